@@ -1,0 +1,66 @@
+/**
+ * The append-only, hash-chained audit trail. Every state change calls
+ * `appendAudit` inside the transaction that makes it, so the entry commits
+ * with the change or not at all. Each entry's hash covers the previous hash
+ * and the entry's canonical content; `verifyAuditChain` recomputes the chain.
+ */
+import { desc, asc, gt } from "drizzle-orm";
+import type { DbOrTx } from "@db/client.server";
+import { auditLog } from "@db/schema/index";
+import { canonicalJson, sha256 } from "~/lib/crypto.server";
+
+export type AuditEntry = {
+  actor: string;
+  action: string;
+  entityType: string;
+  entityId: string;
+  data?: unknown;
+  at?: number;
+};
+
+const GENESIS = "0".repeat(64);
+
+function entryHash(prevHash: string, e: { at: number; actor: string; action: string; entityType: string; entityId: string; data: string }): string {
+  return sha256(`${prevHash}\n${canonicalJson({ at: e.at, actor: e.actor, action: e.action, entityType: e.entityType, entityId: e.entityId, data: e.data })}`);
+}
+
+export function appendAudit(tx: DbOrTx, entries: AuditEntry | AuditEntry[]): void {
+  const list = Array.isArray(entries) ? entries : [entries];
+  if (list.length === 0) return;
+  const last = tx.select({ hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
+  let prev = last?.hash ?? GENESIS;
+  const rows = list.map((e) => {
+    const row = {
+      at: e.at ?? Date.now(),
+      actor: e.actor,
+      action: e.action,
+      entityType: e.entityType,
+      entityId: e.entityId,
+      data: canonicalJson(e.data ?? {}),
+    };
+    const hash = entryHash(prev, row);
+    const out = { ...row, prevHash: prev, hash };
+    prev = hash;
+    return out;
+  });
+  for (let i = 0; i < rows.length; i += 500) tx.insert(auditLog).values(rows.slice(i, i + 500)).run();
+}
+
+export type ChainCheck = { ok: true; entries: number } | { ok: false; entries: number; brokenAt: number; reason: string };
+
+export function verifyAuditChain(db: DbOrTx): ChainCheck {
+  let prev = GENESIS;
+  let count = 0;
+  let after = 0;
+  for (;;) {
+    const page = db.select().from(auditLog).where(gt(auditLog.seq, after)).orderBy(asc(auditLog.seq)).limit(5000).all();
+    if (page.length === 0) return { ok: true, entries: count };
+    for (const row of page) {
+      if (row.prevHash !== prev) return { ok: false, entries: count, brokenAt: row.seq, reason: "previous hash does not match" };
+      if (entryHash(prev, row) !== row.hash) return { ok: false, entries: count, brokenAt: row.seq, reason: "entry content was altered" };
+      prev = row.hash;
+      count++;
+      after = row.seq;
+    }
+  }
+}

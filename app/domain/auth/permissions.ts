@@ -1,0 +1,70 @@
+/**
+ * Who may do what. Roles (people) and scopes (API keys) both map to the same
+ * permissions; a key tied to a user gets what both its scopes and its user allow.
+ */
+export const ROLES = ["admin", "manager", "reviewer", "auditor"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const SCOPES = ["ingest", "review", "read", "admin"] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export type Permission =
+  | "decisions:ingest"
+  | "decisions:read"
+  | "tasks:review"
+  | "escalations:resolve"
+  | "reports:read"
+  | "datasets:read"
+  | "datasets:write"
+  | "types:write"
+  | "users:write"
+  | "apikeys:write"
+  | "audit:read";
+
+const ALL: Permission[] = [
+  "decisions:ingest",
+  "decisions:read",
+  "tasks:review",
+  "escalations:resolve",
+  "reports:read",
+  "datasets:read",
+  "datasets:write",
+  "types:write",
+  "users:write",
+  "apikeys:write",
+  "audit:read",
+];
+
+export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
+  admin: new Set(ALL),
+  manager: new Set(["decisions:read", "tasks:review", "escalations:resolve", "reports:read", "datasets:read", "datasets:write", "audit:read"]),
+  reviewer: new Set(["decisions:read", "tasks:review"]),
+  auditor: new Set(["decisions:read", "reports:read", "datasets:read", "audit:read"]),
+};
+
+export const SCOPE_PERMISSIONS: Record<Scope, ReadonlySet<Permission>> = {
+  ingest: new Set(["decisions:ingest", "decisions:read"]),
+  review: new Set(["tasks:review", "decisions:read", "escalations:resolve"]),
+  read: new Set(["decisions:read", "reports:read", "datasets:read"]),
+  admin: new Set(ALL),
+};
+
+export type Principal = {
+  kind: "user" | "apikey";
+  /** The acting user, when there is one (sessions, and keys tied to a user). */
+  user: { id: string; email: string; name: string; role: Role } | null;
+  /** For audit: who did it. */
+  actor: string;
+  permissions: ReadonlySet<Permission>;
+};
+
+export function can(p: Principal, perm: Permission): boolean {
+  return p.permissions.has(perm);
+}
+
+export function keyPermissions(scopes: Scope[], userRole: Role | null): Set<Permission> {
+  const out = new Set<Permission>();
+  for (const s of scopes) for (const perm of SCOPE_PERMISSIONS[s]) out.add(perm);
+  if (userRole) for (const perm of [...out]) if (!ROLE_PERMISSIONS[userRole].has(perm)) out.delete(perm);
+  return out;
+}

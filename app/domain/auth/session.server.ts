@@ -1,0 +1,107 @@
+/**
+ * Who is asking. One function per surface, both ending in the same permission
+ * check: `requireUser` for pages and form actions (session cookie), and
+ * `requireApi` for /api routes (Bearer API key, or the browser session).
+ * Both throw: a redirect to login, or a 401/403 with a clear message.
+ */
+import { createCookie, redirect } from "@remix-run/node";
+import { eq } from "drizzle-orm";
+import { getDb, transaction, type Db } from "@db/client.server";
+import { settings } from "@db/schema/index";
+import { randomToken } from "~/lib/crypto.server";
+import { AppError } from "~/lib/errors";
+import { can, type Permission, type Principal } from "./permissions";
+import { createSession, deleteSession, principalForApiKey, SESSION_TTL_MS, userForSession, userPrincipal, type UserRow } from "./users.server";
+
+/** SESSION_SECRET from the environment, else one generated on first start and kept in the database. */
+export function sessionSecret(db: Db): string {
+  if (process.env.SESSION_SECRET) return process.env.SESSION_SECRET;
+  return transaction(db, (tx) => {
+    const row = tx.select().from(settings).where(eq(settings.key, "session_secret")).get();
+    if (row) return row.value;
+    const value = randomToken(32);
+    tx.insert(settings).values({ key: "session_secret", value }).run();
+    return value;
+  });
+}
+
+let cookieCache: { secret: string; cookie: ReturnType<typeof createCookie> } | undefined;
+
+function sessionCookie() {
+  const secret = sessionSecret(getDb());
+  if (!cookieCache || cookieCache.secret !== secret) {
+    cookieCache = {
+      secret,
+      cookie: createCookie("lastmile_session", {
+        httpOnly: true,
+        sameSite: "lax",
+        path: "/",
+        // Secure by default; browsers treat http://localhost as secure. Set COOKIE_SECURE=false
+        // only to reach a plain-http instance through another host name.
+        secure: process.env.COOKIE_SECURE !== "false",
+        secrets: [secret],
+        maxAge: SESSION_TTL_MS / 1000,
+      }),
+    };
+  }
+  return cookieCache.cookie;
+}
+
+async function sessionToken(request: Request): Promise<string | null> {
+  const value = await sessionCookie().parse(request.headers.get("Cookie"));
+  return typeof value === "string" ? value : null;
+}
+
+export async function getOptionalUser(request: Request): Promise<UserRow | null> {
+  const token = await sessionToken(request);
+  return token ? userForSession(getDb(), token) : null;
+}
+
+/** For pages and form actions: the signed-in user holding `permission`, or a redirect/403. */
+export async function requireUser(request: Request, permission?: Permission): Promise<Principal & { user: NonNullable<Principal["user"]> }> {
+  const user = await getOptionalUser(request);
+  if (!user) {
+    const url = new URL(request.url);
+    throw redirect(`/login?redirectTo=${encodeURIComponent(url.pathname + url.search)}`);
+  }
+  const principal = userPrincipal(user) as Principal & { user: NonNullable<Principal["user"]> };
+  if (permission && !can(principal, permission)) {
+    throw new Response(`Your role (${user.role}) does not allow this (${permission}).`, { status: 403, statusText: "Forbidden" });
+  }
+  return principal;
+}
+
+/** For /api routes: a Bearer API key, or the browser's session; then the permission check. */
+export async function requireApi(request: Request, permission: Permission): Promise<Principal> {
+  const header = request.headers.get("Authorization");
+  let principal: Principal | null = null;
+  if (header) {
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!m) throw new AppError("unauthenticated", "Authorization must be 'Bearer <API key>'");
+    principal = principalForApiKey(getDb(), m[1]);
+    if (!principal) throw new AppError("unauthenticated", "Unknown or revoked API key");
+  } else {
+    const user = await getOptionalUser(request);
+    if (!user) throw new AppError("unauthenticated", "Send an API key as 'Authorization: Bearer <key>'");
+    principal = userPrincipal(user);
+  }
+  if (!can(principal, permission)) throw new AppError("forbidden", `This ${principal.kind === "apikey" ? "key's scopes" : "role"} do not allow ${permission}`);
+  return principal;
+}
+
+/** The principal as a reviewer; review actions need a person behind them. */
+export function asReviewer(p: Principal): { id: string; email: string } {
+  if (!p.user) throw new AppError("forbidden", "Review actions need an API key tied to a user (apikey create --user EMAIL)");
+  return { id: p.user.id, email: p.user.email };
+}
+
+export async function startSession(user: UserRow): Promise<string> {
+  const token = createSession(getDb(), user);
+  return sessionCookie().serialize(token);
+}
+
+export async function endSession(request: Request): Promise<string> {
+  const token = await sessionToken(request);
+  if (token) deleteSession(getDb(), token);
+  return sessionCookie().serialize("", { maxAge: 0 });
+}

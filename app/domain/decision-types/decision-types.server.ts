@@ -1,0 +1,160 @@
+/**
+ * Decision types: create, update and read. Routing policies are versioned:
+ * a changed policy becomes a new version and decisions record the version
+ * they were routed under.
+ */
+import { and, asc, desc, eq } from "drizzle-orm";
+import { transaction, type Db, type DbOrTx } from "@db/client.server";
+import { decisionTypes, routingPolicies, users } from "@db/schema/index";
+import { canonicalJson } from "~/lib/crypto.server";
+import { invalid, notFound } from "~/lib/errors";
+import { appendAudit } from "../audit/audit.server";
+import { routingPolicySchema, type RoutingPolicy } from "../routing/policy";
+import { compileOutputSchema, type ObjectSchema } from "./output-schema";
+import { decisionTypeSchema, type DecisionTypeInput } from "./definition";
+import type { z } from "zod";
+
+export type DecisionType = {
+  key: string;
+  name: string;
+  owner: string;
+  ownerId: string;
+  outputSchema: ObjectSchema;
+  routing: RoutingPolicy;
+  policyVersion: number;
+  slaMinutes: number;
+  reasonCodes: { code: string; label: string }[];
+  fourEyes: { flags?: string[]; fieldAbove?: Record<string, number> } | null;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** A loaded type with its compiled output validator, cached per policy version and update time. */
+export type LoadedType = DecisionType & { validator: z.ZodType<Record<string, unknown>> };
+
+const compiled = new Map<string, { updatedAt: number; validator: z.ZodType<Record<string, unknown>> }>();
+
+export function upsertDecisionType(db: Db, input: unknown, actor: string, now = Date.now()): { type: DecisionType; created: boolean } {
+  const parsed = decisionTypeSchema.safeParse(input);
+  if (!parsed.success) {
+    throw invalid("Invalid decision type", parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })));
+  }
+  const def: DecisionTypeInput = parsed.data;
+  return transaction(db, (tx) => {
+    const owner = tx.select({ id: users.id }).from(users).where(eq(users.email, def.owner.toLowerCase())).get();
+    if (!owner) throw invalid("Invalid decision type", [{ path: "owner", message: `no user with email ${def.owner}` }]);
+    const existing = tx.select().from(decisionTypes).where(eq(decisionTypes.key, def.key)).get();
+    let version = existing?.policyVersion ?? 0;
+    const current = existing
+      ? tx.select().from(routingPolicies).where(and(eq(routingPolicies.typeKey, def.key), eq(routingPolicies.version, version))).get()
+      : undefined;
+    const policyChanged = !current || canonicalJson(current.policy) !== canonicalJson(def.routing);
+    const row = {
+      name: def.name,
+      ownerId: owner.id,
+      outputSchema: def.outputSchema,
+      reasonCodes: def.reasonCodes,
+      slaMinutes: def.slaMinutes,
+      fourEyes: def.fourEyes ?? null,
+      updatedAt: now,
+    };
+    if (!existing) {
+      version = 1;
+      tx.insert(decisionTypes).values({ key: def.key, ...row, policyVersion: version, createdAt: now }).run();
+    } else {
+      if (policyChanged) version += 1;
+      tx.update(decisionTypes).set({ ...row, policyVersion: version }).where(eq(decisionTypes.key, def.key)).run();
+    }
+    if (policyChanged) {
+      tx.insert(routingPolicies).values({ typeKey: def.key, version, policy: def.routing, createdAt: now, createdBy: actor }).run();
+    }
+    appendAudit(tx, {
+      actor,
+      action: existing ? "decision_type.updated" : "decision_type.created",
+      entityType: "decision_type",
+      entityId: def.key,
+      data: { definition: def, policyVersion: version },
+      at: now,
+    });
+    return { type: loadType(tx, def.key)!, created: !existing };
+  });
+}
+
+function loadType(db: DbOrTx, key: string): DecisionType | null {
+  const row = db
+    .select({ t: decisionTypes, ownerEmail: users.email, policy: routingPolicies.policy })
+    .from(decisionTypes)
+    .innerJoin(users, eq(users.id, decisionTypes.ownerId))
+    .innerJoin(routingPolicies, and(eq(routingPolicies.typeKey, decisionTypes.key), eq(routingPolicies.version, decisionTypes.policyVersion)))
+    .where(eq(decisionTypes.key, key))
+    .get();
+  if (!row) return null;
+  return toType(row.t, row.ownerEmail, row.policy);
+}
+
+function toType(t: typeof decisionTypes.$inferSelect, ownerEmail: string, policy: unknown): DecisionType {
+  return {
+    key: t.key,
+    name: t.name,
+    owner: ownerEmail,
+    ownerId: t.ownerId,
+    outputSchema: t.outputSchema as ObjectSchema,
+    routing: routingPolicySchema.parse(policy),
+    policyVersion: t.policyVersion,
+    slaMinutes: t.slaMinutes,
+    reasonCodes: t.reasonCodes,
+    fourEyes: (t.fourEyes as DecisionType["fourEyes"]) ?? null,
+    createdAt: t.createdAt,
+    updatedAt: t.updatedAt,
+  };
+}
+
+export function getDecisionType(db: DbOrTx, key: string): LoadedType | null {
+  const t = loadType(db, key);
+  if (!t) return null;
+  const cacheKey = `${t.key}`;
+  let c = compiled.get(cacheKey);
+  if (!c || c.updatedAt !== t.updatedAt) {
+    c = { updatedAt: t.updatedAt, validator: compileOutputSchema(t.outputSchema) };
+    compiled.set(cacheKey, c);
+  }
+  return { ...t, validator: c.validator };
+}
+
+export function requireDecisionType(db: DbOrTx, key: string): LoadedType {
+  const t = getDecisionType(db, key);
+  if (!t) throw notFound(`Decision type "${key}" not found`);
+  return t;
+}
+
+export function listDecisionTypes(db: DbOrTx): DecisionType[] {
+  const rows = db
+    .select({ t: decisionTypes, ownerEmail: users.email, policy: routingPolicies.policy })
+    .from(decisionTypes)
+    .innerJoin(users, eq(users.id, decisionTypes.ownerId))
+    .innerJoin(routingPolicies, and(eq(routingPolicies.typeKey, decisionTypes.key), eq(routingPolicies.version, decisionTypes.policyVersion)))
+    .orderBy(asc(decisionTypes.name))
+    .all();
+  return rows.map((r) => toType(r.t, r.ownerEmail, r.policy));
+}
+
+export function policyHistory(db: DbOrTx, key: string) {
+  return db.select().from(routingPolicies).where(eq(routingPolicies.typeKey, key)).orderBy(desc(routingPolicies.version)).all();
+}
+
+/** The public JSON shape of a type (same as PUT accepts, plus bookkeeping). */
+export function typeToJson(t: DecisionType) {
+  return {
+    key: t.key,
+    name: t.name,
+    owner: t.owner,
+    outputSchema: t.outputSchema,
+    routing: t.routing,
+    policyVersion: t.policyVersion,
+    slaMinutes: t.slaMinutes,
+    reasonCodes: t.reasonCodes,
+    fourEyes: t.fourEyes,
+    createdAt: new Date(t.createdAt).toISOString(),
+    updatedAt: new Date(t.updatedAt).toISOString(),
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * A decision type as integrators send it (PUT /api/v1/decision-types/:key,
+ * `lastmile types apply`): the public contract, validated once here.
+ */
+import { z } from "zod";
+import { outputSchemaSchema } from "./output-schema";
+import { routingPolicySchema } from "../routing/policy";
+
+export const reasonCodeSchema = z
+  .object({
+    code: z.string().regex(/^[A-Z0-9_]{1,64}$/, "codes are UPPER_SNAKE_CASE, at most 64 characters"),
+    label: z.string().min(1).max(200),
+  })
+  .strict();
+
+export const typeKeySchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "keys are lowercase letters, digits, - and _, at most 64 characters");
+
+/** Four-eyes: decisions matching any rule need a second, independent review. */
+export const fourEyesSchema = z
+  .object({
+    flags: z.array(z.string().min(1).max(200)).max(50).optional(),
+    fieldAbove: z.record(z.string(), z.number()).optional(),
+  })
+  .strict();
+
+export const decisionTypeSchema = z
+  .object({
+    key: typeKeySchema,
+    name: z.string().min(1).max(200),
+    owner: z.email(),
+    outputSchema: outputSchemaSchema,
+    routing: routingPolicySchema,
+    slaMinutes: z.number().int().min(1).max(525_600),
+    reasonCodes: z
+      .array(reasonCodeSchema)
+      .max(200)
+      .default([])
+      .refine((codes) => new Set(codes.map((c) => c.code)).size === codes.length, "reason codes must be unique"),
+    fourEyes: fourEyesSchema.nullish(),
+  })
+  .strict();
+
+export type DecisionTypeInput = z.infer<typeof decisionTypeSchema>;

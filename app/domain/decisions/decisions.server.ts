@@ -1,0 +1,134 @@
+/**
+ * Reading decisions in their public shape (GET /api/v1/decisions[/:id]).
+ * Lists page by the decision's sequence number, so a cursor is stable while
+ * new decisions arrive.
+ */
+import { and, asc, eq, gt, gte, inArray, type SQL } from "drizzle-orm";
+import { z } from "zod";
+import type { DbOrTx } from "@db/client.server";
+import { decisions, reviews, users } from "@db/schema/index";
+import { invalid, notFound, zodIssues } from "~/lib/errors";
+import { iso } from "~/lib/time";
+
+export const DECISION_STATUSES = ["pending_review", "in_review", "approved", "corrected", "rejected", "escalated", "auto_approved"] as const;
+
+export type DecisionRow = typeof decisions.$inferSelect;
+
+export type ReviewSummary = {
+  action: string;
+  reviewer: string;
+  kind: string;
+  reasonCodes: string[];
+  changedFields: string[];
+  note: string | null;
+  at: string;
+};
+
+export function decisionToJson(row: DecisionRow, reviewList: ReviewSummary[]) {
+  return {
+    id: row.id,
+    externalId: row.externalId,
+    type: row.typeKey,
+    status: row.status,
+    route: row.route,
+    reasons: row.reasons,
+    qaSampled: row.qaSampled,
+    policyVersion: row.policyVersion,
+    model: { name: row.modelName, version: row.modelVersion },
+    input: row.input,
+    output: row.output,
+    confidence: row.confidence,
+    fieldConfidence: row.fieldConfidence ?? {},
+    flags: row.flags,
+    priority: row.priority,
+    finalOutput: row.finalOutput ?? null,
+    occurredAt: iso(row.occurredAt),
+    receivedAt: iso(row.receivedAt),
+    finalizedAt: iso(row.finalizedAt),
+    updatedAt: iso(row.updatedAt),
+    reviews: reviewList,
+  };
+}
+
+export type DecisionJson = ReturnType<typeof decisionToJson>;
+
+function reviewsFor(db: DbOrTx, ids: string[]): Map<string, ReviewSummary[]> {
+  const out = new Map<string, ReviewSummary[]>();
+  if (ids.length === 0) return out;
+  const rows = db
+    .select({ r: reviews, email: users.email })
+    .from(reviews)
+    .innerJoin(users, eq(users.id, reviews.reviewerId))
+    .where(inArray(reviews.decisionId, ids))
+    .orderBy(asc(reviews.seq))
+    .all();
+  for (const { r, email } of rows) {
+    const list = out.get(r.decisionId) ?? [];
+    list.push({
+      action: r.action,
+      reviewer: email,
+      kind: r.taskKind,
+      reasonCodes: r.reasonCodes,
+      changedFields: r.changedFields,
+      note: r.note,
+      at: new Date(r.createdAt).toISOString(),
+    });
+    out.set(r.decisionId, list);
+  }
+  return out;
+}
+
+export function getDecisionRow(db: DbOrTx, id: string): DecisionRow | undefined {
+  return db.select().from(decisions).where(eq(decisions.id, id)).get();
+}
+
+export function getDecision(db: DbOrTx, id: string): DecisionJson {
+  const row = getDecisionRow(db, id);
+  if (!row) throw notFound(`Decision ${id} not found`);
+  return decisionToJson(row, reviewsFor(db, [id]).get(id) ?? []);
+}
+
+export const listQuerySchema = z.object({
+  type: z.string().min(1).max(64).optional(),
+  status: z.enum(DECISION_STATUSES).optional(),
+  updatedSince: z.iso.datetime({ offset: true }).optional(),
+  cursor: z
+    .string()
+    .regex(/^\d+$/, "cursor must be a value returned as nextCursor")
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export type ListQuery = z.infer<typeof listQuerySchema>;
+
+export function parseListQuery(params: URLSearchParams): ListQuery {
+  const raw: Record<string, string> = {};
+  for (const [k, v] of params) if (v !== "") raw[k] = v;
+  const parsed = listQuerySchema.strict().safeParse(raw);
+  if (!parsed.success) throw invalid("Invalid query", zodIssues(parsed.error));
+  return parsed.data;
+}
+
+export function listDecisions(db: DbOrTx, q: ListQuery): { decisions: DecisionJson[]; nextCursor: string | null } {
+  const where: SQL[] = [];
+  if (q.type) where.push(eq(decisions.typeKey, q.type));
+  if (q.status) where.push(eq(decisions.status, q.status));
+  if (q.updatedSince) where.push(gte(decisions.updatedAt, Date.parse(q.updatedSince)));
+  if (q.cursor) where.push(gt(decisions.seq, Number(q.cursor)));
+  const rows = db
+    .select()
+    .from(decisions)
+    .where(where.length ? and(...where) : undefined)
+    .orderBy(asc(decisions.seq))
+    .limit(q.limit + 1)
+    .all();
+  const page = rows.slice(0, q.limit);
+  const revs = reviewsFor(
+    db,
+    page.map((r) => r.id),
+  );
+  return {
+    decisions: page.map((r) => decisionToJson(r, revs.get(r.id) ?? [])),
+    nextCursor: rows.length > q.limit ? String(page[page.length - 1].seq) : null,
+  };
+}

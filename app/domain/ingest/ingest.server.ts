@@ -1,0 +1,219 @@
+/**
+ * Where a decision enters: validation (envelope + the type's output schema),
+ * idempotency on (type, externalId), routing, and one transaction that writes
+ * the decisions, their tasks, the roll-ups, the audit entries and the outbox.
+ * A batch is atomic: any invalid item rejects the whole batch.
+ */
+import { and, eq, inArray } from "drizzle-orm";
+import { z } from "zod";
+import { transaction, type Db } from "@db/client.server";
+import { decisions, tasks } from "@db/schema/index";
+import { canonicalJson, newId, sha256 } from "~/lib/crypto.server";
+import { conflict, invalid, type Issue, zodIssues } from "~/lib/errors";
+import { MINUTE } from "~/lib/time";
+import { appendAudit } from "../audit/audit.server";
+import { getDecisionType, type LoadedType } from "../decision-types/decision-types.server";
+import { applyRollupChanges } from "../reports/rollups.server";
+import { routeDecision } from "../routing/policy";
+import { enqueueEvents } from "../webhooks/outbox.server";
+import { factsOf } from "../decisions/facts.server";
+
+export const MAX_BATCH = 1000;
+
+export const decisionInputSchema = z
+  .object({
+    type: z.string().min(1).max(64),
+    externalId: z.string().min(1).max(200),
+    model: z.object({ name: z.string().min(1).max(200), version: z.string().min(1).max(100) }).strict(),
+    input: z.record(z.string(), z.unknown()),
+    output: z.record(z.string(), z.unknown()),
+    confidence: z.number().min(0).max(1),
+    fieldConfidence: z.record(z.string().min(1).max(300), z.number().min(0).max(1)).optional(),
+    flags: z.array(z.string().min(1).max(200)).max(100).default([]),
+    priority: z.number().int().min(-1000).max(1000).default(0),
+    occurredAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+
+export type DecisionInput = z.infer<typeof decisionInputSchema>;
+
+export type IngestResult = {
+  id: string;
+  externalId: string;
+  status: string;
+  route: "auto" | "review";
+  reasons: string[];
+  created: boolean;
+};
+
+/** Splits a request body into items: one decision, or {"decisions": [...]}. */
+export function itemsOfBody(body: unknown): { items: unknown[]; batch: boolean } {
+  if (body && typeof body === "object" && !Array.isArray(body) && "decisions" in body) {
+    const parsed = z
+      .object({ decisions: z.array(z.unknown()).min(1, "a batch holds at least one decision").max(MAX_BATCH, `a batch holds at most ${MAX_BATCH} decisions`) })
+      .strict()
+      .safeParse(body);
+    if (!parsed.success) throw invalid("Invalid batch", zodIssues(parsed.error));
+    return { items: parsed.data.decisions, batch: true };
+  }
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw invalid("Body must be a JSON object", [{ path: "", message: "expected a decision object or {\"decisions\": [...]}" }]);
+  return { items: [body], batch: false };
+}
+
+type Prepared = { index: number; data: DecisionInput; type: LoadedType; bodyHash: string };
+
+export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean; actor: string; now?: number }): IngestResult[] {
+  const now = opts.now ?? Date.now();
+  const issues: Issue[] = [];
+  const prepared: Prepared[] = [];
+  const types = new Map<string, LoadedType | null>();
+  items.forEach((raw, index) => {
+    const prefix = opts.batch ? ["decisions", index] : [];
+    const parsed = decisionInputSchema.safeParse(raw);
+    if (!parsed.success) {
+      issues.push(...zodIssues(parsed.error, prefix));
+      return;
+    }
+    const data = parsed.data;
+    if (!types.has(data.type)) types.set(data.type, getDecisionType(db, data.type));
+    const type = types.get(data.type);
+    if (!type) {
+      issues.push({ path: [...prefix, "type"].join("."), message: `unknown decision type "${data.type}"` });
+      return;
+    }
+    const out = type.validator.safeParse(data.output);
+    if (!out.success) {
+      issues.push(...zodIssues(out.error, [...prefix, "output"]));
+      return;
+    }
+    prepared.push({ index, data, type, bodyHash: sha256(canonicalJson(data)) });
+  });
+  if (issues.length > 0) throw invalid(opts.batch ? "Invalid decisions in batch; nothing was written" : "Invalid decision", issues);
+
+  return transaction(db, (tx) => {
+    const results: IngestResult[] = new Array(prepared.length);
+    const conflicts: Issue[] = [];
+    const path = (p: Prepared, f: string) => (opts.batch ? `decisions.${p.index}.${f}` : f);
+
+    // Existing decisions with the same (type, externalId), looked up per type in chunks.
+    const existing = new Map<string, typeof decisions.$inferSelect>();
+    const byType = new Map<string, string[]>();
+    for (const p of prepared) byType.set(p.data.type, [...(byType.get(p.data.type) ?? []), p.data.externalId]);
+    for (const [typeKey, ids] of byType) {
+      for (let i = 0; i < ids.length; i += 500) {
+        const rows = tx
+          .select()
+          .from(decisions)
+          .where(and(eq(decisions.typeKey, typeKey), inArray(decisions.externalId, ids.slice(i, i + 500))))
+          .all();
+        for (const r of rows) existing.set(`${typeKey}\u0000${r.externalId}`, r);
+      }
+    }
+
+    const fresh: { p: Prepared; row: typeof decisions.$inferInsert }[] = [];
+    const seenInBatch = new Map<string, { bodyHash: string; index: number; slot: number }>();
+    prepared.forEach((p, slot) => {
+      const k = `${p.data.type}\u0000${p.data.externalId}`;
+      const prior = existing.get(k);
+      if (prior) {
+        if (prior.bodyHash !== p.bodyHash) {
+          conflicts.push({ path: path(p, "externalId"), message: `decision ${p.data.externalId} of type ${p.data.type} already exists with a different body` });
+          return;
+        }
+        results[slot] = { id: prior.id, externalId: prior.externalId, status: prior.status, route: prior.route, reasons: prior.reasons, created: false };
+        return;
+      }
+      const twin = seenInBatch.get(k);
+      if (twin) {
+        if (twin.bodyHash !== p.bodyHash) {
+          conflicts.push({ path: path(p, "externalId"), message: `externalId repeats item ${twin.index} of this batch with a different body` });
+        } else {
+          results[slot] = { ...results[twin.slot], created: false };
+        }
+        return;
+      }
+      seenInBatch.set(k, { bodyHash: p.bodyHash, index: p.index, slot });
+      const id = newId("dec", now);
+      const r = routeDecision({ id, confidence: p.data.confidence, fieldConfidence: p.data.fieldConfidence, flags: p.data.flags }, p.type.routing);
+      const occurredAt = p.data.occurredAt ? Date.parse(p.data.occurredAt) : now;
+      const auto = r.route === "auto";
+      const row: typeof decisions.$inferInsert = {
+        id,
+        typeKey: p.data.type,
+        externalId: p.data.externalId,
+        bodyHash: p.bodyHash,
+        modelName: p.data.model.name,
+        modelVersion: p.data.model.version,
+        input: p.data.input,
+        output: p.data.output,
+        confidence: p.data.confidence,
+        fieldConfidence: p.data.fieldConfidence ?? null,
+        flags: p.data.flags,
+        priority: p.data.priority,
+        occurredAt,
+        receivedAt: now,
+        route: r.route,
+        reasons: r.reasons,
+        policyVersion: p.type.policyVersion,
+        qaSampled: r.qaSampled,
+        status: auto ? "auto_approved" : "pending_review",
+        finalOutput: auto ? p.data.output : null,
+        finalizedAt: auto ? now : null,
+        finalizedBy: auto ? "auto" : null,
+        updatedAt: now,
+      };
+      fresh.push({ p, row });
+      results[slot] = { id, externalId: p.data.externalId, status: row.status!, route: r.route, reasons: r.reasons, created: true };
+    });
+    if (conflicts.length > 0) throw conflict("Conflicting decisions; nothing was written", conflicts);
+    if (fresh.length === 0) return results;
+
+    for (let i = 0; i < fresh.length; i += 200) tx.insert(decisions).values(fresh.slice(i, i + 200).map((f) => f.row)).run();
+
+    const taskRows: (typeof tasks.$inferInsert)[] = [];
+    for (const { p, row } of fresh) {
+      if (row.route === "review" || row.qaSampled) {
+        taskRows.push({
+          id: newId("tsk", now),
+          decisionId: row.id,
+          typeKey: row.typeKey,
+          kind: row.route === "review" ? "review" : "qa",
+          status: "open",
+          priority: row.priority ?? 0,
+          dueAt: now + p.type.slaMinutes * MINUTE,
+          createdAt: now,
+        });
+      }
+    }
+    for (let i = 0; i < taskRows.length; i += 300) tx.insert(tasks).values(taskRows.slice(i, i + 300)).run();
+
+    applyRollupChanges(
+      tx,
+      fresh.map(({ row }) => ({ before: null, after: factsOf(row as typeof decisions.$inferSelect, null) })),
+    );
+    appendAudit(
+      tx,
+      fresh.map(({ row }) => ({
+        actor: opts.actor,
+        action: "decision.ingested",
+        entityType: "decision",
+        entityId: row.id,
+        data: { type: row.typeKey, externalId: row.externalId, bodyHash: row.bodyHash, route: row.route, reasons: row.reasons, policyVersion: row.policyVersion, qaSampled: row.qaSampled, status: row.status },
+        at: now,
+      })),
+    );
+    enqueueEvents(
+      tx,
+      fresh
+        .filter(({ row }) => row.route === "auto")
+        .map(({ row }) => ({
+          eventType: "decision.finalized" as const,
+          typeKey: row.typeKey,
+          entityId: row.id,
+          at: now,
+          payload: { id: row.id, type: row.typeKey, externalId: row.externalId, status: row.status, route: row.route, finalOutput: row.finalOutput, finalizedAt: new Date(now).toISOString() },
+        })),
+    );
+    return results;
+  });
+}

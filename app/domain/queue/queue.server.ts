@@ -1,0 +1,190 @@
+/**
+ * The review queue: claim the next task under a lease, renew, release.
+ * Order: priority (high first), then SLA due time, then arrival.
+ * A claim runs in one IMMEDIATE transaction, so two reviewers can never take
+ * the same task; an expired lease returns the task to the queue.
+ */
+import { and, asc, desc, eq, isNull, lt, ne, or, sql, type SQL } from "drizzle-orm";
+import { z } from "zod";
+import { transaction, type Db, type DbOrTx } from "@db/client.server";
+import { decisions, tasks } from "@db/schema/index";
+import { conflict, notFound } from "~/lib/errors";
+import { MINUTE } from "~/lib/time";
+import { appendAudit } from "../audit/audit.server";
+
+export const DEFAULT_LEASE_MS = 15 * MINUTE;
+
+export type TaskRow = typeof tasks.$inferSelect;
+export type TaskKind = TaskRow["kind"];
+
+export const claimBodySchema = z
+  .object({
+    type: z.string().min(1).max(64).optional(),
+    /** Lease length; defaults to 15 minutes. */
+    leaseSeconds: z.number().int().min(1).max(3600).optional(),
+  })
+  .strict();
+
+export type Reviewer = { id: string; email: string };
+
+export function taskToJson(t: TaskRow) {
+  return {
+    id: t.id,
+    decisionId: t.decisionId,
+    type: t.typeKey,
+    route: t.kind,
+    status: t.status,
+    priority: t.priority,
+    dueAt: new Date(t.dueAt).toISOString(),
+    claimedBy: t.claimedBy,
+    leaseExpiresAt: t.leaseExpiresAt ? new Date(t.leaseExpiresAt).toISOString() : null,
+  };
+}
+
+/** Returns tasks whose lease ran out to the queue (and their decisions to pending). */
+export function reapExpiredLeases(tx: DbOrTx, now: number): number {
+  const expired = tx
+    .select({ id: tasks.id, decisionId: tasks.decisionId, kind: tasks.kind, claimedBy: tasks.claimedBy })
+    .from(tasks)
+    .where(and(eq(tasks.status, "claimed"), lt(tasks.leaseExpiresAt, now)))
+    .limit(1000)
+    .all();
+  if (expired.length === 0) return 0;
+  for (const t of expired) {
+    tx.update(tasks).set({ status: "open", claimedBy: null, leaseExpiresAt: null }).where(eq(tasks.id, t.id)).run();
+    if (t.kind === "review") {
+      tx.update(decisions)
+        .set({ status: "pending_review", updatedAt: now })
+        .where(and(eq(decisions.id, t.decisionId), eq(decisions.status, "in_review")))
+        .run();
+    }
+  }
+  appendAudit(
+    tx,
+    expired.map((t) => ({ actor: "system", action: "task.lease_expired", entityType: "task", entityId: t.id, data: { previousHolder: t.claimedBy }, at: now })),
+  );
+  return expired.length;
+}
+
+/** Conditions for tasks a reviewer may take from the shared queue. */
+function claimableBy(reviewer: Reviewer): SQL {
+  return and(
+    eq(tasks.status, "open"),
+    ne(tasks.kind, "escalation"),
+    or(isNull(tasks.assigneeId), eq(tasks.assigneeId, reviewer.id)),
+    or(isNull(tasks.excludedUserId), ne(tasks.excludedUserId, reviewer.id)),
+  )!;
+}
+
+export function claimNextTask(
+  db: Db,
+  reviewer: Reviewer,
+  opts: { type?: string; types?: string[]; leaseMs?: number; now?: number } = {},
+): TaskRow | null {
+  const now = opts.now ?? Date.now();
+  const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+  return transaction(db, (tx) => {
+    reapExpiredLeases(tx, now);
+    const where = [claimableBy(reviewer)];
+    if (opts.type) where.push(eq(tasks.typeKey, opts.type));
+    const next = tx
+      .select()
+      .from(tasks)
+      .where(and(...where))
+      .orderBy(desc(tasks.priority), asc(tasks.dueAt), asc(tasks.seq))
+      .limit(1)
+      .get();
+    if (!next) return null;
+    return takeLease(tx, next, reviewer, now, leaseMs);
+  });
+}
+
+/** Claims one specific task (escalations view, four-eyes second review). */
+export function claimTask(db: Db, reviewer: Reviewer, taskId: string, opts: { leaseMs?: number; now?: number } = {}): TaskRow {
+  const now = opts.now ?? Date.now();
+  return transaction(db, (tx) => {
+    reapExpiredLeases(tx, now);
+    const t = tx.select().from(tasks).where(eq(tasks.id, taskId)).get();
+    if (!t) throw notFound(`Task ${taskId} not found`);
+    if (t.status === "claimed" && t.claimedBy === reviewer.id) return renewInTx(tx, t, now, opts.leaseMs ?? DEFAULT_LEASE_MS);
+    if (t.status !== "open") throw conflict(`Task ${taskId} is ${t.status === "claimed" ? "held by another reviewer" : t.status}`);
+    if (t.assigneeId && t.assigneeId !== reviewer.id) throw conflict(`Task ${taskId} is assigned to someone else`);
+    if (t.excludedUserId === reviewer.id) throw conflict(`Task ${taskId} needs a different reviewer (four-eyes)`);
+    return takeLease(tx, t, reviewer, now, opts.leaseMs ?? DEFAULT_LEASE_MS);
+  });
+}
+
+function takeLease(tx: DbOrTx, t: TaskRow, reviewer: Reviewer, now: number, leaseMs: number): TaskRow {
+  const leaseExpiresAt = now + leaseMs;
+  const res = tx
+    .update(tasks)
+    .set({ status: "claimed", claimedBy: reviewer.id, leaseExpiresAt })
+    .where(and(eq(tasks.id, t.id), eq(tasks.status, "open")))
+    .run();
+  if (res.changes !== 1) throw conflict(`Task ${t.id} was taken by someone else`);
+  if (t.kind === "review") {
+    tx.update(decisions)
+      .set({ status: "in_review", updatedAt: now })
+      .where(and(eq(decisions.id, t.decisionId), eq(decisions.status, "pending_review")))
+      .run();
+  }
+  appendAudit(tx, { actor: reviewer.email, action: "task.claimed", entityType: "task", entityId: t.id, data: { decisionId: t.decisionId, leaseExpiresAt }, at: now });
+  return { ...t, status: "claimed", claimedBy: reviewer.id, leaseExpiresAt };
+}
+
+/** The task, if the reviewer holds its current lease; otherwise a 409 that says why. */
+export function requireLease(tx: DbOrTx, taskId: string, reviewer: Reviewer, now: number): TaskRow {
+  const t = tx.select().from(tasks).where(eq(tasks.id, taskId)).get();
+  if (!t) throw notFound(`Task ${taskId} not found`);
+  if (t.status === "done" || t.status === "cancelled") throw conflict(`Task ${taskId} is already ${t.status === "done" ? "completed" : "cancelled"}`);
+  if (t.status !== "claimed" || t.claimedBy !== reviewer.id) throw conflict(`You do not hold the lease on task ${taskId}; claim it first`);
+  if ((t.leaseExpiresAt ?? 0) <= now) throw conflict(`Your lease on task ${taskId} expired; claim the task again`);
+  return t;
+}
+
+function renewInTx(tx: DbOrTx, t: TaskRow, now: number, leaseMs: number): TaskRow {
+  const leaseExpiresAt = now + leaseMs;
+  tx.update(tasks).set({ leaseExpiresAt }).where(eq(tasks.id, t.id)).run();
+  return { ...t, leaseExpiresAt };
+}
+
+export function renewLease(db: Db, reviewer: Reviewer, taskId: string, opts: { leaseMs?: number; now?: number } = {}): TaskRow {
+  const now = opts.now ?? Date.now();
+  return transaction(db, (tx) => renewInTx(tx, requireLease(tx, taskId, reviewer, now), now, opts.leaseMs ?? DEFAULT_LEASE_MS));
+}
+
+export function releaseTask(db: Db, reviewer: Reviewer, taskId: string, opts: { now?: number } = {}): TaskRow {
+  const now = opts.now ?? Date.now();
+  return transaction(db, (tx) => {
+    const t = requireLease(tx, taskId, reviewer, now);
+    tx.update(tasks).set({ status: "open", claimedBy: null, leaseExpiresAt: null }).where(eq(tasks.id, t.id)).run();
+    if (t.kind === "review") {
+      tx.update(decisions)
+        .set({ status: "pending_review", updatedAt: now })
+        .where(and(eq(decisions.id, t.decisionId), eq(decisions.status, "in_review")))
+        .run();
+    }
+    appendAudit(tx, { actor: reviewer.email, action: "task.released", entityType: "task", entityId: t.id, data: { decisionId: t.decisionId }, at: now });
+    return { ...t, status: "open" as const, claimedBy: null, leaseExpiresAt: null };
+  });
+}
+
+export function getTask(db: DbOrTx, taskId: string): TaskRow | undefined {
+  return db.select().from(tasks).where(eq(tasks.id, taskId)).get();
+}
+
+/** Open/claimed counts per type and kind, for queue lists. */
+export function queueCounts(db: DbOrTx) {
+  return db
+    .select({
+      typeKey: tasks.typeKey,
+      kind: tasks.kind,
+      open: sql<number>`sum(case when ${tasks.status} = 'open' then 1 else 0 end)`,
+      claimed: sql<number>`sum(case when ${tasks.status} = 'claimed' then 1 else 0 end)`,
+      oldest: sql<number | null>`min(${tasks.createdAt})`,
+    })
+    .from(tasks)
+    .where(or(eq(tasks.status, "open"), eq(tasks.status, "claimed")))
+    .groupBy(tasks.typeKey, tasks.kind)
+    .all();
+}

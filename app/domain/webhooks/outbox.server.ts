@@ -1,0 +1,27 @@
+/**
+ * The transactional outbox: events for source systems are written in the same
+ * transaction as the change they announce. A delivery worker (signed webhooks)
+ * reads pending rows; until then integrators can poll the decisions API.
+ */
+import type { DbOrTx } from "@db/client.server";
+import { outbox } from "@db/schema/index";
+
+export type OutboxEvent = {
+  eventType: "decision.finalized" | "decision.escalated" | "decision.qa_reviewed";
+  typeKey: string;
+  entityId: string;
+  payload: unknown;
+  at: number;
+};
+
+export function enqueueEvents(tx: DbOrTx, events: OutboxEvent[]): void {
+  const rows = events.map((e) => ({
+    eventType: e.eventType,
+    typeKey: e.typeKey,
+    entityId: e.entityId,
+    payload: JSON.stringify(e.payload),
+    createdAt: e.at,
+    nextAttemptAt: e.at,
+  }));
+  for (let i = 0; i < rows.length; i += 500) tx.insert(outbox).values(rows.slice(i, i + 500)).run();
+}

@@ -1,0 +1,58 @@
+/**
+ * One error shape for the whole product:
+ * { "error": { "code", "message", "issues": [{ "path", "message" }] } }
+ */
+import type { ZodError } from "zod";
+
+export type Issue = { path: string; message: string };
+
+export type ErrorCode =
+  | "invalid"
+  | "unauthenticated"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "method_not_allowed"
+  | "internal";
+
+const STATUS: Record<ErrorCode, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  internal: 500,
+};
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly issues: Issue[] = [],
+  ) {
+    super(message);
+    this.status = STATUS[code];
+  }
+  toJSON() {
+    return { error: { code: this.code, message: this.message, issues: this.issues } };
+  }
+}
+
+export const invalid = (message: string, issues: Issue[] = []) => new AppError("invalid", message, issues);
+export const notFound = (message: string) => new AppError("not_found", message);
+export const conflict = (message: string, issues: Issue[] = []) => new AppError("conflict", message, issues);
+export const forbidden = (message: string) => new AppError("forbidden", message);
+
+export function formatPath(path: ReadonlyArray<PropertyKey>, prefix: ReadonlyArray<PropertyKey> = []): string {
+  return [...prefix, ...path].map(String).join(".");
+}
+
+export function zodIssues(error: ZodError, prefix: ReadonlyArray<PropertyKey> = []): Issue[] {
+  return error.issues.map((i) => ({ path: formatPath(i.path as PropertyKey[], prefix), message: i.message }));
+}

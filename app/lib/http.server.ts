@@ -1,0 +1,65 @@
+/**
+ * HTTP plumbing for /api routes: bounded JSON bodies, one error shape,
+ * and a wrapper that turns domain errors into it (never a 500 for bad input).
+ */
+import { AppError } from "./errors";
+
+export const MAX_BODY_BYTES = Number(process.env.MAX_BODY_BYTES || 1_048_576);
+
+export async function readJson(request: Request, limit = MAX_BODY_BYTES): Promise<unknown> {
+  const type = request.headers.get("Content-Type") ?? "";
+  if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
+    throw new AppError("unsupported_media_type", "Send JSON with 'Content-Type: application/json'");
+  }
+  const declared = Number(request.headers.get("Content-Length") ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
+  if (!request.body) throw new AppError("invalid", "The request body is empty", [{ path: "", message: "expected JSON" }]);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (text.trim() === "") throw new AppError("invalid", "The request body is empty", [{ path: "", message: "expected JSON" }]);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new AppError("invalid", "The request body is not valid JSON", [{ path: "", message: (e as Error).message }]);
+  }
+}
+
+function tooLarge(limit: number) {
+  return new AppError("payload_too_large", `The request body is larger than ${limit} bytes`);
+}
+
+export function json(body: unknown, status = 200, headers?: HeadersInit): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json; charset=utf-8", ...headers } });
+}
+
+export function errorResponse(e: unknown): Response {
+  if (e instanceof Response) return e;
+  if (e instanceof AppError) return json(e.toJSON(), e.status);
+  console.error("Unhandled API error", e);
+  return json(new AppError("internal", "Internal error").toJSON(), 500);
+}
+
+/** Wraps an API loader/action body so every failure answers in the one error shape. */
+export async function api(fn: () => Promise<Response> | Response): Promise<Response> {
+  try {
+    return await fn();
+  } catch (e) {
+    return errorResponse(e);
+  }
+}
+
+export function methodNotAllowed(allowed: string[]): Response {
+  return json(new AppError("method_not_allowed", `Use ${allowed.join(" or ")}`).toJSON(), 405, { Allow: allowed.join(", ") });
+}

@@ -1,0 +1,13 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { getDb } from "@db/client.server";
+import { requireApi } from "~/domain/auth/session.server";
+import { getDecision } from "~/domain/decisions/decisions.server";
+import { api, json, methodNotAllowed } from "~/lib/http.server";
+
+export const loader = ({ request, params }: LoaderFunctionArgs) =>
+  api(async () => {
+    await requireApi(request, "decisions:read");
+    return json(getDecision(getDb(), params.id!));
+  });
+
+export const action = () => methodNotAllowed(["GET"]);

@@ -1,0 +1,14 @@
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { getDb } from "@db/client.server";
+import { asReviewer, requireApi } from "~/domain/auth/session.server";
+import { releaseTask, taskToJson } from "~/domain/queue/queue.server";
+import { api, json, methodNotAllowed } from "~/lib/http.server";
+
+export const loader = () => methodNotAllowed(["POST"]);
+
+export const action = ({ request, params }: ActionFunctionArgs) =>
+  api(async () => {
+    if (request.method !== "POST") return methodNotAllowed(["POST"]);
+    const reviewer = asReviewer(await requireApi(request, "tasks:review"));
+    return json({ task: taskToJson(releaseTask(getDb(), reviewer, params.id!)) });
+  });

@@ -1,0 +1,25 @@
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { getDb } from "@db/client.server";
+import { asReviewer, requireApi } from "~/domain/auth/session.server";
+import { getDecision } from "~/domain/decisions/decisions.server";
+import { claimBodySchema, claimNextTask, taskToJson } from "~/domain/queue/queue.server";
+import { invalid, zodIssues } from "~/lib/errors";
+import { api, json, methodNotAllowed, readJson } from "~/lib/http.server";
+
+export const loader = () => methodNotAllowed(["POST"]);
+
+export const action = ({ request }: ActionFunctionArgs) =>
+  api(async () => {
+    if (request.method !== "POST") return methodNotAllowed(["POST"]);
+    const reviewer = asReviewer(await requireApi(request, "tasks:review"));
+    const hasBody = request.headers.get("Content-Length") !== "0" && request.headers.get("Content-Type");
+    const parsed = claimBodySchema.safeParse(hasBody ? await readJson(request) : {});
+    if (!parsed.success) throw invalid("Invalid claim", zodIssues(parsed.error));
+    const db = getDb();
+    const task = claimNextTask(db, reviewer, {
+      type: parsed.data.type,
+      leaseMs: parsed.data.leaseSeconds ? parsed.data.leaseSeconds * 1000 : undefined,
+    });
+    if (!task) return new Response(null, { status: 204 });
+    return json({ task: taskToJson(task), decision: getDecision(db, task.decisionId) });
+  });

@@ -1,0 +1,80 @@
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { Form, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
+import { z } from "zod";
+import { getDb } from "@db/client.server";
+import { getOptionalUser, startSession } from "~/domain/auth/session.server";
+import { authenticate } from "~/domain/auth/users.server";
+
+export const meta: MetaFunction = () => [{ title: "Sign in · Lastmile" }];
+
+const loginSchema = z.object({
+  email: z.email("enter your email address"),
+  password: z.string().min(1, "enter your password"),
+  redirectTo: z.string().optional(),
+});
+
+/** Only same-site paths, never "//host" or absolute URLs. */
+function safeRedirect(to: string | undefined): string {
+  return to && to.startsWith("/") && !to.startsWith("//") && !to.startsWith("/\\") ? to : "/";
+}
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  if (await getOptionalUser(request)) throw redirect("/");
+  return null;
+}
+
+export async function action({ request }: ActionFunctionArgs) {
+  const parsed = loginSchema.safeParse(Object.fromEntries(await request.formData()));
+  if (!parsed.success) {
+    const fields: Record<string, string> = {};
+    for (const i of parsed.error.issues) fields[String(i.path[0])] ??= i.message;
+    return data({ fields, form: null as string | null }, { status: 400 });
+  }
+  const user = authenticate(getDb(), parsed.data.email, parsed.data.password);
+  if (!user) return data({ fields: {} as Record<string, string>, form: "Wrong email or password." }, { status: 400 });
+  return redirect(safeRedirect(parsed.data.redirectTo), { headers: { "Set-Cookie": await startSession(user) } });
+}
+
+export default function Login() {
+  const result = useActionData<typeof action>();
+  const [params] = useSearchParams();
+  const busy = useNavigation().state !== "idle";
+  return (
+    <div className="mx-auto mt-16 max-w-sm rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+      <h1 className="text-lg font-semibold">Sign in to Lastmile</h1>
+      <Form method="post" className="mt-4 space-y-4" noValidate>
+        <input type="hidden" name="redirectTo" value={params.get("redirectTo") ?? "/"} />
+        <div>
+          <label htmlFor="email" className="block text-sm font-medium text-slate-700">
+            Email
+          </label>
+          <input id="email" name="email" type="email" autoComplete="username" required autoFocus aria-invalid={Boolean(result?.fields?.email)} aria-describedby="email-error" className="mt-1 w-full rounded border border-slate-300 px-3 py-2" />
+          {result?.fields?.email ? (
+            <p id="email-error" className="mt-1 text-sm text-red-700">
+              {result.fields.email}
+            </p>
+          ) : null}
+        </div>
+        <div>
+          <label htmlFor="password" className="block text-sm font-medium text-slate-700">
+            Password
+          </label>
+          <input id="password" name="password" type="password" autoComplete="current-password" required aria-invalid={Boolean(result?.fields?.password)} aria-describedby="password-error" className="mt-1 w-full rounded border border-slate-300 px-3 py-2" />
+          {result?.fields?.password ? (
+            <p id="password-error" className="mt-1 text-sm text-red-700">
+              {result.fields.password}
+            </p>
+          ) : null}
+        </div>
+        {result?.form ? (
+          <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-800">
+            {result.form}
+          </p>
+        ) : null}
+        <button type="submit" disabled={busy} className="w-full rounded bg-indigo-600 px-3 py-2 font-medium text-white hover:bg-indigo-700 disabled:opacity-60">
+          {busy ? "Signing in…" : "Sign in"}
+        </button>
+      </Form>
+    </div>
+  );
+}

@@ -1,0 +1,63 @@
+/**
+ * The database connection: one embedded SQLite file per process, opened with
+ * WAL, foreign keys, a busy timeout and synchronous=NORMAL (in WAL mode every
+ * committed transaction survives a process crash; only power loss can roll back
+ * the tail, and FULL is available through SQLITE_SYNCHRONOUS for those who want it).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import * as schema from "./schema/index";
+
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+/** A database or an open transaction: every domain write takes one of these. */
+export type DbOrTx = Pick<Db, "select" | "insert" | "update" | "delete" | "run" | "all" | "get" | "values" | "query" | "$count">;
+
+// Resolved from this module's location: db/client.ts in source, build/index.js once
+// bundled by Remix; both sit one level below the project root.
+export const MIGRATIONS_DIR = fileURLToPath(new URL("../db/migrations", import.meta.url));
+
+export function databasePath(): string {
+  return path.resolve(process.env.DATABASE_PATH || "./data/lastmile.db");
+}
+
+export function openDatabase(file: string = databasePath()): Db {
+  if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
+  const sqlite = new Database(file);
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("foreign_keys = ON");
+  sqlite.pragma("busy_timeout = 5000");
+  sqlite.pragma(`synchronous = ${process.env.SQLITE_SYNCHRONOUS === "FULL" ? "FULL" : "NORMAL"}`);
+  return drizzle(sqlite, { schema }) as Db;
+}
+
+export function runMigrations(db: Db): void {
+  migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+}
+
+let current: { file: string; db: Db } | undefined;
+
+/** The process-wide connection, migrated on first use. */
+export function getDb(): Db {
+  const file = databasePath();
+  if (!current || current.file !== file) {
+    const db = openDatabase(file);
+    runMigrations(db);
+    current = { file, db };
+  }
+  return current.db;
+}
+
+/**
+ * One transaction helper for every write path: the row, its roll-ups, its audit
+ * entry and its outbox event commit together or not at all. IMMEDIATE takes the
+ * write lock up front so concurrent writers queue on busy_timeout instead of failing.
+ */
+export function transaction<T>(db: Db, fn: (tx: DbOrTx) => T): T {
+  return db.transaction((tx) => fn(tx as unknown as DbOrTx), { behavior: "immediate" });
+}
+
+export { schema };

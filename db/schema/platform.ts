@@ -1,0 +1,53 @@
+/**
+ * Cross-cutting tables every write path feeds: the hash-chained audit trail,
+ * the transactional outbox, and the hourly roll-ups that reports read.
+ */
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+export const auditLog = sqliteTable("audit_log", {
+  seq: integer("seq").primaryKey({ autoIncrement: true }),
+  at: integer("at").notNull(),
+  actor: text("actor").notNull(),
+  action: text("action").notNull(),
+  entityType: text("entity_type").notNull(),
+  entityId: text("entity_id").notNull(),
+  data: text("data").notNull(),
+  prevHash: text("prev_hash").notNull(),
+  hash: text("hash").notNull(),
+});
+
+export const outbox = sqliteTable(
+  "outbox",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    eventType: text("event_type").notNull(),
+    typeKey: text("type_key"),
+    entityId: text("entity_id").notNull(),
+    payload: text("payload").notNull(),
+    createdAt: integer("created_at").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    deliveredAt: integer("delivered_at"),
+    lastError: text("last_error"),
+  },
+  (t) => [index("outbox_pending_idx").on(t.deliveredAt, t.nextAttemptAt)],
+);
+
+/**
+ * Generic hourly counters keyed by (type, model version, hour, metric).
+ * Each decision state contributes a set of metric increments; every write
+ * applies (new contribution − old contribution) in its own transaction.
+ */
+export const rollups = sqliteTable(
+  "rollups",
+  {
+    typeKey: text("type_key").notNull(),
+    modelVersion: text("model_version").notNull(),
+    hour: integer("hour").notNull(),
+    metric: text("metric").notNull(),
+    value: integer("value").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.typeKey, t.hour, t.modelVersion, t.metric] }),
+  ],
+);

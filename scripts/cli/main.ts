@@ -1,0 +1,108 @@
+/**
+ * `lastmile` commands. Each parses its arguments, calls one domain function,
+ * and prints the result; validation errors print the same field messages as the API.
+ */
+import fs from "node:fs";
+import { parseArgs } from "node:util";
+import { getDb, databasePath } from "@db/client.server";
+import { AppError } from "~/lib/errors";
+import { upsertDecisionType } from "~/domain/decision-types/decision-types.server";
+import { createApiKey, createUser } from "~/domain/auth/users.server";
+
+const USAGE = `lastmile — operator CLI
+
+  lastmile migrate
+  lastmile seed-demo
+  lastmile user create --email E --role admin|manager|reviewer|auditor [--name N]
+  lastmile apikey create --name N --scopes ingest,review,read,admin [--user EMAIL]
+  lastmile types apply FILE.json
+  lastmile export --type KEY --format jsonl|csv|parquet --out FILE [filters]
+
+Environment: DATABASE_PATH (default ./data/lastmile.db)`;
+
+type Command = (args: string[]) => Promise<number> | number;
+
+const commands: Record<string, Command> = {
+  migrate: () => {
+    getDb();
+    console.log(`Database ready at ${databasePath()}`);
+    return 0;
+  },
+  "seed-demo": async (args) => {
+    const { seedDemo } = await import("../demo/seed");
+    await seedDemo(getDb(), { quiet: args.includes("--quiet") });
+    return 0;
+  },
+  user: (args) => {
+    const [sub, ...rest] = args;
+    if (sub !== "create") return usage(`unknown user command: ${sub ?? "(none)"}`);
+    const { values } = parseArgs({ args: rest, options: { email: { type: "string" }, role: { type: "string" }, name: { type: "string" } }, strict: true });
+    const { user, password } = createUser(getDb(), { email: values.email, role: values.role, name: values.name }, "cli");
+    console.log(`Created ${user.role} ${user.email}`);
+    console.log("One-time password (shown once):");
+    console.log(password);
+    return 0;
+  },
+  apikey: (args) => {
+    const [sub, ...rest] = args;
+    if (sub !== "create") return usage(`unknown apikey command: ${sub ?? "(none)"}`);
+    const { values } = parseArgs({ args: rest, options: { name: { type: "string" }, scopes: { type: "string" }, user: { type: "string" } }, strict: true });
+    const scopes = (values.scopes ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    const { key } = createApiKey(getDb(), { name: values.name, scopes, user: values.user }, "cli");
+    console.log(`Created API key "${values.name}" with scopes ${scopes.join(",")}${values.user ? ` acting as ${values.user}` : ""}. It is shown once:`);
+    console.log(key);
+    return 0;
+  },
+  types: (args) => {
+    const [sub, file] = args;
+    if (sub !== "apply" || !file) return usage("usage: lastmile types apply FILE.json");
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+      console.error(`Cannot read ${file}: ${(e as Error).message}`);
+      return 1;
+    }
+    const list = Array.isArray(parsed) ? parsed : [parsed];
+    for (const def of list) {
+      const { type, created } = upsertDecisionType(getDb(), def, "cli");
+      console.log(`${created ? "Created" : "Updated"} decision type ${type.key} (routing policy v${type.policyVersion})`);
+    }
+    return 0;
+  },
+  export: async (args) => {
+    const mod = await import("./export" as string).catch(() => null);
+    if (!mod) {
+      console.error("export is not available in this build");
+      return 1;
+    }
+    return mod.runExport(args);
+  },
+};
+
+function usage(message?: string): number {
+  if (message) console.error(message);
+  console.error(USAGE);
+  return 2;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "help" || name === "--help" || name === "-h") {
+    console.log(USAGE);
+    return name ? 0 : 2;
+  }
+  const cmd = commands[name];
+  if (!cmd) return usage(`unknown command: ${name}`);
+  try {
+    return await cmd(rest);
+  } catch (e) {
+    if (e instanceof AppError) {
+      console.error(`Error: ${e.message}`);
+      for (const i of e.issues) console.error(`  ${i.path || "(body)"}: ${i.message}`);
+      return 1;
+    }
+    if (e instanceof TypeError && "code" in e && String((e as { code: string }).code).startsWith("ERR_PARSE_ARGS")) return usage(e.message);
+    throw e;
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * End-to-end tests in Debian's Chromium against the production build, on a
+ * throw-away database. Tests create the data they need through tests/e2e/utils.ts.
+ */
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "@playwright/test";
+
+const port = Number(process.env.E2E_PORT || 3210);
+export const E2E_DB = process.env.E2E_DATABASE_PATH || path.join(os.tmpdir(), `lastmile-e2e-${port}.db`);
+process.env.E2E_DATABASE_PATH = E2E_DB;
+
+export default defineConfig({
+  testDir: "./e2e",
+  outputDir: "../test-results",
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 60_000,
+  reporter: [["list"]],
+  use: {
+    baseURL: `http://localhost:${port}`,
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    },
+  },
+  webServer: {
+    command: `rm -f "${E2E_DB}" "${E2E_DB}-wal" "${E2E_DB}-shm" && node node_modules/@remix-run/dev/dist/cli.js build && node scripts/lastmile.js migrate && node node_modules/@remix-run/serve/dist/cli.js build/index.js`,
+    cwd: fileURLToPath(new URL("..", import.meta.url)),
+    url: `http://localhost:${port}/login`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    env: { NODE_ENV: "production", PORT: String(port), DATABASE_PATH: E2E_DB },
+  },
+});

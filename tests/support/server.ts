@@ -1,0 +1,82 @@
+/**
+ * Starts the built production server (remix-serve) on a free loopback port
+ * with its own temporary database, for integration tests through real HTTP.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import net from "node:net";
+import { fileDb, tempDbPath } from "./db";
+import type { Db } from "@db/client.server";
+
+export type TestServer = {
+  url: string;
+  db: Db;
+  dbPath: string;
+  close: () => Promise<void>;
+  request: (path: string, init?: { method?: string; key?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }) => Promise<{ status: number; body: any; headers: Headers }>;
+};
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dbPath = tempDbPath();
+  const db = fileDb(dbPath);
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ["node_modules/@remix-run/serve/dist/cli.js", "build/index.js"], {
+    env: { ...process.env, NODE_ENV: "production", DATABASE_PATH: dbPath, PORT: String(port), HOST: "127.0.0.1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
+    try {
+      const res = await fetch(`${url}/login`);
+      if (res.status < 500) break;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error(`server did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    db,
+    dbPath,
+    close: async () => {
+      child.kill("SIGTERM");
+      await new Promise((r) => setTimeout(r, 50));
+      if (child.exitCode === null) child.kill("SIGKILL");
+      db.$client.close();
+    },
+    request: async (path, init = {}) => {
+      const headers: Record<string, string> = { ...init.headers };
+      if (init.key) headers.Authorization = `Bearer ${init.key}`;
+      let body: string | undefined = init.rawBody;
+      if (init.body !== undefined) {
+        body = JSON.stringify(init.body);
+        headers["Content-Type"] ??= "application/json";
+      }
+      const res = await fetch(url + path, { method: init.method ?? (body !== undefined ? "POST" : "GET"), headers, body, redirect: "manual" });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        /* not JSON */
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+  };
+}
