@@ -4,17 +4,22 @@
  */
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
-export const auditLog = sqliteTable("audit_log", {
-  seq: integer("seq").primaryKey({ autoIncrement: true }),
-  at: integer("at").notNull(),
-  actor: text("actor").notNull(),
-  action: text("action").notNull(),
-  entityType: text("entity_type").notNull(),
-  entityId: text("entity_id").notNull(),
-  data: text("data").notNull(),
-  prevHash: text("prev_hash").notNull(),
-  hash: text("hash").notNull(),
-});
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    at: integer("at").notNull(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    entityType: text("entity_type").notNull(),
+    entityId: text("entity_id").notNull(),
+    data: text("data").notNull(),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  // A decision's detail page reads its trail by entity id.
+  (t) => [index("audit_entity_idx").on(t.entityId, t.seq)]
+);
 
 export const outbox = sqliteTable(
   "outbox",
@@ -30,7 +35,7 @@ export const outbox = sqliteTable(
     deliveredAt: integer("delivered_at"),
     lastError: text("last_error"),
   },
-  (t) => [index("outbox_pending_idx").on(t.deliveredAt, t.nextAttemptAt)],
+  (t) => [index("outbox_pending_idx").on(t.deliveredAt, t.nextAttemptAt), index("outbox_entity_idx").on(t.entityId)]
 );
 
 /**
@@ -47,7 +52,5 @@ export const rollups = sqliteTable(
     metric: text("metric").notNull(),
     value: integer("value").notNull(),
   },
-  (t) => [
-    primaryKey({ columns: [t.typeKey, t.hour, t.modelVersion, t.metric] }),
-  ],
+  (t) => [primaryKey({ columns: [t.typeKey, t.hour, t.modelVersion, t.metric] })]
 );

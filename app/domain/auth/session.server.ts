@@ -11,7 +11,7 @@ import { settings } from "@db/schema/index";
 import { randomToken } from "~/lib/crypto.server";
 import { AppError } from "~/lib/errors";
 import { can, type Permission, type Principal } from "./permissions";
-import { createSession, deleteSession, principalForApiKey, SESSION_TTL_MS, userForSession, userPrincipal, type UserRow } from "./users.server";
+import { createSession, deleteSession, lookupApiKey, SESSION_TTL_MS, touchApiKey, userForSession, userPrincipal, type UserRow } from "./users.server";
 
 /** SESSION_SECRET from the environment, else one generated on first start and kept in the database. */
 export function sessionSecret(db: Db): string {
@@ -78,8 +78,11 @@ export async function requireApi(request: Request, permission: Permission): Prom
   if (header) {
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     if (!m) throw new AppError("unauthenticated", "Authorization must be 'Bearer <API key>'");
-    principal = principalForApiKey(getDb(), m[1]);
-    if (!principal) throw new AppError("unauthenticated", "Unknown or revoked API key");
+    const db = getDb();
+    const found = lookupApiKey(db, m[1]);
+    if (!found) throw new AppError("unauthenticated", "Unknown or revoked API key");
+    touchApiKey(db, found);
+    principal = found.principal;
   } else {
     const user = await getOptionalUser(request);
     if (!user) throw new AppError("unauthenticated", "Send an API key as 'Authorization: Bearer <key>'");

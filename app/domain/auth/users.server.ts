@@ -3,7 +3,7 @@
  * stored as SHA-256 hashes (shown once at creation), server-side sessions.
  */
 import crypto from "node:crypto";
-import { and, eq, gt, isNull } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, lt, ne, or } from "drizzle-orm";
 import { z } from "zod";
 import { transaction, type Db, type DbOrTx } from "@db/client.server";
 import { apiKeys, sessions, users } from "@db/schema/index";
@@ -141,7 +141,8 @@ export function createApiKey(db: Db, input: unknown, actor: string, now = Date.n
   });
 }
 
-export function principalForApiKey(db: DbOrTx, key: string): Principal | null {
+/** The key's row id and last use, with the principal it acts as; null when unknown, revoked or its user is disabled. */
+export function lookupApiKey(db: DbOrTx, key: string): { id: string; lastUsedAt: number | null; principal: Principal } | null {
   if (!key.startsWith("lm_") || key.length > 200) return null;
   const row = db
     .select({ k: apiKeys, u: users })
@@ -153,11 +154,66 @@ export function principalForApiKey(db: DbOrTx, key: string): Principal | null {
   if (row.u?.disabledAt) return null;
   const user = row.u ? { id: row.u.id, email: row.u.email, name: row.u.name, role: row.u.role as Role } : null;
   return {
-    kind: "apikey",
-    user,
-    actor: user ? `${user.email} (key ${row.k.name})` : `apikey:${row.k.name}`,
-    permissions: keyPermissions(row.k.scopes as Scope[], user?.role ?? null),
+    id: row.k.id,
+    lastUsedAt: row.k.lastUsedAt,
+    principal: {
+      kind: "apikey",
+      user,
+      actor: user ? `${user.email} (key ${row.k.name})` : `apikey:${row.k.name}`,
+      permissions: keyPermissions(row.k.scopes as Scope[], user?.role ?? null),
+    },
   };
+}
+
+export function principalForApiKey(db: DbOrTx, key: string): Principal | null {
+  return lookupApiKey(db, key)?.principal ?? null;
+}
+
+/** How stale `last_used_at` may get: recording every request would turn each read into a write. */
+export const KEY_USE_RESOLUTION_MS = 60_000;
+
+/**
+ * Records that a key was used, at most once per KEY_USE_RESOLUTION_MS: the caller passes the
+ * value it already read, so a fresh key costs no write at all. Bookkeeping, not a state change: no audit entry.
+ */
+export function touchApiKey(db: DbOrTx, key: { id: string; lastUsedAt: number | null }, now = Date.now()): boolean {
+  if (key.lastUsedAt !== null && now - key.lastUsedAt < KEY_USE_RESOLUTION_MS) return false;
+  const res = db
+    .update(apiKeys)
+    .set({ lastUsedAt: now })
+    .where(and(eq(apiKeys.id, key.id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, now - KEY_USE_RESOLUTION_MS + 1))))
+    .run();
+  return res.changes > 0;
+}
+
+export type ApiKeySummary = {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  user: string | null;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+};
+
+/** Every key, newest first, without its hash. */
+export function listApiKeys(db: DbOrTx): ApiKeySummary[] {
+  return db
+    .select({
+      id: apiKeys.id,
+      name: apiKeys.name,
+      prefix: apiKeys.prefix,
+      scopes: apiKeys.scopes,
+      user: users.email,
+      createdAt: apiKeys.createdAt,
+      lastUsedAt: apiKeys.lastUsedAt,
+      revokedAt: apiKeys.revokedAt,
+    })
+    .from(apiKeys)
+    .leftJoin(users, eq(users.id, apiKeys.userId))
+    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+    .all();
 }
 
 export function revokeApiKey(db: Db, id: string, actor: string, now = Date.now()): void {
@@ -165,5 +221,41 @@ export function revokeApiKey(db: Db, id: string, actor: string, now = Date.now()
     const res = tx.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).run();
     if (res.changes === 0) throw notFound(`API key ${id} not found`);
     appendAudit(tx, { actor, action: "apikey.revoked", entityType: "apikey", entityId: id, at: now });
+  });
+}
+
+// ---- disabling people ----
+
+/**
+ * Disables a user: they can no longer sign in, their sessions end at once and
+ * their API keys stop working. Refused for oneself and for the last active admin,
+ * so an instance can never lock out its administrators.
+ */
+export function disableUser(db: Db, id: string, actor: { id: string; email: string }, now = Date.now()): UserRow {
+  return transaction(db, (tx) => {
+    const user = tx.select().from(users).where(eq(users.id, id)).get();
+    if (!user) throw notFound(`User ${id} not found`);
+    if (user.disabledAt) throw conflict(`${user.email} is already disabled`);
+    if (user.id === actor.id) throw conflict("You cannot disable your own account");
+    if (user.role === "admin") {
+      const other = tx.select({ id: users.id }).from(users).where(and(eq(users.role, "admin"), isNull(users.disabledAt), ne(users.id, user.id))).limit(1).get();
+      if (!other) throw conflict("This is the last active admin; make someone else admin first");
+    }
+    tx.update(users).set({ disabledAt: now }).where(eq(users.id, id)).run();
+    const ended = tx.delete(sessions).where(eq(sessions.userId, id)).run().changes;
+    appendAudit(tx, { actor: actor.email, action: "user.disabled", entityType: "user", entityId: id, data: { email: user.email, sessionsEnded: ended }, at: now });
+    return { ...user, disabledAt: now };
+  });
+}
+
+/** Lets a disabled user sign in again (their old sessions stay gone). */
+export function enableUser(db: Db, id: string, actor: string, now = Date.now()): UserRow {
+  return transaction(db, (tx) => {
+    const user = tx.select().from(users).where(eq(users.id, id)).get();
+    if (!user) throw notFound(`User ${id} not found`);
+    if (!user.disabledAt) throw conflict(`${user.email} is not disabled`);
+    tx.update(users).set({ disabledAt: null }).where(eq(users.id, id)).run();
+    appendAudit(tx, { actor, action: "user.enabled", entityType: "user", entityId: id, data: { email: user.email }, at: now });
+    return { ...user, disabledAt: null };
   });
 }

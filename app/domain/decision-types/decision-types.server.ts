@@ -7,7 +7,7 @@ import { and, asc, desc, eq } from "drizzle-orm";
 import { transaction, type Db, type DbOrTx } from "@db/client.server";
 import { decisionTypes, routingPolicies, users } from "@db/schema/index";
 import { canonicalJson } from "~/lib/crypto.server";
-import { invalid, notFound } from "~/lib/errors";
+import { conflict, invalid, notFound } from "~/lib/errors";
 import { appendAudit } from "../audit/audit.server";
 import { routingPolicySchema, type RoutingPolicy } from "../routing/policy";
 import { compileOutputSchema, type ObjectSchema } from "./output-schema";
@@ -34,7 +34,17 @@ export type LoadedType = DecisionType & { validator: z.ZodType<Record<string, un
 
 const compiled = new Map<string, { updatedAt: number; validator: z.ZodType<Record<string, unknown>> }>();
 
-export function upsertDecisionType(db: Db, input: unknown, actor: string, now = Date.now()): { type: DecisionType; created: boolean } {
+/**
+ * Creates or updates a type. `mode` lets a caller insist on one of the two (the admin
+ * UI's create form must never overwrite an existing type), checked in the same transaction.
+ */
+export function upsertDecisionType(
+  db: Db,
+  input: unknown,
+  actor: string,
+  now = Date.now(),
+  mode: "upsert" | "create" | "update" = "upsert",
+): { type: DecisionType; created: boolean } {
   const parsed = decisionTypeSchema.safeParse(input);
   if (!parsed.success) {
     throw invalid("Invalid decision type", parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })));
@@ -44,6 +54,8 @@ export function upsertDecisionType(db: Db, input: unknown, actor: string, now = 
     const owner = tx.select({ id: users.id }).from(users).where(eq(users.email, def.owner.toLowerCase())).get();
     if (!owner) throw invalid("Invalid decision type", [{ path: "owner", message: `no user with email ${def.owner}` }]);
     const existing = tx.select().from(decisionTypes).where(eq(decisionTypes.key, def.key)).get();
+    if (mode === "create" && existing) throw conflict(`A decision type with key "${def.key}" already exists`, [{ path: "key", message: "already exists" }]);
+    if (mode === "update" && !existing) throw notFound(`Decision type "${def.key}" not found`);
     let version = existing?.policyVersion ?? 0;
     const current = existing
       ? tx.select().from(routingPolicies).where(and(eq(routingPolicies.typeKey, def.key), eq(routingPolicies.version, version))).get()
