@@ -25,6 +25,7 @@ const NAV: { to: string; label: string; permission: Permission }[] = [
   { to: "/reports", label: "Reports", permission: "reports:read" },
   { to: "/datasets", label: "Datasets", permission: "datasets:read" },
   { to: "/admin/types", label: "Admin", permission: "types:write" },
+  { to: "/admin/audit", label: "Audit", permission: "audit:read" },
 ];
 
 export function Layout({ children }: { children: React.ReactNode }) {

@@ -1,0 +1,77 @@
+/**
+ * The decision-type editor's form state: every field as the text a person
+ * types, with row lists for reason codes, per-field confidence and four-eyes
+ * limits. Pure and isomorphic; the server turns the posted form back into a
+ * definition (app/domain/decision-types/type-form.server.ts).
+ */
+export type TypeFormValues = {
+  key: string;
+  name: string;
+  owner: string;
+  slaMinutes: string;
+  reasonCodes: { code: string; label: string }[];
+  minConfidence: string;
+  fieldMinConfidence: { path: string; min: string }[];
+  reviewFlags: string;
+  qaSamplePercent: string;
+  outputSchema: string;
+  fourEyesFlags: string;
+  fourEyesFieldAbove: { path: string; limit: string }[];
+};
+
+export const EXAMPLE_SCHEMA = {
+  type: "object",
+  required: ["total", "currency"],
+  properties: {
+    total: { type: "number", minimum: 0 },
+    currency: { type: "string", enum: ["EUR", "USD"] },
+  },
+};
+
+export function emptyTypeForm(owner = ""): TypeFormValues {
+  return {
+    key: "",
+    name: "",
+    owner,
+    slaMinutes: "240",
+    reasonCodes: [],
+    minConfidence: "0.9",
+    fieldMinConfidence: [],
+    reviewFlags: "",
+    qaSamplePercent: "5",
+    outputSchema: JSON.stringify(EXAMPLE_SCHEMA, null, 2),
+    fourEyesFlags: "",
+    fourEyesFieldAbove: [],
+  };
+}
+
+/** 0.05 → "5", 0.125 → "12.5", without float noise. */
+export function rateToPercent(rate: number): string {
+  return String(Math.round(rate * 100 * 10_000) / 10_000);
+}
+
+export function typeToForm(t: {
+  key: string;
+  name: string;
+  owner: string;
+  slaMinutes: number;
+  reasonCodes: { code: string; label: string }[];
+  routing: { minConfidence?: number; fieldMinConfidence?: Record<string, number>; reviewFlags?: string[]; qaSampleRate?: number };
+  outputSchema: unknown;
+  fourEyes: { flags?: string[]; fieldAbove?: Record<string, number> } | null;
+}): TypeFormValues {
+  return {
+    key: t.key,
+    name: t.name,
+    owner: t.owner,
+    slaMinutes: String(t.slaMinutes),
+    reasonCodes: t.reasonCodes.map((r) => ({ ...r })),
+    minConfidence: t.routing.minConfidence === undefined ? "" : String(t.routing.minConfidence),
+    fieldMinConfidence: Object.entries(t.routing.fieldMinConfidence ?? {}).map(([path, min]) => ({ path, min: String(min) })),
+    reviewFlags: (t.routing.reviewFlags ?? []).join("\n"),
+    qaSamplePercent: rateToPercent(t.routing.qaSampleRate ?? 0),
+    outputSchema: JSON.stringify(t.outputSchema, null, 2),
+    fourEyesFlags: (t.fourEyes?.flags ?? []).join("\n"),
+    fourEyesFieldAbove: Object.entries(t.fourEyes?.fieldAbove ?? {}).map(([path, limit]) => ({ path, limit: String(limit) })),
+  };
+}

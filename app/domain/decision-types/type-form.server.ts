@@ -1,0 +1,182 @@
+/**
+ * The admin editor's posted form → a decision-type definition → the same
+ * `upsertDecisionType` (and zod schema) the API uses. Issues come back keyed
+ * by the form's own field names, so each message lands next to its field:
+ * a reason-code row, a per-field confidence row, or the JSON editor (with the
+ * schema path in the message).
+ */
+import type { Db } from "@db/client.server";
+import { AppError, type Issue } from "~/lib/errors";
+import { decisionTypeSchema } from "./definition";
+import { upsertDecisionType, type DecisionType } from "./decision-types.server";
+
+export type FormIssues = Record<string, string[]>;
+export type SaveResult = { ok: true; type: DecisionType; created: boolean; policyChanged: boolean } | { ok: false; message: string; issues: FormIssues };
+
+type Rows<T> = { index: number; value: T }[];
+
+/** Rows posted as prefix.N.field, in N order, skipping rows left entirely blank. */
+function rows<K extends string>(form: FormData, prefix: string, fields: K[]): Rows<Record<K, string>> {
+  const indexes = new Set<number>();
+  for (const name of form.keys()) {
+    const m = new RegExp(`^${prefix.replace(/\./g, "\\.")}\\.(\\d+)\\.`).exec(name);
+    if (m) indexes.add(Number(m[1]));
+  }
+  return [...indexes]
+    .sort((a, b) => a - b)
+    .map((index) => ({ index, value: Object.fromEntries(fields.map((f) => [f, String(form.get(`${prefix}.${index}.${f}`) ?? "").trim()])) as Record<K, string> }))
+    .filter((r) => fields.some((f) => r.value[f] !== ""));
+}
+
+const text = (form: FormData, name: string) => String(form.get(name) ?? "").trim();
+const lines = (s: string) =>
+  s
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
+
+/** A number typed in a form; blank → undefined; junk → an issue (and the raw text, for zod to reject too). */
+function num(raw: string, path: string, issues: Issue[], what: string): number | string | undefined {
+  if (raw === "") return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n)) {
+    issues.push({ path, message: `enter ${what}` });
+    return raw;
+  }
+  return n;
+}
+
+export function formToDefinition(form: FormData, key: string): { definition: Record<string, unknown>; issues: Issue[]; map: (path: string) => string } {
+  const issues: Issue[] = [];
+  const reasonRows = rows(form, "reasonCodes", ["code", "label"]);
+  const fieldRows = rows(form, "routing.fieldMinConfidence", ["path", "min"]);
+  const limitRows = rows(form, "fourEyes.fieldAbove", ["path", "limit"]);
+
+  let outputSchema: unknown = undefined;
+  const schemaText = String(form.get("outputSchema") ?? "");
+  if (schemaText.trim() === "") issues.push({ path: "outputSchema", message: "enter the output schema as JSON" });
+  else {
+    try {
+      outputSchema = JSON.parse(schemaText);
+    } catch (e) {
+      issues.push({ path: "outputSchema", message: `not valid JSON: ${(e as Error).message}` });
+    }
+  }
+
+  const fieldMinConfidence: Record<string, unknown> = {};
+  for (const r of fieldRows) {
+    const base = `routing.fieldMinConfidence.${r.index}`;
+    if (!r.value.path) issues.push({ path: `${base}.path`, message: "choose a field" });
+    else if (r.value.path in fieldMinConfidence) issues.push({ path: `${base}.path`, message: "this field already has a row" });
+    const min = r.value.min === "" ? (issues.push({ path: `${base}.min`, message: "enter a minimum between 0 and 1" }), undefined) : num(r.value.min, `${base}.min`, issues, "a number between 0 and 1");
+    if (r.value.path && !(r.value.path in fieldMinConfidence)) fieldMinConfidence[r.value.path] = min;
+  }
+
+  const qaRaw = text(form, "routing.qaSamplePercent");
+  let qaSampleRate: unknown = 0;
+  if (qaRaw !== "") {
+    const pct = Number(qaRaw);
+    if (!Number.isFinite(pct) || pct < 0 || pct > 100) issues.push({ path: "routing.qaSamplePercent", message: "enter a percentage from 0 to 100" });
+    else qaSampleRate = Math.round(pct * 10_000) / 1_000_000;
+  }
+
+  const fieldAbove: Record<string, unknown> = {};
+  for (const r of limitRows) {
+    const base = `fourEyes.fieldAbove.${r.index}`;
+    if (!r.value.path) issues.push({ path: `${base}.path`, message: "choose a field" });
+    else if (r.value.path in fieldAbove) issues.push({ path: `${base}.path`, message: "this field already has a row" });
+    const limit = r.value.limit === "" ? (issues.push({ path: `${base}.limit`, message: "enter a limit" }), undefined) : num(r.value.limit, `${base}.limit`, issues, "a number");
+    if (r.value.path && !(r.value.path in fieldAbove)) fieldAbove[r.value.path] = limit;
+  }
+  const fourEyesFlags = lines(text(form, "fourEyes.flags"));
+  const fourEyes =
+    fourEyesFlags.length || Object.keys(fieldAbove).length
+      ? { ...(fourEyesFlags.length ? { flags: fourEyesFlags } : {}), ...(Object.keys(fieldAbove).length ? { fieldAbove } : {}) }
+      : null;
+
+  const slaRaw = text(form, "slaMinutes");
+  if (slaRaw === "") issues.push({ path: "slaMinutes", message: "enter the SLA in minutes" });
+  if (key === "") issues.push({ path: "key", message: "enter a key" });
+  if (text(form, "name") === "") issues.push({ path: "name", message: "enter a name" });
+  if (text(form, "owner") === "") issues.push({ path: "owner", message: "choose the accountable owner" });
+  const definition: Record<string, unknown> = {
+    key,
+    name: text(form, "name"),
+    owner: text(form, "owner"),
+    outputSchema,
+    routing: {
+      ...(text(form, "routing.minConfidence") !== "" ? { minConfidence: num(text(form, "routing.minConfidence"), "routing.minConfidence", issues, "a number between 0 and 1") } : {}),
+      fieldMinConfidence,
+      reviewFlags: lines(text(form, "routing.reviewFlags")),
+      qaSampleRate,
+    },
+    slaMinutes: slaRaw === "" ? undefined : num(slaRaw, "slaMinutes", issues, "a whole number of minutes"),
+    reasonCodes: reasonRows.map((r) => r.value),
+    fourEyes,
+  };
+
+  const fieldRowOf = new Map(fieldRows.map((r) => [r.value.path, r.index]));
+  const limitRowOf = new Map(limitRows.map((r) => [r.value.path, r.index]));
+  /** The definition's issue path → the form field that shows it. */
+  const map = (path: string): string => {
+    let m: RegExpExecArray | null;
+    if ((m = /^reasonCodes\.(\d+)(\.(code|label))?/.exec(path))) return `reasonCodes.${reasonRows[Number(m[1])]?.index ?? m[1]}${m[2] ?? ""}`;
+    if ((m = /^routing\.fieldMinConfidence\.(.+)$/.exec(path))) {
+      const row = fieldRowOf.get(m[1]);
+      return row === undefined ? "routing.fieldMinConfidence" : `routing.fieldMinConfidence.${row}.min`;
+    }
+    if (path.startsWith("routing.reviewFlags")) return "routing.reviewFlags";
+    if (path.startsWith("routing.qaSampleRate")) return "routing.qaSamplePercent";
+    if ((m = /^fourEyes\.fieldAbove\.(.+)$/.exec(path))) {
+      const row = limitRowOf.get(m[1]);
+      return row === undefined ? "fourEyes.fieldAbove" : `fourEyes.fieldAbove.${row}.limit`;
+    }
+    if (path.startsWith("fourEyes.flags")) return "fourEyes.flags";
+    if (path.startsWith("outputSchema")) return "outputSchema";
+    return path;
+  };
+  return { definition, issues, map };
+}
+
+/** Messages for the form, keyed by form field. Schema and list issues keep their exact path in the text. */
+function toFormIssues(issues: Issue[], map: (p: string) => string, taken: Set<string>): FormIssues {
+  const out: FormIssues = {};
+  for (const i of issues) {
+    const field = map(i.path);
+    if (taken.has(field)) continue;
+    const showPath = field !== i.path && (field === "outputSchema" || field === "routing.reviewFlags" || field === "fourEyes.flags");
+    const message = showPath ? `${i.path.replace(/^(routing|fourEyes)\./, "")}: ${i.message}` : i.message;
+    (out[field] ??= []).push(message);
+  }
+  return out;
+}
+
+/**
+ * Validates and saves a posted type form. `mode` create refuses an existing key;
+ * update refuses a missing one. Nothing is written unless everything is valid.
+ */
+export function saveTypeForm(db: Db, form: FormData, opts: { key: string; mode: "create" | "update"; actor: string; now?: number }): SaveResult {
+  const { definition, issues, map } = formToDefinition(form, opts.key);
+  if (issues.length > 0) {
+    // Report the form's own problems first, then whatever the contract schema says about the rest.
+    const own = toFormIssues(issues, (p) => p, new Set());
+    const parsed = decisionTypeSchema.safeParse(definition);
+    const rest = parsed.success
+      ? {}
+      : toFormIssues(
+          parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })),
+          map,
+          new Set(Object.keys(own)),
+        );
+    return { ok: false, message: "Fix the marked fields; nothing was saved.", issues: { ...rest, ...own } };
+  }
+  try {
+    const { type, created } = upsertDecisionType(db, definition, opts.actor, opts.now ?? Date.now(), opts.mode);
+    return { ok: true, type, created, policyChanged: created || form.get("policyVersion") !== String(type.policyVersion) };
+  } catch (e) {
+    if (e instanceof AppError && (e.code === "invalid" || e.code === "conflict")) {
+      return { ok: false, message: `${e.message}; nothing was saved.`, issues: toFormIssues(e.issues, map, new Set()) };
+    }
+    throw e;
+  }
+}

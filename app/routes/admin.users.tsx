@@ -1,0 +1,177 @@
+/** People: list, create with a role (one-time password shown once), disable and re-enable. */
+import { useEffect, useRef } from "react";
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { z } from "zod";
+import { getDb } from "@db/client.server";
+import { ROLES } from "~/domain/auth/permissions";
+import { requireUser } from "~/domain/auth/session.server";
+import { createUser, disableUser, enableUser, listUsers } from "~/domain/auth/users.server";
+import { AppError } from "~/lib/errors";
+import { Badge } from "~/components/ui/badge";
+import { CopyButton } from "~/components/ui/copy-button";
+import { ConfirmSubmit } from "~/components/ui/confirm-submit";
+import { FormField, FormMessage, inputClass, PrimaryButton } from "~/components/ui/form-field";
+import { PageHeader, Section } from "~/components/ui/page-header";
+import { EmptyRow, Table, TBody, TD, TH, THead } from "~/components/ui/table";
+import { Time } from "~/components/ui/time";
+import { issuesByPath } from "~/components/admin/issues";
+
+export const meta: MetaFunction = () => [{ title: "Users · Admin · Lastmile" }];
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const who = await requireUser(request, "users:write");
+  return {
+    me: who.user.id,
+    users: listUsers(getDb()).map((u) => ({ id: u.id, email: u.email, name: u.name, role: u.role, createdAt: u.createdAt, disabledAt: u.disabledAt })),
+  };
+}
+
+const intentSchema = z.discriminatedUnion("intent", [
+  z.object({ intent: z.literal("create"), email: z.string(), name: z.string().optional(), role: z.string() }),
+  z.object({ intent: z.literal("disable"), id: z.string().min(1) }),
+  z.object({ intent: z.literal("enable"), id: z.string().min(1) }),
+]);
+
+type ActionResult =
+  | { ok: true; intent: "create"; email: string; password: string }
+  | { ok: true; intent: "disable" | "enable"; email: string }
+  | { ok: false; intent: string; message: string; issues: Record<string, string[]> };
+
+export async function action({ request }: ActionFunctionArgs) {
+  const who = await requireUser(request, "users:write");
+  const parsed = intentSchema.safeParse(Object.fromEntries(await request.formData()));
+  if (!parsed.success) return data<ActionResult>({ ok: false, intent: "unknown", message: "Unknown action", issues: {} }, { status: 400 });
+  const db = getDb();
+  const input = parsed.data;
+  try {
+    if (input.intent === "create") {
+      const { user, password } = createUser(db, { email: input.email, role: input.role, name: input.name?.trim() || undefined }, who.actor);
+      return data<ActionResult>({ ok: true, intent: "create", email: user.email, password });
+    }
+    const user = input.intent === "disable" ? disableUser(db, input.id, who.user) : enableUser(db, input.id, who.actor);
+    return data<ActionResult>({ ok: true, intent: input.intent, email: user.email });
+  } catch (e) {
+    if (e instanceof AppError && e.status < 500) {
+      return data<ActionResult>({ ok: false, intent: input.intent, message: e.message, issues: issuesByPath(e.issues) }, { status: e.status });
+    }
+    throw e;
+  }
+}
+
+export default function Users() {
+  const { users, me } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const busy = useNavigation().state === "submitting";
+  const formRef = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    if (result?.ok && result.intent === "create") formRef.current?.reset();
+  }, [result]);
+  const createErrors = result && !result.ok && result.intent === "create" ? result.issues : {};
+  return (
+    <div className="space-y-6">
+      <PageHeader title="Users" description="People who sign in to Lastmile, and what their role lets them do." />
+      {result?.ok && result.intent === "create" ? (
+        <FormMessage tone="success">
+          <p>
+            Created <strong>{result.email}</strong>. Their one-time password is shown only now; hand it over securely:
+          </p>
+          <p className="mt-2 flex items-center gap-2">
+            <code data-testid="one-time-password" className="rounded bg-white px-2 py-1 font-mono text-sm ring-1 ring-emerald-200">
+              {result.password}
+            </code>
+            <CopyButton value={result.password} label="Copy password" />
+          </p>
+        </FormMessage>
+      ) : null}
+      {result?.ok && result.intent !== "create" ? <FormMessage tone="success">{`${result.email} is ${result.intent}d.`}</FormMessage> : null}
+      {result && !result.ok && result.intent !== "create" ? <FormMessage tone="error">{result.message}</FormMessage> : null}
+
+      <Section title="Add a user" id="add-user">
+        <Form ref={formRef} method="post" className="grid grid-cols-1 items-start gap-4 md:grid-cols-[2fr_2fr_1fr_auto]" noValidate>
+          <input type="hidden" name="intent" value="create" />
+          <FormField id="user-email" label="Email" errors={createErrors.email}>
+            <input name="email" type="email" autoComplete="off" required className={inputClass} />
+          </FormField>
+          <FormField id="user-name" label="Name" hint="Optional; defaults to the part of the email before @." errors={createErrors.name}>
+            <input name="name" type="text" autoComplete="off" className={inputClass} />
+          </FormField>
+          <FormField id="user-role" label="Role" errors={createErrors.role}>
+            <select name="role" defaultValue="reviewer" className={inputClass}>
+              {ROLES.map((r) => (
+                <option key={r} value={r}>
+                  {r}
+                </option>
+              ))}
+            </select>
+          </FormField>
+          <PrimaryButton type="submit" disabled={busy} className="md:mt-6">
+            Create user
+          </PrimaryButton>
+        </Form>
+        {result && !result.ok && result.intent === "create" && Object.keys(createErrors).length === 0 ? (
+          <div className="mt-3">
+            <FormMessage tone="error">{result.message}</FormMessage>
+          </div>
+        ) : null}
+        <p className="mt-3 text-xs text-slate-500">
+          Roles: <strong>admin</strong> manages types, users and keys · <strong>manager</strong> reads reports, datasets and resolves escalations ·{" "}
+          <strong>reviewer</strong> works the queues · <strong>auditor</strong> reads everything and changes nothing.
+        </p>
+      </Section>
+
+      <Table label="Users">
+        <THead>
+          <TH>Email</TH>
+          <TH>Name</TH>
+          <TH>Role</TH>
+          <TH>Created</TH>
+          <TH>Status</TH>
+          <TH>
+            <span className="sr-only">Actions</span>
+          </TH>
+        </THead>
+        <TBody>
+          {users.length === 0 ? <EmptyRow colSpan={6}>No users yet.</EmptyRow> : null}
+          {users.map((u) => (
+            <tr key={u.id} className={u.disabledAt ? "text-slate-500" : undefined}>
+              <TD className="font-medium">{u.email}</TD>
+              <TD>{u.name}</TD>
+              <TD>
+                <Badge tone={u.role === "admin" ? "accent" : "neutral"}>{u.role}</Badge>
+              </TD>
+              <TD>
+                <Time value={u.createdAt} />
+              </TD>
+              <TD>
+                {u.disabledAt ? (
+                  <span>
+                    <Badge tone="danger">disabled</Badge> <span className="text-xs">since <Time value={u.disabledAt} /></span>
+                  </span>
+                ) : (
+                  <Badge tone="success">active</Badge>
+                )}
+              </TD>
+              <TD className="text-right">
+                {u.id === me ? (
+                  <span className="text-xs text-slate-500">you</span>
+                ) : (
+                  <Form method="post" aria-label={`${u.disabledAt ? "Enable" : "Disable"} ${u.email}`}>
+                    <input type="hidden" name="id" value={u.id} />
+                    {u.disabledAt ? (
+                      <button type="submit" name="intent" value="enable" className="rounded-md px-2 py-1 text-sm font-medium text-indigo-700 hover:bg-indigo-50">
+                        Enable
+                      </button>
+                    ) : (
+                      <ConfirmSubmit label="Disable" confirmLabel={`Disable ${u.email}`} name="intent" value="disable" />
+                    )}
+                  </Form>
+                )}
+              </TD>
+            </tr>
+          ))}
+        </TBody>
+      </Table>
+    </div>
+  );
+}
