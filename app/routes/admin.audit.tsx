@@ -140,7 +140,7 @@ export default function Audit() {
                 <TD>
                   <Time value={a.at} />
                 </TD>
-                <TD className="max-w-[14rem] truncate" >
+                <TD className="max-w-[12rem] truncate">
                   <span title={a.actor}>{a.actor}</span>
                 </TD>
                 <TD className="font-mono text-xs">{a.action}</TD>
@@ -154,7 +154,7 @@ export default function Audit() {
                     <span className="font-mono">{a.entityId}</span>
                   )}
                 </TD>
-                <TD className="max-w-md break-all font-mono text-xs text-slate-600">{dataSummary(a.data)}</TD>
+                <TD className="min-w-[18rem] max-w-md break-words font-mono text-xs text-slate-600">{dataSummary(a.data)}</TD>
                 <TD className="font-mono text-xs text-slate-500">
                   <span title={a.hash}>{a.hash.slice(0, 10)}…</span>
                 </TD>

@@ -170,7 +170,7 @@ export default function DecisionDetail() {
                 <TD className={r.changed ? "text-slate-500 line-through decoration-slate-400" : undefined}>
                   <Value v={r.model} />
                 </TD>
-                <TD className={r.changed ? "font-medium" : undefined}>{d.finalOutput == null ? <span className="text-slate-400">pending</span> : <Value v={r.final} />}</TD>
+                <TD className={r.changed ? "font-medium" : undefined}>{d.finalOutput == null ? <span className="text-slate-400">pending</span> : r.final === undefined ? <span className="italic text-slate-500">removed</span> : <Value v={r.final} />}</TD>
                 <TD>
                   <Confidence c={r.confidence} />
                 </TD>

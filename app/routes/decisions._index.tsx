@@ -4,7 +4,7 @@ import { Form, Link, useLoaderData, useNavigation } from "@remix-run/react";
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
 import { listDecisionTypes } from "~/domain/decision-types/decision-types.server";
-import { DECISION_STATUSES } from "~/domain/decisions/decisions.server";
+import { DECISION_STATUSES } from "~/domain/decisions/statuses";
 import { parseSearchQuery, searchDecisions, type DecisionListItem } from "~/domain/decisions/search.server";
 import { AppError } from "~/lib/errors";
 import { RouteErrorBoundary } from "~/components/route-error";

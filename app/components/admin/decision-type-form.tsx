@@ -158,7 +158,7 @@ export function DecisionTypeForm({
               <option value="">Choose a person…</option>
               {ownerOptions.map((o) => (
                 <option key={o.email} value={o.email}>
-                  {o.name} · {o.email} ({o.role})
+                  {o.email} ({o.role})
                 </option>
               ))}
             </select>

@@ -10,7 +10,9 @@ import { decisions, reviews, users } from "@db/schema/index";
 import { invalid, notFound, zodIssues } from "~/lib/errors";
 import { iso } from "~/lib/time";
 
-export const DECISION_STATUSES = ["pending_review", "in_review", "approved", "corrected", "rejected", "escalated", "auto_approved"] as const;
+import { DECISION_STATUSES } from "./statuses";
+
+export { DECISION_STATUSES };
 
 export type DecisionRow = typeof decisions.$inferSelect;
 

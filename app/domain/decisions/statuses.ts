@@ -1,0 +1,3 @@
+/** Decision statuses, isomorphic so pages can list them in the browser too. */
+export const DECISION_STATUSES = ["pending_review", "in_review", "approved", "corrected", "rejected", "escalated", "auto_approved"] as const;
+export type DecisionStatus = (typeof DECISION_STATUSES)[number];
