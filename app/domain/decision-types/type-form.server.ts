@@ -138,6 +138,9 @@ export function formToDefinition(form: FormData, key: string): { definition: Rec
   return { definition, issues, map };
 }
 
+const FIELD_KINDS =
+  'not a supported field: use "type" string (optionally with enum or format "date"), number, integer, boolean, object (with properties) or array (with items: an object), and only the keywords each allows';
+
 /** Messages for the form, keyed by form field. Schema and list issues keep their exact path in the text. */
 function toFormIssues(issues: Issue[], map: (p: string) => string, taken: Set<string>): FormIssues {
   const out: FormIssues = {};
@@ -145,7 +148,9 @@ function toFormIssues(issues: Issue[], map: (p: string) => string, taken: Set<st
     const field = map(i.path);
     if (taken.has(field)) continue;
     const showPath = field !== i.path && (field === "outputSchema" || field === "routing.reviewFlags" || field === "fourEyes.flags");
-    const message = showPath ? `${i.path.replace(/^(routing|fourEyes)\./, "")}: ${i.message}` : i.message;
+    // zod says only "Invalid input" when a field matches none of the union's field kinds.
+    const detail = /^outputSchema(\.properties\.[^.]+|\.items)+$/.test(i.path) && i.message === "Invalid input" ? FIELD_KINDS : i.message;
+    const message = showPath ? `${i.path.replace(/^(routing|fourEyes)\./, "")}: ${detail}` : detail;
     (out[field] ??= []).push(message);
   }
   return out;

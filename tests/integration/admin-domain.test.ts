@@ -1,0 +1,294 @@
+/**
+ * The domain functions behind the admin and decision pages, on a real
+ * (in-memory, migrated) database: API key listing and use tracking, disabling
+ * people, audit and outbox reads, the decision browser's search and detail,
+ * and the decision-type form → definition → upsertDecisionType path.
+ */
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import type { Db } from "@db/client.server";
+import { apiKeys, auditLog, decisionTypes, sessions } from "@db/schema/index";
+import { auditForEntities, listAuditEntries, parseAuditQuery } from "~/domain/audit/audit-read.server";
+import { verifyAuditChain } from "~/domain/audit/audit.server";
+import {
+  authenticate,
+  createApiKey,
+  createSession,
+  disableUser,
+  enableUser,
+  KEY_USE_RESOLUTION_MS,
+  listApiKeys,
+  lookupApiKey,
+  principalForApiKey,
+  revokeApiKey,
+  touchApiKey,
+  userForSession,
+} from "~/domain/auth/users.server";
+import { getDecisionType, policyHistory, upsertDecisionType } from "~/domain/decision-types/decision-types.server";
+import { listTypeOverview } from "~/domain/decision-types/overview.server";
+import { saveTypeForm } from "~/domain/decision-types/type-form.server";
+import { getDecisionDetail, parseSearchQuery, searchDecisions } from "~/domain/decisions/search.server";
+import { ingestDecisions } from "~/domain/ingest/ingest.server";
+import { claimNextTask } from "~/domain/queue/queue.server";
+import { submitReview } from "~/domain/review/review.server";
+import { outputRows } from "~/components/decisions/output-rows";
+import { invoiceDecision, invoiceType, makeType, makeUser, memoryDb, TEST_PASSWORD } from "../support/db";
+
+function setup() {
+  const db = memoryDb();
+  const admin = makeUser(db, "admin");
+  makeType(db, invoiceType(admin.email));
+  return { db, admin };
+}
+
+const auditCount = (db: Db, action: string) => db.select().from(auditLog).where(eq(auditLog.action, action)).all().length;
+
+describe("API keys", () => {
+  it("lists keys with their user and never their hash", () => {
+    const { db, admin } = setup();
+    createApiKey(db, { name: "system", scopes: ["ingest"] }, "test");
+    createApiKey(db, { name: "personal", scopes: ["review", "read"], user: admin.email }, "test");
+    const keys = listApiKeys(db);
+    expect(keys.map((k) => k.name).sort()).toEqual(["personal", "system"]);
+    expect(keys.find((k) => k.name === "personal")!.user).toBe(admin.email);
+    expect(keys.find((k) => k.name === "system")!.user).toBeNull();
+    for (const k of keys) expect(Object.keys(k)).not.toContain("keyHash");
+  });
+
+  it("records last use at most once per resolution window", () => {
+    const { db } = setup();
+    const { key, id } = createApiKey(db, { name: "k", scopes: ["ingest"] }, "test");
+    const t0 = 1_800_000_000_000;
+    const read = () => db.select().from(apiKeys).where(eq(apiKeys.id, id)).get()!.lastUsedAt;
+    expect(touchApiKey(db, lookupApiKey(db, key)!, t0)).toBe(true);
+    expect(read()).toBe(t0);
+    expect(touchApiKey(db, lookupApiKey(db, key)!, t0 + KEY_USE_RESOLUTION_MS - 1)).toBe(false);
+    expect(read()).toBe(t0);
+    // A caller holding a stale value still cannot move it twice within the window.
+    expect(touchApiKey(db, { id, lastUsedAt: null }, t0 + 10)).toBe(false);
+    expect(touchApiKey(db, lookupApiKey(db, key)!, t0 + KEY_USE_RESOLUTION_MS)).toBe(true);
+    expect(read()).toBe(t0 + KEY_USE_RESOLUTION_MS);
+  });
+
+  it("a revoked key no longer resolves, and revoking is audited once", () => {
+    const { db } = setup();
+    const { key, id } = createApiKey(db, { name: "k", scopes: ["read"] }, "test");
+    revokeApiKey(db, id, "admin@example.com");
+    expect(principalForApiKey(db, key)).toBeNull();
+    expect(() => revokeApiKey(db, id, "admin@example.com")).toThrow(/not found/);
+    expect(auditCount(db, "apikey.revoked")).toBe(1);
+  });
+});
+
+describe("disabling people", () => {
+  it("ends sessions, blocks sign-in and the user's keys, audits it; enabling restores sign-in", () => {
+    const { db, admin } = setup();
+    const reviewer = makeUser(db, "reviewer");
+    const token = createSession(db, reviewer);
+    const { key } = createApiKey(db, { name: "rk", scopes: ["review"], user: reviewer.email }, "test");
+    expect(userForSession(db, token)).not.toBeNull();
+
+    disableUser(db, reviewer.id, admin);
+    expect(userForSession(db, token)).toBeNull();
+    expect(db.select().from(sessions).where(eq(sessions.userId, reviewer.id)).all()).toHaveLength(0);
+    expect(authenticate(db, reviewer.email, TEST_PASSWORD)).toBeNull();
+    expect(principalForApiKey(db, key)).toBeNull();
+    const entry = db.select().from(auditLog).where(eq(auditLog.action, "user.disabled")).get()!;
+    expect(entry).toMatchObject({ actor: admin.email, entityId: reviewer.id });
+    expect(JSON.parse(entry.data)).toMatchObject({ email: reviewer.email, sessionsEnded: 1 });
+
+    expect(() => disableUser(db, reviewer.id, admin)).toThrow(/already disabled/);
+    enableUser(db, reviewer.id, admin.email);
+    expect(authenticate(db, reviewer.email, TEST_PASSWORD)?.id).toBe(reviewer.id);
+    expect(auditCount(db, "user.enabled")).toBe(1);
+    expect(verifyAuditChain(db).ok).toBe(true);
+  });
+
+  it("refuses to disable yourself or the last active admin, and writes nothing", () => {
+    const { db, admin } = setup();
+    const before = db.select().from(auditLog).all().length;
+    expect(() => disableUser(db, admin.id, admin)).toThrow(/your own account/);
+    const other = makeUser(db, "admin");
+    disableUser(db, admin.id, other); // another admin remains: allowed
+    const third = makeUser(db, "manager");
+    expect(() => disableUser(db, other.id, third)).toThrow(/last active admin/);
+    expect(db.select().from(auditLog).all().length).toBe(before + 2 /* other + third created */ + 1 /* admin disabled */);
+  });
+});
+
+describe("audit reads", () => {
+  it("filters by prefix (taking % and _ literally) and pages newest first without overlap", () => {
+    const { db } = setup();
+    for (let i = 0; i < 7; i++) createApiKey(db, { name: `k${i}`, scopes: ["read"] }, i % 2 ? "ops_team@example.com" : "opsXteam@example.com");
+    const page1 = listAuditEntries(db, parseAuditQuery(new URLSearchParams("action=apikey.&limit=3")));
+    expect(page1.entries.map((e) => e.action)).toEqual(["apikey.created", "apikey.created", "apikey.created"]);
+    expect(page1.nextBefore).not.toBeNull();
+    const page2 = listAuditEntries(db, parseAuditQuery(new URLSearchParams(`action=apikey.&limit=3&before=${page1.nextBefore}`)));
+    const page3 = listAuditEntries(db, parseAuditQuery(new URLSearchParams(`action=apikey.&limit=3&before=${page2.nextBefore}`)));
+    const seqs = [...page1.entries, ...page2.entries, ...page3.entries].map((e) => e.seq);
+    expect(seqs).toHaveLength(7);
+    expect([...seqs].sort((a, b) => b - a)).toEqual(seqs);
+    expect(page3.nextBefore).toBeNull();
+    // "_" must not act as a wildcard: only the three ops_team entries match.
+    expect(listAuditEntries(db, parseAuditQuery(new URLSearchParams("actor=ops_"))).entries).toHaveLength(3);
+    expect(listAuditEntries(db, parseAuditQuery(new URLSearchParams("actor=%"))).entries).toHaveLength(0);
+    expect(() => parseAuditQuery(new URLSearchParams("limit=0"))).toThrow();
+  });
+});
+
+describe("decision search and detail", () => {
+  function withDecisions() {
+    const ctx = setup();
+    const reviewer = makeUser(ctx.db, "reviewer");
+    const results = ingestDecisions(
+      ctx.db,
+      [
+        invoiceDecision("A-1", { confidence: 0.5 }),
+        invoiceDecision("A-2"),
+        invoiceDecision("A-3", { model: { name: "invoice-extractor", version: "2.0.0" } }),
+        invoiceDecision("A-4", { flags: ["policy:aml"] }),
+      ],
+      { batch: true, actor: "test" },
+    );
+    return { ...ctx, reviewer, results };
+  }
+
+  it("filters by status, route, model version and external id", () => {
+    const { db, results } = withDecisions();
+    const q = (s: string) => searchDecisions(db, parseSearchQuery(new URLSearchParams(s))).decisions.map((d) => d.externalId);
+    expect(q("")).toEqual(["A-4", "A-3", "A-2", "A-1"]);
+    expect(q("route=review")).toEqual(["A-4", "A-1"]);
+    expect(q("status=auto_approved")).toEqual(["A-3", "A-2"]);
+    expect(q("modelVersion=2.0.0")).toEqual(["A-3"]);
+    expect(q("externalId=A-2&type=invoice")).toEqual(["A-2"]);
+    expect(q("type=other")).toEqual([]);
+    expect(results).toHaveLength(4);
+    expect(() => parseSearchQuery(new URLSearchParams("status=bogus"))).toThrow(/Invalid filter/);
+  });
+
+  it("keyset pages stay stable while new decisions arrive", () => {
+    const { db } = withDecisions();
+    const first = searchDecisions(db, parseSearchQuery(new URLSearchParams("limit=2")));
+    expect(first.decisions.map((d) => d.externalId)).toEqual(["A-4", "A-3"]);
+    ingestDecisions(db, [invoiceDecision("A-5")], { batch: false, actor: "test" });
+    const second = searchDecisions(db, parseSearchQuery(new URLSearchParams(`limit=2&before=${first.nextBefore}`)));
+    expect(second.decisions.map((d) => d.externalId)).toEqual(["A-2", "A-1"]);
+    expect(second.nextBefore).toBeNull();
+  });
+
+  it("detail carries tasks, the audit trail of the decision and its tasks, and outbox events", () => {
+    const { db, reviewer, results } = withDecisions();
+    const id = results[0].id;
+    const task = claimNextTask(db, reviewer)!;
+    expect(task.decisionId).toBe(id);
+    submitReview(db, reviewer, task.id, { action: "correct", output: { total: 50, currency: "EUR", lines: [] }, reasonCodes: ["WRONG_TOTAL"] });
+    const detail = getDecisionDetail(db, id);
+    expect(detail.decision).toMatchObject({ id, status: "corrected", finalOutput: { total: 50, currency: "EUR", lines: [] } });
+    expect(detail.tasks).toMatchObject([{ id: task.id, kind: "review", status: "done", claimedBy: reviewer.email }]);
+    expect(detail.audit.map((a) => a.action)).toEqual(["decision.ingested", "task.claimed", "review.correct"]);
+    expect(detail.events.map((e) => [e.eventType, e.deliveredAt])).toEqual([["decision.finalized", null]]);
+    // Another decision's trail stays out.
+    expect(auditForEntities(db, [results[1].id]).map((a) => a.entityId)).toEqual([results[1].id]);
+    expect(() => getDecisionDetail(db, "dec_missing")).toThrow(/not found/);
+
+    const rows = outputRows(detail.decision.output, detail.decision.finalOutput, detail.decision.fieldConfidence);
+    expect(rows.find((r) => r.path === "total")).toMatchObject({ model: 120.5, final: 50, changed: true, confidence: 0.99 });
+    expect(rows.find((r) => r.path === "currency")).toMatchObject({ changed: false });
+    expect(rows.find((r) => r.path === "lines.0.sku")).toMatchObject({ model: "A-1", final: undefined, changed: true });
+  });
+
+  it("type overview counts open work per kind", () => {
+    const { db } = withDecisions();
+    const [t] = listTypeOverview(db);
+    expect(t).toMatchObject({ key: "invoice", policyVersion: 1, open: { review: 2 }, claimed: 0 });
+  });
+});
+
+describe("decision-type form", () => {
+  function form(fields: Record<string, string>): FormData {
+    const f = new FormData();
+    for (const [k, v] of Object.entries(fields)) f.append(k, v);
+    return f;
+  }
+  const schema = JSON.stringify(invoiceType("x").outputSchema);
+  const base = (owner: string, extra: Record<string, string> = {}) =>
+    form({
+      name: "Claims",
+      owner,
+      slaMinutes: "60",
+      outputSchema: schema,
+      "routing.minConfidence": "0.8",
+      "routing.qaSamplePercent": "12.5",
+      "routing.reviewFlags": "policy:*\n\nfraud:*\n",
+      "routing.fieldMinConfidence.3.path": "total",
+      "routing.fieldMinConfidence.3.min": "0.95",
+      "reasonCodes.0.code": "WRONG_TOTAL",
+      "reasonCodes.0.label": "Total misread",
+      "reasonCodes.1.code": "",
+      "reasonCodes.1.label": "",
+      ...extra,
+    });
+
+  it("creates a type with the same definition the API would store", () => {
+    const { db, admin } = setup();
+    const res = saveTypeForm(db, base(admin.email, { "fourEyes.fieldAbove.0.path": "total", "fourEyes.fieldAbove.0.limit": "10000" }), { key: "claims", mode: "create", actor: admin.email });
+    expect(res.ok).toBe(true);
+    const t = getDecisionType(db, "claims")!;
+    expect(t.routing).toEqual({ minConfidence: 0.8, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*", "fraud:*"], qaSampleRate: 0.125 });
+    expect(t.reasonCodes).toEqual([{ code: "WRONG_TOTAL", label: "Total misread" }]);
+    expect(t.fourEyes).toEqual({ fieldAbove: { total: 10000 } });
+    expect(t.slaMinutes).toBe(60);
+  });
+
+  it("an invalid schema is reported by path next to the editor and nothing is written", () => {
+    const { db, admin } = setup();
+    const bad = JSON.stringify({ type: "object", properties: { total: { type: "money" } }, required: ["nope"] });
+    const res = saveTypeForm(db, base(admin.email, { outputSchema: bad }), { key: "claims", mode: "create", actor: admin.email });
+    expect(res.ok).toBe(false);
+    if (res.ok) return;
+    expect(res.issues.outputSchema).toEqual([expect.stringMatching(/^outputSchema\.properties\.total: not a supported field/)]);
+    expect(db.select().from(decisionTypes).where(eq(decisionTypes.key, "claims")).get()).toBeUndefined();
+    const unknownRequired = JSON.stringify({ type: "object", properties: { total: { type: "number" } }, required: ["nope"] });
+    const res2 = saveTypeForm(db, base(admin.email, { outputSchema: unknownRequired }), { key: "claims", mode: "create", actor: admin.email });
+    expect(res2.ok ? [] : res2.issues.outputSchema).toEqual(['outputSchema.required: required field "nope" is not a property']);
+    expect(db.select().from(decisionTypes).where(eq(decisionTypes.key, "claims")).get()).toBeUndefined();
+  });
+
+  it("maps issues to the rows and fields that caused them", () => {
+    const { db, admin } = setup();
+    const res = saveTypeForm(
+      db,
+      base(admin.email, {
+        "reasonCodes.1.code": "lower case",
+        "reasonCodes.1.label": "Bad",
+        "routing.fieldMinConfidence.3.min": "1.5",
+        "routing.fieldMinConfidence.7.path": "currency",
+        "routing.fieldMinConfidence.7.min": "abc",
+        "routing.qaSamplePercent": "150",
+        slaMinutes: "",
+        outputSchema: "{ not json",
+      }),
+      { key: "claims", mode: "create", actor: admin.email },
+    );
+    if (res.ok) throw new Error("expected issues");
+    expect(Object.keys(res.issues).sort()).toEqual(
+      ["outputSchema", "reasonCodes.1.code", "routing.fieldMinConfidence.3.min", "routing.fieldMinConfidence.7.min", "routing.qaSamplePercent", "slaMinutes"].sort(),
+    );
+    expect(res.issues.outputSchema[0]).toMatch(/not valid JSON/);
+    expect(res.issues["routing.fieldMinConfidence.7.min"]).toEqual(["enter a number between 0 and 1"]);
+  });
+
+  it("create refuses an existing key; update bumps the policy version only when routing changes", () => {
+    const { db, admin } = setup();
+    const dup = saveTypeForm(db, base(admin.email), { key: "invoice", mode: "create", actor: admin.email });
+    expect(dup.ok ? null : dup.issues.key).toEqual(["already exists"]);
+    expect(getDecisionType(db, "invoice")!.name).toBe("Invoice extraction");
+
+    const same = saveTypeForm(db, base(admin.email, { "routing.minConfidence": "0.8" }), { key: "invoice", mode: "update", actor: admin.email });
+    expect(same.ok && same.type.policyVersion).toBe(2);
+    const again = saveTypeForm(db, base(admin.email, { name: "Renamed", policyVersion: "2" }), { key: "invoice", mode: "update", actor: admin.email });
+    expect(again.ok && [again.type.policyVersion, again.policyChanged, again.type.name]).toEqual([2, false, "Renamed"]);
+    expect(policyHistory(db, "invoice").map((h) => h.version)).toEqual([2, 1]);
+    expect(() => upsertDecisionType(db, { ...invoiceType(admin.email), key: "ghost" }, "t", Date.now(), "update")).toThrow(/not found/);
+  });
+});

@@ -1,0 +1,34 @@
+/** API key bookkeeping through the real server: last use is recorded by requireApi, revoked keys get 401. */
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiKeys } from "@db/schema/index";
+import { createApiKey, revokeApiKey } from "~/domain/auth/users.server";
+import { invoiceType, makeType, makeUser } from "../support/db";
+import { startServer, type TestServer } from "../support/server";
+
+describe("API key use over HTTP", () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startServer();
+    makeType(s.db, invoiceType(makeUser(s.db, "admin").email));
+  });
+  afterAll(() => s?.close());
+
+  it("records last_used_at on first use, not on every request, and a revoked key gets 401", async () => {
+    const { key, id } = createApiKey(s.db, { name: "reader", scopes: ["read"] }, "test");
+    const lastUsed = () => s.db.select().from(apiKeys).where(eq(apiKeys.id, id)).get()!.lastUsedAt;
+    expect(lastUsed()).toBeNull();
+    const t0 = Date.now();
+    expect((await s.request("/api/v1/decision-types/invoice", { key })).status).toBe(200);
+    const first = lastUsed();
+    expect(first).not.toBeNull();
+    expect(first!).toBeGreaterThanOrEqual(t0);
+    expect((await s.request("/api/v1/decision-types/invoice", { key })).status).toBe(200);
+    expect(lastUsed()).toBe(first);
+
+    revokeApiKey(s.db, id, "test");
+    const denied = await s.request("/api/v1/decision-types/invoice", { key });
+    expect(denied.status).toBe(401);
+    expect(denied.body.error.code).toBe("unauthenticated");
+  });
+});
