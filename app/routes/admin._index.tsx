@@ -9,3 +9,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
   if (can(who, "audit:read")) throw redirect("/admin/audit");
   throw new Response(`Your role (${who.user.role}) has no admin pages.`, { status: 403, statusText: "Forbidden" });
 }
+
+/** Never rendered (the loader always redirects or refuses); its presence makes this a page, so a refusal renders the 403 page. */
+export default function AdminIndex() {
+  return null;
+}

@@ -124,13 +124,17 @@ export default function ApiKeys() {
             <legend className="text-sm font-medium text-slate-700">Scopes</legend>
             <div className="mt-1 grid grid-cols-1 gap-2 sm:grid-cols-2 lg:grid-cols-4">
               {SCOPES.map((s) => (
-                <label key={s} className="flex items-start gap-2 rounded-md border border-slate-200 px-3 py-2 text-sm hover:bg-slate-50">
-                  <input type="checkbox" name="scopes" value={s} defaultChecked={s === "ingest"} className="mt-0.5" />
-                  <span>
-                    <span className="font-medium">{s}</span>
-                    <span className="block text-xs text-slate-500">{SCOPE_HELP[s]}</span>
-                  </span>
-                </label>
+                <div key={s} className="flex items-start gap-2 rounded-md border border-slate-200 px-3 py-2 text-sm hover:bg-slate-50">
+                  <input id={`scope-${s}`} type="checkbox" name="scopes" value={s} defaultChecked={s === "ingest"} aria-describedby={`scope-${s}-help`} className="mt-0.5" />
+                  <div>
+                    <label htmlFor={`scope-${s}`} className="font-medium">
+                      {s}
+                    </label>
+                    <span id={`scope-${s}-help`} className="block text-xs text-slate-500">
+                      {SCOPE_HELP[s]}
+                    </span>
+                  </div>
+                </div>
               ))}
             </div>
             <FieldError id="key-scopes-error" messages={scopeErrors} />
@@ -171,11 +175,11 @@ export default function ApiKeys() {
                   ))}
                 </span>
               </TD>
-              <TD>{k.user ?? <span className="text-slate-400">—</span>}</TD>
+              <TD>{k.user ?? <span className="text-slate-500">—</span>}</TD>
               <TD>
                 <Time value={k.createdAt} />
               </TD>
-              <TD>{k.lastUsedAt ? <Time value={k.lastUsedAt} /> : <span className="text-slate-400">never</span>}</TD>
+              <TD>{k.lastUsedAt ? <Time value={k.lastUsedAt} /> : <span className="text-slate-500">never</span>}</TD>
               <TD>
                 {k.revokedAt ? (
                   <span>

@@ -37,14 +37,14 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 }
 
 function Value({ v }: { v: unknown }) {
-  if (v === undefined) return <span className="text-slate-400">—</span>;
-  if (v === null) return <span className="text-slate-400">null</span>;
+  if (v === undefined) return <span className="text-slate-500">—</span>;
+  if (v === null) return <span className="text-slate-500">null</span>;
   if (typeof v === "object") return <span className="font-mono text-xs">{JSON.stringify(v)}</span>;
   return <span className={typeof v === "number" ? "font-mono tabular-nums" : undefined}>{String(v)}</span>;
 }
 
 function Confidence({ c, threshold }: { c: number | null; threshold?: number }) {
-  if (c === null) return <span className="text-slate-400">—</span>;
+  if (c === null) return <span className="text-slate-500">—</span>;
   const pct = Math.round(c * 100);
   const low = threshold !== undefined && c < threshold;
   return (
@@ -124,7 +124,7 @@ export default function DecisionDetail() {
             </dd>
             <dt className="text-slate-500">Flags</dt>
             <dd className="flex flex-wrap gap-1">
-              {d.flags.length ? d.flags.map((f) => <Badge key={f}>{f}</Badge>) : <span className="text-slate-400">none</span>}
+              {d.flags.length ? d.flags.map((f) => <Badge key={f}>{f}</Badge>) : <span className="text-slate-500">none</span>}
             </dd>
           </dl>
         </Section>
@@ -170,7 +170,7 @@ export default function DecisionDetail() {
                 <TD className={r.changed ? "text-slate-500 line-through decoration-slate-400" : undefined}>
                   <Value v={r.model} />
                 </TD>
-                <TD className={r.changed ? "font-medium" : undefined}>{d.finalOutput == null ? <span className="text-slate-400">pending</span> : r.final === undefined ? <span className="italic text-slate-500">removed</span> : <Value v={r.final} />}</TD>
+                <TD className={r.changed ? "font-medium" : undefined}>{d.finalOutput == null ? <span className="text-slate-500">pending</span> : r.final === undefined ? <span className="italic text-slate-500">removed</span> : <Value v={r.final} />}</TD>
                 <TD>
                   <Confidence c={r.confidence} />
                 </TD>

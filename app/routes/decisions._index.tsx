@@ -152,7 +152,7 @@ export default function Decisions() {
                       {d.reasons.length > 1 ? ` (+${d.reasons.length - 1})` : ""}
                     </span>
                   ) : (
-                    <span className="text-slate-400">—</span>
+                    <span className="text-slate-500">—</span>
                   )}
                 </TD>
               </tr>

@@ -283,9 +283,9 @@ export function DecisionTypeForm({
             return (
               <div key={r.rid}>
                 <div className="grid grid-cols-[14rem_1fr_auto] items-start gap-2">
-                  <RowInput name={`${base}.code`} label={`Code ${i + 1}`} value={r.code} mono placeholder="WRONG_TOTAL" onChange={(v) => reasons.update(r.rid, { code: v })} errors={issues[`${base}.code`]} />
-                  <RowInput name={`${base}.label`} label={`Label ${i + 1}`} value={r.label} placeholder="Total misread" onChange={(v) => reasons.update(r.rid, { label: v })} errors={issues[`${base}.label`]} />
-                  <RemoveRowButton onClick={() => reasons.remove(r.rid)} label={`Remove reason code ${i + 1}`} />
+                  <RowInput name={`${base}.code`} label={`Code for reason ${i + 1}`} value={r.code} mono placeholder="WRONG_TOTAL" onChange={(v) => reasons.update(r.rid, { code: v })} errors={issues[`${base}.code`]} />
+                  <RowInput name={`${base}.label`} label={`Label for reason ${i + 1}`} value={r.label} placeholder="Total misread" onChange={(v) => reasons.update(r.rid, { label: v })} errors={issues[`${base}.label`]} />
+                  <RemoveRowButton onClick={() => reasons.remove(r.rid)} label={`Remove reason ${i + 1}`} />
                 </div>
                 <FieldError id={`${fid(`${base}.code`)}-error`} messages={issues[`${base}.code`]} />
                 <FieldError id={`${fid(`${base}.label`)}-error`} messages={issues[`${base}.label`]} />
@@ -311,9 +311,9 @@ export function DecisionTypeForm({
                 return (
                   <div key={r.rid}>
                     <div className="grid grid-cols-[1fr_9rem_auto] items-start gap-2">
-                      <PathSelect name={`${base}.path`} label={`Field for limit ${i + 1}`} value={r.path} paths={schema.paths} onChange={(v) => limits.update(r.rid, { path: v })} errors={issues[`${base}.path`]} />
-                      <RowInput name={`${base}.limit`} label={`Limit ${i + 1}`} value={r.limit} inputMode="decimal" placeholder="10000" onChange={(v) => limits.update(r.rid, { limit: v })} errors={issues[`${base}.limit`]} />
-                      <RemoveRowButton onClick={() => limits.remove(r.rid)} label={`Remove limit ${i + 1}`} />
+                      <PathSelect name={`${base}.path`} label={`Four-eyes field ${i + 1}`} value={r.path} paths={schema.paths} onChange={(v) => limits.update(r.rid, { path: v })} errors={issues[`${base}.path`]} />
+                      <RowInput name={`${base}.limit`} label={`Four-eyes limit ${i + 1}`} value={r.limit} inputMode="decimal" placeholder="10000" onChange={(v) => limits.update(r.rid, { limit: v })} errors={issues[`${base}.limit`]} />
+                      <RemoveRowButton onClick={() => limits.remove(r.rid)} label={`Remove four-eyes rule ${i + 1}`} />
                     </div>
                     <FieldError id={`${fid(`${base}.path`)}-error`} messages={issues[`${base}.path`]} />
                     <FieldError id={`${fid(`${base}.limit`)}-error`} messages={issues[`${base}.limit`]} />

@@ -3,17 +3,17 @@
  * numbered items, scalars formatted by kind. For inputs reviewers and auditors read.
  */
 export function JsonValue({ value }: { value: unknown }) {
-  if (value === null || value === undefined) return <span className="text-slate-400">{value === null ? "null" : "—"}</span>;
+  if (value === null || value === undefined) return <span className="text-slate-500">{value === null ? "null" : "—"}</span>;
   if (typeof value === "boolean") return <span className="font-mono text-sky-800">{String(value)}</span>;
   if (typeof value === "number") return <span className="font-mono tabular-nums text-emerald-800">{value}</span>;
-  if (typeof value === "string") return <span className="whitespace-pre-wrap break-words">{value === "" ? <span className="text-slate-400">(empty)</span> : value}</span>;
+  if (typeof value === "string") return <span className="whitespace-pre-wrap break-words">{value === "" ? <span className="text-slate-500">(empty)</span> : value}</span>;
   if (Array.isArray(value)) {
-    if (value.length === 0) return <span className="text-slate-400">(none)</span>;
+    if (value.length === 0) return <span className="text-slate-500">(none)</span>;
     return (
       <ol className="space-y-1">
         {value.map((v, i) => (
           <li key={i} className="flex gap-2">
-            <span className="w-6 shrink-0 text-right font-mono text-xs text-slate-400">{i + 1}.</span>
+            <span className="w-6 shrink-0 text-right font-mono text-xs text-slate-500">{i + 1}.</span>
             <div className="min-w-0 flex-1">
               <JsonValue value={v} />
             </div>
@@ -23,7 +23,7 @@ export function JsonValue({ value }: { value: unknown }) {
     );
   }
   const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length === 0) return <span className="text-slate-400">(empty)</span>;
+  if (entries.length === 0) return <span className="text-slate-500">(empty)</span>;
   return (
     <dl className="grid grid-cols-[minmax(6rem,max-content)_1fr] gap-x-4 gap-y-1 rounded border border-slate-100 bg-slate-50/60 p-2">
       {entries.map(([k, v]) => (

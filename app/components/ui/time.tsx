@@ -10,7 +10,7 @@ export function formatUtc(ms: number | string | null | undefined): string {
 }
 
 export function Time({ value }: { value: number | string | null | undefined }) {
-  if (value == null) return <span className="text-slate-400">—</span>;
+  if (value == null) return <span className="text-slate-500">—</span>;
   const iso = new Date(value).toISOString();
   return (
     <time dateTime={iso} title={iso} className="whitespace-nowrap tabular-nums">
