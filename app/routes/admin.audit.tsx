@@ -1,6 +1,6 @@
 /** The audit trail: verify the hash chain on demand, browse the latest entries with filters. Read-only. */
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, Link, useLoaderData, useLocation, useNavigation } from "@remix-run/react";
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
 import { listAuditEntries, parseAuditQuery, type AuditRow } from "~/domain/audit/audit-read.server";
@@ -13,7 +13,7 @@ import { Time } from "~/components/ui/time";
 
 export const meta: MetaFunction = () => [{ title: "Audit trail · Lastmile" }];
 
-const FILTERS = ["action", "actor", "entityType", "entityId"] as const;
+const FILTERS = ["action", "actor", "entityType", "entityId", "limit"] as const;
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireUser(request, "audit:read");
@@ -47,6 +47,8 @@ export default function Audit() {
   const { filters, verification, error, entries, nextBefore, paged } = useLoaderData<typeof loader>();
   const busy = useNavigation().state !== "idle";
   const keep = new URLSearchParams(Object.entries(filters).filter(([, v]) => v !== ""));
+  // Remount the filter form when the filters in the URL change, so its fields show the filters in effect.
+  const formKey = useLocation().search;
   const active = [...keep].length > 0;
   return (
     <div className="space-y-4">
@@ -76,7 +78,8 @@ export default function Audit() {
           </FormMessage>
         )
       ) : null}
-      <Form method="get" role="search" aria-label="Filter audit entries" className="grid grid-cols-2 items-end gap-3 rounded-lg border border-slate-200 bg-white p-3 shadow-sm md:grid-cols-5">
+      <Form key={formKey} method="get" role="search" aria-label="Filter audit entries" className="grid grid-cols-2 items-end gap-3 rounded-lg border border-slate-200 bg-white p-3 shadow-sm md:grid-cols-5">
+        {filters.limit ? <input type="hidden" name="limit" value={filters.limit} /> : null}
         <div>
           <label htmlFor="audit-action" className="block text-xs font-medium text-slate-600">
             Action starts with

@@ -1,6 +1,6 @@
 /** Every decision, newest first: filter by type, status, route, model version or external id. Read-only. */
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, Link, useLoaderData, useLocation, useNavigation } from "@remix-run/react";
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
 import { listDecisionTypes } from "~/domain/decision-types/decision-types.server";
@@ -16,7 +16,7 @@ import { Time } from "~/components/ui/time";
 
 export const meta: MetaFunction = () => [{ title: "Decisions · Lastmile" }];
 
-const FILTERS = ["type", "status", "route", "modelVersion", "externalId"] as const;
+const FILTERS = ["type", "status", "route", "modelVersion", "externalId", "limit"] as const;
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireUser(request, "decisions:read");
@@ -39,12 +39,15 @@ export default function Decisions() {
   const loading = useNavigation().state === "loading";
   const typeName = new Map(types.map((t) => [t.key, t.name]));
   const keep = new URLSearchParams(Object.entries(filters).filter(([, v]) => v !== ""));
+  // Remount the filter form when the filters in the URL change, so its fields show the filters in effect.
+  const formKey = useLocation().search;
   const olderHref = nextBefore ? `/decisions?${new URLSearchParams([...keep, ["before", String(nextBefore)]])}` : null;
   const active = [...keep].length > 0;
   return (
     <div>
       <PageHeader title="Decisions" description="Every decision received, newest first. Open one for its outputs, reviews, audit trail and events." />
-      <Form method="get" role="search" aria-label="Filter decisions" className="mb-4 grid grid-cols-2 items-end gap-3 rounded-lg border border-slate-200 bg-white p-3 shadow-sm md:grid-cols-6">
+      <Form key={formKey} method="get" role="search" aria-label="Filter decisions" className="mb-4 grid grid-cols-2 items-end gap-3 rounded-lg border border-slate-200 bg-white p-3 shadow-sm md:grid-cols-6">
+        {filters.limit ? <input type="hidden" name="limit" value={filters.limit} /> : null}
         <div>
           <label htmlFor="filter-type" className="block text-xs font-medium text-slate-600">
             Type
