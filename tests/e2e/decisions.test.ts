@@ -53,6 +53,8 @@ test("decisions: filter, page, and read one in full (outputs diff, reviews, audi
   await page.getByRole("button", { name: "Filter" }).click();
   await expect(table.getByRole("link")).toHaveText(["D-1"]);
   await page.getByRole("link", { name: "Clear" }).click();
+  await expect(page).toHaveURL("/decisions");
+  await expect(page.getByLabel("Status")).toHaveValue("");
   await page.getByLabel("External id").fill("D-2");
   await page.getByLabel("Type").selectOption(typeKey);
   await page.getByRole("button", { name: "Filter" }).click();
