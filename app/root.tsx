@@ -24,7 +24,7 @@ const NAV: { to: string; label: string; permission: Permission }[] = [
   { to: "/decisions", label: "Decisions", permission: "decisions:read" },
   { to: "/reports", label: "Reports", permission: "reports:read" },
   { to: "/datasets", label: "Datasets", permission: "datasets:read" },
-  { to: "/admin/types", label: "Admin", permission: "types:write" },
+  { to: "/admin", label: "Admin", permission: "types:write" },
   { to: "/admin/audit", label: "Audit", permission: "audit:read" },
 ];
 

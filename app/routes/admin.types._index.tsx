@@ -56,7 +56,7 @@ export default function Types() {
           ) : null}
           {types.map((t) => (
             <tr key={t.key} className="hover:bg-slate-50">
-              <TD className="font-medium">
+              <TD className="whitespace-nowrap font-medium">
                 <Link to={`/admin/types/${t.key}`} className="text-indigo-700 hover:underline">
                   {t.name}
                 </Link>
