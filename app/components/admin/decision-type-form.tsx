@@ -126,6 +126,8 @@ export function DecisionTypeForm({
   const [schemaText, setSchemaText] = useState(initial.outputSchema);
   const schema = useSchema(schemaText);
   const fields = useMemo(() => describeSchemaFields(schema.parsed), [schema.parsed]);
+  // Four-eyes limits compare numbers, so only numeric fields are offered.
+  const numericPaths = useMemo(() => fields.filter((f) => f.type === "number" || f.type === "integer").map((f) => f.path), [fields]);
   const reasons = useRows(initial.reasonCodes);
   const fieldMins = useRows(initial.fieldMinConfidence);
   const limits = useRows(initial.fourEyesFieldAbove);
@@ -311,7 +313,7 @@ export function DecisionTypeForm({
                 return (
                   <div key={r.rid}>
                     <div className="grid grid-cols-[1fr_9rem_auto] items-start gap-2">
-                      <PathSelect name={`${base}.path`} label={`Four-eyes field ${i + 1}`} value={r.path} paths={schema.paths} onChange={(v) => limits.update(r.rid, { path: v })} errors={issues[`${base}.path`]} />
+                      <PathSelect name={`${base}.path`} label={`Four-eyes field ${i + 1}`} value={r.path} paths={numericPaths} onChange={(v) => limits.update(r.rid, { path: v })} errors={issues[`${base}.path`]} />
                       <RowInput name={`${base}.limit`} label={`Four-eyes limit ${i + 1}`} value={r.limit} inputMode="decimal" placeholder="10000" onChange={(v) => limits.update(r.rid, { limit: v })} errors={issues[`${base}.limit`]} />
                       <RemoveRowButton onClick={() => limits.remove(r.rid)} label={`Remove four-eyes rule ${i + 1}`} />
                     </div>
