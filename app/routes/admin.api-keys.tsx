@@ -185,6 +185,8 @@ export default function ApiKeys() {
                   <span>
                     <Badge tone="danger">revoked</Badge> <span className="text-xs"><Time value={k.revokedAt} /></span>
                   </span>
+                ) : k.userDisabled ? (
+                  <Badge tone="warning" title="Its user is disabled, so requests with it get 401">user disabled</Badge>
                 ) : (
                   <Badge tone="success">active</Badge>
                 )}

@@ -93,6 +93,7 @@ describe("disabling people", () => {
     expect(db.select().from(sessions).where(eq(sessions.userId, reviewer.id)).all()).toHaveLength(0);
     expect(authenticate(db, reviewer.email, TEST_PASSWORD)).toBeNull();
     expect(principalForApiKey(db, key)).toBeNull();
+    expect(listApiKeys(db).find((k) => k.name === "rk")).toMatchObject({ userDisabled: true, revokedAt: null });
     const entry = db.select().from(auditLog).where(eq(auditLog.action, "user.disabled")).get()!;
     expect(entry).toMatchObject({ actor: admin.email, entityId: reviewer.id });
     expect(JSON.parse(entry.data)).toMatchObject({ email: reviewer.email, sessionsEnded: 1 });

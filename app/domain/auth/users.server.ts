@@ -192,6 +192,8 @@ export type ApiKeySummary = {
   prefix: string;
   scopes: string[];
   user: string | null;
+  /** The key's user is disabled, so the key is refused although not revoked. */
+  userDisabled: boolean;
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;
@@ -206,6 +208,7 @@ export function listApiKeys(db: DbOrTx): ApiKeySummary[] {
       prefix: apiKeys.prefix,
       scopes: apiKeys.scopes,
       user: users.email,
+      userDisabledAt: users.disabledAt,
       createdAt: apiKeys.createdAt,
       lastUsedAt: apiKeys.lastUsedAt,
       revokedAt: apiKeys.revokedAt,
@@ -213,7 +216,8 @@ export function listApiKeys(db: DbOrTx): ApiKeySummary[] {
     .from(apiKeys)
     .leftJoin(users, eq(users.id, apiKeys.userId))
     .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
-    .all();
+    .all()
+    .map(({ userDisabledAt, ...k }) => ({ ...k, userDisabled: userDisabledAt != null }));
 }
 
 export function revokeApiKey(db: Db, id: string, actor: string, now = Date.now()): void {
