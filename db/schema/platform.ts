@@ -17,8 +17,8 @@ export const auditLog = sqliteTable(
     prevHash: text("prev_hash").notNull(),
     hash: text("hash").notNull(),
   },
-  // A decision's detail page reads its trail by entity id.
-  (t) => [index("audit_entity_idx").on(t.entityId, t.seq)]
+  // The decision detail page reads a decision's trail by entity id.
+  (t) => [index("audit_entity_idx").on(t.entityId, t.seq)],
 );
 
 export const outbox = sqliteTable(
@@ -35,7 +35,7 @@ export const outbox = sqliteTable(
     deliveredAt: integer("delivered_at"),
     lastError: text("last_error"),
   },
-  (t) => [index("outbox_pending_idx").on(t.deliveredAt, t.nextAttemptAt), index("outbox_entity_idx").on(t.entityId)]
+  (t) => [index("outbox_pending_idx").on(t.deliveredAt, t.nextAttemptAt), index("outbox_entity_idx").on(t.entityId)],
 );
 
 /**
@@ -52,5 +52,7 @@ export const rollups = sqliteTable(
     metric: text("metric").notNull(),
     value: integer("value").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.typeKey, t.hour, t.modelVersion, t.metric] })]
+  (t) => [
+    primaryKey({ columns: [t.typeKey, t.hour, t.modelVersion, t.metric] }),
+  ],
 );
