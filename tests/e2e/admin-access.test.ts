@@ -1,7 +1,8 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
 import { findUserByEmail } from "../../app/domain/auth/users.server";
-import { createKey, createType, createUser, e2eDb, invoiceType, login, TEST_PASSWORD, uniqueEmailFor, watchConsole } from "./utils";
+import { createKey, createType, createUser, e2eDb, invoiceType, login, TEST_PASSWORD, watchConsole } from "./utils";
+import { uniqueEmail } from "../support/db";
 
 /** Signs in and lands on `to` (an auditor's default landing page belongs to the reports feature). */
 async function loginTo(page: Page, user: { email: string }, to: string) {
@@ -37,7 +38,7 @@ test("a reviewer cannot open any admin page (403)", async ({ page }) => {
     expect(res?.status(), path).toBe(403);
     await expect(page.getByRole("heading", { name: "403 · Not allowed" })).toBeVisible();
   }
-  const post = await page.request.post("/admin/users", { form: { intent: "create", email: uniqueEmailFor("sneaky"), role: "admin" } });
+  const post = await page.request.post("/admin/users", { form: { intent: "create", email: uniqueEmail("sneaky"), role: "admin" } });
   expect(post.status()).toBe(403);
   expect(errors.filter((e) => !/status of 403/.test(e))).toEqual([]);
 });
@@ -73,7 +74,7 @@ test("an auditor reads decisions and the audit trail, sees no edit controls, and
   }
 
   // Straight POSTs to every admin action are refused, and nothing changes.
-  const sneaky = uniqueEmailFor("sneaky");
+  const sneaky = uniqueEmail("sneaky");
   const attempts: [string, Record<string, string>][] = [
     ["/admin/users", { intent: "create", email: sneaky, role: "admin" }],
     ["/admin/users", { intent: "disable", id: admin.id }],

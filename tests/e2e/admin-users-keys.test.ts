@@ -1,10 +1,11 @@
 import { expect, test } from "@playwright/test";
-import { createType, createUser, invoiceType, login, uniqueEmailFor, watchConsole } from "./utils";
+import { createType, createUser, invoiceType, login, watchConsole } from "./utils";
+import { uniqueEmail } from "../support/db";
 
 test("an admin creates a user (one-time password) and disables them", async ({ page, browser }) => {
   const errors = watchConsole(page);
   const admin = createUser("admin");
-  const email = uniqueEmailFor("newhire");
+  const email = uniqueEmail("newhire");
   await login(page, admin);
   await page.goto("/admin/users");
 

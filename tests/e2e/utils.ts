@@ -27,11 +27,6 @@ export function createType(def: Record<string, unknown>) {
 
 export { invoiceType, TEST_PASSWORD };
 
-/** A fresh email address for a person a test creates through the UI. */
-export function uniqueEmailFor(prefix: string) {
-  return uniqueEmail(prefix);
-}
-
 export async function login(page: Page, user: { email: string; password: string }) {
   await page.goto("/login");
   await page.getByLabel("Email").fill(user.email);
