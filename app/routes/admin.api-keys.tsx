@@ -60,9 +60,8 @@ export async function action({ request }: ActionFunctionArgs) {
       const { key } = createApiKey(db, { name, scopes: form.getAll("scopes").map(String), ...(user ? { user } : {}) }, who.actor);
       return data<ActionResult>({ ok: true, intent: "create", name, key });
     }
-    const target = listApiKeys(db).find((k) => k.id === (parsed.data as { id: string }).id);
-    revokeApiKey(db, parsed.data.id, who.actor);
-    return data<ActionResult>({ ok: true, intent: "revoke", name: target?.name ?? parsed.data.id });
+    const { name } = revokeApiKey(db, parsed.data.id, who.actor);
+    return data<ActionResult>({ ok: true, intent: "revoke", name });
   } catch (e) {
     if (e instanceof AppError && e.status < 500) {
       return data<ActionResult>({ ok: false, intent: parsed.data.intent, message: e.message, issues: issuesByPath(e.issues) }, { status: e.status });

@@ -220,11 +220,17 @@ export function listApiKeys(db: DbOrTx): ApiKeySummary[] {
     .map(({ userDisabledAt, ...k }) => ({ ...k, userDisabled: userDisabledAt != null }));
 }
 
-export function revokeApiKey(db: Db, id: string, actor: string, now = Date.now()): void {
-  transaction(db, (tx) => {
-    const res = tx.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).run();
-    if (res.changes === 0) throw notFound(`API key ${id} not found`);
+export function revokeApiKey(db: Db, id: string, actor: string, now = Date.now()): { name: string } {
+  return transaction(db, (tx) => {
+    const row = tx
+      .update(apiKeys)
+      .set({ revokedAt: now })
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .returning({ name: apiKeys.name })
+      .get();
+    if (!row) throw notFound(`API key ${id} not found`);
     appendAudit(tx, { actor, action: "apikey.revoked", entityType: "apikey", entityId: id, at: now });
+    return row;
   });
 }
 
