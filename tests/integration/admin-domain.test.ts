@@ -279,6 +279,23 @@ describe("decision-type form", () => {
     expect(res.issues["routing.fieldMinConfidence.7.min"]).toEqual(["enter a number between 0 and 1"]);
   });
 
+  it("rows for fields named like Object.prototype members are kept apart", () => {
+    const { db, admin } = setup();
+    const odd = JSON.stringify({ type: "object", properties: { constructor: { type: "number" }, toString: { type: "number" } } });
+    const res = saveTypeForm(
+      db,
+      base(admin.email, {
+        outputSchema: odd,
+        "routing.fieldMinConfidence.3.path": "constructor",
+        "routing.fieldMinConfidence.4.path": "toString",
+        "routing.fieldMinConfidence.4.min": "0.5",
+      }),
+      { key: "odd", mode: "create", actor: admin.email },
+    );
+    expect(res.ok ? null : res.issues).toBeNull();
+    expect(getDecisionType(db, "odd")!.routing.fieldMinConfidence).toEqual({ constructor: 0.95, toString: 0.5 });
+  });
+
   it("create refuses an existing key; update bumps the policy version only when routing changes", () => {
     const { db, admin } = setup();
     const dup = saveTypeForm(db, base(admin.email), { key: "invoice", mode: "create", actor: admin.email });

@@ -63,14 +63,16 @@ export function formToDefinition(form: FormData, key: string): { definition: Rec
     }
   }
 
-  const fieldMinConfidence: Record<string, unknown> = {};
+  // Maps, not object literals: field names such as "constructor" must not collide with Object.prototype.
+  const fieldMins = new Map<string, unknown>();
   for (const r of fieldRows) {
     const base = `routing.fieldMinConfidence.${r.index}`;
     if (!r.value.path) issues.push({ path: `${base}.path`, message: "choose a field" });
-    else if (r.value.path in fieldMinConfidence) issues.push({ path: `${base}.path`, message: "this field already has a row" });
+    else if (fieldMins.has(r.value.path)) issues.push({ path: `${base}.path`, message: "this field already has a row" });
     const min = r.value.min === "" ? (issues.push({ path: `${base}.min`, message: "enter a minimum between 0 and 1" }), undefined) : num(r.value.min, `${base}.min`, issues, "a number between 0 and 1");
-    if (r.value.path && !(r.value.path in fieldMinConfidence)) fieldMinConfidence[r.value.path] = min;
+    if (r.value.path && !fieldMins.has(r.value.path)) fieldMins.set(r.value.path, min);
   }
+  const fieldMinConfidence = Object.fromEntries(fieldMins);
 
   const qaRaw = text(form, "routing.qaSamplePercent");
   let qaSampleRate: unknown = 0;
@@ -80,14 +82,15 @@ export function formToDefinition(form: FormData, key: string): { definition: Rec
     else qaSampleRate = Math.round(pct * 10_000) / 1_000_000;
   }
 
-  const fieldAbove: Record<string, unknown> = {};
+  const limits = new Map<string, unknown>();
   for (const r of limitRows) {
     const base = `fourEyes.fieldAbove.${r.index}`;
     if (!r.value.path) issues.push({ path: `${base}.path`, message: "choose a field" });
-    else if (r.value.path in fieldAbove) issues.push({ path: `${base}.path`, message: "this field already has a row" });
+    else if (limits.has(r.value.path)) issues.push({ path: `${base}.path`, message: "this field already has a row" });
     const limit = r.value.limit === "" ? (issues.push({ path: `${base}.limit`, message: "enter a limit" }), undefined) : num(r.value.limit, `${base}.limit`, issues, "a number");
-    if (r.value.path && !(r.value.path in fieldAbove)) fieldAbove[r.value.path] = limit;
+    if (r.value.path && !limits.has(r.value.path)) limits.set(r.value.path, limit);
   }
+  const fieldAbove = Object.fromEntries(limits);
   const fourEyesFlags = lines(text(form, "fourEyes.flags"));
   const fourEyes =
     fourEyesFlags.length || Object.keys(fieldAbove).length
