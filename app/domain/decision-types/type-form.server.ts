@@ -154,7 +154,7 @@ function toFormIssues(issues: Issue[], map: (p: string) => string, taken: Set<st
     // zod says only "Invalid input" when a field matches none of the union's field kinds.
     const detail = /^outputSchema(\.properties\.[^.]+|\.items)+$/.test(i.path) && i.message === "Invalid input" ? FIELD_KINDS : i.message;
     const message = showPath ? `${i.path.replace(/^(routing|fourEyes)\./, "")}: ${detail}` : detail;
-    (out[field] ??= []).push(message);
+    (Object.hasOwn(out, field) ? out[field] : (out[field] = [])).push(message);
   }
   return out;
 }
