@@ -20,7 +20,7 @@ import { appendAudit } from "~/domain/audit/audit.server";
 import { createApiKey, createUser } from "~/domain/auth/users.server";
 import { upsertDecisionType } from "~/domain/decision-types/decision-types.server";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
-import { claimNextTask, claimTask, type Reviewer } from "~/domain/queue/queue.server";
+import { claimNextTask, claimTask, queueCounts, type Reviewer } from "~/domain/queue/queue.server";
 import { submitReview } from "~/domain/review/review.server";
 import { conflict } from "~/lib/errors";
 import { DAY, HOUR, MINUTE } from "~/lib/time";
@@ -107,6 +107,10 @@ export async function seedDemo(db: Db, opts: SeedOptions = {}): Promise<SeedResu
     return { status: "present", seededAt: state.present };
   }
 
+  return seed(db, opts, log, started);
+}
+
+async function seed(db: Db, opts: SeedOptions, log: (line: string) => void, started: number): Promise<SeedResult> {
   const now = opts.now ?? Date.now();
   const start = Math.floor((now - 30 * DAY) / HOUR) * HOUR;
   const setupAt = start - DAY;
@@ -147,15 +151,14 @@ export async function seedDemo(db: Db, opts: SeedOptions = {}): Promise<SeedResu
   const generator = new InvoiceGenerator(rng);
   invoiceTimes.forEach((t, i) => cases.push(generator.next(t, 1001 + i)));
 
-  // Upstream systems post what happened every 10 minutes.
-  const WINDOW = 10 * MINUTE;
-  const windows = new Map<string, { postAt: number; items: Case[] }>();
+  // The integration hub posts what happened in the last 15 minutes, both types in one batch.
+  const WINDOW = 15 * MINUTE;
+  const windows = new Map<number, { postAt: number; items: Case[] }>();
   for (const c of cases) {
     const w = Math.floor(c.occurredAt / WINDOW) * WINDOW;
-    const k = `${c.kind}:${w}`;
-    const b = windows.get(k) ?? { postAt: Math.min(w + WINDOW, now), items: [] };
+    const b = windows.get(w) ?? { postAt: Math.min(w + WINDOW, now), items: [] };
     b.items.push(c);
-    windows.set(k, b);
+    windows.set(w, b);
   }
   const batches = [...windows.values()].sort((a, b) => a.postAt - b.postAt);
 
@@ -193,7 +196,7 @@ export async function seedDemo(db: Db, opts: SeedOptions = {}): Promise<SeedResu
       continue;
     }
     const ta = performance.now();
-    act(db, agent!, byDecision, rng, stats);
+    act(db, agent!, byDecision, rng, stats, nextBatch?.postAt ?? Infinity);
     stats.reviewMs += performance.now() - ta;
   }
 
@@ -221,7 +224,7 @@ export async function seedDemo(db: Db, opts: SeedOptions = {}): Promise<SeedResu
 }
 
 /** One step of a simulated person: submit the task in hand, or take the next one. */
-function act(db: Db, a: Agent, byDecision: Map<string, Case>, rng: Rng, stats: { reviews: number; escalations: number }): void {
+function act(db: Db, a: Agent, byDecision: Map<string, Case>, rng: Rng, stats: { reviews: number; escalations: number }, nextArrival: number): void {
   const t = a.nextAt;
   if (a.pending) {
     submitReview(db, a.user, a.pending.taskId, a.pending.verdict, { now: t });
@@ -256,12 +259,17 @@ function act(db: Db, a: Agent, byDecision: Map<string, Case>, rng: Rng, stats: {
           : { ...outcomeVerdict(c, rng), note: "Documents checked with the applicant by phone." }
         : { ...invoiceVerdict(c, "escalation", rng), note: "Supplier confirmed and added to master data." };
     a.pending = { taskId: esc.id, taskKind: "escalation", c, verdict };
-    a.nextAt = t + Math.round(rng.logNormal(6 * MINUTE, 0.4));
+    a.nextAt = t + Math.round(Math.min(13 * MINUTE, rng.logNormal(6 * MINUTE, 0.4)));
     return;
   }
-  const task = (a.prefer ? claimNextTask(db, a.user, { type: a.prefer, now: t }) : null) ?? claimNextTask(db, a.user, { now: t });
+  // An idle reviewer waits for the next arrivals instead of polling an empty queue.
+  const open = queueCounts(db).filter((q) => q.kind !== "escalation" && Number(q.open) > 0);
+  const task =
+    open.length === 0
+      ? null
+      : ((a.prefer && open.some((q) => q.typeKey === a.prefer) ? claimNextTask(db, a.user, { type: a.prefer, now: t }) : null) ?? claimNextTask(db, a.user, { now: t }));
   if (!task) {
-    a.nextAt = t + 15 * MINUTE;
+    a.nextAt = Math.max(t + MINUTE, Math.min(nextArrival, t + HOUR));
     return;
   }
   const c = byDecision.get(task.decisionId)!;
@@ -269,6 +277,7 @@ function act(db: Db, a: Agent, byDecision: Map<string, Case>, rng: Rng, stats: {
   let median = c.kind === "credit" ? 3 * MINUTE : (1.2 + 0.35 * c.output.lines.length) * MINUTE;
   if (verdict.action === "correct") median += 1.5 * MINUTE;
   if (task.kind === "qa") median *= 0.8;
+  // Well inside the 15-minute lease.
   const duration = Math.min(13 * MINUTE, Math.max(20_000, rng.logNormal(median * a.pace, 0.45)));
   a.pending = { taskId: task.id, taskKind: task.kind, c, verdict };
   a.nextAt = t + Math.round(duration);
