@@ -496,7 +496,7 @@ export class InvoiceGenerator {
 export function invoiceVerdict(c: InvoiceCase, taskKind: string, rng: Rng): Verdict {
   if (c.special === "not_invoice") return { action: "reject", reasonCodes: ["NOT_AN_INVOICE"], note: "Statement/delivery note, nothing to book." };
   if (c.special === "duplicate" && rng.chance(0.9)) return { action: "reject", reasonCodes: ["DUPLICATE_INVOICE"], note: `Already received as ${c.truth.invoiceNumber}.` };
-  if (taskKind === "review" && c.flags.includes("policy:new_vendor") && c.flags.includes("policy:amount_over_10000")) {
+  if (taskKind === "review" && c.flags.includes("policy:new_vendor") && c.truth.total > 1500) {
     return { action: "escalate", reasonCodes: [], note: "Large first invoice from a vendor not in master data; please confirm the supplier before we book it." };
   }
   if (c.misreads.length === 0 || JSON.stringify(c.output) === JSON.stringify(c.truth)) return { action: "approve", reasonCodes: [] };
