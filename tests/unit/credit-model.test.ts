@@ -82,7 +82,7 @@ describe("logistic regression on the real applications", () => {
     expect(b.bias).toBe(a.bias);
   });
 
-  it("learns the expected directions: adverse records and a high loan-to-value lower P(good)", () => {
+  it("learns the expected directions: adverse records lower P(good), long employment raises it", () => {
     const model = trainCreditModel(train, MODEL_V2, "2.0.0");
     const base = rows[0];
     const p = predictGood(model, base);
