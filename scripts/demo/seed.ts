@@ -184,7 +184,8 @@ async function seed(db: Db, opts: SeedOptions, log: (line: string) => void, star
   let bi = 0;
   for (;;) {
     let agent: Agent | null = null;
-    for (const a of agents) if (a.nextAt < cutoff && (!agent || a.nextAt < agent.nextAt)) agent = a;
+    // After the cutoff nobody starts a new task, but a task in hand is finished.
+    for (const a of agents) if ((a.nextAt < cutoff || a.pending) && (!agent || a.nextAt < agent.nextAt)) agent = a;
     const nextBatch = batches[bi];
     if (!agent && !nextBatch) break;
     if (nextBatch && (!agent || nextBatch.postAt <= agent.nextAt)) {
@@ -352,6 +353,8 @@ function printSummary(r: Extract<SeedResult, { status: "seeded" }>, log: (line: 
   log("");
   log("Demo users (DEMO-ONLY passwords — never use these outside the demo):");
   for (const u of r.users) log(`  ${pad(u.role, 9)} ${pad(u.email, 28)} ${u.password}`);
+  log("");
+  log(`Start the server with \`npm start\` and sign in at http://localhost:${process.env.PORT || 3000}/login.`);
   log("");
   log(`API key "demo-upstream" (scopes ingest, review, read), shown once:`);
   log(r.apiKey);

@@ -135,6 +135,13 @@ describe("seed-demo", () => {
 });
 
 describe("seed-demo on a database that holds other data", () => {
+  it("recognises a seed that did not finish and asks for a fresh database", async () => {
+    const db = fileDb();
+    makeUser(db, "admin", "admin@demo.lastmile");
+    await expect(seedDemo(db, { quiet: true })).rejects.toThrow(/did not finish/);
+  });
+
+
   it("refuses with a clear message and writes nothing", async () => {
     const dbPath = tempDbPath();
     const db = fileDb(dbPath);

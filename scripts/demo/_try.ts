@@ -1,0 +1,3 @@
+import { fileDb } from "../../tests/support/db";
+import { seedDemo } from "./seed";
+await seedDemo(fileDb(), { quiet: true });
