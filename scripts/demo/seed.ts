@@ -140,7 +140,13 @@ async function seed(db: Db, opts: SeedOptions, log: (line: string) => void, star
   // ---- when each decision happens ----
   const switchAt = start + CREDIT_SWITCH_DAY * DAY;
   const creditTimes = arrivalTimes(rng, rows.length, start, now, creditLoad);
-  const order = rng.shuffle(rows.map((_, i) => i));
+  // Random order with a seasonal tilt: larger purchases (holiday season) come later in the month,
+  // so drift monitors have a real shift in the loan amounts to find.
+  const byAmount = rows.map((_, i) => i).sort((a, b) => (rows[a].amount ?? 0) - (rows[b].amount ?? 0) || a - b);
+  const amountRank = new Array<number>(rows.length);
+  byAmount.forEach((rowIndex, rank) => (amountRank[rowIndex] = rank / rows.length));
+  const sortKey = rows.map((_, i) => rng.next() + 0.35 * amountRank[i]);
+  const order = rows.map((_, i) => i).sort((a, b) => sortKey[a] - sortKey[b] || a - b);
   const cases: Case[] = order.map((rowIndex, k) => {
     const t = creditTimes[k];
     const fit = t < switchAt ? v1 : v2;
@@ -151,8 +157,8 @@ async function seed(db: Db, opts: SeedOptions, log: (line: string) => void, star
   const generator = new InvoiceGenerator(rng);
   invoiceTimes.forEach((t, i) => cases.push(generator.next(t, 1001 + i)));
 
-  // The integration hub posts what happened in the last 15 minutes, both types in one batch.
-  const WINDOW = 15 * MINUTE;
+  // The integration hub posts what happened in the last 30 minutes, both types in one batch.
+  const WINDOW = 30 * MINUTE;
   const windows = new Map<number, { postAt: number; items: Case[] }>();
   for (const c of cases) {
     const w = Math.floor(c.occurredAt / WINDOW) * WINDOW;
