@@ -35,6 +35,8 @@ export function creditType(owner: string) {
       },
     },
     routing: { minConfidence: 0.8, reviewFlags: ["policy:*", "kyc:*"], qaSampleRate: 0.08 },
+    // Large loans need a second, independent review.
+    fourEyes: { flags: ["policy:large_loan"] },
     slaMinutes: 240,
     reasonCodes: [
       ...DECLINE_REASONS,
