@@ -365,14 +365,13 @@ export class InvoiceGenerator {
     if (rng.chance(0.2)) {
       const options: Misread[] = ["total", "line_amount", "vendor", "invoice_number", "currency"];
       if (lines.length >= 2) options.push("missing_line");
-      const [y, m, d] = invoiceDate.split("-").map(Number);
+      const [, m, d] = invoiceDate.split("-").map(Number);
       if (d <= 12 && d !== m && vendor.dateStyle !== "iso") options.push("date", "date");
       misreads.push(rng.pick(options));
       if (rng.chance(0.15)) {
         const second = rng.pick(options);
         if (!misreads.includes(second)) misreads.push(second);
       }
-      void y;
     }
     const c = this.finish({ externalId, occurredAt, truth, misreads, special: null, vendor, newVendor });
     this.issued.push(c);
