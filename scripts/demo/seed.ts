@@ -111,6 +111,7 @@ export async function seedDemo(db: Db, opts: SeedOptions = {}): Promise<SeedResu
 }
 
 async function seed(db: Db, opts: SeedOptions, log: (line: string) => void, started: number): Promise<SeedResult> {
+  const cpuStart = process.cpuUsage();
   const now = opts.now ?? Date.now();
   const start = Math.floor((now - 30 * DAY) / HOUR) * HOUR;
   const setupAt = start - DAY;
@@ -225,7 +226,8 @@ async function seed(db: Db, opts: SeedOptions, log: (line: string) => void, star
     models,
     seconds: (Date.now() - started) / 1000,
   };
-  log(`Timings: ingest ${(stats.ingestMs / 1000).toFixed(1)} s, reviewing ${(stats.reviewMs / 1000).toFixed(1)} s`);
+  const cpu = process.cpuUsage(cpuStart);
+  log(`Timings: ingest ${(stats.ingestMs / 1000).toFixed(1)} s, reviewing ${(stats.reviewMs / 1000).toFixed(1)} s (wall); CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s in all`);
   printSummary(result, log);
   return result;
 }
