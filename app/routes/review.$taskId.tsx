@@ -105,7 +105,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
   } catch (e) {
     if (!(e instanceof AppError)) throw e;
     if (e.code === "invalid") return data({ message: e.message, issues: e.issues }, { status: 400 });
-    if (e.code === "conflict" || e.code === "not_found") return next(`${e.message}. Nothing was saved; here is the next task.`);
+    if (e.code === "conflict" || e.code === "not_found") return next(`${e.message}. Nothing was saved; here is the next task.`, [...mode.skip, taskId].slice(-20));
     return data({ message: e.message, issues: e.issues }, { status: e.status });
   }
 }
@@ -386,7 +386,7 @@ function ReviewScreen({ screen, now, notice, mode }: { screen: Held; now: number
           </Card>
         </div>
 
-        <section aria-labelledby="output-heading" className="flex flex-col rounded-lg border border-slate-200 bg-white shadow-sm">
+        <section aria-labelledby="output-heading" className="flex flex-col rounded-lg border border-slate-200 bg-white shadow-sm lg:sticky lg:top-4 lg:max-h-[calc(100vh-2rem)] lg:self-start">
           <div className="flex items-center justify-between border-b border-slate-100 px-4 py-2">
             <h2 id="output-heading" className="text-sm font-semibold text-slate-800">
               Model output
@@ -395,7 +395,7 @@ function ReviewScreen({ screen, now, notice, mode }: { screen: Held; now: number
               <Kbd>j</Kbd>/<Kbd>k</Kbd> move · <Kbd>Enter</Kbd> edit · <Kbd>Esc</Kbd> done
             </span>
           </div>
-          <div ref={formRef} className="flex-1 px-2 py-2">
+          <div ref={formRef} className="min-h-0 flex-1 overflow-y-auto px-2 py-2">
             <OutputForm
               schema={type.outputSchema}
               value={value}

@@ -3,7 +3,7 @@
  * codes from the type's taxonomy (digits toggle them), an optional or required
  * note, and one submit. Enter submits, Escape cancels.
  */
-import { useEffect, useState, type KeyboardEvent, type ReactNode } from "react";
+import { useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 import { Dialog } from "../ui/dialog";
 import { Button, Kbd } from "../ui/button";
 
@@ -39,6 +39,7 @@ export function VerdictDialog({
   const [codes, setCodes] = useState<string[]>([]);
   const [note, setNote] = useState("");
   const [errors, setErrors] = useState<Record<string, string>>({});
+  const formRef = useRef<HTMLFormElement>(null);
   useEffect(() => {
     if (open) {
       setCodes([]);
@@ -80,8 +81,14 @@ export function VerdictDialog({
       title={TITLES[kind]}
       wide={kind === "correct"}
       description={kind === "escalate" ? <>The decision goes to its owner, {owner}, with your note.</> : undefined}
+      onOpenAutoFocus={(e) => {
+        // Start on the first reason code (or the note), not on the close button.
+        e.preventDefault();
+        formRef.current?.querySelector<HTMLElement>("input, textarea")?.focus();
+      }}
     >
       <form
+        ref={formRef}
         noValidate
         onKeyDown={onKeyDown}
         onSubmit={(e) => {
