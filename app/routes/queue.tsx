@@ -247,7 +247,7 @@ export default function Queue() {
                     <td className="px-3 py-2 text-right tabular-nums">{percent(t.confidence)}</td>
                     <td className="max-w-xs px-3 py-2 text-xs text-slate-600">
                       {t.reasons[0] ?? (t.kind === "qa" ? "QA sample" : "")}
-                      {t.reasons.length > 1 ? <span className="text-slate-400"> +{t.reasons.length - 1}</span> : null}
+                      {t.reasons.length > 1 ? <span className="text-slate-500"> +{t.reasons.length - 1}</span> : null}
                       {t.flags.length ? (
                         <span className="mt-1 flex flex-wrap gap-1">
                           {t.flags.slice(0, 3).map((f) => (

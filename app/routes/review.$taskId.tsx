@@ -364,7 +364,7 @@ function ReviewScreen({ screen, now, notice, mode }: { screen: Held; now: number
               <dt className="text-slate-500">Confidence</dt>
               <dd className="tabular-nums">{percent(decision.confidence)}</dd>
               <dt className="text-slate-500">Flags</dt>
-              <dd className="flex flex-wrap gap-1">{decision.flags.length ? decision.flags.map((f) => <Badge key={f}>{f}</Badge>) : <span className="text-slate-400">none</span>}</dd>
+              <dd className="flex flex-wrap gap-1">{decision.flags.length ? decision.flags.map((f) => <Badge key={f}>{f}</Badge>) : <span className="text-slate-500">none</span>}</dd>
             </dl>
           </Card>
           <Card title="History">
@@ -391,7 +391,7 @@ function ReviewScreen({ screen, now, notice, mode }: { screen: Held; now: number
             <h2 id="output-heading" className="text-sm font-semibold text-slate-800">
               Model output
             </h2>
-            <span className="text-xs text-slate-500">
+            <span className="text-xs text-slate-600">
               <Kbd>j</Kbd>/<Kbd>k</Kbd> move · <Kbd>Enter</Kbd> edit · <Kbd>Esc</Kbd> done
             </span>
           </div>

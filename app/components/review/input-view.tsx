@@ -12,7 +12,7 @@ function isObject(v: unknown): v is Record<string, Json> {
 }
 
 export function Scalar({ value }: { value: unknown }) {
-  if (value === null || value === undefined) return <span className="text-slate-400">—</span>;
+  if (value === null || value === undefined) return <span className="text-slate-500">—</span>;
   if (typeof value === "boolean") return <span>{value ? "Yes" : "No"}</span>;
   if (typeof value === "number") return <span className="tabular-nums">{formatNumber(value)}</span>;
   if (typeof value === "string") {
@@ -59,7 +59,7 @@ function TableOf({ rows, label }: { rows: Record<string, Json>[]; label: string 
 
 export function ValueView({ value, label, depth = 0 }: { value: unknown; label: string; depth?: number }) {
   if (Array.isArray(value)) {
-    if (value.length === 0) return <span className="text-slate-400">none</span>;
+    if (value.length === 0) return <span className="text-slate-500">none</span>;
     if (value.every(isObject)) return <TableOf rows={value as Record<string, Json>[]} label={humanize(label)} />;
     return (
       <ul className="list-inside list-disc">
@@ -77,7 +77,7 @@ export function ValueView({ value, label, depth = 0 }: { value: unknown; label: 
 
 export function ObjectView({ value, depth = 0 }: { value: Record<string, unknown>; depth?: number }) {
   const entries = Object.entries(value);
-  if (entries.length === 0) return <p className="text-sm text-slate-400">Empty</p>;
+  if (entries.length === 0) return <p className="text-sm text-slate-500">Empty</p>;
   const scalars = entries.filter(([, v]) => !isObject(v) && !(Array.isArray(v) && v.some((x) => typeof x === "object")));
   const nested = entries.filter(([, v]) => isObject(v) || (Array.isArray(v) && v.some((x) => typeof x === "object")));
   return (

@@ -122,7 +122,7 @@ function rowKeys(e: KeyboardEvent<HTMLElement>) {
 }
 
 function ConfidenceBadge({ c, low }: { c: number | undefined; low: boolean }) {
-  if (c === undefined) return <span className="text-[11px] text-slate-400">no score</span>;
+  if (c === undefined) return <span className="text-[11px] text-slate-500">no score</span>;
   return (
     <span
       className={`rounded px-1.5 py-0.5 text-[11px] font-medium tabular-nums ${low ? "bg-amber-100 text-amber-900" : "bg-slate-100 text-slate-600"}`}
@@ -156,7 +156,7 @@ function LeafRow({ field, label, required, value, path, ctx, compact }: { field:
       <div className={`flex items-center gap-2 ${compact ? "sr-only" : "pt-1.5"}`}>
         <label htmlFor={id} className="text-sm font-medium text-slate-700">
           {label}
-          {required ? <span className="text-slate-400"> *</span> : null}
+          {required ? <span className="text-slate-500"> *</span> : null}
         </label>
       </div>
       <div className="min-w-0">
@@ -272,7 +272,7 @@ function ArrayField({ schema, label, value, path, ctx }: { schema: Extract<Field
     <section aria-label={label} className="mt-3">
       <div className="mb-1 flex items-center justify-between px-2">
         <h3 className="text-sm font-medium text-slate-700">
-          {label} <span className="font-normal text-slate-400">({rows.length})</span>
+          {label} <span className="font-normal text-slate-500">({rows.length})</span>
         </h3>
       </div>
       {error ? <p className="px-2 text-xs text-red-700">{error}</p> : null}

@@ -102,7 +102,7 @@ export function VerdictDialog({
           <fieldset aria-describedby={shown.reasonCodes ? "verdict-reason-error" : undefined}>
             <legend className="text-sm font-medium text-slate-700">
               {kind === "escalate" ? "Reason" : "Reason codes"}
-              {needsReason ? <span className="text-slate-400"> (required)</span> : null}
+              {needsReason ? <span className="text-slate-500"> (required)</span> : null}
             </legend>
             <div className="mt-2 grid gap-1 sm:grid-cols-2">
               {reasonCodes.map((rc, i) => (
@@ -122,7 +122,7 @@ export function VerdictDialog({
         ) : null}
         <div>
           <label htmlFor="verdict-note" className="block text-sm font-medium text-slate-700">
-            Note {needsNote ? <span className="text-slate-400">(required)</span> : <span className="text-slate-400">(optional)</span>}
+            Note {needsNote ? <span className="text-slate-500">(required)</span> : <span className="text-slate-500">(optional)</span>}
           </label>
           <textarea
             id="verdict-note"
@@ -141,7 +141,7 @@ export function VerdictDialog({
           ) : null}
         </div>
         <div className="flex items-center justify-end gap-2">
-          <span className="mr-auto text-xs text-slate-500">
+          <span className="mr-auto text-xs text-slate-600">
             <Kbd>Enter</Kbd> submit · <Kbd>Esc</Kbd> cancel
           </span>
           <Button variant="secondary" onClick={() => onOpenChange(false)}>

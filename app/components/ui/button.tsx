@@ -7,7 +7,7 @@ export type ButtonVariant = "primary" | "secondary" | "danger" | "ghost" | "succ
 
 const VARIANTS: Record<ButtonVariant, string> = {
   primary: "bg-indigo-600 text-white hover:bg-indigo-700 border-transparent",
-  success: "bg-emerald-600 text-white hover:bg-emerald-700 border-transparent",
+  success: "bg-emerald-700 text-white hover:bg-emerald-800 border-transparent",
   danger: "bg-white text-red-700 border-red-300 hover:bg-red-50",
   secondary: "bg-white text-slate-700 border-slate-300 hover:bg-slate-50",
   ghost: "bg-transparent text-slate-600 border-transparent hover:bg-slate-100",
@@ -27,5 +27,5 @@ export const Button = forwardRef<HTMLButtonElement, ButtonHTMLAttributes<HTMLBut
 
 /** A keyboard key, as shown in hints and the shortcut help. */
 export function Kbd({ children, className = "" }: { children: ReactNode; className?: string }) {
-  return <kbd className={`inline-flex min-w-[1.25rem] items-center justify-center rounded border border-current/30 bg-black/5 px-1 font-mono text-[11px] leading-4 opacity-80 ${className}`}>{children}</kbd>;
+  return <kbd className={`inline-flex min-w-[1.25rem] items-center justify-center rounded border border-current/30 bg-black/5 px-1 font-mono text-[11px] leading-4 ${className}`}>{children}</kbd>;
 }
