@@ -206,7 +206,7 @@ export default function Queue() {
                 <th scope="col" className="px-3 py-2 font-medium">
                   SLA
                 </th>
-                <th scope="col" className="px-3 py-2 font-medium">
+                <th scope="col" className="hidden px-3 py-2 font-medium lg:table-cell">
                   Model
                 </th>
                 <th scope="col" className="px-3 py-2 text-right font-medium">
@@ -232,10 +232,10 @@ export default function Queue() {
                 const overdue = t.dueAt < now;
                 return (
                   <tr key={t.id} className="align-top">
-                    <td className="px-3 py-2">
+                    <td className="whitespace-nowrap px-3 py-2">
                       <span className="font-mono text-xs">{t.externalId}</span>
                       <span className="block text-xs text-slate-500">
-                        {t.typeKey} · waiting {formatDuration(now - t.createdAt)}
+                        <span className="hidden lg:inline">{t.typeKey} · </span>waiting {formatDuration(now - t.createdAt)}
                       </span>
                     </td>
                     <td className="px-3 py-2">
@@ -243,9 +243,9 @@ export default function Queue() {
                     </td>
                     <td className="px-3 py-2 text-right tabular-nums">{t.priority}</td>
                     <td className={`whitespace-nowrap px-3 py-2 text-xs ${overdue ? "font-medium text-red-700" : "text-slate-600"}`}>{overdue ? `${formatDuration(now - t.dueAt)} over` : `due in ${formatDuration(t.dueAt - now)}`}</td>
-                    <td className="whitespace-nowrap px-3 py-2 font-mono text-xs text-slate-600">{t.model}</td>
+                    <td className="hidden whitespace-nowrap px-3 py-2 font-mono text-xs text-slate-600 lg:table-cell">{t.model}</td>
                     <td className="px-3 py-2 text-right tabular-nums">{percent(t.confidence)}</td>
-                    <td className="max-w-xs px-3 py-2 text-xs text-slate-600">
+                    <td className="max-w-xs break-words px-3 py-2 text-xs text-slate-600">
                       {t.reasons[0] ?? (t.kind === "qa" ? "QA sample" : "")}
                       {t.reasons.length > 1 ? <span className="text-slate-500"> +{t.reasons.length - 1}</span> : null}
                       {t.flags.length ? (
