@@ -224,7 +224,7 @@ export default function Queue() {
               {page.items.length === 0 ? (
                 <tr>
                   <td colSpan={8} className="px-3 py-6 text-center text-slate-500">
-                    No open tasks match these filters.
+                    {page.partial ? "No match in this stretch of the queue yet; search further below." : "No open tasks match these filters."}
                   </td>
                 </tr>
               ) : null}
@@ -279,7 +279,14 @@ export default function Queue() {
           ) : (
             <span />
           )}
-          {page.nextCursor ? (
+          {page.partial ? (
+            <span className="text-slate-600">
+              {page.items.length} match{page.items.length === 1 ? "" : "es"} in the next {formatNumber(page.scanned)} tasks.{" "}
+              <Link to={`/queue?${nextParams}`} className="text-indigo-700 hover:underline">
+                Search further →
+              </Link>
+            </span>
+          ) : page.nextCursor ? (
             <Link to={`/queue?${nextParams}`} className="text-indigo-700 hover:underline">
               Next page →
             </Link>

@@ -57,6 +57,23 @@ describe("queue view", () => {
     expect(allPages(db, reviewer, { sla: "overdue" }, t0 + 5 * 3_600_000)).toHaveLength(40);
   });
 
+  it("a rare flag is searched window by window, never the whole backlog at once", () => {
+    const db = memoryDb();
+    const owner = makeUser(db, "admin");
+    makeType(db, invoiceType(owner.email));
+    const reviewer = makeUser(db, "reviewer");
+    const t0 = Date.now();
+    const items = Array.from({ length: 4_500 }, (_, i) => invoiceDecision(`r-${i}`, { confidence: 0.5, flags: i === 4_400 || i === 10 ? ["policy:rare"] : [] }));
+    for (let i = 0; i < items.length; i += 1000) ingestDecisions(db, items.slice(i, i + 1000), { batch: true, actor: "t", now: t0 + i });
+    const first = listQueue(db, reviewer, { sort: "queue", flag: "policy:rare" } as QueueFilter, t0);
+    expect(first.items.map((i) => i.externalId)).toEqual(["r-10"]);
+    expect(first.partial).toBe(true);
+    expect(first.nextCursor).not.toBeNull();
+    const found = allPages(db, reviewer, { flag: "policy:rare" }, t0);
+    expect(found).toEqual(["r-10", "r-4400"]);
+    expect(allPages(db, reviewer, { flag: "policy:rare", sort: "newest" }, t0)).toEqual(["r-4400", "r-10"]);
+  });
+
   it("reports bad filters instead of failing", () => {
     const { filter, issues } = parseQueueFilter(new URLSearchParams("sort=sideways&priority=high&type=invoice"));
     expect(filter).toMatchObject({ sort: "queue", type: "invoice" });

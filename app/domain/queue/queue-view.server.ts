@@ -146,61 +146,109 @@ function toItem(r: { [K in keyof typeof listColumns]: unknown }): QueueItem {
   };
 }
 
+/** Filters on the decision (flag, model version) are checked row by row within this many tasks per request. */
+export const SCAN_BUDGET = 2_000;
+
+type Row = { [K in keyof typeof listColumns]: unknown } & { seq: number; priority: number; dueAt: number };
+
 /**
  * One page of open tasks the reviewer may work, in the chosen order.
- * Keyset pagination: the cursor is the last row's sort key, and each page is an
- * index range read from it, so page 1,000 costs what page 1 costs.
+ * Keyset pagination: the cursor is the last row's sort key and every page is
+ * an index range read from it, so page 10,000 costs what page 1 costs.
+ * Filters on task columns narrow the index range; filters on the decision
+ * (flag, model version) are checked row by row, at most SCAN_BUDGET tasks per
+ * request: when the window runs out before the page is full, the page comes
+ * back with what it found and a cursor to search further (`partial`), so a
+ * rare flag can never turn one request into a scan of the whole backlog
+ * (at most two windows: the rest of the cursor's priority, then lower ones).
  */
-export function listQueue(db: DbOrTx, reviewer: Reviewer, f: QueueFilter, now: number, limit = PAGE_SIZE): { items: QueueItem[]; nextCursor: string | null } {
-  const where: SQL[] = [claimableBy(reviewer)];
-  if (f.type) where.push(eq(tasks.typeKey, f.type));
-  if (f.route === "qa") where.push(eq(tasks.kind, "qa"));
-  if (f.route === "review") where.push(inArray(tasks.kind, ["review", "second"]));
-  if (f.priority !== undefined) where.push(eq(tasks.priority, f.priority));
-  if (f.sla === "overdue") where.push(lt(tasks.dueAt, now));
-  if (f.sla === "due_soon") where.push(and(gte(tasks.dueAt, now), lt(tasks.dueAt, now + HOUR))!);
-  if (f.sla === "on_time") where.push(gte(tasks.dueAt, now + HOUR));
-  if (f.model) where.push(eq(decisions.modelVersion, f.model));
-  if (f.flag) where.push(sql`exists (select 1 from json_each(${decisions.flags}) where json_each.value = ${f.flag})`);
-  const base = () => db.select(listColumns).from(tasks).innerJoin(decisions, eq(decisions.id, tasks.decisionId));
-  const key = f.cursor?.split("_").map(Number);
-  let rows: ({ [K in keyof typeof listColumns]: unknown } & { seq: number; priority: number; dueAt: number })[] = [];
+export function listQueue(
+  db: DbOrTx,
+  reviewer: Reviewer,
+  f: QueueFilter,
+  now: number,
+  limit = PAGE_SIZE,
+): { items: QueueItem[]; nextCursor: string | null; partial: boolean; scanned: number } {
+  const taskWhere: SQL[] = [claimableBy(reviewer)];
+  if (f.type) taskWhere.push(eq(tasks.typeKey, f.type));
+  if (f.route === "qa") taskWhere.push(eq(tasks.kind, "qa"));
+  if (f.route === "review") taskWhere.push(inArray(tasks.kind, ["review", "second"]));
+  if (f.priority !== undefined) taskWhere.push(eq(tasks.priority, f.priority));
+  if (f.sla === "overdue") taskWhere.push(lt(tasks.dueAt, now));
+  if (f.sla === "due_soon") taskWhere.push(and(gte(tasks.dueAt, now), lt(tasks.dueAt, now + HOUR))!);
+  if (f.sla === "on_time") taskWhere.push(gte(tasks.dueAt, now + HOUR));
+  const decisionWhere: SQL[] = [];
+  if (f.model) decisionWhere.push(eq(decisions.modelVersion, f.model));
+  if (f.flag) decisionWhere.push(sql`exists (select 1 from json_each(${decisions.flags}) where json_each.value = ${f.flag})`);
 
-  if (f.sort === "queue") {
-    const order = [desc(tasks.priority), asc(tasks.dueAt), asc(tasks.seq)];
+  const queueOrder = f.sort === "queue";
+  const newest = f.sort === "newest";
+  const order = queueOrder ? [desc(tasks.priority), asc(tasks.dueAt), asc(tasks.seq)] : [newest ? desc(tasks.seq) : asc(tasks.seq)];
+  const keyOf = (r: { priority: number; dueAt: number; seq: number }) => (queueOrder ? `${r.priority}_${r.dueAt}_${r.seq}` : String(r.seq));
+
+  /** Reads up to `want` rows from one index range; with decision filters, only within the scan budget. */
+  const read = (range: SQL[], want: number, budget: number): { rows: Row[]; exhausted: Row | null; scanned: number } => {
+    const where = and(...taskWhere, ...range);
+    if (decisionWhere.length === 0) {
+      const rows = db.select(listColumns).from(tasks).innerJoin(decisions, eq(decisions.id, tasks.decisionId)).where(where).orderBy(...order).limit(want).all() as Row[];
+      return { rows, exhausted: null, scanned: rows.length };
+    }
+    const window = db.select({ seq: tasks.seq }).from(tasks).where(where).orderBy(...order).limit(budget).as("w");
+    const rows = db
+      .select(listColumns)
+      .from(window)
+      .innerJoin(tasks, eq(tasks.seq, window.seq))
+      .innerJoin(decisions, eq(decisions.id, tasks.decisionId))
+      .where(and(...decisionWhere))
+      .orderBy(...order)
+      .limit(want)
+      .all() as Row[];
+    if (rows.length >= want) return { rows, exhausted: null, scanned: budget };
+    // Fewer than wanted: either the range ended, or the window did (then say where the search stopped).
+    const last = db
+      .select({ seq: tasks.seq, priority: tasks.priority, dueAt: tasks.dueAt })
+      .from(tasks)
+      .where(where)
+      .orderBy(...order)
+      .limit(1)
+      .offset(budget - 1)
+      .get();
+    return { rows, exhausted: last ? (last as Row) : null, scanned: budget };
+  };
+
+  const key = f.cursor?.split("_").map(Number);
+  let rows: Row[] = [];
+  let stoppedAt: Row | null = null;
+  let scanned = 0;
+  if (queueOrder) {
+    const phases: SQL[][] = [];
     if (key && key.length === 3) {
       const [p, d, s] = key;
-      // Same priority after the cursor, then every lower priority: two index ranges.
-      rows = base()
-        .where(and(...where, eq(tasks.priority, p), sql`(${tasks.dueAt}, ${tasks.seq}) > (${d}, ${s})`))
-        .orderBy(...order)
-        .limit(limit + 1)
-        .all();
-      if (rows.length <= limit) {
-        rows = rows.concat(
-          base()
-            .where(and(...where, lt(tasks.priority, p)))
-            .orderBy(...order)
-            .limit(limit + 1 - rows.length)
-            .all(),
-        );
+      // The rest of the cursor's priority, then every lower priority: two index ranges.
+      phases.push([eq(tasks.priority, p), sql`(${tasks.dueAt}, ${tasks.seq}) > (${d}, ${s})`], [lt(tasks.priority, p)]);
+    } else phases.push([]);
+    for (const range of phases) {
+      const r = read(range, limit + 1 - rows.length, SCAN_BUDGET);
+      rows = rows.concat(r.rows);
+      scanned += r.scanned;
+      if (r.exhausted) {
+        stoppedAt = r.exhausted;
+        break;
       }
-    } else {
-      rows = base().where(and(...where)).orderBy(...order).limit(limit + 1).all();
+      if (rows.length > limit) break;
     }
   } else {
-    const newest = f.sort === "newest";
-    if (key && key.length === 1) where.push(newest ? lt(tasks.seq, key[0]) : sql`${tasks.seq} > ${key[0]}`);
-    rows = base()
-      .where(and(...where))
-      .orderBy(newest ? desc(tasks.seq) : asc(tasks.seq))
-      .limit(limit + 1)
-      .all();
+    const range = key && key.length === 1 ? [newest ? lt(tasks.seq, key[0]) : sql`${tasks.seq} > ${key[0]}`] : [];
+    const r = read(range, limit + 1, SCAN_BUDGET);
+    rows = r.rows;
+    scanned = r.scanned;
+    stoppedAt = r.exhausted;
   }
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
-  const nextCursor = rows.length > limit && last ? (f.sort === "queue" ? `${last.priority}_${last.dueAt}_${last.seq}` : String(last.seq)) : null;
-  return { items: page.map(toItem), nextCursor };
+  if (rows.length > limit && last) return { items: page.map(toItem), nextCursor: keyOf(last), partial: false, scanned };
+  if (stoppedAt) return { items: page.map(toItem), nextCursor: keyOf(stoppedAt), partial: true, scanned };
+  return { items: page.map(toItem), nextCursor: null, partial: false, scanned };
 }
 
 /** Filter choices: model versions seen in the last 90 days, read from the hourly roll-ups (small), never from decisions. */
