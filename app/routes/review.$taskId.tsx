@@ -9,7 +9,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
 import { claimNextTask, releaseTask } from "~/domain/queue/queue.server";
-import { loadReviewScreen } from "~/domain/review/review-screen.server";
+import { openReviewScreen } from "~/domain/review/review-screen.server";
 import { submitReview } from "~/domain/review/review.server";
 import { compileOutputSchema } from "~/domain/decision-types/output-schema";
 import { diffOutputs } from "~/domain/review/diff";
@@ -51,7 +51,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const who = await requireUser(request, "tasks:review");
   const url = new URL(request.url);
   const now = Date.now();
-  const screen = loadReviewScreen(getDb(), who.user, params.taskId!, now);
+  const screen = openReviewScreen(getDb(), who.user, params.taskId!, now);
   return { screen, now, notice: url.searchParams.get("notice"), mode: workMode(url) };
 }
 

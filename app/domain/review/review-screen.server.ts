@@ -3,11 +3,12 @@
  * a four-eyes pair stay sealed), its type's form schema and reason codes, and
  * whether the reviewer still holds the lease; if not, a message that says why.
  */
-import type { DbOrTx } from "@db/client.server";
+import type { Db, DbOrTx } from "@db/client.server";
+import { AppError } from "~/lib/errors";
 import { getDecision, type DecisionJson } from "../decisions/decisions.server";
 import { requireDecisionType } from "../decision-types/decision-types.server";
 import type { ObjectSchema } from "../decision-types/output-schema";
-import { getTask, type Reviewer } from "../queue/queue.server";
+import { claimTask, getTask, type Reviewer } from "../queue/queue.server";
 
 export type ReviewScreen =
   | {
@@ -50,4 +51,25 @@ export function loadReviewScreen(db: DbOrTx, reviewer: Reviewer, taskId: string,
       fieldMinConfidence: type.routing.fieldMinConfidence ?? {},
     },
   };
+}
+
+/**
+ * Opening a task's page: a task that is free (or whose lease ran out) and that
+ * this reviewer may take is claimed again, so a reload or a link from the
+ * escalations view just works; anything else explains why not.
+ */
+export function openReviewScreen(db: Db, reviewer: Reviewer, taskId: string, now: number): ReviewScreen {
+  const task = getTask(db, taskId);
+  const leaseLive = (task?.leaseExpiresAt ?? 0) > now;
+  const heldByMe = task?.status === "claimed" && task.claimedBy === reviewer.id && leaseLive;
+  const heldByOther = task?.status === "claimed" && task.claimedBy !== reviewer.id && leaseLive;
+  if (task && !heldByMe && !heldByOther && (task.status === "open" || task.status === "claimed")) {
+    try {
+      claimTask(db, reviewer, taskId, { now });
+    } catch (e) {
+      if (e instanceof AppError) return { state: "conflict", message: `${e.message}.` };
+      throw e;
+    }
+  }
+  return loadReviewScreen(db, reviewer, taskId, now);
 }
