@@ -20,6 +20,7 @@ import { Button, Kbd, buttonClass } from "~/components/ui/button";
 import { DiffView } from "~/components/review/diff-view";
 import { formatDateTime, formatDuration, percent } from "~/components/review/format";
 import { ObjectView } from "~/components/review/input-view";
+import { fieldMessage } from "~/components/review/messages";
 import { LeaseTimer, useLease } from "~/components/review/lease-timer";
 import { OutputForm, setAt, type FormErrors, type Path } from "~/components/review/output-form";
 import { ShortcutHelp } from "~/components/review/shortcuts";
@@ -208,7 +209,7 @@ function ReviewScreen({ screen, now, notice, mode }: { screen: Held; now: number
     const e: FormErrors = {};
     for (const i of parsed.error.issues) {
       const k = i.path.map(String).join(".");
-      e[k] ??= i.code === "invalid_type" && /undefined/.test(i.message) ? "Required" : i.message;
+      e[k] ??= fieldMessage(i);
     }
     setErrors(e);
     setTimeout(() => focusRow(Object.keys(e)[0]), 0);
