@@ -35,7 +35,7 @@ test("an expired lease is explained and the next task loads", async ({ page }) =
   expect(decision(d1.id).reviews).toEqual([]);
 
   // Opening a task held by someone else explains it too.
-  await page.goto(`/review/${task.id}`);
+  await page.goto(`/review/${task.id}?type=${type.key}`);
   await expect(page.getByRole("alert")).toHaveText("Another reviewer is working on this task.");
   await page.getByRole("button", { name: "Load next task" }).click();
   await expect(page.getByRole("heading", { level: 1, name: /INV-1022/ })).toBeVisible();
