@@ -148,6 +148,7 @@ function LeafRow({ field, label, required, value, path, ctx, compact }: { field:
     <div
       data-field={key}
       data-low={low ? "true" : undefined}
+      role="group"
       tabIndex={-1}
       onKeyDown={rowKeys}
       aria-label={`${label}${low ? ", low confidence" : ""}${changed ? ", edited" : ""}. Press Enter to edit.`}
