@@ -169,11 +169,9 @@ export default function Queue() {
                 <span className="text-slate-500">{t.typeKey}</span>
                 <Badge tone={KIND[t.kind]?.tone ?? "slate"}>{KIND[t.kind]?.label ?? t.kind}</Badge>
                 <span className={`text-xs ${t.expired ? "text-red-700" : "text-slate-600"}`}>{t.expired ? "lease expired" : `lease ${formatClock((t.leaseExpiresAt ?? now) - now)} left`}</span>
-                {t.expired ? null : (
-                  <Link to={`/review/${t.id}`} className={`${buttonClass("secondary", "sm")} ml-auto`}>
-                    Continue
-                  </Link>
-                )}
+                <Link to={`/review/${t.id}`} className={`${buttonClass("secondary", "sm")} ml-auto`} aria-label={`Continue ${t.externalId}`}>
+                  {t.expired ? "Resume" : "Continue"}
+                </Link>
               </li>
             ))}
           </ul>
