@@ -102,7 +102,7 @@ export default function Queue() {
           Queues by decision type
         </h2>
         {queues.length === 0 ? <p className="text-slate-600">No decision types yet.</p> : null}
-        <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+        <div className="relative overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
           <table className="min-w-full text-sm">
             <thead className="border-b border-slate-200 bg-slate-50 text-left text-xs text-slate-600">
               <tr>
@@ -188,7 +188,7 @@ export default function Queue() {
             Ignored: {issues.map((i) => `${i.path} (${i.message})`).join(", ")}
           </p>
         ) : null}
-        <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+        <div className="relative overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
           <table className="min-w-full text-sm">
             <thead className="border-b border-slate-200 bg-slate-50 text-left text-xs text-slate-600">
               <tr>

@@ -159,7 +159,7 @@ function ReviewScreen({ screen, now, notice, mode }: { screen: Held; now: number
   const navigation = useNavigation();
   const busy = navigation.state !== "idle";
   const actionData = useActionData<typeof action>();
-  const { left, expired } = useLease(task.id, task.leaseExpiresAt, now);
+  const { left, expired, settle } = useLease(task.id, task.leaseExpiresAt, now);
   const formRef = useRef<HTMLDivElement>(null);
   const changes = useMemo(() => diffOutputs(original, value), [original, value]);
   const canEscalate = task.kind === "review" || task.kind === "second";
@@ -188,6 +188,7 @@ function ReviewScreen({ screen, now, notice, mode }: { screen: Held; now: number
   const serverDialogErrors: Record<string, string> = {};
   useEffect(() => {
     if (!actionData) return;
+    settle(false); // the verdict was refused; the task is still ours to release on leave
     const fieldErrors: FormErrors = {};
     for (const i of actionData.issues) if (i.path.startsWith("output.")) fieldErrors[i.path.slice(7)] = i.message;
     if (Object.keys(fieldErrors).length) {
@@ -197,6 +198,7 @@ function ReviewScreen({ screen, now, notice, mode }: { screen: Held; now: number
     }
     const other = actionData.issues.filter((i) => !i.path.startsWith("output") && i.path !== "reasonCodes" && i.path !== "note");
     setMessage(other.length ? other.map((i) => `${i.path}: ${i.message}`).join(" ") : actionData.issues.length ? null : actionData.message);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [actionData, focusRow]);
   for (const i of actionData?.issues ?? []) if (i.path === "reasonCodes" || i.path.startsWith("reasonCodes.") || i.path === "note") serverDialogErrors[i.path.split(".")[0]] = i.message;
 
@@ -217,7 +219,10 @@ function ReviewScreen({ screen, now, notice, mode }: { screen: Held; now: number
     return false;
   };
 
-  const send = (body: Record<string, unknown>) => submit({ intent: "submit", payload: JSON.stringify(body) }, { method: "post" });
+  const send = (body: Record<string, unknown>) => {
+    settle();
+    submit({ intent: "submit", payload: JSON.stringify(body) }, { method: "post" });
+  };
 
   const actions = {
     approve: () => {
@@ -244,7 +249,10 @@ function ReviewScreen({ screen, now, notice, mode }: { screen: Held; now: number
       }
       setDialog("escalate");
     },
-    skip: () => submit({ intent: "skip" }, { method: "post" }),
+    skip: () => {
+      settle();
+      submit({ intent: "skip" }, { method: "post" });
+    },
   };
 
   useEffect(() => {
@@ -305,7 +313,7 @@ function ReviewScreen({ screen, now, notice, mode }: { screen: Held; now: number
           <Button size="sm" variant="ghost" onClick={() => setDialog("help")} aria-keyshortcuts="?">
             Shortcuts <Kbd>?</Kbd>
           </Button>
-          <Form method="post">
+          <Form method="post" onSubmit={() => settle()}>
             <button type="submit" name="intent" value="stop" className={buttonClass("secondary", "sm")}>
               Stop reviewing
             </button>
@@ -321,7 +329,7 @@ function ReviewScreen({ screen, now, notice, mode }: { screen: Held; now: number
       {expired ? (
         <div role="alert" className="flex flex-wrap items-center gap-3 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-900">
           <span>Your lease expired and the task went back to the queue; someone else may take it. Nothing was saved.</span>
-          <Form method="post" className="ml-auto">
+          <Form method="post" className="ml-auto" onSubmit={() => settle()}>
             <button type="submit" name="intent" value="next" className={buttonClass("primary", "sm")}>
               Load next task
             </button>

@@ -17,6 +17,8 @@ export function Scalar({ value }: { value: unknown }) {
   if (typeof value === "number") return <span className="tabular-nums">{formatNumber(value)}</span>;
   if (typeof value === "string") {
     if (looksLikeDate(value)) return <time dateTime={value}>{formatDate(value)}</time>;
+    // Layout-bearing text (OCR, tables in text) keeps its columns.
+    if (value.includes("\n") && / {2,}/.test(value)) return <pre className="overflow-x-auto whitespace-pre rounded bg-slate-50 p-2 font-mono text-xs leading-5 text-slate-800">{value}</pre>;
     return <span className="whitespace-pre-wrap break-words">{value}</span>;
   }
   return <span className="break-all font-mono text-xs">{JSON.stringify(value)}</span>;
@@ -25,7 +27,7 @@ export function Scalar({ value }: { value: unknown }) {
 function TableOf({ rows, label }: { rows: Record<string, Json>[]; label: string }) {
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   return (
-    <div className="overflow-x-auto rounded border border-slate-200">
+    <div className="relative overflow-x-auto rounded border border-slate-200">
       <table className="min-w-full text-sm">
         <caption className="sr-only">{label}</caption>
         <thead className="bg-slate-50 text-left text-xs text-slate-600">

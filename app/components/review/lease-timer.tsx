@@ -68,18 +68,22 @@ export function useLease(taskId: string, leaseExpiresAt: number, serverNow: numb
     };
   }, [taskId, expiresAt]);
 
-  // Leaving the page (closing the tab, going elsewhere in the app) hands the task back.
+  // Leaving the page (closing the tab, going elsewhere in the app) hands the task back,
+  // unless a verdict, skip or stop already settled it.
+  const settled = useRef(false);
   useEffect(() => {
-    const release = () => navigator.sendBeacon?.(`/api/v1/tasks/${encodeURIComponent(taskId)}/release`);
+    settled.current = false;
+    const release = () => {
+      if (!settled.current) navigator.sendBeacon?.(`/api/v1/tasks/${encodeURIComponent(taskId)}/release`);
+    };
     window.addEventListener("pagehide", release);
     return () => {
       window.removeEventListener("pagehide", release);
-      // Unmount or next task: a task already submitted or skipped just answers 409, harmlessly.
       release();
     };
   }, [taskId]);
 
-  return { left, expired: left <= 0 };
+  return { left, expired: left <= 0, settle: (done = true) => (settled.current = done) };
 }
 
 export function LeaseTimer({ left }: { left: number }) {

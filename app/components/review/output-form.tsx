@@ -121,8 +121,8 @@ function rowKeys(e: KeyboardEvent<HTMLElement>) {
   }
 }
 
-function ConfidenceBadge({ c, low }: { c: number | undefined; low: boolean }) {
-  if (c === undefined) return <span className="text-[11px] text-slate-500">no score</span>;
+function ConfidenceBadge({ c, low, compact }: { c: number | undefined; low: boolean; compact: boolean }) {
+  if (c === undefined) return compact ? null : <span className="text-[11px] text-slate-500">no score</span>;
   return (
     <span
       className={`rounded px-1.5 py-0.5 text-[11px] font-medium tabular-nums ${low ? "bg-amber-100 text-amber-900" : "bg-slate-100 text-slate-600"}`}
@@ -163,7 +163,7 @@ function LeafRow({ field, label, required, value, path, ctx, compact }: { field:
       <div className="min-w-0">
         <div className="flex items-center gap-2">
           <div className="min-w-0 flex-1">{input}</div>
-          <ConfidenceBadge c={c} low={low} />
+          <ConfidenceBadge c={c} low={low} compact={compact} />
           {changed ? (
             <span className="text-[11px] font-medium text-indigo-700" title="Changed from the model output">
               edited
@@ -277,7 +277,7 @@ function ArrayField({ schema, label, value, path, ctx }: { schema: Extract<Field
         </h3>
       </div>
       {error ? <p className="px-2 text-xs text-red-700">{error}</p> : null}
-      <div className="overflow-x-auto rounded-md border border-slate-200">
+      <div className="relative overflow-x-auto rounded-md border border-slate-200">
         <table className="min-w-full text-sm">
           <thead className="bg-slate-50 text-left text-xs text-slate-600">
             <tr>
@@ -289,7 +289,7 @@ function ArrayField({ schema, label, value, path, ctx }: { schema: Extract<Field
                   {f.title ?? humanize(name)}
                 </th>
               ))}
-              <th scope="col" className="px-2 py-1 text-right font-medium">
+              <th scope="col" className="sticky right-0 bg-slate-50 px-2 py-1 text-right font-medium">
                 <span className="sr-only">Row actions</span>
               </th>
             </tr>
@@ -299,7 +299,7 @@ function ArrayField({ schema, label, value, path, ctx }: { schema: Extract<Field
               <tr key={i} className="align-top">
                 <td className="px-2 py-2 text-slate-500 tabular-nums">{i + 1}</td>
                 {cols.map(([name, f]) => (
-                  <td key={name} className="min-w-[7rem] px-0 py-0.5">
+                  <td key={name} className={`px-0 py-0.5 ${f.type === "string" && !f.enum && f.format !== "date" ? "min-w-[9rem]" : "min-w-[6.5rem]"}`}>
                     {f.type === "array" || f.type === "object" ? (
                       <Cell>
                         <ObjectFields schema={{ type: "object", properties: { [name]: f } }} value={ctx.root} path={[...path, i]} ctx={ctx} compact />
@@ -317,7 +317,7 @@ function ArrayField({ schema, label, value, path, ctx }: { schema: Extract<Field
                     )}
                   </td>
                 ))}
-                <td className="whitespace-nowrap px-2 py-1.5 text-right">
+                <td className="sticky right-0 whitespace-nowrap bg-white px-1 py-1.5 text-right shadow-[-6px_0_6px_-6px_rgba(15,23,42,0.15)]">
                   <Button size="sm" variant="ghost" aria-label={`Move ${label} row ${i + 1} up`} disabled={ctx.disabled || i === 0} onClick={() => move(i, -1)}>
                     ↑
                   </Button>
