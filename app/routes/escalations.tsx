@@ -67,7 +67,7 @@ export default function Escalations() {
             <li key={t.id} className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
               <div className="flex flex-wrap items-baseline gap-x-3 gap-y-1">
                 <h2 className="font-mono text-sm font-semibold">{t.externalId}</h2>
-                <span className="text-sm text-slate-600">{t.typeKey}</span>
+                <span className="text-sm text-slate-600">{t.typeName}</span>
                 <span className="text-xs text-slate-500">
                   {t.model} · confidence {percent(t.confidence)} · escalated {formatDuration(now - t.createdAt)} ago
                 </span>

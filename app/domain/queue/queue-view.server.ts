@@ -9,7 +9,7 @@
 import { and, asc, desc, eq, gte, inArray, lt, ne, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { DbOrTx } from "@db/client.server";
-import { decisions, reviews, rollups, taskCounters, tasks, users } from "@db/schema/index";
+import { decisionTypes, decisions, reviews, rollups, taskCounters, tasks, users } from "@db/schema/index";
 import { HOUR } from "~/lib/time";
 import { listDecisionTypes } from "../decision-types/decision-types.server";
 import { claimableBy, type Reviewer } from "./queue.server";
@@ -273,6 +273,7 @@ export function myInProgress(db: DbOrTx, reviewer: Reviewer, now: number) {
 }
 
 export type EscalationItem = QueueItem & {
+  typeName: string;
   status: string;
   assignee: string | null;
   mine: boolean;
@@ -289,9 +290,10 @@ export function listEscalations(db: DbOrTx, user: Reviewer, opts: { all: boolean
   const where: SQL[] = [eq(tasks.kind, "escalation"), inArray(tasks.status, ["open", "claimed"])];
   if (!opts.all) where.push(eq(tasks.assigneeId, user.id));
   const rows = db
-    .select({ ...listColumns, assigneeId: tasks.assigneeId, claimedBy: tasks.claimedBy, assignee: users.email })
+    .select({ ...listColumns, assigneeId: tasks.assigneeId, claimedBy: tasks.claimedBy, assignee: users.email, typeName: decisionTypes.name })
     .from(tasks)
     .innerJoin(decisions, eq(decisions.id, tasks.decisionId))
+    .innerJoin(decisionTypes, eq(decisionTypes.key, tasks.typeKey))
     .leftJoin(users, eq(users.id, tasks.assigneeId))
     .where(and(...where))
     .orderBy(desc(tasks.priority), asc(tasks.dueAt), asc(tasks.seq))
@@ -323,6 +325,7 @@ export function listEscalations(db: DbOrTx, user: Reviewer, opts: { all: boolean
       ...toItem(r),
       status: r.status as string,
       assignee: r.assignee,
+      typeName: r.typeName,
       mine: r.assigneeId === user.id,
       claimedByMe: r.claimedBy === user.id,
       escalatedBy,
