@@ -3,6 +3,7 @@
  * and a wrapper that turns domain errors into it (never a 500 for bad input).
  */
 import { AppError } from "./errors";
+import { jsonDepth, MAX_JSON_DEPTH } from "./json";
 
 export const MAX_BODY_BYTES = Number(process.env.MAX_BODY_BYTES || 1_048_576);
 
@@ -29,6 +30,9 @@ export async function readJson(request: Request, limit = MAX_BODY_BYTES): Promis
   }
   const text = Buffer.concat(chunks).toString("utf8");
   if (text.trim() === "") throw new AppError("invalid", "The request body is empty", [{ path: "", message: "expected JSON" }]);
+  if (jsonDepth(text) > MAX_JSON_DEPTH) {
+    throw new AppError("invalid", "The request body is nested too deeply", [{ path: "", message: `JSON may nest at most ${MAX_JSON_DEPTH} levels` }]);
+  }
   try {
     return JSON.parse(text);
   } catch (e) {

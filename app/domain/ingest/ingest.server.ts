@@ -10,6 +10,7 @@ import { transaction, type Db } from "@db/client.server";
 import { decisions, tasks } from "@db/schema/index";
 import { canonicalJson, newId, sha256 } from "~/lib/crypto.server";
 import { conflict, invalid, type Issue, zodIssues } from "~/lib/errors";
+import { jsonObjectSchema } from "~/lib/json";
 import { MINUTE } from "~/lib/time";
 import { appendAudit } from "../audit/audit.server";
 import { getDecisionType, type LoadedType } from "../decision-types/decision-types.server";
@@ -25,8 +26,8 @@ export const decisionInputSchema = z
     type: z.string().min(1).max(64),
     externalId: z.string().min(1).max(200),
     model: z.object({ name: z.string().min(1).max(200), version: z.string().min(1).max(100) }).strict(),
-    input: z.record(z.string(), z.unknown()),
-    output: z.record(z.string(), z.unknown()),
+    input: jsonObjectSchema,
+    output: jsonObjectSchema,
     confidence: z.number().min(0).max(1),
     fieldConfidence: z.record(z.string().min(1).max(300), z.number().min(0).max(1)).optional(),
     flags: z.array(z.string().min(1).max(200)).max(100).default([]),
