@@ -29,10 +29,11 @@ export type DecisionType = {
   updatedAt: number;
 };
 
-/** A loaded type with its compiled output validator, cached per policy version and update time. */
+/** A loaded type with its compiled output validator. */
 export type LoadedType = DecisionType & { validator: z.ZodType<Record<string, unknown>> };
 
-const compiled = new Map<string, { updatedAt: number; validator: z.ZodType<Record<string, unknown>> }>();
+/** Compiled validators keyed by the schema's canonical JSON, so any change (or another process's) is seen at once. */
+const compiled = new Map<string, z.ZodType<Record<string, unknown>>>();
 
 export function upsertDecisionType(db: Db, input: unknown, actor: string, now = Date.now()): { type: DecisionType; created: boolean } {
   return upsertDecisionTypes(db, [input], actor, now, { indexed: false })[0];
@@ -129,13 +130,14 @@ function toType(t: typeof decisionTypes.$inferSelect, ownerEmail: string, policy
 export function getDecisionType(db: DbOrTx, key: string): LoadedType | null {
   const t = loadType(db, key);
   if (!t) return null;
-  const cacheKey = `${t.key}`;
-  let c = compiled.get(cacheKey);
-  if (!c || c.updatedAt !== t.updatedAt) {
-    c = { updatedAt: t.updatedAt, validator: compileOutputSchema(t.outputSchema) };
-    compiled.set(cacheKey, c);
+  const cacheKey = canonicalJson(t.outputSchema);
+  let validator = compiled.get(cacheKey);
+  if (!validator) {
+    if (compiled.size >= 1000) compiled.clear();
+    validator = compileOutputSchema(t.outputSchema);
+    compiled.set(cacheKey, validator);
   }
-  return { ...t, validator: c.validator };
+  return { ...t, validator };
 }
 
 export function requireDecisionType(db: DbOrTx, key: string): LoadedType {
