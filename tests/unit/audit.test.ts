@@ -76,3 +76,15 @@ describe("audit hash chain", () => {
     expect(verifyAuditChain(db)).toEqual({ ok: true, entries: 2 });
   });
 });
+
+describe("audit entry hash", () => {
+  it("is the SHA-256 of the previous hash and the entry's canonical JSON", async () => {
+    const { canonicalJson, sha256 } = await import("~/lib/crypto.server");
+    const db = memoryDb();
+    transaction(db, (tx) => appendAudit(tx, { actor: 'a "quoted" \u2028', action: "x", entityType: "t", entityId: "1", data: { b: 1, a: [2] }, at: 7 }));
+    const row = db.select().from(auditLog).get()!;
+    const { at, actor, action, entityType, entityId, data } = row;
+    expect(row.hash).toBe(sha256(`${"0".repeat(64)}\n${canonicalJson({ at, actor, action, entityType, entityId, data })}`));
+    expect(data).toBe('{"a":[2],"b":1}');
+  });
+});
