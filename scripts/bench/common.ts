@@ -1,5 +1,6 @@
 /** Shared bits of the benchmarks: the workload, the server, and how figures are printed. */
 import { execFileSync } from "node:child_process";
+import os from "node:os";
 import { canonicalJson, newId, sha256 } from "~/lib/crypto.server";
 
 export const BENCH_TYPE = "bench-invoice";
@@ -86,4 +87,10 @@ export function table(rows: (string | number)[][]): string {
   const cells = rows.map((r) => r.map(String));
   const widths = cells[0].map((_, c) => Math.max(...cells.map((r) => r[c].length)));
   return cells.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join("  ")).join("\n");
+}
+
+/** Figures from a busy machine mean little without this. */
+export function machineLine(): string {
+  const [one, five] = os.loadavg();
+  return `machine: ${os.cpus().length} cores, load average ${one.toFixed(1)} (1 min) / ${five.toFixed(1)} (5 min), node ${process.version}`;
 }

@@ -13,7 +13,7 @@
 import { performance } from "node:perf_hooks";
 import { fileDb, makeKey, makeType, makeUser } from "../../tests/support/db";
 import { startServer } from "../../tests/support/server";
-import { benchDecision, benchType, buildApp, fmt, rawRow, rng, table } from "./common";
+import { benchDecision, benchType, buildApp, fmt, machineLine, rawRow, rng, table } from "./common";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const ROUND_ROWS = Number(process.env.BENCH_ROUND_ROWS ?? 5000);
@@ -116,6 +116,7 @@ async function main() {
     console.log("");
     console.log(`batch/raw per round: ${perRound.map((x) => `${fmt(x * 100, 1)}%`).join(", ")}`);
     console.log(`lanes: ${lanes.map((l) => `${l.route} ${fmt(l.n)}`).join(", ")}. Each HTTP write also stored tasks, roll-ups, audit entries and outbox events.`);
+    console.log(machineLine());
     const ratio = batchRate / rawRate;
     console.log(`target: batch >= 25% of raw -> ${ratio >= 0.25 ? "MET" : "MISSED"} (${fmt(ratio * 100, 1)}%)`);
   } finally {
