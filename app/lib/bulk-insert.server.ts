@@ -7,7 +7,7 @@
  * `transaction(db, …)`: the statement runs on the same connection.
  */
 import type Database from "better-sqlite3";
-import { getTableColumns, getTableName, type Column } from "drizzle-orm";
+import { getTableColumns, getTableName, is, SQL, type Column } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { DbOrTx } from "@db/client.server";
 
@@ -33,8 +33,10 @@ function encode(column: Column, value: unknown): unknown {
   if (value === undefined) {
     if (column.defaultFn) value = column.defaultFn();
     else if (column.default !== undefined) value = column.default;
+    else if (column.onUpdateFn) value = column.onUpdateFn();
     else return null;
   }
+  if (is(value, SQL)) throw new Error(`insertRows cannot write SQL expressions (column ${column.name}); use the query builder`);
   return value === null ? null : column.mapToDriverValue(value);
 }
 
