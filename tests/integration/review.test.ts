@@ -119,6 +119,19 @@ describe("POST /api/v1/tasks/:id/review", () => {
     // the shared queue does not hand it to other reviewers
     expect((await claim(s, bob.key, { type })).status).toBe(204);
     expect((await review(s, bob.key, escalation.id, { action: "approve" })).status).toBe(409);
+
+    // the owner claims it and resolves it
+    const mine = await claim(s, owner.key, { type });
+    expect(mine.status).toBe(200);
+    expect(mine.body.task).toMatchObject({ id: escalation.id, route: "escalation" });
+    expect(mine.body.decision.status).toBe("escalated");
+    const again = await review(s, owner.key, escalation.id, { action: "escalate", note: "again" });
+    expect(again.status).toBe(400);
+    const resolved = await review(s, owner.key, escalation.id, { action: "reject", reasonCodes: ["NOT_AN_INVOICE"], note: "owner's call" });
+    expect(resolved.status).toBe(200);
+    expect(resolved.body.decision).toMatchObject({ status: "rejected", finalOutput: null });
+    expect(resolved.body.decision.reviews.map((r: { action: string; kind: string }) => `${r.kind}:${r.action}`)).toEqual(["review:escalate", "escalation:reject"]);
+    expect(outboxFor(s.db, decisionId).map((e) => e.eventType)).toEqual(["decision.escalated", "decision.finalized"]);
   });
 
   it("records a QA check of an auto decision without changing its released outcome", async () => {
