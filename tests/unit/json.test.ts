@@ -24,7 +24,12 @@ describe("jsonDepth", () => {
   });
 
   it("agrees with the depth of the parsed value for any JSON", () => {
-    fc.assert(fc.property(fc.jsonValue(), (v) => expect(jsonDepth(JSON.stringify(v))).toBe(depthOf(v))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        expect(jsonDepth(JSON.stringify(v))).toBe(depthOf(v));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
