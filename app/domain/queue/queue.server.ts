@@ -75,7 +75,8 @@ function holdsDecision(kind: TaskKind): boolean {
 export function claimableBy(reviewer: Reviewer): SQL {
   return and(
     eq(tasks.status, "open"),
-    ne(tasks.kind, "escalation"),
+    // Escalations never enter the shared queue; only the type's owner (their assignee) gets them.
+    or(ne(tasks.kind, "escalation"), eq(tasks.assigneeId, reviewer.id)),
     or(isNull(tasks.assigneeId), eq(tasks.assigneeId, reviewer.id)),
     or(isNull(tasks.excludedUserId), ne(tasks.excludedUserId, reviewer.id)),
   )!;
