@@ -59,10 +59,12 @@ export async function action({ request }: ActionFunctionArgs) {
   return data({ message: "Unknown action." }, { status: 400 });
 }
 
-const KIND: Record<string, { label: string; tone: "indigo" | "sky" | "violet" }> = {
+const KIND: Record<string, { label: string; tone: "indigo" | "sky" | "violet" | "amber" }> = {
   review: { label: "Review", tone: "indigo" },
   qa: { label: "QA", tone: "sky" },
   second: { label: "2nd review", tone: "violet" },
+  // An owner's own escalations come to them in work mode too.
+  escalation: { label: "Escalation", tone: "amber" },
 };
 
 export default function Queue() {
