@@ -1,0 +1,331 @@
+/**
+ * Labelled examples, derived from what reviewers wrote (never stored twice).
+ *
+ * One example per decision whose human verdict is final: the decision's latest
+ * review (review, qa, second or escalation task) when it is approve, correct or
+ * reject and no follow-up task (four-eyes second review, escalation) is still
+ * waiting on it. An escalation is therefore represented by the owner's verdict,
+ * and a four-eyes decision by its last independent verdict, with the first and
+ * second reviewer and whether they agreed.
+ *
+ * Everything is read "as of" a review watermark (reviews.seq) and a time: the
+ * same watermark gives the same examples however many reviews arrive later,
+ * which is what makes snapshots reproducible and resumable.
+ *
+ * Rows are read by keyset pagination on reviews.seq (pages of PAGE_SIZE), so a
+ * million examples never sit in memory and the connection is free between pages.
+ * JSON columns stay JSON text end to end: writers splice them as they are.
+ */
+import crypto from "node:crypto";
+import { eq } from "drizzle-orm";
+import { transaction, type Db } from "@db/client.server";
+import { settings, users } from "@db/schema/index";
+import { randomToken } from "~/lib/crypto.server";
+import type { ExampleAction, ExampleFilter, Split, SplitFractions } from "./filter";
+import { DEFAULT_SPLIT } from "./filter";
+import { splitOf } from "./split.server";
+
+export type SeenBecause = "review_rule" | "qa_sample" | "escalation";
+
+/** A labelled example. Fields typed `Json` hold JSON text (objects/arrays), spliced as-is by writers. */
+type Json = string;
+export type ExampleRecord = {
+  exampleId: string;
+  decisionId: string;
+  type: string;
+  externalId: string;
+  split: Split;
+  input: Json;
+  modelOutput: Json;
+  finalOutput: Json | null;
+  action: ExampleAction;
+  changedFields: Json;
+  reasonCodes: Json;
+  note: string | null;
+  confidence: number;
+  fieldConfidence: Json;
+  modelName: string;
+  modelVersion: string;
+  route: "auto" | "review";
+  routeReasons: Json;
+  policyVersion: number;
+  flags: Json;
+  seenBecause: SeenBecause;
+  samplingProbability: number | null;
+  weight: number | null;
+  reviewer: string;
+  finalReviewer: string;
+  secondReviewer: string | null;
+  agreement: boolean | null;
+  occurredAt: number;
+  receivedAt: number;
+  reviewedAt: number;
+};
+
+/** Column order and kinds: the one schema every format writes (JSONL keys, CSV header, Parquet schema). */
+export type ColumnKind = "string" | "json" | "double" | "int" | "bool" | "timestamp";
+export const EXAMPLE_COLUMNS: { name: keyof ExampleRecord; kind: ColumnKind; nullable: boolean; doc: string }[] = [
+  { name: "exampleId", kind: "string", nullable: false, doc: "id of the final review" },
+  { name: "decisionId", kind: "string", nullable: false, doc: "Lastmile decision id" },
+  { name: "type", kind: "string", nullable: false, doc: "decision type key" },
+  { name: "externalId", kind: "string", nullable: false, doc: "the source system's id" },
+  { name: "split", kind: "string", nullable: false, doc: "train | validation | test (hash of externalId)" },
+  { name: "input", kind: "json", nullable: false, doc: "decision input" },
+  { name: "modelOutput", kind: "json", nullable: false, doc: "what the model answered" },
+  { name: "finalOutput", kind: "json", nullable: true, doc: "the human's final output (null when rejected)" },
+  { name: "action", kind: "string", nullable: false, doc: "approved | corrected | rejected" },
+  { name: "changedFields", kind: "json", nullable: false, doc: "output field paths the human changed" },
+  { name: "reasonCodes", kind: "json", nullable: false, doc: "reason codes of the final verdict" },
+  { name: "note", kind: "string", nullable: true, doc: "reviewer's note" },
+  { name: "confidence", kind: "double", nullable: false, doc: "model confidence" },
+  { name: "fieldConfidence", kind: "json", nullable: false, doc: "per-field model confidence" },
+  { name: "modelName", kind: "string", nullable: false, doc: "model name" },
+  { name: "modelVersion", kind: "string", nullable: false, doc: "model version" },
+  { name: "route", kind: "string", nullable: false, doc: "auto | review" },
+  { name: "routeReasons", kind: "json", nullable: false, doc: "routing rules that fired" },
+  { name: "policyVersion", kind: "int", nullable: false, doc: "routing policy version" },
+  { name: "flags", kind: "json", nullable: false, doc: "flags sent with the decision" },
+  { name: "seenBecause", kind: "string", nullable: false, doc: "review_rule | qa_sample | escalation" },
+  { name: "samplingProbability", kind: "double", nullable: true, doc: "probability a human saw it (1 in review lane, QA rate in auto lane)" },
+  { name: "weight", kind: "double", nullable: true, doc: "inverse-probability weight, 1 / samplingProbability" },
+  { name: "reviewer", kind: "string", nullable: false, doc: "first reviewer (pseudonym unless identities)" },
+  { name: "finalReviewer", kind: "string", nullable: false, doc: "who gave the final verdict" },
+  { name: "secondReviewer", kind: "string", nullable: true, doc: "four-eyes second reviewer" },
+  { name: "agreement", kind: "bool", nullable: true, doc: "first and second verdicts agree (null without four-eyes)" },
+  { name: "occurredAt", kind: "timestamp", nullable: false, doc: "when the decision happened upstream" },
+  { name: "receivedAt", kind: "timestamp", nullable: false, doc: "arrival in Lastmile" },
+  { name: "reviewedAt", kind: "timestamp", nullable: false, doc: "time of the final verdict" },
+];
+
+export type ExampleWindow = {
+  /** Only reviews with seq <= watermark. Defaults to the newest review. */
+  watermarkSeq?: number;
+  /** Follow-up tasks created after this time are ignored. Defaults to now. */
+  asOf?: number;
+};
+
+export type ExampleReadOptions = ExampleWindow & {
+  split?: SplitFractions;
+  /** Real reviewer emails instead of pseudonyms. The caller checks the permission. */
+  identities?: boolean;
+  /** Only rows with seq > afterSeq (resume); pages are PAGE_SIZE rows. */
+  afterSeq?: number;
+  pageSize?: number;
+};
+
+const PAGE_SIZE = 2000;
+const ACTION_OF_VERDICT: Record<string, ExampleAction> = { approve: "approved", correct: "corrected", reject: "rejected" };
+const VERDICT_OF_ACTION: Record<ExampleAction, string> = { approved: "approve", corrected: "correct", rejected: "reject" };
+
+// The first and the second human verdicts agree when they are the same verdict with the same output.
+const AGREEMENT = `CASE WHEN s.seq IS NULL THEN NULL WHEN f.action = s.action AND (f.action <> 'correct' OR json(f.output) = json(s.output)) THEN 1 ELSE 0 END`;
+
+const FROM = `
+FROM reviews r
+JOIN decisions d ON d.id = r.decision_id
+LEFT JOIN routing_policies rp ON rp.type_key = d.type_key AND rp.version = d.policy_version
+LEFT JOIN reviews f ON f.seq = (SELECT min(x.seq) FROM reviews x WHERE x.decision_id = r.decision_id AND x.task_kind IN ('review', 'qa'))
+LEFT JOIN reviews s ON s.seq = (SELECT max(x.seq) FROM reviews x WHERE x.decision_id = r.decision_id AND x.task_kind = 'second' AND x.seq <= r.seq)`;
+
+// The final verdict: the decision's latest review as of the watermark, not an escalation,
+// with no second review or escalation opened since that is still unanswered at the watermark.
+const FINAL = `
+r.seq <= @watermark AND r.action <> 'escalate'
+AND NOT EXISTS (SELECT 1 FROM reviews l WHERE l.decision_id = r.decision_id AND l.seq > r.seq AND l.seq <= @watermark)
+AND NOT EXISTS (
+  SELECT 1 FROM tasks t WHERE t.decision_id = r.decision_id AND t.kind IN ('second', 'escalation') AND t.status <> 'cancelled'
+    AND t.created_at >= r.created_at AND t.created_at <= @asOf
+    AND NOT EXISTS (SELECT 1 FROM reviews tr WHERE tr.decision_id = r.decision_id AND tr.task_id = t.id AND tr.seq <= @watermark))`;
+
+const COLUMNS_SQL = `
+r.seq AS seq, r.id AS exampleId, r.task_kind AS kind, r.reviewer_id AS finalReviewerId, r.action AS verdict,
+r.changed_fields AS changedFields, r.reason_codes AS reasonCodes, r.note AS note, r.created_at AS reviewedAt,
+d.id AS decisionId, d.type_key AS type, d.external_id AS externalId, d.input AS input, d.output AS modelOutput,
+CASE r.action WHEN 'correct' THEN r.output WHEN 'approve' THEN d.output ELSE NULL END AS finalOutput,
+d.confidence AS confidence, COALESCE(d.field_confidence, '{}') AS fieldConfidence, d.model_name AS modelName,
+d.model_version AS modelVersion, d.route AS route, d.reasons AS routeReasons, d.policy_version AS policyVersion,
+d.flags AS flags, d.occurred_at AS occurredAt, d.received_at AS receivedAt,
+json_extract(rp.policy, '$.qaSampleRate') AS qaSampleRate,
+f.reviewer_id AS firstReviewerId, s.reviewer_id AS secondReviewerId, ${AGREEMENT} AS agreement`;
+
+type RawRow = {
+  seq: number;
+  exampleId: string;
+  kind: string;
+  finalReviewerId: string;
+  verdict: string;
+  changedFields: string;
+  reasonCodes: string;
+  note: string | null;
+  reviewedAt: number;
+  decisionId: string;
+  type: string;
+  externalId: string;
+  input: string;
+  modelOutput: string;
+  finalOutput: string | null;
+  confidence: number;
+  fieldConfidence: string;
+  modelName: string;
+  modelVersion: string;
+  route: "auto" | "review";
+  routeReasons: string;
+  policyVersion: number;
+  flags: string;
+  occurredAt: number;
+  receivedAt: number;
+  qaSampleRate: number | null;
+  firstReviewerId: string | null;
+  secondReviewerId: string | null;
+  agreement: 0 | 1 | null;
+};
+
+function filterSql(f: ExampleFilter): { sql: string; params: Record<string, unknown> } {
+  const parts: string[] = ["d.type_key = @type"];
+  const params: Record<string, unknown> = { type: f.type };
+  const list = (name: string, values: string[]) => values.map((v, i) => ((params[`${name}${i}`] = v), `@${name}${i}`)).join(", ");
+  if (f.from) (parts.push("r.created_at >= @from"), (params.from = Date.parse(f.from)));
+  if (f.to) (parts.push("r.created_at < @to"), (params.to = Date.parse(f.to)));
+  if (f.modelVersions.length) parts.push(`d.model_version IN (${list("mv", f.modelVersions)})`);
+  if (f.routes.length) parts.push(`d.route IN (${list("route", f.routes)})`);
+  if (f.actions.length) parts.push(`r.action IN (${list("act", f.actions.map((a) => VERDICT_OF_ACTION[a]))})`);
+  if (f.reasonCodes.length) parts.push(`EXISTS (SELECT 1 FROM json_each(r.reason_codes) j WHERE j.value IN (${list("rc", f.reasonCodes)}))`);
+  if (f.agreementOnly) parts.push(`${AGREEMENT} = 1`);
+  return { sql: parts.join(" AND "), params };
+}
+
+/** The newest review and the current time: the window a new snapshot is pinned to. */
+export function currentWindow(db: Db, now = Date.now()): Required<ExampleWindow> {
+  const row = db.$client.prepare("SELECT COALESCE(max(seq), 0) AS w FROM reviews").get() as { w: number };
+  return { watermarkSeq: row.w, asOf: now };
+}
+
+function windowParams(db: Db, w: ExampleWindow) {
+  const cur = w.watermarkSeq === undefined || w.asOf === undefined ? currentWindow(db) : null;
+  return { watermark: w.watermarkSeq ?? cur!.watermarkSeq, asOf: w.asOf ?? cur!.asOf };
+}
+
+/** How many examples match (the live preview, and a snapshot's progress total). */
+export function countExamples(db: Db, filter: ExampleFilter, w: ExampleWindow = {}): number {
+  const fs = filterSql(filter);
+  const row = db.$client.prepare(`SELECT count(*) AS n ${FROM} WHERE ${FINAL} AND ${fs.sql}`).get({ ...fs.params, ...windowParams(db, w) }) as { n: number };
+  return row.n;
+}
+
+/** The example matching the filter, in final-review order, page by page. */
+export function* iterateExamples(db: Db, filter: ExampleFilter, opts: ExampleReadOptions = {}): Generator<ExampleRecord & { seq: number }> {
+  const fs = filterSql(filter);
+  const params = { ...fs.params, ...windowParams(db, opts), limit: opts.pageSize ?? PAGE_SIZE, after: opts.afterSeq ?? 0 };
+  const stmt = db.$client.prepare(`SELECT ${COLUMNS_SQL} ${FROM} WHERE r.seq > @after AND ${FINAL} AND ${fs.sql} ORDER BY r.seq LIMIT @limit`);
+  const reviewerName = reviewerNamer(db, opts.identities ?? false);
+  const fractions = opts.split ?? DEFAULT_SPLIT;
+  for (;;) {
+    const page = stmt.all(params) as RawRow[];
+    for (const row of page) yield toRecord(row, reviewerName, fractions);
+    if (page.length < params.limit) return;
+    params.after = page[page.length - 1].seq;
+  }
+}
+
+function toRecord(row: RawRow, name: (userId: string) => string, fractions: SplitFractions): ExampleRecord & { seq: number } {
+  const seenBecause: SeenBecause = row.kind === "escalation" ? "escalation" : row.route === "review" ? "review_rule" : "qa_sample";
+  // Review lane: every such decision is seen (p = 1). Auto lane: a QA sample at the policy version's rate.
+  const p = row.route === "review" ? 1 : row.qaSampleRate && row.qaSampleRate > 0 ? row.qaSampleRate : null;
+  return {
+    seq: row.seq,
+    exampleId: row.exampleId,
+    decisionId: row.decisionId,
+    type: row.type,
+    externalId: row.externalId,
+    split: splitOf(row.externalId, fractions),
+    input: row.input,
+    modelOutput: row.modelOutput,
+    finalOutput: row.finalOutput,
+    action: ACTION_OF_VERDICT[row.verdict],
+    changedFields: row.changedFields,
+    reasonCodes: row.reasonCodes,
+    note: row.note,
+    confidence: row.confidence,
+    fieldConfidence: row.fieldConfidence,
+    modelName: row.modelName,
+    modelVersion: row.modelVersion,
+    route: row.route,
+    routeReasons: row.routeReasons,
+    policyVersion: row.policyVersion,
+    flags: row.flags,
+    seenBecause,
+    samplingProbability: p,
+    weight: p ? 1 / p : null,
+    reviewer: name(row.firstReviewerId ?? row.finalReviewerId),
+    finalReviewer: name(row.finalReviewerId),
+    secondReviewer: row.secondReviewerId ? name(row.secondReviewerId) : null,
+    agreement: row.agreement === null ? null : row.agreement === 1,
+    occurredAt: row.occurredAt,
+    receivedAt: row.receivedAt,
+    reviewedAt: row.reviewedAt,
+  };
+}
+
+/** An example with its JSON fields parsed and times as ISO strings: the shape of one JSONL line. */
+export function exampleToObject(r: ExampleRecord): Record<string, unknown> {
+  return JSON.parse(exampleToJsonLine(r));
+}
+
+/** One JSONL line (no newline). Key order is fixed, JSON text is spliced unchanged: equal data, equal bytes. */
+export function exampleToJsonLine(r: ExampleRecord): string {
+  let s = "{";
+  for (let i = 0; i < EXAMPLE_COLUMNS.length; i++) {
+    const c = EXAMPLE_COLUMNS[i];
+    const v = r[c.name];
+    s += (i ? ',"' : '"') + c.name + '":';
+    if (v === null || v === undefined) s += "null";
+    else if (c.kind === "json") s += v as string;
+    else if (c.kind === "timestamp") s += '"' + new Date(v as number).toISOString() + '"';
+    else s += JSON.stringify(v);
+  }
+  return s + "}";
+}
+
+/**
+ * Reviewers in exports: a stable pseudonym, HMAC-SHA256(instance secret, user id),
+ * unless identities are asked for (and allowed). The secret is DATASET_PSEUDONYM_SECRET
+ * or one generated on first use and kept in settings, so pseudonyms stay stable
+ * across snapshots and restarts but cannot be reversed without the instance.
+ */
+export function reviewerNamer(db: Db, identities: boolean): (userId: string) => string {
+  const cache = new Map<string, string>();
+  if (identities) {
+    return (id) => {
+      let v = cache.get(id);
+      if (v === undefined) {
+        v = db.select({ email: users.email }).from(users).where(eq(users.id, id)).get()?.email ?? id;
+        cache.set(id, v);
+      }
+      return v;
+    };
+  }
+  const secret = pseudonymSecret(db);
+  return (id) => {
+    let v = cache.get(id);
+    if (v === undefined) {
+      v = "rv_" + crypto.createHmac("sha256", secret).update(id).digest("hex").slice(0, 16);
+      cache.set(id, v);
+    }
+    return v;
+  };
+}
+
+export function pseudonymSecret(db: Db): string {
+  if (process.env.DATASET_PSEUDONYM_SECRET) return process.env.DATASET_PSEUDONYM_SECRET;
+  const read = () => db.select().from(settings).where(eq(settings.key, "pseudonym_secret")).get()?.value;
+  return (
+    read() ??
+    transaction(db, (tx) => {
+      const row = tx.select().from(settings).where(eq(settings.key, "pseudonym_secret")).get();
+      if (row) return row.value;
+      const value = randomToken(32);
+      tx.insert(settings).values({ key: "pseudonym_secret", value }).run();
+      return value;
+    })
+  );
+}
