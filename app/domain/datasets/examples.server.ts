@@ -206,9 +206,11 @@ function windowParams(db: Db, w: ExampleWindow) {
 }
 
 /** How many examples match (the live preview, and a snapshot's progress total). */
-export function countExamples(db: Db, filter: ExampleFilter, w: ExampleWindow = {}): number {
+export function countExamples(db: Db, filter: ExampleFilter, w: ExampleWindow & { afterSeq?: number; untilSeq?: number } = {}): number {
   const fs = filterSql(filter);
-  const row = db.$client.prepare(`SELECT count(*) AS n ${FROM} WHERE ${FINAL} AND ${fs.sql}`).get({ ...fs.params, ...windowParams(db, w) }) as { n: number };
+  const range = `${w.afterSeq !== undefined ? "r.seq > @after AND " : ""}${w.untilSeq !== undefined ? "r.seq <= @until AND " : ""}`;
+  const params = { ...fs.params, ...windowParams(db, w), ...(w.afterSeq !== undefined ? { after: w.afterSeq } : {}), ...(w.untilSeq !== undefined ? { until: w.untilSeq } : {}) };
+  const row = db.$client.prepare(`SELECT count(*) AS n ${FROM} WHERE ${range}${FINAL} AND ${fs.sql}`).get(params) as { n: number };
   return row.n;
 }
 
