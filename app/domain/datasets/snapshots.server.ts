@@ -17,7 +17,8 @@ import os from "node:os";
 import path from "node:path";
 import { and, desc, eq, max } from "drizzle-orm";
 import { z } from "zod";
-import { transaction, type Db } from "@db/client.server";
+import { createReadableStreamFromReadable } from "@remix-run/node";
+import { getDb, transaction, type Db } from "@db/client.server";
 import { datasets, datasetSnapshots } from "@db/schema/index";
 import { newId, randomToken } from "~/lib/crypto.server";
 import { conflict, forbidden, invalid, notFound, zodIssues, AppError } from "~/lib/errors";
@@ -435,4 +436,28 @@ async function writeSnapshot(db: Db, id: string): Promise<void> {
       appendAudit(tx, { actor: "system", action: "dataset.snapshot_failed", entityType: "dataset", entityId: d.id, data: { snapshot: s.number, error: message.slice(0, 1000) }, at: now });
     });
   }
+}
+
+// ---------------------------------------------------------------- entry points for routes
+
+/** The process database, after restarting any build a dead process left behind. */
+export function datasetsDb(): Db {
+  const db = getDb();
+  resumeInterruptedBuilds(db);
+  return db;
+}
+
+/** Streams a snapshot file from disk: nothing is read into memory. */
+export function downloadResponse(d: ReturnType<typeof snapshotDownload>): Response {
+  const stream = createReadableStreamFromReadable(fs.createReadStream(d.file));
+  return new Response(stream, {
+    headers: {
+      "Content-Type": d.contentType,
+      "Content-Disposition": `attachment; filename="${d.filename}"`,
+      "Content-Length": String(d.bytes),
+      ETag: `"${d.sha256}"`,
+      "X-Content-SHA256": d.sha256,
+      "Cache-Control": "private, no-transform",
+    },
+  });
 }
