@@ -120,9 +120,11 @@ const VERDICT_OF_ACTION: Record<ExampleAction, string> = { approved: "approve", 
 // The first and the second human verdicts agree when they are the same verdict with the same output.
 const AGREEMENT = `CASE WHEN s.seq IS NULL THEN NULL WHEN f.action = s.action AND (f.action <> 'correct' OR json(f.output) = json(s.output)) THEN 1 ELSE 0 END`;
 
+// CROSS JOIN pins the loop order (SQLite never reorders it): walk reviews by seq, which
+// is what keyset pagination needs, instead of scanning the type's decisions and sorting.
 const FROM = `
 FROM reviews r
-JOIN decisions d ON d.id = r.decision_id
+CROSS JOIN decisions d ON d.id = r.decision_id
 LEFT JOIN routing_policies rp ON rp.type_key = d.type_key AND rp.version = d.policy_version
 LEFT JOIN reviews f ON f.seq = (SELECT min(x.seq) FROM reviews x WHERE x.decision_id = r.decision_id AND x.task_kind IN ('review', 'qa'))
 LEFT JOIN reviews s ON s.seq = (SELECT max(x.seq) FROM reviews x WHERE x.decision_id = r.decision_id AND x.task_kind = 'second' AND x.seq <= r.seq)`;
@@ -137,48 +139,48 @@ AND NOT EXISTS (
     AND t.created_at >= r.created_at AND t.created_at <= @asOf
     AND NOT EXISTS (SELECT 1 FROM reviews tr WHERE tr.decision_id = r.decision_id AND tr.task_id = t.id AND tr.seq <= @watermark))`;
 
+// Read in raw (array) mode, which is about twice as fast as objects: C_* are the positions.
 const COLUMNS_SQL = `
-r.seq AS seq, r.id AS exampleId, r.task_kind AS kind, r.reviewer_id AS finalReviewerId, r.action AS verdict,
-r.changed_fields AS changedFields, r.reason_codes AS reasonCodes, r.note AS note, r.created_at AS reviewedAt,
-d.id AS decisionId, d.type_key AS type, d.external_id AS externalId, d.input AS input, d.output AS modelOutput,
-CASE r.action WHEN 'correct' THEN r.output WHEN 'approve' THEN d.output ELSE NULL END AS finalOutput,
-d.confidence AS confidence, COALESCE(d.field_confidence, '{}') AS fieldConfidence, d.model_name AS modelName,
-d.model_version AS modelVersion, d.route AS route, d.reasons AS routeReasons, d.policy_version AS policyVersion,
-d.flags AS flags, d.occurred_at AS occurredAt, d.received_at AS receivedAt,
-json_extract(rp.policy, '$.qaSampleRate') AS qaSampleRate,
-f.reviewer_id AS firstReviewerId, s.reviewer_id AS secondReviewerId, ${AGREEMENT} AS agreement`;
+r.seq, r.id, r.task_kind, r.reviewer_id, r.action, r.changed_fields, r.reason_codes, r.note, r.created_at,
+d.id, d.type_key, d.external_id, d.input, d.output,
+CASE r.action WHEN 'correct' THEN r.output WHEN 'approve' THEN d.output ELSE NULL END,
+d.confidence, COALESCE(d.field_confidence, '{}'), d.model_name, d.model_version, d.route, d.reasons, d.policy_version,
+d.flags, d.occurred_at, d.received_at, json_extract(rp.policy, '$.qaSampleRate'),
+f.reviewer_id, s.reviewer_id, ${AGREEMENT}`;
 
-type RawRow = {
-  seq: number;
-  exampleId: string;
-  kind: string;
-  finalReviewerId: string;
-  verdict: string;
-  changedFields: string;
-  reasonCodes: string;
-  note: string | null;
-  reviewedAt: number;
-  decisionId: string;
-  type: string;
-  externalId: string;
-  input: string;
-  modelOutput: string;
-  finalOutput: string | null;
-  confidence: number;
-  fieldConfidence: string;
-  modelName: string;
-  modelVersion: string;
-  route: "auto" | "review";
-  routeReasons: string;
-  policyVersion: number;
-  flags: string;
-  occurredAt: number;
-  receivedAt: number;
-  qaSampleRate: number | null;
-  firstReviewerId: string | null;
-  secondReviewerId: string | null;
-  agreement: 0 | 1 | null;
-};
+const enum C {
+  seq,
+  exampleId,
+  kind,
+  finalReviewerId,
+  verdict,
+  changedFields,
+  reasonCodes,
+  note,
+  reviewedAt,
+  decisionId,
+  type,
+  externalId,
+  input,
+  modelOutput,
+  finalOutput,
+  confidence,
+  fieldConfidence,
+  modelName,
+  modelVersion,
+  route,
+  routeReasons,
+  policyVersion,
+  flags,
+  occurredAt,
+  receivedAt,
+  qaSampleRate,
+  firstReviewerId,
+  secondReviewerId,
+  agreement,
+}
+
+type RawRow = any[];
 
 function filterSql(f: ExampleFilter): { sql: string; params: Record<string, unknown> } {
   const parts: string[] = ["d.type_key = @type"];
@@ -214,57 +216,65 @@ export function countExamples(db: Db, filter: ExampleFilter, w: ExampleWindow & 
   return row.n;
 }
 
+/** The page query (exported for EXPLAIN QUERY PLAN in the benchmark). */
+export function examplesSql(filter: ExampleFilter): string {
+  return `SELECT ${COLUMNS_SQL} ${FROM} WHERE r.seq > @after AND ${FINAL} AND ${filterSql(filter).sql} ORDER BY r.seq LIMIT @limit`;
+}
+
 /** The example matching the filter, in final-review order, page by page. */
 export function* iterateExamples(db: Db, filter: ExampleFilter, opts: ExampleReadOptions = {}): Generator<ExampleRecord & { seq: number }> {
   const fs = filterSql(filter);
   const params = { ...fs.params, ...windowParams(db, opts), limit: opts.pageSize ?? PAGE_SIZE, after: opts.afterSeq ?? 0 };
-  const stmt = db.$client.prepare(`SELECT ${COLUMNS_SQL} ${FROM} WHERE r.seq > @after AND ${FINAL} AND ${fs.sql} ORDER BY r.seq LIMIT @limit`);
+  const stmt = db.$client.prepare(examplesSql(filter)).raw(true);
   const reviewerName = reviewerNamer(db, opts.identities ?? false);
   const fractions = opts.split ?? DEFAULT_SPLIT;
   for (;;) {
     const page = stmt.all(params) as RawRow[];
     for (const row of page) yield toRecord(row, reviewerName, fractions);
     if (page.length < params.limit) return;
-    params.after = page[page.length - 1].seq;
+    params.after = page[page.length - 1][C.seq];
   }
 }
 
 function toRecord(row: RawRow, name: (userId: string) => string, fractions: SplitFractions): ExampleRecord & { seq: number } {
-  const seenBecause: SeenBecause = row.kind === "escalation" ? "escalation" : row.route === "review" ? "review_rule" : "qa_sample";
+  const route = row[C.route] as "auto" | "review";
+  const seenBecause: SeenBecause = row[C.kind] === "escalation" ? "escalation" : route === "review" ? "review_rule" : "qa_sample";
   // Review lane: every such decision is seen (p = 1). Auto lane: a QA sample at the policy version's rate.
-  const p = row.route === "review" ? 1 : row.qaSampleRate && row.qaSampleRate > 0 ? row.qaSampleRate : null;
+  const rate = row[C.qaSampleRate] as number | null;
+  const p = route === "review" ? 1 : rate && rate > 0 ? rate : null;
+  const agreement = row[C.agreement] as 0 | 1 | null;
   return {
-    seq: row.seq,
-    exampleId: row.exampleId,
-    decisionId: row.decisionId,
-    type: row.type,
-    externalId: row.externalId,
-    split: splitOf(row.externalId, fractions),
-    input: row.input,
-    modelOutput: row.modelOutput,
-    finalOutput: row.finalOutput,
-    action: ACTION_OF_VERDICT[row.verdict],
-    changedFields: row.changedFields,
-    reasonCodes: row.reasonCodes,
-    note: row.note,
-    confidence: row.confidence,
-    fieldConfidence: row.fieldConfidence,
-    modelName: row.modelName,
-    modelVersion: row.modelVersion,
-    route: row.route,
-    routeReasons: row.routeReasons,
-    policyVersion: row.policyVersion,
-    flags: row.flags,
+    seq: row[C.seq],
+    exampleId: row[C.exampleId],
+    decisionId: row[C.decisionId],
+    type: row[C.type],
+    externalId: row[C.externalId],
+    split: splitOf(row[C.externalId], fractions),
+    input: row[C.input],
+    modelOutput: row[C.modelOutput],
+    finalOutput: row[C.finalOutput],
+    action: ACTION_OF_VERDICT[row[C.verdict]],
+    changedFields: row[C.changedFields],
+    reasonCodes: row[C.reasonCodes],
+    note: row[C.note],
+    confidence: row[C.confidence],
+    fieldConfidence: row[C.fieldConfidence],
+    modelName: row[C.modelName],
+    modelVersion: row[C.modelVersion],
+    route,
+    routeReasons: row[C.routeReasons],
+    policyVersion: row[C.policyVersion],
+    flags: row[C.flags],
     seenBecause,
     samplingProbability: p,
     weight: p ? 1 / p : null,
-    reviewer: name(row.firstReviewerId ?? row.finalReviewerId),
-    finalReviewer: name(row.finalReviewerId),
-    secondReviewer: row.secondReviewerId ? name(row.secondReviewerId) : null,
-    agreement: row.agreement === null ? null : row.agreement === 1,
-    occurredAt: row.occurredAt,
-    receivedAt: row.receivedAt,
-    reviewedAt: row.reviewedAt,
+    reviewer: name(row[C.firstReviewerId] ?? row[C.finalReviewerId]),
+    finalReviewer: name(row[C.finalReviewerId]),
+    secondReviewer: row[C.secondReviewerId] ? name(row[C.secondReviewerId]) : null,
+    agreement: agreement === null ? null : agreement === 1,
+    occurredAt: row[C.occurredAt],
+    receivedAt: row[C.receivedAt],
+    reviewedAt: row[C.reviewedAt],
   };
 }
 
@@ -273,17 +283,20 @@ export function exampleToObject(r: ExampleRecord): Record<string, unknown> {
   return JSON.parse(exampleToJsonLine(r));
 }
 
+const LINE_KEYS = EXAMPLE_COLUMNS.map((c, i) => (i ? "," : "{") + JSON.stringify(c.name) + ":");
+
 /** One JSONL line (no newline). Key order is fixed, JSON text is spliced unchanged: equal data, equal bytes. */
 export function exampleToJsonLine(r: ExampleRecord): string {
-  let s = "{";
+  let s = "";
   for (let i = 0; i < EXAMPLE_COLUMNS.length; i++) {
     const c = EXAMPLE_COLUMNS[i];
     const v = r[c.name];
-    s += (i ? ',"' : '"') + c.name + '":';
+    s += LINE_KEYS[i];
     if (v === null || v === undefined) s += "null";
     else if (c.kind === "json") s += v as string;
+    else if (c.kind === "string") s += JSON.stringify(v);
     else if (c.kind === "timestamp") s += '"' + new Date(v as number).toISOString() + '"';
-    else s += JSON.stringify(v);
+    else s += String(v);
   }
   return s + "}";
 }
