@@ -155,7 +155,7 @@ function parquetElement(c: (typeof EXAMPLE_COLUMNS)[number]): SchemaElement {
   }
 }
 
-export const PARQUET_ROW_GROUP = 25_000;
+export const PARQUET_ROW_GROUP = 10_000;
 
 class ParquetSink implements ExampleSink {
   private out: HashedFile;
