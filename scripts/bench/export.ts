@@ -21,7 +21,7 @@ import { exampleFilterSchema, type ExportFormat } from "~/domain/datasets/filter
 
 const HERE = fileURLToPath(import.meta.url);
 
-type Result = { mode: string; rows: number; secs: number; rowsPerSec: number; peakRssMb: number; bytes: number };
+type Result = { mode: string; rows: number; secs: number; cpuSecs: number; rowsPerSec: number; rowsPerCpuSec: number; peakRssMb: number; bytes: number };
 
 function generate(file: string, rows: number): void {
   const db = openDatabase(file);
@@ -80,6 +80,7 @@ function child(mode: string, file: string, outDir: string): void {
   const db = openDatabase(file);
   const filter = exampleFilterSchema.parse({ type: "invoice" });
   const started = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   let rows = 0;
   let bytes = 0;
   if (mode === "read") {
@@ -90,7 +91,9 @@ function child(mode: string, file: string, outDir: string): void {
     bytes = info.bytes;
   }
   const secs = Number(process.hrtime.bigint() - started) / 1e9;
-  const result: Result = { mode, rows, secs, rowsPerSec: rows / secs, peakRssMb: process.resourceUsage().maxRSS / 1024, bytes };
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSecs = (cpu.user + cpu.system) / 1e6;
+  const result: Result = { mode, rows, secs, cpuSecs, rowsPerSec: rows / secs, rowsPerCpuSec: rows / cpuSecs, peakRssMb: process.resourceUsage().maxRSS / 1024, bytes };
   process.stdout.write(JSON.stringify(result) + "\n");
 }
 
@@ -109,13 +112,19 @@ function main(): void {
       if (res.status !== 0) throw new Error(`${mode} failed:\n${res.stderr}`);
       const r = JSON.parse(res.stdout.trim().split("\n").pop()!) as Result;
       results.push(r);
-      console.log(`${mode.padEnd(8)} ${r.rows.toLocaleString().padStart(10)} rows  ${r.secs.toFixed(1).padStart(6)} s  ${Math.round(r.rowsPerSec).toLocaleString().padStart(9)} rows/s  peak RSS ${r.peakRssMb.toFixed(0).padStart(4)} MB  ${(r.bytes / 1e6).toFixed(0).padStart(5)} MB written`);
+      console.log(
+        `${mode.padEnd(8)} ${r.rows.toLocaleString("en").padStart(10)} rows  ${r.secs.toFixed(1).padStart(6)} s wall ${r.cpuSecs.toFixed(1).padStart(6)} s CPU  ` +
+          `${Math.round(r.rowsPerSec).toLocaleString("en").padStart(8)} rows/s  ${Math.round(r.rowsPerCpuSec).toLocaleString("en").padStart(8)} rows/CPU-s  ` +
+          `peak RSS ${r.peakRssMb.toFixed(0).padStart(4)} MB  ${(r.bytes / 1e6).toFixed(0).padStart(5)} MB written  (load ${os.loadavg()[0].toFixed(1)})`,
+      );
     }
     const base = results[0];
-    console.log(`\nbaseline: read ${Math.round(base.rowsPerSec).toLocaleString()} rows/s without writing`);
+    // Wall-clock rates depend on what else the machine runs (the 1-minute load average is printed
+    // per line); rows per CPU-second is what one idle core would do.
+    console.log(`\nbaseline: read ${Math.round(base.rowsPerCpuSec).toLocaleString("en")} rows/CPU-s without writing (${os.cpus().length} cores)`);
     for (const r of results.slice(1)) {
-      const target = r.mode === "csv" ? "" : `  target >= 50,000 rows/s: ${r.rowsPerSec >= 50_000 ? "met" : "MISSED"}`;
-      console.log(`${r.mode.padEnd(8)} ${(r.rowsPerSec / base.rowsPerSec).toFixed(2)}x the read rate${target}  peak < 300 MB: ${r.peakRssMb < 300 ? "met" : "MISSED"}`);
+      const target = r.mode === "csv" ? "" : `  >= 50,000 rows/s: wall ${r.rowsPerSec >= 50_000 ? "met" : "missed"}, per CPU-s ${r.rowsPerCpuSec >= 50_000 ? "met" : "missed"}`;
+      console.log(`${r.mode.padEnd(8)} ${(r.rowsPerCpuSec / base.rowsPerCpuSec).toFixed(2)}x the read rate (CPU)${target}  peak < 300 MB: ${r.peakRssMb < 300 ? "met" : "MISSED"}`);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

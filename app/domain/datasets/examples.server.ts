@@ -117,17 +117,24 @@ const PAGE_SIZE = 2000;
 const ACTION_OF_VERDICT: Record<string, ExampleAction> = { approve: "approved", correct: "corrected", reject: "rejected" };
 const VERDICT_OF_ACTION: Record<ExampleAction, string> = { approved: "approve", corrected: "correct", rejected: "reject" };
 
-// The first and the second human verdicts agree when they are the same verdict with the same output.
-const AGREEMENT = `CASE WHEN s.seq IS NULL THEN NULL WHEN f.action = s.action AND (f.action <> 'correct' OR json(f.output) = json(s.output)) THEN 1 ELSE 0 END`;
+// Four-eyes, as the workbench records it: the first verdict is the review (or qa) task's, the
+// second an independent "second" task's; they agree when they are the same verdict with the same
+// output. A review or qa verdict that is final had no second review, so the subqueries only run
+// for examples whose final verdict came from a second review or an escalation.
+const FIRST_REVIEW = `(SELECT min(x.seq) FROM reviews x WHERE x.decision_id = r.decision_id AND x.task_kind IN ('review', 'qa'))`;
+const SECOND_REVIEW = `(SELECT max(x.seq) FROM reviews x WHERE x.decision_id = r.decision_id AND x.task_kind = 'second' AND x.seq <= r.seq)`;
+const FIRST_REVIEWER = `CASE WHEN r.task_kind IN ('review', 'qa') THEN r.reviewer_id ELSE (SELECT f.reviewer_id FROM reviews f WHERE f.seq = ${FIRST_REVIEW}) END`;
+const SECOND_REVIEWER = `CASE WHEN r.task_kind = 'second' THEN r.reviewer_id WHEN r.task_kind = 'escalation' THEN (SELECT s.reviewer_id FROM reviews s WHERE s.seq = ${SECOND_REVIEW}) END`;
+const AGREEMENT = `CASE WHEN r.task_kind IN ('review', 'qa') THEN NULL ELSE (
+  SELECT CASE WHEN f.action = s.action AND (f.action <> 'correct' OR json(f.output) = json(s.output)) THEN 1 ELSE 0 END
+  FROM reviews s, reviews f WHERE s.seq = ${SECOND_REVIEW} AND f.seq = ${FIRST_REVIEW}) END`;
 
 // CROSS JOIN pins the loop order (SQLite never reorders it): walk reviews by seq, which
 // is what keyset pagination needs, instead of scanning the type's decisions and sorting.
 const FROM = `
 FROM reviews r
 CROSS JOIN decisions d ON d.id = r.decision_id
-LEFT JOIN routing_policies rp ON rp.type_key = d.type_key AND rp.version = d.policy_version
-LEFT JOIN reviews f ON f.seq = (SELECT min(x.seq) FROM reviews x WHERE x.decision_id = r.decision_id AND x.task_kind IN ('review', 'qa'))
-LEFT JOIN reviews s ON s.seq = (SELECT max(x.seq) FROM reviews x WHERE x.decision_id = r.decision_id AND x.task_kind = 'second' AND x.seq <= r.seq)`;
+LEFT JOIN routing_policies rp ON rp.type_key = d.type_key AND rp.version = d.policy_version`;
 
 // The final verdict: the decision's latest review as of the watermark, not an escalation,
 // with no second review or escalation opened since that is still unanswered at the watermark.
@@ -146,7 +153,7 @@ d.id, d.type_key, d.external_id, d.input, d.output,
 CASE r.action WHEN 'correct' THEN r.output WHEN 'approve' THEN d.output ELSE NULL END,
 d.confidence, COALESCE(d.field_confidence, '{}'), d.model_name, d.model_version, d.route, d.reasons, d.policy_version,
 d.flags, d.occurred_at, d.received_at, json_extract(rp.policy, '$.qaSampleRate'),
-f.reviewer_id, s.reviewer_id, ${AGREEMENT}`;
+${FIRST_REVIEWER}, ${SECOND_REVIEWER}, ${AGREEMENT}`;
 
 const enum C {
   seq,

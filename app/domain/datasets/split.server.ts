@@ -7,8 +7,14 @@
 import crypto from "node:crypto";
 import type { Split, SplitFractions } from "./filter";
 
+// crypto.hash (Node >= 20.12) is a one-shot digest, several times cheaper than createHash per id.
+const digest: (s: string) => Buffer =
+  typeof (crypto as { hash?: unknown }).hash === "function"
+    ? (s) => (crypto as unknown as { hash: (alg: string, data: string, enc: "buffer") => Buffer }).hash("sha256", s, "buffer")
+    : (s) => crypto.createHash("sha256").update(s).digest();
+
 export function splitUniform(externalId: string): number {
-  return crypto.createHash("sha256").update(externalId).digest().readUInt32BE(0) / 2 ** 32;
+  return digest(externalId).readUInt32BE(0) / 2 ** 32;
 }
 
 export function splitOf(externalId: string, f: SplitFractions): Split {
