@@ -188,7 +188,8 @@ class ParquetSink implements ExampleSink {
   }
   private flushGroup(): void {
     if (this.buffered === 0) return;
-    const columnData = EXAMPLE_COLUMNS.map((c, i) => ({ name: c.name, data: this.columns[i], statistics: c.kind !== "json" }));
+    // Min/max statistics where readers prune with them (numbers, booleans, times); long text gains nothing.
+    const columnData = EXAMPLE_COLUMNS.map((c, i) => ({ name: c.name, data: this.columns[i], statistics: c.kind !== "json" && c.kind !== "string" }));
     void this.writer.write({ columnData: columnData as never, rowGroupSize: this.buffered });
     this.columns = EXAMPLE_COLUMNS.map(() => []);
     this.buffered = 0;

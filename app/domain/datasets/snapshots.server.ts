@@ -370,7 +370,11 @@ async function writeSnapshot(db: Db, id: string): Promise<void> {
   const sinks: { key: string; part: Part; format: ExportFormat; sink: ExampleSink }[] = [];
   try {
     await tick(); // never build inside the request that asked for it
-    fs.rmSync(tmp, { recursive: true, force: true });
+    // Leftovers of an interrupted attempt (any process) go first.
+    const parent = path.dirname(dir);
+    if (fs.existsSync(parent)) {
+      for (const name of fs.readdirSync(parent)) if (name.startsWith(`${s.number}.building-`)) fs.rmSync(path.join(parent, name), { recursive: true, force: true });
+    }
     fs.mkdirSync(tmp, { recursive: true });
     const window = { watermarkSeq: s.watermarkSeq, asOf: s.asOf };
 
