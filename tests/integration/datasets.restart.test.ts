@@ -18,18 +18,21 @@ describe("a snapshot build interrupted by a server crash", () => {
     const dbPath = first.dbPath;
     const manager = makeUser(first.db, "manager");
     const key = makeKey(first.db, ["read", "admin"], manager.email);
-    generateReviewedInvoices(first.db, 20_000);
+    generateReviewedInvoices(first.db, 30_000);
 
     const ds = await first.request("/api/v1/datasets", { key, body: { name: "Crash", filter: { type: "invoice" } } });
     const created = await first.request(`/api/v1/datasets/${ds.body.id}/snapshots`, { key, body: {} });
     expect(created.status).toBe(202);
     const location = created.headers.get("Location")!;
-    // Wait until the build is under way, then kill the server (SIGKILL follows SIGTERM at once).
+    // Wait until the build is under way, then kill -9 the process that builds it (its pid is in build_owner).
     for (;;) {
-      const s = await first.request(location, { key });
-      expect(s.body.status).toBe("building");
-      if (s.body.progress.processed > 0) break;
-      await new Promise((r) => setTimeout(r, 20));
+      const row = first.db.$client.prepare("SELECT status, processed_rows AS n, build_owner AS owner FROM dataset_snapshots").get() as { status: string; n: number; owner: string };
+      expect(row.status).toBe("building");
+      if (row.n > 0) {
+        process.kill(Number(row.owner.split(":")[1]), "SIGKILL");
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 5));
     }
     await first.close();
 
@@ -46,7 +49,7 @@ describe("a snapshot build interrupted by a server crash", () => {
       if (snap.status !== "building") break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(snap).toMatchObject({ status: "ready", rowCount: 20_000, progress: { processed: 20_000, total: 20_000 } });
+    expect(snap).toMatchObject({ status: "ready", rowCount: 30_000, progress: { processed: 30_000, total: 30_000 } });
 
     // Nothing of the interrupted attempt is left, and a fresh snapshot of the same data hashes the same.
     const dir = path.join(path.dirname(dbPath), "snapshots", ds.body.id);

@@ -63,7 +63,7 @@ class HashedFile {
 }
 
 /** Text formats: strings gathered in a list and written once they pass FLUSH_BYTES. */
-class TextSink implements ExampleSink {
+export class TextSink implements ExampleSink {
   private out: HashedFile;
   private parts: string[] = [];
   private pending = 0;
@@ -76,6 +76,14 @@ class TextSink implements ExampleSink {
     this.out = new HashedFile(file);
   }
   private batch: ExampleRecord[] = [];
+  /** Appends already encoded text (a JSONL line shared by the "all" file and a split file). */
+  writeEncoded(text: string, rows = 1): void {
+    if (this.batch.length) this.encodeBatch();
+    this.parts.push(text);
+    this.pending += text.length;
+    this.rows += rows;
+    if (this.pending >= FLUSH_BYTES) this.flush();
+  }
   write(r: ExampleRecord): void {
     this.batch.push(r);
     this.rows++;

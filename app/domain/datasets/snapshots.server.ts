@@ -27,7 +27,7 @@ import { appendAudit } from "../audit/audit.server";
 import { can, type Principal } from "../auth/permissions";
 import { getDecisionType } from "../decision-types/decision-types.server";
 import { CardBuilder, cardToMarkdown, labelFields, type DataCard } from "./card";
-import { countExamples, currentWindow, iterateExamples } from "./examples.server";
+import { countExamples, currentWindow, exampleToJsonLine, iterateExamples } from "./examples.server";
 import {
   DEFAULT_SPLIT,
   exampleFilterSchema,
@@ -39,7 +39,7 @@ import {
   type Split,
   type SplitFractions,
 } from "./filter";
-import { CONTENT_TYPES, openSink, type ExampleSink, type FileInfo } from "./formats.server";
+import { CONTENT_TYPES, openSink, TextSink, type ExampleSink, type FileInfo } from "./formats.server";
 
 export type DatasetRow = typeof datasets.$inferSelect;
 export type SnapshotRow = typeof datasetSnapshots.$inferSelect;
@@ -387,12 +387,18 @@ async function writeSnapshot(db: Db, id: string): Promise<void> {
 
     const meta = { "lastmile.dataset": d.name, "lastmile.snapshot": String(s.number), "lastmile.type": d.typeKey };
     for (const format of FORMATS) for (const part of PARTS) sinks.push({ key: `${format}/${part}`, part, format, sink: openSink(format, path.join(tmp, fileName(format, part)), meta) });
-    const byPart = new Map<Part, ExampleSink[]>(PARTS.map((p) => [p, sinks.filter((x) => x.part === p).map((x) => x.sink)]));
+    // JSONL lines are encoded once and shared by the "all" file and the split file.
+    const byPart = new Map<Part, ExampleSink[]>(PARTS.map((p) => [p, sinks.filter((x) => x.part === p && x.format !== "jsonl").map((x) => x.sink)]));
+    const jsonlOf = new Map<Part, TextSink>(sinks.filter((x) => x.format === "jsonl").map((x) => [x.part, x.sink as TextSink]));
     const all = byPart.get("all")!;
+    const jsonlAll = jsonlOf.get("all")!;
     const card = new CardBuilder(labelFields(getDecisionType(db, d.typeKey)?.outputSchema));
 
     let n = 0;
     for (const r of iterateExamples(db, filter, { ...window, split: fractions, identities: s.identities })) {
+      const line = exampleToJsonLine(r) + "\n";
+      jsonlAll.writeEncoded(line);
+      jsonlOf.get(r.split)!.writeEncoded(line);
       for (const sink of all) sink.write(r);
       for (const sink of byPart.get(r.split)!) sink.write(r);
       card.add(r);
