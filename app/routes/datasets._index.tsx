@@ -192,7 +192,11 @@ function CreateDataset({ types }: { types: TypeOption[] }) {
             {busy ? "Creating…" : "Create dataset"}
           </button>
           <p role="status" aria-live="polite" className="text-sm text-slate-700">
-            {count === undefined || count === null ? (preview.state !== "idle" ? "Counting…" : "") : `${count.toLocaleString("en")} matching examples right now`}
+            {count === undefined || count === null
+              ? preview.state !== "idle"
+                ? "Counting…"
+                : ""
+              : `${preview.data?.exact ? "" : "More than "}${count.toLocaleString("en")} matching examples right now`}
           </p>
         </div>
         {result?.message && Object.keys(f).length === 0 ? (

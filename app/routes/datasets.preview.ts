@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireUser } from "~/domain/auth/session.server";
-import { countExamples } from "~/domain/datasets/examples.server";
+import { previewCount } from "~/domain/datasets/examples.server";
 import { filterInputFromParams, parseFilter } from "~/domain/datasets/filter";
 import { datasetsDb } from "~/domain/datasets/snapshots.server";
 
@@ -8,6 +8,6 @@ import { datasetsDb } from "~/domain/datasets/snapshots.server";
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireUser(request, "datasets:read");
   const parsed = parseFilter(filterInputFromParams(new URL(request.url).searchParams));
-  if (!parsed.ok) return { count: null, issues: parsed.issues };
-  return { count: countExamples(datasetsDb(), parsed.filter), issues: [] };
+  if (!parsed.ok) return { count: null, exact: true, issues: parsed.issues };
+  return { ...previewCount(datasetsDb(), parsed.filter), issues: [] };
 }

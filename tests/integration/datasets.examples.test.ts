@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "@db/client.server";
-import { countExamples, currentWindow, exampleToObject, iterateExamples } from "~/domain/datasets/examples.server";
+import { countExamples, currentWindow, exampleToObject, iterateExamples, previewCount } from "~/domain/datasets/examples.server";
 import { exampleFilterSchema, type ExampleFilter } from "~/domain/datasets/filter";
 import { invoiceType, makeType, makeUser, memoryDb } from "../support/db";
 import { CORRECTED, ingest, openSecondReview, openTask, review, reviewed, type Person } from "../support/labelled";
@@ -127,6 +127,8 @@ describe("labelled examples derived from reviews", () => {
     expect(ids({ from: new Date(t0 + 86_400_000).toISOString() })).toEqual(["r1", "a1"]);
     expect(ids({ to: new Date(t0 + 86_400_000).toISOString() })).toEqual(["c1"]);
     expect(ids({ type: "other" } as Partial<ExampleFilter>)).toEqual([]);
+    expect(previewCount(db, filter(), 10)).toEqual({ count: 3, exact: true });
+    expect(previewCount(db, filter(), 2)).toEqual({ count: 2, exact: false });
   });
 
   it("reads as of a watermark: later reviews do not change what an earlier window sees", () => {

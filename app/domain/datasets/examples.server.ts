@@ -214,7 +214,19 @@ function windowParams(db: Db, w: ExampleWindow) {
   return { watermark: w.watermarkSeq ?? cur!.watermarkSeq, asOf: w.asOf ?? cur!.asOf };
 }
 
-/** How many examples match (the live preview, and a snapshot's progress total). */
+/**
+ * The live preview's count, bounded: it runs in the request, so it stops at `cap`
+ * rows instead of blocking the server on a scan of millions ("more than cap").
+ */
+export function previewCount(db: Db, filter: ExampleFilter, cap = 200_000): { count: number; exact: boolean } {
+  const fs = filterSql(filter);
+  const row = db.$client
+    .prepare(`SELECT count(*) AS n FROM (SELECT 1 ${FROM} WHERE ${FINAL} AND ${fs.sql} LIMIT @cap)`)
+    .get({ ...fs.params, ...windowParams(db, {}), cap: cap + 1 }) as { n: number };
+  return row.n > cap ? { count: cap, exact: false } : { count: row.n, exact: true };
+}
+
+/** How many examples match (a snapshot's progress total, counted slice by slice). */
 export function countExamples(db: Db, filter: ExampleFilter, w: ExampleWindow & { afterSeq?: number; untilSeq?: number } = {}): number {
   const fs = filterSql(filter);
   const range = `${w.afterSeq !== undefined ? "r.seq > @after AND " : ""}${w.untilSeq !== undefined ? "r.seq <= @until AND " : ""}`;
