@@ -6,6 +6,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { getDb } from "@db/client.server";
+import { getDecisionType, listDecisionTypes } from "~/domain/decision-types/decision-types.server";
 import { countExamples, currentWindow } from "~/domain/datasets/examples.server";
 import { exportToFile } from "~/domain/datasets/export.server";
 import { FORMATS, parseFilter, SPLITS, splitFractionsSchema, type ExportFormat } from "~/domain/datasets/filter";
@@ -79,6 +80,10 @@ export async function runExport(args: string[]): Promise<number> {
   if (issues.length || !f.ok) throw invalid(`Cannot export\n\n${EXPORT_USAGE}\n`, issues);
 
   const db = getDb();
+  if (!getDecisionType(db, f.filter.type)) {
+    const known = listDecisionTypes(db).map((t) => t.key).join(", ") || "none yet";
+    throw invalid("Cannot export", [{ path: "--type", message: `no decision type "${f.filter.type}" (known: ${known})` }]);
+  }
   const window = currentWindow(db);
   const total = countExamples(db, f.filter, window);
   const showBar = !values["no-progress"] && process.stderr.isTTY !== false;

@@ -45,5 +45,8 @@ describe("lastmile export", () => {
     expect(res.stderr).toMatch(/--format: use jsonl, csv or parquet/);
     expect(res.stderr).toMatch(/--action: /);
     expect(fs.existsSync(out)).toBe(false);
+    const unknown = lastmile(dbPath, ["export", "--type", "nope", "--format", "jsonl", "--out", out]);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toMatch(/--type: no decision type "nope" \(known: invoice\)/);
   });
 });
