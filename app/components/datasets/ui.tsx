@@ -11,6 +11,7 @@ export function StatusBadge({ status }: { status: "building" | "ready" | "failed
 
 export function Progress({ processed, total, label }: { processed: number; total: number; label: string }) {
   const pct = total > 0 ? Math.min(100, Math.round((100 * processed) / total)) : 0;
+  if (total === 0 && processed === 0) return <span className="text-xs text-slate-600">counting examples…</span>;
   return (
     <div className="flex items-center gap-2">
       <progress className="h-2 w-32" value={processed} max={Math.max(total, 1)} aria-label={label} />

@@ -381,9 +381,10 @@ async function writeSnapshot(db: Db, id: string): Promise<void> {
     let total = 0;
     for (let after = 0; after < s.watermarkSeq; after += COUNT_SLICE) {
       total += countExamples(db, filter, { ...window, afterSeq: after, untilSeq: Math.min(after + COUNT_SLICE, s.watermarkSeq) });
-      progress(db, id, { totalRows: total, processedRows: 0 });
+      progress(db, id, { processedRows: 0 });
       await tick();
     }
+    progress(db, id, { totalRows: total, processedRows: 0 });
 
     const meta = { "lastmile.dataset": d.name, "lastmile.snapshot": String(s.number), "lastmile.type": d.typeKey };
     for (const format of FORMATS) for (const part of PARTS) sinks.push({ key: `${format}/${part}`, part, format, sink: openSink(format, path.join(tmp, fileName(format, part)), meta) });
