@@ -70,7 +70,8 @@ export function reapExpiredLeases(tx: DbOrTx, now: number): number {
 function claimableBy(reviewer: Reviewer): SQL {
   return and(
     eq(tasks.status, "open"),
-    ne(tasks.kind, "escalation"),
+    // Escalations never enter the shared queue; only the type's owner (their assignee) gets them.
+    or(ne(tasks.kind, "escalation"), eq(tasks.assigneeId, reviewer.id)),
     or(isNull(tasks.assigneeId), eq(tasks.assigneeId, reviewer.id)),
     or(isNull(tasks.excludedUserId), ne(tasks.excludedUserId, reviewer.id)),
   )!;

@@ -10,6 +10,7 @@ import { transaction, type Db, type DbOrTx } from "@db/client.server";
 import { decisions, reviews, tasks } from "@db/schema/index";
 import { newId } from "~/lib/crypto.server";
 import { invalid, type Issue, zodIssues } from "~/lib/errors";
+import { jsonObjectSchema } from "~/lib/json";
 import { MINUTE } from "~/lib/time";
 import { appendAudit } from "../audit/audit.server";
 import { requireDecisionType, type LoadedType } from "../decision-types/decision-types.server";
@@ -26,7 +27,7 @@ export type ReviewAction = (typeof REVIEW_ACTIONS)[number];
 export const reviewBodySchema = z
   .object({
     action: z.enum(REVIEW_ACTIONS),
-    output: z.record(z.string(), z.unknown()).optional(),
+    output: jsonObjectSchema.optional(),
     reasonCodes: z.array(z.string().min(1).max(64)).max(20).default([]),
     note: z.string().max(5000).optional(),
   })
