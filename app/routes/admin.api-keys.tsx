@@ -168,7 +168,7 @@ export default function ApiKeys() {
               <TD>
                 <span className="flex flex-wrap gap-1">
                   {k.scopes.map((s) => (
-                    <Badge key={s} tone={s === "admin" ? "danger" : "neutral"}>
+                    <Badge key={s} tone={s === "admin" ? "red" : "slate"}>
                       {s}
                     </Badge>
                   ))}
@@ -182,12 +182,12 @@ export default function ApiKeys() {
               <TD>
                 {k.revokedAt ? (
                   <span>
-                    <Badge tone="danger">revoked</Badge> <span className="text-xs"><Time value={k.revokedAt} /></span>
+                    <Badge tone="red">revoked</Badge> <span className="text-xs"><Time value={k.revokedAt} /></span>
                   </span>
                 ) : k.userDisabled ? (
-                  <Badge tone="warning" title="Its user is disabled, so requests with it get 401">user disabled</Badge>
+                  <Badge tone="amber" title="Its user is disabled, so requests with it get 401">user disabled</Badge>
                 ) : (
-                  <Badge tone="success">active</Badge>
+                  <Badge tone="emerald">active</Badge>
                 )}
               </TD>
               <TD className="text-right">

@@ -63,7 +63,7 @@ export default function EditType() {
         title={type.name}
         description={
           <>
-            <code className="font-mono">{type.key}</code> · routing policy <Badge tone="accent">v{type.policyVersion}</Badge> · owner {type.owner}
+            <code className="font-mono">{type.key}</code> · routing policy <Badge tone="indigo">v{type.policyVersion}</Badge> · owner {type.owner}
           </>
         }
         actions={
@@ -94,7 +94,7 @@ export default function EditType() {
             {history.map((h) => (
               <tr key={h.version}>
                 <TD>
-                  <Badge tone={h.version === type.policyVersion ? "accent" : "neutral"}>
+                  <Badge tone={h.version === type.policyVersion ? "indigo" : "slate"}>
                     v{h.version}
                     {h.version === type.policyVersion ? " · current" : ""}
                   </Badge>

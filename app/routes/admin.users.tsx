@@ -138,7 +138,7 @@ export default function Users() {
               <TD className="font-medium">{u.email}</TD>
               <TD>{u.name}</TD>
               <TD>
-                <Badge tone={u.role === "admin" ? "accent" : "neutral"}>{u.role}</Badge>
+                <Badge tone={u.role === "admin" ? "indigo" : "slate"}>{u.role}</Badge>
               </TD>
               <TD>
                 <Time value={u.createdAt} />
@@ -146,10 +146,10 @@ export default function Users() {
               <TD>
                 {u.disabledAt ? (
                   <span>
-                    <Badge tone="danger">disabled</Badge> <span className="text-xs">since <Time value={u.disabledAt} /></span>
+                    <Badge tone="red">disabled</Badge> <span className="text-xs">since <Time value={u.disabledAt} /></span>
                   </span>
                 ) : (
-                  <Badge tone="success">active</Badge>
+                  <Badge tone="emerald">active</Badge>
                 )}
               </TD>
               <TD className="text-right">

@@ -78,7 +78,7 @@ export default function DecisionDetail() {
             <span className="font-mono">{d.externalId}</span>
             <StatusBadge status={d.status} />
             <RouteBadge route={d.route} />
-            {d.qaSampled ? <Badge tone="info">QA sampled</Badge> : null}
+            {d.qaSampled ? <Badge tone="sky">QA sampled</Badge> : null}
           </span>
         }
         description={
@@ -163,7 +163,7 @@ export default function DecisionDetail() {
                   {r.path}
                   {r.changed ? (
                     <span className="ml-2">
-                      <Badge tone="warning">changed</Badge>
+                      <Badge tone="amber">changed</Badge>
                     </span>
                   ) : null}
                 </TD>
@@ -206,7 +206,7 @@ export default function DecisionDetail() {
                 <TD>{r.reviewer}</TD>
                 <TD>{r.kind}</TD>
                 <TD>
-                  <Badge tone={r.action === "approve" ? "success" : r.action === "correct" ? "accent" : r.action === "reject" ? "danger" : "warning"}>{r.action}</Badge>
+                  <Badge tone={r.action === "approve" ? "emerald" : r.action === "correct" ? "indigo" : r.action === "reject" ? "red" : "amber"}>{r.action}</Badge>
                 </TD>
                 <TD className="text-xs">
                   {r.reasonCodes.length
@@ -243,7 +243,7 @@ export default function DecisionDetail() {
               <tr key={t.id}>
                 <TD>{t.kind}</TD>
                 <TD>
-                  <Badge tone={t.status === "open" ? "warning" : t.status === "claimed" ? "info" : "neutral"}>{t.status}</Badge>
+                  <Badge tone={t.status === "open" ? "amber" : t.status === "claimed" ? "sky" : "slate"}>{t.status}</Badge>
                 </TD>
                 <TD>
                   <Time value={t.createdAt} />
@@ -299,11 +299,11 @@ export default function DecisionDetail() {
                   <TD>
                     {e.deliveredAt ? (
                       <span>
-                        <Badge tone="success">delivered</Badge> <Time value={e.deliveredAt} />
+                        <Badge tone="emerald">delivered</Badge> <Time value={e.deliveredAt} />
                       </span>
                     ) : (
                       <span>
-                        <Badge tone="warning">pending</Badge>
+                        <Badge tone="amber">pending</Badge>
                         {e.lastError ? <span className="block text-xs text-red-700">{e.lastError}</span> : null}
                       </span>
                     )}
