@@ -5,7 +5,8 @@
  */
 import { sql } from "drizzle-orm";
 import type { DbOrTx } from "@db/client.server";
-import { rollups } from "@db/schema/index";
+import { decisions, reviews, rollups } from "@db/schema/index";
+import { factsFromHistory } from "../decisions/facts.server";
 import { hourStart } from "~/lib/time";
 import { contributions, type DecisionFacts } from "./contributions";
 
@@ -36,4 +37,32 @@ export function applyRollupChanges(tx: DbOrTx, changes: FactsChange[]): void {
       })
       .run();
   }
+}
+
+export const rollupKey = (typeKey: string, modelVersion: string, hour: number, metric: string) => `${typeKey}|${modelVersion}|${hour}|${metric}`;
+
+/** The roll-up table as a map of non-zero counters keyed by rollupKey. */
+export function rollupSnapshot(db: DbOrTx): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of db.select().from(rollups).all()) if (r.value !== 0) out.set(rollupKey(r.typeKey, r.modelVersion, r.hour, r.metric), r.value);
+  return out;
+}
+
+/**
+ * The roll-ups recomputed from the decisions and their reviews alone, ignoring
+ * the roll-up table: what the incremental counters must always equal.
+ */
+export function aggregateFromScratch(db: DbOrTx): Map<string, number> {
+  const history = new Map<string, (typeof reviews.$inferSelect)[]>();
+  for (const r of db.select().from(reviews).orderBy(reviews.seq).all()) history.set(r.decisionId, [...(history.get(r.decisionId) ?? []), r]);
+  const out = new Map<string, number>();
+  for (const d of db.select().from(decisions).all()) {
+    const f = factsFromHistory(d, history.get(d.id) ?? []);
+    for (const [metric, v] of contributions(f)) {
+      const k = rollupKey(f.typeKey, f.modelVersion, hourStart(f.occurredAt), metric);
+      out.set(k, (out.get(k) ?? 0) + v);
+    }
+  }
+  for (const [k, v] of out) if (v === 0) out.delete(k);
+  return out;
 }

@@ -141,7 +141,7 @@ function applyVerdict(tx: DbOrTx, c: VerdictContext): void {
       .set({ status, finalOutput, finalizedAt: now, finalizedBy: reviewer.email, updatedAt: now })
       .where(eq(decisions.id, decision.id))
       .run();
-    applyRollupChanges(tx, [{ before, after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: null }) }]);
+    applyRollupChanges(tx, [{ before, after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: null, escalated: task.kind === "escalation" }) }]);
     enqueueEvents(tx, [
       {
         eventType: "decision.finalized",
