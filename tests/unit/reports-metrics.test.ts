@@ -16,11 +16,11 @@ describe("Wilson score interval (95%)", () => {
     const w = wilson(0, 10);
     expect(w.estimate).toBe(0);
     expect(w.low).toBeCloseTo(0, 10);
-    expect(w.high).toBeCloseTo(0.277535, 5);
+    expect(w.high).toBeCloseTo(0.277533, 5);
   });
   it("10 of 10 keeps a lower bound below 1", () => {
     const w = wilson(10, 10);
-    expect(w.low).toBeCloseTo(0.722465, 5);
+    expect(w.low).toBeCloseTo(0.722467, 5);
     expect(w.high).toBeCloseTo(1, 10);
   });
   it("50 of 100 is symmetric", () => {

@@ -8,7 +8,8 @@ import { sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@db/client.server";
 import { listDecisionTypes, getDecisionType } from "../decision-types/decision-types.server";
 import { automationFigures, qualityFigures, rate, timeToDecision, wilson, type AutomationFigures, type Counters, type QualityFigures } from "./metrics";
-import { bucketStarts, firstHour, type Bucket, type ReportQuery } from "./query";
+import { invalid } from "~/lib/errors";
+import { bucketStarts, firstHour, parseReportQuery, type Bucket, type ReportQuery } from "./query";
 
 const DAY_MS = 86_400_000;
 
@@ -253,4 +254,11 @@ export function reportPage(db: DbOrTx, q: ReportQuery): ReportPage {
     rules,
     reasons,
   };
+}
+
+/** Parses report query parameters and checks the decision type exists (400 naming the field otherwise). */
+export function readReportQuery(db: DbOrTx, params: URLSearchParams, opts: { now?: number; allowed?: string[] } = {}): ReportQuery {
+  const q = parseReportQuery(params, opts);
+  if (!getDecisionType(db, q.type)) throw invalid("Invalid report query", [{ path: "type", message: `unknown decision type "${q.type}"` }]);
+  return q;
 }
