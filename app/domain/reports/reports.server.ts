@@ -44,7 +44,9 @@ function sumCounters(db: DbOrTx, q: ReportQuery, opts: { metrics?: readonly stri
   if (q.modelVersion && !opts.allVersions) where.push(sql`model_version = ${q.modelVersion}`);
   const b = opts.byBucket ? bucketExpr(q.bucket) : sql`0`;
   const v = opts.byVersion ? sql`model_version` : sql`''`;
-  return db.all<Row>(sql`SELECT ${b} AS b, ${v} AS v, metric, SUM(value) AS value FROM rollups WHERE ${sql.join(where, sql` AND `)} GROUP BY 1, 2, metric`);
+  // A few metrics over a period: range scans on (type, metric, hour), never the whole type's counters.
+  const from = metricConds.length ? sql`rollups INDEXED BY rollups_metric_idx` : sql`rollups`;
+  return db.all<Row>(sql`SELECT ${b} AS b, ${v} AS v, metric, SUM(value) AS value FROM ${from} WHERE ${sql.join(where, sql` AND `)} GROUP BY 1, 2, metric`);
 }
 
 function fold(rows: Row[], key: (r: Row) => string): Map<string, Counters> {
@@ -69,8 +71,16 @@ export type AutomationReport = { buckets: AutomationBucket[]; totals: Automation
 
 /** GET /api/v1/reports/automation: automation figures per bucket and in total. */
 export function automationReport(db: DbOrTx, q: ReportQuery): AutomationReport {
-  const rows = sumCounters(db, q, { metrics: AUTOMATION_METRICS, byBucket: true, byVersion: false });
-  const perBucket = fold(rows, (r) => String(r.b));
+  // Pivoted in SQL: one row per bucket, one column per metric.
+  const cols = sql.join(
+    AUTOMATION_METRICS.map((m, i) => sql`SUM(CASE WHEN metric = ${m} THEN value ELSE 0 END) AS ${sql.raw(`m${i}`)}`),
+    sql`, `,
+  );
+  const where: SQL[] = [sql`type_key = ${q.type}`, sql`metric IN (${inList(AUTOMATION_METRICS)})`, sql`hour >= ${firstHour(q.from)}`, sql`hour < ${q.to}`];
+  if (q.modelVersion) where.push(sql`model_version = ${q.modelVersion}`);
+  const rows = db.all<Record<string, number>>(sql`SELECT ${bucketExpr(q.bucket)} AS b, ${cols} FROM rollups INDEXED BY rollups_metric_idx WHERE ${sql.join(where, sql` AND `)} GROUP BY 1`);
+  const perBucket = new Map<string, Counters>();
+  for (const r of rows) perBucket.set(String(r.b), Object.fromEntries(AUTOMATION_METRICS.map((m, i) => [m, Number(r[`m${i}`])])));
   const buckets = bucketStarts(q.from, q.to, q.bucket).map((s) => ({ start: new Date(s).toISOString(), ...automationFigures(perBucket.get(String(s)) ?? {}) }));
   return { buckets, totals: automationFigures(sumAll(perBucket.values())) };
 }
