@@ -81,3 +81,14 @@ export function bucketStarts(from: number, to: number, bucket: Bucket): number[]
 export function firstHour(from: number): number {
   return Math.ceil(from / HOUR) * HOUR;
 }
+
+/** Period presets on the /reports page: the last N days up to the next full hour. */
+export const PERIODS = { "1d": 1, "7d": 7, "30d": 30, "90d": 90 } as const;
+export type Period = keyof typeof PERIODS;
+export function isPeriod(p: string | null): p is Period {
+  return p != null && Object.prototype.hasOwnProperty.call(PERIODS, p);
+}
+export function periodRange(p: Period, now: number): { from: number; to: number } {
+  const to = Math.ceil(now / HOUR) * HOUR;
+  return { from: to - PERIODS[p] * DAY, to };
+}

@@ -9,7 +9,8 @@ import type { DbOrTx } from "@db/client.server";
 import { listDecisionTypes, getDecisionType } from "../decision-types/decision-types.server";
 import { automationFigures, qualityFigures, rate, timeToDecision, wilson, type AutomationFigures, type Counters, type QualityFigures } from "./metrics";
 import { invalid } from "~/lib/errors";
-import { bucketStarts, firstHour, parseReportQuery, type Bucket, type ReportQuery } from "./query";
+import { bucketStarts, firstHour, isPeriod, parseReportQuery, periodRange, type Bucket, type Period, type ReportQuery } from "./query";
+import { AppError } from "~/lib/errors";
 
 const DAY_MS = 86_400_000;
 
@@ -271,4 +272,46 @@ export function readReportQuery(db: DbOrTx, params: URLSearchParams, opts: { now
   const q = parseReportQuery(params, opts);
   if (!getDecisionType(db, q.type)) throw invalid("Invalid report query", [{ path: "type", message: `unknown decision type "${q.type}"` }]);
   return q;
+}
+
+export type ReportsView = {
+  types: { key: string; name: string }[];
+  period: Period | "custom";
+  error: { message: string; issues: { path: string; message: string }[] } | null;
+  report: ReportPage | null;
+  backlog: { queues: BacklogQueue[]; owners: BacklogOwner[] };
+  generatedAt: string;
+};
+
+/**
+ * The /reports page: filters from the URL (type, modelVersion, period preset or
+ * from/to, bucket), bad filters answered inline, defaults where absent.
+ */
+export function reportsView(db: DbOrTx, params: URLSearchParams, now = Date.now()): ReportsView {
+  const types = listDecisionTypes(db).map((t) => ({ key: t.key, name: t.name }));
+  const view: ReportsView = { types, period: "30d", error: null, report: null, backlog: backlog(db, now), generatedAt: new Date(now).toISOString() };
+  if (types.length === 0) return view;
+  const p = new URLSearchParams();
+  p.set("type", params.get("type") || types[0].key);
+  for (const k of ["bucket", "modelVersion"]) if (params.get(k)) p.set(k, params.get(k)!);
+  const period = params.get("period");
+  if (params.get("from") || params.get("to")) {
+    view.period = "custom";
+    for (const k of ["from", "to"]) if (params.get(k)) p.set(k, params.get(k)!);
+  } else {
+    view.period = isPeriod(period) ? period : "30d";
+    const r = periodRange(view.period, now);
+    p.set("from", new Date(r.from).toISOString());
+    p.set("to", new Date(r.to).toISOString());
+  }
+  try {
+    view.report = reportPage(db, readReportQuery(db, p, { now }));
+  } catch (e) {
+    if (!(e instanceof AppError)) throw e;
+    view.error = { message: e.message, issues: e.issues };
+    const r = periodRange("30d", now);
+    view.period = "30d";
+    view.report = reportPage(db, { type: types[0].key, from: r.from, to: r.to, bucket: "day" });
+  }
+  return view;
 }
