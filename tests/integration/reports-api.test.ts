@@ -3,6 +3,7 @@
  * reviewed through the public API, then the figures are checked against
  * values worked out by hand.
  */
+import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { invoiceDecision, invoiceType, makeKey, makeType, makeUser } from "../support/db";
 import { startServer, type TestServer } from "../support/server";
@@ -125,6 +126,42 @@ describe("reports API", () => {
     expect(await bad("type=invoice&from=2026-02-01&to=2026-01-01")).toEqual(["from"]);
     expect(await bad("type=nope")).toEqual(["type"]);
     expect(await bad("type=invoice&from=2000-01-01&to=2026-01-01&bucket=hour")).toEqual(["bucket"]);
+  });
+
+  it("serves every report table as CSV with the API's numbers", async () => {
+    const csv = await s.request(`/reports/csv?table=automation&type=invoice&${RANGE}&bucket=day`, { key: readKey });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get("content-type")).toMatch(/^text\/csv/);
+    expect(csv.headers.get("content-disposition")).toBe('attachment; filename="lastmile-invoice-automation.csv"');
+    const rows = parse(csv.body as string, { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => [r.start, r.volume, r.auto, r.reviewed, r.pending, r.automation_rate, r.override_rate])).toEqual([
+      ["2026-01-05T00:00:00.000Z", "7", "4", "3", "0", String(4 / 7), String(2 / 3)],
+      ["2026-01-06T00:00:00.000Z", "3", "2", "0", "1", "1", ""],
+    ]);
+
+    const versions = parse((await s.request(`/reports/csv?table=versions&type=invoice&${RANGE}`, { key: readKey })).body as string, { columns: true }) as Record<string, string>[];
+    expect(versions.map((v) => [v.model_version, v.volume, v.qa_n, v.auto_lane_accuracy])).toEqual([
+      ["1.0.0", "7", "4", "0.75"],
+      ["2.0.0", "3", "1", "1"],
+    ]);
+    const fields = parse((await s.request(`/reports/csv?table=fields&type=invoice&${RANGE}`, { key: readKey })).body as string, { columns: true }) as Record<string, string>[];
+    // r2 changed total, currency and removed both line items; a4's QA correction changed total and dropped the lines.
+    expect(fields.find((f) => f.field === "total")).toEqual({ field: "total", corrections: "1", correction_rate: String(1 / 3), qa_misses: "1", qa_miss_rate: String(1 / 5) });
+    const reasons = parse((await s.request(`/reports/csv?table=reasons&type=invoice&${RANGE}`, { key: readKey })).body as string, { columns: true }) as Record<string, string>[];
+    expect(reasons.map((r) => [r.code, r.count, r.cumulative_share])).toEqual([
+      ["WRONG_TOTAL", "2", String(2 / 3)],
+      ["NOT_AN_INVOICE", "1", "1"],
+    ]);
+    const owners = parse((await s.request(`/reports/csv?table=backlog-owners`, { key: readKey })).body as string, { columns: true }) as Record<string, string>[];
+    // a6 (QA) and r4 (review) are still held by the reviewer.
+    expect(owners).toHaveLength(1);
+    expect(owners[0]).toMatchObject({ open: "0", in_progress: "2", past_sla: "0" });
+
+    const bad = await s.request(`/reports/csv?table=nope&type=invoice`, { key: readKey });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues[0].path).toBe("table");
+    expect((await s.request(`/reports/csv?table=automation&type=invoice&bucket=year`, { key: readKey })).body.error.issues[0].path).toBe("bucket");
+    expect((await s.request(`/reports/csv?table=automation&type=invoice`, { key: ingestKey })).status).toBe(403);
   });
 
   it("needs a key with read scope", async () => {

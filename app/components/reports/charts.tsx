@@ -15,9 +15,11 @@ export const CHART_W = 560;
 export const CHART_H = 260;
 
 const AXIS = { fontSize: 12, fill: "#334155" };
-const COLORS = { auto: "#4f46e5", reviewed: "#d97706", pending: "#94a3b8", band: "#c7d2fe", line: "#1e293b", p50: "#0891b2", p95: "#be123c" };
+const COLORS = { auto: "#4f46e5", reviewed: "#d97706", pending: "#94a3b8", band: "#a5b4fc", line: "#1e293b", p50: "#0891b2", p95: "#be123c" };
 const VERSION_COLORS = ["#7c3aed", "#059669", "#db2777", "#0284c7", "#ca8a04", "#475569"];
 
+/** Legend labels in dark text: series colours alone (a pale band) would be unreadable. */
+const legendText = (value: string) => <span style={{ color: "#334155" }}>{value}</span>;
 const pct = (v: unknown) => (typeof v === "number" ? `${Math.round(v * 100)}%` : "–");
 const pct1 = (v: unknown) => (typeof v === "number" ? `${(v * 100).toFixed(1)}%` : "–");
 
@@ -54,7 +56,7 @@ export function AutomationRateChart({ data, versions }: SeriesProps) {
       <XAxis dataKey="label" tick={AXIS} minTickGap={24} />
       <YAxis domain={[0, 1]} tickFormatter={pct} tick={AXIS} width={48} label={{ value: "% automated", angle: -90, position: "insideLeft", style: AXIS }} />
       <Tooltip formatter={(v) => pct1(v)} />
-      <Legend />
+      <Legend formatter={legendText} />
       <Line type="monotone" dataKey="automationRate" name="All versions" stroke={COLORS.line} strokeWidth={2.5} dot={false} isAnimationActive={false} connectNulls />
       {versions.length > 1
         ? versions.map((v, i) => (
@@ -72,7 +74,7 @@ export function VolumeChart({ data }: SeriesProps) {
       <XAxis dataKey="label" tick={AXIS} minTickGap={24} />
       <YAxis tick={AXIS} width={56} allowDecimals={false} label={{ value: "decisions", angle: -90, position: "insideLeft", style: AXIS }} />
       <Tooltip />
-      <Legend />
+      <Legend formatter={legendText} />
       <Bar dataKey="auto" name="Auto" stackId="v" fill={COLORS.auto} isAnimationActive={false} />
       <Bar dataKey="reviewed" name="Reviewed" stackId="v" fill={COLORS.reviewed} isAnimationActive={false} />
       <Bar dataKey="pending" name="Pending" stackId="v" fill={COLORS.pending} isAnimationActive={false} />
@@ -87,7 +89,7 @@ export function OverrideRateChart({ data }: SeriesProps) {
       <XAxis dataKey="label" tick={AXIS} minTickGap={24} />
       <YAxis domain={[0, 1]} tickFormatter={pct} tick={AXIS} width={48} label={{ value: "% overridden", angle: -90, position: "insideLeft", style: AXIS }} />
       <Tooltip formatter={(v) => pct1(v)} />
-      <Legend />
+      <Legend formatter={legendText} />
       <Line type="monotone" dataKey="overrideRate" name="Override rate" stroke={COLORS.reviewed} strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
     </LineChart>
   );
@@ -101,7 +103,7 @@ export function AccuracyChart({ data }: SeriesProps) {
       <XAxis dataKey="label" tick={AXIS} minTickGap={24} />
       <YAxis domain={[0, 1]} tickFormatter={pct} tick={AXIS} width={48} label={{ value: "% correct", angle: -90, position: "insideLeft", style: AXIS }} />
       <Tooltip formatter={(v) => (Array.isArray(v) ? `${pct1(v[0])} – ${pct1(v[1])}` : pct1(v))} />
-      <Legend />
+      <Legend formatter={legendText} />
       <Area dataKey="band" name="95% Wilson interval" fill={COLORS.band} stroke="none" fillOpacity={0.8} isAnimationActive={false} connectNulls />
       <Line type="monotone" dataKey="accuracy" name="Auto-lane accuracy" stroke={COLORS.auto} strokeWidth={2} dot={{ r: 2 }} isAnimationActive={false} connectNulls />
     </ComposedChart>
@@ -118,7 +120,7 @@ export function TimeToDecisionChart({ data }: SeriesProps) {
       <XAxis dataKey="label" tick={AXIS} minTickGap={24} />
       <YAxis tick={AXIS} width={48} label={{ value: unit, angle: -90, position: "insideLeft", style: AXIS }} />
       <Tooltip formatter={(v) => (typeof v === "number" ? formatDuration(v * div) : "–")} />
-      <Legend />
+      <Legend formatter={legendText} />
       <Line type="monotone" dataKey="p50" name="Review lane p50" stroke={COLORS.p50} strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
       <Line type="monotone" dataKey="p95" name="Review lane p95" stroke={COLORS.p95} strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
     </LineChart>
@@ -134,7 +136,7 @@ export function ReasonParetoChart({ rows }: { rows: ReasonRow[] }) {
       <YAxis yAxisId="n" tick={AXIS} width={48} allowDecimals={false} label={{ value: "count", angle: -90, position: "insideLeft", style: AXIS }} />
       <YAxis yAxisId="c" orientation="right" domain={[0, 1]} tickFormatter={pct} tick={AXIS} width={48} />
       <Tooltip formatter={(v, name) => (name === "Cumulative share" ? pct1(v) : String(v))} />
-      <Legend />
+      <Legend formatter={legendText} />
       <Bar yAxisId="n" dataKey="count" name="Count" fill={COLORS.reviewed} isAnimationActive={false} />
       <Line yAxisId="c" type="linear" dataKey="cumulativeShare" name="Cumulative share" stroke={COLORS.line} strokeWidth={2} isAnimationActive={false} />
     </ComposedChart>
@@ -146,9 +148,9 @@ export function HorizontalBars({ rows, labelKey, valueKey, name, height }: { row
     <BarChart layout="vertical" width={CHART_W} height={height} data={rows.slice(0, 10)} margin={{ top: 8, right: 24, bottom: 8, left: 8 }}>
       <CartesianGrid stroke="#e2e8f0" horizontal={false} />
       <XAxis type="number" domain={[0, "auto"]} tickFormatter={pct} tick={AXIS} />
-      <YAxis type="category" dataKey={labelKey} tick={AXIS} width={170} />
+      <YAxis type="category" dataKey={labelKey} tick={AXIS} width={170} interval={0} />
       <Tooltip formatter={(v) => pct1(v)} />
-      <Legend />
+      <Legend formatter={legendText} />
       <Bar dataKey={valueKey} name={name} fill={COLORS.auto} isAnimationActive={false} />
     </BarChart>
   );
