@@ -24,7 +24,7 @@ import { DAY, HOUR } from "~/lib/time";
 
 const N = Number(process.env.BENCH_DECISIONS || 10_000_000);
 const RUNS = Number(process.env.BENCH_RUNS || 40);
-const BASELINE_RUNS = Number(process.env.BENCH_BASELINE_RUNS || 5);
+const BASELINE_RUNS = Number(process.env.BENCH_BASELINE_RUNS || 3);
 const CHUNK = 1_000_000;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lastmile-bench-reports-"));
@@ -121,7 +121,11 @@ function main() {
         UNION ALL SELECT type_key, v, hour, 'pending', n FROM g WHERE b IS NULL
         UNION ALL SELECT type_key, v, hour, 'qa:sampled', n FROM g WHERE qa
       ) GROUP BY 1, 2, 3, 4;
-      DROP TABLE g;`);
+      DROP TABLE g;
+      INSERT INTO rollups (type_key, model_version, hour, metric, value)
+      SELECT type_key, model_version, hour - hour % ${DAY}, 'day:' || metric, sum(value) FROM rollups
+      WHERE metric IN ('volume', 'final:auto', 'final:reviewed', 'pending', 'outcome:corrected', 'outcome:rejected')
+      GROUP BY 1, 2, 3, 4;`);
   });
   load();
   sqlite.exec("ANALYZE");

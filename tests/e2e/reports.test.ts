@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "@playwright/test";
 import { parse } from "csv-parse/sync";
 import { eq } from "drizzle-orm";
@@ -129,6 +130,10 @@ test("reports: filters, figures that match the API, CSV download, definitions", 
   await page.goto("/reports?type=invoice-r&period=90d&bucket=day");
   await expect(page.locator("figure svg.recharts-surface").first()).toBeVisible();
   await page.screenshot({ path: "test-results/reports-90d.png", fullPage: true });
+
+  // No accessibility violations on the page (WCAG 2 A/AA rules).
+  const axe = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
+  expect(axe.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`)).toEqual([]);
 
   // A bad filter is answered inline, not with an error page.
   await page.goto("/reports?type=invoice-r&bucket=month");

@@ -7,12 +7,14 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@db/client.server";
 import { listDecisionTypes, getDecisionType } from "../decision-types/decision-types.server";
+import { DAILY_PREFIX } from "./rollups.server";
 import { automationFigures, qualityFigures, rate, timeToDecision, wilson, type AutomationFigures, type Counters, type QualityFigures } from "./metrics";
 import { invalid } from "~/lib/errors";
 import { bucketStarts, firstHour, isPeriod, parseReportQuery, periodRange, type Bucket, type Period, type ReportQuery } from "./query";
 import { AppError } from "~/lib/errors";
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 
 export const AUTOMATION_METRICS = ["volume", "final:auto", "final:reviewed", "pending", "outcome:corrected", "outcome:rejected"] as const;
 const QUALITY_METRICS = ["qa:reviewed", "qa:approved", "final:auto", "final:reviewed"] as const;
@@ -70,18 +72,39 @@ function sumAll(maps: Iterable<Counters>): Counters {
 export type AutomationBucket = { start: string } & AutomationFigures;
 export type AutomationReport = { buckets: AutomationBucket[]; totals: AutomationFigures };
 
-/** GET /api/v1/reports/automation: automation figures per bucket and in total. */
-export function automationReport(db: DbOrTx, q: ReportQuery): AutomationReport {
-  // Pivoted in SQL: one row per bucket, one column per metric.
+/** Automation counters per bucket over [hourFrom, hourTo), pivoted in SQL: one row per bucket, one column per metric. */
+function automationCounters(db: DbOrTx, q: ReportQuery, prefix: "" | typeof DAILY_PREFIX, hourFrom: number, hourTo: number, into: Map<string, Counters>): void {
+  if (hourFrom >= hourTo) return;
+  const names = AUTOMATION_METRICS.map((m) => prefix + m);
   const cols = sql.join(
-    AUTOMATION_METRICS.map((m, i) => sql`SUM(CASE WHEN metric = ${m} THEN value ELSE 0 END) AS ${sql.raw(`m${i}`)}`),
+    names.map((m, i) => sql`SUM(CASE WHEN metric = ${m} THEN value ELSE 0 END) AS ${sql.raw(`m${i}`)}`),
     sql`, `,
   );
-  const where: SQL[] = [sql`type_key = ${q.type}`, sql`metric IN (${inList(AUTOMATION_METRICS)})`, sql`hour >= ${firstHour(q.from)}`, sql`hour < ${q.to}`];
+  const where: SQL[] = [sql`type_key = ${q.type}`, sql`metric IN (${inList(names)})`, sql`hour >= ${hourFrom}`, sql`hour < ${hourTo}`];
   if (q.modelVersion) where.push(sql`model_version = ${q.modelVersion}`);
   const rows = db.all<Record<string, number>>(sql`SELECT ${bucketExpr(q.bucket)} AS b, ${cols} FROM rollups INDEXED BY rollups_metric_idx WHERE ${sql.join(where, sql` AND `)} GROUP BY 1`);
+  for (const r of rows) {
+    const m = into.get(String(r.b)) ?? {};
+    AUTOMATION_METRICS.forEach((name, i) => (m[name] = (m[name] ?? 0) + Number(r[`m${i}`])));
+    into.set(String(r.b), m);
+  }
+}
+
+/** GET /api/v1/reports/automation: automation figures per bucket and in total. */
+export function automationReport(db: DbOrTx, q: ReportQuery): AutomationReport {
   const perBucket = new Map<string, Counters>();
-  for (const r of rows) perBucket.set(String(r.b), Object.fromEntries(AUTOMATION_METRICS.map((m, i) => [m, Number(r[`m${i}`])])));
+  const hourFrom = firstHour(q.from);
+  const hourTo = Math.ceil(q.to / HOUR_MS) * HOUR_MS;
+  // Whole UTC days come from the daily counters; the ragged edges of the period from the hourly ones.
+  const dayFrom = Math.ceil(hourFrom / DAY_MS) * DAY_MS;
+  const dayTo = Math.floor(hourTo / DAY_MS) * DAY_MS;
+  if (q.bucket !== "hour" && dayFrom < dayTo) {
+    automationCounters(db, q, "", hourFrom, dayFrom, perBucket);
+    automationCounters(db, q, DAILY_PREFIX, dayFrom, dayTo, perBucket);
+    automationCounters(db, q, "", dayTo, hourTo, perBucket);
+  } else {
+    automationCounters(db, q, "", hourFrom, hourTo, perBucket);
+  }
   const buckets = bucketStarts(q.from, q.to, q.bucket).map((s) => ({ start: new Date(s).toISOString(), ...automationFigures(perBucket.get(String(s)) ?? {}) }));
   return { buckets, totals: automationFigures(sumAll(perBucket.values())) };
 }
