@@ -196,7 +196,7 @@ describe("report query", () => {
     expect(issue("type=x&from=yesterday")).toEqual(["from"]);
     expect(issue("type=x&from=2026-02-01&to=2026-01-01")).toEqual(["from"]);
     expect(issue("type=x&from=2020-01-01&to=2026-01-01&bucket=hour")).toEqual(["bucket"]);
-    expect(issue("type=x&color=red")).toEqual([""]);
+    expect(issue("type=x&color=red")).toEqual(["color"]);
   });
   it("weeks start on Monday (UTC)", () => {
     expect(new Date(bucketStart(Date.parse("2026-03-12T10:00:00Z"), "week")).toISOString()).toBe("2026-03-09T00:00:00.000Z");

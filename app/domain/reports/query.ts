@@ -47,6 +47,9 @@ export function parseReportQuery(params: URLSearchParams, opts: { now?: number; 
     if (opts.allowed && !opts.allowed.includes(k)) continue;
     if (v !== "") raw[k] = v;
   }
+  const known = Object.keys(reportQuerySchema.shape);
+  const unknown = Object.keys(raw).filter((k) => !known.includes(k));
+  if (unknown.length > 0) throw invalid("Invalid report query", unknown.map((k) => ({ path: k, message: `unknown parameter; use ${known.join(", ")}` })));
   const parsed = reportQuerySchema.safeParse(raw);
   if (!parsed.success) throw invalid("Invalid report query", zodIssues(parsed.error));
   const now = opts.now ?? Date.now();
