@@ -179,5 +179,6 @@ function main() {
 try {
   main();
 } finally {
-  fs.rmSync(dir, { recursive: true, force: true });
+  if (process.env.BENCH_KEEP) console.log(`  kept ${file}`);
+  else fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -334,7 +334,8 @@ export function reportsView(db: DbOrTx, params: URLSearchParams, now = Date.now(
     view.error = { message: e.message, issues: e.issues };
     const r = periodRange("30d", now);
     view.period = "30d";
-    view.report = reportPage(db, { type: types[0].key, from: r.from, to: r.to, bucket: "day" });
+    const type = types.some((t) => t.key === p.get("type")) ? p.get("type")! : types[0].key;
+    view.report = reportPage(db, { type, from: r.from, to: r.to, bucket: "day" });
   }
   return view;
 }
