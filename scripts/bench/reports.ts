@@ -19,7 +19,7 @@ import { openDatabase, runMigrations } from "@db/client.server";
 import { createUser } from "~/domain/auth/users.server";
 import { upsertDecisionType } from "~/domain/decision-types/decision-types.server";
 import { ttdBucket } from "~/domain/reports/contributions";
-import { automationReport } from "~/domain/reports/reports.server";
+import { automationReport, reportPage } from "~/domain/reports/reports.server";
 import { DAY, HOUR } from "~/lib/time";
 
 const N = Number(process.env.BENCH_DECISIONS || 10_000_000);
@@ -165,12 +165,14 @@ function main() {
   };
   const rollupTimes = time(report, RUNS);
   const hourly = time(() => JSON.stringify(automationReport(db, { ...q, bucket: "hour" })), RUNS);
+  const pageTimes = time(() => JSON.stringify(reportPage(db, q)), 10);
   const plainTimes = time(plain, BASELINE_RUNS);
 
   console.log("");
   console.log(`automation report, 90 days, ${N.toLocaleString("en")} decisions (in-process server time)`);
   console.log(`  roll-ups, by day     p50 ${ms(pct(rollupTimes, 50))}  p95 ${ms(pct(rollupTimes, 95))}  (${RUNS} runs)`);
   console.log(`  roll-ups, by hour    p50 ${ms(pct(hourly, 50))}  p95 ${ms(pct(hourly, 95))}  (${RUNS} runs)`);
+  console.log(`  whole /reports page  p50 ${ms(pct(pageTimes, 50))}  p95 ${ms(pct(pageTimes, 95))}  (10 runs; every chart and table, by day)`);
   console.log(`  plain aggregate      p50 ${ms(pct(plainTimes, 50))}  p95 ${ms(pct(plainTimes, 95))}  (${BASELINE_RUNS} runs, GROUP BY over the decisions table)`);
   console.log(`  ratio (plain p95 / roll-ups p95): ${(pct(plainTimes, 95) / pct(rollupTimes, 95)).toFixed(0)}×   target: roll-ups p95 < 50 ms → ${pct(rollupTimes, 95) < 50 ? "met" : "NOT met"}`);
   sqlite.close();
