@@ -124,6 +124,7 @@ test("reports: filters, figures that match the API, CSV download, definitions", 
   await page.getByRole("button", { name: "Definitions" }).click();
   const dialog = page.getByRole("dialog", { name: "How these figures are defined" });
   await expect(dialog).toContainText("auto ÷ (auto + reviewed)");
+  await page.screenshot({ path: "test-results/reports-definitions.png" });
   await page.keyboard.press("Escape");
   await expect(dialog).toBeHidden();
 
