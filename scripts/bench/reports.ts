@@ -124,7 +124,6 @@ function main() {
       DROP TABLE g;
       INSERT INTO rollups (type_key, model_version, hour, metric, value)
       SELECT type_key, model_version, hour - hour % ${DAY}, 'day:' || metric, sum(value) FROM rollups
-      WHERE metric IN ('volume', 'final:auto', 'final:reviewed', 'pending', 'outcome:corrected', 'outcome:rejected')
       GROUP BY 1, 2, 3, 4;`);
   });
   load();

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { decisions, tasks } from "@db/schema/index";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
 import { claimNextTask, claimTask, releaseTask } from "~/domain/queue/queue.server";
-import { automationReport } from "~/domain/reports/reports.server";
+import { automationReport, qualityReport, reportPage } from "~/domain/reports/reports.server";
 import { aggregateFromScratch, rollupSnapshot } from "~/domain/reports/rollups.server";
 import { submitReview } from "~/domain/review/review.server";
 import { AppError } from "~/lib/errors";
@@ -141,6 +141,11 @@ describe("roll-ups", () => {
           const perDay = new Map<string, number>();
           for (const b of hourly.buckets) perDay.set(b.start.slice(0, 10), (perDay.get(b.start.slice(0, 10)) ?? 0) + b.volume);
           expect(daily.buckets.map((b) => [b.start.slice(0, 10), b.volume])).toEqual([...perDay]);
+          // The whole page too: every total and breakdown is the same whichever counters it was read from.
+          const { series: _h, query: _hq, ...pageHourly } = reportPage(db, { ...q, bucket: "hour" });
+          const { series: _d, query: _dq, ...pageDaily } = reportPage(db, { ...q, bucket: "week" });
+          expect(pageDaily).toEqual(pageHourly);
+          expect(qualityReport(db, { ...q, bucket: "day" })).toEqual(qualityReport(db, { ...q, bucket: "hour" }));
         }
         db.$client.close();
       }),

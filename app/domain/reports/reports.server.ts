@@ -38,18 +38,49 @@ type Row = { b: number; v: string; metric: string; value: number };
  * Sums counters per bucket (and per model version when `byVersion`), for the
  * listed metrics and the metric-name prefixes given (prefix ranges use the index).
  */
+/** Where a period's counters come from: whole UTC days from the daily rows (day and week buckets), the ragged edges from the hourly ones. */
+type Segment = { prefix: "" | typeof DAILY_PREFIX; from: number; to: number };
+function segments(q: ReportQuery): Segment[] {
+  const hourFrom = firstHour(q.from);
+  const hourTo = Math.ceil(q.to / HOUR_MS) * HOUR_MS;
+  const dayFrom = Math.ceil(hourFrom / DAY_MS) * DAY_MS;
+  const dayTo = Math.floor(hourTo / DAY_MS) * DAY_MS;
+  if (q.bucket === "hour" || dayFrom >= dayTo) return [{ prefix: "", from: hourFrom, to: hourTo }];
+  const all: Segment[] = [
+    { prefix: "", from: hourFrom, to: dayFrom },
+    { prefix: DAILY_PREFIX, from: dayFrom, to: dayTo },
+    { prefix: "", from: dayTo, to: hourTo },
+  ];
+  return all.filter((g) => g.from < g.to);
+}
+
+const prefixRange = (p: string) => sql`(metric >= ${p} AND metric < ${p.slice(0, -1) + String.fromCharCode(p.charCodeAt(p.length - 1) + 1)})`;
+
+/**
+ * Sums counters per bucket (and per model version when `byVersion`), for the
+ * listed metrics and metric-name prefixes (all metrics when neither is given).
+ * Metric names come back without the daily prefix.
+ */
 function sumCounters(db: DbOrTx, q: ReportQuery, opts: { metrics?: readonly string[]; prefixes?: string[]; byBucket: boolean; byVersion: boolean; allVersions?: boolean }): Row[] {
-  const metricConds: SQL[] = [];
-  if (opts.metrics?.length) metricConds.push(sql`metric IN (${inList(opts.metrics)})`);
-  for (const p of opts.prefixes ?? []) metricConds.push(sql`(metric >= ${p} AND metric < ${p.slice(0, -1) + String.fromCharCode(p.charCodeAt(p.length - 1) + 1)})`);
-  const where: SQL[] = [sql`type_key = ${q.type}`, sql`hour >= ${firstHour(q.from)}`, sql`hour < ${q.to}`];
-  if (metricConds.length) where.push(sql`(${sql.join(metricConds, sql` OR `)})`);
-  if (q.modelVersion && !opts.allVersions) where.push(sql`model_version = ${q.modelVersion}`);
-  const b = opts.byBucket ? bucketExpr(q.bucket) : sql`0`;
-  const v = opts.byVersion ? sql`model_version` : sql`''`;
-  // A few metrics over a period: range scans on (type, metric, hour), never the whole type's counters.
-  const from = metricConds.length ? sql`rollups INDEXED BY rollups_metric_idx` : sql`rollups`;
-  return db.all<Row>(sql`SELECT ${b} AS b, ${v} AS v, metric, SUM(value) AS value FROM ${from} WHERE ${sql.join(where, sql` AND `)} GROUP BY 1, 2, metric`);
+  const out: Row[] = [];
+  for (const g of segments(q)) {
+    const metricConds: SQL[] = [];
+    if (opts.metrics?.length) metricConds.push(sql`metric IN (${inList(opts.metrics.map((m) => g.prefix + m))})`);
+    for (const p of opts.prefixes ?? []) metricConds.push(prefixRange(g.prefix + p));
+    const every = metricConds.length === 0;
+    if (every && g.prefix) metricConds.push(prefixRange(g.prefix));
+    const where: SQL[] = [sql`type_key = ${q.type}`, sql`hour >= ${g.from}`, sql`hour < ${g.to}`];
+    if (metricConds.length) where.push(sql`(${sql.join(metricConds, sql` OR `)})`);
+    if (every && !g.prefix) where.push(sql`substr(metric, 1, ${DAILY_PREFIX.length}) <> ${DAILY_PREFIX}`);
+    if (q.modelVersion && !opts.allVersions) where.push(sql`model_version = ${q.modelVersion}`);
+    const b = opts.byBucket ? bucketExpr(q.bucket) : sql`0`;
+    const v = opts.byVersion ? sql`model_version` : sql`''`;
+    // Metric ranges over a period: range scans on (type, metric, hour); all hourly metrics: the (type, hour) key.
+    const from = metricConds.length ? sql`rollups INDEXED BY rollups_metric_idx` : sql`rollups`;
+    const rows = db.all<Row>(sql`SELECT ${b} AS b, ${v} AS v, metric, SUM(value) AS value FROM ${from} WHERE ${sql.join(where, sql` AND `)} GROUP BY 1, 2, metric`);
+    for (const r of rows) out.push(g.prefix ? { ...r, metric: r.metric.slice(g.prefix.length) } : r);
+  }
+  return out;
 }
 
 function fold(rows: Row[], key: (r: Row) => string): Map<string, Counters> {
@@ -93,18 +124,7 @@ function automationCounters(db: DbOrTx, q: ReportQuery, prefix: "" | typeof DAIL
 /** GET /api/v1/reports/automation: automation figures per bucket and in total. */
 export function automationReport(db: DbOrTx, q: ReportQuery): AutomationReport {
   const perBucket = new Map<string, Counters>();
-  const hourFrom = firstHour(q.from);
-  const hourTo = Math.ceil(q.to / HOUR_MS) * HOUR_MS;
-  // Whole UTC days come from the daily counters; the ragged edges of the period from the hourly ones.
-  const dayFrom = Math.ceil(hourFrom / DAY_MS) * DAY_MS;
-  const dayTo = Math.floor(hourTo / DAY_MS) * DAY_MS;
-  if (q.bucket !== "hour" && dayFrom < dayTo) {
-    automationCounters(db, q, "", hourFrom, dayFrom, perBucket);
-    automationCounters(db, q, DAILY_PREFIX, dayFrom, dayTo, perBucket);
-    automationCounters(db, q, "", dayTo, hourTo, perBucket);
-  } else {
-    automationCounters(db, q, "", hourFrom, hourTo, perBucket);
-  }
+  for (const g of segments(q)) automationCounters(db, q, g.prefix, g.from, g.to, perBucket);
   const buckets = bucketStarts(q.from, q.to, q.bucket).map((s) => ({ start: new Date(s).toISOString(), ...automationFigures(perBucket.get(String(s)) ?? {}) }));
   return { buckets, totals: automationFigures(sumAll(perBucket.values())) };
 }
@@ -118,7 +138,7 @@ export function qualityReport(db: DbOrTx, q: ReportQuery): QualityFigures {
 /** Model versions that ever reported for a type, newest first by first appearance. */
 export function modelVersions(db: DbOrTx, typeKey: string): string[] {
   return db
-    .all<{ v: string }>(sql`SELECT model_version AS v, MIN(hour) AS first FROM rollups WHERE type_key = ${typeKey} AND metric = 'volume' GROUP BY model_version ORDER BY first DESC, v`)
+    .all<{ v: string }>(sql`SELECT model_version AS v, MIN(hour) AS first FROM rollups INDEXED BY rollups_metric_idx WHERE type_key = ${typeKey} AND metric = ${DAILY_PREFIX + "volume"} GROUP BY model_version ORDER BY first DESC, v`)
     .map((r) => r.v);
 }
 

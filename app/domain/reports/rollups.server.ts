@@ -3,9 +3,9 @@
  * decision their transaction changes; deltas are summed per key and applied
  * with one upsert per touched counter.
  *
- * Counters live per hour of occurredAt. The automation counters are also kept
- * per UTC day (metric "day:<name>", hour column = the day's start), so a
- * 90-day report by day or week reads ~90 rows per metric instead of ~2,160.
+ * Counters live per hour of occurredAt, and again per UTC day (metric
+ * "day:<name>", hour column = the day's start), so a 90-day report by day or
+ * week reads ~90 rows per metric instead of ~2,160.
  */
 import { sql } from "drizzle-orm";
 import type { DbOrTx } from "@db/client.server";
@@ -16,9 +16,8 @@ import { contributions, type DecisionFacts } from "./contributions";
 
 const dayStart = (ms: number) => Math.floor(ms / DAY) * DAY;
 
-/** Metrics also kept per whole UTC day (see DAILY_PREFIX). */
-export const DAILY_METRICS: ReadonlySet<string> = new Set(["volume", "final:auto", "final:reviewed", "pending", "outcome:corrected", "outcome:rejected"]);
-export const DAILY_PREFIX = "day:";
+/** Daily counters carry this prefix on the metric name. */
+export const DAILY_PREFIX = "day:" as const;
 
 /** The counter rows (hour or day start, metric, value) one decision state contributes. */
 export function counterRows(f: DecisionFacts): [number, string, number][] {
@@ -27,7 +26,7 @@ export function counterRows(f: DecisionFacts): [number, string, number][] {
   const out: [number, string, number][] = [];
   for (const [metric, v] of contributions(f)) {
     out.push([hour, metric, v]);
-    if (DAILY_METRICS.has(metric)) out.push([day, DAILY_PREFIX + metric, v]);
+    out.push([day, DAILY_PREFIX + metric, v]);
   }
   return out;
 }
