@@ -14,7 +14,7 @@ import * as schema from "./schema/index";
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 /** A database or an open transaction: every domain write takes one of these. */
-export type DbOrTx = Pick<Db, "select" | "insert" | "update" | "delete" | "run" | "all" | "get" | "values" | "query" | "$count">;
+export type DbOrTx = Pick<Db, "select" | "insert" | "update" | "delete" | "run" | "all" | "get" | "values" | "query" | "$count" | "$client">;
 
 // Resolved from this module's location: db/client.ts in source, build/index.js once
 // bundled by Remix; both sit one level below the project root.
@@ -57,7 +57,8 @@ export function getDb(): Db {
  * write lock up front so concurrent writers queue on busy_timeout instead of failing.
  */
 export function transaction<T>(db: Db, fn: (tx: DbOrTx) => T): T {
-  return db.transaction((tx) => fn(tx as unknown as DbOrTx), { behavior: "immediate" });
+  // The transaction runs on db's one connection; exposing it lets hot paths use prepared statements (app/lib/bulk-insert.server.ts).
+  return db.transaction((tx) => fn(Object.assign(tx, { $client: db.$client }) as unknown as DbOrTx), { behavior: "immediate" });
 }
 
 export { schema };

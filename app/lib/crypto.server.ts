@@ -1,26 +1,57 @@
 /** Hashing, ids and canonical JSON: small, deterministic helpers. */
 import crypto from "node:crypto";
 
+// One-shot hashing (Node >= 20.12) skips a Hash object per call; ingest hashes twice per decision.
+const oneShot = (crypto as { hash?: (alg: string, data: string | Buffer, enc: "hex") => string }).hash;
+
 export function sha256(data: string | Buffer): string {
-  return crypto.createHash("sha256").update(data).digest("hex");
+  return oneShot ? oneShot("sha256", data, "hex") : crypto.createHash("sha256").update(data).digest("hex");
 }
 
-/** JSON with object keys sorted, so equal values always hash equally. */
+/**
+ * JSON with object keys sorted, so equal values always hash equally. Written
+ * directly (no sorted copies) because ingest hashes every decision; the output
+ * is exactly JSON.stringify of a key-sorted copy without undefined members,
+ * and keys such as "__proto__" are plain data.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
+  return writeCanonical(value) ?? "null";
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value as object).sort()) {
-      const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = sortKeys(v);
-    }
-    return out;
+function writeCanonical(value: unknown): string | undefined {
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let out = "[";
+    for (let i = 0; i < value.length; i++) out += (i ? "," : "") + (writeCanonical(value[i]) ?? "null");
+    return out + "]";
   }
-  return value;
+  const keys = orderedKeys(value);
+  let out = "{";
+  let first = true;
+  for (const k of keys) {
+    const v = writeCanonical((value as Record<string, unknown>)[k]);
+    if (v === undefined) continue;
+    out += (first ? "" : ",") + JSON.stringify(k) + ":" + v;
+    first = false;
+  }
+  return out + "}";
+}
+
+/**
+ * Sorted keys in the order a JavaScript object holds them once built from
+ * sorted keys: array-index keys first in numeric order (engines always put them
+ * first), then the rest sorted. Keeps hashes identical to earlier versions.
+ */
+function orderedKeys(value: object): string[] {
+  const keys = Object.keys(value); // index keys come first, already in numeric order
+  let i = 0;
+  while (i < keys.length && isArrayIndex(keys[i])) i++;
+  if (i === 0) return keys.sort();
+  return keys.slice(0, i).concat(keys.slice(i).sort());
+}
+
+function isArrayIndex(k: string): boolean {
+  return /^(?:0|[1-9]\d{0,9})$/.test(k) && Number(k) < 4294967295;
 }
 
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -33,10 +64,22 @@ export function newId(prefix: string, now: number = Date.now()): string {
     time = CROCKFORD[t % 32] + time;
     t = Math.floor(t / 32);
   }
-  const bytes = crypto.randomBytes(16);
+  const bytes = randomPool(16);
   let rand = "";
-  for (let i = 0; i < 16; i++) rand += CROCKFORD[bytes[i] % 32];
+  for (let i = 0; i < 16; i++) rand += CROCKFORD[bytes[i] & 31];
   return `${prefix}_${time}${rand}`;
+}
+
+// Ids are minted a thousand at a time on ingest: draw their randomness from a refilled pool.
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+function randomPool(n: number): Buffer {
+  if (poolAt + n > pool.length) {
+    pool = crypto.randomBytes(4096);
+    poolAt = 0;
+  }
+  poolAt += n;
+  return pool.subarray(poolAt - n, poolAt);
 }
 
 export function randomToken(bytes = 32): string {

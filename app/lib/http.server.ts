@@ -3,6 +3,7 @@
  * and a wrapper that turns domain errors into it (never a 500 for bad input).
  */
 import { AppError } from "./errors";
+import { jsonDepth, MAX_JSON_DEPTH } from "./json";
 
 export const MAX_BODY_BYTES = Number(process.env.MAX_BODY_BYTES || 1_048_576);
 
@@ -11,10 +12,13 @@ export async function readJson(request: Request, limit = MAX_BODY_BYTES): Promis
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
     throw new AppError("unsupported_media_type", "Send JSON with 'Content-Type: application/json'");
   }
-  const declared = Number(request.headers.get("Content-Length") ?? NaN);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
   if (!request.body) throw new AppError("invalid", "The request body is empty", [{ path: "", message: "expected JSON" }]);
   const reader = request.body.getReader();
+  const declared = Number(request.headers.get("Content-Length") ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) {
+    await discardRest(reader, 4 * limit);
+    throw tooLarge(limit);
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
@@ -22,18 +26,36 @@ export async function readJson(request: Request, limit = MAX_BODY_BYTES): Promis
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
-      await reader.cancel();
+      await discardRest(reader, 4 * limit);
       throw tooLarge(limit);
     }
     chunks.push(value);
   }
   const text = Buffer.concat(chunks).toString("utf8");
   if (text.trim() === "") throw new AppError("invalid", "The request body is empty", [{ path: "", message: "expected JSON" }]);
+  if (jsonDepth(text) > MAX_JSON_DEPTH) {
+    throw new AppError("invalid", "The request body is nested too deeply", [{ path: "", message: `JSON may nest at most ${MAX_JSON_DEPTH} levels` }]);
+  }
   try {
     return JSON.parse(text);
   } catch (e) {
     throw new AppError("invalid", "The request body is not valid JSON", [{ path: "", message: (e as Error).message }]);
   }
+}
+
+/**
+ * Reads and drops what the client is still sending, so it receives the 413 and
+ * can keep using its connection (an unread body stalls a keep-alive socket, and
+ * cancelling destroys it before the answer is written). Past `budget` bytes the
+ * connection is cut off.
+ */
+async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, budget: number): Promise<void> {
+  while (budget > 0) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    budget -= value.byteLength;
+  }
+  await reader.cancel();
 }
 
 function tooLarge(limit: number) {

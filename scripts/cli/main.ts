@@ -6,7 +6,7 @@ import fs from "node:fs";
 import { parseArgs } from "node:util";
 import { getDb, databasePath } from "@db/client.server";
 import { AppError } from "~/lib/errors";
-import { upsertDecisionType } from "~/domain/decision-types/decision-types.server";
+import { upsertDecisionType, upsertDecisionTypes } from "~/domain/decision-types/decision-types.server";
 import { createApiKey, createUser } from "~/domain/auth/users.server";
 
 const USAGE = `lastmile — operator CLI
@@ -63,9 +63,9 @@ const commands: Record<string, Command> = {
       console.error(`Cannot read ${file}: ${(e as Error).message}`);
       return 1;
     }
-    const list = Array.isArray(parsed) ? parsed : [parsed];
-    for (const def of list) {
-      const { type, created } = upsertDecisionType(getDb(), def, "cli");
+    // A file of several types is applied all or nothing; issues are prefixed with the item's index.
+    const results = Array.isArray(parsed) ? upsertDecisionTypes(getDb(), parsed, "cli") : [upsertDecisionType(getDb(), parsed, "cli")];
+    for (const { type, created } of results) {
       console.log(`${created ? "Created" : "Updated"} decision type ${type.key} (routing policy v${type.policyVersion})`);
     }
     return 0;

@@ -26,8 +26,9 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Pass DATABASE_PATH in `env` to share a database file with another server (real concurrent writers). */
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const dbPath = tempDbPath();
+  const dbPath = env.DATABASE_PATH ?? tempDbPath();
   const db = fileDb(dbPath);
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, ["node_modules/@remix-run/serve/dist/cli.js", "build/index.js"], {

@@ -1,7 +1,7 @@
 /**
  * Property: after any sequence of ingests, claims, releases, lease expiries,
- * verdicts (approve/correct/reject/escalate), escalation resolutions and QA
- * checks — run through the real domain functions — the incrementally
+ * verdicts (approve/correct/reject/escalate), four-eyes second reviews,
+ * escalation resolutions and QA checks — run through the real domain functions — the incrementally
  * maintained roll-ups equal a from-scratch aggregate over decisions + reviews,
  * and the automation report agrees with a plain count over the decisions.
  */
@@ -64,7 +64,8 @@ describe("roll-ups", () => {
       fc.property(fc.array(anyOp, { minLength: 1, maxLength: 40 }), (ops) => {
         const db = memoryDb();
         const owner = makeUser(db, "manager");
-        makeType(db, invoiceType(owner.email, { routing: { minConfidence: 0.6, fieldMinConfidence: { total: 0.9 }, reviewFlags: ["policy:*"], qaSampleRate: 0.5 } }));
+        // Flagged decisions also need four eyes: a second, independent review (disagreement escalates).
+        makeType(db, invoiceType(owner.email, { routing: { minConfidence: 0.6, fieldMinConfidence: { total: 0.9 }, reviewFlags: ["policy:*"], qaSampleRate: 0.5 }, fourEyes: { flags: ["policy:*"] } }));
         const reviewers = [makeUser(db, "reviewer"), makeUser(db, "reviewer")];
         let now = T0;
         let seq = 0;

@@ -7,6 +7,7 @@
 import { desc, asc, gt } from "drizzle-orm";
 import type { DbOrTx } from "@db/client.server";
 import { auditLog } from "@db/schema/index";
+import { insertRows } from "~/lib/bulk-insert.server";
 import { canonicalJson, sha256 } from "~/lib/crypto.server";
 
 export type AuditEntry = {
@@ -21,7 +22,9 @@ export type AuditEntry = {
 const GENESIS = "0".repeat(64);
 
 function entryHash(prevHash: string, e: { at: number; actor: string; action: string; entityType: string; entityId: string; data: string }): string {
-  return sha256(`${prevHash}\n${canonicalJson({ at: e.at, actor: e.actor, action: e.action, entityType: e.entityType, entityId: e.entityId, data: e.data })}`);
+  // canonicalJson of {at, actor, action, entityType, entityId, data}, written out in its (sorted) key order.
+  const s = JSON.stringify;
+  return sha256(`${prevHash}\n{"action":${s(e.action)},"actor":${s(e.actor)},"at":${s(e.at)},"data":${s(e.data)},"entityId":${s(e.entityId)},"entityType":${s(e.entityType)}}`);
 }
 
 export function appendAudit(tx: DbOrTx, entries: AuditEntry | AuditEntry[]): void {
@@ -43,7 +46,7 @@ export function appendAudit(tx: DbOrTx, entries: AuditEntry | AuditEntry[]): voi
     prev = hash;
     return out;
   });
-  for (let i = 0; i < rows.length; i += 500) tx.insert(auditLog).values(rows.slice(i, i + 500)).run();
+  insertRows(tx, auditLog, rows);
 }
 
 export type ChainCheck = { ok: true; entries: number } | { ok: false; entries: number; brokenAt: number; reason: string };

@@ -7,7 +7,7 @@ import { and, asc, desc, eq } from "drizzle-orm";
 import { transaction, type Db, type DbOrTx } from "@db/client.server";
 import { decisionTypes, routingPolicies, users } from "@db/schema/index";
 import { canonicalJson } from "~/lib/crypto.server";
-import { invalid, notFound } from "~/lib/errors";
+import { invalid, notFound, zodIssues, type Issue } from "~/lib/errors";
 import { appendAudit } from "../audit/audit.server";
 import { routingPolicySchema, type RoutingPolicy } from "../routing/policy";
 import { compileOutputSchema, type ObjectSchema } from "./output-schema";
@@ -29,55 +29,73 @@ export type DecisionType = {
   updatedAt: number;
 };
 
-/** A loaded type with its compiled output validator, cached per policy version and update time. */
+/** A loaded type with its compiled output validator. */
 export type LoadedType = DecisionType & { validator: z.ZodType<Record<string, unknown>> };
 
-const compiled = new Map<string, { updatedAt: number; validator: z.ZodType<Record<string, unknown>> }>();
+/** Compiled validators keyed by the schema's canonical JSON, so any change (or another process's) is seen at once. */
+const compiled = new Map<string, z.ZodType<Record<string, unknown>>>();
 
 export function upsertDecisionType(db: Db, input: unknown, actor: string, now = Date.now()): { type: DecisionType; created: boolean } {
-  const parsed = decisionTypeSchema.safeParse(input);
-  if (!parsed.success) {
-    throw invalid("Invalid decision type", parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })));
-  }
-  const def: DecisionTypeInput = parsed.data;
-  return transaction(db, (tx) => {
-    const owner = tx.select({ id: users.id }).from(users).where(eq(users.email, def.owner.toLowerCase())).get();
-    if (!owner) throw invalid("Invalid decision type", [{ path: "owner", message: `no user with email ${def.owner}` }]);
-    const existing = tx.select().from(decisionTypes).where(eq(decisionTypes.key, def.key)).get();
-    let version = existing?.policyVersion ?? 0;
-    const current = existing
-      ? tx.select().from(routingPolicies).where(and(eq(routingPolicies.typeKey, def.key), eq(routingPolicies.version, version))).get()
-      : undefined;
-    const policyChanged = !current || canonicalJson(current.policy) !== canonicalJson(def.routing);
-    const row = {
-      name: def.name,
-      ownerId: owner.id,
-      outputSchema: def.outputSchema,
-      reasonCodes: def.reasonCodes,
-      slaMinutes: def.slaMinutes,
-      fourEyes: def.fourEyes ?? null,
-      updatedAt: now,
-    };
-    if (!existing) {
-      version = 1;
-      tx.insert(decisionTypes).values({ key: def.key, ...row, policyVersion: version, createdAt: now }).run();
-    } else {
-      if (policyChanged) version += 1;
-      tx.update(decisionTypes).set({ ...row, policyVersion: version }).where(eq(decisionTypes.key, def.key)).run();
-    }
-    if (policyChanged) {
-      tx.insert(routingPolicies).values({ typeKey: def.key, version, policy: def.routing, createdAt: now, createdBy: actor }).run();
-    }
-    appendAudit(tx, {
-      actor,
-      action: existing ? "decision_type.updated" : "decision_type.created",
-      entityType: "decision_type",
-      entityId: def.key,
-      data: { definition: def, policyVersion: version },
-      at: now,
-    });
-    return { type: loadType(tx, def.key)!, created: !existing };
+  return upsertDecisionTypes(db, [input], actor, now, { indexed: false })[0];
+}
+
+/** Creates or updates several types all or nothing: every definition is validated before any is written. */
+export function upsertDecisionTypes(
+  db: Db,
+  inputs: unknown[],
+  actor: string,
+  now = Date.now(),
+  opts: { indexed?: boolean } = {},
+): { type: DecisionType; created: boolean }[] {
+  const indexed = opts.indexed ?? true;
+  const issues: Issue[] = [];
+  const defs: DecisionTypeInput[] = [];
+  inputs.forEach((input, i) => {
+    const parsed = decisionTypeSchema.safeParse(input);
+    if (parsed.success) defs.push(parsed.data);
+    else issues.push(...zodIssues(parsed.error, indexed ? [i] : []));
   });
+  if (issues.length > 0) throw invalid("Invalid decision type", issues);
+  return transaction(db, (tx) => defs.map((def, i) => upsertInTx(tx, def, actor, now, indexed ? `${i}.` : "")));
+}
+
+function upsertInTx(tx: DbOrTx, def: DecisionTypeInput, actor: string, now: number, pathPrefix: string): { type: DecisionType; created: boolean } {
+  const owner = tx.select({ id: users.id }).from(users).where(eq(users.email, def.owner.toLowerCase())).get();
+  if (!owner) throw invalid("Invalid decision type", [{ path: `${pathPrefix}owner`, message: `no user with email ${def.owner}` }]);
+  const existing = tx.select().from(decisionTypes).where(eq(decisionTypes.key, def.key)).get();
+  let version = existing?.policyVersion ?? 0;
+  const current = existing
+    ? tx.select().from(routingPolicies).where(and(eq(routingPolicies.typeKey, def.key), eq(routingPolicies.version, version))).get()
+    : undefined;
+  const policyChanged = !current || canonicalJson(current.policy) !== canonicalJson(def.routing);
+  const row = {
+    name: def.name,
+    ownerId: owner.id,
+    outputSchema: def.outputSchema,
+    reasonCodes: def.reasonCodes,
+    slaMinutes: def.slaMinutes,
+    fourEyes: def.fourEyes ?? null,
+    updatedAt: now,
+  };
+  if (!existing) {
+    version = 1;
+    tx.insert(decisionTypes).values({ key: def.key, ...row, policyVersion: version, createdAt: now }).run();
+  } else {
+    if (policyChanged) version += 1;
+    tx.update(decisionTypes).set({ ...row, policyVersion: version }).where(eq(decisionTypes.key, def.key)).run();
+  }
+  if (policyChanged) {
+    tx.insert(routingPolicies).values({ typeKey: def.key, version, policy: def.routing, createdAt: now, createdBy: actor }).run();
+  }
+  appendAudit(tx, {
+    actor,
+    action: existing ? "decision_type.updated" : "decision_type.created",
+    entityType: "decision_type",
+    entityId: def.key,
+    data: { definition: def, policyVersion: version },
+    at: now,
+  });
+  return { type: loadType(tx, def.key)!, created: !existing };
 }
 
 function loadType(db: DbOrTx, key: string): DecisionType | null {
@@ -112,13 +130,14 @@ function toType(t: typeof decisionTypes.$inferSelect, ownerEmail: string, policy
 export function getDecisionType(db: DbOrTx, key: string): LoadedType | null {
   const t = loadType(db, key);
   if (!t) return null;
-  const cacheKey = `${t.key}`;
-  let c = compiled.get(cacheKey);
-  if (!c || c.updatedAt !== t.updatedAt) {
-    c = { updatedAt: t.updatedAt, validator: compileOutputSchema(t.outputSchema) };
-    compiled.set(cacheKey, c);
+  const cacheKey = canonicalJson(t.outputSchema);
+  let validator = compiled.get(cacheKey);
+  if (!validator) {
+    if (compiled.size >= 1000) compiled.clear();
+    validator = compileOutputSchema(t.outputSchema);
+    compiled.set(cacheKey, validator);
   }
-  return { ...t, validator: c.validator };
+  return { ...t, validator };
 }
 
 export function requireDecisionType(db: DbOrTx, key: string): LoadedType {

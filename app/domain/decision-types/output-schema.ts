@@ -7,6 +7,7 @@
  * Pure and isomorphic: the browser uses the same validator as the server.
  */
 import { z } from "zod";
+import { isPlainObject } from "~/lib/json";
 
 export type FieldSchema =
   | { type: "string"; title?: string; description?: string; enum?: string[]; format?: "date"; minLength?: number; maxLength?: number }
@@ -24,7 +25,14 @@ export type ObjectSchema = {
 };
 
 const meta = { title: z.string().max(200).optional(), description: z.string().max(2000).optional() };
-const fieldName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "field names are letters, digits and _, starting with a letter or _");
+/** Names that would read or replace built-in object members when used as keys. */
+const RESERVED_NAMES = new Set(["__proto__", "prototype", ...Object.getOwnPropertyNames(Object.prototype)]);
+const fieldName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "field names are letters, digits and _, starting with a letter or _")
+  .refine((n) => !RESERVED_NAMES.has(n), { message: "this field name is reserved", abort: true });
+const minNotAboveMax = (lo: string, hi: string) => (f: Record<string, unknown>) =>
+  f[lo] === undefined || f[hi] === undefined || (f[lo] as number) <= (f[hi] as number);
 
 const stringField = z
   .object({
@@ -35,13 +43,12 @@ const stringField = z
     minLength: z.number().int().min(0).optional(),
     maxLength: z.number().int().min(0).optional(),
   })
-  .strict();
+  .strict()
+  .refine(minNotAboveMax("minLength", "maxLength"), { message: "minLength must not exceed maxLength" });
 const numberField = z
   .object({ type: z.enum(["number", "integer"]), ...meta, minimum: z.number().optional(), maximum: z.number().optional() })
   .strict()
-  .refine((f) => f.minimum === undefined || f.maximum === undefined || f.minimum <= f.maximum, {
-    message: "minimum must not exceed maximum",
-  });
+  .refine(minNotAboveMax("minimum", "maximum"), { message: "minimum must not exceed maximum" });
 const booleanField = z.object({ type: z.literal("boolean"), ...meta }).strict();
 
 function objectSchemaOf(depth: number): z.ZodType<ObjectSchema> {
@@ -61,7 +68,8 @@ function objectSchemaOf(depth: number): z.ZodType<ObjectSchema> {
                 minItems: z.number().int().min(0).optional(),
                 maxItems: z.number().int().min(0).optional(),
               })
-              .strict(),
+              .strict()
+              .refine(minNotAboveMax("minItems", "maxItems"), { message: "minItems must not exceed maxItems" }),
             objectSchemaOf(depth - 1),
           ]),
         );
@@ -69,13 +77,17 @@ function objectSchemaOf(depth: number): z.ZodType<ObjectSchema> {
     .object({
       type: z.literal("object"),
       ...meta,
-      properties: z.record(fieldName, field).refine((p) => Object.keys(p).length > 0, "an object needs at least one property"),
+      properties: z
+        .unknown()
+        .refine((p) => !isPlainObject(p) || !Object.hasOwn(p, "__proto__"), { message: "this field name is reserved", path: ["__proto__"], abort: true })
+        .pipe(z.record(fieldName, field))
+        .refine((p) => Object.keys(p).length > 0, "an object needs at least one property"),
       required: z.array(z.string()).optional(),
     })
     .strict()
     .superRefine((o, ctx) => {
       for (const r of o.required ?? []) {
-        if (!(r in o.properties)) ctx.addIssue({ code: "custom", path: ["required"], message: `required field "${r}" is not a property` });
+        if (!Object.hasOwn(o.properties, r)) ctx.addIssue({ code: "custom", path: ["required"], message: `required field "${r}" is not a property` });
       }
     }) as unknown as z.ZodType<ObjectSchema>;
 }
@@ -85,6 +97,12 @@ export const outputSchemaSchema = objectSchemaOf(3);
 
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
+function isCalendarDate(v: string): boolean {
+  if (!DATE_RE.test(v)) return false;
+  const t = Date.parse(v + "T00:00:00Z");
+  return !Number.isNaN(t) && new Date(t).toISOString().startsWith(v);
+}
+
 function fieldValidator(f: FieldSchema): z.ZodType {
   switch (f.type) {
     case "string": {
@@ -92,8 +110,7 @@ function fieldValidator(f: FieldSchema): z.ZodType {
       let s = z.string();
       if (f.minLength !== undefined) s = s.min(f.minLength);
       if (f.maxLength !== undefined) s = s.max(f.maxLength);
-      if (f.format === "date")
-        return s.regex(DATE_RE, "expected a date as YYYY-MM-DD").refine((v) => !Number.isNaN(Date.parse(v + "T00:00:00Z")) && new Date(v + "T00:00:00Z").toISOString().startsWith(v), "not a valid calendar date");
+      if (f.format === "date") return s.refine(isCalendarDate, "expected a calendar date as YYYY-MM-DD");
       return s;
     }
     case "number":

@@ -24,6 +24,15 @@ export type ReviewSummary = {
   at: string;
 };
 
+/**
+ * Four-eyes: while a decision still waits in the review lane, a verdict already
+ * given on it is the sealed first half of a pair; it is published only once the
+ * second, independent reviewer has answered.
+ */
+export function visibleReviews(status: DecisionRow["status"], reviewList: ReviewSummary[]): ReviewSummary[] {
+  return status === "pending_review" || status === "in_review" ? reviewList.filter((r) => r.kind !== "review") : reviewList;
+}
+
 export function decisionToJson(row: DecisionRow, reviewList: ReviewSummary[]) {
   return {
     id: row.id,
@@ -46,7 +55,7 @@ export function decisionToJson(row: DecisionRow, reviewList: ReviewSummary[]) {
     receivedAt: iso(row.receivedAt),
     finalizedAt: iso(row.finalizedAt),
     updatedAt: iso(row.updatedAt),
-    reviews: reviewList,
+    reviews: visibleReviews(row.status, reviewList),
   };
 }
 

@@ -41,7 +41,8 @@ export function factsOf(row: DecisionRowLike, verdict: VerdictFacts | null): Dec
  */
 export function verdictFromReviews(row: Pick<DecisionRowLike, "route">, history: ReviewRowLike[]): VerdictFacts | null {
   const sorted = [...history].sort((a, b) => a.seq - b.seq);
-  const escalated = sorted.some((r) => r.action === "escalate");
+  // Escalated by a reviewer, or sent to the owner by a four-eyes disagreement (resolved through an escalation task).
+  const escalated = sorted.some((r) => r.action === "escalate" || r.taskKind === "escalation");
   if (row.route === "auto") {
     const qa = sorted.filter((r) => r.taskKind === "qa").at(-1);
     if (!qa) return escalated ? { changedFields: [], reasonCodes: [], qaVerdict: null, escalated } : null;

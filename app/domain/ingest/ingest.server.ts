@@ -4,12 +4,14 @@
  * the decisions, their tasks, the roll-ups, the audit entries and the outbox.
  * A batch is atomic: any invalid item rejects the whole batch.
  */
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { transaction, type Db } from "@db/client.server";
 import { decisions, tasks } from "@db/schema/index";
 import { canonicalJson, newId, sha256 } from "~/lib/crypto.server";
 import { conflict, invalid, type Issue, zodIssues } from "~/lib/errors";
+import { insertRows } from "~/lib/bulk-insert.server";
+import { jsonObjectSchema } from "~/lib/json";
 import { MINUTE } from "~/lib/time";
 import { appendAudit } from "../audit/audit.server";
 import { getDecisionType, type LoadedType } from "../decision-types/decision-types.server";
@@ -25,8 +27,8 @@ export const decisionInputSchema = z
     type: z.string().min(1).max(64),
     externalId: z.string().min(1).max(200),
     model: z.object({ name: z.string().min(1).max(200), version: z.string().min(1).max(100) }).strict(),
-    input: z.record(z.string(), z.unknown()),
-    output: z.record(z.string(), z.unknown()),
+    input: jsonObjectSchema,
+    output: jsonObjectSchema,
     confidence: z.number().min(0).max(1),
     fieldConfidence: z.record(z.string().min(1).max(300), z.number().min(0).max(1)).optional(),
     flags: z.array(z.string().min(1).max(200)).max(100).default([]),
@@ -62,6 +64,22 @@ export function itemsOfBody(body: unknown): { items: unknown[]; batch: boolean }
 
 type Prepared = { index: number; data: DecisionInput; type: LoadedType; bodyHash: string };
 
+/** The idempotency lookup, prepared once per connection (it runs once per ingested decision). */
+function buildExistingLookup(db: Db) {
+  return db
+    .select({ id: decisions.id, externalId: decisions.externalId, bodyHash: decisions.bodyHash, status: decisions.status, route: decisions.route, reasons: decisions.reasons })
+    .from(decisions)
+    .where(and(eq(decisions.typeKey, sql.placeholder("type")), eq(decisions.externalId, sql.placeholder("externalId"))))
+    .prepare();
+}
+type ExistingDecision = NonNullable<ReturnType<ReturnType<typeof buildExistingLookup>["get"]>>;
+const lookups = new WeakMap<Db, ReturnType<typeof buildExistingLookup>>();
+function existingLookup(db: Db) {
+  let l = lookups.get(db);
+  if (!l) lookups.set(db, (l = buildExistingLookup(db)));
+  return l;
+}
+
 export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean; actor: string; now?: number }): IngestResult[] {
   const now = opts.now ?? Date.now();
   const issues: Issue[] = [];
@@ -95,19 +113,12 @@ export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean
     const conflicts: Issue[] = [];
     const path = (p: Prepared, f: string) => (opts.batch ? `decisions.${p.index}.${f}` : f);
 
-    // Existing decisions with the same (type, externalId), looked up per type in chunks.
-    const existing = new Map<string, typeof decisions.$inferSelect>();
-    const byType = new Map<string, string[]>();
-    for (const p of prepared) byType.set(p.data.type, [...(byType.get(p.data.type) ?? []), p.data.externalId]);
-    for (const [typeKey, ids] of byType) {
-      for (let i = 0; i < ids.length; i += 500) {
-        const rows = tx
-          .select()
-          .from(decisions)
-          .where(and(eq(decisions.typeKey, typeKey), inArray(decisions.externalId, ids.slice(i, i + 500))))
-          .all();
-        for (const r of rows) existing.set(`${typeKey}\u0000${r.externalId}`, r);
-      }
+    // Existing decisions with the same (type, externalId): one indexed point lookup each.
+    const lookup = existingLookup(db);
+    const existing = new Map<string, ExistingDecision>();
+    for (const p of prepared) {
+      const row = lookup.get({ type: p.data.type, externalId: p.data.externalId });
+      if (row) existing.set(`${p.data.type}\u0000${p.data.externalId}`, row);
     }
 
     const fresh: { p: Prepared; row: typeof decisions.$inferInsert }[] = [];
@@ -168,7 +179,7 @@ export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean
     if (conflicts.length > 0) throw conflict("Conflicting decisions; nothing was written", conflicts);
     if (fresh.length === 0) return results;
 
-    for (let i = 0; i < fresh.length; i += 200) tx.insert(decisions).values(fresh.slice(i, i + 200).map((f) => f.row)).run();
+    insertRows(tx, decisions, fresh.map((f) => f.row));
 
     const taskRows: (typeof tasks.$inferInsert)[] = [];
     for (const { p, row } of fresh) {
@@ -185,7 +196,7 @@ export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean
         });
       }
     }
-    for (let i = 0; i < taskRows.length; i += 300) tx.insert(tasks).values(taskRows.slice(i, i + 300)).run();
+    insertRows(tx, tasks, taskRows);
 
     applyRollupChanges(
       tx,

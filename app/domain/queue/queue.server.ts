@@ -4,7 +4,7 @@
  * A claim runs in one IMMEDIATE transaction, so two reviewers can never take
  * the same task; an expired lease returns the task to the queue.
  */
-import { and, asc, desc, eq, isNull, lt, ne, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, isNull, lt, ne, notInArray, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { transaction, type Db, type DbOrTx } from "@db/client.server";
 import { decisions, tasks } from "@db/schema/index";
@@ -52,7 +52,7 @@ export function reapExpiredLeases(tx: DbOrTx, now: number): number {
   if (expired.length === 0) return 0;
   for (const t of expired) {
     tx.update(tasks).set({ status: "open", claimedBy: null, leaseExpiresAt: null }).where(eq(tasks.id, t.id)).run();
-    if (t.kind === "review") {
+    if (holdsDecision(t.kind)) {
       tx.update(decisions)
         .set({ status: "pending_review", updatedAt: now })
         .where(and(eq(decisions.id, t.decisionId), eq(decisions.status, "in_review")))
@@ -66,11 +66,17 @@ export function reapExpiredLeases(tx: DbOrTx, now: number): number {
   return expired.length;
 }
 
+/** Tasks the decision waits for: while one is claimed the decision shows as in_review. */
+function holdsDecision(kind: TaskKind): boolean {
+  return kind === "review" || kind === "second";
+}
+
 /** Conditions for tasks a reviewer may take from the shared queue. */
-function claimableBy(reviewer: Reviewer): SQL {
+export function claimableBy(reviewer: Reviewer): SQL {
   return and(
     eq(tasks.status, "open"),
-    ne(tasks.kind, "escalation"),
+    // Escalations never enter the shared queue; only the type's owner (their assignee) gets them.
+    or(ne(tasks.kind, "escalation"), eq(tasks.assigneeId, reviewer.id)),
     or(isNull(tasks.assigneeId), eq(tasks.assigneeId, reviewer.id)),
     or(isNull(tasks.excludedUserId), ne(tasks.excludedUserId, reviewer.id)),
   )!;
@@ -79,7 +85,7 @@ function claimableBy(reviewer: Reviewer): SQL {
 export function claimNextTask(
   db: Db,
   reviewer: Reviewer,
-  opts: { type?: string; types?: string[]; leaseMs?: number; now?: number } = {},
+  opts: { type?: string; types?: string[]; leaseMs?: number; now?: number; skip?: string[] } = {},
 ): TaskRow | null {
   const now = opts.now ?? Date.now();
   const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
@@ -87,6 +93,7 @@ export function claimNextTask(
     reapExpiredLeases(tx, now);
     const where = [claimableBy(reviewer)];
     if (opts.type) where.push(eq(tasks.typeKey, opts.type));
+    if (opts.skip?.length) where.push(notInArray(tasks.id, opts.skip));
     const next = tx
       .select()
       .from(tasks)
@@ -122,7 +129,7 @@ function takeLease(tx: DbOrTx, t: TaskRow, reviewer: Reviewer, now: number, leas
     .where(and(eq(tasks.id, t.id), eq(tasks.status, "open")))
     .run();
   if (res.changes !== 1) throw conflict(`Task ${t.id} was taken by someone else`);
-  if (t.kind === "review") {
+  if (holdsDecision(t.kind)) {
     tx.update(decisions)
       .set({ status: "in_review", updatedAt: now })
       .where(and(eq(decisions.id, t.decisionId), eq(decisions.status, "pending_review")))
@@ -158,7 +165,7 @@ export function releaseTask(db: Db, reviewer: Reviewer, taskId: string, opts: { 
   return transaction(db, (tx) => {
     const t = requireLease(tx, taskId, reviewer, now);
     tx.update(tasks).set({ status: "open", claimedBy: null, leaseExpiresAt: null }).where(eq(tasks.id, t.id)).run();
-    if (t.kind === "review") {
+    if (holdsDecision(t.kind)) {
       tx.update(decisions)
         .set({ status: "pending_review", updatedAt: now })
         .where(and(eq(decisions.id, t.decisionId), eq(decisions.status, "in_review")))

@@ -4,12 +4,13 @@
  * the audit entry and the outbox event. A submit without the current lease is
  * a 409 that changes nothing.
  */
-import { eq } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { transaction, type Db, type DbOrTx } from "@db/client.server";
 import { decisions, reviews, tasks } from "@db/schema/index";
 import { newId } from "~/lib/crypto.server";
 import { invalid, type Issue, zodIssues } from "~/lib/errors";
+import { jsonObjectSchema } from "~/lib/json";
 import { MINUTE } from "~/lib/time";
 import { appendAudit } from "../audit/audit.server";
 import { requireDecisionType, type LoadedType } from "../decision-types/decision-types.server";
@@ -19,6 +20,7 @@ import { requireLease, type Reviewer, type TaskRow } from "../queue/queue.server
 import { applyRollupChanges } from "../reports/rollups.server";
 import { enqueueEvents } from "../webhooks/outbox.server";
 import { changedPaths } from "./diff";
+import { fourEyesReason, verdictsAgree } from "./four-eyes";
 
 export const REVIEW_ACTIONS = ["approve", "correct", "reject", "escalate"] as const;
 export type ReviewAction = (typeof REVIEW_ACTIONS)[number];
@@ -26,7 +28,7 @@ export type ReviewAction = (typeof REVIEW_ACTIONS)[number];
 export const reviewBodySchema = z
   .object({
     action: z.enum(REVIEW_ACTIONS),
-    output: z.record(z.string(), z.unknown()).optional(),
+    output: jsonObjectSchema.optional(),
     reasonCodes: z.array(z.string().min(1).max(64)).max(20).default([]),
     note: z.string().max(5000).optional(),
   })
@@ -101,63 +103,111 @@ function applyVerdict(tx: DbOrTx, c: VerdictContext): void {
     .run();
   tx.update(tasks).set({ status: "done", completedAt: now, leaseExpiresAt: null }).where(eq(tasks.id, task.id)).run();
 
-  const before = factsOf(decision, null);
-  let after: DecisionRow;
+  let outcome: string = body.action;
+  let extra: Record<string, unknown> = {};
+  let statusAfter: DecisionRow["status"];
   if (task.kind === "qa") {
+    statusAfter = decision.status;
     // The auto decision was already released; the QA verdict measures the automated lane.
-    after = { ...decision, updatedAt: now };
+    const after = { ...decision, updatedAt: now };
     tx.update(decisions).set({ updatedAt: now }).where(eq(decisions.id, decision.id)).run();
     applyRollupChanges(tx, [
-      { before, after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: body.action === "approve" ? "approved" : "changed" }) },
+      { before: factsOf(decision, null), after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: body.action === "approve" ? "approved" : "changed" }) },
     ]);
     enqueueEvents(tx, [
       { eventType: "decision.qa_reviewed", typeKey: decision.typeKey, entityId: decision.id, at: now, payload: { id: decision.id, externalId: decision.externalId, type: decision.typeKey, qaAction: body.action, reasonCodes: body.reasonCodes } },
     ]);
   } else if (body.action === "escalate") {
-    after = { ...decision, status: "escalated", updatedAt: now };
-    tx.update(decisions).set({ status: "escalated", updatedAt: now }).where(eq(decisions.id, decision.id)).run();
-    tx.insert(tasks)
-      .values({
-        id: newId("tsk", now),
-        decisionId: decision.id,
-        typeKey: decision.typeKey,
-        kind: "escalation",
-        status: "open",
-        priority: decision.priority,
-        dueAt: now + type.slaMinutes * MINUTE,
-        createdAt: now,
-        assigneeId: type.ownerId,
-      })
-      .run();
-    applyRollupChanges(tx, [{ before, after: factsOf(after, null) }]);
-    enqueueEvents(tx, [
-      { eventType: "decision.escalated", typeKey: decision.typeKey, entityId: decision.id, at: now, payload: { id: decision.id, externalId: decision.externalId, type: decision.typeKey, status: "escalated", owner: type.owner } },
-    ]);
+    statusAfter = escalate(tx, c, { reason: "reviewer", note: body.note ?? null });
   } else {
-    const status = body.action === "approve" ? "approved" : body.action === "correct" ? "corrected" : "rejected";
-    const finalOutput = body.action === "approve" ? decision.output : body.action === "correct" ? body.output! : null;
-    after = { ...decision, status, finalOutput, finalizedAt: now, finalizedBy: reviewer.email, updatedAt: now };
-    tx.update(decisions)
-      .set({ status, finalOutput, finalizedAt: now, finalizedBy: reviewer.email, updatedAt: now })
-      .where(eq(decisions.id, decision.id))
-      .run();
-    applyRollupChanges(tx, [{ before, after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: null, escalated: task.kind === "escalation" }) }]);
-    enqueueEvents(tx, [
-      {
-        eventType: "decision.finalized",
-        typeKey: decision.typeKey,
-        entityId: decision.id,
-        at: now,
-        payload: { id: decision.id, externalId: decision.externalId, type: decision.typeKey, status, route: decision.route, finalOutput, reasonCodes: body.reasonCodes, finalizedAt: new Date(now).toISOString() },
-      },
-    ]);
+    const fourEyes = task.kind === "review" ? fourEyesReason(type.fourEyes, decision.flags, [decision.output, body.output]) : null;
+    const first = task.kind === "second" ? firstVerdict(tx, decision.id) : undefined;
+    if (fourEyes) {
+      // First of two: the verdict is sealed until an independent second reviewer has given theirs.
+      statusAfter = "pending_review";
+      const after = { ...decision, status: statusAfter, updatedAt: now };
+      tx.update(decisions).set({ status: statusAfter, updatedAt: now }).where(eq(decisions.id, decision.id)).run();
+      const second = newId("tsk", now);
+      tx.insert(tasks)
+        .values({ id: second, decisionId: decision.id, typeKey: decision.typeKey, kind: "second", status: "open", priority: task.priority, dueAt: task.dueAt, createdAt: now, excludedUserId: reviewer.id })
+        .run();
+      applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, null) }]);
+      outcome = "first_of_two";
+      extra = { fourEyes: fourEyes, secondTaskId: second };
+    } else if (first && !verdictsAgree(first, body)) {
+      outcome = "four_eyes_disagreement";
+      extra = { first: { action: first.action, reviewer: first.reviewerId }, second: { action: body.action } };
+      statusAfter = escalate(tx, c, { reason: "four_eyes_disagreement", note: null });
+    } else {
+      statusAfter = finalize(tx, c, changed);
+      if (first) extra = { fourEyes: "agreed", firstReviewId: first.id };
+    }
   }
   appendAudit(tx, {
     actor: reviewer.email,
     action: `review.${body.action}`,
     entityType: "decision",
     entityId: decision.id,
-    data: { taskId: task.id, taskKind: task.kind, statusBefore: decision.status, statusAfter: after.status, changedFields: changed, reasonCodes: body.reasonCodes, note: body.note ?? null },
+    data: { taskId: task.id, taskKind: task.kind, outcome, statusBefore: decision.status, statusAfter, changedFields: changed, reasonCodes: body.reasonCodes, note: body.note ?? null, ...extra },
     at: now,
   });
+}
+
+/** The sealed first verdict of a four-eyes pair. */
+function firstVerdict(tx: DbOrTx, decisionId: string) {
+  return tx
+    .select()
+    .from(reviews)
+    .where(and(eq(reviews.decisionId, decisionId), eq(reviews.taskKind, "review")))
+    .orderBy(desc(reviews.seq))
+    .limit(1)
+    .get();
+}
+
+/** The final outcome: only this verdict's changed fields and reason codes count in the roll-ups. */
+function finalize(tx: DbOrTx, c: VerdictContext, changed: string[]): DecisionRow["status"] {
+  const { decision, reviewer, body, now } = c;
+  const status = body.action === "approve" ? "approved" : body.action === "correct" ? "corrected" : "rejected";
+  const finalOutput = body.action === "approve" ? decision.output : body.action === "correct" ? body.output! : null;
+  const after = { ...decision, status, finalOutput, finalizedAt: now, finalizedBy: reviewer.email, updatedAt: now } as DecisionRow;
+  tx.update(decisions)
+    .set({ status, finalOutput, finalizedAt: now, finalizedBy: reviewer.email, updatedAt: now })
+    .where(eq(decisions.id, decision.id))
+    .run();
+  applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: null, escalated: c.task.kind === "escalation" }) }]);
+  enqueueEvents(tx, [
+    {
+      eventType: "decision.finalized",
+      typeKey: decision.typeKey,
+      entityId: decision.id,
+      at: now,
+      payload: { id: decision.id, externalId: decision.externalId, type: decision.typeKey, status, route: decision.route, finalOutput, reasonCodes: body.reasonCodes, finalizedAt: new Date(now).toISOString() },
+    },
+  ]);
+  return status;
+}
+
+/** Sends the decision to its type's owner as an escalation task. */
+function escalate(tx: DbOrTx, c: VerdictContext, why: { reason: "reviewer" | "four_eyes_disagreement"; note: string | null }): DecisionRow["status"] {
+  const { task, decision, type, now } = c;
+  const after = { ...decision, status: "escalated" as const, updatedAt: now };
+  tx.update(decisions).set({ status: "escalated", updatedAt: now }).where(eq(decisions.id, decision.id)).run();
+  tx.insert(tasks)
+    .values({
+      id: newId("tsk", now),
+      decisionId: decision.id,
+      typeKey: decision.typeKey,
+      kind: "escalation",
+      status: "open",
+      priority: task.priority,
+      dueAt: now + type.slaMinutes * MINUTE,
+      createdAt: now,
+      assigneeId: type.ownerId,
+    })
+    .run();
+  applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, null) }]);
+  enqueueEvents(tx, [
+    { eventType: "decision.escalated", typeKey: decision.typeKey, entityId: decision.id, at: now, payload: { id: decision.id, externalId: decision.externalId, type: decision.typeKey, status: "escalated", owner: type.owner, reason: why.reason } },
+  ]);
+  return "escalated";
 }

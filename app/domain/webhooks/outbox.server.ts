@@ -5,6 +5,7 @@
  */
 import type { DbOrTx } from "@db/client.server";
 import { outbox } from "@db/schema/index";
+import { insertRows } from "~/lib/bulk-insert.server";
 
 export type OutboxEvent = {
   eventType: "decision.finalized" | "decision.escalated" | "decision.qa_reviewed";
@@ -23,5 +24,5 @@ export function enqueueEvents(tx: DbOrTx, events: OutboxEvent[]): void {
     createdAt: e.at,
     nextAttemptAt: e.at,
   }));
-  for (let i = 0; i < rows.length; i += 500) tx.insert(outbox).values(rows.slice(i, i + 500)).run();
+  insertRows(tx, outbox, rows);
 }

@@ -1,0 +1,75 @@
+/**
+ * What the review screen needs for one task: the decision (first verdicts of
+ * a four-eyes pair stay sealed), its type's form schema and reason codes, and
+ * whether the reviewer still holds the lease; if not, a message that says why.
+ */
+import type { Db, DbOrTx } from "@db/client.server";
+import { AppError } from "~/lib/errors";
+import { getDecision, type DecisionJson } from "../decisions/decisions.server";
+import { requireDecisionType } from "../decision-types/decision-types.server";
+import type { ObjectSchema } from "../decision-types/output-schema";
+import { claimTask, getTask, type Reviewer } from "../queue/queue.server";
+
+export type ReviewScreen =
+  | {
+      state: "held";
+      task: { id: string; kind: string; priority: number; dueAt: number; leaseExpiresAt: number };
+      decision: DecisionJson;
+      type: {
+        key: string;
+        name: string;
+        owner: string;
+        outputSchema: ObjectSchema;
+        reasonCodes: { code: string; label: string }[];
+        minConfidence: number | null;
+        fieldMinConfidence: Record<string, number>;
+      };
+    }
+  | { state: "conflict"; message: string };
+
+export function loadReviewScreen(db: DbOrTx, reviewer: Reviewer, taskId: string, now: number): ReviewScreen {
+  const task = getTask(db, taskId);
+  if (!task) return { state: "conflict", message: "This task does not exist." };
+  if (task.status === "done") return { state: "conflict", message: "This task was already completed." };
+  if (task.status === "cancelled") return { state: "conflict", message: "This task was cancelled." };
+  if (task.status === "claimed" && task.claimedBy !== reviewer.id) return { state: "conflict", message: "Another reviewer is working on this task." };
+  if (task.status === "open" || (task.leaseExpiresAt ?? 0) <= now) {
+    return { state: "conflict", message: "Your lease on this task expired, so it went back to the queue. Nothing was saved." };
+  }
+  const type = requireDecisionType(db, task.typeKey);
+  return {
+    state: "held",
+    task: { id: task.id, kind: task.kind, priority: task.priority, dueAt: task.dueAt, leaseExpiresAt: task.leaseExpiresAt! },
+    decision: getDecision(db, task.decisionId),
+    type: {
+      key: type.key,
+      name: type.name,
+      owner: type.owner,
+      outputSchema: type.outputSchema,
+      reasonCodes: type.reasonCodes,
+      minConfidence: type.routing.minConfidence ?? null,
+      fieldMinConfidence: type.routing.fieldMinConfidence ?? {},
+    },
+  };
+}
+
+/**
+ * Opening a task's page: a task that is free (or whose lease ran out) and that
+ * this reviewer may take is claimed again, so a reload or a link from the
+ * escalations view just works; anything else explains why not.
+ */
+export function openReviewScreen(db: Db, reviewer: Reviewer, taskId: string, now: number): ReviewScreen {
+  const task = getTask(db, taskId);
+  const leaseLive = (task?.leaseExpiresAt ?? 0) > now;
+  const heldByMe = task?.status === "claimed" && task.claimedBy === reviewer.id && leaseLive;
+  const heldByOther = task?.status === "claimed" && task.claimedBy !== reviewer.id && leaseLive;
+  if (task && !heldByMe && !heldByOther && (task.status === "open" || task.status === "claimed")) {
+    try {
+      claimTask(db, reviewer, taskId, { now });
+    } catch (e) {
+      if (e instanceof AppError) return { state: "conflict", message: `${e.message}.` };
+      throw e;
+    }
+  }
+  return loadReviewScreen(db, reviewer, taskId, now);
+}

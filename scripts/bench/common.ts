@@ -1,0 +1,96 @@
+/** Shared bits of the benchmarks: the workload, the server, and how figures are printed. */
+import { execFileSync } from "node:child_process";
+import os from "node:os";
+import { canonicalJson, newId, sha256 } from "~/lib/crypto.server";
+
+export const BENCH_TYPE = "bench-invoice";
+
+export function benchType(owner: string) {
+  return {
+    key: BENCH_TYPE,
+    name: "Benchmark invoices",
+    owner,
+    outputSchema: {
+      type: "object",
+      required: ["total", "currency"],
+      properties: {
+        total: { type: "number", minimum: 0 },
+        currency: { type: "string", enum: ["EUR", "USD"] },
+        issued: { type: "string", format: "date" },
+        lines: { type: "array", items: { type: "object", properties: { sku: { type: "string" }, amount: { type: "number" } } } },
+      },
+    },
+    routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 0.05 },
+    slaMinutes: 240,
+    reasonCodes: [{ code: "WRONG_TOTAL", label: "Total misread" }],
+  };
+}
+
+/** A deterministic pseudo-random stream so every run ingests the same workload. */
+export function rng(seed = 42) {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** A realistic decision (~600 bytes of JSON): most are confident enough for the auto lane. */
+export function benchDecision(i: number, rand: () => number, prefix = "d") {
+  const lines = Array.from({ length: 1 + Math.floor(rand() * 4) }, (_, j) => ({ sku: `SKU-${(i * 7 + j) % 9973}`, amount: Math.round(rand() * 50_000) / 100 }));
+  const total = Math.round(lines.reduce((a, l) => a + l.amount, 0) * 100) / 100;
+  const confidence = Math.round((0.86 + rand() * 0.14) * 1000) / 1000;
+  return {
+    type: BENCH_TYPE,
+    externalId: `${prefix}-${i}`,
+    model: { name: "invoice-extractor", version: "2.3.1" },
+    input: { vendor: `Vendor ${i % 500}`, document: `s3://invoices/2024/${i}.pdf`, pages: 1 + (i % 4), language: "de", receivedVia: "email" },
+    output: { total, currency: rand() < 0.8 ? "EUR" : "USD", issued: "2024-05-17", lines },
+    confidence,
+    fieldConfidence: { total: Math.round((0.94 + rand() * 0.06) * 1000) / 1000, currency: 0.99 },
+    flags: rand() < 0.03 ? ["policy:high-value"] : [],
+  };
+}
+
+/** The decisions-table row a raw insert writes for a decision (the same columns the app fills). */
+export function rawRow(d: ReturnType<typeof benchDecision>, now: number) {
+  return {
+    id: newId("dec", now),
+    typeKey: d.type,
+    externalId: d.externalId,
+    bodyHash: sha256(canonicalJson(d)),
+    modelName: d.model.name,
+    modelVersion: d.model.version,
+    input: JSON.stringify(d.input),
+    output: JSON.stringify(d.output),
+    confidence: d.confidence,
+    fieldConfidence: JSON.stringify(d.fieldConfidence),
+    flags: JSON.stringify(d.flags),
+    now,
+  };
+}
+
+export function buildApp(): void {
+  if (process.env.BENCH_SKIP_BUILD === "1") return;
+  execFileSync(process.execPath, ["node_modules/@remix-run/dev/dist/cli.js", "build"], { stdio: "pipe", env: { ...process.env, NODE_ENV: "production" } });
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+export const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+export function table(rows: (string | number)[][]): string {
+  const cells = rows.map((r) => r.map(String));
+  const widths = cells[0].map((_, c) => Math.max(...cells.map((r) => r[c].length)));
+  return cells.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join("  ")).join("\n");
+}
+
+/** Figures from a busy machine mean little without this. */
+export function machineLine(): string {
+  const [one, five] = os.loadavg();
+  return `machine: ${os.cpus().length} cores, load average ${one.toFixed(1)} (1 min) / ${five.toFixed(1)} (5 min), node ${process.version}`;
+}

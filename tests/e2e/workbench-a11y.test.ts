@@ -1,0 +1,78 @@
+/**
+ * Accessibility (axe-core: no serious or critical violations) on the queue,
+ * review and escalations pages, and screenshots of the queue and review screen
+ * at 1280 and 768 pixels wide, saved under tests/e2e/screenshots/.
+ */
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test, type Page } from "@playwright/test";
+import { fileURLToPath } from "node:url";
+import { createUser, login, watchConsole } from "./utils";
+import { ingest, invoice, workbenchType } from "./workbench-fixtures";
+
+const SHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
+
+async function seriousViolations(page: Page) {
+  const result = await new AxeBuilder({ page }).analyze();
+  return result.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+}
+
+test("queue, review and escalations pass axe; screenshots at 1280 and 768 px", async ({ browser }) => {
+  const owner = createUser("manager");
+  const reviewer = createUser("reviewer");
+  const type = workbenchType(owner.email);
+  ingest([
+    ...[1, 2, 3, 4, 5, 6].map((i) => invoice(type.key, 30 + i, { priority: i % 3, occurredAt: new Date(Date.now() - i * 3_600_000).toISOString() })),
+    invoice(type.key, 40, { confidence: 0.97, fieldConfidence: { total: 0.99, "lines.0.amount": 0.99, "lines.1.amount": 0.99 }, flags: ["policy:sanctions-hit"] }),
+  ]);
+
+  for (const width of [1280, 768]) {
+    const context = await browser.newContext({ viewport: { width, height: 900 } });
+    const page = await context.newPage();
+    const errors = watchConsole(page);
+    await login(page, reviewer);
+    await page.goto("/queue");
+    await expect(page.getByRole("heading", { level: 1, name: "Queues" })).toBeVisible();
+    await page.screenshot({ path: `${SHOTS}queue-${width}.png`, fullPage: true });
+    expect(await seriousViolations(page)).toEqual([]);
+
+    await page.getByRole("button", { name: `Start reviewing ${type.name}` }).first().click();
+    await expect(page.getByRole("heading", { level: 1, name: /INV-10/ })).toBeVisible();
+    await page.screenshot({ path: `${SHOTS}review-${width}.png`, fullPage: true });
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.keyboard.press("c");
+    await page.getByRole("textbox", { name: "Total *" }).fill("-5");
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("c");
+    await expect(page.locator("#f-total-error")).toBeVisible();
+    if (width === 1280) {
+      await page.getByRole("textbox", { name: "Total *" }).fill("125");
+      await page.keyboard.press("Escape");
+      await page.keyboard.press("c");
+      await expect(page.getByRole("dialog", { name: "Submit correction" })).toBeVisible();
+      await page.screenshot({ path: `${SHOTS}review-correct-dialog-${width}.png` });
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.keyboard.press("Escape");
+      // Escalate one so the owner has something to look at.
+      await page.keyboard.press("e");
+      await page.keyboard.press("1");
+      await page.getByLabel(/Note/).fill("Line items do not add up to the total; please check with the vendor.");
+      await page.keyboard.press("Control+Enter");
+      await expect(page.getByRole("status")).toContainText("Escalated");
+    }
+    await page.getByRole("button", { name: "Stop reviewing" }).click();
+    await expect(page).toHaveURL(/\/queue/);
+    expect(errors).toEqual([]);
+    await context.close();
+  }
+
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors = watchConsole(page);
+  await login(page, owner);
+  await page.goto("/escalations");
+  await expect(page.getByText("Line items do not add up")).toBeVisible();
+  await page.screenshot({ path: `${SHOTS}escalations-1280.png`, fullPage: true });
+  expect(await seriousViolations(page)).toEqual([]);
+  expect(errors).toEqual([]);
+  await context.close();
+});

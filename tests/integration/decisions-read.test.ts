@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { autoDecision, freshType, ingest, person, reviewDecision, type Person } from "../support/api";
+import { startServer, type TestServer } from "../support/server";
+
+type Listed = { id: string; externalId: string; status: string; type: string; updatedAt: string };
+
+describe("GET /api/v1/decisions[/:id]", () => {
+  let s: TestServer;
+  let admin: Person;
+  let ingestKey: string;
+  let readKey: string;
+  beforeAll(async () => {
+    s = await startServer();
+    admin = person(s.db, "admin", ["admin"]);
+    ingestKey = person(s.db, "admin", ["ingest"]).key;
+    readKey = person(s.db, "auditor", ["read"]).key;
+  });
+  afterAll(() => s?.close());
+
+  async function pageAll(query: string, onPage?: (n: number) => Promise<void>) {
+    const seen: Listed[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const r: { status: number; body: { decisions: Listed[]; nextCursor: string | null } } = await s.request(
+        `/api/v1/decisions?${query}${cursor ? `&cursor=${cursor}` : ""}`,
+        { key: readKey },
+      );
+      expect(r.status).toBe(200);
+      seen.push(...r.body.decisions);
+      cursor = r.body.nextCursor;
+      pages++;
+      if (onPage) await onPage(pages);
+    } while (cursor);
+    return { seen, pages };
+  }
+
+  it("returns one decision in the contract shape", async () => {
+    const type = freshType(s.db, admin.email);
+    const body = reviewDecision(type, "one-1", { flags: ["policy:x"], priority: 2 });
+    const created = await ingest(s, ingestKey, body);
+    const r = await s.request(`/api/v1/decisions/${created.body.id}`, { key: readKey });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({
+      id: created.body.id,
+      externalId: "one-1",
+      type,
+      status: "pending_review",
+      route: "review",
+      reasons: created.body.reasons,
+      model: body.model,
+      input: body.input,
+      output: body.output,
+      confidence: 0.5,
+      fieldConfidence: body.fieldConfidence,
+      flags: ["policy:x"],
+      finalOutput: null,
+      finalizedAt: null,
+      reviews: [],
+    });
+    expect(new Date(r.body.receivedAt).toISOString()).toBe(r.body.receivedAt);
+  });
+
+  it("answers 404 for an unknown id and 401 without a key", async () => {
+    const r = await s.request("/api/v1/decisions/dec_nope", { key: readKey });
+    expect(r.status).toBe(404);
+    expect(r.body.error.code).toBe("not_found");
+    expect((await s.request("/api/v1/decisions/dec_nope")).status).toBe(401);
+    expect((await s.request("/api/v1/decisions")).status).toBe(401);
+  });
+
+  it("filters by type, status and updatedSince", async () => {
+    const t1 = freshType(s.db, admin.email);
+    const t2 = freshType(s.db, admin.email);
+    await ingest(s, ingestKey, { decisions: [reviewDecision(t1, "f-1"), autoDecision(t1, "f-2"), reviewDecision(t2, "f-3")] });
+    const byType = await s.request(`/api/v1/decisions?type=${t1}`, { key: readKey });
+    expect(byType.body.decisions.map((d: Listed) => d.externalId)).toEqual(["f-1", "f-2"]);
+    expect(byType.body.nextCursor).toBeNull();
+    const byStatus = await s.request(`/api/v1/decisions?type=${t1}&status=auto_approved`, { key: readKey });
+    expect(byStatus.body.decisions.map((d: Listed) => d.externalId)).toEqual(["f-2"]);
+
+    const mark = new Date(Date.now() + 5).toISOString();
+    await new Promise((r) => setTimeout(r, 20));
+    await ingest(s, ingestKey, reviewDecision(t1, "f-4"));
+    const since = await s.request(`/api/v1/decisions?type=${t1}&updatedSince=${encodeURIComponent(mark)}`, { key: readKey });
+    expect(since.body.decisions.map((d: Listed) => d.externalId)).toEqual(["f-4"]);
+  });
+
+  it("rejects bad query parameters with 400 naming them", async () => {
+    for (const [q, path] of [
+      ["status=done", "status"],
+      ["updatedSince=yesterday", "updatedSince"],
+      ["cursor=abc", "cursor"],
+      ["limit=0", "limit"],
+      ["limit=100000", "limit"],
+      ["colour=red", ""],
+    ]) {
+      const r = await s.request(`/api/v1/decisions?${q}`, { key: readKey });
+      expect(r.status, q).toBe(400);
+      expect(r.body.error.issues.map((i: { path: string }) => i.path), q).toContain(path);
+    }
+  });
+
+  it("pages with a cursor: every decision exactly once, in arrival order", async () => {
+    const type = freshType(s.db, admin.email);
+    await ingest(s, ingestKey, { decisions: Array.from({ length: 53 }, (_, i) => (i % 3 ? autoDecision : reviewDecision)(type, `p-${i}`)) });
+    const { seen, pages } = await pageAll(`type=${type}&limit=10`);
+    expect(pages).toBe(6);
+    expect(seen.map((d) => d.externalId)).toEqual(Array.from({ length: 53 }, (_, i) => `p-${i}`));
+  });
+
+  it("stays stable while decisions are inserted between pages: no duplicates, no skips", async () => {
+    const type = freshType(s.db, admin.email);
+    const other = freshType(s.db, admin.email);
+    await ingest(s, ingestKey, { decisions: Array.from({ length: 40 }, (_, i) => autoDecision(type, `c-${i}`)) });
+    let added = 0;
+    const { seen } = await pageAll(`type=${type}&limit=7`, async (page) => {
+      // insert into the paged type and another type, single and batch, concurrently with paging
+      await Promise.all([
+        ingest(s, ingestKey, reviewDecision(type, `late-${page}`)),
+        ingest(s, ingestKey, { decisions: [autoDecision(other, `o-${page}-a`), autoDecision(type, `late-${page}-b`)] }),
+      ]);
+      added += 2;
+    });
+    const ids = seen.map((d) => d.externalId);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (let i = 0; i < 40; i++) expect(ids).toContain(`c-${i}`);
+    expect(ids.slice(0, 40)).toEqual(Array.from({ length: 40 }, (_, i) => `c-${i}`));
+    expect(seen.every((d) => d.type === type)).toBe(true);
+    // paging continues until it catches up with the inserts; everything it saw is real
+    expect(ids.length).toBeGreaterThan(40);
+    expect(ids.length).toBeLessThanOrEqual(40 + added);
+
+    // the unfiltered list pages stably too, under concurrent batch inserts
+    const allIds: string[] = [];
+    let cursor: string | null = null;
+    let round = 0;
+    do {
+      const [page]: [{ body: { decisions: Listed[]; nextCursor: string | null } }, unknown] = await Promise.all([
+        s.request(`/api/v1/decisions?limit=25${cursor ? `&cursor=${cursor}` : ""}`, { key: readKey }),
+        round < 5 ? ingest(s, ingestKey, { decisions: Array.from({ length: 5 }, (_, i) => autoDecision(other, `x-${round}-${i}`)) }) : Promise.resolve(),
+      ]);
+      allIds.push(...page.body.decisions.map((d: Listed) => d.id));
+      cursor = page.body.nextCursor;
+      round++;
+    } while (cursor);
+    expect(new Set(allIds).size).toBe(allIds.length);
+    const total = s.db.$client.prepare("SELECT count(*) AS n FROM decisions").get() as { n: number };
+    expect(allIds.length).toBe(total.n);
+  });
+});

@@ -1,0 +1,147 @@
+/**
+ * Four-eyes through the HTTP API: a matching decision needs a second,
+ * different reviewer who cannot see the first answer; agreement finalizes,
+ * disagreement escalates to the type owner. Roll-ups count only the final
+ * verdict, and always equal a from-scratch aggregate.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { claimTask } from "~/domain/queue/queue.server";
+import { aggregateFromScratch, rollupSnapshot } from "~/domain/reports/rollups.server";
+import { invoiceDecision, invoiceType, makeKey, makeType, makeUser } from "../support/db";
+import { startServer, type TestServer } from "../support/server";
+
+describe("four-eyes review over HTTP", () => {
+  let s: TestServer;
+  let ingestKey: string;
+  let keyA: string;
+  let keyB: string;
+  let ownerKey: string;
+  let owner: ReturnType<typeof makeUser>;
+  let n = 0;
+
+  beforeAll(async () => {
+    s = await startServer();
+    owner = makeUser(s.db, "manager");
+    const a = makeUser(s.db, "reviewer");
+    const b = makeUser(s.db, "reviewer");
+    makeType(s.db, invoiceType(owner.email, { fourEyes: { flags: ["risk:*"], fieldAbove: { total: 1000 } } }));
+    ingestKey = makeKey(s.db, ["ingest", "read"]);
+    keyA = makeKey(s.db, ["review"], a.email);
+    keyB = makeKey(s.db, ["review"], b.email);
+    ownerKey = makeKey(s.db, ["review"], owner.email);
+  });
+  afterAll(() => s?.close());
+
+  async function ingest(overrides: Record<string, unknown>) {
+    n += 1;
+    const res = await s.request("/api/v1/decisions", { key: ingestKey, body: invoiceDecision(`fe-${n}`, { confidence: 0.5, ...overrides }) });
+    expect(res.status).toBe(201);
+    return res.body.id as string;
+  }
+  const claim = (key: string) => s.request("/api/v1/tasks/claim", { key, body: { type: "invoice" } });
+  const review = (key: string, taskId: string, body: unknown) => s.request(`/api/v1/tasks/${taskId}/review`, { key, body });
+  const get = (id: string) => s.request(`/api/v1/decisions/${id}`, { key: ingestKey }).then((r) => r.body);
+
+  /** The incremental roll-ups equal the reports domain's from-scratch aggregate over decisions + reviews. */
+  function rollupsMatchFromScratch() {
+    const sorted = (m: Map<string, number>) => Object.fromEntries([...m].sort(([a], [b]) => a.localeCompare(b)));
+    expect(sorted(rollupSnapshot(s.db))).toEqual(sorted(aggregateFromScratch(s.db)));
+  }
+
+  it("a decision under the limit with no matching flag finalizes on the first verdict", async () => {
+    const id = await ingest({});
+    const c = await claim(keyA);
+    expect(c.body.decision.id).toBe(id);
+    const r = await review(keyA, c.body.task.id, { action: "approve" });
+    expect(r.body.decision.status).toBe("approved");
+    rollupsMatchFromScratch();
+  });
+
+  it("agreement: the first verdict is sealed, a different reviewer confirms, the decision finalizes", async () => {
+    const id = await ingest({ output: { total: 5000, currency: "EUR", lines: [] } });
+    const first = await claim(keyA);
+    const r1 = await review(keyA, first.body.task.id, { action: "reject", reasonCodes: ["NOT_AN_INVOICE"], note: "a quote, not an invoice" });
+    expect(r1.status).toBe(200);
+    expect(r1.body.decision.status).toBe("pending_review");
+    expect(r1.body.decision.finalOutput).toBeNull();
+    // Sealed: nobody reads the first answer before the second review is in.
+    expect((await get(id)).reviews).toEqual([]);
+
+    // The first reviewer cannot take the second review.
+    expect((await claim(keyA)).status).toBe(204);
+    const second = await claim(keyB);
+    expect(second.status).toBe(200);
+    expect(second.body.task).toMatchObject({ decisionId: id, route: "second" });
+    expect(second.body.decision.reviews).toEqual([]);
+    expect(second.body.decision.status).toBe("in_review");
+
+    const r2 = await review(keyB, second.body.task.id, { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
+    expect(r2.body.decision.status).toBe("rejected");
+    expect(r2.body.decision.reviews.map((v: any) => [v.kind, v.action])).toEqual([
+      ["review", "reject"],
+      ["second", "reject"],
+    ]);
+    const events = s.db.$client.prepare("select event_type from outbox where entity_id = ? order by seq").all(id) as any[];
+    expect(events.map((e) => e.event_type)).toEqual(["decision.finalized"]);
+    // Only the final verdict's reason codes count: one rejection, one NOT_AN_INVOICE.
+    const reasonCount = s.db.$client.prepare("select sum(value) as v from rollups where metric = 'reason:NOT_AN_INVOICE'").get() as any;
+    expect(reasonCount.v).toBe(1);
+    rollupsMatchFromScratch();
+  });
+
+  it("disagreement escalates to the owner, who resolves it", async () => {
+    const id = await ingest({ flags: ["risk:high"] });
+    const first = await claim(keyA);
+    const corrected = { total: 130, currency: "EUR", lines: [{ sku: "A-1", amount: 110 }, { sku: "B-2", amount: 20 }] };
+    await review(keyA, first.body.task.id, { action: "correct", output: corrected, reasonCodes: ["WRONG_TOTAL"] });
+    const second = await claim(keyB);
+    const r2 = await review(keyB, second.body.task.id, { action: "approve" });
+    expect(r2.body.decision.status).toBe("escalated");
+    expect(r2.body.decision.reviews.map((v: any) => [v.kind, v.action])).toEqual([
+      ["review", "correct"],
+      ["second", "approve"],
+    ]);
+
+    const esc = s.db.$client.prepare("select * from tasks where decision_id = ? and kind = 'escalation'").get(id) as any;
+    expect(esc).toMatchObject({ status: "open", assignee_id: owner.id });
+    // Escalations are not in the shared queue; the owner takes it by id.
+    expect((await claim(keyB)).status).toBe(204);
+    claimTask(s.db, owner, esc.id);
+    const r3 = await review(ownerKey, esc.id, { action: "correct", output: corrected, reasonCodes: ["WRONG_TOTAL"], note: "first reviewer was right" });
+    expect(r3.status).toBe(200);
+    expect(r3.body.decision).toMatchObject({ status: "corrected", finalOutput: corrected });
+    const audit = s.db.$client.prepare("select data from audit_log where entity_id = ? and action like 'review.%' order by seq").all(id) as any[];
+    expect(audit.map((a) => JSON.parse(a.data).outcome)).toEqual(["first_of_two", "four_eyes_disagreement", "correct"]);
+    rollupsMatchFromScratch();
+  });
+
+  it("a correction that raises a field above the limit needs a second review too", async () => {
+    await ingest({});
+    const first = await claim(keyA);
+    const r1 = await review(keyA, first.body.task.id, { action: "correct", output: { total: 2500, currency: "EUR" }, reasonCodes: ["WRONG_TOTAL"] });
+    expect(r1.body.decision.status).toBe("pending_review");
+    const second = await claim(keyB);
+    expect(second.body.task.route).toBe("second");
+    // Agreement on a correction means the same output.
+    const r2 = await review(keyB, second.body.task.id, { action: "correct", output: { total: 2500, currency: "EUR" }, reasonCodes: ["WRONG_TOTAL"] });
+    expect(r2.body.decision).toMatchObject({ status: "corrected", finalOutput: { total: 2500, currency: "EUR" } });
+    rollupsMatchFromScratch();
+  });
+
+  it("the second reviewer may escalate; the first reviewer is refused the second task by id", async () => {
+    const id = await ingest({ output: { total: 9000, currency: "USD" } });
+    const first = await claim(keyA);
+    await review(keyA, first.body.task.id, { action: "approve" });
+    const t = s.db.$client.prepare("select * from tasks where decision_id = ? and kind = 'second'").get(id) as any;
+    expect(t.excluded_user_id).toBe(first.body.task.claimedBy);
+    const a = s.db.$client.prepare("select id, email from users where id = ?").get(t.excluded_user_id) as any;
+    expect(() => claimTask(s.db, a, t.id)).toThrow(/different reviewer/);
+    const second = await claim(keyB);
+    const noNote = await review(keyB, second.body.task.id, { action: "escalate" });
+    expect(noNote.status).toBe(400);
+    expect(noNote.body.error.issues).toEqual([{ path: "note", message: "say why you escalate" }]);
+    const r2 = await review(keyB, second.body.task.id, { action: "escalate", note: "amount looks off" });
+    expect(r2.body.decision.status).toBe("escalated");
+    rollupsMatchFromScratch();
+  });
+});

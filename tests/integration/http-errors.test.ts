@@ -1,0 +1,202 @@
+import http from "node:http";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeKey } from "../support/db";
+import { claim, counts, freshType, ingest, person, review, reviewDecision, type Person } from "../support/api";
+import { startServer, type TestServer } from "../support/server";
+
+const MB = 1_048_576;
+
+describe("HTTP API error statuses and hostile input", () => {
+  let s: TestServer;
+  let admin: Person;
+  let ingestKey: string;
+  let alice: Person;
+  let type: string;
+  beforeAll(async () => {
+    s = await startServer();
+    admin = person(s.db, "admin", ["admin"]);
+    ingestKey = person(s.db, "admin", ["ingest"]).key;
+    alice = person(s.db, "reviewer");
+    type = freshType(s.db, admin.email);
+  });
+  afterAll(() => s?.close());
+
+  const post = (path: string, rawBody: string | undefined, headers: Record<string, string> = {}, key = ingestKey) =>
+    s.request(path, { method: "POST", key, rawBody, headers: { "Content-Type": "application/json", ...headers } });
+
+  function expectError(r: { status: number; body: any }, status: number, code: string) {
+    expect(r.status).toBe(status);
+    expect(r.body).toEqual({ error: { code, message: expect.any(String), issues: expect.any(Array) } });
+  }
+
+  it("401 without a key, with a bad key, or with a malformed Authorization header", async () => {
+    expectError(await s.request("/api/v1/decisions", { body: reviewDecision(type, "x") }), 401, "unauthenticated");
+    expectError(await s.request("/api/v1/decisions", { key: "lm_wrong", body: reviewDecision(type, "x") }), 401, "unauthenticated");
+    expectError(await s.request("/api/v1/decisions", { key: "x".repeat(5000) }), 401, "unauthenticated");
+    expectError(await s.request("/api/v1/decisions", { headers: { Authorization: `Basic ${Buffer.from("a:b").toString("base64")}` } }), 401, "unauthenticated");
+    expectError(await s.request("/api/v1/decision-types/anything", { headers: { Authorization: "Bearer" } }), 401, "unauthenticated");
+  });
+
+  it("401 for a revoked key and for a key of a disabled user", async () => {
+    const p = person(s.db, "reviewer");
+    s.db.$client.prepare("UPDATE api_keys SET revoked_at = ? WHERE user_id = ?").run(Date.now(), p.id);
+    expectError(await claim(s, p.key), 401, "unauthenticated");
+    const q = person(s.db, "reviewer");
+    s.db.$client.prepare("UPDATE users SET disabled_at = ? WHERE id = ?").run(Date.now(), q.id);
+    expectError(await claim(s, q.key), 401, "unauthenticated");
+  });
+
+  it("403 for a scope that does not allow the action", async () => {
+    const readOnly = makeKey(s.db, ["read"]);
+    expectError(await ingest(s, readOnly, reviewDecision(type, "x")), 403, "forbidden");
+    expectError(await claim(s, ingestKey), 403, "forbidden");
+    expectError(await s.request(`/api/v1/decision-types/${type}`, { method: "PUT", key: ingestKey, body: {} }), 403, "forbidden");
+  });
+
+  it("404 for unknown routes and ids", async () => {
+    expectError(await s.request("/api/v1/nope", { key: ingestKey }), 404, "not_found");
+    expectError(await s.request("/api/v2/decisions", { key: ingestKey }), 404, "not_found");
+    expectError(await s.request("/api/v1/decisions/dec_x/extra", { key: ingestKey }), 404, "not_found");
+    expectError(await s.request("/api/v1/nope", { key: ingestKey, body: {} }), 404, "not_found");
+    expectError(await s.request("/api/v1/decisions/dec_missing", { key: ingestKey }), 404, "not_found");
+    expectError(await s.request("/api/v1/decision-types/missing", { key: ingestKey }), 404, "not_found");
+  });
+
+  it("405 for the wrong method, with an Allow header", async () => {
+    for (const [path, method, allow] of [
+      ["/api/v1/decisions", "DELETE", "GET, POST"],
+      ["/api/v1/decisions", "PUT", "GET, POST"],
+      ["/api/v1/decisions/dec_x", "POST", "GET"],
+      ["/api/v1/tasks/claim", "GET", "POST"],
+      ["/api/v1/tasks/tsk_x/review", "GET", "POST"],
+      ["/api/v1/tasks/tsk_x/release", "PATCH", "POST"],
+      ["/api/v1/decision-types/x", "POST", "GET, PUT"],
+    ]) {
+      const r = await s.request(path, { method, key: alice.key });
+      expect(r.status, `${method} ${path}`).toBe(405);
+      expect(r.body.error.code).toBe("method_not_allowed");
+      expect(r.headers.get("allow")).toBe(allow);
+    }
+  });
+
+  it("413 for a body over 1 MB, declared or streamed, and nothing written", async () => {
+    const before = counts(s.db);
+    const big = JSON.stringify(reviewDecision(type, "big", { input: { blob: "x".repeat(MB) } }));
+    expectError(await post("/api/v1/decisions", big), 413, "payload_too_large");
+    // chunked upload without a Content-Length, on its own connection
+    const streamed = await new Promise<{ status: number; body: any }>((resolve, reject) => {
+      const req = http.request(
+        `${s.url}/api/v1/decisions`,
+        { method: "POST", agent: false, headers: { Authorization: `Bearer ${ingestKey}`, "Content-Type": "application/json", "Transfer-Encoding": "chunked" } },
+        (res) => {
+          let text = "";
+          res.on("data", (d) => (text += d));
+          res.on("end", () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+        },
+      );
+      req.on("error", reject);
+      for (let i = 0; i < big.length; i += 64 * 1024) req.write(big.slice(i, i + 64 * 1024));
+      req.end();
+    });
+    expectError(streamed, 413, "payload_too_large");
+    expect(counts(s.db)).toEqual(before);
+  });
+
+  it("accepts a body just under the limit with a huge string", async () => {
+    const body = reviewDecision(type, "huge-string", { input: { blob: "é".repeat(400_000) } });
+    const r = await ingest(s, ingestKey, body);
+    expect(r.status).toBe(201);
+    const got = await s.request(`/api/v1/decisions/${r.body.id}`, { key: ingestKey });
+    expect(got.body.input.blob).toHaveLength(400_000);
+  });
+
+  it("415 for a body that is not JSON", async () => {
+    expectError(await post("/api/v1/decisions", "type=invoice", { "Content-Type": "application/x-www-form-urlencoded" }), 415, "unsupported_media_type");
+    expectError(await post("/api/v1/decisions", JSON.stringify(reviewDecision(type, "t")), { "Content-Type": "text/plain" }), 415, "unsupported_media_type");
+    expectError(await post("/api/v1/tasks/claim", "{}", { "Content-Type": "text/plain" }, alice.key), 415, "unsupported_media_type");
+    // JSON with parameters or a +json suffix is fine
+    expect((await post("/api/v1/decisions", JSON.stringify(reviewDecision(type, "ct-1")), { "Content-Type": "application/json; charset=utf-8" })).status).toBe(201);
+    expect((await post("/api/v1/decisions", JSON.stringify(reviewDecision(type, "ct-2")), { "Content-Type": "application/vnd.lastmile+json" })).status).toBe(201);
+  });
+
+  it("400 for malformed or empty JSON and for bodies of the wrong shape", async () => {
+    for (const raw of ["{", '{"type": }', "{'a': 1}", "undefined", "NaN", '{"a":1}}', "\u0000", ""]) {
+      expectError(await post("/api/v1/decisions", raw), 400, "invalid");
+    }
+    for (const raw of ["null", "[]", "42", '"text"', "true", '{"decisions": {}}', '{"decisions": [1], "extra": 1}', '{"decisions": null}']) {
+      expectError(await post("/api/v1/decisions", raw), 400, "invalid");
+    }
+    expectError(await post("/api/v1/decisions", '{"decisions": [1, "a", null, []]}'), 400, "invalid");
+    const r = await post("/api/v1/decisions", '{"decisions": [1, "a", null, []]}');
+    expect(r.body.error.issues.map((i: { path: string }) => i.path)).toEqual(["decisions.0", "decisions.1", "decisions.2", "decisions.3"]);
+    expectError(await s.request(`/api/v1/decision-types/${type}`, { method: "PUT", key: admin.key, rawBody: "[1,2]", headers: { "Content-Type": "application/json" } }), 400, "invalid");
+    expectError(await s.request(`/api/v1/decision-types/${type}`, { method: "PUT", key: admin.key, rawBody: "null", headers: { "Content-Type": "application/json" } }), 400, "invalid");
+  });
+
+  it("400 (not 500) for deeply nested JSON anywhere", async () => {
+    const deep = (n: number) => "[".repeat(n) + "]".repeat(n);
+    const deepObj = (n: number) => '{"a":'.repeat(n) + "1" + "}".repeat(n);
+    for (const nested of [deep(100_000), deepObj(50_000), deep(65)]) {
+      const raw = JSON.stringify(reviewDecision(type, "deep")).replace('"input":{', `"input":{"n":${nested},`);
+      expectError(await post("/api/v1/decisions", raw), 400, "invalid");
+      expectError(await post("/api/v1/tasks/tsk_x/review", `{"action":"approve","note":${nested}}`, {}, alice.key), 400, "invalid");
+      expectError(await s.request(`/api/v1/decision-types/${type}`, { method: "PUT", key: admin.key, rawBody: nested, headers: { "Content-Type": "application/json" } }), 400, "invalid");
+    }
+    // brackets inside strings do not count, and moderate nesting is fine
+    const ok = JSON.stringify(reviewDecision(type, "deep-ok", { input: { s: "[[[[[{{{{".repeat(1000), n: JSON.parse(deep(30)) } }));
+    expect((await post("/api/v1/decisions", ok)).status).toBe(201);
+  });
+
+  it("never answers 500 to random JSON bodies on any endpoint", async () => {
+    const c = await claim(s, alice.key, {});
+    const taskId = c.status === 200 ? c.body.task.id : "tsk_none";
+    const anyJson = fc.jsonValue({ maxDepth: 4 });
+    const decisionish = fc.record(
+      {
+        type: fc.oneof(fc.constant(type), fc.string(), fc.integer()),
+        externalId: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+        model: fc.oneof(fc.record({ name: fc.string(), version: fc.string() }), anyJson),
+        input: anyJson,
+        output: fc.oneof(fc.record({ total: fc.oneof(fc.double(), fc.string()), currency: fc.constantFrom("EUR", "USD", "x") }), anyJson),
+        confidence: fc.oneof(fc.double(), fc.string(), fc.constant(null)),
+        fieldConfidence: anyJson,
+        flags: anyJson,
+        priority: anyJson,
+        occurredAt: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string()),
+        __proto__: anyJson,
+        constructor: anyJson,
+      },
+      { requiredKeys: [] },
+    );
+    const bodies = fc.oneof(anyJson, decisionish, fc.record({ decisions: fc.array(fc.oneof(decisionish, anyJson), { maxLength: 5 }) }));
+    const endpoints: [string, string, string][] = [
+      ["POST", "/api/v1/decisions", ingestKey],
+      ["PUT", `/api/v1/decision-types/${type}-fuzz`, admin.key],
+      ["POST", "/api/v1/tasks/claim", alice.key],
+      ["POST", `/api/v1/tasks/${taskId}/review`, alice.key],
+    ];
+    await fc.assert(
+      fc.asyncProperty(bodies, fc.constantFrom(...endpoints), async (body, [method, path, key]) => {
+        const raw = JSON.stringify(body) ?? "null";
+        const r = await s.request(path, { method, key, rawBody: raw, headers: { "Content-Type": "application/json" } });
+        expect(r.status, `${method} ${path} ${raw.slice(0, 300)}`).toBeLessThan(500);
+        if (r.status >= 400) expect(r.body.error.issues).toBeInstanceOf(Array);
+      }),
+      { numRuns: 300 },
+    );
+    // nothing anywhere picked up a polluted prototype
+    const list = await s.request("/api/v1/decisions?limit=1", { key: ingestKey });
+    expect(list.status).toBe(200);
+  });
+
+  it("answers wrong types in query strings and ids with 4xx", async () => {
+    for (const q of ["limit=-1", "limit=abc", "cursor=-5", "cursor=1e5", "type=" + "x".repeat(100), "updatedSince=2024-13-45T00:00:00Z", "status[]=a"]) {
+      const r = await s.request(`/api/v1/decisions?${q}`, { key: ingestKey });
+      expect(r.status, q).toBe(400);
+    }
+    expect((await s.request(`/api/v1/decisions/${encodeURIComponent("' OR 1=1 --")}`, { key: ingestKey })).status).toBe(404);
+    expect((await s.request(`/api/v1/decisions/${"x".repeat(5000)}`, { key: ingestKey })).status).toBe(404);
+    expect((await review(s, alice.key, encodeURIComponent("../../etc/passwd"), { action: "approve" })).status).toBe(404);
+  });
+});

@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { invoiceType, makeType } from "../support/db";
+import { claim, counts, freshType, ingest, person, review, reviewDecision, sleep, tasksOf, type Person } from "../support/api";
+import { startServer, type TestServer } from "../support/server";
+
+describe("the review queue over HTTP: claim, lease, renew, release", () => {
+  let s: TestServer;
+  let admin: Person;
+  let ingestKey: string;
+  let alice: Person;
+  let bob: Person;
+  beforeAll(async () => {
+    s = await startServer();
+    admin = person(s.db, "admin", ["admin"]);
+    ingestKey = person(s.db, "admin", ["ingest"]).key;
+    alice = person(s.db, "reviewer");
+    bob = person(s.db, "reviewer");
+  });
+  afterAll(() => s?.close());
+
+  it("answers a claim with the task and the decision, and 204 when nothing is open", async () => {
+    const type = freshType(s.db, admin.email);
+    const created = await ingest(s, ingestKey, reviewDecision(type, "shape-1"));
+    const r = await claim(s, alice.key, { type });
+    expect(r.status).toBe(200);
+    expect(Object.keys(r.body).sort()).toEqual(["decision", "task"]);
+    expect(r.body.task).toMatchObject({ id: expect.stringMatching(/^tsk_/), decisionId: created.body.id, route: "review", leaseExpiresAt: expect.any(String) });
+    const lease = Date.parse(r.body.task.leaseExpiresAt) - Date.now();
+    expect(lease).toBeGreaterThan(14 * 60_000);
+    expect(lease).toBeLessThanOrEqual(15 * 60_000);
+    const get = await s.request(`/api/v1/decisions/${created.body.id}`, { key: alice.key });
+    expect(r.body.decision).toEqual(get.body);
+    expect(r.body.decision.status).toBe("in_review");
+
+    const empty = await claim(s, alice.key, { type });
+    expect(empty.status).toBe(204);
+    expect(empty.body).toBeNull();
+    expect((await claim(s, bob.key, { type: "no-such-type" })).status).toBe(204);
+  });
+
+  it("accepts a claim without a body and validates the body when there is one", async () => {
+    const noBody = await s.request("/api/v1/tasks/claim", { method: "POST", key: alice.key });
+    expect([200, 204]).toContain(noBody.status);
+    if (noBody.status === 200) await s.request(`/api/v1/tasks/${noBody.body.task.id}/release`, { method: "POST", key: alice.key });
+    for (const [body, path] of [
+      [{ leaseSeconds: 0 }, "leaseSeconds"],
+      [{ leaseSeconds: 1.5 }, "leaseSeconds"],
+      [{ type: 7 }, "type"],
+      [{ colour: "red" }, ""],
+    ] as const) {
+      const r = await claim(s, alice.key, body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.body.error.issues.map((i: { path: string }) => i.path)).toContain(path);
+    }
+  });
+
+  it("orders by priority, then SLA due time, then arrival", async () => {
+    const type = freshType(s.db, admin.email);
+    await ingest(s, ingestKey, { decisions: [reviewDecision(type, "a"), reviewDecision(type, "b")] }); // due in 240 min, a before b
+    makeType(s.db, invoiceType(admin.email, { key: type, slaMinutes: 30 }));
+    await ingest(s, ingestKey, reviewDecision(type, "c")); // due in 30 min: sooner than a and b
+    await ingest(s, ingestKey, reviewDecision(type, "d", { priority: 5 })); // highest priority
+    await ingest(s, ingestKey, reviewDecision(type, "e", { priority: -1 })); // lowest priority, though due soon
+    const order: string[] = [];
+    for (;;) {
+      const r = await claim(s, alice.key, { type });
+      if (r.status === 204) break;
+      order.push(r.body.decision.externalId);
+    }
+    expect(order).toEqual(["d", "c", "a", "b", "e"]);
+  });
+
+  it("never gives the same task to two reviewers, under many parallel claims", async () => {
+    const type = freshType(s.db, admin.email);
+    const n = 60;
+    await ingest(s, ingestKey, { decisions: Array.from({ length: n }, (_, i) => reviewDecision(type, `par-${i}`)) });
+    const reviewers = [alice, bob, ...Array.from({ length: 4 }, () => person(s.db, "reviewer"))];
+    const attempts = reviewers.flatMap((r) => Array.from({ length: 14 }, () => r));
+    // two server processes on one database file: claims race for real, not just inside one event loop
+    const twin = await startServer({ DATABASE_PATH: s.dbPath });
+    const results = await Promise.all(attempts.map(async (r, i) => ({ who: r, res: await claim(i % 2 ? twin : s, r.key, { type }) }))).finally(() => twin.close());
+    const won = results.filter((x) => x.res.status === 200);
+    expect(results.every((x) => x.res.status === 200 || x.res.status === 204)).toBe(true);
+    expect(won).toHaveLength(n);
+    const ids = won.map((x) => x.res.body.task.id);
+    expect(new Set(ids).size).toBe(n);
+    for (const { who, res } of won) {
+      const row = s.db.$client.prepare("SELECT claimed_by, status FROM tasks WHERE id = ?").get(res.body.task.id) as { claimed_by: string; status: string };
+      expect(row).toEqual({ claimed_by: who.id, status: "claimed" });
+    }
+    const tasks = s.db.$client.prepare("SELECT count(*) AS n FROM tasks WHERE type_key = ? AND status = 'claimed'").get(type) as { n: number };
+    expect(tasks.n).toBe(n);
+    const claims = s.db.$client.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'task.claimed' AND entity_id IN (SELECT id FROM tasks WHERE type_key = ?)").get(type) as { n: number };
+    expect(claims.n).toBe(n);
+  });
+
+  it("returns a task whose lease expired to the queue; the old holder's submit is a 409 that changes nothing", async () => {
+    const type = freshType(s.db, admin.email);
+    const created = await ingest(s, ingestKey, reviewDecision(type, "lease-1"));
+    const first = await claim(s, alice.key, { type, leaseSeconds: 1 });
+    expect(first.status).toBe(200);
+    expect((await claim(s, bob.key, { type })).status).toBe(204);
+    await sleep(1100);
+
+    // expired but not yet taken: the old holder can no longer submit
+    const late = await review(s, alice.key, first.body.task.id, { action: "approve" });
+    expect(late.status).toBe(409);
+    expect(late.body.error.message).toMatch(/expired/);
+
+    const second = await claim(s, bob.key, { type });
+    expect(second.status).toBe(200);
+    expect(second.body.task.id).toBe(first.body.task.id);
+    expect(second.body.decision.status).toBe("in_review");
+
+    const before = counts(s.db);
+    const stale = await review(s, alice.key, first.body.task.id, { action: "approve" });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe("conflict");
+    expect((await s.request(`/api/v1/tasks/${first.body.task.id}/renew`, { method: "POST", key: alice.key })).status).toBe(409);
+    expect((await s.request(`/api/v1/tasks/${first.body.task.id}/release`, { method: "POST", key: alice.key })).status).toBe(409);
+    expect(counts(s.db)).toEqual(before);
+    const d = await s.request(`/api/v1/decisions/${created.body.id}`, { key: bob.key });
+    expect(d.body).toMatchObject({ status: "in_review", finalOutput: null, reviews: [] });
+    expect(tasksOf(s.db, created.body.id)[0]).toMatchObject({ status: "claimed", claimedBy: bob.id });
+
+    const ok = await review(s, bob.key, second.body.task.id, { action: "approve" });
+    expect(ok.status).toBe(200);
+    expect(ok.body.decision).toMatchObject({ status: "approved", finalOutput: created.body && reviewDecision(type, "lease-1").output });
+    const expiredAudit = s.db.$client.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'task.lease_expired' AND entity_id = ?").get(first.body.task.id) as { n: number };
+    expect(expiredAudit.n).toBe(1);
+  });
+
+  it("renews a lease so it outlives its first expiry", async () => {
+    const type = freshType(s.db, admin.email);
+    await ingest(s, ingestKey, reviewDecision(type, "renew-1"));
+    const c = await claim(s, alice.key, { type, leaseSeconds: 1 });
+    const renewed = await s.request(`/api/v1/tasks/${c.body.task.id}/renew`, { method: "POST", key: alice.key });
+    expect(renewed.status).toBe(200);
+    expect(renewed.body.task).toMatchObject({ id: c.body.task.id, status: "claimed" });
+    expect(Date.parse(renewed.body.task.leaseExpiresAt)).toBeGreaterThan(Date.parse(c.body.task.leaseExpiresAt));
+    await sleep(1100);
+    expect((await claim(s, bob.key, { type })).status).toBe(204);
+    expect((await s.request(`/api/v1/tasks/${c.body.task.id}/renew`, { method: "POST", key: bob.key })).status).toBe(409);
+    expect((await review(s, alice.key, c.body.task.id, { action: "approve" })).status).toBe(200);
+    expect((await s.request(`/api/v1/tasks/${c.body.task.id}/renew`, { method: "POST", key: alice.key })).status).toBe(409);
+  });
+
+  it("releases a task back to the queue for someone else", async () => {
+    const type = freshType(s.db, admin.email);
+    const created = await ingest(s, ingestKey, reviewDecision(type, "rel-1"));
+    const c = await claim(s, alice.key, { type });
+    expect((await s.request(`/api/v1/tasks/${c.body.task.id}/release`, { method: "POST", key: bob.key })).status).toBe(409);
+    const rel = await s.request(`/api/v1/tasks/${c.body.task.id}/release`, { method: "POST", key: alice.key });
+    expect(rel.status).toBe(200);
+    expect(rel.body.task).toMatchObject({ id: c.body.task.id, status: "open", claimedBy: null, leaseExpiresAt: null });
+    expect((await s.request(`/api/v1/decisions/${created.body.id}`, { key: alice.key })).body.status).toBe("pending_review");
+    expect((await review(s, alice.key, c.body.task.id, { action: "approve" })).status).toBe(409);
+    const again = await claim(s, bob.key, { type });
+    expect(again.body.task.id).toBe(c.body.task.id);
+    expect((await s.request("/api/v1/tasks/tsk_nope/release", { method: "POST", key: alice.key })).status).toBe(404);
+    expect((await s.request("/api/v1/tasks/tsk_nope/renew", { method: "POST", key: alice.key })).status).toBe(404);
+  });
+
+  it("refuses keys that cannot review: 403 without a user, 403 for an auditor, 403 for an ingest-only key", async () => {
+    const ingestOnly = person(s.db, "admin", ["ingest"]).key;
+    const keyWithoutUser = (await import("../support/db")).makeKey(s.db, ["review", "read"]);
+    for (const k of [keyWithoutUser, person(s.db, "auditor", ["review", "read"]).key, ingestOnly]) {
+      const r = await claim(s, k, {});
+      expect(r.status).toBe(403);
+      expect(r.body.error.code).toBe("forbidden");
+    }
+    const noUser = await claim(s, keyWithoutUser, {});
+    expect(noUser.body.error.message).toMatch(/tied to a user/);
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * Helpers for integration tests through the real HTTP server: people with API
+ * keys, decision types with their own keys (so tests sharing a server never
+ * see each other's tasks), and readers for the rows a write must leave behind.
+ */
+import { and, eq, sql } from "drizzle-orm";
+import type { Db } from "@db/client.server";
+import { auditLog, decisions, outbox, reviews, tasks } from "@db/schema/index";
+import type { Role, Scope } from "~/domain/auth/permissions";
+import { invoiceDecision, invoiceType, makeKey, makeType, makeUser, uniqueEmail } from "./db";
+import type { TestServer } from "./server";
+
+export type Person = ReturnType<typeof makeUser> & { key: string };
+
+/** A user plus an API key tied to them (acts as that user in the review API). */
+export function person(db: Db, role: Role, scopes: Scope[] = ["review", "read"]): Person {
+  const user = makeUser(db, role, uniqueEmail(role));
+  return { ...user, key: makeKey(db, scopes, user.email) };
+}
+
+let typeCounter = 0;
+/** A fresh invoice-shaped type with a unique key; returns the key. */
+export function freshType(db: Db, owner: string, overrides: Record<string, unknown> = {}): string {
+  const key = `inv-${process.pid}-${++typeCounter}`;
+  makeType(db, invoiceType(owner, { key, ...overrides }));
+  return key;
+}
+
+/** A decision of `type` that the invoice policy routes to review (low confidence). */
+export function reviewDecision(type: string, externalId: string, overrides: Record<string, unknown> = {}) {
+  return invoiceDecision(externalId, { type, confidence: 0.5, ...overrides });
+}
+
+/** A decision of `type` that the invoice policy releases automatically. */
+export function autoDecision(type: string, externalId: string, overrides: Record<string, unknown> = {}) {
+  return invoiceDecision(externalId, { type, confidence: 0.99, fieldConfidence: { total: 0.99 }, ...overrides });
+}
+
+export async function ingest(s: TestServer, key: string, body: unknown) {
+  return s.request("/api/v1/decisions", { key, body });
+}
+
+export async function claim(s: TestServer, key: string, body: Record<string, unknown> = {}) {
+  return s.request("/api/v1/tasks/claim", { key, body });
+}
+
+export async function review(s: TestServer, key: string, taskId: string, body: unknown) {
+  return s.request(`/api/v1/tasks/${taskId}/review`, { key, body });
+}
+
+export type Counts = { decisions: number; tasks: number; reviews: number; audit: number; outbox: number };
+
+/** Row counts of the tables every write path touches: compare before and after a request. */
+export function counts(db: Db): Counts {
+  const n = (t: typeof decisions | typeof tasks | typeof reviews | typeof auditLog | typeof outbox) =>
+    db.select({ n: sql<number>`count(*)` }).from(t).get()!.n;
+  return { decisions: n(decisions), tasks: n(tasks), reviews: n(reviews), audit: n(auditLog), outbox: n(outbox) };
+}
+
+export function auditFor(db: Db, entityId: string) {
+  return db.select().from(auditLog).where(eq(auditLog.entityId, entityId)).orderBy(auditLog.seq).all();
+}
+
+export function outboxFor(db: Db, entityId: string) {
+  return db.select().from(outbox).where(eq(outbox.entityId, entityId)).orderBy(outbox.seq).all();
+}
+
+export function tasksOf(db: Db, decisionId: string) {
+  return db.select().from(tasks).where(eq(tasks.decisionId, decisionId)).orderBy(tasks.seq).all();
+}
+
+export function decisionRow(db: Db, type: string, externalId: string) {
+  return db.select().from(decisions).where(and(eq(decisions.typeKey, type), eq(decisions.externalId, externalId))).get();
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

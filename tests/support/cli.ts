@@ -1,0 +1,13 @@
+/** Runs the real `lastmile` CLI (scripts/lastmile.js) against a database file. */
+import { spawnSync } from "node:child_process";
+
+export type CliResult = { code: number | null; stdout: string; stderr: string; lines: string[] };
+
+export function runCli(args: string[], databasePath: string): CliResult {
+  const r = spawnSync(process.execPath, ["scripts/lastmile.js", ...args], {
+    env: { ...process.env, DATABASE_PATH: databasePath },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, lines: r.stdout.trimEnd().split("\n") };
+}

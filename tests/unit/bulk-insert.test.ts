@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import { transaction } from "@db/client.server";
+import { decisions, outbox, tasks } from "@db/schema/index";
+import { insertRows } from "~/lib/bulk-insert.server";
+import { invoiceType, makeType, makeUser, memoryDb } from "../support/db";
+
+const raw = (db: ReturnType<typeof memoryDb>, table: string, id: string, idCol = "id") => {
+  const row = db.$client.prepare(`SELECT * FROM ${table} WHERE ${idCol} = ?`).get(id) as Record<string, unknown>;
+  delete row.seq;
+  return row;
+};
+
+describe("insertRows writes exactly what drizzle's insert writes", () => {
+  it("encodes JSON, booleans, NULLs and defaults the same way", () => {
+    const db = memoryDb();
+    makeType(db, invoiceType(makeUser(db, "admin").email));
+    const base = {
+      typeKey: "invoice",
+      bodyHash: "h",
+      modelName: "m",
+      modelVersion: "1",
+      input: JSON.parse('{"a": [1, {"b": null}], "__proto__": {"x": 1}}'),
+      output: { total: 1 },
+      confidence: 0.5,
+      fieldConfidence: null,
+      flags: ["x"],
+      occurredAt: 1,
+      receivedAt: 2,
+      route: "review" as const,
+      reasons: ["confidence 0.5 < 0.9"],
+      policyVersion: 1,
+      status: "pending_review" as const,
+      finalOutput: null,
+      updatedAt: 3,
+    };
+    transaction(db, (tx) => {
+      tx.insert(decisions).values({ ...base, id: "via-drizzle", externalId: "a" }).run();
+      insertRows(tx, decisions, [{ ...base, id: "via-insertRows", externalId: "b" }]);
+      tx.insert(tasks).values({ id: "t1", decisionId: "via-drizzle", typeKey: "invoice", kind: "qa", status: "open", dueAt: 5, createdAt: 4 }).run();
+      insertRows(tx, tasks, [{ id: "t2", decisionId: "via-drizzle", typeKey: "invoice", kind: "qa", status: "open", dueAt: 5, createdAt: 4 }]);
+      tx.insert(outbox).values({ eventType: "e", entityId: "o1", payload: "{}", createdAt: 1, nextAttemptAt: 1 }).run();
+      insertRows(tx, outbox, [{ eventType: "e", entityId: "o2", payload: "{}", createdAt: 1, nextAttemptAt: 1 }]);
+    });
+    const a = raw(db, "decisions", "via-drizzle");
+    const b = raw(db, "decisions", "via-insertRows");
+    expect({ ...b, id: a.id, external_id: a.external_id }).toEqual(a);
+    expect(b.final_output).toBeNull();
+    expect(b.field_confidence).toBeNull();
+    expect(b.qa_sampled).toBe(0);
+    expect(b.priority).toBe(0);
+    expect({ ...raw(db, "tasks", "t2"), id: "t1" }).toEqual(raw(db, "tasks", "t1"));
+    expect({ ...raw(db, "outbox", "o2", "entity_id"), entity_id: "o1" }).toEqual(raw(db, "outbox", "o1", "entity_id"));
+  });
+
+  it("writes inside the surrounding transaction, so a failure rolls it back", () => {
+    const db = memoryDb();
+    expect(() =>
+      transaction(db, (tx) => {
+        insertRows(tx, outbox, [{ eventType: "e", entityId: "x", payload: "{}", createdAt: 1, nextAttemptAt: 1 }]);
+        throw new Error("boom");
+      }),
+    ).toThrow("boom");
+    expect(db.$client.prepare("SELECT count(*) AS n FROM outbox").get()).toEqual({ n: 0 });
+  });
+});

@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { ingestDecisions } from "~/domain/ingest/ingest.server";
+import { upsertDecisionType } from "~/domain/decision-types/decision-types.server";
+import { AppError } from "~/lib/errors";
+import { invoiceDecision, invoiceType, makeUser, memoryDb } from "../support/db";
+
+describe("decision type updates take effect at once", () => {
+  it("validates against the new output schema even when the update lands in the same millisecond", () => {
+    const db = memoryDb();
+    const owner = makeUser(db, "admin");
+    const now = Date.now();
+    upsertDecisionType(db, invoiceType(owner.email), "test", now);
+    ingestDecisions(db, [invoiceDecision("before")], { batch: false, actor: "test", now });
+    const stricter = invoiceType(owner.email);
+    stricter.outputSchema = { ...stricter.outputSchema, properties: { ...stricter.outputSchema.properties, total: { type: "number", minimum: 1000 } } };
+    upsertDecisionType(db, stricter, "test", now);
+    let error: unknown;
+    try {
+      ingestDecisions(db, [invoiceDecision("after")], { batch: false, actor: "test", now });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).issues.map((i) => i.path)).toEqual(["output.total"]);
+  });
+});

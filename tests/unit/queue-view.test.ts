@@ -1,0 +1,115 @@
+/**
+ * The queue page's reads: keyset pages cover every open task exactly once in
+ * the chosen order, filters hold, and the trigger-kept counters always equal
+ * a count of the tasks table.
+ */
+import { describe, expect, it } from "vitest";
+import { ingestDecisions } from "~/domain/ingest/ingest.server";
+import { claimNextTask, releaseTask } from "~/domain/queue/queue.server";
+import { listQueue, parseQueueFilter, queueOverview, type QueueFilter } from "~/domain/queue/queue-view.server";
+import { submitReview } from "~/domain/review/review.server";
+import { fourEyesReason, verdictsAgree } from "~/domain/review/four-eyes";
+import { invoiceDecision, invoiceType, makeType, makeUser, memoryDb } from "../support/db";
+
+function setup(count: number) {
+  const db = memoryDb();
+  const owner = makeUser(db, "admin");
+  makeType(db, invoiceType(owner.email));
+  const reviewer = makeUser(db, "reviewer");
+  const items = Array.from({ length: count }, (_, i) =>
+    invoiceDecision(`q-${i}`, { confidence: 0.5, priority: i % 4, flags: i % 5 === 0 ? ["policy:pep"] : [], model: { name: "m", version: i % 2 ? "2.0" : "1.0" } }),
+  );
+  const t0 = Date.now();
+  items.forEach((it, i) => ingestDecisions(db, [it], { batch: false, actor: "t", now: t0 + (i % 7) * 1000 }));
+  return { db, reviewer, owner, t0 };
+}
+
+function allPages(db: ReturnType<typeof memoryDb>, reviewer: { id: string; email: string }, f: Partial<QueueFilter>, now: number) {
+  const seen: string[] = [];
+  let cursor: string | undefined;
+  for (let guard = 0; guard < 100; guard++) {
+    const page = listQueue(db, reviewer, { sort: "queue", ...f, cursor } as QueueFilter, now, 7);
+    seen.push(...page.items.map((i) => i.externalId));
+    if (!page.nextCursor) break;
+    cursor = page.nextCursor;
+  }
+  return seen;
+}
+
+describe("queue view", () => {
+  it("keyset pages list every open task once, in queue order and by arrival", () => {
+    const { db, reviewer, t0 } = setup(60);
+    const rows = db.$client.prepare("select d.external_id as e, t.priority as p, t.due_at as d, t.seq as s from tasks t join decisions d on d.id = t.decision_id where t.status = 'open'").all() as any[];
+    const queueOrder = [...rows].sort((a, b) => b.p - a.p || a.d - b.d || a.s - b.s).map((r) => r.e);
+    expect(allPages(db, reviewer, { sort: "queue" }, t0)).toEqual(queueOrder);
+    const arrival = [...rows].sort((a, b) => a.s - b.s).map((r) => r.e);
+    expect(allPages(db, reviewer, { sort: "oldest" }, t0)).toEqual(arrival);
+    expect(allPages(db, reviewer, { sort: "newest" }, t0)).toEqual([...arrival].reverse());
+  });
+
+  it("filters by flag, model version, priority and SLA", () => {
+    const { db, reviewer, t0 } = setup(40);
+    const flagged = allPages(db, reviewer, { flag: "policy:pep" }, t0);
+    expect(flagged.sort()).toEqual(["q-0", "q-10", "q-15", "q-20", "q-25", "q-30", "q-35", "q-5"].sort());
+    expect(allPages(db, reviewer, { model: "2.0" }, t0).every((e) => Number(e.slice(2)) % 2 === 1)).toBe(true);
+    expect(allPages(db, reviewer, { priority: 3 }, t0)).toHaveLength(10);
+    expect(allPages(db, reviewer, { sla: "overdue" }, t0)).toEqual([]);
+    expect(allPages(db, reviewer, { sla: "overdue" }, t0 + 5 * 3_600_000)).toHaveLength(40);
+  });
+
+  it("a rare flag is searched window by window, never the whole backlog at once", () => {
+    const db = memoryDb();
+    const owner = makeUser(db, "admin");
+    makeType(db, invoiceType(owner.email));
+    const reviewer = makeUser(db, "reviewer");
+    const t0 = Date.now();
+    const items = Array.from({ length: 4_500 }, (_, i) => invoiceDecision(`r-${i}`, { confidence: 0.5, flags: i === 4_400 || i === 10 ? ["policy:rare"] : [] }));
+    for (let i = 0; i < items.length; i += 1000) ingestDecisions(db, items.slice(i, i + 1000), { batch: true, actor: "t", now: t0 + i });
+    const first = listQueue(db, reviewer, { sort: "queue", flag: "policy:rare" } as QueueFilter, t0);
+    expect(first.items.map((i) => i.externalId)).toEqual(["r-10"]);
+    expect(first.partial).toBe(true);
+    expect(first.nextCursor).not.toBeNull();
+    const found = allPages(db, reviewer, { flag: "policy:rare" }, t0);
+    expect(found).toEqual(["r-10", "r-4400"]);
+    expect(allPages(db, reviewer, { flag: "policy:rare", sort: "newest" }, t0)).toEqual(["r-4400", "r-10"]);
+  });
+
+  it("reports bad filters instead of failing", () => {
+    const { filter, issues } = parseQueueFilter(new URLSearchParams("sort=sideways&priority=high&type=invoice"));
+    expect(filter).toMatchObject({ sort: "queue", type: "invoice" });
+    expect(issues.map((i) => i.path).sort()).toEqual(["priority", "sort"]);
+  });
+
+  it("counters stay equal to the tasks table through claims, releases and verdicts", () => {
+    const { db, reviewer, t0 } = setup(12);
+    const a = claimNextTask(db, reviewer, { now: t0 })!;
+    const b = claimNextTask(db, reviewer, { now: t0 })!;
+    releaseTask(db, reviewer, b.id, { now: t0 });
+    submitReview(db, reviewer, a.id, { action: "approve" }, { now: t0 });
+    claimNextTask(db, reviewer, { now: t0, leaseMs: 1 });
+    claimNextTask(db, reviewer, { now: t0 + 10 }); // reaps the expired lease first
+    const counters = db.$client.prepare("select type_key, kind, status, n from task_counters where n != 0 order by 1,2,3").all();
+    const actual = db.$client.prepare("select type_key, kind, status, count(*) as n from tasks group by 1,2,3 order by 1,2,3").all();
+    expect(counters).toEqual(actual);
+    const [q] = queueOverview(db, t0);
+    expect(q).toMatchObject({ key: "invoice", open: 10, inProgress: 1, pastSla: 0 });
+    expect(queueOverview(db, t0 + 5 * 3_600_000)[0]).toMatchObject({ pastSla: 10 });
+  });
+});
+
+describe("four-eyes rules", () => {
+  it("match flags by glob and fields above a limit on the model output or the correction", () => {
+    const rule = { flags: ["risk:*"], fieldAbove: { total: 1000, "lines.0.amount": 500 } };
+    expect(fourEyesReason(rule, ["risk:high"], [{}])).toBe("flag risk:high matches risk:*");
+    expect(fourEyesReason(rule, [], [{ total: 10 }, { total: 1001 }])).toBe("field total 1001 > 1000");
+    expect(fourEyesReason(rule, [], [{ lines: [{ amount: 501 }] }])).toBe("field lines.0.amount 501 > 500");
+    expect(fourEyesReason(rule, ["other"], [{ total: 1000 }])).toBeNull();
+    expect(fourEyesReason(null, ["risk:high"], [{ total: 1e9 }])).toBeNull();
+  });
+  it("agree on the same action, and for corrections on the same output", () => {
+    expect(verdictsAgree({ action: "approve" }, { action: "approve" })).toBe(true);
+    expect(verdictsAgree({ action: "approve" }, { action: "reject" })).toBe(false);
+    expect(verdictsAgree({ action: "correct", output: { a: 1, b: [1] } }, { action: "correct", output: { b: [1], a: 1 } })).toBe(true);
+    expect(verdictsAgree({ action: "correct", output: { a: 1 } }, { action: "correct", output: { a: 2 } })).toBe(false);
+  });
+});
