@@ -11,7 +11,7 @@ import { getTableColumns, getTableName, is, SQL, type Column } from "drizzle-orm
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { DbOrTx } from "@db/client.server";
 
-type Prepared = { stmt: Database.Statement; columns: [string, Column][] };
+type Prepared = { stmt: Database.Statement; keys: string[]; columns: Column[] };
 
 const statements = new WeakMap<Database.Database, Map<SQLiteTable, Prepared>>();
 
@@ -21,9 +21,9 @@ function prepared(client: Database.Database, table: SQLiteTable): Prepared {
   let p = perTable.get(table);
   if (!p) {
     // Auto-increment keys are left to SQLite.
-    const columns = Object.entries(getTableColumns(table)).filter(([, c]) => !(c as Column & { autoIncrement?: boolean }).autoIncrement) as [string, Column][];
-    const sql = `INSERT INTO "${getTableName(table)}" (${columns.map(([, c]) => `"${c.name}"`).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`;
-    p = { stmt: client.prepare(sql), columns };
+    const entries = Object.entries(getTableColumns(table)).filter(([, c]) => !(c as Column & { autoIncrement?: boolean }).autoIncrement) as [string, Column][];
+    const sql = `INSERT INTO "${getTableName(table)}" (${entries.map(([, c]) => `"${c.name}"`).join(", ")}) VALUES (${entries.map(() => "?").join(", ")})`;
+    p = { stmt: client.prepare(sql), keys: entries.map(([k]) => k), columns: entries.map(([, c]) => c) };
     perTable.set(table, p);
   }
   return p;
@@ -36,12 +36,18 @@ function encode(column: Column, value: unknown): unknown {
     else if (column.onUpdateFn) value = column.onUpdateFn();
     else return null;
   }
-  if (is(value, SQL)) throw new Error(`insertRows cannot write SQL expressions (column ${column.name}); use the query builder`);
-  return value === null ? null : column.mapToDriverValue(value);
+  if (value === null) return null;
+  if (typeof value === "object" && is(value, SQL)) throw new Error(`insertRows cannot write SQL expressions (column ${column.name}); use the query builder`);
+  return column.mapToDriverValue(value);
 }
 
 export function insertRows<T extends SQLiteTable>(db: DbOrTx, table: T, rows: T["$inferInsert"][]): void {
   if (rows.length === 0) return;
-  const { stmt, columns } = prepared(db.$client, table);
-  for (const row of rows) stmt.run(columns.map(([key, column]) => encode(column, (row as Record<string, unknown>)[key])));
+  const { stmt, keys, columns } = prepared(db.$client, table);
+  const n = keys.length;
+  const values: unknown[] = new Array(n);
+  for (const row of rows) {
+    for (let i = 0; i < n; i++) values[i] = encode(columns[i], (row as Record<string, unknown>)[keys[i]]);
+    stmt.run(values);
+  }
 }

@@ -42,7 +42,7 @@ export function appendAudit(tx: DbOrTx, entries: AuditEntry | AuditEntry[]): voi
       data: canonicalJson(e.data ?? {}),
     };
     const hash = entryHash(prev, row);
-    const out = { ...row, prevHash: prev, hash };
+    const out = { at: row.at, actor: row.actor, action: row.action, entityType: row.entityType, entityId: row.entityId, data: row.data, prevHash: prev, hash };
     prev = hash;
     return out;
   });

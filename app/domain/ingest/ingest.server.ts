@@ -209,7 +209,8 @@ export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean
         action: "decision.ingested",
         entityType: "decision",
         entityId: row.id,
-        data: { type: row.typeKey, externalId: row.externalId, bodyHash: row.bodyHash, route: row.route, reasons: row.reasons, policyVersion: row.policyVersion, qaSampled: row.qaSampled, status: row.status },
+        // keys in canonical (sorted) order: the audit hash then writes them without sorting
+        data: { bodyHash: row.bodyHash, externalId: row.externalId, policyVersion: row.policyVersion, qaSampled: row.qaSampled, reasons: row.reasons, route: row.route, status: row.status, type: row.typeKey },
         at: now,
       })),
     );
