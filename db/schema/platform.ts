@@ -4,17 +4,25 @@
  */
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
-export const auditLog = sqliteTable("audit_log", {
-  seq: integer("seq").primaryKey({ autoIncrement: true }),
-  at: integer("at").notNull(),
-  actor: text("actor").notNull(),
-  action: text("action").notNull(),
-  entityType: text("entity_type").notNull(),
-  entityId: text("entity_id").notNull(),
-  data: text("data").notNull(),
-  prevHash: text("prev_hash").notNull(),
-  hash: text("hash").notNull(),
-});
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    at: integer("at").notNull(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    entityType: text("entity_type").notNull(),
+    entityId: text("entity_id").notNull(),
+    data: text("data").notNull(),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [
+    // an entity's trail, and the batch entries that cover a decision (found by its receivedAt)
+    index("audit_entity_idx").on(t.entityType, t.entityId),
+    index("audit_action_at_idx").on(t.action, t.at),
+  ],
+);
 
 export const outbox = sqliteTable(
   "outbox",

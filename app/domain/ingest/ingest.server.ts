@@ -13,7 +13,7 @@ import { conflict, invalid, type Issue, zodIssues } from "~/lib/errors";
 import { insertRows } from "~/lib/bulk-insert.server";
 import { jsonObjectSchema } from "~/lib/json";
 import { MINUTE } from "~/lib/time";
-import { appendAudit } from "../audit/audit.server";
+import { appendAudit, BATCH_FIELDS, BATCH_INGESTED, DECISION_INGESTED } from "../audit/audit.server";
 import { getDecisionType, type LoadedType } from "../decision-types/decision-types.server";
 import { applyRollupChanges } from "../reports/rollups.server";
 import { routeDecision } from "../routing/policy";
@@ -202,18 +202,29 @@ export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean
       tx,
       fresh.map(({ row }) => ({ before: null, after: factsOf(row as typeof decisions.$inferSelect, null) })),
     );
-    appendAudit(
-      tx,
-      fresh.map(({ row }) => ({
+    if (fresh.length === 1) {
+      const { row } = fresh[0];
+      appendAudit(tx, {
         actor: opts.actor,
-        action: "decision.ingested",
+        action: DECISION_INGESTED,
         entityType: "decision",
         entityId: row.id,
         // keys in canonical (sorted) order: the audit hash then writes them without sorting
         data: { bodyHash: row.bodyHash, externalId: row.externalId, policyVersion: row.policyVersion, qaSampled: row.qaSampled, reasons: row.reasons, route: row.route, status: row.status, type: row.typeKey },
         at: now,
-      })),
-    );
+      });
+    } else {
+      // One hash-chained entry for the whole batch: it names every decision with its body hash
+      // (which covers its content) and outcome; auditTrail() finds it from any of them.
+      appendAudit(tx, {
+        actor: opts.actor,
+        action: BATCH_INGESTED,
+        entityType: "decision_batch",
+        entityId: newId("bat", now),
+        data: { count: fresh.length, decisions: fresh.map(({ row }) => [row.id, row.typeKey, row.externalId, row.bodyHash, row.route, row.status]), fields: BATCH_FIELDS },
+        at: now,
+      });
+    }
     enqueueEvents(
       tx,
       fresh
