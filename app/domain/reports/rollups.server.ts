@@ -13,10 +13,11 @@ export type FactsChange = { before: DecisionFacts | null; after: DecisionFacts |
 
 export function applyRollupChanges(tx: DbOrTx, changes: FactsChange[]): void {
   // Equal facts contribute equally: a batch's decisions mostly share their facts, so each
-  // distinct facts value is expanded once and applied with its multiplicity.
+  // distinct facts value is expanded once and applied with its multiplicity. Only the hour
+  // of occurredAt matters (it keys the counters; contributions() does not read it).
   const distinct = new Map<string, { f: DecisionFacts; times: number }>();
   const count = (f: DecisionFacts, sign: 1 | -1) => {
-    const k = JSON.stringify(f);
+    const k = JSON.stringify({ ...f, occurredAt: hourStart(f.occurredAt) });
     const cur = distinct.get(k);
     if (cur) cur.times += sign;
     else distinct.set(k, { f, times: sign });
