@@ -44,10 +44,22 @@ function writeCanonical(value: unknown): string | undefined {
     const k = keys[i];
     const v = writeCanonical((value as Record<string, unknown>)[k]);
     if (v === undefined) continue;
-    out += (first ? "" : ",") + JSON.stringify(k) + ":" + v;
+    out += (first ? "" : ",") + quotedKey(k) + ":" + v;
     first = false;
   }
   return out + "}";
+}
+
+// Object keys repeat across decisions (field names): quote each once. Bounded, so
+// arbitrary keys in payloads cannot grow it without limit.
+const quoted = new Map<string, string>();
+function quotedKey(k: string): string {
+  let q = quoted.get(k);
+  if (q === undefined) {
+    q = JSON.stringify(k);
+    if (quoted.size < 10_000 && k.length <= 100) quoted.set(k, q);
+  }
+  return q;
 }
 
 /**
