@@ -61,6 +61,14 @@ function encode(column: Column, value: unknown): unknown {
   return column.mapToDriverValue(value);
 }
 
+/** An object already encoded by an earlier column of the same kind in this row (a decision's output and final output) is encoded once. */
+function encodeShared(columns: Column[], row: Record<string, unknown>, keys: string[], values: unknown[], base: number, i: number, v: object): unknown {
+  for (let j = 0; j < i; j++) {
+    if (row[keys[j]] === v && columns[j].mapToDriverValue === columns[i].mapToDriverValue) return values[base + j];
+  }
+  return encode(columns[i], v);
+}
+
 export function insertRows<T extends SQLiteTable>(db: DbOrTx, table: T, rows: T["$inferInsert"][]): void {
   if (rows.length === 0) return;
   const client = db.$client;
@@ -72,7 +80,11 @@ export function insertRows<T extends SQLiteTable>(db: DbOrTx, table: T, rows: T[
     const values: unknown[] = new Array(size * n);
     for (let r = 0; r < size; r++) {
       const row = rows[start + r] as Record<string, unknown>;
-      for (let i = 0; i < n; i++) values[r * n + i] = encode(columns[i], row[keys[i]]);
+      const base = r * n;
+      for (let i = 0; i < n; i++) {
+        const v = row[keys[i]];
+        values[base + i] = typeof v === "object" && v !== null ? encodeShared(columns, row, keys, values, base, i, v) : encode(columns[i], v);
+      }
     }
     statement(client, p, size).run(values);
   }

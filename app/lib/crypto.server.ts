@@ -33,6 +33,9 @@ function writeCanonical(value: unknown): string | undefined {
   }
   if (value === null) return "null";
   if (Array.isArray(value)) {
+    let strings = true;
+    for (let i = 0; i < value.length && strings; i++) strings = typeof value[i] === "string";
+    if (strings) return JSON.stringify(value); // the same text, written natively
     let out = "[";
     for (let i = 0; i < value.length; i++) out += (i ? "," : "") + (writeCanonical(value[i]) ?? "null");
     return out + "]";

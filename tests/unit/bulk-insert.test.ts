@@ -84,4 +84,14 @@ describe("insertRows writes exactly what drizzle's insert writes", () => {
     expect(() => transaction(db, (tx) => insertRows(tx, decisions, rows))).toThrow(/UNIQUE/);
     expect(db.$client.prepare("SELECT count(*) AS n FROM decisions").get()).toEqual({ n: 0 });
   });
+
+  it("stores an object shared by two columns (output and final output) in both", () => {
+    const db = memoryDb();
+    makeType(db, invoiceType(makeUser(db, "admin").email));
+    const output = { total: 5, lines: [{ sku: "a" }] };
+    const row = { id: "d1", externalId: "e1", typeKey: "invoice", bodyHash: "h", modelName: "m", modelVersion: "1", input: output, output, confidence: 1, flags: [], occurredAt: 1, receivedAt: 1, route: "auto" as const, reasons: [], policyVersion: 1, status: "auto_approved" as const, finalOutput: output, updatedAt: 1 };
+    transaction(db, (tx) => insertRows(tx, decisions, [row]));
+    const stored = db.$client.prepare("SELECT input, output, final_output, flags, reasons FROM decisions").get();
+    expect(stored).toEqual({ input: JSON.stringify(output), output: JSON.stringify(output), final_output: JSON.stringify(output), flags: "[]", reasons: "[]" });
+  });
 });
