@@ -139,6 +139,8 @@ export const tasks = sqliteTable(
     index("tasks_open_order_idx").on(t.status, sql`${t.priority} DESC`, t.dueAt, t.seq),
     index("tasks_lease_idx").on(t.status, t.leaseExpiresAt),
     index("tasks_decision_idx").on(t.decisionId),
+    // Backlog report: open and claimed tasks per queue, covering (age, SLA).
+    index("tasks_backlog_idx").on(t.status, t.typeKey, t.kind, t.createdAt, t.dueAt),
   ],
 );
 

@@ -57,5 +57,7 @@ export const rollups = sqliteTable(
   },
   (t) => [
     primaryKey({ columns: [t.typeKey, t.hour, t.modelVersion, t.metric] }),
+    // Reports read a few metrics over a period: (type, metric, hour) ranges, covering.
+    index("rollups_metric_idx").on(t.typeKey, t.metric, t.hour, t.modelVersion, t.value),
   ],
 );

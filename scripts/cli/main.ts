@@ -8,6 +8,7 @@ import { getDb, databasePath } from "@db/client.server";
 import { AppError } from "~/lib/errors";
 import { upsertDecisionType, upsertDecisionTypes } from "~/domain/decision-types/decision-types.server";
 import { createApiKey, createUser } from "~/domain/auth/users.server";
+import { runExport } from "./export";
 
 const USAGE = `lastmile — operator CLI
 
@@ -70,14 +71,7 @@ const commands: Record<string, Command> = {
     }
     return 0;
   },
-  export: async (args) => {
-    const mod = await import("./export" as string).catch(() => null);
-    if (!mod) {
-      console.error("export is not available in this build");
-      return 1;
-    }
-    return mod.runExport(args);
-  },
+  export: (args) => runExport(args),
 };
 
 function usage(message?: string): number {

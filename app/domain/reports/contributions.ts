@@ -2,7 +2,17 @@
  * What one decision, in its current state, contributes to the hourly roll-ups.
  * Pure: reports are sums of these contributions, and every write applies
  * contribution(after) − contribution(before) in its own transaction, so the
- * roll-ups always equal a from-scratch aggregate over the decisions.
+ * roll-ups always equal a from-scratch aggregate over the decisions
+ * (tests/unit/reports-rollups.property.test.ts checks exactly that).
+ *
+ * Metric names (one counter row per type, model version, hour of occurredAt):
+ *   volume, route:auto|review, pending, final:auto|reviewed, outcome:<status>,
+ *   rule:<rule>            a routing rule that sent the decision to review
+ *   ttd:<route>:<bucket>   time-to-decision histogram (see ttdBucket), ttd_sum_ms
+ *   field:<path>           review lane: a field the human changed in the final verdict
+ *   reason:<code>          review lane: reason codes on the final verdict
+ *   escalated              ever escalated to the type's owner (open or resolved)
+ *   qa:sampled|reviewed|approved, qa_field:<path>, qa_reason:<code>   QA of the auto lane
  */
 import { ruleKindOf } from "../routing/policy";
 
@@ -18,23 +28,36 @@ export type DecisionFacts = {
   qaSampled: boolean;
   finalizedAt: number | null;
   reasons: string[];
-  /** Output fields the human changed (final review of the review lane). */
+  /** Output fields the human changed: the final verdict (review lane) or the QA verdict (auto lane). */
   changedFields: string[];
-  /** Reason codes on the final human verdict. */
+  /** Reason codes on that same verdict. */
   reasonCodes: string[];
   /** For QA-sampled auto decisions: the QA reviewer's verdict once given. */
   qaVerdict: "approved" | "changed" | null;
+  /** The decision went to its type's owner at some point (a resolved escalation keeps this). */
+  escalated: boolean;
 };
 
 export const FINAL_STATUSES: ReadonlySet<DecisionStatus> = new Set(["approved", "corrected", "rejected", "auto_approved"]);
 
-/** Latency histogram: bucket i holds durations in [1.25^i, 1.25^(i+1)) ms. */
+/**
+ * Latency histogram with 25% wide buckets: bucket 0 holds [0, 1) ms (reported as 0),
+ * bucket k ≥ 1 holds [1.25^(k−1), 1.25^k) ms. 100 buckets reach past a year.
+ */
 export const TTD_BASE = 1.25;
 export function ttdBucket(ms: number): number {
-  return ms < 1 ? 0 : Math.floor(Math.log(ms) / Math.log(TTD_BASE));
+  if (!(ms >= 1)) return 0;
+  const k = Math.floor(Math.log(ms) / Math.log(TTD_BASE)) + 1;
+  // Guard against floating-point error at the exact bucket edges.
+  if (ms < ttdBucketLower(k)) return k - 1;
+  if (ms >= ttdBucketUpper(k)) return k + 1;
+  return k;
 }
-export function ttdBucketUpper(bucket: number): number {
-  return TTD_BASE ** (bucket + 1);
+export function ttdBucketLower(k: number): number {
+  return k <= 0 ? 0 : TTD_BASE ** (k - 1);
+}
+export function ttdBucketUpper(k: number): number {
+  return k <= 0 ? 1 : TTD_BASE ** k;
 }
 
 /** Array indexes fold into `*` so line items aggregate per field. */
@@ -45,11 +68,12 @@ export function normalizeFieldPath(path: string): string {
     .join(".");
 }
 
+/** A routing reason, reduced to the rule that fired ("confidence", "field:total", "flag:policy:*"). */
 export function ruleKey(reason: string): string {
   const kind = ruleKindOf(reason);
   const words = reason.split(" ");
   if (kind === "confidence") return "confidence";
-  if (kind === "field") return `field:${words[1]}`;
+  if (kind === "field") return `field:${normalizeFieldPath(words[1] ?? "")}`;
   if (kind === "flag") return `flag:${words[3] ?? words[1]}`;
   return `other:${reason}`;
 }
@@ -59,18 +83,21 @@ export function contributions(f: DecisionFacts): Map<string, number> {
   const add = (k: string, v = 1) => m.set(k, (m.get(k) ?? 0) + v);
   add("volume");
   add(`route:${f.route}`);
-  for (const r of f.reasons) add(`rule:${ruleKey(r)}`);
+  for (const r of new Set(f.reasons.map(ruleKey))) add(`rule:${r}`);
+  if (f.escalated || f.status === "escalated") add("escalated");
+  const fields = [...new Set(f.changedFields.map(normalizeFieldPath))];
+  const codes = [...new Set(f.reasonCodes)];
   if (FINAL_STATUSES.has(f.status)) {
     add(f.route === "auto" ? "final:auto" : "final:reviewed");
     add(`outcome:${f.status}`);
     if (f.finalizedAt != null) {
       const ms = Math.max(0, f.finalizedAt - f.receivedAt);
-      add(`ttd:${ttdBucket(ms)}`);
+      add(`ttd:${f.route}:${ttdBucket(ms)}`);
       add("ttd_sum_ms", Math.round(ms));
     }
     if (f.route === "review") {
-      for (const p of new Set(f.changedFields.map(normalizeFieldPath))) add(`field:${p}`);
-      for (const c of f.reasonCodes) add(`reason:${c}`);
+      for (const p of fields) add(`field:${p}`);
+      for (const c of codes) add(`reason:${c}`);
     }
   } else {
     add("pending");
@@ -80,7 +107,10 @@ export function contributions(f: DecisionFacts): Map<string, number> {
     if (f.qaVerdict) {
       add("qa:reviewed");
       if (f.qaVerdict === "approved") add("qa:approved");
-      else for (const c of f.reasonCodes) add(`qa_reason:${c}`);
+      else {
+        for (const p of fields) add(`qa_field:${p}`);
+        for (const c of codes) add(`qa_reason:${c}`);
+      }
     }
   }
   return m;

@@ -174,7 +174,7 @@ function finalize(tx: DbOrTx, c: VerdictContext, changed: string[]): DecisionRow
     .set({ status, finalOutput, finalizedAt: now, finalizedBy: reviewer.email, updatedAt: now })
     .where(eq(decisions.id, decision.id))
     .run();
-  applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: null }) }]);
+  applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: null, escalated: c.task.kind === "escalation" }) }]);
   enqueueEvents(tx, [
     {
       eventType: "decision.finalized",

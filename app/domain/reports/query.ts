@@ -1,0 +1,97 @@
+/**
+ * Report query parameters, parsed once with zod for the JSON API, the page
+ * and the CSV downloads. Periods are [from, to): an hour counts when its start
+ * lies inside. Buckets are UTC hours, days, or weeks starting Monday 00:00 UTC.
+ */
+import { z } from "zod";
+import { DAY, HOUR } from "~/lib/time";
+import { invalid, zodIssues } from "~/lib/errors";
+
+export const BUCKETS = ["hour", "day", "week"] as const;
+export type Bucket = (typeof BUCKETS)[number];
+export const WEEK = 7 * DAY;
+export const BUCKET_MS: Record<Bucket, number> = { hour: HOUR, day: DAY, week: WEEK };
+export const MAX_BUCKETS = 5000;
+export const DEFAULT_PERIOD_DAYS = 30;
+
+const isoInstant = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/, "expected an ISO 8601 date or date-time, e.g. 2026-01-31T00:00:00Z")
+  .transform((s, ctx) => {
+    // Date-only and zone-less values are read as UTC.
+    const withZone = /T/.test(s) && !/(Z|[+-]\d{2}:?\d{2})$/.test(s) ? `${s}Z` : s;
+    const ms = Date.parse(withZone);
+    if (Number.isNaN(ms)) {
+      ctx.addIssue({ code: "custom", message: "not a valid date" });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+export const reportQuerySchema = z
+  .object({
+    type: z.string({ error: "type is required" }).min(1, "type is required").max(64),
+    from: isoInstant.optional(),
+    to: isoInstant.optional(),
+    bucket: z.enum(BUCKETS, { error: "bucket must be hour, day or week" }).default("day"),
+    modelVersion: z.string().min(1).max(100).optional(),
+  })
+  .strict();
+
+export type ReportQuery = { type: string; from: number; to: number; bucket: Bucket; modelVersion?: string };
+
+/** Parses URL search params into a report query, or throws a 400 naming the field. */
+export function parseReportQuery(params: URLSearchParams, opts: { now?: number; allowed?: string[] } = {}): ReportQuery {
+  const raw: Record<string, string> = {};
+  for (const [k, v] of params) {
+    if (opts.allowed && !opts.allowed.includes(k)) continue;
+    if (v !== "") raw[k] = v;
+  }
+  const known = Object.keys(reportQuerySchema.shape);
+  const unknown = Object.keys(raw).filter((k) => !known.includes(k));
+  if (unknown.length > 0) throw invalid("Invalid report query", unknown.map((k) => ({ path: k, message: `unknown parameter; use ${known.join(", ")}` })));
+  const parsed = reportQuerySchema.safeParse(raw);
+  if (!parsed.success) throw invalid("Invalid report query", zodIssues(parsed.error));
+  const now = opts.now ?? Date.now();
+  const to = parsed.data.to ?? Math.ceil(now / HOUR) * HOUR;
+  const from = parsed.data.from ?? to - DEFAULT_PERIOD_DAYS * DAY;
+  if (from >= to) throw invalid("Invalid report query", [{ path: "from", message: "from must be before to" }]);
+  const bucket = parsed.data.bucket;
+  if ((to - from) / BUCKET_MS[bucket] > MAX_BUCKETS) {
+    throw invalid("Invalid report query", [{ path: "bucket", message: `more than ${MAX_BUCKETS} ${bucket} buckets; choose a wider bucket or a shorter period` }]);
+  }
+  return { type: parsed.data.type, from, to, bucket, modelVersion: parsed.data.modelVersion };
+}
+
+/** Start of the bucket holding `ms` (UTC; weeks start on Monday). */
+export function bucketStart(ms: number, bucket: Bucket): number {
+  if (bucket === "hour") return Math.floor(ms / HOUR) * HOUR;
+  const day = Math.floor(ms / DAY) * DAY;
+  if (bucket === "day") return day;
+  // 1970-01-01 was a Thursday: three days after a Monday.
+  const sinceMonday = (((Math.floor(ms / DAY) + 3) % 7) + 7) % 7;
+  return day - sinceMonday * DAY;
+}
+
+/** Every bucket start overlapping [from, to). */
+export function bucketStarts(from: number, to: number, bucket: Bucket): number[] {
+  const out: number[] = [];
+  for (let s = bucketStart(from, bucket); s < to; s += BUCKET_MS[bucket]) out.push(s);
+  return out;
+}
+
+/** First hour start inside [from, to). */
+export function firstHour(from: number): number {
+  return Math.ceil(from / HOUR) * HOUR;
+}
+
+/** Period presets on the /reports page: the last N days up to the next full hour. */
+export const PERIODS = { "1d": 1, "7d": 7, "30d": 30, "90d": 90 } as const;
+export type Period = keyof typeof PERIODS;
+export function isPeriod(p: string | null): p is Period {
+  return p != null && Object.prototype.hasOwnProperty.call(PERIODS, p);
+}
+export function periodRange(p: Period, now: number): { from: number; to: number } {
+  const to = Math.ceil(now / HOUR) * HOUR;
+  return { from: to - PERIODS[p] * DAY, to };
+}

@@ -1,0 +1,14 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { requireApi } from "~/domain/auth/session.server";
+import { datasetsDb, downloadResponse, snapshotDownload } from "~/domain/datasets/snapshots.server";
+import { api, methodNotAllowed } from "~/lib/http.server";
+
+/** GET …/download?format=jsonl|csv|parquet&split=train|validation|test|all, streamed from disk. */
+export const loader = ({ request, params }: LoaderFunctionArgs) =>
+  api(async () => {
+    const who = await requireApi(request, "datasets:read");
+    const query = Object.fromEntries(new URL(request.url).searchParams);
+    return downloadResponse(snapshotDownload(datasetsDb(), params.id!, Number(params.n), query, who));
+  });
+
+export const action = () => methodNotAllowed(["GET"]);

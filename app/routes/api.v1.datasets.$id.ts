@@ -1,0 +1,12 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { requireApi } from "~/domain/auth/session.server";
+import { datasetsDb, getDataset } from "~/domain/datasets/snapshots.server";
+import { api, json, methodNotAllowed } from "~/lib/http.server";
+
+export const loader = ({ request, params }: LoaderFunctionArgs) =>
+  api(async () => {
+    await requireApi(request, "datasets:read");
+    return json(getDataset(datasetsDb(), params.id!));
+  });
+
+export const action = () => methodNotAllowed(["GET"]);

@@ -1,0 +1,17 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
+import { requireApi } from "~/domain/auth/session.server";
+import { createDataset, datasetsDb, listDatasets } from "~/domain/datasets/snapshots.server";
+import { api, json, methodNotAllowed, readJson } from "~/lib/http.server";
+
+export const loader = ({ request }: LoaderFunctionArgs) =>
+  api(async () => {
+    await requireApi(request, "datasets:read");
+    return json({ datasets: listDatasets(datasetsDb()) });
+  });
+
+export const action = ({ request }: ActionFunctionArgs) =>
+  api(async () => {
+    if (request.method !== "POST") return methodNotAllowed(["GET", "POST"]);
+    const who = await requireApi(request, "datasets:write");
+    return json(createDataset(datasetsDb(), await readJson(request), who.actor), 201);
+  });

@@ -1,0 +1,13 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { requireUser } from "~/domain/auth/session.server";
+import { previewCount } from "~/domain/datasets/examples.server";
+import { filterInputFromParams, parseFilter } from "~/domain/datasets/filter";
+import { datasetsDb } from "~/domain/datasets/snapshots.server";
+
+/** Live count for the create form (a fetcher): always 200, with the issues when the filter is not valid yet. */
+export async function loader({ request }: LoaderFunctionArgs) {
+  await requireUser(request, "datasets:read");
+  const parsed = parseFilter(filterInputFromParams(new URL(request.url).searchParams));
+  if (!parsed.ok) return { count: null, exact: true, issues: parsed.issues };
+  return { ...previewCount(datasetsDb(), parsed.filter), issues: [] };
+}

@@ -1,0 +1,28 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { stringify } from "csv-stringify/sync";
+import { z } from "zod";
+import { getDb } from "@db/client.server";
+import { requireApi } from "~/domain/auth/session.server";
+import { backlog, readReportQuery, reportPage } from "~/domain/reports/reports.server";
+import { reportTables, tableRecords, TABLE_NAMES } from "~/domain/reports/tables";
+import { invalid, zodIssues } from "~/lib/errors";
+import { api } from "~/lib/http.server";
+
+/** GET /reports/csv?table=NAME&type=…&from=…&to=…&bucket=…[&modelVersion=…]: one report table as CSV. */
+export const loader = ({ request }: LoaderFunctionArgs) =>
+  api(async () => {
+    await requireApi(request, "reports:read");
+    const params = new URL(request.url).searchParams;
+    const parsed = z.object({ table: z.enum(TABLE_NAMES) }).safeParse({ table: params.get("table") ?? undefined });
+    if (!parsed.success) throw invalid("Invalid CSV request", zodIssues(parsed.error));
+    const table = parsed.data.table;
+    const db = getDb();
+    const now = Date.now();
+    const isBacklog = table.startsWith("backlog");
+    const page = isBacklog ? { series: [], byVersion: [], fields: [], rules: [], reasons: [] } : reportPage(db, readReportQuery(db, params, { now, allowed: ["type", "from", "to", "bucket", "modelVersion"] }));
+    const t = reportTables(page, isBacklog ? backlog(db, now) : { queues: [], owners: [] })[table];
+    const name = isBacklog ? `lastmile-${table}.csv` : `lastmile-${params.get("type")}-${table}.csv`;
+    return new Response(stringify(tableRecords(t)), {
+      headers: { "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": `attachment; filename="${name.replace(/[^\w.-]/g, "_")}"`, "Cache-Control": "no-store" },
+    });
+  });

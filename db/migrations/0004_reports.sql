@@ -1,0 +1,2 @@
+CREATE INDEX `tasks_backlog_idx` ON `tasks` (`status`,`type_key`,`kind`,`created_at`,`due_at`);--> statement-breakpoint
+CREATE INDEX `rollups_metric_idx` ON `rollups` (`type_key`,`metric`,`hour`,`model_version`,`value`);

@@ -1,0 +1,68 @@
+/**
+ * Many reviewed decisions, fast: raw SQL (recursive CTEs) into an already
+ * migrated database. For benchmarks and for tests that need a build big enough
+ * to interrupt. Makes 20 reviewers (gen_00…gen_19), the decision type `typeKey`
+ * with routing policy v1 (QA rate 5%), and `rows` decisions: every fifth is an
+ * auto decision with a QA review, the others review-lane decisions; 60% of the
+ * verdicts approve, 30% correct the total, 10% reject.
+ */
+import type { Db } from "@db/client.server";
+
+export function generateReviewedInvoices(db: Db, rows: number, opts: { typeKey?: string; start?: number } = {}): void {
+  const c = db.$client;
+  const type = opts.typeKey ?? "invoice";
+  const t0 = opts.start ?? Date.UTC(2026, 0, 1);
+  const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
+  c.pragma("synchronous = OFF");
+  c.exec("BEGIN");
+  try {
+    c.exec(`
+      INSERT OR IGNORE INTO users (id, email, name, role, password_hash, created_at)
+        WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 19)
+        SELECT printf('gen_%02d', i), printf('generated%02d@example.com', i), printf('Reviewer %d', i), 'reviewer', 'x', ${t0} FROM n;
+      INSERT INTO decision_types (key, name, owner_id, output_schema, reason_codes, sla_minutes, policy_version, created_at, updated_at)
+        VALUES (${q(type)}, 'Invoice extraction (generated)', 'gen_00',
+          '{"type":"object","required":["total","currency"],"properties":{"total":{"type":"number"},"currency":{"type":"string","enum":["EUR","USD"]},"lines":{"type":"array","items":{"type":"object","properties":{"sku":{"type":"string"},"amount":{"type":"number"}}}}}}',
+          '[{"code":"WRONG_TOTAL","label":"Total misread"},{"code":"NOT_AN_INVOICE","label":"Not an invoice"}]', 240, 1, ${t0}, ${t0});
+      INSERT INTO routing_policies (type_key, version, policy, created_at)
+        VALUES (${q(type)}, 1, '{"minConfidence":0.9,"fieldMinConfidence":{},"reviewFlags":[],"qaSampleRate":0.05}', ${t0});
+      CREATE TEMP TABLE gen AS
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${rows}) SELECT i FROM n;
+      INSERT INTO decisions (id, type_key, external_id, body_hash, model_name, model_version, input, output, confidence, field_confidence, flags,
+                             priority, occurred_at, received_at, route, reasons, policy_version, qa_sampled, status, final_output, finalized_at, finalized_by, updated_at)
+      SELECT printf('dec_%s_%08d', ${q(type)}, i), ${q(type)}, printf('INV-%08d', i), 'h', 'invoice-extractor', CASE WHEN i % 3 = 0 THEN '2.0.0' ELSE '1.0.0' END,
+        json_object('vendor', 'Vendor ' || (i % 500), 'pages', 1 + i % 4, 'text', 'Invoice ' || i || ' payable within 30 days, see attached delivery note'),
+        json_object('total', (i % 1000) + 0.5, 'currency', CASE WHEN i % 2 THEN 'EUR' ELSE 'USD' END,
+                    'lines', json_array(json_object('sku', 'A-' || (i % 50), 'amount', (i % 1000) + 0.5))),
+        0.5 + (i % 50) / 100.0, json_object('total', 0.91, 'currency', 0.99), '[]', 0,
+        ${t0} + i * 1000, ${t0} + i * 1000 + 300,
+        CASE WHEN i % 5 = 0 THEN 'auto' ELSE 'review' END,
+        CASE WHEN i % 5 = 0 THEN '[]' ELSE '["confidence 0.62 < 0.9"]' END, 1, i % 5 = 0,
+        CASE WHEN i % 5 = 0 THEN 'auto_approved' WHEN i % 10 < 6 THEN 'approved' WHEN i % 10 < 9 THEN 'corrected' ELSE 'rejected' END,
+        NULL, ${t0} + i * 1000 + 60000, 'generated@example.com', ${t0} + i * 1000 + 60000
+      FROM gen;
+      INSERT INTO tasks (id, decision_id, type_key, kind, status, priority, due_at, created_at, claimed_by, completed_at)
+      SELECT printf('tsk_%s_%08d', ${q(type)}, i), printf('dec_%s_%08d', ${q(type)}, i), ${q(type)}, CASE WHEN i % 5 = 0 THEN 'qa' ELSE 'review' END,
+        'done', 0, ${t0} + i * 1000 + 3600000, ${t0} + i * 1000 + 300, printf('gen_%02d', i % 20), ${t0} + i * 1000 + 60000
+      FROM gen;
+      INSERT INTO reviews (id, decision_id, task_id, task_kind, reviewer_id, action, output, changed_fields, reason_codes, note, created_at)
+      SELECT printf('rev_%s_%08d', ${q(type)}, i), printf('dec_%s_%08d', ${q(type)}, i), printf('tsk_%s_%08d', ${q(type)}, i),
+        CASE WHEN i % 5 = 0 THEN 'qa' ELSE 'review' END, printf('gen_%02d', i % 20),
+        CASE WHEN i % 10 < 6 THEN 'approve' WHEN i % 10 < 9 THEN 'correct' ELSE 'reject' END,
+        CASE WHEN i % 10 BETWEEN 6 AND 8 THEN json_object('total', (i % 1000) + 10.5, 'currency', CASE WHEN i % 2 THEN 'EUR' ELSE 'USD' END,
+                    'lines', json_array(json_object('sku', 'A-' || (i % 50), 'amount', (i % 1000) + 0.5))) END,
+        CASE WHEN i % 10 BETWEEN 6 AND 8 THEN '["total"]' ELSE '[]' END,
+        CASE WHEN i % 10 BETWEEN 6 AND 8 THEN '["WRONG_TOTAL"]' WHEN i % 10 = 9 THEN '["NOT_AN_INVOICE"]' ELSE '[]' END,
+        CASE WHEN i % 10 = 9 THEN 'not an invoice, a delivery note' END,
+        ${t0} + i * 1000 + 60000
+      FROM gen;
+      DROP TABLE gen;
+    `);
+    c.exec("COMMIT");
+  } catch (e) {
+    c.exec("ROLLBACK");
+    throw e;
+  } finally {
+    c.pragma("synchronous = NORMAL");
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Benchmark: the automation report over 90 days with 10,000,000 decisions in
+ * the database, read from the roll-ups, against a plain aggregate query over
+ * the decisions table in the same run. Prints p50/p95 of both and the ratio.
+ *
+ *   npm run bench:reports                 # 10M decisions (a few minutes, ~3 GB temp file, deleted after)
+ *   BENCH_DECISIONS=1000000 npm run bench:reports
+ *
+ * The rows are generated in SQL (one transaction, minimal columns, a realistic
+ * spread: a working-day/night rhythm, 75% automation, a new model version for the
+ * last 30 days) and the roll-ups are derived from them with INSERT … SELECT … GROUP BY,
+ * using the same contribution rules as the write paths.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { openDatabase, runMigrations } from "@db/client.server";
+import { createUser } from "~/domain/auth/users.server";
+import { upsertDecisionType } from "~/domain/decision-types/decision-types.server";
+import { ttdBucket } from "~/domain/reports/contributions";
+import { automationReport, reportPage } from "~/domain/reports/reports.server";
+import { DAY, HOUR } from "~/lib/time";
+
+const N = Number(process.env.BENCH_DECISIONS || 10_000_000);
+const RUNS = Number(process.env.BENCH_RUNS || 40);
+const BASELINE_RUNS = Number(process.env.BENCH_BASELINE_RUNS || 3);
+const CHUNK = 1_000_000;
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lastmile-bench-reports-"));
+const file = path.join(dir, "bench.db");
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 0)} ms`;
+
+function main() {
+  const t0 = performance.now();
+  const db = openDatabase(file);
+  runMigrations(db);
+  const sqlite = db.$client;
+  const { user } = createUser(db, { email: "bench@example.com", role: "manager", password: "bench bench bench" }, "bench");
+  upsertDecisionType(
+    db,
+    {
+      key: "bench",
+      name: "Bench",
+      owner: user.email,
+      outputSchema: { type: "object", properties: { ok: { type: "boolean" } } },
+      routing: { minConfidence: 0.9, qaSampleRate: 0.05 },
+      slaMinutes: 240,
+      reasonCodes: [],
+    },
+    "bench",
+  );
+
+  // Bulk load: no journal, no fsync; the file is thrown away afterwards.
+  sqlite.pragma("journal_mode = OFF");
+  sqlite.pragma("synchronous = OFF");
+  sqlite.pragma("cache_size = -1048576");
+  sqlite.pragma("temp_store = MEMORY");
+  sqlite.function("ttd_bucket", { deterministic: true }, (x: unknown) => ttdBucket(Number(x)));
+
+  const end = Math.floor(Date.parse("2026-01-01T00:00:00Z") / HOUR) * HOUR;
+  const start = end - 90 * DAY;
+  const launch = end - 30 * DAY;
+  const span = end - start;
+
+  // Deterministic pseudo-random numbers from the row number (random() would be re-evaluated per use).
+  const h1 = "((i * 2654435761) % 1000)";
+  const h2 = "((i * 40503 + 7919) % 1000)";
+  const h3 = "((i * 69069 + 12345) % 28800000)";
+  // Uniform spread plus a day/night rhythm: a third of the night's decisions move into working hours.
+  const occurred = `(${start} + (i * ${span}) / ${N} + CASE WHEN ((${start} + (i * ${span}) / ${N}) % ${DAY}) < ${7 * HOUR} AND ${h2} < 333 THEN ${9 * HOUR} ELSE 0 END)`;
+  const insert = sqlite.prepare(`
+    WITH RECURSIVE c(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM c WHERE i + 1 < ?),
+    g AS (
+      SELECT i, min(${occurred}, ${end - 1}) AS occ,
+             CASE WHEN ${h1} < 750 THEN 'auto' ELSE 'review' END AS route,
+             ${h2} AS r2, ${h3} AS wait
+      FROM c)
+    INSERT INTO decisions (id, type_key, external_id, body_hash, model_name, model_version, input, output, confidence, flags,
+                           occurred_at, received_at, route, reasons, policy_version, qa_sampled, status, final_output, finalized_at, finalized_by, updated_at)
+    SELECT printf('d%09d', i), 'bench', printf('e%09d', i), '', 'm', CASE WHEN occ < ${launch} THEN '1.0' ELSE '2.0' END, '{}', '{}',
+           CASE WHEN route = 'auto' THEN 0.95 ELSE 0.6 END, '[]',
+           occ, occ + 500, route,
+           CASE WHEN route = 'auto' THEN '[]' ELSE '["confidence 0.6 < 0.9"]' END, 1,
+           route = 'auto' AND r2 < 50,
+           CASE WHEN route = 'auto' THEN 'auto_approved'
+                WHEN occ > ${end - 2 * DAY} AND r2 < 600 THEN 'pending_review'
+                WHEN r2 < 700 THEN 'approved' WHEN r2 < 900 THEN 'corrected' WHEN r2 < 950 THEN 'rejected' ELSE 'pending_review' END,
+           NULL,
+           CASE WHEN route = 'auto' THEN occ + 500 WHEN (occ > ${end - 2 * DAY} AND r2 < 600) OR r2 >= 950 THEN NULL ELSE occ + 500 + 60000 + wait END,
+           NULL, occ + 500
+    FROM g`);
+
+  const load = sqlite.transaction(() => {
+    for (let from = 0; from < N; from += CHUNK) {
+      insert.run(from, Math.min(N, from + CHUNK));
+      process.stdout.write(`\r  generating decisions: ${Math.min(N, from + CHUNK).toLocaleString("en")} / ${N.toLocaleString("en")}`);
+    }
+    process.stdout.write("\n  deriving roll-ups…\n");
+    // One pass over the decisions into per-hour groups, then one row per metric.
+    sqlite.exec(`
+      CREATE TEMP TABLE g AS
+      SELECT type_key, model_version AS v, occurred_at - occurred_at % ${HOUR} AS hour, route, status, qa_sampled AS qa,
+             CASE WHEN finalized_at IS NULL THEN NULL ELSE ttd_bucket(max(0, finalized_at - received_at)) END AS b,
+             count(*) AS n, sum(CASE WHEN finalized_at IS NULL THEN 0 ELSE max(0, finalized_at - received_at) END) AS ttd_sum
+      FROM decisions GROUP BY 1, 2, 3, 4, 5, 6, 7;
+      INSERT INTO rollups (type_key, model_version, hour, metric, value)
+      SELECT type_key, v, hour, metric, sum(n) FROM (
+        SELECT type_key, v, hour, 'volume' AS metric, n FROM g
+        UNION ALL SELECT type_key, v, hour, 'route:' || route, n FROM g
+        UNION ALL SELECT type_key, v, hour, 'rule:confidence', n FROM g WHERE route = 'review'
+        UNION ALL SELECT type_key, v, hour, CASE WHEN route = 'auto' THEN 'final:auto' ELSE 'final:reviewed' END, n FROM g WHERE b IS NOT NULL
+        UNION ALL SELECT type_key, v, hour, 'outcome:' || status, n FROM g WHERE b IS NOT NULL
+        UNION ALL SELECT type_key, v, hour, 'ttd:' || route || ':' || b, n FROM g WHERE b IS NOT NULL
+        UNION ALL SELECT type_key, v, hour, 'ttd_sum_ms', ttd_sum FROM g WHERE b IS NOT NULL
+        UNION ALL SELECT type_key, v, hour, 'pending', n FROM g WHERE b IS NULL
+        UNION ALL SELECT type_key, v, hour, 'qa:sampled', n FROM g WHERE qa
+      ) GROUP BY 1, 2, 3, 4;
+      DROP TABLE g;
+      INSERT INTO rollups (type_key, model_version, hour, metric, value)
+      SELECT type_key, model_version, hour - hour % ${DAY}, 'day:' || metric, sum(value) FROM rollups
+      GROUP BY 1, 2, 3, 4;`);
+  });
+  load();
+  sqlite.exec("ANALYZE");
+  const rollupRows = (sqlite.prepare("SELECT count(*) AS n FROM rollups").get() as { n: number }).n;
+  const sizeGb = fs.statSync(file).size / 1e9;
+  console.log(`  loaded ${N.toLocaleString("en")} decisions and ${rollupRows.toLocaleString("en")} roll-up rows in ${((performance.now() - t0) / 1000).toFixed(0)} s (${sizeGb.toFixed(2)} GB)`);
+
+  const q = { type: "bench", from: start, to: end, bucket: "day" as const };
+  // The report, as the API route computes and serializes it.
+  const report = () => JSON.stringify(automationReport(db, q));
+  // The same figures straight from the decisions table.
+  const plainStmt = sqlite.prepare(`
+    SELECT occurred_at - occurred_at % ${DAY} AS day, count(*) AS volume,
+           sum(status = 'auto_approved') AS auto, sum(status IN ('approved', 'corrected', 'rejected')) AS reviewed,
+           sum(status IN ('pending_review', 'in_review', 'escalated')) AS pending,
+           sum(status = 'corrected') AS corrected, sum(status = 'rejected') AS rejected
+    FROM decisions WHERE type_key = ? AND occurred_at >= ? AND occurred_at < ? GROUP BY 1 ORDER BY 1`);
+  const plain = () => plainStmt.all("bench", start, end) as { volume: number; auto: number; reviewed: number; pending: number; corrected: number; rejected: number }[];
+
+  // Both must say the same thing before either is timed.
+  const r = automationReport(db, q);
+  const p = plain();
+  const sum = (k: keyof (typeof p)[number]) => p.reduce((s, x) => s + Number(x[k]), 0);
+  const same = (["volume", "auto", "reviewed", "pending", "corrected", "rejected"] as const).every((k) => r.totals[k] === sum(k));
+  console.log(`  totals: volume ${r.totals.volume}, auto ${r.totals.auto}, reviewed ${r.totals.reviewed}, pending ${r.totals.pending}; automation rate ${(r.totals.automationRate! * 100).toFixed(2)}%; roll-ups ${same ? "match" : "DO NOT MATCH"} the plain aggregate`);
+  if (!same) process.exitCode = 1;
+
+  const time = (fn: () => unknown, runs: number) => {
+    fn();
+    const out: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const s = performance.now();
+      fn();
+      out.push(performance.now() - s);
+    }
+    return out;
+  };
+  const rollupTimes = time(report, RUNS);
+  const hourly = time(() => JSON.stringify(automationReport(db, { ...q, bucket: "hour" })), RUNS);
+  const pageTimes = time(() => JSON.stringify(reportPage(db, q)), 10);
+  const plainTimes = time(plain, BASELINE_RUNS);
+
+  console.log("");
+  console.log(`automation report, 90 days, ${N.toLocaleString("en")} decisions (in-process server time)`);
+  console.log(`  roll-ups, by day     p50 ${ms(pct(rollupTimes, 50))}  p95 ${ms(pct(rollupTimes, 95))}  (${RUNS} runs)`);
+  console.log(`  roll-ups, by hour    p50 ${ms(pct(hourly, 50))}  p95 ${ms(pct(hourly, 95))}  (${RUNS} runs)`);
+  console.log(`  whole /reports page  p50 ${ms(pct(pageTimes, 50))}  p95 ${ms(pct(pageTimes, 95))}  (10 runs; every chart and table, by day)`);
+  console.log(`  plain aggregate      p50 ${ms(pct(plainTimes, 50))}  p95 ${ms(pct(plainTimes, 95))}  (${BASELINE_RUNS} runs, GROUP BY over the decisions table)`);
+  console.log(`  ratio (plain p95 / roll-ups p95): ${(pct(plainTimes, 95) / pct(rollupTimes, 95)).toFixed(0)}×   target: roll-ups p95 < 50 ms → ${pct(rollupTimes, 95) < 50 ? "met" : "NOT met"}`);
+  sqlite.close();
+}
+
+try {
+  main();
+} finally {
+  if (process.env.BENCH_KEEP) console.log(`  kept ${file}`);
+  else fs.rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,77 @@
+import fs from "node:fs";
+import { expect, test } from "@playwright/test";
+import { CORRECTED, reviewed } from "../support/labelled";
+import { createType, createUser, e2eDb, invoiceType, login, watchConsole } from "./utils";
+
+test("a manager defines a dataset, snapshots it and downloads the examples", async ({ page }) => {
+  const errors = watchConsole(page);
+  const manager = createUser("manager");
+  const reviewer = createUser("reviewer");
+  const type = `dsinv${Date.now().toString(36)}`;
+  createType(invoiceType(manager.email, { key: type, name: `Invoices ${type}` }));
+  for (let i = 0; i < 6; i++) {
+    const body = i < 4 ? { action: "correct", output: { ...CORRECTED, total: 10 + i }, reasonCodes: ["WRONG_TOTAL"] } : { action: "approve" };
+    reviewed(e2eDb(), reviewer, `${type}-${i}`, body, { type });
+  }
+
+  await login(page, manager);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Datasets" }).click();
+  await expect(page.getByRole("heading", { name: "Datasets", level: 1 })).toBeVisible();
+  const name = `Corrections ${type}`;
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Decision type").selectOption(type);
+  await expect(page.getByRole("status")).toHaveText("6 matching examples right now");
+  await page.getByRole("checkbox", { name: "corrected" }).check();
+  await expect(page.getByRole("status")).toHaveText("4 matching examples right now");
+  await page.screenshot({ path: "tests/e2e/screenshots/datasets-create.png", fullPage: true });
+  await page.getByRole("button", { name: "Create dataset" }).click();
+
+  await expect(page.getByRole("heading", { name, level: 1 })).toBeVisible();
+  await expect(page.getByText("No snapshots yet.")).toBeVisible();
+  await page.getByLabel("Train fraction").fill("0.5");
+  await page.getByLabel("Validation fraction").fill("0.25");
+  await page.getByLabel("Test fraction").fill("0.25");
+  await page.getByRole("button", { name: "Create snapshot" }).click();
+  const snapshot = page.getByRole("listitem", { name: "Snapshot 1" });
+  await expect(snapshot.getByText("ready")).toBeVisible({ timeout: 15_000 });
+  await expect(snapshot.getByText("4 examples")).toBeVisible();
+  await page.screenshot({ path: "tests/e2e/screenshots/datasets-snapshot.png", fullPage: true });
+
+  const downloadPromise = page.waitForEvent("download");
+  await snapshot.getByRole("link", { name: "Download snapshot 1 All as JSONL" }).click();
+  const download = await downloadPromise;
+  expect(download.suggestedFilename()).toMatch(/^corrections-dsinv.*-v1\.jsonl$/);
+  const lines = fs.readFileSync((await download.path())!, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l));
+  expect(lines).toHaveLength(4);
+  expect(lines.every((l) => l.action === "corrected" && l.type === type)).toBe(true);
+  expect(lines[0].reviewer).toMatch(/^rv_/);
+
+  const csvPromise = page.waitForEvent("download");
+  await snapshot.getByRole("link", { name: "Download snapshot 1 All as CSV" }).click();
+  expect((await csvPromise).suggestedFilename()).toMatch(/-v1\.csv$/);
+
+  await snapshot.getByRole("link", { name: "Data card" }).click();
+  await expect(page.getByRole("heading", { name: `Data card: ${name} — snapshot 1` })).toBeVisible();
+  await expect(page.getByRole("table", { name: "Per action" }).getByRole("row", { name: /corrected/ })).toContainText("4");
+  await expect(page.getByRole("table", { name: "Field-level corrections" })).toContainText("total");
+  await page.screenshot({ path: "tests/e2e/screenshots/datasets-card.png", fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test("a reviewer cannot open datasets, an auditor can read but not create", async ({ page }) => {
+  const errors = watchConsole(page);
+  const auditor = createUser("auditor");
+  await page.goto("/datasets");
+  await expect(page).toHaveURL(/\/login\?redirectTo=%2Fdatasets/);
+  await page.getByLabel("Email").fill(auditor.email);
+  await page.getByLabel("Password").fill(auditor.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Datasets", level: 1 })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Create dataset" })).toHaveCount(0);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  const reviewer = createUser("reviewer");
+  await login(page, reviewer);
+  const res = await page.goto("/datasets");
+  expect(res?.status()).toBe(403);
+  expect(errors.filter((e) => !/status of 403/.test(e))).toEqual([]);
+});

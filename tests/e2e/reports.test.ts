@@ -1,0 +1,143 @@
+import fs from "node:fs";
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test } from "@playwright/test";
+import { parse } from "csv-parse/sync";
+import { eq } from "drizzle-orm";
+import { tasks } from "../../db/schema/index";
+import { ingestDecisions } from "../../app/domain/ingest/ingest.server";
+import { claimTask } from "../../app/domain/queue/queue.server";
+import { submitReview } from "../../app/domain/review/review.server";
+import { createUser, createType, e2eDb, invoiceType, login, watchConsole } from "./utils";
+
+const HOUR = 3_600_000;
+
+/** Ten days of invoices, a model update four days ago, reviewed the way a team would. */
+function seed(ownerEmail: string) {
+  const db = e2eDb();
+  createType({
+    ...invoiceType(ownerEmail),
+    key: "invoice-r",
+    name: "Invoice extraction (reports)",
+    routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 0.3 },
+  });
+  const reviewer = createUser("reviewer");
+  const now = Date.now();
+  let n = 0;
+  for (let h = 240; h >= 2; h -= 3) {
+    const at = now - h * HOUR;
+    const v2 = h < 96;
+    const items = Array.from({ length: 4 }, (_, i) => {
+      n++;
+      const x = (n * 37) % 100;
+      return {
+        type: "invoice-r",
+        externalId: `rep-${n}`,
+        model: { name: "invoice-extractor", version: v2 ? "1.1.0" : "1.0.0" },
+        input: { vendor: "ACME" },
+        output: { total: 100 + n, currency: "EUR", lines: [{ sku: "A-1", amount: 100 + n }] },
+        confidence: x < (v2 ? 80 : 55) ? 0.97 : 0.7,
+        fieldConfidence: { total: x % 7 === 0 ? 0.9 : 0.99, currency: 0.99 },
+        flags: i === 3 && x % 3 === 0 ? ["policy:kyc"] : [],
+        occurredAt: new Date(at).toISOString(),
+      };
+    });
+    ingestDecisions(db, items, { batch: true, actor: "e2e", now: at });
+  }
+  const open = db.select().from(tasks).where(eq(tasks.status, "open")).all().filter((t) => t.typeKey === "invoice-r");
+  open.forEach((t, i) => {
+    if (t.createdAt > now - 8 * HOUR) return; // the last hours stay in the backlog
+    const at = t.createdAt + (20 + (i % 9) * 25) * 60_000;
+    claimTask(db, reviewer, t.id, { now: at });
+    const k = i % 10;
+    const body =
+      t.kind === "qa"
+        ? k < 8
+          ? { action: "approve" }
+          : { action: "correct", output: { total: 1, currency: "USD", lines: [] }, reasonCodes: ["WRONG_TOTAL"] }
+        : k < 6
+          ? { action: "approve" }
+          : k < 8
+            ? { action: "correct", output: { total: 5, currency: k === 7 ? "USD" : "EUR", lines: [{ sku: "A-1", amount: 5 }] }, reasonCodes: ["WRONG_TOTAL"] }
+            : { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] };
+    submitReview(db, reviewer, t.id, body, { now: at + 3 * 60_000 });
+  });
+}
+
+test("reports: filters, figures that match the API, CSV download, definitions", async ({ page }) => {
+  const errors = watchConsole(page);
+  const manager = createUser("manager");
+  seed(manager.email);
+  await login(page, manager);
+  await page.goto("/reports?type=invoice-r&period=30d&bucket=day");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Reports · Invoice extraction (reports)");
+
+  // The headline figures match the JSON API for the same query.
+  const csvHref = await page.getByRole("link", { name: "Download Model versions side by side as CSV" }).getAttribute("href");
+  const qs = new URLSearchParams(csvHref!.split("?")[1]);
+  qs.delete("table");
+  const api = await (await page.request.get(`/api/v1/reports/automation?${qs}`)).json();
+  expect(api.totals.volume).toBe(320);
+  await expect(page.getByTestId("kpi-volume-value")).toHaveText(api.totals.volume.toLocaleString("en-US"));
+  await expect(page.getByTestId("kpi-automation-rate-value")).toHaveText(`${(api.totals.automationRate * 100).toFixed(1)}%`);
+  await expect(page.getByTestId("kpi-override-rate-value")).toHaveText(`${(api.totals.overrideRate * 100).toFixed(1)}%`);
+  const quality = await (await page.request.get(`/api/v1/reports/quality?${qs}`)).json();
+  await expect(page.getByTestId("kpi-auto-lane-accuracy-value")).toHaveText(`${(quality.autoLaneAccuracy.estimate * 100).toFixed(1)}%`);
+  await expect(page.getByTestId("kpi-auto-lane-accuracy")).toContainText(`n = ${quality.autoLaneAccuracy.n}`);
+
+  // Charts are drawn at their reserved size.
+  await expect(page.locator("figure svg.recharts-surface").first()).toBeVisible();
+  await page.screenshot({ path: "test-results/reports-day.png", fullPage: true });
+
+  // Filters: weekly buckets, then only the new model version.
+  await page.getByLabel("Bucket", { exact: true }).selectOption("week");
+  await expect(page).toHaveURL(/bucket=week/);
+  await expect(page.getByTestId("report-range")).toContainText("by week");
+  await page.getByLabel("Model version", { exact: true }).selectOption("1.1.0");
+  await expect(page).toHaveURL(/modelVersion=1\.1\.0/);
+  await expect(page.getByTestId("report-range")).toContainText("model version 1.1.0");
+  const v2Href = await page.getByRole("link", { name: "Download Model versions side by side as CSV" }).getAttribute("href");
+  const v2qs = new URLSearchParams(v2Href!.split("?")[1]);
+  v2qs.delete("table");
+  expect(v2qs.get("bucket")).toBe("week");
+  const v2 = await (await page.request.get(`/api/v1/reports/automation?${v2qs}`)).json();
+  expect(v2.totals.volume).toBeGreaterThan(0);
+  expect(v2.totals.volume).toBeLessThan(api.totals.volume);
+  await expect(page.getByTestId("kpi-volume-value")).toHaveText(v2.totals.volume.toLocaleString("en-US"));
+  await expect(page.getByTestId("kpi-automation-rate-value")).toHaveText(`${(v2.totals.automationRate * 100).toFixed(1)}%`);
+
+  // The per-bucket table downloads as CSV with the API's numbers.
+  await page.getByText("Figures per week").click();
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download Automation per bucket as CSV" }).click()]);
+  expect(download.suggestedFilename()).toBe("lastmile-invoice-r-automation.csv");
+  const rows = parse(fs.readFileSync(await download.path()), { columns: true }) as Record<string, string>[];
+  expect(rows.map((r) => r.start)).toEqual(v2.buckets.map((b: { start: string }) => b.start));
+  expect(rows.map((r) => Number(r.volume))).toEqual(v2.buckets.map((b: { volume: number }) => b.volume));
+  expect(rows.map((r) => Number(r.auto))).toEqual(v2.buckets.map((b: { auto: number }) => b.auto));
+  expect(rows.map((r) => (r.automation_rate === "" ? null : Number(r.automation_rate)))).toEqual(v2.buckets.map((b: { automationRate: number | null }) => b.automationRate));
+
+  // Where automation breaks: the field humans change most, and reason codes.
+  await expect(page.getByTestId("table-fields")).toContainText("total");
+  await expect(page.getByTestId("table-reasons")).toContainText("WRONG_TOTAL");
+  await expect(page.getByTestId("table-backlog-owners")).toContainText(manager.email);
+
+  // Definitions in a dialog.
+  await page.getByRole("button", { name: "Definitions" }).click();
+  const dialog = page.getByRole("dialog", { name: "How these figures are defined" });
+  await expect(dialog).toContainText("auto ÷ (auto + reviewed)");
+  await page.screenshot({ path: "test-results/reports-definitions.png" });
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+
+  await page.goto("/reports?type=invoice-r&period=90d&bucket=day");
+  await expect(page.locator("figure svg.recharts-surface").first()).toBeVisible();
+  await page.screenshot({ path: "test-results/reports-90d.png", fullPage: true });
+
+  // No accessibility violations on the page (WCAG 2 A/AA rules).
+  const axe = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
+  expect(axe.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`)).toEqual([]);
+
+  // A bad filter is answered inline, not with an error page.
+  await page.goto("/reports?type=invoice-r&bucket=month");
+  await expect(page.getByRole("alert")).toContainText("bucket");
+  expect(errors).toEqual([]);
+});

@@ -1,0 +1,151 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import type { Db } from "@db/client.server";
+import { countExamples, currentWindow, exampleToObject, iterateExamples, previewCount } from "~/domain/datasets/examples.server";
+import { exampleFilterSchema, type ExampleFilter } from "~/domain/datasets/filter";
+import { invoiceType, makeType, makeUser, memoryDb } from "../support/db";
+import { CORRECTED, ingest, openSecondReview, openTask, review, reviewed, type Person } from "../support/labelled";
+
+const filter = (f: Partial<ExampleFilter> = {}) => exampleFilterSchema.parse({ type: "invoice", ...f });
+const examples = (db: Db, f: Partial<ExampleFilter> = {}, opts: Parameters<typeof iterateExamples>[2] = {}) =>
+  [...iterateExamples(db, filter(f), opts)].map((r) => exampleToObject(r) as Record<string, any>);
+
+describe("labelled examples derived from reviews", () => {
+  let db: Db;
+  let owner: Person & { email: string };
+  let alice: Person;
+  let bob: Person;
+  beforeEach(() => {
+    db = memoryDb();
+    owner = makeUser(db, "manager");
+    alice = makeUser(db, "reviewer");
+    bob = makeUser(db, "reviewer");
+    makeType(db, invoiceType(owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 0.5 } }));
+  });
+
+  it("turns a correction into an example with its full lineage", () => {
+    const d = reviewed(db, alice, "inv-1", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"], note: "total misread" });
+    const [ex] = examples(db);
+    expect(ex).toMatchObject({
+      decisionId: d.id,
+      type: "invoice",
+      externalId: "inv-1",
+      action: "corrected",
+      modelOutput: { total: 120.5, currency: "EUR" },
+      finalOutput: CORRECTED,
+      changedFields: ["total", "lines.0.amount", "lines.1.sku", "lines.1.amount"],
+      reasonCodes: ["WRONG_TOTAL"],
+      note: "total misread",
+      confidence: 0.5,
+      fieldConfidence: { total: 0.99, currency: 0.99 },
+      modelName: "invoice-extractor",
+      modelVersion: "1.0.0",
+      route: "review",
+      routeReasons: ["confidence 0.5 < 0.9"],
+      policyVersion: 1,
+      seenBecause: "review_rule",
+      samplingProbability: 1,
+      weight: 1,
+      secondReviewer: null,
+      agreement: null,
+    });
+    expect(ex.reviewer).toMatch(/^rv_[0-9a-f]{16}$/);
+    expect(ex.finalReviewer).toBe(ex.reviewer);
+    expect(JSON.stringify(ex)).not.toContain(alice.email);
+    expect(["train", "validation", "test"]).toContain(ex.split);
+    expect(Date.parse(ex.reviewedAt)).toBeGreaterThanOrEqual(Date.parse(ex.receivedAt));
+  });
+
+  it("maps approve and reject, keeps pseudonyms stable and shows emails only when asked", () => {
+    reviewed(db, alice, "a", { action: "approve" });
+    reviewed(db, alice, "r", { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
+    reviewed(db, bob, "b", { action: "approve" });
+    const rows = examples(db);
+    expect(rows.map((r) => [r.externalId, r.action])).toEqual([["a", "approved"], ["r", "rejected"], ["b", "approved"]]);
+    expect(rows[0].finalOutput).toEqual(rows[0].modelOutput);
+    expect(rows[1].finalOutput).toBeNull();
+    expect(rows[0].reviewer).toBe(rows[1].reviewer);
+    expect(rows[0].reviewer).not.toBe(rows[2].reviewer);
+    const named = examples(db, {}, { identities: true });
+    expect(named.map((r) => r.reviewer)).toEqual([alice.email, alice.email, bob.email]);
+  });
+
+  it("weights QA samples by the inverse of the policy version's sample rate", () => {
+    let sampled: string | undefined;
+    for (let i = 0; i < 40 && !sampled; i++) {
+      const d = ingest(db, `auto-${i}`);
+      if (openTask(db, d.id, "qa")) sampled = d.id;
+    }
+    expect(sampled).toBeDefined();
+    review(db, alice, sampled!, { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"] });
+    const [ex] = examples(db);
+    expect(ex).toMatchObject({ decisionId: sampled, route: "auto", seenBecause: "qa_sample", samplingProbability: 0.5, weight: 2, action: "corrected", finalOutput: CORRECTED });
+  });
+
+  it("represents an escalation by the owner's final verdict", () => {
+    const d = reviewed(db, alice, "esc", { action: "escalate", note: "vendor unknown" });
+    expect(examples(db)).toEqual([]);
+    review(db, owner, d.id, { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
+    const rows = examples(db, {}, { identities: true });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ action: "rejected", seenBecause: "escalation", reviewer: alice.email, finalReviewer: owner.email, samplingProbability: 1 });
+  });
+
+  it("joins a four-eyes second review, records agreement and waits for it", () => {
+    const agree = reviewed(db, alice, "fe-agree", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"] });
+    const differ = reviewed(db, alice, "fe-differ", { action: "approve" });
+    openSecondReview(db, agree.id, alice.id);
+    openSecondReview(db, differ.id, alice.id);
+    reviewed(db, alice, "single", { action: "approve" });
+    // While the second reviews are open, only the single-review decision is a finished example.
+    expect(examples(db).map((r) => r.externalId)).toEqual(["single"]);
+    review(db, bob, agree.id, { action: "correct", output: { ...CORRECTED }, reasonCodes: ["WRONG_TOTAL"] });
+    review(db, bob, differ.id, { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
+    const rows = examples(db, {}, { identities: true });
+    const byId = Object.fromEntries(rows.map((r) => [r.externalId, r]));
+    expect(byId["fe-agree"]).toMatchObject({ reviewer: alice.email, secondReviewer: bob.email, finalReviewer: bob.email, agreement: true, action: "corrected" });
+    expect(byId["fe-differ"]).toMatchObject({ reviewer: alice.email, secondReviewer: bob.email, agreement: false, action: "rejected" });
+    expect(byId.single.agreement).toBeNull();
+    expect(examples(db, { agreementOnly: true }).map((r) => r.externalId)).toEqual(["fe-agree"]);
+    expect(countExamples(db, filter({ agreementOnly: true }))).toBe(1);
+  });
+
+  it("filters by action, route, model version, reason code and period, and counts the same rows", () => {
+    const t0 = Date.UTC(2026, 0, 10);
+    reviewed(db, alice, "c1", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"] }, {}, t0);
+    reviewed(db, alice, "r1", { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] }, { model: { name: "invoice-extractor", version: "2.0.0" } }, t0 + 86_400_000);
+    reviewed(db, bob, "a1", { action: "approve" }, { model: { name: "invoice-extractor", version: "2.0.0" } }, t0 + 2 * 86_400_000);
+    const ids = (f: Partial<ExampleFilter>) => {
+      const got = examples(db, f).map((r) => r.externalId);
+      expect(countExamples(db, filter(f))).toBe(got.length);
+      return got;
+    };
+    expect(ids({})).toEqual(["c1", "r1", "a1"]);
+    expect(ids({ actions: ["corrected", "rejected"] })).toEqual(["c1", "r1"]);
+    expect(ids({ modelVersions: ["2.0.0"] })).toEqual(["r1", "a1"]);
+    expect(ids({ reasonCodes: ["NOT_AN_INVOICE"] })).toEqual(["r1"]);
+    expect(ids({ routes: ["auto"] })).toEqual([]);
+    expect(ids({ from: new Date(t0 + 86_400_000).toISOString() })).toEqual(["r1", "a1"]);
+    expect(ids({ to: new Date(t0 + 86_400_000).toISOString() })).toEqual(["c1"]);
+    expect(ids({ type: "other" } as Partial<ExampleFilter>)).toEqual([]);
+    expect(previewCount(db, filter(), 10)).toEqual({ count: 3, exact: true });
+    expect(previewCount(db, filter(), 2)).toEqual({ count: 2, exact: false });
+  });
+
+  it("reads as of a watermark: later reviews do not change what an earlier window sees", () => {
+    reviewed(db, alice, "early", { action: "approve" });
+    const w = currentWindow(db);
+    const d = reviewed(db, alice, "late", { action: "approve" });
+    const esc = reviewed(db, alice, "esc-late", { action: "escalate", note: "?" });
+    expect(examples(db, {}, w).map((r) => r.externalId)).toEqual(["early"]);
+    expect(examples(db).map((r) => r.externalId)).toEqual(["early", "late"]);
+    review(db, owner, esc.id, { action: "approve" });
+    expect(examples(db, {}, w).map((r) => r.externalId)).toEqual(["early"]);
+    expect(d.id).toBeTruthy();
+  });
+
+  it("pages through many examples in order", () => {
+    for (let i = 0; i < 25; i++) reviewed(db, alice, `p-${String(i).padStart(2, "0")}`, { action: "approve" });
+    const got = [...iterateExamples(db, filter(), { pageSize: 7 })].map((r) => r.externalId);
+    expect(got).toEqual(Array.from({ length: 25 }, (_, i) => `p-${String(i).padStart(2, "0")}`));
+  });
+});

@@ -1,0 +1,50 @@
+/**
+ * Fixtures for labelled-data tests: decisions that went through real human
+ * review (ingest → claim → submitReview), plus a four-eyes second review as
+ * the workbench writes it (a "second" task opened with the first verdict,
+ * claimed and reviewed by someone else).
+ */
+import { and, eq } from "drizzle-orm";
+import type { Db } from "@db/client.server";
+import { tasks } from "@db/schema/index";
+import { newId } from "~/lib/crypto.server";
+import { ingestDecisions } from "~/domain/ingest/ingest.server";
+import { claimTask } from "~/domain/queue/queue.server";
+import { submitReview } from "~/domain/review/review.server";
+import { invoiceDecision } from "./db";
+
+export type Person = { id: string; email: string };
+
+export function ingest(db: Db, externalId: string, overrides: Record<string, unknown> = {}, now = Date.now()) {
+  return ingestDecisions(db, [invoiceDecision(externalId, overrides)], { batch: false, actor: "test", now })[0];
+}
+
+export function openTask(db: Db, decisionId: string, kind?: string) {
+  const where = [eq(tasks.decisionId, decisionId), eq(tasks.status, "open")];
+  if (kind) where.push(eq(tasks.kind, kind as "review"));
+  return db.select().from(tasks).where(and(...where)).get();
+}
+
+/** Claims the decision's open task and submits a verdict. */
+export function review(db: Db, who: Person, decisionId: string, body: Record<string, unknown>, now = Date.now()) {
+  const t = openTask(db, decisionId);
+  if (!t) throw new Error(`no open task for ${decisionId}`);
+  claimTask(db, who, t.id, { now });
+  return submitReview(db, who, t.id, body, { now });
+}
+
+/** A review-lane decision (confidence below the type's 0.9) with one verdict. */
+export function reviewed(db: Db, who: Person, externalId: string, body: Record<string, unknown>, overrides: Record<string, unknown> = {}, now = Date.now()) {
+  const d = ingest(db, externalId, { confidence: 0.5, ...overrides }, now - 1000);
+  review(db, who, d.id, body, now);
+  return d;
+}
+
+/** Opens the four-eyes second review the way the workbench does: assigned to anyone but the first reviewer. */
+export function openSecondReview(db: Db, decisionId: string, firstReviewerId: string, now = Date.now()) {
+  const id = newId("tsk", now);
+  db.insert(tasks).values({ id, decisionId, typeKey: "invoice", kind: "second", status: "open", priority: 0, dueAt: now + 3_600_000, createdAt: now, excludedUserId: firstReviewerId }).run();
+  return id;
+}
+
+export const CORRECTED = { total: 99, currency: "EUR", lines: [{ sku: "A-1", amount: 99 }] };
