@@ -23,10 +23,10 @@ export type AuditRow = typeof auditLog.$inferSelect;
 
 const GENESIS = "0".repeat(64);
 
-/** A decision ingested on its own: one entry on the decision. */
+/** A request that creates one decision: one entry on that decision. */
 export const DECISION_INGESTED = "decision.ingested";
 /**
- * A batch ingested in one transaction: one entry (entity type decision_batch)
+ * A request that creates several decisions (a batch): one entry (entity type decision_batch)
  * whose data lists every decision as [id, type, externalId, bodyHash, route, status];
  * the body hash covers the decision's content. Its `at` is the decisions' receivedAt.
  */
