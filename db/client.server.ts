@@ -31,6 +31,8 @@ export function openDatabase(file: string = databasePath()): Db {
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma(`synchronous = ${process.env.SQLITE_SYNCHRONOUS === "FULL" ? "FULL" : "NORMAL"}`);
+  // 32 MB page cache (the default is 2 MB): index pages of large tables stay hot.
+  sqlite.pragma("cache_size = -32000");
   return drizzle(sqlite, { schema }) as Db;
 }
 

@@ -1,17 +1,25 @@
 /**
  * Fast multi-row inserts for hot write paths (ingest batches of 1,000).
  * Building a multi-row INSERT through the query builder costs more than
- * SQLite's work; here each table gets one prepared statement per connection,
+ * SQLite's work; here each table gets prepared statements per connection,
  * built from the drizzle table's own column metadata, so values are encoded
  * exactly as drizzle would (JSON, booleans, defaults, NULLs). Call it inside
- * `transaction(db, …)`: the statement runs on the same connection.
+ * `transaction(db, …)`: the statements run on the same connection.
+ *
+ * Rows go in up to CHUNK per INSERT statement. Besides fewer calls, this
+ * matters for tables with triggers (tasks keeps task_counters exact with
+ * one): such a statement needs a statement journal, and SQLite journals
+ * every page the statement touches (table and each index) once per
+ * statement, so one row per statement pays that for every row (~3x slower).
  */
 import type Database from "better-sqlite3";
 import { getTableColumns, getTableName, is, SQL, type Column } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { DbOrTx } from "@db/client.server";
 
-type Prepared = { stmt: Database.Statement; columns: [string, Column][] };
+const CHUNK = 100;
+
+type Prepared = { keys: string[]; columns: Column[]; head: string; tuple: string; bySize: Map<number, Database.Statement> };
 
 const statements = new WeakMap<Database.Database, Map<SQLiteTable, Prepared>>();
 
@@ -21,12 +29,24 @@ function prepared(client: Database.Database, table: SQLiteTable): Prepared {
   let p = perTable.get(table);
   if (!p) {
     // Auto-increment keys are left to SQLite.
-    const columns = Object.entries(getTableColumns(table)).filter(([, c]) => !(c as Column & { autoIncrement?: boolean }).autoIncrement) as [string, Column][];
-    const sql = `INSERT INTO "${getTableName(table)}" (${columns.map(([, c]) => `"${c.name}"`).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`;
-    p = { stmt: client.prepare(sql), columns };
+    const entries = Object.entries(getTableColumns(table)).filter(([, c]) => !(c as Column & { autoIncrement?: boolean }).autoIncrement) as [string, Column][];
+    p = {
+      keys: entries.map(([k]) => k),
+      columns: entries.map(([, c]) => c),
+      head: `INSERT INTO "${getTableName(table)}" (${entries.map(([, c]) => `"${c.name}"`).join(", ")}) VALUES `,
+      tuple: `(${entries.map(() => "?").join(", ")})`,
+      bySize: new Map(),
+    };
     perTable.set(table, p);
   }
   return p;
+}
+
+/** The INSERT of `size` rows (sizes 1..CHUNK, prepared once each). */
+function statement(client: Database.Database, p: Prepared, size: number): Database.Statement {
+  let stmt = p.bySize.get(size);
+  if (!stmt) p.bySize.set(size, (stmt = client.prepare(p.head + Array(size).fill(p.tuple).join(", "))));
+  return stmt;
 }
 
 function encode(column: Column, value: unknown): unknown {
@@ -36,12 +56,36 @@ function encode(column: Column, value: unknown): unknown {
     else if (column.onUpdateFn) value = column.onUpdateFn();
     else return null;
   }
-  if (is(value, SQL)) throw new Error(`insertRows cannot write SQL expressions (column ${column.name}); use the query builder`);
-  return value === null ? null : column.mapToDriverValue(value);
+  if (value === null) return null;
+  if (typeof value === "object" && is(value, SQL)) throw new Error(`insertRows cannot write SQL expressions (column ${column.name}); use the query builder`);
+  return column.mapToDriverValue(value);
+}
+
+/** An object already encoded by an earlier column of the same kind in this row (a decision's output and final output) is encoded once. */
+function encodeShared(columns: Column[], row: Record<string, unknown>, keys: string[], values: unknown[], base: number, i: number, v: object): unknown {
+  for (let j = 0; j < i; j++) {
+    if (row[keys[j]] === v && columns[j].mapToDriverValue === columns[i].mapToDriverValue) return values[base + j];
+  }
+  return encode(columns[i], v);
 }
 
 export function insertRows<T extends SQLiteTable>(db: DbOrTx, table: T, rows: T["$inferInsert"][]): void {
   if (rows.length === 0) return;
-  const { stmt, columns } = prepared(db.$client, table);
-  for (const row of rows) stmt.run(columns.map(([key, column]) => encode(column, (row as Record<string, unknown>)[key])));
+  const client = db.$client;
+  const p = prepared(client, table);
+  const { keys, columns } = p;
+  const n = keys.length;
+  for (let start = 0; start < rows.length; start += CHUNK) {
+    const size = Math.min(CHUNK, rows.length - start);
+    const values: unknown[] = new Array(size * n);
+    for (let r = 0; r < size; r++) {
+      const row = rows[start + r] as Record<string, unknown>;
+      const base = r * n;
+      for (let i = 0; i < n; i++) {
+        const v = row[keys[i]];
+        values[base + i] = typeof v === "object" && v !== null ? encodeShared(columns, row, keys, values, base, i, v) : encode(columns[i], v);
+      }
+    }
+    statement(client, p, size).run(values);
+  }
 }

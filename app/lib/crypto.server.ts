@@ -19,8 +19,23 @@ export function canonicalJson(value: unknown): string {
 }
 
 function writeCanonical(value: unknown): string | undefined {
-  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value);
+    case "number":
+      return Number.isFinite(value) ? String(value) : "null";
+    case "boolean":
+      return value ? "true" : "false";
+    case "object":
+      break;
+    default:
+      return JSON.stringify(value); // undefined, functions and symbols are left out; bigint throws, as JSON.stringify does
+  }
+  if (value === null) return "null";
   if (Array.isArray(value)) {
+    let strings = true;
+    for (let i = 0; i < value.length && strings; i++) strings = typeof value[i] === "string";
+    if (strings) return JSON.stringify(value); // the same text, written natively
     let out = "[";
     for (let i = 0; i < value.length; i++) out += (i ? "," : "") + (writeCanonical(value[i]) ?? "null");
     return out + "]";
@@ -28,29 +43,57 @@ function writeCanonical(value: unknown): string | undefined {
   const keys = orderedKeys(value);
   let out = "{";
   let first = true;
-  for (const k of keys) {
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
     const v = writeCanonical((value as Record<string, unknown>)[k]);
     if (v === undefined) continue;
-    out += (first ? "" : ",") + JSON.stringify(k) + ":" + v;
+    out += (first ? "" : ",") + quotedKey(k) + ":" + v;
     first = false;
   }
   return out + "}";
+}
+
+// Object keys repeat across decisions (field names): quote each once. Bounded, so
+// arbitrary keys in payloads cannot grow it without limit.
+const quoted = new Map<string, string>();
+function quotedKey(k: string): string {
+  let q = quoted.get(k);
+  if (q === undefined) {
+    q = JSON.stringify(k);
+    if (quoted.size < 10_000 && k.length <= 100) quoted.set(k, q);
+  }
+  return q;
 }
 
 /**
  * Sorted keys in the order a JavaScript object holds them once built from
  * sorted keys: array-index keys first in numeric order (engines always put them
  * first), then the rest sorted. Keeps hashes identical to earlier versions.
+ * Objects are small, so the named keys are insertion-sorted (linear when they
+ * already come sorted); `<` orders strings by UTF-16 code units, as sort() does.
  */
 function orderedKeys(value: object): string[] {
   const keys = Object.keys(value); // index keys come first, already in numeric order
+  const n = keys.length;
   let i = 0;
-  while (i < keys.length && isArrayIndex(keys[i])) i++;
-  if (i === 0) return keys.sort();
-  return keys.slice(0, i).concat(keys.slice(i).sort());
+  while (i < n && isArrayIndex(keys[i])) i++;
+  if (n - i < 2) return keys;
+  if (n - i > 32) return i === 0 ? keys.sort() : keys.slice(0, i).concat(keys.slice(i).sort());
+  for (let j = i + 1; j < n; j++) {
+    const k = keys[j];
+    let m = j - 1;
+    while (m >= i && keys[m] > k) {
+      keys[m + 1] = keys[m];
+      m--;
+    }
+    keys[m + 1] = k;
+  }
+  return keys;
 }
 
 function isArrayIndex(k: string): boolean {
+  const c = k.charCodeAt(0);
+  if (!(c >= 48 && c <= 57)) return false; // most keys: not a digit first
   return /^(?:0|[1-9]\d{0,9})$/.test(k) && Number(k) < 4294967295;
 }
 

@@ -111,14 +111,14 @@ export default function Reports() {
         </h2>
         <div className="mt-3 grid gap-4 xl:grid-cols-2">
           <div>
-            <ChartFrame title="Corrections per output field" unit="% of reviewed decisions" description="which fields humans change most" height={Math.max(120, 40 + 28 * Math.min(10, r.fields.length))}>
-              <HorizontalBars rows={r.fields} labelKey="field" valueKey="correctionRate" name="Corrected in review" height={Math.max(120, 40 + 28 * Math.min(10, r.fields.length))} />
+            <ChartFrame title="Corrections per output field" unit="% of reviewed decisions" description="which fields humans change most">
+              <HorizontalBars rows={r.fields} labelKey="field" valueKey="correctionRate" name="Corrected in review" id="chart-fields" />
             </ChartFrame>
             <DataTable table={tables.fields} csv={csvHref("fields")} />
           </div>
           <div>
-            <ChartFrame title="Routing rules" unit="% of decisions routed to review" description="which rule sends most items to review (a decision can trip several)" height={Math.max(120, 40 + 28 * Math.min(10, r.rules.length))}>
-              <HorizontalBars rows={r.rules} labelKey="rule" valueKey="shareOfReviewed" name="Share of review" height={Math.max(120, 40 + 28 * Math.min(10, r.rules.length))} />
+            <ChartFrame title="Routing rules" unit="% of decisions routed to review" description="which rule sends most items to review (a decision can trip several)">
+              <HorizontalBars rows={r.rules} labelKey="rule" valueKey="shareOfReviewed" name="Share of review" id="chart-rules" />
             </ChartFrame>
             <DataTable table={tables.rules} csv={csvHref("rules")} />
           </div>

@@ -17,8 +17,11 @@ export const auditLog = sqliteTable(
     prevHash: text("prev_hash").notNull(),
     hash: text("hash").notNull(),
   },
-  // The decision detail page reads a decision's trail by entity id.
-  (t) => [index("audit_entity_idx").on(t.entityId, t.seq)],
+  (t) => [
+    // an entity's trail, and the batch entries that cover a decision (found by its receivedAt)
+    index("audit_entity_idx").on(t.entityType, t.entityId),
+    index("audit_action_at_idx").on(t.action, t.at),
+  ],
 );
 
 export const outbox = sqliteTable(
@@ -35,6 +38,7 @@ export const outbox = sqliteTable(
     deliveredAt: integer("delivered_at"),
     lastError: text("last_error"),
   },
+  // outbox_entity_idx: a decision's detail page lists the events announced about it.
   (t) => [index("outbox_pending_idx").on(t.deliveredAt, t.nextAttemptAt), index("outbox_entity_idx").on(t.entityId)],
 );
 

@@ -1,13 +1,13 @@
 /**
  * What the decision detail page pays to read a decision's audit trail and
- * outbox events, with the entity-id indexes (migration 0001) and without them,
+ * outbox events, with the entity indexes (audit_entity_idx, outbox_entity_idx) and without them,
  * on the same database in the same run. Prints per-lookup latency and the ratio.
  *
  *   npx tsx scripts/bench/audit-entity-lookup.ts [entries=200000]
  */
 import { performance } from "node:perf_hooks";
 import { openDatabase, runMigrations } from "@db/client.server";
-import { auditForEntities } from "~/domain/audit/audit-read.server";
+import { decisionAuditTrail } from "~/domain/audit/audit-read.server";
 import { outboxForEntity } from "~/domain/webhooks/outbox-read.server";
 
 const N = Number(process.argv[2] ?? 200_000);
@@ -34,7 +34,7 @@ function measure(label: string): number {
   let rows = 0;
   for (let i = 0; i < LOOKUPS; i++) {
     const id = `dec_${Math.floor((i * 7919) % decisions).toString().padStart(10, "0")}`;
-    rows += auditForEntities(db, [id]).length + outboxForEntity(db, id).length;
+    rows += decisionAuditTrail(db, id, []).length + outboxForEntity(db, id).length;
   }
   const perLookup = (performance.now() - start) / LOOKUPS;
   console.log(`${label.padEnd(22)} ${perLookup.toFixed(3)} ms per decision (${rows / LOOKUPS} rows each)`);

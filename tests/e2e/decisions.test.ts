@@ -90,7 +90,9 @@ test("decisions: filter, page, and read one in full (outputs diff, reviews, audi
   await expect(reviews).toContainText("WRONG_TOTAL · Total misread");
   await expect(reviews).toContainText("Stamp covered the total");
   const audit = page.getByRole("region", { name: "Audit trail" });
-  await expect(audit.locator("code")).toHaveText(["decision.ingested", "task.claimed", "review.correct"]);
+  // D-1 came in a batch: the batch's entry is in its trail, showing this decision's item.
+  await expect(audit.locator("code")).toHaveText(["decisions.ingested", "task.claimed", "review.correct"]);
+  await expect(audit).toContainText("batchSize: 4");
   const events = page.getByRole("table", { name: "Outbox events" });
   await expect(events).toContainText("decision.finalized");
   await expect(events).toContainText("pending");

@@ -63,7 +63,7 @@ function seed(ownerEmail: string) {
   });
 }
 
-test("reports: filters, figures that match the API, CSV download, definitions", async ({ page }) => {
+test("reports: filters, figures that match the API, CSV download, definitions", async ({ page, browser }) => {
   const errors = watchConsole(page);
   const manager = createUser("manager");
   seed(manager.email);
@@ -87,6 +87,34 @@ test("reports: filters, figures that match the API, CSV download, definitions", 
   // Charts are drawn at their reserved size.
   await expect(page.locator("figure svg.recharts-surface").first()).toBeVisible();
   await page.screenshot({ path: "test-results/reports-day.png", fullPage: true });
+
+  // The charts are in the server-rendered HTML: with JavaScript off, the page has
+  // every chart's SVG with its series, axis ticks and axis titles...
+  const noJs = await browser.newContext({ javaScriptEnabled: false, viewport: page.viewportSize() });
+  await noJs.addCookies(await page.context().cookies());
+  const ssr = await noJs.newPage();
+  await ssr.goto("/reports?type=invoice-r&period=30d&bucket=day");
+  await expect(ssr.locator("figure svg.recharts-surface")).toHaveCount(8);
+  const rate = ssr.locator("#chart-automation-rate").locator("xpath=ancestor::div[@role='img']");
+  await expect(rate).toHaveAttribute("aria-label", /^Automation rate/);
+  expect(await rate.locator("path.recharts-line-curve").count()).toBe(3); // all versions + two model versions
+  expect(await rate.locator("path.recharts-line-curve").first().getAttribute("d")).toMatch(/^M[\d.]+,[\d.]+C/);
+  await expect(rate.locator(".recharts-yAxis .recharts-cartesian-axis-tick-value")).toHaveText(["0%", "25%", "50%", "75%", "100%"]);
+  await expect(rate.locator(".recharts-xAxis .recharts-cartesian-axis-tick-value").first()).toHaveText(/^[A-Z][a-z]{2} \d{1,2}$/);
+  await expect(rate.locator(".recharts-yAxis")).toContainText("% automated");
+  await expect(ssr.locator("figure", { hasText: "Automation rate" }).getByRole("list", { name: "Legend" })).toContainText("v1.1.0");
+  const volume = ssr.locator("figure", { hasText: "Volume by route" });
+  expect(await volume.locator("path.recharts-rectangle").count()).toBeGreaterThan(10);
+  await expect(volume.locator(".recharts-yAxis")).toContainText("decisions");
+  await expect(ssr.locator("figure", { hasText: "Reason codes" }).locator(".recharts-xAxis")).toContainText("WRONG_TOTAL");
+  // ...at the same place and size as after hydration (no layout jump).
+  for (const id of ["#chart-automation-rate", "#chart-volume", "#chart-fields", "#chart-reasons"]) {
+    const before = await ssr.locator(`${id} svg.recharts-surface, svg.recharts-surface:has(#${id.slice(1)}-clip)`).first().boundingBox();
+    const after = await page.locator(`${id} svg.recharts-surface, svg.recharts-surface:has(#${id.slice(1)}-clip)`).first().boundingBox();
+    expect(before, id).not.toBeNull();
+    expect(after, id).toEqual(before);
+  }
+  await noJs.close();
 
   // Filters: weekly buckets, then only the new model version.
   await page.getByLabel("Bucket", { exact: true }).selectOption("week");

@@ -8,7 +8,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { Db } from "@db/client.server";
 import { apiKeys, auditLog, decisionTypes, sessions } from "@db/schema/index";
-import { auditForEntities, listAuditEntries, parseAuditQuery } from "~/domain/audit/audit-read.server";
+import { decisionAuditTrail, listAuditEntries, parseAuditQuery } from "~/domain/audit/audit-read.server";
 import { verifyAuditChain } from "~/domain/audit/audit.server";
 import {
   authenticate,
@@ -186,10 +186,14 @@ describe("decision search and detail", () => {
     const detail = getDecisionDetail(db, id);
     expect(detail.decision).toMatchObject({ id, status: "corrected", finalOutput: { total: 50, currency: "EUR", lines: [] } });
     expect(detail.tasks).toMatchObject([{ id: task.id, kind: "review", status: "done", claimedBy: reviewer.email }]);
-    expect(detail.audit.map((a) => a.action)).toEqual(["decision.ingested", "task.claimed", "review.correct"]);
+    // Ingested in a batch: the batch entry is part of the trail, cut down to this decision.
+    expect(detail.audit.map((a) => a.action)).toEqual(["decisions.ingested", "task.claimed", "review.correct"]);
+    expect(detail.audit[0].data).toMatchObject({ batchSize: 4, id, externalId: "A-1", route: "review" });
     expect(detail.events.map((e) => [e.eventType, e.deliveredAt])).toEqual([["decision.finalized", null]]);
     // Another decision's trail stays out.
-    expect(auditForEntities(db, [results[1].id]).map((a) => a.entityId)).toEqual([results[1].id]);
+    const other = decisionAuditTrail(db, results[1].id, []);
+    expect(other.map((a) => a.action)).toEqual(["decisions.ingested"]);
+    expect(other[0].data).toMatchObject({ externalId: "A-2" });
     expect(() => getDecisionDetail(db, "dec_missing")).toThrow(/not found/);
 
     const rows = outputRows(detail.decision.output, detail.decision.finalOutput, detail.decision.fieldConfidence);

@@ -3,7 +3,7 @@ import type { Db } from "@db/client.server";
 import { countExamples, currentWindow, exampleToObject, iterateExamples, previewCount } from "~/domain/datasets/examples.server";
 import { exampleFilterSchema, type ExampleFilter } from "~/domain/datasets/filter";
 import { invoiceType, makeType, makeUser, memoryDb } from "../support/db";
-import { CORRECTED, ingest, openSecondReview, openTask, review, reviewed, type Person } from "../support/labelled";
+import { CORRECTED, ingest, openTask, review, reviewed, type Person } from "../support/labelled";
 
 const filter = (f: Partial<ExampleFilter> = {}) => exampleFilterSchema.parse({ type: "invoice", ...f });
 const examples = (db: Db, f: Partial<ExampleFilter> = {}, opts: Parameters<typeof iterateExamples>[2] = {}) =>
@@ -91,19 +91,24 @@ describe("labelled examples derived from reviews", () => {
   });
 
   it("joins a four-eyes second review, records agreement and waits for it", () => {
-    const agree = reviewed(db, alice, "fe-agree", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"] });
-    const differ = reviewed(db, alice, "fe-differ", { action: "approve" });
-    openSecondReview(db, agree.id, alice.id);
-    openSecondReview(db, differ.id, alice.id);
+    makeType(db, invoiceType(owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 0.5 }, fourEyes: { flags: ["four:*"] } }));
+    const fourEyes = { flags: ["four:eyes"] };
+    const agree = reviewed(db, alice, "fe-agree", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"] }, fourEyes);
+    const differ = reviewed(db, alice, "fe-differ", { action: "approve" }, fourEyes);
     reviewed(db, alice, "single", { action: "approve" });
     // While the second reviews are open, only the single-review decision is a finished example.
+    expect(openTask(db, agree.id, "second")).toBeDefined();
     expect(examples(db).map((r) => r.externalId)).toEqual(["single"]);
     review(db, bob, agree.id, { action: "correct", output: { ...CORRECTED }, reasonCodes: ["WRONG_TOTAL"] });
     review(db, bob, differ.id, { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
+    // The disagreement went to the owner; until the owner decides, it is no example.
+    expect(openTask(db, differ.id, "escalation")).toBeDefined();
+    expect(examples(db).map((r) => r.externalId).sort()).toEqual(["fe-agree", "single"]);
+    review(db, owner, differ.id, { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
     const rows = examples(db, {}, { identities: true });
     const byId = Object.fromEntries(rows.map((r) => [r.externalId, r]));
     expect(byId["fe-agree"]).toMatchObject({ reviewer: alice.email, secondReviewer: bob.email, finalReviewer: bob.email, agreement: true, action: "corrected" });
-    expect(byId["fe-differ"]).toMatchObject({ reviewer: alice.email, secondReviewer: bob.email, agreement: false, action: "rejected" });
+    expect(byId["fe-differ"]).toMatchObject({ reviewer: alice.email, secondReviewer: bob.email, finalReviewer: owner.email, agreement: false, action: "rejected" });
     expect(byId.single.agreement).toBeNull();
     expect(examples(db, { agreementOnly: true }).map((r) => r.externalId)).toEqual(["fe-agree"]);
     expect(countExamples(db, filter({ agreementOnly: true }))).toBe(1);

@@ -6,6 +6,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "@db/client.server";
 import { auditLog, decisions, outbox, reviews, tasks } from "@db/schema/index";
+import { auditTrail } from "~/domain/audit/audit.server";
 import type { Role, Scope } from "~/domain/auth/permissions";
 import { invoiceDecision, invoiceType, makeKey, makeType, makeUser, uniqueEmail } from "./db";
 import type { TestServer } from "./server";
@@ -57,8 +58,9 @@ export function counts(db: Db): Counts {
   return { decisions: n(decisions), tasks: n(tasks), reviews: n(reviews), audit: n(auditLog), outbox: n(outbox) };
 }
 
-export function auditFor(db: Db, entityId: string) {
-  return db.select().from(auditLog).where(eq(auditLog.entityId, entityId)).orderBy(auditLog.seq).all();
+/** A decision's audit trail as the app reads it (its own entries and the batch entry of its ingest). */
+export function auditFor(db: Db, decisionId: string) {
+  return auditTrail(db, "decision", decisionId);
 }
 
 export function outboxFor(db: Db, entityId: string) {

@@ -1,13 +1,11 @@
 /**
  * Fixtures for labelled-data tests: decisions that went through real human
- * review (ingest → claim → submitReview), plus a four-eyes second review as
- * the workbench writes it (a "second" task opened with the first verdict,
- * claimed and reviewed by someone else).
+ * review (ingest → claim → submitReview); four-eyes second reviews come from
+ * the real workflow (a type with a fourEyes rule).
  */
 import { and, eq } from "drizzle-orm";
 import type { Db } from "@db/client.server";
 import { tasks } from "@db/schema/index";
-import { newId } from "~/lib/crypto.server";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
 import { claimTask } from "~/domain/queue/queue.server";
 import { submitReview } from "~/domain/review/review.server";
@@ -38,13 +36,6 @@ export function reviewed(db: Db, who: Person, externalId: string, body: Record<s
   const d = ingest(db, externalId, { confidence: 0.5, ...overrides }, now - 1000);
   review(db, who, d.id, body, now);
   return d;
-}
-
-/** Opens the four-eyes second review the way the workbench does: assigned to anyone but the first reviewer. */
-export function openSecondReview(db: Db, decisionId: string, firstReviewerId: string, now = Date.now()) {
-  const id = newId("tsk", now);
-  db.insert(tasks).values({ id, decisionId, typeKey: "invoice", kind: "second", status: "open", priority: 0, dueAt: now + 3_600_000, createdAt: now, excludedUserId: firstReviewerId }).run();
-  return id;
 }
 
 export const CORRECTED = { total: 99, currency: "EUR", lines: [{ sku: "A-1", amount: 99 }] };

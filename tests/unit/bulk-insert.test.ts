@@ -62,4 +62,36 @@ describe("insertRows writes exactly what drizzle's insert writes", () => {
     ).toThrow("boom");
     expect(db.$client.prepare("SELECT count(*) AS n FROM outbox").get()).toEqual({ n: 0 });
   });
+
+  it("writes many rows in order across statement chunks, with the same values as one by one", () => {
+    const db = memoryDb();
+    makeType(db, invoiceType(makeUser(db, "admin").email));
+    const row = (i: number) => ({ eventType: "e", typeKey: i % 3 ? "invoice" : null, entityId: `o${i}`, payload: JSON.stringify({ i }), createdAt: i, nextAttemptAt: i + 1 });
+    const n = 257; // more than two full statements of rows plus a remainder
+    transaction(db, (tx) => insertRows(tx, outbox, Array.from({ length: n }, (_, i) => row(i))));
+    const stored = db.$client.prepare("SELECT * FROM outbox ORDER BY seq").all() as Record<string, unknown>[];
+    expect(stored.map((r) => r.entity_id)).toEqual(Array.from({ length: n }, (_, i) => `o${i}`));
+    const viaDrizzle = memoryDb();
+    for (let i = 0; i < n; i++) viaDrizzle.insert(outbox).values(row(i)).run();
+    expect(viaDrizzle.$client.prepare("SELECT * FROM outbox ORDER BY seq").all()).toEqual(stored);
+  });
+
+  it("rolls back every chunk when a later row breaks a constraint", () => {
+    const db = memoryDb();
+    makeType(db, invoiceType(makeUser(db, "admin").email));
+    const decision = { typeKey: "invoice", bodyHash: "h", modelName: "m", modelVersion: "1", input: {}, output: {}, confidence: 1, flags: [], occurredAt: 1, receivedAt: 1, route: "auto" as const, reasons: [], policyVersion: 1, status: "auto_approved" as const, updatedAt: 1 };
+    const rows = Array.from({ length: 150 }, (_, i) => ({ ...decision, id: `d${i}`, externalId: i === 149 ? "e0" : `e${i}` }));
+    expect(() => transaction(db, (tx) => insertRows(tx, decisions, rows))).toThrow(/UNIQUE/);
+    expect(db.$client.prepare("SELECT count(*) AS n FROM decisions").get()).toEqual({ n: 0 });
+  });
+
+  it("stores an object shared by two columns (output and final output) in both", () => {
+    const db = memoryDb();
+    makeType(db, invoiceType(makeUser(db, "admin").email));
+    const output = { total: 5, lines: [{ sku: "a" }] };
+    const row = { id: "d1", externalId: "e1", typeKey: "invoice", bodyHash: "h", modelName: "m", modelVersion: "1", input: output, output, confidence: 1, flags: [], occurredAt: 1, receivedAt: 1, route: "auto" as const, reasons: [], policyVersion: 1, status: "auto_approved" as const, finalOutput: output, updatedAt: 1 };
+    transaction(db, (tx) => insertRows(tx, decisions, [row]));
+    const stored = db.$client.prepare("SELECT input, output, final_output, flags, reasons FROM decisions").get();
+    expect(stored).toEqual({ input: JSON.stringify(output), output: JSON.stringify(output), final_output: JSON.stringify(output), flags: "[]", reasons: "[]" });
+  });
 });

@@ -1,12 +1,20 @@
 /**
- * Report charts (recharts 3). Every chart has a fixed width and height, and its
- * frame reserves exactly that box in the server-rendered HTML, so nothing moves
- * when the SVG is drawn: recharts 3 lays charts out in effects and draws nothing
- * during server rendering (recharts issue #5997), so the figures' numbers are
- * also in the server-rendered tables next to each chart.
+ * Report charts (recharts 2.15). They are drawn on the server: every chart has a
+ * fixed width and height and no animation, so recharts 2 lays it out during server
+ * rendering and the HTML already holds the finished SVG (recharts 3 lays charts out
+ * in effects and sent empty boxes). To hydrate without mismatches or jumps, nothing
+ * in a chart depends on measuring text in the browser:
+ * - every chart has a stable `id` (recharts would otherwise number clip paths with a
+ *   per-process counter that differs between server and browser);
+ * - axes use a numeric `interval` (recharts measures tick labels in the browser but
+ *   not on the server) and plain <text> ticks and titles (recharts' <Text> wraps
+ *   labels using browser measurements);
+ * - legends are HTML above the SVG (recharts' <Legend> is measured after mount and
+ *   then shrinks the plot).
+ * The SVG has a viewBox and scales down with its container on narrow screens.
  */
-import type { ReactNode } from "react";
-import { Area, Bar, BarChart, CartesianGrid, ComposedChart, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
+import { createContext, useContext, type ReactNode } from "react";
+import { Area, Bar, BarChart, CartesianGrid, ComposedChart, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
 import type { Bucket } from "~/domain/reports/query";
 import type { ReasonRow, RuleRow, FieldRow, SeriesPoint } from "~/domain/reports/reports.server";
 import { formatDuration } from "~/domain/reports/tables";
@@ -17,9 +25,8 @@ export const CHART_H = 260;
 const AXIS = { fontSize: 12, fill: "#334155" };
 const COLORS = { auto: "#4f46e5", reviewed: "#d97706", pending: "#94a3b8", band: "#a5b4fc", line: "#1e293b", p50: "#0891b2", p95: "#be123c" };
 const VERSION_COLORS = ["#7c3aed", "#059669", "#db2777", "#0284c7", "#ca8a04", "#475569"];
+const MARGIN = { top: 8, right: 16, bottom: 8, left: 8 };
 
-/** Legend labels in dark text: series colours alone (a pale band) would be unreadable. */
-const legendText = (value: string) => <span style={{ color: "#334155" }}>{value}</span>;
 const pct = (v: unknown) => (typeof v === "number" ? `${Math.round(v * 100)}%` : "–");
 const pct1 = (v: unknown) => (typeof v === "number" ? `${(v * 100).toFixed(1)}%` : "–");
 
@@ -32,126 +39,272 @@ export function bucketLabel(iso: string, bucket: Bucket): string {
   return bucket === "week" ? `wk ${mon} ${day}` : `${mon} ${day}`;
 }
 
-export function ChartFrame(props: { title: string; unit: string; description: string; children: ReactNode; height?: number }) {
-  const h = props.height ?? CHART_H;
+/** Show every (interval + 1)-th category label so that at most `max` fit on the axis. */
+export function tickInterval(count: number, max: number): number {
+  return count <= max ? 0 : Math.ceil(count / max) - 1;
+}
+
+const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+type TickProps = {
+  x?: number;
+  y?: number;
+  index?: number;
+  payload?: { value: unknown };
+  textAnchor?: string;
+  orientation?: "left" | "right" | "top" | "bottom";
+  tickFormatter?: (value: unknown, index: number) => string;
+};
+
+/** An axis tick as plain SVG text: no measuring, so server and browser draw the same. */
+function PlainTick({ x = 0, y = 0, index = 0, payload, textAnchor, orientation, tickFormatter, maxChars = 28, rotate }: TickProps & { maxChars?: number; rotate?: number }) {
+  const raw = payload?.value;
+  const full = tickFormatter ? tickFormatter(raw, index) : String(raw ?? "");
+  const text = truncate(full, maxChars);
+  const dy = orientation === "bottom" ? "0.71em" : orientation === "top" ? "0" : "0.32em";
+  return (
+    <text x={x} y={y} dy={dy} textAnchor={rotate ? "end" : (textAnchor as "start" | "middle" | "end" | undefined)} transform={rotate ? `rotate(${rotate} ${x} ${y})` : undefined} fontSize={AXIS.fontSize} fill={AXIS.fill} className="recharts-cartesian-axis-tick-value">
+      {text !== full ? <title>{full}</title> : null}
+      {text}
+    </text>
+  );
+}
+
+/** A rotated axis title (the unit) inside the axis band, as plain SVG text. */
+function AxisTitle({ value, side = "left", viewBox }: { value: string; side?: "left" | "right"; viewBox?: { x: number; y: number; width: number; height: number } }) {
+  if (!viewBox) return null;
+  const x = side === "left" ? viewBox.x + 10 : viewBox.x + viewBox.width - 4;
+  const y = viewBox.y + viewBox.height / 2;
+  return (
+    <text x={x} y={y} transform={`rotate(-90 ${x} ${y})`} textAnchor="middle" fontSize={AXIS.fontSize} fill={AXIS.fill} className="recharts-label">
+      {value}
+    </text>
+  );
+}
+
+type LegendItem = { name: string; color: string; kind: "line" | "dashed" | "box" | "band" };
+
+/** The legend as HTML above the chart: laid out by the browser, identical on the server. */
+function ChartLegend({ items }: { items: LegendItem[] }) {
+  return (
+    <ul className="mb-1 flex flex-wrap gap-x-4 gap-y-1 text-xs text-slate-700" aria-label="Legend">
+      {items.map((it) => (
+        <li key={it.name} className="flex items-center gap-1.5">
+          <svg width="18" height="10" aria-hidden="true" focusable="false">
+            {it.kind === "box" || it.kind === "band" ? (
+              <rect x="1" y="0" width="16" height="10" fill={it.color} opacity={it.kind === "band" ? 0.8 : 1} />
+            ) : (
+              <line x1="0" y1="5" x2="18" y2="5" stroke={it.color} strokeWidth="2.5" strokeDasharray={it.kind === "dashed" ? "5 3" : undefined} />
+            )}
+          </svg>
+          {it.name}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+const ChartLabel = createContext("");
+
+/** The chart itself: a fixed-size SVG scaled down (never up) by its viewBox when the column is narrower. */
+function Plot({ height, children }: { height: number; children: ReactNode }) {
+  const label = useContext(ChartLabel);
+  return (
+    <div
+      role="img"
+      aria-label={label}
+      style={{ width: CHART_W, maxWidth: "100%", aspectRatio: `${CHART_W} / ${height}` }}
+      className="[&_.recharts-surface]:h-auto [&_.recharts-surface]:w-full [&_.recharts-wrapper]:!h-auto [&_.recharts-wrapper]:!w-full"
+    >
+      {children}
+    </div>
+  );
+}
+
+export function ChartFrame(props: { title: string; unit: string; description: string; children: ReactNode }) {
   return (
     <figure className="rounded-lg border border-slate-200 bg-white p-4">
       <figcaption className="mb-2">
         <span className="font-medium text-slate-900">{props.title}</span> <span className="text-sm text-slate-500">({props.unit})</span>
         <span className="block text-xs text-slate-500">{props.description}</span>
       </figcaption>
-      <div role="img" aria-label={`${props.title}: ${props.description}`} style={{ width: CHART_W, height: h, maxWidth: "100%" }} className="overflow-hidden">
-        {props.children}
-      </div>
+      <ChartLabel.Provider value={`${props.title}: ${props.description}`}>{props.children}</ChartLabel.Provider>
     </figure>
   );
 }
 
+/** Category axis of bucket labels: at most 8 labels, chosen without measuring. */
+const bucketAxis = (n: number) => <XAxis dataKey="label" tick={<PlainTick />} interval={tickInterval(n, 8)} tickLine={false} height={24} />;
+const percentAxis = (title: string) => <YAxis domain={[0, 1]} ticks={[0, 0.25, 0.5, 0.75, 1]} tickFormatter={pct} tick={<PlainTick />} interval={0} width={56} label={<AxisTitle value={title} />} />;
+
 type SeriesProps = { data: (SeriesPoint & { label: string })[]; versions: string[] };
 
 export function AutomationRateChart({ data, versions }: SeriesProps) {
+  const perVersion = versions.length > 1;
   return (
-    <LineChart width={CHART_W} height={CHART_H} data={data} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
-      <CartesianGrid stroke="#e2e8f0" />
-      <XAxis dataKey="label" tick={AXIS} minTickGap={24} />
-      <YAxis domain={[0, 1]} tickFormatter={pct} tick={AXIS} width={48} label={{ value: "% automated", angle: -90, position: "insideLeft", style: AXIS }} />
-      <Tooltip formatter={(v) => pct1(v)} />
-      <Legend formatter={legendText} />
-      <Line type="monotone" dataKey="automationRate" name="All versions" stroke={COLORS.line} strokeWidth={2.5} dot={false} isAnimationActive={false} connectNulls />
-      {versions.length > 1
-        ? versions.map((v, i) => (
-            <Line key={v} type="monotone" dataKey={(d: SeriesPoint) => d.byVersion[v]} name={`v${v}`} stroke={VERSION_COLORS[i % VERSION_COLORS.length]} strokeDasharray="5 3" dot={false} isAnimationActive={false} connectNulls />
-          ))
-        : null}
-    </LineChart>
+    <>
+      <ChartLegend
+        items={[
+          { name: "All versions", color: COLORS.line, kind: "line" },
+          ...(perVersion ? versions.map((v, i) => ({ name: `v${v}`, color: VERSION_COLORS[i % VERSION_COLORS.length], kind: "dashed" as const })) : []),
+        ]}
+      />
+      <Plot height={CHART_H}>
+        <LineChart id="chart-automation-rate" width={CHART_W} height={CHART_H} data={data} margin={MARGIN}>
+          <CartesianGrid stroke="#e2e8f0" />
+          {bucketAxis(data.length)}
+          {percentAxis("% automated")}
+          <Tooltip formatter={(v) => pct1(v)} />
+          <Line type="monotone" dataKey="automationRate" name="All versions" stroke={COLORS.line} strokeWidth={2.5} dot={false} isAnimationActive={false} connectNulls />
+          {perVersion
+            ? versions.map((v, i) => (
+                <Line key={v} type="monotone" dataKey={(d: SeriesPoint) => d.byVersion[v]} name={`v${v}`} stroke={VERSION_COLORS[i % VERSION_COLORS.length]} strokeDasharray="5 3" dot={false} isAnimationActive={false} connectNulls />
+              ))
+            : null}
+        </LineChart>
+      </Plot>
+    </>
   );
 }
 
 export function VolumeChart({ data }: SeriesProps) {
   return (
-    <BarChart width={CHART_W} height={CHART_H} data={data} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
-      <CartesianGrid stroke="#e2e8f0" vertical={false} />
-      <XAxis dataKey="label" tick={AXIS} minTickGap={24} />
-      <YAxis tick={AXIS} width={56} allowDecimals={false} label={{ value: "decisions", angle: -90, position: "insideLeft", style: AXIS }} />
-      <Tooltip />
-      <Legend formatter={legendText} />
-      <Bar dataKey="auto" name="Auto" stackId="v" fill={COLORS.auto} isAnimationActive={false} />
-      <Bar dataKey="reviewed" name="Reviewed" stackId="v" fill={COLORS.reviewed} isAnimationActive={false} />
-      <Bar dataKey="pending" name="Pending" stackId="v" fill={COLORS.pending} isAnimationActive={false} />
-    </BarChart>
+    <>
+      <ChartLegend
+        items={[
+          { name: "Auto", color: COLORS.auto, kind: "box" },
+          { name: "Reviewed", color: COLORS.reviewed, kind: "box" },
+          { name: "Pending", color: COLORS.pending, kind: "box" },
+        ]}
+      />
+      <Plot height={CHART_H}>
+        <BarChart id="chart-volume" width={CHART_W} height={CHART_H} data={data} margin={MARGIN}>
+          <CartesianGrid stroke="#e2e8f0" vertical={false} />
+          {bucketAxis(data.length)}
+          <YAxis tick={<PlainTick />} interval={0} width={64} allowDecimals={false} tickFormatter={(v: number) => v.toLocaleString("en-US")} label={<AxisTitle value="decisions" />} />
+          <Tooltip />
+          <Bar dataKey="auto" name="Auto" stackId="v" fill={COLORS.auto} isAnimationActive={false} />
+          <Bar dataKey="reviewed" name="Reviewed" stackId="v" fill={COLORS.reviewed} isAnimationActive={false} />
+          <Bar dataKey="pending" name="Pending" stackId="v" fill={COLORS.pending} isAnimationActive={false} />
+        </BarChart>
+      </Plot>
+    </>
   );
 }
 
 export function OverrideRateChart({ data }: SeriesProps) {
   return (
-    <LineChart width={CHART_W} height={CHART_H} data={data} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
-      <CartesianGrid stroke="#e2e8f0" />
-      <XAxis dataKey="label" tick={AXIS} minTickGap={24} />
-      <YAxis domain={[0, 1]} tickFormatter={pct} tick={AXIS} width={48} label={{ value: "% overridden", angle: -90, position: "insideLeft", style: AXIS }} />
-      <Tooltip formatter={(v) => pct1(v)} />
-      <Legend formatter={legendText} />
-      <Line type="monotone" dataKey="overrideRate" name="Override rate" stroke={COLORS.reviewed} strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
-    </LineChart>
+    <>
+      <ChartLegend items={[{ name: "Override rate", color: COLORS.reviewed, kind: "line" }]} />
+      <Plot height={CHART_H}>
+        <LineChart id="chart-override-rate" width={CHART_W} height={CHART_H} data={data} margin={MARGIN}>
+          <CartesianGrid stroke="#e2e8f0" />
+          {bucketAxis(data.length)}
+          {percentAxis("% overridden")}
+          <Tooltip formatter={(v) => pct1(v)} />
+          <Line type="monotone" dataKey="overrideRate" name="Override rate" stroke={COLORS.reviewed} strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
+        </LineChart>
+      </Plot>
+    </>
   );
 }
 
 export function AccuracyChart({ data }: SeriesProps) {
   const rows = data.map((d) => ({ ...d, band: d.accuracyLow == null || d.accuracyHigh == null ? null : [d.accuracyLow, d.accuracyHigh] }));
   return (
-    <ComposedChart width={CHART_W} height={CHART_H} data={rows} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
-      <CartesianGrid stroke="#e2e8f0" />
-      <XAxis dataKey="label" tick={AXIS} minTickGap={24} />
-      <YAxis domain={[0, 1]} tickFormatter={pct} tick={AXIS} width={48} label={{ value: "% correct", angle: -90, position: "insideLeft", style: AXIS }} />
-      <Tooltip formatter={(v) => (Array.isArray(v) ? `${pct1(v[0])} – ${pct1(v[1])}` : pct1(v))} />
-      <Legend formatter={legendText} />
-      <Area dataKey="band" name="95% Wilson interval" fill={COLORS.band} stroke="none" fillOpacity={0.8} isAnimationActive={false} connectNulls />
-      <Line type="monotone" dataKey="accuracy" name="Auto-lane accuracy" stroke={COLORS.auto} strokeWidth={2} dot={{ r: 2 }} isAnimationActive={false} connectNulls />
-    </ComposedChart>
+    <>
+      <ChartLegend
+        items={[
+          { name: "Auto-lane accuracy", color: COLORS.auto, kind: "line" },
+          { name: "95% Wilson interval", color: COLORS.band, kind: "band" },
+        ]}
+      />
+      <Plot height={CHART_H}>
+        <ComposedChart id="chart-accuracy" width={CHART_W} height={CHART_H} data={rows} margin={MARGIN}>
+          <CartesianGrid stroke="#e2e8f0" />
+          {bucketAxis(rows.length)}
+          {percentAxis("% correct")}
+          <Tooltip formatter={(v) => (Array.isArray(v) ? `${pct1(v[0])} – ${pct1(v[1])}` : pct1(v))} />
+          <Area dataKey="band" name="95% Wilson interval" fill={COLORS.band} stroke="none" fillOpacity={0.8} isAnimationActive={false} connectNulls />
+          <Line type="monotone" dataKey="accuracy" name="Auto-lane accuracy" stroke={COLORS.auto} strokeWidth={2} dot={{ r: 2 }} isAnimationActive={false} connectNulls />
+        </ComposedChart>
+      </Plot>
+    </>
   );
 }
 
 export function TimeToDecisionChart({ data }: SeriesProps) {
   const max = Math.max(0, ...data.map((d) => d.reviewP95Ms ?? 0));
   const [unit, div] = max >= 2 * 3_600_000 ? ["hours", 3_600_000] : max >= 2 * 60_000 ? ["minutes", 60_000] : ["seconds", 1000];
-  const rows = data.map((d) => ({ label: d.label, p50: d.reviewP50Ms == null ? null : d.reviewP50Ms / div, p95: d.reviewP95Ms == null ? null : d.reviewP95Ms / div, raw50: d.reviewP50Ms, raw95: d.reviewP95Ms }));
+  const rows = data.map((d) => ({ label: d.label, p50: d.reviewP50Ms == null ? null : d.reviewP50Ms / div, p95: d.reviewP95Ms == null ? null : d.reviewP95Ms / div }));
   return (
-    <LineChart width={CHART_W} height={CHART_H} data={rows} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
-      <CartesianGrid stroke="#e2e8f0" />
-      <XAxis dataKey="label" tick={AXIS} minTickGap={24} />
-      <YAxis tick={AXIS} width={48} label={{ value: unit, angle: -90, position: "insideLeft", style: AXIS }} />
-      <Tooltip formatter={(v) => (typeof v === "number" ? formatDuration(v * div) : "–")} />
-      <Legend formatter={legendText} />
-      <Line type="monotone" dataKey="p50" name="Review lane p50" stroke={COLORS.p50} strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
-      <Line type="monotone" dataKey="p95" name="Review lane p95" stroke={COLORS.p95} strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
-    </LineChart>
+    <>
+      <ChartLegend
+        items={[
+          { name: "Review lane p50", color: COLORS.p50, kind: "line" },
+          { name: "Review lane p95", color: COLORS.p95, kind: "line" },
+        ]}
+      />
+      <Plot height={CHART_H}>
+        <LineChart id="chart-time-to-decision" width={CHART_W} height={CHART_H} data={rows} margin={MARGIN}>
+          <CartesianGrid stroke="#e2e8f0" />
+          {bucketAxis(rows.length)}
+          <YAxis tick={<PlainTick />} interval={0} width={56} label={<AxisTitle value={unit} />} />
+          <Tooltip formatter={(v) => (typeof v === "number" ? formatDuration(v * div) : "–")} />
+          <Line type="monotone" dataKey="p50" name="Review lane p50" stroke={COLORS.p50} strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
+          <Line type="monotone" dataKey="p95" name="Review lane p95" stroke={COLORS.p95} strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
+        </LineChart>
+      </Plot>
+    </>
   );
 }
+
+/** Reason codes are long: their labels are slanted, so the chart is taller. */
+const PARETO_H = CHART_H + 60;
 
 export function ReasonParetoChart({ rows }: { rows: ReasonRow[] }) {
   const data = rows.slice(0, 12);
   return (
-    <ComposedChart width={CHART_W} height={CHART_H} data={data} margin={{ top: 8, right: 8, bottom: 8, left: 8 }}>
-      <CartesianGrid stroke="#e2e8f0" vertical={false} />
-      <XAxis dataKey="code" tick={AXIS} interval={0} />
-      <YAxis yAxisId="n" tick={AXIS} width={48} allowDecimals={false} label={{ value: "count", angle: -90, position: "insideLeft", style: AXIS }} />
-      <YAxis yAxisId="c" orientation="right" domain={[0, 1]} tickFormatter={pct} tick={AXIS} width={48} />
-      <Tooltip formatter={(v, name) => (name === "Cumulative share" ? pct1(v) : String(v))} />
-      <Legend formatter={legendText} />
-      <Bar yAxisId="n" dataKey="count" name="Count" fill={COLORS.reviewed} isAnimationActive={false} />
-      <Line yAxisId="c" type="linear" dataKey="cumulativeShare" name="Cumulative share" stroke={COLORS.line} strokeWidth={2} isAnimationActive={false} />
-    </ComposedChart>
+    <>
+      <ChartLegend
+        items={[
+          { name: "Count", color: COLORS.reviewed, kind: "box" },
+          { name: "Cumulative share", color: COLORS.line, kind: "line" },
+        ]}
+      />
+      <Plot height={PARETO_H}>
+        <ComposedChart id="chart-reasons" width={CHART_W} height={PARETO_H} data={data} margin={{ ...MARGIN, left: 40, right: 8 }}>
+          <CartesianGrid stroke="#e2e8f0" vertical={false} />
+          <XAxis dataKey="code" tick={<PlainTick maxChars={16} rotate={-30} />} interval={0} height={84} />
+          <YAxis yAxisId="n" tick={<PlainTick />} interval={0} width={56} allowDecimals={false} label={<AxisTitle value="count" />} />
+          <YAxis yAxisId="c" orientation="right" domain={[0, 1]} ticks={[0, 0.25, 0.5, 0.75, 1]} tickFormatter={pct} tick={<PlainTick />} interval={0} width={56} label={<AxisTitle value="cumulative %" side="right" />} />
+          <Tooltip formatter={(v, name) => (name === "Cumulative share" ? pct1(v) : String(v))} />
+          <Bar yAxisId="n" dataKey="count" name="Count" fill={COLORS.reviewed} isAnimationActive={false} />
+          <Line yAxisId="c" type="linear" dataKey="cumulativeShare" name="Cumulative share" stroke={COLORS.line} strokeWidth={2} isAnimationActive={false} />
+        </ComposedChart>
+      </Plot>
+    </>
   );
 }
 
-export function HorizontalBars({ rows, labelKey, valueKey, name, height }: { rows: (FieldRow | RuleRow)[]; labelKey: string; valueKey: string; name: string; height: number }) {
+/** Height of a horizontal bar chart with `n` bars (at most 10 are drawn). */
+export const barsHeight = (n: number) => Math.max(120, 56 + 28 * Math.min(10, n));
+
+export function HorizontalBars({ rows, labelKey, valueKey, name, id }: { rows: (FieldRow | RuleRow)[]; labelKey: string; valueKey: string; name: string; id: string }) {
+  const data = rows.slice(0, 10);
+  const height = barsHeight(data.length);
   return (
-    <BarChart layout="vertical" width={CHART_W} height={height} data={rows.slice(0, 10)} margin={{ top: 8, right: 24, bottom: 8, left: 8 }}>
-      <CartesianGrid stroke="#e2e8f0" horizontal={false} />
-      <XAxis type="number" domain={[0, "auto"]} tickFormatter={pct} tick={AXIS} />
-      <YAxis type="category" dataKey={labelKey} tick={AXIS} width={170} interval={0} />
-      <Tooltip formatter={(v) => pct1(v)} />
-      <Legend formatter={legendText} />
-      <Bar dataKey={valueKey} name={name} fill={COLORS.auto} isAnimationActive={false} />
-    </BarChart>
+    <>
+      <ChartLegend items={[{ name, color: COLORS.auto, kind: "box" }]} />
+      <Plot height={height}>
+        <BarChart id={id} layout="vertical" width={CHART_W} height={height} data={data} margin={{ ...MARGIN, right: 24 }}>
+          <CartesianGrid stroke="#e2e8f0" horizontal={false} />
+          <XAxis type="number" domain={[0, "auto"]} tickFormatter={pct} tick={<PlainTick />} interval={0} height={24} />
+          <YAxis type="category" dataKey={labelKey} tick={<PlainTick maxChars={26} />} width={180} interval={0} tickLine={false} />
+          <Tooltip formatter={(v) => pct1(v)} />
+          <Bar dataKey={valueKey} name={name} fill={COLORS.auto} isAnimationActive={false} />
+        </BarChart>
+      </Plot>
+    </>
   );
 }

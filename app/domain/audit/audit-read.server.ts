@@ -1,12 +1,12 @@
 /**
- * Reading the audit trail: the entries about one or more entities (a decision
- * and its tasks), and the latest entries with filters, newest first, paged by
+ * Reading the audit trail: a decision's entries (and its tasks'), and the latest entries with filters, newest first, paged by
  * sequence number so a page never shifts while new entries arrive.
  */
-import { and, desc, eq, inArray, lt, sql, type SQL, type Column } from "drizzle-orm";
+import { and, desc, eq, lt, sql, type SQL, type Column } from "drizzle-orm";
 import { z } from "zod";
 import type { DbOrTx } from "@db/client.server";
 import { auditLog } from "@db/schema/index";
+import { auditTrail, batchItems, BATCH_INGESTED } from "./audit.server";
 import { invalid, zodIssues } from "~/lib/errors";
 
 export type AuditRow = {
@@ -30,17 +30,19 @@ function toRow(r: typeof auditLog.$inferSelect): AuditRow {
   return { seq: r.seq, at: r.at, actor: r.actor, action: r.action, entityType: r.entityType, entityId: r.entityId, data, hash: r.hash };
 }
 
-/** Every entry about these entities, oldest first (bounded: a decision has a handful). */
-export function auditForEntities(db: DbOrTx, entityIds: string[], limit = 1000): AuditRow[] {
-  if (entityIds.length === 0) return [];
-  return db
-    .select()
-    .from(auditLog)
-    .where(inArray(auditLog.entityId, entityIds))
-    .orderBy(auditLog.seq)
-    .limit(limit)
-    .all()
-    .map(toRow);
+/**
+ * A decision's whole trail, oldest first: its own entries (including the batch entry
+ * that recorded its ingest, via `auditTrail`) and those of its tasks. A batch entry's
+ * data is cut down to this decision's item, since it lists every decision in the batch.
+ */
+export function decisionAuditTrail(db: DbOrTx, decisionId: string, taskIds: string[]): AuditRow[] {
+  const rows = [auditTrail(db, "decision", decisionId), ...taskIds.map((t) => auditTrail(db, "task", t))].flat().sort((a, b) => a.seq - b.seq);
+  return rows.map((r) => {
+    const row = toRow(r);
+    if (r.action !== BATCH_INGESTED) return row;
+    const items = batchItems(r);
+    return { ...row, data: { batchSize: items.length, ...items.find((i) => i.id === decisionId) } };
+  });
 }
 
 /** `column` starts with `prefix` (case-insensitive for ASCII), the user's % and _ taken literally. */

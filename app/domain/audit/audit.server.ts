@@ -4,9 +4,9 @@
  * with the change or not at all. Each entry's hash covers the previous hash
  * and the entry's canonical content; `verifyAuditChain` recomputes the chain.
  */
-import { desc, asc, gt } from "drizzle-orm";
+import { and, asc, desc, eq, gt } from "drizzle-orm";
 import type { DbOrTx } from "@db/client.server";
-import { auditLog } from "@db/schema/index";
+import { auditLog, decisions } from "@db/schema/index";
 import { insertRows } from "~/lib/bulk-insert.server";
 import { canonicalJson, sha256 } from "~/lib/crypto.server";
 
@@ -19,7 +19,52 @@ export type AuditEntry = {
   at?: number;
 };
 
+export type AuditRow = typeof auditLog.$inferSelect;
+
 const GENESIS = "0".repeat(64);
+
+/** A request that creates one decision: one entry on that decision. */
+export const DECISION_INGESTED = "decision.ingested";
+/**
+ * A request that creates several decisions (a batch): one entry (entity type decision_batch)
+ * whose data lists every decision as [id, type, externalId, bodyHash, route, status];
+ * the body hash covers the decision's content. Its `at` is the decisions' receivedAt.
+ */
+export const BATCH_INGESTED = "decisions.ingested";
+export const BATCH_FIELDS = ["id", "type", "externalId", "bodyHash", "route", "status"] as const;
+export type BatchItem = Record<(typeof BATCH_FIELDS)[number], string>;
+
+/** The decisions a batch entry covers (empty for any other entry). */
+export function batchItems(entry: Pick<AuditRow, "action" | "data">): BatchItem[] {
+  if (entry.action !== BATCH_INGESTED) return [];
+  const data = JSON.parse(entry.data) as { decisions: string[][]; fields: string[] };
+  return data.decisions.map((d) => Object.fromEntries(data.fields.map((f, i) => [f, d[i]])) as BatchItem);
+}
+
+/**
+ * An entity's audit trail, oldest first: its own entries and, for a decision,
+ * the batch entry that recorded its ingest (found through its receivedAt).
+ */
+export function auditTrail(db: DbOrTx, entityType: string, entityId: string): AuditRow[] {
+  const own = db
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.entityType, entityType), eq(auditLog.entityId, entityId)))
+    .orderBy(asc(auditLog.seq))
+    .all();
+  if (entityType !== "decision") return own;
+  const decision = db.select({ receivedAt: decisions.receivedAt }).from(decisions).where(eq(decisions.id, entityId)).get();
+  if (!decision) return own;
+  const needle = JSON.stringify(entityId);
+  const batches = db
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.action, BATCH_INGESTED), eq(auditLog.at, decision.receivedAt)))
+    .all()
+    .filter((e) => e.data.includes(needle) && batchItems(e).some((d) => d.id === entityId));
+  if (batches.length === 0) return own;
+  return [...batches, ...own].sort((a, b) => a.seq - b.seq);
+}
 
 function entryHash(prevHash: string, e: { at: number; actor: string; action: string; entityType: string; entityId: string; data: string }): string {
   // canonicalJson of {at, actor, action, entityType, entityId, data}, written out in its (sorted) key order.
@@ -42,7 +87,7 @@ export function appendAudit(tx: DbOrTx, entries: AuditEntry | AuditEntry[]): voi
       data: canonicalJson(e.data ?? {}),
     };
     const hash = entryHash(prev, row);
-    const out = { ...row, prevHash: prev, hash };
+    const out = { at: row.at, actor: row.actor, action: row.action, entityType: row.entityType, entityId: row.entityId, data: row.data, prevHash: prev, hash };
     prev = hash;
     return out;
   });

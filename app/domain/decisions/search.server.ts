@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { DbOrTx } from "@db/client.server";
 import { decisions, tasks, users } from "@db/schema/index";
 import { invalid, zodIssues } from "~/lib/errors";
-import { auditForEntities, type AuditRow } from "../audit/audit-read.server";
+import { decisionAuditTrail, type AuditRow } from "../audit/audit-read.server";
 import { outboxForEntity, type OutboxEntry } from "../webhooks/outbox-read.server";
 import { DECISION_STATUSES, getDecision, type DecisionJson } from "./decisions.server";
 
@@ -132,7 +132,7 @@ export function getDecisionDetail(db: DbOrTx, id: string): DecisionDetail {
       assignee: t.assigneeId ? (assignees.get(t.assigneeId) ?? t.assigneeId) : null,
       completedAt: t.completedAt,
     })),
-    audit: auditForEntities(db, [id, ...taskRows.map((r) => r.t.id)]),
+    audit: decisionAuditTrail(db, id, taskRows.map((r) => r.t.id)),
     events: outboxForEntity(db, id),
   };
 }

@@ -11,9 +11,9 @@ import { decisions, tasks } from "@db/schema/index";
 import { canonicalJson, newId, sha256 } from "~/lib/crypto.server";
 import { conflict, invalid, type Issue, zodIssues } from "~/lib/errors";
 import { insertRows } from "~/lib/bulk-insert.server";
-import { jsonObjectSchema } from "~/lib/json";
+import { isPlainObject, jsonObjectSchema } from "~/lib/json";
 import { MINUTE } from "~/lib/time";
-import { appendAudit } from "../audit/audit.server";
+import { appendAudit, BATCH_FIELDS, BATCH_INGESTED, DECISION_INGESTED } from "../audit/audit.server";
 import { getDecisionType, type LoadedType } from "../decision-types/decision-types.server";
 import { applyRollupChanges } from "../reports/rollups.server";
 import { routeDecision } from "../routing/policy";
@@ -38,6 +38,54 @@ export const decisionInputSchema = z
   .strict();
 
 export type DecisionInput = z.infer<typeof decisionInputSchema>;
+
+const ENVELOPE_KEYS = new Set(Object.keys(decisionInputSchema.shape));
+const occurredAtSchema = decisionInputSchema.shape.occurredAt;
+const str = (v: unknown, max: number): v is string => typeof v === "string" && v.length >= 1 && v.length <= max;
+const unit = (v: unknown): v is number => typeof v === "number" && v >= 0 && v <= 1;
+
+/**
+ * The common case of decisionInputSchema without zod's per-field machinery:
+ * returns exactly what the schema's parse returns when the item plainly
+ * satisfies it, and null whenever in doubt (anything invalid or unusual), so
+ * the caller falls back to the schema, which also words every error.
+ */
+export function parseEnvelopeFast(raw: unknown): DecisionInput | null {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return null;
+  const r = raw as Record<string, unknown>;
+  for (const k in r) if (!ENVELOPE_KEYS.has(k) || !Object.prototype.hasOwnProperty.call(r, k)) return null;
+  if (Object.getPrototypeOf(r) !== Object.prototype) return null;
+  const { type, externalId, model, input, output, confidence, fieldConfidence, flags, priority, occurredAt } = r;
+  if (!str(type, 64) || !str(externalId, 200) || !unit(confidence) || !isPlainObject(input) || !isPlainObject(output)) return null;
+  if (typeof model !== "object" || model === null || Array.isArray(model) || Object.getPrototypeOf(model) !== Object.prototype) return null;
+  const m = model as Record<string, unknown>;
+  if (Object.keys(m).length !== 2 || !str(m.name, 200) || !str(m.version, 100)) return null;
+  if (fieldConfidence !== undefined) {
+    if (typeof fieldConfidence !== "object" || fieldConfidence === null || Array.isArray(fieldConfidence) || Object.getPrototypeOf(fieldConfidence) !== Object.prototype) return null;
+    for (const k of Object.keys(fieldConfidence)) {
+      if (k === "__proto__" || k.length < 1 || k.length > 300 || !unit((fieldConfidence as Record<string, unknown>)[k])) return null;
+    }
+  }
+  if (flags !== undefined) {
+    if (!Array.isArray(flags) || flags.length > 100) return null;
+    for (let i = 0; i < flags.length; i++) if (!str(flags[i], 200)) return null;
+  }
+  if (priority !== undefined && !(Number.isInteger(priority) && (priority as number) >= -1000 && (priority as number) <= 1000)) return null;
+  if (occurredAt !== undefined && !occurredAtSchema.safeParse(occurredAt).success) return null;
+  const data: DecisionInput = {
+    type,
+    externalId,
+    model: { name: m.name as string, version: m.version as string },
+    input,
+    output,
+    confidence,
+    flags: (flags as string[] | undefined) ?? [],
+    priority: (priority as number | undefined) ?? 0,
+  };
+  if (fieldConfidence !== undefined) data.fieldConfidence = { ...(fieldConfidence as Record<string, number>) };
+  if (occurredAt !== undefined) data.occurredAt = occurredAt as string;
+  return data;
+}
 
 export type IngestResult = {
   id: string;
@@ -87,12 +135,15 @@ export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean
   const types = new Map<string, LoadedType | null>();
   items.forEach((raw, index) => {
     const prefix = opts.batch ? ["decisions", index] : [];
-    const parsed = decisionInputSchema.safeParse(raw);
-    if (!parsed.success) {
-      issues.push(...zodIssues(parsed.error, prefix));
-      return;
+    let data = parseEnvelopeFast(raw);
+    if (!data) {
+      const parsed = decisionInputSchema.safeParse(raw);
+      if (!parsed.success) {
+        issues.push(...zodIssues(parsed.error, prefix));
+        return;
+      }
+      data = parsed.data;
     }
-    const data = parsed.data;
     if (!types.has(data.type)) types.set(data.type, getDecisionType(db, data.type));
     const type = types.get(data.type);
     if (!type) {
@@ -202,17 +253,29 @@ export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean
       tx,
       fresh.map(({ row }) => ({ before: null, after: factsOf(row as typeof decisions.$inferSelect, null) })),
     );
-    appendAudit(
-      tx,
-      fresh.map(({ row }) => ({
+    if (fresh.length === 1) {
+      const { row } = fresh[0];
+      appendAudit(tx, {
         actor: opts.actor,
-        action: "decision.ingested",
+        action: DECISION_INGESTED,
         entityType: "decision",
         entityId: row.id,
-        data: { type: row.typeKey, externalId: row.externalId, bodyHash: row.bodyHash, route: row.route, reasons: row.reasons, policyVersion: row.policyVersion, qaSampled: row.qaSampled, status: row.status },
+        // keys in canonical (sorted) order: the audit hash then writes them without sorting
+        data: { bodyHash: row.bodyHash, externalId: row.externalId, policyVersion: row.policyVersion, qaSampled: row.qaSampled, reasons: row.reasons, route: row.route, status: row.status, type: row.typeKey },
         at: now,
-      })),
-    );
+      });
+    } else {
+      // One hash-chained entry for the whole batch: it names every decision with its body hash
+      // (which covers its content) and outcome; auditTrail() finds it from any of them.
+      appendAudit(tx, {
+        actor: opts.actor,
+        action: BATCH_INGESTED,
+        entityType: "decision_batch",
+        entityId: newId("bat", now),
+        data: { count: fresh.length, decisions: fresh.map(({ row }) => [row.id, row.typeKey, row.externalId, row.bodyHash, row.route, row.status]), fields: BATCH_FIELDS },
+        at: now,
+      });
+    }
     enqueueEvents(
       tx,
       fresh

@@ -34,18 +34,30 @@ export function counterRows(f: DecisionFacts): [number, string, number][] {
 export type FactsChange = { before: DecisionFacts | null; after: DecisionFacts | null };
 
 export function applyRollupChanges(tx: DbOrTx, changes: FactsChange[]): void {
+  // Equal facts contribute equally: a batch's decisions mostly share their facts, so each
+  // distinct facts value is expanded once and applied with its multiplicity. Only the hour
+  // of occurredAt matters (it, and the day it falls in, key the counters; contributions()
+  // does not read it).
+  const distinct = new Map<string, { f: DecisionFacts; times: number }>();
+  const count = (f: DecisionFacts, sign: 1 | -1) => {
+    const k = JSON.stringify({ ...f, occurredAt: hourStart(f.occurredAt) });
+    const cur = distinct.get(k);
+    if (cur) cur.times += sign;
+    else distinct.set(k, { f, times: sign });
+  };
+  for (const c of changes) {
+    if (c.before) count(c.before, -1);
+    if (c.after) count(c.after, 1);
+  }
   const deltas = new Map<string, { typeKey: string; modelVersion: string; hour: number; metric: string; value: number }>();
-  const apply = (f: DecisionFacts, sign: 1 | -1) => {
+  for (const { f, times } of distinct.values()) {
+    if (times === 0) continue;
     for (const [hour, metric, v] of counterRows(f)) {
       const k = `${f.typeKey}\u0000${f.modelVersion}\u0000${hour}\u0000${metric}`;
       const cur = deltas.get(k);
-      if (cur) cur.value += sign * v;
-      else deltas.set(k, { typeKey: f.typeKey, modelVersion: f.modelVersion, hour, metric, value: sign * v });
+      if (cur) cur.value += times * v;
+      else deltas.set(k, { typeKey: f.typeKey, modelVersion: f.modelVersion, hour, metric, value: times * v });
     }
-  };
-  for (const c of changes) {
-    if (c.before) apply(c.before, -1);
-    if (c.after) apply(c.after, 1);
   }
   const rows = [...deltas.values()].filter((d) => d.value !== 0);
   for (let i = 0; i < rows.length; i += 500) {

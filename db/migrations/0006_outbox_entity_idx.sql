@@ -1,0 +1,1 @@
+CREATE INDEX `outbox_entity_idx` ON `outbox` (`entity_id`);
