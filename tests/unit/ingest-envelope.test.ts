@@ -31,7 +31,9 @@ const mutated = fc
   .array(fc.tuple(key, fc.option(edgy, { nil: undefined }), fc.option(fc.constantFrom("name", "version", "extra"), { nil: undefined })), { maxLength: 4 })
   .map((edits) => {
     const d = JSON.parse(JSON.stringify(valid)) as Record<string, any>;
-    for (const [k, v, sub] of edits) {
+    for (const [k, shared, sub] of edits) {
+      // fc.constant values are one shared instance: copy, or {} placed inside itself becomes a cycle.
+      const v = shared === undefined ? undefined : structuredClone(shared);
       if (sub && k === "model" && typeof d.model === "object" && d.model) {
         if (v === undefined) delete d.model[sub];
         else d.model[sub] = v;
