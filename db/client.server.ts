@@ -33,6 +33,9 @@ export function openDatabase(file: string = databasePath()): Db {
   sqlite.pragma(`synchronous = ${process.env.SQLITE_SYNCHRONOUS === "FULL" ? "FULL" : "NORMAL"}`);
   // 32 MB page cache (the default is 2 MB): index pages of large tables stay hot.
   sqlite.pragma("cache_size = -32000");
+  // Checkpoint the WAL every ~40 MB instead of ~4 MB: fewer, larger checkpoints, so far fewer
+  // commits (claims, verdicts) pay for one; readers are unaffected.
+  sqlite.pragma("wal_autocheckpoint = 10000");
   return drizzle(sqlite, { schema }) as Db;
 }
 
