@@ -299,7 +299,7 @@ function ArrayField({ schema, label, value, path, ctx }: { schema: Extract<Field
               <tr key={i} className="align-top">
                 <td className="px-2 py-2 text-slate-500 tabular-nums">{i + 1}</td>
                 {cols.map(([name, f]) => (
-                  <td key={name} className={`px-0 py-0.5 ${f.type === "string" && !f.enum && f.format !== "date" ? "min-w-[9rem]" : "min-w-[6.5rem]"}`}>
+                  <td key={name} className={`px-0 py-0.5 ${f.type === "string" && !f.enum && f.format !== "date" ? "min-w-[7rem]" : "min-w-[6.5rem]"}`}>
                     {f.type === "array" || f.type === "object" ? (
                       <Cell>
                         <ObjectFields schema={{ type: "object", properties: { [name]: f } }} value={ctx.root} path={[...path, i]} ctx={ctx} compact />
