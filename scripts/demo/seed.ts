@@ -272,7 +272,7 @@ function act(db: Db, a: Agent, byDecision: Map<string, Case>, rng: Rng, stats: {
     return;
   }
   // An idle reviewer waits for the next arrivals instead of polling an empty queue.
-  const open = queueCounts(db).filter((q) => q.kind !== "escalation" && Number(q.open) > 0);
+  const open = queueCounts(db).filter((q) => q.kind !== "escalation" && q.open > 0);
   const task =
     open.length === 0
       ? null

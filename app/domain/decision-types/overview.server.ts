@@ -23,8 +23,8 @@ export function listTypeOverview(db: DbOrTx): TypeOverview[] {
     let claimed = 0;
     for (const c of counts) {
       if (c.typeKey !== t.key) continue;
-      open[c.kind as keyof typeof open] += Number(c.open);
-      claimed += Number(c.claimed);
+      open[c.kind] += c.open;
+      claimed += c.claimed;
     }
     return { key: t.key, name: t.name, owner: t.owner, policyVersion: t.policyVersion, slaMinutes: t.slaMinutes, reasonCodes: t.reasonCodes.length, open, claimed, updatedAt: t.updatedAt };
   });

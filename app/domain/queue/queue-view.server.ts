@@ -9,10 +9,10 @@
 import { and, asc, desc, eq, gte, inArray, lt, ne, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { DbOrTx } from "@db/client.server";
-import { decisionTypes, decisions, reviews, rollups, taskCounters, tasks, users } from "@db/schema/index";
+import { decisionTypes, decisions, reviews, rollups, tasks, users } from "@db/schema/index";
 import { HOUR } from "~/lib/time";
 import { listDecisionTypes } from "../decision-types/decision-types.server";
-import { claimableBy, type Reviewer } from "./queue.server";
+import { claimableBy, queueCounts, type Reviewer } from "./queue.server";
 
 /** Past-SLA counts stop here and show as "10,000+": counting further would scan the backlog. */
 export const SLA_COUNT_CAP = 10_000;
@@ -60,14 +60,10 @@ export type QueueSummary = {
 };
 
 export function queueOverview(db: DbOrTx, now: number): QueueSummary[] {
-  const counters = db
-    .select()
-    .from(taskCounters)
-    .where(inArray(taskCounters.status, ["open", "claimed"]))
-    .all();
+  const counts = queueCounts(db);
   return listDecisionTypes(db).map((t) => {
-    const mine = counters.filter((c) => c.typeKey === t.key);
-    const sum = (status: string, kinds: readonly string[]) => mine.filter((c) => c.status === status && kinds.includes(c.kind)).reduce((n, c) => n + c.n, 0);
+    const mine = counts.filter((c) => c.typeKey === t.key);
+    const sum = (status: "open" | "claimed", kinds: readonly string[]) => mine.filter((c) => kinds.includes(c.kind)).reduce((n, c) => n + c[status], 0);
     const oldest = db
       .select({ createdAt: tasks.createdAt })
       .from(tasks)

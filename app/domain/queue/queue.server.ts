@@ -4,10 +4,10 @@
  * A claim runs in one IMMEDIATE transaction, so two reviewers can never take
  * the same task; an expired lease returns the task to the queue.
  */
-import { and, asc, desc, eq, isNull, lt, ne, notInArray, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, lt, ne, notInArray, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { transaction, type Db, type DbOrTx } from "@db/client.server";
-import { decisions, tasks } from "@db/schema/index";
+import { decisions, taskCounters, tasks } from "@db/schema/index";
 import { conflict, notFound } from "~/lib/errors";
 import { MINUTE } from "~/lib/time";
 import { appendAudit } from "../audit/audit.server";
@@ -180,18 +180,20 @@ export function getTask(db: DbOrTx, taskId: string): TaskRow | undefined {
   return db.select().from(tasks).where(eq(tasks.id, taskId)).get();
 }
 
-/** Open/claimed counts per type and kind, for queue lists. */
-export function queueCounts(db: DbOrTx) {
-  return db
-    .select({
-      typeKey: tasks.typeKey,
-      kind: tasks.kind,
-      open: sql<number>`sum(case when ${tasks.status} = 'open' then 1 else 0 end)`,
-      claimed: sql<number>`sum(case when ${tasks.status} = 'claimed' then 1 else 0 end)`,
-      oldest: sql<number | null>`min(${tasks.createdAt})`,
-    })
-    .from(tasks)
-    .where(or(eq(tasks.status, "open"), eq(tasks.status, "claimed")))
-    .groupBy(tasks.typeKey, tasks.kind)
-    .all();
+export type QueueCount = { typeKey: string; kind: TaskKind; open: number; claimed: number };
+
+/**
+ * Open and claimed task counts per type and kind, read from task_counters
+ * (kept exact by triggers on tasks), so a queue list costs O(types), not O(tasks).
+ */
+export function queueCounts(db: DbOrTx): QueueCount[] {
+  const byKey = new Map<string, QueueCount>();
+  for (const c of db.select().from(taskCounters).where(inArray(taskCounters.status, ["open", "claimed"])).all()) {
+    const k = `${c.typeKey}\u0000${c.kind}`;
+    const row = byKey.get(k) ?? { typeKey: c.typeKey, kind: c.kind as TaskKind, open: 0, claimed: 0 };
+    if (c.status === "open") row.open += c.n;
+    else row.claimed += c.n;
+    byKey.set(k, row);
+  }
+  return [...byKey.values()];
 }
