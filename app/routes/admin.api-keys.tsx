@@ -7,7 +7,7 @@ import { getDb } from "@db/client.server";
 import { SCOPES } from "~/domain/auth/permissions";
 import { requireUser } from "~/domain/auth/session.server";
 import { createApiKey, listApiKeys, listUsers, revokeApiKey } from "~/domain/auth/users.server";
-import { AppError } from "~/lib/errors";
+import { formFailure, type FormFailure } from "~/lib/form-failure.server";
 import { Badge } from "~/components/ui/badge";
 import { CopyButton } from "~/components/ui/copy-button";
 import { ConfirmSubmit } from "~/components/ui/confirm-submit";
@@ -15,7 +15,6 @@ import { FieldError, FormField, FormMessage, inputClass, PrimaryButton } from "~
 import { PageHeader, Section } from "~/components/ui/page-header";
 import { EmptyRow, Table, TBody, TD, TH, THead } from "~/components/ui/table";
 import { Time } from "~/components/ui/time";
-import { issuesByPath } from "~/components/admin/issues";
 
 export const meta: MetaFunction = () => [{ title: "API keys · Admin · Lastmile" }];
 
@@ -45,7 +44,7 @@ const intentSchema = z.discriminatedUnion("intent", [
 type ActionResult =
   | { ok: true; intent: "create"; name: string; key: string }
   | { ok: true; intent: "revoke"; name: string }
-  | { ok: false; intent: string; message: string; issues: Record<string, string[]> };
+  | FormFailure;
 
 export async function action({ request }: ActionFunctionArgs) {
   const who = await requireUser(request, "apikeys:write");
@@ -63,10 +62,7 @@ export async function action({ request }: ActionFunctionArgs) {
     const { name } = revokeApiKey(db, parsed.data.id, who.actor);
     return data<ActionResult>({ ok: true, intent: "revoke", name });
   } catch (e) {
-    if (e instanceof AppError && e.status < 500) {
-      return data<ActionResult>({ ok: false, intent: parsed.data.intent, message: e.message, issues: issuesByPath(e.issues) }, { status: e.status });
-    }
-    throw e;
+    return formFailure(e, parsed.data.intent);
   }
 }
 

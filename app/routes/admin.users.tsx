@@ -7,7 +7,7 @@ import { getDb } from "@db/client.server";
 import { ROLES } from "~/domain/auth/permissions";
 import { requireUser } from "~/domain/auth/session.server";
 import { createUser, disableUser, enableUser, listUsers } from "~/domain/auth/users.server";
-import { AppError } from "~/lib/errors";
+import { formFailure, type FormFailure } from "~/lib/form-failure.server";
 import { Badge } from "~/components/ui/badge";
 import { CopyButton } from "~/components/ui/copy-button";
 import { ConfirmSubmit } from "~/components/ui/confirm-submit";
@@ -15,7 +15,6 @@ import { FormField, FormMessage, inputClass, PrimaryButton } from "~/components/
 import { PageHeader, Section } from "~/components/ui/page-header";
 import { EmptyRow, Table, TBody, TD, TH, THead } from "~/components/ui/table";
 import { Time } from "~/components/ui/time";
-import { issuesByPath } from "~/components/admin/issues";
 
 export const meta: MetaFunction = () => [{ title: "Users · Admin · Lastmile" }];
 
@@ -36,7 +35,7 @@ const intentSchema = z.discriminatedUnion("intent", [
 type ActionResult =
   | { ok: true; intent: "create"; email: string; password: string }
   | { ok: true; intent: "disable" | "enable"; email: string }
-  | { ok: false; intent: string; message: string; issues: Record<string, string[]> };
+  | FormFailure;
 
 export async function action({ request }: ActionFunctionArgs) {
   const who = await requireUser(request, "users:write");
@@ -52,10 +51,7 @@ export async function action({ request }: ActionFunctionArgs) {
     const user = input.intent === "disable" ? disableUser(db, input.id, who.user) : enableUser(db, input.id, who.actor);
     return data<ActionResult>({ ok: true, intent: input.intent, email: user.email });
   } catch (e) {
-    if (e instanceof AppError && e.status < 500) {
-      return data<ActionResult>({ ok: false, intent: input.intent, message: e.message, issues: issuesByPath(e.issues) }, { status: e.status });
-    }
-    throw e;
+    return formFailure(e, input.intent);
   }
 }
 
