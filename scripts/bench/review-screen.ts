@@ -28,6 +28,7 @@ process.env.NODE_ENV = "production";
 const { getDb } = await import("../../db/client.server");
 const { createUser } = await import("../../app/domain/auth/users.server");
 const { upsertDecisionType } = await import("../../app/domain/decision-types/decision-types.server");
+const { BENCH_TYPE, benchType } = await import("./common");
 const { claimNextTask } = await import("../../app/domain/queue/queue.server");
 const { startSession } = await import("../../app/domain/auth/session.server");
 
@@ -57,28 +58,7 @@ const db = getDb();
 const sqlite = db.$client;
 const admin = createUser(db, { email: "owner@bench.example", role: "manager", password: "bench password 123" }, "bench").user;
 const reviewer = createUser(db, { email: "reviewer@bench.example", role: "reviewer", password: "bench password 123" }, "bench").user;
-upsertDecisionType(
-  db,
-  {
-    key: "invoice",
-    name: "Invoice extraction",
-    owner: admin.email,
-    outputSchema: {
-      type: "object",
-      required: ["total", "currency"],
-      properties: {
-        total: { type: "number", minimum: 0 },
-        currency: { type: "string", enum: ["EUR", "USD"] },
-        issuedOn: { type: "string", format: "date" },
-        lines: { type: "array", items: { type: "object", properties: { sku: { type: "string" }, amount: { type: "number" } } } },
-      },
-    },
-    routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 0 },
-    slaMinutes: 240,
-    reasonCodes: [{ code: "WRONG_TOTAL", label: "Total misread" }],
-  },
-  "bench",
-);
+upsertDecisionType(db, { ...benchType(admin.email), routing: { ...benchType(admin.email).routing, qaSampleRate: 0 } }, "bench");
 
 const t0 = Date.now();
 let t = performance.now();
@@ -87,11 +67,11 @@ sqlite.exec(`
 WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${N})
 INSERT INTO decisions (id, type_key, external_id, body_hash, model_name, model_version, input, output, confidence, field_confidence,
   flags, priority, occurred_at, received_at, route, reasons, policy_version, qa_sampled, status, updated_at)
-SELECT printf('dec_bench_%08d', i), 'invoice', printf('INV-%08d', i), printf('%064d', i), 'invoice-extractor',
+SELECT printf('dec_bench_%08d', i), '${BENCH_TYPE}', printf('INV-%08d', i), printf('%064d', i), 'invoice-extractor',
   CASE WHEN i % 3 = 0 THEN '2.0.0' ELSE '1.4.2' END,
   json_object('vendor', json_object('name', 'ACME GmbH', 'vatId', 'DE811907980'), 'pages', i % 5 + 1,
     'lines', json_array(json_object('description', 'Bolts', 'quantity', 4, 'unitPrice', 25), json_object('description', 'Delivery', 'quantity', 1, 'unitPrice', 20.5))),
-  json_object('total', (i % 1000) + 0.5, 'currency', 'EUR', 'issuedOn', '2026-11-02',
+  json_object('total', (i % 1000) + 0.5, 'currency', 'EUR', 'issued', '2026-11-02',
     'lines', json_array(json_object('sku', 'BOLT', 'amount', 100), json_object('sku', 'DELIVERY', 'amount', 20.5))),
   0.5 + (i % 40) / 100.0, json_object('total', 0.6, 'currency', 0.99),
   CASE WHEN i % 50 = 0 THEN '["policy:pep"]' ELSE '[]' END, i % 3,
@@ -123,14 +103,14 @@ const call = (route: { loader: (a: any) => unknown }, p: string, params: Record<
 
 console.log(`\nloaders (in-process), ${ITER} iterations each`);
 await measure("queue loader: default view", () => call(queueRoute, "/queue"));
-await measure("queue loader: type + flag + model filter", () => call(queueRoute, "/queue?type=invoice&flag=policy:pep&model=2.0.0"));
+await measure("queue loader: type + flag + model filter", () => call(queueRoute, `/queue?type=${BENCH_TYPE}&flag=policy:pep&model=2.0.0`));
 await measure("queue loader: overdue, oldest first", () => call(queueRoute, "/queue?sla=overdue&sort=oldest"));
 await measure(`queue loader: deep page (keyset cursor at row ${(N / 2).toLocaleString("en-US")})`, () => call(queueRoute, `/queue?cursor=${farCursor}`));
 await measure("review loader: claimed task", (i) => call(reviewRoute, `/review/${held[i % held.length]}`, { taskId: held[i % held.length] }));
 
 console.log("\nbaseline: what the workbench avoids (same data, same run)");
-const naiveCount = sqlite.prepare("select count(*) as n from tasks where status = 'open' and type_key = 'invoice'");
-const naiveSla = sqlite.prepare("select count(*) as n from tasks where status = 'open' and type_key = 'invoice' and due_at < ?");
+const naiveCount = sqlite.prepare(`select count(*) as n from tasks where status = 'open' and type_key = '${BENCH_TYPE}'`);
+const naiveSla = sqlite.prepare(`select count(*) as n from tasks where status = 'open' and type_key = '${BENCH_TYPE}' and due_at < ?`);
 const offsetPage = sqlite.prepare(`select t.*, d.external_id from tasks t join decisions d on d.id = t.decision_id where t.status = 'open' order by t.priority desc, t.due_at, t.seq limit 50 offset ${Math.floor(N / 2)}`);
 const baseCount = await measure("count(*) of the open backlog (per queue)", () => naiveCount.get(), 30);
 await measure("count(*) past SLA, uncapped", () => naiveSla.get(Date.now()), 30);
