@@ -58,6 +58,12 @@ async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, budg
   await reader.cancel();
 }
 
+/** For endpoints whose body is optional: no body (no Content-Type, or Content-Length 0) reads as {}. */
+export async function readOptionalJson(request: Request, limit = MAX_BODY_BYTES): Promise<unknown> {
+  if (request.headers.get("Content-Length") === "0" || !request.headers.get("Content-Type")) return {};
+  return readJson(request, limit);
+}
+
 function tooLarge(limit: number) {
   return new AppError("payload_too_large", `The request body is larger than ${limit} bytes`);
 }
