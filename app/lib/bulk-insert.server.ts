@@ -19,6 +19,23 @@ import type { DbOrTx } from "@db/client.server";
 
 const CHUNK = 100;
 
+/**
+ * A JSON column value already serialised by the caller (ingest has the text
+ * anyway, for the body hash): written as is instead of being stringified again.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+  /** Serialised anywhere else, it stands for its value. */
+  toJSON(): unknown {
+    return JSON.parse(this.text);
+  }
+}
+
+/** Declares `text` (valid JSON) as the value of a JSON column of type T. */
+export function jsonText<T>(text: string): T {
+  return new JsonText(text) as unknown as T;
+}
+
 type Prepared = { keys: string[]; columns: Column[]; head: string; tuple: string; bySize: Map<number, Database.Statement> };
 
 const statements = new WeakMap<Database.Database, Map<SQLiteTable, Prepared>>();
@@ -57,6 +74,7 @@ function encode(column: Column, value: unknown): unknown {
     else return null;
   }
   if (value === null) return null;
+  if (value instanceof JsonText) return value.text;
   if (typeof value === "object" && is(value, SQL)) throw new Error(`insertRows cannot write SQL expressions (column ${column.name}); use the query builder`);
   return column.mapToDriverValue(value);
 }
@@ -83,7 +101,7 @@ export function insertRows<T extends SQLiteTable>(db: DbOrTx, table: T, rows: T[
       const base = r * n;
       for (let i = 0; i < n; i++) {
         const v = row[keys[i]];
-        values[base + i] = typeof v === "object" && v !== null ? encodeShared(columns, row, keys, values, base, i, v) : encode(columns[i], v);
+        values[base + i] = v instanceof JsonText ? v.text : typeof v === "object" && v !== null ? encodeShared(columns, row, keys, values, base, i, v) : encode(columns[i], v);
       }
     }
     statement(client, p, size).run(values);

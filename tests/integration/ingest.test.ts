@@ -61,6 +61,32 @@ describe("POST /api/v1/decisions", () => {
     expect(counts(s.db)).toEqual(before);
   });
 
+  it("recognises a replay whose nested keys come in another order, and compares occurredAt as a time", async () => {
+    const reverse = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).reverse());
+    const body = { ...reviewDecision(type, "idem-nested"), occurredAt: "2026-03-01T10:00:00Z" };
+    const first = await ingest(s, key, body);
+    expect(first.status).toBe(201);
+    const before = counts(s.db);
+    const shuffled = { ...body, input: reverse(body.input), output: reverse(body.output), fieldConfidence: reverse(body.fieldConfidence ?? {}), occurredAt: "2026-03-01T11:00:00+01:00" };
+    expect(await ingest(s, key, shuffled)).toMatchObject({ status: 200, body: first.body });
+    // a different time, or none at all, is a different body
+    expect((await ingest(s, key, { ...body, occurredAt: "2026-03-01T10:00:01Z" })).status).toBe(409);
+    const { occurredAt: _dropped, ...withoutTime } = body;
+    expect((await ingest(s, key, withoutTime)).status).toBe(409);
+    expect(counts(s.db)).toEqual(before);
+
+    // without occurredAt (stored as the arrival time) a later replay still matches, in any key order
+    const untimed = reviewDecision(type, "idem-untimed");
+    const created = await ingest(s, key, untimed);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await ingest(s, key, reverse(untimed))).toMatchObject({ status: 200, body: created.body });
+    expect((await ingest(s, key, { ...untimed, occurredAt: new Date().toISOString() })).status).toBe(409);
+    // within one batch too
+    const twin = await ingest(s, key, { decisions: [reviewDecision(type, "idem-twin"), reverse(reviewDecision(type, "idem-twin"))] });
+    expect(twin.status).toBe(201);
+    expect(twin.body.decisions[1]).toEqual(twin.body.decisions[0]);
+  });
+
   it("answers 409 for the same externalId with a different body, and changes nothing", async () => {
     const body = reviewDecision(type, "conf-1");
     const first = await ingest(s, key, body);

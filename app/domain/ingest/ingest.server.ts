@@ -4,13 +4,13 @@
  * the decisions, their tasks, the roll-ups, the audit entries and the outbox.
  * A batch is atomic: any invalid item rejects the whole batch.
  */
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
-import { transaction, type Db } from "@db/client.server";
+import { transaction, type Db, type DbOrTx } from "@db/client.server";
 import { decisions, tasks } from "@db/schema/index";
 import { canonicalJson, newId, sha256 } from "~/lib/crypto.server";
 import { conflict, invalid, type Issue, zodIssues } from "~/lib/errors";
-import { insertRows } from "~/lib/bulk-insert.server";
+import { insertRows, jsonText } from "~/lib/bulk-insert.server";
 import { isPlainObject, jsonObjectSchema } from "~/lib/json";
 import { MINUTE } from "~/lib/time";
 import { appendAudit, BATCH_FIELDS, BATCH_INGESTED, DECISION_INGESTED } from "../audit/audit.server";
@@ -110,22 +110,76 @@ export function itemsOfBody(body: unknown): { items: unknown[]; batch: boolean }
   return { items: [body], batch: false };
 }
 
-type Prepared = { index: number; data: DecisionInput; type: LoadedType; bodyHash: string };
+/** A decision's JSON members as stored: serialised once, for both the body hash and the row. */
+type JsonParts = { input: string; output: string; fieldConfidence: string | null; flags: string };
+type Prepared = { index: number; data: DecisionInput; type: LoadedType; json: JsonParts; bodyHash: string };
 
-/** The idempotency lookup, prepared once per connection (it runs once per ingested decision). */
-function buildExistingLookup(db: Db) {
+/**
+ * SHA-256 over the decision exactly as it will be stored (its JSON texts as
+ * sent, defaults applied): it names the content in the audit trail, and equal
+ * hashes prove a replay. A replay whose keys come in another order hashes
+ * differently and is recognised by `sameDecision` instead.
+ */
+function bodyHashOf(d: DecisionInput, j: JsonParts): string {
+  const head = JSON.stringify([d.type, d.externalId, d.model.name, d.model.version, d.confidence, d.priority, d.occurredAt ?? null]);
+  return sha256(`${head.slice(0, -1)},${j.fieldConfidence ?? "null"},${j.flags},${j.input},${j.output}]`);
+}
+
+type StoredDecision = typeof decisions.$inferSelect;
+
+/** What two sendings of a decision are compared on: everything but key order and defaults. */
+function comparable(d: { type: string; externalId: string; model: { name: string; version: string }; input: unknown; output: unknown; confidence: number; fieldConfidence?: Record<string, number> | null; flags: string[]; priority: number }): string {
+  return canonicalJson([d.type, d.externalId, d.model.name, d.model.version, d.input, d.output, d.confidence, d.fieldConfidence ?? null, d.flags, d.priority]);
+}
+
+/** Whether `d` is a replay of a decision already stored (same content, whatever the key order). */
+function sameAsStored(d: DecisionInput, row: StoredDecision): boolean {
+  // An absent occurredAt was stored as the arrival time.
+  const occurred = d.occurredAt === undefined ? row.occurredAt === row.receivedAt : Date.parse(d.occurredAt) === row.occurredAt;
+  return occurred && comparable(d) === comparable({ ...row, type: row.typeKey, model: { name: row.modelName, version: row.modelVersion } });
+}
+
+/** Whether two items of one request are the same decision (same content, whatever the key order). */
+function sameInput(a: DecisionInput, b: DecisionInput): boolean {
+  const at = (d: DecisionInput) => (d.occurredAt === undefined ? null : Date.parse(d.occurredAt));
+  return at(a) === at(b) && comparable(a) === comparable(b);
+}
+
+type ExistingDecision = Pick<StoredDecision, "id" | "externalId" | "bodyHash" | "status" | "route" | "reasons">;
+
+const LOOKUP_IDS = 100;
+
+/** The idempotency lookup for up to LOOKUP_IDS external ids of one type, prepared once per connection. */
+function buildExistingLookup(db: DbOrTx) {
+  const ids = Array.from({ length: LOOKUP_IDS }, (_, i) => sql.placeholder(`e${i}`));
   return db
     .select({ id: decisions.id, externalId: decisions.externalId, bodyHash: decisions.bodyHash, status: decisions.status, route: decisions.route, reasons: decisions.reasons })
     .from(decisions)
-    .where(and(eq(decisions.typeKey, sql.placeholder("type")), eq(decisions.externalId, sql.placeholder("externalId"))))
+    .where(and(eq(decisions.typeKey, sql.placeholder("type")), inArray(decisions.externalId, ids)))
     .prepare();
 }
-type ExistingDecision = NonNullable<ReturnType<ReturnType<typeof buildExistingLookup>["get"]>>;
-const lookups = new WeakMap<Db, ReturnType<typeof buildExistingLookup>>();
-function existingLookup(db: Db) {
-  let l = lookups.get(db);
-  if (!l) lookups.set(db, (l = buildExistingLookup(db)));
-  return l;
+const lookups = new WeakMap<object, ReturnType<typeof buildExistingLookup>>();
+
+/** The stored decisions among these (type, externalId) pairs, LOOKUP_IDS per indexed query. */
+function findExisting(db: DbOrTx, prepared: Prepared[]): Map<string, ExistingDecision> {
+  let lookup = lookups.get(db.$client);
+  if (!lookup) lookups.set(db.$client, (lookup = buildExistingLookup(db)));
+  const byType = new Map<string, string[]>();
+  for (const p of prepared) {
+    const ids = byType.get(p.data.type);
+    if (ids) ids.push(p.data.externalId);
+    else byType.set(p.data.type, [p.data.externalId]);
+  }
+  const found = new Map<string, ExistingDecision>();
+  for (const [type, ids] of byType) {
+    for (let i = 0; i < ids.length; i += LOOKUP_IDS) {
+      const params: Record<string, string | null> = { type };
+      // unused slots are NULL, which matches nothing
+      for (let j = 0; j < LOOKUP_IDS; j++) params[`e${j}`] = ids[i + j] ?? null;
+      for (const r of lookup.all(params)) found.set(`${type}\u0000${r.externalId}`, r);
+    }
+  }
+  return found;
 }
 
 export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean; actor: string; now?: number }): IngestResult[] {
@@ -155,7 +209,13 @@ export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean
       issues.push(...zodIssues(out.error, [...prefix, "output"]));
       return;
     }
-    prepared.push({ index, data, type, bodyHash: sha256(canonicalJson(data)) });
+    const json: JsonParts = {
+      input: JSON.stringify(data.input),
+      output: JSON.stringify(data.output),
+      fieldConfidence: data.fieldConfidence === undefined ? null : JSON.stringify(data.fieldConfidence),
+      flags: JSON.stringify(data.flags),
+    };
+    prepared.push({ index, data, type, json, bodyHash: bodyHashOf(data, json) });
   });
   if (issues.length > 0) throw invalid(opts.batch ? "Invalid decisions in batch; nothing was written" : "Invalid decision", issues);
 
@@ -164,21 +224,15 @@ export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean
     const conflicts: Issue[] = [];
     const path = (p: Prepared, f: string) => (opts.batch ? `decisions.${p.index}.${f}` : f);
 
-    // Existing decisions with the same (type, externalId): one indexed point lookup each.
-    const lookup = existingLookup(db);
-    const existing = new Map<string, ExistingDecision>();
-    for (const p of prepared) {
-      const row = lookup.get({ type: p.data.type, externalId: p.data.externalId });
-      if (row) existing.set(`${p.data.type}\u0000${p.data.externalId}`, row);
-    }
+    const existing = findExisting(tx, prepared);
 
     const fresh: { p: Prepared; row: typeof decisions.$inferInsert }[] = [];
-    const seenInBatch = new Map<string, { bodyHash: string; index: number; slot: number }>();
+    const seenInBatch = new Map<string, { p: Prepared; slot: number }>();
     prepared.forEach((p, slot) => {
       const k = `${p.data.type}\u0000${p.data.externalId}`;
       const prior = existing.get(k);
       if (prior) {
-        if (prior.bodyHash !== p.bodyHash) {
+        if (prior.bodyHash !== p.bodyHash && !sameAsStored(p.data, tx.select().from(decisions).where(eq(decisions.id, prior.id)).get()!)) {
           conflicts.push({ path: path(p, "externalId"), message: `decision ${p.data.externalId} of type ${p.data.type} already exists with a different body` });
           return;
         }
@@ -187,14 +241,14 @@ export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean
       }
       const twin = seenInBatch.get(k);
       if (twin) {
-        if (twin.bodyHash !== p.bodyHash) {
-          conflicts.push({ path: path(p, "externalId"), message: `externalId repeats item ${twin.index} of this batch with a different body` });
+        if (twin.p.bodyHash !== p.bodyHash && !sameInput(twin.p.data, p.data)) {
+          conflicts.push({ path: path(p, "externalId"), message: `externalId repeats item ${twin.p.index} of this batch with a different body` });
         } else {
           results[slot] = { ...results[twin.slot], created: false };
         }
         return;
       }
-      seenInBatch.set(k, { bodyHash: p.bodyHash, index: p.index, slot });
+      seenInBatch.set(k, { p, slot });
       const id = newId("dec", now);
       const r = routeDecision({ id, confidence: p.data.confidence, fieldConfidence: p.data.fieldConfidence, flags: p.data.flags }, p.type.routing);
       const occurredAt = p.data.occurredAt ? Date.parse(p.data.occurredAt) : now;
@@ -206,11 +260,11 @@ export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean
         bodyHash: p.bodyHash,
         modelName: p.data.model.name,
         modelVersion: p.data.model.version,
-        input: p.data.input,
-        output: p.data.output,
+        input: jsonText(p.json.input),
+        output: jsonText(p.json.output),
         confidence: p.data.confidence,
-        fieldConfidence: p.data.fieldConfidence ?? null,
-        flags: p.data.flags,
+        fieldConfidence: p.json.fieldConfidence === null ? null : jsonText(p.json.fieldConfidence),
+        flags: jsonText(p.json.flags),
         priority: p.data.priority,
         occurredAt,
         receivedAt: now,
@@ -219,7 +273,7 @@ export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean
         policyVersion: p.type.policyVersion,
         qaSampled: r.qaSampled,
         status: auto ? "auto_approved" : "pending_review",
-        finalOutput: auto ? p.data.output : null,
+        finalOutput: auto ? jsonText(p.json.output) : null,
         finalizedAt: auto ? now : null,
         finalizedBy: auto ? "auto" : null,
         updatedAt: now,
@@ -276,16 +330,20 @@ export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean
         at: now,
       });
     }
+    // The payload is written around the output's JSON text rather than serialising it again.
+    const finalizedAt = JSON.stringify(new Date(now).toISOString());
     enqueueEvents(
       tx,
       fresh
         .filter(({ row }) => row.route === "auto")
-        .map(({ row }) => ({
+        .map(({ p, row }) => ({
           eventType: "decision.finalized" as const,
           typeKey: row.typeKey,
-          entityId: row.id,
+          entityId: row.id!,
           at: now,
-          payload: { id: row.id, type: row.typeKey, externalId: row.externalId, status: row.status, route: row.route, finalOutput: row.finalOutput, finalizedAt: new Date(now).toISOString() },
+          payload: jsonText(
+            `${JSON.stringify({ id: row.id, type: row.typeKey, externalId: row.externalId, status: row.status, route: row.route }).slice(0, -1)},"finalOutput":${p.json.output},"finalizedAt":${finalizedAt}}`,
+          ),
         })),
     );
     return results;

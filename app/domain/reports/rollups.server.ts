@@ -33,6 +33,11 @@ export function counterRows(f: DecisionFacts): [number, string, number][] {
 
 export type FactsChange = { before: DecisionFacts | null; after: DecisionFacts | null };
 
+/** Equal for facts that contribute equally: every field, with occurredAt cut to its hour (an array: cheaper to write than the object). */
+function factsKey(f: DecisionFacts): string {
+  return JSON.stringify([f.typeKey, f.modelVersion, hourStart(f.occurredAt), f.receivedAt, f.route, f.status, f.qaSampled, f.finalizedAt, f.reasons, f.changedFields, f.reasonCodes, f.qaVerdict, f.escalated]);
+}
+
 export function applyRollupChanges(tx: DbOrTx, changes: FactsChange[]): void {
   // Equal facts contribute equally: a batch's decisions mostly share their facts, so each
   // distinct facts value is expanded once and applied with its multiplicity. Only the hour
@@ -40,7 +45,7 @@ export function applyRollupChanges(tx: DbOrTx, changes: FactsChange[]): void {
   // does not read it).
   const distinct = new Map<string, { f: DecisionFacts; times: number }>();
   const count = (f: DecisionFacts, sign: 1 | -1) => {
-    const k = JSON.stringify({ ...f, occurredAt: hourStart(f.occurredAt) });
+    const k = factsKey(f);
     const cur = distinct.get(k);
     if (cur) cur.times += sign;
     else distinct.set(k, { f, times: sign });

@@ -5,12 +5,13 @@
  */
 import type { DbOrTx } from "@db/client.server";
 import { outbox } from "@db/schema/index";
-import { insertRows } from "~/lib/bulk-insert.server";
+import { insertRows, JsonText } from "~/lib/bulk-insert.server";
 
 export type OutboxEvent = {
   eventType: "decision.finalized" | "decision.escalated" | "decision.qa_reviewed";
   typeKey: string;
   entityId: string;
+  /** Any JSON value, or its text already written (see `jsonText`). */
   payload: unknown;
   at: number;
 };
@@ -20,7 +21,7 @@ export function enqueueEvents(tx: DbOrTx, events: OutboxEvent[]): void {
     eventType: e.eventType,
     typeKey: e.typeKey,
     entityId: e.entityId,
-    payload: JSON.stringify(e.payload),
+    payload: e.payload instanceof JsonText ? e.payload.text : JSON.stringify(e.payload),
     createdAt: e.at,
     nextAttemptAt: e.at,
   }));
