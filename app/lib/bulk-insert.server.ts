@@ -13,7 +13,7 @@
  * statement, so one row per statement pays that for every row (~3x slower).
  */
 import type Database from "better-sqlite3";
-import { getTableColumns, getTableName, is, SQL, type Column } from "drizzle-orm";
+import { entityKind, getTableColumns, getTableName, is, SQL, type Column } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { DbOrTx } from "@db/client.server";
 
@@ -36,7 +36,10 @@ export function jsonText<T>(text: string): T {
   return new JsonText(text) as unknown as T;
 }
 
-type Prepared = { keys: string[]; columns: Column[]; head: string; tuple: string; bySize: Map<number, Database.Statement> };
+type Prepared = { keys: string[]; columns: Column[]; plain: boolean[]; head: string; tuple: string; bySize: Map<number, Database.Statement> };
+
+/** Column kinds whose driver value is the JS string or number itself (drizzle maps them as is). */
+const PLAIN_KINDS = new Set(["SQLiteText", "SQLiteInteger", "SQLiteReal"]);
 
 const statements = new WeakMap<Database.Database, Map<SQLiteTable, Prepared>>();
 
@@ -50,6 +53,7 @@ function prepared(client: Database.Database, table: SQLiteTable): Prepared {
     p = {
       keys: entries.map(([k]) => k),
       columns: entries.map(([, c]) => c),
+      plain: entries.map(([, c]) => PLAIN_KINDS.has((c.constructor as unknown as Record<symbol, string>)[entityKind])),
       head: `INSERT INTO "${getTableName(table)}" (${entries.map(([, c]) => `"${c.name}"`).join(", ")}) VALUES `,
       tuple: `(${entries.map(() => "?").join(", ")})`,
       bySize: new Map(),
@@ -91,7 +95,7 @@ export function insertRows<T extends SQLiteTable>(db: DbOrTx, table: T, rows: T[
   if (rows.length === 0) return;
   const client = db.$client;
   const p = prepared(client, table);
-  const { keys, columns } = p;
+  const { keys, columns, plain } = p;
   const n = keys.length;
   for (let start = 0; start < rows.length; start += CHUNK) {
     const size = Math.min(CHUNK, rows.length - start);
@@ -101,7 +105,8 @@ export function insertRows<T extends SQLiteTable>(db: DbOrTx, table: T, rows: T[
       const base = r * n;
       for (let i = 0; i < n; i++) {
         const v = row[keys[i]];
-        values[base + i] = v instanceof JsonText ? v.text : typeof v === "object" && v !== null ? encodeShared(columns, row, keys, values, base, i, v) : encode(columns[i], v);
+        const t = typeof v;
+        values[base + i] = (t === "string" || t === "number") && plain[i] ? v : v instanceof JsonText ? v.text : typeof v === "object" && v !== null ? encodeShared(columns, row, keys, values, base, i, v) : encode(columns[i], v);
       }
     }
     statement(client, p, size).run(values);

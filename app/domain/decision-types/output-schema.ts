@@ -97,10 +97,15 @@ export const outputSchemaSchema = objectSchemaOf(3);
 
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** YYYY-MM-DD naming a day that exists (leap years included); arithmetic, as every decision's dates go through it. */
 function isCalendarDate(v: string): boolean {
   if (!DATE_RE.test(v)) return false;
-  const t = Date.parse(v + "T00:00:00Z");
-  return !Number.isNaN(t) && new Date(t).toISOString().startsWith(v);
+  const y = Number(v.slice(0, 4));
+  const m = Number(v.slice(5, 7));
+  const d = Number(v.slice(8, 10));
+  if (m < 1 || m > 12 || d < 1) return false;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  return d <= (m === 2 ? (leap ? 29 : 28) : m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31);
 }
 
 function fieldValidator(f: FieldSchema): z.ZodType {
