@@ -64,6 +64,8 @@ export function queueOverview(db: DbOrTx, now: number): QueueSummary[] {
   return listDecisionTypes(db).map((t) => {
     const mine = counts.filter((c) => c.typeKey === t.key);
     const sum = (status: "open" | "claimed", kinds: readonly string[]) => mine.filter((c) => kinds.includes(c.kind)).reduce((n, c) => n + c[status], 0);
+    // tasks_status_type_idx (status, type_key) ends in the rowid (seq): this reads it in seq
+    // order and stops at the first match instead of sorting the open queue.
     const oldest = db
       .select({ createdAt: tasks.createdAt })
       .from(tasks)
