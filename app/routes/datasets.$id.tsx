@@ -1,4 +1,4 @@
-import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation, useRevalidator } from "@remix-run/react";
 import { useEffect } from "react";
 import { can } from "~/domain/auth/permissions";
@@ -6,6 +6,8 @@ import { requireUser } from "~/domain/auth/session.server";
 import { DEFAULT_SPLIT, describeFilter, FORMATS } from "~/domain/datasets/filter";
 import { createSnapshot, datasetsDb, getDataset } from "~/domain/datasets/snapshots.server";
 import { AppError } from "~/lib/errors";
+import { formFailure } from "~/lib/form-failure.server";
+import { issueAt } from "~/components/admin/issues";
 import { Field, FORMAT_LABELS, Progress, SPLIT_LABELS, StatusBadge } from "~/components/datasets/ui";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.dataset.name ?? "Dataset"} · Datasets · Lastmile` }];
@@ -28,12 +30,9 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const body = { split: { train: num("train"), validation: num("validation"), test: num("test") }, identities: form.get("identities") === "true" };
   try {
     const s = createSnapshot(datasetsDb(), params.id!, body, who);
-    return { ok: true as const, number: s.number, message: null, fields: {} as Record<string, string> };
+    return { ok: true as const, number: s.number };
   } catch (e) {
-    if (!(e instanceof AppError)) throw e;
-    const fields: Record<string, string> = {};
-    for (const i of e.issues) fields[i.path.replace(/^split\./, "")] ??= i.message;
-    return data({ ok: false as const, number: null, message: e.message, fields }, { status: e.status });
+    return formFailure(e, "snapshot");
   }
 }
 
@@ -51,7 +50,8 @@ export default function DatasetPage() {
     return () => clearInterval(t);
   }, [building, revalidate, state]);
 
-  const f = result?.fields ?? {};
+  const failed = result && !result.ok ? result : null;
+  const f = (k: string) => issueAt(failed?.issues, `split.${k}`);
   return (
     <div className="space-y-6">
       <nav aria-label="Breadcrumb" className="text-sm">
@@ -76,8 +76,8 @@ export default function DatasetPage() {
           <p className="mt-1 text-sm text-slate-600">Freezes the examples matching the filter now. Each external id lands in a split by its hash, so it stays in the same split across snapshots.</p>
           <Form method="post" className="mt-4 flex flex-wrap items-end gap-4" noValidate>
             {(["train", "validation", "test"] as const).map((k) => (
-              <Field key={k} label={`${SPLIT_LABELS[k]} fraction`} htmlFor={k} error={f[k]}>
-                <input id={k} name={k} type="number" min={0} max={1} step={0.05} defaultValue={DEFAULT_SPLIT[k]} aria-invalid={Boolean(f[k])} className="mt-1 w-28 rounded border border-slate-300 px-3 py-2" />
+              <Field key={k} label={`${SPLIT_LABELS[k]} fraction`} htmlFor={k} error={f(k)}>
+                <input id={k} name={k} type="number" min={0} max={1} step={0.05} defaultValue={DEFAULT_SPLIT[k]} aria-invalid={Boolean(f(k))} className="mt-1 w-28 rounded border border-slate-300 px-3 py-2" />
               </Field>
             ))}
             {canIdentities ? (
@@ -89,9 +89,9 @@ export default function DatasetPage() {
               {busy ? "Starting…" : "Create snapshot"}
             </button>
           </Form>
-          {result?.message ? (
+          {failed ? (
             <p role="alert" className="mt-3 rounded bg-red-50 px-3 py-2 text-sm text-red-800">
-              {result.message}
+              {failed.message}
             </p>
           ) : null}
         </section>

@@ -1,4 +1,4 @@
-import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useFetcher, useLoaderData, useNavigation } from "@remix-run/react";
 import { useEffect, useRef, useState } from "react";
 import { getDb } from "@db/client.server";
@@ -7,7 +7,8 @@ import { requireUser } from "~/domain/auth/session.server";
 import { listDecisionTypes } from "~/domain/decision-types/decision-types.server";
 import { describeFilter, filterInputFromParams } from "~/domain/datasets/filter";
 import { createDataset, datasetsDb, listDatasets } from "~/domain/datasets/snapshots.server";
-import { AppError } from "~/lib/errors";
+import { formFailure } from "~/lib/form-failure.server";
+import { issueAt } from "~/components/admin/issues";
 import { Field, StatusBadge } from "~/components/datasets/ui";
 import type { loader as previewLoader } from "./datasets.preview";
 
@@ -31,10 +32,7 @@ export async function action({ request }: ActionFunctionArgs) {
     const d = createDataset(datasetsDb(), input, who.actor);
     return redirect(`/datasets/${d.id}`);
   } catch (e) {
-    if (!(e instanceof AppError)) throw e;
-    const fields: Record<string, string> = {};
-    for (const i of e.issues) fields[i.path.replace(/^filter\./, "").replace(/\.\d+$/, "")] ??= i.message;
-    return data({ message: e.message, fields }, { status: e.status });
+    return formFailure(e, "create");
   }
 }
 
@@ -102,7 +100,9 @@ function CreateDataset({ types }: { types: TypeOption[] }) {
   const [typeKey, setTypeKey] = useState(types[0]?.key ?? "");
   const reasonCodes = types.find((t) => t.key === typeKey)?.reasonCodes ?? [];
   const timer = useRef<ReturnType<typeof setTimeout>>();
-  const f = result?.fields ?? {};
+  const issues = result?.issues ?? {};
+  // Filter fields are posted flat but validated under "filter." in the domain.
+  const f = (k: string) => issueAt(issues, k) ?? issueAt(issues, `filter.${k}`);
 
   const refresh = () => {
     clearTimeout(timer.current);
@@ -124,10 +124,10 @@ function CreateDataset({ types }: { types: TypeOption[] }) {
         New dataset
       </h2>
       <Form method="post" ref={formRef} onChange={refresh} className="mt-4 grid grid-cols-1 gap-4 sm:grid-cols-2" noValidate>
-        <Field label="Name" htmlFor="name" error={f.name}>
-          <input id="name" name="name" required aria-invalid={Boolean(f.name)} className="mt-1 w-full rounded border border-slate-300 px-3 py-2" />
+        <Field label="Name" htmlFor="name" error={f("name")}>
+          <input id="name" name="name" required aria-invalid={Boolean(f("name"))} className="mt-1 w-full rounded border border-slate-300 px-3 py-2" />
         </Field>
-        <Field label="Decision type" htmlFor="type" error={f.type}>
+        <Field label="Decision type" htmlFor="type" error={f("type")}>
           <select id="type" name="type" value={typeKey} onChange={(e) => setTypeKey(e.target.value)} className="mt-1 w-full rounded border border-slate-300 px-3 py-2">
             {types.map((t) => (
               <option key={t.key} value={t.key}>
@@ -137,17 +137,17 @@ function CreateDataset({ types }: { types: TypeOption[] }) {
           </select>
         </Field>
         <div className="sm:col-span-2">
-          <Field label="Description" htmlFor="description" error={f.description}>
+          <Field label="Description" htmlFor="description" error={f("description")}>
             <input id="description" name="description" className="mt-1 w-full rounded border border-slate-300 px-3 py-2" />
           </Field>
         </div>
-        <Field label="Reviewed from" htmlFor="from" error={f.from} hint="Final verdict on or after this day (UTC)">
+        <Field label="Reviewed from" htmlFor="from" error={f("from")} hint="Final verdict on or after this day (UTC)">
           <input id="from" name="from" type="date" className="mt-1 w-full rounded border border-slate-300 px-3 py-2" />
         </Field>
-        <Field label="Reviewed before" htmlFor="to" error={f.to} hint="Final verdict before this day (UTC)">
+        <Field label="Reviewed before" htmlFor="to" error={f("to")} hint="Final verdict before this day (UTC)">
           <input id="to" name="to" type="date" className="mt-1 w-full rounded border border-slate-300 px-3 py-2" />
         </Field>
-        <Field label="Model versions" htmlFor="modelVersion" error={f.modelVersions} hint="Comma-separated; empty for all">
+        <Field label="Model versions" htmlFor="modelVersion" error={f("modelVersions")} hint="Comma-separated; empty for all">
           <input id="modelVersion" name="modelVersion" className="mt-1 w-full rounded border border-slate-300 px-3 py-2" />
         </Field>
         <fieldset>
@@ -199,7 +199,7 @@ function CreateDataset({ types }: { types: TypeOption[] }) {
               : `${preview.data?.exact ? "" : "More than "}${count.toLocaleString("en")} matching examples right now`}
           </p>
         </div>
-        {result?.message && Object.keys(f).length === 0 ? (
+        {result?.message && Object.keys(issues).length === 0 ? (
           <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-800 sm:col-span-2">
             {result.message}
           </p>

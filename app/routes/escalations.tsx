@@ -3,13 +3,13 @@
  * or by a four-eyes disagreement. Resolved on the same review screen.
  * Owners see what is assigned to them; admins may see everyone's.
  */
-import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
 import { claimTask } from "~/domain/queue/queue.server";
 import { listEscalations } from "~/domain/queue/queue-view.server";
-import { AppError } from "~/lib/errors";
+import { formFailure } from "~/lib/form-failure.server";
 import { buttonClass } from "~/components/ui/button";
 import { formatDuration, percent } from "~/components/review/format";
 
@@ -28,12 +28,10 @@ export async function action({ request }: ActionFunctionArgs) {
   const form = await request.formData();
   const taskId = String(form.get("taskId") ?? "");
   try {
-    const task = claimTask(getDb(), who.user, taskId);
-    if (task.kind !== "escalation") return data({ message: "That task is not an escalation." }, { status: 400 });
+    const task = claimTask(getDb(), who.user, taskId, { kind: "escalation" });
     return redirect(`/review/${task.id}?from=escalations`);
   } catch (e) {
-    if (e instanceof AppError) return data({ message: e.message }, { status: e.status });
-    throw e;
+    return formFailure(e, "resolve");
   }
 }
 

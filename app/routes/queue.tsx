@@ -5,16 +5,33 @@
  */
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
+import { z } from "zod";
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
-import { claimNextTask, claimTask } from "~/domain/queue/queue.server";
-import { listQueue, myInProgress, parseQueueFilter, queueFacets, queueOverview, type QueueFilter } from "~/domain/queue/queue-view.server";
-import { AppError } from "~/lib/errors";
+import { claimTask } from "~/domain/queue/queue.server";
+import {
+  claimNextInView,
+  listQueue,
+  myInProgress,
+  narrowsList,
+  parseQueueFilter,
+  queueFacets,
+  queueFilterParams,
+  queueOverview,
+  SCAN_BUDGET,
+  WORK_SEARCH_WINDOWS,
+  type QueueFilter,
+} from "~/domain/queue/queue-view.server";
+import { formFailure, type FormFailure } from "~/lib/form-failure.server";
 import { Badge } from "~/components/ui/badge";
 import { buttonClass } from "~/components/ui/button";
+import { EmptyRow, Table, TBody, TD, TH, THead } from "~/components/ui/table";
 import { formatClock, formatDuration, formatNumber, percent } from "~/components/review/format";
 
 export const meta: MetaFunction = () => [{ title: "Queue · Lastmile" }];
+
+/** Why work mode came back to the list: nothing matching is left, or the bounded search for a rare filter ran out. */
+const EMPTY = ["all", "stretch"] as const;
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const who = await requireUser(request, "tasks:review");
@@ -22,11 +39,17 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const now = Date.now();
   const url = new URL(request.url);
   const { filter, issues } = parseQueueFilter(url.searchParams);
+  const empty = EMPTY.find((e) => e === url.searchParams.get("empty")) ?? null;
   return {
     now,
     filter,
+    filtered: narrowsList(filter),
+    /** The list's filters as form fields, so a post starts work mode on exactly that list. */
+    work: [...queueFilterParams(filter)],
     issues,
     notice: url.searchParams.get("notice"),
+    empty,
+    searchedTasks: WORK_SEARCH_WINDOWS * SCAN_BUDGET,
     queues: queueOverview(db, now),
     mine: myInProgress(db, who.user, now),
     page: listQueue(db, who.user, filter, now),
@@ -34,29 +57,37 @@ export async function loader({ request }: LoaderFunctionArgs) {
   };
 }
 
+const intentSchema = z.discriminatedUnion("intent", [z.object({ intent: z.literal("start") }), z.object({ intent: z.literal("claim"), taskId: z.string().min(1).max(64) })]);
+
+/**
+ * "Start reviewing" works through the list the reviewer filtered (the form
+ * carries the filters); "Review" on a row claims that task and then carries on
+ * through the same list. Work mode keeps the filters in the review URL.
+ */
 export async function action({ request }: ActionFunctionArgs) {
   const who = await requireUser(request, "tasks:review");
   const db = getDb();
   const form = await request.formData();
-  const intent = form.get("intent");
-  const type = typeof form.get("type") === "string" && form.get("type") ? String(form.get("type")) : undefined;
-  const q = type ? `?type=${encodeURIComponent(type)}` : "";
-  if (intent === "start") {
-    const task = claimNextTask(db, who.user, { type });
-    if (!task) return data({ message: type ? "Nothing to review in this queue right now." : "Nothing to review right now." }, { status: 200 });
-    return redirect(`/review/${task.id}${q}`);
-  }
-  if (intent === "claim") {
-    const taskId = String(form.get("taskId") ?? "");
-    try {
-      const task = claimTask(db, who.user, taskId);
-      return redirect(`/review/${task.id}${q}`);
-    } catch (e) {
-      if (e instanceof AppError) return data({ message: `${e.message}. The list is refreshed.` }, { status: 409 });
-      throw e;
+  const params = new URLSearchParams();
+  for (const [k, v] of form) if (typeof v === "string" && v !== "") params.append(k, v);
+  const parsed = intentSchema.safeParse({ intent: params.get("intent"), taskId: params.get("taskId") ?? undefined });
+  if (!parsed.success) return data<FormFailure>({ ok: false, intent: "unknown", message: "Unknown action.", issues: {} }, { status: 400 });
+  const { filter } = parseQueueFilter(params);
+  const work = queueFilterParams(filter);
+  if (parsed.data.intent === "start") {
+    const next = claimNextInView(db, who.user, filter);
+    if (!next.task) {
+      work.set("empty", next.searchedAll ? "all" : "stretch");
+      return redirect(`/queue?${work}`);
     }
+    return redirect(`/review/${next.task.id}${work.size ? `?${work}` : ""}`);
   }
-  return data({ message: "Unknown action." }, { status: 400 });
+  try {
+    const task = claimTask(db, who.user, parsed.data.taskId);
+    return redirect(`/review/${task.id}${work.size ? `?${work}` : ""}`);
+  } catch (e) {
+    return formFailure(e, "claim");
+  }
 }
 
 const KIND: Record<string, { label: string; tone: "indigo" | "sky" | "violet" | "amber" }> = {
@@ -68,17 +99,22 @@ const KIND: Record<string, { label: string; tone: "indigo" | "sky" | "violet" | 
 };
 
 export default function Queue() {
-  const { now, filter, issues, notice, queues, mine, page, facets } = useLoaderData<typeof loader>();
+  const { now, filter, filtered, work, issues, notice, empty, searchedTasks, queues, mine, page, facets } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const busy = useNavigation().state !== "idle";
   const [params] = useSearchParams();
   const totalOpen = queues.reduce((n, q) => n + q.open, 0);
   const nextParams = new URLSearchParams(params);
   nextParams.delete("notice");
+  nextParams.delete("empty");
   if (page.nextCursor) nextParams.set("cursor", page.nextCursor);
   const firstParams = new URLSearchParams(params);
   firstParams.delete("cursor");
   firstParams.delete("notice");
+  firstParams.delete("empty");
+  const typeName = filter.type ? ` ${queues.find((q) => q.key === filter.type)?.name ?? filter.type}` : "";
+  const narrowed = work.some(([k]) => k !== "type" && k !== "sort");
+  const failure = result && !result.ok ? (result.intent === "claim" ? `${result.message}. The list is refreshed.` : result.message) : null;
 
   return (
     <div className="space-y-6">
@@ -86,17 +122,36 @@ export default function Queue() {
         <h1 className="text-xl font-semibold tracking-tight">Queues</h1>
         <span className="text-sm text-slate-600">{formatNumber(totalOpen)} open</span>
         <Form method="post" className="ml-auto">
-          <input type="hidden" name="type" value={filter.type ?? ""} />
+          {work.map(([k, v]) => (
+            <input key={k} type="hidden" name={k} value={v} />
+          ))}
           <button type="submit" name="intent" value="start" disabled={busy || totalOpen === 0} className={buttonClass("primary")}>
-            Start reviewing{filter.type ? ` ${queues.find((q) => q.key === filter.type)?.name ?? filter.type}` : ""}
+            Start reviewing{typeName}
+            {narrowed ? " (filtered list)" : ""}
           </button>
         </Form>
       </div>
 
-      {notice || result?.message ? (
+      {notice || failure ? (
         <p role="status" className="rounded-md border border-slate-200 bg-white px-3 py-2 text-sm text-slate-700">
-          {result?.message ?? notice}
+          {failure ?? notice}
         </p>
+      ) : null}
+      {empty ? (
+        <div role="status" aria-label="Work mode ended" className="flex flex-wrap items-center gap-3 rounded-md border border-sky-200 bg-sky-50 px-3 py-2 text-sm text-sky-950">
+          <span>
+            {empty === "stretch"
+              ? `No task matching these filters in the next ${formatNumber(searchedTasks)} tasks of the queue; there may be more further down the list.`
+              : filtered
+                ? "Nothing left to review that matches these filters."
+                : "The queue is empty: nothing left to review."}
+          </span>
+          {filtered ? (
+            <Link to="/queue" className={`${buttonClass("secondary", "sm")} ml-auto`}>
+              Clear filters
+            </Link>
+          ) : null}
+        </div>
       ) : null}
 
       <section aria-labelledby="queues-heading">
@@ -104,59 +159,47 @@ export default function Queue() {
           Queues by decision type
         </h2>
         {queues.length === 0 ? <p className="text-slate-600">No decision types yet.</p> : null}
-        <div className="relative overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
-          <table className="min-w-full text-sm">
-            <thead className="border-b border-slate-200 bg-slate-50 text-left text-xs text-slate-600">
-              <tr>
-                <th scope="col" className="px-4 py-2 font-medium">
-                  Queue
-                </th>
-                <th scope="col" className="px-4 py-2 text-right font-medium">
-                  Open
-                </th>
-                <th scope="col" className="px-4 py-2 text-right font-medium">
-                  In progress
-                </th>
-                <th scope="col" className="px-4 py-2 text-right font-medium">
-                  Oldest item
-                </th>
-                <th scope="col" className="px-4 py-2 text-right font-medium">
-                  Past SLA
-                </th>
-                <th scope="col" className="px-4 py-2">
-                  <span className="sr-only">Actions</span>
-                </th>
+        <Table label="Queues by decision type" className="shadow-sm">
+          <THead>
+            <TH>Queue</TH>
+            <TH numeric>Open</TH>
+            <TH numeric>In progress</TH>
+            <TH numeric>Oldest item</TH>
+            <TH numeric>Past SLA</TH>
+            <TH>
+              <span className="sr-only">Actions</span>
+            </TH>
+          </THead>
+          <TBody>
+            {queues.map((q) => (
+              <tr key={q.key}>
+                <TH scope="row" className="font-medium">
+                  <Link to={`/queue?type=${encodeURIComponent(q.key)}`} className="text-slate-900 hover:text-indigo-700 hover:underline">
+                    {q.name}
+                  </Link>
+                  <span className="ml-2 font-mono text-xs font-normal text-slate-500">{q.key}</span>
+                </TH>
+                <TD numeric>{formatNumber(q.open)}</TD>
+                <TD numeric>{formatNumber(q.inProgress)}</TD>
+                <TD numeric className="text-slate-700">
+                  {q.oldestCreatedAt ? formatDuration(now - q.oldestCreatedAt) : "—"}
+                </TD>
+                <TD numeric className={q.pastSla > 0 ? "font-medium text-red-700" : "text-slate-500"}>
+                  {formatNumber(q.pastSla)}
+                  {q.pastSlaCapped ? "+" : ""}
+                </TD>
+                <TD className="text-right">
+                  <Form method="post">
+                    <input type="hidden" name="type" value={q.key} />
+                    <button type="submit" name="intent" value="start" disabled={busy || q.open === 0} className={buttonClass("secondary", "sm")} aria-label={`Start reviewing ${q.name}`}>
+                      Start
+                    </button>
+                  </Form>
+                </TD>
               </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {queues.map((q) => (
-                <tr key={q.key}>
-                  <th scope="row" className="px-4 py-2 text-left font-medium">
-                    <Link to={`/queue?type=${encodeURIComponent(q.key)}`} className="text-slate-900 hover:text-indigo-700 hover:underline">
-                      {q.name}
-                    </Link>
-                    <span className="ml-2 font-mono text-xs font-normal text-slate-500">{q.key}</span>
-                  </th>
-                  <td className="px-4 py-2 text-right tabular-nums">{formatNumber(q.open)}</td>
-                  <td className="px-4 py-2 text-right tabular-nums">{formatNumber(q.inProgress)}</td>
-                  <td className="px-4 py-2 text-right tabular-nums text-slate-700">{q.oldestCreatedAt ? formatDuration(now - q.oldestCreatedAt) : "—"}</td>
-                  <td className={`px-4 py-2 text-right tabular-nums ${q.pastSla > 0 ? "font-medium text-red-700" : "text-slate-500"}`}>
-                    {formatNumber(q.pastSla)}
-                    {q.pastSlaCapped ? "+" : ""}
-                  </td>
-                  <td className="px-4 py-2 text-right">
-                    <Form method="post">
-                      <input type="hidden" name="type" value={q.key} />
-                      <button type="submit" name="intent" value="start" disabled={busy || q.open === 0} className={buttonClass("secondary", "sm")} aria-label={`Start reviewing ${q.name}`}>
-                        Start
-                      </button>
-                    </Form>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+            ))}
+          </TBody>
+        </Table>
       </section>
 
       {mine.length > 0 ? (
@@ -190,87 +233,67 @@ export default function Queue() {
             Ignored: {issues.map((i) => `${i.path} (${i.message})`).join(", ")}
           </p>
         ) : null}
-        <div className="relative overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
-          <table className="min-w-full text-sm">
-            <thead className="border-b border-slate-200 bg-slate-50 text-left text-xs text-slate-600">
-              <tr>
-                <th scope="col" className="px-3 py-2 font-medium">
-                  Decision
-                </th>
-                <th scope="col" className="px-3 py-2 font-medium">
-                  Route
-                </th>
-                <th scope="col" className="px-3 py-2 text-right font-medium">
-                  Priority
-                </th>
-                <th scope="col" className="px-3 py-2 font-medium">
-                  SLA
-                </th>
-                <th scope="col" className="hidden px-3 py-2 font-medium lg:table-cell">
-                  Model
-                </th>
-                <th scope="col" className="px-3 py-2 text-right font-medium">
-                  Conf.
-                </th>
-                <th scope="col" className="px-3 py-2 font-medium">
-                  Why
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {page.items.length === 0 ? (
-                <tr>
-                  <td colSpan={8} className="px-3 py-6 text-center text-slate-500">
-                    {page.partial ? "No match in this stretch of the queue yet; search further below." : "No open tasks match these filters."}
-                  </td>
-                </tr>
-              ) : null}
-              {page.items.map((t) => {
-                const overdue = t.dueAt < now;
-                return (
-                  <tr key={t.id} className="align-top">
-                    <td className="whitespace-nowrap px-3 py-2">
-                      <span className="font-mono text-xs">{t.externalId}</span>
-                      <span className="block text-xs text-slate-500">
-                        <span className="hidden lg:inline">{t.typeKey} · </span>waiting {formatDuration(now - t.createdAt)}
+        <Table label="Open tasks" className="shadow-sm">
+          <THead>
+            <TH>Decision</TH>
+            <TH>Route</TH>
+            <TH numeric>Priority</TH>
+            <TH>SLA</TH>
+            <TH className="hidden lg:table-cell">Model</TH>
+            <TH numeric>Conf.</TH>
+            <TH>Why</TH>
+            <TH>
+              <span className="sr-only">Actions</span>
+            </TH>
+          </THead>
+          <TBody>
+            {page.items.length === 0 ? (
+              <EmptyRow colSpan={8}>{page.partial ? "No match in this stretch of the queue yet; search further below." : "No open tasks match these filters."}</EmptyRow>
+            ) : null}
+            {page.items.map((t) => {
+              const overdue = t.dueAt < now;
+              return (
+                <tr key={t.id}>
+                  <TD className="whitespace-nowrap">
+                    <span className="font-mono text-xs">{t.externalId}</span>
+                    <span className="block text-xs text-slate-500">
+                      <span className="hidden lg:inline">{t.typeKey} · </span>waiting {formatDuration(now - t.createdAt)}
+                    </span>
+                  </TD>
+                  <TD>
+                    <Badge tone={KIND[t.kind]?.tone ?? "slate"}>{KIND[t.kind]?.label ?? t.kind}</Badge>
+                  </TD>
+                  <TD numeric>{t.priority}</TD>
+                  <TD className={`whitespace-nowrap text-xs ${overdue ? "font-medium text-red-700" : "text-slate-600"}`}>{overdue ? `${formatDuration(now - t.dueAt)} over` : `due in ${formatDuration(t.dueAt - now)}`}</TD>
+                  <TD className="hidden whitespace-nowrap font-mono text-xs text-slate-600 lg:table-cell">{t.model}</TD>
+                  <TD numeric>{percent(t.confidence)}</TD>
+                  <TD className="max-w-xs break-words text-xs text-slate-600">
+                    {t.reasons[0] ?? (t.kind === "qa" ? "QA sample" : "")}
+                    {t.reasons.length > 1 ? <span className="text-slate-500"> +{t.reasons.length - 1}</span> : null}
+                    {t.flags.length ? (
+                      <span className="mt-1 flex flex-wrap gap-1">
+                        {t.flags.slice(0, 3).map((f) => (
+                          <Badge key={f}>{f}</Badge>
+                        ))}
                       </span>
-                    </td>
-                    <td className="px-3 py-2">
-                      <Badge tone={KIND[t.kind]?.tone ?? "slate"}>{KIND[t.kind]?.label ?? t.kind}</Badge>
-                    </td>
-                    <td className="px-3 py-2 text-right tabular-nums">{t.priority}</td>
-                    <td className={`whitespace-nowrap px-3 py-2 text-xs ${overdue ? "font-medium text-red-700" : "text-slate-600"}`}>{overdue ? `${formatDuration(now - t.dueAt)} over` : `due in ${formatDuration(t.dueAt - now)}`}</td>
-                    <td className="hidden whitespace-nowrap px-3 py-2 font-mono text-xs text-slate-600 lg:table-cell">{t.model}</td>
-                    <td className="px-3 py-2 text-right tabular-nums">{percent(t.confidence)}</td>
-                    <td className="max-w-xs break-words px-3 py-2 text-xs text-slate-600">
-                      {t.reasons[0] ?? (t.kind === "qa" ? "QA sample" : "")}
-                      {t.reasons.length > 1 ? <span className="text-slate-500"> +{t.reasons.length - 1}</span> : null}
-                      {t.flags.length ? (
-                        <span className="mt-1 flex flex-wrap gap-1">
-                          {t.flags.slice(0, 3).map((f) => (
-                            <Badge key={f}>{f}</Badge>
-                          ))}
-                        </span>
-                      ) : null}
-                    </td>
-                    <td className="px-3 py-2 text-right">
-                      <Form method="post">
-                        <input type="hidden" name="taskId" value={t.id} />
-                        <input type="hidden" name="type" value={filter.type ?? ""} />
-                        <button type="submit" name="intent" value="claim" disabled={busy} className={buttonClass("secondary", "sm")} aria-label={`Review ${t.externalId}`}>
-                          Review
-                        </button>
-                      </Form>
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+                    ) : null}
+                  </TD>
+                  <TD className="text-right">
+                    <Form method="post">
+                      <input type="hidden" name="taskId" value={t.id} />
+                      {work.map(([k, v]) => (
+                        <input key={k} type="hidden" name={k} value={v} />
+                      ))}
+                      <button type="submit" name="intent" value="claim" disabled={busy} className={buttonClass("secondary", "sm")} aria-label={`Review ${t.externalId}`}>
+                        Review
+                      </button>
+                    </Form>
+                  </TD>
+                </tr>
+              );
+            })}
+          </TBody>
+        </Table>
         <nav aria-label="Pages" className="flex items-center justify-between text-sm">
           {filter.cursor ? (
             <Link to={`/queue?${firstParams}`} className="text-indigo-700 hover:underline">

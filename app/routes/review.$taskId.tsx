@@ -8,13 +8,15 @@ import { Form, Link, useActionData, useLoaderData, useNavigation, useSubmit } fr
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
-import { claimNextTask, releaseTask } from "~/domain/queue/queue.server";
+import { releaseTask } from "~/domain/queue/queue.server";
+import { claimNextInView, parseQueueFilter, queueFilterParams } from "~/domain/queue/queue-view.server";
 import { openReviewScreen } from "~/domain/review/review-screen.server";
 import { submitReview } from "~/domain/review/review.server";
 import { compileOutputSchema } from "~/domain/decision-types/output-schema";
 import { diffOutputs } from "~/domain/review/diff";
 import { globMatch } from "~/domain/routing/glob";
-import { AppError, type Issue } from "~/lib/errors";
+import { AppError } from "~/lib/errors";
+import { formFailure, type FormFailure } from "~/lib/form-failure.server";
 import { Badge } from "~/components/ui/badge";
 import { Button, Kbd, buttonClass } from "~/components/ui/button";
 import { DiffView } from "~/components/review/diff-view";
@@ -30,17 +32,21 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data?.screen.state === "held" ? `Review ${data.screen.decision.externalId} · Lastmile` : "Review · Lastmile" },
 ];
 
-/** Work-mode context carried from task to task in the query string. */
+/**
+ * Work-mode context carried from task to task in the query string: the queue
+ * list's filters and order (work mode serves exactly that list), or that the
+ * reviewer came from the escalations page, and the tasks they skipped.
+ */
 function workMode(url: URL) {
-  const type = url.searchParams.get("type") || undefined;
   const from = url.searchParams.get("from") === "escalations" ? ("escalations" as const) : undefined;
+  const { filter } = parseQueueFilter(url.searchParams);
   const skip = (url.searchParams.get("skip") ?? "").split(",").filter((s) => /^[\w-]{1,64}$/.test(s)).slice(-20);
-  return { type, from, skip };
+  return { filter: { ...filter, cursor: undefined }, from, skip };
 }
+type WorkMode = ReturnType<typeof workMode>;
 
-function modeQuery(mode: ReturnType<typeof workMode>, extra: Record<string, string | null | undefined> = {}) {
-  const q = new URLSearchParams();
-  if (mode.type) q.set("type", mode.type);
+function modeQuery(mode: WorkMode, extra: Record<string, string | null | undefined> = {}) {
+  const q = queueFilterParams(mode.filter);
   if (mode.from) q.set("from", mode.from);
   if (mode.skip.length) q.set("skip", mode.skip.join(","));
   for (const [k, v] of Object.entries(extra)) if (v) q.set(k, v);
@@ -48,12 +54,22 @@ function modeQuery(mode: ReturnType<typeof workMode>, extra: Record<string, stri
   return s ? `?${s}` : "";
 }
 
+/** Where "Stop reviewing" and "Back to queue" go: the list work mode was serving, filters kept. */
+function backTo(mode: WorkMode, extra: Record<string, string | null | undefined> = {}) {
+  if (mode.from === "escalations") return `/escalations${extra.notice ? `?notice=${encodeURIComponent(extra.notice)}` : ""}`;
+  const q = queueFilterParams(mode.filter);
+  for (const [k, v] of Object.entries(extra)) if (v) q.set(k, v);
+  const s = q.toString();
+  return `/queue${s ? `?${s}` : ""}`;
+}
+
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const who = await requireUser(request, "tasks:review");
   const url = new URL(request.url);
   const now = Date.now();
   const screen = openReviewScreen(getDb(), who.user, params.taskId!, now);
-  return { screen, now, notice: url.searchParams.get("notice"), mode: workMode(url) };
+  const mode = workMode(url);
+  return { screen, now, notice: url.searchParams.get("notice"), mode: { from: mode.from, back: backTo(mode) } };
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
@@ -67,10 +83,10 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const intent = String(form.get("intent") ?? "");
 
   const next = (notice: string | null, skip = mode.skip) => {
-    if (mode.from === "escalations") return redirect(`/escalations${notice ? `?notice=${encodeURIComponent(notice)}` : ""}`);
-    const task = claimNextTask(db, reviewer, { type: mode.type, skip });
-    if (!task) return redirect(`/queue?notice=${encodeURIComponent([notice, "The queue is empty: nothing left to review."].filter(Boolean).join(" "))}`);
-    return redirect(`/review/${task.id}${modeQuery({ ...mode, skip }, { notice })}`);
+    if (mode.from === "escalations") return redirect(backTo(mode, { notice }));
+    const found = claimNextInView(db, reviewer, mode.filter, { skip });
+    if (!found.task) return redirect(backTo(mode, { notice, empty: found.searchedAll ? "all" : "stretch" }));
+    return redirect(`/review/${found.task.id}${modeQuery({ ...mode, skip }, { notice })}`);
   };
   const releaseQuietly = () => {
     try {
@@ -83,19 +99,19 @@ export async function action({ request, params }: ActionFunctionArgs) {
   if (intent === "next") return next(null);
   if (intent === "stop") {
     releaseQuietly();
-    return redirect(mode.from === "escalations" ? "/escalations" : `/queue${mode.type ? `?type=${encodeURIComponent(mode.type)}` : ""}`);
+    return redirect(backTo(mode));
   }
   if (intent === "skip") {
     releaseQuietly();
     return next("Skipped; the task went back to the queue.", [...mode.skip, taskId].slice(-20));
   }
-  if (intent !== "submit") return data({ message: "Unknown action.", issues: [] as Issue[] }, { status: 400 });
+  if (intent !== "submit") return data<FormFailure>({ ok: false, intent, message: "Unknown action.", issues: {} }, { status: 400 });
 
   let body: unknown;
   try {
     body = JSON.parse(String(form.get("payload") ?? ""));
   } catch {
-    return data({ message: "The review could not be read; try again.", issues: [] as Issue[] }, { status: 400 });
+    return data<FormFailure>({ ok: false, intent, message: "The review could not be read; try again.", issues: {} }, { status: 400 });
   }
   try {
     const decision = submitReview(db, reviewer, taskId, body);
@@ -104,20 +120,19 @@ export async function action({ request, params }: ActionFunctionArgs) {
     ];
     return next(`${verb ?? "Saved"} ${decision.externalId}.`);
   } catch (e) {
-    if (!(e instanceof AppError)) throw e;
-    if (e.code === "invalid") return data({ message: e.message, issues: e.issues }, { status: 400 });
-    if (e.code === "conflict" || e.code === "not_found") return next(`${e.message}. Nothing was saved; here is the next task.`, [...mode.skip, taskId].slice(-20));
-    return data({ message: e.message, issues: e.issues }, { status: e.status });
+    // Lost the task (lease expired, someone else finished it): say so and move on; nothing was saved.
+    if (e instanceof AppError && (e.code === "conflict" || e.code === "not_found")) return next(`${e.message}. Nothing was saved; here is the next task.`, [...mode.skip, taskId].slice(-20));
+    return formFailure(e, intent);
   }
 }
 
 export default function ReviewRoute() {
   const { screen, now, notice, mode } = useLoaderData<typeof loader>();
   if (screen.state === "conflict") return <Conflict message={screen.message} mode={mode} />;
-  return <ReviewScreen key={screen.task.id} screen={screen} now={now} notice={notice} mode={mode} />;
+  return <ReviewScreen key={screen.task.id} screen={screen} now={now} notice={notice} />;
 }
 
-function Conflict({ message, mode }: { message: string; mode: ReturnType<typeof workMode> }) {
+function Conflict({ message, mode }: { message: string; mode: Mode }) {
   const ref = useRef<HTMLButtonElement>(null);
   useEffect(() => ref.current?.focus(), []);
   return (
@@ -130,7 +145,7 @@ function Conflict({ message, mode }: { message: string; mode: ReturnType<typeof 
         <button ref={ref} type="submit" name="intent" value="next" className={buttonClass("primary")}>
           {mode.from === "escalations" ? "Back to escalations" : "Load next task"}
         </button>
-        <Link to="/queue" className={buttonClass("secondary")}>
+        <Link to={mode.from === "escalations" ? "/queue" : mode.back} className={buttonClass("secondary")}>
           Back to queue
         </Link>
       </Form>
@@ -138,6 +153,7 @@ function Conflict({ message, mode }: { message: string; mode: ReturnType<typeof 
   );
 }
 
+type Mode = ReturnType<typeof useLoaderData<typeof loader>>["mode"];
 type Held = Extract<ReturnType<typeof useLoaderData<typeof loader>>["screen"], { state: "held" }>;
 
 const KIND_LABEL: Record<string, { label: string; tone: "indigo" | "sky" | "violet" | "amber" }> = {
@@ -147,7 +163,7 @@ const KIND_LABEL: Record<string, { label: string; tone: "indigo" | "sky" | "viol
   escalation: { label: "Escalation", tone: "amber" },
 };
 
-function ReviewScreen({ screen, now, notice, mode }: { screen: Held; now: number; notice: string | null; mode: ReturnType<typeof workMode> }) {
+function ReviewScreen({ screen, now, notice }: { screen: Held; now: number; notice: string | null }) {
   const { task, decision, type } = screen;
   const original = decision.output as unknown as Record<string, unknown>;
   const [value, setValue] = useState<unknown>(() => structuredClone(original));
@@ -184,23 +200,33 @@ function ReviewScreen({ screen, now, notice, mode }: { screen: Held; now: number
   // Low-confidence fields first: the first one has focus when the task opens.
   useEffect(() => focusRow(), [focusRow]);
 
-  // Server-side validation lands next to the fields, like the client's.
-  const serverDialogErrors: Record<string, string> = {};
+  // Server-side validation lands next to the fields: output fields in the form,
+  // the verdict's reason codes and note in the dialog, anything else above the form.
+  const [dialogErrors, setDialogErrors] = useState<Record<string, string>>({});
   useEffect(() => {
-    if (!actionData) return;
+    if (!actionData || actionData.ok) return;
     settle(false); // the verdict was refused; the task is still ours to release on leave
     const fieldErrors: FormErrors = {};
-    for (const i of actionData.issues) if (i.path.startsWith("output.")) fieldErrors[i.path.slice(7)] = i.message;
+    const inDialog: Record<string, string> = {};
+    const other: string[] = [];
+    for (const [path, messages] of Object.entries(actionData.issues)) {
+      if (path.startsWith("output.")) fieldErrors[path.slice(7)] ??= messages[0];
+      else if (path === "note" || path === "reasonCodes" || path.startsWith("reasonCodes.")) inDialog[path.split(".")[0]] ??= messages[0];
+      else other.push(`${path}: ${messages.join("; ")}`);
+    }
+    setDialogErrors(inDialog);
     if (Object.keys(fieldErrors).length) {
       setErrors(fieldErrors);
       setDialog(null);
       setTimeout(() => focusRow(Object.keys(fieldErrors)[0]), 0);
     }
-    const other = actionData.issues.filter((i) => !i.path.startsWith("output") && i.path !== "reasonCodes" && i.path !== "note");
-    setMessage(other.length ? other.map((i) => `${i.path}: ${i.message}`).join(" ") : actionData.issues.length ? null : actionData.message);
+    setMessage(other.length ? other.join(" ") : Object.keys(actionData.issues).length ? null : actionData.message);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [actionData, focusRow]);
-  for (const i of actionData?.issues ?? []) if (i.path === "reasonCodes" || i.path.startsWith("reasonCodes.") || i.path === "note") serverDialogErrors[i.path.split(".")[0]] = i.message;
+  const openDialog = (d: VerdictKind | "help") => {
+    setDialogErrors({});
+    setDialog(d);
+  };
 
   const validate = (): boolean => {
     const parsed = validator.safeParse(value);
@@ -239,15 +265,15 @@ function ReviewScreen({ screen, now, notice, mode }: { screen: Held; now: number
         return;
       }
       setMessage(null);
-      setDialog("correct");
+      openDialog("correct");
     },
-    reject: () => setDialog("reject"),
+    reject: () => openDialog("reject"),
     escalate: () => {
       if (!canEscalate) {
         setMessage(task.kind === "qa" ? "A QA check cannot be escalated; correct or reject it." : "An escalation is resolved by approve, correct or reject.");
         return;
       }
-      setDialog("escalate");
+      openDialog("escalate");
     },
     skip: () => {
       settle();
@@ -449,7 +475,7 @@ function ReviewScreen({ screen, now, notice, mode }: { screen: Held; now: number
         reasonCodes={type.reasonCodes}
         owner={type.owner}
         busy={busy}
-        serverErrors={serverDialogErrors}
+        errors={dialogErrors}
         onSubmit={({ reasonCodes, note }) => {
           if (dialog === "correct") send({ action: "correct", output: value, reasonCodes, ...(note ? { note } : {}) });
           else if (dialog === "reject") send({ action: "reject", reasonCodes, ...(note ? { note } : {}) });

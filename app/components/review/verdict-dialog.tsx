@@ -1,9 +1,12 @@
 /**
  * The dialog that completes a correction, rejection or escalation: reason
- * codes from the type's taxonomy (digits toggle them), an optional or required
- * note, and one submit. Enter submits, Escape cancels.
+ * codes from the type's taxonomy (digits toggle them), a note, and one submit.
+ * Enter submits, Escape cancels. What is required comes from the domain's
+ * verdict rules; a missing field is reported by the server's validation and
+ * shown next to the field (`errors`), so the page and the API never disagree.
  */
 import { useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import { verdictNeeds } from "~/domain/review/verdict-rules";
 import { Dialog } from "../ui/dialog";
 import { Button, Kbd } from "../ui/button";
 
@@ -22,7 +25,7 @@ export function VerdictDialog({
   reasonCodes,
   owner,
   busy,
-  serverErrors,
+  errors,
   onSubmit,
   children,
 }: {
@@ -32,33 +35,39 @@ export function VerdictDialog({
   reasonCodes: { code: string; label: string }[];
   owner: string;
   busy: boolean;
-  serverErrors: Record<string, string>;
+  /** The server's field messages for this submit, by field: reasonCodes, note. */
+  errors: Record<string, string>;
   onSubmit: (v: { reasonCodes: string[]; note: string }) => void;
   children?: ReactNode;
 }) {
   const [codes, setCodes] = useState<string[]>([]);
   const [note, setNote] = useState("");
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  // A field's message goes away once the reviewer changes that field.
+  const [fixed, setFixed] = useState<string[]>([]);
   const formRef = useRef<HTMLFormElement>(null);
   useEffect(() => {
     if (open) {
       setCodes([]);
       setNote("");
-      setErrors({});
     }
   }, [open, kind]);
-  const needsReason = reasonCodes.length > 0;
-  const needsNote = kind === "escalate";
-  const shown = { ...serverErrors, ...errors };
+  useEffect(() => setFixed([]), [errors]);
+  const needs = verdictNeeds(kind, reasonCodes.length);
+  const shown = Object.fromEntries(Object.entries(errors).filter(([k]) => !fixed.includes(k)).map(([k, m]) => [k, sentence(m)]));
+  const touch = (field: string) => setFixed((f) => (f.includes(field) ? f : [...f, field]));
 
-  const toggle = (code: string) => setCodes((cs) => (cs.includes(code) ? cs.filter((c) => c !== code) : [...cs, code]));
-  const submit = () => {
-    const e: Record<string, string> = {};
-    if (needsReason && codes.length === 0) e.reasonCodes = kind === "escalate" ? "Choose the reason you escalate." : `Choose at least one reason code to ${kind}.`;
-    if (needsNote && !note.trim()) e.note = "Say what the owner should look at.";
-    setErrors(e);
-    if (Object.keys(e).length === 0) onSubmit({ reasonCodes: codes, note: note.trim() });
+  const toggle = (code: string) => {
+    touch("reasonCodes");
+    setCodes((cs) => (cs.includes(code) ? cs.filter((c) => c !== code) : [...cs, code]));
   };
+  const submit = () => {
+    if (!busy) onSubmit({ reasonCodes: codes, note: note.trim() });
+  };
+  // The first field with a message takes focus, so the keyboard flow continues there.
+  useEffect(() => {
+    const first = errors.reasonCodes ? "input" : errors.note ? "textarea" : null;
+    if (open && first) formRef.current?.querySelector<HTMLElement>(first)?.focus();
+  }, [errors, open]);
   const onKeyDown = (e: KeyboardEvent<HTMLFormElement>) => {
     const t = e.target as HTMLElement;
     const inText = t.tagName === "TEXTAREA";
@@ -102,7 +111,7 @@ export function VerdictDialog({
           <fieldset aria-describedby={shown.reasonCodes ? "verdict-reason-error" : undefined}>
             <legend className="text-sm font-medium text-slate-700">
               {kind === "escalate" ? "Reason" : "Reason codes"}
-              {needsReason ? <span className="text-slate-500"> (required)</span> : null}
+              {needs.reasonCodes ? <span className="text-slate-500"> (required)</span> : <span className="text-slate-500"> (optional)</span>}
             </legend>
             <div className="mt-2 grid gap-1 sm:grid-cols-2">
               {reasonCodes.map((rc, i) => (
@@ -122,12 +131,15 @@ export function VerdictDialog({
         ) : null}
         <div>
           <label htmlFor="verdict-note" className="block text-sm font-medium text-slate-700">
-            Note {needsNote ? <span className="text-slate-500">(required)</span> : <span className="text-slate-500">(optional)</span>}
+            Note {needs.note ? <span className="text-slate-500">(required)</span> : <span className="text-slate-500">(optional)</span>}
           </label>
           <textarea
             id="verdict-note"
             value={note}
-            onChange={(e) => setNote(e.target.value)}
+            onChange={(e) => {
+              touch("note");
+              setNote(e.target.value);
+            }}
             rows={3}
             maxLength={5000}
             aria-invalid={Boolean(shown.note) || undefined}
@@ -154,4 +166,10 @@ export function VerdictDialog({
       </form>
     </Dialog>
   );
+}
+
+/** A domain message ("say why you escalate") as a sentence under its field. */
+function sentence(m: string): string {
+  const t = m.charAt(0).toUpperCase() + m.slice(1);
+  return /[.!?]$/.test(t) ? t : `${t}.`;
 }

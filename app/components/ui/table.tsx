@@ -17,9 +17,10 @@ export function THead({ children }: { children: React.ReactNode }) {
   );
 }
 
-export function TH({ children, className = "", numeric = false }: { children?: React.ReactNode; className?: string; numeric?: boolean }) {
+/** A column header (in THead) or, with scope="row", the header cell that names a body row. */
+export function TH({ children, className = "", numeric = false, scope = "col" }: { children?: React.ReactNode; className?: string; numeric?: boolean; scope?: "col" | "row" }) {
   return (
-    <th scope="col" className={`whitespace-nowrap px-3 py-2 ${numeric ? "text-right" : ""} ${className}`}>
+    <th scope={scope} className={`whitespace-nowrap px-3 py-2 ${numeric ? "text-right" : ""} ${scope === "row" ? "text-left" : ""} ${className}`}>
       {children}
     </th>
   );

@@ -6,13 +6,13 @@
  * Counts come from task_counters (kept exact by triggers); everything else is
  * an index range read, never a scan of the open queue.
  */
-import { and, asc, desc, eq, gte, inArray, lt, ne, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, lt, ne, notInArray, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
-import type { DbOrTx } from "@db/client.server";
+import type { Db, DbOrTx } from "@db/client.server";
 import { decisionTypes, decisions, reviews, rollups, tasks, users } from "@db/schema/index";
 import { HOUR } from "~/lib/time";
 import { listDecisionTypes } from "../decision-types/decision-types.server";
-import { claimableBy, queueCounts, type Reviewer } from "./queue.server";
+import { claimableBy, claimNextTask, queueCounts, type Reviewer, type TaskRow } from "./queue.server";
 
 /** Past-SLA counts stop here and show as "10,000+": counting further would scan the backlog. */
 export const SLA_COUNT_CAP = 10_000;
@@ -166,8 +166,10 @@ export function listQueue(
   f: QueueFilter,
   now: number,
   limit = PAGE_SIZE,
+  opts: { exclude?: string[] } = {},
 ): { items: QueueItem[]; nextCursor: string | null; partial: boolean; scanned: number } {
   const taskWhere: SQL[] = [claimableBy(reviewer)];
+  if (opts.exclude?.length) taskWhere.push(notInArray(tasks.id, opts.exclude));
   if (f.type) taskWhere.push(eq(tasks.typeKey, f.type));
   if (f.route === "qa") taskWhere.push(eq(tasks.kind, "qa"));
   if (f.route === "review") taskWhere.push(inArray(tasks.kind, ["review", "second"]));
@@ -247,6 +249,58 @@ export function listQueue(
   if (rows.length > limit && last) return { items: page.map(toItem), nextCursor: keyOf(last), partial: false, scanned };
   if (stoppedAt) return { items: page.map(toItem), nextCursor: keyOf(stoppedAt), partial: true, scanned };
   return { items: page.map(toItem), nextCursor: null, partial: false, scanned };
+}
+
+/** The filters that narrow the list (everything but the order and the page). */
+export function narrowsList(f: QueueFilter): boolean {
+  return Boolean(f.type || f.route || f.priority !== undefined || f.sla || f.flag || f.model);
+}
+
+/** A filter as query-string pairs (no cursor, default order omitted): how work mode carries the list it works through. */
+export function queueFilterParams(f: QueueFilter): URLSearchParams {
+  const q = new URLSearchParams();
+  for (const key of ["type", "route", "priority", "sla", "flag", "model"] as const) if (f[key] !== undefined) q.set(key, String(f[key]));
+  if (f.sort !== "queue") q.set("sort", f.sort);
+  return q;
+}
+
+/**
+ * How far work mode looks for the next match of a decision filter (flag, model
+ * version) in one claim: this many list windows of SCAN_BUDGET tasks. The
+ * search runs inside the claim's write transaction, so it stays bounded.
+ */
+export const WORK_SEARCH_WINDOWS = 10;
+
+export type NextInView = { task: TaskRow; searchedAll: true } | { task: null; searchedAll: boolean; scanned: number };
+
+/**
+ * Work mode over a filtered list: claims the first task the list would show
+ * (same filters, same order, via listQueue's keyset query), minus the ones the
+ * reviewer skipped. The lease is taken by claimNextTask in the same IMMEDIATE
+ * transaction that read the list, so two reviewers never get the same task.
+ * `searchedAll: false` means the bounded search for a rare flag or model ran
+ * out before the end of the queue; no match so far is not "none left".
+ */
+export function claimNextInView(db: Db, reviewer: Reviewer, filter: QueueFilter, opts: { skip?: string[]; now?: number; leaseMs?: number } = {}): NextInView {
+  let searchedAll = true;
+  let scanned = 0;
+  const task = claimNextTask(db, reviewer, {
+    now: opts.now,
+    leaseMs: opts.leaseMs,
+    pick: (tx, now) => {
+      let cursor: string | undefined;
+      for (let w = 0; w < WORK_SEARCH_WINDOWS; w++) {
+        const page = listQueue(tx, reviewer, { ...filter, cursor }, now, 1, { exclude: opts.skip });
+        scanned += page.scanned;
+        if (page.items[0]) return page.items[0].id;
+        if (!page.partial || !page.nextCursor) return null;
+        cursor = page.nextCursor;
+      }
+      searchedAll = false;
+      return null;
+    },
+  });
+  return task ? { task, searchedAll: true } : { task: null, searchedAll, scanned };
 }
 
 /** Filter choices: model versions seen in the last 90 days, read from the hourly roll-ups (small), never from decisions. */

@@ -8,7 +8,7 @@ import { and, asc, desc, eq, inArray, isNull, lt, ne, notInArray, or, sql, type 
 import { z } from "zod";
 import { transaction, type Db, type DbOrTx } from "@db/client.server";
 import { decisions, taskCounters, tasks } from "@db/schema/index";
-import { conflict, notFound } from "~/lib/errors";
+import { conflict, invalid, notFound } from "~/lib/errors";
 import { MINUTE } from "~/lib/time";
 import { appendAudit } from "../audit/audit.server";
 
@@ -82,37 +82,57 @@ export function claimableBy(reviewer: Reviewer): SQL {
   )!;
 }
 
+/**
+ * Chooses the next task inside the claim's own transaction (so what it reads
+ * cannot change before the lease is taken); returns its id or null. Given to
+ * claimNextTask by views that order or filter the queue their own way.
+ */
+export type NextTaskPicker = (tx: DbOrTx, now: number) => string | null;
+
+/**
+ * Claims the next task: the head of the shared queue (optionally one type,
+ * minus the ids in `skip`), or the task `pick` chooses. Either way the choice
+ * and the lease happen in one IMMEDIATE transaction.
+ */
 export function claimNextTask(
   db: Db,
   reviewer: Reviewer,
-  opts: { type?: string; types?: string[]; leaseMs?: number; now?: number; skip?: string[] } = {},
+  opts: { type?: string; leaseMs?: number; now?: number; skip?: string[]; pick?: NextTaskPicker } = {},
 ): TaskRow | null {
   const now = opts.now ?? Date.now();
   const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
   return transaction(db, (tx) => {
     reapExpiredLeases(tx, now);
-    const where = [claimableBy(reviewer)];
-    if (opts.type) where.push(eq(tasks.typeKey, opts.type));
-    if (opts.skip?.length) where.push(notInArray(tasks.id, opts.skip));
-    const next = tx
-      .select()
-      .from(tasks)
-      .where(and(...where))
-      .orderBy(desc(tasks.priority), asc(tasks.dueAt), asc(tasks.seq))
-      .limit(1)
-      .get();
+    let next: TaskRow | undefined;
+    if (opts.pick) {
+      const id = opts.pick(tx, now);
+      next = id ? tx.select().from(tasks).where(and(eq(tasks.id, id), claimableBy(reviewer))).get() : undefined;
+    } else {
+      const where = [claimableBy(reviewer)];
+      if (opts.type) where.push(eq(tasks.typeKey, opts.type));
+      if (opts.skip?.length) where.push(notInArray(tasks.id, opts.skip));
+      next = tx
+        .select()
+        .from(tasks)
+        .where(and(...where))
+        .orderBy(desc(tasks.priority), asc(tasks.dueAt), asc(tasks.seq))
+        .limit(1)
+        .get();
+    }
     if (!next) return null;
     return takeLease(tx, next, reviewer, now, leaseMs);
   });
 }
 
 /** Claims one specific task (escalations view, four-eyes second review). */
-export function claimTask(db: Db, reviewer: Reviewer, taskId: string, opts: { leaseMs?: number; now?: number } = {}): TaskRow {
+export function claimTask(db: Db, reviewer: Reviewer, taskId: string, opts: { leaseMs?: number; now?: number; kind?: TaskKind } = {}): TaskRow {
   const now = opts.now ?? Date.now();
   return transaction(db, (tx) => {
     reapExpiredLeases(tx, now);
     const t = tx.select().from(tasks).where(eq(tasks.id, taskId)).get();
     if (!t) throw notFound(`Task ${taskId} not found`);
+    // A view that claims one kind (the escalations page) must not take a lease on another.
+    if (opts.kind && t.kind !== opts.kind) throw invalid(`That task is not ${opts.kind === "escalation" ? "an escalation" : `a ${opts.kind} task`}`);
     if (t.status === "claimed" && t.claimedBy === reviewer.id) return renewInTx(tx, t, now, opts.leaseMs ?? DEFAULT_LEASE_MS);
     if (t.status !== "open") throw conflict(`Task ${taskId} is ${t.status === "claimed" ? "held by another reviewer" : t.status}`);
     if (t.assigneeId && t.assigneeId !== reviewer.id) throw conflict(`Task ${taskId} is assigned to someone else`);

@@ -21,6 +21,7 @@ import { applyRollupChanges } from "../reports/rollups.server";
 import { enqueueEvents } from "../webhooks/outbox.server";
 import { changedPaths } from "./diff";
 import { fourEyesReason, verdictsAgree } from "./four-eyes";
+import { missingVerdictFields } from "./verdict-rules";
 
 export const REVIEW_ACTIONS = ["approve", "correct", "reject", "escalate"] as const;
 export type ReviewAction = (typeof REVIEW_ACTIONS)[number];
@@ -53,11 +54,8 @@ export function validateVerdict(body: ReviewBody, type: LoadedType, task: Pick<T
   } else if (body.output !== undefined) {
     issues.push({ path: "output", message: `output is only sent with action "correct"` });
   }
-  if ((body.action === "correct" || body.action === "reject") && type.reasonCodes.length > 0 && body.reasonCodes.length === 0) {
-    issues.push({ path: "reasonCodes", message: `choose at least one reason code to ${body.action}` });
-  }
+  issues.push(...missingVerdictFields(body, type.reasonCodes.length));
   if (body.action === "escalate") {
-    if (!body.note?.trim()) issues.push({ path: "note", message: "say why you escalate" });
     if (task.kind === "escalation") issues.push({ path: "action", message: "an escalation is resolved by approve, correct or reject" });
     if (task.kind === "qa") issues.push({ path: "action", message: "a QA check cannot be escalated; correct or reject it to record the miss" });
   }
