@@ -107,7 +107,13 @@ describe("POST /api/v1/tasks/:id/review", () => {
     const { decisionId, taskId } = await claimed("es-1");
     const noNote = await review(s, alice.key, taskId, { action: "escalate", note: "   " });
     expect(noNote.status).toBe(400);
-    expect(noNote.body.error.issues).toEqual([{ path: "note", message: expect.any(String) }]);
+    expect(noNote.body.error.issues).toEqual([{ path: "note", message: "say why you escalate" }]);
+    // A reason code does not replace the note; an unknown one is refused by index.
+    const codeOnly = await review(s, alice.key, taskId, { action: "escalate", reasonCodes: ["WRONG_TOTAL"] });
+    expect(codeOnly.body.error.issues).toEqual([{ path: "note", message: "say why you escalate" }]);
+    const unknown = await review(s, alice.key, taskId, { action: "escalate", reasonCodes: ["NOPE"], note: "x" });
+    expect(unknown.body.error.issues.map((i: { path: string }) => i.path)).toEqual(["reasonCodes.0"]);
+    // The type has reason codes, yet an escalation with a note and none is accepted: reason codes are optional for it.
     const r = await review(s, alice.key, taskId, { action: "escalate", note: "vendor unknown, needs the owner" });
     expect(r.status).toBe(200);
     expect(r.body.decision).toMatchObject({ status: "escalated", finalOutput: null, finalizedAt: null });

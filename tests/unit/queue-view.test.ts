@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
 import { claimNextTask, releaseTask } from "~/domain/queue/queue.server";
-import { listQueue, parseQueueFilter, queueOverview, type QueueFilter } from "~/domain/queue/queue-view.server";
+import { claimNextInView, listQueue, parseQueueFilter, queueOverview, type QueueFilter } from "~/domain/queue/queue-view.server";
 import { submitReview } from "~/domain/review/review.server";
 import { fourEyesReason, verdictsAgree } from "~/domain/review/four-eyes";
 import { invoiceDecision, invoiceType, makeType, makeUser, memoryDb } from "../support/db";
@@ -94,6 +94,74 @@ describe("queue view", () => {
     const [q] = queueOverview(db, t0);
     expect(q).toMatchObject({ key: "invoice", open: 10, inProgress: 1, pastSla: 0 });
     expect(queueOverview(db, t0 + 5 * 3_600_000)[0]).toMatchObject({ pastSla: 10 });
+  });
+});
+
+describe("work mode over a filtered list (claimNextInView)", () => {
+  const externalId = (db: ReturnType<typeof memoryDb>, taskId: string) =>
+    (db.$client.prepare("select d.external_id as e from tasks t join decisions d on d.id = t.decision_id where t.id = ?").get(taskId) as { e: string }).e;
+
+  for (const f of [
+    { sort: "queue" },
+    { sort: "oldest", flag: "policy:pep" },
+    { sort: "newest", model: "2.0", priority: 1 },
+    { sort: "queue", route: "review", flag: "policy:pep" },
+    { sort: "oldest", route: "qa" },
+  ] as Partial<QueueFilter>[]) {
+    it(`claims exactly the list's tasks, in the list's order: ${JSON.stringify(f)}`, () => {
+      const { db, reviewer, t0 } = setup(60);
+      const listed = allPages(db, reviewer, f, t0);
+      if (f.route !== "qa") expect(listed.length).toBeGreaterThan(0);
+      const claimed: string[] = [];
+      for (let guard = 0; guard < 100; guard++) {
+        const next = claimNextInView(db, reviewer, { sort: "queue", ...f } as QueueFilter, { now: t0 });
+        if (!next.task) {
+          expect(next.searchedAll).toBe(true);
+          break;
+        }
+        expect(next.task).toMatchObject({ status: "claimed", claimedBy: reviewer.id });
+        claimed.push(externalId(db, next.task.id));
+      }
+      expect(claimed).toEqual(listed);
+      // Every claim went through the lease machinery: one audit entry each.
+      const audited = db.$client.prepare("select count(*) as n from audit_log where action = 'task.claimed'").get() as { n: number };
+      expect(audited.n).toBe(listed.length);
+    });
+  }
+
+  it("skips what the reviewer skipped, and two reviewers never get the same task", () => {
+    const { db, reviewer, t0 } = setup(30);
+    const other = makeUser(db, "reviewer");
+    const f = { sort: "oldest", flag: "policy:pep" } as QueueFilter;
+    const listed = allPages(db, reviewer, f, t0);
+    const first = claimNextInView(db, reviewer, f, { now: t0 }).task!;
+    releaseTask(db, reviewer, first.id, { now: t0 });
+    const got: Record<string, string[]> = { [reviewer.id]: [], [other.id]: [] };
+    for (let i = 0; i < 20; i++) {
+      const who = i % 2 ? other : reviewer;
+      const next = claimNextInView(db, who, f, { now: t0, skip: [first.id] }).task;
+      if (next) got[who.id].push(externalId(db, next.id));
+    }
+    const all = [...got[reviewer.id], ...got[other.id]];
+    expect(new Set(all).size).toBe(all.length);
+    expect(all.sort()).toEqual(listed.filter((e) => e !== externalId(db, first.id)).sort());
+    // The skipped task is still there for the next session.
+    expect(claimNextInView(db, other, f, { now: t0 }).task?.id).toBe(first.id);
+  });
+
+  it("a rare flag beyond the bounded search is 'not found yet', not 'none left'", () => {
+    const db = memoryDb();
+    const owner = makeUser(db, "admin");
+    makeType(db, invoiceType(owner.email, { routing: { minConfidence: 0.9, reviewFlags: ["policy:*"], qaSampleRate: 0 } }));
+    const reviewer = makeUser(db, "reviewer");
+    const t0 = Date.now();
+    const items = Array.from({ length: 4_500 }, (_, i) => invoiceDecision(`r-${i}`, { confidence: 0.5, flags: i === 4_400 ? ["policy:rare"] : [] }));
+    for (let i = 0; i < items.length; i += 1000) ingestDecisions(db, items.slice(i, i + 1000), { batch: true, actor: "t", now: t0 + i });
+    const f = { sort: "oldest", flag: "policy:rare" } as QueueFilter;
+    expect(claimNextInView(db, reviewer, f, { now: t0, windows: 1 })).toMatchObject({ task: null, searchedAll: false, scanned: 2_000 });
+    const found = claimNextInView(db, reviewer, f, { now: t0, windows: 3 });
+    expect(found.task && externalId(db, found.task.id)).toBe("r-4400");
+    expect(claimNextInView(db, reviewer, f, { now: t0, windows: 3 })).toMatchObject({ task: null, searchedAll: true });
   });
 });
 

@@ -281,7 +281,8 @@ export type NextInView = { task: TaskRow; searchedAll: true } | { task: null; se
  * `searchedAll: false` means the bounded search for a rare flag or model ran
  * out before the end of the queue; no match so far is not "none left".
  */
-export function claimNextInView(db: Db, reviewer: Reviewer, filter: QueueFilter, opts: { skip?: string[]; now?: number; leaseMs?: number } = {}): NextInView {
+export function claimNextInView(db: Db, reviewer: Reviewer, filter: QueueFilter, opts: { skip?: string[]; now?: number; leaseMs?: number; windows?: number } = {}): NextInView {
+  const windows = opts.windows ?? WORK_SEARCH_WINDOWS;
   let searchedAll = true;
   let scanned = 0;
   const task = claimNextTask(db, reviewer, {
@@ -289,7 +290,7 @@ export function claimNextInView(db: Db, reviewer: Reviewer, filter: QueueFilter,
     leaseMs: opts.leaseMs,
     pick: (tx, now) => {
       let cursor: string | undefined;
-      for (let w = 0; w < WORK_SEARCH_WINDOWS; w++) {
+      for (let w = 0; w < windows; w++) {
         const page = listQueue(tx, reviewer, { ...filter, cursor }, now, 1, { exclude: opts.skip });
         scanned += page.scanned;
         if (page.items[0]) return page.items[0].id;
