@@ -132,26 +132,26 @@ export default function Queue() {
         </Form>
       </div>
 
-      {notice || failure ? (
-        <p role="status" className="rounded-md border border-slate-200 bg-white px-3 py-2 text-sm text-slate-700">
-          {failure ?? notice}
-        </p>
-      ) : null}
       {empty ? (
         <div role="status" aria-label="Work mode ended" className="flex flex-wrap items-center gap-3 rounded-md border border-sky-200 bg-sky-50 px-3 py-2 text-sm text-sky-950">
-          <span>
+          <p>
+            {notice ? `${notice} ` : ""}
             {empty === "stretch"
               ? `No task matching these filters in the next ${formatNumber(searchedTasks)} tasks of the queue; there may be more further down the list.`
               : filtered
                 ? "Nothing left to review that matches these filters."
                 : "The queue is empty: nothing left to review."}
-          </span>
+          </p>
           {filtered ? (
             <Link to="/queue" className={`${buttonClass("secondary", "sm")} ml-auto`}>
               Clear filters
             </Link>
           ) : null}
         </div>
+      ) : notice || failure ? (
+        <p role="status" className="rounded-md border border-slate-200 bg-white px-3 py-2 text-sm text-slate-700">
+          {failure ?? notice}
+        </p>
       ) : null}
 
       <section aria-labelledby="queues-heading">

@@ -31,7 +31,8 @@ test("a reviewer claims, corrects a field and the final output is served by the 
   await dialog.getByLabel("Total misread").check();
   await dialog.getByRole("button", { name: "Submit correction" }).click();
 
-  await expect(page).toHaveURL(/\/queue\?notice=/);
+  // Work mode ends on the list it served (this type), saying what happened.
+  await expect(page).toHaveURL(new RegExp(`/queue\\?type=${type.key}&notice=`));
   await expect(page.getByRole("status")).toContainText("Corrected INV-1001.");
 
   const res = await request.get(`/api/v1/decisions/${created.id}`, { headers: { Authorization: `Bearer ${key}` } });

@@ -69,15 +69,16 @@ test("five items, keyboard only", async ({ page }) => {
   await page.keyboard.press("Enter");
   await expect(heading(page, "INV-1004")).toBeVisible();
 
-  // 4. escalate: reason and note.
+  // 4. escalate: the note is required (the domain's rule, shown at the field), a reason code optional.
   await page.keyboard.press("e");
   const escalate = page.getByRole("dialog", { name: "Escalate to the type owner" });
   await expect(escalate).toContainText(owner.email);
+  await expect(escalate.getByRole("group", { name: "Reason (optional)" })).toBeVisible();
   await page.keyboard.press("1");
   await page.keyboard.press("Enter");
-  await expect(escalate.getByRole("alert")).toHaveText("Say what the owner should look at.");
-  for (let i = 0; i < 3; i++) await page.keyboard.press("Tab");
+  await expect(escalate.getByRole("alert")).toHaveText("Say why you escalate.");
   await expect(escalate.getByLabel(/Note/)).toBeFocused();
+  await expect(escalate.getByLabel(/Note/)).toHaveAttribute("aria-invalid", "true");
   await page.keyboard.type("Vendor VAT id does not match our records.");
   await page.keyboard.press("Control+Enter");
   await expect(heading(page, "INV-1005")).toBeVisible();
