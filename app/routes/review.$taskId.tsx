@@ -373,7 +373,8 @@ function ReviewScreen({ screen, now, notice }: { screen: Held; now: number; noti
         </p>
       ) : null}
 
-      <div className="grid gap-4 lg:grid-cols-[minmax(0,5fr)_minmax(0,7fr)]">
+      {/* At 1024 px the output gets two thirds: line items with several amounts need the width. */}
+      <div className="grid gap-4 lg:grid-cols-[minmax(0,4fr)_minmax(0,8fr)] xl:grid-cols-[minmax(0,5fr)_minmax(0,7fr)]">
         <div className="space-y-4">
           <Card title="Input">
             <ObjectView value={(decision.input ?? {}) as Record<string, unknown>} />

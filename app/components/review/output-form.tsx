@@ -152,7 +152,7 @@ function LeafRow({ field, label, required, value, path, ctx, compact }: { field:
       tabIndex={-1}
       onKeyDown={rowKeys}
       aria-label={`${label}${low ? ", low confidence" : ""}${changed ? ", edited" : ""}. Press Enter to edit.`}
-      className={`group rounded-md px-2 py-1.5 outline-none focus:ring-2 focus:ring-indigo-500 ${low ? "bg-amber-50/80 ring-1 ring-inset ring-amber-200" : ""} ${compact ? "" : "grid grid-cols-[minmax(8rem,12rem)_1fr] items-start gap-3"}`}
+      className={`group rounded-md py-1.5 outline-none focus:ring-2 focus:ring-indigo-500 ${low ? "bg-amber-50/80 ring-1 ring-inset ring-amber-200" : ""} ${compact ? "px-1" : "grid grid-cols-[minmax(8rem,12rem)_1fr] items-start gap-3 px-2"}`}
     >
       <div className={`flex items-center gap-2 ${compact ? "sr-only" : "pt-1.5"}`}>
         <label htmlFor={id} className="text-sm font-medium text-slate-700">
@@ -160,15 +160,20 @@ function LeafRow({ field, label, required, value, path, ctx, compact }: { field:
           {required ? <span className="text-slate-500"> *</span> : null}
         </label>
       </div>
-      <div className="min-w-0">
-        <div className="flex items-center gap-2">
-          <div className="min-w-0 flex-1">{input}</div>
-          <ConfidenceBadge c={c} low={low} compact={compact} />
-          {changed ? (
-            <span className="text-[11px] font-medium text-indigo-700" title="Changed from the model output">
-              edited
-            </span>
-          ) : null}
+      <div className={compact ? "" : "min-w-0"}>
+        {/* In a table cell the badges go under the input, so they never take width from the value. */}
+        <div className={compact ? "space-y-1" : "flex items-center gap-2"}>
+          <div className={compact ? "" : "min-w-0 flex-1"}>{input}</div>
+          {compact && c === undefined && !changed ? null : (
+            <div className={compact ? "flex flex-wrap items-center gap-1" : "contents"}>
+              <ConfidenceBadge c={c} low={low} compact={compact} />
+              {changed ? (
+                <span className="text-[11px] font-medium text-indigo-700" title="Changed from the model output">
+                  edited
+                </span>
+              ) : null}
+            </div>
+          )}
         </div>
         {error ? (
           <p id={`${id}-error`} className="mt-1 text-xs text-red-700">
@@ -246,6 +251,8 @@ function NumberInput({ value, integer, onValue, ...rest }: { value: unknown; int
         setText(e.target.value);
         onValue(parseNumber(e.target.value));
       }}
+      // Never narrower than the number it shows: a clipped amount is a misread amount.
+      style={{ minWidth: `calc(${Math.max(text.length, 4)}ch + 1.25rem)` }}
       className={`${rest.className} text-right tabular-nums`}
     />
   );
@@ -289,7 +296,7 @@ function ArrayField({ schema, label, value, path, ctx }: { schema: Extract<Field
                   {f.title ?? humanize(name)}
                 </th>
               ))}
-              <th scope="col" className="sticky right-0 bg-slate-50 px-2 py-1 text-right font-medium">
+              <th scope="col" className="px-2 py-1 text-right font-medium">
                 <span className="sr-only">Row actions</span>
               </th>
             </tr>
@@ -299,7 +306,7 @@ function ArrayField({ schema, label, value, path, ctx }: { schema: Extract<Field
               <tr key={i} className="align-top">
                 <td className="px-2 py-2 text-slate-500 tabular-nums">{i + 1}</td>
                 {cols.map(([name, f]) => (
-                  <td key={name} className={`px-0 py-0.5 ${f.type === "string" && !f.enum && f.format !== "date" ? "min-w-[7rem]" : "min-w-[6.5rem]"}`}>
+                  <td key={name} className={`px-0 py-0.5 ${f.type === "number" || f.type === "integer" ? "" : f.type === "string" && !f.enum && f.format !== "date" ? "min-w-[5rem]" : "min-w-[6.5rem]"}`}>
                     {f.type === "array" || f.type === "object" ? (
                       <Cell>
                         <ObjectFields schema={{ type: "object", properties: { [name]: f } }} value={ctx.root} path={[...path, i]} ctx={ctx} compact />
@@ -317,7 +324,8 @@ function ArrayField({ schema, label, value, path, ctx }: { schema: Extract<Field
                     )}
                   </td>
                 ))}
-                <td className="sticky right-0 whitespace-nowrap bg-white px-1 py-1.5 text-right shadow-[-6px_0_6px_-6px_rgba(15,23,42,0.15)]">
+                {/* Not sticky: if the row is wider than the panel, the actions scroll away, never the values. */}
+                <td className="whitespace-nowrap px-1 py-1.5 text-right">
                   <Button size="sm" variant="ghost" aria-label={`Move ${label} row ${i + 1} up`} disabled={ctx.disabled || i === 0} onClick={() => move(i, -1)}>
                     ↑
                   </Button>
