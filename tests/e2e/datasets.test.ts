@@ -75,3 +75,33 @@ test("a reviewer cannot open datasets, an auditor can read but not create", asyn
   expect(res?.status()).toBe(403);
   expect(errors.filter((e) => !/status of 403/.test(e))).toEqual([]);
 });
+
+test("dataset and snapshot forms show the domain's errors next to the fields", async ({ page }) => {
+  const errors = watchConsole(page);
+  const manager = createUser("manager");
+  const type = `dserr${Date.now().toString(36)}`;
+  createType(invoiceType(manager.email, { key: type, name: `Invoices ${type}` }));
+  await login(page, manager);
+  await page.goto("/datasets");
+  await page.getByLabel("Decision type").selectOption(type);
+  // No name, and a date range that ends before it starts: both refused, each at its field.
+  await page.getByLabel("Reviewed from").fill("2026-11-10");
+  await page.getByLabel("Reviewed before").fill("2026-11-01");
+  await page.getByRole("button", { name: "Create dataset" }).click();
+  await expect(page.locator("#name-error")).toHaveText("name the dataset");
+  await expect(page.getByLabel("Name")).toHaveAttribute("aria-invalid", "true");
+  await expect(page.locator("#to-error")).toHaveText("to must be after from");
+
+  await page.getByLabel("Name").fill(`Everything ${type}`);
+  await page.getByLabel("Reviewed from").fill("");
+  await page.getByLabel("Reviewed before").fill("");
+  await page.getByRole("button", { name: "Create dataset" }).click();
+  await expect(page.getByRole("heading", { name: `Everything ${type}`, level: 1 })).toBeVisible();
+  await page.getByLabel("Train fraction").fill("0.5");
+  await page.getByLabel("Validation fraction").fill("0.5");
+  await page.getByLabel("Test fraction").fill("0.5");
+  await page.getByRole("button", { name: "Create snapshot" }).click();
+  await expect(page.locator("#train-error")).toHaveText("train + validation + test must add up to 1");
+  await expect(page.getByRole("alert")).toHaveText("Invalid snapshot");
+  expect(errors).toEqual([]);
+});

@@ -141,6 +141,16 @@ describe("work mode follows the queue's filters", () => {
     expect(s.db.$client.prepare("select status from tasks where id = ?").get(taskId)).toEqual({ status: "done" });
   });
 
+  it("the escalations page claims only escalations: another task id is refused and left open", async () => {
+    const type = await seed();
+    const { cookie } = await signIn("manager");
+    const task = s.db.$client.prepare("select id from tasks where type_key = ? and status = 'open' limit 1").get(type) as { id: string };
+    const res = await fetch(`${s.url}/escalations.data`, { method: "POST", headers: { Cookie: cookie }, body: new URLSearchParams({ taskId: task.id }) });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain("That task is not an escalation");
+    expect(s.db.$client.prepare("select status, claimed_by from tasks where id = ?").get(task.id)).toEqual({ status: "open", claimed_by: null });
+  });
+
   it("leaves the HTTP claim API as it was: queue order, optional type, no list filters", async () => {
     const type = await seed();
     const bot = person(s.db, "reviewer");
