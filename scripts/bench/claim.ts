@@ -1,7 +1,9 @@
 /**
  * Claim latency with a deep queue: 100,000 open review tasks in a file
  * database, then many claims through the domain function (claimNextTask),
- * across the shared queue and filtered by type, and optionally over HTTP.
+ * across the shared queue and filtered by type, work mode over a filtered
+ * queue list (claimNextInView: the list's keyset query inside the claim's
+ * transaction), and optionally over HTTP.
  *
  *   npm run bench:claim      (env: BENCH_OPEN=100000 BENCH_CLAIMS=2000 BENCH_HTTP=1)
  *
@@ -10,6 +12,7 @@
 import { performance } from "node:perf_hooks";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
 import { claimNextTask, releaseTask } from "~/domain/queue/queue.server";
+import { claimNextInView, listQueue, type QueueFilter } from "~/domain/queue/queue-view.server";
 import { fileDb, makeKey, makeType, makeUser, tempDbPath } from "../../tests/support/db";
 import { startServer } from "../../tests/support/server";
 import { BENCH_TYPE, benchDecision, benchType, buildApp, fmt, machineLine, percentile, rng, table } from "./common";
@@ -85,6 +88,35 @@ async function main() {
   run(`filtered by type (${OTHER_TYPE}: 1 in 5)`, () => ({ type: OTHER_TYPE }));
   run("shared queue, each claim released again", () => ({ release: true }));
 
+  // Work mode over a filtered list: each claim runs the list's keyset query inside the claim's
+  // transaction. Baseline in the same run: reading that list's first page (what the queue page does).
+  const viewRows: (string | number)[][] = [["work mode (claimNextInView)", "claims", "p50 ms", "p99 ms", "max ms", "cpu p50", "cpu p99", "list page p50", "claim/page"]];
+  const runView = (label: string, filter: QueueFilter, claims: number) => {
+    const ms: number[] = [];
+    const cpu: number[] = [];
+    const page: number[] = [];
+    for (let i = 0; i < claims; i++) {
+      const who = reviewers[i % reviewers.length];
+      const c0 = cpuNow();
+      const start = performance.now();
+      const task = claimNextInView(db, who, filter).task;
+      ms.push(performance.now() - start);
+      cpu.push(cpuNow() - c0);
+      if (!task) throw new Error("list ran dry");
+      const p0 = performance.now();
+      listQueue(db, who, filter, Date.now());
+      page.push(performance.now() - p0);
+    }
+    const row = summary(label, ms, cpu);
+    const p50 = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+    row.push(fmt(p50(page), 3), `${fmt(p50(ms) / p50(page), 2)}x`);
+    viewRows.push(row);
+  };
+  runView("route review, oldest first", { route: "review", sort: "oldest" }, CLAIMS);
+  // About 0.6% and 3% of the open tasks match: fewer claims, so the list never runs dry.
+  runView(`${OTHER_TYPE} + flag (0.6%), newest first`, { type: OTHER_TYPE, flag: "policy:high-value", sort: "newest" }, Math.min(CLAIMS, Math.floor(OPEN / 400)));
+  runView("flag policy:high-value (3%), queue order", { flag: "policy:high-value", sort: "queue" }, Math.min(CLAIMS, Math.floor(OPEN / 100)));
+
   // expired leases: some claimed tasks whose lease ran out get reaped by the next claim
   db.$client.prepare("UPDATE tasks SET lease_expires_at = ? WHERE status = 'claimed' AND seq % 3 = 0").run(Date.now() - 1000);
   run("shared queue, right after ~1/3 of held leases expired", () => ({}));
@@ -92,6 +124,9 @@ async function main() {
   console.log("");
   console.log(table(rows));
   console.log("(wall-clock p50/p99/max; cpu = this process's CPU time per claim, which excludes waits for the scheduler and the disk)");
+  console.log("");
+  console.log(table(viewRows));
+  console.log("(list page = listQueue's first page of 50 for the same filter, read after each claim; a decision filter (flag, model) is checked row by row, so its claims scan past the matches already taken)");
 
   if (HTTP) {
     db.$client.close();
@@ -117,7 +152,7 @@ async function main() {
   const worst = (col: number) => Math.max(...rows.slice(1).map((r) => Number(String(r[col]).replace(/,/g, ""))));
   console.log("");
   console.log(machineLine());
-  console.log(`target: domain claim p99 < 5 ms -> wall clock ${worst(3) < 5 ? "MET" : "MISSED"} (worst p99 ${fmt(worst(3), 3)} ms), CPU time ${worst(6) < 5 ? "MET" : "MISSED"} (worst p99 ${fmt(worst(6), 3)} ms)`);
+  console.log(`target: domain claim (claimNextTask) p99 < 5 ms -> wall clock ${worst(3) < 5 ? "MET" : "MISSED"} (worst p99 ${fmt(worst(3), 3)} ms), CPU time ${worst(6) < 5 ? "MET" : "MISSED"} (worst p99 ${fmt(worst(6), 3)} ms)`);
 }
 
 await main();

@@ -166,8 +166,9 @@ export function listQueue(
   f: QueueFilter,
   now: number,
   limit = PAGE_SIZE,
-  opts: { exclude?: string[] } = {},
+  opts: { exclude?: string[]; budget?: number } = {},
 ): { items: QueueItem[]; nextCursor: string | null; partial: boolean; scanned: number } {
+  const budget = opts.budget ?? SCAN_BUDGET;
   const taskWhere: SQL[] = [claimableBy(reviewer)];
   if (opts.exclude?.length) taskWhere.push(notInArray(tasks.id, opts.exclude));
   if (f.type) taskWhere.push(eq(tasks.typeKey, f.type));
@@ -228,7 +229,7 @@ export function listQueue(
       phases.push([eq(tasks.priority, p), sql`(${tasks.dueAt}, ${tasks.seq}) > (${d}, ${s})`], [lt(tasks.priority, p)]);
     } else phases.push([]);
     for (const range of phases) {
-      const r = read(range, limit + 1 - rows.length, SCAN_BUDGET);
+      const r = read(range, limit + 1 - rows.length, budget);
       rows = rows.concat(r.rows);
       scanned += r.scanned;
       if (r.exhausted) {
@@ -239,7 +240,7 @@ export function listQueue(
     }
   } else {
     const range = key && key.length === 1 ? [newest ? lt(tasks.seq, key[0]) : sql`${tasks.seq} > ${key[0]}`] : [];
-    const r = read(range, limit + 1, SCAN_BUDGET);
+    const r = read(range, limit + 1, budget);
     rows = r.rows;
     scanned = r.scanned;
     stoppedAt = r.exhausted;
@@ -266,42 +267,62 @@ export function queueFilterParams(f: QueueFilter): URLSearchParams {
 
 /**
  * How far work mode looks for the next match of a decision filter (flag, model
- * version) in one claim: this many list windows of SCAN_BUDGET tasks. The
- * search runs inside the claim's write transaction, so it stays bounded.
+ * version) in one claim: at most this many list windows' worth of tasks
+ * (WORK_SEARCH_WINDOWS × SCAN_BUDGET). The search runs inside the claim's
+ * write transaction, so it stays bounded; it starts with a small window that
+ * grows, since a claim needs one match, not a page.
  */
 export const WORK_SEARCH_WINDOWS = 10;
+const FIRST_WORK_WINDOW = 64;
 
 export type NextInView = { task: TaskRow; searchedAll: true } | { task: null; searchedAll: boolean; scanned: number };
 
 /**
  * Work mode over a filtered list: claims the first task the list would show
  * (same filters, same order, via listQueue's keyset query), minus the ones the
- * reviewer skipped. The lease is taken by claimNextTask in the same IMMEDIATE
- * transaction that read the list, so two reviewers never get the same task.
+ * reviewer skipped. The search runs as a plain read first, so a long scan for
+ * a rare flag never holds the write lock; then claimNextTask re-reads the list
+ * from just before the task found, inside its IMMEDIATE transaction, and takes
+ * the lease on the first match there: that task, or the next one if someone
+ * took it in between. Two reviewers never get the same task.
  * `searchedAll: false` means the bounded search for a rare flag or model ran
  * out before the end of the queue; no match so far is not "none left".
  */
 export function claimNextInView(db: Db, reviewer: Reviewer, filter: QueueFilter, opts: { skip?: string[]; now?: number; leaseMs?: number; windows?: number } = {}): NextInView {
-  const windows = opts.windows ?? WORK_SEARCH_WINDOWS;
-  let searchedAll = true;
+  const now = opts.now ?? Date.now();
+  const search = { skip: opts.skip, maxScan: (opts.windows ?? WORK_SEARCH_WINDOWS) * SCAN_BUDGET };
+  const found = firstInView(db, reviewer, filter, now, search);
+  if (!found.id) return { task: null, searchedAll: found.searchedAll, scanned: found.scanned };
+  const from = cursorBefore(db, filter, found.id);
+  const task = claimNextTask(db, reviewer, { now, leaseMs: opts.leaseMs, pick: (tx, at) => firstInView(tx, reviewer, filter, at, { ...search, from }).id });
+  if (task) return { task, searchedAll: true };
+  // Everything from there on was taken in between: look again from the top.
+  const again = claimNextTask(db, reviewer, { now, leaseMs: opts.leaseMs, pick: (tx, at) => firstInView(tx, reviewer, filter, at, search).id });
+  return again ? { task: again, searchedAll: true } : { task: null, searchedAll: true, scanned: found.scanned };
+}
+
+/** The first task of the filtered list (from `from`, a cursor), searching at most `maxScan` tasks in growing windows. */
+function firstInView(db: DbOrTx, reviewer: Reviewer, filter: QueueFilter, now: number, opts: { skip?: string[]; maxScan: number; from?: string }) {
+  let cursor = opts.from;
   let scanned = 0;
-  const task = claimNextTask(db, reviewer, {
-    now: opts.now,
-    leaseMs: opts.leaseMs,
-    pick: (tx, now) => {
-      let cursor: string | undefined;
-      for (let w = 0; w < windows; w++) {
-        const page = listQueue(tx, reviewer, { ...filter, cursor }, now, 1, { exclude: opts.skip });
-        scanned += page.scanned;
-        if (page.items[0]) return page.items[0].id;
-        if (!page.partial || !page.nextCursor) return null;
-        cursor = page.nextCursor;
-      }
-      searchedAll = false;
-      return null;
-    },
-  });
-  return task ? { task, searchedAll: true } : { task: null, searchedAll, scanned };
+  for (let w = 0; scanned < opts.maxScan; w++) {
+    // A claim needs one match, not a page: start small, since most searches end in the first window.
+    const budget = Math.min(SCAN_BUDGET, FIRST_WORK_WINDOW * 4 ** w, opts.maxScan - scanned);
+    const page = listQueue(db, reviewer, { ...filter, cursor }, now, 1, { exclude: opts.skip, budget });
+    scanned += page.scanned;
+    if (page.items[0]) return { id: page.items[0].id, searchedAll: true, scanned };
+    if (!page.partial || !page.nextCursor) return { id: null, searchedAll: true, scanned };
+    cursor = page.nextCursor;
+  }
+  return { id: null, searchedAll: false, scanned };
+}
+
+/** A keyset cursor that the given task comes right after, in the filter's order. */
+function cursorBefore(db: DbOrTx, filter: QueueFilter, taskId: string): string | undefined {
+  const t = db.select({ seq: tasks.seq, priority: tasks.priority, dueAt: tasks.dueAt }).from(tasks).where(eq(tasks.id, taskId)).get();
+  if (!t) return undefined;
+  if (filter.sort === "queue") return `${t.priority}_${t.dueAt}_${t.seq - 1}`;
+  return String(filter.sort === "newest" ? t.seq + 1 : t.seq - 1);
 }
 
 /** Filter choices: model versions seen in the last 90 days, read from the hourly roll-ups (small), never from decisions. */
