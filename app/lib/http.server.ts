@@ -69,7 +69,13 @@ function tooLarge(limit: number) {
 }
 
 export function json(body: unknown, status = 200, headers?: HeadersInit): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json; charset=utf-8", ...headers } });
+  const text = JSON.stringify(body);
+  // A declared length lets the compression middleware skip small answers (most API answers):
+  // without it every response, however short, pays for a gzip stream.
+  return new Response(text, {
+    status,
+    headers: { "Content-Type": "application/json; charset=utf-8", "Content-Length": String(Buffer.byteLength(text)), ...headers },
+  });
 }
 
 export function errorResponse(e: unknown): Response {

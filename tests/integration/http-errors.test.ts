@@ -199,4 +199,24 @@ describe("HTTP API error statuses and hostile input", () => {
     expect((await s.request(`/api/v1/decisions/${"x".repeat(5000)}`, { key: ingestKey })).status).toBe(404);
     expect((await review(s, alice.key, encodeURIComponent("../../etc/passwd"), { action: "approve" })).status).toBe(404);
   });
+
+  it("declares the exact byte length of JSON answers, non-ASCII included; large answers are still gzipped for clients that accept it", async () => {
+    const small = await fetch(`${s.url}/api/v1/decisions`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${ingestKey}`, "Content-Type": "application/json", "Accept-Encoding": "gzip" },
+      body: JSON.stringify(reviewDecision("prüfung-überall-€", "len-1")),
+    });
+    const text = await small.text();
+    expect(small.status).toBe(400);
+    expect(JSON.parse(text).error.issues[0].message).toContain("prüfung-überall-€");
+    // short answers go out as they are: a declared length below the compression threshold
+    expect(small.headers.get("content-encoding")).toBeNull();
+    expect(Number(small.headers.get("content-length"))).toBe(Buffer.byteLength(text));
+
+    const created = await ingest(s, ingestKey, { decisions: Array.from({ length: 30 }, (_, i) => reviewDecision(type, `len-big-${i}`)) });
+    expect(created.status).toBe(201);
+    const big = await fetch(`${s.url}/api/v1/decisions?type=${type}`, { headers: { Authorization: `Bearer ${ingestKey}`, "Accept-Encoding": "gzip" } });
+    expect(big.headers.get("content-encoding")).toBe("gzip");
+    expect((await big.json()).decisions.length).toBeGreaterThanOrEqual(30);
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { transaction } from "@db/client.server";
 import { decisions, outbox, tasks } from "@db/schema/index";
-import { insertRows } from "~/lib/bulk-insert.server";
+import { insertRows, jsonText } from "~/lib/bulk-insert.server";
 import { invoiceType, makeType, makeUser, memoryDb } from "../support/db";
 
 const raw = (db: ReturnType<typeof memoryDb>, table: string, id: string, idCol = "id") => {
@@ -93,5 +93,17 @@ describe("insertRows writes exactly what drizzle's insert writes", () => {
     transaction(db, (tx) => insertRows(tx, decisions, [row]));
     const stored = db.$client.prepare("SELECT input, output, final_output, flags, reasons FROM decisions").get();
     expect(stored).toEqual({ input: JSON.stringify(output), output: JSON.stringify(output), final_output: JSON.stringify(output), flags: "[]", reasons: "[]" });
+  });
+
+  it("writes JSON texts the caller already serialised as they are, and reads them back as the values they stand for", () => {
+    const db = memoryDb();
+    makeType(db, invoiceType(makeUser(db, "admin").email));
+    const outputText = '{"total":5,"lines":[{"sku":"a"}]}';
+    const row = { id: "d1", externalId: "e1", typeKey: "invoice", bodyHash: "h", modelName: "m", modelVersion: "1", input: jsonText<Record<string, unknown>>('{"b":1,"a":2}'), output: jsonText<Record<string, unknown>>(outputText), confidence: 1, fieldConfidence: jsonText<Record<string, number>>('{"total":0.5}'), flags: jsonText<string[]>('["x"]'), occurredAt: 1, receivedAt: 1, route: "auto" as const, reasons: [], policyVersion: 1, status: "auto_approved" as const, finalOutput: jsonText<Record<string, unknown>>(outputText), updatedAt: 1 };
+    transaction(db, (tx) => insertRows(tx, decisions, [row]));
+    expect(db.$client.prepare("SELECT input, output, field_confidence, flags, final_output FROM decisions").get()).toEqual({ input: '{"b":1,"a":2}', output: outputText, field_confidence: '{"total":0.5}', flags: '["x"]', final_output: outputText });
+    expect(db.select().from(decisions).get()).toMatchObject({ input: { b: 1, a: 2 }, output: { total: 5, lines: [{ sku: "a" }] }, fieldConfidence: { total: 0.5 }, flags: ["x"] });
+    // serialised anywhere else (a payload, a log line), it stands for its value, not for a wrapper
+    expect(JSON.stringify({ output: row.output })).toBe(`{"output":${outputText}}`);
   });
 });

@@ -118,7 +118,7 @@ type Prepared = { index: number; data: DecisionInput; type: LoadedType; json: Js
  * SHA-256 over the decision exactly as it will be stored (its JSON texts as
  * sent, defaults applied): it names the content in the audit trail, and equal
  * hashes prove a replay. A replay whose keys come in another order hashes
- * differently and is recognised by `sameDecision` instead.
+ * differently and is recognised by `sameAsStored` or `sameInput` instead.
  */
 function bodyHashOf(d: DecisionInput, j: JsonParts): string {
   const head = JSON.stringify([d.type, d.externalId, d.model.name, d.model.version, d.confidence, d.priority, d.occurredAt ?? null]);
