@@ -4,9 +4,13 @@
  * tasks in the listed order; when none is left the queue says so and offers
  * to clear the filters.
  */
+import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "@playwright/test";
+import { fileURLToPath } from "node:url";
 import { createUser, login, watchConsole } from "./utils";
 import { decision, ingest, invoice, workbenchType } from "./workbench-fixtures";
+
+const SHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
 
 test("start reviewing a flag-filtered, oldest-first list: exactly those tasks, in list order, then 'nothing left'", async ({ page }) => {
   const errors = watchConsole(page);
@@ -55,6 +59,9 @@ test("start reviewing a flag-filtered, oldest-first list: exactly those tasks, i
   await expect(ended).toContainText("Nothing left to review that matches these filters.");
   await expect(ended).toContainText("Approved INV-1005.");
   await expect(page.getByLabel("Flag")).toHaveValue("policy:pep");
+  await page.screenshot({ path: `${SHOTS}queue-work-mode-ended.png`, fullPage: true });
+  const axe = await new AxeBuilder({ page }).analyze();
+  expect(axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id)).toEqual([]);
   await ended.getByRole("link", { name: "Clear filters" }).click();
   await expect(page).toHaveURL(/\/queue$/);
   await expect(page.getByRole("status", { name: "Work mode ended" })).toHaveCount(0);
