@@ -11,6 +11,7 @@ import { requireUser } from "~/domain/auth/session.server";
 import { claimTask } from "~/domain/queue/queue.server";
 import {
   claimNextInView,
+  listPosition,
   listQueue,
   myInProgress,
   narrowsList,
@@ -80,11 +81,14 @@ export async function action({ request }: ActionFunctionArgs) {
       work.set("empty", next.searchedAll ? "all" : "stretch");
       return redirect(`/queue?${work}`);
     }
-    return redirect(`/review/${next.task.id}${work.size ? `?${work}` : ""}`);
+    work.set("after", next.position);
+    return redirect(`/review/${next.task.id}?${work}`);
   }
   try {
     const task = claimTask(db, who.user, parsed.data.taskId);
-    return redirect(`/review/${task.id}${work.size ? `?${work}` : ""}`);
+    // Work mode carries on down the list from the row picked (and sweeps the rows above it at the end).
+    work.set("after", listPosition(filter.sort, task));
+    return redirect(`/review/${task.id}?${work}`);
   } catch (e) {
     return formFailure(e, "claim");
   }

@@ -9,7 +9,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
 import { releaseTask } from "~/domain/queue/queue.server";
-import { claimNextInView, parseQueueFilter, queueFilterParams } from "~/domain/queue/queue-view.server";
+import { claimNextInView, parseQueueFilter, queueFilterParams, queueFilterSchema } from "~/domain/queue/queue-view.server";
 import { openReviewScreen } from "~/domain/review/review-screen.server";
 import { submitReview } from "~/domain/review/review.server";
 import { compileOutputSchema } from "~/domain/decision-types/output-schema";
@@ -41,7 +41,9 @@ function workMode(url: URL) {
   const from = url.searchParams.get("from") === "escalations" ? ("escalations" as const) : undefined;
   const { filter } = parseQueueFilter(url.searchParams);
   const skip = (url.searchParams.get("skip") ?? "").split(",").filter((s) => /^[\w-]{1,64}$/.test(s)).slice(-20);
-  return { filter: { ...filter, cursor: undefined }, from, skip };
+  // Where in the list the current task sits: the next claim goes on from there.
+  const after = queueFilterSchema.shape.cursor.safeParse(url.searchParams.get("after") ?? undefined).data;
+  return { filter: { ...filter, cursor: undefined }, from, skip, after };
 }
 type WorkMode = ReturnType<typeof workMode>;
 
@@ -49,6 +51,7 @@ function modeQuery(mode: WorkMode, extra: Record<string, string | null | undefin
   const q = queueFilterParams(mode.filter);
   if (mode.from) q.set("from", mode.from);
   if (mode.skip.length) q.set("skip", mode.skip.join(","));
+  if (mode.after) q.set("after", mode.after);
   for (const [k, v] of Object.entries(extra)) if (v) q.set(k, v);
   const s = q.toString();
   return s ? `?${s}` : "";
@@ -84,9 +87,9 @@ export async function action({ request, params }: ActionFunctionArgs) {
 
   const next = (notice: string | null, skip = mode.skip) => {
     if (mode.from === "escalations") return redirect(backTo(mode, { notice }));
-    const found = claimNextInView(db, reviewer, mode.filter, { skip });
+    const found = claimNextInView(db, reviewer, mode.filter, { skip, after: mode.after });
     if (!found.task) return redirect(backTo(mode, { notice, empty: found.searchedAll ? "all" : "stretch" }));
-    return redirect(`/review/${found.task.id}${modeQuery({ ...mode, skip }, { notice })}`);
+    return redirect(`/review/${found.task.id}${modeQuery({ ...mode, skip, after: found.position }, { notice })}`);
   };
   const releaseQuietly = () => {
     try {

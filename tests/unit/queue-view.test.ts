@@ -113,14 +113,16 @@ describe("work mode over a filtered list (claimNextInView)", () => {
       const listed = allPages(db, reviewer, f, t0);
       if (f.route !== "qa") expect(listed.length).toBeGreaterThan(0);
       const claimed: string[] = [];
+      let after: string | undefined; // carried from claim to claim, as work mode does
       for (let guard = 0; guard < 100; guard++) {
-        const next = claimNextInView(db, reviewer, { sort: "queue", ...f } as QueueFilter, { now: t0 });
+        const next = claimNextInView(db, reviewer, { sort: "queue", ...f } as QueueFilter, { now: t0, after });
         if (!next.task) {
           expect(next.searchedAll).toBe(true);
           break;
         }
         expect(next.task).toMatchObject({ status: "claimed", claimedBy: reviewer.id });
         claimed.push(externalId(db, next.task.id));
+        after = next.position;
       }
       expect(claimed).toEqual(listed);
       // Every claim went through the lease machinery: one audit entry each.
@@ -147,6 +149,33 @@ describe("work mode over a filtered list (claimNextInView)", () => {
     expect(all.sort()).toEqual(listed.filter((e) => e !== externalId(db, first.id)).sort());
     // The skipped task is still there for the next session.
     expect(claimNextInView(db, other, f, { now: t0 }).task?.id).toBe(first.id);
+  });
+
+  it("goes on from where the reviewer is in the list, and sweeps from the top for what came back meanwhile", () => {
+    const { db, reviewer, t0 } = setup(30);
+    const other = makeUser(db, "reviewer");
+    const f = { sort: "queue", flag: "policy:pep" } as QueueFilter;
+    const listed = allPages(db, reviewer, f, t0);
+    expect(listed.length).toBe(6);
+    // Someone else holds the head of the list while this reviewer starts.
+    const held = claimNextInView(db, other, f, { now: t0 }).task!;
+    const served: string[] = [];
+    let after: string | undefined;
+    for (let i = 0; i < 3; i++) {
+      const next = claimNextInView(db, reviewer, f, { now: t0, after });
+      served.push(externalId(db, next.task!.id));
+      after = next.task ? next.position : after;
+    }
+    expect(served).toEqual(listed.slice(1, 4));
+    // The held task comes back; the reviewer first finishes the list below, then gets it.
+    releaseTask(db, other, held.id, { now: t0 });
+    for (let i = 0; i < 3; i++) {
+      const next = claimNextInView(db, reviewer, f, { now: t0, after });
+      served.push(externalId(db, next.task!.id));
+      after = next.task ? next.position : after;
+    }
+    expect(served).toEqual([...listed.slice(1), listed[0]]);
+    expect(claimNextInView(db, reviewer, f, { now: t0, after })).toMatchObject({ task: null, searchedAll: true });
   });
 
   it("a rare flag beyond the bounded search is 'not found yet', not 'none left'", () => {

@@ -113,6 +113,8 @@ const listColumns = {
 };
 
 export type QueueItem = {
+  /** The task's place in arrival order (the keyset cursors are built from it). */
+  seq: number;
   id: string;
   kind: string;
   typeKey: string;
@@ -129,6 +131,7 @@ export type QueueItem = {
 
 function toItem(r: { [K in keyof typeof listColumns]: unknown }): QueueItem {
   return {
+    seq: r.seq as number,
     id: r.id as string,
     kind: r.kind as string,
     typeKey: r.typeKey as string,
@@ -275,33 +278,61 @@ export function queueFilterParams(f: QueueFilter): URLSearchParams {
 export const WORK_SEARCH_WINDOWS = 10;
 const FIRST_WORK_WINDOW = 64;
 
-export type NextInView = { task: TaskRow; searchedAll: true } | { task: null; searchedAll: boolean; scanned: number };
+export type NextInView = { task: TaskRow; position: string; searchedAll: true } | { task: null; searchedAll: boolean; scanned: number };
+
+/** A task's place in the list's order, as a keyset cursor: the list continues right after it. */
+export function listPosition(sort: QueueFilter["sort"], t: { priority: number; dueAt: number; seq: number }): string {
+  return sort === "queue" ? `${t.priority}_${t.dueAt}_${t.seq}` : String(t.seq);
+}
+
+/** A cursor the task comes right after, in the list's order. */
+function positionBefore(sort: QueueFilter["sort"], t: { priority: number; dueAt: number; seq: number }): string {
+  return sort === "queue" ? `${t.priority}_${t.dueAt}_${t.seq - 1}` : String(sort === "newest" ? t.seq + 1 : t.seq - 1);
+}
 
 /**
- * Work mode over a filtered list: claims the first task the list would show
- * (same filters, same order, via listQueue's keyset query), minus the ones the
- * reviewer skipped. The search runs as a plain read first, so a long scan for
- * a rare flag never holds the write lock; then claimNextTask re-reads the list
- * from just before the task found, inside its IMMEDIATE transaction, and takes
- * the lease on the first match there: that task, or the next one if someone
- * took it in between. Two reviewers never get the same task.
+ * Work mode over a filtered list: claims the next task of the list the
+ * reviewer is working through (same filters, same order, via listQueue's
+ * keyset query), minus the ones they skipped. `after` is the position of the
+ * task they had before: the search goes on from there, so each claim reads
+ * only up to the next match, however deep into the list work mode has got.
+ * When nothing is left after it, one sweep from the top picks up what came
+ * back meanwhile (a released lease, a task that arrived higher in the list).
+ *
+ * The search is a plain read, so a long scan for a rare flag never holds the
+ * write lock; claimNextTask then re-reads the list from just before the task
+ * found, inside its IMMEDIATE transaction, and takes the lease on the first
+ * match there: that task, or the next one if someone took it in between. Two
+ * reviewers never get the same task.
  * `searchedAll: false` means the bounded search for a rare flag or model ran
  * out before the end of the queue; no match so far is not "none left".
  */
-export function claimNextInView(db: Db, reviewer: Reviewer, filter: QueueFilter, opts: { skip?: string[]; now?: number; leaseMs?: number; windows?: number } = {}): NextInView {
+export function claimNextInView(
+  db: Db,
+  reviewer: Reviewer,
+  filter: QueueFilter,
+  opts: { after?: string; skip?: string[]; now?: number; leaseMs?: number; windows?: number } = {},
+): NextInView {
   const now = opts.now ?? Date.now();
   const search = { skip: opts.skip, maxScan: (opts.windows ?? WORK_SEARCH_WINDOWS) * SCAN_BUDGET };
-  const found = firstInView(db, reviewer, filter, now, search);
-  if (!found.id) return { task: null, searchedAll: found.searchedAll, scanned: found.scanned };
-  const from = cursorBefore(db, filter, found.id);
-  const task = claimNextTask(db, reviewer, { now, leaseMs: opts.leaseMs, pick: (tx, at) => firstInView(tx, reviewer, filter, at, { ...search, from }).id });
-  if (task) return { task, searchedAll: true };
-  // Everything from there on was taken in between: look again from the top.
-  const again = claimNextTask(db, reviewer, { now, leaseMs: opts.leaseMs, pick: (tx, at) => firstInView(tx, reviewer, filter, at, search).id });
-  return again ? { task: again, searchedAll: true } : { task: null, searchedAll: true, scanned: found.scanned };
+  const view = { ...filter, cursor: undefined };
+  let scanned = 0;
+  for (const from of opts.after ? [opts.after, undefined] : [undefined]) {
+    const found = firstInView(db, reviewer, view, now, { ...search, from });
+    scanned += found.scanned;
+    if (!found.row) {
+      if (!found.searchedAll) return { task: null, searchedAll: false, scanned };
+      continue;
+    }
+    const start = positionBefore(view.sort, found.row);
+    const task = claimNextTask(db, reviewer, { now, leaseMs: opts.leaseMs, pick: (tx, at) => firstInView(tx, reviewer, view, at, { ...search, from: start }).row?.id ?? null });
+    // Nothing from there on any more (all taken in between): the sweep from the top, if not done yet.
+    if (task) return { task, position: listPosition(view.sort, task), searchedAll: true };
+  }
+  return { task: null, searchedAll: true, scanned };
 }
 
-/** The first task of the filtered list (from `from`, a cursor), searching at most `maxScan` tasks in growing windows. */
+/** The first task of the filtered list after `from` (a cursor), searching at most `maxScan` tasks in growing windows. */
 function firstInView(db: DbOrTx, reviewer: Reviewer, filter: QueueFilter, now: number, opts: { skip?: string[]; maxScan: number; from?: string }) {
   let cursor = opts.from;
   let scanned = 0;
@@ -310,19 +341,12 @@ function firstInView(db: DbOrTx, reviewer: Reviewer, filter: QueueFilter, now: n
     const budget = Math.min(SCAN_BUDGET, FIRST_WORK_WINDOW * 4 ** w, opts.maxScan - scanned);
     const page = listQueue(db, reviewer, { ...filter, cursor }, now, 1, { exclude: opts.skip, budget });
     scanned += page.scanned;
-    if (page.items[0]) return { id: page.items[0].id, searchedAll: true, scanned };
-    if (!page.partial || !page.nextCursor) return { id: null, searchedAll: true, scanned };
+    const item = page.items[0];
+    if (item) return { row: { id: item.id, priority: item.priority, dueAt: item.dueAt, seq: item.seq }, searchedAll: true, scanned };
+    if (!page.partial || !page.nextCursor) return { row: null, searchedAll: true, scanned };
     cursor = page.nextCursor;
   }
-  return { id: null, searchedAll: false, scanned };
-}
-
-/** A keyset cursor that the given task comes right after, in the filter's order. */
-function cursorBefore(db: DbOrTx, filter: QueueFilter, taskId: string): string | undefined {
-  const t = db.select({ seq: tasks.seq, priority: tasks.priority, dueAt: tasks.dueAt }).from(tasks).where(eq(tasks.id, taskId)).get();
-  if (!t) return undefined;
-  if (filter.sort === "queue") return `${t.priority}_${t.dueAt}_${t.seq - 1}`;
-  return String(filter.sort === "newest" ? t.seq + 1 : t.seq - 1);
+  return { row: null, searchedAll: false, scanned };
 }
 
 /** Filter choices: model versions seen in the last 90 days, read from the hourly roll-ups (small), never from decisions. */
