@@ -277,6 +277,8 @@ export function queueFilterParams(f: QueueFilter): URLSearchParams {
  */
 export const WORK_SEARCH_WINDOWS = 10;
 const FIRST_WORK_WINDOW = 64;
+/** How far the claim itself looks (inside its write transaction) before a longer search runs as a plain read. */
+const NEAR_SCAN = FIRST_WORK_WINDOW * 5;
 
 export type NextInView = { task: TaskRow; position: string; searchedAll: true } | { task: null; searchedAll: boolean; scanned: number };
 
@@ -299,11 +301,12 @@ function positionBefore(sort: QueueFilter["sort"], t: { priority: number; dueAt:
  * When nothing is left after it, one sweep from the top picks up what came
  * back meanwhile (a released lease, a task that arrived higher in the list).
  *
- * The search is a plain read, so a long scan for a rare flag never holds the
- * write lock; claimNextTask then re-reads the list from just before the task
- * found, inside its IMMEDIATE transaction, and takes the lease on the first
- * match there: that task, or the next one if someone took it in between. Two
- * reviewers never get the same task.
+ * The claim first looks a short way (NEAR_SCAN tasks) inside its own IMMEDIATE
+ * transaction. Further than that, the search is a plain read, so a long scan
+ * for a rare flag never holds the write lock; claimNextTask then re-reads the
+ * list from just before the task found, inside its transaction, and takes the
+ * lease on the first match there: that task, or the next one if someone took
+ * it in between. Either way two reviewers never get the same task.
  * `searchedAll: false` means the bounded search for a rare flag or model ran
  * out before the end of the queue; no match so far is not "none left".
  */
@@ -316,6 +319,13 @@ export function claimNextInView(
   const now = opts.now ?? Date.now();
   const search = { skip: opts.skip, maxScan: (opts.windows ?? WORK_SEARCH_WINDOWS) * SCAN_BUDGET };
   const view = { ...filter, cursor: undefined };
+  // Usually the next match is close by: look a short way inside the claim itself, one read.
+  const near = claimNextTask(db, reviewer, {
+    now,
+    leaseMs: opts.leaseMs,
+    pick: (tx, at) => firstInView(tx, reviewer, view, at, { skip: opts.skip, maxScan: Math.min(NEAR_SCAN, search.maxScan), from: opts.after }).row?.id ?? null,
+  });
+  if (near) return { task: near, position: listPosition(view.sort, near), searchedAll: true };
   let scanned = 0;
   for (const from of opts.after ? [opts.after, undefined] : [undefined]) {
     const found = firstInView(db, reviewer, view, now, { ...search, from });
