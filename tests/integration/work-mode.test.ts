@@ -120,6 +120,22 @@ describe("work mode follows the queue's filters", () => {
     expect(s.db.$client.prepare("select status from tasks where id = ?").get(idOf(skipped.location))).toEqual({ status: "open" });
   });
 
+  it("a row picked from the list: work mode carries on down the list from it, then picks up the rows above", async () => {
+    const type = await seed();
+    const { user, cookie } = await signIn();
+    const filter = { type, flag: "policy:pep", sort: "queue" } as QueueFilter;
+    const listed = listQueue(s.db, user, filter, Date.now()).items;
+    expect(listed).toHaveLength(3);
+    let step = await post(cookie, "/queue", { intent: "claim", taskId: listed[1].id, type, flag: "policy:pep" });
+    const claimed: string[] = [];
+    for (let guard = 0; guard < 10 && idOf(step.location); guard++) {
+      claimed.push(idOf(step.location)!);
+      step = await post(cookie, step.location, { intent: "submit", payload: JSON.stringify({ action: "approve" }) });
+    }
+    expect(claimed).toEqual([listed[1].id, listed[2].id, listed[0].id]);
+    expect(new URL(step.location, s.url).searchParams.get("empty")).toBe("all");
+  });
+
   it("the review page and the API apply one escalation rule: a note is required, reason codes are not", async () => {
     const type = await seed();
     const { cookie } = await signIn();
