@@ -271,9 +271,9 @@ export function queueFilterParams(f: QueueFilter): URLSearchParams {
 /**
  * How far work mode looks for the next match of a decision filter (flag, model
  * version) in one claim: at most this many list windows' worth of tasks
- * (WORK_SEARCH_WINDOWS × SCAN_BUDGET). The search runs inside the claim's
- * write transaction, so it stays bounded; it starts with a small window that
- * grows, since a claim needs one match, not a page.
+ * (WORK_SEARCH_WINDOWS × SCAN_BUDGET), so one request never scans the whole
+ * backlog. The search starts with a small window that grows, since a claim
+ * needs one match, not a page.
  */
 export const WORK_SEARCH_WINDOWS = 10;
 const FIRST_WORK_WINDOW = 64;
@@ -336,8 +336,8 @@ export function claimNextInView(
     }
     const start = positionBefore(view.sort, found.row);
     const task = claimNextTask(db, reviewer, { now, leaseMs: opts.leaseMs, pick: (tx, at) => firstInView(tx, reviewer, view, at, { ...search, from: start }).row?.id ?? null });
-    // Nothing from there on any more (all taken in between): the sweep from the top, if not done yet.
     if (task) return { task, position: listPosition(view.sort, task), searchedAll: true };
+    // Nothing from there on any more (all taken in between): on to the sweep from the top, if not done yet.
   }
   return { task: null, searchedAll: true, scanned };
 }
