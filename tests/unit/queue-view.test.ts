@@ -178,6 +178,21 @@ describe("work mode over a filtered list (claimNextInView)", () => {
     expect(claimNextInView(db, reviewer, f, { now: t0, after })).toMatchObject({ task: null, searchedAll: true });
   });
 
+  it("without decision filters it always takes the head of the list: a lease that comes back is served next", () => {
+    const { db, reviewer, t0 } = setup(30);
+    const other = makeUser(db, "reviewer");
+    const f = { sort: "queue", route: "review" } as QueueFilter;
+    const listed = allPages(db, reviewer, f, t0);
+    expect(listed.length).toBeGreaterThan(4);
+    const held = claimNextInView(db, other, f, { now: t0 }).task!;
+    const first = claimNextInView(db, reviewer, f, { now: t0 });
+    expect(externalId(db, first.task!.id)).toBe(listed[1]);
+    releaseTask(db, other, held.id, { now: t0 });
+    // the position work mode carries does not hold back the head of the queue
+    const next = claimNextInView(db, reviewer, f, { now: t0, after: first.task ? first.position : undefined });
+    expect(externalId(db, next.task!.id)).toBe(listed[0]);
+  });
+
   it("a rare flag beyond the bounded search is 'not found yet', not 'none left'", () => {
     const db = memoryDb();
     const owner = makeUser(db, "admin");

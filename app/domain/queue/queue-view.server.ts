@@ -295,11 +295,14 @@ function positionBefore(sort: QueueFilter["sort"], t: { priority: number; dueAt:
 /**
  * Work mode over a filtered list: claims the next task of the list the
  * reviewer is working through (same filters, same order, via listQueue's
- * keyset query), minus the ones they skipped. `after` is the position of the
- * task they had before: the search goes on from there, so each claim reads
- * only up to the next match, however deep into the list work mode has got.
- * When nothing is left after it, one sweep from the top picks up what came
- * back meanwhile (a released lease, a task that arrived higher in the list).
+ * keyset query), minus the ones they skipped. Filters the indexes answer
+ * (type, route, priority, SLA) always take the head of the list, exactly as
+ * the shared queue does: a task that arrives higher, or whose lease lapsed,
+ * is served next. Filters on the decision (flag, model version) are checked
+ * task by task, so there `after`, the position of the task the reviewer had
+ * before, is where the search goes on: each claim reads only up to the next
+ * match, however deep into the list work mode has got, and when nothing is
+ * left after it, one sweep from the top picks up what came back meanwhile.
  *
  * The claim first looks a short way (NEAR_SCAN tasks) inside its own IMMEDIATE
  * transaction. Further than that, the search is a plain read, so a long scan
@@ -317,17 +320,18 @@ export function claimNextInView(
   opts: { after?: string; skip?: string[]; now?: number; leaseMs?: number; windows?: number } = {},
 ): NextInView {
   const now = opts.now ?? Date.now();
+  const after = filter.flag || filter.model ? opts.after : undefined;
   const search = { skip: opts.skip, maxScan: (opts.windows ?? WORK_SEARCH_WINDOWS) * SCAN_BUDGET };
   const view = { ...filter, cursor: undefined };
   // Usually the next match is close by: look a short way inside the claim itself, one read.
   const near = claimNextTask(db, reviewer, {
     now,
     leaseMs: opts.leaseMs,
-    pick: (tx, at) => firstInView(tx, reviewer, view, at, { skip: opts.skip, maxScan: Math.min(NEAR_SCAN, search.maxScan), from: opts.after }).row?.id ?? null,
+    pick: (tx, at) => firstInView(tx, reviewer, view, at, { skip: opts.skip, maxScan: Math.min(NEAR_SCAN, search.maxScan), from: after }).row?.id ?? null,
   });
   if (near) return { task: near, position: listPosition(view.sort, near), searchedAll: true };
   let scanned = 0;
-  for (const from of opts.after ? [opts.after, undefined] : [undefined]) {
+  for (const from of after ? [after, undefined] : [undefined]) {
     const found = firstInView(db, reviewer, view, now, { ...search, from });
     scanned += found.scanned;
     if (!found.row) {
