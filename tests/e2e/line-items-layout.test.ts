@@ -8,6 +8,7 @@ import { expect, test } from "@playwright/test";
 import { fileURLToPath } from "node:url";
 import { createUser, login, watchConsole } from "./utils";
 import { ingest, invoice, workbenchType } from "./workbench-fixtures";
+import { invoiceType as demoInvoiceType } from "../../scripts/demo/types";
 
 const SHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
 
@@ -18,27 +19,7 @@ for (const width of [1280, 1024]) {
     // Line items as the demo's invoice type has them: five columns, three of them numbers.
     const base = workbenchType(owner.email);
     const type = workbenchType(owner.email, {
-      outputSchema: {
-        ...base.outputSchema,
-        properties: {
-          ...base.outputSchema.properties,
-          lines: {
-            type: "array",
-            title: "Line items",
-            items: {
-              type: "object",
-              required: ["description", "quantity", "unitPrice", "amount"],
-              properties: {
-                sku: { type: "string", title: "SKU" },
-                description: { type: "string", title: "Description" },
-                quantity: { type: "number", title: "Quantity", minimum: 0 },
-                unitPrice: { type: "number", title: "Unit price", minimum: 0 },
-                amount: { type: "number", title: "Amount", minimum: 0 },
-              },
-            },
-          },
-        },
-      },
+      outputSchema: { ...base.outputSchema, properties: { ...base.outputSchema.properties, lines: demoInvoiceType(owner.email).outputSchema.properties.lines } },
     });
     const lines = [
       { sku: "BOLT-M8-A4", description: "Steel bolts M8, stainless (box of 500)", quantity: 12.5, unitPrice: 987.65, amount: 12345.67 },
