@@ -86,7 +86,8 @@ export async function action({ request }: ActionFunctionArgs) {
   }
   try {
     const task = claimTask(db, who.user, parsed.data.taskId);
-    // Work mode carries on down the list from the row picked (and sweeps the rows above it at the end).
+    // Then work mode goes on through the same list: from its head, or, for flag/model filters
+    // (checked task by task), down from the row picked, sweeping the rows above it at the end.
     work.set("after", listPosition(filter.sort, task));
     return redirect(`/review/${task.id}?${work}`);
   } catch (e) {
