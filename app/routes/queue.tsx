@@ -119,6 +119,8 @@ export default function Queue() {
   firstParams.delete("empty");
   const typeName = filter.type ? ` ${queues.find((q) => q.key === filter.type)?.name ?? filter.type}` : "";
   const narrowed = work.some(([k]) => k !== "type" && k !== "sort");
+  // The first page of the filtered list, read to its end, holds nothing: there is nothing to start on.
+  const listEmpty = !filter.cursor && page.items.length === 0 && !page.partial;
   const failure = result && !result.ok ? (result.intent === "claim" ? `${result.message}. The list is refreshed.` : result.message) : null;
 
   return (
@@ -130,7 +132,7 @@ export default function Queue() {
           {work.map(([k, v]) => (
             <input key={k} type="hidden" name={k} value={v} />
           ))}
-          <button type="submit" name="intent" value="start" disabled={busy || totalOpen === 0} className={buttonClass("primary")}>
+          <button type="submit" name="intent" value="start" disabled={busy || totalOpen === 0 || listEmpty} className={buttonClass("primary")}>
             Start reviewing{typeName}
             {narrowed ? " (filtered list)" : ""}
           </button>
