@@ -41,6 +41,17 @@ export function taskToJson(t: TaskRow) {
   };
 }
 
+/** Puts a claimed task back in the queue (lease lapsed or released); a decision it held goes back to pending review. */
+function returnToQueue(tx: DbOrTx, t: Pick<TaskRow, "id" | "decisionId" | "kind">, now: number): void {
+  tx.update(tasks).set({ status: "open", claimedBy: null, leaseExpiresAt: null }).where(eq(tasks.id, t.id)).run();
+  if (holdsDecision(t.kind)) {
+    tx.update(decisions)
+      .set({ status: "pending_review", updatedAt: now })
+      .where(and(eq(decisions.id, t.decisionId), eq(decisions.status, "in_review")))
+      .run();
+  }
+}
+
 /** Returns tasks whose lease ran out to the queue (and their decisions to pending). */
 export function reapExpiredLeases(tx: DbOrTx, now: number): number {
   const expired = tx
@@ -50,15 +61,7 @@ export function reapExpiredLeases(tx: DbOrTx, now: number): number {
     .limit(1000)
     .all();
   if (expired.length === 0) return 0;
-  for (const t of expired) {
-    tx.update(tasks).set({ status: "open", claimedBy: null, leaseExpiresAt: null }).where(eq(tasks.id, t.id)).run();
-    if (holdsDecision(t.kind)) {
-      tx.update(decisions)
-        .set({ status: "pending_review", updatedAt: now })
-        .where(and(eq(decisions.id, t.decisionId), eq(decisions.status, "in_review")))
-        .run();
-    }
-  }
+  for (const t of expired) returnToQueue(tx, t, now);
   appendAudit(
     tx,
     expired.map((t) => ({ actor: "system", action: "task.lease_expired", entityType: "task", entityId: t.id, data: { previousHolder: t.claimedBy }, at: now })),
@@ -184,13 +187,7 @@ export function releaseTask(db: Db, reviewer: Reviewer, taskId: string, opts: { 
   const now = opts.now ?? Date.now();
   return transaction(db, (tx) => {
     const t = requireLease(tx, taskId, reviewer, now);
-    tx.update(tasks).set({ status: "open", claimedBy: null, leaseExpiresAt: null }).where(eq(tasks.id, t.id)).run();
-    if (holdsDecision(t.kind)) {
-      tx.update(decisions)
-        .set({ status: "pending_review", updatedAt: now })
-        .where(and(eq(decisions.id, t.decisionId), eq(decisions.status, "in_review")))
-        .run();
-    }
+    returnToQueue(tx, t, now);
     appendAudit(tx, { actor: reviewer.email, action: "task.released", entityType: "task", entityId: t.id, data: { decisionId: t.decisionId }, at: now });
     return { ...t, status: "open" as const, claimedBy: null, leaseExpiresAt: null };
   });
