@@ -1,28 +1,18 @@
 /** Shared bits of the benchmarks: the workload, the server, and how figures are printed. */
 import { execFileSync } from "node:child_process";
 import os from "node:os";
-import { canonicalJson, newId, sha256 } from "~/lib/crypto.server";
+import { invoiceType } from "../../tests/support/db";
 
 export const BENCH_TYPE = "bench-invoice";
 
+/** The tests' invoice type with a date field added (every decision then goes through a format check too). */
 export function benchType(owner: string) {
+  const base = invoiceType(owner);
   return {
+    ...base,
     key: BENCH_TYPE,
     name: "Benchmark invoices",
-    owner,
-    outputSchema: {
-      type: "object",
-      required: ["total", "currency"],
-      properties: {
-        total: { type: "number", minimum: 0 },
-        currency: { type: "string", enum: ["EUR", "USD"] },
-        issued: { type: "string", format: "date" },
-        lines: { type: "array", items: { type: "object", properties: { sku: { type: "string" }, amount: { type: "number" } } } },
-      },
-    },
-    routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 0.05 },
-    slaMinutes: 240,
-    reasonCodes: [{ code: "WRONG_TOTAL", label: "Total misread" }],
+    outputSchema: { ...base.outputSchema, properties: { ...base.outputSchema.properties, issued: { type: "string", format: "date" } } },
   };
 }
 
@@ -49,24 +39,6 @@ export function benchDecision(i: number, rand: () => number, prefix = "d") {
     confidence,
     fieldConfidence: { total: Math.round((0.94 + rand() * 0.06) * 1000) / 1000, currency: 0.99 },
     flags: rand() < 0.03 ? ["policy:high-value"] : [],
-  };
-}
-
-/** The decisions-table row a raw insert writes for a decision (the same columns the app fills). */
-export function rawRow(d: ReturnType<typeof benchDecision>, now: number) {
-  return {
-    id: newId("dec", now),
-    typeKey: d.type,
-    externalId: d.externalId,
-    bodyHash: sha256(canonicalJson(d)),
-    modelName: d.model.name,
-    modelVersion: d.model.version,
-    input: JSON.stringify(d.input),
-    output: JSON.stringify(d.output),
-    confidence: d.confidence,
-    fieldConfidence: JSON.stringify(d.fieldConfidence),
-    flags: JSON.stringify(d.flags),
-    now,
   };
 }
 

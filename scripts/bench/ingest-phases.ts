@@ -8,9 +8,8 @@
  */
 import { performance } from "node:perf_hooks";
 import { fileDb, makeType, makeUser } from "../../tests/support/db";
-import { decisionInputSchema, ingestDecisions, itemsOfBody, parseEnvelopeFast } from "~/domain/ingest/ingest.server";
+import { bodyHashOf, decisionInputSchema, ingestDecisions, itemsOfBody, jsonPartsOf, parseEnvelopeFast } from "~/domain/ingest/ingest.server";
 import { getDecisionType } from "~/domain/decision-types/decision-types.server";
-import { sha256 } from "~/lib/crypto.server";
 import { jsonDepth } from "~/lib/json";
 import { benchDecision, benchType, BENCH_TYPE, fmt, rng, table } from "./common";
 
@@ -37,12 +36,7 @@ bodies.forEach((text, b) => {
   const parsed = time("decision envelope x1000 (fast path)", () => items.map((i) => parseEnvelopeFast(i)!));
   time("decision envelope x1000 (zod schema, for comparison)", () => items.map((i) => decisionInputSchema.parse(i)));
   time("zod output schema x1000", () => parsed.forEach((d) => type.validator.parse(d.output)));
-  time("JSON texts + body hash x1000", () =>
-    parsed.forEach((d) => {
-      const parts = [JSON.stringify(d.input), JSON.stringify(d.output), JSON.stringify(d.fieldConfidence ?? null), JSON.stringify(d.flags)];
-      sha256(`${JSON.stringify([d.type, d.externalId, d.model.name, d.model.version, d.confidence, d.priority, d.occurredAt ?? null]).slice(0, -1)},${parts.join(",")}]`);
-    }),
-  );
+  time("JSON texts + body hash x1000", () => parsed.forEach((d) => bodyHashOf(d, jsonPartsOf(d))));
   const results = time("ingestDecisions (all of it)", () => ingestDecisions(db, items, { batch, actor: "bench" }));
   time("response JSON.stringify", () => JSON.stringify({ decisions: results.map(({ created: _c, ...r }) => r) }));
 });

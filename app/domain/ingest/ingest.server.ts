@@ -111,7 +111,17 @@ export function itemsOfBody(body: unknown): { items: unknown[]; batch: boolean }
 }
 
 /** A decision's JSON members as stored: serialised once, for both the body hash and the row. */
-type JsonParts = { input: string; output: string; fieldConfidence: string | null; flags: string };
+export type JsonParts = { input: string; output: string; fieldConfidence: string | null; flags: string };
+
+export function jsonPartsOf(d: DecisionInput): JsonParts {
+  return {
+    input: JSON.stringify(d.input),
+    output: JSON.stringify(d.output),
+    fieldConfidence: d.fieldConfidence === undefined ? null : JSON.stringify(d.fieldConfidence),
+    flags: JSON.stringify(d.flags),
+  };
+}
+
 type Prepared = { index: number; data: DecisionInput; type: LoadedType; json: JsonParts; bodyHash: string };
 
 /**
@@ -120,7 +130,7 @@ type Prepared = { index: number; data: DecisionInput; type: LoadedType; json: Js
  * hashes prove a replay. A replay whose keys come in another order hashes
  * differently and is recognised by `sameAsStored` or `sameInput` instead.
  */
-function bodyHashOf(d: DecisionInput, j: JsonParts): string {
+export function bodyHashOf(d: DecisionInput, j: JsonParts): string {
   const head = JSON.stringify([d.type, d.externalId, d.model.name, d.model.version, d.confidence, d.priority, d.occurredAt ?? null]);
   return sha256(`${head.slice(0, -1)},${j.fieldConfidence ?? "null"},${j.flags},${j.input},${j.output}]`);
 }
@@ -132,8 +142,13 @@ function comparable(d: { type: string; externalId: string; model: { name: string
   return canonicalJson([d.type, d.externalId, d.model.name, d.model.version, d.input, d.output, d.confidence, d.fieldConfidence ?? null, d.flags, d.priority]);
 }
 
-/** Whether `d` is a replay of a decision already stored (same content, whatever the key order). */
-function sameAsStored(d: DecisionInput, row: StoredDecision): boolean {
+/**
+ * Whether `d` is a replay of the stored decision `id` (same content, whatever the key order).
+ * Only asked when the body hashes differ, so reading the whole row here is rare.
+ */
+function sameAsStored(tx: DbOrTx, d: DecisionInput, id: string): boolean {
+  const row = tx.select().from(decisions).where(eq(decisions.id, id)).get();
+  if (!row) return false;
   // An absent occurredAt was stored as the arrival time.
   const occurred = d.occurredAt === undefined ? row.occurredAt === row.receivedAt : Date.parse(d.occurredAt) === row.occurredAt;
   return occurred && comparable(d) === comparable({ ...row, type: row.typeKey, model: { name: row.modelName, version: row.modelVersion } });
@@ -209,12 +224,7 @@ export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean
       issues.push(...zodIssues(out.error, [...prefix, "output"]));
       return;
     }
-    const json: JsonParts = {
-      input: JSON.stringify(data.input),
-      output: JSON.stringify(data.output),
-      fieldConfidence: data.fieldConfidence === undefined ? null : JSON.stringify(data.fieldConfidence),
-      flags: JSON.stringify(data.flags),
-    };
+    const json = jsonPartsOf(data);
     prepared.push({ index, data, type, json, bodyHash: bodyHashOf(data, json) });
   });
   if (issues.length > 0) throw invalid(opts.batch ? "Invalid decisions in batch; nothing was written" : "Invalid decision", issues);
@@ -232,7 +242,7 @@ export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean
       const k = `${p.data.type}\u0000${p.data.externalId}`;
       const prior = existing.get(k);
       if (prior) {
-        if (prior.bodyHash !== p.bodyHash && !sameAsStored(p.data, tx.select().from(decisions).where(eq(decisions.id, prior.id)).get()!)) {
+        if (prior.bodyHash !== p.bodyHash && !sameAsStored(tx, p.data, prior.id)) {
           conflicts.push({ path: path(p, "externalId"), message: `decision ${p.data.externalId} of type ${p.data.type} already exists with a different body` });
           return;
         }
