@@ -1,5 +1,6 @@
 import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation, useRevalidator } from "@remix-run/react";
+import { Breadcrumb } from "~/components/ui/breadcrumb";
 import { useEffect } from "react";
 import { can } from "~/domain/auth/permissions";
 import { requireUser } from "~/domain/auth/session.server";
@@ -54,12 +55,7 @@ export default function DatasetPage() {
   const f = (k: string) => issueAt(failed?.issues, `split.${k}`);
   return (
     <div className="space-y-6">
-      <nav aria-label="Breadcrumb" className="text-sm">
-        <Link to="/datasets" className="text-indigo-700 underline-offset-2 hover:underline">
-          Datasets
-        </Link>{" "}
-        / {dataset.name}
-      </nav>
+      <Breadcrumb trail={[{ to: "/datasets", label: "Datasets" }]} current={dataset.name} />
       <header>
         <h1 className="text-xl font-semibold">{dataset.name}</h1>
         {dataset.description ? <p className="mt-1 text-slate-700">{dataset.description}</p> : null}

@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Link, useLoaderData } from "@remix-run/react";
+import { useLoaderData } from "@remix-run/react";
+import { Breadcrumb } from "~/components/ui/breadcrumb";
 import { requireUser } from "~/domain/auth/session.server";
 import { datasetsDb, snapshotCard } from "~/domain/datasets/snapshots.server";
 import { AppError } from "~/lib/errors";
@@ -23,16 +24,13 @@ export default function DataCardPage() {
   const base = `/api/v1/datasets/${datasetId}/snapshots/${number}`;
   return (
     <div className="space-y-6">
-      <nav aria-label="Breadcrumb" className="text-sm">
-        <Link to="/datasets" className="text-indigo-700 underline-offset-2 hover:underline">
-          Datasets
-        </Link>{" "}
-        /{" "}
-        <Link to={`/datasets/${datasetId}`} className="text-indigo-700 underline-offset-2 hover:underline">
-          {card.dataset.name}
-        </Link>{" "}
-        / snapshot {number}
-      </nav>
+      <Breadcrumb
+        trail={[
+          { to: "/datasets", label: "Datasets" },
+          { to: `/datasets/${datasetId}`, label: card.dataset.name },
+        ]}
+        current={`snapshot ${number}`}
+      />
       <header>
         <h1 className="text-xl font-semibold">Data card: {card.title}</h1>
         <p className="mt-1 text-sm">
