@@ -2,6 +2,7 @@ import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run
 import { Form, isRouteErrorResponse, Link, Links, Meta, NavLink, Outlet, Scripts, ScrollRestoration, useLoaderData, useRouteError } from "@remix-run/react";
 import { getOptionalUser } from "~/domain/auth/session.server";
 import { ROLE_PERMISSIONS, type Permission } from "~/domain/auth/permissions";
+import { useNonce } from "~/lib/nonce";
 import styles from "./tailwind.css";
 
 export const links: LinksFunction = () => [
@@ -29,6 +30,7 @@ const NAV: { to: string; label: string; permission: Permission }[] = [
 ];
 
 export function Layout({ children }: { children: React.ReactNode }) {
+  const nonce = useNonce();
   return (
     <html lang="en" className="h-full bg-slate-50">
       <head>
@@ -39,8 +41,8 @@ export function Layout({ children }: { children: React.ReactNode }) {
       </head>
       <body className="h-full text-slate-900 antialiased">
         {children}
-        <ScrollRestoration />
-        <Scripts />
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
       </body>
     </html>
   );

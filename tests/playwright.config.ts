@@ -28,7 +28,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `rm -f "${E2E_DB}" "${E2E_DB}-wal" "${E2E_DB}-shm" && node node_modules/@remix-run/dev/dist/cli.js build && node scripts/lastmile.js migrate && node node_modules/@remix-run/serve/dist/cli.js build/index.js`,
+    command: `rm -f "${E2E_DB}" "${E2E_DB}-wal" "${E2E_DB}-shm" && node node_modules/@remix-run/dev/dist/cli.js build && node scripts/lastmile.js migrate && node scripts/server.js`,
     cwd: fileURLToPath(new URL("..", import.meta.url)),
     url: `http://localhost:${port}/login`,
     reuseExistingServer: false,

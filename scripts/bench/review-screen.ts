@@ -143,7 +143,7 @@ const port = await new Promise<number>((res) => {
     srv.close(() => res(p));
   });
 });
-const server = spawn(process.execPath, ["node_modules/@remix-run/serve/dist/cli.js", "build/index.js"], {
+const server = spawn(process.execPath, ["scripts/server.js"], {
   cwd: ROOT,
   env: { ...process.env, NODE_ENV: "production", DATABASE_PATH: dbPath, PORT: String(port), HOST: "127.0.0.1" },
   stdio: "ignore",

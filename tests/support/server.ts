@@ -1,5 +1,5 @@
 /**
- * Starts the built production server (remix-serve) on a free loopback port
+ * Starts the built production server (scripts/server.js) on a free loopback port
  * with its own temporary database, for integration tests through real HTTP.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -31,7 +31,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
   const dbPath = env.DATABASE_PATH ?? tempDbPath();
   const db = fileDb(dbPath);
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ["node_modules/@remix-run/serve/dist/cli.js", "build/index.js"], {
+  const child: ChildProcess = spawn(process.execPath, ["scripts/server.js"], {
     env: { ...process.env, NODE_ENV: "production", DATABASE_PATH: dbPath, PORT: String(port), HOST: "127.0.0.1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

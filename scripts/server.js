@@ -1,0 +1,223 @@
+#!/usr/bin/env node
+/**
+ * The production HTTP server: Remix's Express adapter behind the security
+ * headers and the one CSRF check that every state-changing request passes.
+ * Replaces remix-serve, which can set neither. Plain JS so it starts without a
+ * TypeScript loader; the app itself is the compiled build/index.js.
+ *
+ * Environment: PORT (3000), HOST (all interfaces), PUBLIC_URL (the origin users
+ * reach; same-origin checks and HSTS), TRUST_PROXY (believe X-Forwarded-* from a
+ * load balancer), OIDC_ISSUER (allowed as a form target, for the SSO redirect).
+ */
+import crypto from "node:crypto";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { createRequestHandler } from "@remix-run/express";
+import { installGlobals } from "@remix-run/node";
+import compression from "compression";
+import express from "express";
+import helmet from "helmet";
+
+const root = path.resolve(fileURLToPath(new URL("..", import.meta.url)));
+
+/** Express's "trust proxy" from TRUST_PROXY: true/false, a hop count, or addresses/subnets (comma-separated). */
+export function parseTrustProxy(raw) {
+  const v = (raw ?? "").trim();
+  if (v === "" || /^(false|0|no|off)$/i.test(v)) return false;
+  if (/^(true|yes|on)$/i.test(v)) return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** PUBLIC_URL's origin, or null when unset. A malformed value stops the server at start, not at the first request. */
+export function parsePublicUrl(raw) {
+  if (!raw || !raw.trim()) return null;
+  let url;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new Error(`PUBLIC_URL must be an absolute URL such as https://lastmile.example.com (got ${JSON.stringify(raw)})`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error(`PUBLIC_URL must be http or https (got ${JSON.stringify(raw)})`);
+  return url;
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** Remix data requests: single-fetch `.data` URLs and the classic `?_data=` ones. Their refusals answer JSON, like the API. */
+function wantsJson(req) {
+  return req.path.startsWith("/api/") || req.path.endsWith(".data") || "_data" in req.query;
+}
+
+/**
+ * The one CSRF check (issue 9, finding 2), before any route runs: a request that
+ * changes state and is authenticated by the browser (the session cookie, which
+ * the browser attaches to cross-site requests too) must come from a page of this
+ * app. Browsers say where a request comes from in `Origin` and `Sec-Fetch-Site`,
+ * and a page cannot forge either; both are checked because older browsers send
+ * only the first. This also covers navigator.sendBeacon (the lease release),
+ * which cannot add a custom header but does send both.
+ *
+ * Not checked:
+ * - `Authorization: Bearer` requests (API keys). A foreign page cannot make a
+ *   browser send that header cross-origin (it needs a CORS preflight, which this
+ *   server never grants), so such a request is a deliberate client's, not a
+ *   victim's browser's.
+ * - Requests with neither header (curl, server-to-server calls, old clients):
+ *   every browser that can be tricked into a cross-site POST sends at least
+ *   `Origin` with it, so a request without both is not a forged browser request.
+ * Requests without a session cookie are checked too: a forged sign-in (logging
+ * the victim into the attacker's account) is refused the same way.
+ */
+export function sameOriginCheck({ publicOrigin, trustProxy }) {
+  return (req, res, next) => {
+    if (SAFE_METHODS.has(req.method)) return next();
+    if (/^Bearer\s+\S/i.test(req.get("Authorization") ?? "")) return next();
+    const origin = req.get("Origin");
+    const site = req.get("Sec-Fetch-Site");
+    if (origin === undefined && site === undefined) return next();
+    const expected = publicOrigin ?? ownOrigin(req, trustProxy);
+    // "same-site" is refused as well: a page on another port or subdomain of the same host is another origin.
+    const siteOk = site === undefined || site === "same-origin" || site === "none";
+    const originOk = origin === undefined || origin === expected;
+    if (siteOk && originOk) return next();
+    const message = "This request did not come from a Lastmile page, so it was refused. Reload the page and try again.";
+    res.status(403).set("Cache-Control", "no-store");
+    if (wantsJson(req)) {
+      res.json({
+        error: {
+          code: "forbidden",
+          message,
+          issues: [{ path: "Origin", message: `expected ${expected}` }],
+        },
+      });
+    } else {
+      res.type("text/plain; charset=utf-8").send(`403 Forbidden\n\n${message}\n`);
+    }
+  };
+}
+
+/** The origin this request was addressed to; X-Forwarded-Proto/-Host count only behind a trusted proxy. */
+function ownOrigin(req, trustProxy) {
+  const forwarded = trustProxy ? req.get("X-Forwarded-Host")?.split(",")[0]?.trim() : undefined;
+  return `${req.protocol}://${forwarded || req.get("Host")}`;
+}
+
+/**
+ * Security headers on every response, static files included (finding 6). The
+ * nonce is made per request before anything else, so Remix's inline scripts
+ * (hydration data, route modules, scroll restoration) can carry it.
+ */
+export function securityHeaders({ publicUrl, oidcIssuer }) {
+  const formTargets = ["'self'"];
+  // Chromium applies form-action to where a form post redirects, and signing in
+  // with SSO posts to the app, which redirects to the identity provider.
+  if (oidcIssuer) {
+    try {
+      formTargets.push(new URL(oidcIssuer).origin);
+    } catch {
+      /* a malformed issuer is reported by the SSO code that uses it */
+    }
+  }
+  const https = (req) => (publicUrl ? publicUrl.protocol === "https:" : req.secure);
+  const directives = {
+    "default-src": ["'self'"],
+    // Remix's inline scripts carry the nonce; route modules and their chunks load from /build ('self').
+    "script-src": ["'self'", (_req, res) => `'nonce-${res.locals.cspNonce}'`],
+    "script-src-attr": ["'none'"],
+    // 'unsafe-inline' for styles only: React style={} attributes (recharts' charts, the
+    // review form's field widths) cannot carry a nonce, and styles cannot run code.
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": formTargets,
+    "frame-ancestors": ["'none'"],
+  };
+  const common = {
+    referrerPolicy: { policy: "same-origin" },
+    xFrameOptions: { action: "deny" },
+  };
+  const overHttp = helmet({
+    ...common,
+    contentSecurityPolicy: { useDefaults: false, directives },
+    strictTransportSecurity: false,
+  });
+  // upgrade-insecure-requests only over https: on a plain-http install (an intranet address) it would break every asset.
+  const overHttps = helmet({
+    ...common,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { ...directives, "upgrade-insecure-requests": [] },
+    },
+    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+  });
+  return (req, res, next) => {
+    res.locals.cspNonce = crypto.randomBytes(16).toString("base64");
+    return (https(req) ? overHttps : overHttp)(req, res, next);
+  };
+}
+
+export async function createApp(env = process.env) {
+  const publicUrl = parsePublicUrl(env.PUBLIC_URL);
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY);
+  const build = await import(pathToFileURL(path.join(root, "build/index.js")).href);
+  installGlobals({ nativeFetch: build.future.v3_singleFetch });
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", trustProxy);
+  app.use(securityHeaders({ publicUrl, oidcIssuer: env.OIDC_ISSUER }));
+  // Default threshold (1 kB) with answers that declare a Content-Length: short JSON goes out as is.
+  app.use(compression());
+  // Fingerprinted assets never change under one URL; anything else in public/ may.
+  app.use(
+    build.publicPath,
+    express.static(path.join(root, build.assetsBuildDirectory), {
+      immutable: true,
+      maxAge: "1y",
+    })
+  );
+  app.use(express.static(path.join(root, "public"), { maxAge: "1h" }));
+  app.use(sameOriginCheck({ publicOrigin: publicUrl?.origin ?? null, trustProxy }));
+  app.all(
+    "*",
+    createRequestHandler({
+      build,
+      mode: env.NODE_ENV ?? "production",
+      getLoadContext: (req, res) => ({
+        cspNonce: res.locals.cspNonce,
+        clientAddress: req.ip,
+      }),
+    })
+  );
+  return app;
+}
+
+async function main() {
+  process.env.NODE_ENV ??= "production";
+  const app = await createApp();
+  const port = Number(process.env.PORT) || 3000;
+  const host = process.env.HOST || undefined;
+  const server = app.listen(port, host, () => {
+    console.log(`[lastmile] listening on http://${host ?? "localhost"}:${port}`);
+  });
+  const stop = (signal) => {
+    console.log(`[lastmile] ${signal}: finishing open requests`);
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+    // Requests still running after this long (a stuck client) are cut off.
+    setTimeout(() => process.exit(0), 10_000).unref();
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main();
+}
