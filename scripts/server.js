@@ -72,14 +72,14 @@ function wantsJson(req) {
  * Requests without a session cookie are checked too: a forged sign-in (logging
  * the victim into the attacker's account) is refused the same way.
  */
-export function sameOriginCheck({ publicOrigin, trustProxy }) {
+export function sameOriginCheck({ publicOrigin }) {
   return (req, res, next) => {
     if (SAFE_METHODS.has(req.method)) return next();
     if (/^Bearer\s+\S/i.test(req.get("Authorization") ?? "")) return next();
     const origin = req.get("Origin");
     const site = req.get("Sec-Fetch-Site");
     if (origin === undefined && site === undefined) return next();
-    const expected = publicOrigin ?? ownOrigin(req, trustProxy);
+    const expected = publicOrigin ?? ownOrigin(req);
     // "same-site" is refused as well: a page on another port or subdomain of the same host is another origin.
     const siteOk = site === undefined || site === "same-origin" || site === "none";
     const originOk = origin === undefined || origin === expected;
@@ -101,8 +101,10 @@ export function sameOriginCheck({ publicOrigin, trustProxy }) {
 }
 
 /** The origin this request was addressed to; X-Forwarded-Proto/-Host count only behind a trusted proxy. */
-function ownOrigin(req, trustProxy) {
-  const forwarded = trustProxy ? req.get("X-Forwarded-Host")?.split(",")[0]?.trim() : undefined;
+function ownOrigin(req) {
+  // The same rule as req.protocol: the header counts only when the peer is a trusted proxy.
+  const trusted = req.app.get("trust proxy fn")(req.socket.remoteAddress, 0);
+  const forwarded = trusted ? req.get("X-Forwarded-Host")?.split(",")[0]?.trim() : undefined;
   return `${req.protocol}://${forwarded || req.get("Host")}`;
 }
 
@@ -184,7 +186,7 @@ export async function createApp(env = process.env) {
     })
   );
   app.use(express.static(path.join(root, "public"), { maxAge: "1h" }));
-  app.use(sameOriginCheck({ publicOrigin: publicUrl?.origin ?? null, trustProxy }));
+  app.use(sameOriginCheck({ publicOrigin: publicUrl?.origin ?? null }));
   app.all(
     "*",
     createRequestHandler({
@@ -196,7 +198,27 @@ export async function createApp(env = process.env) {
       }),
     })
   );
+  app.use(lastResort);
   return app;
+}
+
+/**
+ * Errors Express itself raises before the app runs: a malformed URL (`/%`) is
+ * the client's mistake and answers 4xx quietly, in the shape its route would
+ * use; anything else is ours, logged, and answered 500 without details.
+ */
+const ERROR_CODES = { 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type" };
+
+function lastResort(err, req, res, next) {
+  if (res.headersSent) return next(err);
+  const status = Number(err?.status ?? err?.statusCode);
+  const refused = Number.isInteger(status) && status >= 400 && status < 500;
+  if (!refused) console.error(err);
+  const code = refused ? status : 500;
+  const message = refused ? "The request is malformed." : "Internal error";
+  res.status(code).set("Cache-Control", "no-store");
+  if (wantsJson(req)) res.json({ error: { code: refused ? ERROR_CODES[code] ?? "invalid" : "internal", message, issues: [] } });
+  else res.type("text/plain; charset=utf-8").send(`${code}\n\n${message}\n`);
 }
 
 async function main() {

@@ -38,7 +38,8 @@ async function send(s: TestServer, path: string, init: { method?: string; header
 }
 
 const userExists = (s: TestServer, email: string) => !!s.db.$client.prepare("SELECT 1 FROM users WHERE email = ?").get(email);
-const taskRow = (s: TestServer, id: string) => s.db.$client.prepare("SELECT status, claimed_by AS claimedBy FROM tasks WHERE id = ?").get(id) as { status: string; claimedBy: string | null };
+const taskRow = (s: TestServer, id: string) =>
+  s.db.$client.prepare("SELECT status, claimed_by AS claimedBy FROM tasks WHERE id = ?").get(id) as { status: string; claimedBy: string | null };
 
 function expectForbiddenJson(r: { status: number; body: any }) {
   expect(r.status).toBe(403);
@@ -200,6 +201,16 @@ describe("security headers", () => {
     expect(file.status).toBe(200);
     expectHeaders(file.headers);
     expect(file.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+  });
+
+  it("a malformed URL is a 400 in the route's shape, with the headers, not a 500", async () => {
+    const apiPath = await send(s, "/api/v1/%", { method: "GET" });
+    expect(apiPath.status).toBe(400);
+    expect(apiPath.body).toEqual({ error: { code: "invalid", message: expect.any(String), issues: [] } });
+    expectHeaders(apiPath.headers);
+    const pagePath = await send(s, "/%E0%A4%A", { method: "GET" });
+    expect(pagePath.status).toBe(400);
+    expectHeaders(pagePath.headers);
   });
 
   it("ignores X-Forwarded-Proto from a proxy it was not told to trust", async () => {
