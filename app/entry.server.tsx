@@ -19,7 +19,7 @@ export default function handleRequest(
   responseStatusCode: number,
   responseHeaders: Headers,
   remixContext: EntryContext,
-  loadContext: AppLoadContext
+  loadContext: AppLoadContext,
 ) {
   const waitForAll = isbot(request.headers.get("user-agent") ?? "") || remixContext.isSpaMode;
   const nonce = loadContext.cspNonce;
@@ -33,7 +33,7 @@ export default function handleRequest(
         new Response(createReadableStreamFromReadable(body), {
           headers: responseHeaders,
           status: responseStatusCode,
-        })
+        }),
       );
       pipe(body);
     };
@@ -53,7 +53,7 @@ export default function handleRequest(
           // Errors in the shell reject and are logged by Remix; only later streaming errors are logged here.
           if (shellRendered) console.error(error);
         },
-      }
+      },
     );
     setTimeout(abort, ABORT_DELAY);
   });

@@ -183,7 +183,7 @@ export async function createApp(env = process.env) {
     express.static(path.join(root, build.assetsBuildDirectory), {
       immutable: true,
       maxAge: "1y",
-    })
+    }),
   );
   app.use(express.static(path.join(root, "public"), { maxAge: "1h" }));
   app.use(sameOriginCheck({ publicOrigin: publicUrl?.origin ?? null }));
@@ -196,7 +196,7 @@ export async function createApp(env = process.env) {
         cspNonce: res.locals.cspNonce,
         clientAddress: req.ip,
       }),
-    })
+    }),
   );
   app.use(lastResort);
   return app;
