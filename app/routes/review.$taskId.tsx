@@ -18,6 +18,7 @@ import { diffOutputs } from "~/domain/review/diff";
 import { globMatch } from "~/domain/routing/glob";
 import { AppError } from "~/lib/errors";
 import { formFailure, type FormFailure } from "~/lib/form-failure.server";
+import { requireFiniteNumbers } from "~/lib/json";
 import { Badge } from "~/components/ui/badge";
 import { Button, Kbd, buttonClass } from "~/components/ui/button";
 import { DiffView } from "~/components/review/diff-view";
@@ -121,13 +122,14 @@ export async function action({ request, params }: ActionFunctionArgs) {
   if (intent !== "submit") return data<FormFailure>({ ok: false, intent, message: "Unknown action.", issues: {} }, { status: 400 });
 
   let body: unknown;
+  const payload = String(form.get("payload") ?? "");
   try {
-    body = JSON.parse(String(form.get("payload") ?? ""));
+    body = JSON.parse(payload);
   } catch {
     return data<FormFailure>({ ok: false, intent, message: "The review could not be read; try again.", issues: {} }, { status: 400 });
   }
   try {
-    const decision = submitReview(db, reviewer, taskId, body);
+    const decision = submitReview(db, reviewer, taskId, requireFiniteNumbers(body, payload));
     const verb = { approved: "Approved", corrected: "Corrected", rejected: "Rejected", escalated: "Escalated", pending_review: "Recorded (awaiting a second review)", in_review: "Recorded" }[
       decision.status as string
     ];
