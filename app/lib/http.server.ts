@@ -3,7 +3,7 @@
  * and a wrapper that turns domain errors into it (never a 500 for bad input).
  */
 import { AppError } from "./errors";
-import { jsonDepth, MAX_JSON_DEPTH } from "./json";
+import { jsonDepth, MAX_JSON_DEPTH, requireFiniteNumbers } from "./json";
 
 export const MAX_BODY_BYTES = Number(process.env.MAX_BODY_BYTES || 1_048_576);
 
@@ -36,11 +36,13 @@ export async function readJson(request: Request, limit = MAX_BODY_BYTES): Promis
   if (jsonDepth(text) > MAX_JSON_DEPTH) {
     throw new AppError("invalid", "The request body is nested too deeply", [{ path: "", message: `JSON may nest at most ${MAX_JSON_DEPTH} levels` }]);
   }
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch (e) {
     throw new AppError("invalid", "The request body is not valid JSON", [{ path: "", message: (e as Error).message }]);
   }
+  return requireFiniteNumbers(body, text);
 }
 
 /**

@@ -4,6 +4,7 @@
  * the stack of every recursive walker downstream: hashing, storage, diffing).
  */
 import { z } from "zod";
+import { AppError } from "./errors";
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -45,4 +46,46 @@ export function jsonDepth(text: string): number {
     } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
   }
   return max;
+}
+
+/**
+ * A number too large for a double (1e400) parses to Infinity, which JSON
+ * cannot hold: stored, it would silently become null. Such a literal needs an
+ * exponent of three or more digits, or 210+ digits in a row (with at most a
+ * two-digit exponent), so a text without either is skipped without a walk.
+ */
+const MAYBE_NOT_FINITE = /[eE]\+?\d{3}|\d{210}/;
+
+/** Paths (dot-joined, from the body's root) of numbers that are not finite; at most `max`. */
+export function nonFinitePaths(value: unknown, max = 10): string[] {
+  const found: string[] = [];
+  const stack: [unknown, string][] = [[value, ""]];
+  while (stack.length && found.length < max) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === "number") {
+      if (!Number.isFinite(v)) found.push(path);
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], path ? `${path}.${i}` : String(i)]);
+    } else if (typeof v === "object" && v !== null) {
+      const keys = Object.keys(v);
+      for (let i = keys.length - 1; i >= 0; i--) stack.push([(v as Record<string, unknown>)[keys[i]], path ? `${path}.${keys[i]}` : keys[i]]);
+    }
+  }
+  return found;
+}
+
+/**
+ * Refuses parsed JSON holding numbers that are not finite (400 naming each
+ * field, e.g. `decisions.3.input.amount`): nothing is silently changed. Given
+ * the text it was parsed from, walks the value only when the text could hold one.
+ */
+export function requireFiniteNumbers<T>(value: T, text?: string): T {
+  if (text !== undefined && !MAYBE_NOT_FINITE.test(text)) return value;
+  const paths = nonFinitePaths(value);
+  if (paths.length === 0) return value;
+  throw new AppError(
+    "invalid",
+    "A number is too large to store",
+    paths.map((path) => ({ path, message: "number is out of range (not a finite double); send it as a string if it must be kept" })),
+  );
 }

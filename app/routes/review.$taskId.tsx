@@ -1,6 +1,7 @@
 /**
  * The review screen for one claimed task, and work mode: every verdict (or
- * skip) claims the next task and loads it at once. Conflicts (expired lease,
+ * skip) claims the next task and loads it at once. Opening the page never
+ * claims: a task the reviewer does not hold is offered with a button (POST). Conflicts (expired lease,
  * task taken) are explained and the next task is loaded; nothing half-saves.
  */
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
@@ -8,7 +9,7 @@ import { Form, Link, useActionData, useLoaderData, useNavigation, useSubmit } fr
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
-import { releaseTask } from "~/domain/queue/queue.server";
+import { claimTask, releaseTask } from "~/domain/queue/queue.server";
 import { claimNextInView, parseQueueFilter, queueFilterParams, queueFilterSchema } from "~/domain/queue/queue-view.server";
 import { openReviewScreen } from "~/domain/review/review-screen.server";
 import { submitReview } from "~/domain/review/review.server";
@@ -17,6 +18,7 @@ import { diffOutputs } from "~/domain/review/diff";
 import { globMatch } from "~/domain/routing/glob";
 import { AppError } from "~/lib/errors";
 import { formFailure, type FormFailure } from "~/lib/form-failure.server";
+import { requireFiniteNumbers } from "~/lib/json";
 import { Badge } from "~/components/ui/badge";
 import { Button, Kbd, buttonClass } from "~/components/ui/button";
 import { DiffView } from "~/components/review/diff-view";
@@ -100,6 +102,15 @@ export async function action({ request, params }: ActionFunctionArgs) {
   };
 
   if (intent === "next") return next(null);
+  // Claiming is a POST (the page's "Claim and review"); opening the page never takes a lease.
+  if (intent === "claim") {
+    try {
+      claimTask(db, reviewer, taskId);
+    } catch (e) {
+      return formFailure(e, intent);
+    }
+    return redirect(`/review/${taskId}${modeQuery(mode)}`);
+  }
   if (intent === "stop") {
     releaseQuietly();
     return redirect(backTo(mode));
@@ -111,13 +122,14 @@ export async function action({ request, params }: ActionFunctionArgs) {
   if (intent !== "submit") return data<FormFailure>({ ok: false, intent, message: "Unknown action.", issues: {} }, { status: 400 });
 
   let body: unknown;
+  const payload = String(form.get("payload") ?? "");
   try {
-    body = JSON.parse(String(form.get("payload") ?? ""));
+    body = JSON.parse(payload);
   } catch {
     return data<FormFailure>({ ok: false, intent, message: "The review could not be read; try again.", issues: {} }, { status: 400 });
   }
   try {
-    const decision = submitReview(db, reviewer, taskId, body);
+    const decision = submitReview(db, reviewer, taskId, requireFiniteNumbers(body, payload));
     const verb = { approved: "Approved", corrected: "Corrected", rejected: "Rejected", escalated: "Escalated", pending_review: "Recorded (awaiting a second review)", in_review: "Recorded" }[
       decision.status as string
     ];
@@ -132,7 +144,41 @@ export async function action({ request, params }: ActionFunctionArgs) {
 export default function ReviewRoute() {
   const { screen, now, notice, mode } = useLoaderData<typeof loader>();
   if (screen.state === "conflict") return <Conflict message={screen.message} mode={mode} />;
+  if (screen.state === "claimable") return <ClaimOffer offer={screen} mode={mode} />;
   return <ReviewScreen key={screen.task.id} screen={screen} now={now} notice={notice} />;
+}
+
+/** A task the reviewer does not hold: claiming it is a deliberate POST, never a side effect of opening the link. */
+function ClaimOffer({ offer, mode }: { offer: Offer; mode: Mode }) {
+  const ref = useRef<HTMLButtonElement>(null);
+  useEffect(() => ref.current?.focus(), []);
+  const actionData = useActionData<typeof action>();
+  const busy = useNavigation().state !== "idle";
+  const failure = actionData && "ok" in actionData && !actionData.ok ? actionData.message : null;
+  return (
+    <div className="mx-auto mt-10 max-w-lg rounded-lg border border-slate-200 bg-white p-6">
+      <h1 className="text-lg font-semibold text-slate-900">Review {offer.externalId}?</h1>
+      {offer.message ? (
+        <p role="alert" className="mt-2 text-sm text-amber-900">
+          {offer.message}
+        </p>
+      ) : null}
+      <p className="mt-2 text-sm text-slate-600">You do not hold this {KIND_LABEL[offer.task.kind]?.label.toLowerCase() ?? "task"}. Claim it to review it; the lease keeps it yours while you work.</p>
+      {failure ? (
+        <p role="alert" className="mt-2 text-sm text-red-700">
+          {failure}.
+        </p>
+      ) : null}
+      <Form method="post" className="mt-4 flex gap-2">
+        <button ref={ref} type="submit" name="intent" value="claim" disabled={busy} className={buttonClass("primary")}>
+          Claim and review
+        </button>
+        <Link to={mode.back} className={buttonClass("secondary")}>
+          Back to queue
+        </Link>
+      </Form>
+    </div>
+  );
 }
 
 function Conflict({ message, mode }: { message: string; mode: Mode }) {
@@ -157,6 +203,7 @@ function Conflict({ message, mode }: { message: string; mode: Mode }) {
 }
 
 type Mode = ReturnType<typeof useLoaderData<typeof loader>>["mode"];
+type Offer = Extract<ReturnType<typeof useLoaderData<typeof loader>>["screen"], { state: "claimable" }>;
 type Held = Extract<ReturnType<typeof useLoaderData<typeof loader>>["screen"], { state: "held" }>;
 
 const KIND_LABEL: Record<string, { label: string; tone: "indigo" | "sky" | "violet" | "amber" }> = {

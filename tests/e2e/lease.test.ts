@@ -68,3 +68,22 @@ test("the lease renews while the reviewer works and is released on leave", async
   await expect.poll(() => leaseOf().status).toBe("open");
   expect(errors).toEqual([]);
 });
+
+test("opening a task's link takes no lease: the reviewer claims it with the button", async ({ page }) => {
+  const errors = watchConsole(page);
+  const owner = createUser("manager");
+  const reviewer = createUser("reviewer");
+  const type = workbenchType(owner.email);
+  const [d] = ingest([invoice(type.key, 71)]);
+  const taskOf = () => e2eDb().$client.prepare("select id, status from tasks where decision_id = ?").get(d.id) as { id: string; status: string };
+  await login(page, reviewer);
+  await page.goto(`/review/${taskOf().id}?type=${type.key}`);
+  await expect(page.getByRole("heading", { level: 1, name: "Review INV-1071?" })).toBeVisible();
+  expect(taskOf().status).toBe("open");
+  await page.getByRole("button", { name: "Claim and review" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: /INV-1071/ })).toBeVisible();
+  await expect(page.getByText(/Lease \d+:\d\d/)).toBeVisible();
+  expect(taskOf().status).toBe("claimed");
+  expect(decision(d.id).status).toBe("in_review");
+  expect(errors).toEqual([]);
+});

@@ -13,6 +13,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import { stringify } from "csv-stringify/sync";
 import { ByteWriter, ParquetWriter } from "hyparquet-writer";
+import { csvSafeCell } from "~/lib/csv-safe";
 import { EXAMPLE_COLUMNS, exampleToJsonLine, type ExampleRecord } from "./examples.server";
 import type { ExportFormat } from "./filter";
 
@@ -125,7 +126,8 @@ function csvCell(kind: string, v: unknown): string | number {
   if (v === null || v === undefined) return "";
   if (kind === "timestamp") return new Date(v as number).toISOString();
   if (kind === "bool") return v ? "true" : "false";
-  return v as string | number;
+  // Text (strings, JSON text) a spreadsheet would run as a formula is escaped; numeric columns stay numbers.
+  return typeof v === "string" ? csvSafeCell(v) : (v as number);
 }
 
 function csvEncode(batch: ExampleRecord[], first: boolean): string {

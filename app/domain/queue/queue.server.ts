@@ -8,7 +8,7 @@ import { and, asc, desc, eq, inArray, isNull, lt, ne, notInArray, or, sql, type 
 import { z } from "zod";
 import { transaction, type Db, type DbOrTx } from "@db/client.server";
 import { decisions, taskCounters, tasks } from "@db/schema/index";
-import { conflict, invalid, notFound } from "~/lib/errors";
+import { conflict, invalid, notFound, type AppError } from "~/lib/errors";
 import { MINUTE } from "~/lib/time";
 import { appendAudit } from "../audit/audit.server";
 
@@ -137,11 +137,23 @@ export function claimTask(db: Db, reviewer: Reviewer, taskId: string, opts: { le
     // A view that claims one kind (the escalations page) must not take a lease on another.
     if (opts.kind && t.kind !== opts.kind) throw invalid(`That task is not ${opts.kind === "escalation" ? "an escalation" : `a ${opts.kind} task`}`);
     if (t.status === "claimed" && t.claimedBy === reviewer.id) return renewInTx(tx, t, now, opts.leaseMs ?? DEFAULT_LEASE_MS);
-    if (t.status !== "open") throw conflict(`Task ${taskId} is ${t.status === "claimed" ? "held by another reviewer" : t.status}`);
-    if (t.assigneeId && t.assigneeId !== reviewer.id) throw conflict(`Task ${taskId} is assigned to someone else`);
-    if (t.excludedUserId === reviewer.id) throw conflict(`Task ${taskId} needs a different reviewer (four-eyes)`);
+    const refused = claimRefusal(t, reviewer, now);
+    if (refused) throw refused;
     return takeLease(tx, t, reviewer, now, opts.leaseMs ?? DEFAULT_LEASE_MS);
   });
+}
+
+/**
+ * Why the reviewer may not take this task now, or null when they may (a lapsed
+ * lease counts as free). claimTask enforces it; the review page asks it before
+ * offering a claim, so a GET can explain without taking anything.
+ */
+export function claimRefusal(t: TaskRow, reviewer: Reviewer, now: number): AppError | null {
+  const lapsed = t.status === "claimed" && (t.leaseExpiresAt ?? 0) <= now;
+  if (t.status !== "open" && !lapsed) return conflict(`Task ${t.id} is ${t.status === "claimed" ? "held by another reviewer" : t.status}`);
+  if (t.assigneeId && t.assigneeId !== reviewer.id) return conflict(`Task ${t.id} is assigned to someone else`);
+  if (t.excludedUserId === reviewer.id) return conflict(`Task ${t.id} needs a different reviewer (four-eyes)`);
+  return null;
 }
 
 function takeLease(tx: DbOrTx, t: TaskRow, reviewer: Reviewer, now: number, leaseMs: number): TaskRow {

@@ -3,6 +3,7 @@
  * download writes them, with the same columns in the same order. CSV carries
  * raw values (rates as fractions 0–1, durations in ms); the page formats them.
  */
+import { csvSafeValue } from "~/lib/csv-safe";
 import type { BacklogOwner, BacklogQueue, ReportPage } from "./reports.server";
 
 export type ColumnFormat = "int" | "rate" | "ms" | "text" | "date";
@@ -127,9 +128,9 @@ export function reportTables(page: Page, backlog: Backlog): Record<TableName, Ta
   return { automation, versions, fields, rules, reasons, "backlog-queues": backlogQueues, "backlog-owners": backlogOwners };
 }
 
-/** A table as CSV records: a header of column keys, then raw values. */
+/** A table as CSV records: a header of column keys, then raw values (text that a spreadsheet would run as a formula escaped, numbers as they are). */
 export function tableRecords(t: Table<any>): (string | number)[][] {
-  return [t.columns.map((c) => c.key), ...t.rows.map((r) => t.columns.map((c) => c.value(r) ?? ""))];
+  return [t.columns.map((c) => c.key), ...t.rows.map((r) => t.columns.map((c) => csvSafeValue(c.value(r) ?? "")))];
 }
 
 export function formatDuration(ms: number | null): string {

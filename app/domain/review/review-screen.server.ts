@@ -4,11 +4,10 @@
  * whether the reviewer still holds the lease; if not, a message that says why.
  */
 import type { Db, DbOrTx } from "@db/client.server";
-import { AppError } from "~/lib/errors";
 import { getDecision, type DecisionJson } from "../decisions/decisions.server";
 import { requireDecisionType } from "../decision-types/decision-types.server";
 import type { ObjectSchema } from "../decision-types/output-schema";
-import { claimTask, getTask, type Reviewer } from "../queue/queue.server";
+import { claimRefusal, getTask, type Reviewer } from "../queue/queue.server";
 
 export type ReviewScreen =
   | {
@@ -54,22 +53,27 @@ export function loadReviewScreen(db: DbOrTx, reviewer: Reviewer, taskId: string,
 }
 
 /**
- * Opening a task's page: a task that is free (or whose lease ran out) and that
- * this reviewer may take is claimed again, so a reload or a link from the
- * escalations view just works; anything else explains why not.
+ * Opening a task's page never claims it (a GET changes nothing, issue 9):
+ * the lease holder sees the task; a task this reviewer may take is offered
+ * with a button that claims it by POST; anything else explains why not.
  */
-export function openReviewScreen(db: Db, reviewer: Reviewer, taskId: string, now: number): ReviewScreen {
+export function openReviewScreen(db: Db, reviewer: Reviewer, taskId: string, now: number): ReviewScreen | ClaimOffer {
   const task = getTask(db, taskId);
   const leaseLive = (task?.leaseExpiresAt ?? 0) > now;
-  const heldByMe = task?.status === "claimed" && task.claimedBy === reviewer.id && leaseLive;
-  const heldByOther = task?.status === "claimed" && task.claimedBy !== reviewer.id && leaseLive;
-  if (task && !heldByMe && !heldByOther && (task.status === "open" || task.status === "claimed")) {
-    try {
-      claimTask(db, reviewer, taskId, { now });
-    } catch (e) {
-      if (e instanceof AppError) return { state: "conflict", message: `${e.message}.` };
-      throw e;
-    }
+  const free = task?.status === "open" || (task?.status === "claimed" && !leaseLive);
+  if (task && free) {
+    const refused = claimRefusal(task, reviewer, now);
+    if (refused) return { state: "conflict", message: `${refused.message}.` };
+    const lapsedMine = task.status === "claimed" && task.claimedBy === reviewer.id;
+    return {
+      state: "claimable",
+      task: { id: task.id, kind: task.kind },
+      externalId: getDecision(db, task.decisionId).externalId,
+      message: lapsedMine ? "Your lease on this task expired, so it went back to the queue. Nothing was saved." : null,
+    };
   }
   return loadReviewScreen(db, reviewer, taskId, now);
 }
+
+/** A task the reviewer does not hold but may claim (by POST, from the page's button). */
+export type ClaimOffer = { state: "claimable"; task: { id: string; kind: string }; externalId: string; message: string | null };

