@@ -126,7 +126,7 @@ export function* allAuditEntries(db: DbOrTx, f: AuditFilter, viewer: SealViewer 
 }
 
 /** GET /api/v1/audit: oldest first from a cursor (the last seq read), so a monitoring tool tails the trail. */
-export const auditApiQuerySchema = z
+const auditApiFields = z
   .object({
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
@@ -140,19 +140,24 @@ export const auditApiQuerySchema = z
       .optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
   })
-  .strict()
-  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { path: ["to"], message: "to must be later than from" });
+  .strict();
+
+export const auditApiQuerySchema = auditApiFields.refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { path: ["to"], message: "to must be later than from" });
 
 export type AuditApiQuery = z.infer<typeof auditApiQuerySchema>;
 
 export function parseAuditApiQuery(params: URLSearchParams): AuditApiQuery {
-  const raw: Record<string, string> = {};
+  const given = new Map<string, string>();
   const repeated = new Set<string>();
   for (const [k, v] of params) {
-    if (k in raw) repeated.add(k);
-    if (v !== "") raw[k] = v;
+    if (given.has(k)) repeated.add(k);
+    if (v !== "") given.set(k, v);
   }
-  if (repeated.size) throw invalid("Invalid query", [...repeated].map((k) => ({ path: k, message: "give this parameter once" })));
+  const raw = Object.fromEntries(given);
+  // Named by their own path, so a client sees at once which parameter it got wrong.
+  const unknown = [...given.keys()].filter((k) => !Object.hasOwn(auditApiFields.shape, k));
+  const issues = [...[...repeated].map((k) => ({ path: k, message: "give this parameter once" })), ...unknown.map((k) => ({ path: k, message: "unknown parameter" }))];
+  if (issues.length) throw invalid("Invalid query", issues);
   const parsed = auditApiQuerySchema.safeParse(raw);
   if (!parsed.success) throw invalid("Invalid query", zodIssues(parsed.error));
   return parsed.data;
