@@ -14,7 +14,7 @@
  */
 import { inArray, sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@db/client.server";
-import { auditLog, tasks } from "@db/schema/index";
+import { auditLog } from "@db/schema/index";
 import type { Principal } from "../auth/permissions";
 import { NO_VIEWER, SEALED_LABEL, seesEverySealedVerdict, type SealViewer } from "../review/four-eyes";
 
@@ -25,20 +25,25 @@ export function viewerOf(p: Pick<Principal, "user"> | null | undefined): SealVie
   return p?.user ? { userId: p.user.id, role: p.user.role } : NO_VIEWER;
 }
 
-/** Second tasks still waiting, whose first verdict this viewer may not read (SQL, over `tasks`). */
-function waitingSecondTasks(viewer: SealViewer): SQL {
+/**
+ * The rule, as SQL over a `tasks` row aliased `s`: a second task still waiting,
+ * whose first verdict this viewer may not read. Every query below asks it of
+ * the decision in question through tasks_decision_idx, never of all open tasks.
+ */
+function waitingSecondTask(viewer: SealViewer): SQL {
   const notFirst = viewer.userId === null ? sql`` : sql` and s.excluded_user_id <> ${viewer.userId}`;
-  return sql`select s.decision_id from tasks s where s.kind = 'second' and s.status in ('open', 'claimed')${notFirst}`;
+  return sql`s.kind = 'second' and s.status in ('open', 'claimed')${notFirst}`;
 }
 
 /** Of these decisions, those whose four-eyes pair is sealed for this viewer. */
 export function sealedDecisions(db: DbOrTx, viewer: SealViewer, decisionIds: string[]): Set<string> {
   if (seesEverySealedVerdict(viewer) || decisionIds.length === 0) return new Set();
-  const rows = db
-    .select({ id: tasks.decisionId })
-    .from(tasks)
-    .where(sql`${inArray(tasks.decisionId, decisionIds)} and ${tasks.decisionId} in (${waitingSecondTasks(viewer)})`)
-    .all();
+  const rows = db.all<{ id: string }>(
+    sql`select s.decision_id as id from tasks s where s.decision_id in (${sql.join(
+      decisionIds.map((id) => sql`${id}`),
+      sql`, `,
+    )}) and ${waitingSecondTask(viewer)}`,
+  );
   return new Set(rows.map((r) => r.id));
 }
 
@@ -48,9 +53,11 @@ export function sealedDecisions(db: DbOrTx, viewer: SealViewer, decisionIds: str
  */
 export function sealedAuditEntry(viewer: SealViewer): SQL {
   if (seesEverySealedVerdict(viewer)) return sql`(1 = 0)`;
-  const waiting = waitingSecondTasks(viewer);
-  return sql`((${auditLog.entityType} = 'decision' and ${auditLog.action} like 'review.%' and ${auditLog.entityId} in (${waiting}))
-    or (${auditLog.entityType} = 'task' and ${auditLog.entityId} in (select f.id from tasks f where f.kind = 'review' and f.decision_id in (${waiting}))))`;
+  const waiting = waitingSecondTask(viewer);
+  return sql`((${auditLog.entityType} = 'decision' and ${auditLog.action} like 'review.%'
+      and exists (select 1 from tasks s where s.decision_id = ${auditLog.entityId} and ${waiting}))
+    or (${auditLog.entityType} = 'task'
+      and exists (select 1 from tasks f join tasks s on s.decision_id = f.decision_id where f.id = ${auditLog.entityId} and f.kind = 'review' and ${waiting})))`;
 }
 
 /** Of these audit entries (by seq), those sealed for this viewer. */
