@@ -18,3 +18,8 @@ export function csvSafeCell(value: string): string {
 export function csvSafeValue<T>(value: T): T | string {
   return typeof value === "string" ? csvSafeCell(value) : value;
 }
+
+/** A whole row of a typed CSV writer, cell by cell as `csvSafeValue`. */
+export function csvSafeRow(row: unknown[]): unknown[] {
+  return row.map(csvSafeValue);
+}

@@ -4,6 +4,8 @@ import { Form, Link, useLoaderData, useLocation, useNavigation } from "@remix-ru
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
 import { listAuditEntries, parseAuditQuery, type AuditRow } from "~/domain/audit/audit-read.server";
+import { viewerOf } from "~/domain/decisions/sealing.server";
+import { SEALED_LABEL } from "~/domain/review/four-eyes";
 import { verifyAuditChain, type ChainCheck } from "~/domain/audit/audit.server";
 import { AppError } from "~/lib/errors";
 import { FormMessage, inputClass, PrimaryButton, SecondaryButton } from "~/components/ui/form-field";
@@ -16,14 +18,14 @@ export const meta: MetaFunction = () => [{ title: "Audit trail · Lastmile" }];
 const FILTERS = ["action", "actor", "entityType", "entityId", "limit"] as const;
 
 export async function loader({ request }: LoaderFunctionArgs) {
-  await requireUser(request, "audit:read");
+  const who = await requireUser(request, "audit:read");
   const db = getDb();
   const url = new URL(request.url);
   const filters = Object.fromEntries(FILTERS.map((f) => [f, url.searchParams.get(f) ?? ""])) as Record<(typeof FILTERS)[number], string>;
   // Verifying reads the whole chain, so it runs when asked for, not on every page view.
   const verification: (ChainCheck & { checkedAt: number }) | null = url.searchParams.get("verify") === "1" ? { ...verifyAuditChain(db), checkedAt: Date.now() } : null;
   try {
-    const page = listAuditEntries(db, parseAuditQuery(url.searchParams, ["verify"]));
+    const page = listAuditEntries(db, parseAuditQuery(url.searchParams, ["verify"]), viewerOf(who));
     return { filters, verification, error: null as string | null, ...page, paged: url.searchParams.has("before") };
   } catch (e) {
     if (!(e instanceof AppError)) throw e;
@@ -50,21 +52,28 @@ export default function Audit() {
   // Remount the filter form when the filters in the URL change, so its fields show the filters in effect.
   const formKey = useLocation().search;
   const active = [...keep].length > 0;
+  // The CSV holds every entry matching the filters, so the page size does not ride along.
+  const csvQuery = new URLSearchParams([...keep].filter(([k]) => k !== "limit")).toString();
   return (
     <div className="space-y-4">
       <PageHeader
         title="Audit trail"
         description="Every state change, appended in the transaction that made it. Each entry's hash covers the previous one, so any edit or deletion breaks the chain."
         actions={
-          <Form method="get">
-            {[...keep].map(([k, v]) => (
-              <input key={k} type="hidden" name={k} value={v} />
-            ))}
-            <input type="hidden" name="verify" value="1" />
-            <SecondaryButton type="submit" disabled={busy}>
-              Verify hash chain
-            </SecondaryButton>
-          </Form>
+          <div className="flex items-center gap-2">
+            <a href={`/admin/audit/csv${csvQuery ? `?${csvQuery}` : ""}`} download className="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 shadow-sm hover:bg-slate-50">
+              Export CSV
+            </a>
+            <Form method="get">
+              {[...keep].map(([k, v]) => (
+                <input key={k} type="hidden" name={k} value={v} />
+              ))}
+              <input type="hidden" name="verify" value="1" />
+              <SecondaryButton type="submit" disabled={busy}>
+                Verify hash chain
+              </SecondaryButton>
+            </Form>
+          </div>
         }
       />
       {verification ? (
@@ -143,10 +152,8 @@ export default function Audit() {
                 <TD>
                   <Time value={a.at} />
                 </TD>
-                <TD className="max-w-[12rem] truncate">
-                  <span title={a.actor}>{a.actor}</span>
-                </TD>
-                <TD className="font-mono text-xs">{a.action}</TD>
+                <TD className="max-w-[12rem] truncate">{a.actor === null ? <span className="text-slate-500">—</span> : <span title={a.actor}>{a.actor}</span>}</TD>
+                <TD className="font-mono text-xs">{a.sealed ? <span className="font-sans italic text-slate-600">{SEALED_LABEL}</span> : a.action}</TD>
                 <TD className="text-xs">
                   <span className="text-slate-500">{a.entityType}</span>{" "}
                   {href ? (
@@ -158,9 +165,7 @@ export default function Audit() {
                   )}
                 </TD>
                 <TD className="min-w-[18rem] max-w-md break-words font-mono text-xs text-slate-600">{dataSummary(a.data)}</TD>
-                <TD className="font-mono text-xs text-slate-500">
-                  <span title={a.hash}>{a.hash.slice(0, 10)}…</span>
-                </TD>
+                <TD className="font-mono text-xs text-slate-500">{a.hash === null ? "—" : <span title={a.hash}>{a.hash.slice(0, 10)}…</span>}</TD>
               </tr>
             );
           })}

@@ -2,13 +2,14 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { getDb } from "@db/client.server";
 import { requireApi } from "~/domain/auth/session.server";
 import { listDecisions, parseListQuery } from "~/domain/decisions/decisions.server";
+import { viewerOf } from "~/domain/decisions/sealing.server";
 import { ingestDecisions, itemsOfBody } from "~/domain/ingest/ingest.server";
 import { api, json, methodNotAllowed, readJson } from "~/lib/http.server";
 
 export const loader = ({ request }: LoaderFunctionArgs) =>
   api(async () => {
-    await requireApi(request, "decisions:read");
-    return json(listDecisions(getDb(), parseListQuery(new URL(request.url).searchParams)));
+    const who = await requireApi(request, "decisions:read");
+    return json(listDecisions(getDb(), parseListQuery(new URL(request.url).searchParams), viewerOf(who)));
   });
 
 export const action = ({ request }: ActionFunctionArgs) =>

@@ -9,6 +9,8 @@ import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
 import { getDecisionType } from "~/domain/decision-types/decision-types.server";
 import { getDecisionDetail } from "~/domain/decisions/search.server";
+import { viewerOf } from "~/domain/decisions/sealing.server";
+import { SEALED_LABEL } from "~/domain/review/four-eyes";
 import { AppError } from "~/lib/errors";
 import { outputRows } from "~/components/decisions/output-rows";
 import { RouteErrorBoundary } from "~/components/route-error";
@@ -21,10 +23,10 @@ import { Time } from "~/components/ui/time";
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data ? `Decision ${data.decision.externalId}` : "Decision"} · Lastmile` }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  await requireUser(request, "decisions:read");
+  const who = await requireUser(request, "decisions:read");
   const db = getDb();
   try {
-    const detail = getDecisionDetail(db, params.id!);
+    const detail = getDecisionDetail(db, params.id!, viewerOf(who));
     const type = getDecisionType(db, detail.decision.type);
     return {
       ...detail,
@@ -185,7 +187,7 @@ export default function DecisionDetail() {
         <RawJson value={d.input} label="Input as JSON" />
       </Section>
 
-      <Section title="Reviews" id="reviews">
+      <Section title="Reviews" id="reviews" description={tasks.some((t) => t.sealed) ? "A four-eyes first verdict is sealed until the second, independent review is in." : undefined}>
         <Table label="Reviews">
           <THead>
             <TH>When</TH>
@@ -251,7 +253,7 @@ export default function DecisionDetail() {
                 <TD>
                   <Time value={t.dueAt} />
                 </TD>
-                <TD>{t.claimedBy ?? "—"}</TD>
+                <TD>{t.sealed ? <span className="italic text-slate-500">{SEALED_LABEL}</span> : (t.claimedBy ?? "—")}</TD>
                 <TD>{t.assignee ?? "—"}</TD>
                 <TD>
                   <Time value={t.completedAt} />
@@ -269,8 +271,8 @@ export default function DecisionDetail() {
             {audit.map((a) => (
               <li key={a.seq} className="border-l-2 border-slate-200 pl-3 text-sm">
                 <div className="flex flex-wrap items-baseline gap-x-2">
-                  <code className="font-mono text-xs font-medium">{a.action}</code>
-                  <span className="text-slate-600">by {a.actor}</span>
+                  {a.sealed ? <span className="italic text-slate-600">{SEALED_LABEL}</span> : <code className="font-mono text-xs font-medium">{a.action}</code>}
+                  {a.actor !== null ? <span className="text-slate-600">by {a.actor}</span> : null}
                   <span className="text-xs text-slate-500">
                     <Time value={a.at} /> · #{a.seq}
                   </span>

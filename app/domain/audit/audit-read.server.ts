@@ -2,32 +2,36 @@
  * Reading the audit trail: a decision's entries (and its tasks'), and the latest entries with filters, newest first, paged by
  * sequence number so a page never shifts while new entries arrive.
  */
-import { and, desc, eq, lt, sql, type SQL, type Column } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, lt, not, sql, type SQL, type Column } from "drizzle-orm";
 import { z } from "zod";
 import type { DbOrTx } from "@db/client.server";
 import { auditLog } from "@db/schema/index";
 import { auditTrail, batchItems, BATCH_INGESTED } from "./audit.server";
+import { redactedAuditEntry, sealedAuditEntry, sealedAuditSeqs, NO_VIEWER, type SealViewer } from "../decisions/sealing.server";
 import { invalid, zodIssues } from "~/lib/errors";
 
+/** An entry as a viewer may read it: a sealed four-eyes entry has no actor, data or hash (see decisions/sealing.server.ts). */
 export type AuditRow = {
   seq: number;
   at: number;
-  actor: string;
+  actor: string | null;
   action: string;
   entityType: string;
   entityId: string;
   data: unknown;
-  hash: string;
+  hash: string | null;
+  sealed: boolean;
 };
 
-function toRow(r: typeof auditLog.$inferSelect): AuditRow {
+function toRow(r: typeof auditLog.$inferSelect, sealed = false): AuditRow {
+  if (sealed) return redactedAuditEntry(r);
   let data: unknown = r.data;
   try {
     data = JSON.parse(r.data);
   } catch {
     /* stored as text; show it as it is */
   }
-  return { seq: r.seq, at: r.at, actor: r.actor, action: r.action, entityType: r.entityType, entityId: r.entityId, data, hash: r.hash };
+  return { seq: r.seq, at: r.at, actor: r.actor, action: r.action, entityType: r.entityType, entityId: r.entityId, data, hash: r.hash, sealed: false };
 }
 
 /**
@@ -35,10 +39,11 @@ function toRow(r: typeof auditLog.$inferSelect): AuditRow {
  * that recorded its ingest, via `auditTrail`) and those of its tasks. A batch entry's
  * data is cut down to this decision's item, since it lists every decision in the batch.
  */
-export function decisionAuditTrail(db: DbOrTx, decisionId: string, taskIds: string[]): AuditRow[] {
+export function decisionAuditTrail(db: DbOrTx, decisionId: string, taskIds: string[], viewer: SealViewer = NO_VIEWER): AuditRow[] {
   const rows = [auditTrail(db, "decision", decisionId), ...taskIds.map((t) => auditTrail(db, "task", t))].flat().sort((a, b) => a.seq - b.seq);
+  const sealed = sealedAuditSeqs(db, viewer, rows.map((r) => r.seq));
   return rows.map((r) => {
-    const row = toRow(r);
+    const row = toRow(r, sealed.has(r.seq));
     if (r.action !== BATCH_INGESTED) return row;
     const items = batchItems(r);
     return { ...row, data: { batchSize: items.length, ...items.find((i) => i.id === decisionId) } };
@@ -72,21 +77,98 @@ export function parseAuditQuery(params: URLSearchParams, ignore: string[] = []):
   return parsed.data;
 }
 
-/** Latest entries matching the filters (action and actor match by prefix), newest first. */
-export function listAuditEntries(db: DbOrTx, q: AuditQuery): { entries: AuditRow[]; nextBefore: number | null } {
+/** What any reader may filter on. Actor and action match by prefix; from is inclusive, to exclusive (epoch ms). */
+export type AuditFilter = { action?: string; actor?: string; entityType?: string; entityId?: string; from?: number; to?: number };
+type Page = { order: "newest" | "oldest"; before?: number; after?: number; limit: number };
+
+/**
+ * One page of entries as this viewer may read them. A sealed entry never matches
+ * a filter on what sealing hides (actor, action): otherwise filtering by a
+ * reviewer's email would show which sealed entries they wrote.
+ */
+function readAuditPage(db: DbOrTx, f: AuditFilter, page: Page, viewer: SealViewer): { entries: AuditRow[]; more: boolean } {
+  const sealed = sealedAuditEntry(viewer);
   const where: SQL[] = [];
-  if (q.action) where.push(startsWith(auditLog.action, q.action));
-  if (q.actor) where.push(startsWith(auditLog.actor, q.actor));
-  if (q.entityType) where.push(eq(auditLog.entityType, q.entityType));
-  if (q.entityId) where.push(eq(auditLog.entityId, q.entityId));
-  if (q.before) where.push(lt(auditLog.seq, q.before));
+  if (f.action) where.push(startsWith(auditLog.action, f.action));
+  if (f.actor) where.push(startsWith(auditLog.actor, f.actor));
+  if (f.action || f.actor) where.push(not(sealed));
+  if (f.entityType) where.push(eq(auditLog.entityType, f.entityType));
+  if (f.entityId) where.push(eq(auditLog.entityId, f.entityId));
+  if (f.from !== undefined) where.push(gte(auditLog.at, f.from));
+  if (f.to !== undefined) where.push(lt(auditLog.at, f.to));
+  if (page.before !== undefined) where.push(lt(auditLog.seq, page.before));
+  if (page.after !== undefined) where.push(gt(auditLog.seq, page.after));
   const rows = db
-    .select()
+    .select({ r: auditLog, sealed: sql<number>`${sealed}` })
     .from(auditLog)
     .where(where.length ? and(...where) : undefined)
-    .orderBy(desc(auditLog.seq))
-    .limit(q.limit + 1)
+    .orderBy(page.order === "newest" ? desc(auditLog.seq) : asc(auditLog.seq))
+    .limit(page.limit + 1)
     .all();
-  const page = rows.slice(0, q.limit).map(toRow);
-  return { entries: page, nextBefore: rows.length > q.limit ? page[page.length - 1].seq : null };
+  return { entries: rows.slice(0, page.limit).map(({ r, sealed }) => toRow(r, Boolean(sealed))), more: rows.length > page.limit };
+}
+
+/** Latest entries matching the filters, newest first (the audit page). */
+export function listAuditEntries(db: DbOrTx, q: AuditQuery, viewer: SealViewer = NO_VIEWER): { entries: AuditRow[]; nextBefore: number | null } {
+  const { entries, more } = readAuditPage(db, q, { order: "newest", before: q.before, limit: q.limit }, viewer);
+  return { entries, nextBefore: more ? entries[entries.length - 1].seq : null };
+}
+
+/** Every entry matching the filters, newest first, a page at a time (the audit CSV): memory stays flat however long the trail. */
+export function* allAuditEntries(db: DbOrTx, f: AuditFilter, viewer: SealViewer = NO_VIEWER, pageSize = 1000): Generator<AuditRow[]> {
+  let before: number | undefined;
+  for (;;) {
+    const { entries, more } = readAuditPage(db, f, { order: "newest", before, limit: pageSize }, viewer);
+    if (entries.length > 0) yield entries;
+    if (!more) return;
+    before = entries[entries.length - 1].seq;
+  }
+}
+
+/** GET /api/v1/audit: oldest first from a cursor (the last seq read), so a monitoring tool tails the trail. */
+const auditApiFields = z
+  .object({
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+    actor: z.string().max(200).optional(),
+    action: z.string().max(100).optional(),
+    entityType: z.string().max(64).optional(),
+    entityId: z.string().max(200).optional(),
+    cursor: z
+      .string()
+      .regex(/^\d{1,15}$/, "cursor must be a value returned as nextCursor")
+      .optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
+
+export const auditApiQuerySchema = auditApiFields.refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { path: ["to"], message: "to must be later than from" });
+
+export type AuditApiQuery = z.infer<typeof auditApiQuerySchema>;
+
+export function parseAuditApiQuery(params: URLSearchParams): AuditApiQuery {
+  const given = new Map<string, string>();
+  const repeated = new Set<string>();
+  for (const [k, v] of params) {
+    if (given.has(k)) repeated.add(k);
+    if (v !== "") given.set(k, v);
+  }
+  const raw = Object.fromEntries(given);
+  // Named by their own path, so a client sees at once which parameter it got wrong.
+  const unknown = [...given.keys()].filter((k) => !Object.hasOwn(auditApiFields.shape, k));
+  const issues = [...[...repeated].map((k) => ({ path: k, message: "give this parameter once" })), ...unknown.map((k) => ({ path: k, message: "unknown parameter" }))];
+  if (issues.length) throw invalid("Invalid query", issues);
+  const parsed = auditApiQuerySchema.safeParse(raw);
+  if (!parsed.success) throw invalid("Invalid query", zodIssues(parsed.error));
+  return parsed.data;
+}
+
+export function auditEntryToJson(e: AuditRow) {
+  return { seq: e.seq, at: new Date(e.at).toISOString(), actor: e.actor, action: e.action, entityType: e.entityType, entityId: e.entityId, data: e.data, hash: e.hash, sealed: e.sealed };
+}
+
+export function auditFeed(db: DbOrTx, q: AuditApiQuery, viewer: SealViewer = NO_VIEWER) {
+  const f: AuditFilter = { ...q, from: q.from ? Date.parse(q.from) : undefined, to: q.to ? Date.parse(q.to) : undefined };
+  const { entries, more } = readAuditPage(db, f, { order: "oldest", after: q.cursor ? Number(q.cursor) : undefined, limit: q.limit }, viewer);
+  return { entries: entries.map(auditEntryToJson), nextCursor: more ? String(entries[entries.length - 1].seq) : null };
 }

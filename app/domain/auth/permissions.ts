@@ -19,7 +19,9 @@ export type Permission =
   | "types:write"
   | "users:write"
   | "apikeys:write"
-  | "audit:read";
+  | "audit:read"
+  /** GET /api/v1/audit, for security monitoring tools: auditors, admins and read-scope keys (not managers). */
+  | "audit:feed";
 
 const ALL: Permission[] = [
   "decisions:ingest",
@@ -33,19 +35,20 @@ const ALL: Permission[] = [
   "users:write",
   "apikeys:write",
   "audit:read",
+  "audit:feed",
 ];
 
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   admin: new Set(ALL),
   manager: new Set(["decisions:read", "tasks:review", "escalations:resolve", "reports:read", "datasets:read", "datasets:write", "audit:read"]),
   reviewer: new Set(["decisions:read", "tasks:review"]),
-  auditor: new Set(["decisions:read", "reports:read", "datasets:read", "audit:read"]),
+  auditor: new Set(["decisions:read", "reports:read", "datasets:read", "audit:read", "audit:feed"]),
 };
 
 export const SCOPE_PERMISSIONS: Record<Scope, ReadonlySet<Permission>> = {
   ingest: new Set(["decisions:ingest", "decisions:read"]),
   review: new Set(["tasks:review", "decisions:read", "escalations:resolve"]),
-  read: new Set(["decisions:read", "reports:read", "datasets:read"]),
+  read: new Set(["decisions:read", "reports:read", "datasets:read", "audit:feed"]),
   admin: new Set(ALL),
 };
 

@@ -10,6 +10,7 @@ import { decisions, reviews, users } from "@db/schema/index";
 import { invalid, notFound, zodIssues } from "~/lib/errors";
 import { iso } from "~/lib/time";
 
+import { sealedDecisions, NO_VIEWER, type SealViewer } from "./sealing.server";
 import { DECISION_STATUSES } from "./statuses";
 
 export { DECISION_STATUSES };
@@ -27,15 +28,14 @@ export type ReviewSummary = {
 };
 
 /**
- * Four-eyes: while a decision still waits in the review lane, a verdict already
- * given on it is the sealed first half of a pair; it is published only once the
- * second, independent reviewer has answered.
+ * Four-eyes: while the second review of a pair is still to be given, the first
+ * verdict is sealed (sealing.server.ts decides for whom).
  */
-export function visibleReviews(status: DecisionRow["status"], reviewList: ReviewSummary[]): ReviewSummary[] {
-  return status === "pending_review" || status === "in_review" ? reviewList.filter((r) => r.kind !== "review") : reviewList;
+function visibleReviews(sealed: boolean, reviewList: ReviewSummary[]): ReviewSummary[] {
+  return sealed ? reviewList.filter((r) => r.kind !== "review") : reviewList;
 }
 
-export function decisionToJson(row: DecisionRow, reviewList: ReviewSummary[]) {
+export function decisionToJson(row: DecisionRow, reviewList: ReviewSummary[], sealed: boolean) {
   return {
     id: row.id,
     externalId: row.externalId,
@@ -57,7 +57,7 @@ export function decisionToJson(row: DecisionRow, reviewList: ReviewSummary[]) {
     receivedAt: iso(row.receivedAt),
     finalizedAt: iso(row.finalizedAt),
     updatedAt: iso(row.updatedAt),
-    reviews: visibleReviews(row.status, reviewList),
+    reviews: visibleReviews(sealed, reviewList),
   };
 }
 
@@ -93,10 +93,11 @@ export function getDecisionRow(db: DbOrTx, id: string): DecisionRow | undefined 
   return db.select().from(decisions).where(eq(decisions.id, id)).get();
 }
 
-export function getDecision(db: DbOrTx, id: string): DecisionJson {
+/** The decision as `viewer` may read it; without a viewer, as anybody may (no sealed verdict). */
+export function getDecision(db: DbOrTx, id: string, viewer: SealViewer = NO_VIEWER): DecisionJson {
   const row = getDecisionRow(db, id);
   if (!row) throw notFound(`Decision ${id} not found`);
-  return decisionToJson(row, reviewsFor(db, [id]).get(id) ?? []);
+  return decisionToJson(row, reviewsFor(db, [id]).get(id) ?? [], sealedDecisions(db, viewer, [id]).has(id));
 }
 
 export const listQuerySchema = z.object({
@@ -120,7 +121,7 @@ export function parseListQuery(params: URLSearchParams): ListQuery {
   return parsed.data;
 }
 
-export function listDecisions(db: DbOrTx, q: ListQuery): { decisions: DecisionJson[]; nextCursor: string | null } {
+export function listDecisions(db: DbOrTx, q: ListQuery, viewer: SealViewer = NO_VIEWER): { decisions: DecisionJson[]; nextCursor: string | null } {
   const where: SQL[] = [];
   if (q.type) where.push(eq(decisions.typeKey, q.type));
   if (q.status) where.push(eq(decisions.status, q.status));
@@ -138,8 +139,13 @@ export function listDecisions(db: DbOrTx, q: ListQuery): { decisions: DecisionJs
     db,
     page.map((r) => r.id),
   );
+  const sealed = sealedDecisions(
+    db,
+    viewer,
+    page.map((r) => r.id),
+  );
   return {
-    decisions: page.map((r) => decisionToJson(r, revs.get(r.id) ?? [])),
+    decisions: page.map((r) => decisionToJson(r, revs.get(r.id) ?? [], sealed.has(r.id))),
     nextCursor: rows.length > q.limit ? String(page[page.length - 1].seq) : null,
   };
 }

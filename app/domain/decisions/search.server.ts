@@ -11,6 +11,7 @@ import { invalid, zodIssues } from "~/lib/errors";
 import { decisionAuditTrail, type AuditRow } from "../audit/audit-read.server";
 import { outboxForEntity, type OutboxEntry } from "../webhooks/outbox-read.server";
 import { DECISION_STATUSES, getDecision, type DecisionJson } from "./decisions.server";
+import { sealedDecisions, NO_VIEWER, type SealViewer } from "./sealing.server";
 
 export const searchQuerySchema = z
   .object({
@@ -90,6 +91,8 @@ export type TaskSummary = {
   createdAt: number;
   dueAt: number;
   claimedBy: string | null;
+  /** The first task of a sealed four-eyes pair: who held it is hidden. */
+  sealed: boolean;
   leaseExpiresAt: number | null;
   assignee: string | null;
   completedAt: number | null;
@@ -102,9 +105,13 @@ export type DecisionDetail = {
   events: OutboxEntry[];
 };
 
-/** The decision as the API shows it, plus its tasks, its audit trail (decision and tasks) and its outbox events. */
-export function getDecisionDetail(db: DbOrTx, id: string): DecisionDetail {
-  const decision = getDecision(db, id);
+/**
+ * The decision as the API shows it to `viewer`, plus its tasks, its audit trail (decision and tasks) and its
+ * outbox events. While its four-eyes pair is sealed for the viewer, the first review task does not say who held it.
+ */
+export function getDecisionDetail(db: DbOrTx, id: string, viewer: SealViewer = NO_VIEWER): DecisionDetail {
+  const decision = getDecision(db, id, viewer);
+  const sealed = sealedDecisions(db, viewer, [id]).has(id);
   const taskRows = db
     .select({ t: tasks, claimer: users.email })
     .from(tasks)
@@ -127,12 +134,18 @@ export function getDecisionDetail(db: DbOrTx, id: string): DecisionDetail {
       status: t.status,
       createdAt: t.createdAt,
       dueAt: t.dueAt,
-      claimedBy: claimer ?? t.claimedBy,
+      claimedBy: sealed && t.kind === "review" ? null : (claimer ?? t.claimedBy),
+      sealed: sealed && t.kind === "review",
       leaseExpiresAt: t.leaseExpiresAt,
       assignee: t.assigneeId ? (assignees.get(t.assigneeId) ?? t.assigneeId) : null,
       completedAt: t.completedAt,
     })),
-    audit: decisionAuditTrail(db, id, taskRows.map((r) => r.t.id)),
+    audit: decisionAuditTrail(
+      db,
+      id,
+      taskRows.map((r) => r.t.id),
+      viewer,
+    ),
     events: outboxForEntity(db, id),
   };
 }

@@ -45,3 +45,24 @@ export function verdictsAgree(a: VerdictSummary, b: VerdictSummary): boolean {
   if (a.action === "correct") return changedPaths(a.output, b.output).length === 0;
   return true;
 }
+
+/**
+ * Who reads a sealed first verdict. A four-eyes pair is sealed while its second
+ * review is still to be given; until then the first verdict and who gave it are
+ * shown only to that first reviewer and to auditors, whatever anyone else's role
+ * (a manager or admin may yet become the second reviewer).
+ */
+export type SealViewer = { userId: string | null; role: string | null };
+
+/** Nobody in particular: sees no sealed verdict (API keys not tied to a user, internal callers). */
+export const NO_VIEWER: SealViewer = { userId: null, role: null };
+
+export const SEALED_LABEL = "sealed review (hidden until final)";
+
+export function seesEverySealedVerdict(viewer: SealViewer): boolean {
+  return viewer.role === "auditor";
+}
+
+export function seesSealedVerdict(viewer: SealViewer, firstReviewerId: string | null): boolean {
+  return seesEverySealedVerdict(viewer) || (viewer.userId !== null && viewer.userId === firstReviewerId);
+}

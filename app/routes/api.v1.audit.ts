@@ -1,0 +1,15 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { getDb } from "@db/client.server";
+import { requireApi } from "~/domain/auth/session.server";
+import { auditFeed, parseAuditApiQuery } from "~/domain/audit/audit-read.server";
+import { viewerOf } from "~/domain/decisions/sealing.server";
+import { api, json, methodNotAllowed } from "~/lib/http.server";
+
+/** GET /api/v1/audit?from=&to=&actor=&action=&entityType=&entityId=&cursor=&limit=: the trail, oldest first, for monitoring tools. */
+export const loader = ({ request }: LoaderFunctionArgs) =>
+  api(async () => {
+    const who = await requireApi(request, "audit:feed");
+    return json(auditFeed(getDb(), parseAuditApiQuery(new URL(request.url).searchParams), viewerOf(who)));
+  });
+
+export const action = () => methodNotAllowed(["GET"]);
