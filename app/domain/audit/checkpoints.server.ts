@@ -113,6 +113,8 @@ export const CHECKPOINT_INTERVAL_MS = 60_000;
 export function startAuditCheckpoints(opts: { intervalMs?: number; db?: () => DbOrTx; onError?: (e: unknown) => void } = {}): () => void {
   const db = opts.db ?? getDb;
   const onError = opts.onError ?? ((e) => console.error(JSON.stringify({ level: "error", msg: "audit checkpoint failed", error: String((e as Error)?.message ?? e) })));
+  // The key exists from the first start (and a Postgres store without AUDIT_SIGNING_KEY fails here, loudly).
+  signingKey({ dbFile: databaseFileOf(db()) });
   const tick = () => {
     try {
       writeCheckpoint(db());
