@@ -8,7 +8,7 @@
 import crypto, { type KeyObject } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { desc } from "drizzle-orm";
+import { asc, desc, gte } from "drizzle-orm";
 import { getDb, type DbOrTx } from "@db/client.server";
 import { auditCheckpoints, auditLog } from "@db/schema/index";
 import { checkpointDir, databaseFileOf, signingKey, type SigningKey } from "./signing.server";
@@ -93,9 +93,9 @@ export function readCheckpoints(db: DbOrTx, dir: string | null): { found: FoundC
   return { found, unreadable };
 }
 
-/** The database copies, oldest first (a pack carries one; its signature is what proves it). */
-export function coveringCheckpoints(db: DbOrTx): Checkpoint[] {
-  return db.select().from(auditCheckpoints).all().sort((a, b) => a.seq - b.seq);
+/** The earliest checkpoint copy at or after entry `seq` (a pack carries it; its signature is what proves it). */
+export function checkpointCovering(db: DbOrTx, seq: number): Checkpoint | undefined {
+  return db.select().from(auditCheckpoints).where(gte(auditCheckpoints.seq, seq)).orderBy(asc(auditCheckpoints.seq)).limit(1).get();
 }
 
 export const CHECKPOINT_INTERVAL_MS = 60_000;

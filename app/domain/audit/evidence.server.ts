@@ -17,7 +17,7 @@ import type { DbOrTx } from "@db/client.server";
 import { auditLog, tasks } from "@db/schema/index";
 import { getDecision, getDecisionRow, type DecisionJson } from "../decisions/decisions.server";
 import { auditContentHash, auditTrail, legacyEntryHash, linkHash, type AuditRow } from "./audit.server";
-import { checkpointSignatureValid, coveringCheckpoints, writeCheckpoint, type Checkpoint, type CheckpointOptions } from "./checkpoints.server";
+import { checkpointCovering, checkpointSignatureValid, writeCheckpoint, type Checkpoint, type CheckpointOptions } from "./checkpoints.server";
 import { keyIdOf } from "./signing.server";
 
 export const PACK_FORMAT = "lastmile.evidence-pack/1";
@@ -67,24 +67,24 @@ export function buildEvidencePack(db: DbOrTx, decisionId: string, opts: Checkpoi
   const own = ownEntries(db, decisionId);
   const ownSeqs = new Map(own.map((e) => [e.seq, e]));
 
-  let checkpoints = coveringCheckpoints(db);
   const last = own[own.length - 1];
   let unproven: EvidencePack["audit"]["unproven"] = null;
-  if (last && !checkpoints.some((c) => c.seq >= last.seq)) {
+  if (last && !checkpointCovering(db, last.seq)) {
     // Nothing signed covers the newest entry yet: sign the head now rather than wait for the minute.
     try {
       writeCheckpoint(db, opts);
-      checkpoints = coveringCheckpoints(db);
     } catch (e) {
-      unproven = { seqs: own.filter((x) => !checkpoints.some((c) => c.seq >= x.seq)).map((x) => x.seq), reason: `no signed checkpoint covers these entries yet (${(e as Error).message})` };
+      unproven = { seqs: own.filter((x) => !checkpointCovering(db, x.seq)).map((x) => x.seq), reason: `no signed checkpoint covers these entries yet (${(e as Error).message})` };
     }
   }
 
   const proofs: Proof[] = [];
+  let keyId: string | null = null;
   let i = 0;
   while (i < own.length) {
-    const cp = checkpoints.find((c) => c.seq >= own[i].seq);
+    const cp = checkpointCovering(db, own[i].seq);
     if (!cp) break;
+    keyId ??= cp.keyId;
     const from = own[i].seq;
     if (cp.seq - from > MAX_LINKS) {
       const skipped = own.filter((e) => e.seq >= from && e.seq <= cp.seq).map((e) => e.seq);
@@ -111,7 +111,7 @@ export function buildEvidencePack(db: DbOrTx, decisionId: string, opts: Checkpoi
     decision: { ...decision, final, finalizedBy: final ? row.finalizedBy : null },
     audit: {
       hashFormula: "hash = SHA-256(prevHash ‖ SHA-256(content)) as lowercase hex, content = canonical JSON of {action, actor, at, data, entityId, entityType}; entries written before hash version 2: SHA-256(prevHash \"\\n\" content)",
-      publicKey: { keyId: opts.publicKey ? keyIdOf(opts.publicKey) : (checkpoints[0]?.keyId ?? null), url: "/api/v1/audit/public-key" },
+      publicKey: { keyId: opts.publicKey ? keyIdOf(opts.publicKey) : keyId, url: "/api/v1/audit/public-key" },
       entries: own.map((e) => ({ seq: e.seq, hash: e.hash, prevHash: e.prevHash, sealed: sealed(e), content: sealed(e) ? null : contentOf(e) })),
       proofs,
       unproven,
