@@ -79,7 +79,7 @@ describe("evidence pack", () => {
     const { db, alice, bob, publicKey } = setup();
     const d = reviewed(db, alice, "fe-1", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"], note: "first eyes only" }, { flags: ["four:eyes"] });
     const sealed = buildEvidencePack(db, d.id);
-    expect(sealed.decision).toMatchObject({ status: "pending_review", final: false, reviews: [], finalizedBy: null });
+    expect(sealed.decision).toMatchObject({ status: "pending_review", final: false, sealed: true, reviews: [], finalizedBy: null });
     expect(sealed.audit.entries.map((e) => [e.sealed, e.content?.action ?? null])).toEqual([
       [false, "decision.ingested"],
       [true, null],
@@ -93,7 +93,7 @@ describe("evidence pack", () => {
 
     review(db, bob, d.id, { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"] });
     const final = buildEvidencePack(db, d.id);
-    expect(final.decision).toMatchObject({ status: "corrected", final: true });
+    expect(final.decision).toMatchObject({ status: "corrected", final: true, sealed: false });
     expect(final.decision.reviews.map((r) => r.reviewer)).toEqual([alice.email, bob.email]);
     expect(final.audit.entries.every((e) => !e.sealed)).toBe(true);
     expect(JSON.stringify(final)).toContain("first eyes only");

@@ -25,18 +25,18 @@ code,.hash{font-family:ui-monospace,monospace;font-size:11px;word-break:break-al
 export function renderEvidenceHtml(pack: EvidencePack, nonce?: string): string {
   const d = pack.decision;
   const a = pack.audit;
-  const reviews = d.final
+  const reviews = !d.sealed
     ? d.reviews.length
       ? `<table><tr><th>When</th><th>Reviewer</th><th>Kind</th><th>Action</th><th>Reason codes</th><th>Changed fields</th><th>Note</th></tr>${d.reviews
           .map((r) => `<tr><td>${esc(r.at)}</td><td>${esc(r.reviewer)}</td><td>${esc(r.kind)}</td><td>${esc(r.action)}</td><td>${esc(r.reasonCodes.join(", "))}</td><td>${esc(r.changedFields.join(", "))}</td><td>${esc(r.note)}</td></tr>`)
           .join("")}</table>`
       : `<p class="muted">No human review.</p>`
-    : `<p class="muted">The decision is not final: reviews and reason codes appear once it is (a four-eyes verdict stays sealed until then).</p>`;
+    : `<p class="muted">The decision is waiting for review: verdicts given so far (a four-eyes first verdict) stay sealed until it is final.</p>`;
   const entries = `<table><tr><th>#</th><th>When</th><th>Actor</th><th>Action</th><th>Data</th><th>Hash</th></tr>${a.entries
     .map((e) =>
       e.content
         ? `<tr><td>${e.seq}</td><td>${esc(iso(e.content.at))}</td><td>${esc(e.content.actor)}</td><td>${esc(e.content.action)}</td><td><code>${esc(e.content.data)}</code></td><td class="hash">${esc(e.hash)}</td></tr>`
-        : `<tr><td>${e.seq}</td><td colspan="4" class="muted">Sealed until the decision is final (only its hash is shown)</td><td class="hash">${esc(e.hash)}</td></tr>`,
+        : `<tr><td>${e.seq}</td><td colspan="4" class="muted">Sealed while the decision waits for review (only its hash is shown)</td><td class="hash">${esc(e.hash)}</td></tr>`,
     )
     .join("")}</table>`;
   const checkpoints = a.proofs.length

@@ -7,8 +7,8 @@
  * the checkpoint that covers it. The decision's own entries carry their content;
  * other entries carry only H(content), which the formula H(prev ‖ H(content))
  * allows (entries written before hash version 2 must carry their content).
- * While a decision is not final, its review and task entries (a sealed four-eyes
- * verdict, who claimed it) appear as hashes only.
+ * While a decision waits in the review lane, its review and task entries (a sealed
+ * four-eyes verdict, who claimed it) appear as hashes only.
  * `verifyEvidencePack` checks a pack on its own with the public key.
  */
 import type { KeyObject } from "node:crypto";
@@ -36,7 +36,8 @@ export type PackEntry = { seq: number; hash: string; prevHash: string; sealed: b
 export type EvidencePack = {
   format: typeof PACK_FORMAT;
   generatedAt: string;
-  decision: DecisionJson & { final: boolean; finalizedBy: string | null };
+  /** final: the outcome is decided; sealed: a blind second review is pending, so verdicts are withheld. */
+  decision: DecisionJson & { final: boolean; sealed: boolean; finalizedBy: string | null };
   audit: {
     hashFormula: string;
     publicKey: { keyId: string | null; url: string };
@@ -46,7 +47,9 @@ export type EvidencePack = {
   };
 };
 
-const NOT_FINAL = new Set(["pending_review", "in_review"]);
+// The same rule as the API's visibleReviews: while a decision waits in the review lane, verdicts on it are sealed.
+const SEALED = new Set(["pending_review", "in_review"]);
+const FINAL = new Set(["approved", "corrected", "rejected", "auto_approved"]);
 
 function contentOf(r: AuditRow): EntryContent {
   return { at: r.at, actor: r.actor, action: r.action, entityType: r.entityType, entityId: r.entityId, data: r.data };
@@ -62,8 +65,9 @@ function ownEntries(db: DbOrTx, decisionId: string): AuditRow[] {
 export function buildEvidencePack(db: DbOrTx, decisionId: string, opts: CheckpointOptions & { publicKey?: KeyObject | null } = {}): EvidencePack {
   const decision = getDecision(db, decisionId);
   const row = getDecisionRow(db, decisionId)!;
-  const final = !NOT_FINAL.has(row.status);
-  const sealed = (e: AuditRow) => !final && (e.action.startsWith("review.") || e.entityType === "task");
+  const final = FINAL.has(row.status);
+  const sealedNow = SEALED.has(row.status);
+  const sealed = (e: AuditRow) => sealedNow && (e.action.startsWith("review.") || e.entityType === "task");
   const own = ownEntries(db, decisionId);
   const ownSeqs = new Map(own.map((e) => [e.seq, e]));
 
@@ -108,7 +112,7 @@ export function buildEvidencePack(db: DbOrTx, decisionId: string, opts: Checkpoi
   return {
     format: PACK_FORMAT,
     generatedAt: new Date(opts.now ?? Date.now()).toISOString(),
-    decision: { ...decision, final, finalizedBy: final ? row.finalizedBy : null },
+    decision: { ...decision, final, sealed: sealedNow, finalizedBy: final ? row.finalizedBy : null },
     audit: {
       hashFormula: "hash = SHA-256(prevHash ‖ SHA-256(content)) as lowercase hex, content = canonical JSON of {action, actor, at, data, entityId, entityType}; entries written before hash version 2: SHA-256(prevHash \"\\n\" content)",
       publicKey: { keyId: opts.publicKey ? keyIdOf(opts.publicKey) : keyId, url: "/api/v1/audit/public-key" },
