@@ -104,6 +104,21 @@ describe("signed checkpoints", () => {
     }
   });
 
+  it("need their key from the first start, and AUDIT_SIGNING_KEY once the store is Postgres", () => {
+    const db = fileDb();
+    const stop = startAuditCheckpoints({ db: () => db });
+    stop();
+    expect(fs.statSync(keyFilePath(db.$client.name)!).mode & 0o777).toBe(0o600);
+    expect(db.select().from(auditCheckpoints).all()).toEqual([]); // an empty trail has nothing to sign
+    const saved = { ...process.env };
+    try {
+      process.env.DATABASE_URL = "postgres://db.internal/lastmile";
+      expect(() => startAuditCheckpoints({ db: () => db })).toThrow(/AUDIT_SIGNING_KEY is required when the store is Postgres/);
+    } finally {
+      process.env = saved;
+    }
+  });
+
   it("are written by one timer, at start and then only when the head has moved", async () => {
     const db = fileDb();
     append(db, 3);
