@@ -169,6 +169,7 @@ export function verifyAuditChain(db: DbOrTx, opts: VerifyOptions = {}): ChainChe
         return fail(pending[next].seq, `entry #${pending[next].seq} is missing, but signed checkpoint #${pending[next].seq} covers it`, count);
       }
       if (row.prevHash !== prev) return fail(row.seq, "previous hash does not match", count);
+      if (row.hashVersion !== 1 && row.hashVersion !== HASH_VERSION) return fail(row.seq, `unknown hash version ${row.hashVersion}`, count);
       if (row.hashVersion < version) return fail(row.seq, `hash version ${row.hashVersion} after version ${version}`, count);
       if (entryHash(prev, row, row.hashVersion) !== row.hash) return fail(row.seq, "entry content was altered", count);
       if (next < pending.length && pending[next].seq === row.seq) {
