@@ -16,6 +16,9 @@ export const auditLog = sqliteTable(
     data: text("data").notNull(),
     prevHash: text("prev_hash").notNull(),
     hash: text("hash").notNull(),
+    // 1: sha256(prevHash "\n" canonical content), entries written before checkpoints existed;
+    // 2: sha256(prevHash ‖ sha256(canonical content)), so a proof can carry an entry's content hash alone.
+    hashVersion: integer("hash_version").notNull().default(1),
   },
   (t) => [
     // an entity's trail, and the batch entries that cover a decision (found by its receivedAt)
@@ -23,6 +26,18 @@ export const auditLog = sqliteTable(
     index("audit_action_at_idx").on(t.action, t.at),
   ],
 );
+
+/**
+ * Copies of the signed checkpoints (the files in AUDIT_CHECKPOINT_DIR are the record):
+ * a convenience for pages and packs. Verification trusts a checkpoint only through its signature.
+ */
+export const auditCheckpoints = sqliteTable("audit_checkpoints", {
+  seq: integer("seq").primaryKey(),
+  headHash: text("head_hash").notNull(),
+  at: integer("at").notNull(),
+  keyId: text("key_id").notNull(),
+  signature: text("signature").notNull(),
+});
 
 export const outbox = sqliteTable(
   "outbox",

@@ -8,6 +8,7 @@ import { getDb, databasePath } from "@db/client.server";
 import { AppError } from "~/lib/errors";
 import { upsertDecisionType, upsertDecisionTypes } from "~/domain/decision-types/decision-types.server";
 import { createApiKey, createUser } from "~/domain/auth/users.server";
+import { runAudit } from "./audit";
 import { runExport } from "./export";
 
 const USAGE = `lastmile — operator CLI
@@ -18,8 +19,11 @@ const USAGE = `lastmile — operator CLI
   lastmile apikey create --name N --scopes ingest,review,read,admin [--user EMAIL]
   lastmile types apply FILE.json
   lastmile export --type KEY --format jsonl|csv|parquet --out FILE [filters]
+  lastmile audit checkpoint
+  lastmile audit verify [--public-key FILE.pem]
+  lastmile audit verify --pack FILE [--public-key FILE.pem]
 
-Environment: DATABASE_PATH (default ./data/lastmile.db)`;
+Environment: DATABASE_PATH (default ./data/lastmile.db), AUDIT_SIGNING_KEY, AUDIT_CHECKPOINT_DIR`;
 
 type Command = (args: string[]) => Promise<number> | number;
 
@@ -72,6 +76,7 @@ const commands: Record<string, Command> = {
     return 0;
   },
   export: (args) => runExport(args),
+  audit: (args) => runAudit(args),
 };
 
 function usage(message?: string): number {

@@ -25,6 +25,9 @@ test("the audit page filters entries and shows whether the hash chain holds", as
   // Tamper with the newest entry behind the app's back: verification must notice, by entry.
   const db = e2eDb();
   const last = db.select().from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get()!;
+  // The table refuses UPDATE; someone with write access to the file drops the trigger first.
+  const trigger = (db.$client.prepare("SELECT sql FROM sqlite_master WHERE name = 'audit_log_no_update'").get() as { sql: string }).sql;
+  db.$client.exec("DROP TRIGGER audit_log_no_update");
   db.update(auditLog).set({ data: JSON.stringify({ tampered: true }) }).where(eq(auditLog.seq, last.seq)).run();
   try {
     await page.reload();
@@ -32,6 +35,7 @@ test("the audit page filters entries and shows whether the hash chain holds", as
     await expect(page.getByRole("alert")).toContainText("entry content was altered");
   } finally {
     db.update(auditLog).set({ data: last.data }).where(eq(auditLog.seq, last.seq)).run();
+    db.$client.exec(trigger);
   }
   await page.reload();
   await expect(page.getByRole("status")).toContainText("Chain intact");

@@ -2,13 +2,17 @@
  * The append-only, hash-chained audit trail. Every state change calls
  * `appendAudit` inside the transaction that makes it, so the entry commits
  * with the change or not at all. Each entry's hash covers the previous hash
- * and the entry's canonical content; `verifyAuditChain` recomputes the chain.
+ * and the entry's canonical content; `verifyAuditChain` recomputes the chain and
+ * checks it against the signed checkpoints (checkpoints.server.ts).
  */
+import type { KeyObject } from "node:crypto";
 import { and, asc, desc, eq, gt } from "drizzle-orm";
 import type { DbOrTx } from "@db/client.server";
 import { auditLog, decisions } from "@db/schema/index";
 import { insertRows } from "~/lib/bulk-insert.server";
 import { canonicalJson, sha256 } from "~/lib/crypto.server";
+import { checkpointSignatureValid, readCheckpoints, type FoundCheckpoint } from "./checkpoints.server";
+import { checkpointDir, databaseFileOf, signingKey } from "./signing.server";
 
 export type AuditEntry = {
   actor: string;
@@ -66,10 +70,33 @@ export function auditTrail(db: DbOrTx, entityType: string, entityId: string): Au
   return [...batches, ...own].sort((a, b) => a.seq - b.seq);
 }
 
-function entryHash(prevHash: string, e: { at: number; actor: string; action: string; entityType: string; entityId: string; data: string }): string {
-  // canonicalJson of {at, actor, action, entityType, entityId, data}, written out in its (sorted) key order.
+type Content = { at: number; actor: string; action: string; entityType: string; entityId: string; data: string };
+
+// canonicalJson of {at, actor, action, entityType, entityId, data}, written out in its (sorted) key order.
+function contentText(e: Content): string {
   const s = JSON.stringify;
-  return sha256(`${prevHash}\n{"action":${s(e.action)},"actor":${s(e.actor)},"at":${s(e.at)},"data":${s(e.data)},"entityId":${s(e.entityId)},"entityType":${s(e.entityType)}}`);
+  return `{"action":${s(e.action)},"actor":${s(e.actor)},"at":${s(e.at)},"data":${s(e.data)},"entityId":${s(e.entityId)},"entityType":${s(e.entityType)}}`;
+}
+
+/** H(content): what a proof carries for an entry whose content it leaves out. */
+export function auditContentHash(e: Content): string {
+  return sha256(contentText(e));
+}
+
+/** The current formula (hash version 2): H(previous hash ‖ H(content)), both as hex. */
+export function linkHash(prevHash: string, contentHash: string): string {
+  return sha256(prevHash + contentHash);
+}
+
+/** Version 1, for entries written before checkpoints existed: H(previous hash "\n" content). */
+export function legacyEntryHash(prevHash: string, e: Content): string {
+  return sha256(`${prevHash}\n${contentText(e)}`);
+}
+
+export const HASH_VERSION = 2;
+
+export function entryHash(prevHash: string, e: Content, version: number): string {
+  return version === 1 ? legacyEntryHash(prevHash, e) : linkHash(prevHash, auditContentHash(e));
 }
 
 export function appendAudit(tx: DbOrTx, entries: AuditEntry | AuditEntry[]): void {
@@ -86,29 +113,83 @@ export function appendAudit(tx: DbOrTx, entries: AuditEntry | AuditEntry[]): voi
       entityId: e.entityId,
       data: canonicalJson(e.data ?? {}),
     };
-    const hash = entryHash(prev, row);
-    const out = { at: row.at, actor: row.actor, action: row.action, entityType: row.entityType, entityId: row.entityId, data: row.data, prevHash: prev, hash };
+    const hash = linkHash(prev, auditContentHash(row));
+    const out = { at: row.at, actor: row.actor, action: row.action, entityType: row.entityType, entityId: row.entityId, data: row.data, prevHash: prev, hash, hashVersion: HASH_VERSION };
     prev = hash;
     return out;
   });
   insertRows(tx, auditLog, rows);
 }
 
-export type ChainCheck = { ok: true; entries: number } | { ok: false; entries: number; brokenAt: number; reason: string };
+export type ChainCheck =
+  | { ok: true; entries: number; checkpoints: number; anchoredThrough: number | null; anchoredAt: number | null }
+  | { ok: false; entries: number; brokenAt: number; reason: string };
 
-export function verifyAuditChain(db: DbOrTx): ChainCheck {
+export type VerifyOptions = {
+  /** The key checkpoints are checked with; default: the public half of the configured signing key. */
+  publicKey?: KeyObject | null;
+  /** Default: AUDIT_CHECKPOINT_DIR, or beside the database file. */
+  checkpointDir?: string | null;
+};
+
+/**
+ * Checks the whole chain against the signed checkpoints: every link and entry
+ * hash, every checkpoint's signature, that each checkpoint's entry carries the
+ * head hash that was signed, and that no signed entry is missing at the end.
+ * A chain rewritten with recomputed hashes is consistent on its own; the first
+ * checkpoint after the rewrite is what catches it.
+ */
+export function verifyAuditChain(db: DbOrTx, opts: VerifyOptions = {}): ChainCheck {
+  const file = databaseFileOf(db);
+  const dir = opts.checkpointDir !== undefined ? opts.checkpointDir : checkpointDir(file);
+  const publicKey = opts.publicKey !== undefined ? opts.publicKey : (signingKey({ create: false, dbFile: file })?.publicKey ?? null);
+  const { found, unreadable } = readCheckpoints(db, dir);
+  const fail = (brokenAt: number, reason: string, entries = 0): ChainCheck => ({ ok: false, entries, brokenAt, reason });
+  if (unreadable.length > 0) return fail(Number(/(\d+)\.json$/.exec(unreadable[0])?.[1] ?? 0), `checkpoint file ${unreadable[0]} cannot be read`);
+  if (found.length > 0 && !publicKey) return fail(found[0].seq, "signed checkpoints exist but no signing key is configured to check them");
+  const signed = new Map<number, FoundCheckpoint>();
+  for (const c of found) {
+    if (!checkpointSignatureValid(c, publicKey!)) return fail(c.seq, `checkpoint #${c.seq} (${c.source}) has an invalid signature`);
+    const other = signed.get(c.seq);
+    if (other && other.headHash !== c.headHash) return fail(c.seq, `two signed checkpoints for entry #${c.seq} disagree`);
+    signed.set(c.seq, c);
+  }
+  const pending = [...signed.values()].sort((a, b) => a.seq - b.seq);
+  let next = 0; // index of the next checkpoint to reach
+  let holdsThrough = 0; // the last checkpoint seq that held
   let prev = GENESIS;
+  let version = 1;
   let count = 0;
   let after = 0;
   for (;;) {
     const page = db.select().from(auditLog).where(gt(auditLog.seq, after)).orderBy(asc(auditLog.seq)).limit(5000).all();
-    if (page.length === 0) return { ok: true, entries: count };
+    if (page.length === 0) break;
     for (const row of page) {
-      if (row.prevHash !== prev) return { ok: false, entries: count, brokenAt: row.seq, reason: "previous hash does not match" };
-      if (entryHash(prev, row) !== row.hash) return { ok: false, entries: count, brokenAt: row.seq, reason: "entry content was altered" };
+      if (next < pending.length && pending[next].seq < row.seq) {
+        return fail(pending[next].seq, `entry #${pending[next].seq} is missing, but signed checkpoint #${pending[next].seq} covers it`, count);
+      }
+      if (row.prevHash !== prev) return fail(row.seq, "previous hash does not match", count);
+      if (row.hashVersion !== 1 && row.hashVersion !== HASH_VERSION) return fail(row.seq, `unknown hash version ${row.hashVersion}`, count);
+      if (row.hashVersion < version) return fail(row.seq, `hash version ${row.hashVersion} after version ${version}`, count);
+      if (entryHash(prev, row, row.hashVersion) !== row.hash) return fail(row.seq, "entry content was altered", count);
+      if (next < pending.length && pending[next].seq === row.seq) {
+        if (pending[next].headHash !== row.hash) {
+          const from = holdsThrough + 1;
+          return fail(from, `entries #${from}–#${row.seq} were rewritten: entry #${row.seq} does not carry the hash of signed checkpoint #${row.seq} (${new Date(pending[next].at).toISOString()})`, count);
+        }
+        holdsThrough = row.seq;
+        next++;
+      }
+      version = row.hashVersion;
       prev = row.hash;
       count++;
       after = row.seq;
     }
   }
+  if (next < pending.length) {
+    const last = pending[pending.length - 1];
+    return fail(after + 1, `missing tail: entries #${after + 1}–#${last.seq} were deleted (signed checkpoint #${last.seq} of ${new Date(last.at).toISOString()} covers them)`, count);
+  }
+  const anchor = pending[pending.length - 1];
+  return { ok: true, entries: count, checkpoints: pending.length, anchoredThrough: anchor?.seq ?? null, anchoredAt: anchor?.at ?? null };
 }

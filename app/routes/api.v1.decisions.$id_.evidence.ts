@@ -1,0 +1,25 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { z } from "zod";
+import { getDb } from "@db/client.server";
+import { renderEvidenceHtml } from "~/domain/audit/evidence-html.server";
+import { buildEvidencePack } from "~/domain/audit/evidence.server";
+import { requireApi } from "~/domain/auth/session.server";
+import { invalid, zodIssues } from "~/lib/errors";
+import { api, json, methodNotAllowed } from "~/lib/http.server";
+
+const query = z.object({ format: z.enum(["json", "html"]).default("json") }).strict();
+
+/** GET /api/v1/decisions/:id/evidence[?format=html]: the decision's evidence pack, as a JSON download or a printable page. */
+export const loader = ({ request, params, context }: LoaderFunctionArgs) =>
+  api(async () => {
+    await requireApi(request, "decisions:read");
+    const parsed = query.safeParse(Object.fromEntries(new URL(request.url).searchParams));
+    if (!parsed.success) throw invalid("Invalid query", zodIssues(parsed.error));
+    const pack = buildEvidencePack(getDb(), params.id!);
+    if (parsed.data.format === "html") {
+      return new Response(renderEvidenceHtml(pack, context.cspNonce), { headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" } });
+    }
+    return json(pack, 200, { "Content-Disposition": `attachment; filename="evidence-${pack.decision.id}.json"`, "Cache-Control": "no-store" });
+  });
+
+export const action = () => methodNotAllowed(["GET"]);

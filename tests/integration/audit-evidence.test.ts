@@ -1,0 +1,242 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import crypto from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Db } from "@db/client.server";
+import { auditCheckpoints } from "@db/schema/index";
+import { writeCheckpoint } from "~/domain/audit/checkpoints.server";
+import { buildEvidencePack, verifyEvidencePack, type EvidencePack } from "~/domain/audit/evidence.server";
+import { publicKeyPem, signingKey } from "~/domain/audit/signing.server";
+import { ingestDecisions } from "~/domain/ingest/ingest.server";
+import { fileDb, invoiceDecision, invoiceType, makeKey, makeType, makeUser } from "../support/db";
+import { CORRECTED, ingest, review, reviewed } from "../support/labelled";
+import { startServer, type TestServer } from "../support/server";
+
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
+
+function setup() {
+  const db = fileDb();
+  const owner = makeUser(db, "manager");
+  const alice = makeUser(db, "reviewer");
+  const bob = makeUser(db, "reviewer");
+  makeType(db, invoiceType(owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 0 }, fourEyes: { flags: ["four:*"] } }));
+  const publicKey = () => signingKey({ create: false, dbFile: db.$client.name })!.publicKey;
+  return { db, owner, alice, bob, publicKey };
+}
+
+describe("evidence pack", () => {
+  it("holds the decision, why it was routed, its reviews, its outcome and its audit entries anchored by a signed checkpoint", () => {
+    const { db, alice, publicKey } = setup();
+    const d = reviewed(db, alice, "inv-1", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"], note: "total misread" });
+    expect(db.select().from(auditCheckpoints).all()).toEqual([]);
+    const pack = buildEvidencePack(db, d.id);
+    // No checkpoint covered the entries: building the pack signed one.
+    expect(db.select().from(auditCheckpoints).all()).toHaveLength(1);
+    expect(pack.decision).toMatchObject({
+      id: d.id,
+      input: { vendor: "ACME GmbH", pages: 2 },
+      model: { name: "invoice-extractor", version: "1.0.0" },
+      policyVersion: 1,
+      route: "review",
+      reasons: ["confidence 0.5 < 0.9"],
+      status: "corrected",
+      final: true,
+      finalOutput: CORRECTED,
+      finalizedBy: alice.email,
+      reviews: [expect.objectContaining({ action: "correct", reviewer: alice.email, reasonCodes: ["WRONG_TOTAL"], note: "total misread" })],
+    });
+    expect(pack.audit.entries.map((e) => e.content?.action)).toEqual(["decision.ingested", "task.claimed", "review.correct"]);
+    expect(pack.audit.entries.every((e) => !e.sealed)).toBe(true);
+    expect(pack.audit.proofs).toHaveLength(1);
+    expect(verifyEvidencePack(clone(pack), publicKey())).toEqual({ ok: true, decisionId: d.id, entries: 3, sealed: 0, checkpoints: 1 });
+  });
+
+  it("proves entries of one decision spread over several checkpoints, carrying other entries as hashes only", () => {
+    const { db, alice, bob, publicKey } = setup();
+    const d = ingest(db, "spread", { confidence: 0.5 });
+    const other = ingest(db, "other", { confidence: 0.5, input: { secret: "someone else's" } });
+    writeCheckpoint(db);
+    review(db, bob, other.id, { action: "approve", note: "not in the pack" });
+    review(db, alice, d.id, { action: "approve" });
+    const pack = buildEvidencePack(db, d.id);
+    expect(pack.audit.proofs.length).toBe(2);
+    const text = JSON.stringify(pack);
+    expect(text).not.toContain("someone else's");
+    expect(text).not.toContain("not in the pack");
+    expect(verifyEvidencePack(clone(pack), publicKey())).toMatchObject({ ok: true, entries: 3 });
+  });
+
+  it("covers a decision ingested in a batch through the batch's entry", () => {
+    const { db, publicKey } = setup();
+    const [a] = ingestDecisions(db, [invoiceDecision("b-1", { confidence: 0.99 }), invoiceDecision("b-2", { confidence: 0.99 })], { batch: true, actor: "key:test" });
+    const pack = buildEvidencePack(db, a.id);
+    expect(pack.audit.entries.map((e) => e.content?.action)).toEqual(["decisions.ingested"]);
+    expect(verifyEvidencePack(clone(pack), publicKey())).toMatchObject({ ok: true, entries: 1 });
+  });
+
+  it("shows a sealed four-eyes verdict only as hashes until the decision is final, and still verifies", () => {
+    const { db, alice, bob, publicKey } = setup();
+    const d = reviewed(db, alice, "fe-1", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"], note: "first eyes only" }, { flags: ["four:eyes"] });
+    const sealed = buildEvidencePack(db, d.id);
+    expect(sealed.decision).toMatchObject({ status: "pending_review", final: false, sealed: true, reviews: [], finalizedBy: null });
+    expect(sealed.audit.entries.map((e) => [e.sealed, e.content?.action ?? null])).toEqual([
+      [false, "decision.ingested"],
+      [true, null],
+      [true, null],
+    ]);
+    const text = JSON.stringify(sealed);
+    expect(text).not.toContain(alice.email);
+    expect(text).not.toContain("first eyes only");
+    expect(text).not.toContain("WRONG_TOTAL");
+    expect(verifyEvidencePack(clone(sealed), publicKey())).toMatchObject({ ok: true, entries: 3, sealed: 2 });
+
+    review(db, bob, d.id, { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"] });
+    const final = buildEvidencePack(db, d.id);
+    expect(final.decision).toMatchObject({ status: "corrected", final: true, sealed: false });
+    expect(final.decision.reviews.map((r) => r.reviewer)).toEqual([alice.email, bob.email]);
+    expect(final.audit.entries.every((e) => !e.sealed)).toBe(true);
+    expect(JSON.stringify(final)).toContain("first eyes only");
+    expect(verifyEvidencePack(clone(final), publicKey())).toMatchObject({ ok: true, entries: 5, sealed: 0 });
+  });
+
+  it("fails verification when an entry, a hash in the proof, the signature or the key is not the original", () => {
+    const { db, alice, publicKey } = setup();
+    const d = reviewed(db, alice, "tamper", { action: "approve", note: "fine" });
+    const pack = buildEvidencePack(db, d.id);
+    const key = publicKey();
+
+    const content = clone(pack);
+    const own = content.audit.proofs[0].links.find((l) => l.entry?.action === "review.approve")!;
+    own.entry!.actor = "mallory@example.com";
+    content.audit.entries[2].content!.actor = "mallory@example.com";
+    expect(verifyEvidencePack(content, key)).toMatchObject({ ok: false, reason: expect.stringMatching(/does not reach the head hash signed in checkpoint/) });
+
+    const listed = clone(pack);
+    listed.audit.entries[2].content!.data = JSON.stringify({ note: "forged" });
+    expect(verifyEvidencePack(listed, key)).toMatchObject({ ok: false, reason: expect.stringMatching(/content differs from its proof/) });
+
+    const signature = clone(pack);
+    const sig = Buffer.from(signature.audit.proofs[0].checkpoint.signature, "base64");
+    sig[0] ^= 1;
+    signature.audit.proofs[0].checkpoint.signature = sig.toString("base64");
+    expect(verifyEvidencePack(signature, key)).toMatchObject({ ok: false, reason: expect.stringMatching(/invalid signature/) });
+
+    const dropped = clone(pack);
+    dropped.audit.entries.pop();
+    expect(verifyEvidencePack(dropped, key)).toMatchObject({ ok: false, reason: expect.stringMatching(/missing from the list/) });
+
+    const otherKey = crypto.generateKeyPairSync("ed25519").publicKey;
+    expect(verifyEvidencePack(clone(pack), otherKey)).toMatchObject({ ok: false, reason: expect.stringMatching(/invalid signature/) });
+    expect(verifyEvidencePack({ nope: true }, key)).toMatchObject({ ok: false });
+  });
+});
+
+function cli(dbPath: string, args: string[]) {
+  const r = spawnSync(process.execPath, ["scripts/lastmile.js", ...args], { env: { ...process.env, DATABASE_PATH: dbPath }, encoding: "utf8" });
+  return { code: r.status, out: r.stdout + r.stderr };
+}
+
+describe("lastmile audit checkpoint | verify [--pack]", () => {
+  let db: Db;
+  let dir: string;
+  let packFile: string;
+  let keyFile: string;
+  beforeAll(() => {
+    const s = setup();
+    db = s.db;
+    dir = path.dirname(db.$client.name);
+    const d = reviewed(db, s.alice, "cli-1", { action: "approve" });
+    const pack = buildEvidencePack(db, d.id);
+    packFile = path.join(dir, "pack.json");
+    fs.writeFileSync(packFile, JSON.stringify(pack));
+    keyFile = path.join(dir, "public.pem");
+    fs.writeFileSync(keyFile, publicKeyPem(s.publicKey()));
+  });
+
+  it("checkpoint signs the head; verify exits 0 on an intact trail and 1 naming the first bad entry", () => {
+    ingest(db, "cli-2", { confidence: 0.99 });
+    const cp = cli(db.$client.name, ["audit", "checkpoint"]);
+    expect(cp.code, cp.out).toBe(0);
+    expect(cp.out).toMatch(/Signed checkpoint #\d+/);
+    const ok = cli(db.$client.name, ["audit", "verify"]);
+    expect(ok.code, ok.out).toBe(0);
+    expect(ok.out).toMatch(/Audit trail intact: \d+ entries, anchored through #\d+ by 2 signed checkpoint/);
+
+    const head = (db.$client.prepare("SELECT max(seq) AS n FROM audit_log").get() as { n: number }).n;
+    db.$client.exec("DROP TRIGGER audit_log_no_delete");
+    db.$client.prepare("DELETE FROM audit_log WHERE seq = ?").run(head);
+    const bad = cli(db.$client.name, ["audit", "verify"]);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain(`broken at entry #${head}: missing tail`);
+  });
+
+  it("verify --pack exits 0 for a pack and 1 for a pack with an altered entry or signature", () => {
+    const ok = cli(db.$client.name, ["audit", "verify", "--pack", packFile, "--public-key", keyFile]);
+    expect(ok.code, ok.out).toBe(0);
+    expect(ok.out).toMatch(/verifies: 3 audit entries \(0 sealed\) anchored by 1 signed checkpoint/);
+
+    const pack = JSON.parse(fs.readFileSync(packFile, "utf8")) as EvidencePack;
+    const altered = clone(pack);
+    altered.audit.proofs[0].links.find((l) => l.entry?.action === "review.approve")!.entry!.at += 1;
+    fs.writeFileSync(path.join(dir, "altered.json"), JSON.stringify(altered));
+    const a = cli(db.$client.name, ["audit", "verify", "--pack", path.join(dir, "altered.json"), "--public-key", keyFile]);
+    expect(a.code).toBe(1);
+    expect(a.out).toContain("does not verify");
+
+    const resigned = clone(pack);
+    resigned.audit.proofs[0].checkpoint.signature = crypto.sign(null, Buffer.from("x"), crypto.generateKeyPairSync("ed25519").privateKey).toString("base64");
+    fs.writeFileSync(path.join(dir, "resigned.json"), JSON.stringify(resigned));
+    const r = cli(db.$client.name, ["audit", "verify", "--pack", path.join(dir, "resigned.json"), "--public-key", keyFile]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("invalid signature");
+  });
+});
+
+describe("GET /api/v1/decisions/:id/evidence and /api/v1/audit/public-key", () => {
+  let s: TestServer;
+  let readKey: string;
+  let decisionId: string;
+  beforeAll(async () => {
+    s = await startServer();
+    const owner = makeUser(s.db, "manager");
+    const alice = makeUser(s.db, "reviewer");
+    makeType(s.db, invoiceType(owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 0 } }));
+    readKey = makeKey(s.db, ["read"]);
+    decisionId = reviewed(s.db, alice, "http-1", { action: "reject", reasonCodes: ["NOT_AN_INVOICE"], note: "<script>alert(1)</script>" }).id;
+  });
+  afterAll(() => s?.close());
+
+  it("serves the pack as a JSON download that verifies with the served public key", async () => {
+    const res = await fetch(`${s.url}/api/v1/decisions/${decisionId}/evidence`, { headers: { Authorization: `Bearer ${readKey}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-disposition")).toBe(`attachment; filename="evidence-${decisionId}.json"`);
+    const pack = await res.json();
+    const key = await s.request("/api/v1/audit/public-key");
+    expect(key.status).toBe(200);
+    expect(key.body).toMatchObject({ algorithm: "Ed25519", keyId: pack.audit.publicKey.keyId, publicKey: expect.stringContaining("BEGIN PUBLIC KEY") });
+    expect(verifyEvidencePack(pack, crypto.createPublicKey(key.body.publicKey))).toMatchObject({ ok: true, decisionId, entries: 3 });
+    const pem = await fetch(`${s.url}/api/v1/audit/public-key?format=pem`);
+    expect(await pem.text()).toBe(key.body.publicKey);
+  });
+
+  it("serves a printable page with everything escaped", async () => {
+    const res = await fetch(`${s.url}/api/v1/decisions/${decisionId}/evidence?format=html`, { headers: { Authorization: `Bearer ${readKey}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    const html = await res.text();
+    expect(html).toContain(`Evidence pack: decision ${decisionId}`);
+    expect(html).toContain("NOT_AN_INVOICE");
+    expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(html).not.toContain("<script>");
+  });
+
+  it("refuses a bad format, an unknown decision and a caller without credentials", async () => {
+    const bad = await s.request(`/api/v1/decisions/${decisionId}/evidence?format=xml`, { key: readKey });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues[0].path).toBe("format");
+    expect((await s.request(`/api/v1/decisions/dec_nope/evidence`, { key: readKey })).status).toBe(404);
+    expect((await s.request(`/api/v1/decisions/${decisionId}/evidence`)).status).toBe(401);
+    expect((await s.request("/api/v1/audit/public-key?format=der")).status).toBe(400);
+  });
+});
