@@ -1,0 +1,138 @@
+/**
+ * Walks the permission matrix (tests/support/permission-matrix.ts) over real
+ * HTTP: every row as no session, as each role's session and as each kind of
+ * API key, and compares what each principal got with what the table promises.
+ * Also keeps the table complete (every file in app/routes/ is in it) and the
+ * README equal to it.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshType, ingest, reviewDecision, tasksOf } from "../support/api";
+import { makeKey, makeUser, TEST_PASSWORD } from "../support/db";
+import { expectedOutcome, matrixMarkdown, MATRIX, PRINCIPALS, type MatrixRow, type PrincipalName } from "../support/permission-matrix";
+import { startServer, type TestServer } from "../support/server";
+
+const ROUTES_DIR = path.join(__dirname, "../../app/routes");
+
+/** Signs in through the login form, as a browser would, and returns the session cookie. */
+export async function signIn(url: string, email: string, password = TEST_PASSWORD): Promise<string> {
+  const res = await fetch(`${url}/login`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: url, "Sec-Fetch-Site": "same-origin" },
+    body: new URLSearchParams({ email, password }),
+    redirect: "manual",
+  });
+  await res.text();
+  const cookie = res.headers.getSetCookie().find((c) => !/max-age=0/i.test(c));
+  if (res.status !== 302 || !cookie) throw new Error(`sign-in as ${email} failed: ${res.status}`);
+  return cookie.split(";")[0];
+}
+
+type Credentials = { cookie?: string; key?: string };
+
+describe("permission matrix", () => {
+  let s: TestServer;
+  const creds = {} as Record<PrincipalName, Credentials>;
+  const emails = {} as Record<string, string>;
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    s = await startServer();
+    for (const role of ["admin", "manager", "reviewer", "auditor"] as const) {
+      const u = makeUser(s.db, role);
+      emails[role] = u.email;
+      creds[role] = { cookie: await signIn(s.url, u.email) };
+    }
+    creds.anonymous = {};
+    for (const scope of ["ingest", "review", "read", "admin"] as const) creds[`key:${scope}`] = { key: makeKey(s.db, [scope]) };
+    creds["key:review@reviewer"] = { key: makeKey(s.db, ["review"], emails.reviewer) };
+
+    // Real ids, so every route gets past "not found" to its permission check.
+    ids.type = freshType(s.db, emails.manager);
+    const dec = await ingest(s, creds["key:ingest"].key!, reviewDecision(ids.type, "matrix-1"));
+    expect(dec.status).toBe(201);
+    ids.decision = dec.body.id;
+    ids.task = tasksOf(s.db, ids.decision)[0].id;
+    const admin = creds["key:admin"].key!;
+    const ds = await s.request("/api/v1/datasets", { key: admin, body: { name: "Matrix", filter: { type: ids.type } } });
+    expect(ds.status).toBe(201);
+    ids.dataset = ds.body.id;
+    const snap = await s.request(`/api/v1/datasets/${ids.dataset}/snapshots`, { key: admin, body: { split: { train: 0.8, validation: 0.1, test: 0.1 } } });
+    expect(snap.status).toBe(202);
+    ids.n = String(snap.body.number);
+    for (let i = 0; i < 200; i++) {
+      const r = await s.request(`/api/v1/datasets/${ids.dataset}/snapshots/${ids.n}`, { key: admin });
+      if (r.body.status !== "building") break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+  afterAll(() => s?.close());
+
+  async function send(row: MatrixRow, p: PrincipalName): Promise<Response> {
+    const url = s.url + row.path.replace(/:(type|decision|task|dataset|n)\b/g, (_, k: string) => ids[k]);
+    let c = creds[p];
+    if (row.endsSession && c.cookie) c = { cookie: await signIn(s.url, emails[p]) };
+    const headers: Record<string, string> = {};
+    if (c.cookie) headers.Cookie = c.cookie;
+    if (c.key) headers.Authorization = `Bearer ${c.key}`;
+    let body: string | undefined;
+    if (row.method !== "GET") {
+      // What the app's own pages send: same origin.
+      headers.Origin = s.url;
+      headers["Sec-Fetch-Site"] = "same-origin";
+      if (row.form) {
+        headers["Content-Type"] = "application/x-www-form-urlencoded";
+        body = new URLSearchParams(row.form).toString();
+      } else if (row.body !== undefined) {
+        headers["Content-Type"] = "application/json";
+        body = JSON.stringify(row.body);
+      }
+    }
+    return fetch(url, { method: row.method, headers, body, redirect: "manual" });
+  }
+
+  /** What a response means: a refusal (401, 403, redirect to sign-in) or "allow"; a 5xx or 429 is reported as such and fails. */
+  function outcomeOf(res: Response): string {
+    if (res.status === 401 || res.status === 403) return String(res.status);
+    const location = res.headers.get("Location");
+    if (res.status >= 300 && res.status < 400 && location && new URL(location, s.url).pathname === "/login" && new URL(location, s.url).searchParams.has("redirectTo")) return "login";
+    if (res.status >= 500 || res.status === 429) return `${res.status}`;
+    return "allow";
+  }
+
+  it.each(MATRIX.map((row) => [`${row.method} ${row.path}`, row] as const))("%s", async (_name, row) => {
+    const got: Record<string, string> = {};
+    const want: Record<string, string> = {};
+    for (const p of PRINCIPALS) {
+      const res = await send(row, p);
+      await res.arrayBuffer();
+      got[p] = outcomeOf(res);
+      want[p] = expectedOutcome(row, p);
+    }
+    expect(got).toEqual(want);
+  });
+
+  it("lists every route file, and every file's loader and action", () => {
+    const files = fs.readdirSync(ROUTES_DIR).filter((f) => /\.tsx?$/.test(f));
+    const listed = new Set(MATRIX.flatMap((r) => r.files));
+    expect(files.filter((f) => !listed.has(f)), "route files missing from tests/support/permission-matrix.ts").toEqual([]);
+    expect([...listed].filter((f) => !files.includes(f)), "rows naming route files that do not exist").toEqual([]);
+    for (const f of files) {
+      const src = fs.readFileSync(path.join(ROUTES_DIR, f), "utf8");
+      // A handler that only answers 405 needs no row; any other loader needs a GET row and any other action a write row.
+      const handles = (name: string) => new RegExp(`export (async )?function ${name}\\b|export const ${name} = (?!\\(\\) => methodNotAllowed)`).test(src);
+      if (handles("loader")) expect(MATRIX.some((r) => r.method === "GET" && r.files.includes(f)), `${f}: its loader has no GET row`).toBe(true);
+      if (handles("action")) expect(MATRIX.some((r) => r.method !== "GET" && r.files.includes(f)), `${f}: its action has no POST/PUT row`).toBe(true);
+    }
+  });
+
+  it("is the README's permission matrix, word for word", () => {
+    const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+    const section = matrixMarkdown();
+    const at = readme.indexOf(section);
+    expect(at, "README.md is out of date: run `npm run permission-matrix -- --write`").toBeGreaterThanOrEqual(0);
+    const after = readme.slice(at + section.length);
+    expect(after === "" || after.startsWith("\n## "), "README.md's matrix has rows the table does not").toBe(true);
+  });
+});
