@@ -8,71 +8,26 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshType, ingest, reviewDecision, tasksOf } from "../support/api";
-import { makeKey, makeUser, TEST_PASSWORD } from "../support/db";
 import { expectedOutcome, matrixMarkdown, MATRIX, PRINCIPALS, type MatrixRow, type PrincipalName } from "../support/permission-matrix";
+import { castOf, pathOf, signIn, type Cast } from "../support/principals";
 import { startServer, type TestServer } from "../support/server";
 
 const ROUTES_DIR = path.join(__dirname, "../../app/routes");
 
-/** Signs in through the login form, as a browser would, and returns the session cookie. */
-export async function signIn(url: string, email: string, password = TEST_PASSWORD): Promise<string> {
-  const res = await fetch(`${url}/login`, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: url, "Sec-Fetch-Site": "same-origin" },
-    body: new URLSearchParams({ email, password }),
-    redirect: "manual",
-  });
-  await res.text();
-  const cookie = res.headers.getSetCookie().find((c) => !/max-age=0/i.test(c));
-  if (res.status !== 302 || !cookie) throw new Error(`sign-in as ${email} failed: ${res.status}`);
-  return cookie.split(";")[0];
-}
-
-type Credentials = { cookie?: string; key?: string };
-
 describe("permission matrix", () => {
   let s: TestServer;
-  const creds = {} as Record<PrincipalName, Credentials>;
-  const emails = {} as Record<string, string>;
-  const ids: Record<string, string> = {};
-
+  let creds: Cast["creds"];
+  let ids: Cast["ids"];
   beforeAll(async () => {
     s = await startServer();
-    for (const role of ["admin", "manager", "reviewer", "auditor"] as const) {
-      const u = makeUser(s.db, role);
-      emails[role] = u.email;
-      creds[role] = { cookie: await signIn(s.url, u.email) };
-    }
-    creds.anonymous = {};
-    for (const scope of ["ingest", "review", "read", "admin"] as const) creds[`key:${scope}`] = { key: makeKey(s.db, [scope]) };
-    creds["key:review@reviewer"] = { key: makeKey(s.db, ["review"], emails.reviewer) };
-
-    // Real ids, so every route gets past "not found" to its permission check.
-    ids.type = freshType(s.db, emails.manager);
-    const dec = await ingest(s, creds["key:ingest"].key!, reviewDecision(ids.type, "matrix-1"));
-    expect(dec.status).toBe(201);
-    ids.decision = dec.body.id;
-    ids.task = tasksOf(s.db, ids.decision)[0].id;
-    const admin = creds["key:admin"].key!;
-    const ds = await s.request("/api/v1/datasets", { key: admin, body: { name: "Matrix", filter: { type: ids.type } } });
-    expect(ds.status).toBe(201);
-    ids.dataset = ds.body.id;
-    const snap = await s.request(`/api/v1/datasets/${ids.dataset}/snapshots`, { key: admin, body: { split: { train: 0.8, validation: 0.1, test: 0.1 } } });
-    expect(snap.status).toBe(202);
-    ids.n = String(snap.body.number);
-    for (let i = 0; i < 200; i++) {
-      const r = await s.request(`/api/v1/datasets/${ids.dataset}/snapshots/${ids.n}`, { key: admin });
-      if (r.body.status !== "building") break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    ({ creds, ids } = await castOf(s));
   });
   afterAll(() => s?.close());
 
   async function send(row: MatrixRow, p: PrincipalName): Promise<Response> {
-    const url = s.url + row.path.replace(/:(type|decision|task|dataset|n)\b/g, (_, k: string) => ids[k]);
+    const url = s.url + pathOf(row, ids);
     let c = creds[p];
-    if (row.endsSession && c.cookie) c = { cookie: await signIn(s.url, emails[p]) };
+    if (row.endsSession && c.cookie) c = { cookie: await signIn(s.url, c.email!) };
     const headers: Record<string, string> = {};
     if (c.cookie) headers.Cookie = c.cookie;
     if (c.key) headers.Authorization = `Bearer ${c.key}`;
