@@ -17,8 +17,8 @@ import { MATRIX, PRINCIPALS, type MatrixRow, type PrincipalName } from "../suppo
 import { castOf, pathOf, type Cast } from "../support/principals";
 import { startServer, type TestServer } from "../support/server";
 
-const WRITE_RUNS = 40;
-const READ_RUNS = 15;
+const WRITE_RUNS = 20;
+const READ_RUNS = 5;
 
 // ---------------------------------------------------------------- arbitraries
 
@@ -67,7 +67,6 @@ const RAW_BODIES = [
   "\ufeff{}",
   "%ZZ&intent=create&&=",
   "intent=create&intent=revoke&id=",
-  "x".repeat(1_100_000),
 ];
 
 /** A body for a route: its own valid-looking body as a template, mutated, or garbage. */
@@ -117,7 +116,7 @@ function formArb(template: Record<string, string>): fc.Arbitrary<{ text: string 
 
 const QUERY_KEYS = ["type", "status", "cursor", "updatedSince", "from", "to", "bucket", "modelVersion", "table", "format", "split", "action", "all", "notice", "redirectTo", "index", "_data", "intent", "taskId", "q", "limit", "leaseSeconds", "from", "after", "skip", "filter"];
 const queryValue = fc.oneof(
-  fc.constantFrom("", "%ZZ", "%00", "%", "%E0%A4%A", "%C0%AF", "..%2F..%2Fetc%2Fpasswd", "1e400", "-1", "NaN", "99999999999999999999", "%5B%5D", "%7B%7D", "day", "week", "jsonl", "csv", "parquet", "root", "routes%2Fqueue", "/%0a/evil.example/", "a".repeat(1000)),
+  fc.constantFrom("", "%ZZ", "%00", "%", "%E0%A4%A", "%C0%AF", "..%2F..%2Fetc%2Fpasswd", "1e400", "-1", "NaN", "99999999999999999999", "%5B%5D", "%7B%7D", "day", "week", "jsonl", "csv", "parquet", "routes%2Fadmin.users", "routes%2Fqueue", "/%0a/evil.example/", "a".repeat(1000)),
   fc.string({ maxLength: 20 }).map(encodeURIComponent),
 );
 /** Raw query text: unknown and repeated params, bare keys, broken %-escapes. */
