@@ -47,9 +47,22 @@ describe("permission matrix", () => {
     return fetch(url, { method: row.method, headers, body, redirect: "manual" });
   }
 
-  /** What a response means: a refusal (401, 403, redirect to sign-in) or "allow"; a 5xx or 429 is reported as such and fails. */
-  function outcomeOf(res: Response): string {
-    if (res.status === 401 || res.status === 403) return String(res.status);
+  /**
+   * What a response means: a refusal (401, 403, redirect to sign-in) or "allow"; a 5xx or 429 is reported as such and
+   * fails. An API refusal must also carry the JSON error shape.
+   */
+  async function outcomeOf(row: MatrixRow, res: Response): Promise<string> {
+    const text = await res.text();
+    if (res.status === 401 || res.status === 403) {
+      if (row.kind !== "api") return String(res.status);
+      let code: unknown;
+      try {
+        code = JSON.parse(text).error.code;
+      } catch {
+        /* not the error shape */
+      }
+      return code === (res.status === 401 ? "unauthenticated" : "forbidden") ? String(res.status) : `${res.status} without the JSON error shape`;
+    }
     const location = res.headers.get("Location");
     if (res.status >= 300 && res.status < 400 && location && new URL(location, s.url).pathname === "/login" && new URL(location, s.url).searchParams.has("redirectTo")) return "login";
     if (res.status >= 500 || res.status === 429) return `${res.status}`;
@@ -60,9 +73,7 @@ describe("permission matrix", () => {
     const got: Record<string, string> = {};
     const want: Record<string, string> = {};
     for (const p of PRINCIPALS) {
-      const res = await send(row, p);
-      await res.arrayBuffer();
-      got[p] = outcomeOf(res);
+      got[p] = await outcomeOf(row, await send(row, p));
       want[p] = expectedOutcome(row, p);
     }
     expect(got).toEqual(want);
