@@ -15,6 +15,7 @@ import { FormMessage } from "~/components/ui/form-field";
 import { PageHeader, Section } from "~/components/ui/page-header";
 import { Table, TBody, TD, TH, THead } from "~/components/ui/table";
 import { Time } from "~/components/ui/time";
+import { readForm } from "~/lib/read-form.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.type.name ?? "Decision type"} · Admin · Lastmile` }];
 
@@ -35,7 +36,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const who = await requireUser(request, "types:write");
-  const result = saveTypeForm(getDb(), await request.formData(), { key: params.key!, mode: "update", actor: who.actor });
+  const result = saveTypeForm(getDb(), await readForm(request), { key: params.key!, mode: "update", actor: who.actor });
   if (!result.ok) return data({ message: result.message, issues: result.issues }, { status: 400 });
   throw redirect(`/admin/types/${result.type.key}?saved=${result.type.policyVersion}${result.policyChanged ? "&policy=new" : ""}`);
 }

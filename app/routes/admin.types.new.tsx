@@ -8,6 +8,7 @@ import { saveTypeForm } from "~/domain/decision-types/type-form.server";
 import { DecisionTypeForm } from "~/components/admin/decision-type-form";
 import { emptyTypeForm } from "~/components/admin/type-form-values";
 import { PageHeader } from "~/components/ui/page-header";
+import { readForm } from "~/lib/read-form.server";
 
 export const meta: MetaFunction = () => [{ title: "New decision type · Admin · Lastmile" }];
 
@@ -23,7 +24,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   const who = await requireUser(request, "types:write");
-  const form = await request.formData();
+  const form = await readForm(request);
   const result = saveTypeForm(getDb(), form, { key: String(form.get("key") ?? "").trim(), mode: "create", actor: who.actor });
   if (!result.ok) return data({ message: result.message, issues: result.issues }, { status: 400 });
   throw redirect(`/admin/types/${result.type.key}?created=1`);

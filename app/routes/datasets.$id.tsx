@@ -10,6 +10,7 @@ import { AppError } from "~/lib/errors";
 import { formFailure } from "~/lib/form-failure.server";
 import { issueAt } from "~/components/admin/issues";
 import { Field, FORMAT_LABELS, Progress, SPLIT_LABELS, StatusBadge } from "~/components/datasets/ui";
+import { readForm } from "~/lib/read-form.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.dataset.name ?? "Dataset"} · Datasets · Lastmile` }];
 
@@ -26,7 +27,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const who = await requireUser(request, "datasets:write");
-  const form = await request.formData();
+  const form = await readForm(request);
   const num = (k: string) => (form.get(k) === "" || form.get(k) === null ? NaN : Number(form.get(k)));
   const body = { split: { train: num("train"), validation: num("validation"), test: num("test") }, identities: form.get("identities") === "true" };
   try {

@@ -11,6 +11,7 @@ import { formFailure } from "~/lib/form-failure.server";
 import { issueAt } from "~/components/admin/issues";
 import { Field, StatusBadge } from "~/components/datasets/ui";
 import type { loader as previewLoader } from "./datasets.preview";
+import { readForm } from "~/lib/read-form.server";
 
 export const meta: MetaFunction = () => [{ title: "Datasets · Lastmile" }];
 
@@ -26,7 +27,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   const who = await requireUser(request, "datasets:write");
-  const form = await request.formData();
+  const form = await readForm(request);
   const input = { name: String(form.get("name") ?? ""), description: String(form.get("description") ?? "") || undefined, filter: filterInputFromParams(form) };
   try {
     const d = createDataset(datasetsDb(), input, who.actor);

@@ -12,6 +12,7 @@ import { listEscalations } from "~/domain/queue/queue-view.server";
 import { formFailure } from "~/lib/form-failure.server";
 import { buttonClass } from "~/components/ui/button";
 import { formatDuration, percent } from "~/components/review/format";
+import { readForm } from "~/lib/read-form.server";
 
 export const meta: MetaFunction = () => [{ title: "Escalations · Lastmile" }];
 
@@ -25,7 +26,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   const who = await requireUser(request, "escalations:resolve");
-  const form = await request.formData();
+  const form = await readForm(request);
   const taskId = String(form.get("taskId") ?? "");
   try {
     const task = claimTask(getDb(), who.user, taskId, { kind: "escalation" });

@@ -1,0 +1,68 @@
+/**
+ * One of every principal the permission matrix names (sessions signed in
+ * through the login form, API keys of each scope) and real ids for the routes'
+ * parameters, against a started test server.
+ */
+import { expect } from "vitest";
+import { freshType, ingest, reviewDecision, tasksOf } from "./api";
+import { makeKey, makeUser, TEST_PASSWORD } from "./db";
+import type { MatrixRow, PrincipalName } from "./permission-matrix";
+import type { TestServer } from "./server";
+
+/** Signs in through the login form, as a browser would, and returns the session cookie. */
+export async function signIn(url: string, email: string, password = TEST_PASSWORD): Promise<string> {
+  const res = await fetch(`${url}/login`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: url, "Sec-Fetch-Site": "same-origin" },
+    body: new URLSearchParams({ email, password }),
+    redirect: "manual",
+  });
+  await res.text();
+  const cookie = res.headers.getSetCookie().find((c) => !/max-age=0/i.test(c));
+  if (res.status !== 302 || !cookie) throw new Error(`sign-in as ${email} failed: ${res.status}`);
+  return cookie.split(";")[0];
+}
+
+export type Credentials = { cookie?: string; key?: string; email?: string };
+
+export type Cast = {
+  creds: Record<PrincipalName, Credentials>;
+  /** Ids for the `:type`, `:decision`, `:task`, `:dataset` and `:n` placeholders. */
+  ids: Record<string, string>;
+};
+
+export async function castOf(s: TestServer): Promise<Cast> {
+  const creds = { anonymous: {} } as Record<PrincipalName, Credentials>;
+  for (const role of ["admin", "manager", "reviewer", "auditor"] as const) {
+    const u = makeUser(s.db, role);
+    creds[role] = { cookie: await signIn(s.url, u.email), email: u.email };
+  }
+  for (const scope of ["ingest", "review", "read", "admin"] as const) creds[`key:${scope}`] = { key: makeKey(s.db, [scope]) };
+  creds["key:review@reviewer"] = { key: makeKey(s.db, ["review"], creds.reviewer.email) };
+
+  // Real ids, so every route gets past "not found" to its permission check.
+  const ids: Record<string, string> = {};
+  ids.type = freshType(s.db, creds.manager.email!);
+  const dec = await ingest(s, creds["key:ingest"].key!, reviewDecision(ids.type, "matrix-1"));
+  expect(dec.status).toBe(201);
+  ids.decision = dec.body.id;
+  ids.task = tasksOf(s.db, ids.decision)[0].id;
+  const admin = creds["key:admin"].key!;
+  const ds = await s.request("/api/v1/datasets", { key: admin, body: { name: "Matrix", filter: { type: ids.type } } });
+  expect(ds.status).toBe(201);
+  ids.dataset = ds.body.id;
+  const snap = await s.request(`/api/v1/datasets/${ids.dataset}/snapshots`, { key: admin, body: { split: { train: 0.8, validation: 0.1, test: 0.1 } } });
+  expect(snap.status).toBe(202);
+  ids.n = String(snap.body.number);
+  for (let i = 0; i < 200; i++) {
+    const r = await s.request(`/api/v1/datasets/${ids.dataset}/snapshots/${ids.n}`, { key: admin });
+    if (r.body.status !== "building") break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { creds, ids };
+}
+
+/** A row's path with the cast's ids in place of its placeholders. */
+export function pathOf(row: MatrixRow, ids: Record<string, string>): string {
+  return row.path.replace(/:(type|decision|task|dataset|n)\b/g, (_, k: string) => ids[k]);
+}
