@@ -181,7 +181,7 @@ export default function ApiKeys() {
                 <Time value={k.createdAt} />
               </TD>
               <TD>{k.lastUsedAt ? <Time value={k.lastUsedAt} /> : <span className="text-slate-500">never</span>}</TD>
-              <TD>{k.expiresAt ? <Time value={k.expiresAt} /> : <span className="text-slate-500">never</span>}</TD>
+              <TD>{k.expiresAt ? <Time value={k.expiresAt} /> : <span className="text-slate-500">—</span>}</TD>
               <TD>
                 {k.revokedAt ? (
                   <span>
