@@ -29,6 +29,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   await requireUser(request, "apikeys:write");
   const db = getDb();
   return {
+    now: Date.now(),
     keys: listApiKeys(db),
     users: listUsers(db)
       .filter((u) => !u.disabledAt)
@@ -56,7 +57,8 @@ export async function action({ request }: ActionFunctionArgs) {
     if (parsed.data.intent === "create") {
       const name = String(form.get("name") ?? "").trim();
       const user = String(form.get("user") ?? "");
-      const { key } = createApiKey(db, { name, scopes: form.getAll("scopes").map(String), ...(user ? { user } : {}) }, who.actor);
+      const expiresAt = String(form.get("expiresAt") ?? "").trim();
+      const { key } = createApiKey(db, { name, scopes: form.getAll("scopes").map(String), ...(user ? { user } : {}), ...(expiresAt ? { expiresAt } : {}) }, who.actor);
       return data<ActionResult>({ ok: true, intent: "create", name, key });
     }
     const { name } = revokeApiKey(db, parsed.data.id, who.actor);
@@ -67,7 +69,7 @@ export async function action({ request }: ActionFunctionArgs) {
 }
 
 export default function ApiKeys() {
-  const { keys, users } = useLoaderData<typeof loader>();
+  const { keys, users, now } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const busy = useNavigation().state === "submitting";
   const formRef = useRef<HTMLFormElement>(null);
@@ -100,7 +102,7 @@ export default function ApiKeys() {
       <Section title="Create a key" id="create-key">
         <Form ref={formRef} method="post" className="space-y-4" noValidate>
           <input type="hidden" name="intent" value="create" />
-          <div className="grid grid-cols-1 gap-4 md:grid-cols-2">
+          <div className="grid grid-cols-1 gap-4 md:grid-cols-3">
             <FormField id="key-name" label="Name" hint="What uses it, e.g. “loan-origination prod”." errors={errors.name}>
               <input name="name" type="text" autoComplete="off" className={inputClass} />
             </FormField>
@@ -113,6 +115,9 @@ export default function ApiKeys() {
                   </option>
                 ))}
               </select>
+            </FormField>
+            <FormField id="key-expires" label="Expires on" hint="Optional. From midnight UTC of this day, requests with the key get 401." errors={errors.expiresAt}>
+              <input name="expiresAt" type="date" className={inputClass} />
             </FormField>
           </div>
           <fieldset aria-describedby={scopeErrors.length ? "key-scopes-error" : undefined}>
@@ -148,13 +153,14 @@ export default function ApiKeys() {
           <TH>User</TH>
           <TH>Created</TH>
           <TH>Last used</TH>
+          <TH>Expires</TH>
           <TH>Status</TH>
           <TH>
             <span className="sr-only">Actions</span>
           </TH>
         </THead>
         <TBody>
-          {keys.length === 0 ? <EmptyRow colSpan={8}>No API keys yet.</EmptyRow> : null}
+          {keys.length === 0 ? <EmptyRow colSpan={9}>No API keys yet.</EmptyRow> : null}
           {keys.map((k) => (
             <tr key={k.id} className={k.revokedAt ? "text-slate-500" : undefined}>
               <TD className="font-medium">{k.name}</TD>
@@ -175,11 +181,16 @@ export default function ApiKeys() {
                 <Time value={k.createdAt} />
               </TD>
               <TD>{k.lastUsedAt ? <Time value={k.lastUsedAt} /> : <span className="text-slate-500">never</span>}</TD>
+              <TD>{k.expiresAt ? <Time value={k.expiresAt} /> : <span className="text-slate-500">—</span>}</TD>
               <TD>
                 {k.revokedAt ? (
                   <span>
                     <Badge tone="red">revoked</Badge> <span className="text-xs"><Time value={k.revokedAt} /></span>
                   </span>
+                ) : k.expiresAt !== null && k.expiresAt <= now ? (
+                  <Badge tone="amber" title="Past its expiry date, so requests with it get 401">
+                    expired
+                  </Badge>
                 ) : k.userDisabled ? (
                   <Badge tone="amber" title="Its user is disabled, so requests with it get 401">user disabled</Badge>
                 ) : (

@@ -1,4 +1,4 @@
-/** People: list, create with a role (one-time password shown once), disable and re-enable. */
+/** People: list, create with a role (one-time password shown once), disable and re-enable, sign out everywhere. */
 import { useEffect, useRef } from "react";
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
@@ -6,7 +6,7 @@ import { z } from "zod";
 import { getDb } from "@db/client.server";
 import { ROLES } from "~/domain/auth/permissions";
 import { requireUser } from "~/domain/auth/session.server";
-import { createUser, disableUser, enableUser, listUsers } from "~/domain/auth/users.server";
+import { activeSessionCounts, createUser, disableUser, enableUser, endUserSessions, listUsers } from "~/domain/auth/users.server";
 import { formFailure, type FormFailure } from "~/lib/form-failure.server";
 import { Badge } from "~/components/ui/badge";
 import { CopyButton } from "~/components/ui/copy-button";
@@ -20,9 +20,11 @@ export const meta: MetaFunction = () => [{ title: "Users · Admin · Lastmile" }
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const who = await requireUser(request, "users:write");
+  const db = getDb();
+  const sessionsOf = activeSessionCounts(db);
   return {
     me: who.user.id,
-    users: listUsers(getDb()).map((u) => ({ id: u.id, email: u.email, name: u.name, role: u.role, createdAt: u.createdAt, disabledAt: u.disabledAt })),
+    users: listUsers(db).map((u) => ({ id: u.id, email: u.email, name: u.name, role: u.role, createdAt: u.createdAt, disabledAt: u.disabledAt, sessions: sessionsOf.get(u.id) ?? 0 })),
   };
 }
 
@@ -30,11 +32,13 @@ const intentSchema = z.discriminatedUnion("intent", [
   z.object({ intent: z.literal("create"), email: z.string(), name: z.string().optional(), role: z.string() }),
   z.object({ intent: z.literal("disable"), id: z.string().min(1) }),
   z.object({ intent: z.literal("enable"), id: z.string().min(1) }),
+  z.object({ intent: z.literal("end-sessions"), id: z.string().min(1) }),
 ]);
 
 type ActionResult =
   | { ok: true; intent: "create"; email: string; password: string }
   | { ok: true; intent: "disable" | "enable"; email: string }
+  | { ok: true; intent: "end-sessions"; email: string; ended: number }
   | FormFailure;
 
 export async function action({ request }: ActionFunctionArgs) {
@@ -47,6 +51,10 @@ export async function action({ request }: ActionFunctionArgs) {
     if (input.intent === "create") {
       const { user, password } = createUser(db, { email: input.email, role: input.role, name: input.name?.trim() || undefined }, who.actor);
       return data<ActionResult>({ ok: true, intent: "create", email: user.email, password });
+    }
+    if (input.intent === "end-sessions") {
+      const { user, ended } = endUserSessions(db, input.id, who.actor);
+      return data<ActionResult>({ ok: true, intent: "end-sessions", email: user.email, ended });
     }
     const user = input.intent === "disable" ? disableUser(db, input.id, who.user) : enableUser(db, input.id, who.actor);
     return data<ActionResult>({ ok: true, intent: input.intent, email: user.email });
@@ -80,7 +88,10 @@ export default function Users() {
           </p>
         </FormMessage>
       ) : null}
-      {result?.ok && result.intent !== "create" ? <FormMessage tone="success">{`${result.email} is ${result.intent}d.`}</FormMessage> : null}
+      {result?.ok && result.intent === "end-sessions" ? (
+        <FormMessage tone="success">{`${result.email} is signed out everywhere (${result.ended} session${result.ended === 1 ? "" : "s"} ended).`}</FormMessage>
+      ) : null}
+      {result?.ok && (result.intent === "disable" || result.intent === "enable") ? <FormMessage tone="success">{`${result.email} is ${result.intent}d.`}</FormMessage> : null}
       {result && !result.ok && result.intent !== "create" ? <FormMessage tone="error">{result.message}</FormMessage> : null}
 
       <Section title="Add a user" id="add-user">
@@ -123,12 +134,13 @@ export default function Users() {
           <TH>Role</TH>
           <TH>Created</TH>
           <TH>Status</TH>
+          <TH>Sessions</TH>
           <TH>
             <span className="sr-only">Actions</span>
           </TH>
         </THead>
         <TBody>
-          {users.length === 0 ? <EmptyRow colSpan={6}>No users yet.</EmptyRow> : null}
+          {users.length === 0 ? <EmptyRow colSpan={7}>No users yet.</EmptyRow> : null}
           {users.map((u) => (
             <tr key={u.id} className={u.disabledAt ? "text-slate-500" : undefined}>
               <TD className="font-medium">{u.email}</TD>
@@ -148,20 +160,29 @@ export default function Users() {
                   <Badge tone="emerald">active</Badge>
                 )}
               </TD>
+              <TD>{u.sessions}</TD>
               <TD className="text-right">
                 {u.id === me ? (
                   <span className="text-xs text-slate-500">you</span>
                 ) : (
-                  <Form method="post" aria-label={`${u.disabledAt ? "Enable" : "Disable"} ${u.email}`}>
-                    <input type="hidden" name="id" value={u.id} />
-                    {u.disabledAt ? (
-                      <button type="submit" name="intent" value="enable" className="rounded-md px-2 py-1 text-sm font-medium text-indigo-700 hover:bg-indigo-50">
-                        Enable
-                      </button>
-                    ) : (
-                      <ConfirmSubmit label="Disable" confirmLabel={`Disable ${u.email}`} name="intent" value="disable" />
-                    )}
-                  </Form>
+                  <span className="inline-flex items-center gap-1">
+                    {u.sessions > 0 ? (
+                      <Form method="post" aria-label={`End sessions of ${u.email}`}>
+                        <input type="hidden" name="id" value={u.id} />
+                        <ConfirmSubmit label="End sessions" confirmLabel={`Sign ${u.email} out everywhere`} name="intent" value="end-sessions" />
+                      </Form>
+                    ) : null}
+                    <Form method="post" aria-label={`${u.disabledAt ? "Enable" : "Disable"} ${u.email}`}>
+                      <input type="hidden" name="id" value={u.id} />
+                      {u.disabledAt ? (
+                        <button type="submit" name="intent" value="enable" className="rounded-md px-2 py-1 text-sm font-medium text-indigo-700 hover:bg-indigo-50">
+                          Enable
+                        </button>
+                      ) : (
+                        <ConfirmSubmit label="Disable" confirmLabel={`Disable ${u.email}`} name="intent" value="disable" />
+                      )}
+                    </Form>
+                  </span>
                 )}
               </TD>
             </tr>

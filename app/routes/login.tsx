@@ -1,38 +1,44 @@
-import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { data, redirect, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
 import { z } from "zod";
 import { getDb } from "@db/client.server";
+import { signIn, waitInWords } from "~/domain/auth/login.server";
 import { getOptionalUser, startSession } from "~/domain/auth/session.server";
-import { authenticate } from "~/domain/auth/users.server";
+import { safeRedirectPath } from "~/lib/safe-redirect";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Lastmile" }];
 
 const loginSchema = z.object({
-  email: z.email("enter your email address"),
+  email: z.email("enter your email address").max(254, "enter your email address"),
   password: z.string().min(1, "enter your password"),
   redirectTo: z.string().optional(),
 });
 
-/** Only same-site paths, never "//host" or absolute URLs. */
-function safeRedirect(to: string | undefined): string {
-  return to && to.startsWith("/") && !to.startsWith("//") && !to.startsWith("/\\") ? to : "/";
-}
+// A document POST takes its headers from here, not from the action's data().
+export const headers: HeadersFunction = ({ actionHeaders }) => {
+  const retryAfter = actionHeaders.get("Retry-After");
+  return retryAfter ? { "Retry-After": retryAfter } : new Headers();
+};
 
 export async function loader({ request }: LoaderFunctionArgs) {
-  if (await getOptionalUser(request)) throw redirect("/");
+  if (await getOptionalUser(request)) throw redirect(safeRedirectPath(new URL(request.url).searchParams.get("redirectTo")));
   return null;
 }
 
-export async function action({ request }: ActionFunctionArgs) {
+export async function action({ request, context }: ActionFunctionArgs) {
   const parsed = loginSchema.safeParse(Object.fromEntries(await request.formData()));
   if (!parsed.success) {
     const fields: Record<string, string> = {};
     for (const i of parsed.error.issues) fields[String(i.path[0])] ??= i.message;
     return data({ fields, form: null as string | null }, { status: 400 });
   }
-  const user = authenticate(getDb(), parsed.data.email, parsed.data.password);
-  if (!user) return data({ fields: {} as Record<string, string>, form: "Wrong email or password." }, { status: 400 });
-  return redirect(safeRedirect(parsed.data.redirectTo), { headers: { "Set-Cookie": await startSession(user) } });
+  const result = signIn(getDb(), { email: parsed.data.email, password: parsed.data.password, address: context?.clientAddress ?? "unknown" });
+  if (!result.ok && result.reason === "throttled") {
+    const form = `Too many failed sign-ins. Sign-in is paused for this account or network; try again in ${waitInWords(result.retryAfterSeconds)}.`;
+    return data({ fields: {} as Record<string, string>, form }, { status: 429, headers: { "Retry-After": String(result.retryAfterSeconds) } });
+  }
+  if (!result.ok) return data({ fields: {} as Record<string, string>, form: "Wrong email or password." }, { status: 400 });
+  return redirect(safeRedirectPath(parsed.data.redirectTo), { headers: { "Set-Cookie": await startSession(result.user) } });
 }
 
 export default function Login() {

@@ -37,7 +37,28 @@ export const apiKeys = sqliteTable("api_keys", {
   createdAt: integer("created_at").notNull(),
   lastUsedAt: integer("last_used_at"),
   revokedAt: integer("revoked_at"),
+  /** Requests with the key are refused from this instant on; null: never expires. */
+  expiresAt: integer("expires_at"),
 });
+
+/**
+ * Failed sign-ins per account ("account:<email>") and per client address ("address:<ip>"),
+ * kept in the database so that every instance sharing it throttles alike.
+ */
+export const loginThrottle = sqliteTable(
+  "login_throttle",
+  {
+    key: text("key").primaryKey(),
+    /** Failures since windowStartedAt. */
+    failures: integer("failures").notNull(),
+    windowStartedAt: integer("window_started_at").notNull(),
+    /** Locks so far; each lock lasts twice as long as the previous one, up to a cap. */
+    locks: integer("locks").notNull().default(0),
+    lockedUntil: integer("locked_until"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("login_throttle_updated_idx").on(t.updatedAt)],
+);
 
 /** Instance-wide settings such as the generated session secret. */
 export const settings = sqliteTable("settings", {

@@ -16,7 +16,7 @@ const USAGE = `lastmile — operator CLI
   lastmile migrate
   lastmile seed-demo
   lastmile user create --email E --role admin|manager|reviewer|auditor [--name N]
-  lastmile apikey create --name N --scopes ingest,review,read,admin [--user EMAIL]
+  lastmile apikey create --name N --scopes ingest,review,read,admin [--user EMAIL] [--expires YYYY-MM-DD|ISO]
   lastmile types apply FILE.json
   lastmile export --type KEY --format jsonl|csv|parquet --out FILE [filters]
   lastmile audit checkpoint
@@ -51,10 +51,11 @@ const commands: Record<string, Command> = {
   apikey: (args) => {
     const [sub, ...rest] = args;
     if (sub !== "create") return usage(`unknown apikey command: ${sub ?? "(none)"}`);
-    const { values } = parseArgs({ args: rest, options: { name: { type: "string" }, scopes: { type: "string" }, user: { type: "string" } }, strict: true });
+    const { values } = parseArgs({ args: rest, options: { name: { type: "string" }, scopes: { type: "string" }, user: { type: "string" }, expires: { type: "string" } }, strict: true });
     const scopes = (values.scopes ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-    const { key } = createApiKey(getDb(), { name: values.name, scopes, user: values.user }, "cli");
-    console.log(`Created API key "${values.name}" with scopes ${scopes.join(",")}${values.user ? ` acting as ${values.user}` : ""}. It is shown once:`);
+    const { key, expiresAt } = createApiKey(getDb(), { name: values.name, scopes, user: values.user, expiresAt: values.expires }, "cli");
+    const expiry = expiresAt === null ? "" : `, expiring ${new Date(expiresAt).toISOString()}`;
+    console.log(`Created API key "${values.name}" with scopes ${scopes.join(",")}${values.user ? ` acting as ${values.user}` : ""}${expiry}. It is shown once:`);
     console.log(key);
     return 0;
   },

@@ -11,7 +11,7 @@ import { settings } from "@db/schema/index";
 import { randomToken } from "~/lib/crypto.server";
 import { AppError } from "~/lib/errors";
 import { can, type Permission, type Principal } from "./permissions";
-import { createSession, deleteSession, lookupApiKey, SESSION_TTL_MS, touchApiKey, userForSession, userPrincipal, type UserRow } from "./users.server";
+import { createSession, deleteSession, isExpired, lookupApiKey, SESSION_TTL_MS, touchApiKey, userForSession, userPrincipal, type UserRow } from "./users.server";
 
 /** SESSION_SECRET from the environment, else one generated on first start and kept in the database. */
 export function sessionSecret(db: Db): string {
@@ -81,6 +81,7 @@ export async function requireApi(request: Request, permission: Permission): Prom
     const db = getDb();
     const found = lookupApiKey(db, m[1]);
     if (!found) throw new AppError("unauthenticated", "Unknown or revoked API key");
+    if (isExpired(found)) throw new AppError("unauthenticated", `API key ${found.name} expired on ${new Date(found.expiresAt!).toISOString()}; ask an admin for a new one`);
     touchApiKey(db, found);
     principal = found.principal;
   } else {

@@ -3,7 +3,7 @@
  * stored as SHA-256 hashes (shown once at creation), server-side sessions.
  */
 import crypto from "node:crypto";
-import { and, desc, eq, gt, isNull, lt, ne, or } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, lt, ne, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import { transaction, type Db, type DbOrTx } from "@db/client.server";
 import { apiKeys, sessions, users } from "@db/schema/index";
@@ -116,12 +116,30 @@ export const createApiKeySchema = z
     name: z.string().min(1).max(200),
     scopes: z.array(z.enum(SCOPES)).min(1),
     user: z.email().optional(),
+    /** When the key stops working: a date (YYYY-MM-DD, midnight UTC) or an ISO date-time. */
+    expiresAt: z
+      .string()
+      .trim()
+      .optional()
+      .transform((v, ctx) => {
+        if (!v) return undefined;
+        const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(v);
+        const ms = dateOnly ? Date.parse(`${v}T00:00:00Z`) : z.iso.datetime({ offset: true }).safeParse(v).success ? Date.parse(v) : NaN;
+        // Date.parse rolls 2027-02-30 over into March; a date that does not exist is refused instead.
+        if (!Number.isFinite(ms) || (dateOnly && new Date(ms).toISOString().slice(0, 10) !== v)) {
+          ctx.addIssue({ code: "custom", message: "expected a date (YYYY-MM-DD) or an ISO date-time such as 2027-01-31T18:00:00Z" });
+          return z.NEVER;
+        }
+        return ms;
+      }),
   })
   .strict();
 
-export function createApiKey(db: Db, input: unknown, actor: string, now = Date.now()): { key: string; id: string } {
+export function createApiKey(db: Db, input: unknown, actor: string, now = Date.now()): { key: string; id: string; expiresAt: number | null } {
   const parsed = createApiKeySchema.safeParse(input);
   if (!parsed.success) throw invalid("Invalid API key", zodIssues(parsed.error));
+  const expiresAt = parsed.data.expiresAt ?? null;
+  if (expiresAt !== null && expiresAt <= now) throw invalid("Invalid API key", [{ path: "expiresAt", message: "must be in the future" }]);
   return transaction(db, (tx) => {
     let userId: string | null = null;
     if (parsed.data.user) {
@@ -134,15 +152,18 @@ export function createApiKey(db: Db, input: unknown, actor: string, now = Date.n
     const key = `lm_${secret}`;
     const id = newId("key", now);
     tx.insert(apiKeys)
-      .values({ id, name: parsed.data.name, prefix, keyHash: sha256(key), scopes: [...new Set(parsed.data.scopes)], userId, createdAt: now })
+      .values({ id, name: parsed.data.name, prefix, keyHash: sha256(key), scopes: [...new Set(parsed.data.scopes)], userId, createdAt: now, expiresAt })
       .run();
-    appendAudit(tx, { actor, action: "apikey.created", entityType: "apikey", entityId: id, data: { name: parsed.data.name, scopes: parsed.data.scopes, userId }, at: now });
-    return { key, id };
+    appendAudit(tx, { actor, action: "apikey.created", entityType: "apikey", entityId: id, data: { name: parsed.data.name, scopes: parsed.data.scopes, userId, expiresAt }, at: now });
+    return { key, id, expiresAt };
   });
 }
 
-/** The key's row id and last use, with the principal it acts as; null when unknown, revoked or its user is disabled. */
-export function lookupApiKey(db: DbOrTx, key: string): { id: string; lastUsedAt: number | null; principal: Principal } | null {
+/**
+ * The key's row id, last use and expiry, with the principal it acts as; null when unknown, revoked
+ * or its user is disabled. An expired key is returned (with expiresAt) so the caller can say so.
+ */
+export function lookupApiKey(db: DbOrTx, key: string): { id: string; name: string; lastUsedAt: number | null; expiresAt: number | null; principal: Principal } | null {
   if (!key.startsWith("lm_") || key.length > 200) return null;
   const row = db
     .select({ k: apiKeys, u: users })
@@ -155,7 +176,9 @@ export function lookupApiKey(db: DbOrTx, key: string): { id: string; lastUsedAt:
   const user = row.u ? { id: row.u.id, email: row.u.email, name: row.u.name, role: row.u.role as Role } : null;
   return {
     id: row.k.id,
+    name: row.k.name,
     lastUsedAt: row.k.lastUsedAt,
+    expiresAt: row.k.expiresAt,
     principal: {
       kind: "apikey",
       user,
@@ -165,8 +188,13 @@ export function lookupApiKey(db: DbOrTx, key: string): { id: string; lastUsedAt:
   };
 }
 
-export function principalForApiKey(db: DbOrTx, key: string): Principal | null {
-  return lookupApiKey(db, key)?.principal ?? null;
+export function isExpired(key: { expiresAt: number | null }, now = Date.now()): boolean {
+  return key.expiresAt !== null && key.expiresAt <= now;
+}
+
+export function principalForApiKey(db: DbOrTx, key: string, now = Date.now()): Principal | null {
+  const found = lookupApiKey(db, key);
+  return found && !isExpired(found, now) ? found.principal : null;
 }
 
 /** How stale `last_used_at` may get: recording every request would turn each read into a write. */
@@ -197,6 +225,7 @@ export type ApiKeySummary = {
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;
+  expiresAt: number | null;
 };
 
 /** Every key, newest first, without its hash. */
@@ -212,6 +241,7 @@ export function listApiKeys(db: DbOrTx): ApiKeySummary[] {
       createdAt: apiKeys.createdAt,
       lastUsedAt: apiKeys.lastUsedAt,
       revokedAt: apiKeys.revokedAt,
+      expiresAt: apiKeys.expiresAt,
     })
     .from(apiKeys)
     .leftJoin(users, eq(users.id, apiKeys.userId))
@@ -256,6 +286,28 @@ export function disableUser(db: Db, id: string, actor: { id: string; email: stri
     appendAudit(tx, { actor: actor.email, action: "user.disabled", entityType: "user", entityId: id, data: { email: user.email, sessionsEnded: ended }, at: now });
     return { ...user, disabledAt: now };
   });
+}
+
+/** Signs a user out everywhere: every session of theirs ends now (their API keys are untouched). */
+export function endUserSessions(db: Db, id: string, actor: string, now = Date.now()): { user: UserRow; ended: number } {
+  return transaction(db, (tx) => {
+    const user = tx.select().from(users).where(eq(users.id, id)).get();
+    if (!user) throw notFound(`User ${id} not found`);
+    const ended = tx.delete(sessions).where(eq(sessions.userId, id)).run().changes;
+    appendAudit(tx, { actor, action: "user.sessions_ended", entityType: "user", entityId: id, data: { email: user.email, sessionsEnded: ended }, at: now });
+    return { user, ended };
+  });
+}
+
+/** Unexpired sessions per user id, for the users page. */
+export function activeSessionCounts(db: DbOrTx, now = Date.now()): Map<string, number> {
+  const rows = db
+    .select({ userId: sessions.userId, n: sql<number>`count(*)` })
+    .from(sessions)
+    .where(gt(sessions.expiresAt, now))
+    .groupBy(sessions.userId)
+    .all();
+  return new Map(rows.map((r) => [r.userId, r.n]));
 }
 
 /** Lets a disabled user sign in again (their old sessions stay gone). */
