@@ -15,7 +15,8 @@ export const meta: MetaFunction = () => [{ title: "Lastmile" }];
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await getOptionalUser(request);
   return {
-    user: user ? { email: user.email, name: user.name, role: user.role, permissions: [...ROLE_PERMISSIONS[user.role]] as Permission[] } : null,
+    // A pending user (no role yet) sees the header and Sign out, and no navigation.
+    user: user ? { email: user.email, name: user.name, role: user.role ?? "pending", permissions: (user.role ? [...ROLE_PERMISSIONS[user.role]] : []) as Permission[] } : null,
   };
 }
 

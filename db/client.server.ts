@@ -40,7 +40,18 @@ export function openDatabase(file: string = databasePath()): Db {
 }
 
 export function runMigrations(db: Db): void {
-  migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+  // A migration that rebuilds a referenced table (SQLite cannot drop a NOT NULL in place) must run with
+  // foreign keys off: the migrator wraps everything in one transaction, where `PRAGMA foreign_keys=OFF`
+  // inside the SQL is ignored. Turned back on after, and any dangling reference fails the start.
+  const fk = db.$client.pragma("foreign_keys", { simple: true });
+  db.$client.pragma("foreign_keys = OFF");
+  try {
+    migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+    const broken = db.$client.pragma("foreign_key_check") as unknown[];
+    if (broken.length) throw new Error(`Migration left ${broken.length} broken foreign key reference(s): ${JSON.stringify(broken.slice(0, 3))}`);
+  } finally {
+    db.$client.pragma(`foreign_keys = ${fk ? "ON" : "OFF"}`);
+  }
 }
 
 let current: { file: string; db: Db } | undefined;

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { getDb } from "@db/client.server";
 import { SCOPES } from "~/domain/auth/permissions";
 import { requireUser } from "~/domain/auth/session.server";
-import { createApiKey, listApiKeys, listUsers, revokeApiKey } from "~/domain/auth/users.server";
+import { createApiKey, listApiKeys, listActiveUsers, revokeApiKey } from "~/domain/auth/users.server";
 import { formFailure, type FormFailure } from "~/lib/form-failure.server";
 import { Badge } from "~/components/ui/badge";
 import { CopyButton } from "~/components/ui/copy-button";
@@ -31,9 +31,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return {
     now: Date.now(),
     keys: listApiKeys(db),
-    users: listUsers(db)
-      .filter((u) => !u.disabledAt)
-      .map((u) => ({ email: u.email, role: u.role })),
+    users: listActiveUsers(db).map((u) => ({ email: u.email, role: u.role })),
   };
 }
 

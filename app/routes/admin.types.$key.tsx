@@ -3,7 +3,7 @@ import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type 
 import { Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
-import { listUsers } from "~/domain/auth/users.server";
+import { listActiveUsers } from "~/domain/auth/users.server";
 import { getDecisionType, policyHistory, typeToJson } from "~/domain/decision-types/decision-types.server";
 import { saveTypeForm } from "~/domain/decision-types/type-form.server";
 import type { RoutingPolicy } from "~/domain/routing/policy";
@@ -28,9 +28,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   return {
     type: { ...typeToJson(plain), updatedAtMs: type.updatedAt },
     history: policyHistory(db, type.key).map((h) => ({ version: h.version, createdAt: h.createdAt, createdBy: h.createdBy, policy: h.policy as RoutingPolicy })),
-    owners: listUsers(db)
-      .filter((u) => !u.disabledAt)
-      .map((u) => ({ email: u.email, name: u.name, role: u.role })),
+    owners: listActiveUsers(db).map((u) => ({ email: u.email, name: u.name, role: u.role })),
   };
 }
 

@@ -3,7 +3,7 @@ import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type 
 import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
-import { listUsers } from "~/domain/auth/users.server";
+import { listActiveUsers } from "~/domain/auth/users.server";
 import { saveTypeForm } from "~/domain/decision-types/type-form.server";
 import { DecisionTypeForm } from "~/components/admin/decision-type-form";
 import { emptyTypeForm } from "~/components/admin/type-form-values";
@@ -16,9 +16,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const who = await requireUser(request, "types:write");
   return {
     me: who.user.email,
-    owners: listUsers(getDb())
-      .filter((u) => !u.disabledAt)
-      .map((u) => ({ email: u.email, name: u.name, role: u.role })),
+    owners: listActiveUsers(getDb()).map((u) => ({ email: u.email, name: u.name, role: u.role })),
   };
 }
 

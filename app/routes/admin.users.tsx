@@ -6,7 +6,7 @@ import { z } from "zod";
 import { getDb } from "@db/client.server";
 import { ROLES } from "~/domain/auth/permissions";
 import { requireUser } from "~/domain/auth/session.server";
-import { activeSessionCounts, createUser, disableUser, enableUser, endUserSessions, listUsers } from "~/domain/auth/users.server";
+import { activeSessionCounts, createUser, disableUser, enableUser, endUserSessions, listUsers, setUserRole } from "~/domain/auth/users.server";
 import { formFailure, type FormFailure } from "~/lib/form-failure.server";
 import { Badge } from "~/components/ui/badge";
 import { CopyButton } from "~/components/ui/copy-button";
@@ -33,12 +33,14 @@ const intentSchema = z.discriminatedUnion("intent", [
   z.object({ intent: z.literal("disable"), id: z.string().min(1) }),
   z.object({ intent: z.literal("enable"), id: z.string().min(1) }),
   z.object({ intent: z.literal("end-sessions"), id: z.string().min(1) }),
+  z.object({ intent: z.literal("role"), id: z.string().min(1), role: z.enum(ROLES) }),
 ]);
 
 type ActionResult =
   | { ok: true; intent: "create"; email: string; password: string }
   | { ok: true; intent: "disable" | "enable"; email: string }
   | { ok: true; intent: "end-sessions"; email: string; ended: number }
+  | { ok: true; intent: "role"; email: string; role: string }
   | FormFailure;
 
 export async function action({ request }: ActionFunctionArgs) {
@@ -55,6 +57,10 @@ export async function action({ request }: ActionFunctionArgs) {
     if (input.intent === "end-sessions") {
       const { user, ended } = endUserSessions(db, input.id, who.actor);
       return data<ActionResult>({ ok: true, intent: "end-sessions", email: user.email, ended });
+    }
+    if (input.intent === "role") {
+      const user = setUserRole(db, input.id, input.role, who.actor);
+      return data<ActionResult>({ ok: true, intent: "role", email: user.email, role: input.role });
     }
     const user = input.intent === "disable" ? disableUser(db, input.id, who.user) : enableUser(db, input.id, who.actor);
     return data<ActionResult>({ ok: true, intent: input.intent, email: user.email });
@@ -91,6 +97,7 @@ export default function Users() {
       {result?.ok && result.intent === "end-sessions" ? (
         <FormMessage tone="success">{`${result.email} is signed out everywhere (${result.ended} session${result.ended === 1 ? "" : "s"} ended).`}</FormMessage>
       ) : null}
+      {result?.ok && result.intent === "role" ? <FormMessage tone="success">{`${result.email} is now ${result.role}.`}</FormMessage> : null}
       {result?.ok && (result.intent === "disable" || result.intent === "enable") ? <FormMessage tone="success">{`${result.email} is ${result.intent}d.`}</FormMessage> : null}
       {result && !result.ok && result.intent !== "create" ? <FormMessage tone="error">{result.message}</FormMessage> : null}
 
@@ -146,7 +153,25 @@ export default function Users() {
               <TD className="font-medium">{u.email}</TD>
               <TD>{u.name}</TD>
               <TD>
-                <Badge tone={u.role === "admin" ? "indigo" : "slate"}>{u.role}</Badge>
+                {u.role ? (
+                  <Badge tone={u.role === "admin" ? "indigo" : "slate"}>{u.role}</Badge>
+                ) : (
+                  // Pending: signed in through SSO without a role claim; no access until given a role here.
+                  <Form method="post" className="flex items-center gap-2" aria-label={`Give ${u.email} a role`}>
+                    <Badge tone="amber">pending</Badge>
+                    <input type="hidden" name="id" value={u.id} />
+                    <select name="role" defaultValue="reviewer" aria-label={`Role for ${u.email}`} className="rounded border border-slate-300 px-1 py-0.5 text-sm">
+                      {ROLES.map((r) => (
+                        <option key={r} value={r}>
+                          {r}
+                        </option>
+                      ))}
+                    </select>
+                    <button type="submit" name="intent" value="role" className="rounded-md px-2 py-1 text-sm font-medium text-indigo-700 hover:bg-indigo-50">
+                      Give role
+                    </button>
+                  </Form>
+                )}
               </TD>
               <TD>
                 <Time value={u.createdAt} />

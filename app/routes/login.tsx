@@ -1,10 +1,11 @@
 import { data, redirect, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Form, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
+import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
 import { z } from "zod";
 import { getDb } from "@db/client.server";
 import { signIn, waitInWords } from "~/domain/auth/login.server";
 import { getOptionalUser, startSession } from "~/domain/auth/session.server";
 import { safeRedirectPath } from "~/lib/safe-redirect";
+import { oidcSettings, passwordSignInAllowed } from "~/domain/auth/oidc.server";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Lastmile" }];
 
@@ -22,7 +23,8 @@ export const headers: HeadersFunction = ({ actionHeaders }) => {
 
 export async function loader({ request }: LoaderFunctionArgs) {
   if (await getOptionalUser(request)) throw redirect(safeRedirectPath(new URL(request.url).searchParams.get("redirectTo")));
-  return null;
+  const sso = oidcSettings();
+  return { sso: sso ? { passwordsOff: sso.only } : null };
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -31,6 +33,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
     const fields: Record<string, string> = {};
     for (const i of parsed.error.issues) fields[String(i.path[0])] ??= i.message;
     return data({ fields, form: null as string | null }, { status: 400 });
+  }
+  // OIDC_ONLY: refused here, not just hidden, for everyone but the break-glass admin.
+  if (!passwordSignInAllowed(parsed.data.email)) {
+    return data({ fields: {} as Record<string, string>, form: "Password sign-in is turned off; use Sign in with SSO." }, { status: 403 });
   }
   const result = signIn(getDb(), { email: parsed.data.email, password: parsed.data.password, address: context?.clientAddress ?? "unknown" });
   if (!result.ok && result.reason === "throttled") {
@@ -45,9 +51,19 @@ export default function Login() {
   const result = useActionData<typeof action>();
   const [params] = useSearchParams();
   const busy = useNavigation().state !== "idle";
+  const sso = useLoaderData<typeof loader>()?.sso;
   return (
     <div className="mx-auto mt-16 max-w-sm rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
       <h1 className="text-lg font-semibold">Sign in to Lastmile</h1>
+      {sso ? (
+        <div className="mt-4 border-b border-slate-200 pb-4">
+          {/* A document navigation, not a fetch: the provider's page must replace this one. */}
+          <a href={`/auth/oidc?redirectTo=${encodeURIComponent(params.get("redirectTo") ?? "/")}`} className="block w-full rounded bg-indigo-600 px-3 py-2 text-center font-medium text-white hover:bg-indigo-700">
+            Sign in with SSO
+          </a>
+          <p className="mt-3 text-xs text-slate-500">{sso.passwordsOff ? "Passwords are turned off. Only the break-glass administrator signs in with a password below." : "Or sign in with your Lastmile password:"}</p>
+        </div>
+      ) : null}
       <Form method="post" className="mt-4 space-y-4" noValidate>
         <input type="hidden" name="redirectTo" value={params.get("redirectTo") ?? "/"} />
         <div>

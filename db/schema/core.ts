@@ -10,8 +10,10 @@ export const users = sqliteTable("users", {
   id: text("id").primaryKey(),
   email: text("email").notNull().unique(),
   name: text("name").notNull(),
-  role: text("role", { enum: ["admin", "manager", "reviewer", "auditor"] }).notNull(),
-  passwordHash: text("password_hash").notNull(),
+  /** Null while pending: a person who signed in through SSO without a role claim has no access until an admin gives one. */
+  role: text("role", { enum: ["admin", "manager", "reviewer", "auditor"] }),
+  /** Null for people who sign in only through the identity provider (SSO). */
+  passwordHash: text("password_hash"),
   createdAt: integer("created_at").notNull(),
   disabledAt: integer("disabled_at"),
 });

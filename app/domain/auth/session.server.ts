@@ -11,7 +11,11 @@ import { settings } from "@db/schema/index";
 import { randomToken } from "~/lib/crypto.server";
 import { AppError } from "~/lib/errors";
 import { can, type Permission, type Principal } from "./permissions";
-import { createSession, deleteSession, isExpired, lookupApiKey, SESSION_TTL_MS, touchApiKey, userForSession, userPrincipal, type UserRow } from "./users.server";
+import { createSession, deleteSession, hasRole, isExpired, lookupApiKey, SESSION_TTL_MS, touchApiKey, userForSession, userPrincipal, type UserRow } from "./users.server";
+
+/** Where a signed-in user without a role (pending, after a first SSO sign-in) is sent: no page or action is open to them. */
+export const PENDING_PATH = "/pending";
+export const PENDING_MESSAGE = "Your account is waiting for an administrator to give you a role.";
 
 /** SESSION_SECRET from the environment, else one generated on first start and kept in the database. */
 export function sessionSecret(db: Db): string {
@@ -64,6 +68,7 @@ export async function requireUser(request: Request, permission?: Permission): Pr
     const url = new URL(request.url);
     throw redirect(`/login?redirectTo=${encodeURIComponent(url.pathname + url.search)}`);
   }
+  if (!hasRole(user)) throw redirect(PENDING_PATH);
   const principal = userPrincipal(user) as Principal & { user: NonNullable<Principal["user"]> };
   if (permission && !can(principal, permission)) {
     throw new Response(`Your role (${user.role}) does not allow this (${permission}).`, { status: 403, statusText: "Forbidden" });
@@ -87,6 +92,7 @@ export async function requireApi(request: Request, permission: Permission): Prom
   } else {
     const user = await getOptionalUser(request);
     if (!user) throw new AppError("unauthenticated", "Send an API key as 'Authorization: Bearer <key>'");
+    if (!hasRole(user)) throw new AppError("forbidden", PENDING_MESSAGE);
     principal = userPrincipal(user);
   }
   if (!can(principal, permission)) throw new AppError("forbidden", `This ${principal.kind === "apikey" ? "key's scopes" : "role"} do not allow ${permission}`);

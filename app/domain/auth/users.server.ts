@@ -39,8 +39,14 @@ export const createUserSchema = z
   .strict();
 
 export type UserRow = typeof users.$inferSelect;
+/** A user an admin (or the identity provider's role claim) has given a role; pending users have none. */
+export type RoledUserRow = UserRow & { role: Role };
 
-export function createUser(db: Db, input: unknown, actor: string, now = Date.now()): { user: UserRow; password: string } {
+export function hasRole(u: UserRow): u is RoledUserRow {
+  return u.role !== null;
+}
+
+export function createUser(db: Db, input: unknown, actor: string, now = Date.now()): { user: RoledUserRow; password: string } {
   const parsed = createUserSchema.safeParse(input);
   if (!parsed.success) throw invalid("Invalid user", zodIssues(parsed.error));
   const { email, role } = parsed.data;
@@ -49,7 +55,7 @@ export function createUser(db: Db, input: unknown, actor: string, now = Date.now
     if (tx.select({ id: users.id }).from(users).where(eq(users.email, email)).get()) {
       throw conflict(`A user with email ${email} already exists`, [{ path: "email", message: "already exists" }]);
     }
-    const user: UserRow = {
+    const user: RoledUserRow = {
       id: newId("usr", now),
       email,
       name: parsed.data.name ?? email.split("@")[0],
@@ -72,11 +78,16 @@ export function listUsers(db: DbOrTx): UserRow[] {
   return db.select().from(users).orderBy(users.email).all();
 }
 
+/** People who can act (enabled, with a role): the choices for a type's owner or a key's user. */
+export function listActiveUsers(db: DbOrTx): RoledUserRow[] {
+  return listUsers(db).filter((u): u is RoledUserRow => !u.disabledAt && hasRole(u));
+}
+
 export function authenticate(db: DbOrTx, email: string, password: string): UserRow | null {
   const user = findUserByEmail(db, email);
-  // Hash anyway when the user is unknown so timing does not reveal which emails exist.
+  // Hash anyway when the user is unknown (or signs in only through SSO) so timing does not reveal which emails exist.
   const ok = verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
-  return user && ok && !user.disabledAt ? user : null;
+  return user && user.passwordHash && ok && !user.disabledAt ? user : null;
 }
 const DUMMY_HASH = hashPassword("not-a-real-password");
 
@@ -106,7 +117,7 @@ export function deleteSession(db: DbOrTx, token: string): void {
   db.delete(sessions).where(eq(sessions.id, sha256(token))).run();
 }
 
-export function userPrincipal(u: UserRow): Principal {
+export function userPrincipal(u: RoledUserRow): Principal {
   return { kind: "user", user: { id: u.id, email: u.email, name: u.name, role: u.role }, actor: u.email, permissions: ROLE_PERMISSIONS[u.role] };
 }
 
@@ -172,7 +183,8 @@ export function lookupApiKey(db: DbOrTx, key: string): { id: string; name: strin
     .where(and(eq(apiKeys.keyHash, sha256(key)), isNull(apiKeys.revokedAt)))
     .get();
   if (!row) return null;
-  if (row.u?.disabledAt) return null;
+  // A pending user's keys act for nobody until an admin gives the user a role.
+  if (row.u?.disabledAt || (row.u && !row.u.role)) return null;
   const user = row.u ? { id: row.u.id, email: row.u.email, name: row.u.name, role: row.u.role as Role } : null;
   return {
     id: row.k.id,
@@ -319,5 +331,26 @@ export function enableUser(db: Db, id: string, actor: string, now = Date.now()):
     tx.update(users).set({ disabledAt: null }).where(eq(users.id, id)).run();
     appendAudit(tx, { actor, action: "user.enabled", entityType: "user", entityId: id, data: { email: user.email }, at: now });
     return { ...user, disabledAt: null };
+  });
+}
+
+// ---- roles ----
+
+/**
+ * Gives a user a role: how a pending SSO user gets access, or how an admin changes someone's role.
+ * Refused when it would leave the instance without an active admin.
+ */
+export function setUserRole(db: Db, id: string, role: Role, actor: string, now = Date.now()): UserRow {
+  return transaction(db, (tx) => {
+    const user = tx.select().from(users).where(eq(users.id, id)).get();
+    if (!user) throw notFound(`User ${id} not found`);
+    if (user.role === role) return user;
+    if (user.role === "admin" && !user.disabledAt) {
+      const other = tx.select({ id: users.id }).from(users).where(and(eq(users.role, "admin"), isNull(users.disabledAt), ne(users.id, user.id))).limit(1).get();
+      if (!other) throw conflict("This is the last active admin; make someone else admin first");
+    }
+    tx.update(users).set({ role }).where(eq(users.id, id)).run();
+    appendAudit(tx, { actor, action: "user.role_changed", entityType: "user", entityId: id, data: { email: user.email, from: user.role, to: role }, at: now });
+    return { ...user, role };
   });
 }

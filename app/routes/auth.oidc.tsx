@@ -1,0 +1,26 @@
+/** Starts single sign-on: remembers state, nonce and PKCE verifier in a short-lived cookie, then sends the browser to the provider. */
+import { data, redirect, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { useLoaderData } from "@remix-run/react";
+import { getDb } from "@db/client.server";
+import { oidcSettings, SsoError, startSignIn } from "~/domain/auth/oidc.server";
+import { sessionSecret } from "~/domain/auth/session.server";
+import { SsoRefused } from "~/components/auth/sso-refused";
+
+export const meta: MetaFunction = () => [{ title: "Single sign-on · Lastmile" }];
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const settings = oidcSettings();
+  if (!settings) throw new Response("Single sign-on is not configured on this instance.", { status: 404, statusText: "Not Found" });
+  try {
+    const { url, cookie } = await startSignIn(request, settings, sessionSecret(getDb()), new URL(request.url).searchParams.get("redirectTo"));
+    return redirect(url, { headers: { "Set-Cookie": cookie } });
+  } catch (e) {
+    if (e instanceof SsoError) return data({ message: e.message }, { status: e.status });
+    throw e;
+  }
+}
+
+export default function StartSso() {
+  const { message } = useLoaderData<typeof loader>();
+  return <SsoRefused message={message} />;
+}

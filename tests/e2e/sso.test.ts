@@ -1,0 +1,148 @@
+/**
+ * Single sign-on end to end: Chromium, the production build on its own port and database (configured
+ * for OIDC, with OIDC_ONLY), and a real OpenID provider (oidc-provider) started by this file.
+ */
+import { expect, test, type Page } from "@playwright/test";
+import { eq } from "drizzle-orm";
+import { users } from "../../db/schema/index";
+import { makeUser, uniqueEmail } from "../support/db";
+import { prepareOidcProvider, type TestIdp } from "../support/oidc-provider";
+import { startServer, type TestServer } from "../support/server";
+import { watchConsole } from "./utils";
+
+let idp: TestIdp;
+let app: TestServer;
+/** The app as the browser reaches it (localhost, so its Secure session cookie is kept over http). */
+let base: string;
+const breakGlass = { email: uniqueEmail("break-glass"), password: "" };
+
+test.beforeAll(async () => {
+  idp = await prepareOidcProvider();
+  app = await startServer({
+    OIDC_ISSUER: idp.issuer,
+    OIDC_CLIENT_ID: idp.clientId,
+    OIDC_CLIENT_SECRET: idp.clientSecret,
+    OIDC_SCOPES: "openid email profile groups",
+    OIDC_ROLE_CLAIM: "groups",
+    OIDC_ROLE_MAP: JSON.stringify({ "lastmile-reviewers": "reviewer", "lastmile-admins": "admin" }),
+    OIDC_ONLY: "true",
+    OIDC_BREAK_GLASS_EMAIL: breakGlass.email,
+  });
+  base = app.url.replace("127.0.0.1", "localhost");
+  await idp.listen(`${base}/auth/oidc/callback`);
+  breakGlass.password = makeUser(app.db, "admin", breakGlass.email).password;
+});
+
+test.afterAll(async () => {
+  await app?.close();
+  await idp?.close();
+});
+
+// The provider's development pages import a web font from the internet; answer it locally (and empty).
+test.beforeEach(async ({ context }) => {
+  await context.route("https://fonts.googleapis.com/**", (route) => route.fulfill({ status: 200, contentType: "text/css", body: "" }));
+});
+
+function person(email: string, extra: { email_verified?: boolean; groups?: string[] } = {}) {
+  idp.people.set(email, { email, email_verified: true, name: "Pat Example", ...extra });
+  return email;
+}
+
+async function signInWithSso(page: Page, login: string) {
+  await page.goto(`${base}/login`);
+  await page.getByRole("link", { name: "Sign in with SSO" }).click();
+  // The provider's own (development) login form.
+  await page.getByPlaceholder("Enter any login").fill(login);
+  await page.getByPlaceholder("and password").fill("anything");
+  await page.getByRole("button", { name: "Sign-in" }).click();
+}
+
+function userRow(email: string) {
+  return app.db.select().from(users).where(eq(users.email, email.toLowerCase())).get();
+}
+
+test("a first sign-in without a role claim creates a pending user who waits until an admin gives a role", async ({ page, browser }) => {
+  const errors = watchConsole(page);
+  const email = person(uniqueEmail("newcomer"));
+  await signInWithSso(page, email);
+  await expect(page).toHaveURL(`${base}/pending`);
+  await expect(page.getByRole("heading", { name: "Waiting for an administrator" })).toBeVisible();
+  await expect(page.getByText("Your account is waiting for an administrator to give you a role.")).toBeVisible();
+  expect(userRow(email)).toMatchObject({ role: null, passwordHash: null, name: "Pat Example" });
+
+  // No page is open to them, and the API refuses their session too.
+  await page.goto(`${base}/decisions`);
+  await expect(page).toHaveURL(`${base}/pending`);
+  const api = await page.request.get(`${base}/api/v1/decisions`);
+  expect(api.status()).toBe(403);
+  expect((await api.json()).error.message).toMatch(/waiting for an administrator/);
+
+  // The break-glass admin signs in with a password (allowed under OIDC_ONLY) and gives a role.
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await admin.goto(`${base}/login`);
+  await admin.getByLabel("Email").fill(breakGlass.email);
+  await admin.getByLabel("Password").fill(breakGlass.password);
+  await admin.getByRole("button", { name: "Sign in", exact: true }).click();
+  await expect(admin.getByRole("button", { name: "Sign out" })).toBeVisible();
+  await admin.goto(`${base}/admin/users`);
+  const give = admin.getByRole("form", { name: `Give ${email} a role` });
+  await give.getByLabel(`Role for ${email}`).selectOption("reviewer");
+  await give.getByRole("button", { name: "Give role" }).click();
+  await expect(admin.getByText(`${email} is now reviewer.`)).toBeVisible();
+  await adminContext.close();
+
+  await page.reload();
+  await expect(page).toHaveURL(`${base}/queue`);
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Queue" })).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
+test("a first sign-in whose role claim maps to a role lands on the queue", async ({ page }) => {
+  const email = person(uniqueEmail("reviewer-sso"), { groups: ["everyone", "lastmile-reviewers"] });
+  await signInWithSso(page, email);
+  await expect(page).toHaveURL(`${base}/queue`);
+  await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
+  expect(userRow(email)).toMatchObject({ role: "reviewer", passwordHash: null });
+});
+
+test("an existing password user is matched by verified email and signed in through SSO", async ({ page }) => {
+  const existing = makeUser(app.db, "manager", uniqueEmail("existing"));
+  // The provider spells the address with capitals; matching ignores case. Its group claim does not change an existing role.
+  person(existing.email.toUpperCase(), { groups: ["lastmile-admins"] });
+  await signInWithSso(page, existing.email.toUpperCase());
+  await expect(page).toHaveURL(`${base}/queue`);
+  await expect(page.getByRole("banner").getByText(existing.email)).toBeVisible();
+  const rows = app.db.select().from(users).where(eq(users.email, existing.email)).all();
+  expect(rows).toHaveLength(1);
+  expect(rows[0]).toMatchObject({ id: existing.id, role: "manager", passwordHash: existing.passwordHash });
+});
+
+test("an email the provider has not verified is refused and creates no one", async ({ page }) => {
+  const email = person(uniqueEmail("unverified"), { email_verified: false });
+  await signInWithSso(page, email);
+  await expect(page.getByRole("heading", { name: "Single sign-on did not sign you in" })).toBeVisible();
+  await expect(page.getByRole("alert")).toContainText(`has not verified ${email}`);
+  expect(userRow(email)).toBeUndefined();
+  await page.goto(`${base}/queue`);
+  await expect(page).toHaveURL(/\/login\?redirectTo=%2Fqueue/);
+});
+
+test("OIDC_ONLY refuses a password sign-in on the server, except for the break-glass admin", async () => {
+  const manager = makeUser(app.db, "manager", uniqueEmail("password-user"));
+  const post = (email: string, password: string) =>
+    fetch(`${base}/login`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: base, "Sec-Fetch-Site": "same-origin" },
+      body: new URLSearchParams({ email, password, redirectTo: "/" }).toString(),
+    });
+  const refused = await post(manager.email, manager.password);
+  expect(refused.status).toBe(403);
+  expect(refused.headers.get("set-cookie") ?? "").not.toContain("lastmile_session=");
+  expect(await refused.text()).toContain("Password sign-in is turned off; use Sign in with SSO.");
+
+  const allowed = await post(breakGlass.email.toUpperCase(), breakGlass.password);
+  expect(allowed.status).toBe(302);
+  expect(allowed.headers.get("set-cookie")).toContain("lastmile_session=");
+});
