@@ -10,6 +10,7 @@ import { createReadableStreamFromReadable } from "@remix-run/node";
 import { RemixServer } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
+import { startAuditCheckpoints } from "~/domain/audit/checkpoints.server";
 import { NonceContext } from "~/lib/nonce";
 
 const ABORT_DELAY = 5_000;
@@ -57,4 +58,13 @@ export default function handleRequest(
     );
     setTimeout(abort, ABORT_DELAY);
   });
+}
+
+/**
+ * This instance's background work, started once by scripts/server.js after it
+ * listens (not per request, and not under Vitest's request handlers). Returns
+ * a function that stops it, for a graceful shutdown.
+ */
+export function startBackgroundJobs(): () => void {
+  return startAuditCheckpoints();
 }

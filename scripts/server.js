@@ -172,6 +172,7 @@ export async function createApp(env = process.env) {
   installGlobals({ nativeFetch: build.future.v3_singleFetch });
 
   const app = express();
+  app.set("remix build", build);
   app.disable("x-powered-by");
   app.set("trust proxy", trustProxy);
   app.use(securityHeaders({ publicUrl, oidcIssuer: env.OIDC_ISSUER }));
@@ -229,8 +230,11 @@ async function main() {
   const server = app.listen(port, host, () => {
     console.log(`[lastmile] listening on http://${host ?? "localhost"}:${port}`);
   });
+  // Audit checkpoints every minute (app/entry.server.tsx): background work starts with the server, not with a request.
+  const stopJobs = app.get("remix build").entry.module.startBackgroundJobs?.() ?? (() => {});
   const stop = (signal) => {
     console.log(`[lastmile] ${signal}: finishing open requests`);
+    stopJobs();
     server.close(() => process.exit(0));
     server.closeIdleConnections();
     // Requests still running after this long (a stuck client) are cut off.

@@ -33,6 +33,7 @@ export default defineConfig({
     url: `http://localhost:${port}/login`,
     reuseExistingServer: false,
     timeout: 120_000,
-    env: { NODE_ENV: "production", PORT: String(port), DATABASE_PATH: E2E_DB },
+    // All browser tests sign in from one address: see tests/support/server.ts.
+    env: { NODE_ENV: "production", PORT: String(port), DATABASE_PATH: E2E_DB, LOGIN_MAX_FAILURES_PER_ADDRESS: "100000" },
   },
 });

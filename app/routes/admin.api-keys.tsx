@@ -4,6 +4,7 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { getDb } from "@db/client.server";
+import { readForm } from "~/lib/read-form.server";
 import { SCOPES } from "~/domain/auth/permissions";
 import { requireUser } from "~/domain/auth/session.server";
 import { createApiKey, listApiKeys, listActiveUsers, revokeApiKey } from "~/domain/auth/users.server";
@@ -47,7 +48,7 @@ type ActionResult =
 
 export async function action({ request }: ActionFunctionArgs) {
   const who = await requireUser(request, "apikeys:write");
-  const form = await request.formData();
+  const form = await readForm(request);
   const parsed = intentSchema.safeParse({ intent: form.get("intent"), id: form.get("id") ?? undefined });
   if (!parsed.success) return data<ActionResult>({ ok: false, intent: "unknown", message: "Unknown action", issues: {} }, { status: 400 });
   const db = getDb();

@@ -4,6 +4,7 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { getDb } from "@db/client.server";
+import { readForm } from "~/lib/read-form.server";
 import { ROLES } from "~/domain/auth/permissions";
 import { requireUser } from "~/domain/auth/session.server";
 import { activeSessionCounts, createUser, disableUser, enableUser, endUserSessions, listUsers, setUserRole } from "~/domain/auth/users.server";
@@ -45,7 +46,7 @@ type ActionResult =
 
 export async function action({ request }: ActionFunctionArgs) {
   const who = await requireUser(request, "users:write");
-  const parsed = intentSchema.safeParse(Object.fromEntries(await request.formData()));
+  const parsed = intentSchema.safeParse(Object.fromEntries(await readForm(request)));
   if (!parsed.success) return data<ActionResult>({ ok: false, intent: "unknown", message: "Unknown action", issues: {} }, { status: 400 });
   const db = getDb();
   const input = parsed.data;

@@ -7,6 +7,7 @@ import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type 
 import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
 import { z } from "zod";
 import { getDb } from "@db/client.server";
+import { readForm } from "~/lib/read-form.server";
 import { requireUser } from "~/domain/auth/session.server";
 import { claimTask } from "~/domain/queue/queue.server";
 import {
@@ -68,7 +69,7 @@ const intentSchema = z.discriminatedUnion("intent", [z.object({ intent: z.litera
 export async function action({ request }: ActionFunctionArgs) {
   const who = await requireUser(request, "tasks:review");
   const db = getDb();
-  const form = await request.formData();
+  const form = await readForm(request);
   const params = new URLSearchParams();
   for (const [k, v] of form) if (typeof v === "string" && v !== "") params.append(k, v);
   const parsed = intentSchema.safeParse({ intent: params.get("intent"), taskId: params.get("taskId") ?? undefined });

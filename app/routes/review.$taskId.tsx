@@ -8,6 +8,7 @@ import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type 
 import { Form, Link, useActionData, useLoaderData, useNavigation, useSubmit } from "@remix-run/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { getDb } from "@db/client.server";
+import { readForm } from "~/lib/read-form.server";
 import { requireUser } from "~/domain/auth/session.server";
 import { claimTask, releaseTask } from "~/domain/queue/queue.server";
 import { claimNextInView, parseQueueFilter, queueFilterParams, queueFilterSchema } from "~/domain/queue/queue-view.server";
@@ -84,7 +85,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const url = new URL(request.url);
   const mode = workMode(url);
   const taskId = params.taskId!;
-  const form = await request.formData();
+  const form = await readForm(request);
   const intent = String(form.get("intent") ?? "");
 
   const next = (notice: string | null, skip = mode.skip) => {

@@ -77,6 +77,10 @@ export const MATRIX: MatrixRow[] = [
   { method: "POST", path: "/login", files: ["login.tsx"], kind: "public", allow: EVERYONE, form: { email: "", password: "" } },
   { method: "GET", path: "/logout", files: ["logout.tsx"], kind: "public", allow: EVERYONE },
   { method: "POST", path: "/logout", files: ["logout.tsx"], kind: "public", allow: EVERYONE, endsSession: true },
+  // Single sign-on (answers without SSO configured too); /pending sends anyone with a role on to / and anyone signed out to /login.
+  { method: "GET", path: "/auth/oidc", files: ["auth.oidc.tsx"], kind: "public", allow: EVERYONE },
+  { method: "GET", path: "/auth/oidc/callback", files: ["auth.oidc_.callback.tsx"], kind: "public", allow: EVERYONE },
+  { method: "GET", path: "/pending", files: ["pending.tsx"], kind: "public", allow: EVERYONE },
 
   // Pages
   { method: "GET", path: "/", files: ["_index.tsx"], kind: "page", allow: SESSIONS },
@@ -109,6 +113,7 @@ export const MATRIX: MatrixRow[] = [
   { method: "GET", path: "/admin/api-keys", files: ["admin.tsx", "admin.api-keys.tsx"], kind: "page", permission: "apikeys:write", allow: ["admin"] },
   { method: "POST", path: "/admin/api-keys", files: ["admin.tsx", "admin.api-keys.tsx"], kind: "page", permission: "apikeys:write", allow: ["admin"], form: { intent: "matrix" } },
   { method: "GET", path: "/admin/audit", files: ["admin.tsx", "admin.audit.tsx"], kind: "page", permission: "audit:read", allow: ["admin", "manager", "auditor"] },
+  { method: "GET", path: "/admin/audit/csv", files: ["admin.audit_.csv.ts"], kind: "page", permission: "audit:read", allow: ["admin", "manager", "auditor"] },
 
   // API
   { method: "GET", path: "/api/v1/decision-types", files: ["api.v1.decision-types.ts"], kind: "api", permission: "decisions:read", allow: READERS },
@@ -117,6 +122,10 @@ export const MATRIX: MatrixRow[] = [
   { method: "GET", path: "/api/v1/decisions", files: ["api.v1.decisions.ts"], kind: "api", permission: "decisions:read", allow: READERS },
   { method: "POST", path: "/api/v1/decisions", files: ["api.v1.decisions.ts"], kind: "api", permission: "decisions:ingest", allow: ["admin", "key:ingest", "key:admin"], body: {} },
   { method: "GET", path: "/api/v1/decisions/:decision", files: ["api.v1.decisions.$id.ts"], kind: "api", permission: "decisions:read", allow: READERS },
+  { method: "GET", path: "/api/v1/decisions/:decision/evidence", files: ["api.v1.decisions.$id_.evidence.ts"], kind: "api", permission: "decisions:read", allow: READERS },
+  { method: "GET", path: "/api/v1/decisions/:decision/evidence?format=html", files: ["api.v1.decisions.$id_.evidence.ts"], kind: "api", permission: "decisions:read", allow: READERS },
+  { method: "GET", path: "/api/v1/audit", files: ["api.v1.audit.ts"], kind: "api", permission: "audit:feed", allow: ["admin", "auditor", "key:read", "key:admin"] },
+  { method: "GET", path: "/api/v1/audit/public-key", files: ["api.v1.audit_.public-key.ts"], kind: "public", allow: EVERYONE },
   { method: "POST", path: "/api/v1/tasks/claim", files: ["api.v1.tasks.claim.ts"], kind: "api", permission: "tasks:review", allow: REVIEW_API, body: { type: "no-such-type" } },
   { method: "POST", path: "/api/v1/tasks/:task/review", files: ["api.v1.tasks.$id.review.ts"], kind: "api", permission: "tasks:review", allow: REVIEW_API, body: {} },
   { method: "POST", path: "/api/v1/tasks/:task/renew", files: ["api.v1.tasks.$id.renew.ts"], kind: "api", permission: "tasks:review", allow: REVIEW_API },
