@@ -62,7 +62,7 @@ function wantsJson(req) {
  * which cannot add a custom header but does send both.
  *
  * Not checked:
- * - `Authorization: Bearer` requests (API keys). A foreign page cannot make a
+ * - `Authorization: Bearer` requests to /api (API keys). A foreign page cannot make a
  *   browser send that header cross-origin (it needs a CORS preflight, which this
  *   server never grants), so such a request is a deliberate client's, not a
  *   victim's browser's.
@@ -75,7 +75,8 @@ function wantsJson(req) {
 export function sameOriginCheck({ publicOrigin }) {
   return (req, res, next) => {
     if (SAFE_METHODS.has(req.method)) return next();
-    if (/^Bearer\s+\S/i.test(req.get("Authorization") ?? "")) return next();
+    // Only /api routes take API keys: on a page action the header authenticates nothing, so it exempts nothing.
+    if (req.path.startsWith("/api/") && /^Bearer\s+\S/i.test(req.get("Authorization") ?? "")) return next();
     const origin = req.get("Origin");
     const site = req.get("Sec-Fetch-Site");
     if (origin === undefined && site === undefined) return next();

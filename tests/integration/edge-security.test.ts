@@ -69,6 +69,14 @@ describe("same-origin check on state-changing requests", () => {
     expect(userExists(s, email)).toBe(false);
   });
 
+  it("an Authorization header does not exempt a page action (pages take no API keys): 403, not a 500", async () => {
+    const { cookie } = await signIn(s, "admin");
+    const email = uniqueEmail("victim-bearer");
+    const r = await send(s, "/admin/users", { headers: { Cookie: cookie, Authorization: "Bearer lm_anything", ...FOREIGN }, body: createUserForm(email) });
+    expect(r.status).toBe(403);
+    expect(userExists(s, email)).toBe(false);
+  });
+
   it("refuses a foreign `.data` and `?_data=` action with the JSON error shape, and creates no one", async () => {
     const { cookie } = await signIn(s, "admin");
     const email = uniqueEmail("victim-made");
