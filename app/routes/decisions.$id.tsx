@@ -265,7 +265,22 @@ export default function DecisionDetail() {
       </Section>
 
       <div className="grid grid-cols-1 gap-6 xl:grid-cols-2">
-        <Section title="Audit trail" id="audit" description="Hash-chained entries about this decision and its tasks.">
+        <Section
+          title="Audit trail"
+          id="audit"
+          description="Hash-chained entries about this decision and its tasks."
+          actions={
+            <span className="flex gap-3 text-sm">
+              {/* The evidence pack: these entries with their hashes up to a signed checkpoint (lastmile audit verify --pack). */}
+              <a href={`/api/v1/decisions/${encodeURIComponent(d.id)}/evidence`} download={`evidence-${d.id}.json`} className="text-indigo-700 underline-offset-2 hover:underline">
+                Evidence pack (JSON)
+              </a>
+              <a href={`/api/v1/decisions/${encodeURIComponent(d.id)}/evidence?format=html`} target="_blank" rel="noreferrer" className="text-indigo-700 underline-offset-2 hover:underline">
+                Printable
+              </a>
+            </span>
+          }
+        >
           <ol className="space-y-3">
             {audit.length === 0 ? <li className="text-sm text-slate-500">No entries.</li> : null}
             {audit.map((a) => (

@@ -30,6 +30,14 @@ test("a sealed first verdict on the decision page: hidden from a manager, shown 
   await expect(m.getByRole("region", { name: "Reviews" })).toContainText("No reviews yet.");
   await expect(m.locator("body")).not.toContainText(first.email);
   await expect(m.locator("body")).not.toContainText("looks right to me");
+  // The evidence pack linked from the page keeps the seal too: the first verdict travels only as hashes.
+  const packLink = m.getByRole("link", { name: "Evidence pack (JSON)" });
+  const pack = await m.request.get((await packLink.getAttribute("href"))!);
+  expect(pack.status()).toBe(200);
+  const packText = await pack.text();
+  expect(JSON.parse(packText).decision.id).toBe(d.id);
+  expect(packText).not.toContain(first.email);
+  expect(packText).not.toContain("looks right to me");
 
   const a = await (await browser.newContext()).newPage();
   await login(a, auditor);
