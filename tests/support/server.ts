@@ -15,7 +15,8 @@ export type TestServer = {
   request: (path: string, init?: { method?: string; key?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }) => Promise<{ status: number; body: any; headers: Headers }>;
 };
 
-async function freePort(): Promise<number> {
+/** A free loopback port (the test servers, and the identity provider of the SSO tests). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.listen(0, "127.0.0.1", () => {
@@ -82,4 +83,14 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
       return { status: res.status, body: parsed, headers: res.headers };
     },
   };
+}
+
+/** Polls a snapshot's status URL until it is no longer building (snapshots build in the background). */
+export async function waitForSnapshot(s: TestServer, key: string, location: string) {
+  for (let i = 0; i < 200; i++) {
+    const res = await s.request(location, { key });
+    if (res.body.status !== "building") return res.body;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("snapshot never finished");
 }
