@@ -86,8 +86,9 @@ describe("auth hardening over HTTP", () => {
 
       const failed = s.db.select().from(auditLog).where(and(eq(auditLog.action, "auth.login_failed"), eq(auditLog.actor, user.email))).all();
       // Five wrong passwords were checked; the attempts during the lock were refused unchecked and unrecorded.
+      // The server reports the client address it saw (loopback here), which the audit entry keeps.
       expect(failed).toHaveLength(5);
-      expect(JSON.parse(failed[0].data)).toEqual({ reason: "wrong_password", address: "unknown" });
+      expect(JSON.parse(failed[0].data)).toEqual({ reason: "wrong_password", address: "127.0.0.1" });
       expect(failed[0].entityId).toBe(user.id);
       expect(s.db.select().from(auditLog).where(and(eq(auditLog.action, "auth.login_locked"), eq(auditLog.actor, user.email))).all()).toHaveLength(1);
 
