@@ -28,7 +28,9 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `rm -f "${E2E_DB}" "${E2E_DB}-wal" "${E2E_DB}-shm" && node node_modules/@remix-run/dev/dist/cli.js build && node scripts/lastmile.js migrate && node scripts/server.js`,
+    // The audit signing key and checkpoints live beside the database: a fresh database needs fresh ones, or the
+    // previous run's signed checkpoints (rightly) no longer match the new chain.
+    command: `rm -rf "${E2E_DB}" "${E2E_DB}-wal" "${E2E_DB}-shm" "${E2E_DB}.audit-key.pem" "${E2E_DB}.audit-checkpoints" && node node_modules/@remix-run/dev/dist/cli.js build && node scripts/lastmile.js migrate && node scripts/server.js`,
     cwd: fileURLToPath(new URL("..", import.meta.url)),
     url: `http://localhost:${port}/login`,
     reuseExistingServer: false,
