@@ -7,8 +7,9 @@
  * the checkpoint that covers it. The decision's own entries carry their content;
  * other entries carry only H(content), which the formula H(prev ‖ H(content))
  * allows (entries written before hash version 2 must carry their content).
- * While a decision waits in the review lane, its review and task entries (a sealed
- * four-eyes verdict, who claimed it) appear as hashes only.
+ * While a four-eyes pair is sealed (decisions/sealing.server.ts), its first
+ * verdict and the entries of its first review task appear as hashes only, for
+ * every reader: a pack is a document that travels.
  * `verifyEvidencePack` checks a pack on its own with the public key.
  */
 import type { KeyObject } from "node:crypto";
@@ -16,6 +17,8 @@ import { and, asc, eq, gte, inArray, lte } from "drizzle-orm";
 import type { DbOrTx } from "@db/client.server";
 import { auditLog, tasks } from "@db/schema/index";
 import { getDecision, getDecisionRow, type DecisionJson } from "../decisions/decisions.server";
+import { NO_VIEWER, sealedAuditSeqs, sealedDecisions } from "../decisions/sealing.server";
+import { FINAL_STATUSES } from "../decisions/statuses";
 import { auditContentHash, auditTrail, legacyEntryHash, linkHash, type AuditRow } from "./audit.server";
 import { checkpointCovering, checkpointSignatureValid, writeCheckpoint, type Checkpoint, type CheckpointOptions } from "./checkpoints.server";
 import { keyIdOf } from "./signing.server";
@@ -47,10 +50,6 @@ export type EvidencePack = {
   };
 };
 
-// The same rule as the API's visibleReviews: while a decision waits in the review lane, verdicts on it are sealed.
-const SEALED = new Set(["pending_review", "in_review"]);
-const FINAL = new Set(["approved", "corrected", "rejected", "auto_approved"]);
-
 function contentOf(r: AuditRow): EntryContent {
   return { at: r.at, actor: r.actor, action: r.action, entityType: r.entityType, entityId: r.entityId, data: r.data };
 }
@@ -65,10 +64,11 @@ function ownEntries(db: DbOrTx, decisionId: string): AuditRow[] {
 export function buildEvidencePack(db: DbOrTx, decisionId: string, opts: CheckpointOptions & { publicKey?: KeyObject | null } = {}): EvidencePack {
   const decision = getDecision(db, decisionId);
   const row = getDecisionRow(db, decisionId)!;
-  const final = FINAL.has(row.status);
-  const sealedNow = SEALED.has(row.status);
-  const sealed = (e: AuditRow) => sealedNow && (e.action.startsWith("review.") || e.entityType === "task");
+  const final = FINAL_STATUSES.has(row.status);
+  const sealedNow = sealedDecisions(db, NO_VIEWER, [decisionId]).has(decisionId);
   const own = ownEntries(db, decisionId);
+  const sealedSeqs = sealedAuditSeqs(db, NO_VIEWER, own.map((e) => e.seq));
+  const sealed = (e: AuditRow) => sealedSeqs.has(e.seq);
   const ownSeqs = new Map(own.map((e) => [e.seq, e]));
 
   const last = own[own.length - 1];

@@ -23,6 +23,7 @@ import { newId } from "~/lib/crypto.server";
 import { appendAudit } from "../audit/audit.server";
 import { ROLES, type Role } from "./permissions";
 import { findUserByEmail, type UserRow } from "./users.server";
+import { safeRedirectPath } from "~/lib/safe-redirect";
 
 // ---- configuration ----
 
@@ -229,18 +230,6 @@ export function redirectUri(request: Request): string {
   return new URL("/auth/oidc/callback", base).href;
 }
 
-/** A same-origin path (parsed with the URL parser, so "/\t/evil.example" is refused), else "/". */
-export function localPath(to: string | null | undefined): string {
-  if (!to || !to.startsWith("/")) return "/";
-  const base = "http://lastmile.invalid";
-  try {
-    const url = new URL(to, base);
-    return url.origin === base && !url.pathname.startsWith("//") ? url.pathname + url.search + url.hash : "/";
-  } catch {
-    return "/";
-  }
-}
-
 const flowSchema = z.object({ state: z.string().min(1), nonce: z.string().min(1), verifier: z.string().min(1), redirectTo: z.string() });
 
 // State, nonce and PKCE verifier live only in this short-lived signed cookie, bound to the browser that started.
@@ -266,7 +255,7 @@ export async function startSignIn(request: Request, settings: OidcSettings, secr
     throw new SsoError(502, "The identity provider cannot be reached right now. Try again in a moment.");
   }
   const verifier = client.randomPKCECodeVerifier();
-  const flow = { state: client.randomState(), nonce: client.randomNonce(), verifier, redirectTo: localPath(redirectTo) };
+  const flow = { state: client.randomState(), nonce: client.randomNonce(), verifier, redirectTo: safeRedirectPath(redirectTo) };
   const url = client.buildAuthorizationUrl(config, {
     redirect_uri: redirectUri(request),
     scope: settings.scopes,

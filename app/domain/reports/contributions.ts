@@ -14,6 +14,7 @@
  *   escalated              ever escalated to the type's owner (open or resolved)
  *   qa:sampled|reviewed|approved, qa_field:<path>, qa_reason:<code>   QA of the auto lane
  */
+import { FINAL_STATUSES } from "../decisions/statuses";
 import { ruleKindOf } from "../routing/policy";
 
 export type DecisionStatus = "pending_review" | "in_review" | "approved" | "corrected" | "rejected" | "escalated" | "auto_approved";
@@ -37,8 +38,6 @@ export type DecisionFacts = {
   /** The decision went to its type's owner at some point (a resolved escalation keeps this). */
   escalated: boolean;
 };
-
-export const FINAL_STATUSES: ReadonlySet<DecisionStatus> = new Set(["approved", "corrected", "rejected", "auto_approved"]);
 
 /**
  * Latency histogram with 25% wide buckets: bucket 0 holds [0, 1) ms (reported as 0),
