@@ -65,6 +65,6 @@ export default function handleRequest(
  * listens (not per request, and not under Vitest's request handlers). Returns
  * a function that stops it, for a graceful shutdown.
  */
-export function startBackgroundJobs(): () => void {
+export async function startBackgroundJobs(): Promise<() => void> {
   return startAuditCheckpoints();
 }

@@ -1,13 +1,21 @@
 /**
- * The database connection: one embedded SQLite file per process, opened with
- * WAL, foreign keys, a busy timeout and synchronous=NORMAL (in WAL mode every
- * committed transaction survives a process crash; only power loss can roll back
- * the tail, and FULL is available through SQLITE_SYNCHRONOUS for those who want it).
+ * The database connection and the one transaction helper.
+ *
+ * SQLite (the embedded default): one file, opened twice per process. Reads run on
+ * a read-only connection; every write runs inside `transaction()` on the writer
+ * connection. better-sqlite3 is synchronous and a connection has one transaction
+ * at a time, so async transactions are serialised in-process (one at a time,
+ * BEGIN IMMEDIATE, so other processes queue on busy_timeout), and a read from
+ * another request never sees a transaction's uncommitted rows. WAL, foreign keys,
+ * synchronous=NORMAL (every committed transaction survives a process crash; only
+ * power loss can roll back the tail; FULL is available through SQLITE_SYNCHRONOUS).
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
+import { type SQL } from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import * as schema from "./schema/index";
@@ -24,33 +32,94 @@ export function databasePath(): string {
   return path.resolve(process.env.DATABASE_PATH || "./data/lastmile.db");
 }
 
-export function openDatabase(file: string = databasePath()): Db {
-  if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
-  const sqlite = new Database(file);
-  sqlite.pragma("journal_mode = WAL");
+type Store = {
+  file: string;
+  writer: Db;
+  /** The open transaction's handle, per async context. */
+  current: AsyncLocalStorage<DbOrTx>;
+  /** Serialises transactions on the writer connection. */
+  queue: Promise<unknown>;
+};
+const STORE = Symbol("lastmile.store");
+
+function connect(file: string, readonly: boolean): Database.Database {
+  const sqlite = new Database(file, { readonly });
+  if (!readonly) {
+    sqlite.pragma("journal_mode = WAL");
+    // Checkpoint the WAL every ~40 MB instead of ~4 MB: fewer, larger checkpoints, so far fewer
+    // commits (claims, verdicts) pay for one; readers are unaffected.
+    sqlite.pragma("wal_autocheckpoint = 10000");
+  }
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma(`synchronous = ${process.env.SQLITE_SYNCHRONOUS === "FULL" ? "FULL" : "NORMAL"}`);
   // 32 MB page cache (the default is 2 MB): index pages of large tables stay hot.
   sqlite.pragma("cache_size = -32000");
-  // Checkpoint the WAL every ~40 MB instead of ~4 MB: fewer, larger checkpoints, so far fewer
-  // commits (claims, verdicts) pay for one; readers are unaffected.
-  sqlite.pragma("wal_autocheckpoint = 10000");
-  return drizzle(sqlite, { schema }) as Db;
+  return sqlite;
+}
+
+const WRITES = new Set(["insert", "update", "delete", "run"]);
+
+/**
+ * Opens a database. The handle reads on its own connection; inside a
+ * transaction() on this database, the same handle runs on the transaction, so
+ * code that was handed `db` still sees the transaction's rows. A write outside
+ * a transaction is refused: every write path commits through transaction().
+ */
+export function openDatabase(file: string = databasePath()): Db {
+  const memory = file === ":memory:" || file === "";
+  if (!memory) fs.mkdirSync(path.dirname(file), { recursive: true });
+  const writerClient = connect(file, false);
+  const writer = drizzle(writerClient, { schema }) as Db;
+  // An in-memory database exists once per connection: reads share the writer (tests only).
+  const reader = memory ? writer : (drizzle(connect(file, true), { schema }) as Db);
+  const store: Store = { file, writer, current: new AsyncLocalStorage(), queue: Promise.resolve() };
+  return new Proxy(reader, {
+    get(target, prop, receiver) {
+      if (prop === STORE) return store;
+      const tx = store.current.getStore();
+      if (tx) return Reflect.get(tx, prop) as unknown;
+      if (typeof prop === "string" && WRITES.has(prop) && !memory) {
+        return () => {
+          throw new Error(`db.${prop}() outside a transaction: writes go through transaction(db, …)`);
+        };
+      }
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+  });
+}
+
+function storeOf(db: DbOrTx): Store {
+  const store = (db as unknown as Record<symbol, Store | undefined>)[STORE];
+  if (!store) throw new Error("Not a database opened by openDatabase()");
+  return store;
+}
+
+/** The file a database was opened on (":memory:" for a test database). */
+export function databaseFileOf(db: DbOrTx): string {
+  return storeOf(db).file;
+}
+
+export function closeDatabase(db: Db): void {
+  const store = storeOf(db);
+  const reader = (db as unknown as { $client: Database.Database }).$client;
+  if (reader !== store.writer.$client) reader.close();
+  store.writer.$client.close();
 }
 
 export function runMigrations(db: Db): void {
+  const writer = storeOf(db).writer;
   // A migration that rebuilds a referenced table (SQLite cannot drop a NOT NULL in place) must run with
   // foreign keys off: the migrator wraps everything in one transaction, where `PRAGMA foreign_keys=OFF`
   // inside the SQL is ignored. Turned back on after, and any dangling reference fails the start.
-  const fk = db.$client.pragma("foreign_keys", { simple: true });
-  db.$client.pragma("foreign_keys = OFF");
+  const fk = writer.$client.pragma("foreign_keys", { simple: true });
+  writer.$client.pragma("foreign_keys = OFF");
   try {
-    migrate(db, { migrationsFolder: MIGRATIONS_DIR });
-    const broken = db.$client.pragma("foreign_key_check") as unknown[];
+    migrate(writer, { migrationsFolder: MIGRATIONS_DIR });
+    const broken = writer.$client.pragma("foreign_key_check") as unknown[];
     if (broken.length) throw new Error(`Migration left ${broken.length} broken foreign key reference(s): ${JSON.stringify(broken.slice(0, 3))}`);
   } finally {
-    db.$client.pragma(`foreign_keys = ${fk ? "ON" : "OFF"}`);
+    writer.$client.pragma(`foreign_keys = ${fk ? "ON" : "OFF"}`);
   }
 }
 
@@ -70,11 +139,40 @@ export function getDb(): Db {
 /**
  * One transaction helper for every write path: the row, its roll-ups, its audit
  * entry and its outbox event commit together or not at all. IMMEDIATE takes the
- * write lock up front so concurrent writers queue on busy_timeout instead of failing.
+ * write lock up front so concurrent writers queue instead of failing. A call
+ * made while a transaction on the same database is open (in the same async
+ * context) joins it.
  */
-export function transaction<T>(db: Db, fn: (tx: DbOrTx) => T): T {
-  // The transaction runs on db's one connection; exposing it lets hot paths use prepared statements (app/lib/bulk-insert.server.ts).
-  return db.transaction((tx) => fn(Object.assign(tx, { $client: db.$client }) as unknown as DbOrTx), { behavior: "immediate" });
+export async function transaction<T>(db: DbOrTx, fn: (tx: DbOrTx) => Promise<T> | T): Promise<T> {
+  const store = storeOf(db);
+  const open = store.current.getStore();
+  if (open) return fn(open);
+  const run = async (): Promise<T> => {
+    const w = store.writer;
+    w.$client.prepare("BEGIN IMMEDIATE").run();
+    try {
+      const result = await store.current.run(w, () => fn(w));
+      w.$client.prepare("COMMIT").run();
+      return result;
+    } catch (e) {
+      if (w.$client.inTransaction) w.$client.prepare("ROLLBACK").run();
+      throw e;
+    }
+  };
+  const next = store.queue.then(run, run);
+  store.queue = next.catch(() => undefined);
+  return next;
+}
+
+/** Raw SQL for the few queries the builder cannot express: all rows, the first row, or no result. */
+export async function sqlAll<T = Record<string, unknown>>(db: DbOrTx, query: SQL): Promise<T[]> {
+  return db.all<T>(query);
+}
+export async function sqlOne<T = Record<string, unknown>>(db: DbOrTx, query: SQL): Promise<T | undefined> {
+  return db.get<T>(query);
+}
+export async function sqlRun(db: DbOrTx, query: SQL): Promise<void> {
+  db.run(query);
 }
 
 export { schema };

@@ -31,8 +31,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const db = getDb();
   return {
     now: Date.now(),
-    keys: listApiKeys(db),
-    users: listActiveUsers(db).map((u) => ({ email: u.email, role: u.role })),
+    keys: await listApiKeys(db),
+    users: (await listActiveUsers(db)).map((u) => ({ email: u.email, role: u.role })),
   };
 }
 
@@ -57,10 +57,10 @@ export async function action({ request }: ActionFunctionArgs) {
       const name = String(form.get("name") ?? "").trim();
       const user = String(form.get("user") ?? "");
       const expiresAt = String(form.get("expiresAt") ?? "").trim();
-      const { key } = createApiKey(db, { name, scopes: form.getAll("scopes").map(String), ...(user ? { user } : {}), ...(expiresAt ? { expiresAt } : {}) }, who.actor);
+      const { key } = await createApiKey(db, { name, scopes: form.getAll("scopes").map(String), ...(user ? { user } : {}), ...(expiresAt ? { expiresAt } : {}) }, who.actor);
       return data<ActionResult>({ ok: true, intent: "create", name, key });
     }
-    const { name } = revokeApiKey(db, parsed.data.id, who.actor);
+    const { name } = await revokeApiKey(db, parsed.data.id, who.actor);
     return data<ActionResult>({ ok: true, intent: "revoke", name });
   } catch (e) {
     return formFailure(e, parsed.data.intent);

@@ -23,9 +23,9 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const url = new URL(request.url);
   const filters = Object.fromEntries(FILTERS.map((f) => [f, url.searchParams.get(f) ?? ""])) as Record<(typeof FILTERS)[number], string>;
   // Verifying reads the whole chain, so it runs when asked for, not on every page view.
-  const verification: (ChainCheck & { checkedAt: number }) | null = url.searchParams.get("verify") === "1" ? { ...verifyAuditChain(db), checkedAt: Date.now() } : null;
+  const verification: (ChainCheck & { checkedAt: number }) | null = url.searchParams.get("verify") === "1" ? { ...await verifyAuditChain(db), checkedAt: Date.now() } : null;
   try {
-    const page = listAuditEntries(db, parseAuditQuery(url.searchParams, ["verify"]), viewerOf(who));
+    const page = await listAuditEntries(db, parseAuditQuery(url.searchParams, ["verify"]), viewerOf(who));
     return { filters, verification, error: null as string | null, ...page, paged: url.searchParams.has("before") };
   } catch (e) {
     if (!(e instanceof AppError)) throw e;

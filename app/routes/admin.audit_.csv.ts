@@ -29,16 +29,16 @@ export async function loader({ request }: LoaderFunctionArgs) {
     start(controller) {
       controller.enqueue(encoder.encode(stringify([HEADER])));
     },
-    pull(controller) {
-      const next = pages.next();
+    async pull(controller) {
+      const next = await pages.next();
       if (next.done) return controller.close();
       const rows = next.value.map((e) =>
         csvSafeRow([e.seq, new Date(e.at).toISOString(), e.actor ?? "", e.action, e.entityType, e.entityId, e.data === null ? "" : JSON.stringify(e.data), e.hash ?? "", e.sealed ? "true" : "false"])
       );
       controller.enqueue(encoder.encode(stringify(rows)));
     },
-    cancel() {
-      pages.return(undefined);
+    async cancel() {
+      await pages.return(undefined);
     },
   });
   return new Response(body, {

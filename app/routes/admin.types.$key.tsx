@@ -22,19 +22,19 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data
 export async function loader({ request, params }: LoaderFunctionArgs) {
   await requireUser(request, "types:write");
   const db = getDb();
-  const type = getDecisionType(db, params.key!);
+  const type = await getDecisionType(db, params.key!);
   if (!type) throw new Response(`There is no decision type "${params.key}".`, { status: 404, statusText: "Not Found" });
   const { validator: _validator, ...plain } = type;
   return {
     type: { ...typeToJson(plain), updatedAtMs: type.updatedAt },
-    history: policyHistory(db, type.key).map((h) => ({ version: h.version, createdAt: h.createdAt, createdBy: h.createdBy, policy: h.policy as RoutingPolicy })),
-    owners: listActiveUsers(db).map((u) => ({ email: u.email, name: u.name, role: u.role })),
+    history: (await policyHistory(db, type.key)).map((h) => ({ version: h.version, createdAt: h.createdAt, createdBy: h.createdBy, policy: h.policy as RoutingPolicy })),
+    owners: (await listActiveUsers(db)).map((u) => ({ email: u.email, name: u.name, role: u.role })),
   };
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const who = await requireUser(request, "types:write");
-  const result = saveTypeForm(getDb(), await readForm(request), { key: params.key!, mode: "update", actor: who.actor });
+  const result = await saveTypeForm(getDb(), await readForm(request), { key: params.key!, mode: "update", actor: who.actor });
   if (!result.ok) return data({ message: result.message, issues: result.issues }, { status: 400 });
   throw redirect(`/admin/types/${result.type.key}?saved=${result.type.policyVersion}${result.policyChanged ? "&policy=new" : ""}`);
 }

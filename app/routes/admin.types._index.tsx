@@ -13,7 +13,7 @@ export const meta: MetaFunction = () => [{ title: "Decision types · Admin · La
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireUser(request, "types:write");
-  return { types: listTypeOverview(getDb()) };
+  return { types: await listTypeOverview(getDb()) };
 }
 
 function sla(minutes: number): string {

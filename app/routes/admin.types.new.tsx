@@ -16,14 +16,14 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const who = await requireUser(request, "types:write");
   return {
     me: who.user.email,
-    owners: listActiveUsers(getDb()).map((u) => ({ email: u.email, name: u.name, role: u.role })),
+    owners: (await listActiveUsers(getDb())).map((u) => ({ email: u.email, name: u.name, role: u.role })),
   };
 }
 
 export async function action({ request }: ActionFunctionArgs) {
   const who = await requireUser(request, "types:write");
   const form = await readForm(request);
-  const result = saveTypeForm(getDb(), form, { key: String(form.get("key") ?? "").trim(), mode: "create", actor: who.actor });
+  const result = await saveTypeForm(getDb(), form, { key: String(form.get("key") ?? "").trim(), mode: "create", actor: who.actor });
   if (!result.ok) return data({ message: result.message, issues: result.issues }, { status: 400 });
   throw redirect(`/admin/types/${result.type.key}?created=1`);
 }

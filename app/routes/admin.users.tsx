@@ -22,10 +22,10 @@ export const meta: MetaFunction = () => [{ title: "Users · Admin · Lastmile" }
 export async function loader({ request }: LoaderFunctionArgs) {
   const who = await requireUser(request, "users:write");
   const db = getDb();
-  const sessionsOf = activeSessionCounts(db);
+  const sessionsOf = await activeSessionCounts(db);
   return {
     me: who.user.id,
-    users: listUsers(db).map((u) => ({ id: u.id, email: u.email, name: u.name, role: u.role, createdAt: u.createdAt, disabledAt: u.disabledAt, sessions: sessionsOf.get(u.id) ?? 0 })),
+    users: (await listUsers(db)).map((u) => ({ id: u.id, email: u.email, name: u.name, role: u.role, createdAt: u.createdAt, disabledAt: u.disabledAt, sessions: sessionsOf.get(u.id) ?? 0 })),
   };
 }
 
@@ -52,18 +52,18 @@ export async function action({ request }: ActionFunctionArgs) {
   const input = parsed.data;
   try {
     if (input.intent === "create") {
-      const { user, password } = createUser(db, { email: input.email, role: input.role, name: input.name?.trim() || undefined }, who.actor);
+      const { user, password } = await createUser(db, { email: input.email, role: input.role, name: input.name?.trim() || undefined }, who.actor);
       return data<ActionResult>({ ok: true, intent: "create", email: user.email, password });
     }
     if (input.intent === "end-sessions") {
-      const { user, ended } = endUserSessions(db, input.id, who.actor);
+      const { user, ended } = await endUserSessions(db, input.id, who.actor);
       return data<ActionResult>({ ok: true, intent: "end-sessions", email: user.email, ended });
     }
     if (input.intent === "role") {
-      const user = setUserRole(db, input.id, input.role, who.actor);
+      const user = await setUserRole(db, input.id, input.role, who.actor);
       return data<ActionResult>({ ok: true, intent: "role", email: user.email, role: input.role });
     }
-    const user = input.intent === "disable" ? disableUser(db, input.id, who.user) : enableUser(db, input.id, who.actor);
+    const user = input.intent === "disable" ? await disableUser(db, input.id, who.user) : await enableUser(db, input.id, who.actor);
     return data<ActionResult>({ ok: true, intent: input.intent, email: user.email });
   } catch (e) {
     return formFailure(e, input.intent);

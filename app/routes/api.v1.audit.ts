@@ -6,10 +6,10 @@ import { viewerOf } from "~/domain/decisions/sealing.server";
 import { api, json, methodNotAllowed } from "~/lib/http.server";
 
 /** GET /api/v1/audit?from=&to=&actor=&action=&entityType=&entityId=&cursor=&limit=: the trail, oldest first, for monitoring tools. */
-export const loader = ({ request }: LoaderFunctionArgs) =>
+export const loader = async ({ request }: LoaderFunctionArgs) =>
   api(async () => {
     const who = await requireApi(request, "audit:feed");
-    return json(auditFeed(getDb(), parseAuditApiQuery(new URL(request.url).searchParams), viewerOf(who)));
+    return json(await auditFeed(getDb(), parseAuditApiQuery(new URL(request.url).searchParams), viewerOf(who)));
   });
 
 export const action = () => methodNotAllowed(["GET"]);

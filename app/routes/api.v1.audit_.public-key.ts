@@ -8,7 +8,7 @@ import { api, json, methodNotAllowed } from "~/lib/http.server";
  * checkpoints and evidence packs. Public on purpose (no sign-in): whoever holds a
  * pack must be able to check it, and the key reveals nothing.
  */
-export const loader = ({ request }: LoaderFunctionArgs) =>
+export const loader = async ({ request }: LoaderFunctionArgs) =>
   api(() => {
     const format = new URL(request.url).searchParams.get("format") ?? "json";
     if (format !== "json" && format !== "pem") throw new AppError("invalid", "Invalid query", [{ path: "format", message: "must be json or pem" }]);

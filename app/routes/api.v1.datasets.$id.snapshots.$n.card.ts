@@ -5,12 +5,12 @@ import { invalid } from "~/lib/errors";
 import { api, methodNotAllowed } from "~/lib/http.server";
 
 /** The data card: ?format=json (default) or ?format=md. */
-export const loader = ({ request, params }: LoaderFunctionArgs) =>
+export const loader = async ({ request, params }: LoaderFunctionArgs) =>
   api(async () => {
     const who = await requireApi(request, "datasets:read");
     const format = new URL(request.url).searchParams.get("format") ?? "json";
     if (format !== "json" && format !== "md") throw invalid("Invalid card format", [{ path: "format", message: "format must be json or md" }]);
-    const card = snapshotCard(datasetsDb(), params.id!, Number(params.n), format, who);
+    const card = await snapshotCard(await datasetsDb(), params.id!, Number(params.n), format, who);
     return new Response(card.body, { headers: { "Content-Type": card.contentType, "Content-Disposition": `inline; filename="${card.filename}"` } });
   });
 

@@ -4,11 +4,11 @@ import { datasetsDb, downloadResponse, snapshotDownload } from "~/domain/dataset
 import { api, methodNotAllowed } from "~/lib/http.server";
 
 /** GET …/download?format=jsonl|csv|parquet&split=train|validation|test|all, streamed from disk. */
-export const loader = ({ request, params }: LoaderFunctionArgs) =>
+export const loader = async ({ request, params }: LoaderFunctionArgs) =>
   api(async () => {
     const who = await requireApi(request, "datasets:read");
     const query = Object.fromEntries(new URL(request.url).searchParams);
-    return downloadResponse(snapshotDownload(datasetsDb(), params.id!, Number(params.n), query, who));
+    return downloadResponse(await snapshotDownload(await datasetsDb(), params.id!, Number(params.n), query, who));
   });
 
 export const action = () => methodNotAllowed(["GET"]);

@@ -3,10 +3,10 @@ import { requireApi } from "~/domain/auth/session.server";
 import { datasetsDb, getSnapshot } from "~/domain/datasets/snapshots.server";
 import { api, json, methodNotAllowed } from "~/lib/http.server";
 
-export const loader = ({ request, params }: LoaderFunctionArgs) =>
+export const loader = async ({ request, params }: LoaderFunctionArgs) =>
   api(async () => {
     await requireApi(request, "datasets:read");
-    return json(getSnapshot(datasetsDb(), params.id!, Number(params.n)));
+    return json(await getSnapshot(await datasetsDb(), params.id!, Number(params.n)));
   });
 
 export const action = () => methodNotAllowed(["GET"]);

@@ -3,10 +3,10 @@ import { requireApi } from "~/domain/auth/session.server";
 import { datasetsDb, getDataset } from "~/domain/datasets/snapshots.server";
 import { api, json, methodNotAllowed } from "~/lib/http.server";
 
-export const loader = ({ request, params }: LoaderFunctionArgs) =>
+export const loader = async ({ request, params }: LoaderFunctionArgs) =>
   api(async () => {
     await requireApi(request, "datasets:read");
-    return json(getDataset(datasetsDb(), params.id!));
+    return json(await getDataset(await datasetsDb(), params.id!));
   });
 
 export const action = () => methodNotAllowed(["GET"]);

@@ -7,12 +7,12 @@ import { invalid } from "~/lib/errors";
 import { api, json, methodNotAllowed } from "~/lib/http.server";
 
 /** How many examples a filter selects right now (exact up to 200,000): GET /api/v1/datasets/preview?type=…&action=… */
-export const loader = ({ request }: LoaderFunctionArgs) =>
+export const loader = async ({ request }: LoaderFunctionArgs) =>
   api(async () => {
     await requireApi(request, "datasets:read");
     const parsed = parseFilter(filterInputFromParams(new URL(request.url).searchParams));
     if (!parsed.ok) throw invalid("Invalid filter", parsed.issues);
-    return json({ filter: parsed.filter, ...previewCount(datasetsDb(), parsed.filter) });
+    return json({ filter: parsed.filter, ...previewCount(await datasetsDb(), parsed.filter) });
   });
 
 export const action = () => methodNotAllowed(["GET"]);

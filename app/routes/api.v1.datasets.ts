@@ -3,15 +3,15 @@ import { requireApi } from "~/domain/auth/session.server";
 import { createDataset, datasetsDb, listDatasets } from "~/domain/datasets/snapshots.server";
 import { api, json, methodNotAllowed, readJson } from "~/lib/http.server";
 
-export const loader = ({ request }: LoaderFunctionArgs) =>
+export const loader = async ({ request }: LoaderFunctionArgs) =>
   api(async () => {
     await requireApi(request, "datasets:read");
-    return json({ datasets: listDatasets(datasetsDb()) });
+    return json({ datasets: await listDatasets(await datasetsDb()) });
   });
 
-export const action = ({ request }: ActionFunctionArgs) =>
+export const action = async ({ request }: ActionFunctionArgs) =>
   api(async () => {
     if (request.method !== "POST") return methodNotAllowed(["GET", "POST"]);
     const who = await requireApi(request, "datasets:write");
-    return json(createDataset(datasetsDb(), await readJson(request), who.actor), 201);
+    return json(await createDataset(await datasetsDb(), await readJson(request), who.actor), 201);
   });

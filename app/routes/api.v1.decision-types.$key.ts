@@ -5,13 +5,13 @@ import { requireDecisionType, typeToJson, upsertDecisionType } from "~/domain/de
 import { invalid } from "~/lib/errors";
 import { api, json, methodNotAllowed, readJson } from "~/lib/http.server";
 
-export const loader = ({ request, params }: LoaderFunctionArgs) =>
+export const loader = async ({ request, params }: LoaderFunctionArgs) =>
   api(async () => {
     await requireApi(request, "decisions:read");
-    return json(typeToJson(requireDecisionType(getDb(), params.key!)));
+    return json(typeToJson(await requireDecisionType(getDb(), params.key!)));
   });
 
-export const action = ({ request, params }: ActionFunctionArgs) =>
+export const action = async ({ request, params }: ActionFunctionArgs) =>
   api(async () => {
     if (request.method !== "PUT") return methodNotAllowed(["GET", "PUT"]);
     const who = await requireApi(request, "types:write");
@@ -19,6 +19,6 @@ export const action = ({ request, params }: ActionFunctionArgs) =>
     if (body && typeof body === "object" && "key" in body && (body as { key: unknown }).key !== params.key) {
       throw invalid("Invalid decision type", [{ path: "key", message: `must equal the key in the URL (${params.key})` }]);
     }
-    const { type, created } = upsertDecisionType(getDb(), { ...(body as object), key: params.key }, who.actor);
+    const { type, created } = await upsertDecisionType(getDb(), { ...(body as object), key: params.key }, who.actor);
     return json(typeToJson(type), created ? 201 : 200);
   });

@@ -4,10 +4,10 @@ import { requireApi } from "~/domain/auth/session.server";
 import { listDecisionTypes, typeToJson } from "~/domain/decision-types/decision-types.server";
 import { api, json, methodNotAllowed } from "~/lib/http.server";
 
-export const loader = ({ request }: LoaderFunctionArgs) =>
+export const loader = async ({ request }: LoaderFunctionArgs) =>
   api(async () => {
     await requireApi(request, "decisions:read");
-    return json({ decisionTypes: listDecisionTypes(getDb()).map(typeToJson) });
+    return json({ decisionTypes: (await listDecisionTypes(getDb())).map(typeToJson) });
   });
 
 export const action = () => methodNotAllowed(["GET"]);

@@ -5,10 +5,10 @@ import { getDecision } from "~/domain/decisions/decisions.server";
 import { viewerOf } from "~/domain/decisions/sealing.server";
 import { api, json, methodNotAllowed } from "~/lib/http.server";
 
-export const loader = ({ request, params }: LoaderFunctionArgs) =>
+export const loader = async ({ request, params }: LoaderFunctionArgs) =>
   api(async () => {
     const who = await requireApi(request, "decisions:read");
-    return json(getDecision(getDb(), params.id!, viewerOf(who)));
+    return json(await getDecision(getDb(), params.id!, viewerOf(who)));
   });
 
 export const action = () => methodNotAllowed(["GET"]);

@@ -10,12 +10,12 @@ import { api, json, methodNotAllowed } from "~/lib/http.server";
 const query = z.object({ format: z.enum(["json", "html"]).default("json") }).strict();
 
 /** GET /api/v1/decisions/:id/evidence[?format=html]: the decision's evidence pack, as a JSON download or a printable page. */
-export const loader = ({ request, params, context }: LoaderFunctionArgs) =>
+export const loader = async ({ request, params, context }: LoaderFunctionArgs) =>
   api(async () => {
     await requireApi(request, "decisions:read");
     const parsed = query.safeParse(Object.fromEntries(new URL(request.url).searchParams));
     if (!parsed.success) throw invalid("Invalid query", zodIssues(parsed.error));
-    const pack = buildEvidencePack(getDb(), params.id!);
+    const pack = await buildEvidencePack(getDb(), params.id!);
     if (parsed.data.format === "html") {
       return new Response(renderEvidenceHtml(pack, context.cspNonce), { headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" } });
     }

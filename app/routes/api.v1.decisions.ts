@@ -6,18 +6,18 @@ import { viewerOf } from "~/domain/decisions/sealing.server";
 import { ingestDecisions, itemsOfBody } from "~/domain/ingest/ingest.server";
 import { api, json, methodNotAllowed, readJson } from "~/lib/http.server";
 
-export const loader = ({ request }: LoaderFunctionArgs) =>
+export const loader = async ({ request }: LoaderFunctionArgs) =>
   api(async () => {
     const who = await requireApi(request, "decisions:read");
-    return json(listDecisions(getDb(), parseListQuery(new URL(request.url).searchParams), viewerOf(who)));
+    return json(await listDecisions(getDb(), parseListQuery(new URL(request.url).searchParams), viewerOf(who)));
   });
 
-export const action = ({ request }: ActionFunctionArgs) =>
+export const action = async ({ request }: ActionFunctionArgs) =>
   api(async () => {
     if (request.method !== "POST") return methodNotAllowed(["GET", "POST"]);
     const who = await requireApi(request, "decisions:ingest");
     const { items, batch } = itemsOfBody(await readJson(request));
-    const results = ingestDecisions(getDb(), items, { batch, actor: who.actor });
+    const results = await ingestDecisions(getDb(), items, { batch, actor: who.actor });
     const status = results.some((r) => r.created) ? 201 : 200;
     const shape = results.map(({ created: _created, ...r }) => r);
     return json(batch ? { decisions: shape } : shape[0], status);

@@ -5,11 +5,11 @@ import { automationReport, readReportQuery } from "~/domain/reports/reports.serv
 import { api, json, methodNotAllowed } from "~/lib/http.server";
 
 /** GET /api/v1/reports/automation?type=KEY&from=ISO&to=ISO&bucket=hour|day|week[&modelVersion=V] */
-export const loader = ({ request }: LoaderFunctionArgs) =>
+export const loader = async ({ request }: LoaderFunctionArgs) =>
   api(async () => {
     await requireApi(request, "reports:read");
     const db = getDb();
-    return json(automationReport(db, readReportQuery(db, new URL(request.url).searchParams)));
+    return json(await automationReport(db, await readReportQuery(db, new URL(request.url).searchParams)));
   });
 
 export const action = () => methodNotAllowed(["GET"]);

@@ -5,11 +5,11 @@ import { qualityReport, readReportQuery } from "~/domain/reports/reports.server"
 import { api, json, methodNotAllowed } from "~/lib/http.server";
 
 /** GET /api/v1/reports/quality?type=KEY&from=ISO&to=ISO[&modelVersion=V] */
-export const loader = ({ request }: LoaderFunctionArgs) =>
+export const loader = async ({ request }: LoaderFunctionArgs) =>
   api(async () => {
     await requireApi(request, "reports:read");
     const db = getDb();
-    return json(qualityReport(db, readReportQuery(db, new URL(request.url).searchParams)));
+    return json(await qualityReport(db, await readReportQuery(db, new URL(request.url).searchParams)));
   });
 
 export const action = () => methodNotAllowed(["GET"]);

@@ -6,9 +6,9 @@ import { api, json, methodNotAllowed } from "~/lib/http.server";
 
 export const loader = () => methodNotAllowed(["POST"]);
 
-export const action = ({ request, params }: ActionFunctionArgs) =>
+export const action = async ({ request, params }: ActionFunctionArgs) =>
   api(async () => {
     if (request.method !== "POST") return methodNotAllowed(["POST"]);
     const reviewer = asReviewer(await requireApi(request, "tasks:review"));
-    return json({ task: taskToJson(releaseTask(getDb(), reviewer, params.id!)) });
+    return json({ task: taskToJson(await releaseTask(getDb(), reviewer, params.id!)) });
   });

@@ -6,10 +6,10 @@ import { api, json, methodNotAllowed, readJson } from "~/lib/http.server";
 
 export const loader = () => methodNotAllowed(["POST"]);
 
-export const action = ({ request, params }: ActionFunctionArgs) =>
+export const action = async ({ request, params }: ActionFunctionArgs) =>
   api(async () => {
     if (request.method !== "POST") return methodNotAllowed(["POST"]);
     const reviewer = asReviewer(await requireApi(request, "tasks:review"));
-    const decision = submitReview(getDb(), reviewer, params.id!, await readJson(request));
+    const decision = await submitReview(getDb(), reviewer, params.id!, await readJson(request));
     return json({ decision });
   });

@@ -8,17 +8,17 @@ import { api, json, methodNotAllowed, readOptionalJson } from "~/lib/http.server
 
 export const loader = () => methodNotAllowed(["POST"]);
 
-export const action = ({ request }: ActionFunctionArgs) =>
+export const action = async ({ request }: ActionFunctionArgs) =>
   api(async () => {
     if (request.method !== "POST") return methodNotAllowed(["POST"]);
     const reviewer = asReviewer(await requireApi(request, "tasks:review"));
     const parsed = claimBodySchema.safeParse(await readOptionalJson(request));
     if (!parsed.success) throw invalid("Invalid claim", zodIssues(parsed.error));
     const db = getDb();
-    const task = claimNextTask(db, reviewer, {
-      type: parsed.data.type,
-      leaseMs: parsed.data.leaseSeconds ? parsed.data.leaseSeconds * 1000 : undefined,
-    });
+    const task = await claimNextTask(db, reviewer, {
+          type: parsed.data.type,
+          leaseMs: parsed.data.leaseSeconds ? parsed.data.leaseSeconds * 1000 : undefined,
+        });
     if (!task) return new Response(null, { status: 204 });
-    return json({ task: taskToJson(task), decision: getDecision(db, task.decisionId) });
+    return json({ task: taskToJson(task), decision: await getDecision(db, task.decisionId) });
   });

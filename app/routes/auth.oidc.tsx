@@ -12,7 +12,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const settings = oidcSettings();
   if (!settings) throw new Response("Single sign-on is not configured on this instance.", { status: 404, statusText: "Not Found" });
   try {
-    const { url, cookie } = await startSignIn(request, settings, sessionSecret(getDb()), new URL(request.url).searchParams.get("redirectTo"));
+    const { url, cookie } = await startSignIn(request, settings, await sessionSecret(getDb()), new URL(request.url).searchParams.get("redirectTo"));
     return redirect(url, { headers: { "Set-Cookie": cookie } });
   } catch (e) {
     if (e instanceof SsoError) return data({ message: e.message }, { status: e.status });

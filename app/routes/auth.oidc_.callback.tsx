@@ -12,7 +12,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const settings = oidcSettings();
   if (!settings) throw new Response("Single sign-on is not configured on this instance.", { status: 404, statusText: "Not Found" });
   const db = getDb();
-  const secret = sessionSecret(db);
+  const secret = await sessionSecret(db);
   try {
     const { user, redirectTo } = await finishSignIn(db, request, settings, secret);
     const headers = new Headers();

@@ -17,7 +17,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const who = await requireUser(request, "datasets:read");
   try {
-    const dataset = getDataset(datasetsDb(), params.id!);
+    const dataset = await getDataset(await datasetsDb(), params.id!);
     return { dataset: { ...dataset, filterText: describeFilter(dataset.filter) }, canWrite: can(who, "datasets:write"), canIdentities: can(who, "users:write") };
   } catch (e) {
     if (e instanceof AppError && e.status === 404) throw new Response(e.message, { status: 404, statusText: "Not Found" });
@@ -31,7 +31,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const num = (k: string) => (form.get(k) === "" || form.get(k) === null ? NaN : Number(form.get(k)));
   const body = { split: { train: num("train"), validation: num("validation"), test: num("test") }, identities: form.get("identities") === "true" };
   try {
-    const s = createSnapshot(datasetsDb(), params.id!, body, who);
+    const s = await createSnapshot(await datasetsDb(), params.id!, body, who);
     return { ok: true as const, number: s.number };
   } catch (e) {
     return formFailure(e, "snapshot");

@@ -11,7 +11,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const who = await requireUser(request, "datasets:read");
   try {
-    const { card } = snapshotCard(datasetsDb(), params.id!, Number(params.n), "json", who);
+    const { card } = await snapshotCard(await datasetsDb(), params.id!, Number(params.n), "json", who);
     return { card, datasetId: params.id!, number: Number(params.n) };
   } catch (e) {
     if (e instanceof AppError) throw new Response(e.message, { status: e.status, statusText: e.status === 404 ? "Not Found" : e.status === 403 ? "Forbidden" : "Not ready" });

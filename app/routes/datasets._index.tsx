@@ -17,11 +17,11 @@ export const meta: MetaFunction = () => [{ title: "Datasets · Lastmile" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const who = await requireUser(request, "datasets:read");
-  const db = datasetsDb();
+  const db = await datasetsDb();
   return {
     canWrite: can(who, "datasets:write"),
-    datasets: listDatasets(db).map((d) => ({ ...d, filterText: describeFilter(d.filter) })),
-    types: listDecisionTypes(getDb()).map((t) => ({ key: t.key, name: t.name, reasonCodes: t.reasonCodes })),
+    datasets: (await listDatasets(db)).map((d) => ({ ...d, filterText: describeFilter(d.filter) })),
+    types: (await listDecisionTypes(getDb())).map((t) => ({ key: t.key, name: t.name, reasonCodes: t.reasonCodes })),
   };
 }
 
@@ -30,7 +30,7 @@ export async function action({ request }: ActionFunctionArgs) {
   const form = await readForm(request);
   const input = { name: String(form.get("name") ?? ""), description: String(form.get("description") ?? "") || undefined, filter: filterInputFromParams(form) };
   try {
-    const d = createDataset(datasetsDb(), input, who.actor);
+    const d = await createDataset(await datasetsDb(), input, who.actor);
     return redirect(`/datasets/${d.id}`);
   } catch (e) {
     return formFailure(e, "create");

@@ -9,5 +9,5 @@ export async function loader({ request }: LoaderFunctionArgs) {
   await requireUser(request, "datasets:read");
   const parsed = parseFilter(filterInputFromParams(new URL(request.url).searchParams));
   if (!parsed.ok) return { count: null, exact: true, issues: parsed.issues };
-  return { ...previewCount(datasetsDb(), parsed.filter), issues: [] };
+  return { ...previewCount(await datasetsDb(), parsed.filter), issues: [] };
 }

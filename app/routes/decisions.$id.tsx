@@ -26,8 +26,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const who = await requireUser(request, "decisions:read");
   const db = getDb();
   try {
-    const detail = getDecisionDetail(db, params.id!, viewerOf(who));
-    const type = getDecisionType(db, detail.decision.type);
+    const detail = await getDecisionDetail(db, params.id!, viewerOf(who));
+    const type = await getDecisionType(db, detail.decision.type);
     return {
       ...detail,
       type: type ? { key: type.key, name: type.name, owner: type.owner, reasonCodes: type.reasonCodes, currentPolicyVersion: type.policyVersion } : null,

@@ -23,9 +23,9 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const db = getDb();
   const url = new URL(request.url);
   const filters = Object.fromEntries(FILTERS.map((f) => [f, url.searchParams.get(f) ?? ""])) as Record<(typeof FILTERS)[number], string>;
-  const types = listDecisionTypes(db).map((t) => ({ key: t.key, name: t.name }));
+  const types = (await listDecisionTypes(db)).map((t) => ({ key: t.key, name: t.name }));
   try {
-    const page = searchDecisions(db, parseSearchQuery(url.searchParams));
+    const page = await searchDecisions(db, parseSearchQuery(url.searchParams));
     return { types, filters, error: null as string | null, ...page, paged: url.searchParams.has("before") };
   } catch (e) {
     if (!(e instanceof AppError)) throw e;

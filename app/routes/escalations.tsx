@@ -21,7 +21,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const url = new URL(request.url);
   const isAdmin = who.user.role === "admin";
   const all = isAdmin && url.searchParams.get("all") === "1";
-  return { now: Date.now(), all, isAdmin, notice: url.searchParams.get("notice"), items: listEscalations(getDb(), who.user, { all }) };
+  return { now: Date.now(), all, isAdmin, notice: url.searchParams.get("notice"), items: await listEscalations(getDb(), who.user, { all }) };
 }
 
 export async function action({ request }: ActionFunctionArgs) {
@@ -29,7 +29,7 @@ export async function action({ request }: ActionFunctionArgs) {
   const form = await readForm(request);
   const taskId = String(form.get("taskId") ?? "");
   try {
-    const task = claimTask(getDb(), who.user, taskId, { kind: "escalation" });
+    const task = await claimTask(getDb(), who.user, taskId, { kind: "escalation" });
     return redirect(`/review/${task.id}?from=escalations`);
   } catch (e) {
     return formFailure(e, "resolve");

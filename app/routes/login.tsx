@@ -39,7 +39,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!passwordSignInAllowed(parsed.data.email)) {
     return data({ fields: {} as Record<string, string>, form: "Password sign-in is turned off; use Sign in with SSO." }, { status: 403 });
   }
-  const result = signIn(getDb(), { email: parsed.data.email, password: parsed.data.password, address: context?.clientAddress ?? "unknown" });
+  const result = await signIn(getDb(), { email: parsed.data.email, password: parsed.data.password, address: context?.clientAddress ?? "unknown" });
   if (!result.ok && result.reason === "throttled") {
     const form = `Too many failed sign-ins. Sign-in is paused for this account or network; try again in ${waitInWords(result.retryAfterSeconds)}.`;
     return data({ fields: {} as Record<string, string>, form }, { status: 429, headers: { "Retry-After": String(result.retryAfterSeconds) } });

@@ -52,10 +52,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
     notice: url.searchParams.get("notice"),
     empty,
     searchedTasks: WORK_SEARCH_WINDOWS * SCAN_BUDGET,
-    queues: queueOverview(db, now),
-    mine: myInProgress(db, who.user, now),
-    page: listQueue(db, who.user, filter, now),
-    facets: queueFacets(db, now),
+    queues: await queueOverview(db, now),
+    mine: await myInProgress(db, who.user, now),
+    page: await listQueue(db, who.user, filter, now),
+    facets: await queueFacets(db, now),
   };
 }
 
@@ -77,7 +77,7 @@ export async function action({ request }: ActionFunctionArgs) {
   const { filter } = parseQueueFilter(params);
   const work = queueFilterParams(filter);
   if (parsed.data.intent === "start") {
-    const next = claimNextInView(db, who.user, filter);
+    const next = await claimNextInView(db, who.user, filter);
     if (!next.task) {
       work.set("empty", next.searchedAll ? "all" : "stretch");
       return redirect(`/queue?${work}`);
@@ -86,7 +86,7 @@ export async function action({ request }: ActionFunctionArgs) {
     return redirect(`/review/${next.task.id}?${work}`);
   }
   try {
-    const task = claimTask(db, who.user, parsed.data.taskId);
+    const task = await claimTask(db, who.user, parsed.data.taskId);
     // Then work mode goes on through the same list: from its head, or, for flag/model filters
     // (checked task by task), down from the row picked, sweeping the rows above it at the end.
     work.set("after", listPosition(filter.sort, task));

@@ -9,7 +9,7 @@ import { invalid, zodIssues } from "~/lib/errors";
 import { api } from "~/lib/http.server";
 
 /** GET /reports/csv?table=NAME&type=…&from=…&to=…&bucket=…[&modelVersion=…]: one report table as CSV. */
-export const loader = ({ request }: LoaderFunctionArgs) =>
+export const loader = async ({ request }: LoaderFunctionArgs) =>
   api(async () => {
     await requireApi(request, "reports:read");
     const params = new URL(request.url).searchParams;
@@ -19,8 +19,8 @@ export const loader = ({ request }: LoaderFunctionArgs) =>
     const db = getDb();
     const now = Date.now();
     const isBacklog = table.startsWith("backlog");
-    const page = isBacklog ? { series: [], byVersion: [], fields: [], rules: [], reasons: [] } : reportPage(db, readReportQuery(db, params, { now, allowed: ["type", "from", "to", "bucket", "modelVersion"] }));
-    const t = reportTables(page, isBacklog ? backlog(db, now) : { queues: [], owners: [] })[table];
+    const page = isBacklog ? { series: [], byVersion: [], fields: [], rules: [], reasons: [] } : await reportPage(db, await readReportQuery(db, params, { now, allowed: ["type", "from", "to", "bucket", "modelVersion"] }));
+    const t = reportTables(page, isBacklog ? await backlog(db, now) : { queues: [], owners: [] })[table];
     const name = isBacklog ? `lastmile-${table}.csv` : `lastmile-${params.get("type")}-${table}.csv`;
     return new Response(stringify(tableRecords(t)), {
       headers: { "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": `attachment; filename="${name.replace(/[^\w.-]/g, "_")}"`, "Cache-Control": "no-store" },

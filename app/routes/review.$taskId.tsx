@@ -73,7 +73,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const who = await requireUser(request, "tasks:review");
   const url = new URL(request.url);
   const now = Date.now();
-  const screen = openReviewScreen(getDb(), who.user, params.taskId!, now);
+  const screen = await openReviewScreen(getDb(), who.user, params.taskId!, now);
   const mode = workMode(url);
   return { screen, now, notice: url.searchParams.get("notice"), mode: { from: mode.from, back: backTo(mode) } };
 }
@@ -88,15 +88,15 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const form = await readForm(request);
   const intent = String(form.get("intent") ?? "");
 
-  const next = (notice: string | null, skip = mode.skip) => {
+  const next = async (notice: string | null, skip = mode.skip) => {
     if (mode.from === "escalations") return redirect(backTo(mode, { notice }));
-    const found = claimNextInView(db, reviewer, mode.filter, { skip, after: mode.after });
+    const found = await claimNextInView(db, reviewer, mode.filter, { skip, after: mode.after });
     if (!found.task) return redirect(backTo(mode, { notice, empty: found.searchedAll ? "all" : "stretch" }));
     return redirect(`/review/${found.task.id}${modeQuery({ ...mode, skip, after: found.position }, { notice })}`);
   };
-  const releaseQuietly = () => {
+  const releaseQuietly = async () => {
     try {
-      releaseTask(db, reviewer, taskId);
+      await releaseTask(db, reviewer, taskId);
     } catch (e) {
       if (!(e instanceof AppError)) throw e;
     }
@@ -106,18 +106,18 @@ export async function action({ request, params }: ActionFunctionArgs) {
   // Claiming is a POST (the page's "Claim and review"); opening the page never takes a lease.
   if (intent === "claim") {
     try {
-      claimTask(db, reviewer, taskId);
+      await claimTask(db, reviewer, taskId);
     } catch (e) {
       return formFailure(e, intent);
     }
     return redirect(`/review/${taskId}${modeQuery(mode)}`);
   }
   if (intent === "stop") {
-    releaseQuietly();
+    await releaseQuietly();
     return redirect(backTo(mode));
   }
   if (intent === "skip") {
-    releaseQuietly();
+    await releaseQuietly();
     return next("Skipped; the task went back to the queue.", [...mode.skip, taskId].slice(-20));
   }
   if (intent !== "submit") return data<FormFailure>({ ok: false, intent, message: "Unknown action.", issues: {} }, { status: 400 });
@@ -130,7 +130,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
     return data<FormFailure>({ ok: false, intent, message: "The review could not be read; try again.", issues: {} }, { status: 400 });
   }
   try {
-    const decision = submitReview(db, reviewer, taskId, requireFiniteNumbers(body, payload));
+    const decision = await submitReview(db, reviewer, taskId, requireFiniteNumbers(body, payload));
     const verb = { approved: "Approved", corrected: "Corrected", rejected: "Rejected", escalated: "Escalated", pending_review: "Recorded (awaiting a second review)", in_review: "Recorded" }[
       decision.status as string
     ];

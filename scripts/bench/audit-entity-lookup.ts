@@ -29,12 +29,12 @@ sqlite.transaction(() => {
   }
 })();
 
-function measure(label: string): number {
+async function measure(label: string): Promise<number> {
   const start = performance.now();
   let rows = 0;
   for (let i = 0; i < LOOKUPS; i++) {
     const id = `dec_${Math.floor((i * 7919) % decisions).toString().padStart(10, "0")}`;
-    rows += decisionAuditTrail(db, id, []).length + outboxForEntity(db, id).length;
+    rows += (await decisionAuditTrail(db, id, [])).length + (await outboxForEntity(db, id)).length;
   }
   const perLookup = (performance.now() - start) / LOOKUPS;
   console.log(`${label.padEnd(22)} ${perLookup.toFixed(3)} ms per decision (${rows / LOOKUPS} rows each)`);
@@ -42,7 +42,7 @@ function measure(label: string): number {
 }
 
 console.log(`audit entries: ${decisions * 3}, outbox events: ${decisions}, lookups: ${LOOKUPS}`);
-const indexed = measure("with entity indexes");
+const indexed = await measure("with entity indexes");
 sqlite.exec("DROP INDEX audit_entity_idx; DROP INDEX outbox_entity_idx;");
-const scanned = measure("without (full scan)");
+const scanned = await measure("without (full scan)");
 console.log(`ratio: indexed lookups are ${(scanned / indexed).toFixed(0)}x faster`);

@@ -41,9 +41,9 @@ const cpuNow = () => {
 async function main() {
   const dbPath = tempDbPath();
   const db = fileDb(dbPath);
-  const owner = makeUser(db, "admin");
-  makeType(db, { ...benchType(owner.email), routing: { minConfidence: 0.99 } }); // everything goes to review
-  makeType(db, { ...benchType(owner.email), key: OTHER_TYPE, routing: { minConfidence: 0.99 } });
+  const owner = await makeUser(db, "admin");
+  await makeType(db, { ...benchType(owner.email), routing: { minConfidence: 0.99 } }); // everything goes to review
+  await makeType(db, { ...benchType(owner.email), key: OTHER_TYPE, routing: { minConfidence: 0.99 } });
   const rand = rng(7);
   const t0 = performance.now();
   for (let i = 0; i < OPEN; i += 1000) {
@@ -52,7 +52,7 @@ async function main() {
       // a spread of priorities and two types, so the order index has real work to do
       return { ...d, confidence: 0.5, type: (i + j) % 5 === 0 ? OTHER_TYPE : BENCH_TYPE, priority: Math.floor(rand() * 5) };
     });
-    ingestDecisions(db, items, { batch: true, actor: "bench" });
+    await ingestDecisions(db, items, { batch: true, actor: "bench" });
   }
   const open = (db.$client.prepare("SELECT count(*) AS n FROM tasks WHERE status = 'open'").get() as { n: number }).n;
   console.log(`Claim benchmark: ${fmt(open)} open tasks (seeded in ${fmt((performance.now() - t0) / 1000, 1)} s), ${fmt(CLAIMS)} claims per scenario`);
@@ -60,15 +60,15 @@ async function main() {
 
   // Start from a checkpointed WAL, as a running server would be after the import settled.
   db.$client.pragma("wal_checkpoint(TRUNCATE)");
-  const reviewers = Array.from({ length: 8 }, () => makeUser(db, "reviewer"));
+  const reviewers = await Promise.all(Array.from({ length: 8 }, async () => makeUser(db, "reviewer")));
   // Warm-up (JIT, statement caches): claims that are released again.
   for (let i = 0; i < 300; i++) {
-    const task = claimNextTask(db, reviewers[i % reviewers.length]);
-    if (task) releaseTask(db, reviewers[i % reviewers.length], task.id);
+    const task = await claimNextTask(db, reviewers[i % reviewers.length]);
+    if (task) await releaseTask(db, reviewers[i % reviewers.length], task.id);
   }
   const rows: (string | number)[][] = [["claimNextTask (domain, file DB)", "claims", "p50 ms", "p99 ms", "max ms", "cpu p50", "cpu p99"]];
 
-  const run = (label: string, opts: (i: number) => { type?: string; release?: boolean }) => {
+  const run = async (label: string, opts: (i: number) => { type?: string; release?: boolean }) => {
     const ms: number[] = [];
     const cpu: number[] = [];
     for (let i = 0; i < CLAIMS; i++) {
@@ -76,22 +76,22 @@ async function main() {
       const o = opts(i);
       const c0 = cpuNow();
       const start = performance.now();
-      const task = claimNextTask(db, who, { type: o.type });
+      const task = await claimNextTask(db, who, { type: o.type });
       ms.push(performance.now() - start);
       cpu.push(cpuNow() - c0);
       if (!task) throw new Error("queue ran dry");
-      if (o.release) releaseTask(db, who, task.id);
+      if (o.release) await releaseTask(db, who, task.id);
     }
     rows.push(summary(label, ms, cpu));
   };
-  run("shared queue, tasks kept", () => ({}));
-  run(`filtered by type (${OTHER_TYPE}: 1 in 5)`, () => ({ type: OTHER_TYPE }));
-  run("shared queue, each claim released again", () => ({ release: true }));
+  await run("shared queue, tasks kept", () => ({}));
+  await run(`filtered by type (${OTHER_TYPE}: 1 in 5)`, () => ({ type: OTHER_TYPE }));
+  await run("shared queue, each claim released again", () => ({ release: true }));
 
   // Work mode over a filtered list: each claim runs the list's keyset query inside the claim's
   // transaction. Baseline in the same run: reading that list's first page (what the queue page does).
   const viewRows: (string | number)[][] = [["work mode (claimNextInView)", "claims", "p50 ms", "p99 ms", "max ms", "cpu p50", "cpu p99", "list page p50", "claim/page"]];
-  const runView = (label: string, filter: QueueFilter, claims: number) => {
+  const runView = async (label: string, filter: QueueFilter, claims: number) => {
     const ms: number[] = [];
     const cpu: number[] = [];
     const page: number[] = [];
@@ -101,13 +101,13 @@ async function main() {
       const who = reviewers[i % reviewers.length];
       const c0 = cpuNow();
       const start = performance.now();
-      const next = claimNextInView(db, who, filter, { after: after.get(who.id) });
+      const next = await claimNextInView(db, who, filter, { after: after.get(who.id) });
       ms.push(performance.now() - start);
       cpu.push(cpuNow() - c0);
       if (!next.task) throw new Error("list ran dry");
       after.set(who.id, next.position);
       const p0 = performance.now();
-      listQueue(db, who, filter, Date.now());
+      await listQueue(db, who, filter, Date.now());
       page.push(performance.now() - p0);
     }
     const row = summary(label, ms, cpu);
@@ -115,14 +115,14 @@ async function main() {
     row.push(fmt(p50(page), 3), `${fmt(p50(ms) / p50(page), 2)}x`);
     viewRows.push(row);
   };
-  runView("route review, oldest first", { route: "review", sort: "oldest" }, CLAIMS);
+  await runView("route review, oldest first", { route: "review", sort: "oldest" }, CLAIMS);
   // About 0.6% and 3% of the open tasks match: fewer claims, so the list never runs dry.
-  runView(`${OTHER_TYPE} + flag (0.6%), newest first`, { type: OTHER_TYPE, flag: "policy:high-value", sort: "newest" }, Math.min(CLAIMS, Math.floor(OPEN / 400)));
-  runView("flag policy:high-value (3%), queue order", { flag: "policy:high-value", sort: "queue" }, Math.min(CLAIMS, Math.floor(OPEN / 100)));
+  await runView(`${OTHER_TYPE} + flag (0.6%), newest first`, { type: OTHER_TYPE, flag: "policy:high-value", sort: "newest" }, Math.min(CLAIMS, Math.floor(OPEN / 400)));
+  await runView("flag policy:high-value (3%), queue order", { flag: "policy:high-value", sort: "queue" }, Math.min(CLAIMS, Math.floor(OPEN / 100)));
 
   // expired leases: some claimed tasks whose lease ran out get reaped by the next claim
   db.$client.prepare("UPDATE tasks SET lease_expires_at = ? WHERE status = 'claimed' AND seq % 3 = 0").run(Date.now() - 1000);
-  run("shared queue, right after ~1/3 of held leases expired", () => ({}));
+  await run("shared queue, right after ~1/3 of held leases expired", () => ({}));
 
   console.log("");
   console.log(table(rows));
@@ -136,7 +136,7 @@ async function main() {
     buildApp();
     const s = await startServer({ DATABASE_PATH: dbPath });
     try {
-      const key = makeKey(s.db, ["review"], reviewers[0].email);
+      const key = await makeKey(s.db, ["review"], reviewers[0].email);
       const ms: number[] = [];
       const n = Math.min(CLAIMS, 1000);
       for (let i = 0; i < n; i++) {

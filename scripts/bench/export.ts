@@ -34,7 +34,7 @@ function generate(file: string, rows: number): void {
   db.$client.close();
 }
 
-function child(mode: string, file: string, outDir: string): void {
+async function child(mode: string, file: string, outDir: string): Promise<void> {
   const db = openDatabase(file);
   const filter = exampleFilterSchema.parse({ type: "invoice" });
   const started = process.hrtime.bigint();
@@ -42,9 +42,9 @@ function child(mode: string, file: string, outDir: string): void {
   let rows = 0;
   let bytes = 0;
   if (mode === "read") {
-    for (const r of iterateExamples(db, filter)) if (r.exampleId) rows++;
+    for await (const r of iterateExamples(db, filter)) if (r.exampleId) rows++;
   } else {
-    const info = exportToFile(db, filter, { format: mode as ExportFormat, out: path.join(outDir, `bench.${mode}`) });
+    const info = await exportToFile(db, filter, { format: mode as ExportFormat, out: path.join(outDir, `bench.${mode}`) });
     rows = info.rows;
     bytes = info.bytes;
   }
@@ -55,7 +55,7 @@ function child(mode: string, file: string, outDir: string): void {
   process.stdout.write(JSON.stringify(result) + "\n");
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === "--child") return child(args[1], args[2], args[3]);
   const rowsArg = args.indexOf("--rows");
@@ -89,4 +89,4 @@ function main(): void {
   }
 }
 
-if (process.env.BENCH_GENERATE_ONLY) generate(process.env.BENCH_GENERATE_ONLY, Number(process.env.BENCH_ROWS)); else main();
+if (process.env.BENCH_GENERATE_ONLY) generate(process.env.BENCH_GENERATE_ONLY, Number(process.env.BENCH_ROWS)); else await main();

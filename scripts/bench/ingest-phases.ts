@@ -15,8 +15,8 @@ import { benchDecision, benchType, BENCH_TYPE, fmt, rng, table } from "./common"
 
 const BATCHES = Number(process.env.PHASE_BATCHES ?? 10);
 const db = fileDb();
-const owner = makeUser(db, "admin");
-makeType(db, benchType(owner.email));
+const owner = await makeUser(db, "admin");
+await makeType(db, benchType(owner.email));
 const rand = rng(7);
 const bodies = Array.from({ length: BATCHES + 2 }, (_, b) => JSON.stringify({ decisions: Array.from({ length: 1000 }, (_, i) => benchDecision(b * 1000 + i, rand, "p")) }));
 
@@ -27,8 +27,8 @@ const time = <T>(name: string, fn: () => T): T => {
   times.set(name, (times.get(name) ?? 0) + performance.now() - t0);
   return r;
 };
-const type = getDecisionType(db, BENCH_TYPE)!;
-bodies.forEach((text, b) => {
+const type = (await getDecisionType(db, BENCH_TYPE))!;
+bodies.forEach(async (text, b) => {
   if (b < 2) times.clear(); // first two batches warm up
   time("jsonDepth (raw text)", () => jsonDepth(text));
   const body = time("JSON.parse", () => JSON.parse(text));
@@ -37,7 +37,7 @@ bodies.forEach((text, b) => {
   time("decision envelope x1000 (zod schema, for comparison)", () => items.map((i) => decisionInputSchema.parse(i)));
   time("zod output schema x1000", () => parsed.forEach((d) => type.validator.parse(d.output)));
   time("JSON texts + body hash x1000", () => parsed.forEach((d) => bodyHashOf(d, jsonPartsOf(d))));
-  const results = time("ingestDecisions (all of it)", () => ingestDecisions(db, items, { batch, actor: "bench" }));
+  const results = await time("ingestDecisions (all of it)", async () => ingestDecisions(db, items, { batch, actor: "bench" }));
   time("response JSON.stringify", () => JSON.stringify({ decisions: results.map(({ created: _c, ...r }) => r) }));
 });
 const total = times.get("ingestDecisions (all of it)")!;

@@ -46,9 +46,9 @@ function columns(sqlite: Database.Database, table: string): string[] {
  * database. Which shape is faster depends on the table (a statement per row pays a
  * statement journal per row where triggers fire), so each baseline runs both.
  */
-function rawInserter(tables: readonly (keyof StoredBatch)[], chunk: number) {
+async function rawInserter(tables: readonly (keyof StoredBatch)[], chunk: number) {
   const db = fileDb();
-  makeType(db, benchType(makeUser(db, "admin").email));
+  await makeType(db, benchType((await makeUser(db, "admin")).email));
   const sqlite = db.$client;
   /** Statement and parameters for each INSERT, all built before the clock starts. */
   type Plan = [Database.Statement, unknown[]][][];
@@ -124,13 +124,13 @@ async function main() {
   buildApp();
   const s = await startServer();
   const ALL = ["decisions", "tasks", "outbox", "audit", "rollups"] as const;
-  const raws = { same1: rawInserter(ALL, 1), same100: rawInserter(ALL, 100), only1: rawInserter(["decisions"], 1), only100: rawInserter(["decisions"], 100) };
+  const raws = { same1: await rawInserter(ALL, 1), same100: await rawInserter(ALL, 100), only1: await rawInserter(["decisions"], 1), only100: await rawInserter(["decisions"], 100) };
   const rawSeconds = { same1: 0, same100: 0, only1: 0, only100: 0 };
   const rawNames = Object.keys(raws) as (keyof typeof raws)[];
   try {
-    const owner = makeUser(s.db, "admin");
-    makeType(s.db, benchType(owner.email));
-    const key = makeKey(s.db, ["ingest"]);
+    const owner = await makeUser(s.db, "admin");
+    await makeType(s.db, benchType(owner.email));
+    const key = await makeKey(s.db, ["ingest"]);
     const post = async (body: string) => {
       const res = await fetch(`${s.url}/api/v1/decisions`, { method: "POST", headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" }, body });
       if (res.status !== 201) throw new Error(`ingest answered ${res.status}: ${(await res.text()).slice(0, 500)}`);

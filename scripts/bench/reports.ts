@@ -36,25 +36,25 @@ function pct(xs: number[], p: number): number {
 }
 const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 0)} ms`;
 
-function main() {
+async function main() {
   const t0 = performance.now();
   const db = openDatabase(file);
   runMigrations(db);
   const sqlite = db.$client;
-  const { user } = createUser(db, { email: "bench@example.com", role: "manager", password: "bench bench bench" }, "bench");
-  upsertDecisionType(
-    db,
-    {
-      key: "bench",
-      name: "Bench",
-      owner: user.email,
-      outputSchema: { type: "object", properties: { ok: { type: "boolean" } } },
-      routing: { minConfidence: 0.9, qaSampleRate: 0.05 },
-      slaMinutes: 240,
-      reasonCodes: [],
-    },
-    "bench",
-  );
+  const { user } = await createUser(db, { email: "bench@example.com", role: "manager", password: "bench bench bench" }, "bench");
+  await upsertDecisionType(
+        db,
+        {
+          key: "bench",
+          name: "Bench",
+          owner: user.email,
+          outputSchema: { type: "object", properties: { ok: { type: "boolean" } } },
+          routing: { minConfidence: 0.9, qaSampleRate: 0.05 },
+          slaMinutes: 240,
+          reasonCodes: [],
+        },
+        "bench",
+      );
 
   // Bulk load: no journal, no fsync; the file is thrown away afterwards.
   sqlite.pragma("journal_mode = OFF");
@@ -134,7 +134,7 @@ function main() {
 
   const q = { type: "bench", from: start, to: end, bucket: "day" as const };
   // The report, as the API route computes and serializes it.
-  const report = () => JSON.stringify(automationReport(db, q));
+  const report = async () => JSON.stringify(await automationReport(db, q));
   // The same figures straight from the decisions table.
   const plainStmt = sqlite.prepare(`
     SELECT occurred_at - occurred_at % ${DAY} AS day, count(*) AS volume,
@@ -145,7 +145,7 @@ function main() {
   const plain = () => plainStmt.all("bench", start, end) as { volume: number; auto: number; reviewed: number; pending: number; corrected: number; rejected: number }[];
 
   // Both must say the same thing before either is timed.
-  const r = automationReport(db, q);
+  const r = await automationReport(db, q);
   const p = plain();
   const sum = (k: keyof (typeof p)[number]) => p.reduce((s, x) => s + Number(x[k]), 0);
   const same = (["volume", "auto", "reviewed", "pending", "corrected", "rejected"] as const).every((k) => r.totals[k] === sum(k));
@@ -163,8 +163,8 @@ function main() {
     return out;
   };
   const rollupTimes = time(report, RUNS);
-  const hourly = time(() => JSON.stringify(automationReport(db, { ...q, bucket: "hour" })), RUNS);
-  const pageTimes = time(() => JSON.stringify(reportPage(db, q)), 10);
+  const hourly = time(async () => JSON.stringify(await automationReport(db, { ...q, bucket: "hour" })), RUNS);
+  const pageTimes = time(async () => JSON.stringify(await reportPage(db, q)), 10);
   const plainTimes = time(plain, BASELINE_RUNS);
 
   console.log("");
@@ -178,7 +178,7 @@ function main() {
 }
 
 try {
-  main();
+  await main();
 } finally {
   if (process.env.BENCH_KEEP) console.log(`  kept ${file}`);
   else fs.rmSync(dir, { recursive: true, force: true });

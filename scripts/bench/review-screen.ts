@@ -56,9 +56,9 @@ async function measure(name: string, fn: (i: number) => unknown | Promise<unknow
 // ---- data -------------------------------------------------------------------
 const db = getDb();
 const sqlite = db.$client;
-const admin = createUser(db, { email: "owner@bench.example", role: "manager", password: "bench password 123" }, "bench").user;
-const reviewer = createUser(db, { email: "reviewer@bench.example", role: "reviewer", password: "bench password 123" }, "bench").user;
-upsertDecisionType(db, { ...benchType(admin.email), routing: { ...benchType(admin.email).routing, qaSampleRate: 0 } }, "bench");
+const admin = (await createUser(db, { email: "owner@bench.example", role: "manager", password: "bench password 123" }, "bench")).user;
+const reviewer = (await createUser(db, { email: "reviewer@bench.example", role: "reviewer", password: "bench password 123" }, "bench")).user;
+await upsertDecisionType(db, { ...benchType(admin.email), routing: { ...benchType(admin.email).routing, qaSampleRate: 0 } }, "bench");
 
 const t0 = Date.now();
 let t = performance.now();
@@ -87,7 +87,7 @@ console.log(`generated ${N.toLocaleString("en-US")} decisions and open tasks wit
 
 // Tasks the reviewer holds, to open review screens.
 const held: string[] = [];
-for (let i = 0; i < 50; i++) held.push(claimNextTask(db, reviewer, { leaseMs: 3_600_000 })!.id);
+for (let i = 0; i < 50; i++) held.push((await claimNextTask(db, reviewer, { leaseMs: 3_600_000 }))!.id);
 const cookie = (await startSession(reviewer)).split(";")[0];
 const farCursor = (() => {
   const row = sqlite.prepare(`select priority, due_at, seq from tasks where status = 'open' order by priority desc, due_at, seq limit 1 offset ${Math.floor(N / 2)}`).get() as { priority: number; due_at: number; seq: number };
@@ -133,9 +133,9 @@ const render = async (p: string) => {
   if (res.status !== 200) throw new Error(`${p}: ${res.status} ${body.slice(0, 200)}`);
 };
 console.log(`\nrender in-process (production build handler: loader + React SSR), ${ITER} iterations each`);
-await measure("render /queue", () => render("/queue"));
-await measure("render /queue?flag=policy:pep&sort=oldest", () => render("/queue?flag=policy:pep&sort=oldest"));
-await measure("render /review/:taskId", (i) => render(`/review/${held[i % held.length]}`));
+await measure("render /queue", async () => render("/queue"));
+await measure("render /queue?flag=policy:pep&sort=oldest", async () => render("/queue?flag=policy:pep&sort=oldest"));
+await measure("render /review/:taskId", async (i) => render(`/review/${held[i % held.length]}`));
 
 const port = await new Promise<number>((res) => {
   const srv = net.createServer().listen(0, "127.0.0.1", () => {
@@ -164,9 +164,9 @@ try {
     if (res.status !== 200) throw new Error(`${p}: ${res.status} ${body.slice(0, 200)}`);
   };
   console.log(`\nHTTP (built server, loader + React SSR), ${ITER} iterations each`);
-  await measure("GET /queue", () => get("/queue"));
-  await measure("GET /queue?flag=policy:pep&sort=oldest", () => get("/queue?flag=policy:pep&sort=oldest"));
-  await measure("GET /review/:taskId", (i) => get(`/review/${held[i % held.length]}`));
+  await measure("GET /queue", async () => get("/queue"));
+  await measure("GET /queue?flag=policy:pep&sort=oldest", async () => get("/queue?flag=policy:pep&sort=oldest"));
+  await measure("GET /review/:taskId", async (i) => get(`/review/${held[i % held.length]}`));
 } finally {
   server.kill("SIGTERM");
 }

@@ -12,10 +12,10 @@ import { writeCheckpoint } from "~/domain/audit/checkpoints.server";
 import { verifyEvidencePack } from "~/domain/audit/evidence.server";
 import { parsePublicKey, signingKey } from "~/domain/audit/signing.server";
 
-export function runAudit(args: string[]): number {
+export async function runAudit(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === "checkpoint") {
-    const { checkpoint, written } = writeCheckpoint(getDb());
+    const { checkpoint, written } = await writeCheckpoint(getDb());
     if (!checkpoint) console.log("The audit trail is empty: nothing to sign.");
     else console.log(`${written ? "Signed" : "Already signed:"} checkpoint #${checkpoint.seq} ${checkpoint.headHash} at ${new Date(checkpoint.at).toISOString()} (key ${checkpoint.keyId})`);
     return 0;
@@ -23,7 +23,7 @@ export function runAudit(args: string[]): number {
   if (sub === "verify") {
     const { values } = parseArgs({ args: rest, options: { pack: { type: "string" }, "public-key": { type: "string" } }, strict: true });
     if (values.pack) return verifyPack(values.pack, values["public-key"]);
-    const result = verifyAuditChain(getDb(), values["public-key"] ? { publicKey: parsePublicKey(fs.readFileSync(values["public-key"], "utf8")) } : {});
+    const result = await verifyAuditChain(getDb(), values["public-key"] ? { publicKey: parsePublicKey(fs.readFileSync(values["public-key"], "utf8")) } : {});
     if (!result.ok) {
       console.error(`Audit trail of ${databasePath()} is broken at entry #${result.brokenAt}: ${result.reason}`);
       console.error(`${result.entries} entries before it verified.`);

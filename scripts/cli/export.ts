@@ -80,8 +80,8 @@ export async function runExport(args: string[]): Promise<number> {
   if (issues.length || !f.ok) throw invalid(`Cannot export\n\n${EXPORT_USAGE}\n`, issues);
 
   const db = getDb();
-  if (!getDecisionType(db, f.filter.type)) {
-    const known = listDecisionTypes(db).map((t) => t.key).join(", ") || "none yet";
+  if (!await getDecisionType(db, f.filter.type)) {
+    const known = (await listDecisionTypes(db)).map((t) => t.key).join(", ") || "none yet";
     throw invalid("Cannot export", [{ path: "--type", message: `no decision type "${f.filter.type}" (known: ${known})` }]);
   }
   const window = currentWindow(db);
@@ -94,7 +94,7 @@ export async function runExport(args: string[]): Promise<number> {
   const started = Date.now();
   if (showBar) bar.start(total, 0, { rate: 0 });
   const out = path.resolve(values.out!);
-  const info = exportToFile(db, f.filter, {
+  const info = await exportToFile(db, f.filter, {
     ...window,
     format,
     out,

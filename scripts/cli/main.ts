@@ -38,28 +38,28 @@ const commands: Record<string, Command> = {
     await seedDemo(getDb(), { quiet: args.includes("--quiet") });
     return 0;
   },
-  user: (args) => {
+  user: async (args) => {
     const [sub, ...rest] = args;
     if (sub !== "create") return usage(`unknown user command: ${sub ?? "(none)"}`);
     const { values } = parseArgs({ args: rest, options: { email: { type: "string" }, role: { type: "string" }, name: { type: "string" } }, strict: true });
-    const { user, password } = createUser(getDb(), { email: values.email, role: values.role, name: values.name }, "cli");
+    const { user, password } = await createUser(getDb(), { email: values.email, role: values.role, name: values.name }, "cli");
     console.log(`Created ${user.role} ${user.email}`);
     console.log("One-time password (shown once):");
     console.log(password);
     return 0;
   },
-  apikey: (args) => {
+  apikey: async (args) => {
     const [sub, ...rest] = args;
     if (sub !== "create") return usage(`unknown apikey command: ${sub ?? "(none)"}`);
     const { values } = parseArgs({ args: rest, options: { name: { type: "string" }, scopes: { type: "string" }, user: { type: "string" }, expires: { type: "string" } }, strict: true });
     const scopes = (values.scopes ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-    const { key, expiresAt } = createApiKey(getDb(), { name: values.name, scopes, user: values.user, expiresAt: values.expires }, "cli");
+    const { key, expiresAt } = await createApiKey(getDb(), { name: values.name, scopes, user: values.user, expiresAt: values.expires }, "cli");
     const expiry = expiresAt === null ? "" : `, expiring ${new Date(expiresAt).toISOString()}`;
     console.log(`Created API key "${values.name}" with scopes ${scopes.join(",")}${values.user ? ` acting as ${values.user}` : ""}${expiry}. It is shown once:`);
     console.log(key);
     return 0;
   },
-  types: (args) => {
+  types: async (args) => {
     const [sub, file] = args;
     if (sub !== "apply" || !file) return usage("usage: lastmile types apply FILE.json");
     let parsed: unknown;
@@ -70,14 +70,14 @@ const commands: Record<string, Command> = {
       return 1;
     }
     // A file of several types is applied all or nothing; issues are prefixed with the item's index.
-    const results = Array.isArray(parsed) ? upsertDecisionTypes(getDb(), parsed, "cli") : [upsertDecisionType(getDb(), parsed, "cli")];
+    const results = Array.isArray(parsed) ? await upsertDecisionTypes(getDb(), parsed, "cli") : [await upsertDecisionType(getDb(), parsed, "cli")];
     for (const { type, created } of results) {
       console.log(`${created ? "Created" : "Updated"} decision type ${type.key} (routing policy v${type.policyVersion})`);
     }
     return 0;
   },
-  export: (args) => runExport(args),
-  audit: (args) => runAudit(args),
+  export: async (args) => runExport(args),
+  audit: async (args) => runAudit(args),
 };
 
 function usage(message?: string): number {

@@ -83,13 +83,13 @@ type Agent = {
 const CREDIT_SWITCH_DAY = 18;
 
 /** Stateful check first: only an empty database is seeded; a demo database is left alone. */
-function checkDatabase(db: Db): { present: string } | null {
-  const marker = db.select().from(settings).where(eq(settings.key, DEMO_MARKER)).get();
+async function checkDatabase(db: Db): Promise<{ present: string } | null> {
+  const marker = (await db.select().from(settings).where(eq(settings.key, DEMO_MARKER)).limit(1))[0];
   if (marker) return { present: marker.value };
-  const n = (t: typeof users | typeof decisionTypes | typeof decisions | typeof apiKeys) => db.select({ n: count() }).from(t).get()?.n ?? 0;
-  const counts = { users: n(users), types: n(decisionTypes), decisions: n(decisions), keys: n(apiKeys) };
+  const n = async (t: typeof users | typeof decisionTypes | typeof decisions | typeof apiKeys) => (await db.select({ n: count() }).from(t).limit(1))[0]?.n ?? 0;
+  const counts = { users: await n(users), types: await n(decisionTypes), decisions: await n(decisions), keys: await n(apiKeys) };
   if (counts.users + counts.types + counts.decisions + counts.keys === 0) return null;
-  const demoAdmin = db.select({ id: users.id }).from(users).where(eq(users.email, DEMO_USERS[0].email)).get();
+  const demoAdmin = (await db.select({ id: users.id }).from(users).where(eq(users.email, DEMO_USERS[0].email)).limit(1))[0];
   if (demoAdmin) {
     throw conflict("A previous seed-demo run did not finish; the database holds partial demo data. Delete the database file (or point DATABASE_PATH at a new one) and run seed-demo again.");
   }
@@ -101,7 +101,7 @@ function checkDatabase(db: Db): { present: string } | null {
 export async function seedDemo(db: Db, opts: SeedOptions = {}): Promise<SeedResult> {
   const started = Date.now();
   const log = opts.log ?? ((line: string) => (opts.quiet ? undefined : console.log(line)));
-  const state = checkDatabase(db);
+  const state = await checkDatabase(db);
   if (state) {
     log(`Demo data is already present (seeded ${state.present}); nothing to do.`);
     return { status: "present", seededAt: state.present };
@@ -120,13 +120,13 @@ async function seed(db: Db, opts: SeedOptions, log: (line: string) => void, star
   // ---- people, key, types ----
   const people = new Map<string, Reviewer>();
   for (const u of DEMO_USERS) {
-    const { user } = createUser(db, { email: u.email, name: u.name, role: u.role, password: u.password }, "seed-demo", setupAt);
+    const { user } = await createUser(db, { email: u.email, name: u.name, role: u.role, password: u.password }, "seed-demo", setupAt);
     people.set(u.email, { id: user.id, email: user.email });
   }
-  const { key: apiKey } = createApiKey(db, { name: "demo-upstream", scopes: ["ingest", "review", "read"] }, DEMO_USERS[0].email, setupAt);
+  const { key: apiKey } = await createApiKey(db, { name: "demo-upstream", scopes: ["ingest", "review", "read"] }, DEMO_USERS[0].email, setupAt);
   const owner = "manager@demo.lastmile";
-  upsertDecisionType(db, creditType(owner), DEMO_USERS[0].email, setupAt);
-  upsertDecisionType(db, invoiceType(owner), DEMO_USERS[0].email, setupAt);
+  await upsertDecisionType(db, creditType(owner), DEMO_USERS[0].email, setupAt);
+  await upsertDecisionType(db, invoiceType(owner), DEMO_USERS[0].email, setupAt);
 
   // ---- the credit model, trained here on the real applications ----
   const t0 = Date.now();
@@ -197,24 +197,24 @@ async function seed(db: Db, opts: SeedOptions, log: (line: string) => void, star
     if (!agent && !nextBatch) break;
     if (nextBatch && (!agent || nextBatch.postAt <= agent.nextAt)) {
       const ti = performance.now();
-      const results = ingestDecisions(db, nextBatch.items.map((c) => c.item), { batch: true, actor: "apikey:demo-upstream", now: nextBatch.postAt });
+      const results = await ingestDecisions(db, nextBatch.items.map((c) => c.item), { batch: true, actor: "apikey:demo-upstream", now: nextBatch.postAt });
       results.forEach((r, i) => byDecision.set(r.id, nextBatch.items[i]));
       stats.ingestMs += performance.now() - ti;
       bi++;
       continue;
     }
     const ta = performance.now();
-    act(db, agent!, byDecision, rng, stats, nextBatch?.postAt ?? Infinity);
+    await act(db, agent!, byDecision, rng, stats, nextBatch?.postAt ?? Infinity);
     stats.reviewMs += performance.now() - ta;
   }
 
   // ---- done: mark the database as a demo database ----
   const seededAt = new Date().toISOString();
-  transaction(db, (tx) => {
-    tx.insert(settings).values({ key: DEMO_MARKER, value: seededAt }).run();
-    appendAudit(tx, { actor: "seed-demo", action: "demo.seeded", entityType: "instance", entityId: "demo", data: { seed: DEMO_SEED, decisions: cases.length } });
-  });
-  const openTasks = db.select({ n: count() }).from(tasks).where(eq(tasks.status, "open")).get()?.n ?? 0;
+  await transaction(db, async (tx) => {
+        await tx.insert(settings).values({ key: DEMO_MARKER, value: seededAt });
+        await appendAudit(tx, { actor: "seed-demo", action: "demo.seeded", entityType: "instance", entityId: "demo", data: { seed: DEMO_SEED, decisions: cases.length } });
+      });
+  const openTasks = (await db.select({ n: count() }).from(tasks).where(eq(tasks.status, "open")).limit(1))[0]?.n ?? 0;
   const result: SeedResult = {
     status: "seeded",
     apiKey,
@@ -233,10 +233,10 @@ async function seed(db: Db, opts: SeedOptions, log: (line: string) => void, star
 }
 
 /** One step of a simulated person: submit the task in hand, or take the next one. */
-function act(db: Db, a: Agent, byDecision: Map<string, Case>, rng: Rng, stats: { reviews: number; escalations: number }, nextArrival: number): void {
+async function act(db: Db, a: Agent, byDecision: Map<string, Case>, rng: Rng, stats: { reviews: number; escalations: number }, nextArrival: number): Promise<void> {
   const t = a.nextAt;
   if (a.pending) {
-    submitReview(db, a.user, a.pending.taskId, a.pending.verdict, { now: t });
+    await submitReview(db, a.user, a.pending.taskId, a.pending.verdict, { now: t });
     stats.reviews++;
     if (a.pending.verdict.action === "escalate") stats.escalations++;
     a.pending = null;
@@ -249,17 +249,16 @@ function act(db: Db, a: Agent, byDecision: Map<string, Case>, rng: Rng, stats: {
   }
   if (a.kind === "owner") {
     // The owner looks at escalations that have waited since yesterday.
-    const esc = db
-      .select({ id: tasks.id, decisionId: tasks.decisionId })
-      .from(tasks)
-      .where(and(eq(tasks.kind, "escalation"), eq(tasks.status, "open"), eq(tasks.assigneeId, a.user.id), lte(tasks.createdAt, t - 20 * HOUR)))
-      .orderBy(tasks.dueAt)
-      .get();
+    const esc = (await db
+          .select({ id: tasks.id, decisionId: tasks.decisionId })
+          .from(tasks)
+          .where(and(eq(tasks.kind, "escalation"), eq(tasks.status, "open"), eq(tasks.assigneeId, a.user.id), lte(tasks.createdAt, t - 20 * HOUR)))
+          .orderBy(tasks.dueAt).limit(1))[0];
     if (!esc) {
       a.nextAt = t + HOUR;
       return;
     }
-    claimTask(db, a.user, esc.id, { now: t });
+    await claimTask(db, a.user, esc.id, { now: t });
     const c = byDecision.get(esc.decisionId)!;
     const verdict: Verdict =
       c.kind === "credit"
@@ -272,11 +271,11 @@ function act(db: Db, a: Agent, byDecision: Map<string, Case>, rng: Rng, stats: {
     return;
   }
   // An idle reviewer waits for the next arrivals instead of polling an empty queue.
-  const open = queueCounts(db).filter((q) => q.kind !== "escalation" && q.open > 0);
+  const open = (await queueCounts(db)).filter((q) => q.kind !== "escalation" && q.open > 0);
   const task =
     open.length === 0
       ? null
-      : ((a.prefer && open.some((q) => q.typeKey === a.prefer) ? claimNextTask(db, a.user, { type: a.prefer, now: t }) : null) ?? claimNextTask(db, a.user, { now: t }));
+      : ((a.prefer && open.some((q) => q.typeKey === a.prefer) ? await claimNextTask(db, a.user, { type: a.prefer, now: t }) : null) ?? await claimNextTask(db, a.user, { now: t }));
   if (!task) {
     a.nextAt = Math.max(t + MINUTE, Math.min(nextArrival, t + HOUR));
     return;

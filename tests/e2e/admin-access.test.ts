@@ -17,7 +17,7 @@ async function loginTo(page: Page, user: { email: string }, to: string) {
 const ADMIN_PAGES = ["/admin", "/admin/types", "/admin/types/new", "/admin/users", "/admin/api-keys", "/admin/audit"];
 
 async function ingestOne(page: Page, typeKey: string, externalId: string) {
-  const key = createKey(["ingest"]);
+  const key = await createKey(["ingest"]);
   const res = await page.request.post("/api/v1/decisions", {
     headers: { Authorization: `Bearer ${key}` },
     data: { type: typeKey, externalId, model: { name: "m", version: "1" }, input: { vendor: "ACME" }, output: { total: 10, currency: "EUR" }, confidence: 0.4, flags: [] },
@@ -31,7 +31,7 @@ const writeForms = (page: Page) => page.locator('form[method="post"]:not([action
 
 test("a reviewer cannot open any admin page (403)", async ({ page }) => {
   const errors = watchConsole(page);
-  await login(page, createUser("reviewer"));
+  await login(page, await createUser("reviewer"));
   await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Admin" })).toHaveCount(0);
   for (const path of ADMIN_PAGES) {
     const res = await page.goto(path);
@@ -45,11 +45,11 @@ test("a reviewer cannot open any admin page (403)", async ({ page }) => {
 
 test("an auditor reads decisions and the audit trail, sees no edit controls, and admin writes are refused on the server", async ({ page }) => {
   const errors = watchConsole(page);
-  const admin = createUser("admin");
+  const admin = await createUser("admin");
   const typeKey = `aud-${Date.now().toString(36)}`;
-  createType(invoiceType(admin.email, { key: typeKey, name: "Audited invoices" }));
+  await createType(invoiceType(admin.email, { key: typeKey, name: "Audited invoices" }));
   const decision = await ingestOne(page, typeKey, "AUD-1");
-  const auditor = createUser("auditor");
+  const auditor = await createUser("auditor");
   await loginTo(page, auditor, "/decisions");
 
   const nav = page.getByRole("navigation", { name: "Main" });
@@ -87,9 +87,9 @@ test("an auditor reads decisions and the audit trail, sees no edit controls, and
     expect(res.status(), path).toBe(403);
   }
   const db = e2eDb();
-  expect(findUserByEmail(db, sneaky)).toBeUndefined();
-  expect(findUserByEmail(db, admin.email)?.disabledAt).toBeNull();
-  const key = createKey(["read"]);
+  expect(await findUserByEmail(db, sneaky)).toBeUndefined();
+  expect((await findUserByEmail(db, admin.email))?.disabledAt).toBeNull();
+  const key = await createKey(["read"]);
   const type = await (await page.request.get(`/api/v1/decision-types/${typeKey}`, { headers: { Authorization: `Bearer ${key}` } })).json();
   expect(type.name).toBe("Audited invoices");
   expect((await page.request.get("/api/v1/decision-types/sneaky", { headers: { Authorization: `Bearer ${key}` } })).status()).toBe(404);
@@ -97,9 +97,9 @@ test("an auditor reads decisions and the audit trail, sees no edit controls, and
 });
 
 test("admin and decision pages have no serious accessibility violations", async ({ page }) => {
-  const admin = createUser("admin");
+  const admin = await createUser("admin");
   const typeKey = `a11y-${Date.now().toString(36)}`;
-  createType(invoiceType(admin.email, { key: typeKey }));
+  await createType(invoiceType(admin.email, { key: typeKey }));
   const decision = await ingestOne(page, typeKey, "A11Y-1");
   await login(page, admin);
   for (const path of ["/admin/types", "/admin/types/new", `/admin/types/${typeKey}`, "/admin/users", "/admin/api-keys", "/admin/audit?verify=1", "/decisions", `/decisions/${decision.id}`]) {

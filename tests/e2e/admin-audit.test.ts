@@ -5,8 +5,8 @@ import { createKey, createUser, e2eDb, login, watchConsole } from "./utils";
 
 test("the audit page filters entries and shows whether the hash chain holds", async ({ page }) => {
   const errors = watchConsole(page);
-  const admin = createUser("admin");
-  createKey(["read"]);
+  const admin = await createUser("admin");
+  await createKey(["read"]);
   await login(page, admin);
   await page.goto("/admin/audit");
 
@@ -24,17 +24,17 @@ test("the audit page filters entries and shows whether the hash chain holds", as
 
   // Tamper with the newest entry behind the app's back: verification must notice, by entry.
   const db = e2eDb();
-  const last = db.select().from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get()!;
+  const last = (await db.select().from(auditLog).orderBy(desc(auditLog.seq)).limit(1))[0]!;
   // The table refuses UPDATE; someone with write access to the file drops the trigger first.
   const trigger = (db.$client.prepare("SELECT sql FROM sqlite_master WHERE name = 'audit_log_no_update'").get() as { sql: string }).sql;
   db.$client.exec("DROP TRIGGER audit_log_no_update");
-  db.update(auditLog).set({ data: JSON.stringify({ tampered: true }) }).where(eq(auditLog.seq, last.seq)).run();
+  await db.update(auditLog).set({ data: JSON.stringify({ tampered: true }) }).where(eq(auditLog.seq, last.seq));
   try {
     await page.reload();
     await expect(page.getByRole("alert")).toContainText(`Chain broken at entry #${last.seq}`);
     await expect(page.getByRole("alert")).toContainText("entry content was altered");
   } finally {
-    db.update(auditLog).set({ data: last.data }).where(eq(auditLog.seq, last.seq)).run();
+    await db.update(auditLog).set({ data: last.data }).where(eq(auditLog.seq, last.seq));
     db.$client.exec(trigger);
   }
   await page.reload();

@@ -4,8 +4,8 @@ import { createUser, login, watchConsole } from "./utils";
 
 test("an admin ends a user's sessions: their browser is signed out, the admin's is not", async ({ page, browser }) => {
   const errors = watchConsole(page);
-  const admin = createUser("admin");
-  const user = createUser("reviewer");
+  const admin = await createUser("admin");
+  const user = await createUser("reviewer");
   const other = await browser.newContext();
   const them = await other.newPage();
   await login(them, user);
@@ -29,7 +29,7 @@ test("an admin ends a user's sessions: their browser is signed out, the admin's 
 
 test("an API key created with an expiry date lists it", async ({ page }) => {
   const errors = watchConsole(page);
-  await login(page, createUser("admin"));
+  await login(page, await createUser("admin"));
   await page.goto("/admin/api-keys");
   const name = `expiring-${Date.now().toString(36)}`;
   await page.getByLabel("Name").fill(name);
@@ -44,7 +44,7 @@ test("an API key created with an expiry date lists it", async ({ page }) => {
 });
 
 test("the sixth wrong password shows that sign-in is paused", async ({ page }) => {
-  const user = createUser("reviewer");
+  const user = await createUser("reviewer");
   await page.goto("/login");
   for (let i = 0; i < 6; i++) {
     await page.getByLabel("Email").fill(user.email);

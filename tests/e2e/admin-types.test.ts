@@ -17,8 +17,8 @@ const VALID_SCHEMA = JSON.stringify(
 
 test("an admin creates a decision type in the UI, then edits its routing (policy version bumps)", async ({ page }) => {
   const errors = watchConsole(page);
-  const admin = createUser("admin");
-  const key = createKey(["admin"]);
+  const admin = await createUser("admin");
+  const key = await createKey(["admin"]);
   const typeKey = `loans-${Date.now().toString(36)}`;
   const api = () => page.request.get(`/api/v1/decision-types/${typeKey}`, { headers: { Authorization: `Bearer ${key}` } });
 

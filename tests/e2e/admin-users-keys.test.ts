@@ -4,7 +4,7 @@ import { uniqueEmail } from "../support/db";
 
 test("an admin creates a user (one-time password) and disables them", async ({ page, browser }) => {
   const errors = watchConsole(page);
-  const admin = createUser("admin");
+  const admin = await createUser("admin");
   const email = uniqueEmail("newhire");
   await login(page, admin);
   await page.goto("/admin/users");
@@ -45,8 +45,8 @@ test("an admin creates a user (one-time password) and disables them", async ({ p
 
 test("an admin creates an API key (shown once), it works, and after revoking it gets 401", async ({ page }) => {
   const errors = watchConsole(page);
-  const admin = createUser("admin");
-  createType(invoiceType(admin.email, { key: `inv-${Date.now().toString(36)}` }));
+  const admin = await createUser("admin");
+  await createType(invoiceType(admin.email, { key: `inv-${Date.now().toString(36)}` }));
   const name = `erp-${Date.now().toString(36)}`;
   await login(page, admin);
   await page.goto("/admin/api-keys");

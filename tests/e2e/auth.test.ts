@@ -3,7 +3,7 @@ import { createUser, login, watchConsole } from "./utils";
 
 test("signs in, sees only what the role allows, and signs out", async ({ page }) => {
   const errors = watchConsole(page);
-  const reviewer = createUser("reviewer");
+  const reviewer = await createUser("reviewer");
   await page.goto("/queue");
   await expect(page).toHaveURL(/\/login\?redirectTo=%2Fqueue/);
   await page.getByLabel("Email").fill(reviewer.email);

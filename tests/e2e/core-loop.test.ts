@@ -8,11 +8,11 @@ import { ingest, invoice, workbenchType } from "./workbench-fixtures";
 
 test("a reviewer claims, corrects a field and the final output is served by the API", async ({ page, request }) => {
   const errors = watchConsole(page);
-  const owner = createUser("manager");
-  const reviewer = createUser("reviewer");
-  const type = workbenchType(owner.email);
-  const [created] = ingest([invoice(type.key, 1)]);
-  const key = createKey(["read"]);
+  const owner = await createUser("manager");
+  const reviewer = await createUser("reviewer");
+  const type = await workbenchType(owner.email);
+  const [created] = await ingest([invoice(type.key, 1)]);
+  const key = await createKey(["read"]);
 
   await login(page, reviewer);
   await page.goto("/queue");

@@ -17,9 +17,9 @@ test("pages work under the CSP with no violations, and the lease release beacon 
   page.on("console", (m) => {
     if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
   });
-  const manager = createUser("manager");
-  const type = workbenchType(manager.email);
-  const [d] = ingest([invoice(type.key, 31)]);
+  const manager = await createUser("manager");
+  const type = await workbenchType(manager.email);
+  const [d] = await ingest([invoice(type.key, 31)]);
 
   const csp = (await page.goto("/login"))!.headers()["content-security-policy"];
   expect(csp).toMatch(/script-src 'self' 'nonce-/);
@@ -29,13 +29,13 @@ test("pages work under the CSP with no violations, and the lease release beacon 
   await page.getByRole("button", { name: "Review INV-1031" }).click();
   await expect(page.getByRole("heading", { level: 1, name: /INV-1031/ })).toBeVisible();
   await expect(page.getByText(/Lease \d+:\d\d/)).toBeVisible();
-  const taskOf = () => e2eDb().select().from(tasks).where(eq(tasks.decisionId, d.id)).get()!;
-  expect(taskOf().status).toBe("claimed");
+  const taskOf = async () => (await e2eDb().select().from(tasks).where(eq(tasks.decisionId, d.id)).limit(1))[0]!;
+  expect((await taskOf()).status).toBe("claimed");
 
   // Leaving the review hands the task back through navigator.sendBeacon with the session cookie.
   await page.getByRole("link", { name: "Reports" }).click();
   await expect(page.getByRole("heading", { level: 1, name: /^Reports/ })).toBeVisible();
-  await expect.poll(() => taskOf().status).toBe("open");
+  await expect.poll(async () => (await taskOf()).status).toBe("open");
   // The charts (recharts sets inline styles) of this type's report.
   await page.goto(`/reports?type=${type.key}`);
   await expect(page.getByRole("heading", { level: 1, name: /^Reports · / })).toBeVisible();

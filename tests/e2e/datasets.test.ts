@@ -5,13 +5,13 @@ import { createType, createUser, e2eDb, invoiceType, login, watchConsole } from 
 
 test("a manager defines a dataset, snapshots it and downloads the examples", async ({ page }) => {
   const errors = watchConsole(page);
-  const manager = createUser("manager");
-  const reviewer = createUser("reviewer");
+  const manager = await createUser("manager");
+  const reviewer = await createUser("reviewer");
   const type = `dsinv${Date.now().toString(36)}`;
-  createType(invoiceType(manager.email, { key: type, name: `Invoices ${type}` }));
+  await createType(invoiceType(manager.email, { key: type, name: `Invoices ${type}` }));
   for (let i = 0; i < 6; i++) {
     const body = i < 4 ? { action: "correct", output: { ...CORRECTED, total: 10 + i }, reasonCodes: ["WRONG_TOTAL"] } : { action: "approve" };
-    reviewed(e2eDb(), reviewer, `${type}-${i}`, body, { type });
+    await reviewed(e2eDb(), reviewer, `${type}-${i}`, body, { type });
   }
 
   await login(page, manager);
@@ -60,7 +60,7 @@ test("a manager defines a dataset, snapshots it and downloads the examples", asy
 
 test("a reviewer cannot open datasets, an auditor can read but not create", async ({ page }) => {
   const errors = watchConsole(page);
-  const auditor = createUser("auditor");
+  const auditor = await createUser("auditor");
   await page.goto("/datasets");
   await expect(page).toHaveURL(/\/login\?redirectTo=%2Fdatasets/);
   await page.getByLabel("Email").fill(auditor.email);
@@ -69,7 +69,7 @@ test("a reviewer cannot open datasets, an auditor can read but not create", asyn
   await expect(page.getByRole("heading", { name: "Datasets", level: 1 })).toBeVisible();
   await expect(page.getByRole("button", { name: "Create dataset" })).toHaveCount(0);
   await page.getByRole("button", { name: "Sign out" }).click();
-  const reviewer = createUser("reviewer");
+  const reviewer = await createUser("reviewer");
   await login(page, reviewer);
   const res = await page.goto("/datasets");
   expect(res?.status()).toBe(403);
@@ -78,9 +78,9 @@ test("a reviewer cannot open datasets, an auditor can read but not create", asyn
 
 test("dataset and snapshot forms show the domain's errors next to the fields", async ({ page }) => {
   const errors = watchConsole(page);
-  const manager = createUser("manager");
+  const manager = await createUser("manager");
   const type = `dserr${Date.now().toString(36)}`;
-  createType(invoiceType(manager.email, { key: type, name: `Invoices ${type}` }));
+  await createType(invoiceType(manager.email, { key: type, name: `Invoices ${type}` }));
   await login(page, manager);
   await page.goto("/datasets");
   await page.getByLabel("Decision type").selectOption(type);

@@ -3,12 +3,12 @@ import { createKey, createType, createUser, invoiceType, login, watchConsole } f
 
 test("decisions: filter, page, and read one in full (outputs diff, reviews, audit, events)", async ({ page }) => {
   const errors = watchConsole(page);
-  const owner = createUser("admin");
-  const reviewer = createUser("reviewer");
+  const owner = await createUser("admin");
+  const reviewer = await createUser("reviewer");
   const typeKey = `dec-${Date.now().toString(36)}`;
-  createType(invoiceType(owner.email, { key: typeKey, name: "Browsed invoices" }));
-  const ingestKey = createKey(["ingest"]);
-  const reviewKey = createKey(["review"], reviewer.email);
+  await createType(invoiceType(owner.email, { key: typeKey, name: "Browsed invoices" }));
+  const ingestKey = await createKey(["ingest"]);
+  const reviewKey = await createKey(["review"], reviewer.email);
   const decision = (externalId: string, o: Record<string, unknown> = {}) => ({
     type: typeKey,
     externalId,

@@ -10,15 +10,15 @@ import { createUser, e2eDb, login, watchConsole } from "./utils";
 import { ingest, invoice, workbenchType } from "./workbench-fixtures";
 
 test("a sealed first verdict on the decision page: hidden from a manager, shown to an auditor", async ({ browser }) => {
-  const owner = createUser("manager");
-  const first = createUser("reviewer");
-  const manager = createUser("manager");
-  const auditor = createUser("auditor");
-  const type = workbenchType(owner.email, { fourEyes: { fieldAbove: { total: 1000 } } });
-  const [d] = ingest([invoice(type.key, 3, { output: { total: 4800, currency: "EUR", lines: [{ sku: "PRESS-1", amount: 4800 }] } })]);
+  const owner = await createUser("manager");
+  const first = await createUser("reviewer");
+  const manager = await createUser("manager");
+  const auditor = await createUser("auditor");
+  const type = await workbenchType(owner.email, { fourEyes: { fieldAbove: { total: 1000 } } });
+  const [d] = await ingest([invoice(type.key, 3, { output: { total: 4800, currency: "EUR", lines: [{ sku: "PRESS-1", amount: 4800 }] } })]);
   const task = e2eDb().$client.prepare("select id from tasks where decision_id = ? and kind = 'review'").get(d.id) as { id: string };
-  claimTask(e2eDb(), first, task.id);
-  submitReview(e2eDb(), first, task.id, { action: "approve", note: "looks right to me" });
+  await claimTask(e2eDb(), first, task.id);
+  await submitReview(e2eDb(), first, task.id, { action: "approve", note: "looks right to me" });
 
   const m = await (await browser.newContext()).newPage();
   const errors = watchConsole(m);

@@ -8,11 +8,11 @@ import { createUser, login, watchConsole } from "./utils";
 import { decision, ingest, invoice, workbenchType } from "./workbench-fixtures";
 
 test("a four-eyes disagreement ends in the owner's escalations view", async ({ browser }) => {
-  const owner = createUser("manager");
-  const first = createUser("reviewer");
-  const second = createUser("reviewer");
-  const type = workbenchType(owner.email, { fourEyes: { fieldAbove: { total: 1000 } } });
-  const [d] = ingest([invoice(type.key, 7, { output: { total: 4800, currency: "EUR", lines: [{ sku: "PRESS-1", amount: 4800 }] } })]);
+  const owner = await createUser("manager");
+  const first = await createUser("reviewer");
+  const second = await createUser("reviewer");
+  const type = await workbenchType(owner.email, { fourEyes: { fieldAbove: { total: 1000 } } });
+  const [d] = await ingest([invoice(type.key, 7, { output: { total: 4800, currency: "EUR", lines: [{ sku: "PRESS-1", amount: 4800 }] } })]);
 
   // First reviewer approves; the decision waits for a second review.
   const a = await (await browser.newContext()).newPage();
@@ -27,8 +27,8 @@ test("a four-eyes disagreement ends in the owner's escalations view", async ({ b
   // The first reviewer cannot take the second review themselves.
   await a.goto(`/queue?type=${type.key}`);
   await expect(a.getByText("No open tasks match these filters.")).toBeVisible();
-  expect(decision(d.id).status).toBe("pending_review");
-  expect(decision(d.id).reviews).toEqual([]);
+  expect((await decision(d.id)).status).toBe("pending_review");
+  expect((await decision(d.id)).reviews).toEqual([]);
 
   // Second reviewer: sees the notice, not the first answer; corrects the total.
   const b = await (await browser.newContext()).newPage();
@@ -45,7 +45,7 @@ test("a four-eyes disagreement ends in the owner's escalations view", async ({ b
   await dialog.getByLabel("Total misread").check();
   await dialog.getByRole("button", { name: "Submit correction" }).click();
   await expect(b.getByRole("status")).toContainText("Escalated INV-1007.");
-  expect(decision(d.id).status).toBe("escalated");
+  expect((await decision(d.id)).status).toBe("escalated");
 
   // The owner sees the disagreement and resolves it.
   const o = await (await browser.newContext()).newPage();
@@ -67,7 +67,7 @@ test("a four-eyes disagreement ends in the owner's escalations view", async ({ b
   await expect(o.getByRole("status")).toContainText("Corrected INV-1007.");
   await expect(o.getByText("Nothing is escalated to you.")).toBeVisible();
 
-  const final = decision(d.id);
+  const final = await decision(d.id);
   expect(final.status).toBe("corrected");
   expect(final.finalOutput).toMatchObject({ total: 480 });
   expect(final.reviews.map((r) => [r.kind, r.action, r.reviewer])).toEqual([

@@ -10,11 +10,11 @@ const heading = (page: Page, ext: string) => page.getByRole("heading", { level: 
 
 test("five items, keyboard only", async ({ page }) => {
   const errors = watchConsole(page);
-  const owner = createUser("manager");
-  const reviewer = createUser("reviewer");
-  const type = workbenchType(owner.email);
+  const owner = await createUser("manager");
+  const reviewer = await createUser("reviewer");
+  const type = await workbenchType(owner.email);
   // Priorities fix the order in which work mode serves them.
-  const ids = ingest([1, 2, 3, 4, 5].map((i) => invoice(type.key, i, { priority: 10 - i }))).map((r) => r.id);
+  const ids = (await ingest([1, 2, 3, 4, 5].map((i) => invoice(type.key, i, { priority: 10 - i })))).map((r) => r.id);
 
   await login(page, reviewer);
   await page.goto(`/queue?type=${type.key}`);
@@ -88,11 +88,11 @@ test("five items, keyboard only", async ({ page }) => {
   await expect(page).toHaveURL(/\/queue/);
   await expect(page.getByRole("status")).toContainText("Skipped");
 
-  expect(ids.map((id) => decision(id).status)).toEqual(["approved", "corrected", "rejected", "escalated", "pending_review"]);
-  const corrected = decision(ids[1]);
+  expect(ids.map(async (id) => (await decision(id)).status)).toEqual(["approved", "corrected", "rejected", "escalated", "pending_review"]);
+  const corrected = await decision(ids[1]);
   expect(corrected.finalOutput).toMatchObject({ lines: [{ sku: "BOLT-M8", amount: 100 }, { sku: "DELIVERY", amount: 25 }] });
   expect(corrected.reviews[0]).toMatchObject({ action: "correct", changedFields: ["lines.1.amount"], reasonCodes: ["WRONG_LINE"] });
-  expect(decision(ids[2]).reviews[0]).toMatchObject({ action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
-  expect(decision(ids[3]).reviews[0]).toMatchObject({ action: "escalate", note: "Vendor VAT id does not match our records.", reasonCodes: ["WRONG_TOTAL"] });
+  expect((await decision(ids[2])).reviews[0]).toMatchObject({ action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
+  expect((await decision(ids[3])).reviews[0]).toMatchObject({ action: "escalate", note: "Vendor VAT id does not match our records.", reasonCodes: ["WRONG_TOTAL"] });
   expect(errors).toEqual([]);
 });

@@ -9,14 +9,14 @@ import { claimWithShortLease, decision, ingest, invoice, workbenchType } from ".
 
 test("an expired lease is explained and the next task loads", async ({ page }) => {
   const errors = watchConsole(page);
-  const owner = createUser("manager");
-  const reviewer = createUser("reviewer");
-  const other = createUser("reviewer");
-  const type = workbenchType(owner.email);
-  const [d1, d2] = ingest([invoice(type.key, 21, { priority: 5 }), invoice(type.key, 22, { priority: 1 })]);
+  const owner = await createUser("manager");
+  const reviewer = await createUser("reviewer");
+  const other = await createUser("reviewer");
+  const type = await workbenchType(owner.email);
+  const [d1, d2] = await ingest([invoice(type.key, 21, { priority: 5 }), invoice(type.key, 22, { priority: 1 })]);
   await login(page, reviewer);
 
-  const task = claimWithShortLease(reviewer, type.key, 3_000)!;
+  const task = (await claimWithShortLease(reviewer, type.key, 3_000))!;
   expect(task.decisionId).toBe(d1.id);
   await page.goto(`/review/${task.id}?type=${type.key}`);
   await expect(page.getByRole("heading", { level: 1, name: /INV-1021/ })).toBeVisible();
@@ -24,33 +24,33 @@ test("an expired lease is explained and the next task loads", async ({ page }) =
   await expect(page.getByRole("alert")).toContainText("Your lease expired", { timeout: 10_000 });
 
   // Meanwhile a colleague takes the task; approving now must not save anything.
-  const theirs = claimWithShortLease(other, type.key, 60_000)!;
+  const theirs = (await claimWithShortLease(other, type.key, 60_000))!;
   expect(theirs.id).toBe(task.id);
   await page.locator('[data-field="total"]').focus();
   await page.keyboard.press("a");
   await expect(page.getByRole("heading", { level: 1, name: /INV-1022/ })).toBeVisible();
   await expect(page.getByRole("status")).toContainText("You do not hold the lease");
   await expect(page.getByRole("status")).toContainText("Nothing was saved");
-  expect(decision(d1.id).status).toBe("in_review");
-  expect(decision(d1.id).reviews).toEqual([]);
+  expect((await decision(d1.id)).status).toBe("in_review");
+  expect((await decision(d1.id)).reviews).toEqual([]);
 
   // Opening a task held by someone else explains it too.
   await page.goto(`/review/${task.id}?type=${type.key}`);
   await expect(page.getByRole("alert")).toHaveText("Another reviewer is working on this task.");
   await page.getByRole("button", { name: "Load next task" }).click();
   await expect(page.getByRole("heading", { level: 1, name: /INV-1022/ })).toBeVisible();
-  expect(decision(d2.id).status).toBe("in_review");
+  expect((await decision(d2.id)).status).toBe("in_review");
   expect(errors).toEqual([]);
 });
 
 test("the lease renews while the reviewer works and is released on leave", async ({ page }) => {
   const errors = watchConsole(page);
-  const owner = createUser("manager");
-  const reviewer = createUser("reviewer");
-  const type = workbenchType(owner.email);
-  ingest([invoice(type.key, 61)]);
+  const owner = await createUser("manager");
+  const reviewer = await createUser("reviewer");
+  const type = await workbenchType(owner.email);
+  await ingest([invoice(type.key, 61)]);
   await login(page, reviewer);
-  const task = claimWithShortLease(reviewer, type.key, 6_000)!;
+  const task = (await claimWithShortLease(reviewer, type.key, 6_000))!;
   const leaseOf = () => (e2eDb().$client.prepare("select status, lease_expires_at as l from tasks where id = ?").get(task.id) as { status: string; l: number | null });
   const initial = leaseOf().l!;
   await page.goto(`/review/${task.id}?type=${type.key}`);
@@ -71,10 +71,10 @@ test("the lease renews while the reviewer works and is released on leave", async
 
 test("opening a task's link takes no lease: the reviewer claims it with the button", async ({ page }) => {
   const errors = watchConsole(page);
-  const owner = createUser("manager");
-  const reviewer = createUser("reviewer");
-  const type = workbenchType(owner.email);
-  const [d] = ingest([invoice(type.key, 71)]);
+  const owner = await createUser("manager");
+  const reviewer = await createUser("reviewer");
+  const type = await workbenchType(owner.email);
+  const [d] = await ingest([invoice(type.key, 71)]);
   const taskOf = () => e2eDb().$client.prepare("select id, status from tasks where decision_id = ?").get(d.id) as { id: string; status: string };
   await login(page, reviewer);
   await page.goto(`/review/${taskOf().id}?type=${type.key}`);
@@ -84,6 +84,6 @@ test("opening a task's link takes no lease: the reviewer claims it with the butt
   await expect(page.getByRole("heading", { level: 1, name: /INV-1071/ })).toBeVisible();
   await expect(page.getByText(/Lease \d+:\d\d/)).toBeVisible();
   expect(taskOf().status).toBe("claimed");
-  expect(decision(d.id).status).toBe("in_review");
+  expect((await decision(d.id)).status).toBe("in_review");
   expect(errors).toEqual([]);
 });

@@ -14,24 +14,24 @@ const SHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
 
 for (const width of [1280, 1024]) {
   test(`line-item amounts are not clipped at ${width} px`, async ({ browser }) => {
-    const owner = createUser("manager");
-    const reviewer = createUser("reviewer");
+    const owner = await createUser("manager");
+    const reviewer = await createUser("reviewer");
     // Line items as the demo's invoice type has them: five columns, three of them numbers.
-    const base = workbenchType(owner.email);
-    const type = workbenchType(owner.email, {
-      outputSchema: { ...base.outputSchema, properties: { ...base.outputSchema.properties, lines: demoInvoiceType(owner.email).outputSchema.properties.lines } },
-    });
+    const base = await workbenchType(owner.email);
+    const type = await workbenchType(owner.email, {
+          outputSchema: { ...base.outputSchema, properties: { ...base.outputSchema.properties, lines: demoInvoiceType(owner.email).outputSchema.properties.lines } },
+        });
     const lines = [
       { sku: "BOLT-M8-A4", description: "Steel bolts M8, stainless (box of 500)", quantity: 12.5, unitPrice: 987.65, amount: 12345.67 },
       { sku: "DELIVERY", description: "Delivery", quantity: 1, unitPrice: 797.5, amount: 797.5 },
       { sku: "HANDLING", description: "Handling and insurance", quantity: 1000, unitPrice: 1234.56789, amount: 1234567.89 },
     ];
-    ingest([
-      invoice(type.key, 60, {
-        output: { invoiceNumber: "INV-1060", issuedOn: "2026-11-02", total: 1247711.06, currency: "EUR", pages: 2, reverseCharge: false, lines },
-        fieldConfidence: { total: 0.62, "lines.0.amount": 0.41, "lines.1.amount": 0.55, "lines.2.amount": 0.5, "lines.0.quantity": 0.97, "lines.0.unitPrice": 0.93, "lines.1.unitPrice": 0.99 },
-      }),
-    ]);
+    await ingest([
+            invoice(type.key, 60, {
+              output: { invoiceNumber: "INV-1060", issuedOn: "2026-11-02", total: 1247711.06, currency: "EUR", pages: 2, reverseCharge: false, lines },
+              fieldConfidence: { total: 0.62, "lines.0.amount": 0.41, "lines.1.amount": 0.55, "lines.2.amount": 0.5, "lines.0.quantity": 0.97, "lines.0.unitPrice": 0.93, "lines.1.unitPrice": 0.99 },
+            }),
+          ]);
     const context = await browser.newContext({ viewport: { width, height: 900 } });
     const page = await context.newPage();
     const errors = watchConsole(page);

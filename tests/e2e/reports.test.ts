@@ -12,15 +12,15 @@ import { createUser, createType, e2eDb, invoiceType, login, watchConsole } from 
 const HOUR = 3_600_000;
 
 /** Ten days of invoices, a model update four days ago, reviewed the way a team would. */
-function seed(ownerEmail: string) {
+async function seed(ownerEmail: string) {
   const db = e2eDb();
-  createType({
-    ...invoiceType(ownerEmail),
-    key: "invoice-r",
-    name: "Invoice extraction (reports)",
-    routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 0.3 },
-  });
-  const reviewer = createUser("reviewer");
+  await createType({
+        ...invoiceType(ownerEmail),
+        key: "invoice-r",
+        name: "Invoice extraction (reports)",
+        routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 0.3 },
+      });
+  const reviewer = await createUser("reviewer");
   const now = Date.now();
   let n = 0;
   for (let h = 240; h >= 2; h -= 3) {
@@ -41,13 +41,13 @@ function seed(ownerEmail: string) {
         occurredAt: new Date(at).toISOString(),
       };
     });
-    ingestDecisions(db, items, { batch: true, actor: "e2e", now: at });
+    await ingestDecisions(db, items, { batch: true, actor: "e2e", now: at });
   }
-  const open = db.select().from(tasks).where(eq(tasks.status, "open")).all().filter((t) => t.typeKey === "invoice-r");
-  open.forEach((t, i) => {
+  const open = (await db.select().from(tasks).where(eq(tasks.status, "open"))).filter((t) => t.typeKey === "invoice-r");
+  open.forEach(async (t, i) => {
     if (t.createdAt > now - 8 * HOUR) return; // the last hours stay in the backlog
     const at = t.createdAt + (20 + (i % 9) * 25) * 60_000;
-    claimTask(db, reviewer, t.id, { now: at });
+    await claimTask(db, reviewer, t.id, { now: at });
     const k = i % 10;
     const body =
       t.kind === "qa"
@@ -59,14 +59,14 @@ function seed(ownerEmail: string) {
           : k < 8
             ? { action: "correct", output: { total: 5, currency: k === 7 ? "USD" : "EUR", lines: [{ sku: "A-1", amount: 5 }] }, reasonCodes: ["WRONG_TOTAL"] }
             : { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] };
-    submitReview(db, reviewer, t.id, body, { now: at + 3 * 60_000 });
+    await submitReview(db, reviewer, t.id, body, { now: at + 3 * 60_000 });
   });
 }
 
 test("reports: filters, figures that match the API, CSV download, definitions", async ({ page, browser }) => {
   const errors = watchConsole(page);
-  const manager = createUser("manager");
-  seed(manager.email);
+  const manager = await createUser("manager");
+  await seed(manager.email);
   await login(page, manager);
   await page.goto("/reports?type=invoice-r&period=30d&bucket=day");
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Reports · Invoice extraction (reports)");

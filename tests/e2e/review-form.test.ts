@@ -8,10 +8,10 @@ import { decision, ingest, invoice, workbenchType } from "./workbench-fixtures";
 
 test("edits every field kind, with rows added, reordered and removed", async ({ page }) => {
   const errors = watchConsole(page);
-  const owner = createUser("manager");
-  const reviewer = createUser("reviewer");
-  const type = workbenchType(owner.email);
-  const [d] = ingest([invoice(type.key, 50)]);
+  const owner = await createUser("manager");
+  const reviewer = await createUser("reviewer");
+  const type = await workbenchType(owner.email);
+  const [d] = await ingest([invoice(type.key, 50)]);
   await login(page, reviewer);
   await page.goto(`/queue?type=${type.key}`);
   await page.getByRole("button", { name: `Review INV-1050` }).click();
@@ -50,7 +50,7 @@ test("edits every field kind, with rows added, reordered and removed", async ({ 
   await dialog.getByRole("button", { name: "Submit correction" }).click();
   await expect(page.getByRole("status")).toContainText("Corrected INV-1050.");
 
-  expect(decision(d.id).finalOutput).toEqual({
+  expect((await decision(d.id)).finalOutput).toEqual({
     invoiceNumber: "INV-1050",
     issuedOn: "2026-11-03",
     total: 27.75,

@@ -30,7 +30,7 @@ test.beforeAll(async () => {
   });
   base = app.url.replace("127.0.0.1", "localhost");
   await idp.listen(`${base}/auth/oidc/callback`);
-  breakGlass.password = makeUser(app.db, "admin", breakGlass.email).password;
+  breakGlass.password = (await makeUser(app.db, "admin", breakGlass.email)).password;
 });
 
 test.afterAll(async () => {
@@ -57,8 +57,8 @@ async function signInWithSso(page: Page, login: string) {
   await page.getByRole("button", { name: "Sign-in" }).click();
 }
 
-function userRow(email: string) {
-  return app.db.select().from(users).where(eq(users.email, email.toLowerCase())).get();
+async function userRow(email: string) {
+  return (await app.db.select().from(users).where(eq(users.email, email.toLowerCase())).limit(1))[0];
 }
 
 test("a first sign-in without a role claim creates a pending user who waits until an admin gives a role", async ({ page, browser }) => {
@@ -68,7 +68,7 @@ test("a first sign-in without a role claim creates a pending user who waits unti
   await expect(page).toHaveURL(`${base}/pending`);
   await expect(page.getByRole("heading", { name: "Waiting for an administrator" })).toBeVisible();
   await expect(page.getByText("Your account is waiting for an administrator to give you a role.")).toBeVisible();
-  expect(userRow(email)).toMatchObject({ role: null, passwordHash: null, name: "Pat Example" });
+  expect(await userRow(email)).toMatchObject({ role: null, passwordHash: null, name: "Pat Example" });
 
   // No page is open to them, and the API refuses their session too.
   await page.goto(`${base}/decisions`);
@@ -103,17 +103,17 @@ test("a first sign-in whose role claim maps to a role lands on the queue", async
   await signInWithSso(page, email);
   await expect(page).toHaveURL(`${base}/queue`);
   await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
-  expect(userRow(email)).toMatchObject({ role: "reviewer", passwordHash: null });
+  expect(await userRow(email)).toMatchObject({ role: "reviewer", passwordHash: null });
 });
 
 test("an existing password user is matched by verified email and signed in through SSO", async ({ page }) => {
-  const existing = makeUser(app.db, "manager", uniqueEmail("existing"));
+  const existing = await makeUser(app.db, "manager", uniqueEmail("existing"));
   // The provider spells the address with capitals; matching ignores case. Its group claim does not change an existing role.
   person(existing.email.toUpperCase(), { groups: ["lastmile-admins"] });
   await signInWithSso(page, existing.email.toUpperCase());
   await expect(page).toHaveURL(`${base}/queue`);
   await expect(page.getByRole("banner").getByText(existing.email)).toBeVisible();
-  const rows = app.db.select().from(users).where(eq(users.email, existing.email)).all();
+  const rows = await app.db.select().from(users).where(eq(users.email, existing.email));
   expect(rows).toHaveLength(1);
   expect(rows[0]).toMatchObject({ id: existing.id, role: "manager", passwordHash: existing.passwordHash });
 });
@@ -123,13 +123,13 @@ test("an email the provider has not verified is refused and creates no one", asy
   await signInWithSso(page, email);
   await expect(page.getByRole("heading", { name: "Single sign-on did not sign you in" })).toBeVisible();
   await expect(page.getByRole("alert")).toContainText(`has not verified ${email}`);
-  expect(userRow(email)).toBeUndefined();
+  expect(await userRow(email)).toBeUndefined();
   await page.goto(`${base}/queue`);
   await expect(page).toHaveURL(/\/login\?redirectTo=%2Fqueue/);
 });
 
 test("OIDC_ONLY refuses a password sign-in on the server, except for the break-glass admin", async () => {
-  const manager = makeUser(app.db, "manager", uniqueEmail("password-user"));
+  const manager = await makeUser(app.db, "manager", uniqueEmail("password-user"));
   const post = (email: string, password: string) =>
     fetch(`${base}/login`, {
       method: "POST",

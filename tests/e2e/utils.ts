@@ -13,15 +13,15 @@ export function e2eDb(): Db {
   return db;
 }
 
-export function createUser(role: Role) {
+export async function createUser(role: Role) {
   return makeUser(e2eDb(), role, uniqueEmail(role));
 }
 
-export function createKey(scopes: Parameters<typeof makeKey>[1], email?: string) {
+export async function createKey(scopes: Parameters<typeof makeKey>[1], email?: string) {
   return makeKey(e2eDb(), scopes, email);
 }
 
-export function createType(def: Record<string, unknown>) {
+export async function createType(def: Record<string, unknown>) {
   return makeType(e2eDb(), def);
 }
 

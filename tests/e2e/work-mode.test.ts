@@ -14,9 +14,9 @@ const SHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
 
 test("start reviewing a flag-filtered, oldest-first list: exactly those tasks, in list order, then 'nothing left'", async ({ page }) => {
   const errors = watchConsole(page);
-  const owner = createUser("manager");
-  const reviewer = createUser("reviewer");
-  const type = workbenchType(owner.email);
+  const owner = await createUser("manager");
+  const reviewer = await createUser("reviewer");
+  const type = await workbenchType(owner.email);
   const t0 = Date.now();
   // Flagged and unflagged items; priorities would serve them in another order than arrival.
   const spec = [
@@ -26,7 +26,7 @@ test("start reviewing a flag-filtered, oldest-first list: exactly those tasks, i
     { i: 4, priority: 0, flags: ["policy:new-vendor"] },
     { i: 5, priority: 5, flags: ["policy:pep", "policy:new-vendor"] },
   ];
-  const created = ingest(spec.map((s) => invoice(type.key, s.i, { priority: s.priority, flags: s.flags, occurredAt: new Date(t0 - (10 - s.i) * 60_000).toISOString() })));
+  const created = await ingest(spec.map((s) => invoice(type.key, s.i, { priority: s.priority, flags: s.flags, occurredAt: new Date(t0 - (10 - s.i) * 60_000).toISOString() })));
 
   await login(page, reviewer);
   await page.goto(`/queue?type=${type.key}`);
@@ -66,17 +66,17 @@ test("start reviewing a flag-filtered, oldest-first list: exactly those tasks, i
   await expect(page).toHaveURL(/\/queue$/);
   await expect(page.getByRole("status", { name: "Work mode ended" })).toHaveCount(0);
 
-  const status = created.map((c) => decision(c.id).status);
+  const status = created.map(async (c) => (await decision(c.id)).status);
   expect(status).toEqual(["approved", "pending_review", "approved", "pending_review", "approved"]);
   expect(errors).toEqual([]);
 });
 
 test("an empty filtered list cannot be started; stop reviewing returns to the filtered list; a route filter is honoured", async ({ page }) => {
   const errors = watchConsole(page);
-  const owner = createUser("manager");
-  const reviewer = createUser("reviewer");
-  const type = workbenchType(owner.email);
-  ingest([invoice(type.key, 21, { priority: 3 }), invoice(type.key, 22, { priority: 4 })]);
+  const owner = await createUser("manager");
+  const reviewer = await createUser("reviewer");
+  const type = await workbenchType(owner.email);
+  await ingest([invoice(type.key, 21, { priority: 3 }), invoice(type.key, 22, { priority: 4 })]);
 
   await login(page, reviewer);
   await page.goto(`/queue?type=${type.key}&route=qa`);

@@ -17,13 +17,13 @@ async function seriousViolations(page: Page) {
 }
 
 test("queue, review and escalations pass axe; screenshots at 1280 and 768 px", async ({ browser }) => {
-  const owner = createUser("manager");
-  const reviewer = createUser("reviewer");
-  const type = workbenchType(owner.email);
-  ingest([
-    ...[1, 2, 3, 4, 5, 6].map((i) => invoice(type.key, 30 + i, { priority: i % 3, occurredAt: new Date(Date.now() - i * 3_600_000).toISOString() })),
-    invoice(type.key, 40, { confidence: 0.97, fieldConfidence: { total: 0.99, "lines.0.amount": 0.99, "lines.1.amount": 0.99 }, flags: ["policy:sanctions-hit"] }),
-  ]);
+  const owner = await createUser("manager");
+  const reviewer = await createUser("reviewer");
+  const type = await workbenchType(owner.email);
+  await ingest([
+        ...[1, 2, 3, 4, 5, 6].map((i) => invoice(type.key, 30 + i, { priority: i % 3, occurredAt: new Date(Date.now() - i * 3_600_000).toISOString() })),
+        invoice(type.key, 40, { confidence: 0.97, fieldConfidence: { total: 0.99, "lines.0.amount": 0.99, "lines.1.amount": 0.99 }, flags: ["policy:sanctions-hit"] }),
+      ]);
 
   for (const width of [1280, 768]) {
     const context = await browser.newContext({ viewport: { width, height: 900 } });

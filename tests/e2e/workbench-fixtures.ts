@@ -14,7 +14,7 @@ export function uniqueKey(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${n}`;
 }
 
-export function workbenchType(owner: string, overrides: Record<string, unknown> = {}) {
+export async function workbenchType(owner: string, overrides: Record<string, unknown> = {}) {
   const key = uniqueKey("inv");
   const def = {
     key,
@@ -46,7 +46,7 @@ export function workbenchType(owner: string, overrides: Record<string, unknown> 
     ],
     ...overrides,
   };
-  createType(def);
+  await createType(def);
   return def;
 }
 
@@ -73,14 +73,14 @@ export function invoice(typeKey: string, i: number, overrides: Record<string, un
   };
 }
 
-export function ingest(items: unknown[]) {
+export async function ingest(items: unknown[]) {
   return ingestDecisions(e2eDb(), items, { batch: true, actor: "e2e" });
 }
 
-export function claimWithShortLease(user: { id: string; email: string }, typeKey: string, leaseMs: number) {
+export async function claimWithShortLease(user: { id: string; email: string }, typeKey: string, leaseMs: number) {
   return claimNextTask(e2eDb(), user, { type: typeKey, leaseMs });
 }
 
-export function decision(id: string) {
+export async function decision(id: string) {
   return getDecision(e2eDb(), id);
 }

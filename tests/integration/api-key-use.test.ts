@@ -10,23 +10,23 @@ describe("API key use over HTTP", () => {
   let s: TestServer;
   beforeAll(async () => {
     s = await startServer();
-    makeType(s.db, invoiceType(makeUser(s.db, "admin").email));
+    await makeType(s.db, invoiceType((await makeUser(s.db, "admin")).email));
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
   it("records last_used_at on first use, not on every request, and a revoked key gets 401", async () => {
-    const { key, id } = createApiKey(s.db, { name: "reader", scopes: ["read"] }, "test");
-    const lastUsed = () => s.db.select().from(apiKeys).where(eq(apiKeys.id, id)).get()!.lastUsedAt;
-    expect(lastUsed()).toBeNull();
+    const { key, id } = await createApiKey(s.db, { name: "reader", scopes: ["read"] }, "test");
+    const lastUsed = async () => (await s.db.select().from(apiKeys).where(eq(apiKeys.id, id)).limit(1))[0]!.lastUsedAt;
+    expect(await lastUsed()).toBeNull();
     const t0 = Date.now();
     expect((await s.request("/api/v1/decision-types/invoice", { key })).status).toBe(200);
-    const first = lastUsed();
+    const first = await lastUsed();
     expect(first).not.toBeNull();
     expect(first!).toBeGreaterThanOrEqual(t0);
     expect((await s.request("/api/v1/decision-types/invoice", { key })).status).toBe(200);
-    expect(lastUsed()).toBe(first);
+    expect(await lastUsed()).toBe(first);
 
-    revokeApiKey(s.db, id, "test");
+    await revokeApiKey(s.db, id, "test");
     const denied = await s.request("/api/v1/decision-types/invoice", { key });
     expect(denied.status).toBe(401);
     expect(denied.body.error.code).toBe("unauthenticated");

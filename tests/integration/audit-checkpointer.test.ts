@@ -15,7 +15,7 @@ afterAll(() => s?.close());
 it("a started server signs a checkpoint of the trail's head, and the whole chain then verifies against it", async () => {
   const dbPath = tempDbPath();
   const db = fileDb(dbPath);
-  makeUser(db, "admin"); // an audit entry (user.created) written before the server starts
+  await makeUser(db, "admin"); // an audit entry (user.created) written before the server starts
   const head = db.$client.prepare("SELECT max(seq) AS seq FROM audit_log").get() as { seq: number };
   db.$client.close();
   expect(head.seq).toBeGreaterThan(0);

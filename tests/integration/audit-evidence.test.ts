@@ -15,24 +15,24 @@ import { startServer, type TestServer } from "../support/server";
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
 
-function setup() {
+async function setup() {
   const db = fileDb();
-  const owner = makeUser(db, "manager");
-  const alice = makeUser(db, "reviewer");
-  const bob = makeUser(db, "reviewer");
-  makeType(db, invoiceType(owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 0 }, fourEyes: { flags: ["four:*"] } }));
+  const owner = await makeUser(db, "manager");
+  const alice = await makeUser(db, "reviewer");
+  const bob = await makeUser(db, "reviewer");
+  await makeType(db, invoiceType(owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 0 }, fourEyes: { flags: ["four:*"] } }));
   const publicKey = () => signingKey({ create: false, dbFile: db.$client.name })!.publicKey;
   return { db, owner, alice, bob, publicKey };
 }
 
 describe("evidence pack", () => {
-  it("holds the decision, why it was routed, its reviews, its outcome and its audit entries anchored by a signed checkpoint", () => {
-    const { db, alice, publicKey } = setup();
-    const d = reviewed(db, alice, "inv-1", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"], note: "total misread" });
-    expect(db.select().from(auditCheckpoints).all()).toEqual([]);
-    const pack = buildEvidencePack(db, d.id);
+  it("holds the decision, why it was routed, its reviews, its outcome and its audit entries anchored by a signed checkpoint", async () => {
+    const { db, alice, publicKey } = await setup();
+    const d = await reviewed(db, alice, "inv-1", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"], note: "total misread" });
+    expect(await db.select().from(auditCheckpoints)).toEqual([]);
+    const pack = await buildEvidencePack(db, d.id);
     // No checkpoint covered the entries: building the pack signed one.
-    expect(db.select().from(auditCheckpoints).all()).toHaveLength(1);
+    expect(await db.select().from(auditCheckpoints)).toHaveLength(1);
     expect(pack.decision).toMatchObject({
       id: d.id,
       input: { vendor: "ACME GmbH", pages: 2 },
@@ -49,36 +49,36 @@ describe("evidence pack", () => {
     expect(pack.audit.entries.map((e) => e.content?.action)).toEqual(["decision.ingested", "task.claimed", "review.correct"]);
     expect(pack.audit.entries.every((e) => !e.sealed)).toBe(true);
     expect(pack.audit.proofs).toHaveLength(1);
-    expect(verifyEvidencePack(clone(pack), publicKey())).toEqual({ ok: true, decisionId: d.id, entries: 3, sealed: 0, checkpoints: 1 });
+    expect(verifyEvidencePack(await clone(pack), publicKey())).toEqual({ ok: true, decisionId: d.id, entries: 3, sealed: 0, checkpoints: 1 });
   });
 
-  it("proves entries of one decision spread over several checkpoints, carrying other entries as hashes only", () => {
-    const { db, alice, bob, publicKey } = setup();
-    const d = ingest(db, "spread", { confidence: 0.5 });
-    const other = ingest(db, "other", { confidence: 0.5, input: { secret: "someone else's" } });
-    writeCheckpoint(db);
-    review(db, bob, other.id, { action: "approve", note: "not in the pack" });
-    review(db, alice, d.id, { action: "approve" });
-    const pack = buildEvidencePack(db, d.id);
+  it("proves entries of one decision spread over several checkpoints, carrying other entries as hashes only", async () => {
+    const { db, alice, bob, publicKey } = await setup();
+    const d = await ingest(db, "spread", { confidence: 0.5 });
+    const other = await ingest(db, "other", { confidence: 0.5, input: { secret: "someone else's" } });
+    await writeCheckpoint(db);
+    await review(db, bob, other.id, { action: "approve", note: "not in the pack" });
+    await review(db, alice, d.id, { action: "approve" });
+    const pack = await buildEvidencePack(db, d.id);
     expect(pack.audit.proofs.length).toBe(2);
     const text = JSON.stringify(pack);
     expect(text).not.toContain("someone else's");
     expect(text).not.toContain("not in the pack");
-    expect(verifyEvidencePack(clone(pack), publicKey())).toMatchObject({ ok: true, entries: 3 });
+    expect(verifyEvidencePack(await clone(pack), publicKey())).toMatchObject({ ok: true, entries: 3 });
   });
 
-  it("covers a decision ingested in a batch through the batch's entry", () => {
-    const { db, publicKey } = setup();
-    const [a] = ingestDecisions(db, [invoiceDecision("b-1", { confidence: 0.99 }), invoiceDecision("b-2", { confidence: 0.99 })], { batch: true, actor: "key:test" });
-    const pack = buildEvidencePack(db, a.id);
+  it("covers a decision ingested in a batch through the batch's entry", async () => {
+    const { db, publicKey } = await setup();
+    const [a] = await ingestDecisions(db, [invoiceDecision("b-1", { confidence: 0.99 }), invoiceDecision("b-2", { confidence: 0.99 })], { batch: true, actor: "key:test" });
+    const pack = await buildEvidencePack(db, a.id);
     expect(pack.audit.entries.map((e) => e.content?.action)).toEqual(["decisions.ingested"]);
-    expect(verifyEvidencePack(clone(pack), publicKey())).toMatchObject({ ok: true, entries: 1 });
+    expect(verifyEvidencePack(await clone(pack), publicKey())).toMatchObject({ ok: true, entries: 1 });
   });
 
-  it("shows a sealed four-eyes verdict only as hashes until the decision is final, and still verifies", () => {
-    const { db, alice, bob, publicKey } = setup();
-    const d = reviewed(db, alice, "fe-1", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"], note: "first eyes only" }, { flags: ["four:eyes"] });
-    const sealed = buildEvidencePack(db, d.id);
+  it("shows a sealed four-eyes verdict only as hashes until the decision is final, and still verifies", async () => {
+    const { db, alice, bob, publicKey } = await setup();
+    const d = await reviewed(db, alice, "fe-1", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"], note: "first eyes only" }, { flags: ["four:eyes"] });
+    const sealed = await buildEvidencePack(db, d.id);
     expect(sealed.decision).toMatchObject({ status: "pending_review", final: false, sealed: true, reviews: [], finalizedBy: null });
     expect(sealed.audit.entries.map((e) => [e.sealed, e.content?.action ?? null])).toEqual([
       [false, "decision.ingested"],
@@ -89,45 +89,45 @@ describe("evidence pack", () => {
     expect(text).not.toContain(alice.email);
     expect(text).not.toContain("first eyes only");
     expect(text).not.toContain("WRONG_TOTAL");
-    expect(verifyEvidencePack(clone(sealed), publicKey())).toMatchObject({ ok: true, entries: 3, sealed: 2 });
+    expect(verifyEvidencePack(await clone(sealed), publicKey())).toMatchObject({ ok: true, entries: 3, sealed: 2 });
 
-    review(db, bob, d.id, { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"] });
-    const final = buildEvidencePack(db, d.id);
+    await review(db, bob, d.id, { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"] });
+    const final = await buildEvidencePack(db, d.id);
     expect(final.decision).toMatchObject({ status: "corrected", final: true, sealed: false });
     expect(final.decision.reviews.map((r) => r.reviewer)).toEqual([alice.email, bob.email]);
     expect(final.audit.entries.every((e) => !e.sealed)).toBe(true);
     expect(JSON.stringify(final)).toContain("first eyes only");
-    expect(verifyEvidencePack(clone(final), publicKey())).toMatchObject({ ok: true, entries: 5, sealed: 0 });
+    expect(verifyEvidencePack(await clone(final), publicKey())).toMatchObject({ ok: true, entries: 5, sealed: 0 });
   });
 
-  it("fails verification when an entry, a hash in the proof, the signature or the key is not the original", () => {
-    const { db, alice, publicKey } = setup();
-    const d = reviewed(db, alice, "tamper", { action: "approve", note: "fine" });
-    const pack = buildEvidencePack(db, d.id);
+  it("fails verification when an entry, a hash in the proof, the signature or the key is not the original", async () => {
+    const { db, alice, publicKey } = await setup();
+    const d = await reviewed(db, alice, "tamper", { action: "approve", note: "fine" });
+    const pack = await buildEvidencePack(db, d.id);
     const key = publicKey();
 
-    const content = clone(pack);
+    const content = await clone(pack);
     const own = content.audit.proofs[0].links.find((l) => l.entry?.action === "review.approve")!;
     own.entry!.actor = "mallory@example.com";
     content.audit.entries[2].content!.actor = "mallory@example.com";
     expect(verifyEvidencePack(content, key)).toMatchObject({ ok: false, reason: expect.stringMatching(/does not reach the head hash signed in checkpoint/) });
 
-    const listed = clone(pack);
+    const listed = await clone(pack);
     listed.audit.entries[2].content!.data = JSON.stringify({ note: "forged" });
     expect(verifyEvidencePack(listed, key)).toMatchObject({ ok: false, reason: expect.stringMatching(/content differs from its proof/) });
 
-    const signature = clone(pack);
+    const signature = await clone(pack);
     const sig = Buffer.from(signature.audit.proofs[0].checkpoint.signature, "base64");
     sig[0] ^= 1;
     signature.audit.proofs[0].checkpoint.signature = sig.toString("base64");
     expect(verifyEvidencePack(signature, key)).toMatchObject({ ok: false, reason: expect.stringMatching(/invalid signature/) });
 
-    const dropped = clone(pack);
+    const dropped = await clone(pack);
     dropped.audit.entries.pop();
     expect(verifyEvidencePack(dropped, key)).toMatchObject({ ok: false, reason: expect.stringMatching(/missing from the list/) });
 
     const otherKey = crypto.generateKeyPairSync("ed25519").publicKey;
-    expect(verifyEvidencePack(clone(pack), otherKey)).toMatchObject({ ok: false, reason: expect.stringMatching(/invalid signature/) });
+    expect(verifyEvidencePack(await clone(pack), otherKey)).toMatchObject({ ok: false, reason: expect.stringMatching(/invalid signature/) });
     expect(verifyEvidencePack({ nope: true }, key)).toMatchObject({ ok: false });
   });
 });
@@ -142,20 +142,20 @@ describe("lastmile audit checkpoint | verify [--pack]", () => {
   let dir: string;
   let packFile: string;
   let keyFile: string;
-  beforeAll(() => {
-    const s = setup();
+  beforeAll(async () => {
+    const s = await setup();
     db = s.db;
     dir = path.dirname(db.$client.name);
-    const d = reviewed(db, s.alice, "cli-1", { action: "approve" });
-    const pack = buildEvidencePack(db, d.id);
+    const d = await reviewed(db, s.alice, "cli-1", { action: "approve" });
+    const pack = await buildEvidencePack(db, d.id);
     packFile = path.join(dir, "pack.json");
     fs.writeFileSync(packFile, JSON.stringify(pack));
     keyFile = path.join(dir, "public.pem");
     fs.writeFileSync(keyFile, publicKeyPem(s.publicKey()));
   });
 
-  it("checkpoint signs the head; verify exits 0 on an intact trail and 1 naming the first bad entry", () => {
-    ingest(db, "cli-2", { confidence: 0.99 });
+  it("checkpoint signs the head; verify exits 0 on an intact trail and 1 naming the first bad entry", async () => {
+    await ingest(db, "cli-2", { confidence: 0.99 });
     const cp = cli(db.$client.name, ["audit", "checkpoint"]);
     expect(cp.code, cp.out).toBe(0);
     expect(cp.out).toMatch(/Signed checkpoint #\d+/);
@@ -199,13 +199,13 @@ describe("GET /api/v1/decisions/:id/evidence and /api/v1/audit/public-key", () =
   let decisionId: string;
   beforeAll(async () => {
     s = await startServer();
-    const owner = makeUser(s.db, "manager");
-    const alice = makeUser(s.db, "reviewer");
-    makeType(s.db, invoiceType(owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 0 } }));
-    readKey = makeKey(s.db, ["read"]);
-    decisionId = reviewed(s.db, alice, "http-1", { action: "reject", reasonCodes: ["NOT_AN_INVOICE"], note: "<script>alert(1)</script>" }).id;
+    const owner = await makeUser(s.db, "manager");
+    const alice = await makeUser(s.db, "reviewer");
+    await makeType(s.db, invoiceType(owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 0 } }));
+    readKey = await makeKey(s.db, ["read"]);
+    decisionId = (await reviewed(s.db, alice, "http-1", { action: "reject", reasonCodes: ["NOT_AN_INVOICE"], note: "<script>alert(1)</script>" })).id;
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
   it("serves the pack as a JSON download that verifies with the served public key", async () => {
     const res = await fetch(`${s.url}/api/v1/decisions/${decisionId}/evidence`, { headers: { Authorization: `Bearer ${readKey}` } });

@@ -16,9 +16,9 @@ describe("auth hardening over HTTP", () => {
   let s: TestServer;
   beforeAll(async () => {
     s = await startServer();
-    makeType(s.db, invoiceType(makeUser(s.db, "admin").email));
+    await makeType(s.db, invoiceType((await makeUser(s.db, "admin")).email));
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
   async function postLogin(fields: Record<string, string>, path = "/login") {
     const res = await fetch(`${s.url}${path}`, { method: "POST", headers: { Origin: s.url }, body: new URLSearchParams(fields), redirect: "manual" });
@@ -32,9 +32,9 @@ describe("auth hardening over HTTP", () => {
     return r;
   }
 
-  const throttleRow = (key: string) => s.db.select().from(loginThrottle).where(eq(loginThrottle.key, key)).get();
+  const throttleRow = async (key: string) => (await s.db.select().from(loginThrottle).where(eq(loginThrottle.key, key)).limit(1))[0];
   /** The clock moves past the lock: what a wait would do, without the wait. */
-  const lockPasses = (key: string) => s.db.update(loginThrottle).set({ lockedUntil: Date.now() - 1 }).where(eq(loginThrottle.key, key)).run();
+  const lockPasses = async (key: string) => await s.db.update(loginThrottle).set({ lockedUntil: Date.now() - 1 }).where(eq(loginThrottle.key, key));
 
   describe("redirectTo after sign-in", () => {
     it.each([
@@ -46,7 +46,7 @@ describe("auth hardening over HTTP", () => {
       ["javascript:alert(1)", "a script URL"],
       ["/%09/evil.example", "an encoded tab stays a local path"],
     ])("%j (%s) lands on this origin", async (redirectTo) => {
-      const user = makeUser(s.db, "reviewer");
+      const user = await makeUser(s.db, "reviewer");
       const r = await signIn(user.email, redirectTo);
       expect(r.location).toMatch(/^\/(?!\/)/);
       expect(new URL(r.location!, "http://app.local").origin).toBe("http://app.local");
@@ -54,12 +54,12 @@ describe("auth hardening over HTTP", () => {
     });
 
     it("keeps a same-origin path with its query and hash", async () => {
-      const user = makeUser(s.db, "reviewer");
+      const user = await makeUser(s.db, "reviewer");
       expect((await signIn(user.email, "/queue?type=invoice#top")).location).toBe("/queue?type=invoice#top");
     });
 
     it("a signed-in visit to /login with a crafted redirectTo stays local too", async () => {
-      const { cookie } = await signIn(makeUser(s.db, "reviewer").email);
+      const { cookie } = await signIn((await makeUser(s.db, "reviewer")).email);
       const res = await fetch(`${s.url}/login?redirectTo=${encodeURIComponent("/\n/evil.example/")}`, { headers: { Cookie: cookie }, redirect: "manual" });
       await res.arrayBuffer();
       expect(res.status).toBe(302);
@@ -69,7 +69,7 @@ describe("auth hardening over HTTP", () => {
 
   describe("throttling failed sign-ins", () => {
     it("locks an account after 5 failures with 429 and Retry-After, refuses the right password until the lock passes, and audits each failure", async () => {
-      const user = makeUser(s.db, "reviewer");
+      const user = await makeUser(s.db, "reviewer");
       const wrong = { email: user.email, password: "wrong password!", redirectTo: "/" };
       for (let i = 1; i <= 4; i++) expect((await postLogin(wrong)).status).toBe(400);
       const fifth = await postLogin(wrong);
@@ -84,39 +84,39 @@ describe("auth hardening over HTTP", () => {
       expect(right.status).toBe(429);
       expect(right.cookie).toBe("");
 
-      const failed = s.db.select().from(auditLog).where(and(eq(auditLog.action, "auth.login_failed"), eq(auditLog.actor, user.email))).all();
+      const failed = await s.db.select().from(auditLog).where(and(eq(auditLog.action, "auth.login_failed"), eq(auditLog.actor, user.email)));
       // Five wrong passwords were checked; the attempts during the lock were refused unchecked and unrecorded.
       // The server reports the client address it saw (loopback here), which the audit entry keeps.
       expect(failed).toHaveLength(5);
       expect(JSON.parse(failed[0].data)).toEqual({ reason: "wrong_password", address: "127.0.0.1" });
       expect(failed[0].entityId).toBe(user.id);
-      expect(s.db.select().from(auditLog).where(and(eq(auditLog.action, "auth.login_locked"), eq(auditLog.actor, user.email))).all()).toHaveLength(1);
+      expect(await s.db.select().from(auditLog).where(and(eq(auditLog.action, "auth.login_locked"), eq(auditLog.actor, user.email)))).toHaveLength(1);
 
-      lockPasses(`account:${user.email}`);
+      await lockPasses(`account:${user.email}`);
       expect((await postLogin({ email: user.email.toUpperCase(), password: TEST_PASSWORD, redirectTo: "/" })).status).toBe(302);
-      expect(throttleRow(`account:${user.email}`)).toBeUndefined();
+      expect(await throttleRow(`account:${user.email}`)).toBeUndefined();
     });
 
     it("a second lock lasts twice as long, and the email's case does not escape the count", async () => {
-      const user = makeUser(s.db, "reviewer");
+      const user = await makeUser(s.db, "reviewer");
       const variants = [user.email, user.email.toUpperCase(), user.email[0].toUpperCase() + user.email.slice(1)];
-      const fail = (i: number) => postLogin({ email: variants[i % variants.length], password: "nope nope nope", redirectTo: "/" });
+      const fail = async (i: number) => postLogin({ email: variants[i % variants.length], password: "nope nope nope", redirectTo: "/" });
       for (let i = 0; i < 4; i++) expect((await fail(i)).status).toBe(400);
       const locked = await fail(4);
       expect(locked.status).toBe(429);
       const first = Number(locked.retryAfter);
-      lockPasses(`account:${user.email}`);
+      await lockPasses(`account:${user.email}`);
       for (let i = 0; i < 4; i++) expect((await fail(i)).status).toBe(400);
       const second = Number((await fail(4)).retryAfter);
       expect(second).toBeGreaterThanOrEqual(2 * first - 1);
-      expect(throttleRow(`account:${user.email}`)!.locks).toBe(2);
+      expect((await throttleRow(`account:${user.email}`))!.locks).toBe(2);
     });
 
     it("unknown emails are throttled and audited like real ones", async () => {
       const ghost = uniqueEmail("ghost");
       for (let i = 0; i < 4; i++) expect((await postLogin({ email: ghost, password: "whatever it is", redirectTo: "/" })).status).toBe(400);
       expect((await postLogin({ email: ghost, password: "whatever it is", redirectTo: "/" })).status).toBe(429);
-      const failed = s.db.select().from(auditLog).where(and(eq(auditLog.action, "auth.login_failed"), eq(auditLog.actor, ghost))).all();
+      const failed = await s.db.select().from(auditLog).where(and(eq(auditLog.action, "auth.login_failed"), eq(auditLog.actor, ghost)));
       expect(failed.map((e) => JSON.parse(e.data).reason)).toEqual(Array(5).fill("unknown_user"));
     });
   });
@@ -133,9 +133,9 @@ describe("auth hardening over HTTP", () => {
     };
 
     it("an admin ends every session of a user: their cookies stop working, and it is audited", async () => {
-      const admin = makeUser(s.db, "admin");
+      const admin = await makeUser(s.db, "admin");
       const { cookie: adminCookie } = await signIn(admin.email);
-      const user = makeUser(s.db, "reviewer");
+      const user = await makeUser(s.db, "reviewer");
       const a = (await signIn(user.email)).cookie;
       const b = (await signIn(user.email)).cookie;
       expect((await queueStatus(a)).status).toBe(200);
@@ -151,8 +151,8 @@ describe("auth hardening over HTTP", () => {
         expect(q.status).toBe(302);
         expect(q.location).toMatch(/^\/login/);
       }
-      expect(s.db.select().from(sessions).where(eq(sessions.userId, user.id)).all()).toHaveLength(0);
-      const entry = s.db.select().from(auditLog).where(and(eq(auditLog.action, "user.sessions_ended"), eq(auditLog.entityId, user.id))).get();
+      expect(await s.db.select().from(sessions).where(eq(sessions.userId, user.id))).toHaveLength(0);
+      const entry = (await s.db.select().from(auditLog).where(and(eq(auditLog.action, "user.sessions_ended"), eq(auditLog.entityId, user.id))).limit(1))[0];
       expect(entry?.actor).toBe(admin.email);
       expect(JSON.parse(entry!.data)).toMatchObject({ sessionsEnded: 2 });
       // The admin's own session is untouched, and the user can sign in again.
@@ -161,19 +161,19 @@ describe("auth hardening over HTTP", () => {
     });
 
     it("refuses an unknown user id with an inline message, and a reviewer cannot end sessions", async () => {
-      const { cookie: adminCookie } = await signIn(makeUser(s.db, "admin").email);
+      const { cookie: adminCookie } = await signIn((await makeUser(s.db, "admin")).email);
       const r = await adminPost(adminCookie, { intent: "end-sessions", id: "usr_nope" });
       expect(r.status).toBe(404);
-      const reviewer = makeUser(s.db, "reviewer");
-      const victim = makeUser(s.db, "reviewer");
+      const reviewer = await makeUser(s.db, "reviewer");
+      const victim = await makeUser(s.db, "reviewer");
       const victimCookie = (await signIn(victim.email)).cookie;
       expect((await adminPost((await signIn(reviewer.email)).cookie, { intent: "end-sessions", id: victim.id })).status).toBe(403);
       expect((await queueStatus(victimCookie)).status).toBe(200);
     });
 
     it("disabling a user ends their sessions too", async () => {
-      const { cookie: adminCookie } = await signIn(makeUser(s.db, "admin").email);
-      const user = makeUser(s.db, "reviewer");
+      const { cookie: adminCookie } = await signIn((await makeUser(s.db, "admin")).email);
+      const user = await makeUser(s.db, "reviewer");
       const c = (await signIn(user.email)).cookie;
       expect((await adminPost(adminCookie, { intent: "disable", id: user.id })).status).toBe(200);
       expect((await queueStatus(c)).status).toBe(302);
@@ -182,9 +182,9 @@ describe("auth hardening over HTTP", () => {
 
   describe("API key expiry", () => {
     it("an expired key answers 401 saying it expired; before its expiry it works", async () => {
-      const { key, id } = createApiKey(s.db, { name: "short-lived", scopes: ["read"], expiresAt: "2099-01-01" }, "test");
+      const { key, id } = await createApiKey(s.db, { name: "short-lived", scopes: ["read"], expiresAt: "2099-01-01" }, "test");
       expect((await s.request("/api/v1/decision-types/invoice", { key })).status).toBe(200);
-      s.db.update(apiKeys).set({ expiresAt: Date.now() - 1000 }).where(eq(apiKeys.id, id)).run();
+      await s.db.update(apiKeys).set({ expiresAt: Date.now() - 1000 }).where(eq(apiKeys.id, id));
       const denied = await s.request("/api/v1/decision-types/invoice", { key });
       expect(denied.status).toBe(401);
       expect(denied.body.error.code).toBe("unauthenticated");
@@ -192,7 +192,7 @@ describe("auth hardening over HTTP", () => {
     });
 
     it("the admin page creates a key with an expiry, lists expiry and last use, and names a bad date inline", async () => {
-      const { cookie } = await signIn(makeUser(s.db, "admin").email);
+      const { cookie } = await signIn((await makeUser(s.db, "admin")).email);
       const post = async (fields: [string, string][]) => {
         const res = await fetch(`${s.url}/admin/api-keys`, { method: "POST", headers: { Cookie: cookie, Origin: s.url }, body: new URLSearchParams(fields), redirect: "manual" });
         return { status: res.status, text: await res.text() };
@@ -200,7 +200,7 @@ describe("auth hardening over HTTP", () => {
       const name = `expiring-${Date.now()}`;
       const ok = await post([["intent", "create"], ["name", name], ["scopes", "read"], ["expiresAt", "2099-06-30"]]);
       expect(ok.status).toBe(200);
-      const row = s.db.select().from(apiKeys).where(eq(apiKeys.name, name)).get()!;
+      const row = (await s.db.select().from(apiKeys).where(eq(apiKeys.name, name)).limit(1))[0]!;
       expect(row.expiresAt).toBe(Date.parse("2099-06-30T00:00:00Z"));
 
       const bad = await post([["intent", "create"], ["name", "bad-date"], ["scopes", "read"], ["expiresAt", "2099-02-30"]]);
@@ -209,27 +209,27 @@ describe("auth hardening over HTTP", () => {
       const past = await post([["intent", "create"], ["name", "past-date"], ["scopes", "read"], ["expiresAt", "2001-01-01"]]);
       expect(past.status).toBe(400);
       expect(past.text).toContain("must be in the future");
-      expect(s.db.select().from(apiKeys).where(eq(apiKeys.name, "past-date")).all()).toHaveLength(0);
+      expect(await s.db.select().from(apiKeys).where(eq(apiKeys.name, "past-date"))).toHaveLength(0);
 
-      s.db.update(apiKeys).set({ expiresAt: Date.now() - 1000, lastUsedAt: Date.now() - 5000 }).where(eq(apiKeys.id, row.id)).run();
+      await s.db.update(apiKeys).set({ expiresAt: Date.now() - 1000, lastUsedAt: Date.now() - 5000 }).where(eq(apiKeys.id, row.id));
       const page = await fetch(`${s.url}/admin/api-keys`, { headers: { Cookie: cookie } }).then((r) => r.text());
       expect(page).toContain(">Expires<");
       expect(page).toContain(">Last used<");
       expect(page).toMatch(/>expired</);
     });
 
-    it("the CLI takes --expires as a date or an ISO date-time and refuses a bad one", () => {
+    it("the CLI takes --expires as a date or an ISO date-time and refuses a bad one", async () => {
       const date = runCli(["apikey", "create", "--name", "cli-expiring", "--scopes", "read", "--expires", "2099-01-31"], s.dbPath);
       expect(date.code).toBe(0);
       expect(date.stdout).toContain("expiring 2099-01-31T00:00:00.000Z");
-      expect(s.db.select().from(apiKeys).where(eq(apiKeys.name, "cli-expiring")).get()!.expiresAt).toBe(Date.parse("2099-01-31T00:00:00Z"));
+      expect((await s.db.select().from(apiKeys).where(eq(apiKeys.name, "cli-expiring")).limit(1))[0]!.expiresAt).toBe(Date.parse("2099-01-31T00:00:00Z"));
       const iso = runCli(["apikey", "create", "--name", "cli-iso", "--scopes", "read", "--expires", "2099-01-31T18:30:00+02:00"], s.dbPath);
       expect(iso.code).toBe(0);
-      expect(s.db.select().from(apiKeys).where(eq(apiKeys.name, "cli-iso")).get()!.expiresAt).toBe(Date.parse("2099-01-31T16:30:00Z"));
+      expect((await s.db.select().from(apiKeys).where(eq(apiKeys.name, "cli-iso")).limit(1))[0]!.expiresAt).toBe(Date.parse("2099-01-31T16:30:00Z"));
       const bad = runCli(["apikey", "create", "--name", "cli-bad", "--scopes", "read", "--expires", "next tuesday"], s.dbPath);
       expect(bad.code).toBe(1);
       expect(bad.stderr).toMatch(/expiresAt: expected a date/);
-      expect(s.db.select().from(apiKeys).where(eq(apiKeys.name, "cli-bad")).all()).toHaveLength(0);
+      expect(await s.db.select().from(apiKeys).where(eq(apiKeys.name, "cli-bad"))).toHaveLength(0);
     });
   });
 });

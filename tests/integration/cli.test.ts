@@ -16,7 +16,7 @@ describe("the lastmile CLI", { timeout: 120_000 }, () => {
     s = await startServer();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "lastmile-cli-"));
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
   const cli = (...args: string[]) => runCli(args, s.dbPath);
   const file = (name: string, content: unknown) => {
@@ -34,14 +34,14 @@ describe("the lastmile CLI", { timeout: 120_000 }, () => {
     expect(runCli(["migrate"], fresh).code).toBe(0);
   });
 
-  it("creates a user and prints a one-time password that works, once", () => {
+  it("creates a user and prints a one-time password that works, once", async () => {
     const r = cli("user", "create", "--email", "Owner@Example.com", "--role", "admin");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/one-time password/i);
     const password = r.lines.at(-1)!;
     expect(password.length).toBeGreaterThanOrEqual(12);
-    expect(authenticate(s.db, "owner@example.com", password)?.role).toBe("admin");
-    expect(authenticate(s.db, "owner@example.com", password + "x")).toBeNull();
+    expect((await authenticate(s.db, "owner@example.com", password))?.role).toBe("admin");
+    expect(await authenticate(s.db, "owner@example.com", password + "x")).toBeNull();
 
     const dup = cli("user", "create", "--email", "owner@example.com", "--role", "reviewer");
     expect(dup.code).toBe(1);
@@ -145,7 +145,7 @@ describe("the lastmile CLI", { timeout: 120_000 }, () => {
     const key = k.lines.at(-1)!;
     const reviewerId = (s.db.$client.prepare("SELECT id FROM users WHERE email = 'cli-reviewer@example.com'").get() as { id: string }).id;
 
-    const ingestKey = makeKey(s.db, ["ingest"]);
+    const ingestKey = await makeKey(s.db, ["ingest"]);
     const created = await ingest(s, ingestKey, reviewDecision("cli-invoice", "cli-1", { confidence: 0.1 }));
     expect(created.status).toBe(201);
     const c = await claim(s, key, { type: "cli-invoice" });

@@ -21,22 +21,22 @@ describe("CSV formula injection", () => {
   let manager: string;
   beforeAll(async () => {
     s = await startServer();
-    const owner = makeUser(s.db, "manager");
-    const reviewer = makeUser(s.db, "reviewer");
-    makeType(
-      s.db,
-      invoiceType(owner.email, {
-        reasonCodes: [
-          { code: "WRONG_TOTAL", label: LINK },
-          { code: "NOT_AN_INVOICE", label: "-2+3" },
-        ],
-      }),
-    );
-    reviewed(s.db, reviewer, "csv-1", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"], note: NOTE }, { model: { name: MODEL, version: TAB } });
-    reviewed(s.db, reviewer, "csv-2", { action: "reject", reasonCodes: ["NOT_AN_INVOICE"], note: LINK });
-    manager = makeKey(s.db, ["read", "admin"], owner.email);
+    const owner = await makeUser(s.db, "manager");
+    const reviewer = await makeUser(s.db, "reviewer");
+    await makeType(
+            s.db,
+            invoiceType(owner.email, {
+              reasonCodes: [
+                { code: "WRONG_TOTAL", label: LINK },
+                { code: "NOT_AN_INVOICE", label: "-2+3" },
+              ],
+            }),
+          );
+    await reviewed(s.db, reviewer, "csv-1", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"], note: NOTE }, { model: { name: MODEL, version: TAB } });
+    await reviewed(s.db, reviewer, "csv-2", { action: "reject", reasonCodes: ["NOT_AN_INVOICE"], note: LINK });
+    manager = await makeKey(s.db, ["read", "admin"], owner.email);
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
   it("report CSVs escape hostile text cells and keep numbers as numbers", async () => {
     const res = await s.request("/reports/csv?table=reasons&type=invoice", { key: manager });

@@ -14,20 +14,20 @@ describe("datasets over HTTP", () => {
   let reviewerKey: string;
   beforeAll(async () => {
     s = await startServer();
-    const owner = makeUser(s.db, "manager");
-    const reviewer = makeUser(s.db, "reviewer");
-    const adm = makeUser(s.db, "admin");
-    makeType(s.db, invoiceType(owner.email));
+    const owner = await makeUser(s.db, "manager");
+    const reviewer = await makeUser(s.db, "reviewer");
+    const adm = await makeUser(s.db, "admin");
+    await makeType(s.db, invoiceType(owner.email));
     for (let i = 0; i < 12; i++) {
-      reviewed(s.db, reviewer, `http-${i}`, i % 2 ? { action: "approve" } : { action: "correct", output: { ...CORRECTED, total: i }, reasonCodes: ["WRONG_TOTAL"] });
+      await reviewed(s.db, reviewer, `http-${i}`, i % 2 ? { action: "approve" } : { action: "correct", output: { ...CORRECTED, total: i }, reasonCodes: ["WRONG_TOTAL"] });
     }
-    admin = makeKey(s.db, ["admin"], adm.email);
-    manager = makeKey(s.db, ["read", "admin"], owner.email);
-    readOnly = makeKey(s.db, ["read"]);
-    ingestOnly = makeKey(s.db, ["ingest"]);
-    reviewerKey = makeKey(s.db, ["read", "review"], reviewer.email);
+    admin = await makeKey(s.db, ["admin"], adm.email);
+    manager = await makeKey(s.db, ["read", "admin"], owner.email);
+    readOnly = await makeKey(s.db, ["read"]);
+    ingestOnly = await makeKey(s.db, ["ingest"]);
+    reviewerKey = await makeKey(s.db, ["read", "review"], reviewer.email);
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
   it("creates a dataset, previews, snapshots and downloads every format", async () => {
     const preview = await s.request("/api/v1/datasets/preview?type=invoice&action=corrected", { key: manager });

@@ -5,26 +5,32 @@ import { exampleFilterSchema, type ExampleFilter } from "~/domain/datasets/filte
 import { invoiceType, makeType, makeUser, memoryDb } from "../support/db";
 import { CORRECTED, ingest, openTask, review, reviewed, type Person } from "../support/labelled";
 
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
 const filter = (f: Partial<ExampleFilter> = {}) => exampleFilterSchema.parse({ type: "invoice", ...f });
-const examples = (db: Db, f: Partial<ExampleFilter> = {}, opts: Parameters<typeof iterateExamples>[2] = {}) =>
-  [...iterateExamples(db, filter(f), opts)].map((r) => exampleToObject(r) as Record<string, any>);
+const examples = async (db: Db, f: Partial<ExampleFilter> = {}, opts: Parameters<typeof iterateExamples>[2] = {}) =>
+  (await collect(iterateExamples(db, filter(f), opts))).map((r) => exampleToObject(r) as Record<string, any>);
 
 describe("labelled examples derived from reviews", () => {
   let db: Db;
   let owner: Person & { email: string };
   let alice: Person;
   let bob: Person;
-  beforeEach(() => {
+  beforeEach(async () => {
     db = memoryDb();
-    owner = makeUser(db, "manager");
-    alice = makeUser(db, "reviewer");
-    bob = makeUser(db, "reviewer");
-    makeType(db, invoiceType(owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 0.5 } }));
+    owner = await makeUser(db, "manager");
+    alice = await makeUser(db, "reviewer");
+    bob = await makeUser(db, "reviewer");
+    await makeType(db, invoiceType(owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 0.5 } }));
   });
 
-  it("turns a correction into an example with its full lineage", () => {
-    const d = reviewed(db, alice, "inv-1", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"], note: "total misread" });
-    const [ex] = examples(db);
+  it("turns a correction into an example with its full lineage", async () => {
+    const d = await reviewed(db, alice, "inv-1", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"], note: "total misread" });
+    const [ex] = await examples(db);
     expect(ex).toMatchObject({
       decisionId: d.id,
       type: "invoice",
@@ -55,102 +61,102 @@ describe("labelled examples derived from reviews", () => {
     expect(Date.parse(ex.reviewedAt)).toBeGreaterThanOrEqual(Date.parse(ex.receivedAt));
   });
 
-  it("maps approve and reject, keeps pseudonyms stable and shows emails only when asked", () => {
-    reviewed(db, alice, "a", { action: "approve" });
-    reviewed(db, alice, "r", { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
-    reviewed(db, bob, "b", { action: "approve" });
-    const rows = examples(db);
+  it("maps approve and reject, keeps pseudonyms stable and shows emails only when asked", async () => {
+    await reviewed(db, alice, "a", { action: "approve" });
+    await reviewed(db, alice, "r", { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
+    await reviewed(db, bob, "b", { action: "approve" });
+    const rows = await examples(db);
     expect(rows.map((r) => [r.externalId, r.action])).toEqual([["a", "approved"], ["r", "rejected"], ["b", "approved"]]);
     expect(rows[0].finalOutput).toEqual(rows[0].modelOutput);
     expect(rows[1].finalOutput).toBeNull();
     expect(rows[0].reviewer).toBe(rows[1].reviewer);
     expect(rows[0].reviewer).not.toBe(rows[2].reviewer);
-    const named = examples(db, {}, { identities: true });
+    const named = await examples(db, {}, { identities: true });
     expect(named.map((r) => r.reviewer)).toEqual([alice.email, alice.email, bob.email]);
   });
 
-  it("weights QA samples by the inverse of the policy version's sample rate", () => {
+  it("weights QA samples by the inverse of the policy version's sample rate", async () => {
     let sampled: string | undefined;
     for (let i = 0; i < 40 && !sampled; i++) {
-      const d = ingest(db, `auto-${i}`);
-      if (openTask(db, d.id, "qa")) sampled = d.id;
+      const d = await ingest(db, `auto-${i}`);
+      if (await openTask(db, d.id, "qa")) sampled = d.id;
     }
     expect(sampled).toBeDefined();
-    review(db, alice, sampled!, { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"] });
-    const [ex] = examples(db);
+    await review(db, alice, sampled!, { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"] });
+    const [ex] = await examples(db);
     expect(ex).toMatchObject({ decisionId: sampled, route: "auto", seenBecause: "qa_sample", samplingProbability: 0.5, weight: 2, action: "corrected", finalOutput: CORRECTED });
   });
 
-  it("represents an escalation by the owner's final verdict", () => {
-    const d = reviewed(db, alice, "esc", { action: "escalate", note: "vendor unknown" });
-    expect(examples(db)).toEqual([]);
-    review(db, owner, d.id, { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
-    const rows = examples(db, {}, { identities: true });
+  it("represents an escalation by the owner's final verdict", async () => {
+    const d = await reviewed(db, alice, "esc", { action: "escalate", note: "vendor unknown" });
+    expect(await examples(db)).toEqual([]);
+    await review(db, owner, d.id, { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
+    const rows = await examples(db, {}, { identities: true });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ action: "rejected", seenBecause: "escalation", reviewer: alice.email, finalReviewer: owner.email, samplingProbability: 1 });
   });
 
-  it("joins a four-eyes second review, records agreement and waits for it", () => {
-    makeType(db, invoiceType(owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 0.5 }, fourEyes: { flags: ["four:*"] } }));
+  it("joins a four-eyes second review, records agreement and waits for it", async () => {
+    await makeType(db, invoiceType(owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 0.5 }, fourEyes: { flags: ["four:*"] } }));
     const fourEyes = { flags: ["four:eyes"] };
-    const agree = reviewed(db, alice, "fe-agree", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"] }, fourEyes);
-    const differ = reviewed(db, alice, "fe-differ", { action: "approve" }, fourEyes);
-    reviewed(db, alice, "single", { action: "approve" });
+    const agree = await reviewed(db, alice, "fe-agree", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"] }, fourEyes);
+    const differ = await reviewed(db, alice, "fe-differ", { action: "approve" }, fourEyes);
+    await reviewed(db, alice, "single", { action: "approve" });
     // While the second reviews are open, only the single-review decision is a finished example.
-    expect(openTask(db, agree.id, "second")).toBeDefined();
-    expect(examples(db).map((r) => r.externalId)).toEqual(["single"]);
-    review(db, bob, agree.id, { action: "correct", output: { ...CORRECTED }, reasonCodes: ["WRONG_TOTAL"] });
-    review(db, bob, differ.id, { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
+    expect(await openTask(db, agree.id, "second")).toBeDefined();
+    expect((await examples(db)).map((r) => r.externalId)).toEqual(["single"]);
+    await review(db, bob, agree.id, { action: "correct", output: { ...CORRECTED }, reasonCodes: ["WRONG_TOTAL"] });
+    await review(db, bob, differ.id, { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
     // The disagreement went to the owner; until the owner decides, it is no example.
-    expect(openTask(db, differ.id, "escalation")).toBeDefined();
-    expect(examples(db).map((r) => r.externalId).sort()).toEqual(["fe-agree", "single"]);
-    review(db, owner, differ.id, { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
-    const rows = examples(db, {}, { identities: true });
+    expect(await openTask(db, differ.id, "escalation")).toBeDefined();
+    expect((await examples(db)).map((r) => r.externalId).sort()).toEqual(["fe-agree", "single"]);
+    await review(db, owner, differ.id, { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
+    const rows = await examples(db, {}, { identities: true });
     const byId = Object.fromEntries(rows.map((r) => [r.externalId, r]));
     expect(byId["fe-agree"]).toMatchObject({ reviewer: alice.email, secondReviewer: bob.email, finalReviewer: bob.email, agreement: true, action: "corrected" });
     expect(byId["fe-differ"]).toMatchObject({ reviewer: alice.email, secondReviewer: bob.email, finalReviewer: owner.email, agreement: false, action: "rejected" });
     expect(byId.single.agreement).toBeNull();
-    expect(examples(db, { agreementOnly: true }).map((r) => r.externalId)).toEqual(["fe-agree"]);
+    expect((await examples(db, { agreementOnly: true })).map((r) => r.externalId)).toEqual(["fe-agree"]);
     expect(countExamples(db, filter({ agreementOnly: true }))).toBe(1);
   });
 
-  it("filters by action, route, model version, reason code and period, and counts the same rows", () => {
+  it("filters by action, route, model version, reason code and period, and counts the same rows", async () => {
     const t0 = Date.UTC(2026, 0, 10);
-    reviewed(db, alice, "c1", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"] }, {}, t0);
-    reviewed(db, alice, "r1", { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] }, { model: { name: "invoice-extractor", version: "2.0.0" } }, t0 + 86_400_000);
-    reviewed(db, bob, "a1", { action: "approve" }, { model: { name: "invoice-extractor", version: "2.0.0" } }, t0 + 2 * 86_400_000);
-    const ids = (f: Partial<ExampleFilter>) => {
-      const got = examples(db, f).map((r) => r.externalId);
+    await reviewed(db, alice, "c1", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"] }, {}, t0);
+    await reviewed(db, alice, "r1", { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] }, { model: { name: "invoice-extractor", version: "2.0.0" } }, t0 + 86_400_000);
+    await reviewed(db, bob, "a1", { action: "approve" }, { model: { name: "invoice-extractor", version: "2.0.0" } }, t0 + 2 * 86_400_000);
+    const ids = async (f: Partial<ExampleFilter>) => {
+      const got = (await examples(db, f)).map((r) => r.externalId);
       expect(countExamples(db, filter(f))).toBe(got.length);
       return got;
     };
-    expect(ids({})).toEqual(["c1", "r1", "a1"]);
-    expect(ids({ actions: ["corrected", "rejected"] })).toEqual(["c1", "r1"]);
-    expect(ids({ modelVersions: ["2.0.0"] })).toEqual(["r1", "a1"]);
-    expect(ids({ reasonCodes: ["NOT_AN_INVOICE"] })).toEqual(["r1"]);
-    expect(ids({ routes: ["auto"] })).toEqual([]);
-    expect(ids({ from: new Date(t0 + 86_400_000).toISOString() })).toEqual(["r1", "a1"]);
-    expect(ids({ to: new Date(t0 + 86_400_000).toISOString() })).toEqual(["c1"]);
-    expect(ids({ type: "other" } as Partial<ExampleFilter>)).toEqual([]);
+    expect(await ids({})).toEqual(["c1", "r1", "a1"]);
+    expect(await ids({ actions: ["corrected", "rejected"] })).toEqual(["c1", "r1"]);
+    expect(await ids({ modelVersions: ["2.0.0"] })).toEqual(["r1", "a1"]);
+    expect(await ids({ reasonCodes: ["NOT_AN_INVOICE"] })).toEqual(["r1"]);
+    expect(await ids({ routes: ["auto"] })).toEqual([]);
+    expect(await ids({ from: new Date(t0 + 86_400_000).toISOString() })).toEqual(["r1", "a1"]);
+    expect(await ids({ to: new Date(t0 + 86_400_000).toISOString() })).toEqual(["c1"]);
+    expect(await ids({ type: "other" } as Partial<ExampleFilter>)).toEqual([]);
     expect(previewCount(db, filter(), 10)).toEqual({ count: 3, exact: true });
     expect(previewCount(db, filter(), 2)).toEqual({ count: 2, exact: false });
   });
 
-  it("reads as of a watermark: later reviews do not change what an earlier window sees", () => {
-    reviewed(db, alice, "early", { action: "approve" });
+  it("reads as of a watermark: later reviews do not change what an earlier window sees", async () => {
+    await reviewed(db, alice, "early", { action: "approve" });
     const w = currentWindow(db);
-    const d = reviewed(db, alice, "late", { action: "approve" });
-    const esc = reviewed(db, alice, "esc-late", { action: "escalate", note: "?" });
-    expect(examples(db, {}, w).map((r) => r.externalId)).toEqual(["early"]);
-    expect(examples(db).map((r) => r.externalId)).toEqual(["early", "late"]);
-    review(db, owner, esc.id, { action: "approve" });
-    expect(examples(db, {}, w).map((r) => r.externalId)).toEqual(["early"]);
+    const d = await reviewed(db, alice, "late", { action: "approve" });
+    const esc = await reviewed(db, alice, "esc-late", { action: "escalate", note: "?" });
+    expect((await examples(db, {}, w)).map((r) => r.externalId)).toEqual(["early"]);
+    expect((await examples(db)).map((r) => r.externalId)).toEqual(["early", "late"]);
+    await review(db, owner, esc.id, { action: "approve" });
+    expect((await examples(db, {}, w)).map((r) => r.externalId)).toEqual(["early"]);
     expect(d.id).toBeTruthy();
   });
 
-  it("pages through many examples in order", () => {
-    for (let i = 0; i < 25; i++) reviewed(db, alice, `p-${String(i).padStart(2, "0")}`, { action: "approve" });
-    const got = [...iterateExamples(db, filter(), { pageSize: 7 })].map((r) => r.externalId);
+  it("pages through many examples in order", async () => {
+    for (let i = 0; i < 25; i++) await reviewed(db, alice, `p-${String(i).padStart(2, "0")}`, { action: "approve" });
+    const got = (await collect(iterateExamples(db, filter(), { pageSize: 7 }))).map((r) => r.externalId);
     expect(got).toEqual(Array.from({ length: 25 }, (_, i) => `p-${String(i).padStart(2, "0")}`));
   });
 });

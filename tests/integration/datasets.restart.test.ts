@@ -16,8 +16,8 @@ describe("a snapshot build interrupted by a server crash", () => {
     const first = await startServer();
     servers.push(first);
     const dbPath = first.dbPath;
-    const manager = makeUser(first.db, "manager");
-    const key = makeKey(first.db, ["read", "admin"], manager.email);
+    const manager = await makeUser(first.db, "manager");
+    const key = await makeKey(first.db, ["read", "admin"], manager.email);
     generateReviewedInvoices(first.db, 30_000);
 
     const ds = await first.request("/api/v1/datasets", { key, body: { name: "Crash", filter: { type: "invoice" } } });

@@ -9,12 +9,12 @@ describe("PUT/GET /api/v1/decision-types/:key", () => {
   let reviewer: Person;
   beforeAll(async () => {
     s = await startServer();
-    admin = person(s.db, "admin", ["admin"]);
-    reviewer = person(s.db, "reviewer", ["review", "read"]);
+    admin = await person(s.db, "admin", ["admin"]);
+    reviewer = await person(s.db, "reviewer", ["review", "read"]);
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
-  const put = (key: string, body: unknown, as = admin.key) => s.request(`/api/v1/decision-types/${key}`, { method: "PUT", key: as, body });
+  const put = async (key: string, body: unknown, as = admin.key) => s.request(`/api/v1/decision-types/${key}`, { method: "PUT", key: as, body });
 
   it("creates (201), reads back, and updates (200)", async () => {
     const def = invoiceType(admin.email, { key: "dt-create" });
@@ -54,7 +54,7 @@ describe("PUT/GET /api/v1/decision-types/:key", () => {
   });
 
   it("rejects an invalid definition with 400 naming every bad field, and writes nothing", async () => {
-    const before = counts(s.db);
+    const before = await counts(s.db);
     const bad = {
       ...invoiceType(admin.email, { key: "dt-bad" }),
       name: "",
@@ -70,7 +70,7 @@ describe("PUT/GET /api/v1/decision-types/:key", () => {
     for (const p of ["name", "slaMinutes", "routing.minConfidence", "routing.qaSampleRate", "reasonCodes.0.code"]) expect(paths).toContain(p);
     expect(paths.some((p: string) => p.startsWith("outputSchema"))).toBe(true);
     expect((await s.request("/api/v1/decision-types/dt-bad", { key: admin.key })).status).toBe(404);
-    expect(counts(s.db)).toEqual(before);
+    expect(await counts(s.db)).toEqual(before);
   });
 
   it("rejects an unknown owner, a key mismatch, unknown fields and duplicate reason codes", async () => {
@@ -110,9 +110,9 @@ describe("PUT/GET /api/v1/decision-types/:key", () => {
     expect(r.status).toBe(403);
     expect(r.body.error.code).toBe("forbidden");
     // an admin-scoped key tied to a reviewer only gets what the reviewer may do
-    const reviewerAdminScope = person(s.db, "reviewer", ["admin"]);
+    const reviewerAdminScope = await person(s.db, "reviewer", ["admin"]);
     expect((await put("dt-forbidden", def, reviewerAdminScope.key)).status).toBe(403);
-    const manager = person(s.db, "manager", ["admin"]);
+    const manager = await person(s.db, "manager", ["admin"]);
     expect((await put("dt-forbidden", def, manager.key)).status).toBe(403);
     expect((await s.request("/api/v1/decision-types/dt-forbidden", { method: "PUT", body: def })).status).toBe(401);
     expect((await s.request("/api/v1/decision-types/dt-forbidden", { key: admin.key })).status).toBe(404);

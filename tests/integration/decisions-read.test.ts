@@ -11,11 +11,11 @@ describe("GET /api/v1/decisions[/:id]", () => {
   let readKey: string;
   beforeAll(async () => {
     s = await startServer();
-    admin = person(s.db, "admin", ["admin"]);
-    ingestKey = person(s.db, "admin", ["ingest"]).key;
-    readKey = person(s.db, "auditor", ["read"]).key;
+    admin = await person(s.db, "admin", ["admin"]);
+    ingestKey = (await person(s.db, "admin", ["ingest"])).key;
+    readKey = (await person(s.db, "auditor", ["read"])).key;
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
   async function pageAll(query: string, onPage?: (n: number) => Promise<void>) {
     const seen: Listed[] = [];
@@ -36,7 +36,7 @@ describe("GET /api/v1/decisions[/:id]", () => {
   }
 
   it("returns one decision in the contract shape", async () => {
-    const type = freshType(s.db, admin.email);
+    const type = await freshType(s.db, admin.email);
     const body = reviewDecision(type, "one-1", { flags: ["policy:x"], priority: 2 });
     const created = await ingest(s, ingestKey, body);
     const r = await s.request(`/api/v1/decisions/${created.body.id}`, { key: readKey });
@@ -70,8 +70,8 @@ describe("GET /api/v1/decisions[/:id]", () => {
   });
 
   it("filters by type, status and updatedSince", async () => {
-    const t1 = freshType(s.db, admin.email);
-    const t2 = freshType(s.db, admin.email);
+    const t1 = await freshType(s.db, admin.email);
+    const t2 = await freshType(s.db, admin.email);
     await ingest(s, ingestKey, { decisions: [reviewDecision(t1, "f-1"), autoDecision(t1, "f-2"), reviewDecision(t2, "f-3")] });
     const byType = await s.request(`/api/v1/decisions?type=${t1}`, { key: readKey });
     expect(byType.body.decisions.map((d: Listed) => d.externalId)).toEqual(["f-1", "f-2"]);
@@ -102,7 +102,7 @@ describe("GET /api/v1/decisions[/:id]", () => {
   });
 
   it("pages with a cursor: every decision exactly once, in arrival order", async () => {
-    const type = freshType(s.db, admin.email);
+    const type = await freshType(s.db, admin.email);
     await ingest(s, ingestKey, { decisions: Array.from({ length: 53 }, (_, i) => (i % 3 ? autoDecision : reviewDecision)(type, `p-${i}`)) });
     const { seen, pages } = await pageAll(`type=${type}&limit=10`);
     expect(pages).toBe(6);
@@ -110,8 +110,8 @@ describe("GET /api/v1/decisions[/:id]", () => {
   });
 
   it("stays stable while decisions are inserted between pages: no duplicates, no skips", async () => {
-    const type = freshType(s.db, admin.email);
-    const other = freshType(s.db, admin.email);
+    const type = await freshType(s.db, admin.email);
+    const other = await freshType(s.db, admin.email);
     await ingest(s, ingestKey, { decisions: Array.from({ length: 40 }, (_, i) => autoDecision(type, `c-${i}`)) });
     let added = 0;
     const { seen } = await pageAll(`type=${type}&limit=7`, async (page) => {
@@ -138,7 +138,7 @@ describe("GET /api/v1/decisions[/:id]", () => {
     do {
       const [page]: [{ body: { decisions: Listed[]; nextCursor: string | null } }, unknown] = await Promise.all([
         s.request(`/api/v1/decisions?limit=25${cursor ? `&cursor=${cursor}` : ""}`, { key: readKey }),
-        round < 5 ? ingest(s, ingestKey, { decisions: Array.from({ length: 5 }, (_, i) => autoDecision(other, `x-${round}-${i}`)) }) : Promise.resolve(),
+        round < 5 ? await ingest(s, ingestKey, { decisions: Array.from({ length: 5 }, (_, i) => autoDecision(other, `x-${round}-${i}`)) }) : Promise.resolve(),
       ]);
       allIds.push(...page.body.decisions.map((d: Listed) => d.id));
       cursor = page.body.nextCursor;

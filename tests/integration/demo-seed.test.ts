@@ -31,27 +31,26 @@ describe("seed-demo", () => {
     result = await seedDemo(db, { quiet: true, now: NOW, creditLimit: 1500, invoices: 500 });
   }, 180_000);
 
-  const byStatus = (type: string) =>
+  const byStatus = async (type: string) =>
     Object.fromEntries(
-      db
-        .select({ status: decisions.status, n: count() })
-        .from(decisions)
-        .where(eq(decisions.typeKey, type))
-        .groupBy(decisions.status)
-        .all()
+      (await db
+                .select({ status: decisions.status, n: count() })
+                .from(decisions)
+                .where(eq(decisions.typeKey, type))
+                .groupBy(decisions.status))
         .map((r) => [r.status, r.n]),
     ) as Record<string, number>;
 
-  it("creates the demo users with their printed demo-only passwords, and an API key", () => {
+  it("creates the demo users with their printed demo-only passwords, and an API key", async () => {
     expect(result.status).toBe("seeded");
     if (result.status !== "seeded") return;
     expect(result.apiKey).toMatch(/^lm_/);
-    for (const u of DEMO_USERS) expect(authenticate(db, u.email, u.password)?.role).toBe(u.role);
-    expect(db.select({ n: count() }).from(users).get()!.n).toBe(DEMO_USERS.length);
+    for (const u of DEMO_USERS) expect((await authenticate(db, u.email, u.password))?.role).toBe(u.role);
+    expect((await db.select({ n: count() }).from(users).limit(1))[0]!.n).toBe(DEMO_USERS.length);
   });
 
-  it("creates both decision types owned by the demo manager", () => {
-    const types = listDecisionTypes(db);
+  it("creates both decision types owned by the demo manager", async () => {
+    const types = await listDecisionTypes(db);
     expect(types.map((t) => t.key).sort()).toEqual([CREDIT_TYPE_KEY, INVOICE_TYPE_KEY]);
     for (const t of types) expect(t.owner).toBe("manager@demo.lastmile");
     const invoice = types.find((t) => t.key === INVOICE_TYPE_KEY)!;
@@ -59,97 +58,95 @@ describe("seed-demo", () => {
     expect(types.find((t) => t.key === CREDIT_TYPE_KEY)!.routing.reviewFlags).toEqual(["policy:*", "kyc:*"]);
   });
 
-  it("ingests every application and invoice over the last 30 days", () => {
-    const all = db.select({ n: count(), min: sql<number>`min(${decisions.occurredAt})`, max: sql<number>`max(${decisions.occurredAt})` }).from(decisions).get()!;
+  it("ingests every application and invoice over the last 30 days", async () => {
+    const all = (await db.select({ n: count(), min: sql<number>`min(${decisions.occurredAt})`, max: sql<number>`max(${decisions.occurredAt})` }).from(decisions).limit(1))[0]!;
     expect(all.n).toBe(2000);
     expect(all.min).toBeGreaterThanOrEqual(NOW - 31 * DAY);
     expect(all.max).toBeLessThan(NOW);
-    const credit = byStatus(CREDIT_TYPE_KEY);
+    const credit = await byStatus(CREDIT_TYPE_KEY);
     expect(Object.values(credit).reduce((s, n) => s + n, 0)).toBe(1500);
   });
 
-  it("leaves a realistic mix of statuses: automated, reviewed, corrected, rejected and an open backlog", () => {
+  it("leaves a realistic mix of statuses: automated, reviewed, corrected, rejected and an open backlog", async () => {
     for (const type of [CREDIT_TYPE_KEY, INVOICE_TYPE_KEY]) {
-      const s = byStatus(type);
+      const s = await byStatus(type);
       expect(s.auto_approved, type).toBeGreaterThan(0);
       expect(s.approved, type).toBeGreaterThan(0);
       expect(s.corrected, type).toBeGreaterThan(0);
       expect(s.rejected, type).toBeGreaterThan(0);
       expect(s.pending_review, type).toBeGreaterThan(0);
     }
-    const open = db.select({ n: count() }).from(tasks).where(eq(tasks.status, "open")).get()!.n;
-    const done = db.select({ n: count() }).from(tasks).where(eq(tasks.status, "done")).get()!.n;
+    const open = (await db.select({ n: count() }).from(tasks).where(eq(tasks.status, "open")).limit(1))[0]!.n;
+    const done = (await db.select({ n: count() }).from(tasks).where(eq(tasks.status, "done")).limit(1))[0]!.n;
     expect(done).toBeGreaterThan(open * 5);
-    const overdue = db.select({ n: count() }).from(tasks).where(sql`${tasks.status} = 'open' and ${tasks.dueAt} < ${NOW}`).get()!.n;
+    const overdue = (await db.select({ n: count() }).from(tasks).where(sql`${tasks.status} = 'open' and ${tasks.dueAt} < ${NOW}`).limit(1))[0]!.n;
     expect(overdue).toBeGreaterThan(0);
   });
 
-  it("records reviews as labelled examples: corrections with changed fields and reason codes, QA checks, escalations", () => {
-    const corrections = db.select().from(reviews).where(eq(reviews.action, "correct")).all();
+  it("records reviews as labelled examples: corrections with changed fields and reason codes, QA checks, escalations", async () => {
+    const corrections = await db.select().from(reviews).where(eq(reviews.action, "correct"));
     expect(corrections.length).toBeGreaterThan(50);
     for (const r of corrections) {
       expect(r.changedFields.length).toBeGreaterThan(0);
       expect(r.reasonCodes.length).toBeGreaterThan(0);
     }
     // A credit correction flips the model's decision to the observed outcome.
-    const creditFix = db
-      .select({ r: reviews, d: decisions })
-      .from(reviews)
-      .innerJoin(decisions, eq(decisions.id, reviews.decisionId))
-      .where(sql`${reviews.action} = 'correct' and ${decisions.typeKey} = ${CREDIT_TYPE_KEY}`)
-      .get()!;
+    const creditFix = (await db
+          .select({ r: reviews, d: decisions })
+          .from(reviews)
+          .innerJoin(decisions, eq(decisions.id, reviews.decisionId))
+          .where(sql`${reviews.action} = 'correct' and ${decisions.typeKey} = ${CREDIT_TYPE_KEY}`).limit(1))[0]!;
     expect((creditFix.r.output as { decision: string }).decision).not.toBe((creditFix.d.output as { decision: string }).decision);
     expect(creditFix.r.changedFields).toContain("decision");
 
-    expect(db.select({ n: count() }).from(reviews).where(eq(reviews.taskKind, "qa")).get()!.n).toBeGreaterThan(0);
-    expect(db.select({ n: count() }).from(reviews).where(eq(reviews.action, "escalate")).get()!.n).toBeGreaterThan(0);
-    expect(db.select({ n: count() }).from(reviews).where(eq(reviews.taskKind, "escalation")).get()!.n).toBeGreaterThan(0);
+    expect((await db.select({ n: count() }).from(reviews).where(eq(reviews.taskKind, "qa")).limit(1))[0]!.n).toBeGreaterThan(0);
+    expect((await db.select({ n: count() }).from(reviews).where(eq(reviews.action, "escalate")).limit(1))[0]!.n).toBeGreaterThan(0);
+    expect((await db.select({ n: count() }).from(reviews).where(eq(reviews.taskKind, "escalation")).limit(1))[0]!.n).toBeGreaterThan(0);
   });
 
-  it("scores credit with two model versions and the reports' roll-ups see both", () => {
-    const versions = db
-      .select({ v: decisions.modelVersion, n: count() })
-      .from(decisions)
-      .where(eq(decisions.typeKey, CREDIT_TYPE_KEY))
-      .groupBy(decisions.modelVersion)
-      .all();
+  it("scores credit with two model versions and the reports' roll-ups see both", async () => {
+    const versions = await db
+          .select({ v: decisions.modelVersion, n: count() })
+          .from(decisions)
+          .where(eq(decisions.typeKey, CREDIT_TYPE_KEY))
+          .groupBy(decisions.modelVersion);
     expect(versions.map((v) => v.v).sort()).toEqual(["1.0.0", "2.0.0"]);
-    const rolled = db.selectDistinct({ v: rollups.modelVersion }).from(rollups).where(eq(rollups.typeKey, CREDIT_TYPE_KEY)).all();
+    const rolled = await db.selectDistinct({ v: rollups.modelVersion }).from(rollups).where(eq(rollups.typeKey, CREDIT_TYPE_KEY));
     expect(rolled.map((r) => r.v).sort()).toEqual(["1.0.0", "2.0.0"]);
   });
 
-  it("writes everything through the domain: the audit chain verifies", () => {
-    expect(verifyAuditChain(db)).toMatchObject({ ok: true });
+  it("writes everything through the domain: the audit chain verifies", async () => {
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
   });
 
   it("does nothing the second time, through the function and through the CLI", async () => {
-    const before = db.select({ n: count() }).from(decisions).get()!.n;
+    const before = (await db.select({ n: count() }).from(decisions).limit(1))[0]!.n;
     const again = await seedDemo(db, { quiet: true });
     expect(again.status).toBe("present");
     const out = await cli(["seed-demo"], dbPath);
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(/already present/);
-    expect(db.select({ n: count() }).from(decisions).get()!.n).toBe(before);
-    expect(db.select({ n: count() }).from(users).get()!.n).toBe(DEMO_USERS.length);
+    expect((await db.select({ n: count() }).from(decisions).limit(1))[0]!.n).toBe(before);
+    expect((await db.select({ n: count() }).from(users).limit(1))[0]!.n).toBe(DEMO_USERS.length);
   }, 60_000);
 });
 
 describe("seed-demo on a database that holds other data", () => {
   it("recognises a seed that did not finish and asks for a fresh database", async () => {
     const db = fileDb();
-    makeUser(db, "admin", "admin@demo.lastmile");
-    await expect(seedDemo(db, { quiet: true })).rejects.toThrow(/did not finish/);
+    await makeUser(db, "admin", "admin@demo.lastmile");
+    await expect(await seedDemo(db, { quiet: true })).rejects.toThrow(/did not finish/);
   });
 
 
   it("refuses with a clear message and writes nothing", async () => {
     const dbPath = tempDbPath();
     const db = fileDb(dbPath);
-    makeUser(db, "admin");
+    await makeUser(db, "admin");
     const out = await cli(["seed-demo"], dbPath);
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(/already holds data \(1 users.*only fills an empty database/);
-    expect(db.select({ n: count() }).from(users).get()!.n).toBe(1);
-    expect(db.select({ n: count() }).from(decisions).get()!.n).toBe(0);
+    expect((await db.select({ n: count() }).from(users).limit(1))[0]!.n).toBe(1);
+    expect((await db.select({ n: count() }).from(decisions).limit(1))[0]!.n).toBe(0);
   }, 60_000);
 });

@@ -15,7 +15,7 @@ import { startServer, type TestServer } from "../support/server";
 const FOREIGN = { Origin: "http://127.0.0.1:1", "Sec-Fetch-Site": "same-site" };
 
 async function signIn(s: TestServer, role: "admin" | "reviewer", email?: string) {
-  const user = makeUser(s.db, role, email);
+  const user = await makeUser(s.db, role, email);
   const res = await fetch(`${s.url}/login`, {
     method: "POST",
     body: new URLSearchParams({ email: user.email, password: TEST_PASSWORD, redirectTo: "/" }),
@@ -52,10 +52,10 @@ describe("same-origin check on state-changing requests", () => {
   let ingestKey: string;
   beforeAll(async () => {
     s = await startServer();
-    admin = person(s.db, "admin", ["admin"]);
-    ingestKey = person(s.db, "admin", ["ingest"]).key;
+    admin = await person(s.db, "admin", ["admin"]);
+    ingestKey = (await person(s.db, "admin", ["ingest"])).key;
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
   const createUserForm = (email: string) => new URLSearchParams({ intent: "create", email, role: "admin" });
 
@@ -113,15 +113,15 @@ describe("same-origin check on state-changing requests", () => {
   });
 
   it("refuses a foreign sign-in post (finding 9: a 403, not a 500)", async () => {
-    const user = makeUser(s.db, "reviewer");
+    const user = await makeUser(s.db, "reviewer");
     const r = await send(s, "/login", { headers: FOREIGN, body: new URLSearchParams({ email: user.email, password: TEST_PASSWORD, redirectTo: "/" }) });
     expect(r.status).toBe(403);
     expect(r.headers.get("set-cookie")).toBeNull();
   });
 
   it("guards the API called with the session cookie (the lease release beacon), not with an API key", async () => {
-    const type = freshType(s.db, admin.email);
-    const reviewer = person(s.db, "reviewer");
+    const type = await freshType(s.db, admin.email);
+    const reviewer = await person(s.db, "reviewer");
     const { cookie } = await signIn(s, "reviewer");
     // The signed-in reviewer's own task, claimed through the API with their own cookie from the app.
     expect((await ingest(s, ingestKey, reviewDecision(type, `${type}-1`))).status).toBe(201);
@@ -166,7 +166,7 @@ describe("security headers", () => {
   beforeAll(async () => {
     s = await startServer();
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
   function expectHeaders(h: Headers) {
     const csp = h.get("content-security-policy") ?? "";

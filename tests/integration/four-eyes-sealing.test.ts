@@ -39,29 +39,29 @@ describe("a sealed four-eyes first verdict", () => {
     return { status: res.status, text: await res.text(), headers: res.headers };
   }
 
-  const api = (path: string, who: { cookie?: string; key?: string }) =>
+  const api = async (path: string, who: { cookie?: string; key?: string }) =>
     s.request(path, who.key ? { key: who.key } : { headers: { Cookie: who.cookie! } });
 
   beforeAll(async () => {
     s = await startServer();
-    const owner = makeUser(s.db, "manager");
-    type = freshType(s.db, owner.email, { fourEyes: { fieldAbove: { total: 1000 } } });
-    first = person(s.db, "reviewer");
-    second = person(s.db, "reviewer");
-    const manager = makeUser(s.db, "manager");
-    const admin = makeUser(s.db, "admin");
-    const auditor = makeUser(s.db, "auditor");
-    const reviewer = makeUser(s.db, "reviewer");
+    const owner = await makeUser(s.db, "manager");
+    type = await freshType(s.db, owner.email, { fourEyes: { fieldAbove: { total: 1000 } } });
+    first = await person(s.db, "reviewer");
+    second = await person(s.db, "reviewer");
+    const manager = await makeUser(s.db, "manager");
+    const admin = await makeUser(s.db, "admin");
+    const auditor = await makeUser(s.db, "auditor");
+    const reviewer = await makeUser(s.db, "reviewer");
     cookies.first = await signIn(first.email);
     cookies.second = await signIn(second.email);
     cookies.manager = await signIn(manager.email);
     cookies.admin = await signIn(admin.email);
     cookies.auditor = await signIn(auditor.email);
     cookies.reviewer = await signIn(reviewer.email);
-    readKey = makeKey(s.db, ["read"]);
-    auditorKey = makeKey(s.db, ["read"], auditor.email);
+    readKey = await makeKey(s.db, ["read"]);
+    auditorKey = await makeKey(s.db, ["read"], auditor.email);
 
-    const ingestKey = makeKey(s.db, ["ingest"]);
+    const ingestKey = await makeKey(s.db, ["ingest"]);
     const created = await ingest(s, ingestKey, reviewDecision(type, "sealed-1", { output: { total: 5000, currency: "EUR", lines: [] } }));
     expect(created.status).toBe(201);
     decisionId = created.body.id;
@@ -72,7 +72,7 @@ describe("a sealed four-eyes first verdict", () => {
     expect(r.status).toBe(200);
     expect(r.body.decision.status).toBe("pending_review");
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
   const leaks = (text: string) => text.includes(NOTE) || text.includes(first.email);
 
@@ -154,7 +154,7 @@ describe("a sealed four-eyes first verdict", () => {
 
     it("holds every matching entry, past one page, and writes formula-like cells as text", async () => {
       const formula = "=HYPERLINK(\"http://evil.example\",\"x\")";
-      for (let i = 0; i < 3; i++) createUser(s.db, { email: uniqueEmail("csv"), role: "reviewer", password: TEST_PASSWORD }, formula);
+      for (let i = 0; i < 3; i++) await createUser(s.db, { email: uniqueEmail("csv"), role: "reviewer", password: TEST_PASSWORD }, formula);
       const res = await page(cookies.admin, `/admin/audit/csv?action=user.created&limit=1`);
       const rows = parse(res.text, { columns: true }) as Record<string, string>[];
       const total = s.db.$client.prepare("select count(*) as n from audit_log where action = 'user.created'").get() as { n: number };
@@ -258,7 +258,7 @@ describe("a sealed four-eyes first verdict", () => {
       expect(c.body.task).toMatchObject({ decisionId, route: "second" });
       const r = await review(s, second.key, c.body.task.id, { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
       expect(r.body.decision.status).toBe("rejected");
-      expect(tasksOf(s.db, decisionId).every((t) => t.status === "done")).toBe(true);
+      expect((await tasksOf(s.db, decisionId)).every((t) => t.status === "done")).toBe(true);
     });
 
     it.each(["second", "manager", "admin", "reviewer"] as const)("the %s sees the first verdict everywhere", async (who) => {

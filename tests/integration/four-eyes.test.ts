@@ -16,21 +16,21 @@ describe("four-eyes review over HTTP", () => {
   let keyA: string;
   let keyB: string;
   let ownerKey: string;
-  let owner: ReturnType<typeof makeUser>;
+  let owner: Awaited<ReturnType<typeof makeUser>>;
   let n = 0;
 
   beforeAll(async () => {
     s = await startServer();
-    owner = makeUser(s.db, "manager");
-    const a = makeUser(s.db, "reviewer");
-    const b = makeUser(s.db, "reviewer");
-    makeType(s.db, invoiceType(owner.email, { fourEyes: { flags: ["risk:*"], fieldAbove: { total: 1000 } } }));
-    ingestKey = makeKey(s.db, ["ingest", "read"]);
-    keyA = makeKey(s.db, ["review"], a.email);
-    keyB = makeKey(s.db, ["review"], b.email);
-    ownerKey = makeKey(s.db, ["review"], owner.email);
+    owner = await makeUser(s.db, "manager");
+    const a = await makeUser(s.db, "reviewer");
+    const b = await makeUser(s.db, "reviewer");
+    await makeType(s.db, invoiceType(owner.email, { fourEyes: { flags: ["risk:*"], fieldAbove: { total: 1000 } } }));
+    ingestKey = await makeKey(s.db, ["ingest", "read"]);
+    keyA = await makeKey(s.db, ["review"], a.email);
+    keyB = await makeKey(s.db, ["review"], b.email);
+    ownerKey = await makeKey(s.db, ["review"], owner.email);
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
   async function ingest(overrides: Record<string, unknown>) {
     n += 1;
@@ -38,14 +38,14 @@ describe("four-eyes review over HTTP", () => {
     expect(res.status).toBe(201);
     return res.body.id as string;
   }
-  const claim = (key: string) => s.request("/api/v1/tasks/claim", { key, body: { type: "invoice" } });
-  const review = (key: string, taskId: string, body: unknown) => s.request(`/api/v1/tasks/${taskId}/review`, { key, body });
+  const claim = async (key: string) => s.request("/api/v1/tasks/claim", { key, body: { type: "invoice" } });
+  const review = async (key: string, taskId: string, body: unknown) => s.request(`/api/v1/tasks/${taskId}/review`, { key, body });
   const get = (id: string) => s.request(`/api/v1/decisions/${id}`, { key: ingestKey }).then((r) => r.body);
 
   /** The incremental roll-ups equal the reports domain's from-scratch aggregate over decisions + reviews. */
-  function rollupsMatchFromScratch() {
+  async function rollupsMatchFromScratch() {
     const sorted = (m: Map<string, number>) => Object.fromEntries([...m].sort(([a], [b]) => a.localeCompare(b)));
-    expect(sorted(rollupSnapshot(s.db))).toEqual(sorted(aggregateFromScratch(s.db)));
+    expect(sorted(await rollupSnapshot(s.db))).toEqual(sorted(await aggregateFromScratch(s.db)));
   }
 
   it("a decision under the limit with no matching flag finalizes on the first verdict", async () => {
@@ -54,7 +54,7 @@ describe("four-eyes review over HTTP", () => {
     expect(c.body.decision.id).toBe(id);
     const r = await review(keyA, c.body.task.id, { action: "approve" });
     expect(r.body.decision.status).toBe("approved");
-    rollupsMatchFromScratch();
+    await rollupsMatchFromScratch();
   });
 
   it("agreement: the first verdict is sealed, a different reviewer confirms, the decision finalizes", async () => {
@@ -86,7 +86,7 @@ describe("four-eyes review over HTTP", () => {
     // Only the final verdict's reason codes count: one rejection, one NOT_AN_INVOICE.
     const reasonCount = s.db.$client.prepare("select sum(value) as v from rollups where metric = 'reason:NOT_AN_INVOICE'").get() as any;
     expect(reasonCount.v).toBe(1);
-    rollupsMatchFromScratch();
+    await rollupsMatchFromScratch();
   });
 
   it("disagreement escalates to the owner, who resolves it", async () => {
@@ -106,13 +106,13 @@ describe("four-eyes review over HTTP", () => {
     expect(esc).toMatchObject({ status: "open", assignee_id: owner.id });
     // Escalations are not in the shared queue; the owner takes it by id.
     expect((await claim(keyB)).status).toBe(204);
-    claimTask(s.db, owner, esc.id);
+    await claimTask(s.db, owner, esc.id);
     const r3 = await review(ownerKey, esc.id, { action: "correct", output: corrected, reasonCodes: ["WRONG_TOTAL"], note: "first reviewer was right" });
     expect(r3.status).toBe(200);
     expect(r3.body.decision).toMatchObject({ status: "corrected", finalOutput: corrected });
     const audit = s.db.$client.prepare("select data from audit_log where entity_id = ? and action like 'review.%' order by seq").all(id) as any[];
     expect(audit.map((a) => JSON.parse(a.data).outcome)).toEqual(["first_of_two", "four_eyes_disagreement", "correct"]);
-    rollupsMatchFromScratch();
+    await rollupsMatchFromScratch();
   });
 
   it("a correction that raises a field above the limit needs a second review too", async () => {
@@ -125,7 +125,7 @@ describe("four-eyes review over HTTP", () => {
     // Agreement on a correction means the same output.
     const r2 = await review(keyB, second.body.task.id, { action: "correct", output: { total: 2500, currency: "EUR" }, reasonCodes: ["WRONG_TOTAL"] });
     expect(r2.body.decision).toMatchObject({ status: "corrected", finalOutput: { total: 2500, currency: "EUR" } });
-    rollupsMatchFromScratch();
+    await rollupsMatchFromScratch();
   });
 
   it("the second reviewer may escalate; the first reviewer is refused the second task by id", async () => {
@@ -135,13 +135,13 @@ describe("four-eyes review over HTTP", () => {
     const t = s.db.$client.prepare("select * from tasks where decision_id = ? and kind = 'second'").get(id) as any;
     expect(t.excluded_user_id).toBe(first.body.task.claimedBy);
     const a = s.db.$client.prepare("select id, email from users where id = ?").get(t.excluded_user_id) as any;
-    expect(() => claimTask(s.db, a, t.id)).toThrow(/different reviewer/);
+    await expect(claimTask(s.db, a, t.id)).rejects.toThrow(/different reviewer/);
     const second = await claim(keyB);
     const noNote = await review(keyB, second.body.task.id, { action: "escalate" });
     expect(noNote.status).toBe(400);
     expect(noNote.body.error.issues).toEqual([{ path: "note", message: "say why you escalate" }]);
     const r2 = await review(keyB, second.body.task.id, { action: "escalate", note: "amount looks off" });
     expect(r2.body.decision.status).toBe("escalated");
-    rollupsMatchFromScratch();
+    await rollupsMatchFromScratch();
   });
 });

@@ -163,7 +163,7 @@ describe("hostile input to every route", () => {
     };
     for (const row of MATRIX) templates.set(row, valid[`${row.method} ${row.path}`] ?? { body: row.body, form: row.form });
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
   /**
    * Every table's rows, hashed. Ignored: when a key was last used (touched by

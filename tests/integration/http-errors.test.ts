@@ -15,14 +15,14 @@ describe("HTTP API error statuses and hostile input", () => {
   let type: string;
   beforeAll(async () => {
     s = await startServer();
-    admin = person(s.db, "admin", ["admin"]);
-    ingestKey = person(s.db, "admin", ["ingest"]).key;
-    alice = person(s.db, "reviewer");
-    type = freshType(s.db, admin.email);
+    admin = await person(s.db, "admin", ["admin"]);
+    ingestKey = (await person(s.db, "admin", ["ingest"])).key;
+    alice = await person(s.db, "reviewer");
+    type = await freshType(s.db, admin.email);
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
-  const post = (path: string, rawBody: string | undefined, headers: Record<string, string> = {}, key = ingestKey) =>
+  const post = async (path: string, rawBody: string | undefined, headers: Record<string, string> = {}, key = ingestKey) =>
     s.request(path, { method: "POST", key, rawBody, headers: { "Content-Type": "application/json", ...headers } });
 
   function expectError(r: { status: number; body: any }, status: number, code: string) {
@@ -39,16 +39,16 @@ describe("HTTP API error statuses and hostile input", () => {
   });
 
   it("401 for a revoked key and for a key of a disabled user", async () => {
-    const p = person(s.db, "reviewer");
+    const p = await person(s.db, "reviewer");
     s.db.$client.prepare("UPDATE api_keys SET revoked_at = ? WHERE user_id = ?").run(Date.now(), p.id);
     expectError(await claim(s, p.key), 401, "unauthenticated");
-    const q = person(s.db, "reviewer");
+    const q = await person(s.db, "reviewer");
     s.db.$client.prepare("UPDATE users SET disabled_at = ? WHERE id = ?").run(Date.now(), q.id);
     expectError(await claim(s, q.key), 401, "unauthenticated");
   });
 
   it("403 for a scope that does not allow the action", async () => {
-    const readOnly = makeKey(s.db, ["read"]);
+    const readOnly = await makeKey(s.db, ["read"]);
     expectError(await ingest(s, readOnly, reviewDecision(type, "x")), 403, "forbidden");
     expectError(await claim(s, ingestKey), 403, "forbidden");
     expectError(await s.request(`/api/v1/decision-types/${type}`, { method: "PUT", key: ingestKey, body: {} }), 403, "forbidden");
@@ -81,7 +81,7 @@ describe("HTTP API error statuses and hostile input", () => {
   });
 
   it("413 for a body over 1 MB, declared or streamed, and nothing written", async () => {
-    const before = counts(s.db);
+    const before = await counts(s.db);
     const big = JSON.stringify(reviewDecision(type, "big", { input: { blob: "x".repeat(MB) } }));
     expectError(await post("/api/v1/decisions", big), 413, "payload_too_large");
     // chunked upload without a Content-Length, on its own connection
@@ -100,7 +100,7 @@ describe("HTTP API error statuses and hostile input", () => {
       req.end();
     });
     expectError(streamed, 413, "payload_too_large");
-    expect(counts(s.db)).toEqual(before);
+    expect(await counts(s.db)).toEqual(before);
   });
 
   it("accepts a body just under the limit with a huge string", async () => {

@@ -10,11 +10,11 @@ describe("POST /api/v1/decisions", () => {
   let type: string;
   beforeAll(async () => {
     s = await startServer();
-    admin = person(s.db, "admin", ["admin"]);
-    key = person(s.db, "admin", ["ingest"]).key;
-    type = freshType(s.db, admin.email, { routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 0 } });
+    admin = await person(s.db, "admin", ["admin"]);
+    key = (await person(s.db, "admin", ["ingest"])).key;
+    type = await freshType(s.db, admin.email, { routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 0 } });
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
   it("routes a low-confidence decision to review: 201, reasons, an open task, an audit entry, no outbox event yet", async () => {
     const r = await ingest(s, key, reviewDecision(type, "r-1", { confidence: 0.62, fieldConfidence: { total: 0.5 }, flags: ["policy:aml"], priority: 5 }));
@@ -26,12 +26,12 @@ describe("POST /api/v1/decisions", () => {
       route: "review",
       reasons: ["confidence 0.62 < 0.9", "field total confidence 0.5 < 0.95", "flag policy:aml matches policy:*"],
     });
-    const t = tasksOf(s.db, r.body.id);
+    const t = await tasksOf(s.db, r.body.id);
     expect(t).toHaveLength(1);
     expect(t[0]).toMatchObject({ kind: "review", status: "open", priority: 5 });
     expect(t[0].dueAt - t[0].createdAt).toBe(240 * 60_000);
-    expect(auditFor(s.db, r.body.id).map((a) => a.action)).toEqual(["decision.ingested"]);
-    expect(outboxFor(s.db, r.body.id)).toEqual([]);
+    expect((await auditFor(s.db, r.body.id)).map((a) => a.action)).toEqual(["decision.ingested"]);
+    expect(await outboxFor(s.db, r.body.id)).toEqual([]);
   });
 
   it("releases a confident decision at once: auto_approved, final output = model output, outbox event, no task", async () => {
@@ -42,8 +42,8 @@ describe("POST /api/v1/decisions", () => {
     const got = await s.request(`/api/v1/decisions/${r.body.id}`, { key });
     expect(got.body.finalOutput).toEqual(body.output);
     expect(got.body.finalizedAt).not.toBeNull();
-    expect(tasksOf(s.db, r.body.id)).toEqual([]);
-    const events = outboxFor(s.db, r.body.id);
+    expect(await tasksOf(s.db, r.body.id)).toEqual([]);
+    const events = await outboxFor(s.db, r.body.id);
     expect(events.map((e) => e.eventType)).toEqual(["decision.finalized"]);
     expect(JSON.parse(events[0].payload)).toMatchObject({ id: r.body.id, externalId: "a-1", status: "auto_approved", finalOutput: body.output });
   });
@@ -52,13 +52,13 @@ describe("POST /api/v1/decisions", () => {
     const body = reviewDecision(type, "idem-1");
     const first = await ingest(s, key, body);
     expect(first.status).toBe(201);
-    const before = counts(s.db);
+    const before = await counts(s.db);
     // same content, different key order and explicit defaults
     const reordered = { flags: [], priority: 0, ...Object.fromEntries(Object.entries(body).reverse()) };
     const again = await ingest(s, key, reordered);
     expect(again.status).toBe(200);
     expect(again.body).toEqual(first.body);
-    expect(counts(s.db)).toEqual(before);
+    expect(await counts(s.db)).toEqual(before);
   });
 
   it("recognises a replay whose nested keys come in another order, and compares occurredAt as a time", async () => {
@@ -66,14 +66,14 @@ describe("POST /api/v1/decisions", () => {
     const body = { ...reviewDecision(type, "idem-nested"), occurredAt: "2026-03-01T10:00:00Z" };
     const first = await ingest(s, key, body);
     expect(first.status).toBe(201);
-    const before = counts(s.db);
+    const before = await counts(s.db);
     const shuffled = { ...body, input: reverse(body.input), output: reverse(body.output), fieldConfidence: reverse(body.fieldConfidence ?? {}), occurredAt: "2026-03-01T11:00:00+01:00" };
     expect(await ingest(s, key, shuffled)).toMatchObject({ status: 200, body: first.body });
     // a different time, or none at all, is a different body
     expect((await ingest(s, key, { ...body, occurredAt: "2026-03-01T10:00:01Z" })).status).toBe(409);
     const { occurredAt: _dropped, ...withoutTime } = body;
     expect((await ingest(s, key, withoutTime)).status).toBe(409);
-    expect(counts(s.db)).toEqual(before);
+    expect(await counts(s.db)).toEqual(before);
 
     // without occurredAt (stored as the arrival time) a later replay still matches, in any key order
     const untimed = reviewDecision(type, "idem-untimed");
@@ -90,13 +90,13 @@ describe("POST /api/v1/decisions", () => {
   it("answers 409 for the same externalId with a different body, and changes nothing", async () => {
     const body = reviewDecision(type, "conf-1");
     const first = await ingest(s, key, body);
-    const before = counts(s.db);
+    const before = await counts(s.db);
     const r = await ingest(s, key, { ...body, confidence: 0.4 });
     expect(r.status).toBe(409);
     expect(r.body.error).toMatchObject({ code: "conflict", issues: [{ path: "externalId", message: expect.any(String) }] });
-    expect(counts(s.db)).toEqual(before);
-    expect(decisionRow(s.db, type, "conf-1")!.confidence).toBe(0.5);
-    expect(decisionRow(s.db, type, "conf-1")!.id).toBe(first.body.id);
+    expect(await counts(s.db)).toEqual(before);
+    expect((await decisionRow(s.db, type, "conf-1"))!.confidence).toBe(0.5);
+    expect((await decisionRow(s.db, type, "conf-1"))!.id).toBe(first.body.id);
   });
 
   it("tells apart bodies that differ only inside __proto__ or constructor keys", async () => {
@@ -123,17 +123,17 @@ describe("POST /api/v1/decisions", () => {
     const same = await ingest(s, key, { decisions: [reviewDecision(type, "dup-1"), reviewDecision(type, "dup-1")] });
     expect(same.status).toBe(201);
     expect(same.body.decisions[0]).toEqual(same.body.decisions[1]);
-    expect(tasksOf(s.db, same.body.decisions[0].id)).toHaveLength(1);
+    expect(await tasksOf(s.db, same.body.decisions[0].id)).toHaveLength(1);
 
-    const before = counts(s.db);
+    const before = await counts(s.db);
     const diff = await ingest(s, key, { decisions: [reviewDecision(type, "dup-2"), reviewDecision(type, "dup-2", { confidence: 0.1 })] });
     expect(diff.status).toBe(409);
     expect(diff.body.error.issues).toEqual([{ path: "decisions.1.externalId", message: expect.stringContaining("item 0") }]);
-    expect(counts(s.db)).toEqual(before);
+    expect(await counts(s.db)).toEqual(before);
   });
 
   it("is atomic: one bad item rejects the batch (400), listing every bad item by index and path, writing nothing", async () => {
-    const before = counts(s.db);
+    const before = await counts(s.db);
     const items = [
       reviewDecision(type, "atom-ok-1"),
       reviewDecision(type, "atom-bad-1", { output: { total: -5, currency: "GBP" } }),
@@ -156,18 +156,18 @@ describe("POST /api/v1/decisions", () => {
         "decisions.5.type",
       ].sort(),
     );
-    expect(counts(s.db)).toEqual(before);
-    expect(decisionRow(s.db, type, "atom-ok-1")).toBeUndefined();
+    expect(await counts(s.db)).toEqual(before);
+    expect(await decisionRow(s.db, type, "atom-ok-1")).toBeUndefined();
   });
 
   it("is atomic on conflicts too: a batch with one conflicting item answers 409 and writes nothing", async () => {
     await ingest(s, key, reviewDecision(type, "atom-conf"));
-    const before = counts(s.db);
+    const before = await counts(s.db);
     const r = await ingest(s, key, { decisions: [reviewDecision(type, "atom-conf-new-1"), reviewDecision(type, "atom-conf", { confidence: 0.3 }), autoDecision(type, "atom-conf-new-2")] });
     expect(r.status).toBe(409);
     expect(r.body.error.issues).toEqual([{ path: "decisions.1.externalId", message: expect.any(String) }]);
-    expect(counts(s.db)).toEqual(before);
-    expect(decisionRow(s.db, type, "atom-conf-new-1")).toBeUndefined();
+    expect(await counts(s.db)).toEqual(before);
+    expect(await decisionRow(s.db, type, "atom-conf-new-1")).toBeUndefined();
   });
 
   it("accepts 1,000 decisions in one batch and refuses 1,001 or none", async () => {
@@ -177,13 +177,13 @@ describe("POST /api/v1/decisions", () => {
     expect(new Set(ok.body.decisions.map((d: { id: string }) => d.id)).size).toBe(1000);
     for (let i = 0; i < 1000; i += 97) expect(ok.body.decisions[i].externalId).toBe(`k-${i}`);
 
-    const before = counts(s.db);
+    const before = await counts(s.db);
     const tooMany = await ingest(s, key, { decisions: Array.from({ length: 1001 }, (_, i) => autoDecision(type, `over-${i}`)) });
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.error.issues[0].path).toBe("decisions");
     const empty = await ingest(s, key, { decisions: [] });
     expect(empty.status).toBe(400);
-    expect(counts(s.db)).toEqual(before);
+    expect(await counts(s.db)).toEqual(before);
   });
 
   it("rejects an unknown type and output-schema errors, naming the path (single decision)", async () => {
@@ -221,7 +221,7 @@ describe("POST /api/v1/decisions", () => {
     const missing = await ingest(s, key, { type });
     expect(missing.status).toBe(400);
     expect(missing.body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(["confidence", "externalId", "input", "model", "output"]);
-    expect(decisionRow(s.db, type, "env-1")).toBeUndefined();
+    expect(await decisionRow(s.db, type, "env-1")).toBeUndefined();
   });
 
   it("stores input with __proto__ and constructor keys as data, without polluting anything", async () => {
@@ -249,7 +249,7 @@ describe("POST /api/v1/decisions", () => {
       expect(r.status, where).toBe(400);
       expect(r.body.error.issues[0]).toMatchObject({ path, message: expect.stringMatching(/__proto__|constructor/) });
     }
-    expect(decisionRow(s.db, type, "pp-out")).toBeUndefined();
+    expect(await decisionRow(s.db, type, "pp-out")).toBeUndefined();
   });
 
   it("records occurredAt and priority, and defaults occurredAt to receipt", async () => {
@@ -257,7 +257,7 @@ describe("POST /api/v1/decisions", () => {
     const got = await s.request(`/api/v1/decisions/${r.body.id}`, { key });
     expect(got.body).toMatchObject({ occurredAt: "2024-05-01T08:00:00.000Z", priority: -3 });
     const d = await ingest(s, key, invoiceDecision("occ-2", { type, confidence: 0.1 }));
-    const row = decisionRow(s.db, type, "occ-2")!;
+    const row = (await decisionRow(s.db, type, "occ-2"))!;
     expect(row.occurredAt).toBe(row.receivedAt);
     expect(d.status).toBe(201);
   });

@@ -15,15 +15,15 @@ describe("numbers that are not finite are refused", () => {
   let type: string;
   beforeAll(async () => {
     s = await startServer();
-    admin = person(s.db, "admin", ["admin"]);
-    ingestKey = person(s.db, "admin", ["ingest", "read"]).key;
-    type = freshType(s.db, admin.email);
+    admin = await person(s.db, "admin", ["admin"]);
+    ingestKey = (await person(s.db, "admin", ["ingest", "read"])).key;
+    type = await freshType(s.db, admin.email);
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
   /** The decision as JSON text with `literal` spliced in at a placeholder (JSON.stringify cannot write 1e400). */
   const withLiteral = (value: unknown, literal: string) => JSON.stringify(value).replace('"@NUM@"', literal);
-  const send = (path: string, rawBody: string, key = ingestKey) => s.request(path, { key, rawBody, headers: { "Content-Type": "application/json" } });
+  const send = async (path: string, rawBody: string, key = ingestKey) => s.request(path, { key, rawBody, headers: { "Content-Type": "application/json" } });
 
   it.each([
     ["input.amount", { input: { vendor: "ACME", amount: "@NUM@" } }, "1e400"],
@@ -32,21 +32,21 @@ describe("numbers that are not finite are refused", () => {
     ["fieldConfidence.total", { fieldConfidence: { total: "@NUM@" } }, "1e400"],
     ["confidence", { confidence: "@NUM@" }, "1e400"],
   ])("a single decision: %s", async (path, overrides, literal) => {
-    const before = counts(s.db);
+    const before = await counts(s.db);
     const res = await send("/api/v1/decisions", withLiteral(reviewDecision(type, `nf-${path}`, overrides), literal));
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe("invalid");
     expect(res.body.error.issues.map((i: { path: string }) => i.path)).toEqual([path]);
-    expect(counts(s.db)).toEqual(before);
+    expect(await counts(s.db)).toEqual(before);
   });
 
   it("a batch names the decision's index, and stores none of it", async () => {
-    const before = counts(s.db);
+    const before = await counts(s.db);
     const decisions = [0, 1, 2, 3].map((i) => reviewDecision(type, `nf-batch-${i}`, i === 3 ? { input: { amount: "@NUM@" } } : {}));
     const res = await send("/api/v1/decisions", withLiteral({ decisions }, "1e400"));
     expect(res.status).toBe(400);
     expect(res.body.error.issues).toEqual([{ path: "decisions.3.input.amount", message: expect.stringContaining("not a finite") }]);
-    expect(counts(s.db)).toEqual(before);
+    expect(await counts(s.db)).toEqual(before);
   });
 
   it("large but finite numbers are stored exactly", async () => {
@@ -57,8 +57,8 @@ describe("numbers that are not finite are refused", () => {
   });
 
   it("a correction through the review API or the review page is refused, and the task stays held", async () => {
-    const reviewer = person(s.db, "reviewer");
-    const type = freshType(s.db, admin.email);
+    const reviewer = await person(s.db, "reviewer");
+    const type = await freshType(s.db, admin.email);
     const ingested = await send("/api/v1/decisions", JSON.stringify(reviewDecision(type, "nf-review")));
     expect(ingested.status).toBe(201);
     const c = await claim(s, reviewer.key, { type });
@@ -71,7 +71,7 @@ describe("numbers that are not finite are refused", () => {
       redirect: "manual",
     });
     const cookie = login.headers.get("set-cookie")!.split(";")[0];
-    const before = counts(s.db);
+    const before = await counts(s.db);
     const body = withLiteral({ action: "correct", output: { total: "@NUM@", currency: "EUR" }, reasonCodes: ["WRONG_TOTAL"] }, "1e400");
     const api = await send(`/api/v1/tasks/${taskId}/review`, body, reviewer.key);
     expect(api.status).toBe(400);
@@ -85,7 +85,7 @@ describe("numbers that are not finite are refused", () => {
     });
     expect(page.status).toBe(400);
     expect(await page.text()).toContain("output.total");
-    expect(counts(s.db)).toEqual(before);
+    expect(await counts(s.db)).toEqual(before);
     expect((await s.request(`/api/v1/decisions/${c.body.decision.id}`, { key: ingestKey })).body.status).toBe("in_review");
   });
 });

@@ -22,7 +22,7 @@ describe("permission matrix", () => {
     s = await startServer();
     ({ creds, ids } = await castOf(s));
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
   async function send(row: MatrixRow, p: PrincipalName): Promise<Response> {
     const url = s.url + pathOf(row, ids);

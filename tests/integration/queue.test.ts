@@ -11,15 +11,15 @@ describe("the review queue over HTTP: claim, lease, renew, release", () => {
   let bob: Person;
   beforeAll(async () => {
     s = await startServer();
-    admin = person(s.db, "admin", ["admin"]);
-    ingestKey = person(s.db, "admin", ["ingest"]).key;
-    alice = person(s.db, "reviewer");
-    bob = person(s.db, "reviewer");
+    admin = await person(s.db, "admin", ["admin"]);
+    ingestKey = (await person(s.db, "admin", ["ingest"])).key;
+    alice = await person(s.db, "reviewer");
+    bob = await person(s.db, "reviewer");
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
   it("answers a claim with the task and the decision, and 204 when nothing is open", async () => {
-    const type = freshType(s.db, admin.email);
+    const type = await freshType(s.db, admin.email);
     const created = await ingest(s, ingestKey, reviewDecision(type, "shape-1"));
     const r = await claim(s, alice.key, { type });
     expect(r.status).toBe(200);
@@ -55,9 +55,9 @@ describe("the review queue over HTTP: claim, lease, renew, release", () => {
   });
 
   it("orders by priority, then SLA due time, then arrival", async () => {
-    const type = freshType(s.db, admin.email);
+    const type = await freshType(s.db, admin.email);
     await ingest(s, ingestKey, { decisions: [reviewDecision(type, "a"), reviewDecision(type, "b")] }); // due in 240 min, a before b
-    makeType(s.db, invoiceType(admin.email, { key: type, slaMinutes: 30 }));
+    await makeType(s.db, invoiceType(admin.email, { key: type, slaMinutes: 30 }));
     await ingest(s, ingestKey, reviewDecision(type, "c")); // due in 30 min: sooner than a and b
     await ingest(s, ingestKey, reviewDecision(type, "d", { priority: 5 })); // highest priority
     await ingest(s, ingestKey, reviewDecision(type, "e", { priority: -1 })); // lowest priority, though due soon
@@ -71,14 +71,14 @@ describe("the review queue over HTTP: claim, lease, renew, release", () => {
   });
 
   it("never gives the same task to two reviewers, under many parallel claims", async () => {
-    const type = freshType(s.db, admin.email);
+    const type = await freshType(s.db, admin.email);
     const n = 60;
     await ingest(s, ingestKey, { decisions: Array.from({ length: n }, (_, i) => reviewDecision(type, `par-${i}`)) });
-    const reviewers = [alice, bob, ...Array.from({ length: 4 }, () => person(s.db, "reviewer"))];
+    const reviewers = [alice, bob, ...(await Promise.all(Array.from({ length: 4 }, () => person(s.db, "reviewer"))))];
     const attempts = reviewers.flatMap((r) => Array.from({ length: 14 }, () => r));
     // two server processes on one database file: claims race for real, not just inside one event loop
     const twin = await startServer({ DATABASE_PATH: s.dbPath });
-    const results = await Promise.all(attempts.map(async (r, i) => ({ who: r, res: await claim(i % 2 ? twin : s, r.key, { type }) }))).finally(() => twin.close());
+    const results = await Promise.all(attempts.map(async (r, i) => ({ who: r, res: await claim(i % 2 ? twin : s, r.key, { type }) }))).finally(async () => twin.close());
     const won = results.filter((x) => x.res.status === 200);
     expect(results.every((x) => x.res.status === 200 || x.res.status === 204)).toBe(true);
     expect(won).toHaveLength(n);
@@ -95,7 +95,7 @@ describe("the review queue over HTTP: claim, lease, renew, release", () => {
   });
 
   it("returns a task whose lease expired to the queue; the old holder's submit is a 409 that changes nothing", async () => {
-    const type = freshType(s.db, admin.email);
+    const type = await freshType(s.db, admin.email);
     const created = await ingest(s, ingestKey, reviewDecision(type, "lease-1"));
     const first = await claim(s, alice.key, { type, leaseSeconds: 1 });
     expect(first.status).toBe(200);
@@ -112,16 +112,16 @@ describe("the review queue over HTTP: claim, lease, renew, release", () => {
     expect(second.body.task.id).toBe(first.body.task.id);
     expect(second.body.decision.status).toBe("in_review");
 
-    const before = counts(s.db);
+    const before = await counts(s.db);
     const stale = await review(s, alice.key, first.body.task.id, { action: "approve" });
     expect(stale.status).toBe(409);
     expect(stale.body.error.code).toBe("conflict");
     expect((await s.request(`/api/v1/tasks/${first.body.task.id}/renew`, { method: "POST", key: alice.key })).status).toBe(409);
     expect((await s.request(`/api/v1/tasks/${first.body.task.id}/release`, { method: "POST", key: alice.key })).status).toBe(409);
-    expect(counts(s.db)).toEqual(before);
+    expect(await counts(s.db)).toEqual(before);
     const d = await s.request(`/api/v1/decisions/${created.body.id}`, { key: bob.key });
     expect(d.body).toMatchObject({ status: "in_review", finalOutput: null, reviews: [] });
-    expect(tasksOf(s.db, created.body.id)[0]).toMatchObject({ status: "claimed", claimedBy: bob.id });
+    expect((await tasksOf(s.db, created.body.id))[0]).toMatchObject({ status: "claimed", claimedBy: bob.id });
 
     const ok = await review(s, bob.key, second.body.task.id, { action: "approve" });
     expect(ok.status).toBe(200);
@@ -131,7 +131,7 @@ describe("the review queue over HTTP: claim, lease, renew, release", () => {
   });
 
   it("renews a lease so it outlives its first expiry", async () => {
-    const type = freshType(s.db, admin.email);
+    const type = await freshType(s.db, admin.email);
     await ingest(s, ingestKey, reviewDecision(type, "renew-1"));
     const c = await claim(s, alice.key, { type, leaseSeconds: 1 });
     const renewed = await s.request(`/api/v1/tasks/${c.body.task.id}/renew`, { method: "POST", key: alice.key });
@@ -146,7 +146,7 @@ describe("the review queue over HTTP: claim, lease, renew, release", () => {
   });
 
   it("releases a task back to the queue for someone else", async () => {
-    const type = freshType(s.db, admin.email);
+    const type = await freshType(s.db, admin.email);
     const created = await ingest(s, ingestKey, reviewDecision(type, "rel-1"));
     const c = await claim(s, alice.key, { type });
     expect((await s.request(`/api/v1/tasks/${c.body.task.id}/release`, { method: "POST", key: bob.key })).status).toBe(409);
@@ -162,9 +162,9 @@ describe("the review queue over HTTP: claim, lease, renew, release", () => {
   });
 
   it("refuses keys that cannot review: 403 without a user, 403 for an auditor, 403 for an ingest-only key", async () => {
-    const ingestOnly = person(s.db, "admin", ["ingest"]).key;
-    const keyWithoutUser = (await import("../support/db")).makeKey(s.db, ["review", "read"]);
-    for (const k of [keyWithoutUser, person(s.db, "auditor", ["review", "read"]).key, ingestOnly]) {
+    const ingestOnly = (await person(s.db, "admin", ["ingest"])).key;
+    const keyWithoutUser = await (await import("../support/db")).makeKey(s.db, ["review", "read"]);
+    for (const k of [keyWithoutUser, (await person(s.db, "auditor", ["review", "read"])).key, ingestOnly]) {
       const r = await claim(s, k, {});
       expect(r.status).toBe(403);
       expect(r.body.error.code).toBe("forbidden");

@@ -18,12 +18,12 @@ describe("reports API", () => {
   let ingestKey: string;
   beforeAll(async () => {
     s = await startServer();
-    const owner = makeUser(s.db, "manager");
-    const reviewer = makeUser(s.db, "reviewer");
-    makeType(s.db, invoiceType(owner.email, { routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 1 } }));
-    readKey = makeKey(s.db, ["read"]);
-    ingestKey = makeKey(s.db, ["ingest"]);
-    const workKey = makeKey(s.db, ["review"], reviewer.email);
+    const owner = await makeUser(s.db, "manager");
+    const reviewer = await makeUser(s.db, "reviewer");
+    await makeType(s.db, invoiceType(owner.email, { routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 1 } }));
+    readKey = await makeKey(s.db, ["read"]);
+    ingestKey = await makeKey(s.db, ["ingest"]);
+    const workKey = await makeKey(s.db, ["review"], reviewer.email);
 
     const auto = (id: string, at: string, version = "1.0.0") => invoiceDecision(id, { occurredAt: at, model: { name: "x", version } });
     const review = (id: string, at: string, version = "1.0.0") => invoiceDecision(id, { occurredAt: at, confidence: 0.5, model: { name: "x", version } });
@@ -56,7 +56,7 @@ describe("reports API", () => {
       expect(res.status).toBe(200);
     }
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
   it("automation per day and in total", async () => {
     const res = await s.request(`/api/v1/reports/automation?type=invoice&${RANGE}&bucket=day`, { key: readKey });

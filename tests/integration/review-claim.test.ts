@@ -15,13 +15,13 @@ describe("the review page claims only on POST", () => {
   let ingestKey: string;
   beforeAll(async () => {
     s = await startServer();
-    admin = person(s.db, "admin", ["admin"]);
-    ingestKey = person(s.db, "admin", ["ingest", "read"]).key;
+    admin = await person(s.db, "admin", ["admin"]);
+    ingestKey = (await person(s.db, "admin", ["ingest", "read"])).key;
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
   async function signIn() {
-    const user = person(s.db, "reviewer");
+    const user = await person(s.db, "reviewer");
     const res = await fetch(`${s.url}/login`, {
       method: "POST",
       headers: { Origin: s.url, "Sec-Fetch-Site": "same-origin" },
@@ -48,7 +48,7 @@ describe("the review page claims only on POST", () => {
 
   /** One decision routed to review in a type of its own; returns its id and its open task's id. */
   async function seed(overrides: Record<string, unknown> = {}) {
-    const type = freshType(s.db, admin.email, overrides);
+    const type = await freshType(s.db, admin.email, overrides);
     const res = await ingest(s, ingestKey, reviewDecision(type, `${type}-1`));
     expect(res.status).toBe(201);
     const task = s.db.$client.prepare("select id from tasks where decision_id = ? and status = 'open'").get(res.body.id) as { id: string };
@@ -66,7 +66,7 @@ describe("the review page claims only on POST", () => {
     expect(data.text).toContain("claimable");
     expect(await status(decisionId)).toBe("pending_review");
 
-    const other = person(s.db, "reviewer");
+    const other = await person(s.db, "reviewer");
     const taken = await claim(s, other.key, { type });
     expect(taken.status).toBe(200);
     expect(taken.body.task.id).toBe(taskId);
@@ -83,7 +83,7 @@ describe("the review page claims only on POST", () => {
     expect(res.status).toBe(302);
     expect(res.location).toBe(`/review/${taskId}?type=${type}`);
     expect(await status(decisionId)).toBe("in_review");
-    expect((await claim(s, person(s.db, "reviewer").key, { type })).status).toBe(204);
+    expect((await claim(s, (await person(s.db, "reviewer")).key, { type })).status).toBe(204);
     const page = await get(cookie, res.location);
     expect(page.text).not.toContain("Claim and review");
     expect(page.text).toContain("Lease");
@@ -116,6 +116,6 @@ describe("the review page claims only on POST", () => {
     const refused = await post(cookie, `/review/${second.id}`, { intent: "claim" });
     expect(refused.status).toBe(409);
     expect(await status(decisionId)).toBe("pending_review");
-    expect((await claim(s, person(s.db, "reviewer").key, { type })).body.task.id).toBe(second.id);
+    expect((await claim(s, (await person(s.db, "reviewer")).key, { type })).body.task.id).toBe(second.id);
   });
 });

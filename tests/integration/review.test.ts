@@ -13,13 +13,13 @@ describe("POST /api/v1/tasks/:id/review", () => {
   let type: string;
   beforeAll(async () => {
     s = await startServer();
-    owner = person(s.db, "manager", ["review", "read"]);
-    ingestKey = person(s.db, "admin", ["ingest"]).key;
-    alice = person(s.db, "reviewer");
-    bob = person(s.db, "reviewer");
-    type = freshType(s.db, owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 0 } });
+    owner = await person(s.db, "manager", ["review", "read"]);
+    ingestKey = (await person(s.db, "admin", ["ingest"])).key;
+    alice = await person(s.db, "reviewer");
+    bob = await person(s.db, "reviewer");
+    type = await freshType(s.db, owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 0 } });
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
   /** Ingests one review-lane decision and has `who` claim it. */
   async function claimed(externalId: string, who: Person = alice, t = type) {
@@ -35,17 +35,17 @@ describe("POST /api/v1/tasks/:id/review", () => {
 
   it("approves: final output = model output, task done, one review, audit entry and outbox event", async () => {
     const { decisionId, taskId, output } = await claimed("ap-1");
-    const before = counts(s.db);
+    const before = await counts(s.db);
     const r = await review(s, alice.key, taskId, { action: "approve", note: "looks right" });
     expect(r.status).toBe(200);
     expect(r.body.decision).toMatchObject({ id: decisionId, status: "approved", finalOutput: output, finalizedAt: expect.any(String) });
     expect(r.body.decision.reviews).toEqual([
       { action: "approve", reviewer: alice.email, kind: "review", reasonCodes: [], changedFields: [], note: "looks right", at: expect.any(String) },
     ]);
-    expect(counts(s.db)).toEqual({ ...before, reviews: before.reviews + 1, audit: before.audit + 1, outbox: before.outbox + 1 });
-    expect(auditFor(s.db, decisionId).map((a) => a.action)).toEqual(["decision.ingested", "review.approve"]);
-    expect(outboxFor(s.db, decisionId).map((e) => e.eventType)).toEqual(["decision.finalized"]);
-    expect(tasksOf(s.db, decisionId)[0]).toMatchObject({ status: "done" });
+    expect(await counts(s.db)).toEqual({ ...before, reviews: before.reviews + 1, audit: before.audit + 1, outbox: before.outbox + 1 });
+    expect((await auditFor(s.db, decisionId)).map((a) => a.action)).toEqual(["decision.ingested", "review.approve"]);
+    expect((await outboxFor(s.db, decisionId)).map((e) => e.eventType)).toEqual(["decision.finalized"]);
+    expect((await tasksOf(s.db, decisionId))[0]).toMatchObject({ status: "done" });
     expect((await review(s, alice.key, taskId, { action: "approve" })).status).toBe(409);
   });
 
@@ -56,13 +56,13 @@ describe("POST /api/v1/tasks/:id/review", () => {
     expect(r.status).toBe(200);
     expect(r.body.decision).toMatchObject({ status: "corrected", output, finalOutput: corrected });
     expect(r.body.decision.reviews[0]).toMatchObject({ action: "correct", reasonCodes: ["WRONG_TOTAL"], changedFields: ["total", "lines.0.amount", "lines.1.sku", "lines.1.amount"] });
-    const event = JSON.parse(outboxFor(s.db, decisionId)[0].payload);
+    const event = JSON.parse((await outboxFor(s.db, decisionId))[0].payload);
     expect(event).toMatchObject({ status: "corrected", finalOutput: corrected, reasonCodes: ["WRONG_TOTAL"] });
   });
 
   it("rejects an invalid correction with 400 by path and changes nothing (no review, audit, outbox or roll-up)", async () => {
     const { decisionId, taskId, output } = await claimed("co-bad");
-    const before = counts(s.db);
+    const before = await counts(s.db);
     const rollupsBefore = rollups();
     const cases: [unknown, string[]][] = [
       [{ action: "correct", output: { ...output, total: -1, currency: "GBP" }, reasonCodes: ["WRONG_TOTAL"] }, ["output.currency", "output.total"]],
@@ -84,9 +84,9 @@ describe("POST /api/v1/tasks/:id/review", () => {
       expect(r.status, JSON.stringify(body)).toBe(400);
       expect(r.body.error.issues.map((i: { path: string }) => i.path).sort(), JSON.stringify(body)).toEqual(paths);
     }
-    expect(counts(s.db)).toEqual(before);
+    expect(await counts(s.db)).toEqual(before);
     expect(rollups()).toEqual(rollupsBefore);
-    expect(tasksOf(s.db, decisionId)[0]).toMatchObject({ status: "claimed", claimedBy: alice.id });
+    expect((await tasksOf(s.db, decisionId))[0]).toMatchObject({ status: "claimed", claimedBy: alice.id });
     expect((await s.request(`/api/v1/decisions/${decisionId}`, { key: alice.key })).body).toMatchObject({ status: "in_review", finalOutput: null, reviews: [] });
     // still fine to finish afterwards
     expect((await review(s, alice.key, taskId, { action: "correct", output: { ...output, total: 1 }, reasonCodes: ["WRONG_TOTAL"] })).status).toBe(200);
@@ -117,11 +117,11 @@ describe("POST /api/v1/tasks/:id/review", () => {
     const r = await review(s, alice.key, taskId, { action: "escalate", note: "vendor unknown, needs the owner" });
     expect(r.status).toBe(200);
     expect(r.body.decision).toMatchObject({ status: "escalated", finalOutput: null, finalizedAt: null });
-    const [first, escalation] = tasksOf(s.db, decisionId);
+    const [first, escalation] = await tasksOf(s.db, decisionId);
     expect(first).toMatchObject({ kind: "review", status: "done" });
     expect(escalation).toMatchObject({ kind: "escalation", status: "open", assigneeId: owner.id });
-    expect(outboxFor(s.db, decisionId).map((e) => e.eventType)).toEqual(["decision.escalated"]);
-    expect(JSON.parse(outboxFor(s.db, decisionId)[0].payload).owner).toBe(owner.email);
+    expect((await outboxFor(s.db, decisionId)).map((e) => e.eventType)).toEqual(["decision.escalated"]);
+    expect(JSON.parse((await outboxFor(s.db, decisionId))[0].payload).owner).toBe(owner.email);
     // the shared queue does not hand it to other reviewers
     expect((await claim(s, bob.key, { type })).status).toBe(204);
     expect((await review(s, bob.key, escalation.id, { action: "approve" })).status).toBe(409);
@@ -137,11 +137,11 @@ describe("POST /api/v1/tasks/:id/review", () => {
     expect(resolved.status).toBe(200);
     expect(resolved.body.decision).toMatchObject({ status: "rejected", finalOutput: null });
     expect(resolved.body.decision.reviews.map((r: { action: string; kind: string }) => `${r.kind}:${r.action}`)).toEqual(["review:escalate", "escalation:reject"]);
-    expect(outboxFor(s.db, decisionId).map((e) => e.eventType)).toEqual(["decision.escalated", "decision.finalized"]);
+    expect((await outboxFor(s.db, decisionId)).map((e) => e.eventType)).toEqual(["decision.escalated", "decision.finalized"]);
   });
 
   it("records a QA check of an auto decision without changing its released outcome", async () => {
-    const qaType = freshType(s.db, owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 1 } });
+    const qaType = await freshType(s.db, owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 1 } });
     const created = await ingest(s, ingestKey, autoDecision(qaType, "qa-1"));
     expect(created.body).toMatchObject({ status: "auto_approved", route: "auto" });
     const c = await claim(s, bob.key, { type: qaType });
@@ -154,15 +154,15 @@ describe("POST /api/v1/tasks/:id/review", () => {
     expect(r.status).toBe(200);
     expect(r.body.decision).toMatchObject({ status: "auto_approved", finalOutput: autoDecision(qaType, "qa-1").output });
     expect(r.body.decision.reviews[0]).toMatchObject({ kind: "qa", action: "reject" });
-    expect(outboxFor(s.db, created.body.id).map((e) => e.eventType)).toEqual(["decision.finalized", "decision.qa_reviewed"]);
+    expect((await outboxFor(s.db, created.body.id)).map((e) => e.eventType)).toEqual(["decision.finalized", "decision.qa_reviewed"]);
   });
 
   it("refuses callers who cannot review: no user behind the key, an auditor, no key, a bad key", async () => {
     const { taskId } = await claimed("auth-1");
-    const noUser = await review(s, makeKey(s.db, ["review"]), taskId, { action: "approve" });
+    const noUser = await review(s, await makeKey(s.db, ["review"]), taskId, { action: "approve" });
     expect(noUser.status).toBe(403);
     expect(noUser.body.error.message).toMatch(/tied to a user/);
-    expect((await review(s, person(s.db, "auditor", ["review"]).key, taskId, { action: "approve" })).status).toBe(403);
+    expect((await review(s, (await person(s.db, "auditor", ["review"])).key, taskId, { action: "approve" })).status).toBe(403);
     expect((await s.request(`/api/v1/tasks/${taskId}/review`, { body: { action: "approve" } })).status).toBe(401);
     expect((await review(s, "lm_not-a-real-key", taskId, { action: "approve" })).status).toBe(401);
     expect((await review(s, bob.key, taskId, { action: "approve" })).status).toBe(409);
@@ -172,7 +172,7 @@ describe("POST /api/v1/tasks/:id/review", () => {
 
   it("rolls back everything a review wrote when its transaction fails late", async () => {
     const { decisionId, taskId } = await claimed("tx-1");
-    const before = counts(s.db);
+    const before = await counts(s.db);
     const rollupsBefore = rollups();
     // The outbox insert is the last write of a review: make it fail.
     s.db.$client.exec("CREATE TRIGGER fail_outbox BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'simulated outbox failure'); END");
@@ -185,16 +185,16 @@ describe("POST /api/v1/tasks/:id/review", () => {
     } finally {
       s.db.$client.exec("DROP TRIGGER fail_outbox");
     }
-    expect(counts(s.db)).toEqual(before);
+    expect(await counts(s.db)).toEqual(before);
     expect(rollups()).toEqual(rollupsBefore);
-    expect(tasksOf(s.db, decisionId)[0]).toMatchObject({ status: "claimed", claimedBy: alice.id });
+    expect((await tasksOf(s.db, decisionId))[0]).toMatchObject({ status: "claimed", claimedBy: alice.id });
     expect((await s.request(`/api/v1/decisions/${decisionId}`, { key: alice.key })).body.status).toBe("in_review");
-    expect(verifyAuditChain(s.db).ok).toBe(true);
+    expect((await verifyAuditChain(s.db)).ok).toBe(true);
     expect((await review(s, alice.key, taskId, { action: "approve" })).status).toBe(200);
   });
 
   it("leaves a verifiable audit chain with one entry per write after the whole flow", async () => {
-    const check = verifyAuditChain(s.db);
+    const check = await verifyAuditChain(s.db);
     expect(check.ok).toBe(true);
     const byAction = Object.fromEntries(
       (s.db.$client.prepare("SELECT action, count(*) AS n FROM audit_log GROUP BY action").all() as { action: string; n: number }[]).map((r) => [r.action, r.n]),

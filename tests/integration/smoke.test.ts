@@ -7,11 +7,11 @@ describe("core loop over HTTP", () => {
   let key: string;
   beforeAll(async () => {
     s = await startServer();
-    const owner = makeUser(s.db, "admin");
-    makeType(s.db, invoiceType(owner.email));
-    key = makeKey(s.db, ["ingest", "review", "read"], owner.email);
+    const owner = await makeUser(s.db, "admin");
+    await makeType(s.db, invoiceType(owner.email));
+    key = await makeKey(s.db, ["ingest", "review", "read"], owner.email);
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
   it("ingests, claims, corrects and reads the final output", async () => {
     const created = await s.request("/api/v1/decisions", { key, body: invoiceDecision("smoke-1", { confidence: 0.5 }) });

@@ -17,13 +17,13 @@ describe("work mode follows the queue's filters", () => {
   let ingestKey: string;
   beforeAll(async () => {
     s = await startServer();
-    admin = person(s.db, "admin", ["admin"]);
-    ingestKey = person(s.db, "admin", ["ingest"]).key;
+    admin = await person(s.db, "admin", ["admin"]);
+    ingestKey = (await person(s.db, "admin", ["ingest"])).key;
   });
-  afterAll(() => s?.close());
+  afterAll(async () => s?.close());
 
   async function signIn(role: "reviewer" | "manager" = "reviewer") {
-    const user = makeUser(s.db, role);
+    const user = await makeUser(s.db, role);
     const res = await fetch(`${s.url}/login`, {
       method: "POST",
       body: new URLSearchParams({ email: user.email, password: TEST_PASSWORD, redirectTo: "/queue" }),
@@ -41,7 +41,7 @@ describe("work mode follows the queue's filters", () => {
 
   /** A type with flagged and unflagged items at several priorities; returns the type key. */
   async function seed() {
-    const type = freshType(s.db, admin.email, { routing: { minConfidence: 0.9, reviewFlags: ["policy:*"], qaSampleRate: 0 } });
+    const type = await freshType(s.db, admin.email, { routing: { minConfidence: 0.9, reviewFlags: ["policy:*"], qaSampleRate: 0 } });
     const items = [
       { id: "a", priority: 1, flags: ["policy:pep"] },
       { id: "b", priority: 5, flags: [] },
@@ -64,7 +64,7 @@ describe("work mode follows the queue's filters", () => {
       const type = await seed();
       const { user, cookie } = await signIn();
       const filter = { type, flag: "policy:pep", sort } as QueueFilter;
-      const listed = listQueue(s.db, user, filter, Date.now()).items.map((i) => i.externalId);
+      const listed = (await listQueue(s.db, user, filter, Date.now())).items.map((i) => i.externalId);
       expect(listed).toHaveLength(3);
 
       const fields: Record<string, string> = { intent: "start", type, flag: "policy:pep", ...(sort === "queue" ? {} : { sort }) };
@@ -101,7 +101,7 @@ describe("work mode follows the queue's filters", () => {
     const alice = await signIn();
     const bob = await signIn();
     const filter = { type, route: "review", sort: "oldest" } as QueueFilter;
-    const listed = listQueue(s.db, alice.user, filter, Date.now()).items.map((i) => i.externalId);
+    const listed = (await listQueue(s.db, alice.user, filter, Date.now())).items.map((i) => i.externalId);
     expect(listed).toHaveLength(6);
     const fields = { intent: "start", type, route: "review", sort: "oldest" };
     const [a, b] = await Promise.all([post(alice.cookie, "/queue", fields), post(bob.cookie, "/queue", fields)]);
@@ -124,7 +124,7 @@ describe("work mode follows the queue's filters", () => {
     const type = await seed();
     const { user, cookie } = await signIn();
     const filter = { type, flag: "policy:pep", sort: "queue" } as QueueFilter;
-    const listed = listQueue(s.db, user, filter, Date.now()).items;
+    const listed = (await listQueue(s.db, user, filter, Date.now())).items;
     expect(listed).toHaveLength(3);
     let step = await post(cookie, "/queue", { intent: "claim", taskId: listed[1].id, type, flag: "policy:pep" });
     const claimed: string[] = [];
@@ -169,7 +169,7 @@ describe("work mode follows the queue's filters", () => {
 
   it("leaves the HTTP claim API as it was: queue order, optional type, no list filters", async () => {
     const type = await seed();
-    const bot = person(s.db, "reviewer");
+    const bot = await person(s.db, "reviewer");
     const r = await claim(s, bot.key, { type });
     expect(r.status).toBe(200);
     expect(r.body.decision.externalId).toBe(`${type}-c`); // priority 9 first

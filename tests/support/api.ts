@@ -11,19 +11,19 @@ import type { Role, Scope } from "~/domain/auth/permissions";
 import { invoiceDecision, invoiceType, makeKey, makeType, makeUser, uniqueEmail } from "./db";
 import type { TestServer } from "./server";
 
-export type Person = ReturnType<typeof makeUser> & { key: string };
+export type Person = Awaited<ReturnType<typeof makeUser>> & { key: string };
 
 /** A user plus an API key tied to them (acts as that user in the review API). */
-export function person(db: Db, role: Role, scopes: Scope[] = ["review", "read"]): Person {
-  const user = makeUser(db, role, uniqueEmail(role));
-  return { ...user, key: makeKey(db, scopes, user.email) };
+export async function person(db: Db, role: Role, scopes: Scope[] = ["review", "read"]): Promise<Person> {
+  const user = await makeUser(db, role, uniqueEmail(role));
+  return { ...user, key: await makeKey(db, scopes, user.email) };
 }
 
 let typeCounter = 0;
 /** A fresh invoice-shaped type with a unique key; returns the key. */
-export function freshType(db: Db, owner: string, overrides: Record<string, unknown> = {}): string {
+export async function freshType(db: Db, owner: string, overrides: Record<string, unknown> = {}): Promise<string> {
   const key = `inv-${process.pid}-${++typeCounter}`;
-  makeType(db, invoiceType(owner, { key, ...overrides }));
+  await makeType(db, invoiceType(owner, { key, ...overrides }));
   return key;
 }
 
@@ -52,27 +52,27 @@ export async function review(s: TestServer, key: string, taskId: string, body: u
 export type Counts = { decisions: number; tasks: number; reviews: number; audit: number; outbox: number };
 
 /** Row counts of the tables every write path touches: compare before and after a request. */
-export function counts(db: Db): Counts {
-  const n = (t: typeof decisions | typeof tasks | typeof reviews | typeof auditLog | typeof outbox) =>
-    db.select({ n: sql<number>`count(*)` }).from(t).get()!.n;
-  return { decisions: n(decisions), tasks: n(tasks), reviews: n(reviews), audit: n(auditLog), outbox: n(outbox) };
+export async function counts(db: Db): Promise<Counts> {
+  const n = async (t: typeof decisions | typeof tasks | typeof reviews | typeof auditLog | typeof outbox) =>
+    (await db.select({ n: sql<number>`count(*)` }).from(t).limit(1))[0]!.n;
+  return { decisions: await n(decisions), tasks: await n(tasks), reviews: await n(reviews), audit: await n(auditLog), outbox: await n(outbox) };
 }
 
 /** A decision's audit trail as the app reads it (its own entries and the batch entry of its ingest). */
-export function auditFor(db: Db, decisionId: string) {
+export async function auditFor(db: Db, decisionId: string) {
   return auditTrail(db, "decision", decisionId);
 }
 
-export function outboxFor(db: Db, entityId: string) {
-  return db.select().from(outbox).where(eq(outbox.entityId, entityId)).orderBy(outbox.seq).all();
+export async function outboxFor(db: Db, entityId: string) {
+  return await db.select().from(outbox).where(eq(outbox.entityId, entityId)).orderBy(outbox.seq);
 }
 
-export function tasksOf(db: Db, decisionId: string) {
-  return db.select().from(tasks).where(eq(tasks.decisionId, decisionId)).orderBy(tasks.seq).all();
+export async function tasksOf(db: Db, decisionId: string) {
+  return await db.select().from(tasks).where(eq(tasks.decisionId, decisionId)).orderBy(tasks.seq);
 }
 
-export function decisionRow(db: Db, type: string, externalId: string) {
-  return db.select().from(decisions).where(and(eq(decisions.typeKey, type), eq(decisions.externalId, externalId))).get();
+export async function decisionRow(db: Db, type: string, externalId: string) {
+  return (await db.select().from(decisions).where(and(eq(decisions.typeKey, type), eq(decisions.externalId, externalId))).limit(1))[0];
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -35,13 +35,13 @@ export function uniqueEmail(prefix = "user"): string {
 
 export const TEST_PASSWORD = "correct horse battery staple";
 
-export function makeUser(db: Db, role: Role, email = uniqueEmail(role)) {
-  const { user } = createUser(db, { email, role, password: TEST_PASSWORD }, "test");
+export async function makeUser(db: Db, role: Role, email = uniqueEmail(role)) {
+  const { user } = await createUser(db, { email, role, password: TEST_PASSWORD }, "test");
   return { ...user, password: TEST_PASSWORD };
 }
 
-export function makeKey(db: Db, scopes: Scope[], userEmail?: string): string {
-  return createApiKey(db, { name: `test-${scopes.join("-")}-${++counter}`, scopes, user: userEmail }, "test").key;
+export async function makeKey(db: Db, scopes: Scope[], userEmail?: string): Promise<string> {
+  return (await createApiKey(db, { name: `test-${scopes.join("-")}-${++counter}`, scopes, user: userEmail }, "test")).key;
 }
 
 export function invoiceType(owner: string, overrides: Record<string, unknown> = {}) {
@@ -68,8 +68,8 @@ export function invoiceType(owner: string, overrides: Record<string, unknown> = 
   };
 }
 
-export function makeType(db: Db, def: Record<string, unknown>) {
-  return upsertDecisionType(db, def, "test").type;
+export async function makeType(db: Db, def: Record<string, unknown>) {
+  return (await upsertDecisionType(db, def, "test")).type;
 }
 
 export function invoiceDecision(externalId: string, overrides: Record<string, unknown> = {}) {

@@ -13,28 +13,28 @@ import { invoiceDecision } from "./db";
 
 export type Person = { id: string; email: string };
 
-export function ingest(db: Db, externalId: string, overrides: Record<string, unknown> = {}, now = Date.now()) {
-  return ingestDecisions(db, [invoiceDecision(externalId, overrides)], { batch: false, actor: "test", now })[0];
+export async function ingest(db: Db, externalId: string, overrides: Record<string, unknown> = {}, now = Date.now()) {
+  return (await ingestDecisions(db, [invoiceDecision(externalId, overrides)], { batch: false, actor: "test", now }))[0];
 }
 
-export function openTask(db: Db, decisionId: string, kind?: string) {
+export async function openTask(db: Db, decisionId: string, kind?: string) {
   const where = [eq(tasks.decisionId, decisionId), eq(tasks.status, "open")];
   if (kind) where.push(eq(tasks.kind, kind as "review"));
-  return db.select().from(tasks).where(and(...where)).get();
+  return (await db.select().from(tasks).where(and(...where)).limit(1))[0];
 }
 
 /** Claims the decision's open task and submits a verdict. */
-export function review(db: Db, who: Person, decisionId: string, body: Record<string, unknown>, now = Date.now()) {
-  const t = openTask(db, decisionId);
+export async function review(db: Db, who: Person, decisionId: string, body: Record<string, unknown>, now = Date.now()) {
+  const t = await openTask(db, decisionId);
   if (!t) throw new Error(`no open task for ${decisionId}`);
-  claimTask(db, who, t.id, { now });
+  await claimTask(db, who, t.id, { now });
   return submitReview(db, who, t.id, body, { now });
 }
 
 /** A review-lane decision (confidence below the type's 0.9) with one verdict. */
-export function reviewed(db: Db, who: Person, externalId: string, body: Record<string, unknown>, overrides: Record<string, unknown> = {}, now = Date.now()) {
-  const d = ingest(db, externalId, { confidence: 0.5, ...overrides }, now - 1000);
-  review(db, who, d.id, body, now);
+export async function reviewed(db: Db, who: Person, externalId: string, body: Record<string, unknown>, overrides: Record<string, unknown> = {}, now = Date.now()) {
+  const d = await ingest(db, externalId, { confidence: 0.5, ...overrides }, now - 1000);
+  await review(db, who, d.id, body, now);
   return d;
 }
 

@@ -34,19 +34,19 @@ export type Cast = {
 export async function castOf(s: TestServer): Promise<Cast> {
   const creds = { anonymous: {} } as Record<PrincipalName, Credentials>;
   for (const role of ["admin", "manager", "reviewer", "auditor"] as const) {
-    const u = makeUser(s.db, role);
+    const u = await makeUser(s.db, role);
     creds[role] = { cookie: await signIn(s.url, u.email), email: u.email };
   }
-  for (const scope of ["ingest", "review", "read", "admin"] as const) creds[`key:${scope}`] = { key: makeKey(s.db, [scope]) };
-  creds["key:review@reviewer"] = { key: makeKey(s.db, ["review"], creds.reviewer.email) };
+  for (const scope of ["ingest", "review", "read", "admin"] as const) creds[`key:${scope}`] = { key: await makeKey(s.db, [scope]) };
+  creds["key:review@reviewer"] = { key: await makeKey(s.db, ["review"], creds.reviewer.email) };
 
   // Real ids, so every route gets past "not found" to its permission check.
   const ids: Record<string, string> = {};
-  ids.type = freshType(s.db, creds.manager.email!);
+  ids.type = await freshType(s.db, creds.manager.email!);
   const dec = await ingest(s, creds["key:ingest"].key!, reviewDecision(ids.type, "matrix-1"));
   expect(dec.status).toBe(201);
   ids.decision = dec.body.id;
-  ids.task = tasksOf(s.db, ids.decision)[0].id;
+  ids.task = (await tasksOf(s.db, ids.decision))[0].id;
   const admin = creds["key:admin"].key!;
   const ds = await s.request("/api/v1/datasets", { key: admin, body: { name: "Matrix", filter: { type: ids.type } } });
   expect(ds.status).toBe(201);

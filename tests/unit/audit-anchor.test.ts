@@ -9,13 +9,13 @@ import { checkpointDir, keyFilePath, signingKey } from "~/domain/audit/signing.s
 import { sha256 } from "~/lib/crypto.server";
 import { fileDb } from "../support/db";
 
-function append(db: Db, n: number, from = 0) {
-  transaction(db, (tx) =>
-    appendAudit(
-      tx,
-      Array.from({ length: n }, (_, i) => ({ actor: "alice@example.com", action: "thing.done", entityType: "thing", entityId: `t${from + i}`, data: { n: from + i }, at: 1_000 + from + i })),
-    ),
-  );
+async function append(db: Db, n: number, from = 0) {
+  await transaction(db, async (tx) =>
+        appendAudit(
+          tx,
+          Array.from({ length: n }, (_, i) => ({ actor: "alice@example.com", action: "thing.done", entityType: "thing", entityId: `t${from + i}`, data: { n: from + i }, at: 1_000 + from + i })),
+        ),
+      );
 }
 
 /** Someone with write access to the database file: the triggers are theirs to drop. */
@@ -24,11 +24,11 @@ function asAttacker(db: Db) {
   return db.$client;
 }
 
-const rows = (db: Db) => db.select().from(auditLog).orderBy(asc(auditLog.seq)).all();
+const rows = async (db: Db) => await db.select().from(auditLog).orderBy(asc(auditLog.seq));
 
 /** Rewrites every entry from `fromSeq` on with the current formula, as an attacker who read the code would. */
-function recomputeFrom(db: Db, fromSeq: number) {
-  const all = rows(db);
+async function recomputeFrom(db: Db, fromSeq: number) {
+  const all = await rows(db);
   let prev = all.find((r) => r.seq === fromSeq)!.prevHash;
   const update = db.$client.prepare("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?");
   for (const r of all.filter((r) => r.seq >= fromSeq)) {
@@ -39,31 +39,31 @@ function recomputeFrom(db: Db, fromSeq: number) {
 }
 
 describe("audit entries (hash version 2)", () => {
-  it("hash as H(previous hash ‖ H(content)), one extra SHA-256 per entry", () => {
+  it("hash as H(previous hash ‖ H(content)), one extra SHA-256 per entry", async () => {
     const db = fileDb();
-    append(db, 2);
-    const [a, b] = rows(db);
+    await append(db, 2);
+    const [a, b] = await rows(db);
     const content = `{"action":"thing.done","actor":"alice@example.com","at":1000,"data":"{\\"n\\":0}","entityId":"t0","entityType":"thing"}`;
     expect(a).toMatchObject({ hashVersion: 2, prevHash: "0".repeat(64), hash: sha256("0".repeat(64) + sha256(content)) });
     expect(b.hash).toBe(sha256(a.hash + auditContentHash(b)));
   });
 
-  it("are refused UPDATE and DELETE by the database", () => {
+  it("are refused UPDATE and DELETE by the database", async () => {
     const db = fileDb();
-    append(db, 3);
+    await append(db, 3);
     expect(() => db.$client.prepare("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2").run()).toThrow(/append-only/);
     expect(() => db.$client.prepare("DELETE FROM audit_log WHERE seq = 3").run()).toThrow(/append-only/);
-    expect(rows(db).map((r) => r.actor)).toEqual(["alice@example.com", "alice@example.com", "alice@example.com"]);
+    expect((await rows(db)).map((r) => r.actor)).toEqual(["alice@example.com", "alice@example.com", "alice@example.com"]);
   });
 });
 
 describe("signed checkpoints", () => {
-  it("are written to a file and copied into the database, signed with a key kept in a 0600 file beside the database", () => {
+  it("are written to a file and copied into the database, signed with a key kept in a 0600 file beside the database", async () => {
     const db = fileDb();
-    append(db, 5);
-    const { checkpoint, written } = writeCheckpoint(db);
+    await append(db, 5);
+    const { checkpoint, written } = await writeCheckpoint(db);
     expect(written).toBe(true);
-    expect(checkpoint).toMatchObject({ seq: 5, headHash: rows(db)[4].hash });
+    expect(checkpoint).toMatchObject({ seq: 5, headHash: (await rows(db))[4].hash });
     const dbFile = db.$client.name;
     expect(fs.statSync(keyFilePath(dbFile)!).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(keyFilePath(dbFile)!, "utf8")).toContain("BEGIN PRIVATE KEY");
@@ -71,13 +71,13 @@ describe("signed checkpoints", () => {
     expect(files).toEqual(["checkpoint-000000000005.json"]);
     const onDisk = JSON.parse(fs.readFileSync(`${checkpointDir(dbFile)}/${files[0]}`, "utf8"));
     expect(onDisk).toEqual(checkpoint);
-    expect(db.select().from(auditCheckpoints).all()).toEqual([checkpoint]);
+    expect(await db.select().from(auditCheckpoints)).toEqual([checkpoint]);
     const key = signingKey({ create: false, dbFile })!;
     expect(checkpointSignatureValid(checkpoint!, key.publicKey)).toBe(true);
     expect(checkpointSignatureValid({ ...checkpoint!, seq: 4 }, key.publicKey)).toBe(false);
     // Nothing new: nothing written.
-    expect(writeCheckpoint(db).written).toBe(false);
-    expect(verifyAuditChain(db)).toMatchObject({ ok: true, entries: 5, checkpoints: 1, anchoredThrough: 5 });
+    expect((await writeCheckpoint(db)).written).toBe(false);
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true, entries: 5, checkpoints: 1, anchoredThrough: 5 });
   });
 
   it("take AUDIT_SIGNING_KEY (PEM or base64 PKCS#8) and AUDIT_CHECKPOINT_DIR from the environment", async () => {
@@ -90,8 +90,8 @@ describe("signed checkpoints", () => {
       process.env.AUDIT_SIGNING_KEY = der;
       process.env.AUDIT_CHECKPOINT_DIR = dir;
       const db = fileDb();
-      append(db, 2);
-      const { checkpoint } = writeCheckpoint(db);
+      await append(db, 2);
+      const { checkpoint } = await writeCheckpoint(db);
       expect(fs.readdirSync(dir)).toEqual(["checkpoint-000000000002.json"]);
       expect(fs.existsSync(keyFilePath(db.$client.name)!)).toBe(false);
       expect(checkpointSignatureValid(checkpoint!, crypto.createPublicKey(privateKey))).toBe(true);
@@ -104,16 +104,16 @@ describe("signed checkpoints", () => {
     }
   });
 
-  it("need their key from the first start, and AUDIT_SIGNING_KEY once the store is Postgres", () => {
+  it("need their key from the first start, and AUDIT_SIGNING_KEY once the store is Postgres", async () => {
     const db = fileDb();
-    const stop = startAuditCheckpoints({ db: () => db });
+    const stop = await startAuditCheckpoints({ db: () => db });
     stop();
     expect(fs.statSync(keyFilePath(db.$client.name)!).mode & 0o777).toBe(0o600);
-    expect(db.select().from(auditCheckpoints).all()).toEqual([]); // an empty trail has nothing to sign
+    expect(await db.select().from(auditCheckpoints)).toEqual([]); // an empty trail has nothing to sign
     const saved = { ...process.env };
     try {
       process.env.DATABASE_URL = "postgres://db.internal/lastmile";
-      expect(() => startAuditCheckpoints({ db: () => db })).toThrow(/AUDIT_SIGNING_KEY is required when the store is Postgres/);
+      await expect(startAuditCheckpoints({ db: () => db })).rejects.toThrow(/AUDIT_SIGNING_KEY is required when the store is Postgres/);
     } finally {
       process.env = saved;
     }
@@ -121,16 +121,16 @@ describe("signed checkpoints", () => {
 
   it("are written by one timer, at start and then only when the head has moved", async () => {
     const db = fileDb();
-    append(db, 3);
+    await append(db, 3);
     let ticks = 0;
-    const stop = startAuditCheckpoints({ db: () => db, intervalMs: 5, onError: (e) => { throw e; } });
+    const stop = await startAuditCheckpoints({ db: () => db, intervalMs: 5, onError: (e) => { throw e; } });
     try {
-      expect(db.select().from(auditCheckpoints).all().map((c) => c.seq)).toEqual([3]);
+      expect((await db.select().from(auditCheckpoints)).map((c) => c.seq)).toEqual([3]);
       await new Promise((r) => setTimeout(r, 30));
-      expect(db.select().from(auditCheckpoints).all().map((c) => c.seq)).toEqual([3]);
-      append(db, 2, 3);
-      while (db.select().from(auditCheckpoints).all().length < 2 && ticks++ < 200) await new Promise((r) => setTimeout(r, 5));
-      expect(db.select().from(auditCheckpoints).all().map((c) => c.seq)).toEqual([3, 5]);
+      expect((await db.select().from(auditCheckpoints)).map((c) => c.seq)).toEqual([3]);
+      await append(db, 2, 3);
+      while ((await db.select().from(auditCheckpoints)).length < 2 && ticks++ < 200) await new Promise((r) => setTimeout(r, 5));
+      expect((await db.select().from(auditCheckpoints)).map((c) => c.seq)).toEqual([3, 5]);
     } finally {
       stop();
     }
@@ -138,63 +138,63 @@ describe("signed checkpoints", () => {
 });
 
 describe("verification against the checkpoints catches", () => {
-  function anchored(n = 10) {
+  async function anchored(n = 10) {
     const db = fileDb();
-    append(db, n);
-    writeCheckpoint(db);
+    await append(db, n);
+    await writeCheckpoint(db);
     return db;
   }
 
-  it("an edited row", () => {
-    const db = anchored();
+  it("an edited row", async () => {
+    const db = await anchored();
     asAttacker(db).prepare("UPDATE audit_log SET actor = 'mallory' WHERE seq = 4").run();
-    expect(verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: 4, reason: "entry content was altered" });
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: 4, reason: "entry content was altered" });
   });
 
-  it("a deleted middle row", () => {
-    const db = anchored();
+  it("a deleted middle row", async () => {
+    const db = await anchored();
     asAttacker(db).prepare("DELETE FROM audit_log WHERE seq = 5").run();
-    expect(verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: 6, reason: "previous hash does not match" });
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: 6, reason: "previous hash does not match" });
   });
 
-  it("the newest rows deleted after a checkpoint covered them", () => {
-    const db = anchored();
+  it("the newest rows deleted after a checkpoint covered them", async () => {
+    const db = await anchored();
     asAttacker(db).prepare("DELETE FROM audit_log WHERE seq > 7").run();
-    const result = verifyAuditChain(db);
+    const result = await verifyAuditChain(db);
     expect(result).toMatchObject({ ok: false, brokenAt: 8, entries: 7 });
     expect(result.ok === false && result.reason).toMatch(/^missing tail: entries #8–#10 were deleted/);
   });
 
-  it("a rewritten row with every later hash recomputed by the plain formula", () => {
-    const db = anchored();
-    append(db, 5, 10);
-    writeCheckpoint(db); // checkpoints at #10 and #15
+  it("a rewritten row with every later hash recomputed by the plain formula", async () => {
+    const db = await anchored();
+    await append(db, 5, 10);
+    await writeCheckpoint(db); // checkpoints at #10 and #15
     const attacker = asAttacker(db);
     attacker.prepare("UPDATE audit_log SET data = ? WHERE seq = 12").run(JSON.stringify({ n: 999 }));
-    recomputeFrom(db, 12);
-    const result = verifyAuditChain(db);
+    await recomputeFrom(db, 12);
+    const result = await verifyAuditChain(db);
     expect(result).toMatchObject({ ok: false, brokenAt: 11 });
     expect(result.ok === false && result.reason).toMatch(/^entries #11–#15 were rewritten/);
   });
 
-  it("a row deleted with the chain recomputed over the gap", () => {
-    const db = anchored();
+  it("a row deleted with the chain recomputed over the gap", async () => {
+    const db = await anchored();
     asAttacker(db).prepare("DELETE FROM audit_log WHERE seq = 10").run();
-    expect(verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: 10 });
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: 10 });
   });
 
-  it("a forged checkpoint copied into the database", () => {
-    const db = anchored();
-    append(db, 1, 10);
-    db.insert(auditCheckpoints).values({ seq: 11, headHash: rows(db)[10].hash, at: Date.now(), keyId: "forged", signature: Buffer.alloc(64).toString("base64") }).run();
-    expect(verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: 11, reason: expect.stringMatching(/invalid signature/) });
+  it("a forged checkpoint copied into the database", async () => {
+    const db = await anchored();
+    await append(db, 1, 10);
+    await db.insert(auditCheckpoints).values({ seq: 11, headHash: (await rows(db))[10].hash, at: Date.now(), keyId: "forged", signature: Buffer.alloc(64).toString("base64") });
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: 11, reason: expect.stringMatching(/invalid signature/) });
   });
 
-  it("a checkpoint file deleted while its database copy remains: the copy still anchors (its signature holds)", () => {
-    const db = anchored();
+  it("a checkpoint file deleted while its database copy remains: the copy still anchors (its signature holds)", async () => {
+    const db = await anchored();
     fs.rmSync(checkpointDir(db.$client.name)!, { recursive: true });
     asAttacker(db).prepare("DELETE FROM audit_log WHERE seq > 8").run();
-    expect(verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: 9 });
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: 9 });
   });
 });
 
@@ -212,24 +212,24 @@ describe("entries written before hash version 2", () => {
     return db;
   }
 
-  it("stay valid, are followed by version-2 entries and are anchored by the first checkpoint", () => {
+  it("stay valid, are followed by version-2 entries and are anchored by the first checkpoint", async () => {
     const db = legacy(4);
-    append(db, 3, 4);
-    expect(rows(db).map((r) => r.hashVersion)).toEqual([1, 1, 1, 1, 2, 2, 2]);
-    expect(verifyAuditChain(db)).toMatchObject({ ok: true, entries: 7, checkpoints: 0 });
-    writeCheckpoint(db);
-    expect(verifyAuditChain(db)).toMatchObject({ ok: true, entries: 7, checkpoints: 1, anchoredThrough: 7 });
+    await append(db, 3, 4);
+    expect((await rows(db)).map((r) => r.hashVersion)).toEqual([1, 1, 1, 1, 2, 2, 2]);
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true, entries: 7, checkpoints: 0 });
+    await writeCheckpoint(db);
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true, entries: 7, checkpoints: 1, anchoredThrough: 7 });
     asAttacker(db).prepare("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2").run();
-    recomputeFrom(db, 2);
-    expect(verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: 1 });
+    await recomputeFrom(db, 2);
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: 1 });
   });
 
-  it("cannot be used to downgrade a version-2 entry to the old formula", () => {
+  it("cannot be used to downgrade a version-2 entry to the old formula", async () => {
     const db = legacy(2);
-    append(db, 3, 2);
+    await append(db, 3, 2);
     const attacker = asAttacker(db);
     attacker.prepare("UPDATE audit_log SET hash_version = 1, actor = 'mallory' WHERE seq = 4").run();
-    recomputeFrom(db, 4);
-    expect(verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: 4, reason: "hash version 1 after version 2" });
+    await recomputeFrom(db, 4);
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: 4, reason: "hash version 1 after version 2" });
   });
 });

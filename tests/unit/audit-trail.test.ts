@@ -4,9 +4,9 @@ import { appendAudit, auditTrail, batchItems, verifyAuditChain } from "~/domain/
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
 import { invoiceDecision, invoiceType, makeType, makeUser, memoryDb } from "../support/db";
 
-function setup() {
+async function setup() {
   const db = memoryDb();
-  makeType(db, invoiceType(makeUser(db, "admin").email));
+  await makeType(db, invoiceType((await makeUser(db, "admin")).email));
   return db;
 }
 function body(i: number) {
@@ -14,43 +14,43 @@ function body(i: number) {
 }
 
 describe("a decision's audit trail", () => {
-  it("a batch is one chained entry naming every decision with its body hash, found from each decision", () => {
-    const db = setup();
+  it("a batch is one chained entry naming every decision with its body hash, found from each decision", async () => {
+    const db = await setup();
     const now = 1_700_000_000_000;
-    const first = ingestDecisions(db, [body(1), body(2), body(3)], { batch: true, actor: "key:a", now });
+    const first = await ingestDecisions(db, [body(1), body(2), body(3)], { batch: true, actor: "key:a", now });
     // a second batch in the same millisecond must not show up in the first batch's trails
-    const second = ingestDecisions(db, [body(4), body(5)], { batch: true, actor: "key:b", now });
+    const second = await ingestDecisions(db, [body(4), body(5)], { batch: true, actor: "key:b", now });
     for (const [results, actor] of [[first, "key:a"], [second, "key:b"]] as const) {
       for (const r of results) {
-        const trail = auditTrail(db, "decision", r.id);
+        const trail = await auditTrail(db, "decision", r.id);
         expect(trail.map((e) => [e.action, e.actor])).toEqual([["decisions.ingested", actor]]);
         const row = db.$client.prepare("SELECT type_key, external_id, body_hash, route, status FROM decisions WHERE id = ?").get(r.id) as Record<string, string>;
         expect(batchItems(trail[0]).find((d) => d.id === r.id)).toEqual({ id: r.id, type: row.type_key, externalId: row.external_id, bodyHash: row.body_hash, route: row.route, status: row.status });
       }
     }
-    expect(batchItems(auditTrail(db, "decision", first[0].id)[0])).toHaveLength(3);
-    expect(verifyAuditChain(db)).toMatchObject({ ok: true, entries: expect.any(Number) });
+    expect(batchItems((await auditTrail(db, "decision", first[0].id))[0])).toHaveLength(3);
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true, entries: expect.any(Number) });
   });
 
-  it("a single decision keeps its own entry; later entries on the decision follow in order", () => {
-    const db = setup();
-    const [one] = ingestDecisions(db, [body(1)], { batch: false, actor: "key:a" });
-    const [fromBatch] = ingestDecisions(db, [body(2), body(3)], { batch: true, actor: "key:a" });
-    transaction(db, (tx) => {
-      appendAudit(tx, { actor: "rev", action: "review.approve", entityType: "decision", entityId: one.id, at: Date.now() });
-      appendAudit(tx, { actor: "rev", action: "review.approve", entityType: "decision", entityId: fromBatch.id, at: Date.now() });
-    });
-    expect(auditTrail(db, "decision", one.id).map((e) => e.action)).toEqual(["decision.ingested", "review.approve"]);
-    expect(auditTrail(db, "decision", fromBatch.id).map((e) => e.action)).toEqual(["decisions.ingested", "review.approve"]);
-    expect(auditTrail(db, "decision", "dec_unknown")).toEqual([]);
+  it("a single decision keeps its own entry; later entries on the decision follow in order", async () => {
+    const db = await setup();
+    const [one] = await ingestDecisions(db, [body(1)], { batch: false, actor: "key:a" });
+    const [fromBatch] = await ingestDecisions(db, [body(2), body(3)], { batch: true, actor: "key:a" });
+    await transaction(db, async (tx) => {
+            await appendAudit(tx, { actor: "rev", action: "review.approve", entityType: "decision", entityId: one.id, at: Date.now() });
+            await appendAudit(tx, { actor: "rev", action: "review.approve", entityType: "decision", entityId: fromBatch.id, at: Date.now() });
+          });
+    expect((await auditTrail(db, "decision", one.id)).map((e) => e.action)).toEqual(["decision.ingested", "review.approve"]);
+    expect((await auditTrail(db, "decision", fromBatch.id)).map((e) => e.action)).toEqual(["decisions.ingested", "review.approve"]);
+    expect(await auditTrail(db, "decision", "dec_unknown")).toEqual([]);
   });
 
-  it("an altered batch entry breaks the chain", () => {
-    const db = setup();
-    const [r] = ingestDecisions(db, [body(1), body(2)], { batch: true, actor: "key:a" });
-    const entry = auditTrail(db, "decision", r.id)[0];
+  it("an altered batch entry breaks the chain", async () => {
+    const db = await setup();
+    const [r] = await ingestDecisions(db, [body(1), body(2)], { batch: true, actor: "key:a" });
+    const entry = (await auditTrail(db, "decision", r.id))[0];
     db.$client.exec("DROP TRIGGER audit_log_no_update"); // as someone with write access to the file
     db.$client.prepare("UPDATE audit_log SET data = replace(data, ?, ?) WHERE seq = ?").run(r.id, "dec_forged", entry.seq);
-    expect(verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: entry.seq });
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: entry.seq });
   });
 });

@@ -11,75 +11,75 @@ function asAttacker(db: ReturnType<typeof memoryDb>) {
   return db;
 }
 
-function seeded(n: number) {
+async function seeded(n: number) {
   const db = memoryDb();
-  transaction(db, (tx) => {
-    appendAudit(tx, { actor: "a", action: "first", entityType: "thing", entityId: "t0", data: { n: 0 }, at: 1 });
-    appendAudit(
-      tx,
-      Array.from({ length: n - 1 }, (_, i) => ({ actor: "a", action: "batch", entityType: "thing", entityId: `t${i + 1}`, data: { n: i + 1, nested: { x: [i] } }, at: 2 + i })),
-    );
-  });
+  await transaction(db, async (tx) => {
+        await appendAudit(tx, { actor: "a", action: "first", entityType: "thing", entityId: "t0", data: { n: 0 }, at: 1 });
+        await appendAudit(
+                tx,
+                Array.from({ length: n - 1 }, (_, i) => ({ actor: "a", action: "batch", entityType: "thing", entityId: `t${i + 1}`, data: { n: i + 1, nested: { x: [i] } }, at: 2 + i })),
+              );
+      });
   return db;
 }
 
 describe("audit hash chain", () => {
-  it("links every entry to the previous one and verifies", () => {
-    const db = seeded(1200);
-    const rows = db.select().from(auditLog).orderBy(asc(auditLog.seq)).all();
+  it("links every entry to the previous one and verifies", async () => {
+    const db = await seeded(1200);
+    const rows = await db.select().from(auditLog).orderBy(asc(auditLog.seq));
     expect(rows).toHaveLength(1200);
     expect(rows[0].prevHash).toBe("0".repeat(64));
     for (let i = 1; i < rows.length; i++) expect(rows[i].prevHash).toBe(rows[i - 1].hash);
-    expect(verifyAuditChain(db)).toMatchObject({ ok: true, entries: 1200 });
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true, entries: 1200 });
   });
 
-  it("keeps the chain across separate transactions", () => {
-    const db = seeded(3);
-    transaction(db, (tx) => appendAudit(tx, { actor: "b", action: "later", entityType: "thing", entityId: "t9" }));
-    transaction(db, (tx) => appendAudit(tx, []));
-    expect(verifyAuditChain(db)).toMatchObject({ ok: true, entries: 4 });
+  it("keeps the chain across separate transactions", async () => {
+    const db = await seeded(3);
+    await transaction(db, async (tx) => appendAudit(tx, { actor: "b", action: "later", entityType: "thing", entityId: "t9" }));
+    await transaction(db, async (tx) => appendAudit(tx, []));
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true, entries: 4 });
   });
 
-  it("detects an altered entry, a deleted entry and a forged hash", () => {
-    const altered = asAttacker(seeded(10));
+  it("detects an altered entry, a deleted entry and a forged hash", async () => {
+    const altered = asAttacker(await seeded(10));
     altered.$client.prepare("UPDATE audit_log SET data = ? WHERE seq = 5").run(JSON.stringify({ n: 999 }));
-    expect(verifyAuditChain(altered)).toMatchObject({ ok: false, brokenAt: 5, reason: "entry content was altered" });
+    expect(await verifyAuditChain(altered)).toMatchObject({ ok: false, brokenAt: 5, reason: "entry content was altered" });
 
-    const actor = asAttacker(seeded(10));
+    const actor = asAttacker(await seeded(10));
     actor.$client.prepare("UPDATE audit_log SET actor = 'mallory' WHERE seq = 7").run();
-    expect(verifyAuditChain(actor)).toMatchObject({ ok: false, brokenAt: 7 });
+    expect(await verifyAuditChain(actor)).toMatchObject({ ok: false, brokenAt: 7 });
 
-    const deleted = asAttacker(seeded(10));
+    const deleted = asAttacker(await seeded(10));
     deleted.$client.prepare("DELETE FROM audit_log WHERE seq = 4").run();
-    expect(verifyAuditChain(deleted)).toMatchObject({ ok: false, brokenAt: 5, reason: "previous hash does not match" });
+    expect(await verifyAuditChain(deleted)).toMatchObject({ ok: false, brokenAt: 5, reason: "previous hash does not match" });
 
     // Rewriting an entry and recomputing its own hash still breaks the next link.
-    const forged = asAttacker(seeded(10));
-    const row = forged.select().from(auditLog).all()[2];
+    const forged = asAttacker(await seeded(10));
+    const row = (await forged.select().from(auditLog))[2];
     forged.$client.prepare("UPDATE audit_log SET hash = ? WHERE seq = ?").run("f".repeat(64), row.seq);
-    expect(verifyAuditChain(forged)).toMatchObject({ ok: false });
+    expect(await verifyAuditChain(forged)).toMatchObject({ ok: false });
   });
 
-  it("covers keys such as __proto__ in the hashed data", () => {
+  it("covers keys such as __proto__ in the hashed data", async () => {
     const db = memoryDb();
     const data = JSON.parse('{"__proto__": {"secret": 1}, "constructor": {"x": 1}}');
-    transaction(db, (tx) => appendAudit(tx, { actor: "a", action: "x", entityType: "t", entityId: "1", data, at: 1 }));
-    const row = db.select().from(auditLog).get()!;
+    await transaction(db, async (tx) => appendAudit(tx, { actor: "a", action: "x", entityType: "t", entityId: "1", data, at: 1 }));
+    const row = (await db.select().from(auditLog).limit(1))[0]!;
     expect(JSON.parse(row.data)).toEqual(data);
     expect(({} as Record<string, unknown>).secret).toBeUndefined();
     asAttacker(db).$client.prepare("UPDATE audit_log SET data = ?").run('{"__proto__":{"secret":2},"constructor":{"x":1}}');
-    expect(verifyAuditChain(db).ok).toBe(false);
+    expect((await verifyAuditChain(db)).ok).toBe(false);
   });
 
-  it("writes nothing when the surrounding transaction fails", () => {
-    const db = seeded(2);
-    expect(() =>
-      transaction(db, (tx) => {
-        appendAudit(tx, { actor: "a", action: "doomed", entityType: "t", entityId: "x" });
+  it("writes nothing when the surrounding transaction fails", async () => {
+    const db = await seeded(2);
+    await expect(
+      transaction(db, async (tx) => {
+        await appendAudit(tx, { actor: "a", action: "doomed", entityType: "t", entityId: "x" });
         throw new Error("boom");
       }),
-    ).toThrow("boom");
-    expect(verifyAuditChain(db)).toMatchObject({ ok: true, entries: 2 });
+    ).rejects.toThrow("boom");
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true, entries: 2 });
   });
 });
 
@@ -87,8 +87,8 @@ describe("audit entry hash", () => {
   it("is the SHA-256 of the previous hash and the SHA-256 of the entry's canonical JSON", async () => {
     const { canonicalJson, sha256 } = await import("~/lib/crypto.server");
     const db = memoryDb();
-    transaction(db, (tx) => appendAudit(tx, { actor: 'a "quoted" \u2028', action: "x", entityType: "t", entityId: "1", data: { b: 1, a: [2] }, at: 7 }));
-    const row = db.select().from(auditLog).get()!;
+    await transaction(db, async (tx) => appendAudit(tx, { actor: 'a "quoted" \u2028', action: "x", entityType: "t", entityId: "1", data: { b: 1, a: [2] }, at: 7 }));
+    const row = (await db.select().from(auditLog).limit(1))[0]!;
     const { at, actor, action, entityType, entityId, data } = row;
     expect(row.hash).toBe(sha256("0".repeat(64) + sha256(canonicalJson({ at, actor, action, entityType, entityId, data }))));
     expect(data).toBe('{"a":[2],"b":1}');

@@ -5,18 +5,18 @@ import { AppError } from "~/lib/errors";
 import { invoiceDecision, invoiceType, makeUser, memoryDb } from "../support/db";
 
 describe("decision type updates take effect at once", () => {
-  it("validates against the new output schema even when the update lands in the same millisecond", () => {
+  it("validates against the new output schema even when the update lands in the same millisecond", async () => {
     const db = memoryDb();
-    const owner = makeUser(db, "admin");
+    const owner = await makeUser(db, "admin");
     const now = Date.now();
-    upsertDecisionType(db, invoiceType(owner.email), "test", now);
-    ingestDecisions(db, [invoiceDecision("before")], { batch: false, actor: "test", now });
+    await upsertDecisionType(db, invoiceType(owner.email), "test", now);
+    await ingestDecisions(db, [invoiceDecision("before")], { batch: false, actor: "test", now });
     const stricter = invoiceType(owner.email);
     stricter.outputSchema = { ...stricter.outputSchema, properties: { ...stricter.outputSchema.properties, total: { type: "number", minimum: 1000 } } };
-    upsertDecisionType(db, stricter, "test", now);
+    await upsertDecisionType(db, stricter, "test", now);
     let error: unknown;
     try {
-      ingestDecisions(db, [invoiceDecision("after")], { batch: false, actor: "test", now });
+      await ingestDecisions(db, [invoiceDecision("after")], { batch: false, actor: "test", now });
     } catch (e) {
       error = e;
     }

@@ -53,51 +53,51 @@ describe("role claim mapping", () => {
 describe("signing in with the provider's claims", () => {
   const settings = parseOidcEnv({ ...BASE, OIDC_ROLE_CLAIM: "groups", OIDC_ROLE_MAP: '{"lm-review":"reviewer"}' })!;
 
-  it("creates an unknown person once, pending without a role claim, with no password, and audits it", () => {
+  it("creates an unknown person once, pending without a role claim, with no password, and audits it", async () => {
     const db = memoryDb();
     const email = uniqueEmail("sso");
-    const first = signInWithClaims(db, { sub: "1", email: email.toUpperCase(), email_verified: true }, settings);
+    const first = await signInWithClaims(db, { sub: "1", email: email.toUpperCase(), email_verified: true }, settings);
     expect(first.created).toBe(true);
     expect(first.user).toMatchObject({ email, role: null, passwordHash: null });
-    const again = signInWithClaims(db, { sub: "1", email, email_verified: true }, settings);
+    const again = await signInWithClaims(db, { sub: "1", email, email_verified: true }, settings);
     expect(again).toMatchObject({ created: false, user: { id: first.user.id } });
-    const actions = db.select({ action: auditLog.action }).from(auditLog).where(eq(auditLog.entityId, first.user.id)).all().map((r) => r.action);
+    const actions = (await db.select({ action: auditLog.action }).from(auditLog).where(eq(auditLog.entityId, first.user.id))).map((r) => r.action);
     expect(actions).toEqual(["user.created", "auth.sso_login", "auth.sso_login"]);
     // A password can never sign in an SSO user, not even the value used to equalise timing.
-    expect(authenticate(db, email, "not-a-real-password")).toBeNull();
+    expect(await authenticate(db, email, "not-a-real-password")).toBeNull();
   });
 
-  it("gives a pending person the role their claim maps to later, but never changes an existing role", () => {
+  it("gives a pending person the role their claim maps to later, but never changes an existing role", async () => {
     const db = memoryDb();
     const email = uniqueEmail("later");
-    signInWithClaims(db, { sub: "2", email, email_verified: true }, settings);
-    expect(signInWithClaims(db, { sub: "2", email, email_verified: true, groups: ["lm-review"] }, settings).user.role).toBe("reviewer");
-    const manager = makeUser(db, "manager");
-    expect(signInWithClaims(db, { sub: "3", email: manager.email, email_verified: true, groups: ["lm-review"] }, settings).user).toMatchObject({ id: manager.id, role: "manager" });
+    await signInWithClaims(db, { sub: "2", email, email_verified: true }, settings);
+    expect((await signInWithClaims(db, { sub: "2", email, email_verified: true, groups: ["lm-review"] }, settings)).user.role).toBe("reviewer");
+    const manager = await makeUser(db, "manager");
+    expect((await signInWithClaims(db, { sub: "3", email: manager.email, email_verified: true, groups: ["lm-review"] }, settings)).user).toMatchObject({ id: manager.id, role: "manager" });
   });
 
-  it("refuses a missing or unverified email and a disabled account, creating nobody", () => {
+  it("refuses a missing or unverified email and a disabled account, creating nobody", async () => {
     const db = memoryDb();
     const email = uniqueEmail("nope");
-    expect(() => signInWithClaims(db, { sub: "4" }, settings)).toThrow(SsoError);
-    expect(() => signInWithClaims(db, { sub: "4", email, email_verified: "true" }, settings)).toThrow(/has not verified/);
-    expect(() => signInWithClaims(db, { sub: "4", email }, settings)).toThrow(/has not verified/);
-    expect(db.select().from(users).where(eq(users.email, email)).get()).toBeUndefined();
-    expect(db.select().from(auditLog).where(and(eq(auditLog.action, "auth.sso_refused"), eq(auditLog.actor, email))).all()).toHaveLength(2);
+    await expect(signInWithClaims(db, { sub: "4" }, settings)).rejects.toThrow(SsoError);
+    await expect(signInWithClaims(db, { sub: "4", email, email_verified: "true" }, settings)).rejects.toThrow(/has not verified/);
+    await expect(signInWithClaims(db, { sub: "4", email }, settings)).rejects.toThrow(/has not verified/);
+    expect((await db.select().from(users).where(eq(users.email, email)).limit(1))[0]).toBeUndefined();
+    expect(await db.select().from(auditLog).where(and(eq(auditLog.action, "auth.sso_refused"), eq(auditLog.actor, email)))).toHaveLength(2);
   });
 });
 
 describe("pending users", () => {
-  it("their API keys act for nobody until an admin gives a role; the last admin keeps theirs", () => {
+  it("their API keys act for nobody until an admin gives a role; the last admin keeps theirs", async () => {
     const db = memoryDb();
-    const admin = makeUser(db, "admin");
-    const { user } = signInWithClaims(db, { sub: "5", email: uniqueEmail("pending"), email_verified: true }, parseOidcEnv(BASE)!);
-    const key = makeKey(db, ["read"], user.email);
-    expect(lookupApiKey(db, key)).toBeNull();
-    setUserRole(db, user.id, "auditor", admin.email);
-    expect(lookupApiKey(db, key)?.principal.user?.role).toBe("auditor");
-    expect(() => setUserRole(db, admin.id, "reviewer", admin.email)).toThrow(/last active admin/);
-    createUser(db, { email: uniqueEmail("admin2"), role: "admin" }, "test");
-    expect(setUserRole(db, admin.id, "reviewer", admin.email).role).toBe("reviewer");
+    const admin = await makeUser(db, "admin");
+    const { user } = await signInWithClaims(db, { sub: "5", email: uniqueEmail("pending"), email_verified: true }, parseOidcEnv(BASE)!);
+    const key = await makeKey(db, ["read"], user.email);
+    expect(await lookupApiKey(db, key)).toBeNull();
+    await setUserRole(db, user.id, "auditor", admin.email);
+    expect((await lookupApiKey(db, key))?.principal.user?.role).toBe("auditor");
+    await expect(setUserRole(db, admin.id, "reviewer", admin.email)).rejects.toThrow(/last active admin/);
+    await createUser(db, { email: uniqueEmail("admin2"), role: "admin" }, "test");
+    expect((await setUserRole(db, admin.id, "reviewer", admin.email)).role).toBe("reviewer");
   });
 });

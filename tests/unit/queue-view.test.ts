@@ -11,24 +11,24 @@ import { submitReview } from "~/domain/review/review.server";
 import { fourEyesReason, verdictsAgree } from "~/domain/review/four-eyes";
 import { invoiceDecision, invoiceType, makeType, makeUser, memoryDb } from "../support/db";
 
-function setup(count: number) {
+async function setup(count: number) {
   const db = memoryDb();
-  const owner = makeUser(db, "admin");
-  makeType(db, invoiceType(owner.email));
-  const reviewer = makeUser(db, "reviewer");
+  const owner = await makeUser(db, "admin");
+  await makeType(db, invoiceType(owner.email));
+  const reviewer = await makeUser(db, "reviewer");
   const items = Array.from({ length: count }, (_, i) =>
     invoiceDecision(`q-${i}`, { confidence: 0.5, priority: i % 4, flags: i % 5 === 0 ? ["policy:pep"] : [], model: { name: "m", version: i % 2 ? "2.0" : "1.0" } }),
   );
   const t0 = Date.now();
-  items.forEach((it, i) => ingestDecisions(db, [it], { batch: false, actor: "t", now: t0 + (i % 7) * 1000 }));
+  items.forEach(async (it, i) => ingestDecisions(db, [it], { batch: false, actor: "t", now: t0 + (i % 7) * 1000 }));
   return { db, reviewer, owner, t0 };
 }
 
-function allPages(db: ReturnType<typeof memoryDb>, reviewer: { id: string; email: string }, f: Partial<QueueFilter>, now: number) {
+async function allPages(db: ReturnType<typeof memoryDb>, reviewer: { id: string; email: string }, f: Partial<QueueFilter>, now: number) {
   const seen: string[] = [];
   let cursor: string | undefined;
   for (let guard = 0; guard < 100; guard++) {
-    const page = listQueue(db, reviewer, { sort: "queue", ...f, cursor } as QueueFilter, now, 7);
+    const page = await listQueue(db, reviewer, { sort: "queue", ...f, cursor } as QueueFilter, now, 7);
     seen.push(...page.items.map((i) => i.externalId));
     if (!page.nextCursor) break;
     cursor = page.nextCursor;
@@ -37,41 +37,41 @@ function allPages(db: ReturnType<typeof memoryDb>, reviewer: { id: string; email
 }
 
 describe("queue view", () => {
-  it("keyset pages list every open task once, in queue order and by arrival", () => {
-    const { db, reviewer, t0 } = setup(60);
+  it("keyset pages list every open task once, in queue order and by arrival", async () => {
+    const { db, reviewer, t0 } = await setup(60);
     const rows = db.$client.prepare("select d.external_id as e, t.priority as p, t.due_at as d, t.seq as s from tasks t join decisions d on d.id = t.decision_id where t.status = 'open'").all() as any[];
     const queueOrder = [...rows].sort((a, b) => b.p - a.p || a.d - b.d || a.s - b.s).map((r) => r.e);
-    expect(allPages(db, reviewer, { sort: "queue" }, t0)).toEqual(queueOrder);
+    expect(await allPages(db, reviewer, { sort: "queue" }, t0)).toEqual(queueOrder);
     const arrival = [...rows].sort((a, b) => a.s - b.s).map((r) => r.e);
-    expect(allPages(db, reviewer, { sort: "oldest" }, t0)).toEqual(arrival);
-    expect(allPages(db, reviewer, { sort: "newest" }, t0)).toEqual([...arrival].reverse());
+    expect(await allPages(db, reviewer, { sort: "oldest" }, t0)).toEqual(arrival);
+    expect(await allPages(db, reviewer, { sort: "newest" }, t0)).toEqual([...arrival].reverse());
   });
 
-  it("filters by flag, model version, priority and SLA", () => {
-    const { db, reviewer, t0 } = setup(40);
-    const flagged = allPages(db, reviewer, { flag: "policy:pep" }, t0);
+  it("filters by flag, model version, priority and SLA", async () => {
+    const { db, reviewer, t0 } = await setup(40);
+    const flagged = await allPages(db, reviewer, { flag: "policy:pep" }, t0);
     expect(flagged.sort()).toEqual(["q-0", "q-10", "q-15", "q-20", "q-25", "q-30", "q-35", "q-5"].sort());
-    expect(allPages(db, reviewer, { model: "2.0" }, t0).every((e) => Number(e.slice(2)) % 2 === 1)).toBe(true);
-    expect(allPages(db, reviewer, { priority: 3 }, t0)).toHaveLength(10);
-    expect(allPages(db, reviewer, { sla: "overdue" }, t0)).toEqual([]);
-    expect(allPages(db, reviewer, { sla: "overdue" }, t0 + 5 * 3_600_000)).toHaveLength(40);
+    expect((await allPages(db, reviewer, { model: "2.0" }, t0)).every((e) => Number(e.slice(2)) % 2 === 1)).toBe(true);
+    expect(await allPages(db, reviewer, { priority: 3 }, t0)).toHaveLength(10);
+    expect(await allPages(db, reviewer, { sla: "overdue" }, t0)).toEqual([]);
+    expect(await allPages(db, reviewer, { sla: "overdue" }, t0 + 5 * 3_600_000)).toHaveLength(40);
   });
 
-  it("a rare flag is searched window by window, never the whole backlog at once", () => {
+  it("a rare flag is searched window by window, never the whole backlog at once", async () => {
     const db = memoryDb();
-    const owner = makeUser(db, "admin");
-    makeType(db, invoiceType(owner.email));
-    const reviewer = makeUser(db, "reviewer");
+    const owner = await makeUser(db, "admin");
+    await makeType(db, invoiceType(owner.email));
+    const reviewer = await makeUser(db, "reviewer");
     const t0 = Date.now();
     const items = Array.from({ length: 4_500 }, (_, i) => invoiceDecision(`r-${i}`, { confidence: 0.5, flags: i === 4_400 || i === 10 ? ["policy:rare"] : [] }));
-    for (let i = 0; i < items.length; i += 1000) ingestDecisions(db, items.slice(i, i + 1000), { batch: true, actor: "t", now: t0 + i });
-    const first = listQueue(db, reviewer, { sort: "queue", flag: "policy:rare" } as QueueFilter, t0);
+    for (let i = 0; i < items.length; i += 1000) await ingestDecisions(db, items.slice(i, i + 1000), { batch: true, actor: "t", now: t0 + i });
+    const first = await listQueue(db, reviewer, { sort: "queue", flag: "policy:rare" } as QueueFilter, t0);
     expect(first.items.map((i) => i.externalId)).toEqual(["r-10"]);
     expect(first.partial).toBe(true);
     expect(first.nextCursor).not.toBeNull();
-    const found = allPages(db, reviewer, { flag: "policy:rare" }, t0);
+    const found = await allPages(db, reviewer, { flag: "policy:rare" }, t0);
     expect(found).toEqual(["r-10", "r-4400"]);
-    expect(allPages(db, reviewer, { flag: "policy:rare", sort: "newest" }, t0)).toEqual(["r-4400", "r-10"]);
+    expect(await allPages(db, reviewer, { flag: "policy:rare", sort: "newest" }, t0)).toEqual(["r-4400", "r-10"]);
   });
 
   it("reports bad filters instead of failing", () => {
@@ -80,20 +80,20 @@ describe("queue view", () => {
     expect(issues.map((i) => i.path).sort()).toEqual(["priority", "sort"]);
   });
 
-  it("counters stay equal to the tasks table through claims, releases and verdicts", () => {
-    const { db, reviewer, t0 } = setup(12);
-    const a = claimNextTask(db, reviewer, { now: t0 })!;
-    const b = claimNextTask(db, reviewer, { now: t0 })!;
-    releaseTask(db, reviewer, b.id, { now: t0 });
-    submitReview(db, reviewer, a.id, { action: "approve" }, { now: t0 });
-    claimNextTask(db, reviewer, { now: t0, leaseMs: 1 });
-    claimNextTask(db, reviewer, { now: t0 + 10 }); // reaps the expired lease first
+  it("counters stay equal to the tasks table through claims, releases and verdicts", async () => {
+    const { db, reviewer, t0 } = await setup(12);
+    const a = (await claimNextTask(db, reviewer, { now: t0 }))!;
+    const b = (await claimNextTask(db, reviewer, { now: t0 }))!;
+    await releaseTask(db, reviewer, b.id, { now: t0 });
+    await submitReview(db, reviewer, a.id, { action: "approve" }, { now: t0 });
+    await claimNextTask(db, reviewer, { now: t0, leaseMs: 1 });
+    await claimNextTask(db, reviewer, { now: t0 + 10 }); // reaps the expired lease first
     const counters = db.$client.prepare("select type_key, kind, status, n from task_counters where n != 0 order by 1,2,3").all();
     const actual = db.$client.prepare("select type_key, kind, status, count(*) as n from tasks group by 1,2,3 order by 1,2,3").all();
     expect(counters).toEqual(actual);
-    const [q] = queueOverview(db, t0);
+    const [q] = await queueOverview(db, t0);
     expect(q).toMatchObject({ key: "invoice", open: 10, inProgress: 1, pastSla: 0 });
-    expect(queueOverview(db, t0 + 5 * 3_600_000)[0]).toMatchObject({ pastSla: 10 });
+    expect((await queueOverview(db, t0 + 5 * 3_600_000))[0]).toMatchObject({ pastSla: 10 });
   });
 });
 
@@ -108,14 +108,14 @@ describe("work mode over a filtered list (claimNextInView)", () => {
     { sort: "queue", route: "review", flag: "policy:pep" },
     { sort: "oldest", route: "qa" },
   ] as Partial<QueueFilter>[]) {
-    it(`claims exactly the list's tasks, in the list's order: ${JSON.stringify(f)}`, () => {
-      const { db, reviewer, t0 } = setup(60);
-      const listed = allPages(db, reviewer, f, t0);
+    it(`claims exactly the list's tasks, in the list's order: ${JSON.stringify(f)}`, async () => {
+      const { db, reviewer, t0 } = await setup(60);
+      const listed = await allPages(db, reviewer, f, t0);
       if (f.route !== "qa") expect(listed.length).toBeGreaterThan(0);
       const claimed: string[] = [];
       let after: string | undefined; // carried from claim to claim, as work mode does
       for (let guard = 0; guard < 100; guard++) {
-        const next = claimNextInView(db, reviewer, { sort: "queue", ...f } as QueueFilter, { now: t0, after });
+        const next = await claimNextInView(db, reviewer, { sort: "queue", ...f } as QueueFilter, { now: t0, after });
         if (!next.task) {
           expect(next.searchedAll).toBe(true);
           break;
@@ -131,81 +131,81 @@ describe("work mode over a filtered list (claimNextInView)", () => {
     });
   }
 
-  it("skips what the reviewer skipped, and two reviewers never get the same task", () => {
-    const { db, reviewer, t0 } = setup(30);
-    const other = makeUser(db, "reviewer");
+  it("skips what the reviewer skipped, and two reviewers never get the same task", async () => {
+    const { db, reviewer, t0 } = await setup(30);
+    const other = await makeUser(db, "reviewer");
     const f = { sort: "oldest", flag: "policy:pep" } as QueueFilter;
-    const listed = allPages(db, reviewer, f, t0);
-    const first = claimNextInView(db, reviewer, f, { now: t0 }).task!;
-    releaseTask(db, reviewer, first.id, { now: t0 });
+    const listed = await allPages(db, reviewer, f, t0);
+    const first = (await claimNextInView(db, reviewer, f, { now: t0 })).task!;
+    await releaseTask(db, reviewer, first.id, { now: t0 });
     const got: Record<string, string[]> = { [reviewer.id]: [], [other.id]: [] };
     for (let i = 0; i < 20; i++) {
       const who = i % 2 ? other : reviewer;
-      const next = claimNextInView(db, who, f, { now: t0, skip: [first.id] }).task;
+      const next = (await claimNextInView(db, who, f, { now: t0, skip: [first.id] })).task;
       if (next) got[who.id].push(externalId(db, next.id));
     }
     const all = [...got[reviewer.id], ...got[other.id]];
     expect(new Set(all).size).toBe(all.length);
     expect(all.sort()).toEqual(listed.filter((e) => e !== externalId(db, first.id)).sort());
     // The skipped task is still there for the next session.
-    expect(claimNextInView(db, other, f, { now: t0 }).task?.id).toBe(first.id);
+    expect((await claimNextInView(db, other, f, { now: t0 })).task?.id).toBe(first.id);
   });
 
-  it("goes on from where the reviewer is in the list, and sweeps from the top for what came back meanwhile", () => {
-    const { db, reviewer, t0 } = setup(30);
-    const other = makeUser(db, "reviewer");
+  it("goes on from where the reviewer is in the list, and sweeps from the top for what came back meanwhile", async () => {
+    const { db, reviewer, t0 } = await setup(30);
+    const other = await makeUser(db, "reviewer");
     const f = { sort: "queue", flag: "policy:pep" } as QueueFilter;
-    const listed = allPages(db, reviewer, f, t0);
+    const listed = await allPages(db, reviewer, f, t0);
     expect(listed.length).toBe(6);
     // Someone else holds the head of the list while this reviewer starts.
-    const held = claimNextInView(db, other, f, { now: t0 }).task!;
+    const held = (await claimNextInView(db, other, f, { now: t0 })).task!;
     const served: string[] = [];
     let after: string | undefined;
     for (let i = 0; i < 3; i++) {
-      const next = claimNextInView(db, reviewer, f, { now: t0, after });
+      const next = await claimNextInView(db, reviewer, f, { now: t0, after });
       served.push(externalId(db, next.task!.id));
       after = next.task ? next.position : after;
     }
     expect(served).toEqual(listed.slice(1, 4));
     // The held task comes back; the reviewer first finishes the list below, then gets it.
-    releaseTask(db, other, held.id, { now: t0 });
+    await releaseTask(db, other, held.id, { now: t0 });
     for (let i = 0; i < 3; i++) {
-      const next = claimNextInView(db, reviewer, f, { now: t0, after });
+      const next = await claimNextInView(db, reviewer, f, { now: t0, after });
       served.push(externalId(db, next.task!.id));
       after = next.task ? next.position : after;
     }
     expect(served).toEqual([...listed.slice(1), listed[0]]);
-    expect(claimNextInView(db, reviewer, f, { now: t0, after })).toMatchObject({ task: null, searchedAll: true });
+    expect(await claimNextInView(db, reviewer, f, { now: t0, after })).toMatchObject({ task: null, searchedAll: true });
   });
 
-  it("without decision filters it always takes the head of the list: a lease that comes back is served next", () => {
-    const { db, reviewer, t0 } = setup(30);
-    const other = makeUser(db, "reviewer");
+  it("without decision filters it always takes the head of the list: a lease that comes back is served next", async () => {
+    const { db, reviewer, t0 } = await setup(30);
+    const other = await makeUser(db, "reviewer");
     const f = { sort: "queue", route: "review" } as QueueFilter;
-    const listed = allPages(db, reviewer, f, t0);
+    const listed = await allPages(db, reviewer, f, t0);
     expect(listed.length).toBeGreaterThan(4);
-    const held = claimNextInView(db, other, f, { now: t0 }).task!;
-    const first = claimNextInView(db, reviewer, f, { now: t0 });
+    const held = (await claimNextInView(db, other, f, { now: t0 })).task!;
+    const first = await claimNextInView(db, reviewer, f, { now: t0 });
     expect(externalId(db, first.task!.id)).toBe(listed[1]);
-    releaseTask(db, other, held.id, { now: t0 });
+    await releaseTask(db, other, held.id, { now: t0 });
     // the position work mode carries does not hold back the head of the queue
-    const next = claimNextInView(db, reviewer, f, { now: t0, after: first.task ? first.position : undefined });
+    const next = await claimNextInView(db, reviewer, f, { now: t0, after: first.task ? first.position : undefined });
     expect(externalId(db, next.task!.id)).toBe(listed[0]);
   });
 
-  it("a rare flag beyond the bounded search is 'not found yet', not 'none left'", () => {
+  it("a rare flag beyond the bounded search is 'not found yet', not 'none left'", async () => {
     const db = memoryDb();
-    const owner = makeUser(db, "admin");
-    makeType(db, invoiceType(owner.email, { routing: { minConfidence: 0.9, reviewFlags: ["policy:*"], qaSampleRate: 0 } }));
-    const reviewer = makeUser(db, "reviewer");
+    const owner = await makeUser(db, "admin");
+    await makeType(db, invoiceType(owner.email, { routing: { minConfidence: 0.9, reviewFlags: ["policy:*"], qaSampleRate: 0 } }));
+    const reviewer = await makeUser(db, "reviewer");
     const t0 = Date.now();
     const items = Array.from({ length: 4_500 }, (_, i) => invoiceDecision(`r-${i}`, { confidence: 0.5, flags: i === 4_400 ? ["policy:rare"] : [] }));
-    for (let i = 0; i < items.length; i += 1000) ingestDecisions(db, items.slice(i, i + 1000), { batch: true, actor: "t", now: t0 + i });
+    for (let i = 0; i < items.length; i += 1000) await ingestDecisions(db, items.slice(i, i + 1000), { batch: true, actor: "t", now: t0 + i });
     const f = { sort: "oldest", flag: "policy:rare" } as QueueFilter;
-    expect(claimNextInView(db, reviewer, f, { now: t0, windows: 1 })).toMatchObject({ task: null, searchedAll: false, scanned: 2_000 });
-    const found = claimNextInView(db, reviewer, f, { now: t0, windows: 3 });
+    expect(await claimNextInView(db, reviewer, f, { now: t0, windows: 1 })).toMatchObject({ task: null, searchedAll: false, scanned: 2_000 });
+    const found = await claimNextInView(db, reviewer, f, { now: t0, windows: 3 });
     expect(found.task && externalId(db, found.task.id)).toBe("r-4400");
-    expect(claimNextInView(db, reviewer, f, { now: t0, windows: 3 })).toMatchObject({ task: null, searchedAll: true });
+    expect(await claimNextInView(db, reviewer, f, { now: t0, windows: 3 })).toMatchObject({ task: null, searchedAll: true });
   });
 });
 

@@ -10,26 +10,26 @@ const MIN = 60_000;
 
 // backlog() names tasks_backlog_idx with INDEXED BY, so it fails loudly if the index is ever dropped.
 describe("backlog", () => {
-  it("counts open work per queue and per accountable owner, with oldest age and items past SLA", () => {
+  it("counts open work per queue and per accountable owner, with oldest age and items past SLA", async () => {
     const db = memoryDb();
-    const alice = makeUser(db, "manager");
-    const bob = makeUser(db, "manager");
-    const reviewer = makeUser(db, "reviewer");
-    makeType(db, invoiceType(alice.email, { slaMinutes: 60, routing: { minConfidence: 0.9, qaSampleRate: 0 } }));
-    makeType(db, invoiceType(bob.email, { key: "receipt", name: "Receipts", slaMinutes: 600, routing: { minConfidence: 0.9, qaSampleRate: 0 } }));
+    const alice = await makeUser(db, "manager");
+    const bob = await makeUser(db, "manager");
+    const reviewer = await makeUser(db, "reviewer");
+    await makeType(db, invoiceType(alice.email, { slaMinutes: 60, routing: { minConfidence: 0.9, qaSampleRate: 0 } }));
+    await makeType(db, invoiceType(bob.email, { key: "receipt", name: "Receipts", slaMinutes: 600, routing: { minConfidence: 0.9, qaSampleRate: 0 } }));
     const low = (id: string, type = "invoice") => invoiceDecision(id, { type, confidence: 0.5 });
-    ingestDecisions(db, [low("i1"), low("i2")], { batch: true, actor: "t", now: T0 });
-    ingestDecisions(db, [low("i3")], { batch: true, actor: "t", now: T0 + 90 * MIN });
-    ingestDecisions(db, [low("r1", "receipt")], { batch: true, actor: "t", now: T0 + 30 * MIN });
+    await ingestDecisions(db, [low("i1"), low("i2")], { batch: true, actor: "t", now: T0 });
+    await ingestDecisions(db, [low("i3")], { batch: true, actor: "t", now: T0 + 90 * MIN });
+    await ingestDecisions(db, [low("r1", "receipt")], { batch: true, actor: "t", now: T0 + 30 * MIN });
     // One invoice task is decided, one escalated to alice, the third stays open.
-    const t1 = claimNextTask(db, reviewer, { type: "invoice", now: T0 + 100 * MIN })!;
-    submitReview(db, reviewer, t1.id, { action: "approve" }, { now: T0 + 101 * MIN });
-    const t2 = claimNextTask(db, reviewer, { type: "invoice", now: T0 + 102 * MIN })!;
-    submitReview(db, reviewer, t2.id, { action: "escalate", note: "policy question" }, { now: T0 + 103 * MIN });
-    claimNextTask(db, reviewer, { type: "receipt", now: T0 + 104 * MIN });
+    const t1 = (await claimNextTask(db, reviewer, { type: "invoice", now: T0 + 100 * MIN }))!;
+    await submitReview(db, reviewer, t1.id, { action: "approve" }, { now: T0 + 101 * MIN });
+    const t2 = (await claimNextTask(db, reviewer, { type: "invoice", now: T0 + 102 * MIN }))!;
+    await submitReview(db, reviewer, t2.id, { action: "escalate", note: "policy question" }, { now: T0 + 103 * MIN });
+    await claimNextTask(db, reviewer, { type: "receipt", now: T0 + 104 * MIN });
 
     const now = T0 + 120 * MIN;
-    const b = backlog(db, now);
+    const b = await backlog(db, now);
     const q = (type: string, kind: string) => b.queues.find((x) => x.typeKey === type && x.kind === kind);
     // i3 arrived at +90 min, due at +150: open, not yet past SLA.
     expect(q("invoice", "review")).toMatchObject({ owner: alice.email, open: 1, claimed: 0, oldestAgeMs: 30 * MIN, pastSla: 0 });
@@ -43,7 +43,7 @@ describe("backlog", () => {
       ]),
     );
     // Four hours later the invoice items are past their one-hour SLA; the receipt is not.
-    const later = backlog(db, T0 + 240 * MIN);
+    const later = await backlog(db, T0 + 240 * MIN);
     expect(later.owners.find((o) => o.owner === alice.email)?.pastSla).toBe(2);
     expect(later.owners.find((o) => o.owner === bob.email)?.pastSla).toBe(0);
     expect(later.owners[0].owner).toBe(alice.email);

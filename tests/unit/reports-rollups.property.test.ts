@@ -59,19 +59,19 @@ function verdictBody(action: string, total: number, fixCurrency: boolean) {
 const expected = (m: Map<string, number>) => Object.fromEntries([...m].sort(([a], [b]) => a.localeCompare(b)));
 
 describe("roll-ups", () => {
-  it("always equal a from-scratch aggregate over decisions and reviews", { timeout: 120_000 }, () => {
-    fc.assert(
-      fc.property(fc.array(anyOp, { minLength: 1, maxLength: 40 }), (ops) => {
+  it("always equal a from-scratch aggregate over decisions and reviews", { timeout: 120_000 }, async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(anyOp, { minLength: 1, maxLength: 40 }), async (ops) => {
         const db = memoryDb();
-        const owner = makeUser(db, "manager");
+        const owner = await makeUser(db, "manager");
         // Flagged decisions also need four eyes: a second, independent review (disagreement escalates).
-        makeType(db, invoiceType(owner.email, { routing: { minConfidence: 0.6, fieldMinConfidence: { total: 0.9 }, reviewFlags: ["policy:*"], qaSampleRate: 0.5 }, fourEyes: { flags: ["policy:*"] } }));
-        const reviewers = [makeUser(db, "reviewer"), makeUser(db, "reviewer")];
+        await makeType(db, invoiceType(owner.email, { routing: { minConfidence: 0.6, fieldMinConfidence: { total: 0.9 }, reviewFlags: ["policy:*"], qaSampleRate: 0.5 }, fourEyes: { flags: ["policy:*"] } }));
+        const reviewers = [await makeUser(db, "reviewer"), await makeUser(db, "reviewer")];
         let now = T0;
         let seq = 0;
-        const tolerate = (fn: () => unknown) => {
+        const tolerate = async (fn: () => Promise<unknown>) => {
           try {
-            fn();
+            await fn();
           } catch (e) {
             if (!(e instanceof AppError)) throw e;
           }
@@ -88,43 +88,42 @@ describe("roll-ups", () => {
                 ...(o.occurredHoursAgo === undefined ? {} : { occurredAt: new Date(now - o.occurredHoursAgo * 3_600_000).toISOString() }),
               }),
             );
-            ingestDecisions(db, items, { batch: true, actor: "test", now });
+            await ingestDecisions(db, items, { batch: true, actor: "test", now });
           } else if (o.op === "claim") {
-            tolerate(() => claimNextTask(db, reviewers[o.who], { now }));
+            await tolerate(async () => claimNextTask(db, reviewers[o.who], { now }));
           } else if (o.op === "wait") {
             now += o.minutes * MIN;
           } else if (o.op === "release" || o.op === "review") {
             const r = reviewers[o.who];
-            let held = db.select().from(tasks).where(and(eq(tasks.status, "claimed"), eq(tasks.claimedBy, r.id))).get();
+            let held: typeof tasks.$inferSelect | undefined = (await db.select().from(tasks).where(and(eq(tasks.status, "claimed"), eq(tasks.claimedBy, r.id))).limit(1))[0];
             // A reviewer with nothing in hand takes the next task first, so sequences reach verdicts often.
-            if (!held && o.op === "review") held = claimNextTask(db, r, { now }) ?? undefined;
+            if (!held && o.op === "review") held = (await claimNextTask(db, r, { now })) ?? undefined;
             if (!held) continue;
-            if (o.op === "release") tolerate(() => releaseTask(db, r, held.id, { now }));
-            else tolerate(() => submitReview(db, r, held.id, verdictBody(o.action, o.total, o.fixCurrency), { now }));
+            if (o.op === "release") await tolerate(async () => releaseTask(db, r, held.id, { now }));
+            else await tolerate(async () => submitReview(db, r, held.id, verdictBody(o.action, o.total, o.fixCurrency), { now }));
           } else if (o.op === "resolve") {
-            const esc = db.select().from(tasks).where(and(eq(tasks.status, "open"), eq(tasks.kind, "escalation"))).get();
+            const esc = (await db.select().from(tasks).where(and(eq(tasks.status, "open"), eq(tasks.kind, "escalation"))).limit(1))[0];
             if (!esc) continue;
-            tolerate(() => {
-              claimTask(db, owner, esc.id, { now });
-              submitReview(db, owner, esc.id, verdictBody(o.action, 42, true), { now });
+            await tolerate(async () => {
+              await claimTask(db, owner, esc.id, { now });
+              await submitReview(db, owner, esc.id, verdictBody(o.action, 42, true), { now });
             });
           }
         }
-        expect(expected(rollupSnapshot(db))).toEqual(expected(aggregateFromScratch(db)));
+        expect(expected(await rollupSnapshot(db))).toEqual(expected(await aggregateFromScratch(db)));
 
         // And the report read from the roll-ups agrees with a plain count over the decisions.
-        const report = automationReport(db, { type: "invoice", from: T0 - 40 * 3_600_000, to: now + 3_600_000, bucket: "day" });
-        const plain = db
-          .select({
-            volume: sql<number>`count(*)`,
-            auto: sql<number>`coalesce(sum(${decisions.status} = 'auto_approved'), 0)`,
-            reviewed: sql<number>`coalesce(sum(${decisions.status} in ('approved','corrected','rejected')), 0)`,
-            pending: sql<number>`coalesce(sum(${decisions.status} in ('pending_review','in_review','escalated')), 0)`,
-            corrected: sql<number>`coalesce(sum(${decisions.status} = 'corrected'), 0)`,
-            rejected: sql<number>`coalesce(sum(${decisions.status} = 'rejected'), 0)`,
-          })
-          .from(decisions)
-          .get()!;
+        const report = await automationReport(db, { type: "invoice", from: T0 - 40 * 3_600_000, to: now + 3_600_000, bucket: "day" });
+        const plain = (await db
+                  .select({
+                    volume: sql<number>`count(*)`,
+                    auto: sql<number>`coalesce(sum(${decisions.status} = 'auto_approved'), 0)`,
+                    reviewed: sql<number>`coalesce(sum(${decisions.status} in ('approved','corrected','rejected')), 0)`,
+                    pending: sql<number>`coalesce(sum(${decisions.status} in ('pending_review','in_review','escalated')), 0)`,
+                    corrected: sql<number>`coalesce(sum(${decisions.status} = 'corrected'), 0)`,
+                    rejected: sql<number>`coalesce(sum(${decisions.status} = 'rejected'), 0)`,
+                  })
+                  .from(decisions).limit(1))[0]!;
         expect({ volume: report.totals.volume, auto: report.totals.auto, reviewed: report.totals.reviewed, pending: report.totals.pending, corrected: report.totals.corrected, rejected: report.totals.rejected }).toEqual(plain);
         expect(report.buckets.reduce((s, b) => s + b.volume, 0)).toBe(plain.volume);
 
@@ -134,19 +133,19 @@ describe("roll-ups", () => {
         const to = now - ((ops.length * 5) % 30) * 3_600_000 + 1;
         if (from < to) {
           const q = { type: "invoice", from, to };
-          const hourly = automationReport(db, { ...q, bucket: "hour" });
-          const daily = automationReport(db, { ...q, bucket: "day" });
-          const weekly = automationReport(db, { ...q, bucket: "week" });
+          const hourly = await automationReport(db, { ...q, bucket: "hour" });
+          const daily = await automationReport(db, { ...q, bucket: "day" });
+          const weekly = await automationReport(db, { ...q, bucket: "week" });
           expect(daily.totals).toEqual(hourly.totals);
           expect(weekly.totals).toEqual(hourly.totals);
           const perDay = new Map<string, number>();
           for (const b of hourly.buckets) perDay.set(b.start.slice(0, 10), (perDay.get(b.start.slice(0, 10)) ?? 0) + b.volume);
           expect(daily.buckets.map((b) => [b.start.slice(0, 10), b.volume])).toEqual([...perDay]);
           // The whole page too: every total and breakdown is the same whichever counters it was read from.
-          const { series: _h, query: _hq, ...pageHourly } = reportPage(db, { ...q, bucket: "hour" });
-          const { series: _d, query: _dq, ...pageDaily } = reportPage(db, { ...q, bucket: "week" });
+          const { series: _h, query: _hq, ...pageHourly } = await reportPage(db, { ...q, bucket: "hour" });
+          const { series: _d, query: _dq, ...pageDaily } = await reportPage(db, { ...q, bucket: "week" });
           expect(pageDaily).toEqual(pageHourly);
-          expect(qualityReport(db, { ...q, bucket: "day" })).toEqual(qualityReport(db, { ...q, bucket: "hour" }));
+          expect(await qualityReport(db, { ...q, bucket: "day" })).toEqual(await qualityReport(db, { ...q, bucket: "hour" }));
         }
         db.$client.close();
       }),

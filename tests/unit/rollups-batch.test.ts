@@ -6,9 +6,9 @@ import { invoiceDecision, invoiceType, makeType, makeUser, memoryDb } from "../s
 const sorted = (m: Map<string, number>) => [...m].filter(([, v]) => v !== 0).sort(([a], [b]) => (a < b ? -1 : 1));
 
 describe("roll-ups written by a batch ingest", () => {
-  it("equal a from-scratch aggregate of the decisions (many decisions share facts; occurredAt varies within hours)", () => {
+  it("equal a from-scratch aggregate of the decisions (many decisions share facts; occurredAt varies within hours)", async () => {
     const db = memoryDb();
-    makeType(db, invoiceType(makeUser(db, "admin").email));
+    await makeType(db, invoiceType((await makeUser(db, "admin")).email));
     const base = Date.UTC(2026, 0, 10, 12);
     const items = Array.from({ length: 400 }, (_, i) =>
       invoiceDecision(`r-${i}`, {
@@ -19,10 +19,10 @@ describe("roll-ups written by a batch ingest", () => {
         occurredAt: new Date(base - (i % 5) * 3_600_000 - (i % 13) * 60_000 - (i % 30) * 24 * 3_600_000).toISOString(),
       }),
     );
-    ingestDecisions(db, items.slice(0, 250), { batch: true, actor: "t", now: base + 5_000 });
-    ingestDecisions(db, items.slice(250), { batch: true, actor: "t", now: base + 9_000 });
-    const snapshot = rollupSnapshot(db);
-    expect(sorted(snapshot)).toEqual(sorted(aggregateFromScratch(db)));
+    await ingestDecisions(db, items.slice(0, 250), { batch: true, actor: "t", now: base + 5_000 });
+    await ingestDecisions(db, items.slice(250), { batch: true, actor: "t", now: base + 9_000 });
+    const snapshot = await rollupSnapshot(db);
+    expect(sorted(snapshot)).toEqual(sorted(await aggregateFromScratch(db)));
     expect(new Set([...snapshot.keys()].map((k) => k.split("|")[2])).size).toBeGreaterThan(10);
   });
 });

@@ -39,9 +39,9 @@ function toRow(r: typeof auditLog.$inferSelect, sealed = false): AuditRow {
  * that recorded its ingest, via `auditTrail`) and those of its tasks. A batch entry's
  * data is cut down to this decision's item, since it lists every decision in the batch.
  */
-export function decisionAuditTrail(db: DbOrTx, decisionId: string, taskIds: string[], viewer: SealViewer = NO_VIEWER): AuditRow[] {
-  const rows = [auditTrail(db, "decision", decisionId), ...taskIds.map((t) => auditTrail(db, "task", t))].flat().sort((a, b) => a.seq - b.seq);
-  const sealed = sealedAuditSeqs(db, viewer, rows.map((r) => r.seq));
+export async function decisionAuditTrail(db: DbOrTx, decisionId: string, taskIds: string[], viewer: SealViewer = NO_VIEWER): Promise<AuditRow[]> {
+  const rows = (await Promise.all([auditTrail(db, "decision", decisionId), ...taskIds.map(async (t) => auditTrail(db, "task", t))])).flat().sort((a, b) => a.seq - b.seq);
+  const sealed = await sealedAuditSeqs(db, viewer, rows.map((r) => r.seq));
   return rows.map((r) => {
     const row = toRow(r, sealed.has(r.seq));
     if (r.action !== BATCH_INGESTED) return row;
@@ -86,7 +86,7 @@ type Page = { order: "newest" | "oldest"; before?: number; after?: number; limit
  * a filter on what sealing hides (actor, action): otherwise filtering by a
  * reviewer's email would show which sealed entries they wrote.
  */
-function readAuditPage(db: DbOrTx, f: AuditFilter, page: Page, viewer: SealViewer): { entries: AuditRow[]; more: boolean } {
+async function readAuditPage(db: DbOrTx, f: AuditFilter, page: Page, viewer: SealViewer): Promise<{ entries: AuditRow[]; more: boolean }> {
   const sealed = sealedAuditEntry(viewer);
   const where: SQL[] = [];
   if (f.action) where.push(startsWith(auditLog.action, f.action));
@@ -98,27 +98,26 @@ function readAuditPage(db: DbOrTx, f: AuditFilter, page: Page, viewer: SealViewe
   if (f.to !== undefined) where.push(lt(auditLog.at, f.to));
   if (page.before !== undefined) where.push(lt(auditLog.seq, page.before));
   if (page.after !== undefined) where.push(gt(auditLog.seq, page.after));
-  const rows = db
-    .select({ r: auditLog, sealed: sql<number>`${sealed}` })
-    .from(auditLog)
-    .where(where.length ? and(...where) : undefined)
-    .orderBy(page.order === "newest" ? desc(auditLog.seq) : asc(auditLog.seq))
-    .limit(page.limit + 1)
-    .all();
+  const rows = await db
+      .select({ r: auditLog, sealed: sql<number>`${sealed}` })
+      .from(auditLog)
+      .where(where.length ? and(...where) : undefined)
+      .orderBy(page.order === "newest" ? desc(auditLog.seq) : asc(auditLog.seq))
+      .limit(page.limit + 1);
   return { entries: rows.slice(0, page.limit).map(({ r, sealed }) => toRow(r, Boolean(sealed))), more: rows.length > page.limit };
 }
 
 /** Latest entries matching the filters, newest first (the audit page). */
-export function listAuditEntries(db: DbOrTx, q: AuditQuery, viewer: SealViewer = NO_VIEWER): { entries: AuditRow[]; nextBefore: number | null } {
-  const { entries, more } = readAuditPage(db, q, { order: "newest", before: q.before, limit: q.limit }, viewer);
+export async function listAuditEntries(db: DbOrTx, q: AuditQuery, viewer: SealViewer = NO_VIEWER): Promise<{ entries: AuditRow[]; nextBefore: number | null }> {
+  const { entries, more } = await readAuditPage(db, q, { order: "newest", before: q.before, limit: q.limit }, viewer);
   return { entries, nextBefore: more ? entries[entries.length - 1].seq : null };
 }
 
 /** Every entry matching the filters, newest first, a page at a time (the audit CSV): memory stays flat however long the trail. */
-export function* allAuditEntries(db: DbOrTx, f: AuditFilter, viewer: SealViewer = NO_VIEWER, pageSize = 1000): Generator<AuditRow[]> {
+export async function* allAuditEntries(db: DbOrTx, f: AuditFilter, viewer: SealViewer = NO_VIEWER, pageSize = 1000): AsyncGenerator<AuditRow[]> {
   let before: number | undefined;
   for (;;) {
-    const { entries, more } = readAuditPage(db, f, { order: "newest", before, limit: pageSize }, viewer);
+    const { entries, more } = await readAuditPage(db, f, { order: "newest", before, limit: pageSize }, viewer);
     if (entries.length > 0) yield entries;
     if (!more) return;
     before = entries[entries.length - 1].seq;
@@ -167,8 +166,8 @@ export function auditEntryToJson(e: AuditRow) {
   return { seq: e.seq, at: new Date(e.at).toISOString(), actor: e.actor, action: e.action, entityType: e.entityType, entityId: e.entityId, data: e.data, hash: e.hash, sealed: e.sealed };
 }
 
-export function auditFeed(db: DbOrTx, q: AuditApiQuery, viewer: SealViewer = NO_VIEWER) {
+export async function auditFeed(db: DbOrTx, q: AuditApiQuery, viewer: SealViewer = NO_VIEWER) {
   const f: AuditFilter = { ...q, from: q.from ? Date.parse(q.from) : undefined, to: q.to ? Date.parse(q.to) : undefined };
-  const { entries, more } = readAuditPage(db, f, { order: "oldest", after: q.cursor ? Number(q.cursor) : undefined, limit: q.limit }, viewer);
+  const { entries, more } = await readAuditPage(db, f, { order: "oldest", after: q.cursor ? Number(q.cursor) : undefined, limit: q.limit }, viewer);
   return { entries: entries.map(auditEntryToJson), nextCursor: more ? String(entries[entries.length - 1].seq) : null };
 }

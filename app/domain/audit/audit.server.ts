@@ -49,22 +49,20 @@ export function batchItems(entry: Pick<AuditRow, "action" | "data">): BatchItem[
  * An entity's audit trail, oldest first: its own entries and, for a decision,
  * the batch entry that recorded its ingest (found through its receivedAt).
  */
-export function auditTrail(db: DbOrTx, entityType: string, entityId: string): AuditRow[] {
-  const own = db
-    .select()
-    .from(auditLog)
-    .where(and(eq(auditLog.entityType, entityType), eq(auditLog.entityId, entityId)))
-    .orderBy(asc(auditLog.seq))
-    .all();
+export async function auditTrail(db: DbOrTx, entityType: string, entityId: string): Promise<AuditRow[]> {
+  const own = await db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.entityType, entityType), eq(auditLog.entityId, entityId)))
+      .orderBy(asc(auditLog.seq));
   if (entityType !== "decision") return own;
-  const decision = db.select({ receivedAt: decisions.receivedAt }).from(decisions).where(eq(decisions.id, entityId)).get();
+  const decision = (await db.select({ receivedAt: decisions.receivedAt }).from(decisions).where(eq(decisions.id, entityId)).limit(1))[0];
   if (!decision) return own;
   const needle = JSON.stringify(entityId);
-  const batches = db
-    .select()
-    .from(auditLog)
-    .where(and(eq(auditLog.action, BATCH_INGESTED), eq(auditLog.at, decision.receivedAt)))
-    .all()
+  const batches = (await db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, BATCH_INGESTED), eq(auditLog.at, decision.receivedAt))))
     .filter((e) => e.data.includes(needle) && batchItems(e).some((d) => d.id === entityId));
   if (batches.length === 0) return own;
   return [...batches, ...own].sort((a, b) => a.seq - b.seq);
@@ -99,10 +97,10 @@ export function entryHash(prevHash: string, e: Content, version: number): string
   return version === 1 ? legacyEntryHash(prevHash, e) : linkHash(prevHash, auditContentHash(e));
 }
 
-export function appendAudit(tx: DbOrTx, entries: AuditEntry | AuditEntry[]): void {
+export async function appendAudit(tx: DbOrTx, entries: AuditEntry | AuditEntry[]): Promise<void> {
   const list = Array.isArray(entries) ? entries : [entries];
   if (list.length === 0) return;
-  const last = tx.select({ hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
+  const last = (await tx.select({ hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1))[0];
   let prev = last?.hash ?? GENESIS;
   const rows = list.map((e) => {
     const row = {
@@ -139,11 +137,11 @@ export type VerifyOptions = {
  * A chain rewritten with recomputed hashes is consistent on its own; the first
  * checkpoint after the rewrite is what catches it.
  */
-export function verifyAuditChain(db: DbOrTx, opts: VerifyOptions = {}): ChainCheck {
+export async function verifyAuditChain(db: DbOrTx, opts: VerifyOptions = {}): Promise<ChainCheck> {
   const file = databaseFileOf(db);
   const dir = opts.checkpointDir !== undefined ? opts.checkpointDir : checkpointDir(file);
   const publicKey = opts.publicKey !== undefined ? opts.publicKey : (signingKey({ create: false, dbFile: file })?.publicKey ?? null);
-  const { found, unreadable } = readCheckpoints(db, dir);
+  const { found, unreadable } = await readCheckpoints(db, dir);
   const fail = (brokenAt: number, reason: string, entries = 0): ChainCheck => ({ ok: false, entries, brokenAt, reason });
   if (unreadable.length > 0) return fail(Number(/(\d+)\.json$/.exec(unreadable[0])?.[1] ?? 0), `checkpoint file ${unreadable[0]} cannot be read`);
   if (found.length > 0 && !publicKey) return fail(found[0].seq, "signed checkpoints exist but no signing key is configured to check them");
@@ -162,7 +160,7 @@ export function verifyAuditChain(db: DbOrTx, opts: VerifyOptions = {}): ChainChe
   let count = 0;
   let after = 0;
   for (;;) {
-    const page = db.select().from(auditLog).where(gt(auditLog.seq, after)).orderBy(asc(auditLog.seq)).limit(5000).all();
+    const page = await db.select().from(auditLog).where(gt(auditLog.seq, after)).orderBy(asc(auditLog.seq)).limit(5000);
     if (page.length === 0) break;
     for (const row of page) {
       if (next < pending.length && pending[next].seq < row.seq) {

@@ -46,12 +46,12 @@ export type CheckpointOptions = { dir?: string; key?: SigningKey; now?: number }
  * Several writers racing are harmless (same sequence number, same head hash; one
  * file wins), but the app runs one writer: see startAuditCheckpoints.
  */
-export function writeCheckpoint(db: DbOrTx, opts: CheckpointOptions = {}): { checkpoint: Checkpoint | null; written: boolean } {
-  const head = db.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
+export async function writeCheckpoint(db: DbOrTx, opts: CheckpointOptions = {}): Promise<{ checkpoint: Checkpoint | null; written: boolean }> {
+  const head = (await db.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1))[0];
   if (!head) return { checkpoint: null, written: false };
   const dir = opts.dir ?? checkpointDir(databaseFileOf(db));
   if (!dir) throw new Error("No checkpoint directory: set AUDIT_CHECKPOINT_DIR");
-  const existing = db.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(1).get();
+  const existing = (await db.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(1))[0];
   if (existing && existing.seq >= head.seq && fs.existsSync(path.join(dir, fileName(existing.seq)))) return { checkpoint: existing, written: false };
   const key = opts.key ?? signingKey({ dbFile: databaseFileOf(db) });
   if (!key) throw new Error("No audit signing key: set AUDIT_SIGNING_KEY");
@@ -61,14 +61,14 @@ export function writeCheckpoint(db: DbOrTx, opts: CheckpointOptions = {}): { che
   const tmp = `${target}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify(checkpoint, null, 2) + "\n", { mode: 0o644 });
   fs.renameSync(tmp, target);
-  db.insert(auditCheckpoints).values(checkpoint).onConflictDoNothing().run();
+  await db.insert(auditCheckpoints).values(checkpoint).onConflictDoNothing();
   return { checkpoint, written: true };
 }
 
 export type FoundCheckpoint = Checkpoint & { source: string };
 
 /** Every checkpoint on record: the files, then database copies of any the files lack. */
-export function readCheckpoints(db: DbOrTx, dir: string | null): { found: FoundCheckpoint[]; unreadable: string[] } {
+export async function readCheckpoints(db: DbOrTx, dir: string | null): Promise<{ found: FoundCheckpoint[]; unreadable: string[] }> {
   const found: FoundCheckpoint[] = [];
   const unreadable: string[] = [];
   const seen = new Set<number>();
@@ -86,7 +86,7 @@ export function readCheckpoints(db: DbOrTx, dir: string | null): { found: FoundC
       }
     }
   }
-  for (const c of db.select().from(auditCheckpoints).all()) {
+  for (const c of await db.select().from(auditCheckpoints)) {
     if (!seen.has(c.seq)) found.push({ ...c, source: `audit_checkpoints row ${c.seq}` });
   }
   found.sort((a, b) => a.seq - b.seq);
@@ -94,8 +94,8 @@ export function readCheckpoints(db: DbOrTx, dir: string | null): { found: FoundC
 }
 
 /** The earliest checkpoint copy at or after entry `seq` (a pack carries it; its signature is what proves it). */
-export function checkpointCovering(db: DbOrTx, seq: number): Checkpoint | undefined {
-  return db.select().from(auditCheckpoints).where(gte(auditCheckpoints.seq, seq)).orderBy(asc(auditCheckpoints.seq)).limit(1).get();
+export async function checkpointCovering(db: DbOrTx, seq: number): Promise<Checkpoint | undefined> {
+  return (await db.select().from(auditCheckpoints).where(gte(auditCheckpoints.seq, seq)).orderBy(asc(auditCheckpoints.seq)).limit(1))[0];
 }
 
 export const CHECKPOINT_INTERVAL_MS = 60_000;
@@ -110,19 +110,19 @@ export const CHECKPOINT_INTERVAL_MS = 60_000;
  * Once several instances share a Postgres database, the caller wraps each tick
  * in the job lock the Postgres issue introduces, so one instance signs per minute.
  */
-export function startAuditCheckpoints(opts: { intervalMs?: number; db?: () => DbOrTx; onError?: (e: unknown) => void } = {}): () => void {
+export async function startAuditCheckpoints(opts: { intervalMs?: number; db?: () => DbOrTx; onError?: (e: unknown) => void } = {}): Promise<() => void> {
   const db = opts.db ?? getDb;
   const onError = opts.onError ?? ((e) => console.error(JSON.stringify({ level: "error", msg: "audit checkpoint failed", error: String((e as Error)?.message ?? e) })));
   // The key exists from the first start (and a Postgres store without AUDIT_SIGNING_KEY fails here, loudly).
   signingKey({ dbFile: databaseFileOf(db()) });
-  const tick = () => {
+  const tick = async () => {
     try {
-      writeCheckpoint(db());
+      await writeCheckpoint(db());
     } catch (e) {
       onError(e);
     }
   };
-  tick();
+  await tick();
   const timer = setInterval(tick, opts.intervalMs ?? CHECKPOINT_INTERVAL_MS);
   timer.unref();
   return () => clearInterval(timer);

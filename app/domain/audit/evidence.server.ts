@@ -55,30 +55,32 @@ function contentOf(r: AuditRow): EntryContent {
 }
 
 /** The decision's entries, and its tasks' (claims, releases, lapsed leases). */
-function ownEntries(db: DbOrTx, decisionId: string): AuditRow[] {
-  const taskIds = db.select({ id: tasks.id }).from(tasks).where(eq(tasks.decisionId, decisionId)).all().map((t) => t.id);
-  const taskEntries = taskIds.length ? db.select().from(auditLog).where(and(eq(auditLog.entityType, "task"), inArray(auditLog.entityId, taskIds))).all() : [];
-  return [...auditTrail(db, "decision", decisionId), ...taskEntries].sort((a, b) => a.seq - b.seq);
+async function ownEntries(db: DbOrTx, decisionId: string): Promise<AuditRow[]> {
+  const taskIds = (await db.select({ id: tasks.id }).from(tasks).where(eq(tasks.decisionId, decisionId))).map((t) => t.id);
+  const taskEntries = taskIds.length ? await db.select().from(auditLog).where(and(eq(auditLog.entityType, "task"), inArray(auditLog.entityId, taskIds))) : [];
+  return [...await auditTrail(db, "decision", decisionId), ...taskEntries].sort((a, b) => a.seq - b.seq);
 }
 
-export function buildEvidencePack(db: DbOrTx, decisionId: string, opts: CheckpointOptions & { publicKey?: KeyObject | null } = {}): EvidencePack {
-  const decision = getDecision(db, decisionId);
-  const row = getDecisionRow(db, decisionId)!;
+export async function buildEvidencePack(db: DbOrTx, decisionId: string, opts: CheckpointOptions & { publicKey?: KeyObject | null } = {}): Promise<EvidencePack> {
+  const decision = await getDecision(db, decisionId);
+  const row = (await getDecisionRow(db, decisionId))!;
   const final = FINAL_STATUSES.has(row.status);
-  const sealedNow = sealedDecisions(db, NO_VIEWER, [decisionId]).has(decisionId);
-  const own = ownEntries(db, decisionId);
-  const sealedSeqs = sealedAuditSeqs(db, NO_VIEWER, own.map((e) => e.seq));
+  const sealedNow = (await sealedDecisions(db, NO_VIEWER, [decisionId])).has(decisionId);
+  const own = await ownEntries(db, decisionId);
+  const sealedSeqs = await sealedAuditSeqs(db, NO_VIEWER, own.map((e) => e.seq));
   const sealed = (e: AuditRow) => sealedSeqs.has(e.seq);
   const ownSeqs = new Map(own.map((e) => [e.seq, e]));
 
   const last = own[own.length - 1];
   let unproven: EvidencePack["audit"]["unproven"] = null;
-  if (last && !checkpointCovering(db, last.seq)) {
+  if (last && !await checkpointCovering(db, last.seq)) {
     // Nothing signed covers the newest entry yet: sign the head now rather than wait for the minute.
     try {
-      writeCheckpoint(db, opts);
+      await writeCheckpoint(db, opts);
     } catch (e) {
-      unproven = { seqs: own.filter((x) => !checkpointCovering(db, x.seq)).map((x) => x.seq), reason: `no signed checkpoint covers these entries yet (${(e as Error).message})` };
+      const seqs: number[] = [];
+      for (const x of own) if (!(await checkpointCovering(db, x.seq))) seqs.push(x.seq);
+      unproven = { seqs, reason: `no signed checkpoint covers these entries yet (${(e as Error).message})` };
     }
   }
 
@@ -86,7 +88,7 @@ export function buildEvidencePack(db: DbOrTx, decisionId: string, opts: Checkpoi
   let keyId: string | null = null;
   let i = 0;
   while (i < own.length) {
-    const cp = checkpointCovering(db, own[i].seq);
+    const cp = await checkpointCovering(db, own[i].seq);
     if (!cp) break;
     keyId ??= cp.keyId;
     const from = own[i].seq;
@@ -96,7 +98,7 @@ export function buildEvidencePack(db: DbOrTx, decisionId: string, opts: Checkpoi
       while (i < own.length && own[i].seq <= cp.seq) i++;
       continue;
     }
-    const rows = db.select().from(auditLog).where(and(gte(auditLog.seq, from), lte(auditLog.seq, cp.seq))).orderBy(asc(auditLog.seq)).all();
+    const rows = await db.select().from(auditLog).where(and(gte(auditLog.seq, from), lte(auditLog.seq, cp.seq))).orderBy(asc(auditLog.seq));
     const links: ProofLink[] = rows.map((r) => {
       const v = r.hashVersion === 1 ? 1 : 2;
       const mine = ownSeqs.get(r.seq);

@@ -73,9 +73,9 @@ export function normaliseAddress(address: string | undefined): string {
 }
 
 /** Milliseconds until every bucket of this attempt is unlocked; 0 when none is locked. */
-export function lockRemaining(db: DbOrTx, email: string, address: string, now = Date.now(), policy = throttlePolicy()): number {
+export async function lockRemaining(db: DbOrTx, email: string, address: string, now = Date.now(), policy = throttlePolicy()): Promise<number> {
   const keys = bucketsFor(email, address, policy).map((b) => b.key);
-  const rows = db.select({ lockedUntil: loginThrottle.lockedUntil }).from(loginThrottle).where(inArray(loginThrottle.key, keys)).all();
+  const rows = await db.select({ lockedUntil: loginThrottle.lockedUntil }).from(loginThrottle).where(inArray(loginThrottle.key, keys));
   return Math.max(0, ...rows.map((r) => (r.lockedUntil ?? 0) - now));
 }
 
@@ -84,10 +84,10 @@ export function lockRemaining(db: DbOrTx, email: string, address: string, now = 
  * (scrypt and SQLite both block), so attempts within one process cannot slip
  * past a lock in parallel.
  */
-export function signIn(db: Db, input: { email: string; password: string; address: string }, now = Date.now(), policy = throttlePolicy()): SignInResult {
+export async function signIn(db: Db, input: { email: string; password: string; address: string }, now = Date.now(), policy = throttlePolicy()): Promise<SignInResult> {
   const email = input.email.trim().toLowerCase();
   const address = normaliseAddress(input.address);
-  const wait = lockRemaining(db, email, address, now, policy);
+  const wait = await lockRemaining(db, email, address, now, policy);
   if (wait > 0)
     return {
       ok: false,
@@ -95,13 +95,13 @@ export function signIn(db: Db, input: { email: string; password: string; address
       retryAfterSeconds: Math.ceil(wait / 1000),
     };
 
-  const user = authenticate(db, email, input.password);
+  const user = await authenticate(db, email, input.password);
   if (user) {
-    clearFailures(db, email, address);
+    await clearFailures(db, email, address);
     return { ok: true, user };
   }
 
-  const lockedFor = recordFailure(db, email, address, now, policy);
+  const lockedFor = await recordFailure(db, email, address, now, policy);
   return lockedFor > 0
     ? {
         ok: false,
@@ -112,21 +112,21 @@ export function signIn(db: Db, input: { email: string; password: string; address
 }
 
 /** Counts a failure in each bucket and audits it; returns how long the attempt's longest new lock lasts (0: none). */
-function recordFailure(db: Db, email: string, address: string, now: number, policy: ThrottlePolicy): number {
-  return transaction(db, (tx) => {
-    const known = findUserByEmail(tx, email);
+async function recordFailure(db: Db, email: string, address: string, now: number, policy: ThrottlePolicy): Promise<number> {
+  return transaction(db, async (tx) => {
+    const known = await findUserByEmail(tx, email);
     const reason = !known ? "unknown_user" : known.disabledAt ? "user_disabled" : "wrong_password";
     const entity = { entityType: "user", entityId: known?.id ?? email };
-    appendAudit(tx, {
-      actor: email,
-      action: "auth.login_failed",
-      ...entity,
-      data: { reason, address },
-      at: now,
-    });
+    await appendAudit(tx, {
+            actor: email,
+            action: "auth.login_failed",
+            ...entity,
+            data: { reason, address },
+            at: now,
+          });
     let longest = 0;
     for (const b of bucketsFor(email, address, policy)) {
-      const row = tx.select().from(loginThrottle).where(eq(loginThrottle.key, b.key)).get();
+      const row = (await tx.select().from(loginThrottle).where(eq(loginThrottle.key, b.key)).limit(1))[0];
       const fresh = !row || now - row.updatedAt > FORGET_AFTER_MS;
       const inWindow = !fresh && now - row.windowStartedAt < policy.windowMs;
       let failures = (inWindow ? row.failures : 0) + 1;
@@ -140,13 +140,13 @@ function recordFailure(db: Db, email: string, address: string, now: number, poli
         failures = 0;
         windowStartedAt = now;
         longest = Math.max(longest, ms);
-        appendAudit(tx, {
-          actor: email,
-          action: "auth.login_locked",
-          ...entity,
-          data: { scope: b.scope, address, lockedUntil, lockNumber: locks },
-          at: now,
-        });
+        await appendAudit(tx, {
+                    actor: email,
+                    action: "auth.login_locked",
+                    ...entity,
+                    data: { scope: b.scope, address, lockedUntil, lockNumber: locks },
+                    at: now,
+                  });
       }
       const values = {
         failures,
@@ -155,32 +155,28 @@ function recordFailure(db: Db, email: string, address: string, now: number, poli
         lockedUntil,
         updatedAt: now,
       };
-      tx.insert(loginThrottle)
-        .values({ key: b.key, ...values })
-        .onConflictDoUpdate({ target: loginThrottle.key, set: values })
-        .run();
+      await tx.insert(loginThrottle)
+                .values({ key: b.key, ...values })
+                .onConflictDoUpdate({ target: loginThrottle.key, set: values });
     }
     // Buckets idle for a day are forgotten; the index keeps this to the few that just went stale.
-    tx.delete(loginThrottle)
-      .where(lt(loginThrottle.updatedAt, now - FORGET_AFTER_MS))
-      .run();
+    await tx.delete(loginThrottle)
+            .where(lt(loginThrottle.updatedAt, now - FORGET_AFTER_MS));
     return longest;
   });
 }
 
 /** A right password ends the account's record, and the address's failure count (not its lock history). */
-function clearFailures(db: Db, email: string, address: string): void {
-  transaction(db, (tx) => {
-    tx.delete(loginThrottle)
-      .where(eq(loginThrottle.key, `account:${email}`))
-      .run();
-    if (address !== UNKNOWN_ADDRESS) {
-      tx.update(loginThrottle)
-        .set({ failures: 0 })
-        .where(eq(loginThrottle.key, `address:${address}`))
-        .run();
-    }
-  });
+async function clearFailures(db: Db, email: string, address: string): Promise<void> {
+  await transaction(db, async (tx) => {
+        await tx.delete(loginThrottle)
+                .where(eq(loginThrottle.key, `account:${email}`));
+        if (address !== UNKNOWN_ADDRESS) {
+          await tx.update(loginThrottle)
+                    .set({ failures: 0 })
+                    .where(eq(loginThrottle.key, `address:${address}`));
+        }
+      });
 }
 
 /** "about 3 minutes" / "a few seconds": for the message shown with a 429. */

@@ -170,36 +170,36 @@ const identitySchema = z.object({
  * entries. Refused (and audited) when the email is missing or not verified, or the account is disabled.
  * A pending user whose claim now maps to a role gets it; an existing role is never changed here.
  */
-export function signInWithClaims(db: Db, claims: Record<string, unknown>, settings: OidcSettings, now = Date.now()): { user: UserRow; created: boolean } {
+export async function signInWithClaims(db: Db, claims: Record<string, unknown>, settings: OidcSettings, now = Date.now()): Promise<{ user: UserRow; created: boolean }> {
   const id = identitySchema.safeParse(claims);
   if (!id.success || !id.data.email) throw new SsoError(403, "Your identity provider did not share an email address, so you cannot be matched to a Lastmile account.");
   const email = id.data.email.toLowerCase();
   const issuer = settings.issuer.href;
-  const refuse = (reason: string, message: string): never => {
-    transaction(db, (tx) => appendAudit(tx, { actor: email, action: "auth.sso_refused", entityType: "user", entityId: email, data: { reason, issuer, sub: id.data.sub }, at: now }));
+  const refuse = async (reason: string, message: string): Promise<never> => {
+    await transaction(db, async (tx) => appendAudit(tx, { actor: email, action: "auth.sso_refused", entityType: "user", entityId: email, data: { reason, issuer, sub: id.data.sub }, at: now }));
     throw new SsoError(403, message);
   };
   // Only a verified email may claim an account: anyone can type an unverified one at some providers.
-  if (id.data.email_verified !== true) refuse("email_not_verified", `Your identity provider has not verified ${email}, so it cannot be used to sign in. Verify it there and try again.`);
-  const existing = findUserByEmail(db, email);
-  if (existing?.disabledAt) refuse("user_disabled", "Your Lastmile account is disabled. Ask an administrator.");
+  if (id.data.email_verified !== true) await refuse("email_not_verified", `Your identity provider has not verified ${email}, so it cannot be used to sign in. Verify it there and try again.`);
+  const existing = await findUserByEmail(db, email);
+  if (existing?.disabledAt) await refuse("user_disabled", "Your Lastmile account is disabled. Ask an administrator.");
   const role = roleFromClaims(claims, settings);
-  return transaction(db, (tx) => {
+  return transaction(db, async (tx) => {
     // Read again inside the transaction: a second tab finishing its first sign-in at the same moment.
-    let user = findUserByEmail(tx, email);
+    let user = await findUserByEmail(tx, email);
     if (user?.disabledAt) throw new SsoError(403, "Your Lastmile account is disabled. Ask an administrator.");
     let created = false;
     if (!user) {
       user = { id: newId("usr", now), email, name: id.data.name?.trim() || email.split("@")[0], role, passwordHash: null, createdAt: now, disabledAt: null };
-      tx.insert(users).values(user).run();
+      await tx.insert(users).values(user);
       created = true;
-      appendAudit(tx, { actor: email, action: "user.created", entityType: "user", entityId: user.id, data: { email, role, via: "sso", issuer }, at: now });
+      await appendAudit(tx, { actor: email, action: "user.created", entityType: "user", entityId: user.id, data: { email, role, via: "sso", issuer }, at: now });
     } else if (!user.role && role) {
-      tx.update(users).set({ role }).where(eq(users.id, user.id)).run();
-      appendAudit(tx, { actor: email, action: "user.role_changed", entityType: "user", entityId: user.id, data: { email, from: null, to: role, via: "sso" }, at: now });
+      await tx.update(users).set({ role }).where(eq(users.id, user.id));
+      await appendAudit(tx, { actor: email, action: "user.role_changed", entityType: "user", entityId: user.id, data: { email, from: null, to: role, via: "sso" }, at: now });
       user = { ...user, role };
     }
-    appendAudit(tx, { actor: email, action: "auth.sso_login", entityType: "user", entityId: user.id, data: { issuer, sub: id.data.sub, pending: !user.role }, at: now });
+    await appendAudit(tx, { actor: email, action: "auth.sso_login", entityType: "user", entityId: user.id, data: { issuer, sub: id.data.sub, pending: !user.role }, at: now });
     return { user, created };
   });
 }
@@ -309,5 +309,5 @@ export async function finishSignIn(db: Db, request: Request, settings: OidcSetti
     console.error("oidc: code exchange failed", e);
     throw new SsoError(400, "The sign-in could not be completed with the identity provider. Start again from the sign-in page.");
   }
-  return { ...signInWithClaims(db, claims, settings), redirectTo: flow.data.redirectTo };
+  return { ...await signInWithClaims(db, claims, settings), redirectTo: flow.data.redirectTo };
 }

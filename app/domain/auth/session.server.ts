@@ -18,21 +18,21 @@ export const PENDING_PATH = "/pending";
 export const PENDING_MESSAGE = "Your account is waiting for an administrator to give you a role.";
 
 /** SESSION_SECRET from the environment, else one generated on first start and kept in the database. */
-export function sessionSecret(db: Db): string {
+export async function sessionSecret(db: Db): Promise<string> {
   if (process.env.SESSION_SECRET) return process.env.SESSION_SECRET;
-  return transaction(db, (tx) => {
-    const row = tx.select().from(settings).where(eq(settings.key, "session_secret")).get();
+  return transaction(db, async (tx) => {
+    const row = (await tx.select().from(settings).where(eq(settings.key, "session_secret")).limit(1))[0];
     if (row) return row.value;
     const value = randomToken(32);
-    tx.insert(settings).values({ key: "session_secret", value }).run();
+    await tx.insert(settings).values({ key: "session_secret", value });
     return value;
   });
 }
 
 let cookieCache: { secret: string; cookie: ReturnType<typeof createCookie> } | undefined;
 
-function sessionCookie() {
-  const secret = sessionSecret(getDb());
+async function sessionCookie() {
+  const secret = await sessionSecret(getDb());
   if (!cookieCache || cookieCache.secret !== secret) {
     cookieCache = {
       secret,
@@ -52,13 +52,13 @@ function sessionCookie() {
 }
 
 async function sessionToken(request: Request): Promise<string | null> {
-  const value = await sessionCookie().parse(request.headers.get("Cookie"));
+  const value = await (await sessionCookie()).parse(request.headers.get("Cookie"));
   return typeof value === "string" ? value : null;
 }
 
 export async function getOptionalUser(request: Request): Promise<UserRow | null> {
   const token = await sessionToken(request);
-  return token ? userForSession(getDb(), token) : null;
+  return token ? await userForSession(getDb(), token) : null;
 }
 
 /** For pages and form actions: the signed-in user holding `permission`, or a redirect/403. */
@@ -84,10 +84,10 @@ export async function requireApi(request: Request, permission: Permission): Prom
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     if (!m) throw new AppError("unauthenticated", "Authorization must be 'Bearer <API key>'");
     const db = getDb();
-    const found = lookupApiKey(db, m[1]);
+    const found = await lookupApiKey(db, m[1]);
     if (!found) throw new AppError("unauthenticated", "Unknown or revoked API key");
     if (isExpired(found)) throw new AppError("unauthenticated", `API key ${found.name} expired on ${new Date(found.expiresAt!).toISOString()}; ask an admin for a new one`);
-    touchApiKey(db, found);
+    await touchApiKey(db, found);
     principal = found.principal;
   } else {
     const user = await getOptionalUser(request);
@@ -106,12 +106,12 @@ export function asReviewer(p: Principal): { id: string; email: string } {
 }
 
 export async function startSession(user: UserRow): Promise<string> {
-  const token = createSession(getDb(), user);
-  return sessionCookie().serialize(token);
+  const token = await createSession(getDb(), user);
+  return (await sessionCookie()).serialize(token);
 }
 
 export async function endSession(request: Request): Promise<string> {
   const token = await sessionToken(request);
-  if (token) deleteSession(getDb(), token);
-  return sessionCookie().serialize("", { maxAge: 0 });
+  if (token) await deleteSession(getDb(), token);
+  return (await sessionCookie()).serialize("", { maxAge: 0 });
 }

@@ -46,13 +46,13 @@ export function hasRole(u: UserRow): u is RoledUserRow {
   return u.role !== null;
 }
 
-export function createUser(db: Db, input: unknown, actor: string, now = Date.now()): { user: RoledUserRow; password: string } {
+export async function createUser(db: Db, input: unknown, actor: string, now = Date.now()): Promise<{ user: RoledUserRow; password: string }> {
   const parsed = createUserSchema.safeParse(input);
   if (!parsed.success) throw invalid("Invalid user", zodIssues(parsed.error));
   const { email, role } = parsed.data;
   const password = parsed.data.password ?? randomToken(12);
-  return transaction(db, (tx) => {
-    if (tx.select({ id: users.id }).from(users).where(eq(users.email, email)).get()) {
+  return transaction(db, async (tx) => {
+    if ((await tx.select({ id: users.id }).from(users).where(eq(users.email, email)).limit(1))[0]) {
       throw conflict(`A user with email ${email} already exists`, [{ path: "email", message: "already exists" }]);
     }
     const user: RoledUserRow = {
@@ -64,27 +64,27 @@ export function createUser(db: Db, input: unknown, actor: string, now = Date.now
       createdAt: now,
       disabledAt: null,
     };
-    tx.insert(users).values(user).run();
-    appendAudit(tx, { actor, action: "user.created", entityType: "user", entityId: user.id, data: { email, role }, at: now });
+    await tx.insert(users).values(user);
+    await appendAudit(tx, { actor, action: "user.created", entityType: "user", entityId: user.id, data: { email, role }, at: now });
     return { user, password };
   });
 }
 
-export function findUserByEmail(db: DbOrTx, email: string): UserRow | undefined {
-  return db.select().from(users).where(eq(users.email, email.toLowerCase())).get();
+export async function findUserByEmail(db: DbOrTx, email: string): Promise<UserRow | undefined> {
+  return (await db.select().from(users).where(eq(users.email, email.toLowerCase())).limit(1))[0];
 }
 
-export function listUsers(db: DbOrTx): UserRow[] {
-  return db.select().from(users).orderBy(users.email).all();
+export async function listUsers(db: DbOrTx): Promise<UserRow[]> {
+  return await db.select().from(users).orderBy(users.email);
 }
 
 /** People who can act (enabled, with a role): the choices for a type's owner or a key's user. */
-export function listActiveUsers(db: DbOrTx): RoledUserRow[] {
-  return listUsers(db).filter((u): u is RoledUserRow => !u.disabledAt && hasRole(u));
+export async function listActiveUsers(db: DbOrTx): Promise<RoledUserRow[]> {
+  return (await listUsers(db)).filter((u): u is RoledUserRow => !u.disabledAt && hasRole(u));
 }
 
-export function authenticate(db: DbOrTx, email: string, password: string): UserRow | null {
-  const user = findUserByEmail(db, email);
+export async function authenticate(db: DbOrTx, email: string, password: string): Promise<UserRow | null> {
+  const user = await findUserByEmail(db, email);
   // Hash anyway when the user is unknown (or signs in only through SSO) so timing does not reveal which emails exist.
   const ok = verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
   return user && user.passwordHash && ok && !user.disabledAt ? user : null;
@@ -94,27 +94,26 @@ const DUMMY_HASH = hashPassword("not-a-real-password");
 // ---- sessions ----
 export const SESSION_TTL_MS = 7 * DAY;
 
-export function createSession(db: Db, user: UserRow, now = Date.now()): string {
+export async function createSession(db: Db, user: UserRow, now = Date.now()): Promise<string> {
   const token = randomToken(32);
-  transaction(db, (tx) => {
-    tx.insert(sessions).values({ id: sha256(token), userId: user.id, createdAt: now, expiresAt: now + SESSION_TTL_MS }).run();
-    appendAudit(tx, { actor: user.email, action: "session.created", entityType: "user", entityId: user.id, at: now });
-  });
+  await transaction(db, async (tx) => {
+        await tx.insert(sessions).values({ id: sha256(token), userId: user.id, createdAt: now, expiresAt: now + SESSION_TTL_MS });
+        await appendAudit(tx, { actor: user.email, action: "session.created", entityType: "user", entityId: user.id, at: now });
+      });
   return token;
 }
 
-export function userForSession(db: DbOrTx, token: string, now = Date.now()): UserRow | null {
-  const row = db
-    .select({ u: users })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.id, sha256(token)), gt(sessions.expiresAt, now), isNull(users.disabledAt)))
-    .get();
+export async function userForSession(db: DbOrTx, token: string, now = Date.now()): Promise<UserRow | null> {
+  const row = (await db
+      .select({ u: users })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(and(eq(sessions.id, sha256(token)), gt(sessions.expiresAt, now), isNull(users.disabledAt))).limit(1))[0];
   return row?.u ?? null;
 }
 
-export function deleteSession(db: DbOrTx, token: string): void {
-  db.delete(sessions).where(eq(sessions.id, sha256(token))).run();
+export async function deleteSession(db: DbOrTx, token: string): Promise<void> {
+  await db.delete(sessions).where(eq(sessions.id, sha256(token)));
 }
 
 export function userPrincipal(u: RoledUserRow): Principal {
@@ -146,15 +145,15 @@ export const createApiKeySchema = z
   })
   .strict();
 
-export function createApiKey(db: Db, input: unknown, actor: string, now = Date.now()): { key: string; id: string; expiresAt: number | null } {
+export async function createApiKey(db: Db, input: unknown, actor: string, now = Date.now()): Promise<{ key: string; id: string; expiresAt: number | null }> {
   const parsed = createApiKeySchema.safeParse(input);
   if (!parsed.success) throw invalid("Invalid API key", zodIssues(parsed.error));
   const expiresAt = parsed.data.expiresAt ?? null;
   if (expiresAt !== null && expiresAt <= now) throw invalid("Invalid API key", [{ path: "expiresAt", message: "must be in the future" }]);
-  return transaction(db, (tx) => {
+  return transaction(db, async (tx) => {
     let userId: string | null = null;
     if (parsed.data.user) {
-      const u = findUserByEmail(tx, parsed.data.user);
+      const u = await findUserByEmail(tx, parsed.data.user);
       if (!u) throw invalid("Invalid API key", [{ path: "user", message: `no user with email ${parsed.data.user}` }]);
       userId = u.id;
     }
@@ -162,10 +161,9 @@ export function createApiKey(db: Db, input: unknown, actor: string, now = Date.n
     const prefix = secret.slice(0, 6);
     const key = `lm_${secret}`;
     const id = newId("key", now);
-    tx.insert(apiKeys)
-      .values({ id, name: parsed.data.name, prefix, keyHash: sha256(key), scopes: [...new Set(parsed.data.scopes)], userId, createdAt: now, expiresAt })
-      .run();
-    appendAudit(tx, { actor, action: "apikey.created", entityType: "apikey", entityId: id, data: { name: parsed.data.name, scopes: parsed.data.scopes, userId, expiresAt }, at: now });
+    await tx.insert(apiKeys)
+            .values({ id, name: parsed.data.name, prefix, keyHash: sha256(key), scopes: [...new Set(parsed.data.scopes)], userId, createdAt: now, expiresAt });
+    await appendAudit(tx, { actor, action: "apikey.created", entityType: "apikey", entityId: id, data: { name: parsed.data.name, scopes: parsed.data.scopes, userId, expiresAt }, at: now });
     return { key, id, expiresAt };
   });
 }
@@ -174,14 +172,13 @@ export function createApiKey(db: Db, input: unknown, actor: string, now = Date.n
  * The key's row id, last use and expiry, with the principal it acts as; null when unknown, revoked
  * or its user is disabled. An expired key is returned (with expiresAt) so the caller can say so.
  */
-export function lookupApiKey(db: DbOrTx, key: string): { id: string; name: string; lastUsedAt: number | null; expiresAt: number | null; principal: Principal } | null {
+export async function lookupApiKey(db: DbOrTx, key: string): Promise<{ id: string; name: string; lastUsedAt: number | null; expiresAt: number | null; principal: Principal } | null> {
   if (!key.startsWith("lm_") || key.length > 200) return null;
-  const row = db
-    .select({ k: apiKeys, u: users })
-    .from(apiKeys)
-    .leftJoin(users, eq(users.id, apiKeys.userId))
-    .where(and(eq(apiKeys.keyHash, sha256(key)), isNull(apiKeys.revokedAt)))
-    .get();
+  const row = (await db
+      .select({ k: apiKeys, u: users })
+      .from(apiKeys)
+      .leftJoin(users, eq(users.id, apiKeys.userId))
+      .where(and(eq(apiKeys.keyHash, sha256(key)), isNull(apiKeys.revokedAt))).limit(1))[0];
   if (!row) return null;
   // A pending user's keys act for nobody until an admin gives the user a role.
   if (row.u?.disabledAt || (row.u && !row.u.role)) return null;
@@ -204,8 +201,8 @@ export function isExpired(key: { expiresAt: number | null }, now = Date.now()): 
   return key.expiresAt !== null && key.expiresAt <= now;
 }
 
-export function principalForApiKey(db: DbOrTx, key: string, now = Date.now()): Principal | null {
-  const found = lookupApiKey(db, key);
+export async function principalForApiKey(db: DbOrTx, key: string, now = Date.now()): Promise<Principal | null> {
+  const found = await lookupApiKey(db, key);
   return found && !isExpired(found, now) ? found.principal : null;
 }
 
@@ -216,13 +213,12 @@ export const KEY_USE_RESOLUTION_MS = 60_000;
  * Records that a key was used, at most once per KEY_USE_RESOLUTION_MS: the caller passes the
  * value it already read, so a fresh key costs no write at all. Bookkeeping, not a state change: no audit entry.
  */
-export function touchApiKey(db: DbOrTx, key: { id: string; lastUsedAt: number | null }, now = Date.now()): boolean {
+export async function touchApiKey(db: DbOrTx, key: { id: string; lastUsedAt: number | null }, now = Date.now()): Promise<boolean> {
   if (key.lastUsedAt !== null && now - key.lastUsedAt < KEY_USE_RESOLUTION_MS) return false;
-  const res = db
-    .update(apiKeys)
-    .set({ lastUsedAt: now })
-    .where(and(eq(apiKeys.id, key.id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, now - KEY_USE_RESOLUTION_MS + 1))))
-    .run();
+  const res = await db
+      .update(apiKeys)
+      .set({ lastUsedAt: now })
+      .where(and(eq(apiKeys.id, key.id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, now - KEY_USE_RESOLUTION_MS + 1))));
   return res.changes > 0;
 }
 
@@ -241,37 +237,35 @@ export type ApiKeySummary = {
 };
 
 /** Every key, newest first, without its hash. */
-export function listApiKeys(db: DbOrTx): ApiKeySummary[] {
-  return db
-    .select({
-      id: apiKeys.id,
-      name: apiKeys.name,
-      prefix: apiKeys.prefix,
-      scopes: apiKeys.scopes,
-      user: users.email,
-      userDisabledAt: users.disabledAt,
-      createdAt: apiKeys.createdAt,
-      lastUsedAt: apiKeys.lastUsedAt,
-      revokedAt: apiKeys.revokedAt,
-      expiresAt: apiKeys.expiresAt,
-    })
-    .from(apiKeys)
-    .leftJoin(users, eq(users.id, apiKeys.userId))
-    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
-    .all()
+export async function listApiKeys(db: DbOrTx): Promise<ApiKeySummary[]> {
+  return (await db
+      .select({
+        id: apiKeys.id,
+        name: apiKeys.name,
+        prefix: apiKeys.prefix,
+        scopes: apiKeys.scopes,
+        user: users.email,
+        userDisabledAt: users.disabledAt,
+        createdAt: apiKeys.createdAt,
+        lastUsedAt: apiKeys.lastUsedAt,
+        revokedAt: apiKeys.revokedAt,
+        expiresAt: apiKeys.expiresAt,
+      })
+      .from(apiKeys)
+      .leftJoin(users, eq(users.id, apiKeys.userId))
+      .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id)))
     .map(({ userDisabledAt, ...k }) => ({ ...k, userDisabled: userDisabledAt != null }));
 }
 
-export function revokeApiKey(db: Db, id: string, actor: string, now = Date.now()): { name: string } {
-  return transaction(db, (tx) => {
-    const row = tx
-      .update(apiKeys)
-      .set({ revokedAt: now })
-      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-      .returning({ name: apiKeys.name })
-      .get();
+export async function revokeApiKey(db: Db, id: string, actor: string, now = Date.now()): Promise<{ name: string }> {
+  return transaction(db, async (tx) => {
+    const row = (await tx
+          .update(apiKeys)
+          .set({ revokedAt: now })
+          .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+          .returning({ name: apiKeys.name }))[0];
     if (!row) throw notFound(`API key ${id} not found`);
-    appendAudit(tx, { actor, action: "apikey.revoked", entityType: "apikey", entityId: id, at: now });
+    await appendAudit(tx, { actor, action: "apikey.revoked", entityType: "apikey", entityId: id, at: now });
     return row;
   });
 }
@@ -283,53 +277,52 @@ export function revokeApiKey(db: Db, id: string, actor: string, now = Date.now()
  * their API keys stop working. Refused for oneself and for the last active admin,
  * so an instance can never lock out its administrators.
  */
-export function disableUser(db: Db, id: string, actor: { id: string; email: string }, now = Date.now()): UserRow {
-  return transaction(db, (tx) => {
-    const user = tx.select().from(users).where(eq(users.id, id)).get();
+export async function disableUser(db: Db, id: string, actor: { id: string; email: string }, now = Date.now()): Promise<UserRow> {
+  return transaction(db, async (tx) => {
+    const user = (await tx.select().from(users).where(eq(users.id, id)).limit(1))[0];
     if (!user) throw notFound(`User ${id} not found`);
     if (user.disabledAt) throw conflict(`${user.email} is already disabled`);
     if (user.id === actor.id) throw conflict("You cannot disable your own account");
     if (user.role === "admin") {
-      const other = tx.select({ id: users.id }).from(users).where(and(eq(users.role, "admin"), isNull(users.disabledAt), ne(users.id, user.id))).limit(1).get();
+      const other = (await tx.select({ id: users.id }).from(users).where(and(eq(users.role, "admin"), isNull(users.disabledAt), ne(users.id, user.id))).limit(1))[0];
       if (!other) throw conflict("This is the last active admin; make someone else admin first");
     }
-    tx.update(users).set({ disabledAt: now }).where(eq(users.id, id)).run();
-    const ended = tx.delete(sessions).where(eq(sessions.userId, id)).run().changes;
-    appendAudit(tx, { actor: actor.email, action: "user.disabled", entityType: "user", entityId: id, data: { email: user.email, sessionsEnded: ended }, at: now });
+    await tx.update(users).set({ disabledAt: now }).where(eq(users.id, id));
+    const ended = (await tx.delete(sessions).where(eq(sessions.userId, id))).changes;
+    await appendAudit(tx, { actor: actor.email, action: "user.disabled", entityType: "user", entityId: id, data: { email: user.email, sessionsEnded: ended }, at: now });
     return { ...user, disabledAt: now };
   });
 }
 
 /** Signs a user out everywhere: every session of theirs ends now (their API keys are untouched). */
-export function endUserSessions(db: Db, id: string, actor: string, now = Date.now()): { user: UserRow; ended: number } {
-  return transaction(db, (tx) => {
-    const user = tx.select().from(users).where(eq(users.id, id)).get();
+export async function endUserSessions(db: Db, id: string, actor: string, now = Date.now()): Promise<{ user: UserRow; ended: number }> {
+  return transaction(db, async (tx) => {
+    const user = (await tx.select().from(users).where(eq(users.id, id)).limit(1))[0];
     if (!user) throw notFound(`User ${id} not found`);
-    const ended = tx.delete(sessions).where(eq(sessions.userId, id)).run().changes;
-    appendAudit(tx, { actor, action: "user.sessions_ended", entityType: "user", entityId: id, data: { email: user.email, sessionsEnded: ended }, at: now });
+    const ended = (await tx.delete(sessions).where(eq(sessions.userId, id))).changes;
+    await appendAudit(tx, { actor, action: "user.sessions_ended", entityType: "user", entityId: id, data: { email: user.email, sessionsEnded: ended }, at: now });
     return { user, ended };
   });
 }
 
 /** Unexpired sessions per user id, for the users page. */
-export function activeSessionCounts(db: DbOrTx, now = Date.now()): Map<string, number> {
-  const rows = db
-    .select({ userId: sessions.userId, n: sql<number>`count(*)` })
-    .from(sessions)
-    .where(gt(sessions.expiresAt, now))
-    .groupBy(sessions.userId)
-    .all();
+export async function activeSessionCounts(db: DbOrTx, now = Date.now()): Promise<Map<string, number>> {
+  const rows = await db
+      .select({ userId: sessions.userId, n: sql<number>`count(*)` })
+      .from(sessions)
+      .where(gt(sessions.expiresAt, now))
+      .groupBy(sessions.userId);
   return new Map(rows.map((r) => [r.userId, r.n]));
 }
 
 /** Lets a disabled user sign in again (their old sessions stay gone). */
-export function enableUser(db: Db, id: string, actor: string, now = Date.now()): UserRow {
-  return transaction(db, (tx) => {
-    const user = tx.select().from(users).where(eq(users.id, id)).get();
+export async function enableUser(db: Db, id: string, actor: string, now = Date.now()): Promise<UserRow> {
+  return transaction(db, async (tx) => {
+    const user = (await tx.select().from(users).where(eq(users.id, id)).limit(1))[0];
     if (!user) throw notFound(`User ${id} not found`);
     if (!user.disabledAt) throw conflict(`${user.email} is not disabled`);
-    tx.update(users).set({ disabledAt: null }).where(eq(users.id, id)).run();
-    appendAudit(tx, { actor, action: "user.enabled", entityType: "user", entityId: id, data: { email: user.email }, at: now });
+    await tx.update(users).set({ disabledAt: null }).where(eq(users.id, id));
+    await appendAudit(tx, { actor, action: "user.enabled", entityType: "user", entityId: id, data: { email: user.email }, at: now });
     return { ...user, disabledAt: null };
   });
 }
@@ -340,17 +333,17 @@ export function enableUser(db: Db, id: string, actor: string, now = Date.now()):
  * Gives a user a role: how a pending SSO user gets access, or how an admin changes someone's role.
  * Refused when it would leave the instance without an active admin.
  */
-export function setUserRole(db: Db, id: string, role: Role, actor: string, now = Date.now()): UserRow {
-  return transaction(db, (tx) => {
-    const user = tx.select().from(users).where(eq(users.id, id)).get();
+export async function setUserRole(db: Db, id: string, role: Role, actor: string, now = Date.now()): Promise<UserRow> {
+  return transaction(db, async (tx) => {
+    const user = (await tx.select().from(users).where(eq(users.id, id)).limit(1))[0];
     if (!user) throw notFound(`User ${id} not found`);
     if (user.role === role) return user;
     if (user.role === "admin" && !user.disabledAt) {
-      const other = tx.select({ id: users.id }).from(users).where(and(eq(users.role, "admin"), isNull(users.disabledAt), ne(users.id, user.id))).limit(1).get();
+      const other = (await tx.select({ id: users.id }).from(users).where(and(eq(users.role, "admin"), isNull(users.disabledAt), ne(users.id, user.id))).limit(1))[0];
       if (!other) throw conflict("This is the last active admin; make someone else admin first");
     }
-    tx.update(users).set({ role }).where(eq(users.id, id)).run();
-    appendAudit(tx, { actor, action: "user.role_changed", entityType: "user", entityId: id, data: { email: user.email, from: user.role, to: role }, at: now });
+    await tx.update(users).set({ role }).where(eq(users.id, id));
+    await appendAudit(tx, { actor, action: "user.role_changed", entityType: "user", entityId: id, data: { email: user.email, from: user.role, to: role }, at: now });
     return { ...user, role };
   });
 }

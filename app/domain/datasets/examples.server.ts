@@ -241,11 +241,11 @@ export function examplesSql(filter: ExampleFilter): string {
 }
 
 /** The example matching the filter, in final-review order, page by page. */
-export function* iterateExamples(db: Db, filter: ExampleFilter, opts: ExampleReadOptions = {}): Generator<ExampleRecord & { seq: number }> {
+export async function* iterateExamples(db: Db, filter: ExampleFilter, opts: ExampleReadOptions = {}): AsyncGenerator<ExampleRecord & { seq: number }> {
   const fs = filterSql(filter);
   const params = { ...fs.params, ...windowParams(db, opts), limit: opts.pageSize ?? PAGE_SIZE, after: opts.afterSeq ?? 0 };
   const stmt = db.$client.prepare(examplesSql(filter)).raw(true);
-  const reviewerName = reviewerNamer(db, opts.identities ?? false);
+  const reviewerName = await reviewerNamer(db, opts.identities ?? false);
   const fractions = opts.split ?? DEFAULT_SPLIT;
   for (;;) {
     const page = stmt.all(params) as RawRow[];
@@ -354,19 +354,14 @@ export function exampleToJsonLine(r: ExampleRecord): string {
  * or one generated on first use and kept in settings, so pseudonyms stay stable
  * across snapshots and restarts but cannot be reversed without the instance.
  */
-export function reviewerNamer(db: Db, identities: boolean): (userId: string) => string {
+export async function reviewerNamer(db: Db, identities: boolean): Promise<(userId: string) => string> {
   const cache = new Map<string, string>();
   if (identities) {
-    return (id) => {
-      let v = cache.get(id);
-      if (v === undefined) {
-        v = db.select({ email: users.email }).from(users).where(eq(users.id, id)).get()?.email ?? id;
-        cache.set(id, v);
-      }
-      return v;
-    };
+    // People are few next to examples: one read names them all.
+    for (const u of await db.select({ id: users.id, email: users.email }).from(users)) cache.set(u.id, u.email);
+    return (id) => cache.get(id) ?? id;
   }
-  const secret = pseudonymSecret(db);
+  const secret = await pseudonymSecret(db);
   return (id) => {
     let v = cache.get(id);
     if (v === undefined) {
@@ -377,17 +372,17 @@ export function reviewerNamer(db: Db, identities: boolean): (userId: string) => 
   };
 }
 
-export function pseudonymSecret(db: Db): string {
+export async function pseudonymSecret(db: Db): Promise<string> {
   if (process.env.DATASET_PSEUDONYM_SECRET) return process.env.DATASET_PSEUDONYM_SECRET;
-  const read = () => db.select().from(settings).where(eq(settings.key, "pseudonym_secret")).get()?.value;
+  const read = async () => (await db.select().from(settings).where(eq(settings.key, "pseudonym_secret")).limit(1))[0]?.value;
   return (
-    read() ??
-    transaction(db, (tx) => {
-      const row = tx.select().from(settings).where(eq(settings.key, "pseudonym_secret")).get();
-      if (row) return row.value;
-      const value = randomToken(32);
-      tx.insert(settings).values({ key: "pseudonym_secret", value }).run();
-      return value;
-    })
+    await read() ??
+    await transaction(db, async (tx) => {
+            const row = (await tx.select().from(settings).where(eq(settings.key, "pseudonym_secret")).limit(1))[0];
+            if (row) return row.value;
+            const value = randomToken(32);
+            await tx.insert(settings).values({ key: "pseudonym_secret", value });
+            return value;
+          })
   );
 }

@@ -20,13 +20,13 @@ export type ExportOptions = ExampleWindow & {
   every?: number;
 };
 
-export function exportToFile(db: Db, filter: ExampleFilter, o: ExportOptions): FileInfo & { read: number } {
+export async function exportToFile(db: Db, filter: ExampleFilter, o: ExportOptions): Promise<FileInfo & { read: number }> {
   const partial = `${o.out}.partial`;
   const sink = openSink(o.format, partial, { "lastmile.type": filter.type });
   const every = o.every ?? 1000;
   let read = 0;
   try {
-    for (const r of iterateExamples(db, filter, { watermarkSeq: o.watermarkSeq, asOf: o.asOf, split: o.fractions ?? DEFAULT_SPLIT, identities: o.identities })) {
+    for await (const r of iterateExamples(db, filter, { watermarkSeq: o.watermarkSeq, asOf: o.asOf, split: o.fractions ?? DEFAULT_SPLIT, identities: o.identities })) {
       if (!o.split || o.split === "all" || r.split === o.split) sink.write(r);
       if (++read % every === 0) o.onProgress?.(read);
     }

@@ -76,39 +76,39 @@ export function datasetToJson(d: DatasetRow) {
   };
 }
 
-export function createDataset(db: Db, input: unknown, actor: string, now = Date.now()) {
+export async function createDataset(db: Db, input: unknown, actor: string, now = Date.now()) {
   const parsed = createDatasetSchema.safeParse(input);
   if (!parsed.success) throw invalid("Invalid dataset", zodIssues(parsed.error));
   const { name, description, filter } = parsed.data;
-  if (!getDecisionType(db, filter.type)) throw invalid("Invalid dataset", [{ path: "filter.type", message: `no decision type "${filter.type}"` }]);
-  return transaction(db, (tx) => {
-    if (tx.select({ id: datasets.id }).from(datasets).where(eq(datasets.name, name)).get()) {
+  if (!await getDecisionType(db, filter.type)) throw invalid("Invalid dataset", [{ path: "filter.type", message: `no decision type "${filter.type}"` }]);
+  return transaction(db, async (tx) => {
+    if ((await tx.select({ id: datasets.id }).from(datasets).where(eq(datasets.name, name)).limit(1))[0]) {
       throw conflict(`A dataset named "${name}" already exists`, [{ path: "name", message: "this name is taken" }]);
     }
     const row: DatasetRow = { id: newId("dst", now), name, description: description || null, typeKey: filter.type, filter, createdBy: actor, createdAt: now };
-    tx.insert(datasets).values(row).run();
-    appendAudit(tx, { actor, action: "dataset.created", entityType: "dataset", entityId: row.id, data: { name, filter }, at: now });
+    await tx.insert(datasets).values(row);
+    await appendAudit(tx, { actor, action: "dataset.created", entityType: "dataset", entityId: row.id, data: { name, filter }, at: now });
     return datasetToJson(row);
   });
 }
 
-export function listDatasets(db: Db) {
-  const rows = db.select().from(datasets).orderBy(desc(datasets.createdAt)).all();
-  return rows.map((d) => {
-    const latest = db.select().from(datasetSnapshots).where(eq(datasetSnapshots.datasetId, d.id)).orderBy(desc(datasetSnapshots.number)).limit(1).get();
+export async function listDatasets(db: Db) {
+  const rows = await db.select().from(datasets).orderBy(desc(datasets.createdAt));
+  return Promise.all(rows.map(async (d) => {
+    const latest = (await db.select().from(datasetSnapshots).where(eq(datasetSnapshots.datasetId, d.id)).orderBy(desc(datasetSnapshots.number)).limit(1))[0];
     return { ...datasetToJson(d), snapshotCount: latest?.number ?? 0, latestSnapshot: latest ? snapshotToJson(latest) : null };
-  });
+  }));
 }
 
-function requireDatasetRow(db: Db, id: string): DatasetRow {
-  const d = db.select().from(datasets).where(eq(datasets.id, id)).get();
+async function requireDatasetRow(db: Db, id: string): Promise<DatasetRow> {
+  const d = (await db.select().from(datasets).where(eq(datasets.id, id)).limit(1))[0];
   if (!d) throw notFound(`Dataset ${id} not found`);
   return d;
 }
 
-export function getDataset(db: Db, id: string) {
-  const d = requireDatasetRow(db, id);
-  const snaps = db.select().from(datasetSnapshots).where(eq(datasetSnapshots.datasetId, id)).orderBy(desc(datasetSnapshots.number)).all();
+export async function getDataset(db: Db, id: string) {
+  const d = await requireDatasetRow(db, id);
+  const snaps = await db.select().from(datasetSnapshots).where(eq(datasetSnapshots.datasetId, id)).orderBy(desc(datasetSnapshots.number));
   return { ...datasetToJson(d), snapshots: snaps.map(snapshotToJson) };
 }
 
@@ -154,7 +154,7 @@ export function snapshotToJson(s: SnapshotRow) {
 
 export type SnapshotJson = ReturnType<typeof snapshotToJson>;
 
-export function createSnapshot(db: Db, datasetId: string, input: unknown, who: Principal, opts: { now?: number; start?: boolean } = {}) {
+export async function createSnapshot(db: Db, datasetId: string, input: unknown, who: Principal, opts: { now?: number; start?: boolean } = {}) {
   const now = opts.now ?? Date.now();
   const parsed = createSnapshotSchema.safeParse(input ?? {});
   if (!parsed.success) throw invalid("Invalid snapshot", zodIssues(parsed.error));
@@ -162,54 +162,54 @@ export function createSnapshot(db: Db, datasetId: string, input: unknown, who: P
   if (body.identities && !can(who, "users:write")) {
     throw forbidden("Exporting reviewer identities needs the users:write permission (admin); without it reviewers appear as pseudonyms");
   }
-  const row = transaction(db, (tx) => {
-    const d = tx.select().from(datasets).where(eq(datasets.id, datasetId)).get();
-    if (!d) throw notFound(`Dataset ${datasetId} not found`);
-    const last = tx.select({ n: max(datasetSnapshots.number) }).from(datasetSnapshots).where(eq(datasetSnapshots.datasetId, datasetId)).get();
-    const w = currentWindow(db, now);
-    const snap: typeof datasetSnapshots.$inferInsert = {
-      id: newId("snp", now),
-      datasetId,
-      number: (last?.n ?? 0) + 1,
-      status: "building",
-      filter: d.filter,
-      split: body.split ?? DEFAULT_SPLIT,
-      identities: body.identities,
-      watermarkSeq: w.watermarkSeq,
-      asOf: w.asOf,
-      buildOwner: OWNER,
-      heartbeatAt: now,
-      createdBy: who.actor,
-      createdAt: now,
-    };
-    tx.insert(datasetSnapshots).values(snap).run();
-    appendAudit(tx, {
-      actor: who.actor,
-      action: "dataset.snapshot_created",
-      entityType: "dataset",
-      entityId: datasetId,
-      data: { snapshot: snap.number, watermarkSeq: snap.watermarkSeq, split: snap.split, identities: snap.identities },
-      at: now,
+  const row = await transaction(db, async (tx) => {
+      const d = (await tx.select().from(datasets).where(eq(datasets.id, datasetId)).limit(1))[0];
+      if (!d) throw notFound(`Dataset ${datasetId} not found`);
+      const last = (await tx.select({ n: max(datasetSnapshots.number) }).from(datasetSnapshots).where(eq(datasetSnapshots.datasetId, datasetId)).limit(1))[0];
+      const w = currentWindow(db, now);
+      const snap: typeof datasetSnapshots.$inferInsert = {
+        id: newId("snp", now),
+        datasetId,
+        number: (last?.n ?? 0) + 1,
+        status: "building",
+        filter: d.filter,
+        split: body.split ?? DEFAULT_SPLIT,
+        identities: body.identities,
+        watermarkSeq: w.watermarkSeq,
+        asOf: w.asOf,
+        buildOwner: OWNER,
+        heartbeatAt: now,
+        createdBy: who.actor,
+        createdAt: now,
+      };
+      await tx.insert(datasetSnapshots).values(snap);
+      await appendAudit(tx, {
+              actor: who.actor,
+              action: "dataset.snapshot_created",
+              entityType: "dataset",
+              entityId: datasetId,
+              data: { snapshot: snap.number, watermarkSeq: snap.watermarkSeq, split: snap.split, identities: snap.identities },
+              at: now,
+            });
+      return (await tx.select().from(datasetSnapshots).where(eq(datasetSnapshots.id, snap.id)).limit(1))[0]!;
     });
-    return tx.select().from(datasetSnapshots).where(eq(datasetSnapshots.id, snap.id)).get()!;
-  });
-  if (opts.start !== false) startBuild(db, row.id);
+  if (opts.start !== false) await startBuild(db, row.id);
   return snapshotToJson(row);
 }
 
-function requireSnapshotRow(db: Db, datasetId: string, number: number): SnapshotRow {
+async function requireSnapshotRow(db: Db, datasetId: string, number: number): Promise<SnapshotRow> {
   const s = Number.isInteger(number)
-    ? db.select().from(datasetSnapshots).where(and(eq(datasetSnapshots.datasetId, datasetId), eq(datasetSnapshots.number, number))).get()
+    ? (await db.select().from(datasetSnapshots).where(and(eq(datasetSnapshots.datasetId, datasetId), eq(datasetSnapshots.number, number))).limit(1))[0]
     : undefined;
   if (!s) {
-    requireDatasetRow(db, datasetId);
+    await requireDatasetRow(db, datasetId);
     throw notFound(`Dataset ${datasetId} has no snapshot ${number}`);
   }
   return s;
 }
 
-export function getSnapshot(db: Db, datasetId: string, number: number): SnapshotJson {
-  return snapshotToJson(requireSnapshotRow(db, datasetId, number));
+export async function getSnapshot(db: Db, datasetId: string, number: number): Promise<SnapshotJson> {
+  return snapshotToJson(await requireSnapshotRow(db, datasetId, number));
 }
 
 // ---------------------------------------------------------------- files and downloads
@@ -246,12 +246,12 @@ function requireReadable(s: SnapshotRow, who: Principal): void {
 }
 
 /** The file to stream for a download; the route opens it. */
-export function snapshotDownload(db: Db, datasetId: string, number: number, query: unknown, who: Principal) {
+export async function snapshotDownload(db: Db, datasetId: string, number: number, query: unknown, who: Principal) {
   const parsed = downloadQuerySchema.safeParse(query);
   if (!parsed.success) throw invalid("Invalid download", zodIssues(parsed.error));
   const { format, split } = parsed.data;
-  const d = requireDatasetRow(db, datasetId);
-  const s = requireSnapshotRow(db, datasetId, number);
+  const d = await requireDatasetRow(db, datasetId);
+  const s = await requireSnapshotRow(db, datasetId, number);
   requireReadable(s, who);
   const info = s.files?.[`${format}/${split}`];
   const file = path.join(snapshotDir(db, datasetId, s.number), fileName(format, split));
@@ -265,9 +265,9 @@ export function snapshotDownload(db: Db, datasetId: string, number: number, quer
   };
 }
 
-export function snapshotCard(db: Db, datasetId: string, number: number, format: "json" | "md", who: Principal): { body: string; contentType: string; filename: string; card: DataCard } {
-  const d = requireDatasetRow(db, datasetId);
-  const s = requireSnapshotRow(db, datasetId, number);
+export async function snapshotCard(db: Db, datasetId: string, number: number, format: "json" | "md", who: Principal): Promise<{ body: string; contentType: string; filename: string; card: DataCard }> {
+  const d = await requireDatasetRow(db, datasetId);
+  const s = await requireSnapshotRow(db, datasetId, number);
   requireReadable(s, who);
   const card = s.card as DataCard;
   const filename = `${slug(d.name)}-v${s.number}-card.${format}`;
@@ -317,24 +317,23 @@ let lastSweep = 0;
  * page and API route, at most every 2 s). Without this a crash mid-build would
  * leave a snapshot "building" forever.
  */
-export function resumeInterruptedBuilds(db: Db, now = Date.now()): number {
+export async function resumeInterruptedBuilds(db: Db, now = Date.now()): Promise<number> {
   if (now - lastSweep < 2_000) return 0;
   lastSweep = now;
   let resumed = 0;
-  for (const s of db.select().from(datasetSnapshots).where(eq(datasetSnapshots.status, "building")).all()) {
+  for (const s of await db.select().from(datasetSnapshots).where(eq(datasetSnapshots.status, "building"))) {
     if (running.has(s.id)) continue;
     const stale = (s.heartbeatAt ?? 0) < now - STALE_MS;
     if (!stale && !ownerIsDead(s.buildOwner)) continue;
-    const taken = transaction(db, (tx) => {
-      const res = tx
-        .update(datasetSnapshots)
-        .set({ buildOwner: OWNER, heartbeatAt: now, processedRows: 0 })
-        .where(and(eq(datasetSnapshots.id, s.id), eq(datasetSnapshots.status, "building"), s.buildOwner ? eq(datasetSnapshots.buildOwner, s.buildOwner) : undefined))
-        .run();
-      if (res.changes !== 1) return false;
-      appendAudit(tx, { actor: "system", action: "dataset.snapshot_resumed", entityType: "dataset", entityId: s.datasetId, data: { snapshot: s.number, previousOwner: s.buildOwner }, at: now });
-      return true;
-    });
+    const taken = await transaction(db, async (tx) => {
+          const res = await tx
+                  .update(datasetSnapshots)
+                  .set({ buildOwner: OWNER, heartbeatAt: now, processedRows: 0 })
+                  .where(and(eq(datasetSnapshots.id, s.id), eq(datasetSnapshots.status, "building"), s.buildOwner ? eq(datasetSnapshots.buildOwner, s.buildOwner) : undefined));
+          if (res.changes !== 1) return false;
+          await appendAudit(tx, { actor: "system", action: "dataset.snapshot_resumed", entityType: "dataset", entityId: s.datasetId, data: { snapshot: s.number, previousOwner: s.buildOwner }, at: now });
+          return true;
+        });
     if (taken) {
       void startBuild(db, s.id);
       resumed++;
@@ -343,11 +342,10 @@ export function resumeInterruptedBuilds(db: Db, now = Date.now()): number {
   return resumed;
 }
 
-function progress(db: Db, id: string, set: { processedRows?: number; totalRows?: number }): void {
-  db.update(datasetSnapshots)
-    .set({ ...set, heartbeatAt: Date.now() })
-    .where(and(eq(datasetSnapshots.id, id), eq(datasetSnapshots.buildOwner, OWNER)))
-    .run();
+async function progress(db: Db, id: string, set: { processedRows?: number; totalRows?: number }): Promise<void> {
+  await db.update(datasetSnapshots)
+        .set({ ...set, heartbeatAt: Date.now() })
+        .where(and(eq(datasetSnapshots.id, id), eq(datasetSnapshots.buildOwner, OWNER)));
 }
 
 async function buildSnapshot(db: Db, id: string): Promise<void> {
@@ -360,9 +358,9 @@ async function buildSnapshot(db: Db, id: string): Promise<void> {
 }
 
 async function writeSnapshot(db: Db, id: string): Promise<void> {
-  const s = db.select().from(datasetSnapshots).where(eq(datasetSnapshots.id, id)).get();
+  const s = (await db.select().from(datasetSnapshots).where(eq(datasetSnapshots.id, id)).limit(1))[0];
   if (!s || s.status !== "building") return;
-  const d = requireDatasetRow(db, s.datasetId);
+  const d = await requireDatasetRow(db, s.datasetId);
   const filter = exampleFilterSchema.parse(s.filter);
   const fractions = s.split as SplitFractions;
   const dir = snapshotDir(db, d.id, s.number);
@@ -381,10 +379,10 @@ async function writeSnapshot(db: Db, id: string): Promise<void> {
     let total = 0;
     for (let after = 0; after < s.watermarkSeq; after += COUNT_SLICE) {
       total += countExamples(db, filter, { ...window, afterSeq: after, untilSeq: Math.min(after + COUNT_SLICE, s.watermarkSeq) });
-      progress(db, id, { processedRows: 0 });
+      await progress(db, id, { processedRows: 0 });
       await tick();
     }
-    progress(db, id, { totalRows: total, processedRows: 0 });
+    await progress(db, id, { totalRows: total, processedRows: 0 });
 
     const meta = { "lastmile.dataset": d.name, "lastmile.snapshot": String(s.number), "lastmile.type": d.typeKey };
     for (const format of FORMATS) for (const part of PARTS) sinks.push({ key: `${format}/${part}`, part, format, sink: openSink(format, path.join(tmp, fileName(format, part)), meta) });
@@ -393,10 +391,10 @@ async function writeSnapshot(db: Db, id: string): Promise<void> {
     const jsonlOf = new Map<Part, TextSink>(sinks.filter((x) => x.format === "jsonl").map((x) => [x.part, x.sink as TextSink]));
     const all = byPart.get("all")!;
     const jsonlAll = jsonlOf.get("all")!;
-    const card = new CardBuilder(labelFields(getDecisionType(db, d.typeKey)?.outputSchema));
+    const card = new CardBuilder(labelFields((await getDecisionType(db, d.typeKey))?.outputSchema));
 
     let n = 0;
-    for (const r of iterateExamples(db, filter, { ...window, split: fractions, identities: s.identities })) {
+    for await (const r of iterateExamples(db, filter, { ...window, split: fractions, identities: s.identities })) {
       const line = exampleToJsonLine(r) + "\n";
       jsonlAll.writeEncoded(line);
       jsonlOf.get(r.split)!.writeEncoded(line);
@@ -404,7 +402,7 @@ async function writeSnapshot(db: Db, id: string): Promise<void> {
       for (const sink of byPart.get(r.split)!) sink.write(r);
       card.add(r);
       if (++n % CHUNK === 0) {
-        progress(db, id, { processedRows: n });
+        await progress(db, id, { processedRows: n });
         await tick();
       }
     }
@@ -427,39 +425,38 @@ async function writeSnapshot(db: Db, id: string): Promise<void> {
     fs.renameSync(tmp, dir);
 
     const now = Date.now();
-    transaction(db, (tx) => {
-      const res = tx
-        .update(datasetSnapshots)
-        .set({ status: "ready", rowCount: n, processedRows: n, totalRows: n, files, card: cardJson, contentHash, finishedAt: now, heartbeatAt: now })
-        .where(and(eq(datasetSnapshots.id, id), eq(datasetSnapshots.status, "building"), eq(datasetSnapshots.buildOwner, OWNER)))
-        .run();
-      if (res.changes !== 1) return; // another process took it over; its result is identical
-      appendAudit(tx, { actor: "system", action: "dataset.snapshot_ready", entityType: "dataset", entityId: d.id, data: { snapshot: s.number, rows: n, contentHash }, at: now });
-    });
+    await transaction(db, async (tx) => {
+            const res = await tx
+                    .update(datasetSnapshots)
+                    .set({ status: "ready", rowCount: n, processedRows: n, totalRows: n, files, card: cardJson, contentHash, finishedAt: now, heartbeatAt: now })
+                    .where(and(eq(datasetSnapshots.id, id), eq(datasetSnapshots.status, "building"), eq(datasetSnapshots.buildOwner, OWNER)));
+            if (res.changes !== 1) return; // another process took it over; its result is identical
+            await appendAudit(tx, { actor: "system", action: "dataset.snapshot_ready", entityType: "dataset", entityId: d.id, data: { snapshot: s.number, rows: n, contentHash }, at: now });
+          });
   } catch (e) {
     for (const x of sinks) x.sink.abort();
     fs.rmSync(tmp, { recursive: true, force: true });
     const message = e instanceof Error ? e.message : String(e);
     console.error(`Snapshot ${s.number} of dataset ${d.id} failed:`, e);
     const now = Date.now();
-    transaction(db, (tx) => {
-      tx.update(datasetSnapshots).set({ status: "failed", error: message.slice(0, 1000), finishedAt: now }).where(eq(datasetSnapshots.id, id)).run();
-      appendAudit(tx, { actor: "system", action: "dataset.snapshot_failed", entityType: "dataset", entityId: d.id, data: { snapshot: s.number, error: message.slice(0, 1000) }, at: now });
-    });
+    await transaction(db, async (tx) => {
+            await tx.update(datasetSnapshots).set({ status: "failed", error: message.slice(0, 1000), finishedAt: now }).where(eq(datasetSnapshots.id, id));
+            await appendAudit(tx, { actor: "system", action: "dataset.snapshot_failed", entityType: "dataset", entityId: d.id, data: { snapshot: s.number, error: message.slice(0, 1000) }, at: now });
+          });
   }
 }
 
 // ---------------------------------------------------------------- entry points for routes
 
 /** The process database, after restarting any build a dead process left behind. */
-export function datasetsDb(): Db {
+export async function datasetsDb(): Promise<Db> {
   const db = getDb();
-  resumeInterruptedBuilds(db);
+  await resumeInterruptedBuilds(db);
   return db;
 }
 
 /** Streams a snapshot file from disk: nothing is read into memory. */
-export function downloadResponse(d: ReturnType<typeof snapshotDownload>): Response {
+export function downloadResponse(d: Awaited<ReturnType<typeof snapshotDownload>>): Response {
   const stream = createReadableStreamFromReadable(fs.createReadStream(d.file));
   return new Response(stream, {
     headers: {

@@ -41,18 +41,18 @@ export type UpsertMode = "upsert" | "create" | "update";
  * Creates or updates a type. `mode` lets a caller insist on one of the two (the admin
  * UI's create form must never overwrite an existing type), checked in the same transaction.
  */
-export function upsertDecisionType(db: Db, input: unknown, actor: string, now = Date.now(), mode: UpsertMode = "upsert"): { type: DecisionType; created: boolean } {
-  return upsertDecisionTypes(db, [input], actor, now, { indexed: false, mode })[0];
+export async function upsertDecisionType(db: Db, input: unknown, actor: string, now = Date.now(), mode: UpsertMode = "upsert"): Promise<{ type: DecisionType; created: boolean }> {
+  return (await upsertDecisionTypes(db, [input], actor, now, { indexed: false, mode }))[0];
 }
 
 /** Creates or updates several types all or nothing: every definition is validated before any is written. */
-export function upsertDecisionTypes(
+export async function upsertDecisionTypes(
   db: Db,
   inputs: unknown[],
   actor: string,
   now = Date.now(),
   opts: { indexed?: boolean; mode?: UpsertMode } = {},
-): { type: DecisionType; created: boolean }[] {
+): Promise<{ type: DecisionType; created: boolean }[]> {
   const indexed = opts.indexed ?? true;
   const issues: Issue[] = [];
   const defs: DecisionTypeInput[] = [];
@@ -62,18 +62,22 @@ export function upsertDecisionTypes(
     else issues.push(...zodIssues(parsed.error, indexed ? [i] : []));
   });
   if (issues.length > 0) throw invalid("Invalid decision type", issues);
-  return transaction(db, (tx) => defs.map((def, i) => upsertInTx(tx, def, actor, now, indexed ? `${i}.` : "", opts.mode ?? "upsert")));
+  return transaction(db, async (tx) => {
+    const out: { type: DecisionType; created: boolean }[] = [];
+    for (const [i, def] of defs.entries()) out.push(await upsertInTx(tx, def, actor, now, indexed ? `${i}.` : "", opts.mode ?? "upsert"));
+    return out;
+  });
 }
 
-function upsertInTx(tx: DbOrTx, def: DecisionTypeInput, actor: string, now: number, pathPrefix: string, mode: UpsertMode): { type: DecisionType; created: boolean } {
-  const owner = tx.select({ id: users.id }).from(users).where(eq(users.email, def.owner.toLowerCase())).get();
+async function upsertInTx(tx: DbOrTx, def: DecisionTypeInput, actor: string, now: number, pathPrefix: string, mode: UpsertMode): Promise<{ type: DecisionType; created: boolean }> {
+  const owner = (await tx.select({ id: users.id }).from(users).where(eq(users.email, def.owner.toLowerCase())).limit(1))[0];
   if (!owner) throw invalid("Invalid decision type", [{ path: `${pathPrefix}owner`, message: `no user with email ${def.owner}` }]);
-  const existing = tx.select().from(decisionTypes).where(eq(decisionTypes.key, def.key)).get();
+  const existing = (await tx.select().from(decisionTypes).where(eq(decisionTypes.key, def.key)).limit(1))[0];
   if (mode === "create" && existing) throw conflict(`A decision type with key "${def.key}" already exists`, [{ path: `${pathPrefix}key`, message: "already exists" }]);
   if (mode === "update" && !existing) throw notFound(`Decision type "${def.key}" not found`);
   let version = existing?.policyVersion ?? 0;
   const current = existing
-    ? tx.select().from(routingPolicies).where(and(eq(routingPolicies.typeKey, def.key), eq(routingPolicies.version, version))).get()
+    ? (await tx.select().from(routingPolicies).where(and(eq(routingPolicies.typeKey, def.key), eq(routingPolicies.version, version))).limit(1))[0]
     : undefined;
   const policyChanged = !current || canonicalJson(current.policy) !== canonicalJson(def.routing);
   const row = {
@@ -87,33 +91,32 @@ function upsertInTx(tx: DbOrTx, def: DecisionTypeInput, actor: string, now: numb
   };
   if (!existing) {
     version = 1;
-    tx.insert(decisionTypes).values({ key: def.key, ...row, policyVersion: version, createdAt: now }).run();
+    await tx.insert(decisionTypes).values({ key: def.key, ...row, policyVersion: version, createdAt: now });
   } else {
     if (policyChanged) version += 1;
-    tx.update(decisionTypes).set({ ...row, policyVersion: version }).where(eq(decisionTypes.key, def.key)).run();
+    await tx.update(decisionTypes).set({ ...row, policyVersion: version }).where(eq(decisionTypes.key, def.key));
   }
   if (policyChanged) {
-    tx.insert(routingPolicies).values({ typeKey: def.key, version, policy: def.routing, createdAt: now, createdBy: actor }).run();
+    await tx.insert(routingPolicies).values({ typeKey: def.key, version, policy: def.routing, createdAt: now, createdBy: actor });
   }
-  appendAudit(tx, {
-    actor,
-    action: existing ? "decision_type.updated" : "decision_type.created",
-    entityType: "decision_type",
-    entityId: def.key,
-    data: { definition: def, policyVersion: version },
-    at: now,
-  });
-  return { type: loadType(tx, def.key)!, created: !existing };
+  await appendAudit(tx, {
+        actor,
+        action: existing ? "decision_type.updated" : "decision_type.created",
+        entityType: "decision_type",
+        entityId: def.key,
+        data: { definition: def, policyVersion: version },
+        at: now,
+      });
+  return { type: (await loadType(tx, def.key))!, created: !existing };
 }
 
-function loadType(db: DbOrTx, key: string): DecisionType | null {
-  const row = db
-    .select({ t: decisionTypes, ownerEmail: users.email, policy: routingPolicies.policy })
-    .from(decisionTypes)
-    .innerJoin(users, eq(users.id, decisionTypes.ownerId))
-    .innerJoin(routingPolicies, and(eq(routingPolicies.typeKey, decisionTypes.key), eq(routingPolicies.version, decisionTypes.policyVersion)))
-    .where(eq(decisionTypes.key, key))
-    .get();
+async function loadType(db: DbOrTx, key: string): Promise<DecisionType | null> {
+  const row = (await db
+      .select({ t: decisionTypes, ownerEmail: users.email, policy: routingPolicies.policy })
+      .from(decisionTypes)
+      .innerJoin(users, eq(users.id, decisionTypes.ownerId))
+      .innerJoin(routingPolicies, and(eq(routingPolicies.typeKey, decisionTypes.key), eq(routingPolicies.version, decisionTypes.policyVersion)))
+      .where(eq(decisionTypes.key, key)).limit(1))[0];
   if (!row) return null;
   return toType(row.t, row.ownerEmail, row.policy);
 }
@@ -135,8 +138,8 @@ function toType(t: typeof decisionTypes.$inferSelect, ownerEmail: string, policy
   };
 }
 
-export function getDecisionType(db: DbOrTx, key: string): LoadedType | null {
-  const t = loadType(db, key);
+export async function getDecisionType(db: DbOrTx, key: string): Promise<LoadedType | null> {
+  const t = await loadType(db, key);
   if (!t) return null;
   const cacheKey = canonicalJson(t.outputSchema);
   let validator = compiled.get(cacheKey);
@@ -148,25 +151,24 @@ export function getDecisionType(db: DbOrTx, key: string): LoadedType | null {
   return { ...t, validator };
 }
 
-export function requireDecisionType(db: DbOrTx, key: string): LoadedType {
-  const t = getDecisionType(db, key);
+export async function requireDecisionType(db: DbOrTx, key: string): Promise<LoadedType> {
+  const t = await getDecisionType(db, key);
   if (!t) throw notFound(`Decision type "${key}" not found`);
   return t;
 }
 
-export function listDecisionTypes(db: DbOrTx): DecisionType[] {
-  const rows = db
-    .select({ t: decisionTypes, ownerEmail: users.email, policy: routingPolicies.policy })
-    .from(decisionTypes)
-    .innerJoin(users, eq(users.id, decisionTypes.ownerId))
-    .innerJoin(routingPolicies, and(eq(routingPolicies.typeKey, decisionTypes.key), eq(routingPolicies.version, decisionTypes.policyVersion)))
-    .orderBy(asc(decisionTypes.name))
-    .all();
+export async function listDecisionTypes(db: DbOrTx): Promise<DecisionType[]> {
+  const rows = await db
+      .select({ t: decisionTypes, ownerEmail: users.email, policy: routingPolicies.policy })
+      .from(decisionTypes)
+      .innerJoin(users, eq(users.id, decisionTypes.ownerId))
+      .innerJoin(routingPolicies, and(eq(routingPolicies.typeKey, decisionTypes.key), eq(routingPolicies.version, decisionTypes.policyVersion)))
+      .orderBy(asc(decisionTypes.name));
   return rows.map((r) => toType(r.t, r.ownerEmail, r.policy));
 }
 
-export function policyHistory(db: DbOrTx, key: string) {
-  return db.select().from(routingPolicies).where(eq(routingPolicies.typeKey, key)).orderBy(desc(routingPolicies.version)).all();
+export async function policyHistory(db: DbOrTx, key: string) {
+  return await db.select().from(routingPolicies).where(eq(routingPolicies.typeKey, key)).orderBy(desc(routingPolicies.version));
 }
 
 /** The public JSON shape of a type (same as PUT accepts, plus bookkeeping). */

@@ -16,9 +16,9 @@ export type TypeOverview = {
   updatedAt: number;
 };
 
-export function listTypeOverview(db: DbOrTx): TypeOverview[] {
-  const counts = queueCounts(db);
-  return listDecisionTypes(db).map((t) => {
+export async function listTypeOverview(db: DbOrTx): Promise<TypeOverview[]> {
+  const counts = await queueCounts(db);
+  return (await listDecisionTypes(db)).map((t) => {
     const open = { review: 0, qa: 0, second: 0, escalation: 0 };
     let claimed = 0;
     for (const c of counts) {

@@ -163,7 +163,7 @@ function toFormIssues(issues: Issue[], map: (p: string) => string, taken: Set<st
  * Validates and saves a posted type form. `mode` create refuses an existing key;
  * update refuses a missing one. Nothing is written unless everything is valid.
  */
-export function saveTypeForm(db: Db, form: FormData, opts: { key: string; mode: "create" | "update"; actor: string; now?: number }): SaveResult {
+export async function saveTypeForm(db: Db, form: FormData, opts: { key: string; mode: "create" | "update"; actor: string; now?: number }): Promise<SaveResult> {
   const { definition, issues, map } = formToDefinition(form, opts.key);
   if (issues.length > 0) {
     // Report the form's own problems first, then whatever the contract schema says about the rest.
@@ -179,7 +179,7 @@ export function saveTypeForm(db: Db, form: FormData, opts: { key: string; mode: 
     return { ok: false, message: "Fix the marked fields; nothing was saved.", issues: { ...rest, ...own } };
   }
   try {
-    const { type, created } = upsertDecisionType(db, definition, opts.actor, opts.now ?? Date.now(), opts.mode);
+    const { type, created } = await upsertDecisionType(db, definition, opts.actor, opts.now ?? Date.now(), opts.mode);
     return { ok: true, type, created, policyChanged: created || form.get("policyVersion") !== String(type.policyVersion) };
   } catch (e) {
     if (e instanceof AppError && (e.code === "invalid" || e.code === "conflict")) {

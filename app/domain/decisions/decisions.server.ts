@@ -63,16 +63,15 @@ export function decisionToJson(row: DecisionRow, reviewList: ReviewSummary[], se
 
 export type DecisionJson = ReturnType<typeof decisionToJson>;
 
-function reviewsFor(db: DbOrTx, ids: string[]): Map<string, ReviewSummary[]> {
+async function reviewsFor(db: DbOrTx, ids: string[]): Promise<Map<string, ReviewSummary[]>> {
   const out = new Map<string, ReviewSummary[]>();
   if (ids.length === 0) return out;
-  const rows = db
-    .select({ r: reviews, email: users.email })
-    .from(reviews)
-    .innerJoin(users, eq(users.id, reviews.reviewerId))
-    .where(inArray(reviews.decisionId, ids))
-    .orderBy(asc(reviews.seq))
-    .all();
+  const rows = await db
+      .select({ r: reviews, email: users.email })
+      .from(reviews)
+      .innerJoin(users, eq(users.id, reviews.reviewerId))
+      .where(inArray(reviews.decisionId, ids))
+      .orderBy(asc(reviews.seq));
   for (const { r, email } of rows) {
     const list = out.get(r.decisionId) ?? [];
     list.push({
@@ -89,15 +88,15 @@ function reviewsFor(db: DbOrTx, ids: string[]): Map<string, ReviewSummary[]> {
   return out;
 }
 
-export function getDecisionRow(db: DbOrTx, id: string): DecisionRow | undefined {
-  return db.select().from(decisions).where(eq(decisions.id, id)).get();
+export async function getDecisionRow(db: DbOrTx, id: string): Promise<DecisionRow | undefined> {
+  return (await db.select().from(decisions).where(eq(decisions.id, id)).limit(1))[0];
 }
 
 /** The decision as `viewer` may read it; without a viewer, as anybody may (no sealed verdict). */
-export function getDecision(db: DbOrTx, id: string, viewer: SealViewer = NO_VIEWER): DecisionJson {
-  const row = getDecisionRow(db, id);
+export async function getDecision(db: DbOrTx, id: string, viewer: SealViewer = NO_VIEWER): Promise<DecisionJson> {
+  const row = await getDecisionRow(db, id);
   if (!row) throw notFound(`Decision ${id} not found`);
-  return decisionToJson(row, reviewsFor(db, [id]).get(id) ?? [], sealedDecisions(db, viewer, [id]).has(id));
+  return decisionToJson(row, (await reviewsFor(db, [id])).get(id) ?? [], (await sealedDecisions(db, viewer, [id])).has(id));
 }
 
 export const listQuerySchema = z.object({
@@ -121,29 +120,28 @@ export function parseListQuery(params: URLSearchParams): ListQuery {
   return parsed.data;
 }
 
-export function listDecisions(db: DbOrTx, q: ListQuery, viewer: SealViewer = NO_VIEWER): { decisions: DecisionJson[]; nextCursor: string | null } {
+export async function listDecisions(db: DbOrTx, q: ListQuery, viewer: SealViewer = NO_VIEWER): Promise<{ decisions: DecisionJson[]; nextCursor: string | null }> {
   const where: SQL[] = [];
   if (q.type) where.push(eq(decisions.typeKey, q.type));
   if (q.status) where.push(eq(decisions.status, q.status));
   if (q.updatedSince) where.push(gte(decisions.updatedAt, Date.parse(q.updatedSince)));
   if (q.cursor) where.push(gt(decisions.seq, Number(q.cursor)));
-  const rows = db
-    .select()
-    .from(decisions)
-    .where(where.length ? and(...where) : undefined)
-    .orderBy(asc(decisions.seq))
-    .limit(q.limit + 1)
-    .all();
+  const rows = await db
+      .select()
+      .from(decisions)
+      .where(where.length ? and(...where) : undefined)
+      .orderBy(asc(decisions.seq))
+      .limit(q.limit + 1);
   const page = rows.slice(0, q.limit);
-  const revs = reviewsFor(
-    db,
-    page.map((r) => r.id),
-  );
-  const sealed = sealedDecisions(
-    db,
-    viewer,
-    page.map((r) => r.id),
-  );
+  const revs = await reviewsFor(
+      db,
+      page.map((r) => r.id),
+    );
+  const sealed = await sealedDecisions(
+      db,
+      viewer,
+      page.map((r) => r.id),
+    );
   return {
     decisions: page.map((r) => decisionToJson(r, revs.get(r.id) ?? [], sealed.has(r.id))),
     nextCursor: rows.length > q.limit ? String(page[page.length - 1].seq) : null,

@@ -13,7 +13,7 @@
  * audit CSV) goes through this module.
  */
 import { inArray, sql, type SQL } from "drizzle-orm";
-import type { DbOrTx } from "@db/client.server";
+import { sqlAll, type DbOrTx } from "@db/client.server";
 import { auditLog } from "@db/schema/index";
 import type { Principal } from "../auth/permissions";
 import { NO_VIEWER, SEALED_LABEL, seesEverySealedVerdict, type SealViewer } from "../review/four-eyes";
@@ -36,14 +36,12 @@ function waitingSecondTask(viewer: SealViewer): SQL {
 }
 
 /** Of these decisions, those whose four-eyes pair is sealed for this viewer. */
-export function sealedDecisions(db: DbOrTx, viewer: SealViewer, decisionIds: string[]): Set<string> {
+export async function sealedDecisions(db: DbOrTx, viewer: SealViewer, decisionIds: string[]): Promise<Set<string>> {
   if (seesEverySealedVerdict(viewer) || decisionIds.length === 0) return new Set();
-  const rows = db.all<{ id: string }>(
-    sql`select s.decision_id as id from tasks s where s.decision_id in (${sql.join(
-      decisionIds.map((id) => sql`${id}`),
-      sql`, `,
-    )}) and ${waitingSecondTask(viewer)}`,
-  );
+  const rows = await sqlAll<{ id: string }>(db, sql`select s.decision_id as id from tasks s where s.decision_id in (${sql.join(
+        decisionIds.map((id) => sql`${id}`),
+        sql`, `,
+      )}) and ${waitingSecondTask(viewer)}`);
   return new Set(rows.map((r) => r.id));
 }
 
@@ -61,13 +59,12 @@ export function sealedAuditEntry(viewer: SealViewer): SQL {
 }
 
 /** Of these audit entries (by seq), those sealed for this viewer. */
-export function sealedAuditSeqs(db: DbOrTx, viewer: SealViewer, seqs: number[]): Set<number> {
+export async function sealedAuditSeqs(db: DbOrTx, viewer: SealViewer, seqs: number[]): Promise<Set<number>> {
   if (seesEverySealedVerdict(viewer) || seqs.length === 0) return new Set();
-  const rows = db
-    .select({ seq: auditLog.seq })
-    .from(auditLog)
-    .where(sql`${inArray(auditLog.seq, seqs)} and ${sealedAuditEntry(viewer)}`)
-    .all();
+  const rows = await db
+      .select({ seq: auditLog.seq })
+      .from(auditLog)
+      .where(sql`${inArray(auditLog.seq, seqs)} and ${sealedAuditEntry(viewer)}`);
   return new Set(rows.map((r) => r.seq));
 }
 

@@ -51,7 +51,7 @@ export type DecisionListItem = {
   finalizedAt: number | null;
 };
 
-export function searchDecisions(db: DbOrTx, q: SearchQuery): { decisions: DecisionListItem[]; nextBefore: number | null } {
+export async function searchDecisions(db: DbOrTx, q: SearchQuery): Promise<{ decisions: DecisionListItem[]; nextBefore: number | null }> {
   const where: SQL[] = [];
   if (q.type) where.push(eq(decisions.typeKey, q.type));
   if (q.status) where.push(eq(decisions.status, q.status));
@@ -59,27 +59,26 @@ export function searchDecisions(db: DbOrTx, q: SearchQuery): { decisions: Decisi
   if (q.modelVersion) where.push(eq(decisions.modelVersion, q.modelVersion));
   if (q.externalId) where.push(eq(decisions.externalId, q.externalId));
   if (q.before) where.push(lt(decisions.seq, q.before));
-  const rows = db
-    .select({
-      seq: decisions.seq,
-      id: decisions.id,
-      externalId: decisions.externalId,
-      type: decisions.typeKey,
-      status: decisions.status,
-      route: decisions.route,
-      reasons: decisions.reasons,
-      qaSampled: decisions.qaSampled,
-      modelName: decisions.modelName,
-      modelVersion: decisions.modelVersion,
-      confidence: decisions.confidence,
-      receivedAt: decisions.receivedAt,
-      finalizedAt: decisions.finalizedAt,
-    })
-    .from(decisions)
-    .where(where.length ? and(...where) : undefined)
-    .orderBy(desc(decisions.seq))
-    .limit(q.limit + 1)
-    .all();
+  const rows = await db
+      .select({
+        seq: decisions.seq,
+        id: decisions.id,
+        externalId: decisions.externalId,
+        type: decisions.typeKey,
+        status: decisions.status,
+        route: decisions.route,
+        reasons: decisions.reasons,
+        qaSampled: decisions.qaSampled,
+        modelName: decisions.modelName,
+        modelVersion: decisions.modelVersion,
+        confidence: decisions.confidence,
+        receivedAt: decisions.receivedAt,
+        finalizedAt: decisions.finalizedAt,
+      })
+      .from(decisions)
+      .where(where.length ? and(...where) : undefined)
+      .orderBy(desc(decisions.seq))
+      .limit(q.limit + 1);
   const page = rows.slice(0, q.limit);
   return { decisions: page, nextBefore: rows.length > q.limit ? page[page.length - 1].seq : null };
 }
@@ -109,20 +108,19 @@ export type DecisionDetail = {
  * The decision as the API shows it to `viewer`, plus its tasks, its audit trail (decision and tasks) and its
  * outbox events. While its four-eyes pair is sealed for the viewer, the first review task does not say who held it.
  */
-export function getDecisionDetail(db: DbOrTx, id: string, viewer: SealViewer = NO_VIEWER): DecisionDetail {
-  const decision = getDecision(db, id, viewer);
-  const sealed = sealedDecisions(db, viewer, [id]).has(id);
-  const taskRows = db
-    .select({ t: tasks, claimer: users.email })
-    .from(tasks)
-    .leftJoin(users, eq(users.id, tasks.claimedBy))
-    .where(eq(tasks.decisionId, id))
-    .orderBy(asc(tasks.seq))
-    .all();
+export async function getDecisionDetail(db: DbOrTx, id: string, viewer: SealViewer = NO_VIEWER): Promise<DecisionDetail> {
+  const decision = await getDecision(db, id, viewer);
+  const sealed = (await sealedDecisions(db, viewer, [id])).has(id);
+  const taskRows = await db
+      .select({ t: tasks, claimer: users.email })
+      .from(tasks)
+      .leftJoin(users, eq(users.id, tasks.claimedBy))
+      .where(eq(tasks.decisionId, id))
+      .orderBy(asc(tasks.seq));
   const assignees = new Map<string, string>();
   for (const { t } of taskRows) {
     if (t.assigneeId && !assignees.has(t.assigneeId)) {
-      const u = db.select({ email: users.email }).from(users).where(eq(users.id, t.assigneeId)).get();
+      const u = (await db.select({ email: users.email }).from(users).where(eq(users.id, t.assigneeId)).limit(1))[0];
       if (u) assignees.set(t.assigneeId, u.email);
     }
   }
@@ -140,12 +138,12 @@ export function getDecisionDetail(db: DbOrTx, id: string, viewer: SealViewer = N
       assignee: t.assigneeId ? (assignees.get(t.assigneeId) ?? t.assigneeId) : null,
       completedAt: t.completedAt,
     })),
-    audit: decisionAuditTrail(
-      db,
-      id,
-      taskRows.map((r) => r.t.id),
-      viewer,
-    ),
-    events: outboxForEntity(db, id),
+    audit: await decisionAuditTrail(
+          db,
+          id,
+          taskRows.map((r) => r.t.id),
+          viewer,
+        ),
+    events: await outboxForEntity(db, id),
   };
 }

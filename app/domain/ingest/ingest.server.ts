@@ -146,8 +146,8 @@ function comparable(d: { type: string; externalId: string; model: { name: string
  * Whether `d` is a replay of the stored decision `id` (same content, whatever the key order).
  * Only asked when the body hashes differ, so reading the whole row here is rare.
  */
-function sameAsStored(tx: DbOrTx, d: DecisionInput, id: string): boolean {
-  const row = tx.select().from(decisions).where(eq(decisions.id, id)).get();
+async function sameAsStored(tx: DbOrTx, d: DecisionInput, id: string): Promise<boolean> {
+  const row = (await tx.select().from(decisions).where(eq(decisions.id, id)).limit(1))[0];
   if (!row) return false;
   // An absent occurredAt was stored as the arrival time.
   const occurred = d.occurredAt === undefined ? row.occurredAt === row.receivedAt : Date.parse(d.occurredAt) === row.occurredAt;
@@ -197,39 +197,39 @@ function findExisting(db: DbOrTx, prepared: Prepared[]): Map<string, ExistingDec
   return found;
 }
 
-export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean; actor: string; now?: number }): IngestResult[] {
+export async function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean; actor: string; now?: number }): Promise<IngestResult[]> {
   const now = opts.now ?? Date.now();
   const issues: Issue[] = [];
   const prepared: Prepared[] = [];
   const types = new Map<string, LoadedType | null>();
-  items.forEach((raw, index) => {
+  for (const [index, raw] of items.entries()) {
     const prefix = opts.batch ? ["decisions", index] : [];
     let data = parseEnvelopeFast(raw);
     if (!data) {
       const parsed = decisionInputSchema.safeParse(raw);
       if (!parsed.success) {
         issues.push(...zodIssues(parsed.error, prefix));
-        return;
+        continue;
       }
       data = parsed.data;
     }
-    if (!types.has(data.type)) types.set(data.type, getDecisionType(db, data.type));
+    if (!types.has(data.type)) types.set(data.type, await getDecisionType(db, data.type));
     const type = types.get(data.type);
     if (!type) {
       issues.push({ path: [...prefix, "type"].join("."), message: `unknown decision type "${data.type}"` });
-      return;
+      continue;
     }
     const out = type.validator.safeParse(data.output);
     if (!out.success) {
       issues.push(...zodIssues(out.error, [...prefix, "output"]));
-      return;
+      continue;
     }
     const json = jsonPartsOf(data);
     prepared.push({ index, data, type, json, bodyHash: bodyHashOf(data, json) });
-  });
+  }
   if (issues.length > 0) throw invalid(opts.batch ? "Invalid decisions in batch; nothing was written" : "Invalid decision", issues);
 
-  return transaction(db, (tx) => {
+  return transaction(db, async (tx) => {
     const results: IngestResult[] = new Array(prepared.length);
     const conflicts: Issue[] = [];
     const path = (p: Prepared, f: string) => (opts.batch ? `decisions.${p.index}.${f}` : f);
@@ -238,16 +238,16 @@ export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean
 
     const fresh: { p: Prepared; row: typeof decisions.$inferInsert }[] = [];
     const seenInBatch = new Map<string, { p: Prepared; slot: number }>();
-    prepared.forEach((p, slot) => {
+    for (const [slot, p] of prepared.entries()) {
       const k = `${p.data.type}\u0000${p.data.externalId}`;
       const prior = existing.get(k);
       if (prior) {
-        if (prior.bodyHash !== p.bodyHash && !sameAsStored(tx, p.data, prior.id)) {
+        if (prior.bodyHash !== p.bodyHash && !await sameAsStored(tx, p.data, prior.id)) {
           conflicts.push({ path: path(p, "externalId"), message: `decision ${p.data.externalId} of type ${p.data.type} already exists with a different body` });
-          return;
+          continue;
         }
         results[slot] = { id: prior.id, externalId: prior.externalId, status: prior.status, route: prior.route, reasons: prior.reasons, created: false };
-        return;
+        continue;
       }
       const twin = seenInBatch.get(k);
       if (twin) {
@@ -256,7 +256,7 @@ export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean
         } else {
           results[slot] = { ...results[twin.slot], created: false };
         }
-        return;
+        continue;
       }
       seenInBatch.set(k, { p, slot });
       const id = newId("dec", now);
@@ -290,7 +290,7 @@ export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean
       };
       fresh.push({ p, row });
       results[slot] = { id, externalId: p.data.externalId, status: row.status!, route: r.route, reasons: r.reasons, created: true };
-    });
+    }
     if (conflicts.length > 0) throw conflict("Conflicting decisions; nothing was written", conflicts);
     if (fresh.length === 0) return results;
 
@@ -313,32 +313,32 @@ export function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean
     }
     insertRows(tx, tasks, taskRows);
 
-    applyRollupChanges(
-      tx,
-      fresh.map(({ row }) => ({ before: null, after: factsOf(row as typeof decisions.$inferSelect, null) })),
-    );
+    await applyRollupChanges(
+            tx,
+            fresh.map(({ row }) => ({ before: null, after: factsOf(row as typeof decisions.$inferSelect, null) })),
+          );
     if (fresh.length === 1) {
       const { row } = fresh[0];
-      appendAudit(tx, {
-        actor: opts.actor,
-        action: DECISION_INGESTED,
-        entityType: "decision",
-        entityId: row.id,
-        // keys in canonical (sorted) order: the audit hash then writes them without sorting
-        data: { bodyHash: row.bodyHash, externalId: row.externalId, policyVersion: row.policyVersion, qaSampled: row.qaSampled, reasons: row.reasons, route: row.route, status: row.status, type: row.typeKey },
-        at: now,
-      });
+      await appendAudit(tx, {
+                actor: opts.actor,
+                action: DECISION_INGESTED,
+                entityType: "decision",
+                entityId: row.id,
+                // keys in canonical (sorted) order: the audit hash then writes them without sorting
+                data: { bodyHash: row.bodyHash, externalId: row.externalId, policyVersion: row.policyVersion, qaSampled: row.qaSampled, reasons: row.reasons, route: row.route, status: row.status, type: row.typeKey },
+                at: now,
+              });
     } else {
       // One hash-chained entry for the whole batch: it names every decision with its body hash
       // (which covers its content) and outcome; auditTrail() finds it from any of them.
-      appendAudit(tx, {
-        actor: opts.actor,
-        action: BATCH_INGESTED,
-        entityType: "decision_batch",
-        entityId: newId("bat", now),
-        data: { count: fresh.length, decisions: fresh.map(({ row }) => [row.id, row.typeKey, row.externalId, row.bodyHash, row.route, row.status]), fields: BATCH_FIELDS },
-        at: now,
-      });
+      await appendAudit(tx, {
+                actor: opts.actor,
+                action: BATCH_INGESTED,
+                entityType: "decision_batch",
+                entityId: newId("bat", now),
+                data: { count: fresh.length, decisions: fresh.map(({ row }) => [row.id, row.typeKey, row.externalId, row.bodyHash, row.route, row.status]), fields: BATCH_FIELDS },
+                at: now,
+              });
     }
     // The payload is written around the output's JSON text rather than serialising it again.
     const finalizedAt = JSON.stringify(new Date(now).toISOString());

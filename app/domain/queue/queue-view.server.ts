@@ -8,7 +8,7 @@
  */
 import { and, asc, desc, eq, gte, inArray, lt, ne, notInArray, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
-import type { Db, DbOrTx } from "@db/client.server";
+import { sqlAll, sqlOne, type Db, type DbOrTx } from "@db/client.server";
 import { decisionTypes, decisions, reviews, rollups, tasks, users } from "@db/schema/index";
 import { HOUR } from "~/lib/time";
 import { listDecisionTypes } from "../decision-types/decision-types.server";
@@ -59,25 +59,22 @@ export type QueueSummary = {
   escalations: number;
 };
 
-export function queueOverview(db: DbOrTx, now: number): QueueSummary[] {
-  const counts = queueCounts(db);
-  return listDecisionTypes(db).map((t) => {
+export async function queueOverview(db: DbOrTx, now: number): Promise<QueueSummary[]> {
+  const counts = await queueCounts(db);
+  return Promise.all((await listDecisionTypes(db)).map(async (t) => {
     const mine = counts.filter((c) => c.typeKey === t.key);
     const sum = (status: "open" | "claimed", kinds: readonly string[]) => mine.filter((c) => kinds.includes(c.kind)).reduce((n, c) => n + c[status], 0);
     // tasks_status_type_idx (status, type_key) ends in the rowid (seq): this reads it in seq
     // order and stops at the first match instead of sorting the open queue.
-    const oldest = db
-      .select({ createdAt: tasks.createdAt })
-      .from(tasks)
-      .where(and(eq(tasks.status, "open"), eq(tasks.typeKey, t.key), ne(tasks.kind, "escalation")))
-      .orderBy(asc(tasks.seq))
-      .limit(1)
-      .get();
+    const oldest = (await db
+          .select({ createdAt: tasks.createdAt })
+          .from(tasks)
+          .where(and(eq(tasks.status, "open"), eq(tasks.typeKey, t.key), ne(tasks.kind, "escalation")))
+          .orderBy(asc(tasks.seq))
+          .limit(1))[0];
     let pastSla = 0;
     for (const kind of WORK_KINDS) {
-      const row = db.get<{ n: number }>(
-        sql`select count(*) as n from (select 1 from ${tasks} where ${tasks.status} = 'open' and ${tasks.typeKey} = ${t.key} and ${tasks.kind} = ${kind} and ${tasks.dueAt} < ${now} limit ${SLA_COUNT_CAP})`,
-      );
+      const row = await sqlOne<{ n: number }>(db, sql`select count(*) as n from (select 1 from ${tasks} where ${tasks.status} = 'open' and ${tasks.typeKey} = ${t.key} and ${tasks.kind} = ${kind} and ${tasks.dueAt} < ${now} limit ${SLA_COUNT_CAP})`);
       pastSla += row?.n ?? 0;
     }
     return {
@@ -90,7 +87,7 @@ export function queueOverview(db: DbOrTx, now: number): QueueSummary[] {
       pastSlaCapped: pastSla >= SLA_COUNT_CAP,
       escalations: sum("open", ["escalation"]) + sum("claimed", ["escalation"]),
     };
-  });
+  }));
 }
 
 const listColumns = {
@@ -163,14 +160,14 @@ type Row = { [K in keyof typeof listColumns]: unknown } & { seq: number; priorit
  * rare flag can never turn one request into a scan of the whole backlog
  * (at most two windows: the rest of the cursor's priority, then lower ones).
  */
-export function listQueue(
+export async function listQueue(
   db: DbOrTx,
   reviewer: Reviewer,
   f: QueueFilter,
   now: number,
   limit = PAGE_SIZE,
   opts: { exclude?: string[]; budget?: number } = {},
-): { items: QueueItem[]; nextCursor: string | null; partial: boolean; scanned: number } {
+): Promise<{ items: QueueItem[]; nextCursor: string | null; partial: boolean; scanned: number }> {
   const budget = opts.budget ?? SCAN_BUDGET;
   const taskWhere: SQL[] = [claimableBy(reviewer)];
   if (opts.exclude?.length) taskWhere.push(notInArray(tasks.id, opts.exclude));
@@ -191,32 +188,30 @@ export function listQueue(
   const keyOf = (r: { priority: number; dueAt: number; seq: number }) => (queueOrder ? `${r.priority}_${r.dueAt}_${r.seq}` : String(r.seq));
 
   /** Reads up to `want` rows from one index range; with decision filters, only within the scan budget. */
-  const read = (range: SQL[], want: number, budget: number): { rows: Row[]; exhausted: Row | null; scanned: number } => {
+  const read = async (range: SQL[], want: number, budget: number): Promise<{ rows: Row[]; exhausted: Row | null; scanned: number }> => {
     const where = and(...taskWhere, ...range);
     if (decisionWhere.length === 0) {
-      const rows = db.select(listColumns).from(tasks).innerJoin(decisions, eq(decisions.id, tasks.decisionId)).where(where).orderBy(...order).limit(want).all() as Row[];
+      const rows = (await db.select(listColumns).from(tasks).innerJoin(decisions, eq(decisions.id, tasks.decisionId)).where(where).orderBy(...order).limit(want)) as Row[];
       return { rows, exhausted: null, scanned: rows.length };
     }
     const window = db.select({ seq: tasks.seq }).from(tasks).where(where).orderBy(...order).limit(budget).as("w");
-    const rows = db
-      .select(listColumns)
-      .from(window)
-      .innerJoin(tasks, eq(tasks.seq, window.seq))
-      .innerJoin(decisions, eq(decisions.id, tasks.decisionId))
-      .where(and(...decisionWhere))
-      .orderBy(...order)
-      .limit(want)
-      .all() as Row[];
+    const rows = (await db
+          .select(listColumns)
+          .from(window)
+          .innerJoin(tasks, eq(tasks.seq, window.seq))
+          .innerJoin(decisions, eq(decisions.id, tasks.decisionId))
+          .where(and(...decisionWhere))
+          .orderBy(...order)
+          .limit(want)) as Row[];
     if (rows.length >= want) return { rows, exhausted: null, scanned: budget };
     // Fewer than wanted: either the range ended, or the window did (then say where the search stopped).
-    const last = db
-      .select({ seq: tasks.seq, priority: tasks.priority, dueAt: tasks.dueAt })
-      .from(tasks)
-      .where(where)
-      .orderBy(...order)
-      .limit(1)
-      .offset(budget - 1)
-      .get();
+    const last = (await db
+          .select({ seq: tasks.seq, priority: tasks.priority, dueAt: tasks.dueAt })
+          .from(tasks)
+          .where(where)
+          .orderBy(...order)
+          .limit(1)
+          .offset(budget - 1))[0];
     return { rows, exhausted: last ? (last as Row) : null, scanned: budget };
   };
 
@@ -232,7 +227,7 @@ export function listQueue(
       phases.push([eq(tasks.priority, p), sql`(${tasks.dueAt}, ${tasks.seq}) > (${d}, ${s})`], [lt(tasks.priority, p)]);
     } else phases.push([]);
     for (const range of phases) {
-      const r = read(range, limit + 1 - rows.length, budget);
+      const r = await read(range, limit + 1 - rows.length, budget);
       rows = rows.concat(r.rows);
       scanned += r.scanned;
       if (r.exhausted) {
@@ -243,7 +238,7 @@ export function listQueue(
     }
   } else {
     const range = key && key.length === 1 ? [newest ? lt(tasks.seq, key[0]) : sql`${tasks.seq} > ${key[0]}`] : [];
-    const r = read(range, limit + 1, budget);
+    const r = await read(range, limit + 1, budget);
     rows = r.rows;
     scanned = r.scanned;
     stoppedAt = r.exhausted;
@@ -313,33 +308,33 @@ function positionBefore(sort: QueueFilter["sort"], t: { priority: number; dueAt:
  * `searchedAll: false` means the bounded search for a rare flag or model ran
  * out before the end of the queue; no match so far is not "none left".
  */
-export function claimNextInView(
+export async function claimNextInView(
   db: Db,
   reviewer: Reviewer,
   filter: QueueFilter,
   opts: { after?: string; skip?: string[]; now?: number; leaseMs?: number; windows?: number } = {},
-): NextInView {
+): Promise<NextInView> {
   const now = opts.now ?? Date.now();
   const after = filter.flag || filter.model ? opts.after : undefined;
   const search = { skip: opts.skip, maxScan: (opts.windows ?? WORK_SEARCH_WINDOWS) * SCAN_BUDGET };
   const view = { ...filter, cursor: undefined };
   // Usually the next match is close by: look a short way inside the claim itself, one read.
-  const near = claimNextTask(db, reviewer, {
-    now,
-    leaseMs: opts.leaseMs,
-    pick: (tx, at) => firstInView(tx, reviewer, view, at, { skip: opts.skip, maxScan: Math.min(NEAR_SCAN, search.maxScan), from: after }).row?.id ?? null,
-  });
+  const near = await claimNextTask(db, reviewer, {
+      now,
+      leaseMs: opts.leaseMs,
+      pick: async (tx, at) => (await firstInView(tx, reviewer, view, at, { skip: opts.skip, maxScan: Math.min(NEAR_SCAN, search.maxScan), from: after })).row?.id ?? null,
+    });
   if (near) return { task: near, position: listPosition(view.sort, near), searchedAll: true };
   let scanned = 0;
   for (const from of after ? [after, undefined] : [undefined]) {
-    const found = firstInView(db, reviewer, view, now, { ...search, from });
+    const found = await firstInView(db, reviewer, view, now, { ...search, from });
     scanned += found.scanned;
     if (!found.row) {
       if (!found.searchedAll) return { task: null, searchedAll: false, scanned };
       continue;
     }
     const start = positionBefore(view.sort, found.row);
-    const task = claimNextTask(db, reviewer, { now, leaseMs: opts.leaseMs, pick: (tx, at) => firstInView(tx, reviewer, view, at, { ...search, from: start }).row?.id ?? null });
+    const task = await claimNextTask(db, reviewer, { now, leaseMs: opts.leaseMs, pick: async (tx, at) => (await firstInView(tx, reviewer, view, at, { ...search, from: start })).row?.id ?? null });
     if (task) return { task, position: listPosition(view.sort, task), searchedAll: true };
     // Nothing from there on any more (all taken in between): on to the sweep from the top, if not done yet.
   }
@@ -347,13 +342,13 @@ export function claimNextInView(
 }
 
 /** The first task of the filtered list after `from` (a cursor), searching at most `maxScan` tasks in growing windows. */
-function firstInView(db: DbOrTx, reviewer: Reviewer, filter: QueueFilter, now: number, opts: { skip?: string[]; maxScan: number; from?: string }) {
+async function firstInView(db: DbOrTx, reviewer: Reviewer, filter: QueueFilter, now: number, opts: { skip?: string[]; maxScan: number; from?: string }) {
   let cursor = opts.from;
   let scanned = 0;
   for (let w = 0; scanned < opts.maxScan; w++) {
     // A claim needs one match, not a page: start small, since most searches end in the first window.
     const budget = Math.min(SCAN_BUDGET, FIRST_WORK_WINDOW * 4 ** w, opts.maxScan - scanned);
-    const page = listQueue(db, reviewer, { ...filter, cursor }, now, 1, { exclude: opts.skip, budget });
+    const page = await listQueue(db, reviewer, { ...filter, cursor }, now, 1, { exclude: opts.skip, budget });
     scanned += page.scanned;
     const item = page.items[0];
     if (item) return { row: { id: item.id, priority: item.priority, dueAt: item.dueAt, seq: item.seq }, searchedAll: true, scanned };
@@ -364,23 +359,20 @@ function firstInView(db: DbOrTx, reviewer: Reviewer, filter: QueueFilter, now: n
 }
 
 /** Filter choices: model versions seen in the last 90 days, read from the hourly roll-ups (small), never from decisions. */
-export function queueFacets(db: DbOrTx, now: number) {
-  const rows = db.all<{ v: string }>(
-    sql`select distinct ${rollups.modelVersion} as v from ${rollups} where ${rollups.metric} = 'volume' and ${rollups.hour} >= ${now - 90 * 24 * HOUR} order by 1 limit 100`,
-  );
+export async function queueFacets(db: DbOrTx, now: number) {
+  const rows = await sqlAll<{ v: string }>(db, sql`select distinct ${rollups.modelVersion} as v from ${rollups} where ${rollups.metric} = 'volume' and ${rollups.hour} >= ${now - 90 * 24 * HOUR} order by 1 limit 100`);
   return { models: rows.map((r) => r.v) };
 }
 
 /** The reviewer's claimed tasks, newest lease first. */
-export function myInProgress(db: DbOrTx, reviewer: Reviewer, now: number) {
-  return db
-    .select(listColumns)
-    .from(tasks)
-    .innerJoin(decisions, eq(decisions.id, tasks.decisionId))
-    .where(and(eq(tasks.claimedBy, reviewer.id), eq(tasks.status, "claimed")))
-    .orderBy(desc(tasks.leaseExpiresAt))
-    .limit(50)
-    .all()
+export async function myInProgress(db: DbOrTx, reviewer: Reviewer, now: number) {
+  return (await db
+      .select(listColumns)
+      .from(tasks)
+      .innerJoin(decisions, eq(decisions.id, tasks.decisionId))
+      .where(and(eq(tasks.claimedBy, reviewer.id), eq(tasks.status, "claimed")))
+      .orderBy(desc(tasks.leaseExpiresAt))
+      .limit(50))
     .map((r) => ({ ...toItem(r), leaseExpiresAt: r.leaseExpiresAt as number | null, expired: (r.leaseExpiresAt ?? 0) <= now }));
 }
 
@@ -398,28 +390,26 @@ export type EscalationItem = QueueItem & {
  * Escalated items for the type owner (or every one for admins), with why they
  * were escalated: the reviewer's note, or the two verdicts that disagreed.
  */
-export function listEscalations(db: DbOrTx, user: Reviewer, opts: { all: boolean }): EscalationItem[] {
+export async function listEscalations(db: DbOrTx, user: Reviewer, opts: { all: boolean }): Promise<EscalationItem[]> {
   const where: SQL[] = [eq(tasks.kind, "escalation"), inArray(tasks.status, ["open", "claimed"])];
   if (!opts.all) where.push(eq(tasks.assigneeId, user.id));
-  const rows = db
-    .select({ ...listColumns, assigneeId: tasks.assigneeId, claimedBy: tasks.claimedBy, assignee: users.email, typeName: decisionTypes.name })
-    .from(tasks)
-    .innerJoin(decisions, eq(decisions.id, tasks.decisionId))
-    .innerJoin(decisionTypes, eq(decisionTypes.key, tasks.typeKey))
-    .leftJoin(users, eq(users.id, tasks.assigneeId))
-    .where(and(...where))
-    .orderBy(desc(tasks.priority), asc(tasks.dueAt), asc(tasks.seq))
-    .limit(200)
-    .all();
+  const rows = await db
+      .select({ ...listColumns, assigneeId: tasks.assigneeId, claimedBy: tasks.claimedBy, assignee: users.email, typeName: decisionTypes.name })
+      .from(tasks)
+      .innerJoin(decisions, eq(decisions.id, tasks.decisionId))
+      .innerJoin(decisionTypes, eq(decisionTypes.key, tasks.typeKey))
+      .leftJoin(users, eq(users.id, tasks.assigneeId))
+      .where(and(...where))
+      .orderBy(desc(tasks.priority), asc(tasks.dueAt), asc(tasks.seq))
+      .limit(200);
   const ids = rows.map((r) => r.decisionId);
   const revs = ids.length
-    ? db
-        .select({ decisionId: reviews.decisionId, action: reviews.action, taskKind: reviews.taskKind, note: reviews.note, changedFields: reviews.changedFields, email: users.email })
-        .from(reviews)
-        .innerJoin(users, eq(users.id, reviews.reviewerId))
-        .where(inArray(reviews.decisionId, ids))
-        .orderBy(asc(reviews.seq))
-        .all()
+    ? await db
+              .select({ decisionId: reviews.decisionId, action: reviews.action, taskKind: reviews.taskKind, note: reviews.note, changedFields: reviews.changedFields, email: users.email })
+              .from(reviews)
+              .innerJoin(users, eq(users.id, reviews.reviewerId))
+              .where(inArray(reviews.decisionId, ids))
+              .orderBy(asc(reviews.seq))
     : [];
   return rows.map((r) => {
     const mine = revs.filter((v) => v.decisionId === r.decisionId);

@@ -42,30 +42,28 @@ export function taskToJson(t: TaskRow) {
 }
 
 /** Puts a claimed task back in the queue (lease lapsed or released); a decision it held goes back to pending review. */
-function returnToQueue(tx: DbOrTx, t: Pick<TaskRow, "id" | "decisionId" | "kind">, now: number): void {
-  tx.update(tasks).set({ status: "open", claimedBy: null, leaseExpiresAt: null }).where(eq(tasks.id, t.id)).run();
+async function returnToQueue(tx: DbOrTx, t: Pick<TaskRow, "id" | "decisionId" | "kind">, now: number): Promise<void> {
+  await tx.update(tasks).set({ status: "open", claimedBy: null, leaseExpiresAt: null }).where(eq(tasks.id, t.id));
   if (holdsDecision(t.kind)) {
-    tx.update(decisions)
-      .set({ status: "pending_review", updatedAt: now })
-      .where(and(eq(decisions.id, t.decisionId), eq(decisions.status, "in_review")))
-      .run();
+    await tx.update(decisions)
+            .set({ status: "pending_review", updatedAt: now })
+            .where(and(eq(decisions.id, t.decisionId), eq(decisions.status, "in_review")));
   }
 }
 
 /** Returns tasks whose lease ran out to the queue (and their decisions to pending). */
-export function reapExpiredLeases(tx: DbOrTx, now: number): number {
-  const expired = tx
-    .select({ id: tasks.id, decisionId: tasks.decisionId, kind: tasks.kind, claimedBy: tasks.claimedBy })
-    .from(tasks)
-    .where(and(eq(tasks.status, "claimed"), lt(tasks.leaseExpiresAt, now)))
-    .limit(1000)
-    .all();
+export async function reapExpiredLeases(tx: DbOrTx, now: number): Promise<number> {
+  const expired = await tx
+      .select({ id: tasks.id, decisionId: tasks.decisionId, kind: tasks.kind, claimedBy: tasks.claimedBy })
+      .from(tasks)
+      .where(and(eq(tasks.status, "claimed"), lt(tasks.leaseExpiresAt, now)))
+      .limit(1000);
   if (expired.length === 0) return 0;
-  for (const t of expired) returnToQueue(tx, t, now);
-  appendAudit(
-    tx,
-    expired.map((t) => ({ actor: "system", action: "task.lease_expired", entityType: "task", entityId: t.id, data: { previousHolder: t.claimedBy }, at: now })),
-  );
+  for (const t of expired) await returnToQueue(tx, t, now);
+  await appendAudit(
+        tx,
+        expired.map((t) => ({ actor: "system", action: "task.lease_expired", entityType: "task", entityId: t.id, data: { previousHolder: t.claimedBy }, at: now })),
+      );
   return expired.length;
 }
 
@@ -90,37 +88,36 @@ export function claimableBy(reviewer: Reviewer): SQL {
  * cannot change before the lease is taken); returns its id or null. Given to
  * claimNextTask by views that order or filter the queue their own way.
  */
-export type NextTaskPicker = (tx: DbOrTx, now: number) => string | null;
+export type NextTaskPicker = (tx: DbOrTx, now: number) => Promise<string | null>;
 
 /**
  * Claims the next task: the head of the shared queue (optionally one type,
  * minus the ids in `skip`), or the task `pick` chooses. Either way the choice
  * and the lease happen in one IMMEDIATE transaction.
  */
-export function claimNextTask(
+export async function claimNextTask(
   db: Db,
   reviewer: Reviewer,
   opts: { type?: string; leaseMs?: number; now?: number; skip?: string[]; pick?: NextTaskPicker } = {},
-): TaskRow | null {
+): Promise<TaskRow | null> {
   const now = opts.now ?? Date.now();
   const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
-  return transaction(db, (tx) => {
-    reapExpiredLeases(tx, now);
+  return transaction(db, async (tx) => {
+    await reapExpiredLeases(tx, now);
     let next: TaskRow | undefined;
     if (opts.pick) {
-      const id = opts.pick(tx, now);
-      next = id ? tx.select().from(tasks).where(and(eq(tasks.id, id), claimableBy(reviewer))).get() : undefined;
+      const id = await opts.pick(tx, now);
+      next = id ? (await tx.select().from(tasks).where(and(eq(tasks.id, id), claimableBy(reviewer))).limit(1))[0] : undefined;
     } else {
       const where = [claimableBy(reviewer)];
       if (opts.type) where.push(eq(tasks.typeKey, opts.type));
       if (opts.skip?.length) where.push(notInArray(tasks.id, opts.skip));
-      next = tx
-        .select()
-        .from(tasks)
-        .where(and(...where))
-        .orderBy(desc(tasks.priority), asc(tasks.dueAt), asc(tasks.seq))
-        .limit(1)
-        .get();
+      next = (await tx
+              .select()
+              .from(tasks)
+              .where(and(...where))
+              .orderBy(desc(tasks.priority), asc(tasks.dueAt), asc(tasks.seq))
+              .limit(1))[0];
     }
     if (!next) return null;
     return takeLease(tx, next, reviewer, now, leaseMs);
@@ -128,11 +125,11 @@ export function claimNextTask(
 }
 
 /** Claims one specific task (escalations view, four-eyes second review). */
-export function claimTask(db: Db, reviewer: Reviewer, taskId: string, opts: { leaseMs?: number; now?: number; kind?: TaskKind } = {}): TaskRow {
+export async function claimTask(db: Db, reviewer: Reviewer, taskId: string, opts: { leaseMs?: number; now?: number; kind?: TaskKind } = {}): Promise<TaskRow> {
   const now = opts.now ?? Date.now();
-  return transaction(db, (tx) => {
-    reapExpiredLeases(tx, now);
-    const t = tx.select().from(tasks).where(eq(tasks.id, taskId)).get();
+  return transaction(db, async (tx) => {
+    await reapExpiredLeases(tx, now);
+    const t = (await tx.select().from(tasks).where(eq(tasks.id, taskId)).limit(1))[0];
     if (!t) throw notFound(`Task ${taskId} not found`);
     // A view that claims one kind (the escalations page) must not take a lease on another.
     if (opts.kind && t.kind !== opts.kind) throw invalid(`That task is not ${opts.kind === "escalation" ? "an escalation" : `a ${opts.kind} task`}`);
@@ -156,27 +153,25 @@ export function claimRefusal(t: TaskRow, reviewer: Reviewer, now: number): AppEr
   return null;
 }
 
-function takeLease(tx: DbOrTx, t: TaskRow, reviewer: Reviewer, now: number, leaseMs: number): TaskRow {
+async function takeLease(tx: DbOrTx, t: TaskRow, reviewer: Reviewer, now: number, leaseMs: number): Promise<TaskRow> {
   const leaseExpiresAt = now + leaseMs;
-  const res = tx
-    .update(tasks)
-    .set({ status: "claimed", claimedBy: reviewer.id, leaseExpiresAt })
-    .where(and(eq(tasks.id, t.id), eq(tasks.status, "open")))
-    .run();
+  const res = await tx
+      .update(tasks)
+      .set({ status: "claimed", claimedBy: reviewer.id, leaseExpiresAt })
+      .where(and(eq(tasks.id, t.id), eq(tasks.status, "open")));
   if (res.changes !== 1) throw conflict(`Task ${t.id} was taken by someone else`);
   if (holdsDecision(t.kind)) {
-    tx.update(decisions)
-      .set({ status: "in_review", updatedAt: now })
-      .where(and(eq(decisions.id, t.decisionId), eq(decisions.status, "pending_review")))
-      .run();
+    await tx.update(decisions)
+            .set({ status: "in_review", updatedAt: now })
+            .where(and(eq(decisions.id, t.decisionId), eq(decisions.status, "pending_review")));
   }
-  appendAudit(tx, { actor: reviewer.email, action: "task.claimed", entityType: "task", entityId: t.id, data: { decisionId: t.decisionId, leaseExpiresAt }, at: now });
+  await appendAudit(tx, { actor: reviewer.email, action: "task.claimed", entityType: "task", entityId: t.id, data: { decisionId: t.decisionId, leaseExpiresAt }, at: now });
   return { ...t, status: "claimed", claimedBy: reviewer.id, leaseExpiresAt };
 }
 
 /** The task, if the reviewer holds its current lease; otherwise a 409 that says why. */
-export function requireLease(tx: DbOrTx, taskId: string, reviewer: Reviewer, now: number): TaskRow {
-  const t = tx.select().from(tasks).where(eq(tasks.id, taskId)).get();
+export async function requireLease(tx: DbOrTx, taskId: string, reviewer: Reviewer, now: number): Promise<TaskRow> {
+  const t = (await tx.select().from(tasks).where(eq(tasks.id, taskId)).limit(1))[0];
   if (!t) throw notFound(`Task ${taskId} not found`);
   if (t.status === "done" || t.status === "cancelled") throw conflict(`Task ${taskId} is already ${t.status === "done" ? "completed" : "cancelled"}`);
   if (t.status !== "claimed" || t.claimedBy !== reviewer.id) throw conflict(`You do not hold the lease on task ${taskId}; claim it first`);
@@ -184,29 +179,29 @@ export function requireLease(tx: DbOrTx, taskId: string, reviewer: Reviewer, now
   return t;
 }
 
-function renewInTx(tx: DbOrTx, t: TaskRow, now: number, leaseMs: number): TaskRow {
+async function renewInTx(tx: DbOrTx, t: TaskRow, now: number, leaseMs: number): Promise<TaskRow> {
   const leaseExpiresAt = now + leaseMs;
-  tx.update(tasks).set({ leaseExpiresAt }).where(eq(tasks.id, t.id)).run();
+  await tx.update(tasks).set({ leaseExpiresAt }).where(eq(tasks.id, t.id));
   return { ...t, leaseExpiresAt };
 }
 
-export function renewLease(db: Db, reviewer: Reviewer, taskId: string, opts: { leaseMs?: number; now?: number } = {}): TaskRow {
+export async function renewLease(db: Db, reviewer: Reviewer, taskId: string, opts: { leaseMs?: number; now?: number } = {}): Promise<TaskRow> {
   const now = opts.now ?? Date.now();
-  return transaction(db, (tx) => renewInTx(tx, requireLease(tx, taskId, reviewer, now), now, opts.leaseMs ?? DEFAULT_LEASE_MS));
+  return transaction(db, async (tx) => renewInTx(tx, await requireLease(tx, taskId, reviewer, now), now, opts.leaseMs ?? DEFAULT_LEASE_MS));
 }
 
-export function releaseTask(db: Db, reviewer: Reviewer, taskId: string, opts: { now?: number } = {}): TaskRow {
+export async function releaseTask(db: Db, reviewer: Reviewer, taskId: string, opts: { now?: number } = {}): Promise<TaskRow> {
   const now = opts.now ?? Date.now();
-  return transaction(db, (tx) => {
-    const t = requireLease(tx, taskId, reviewer, now);
-    returnToQueue(tx, t, now);
-    appendAudit(tx, { actor: reviewer.email, action: "task.released", entityType: "task", entityId: t.id, data: { decisionId: t.decisionId }, at: now });
+  return transaction(db, async (tx) => {
+    const t = await requireLease(tx, taskId, reviewer, now);
+    await returnToQueue(tx, t, now);
+    await appendAudit(tx, { actor: reviewer.email, action: "task.released", entityType: "task", entityId: t.id, data: { decisionId: t.decisionId }, at: now });
     return { ...t, status: "open" as const, claimedBy: null, leaseExpiresAt: null };
   });
 }
 
-export function getTask(db: DbOrTx, taskId: string): TaskRow | undefined {
-  return db.select().from(tasks).where(eq(tasks.id, taskId)).get();
+export async function getTask(db: DbOrTx, taskId: string): Promise<TaskRow | undefined> {
+  return (await db.select().from(tasks).where(eq(tasks.id, taskId)).limit(1))[0];
 }
 
 export type QueueCount = { typeKey: string; kind: TaskKind; open: number; claimed: number };
@@ -215,9 +210,9 @@ export type QueueCount = { typeKey: string; kind: TaskKind; open: number; claime
  * Open and claimed task counts per type and kind, read from task_counters
  * (kept exact by triggers on tasks), so a queue list costs O(types), not O(tasks).
  */
-export function queueCounts(db: DbOrTx): QueueCount[] {
+export async function queueCounts(db: DbOrTx): Promise<QueueCount[]> {
   const byKey = new Map<string, QueueCount>();
-  for (const c of db.select().from(taskCounters).where(inArray(taskCounters.status, ["open", "claimed"])).all()) {
+  for (const c of await db.select().from(taskCounters).where(inArray(taskCounters.status, ["open", "claimed"]))) {
     const k = `${c.typeKey}\u0000${c.kind}`;
     const row = byKey.get(k) ?? { typeKey: c.typeKey, kind: c.kind as TaskKind, open: 0, claimed: 0 };
     if (c.status === "open") row.open += c.n;

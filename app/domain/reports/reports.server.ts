@@ -5,7 +5,7 @@
  * current state and reads open tasks through their own index.
  */
 import { sql, type SQL } from "drizzle-orm";
-import type { DbOrTx } from "@db/client.server";
+import { sqlAll, type DbOrTx } from "@db/client.server";
 import { listDecisionTypes, getDecisionType } from "../decision-types/decision-types.server";
 import { DAILY_PREFIX } from "./rollups.server";
 import { automationFigures, qualityFigures, rate, timeToDecision, wilson, type AutomationFigures, type Counters, type QualityFigures } from "./metrics";
@@ -61,7 +61,7 @@ const prefixRange = (p: string) => sql`(metric >= ${p} AND metric < ${p.slice(0,
  * listed metrics and metric-name prefixes (all metrics when neither is given).
  * Metric names come back without the daily prefix.
  */
-function sumCounters(db: DbOrTx, q: ReportQuery, opts: { metrics?: readonly string[]; prefixes?: string[]; byBucket: boolean; byVersion: boolean; allVersions?: boolean }): Row[] {
+async function sumCounters(db: DbOrTx, q: ReportQuery, opts: { metrics?: readonly string[]; prefixes?: string[]; byBucket: boolean; byVersion: boolean; allVersions?: boolean }): Promise<Row[]> {
   const out: Row[] = [];
   for (const g of segments(q)) {
     const metricConds: SQL[] = [];
@@ -77,7 +77,7 @@ function sumCounters(db: DbOrTx, q: ReportQuery, opts: { metrics?: readonly stri
     const v = opts.byVersion ? sql`model_version` : sql`''`;
     // Metric ranges over a period: range scans on (type, metric, hour); all hourly metrics: the (type, hour) key.
     const from = metricConds.length ? sql`rollups INDEXED BY rollups_metric_idx` : sql`rollups`;
-    const rows = db.all<Row>(sql`SELECT ${b} AS b, ${v} AS v, metric, SUM(value) AS value FROM ${from} WHERE ${sql.join(where, sql` AND `)} GROUP BY 1, 2, metric`);
+    const rows = await sqlAll<Row>(db, sql`SELECT ${b} AS b, ${v} AS v, metric, SUM(value) AS value FROM ${from} WHERE ${sql.join(where, sql` AND `)} GROUP BY 1, 2, metric`);
     for (const r of rows) out.push(g.prefix ? { ...r, metric: r.metric.slice(g.prefix.length) } : r);
   }
   return out;
@@ -104,7 +104,7 @@ export type AutomationBucket = { start: string } & AutomationFigures;
 export type AutomationReport = { buckets: AutomationBucket[]; totals: AutomationFigures };
 
 /** Automation counters per bucket over [hourFrom, hourTo), pivoted in SQL: one row per bucket, one column per metric. */
-function automationCounters(db: DbOrTx, q: ReportQuery, prefix: "" | typeof DAILY_PREFIX, hourFrom: number, hourTo: number, into: Map<string, Counters>): void {
+async function automationCounters(db: DbOrTx, q: ReportQuery, prefix: "" | typeof DAILY_PREFIX, hourFrom: number, hourTo: number, into: Map<string, Counters>): Promise<void> {
   if (hourFrom >= hourTo) return;
   const names = AUTOMATION_METRICS.map((m) => prefix + m);
   const cols = sql.join(
@@ -113,7 +113,7 @@ function automationCounters(db: DbOrTx, q: ReportQuery, prefix: "" | typeof DAIL
   );
   const where: SQL[] = [sql`type_key = ${q.type}`, sql`metric IN (${inList(names)})`, sql`hour >= ${hourFrom}`, sql`hour < ${hourTo}`];
   if (q.modelVersion) where.push(sql`model_version = ${q.modelVersion}`);
-  const rows = db.all<Record<string, number>>(sql`SELECT ${bucketExpr(q.bucket)} AS b, ${cols} FROM rollups INDEXED BY rollups_metric_idx WHERE ${sql.join(where, sql` AND `)} GROUP BY 1`);
+  const rows = await sqlAll<Record<string, number>>(db, sql`SELECT ${bucketExpr(q.bucket)} AS b, ${cols} FROM rollups INDEXED BY rollups_metric_idx WHERE ${sql.join(where, sql` AND `)} GROUP BY 1`);
   for (const r of rows) {
     const m = into.get(String(r.b)) ?? {};
     AUTOMATION_METRICS.forEach((name, i) => (m[name] = (m[name] ?? 0) + Number(r[`m${i}`])));
@@ -122,23 +122,22 @@ function automationCounters(db: DbOrTx, q: ReportQuery, prefix: "" | typeof DAIL
 }
 
 /** GET /api/v1/reports/automation: automation figures per bucket and in total. */
-export function automationReport(db: DbOrTx, q: ReportQuery): AutomationReport {
+export async function automationReport(db: DbOrTx, q: ReportQuery): Promise<AutomationReport> {
   const perBucket = new Map<string, Counters>();
-  for (const g of segments(q)) automationCounters(db, q, g.prefix, g.from, g.to, perBucket);
+  for (const g of segments(q)) await automationCounters(db, q, g.prefix, g.from, g.to, perBucket);
   const buckets = bucketStarts(q.from, q.to, q.bucket).map((s) => ({ start: new Date(s).toISOString(), ...automationFigures(perBucket.get(String(s)) ?? {}) }));
   return { buckets, totals: automationFigures(sumAll(perBucket.values())) };
 }
 
 /** GET /api/v1/reports/quality: auto-lane accuracy, estimated released accuracy, time to decision. */
-export function qualityReport(db: DbOrTx, q: ReportQuery): QualityFigures {
-  const rows = sumCounters(db, q, { metrics: QUALITY_METRICS, prefixes: ["ttd:"], byBucket: false, byVersion: false });
+export async function qualityReport(db: DbOrTx, q: ReportQuery): Promise<QualityFigures> {
+  const rows = await sumCounters(db, q, { metrics: QUALITY_METRICS, prefixes: ["ttd:"], byBucket: false, byVersion: false });
   return qualityFigures(sumAll(fold(rows, () => "").values()));
 }
 
 /** Model versions that ever reported for a type, newest first by first appearance. */
-export function modelVersions(db: DbOrTx, typeKey: string): string[] {
-  return db
-    .all<{ v: string }>(sql`SELECT model_version AS v, MIN(hour) AS first FROM rollups INDEXED BY rollups_metric_idx WHERE type_key = ${typeKey} AND metric = ${DAILY_PREFIX + "volume"} GROUP BY model_version ORDER BY first DESC, v`)
+export async function modelVersions(db: DbOrTx, typeKey: string): Promise<string[]> {
+  return (await sqlAll<{ v: string }>(db, sql`SELECT model_version AS v, MIN(hour) AS first FROM rollups INDEXED BY rollups_metric_idx WHERE type_key = ${typeKey} AND metric = ${DAILY_PREFIX + "volume"} GROUP BY model_version ORDER BY first DESC, v`))
     .map((r) => r.v);
 }
 
@@ -149,15 +148,15 @@ export type BacklogOwner = { owner: string; open: number; claimed: number; oldes
  * Open work now, per queue (type × task kind) and per accountable owner (the
  * type's owner). Reads only open and claimed tasks through tasks_backlog_idx.
  */
-export function backlog(db: DbOrTx, now = Date.now()): { queues: BacklogQueue[]; owners: BacklogOwner[] } {
-  const rows = db.all<{ typeKey: string; kind: string; open: number; claimed: number; oldest: number | null; pastSla: number }>(sql`
+export async function backlog(db: DbOrTx, now = Date.now()): Promise<{ queues: BacklogQueue[]; owners: BacklogOwner[] }> {
+  const rows = await sqlAll<{ typeKey: string; kind: string; open: number; claimed: number; oldest: number | null; pastSla: number }>(db, sql`
     SELECT type_key AS typeKey, kind,
            SUM(status = 'open') AS open, SUM(status = 'claimed') AS claimed,
            MIN(created_at) AS oldest, SUM(due_at < ${now}) AS pastSla
     FROM tasks INDEXED BY tasks_backlog_idx
     WHERE status IN ('open', 'claimed')
     GROUP BY type_key, kind`);
-  const types = new Map(listDecisionTypes(db).map((t) => [t.key, t]));
+  const types = new Map((await listDecisionTypes(db)).map((t) => [t.key, t]));
   const queues: BacklogQueue[] = rows
     .map((r) => {
       const t = types.get(r.typeKey);
@@ -219,15 +218,15 @@ function versionFigures(m: Counters) {
 }
 
 /** Everything the /reports page and its CSV downloads show, in one pass over the roll-ups. */
-export function reportPage(db: DbOrTx, q: ReportQuery): ReportPage {
-  const type = getDecisionType(db, q.type);
+export async function reportPage(db: DbOrTx, q: ReportQuery): Promise<ReportPage> {
+  const type = await getDecisionType(db, q.type);
   // Totals per model version, every metric (side-by-side table, breakdowns).
-  const perVersion = fold(sumCounters(db, q, { byBucket: false, byVersion: true, allVersions: true }), (r) => r.v);
+  const perVersion = fold(await sumCounters(db, q, { byBucket: false, byVersion: true, allVersions: true }), (r) => r.v);
   const selected = q.modelVersion ? [perVersion.get(q.modelVersion) ?? {}] : [...perVersion.values()];
   const totalsCounters = sumAll(selected);
 
   // Per bucket and version: the figures charted over time.
-  const seriesRows = sumCounters(db, q, { metrics: [...new Set([...AUTOMATION_METRICS, ...QUALITY_METRICS])], prefixes: ["ttd:"], byBucket: true, byVersion: true });
+  const seriesRows = await sumCounters(db, q, { metrics: [...new Set([...AUTOMATION_METRICS, ...QUALITY_METRICS])], prefixes: ["ttd:"], byBucket: true, byVersion: true });
   const byBucketVersion = new Map<string, Map<string, Counters>>();
   for (const r of seriesRows) {
     const bk = String(r.b);
@@ -300,7 +299,7 @@ export function reportPage(db: DbOrTx, q: ReportQuery): ReportPage {
 
   return {
     query: { type: q.type, from: new Date(q.from).toISOString(), to: new Date(q.to).toISOString(), bucket: q.bucket, modelVersion: q.modelVersion ?? null },
-    versions: modelVersions(db, q.type),
+    versions: await modelVersions(db, q.type),
     totals: versionFigures(totalsCounters),
     series,
     byVersion: versionNames.map((v) => ({ modelVersion: v, ...versionFigures(perVersion.get(v)!) })),
@@ -311,9 +310,9 @@ export function reportPage(db: DbOrTx, q: ReportQuery): ReportPage {
 }
 
 /** Parses report query parameters and checks the decision type exists (400 naming the field otherwise). */
-export function readReportQuery(db: DbOrTx, params: URLSearchParams, opts: { now?: number; allowed?: string[] } = {}): ReportQuery {
+export async function readReportQuery(db: DbOrTx, params: URLSearchParams, opts: { now?: number; allowed?: string[] } = {}): Promise<ReportQuery> {
   const q = parseReportQuery(params, opts);
-  if (!getDecisionType(db, q.type)) throw invalid("Invalid report query", [{ path: "type", message: `unknown decision type "${q.type}"` }]);
+  if (!await getDecisionType(db, q.type)) throw invalid("Invalid report query", [{ path: "type", message: `unknown decision type "${q.type}"` }]);
   return q;
 }
 
@@ -330,9 +329,9 @@ export type ReportsView = {
  * The /reports page: filters from the URL (type, modelVersion, period preset or
  * from/to, bucket), bad filters answered inline, defaults where absent.
  */
-export function reportsView(db: DbOrTx, params: URLSearchParams, now = Date.now()): ReportsView {
-  const types = listDecisionTypes(db).map((t) => ({ key: t.key, name: t.name }));
-  const view: ReportsView = { types, period: "30d", error: null, report: null, backlog: backlog(db, now), generatedAt: new Date(now).toISOString() };
+export async function reportsView(db: DbOrTx, params: URLSearchParams, now = Date.now()): Promise<ReportsView> {
+  const types = (await listDecisionTypes(db)).map((t) => ({ key: t.key, name: t.name }));
+  const view: ReportsView = { types, period: "30d", error: null, report: null, backlog: await backlog(db, now), generatedAt: new Date(now).toISOString() };
   if (types.length === 0) return view;
   const p = new URLSearchParams();
   p.set("type", params.get("type") || types[0].key);
@@ -348,14 +347,14 @@ export function reportsView(db: DbOrTx, params: URLSearchParams, now = Date.now(
     p.set("to", new Date(r.to).toISOString());
   }
   try {
-    view.report = reportPage(db, readReportQuery(db, p, { now }));
+    view.report = await reportPage(db, await readReportQuery(db, p, { now }));
   } catch (e) {
     if (!(e instanceof AppError)) throw e;
     view.error = { message: e.message, issues: e.issues };
     const r = periodRange("30d", now);
     view.period = "30d";
     const type = types.some((t) => t.key === p.get("type")) ? p.get("type")! : types[0].key;
-    view.report = reportPage(db, { type, from: r.from, to: r.to, bucket: "day" });
+    view.report = await reportPage(db, { type, from: r.from, to: r.to, bucket: "day" });
   }
   return view;
 }

@@ -38,7 +38,7 @@ function factsKey(f: DecisionFacts): string {
   return JSON.stringify([f.typeKey, f.modelVersion, hourStart(f.occurredAt), f.receivedAt, f.route, f.status, f.qaSampled, f.finalizedAt, f.reasons, f.changedFields, f.reasonCodes, f.qaVerdict, f.escalated]);
 }
 
-export function applyRollupChanges(tx: DbOrTx, changes: FactsChange[]): void {
+export async function applyRollupChanges(tx: DbOrTx, changes: FactsChange[]): Promise<void> {
   // Equal facts contribute equally: a batch's decisions mostly share their facts, so each
   // distinct facts value is expanded once and applied with its multiplicity. Only the hour
   // of occurredAt matters (it, and the day it falls in, key the counters; contributions()
@@ -66,22 +66,21 @@ export function applyRollupChanges(tx: DbOrTx, changes: FactsChange[]): void {
   }
   const rows = [...deltas.values()].filter((d) => d.value !== 0);
   for (let i = 0; i < rows.length; i += 500) {
-    tx.insert(rollups)
-      .values(rows.slice(i, i + 500))
-      .onConflictDoUpdate({
-        target: [rollups.typeKey, rollups.hour, rollups.modelVersion, rollups.metric],
-        set: { value: sql`${rollups.value} + excluded.value` },
-      })
-      .run();
+    await tx.insert(rollups)
+            .values(rows.slice(i, i + 500))
+            .onConflictDoUpdate({
+              target: [rollups.typeKey, rollups.hour, rollups.modelVersion, rollups.metric],
+              set: { value: sql`${rollups.value} + excluded.value` },
+            });
   }
 }
 
 export const rollupKey = (typeKey: string, modelVersion: string, hour: number, metric: string) => `${typeKey}|${modelVersion}|${hour}|${metric}`;
 
 /** The roll-up table as a map of non-zero counters keyed by rollupKey. */
-export function rollupSnapshot(db: DbOrTx): Map<string, number> {
+export async function rollupSnapshot(db: DbOrTx): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  for (const r of db.select().from(rollups).all()) if (r.value !== 0) out.set(rollupKey(r.typeKey, r.modelVersion, r.hour, r.metric), r.value);
+  for (const r of await db.select().from(rollups)) if (r.value !== 0) out.set(rollupKey(r.typeKey, r.modelVersion, r.hour, r.metric), r.value);
   return out;
 }
 
@@ -89,11 +88,11 @@ export function rollupSnapshot(db: DbOrTx): Map<string, number> {
  * The roll-ups recomputed from the decisions and their reviews alone, ignoring
  * the roll-up table: what the incremental counters must always equal.
  */
-export function aggregateFromScratch(db: DbOrTx): Map<string, number> {
+export async function aggregateFromScratch(db: DbOrTx): Promise<Map<string, number>> {
   const history = new Map<string, (typeof reviews.$inferSelect)[]>();
-  for (const r of db.select().from(reviews).orderBy(reviews.seq).all()) history.set(r.decisionId, [...(history.get(r.decisionId) ?? []), r]);
+  for (const r of await db.select().from(reviews).orderBy(reviews.seq)) history.set(r.decisionId, [...(history.get(r.decisionId) ?? []), r]);
   const out = new Map<string, number>();
-  for (const d of db.select().from(decisions).all()) {
+  for (const d of await db.select().from(decisions)) {
     const f = factsFromHistory(d, history.get(d.id) ?? []);
     for (const [hour, metric, v] of counterRows(f)) {
       const k = rollupKey(f.typeKey, f.modelVersion, hour, metric);

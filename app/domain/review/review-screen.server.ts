@@ -26,8 +26,8 @@ export type ReviewScreen =
     }
   | { state: "conflict"; message: string };
 
-export function loadReviewScreen(db: DbOrTx, reviewer: Reviewer, taskId: string, now: number): ReviewScreen {
-  const task = getTask(db, taskId);
+export async function loadReviewScreen(db: DbOrTx, reviewer: Reviewer, taskId: string, now: number): Promise<ReviewScreen> {
+  const task = await getTask(db, taskId);
   if (!task) return { state: "conflict", message: "This task does not exist." };
   if (task.status === "done") return { state: "conflict", message: "This task was already completed." };
   if (task.status === "cancelled") return { state: "conflict", message: "This task was cancelled." };
@@ -35,11 +35,11 @@ export function loadReviewScreen(db: DbOrTx, reviewer: Reviewer, taskId: string,
   if (task.status === "open" || (task.leaseExpiresAt ?? 0) <= now) {
     return { state: "conflict", message: "Your lease on this task expired, so it went back to the queue. Nothing was saved." };
   }
-  const type = requireDecisionType(db, task.typeKey);
+  const type = await requireDecisionType(db, task.typeKey);
   return {
     state: "held",
     task: { id: task.id, kind: task.kind, priority: task.priority, dueAt: task.dueAt, leaseExpiresAt: task.leaseExpiresAt! },
-    decision: getDecision(db, task.decisionId),
+    decision: await getDecision(db, task.decisionId),
     type: {
       key: type.key,
       name: type.name,
@@ -57,8 +57,8 @@ export function loadReviewScreen(db: DbOrTx, reviewer: Reviewer, taskId: string,
  * the lease holder sees the task; a task this reviewer may take is offered
  * with a button that claims it by POST; anything else explains why not.
  */
-export function openReviewScreen(db: Db, reviewer: Reviewer, taskId: string, now: number): ReviewScreen | ClaimOffer {
-  const task = getTask(db, taskId);
+export async function openReviewScreen(db: Db, reviewer: Reviewer, taskId: string, now: number): Promise<ReviewScreen | ClaimOffer> {
+  const task = await getTask(db, taskId);
   const leaseLive = (task?.leaseExpiresAt ?? 0) > now;
   const free = task?.status === "open" || (task?.status === "claimed" && !leaseLive);
   if (task && free) {
@@ -68,7 +68,7 @@ export function openReviewScreen(db: Db, reviewer: Reviewer, taskId: string, now
     return {
       state: "claimable",
       task: { id: task.id, kind: task.kind },
-      externalId: getDecision(db, task.decisionId).externalId,
+      externalId: (await getDecision(db, task.decisionId)).externalId,
       message: lapsedMine ? "Your lease on this task expired, so it went back to the queue. Nothing was saved." : null,
     };
   }

@@ -62,44 +62,43 @@ export function validateVerdict(body: ReviewBody, type: LoadedType, task: Pick<T
   return issues;
 }
 
-export function submitReview(db: Db, reviewer: Reviewer, taskId: string, rawBody: unknown, opts: { now?: number } = {}) {
+export async function submitReview(db: Db, reviewer: Reviewer, taskId: string, rawBody: unknown, opts: { now?: number } = {}) {
   const now = opts.now ?? Date.now();
   const parsedBody = reviewBodySchema.safeParse(rawBody);
   if (!parsedBody.success) throw invalid("Invalid review", zodIssues(parsedBody.error));
   const body = parsedBody.data;
-  const decisionId = transaction(db, (tx) => {
-    const task = requireLease(tx, taskId, reviewer, now);
-    const decision = tx.select().from(decisions).where(eq(decisions.id, task.decisionId)).get()!;
-    const type = requireDecisionType(tx, decision.typeKey);
-    const issues = validateVerdict(body, type, task, decision.output);
-    if (issues.length > 0) throw invalid("Invalid review", issues);
-    applyVerdict(tx, { task, decision, type, reviewer, body, now });
-    return decision.id;
-  });
+  const decisionId = await transaction(db, async (tx) => {
+      const task = await requireLease(tx, taskId, reviewer, now);
+      const decision = (await tx.select().from(decisions).where(eq(decisions.id, task.decisionId)).limit(1))[0]!;
+      const type = await requireDecisionType(tx, decision.typeKey);
+      const issues = validateVerdict(body, type, task, decision.output);
+      if (issues.length > 0) throw invalid("Invalid review", issues);
+      await applyVerdict(tx, { task, decision, type, reviewer, body, now });
+      return decision.id;
+    });
   return getDecision(db, decisionId);
 }
 
 type VerdictContext = { task: TaskRow; decision: DecisionRow; type: LoadedType; reviewer: Reviewer; body: ReviewBody; now: number };
 
-function applyVerdict(tx: DbOrTx, c: VerdictContext): void {
+async function applyVerdict(tx: DbOrTx, c: VerdictContext): Promise<void> {
   const { task, decision, type, reviewer, body, now } = c;
   const changed = body.action === "correct" ? changedPaths(decision.output, body.output) : [];
-  tx.insert(reviews)
-    .values({
-      id: newId("rev", now),
-      decisionId: decision.id,
-      taskId: task.id,
-      taskKind: task.kind,
-      reviewerId: reviewer.id,
-      action: body.action,
-      output: body.action === "correct" ? body.output! : null,
-      changedFields: changed,
-      reasonCodes: body.reasonCodes,
-      note: body.note ?? null,
-      createdAt: now,
-    })
-    .run();
-  tx.update(tasks).set({ status: "done", completedAt: now, leaseExpiresAt: null }).where(eq(tasks.id, task.id)).run();
+  await tx.insert(reviews)
+        .values({
+          id: newId("rev", now),
+          decisionId: decision.id,
+          taskId: task.id,
+          taskKind: task.kind,
+          reviewerId: reviewer.id,
+          action: body.action,
+          output: body.action === "correct" ? body.output! : null,
+          changedFields: changed,
+          reasonCodes: body.reasonCodes,
+          note: body.note ?? null,
+          createdAt: now,
+        });
+  await tx.update(tasks).set({ status: "done", completedAt: now, leaseExpiresAt: null }).where(eq(tasks.id, task.id));
 
   let outcome: string = body.action;
   let extra: Record<string, unknown> = {};
@@ -108,71 +107,68 @@ function applyVerdict(tx: DbOrTx, c: VerdictContext): void {
     statusAfter = decision.status;
     // The auto decision was already released; the QA verdict measures the automated lane.
     const after = { ...decision, updatedAt: now };
-    tx.update(decisions).set({ updatedAt: now }).where(eq(decisions.id, decision.id)).run();
-    applyRollupChanges(tx, [
-      { before: factsOf(decision, null), after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: body.action === "approve" ? "approved" : "changed" }) },
-    ]);
+    await tx.update(decisions).set({ updatedAt: now }).where(eq(decisions.id, decision.id));
+    await applyRollupChanges(tx, [
+            { before: factsOf(decision, null), after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: body.action === "approve" ? "approved" : "changed" }) },
+          ]);
     enqueueEvents(tx, [
       { eventType: "decision.qa_reviewed", typeKey: decision.typeKey, entityId: decision.id, at: now, payload: { id: decision.id, externalId: decision.externalId, type: decision.typeKey, qaAction: body.action, reasonCodes: body.reasonCodes } },
     ]);
   } else if (body.action === "escalate") {
-    statusAfter = escalate(tx, c, { reason: "reviewer", note: body.note ?? null });
+    statusAfter = await escalate(tx, c, { reason: "reviewer", note: body.note ?? null });
   } else {
     const fourEyes = task.kind === "review" ? fourEyesReason(type.fourEyes, decision.flags, [decision.output, body.output]) : null;
-    const first = task.kind === "second" ? firstVerdict(tx, decision.id) : undefined;
+    const first = task.kind === "second" ? await firstVerdict(tx, decision.id) : undefined;
     if (fourEyes) {
       // First of two: the verdict is sealed until an independent second reviewer has given theirs.
       statusAfter = "pending_review";
       const after = { ...decision, status: statusAfter, updatedAt: now };
-      tx.update(decisions).set({ status: statusAfter, updatedAt: now }).where(eq(decisions.id, decision.id)).run();
+      await tx.update(decisions).set({ status: statusAfter, updatedAt: now }).where(eq(decisions.id, decision.id));
       const second = newId("tsk", now);
-      tx.insert(tasks)
-        .values({ id: second, decisionId: decision.id, typeKey: decision.typeKey, kind: "second", status: "open", priority: task.priority, dueAt: task.dueAt, createdAt: now, excludedUserId: reviewer.id })
-        .run();
-      applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, null) }]);
+      await tx.insert(tasks)
+                .values({ id: second, decisionId: decision.id, typeKey: decision.typeKey, kind: "second", status: "open", priority: task.priority, dueAt: task.dueAt, createdAt: now, excludedUserId: reviewer.id });
+      await applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, null) }]);
       outcome = "first_of_two";
       extra = { fourEyes: fourEyes, secondTaskId: second };
     } else if (first && !verdictsAgree(first, body)) {
       outcome = "four_eyes_disagreement";
       extra = { first: { action: first.action, reviewer: first.reviewerId }, second: { action: body.action } };
-      statusAfter = escalate(tx, c, { reason: "four_eyes_disagreement", note: null });
+      statusAfter = await escalate(tx, c, { reason: "four_eyes_disagreement", note: null });
     } else {
-      statusAfter = finalize(tx, c, changed);
+      statusAfter = await finalize(tx, c, changed);
       if (first) extra = { fourEyes: "agreed", firstReviewId: first.id };
     }
   }
-  appendAudit(tx, {
-    actor: reviewer.email,
-    action: `review.${body.action}`,
-    entityType: "decision",
-    entityId: decision.id,
-    data: { taskId: task.id, taskKind: task.kind, outcome, statusBefore: decision.status, statusAfter, changedFields: changed, reasonCodes: body.reasonCodes, note: body.note ?? null, ...extra },
-    at: now,
-  });
+  await appendAudit(tx, {
+        actor: reviewer.email,
+        action: `review.${body.action}`,
+        entityType: "decision",
+        entityId: decision.id,
+        data: { taskId: task.id, taskKind: task.kind, outcome, statusBefore: decision.status, statusAfter, changedFields: changed, reasonCodes: body.reasonCodes, note: body.note ?? null, ...extra },
+        at: now,
+      });
 }
 
 /** The sealed first verdict of a four-eyes pair. */
-function firstVerdict(tx: DbOrTx, decisionId: string) {
-  return tx
-    .select()
-    .from(reviews)
-    .where(and(eq(reviews.decisionId, decisionId), eq(reviews.taskKind, "review")))
-    .orderBy(desc(reviews.seq))
-    .limit(1)
-    .get();
+async function firstVerdict(tx: DbOrTx, decisionId: string) {
+  return (await tx
+      .select()
+      .from(reviews)
+      .where(and(eq(reviews.decisionId, decisionId), eq(reviews.taskKind, "review")))
+      .orderBy(desc(reviews.seq))
+      .limit(1))[0];
 }
 
 /** The final outcome: only this verdict's changed fields and reason codes count in the roll-ups. */
-function finalize(tx: DbOrTx, c: VerdictContext, changed: string[]): DecisionRow["status"] {
+async function finalize(tx: DbOrTx, c: VerdictContext, changed: string[]): Promise<DecisionRow["status"]> {
   const { decision, reviewer, body, now } = c;
   const status = body.action === "approve" ? "approved" : body.action === "correct" ? "corrected" : "rejected";
   const finalOutput = body.action === "approve" ? decision.output : body.action === "correct" ? body.output! : null;
   const after = { ...decision, status, finalOutput, finalizedAt: now, finalizedBy: reviewer.email, updatedAt: now } as DecisionRow;
-  tx.update(decisions)
-    .set({ status, finalOutput, finalizedAt: now, finalizedBy: reviewer.email, updatedAt: now })
-    .where(eq(decisions.id, decision.id))
-    .run();
-  applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: null, escalated: c.task.kind === "escalation" }) }]);
+  await tx.update(decisions)
+        .set({ status, finalOutput, finalizedAt: now, finalizedBy: reviewer.email, updatedAt: now })
+        .where(eq(decisions.id, decision.id));
+  await applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: null, escalated: c.task.kind === "escalation" }) }]);
   enqueueEvents(tx, [
     {
       eventType: "decision.finalized",
@@ -186,24 +182,23 @@ function finalize(tx: DbOrTx, c: VerdictContext, changed: string[]): DecisionRow
 }
 
 /** Sends the decision to its type's owner as an escalation task. */
-function escalate(tx: DbOrTx, c: VerdictContext, why: { reason: "reviewer" | "four_eyes_disagreement"; note: string | null }): DecisionRow["status"] {
+async function escalate(tx: DbOrTx, c: VerdictContext, why: { reason: "reviewer" | "four_eyes_disagreement"; note: string | null }): Promise<DecisionRow["status"]> {
   const { task, decision, type, now } = c;
   const after = { ...decision, status: "escalated" as const, updatedAt: now };
-  tx.update(decisions).set({ status: "escalated", updatedAt: now }).where(eq(decisions.id, decision.id)).run();
-  tx.insert(tasks)
-    .values({
-      id: newId("tsk", now),
-      decisionId: decision.id,
-      typeKey: decision.typeKey,
-      kind: "escalation",
-      status: "open",
-      priority: task.priority,
-      dueAt: now + type.slaMinutes * MINUTE,
-      createdAt: now,
-      assigneeId: type.ownerId,
-    })
-    .run();
-  applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, null) }]);
+  await tx.update(decisions).set({ status: "escalated", updatedAt: now }).where(eq(decisions.id, decision.id));
+  await tx.insert(tasks)
+        .values({
+          id: newId("tsk", now),
+          decisionId: decision.id,
+          typeKey: decision.typeKey,
+          kind: "escalation",
+          status: "open",
+          priority: task.priority,
+          dueAt: now + type.slaMinutes * MINUTE,
+          createdAt: now,
+          assigneeId: type.ownerId,
+        });
+  await applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, null) }]);
   enqueueEvents(tx, [
     { eventType: "decision.escalated", typeKey: decision.typeKey, entityId: decision.id, at: now, payload: { id: decision.id, externalId: decision.externalId, type: decision.typeKey, status: "escalated", owner: type.owner, reason: why.reason } },
   ]);

@@ -14,13 +14,12 @@ export type OutboxEntry = {
   payload: unknown;
 };
 
-export function outboxForEntity(db: DbOrTx, entityId: string): OutboxEntry[] {
-  return db
-    .select()
-    .from(outbox)
-    .where(eq(outbox.entityId, entityId))
-    .orderBy(asc(outbox.seq))
-    .all()
+export async function outboxForEntity(db: DbOrTx, entityId: string): Promise<OutboxEntry[]> {
+  return (await db
+      .select()
+      .from(outbox)
+      .where(eq(outbox.entityId, entityId))
+      .orderBy(asc(outbox.seq)))
     .map((r) => {
       let payload: unknown = r.payload;
       try {
