@@ -58,13 +58,36 @@ function connect(file: string, readonly: boolean): Database.Database {
   return sqlite;
 }
 
-const WRITES = new Set(["insert", "update", "delete", "run"]);
+const WRITES = new Set(["insert", "update", "delete"]);
+
+/**
+ * A write statement built outside a transaction commits on its own, like an
+ * autocommit statement on Postgres: it runs on the writer connection in its own
+ * serialised transaction when awaited. Builder methods keep returning the wrapper.
+ */
+function autocommit<B extends object>(db: DbOrTx, builder: B): B {
+  return new Proxy(builder, {
+    get(target, prop) {
+      if (prop === "then") {
+        return (resolve: (v: unknown) => unknown, reject: (e: unknown) => unknown) =>
+          transaction(db, () => target as unknown as PromiseLike<unknown>).then(resolve, reject);
+      }
+      const value = Reflect.get(target, prop) as unknown;
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        const out = (value as (...a: unknown[]) => unknown).apply(target, args);
+        return out && typeof out === "object" && typeof (out as { then?: unknown }).then === "function" ? autocommit(db, out) : out;
+      };
+    },
+  });
+}
 
 /**
  * Opens a database. The handle reads on its own connection; inside a
  * transaction() on this database, the same handle runs on the transaction, so
  * code that was handed `db` still sees the transaction's rows. A write outside
- * a transaction is refused: every write path commits through transaction().
+ * a transaction commits on its own (see autocommit); every multi-row write
+ * belongs in transaction().
  */
 export function openDatabase(file: string = databasePath()): Db {
   const memory = file === ":memory:" || file === "";
@@ -74,19 +97,19 @@ export function openDatabase(file: string = databasePath()): Db {
   // An in-memory database exists once per connection: reads share the writer (tests only).
   const reader = memory ? writer : (drizzle(connect(file, true), { schema }) as Db);
   const store: Store = { file, writer, current: new AsyncLocalStorage(), queue: Promise.resolve() };
-  return new Proxy(reader, {
+  const handle: Db = new Proxy(reader, {
     get(target, prop, receiver) {
       if (prop === STORE) return store;
       const tx = store.current.getStore();
       if (tx) return Reflect.get(tx, prop) as unknown;
-      if (typeof prop === "string" && WRITES.has(prop) && !memory) {
-        return () => {
-          throw new Error(`db.${prop}() outside a transaction: writes go through transaction(db, …)`);
-        };
+      if (typeof prop === "string" && WRITES.has(prop)) {
+        const make = Reflect.get(writer, prop) as (...a: unknown[]) => object;
+        return (...args: unknown[]) => autocommit(handle, make.apply(writer, args));
       }
       return Reflect.get(target, prop, receiver) as unknown;
     },
   });
+  return handle;
 }
 
 function storeOf(db: DbOrTx): Store {
@@ -172,7 +195,9 @@ export async function sqlOne<T = Record<string, unknown>>(db: DbOrTx, query: SQL
   return db.get<T>(query);
 }
 export async function sqlRun(db: DbOrTx, query: SQL): Promise<void> {
-  db.run(query);
+  await transaction(db, (tx) => {
+    tx.run(query);
+  });
 }
 
 export { schema };

@@ -232,7 +232,7 @@ async function main() {
     console.log(`[lastmile] listening on http://${host ?? "localhost"}:${port}`);
   });
   // Audit checkpoints every minute (app/entry.server.tsx): background work starts with the server, not with a request.
-  const stopJobs = app.get("remix build").entry.module.startBackgroundJobs?.() ?? (() => {});
+  const stopJobs = (await app.get("remix build").entry.module.startBackgroundJobs?.()) ?? (() => {});
   const stop = (signal) => {
     console.log(`[lastmile] ${signal}: finishing open requests`);
     stopJobs();

@@ -41,6 +41,8 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
+  // TEST_SERVER_LOG=1 shows what the server printed (errors behind a 500).
+  if (process.env.TEST_SERVER_LOG) child.stderr!.pipe(process.stderr);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
