@@ -28,7 +28,7 @@ const time = <T>(name: string, fn: () => T): T => {
   return r;
 };
 const type = (await getDecisionType(db, BENCH_TYPE))!;
-bodies.forEach(async (text, b) => {
+for (const [b, text] of bodies.entries()) {
   if (b < 2) times.clear(); // first two batches warm up
   time("jsonDepth (raw text)", () => jsonDepth(text));
   const body = time("JSON.parse", () => JSON.parse(text));
@@ -37,9 +37,11 @@ bodies.forEach(async (text, b) => {
   time("decision envelope x1000 (zod schema, for comparison)", () => items.map((i) => decisionInputSchema.parse(i)));
   time("zod output schema x1000", () => parsed.forEach((d) => type.validator.parse(d.output)));
   time("JSON texts + body hash x1000", () => parsed.forEach((d) => bodyHashOf(d, jsonPartsOf(d))));
-  const results = await time("ingestDecisions (all of it)", async () => ingestDecisions(db, items, { batch, actor: "bench" }));
+  const t0 = performance.now();
+  const results = await ingestDecisions(db, items, { batch, actor: "bench" });
+  times.set("ingestDecisions (all of it)", (times.get("ingestDecisions (all of it)") ?? 0) + performance.now() - t0);
   time("response JSON.stringify", () => JSON.stringify({ decisions: results.map(({ created: _c, ...r }) => r) }));
-});
+}
 const total = times.get("ingestDecisions (all of it)")!;
 console.log(`per batch of 1,000 (mean of ${BATCHES}; the phases before ingestDecisions are timed separately, on the same items):`);
 console.log(table([["phase", "ms", "vs ingestDecisions"], ...[...times].map(([k, v]) => [k, fmt(v / BATCHES, 2), `${fmt((v / total) * 100, 1)}%`])]));

@@ -20,7 +20,7 @@ async function setup(count: number) {
     invoiceDecision(`q-${i}`, { confidence: 0.5, priority: i % 4, flags: i % 5 === 0 ? ["policy:pep"] : [], model: { name: "m", version: i % 2 ? "2.0" : "1.0" } }),
   );
   const t0 = Date.now();
-  items.forEach(async (it, i) => ingestDecisions(db, [it], { batch: false, actor: "t", now: t0 + (i % 7) * 1000 }));
+  for (const [i, it] of items.entries()) await ingestDecisions(db, [it], { batch: false, actor: "t", now: t0 + (i % 7) * 1000 });
   return { db, reviewer, owner, t0 };
 }
 
