@@ -4,6 +4,7 @@
  * per request (scripts/server.js) and every inline script React or Remix writes
  * must carry it, or the browser refuses to run it.
  */
+import { databaseReady } from "@db/client.server";
 import { PassThrough } from "node:stream";
 import type { AppLoadContext, EntryContext } from "@remix-run/node";
 import { createReadableStreamFromReadable } from "@remix-run/node";
@@ -66,5 +67,7 @@ export default function handleRequest(
  * a function that stops it, for a graceful shutdown.
  */
 export async function startBackgroundJobs(): Promise<() => void> {
+  // On Postgres, migrations run here (instances that start together take turns); on SQLite they ran on first use.
+  await databaseReady();
   return startAuditCheckpoints();
 }

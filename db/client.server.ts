@@ -1,14 +1,22 @@
 /**
- * The database connection and the one transaction helper.
+ * The database connection and the one transaction helper, for both stores.
  *
- * SQLite (the embedded default): one file, opened twice per process. Reads run on
- * a read-only connection; every write runs inside `transaction()` on the writer
- * connection. better-sqlite3 is synchronous and a connection has one transaction
- * at a time, so async transactions are serialised in-process (one at a time,
- * BEGIN IMMEDIATE, so other processes queue on busy_timeout), and a read from
- * another request never sees a transaction's uncommitted rows. WAL, foreign keys,
- * synchronous=NORMAL (every committed transaction survives a process crash; only
- * power loss can roll back the tail; FULL is available through SQLITE_SYNCHRONOUS).
+ * SQLite (the embedded default, DATABASE_PATH): one file, opened twice per
+ * process. Reads run on a read-only connection; writes run on the writer
+ * connection, inside transaction(). better-sqlite3 is synchronous and a
+ * connection has one transaction at a time, so async transactions are
+ * serialised in-process (one at a time, BEGIN IMMEDIATE, so other processes
+ * queue on busy_timeout), and a read from another request never sees a
+ * transaction's uncommitted rows. WAL, foreign keys, synchronous=NORMAL (every
+ * committed transaction survives a process crash; only power loss can roll back
+ * the tail; FULL is available through SQLITE_SYNCHRONOUS).
+ *
+ * Postgres (DATABASE_URL=postgres://…): a connection pool (DATABASE_POOL_SIZE,
+ * default 10); transactions are the driver's, on one pooled connection.
+ *
+ * On both, a handle passed down into code running inside transaction() runs on
+ * that transaction (so it sees the transaction's rows and never waits on its
+ * locks), and a write outside a transaction commits on its own.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import fs from "node:fs";
@@ -16,30 +24,55 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { type SQL } from "drizzle-orm";
-import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
-import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { drizzle as drizzleSqlite, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
+import { migrate as migrateSqlite } from "drizzle-orm/better-sqlite3/migrator";
+import { drizzle as drizzlePg, type NodePgQueryResultHKT } from "drizzle-orm/node-postgres";
+import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
+import type { PgDatabase } from "drizzle-orm/pg-core";
+import pg from "pg";
+import { dialect as envDialect, isPostgresUrl, type Dialect } from "./dialect";
 import * as schema from "./schema/index";
+import { schemaExtras } from "./schema/extras";
 
-export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
-/** A database or an open transaction: every domain write takes one of these. */
-export type DbOrTx = Pick<Db, "select" | "insert" | "update" | "delete" | "run" | "all" | "get" | "values" | "query" | "$count" | "$client">;
+/** A database or an open transaction (typed with Postgres's async query builders; SQLite's behave alike). */
+export type Db = PgDatabase<NodePgQueryResultHKT, typeof schema>;
+export type DbOrTx = Db;
 
 // Resolved from this module's location: db/client.ts in source, build/index.js once
 // bundled by Remix; both sit one level below the project root.
-export const MIGRATIONS_DIR = fileURLToPath(new URL("../db/migrations", import.meta.url));
+export const MIGRATIONS_ROOT = fileURLToPath(new URL("../db/migrations", import.meta.url));
+export const migrationsDir = (d: Dialect) => path.join(MIGRATIONS_ROOT, d);
 
 export function databasePath(): string {
   return path.resolve(process.env.DATABASE_PATH || "./data/lastmile.db");
 }
 
-type Store = {
+/** Where this process's store is: a Postgres URL or a SQLite file. */
+export function databaseTarget(): string {
+  return envDialect() === "postgres" ? process.env.DATABASE_URL! : databasePath();
+}
+
+// int8 (counts, sums of bigints) and numeric arrive as strings from node-postgres: every one of ours fits a JS number.
+pg.types.setTypeParser(20, (v) => Number(v));
+pg.types.setTypeParser(1700, (v) => Number(v));
+
+type SqliteStore = {
+  dialect: "sqlite";
   file: string;
-  writer: Db;
-  /** The open transaction's handle, per async context. */
-  current: AsyncLocalStorage<DbOrTx>;
+  writer: BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+  reader: BetterSQLite3Database<typeof schema> & { $client: Database.Database };
   /** Serialises transactions on the writer connection. */
   queue: Promise<unknown>;
+  current: AsyncLocalStorage<Db>;
 };
+type PgStore = {
+  dialect: "postgres";
+  url: string;
+  pool: pg.Pool;
+  root: Db;
+  current: AsyncLocalStorage<Db>;
+};
+type Store = SqliteStore | PgStore;
 const STORE = Symbol("lastmile.store");
 
 function connect(file: string, readonly: boolean): Database.Database {
@@ -61,11 +94,11 @@ function connect(file: string, readonly: boolean): Database.Database {
 const WRITES = new Set(["insert", "update", "delete"]);
 
 /**
- * A write statement built outside a transaction commits on its own, like an
- * autocommit statement on Postgres: it runs on the writer connection in its own
- * serialised transaction when awaited. Builder methods keep returning the wrapper.
+ * A SQLite write statement built outside a transaction commits on its own, like an
+ * autocommit statement on Postgres: it runs in its own serialised transaction when
+ * awaited. Builder methods keep returning the wrapper.
  */
-function autocommit<B extends object>(db: DbOrTx, builder: B): B {
+function autocommit<B extends object>(db: Db, builder: B): B {
   return new Proxy(builder, {
     get(target, prop) {
       if (prop === "then") {
@@ -82,34 +115,47 @@ function autocommit<B extends object>(db: DbOrTx, builder: B): B {
   });
 }
 
-/**
- * Opens a database. The handle reads on its own connection; inside a
- * transaction() on this database, the same handle runs on the transaction, so
- * code that was handed `db` still sees the transaction's rows. A write outside
- * a transaction commits on its own (see autocommit); every multi-row write
- * belongs in transaction().
- */
-export function openDatabase(file: string = databasePath()): Db {
-  const memory = file === ":memory:" || file === "";
-  if (!memory) fs.mkdirSync(path.dirname(file), { recursive: true });
-  const writerClient = connect(file, false);
-  const writer = drizzle(writerClient, { schema }) as Db;
-  // An in-memory database exists once per connection: reads share the writer (tests only).
-  const reader = memory ? writer : (drizzle(connect(file, true), { schema }) as Db);
-  const store: Store = { file, writer, current: new AsyncLocalStorage(), queue: Promise.resolve() };
-  const handle: Db = new Proxy(reader, {
+/** The store's handle; `inTransaction` marks the handle of an open transaction, which never redirects. */
+function handleFor(store: Store, base: object, inTransaction = false): Db {
+  const handle: Db = new Proxy(base, {
     get(target, prop, receiver) {
       if (prop === STORE) return store;
+      if (inTransaction) return Reflect.get(target, prop, receiver) as unknown;
       const tx = store.current.getStore();
       if (tx) return Reflect.get(tx, prop) as unknown;
-      if (typeof prop === "string" && WRITES.has(prop)) {
-        const make = Reflect.get(writer, prop) as (...a: unknown[]) => object;
-        return (...args: unknown[]) => autocommit(handle, make.apply(writer, args));
+      if (store.dialect === "sqlite" && typeof prop === "string" && WRITES.has(prop)) {
+        const make = Reflect.get(store.writer, prop) as (...a: unknown[]) => object;
+        return (...args: unknown[]) => autocommit(handle, make.apply(store.writer, args));
       }
       return Reflect.get(target, prop, receiver) as unknown;
     },
-  });
+  }) as Db;
   return handle;
+}
+
+/** Opens a store: a postgres:// URL, or a SQLite file path (":memory:" for a throwaway test database). */
+export function openDatabase(target: string = databaseTarget()): Db {
+  if (isPostgresUrl(target)) {
+    const pool = new pg.Pool({
+      connectionString: target,
+      max: Number(process.env.DATABASE_POOL_SIZE) || 10,
+      // A query stuck behind a lock or a runaway plan fails instead of holding a connection forever.
+      statement_timeout: Number(process.env.DATABASE_STATEMENT_TIMEOUT_MS) || 30_000,
+    });
+    // An idle client losing its server (restart, failover) must not crash the process.
+    pool.on("error", (e) => console.error(JSON.stringify({ level: "error", msg: "postgres pool error", error: e.message })));
+    const root = drizzlePg(pool, { schema }) as unknown as Db;
+    const store: PgStore = { dialect: "postgres", url: target, pool, root, current: new AsyncLocalStorage() };
+    return handleFor(store, root);
+  }
+  const file = target;
+  const memory = file === ":memory:" || file === "";
+  if (!memory) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const writer = drizzleSqlite(connect(file, false), { schema });
+  // An in-memory database exists once per connection: reads share the writer (tests only).
+  const reader = memory ? writer : drizzleSqlite(connect(file, true), { schema });
+  const store: SqliteStore = { dialect: "sqlite", file, writer, reader, queue: Promise.resolve(), current: new AsyncLocalStorage() };
+  return handleFor(store, reader);
 }
 
 function storeOf(db: DbOrTx): Store {
@@ -118,63 +164,133 @@ function storeOf(db: DbOrTx): Store {
   return store;
 }
 
-/** The file a database was opened on (":memory:" for a test database). */
-export function databaseFileOf(db: DbOrTx): string {
-  return storeOf(db).file;
+export function dialectOf(db: DbOrTx): Dialect {
+  return storeOf(db).dialect;
 }
 
-export function closeDatabase(db: Db): void {
-  const store = storeOf(db);
-  const reader = (db as unknown as { $client: Database.Database }).$client;
-  if (reader !== store.writer.$client) reader.close();
-  store.writer.$client.close();
+/** The SQLite file a database was opened on (":memory:" for a test database); null on Postgres. */
+export function databaseFileOf(db: DbOrTx): string | null {
+  const s = storeOf(db);
+  return s.dialect === "sqlite" ? s.file : null;
 }
 
-export function runMigrations(db: Db): void {
-  const writer = storeOf(db).writer;
-  // A migration that rebuilds a referenced table (SQLite cannot drop a NOT NULL in place) must run with
-  // foreign keys off: the migrator wraps everything in one transaction, where `PRAGMA foreign_keys=OFF`
-  // inside the SQL is ignored. Turned back on after, and any dangling reference fails the start.
-  const fk = writer.$client.pragma("foreign_keys", { simple: true });
-  writer.$client.pragma("foreign_keys = OFF");
+export async function closeDatabase(db: Db): Promise<void> {
+  const s = storeOf(db);
+  if (s.dialect === "postgres") return s.pool.end();
+  if (s.reader !== s.writer) s.reader.$client.close();
+  s.writer.$client.close();
+}
+
+const MIGRATION_LOCK = 7_246_318_001;
+
+/**
+ * Brings the schema up to date: the generated migrations of this store's dialect,
+ * then the parts drizzle-kit cannot generate (triggers, see schema/extras.ts).
+ * On Postgres an advisory lock makes instances that start together take turns.
+ */
+export async function runMigrations(db: Db): Promise<void> {
+  const s = storeOf(db);
+  if (s.dialect === "sqlite") return migrateSqliteStore(s);
+  const client = await s.pool.connect();
   try {
-    migrate(writer, { migrationsFolder: MIGRATIONS_DIR });
-    const broken = writer.$client.pragma("foreign_key_check") as unknown[];
-    if (broken.length) throw new Error(`Migration left ${broken.length} broken foreign key reference(s): ${JSON.stringify(broken.slice(0, 3))}`);
+    await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
+    try {
+      await migratePg(drizzlePg(client), { migrationsFolder: migrationsDir("postgres") });
+      for (const statement of schemaExtras("postgres")) await client.query(statement);
+    } finally {
+      await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]);
+    }
   } finally {
-    writer.$client.pragma(`foreign_keys = ${fk ? "ON" : "OFF"}`);
+    client.release();
   }
 }
 
-let current: { file: string; db: Db } | undefined;
+function migrateSqliteStore(s: SqliteStore): void {
+  const client = s.writer.$client;
+  // A migration that rebuilds a referenced table (SQLite cannot add a constraint in place) must run with
+  // foreign keys off: the migrator wraps everything in one transaction, where `PRAGMA foreign_keys=OFF`
+  // inside the SQL is ignored. Turned back on after, and any dangling reference fails the start.
+  const fk = client.pragma("foreign_keys", { simple: true });
+  client.pragma("foreign_keys = OFF");
+  try {
+    migrateSqlite(s.writer, { migrationsFolder: migrationsDir("sqlite") });
+    client.transaction(() => {
+      for (const statement of schemaExtras("sqlite")) client.exec(statement);
+    })();
+    const broken = client.pragma("foreign_key_check") as unknown[];
+    if (broken.length) throw new Error(`Migration left ${broken.length} broken foreign key reference(s): ${JSON.stringify(broken.slice(0, 3))}`);
+  } finally {
+    client.pragma(`foreign_keys = ${fk ? "ON" : "OFF"}`);
+  }
+}
 
-/** The process-wide connection, migrated on first use. */
+let current: { target: string; db: Db; ready: Promise<void> } | undefined;
+
+/**
+ * The process-wide store. SQLite is migrated on first use; on Postgres, await
+ * databaseReady() (the server and the CLI do, at start) before the first query.
+ */
 export function getDb(): Db {
-  const file = databasePath();
-  if (!current || current.file !== file) {
-    const db = openDatabase(file);
-    runMigrations(db);
-    current = { file, db };
+  const target = databaseTarget();
+  if (!current || current.target !== target) {
+    const db = openDatabase(target);
+    let ready: Promise<void>;
+    const s = storeOf(db);
+    if (s.dialect === "sqlite") {
+      migrateSqliteStore(s);
+      ready = Promise.resolve();
+    } else {
+      ready = runMigrations(db);
+      ready.catch(() => undefined);
+    }
+    current = { target, db, ready };
   }
   return current.db;
 }
 
+/** Resolves once the process-wide store is migrated (at once on SQLite). */
+export async function databaseReady(): Promise<Db> {
+  const db = getDb();
+  await current!.ready;
+  return db;
+}
+
+/** Closes the process-wide store (the CLI, at exit: an open Postgres pool would keep the process alive). */
+export async function closeDb(): Promise<void> {
+  const c = current;
+  current = undefined;
+  if (c) await closeDatabase(c.db);
+}
+
+/** Where the process-wide store is, fit to print (a Postgres URL without its password). */
+export function describeTarget(target: string = databaseTarget()): string {
+  if (!isPostgresUrl(target)) return target;
+  const u = new URL(target);
+  if (u.password) u.password = "****";
+  return u.toString();
+}
+
 /**
  * One transaction helper for every write path: the row, its roll-ups, its audit
- * entry and its outbox event commit together or not at all. IMMEDIATE takes the
- * write lock up front so concurrent writers queue instead of failing. A call
- * made while a transaction on the same database is open (in the same async
- * context) joins it.
+ * entry and its outbox event commit together or not at all. A call made while a
+ * transaction on the same database is open (in the same async context) joins it.
  */
 export async function transaction<T>(db: DbOrTx, fn: (tx: DbOrTx) => Promise<T> | T): Promise<T> {
   const store = storeOf(db);
   const open = store.current.getStore();
   if (open) return fn(open);
+  if (store.dialect === "postgres") {
+    return store.root.transaction(async (tx) => {
+      const handle = handleFor(store, tx, true);
+      return store.current.run(handle, () => fn(handle));
+    });
+  }
   const run = async (): Promise<T> => {
     const w = store.writer;
     w.$client.prepare("BEGIN IMMEDIATE").run();
     try {
-      const result = await store.current.run(w, () => fn(w));
+      const handle = handleFor(store, w, true);
+      const result = await store.current.run(handle, () => fn(handle));
       w.$client.prepare("COMMIT").run();
       return result;
     } catch (e) {
@@ -187,17 +303,49 @@ export async function transaction<T>(db: DbOrTx, fn: (tx: DbOrTx) => Promise<T> 
   return next;
 }
 
+type SqliteLike = { all<T>(q: SQL): T[]; get<T>(q: SQL): T | undefined; run(q: SQL): unknown };
+
 /** Raw SQL for the few queries the builder cannot express: all rows, the first row, or no result. */
 export async function sqlAll<T = Record<string, unknown>>(db: DbOrTx, query: SQL): Promise<T[]> {
-  return db.all<T>(query);
+  if (dialectOf(db) === "postgres") return (await db.execute(query)).rows as T[];
+  return (db as unknown as SqliteLike).all<T>(query);
 }
 export async function sqlOne<T = Record<string, unknown>>(db: DbOrTx, query: SQL): Promise<T | undefined> {
-  return db.get<T>(query);
+  return (await sqlAll<T>(db, query))[0];
 }
 export async function sqlRun(db: DbOrTx, query: SQL): Promise<void> {
+  if (dialectOf(db) === "postgres") {
+    await db.execute(query);
+    return;
+  }
   await transaction(db, (tx) => {
-    tx.run(query);
+    (tx as unknown as SqliteLike).run(query);
   });
+}
+
+/** The raw driver client of a SQLite handle (hot paths that prepare their own statements); null on Postgres. */
+export function sqliteClientOf(db: DbOrTx): Database.Database | null {
+  const s = storeOf(db);
+  if (s.dialect !== "sqlite") return null;
+  return (db as unknown as { $client: Database.Database }).$client;
+}
+
+type PreparedPg<R> = { execute(params?: Record<string, unknown>): Promise<R[]> };
+
+/**
+ * A hot query with placeholders, prepared once: per connection on SQLite, by name
+ * on Postgres (the driver prepares a named statement once per pooled connection).
+ * Built from the handle it runs on, so inside a transaction it runs on the transaction.
+ */
+export function preparedQuery<R>(name: string, build: (db: Db) => { prepare(name: string): PreparedPg<R> }) {
+  const perConnection = new WeakMap<object, { all(params: Record<string, unknown>): R[] }>();
+  return async (db: DbOrTx, params: Record<string, unknown>): Promise<R[]> => {
+    const client = sqliteClientOf(db);
+    if (!client) return build(db).prepare(name).execute(params);
+    let q = perConnection.get(client);
+    if (!q) perConnection.set(client, (q = (build(db) as unknown as { prepare(): { all(p: Record<string, unknown>): R[] } }).prepare()));
+    return q.all(params);
+  };
 }
 
 export { schema };

@@ -228,11 +228,12 @@ async function main() {
   const app = await createApp();
   const port = Number(process.env.PORT) || 3000;
   const host = process.env.HOST || undefined;
+  // The store is migrated and background work (audit checkpoints every minute, app/entry.server.tsx) starts
+  // before the first request is served, not with a request.
+  const stopJobs = (await app.get("remix build").entry.module.startBackgroundJobs?.()) ?? (() => {});
   const server = app.listen(port, host, () => {
     console.log(`[lastmile] listening on http://${host ?? "localhost"}:${port}`);
   });
-  // Audit checkpoints every minute (app/entry.server.tsx): background work starts with the server, not with a request.
-  const stopJobs = (await app.get("remix build").entry.module.startBackgroundJobs?.()) ?? (() => {});
   const stop = (signal) => {
     console.log(`[lastmile] ${signal}: finishing open requests`);
     stopJobs();

@@ -4,7 +4,7 @@
  */
 import fs from "node:fs";
 import { parseArgs } from "node:util";
-import { getDb, databasePath } from "@db/client.server";
+import { closeDb, databaseReady, describeTarget, getDb } from "@db/client.server";
 import { AppError } from "~/lib/errors";
 import { upsertDecisionType, upsertDecisionTypes } from "~/domain/decision-types/decision-types.server";
 import { createApiKey, createUser } from "~/domain/auth/users.server";
@@ -23,14 +23,14 @@ const USAGE = `lastmile — operator CLI
   lastmile audit verify [--public-key FILE.pem]
   lastmile audit verify --pack FILE [--public-key FILE.pem]
 
-Environment: DATABASE_PATH (default ./data/lastmile.db), AUDIT_SIGNING_KEY, AUDIT_CHECKPOINT_DIR`;
+Environment: DATABASE_URL (postgres://…; selects Postgres), else DATABASE_PATH (default ./data/lastmile.db); AUDIT_SIGNING_KEY, AUDIT_CHECKPOINT_DIR, SNAPSHOTS_DIR`;
 
 type Command = (args: string[]) => Promise<number> | number;
 
 const commands: Record<string, Command> = {
-  migrate: () => {
-    getDb();
-    console.log(`Database ready at ${databasePath()}`);
+  migrate: async () => {
+    await databaseReady();
+    console.log(`Database ready at ${describeTarget()}`);
     return 0;
   },
   "seed-demo": async (args) => {
@@ -95,6 +95,7 @@ export async function main(argv: string[]): Promise<number> {
   const cmd = commands[name];
   if (!cmd) return usage(`unknown command: ${name}`);
   try {
+    await databaseReady();
     return await cmd(rest);
   } catch (e) {
     if (e instanceof AppError) {
@@ -104,5 +105,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (e instanceof TypeError && "code" in e && String((e as { code: string }).code).startsWith("ERR_PARSE_ARGS")) return usage(e.message);
     throw e;
+  } finally {
+    await closeDb();
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { transaction } from "@db/client.server";
 import { decisions, outbox, tasks } from "@db/schema/index";
-import { insertRows, jsonText } from "~/lib/bulk-insert.server";
+import { insertRows, jsonText } from "@db/bulk-insert.server";
 import { invoiceType, makeType, makeUser, memoryDb } from "../support/db";
 
 const raw = (db: ReturnType<typeof memoryDb>, table: string, id: string, idCol = "id") => {

@@ -9,10 +9,11 @@ import type { KeyObject } from "node:crypto";
 import { and, asc, desc, eq, gt } from "drizzle-orm";
 import type { DbOrTx } from "@db/client.server";
 import { auditLog, decisions } from "@db/schema/index";
-import { insertRows } from "~/lib/bulk-insert.server";
+import { insertRows } from "@db/bulk-insert.server";
 import { canonicalJson, sha256 } from "~/lib/crypto.server";
 import { checkpointSignatureValid, readCheckpoints, type FoundCheckpoint } from "./checkpoints.server";
-import { checkpointDir, databaseFileOf, signingKey } from "./signing.server";
+import { databaseFileOf } from "@db/client.server";
+import { checkpointDir, signingKey } from "./signing.server";
 
 export type AuditEntry = {
   actor: string;

@@ -11,7 +11,8 @@ import path from "node:path";
 import { asc, desc, gte } from "drizzle-orm";
 import { getDb, type DbOrTx } from "@db/client.server";
 import { auditCheckpoints, auditLog } from "@db/schema/index";
-import { checkpointDir, databaseFileOf, signingKey, type SigningKey } from "./signing.server";
+import { databaseFileOf } from "@db/client.server";
+import { checkpointDir, signingKey, type SigningKey } from "./signing.server";
 
 export type Checkpoint = { seq: number; headHash: string; at: number; keyId: string; signature: string };
 

@@ -15,7 +15,7 @@
 import type { KeyObject } from "node:crypto";
 import { and, asc, eq, gte, inArray, lte } from "drizzle-orm";
 import type { DbOrTx } from "@db/client.server";
-import { auditLog, tasks } from "@db/schema/index";
+import { auditLog, tasks, users } from "@db/schema/index";
 import { getDecision, getDecisionRow, type DecisionJson } from "../decisions/decisions.server";
 import { NO_VIEWER, sealedAuditSeqs, sealedDecisions } from "../decisions/sealing.server";
 import { FINAL_STATUSES } from "../decisions/statuses";
@@ -111,10 +111,12 @@ export async function buildEvidencePack(db: DbOrTx, decisionId: string, opts: Ch
   }
   if (i < own.length && !unproven) unproven = { seqs: own.slice(i).map((e) => e.seq), reason: "no signed checkpoint covers these entries yet" };
 
+  // Who made it final, as the pack has always said it: the reviewer's email, or "auto" for an automatic release.
+  const finalizer = !final ? null : row.finalizedBy ? ((await db.select({ email: users.email }).from(users).where(eq(users.id, row.finalizedBy)).limit(1))[0]?.email ?? row.finalizedBy) : "auto";
   return {
     format: PACK_FORMAT,
     generatedAt: new Date(opts.now ?? Date.now()).toISOString(),
-    decision: { ...decision, final, sealed: sealedNow, finalizedBy: final ? row.finalizedBy : null },
+    decision: { ...decision, final, sealed: sealedNow, finalizedBy: finalizer },
     audit: {
       hashFormula: "hash = SHA-256(prevHash ‖ SHA-256(content)) as lowercase hex, content = canonical JSON of {action, actor, at, data, entityId, entityType}; entries written before hash version 2: SHA-256(prevHash \"\\n\" content)",
       publicKey: { keyId: opts.publicKey ? keyIdOf(opts.publicKey) : keyId, url: "/api/v1/audit/public-key" },

@@ -15,12 +15,13 @@ import crypto, { type KeyObject } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { databasePath } from "@db/client.server";
+import { dialect } from "@db/dialect";
 import { AppError } from "~/lib/errors";
 
 export type SigningKey = { privateKey: KeyObject; publicKey: KeyObject; keyId: string };
 
 function usesPostgres(): boolean {
-  return /^postgres(ql)?:/i.test(process.env.DATABASE_URL ?? "");
+  return dialect() === "postgres";
 }
 
 function configError(message: string): AppError {
@@ -62,19 +63,15 @@ function fromPrivate(privateKey: KeyObject): SigningKey {
   return { privateKey, publicKey, keyId: keyIdOf(publicKey) };
 }
 
-/** The SQLite file a connection was opened on (":memory:" for a test database). */
-export function databaseFileOf(db: { $client: { name: string } }): string {
-  return db.$client.name;
-}
 
-const inMemory = (file: string) => file === ":memory:" || file === "";
+const inMemory = (file: string | null): file is null => file === null || file === ":memory:" || file === "";
 
-export function keyFilePath(dbFile: string = databasePath()): string | null {
+export function keyFilePath(dbFile: string | null = databasePath()): string | null {
   return inMemory(dbFile) ? null : `${path.resolve(dbFile)}.audit-key.pem`;
 }
 
 /** Where checkpoint files go; null for an in-memory database without AUDIT_CHECKPOINT_DIR. */
-export function checkpointDir(dbFile: string = databasePath()): string | null {
+export function checkpointDir(dbFile: string | null = databasePath()): string | null {
   if (process.env.AUDIT_CHECKPOINT_DIR) return path.resolve(process.env.AUDIT_CHECKPOINT_DIR);
   if (usesPostgres()) throw configError("AUDIT_CHECKPOINT_DIR is required when the store is Postgres (shared storage every instance can write)");
   return inMemory(dbFile) ? null : `${path.resolve(dbFile)}.audit-checkpoints`;
@@ -86,7 +83,7 @@ let cache: { source: string; key: SigningKey } | undefined;
  * The signing key. `create` (the default) makes the SQLite key file when there is
  * none; verification passes false, so checking never mints a key.
  */
-export function signingKey(opts: { create?: boolean; dbFile?: string } = {}): SigningKey | null {
+export function signingKey(opts: { create?: boolean; dbFile?: string | null } = {}): SigningKey | null {
   const env = process.env.AUDIT_SIGNING_KEY;
   if (env) {
     if (cache?.source !== `env:${env}`) cache = { source: `env:${env}`, key: fromPrivate(parsePrivateKey(env)) };

@@ -218,8 +218,9 @@ export async function touchApiKey(db: DbOrTx, key: { id: string; lastUsedAt: num
   const res = await db
       .update(apiKeys)
       .set({ lastUsedAt: now })
-      .where(and(eq(apiKeys.id, key.id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, now - KEY_USE_RESOLUTION_MS + 1))));
-  return res.changes > 0;
+      .where(and(eq(apiKeys.id, key.id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, now - KEY_USE_RESOLUTION_MS + 1))))
+      .returning({ id: apiKeys.id });
+  return res.length > 0;
 }
 
 export type ApiKeySummary = {
@@ -288,7 +289,7 @@ export async function disableUser(db: Db, id: string, actor: { id: string; email
       if (!other) throw conflict("This is the last active admin; make someone else admin first");
     }
     await tx.update(users).set({ disabledAt: now }).where(eq(users.id, id));
-    const ended = (await tx.delete(sessions).where(eq(sessions.userId, id))).changes;
+    const ended = (await tx.delete(sessions).where(eq(sessions.userId, id)).returning({ id: sessions.id })).length;
     await appendAudit(tx, { actor: actor.email, action: "user.disabled", entityType: "user", entityId: id, data: { email: user.email, sessionsEnded: ended }, at: now });
     return { ...user, disabledAt: now };
   });
@@ -299,7 +300,7 @@ export async function endUserSessions(db: Db, id: string, actor: string, now = D
   return transaction(db, async (tx) => {
     const user = (await tx.select().from(users).where(eq(users.id, id)).limit(1))[0];
     if (!user) throw notFound(`User ${id} not found`);
-    const ended = (await tx.delete(sessions).where(eq(sessions.userId, id))).changes;
+    const ended = (await tx.delete(sessions).where(eq(sessions.userId, id)).returning({ id: sessions.id })).length;
     await appendAudit(tx, { actor, action: "user.sessions_ended", entityType: "user", entityId: id, data: { email: user.email, sessionsEnded: ended }, at: now });
     return { user, ended };
   });

@@ -18,7 +18,7 @@
  */
 import crypto from "node:crypto";
 import { eq } from "drizzle-orm";
-import { transaction, type Db } from "@db/client.server";
+import { sqliteClientOf, transaction, type Db } from "@db/client.server";
 import { settings, users } from "@db/schema/index";
 import { randomToken } from "~/lib/crypto.server";
 import type { ExampleAction, ExampleFilter, Split, SplitFractions } from "./filter";
@@ -205,7 +205,7 @@ function filterSql(f: ExampleFilter): { sql: string; params: Record<string, unkn
 
 /** The newest review and the current time: the window a new snapshot is pinned to. */
 export function currentWindow(db: Db, now = Date.now()): Required<ExampleWindow> {
-  const row = db.$client.prepare("SELECT COALESCE(max(seq), 0) AS w FROM reviews").get() as { w: number };
+  const row = sqliteClientOf(db)!.prepare("SELECT COALESCE(max(seq), 0) AS w FROM reviews").get() as { w: number };
   return { watermarkSeq: row.w, asOf: now };
 }
 
@@ -220,7 +220,7 @@ function windowParams(db: Db, w: ExampleWindow) {
  */
 export function previewCount(db: Db, filter: ExampleFilter, cap = 200_000): { count: number; exact: boolean } {
   const fs = filterSql(filter);
-  const row = db.$client
+  const row = sqliteClientOf(db)!
     .prepare(`SELECT count(*) AS n FROM (SELECT 1 ${FROM} WHERE ${FINAL} AND ${fs.sql} LIMIT @cap)`)
     .get({ ...fs.params, ...windowParams(db, {}), cap: cap + 1 }) as { n: number };
   return row.n > cap ? { count: cap, exact: false } : { count: row.n, exact: true };
@@ -231,7 +231,7 @@ export function countExamples(db: Db, filter: ExampleFilter, w: ExampleWindow & 
   const fs = filterSql(filter);
   const range = `${w.afterSeq !== undefined ? "r.seq > @after AND " : ""}${w.untilSeq !== undefined ? "r.seq <= @until AND " : ""}`;
   const params = { ...fs.params, ...windowParams(db, w), ...(w.afterSeq !== undefined ? { after: w.afterSeq } : {}), ...(w.untilSeq !== undefined ? { until: w.untilSeq } : {}) };
-  const row = db.$client.prepare(`SELECT count(*) AS n ${FROM} WHERE ${range}${FINAL} AND ${fs.sql}`).get(params) as { n: number };
+  const row = sqliteClientOf(db)!.prepare(`SELECT count(*) AS n ${FROM} WHERE ${range}${FINAL} AND ${fs.sql}`).get(params) as { n: number };
   return row.n;
 }
 
@@ -244,7 +244,7 @@ export function examplesSql(filter: ExampleFilter): string {
 export async function* iterateExamples(db: Db, filter: ExampleFilter, opts: ExampleReadOptions = {}): AsyncGenerator<ExampleRecord & { seq: number }> {
   const fs = filterSql(filter);
   const params = { ...fs.params, ...windowParams(db, opts), limit: opts.pageSize ?? PAGE_SIZE, after: opts.afterSeq ?? 0 };
-  const stmt = db.$client.prepare(examplesSql(filter)).raw(true);
+  const stmt = sqliteClientOf(db)!.prepare(examplesSql(filter)).raw(true);
   const reviewerName = await reviewerNamer(db, opts.identities ?? false);
   const fractions = opts.split ?? DEFAULT_SPLIT;
   for (;;) {

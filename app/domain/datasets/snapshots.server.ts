@@ -18,7 +18,7 @@ import path from "node:path";
 import { and, desc, eq, max } from "drizzle-orm";
 import { z } from "zod";
 import { createReadableStreamFromReadable } from "@remix-run/node";
-import { getDb, transaction, type Db } from "@db/client.server";
+import { databaseFileOf, getDb, transaction, type Db } from "@db/client.server";
 import { datasets, datasetSnapshots } from "@db/schema/index";
 import { newId, randomToken } from "~/lib/crypto.server";
 import { conflict, forbidden, invalid, notFound, zodIssues, AppError } from "~/lib/errors";
@@ -216,7 +216,7 @@ export async function getSnapshot(db: Db, datasetId: string, number: number): Pr
 
 export function snapshotsRoot(db: Db): string {
   if (process.env.SNAPSHOTS_DIR) return path.resolve(process.env.SNAPSHOTS_DIR);
-  const file = db.$client.name;
+  const file = databaseFileOf(db);
   if (file && file !== ":memory:") return path.join(path.dirname(path.resolve(file)), "snapshots");
   return path.join(os.tmpdir(), `lastmile-snapshots-${process.pid}`);
 }
@@ -329,8 +329,9 @@ export async function resumeInterruptedBuilds(db: Db, now = Date.now()): Promise
           const res = await tx
                   .update(datasetSnapshots)
                   .set({ buildOwner: OWNER, heartbeatAt: now, processedRows: 0 })
-                  .where(and(eq(datasetSnapshots.id, s.id), eq(datasetSnapshots.status, "building"), s.buildOwner ? eq(datasetSnapshots.buildOwner, s.buildOwner) : undefined));
-          if (res.changes !== 1) return false;
+                  .where(and(eq(datasetSnapshots.id, s.id), eq(datasetSnapshots.status, "building"), s.buildOwner ? eq(datasetSnapshots.buildOwner, s.buildOwner) : undefined))
+                  .returning({ id: datasetSnapshots.id });
+          if (res.length !== 1) return false;
           await appendAudit(tx, { actor: "system", action: "dataset.snapshot_resumed", entityType: "dataset", entityId: s.datasetId, data: { snapshot: s.number, previousOwner: s.buildOwner }, at: now });
           return true;
         });
@@ -429,8 +430,9 @@ async function writeSnapshot(db: Db, id: string): Promise<void> {
             const res = await tx
                     .update(datasetSnapshots)
                     .set({ status: "ready", rowCount: n, processedRows: n, totalRows: n, files, card: cardJson, contentHash, finishedAt: now, heartbeatAt: now })
-                    .where(and(eq(datasetSnapshots.id, id), eq(datasetSnapshots.status, "building"), eq(datasetSnapshots.buildOwner, OWNER)));
-            if (res.changes !== 1) return; // another process took it over; its result is identical
+                    .where(and(eq(datasetSnapshots.id, id), eq(datasetSnapshots.status, "building"), eq(datasetSnapshots.buildOwner, OWNER)))
+                    .returning({ id: datasetSnapshots.id });
+            if (res.length !== 1) return; // another process took it over; its result is identical
             await appendAudit(tx, { actor: "system", action: "dataset.snapshot_ready", entityType: "dataset", entityId: d.id, data: { snapshot: s.number, rows: n, contentHash }, at: now });
           });
   } catch (e) {

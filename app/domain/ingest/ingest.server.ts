@@ -6,11 +6,11 @@
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
-import { transaction, type Db, type DbOrTx } from "@db/client.server";
+import { preparedQuery, transaction, type Db, type DbOrTx } from "@db/client.server";
 import { decisions, tasks } from "@db/schema/index";
 import { canonicalJson, newId, sha256 } from "~/lib/crypto.server";
 import { conflict, invalid, type Issue, zodIssues } from "~/lib/errors";
-import { insertRows, jsonText } from "~/lib/bulk-insert.server";
+import { insertRows, jsonText } from "@db/bulk-insert.server";
 import { isPlainObject, jsonObjectSchema } from "~/lib/json";
 import { MINUTE } from "~/lib/time";
 import { appendAudit, BATCH_FIELDS, BATCH_INGESTED, DECISION_INGESTED } from "../audit/audit.server";
@@ -164,21 +164,17 @@ type ExistingDecision = Pick<StoredDecision, "id" | "externalId" | "bodyHash" | 
 
 const LOOKUP_IDS = 100;
 
-/** The idempotency lookup for up to LOOKUP_IDS external ids of one type, prepared once per connection. */
-function buildExistingLookup(db: DbOrTx) {
+/** The idempotency lookup for up to LOOKUP_IDS external ids of one type, prepared once. */
+const existingLookup = preparedQuery<ExistingDecision>("ingest_existing", (db) => {
   const ids = Array.from({ length: LOOKUP_IDS }, (_, i) => sql.placeholder(`e${i}`));
   return db
     .select({ id: decisions.id, externalId: decisions.externalId, bodyHash: decisions.bodyHash, status: decisions.status, route: decisions.route, reasons: decisions.reasons })
     .from(decisions)
-    .where(and(eq(decisions.typeKey, sql.placeholder("type")), inArray(decisions.externalId, ids)))
-    .prepare();
-}
-const lookups = new WeakMap<object, ReturnType<typeof buildExistingLookup>>();
+    .where(and(eq(decisions.typeKey, sql.placeholder("type")), inArray(decisions.externalId, ids)));
+});
 
 /** The stored decisions among these (type, externalId) pairs, LOOKUP_IDS per indexed query. */
-function findExisting(db: DbOrTx, prepared: Prepared[]): Map<string, ExistingDecision> {
-  let lookup = lookups.get(db.$client);
-  if (!lookup) lookups.set(db.$client, (lookup = buildExistingLookup(db)));
+async function findExisting(db: DbOrTx, prepared: Prepared[]): Promise<Map<string, ExistingDecision>> {
   const byType = new Map<string, string[]>();
   for (const p of prepared) {
     const ids = byType.get(p.data.type);
@@ -191,7 +187,7 @@ function findExisting(db: DbOrTx, prepared: Prepared[]): Map<string, ExistingDec
       const params: Record<string, string | null> = { type };
       // unused slots are NULL, which matches nothing
       for (let j = 0; j < LOOKUP_IDS; j++) params[`e${j}`] = ids[i + j] ?? null;
-      for (const r of lookup.all(params)) found.set(`${type}\u0000${r.externalId}`, r);
+      for (const r of await existingLookup(db, params)) found.set(`${type}\u0000${r.externalId}`, r);
     }
   }
   return found;
@@ -234,7 +230,7 @@ export async function ingestDecisions(db: Db, items: unknown[], opts: { batch: b
     const conflicts: Issue[] = [];
     const path = (p: Prepared, f: string) => (opts.batch ? `decisions.${p.index}.${f}` : f);
 
-    const existing = findExisting(tx, prepared);
+    const existing = await findExisting(tx, prepared);
 
     const fresh: { p: Prepared; row: typeof decisions.$inferInsert }[] = [];
     const seenInBatch = new Map<string, { p: Prepared; slot: number }>();
@@ -285,7 +281,7 @@ export async function ingestDecisions(db: Db, items: unknown[], opts: { batch: b
         status: auto ? "auto_approved" : "pending_review",
         finalOutput: auto ? jsonText(p.json.output) : null,
         finalizedAt: auto ? now : null,
-        finalizedBy: auto ? "auto" : null,
+        finalizedBy: null,
         updatedAt: now,
       };
       fresh.push({ p, row });

@@ -158,8 +158,9 @@ async function takeLease(tx: DbOrTx, t: TaskRow, reviewer: Reviewer, now: number
   const res = await tx
       .update(tasks)
       .set({ status: "claimed", claimedBy: reviewer.id, leaseExpiresAt })
-      .where(and(eq(tasks.id, t.id), eq(tasks.status, "open")));
-  if (res.changes !== 1) throw conflict(`Task ${t.id} was taken by someone else`);
+      .where(and(eq(tasks.id, t.id), eq(tasks.status, "open")))
+      .returning({ id: tasks.id });
+  if (res.length !== 1) throw conflict(`Task ${t.id} was taken by someone else`);
   if (holdsDecision(t.kind)) {
     await tx.update(decisions)
             .set({ status: "in_review", updatedAt: now })

@@ -164,9 +164,9 @@ async function finalize(tx: DbOrTx, c: VerdictContext, changed: string[]): Promi
   const { decision, reviewer, body, now } = c;
   const status = body.action === "approve" ? "approved" : body.action === "correct" ? "corrected" : "rejected";
   const finalOutput = body.action === "approve" ? decision.output : body.action === "correct" ? body.output! : null;
-  const after = { ...decision, status, finalOutput, finalizedAt: now, finalizedBy: reviewer.email, updatedAt: now } as DecisionRow;
+  const after = { ...decision, status, finalOutput, finalizedAt: now, finalizedBy: reviewer.id, updatedAt: now } as DecisionRow;
   await tx.update(decisions)
-        .set({ status, finalOutput, finalizedAt: now, finalizedBy: reviewer.email, updatedAt: now })
+        .set({ status, finalOutput, finalizedAt: now, finalizedBy: reviewer.id, updatedAt: now })
         .where(eq(decisions.id, decision.id));
   await applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: null, escalated: c.task.kind === "escalation" }) }]);
   enqueueEvents(tx, [

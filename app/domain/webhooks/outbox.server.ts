@@ -5,7 +5,7 @@
  */
 import type { DbOrTx } from "@db/client.server";
 import { outbox } from "@db/schema/index";
-import { insertRows, JsonText } from "~/lib/bulk-insert.server";
+import { insertRows, JsonText } from "@db/bulk-insert.server";
 
 export type OutboxEvent = {
   eventType: "decision.finalized" | "decision.escalated" | "decision.qa_reviewed";

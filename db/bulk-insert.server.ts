@@ -13,37 +13,22 @@
  * statement, so one row per statement pays that for every row (~3x slower).
  */
 import type Database from "better-sqlite3";
-import { entityKind, getTableColumns, getTableName, is, SQL, type Column } from "drizzle-orm";
-import type { SQLiteTable } from "drizzle-orm/sqlite-core";
-import type { DbOrTx } from "@db/client.server";
+import { entityKind, getTableColumns, getTableName, is, SQL, type Column, type Table } from "drizzle-orm";
+import { sqliteClientOf, type DbOrTx } from "./client.server";
+import { JsonText } from "./json-text";
+
+export { JsonText, jsonText } from "./json-text";
 
 const CHUNK = 100;
-
-/**
- * A JSON column value already serialised by the caller (ingest has the text
- * anyway, for the body hash): written as is instead of being stringified again.
- */
-export class JsonText {
-  constructor(readonly text: string) {}
-  /** Serialised anywhere else, it stands for its value. */
-  toJSON(): unknown {
-    return JSON.parse(this.text);
-  }
-}
-
-/** Declares `text` (valid JSON) as the value of a JSON column of type T. */
-export function jsonText<T>(text: string): T {
-  return new JsonText(text) as unknown as T;
-}
 
 type Prepared = { keys: string[]; columns: Column[]; plain: boolean[]; head: string; tuple: string; bySize: Map<number, Database.Statement> };
 
 /** Column kinds whose driver value is the JS string or number itself (drizzle maps them as is). */
 const PLAIN_KINDS = new Set(["SQLiteText", "SQLiteInteger", "SQLiteReal"]);
 
-const statements = new WeakMap<Database.Database, Map<SQLiteTable, Prepared>>();
+const statements = new WeakMap<Database.Database, Map<Table, Prepared>>();
 
-function prepared(client: Database.Database, table: SQLiteTable): Prepared {
+function prepared(client: Database.Database, table: Table): Prepared {
   let perTable = statements.get(client);
   if (!perTable) statements.set(client, (perTable = new Map()));
   let p = perTable.get(table);
@@ -91,9 +76,18 @@ function encodeShared(columns: Column[], row: Record<string, unknown>, keys: str
   return encode(columns[i], v);
 }
 
-export function insertRows<T extends SQLiteTable>(db: DbOrTx, table: T, rows: T["$inferInsert"][]): void {
+/** Postgres takes at most 65,535 parameters per statement. */
+const PG_PARAMS = 60_000;
+
+export async function insertRows<T extends Table>(db: DbOrTx, table: T, rows: T["$inferInsert"][]): Promise<void> {
   if (rows.length === 0) return;
-  const client = db.$client;
+  const client = sqliteClientOf(db);
+  if (!client) {
+    // Postgres: the query builder, a few thousand parameters per statement (JsonText is written as is by the json column).
+    const per = Math.max(1, Math.floor(PG_PARAMS / Object.keys(getTableColumns(table)).length));
+    for (let start = 0; start < rows.length; start += per) await db.insert(table as never).values(rows.slice(start, start + per) as never);
+    return;
+  }
   const p = prepared(client, table);
   const { keys, columns, plain } = p;
   const n = keys.length;

@@ -1,0 +1,24 @@
+/** The sqlite tables (drizzle-kit reads this file to generate db/migrations/sqlite). */
+import { builders } from "./builders";
+import { defineTables } from "./tables";
+
+export const {
+  users,
+  sessions,
+  apiKeys,
+  loginThrottle,
+  settings,
+  jobLocks,
+  decisionTypes,
+  routingPolicies,
+  decisions,
+  tasks,
+  taskCounters,
+  reviews,
+  auditLog,
+  auditCheckpoints,
+  outbox,
+  rollups,
+  datasets,
+  datasetSnapshots,
+} = defineTables(builders("sqlite"));
