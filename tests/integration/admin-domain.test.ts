@@ -32,10 +32,10 @@ import { ingestDecisions } from "~/domain/ingest/ingest.server";
 import { claimNextTask } from "~/domain/queue/queue.server";
 import { submitReview } from "~/domain/review/review.server";
 import { outputRows } from "~/components/decisions/output-rows";
-import { invoiceDecision, invoiceType, makeType, makeUser, memoryDb, TEST_PASSWORD } from "../support/db";
+import { invoiceDecision, invoiceType, makeType, makeUser, testDb, TEST_PASSWORD } from "../support/db";
 
 async function setup() {
-  const db = memoryDb();
+  const db = (await testDb());
   const admin = await makeUser(db, "admin");
   await makeType(db, invoiceType(admin.email));
   return { db, admin };

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "@db/client.server";
 import { countExamples, currentWindow, exampleToObject, iterateExamples, previewCount } from "~/domain/datasets/examples.server";
 import { exampleFilterSchema, type ExampleFilter } from "~/domain/datasets/filter";
-import { invoiceType, makeType, makeUser, memoryDb } from "../support/db";
+import { invoiceType, makeType, makeUser, testDb } from "../support/db";
 import { CORRECTED, ingest, openTask, review, reviewed, type Person } from "../support/labelled";
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
@@ -21,7 +21,7 @@ describe("labelled examples derived from reviews", () => {
   let alice: Person;
   let bob: Person;
   beforeEach(async () => {
-    db = memoryDb();
+    db = (await testDb());
     owner = await makeUser(db, "manager");
     alice = await makeUser(db, "reviewer");
     bob = await makeUser(db, "reviewer");

@@ -8,13 +8,13 @@ import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLog, loginThrottle } from "@db/schema/index";
 import { signIn, type ThrottlePolicy } from "~/domain/auth/login.server";
-import { fileDb, makeUser, memoryDb, TEST_PASSWORD, tempDbPath, uniqueEmail } from "../support/db";
+import { fileDb, makeUser, testDb, TEST_PASSWORD, tempDbPath, uniqueEmail } from "../support/db";
 
 const policy: ThrottlePolicy = { maxPerAccount: 5, maxPerAddress: 20, windowMs: 15 * 60_000, firstLockMs: 60_000, maxLockMs: 15 * 60_000 };
 const T0 = Date.parse("2026-06-01T09:00:00Z");
 
 describe("login throttle (domain, injected clock)", () => {
-  const db = memoryDb();
+  const db = (await testDb());
   const row = async (key: string) => (await db.select().from(loginThrottle).where(eq(loginThrottle.key, key)).limit(1))[0];
   const attempt = async (email: string, password: string, address: string, now: number) => signIn(db, { email, password, address }, now, policy);
 

@@ -1,11 +1,11 @@
-/** Runs the real `lastmile` CLI (scripts/lastmile.js) against a database file. */
+/** Runs the real `lastmile` CLI (scripts/lastmile.js) against a test store (its env, see store.ts). */
 import { spawnSync } from "node:child_process";
 
 export type CliResult = { code: number | null; stdout: string; stderr: string; lines: string[] };
 
-export function runCli(args: string[], databasePath: string): CliResult {
+export function runCli(args: string[], storeEnv: Record<string, string>): CliResult {
   const r = spawnSync(process.execPath, ["scripts/lastmile.js", ...args], {
-    env: { ...process.env, DATABASE_PATH: databasePath },
+    env: { ...process.env, DATABASE_URL: "", DATABASE_PATH: "", ...storeEnv },
     encoding: "utf8",
     timeout: 60_000,
   });

@@ -2,30 +2,12 @@
  * Test databases and the small fixtures tests build their data from:
  * each test creates exactly the users, keys and types it needs.
  */
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { openDatabase, runMigrations, type Db } from "@db/client.server";
+import type { Db } from "@db/client.server";
 import { createApiKey, createUser } from "~/domain/auth/users.server";
 import { upsertDecisionType } from "~/domain/decision-types/decision-types.server";
 import type { Role, Scope } from "~/domain/auth/permissions";
 
-export function tempDbPath(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lastmile-test-"));
-  return path.join(dir, "test.db");
-}
-
-export function memoryDb(): Db {
-  const db = openDatabase(":memory:");
-  runMigrations(db);
-  return db;
-}
-
-export function fileDb(file = tempDbPath()): Db {
-  const db = openDatabase(file);
-  runMigrations(db);
-  return db;
-}
+export { testDb, testStore, storeEnv, openStore, onPostgres, type TestStore } from "./store";
 
 let counter = 0;
 export function uniqueEmail(prefix = "user"): string {

@@ -4,13 +4,15 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
-import { fileDb, tempDbPath } from "./db";
-import type { Db } from "@db/client.server";
+import { closeDatabase, runMigrations, type Db } from "@db/client.server";
+import { openStore, storeEnv } from "./store";
 
 export type TestServer = {
   url: string;
+  /** The server's store, opened by the test too (to arrange what no public seam can). */
   db: Db;
-  dbPath: string;
+  /** DATABASE_PATH or DATABASE_URL and the audit key and folders: pass it to a second server or a CLI run to share the store. */
+  env: Record<string, string>;
   close: () => Promise<void>;
   request: (path: string, init?: { method?: string; key?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }) => Promise<{ status: number; body: any; headers: Headers }>;
 };
@@ -27,15 +29,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Pass DATABASE_PATH in `env` to share a database file with another server (real concurrent writers). */
+/** Pass another server's `env` to share its store (real concurrent writers); other keys are extra environment. */
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const dbPath = env.DATABASE_PATH ?? tempDbPath();
-  const db = fileDb(dbPath);
+  const shared = env.DATABASE_PATH || env.DATABASE_URL;
+  const store = shared ? { ...env } : { ...(await storeEnv()).env, ...env };
+  const db = openStore(store);
+  await runMigrations(db);
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, ["scripts/server.js"], {
     // Every test signs in from 127.0.0.1: the per-address login limit would let one file's wrong-password
     // tests lock the next test out. Per-account limits stay on; a test of the address limit passes its own value.
-    env: { ...process.env, NODE_ENV: "production", DATABASE_PATH: dbPath, PORT: String(port), HOST: "127.0.0.1", LOGIN_MAX_FAILURES_PER_ADDRESS: "100000", ...env },
+    env: { ...process.env, DATABASE_URL: "", DATABASE_PATH: "", NODE_ENV: "production", ...store, PORT: String(port), HOST: "127.0.0.1", LOGIN_MAX_FAILURES_PER_ADDRESS: "100000", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -59,12 +63,12 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
   return {
     url,
     db,
-    dbPath,
+    env: Object.fromEntries(Object.entries(store).filter(([k]) => ["DATABASE_PATH", "DATABASE_URL", "AUDIT_SIGNING_KEY", "AUDIT_CHECKPOINT_DIR", "SNAPSHOTS_DIR"].includes(k))),
     close: async () => {
       child.kill("SIGTERM");
       await new Promise((r) => setTimeout(r, 50));
       if (child.exitCode === null) child.kill("SIGKILL");
-      db.$client.close();
+      await closeDatabase(db);
     },
     request: async (path, init = {}) => {
       const headers: Record<string, string> = { ...init.headers };

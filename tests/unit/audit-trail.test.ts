@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import { transaction } from "@db/client.server";
 import { appendAudit, auditTrail, batchItems, verifyAuditChain } from "~/domain/audit/audit.server";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
-import { invoiceDecision, invoiceType, makeType, makeUser, memoryDb } from "../support/db";
+import { invoiceDecision, invoiceType, makeType, makeUser, testDb } from "../support/db";
 
 async function setup() {
-  const db = memoryDb();
+  const db = (await testDb());
   await makeType(db, invoiceType((await makeUser(db, "admin")).email));
   return db;
 }

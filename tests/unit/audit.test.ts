@@ -3,16 +3,16 @@ import { describe, expect, it } from "vitest";
 import { transaction } from "@db/client.server";
 import { auditLog } from "@db/schema/index";
 import { appendAudit, verifyAuditChain } from "~/domain/audit/audit.server";
-import { memoryDb } from "../support/db";
+import { testDb } from "../support/db";
 
 /** The triggers refuse UPDATE and DELETE: these tests play someone with write access to the file, who drops them. */
-function asAttacker(db: ReturnType<typeof memoryDb>) {
+function asAttacker(db: ReturnType<typeof testDb>) {
   db.$client.exec("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;");
   return db;
 }
 
 async function seeded(n: number) {
-  const db = memoryDb();
+  const db = (await testDb());
   await transaction(db, async (tx) => {
         await appendAudit(tx, { actor: "a", action: "first", entityType: "thing", entityId: "t0", data: { n: 0 }, at: 1 });
         await appendAudit(
@@ -61,7 +61,7 @@ describe("audit hash chain", () => {
   });
 
   it("covers keys such as __proto__ in the hashed data", async () => {
-    const db = memoryDb();
+    const db = (await testDb());
     const data = JSON.parse('{"__proto__": {"secret": 1}, "constructor": {"x": 1}}');
     await transaction(db, async (tx) => appendAudit(tx, { actor: "a", action: "x", entityType: "t", entityId: "1", data, at: 1 }));
     const row = (await db.select().from(auditLog).limit(1))[0]!;
@@ -86,7 +86,7 @@ describe("audit hash chain", () => {
 describe("audit entry hash", () => {
   it("is the SHA-256 of the previous hash and the SHA-256 of the entry's canonical JSON", async () => {
     const { canonicalJson, sha256 } = await import("~/lib/crypto.server");
-    const db = memoryDb();
+    const db = (await testDb());
     await transaction(db, async (tx) => appendAudit(tx, { actor: 'a "quoted" \u2028', action: "x", entityType: "t", entityId: "1", data: { b: 1, a: [2] }, at: 7 }));
     const row = (await db.select().from(auditLog).limit(1))[0]!;
     const { at, actor, action, entityType, entityId, data } = row;

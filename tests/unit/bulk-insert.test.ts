@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { transaction } from "@db/client.server";
 import { decisions, outbox, tasks } from "@db/schema/index";
 import { insertRows, jsonText } from "@db/bulk-insert.server";
-import { invoiceType, makeType, makeUser, memoryDb } from "../support/db";
+import { invoiceType, makeType, makeUser, testDb } from "../support/db";
 
-const raw = (db: ReturnType<typeof memoryDb>, table: string, id: string, idCol = "id") => {
+const raw = (db: ReturnType<typeof testDb>, table: string, id: string, idCol = "id") => {
   const row = db.$client.prepare(`SELECT * FROM ${table} WHERE ${idCol} = ?`).get(id) as Record<string, unknown>;
   delete row.seq;
   return row;
@@ -12,7 +12,7 @@ const raw = (db: ReturnType<typeof memoryDb>, table: string, id: string, idCol =
 
 describe("insertRows writes exactly what drizzle's insert writes", () => {
   it("encodes JSON, booleans, NULLs and defaults the same way", async () => {
-    const db = memoryDb();
+    const db = (await testDb());
     await makeType(db, invoiceType((await makeUser(db, "admin")).email));
     const base = {
       typeKey: "invoice",
@@ -53,7 +53,7 @@ describe("insertRows writes exactly what drizzle's insert writes", () => {
   });
 
   it("writes inside the surrounding transaction, so a failure rolls it back", async () => {
-    const db = memoryDb();
+    const db = (await testDb());
     await expect(
       transaction(db, (tx) => {
         insertRows(tx, outbox, [{ eventType: "e", entityId: "x", payload: "{}", createdAt: 1, nextAttemptAt: 1 }]);
@@ -64,20 +64,20 @@ describe("insertRows writes exactly what drizzle's insert writes", () => {
   });
 
   it("writes many rows in order across statement chunks, with the same values as one by one", async () => {
-    const db = memoryDb();
+    const db = (await testDb());
     await makeType(db, invoiceType((await makeUser(db, "admin")).email));
     const row = (i: number) => ({ eventType: "e", typeKey: i % 3 ? "invoice" : null, entityId: `o${i}`, payload: JSON.stringify({ i }), createdAt: i, nextAttemptAt: i + 1 });
     const n = 257; // more than two full statements of rows plus a remainder
     await transaction(db, (tx) => insertRows(tx, outbox, Array.from({ length: n }, (_, i) => row(i))));
     const stored = db.$client.prepare("SELECT * FROM outbox ORDER BY seq").all() as Record<string, unknown>[];
     expect(stored.map((r) => r.entity_id)).toEqual(Array.from({ length: n }, (_, i) => `o${i}`));
-    const viaDrizzle = memoryDb();
+    const viaDrizzle = (await testDb());
     for (let i = 0; i < n; i++) await viaDrizzle.insert(outbox).values(row(i));
     expect(viaDrizzle.$client.prepare("SELECT * FROM outbox ORDER BY seq").all()).toEqual(stored);
   });
 
   it("rolls back every chunk when a later row breaks a constraint", async () => {
-    const db = memoryDb();
+    const db = (await testDb());
     await makeType(db, invoiceType((await makeUser(db, "admin")).email));
     const decision = { typeKey: "invoice", bodyHash: "h", modelName: "m", modelVersion: "1", input: {}, output: {}, confidence: 1, flags: [], occurredAt: 1, receivedAt: 1, route: "auto" as const, reasons: [], policyVersion: 1, status: "auto_approved" as const, updatedAt: 1 };
     const rows = Array.from({ length: 150 }, (_, i) => ({ ...decision, id: `d${i}`, externalId: i === 149 ? "e0" : `e${i}` }));
@@ -86,7 +86,7 @@ describe("insertRows writes exactly what drizzle's insert writes", () => {
   });
 
   it("stores an object shared by two columns (output and final output) in both", async () => {
-    const db = memoryDb();
+    const db = (await testDb());
     await makeType(db, invoiceType((await makeUser(db, "admin")).email));
     const output = { total: 5, lines: [{ sku: "a" }] };
     const row = { id: "d1", externalId: "e1", typeKey: "invoice", bodyHash: "h", modelName: "m", modelVersion: "1", input: output, output, confidence: 1, flags: [], occurredAt: 1, receivedAt: 1, route: "auto" as const, reasons: [], policyVersion: 1, status: "auto_approved" as const, finalOutput: output, updatedAt: 1 };
@@ -96,7 +96,7 @@ describe("insertRows writes exactly what drizzle's insert writes", () => {
   });
 
   it("writes JSON texts the caller already serialised as they are, and reads them back as the values they stand for", async () => {
-    const db = memoryDb();
+    const db = (await testDb());
     await makeType(db, invoiceType((await makeUser(db, "admin")).email));
     const outputText = '{"total":5,"lines":[{"sku":"a"}]}';
     const row = { id: "d1", externalId: "e1", typeKey: "invoice", bodyHash: "h", modelName: "m", modelVersion: "1", input: jsonText<Record<string, unknown>>('{"b":1,"a":2}'), output: jsonText<Record<string, unknown>>(outputText), confidence: 1, fieldConfidence: jsonText<Record<string, number>>('{"total":0.5}'), flags: jsonText<string[]>('["x"]'), occurredAt: 1, receivedAt: 1, route: "auto" as const, reasons: [], policyVersion: 1, status: "auto_approved" as const, finalOutput: jsonText<Record<string, unknown>>(outputText), updatedAt: 1 };

@@ -2,11 +2,11 @@ import { describe, expect, it } from "vitest";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
 import { upsertDecisionType } from "~/domain/decision-types/decision-types.server";
 import { AppError } from "~/lib/errors";
-import { invoiceDecision, invoiceType, makeUser, memoryDb } from "../support/db";
+import { invoiceDecision, invoiceType, makeUser, testDb } from "../support/db";
 
 describe("decision type updates take effect at once", () => {
   it("validates against the new output schema even when the update lands in the same millisecond", async () => {
-    const db = memoryDb();
+    const db = (await testDb());
     const owner = await makeUser(db, "admin");
     const now = Date.now();
     await upsertDecisionType(db, invoiceType(owner.email), "test", now);

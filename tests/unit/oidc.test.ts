@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { auditLog, users } from "@db/schema/index";
 import { parseOidcEnv, passwordSignInAllowed, roleFromClaims, signInWithClaims, SsoError, type OidcSettings } from "~/domain/auth/oidc.server";
 import { authenticate, createUser, lookupApiKey, setUserRole } from "~/domain/auth/users.server";
-import { makeKey, makeUser, memoryDb, uniqueEmail } from "../support/db";
+import { makeKey, makeUser, testDb, uniqueEmail } from "../support/db";
 
 const BASE = { OIDC_ISSUER: "https://id.example.com", OIDC_CLIENT_ID: "lastmile", OIDC_CLIENT_SECRET: "s3cret" };
 
@@ -54,7 +54,7 @@ describe("signing in with the provider's claims", () => {
   const settings = parseOidcEnv({ ...BASE, OIDC_ROLE_CLAIM: "groups", OIDC_ROLE_MAP: '{"lm-review":"reviewer"}' })!;
 
   it("creates an unknown person once, pending without a role claim, with no password, and audits it", async () => {
-    const db = memoryDb();
+    const db = (await testDb());
     const email = uniqueEmail("sso");
     const first = await signInWithClaims(db, { sub: "1", email: email.toUpperCase(), email_verified: true }, settings);
     expect(first.created).toBe(true);
@@ -68,7 +68,7 @@ describe("signing in with the provider's claims", () => {
   });
 
   it("gives a pending person the role their claim maps to later, but never changes an existing role", async () => {
-    const db = memoryDb();
+    const db = (await testDb());
     const email = uniqueEmail("later");
     await signInWithClaims(db, { sub: "2", email, email_verified: true }, settings);
     expect((await signInWithClaims(db, { sub: "2", email, email_verified: true, groups: ["lm-review"] }, settings)).user.role).toBe("reviewer");
@@ -77,7 +77,7 @@ describe("signing in with the provider's claims", () => {
   });
 
   it("refuses a missing or unverified email and a disabled account, creating nobody", async () => {
-    const db = memoryDb();
+    const db = (await testDb());
     const email = uniqueEmail("nope");
     await expect(signInWithClaims(db, { sub: "4" }, settings)).rejects.toThrow(SsoError);
     await expect(signInWithClaims(db, { sub: "4", email, email_verified: "true" }, settings)).rejects.toThrow(/has not verified/);
@@ -89,7 +89,7 @@ describe("signing in with the provider's claims", () => {
 
 describe("pending users", () => {
   it("their API keys act for nobody until an admin gives a role; the last admin keeps theirs", async () => {
-    const db = memoryDb();
+    const db = (await testDb());
     const admin = await makeUser(db, "admin");
     const { user } = await signInWithClaims(db, { sub: "5", email: uniqueEmail("pending"), email_verified: true }, parseOidcEnv(BASE)!);
     const key = await makeKey(db, ["read"], user.email);

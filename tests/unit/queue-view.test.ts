@@ -9,10 +9,10 @@ import { claimNextTask, releaseTask } from "~/domain/queue/queue.server";
 import { claimNextInView, listQueue, parseQueueFilter, queueOverview, type QueueFilter } from "~/domain/queue/queue-view.server";
 import { submitReview } from "~/domain/review/review.server";
 import { fourEyesReason, verdictsAgree } from "~/domain/review/four-eyes";
-import { invoiceDecision, invoiceType, makeType, makeUser, memoryDb } from "../support/db";
+import { invoiceDecision, invoiceType, makeType, makeUser, testDb } from "../support/db";
 
 async function setup(count: number) {
-  const db = memoryDb();
+  const db = (await testDb());
   const owner = await makeUser(db, "admin");
   await makeType(db, invoiceType(owner.email));
   const reviewer = await makeUser(db, "reviewer");
@@ -24,7 +24,7 @@ async function setup(count: number) {
   return { db, reviewer, owner, t0 };
 }
 
-async function allPages(db: ReturnType<typeof memoryDb>, reviewer: { id: string; email: string }, f: Partial<QueueFilter>, now: number) {
+async function allPages(db: ReturnType<typeof testDb>, reviewer: { id: string; email: string }, f: Partial<QueueFilter>, now: number) {
   const seen: string[] = [];
   let cursor: string | undefined;
   for (let guard = 0; guard < 100; guard++) {
@@ -58,7 +58,7 @@ describe("queue view", () => {
   });
 
   it("a rare flag is searched window by window, never the whole backlog at once", async () => {
-    const db = memoryDb();
+    const db = (await testDb());
     const owner = await makeUser(db, "admin");
     await makeType(db, invoiceType(owner.email));
     const reviewer = await makeUser(db, "reviewer");
@@ -98,7 +98,7 @@ describe("queue view", () => {
 });
 
 describe("work mode over a filtered list (claimNextInView)", () => {
-  const externalId = (db: ReturnType<typeof memoryDb>, taskId: string) =>
+  const externalId = (db: ReturnType<typeof testDb>, taskId: string) =>
     (db.$client.prepare("select d.external_id as e from tasks t join decisions d on d.id = t.decision_id where t.id = ?").get(taskId) as { e: string }).e;
 
   for (const f of [
@@ -194,7 +194,7 @@ describe("work mode over a filtered list (claimNextInView)", () => {
   });
 
   it("a rare flag beyond the bounded search is 'not found yet', not 'none left'", async () => {
-    const db = memoryDb();
+    const db = (await testDb());
     const owner = await makeUser(db, "admin");
     await makeType(db, invoiceType(owner.email, { routing: { minConfidence: 0.9, reviewFlags: ["policy:*"], qaSampleRate: 0 } }));
     const reviewer = await makeUser(db, "reviewer");

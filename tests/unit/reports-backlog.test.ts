@@ -3,7 +3,7 @@ import { ingestDecisions } from "~/domain/ingest/ingest.server";
 import { claimNextTask } from "~/domain/queue/queue.server";
 import { backlog } from "~/domain/reports/reports.server";
 import { submitReview } from "~/domain/review/review.server";
-import { invoiceDecision, invoiceType, makeType, makeUser, memoryDb } from "../support/db";
+import { invoiceDecision, invoiceType, makeType, makeUser, testDb } from "../support/db";
 
 const T0 = Date.parse("2026-03-02T08:00:00Z");
 const MIN = 60_000;
@@ -11,7 +11,7 @@ const MIN = 60_000;
 // backlog() names tasks_backlog_idx with INDEXED BY, so it fails loudly if the index is ever dropped.
 describe("backlog", () => {
   it("counts open work per queue and per accountable owner, with oldest age and items past SLA", async () => {
-    const db = memoryDb();
+    const db = (await testDb());
     const alice = await makeUser(db, "manager");
     const bob = await makeUser(db, "manager");
     const reviewer = await makeUser(db, "reviewer");

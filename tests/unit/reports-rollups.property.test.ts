@@ -15,7 +15,7 @@ import { automationReport, qualityReport, reportPage } from "~/domain/reports/re
 import { aggregateFromScratch, rollupSnapshot } from "~/domain/reports/rollups.server";
 import { submitReview } from "~/domain/review/review.server";
 import { AppError } from "~/lib/errors";
-import { invoiceDecision, invoiceType, makeType, makeUser, memoryDb } from "../support/db";
+import { invoiceDecision, invoiceType, makeType, makeUser, testDb } from "../support/db";
 
 const T0 = Date.parse("2026-02-01T00:00:00Z");
 const MIN = 60_000;
@@ -62,7 +62,7 @@ describe("roll-ups", () => {
   it("always equal a from-scratch aggregate over decisions and reviews", { timeout: 120_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(anyOp, { minLength: 1, maxLength: 40 }), async (ops) => {
-        const db = memoryDb();
+        const db = (await testDb());
         const owner = await makeUser(db, "manager");
         // Flagged decisions also need four eyes: a second, independent review (disagreement escalates).
         await makeType(db, invoiceType(owner.email, { routing: { minConfidence: 0.6, fieldMinConfidence: { total: 0.9 }, reviewFlags: ["policy:*"], qaSampleRate: 0.5 }, fourEyes: { flags: ["policy:*"] } }));

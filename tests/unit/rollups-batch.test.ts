@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
 import { aggregateFromScratch, rollupSnapshot } from "~/domain/reports/rollups.server";
-import { invoiceDecision, invoiceType, makeType, makeUser, memoryDb } from "../support/db";
+import { invoiceDecision, invoiceType, makeType, makeUser, testDb } from "../support/db";
 
 const sorted = (m: Map<string, number>) => [...m].filter(([, v]) => v !== 0).sort(([a], [b]) => (a < b ? -1 : 1));
 
 describe("roll-ups written by a batch ingest", () => {
   it("equal a from-scratch aggregate of the decisions (many decisions share facts; occurredAt varies within hours)", async () => {
-    const db = memoryDb();
+    const db = (await testDb());
     await makeType(db, invoiceType((await makeUser(db, "admin")).email));
     const base = Date.UTC(2026, 0, 10, 12);
     const items = Array.from({ length: 400 }, (_, i) =>
