@@ -11,7 +11,7 @@ import { createReadableStreamFromReadable } from "@remix-run/node";
 import { RemixServer } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
-import { startAuditCheckpoints } from "~/domain/audit/checkpoints.server";
+import { startJobs } from "~/domain/jobs/jobs.server";
 import { NonceContext } from "~/lib/nonce";
 
 const ABORT_DELAY = 5_000;
@@ -69,5 +69,5 @@ export default function handleRequest(
 export async function startBackgroundJobs(): Promise<() => void> {
   // On Postgres, migrations run here (instances that start together take turns); on SQLite they ran on first use.
   await databaseReady();
-  return startAuditCheckpoints();
+  return startJobs();
 }

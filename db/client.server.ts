@@ -280,10 +280,20 @@ export async function transaction<T>(db: DbOrTx, fn: (tx: DbOrTx) => Promise<T> 
   const open = store.current.getStore();
   if (open) return fn(open);
   if (store.dialect === "postgres") {
-    return store.root.transaction(async (tx) => {
-      const handle = handleFor(store, tx, true);
-      return store.current.run(handle, () => fn(handle));
-    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await store.root.transaction(async (tx) => {
+          const handle = handleFor(store, tx, true);
+          return store.current.run(handle, () => fn(handle));
+        });
+      } catch (e) {
+        // A deadlock or serialization failure aborts the whole transaction and nothing of it is
+        // written: run it again (a few times, after a short random pause).
+        const code = (e as { code?: string; cause?: { code?: string } }).code ?? (e as { cause?: { code?: string } }).cause?.code;
+        if ((code !== "40P01" && code !== "40001") || attempt >= 5) throw e;
+        await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+      }
+    }
   }
   const run = async (): Promise<T> => {
     const w = store.writer;
@@ -321,6 +331,15 @@ export async function sqlRun(db: DbOrTx, query: SQL): Promise<void> {
   await transaction(db, (tx) => {
     (tx as unknown as SqliteLike).run(query);
   });
+}
+
+/** Raw SQL whose rows come back as arrays (positions instead of names: faster for wide, long reads). */
+export async function sqlRows(db: DbOrTx, query: SQL): Promise<unknown[][]> {
+  const q = (db as unknown as { dialect: { sqlToQuery(q: SQL): { sql: string; params: unknown[] } } }).dialect.sqlToQuery(query);
+  const client = sqliteClientOf(db);
+  if (client) return client.prepare(q.sql).raw(true).all(...q.params) as unknown[][];
+  const pgClient = (db as unknown as { session: { client: pg.Pool | pg.PoolClient } }).session.client;
+  return (await pgClient.query({ text: q.sql, values: q.params, rowMode: "array" })).rows as unknown[][];
 }
 
 /** The raw driver client of a SQLite handle (hot paths that prepare their own statements); null on Postgres. */

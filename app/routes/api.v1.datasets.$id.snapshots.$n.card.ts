@@ -1,6 +1,7 @@
+import { getDb } from "@db/client.server";
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireApi } from "~/domain/auth/session.server";
-import { datasetsDb, snapshotCard } from "~/domain/datasets/snapshots.server";
+import { snapshotCard } from "~/domain/datasets/snapshots.server";
 import { invalid } from "~/lib/errors";
 import { api, methodNotAllowed } from "~/lib/http.server";
 
@@ -10,7 +11,7 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) =>
     const who = await requireApi(request, "datasets:read");
     const format = new URL(request.url).searchParams.get("format") ?? "json";
     if (format !== "json" && format !== "md") throw invalid("Invalid card format", [{ path: "format", message: "format must be json or md" }]);
-    const card = await snapshotCard(await datasetsDb(), params.id!, Number(params.n), format, who);
+    const card = await snapshotCard(getDb(), params.id!, Number(params.n), format, who);
     return new Response(card.body, { headers: { "Content-Type": card.contentType, "Content-Disposition": `inline; filename="${card.filename}"` } });
   });
 

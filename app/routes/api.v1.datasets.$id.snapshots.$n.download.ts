@@ -1,6 +1,7 @@
+import { getDb } from "@db/client.server";
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireApi } from "~/domain/auth/session.server";
-import { datasetsDb, downloadResponse, snapshotDownload } from "~/domain/datasets/snapshots.server";
+import { downloadResponse, snapshotDownload } from "~/domain/datasets/snapshots.server";
 import { api, methodNotAllowed } from "~/lib/http.server";
 
 /** GET …/download?format=jsonl|csv|parquet&split=train|validation|test|all, streamed from disk. */
@@ -8,7 +9,7 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) =>
   api(async () => {
     const who = await requireApi(request, "datasets:read");
     const query = Object.fromEntries(new URL(request.url).searchParams);
-    return downloadResponse(await snapshotDownload(await datasetsDb(), params.id!, Number(params.n), query, who));
+    return downloadResponse(await snapshotDownload(getDb(), params.id!, Number(params.n), query, who));
   });
 
 export const action = () => methodNotAllowed(["GET"]);

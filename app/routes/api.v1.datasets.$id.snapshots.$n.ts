@@ -1,12 +1,13 @@
+import { getDb } from "@db/client.server";
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireApi } from "~/domain/auth/session.server";
-import { datasetsDb, getSnapshot } from "~/domain/datasets/snapshots.server";
+import { getSnapshot } from "~/domain/datasets/snapshots.server";
 import { api, json, methodNotAllowed } from "~/lib/http.server";
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) =>
   api(async () => {
     await requireApi(request, "datasets:read");
-    return json(await getSnapshot(await datasetsDb(), params.id!, Number(params.n)));
+    return json(await getSnapshot(getDb(), params.id!, Number(params.n)));
   });
 
 export const action = () => methodNotAllowed(["GET"]);

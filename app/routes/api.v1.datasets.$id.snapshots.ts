@@ -1,12 +1,13 @@
+import { getDb } from "@db/client.server";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { requireApi } from "~/domain/auth/session.server";
-import { createSnapshot, datasetsDb, getDataset } from "~/domain/datasets/snapshots.server";
+import { createSnapshot, getDataset } from "~/domain/datasets/snapshots.server";
 import { api, json, methodNotAllowed, readJson } from "~/lib/http.server";
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) =>
   api(async () => {
     await requireApi(request, "datasets:read");
-    return json({ snapshots: (await getDataset(await datasetsDb(), params.id!)).snapshots });
+    return json({ snapshots: (await getDataset(getDb(), params.id!)).snapshots });
   });
 
 /** Starts a snapshot: 202 at once with status "building"; poll GET …/snapshots/:n for progress. */
@@ -17,6 +18,6 @@ export const action = async ({ request, params }: ActionFunctionArgs) =>
     // The body is optional: no body means default split fractions, pseudonymous reviewers.
     const empty = !request.headers.get("Content-Type") || request.headers.get("Content-Length") === "0";
     const body = empty ? {} : await readJson(request);
-    const s = await createSnapshot(await datasetsDb(), params.id!, body, who);
+    const s = await createSnapshot(getDb(), params.id!, body, who);
     return json(s, 202, { Location: `/api/v1/datasets/${s.datasetId}/snapshots/${s.number}` });
   });

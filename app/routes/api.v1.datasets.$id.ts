@@ -1,12 +1,13 @@
+import { getDb } from "@db/client.server";
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireApi } from "~/domain/auth/session.server";
-import { datasetsDb, getDataset } from "~/domain/datasets/snapshots.server";
+import { getDataset } from "~/domain/datasets/snapshots.server";
 import { api, json, methodNotAllowed } from "~/lib/http.server";
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) =>
   api(async () => {
     await requireApi(request, "datasets:read");
-    return json(await getDataset(await datasetsDb(), params.id!));
+    return json(await getDataset(getDb(), params.id!));
   });
 
 export const action = () => methodNotAllowed(["GET"]);

@@ -1,8 +1,9 @@
+import { getDb } from "@db/client.server";
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireApi } from "~/domain/auth/session.server";
 import { previewCount } from "~/domain/datasets/examples.server";
 import { filterInputFromParams, parseFilter } from "~/domain/datasets/filter";
-import { datasetsDb } from "~/domain/datasets/snapshots.server";
+import {} from "~/domain/datasets/snapshots.server";
 import { invalid } from "~/lib/errors";
 import { api, json, methodNotAllowed } from "~/lib/http.server";
 
@@ -12,7 +13,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) =>
     await requireApi(request, "datasets:read");
     const parsed = parseFilter(filterInputFromParams(new URL(request.url).searchParams));
     if (!parsed.ok) throw invalid("Invalid filter", parsed.issues);
-    return json({ filter: parsed.filter, ...previewCount(await datasetsDb(), parsed.filter) });
+    return json({ filter: parsed.filter, ...(await previewCount(getDb(), parsed.filter)) });
   });
 
 export const action = () => methodNotAllowed(["GET"]);

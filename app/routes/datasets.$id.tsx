@@ -1,3 +1,4 @@
+import { getDb } from "@db/client.server";
 import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation, useRevalidator } from "@remix-run/react";
 import { Breadcrumb } from "~/components/ui/breadcrumb";
@@ -5,7 +6,7 @@ import { useEffect } from "react";
 import { can } from "~/domain/auth/permissions";
 import { requireUser } from "~/domain/auth/session.server";
 import { DEFAULT_SPLIT, describeFilter, FORMATS } from "~/domain/datasets/filter";
-import { createSnapshot, datasetsDb, getDataset } from "~/domain/datasets/snapshots.server";
+import { createSnapshot, getDataset } from "~/domain/datasets/snapshots.server";
 import { AppError } from "~/lib/errors";
 import { formFailure } from "~/lib/form-failure.server";
 import { issueAt } from "~/components/admin/issues";
@@ -17,7 +18,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const who = await requireUser(request, "datasets:read");
   try {
-    const dataset = await getDataset(await datasetsDb(), params.id!);
+    const dataset = await getDataset(getDb(), params.id!);
     return { dataset: { ...dataset, filterText: describeFilter(dataset.filter) }, canWrite: can(who, "datasets:write"), canIdentities: can(who, "users:write") };
   } catch (e) {
     if (e instanceof AppError && e.status === 404) throw new Response(e.message, { status: 404, statusText: "Not Found" });
@@ -31,7 +32,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const num = (k: string) => (form.get(k) === "" || form.get(k) === null ? NaN : Number(form.get(k)));
   const body = { split: { train: num("train"), validation: num("validation"), test: num("test") }, identities: form.get("identities") === "true" };
   try {
-    const s = await createSnapshot(await datasetsDb(), params.id!, body, who);
+    const s = await createSnapshot(getDb(), params.id!, body, who);
     return { ok: true as const, number: s.number };
   } catch (e) {
     return formFailure(e, "snapshot");

@@ -1,8 +1,9 @@
+import { getDb } from "@db/client.server";
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { Breadcrumb } from "~/components/ui/breadcrumb";
 import { requireUser } from "~/domain/auth/session.server";
-import { datasetsDb, snapshotCard } from "~/domain/datasets/snapshots.server";
+import { snapshotCard } from "~/domain/datasets/snapshots.server";
 import { AppError } from "~/lib/errors";
 import { CountTable } from "~/components/datasets/ui";
 
@@ -11,7 +12,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const who = await requireUser(request, "datasets:read");
   try {
-    const { card } = await snapshotCard(await datasetsDb(), params.id!, Number(params.n), "json", who);
+    const { card } = await snapshotCard(getDb(), params.id!, Number(params.n), "json", who);
     return { card, datasetId: params.id!, number: Number(params.n) };
   } catch (e) {
     if (e instanceof AppError) throw new Response(e.message, { status: e.status, statusText: e.status === 404 ? "Not Found" : e.status === 403 ? "Forbidden" : "Not ready" });

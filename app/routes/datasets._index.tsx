@@ -6,7 +6,7 @@ import { can } from "~/domain/auth/permissions";
 import { requireUser } from "~/domain/auth/session.server";
 import { listDecisionTypes } from "~/domain/decision-types/decision-types.server";
 import { describeFilter, filterInputFromParams } from "~/domain/datasets/filter";
-import { createDataset, datasetsDb, listDatasets } from "~/domain/datasets/snapshots.server";
+import { createDataset, listDatasets } from "~/domain/datasets/snapshots.server";
 import { formFailure } from "~/lib/form-failure.server";
 import { issueAt } from "~/components/admin/issues";
 import { Field, StatusBadge } from "~/components/datasets/ui";
@@ -17,7 +17,7 @@ export const meta: MetaFunction = () => [{ title: "Datasets · Lastmile" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const who = await requireUser(request, "datasets:read");
-  const db = await datasetsDb();
+  const db = getDb();
   return {
     canWrite: can(who, "datasets:write"),
     datasets: (await listDatasets(db)).map((d) => ({ ...d, filterText: describeFilter(d.filter) })),
@@ -30,7 +30,7 @@ export async function action({ request }: ActionFunctionArgs) {
   const form = await readForm(request);
   const input = { name: String(form.get("name") ?? ""), description: String(form.get("description") ?? "") || undefined, filter: filterInputFromParams(form) };
   try {
-    const d = await createDataset(await datasetsDb(), input, who.actor);
+    const d = await createDataset(getDb(), input, who.actor);
     return redirect(`/datasets/${d.id}`);
   } catch (e) {
     return formFailure(e, "create");

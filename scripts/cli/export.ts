@@ -84,8 +84,8 @@ export async function runExport(args: string[]): Promise<number> {
     const known = (await listDecisionTypes(db)).map((t) => t.key).join(", ") || "none yet";
     throw invalid("Cannot export", [{ path: "--type", message: `no decision type "${f.filter.type}" (known: ${known})` }]);
   }
-  const window = currentWindow(db);
-  const total = countExamples(db, f.filter, window);
+  const window = await currentWindow(db);
+  const total = await countExamples(db, f.filter, window);
   const showBar = !values["no-progress"] && process.stderr.isTTY !== false;
   const bar = new cliProgress.SingleBar(
     { format: "Exporting {bar} {percentage}% | {value}/{total} examples | {rate}/s | ETA {eta_formatted}", stream: process.stderr, hideCursor: true, etaBuffer: 50 },

@@ -5,6 +5,7 @@
  * and the entry's canonical content; `verifyAuditChain` recomputes the chain and
  * checks it against the signed checkpoints (checkpoints.server.ts).
  */
+import { lockSingleton } from "@db/sql";
 import type { KeyObject } from "node:crypto";
 import { and, asc, desc, eq, gt } from "drizzle-orm";
 import type { DbOrTx } from "@db/client.server";
@@ -98,9 +99,14 @@ export function entryHash(prevHash: string, e: Content, version: number): string
   return version === 1 ? legacyEntryHash(prevHash, e) : linkHash(prevHash, auditContentHash(e));
 }
 
+/** The advisory lock that serialises appends to the chain (Postgres). */
+const AUDIT_HEAD_LOCK = 7_246_318_002;
+
 export async function appendAudit(tx: DbOrTx, entries: AuditEntry | AuditEntry[]): Promise<void> {
   const list = Array.isArray(entries) ? entries : [entries];
   if (list.length === 0) return;
+  // One chain under concurrent writers: the head is read and extended by one transaction at a time.
+  await lockSingleton(tx, AUDIT_HEAD_LOCK);
   const last = (await tx.select({ hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1))[0];
   let prev = last?.hash ?? GENESIS;
   const rows = list.map((e) => {

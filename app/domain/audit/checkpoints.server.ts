@@ -5,6 +5,7 @@
  * cannot forge or remove) and copied into `audit_checkpoints` for convenience.
  * Verification trusts a checkpoint from either place only through its signature.
  */
+import { runExclusive } from "@db/job-lock.server";
 import crypto, { type KeyObject } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -105,11 +106,10 @@ export const CHECKPOINT_INTERVAL_MS = 60_000;
  * Writes a checkpoint now and then every minute, whenever the head has moved.
  * Returns a function that stops the timer.
  *
- * Exactly one writer: on SQLite one server process owns the database file, so
- * this in-process timer is the one writer (the `lastmile audit checkpoint`
- * command may add one by hand; a race only ever writes the same checkpoint).
- * Once several instances share a Postgres database, the caller wraps each tick
- * in the job lock the Postgres issue introduces, so one instance signs per minute.
+ * Exactly one writer: each tick runs under the cluster-wide job lock, so with
+ * several instances on one Postgres database one of them signs per minute (the
+ * `lastmile audit checkpoint` command may add one by hand; a race only ever
+ * writes the same checkpoint).
  */
 export async function startAuditCheckpoints(opts: { intervalMs?: number; db?: () => DbOrTx; onError?: (e: unknown) => void } = {}): Promise<() => void> {
   const db = opts.db ?? getDb;
@@ -118,7 +118,7 @@ export async function startAuditCheckpoints(opts: { intervalMs?: number; db?: ()
   signingKey({ dbFile: databaseFileOf(db()) });
   const tick = async () => {
     try {
-      await writeCheckpoint(db());
+      await runExclusive(db(), "audit-checkpoint", () => writeCheckpoint(db()));
     } catch (e) {
       onError(e);
     }

@@ -4,6 +4,7 @@
  * `requireApi` for /api routes (Bearer API key, or the browser session).
  * Both throw: a redirect to login, or a 401/403 with a clear message.
  */
+import { instanceSecret } from "./secrets.server";
 import { createCookie, redirect } from "@remix-run/node";
 import { eq } from "drizzle-orm";
 import { getDb, transaction, type Db } from "@db/client.server";
@@ -19,14 +20,7 @@ export const PENDING_MESSAGE = "Your account is waiting for an administrator to 
 
 /** SESSION_SECRET from the environment, else one generated on first start and kept in the database. */
 export async function sessionSecret(db: Db): Promise<string> {
-  if (process.env.SESSION_SECRET) return process.env.SESSION_SECRET;
-  return transaction(db, async (tx) => {
-    const row = (await tx.select().from(settings).where(eq(settings.key, "session_secret")).limit(1))[0];
-    if (row) return row.value;
-    const value = randomToken(32);
-    await tx.insert(settings).values({ key: "session_secret", value });
-    return value;
-  });
+  return process.env.SESSION_SECRET || instanceSecret(db, "session_secret");
 }
 
 let cookieCache: { secret: string; cookie: ReturnType<typeof createCookie> } | undefined;

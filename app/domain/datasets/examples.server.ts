@@ -16,9 +16,11 @@
  * million examples never sit in memory and the connection is free between pages.
  * JSON columns stay JSON text end to end: writers splice them as they are.
  */
+import { instanceSecret } from "../auth/secrets.server";
 import crypto from "node:crypto";
-import { eq } from "drizzle-orm";
-import { sqliteClientOf, transaction, type Db } from "@db/client.server";
+import { eq, sql, type SQL } from "drizzle-orm";
+import { sqlOne, sqlRows, transaction, type Db } from "@db/client.server";
+import { joinInOrder, jsonArrayHasAny, jsonEqual, jsonNumber } from "@db/sql";
 import { settings, users } from "@db/schema/index";
 import { randomToken } from "~/lib/crypto.server";
 import type { ExampleAction, ExampleFilter, Split, SplitFractions } from "./filter";
@@ -125,35 +127,37 @@ const FIRST_REVIEW = `(SELECT min(x.seq) FROM reviews x WHERE x.decision_id = r.
 const SECOND_REVIEW = `(SELECT max(x.seq) FROM reviews x WHERE x.decision_id = r.decision_id AND x.task_kind = 'second' AND x.seq <= r.seq)`;
 const FIRST_REVIEWER = `CASE WHEN r.task_kind IN ('review', 'qa') THEN r.reviewer_id ELSE (SELECT f.reviewer_id FROM reviews f WHERE f.seq = ${FIRST_REVIEW}) END`;
 const SECOND_REVIEWER = `CASE WHEN r.task_kind = 'second' THEN r.reviewer_id WHEN r.task_kind = 'escalation' THEN (SELECT s.reviewer_id FROM reviews s WHERE s.seq = ${SECOND_REVIEW}) END`;
-const AGREEMENT = `CASE WHEN r.task_kind IN ('review', 'qa') THEN NULL ELSE (
-  SELECT CASE WHEN f.action = s.action AND (f.action <> 'correct' OR json(f.output) = json(s.output)) THEN 1 ELSE 0 END
-  FROM reviews s, reviews f WHERE s.seq = ${SECOND_REVIEW} AND f.seq = ${FIRST_REVIEW}) END`;
+const agreement = (db: Db): SQL => sql`CASE WHEN r.task_kind IN ('review', 'qa') THEN NULL ELSE (
+  SELECT CASE WHEN f.action = s.action AND (f.action <> 'correct' OR ${jsonEqual(db, sql`f.output`, sql`s.output`)}) THEN 1 ELSE 0 END
+  FROM reviews s, reviews f WHERE s.seq = ${sql.raw(SECOND_REVIEW)} AND f.seq = ${sql.raw(FIRST_REVIEW)}) END`;
 
-// CROSS JOIN pins the loop order (SQLite never reorders it): walk reviews by seq, which
-// is what keyset pagination needs, instead of scanning the type's decisions and sorting.
-const FROM = `
+// The join walks reviews by seq, which is what keyset pagination needs, instead of scanning
+// the type's decisions and sorting (on SQLite a CROSS JOIN pins that loop order).
+const from = (db: Db): SQL => sql`
 FROM reviews r
-CROSS JOIN decisions d ON d.id = r.decision_id
+${joinInOrder(db)} decisions d ON d.id = r.decision_id
 LEFT JOIN routing_policies rp ON rp.type_key = d.type_key AND rp.version = d.policy_version`;
+
+type Window = { watermark: number; asOf: number };
 
 // The final verdict: the decision's latest review as of the watermark, not an escalation,
 // with no second review or escalation opened since that is still unanswered at the watermark.
-const FINAL = `
-r.seq <= @watermark AND r.action <> 'escalate'
-AND NOT EXISTS (SELECT 1 FROM reviews l WHERE l.decision_id = r.decision_id AND l.seq > r.seq AND l.seq <= @watermark)
+const final = (w: Window): SQL => sql`
+r.seq <= ${w.watermark} AND r.action <> 'escalate'
+AND NOT EXISTS (SELECT 1 FROM reviews l WHERE l.decision_id = r.decision_id AND l.seq > r.seq AND l.seq <= ${w.watermark})
 AND NOT EXISTS (
   SELECT 1 FROM tasks t WHERE t.decision_id = r.decision_id AND t.kind IN ('second', 'escalation') AND t.status <> 'cancelled'
-    AND t.created_at >= r.created_at AND t.created_at <= @asOf
-    AND NOT EXISTS (SELECT 1 FROM reviews tr WHERE tr.decision_id = r.decision_id AND tr.task_id = t.id AND tr.seq <= @watermark))`;
+    AND t.created_at >= r.created_at AND t.created_at <= ${w.asOf}
+    AND NOT EXISTS (SELECT 1 FROM reviews tr WHERE tr.decision_id = r.decision_id AND tr.task_id = t.id AND tr.seq <= ${w.watermark}))`;
 
-// Read in raw (array) mode, which is about twice as fast as objects: C_* are the positions.
-const COLUMNS_SQL = `
+// Read as arrays, which is about twice as fast as objects: C_* are the positions.
+const columns = (db: Db): SQL => sql`
 r.seq, r.id, r.task_kind, r.reviewer_id, r.action, r.changed_fields, r.reason_codes, r.note, r.created_at,
 d.id, d.type_key, d.external_id, d.input, d.output,
 CASE r.action WHEN 'correct' THEN r.output WHEN 'approve' THEN d.output ELSE NULL END,
 d.confidence, COALESCE(d.field_confidence, '{}'), d.model_name, d.model_version, d.route, d.reasons, d.policy_version,
-d.flags, d.occurred_at, d.received_at, json_extract(rp.policy, '$.qaSampleRate'),
-${FIRST_REVIEWER}, ${SECOND_REVIEWER}, ${AGREEMENT}`;
+d.flags, d.occurred_at, d.received_at, ${jsonNumber(db, sql`rp.policy`, "qaSampleRate")},
+${sql.raw(FIRST_REVIEWER)}, ${sql.raw(SECOND_REVIEWER)}, ${agreement(db)}`;
 
 const enum C {
   seq,
@@ -189,28 +193,31 @@ const enum C {
 
 type RawRow = any[];
 
-function filterSql(f: ExampleFilter): { sql: string; params: Record<string, unknown> } {
-  const parts: string[] = ["d.type_key = @type"];
-  const params: Record<string, unknown> = { type: f.type };
-  const list = (name: string, values: string[]) => values.map((v, i) => ((params[`${name}${i}`] = v), `@${name}${i}`)).join(", ");
-  if (f.from) (parts.push("r.created_at >= @from"), (params.from = Date.parse(f.from)));
-  if (f.to) (parts.push("r.created_at < @to"), (params.to = Date.parse(f.to)));
-  if (f.modelVersions.length) parts.push(`d.model_version IN (${list("mv", f.modelVersions)})`);
-  if (f.routes.length) parts.push(`d.route IN (${list("route", f.routes)})`);
-  if (f.actions.length) parts.push(`r.action IN (${list("act", f.actions.map((a) => VERDICT_OF_ACTION[a]))})`);
-  if (f.reasonCodes.length) parts.push(`EXISTS (SELECT 1 FROM json_each(r.reason_codes) j WHERE j.value IN (${list("rc", f.reasonCodes)}))`);
-  if (f.agreementOnly) parts.push(`${AGREEMENT} = 1`);
-  return { sql: parts.join(" AND "), params };
+function filterSql(db: Db, f: ExampleFilter): SQL {
+  const parts: SQL[] = [sql`d.type_key = ${f.type}`];
+  const list = (values: string[]) =>
+    sql.join(
+      values.map((v) => sql`${v}`),
+      sql`, `,
+    );
+  if (f.from) parts.push(sql`r.created_at >= ${Date.parse(f.from)}`);
+  if (f.to) parts.push(sql`r.created_at < ${Date.parse(f.to)}`);
+  if (f.modelVersions.length) parts.push(sql`d.model_version IN (${list(f.modelVersions)})`);
+  if (f.routes.length) parts.push(sql`d.route IN (${list(f.routes)})`);
+  if (f.actions.length) parts.push(sql`r.action IN (${list(f.actions.map((a) => VERDICT_OF_ACTION[a]))})`);
+  if (f.reasonCodes.length) parts.push(jsonArrayHasAny(db, sql`r.reason_codes`, f.reasonCodes));
+  if (f.agreementOnly) parts.push(sql`${agreement(db)} = 1`);
+  return sql.join(parts, sql` AND `);
 }
 
 /** The newest review and the current time: the window a new snapshot is pinned to. */
-export function currentWindow(db: Db, now = Date.now()): Required<ExampleWindow> {
-  const row = sqliteClientOf(db)!.prepare("SELECT COALESCE(max(seq), 0) AS w FROM reviews").get() as { w: number };
-  return { watermarkSeq: row.w, asOf: now };
+export async function currentWindow(db: Db, now = Date.now()): Promise<Required<ExampleWindow>> {
+  const row = await sqlOne<{ w: number }>(db, sql`SELECT COALESCE(max(seq), 0) AS w FROM reviews`);
+  return { watermarkSeq: Number(row?.w ?? 0), asOf: now };
 }
 
-function windowParams(db: Db, w: ExampleWindow) {
-  const cur = w.watermarkSeq === undefined || w.asOf === undefined ? currentWindow(db) : null;
+async function windowOf(db: Db, w: ExampleWindow): Promise<Window> {
+  const cur = w.watermarkSeq === undefined || w.asOf === undefined ? await currentWindow(db) : null;
   return { watermark: w.watermarkSeq ?? cur!.watermarkSeq, asOf: w.asOf ?? cur!.asOf };
 }
 
@@ -218,40 +225,39 @@ function windowParams(db: Db, w: ExampleWindow) {
  * The live preview's count, bounded: it runs in the request, so it stops at `cap`
  * rows instead of blocking the server on a scan of millions ("more than cap").
  */
-export function previewCount(db: Db, filter: ExampleFilter, cap = 200_000): { count: number; exact: boolean } {
-  const fs = filterSql(filter);
-  const row = sqliteClientOf(db)!
-    .prepare(`SELECT count(*) AS n FROM (SELECT 1 ${FROM} WHERE ${FINAL} AND ${fs.sql} LIMIT @cap)`)
-    .get({ ...fs.params, ...windowParams(db, {}), cap: cap + 1 }) as { n: number };
-  return row.n > cap ? { count: cap, exact: false } : { count: row.n, exact: true };
+export async function previewCount(db: Db, filter: ExampleFilter, cap = 200_000): Promise<{ count: number; exact: boolean }> {
+  const w = await windowOf(db, {});
+  const row = await sqlOne<{ n: number }>(db, sql`SELECT count(*) AS n FROM (SELECT 1 ${from(db)} WHERE ${final(w)} AND ${filterSql(db, filter)} LIMIT ${cap + 1}) AS capped`);
+  const n = Number(row?.n ?? 0);
+  return n > cap ? { count: cap, exact: false } : { count: n, exact: true };
 }
 
 /** How many examples match (a snapshot's progress total, counted slice by slice). */
-export function countExamples(db: Db, filter: ExampleFilter, w: ExampleWindow & { afterSeq?: number; untilSeq?: number } = {}): number {
-  const fs = filterSql(filter);
-  const range = `${w.afterSeq !== undefined ? "r.seq > @after AND " : ""}${w.untilSeq !== undefined ? "r.seq <= @until AND " : ""}`;
-  const params = { ...fs.params, ...windowParams(db, w), ...(w.afterSeq !== undefined ? { after: w.afterSeq } : {}), ...(w.untilSeq !== undefined ? { until: w.untilSeq } : {}) };
-  const row = sqliteClientOf(db)!.prepare(`SELECT count(*) AS n ${FROM} WHERE ${range}${FINAL} AND ${fs.sql}`).get(params) as { n: number };
-  return row.n;
+export async function countExamples(db: Db, filter: ExampleFilter, w: ExampleWindow & { afterSeq?: number; untilSeq?: number } = {}): Promise<number> {
+  const range: SQL[] = [];
+  if (w.afterSeq !== undefined) range.push(sql`r.seq > ${w.afterSeq} AND `);
+  if (w.untilSeq !== undefined) range.push(sql`r.seq <= ${w.untilSeq} AND `);
+  const row = await sqlOne<{ n: number }>(db, sql`SELECT count(*) AS n ${from(db)} WHERE ${sql.join(range)}${final(await windowOf(db, w))} AND ${filterSql(db, filter)}`);
+  return Number(row?.n ?? 0);
 }
 
-/** The page query (exported for EXPLAIN QUERY PLAN in the benchmark). */
-export function examplesSql(filter: ExampleFilter): string {
-  return `SELECT ${COLUMNS_SQL} ${FROM} WHERE r.seq > @after AND ${FINAL} AND ${filterSql(filter).sql} ORDER BY r.seq LIMIT @limit`;
+/** One page of examples after `after` (exported for EXPLAIN in the benchmark). */
+export function examplesPageSql(db: Db, filter: ExampleFilter, w: Window, after: number, limit: number): SQL {
+  return sql`SELECT ${columns(db)} ${from(db)} WHERE r.seq > ${after} AND ${final(w)} AND ${filterSql(db, filter)} ORDER BY r.seq LIMIT ${limit}`;
 }
 
 /** The example matching the filter, in final-review order, page by page. */
 export async function* iterateExamples(db: Db, filter: ExampleFilter, opts: ExampleReadOptions = {}): AsyncGenerator<ExampleRecord & { seq: number }> {
-  const fs = filterSql(filter);
-  const params = { ...fs.params, ...windowParams(db, opts), limit: opts.pageSize ?? PAGE_SIZE, after: opts.afterSeq ?? 0 };
-  const stmt = sqliteClientOf(db)!.prepare(examplesSql(filter)).raw(true);
+  const w = await windowOf(db, opts);
+  const limit = opts.pageSize ?? PAGE_SIZE;
+  let after = opts.afterSeq ?? 0;
   const reviewerName = await reviewerNamer(db, opts.identities ?? false);
   const fractions = opts.split ?? DEFAULT_SPLIT;
   for (;;) {
-    const page = stmt.all(params) as RawRow[];
+    const page = (await sqlRows(db, examplesPageSql(db, filter, w, after, limit))) as RawRow[];
     for (const row of page) yield toRecord(row, reviewerName, fractions);
-    if (page.length < params.limit) return;
-    params.after = page[page.length - 1][C.seq];
+    if (page.length < limit) return;
+    after = Number(page[page.length - 1][C.seq]);
   }
 }
 
@@ -373,16 +379,5 @@ export async function reviewerNamer(db: Db, identities: boolean): Promise<(userI
 }
 
 export async function pseudonymSecret(db: Db): Promise<string> {
-  if (process.env.DATASET_PSEUDONYM_SECRET) return process.env.DATASET_PSEUDONYM_SECRET;
-  const read = async () => (await db.select().from(settings).where(eq(settings.key, "pseudonym_secret")).limit(1))[0]?.value;
-  return (
-    await read() ??
-    await transaction(db, async (tx) => {
-            const row = (await tx.select().from(settings).where(eq(settings.key, "pseudonym_secret")).limit(1))[0];
-            if (row) return row.value;
-            const value = randomToken(32);
-            await tx.insert(settings).values({ key: "pseudonym_secret", value });
-            return value;
-          })
-  );
+  return process.env.DATASET_PSEUDONYM_SECRET || instanceSecret(db, "pseudonym_secret");
 }

@@ -12,6 +12,7 @@
  * died (its pid is gone, or its heartbeat is older than STALE_MS) is started again
  * from scratch by the next process that looks; determinism makes that a resume.
  */
+import { forUpdate } from "@db/sql";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -163,10 +164,11 @@ export async function createSnapshot(db: Db, datasetId: string, input: unknown, 
     throw forbidden("Exporting reviewer identities needs the users:write permission (admin); without it reviewers appear as pseudonyms");
   }
   const row = await transaction(db, async (tx) => {
-      const d = (await tx.select().from(datasets).where(eq(datasets.id, datasetId)).limit(1))[0];
+      // The dataset's row is locked until commit: concurrent snapshots of one dataset number 1, 2, 3… without gaps or twins.
+      const d = (await forUpdate(tx, tx.select().from(datasets).where(eq(datasets.id, datasetId)).limit(1)))[0];
       if (!d) throw notFound(`Dataset ${datasetId} not found`);
       const last = (await tx.select({ n: max(datasetSnapshots.number) }).from(datasetSnapshots).where(eq(datasetSnapshots.datasetId, datasetId)).limit(1))[0];
-      const w = currentWindow(db, now);
+      const w = await currentWindow(db, now);
       const snap: typeof datasetSnapshots.$inferInsert = {
         id: newId("snp", now),
         datasetId,
@@ -379,7 +381,7 @@ async function writeSnapshot(db: Db, id: string): Promise<void> {
 
     let total = 0;
     for (let after = 0; after < s.watermarkSeq; after += COUNT_SLICE) {
-      total += countExamples(db, filter, { ...window, afterSeq: after, untilSeq: Math.min(after + COUNT_SLICE, s.watermarkSeq) });
+      total += await countExamples(db, filter, { ...window, afterSeq: after, untilSeq: Math.min(after + COUNT_SLICE, s.watermarkSeq) });
       await progress(db, id, { processedRows: 0 });
       await tick();
     }
@@ -450,12 +452,6 @@ async function writeSnapshot(db: Db, id: string): Promise<void> {
 
 // ---------------------------------------------------------------- entry points for routes
 
-/** The process database, after restarting any build a dead process left behind. */
-export async function datasetsDb(): Promise<Db> {
-  const db = getDb();
-  await resumeInterruptedBuilds(db);
-  return db;
-}
 
 /** Streams a snapshot file from disk: nothing is read into memory. */
 export function downloadResponse(d: Awaited<ReturnType<typeof snapshotDownload>>): Response {

@@ -7,6 +7,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import { preparedQuery, transaction, type Db, type DbOrTx } from "@db/client.server";
+import { isUniqueViolation } from "@db/sql";
 import { decisions, tasks } from "@db/schema/index";
 import { canonicalJson, newId, sha256 } from "~/lib/crypto.server";
 import { conflict, invalid, type Issue, zodIssues } from "~/lib/errors";
@@ -225,7 +226,7 @@ export async function ingestDecisions(db: Db, items: unknown[], opts: { batch: b
   }
   if (issues.length > 0) throw invalid(opts.batch ? "Invalid decisions in batch; nothing was written" : "Invalid decision", issues);
 
-  return transaction(db, async (tx) => {
+  const write = () => transaction(db, async (tx) => {
     const results: IngestResult[] = new Array(prepared.length);
     const conflicts: Issue[] = [];
     const path = (p: Prepared, f: string) => (opts.batch ? `decisions.${p.index}.${f}` : f);
@@ -354,4 +355,13 @@ export async function ingestDecisions(db: Db, items: unknown[], opts: { batch: b
     );
     return results;
   });
+  try {
+    return await write();
+  } catch (e) {
+    // Another request stored one of these decisions between our lookup and our insert (several
+    // instances, or a client retrying while its first attempt is in flight): look again, and
+    // answer as for any repeat (200 with the stored decision, or 409 for a different body).
+    if (!isUniqueViolation(e)) throw e;
+    return write();
+  }
 }

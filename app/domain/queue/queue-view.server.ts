@@ -8,6 +8,7 @@
  */
 import { and, asc, desc, eq, gte, inArray, lt, ne, notInArray, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
+import { jsonArrayHas } from "@db/sql";
 import { sqlAll, sqlOne, type Db, type DbOrTx } from "@db/client.server";
 import { decisionTypes, decisions, reviews, rollups, tasks, users } from "@db/schema/index";
 import { HOUR } from "~/lib/time";
@@ -74,7 +75,7 @@ export async function queueOverview(db: DbOrTx, now: number): Promise<QueueSumma
           .limit(1))[0];
     let pastSla = 0;
     for (const kind of WORK_KINDS) {
-      const row = await sqlOne<{ n: number }>(db, sql`select count(*) as n from (select 1 from ${tasks} where ${tasks.status} = 'open' and ${tasks.typeKey} = ${t.key} and ${tasks.kind} = ${kind} and ${tasks.dueAt} < ${now} limit ${SLA_COUNT_CAP})`);
+      const row = await sqlOne<{ n: number }>(db, sql`select count(*) as n from (select 1 from ${tasks} where ${tasks.status} = 'open' and ${tasks.typeKey} = ${t.key} and ${tasks.kind} = ${kind} and ${tasks.dueAt} < ${now} limit ${SLA_COUNT_CAP}) as capped`);
       pastSla += row?.n ?? 0;
     }
     return {
@@ -180,7 +181,7 @@ export async function listQueue(
   if (f.sla === "on_time") taskWhere.push(gte(tasks.dueAt, now + HOUR));
   const decisionWhere: SQL[] = [];
   if (f.model) decisionWhere.push(eq(decisions.modelVersion, f.model));
-  if (f.flag) decisionWhere.push(sql`exists (select 1 from json_each(${decisions.flags}) where json_each.value = ${f.flag})`);
+  if (f.flag) decisionWhere.push(jsonArrayHas(db, decisions.flags, f.flag));
 
   const queueOrder = f.sort === "queue";
   const newest = f.sort === "newest";

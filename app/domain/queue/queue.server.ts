@@ -4,6 +4,7 @@
  * A claim runs in one IMMEDIATE transaction, so two reviewers can never take
  * the same task; an expired lease returns the task to the queue.
  */
+import { forUpdate, forUpdateSkipLocked } from "@db/sql";
 import { and, asc, desc, eq, inArray, isNull, lt, ne, notInArray, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { transaction, type Db, type DbOrTx } from "@db/client.server";
@@ -41,25 +42,39 @@ export function taskToJson(t: TaskRow) {
   };
 }
 
-/** Puts a claimed task back in the queue (lease lapsed or released); a decision it held goes back to pending review. */
-async function returnToQueue(tx: DbOrTx, t: Pick<TaskRow, "id" | "decisionId" | "kind">, now: number): Promise<void> {
-  await tx.update(tasks).set({ status: "open", claimedBy: null, leaseExpiresAt: null }).where(eq(tasks.id, t.id));
+/**
+ * Puts a claimed task back in the queue (lease lapsed or released); a decision it held goes back to
+ * pending review. Only while the same reviewer still holds it: false when someone else changed it first.
+ */
+async function returnToQueue(tx: DbOrTx, t: Pick<TaskRow, "id" | "decisionId" | "kind" | "claimedBy">, now: number): Promise<boolean> {
+  const held = await tx
+    .update(tasks)
+    .set({ status: "open", claimedBy: null, leaseExpiresAt: null })
+    .where(and(eq(tasks.id, t.id), eq(tasks.status, "claimed"), t.claimedBy === null ? isNull(tasks.claimedBy) : eq(tasks.claimedBy, t.claimedBy)))
+    .returning({ id: tasks.id });
+  if (held.length === 0) return false;
   if (holdsDecision(t.kind)) {
     await tx.update(decisions)
             .set({ status: "pending_review", updatedAt: now })
             .where(and(eq(decisions.id, t.decisionId), eq(decisions.status, "in_review")));
   }
+  return true;
 }
 
 /** Returns tasks whose lease ran out to the queue (and their decisions to pending). */
 export async function reapExpiredLeases(tx: DbOrTx, now: number): Promise<number> {
-  const expired = await tx
+  // Rows another transaction is reaping (or claiming) are skipped: each lapsed lease is returned once.
+  const lapsed = await forUpdateSkipLocked(
+    tx,
+    tx
       .select({ id: tasks.id, decisionId: tasks.decisionId, kind: tasks.kind, claimedBy: tasks.claimedBy })
       .from(tasks)
       .where(and(eq(tasks.status, "claimed"), lt(tasks.leaseExpiresAt, now)))
-      .limit(1000);
+      .limit(1000),
+  );
+  const expired: typeof lapsed = [];
+  for (const t of lapsed) if (await returnToQueue(tx, t, now)) expired.push(t);
   if (expired.length === 0) return 0;
-  for (const t of expired) await returnToQueue(tx, t, now);
   await appendAudit(
         tx,
         expired.map((t) => ({ actor: "system", action: "task.lease_expired", entityType: "task", entityId: t.id, data: { previousHolder: t.claimedBy }, at: now })),
@@ -107,17 +122,23 @@ export async function claimNextTask(
     let next: TaskRow | undefined;
     if (opts.pick) {
       const id = await opts.pick(tx, now);
-      next = id ? (await tx.select().from(tasks).where(and(eq(tasks.id, id), claimableBy(reviewer))).limit(1))[0] : undefined;
+      next = id ? (await forUpdateSkipLocked(tx, tx.select().from(tasks).where(and(eq(tasks.id, id), claimableBy(reviewer))).limit(1)))[0] : undefined;
     } else {
       const where = [claimableBy(reviewer)];
       if (opts.type) where.push(eq(tasks.typeKey, opts.type));
       if (opts.skip?.length) where.push(notInArray(tasks.id, opts.skip));
-      next = (await tx
-              .select()
-              .from(tasks)
-              .where(and(...where))
-              .orderBy(desc(tasks.priority), asc(tasks.dueAt), asc(tasks.seq))
-              .limit(1))[0];
+      // Concurrent claimers skip each other's candidate row instead of queueing on it (Postgres).
+      next = (
+        await forUpdateSkipLocked(
+          tx,
+          tx
+            .select()
+            .from(tasks)
+            .where(and(...where))
+            .orderBy(desc(tasks.priority), asc(tasks.dueAt), asc(tasks.seq))
+            .limit(1),
+        )
+      )[0];
     }
     if (!next) return null;
     return takeLease(tx, next, reviewer, now, leaseMs);
@@ -129,7 +150,7 @@ export async function claimTask(db: Db, reviewer: Reviewer, taskId: string, opts
   const now = opts.now ?? Date.now();
   return transaction(db, async (tx) => {
     await reapExpiredLeases(tx, now);
-    const t = (await tx.select().from(tasks).where(eq(tasks.id, taskId)).limit(1))[0];
+    const t = (await forUpdate(tx, tx.select().from(tasks).where(eq(tasks.id, taskId)).limit(1)))[0];
     if (!t) throw notFound(`Task ${taskId} not found`);
     // A view that claims one kind (the escalations page) must not take a lease on another.
     if (opts.kind && t.kind !== opts.kind) throw invalid(`That task is not ${opts.kind === "escalation" ? "an escalation" : `a ${opts.kind} task`}`);
@@ -172,7 +193,8 @@ async function takeLease(tx: DbOrTx, t: TaskRow, reviewer: Reviewer, now: number
 
 /** The task, if the reviewer holds its current lease; otherwise a 409 that says why. */
 export async function requireLease(tx: DbOrTx, taskId: string, reviewer: Reviewer, now: number): Promise<TaskRow> {
-  const t = (await tx.select().from(tasks).where(eq(tasks.id, taskId)).limit(1))[0];
+  // Locked until the transaction ends: a verdict, a renewal and a release of one task never interleave.
+  const t = (await forUpdate(tx, tx.select().from(tasks).where(eq(tasks.id, taskId)).limit(1)))[0];
   if (!t) throw notFound(`Task ${taskId} not found`);
   if (t.status === "done" || t.status === "cancelled") throw conflict(`Task ${taskId} is already ${t.status === "done" ? "completed" : "cancelled"}`);
   if (t.status !== "claimed" || t.claimedBy !== reviewer.id) throw conflict(`You do not hold the lease on task ${taskId}; claim it first`);
@@ -195,7 +217,7 @@ export async function releaseTask(db: Db, reviewer: Reviewer, taskId: string, op
   const now = opts.now ?? Date.now();
   return transaction(db, async (tx) => {
     const t = await requireLease(tx, taskId, reviewer, now);
-    await returnToQueue(tx, t, now);
+    if (!(await returnToQueue(tx, t, now))) throw conflict(`Task ${taskId} changed while it was being released; reload it`);
     await appendAudit(tx, { actor: reviewer.email, action: "task.released", entityType: "task", entityId: t.id, data: { decisionId: t.decisionId }, at: now });
     return { ...t, status: "open" as const, claimedBy: null, leaseExpiresAt: null };
   });

@@ -6,6 +6,7 @@
  */
 import { sql, type SQL } from "drizzle-orm";
 import { sqlAll, type DbOrTx } from "@db/client.server";
+import { countIf, indexedBy } from "@db/sql";
 import { listDecisionTypes, getDecisionType } from "../decision-types/decision-types.server";
 import { DAILY_PREFIX } from "./rollups.server";
 import { automationFigures, qualityFigures, rate, timeToDecision, wilson, type AutomationFigures, type Counters, type QualityFigures } from "./metrics";
@@ -76,7 +77,7 @@ async function sumCounters(db: DbOrTx, q: ReportQuery, opts: { metrics?: readonl
     const b = opts.byBucket ? bucketExpr(q.bucket) : sql`0`;
     const v = opts.byVersion ? sql`model_version` : sql`''`;
     // Metric ranges over a period: range scans on (type, metric, hour); all hourly metrics: the (type, hour) key.
-    const from = metricConds.length ? sql`rollups INDEXED BY rollups_metric_idx` : sql`rollups`;
+    const from = metricConds.length ? indexedBy(db, "rollups", "rollups_metric_idx") : sql`rollups`;
     const rows = await sqlAll<Row>(db, sql`SELECT ${b} AS b, ${v} AS v, metric, SUM(value) AS value FROM ${from} WHERE ${sql.join(where, sql` AND `)} GROUP BY 1, 2, metric`);
     for (const r of rows) out.push(g.prefix ? { ...r, metric: r.metric.slice(g.prefix.length) } : r);
   }
@@ -113,7 +114,7 @@ async function automationCounters(db: DbOrTx, q: ReportQuery, prefix: "" | typeo
   );
   const where: SQL[] = [sql`type_key = ${q.type}`, sql`metric IN (${inList(names)})`, sql`hour >= ${hourFrom}`, sql`hour < ${hourTo}`];
   if (q.modelVersion) where.push(sql`model_version = ${q.modelVersion}`);
-  const rows = await sqlAll<Record<string, number>>(db, sql`SELECT ${bucketExpr(q.bucket)} AS b, ${cols} FROM rollups INDEXED BY rollups_metric_idx WHERE ${sql.join(where, sql` AND `)} GROUP BY 1`);
+  const rows = await sqlAll<Record<string, number>>(db, sql`SELECT ${bucketExpr(q.bucket)} AS b, ${cols} FROM ${indexedBy(db, "rollups", "rollups_metric_idx")} WHERE ${sql.join(where, sql` AND `)} GROUP BY 1`);
   for (const r of rows) {
     const m = into.get(String(r.b)) ?? {};
     AUTOMATION_METRICS.forEach((name, i) => (m[name] = (m[name] ?? 0) + Number(r[`m${i}`])));
@@ -137,7 +138,7 @@ export async function qualityReport(db: DbOrTx, q: ReportQuery): Promise<Quality
 
 /** Model versions that ever reported for a type, newest first by first appearance. */
 export async function modelVersions(db: DbOrTx, typeKey: string): Promise<string[]> {
-  return (await sqlAll<{ v: string }>(db, sql`SELECT model_version AS v, MIN(hour) AS first FROM rollups INDEXED BY rollups_metric_idx WHERE type_key = ${typeKey} AND metric = ${DAILY_PREFIX + "volume"} GROUP BY model_version ORDER BY first DESC, v`))
+  return (await sqlAll<{ v: string }>(db, sql`SELECT model_version AS v, MIN(hour) AS first FROM ${indexedBy(db, "rollups", "rollups_metric_idx")} WHERE type_key = ${typeKey} AND metric = ${DAILY_PREFIX + "volume"} GROUP BY model_version ORDER BY first DESC, v`))
     .map((r) => r.v);
 }
 
@@ -150,10 +151,10 @@ export type BacklogOwner = { owner: string; open: number; claimed: number; oldes
  */
 export async function backlog(db: DbOrTx, now = Date.now()): Promise<{ queues: BacklogQueue[]; owners: BacklogOwner[] }> {
   const rows = await sqlAll<{ typeKey: string; kind: string; open: number; claimed: number; oldest: number | null; pastSla: number }>(db, sql`
-    SELECT type_key AS typeKey, kind,
-           SUM(status = 'open') AS open, SUM(status = 'claimed') AS claimed,
-           MIN(created_at) AS oldest, SUM(due_at < ${now}) AS pastSla
-    FROM tasks INDEXED BY tasks_backlog_idx
+    SELECT type_key AS "typeKey", kind,
+           ${countIf(sql`status = 'open'`)} AS open, ${countIf(sql`status = 'claimed'`)} AS claimed,
+           MIN(created_at) AS oldest, ${countIf(sql`due_at < ${now}`)} AS "pastSla"
+    FROM ${indexedBy(db, "tasks", "tasks_backlog_idx")}
     WHERE status IN ('open', 'claimed')
     GROUP BY type_key, kind`);
   const types = new Map((await listDecisionTypes(db)).map((t) => [t.key, t]));

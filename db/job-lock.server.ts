@@ -1,0 +1,52 @@
+/**
+ * Work once per cluster: background jobs (lease expiry, snapshot recovery, audit
+ * checkpoints, later webhook delivery and monitors) take a named lease in the
+ * database before they run, so two instances never run the same job at once, and
+ * a job whose instance died is picked up by another once its lease lapses.
+ * The same statement works on both stores (an upsert that only takes a free or
+ * lapsed lease, or renews this instance's own).
+ */
+import crypto from "node:crypto";
+import os from "node:os";
+import { and, eq, lt, or } from "drizzle-orm";
+import type { DbOrTx } from "./client.server";
+import { jobLocks } from "./schema/index";
+
+/** This process, as a lock holder. */
+export const INSTANCE_ID = `${os.hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
+
+/** Takes (or renews) the job's lease for `ttlMs`; false when another live instance holds it. */
+export async function acquireJobLock(db: DbOrTx, name: string, ttlMs: number, now = Date.now(), holder = INSTANCE_ID): Promise<boolean> {
+  const rows = await db
+    .insert(jobLocks)
+    .values({ name, holder, expiresAt: now + ttlMs, acquiredAt: now })
+    .onConflictDoUpdate({
+      target: jobLocks.name,
+      set: { holder, expiresAt: now + ttlMs, acquiredAt: now },
+      setWhere: or(lt(jobLocks.expiresAt, now), eq(jobLocks.holder, holder)),
+    })
+    .returning({ holder: jobLocks.holder });
+  return rows.length === 1;
+}
+
+export async function releaseJobLock(db: DbOrTx, name: string, holder = INSTANCE_ID): Promise<void> {
+  await db.delete(jobLocks).where(and(eq(jobLocks.name, name), eq(jobLocks.holder, holder)));
+}
+
+/**
+ * Runs `fn` if this instance gets the job's lease, renewing it while `fn` runs and
+ * releasing it after; returns whether it ran. A crash leaves the lease to lapse.
+ */
+export async function runExclusive(db: DbOrTx, name: string, fn: () => Promise<unknown>, opts: { ttlMs?: number } = {}): Promise<boolean> {
+  const ttlMs = opts.ttlMs ?? 60_000;
+  if (!(await acquireJobLock(db, name, ttlMs))) return false;
+  const renew = setInterval(() => void acquireJobLock(db, name, ttlMs).catch(() => undefined), Math.max(1000, ttlMs / 3));
+  renew.unref();
+  try {
+    await fn();
+  } finally {
+    clearInterval(renew);
+    await releaseJobLock(db, name).catch(() => undefined);
+  }
+  return true;
+}
