@@ -1,6 +1,8 @@
 /**
  * End-to-end tests in Debian's Chromium against the production build, on a
- * throw-away database. Tests create the data they need through tests/e2e/utils.ts.
+ * throw-away database. Tests create the data they need through tests/e2e/fixtures.ts, only
+ * through the app's public seams (HTTP API, pages, the lastmile CLI with E2E_DATABASE_PATH, or
+ * E2E_DATABASE_URL once the server runs on Postgres), never by opening the database.
  */
 import os from "node:os";
 import path from "node:path";

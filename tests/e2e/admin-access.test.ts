@@ -1,23 +1,12 @@
 import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type Page } from "@playwright/test";
-import { findUserByEmail } from "../../app/domain/auth/users.server";
-import { createKey, createType, createUser, e2eDb, invoiceType, login, TEST_PASSWORD, watchConsole } from "./utils";
-import { uniqueEmail } from "../support/db";
-
-/** Signs in and lands on `to` (an auditor's default landing page belongs to the reports feature). */
-async function loginTo(page: Page, user: { email: string }, to: string) {
-  await page.goto(`/login?redirectTo=${encodeURIComponent(to)}`);
-  await page.getByLabel("Email").fill(user.email);
-  await page.getByLabel("Password").fill(TEST_PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(to);
-  await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
-}
+import { type Page } from "@playwright/test";
+import { expect, test, uniqueEmail, watchConsole, type LastmileApi } from "./fixtures";
 
 const ADMIN_PAGES = ["/admin", "/admin/types", "/admin/types/new", "/admin/users", "/admin/api-keys", "/admin/audit"];
 
-async function ingestOne(page: Page, typeKey: string, externalId: string) {
-  const key = await createKey(["ingest"]);
+/** One low-confidence decision of `typeKey`, through an ingest key of its own (as a source system would). */
+async function postOneWithIngestKey(page: Page, api: LastmileApi, typeKey: string, externalId: string) {
+  const key = await api.createKey(["ingest"]);
   const res = await page.request.post("/api/v1/decisions", {
     headers: { Authorization: `Bearer ${key}` },
     data: { type: typeKey, externalId, model: { name: "m", version: "1" }, input: { vendor: "ACME" }, output: { total: 10, currency: "EUR" }, confidence: 0.4, flags: [] },
@@ -29,9 +18,10 @@ async function ingestOne(page: Page, typeKey: string, externalId: string) {
 /** Forms that change something (POST), apart from signing out. */
 const writeForms = (page: Page) => page.locator('form[method="post"]:not([action="/logout"])');
 
-test("a reviewer cannot open any admin page (403)", async ({ page }) => {
+test("a reviewer cannot open any admin page (403)", async ({ page, signedInAs }) => {
   const errors = watchConsole(page);
-  await login(page, await createUser("reviewer"));
+  await signedInAs("reviewer");
+  await page.goto("/queue");
   await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Admin" })).toHaveCount(0);
   for (const path of ADMIN_PAGES) {
     const res = await page.goto(path);
@@ -43,14 +33,15 @@ test("a reviewer cannot open any admin page (403)", async ({ page }) => {
   expect(errors.filter((e) => !/status of 403/.test(e))).toEqual([]);
 });
 
-test("an auditor reads decisions and the audit trail, sees no edit controls, and admin writes are refused on the server", async ({ page }) => {
+test("an auditor reads decisions and the audit trail, sees no edit controls, and admin writes are refused on the server", async ({ page, api, accounts, signIn, newSignedInPage, freshType }) => {
   const errors = watchConsole(page);
-  const admin = await createUser("admin");
-  const typeKey = `aud-${Date.now().toString(36)}`;
-  await createType(invoiceType(admin.email, { key: typeKey, name: "Audited invoices" }));
-  const decision = await ingestOne(page, typeKey, "AUD-1");
-  const auditor = await createUser("auditor");
-  await loginTo(page, auditor, "/decisions");
+  const admin = await accounts.create("admin");
+  const { key: typeKey } = await freshType.plain(admin.email, { name: "Audited invoices" });
+  const decision = await postOneWithIngestKey(page, api, typeKey, "AUD-1");
+  const auditor = await accounts.create("auditor");
+  await signIn(auditor);
+  await page.goto("/decisions");
+  await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
 
   const nav = page.getByRole("navigation", { name: "Main" });
   await expect(nav.getByRole("link", { name: "Admin" })).toHaveCount(0);
@@ -74,6 +65,7 @@ test("an auditor reads decisions and the audit trail, sees no edit controls, and
   }
 
   // Straight POSTs to every admin action are refused, and nothing changes.
+  const startedAt = new Date(Date.now() - 1000).toISOString();
   const sneaky = uniqueEmail("sneaky");
   const attempts: [string, Record<string, string>][] = [
     ["/admin/users", { intent: "create", email: sneaky, role: "admin" }],
@@ -86,22 +78,22 @@ test("an auditor reads decisions and the audit trail, sees no edit controls, and
     const res = await page.request.post(path, { form });
     expect(res.status(), path).toBe(403);
   }
-  const db = e2eDb();
-  expect(await findUserByEmail(db, sneaky)).toBeUndefined();
-  expect((await findUserByEmail(db, admin.email))?.disabledAt).toBeNull();
-  const key = await createKey(["read"]);
+  // Nobody was created and the admin is not disabled: the audit trail has neither, and the admin still signs in.
+  const since = await api.auditEntries({ entityType: "user", from: startedAt });
+  expect(since.filter((e) => e.action === "user.created" && e.data?.email === sneaky)).toEqual([]);
+  expect(since.filter((e) => e.entityId === admin.id && e.action !== "user.created")).toEqual([]);
+  await newSignedInPage(admin);
+  const key = await api.createKey(["read"]);
   const type = await (await page.request.get(`/api/v1/decision-types/${typeKey}`, { headers: { Authorization: `Bearer ${key}` } })).json();
   expect(type.name).toBe("Audited invoices");
   expect((await page.request.get("/api/v1/decision-types/sneaky", { headers: { Authorization: `Bearer ${key}` } })).status()).toBe(404);
   expect(errors.filter((e) => !/status of 403/.test(e))).toEqual([]);
 });
 
-test("admin and decision pages have no serious accessibility violations", async ({ page }) => {
-  const admin = await createUser("admin");
-  const typeKey = `a11y-${Date.now().toString(36)}`;
-  await createType(invoiceType(admin.email, { key: typeKey }));
-  const decision = await ingestOne(page, typeKey, "A11Y-1");
-  await login(page, admin);
+test("admin and decision pages have no serious accessibility violations", async ({ page, api, signedInAs, freshType }) => {
+  const admin = await signedInAs("admin");
+  const { key: typeKey } = await freshType.plain(admin.email);
+  const decision = await postOneWithIngestKey(page, api, typeKey, "A11Y-1");
   for (const path of ["/admin/types", "/admin/types/new", `/admin/types/${typeKey}`, "/admin/users", "/admin/api-keys", "/admin/audit?verify=1", "/decisions", `/decisions/${decision.id}`]) {
     await page.goto(path);
     const { violations } = await new AxeBuilder({ page }).analyze();

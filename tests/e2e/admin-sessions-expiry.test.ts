@@ -1,15 +1,13 @@
 /** Issue 9 for operators, in the browser: end a user's sessions; give an API key an expiry date; a throttled sign-in says so. */
-import { expect, test } from "@playwright/test";
-import { createUser, login, watchConsole } from "./utils";
+import { expect, test, watchConsole } from "./fixtures";
 
-test("an admin ends a user's sessions: their browser is signed out, the admin's is not", async ({ page, browser }) => {
+test("an admin ends a user's sessions: their browser is signed out, the admin's is not", async ({ page, accounts, newSignedInPage, signedInAs }) => {
   const errors = watchConsole(page);
-  const admin = await createUser("admin");
-  const user = await createUser("reviewer");
-  const other = await browser.newContext();
-  const them = await other.newPage();
-  await login(them, user);
-  await login(page, admin);
+  const user = await accounts.create("reviewer");
+  const them = await newSignedInPage(user);
+  await them.goto("/queue");
+  await expect(them.getByRole("button", { name: "Sign out" })).toBeVisible();
+  await signedInAs("admin");
   await page.goto("/admin/users");
 
   const row = page.getByRole("row", { name: new RegExp(user.email) });
@@ -23,13 +21,12 @@ test("an admin ends a user's sessions: their browser is signed out, the admin's 
   await expect(them).toHaveURL(/\/login/);
   await page.goto("/queue");
   await expect(page).toHaveURL(/\/queue/);
-  await other.close();
   expect(errors).toEqual([]);
 });
 
-test("an API key created with an expiry date lists it", async ({ page }) => {
+test("an API key created with an expiry date lists it", async ({ page, signedInAs }) => {
   const errors = watchConsole(page);
-  await login(page, await createUser("admin"));
+  await signedInAs("admin");
   await page.goto("/admin/api-keys");
   const name = `expiring-${Date.now().toString(36)}`;
   await page.getByLabel("Name").fill(name);
@@ -43,8 +40,8 @@ test("an API key created with an expiry date lists it", async ({ page }) => {
   expect(errors).toEqual([]);
 });
 
-test("the sixth wrong password shows that sign-in is paused", async ({ page }) => {
-  const user = await createUser("reviewer");
+test("the sixth wrong password shows that sign-in is paused", async ({ page, accounts }) => {
+  const user = await accounts.create("reviewer");
   await page.goto("/login");
   for (let i = 0; i < 6; i++) {
     await page.getByLabel("Email").fill(user.email);

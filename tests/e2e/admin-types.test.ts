@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { createKey, createUser, login, watchConsole } from "./utils";
+import { expect, test, uniqueKey, watchConsole } from "./fixtures";
 
 const VALID_SCHEMA = JSON.stringify(
   {
@@ -15,14 +14,14 @@ const VALID_SCHEMA = JSON.stringify(
   2,
 );
 
-test("an admin creates a decision type in the UI, then edits its routing (policy version bumps)", async ({ page }) => {
+test("an admin creates a decision type in the UI, then edits its routing (policy version bumps)", async ({ page, api: lastmile, signedInAs }) => {
   const errors = watchConsole(page);
-  const admin = await createUser("admin");
-  const key = await createKey(["admin"]);
-  const typeKey = `loans-${Date.now().toString(36)}`;
-  const api = () => page.request.get(`/api/v1/decision-types/${typeKey}`, { headers: { Authorization: `Bearer ${key}` } });
+  const admin = await signedInAs("admin");
+  const key = await lastmile.createKey(["admin"]);
+  const typeKey = uniqueKey("loans");
+  const typeFromApi = () => page.request.get(`/api/v1/decision-types/${typeKey}`, { headers: { Authorization: `Bearer ${key}` } });
 
-  await login(page, admin);
+  await page.goto("/");
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Admin" }).click();
   await expect(page.getByRole("heading", { name: "Decision types" })).toBeVisible();
   await page.getByRole("link", { name: "New decision type" }).click();
@@ -42,7 +41,7 @@ test("an admin creates a decision type in the UI, then edits its routing (policy
   await expect(problems).toContainText("outputSchema.properties.amount: not a supported field");
   await expect(page.getByLabel("Schema (JSON)")).toHaveAttribute("aria-invalid", "true");
   await expect(page.getByRole("alert")).toContainText("nothing was saved");
-  expect((await api()).status()).toBe(404);
+  expect((await typeFromApi()).status()).toBe(404);
   // What was typed is still there.
   await expect(page.getByLabel("Code for reason 1")).toHaveValue("WRONG_AMOUNT");
 
@@ -61,7 +60,7 @@ test("an admin creates a decision type in the UI, then edits its routing (policy
 
   await expect(page).toHaveURL(new RegExp(`/admin/types/${typeKey}\\?created=1$`));
   await expect(page.getByRole("status")).toContainText("created with routing policy v1");
-  const created = await (await api()).json();
+  const created = await (await typeFromApi()).json();
   expect(created).toMatchObject({
     key: typeKey,
     name: "Loan applications",
@@ -76,7 +75,7 @@ test("an admin creates a decision type in the UI, then edits its routing (policy
   await page.getByLabel("Minimum confidence for rule 1").fill("2");
   await page.getByRole("button", { name: "Save changes" }).click();
   await expect(page.locator("#f-routing-fieldMinConfidence-0-min-error")).toContainText("<=1");
-  expect((await (await api()).json()).policyVersion).toBe(1);
+  expect((await (await typeFromApi()).json()).policyVersion).toBe(1);
 
   await page.getByLabel("Minimum confidence for rule 1").fill("0.99");
   await page.getByLabel("Minimum confidence", { exact: true }).fill("0.8");
@@ -86,7 +85,7 @@ test("an admin creates a decision type in the UI, then edits its routing (policy
   await expect(history.getByRole("row")).toHaveCount(3);
   await expect(history).toContainText("v2 · current");
   await expect(history).toContainText(admin.email);
-  expect((await (await api()).json()).routing).toMatchObject({ minConfidence: 0.8, fieldMinConfidence: { amount: 0.99 } });
+  expect((await (await typeFromApi()).json()).routing).toMatchObject({ minConfidence: 0.8, fieldMinConfidence: { amount: 0.99 } });
 
   // A save that leaves routing alone keeps the version.
   await page.getByLabel("Name").fill("Consumer loan applications");

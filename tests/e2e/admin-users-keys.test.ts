@@ -1,12 +1,9 @@
-import { expect, test } from "@playwright/test";
-import { createType, createUser, invoiceType, login, watchConsole } from "./utils";
-import { uniqueEmail } from "../support/db";
+import { expect, test, uniqueEmail, watchConsole } from "./fixtures";
 
-test("an admin creates a user (one-time password) and disables them", async ({ page, browser }) => {
+test("an admin creates a user (one-time password) and disables them", async ({ page, signedInAs, newSignedInPage }) => {
   const errors = watchConsole(page);
-  const admin = await createUser("admin");
+  const admin = await signedInAs("admin");
   const email = uniqueEmail("newhire");
-  await login(page, admin);
   await page.goto("/admin/users");
 
   // Invalid first: the message sits next to the field.
@@ -22,9 +19,9 @@ test("an admin creates a user (one-time password) and disables them", async ({ p
   await expect(page.getByRole("row", { name: new RegExp(email) })).toContainText("reviewer");
 
   // The password works, once shown; it is not on the page after a reload.
-  const other = await browser.newContext();
-  const them = await other.newPage();
-  await login(them, { email, password });
+  const them = await newSignedInPage({ email, password });
+  await them.goto("/queue");
+  await expect(them.getByRole("button", { name: "Sign out" })).toBeVisible();
   await page.reload();
   await expect(page.getByTestId("one-time-password")).toHaveCount(0);
 
@@ -36,19 +33,17 @@ test("an admin creates a user (one-time password) and disables them", async ({ p
   await expect(page.getByRole("row", { name: new RegExp(email) })).toContainText("disabled");
   await them.goto("/decisions");
   await expect(them).toHaveURL(/\/login/);
-  await other.close();
 
   // You cannot disable yourself: no control is offered.
   await expect(page.getByRole("row", { name: new RegExp(admin.email) }).getByRole("button")).toHaveCount(0);
   expect(errors).toEqual([]);
 });
 
-test("an admin creates an API key (shown once), it works, and after revoking it gets 401", async ({ page }) => {
+test("an admin creates an API key (shown once), it works, and after revoking it gets 401", async ({ page, signedInAs, freshType }) => {
   const errors = watchConsole(page);
-  const admin = await createUser("admin");
-  await createType(invoiceType(admin.email, { key: `inv-${Date.now().toString(36)}` }));
+  const admin = await signedInAs("admin");
+  await freshType.plain(admin.email);
   const name = `erp-${Date.now().toString(36)}`;
-  await login(page, admin);
   await page.goto("/admin/api-keys");
 
   await page.getByLabel("Name").fill(name);

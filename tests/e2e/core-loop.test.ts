@@ -2,19 +2,17 @@
  * Issue 2's loop in the browser: sign in, claim, correct a field, submit,
  * and read the final output back through the API with an API key.
  */
-import { expect, test } from "@playwright/test";
-import { createKey, createUser, login, watchConsole } from "./utils";
-import { ingest, invoice, workbenchType } from "./workbench-fixtures";
+import { expect, test, watchConsole, workbenchInvoice } from "./fixtures";
 
-test("a reviewer claims, corrects a field and the final output is served by the API", async ({ page, request }) => {
+test("a reviewer claims, corrects a field and the final output is served by the API", async ({ page, request, api, accounts, signIn, freshType }) => {
   const errors = watchConsole(page);
-  const owner = await createUser("manager");
-  const reviewer = await createUser("reviewer");
-  const type = await workbenchType(owner.email);
-  const [created] = await ingest([invoice(type.key, 1)]);
-  const key = await createKey(["read"]);
+  const owner = await accounts.create("manager");
+  const reviewer = await accounts.create("reviewer");
+  const type = await freshType.workbench(owner.email);
+  const [created] = await api.postDecisions([workbenchInvoice(type.key, 1)]);
+  const key = await api.createKey(["read"]);
 
-  await login(page, reviewer);
+  await signIn(reviewer);
   await page.goto("/queue");
   const row = page.getByRole("row", { name: new RegExp(type.name) });
   await expect(row.getByRole("cell").nth(0)).toHaveText("1");

@@ -1,20 +1,25 @@
 import fs from "node:fs";
-import { expect, test } from "@playwright/test";
-import { CORRECTED, reviewed } from "../support/labelled";
-import { createType, createUser, e2eDb, invoiceType, login, watchConsole } from "./utils";
+import { expect, plainInvoiceDecision, test, uniqueKey, watchConsole } from "./fixtures";
 
-test("a manager defines a dataset, snapshots it and downloads the examples", async ({ page }) => {
+/** A correction of a plainInvoiceDecision's output. */
+const CORRECTED = { total: 99, currency: "EUR", lines: [{ sku: "A-1", amount: 99 }] };
+
+test("a manager defines a dataset, snapshots it and downloads the examples", async ({ page, api, accounts, signIn, freshType }) => {
   const errors = watchConsole(page);
-  const manager = await createUser("manager");
-  const reviewer = await createUser("reviewer");
-  const type = `dsinv${Date.now().toString(36)}`;
-  await createType(invoiceType(manager.email, { key: type, name: `Invoices ${type}` }));
+  const manager = await accounts.create("manager");
+  const reviewer = await accounts.create("reviewer");
+  const type = uniqueKey("dsinv");
+  await freshType.plain(manager.email, { key: type, name: `Invoices ${type}` });
+  // Six decisions in the review lane (confidence below the type's 0.9), each given a verdict through the review API.
   for (let i = 0; i < 6; i++) {
-    const body = i < 4 ? { action: "correct", output: { ...CORRECTED, total: 10 + i }, reasonCodes: ["WRONG_TOTAL"] } : { action: "approve" };
-    await reviewed(e2eDb(), reviewer, `${type}-${i}`, body, { type });
+    const verdict = i < 4 ? { action: "correct", output: { ...CORRECTED, total: 10 + i }, reasonCodes: ["WRONG_TOTAL"] } : { action: "approve" };
+    const posted = await api.postDecision(plainInvoiceDecision(type, `${type}-${i}`, { confidence: 0.5 }));
+    const claim = await api.reviewNext(reviewer, type, verdict);
+    expect(claim.task.decisionId).toBe(posted.id);
   }
 
-  await login(page, manager);
+  await signIn(manager);
+  await page.goto("/");
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Datasets" }).click();
   await expect(page.getByRole("heading", { name: "Datasets", level: 1 })).toBeVisible();
   const name = `Corrections ${type}`;
@@ -58,30 +63,28 @@ test("a manager defines a dataset, snapshots it and downloads the examples", asy
   expect(errors).toEqual([]);
 });
 
-test("a reviewer cannot open datasets, an auditor can read but not create", async ({ page }) => {
+test("a reviewer cannot open datasets, an auditor can read but not create", async ({ page, accounts, signIn }) => {
   const errors = watchConsole(page);
-  const auditor = await createUser("auditor");
+  const auditor = await accounts.create("auditor");
   await page.goto("/datasets");
   await expect(page).toHaveURL(/\/login\?redirectTo=%2Fdatasets/);
-  await page.getByLabel("Email").fill(auditor.email);
-  await page.getByLabel("Password").fill(auditor.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signIn(auditor);
+  await page.goto("/datasets");
   await expect(page.getByRole("heading", { name: "Datasets", level: 1 })).toBeVisible();
   await expect(page.getByRole("button", { name: "Create dataset" })).toHaveCount(0);
   await page.getByRole("button", { name: "Sign out" }).click();
-  const reviewer = await createUser("reviewer");
-  await login(page, reviewer);
+  await expect(page).toHaveURL(/\/login/);
+  await signIn(await accounts.create("reviewer"));
   const res = await page.goto("/datasets");
   expect(res?.status()).toBe(403);
   expect(errors.filter((e) => !/status of 403/.test(e))).toEqual([]);
 });
 
-test("dataset and snapshot forms show the domain's errors next to the fields", async ({ page }) => {
+test("dataset and snapshot forms show the domain's errors next to the fields", async ({ page, signedInAs, freshType }) => {
   const errors = watchConsole(page);
-  const manager = await createUser("manager");
-  const type = `dserr${Date.now().toString(36)}`;
-  await createType(invoiceType(manager.email, { key: type, name: `Invoices ${type}` }));
-  await login(page, manager);
+  const manager = await signedInAs("manager");
+  const type = uniqueKey("dserr");
+  await freshType.plain(manager.email, { key: type, name: `Invoices ${type}` });
   await page.goto("/datasets");
   await page.getByLabel("Decision type").selectOption(type);
   // No name, and a date range that ends before it starts: both refused, each at its field.

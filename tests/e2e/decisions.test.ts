@@ -1,15 +1,13 @@
-import { expect, test } from "@playwright/test";
-import { createKey, createType, createUser, invoiceType, login, watchConsole } from "./utils";
+import { expect, test, watchConsole } from "./fixtures";
 
-test("decisions: filter, page, and read one in full (outputs diff, reviews, audit, events)", async ({ page }) => {
+test("decisions: filter, page, and read one in full (outputs diff, reviews, audit, events)", async ({ page, api, accounts, signIn, freshType }) => {
   const errors = watchConsole(page);
-  const owner = await createUser("admin");
-  const reviewer = await createUser("reviewer");
-  const typeKey = `dec-${Date.now().toString(36)}`;
-  await createType(invoiceType(owner.email, { key: typeKey, name: "Browsed invoices" }));
-  const ingestKey = await createKey(["ingest"]);
-  const reviewKey = await createKey(["review"], reviewer.email);
-  const decision = (externalId: string, o: Record<string, unknown> = {}) => ({
+  const owner = await accounts.create("admin");
+  const reviewer = await accounts.create("reviewer");
+  const { key: typeKey } = await freshType.plain(owner.email, { name: "Browsed invoices" });
+  const ingestKey = await api.createKey(["ingest"]);
+  const reviewKey = await api.createKey(["review"], reviewer);
+  const invoiceItem = (externalId: string, o: Record<string, unknown> = {}) => ({
     type: typeKey,
     externalId,
     model: { name: "invoice-extractor", version: "1.0.0" },
@@ -20,21 +18,21 @@ test("decisions: filter, page, and read one in full (outputs diff, reviews, audi
     flags: [],
     ...o,
   });
-  const ingest = await page.request.post("/api/v1/decisions", {
+  const batchResponse = await page.request.post("/api/v1/decisions", {
     headers: { Authorization: `Bearer ${ingestKey}` },
-    data: { decisions: [decision("D-1", { confidence: 0.55 }), decision("D-2"), decision("D-3", { model: { name: "invoice-extractor", version: "2.0.0" } }), decision("D-4", { flags: ["policy:kyc"] })] },
+    data: { decisions: [invoiceItem("D-1", { confidence: 0.55 }), invoiceItem("D-2"), invoiceItem("D-3", { model: { name: "invoice-extractor", version: "2.0.0" } }), invoiceItem("D-4", { flags: ["policy:kyc"] })] },
   });
-  expect(ingest.status()).toBe(201);
-  const ids = (await ingest.json()).decisions.map((d: { id: string }) => d.id) as string[];
+  expect(batchResponse.status()).toBe(201);
+  const ids = (await batchResponse.json()).decisions.map((d: { id: string }) => d.id) as string[];
   const claim = await (await page.request.post("/api/v1/tasks/claim", { headers: { Authorization: `Bearer ${reviewKey}` }, data: { type: typeKey } })).json();
   expect(claim.decision.externalId).toBe("D-1");
-  const review = await page.request.post(`/api/v1/tasks/${claim.task.id}/review`, {
+  const verdictResponse = await page.request.post(`/api/v1/tasks/${claim.task.id}/review`, {
     headers: { Authorization: `Bearer ${reviewKey}` },
     data: { action: "correct", output: { total: 99, currency: "EUR" }, reasonCodes: ["WRONG_TOTAL"], note: "Stamp covered the total" },
   });
-  expect(review.status()).toBe(200);
+  expect(verdictResponse.status()).toBe(200);
 
-  await login(page, reviewer); // reviewers may read decisions too
+  await signIn(reviewer); // reviewers may read decisions too
   await page.goto("/decisions");
   await page.getByLabel("Type").selectOption(typeKey);
   await page.getByRole("button", { name: "Filter" }).click();
@@ -63,7 +61,7 @@ test("decisions: filter, page, and read one in full (outputs diff, reviews, audi
   // Keyset paging: two pages of two, unaffected by a decision arriving in between.
   await page.goto(`/decisions?type=${typeKey}&limit=2`);
   await expect(table.getByRole("link")).toHaveText(["D-4", "D-3"]);
-  await page.request.post("/api/v1/decisions", { headers: { Authorization: `Bearer ${ingestKey}` }, data: decision("D-5") });
+  await page.request.post("/api/v1/decisions", { headers: { Authorization: `Bearer ${ingestKey}` }, data: invoiceItem("D-5") });
   await page.getByRole("link", { name: "Older →" }).click();
   await expect(table.getByRole("link")).toHaveText(["D-2", "D-1"]);
   await expect(page.getByRole("link", { name: "Older →" })).toHaveCount(0);

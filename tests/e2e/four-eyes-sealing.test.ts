@@ -3,26 +3,21 @@
  * take the second review) sees that a first verdict exists, not what it was or
  * who gave it; an auditor sees all of it.
  */
-import { expect, test } from "@playwright/test";
-import { claimTask } from "../../app/domain/queue/queue.server";
-import { submitReview } from "../../app/domain/review/review.server";
-import { createUser, e2eDb, login, watchConsole } from "./utils";
-import { ingest, invoice, workbenchType } from "./workbench-fixtures";
+import { expect, test, watchConsole, workbenchInvoice } from "./fixtures";
 
-test("a sealed first verdict on the decision page: hidden from a manager, shown to an auditor", async ({ browser }) => {
-  const owner = await createUser("manager");
-  const first = await createUser("reviewer");
-  const manager = await createUser("manager");
-  const auditor = await createUser("auditor");
-  const type = await workbenchType(owner.email, { fourEyes: { fieldAbove: { total: 1000 } } });
-  const [d] = await ingest([invoice(type.key, 3, { output: { total: 4800, currency: "EUR", lines: [{ sku: "PRESS-1", amount: 4800 }] } })]);
-  const task = e2eDb().$client.prepare("select id from tasks where decision_id = ? and kind = 'review'").get(d.id) as { id: string };
-  await claimTask(e2eDb(), first, task.id);
-  await submitReview(e2eDb(), first, task.id, { action: "approve", note: "looks right to me" });
+test("a sealed first verdict on the decision page: hidden from a manager, shown to an auditor", async ({ api, accounts, newSignedInPage, freshType }) => {
+  const owner = await accounts.create("manager");
+  const first = await accounts.create("reviewer");
+  const manager = await accounts.create("manager");
+  const auditor = await accounts.create("auditor");
+  const type = await freshType.workbench(owner.email, { fourEyes: { fieldAbove: { total: 1000 } } });
+  const [d] = await api.postDecisions([workbenchInvoice(type.key, 3, { output: { total: 4800, currency: "EUR", lines: [{ sku: "PRESS-1", amount: 4800 }] } })]);
+  // The first of two verdicts, through the review API.
+  const claim = await api.reviewNext(first, type.key, { action: "approve", note: "looks right to me" });
+  expect(claim.task).toMatchObject({ decisionId: d.id, route: "review" });
 
-  const m = await (await browser.newContext()).newPage();
+  const m = await newSignedInPage(manager);
   const errors = watchConsole(m);
-  await login(m, manager);
   await m.goto(`/decisions/${d.id}`);
   const tasks = m.getByRole("table", { name: "Tasks" });
   await expect(tasks.getByRole("row").filter({ hasText: "review" }).first()).toContainText("sealed review (hidden until final)");
@@ -39,8 +34,7 @@ test("a sealed first verdict on the decision page: hidden from a manager, shown 
   expect(packText).not.toContain(first.email);
   expect(packText).not.toContain("looks right to me");
 
-  const a = await (await browser.newContext()).newPage();
-  await login(a, auditor);
+  const a = await newSignedInPage(auditor);
   await a.goto(`/decisions/${d.id}`);
   await expect(a.getByRole("region", { name: "Reviews" })).toContainText(first.email);
   await expect(a.getByRole("region", { name: "Reviews" })).toContainText("looks right to me");

@@ -3,21 +3,18 @@
  * seeing the first answer; they disagree, so the owner resolves it from the
  * escalations view on the same review screen.
  */
-import { expect, test } from "@playwright/test";
-import { createUser, login, watchConsole } from "./utils";
-import { decision, ingest, invoice, workbenchType } from "./workbench-fixtures";
+import { expect, test, watchConsole, workbenchInvoice } from "./fixtures";
 
-test("a four-eyes disagreement ends in the owner's escalations view", async ({ browser }) => {
-  const owner = await createUser("manager");
-  const first = await createUser("reviewer");
-  const second = await createUser("reviewer");
-  const type = await workbenchType(owner.email, { fourEyes: { fieldAbove: { total: 1000 } } });
-  const [d] = await ingest([invoice(type.key, 7, { output: { total: 4800, currency: "EUR", lines: [{ sku: "PRESS-1", amount: 4800 }] } })]);
+test("a four-eyes disagreement ends in the owner's escalations view", async ({ api, accounts, newSignedInPage, freshType }) => {
+  const owner = await accounts.create("manager");
+  const first = await accounts.create("reviewer");
+  const second = await accounts.create("reviewer");
+  const type = await freshType.workbench(owner.email, { fourEyes: { fieldAbove: { total: 1000 } } });
+  const [d] = await api.postDecisions([workbenchInvoice(type.key, 7, { output: { total: 4800, currency: "EUR", lines: [{ sku: "PRESS-1", amount: 4800 }] } })]);
 
   // First reviewer approves; the decision waits for a second review.
-  const a = await (await browser.newContext()).newPage();
+  const a = await newSignedInPage(first);
   const errorsA = watchConsole(a);
-  await login(a, first);
   await a.goto(`/queue?type=${type.key}`);
   await a.getByRole("button", { name: `Start reviewing ${type.name}` }).first().click();
   await expect(a.getByRole("heading", { level: 1, name: /INV-1007/ })).toBeVisible();
@@ -27,13 +24,12 @@ test("a four-eyes disagreement ends in the owner's escalations view", async ({ b
   // The first reviewer cannot take the second review themselves.
   await a.goto(`/queue?type=${type.key}`);
   await expect(a.getByText("No open tasks match these filters.")).toBeVisible();
-  expect((await decision(d.id)).status).toBe("pending_review");
-  expect((await decision(d.id)).reviews).toEqual([]);
+  expect((await api.readDecision(d.id)).status).toBe("pending_review");
+  expect((await api.readDecision(d.id)).reviews).toEqual([]);
 
   // Second reviewer: sees the notice, not the first answer; corrects the total.
-  const b = await (await browser.newContext()).newPage();
+  const b = await newSignedInPage(second);
   const errorsB = watchConsole(b);
-  await login(b, second);
   await b.goto(`/queue?type=${type.key}`);
   await b.getByRole("button", { name: `Start reviewing ${type.name}` }).first().click();
   await expect(b.getByRole("heading", { level: 1, name: /INV-1007/ })).toBeVisible();
@@ -45,12 +41,11 @@ test("a four-eyes disagreement ends in the owner's escalations view", async ({ b
   await dialog.getByLabel("Total misread").check();
   await dialog.getByRole("button", { name: "Submit correction" }).click();
   await expect(b.getByRole("status")).toContainText("Escalated INV-1007.");
-  expect((await decision(d.id)).status).toBe("escalated");
+  expect((await api.readDecision(d.id)).status).toBe("escalated");
 
   // The owner sees the disagreement and resolves it.
-  const o = await (await browser.newContext()).newPage();
+  const o = await newSignedInPage(owner);
   const errorsO = watchConsole(o);
-  await login(o, owner);
   await o.goto("/escalations");
   const item = o.getByRole("listitem").filter({ hasText: "INV-1007" });
   await expect(item).toContainText(`Four-eyes disagreement: ${first.email} approved; ${second.email} corrected total.`);
@@ -67,10 +62,10 @@ test("a four-eyes disagreement ends in the owner's escalations view", async ({ b
   await expect(o.getByRole("status")).toContainText("Corrected INV-1007.");
   await expect(o.getByText("Nothing is escalated to you.")).toBeVisible();
 
-  const final = await decision(d.id);
+  const final = await api.readDecision(d.id);
   expect(final.status).toBe("corrected");
   expect(final.finalOutput).toMatchObject({ total: 480 });
-  expect(final.reviews.map((r) => [r.kind, r.action, r.reviewer])).toEqual([
+  expect(final.reviews.map((r: { kind: string; action: string; reviewer: string }) => [r.kind, r.action, r.reviewer])).toEqual([
     ["review", "approve", first.email],
     ["second", "correct", second.email],
     ["escalation", "correct", owner.email],

@@ -2,21 +2,20 @@
  * A reviewer works five items with the keyboard only: approve, correct a line
  * item, reject, escalate, skip. Every verdict loads the next task at once.
  */
-import { expect, test, type Page } from "@playwright/test";
-import { createUser, login, watchConsole } from "./utils";
-import { decision, ingest, invoice, workbenchType } from "./workbench-fixtures";
+import { type Page } from "@playwright/test";
+import { expect, test, watchConsole, workbenchInvoice } from "./fixtures";
 
 const heading = (page: Page, ext: string) => page.getByRole("heading", { level: 1, name: new RegExp(ext) });
 
-test("five items, keyboard only", async ({ page }) => {
+test("five items, keyboard only", async ({ page, api, accounts, signIn, freshType }) => {
   const errors = watchConsole(page);
-  const owner = await createUser("manager");
-  const reviewer = await createUser("reviewer");
-  const type = await workbenchType(owner.email);
+  const owner = await accounts.create("manager");
+  const reviewer = await accounts.create("reviewer");
+  const type = await freshType.workbench(owner.email);
   // Priorities fix the order in which work mode serves them.
-  const ids = (await ingest([1, 2, 3, 4, 5].map((i) => invoice(type.key, i, { priority: 10 - i })))).map((r) => r.id);
+  const ids = (await api.postDecisions([1, 2, 3, 4, 5].map((i) => workbenchInvoice(type.key, i, { priority: 10 - i })))).map((r) => r.id);
 
-  await login(page, reviewer);
+  await signIn(reviewer);
   await page.goto(`/queue?type=${type.key}`);
   await page.getByRole("button", { name: `Start reviewing ${type.name}` }).first().focus();
   await page.keyboard.press("Enter");
@@ -88,11 +87,11 @@ test("five items, keyboard only", async ({ page }) => {
   await expect(page).toHaveURL(/\/queue/);
   await expect(page.getByRole("status")).toContainText("Skipped");
 
-  expect(ids.map(async (id) => (await decision(id)).status)).toEqual(["approved", "corrected", "rejected", "escalated", "pending_review"]);
-  const corrected = await decision(ids[1]);
+  expect(await Promise.all(ids.map(async (id) => (await api.readDecision(id)).status))).toEqual(["approved", "corrected", "rejected", "escalated", "pending_review"]);
+  const corrected = await api.readDecision(ids[1]);
   expect(corrected.finalOutput).toMatchObject({ lines: [{ sku: "BOLT-M8", amount: 100 }, { sku: "DELIVERY", amount: 25 }] });
   expect(corrected.reviews[0]).toMatchObject({ action: "correct", changedFields: ["lines.1.amount"], reasonCodes: ["WRONG_LINE"] });
-  expect((await decision(ids[2])).reviews[0]).toMatchObject({ action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
-  expect((await decision(ids[3])).reviews[0]).toMatchObject({ action: "escalate", note: "Vendor VAT id does not match our records.", reasonCodes: ["WRONG_TOTAL"] });
+  expect((await api.readDecision(ids[2])).reviews[0]).toMatchObject({ action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
+  expect((await api.readDecision(ids[3])).reviews[0]).toMatchObject({ action: "escalate", note: "Vendor VAT id does not match our records.", reasonCodes: ["WRONG_TOTAL"] });
   expect(errors).toEqual([]);
 });

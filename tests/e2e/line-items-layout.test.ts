@@ -4,21 +4,19 @@
  * the "edited" mark must not clip the number. Screenshots of the model output
  * and the page go to tests/e2e/screenshots/line-items-*<width>.png.
  */
-import { expect, test } from "@playwright/test";
 import { fileURLToPath } from "node:url";
-import { createUser, login, watchConsole } from "./utils";
-import { ingest, invoice, workbenchType } from "./workbench-fixtures";
+import { expect, test, watchConsole, workbenchInvoice, workbenchInvoiceType } from "./fixtures";
 import { invoiceType as demoInvoiceType } from "../../scripts/demo/types";
 
 const SHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
 
 for (const width of [1280, 1024]) {
-  test(`line-item amounts are not clipped at ${width} px`, async ({ browser }) => {
-    const owner = await createUser("manager");
-    const reviewer = await createUser("reviewer");
+  test(`line-item amounts are not clipped at ${width} px`, async ({ api, accounts, newSignedInPage, freshType }) => {
+    const owner = await accounts.create("manager");
+    const reviewer = await accounts.create("reviewer");
     // Line items as the demo's invoice type has them: five columns, three of them numbers.
-    const base = await workbenchType(owner.email);
-    const type = await workbenchType(owner.email, {
+    const base = workbenchInvoiceType(owner.email);
+    const type = await freshType.workbench(owner.email, {
           outputSchema: { ...base.outputSchema, properties: { ...base.outputSchema.properties, lines: demoInvoiceType(owner.email).outputSchema.properties.lines } },
         });
     const lines = [
@@ -26,16 +24,14 @@ for (const width of [1280, 1024]) {
       { sku: "DELIVERY", description: "Delivery", quantity: 1, unitPrice: 797.5, amount: 797.5 },
       { sku: "HANDLING", description: "Handling and insurance", quantity: 1000, unitPrice: 1234.56789, amount: 1234567.89 },
     ];
-    await ingest([
-            invoice(type.key, 60, {
+    await api.postDecisions([
+            workbenchInvoice(type.key, 60, {
               output: { invoiceNumber: "INV-1060", issuedOn: "2026-11-02", total: 1247711.06, currency: "EUR", pages: 2, reverseCharge: false, lines },
               fieldConfidence: { total: 0.62, "lines.0.amount": 0.41, "lines.1.amount": 0.55, "lines.2.amount": 0.5, "lines.0.quantity": 0.97, "lines.0.unitPrice": 0.93, "lines.1.unitPrice": 0.99 },
             }),
           ]);
-    const context = await browser.newContext({ viewport: { width, height: 900 } });
-    const page = await context.newPage();
+    const page = await newSignedInPage(reviewer, { viewport: { width, height: 900 } });
     const errors = watchConsole(page);
-    await login(page, reviewer);
     await page.goto(`/queue?type=${type.key}`);
     await page.getByRole("button", { name: `Start reviewing ${type.name}` }).first().click();
     await expect(page.getByRole("heading", { level: 1, name: /INV-1060/ })).toBeVisible();
@@ -62,6 +58,5 @@ for (const width of [1280, 1024]) {
     expect(await table.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
 
     expect(errors).toEqual([]);
-    await context.close();
   });
 }

@@ -1,36 +1,31 @@
 import fs from "node:fs";
 import AxeBuilder from "@axe-core/playwright";
-import { expect, test } from "@playwright/test";
 import { parse } from "csv-parse/sync";
-import { eq } from "drizzle-orm";
-import { tasks } from "../../db/schema/index";
-import { ingestDecisions } from "../../app/domain/ingest/ingest.server";
-import { claimTask } from "../../app/domain/queue/queue.server";
-import { submitReview } from "../../app/domain/review/review.server";
-import { createUser, createType, e2eDb, invoiceType, login, watchConsole } from "./utils";
+import { expect, plainInvoiceType, test, uniqueKey, watchConsole, type Account, type LastmileApi } from "./fixtures";
 
 const HOUR = 3_600_000;
 
-/** Ten days of invoices, a model update four days ago, reviewed the way a team would. */
-async function seed(ownerEmail: string) {
-  const db = e2eDb();
-  await createType({
-        ...invoiceType(ownerEmail),
-        key: "invoice-r",
-        name: "Invoice extraction (reports)",
-        routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 0.3 },
-      });
-  const reviewer = await createUser("reviewer");
+/**
+ * Ten days of invoices, a model update four days ago, reviewed the way a team would, all through
+ * the API: decisions carry their occurredAt (reports bucket by it); everything older than the last
+ * few hours is reviewed, the last hours stay in the backlog. Returns the type's key.
+ */
+async function seed(api: LastmileApi, ownerEmail: string, reviewer: Account): Promise<string> {
+  const type = await api.putType({
+    ...plainInvoiceType(ownerEmail),
+    key: uniqueKey("invoice-r"),
+    name: "Invoice extraction (reports)",
+    routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 0.3 },
+  });
   const now = Date.now();
   let n = 0;
-  for (let h = 240; h >= 2; h -= 3) {
-    const at = now - h * HOUR;
+  const batch = (h: number) => {
     const v2 = h < 96;
-    const items = Array.from({ length: 4 }, (_, i) => {
+    return Array.from({ length: 4 }, (_, i) => {
       n++;
       const x = (n * 37) % 100;
       return {
-        type: "invoice-r",
+        type: type.key,
         externalId: `rep-${n}`,
         model: { name: "invoice-extractor", version: v2 ? "1.1.0" : "1.0.0" },
         input: { vendor: "ACME" },
@@ -38,19 +33,21 @@ async function seed(ownerEmail: string) {
         confidence: x < (v2 ? 80 : 55) ? 0.97 : 0.7,
         fieldConfidence: { total: x % 7 === 0 ? 0.9 : 0.99, currency: 0.99 },
         flags: i === 3 && x % 3 === 0 ? ["policy:kyc"] : [],
-        occurredAt: new Date(at).toISOString(),
+        occurredAt: new Date(now - h * HOUR).toISOString(),
       };
     });
-    await ingestDecisions(db, items, { batch: true, actor: "e2e", now: at });
-  }
-  const open = (await db.select().from(tasks).where(eq(tasks.status, "open"))).filter((t) => t.typeKey === "invoice-r");
-  open.forEach(async (t, i) => {
-    if (t.createdAt > now - 8 * HOUR) return; // the last hours stay in the backlog
-    const at = t.createdAt + (20 + (i % 9) * 25) * 60_000;
-    await claimTask(db, reviewer, t.id, { now: at });
+  };
+  const hours: number[] = [];
+  for (let h = 240; h >= 2; h -= 3) hours.push(h);
+  // Everything that happened before the last eight hours is reviewed...
+  for (const h of hours.filter((h) => h >= 8)) await api.postDecisions(batch(h));
+  for (let i = 0; ; i++) {
+    const claim = await api.claimNext(reviewer, { type: type.key });
+    if (!claim) break;
+    expect(i, "the seed's review loop ends").toBeLessThan(1000);
     const k = i % 10;
-    const body =
-      t.kind === "qa"
+    const verdict =
+      claim.task.route === "qa"
         ? k < 8
           ? { action: "approve" }
           : { action: "correct", output: { total: 1, currency: "USD", lines: [] }, reasonCodes: ["WRONG_TOTAL"] }
@@ -59,27 +56,30 @@ async function seed(ownerEmail: string) {
           : k < 8
             ? { action: "correct", output: { total: 5, currency: k === 7 ? "USD" : "EUR", lines: [{ sku: "A-1", amount: 5 }] }, reasonCodes: ["WRONG_TOTAL"] }
             : { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] };
-    await submitReview(db, reviewer, t.id, body, { now: at + 3 * 60_000 });
-  });
+    await api.submitVerdict(reviewer, claim.task.id, verdict);
+  }
+  // ...the last hours stay in the backlog.
+  for (const h of hours.filter((h) => h < 8)) await api.postDecisions(batch(h));
+  return type.key;
 }
 
-test("reports: filters, figures that match the API, CSV download, definitions", async ({ page, browser }) => {
+test("reports: filters, figures that match the API, CSV download, definitions", async ({ page, browser, api, accounts, signIn }) => {
   const errors = watchConsole(page);
-  const manager = await createUser("manager");
-  await seed(manager.email);
-  await login(page, manager);
-  await page.goto("/reports?type=invoice-r&period=30d&bucket=day");
+  const manager = await accounts.create("manager");
+  const typeKey = await seed(api, manager.email, await accounts.create("reviewer"));
+  await signIn(manager);
+  await page.goto(`/reports?type=${typeKey}&period=30d&bucket=day`);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Reports · Invoice extraction (reports)");
 
   // The headline figures match the JSON API for the same query.
   const csvHref = await page.getByRole("link", { name: "Download Model versions side by side as CSV" }).getAttribute("href");
   const qs = new URLSearchParams(csvHref!.split("?")[1]);
   qs.delete("table");
-  const api = await (await page.request.get(`/api/v1/reports/automation?${qs}`)).json();
-  expect(api.totals.volume).toBe(320);
-  await expect(page.getByTestId("kpi-volume-value")).toHaveText(api.totals.volume.toLocaleString("en-US"));
-  await expect(page.getByTestId("kpi-automation-rate-value")).toHaveText(`${(api.totals.automationRate * 100).toFixed(1)}%`);
-  await expect(page.getByTestId("kpi-override-rate-value")).toHaveText(`${(api.totals.overrideRate * 100).toFixed(1)}%`);
+  const automation = await (await page.request.get(`/api/v1/reports/automation?${qs}`)).json();
+  expect(automation.totals.volume).toBe(320);
+  await expect(page.getByTestId("kpi-volume-value")).toHaveText(automation.totals.volume.toLocaleString("en-US"));
+  await expect(page.getByTestId("kpi-automation-rate-value")).toHaveText(`${(automation.totals.automationRate * 100).toFixed(1)}%`);
+  await expect(page.getByTestId("kpi-override-rate-value")).toHaveText(`${(automation.totals.overrideRate * 100).toFixed(1)}%`);
   const quality = await (await page.request.get(`/api/v1/reports/quality?${qs}`)).json();
   await expect(page.getByTestId("kpi-auto-lane-accuracy-value")).toHaveText(`${(quality.autoLaneAccuracy.estimate * 100).toFixed(1)}%`);
   await expect(page.getByTestId("kpi-auto-lane-accuracy")).toContainText(`n = ${quality.autoLaneAccuracy.n}`);
@@ -93,7 +93,7 @@ test("reports: filters, figures that match the API, CSV download, definitions", 
   const noJs = await browser.newContext({ javaScriptEnabled: false, viewport: page.viewportSize() });
   await noJs.addCookies(await page.context().cookies());
   const ssr = await noJs.newPage();
-  await ssr.goto("/reports?type=invoice-r&period=30d&bucket=day");
+  await ssr.goto(`/reports?type=${typeKey}&period=30d&bucket=day`);
   await expect(ssr.locator("figure svg.recharts-surface")).toHaveCount(8);
   const rate = ssr.locator("#chart-automation-rate").locator("xpath=ancestor::div[@role='img']");
   await expect(rate).toHaveAttribute("aria-label", /^Automation rate/);
@@ -129,14 +129,14 @@ test("reports: filters, figures that match the API, CSV download, definitions", 
   expect(v2qs.get("bucket")).toBe("week");
   const v2 = await (await page.request.get(`/api/v1/reports/automation?${v2qs}`)).json();
   expect(v2.totals.volume).toBeGreaterThan(0);
-  expect(v2.totals.volume).toBeLessThan(api.totals.volume);
+  expect(v2.totals.volume).toBeLessThan(automation.totals.volume);
   await expect(page.getByTestId("kpi-volume-value")).toHaveText(v2.totals.volume.toLocaleString("en-US"));
   await expect(page.getByTestId("kpi-automation-rate-value")).toHaveText(`${(v2.totals.automationRate * 100).toFixed(1)}%`);
 
   // The per-bucket table downloads as CSV with the API's numbers.
   await page.getByText("Figures per week").click();
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download Automation per bucket as CSV" }).click()]);
-  expect(download.suggestedFilename()).toBe("lastmile-invoice-r-automation.csv");
+  expect(download.suggestedFilename()).toBe(`lastmile-${typeKey}-automation.csv`);
   const rows = parse(fs.readFileSync(await download.path()), { columns: true }) as Record<string, string>[];
   expect(rows.map((r) => r.start)).toEqual(v2.buckets.map((b: { start: string }) => b.start));
   expect(rows.map((r) => Number(r.volume))).toEqual(v2.buckets.map((b: { volume: number }) => b.volume));
@@ -156,7 +156,7 @@ test("reports: filters, figures that match the API, CSV download, definitions", 
   await page.keyboard.press("Escape");
   await expect(dialog).toBeHidden();
 
-  await page.goto("/reports?type=invoice-r&period=90d&bucket=day");
+  await page.goto(`/reports?type=${typeKey}&period=90d&bucket=day`);
   await expect(page.locator("figure svg.recharts-surface").first()).toBeVisible();
   await page.screenshot({ path: "test-results/reports-90d.png", fullPage: true });
 
@@ -165,7 +165,7 @@ test("reports: filters, figures that match the API, CSV download, definitions", 
   expect(axe.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`)).toEqual([]);
 
   // A bad filter is answered inline, not with an error page.
-  await page.goto("/reports?type=invoice-r&bucket=month");
+  await page.goto(`/reports?type=${typeKey}&bucket=month`);
   await expect(page.getByRole("alert")).toContainText("bucket");
   expect(errors).toEqual([]);
 });

@@ -2,17 +2,15 @@
  * The generated correction form: every field kind, line items added, moved and
  * removed, and validation messages next to the field before anything is sent.
  */
-import { expect, test } from "@playwright/test";
-import { createUser, login, watchConsole } from "./utils";
-import { decision, ingest, invoice, workbenchType } from "./workbench-fixtures";
+import { expect, test, watchConsole, workbenchInvoice } from "./fixtures";
 
-test("edits every field kind, with rows added, reordered and removed", async ({ page }) => {
+test("edits every field kind, with rows added, reordered and removed", async ({ page, api, accounts, signIn, freshType }) => {
   const errors = watchConsole(page);
-  const owner = await createUser("manager");
-  const reviewer = await createUser("reviewer");
-  const type = await workbenchType(owner.email);
-  const [d] = await ingest([invoice(type.key, 50)]);
-  await login(page, reviewer);
+  const owner = await accounts.create("manager");
+  const reviewer = await accounts.create("reviewer");
+  const type = await freshType.workbench(owner.email);
+  const [d] = await api.postDecisions([workbenchInvoice(type.key, 50)]);
+  await signIn(reviewer);
   await page.goto(`/queue?type=${type.key}`);
   await page.getByRole("button", { name: `Review INV-1050` }).click();
   await expect(page.getByRole("heading", { level: 1, name: /INV-1050/ })).toBeVisible();
@@ -50,7 +48,7 @@ test("edits every field kind, with rows added, reordered and removed", async ({ 
   await dialog.getByRole("button", { name: "Submit correction" }).click();
   await expect(page.getByRole("status")).toContainText("Corrected INV-1050.");
 
-  expect((await decision(d.id)).finalOutput).toEqual({
+  expect((await api.readDecision(d.id)).finalOutput).toEqual({
     invoiceNumber: "INV-1050",
     issuedOn: "2026-11-03",
     total: 27.75,

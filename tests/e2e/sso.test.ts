@@ -2,23 +2,23 @@
  * Single sign-on end to end: Chromium, the production build on its own port and database (configured
  * for OIDC, with OIDC_ONLY), and a real OpenID provider (oidc-provider) started by this file.
  */
-import { expect, test, type Page } from "@playwright/test";
-import { eq } from "drizzle-orm";
-import { users } from "../../db/schema/index";
-import { makeUser, uniqueEmail } from "../support/db";
+import { type Page } from "@playwright/test";
 import { prepareOidcProvider, type TestIdp } from "../support/oidc-provider";
-import { startServer, type TestServer } from "../support/server";
-import { watchConsole } from "./utils";
+import { expect, test, uniqueEmail, watchConsole } from "./fixtures";
+import { cliCreateApiKey, cliCreateUser } from "./lastmile-cli";
+import { startOwnServer, type OwnServer } from "./own-server";
 
 let idp: TestIdp;
-let app: TestServer;
+let app: OwnServer;
+/** A read key on the SSO server: its audit feed says who was created, how, and what happened to them. */
+let readKey: string;
 /** The app as the browser reaches it (localhost, so its Secure session cookie is kept over http). */
 let base: string;
 const breakGlass = { email: uniqueEmail("break-glass"), password: "" };
 
 test.beforeAll(async () => {
   idp = await prepareOidcProvider();
-  app = await startServer({
+  app = await startOwnServer({
     OIDC_ISSUER: idp.issuer,
     OIDC_CLIENT_ID: idp.clientId,
     OIDC_CLIENT_SECRET: idp.clientSecret,
@@ -30,7 +30,8 @@ test.beforeAll(async () => {
   });
   base = app.url.replace("127.0.0.1", "localhost");
   await idp.listen(`${base}/auth/oidc/callback`);
-  breakGlass.password = (await makeUser(app.db, "admin", breakGlass.email)).password;
+  breakGlass.password = cliCreateUser(breakGlass.email, "admin", app.store).password;
+  readKey = cliCreateApiKey("sso-e2e-audit", ["read"], app.store);
 });
 
 test.afterAll(async () => {
@@ -43,7 +44,8 @@ test.beforeEach(async ({ context }) => {
   await context.route("https://fonts.googleapis.com/**", (route) => route.fulfill({ status: 200, contentType: "text/css", body: "" }));
 });
 
-function person(email: string, extra: { email_verified?: boolean; groups?: string[] } = {}) {
+/** Someone the identity provider knows (signs in there with any password). */
+function idpIdentity(email: string, extra: { email_verified?: boolean; groups?: string[] } = {}) {
   idp.people.set(email, { email, email_verified: true, name: "Pat Example", ...extra });
   return email;
 }
@@ -57,18 +59,28 @@ async function signInWithSso(page: Page, login: string) {
   await page.getByRole("button", { name: "Sign-in" }).click();
 }
 
-async function userRow(email: string) {
-  return (await app.db.select().from(users).where(eq(users.email, email.toLowerCase())).limit(1))[0];
+type AuditEntry = { action: string; entityId: string; data: any };
+/** The SSO server's audit entries about users (GET /api/v1/audit). */
+async function userAudit(): Promise<AuditEntry[]> {
+  const res = await fetch(`${app.url}/api/v1/audit?entityType=user&limit=500`, { headers: { Authorization: `Bearer ${readKey}` } });
+  expect(res.status).toBe(200);
+  return (await res.json()).entries;
+}
+/** How the user with this email came to be: their user.created entries (none, or one). */
+async function creationsOf(email: string): Promise<AuditEntry[]> {
+  return (await userAudit()).filter((e) => e.action === "user.created" && String(e.data?.email).toLowerCase() === email.toLowerCase());
 }
 
 test("a first sign-in without a role claim creates a pending user who waits until an admin gives a role", async ({ page, browser }) => {
   const errors = watchConsole(page);
-  const email = person(uniqueEmail("newcomer"));
+  const email = idpIdentity(uniqueEmail("newcomer"));
   await signInWithSso(page, email);
   await expect(page).toHaveURL(`${base}/pending`);
   await expect(page.getByRole("heading", { name: "Waiting for an administrator" })).toBeVisible();
   await expect(page.getByText("Your account is waiting for an administrator to give you a role.")).toBeVisible();
-  expect(await userRow(email)).toMatchObject({ role: null, passwordHash: null, name: "Pat Example" });
+  // Created by the sign-in, without a role and without a password (via SSO).
+  const [created] = await creationsOf(email);
+  expect(created?.data).toMatchObject({ role: null, via: "sso" });
 
   // No page is open to them, and the API refuses their session too.
   await page.goto(`${base}/decisions`);
@@ -86,6 +98,9 @@ test("a first sign-in without a role claim creates a pending user who waits unti
   await admin.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(admin.getByRole("button", { name: "Sign out" })).toBeVisible();
   await admin.goto(`${base}/admin/users`);
+  const row = admin.getByRole("row", { name: new RegExp(email) });
+  await expect(row).toContainText("Pat Example");
+  await expect(row).toContainText("pending");
   const give = admin.getByRole("form", { name: `Give ${email} a role` });
   await give.getByLabel(`Role for ${email}`).selectOption("reviewer");
   await give.getByRole("button", { name: "Give role" }).click();
@@ -99,37 +114,44 @@ test("a first sign-in without a role claim creates a pending user who waits unti
 });
 
 test("a first sign-in whose role claim maps to a role lands on the queue", async ({ page }) => {
-  const email = person(uniqueEmail("reviewer-sso"), { groups: ["everyone", "lastmile-reviewers"] });
+  const email = idpIdentity(uniqueEmail("reviewer-sso"), { groups: ["everyone", "lastmile-reviewers"] });
   await signInWithSso(page, email);
   await expect(page).toHaveURL(`${base}/queue`);
   await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
-  expect(await userRow(email)).toMatchObject({ role: "reviewer", passwordHash: null });
+  const creations = await creationsOf(email);
+  expect(creations).toHaveLength(1);
+  expect(creations[0]!.data).toMatchObject({ role: "reviewer", via: "sso" });
 });
 
 test("an existing password user is matched by verified email and signed in through SSO", async ({ page }) => {
-  const existing = await makeUser(app.db, "manager", uniqueEmail("existing"));
+  const existing = cliCreateUser(uniqueEmail("existing"), "manager", app.store);
+  const [made] = await creationsOf(existing.email);
   // The provider spells the address with capitals; matching ignores case. Its group claim does not change an existing role.
-  person(existing.email.toUpperCase(), { groups: ["lastmile-admins"] });
+  idpIdentity(existing.email.toUpperCase(), { groups: ["lastmile-admins"] });
   await signInWithSso(page, existing.email.toUpperCase());
   await expect(page).toHaveURL(`${base}/queue`);
   await expect(page.getByRole("banner").getByText(existing.email)).toBeVisible();
-  const rows = await app.db.select().from(users).where(eq(users.email, existing.email));
-  expect(rows).toHaveLength(1);
-  expect(rows[0]).toMatchObject({ id: existing.id, role: "manager", passwordHash: existing.passwordHash });
+  // Still one user, the same one, still a manager: the sign-in is on their record, and nothing else changed them.
+  expect(await creationsOf(existing.email)).toEqual([made]);
+  expect(made!.data).toMatchObject({ role: "manager" });
+  expect(made!.data.via).toBeUndefined();
+  const theirs = (await userAudit()).filter((e) => e.entityId === made!.entityId);
+  expect(theirs.map((e) => e.action)).toContain("auth.sso_login");
+  expect(theirs.map((e) => e.action).filter((a) => !["user.created", "auth.sso_login", "session.created"].includes(a))).toEqual([]);
 });
 
 test("an email the provider has not verified is refused and creates no one", async ({ page }) => {
-  const email = person(uniqueEmail("unverified"), { email_verified: false });
+  const email = idpIdentity(uniqueEmail("unverified"), { email_verified: false });
   await signInWithSso(page, email);
   await expect(page.getByRole("heading", { name: "Single sign-on did not sign you in" })).toBeVisible();
   await expect(page.getByRole("alert")).toContainText(`has not verified ${email}`);
-  expect(await userRow(email)).toBeUndefined();
+  expect(await creationsOf(email)).toEqual([]);
   await page.goto(`${base}/queue`);
   await expect(page).toHaveURL(/\/login\?redirectTo=%2Fqueue/);
 });
 
 test("OIDC_ONLY refuses a password sign-in on the server, except for the break-glass admin", async () => {
-  const manager = await makeUser(app.db, "manager", uniqueEmail("password-user"));
+  const manager = cliCreateUser(uniqueEmail("password-user"), "manager", app.store);
   const post = (email: string, password: string) =>
     fetch(`${base}/login`, {
       method: "POST",

@@ -5,18 +5,16 @@
  * to clear the filters.
  */
 import AxeBuilder from "@axe-core/playwright";
-import { expect, test } from "@playwright/test";
 import { fileURLToPath } from "node:url";
-import { createUser, login, watchConsole } from "./utils";
-import { decision, ingest, invoice, workbenchType } from "./workbench-fixtures";
+import { expect, test, watchConsole, workbenchInvoice } from "./fixtures";
 
 const SHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
 
-test("start reviewing a flag-filtered, oldest-first list: exactly those tasks, in list order, then 'nothing left'", async ({ page }) => {
+test("start reviewing a flag-filtered, oldest-first list: exactly those tasks, in list order, then 'nothing left'", async ({ page, api, accounts, signIn, freshType }) => {
   const errors = watchConsole(page);
-  const owner = await createUser("manager");
-  const reviewer = await createUser("reviewer");
-  const type = await workbenchType(owner.email);
+  const owner = await accounts.create("manager");
+  const reviewer = await accounts.create("reviewer");
+  const type = await freshType.workbench(owner.email);
   const t0 = Date.now();
   // Flagged and unflagged items; priorities would serve them in another order than arrival.
   const spec = [
@@ -26,9 +24,9 @@ test("start reviewing a flag-filtered, oldest-first list: exactly those tasks, i
     { i: 4, priority: 0, flags: ["policy:new-vendor"] },
     { i: 5, priority: 5, flags: ["policy:pep", "policy:new-vendor"] },
   ];
-  const created = await ingest(spec.map((s) => invoice(type.key, s.i, { priority: s.priority, flags: s.flags, occurredAt: new Date(t0 - (10 - s.i) * 60_000).toISOString() })));
+  const created = await api.postDecisions(spec.map((s) => workbenchInvoice(type.key, s.i, { priority: s.priority, flags: s.flags, occurredAt: new Date(t0 - (10 - s.i) * 60_000).toISOString() })));
 
-  await login(page, reviewer);
+  await signIn(reviewer);
   await page.goto(`/queue?type=${type.key}`);
   const filters = page.getByRole("form", { name: "Filter open tasks" });
   await filters.getByLabel("Flag").fill("policy:pep");
@@ -66,19 +64,19 @@ test("start reviewing a flag-filtered, oldest-first list: exactly those tasks, i
   await expect(page).toHaveURL(/\/queue$/);
   await expect(page.getByRole("status", { name: "Work mode ended" })).toHaveCount(0);
 
-  const status = created.map(async (c) => (await decision(c.id)).status);
+  const status = await Promise.all(created.map(async (c) => (await api.readDecision(c.id)).status));
   expect(status).toEqual(["approved", "pending_review", "approved", "pending_review", "approved"]);
   expect(errors).toEqual([]);
 });
 
-test("an empty filtered list cannot be started; stop reviewing returns to the filtered list; a route filter is honoured", async ({ page }) => {
+test("an empty filtered list cannot be started; stop reviewing returns to the filtered list; a route filter is honoured", async ({ page, api, accounts, signIn, freshType }) => {
   const errors = watchConsole(page);
-  const owner = await createUser("manager");
-  const reviewer = await createUser("reviewer");
-  const type = await workbenchType(owner.email);
-  await ingest([invoice(type.key, 21, { priority: 3 }), invoice(type.key, 22, { priority: 4 })]);
+  const owner = await accounts.create("manager");
+  const reviewer = await accounts.create("reviewer");
+  const type = await freshType.workbench(owner.email);
+  await api.postDecisions([workbenchInvoice(type.key, 21, { priority: 3 }), workbenchInvoice(type.key, 22, { priority: 4 })]);
 
-  await login(page, reviewer);
+  await signIn(reviewer);
   await page.goto(`/queue?type=${type.key}&route=qa`);
   await expect(page.getByRole("table", { name: "Open tasks" })).toContainText("No open tasks match these filters.");
   // an empty list has nothing to start on

@@ -4,10 +4,9 @@
  * at 1280 and 768 pixels wide, saved under tests/e2e/screenshots/.
  */
 import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type Page } from "@playwright/test";
+import { type Page } from "@playwright/test";
 import { fileURLToPath } from "node:url";
-import { createUser, login, watchConsole } from "./utils";
-import { ingest, invoice, workbenchType } from "./workbench-fixtures";
+import { expect, test, watchConsole, workbenchInvoice } from "./fixtures";
 
 const SHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
 
@@ -16,20 +15,20 @@ async function seriousViolations(page: Page) {
   return result.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
 }
 
-test("queue, review and escalations pass axe; screenshots at 1280 and 768 px", async ({ browser }) => {
-  const owner = await createUser("manager");
-  const reviewer = await createUser("reviewer");
-  const type = await workbenchType(owner.email);
-  await ingest([
-        ...[1, 2, 3, 4, 5, 6].map((i) => invoice(type.key, 30 + i, { priority: i % 3, occurredAt: new Date(Date.now() - i * 3_600_000).toISOString() })),
-        invoice(type.key, 40, { confidence: 0.97, fieldConfidence: { total: 0.99, "lines.0.amount": 0.99, "lines.1.amount": 0.99 }, flags: ["policy:sanctions-hit"] }),
+test("queue, review and escalations pass axe; screenshots at 1280 and 768 px", async ({ api, accounts, newSignedInPage, freshType }) => {
+  // Five axe runs and six full-page screenshots at two widths: close to a minute on a 2-core machine (it timed out at 60 s).
+  test.setTimeout(120_000);
+  const owner = await accounts.create("manager");
+  const reviewer = await accounts.create("reviewer");
+  const type = await freshType.workbench(owner.email);
+  await api.postDecisions([
+        ...[1, 2, 3, 4, 5, 6].map((i) => workbenchInvoice(type.key, 30 + i, { priority: i % 3, occurredAt: new Date(Date.now() - i * 3_600_000).toISOString() })),
+        workbenchInvoice(type.key, 40, { confidence: 0.97, fieldConfidence: { total: 0.99, "lines.0.amount": 0.99, "lines.1.amount": 0.99 }, flags: ["policy:sanctions-hit"] }),
       ]);
 
   for (const width of [1280, 768]) {
-    const context = await browser.newContext({ viewport: { width, height: 900 } });
-    const page = await context.newPage();
+    const page = await newSignedInPage(reviewer, { viewport: { width, height: 900 } });
     const errors = watchConsole(page);
-    await login(page, reviewer);
     await page.goto("/queue");
     await expect(page.getByRole("heading", { level: 1, name: "Queues" })).toBeVisible();
     await page.screenshot({ path: `${SHOTS}queue-${width}.png`, fullPage: true });
@@ -62,17 +61,14 @@ test("queue, review and escalations pass axe; screenshots at 1280 and 768 px", a
     await page.getByRole("button", { name: "Stop reviewing" }).click();
     await expect(page).toHaveURL(/\/queue/);
     expect(errors).toEqual([]);
-    await context.close();
+    await page.context().close();
   }
 
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
+  const page = await newSignedInPage(owner, { viewport: { width: 1280, height: 900 } });
   const errors = watchConsole(page);
-  await login(page, owner);
   await page.goto("/escalations");
   await expect(page.getByText("Line items do not add up")).toBeVisible();
   await page.screenshot({ path: `${SHOTS}escalations-1280.png`, fullPage: true });
   expect(await seriousViolations(page)).toEqual([]);
   expect(errors).toEqual([]);
-  await context.close();
 });
