@@ -1,5 +1,5 @@
 import { expect, test, watchConsole } from "./fixtures";
-import { tamperingSupported, tamperWithNewestAuditEntry } from "./tamper";
+import { tamperWithNewestAuditEntry } from "./tamper";
 
 test("the audit page filters entries and shows whether the hash chain holds", async ({ page, api, signedInAs }) => {
   const errors = watchConsole(page);
@@ -20,14 +20,13 @@ test("the audit page filters entries and shows whether the hash chain holds", as
   await expect(page.getByRole("status")).toContainText("Chain intact");
 
   // Tamper with the newest entry behind the app's back: verification must notice, by entry.
-  test.skip(!tamperingSupported(), "editing the audit log behind the app's back is written for SQLite only (tests/e2e/tamper.ts)");
-  const tampered = tamperWithNewestAuditEntry({ tampered: true });
+  const tampered = await tamperWithNewestAuditEntry({ tampered: true });
   try {
     await page.reload();
     await expect(page.getByRole("alert")).toContainText(`Chain broken at entry #${tampered.seq}`);
     await expect(page.getByRole("alert")).toContainText("entry content was altered");
   } finally {
-    tampered.restore();
+    await tampered.restore();
   }
   await page.reload();
   await expect(page.getByRole("status")).toContainText("Chain intact");
