@@ -30,11 +30,12 @@ export async function freePort(): Promise<number> {
 }
 
 /** Pass another server's `env` to share its store (real concurrent writers); other keys are extra environment. */
-export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startServer(env: Record<string, string> = {}, opts: { migrate?: boolean } = {}): Promise<TestServer> {
   const shared = env.DATABASE_PATH || env.DATABASE_URL;
   const store = shared ? { ...env } : { ...(await storeEnv()).env, ...env };
   const db = openStore(store);
-  await runMigrations(db);
+  // The server migrates on start too; `migrate: false` leaves it all to the server (two servers racing to migrate).
+  if (opts.migrate !== false) await runMigrations(db);
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, ["scripts/server.js"], {
     // Every test signs in from 127.0.0.1: the per-address login limit would let one file's wrong-password

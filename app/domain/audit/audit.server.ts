@@ -123,7 +123,7 @@ export async function appendAudit(tx: DbOrTx, entries: AuditEntry | AuditEntry[]
     prev = hash;
     return out;
   });
-  insertRows(tx, auditLog, rows);
+  await insertRows(tx, auditLog, rows);
 }
 
 export type ChainCheck =

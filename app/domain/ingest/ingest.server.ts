@@ -291,7 +291,7 @@ export async function ingestDecisions(db: Db, items: unknown[], opts: { batch: b
     if (conflicts.length > 0) throw conflict("Conflicting decisions; nothing was written", conflicts);
     if (fresh.length === 0) return results;
 
-    insertRows(tx, decisions, fresh.map((f) => f.row));
+    await insertRows(tx, decisions, fresh.map((f) => f.row));
 
     const taskRows: (typeof tasks.$inferInsert)[] = [];
     for (const { p, row } of fresh) {
@@ -308,7 +308,7 @@ export async function ingestDecisions(db: Db, items: unknown[], opts: { batch: b
         });
       }
     }
-    insertRows(tx, tasks, taskRows);
+    await insertRows(tx, tasks, taskRows);
 
     await applyRollupChanges(
             tx,
@@ -339,7 +339,7 @@ export async function ingestDecisions(db: Db, items: unknown[], opts: { batch: b
     }
     // The payload is written around the output's JSON text rather than serialising it again.
     const finalizedAt = JSON.stringify(new Date(now).toISOString());
-    enqueueEvents(
+    await enqueueEvents(
       tx,
       fresh
         .filter(({ row }) => row.route === "auto")

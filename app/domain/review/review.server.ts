@@ -111,7 +111,7 @@ async function applyVerdict(tx: DbOrTx, c: VerdictContext): Promise<void> {
     await applyRollupChanges(tx, [
             { before: factsOf(decision, null), after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: body.action === "approve" ? "approved" : "changed" }) },
           ]);
-    enqueueEvents(tx, [
+    await enqueueEvents(tx, [
       { eventType: "decision.qa_reviewed", typeKey: decision.typeKey, entityId: decision.id, at: now, payload: { id: decision.id, externalId: decision.externalId, type: decision.typeKey, qaAction: body.action, reasonCodes: body.reasonCodes } },
     ]);
   } else if (body.action === "escalate") {
@@ -169,7 +169,7 @@ async function finalize(tx: DbOrTx, c: VerdictContext, changed: string[]): Promi
         .set({ status, finalOutput, finalizedAt: now, finalizedBy: reviewer.id, updatedAt: now })
         .where(eq(decisions.id, decision.id));
   await applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: null, escalated: c.task.kind === "escalation" }) }]);
-  enqueueEvents(tx, [
+  await enqueueEvents(tx, [
     {
       eventType: "decision.finalized",
       typeKey: decision.typeKey,
@@ -199,7 +199,7 @@ async function escalate(tx: DbOrTx, c: VerdictContext, why: { reason: "reviewer"
           assigneeId: type.ownerId,
         });
   await applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, null) }]);
-  enqueueEvents(tx, [
+  await enqueueEvents(tx, [
     { eventType: "decision.escalated", typeKey: decision.typeKey, entityId: decision.id, at: now, payload: { id: decision.id, externalId: decision.externalId, type: decision.typeKey, status: "escalated", owner: type.owner, reason: why.reason } },
   ]);
   return "escalated";

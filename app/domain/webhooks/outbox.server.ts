@@ -16,7 +16,7 @@ export type OutboxEvent = {
   at: number;
 };
 
-export function enqueueEvents(tx: DbOrTx, events: OutboxEvent[]): void {
+export async function enqueueEvents(tx: DbOrTx, events: OutboxEvent[]): Promise<void> {
   const rows = events.map((e) => ({
     eventType: e.eventType,
     typeKey: e.typeKey,
@@ -25,5 +25,5 @@ export function enqueueEvents(tx: DbOrTx, events: OutboxEvent[]): void {
     createdAt: e.at,
     nextAttemptAt: e.at,
   }));
-  insertRows(tx, outbox, rows);
+  await insertRows(tx, outbox, rows);
 }
