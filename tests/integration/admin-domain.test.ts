@@ -19,7 +19,6 @@ import {
   KEY_USE_RESOLUTION_MS,
   listApiKeys,
   lookupApiKey,
-  principalForApiKey,
   revokeApiKey,
   touchApiKey,
   userForSession,
@@ -74,7 +73,7 @@ describe("API keys", () => {
     const { db } = await setup();
     const { key, id } = await createApiKey(db, { name: "k", scopes: ["read"] }, "test");
     await revokeApiKey(db, id, "admin@example.com");
-    expect(await principalForApiKey(db, key)).toBeNull();
+    expect(await lookupApiKey(db, key)).toBeNull();
     await expect(revokeApiKey(db, id, "admin@example.com")).rejects.toThrow(/not found/);
     expect(await auditCount(db, "apikey.revoked")).toBe(1);
   });
@@ -92,7 +91,7 @@ describe("disabling people", () => {
     expect(await userForSession(db, token)).toBeNull();
     expect(await db.select().from(sessions).where(eq(sessions.userId, reviewer.id))).toHaveLength(0);
     expect(await authenticate(db, reviewer.email, TEST_PASSWORD)).toBeNull();
-    expect(await principalForApiKey(db, key)).toBeNull();
+    expect(await lookupApiKey(db, key)).toBeNull();
     expect((await listApiKeys(db)).find((k) => k.name === "rk")).toMatchObject({ userDisabled: true, revokedAt: null });
     const entry = (await db.select().from(auditLog).where(eq(auditLog.action, "user.disabled")).limit(1))[0]!;
     expect(entry).toMatchObject({ actor: admin.email, entityId: reviewer.id });

@@ -24,7 +24,6 @@ import { fourEyesReason, verdictsAgree } from "./four-eyes";
 import { missingVerdictFields } from "./verdict-rules";
 
 export const REVIEW_ACTIONS = ["approve", "correct", "reject", "escalate"] as const;
-export type ReviewAction = (typeof REVIEW_ACTIONS)[number];
 
 export const reviewBodySchema = z
   .object({
