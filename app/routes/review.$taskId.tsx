@@ -19,7 +19,7 @@ import { diffOutputs } from "~/domain/review/diff";
 import { globMatch } from "~/domain/routing/glob";
 import { AppError } from "~/lib/errors";
 import { formFailure, type FormFailure } from "~/lib/form-failure.server";
-import { requireFiniteNumbers } from "~/lib/json";
+import { parseJsonText } from "~/lib/json";
 import { Badge } from "~/components/ui/badge";
 import { Button, Kbd, buttonClass } from "~/components/ui/button";
 import { DiffView } from "~/components/review/diff-view";
@@ -122,15 +122,9 @@ export async function action({ request, params }: ActionFunctionArgs) {
   }
   if (intent !== "submit") return data<FormFailure>({ ok: false, intent, message: "Unknown action.", issues: {} }, { status: 400 });
 
-  let body: unknown;
-  const payload = String(form.get("payload") ?? "");
   try {
-    body = JSON.parse(payload);
-  } catch {
-    return data<FormFailure>({ ok: false, intent, message: "The review could not be read; try again.", issues: {} }, { status: 400 });
-  }
-  try {
-    const decision = await submitReview(db, reviewer, taskId, requireFiniteNumbers(body, payload));
+    // The verdict travels as JSON in a form field, read like an API body.
+    const decision = await submitReview(db, reviewer, taskId, parseJsonText(String(form.get("payload") ?? ""), "The review"));
     const verb = { approved: "Approved", corrected: "Corrected", rejected: "Rejected", escalated: "Escalated", pending_review: "Recorded (awaiting a second review)", in_review: "Recorded" }[
       decision.status as string
     ];
