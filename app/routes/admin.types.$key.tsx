@@ -15,6 +15,7 @@ import { FormMessage } from "~/components/ui/form-field";
 import { PageHeader, Section } from "~/components/ui/page-header";
 import { Table, TBody, TD, TH, THead } from "~/components/ui/table";
 import { Time } from "~/components/ui/time";
+import { invariantResponse } from "~/lib/invariant";
 import { readForm } from "~/lib/read-form.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.type.name ?? "Decision type"} · Admin · Lastmile` }];
@@ -23,7 +24,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   await requireUser(request, "types:write");
   const db = getDb();
   const type = await getDecisionType(db, params.key!);
-  if (!type) throw new Response(`There is no decision type "${params.key}".`, { status: 404, statusText: "Not Found" });
+  invariantResponse(type, `There is no decision type "${params.key}".`, { status: 404 });
   const { validator: _validator, ...plain } = type;
   return {
     type: { ...typeToJson(plain), updatedAtMs: type.updatedAt },
