@@ -8,7 +8,7 @@ import { DEFAULT_SPLIT, describeFilter, FORMATS } from "~/domain/datasets/filter
 import { createSnapshot, datasetsDb, getDataset } from "~/domain/datasets/snapshots.server";
 import { orErrorResponse } from "~/lib/invariant";
 import { formFailure } from "~/lib/form-failure.server";
-import { issueAt } from "~/components/admin/issues";
+import { issueAt } from "~/lib/form-failure";
 import { Field, FORMAT_LABELS, Progress, SPLIT_LABELS, StatusBadge } from "~/components/datasets/ui";
 import { readForm } from "~/lib/read-form.server";
 

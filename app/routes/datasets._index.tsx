@@ -8,7 +8,7 @@ import { listDecisionTypes } from "~/domain/decision-types/decision-types.server
 import { describeFilter, filterInputFromParams } from "~/domain/datasets/filter";
 import { createDataset, datasetsDb, listDatasets } from "~/domain/datasets/snapshots.server";
 import { formFailure } from "~/lib/form-failure.server";
-import { issueAt } from "~/components/admin/issues";
+import { issueAt } from "~/lib/form-failure";
 import { Field, StatusBadge } from "~/components/datasets/ui";
 import type { loader as previewLoader } from "./datasets.preview";
 import { readForm } from "~/lib/read-form.server";

@@ -24,7 +24,7 @@ import {
   WORK_SEARCH_WINDOWS,
   type QueueFilter,
 } from "~/domain/queue/queue-view.server";
-import { formFailure, type FormFailure } from "~/lib/form-failure.server";
+import { formError, formFailure } from "~/lib/form-failure.server";
 import { Badge } from "~/components/ui/badge";
 import { buttonClass } from "~/components/ui/button";
 import { EmptyRow, Table, TBody, TD, TH, THead } from "~/components/ui/table";
@@ -73,7 +73,7 @@ export async function action({ request }: ActionFunctionArgs) {
   const params = new URLSearchParams();
   for (const [k, v] of form) if (typeof v === "string" && v !== "") params.append(k, v);
   const parsed = intentSchema.safeParse({ intent: params.get("intent"), taskId: params.get("taskId") ?? undefined });
-  if (!parsed.success) return data<FormFailure>({ ok: false, intent: "unknown", message: "Unknown action.", issues: {} }, { status: 400 });
+  if (!parsed.success) return formError("unknown", "Unknown action.");
   const { filter } = parseQueueFilter(params);
   const work = queueFilterParams(filter);
   if (parsed.data.intent === "start") {

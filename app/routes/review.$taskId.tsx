@@ -4,7 +4,7 @@
  * claims: a task the reviewer does not hold is offered with a button (POST). Conflicts (expired lease,
  * task taken) are explained and the next task is loaded; nothing half-saves.
  */
-import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation, useSubmit } from "@remix-run/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { getDb } from "@db/client.server";
@@ -18,7 +18,7 @@ import { compileOutputSchema } from "~/domain/decision-types/output-schema";
 import { diffOutputs } from "~/domain/review/diff";
 import { globMatch } from "~/domain/routing/glob";
 import { AppError } from "~/lib/errors";
-import { formFailure, type FormFailure } from "~/lib/form-failure.server";
+import { formError, formFailure } from "~/lib/form-failure.server";
 import { parseJsonText } from "~/lib/json";
 import { Badge } from "~/components/ui/badge";
 import { Button, Kbd, buttonClass } from "~/components/ui/button";
@@ -120,7 +120,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
     await releaseQuietly();
     return next("Skipped; the task went back to the queue.", [...mode.skip, taskId].slice(-20));
   }
-  if (intent !== "submit") return data<FormFailure>({ ok: false, intent, message: "Unknown action.", issues: {} }, { status: 400 });
+  if (intent !== "submit") return formError(intent, "Unknown action.");
 
   try {
     // The verdict travels as JSON in a form field, read like an API body.
