@@ -12,7 +12,7 @@ import { claimTask } from "~/domain/queue/queue.server";
 import { listEscalations } from "~/domain/queue/queue-view.server";
 import { formFailure } from "~/lib/form-failure.server";
 import { buttonClass } from "~/components/ui/button";
-import { formatDuration, percent } from "~/components/review/format";
+import { formatDuration, percent } from "~/lib/format";
 import { readForm } from "~/lib/read-form.server";
 
 export const meta: MetaFunction = () => [{ title: "Escalations · Lastmile" }];
