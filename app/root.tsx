@@ -1,7 +1,8 @@
 import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, isRouteErrorResponse, Link, Links, Meta, NavLink, Outlet, Scripts, ScrollRestoration, useLoaderData, useRouteError } from "@remix-run/react";
 import { getOptionalUser } from "~/domain/auth/session.server";
-import { ROLE_PERMISSIONS, type Permission } from "~/domain/auth/permissions";
+import { can, type Permission } from "~/domain/auth/permissions";
+import { hasRole, userPrincipal } from "~/domain/auth/users.server";
 import { useNonce } from "~/lib/nonce";
 import styles from "./tailwind.css";
 
@@ -14,9 +15,10 @@ export const meta: MetaFunction = () => [{ title: "Lastmile" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await getOptionalUser(request);
+  // A pending user (no role yet) sees the header and Sign out, and no navigation.
+  const who = user && hasRole(user) ? userPrincipal(user) : null;
   return {
-    // A pending user (no role yet) sees the header and Sign out, and no navigation.
-    user: user ? { email: user.email, name: user.name, role: user.role ?? "pending", permissions: (user.role ? [...ROLE_PERMISSIONS[user.role]] : []) as Permission[] } : null,
+    user: user ? { email: user.email, name: user.name, role: user.role ?? "pending", nav: NAV.filter((n) => who && can(who, n.permission)).map(({ to, label }) => ({ to, label })) } : null,
   };
 }
 
@@ -60,7 +62,7 @@ export default function App() {
           </Link>
           {user ? (
             <nav aria-label="Main" className="flex flex-1 items-center gap-1 overflow-x-auto text-sm">
-              {NAV.filter((n) => user.permissions.includes(n.permission)).map((n) => (
+              {user.nav.map((n) => (
                 <NavLink
                   key={n.to}
                   to={n.to}

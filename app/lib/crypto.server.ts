@@ -128,9 +128,3 @@ function randomPool(n: number): Buffer {
 export function randomToken(bytes = 32): string {
   return crypto.randomBytes(bytes).toString("base64url");
 }
-
-export function timingSafeEqualHex(a: string, b: string): boolean {
-  const ab = Buffer.from(a, "hex");
-  const bb = Buffer.from(b, "hex");
-  return ab.length === bb.length && crypto.timingSafeEqual(ab, bb);
-}

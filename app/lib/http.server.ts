@@ -3,18 +3,28 @@
  * and a wrapper that turns domain errors into it (never a 500 for bad input).
  */
 import { AppError } from "./errors";
-import { jsonDepth, MAX_JSON_DEPTH, requireFiniteNumbers } from "./json";
+import { parseJsonText } from "./json";
 
 export const MAX_BODY_BYTES = Number(process.env.MAX_BODY_BYTES || 1_048_576);
 
-export async function readJson(request: Request, limit = MAX_BODY_BYTES): Promise<unknown> {
+/**
+ * The one reader of JSON request bodies. A required body must be JSON
+ * (415 otherwise) and not empty; with `optional`, a request that declares no
+ * body (no Content-Type, or Content-Length 0) reads as {}. Either
+ * way the body is bounded by `limit` (413) and parsed by `parseJsonText`.
+ */
+export async function readJson(request: Request, opts: { optional?: boolean; limit?: number } = {}): Promise<unknown> {
+  const { optional = false, limit = MAX_BODY_BYTES } = opts;
   const type = request.headers.get("Content-Type") ?? "";
+  if (optional && (request.headers.get("Content-Length") === "0" || type === "")) return {};
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
     throw new AppError("unsupported_media_type", "Send JSON with 'Content-Type: application/json'");
   }
-  if (!request.body) throw new AppError("invalid", "The request body is empty", [{ path: "", message: "expected JSON" }]);
-  const reader = request.body.getReader();
-  const declared = Number(request.headers.get("Content-Length") ?? NaN);
+  const text = request.body ? await readText(request.body.getReader(), Number(request.headers.get("Content-Length") ?? NaN), limit) : "";
+  return parseJsonText(text);
+}
+
+async function readText(reader: ReadableStreamDefaultReader<Uint8Array>, declared: number, limit: number): Promise<string> {
   if (Number.isFinite(declared) && declared > limit) {
     await discardRest(reader, 4 * limit);
     throw tooLarge(limit);
@@ -31,18 +41,7 @@ export async function readJson(request: Request, limit = MAX_BODY_BYTES): Promis
     }
     chunks.push(value);
   }
-  const text = Buffer.concat(chunks).toString("utf8");
-  if (text.trim() === "") throw new AppError("invalid", "The request body is empty", [{ path: "", message: "expected JSON" }]);
-  if (jsonDepth(text) > MAX_JSON_DEPTH) {
-    throw new AppError("invalid", "The request body is nested too deeply", [{ path: "", message: `JSON may nest at most ${MAX_JSON_DEPTH} levels` }]);
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (e) {
-    throw new AppError("invalid", "The request body is not valid JSON", [{ path: "", message: (e as Error).message }]);
-  }
-  return requireFiniteNumbers(body, text);
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /**
@@ -58,12 +57,6 @@ async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, budg
     budget -= value.byteLength;
   }
   await reader.cancel();
-}
-
-/** For endpoints whose body is optional: no body (no Content-Type, or Content-Length 0) reads as {}. */
-export async function readOptionalJson(request: Request, limit = MAX_BODY_BYTES): Promise<unknown> {
-  if (request.headers.get("Content-Length") === "0" || !request.headers.get("Content-Type")) return {};
-  return readJson(request, limit);
 }
 
 function tooLarge(limit: number) {

@@ -2,6 +2,8 @@
  * JSON boundaries: objects kept exactly as sent, and a nesting-depth bound
  * checked on the raw text before parsing (deep nesting would otherwise blow
  * the stack of every recursive walker downstream: hashing, storage, diffing).
+ * `parseJsonText` is the one way posted JSON text becomes a value: request
+ * bodies (`readJson` in http.server.ts) and JSON posted in a form field alike.
  */
 import { z } from "zod";
 import { AppError } from "./errors";
@@ -88,4 +90,23 @@ export function requireFiniteNumbers<T>(value: T, text?: string): T {
     "A number is too large to store",
     paths.map((path) => ({ path, message: "number is out of range (not a finite double); send it as a string if it must be kept" })),
   );
+}
+
+/**
+ * Posted JSON text → a value, or a 400 naming what is wrong: empty, nested too
+ * deeply, not JSON, or holding numbers too large to store. `what` names the
+ * text in messages ("The request body", "The review").
+ */
+export function parseJsonText(text: string, what = "The request body"): unknown {
+  if (text.trim() === "") throw new AppError("invalid", `${what} is empty`, [{ path: "", message: "expected JSON" }]);
+  if (jsonDepth(text) > MAX_JSON_DEPTH) {
+    throw new AppError("invalid", `${what} is nested too deeply`, [{ path: "", message: `JSON may nest at most ${MAX_JSON_DEPTH} levels` }]);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new AppError("invalid", `${what} is not valid JSON`, [{ path: "", message: (e as Error).message }]);
+  }
+  return requireFiniteNumbers(value, text);
 }

@@ -1,4 +1,4 @@
-import { AppError } from "./errors";
+import { invariantResponse } from "./invariant";
 
 /**
  * The posted form of a page action. `request.formData()` throws on a body that
@@ -9,7 +9,6 @@ export async function readForm(request: Request): Promise<FormData> {
   try {
     return await request.formData();
   } catch {
-    const e = new AppError("invalid", "The request body is not a form: send application/x-www-form-urlencoded or multipart/form-data.");
-    throw new Response(e.message, { status: e.status, statusText: "Bad Request" });
+    invariantResponse(false, "The request body is not a form: send application/x-www-form-urlencoded or multipart/form-data.");
   }
 }

@@ -8,7 +8,8 @@ import { readForm } from "~/lib/read-form.server";
 import { SCOPES } from "~/domain/auth/permissions";
 import { requireUser } from "~/domain/auth/session.server";
 import { createApiKey, listApiKeys, listActiveUsers, revokeApiKey } from "~/domain/auth/users.server";
-import { formFailure, type FormFailure } from "~/lib/form-failure.server";
+import { formError, formFailure } from "~/lib/form-failure.server";
+import type { FormFailure } from "~/lib/form-failure";
 import { Badge } from "~/components/ui/badge";
 import { CopyButton } from "~/components/ui/copy-button";
 import { ConfirmSubmit } from "~/components/ui/confirm-submit";
@@ -50,7 +51,7 @@ export async function action({ request }: ActionFunctionArgs) {
   const who = await requireUser(request, "apikeys:write");
   const form = await readForm(request);
   const parsed = intentSchema.safeParse({ intent: form.get("intent"), id: form.get("id") ?? undefined });
-  if (!parsed.success) return data<ActionResult>({ ok: false, intent: "unknown", message: "Unknown action", issues: {} }, { status: 400 });
+  if (!parsed.success) return formError("unknown", "Unknown action.");
   const db = getDb();
   try {
     if (parsed.data.intent === "create") {

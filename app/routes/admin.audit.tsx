@@ -3,11 +3,12 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData, useLocation, useNavigation } from "@remix-run/react";
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
-import { listAuditEntries, parseAuditQuery, type AuditRow } from "~/domain/audit/audit-read.server";
+import { auditQuerySchema, listAuditEntries, type AuditRow } from "~/domain/audit/audit-read.server";
 import { viewerOf } from "~/domain/decisions/sealing.server";
 import { SEALED_LABEL } from "~/domain/review/four-eyes";
 import { verifyAuditChain, type ChainCheck } from "~/domain/audit/audit.server";
-import { AppError } from "~/lib/errors";
+import { describeIssues, failureOf, type FormFailure } from "~/lib/form-failure";
+import { readQuery } from "~/lib/query";
 import { FormMessage, inputClass, PrimaryButton, SecondaryButton } from "~/components/ui/form-field";
 import { PageHeader } from "~/components/ui/page-header";
 import { EmptyRow, Table, TBody, TD, TH, THead } from "~/components/ui/table";
@@ -24,13 +25,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const filters = Object.fromEntries(FILTERS.map((f) => [f, url.searchParams.get(f) ?? ""])) as Record<(typeof FILTERS)[number], string>;
   // Verifying reads the whole chain, so it runs when asked for, not on every page view.
   const verification: (ChainCheck & { checkedAt: number }) | null = url.searchParams.get("verify") === "1" ? { ...await verifyAuditChain(db), checkedAt: Date.now() } : null;
-  try {
-    const page = await listAuditEntries(db, parseAuditQuery(url.searchParams, ["verify"]), viewerOf(who));
-    return { filters, verification, error: null as string | null, ...page, paged: url.searchParams.has("before") };
-  } catch (e) {
-    if (!(e instanceof AppError)) throw e;
-    return { filters, verification, error: e.issues.map((i) => `${i.path}: ${i.message}`).join("; ") || e.message, entries: [] as AuditRow[], nextBefore: null as number | null, paged: false };
-  }
+  const { data: query, issues } = readQuery(auditQuerySchema, url.searchParams, { ignore: ["verify"] });
+  if (!query || issues.length) return { filters, verification, error: failureOf("filter", "Invalid filter", issues), entries: [] as AuditRow[], nextBefore: null as number | null, paged: false };
+  const page = await listAuditEntries(db, query, viewerOf(who));
+  return { filters, verification, error: null as FormFailure | null, ...page, paged: url.searchParams.has("before") };
 }
 
 function entityLink(a: AuditRow) {
@@ -129,7 +127,7 @@ export default function Audit() {
           ) : null}
         </div>
       </Form>
-      {error ? <FormMessage tone="error">Invalid filter: {error}</FormMessage> : null}
+      {error ? <FormMessage tone="error">Invalid filter: {describeIssues(error)}</FormMessage> : null}
       <Table label="Audit entries">
         <THead>
           <TH numeric>#</TH>

@@ -2,9 +2,11 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { stringify } from "csv-stringify/sync";
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
-import { allAuditEntries, parseAuditQuery } from "~/domain/audit/audit-read.server";
+import { allAuditEntries, auditQuerySchema } from "~/domain/audit/audit-read.server";
 import { viewerOf } from "~/domain/decisions/sealing.server";
-import { AppError } from "~/lib/errors";
+import { describeIssues, failureOf } from "~/lib/form-failure";
+import { invariantResponse } from "~/lib/invariant";
+import { readQuery } from "~/lib/query";
 import { csvSafeRow } from "~/lib/csv-safe";
 
 const HEADER = ["seq", "at", "actor", "action", "entityType", "entityId", "data", "hash", "sealed"];
@@ -15,14 +17,9 @@ const HEADER = ["seq", "at", "actor", "action", "entityType", "entityId", "data"
  */
 export async function loader({ request }: LoaderFunctionArgs) {
   const who = await requireUser(request, "audit:read");
-  let filter;
-  try {
-    const { before: _before, limit: _limit, ...f } = parseAuditQuery(new URL(request.url).searchParams, ["verify", "before", "limit"]);
-    filter = f;
-  } catch (e) {
-    if (e instanceof AppError) throw new Response(`Invalid audit filter: ${e.issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, { status: 400 });
-    throw e;
-  }
+  const { data: query, issues } = readQuery(auditQuerySchema, new URL(request.url).searchParams, { ignore: ["verify", "before", "limit"] });
+  invariantResponse(query && issues.length === 0, () => `Invalid audit filter: ${describeIssues(failureOf("filter", "Invalid filter", issues))}`);
+  const { before: _before, limit: _limit, ...filter } = query;
   const pages = allAuditEntries(getDb(), filter, viewerOf(who));
   const encoder = new TextEncoder();
   const body = new ReadableStream<Uint8Array>({

@@ -1,5 +1,5 @@
 /** Edit a decision type; a changed routing policy becomes a new version, listed below with its history. */
-import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
@@ -15,6 +15,8 @@ import { FormMessage } from "~/components/ui/form-field";
 import { PageHeader, Section } from "~/components/ui/page-header";
 import { Table, TBody, TD, TH, THead } from "~/components/ui/table";
 import { Time } from "~/components/ui/time";
+import { invariantResponse } from "~/lib/invariant";
+import { formError } from "~/lib/form-failure.server";
 import { readForm } from "~/lib/read-form.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.type.name ?? "Decision type"} · Admin · Lastmile` }];
@@ -23,7 +25,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   await requireUser(request, "types:write");
   const db = getDb();
   const type = await getDecisionType(db, params.key!);
-  if (!type) throw new Response(`There is no decision type "${params.key}".`, { status: 404, statusText: "Not Found" });
+  invariantResponse(type, `There is no decision type "${params.key}".`, { status: 404 });
   const { validator: _validator, ...plain } = type;
   return {
     type: { ...typeToJson(plain), updatedAtMs: type.updatedAt },
@@ -35,7 +37,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 export async function action({ request, params }: ActionFunctionArgs) {
   const who = await requireUser(request, "types:write");
   const result = await saveTypeForm(getDb(), await readForm(request), { key: params.key!, mode: "update", actor: who.actor });
-  if (!result.ok) return data({ message: result.message, issues: result.issues }, { status: 400 });
+  if (!result.ok) return formError(result.intent, result.message, result.issues);
   throw redirect(`/admin/types/${result.type.key}?saved=${result.type.policyVersion}${result.policyChanged ? "&policy=new" : ""}`);
 }
 

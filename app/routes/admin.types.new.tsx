@@ -1,5 +1,5 @@
 /** Create a decision type in the browser: the same definition and validation as PUT /api/v1/decision-types/:key. */
-import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
@@ -8,6 +8,7 @@ import { saveTypeForm } from "~/domain/decision-types/type-form.server";
 import { DecisionTypeForm } from "~/components/admin/decision-type-form";
 import { emptyTypeForm } from "~/components/admin/type-form-values";
 import { PageHeader } from "~/components/ui/page-header";
+import { formError } from "~/lib/form-failure.server";
 import { readForm } from "~/lib/read-form.server";
 
 export const meta: MetaFunction = () => [{ title: "New decision type · Admin · Lastmile" }];
@@ -24,7 +25,7 @@ export async function action({ request }: ActionFunctionArgs) {
   const who = await requireUser(request, "types:write");
   const form = await readForm(request);
   const result = await saveTypeForm(getDb(), form, { key: String(form.get("key") ?? "").trim(), mode: "create", actor: who.actor });
-  if (!result.ok) return data({ message: result.message, issues: result.issues }, { status: 400 });
+  if (!result.ok) return formError(result.intent, result.message, result.issues);
   throw redirect(`/admin/types/${result.type.key}?created=1`);
 }
 

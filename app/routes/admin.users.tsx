@@ -8,7 +8,8 @@ import { readForm } from "~/lib/read-form.server";
 import { ROLES } from "~/domain/auth/permissions";
 import { requireUser } from "~/domain/auth/session.server";
 import { activeSessionCounts, createUser, disableUser, enableUser, endUserSessions, listUsers, setUserRole } from "~/domain/auth/users.server";
-import { formFailure, type FormFailure } from "~/lib/form-failure.server";
+import { formError, formFailure } from "~/lib/form-failure.server";
+import type { FormFailure } from "~/lib/form-failure";
 import { Badge } from "~/components/ui/badge";
 import { CopyButton } from "~/components/ui/copy-button";
 import { ConfirmSubmit } from "~/components/ui/confirm-submit";
@@ -47,7 +48,7 @@ type ActionResult =
 export async function action({ request }: ActionFunctionArgs) {
   const who = await requireUser(request, "users:write");
   const parsed = intentSchema.safeParse(Object.fromEntries(await readForm(request)));
-  if (!parsed.success) return data<ActionResult>({ ok: false, intent: "unknown", message: "Unknown action", issues: {} }, { status: 400 });
+  if (!parsed.success) return formError("unknown", "Unknown action.");
   const db = getDb();
   const input = parsed.data;
   try {

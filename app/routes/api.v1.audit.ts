@@ -1,7 +1,8 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { getDb } from "@db/client.server";
 import { requireApi } from "~/domain/auth/session.server";
-import { auditFeed, parseAuditApiQuery } from "~/domain/audit/audit-read.server";
+import { auditApiQuerySchema, auditFeed } from "~/domain/audit/audit-read.server";
+import { requireQuery } from "~/lib/query";
 import { viewerOf } from "~/domain/decisions/sealing.server";
 import { api, json, methodNotAllowed } from "~/lib/http.server";
 
@@ -9,7 +10,7 @@ import { api, json, methodNotAllowed } from "~/lib/http.server";
 export const loader = async ({ request }: LoaderFunctionArgs) =>
   api(async () => {
     const who = await requireApi(request, "audit:feed");
-    return json(await auditFeed(getDb(), parseAuditApiQuery(new URL(request.url).searchParams), viewerOf(who)));
+    return json(await auditFeed(getDb(), requireQuery(auditApiQuerySchema, new URL(request.url).searchParams), viewerOf(who)));
   });
 
 export const action = () => methodNotAllowed(["GET"]);

@@ -1,7 +1,11 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
+import { z } from "zod";
 import { publicKeyPem, signingKey } from "~/domain/audit/signing.server";
 import { AppError } from "~/lib/errors";
 import { api, json, methodNotAllowed } from "~/lib/http.server";
+import { requireQuery } from "~/lib/query";
+
+const query = z.object({ format: z.enum(["json", "pem"], { message: "must be json or pem" }).default("json") });
 
 /**
  * GET /api/v1/audit/public-key[?format=pem]: the Ed25519 key that checks audit
@@ -10,8 +14,7 @@ import { api, json, methodNotAllowed } from "~/lib/http.server";
  */
 export const loader = async ({ request }: LoaderFunctionArgs) =>
   api(() => {
-    const format = new URL(request.url).searchParams.get("format") ?? "json";
-    if (format !== "json" && format !== "pem") throw new AppError("invalid", "Invalid query", [{ path: "format", message: "must be json or pem" }]);
+    const { format } = requireQuery(query, new URL(request.url).searchParams);
     const key = signingKey();
     if (!key) throw new AppError("not_found", "No audit signing key is configured");
     const pem = publicKeyPem(key.publicKey);

@@ -16,8 +16,7 @@ export const action = async ({ request, params }: ActionFunctionArgs) =>
     if (request.method !== "POST") return methodNotAllowed(["GET", "POST"]);
     const who = await requireApi(request, "datasets:write");
     // The body is optional: no body means default split fractions, pseudonymous reviewers.
-    const empty = !request.headers.get("Content-Type") || request.headers.get("Content-Length") === "0";
-    const body = empty ? {} : await readJson(request);
+    const body = await readJson(request, { optional: true });
     const s = await createSnapshot(getDb(), params.id!, body, who);
     return json(s, 202, { Location: `/api/v1/datasets/${s.datasetId}/snapshots/${s.number}` });
   });

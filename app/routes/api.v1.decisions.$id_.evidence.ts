@@ -4,19 +4,18 @@ import { getDb } from "@db/client.server";
 import { renderEvidenceHtml } from "~/domain/audit/evidence-html.server";
 import { buildEvidencePack } from "~/domain/audit/evidence.server";
 import { requireApi } from "~/domain/auth/session.server";
-import { invalid, zodIssues } from "~/lib/errors";
+import { requireQuery } from "~/lib/query";
 import { api, json, methodNotAllowed } from "~/lib/http.server";
 
-const query = z.object({ format: z.enum(["json", "html"]).default("json") }).strict();
+const query = z.object({ format: z.enum(["json", "html"]).default("json") });
 
 /** GET /api/v1/decisions/:id/evidence[?format=html]: the decision's evidence pack, as a JSON download or a printable page. */
 export const loader = async ({ request, params, context }: LoaderFunctionArgs) =>
   api(async () => {
     await requireApi(request, "decisions:read");
-    const parsed = query.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-    if (!parsed.success) throw invalid("Invalid query", zodIssues(parsed.error));
+    const { format } = requireQuery(query, new URL(request.url).searchParams);
     const pack = await buildEvidencePack(getDb(), params.id!);
-    if (parsed.data.format === "html") {
+    if (format === "html") {
       return new Response(renderEvidenceHtml(pack, context.cspNonce), { headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" } });
     }
     return json(pack, 200, { "Content-Disposition": `attachment; filename="evidence-${pack.decision.id}.json"`, "Cache-Control": "no-store" });

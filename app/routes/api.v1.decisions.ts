@@ -1,7 +1,8 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { getDb } from "@db/client.server";
 import { requireApi } from "~/domain/auth/session.server";
-import { listDecisions, parseListQuery } from "~/domain/decisions/decisions.server";
+import { listDecisions, listQuerySchema } from "~/domain/decisions/decisions.server";
+import { requireQuery } from "~/lib/query";
 import { viewerOf } from "~/domain/decisions/sealing.server";
 import { ingestDecisions, itemsOfBody } from "~/domain/ingest/ingest.server";
 import { api, json, methodNotAllowed, readJson } from "~/lib/http.server";
@@ -9,7 +10,7 @@ import { api, json, methodNotAllowed, readJson } from "~/lib/http.server";
 export const loader = async ({ request }: LoaderFunctionArgs) =>
   api(async () => {
     const who = await requireApi(request, "decisions:read");
-    return json(await listDecisions(getDb(), parseListQuery(new URL(request.url).searchParams), viewerOf(who)));
+    return json(await listDecisions(getDb(), requireQuery(listQuerySchema, new URL(request.url).searchParams), viewerOf(who)));
   });
 
 export const action = async ({ request }: ActionFunctionArgs) =>

@@ -4,7 +4,7 @@ import { asReviewer, requireApi } from "~/domain/auth/session.server";
 import { getDecision } from "~/domain/decisions/decisions.server";
 import { claimBodySchema, claimNextTask, taskToJson } from "~/domain/queue/queue.server";
 import { invalid, zodIssues } from "~/lib/errors";
-import { api, json, methodNotAllowed, readOptionalJson } from "~/lib/http.server";
+import { api, json, methodNotAllowed, readJson } from "~/lib/http.server";
 
 export const loader = () => methodNotAllowed(["POST"]);
 
@@ -12,7 +12,7 @@ export const action = async ({ request }: ActionFunctionArgs) =>
   api(async () => {
     if (request.method !== "POST") return methodNotAllowed(["POST"]);
     const reviewer = asReviewer(await requireApi(request, "tasks:review"));
-    const parsed = claimBodySchema.safeParse(await readOptionalJson(request));
+    const parsed = claimBodySchema.safeParse(await readJson(request, { optional: true }));
     if (!parsed.success) throw invalid("Invalid claim", zodIssues(parsed.error));
     const db = getDb();
     const task = await claimNextTask(db, reviewer, {

@@ -5,12 +5,13 @@ import { getDb } from "@db/client.server";
 import { oidcSettings, SsoError, startSignIn } from "~/domain/auth/oidc.server";
 import { sessionSecret } from "~/domain/auth/session.server";
 import { SsoRefused } from "~/components/auth/sso-refused";
+import { invariantResponse } from "~/lib/invariant";
 
 export const meta: MetaFunction = () => [{ title: "Single sign-on · Lastmile" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const settings = oidcSettings();
-  if (!settings) throw new Response("Single sign-on is not configured on this instance.", { status: 404, statusText: "Not Found" });
+  invariantResponse(settings, "Single sign-on is not configured on this instance.", { status: 404 });
   try {
     const { url, cookie } = await startSignIn(request, settings, await sessionSecret(getDb()), new URL(request.url).searchParams.get("redirectTo"));
     return redirect(url, { headers: { "Set-Cookie": cookie } });

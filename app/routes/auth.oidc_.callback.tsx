@@ -5,12 +5,13 @@ import { getDb } from "@db/client.server";
 import { clearFlowCookie, finishSignIn, oidcSettings, SsoError } from "~/domain/auth/oidc.server";
 import { PENDING_PATH, sessionSecret, startSession } from "~/domain/auth/session.server";
 import { SsoRefused } from "~/components/auth/sso-refused";
+import { invariantResponse } from "~/lib/invariant";
 
 export const meta: MetaFunction = () => [{ title: "Single sign-on · Lastmile" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const settings = oidcSettings();
-  if (!settings) throw new Response("Single sign-on is not configured on this instance.", { status: 404, statusText: "Not Found" });
+  invariantResponse(settings, "Single sign-on is not configured on this instance.", { status: 404 });
   const db = getDb();
   const secret = await sessionSecret(db);
   try {

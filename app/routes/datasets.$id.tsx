@@ -7,9 +7,9 @@ import { can } from "~/domain/auth/permissions";
 import { requireUser } from "~/domain/auth/session.server";
 import { DEFAULT_SPLIT, describeFilter, FORMATS } from "~/domain/datasets/filter";
 import { createSnapshot, getDataset } from "~/domain/datasets/snapshots.server";
-import { AppError } from "~/lib/errors";
+import { orErrorResponse } from "~/lib/invariant";
 import { formFailure } from "~/lib/form-failure.server";
-import { issueAt } from "~/components/admin/issues";
+import { issueAt } from "~/lib/form-failure";
 import { Field, FORMAT_LABELS, Progress, SPLIT_LABELS, StatusBadge } from "~/components/datasets/ui";
 import { readForm } from "~/lib/read-form.server";
 
@@ -17,13 +17,8 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const who = await requireUser(request, "datasets:read");
-  try {
-    const dataset = await getDataset(getDb(), params.id!);
-    return { dataset: { ...dataset, filterText: describeFilter(dataset.filter) }, canWrite: can(who, "datasets:write"), canIdentities: can(who, "users:write") };
-  } catch (e) {
-    if (e instanceof AppError && e.status === 404) throw new Response(e.message, { status: 404, statusText: "Not Found" });
-    throw e;
-  }
+  const dataset = await orErrorResponse(async () => getDataset(getDb(), params.id!));
+  return { dataset: { ...dataset, filterText: describeFilter(dataset.filter) }, canWrite: can(who, "datasets:write"), canIdentities: can(who, "users:write") };
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {

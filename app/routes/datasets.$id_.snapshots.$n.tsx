@@ -4,20 +4,15 @@ import { useLoaderData } from "@remix-run/react";
 import { Breadcrumb } from "~/components/ui/breadcrumb";
 import { requireUser } from "~/domain/auth/session.server";
 import { snapshotCard } from "~/domain/datasets/snapshots.server";
-import { AppError } from "~/lib/errors";
+import { orErrorResponse } from "~/lib/invariant";
 import { CountTable } from "~/components/datasets/ui";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.card.title ?? "Data card"} · Lastmile` }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const who = await requireUser(request, "datasets:read");
-  try {
-    const { card } = await snapshotCard(getDb(), params.id!, Number(params.n), "json", who);
-    return { card, datasetId: params.id!, number: Number(params.n) };
-  } catch (e) {
-    if (e instanceof AppError) throw new Response(e.message, { status: e.status, statusText: e.status === 404 ? "Not Found" : e.status === 403 ? "Forbidden" : "Not ready" });
-    throw e;
-  }
+  const { card } = await orErrorResponse(async () => snapshotCard(getDb(), params.id!, Number(params.n), "json", who));
+  return { card, datasetId: params.id!, number: Number(params.n) };
 }
 
 export default function DataCardPage() {

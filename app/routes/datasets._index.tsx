@@ -5,10 +5,10 @@ import { getDb } from "@db/client.server";
 import { can } from "~/domain/auth/permissions";
 import { requireUser } from "~/domain/auth/session.server";
 import { listDecisionTypes } from "~/domain/decision-types/decision-types.server";
-import { describeFilter, filterInputFromParams } from "~/domain/datasets/filter";
+import { describeFilter, EXAMPLE_ACTIONS, filterInputFromParams } from "~/domain/datasets/filter";
 import { createDataset, listDatasets } from "~/domain/datasets/snapshots.server";
 import { formFailure } from "~/lib/form-failure.server";
-import { issueAt } from "~/components/admin/issues";
+import { issueAt } from "~/lib/form-failure";
 import { Field, StatusBadge } from "~/components/datasets/ui";
 import type { loader as previewLoader } from "./datasets.preview";
 import { readForm } from "~/lib/read-form.server";
@@ -154,7 +154,7 @@ function CreateDataset({ types }: { types: TypeOption[] }) {
         <fieldset>
           <legend className="text-sm font-medium text-slate-700">Actions</legend>
           <div className="mt-2 flex gap-4 text-sm">
-            {["approved", "corrected", "rejected"].map((a) => (
+            {EXAMPLE_ACTIONS.map((a) => (
               <label key={a} className="flex items-center gap-1.5">
                 <input type="checkbox" name="action" value={a} /> {a}
               </label>

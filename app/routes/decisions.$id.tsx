@@ -11,7 +11,7 @@ import { getDecisionType } from "~/domain/decision-types/decision-types.server";
 import { getDecisionDetail } from "~/domain/decisions/search.server";
 import { viewerOf } from "~/domain/decisions/sealing.server";
 import { SEALED_LABEL } from "~/domain/review/four-eyes";
-import { AppError } from "~/lib/errors";
+import { orErrorResponse } from "~/lib/invariant";
 import { outputRows } from "~/components/decisions/output-rows";
 import { RouteErrorBoundary } from "~/components/route-error";
 import { Badge, RouteBadge, StatusBadge } from "~/components/ui/badge";
@@ -25,17 +25,12 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const who = await requireUser(request, "decisions:read");
   const db = getDb();
-  try {
-    const detail = await getDecisionDetail(db, params.id!, viewerOf(who));
-    const type = await getDecisionType(db, detail.decision.type);
-    return {
-      ...detail,
-      type: type ? { key: type.key, name: type.name, owner: type.owner, reasonCodes: type.reasonCodes, currentPolicyVersion: type.policyVersion } : null,
-    };
-  } catch (e) {
-    if (e instanceof AppError && e.code === "not_found") throw new Response(e.message, { status: 404, statusText: "Not Found" });
-    throw e;
-  }
+  const detail = await orErrorResponse(() => getDecisionDetail(db, params.id!, viewerOf(who)));
+  const type = await getDecisionType(db, detail.decision.type);
+  return {
+    ...detail,
+    type: type ? { key: type.key, name: type.name, owner: type.owner, reasonCodes: type.reasonCodes, currentPolicyVersion: type.policyVersion } : null,
+  };
 }
 
 function Value({ v }: { v: unknown }) {

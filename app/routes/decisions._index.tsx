@@ -5,8 +5,9 @@ import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
 import { listDecisionTypes } from "~/domain/decision-types/decision-types.server";
 import { DECISION_STATUSES } from "~/domain/decisions/statuses";
-import { parseSearchQuery, searchDecisions, type DecisionListItem } from "~/domain/decisions/search.server";
-import { AppError } from "~/lib/errors";
+import { searchDecisions, searchQuerySchema, type DecisionListItem } from "~/domain/decisions/search.server";
+import { describeIssues, failureOf, type FormFailure } from "~/lib/form-failure";
+import { readQuery } from "~/lib/query";
 import { RouteErrorBoundary } from "~/components/route-error";
 import { RouteBadge, StatusBadge } from "~/components/ui/badge";
 import { FormMessage, inputClass, PrimaryButton } from "~/components/ui/form-field";
@@ -24,14 +25,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const url = new URL(request.url);
   const filters = Object.fromEntries(FILTERS.map((f) => [f, url.searchParams.get(f) ?? ""])) as Record<(typeof FILTERS)[number], string>;
   const types = (await listDecisionTypes(db)).map((t) => ({ key: t.key, name: t.name }));
-  try {
-    const page = await searchDecisions(db, parseSearchQuery(url.searchParams));
-    return { types, filters, error: null as string | null, ...page, paged: url.searchParams.has("before") };
-  } catch (e) {
-    if (!(e instanceof AppError)) throw e;
-    const error = e.issues.map((i) => `${i.path}: ${i.message}`).join("; ") || e.message;
-    return { types, filters, error, decisions: [] as DecisionListItem[], nextBefore: null as number | null, paged: false };
-  }
+  const { data: query, issues } = readQuery(searchQuerySchema, url.searchParams);
+  if (!query || issues.length) return { types, filters, error: failureOf("filter", "Invalid filter", issues), decisions: [] as DecisionListItem[], nextBefore: null as number | null, paged: false };
+  const page = await searchDecisions(db, query);
+  return { types, filters, error: null as FormFailure | null, ...page, paged: url.searchParams.has("before") };
 }
 
 export default function Decisions() {
@@ -107,7 +104,7 @@ export default function Decisions() {
       </Form>
       {error ? (
         <div className="mb-4">
-          <FormMessage tone="error">Invalid filter: {error}</FormMessage>
+          <FormMessage tone="error">Invalid filter: {describeIssues(error)}</FormMessage>
         </div>
       ) : null}
       <div className={loading ? "opacity-60 transition-opacity" : undefined}>

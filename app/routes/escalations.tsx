@@ -7,11 +7,12 @@ import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFu
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
+import { can } from "~/domain/auth/permissions";
 import { claimTask } from "~/domain/queue/queue.server";
 import { listEscalations } from "~/domain/queue/queue-view.server";
 import { formFailure } from "~/lib/form-failure.server";
 import { buttonClass } from "~/components/ui/button";
-import { formatDuration, percent } from "~/components/review/format";
+import { formatDuration, percent } from "~/lib/format";
 import { readForm } from "~/lib/read-form.server";
 
 export const meta: MetaFunction = () => [{ title: "Escalations · Lastmile" }];
@@ -19,9 +20,9 @@ export const meta: MetaFunction = () => [{ title: "Escalations · Lastmile" }];
 export async function loader({ request }: LoaderFunctionArgs) {
   const who = await requireUser(request, "escalations:resolve");
   const url = new URL(request.url);
-  const isAdmin = who.user.role === "admin";
-  const all = isAdmin && url.searchParams.get("all") === "1";
-  return { now: Date.now(), all, isAdmin, notice: url.searchParams.get("notice"), items: await listEscalations(getDb(), who.user, { all }) };
+  const mayShowAll = can(who, "escalations:all");
+  const all = mayShowAll && url.searchParams.get("all") === "1";
+  return { now: Date.now(), all, mayShowAll, notice: url.searchParams.get("notice"), items: await listEscalations(getDb(), who.user, { all }) };
 }
 
 export async function action({ request }: ActionFunctionArgs) {
@@ -37,7 +38,7 @@ export async function action({ request }: ActionFunctionArgs) {
 }
 
 export default function Escalations() {
-  const { now, all, isAdmin, notice, items } = useLoaderData<typeof loader>();
+  const { now, all, mayShowAll, notice, items } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const busy = useNavigation().state !== "idle";
   return (
@@ -47,7 +48,7 @@ export default function Escalations() {
         <span className="text-sm text-slate-600">
           {items.length} {all ? "open in total" : "assigned to you"}
         </span>
-        {isAdmin ? (
+        {mayShowAll ? (
           <Link to={all ? "/escalations" : "/escalations?all=1"} className="ml-auto text-sm text-indigo-700 hover:underline">
             {all ? "Show only mine" : "Show all owners"}
           </Link>

@@ -1,8 +1,11 @@
-import { data, redirect, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { redirect, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
 import { z } from "zod";
 import { getDb } from "@db/client.server";
 import { readForm } from "~/lib/read-form.server";
+import { formError, formFailure, parseForm } from "~/lib/form-failure.server";
+import { issueAt } from "~/lib/form-failure";
+import { FieldError, FormMessage } from "~/components/ui/form-field";
 import { signIn, waitInWords } from "~/domain/auth/login.server";
 import { getOptionalUser, startSession } from "~/domain/auth/session.server";
 import { safeRedirectPath } from "~/lib/safe-redirect";
@@ -29,23 +32,21 @@ export async function loader({ request }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const parsed = loginSchema.safeParse(Object.fromEntries(await readForm(request)));
-  if (!parsed.success) {
-    const fields: Record<string, string> = {};
-    for (const i of parsed.error.issues) fields[String(i.path[0])] ??= i.message;
-    return data({ fields, form: null as string | null }, { status: 400 });
+  let input: z.infer<typeof loginSchema>;
+  try {
+    input = parseForm(loginSchema, await readForm(request));
+  } catch (e) {
+    return formFailure(e, "login");
   }
   // OIDC_ONLY: refused here, not just hidden, for everyone but the break-glass admin.
-  if (!passwordSignInAllowed(parsed.data.email)) {
-    return data({ fields: {} as Record<string, string>, form: "Password sign-in is turned off; use Sign in with SSO." }, { status: 403 });
-  }
-  const result = await signIn(getDb(), { email: parsed.data.email, password: parsed.data.password, address: context?.clientAddress ?? "unknown" });
+  if (!passwordSignInAllowed(input.email)) return formError("login", "Password sign-in is turned off; use Sign in with SSO.", [], { status: 403 });
+  const result = await signIn(getDb(), { email: input.email, password: input.password, address: context?.clientAddress ?? "unknown" });
   if (!result.ok && result.reason === "throttled") {
-    const form = `Too many failed sign-ins. Sign-in is paused for this account or network; try again in ${waitInWords(result.retryAfterSeconds)}.`;
-    return data({ fields: {} as Record<string, string>, form }, { status: 429, headers: { "Retry-After": String(result.retryAfterSeconds) } });
+    const message = `Too many failed sign-ins. Sign-in is paused for this account or network; try again in ${waitInWords(result.retryAfterSeconds)}.`;
+    return formError("login", message, [], { status: 429, headers: { "Retry-After": String(result.retryAfterSeconds) } });
   }
-  if (!result.ok) return data({ fields: {} as Record<string, string>, form: "Wrong email or password." }, { status: 400 });
-  return redirect(safeRedirectPath(parsed.data.redirectTo), { headers: { "Set-Cookie": await startSession(result.user) } });
+  if (!result.ok) return formError("login", "Wrong email or password.");
+  return redirect(safeRedirectPath(input.redirectTo), { headers: { "Set-Cookie": await startSession(result.user) } });
 }
 
 export default function Login() {
@@ -53,6 +54,10 @@ export default function Login() {
   const [params] = useSearchParams();
   const busy = useNavigation().state !== "idle";
   const sso = useLoaderData<typeof loader>()?.sso;
+  const emailError = issueAt(result?.issues, "email");
+  const passwordError = issueAt(result?.issues, "password");
+  // A field's own message says it all; the form-level message is for everything else.
+  const formMessage = result && Object.keys(result.issues).length === 0 ? result.message : null;
   return (
     <div className="mx-auto mt-16 max-w-sm rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
       <h1 className="text-lg font-semibold">Sign in to Lastmile</h1>
@@ -71,29 +76,17 @@ export default function Login() {
           <label htmlFor="email" className="block text-sm font-medium text-slate-700">
             Email
           </label>
-          <input id="email" name="email" type="email" autoComplete="username" required autoFocus aria-invalid={Boolean(result?.fields?.email)} aria-describedby="email-error" className="mt-1 w-full rounded border border-slate-300 px-3 py-2" />
-          {result?.fields?.email ? (
-            <p id="email-error" className="mt-1 text-sm text-red-700">
-              {result.fields.email}
-            </p>
-          ) : null}
+          <input id="email" name="email" type="email" autoComplete="username" required autoFocus aria-invalid={Boolean(emailError)} aria-describedby="email-error" className="mt-1 w-full rounded border border-slate-300 px-3 py-2" />
+          <FieldError id="email-error" messages={emailError} />
         </div>
         <div>
           <label htmlFor="password" className="block text-sm font-medium text-slate-700">
             Password
           </label>
-          <input id="password" name="password" type="password" autoComplete="current-password" required aria-invalid={Boolean(result?.fields?.password)} aria-describedby="password-error" className="mt-1 w-full rounded border border-slate-300 px-3 py-2" />
-          {result?.fields?.password ? (
-            <p id="password-error" className="mt-1 text-sm text-red-700">
-              {result.fields.password}
-            </p>
-          ) : null}
+          <input id="password" name="password" type="password" autoComplete="current-password" required aria-invalid={Boolean(passwordError)} aria-describedby="password-error" className="mt-1 w-full rounded border border-slate-300 px-3 py-2" />
+          <FieldError id="password-error" messages={passwordError} />
         </div>
-        {result?.form ? (
-          <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-800">
-            {result.form}
-          </p>
-        ) : null}
+        {formMessage ? <FormMessage tone="error">{formMessage}</FormMessage> : null}
         <button type="submit" disabled={busy} className="w-full rounded bg-indigo-600 px-3 py-2 font-medium text-white hover:bg-indigo-700 disabled:opacity-60">
           {busy ? "Signing in…" : "Sign in"}
         </button>

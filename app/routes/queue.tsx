@@ -24,11 +24,12 @@ import {
   WORK_SEARCH_WINDOWS,
   type QueueFilter,
 } from "~/domain/queue/queue-view.server";
-import { formFailure, type FormFailure } from "~/lib/form-failure.server";
+import { formError, formFailure } from "~/lib/form-failure.server";
+import { taskKindLabel } from "~/domain/queue/task-kinds";
 import { Badge } from "~/components/ui/badge";
 import { buttonClass } from "~/components/ui/button";
 import { EmptyRow, Table, TBody, TD, TH, THead } from "~/components/ui/table";
-import { formatClock, formatDuration, formatNumber, percent } from "~/components/review/format";
+import { formatClock, formatDuration, formatNumber, percent } from "~/lib/format";
 
 export const meta: MetaFunction = () => [{ title: "Queue · Lastmile" }];
 
@@ -73,7 +74,7 @@ export async function action({ request }: ActionFunctionArgs) {
   const params = new URLSearchParams();
   for (const [k, v] of form) if (typeof v === "string" && v !== "") params.append(k, v);
   const parsed = intentSchema.safeParse({ intent: params.get("intent"), taskId: params.get("taskId") ?? undefined });
-  if (!parsed.success) return data<FormFailure>({ ok: false, intent: "unknown", message: "Unknown action.", issues: {} }, { status: 400 });
+  if (!parsed.success) return formError("unknown", "Unknown action.");
   const { filter } = parseQueueFilter(params);
   const work = queueFilterParams(filter);
   if (parsed.data.intent === "start") {
@@ -96,13 +97,6 @@ export async function action({ request }: ActionFunctionArgs) {
   }
 }
 
-const KIND: Record<string, { label: string; tone: "indigo" | "sky" | "violet" | "amber" }> = {
-  review: { label: "Review", tone: "indigo" },
-  qa: { label: "QA", tone: "sky" },
-  second: { label: "2nd review", tone: "violet" },
-  // An owner's own escalations come to them in work mode too.
-  escalation: { label: "Escalation", tone: "amber" },
-};
 
 export default function Queue() {
   const { now, filter, filtered, work, issues, notice, empty, searchedTasks, queues, mine, page, facets } = useLoaderData<typeof loader>();
@@ -220,7 +214,7 @@ export default function Queue() {
               <li key={t.id} className="flex flex-wrap items-center gap-3 px-4 py-2 text-sm">
                 <span className="font-mono">{t.externalId}</span>
                 <span className="text-slate-500">{t.typeKey}</span>
-                <Badge tone={KIND[t.kind]?.tone ?? "slate"}>{KIND[t.kind]?.label ?? t.kind}</Badge>
+                <Badge tone={taskKindLabel(t.kind).tone}>{taskKindLabel(t.kind).label}</Badge>
                 <span className={`text-xs ${t.expired ? "text-red-700" : "text-slate-600"}`}>{t.expired ? "lease expired" : `lease ${formatClock((t.leaseExpiresAt ?? now) - now)} left`}</span>
                 <Link to={`/review/${t.id}`} className={`${buttonClass("secondary", "sm")} ml-auto`} aria-label={`Continue ${t.externalId}`}>
                   {t.expired ? "Resume" : "Continue"}
@@ -269,7 +263,7 @@ export default function Queue() {
                     </span>
                   </TD>
                   <TD>
-                    <Badge tone={KIND[t.kind]?.tone ?? "slate"}>{KIND[t.kind]?.label ?? t.kind}</Badge>
+                    <Badge tone={taskKindLabel(t.kind).tone}>{taskKindLabel(t.kind).label}</Badge>
                   </TD>
                   <TD numeric>{t.priority}</TD>
                   <TD className={`whitespace-nowrap text-xs ${overdue ? "font-medium text-red-700" : "text-slate-600"}`}>{overdue ? `${formatDuration(now - t.dueAt)} over` : `due in ${formatDuration(t.dueAt - now)}`}</TD>

@@ -6,7 +6,8 @@ import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
 import { PERIODS, BUCKETS } from "~/domain/reports/query";
 import { reportsView } from "~/domain/reports/reports.server";
-import { formatCell, formatDuration, formatRate, reportTables, type Table, type TableName } from "~/domain/reports/tables";
+import { formatCell, reportTables, type Table, type TableName } from "~/domain/reports/tables";
+import { formatDuration, formatRate } from "~/lib/format";
 import { AccuracyChart, AutomationRateChart, bucketLabel, ChartFrame, HorizontalBars, OverrideRateChart, ReasonParetoChart, TimeToDecisionChart, VolumeChart } from "~/components/reports/charts";
 
 export const meta: MetaFunction = () => [{ title: "Reports · Lastmile" }];

@@ -5,7 +5,9 @@ import { getDb } from "@db/client.server";
 import { requireApi } from "~/domain/auth/session.server";
 import { backlog, readReportQuery, reportPage } from "~/domain/reports/reports.server";
 import { reportTables, tableRecords, TABLE_NAMES } from "~/domain/reports/tables";
-import { invalid, zodIssues } from "~/lib/errors";
+import { requireQuery } from "~/lib/query";
+
+const REPORT_PARAMS = ["type", "from", "to", "bucket", "modelVersion"];
 import { api } from "~/lib/http.server";
 
 /** GET /reports/csv?table=NAME&type=…&from=…&to=…&bucket=…[&modelVersion=…]: one report table as CSV. */
@@ -13,13 +15,12 @@ export const loader = async ({ request }: LoaderFunctionArgs) =>
   api(async () => {
     await requireApi(request, "reports:read");
     const params = new URL(request.url).searchParams;
-    const parsed = z.object({ table: z.enum(TABLE_NAMES) }).safeParse({ table: params.get("table") ?? undefined });
-    if (!parsed.success) throw invalid("Invalid CSV request", zodIssues(parsed.error));
-    const table = parsed.data.table;
+    // The table is this route's own parameter; the rest is the report query.
+    const { table } = requireQuery(z.object({ table: z.enum(TABLE_NAMES) }), params, { ignore: REPORT_PARAMS });
     const db = getDb();
     const now = Date.now();
     const isBacklog = table.startsWith("backlog");
-    const page = isBacklog ? { series: [], byVersion: [], fields: [], rules: [], reasons: [] } : await reportPage(db, await readReportQuery(db, params, { now, allowed: ["type", "from", "to", "bucket", "modelVersion"] }));
+    const page = isBacklog ? { series: [], byVersion: [], fields: [], rules: [], reasons: [] } : await reportPage(db, await readReportQuery(db, params, { now, ignore: ["table"] }));
     const t = reportTables(page, isBacklog ? await backlog(db, now) : { queues: [], owners: [] })[table];
     const name = isBacklog ? `lastmile-${table}.csv` : `lastmile-${params.get("type")}-${table}.csv`;
     return new Response(stringify(tableRecords(t)), {

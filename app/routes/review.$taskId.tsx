@@ -4,7 +4,7 @@
  * claims: a task the reviewer does not hold is offered with a button (POST). Conflicts (expired lease,
  * task taken) are explained and the next task is loaded; nothing half-saves.
  */
-import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation, useSubmit } from "@remix-run/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { getDb } from "@db/client.server";
@@ -18,12 +18,13 @@ import { compileOutputSchema } from "~/domain/decision-types/output-schema";
 import { diffOutputs } from "~/domain/review/diff";
 import { globMatch } from "~/domain/routing/glob";
 import { AppError } from "~/lib/errors";
-import { formFailure, type FormFailure } from "~/lib/form-failure.server";
-import { requireFiniteNumbers } from "~/lib/json";
+import { formError, formFailure } from "~/lib/form-failure.server";
+import { taskKindLabel } from "~/domain/queue/task-kinds";
+import { parseJsonText } from "~/lib/json";
 import { Badge } from "~/components/ui/badge";
 import { Button, Kbd, buttonClass } from "~/components/ui/button";
 import { DiffView } from "~/components/review/diff-view";
-import { formatDateTime, formatDuration, percent } from "~/components/review/format";
+import { formatDuration, formatTimestamp, percent } from "~/lib/format";
 import { ObjectView } from "~/components/review/input-view";
 import { fieldMessage } from "~/components/review/messages";
 import { LeaseTimer, useLease } from "~/components/review/lease-timer";
@@ -120,17 +121,11 @@ export async function action({ request, params }: ActionFunctionArgs) {
     await releaseQuietly();
     return next("Skipped; the task went back to the queue.", [...mode.skip, taskId].slice(-20));
   }
-  if (intent !== "submit") return data<FormFailure>({ ok: false, intent, message: "Unknown action.", issues: {} }, { status: 400 });
+  if (intent !== "submit") return formError(intent, "Unknown action.");
 
-  let body: unknown;
-  const payload = String(form.get("payload") ?? "");
   try {
-    body = JSON.parse(payload);
-  } catch {
-    return data<FormFailure>({ ok: false, intent, message: "The review could not be read; try again.", issues: {} }, { status: 400 });
-  }
-  try {
-    const decision = await submitReview(db, reviewer, taskId, requireFiniteNumbers(body, payload));
+    // The verdict travels as JSON in a form field, read like an API body.
+    const decision = await submitReview(db, reviewer, taskId, parseJsonText(String(form.get("payload") ?? ""), "The review"));
     const verb = { approved: "Approved", corrected: "Corrected", rejected: "Rejected", escalated: "Escalated", pending_review: "Recorded (awaiting a second review)", in_review: "Recorded" }[
       decision.status as string
     ];
@@ -164,7 +159,7 @@ function ClaimOffer({ offer, mode }: { offer: Offer; mode: Mode }) {
           {offer.message}
         </p>
       ) : null}
-      <p className="mt-2 text-sm text-slate-600">You do not hold this {KIND_LABEL[offer.task.kind]?.label.toLowerCase() ?? "task"}. Claim it to review it; the lease keeps it yours while you work.</p>
+      <p className="mt-2 text-sm text-slate-600">You do not hold this {taskKindLabel(offer.task.kind).label.toLowerCase()}. Claim it to review it; the lease keeps it yours while you work.</p>
       {failure ? (
         <p role="alert" className="mt-2 text-sm text-red-700">
           {failure}.
@@ -206,13 +201,6 @@ function Conflict({ message, mode }: { message: string; mode: Mode }) {
 type Mode = ReturnType<typeof useLoaderData<typeof loader>>["mode"];
 type Offer = Extract<ReturnType<typeof useLoaderData<typeof loader>>["screen"], { state: "claimable" }>;
 type Held = Extract<ReturnType<typeof useLoaderData<typeof loader>>["screen"], { state: "held" }>;
-
-const KIND_LABEL: Record<string, { label: string; tone: "indigo" | "sky" | "violet" | "amber" }> = {
-  review: { label: "Review", tone: "indigo" },
-  qa: { label: "QA check", tone: "sky" },
-  second: { label: "Second review", tone: "violet" },
-  escalation: { label: "Escalation", tone: "amber" },
-};
 
 function ReviewScreen({ screen, now, notice }: { screen: Held; now: number; notice: string | null }) {
   const { task, decision, type } = screen;
@@ -373,7 +361,7 @@ function ReviewScreen({ screen, now, notice }: { screen: Held; now: number; noti
     return () => window.removeEventListener("keydown", onKey);
   });
 
-  const kind = KIND_LABEL[task.kind] ?? KIND_LABEL.review;
+  const kind = taskKindLabel(task.kind);
   const overdue = task.dueAt < now;
 
   return (
@@ -457,15 +445,15 @@ function ReviewScreen({ screen, now, notice }: { screen: Held; now: number; noti
           <Card title="History">
             <ol className="space-y-2 text-sm">
               <li className="text-slate-600">
-                Received {formatDateTime(decision.receivedAt)} · routed to {decision.route} (policy v{decision.policyVersion})
+                Received {formatTimestamp(decision.receivedAt)} · routed to {decision.route} (policy v{decision.policyVersion})
               </li>
               {decision.reviews.map((r, i) => (
                 <li key={i} className="rounded-md bg-slate-50 px-2 py-1.5">
                   <span className="font-medium">{r.reviewer}</span> {pastTense(r.action)}
-                  {r.kind !== "review" ? <span className="text-slate-500"> ({KIND_LABEL[r.kind]?.label.toLowerCase() ?? r.kind})</span> : null}
+                  {r.kind !== "review" ? <span className="text-slate-500"> ({taskKindLabel(r.kind).label.toLowerCase()})</span> : null}
                   {r.changedFields.length ? <span className="text-slate-600"> · changed {r.changedFields.join(", ")}</span> : null}
                   {r.reasonCodes.length ? <span className="text-slate-600"> · {r.reasonCodes.join(", ")}</span> : null}
-                  <span className="block text-xs text-slate-500">{formatDateTime(r.at)}</span>
+                  <span className="block text-xs text-slate-500">{formatTimestamp(r.at)}</span>
                   {r.note ? <blockquote className="mt-1 border-l-2 border-slate-300 pl-2 text-slate-700">{r.note}</blockquote> : null}
                 </li>
               ))}

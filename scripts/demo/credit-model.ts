@@ -1,13 +1,14 @@
 /**
  * The demo's credit model: a logistic regression the project trains itself on
- * the real applications in data/credit_data.csv. Pure TypeScript, no
- * dependencies: log-transformed and standardized numeric features with median
+ * the real applications in data/credit_data.csv (read with csv-parse). Pure
+ * TypeScript: log-transformed and standardized numeric features with median
  * imputation plus a "missing" indicator, one-hot categoricals (a missing value
  * is its own level), full-batch gradient descent with L2 regularization from a
  * zero start, so training is deterministic. Also the metrics (AUC, accuracy,
  * log-loss) and a seeded train/test split used by the unit test and the README.
  */
 import fs from "node:fs";
+import { parse } from "csv-parse/sync";
 import { fileURLToPath } from "node:url";
 import { Rng } from "./random";
 
@@ -39,13 +40,12 @@ export type CategoricalField = (typeof CATEGORICAL_FIELDS)[number];
 
 const HEADER = ["Status", "Seniority", "Home", "Time", "Age", "Marital", "Records", "Job", "Expenses", "Income", "Assets", "Debt", "Amount", "Price"];
 
-/** Parses the CSV (quoted strings, NA for missing; no embedded commas in this file). */
+/** Parses the CSV with csv-parse (quoted strings; NA for missing). */
 export function parseCreditCsv(text: string): CreditApplication[] {
-  const lines = text.split(/\r?\n/).filter((l) => l.length > 0);
-  const header = lines[0].split(",").map(unquote);
+  const records = parse(text, { skip_empty_lines: true, relax_column_count: true }) as string[][];
+  const header = records[0] ?? [];
   if (header.join(",") !== HEADER.join(",")) throw new Error(`unexpected credit_data.csv header: ${header.join(",")}`);
-  return lines.slice(1).map((line, i) => {
-    const f = line.split(",").map(unquote);
+  return records.slice(1).map((f, i) => {
     if (f.length !== HEADER.length) throw new Error(`credit_data.csv line ${i + 2}: expected ${HEADER.length} fields, got ${f.length}`);
     const num = (s: string) => (s === "NA" ? null : Number(s));
     const cat = (s: string) => (s === "NA" ? null : s);
@@ -68,10 +68,6 @@ export function parseCreditCsv(text: string): CreditApplication[] {
       price: num(f[13]),
     };
   });
-}
-
-function unquote(s: string): string {
-  return s.length >= 2 && s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1) : s;
 }
 
 export function loadCreditApplications(file = CREDIT_DATA_FILE): CreditApplication[] {

@@ -8,7 +8,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { Db } from "@db/client.server";
 import { apiKeys, auditLog, decisionTypes, sessions } from "@db/schema/index";
-import { decisionAuditTrail, listAuditEntries, parseAuditQuery } from "~/domain/audit/audit-read.server";
+import { auditQuerySchema, decisionAuditTrail, listAuditEntries } from "~/domain/audit/audit-read.server";
 import { verifyAuditChain } from "~/domain/audit/audit.server";
 import {
   authenticate,
@@ -19,7 +19,6 @@ import {
   KEY_USE_RESOLUTION_MS,
   listApiKeys,
   lookupApiKey,
-  principalForApiKey,
   revokeApiKey,
   touchApiKey,
   userForSession,
@@ -27,7 +26,8 @@ import {
 import { getDecisionType, policyHistory, upsertDecisionType } from "~/domain/decision-types/decision-types.server";
 import { listTypeOverview } from "~/domain/decision-types/overview.server";
 import { saveTypeForm } from "~/domain/decision-types/type-form.server";
-import { getDecisionDetail, parseSearchQuery, searchDecisions } from "~/domain/decisions/search.server";
+import { getDecisionDetail, searchDecisions, searchQuerySchema } from "~/domain/decisions/search.server";
+import { requireQuery } from "~/lib/query";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
 import { claimNextTask } from "~/domain/queue/queue.server";
 import { submitReview } from "~/domain/review/review.server";
@@ -74,7 +74,7 @@ describe("API keys", () => {
     const { db } = await setup();
     const { key, id } = await createApiKey(db, { name: "k", scopes: ["read"] }, "test");
     await revokeApiKey(db, id, "admin@example.com");
-    expect(await principalForApiKey(db, key)).toBeNull();
+    expect(await lookupApiKey(db, key)).toBeNull();
     await expect(revokeApiKey(db, id, "admin@example.com")).rejects.toThrow(/not found/);
     expect(await auditCount(db, "apikey.revoked")).toBe(1);
   });
@@ -92,7 +92,7 @@ describe("disabling people", () => {
     expect(await userForSession(db, token)).toBeNull();
     expect(await db.select().from(sessions).where(eq(sessions.userId, reviewer.id))).toHaveLength(0);
     expect(await authenticate(db, reviewer.email, TEST_PASSWORD)).toBeNull();
-    expect(await principalForApiKey(db, key)).toBeNull();
+    expect(await lookupApiKey(db, key)).toBeNull();
     expect((await listApiKeys(db)).find((k) => k.name === "rk")).toMatchObject({ userDisabled: true, revokedAt: null });
     const entry = (await db.select().from(auditLog).where(eq(auditLog.action, "user.disabled")).limit(1))[0]!;
     expect(entry).toMatchObject({ actor: admin.email, entityId: reviewer.id });
@@ -121,19 +121,19 @@ describe("audit reads", () => {
   it("filters by prefix (taking % and _ literally) and pages newest first without overlap", async () => {
     const { db } = await setup();
     for (let i = 0; i < 7; i++) await createApiKey(db, { name: `k${i}`, scopes: ["read"] }, i % 2 ? "ops_team@example.com" : "opsXteam@example.com");
-    const page1 = await listAuditEntries(db, parseAuditQuery(new URLSearchParams("action=apikey.&limit=3")));
+    const page1 = await listAuditEntries(db, requireQuery(auditQuerySchema, new URLSearchParams("action=apikey.&limit=3")));
     expect(page1.entries.map((e) => e.action)).toEqual(["apikey.created", "apikey.created", "apikey.created"]);
     expect(page1.nextBefore).not.toBeNull();
-    const page2 = await listAuditEntries(db, parseAuditQuery(new URLSearchParams(`action=apikey.&limit=3&before=${page1.nextBefore}`)));
-    const page3 = await listAuditEntries(db, parseAuditQuery(new URLSearchParams(`action=apikey.&limit=3&before=${page2.nextBefore}`)));
+    const page2 = await listAuditEntries(db, requireQuery(auditQuerySchema, new URLSearchParams(`action=apikey.&limit=3&before=${page1.nextBefore}`)));
+    const page3 = await listAuditEntries(db, requireQuery(auditQuerySchema, new URLSearchParams(`action=apikey.&limit=3&before=${page2.nextBefore}`)));
     const seqs = [...page1.entries, ...page2.entries, ...page3.entries].map((e) => e.seq);
     expect(seqs).toHaveLength(7);
     expect([...seqs].sort((a, b) => b - a)).toEqual(seqs);
     expect(page3.nextBefore).toBeNull();
     // "_" must not act as a wildcard: only the three ops_team entries match.
-    expect((await listAuditEntries(db, parseAuditQuery(new URLSearchParams("actor=ops_")))).entries).toHaveLength(3);
-    expect((await listAuditEntries(db, parseAuditQuery(new URLSearchParams("actor=%")))).entries).toHaveLength(0);
-    expect(() => parseAuditQuery(new URLSearchParams("limit=0"))).toThrow();
+    expect((await listAuditEntries(db, requireQuery(auditQuerySchema, new URLSearchParams("actor=ops_")))).entries).toHaveLength(3);
+    expect((await listAuditEntries(db, requireQuery(auditQuerySchema, new URLSearchParams("actor=%")))).entries).toHaveLength(0);
+    expect(() => requireQuery(auditQuerySchema, new URLSearchParams("limit=0"))).toThrow();
   });
 });
 
@@ -156,7 +156,7 @@ describe("decision search and detail", () => {
 
   it("filters by status, route, model version and external id", async () => {
     const { db, results } = await withDecisions();
-    const q = async (s: string) => (await searchDecisions(db, parseSearchQuery(new URLSearchParams(s)))).decisions.map((d) => d.externalId);
+    const q = async (s: string) => (await searchDecisions(db, requireQuery(searchQuerySchema, new URLSearchParams(s)))).decisions.map((d) => d.externalId);
     expect(await q("")).toEqual(["A-4", "A-3", "A-2", "A-1"]);
     expect(await q("route=review")).toEqual(["A-4", "A-1"]);
     expect(await q("status=auto_approved")).toEqual(["A-3", "A-2"]);
@@ -164,15 +164,15 @@ describe("decision search and detail", () => {
     expect(await q("externalId=A-2&type=invoice")).toEqual(["A-2"]);
     expect(await q("type=other")).toEqual([]);
     expect(results).toHaveLength(4);
-    expect(() => parseSearchQuery(new URLSearchParams("status=bogus"))).toThrow(/Invalid filter/);
+    expect(() => requireQuery(searchQuerySchema, new URLSearchParams("status=bogus"))).toThrow(/Invalid query/);
   });
 
   it("keyset pages stay stable while new decisions arrive", async () => {
     const { db } = await withDecisions();
-    const first = await searchDecisions(db, parseSearchQuery(new URLSearchParams("limit=2")));
+    const first = await searchDecisions(db, requireQuery(searchQuerySchema, new URLSearchParams("limit=2")));
     expect(first.decisions.map((d) => d.externalId)).toEqual(["A-4", "A-3"]);
     await ingestDecisions(db, [invoiceDecision("A-5")], { batch: false, actor: "test" });
-    const second = await searchDecisions(db, parseSearchQuery(new URLSearchParams(`limit=2&before=${first.nextBefore}`)));
+    const second = await searchDecisions(db, requireQuery(searchQuerySchema, new URLSearchParams(`limit=2&before=${first.nextBefore}`)));
     expect(second.decisions.map((d) => d.externalId)).toEqual(["A-2", "A-1"]);
     expect(second.nextBefore).toBeNull();
   });

@@ -93,7 +93,7 @@ describe("GET /api/v1/decisions[/:id]", () => {
       ["cursor=abc", "cursor"],
       ["limit=0", "limit"],
       ["limit=100000", "limit"],
-      ["colour=red", ""],
+      ["colour=red", "colour"],
     ]) {
       const r = await s.request(`/api/v1/decisions?${q}`, { key: readKey });
       expect(r.status, q).toBe(400);

@@ -12,8 +12,8 @@ import { FieldError, FormField, FormMessage, inputClass, PrimaryButton } from "~
 import { Section } from "~/components/ui/page-header";
 import { describeSchemaFields, looseLeafPaths } from "./schema-fields";
 import type { TypeFormValues } from "./type-form-values";
+import type { FormIssues } from "~/lib/form-failure";
 
-type Issues = Record<string, string[]>;
 type Row<T> = T & { rid: number };
 
 const fid = (name: string) => `f-${name.replace(/\./g, "-")}`;
@@ -118,7 +118,7 @@ export function DecisionTypeForm({
   mode: "create" | "edit";
   initial: TypeFormValues;
   owners: { email: string; name: string; role: string }[];
-  issues?: Issues;
+  issues?: FormIssues;
   message?: string | null;
   policyVersion?: number;
 }) {

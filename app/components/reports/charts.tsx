@@ -17,7 +17,7 @@ import { createContext, useContext, type ReactNode } from "react";
 import { Area, Bar, BarChart, CartesianGrid, ComposedChart, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
 import type { Bucket } from "~/domain/reports/query";
 import type { ReasonRow, RuleRow, FieldRow, SeriesPoint } from "~/domain/reports/reports.server";
-import { formatDuration } from "~/domain/reports/tables";
+import { formatDuration } from "~/lib/format";
 
 export const CHART_W = 560;
 export const CHART_H = 260;

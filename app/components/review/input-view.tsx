@@ -3,7 +3,7 @@
  * sections, arrays of objects as tables, long text wrapped, numbers and dates
  * formatted. Read-only.
  */
-import { formatDate, formatNumber, humanize, looksLikeDate } from "./format";
+import { formatDate, formatNumber, humanize, looksLikeDate } from "~/lib/format";
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 

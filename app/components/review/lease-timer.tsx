@@ -3,7 +3,7 @@
  * active, released when they leave the page.
  */
 import { useEffect, useRef, useState } from "react";
-import { formatClock } from "./format";
+import { formatClock } from "~/lib/format";
 
 const ACTIVE_WINDOW_MS = 2 * 60_000;
 

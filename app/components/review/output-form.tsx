@@ -8,7 +8,7 @@
 import { useEffect, useState, type KeyboardEvent, type ReactNode } from "react";
 import type { FieldSchema, ObjectSchema } from "~/domain/decision-types/output-schema";
 import { Button } from "../ui/button";
-import { humanize, percent } from "./format";
+import { humanize, percent } from "~/lib/format";
 
 export type Path = (string | number)[];
 export type FormErrors = Record<string, string>;

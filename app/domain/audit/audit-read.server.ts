@@ -69,13 +69,6 @@ export const auditQuerySchema = z
 
 export type AuditQuery = z.infer<typeof auditQuerySchema>;
 
-export function parseAuditQuery(params: URLSearchParams, ignore: string[] = []): AuditQuery {
-  const raw: Record<string, string> = {};
-  for (const [k, v] of params) if (v.trim() !== "" && !ignore.includes(k)) raw[k] = v.trim();
-  const parsed = auditQuerySchema.safeParse(raw);
-  if (!parsed.success) throw invalid("Invalid audit filter", zodIssues(parsed.error));
-  return parsed.data;
-}
 
 /** What any reader may filter on. Actor and action match by prefix; from is inclusive, to exclusive (epoch ms). */
 export type AuditFilter = { action?: string; actor?: string; entityType?: string; entityId?: string; from?: number; to?: number };
@@ -124,7 +117,7 @@ export async function* allAuditEntries(db: DbOrTx, f: AuditFilter, viewer: SealV
   }
 }
 
-/** GET /api/v1/audit: oldest first from a cursor (the last seq read), so a monitoring tool tails the trail. */
+/** GET /api/v1/audit: oldest first from a cursor (the last seq read), so a monitoring tool tails the trail. Read with requireQuery (lib/query.ts). */
 const auditApiFields = z
   .object({
     from: z.iso.datetime({ offset: true }).optional(),
@@ -145,22 +138,6 @@ export const auditApiQuerySchema = auditApiFields.refine((q) => !q.from || !q.to
 
 export type AuditApiQuery = z.infer<typeof auditApiQuerySchema>;
 
-export function parseAuditApiQuery(params: URLSearchParams): AuditApiQuery {
-  const given = new Map<string, string>();
-  const repeated = new Set<string>();
-  for (const [k, v] of params) {
-    if (given.has(k)) repeated.add(k);
-    if (v !== "") given.set(k, v);
-  }
-  const raw = Object.fromEntries(given);
-  // Named by their own path, so a client sees at once which parameter it got wrong.
-  const unknown = [...given.keys()].filter((k) => !Object.hasOwn(auditApiFields.shape, k));
-  const issues = [...[...repeated].map((k) => ({ path: k, message: "give this parameter once" })), ...unknown.map((k) => ({ path: k, message: "unknown parameter" }))];
-  if (issues.length) throw invalid("Invalid query", issues);
-  const parsed = auditApiQuerySchema.safeParse(raw);
-  if (!parsed.success) throw invalid("Invalid query", zodIssues(parsed.error));
-  return parsed.data;
-}
 
 export function auditEntryToJson(e: AuditRow) {
   return { seq: e.seq, at: new Date(e.at).toISOString(), actor: e.actor, action: e.action, entityType: e.entityType, entityId: e.entityId, data: e.data, hash: e.hash, sealed: e.sealed };

@@ -13,6 +13,8 @@ export type Permission =
   | "decisions:read"
   | "tasks:review"
   | "escalations:resolve"
+  /** The escalations page's "all owners" view: everyone's escalations, not only one's own (admins). */
+  | "escalations:all"
   | "reports:read"
   | "datasets:read"
   | "datasets:write"
@@ -28,6 +30,7 @@ const ALL: Permission[] = [
   "decisions:read",
   "tasks:review",
   "escalations:resolve",
+  "escalations:all",
   "reports:read",
   "datasets:read",
   "datasets:write",

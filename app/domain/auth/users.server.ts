@@ -201,11 +201,6 @@ export function isExpired(key: { expiresAt: number | null }, now = Date.now()): 
   return key.expiresAt !== null && key.expiresAt <= now;
 }
 
-export async function principalForApiKey(db: DbOrTx, key: string, now = Date.now()): Promise<Principal | null> {
-  const found = await lookupApiKey(db, key);
-  return found && !isExpired(found, now) ? found.principal : null;
-}
-
 /** How stale `last_used_at` may get: recording every request would turn each read into a write. */
 export const KEY_USE_RESOLUTION_MS = 60_000;
 

@@ -7,11 +7,11 @@
  */
 import type { Db } from "@db/client.server";
 import { AppError, type Issue } from "~/lib/errors";
+import type { FormFailure, FormIssues } from "~/lib/form-failure";
 import { decisionTypeSchema } from "./definition";
 import { upsertDecisionType, type DecisionType } from "./decision-types.server";
 
-export type FormIssues = Record<string, string[]>;
-export type SaveResult = { ok: true; type: DecisionType; created: boolean; policyChanged: boolean } | { ok: false; message: string; issues: FormIssues };
+export type SaveResult = { ok: true; type: DecisionType; created: boolean; policyChanged: boolean } | FormFailure;
 
 type Rows<T> = { index: number; value: T }[];
 
@@ -176,14 +176,14 @@ export async function saveTypeForm(db: Db, form: FormData, opts: { key: string; 
           map,
           new Set(Object.keys(own)),
         );
-    return { ok: false, message: "Fix the marked fields; nothing was saved.", issues: { ...rest, ...own } };
+    return { ok: false, intent: "save", message: "Fix the marked fields; nothing was saved.", issues: { ...rest, ...own } };
   }
   try {
     const { type, created } = await upsertDecisionType(db, definition, opts.actor, opts.now ?? Date.now(), opts.mode);
     return { ok: true, type, created, policyChanged: created || form.get("policyVersion") !== String(type.policyVersion) };
   } catch (e) {
     if (e instanceof AppError && (e.code === "invalid" || e.code === "conflict")) {
-      return { ok: false, message: `${e.message}; nothing was saved.`, issues: toFormIssues(e.issues, map, new Set()) };
+      return { ok: false, intent: "save", message: `${e.message}; nothing was saved.`, issues: toFormIssues(e.issues, map, new Set()) };
     }
     throw e;
   }

@@ -112,13 +112,6 @@ export const listQuerySchema = z.object({
 
 export type ListQuery = z.infer<typeof listQuerySchema>;
 
-export function parseListQuery(params: URLSearchParams): ListQuery {
-  const raw: Record<string, string> = {};
-  for (const [k, v] of params) if (v !== "") raw[k] = v;
-  const parsed = listQuerySchema.strict().safeParse(raw);
-  if (!parsed.success) throw invalid("Invalid query", zodIssues(parsed.error));
-  return parsed.data;
-}
 
 export async function listDecisions(db: DbOrTx, q: ListQuery, viewer: SealViewer = NO_VIEWER): Promise<{ decisions: DecisionJson[]; nextCursor: string | null }> {
   const where: SQL[] = [];

@@ -27,13 +27,6 @@ export const searchQuerySchema = z
 
 export type SearchQuery = z.infer<typeof searchQuerySchema>;
 
-export function parseSearchQuery(params: URLSearchParams): SearchQuery {
-  const raw: Record<string, string> = {};
-  for (const [k, v] of params) if (v.trim() !== "") raw[k] = v.trim();
-  const parsed = searchQuerySchema.safeParse(raw);
-  if (!parsed.success) throw invalid("Invalid filter", zodIssues(parsed.error));
-  return parsed.data;
-}
 
 export type DecisionListItem = {
   seq: number;

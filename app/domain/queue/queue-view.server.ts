@@ -14,6 +14,8 @@ import { decisionTypes, decisions, reviews, rollups, tasks, users } from "@db/sc
 import { HOUR } from "~/lib/time";
 import { listDecisionTypes } from "../decision-types/decision-types.server";
 import { claimableBy, claimNextTask, queueCounts, type Reviewer, type TaskRow } from "./queue.server";
+import type { Issue } from "~/lib/errors";
+import { readQuery } from "~/lib/query";
 
 /** Past-SLA counts stop here and show as "10,000+": counting further would scan the backlog. */
 export const SLA_COUNT_CAP = 10_000;
@@ -35,18 +37,13 @@ export const queueFilterSchema = z.object({
 });
 export type QueueFilter = z.infer<typeof queueFilterSchema>;
 
-/** Reads filters from a query string; a bad value is dropped and reported, never a 500. */
-export function parseQueueFilter(params: URLSearchParams): { filter: QueueFilter; issues: { path: string; message: string }[] } {
-  const raw: Record<string, string> = {};
-  for (const key of Object.keys(queueFilterSchema.shape)) {
-    const v = params.get(key);
-    if (v) raw[key] = v;
-  }
-  const parsed = queueFilterSchema.safeParse(raw);
-  if (parsed.success) return { filter: parsed.data, issues: [] };
-  const issues = parsed.error.issues.map((i) => ({ path: String(i.path[0]), message: i.message }));
-  for (const i of issues) delete raw[i.path];
-  return { filter: queueFilterSchema.parse(raw), issues };
+/** Parameters the queue and review pages carry beside the list's filters (work mode, notices, the form's intent). */
+const QUEUE_PAGE_PARAMS = ["notice", "empty", "after", "skip", "from", "intent", "taskId"];
+
+/** Reads filters from a query string (lib/query.ts rules); a bad value is dropped and reported, never a 500. */
+export function parseQueueFilter(params: URLSearchParams): { filter: QueueFilter; issues: Issue[] } {
+  const { data, issues } = readQuery(queueFilterSchema, params, { ignore: QUEUE_PAGE_PARAMS });
+  return { filter: data ?? queueFilterSchema.parse({}), issues };
 }
 
 export type QueueSummary = {

@@ -33,6 +33,8 @@ export function taskToJson(t: TaskRow) {
     id: t.id,
     decisionId: t.decisionId,
     type: t.typeKey,
+    // Public name of the task's kind (review, qa, second, escalation), kept for integrators. Not a
+    // decision's `route` (auto or review, the routing outcome), though the names collide.
     route: t.kind,
     status: t.status,
     priority: t.priority,

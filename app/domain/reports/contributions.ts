@@ -14,10 +14,10 @@
  *   escalated              ever escalated to the type's owner (open or resolved)
  *   qa:sampled|reviewed|approved, qa_field:<path>, qa_reason:<code>   QA of the auto lane
  */
-import { FINAL_STATUSES } from "../decisions/statuses";
+import { FINAL_STATUSES, type DecisionStatus } from "../decisions/statuses";
 import { ruleKindOf } from "../routing/policy";
 
-export type DecisionStatus = "pending_review" | "in_review" | "approved" | "corrected" | "rejected" | "escalated" | "auto_approved";
+export type { DecisionStatus };
 
 export type DecisionFacts = {
   typeKey: string;

@@ -5,7 +5,8 @@
  */
 import { z } from "zod";
 import { DAY, HOUR } from "~/lib/time";
-import { invalid, zodIssues } from "~/lib/errors";
+import { invalid } from "~/lib/errors";
+import { requireQuery } from "~/lib/query";
 
 export const BUCKETS = ["hour", "day", "week"] as const;
 export type Bucket = (typeof BUCKETS)[number];
@@ -40,27 +41,18 @@ export const reportQuerySchema = z
 
 export type ReportQuery = { type: string; from: number; to: number; bucket: Bucket; modelVersion?: string };
 
-/** Parses URL search params into a report query, or throws a 400 naming the field. */
-export function parseReportQuery(params: URLSearchParams, opts: { now?: number; allowed?: string[] } = {}): ReportQuery {
-  const raw: Record<string, string> = {};
-  for (const [k, v] of params) {
-    if (opts.allowed && !opts.allowed.includes(k)) continue;
-    if (v !== "") raw[k] = v;
-  }
-  const known = Object.keys(reportQuerySchema.shape);
-  const unknown = Object.keys(raw).filter((k) => !known.includes(k));
-  if (unknown.length > 0) throw invalid("Invalid report query", unknown.map((k) => ({ path: k, message: `unknown parameter; use ${known.join(", ")}` })));
-  const parsed = reportQuerySchema.safeParse(raw);
-  if (!parsed.success) throw invalid("Invalid report query", zodIssues(parsed.error));
+/** URL search params → a report query (defaults filled in), or a 400 naming the field; `ignore` lists parameters the caller owns. */
+export function parseReportQuery(params: URLSearchParams, opts: { now?: number; ignore?: readonly string[] } = {}): ReportQuery {
+  const query = requireQuery(reportQuerySchema, params, { ignore: opts.ignore });
   const now = opts.now ?? Date.now();
-  const to = parsed.data.to ?? Math.ceil(now / HOUR) * HOUR;
-  const from = parsed.data.from ?? to - DEFAULT_PERIOD_DAYS * DAY;
-  if (from >= to) throw invalid("Invalid report query", [{ path: "from", message: "from must be before to" }]);
-  const bucket = parsed.data.bucket;
+  const to = query.to ?? Math.ceil(now / HOUR) * HOUR;
+  const from = query.from ?? to - DEFAULT_PERIOD_DAYS * DAY;
+  if (from >= to) throw invalid("Invalid query", [{ path: "from", message: "from must be before to" }]);
+  const bucket = query.bucket;
   if ((to - from) / BUCKET_MS[bucket] > MAX_BUCKETS) {
-    throw invalid("Invalid report query", [{ path: "bucket", message: `more than ${MAX_BUCKETS} ${bucket} buckets; choose a wider bucket or a shorter period` }]);
+    throw invalid("Invalid query", [{ path: "bucket", message: `more than ${MAX_BUCKETS} ${bucket} buckets; choose a wider bucket or a shorter period` }]);
   }
-  return { type: parsed.data.type, from, to, bucket, modelVersion: parsed.data.modelVersion };
+  return { type: query.type, from, to, bucket, modelVersion: query.modelVersion };
 }
 
 /** Start of the bucket holding `ms` (UTC; weeks start on Monday). */

@@ -311,9 +311,9 @@ export async function reportPage(db: DbOrTx, q: ReportQuery): Promise<ReportPage
 }
 
 /** Parses report query parameters and checks the decision type exists (400 naming the field otherwise). */
-export async function readReportQuery(db: DbOrTx, params: URLSearchParams, opts: { now?: number; allowed?: string[] } = {}): Promise<ReportQuery> {
+export async function readReportQuery(db: DbOrTx, params: URLSearchParams, opts: { now?: number; ignore?: readonly string[] } = {}): Promise<ReportQuery> {
   const q = parseReportQuery(params, opts);
-  if (!await getDecisionType(db, q.type)) throw invalid("Invalid report query", [{ path: "type", message: `unknown decision type "${q.type}"` }]);
+  if (!await getDecisionType(db, q.type)) throw invalid("Invalid query", [{ path: "type", message: `unknown decision type "${q.type}"` }]);
   return q;
 }
 

@@ -5,6 +5,7 @@
  */
 import { csvSafeValue } from "~/lib/csv-safe";
 import type { BacklogOwner, BacklogQueue, ReportPage } from "./reports.server";
+import { formatDuration, formatRate, formatTimestamp } from "~/lib/format";
 
 export type ColumnFormat = "int" | "rate" | "ms" | "text" | "date";
 export type Column<R> = { key: string; label: string; format: ColumnFormat; value: (r: R) => string | number | null };
@@ -133,24 +134,11 @@ export function tableRecords(t: Table<any>): (string | number)[][] {
   return [t.columns.map((c) => c.key), ...t.rows.map((r) => t.columns.map((c) => csvSafeValue(c.value(r) ?? "")))];
 }
 
-export function formatDuration(ms: number | null): string {
-  if (ms == null) return "–";
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
-  if (ms < 86_400_000) return `${(ms / 3_600_000).toFixed(1)} h`;
-  return `${(ms / 86_400_000).toFixed(1)} d`;
-}
-
-export function formatRate(x: number | null, digits = 1): string {
-  return x == null ? "–" : `${(x * 100).toFixed(digits)}%`;
-}
-
 export function formatCell(format: ColumnFormat, v: string | number | null): string {
   if (v == null || v === "") return "–";
   if (format === "rate") return formatRate(Number(v));
   if (format === "ms") return formatDuration(Number(v));
   if (format === "int") return Number(v).toLocaleString("en-US");
-  if (format === "date") return String(v).replace("T", " ").replace(/:00\.000Z$/, " UTC");
+  if (format === "date") return formatTimestamp(v);
   return String(v);
 }

@@ -21,10 +21,8 @@ import { applyRollupChanges } from "../reports/rollups.server";
 import { enqueueEvents } from "../webhooks/outbox.server";
 import { changedPaths } from "./diff";
 import { fourEyesReason, verdictsAgree } from "./four-eyes";
-import { missingVerdictFields } from "./verdict-rules";
+import { missingVerdictFields, REVIEW_ACTIONS } from "./verdict-rules";
 
-export const REVIEW_ACTIONS = ["approve", "correct", "reject", "escalate"] as const;
-export type ReviewAction = (typeof REVIEW_ACTIONS)[number];
 
 export const reviewBodySchema = z
   .object({

@@ -8,7 +8,9 @@
  */
 import type { Issue } from "~/lib/errors";
 
-export type VerdictAction = "approve" | "correct" | "reject" | "escalate";
+/** What a reviewer may do with a task (the API's `action`). */
+export const REVIEW_ACTIONS = ["approve", "correct", "reject", "escalate"] as const;
+export type VerdictAction = (typeof REVIEW_ACTIONS)[number];
 
 export function verdictNeeds(action: VerdictAction, typeReasonCodes: number): { reasonCodes: boolean; note: boolean } {
   return {

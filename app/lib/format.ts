@@ -1,6 +1,7 @@
 /**
- * Deterministic formatting (fixed locale and UTC), so the server render and
- * the browser agree character for character.
+ * The one home of display formatting: numbers, rates, durations and timestamps.
+ * Deterministic (fixed locale and UTC), so the server render and the browser
+ * agree character for character. Timestamps have one format, "2026-01-31 14:05 UTC".
  */
 const NUM = new Intl.NumberFormat("en-US", { maximumFractionDigits: 6 });
 
@@ -22,20 +23,21 @@ export function formatDate(s: string): string {
     const [y, m, d] = s.split("-").map(Number);
     return `${d} ${MONTHS[m - 1] ?? "?"} ${y}`;
   }
-  return formatDateTime(Date.parse(s));
+  return formatTimestamp(s);
 }
 
-export function formatDateTime(ms: number | string | null | undefined): string {
+/** "2026-01-31 14:05 UTC"; "—" for no value or an unreadable one. */
+export function formatTimestamp(ms: number | string | null | undefined): string {
   if (ms == null) return "—";
-  const t = typeof ms === "string" ? Date.parse(ms) : ms;
-  if (Number.isNaN(t)) return String(ms);
-  const d = new Date(t);
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}, ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`;
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) return "—";
+  return d.toISOString().slice(0, 16).replace("T", " ") + " UTC";
 }
 
-/** "45 s", "12 min", "3 h 5 min", "2 d 4 h". */
-export function formatDuration(ms: number): string {
+/** "250 ms", "45 s", "12 min", "3 h 5 min", "2 d 4 h"; "–" for no value. */
+export function formatDuration(ms: number | null): string {
+  if (ms == null) return "–";
+  if (ms > 0 && ms < 1000) return `${Math.round(ms)} ms`;
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
@@ -64,4 +66,9 @@ export function humanize(key: string): string {
 
 export function percent(c: number): string {
   return `${Math.round(c * 100)}%`;
+}
+
+/** A rate to `digits` decimals of a percent, "12.5%"; "–" for no value. */
+export function formatRate(x: number | null, digits = 1): string {
+  return x == null ? "–" : `${(x * 100).toFixed(digits)}%`;
 }
