@@ -3,7 +3,6 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireUser } from "~/domain/auth/session.server";
 import { previewCount } from "~/domain/datasets/examples.server";
 import { filterInputFromParams, parseFilter } from "~/domain/datasets/filter";
-import { getDb } from "@db/client.server";
 import { failureOf } from "~/lib/form-failure";
 
 /** Live count for the create form (a fetcher): always 200, with the form failure when the filter is not valid yet. */
