@@ -3,7 +3,7 @@
  * SLA misses, the reviewer's own in-progress items, and the filterable,
  * keyset-paginated list of open tasks. "Start reviewing" enters work mode.
  */
-import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
 import { z } from "zod";
 import { getDb } from "@db/client.server";

@@ -28,7 +28,7 @@ import { buildCreditCase, creditVerdict, outcomeVerdict, CREDIT_MODEL_NAME, type
 import { crossFit, loadCreditApplications, MODEL_V1, MODEL_V2, outOfFoldReport, type HoldoutReport } from "./credit-model";
 import { InvoiceGenerator, invoiceVerdict, type InvoiceCase } from "./invoices";
 import { Rng } from "./random";
-import { CREDIT_TYPE_KEY, creditType, INVOICE_TYPE_KEY, invoiceType } from "./types";
+import { creditType, INVOICE_TYPE_KEY, invoiceType } from "./types";
 
 export const DEMO_MARKER = "demo.seeded_at";
 export const DEMO_SEED = 20261129;

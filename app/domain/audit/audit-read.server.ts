@@ -8,7 +8,6 @@ import type { DbOrTx } from "@db/client.server";
 import { auditLog } from "@db/schema/index";
 import { auditTrail, batchItems, BATCH_INGESTED } from "./audit.server";
 import { redactedAuditEntry, sealedAuditEntry, sealedAuditSeqs, NO_VIEWER, type SealViewer } from "../decisions/sealing.server";
-import { invalid, zodIssues } from "~/lib/errors";
 
 /** An entry as a viewer may read it: a sealed four-eyes entry has no actor, data or hash (see decisions/sealing.server.ts). */
 export type AuditRow = {

@@ -124,7 +124,7 @@ export async function startAuditCheckpoints(opts: { intervalMs?: number; db?: ()
     }
   };
   await tick();
-  const timer = setInterval(tick, opts.intervalMs ?? CHECKPOINT_INTERVAL_MS);
+  const timer = setInterval(() => void tick(), opts.intervalMs ?? CHECKPOINT_INTERVAL_MS);
   timer.unref();
   return () => clearInterval(timer);
 }

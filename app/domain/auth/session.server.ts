@@ -6,10 +6,7 @@
  */
 import { instanceSecret } from "./secrets.server";
 import { createCookie, redirect } from "@remix-run/node";
-import { eq } from "drizzle-orm";
-import { getDb, transaction, type Db } from "@db/client.server";
-import { settings } from "@db/schema/index";
-import { randomToken } from "~/lib/crypto.server";
+import { getDb, type Db } from "@db/client.server";
 import { AppError } from "~/lib/errors";
 import { can, type Permission, type Principal } from "./permissions";
 import { createSession, deleteSession, hasRole, isExpired, lookupApiKey, SESSION_TTL_MS, touchApiKey, userForSession, userPrincipal, type UserRow } from "./users.server";

@@ -18,11 +18,10 @@
  */
 import { instanceSecret } from "../auth/secrets.server";
 import crypto from "node:crypto";
-import { eq, sql, type SQL } from "drizzle-orm";
-import { sqlOne, sqlRows, transaction, type Db } from "@db/client.server";
+import { sql, type SQL } from "drizzle-orm";
+import { sqlOne, sqlRows, type Db } from "@db/client.server";
 import { joinInOrder, jsonArrayHasAny, jsonEqual, jsonNumber } from "@db/sql";
-import { settings, users } from "@db/schema/index";
-import { randomToken } from "~/lib/crypto.server";
+import { users } from "@db/schema/index";
 import type { ExampleAction, ExampleFilter, Split, SplitFractions } from "./filter";
 import { DEFAULT_SPLIT } from "./filter";
 import { splitOf } from "./split.server";

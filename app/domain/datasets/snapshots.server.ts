@@ -19,7 +19,7 @@ import path from "node:path";
 import { and, desc, eq, max } from "drizzle-orm";
 import { z } from "zod";
 import { createReadableStreamFromReadable } from "@remix-run/node";
-import { databaseFileOf, getDb, transaction, type Db } from "@db/client.server";
+import { databaseFileOf, transaction, type Db } from "@db/client.server";
 import { datasets, datasetSnapshots } from "@db/schema/index";
 import { newId, randomToken } from "~/lib/crypto.server";
 import { conflict, forbidden, invalid, notFound, zodIssues, AppError } from "~/lib/errors";

@@ -7,7 +7,7 @@ import { and, asc, eq, gt, gte, inArray, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { DbOrTx } from "@db/client.server";
 import { decisions, reviews, users } from "@db/schema/index";
-import { invalid, notFound, zodIssues } from "~/lib/errors";
+import { notFound } from "~/lib/errors";
 import { iso } from "~/lib/time";
 
 import { sealedDecisions, NO_VIEWER, type SealViewer } from "./sealing.server";

@@ -7,7 +7,6 @@ import { and, asc, desc, eq, lt, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { DbOrTx } from "@db/client.server";
 import { decisions, tasks, users } from "@db/schema/index";
-import { invalid, zodIssues } from "~/lib/errors";
 import { decisionAuditTrail, type AuditRow } from "../audit/audit-read.server";
 import { outboxForEntity, type OutboxEntry } from "../webhooks/outbox-read.server";
 import { DECISION_STATUSES, getDecision, type DecisionJson } from "./decisions.server";

@@ -31,7 +31,7 @@ export async function startJobs(db: () => Db = getDb): Promise<() => void> {
   for (const job of JOBS) {
     const tick = () => runExclusive(db(), job.name, () => job.run(db()), { ttlMs: Math.max(60_000, job.everyMs * 2) }).catch((e) => logError(job.name, e));
     await tick();
-    const timer = setInterval(tick, job.everyMs);
+    const timer = setInterval(() => void tick(), job.everyMs);
     timer.unref();
     stops.push(() => clearInterval(timer));
   }

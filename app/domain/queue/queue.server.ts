@@ -5,7 +5,7 @@
  * the same task; an expired lease returns the task to the queue.
  */
 import { forUpdate, forUpdateSkipLocked } from "@db/sql";
-import { and, asc, desc, eq, inArray, isNull, lt, ne, notInArray, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, lt, ne, notInArray, or, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { transaction, type Db, type DbOrTx } from "@db/client.server";
 import { decisions, taskCounters, tasks } from "@db/schema/index";
