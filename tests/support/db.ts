@@ -7,7 +7,7 @@ import { createApiKey, createUser } from "~/domain/auth/users.server";
 import { upsertDecisionType } from "~/domain/decision-types/decision-types.server";
 import type { Role, Scope } from "~/domain/auth/permissions";
 
-export { testDb, testStore, storeEnv, openStore, onPostgres, type TestStore } from "./store";
+export { testDb, testStore, storeEnv, openStore, onPostgres, tempDir, type TestStore } from "./store";
 
 let counter = 0;
 export function uniqueEmail(prefix = "user"): string {
