@@ -2,7 +2,9 @@
  * Who may do what. Roles (people) and scopes (API keys) both map to the same
  * permissions; a key tied to a user gets what both its scopes and its user allow.
  */
-export const ROLES = ["admin", "manager", "reviewer", "auditor"] as const;
+import { ROLES } from "@db/schema/tables";
+/** The one list, declared with the schema (its CHECK constraint). */
+export { ROLES };
 export type Role = (typeof ROLES)[number];
 
 export const SCOPES = ["ingest", "review", "read", "admin"] as const;

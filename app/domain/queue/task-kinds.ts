@@ -3,7 +3,9 @@
  * review screen read the same labels. Inside the code this is a task's `kind`;
  * the public API publishes it as `route` (see taskToJson in queue.server.ts).
  */
-export const TASK_KINDS = ["review", "qa", "second", "escalation"] as const;
+import { TASK_KINDS } from "@db/schema/tables";
+/** The one list, declared with the schema (its CHECK constraint). */
+export { TASK_KINDS };
 export type TaskKind = (typeof TASK_KINDS)[number];
 
 export const TASK_KIND_LABELS: Record<TaskKind, { label: string; tone: "indigo" | "sky" | "violet" | "amber" }> = {

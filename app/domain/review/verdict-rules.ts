@@ -9,7 +9,9 @@
 import type { Issue } from "~/lib/errors";
 
 /** What a reviewer may do with a task (the API's `action`). */
-export const REVIEW_ACTIONS = ["approve", "correct", "reject", "escalate"] as const;
+import { REVIEW_ACTIONS } from "@db/schema/tables";
+/** The one list, declared with the schema (its CHECK constraint). */
+export { REVIEW_ACTIONS };
 export type VerdictAction = (typeof REVIEW_ACTIONS)[number];
 
 export function verdictNeeds(action: VerdictAction, typeReasonCodes: number): { reasonCodes: boolean; note: boolean } {
