@@ -6,8 +6,9 @@
  * table is laid out. Arranging what no seam offers (an attacker who drops the
  * append-only triggers) goes through the store's own handle, for both dialects.
  */
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { dialectOf, sqlRun, type Db, type DbOrTx } from "@db/client.server";
+import { tasks } from "@db/schema/index";
 import { allAuditEntries, type AuditFilter, type AuditRow } from "~/domain/audit/audit-read.server";
 import { getDecisionRow } from "~/domain/decisions/decisions.server";
 import { getTask } from "~/domain/queue/queue.server";
@@ -65,4 +66,33 @@ export async function failure(p: Promise<unknown> | (() => Promise<unknown>)): P
     return errorText(e);
   }
   throw new Error("expected a failure, but it succeeded");
+}
+
+/**
+ * Makes every INSERT into `table` fail with `message` (a write path's late failure), on either store;
+ * returns the undo. The servers sharing the store see it at their next statement.
+ */
+export async function failInserts(db: Db, table: string, message: string): Promise<() => Promise<void>> {
+  const name = `fail_${table}_inserts`;
+  const quoted = message.replace(/'/g, "''");
+  if (dialectOf(db) === "postgres") {
+    await sqlRun(db, sql.raw(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '${quoted}'; END $$`));
+    await sqlRun(db, sql.raw(`CREATE TRIGGER ${name} BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION ${name}()`));
+    return async () => {
+      await sqlRun(db, sql.raw(`DROP TRIGGER ${name} ON ${table}`));
+      await sqlRun(db, sql.raw(`DROP FUNCTION ${name}()`));
+    };
+  }
+  await sqlRun(db, sql.raw(`CREATE TRIGGER ${name} BEFORE INSERT ON ${table} BEGIN SELECT RAISE(ABORT, '${quoted}'); END`));
+  return async () => sqlRun(db, sql.raw(`DROP TRIGGER ${name}`));
+}
+
+/**
+ * Lets `ms` pass for one task's lease instead of sleeping through it: moves its expiry
+ * back by `ms`, which is what the server's clock moving `ms` ahead would look like to it.
+ */
+export async function ageLease(db: Db, taskId: string, ms: number): Promise<void> {
+  const t = await taskRow(db, taskId);
+  if (t.leaseExpiresAt == null) throw new Error(`task ${taskId} holds no lease`);
+  await db.update(tasks).set({ leaseExpiresAt: t.leaseExpiresAt - ms }).where(eq(tasks.id, taskId));
 }
