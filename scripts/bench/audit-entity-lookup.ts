@@ -7,6 +7,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { openDatabase, runMigrations } from "@db/client.server";
+import { sqliteWriter } from "./common";
 import { decisionAuditTrail } from "~/domain/audit/audit-read.server";
 import { outboxForEntity } from "~/domain/webhooks/outbox-read.server";
 
@@ -14,8 +15,8 @@ const N = Number(process.argv[2] ?? 200_000);
 const LOOKUPS = 300;
 
 const db = openDatabase(":memory:");
-runMigrations(db);
-const sqlite = db.$client;
+await runMigrations(db);
+const sqlite = await sqliteWriter(db);
 
 // Realistic shape: each decision has ~3 entries (ingested, claimed, reviewed) and one event.
 const insertAudit = sqlite.prepare("INSERT INTO audit_log (at, actor, action, entity_type, entity_id, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");

@@ -13,9 +13,10 @@ import { performance } from "node:perf_hooks";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
 import { claimNextTask, releaseTask } from "~/domain/queue/queue.server";
 import { claimNextInView, listQueue, type QueueFilter } from "~/domain/queue/queue-view.server";
-import { fileDb, makeKey, makeType, makeUser, tempDbPath } from "../../tests/support/db";
+import { closeDatabase } from "@db/client.server";
+import { makeKey, makeType, makeUser } from "../../tests/support/db";
 import { startServer } from "../../tests/support/server";
-import { BENCH_TYPE, benchDecision, benchType, buildApp, fmt, machineLine, percentile, rng, table } from "./common";
+import { BENCH_TYPE, benchDecision, benchType, buildApp, fmt, machineLine, percentile, rng, sqliteBenchStore, table } from "./common";
 
 const OPEN = Number(process.env.BENCH_OPEN ?? 100_000);
 const CLAIMS = Number(process.env.BENCH_CLAIMS ?? 2_000);
@@ -39,8 +40,7 @@ const cpuNow = () => {
 };
 
 async function main() {
-  const dbPath = tempDbPath();
-  const db = fileDb(dbPath);
+  const { db, file: dbPath, sqlite } = await sqliteBenchStore();
   const owner = await makeUser(db, "admin");
   await makeType(db, { ...benchType(owner.email), routing: { minConfidence: 0.99 } }); // everything goes to review
   await makeType(db, { ...benchType(owner.email), key: OTHER_TYPE, routing: { minConfidence: 0.99 } });
@@ -54,12 +54,12 @@ async function main() {
     });
     await ingestDecisions(db, items, { batch: true, actor: "bench" });
   }
-  const open = (db.$client.prepare("SELECT count(*) AS n FROM tasks WHERE status = 'open'").get() as { n: number }).n;
+  const open = (sqlite.prepare("SELECT count(*) AS n FROM tasks WHERE status = 'open'").get() as { n: number }).n;
   console.log(`Claim benchmark: ${fmt(open)} open tasks (seeded in ${fmt((performance.now() - t0) / 1000, 1)} s), ${fmt(CLAIMS)} claims per scenario`);
   if (open < OPEN) throw new Error(`expected ${OPEN} open tasks, found ${open}`);
 
   // Start from a checkpointed WAL, as a running server would be after the import settled.
-  db.$client.pragma("wal_checkpoint(TRUNCATE)");
+  sqlite.pragma("wal_checkpoint(TRUNCATE)");
   const reviewers = await Promise.all(Array.from({ length: 8 }, async () => makeUser(db, "reviewer")));
   // Warm-up (JIT, statement caches): claims that are released again.
   for (let i = 0; i < 300; i++) {
@@ -121,7 +121,7 @@ async function main() {
   await runView("flag policy:high-value (3%), queue order", { flag: "policy:high-value", sort: "queue" }, Math.min(CLAIMS, Math.floor(OPEN / 100)));
 
   // expired leases: some claimed tasks whose lease ran out get reaped by the next claim
-  db.$client.prepare("UPDATE tasks SET lease_expires_at = ? WHERE status = 'claimed' AND seq % 3 = 0").run(Date.now() - 1000);
+  sqlite.prepare("UPDATE tasks SET lease_expires_at = ? WHERE status = 'claimed' AND seq % 3 = 0").run(Date.now() - 1000);
   await run("shared queue, right after ~1/3 of held leases expired", () => ({}));
 
   console.log("");
@@ -132,7 +132,7 @@ async function main() {
   console.log("(list page = listQueue's first page of 50 for the same filter, read after each claim; a decision filter (flag, model) is checked row by row, from the reviewer's place in the list to the next match)");
 
   if (HTTP) {
-    db.$client.close();
+    await closeDatabase(db);
     buildApp();
     const s = await startServer({ DATABASE_PATH: dbPath });
     try {

@@ -1,7 +1,28 @@
 /** Shared bits of the benchmarks: the workload, the server, and how figures are printed. */
 import { execFileSync } from "node:child_process";
+import fs from "node:fs";
 import os from "node:os";
+import path from "node:path";
+import type Database from "better-sqlite3";
+import { openDatabase, runMigrations, sqliteClientOf, transaction, type Db } from "@db/client.server";
 import { invoiceType } from "../../tests/support/db";
+
+/**
+ * The writer connection of a SQLite store (a handle reads on a read-only one): the benchmarks
+ * measure the embedded store and generate their data with raw SQL on it.
+ */
+export async function sqliteWriter(db: Db): Promise<Database.Database> {
+  const client = await transaction(db, async (tx) => sqliteClientOf(tx));
+  if (!client) throw new Error("The benchmarks generate their data with SQLite's raw SQL: run them on a SQLite store");
+  return client;
+}
+
+/** A migrated SQLite store for a benchmark (a new file in a temporary folder unless `file`), with its writer connection. */
+export async function sqliteBenchStore(file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "lastmile-bench-")), "bench.db")) {
+  const db = openDatabase(file);
+  await runMigrations(db);
+  return { db, file, sqlite: await sqliteWriter(db) };
+}
 
 export const BENCH_TYPE = "bench-invoice";
 

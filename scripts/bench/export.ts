@@ -14,7 +14,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { openDatabase, runMigrations } from "@db/client.server";
+import { closeDatabase, openDatabase } from "@db/client.server";
+import { sqliteBenchStore } from "./common";
 import { iterateExamples } from "~/domain/datasets/examples.server";
 import { exportToFile } from "~/domain/datasets/export.server";
 import { exampleFilterSchema, type ExportFormat } from "~/domain/datasets/filter";
@@ -24,14 +25,13 @@ const HERE = fileURLToPath(import.meta.url);
 
 type Result = { mode: string; rows: number; secs: number; cpuSecs: number; rowsPerSec: number; rowsPerCpuSec: number; peakRssMb: number; bytes: number };
 
-function generate(file: string, rows: number): void {
-  const db = openDatabase(file);
-  runMigrations(db);
+async function generate(file: string, rows: number): Promise<void> {
+  const { db, sqlite } = await sqliteBenchStore(file);
   const started = Date.now();
-  generateReviewedInvoices(db, rows);
-  db.$client.exec("ANALYZE");
+  await generateReviewedInvoices(db, rows);
+  sqlite.exec("ANALYZE");
   console.log(`generated ${rows.toLocaleString("en")} decisions + tasks + reviews in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  db.$client.close();
+  await closeDatabase(db);
 }
 
 async function child(mode: string, file: string, outDir: string): Promise<void> {
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lastmile-bench-export-"));
   const file = path.join(dir, "bench.db");
   try {
-    generate(file, rows);
+    await generate(file, rows);
     const results: Result[] = [];
     for (const mode of ["read", "jsonl", "csv", "parquet"]) {
       const res = spawnSync(process.execPath, [...process.execArgv, HERE, "--child", mode, file, dir], { encoding: "utf8", maxBuffer: 1 << 20 });
@@ -89,4 +89,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.env.BENCH_GENERATE_ONLY) generate(process.env.BENCH_GENERATE_ONLY, Number(process.env.BENCH_ROWS)); else await main();
+if (process.env.BENCH_GENERATE_ONLY) await generate(process.env.BENCH_GENERATE_ONLY, Number(process.env.BENCH_ROWS)); else await main();

@@ -4,19 +4,32 @@
  * to interrupt. Makes 20 reviewers (gen_00…gen_19), the decision type `typeKey`
  * with routing policy v1 (QA rate 5%), and `rows` decisions: every fifth is an
  * auto decision with a QA review, the others review-lane decisions; 60% of the
- * verdicts approve, 30% correct the total, 10% reject.
+ * verdicts approve, 30% correct the total, 10% reject. A review-lane decision is
+ * finalized by its reviewer; an auto decision by nobody (finalized_by is a user id).
+ *
+ * SQLite gets the raw SQL below on the writer connection (one transaction); Postgres
+ * gets the same rows from the same statements rewritten with generate_series (tests
+ * that need many decisions run on both stores).
  */
-import type { Db } from "@db/client.server";
+import { sql } from "drizzle-orm";
+import { sqliteClientOf, sqlRun, transaction, type Db } from "@db/client.server";
 
-export function generateReviewedInvoices(db: Db, rows: number, opts: { typeKey?: string; start?: number } = {}): void {
-  const c = db.$client;
+export async function generateReviewedInvoices(db: Db, rows: number, opts: { typeKey?: string; start?: number } = {}): Promise<void> {
   const type = opts.typeKey ?? "invoice";
   const t0 = opts.start ?? Date.UTC(2026, 0, 1);
   const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
-  c.pragma("synchronous = OFF");
-  c.exec("BEGIN");
+  // The writer connection (a handle reads on a read-only one); null on Postgres.
+  const writer = await transaction(db, async (tx) => sqliteClientOf(tx));
+  if (!writer) {
+    await transaction(db, async (tx) => {
+      for (const statement of postgresStatements(type, t0, rows, q)) await sqlRun(tx, sql.raw(statement));
+    });
+    return;
+  }
+  writer.pragma("synchronous = OFF");
   try {
-    c.exec(`
+    await transaction(db, async (tx) => {
+      sqliteClientOf(tx)!.exec(`
       INSERT OR IGNORE INTO users (id, email, name, role, password_hash, created_at)
         WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 19)
         SELECT printf('gen_%02d', i), printf('generated%02d@example.com', i), printf('Reviewer %d', i), 'reviewer', 'x', ${t0} FROM n;
@@ -39,7 +52,7 @@ export function generateReviewedInvoices(db: Db, rows: number, opts: { typeKey?:
         CASE WHEN i % 5 = 0 THEN 'auto' ELSE 'review' END,
         CASE WHEN i % 5 = 0 THEN '[]' ELSE '["confidence 0.62 < 0.9"]' END, 1, i % 5 = 0,
         CASE WHEN i % 5 = 0 THEN 'auto_approved' WHEN i % 10 < 6 THEN 'approved' WHEN i % 10 < 9 THEN 'corrected' ELSE 'rejected' END,
-        NULL, ${t0} + i * 1000 + 60000, 'generated@example.com', ${t0} + i * 1000 + 60000
+        NULL, ${t0} + i * 1000 + 60000, CASE WHEN i % 5 = 0 THEN NULL ELSE printf('gen_%02d', i % 20) END, ${t0} + i * 1000 + 60000
       FROM gen;
       INSERT INTO tasks (id, decision_id, type_key, kind, status, priority, due_at, created_at, claimed_by, completed_at)
       SELECT printf('tsk_%s_%08d', ${q(type)}, i), printf('dec_%s_%08d', ${q(type)}, i), ${q(type)}, CASE WHEN i % 5 = 0 THEN 'qa' ELSE 'review' END,
@@ -58,11 +71,54 @@ export function generateReviewedInvoices(db: Db, rows: number, opts: { typeKey?:
       FROM gen;
       DROP TABLE gen;
     `);
-    c.exec("COMMIT");
-  } catch (e) {
-    c.exec("ROLLBACK");
-    throw e;
+    });
   } finally {
-    c.pragma("synchronous = NORMAL");
+    writer.pragma("synchronous = NORMAL");
   }
+}
+
+/** The same rows on Postgres: generate_series for the recursive CTE, format/lpad for printf, json_build_object for json_object. */
+function postgresStatements(type: string, t0: number, rows: number, q: (s: string) => string): string[] {
+  const id = (prefix: string) => `format('${prefix}_%s_%s', ${q(type)}, lpad(i::text, 8, '0'))`;
+  const reviewer = (expr: string) => `'gen_' || lpad((${expr})::text, 2, '0')`;
+  const corrected = `json_build_object('total', (i % 1000) + 10.5, 'currency', CASE WHEN i % 2 = 1 THEN 'EUR' ELSE 'USD' END,
+                    'lines', json_build_array(json_build_object('sku', 'A-' || (i % 50), 'amount', (i % 1000) + 0.5)))::text`;
+  return [
+    `INSERT INTO users (id, email, name, role, password_hash, created_at)
+       SELECT ${reviewer("i")}, 'generated' || lpad(i::text, 2, '0') || '@example.com', 'Reviewer ' || i, 'reviewer', 'x', ${t0} FROM generate_series(0, 19) AS g(i)
+       ON CONFLICT DO NOTHING`,
+    `INSERT INTO decision_types (key, name, owner_id, output_schema, reason_codes, sla_minutes, policy_version, created_at, updated_at)
+       VALUES (${q(type)}, 'Invoice extraction (generated)', 'gen_00',
+         '{"type":"object","required":["total","currency"],"properties":{"total":{"type":"number"},"currency":{"type":"string","enum":["EUR","USD"]},"lines":{"type":"array","items":{"type":"object","properties":{"sku":{"type":"string"},"amount":{"type":"number"}}}}}}',
+         '[{"code":"WRONG_TOTAL","label":"Total misread"},{"code":"NOT_AN_INVOICE","label":"Not an invoice"}]', 240, 1, ${t0}, ${t0})`,
+    `INSERT INTO routing_policies (type_key, version, policy, created_at)
+       VALUES (${q(type)}, 1, '{"minConfidence":0.9,"fieldMinConfidence":{},"reviewFlags":[],"qaSampleRate":0.05}', ${t0})`,
+    `INSERT INTO decisions (id, type_key, external_id, body_hash, model_name, model_version, input, output, confidence, field_confidence, flags,
+                            priority, occurred_at, received_at, route, reasons, policy_version, qa_sampled, status, final_output, finalized_at, finalized_by, updated_at)
+     SELECT ${id("dec")}, ${q(type)}, 'INV-' || lpad(i::text, 8, '0'), 'h', 'invoice-extractor', CASE WHEN i % 3 = 0 THEN '2.0.0' ELSE '1.0.0' END,
+       json_build_object('vendor', 'Vendor ' || (i % 500), 'pages', 1 + i % 4, 'text', 'Invoice ' || i || ' payable within 30 days, see attached delivery note')::text,
+       json_build_object('total', (i % 1000) + 0.5, 'currency', CASE WHEN i % 2 = 1 THEN 'EUR' ELSE 'USD' END,
+                         'lines', json_build_array(json_build_object('sku', 'A-' || (i % 50), 'amount', (i % 1000) + 0.5)))::text,
+       0.5 + (i % 50) / 100.0, json_build_object('total', 0.91, 'currency', 0.99)::text, '[]', 0,
+       ${t0}::bigint + i * 1000, ${t0}::bigint + i * 1000 + 300,
+       CASE WHEN i % 5 = 0 THEN 'auto' ELSE 'review' END,
+       CASE WHEN i % 5 = 0 THEN '[]' ELSE '["confidence 0.62 < 0.9"]' END, 1, i % 5 = 0,
+       CASE WHEN i % 5 = 0 THEN 'auto_approved' WHEN i % 10 < 6 THEN 'approved' WHEN i % 10 < 9 THEN 'corrected' ELSE 'rejected' END,
+       NULL, ${t0}::bigint + i * 1000 + 60000, CASE WHEN i % 5 = 0 THEN NULL ELSE ${reviewer("i % 20")} END, ${t0}::bigint + i * 1000 + 60000
+     FROM generate_series(1, ${rows}) AS g(i)`,
+    `INSERT INTO tasks (id, decision_id, type_key, kind, status, priority, due_at, created_at, claimed_by, completed_at)
+     SELECT ${id("tsk")}, ${id("dec")}, ${q(type)}, CASE WHEN i % 5 = 0 THEN 'qa' ELSE 'review' END,
+       'done', 0, ${t0}::bigint + i * 1000 + 3600000, ${t0}::bigint + i * 1000 + 300, ${reviewer("i % 20")}, ${t0}::bigint + i * 1000 + 60000
+     FROM generate_series(1, ${rows}) AS g(i)`,
+    `INSERT INTO reviews (id, decision_id, task_id, task_kind, reviewer_id, action, output, changed_fields, reason_codes, note, created_at)
+     SELECT ${id("rev")}, ${id("dec")}, ${id("tsk")},
+       CASE WHEN i % 5 = 0 THEN 'qa' ELSE 'review' END, ${reviewer("i % 20")},
+       CASE WHEN i % 10 < 6 THEN 'approve' WHEN i % 10 < 9 THEN 'correct' ELSE 'reject' END,
+       CASE WHEN i % 10 BETWEEN 6 AND 8 THEN ${corrected} END,
+       CASE WHEN i % 10 BETWEEN 6 AND 8 THEN '["total"]' ELSE '[]' END,
+       CASE WHEN i % 10 BETWEEN 6 AND 8 THEN '["WRONG_TOTAL"]' WHEN i % 10 = 9 THEN '["NOT_AN_INVOICE"]' ELSE '[]' END,
+       CASE WHEN i % 10 = 9 THEN 'not an invoice, a delivery note' END,
+       ${t0}::bigint + i * 1000 + 60000
+     FROM generate_series(1, ${rows}) AS g(i)`,
+  ];
 }

@@ -7,14 +7,14 @@
  *   node --import tsx scripts/bench/ingest-phases.ts   (env: PHASE_BATCHES=10)
  */
 import { performance } from "node:perf_hooks";
-import { fileDb, makeType, makeUser } from "../../tests/support/db";
+import { makeType, makeUser } from "../../tests/support/db";
 import { bodyHashOf, decisionInputSchema, ingestDecisions, itemsOfBody, jsonPartsOf, parseEnvelopeFast } from "~/domain/ingest/ingest.server";
 import { getDecisionType } from "~/domain/decision-types/decision-types.server";
 import { jsonDepth } from "~/lib/json";
-import { benchDecision, benchType, BENCH_TYPE, fmt, rng, table } from "./common";
+import { benchDecision, benchType, BENCH_TYPE, fmt, rng, sqliteBenchStore, table } from "./common";
 
 const BATCHES = Number(process.env.PHASE_BATCHES ?? 10);
-const db = fileDb();
+const { db, sqlite } = await sqliteBenchStore();
 const owner = await makeUser(db, "admin");
 await makeType(db, benchType(owner.email));
 const rand = rng(7);
@@ -47,7 +47,6 @@ console.log(`per batch of 1,000 (mean of ${BATCHES}; the phases before ingestDec
 console.log(table([["phase", "ms", "vs ingestDecisions"], ...[...times].map(([k, v]) => [k, fmt(v / BATCHES, 2), `${fmt((v / total) * 100, 1)}%`])]));
 
 // SQLite cost per table: replay the rows just written into empty copies of each table (same indexes, same triggers).
-const sqlite = db.$client;
 const rowsPer = (t: string) => (sqlite.prepare(`SELECT count(*) n FROM ${t}`).get() as { n: number }).n;
 const sqlTimes: string[][] = [["table", "rows", "ms per 1,000 decisions"]];
 const decisionsN = rowsPer("decisions");

@@ -22,9 +22,9 @@
  */
 import { performance } from "node:perf_hooks";
 import type Database from "better-sqlite3";
-import { fileDb, makeKey, makeType, makeUser } from "../../tests/support/db";
+import { makeKey, makeType, makeUser } from "../../tests/support/db";
 import { startServer } from "../../tests/support/server";
-import { BENCH_TYPE, benchDecision, benchType, buildApp, fmt, machineLine, rng, table } from "./common";
+import { BENCH_TYPE, benchDecision, benchType, buildApp, fmt, machineLine, rng, sqliteBenchStore, sqliteWriter, table } from "./common";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const ROUND_ROWS = Number(process.env.BENCH_ROUND_ROWS ?? 5000);
@@ -47,18 +47,19 @@ function columns(sqlite: Database.Database, table: string): string[] {
  * statement journal per row where triggers fire), so each baseline runs both.
  */
 async function rawInserter(tables: readonly (keyof StoredBatch)[], chunk: number) {
-  const db = fileDb();
+  const { db, sqlite } = await sqliteBenchStore();
   await makeType(db, benchType((await makeUser(db, "admin")).email));
-  const sqlite = db.$client;
   /** Statement and parameters for each INSERT, all built before the clock starts. */
   type Plan = [Database.Statement, unknown[]][][];
   const table = (name: string, suffix = "") => {
     const cols = columns(sqlite, name);
     const tuple = `(${cols.map(() => "?").join(", ")})`;
     const stmts = new Map<number, Database.Statement>();
-    const stmt = (n: number) => {
-      let st = stmts.get(n);
-      if (!st) stmts.set(n, (st = sqlite.prepare(`INSERT INTO ${name} (${cols.map((c) => `"${c}"`).join(", ")}) VALUES ${Array(n).fill(tuple).join(", ")}${suffix}`)));
+    const stmt = (n: number): Database.Statement => {
+      const known = stmts.get(n);
+      if (known) return known;
+      const st = sqlite.prepare(`INSERT INTO ${name} (${cols.map((c) => `"${c}"`).join(", ")}) VALUES ${Array(n).fill(tuple).join(", ")}${suffix}`);
+      stmts.set(n, st);
       return st;
     };
     return (rows: Row[]) => {
@@ -136,7 +137,7 @@ async function main() {
       if (res.status !== 201) throw new Error(`ingest answered ${res.status}: ${(await res.text()).slice(0, 500)}`);
       await res.arrayBuffer();
     };
-    const server = s.db.$client;
+    const server = await sqliteWriter(s.db);
     const maxSeq = () => Object.fromEntries(SEQ_TABLES.map((t) => [t, (server.prepare(`SELECT coalesce(max(seq), 0) AS n FROM ${t}`).get() as { n: number }).n]));
     const rand = rng(1);
 

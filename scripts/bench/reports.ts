@@ -15,7 +15,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { openDatabase, runMigrations } from "@db/client.server";
+import { closeDatabase } from "@db/client.server";
+import { sqliteBenchStore } from "./common";
 import { createUser } from "~/domain/auth/users.server";
 import { upsertDecisionType } from "~/domain/decision-types/decision-types.server";
 import { ttdBucket } from "~/domain/reports/contributions";
@@ -38,9 +39,7 @@ const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 0)} ms`;
 
 async function main() {
   const t0 = performance.now();
-  const db = openDatabase(file);
-  runMigrations(db);
-  const sqlite = db.$client;
+  const { db, sqlite } = await sqliteBenchStore(file);
   const { user } = await createUser(db, { email: "bench@example.com", role: "manager", password: "bench bench bench" }, "bench");
   await upsertDecisionType(
         db,
@@ -174,7 +173,7 @@ async function main() {
   console.log(`  whole /reports page  p50 ${ms(pct(pageTimes, 50))}  p95 ${ms(pct(pageTimes, 95))}  (10 runs; every chart and table, by day)`);
   console.log(`  plain aggregate      p50 ${ms(pct(plainTimes, 50))}  p95 ${ms(pct(plainTimes, 95))}  (${BASELINE_RUNS} runs, GROUP BY over the decisions table)`);
   console.log(`  ratio (plain p95 / roll-ups p95): ${(pct(plainTimes, 95) / pct(rollupTimes, 95)).toFixed(0)}×   target: roll-ups p95 < 50 ms → ${pct(rollupTimes, 95) < 50 ? "met" : "NOT met"}`);
-  sqlite.close();
+  await closeDatabase(db);
 }
 
 try {

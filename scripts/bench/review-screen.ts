@@ -25,10 +25,10 @@ process.env.DATABASE_PATH = dbPath;
 // Production React (the development build renders several times slower).
 process.env.NODE_ENV = "production";
 
-const { getDb } = await import("../../db/client.server");
+const { closeDatabase, getDb } = await import("../../db/client.server");
 const { createUser } = await import("../../app/domain/auth/users.server");
 const { upsertDecisionType } = await import("../../app/domain/decision-types/decision-types.server");
-const { BENCH_TYPE, benchType } = await import("./common");
+const { BENCH_TYPE, benchType, sqliteWriter } = await import("./common");
 const { claimNextTask } = await import("../../app/domain/queue/queue.server");
 const { startSession } = await import("../../app/domain/auth/session.server");
 
@@ -55,7 +55,7 @@ async function measure(name: string, fn: (i: number) => unknown | Promise<unknow
 
 // ---- data -------------------------------------------------------------------
 const db = getDb();
-const sqlite = db.$client;
+const sqlite = await sqliteWriter(db);
 const admin = (await createUser(db, { email: "owner@bench.example", role: "manager", password: "bench password 123" }, "bench")).user;
 const reviewer = (await createUser(db, { email: "reviewer@bench.example", role: "reviewer", password: "bench password 123" }, "bench")).user;
 await upsertDecisionType(db, { ...benchType(admin.email), routing: { ...benchType(admin.email).routing, qaSampleRate: 0 } }, "bench");
@@ -179,6 +179,6 @@ console.log(`  deep page: keyset vs OFFSET: ${(baseOffset.p50 / far.p50).toFixed
 const worst = (prefix: string) => Math.max(...results.filter((r) => r.name.startsWith(prefix) || r.name.includes(prefix)).map((r) => r.p95));
 console.log(`  worst p95: loaders ${worst("loader").toFixed(2)} ms, in-process renders ${worst("render").toFixed(2)} ms, HTTP ${worst("GET").toFixed(2)} ms (target < 50 ms)`);
 console.log(`  machine load average during the run: ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} on ${os.cpus().length} cores`);
-db.$client.close();
+await closeDatabase(db);
 if (process.env.BENCH_KEEP) console.log(`kept ${dbPath}`);
 else fs.rmSync(dir, { recursive: true, force: true });

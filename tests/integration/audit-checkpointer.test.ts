@@ -5,7 +5,9 @@
  */
 import fs from "node:fs";
 import { afterAll, expect, it } from "vitest";
-import { fileDb, makeUser, tempDbPath } from "../support/db";
+import { closeDatabase, runMigrations } from "@db/client.server";
+import { makeUser, openStore, storeEnv } from "../support/db";
+import { auditEntries } from "../support/reads";
 import { runCli } from "../support/cli";
 import { startServer, type TestServer } from "../support/server";
 
@@ -13,16 +15,18 @@ let s: TestServer | undefined;
 afterAll(() => s?.close());
 
 it("a started server signs a checkpoint of the trail's head, and the whole chain then verifies against it", async () => {
-  const dbPath = tempDbPath();
-  const db = fileDb(dbPath);
+  const { env } = await storeEnv();
+  const db = openStore(env);
+  await runMigrations(db);
   await makeUser(db, "admin"); // an audit entry (user.created) written before the server starts
-  const head = db.$client.prepare("SELECT max(seq) AS seq FROM audit_log").get() as { seq: number };
-  db.$client.close();
+  const head = (await auditEntries(db)).at(-1)!;
+  await closeDatabase(db);
   expect(head.seq).toBeGreaterThan(0);
 
-  const dir = `${dbPath}.audit-checkpoints`;
+  // AUDIT_CHECKPOINT_DIR (Postgres), or the folder beside the SQLite file
+  const dir = env.AUDIT_CHECKPOINT_DIR ?? `${env.DATABASE_PATH}.audit-checkpoints`;
   expect(fs.existsSync(dir)).toBe(false);
-  s = await startServer({ DATABASE_PATH: dbPath });
+  s = await startServer(env);
   const deadline = Date.now() + 15_000;
   let files: string[] = [];
   while (Date.now() < deadline) {
@@ -35,6 +39,6 @@ it("a started server signs a checkpoint of the trail's head, and the whole chain
   expect(checkpoint.seq).toBe(head.seq);
   expect(checkpoint.signature).toEqual(expect.any(String));
 
-  const verify = runCli(["audit", "verify"], dbPath);
+  const verify = runCli(["audit", "verify"], env);
   expect(verify.code).toBe(0);
 });

@@ -1,28 +1,31 @@
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Db } from "@db/client.server";
-import { auditCheckpoints } from "@db/schema/index";
+import { eq } from "drizzle-orm";
+import { databaseFileOf, type Db } from "@db/client.server";
+import { auditCheckpoints, auditLog } from "@db/schema/index";
 import { writeCheckpoint } from "~/domain/audit/checkpoints.server";
 import { buildEvidencePack, verifyEvidencePack, type EvidencePack } from "~/domain/audit/evidence.server";
 import { publicKeyPem, signingKey } from "~/domain/audit/signing.server";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
-import { fileDb, invoiceDecision, invoiceType, makeKey, makeType, makeUser } from "../support/db";
+import { invoiceDecision, invoiceType, makeKey, makeType, makeUser, testStore } from "../support/db";
+import { runCli } from "../support/cli";
+import { auditEntries, dropAuditTriggers } from "../support/reads";
 import { CORRECTED, ingest, review, reviewed } from "../support/labelled";
 import { startServer, type TestServer } from "../support/server";
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
 
 async function setup() {
-  const db = fileDb();
+  const store = await testStore();
+  const db = store.db;
   const owner = await makeUser(db, "manager");
   const alice = await makeUser(db, "reviewer");
   const bob = await makeUser(db, "reviewer");
   await makeType(db, invoiceType(owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 0 }, fourEyes: { flags: ["four:*"] } }));
-  const publicKey = () => signingKey({ create: false, dbFile: db.$client.name })!.publicKey;
-  return { db, owner, alice, bob, publicKey };
+  const publicKey = () => signingKey({ create: false, dbFile: databaseFileOf(db) })!.publicKey;
+  return { db, env: store.env, dir: store.dir, owner, alice, bob, publicKey };
 }
 
 describe("evidence pack", () => {
@@ -132,20 +135,22 @@ describe("evidence pack", () => {
   });
 });
 
-function cli(dbPath: string, args: string[]) {
-  const r = spawnSync(process.execPath, ["scripts/lastmile.js", ...args], { env: { ...process.env, DATABASE_PATH: dbPath }, encoding: "utf8" });
-  return { code: r.status, out: r.stdout + r.stderr };
+function cli(env: Record<string, string>, args: string[]) {
+  const r = runCli(args, env);
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 describe("lastmile audit checkpoint | verify [--pack]", () => {
   let db: Db;
+  let env: Record<string, string>;
   let dir: string;
   let packFile: string;
   let keyFile: string;
   beforeAll(async () => {
     const s = await setup();
     db = s.db;
-    dir = path.dirname(db.$client.name);
+    env = s.env;
+    dir = s.dir;
     const d = await reviewed(db, s.alice, "cli-1", { action: "approve" });
     const pack = await buildEvidencePack(db, d.id);
     packFile = path.join(dir, "pack.json");
@@ -156,23 +161,23 @@ describe("lastmile audit checkpoint | verify [--pack]", () => {
 
   it("checkpoint signs the head; verify exits 0 on an intact trail and 1 naming the first bad entry", async () => {
     await ingest(db, "cli-2", { confidence: 0.99 });
-    const cp = cli(db.$client.name, ["audit", "checkpoint"]);
+    const cp = cli(env, ["audit", "checkpoint"]);
     expect(cp.code, cp.out).toBe(0);
     expect(cp.out).toMatch(/Signed checkpoint #\d+/);
-    const ok = cli(db.$client.name, ["audit", "verify"]);
+    const ok = cli(env, ["audit", "verify"]);
     expect(ok.code, ok.out).toBe(0);
     expect(ok.out).toMatch(/Audit trail intact: \d+ entries, anchored through #\d+ by 2 signed checkpoint/);
 
-    const head = (db.$client.prepare("SELECT max(seq) AS n FROM audit_log").get() as { n: number }).n;
-    db.$client.exec("DROP TRIGGER audit_log_no_delete");
-    db.$client.prepare("DELETE FROM audit_log WHERE seq = ?").run(head);
-    const bad = cli(db.$client.name, ["audit", "verify"]);
+    const head = (await auditEntries(db)).at(-1)!.seq;
+    await dropAuditTriggers(db, ["delete"]); // as someone with write access to the store
+    await db.delete(auditLog).where(eq(auditLog.seq, head));
+    const bad = cli(env, ["audit", "verify"]);
     expect(bad.code).toBe(1);
     expect(bad.out).toContain(`broken at entry #${head}: missing tail`);
   });
 
   it("verify --pack exits 0 for a pack and 1 for a pack with an altered entry or signature", () => {
-    const ok = cli(db.$client.name, ["audit", "verify", "--pack", packFile, "--public-key", keyFile]);
+    const ok = cli(env, ["audit", "verify", "--pack", packFile, "--public-key", keyFile]);
     expect(ok.code, ok.out).toBe(0);
     expect(ok.out).toMatch(/verifies: 3 audit entries \(0 sealed\) anchored by 1 signed checkpoint/);
 
@@ -180,14 +185,14 @@ describe("lastmile audit checkpoint | verify [--pack]", () => {
     const altered = clone(pack);
     altered.audit.proofs[0].links.find((l) => l.entry?.action === "review.approve")!.entry!.at += 1;
     fs.writeFileSync(path.join(dir, "altered.json"), JSON.stringify(altered));
-    const a = cli(db.$client.name, ["audit", "verify", "--pack", path.join(dir, "altered.json"), "--public-key", keyFile]);
+    const a = cli(env, ["audit", "verify", "--pack", path.join(dir, "altered.json"), "--public-key", keyFile]);
     expect(a.code).toBe(1);
     expect(a.out).toContain("does not verify");
 
     const resigned = clone(pack);
     resigned.audit.proofs[0].checkpoint.signature = crypto.sign(null, Buffer.from("x"), crypto.generateKeyPairSync("ed25519").privateKey).toString("base64");
     fs.writeFileSync(path.join(dir, "resigned.json"), JSON.stringify(resigned));
-    const r = cli(db.$client.name, ["audit", "verify", "--pack", path.join(dir, "resigned.json"), "--public-key", keyFile]);
+    const r = cli(env, ["audit", "verify", "--pack", path.join(dir, "resigned.json"), "--public-key", keyFile]);
     expect(r.code).toBe(1);
     expect(r.out).toContain("invalid signature");
   });

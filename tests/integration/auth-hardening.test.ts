@@ -219,14 +219,14 @@ describe("auth hardening over HTTP", () => {
     });
 
     it("the CLI takes --expires as a date or an ISO date-time and refuses a bad one", async () => {
-      const date = runCli(["apikey", "create", "--name", "cli-expiring", "--scopes", "read", "--expires", "2099-01-31"], s.dbPath);
+      const date = runCli(["apikey", "create", "--name", "cli-expiring", "--scopes", "read", "--expires", "2099-01-31"], s.env);
       expect(date.code).toBe(0);
       expect(date.stdout).toContain("expiring 2099-01-31T00:00:00.000Z");
       expect((await s.db.select().from(apiKeys).where(eq(apiKeys.name, "cli-expiring")).limit(1))[0]!.expiresAt).toBe(Date.parse("2099-01-31T00:00:00Z"));
-      const iso = runCli(["apikey", "create", "--name", "cli-iso", "--scopes", "read", "--expires", "2099-01-31T18:30:00+02:00"], s.dbPath);
+      const iso = runCli(["apikey", "create", "--name", "cli-iso", "--scopes", "read", "--expires", "2099-01-31T18:30:00+02:00"], s.env);
       expect(iso.code).toBe(0);
       expect((await s.db.select().from(apiKeys).where(eq(apiKeys.name, "cli-iso")).limit(1))[0]!.expiresAt).toBe(Date.parse("2099-01-31T16:30:00Z"));
-      const bad = runCli(["apikey", "create", "--name", "cli-bad", "--scopes", "read", "--expires", "next tuesday"], s.dbPath);
+      const bad = runCli(["apikey", "create", "--name", "cli-bad", "--scopes", "read", "--expires", "next tuesday"], s.env);
       expect(bad.code).toBe(1);
       expect(bad.stderr).toMatch(/expiresAt: expected a date/);
       expect(await s.db.select().from(apiKeys).where(eq(apiKeys.name, "cli-bad"))).toHaveLength(0);

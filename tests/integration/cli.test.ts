@@ -2,8 +2,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authenticate } from "~/domain/auth/users.server";
-import { invoiceType, makeKey } from "../support/db";
+import { closeDatabase, describeTarget } from "@db/client.server";
+import { getDecisionType } from "~/domain/decision-types/decision-types.server";
+import { authenticate, findUserByEmail, listApiKeys, listUsers } from "~/domain/auth/users.server";
+import { invoiceType, makeKey, onPostgres, openStore, storeEnv } from "../support/db";
 import { runCli } from "../support/cli";
 import { claim, ingest, review, reviewDecision } from "../support/api";
 import { startServer, type TestServer } from "../support/server";
@@ -18,19 +20,26 @@ describe("the lastmile CLI", { timeout: 120_000 }, () => {
   });
   afterAll(async () => s?.close());
 
-  const cli = (...args: string[]) => runCli(args, s.dbPath);
+  const cli = (...args: string[]) => runCli(args, s.env);
   const file = (name: string, content: unknown) => {
     const p = path.join(dir, name);
     fs.writeFileSync(p, typeof content === "string" ? content : JSON.stringify(content));
     return p;
   };
 
-  it("migrates a fresh database file (exit 0)", () => {
-    const fresh = path.join(dir, "sub", "fresh.db");
+  it("migrates a fresh store (exit 0): a new SQLite file, or an empty Postgres database", async () => {
+    const fresh = onPostgres() ? (await storeEnv({ migrated: false })).env : { DATABASE_PATH: path.join(dir, "sub", "fresh.db") };
+    const target = fresh.DATABASE_URL ?? fresh.DATABASE_PATH;
     const r = runCli(["migrate"], fresh);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(fresh);
-    expect(fs.existsSync(fresh)).toBe(true);
+    expect(r.stdout).toContain(describeTarget(target));
+    if (!onPostgres()) expect(fs.existsSync(target)).toBe(true);
+    const db = openStore(fresh);
+    try {
+      expect(await listUsers(db)).toEqual([]); // the schema is there
+    } finally {
+      await closeDatabase(db);
+    }
     expect(runCli(["migrate"], fresh).code).toBe(0);
   });
 
@@ -63,17 +72,17 @@ describe("the lastmile CLI", { timeout: 120_000 }, () => {
     expect(unknownFlag.stderr).toMatch(/--admin/);
   });
 
-  it("creates an API key printed alone on its last line", () => {
+  it("creates an API key printed alone on its last line", async () => {
     const r = cli("apikey", "create", "--name", "ingest-bot", "--scopes", "ingest,read");
     expect(r.code).toBe(0);
     const key = r.lines.at(-1)!;
     expect(key).toMatch(/^lm_[A-Za-z0-9_-]+$/);
     expect(r.stdout.split(key)).toHaveLength(2);
-    const scopes = s.db.$client.prepare("SELECT scopes FROM api_keys WHERE name = 'ingest-bot'").get() as { scopes: string };
-    expect(JSON.parse(scopes.scopes)).toEqual(["ingest", "read"]);
+    const keys = (await listApiKeys(s.db)).filter((k) => k.name === "ingest-bot");
+    expect(keys.map((k) => k.scopes)).toEqual([["ingest", "read"]]);
   });
 
-  it("explains invalid API key input", () => {
+  it("explains invalid API key input", async () => {
     const badScope = cli("apikey", "create", "--name", "k", "--scopes", "ingest,superuser");
     expect(badScope.code).toBe(1);
     expect(badScope.stderr).toMatch(/scopes\.1/);
@@ -83,7 +92,7 @@ describe("the lastmile CLI", { timeout: 120_000 }, () => {
     const noUser = cli("apikey", "create", "--name", "k", "--scopes", "review", "--user", "ghost@example.com");
     expect(noUser.code).toBe(1);
     expect(noUser.stderr).toMatch(/user: .*ghost@example.com/);
-    expect(s.db.$client.prepare("SELECT count(*) AS n FROM api_keys WHERE name = 'k'").get()).toEqual({ n: 0 });
+    expect((await listApiKeys(s.db)).filter((k) => k.name === "k")).toEqual([]);
   });
 
   it("applies decision types from a file: create, update (policy bump), and validates like the API", () => {
@@ -114,13 +123,14 @@ describe("the lastmile CLI", { timeout: 120_000 }, () => {
     expect(cli("types", "apply").code).toBe(2);
   });
 
-  it("applies a file of several types all or nothing", () => {
+  it("applies a file of several types all or nothing", async () => {
     const a = invoiceType("owner@example.com", { key: "cli-a" });
     const b = invoiceType("owner@example.com", { key: "cli-b", slaMinutes: 0 });
     const r = cli("types", "apply", file("many.json", [a, b]));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/1\.slaMinutes/);
-    expect(s.db.$client.prepare("SELECT count(*) AS n FROM decision_types WHERE key IN ('cli-a','cli-b')").get()).toEqual({ n: 0 });
+    expect(await getDecisionType(s.db, "cli-a")).toBeNull();
+    expect(await getDecisionType(s.db, "cli-b")).toBeNull();
     const ok = cli("types", "apply", file("many.json", [a, { ...b, slaMinutes: 10 }]));
     expect(ok.code).toBe(0);
     expect(ok.lines.filter((l) => l.startsWith("Created"))).toHaveLength(2);
@@ -143,7 +153,7 @@ describe("the lastmile CLI", { timeout: 120_000 }, () => {
     const k = cli("apikey", "create", "--name", "cli-review", "--scopes", "review,read", "--user", "cli-reviewer@example.com");
     expect(k.code).toBe(0);
     const key = k.lines.at(-1)!;
-    const reviewerId = (s.db.$client.prepare("SELECT id FROM users WHERE email = 'cli-reviewer@example.com'").get() as { id: string }).id;
+    const reviewerId = (await findUserByEmail(s.db, "cli-reviewer@example.com"))!.id;
 
     const ingestKey = await makeKey(s.db, ["ingest"]);
     const created = await ingest(s, ingestKey, reviewDecision("cli-invoice", "cli-1", { confidence: 0.1 }));

@@ -1,26 +1,30 @@
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
 import { parquetReadObjects } from "hyparquet";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { closeDatabase } from "@db/client.server";
 import { generateReviewedInvoices } from "../../scripts/bench/generate";
-import { fileDb, tempDbPath } from "../support/db";
-
-function lastmile(dbPath: string, args: string[]) {
-  return spawnSync(process.execPath, ["scripts/lastmile.js", ...args], { encoding: "utf8", env: { ...process.env, DATABASE_PATH: dbPath } });
-}
+import { runCli } from "../support/cli";
+import { testStore } from "../support/db";
 
 describe("lastmile export", () => {
-  const dbPath = tempDbPath();
-  const db = fileDb(dbPath);
-  generateReviewedInvoices(db, 500);
-  db.$client.close();
-  const dir = path.dirname(dbPath);
+  let env: Record<string, string>;
+  let dir: string;
+  beforeAll(async () => {
+    const store = await testStore();
+    await generateReviewedInvoices(store.db, 500);
+    await closeDatabase(store.db);
+    ({ env, dir } = store);
+  });
+  const lastmile = (args: string[]) => {
+    const r = runCli(args, env);
+    return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+  };
 
   it("writes the filtered examples as Parquet and CSV", { timeout: 60_000 }, () => {
     const out = path.join(dir, "corrected.parquet");
-    const res = lastmile(dbPath, ["export", "--type", "invoice", "--format", "parquet", "--out", out, "--action", "corrected", "--model-version", "2.0.0,1.0.0"]);
+    const res = lastmile(["export", "--type", "invoice", "--format", "parquet", "--out", out, "--action", "corrected", "--model-version", "2.0.0,1.0.0"]);
     expect(res.stderr).not.toMatch(/Error/);
     expect(res.status).toBe(0);
     expect(res.stdout).toMatch(/Wrote 150 examples \(all\) of invoice/);
@@ -30,7 +34,7 @@ describe("lastmile export", () => {
       expect(rows.every((r: any) => r.action === "corrected" && r.changedFields[0] === "total")).toBe(true);
 
       const csvOut = path.join(dir, "test.csv");
-      const csv = lastmile(dbPath, ["export", "--type", "invoice", "--format", "csv", "--out", csvOut, "--split", "test", "--fractions", "0.5,0.25,0.25", "--route", "auto"]);
+      const csv = lastmile(["export", "--type", "invoice", "--format", "csv", "--out", csvOut, "--split", "test", "--fractions", "0.5,0.25,0.25", "--route", "auto"]);
       expect(csv.status).toBe(0);
       const parsed = parseCsv(fs.readFileSync(csvOut), { columns: true }) as Record<string, string>[];
       expect(parsed.length).toBeGreaterThan(0);
@@ -40,12 +44,12 @@ describe("lastmile export", () => {
 
   it("names the bad options and writes nothing", { timeout: 60_000 }, () => {
     const out = path.join(dir, "bad.jsonl");
-    const res = lastmile(dbPath, ["export", "--type", "invoice", "--format", "xml", "--out", out, "--action", "maybe"]);
+    const res = lastmile(["export", "--type", "invoice", "--format", "xml", "--out", out, "--action", "maybe"]);
     expect(res.status).toBe(1);
     expect(res.stderr).toMatch(/--format: use jsonl, csv or parquet/);
     expect(res.stderr).toMatch(/--action: /);
     expect(fs.existsSync(out)).toBe(false);
-    const unknown = lastmile(dbPath, ["export", "--type", "nope", "--format", "jsonl", "--out", out]);
+    const unknown = lastmile(["export", "--type", "nope", "--format", "jsonl", "--out", out]);
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toMatch(/--type: no decision type "nope" \(known: invoice\)/);
   });

@@ -19,7 +19,7 @@ import {
   snapshotDownload,
   waitForBuild,
 } from "~/domain/datasets/snapshots.server";
-import { fileDb, invoiceType, makeType, makeUser } from "../support/db";
+import { invoiceType, makeType, makeUser, testDb } from "../support/db";
 import { CORRECTED, reviewed, type Person } from "../support/labelled";
 
 type Principal = Awaited<ReturnType<typeof userPrincipal>>;
@@ -40,7 +40,7 @@ describe("dataset snapshots", () => {
   let bob: Person;
   let managerUser: Person & { email: string };
   beforeEach(async () => {
-    db = fileDb();
+    db = await testDb();
     const m = await makeUser(db, "manager");
     managerUser = m;
     manager = userPrincipal(m);

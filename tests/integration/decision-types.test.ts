@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { policyHistory } from "~/domain/decision-types/decision-types.server";
 import { invoiceType } from "../support/db";
 import { counts, person, type Person } from "../support/api";
 import { startServer, type TestServer } from "../support/server";
@@ -49,8 +50,7 @@ describe("PUT/GET /api/v1/decision-types/:key", () => {
     expect((await put("dt-version", { ...def, routing: { ...def.routing, minConfidence: 0.8 } })).body.policyVersion).toBe(2);
     // going back to the first policy is a new version too: history is append-only
     expect((await put("dt-version", def)).body.policyVersion).toBe(3);
-    const versions = s.db.$client.prepare("SELECT version FROM routing_policies WHERE type_key = ? ORDER BY version").all("dt-version");
-    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect((await policyHistory(s.db, "dt-version")).map((p) => p.version)).toEqual([3, 2, 1]); // newest first
   });
 
   it("rejects an invalid definition with 400 naming every bad field, and writes nothing", async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { autoDecision, freshType, ingest, person, reviewDecision, type Person } from "../support/api";
-import { startServer, type TestServer } from "../support/server";
+import { autoDecision, counts, freshType, ingest, person, reviewDecision, type Person } from "../support/api";
+import type { TestServer } from "../support/server";
+import { setupServer } from "../support/setup";
 
 type Listed = { id: string; externalId: string; status: string; type: string; updatedAt: string };
 
@@ -10,9 +11,7 @@ describe("GET /api/v1/decisions[/:id]", () => {
   let ingestKey: string;
   let readKey: string;
   beforeAll(async () => {
-    s = await startServer();
-    admin = await person(s.db, "admin", ["admin"]);
-    ingestKey = (await person(s.db, "admin", ["ingest"])).key;
+    ({ s, admin, ingestKey } = await setupServer());
     readKey = (await person(s.db, "auditor", ["read"])).key;
   });
   afterAll(async () => s?.close());
@@ -145,7 +144,6 @@ describe("GET /api/v1/decisions[/:id]", () => {
       round++;
     } while (cursor);
     expect(new Set(allIds).size).toBe(allIds.length);
-    const total = s.db.$client.prepare("SELECT count(*) AS n FROM decisions").get() as { n: number };
-    expect(allIds.length).toBe(total.n);
+    expect(allIds.length).toBe((await counts(s.db)).decisions);
   });
 });

@@ -1,7 +1,6 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { count, eq, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { Db } from "@db/client.server";
 import { decisions, reviews, rollups, tasks, users } from "@db/schema/index";
 import { verifyAuditChain } from "~/domain/audit/audit.server";
 import { authenticate } from "~/domain/auth/users.server";
@@ -9,25 +8,21 @@ import { listDecisionTypes } from "~/domain/decision-types/decision-types.server
 import { DAY } from "~/lib/time";
 import { DEMO_USERS, seedDemo, type SeedResult } from "../../scripts/demo/seed";
 import { CREDIT_TYPE_KEY, INVOICE_TYPE_KEY } from "../../scripts/demo/types";
-import { fileDb, makeUser, tempDbPath } from "../support/db";
+import { runCli } from "../support/cli";
+import { makeUser, testDb, testStore } from "../support/db";
 
-const run = promisify(execFile);
-function cli(args: string[], dbPath: string) {
-  return run(process.execPath, ["scripts/lastmile.js", ...args], { env: { ...process.env, DATABASE_PATH: dbPath } }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
-}
+const cli = async (args: string[], env: Record<string, string>) => runCli(args, env);
 
 // Wednesday 15:00 UTC: the simulated "now" is pinned so the test does not depend on the weekday.
 const NOW = Date.UTC(2026, 10, 25, 15, 0, 0);
 
 describe("seed-demo", () => {
-  const dbPath = tempDbPath();
-  const db = fileDb(dbPath);
+  let db: Db;
+  let env: Record<string, string>;
   let result: SeedResult;
 
   beforeAll(async () => {
+    ({ db, env } = await testStore());
     result = await seedDemo(db, { quiet: true, now: NOW, creditLimit: 1500, invoices: 500 });
   }, 180_000);
 
@@ -123,7 +118,7 @@ describe("seed-demo", () => {
     const before = (await db.select({ n: count() }).from(decisions).limit(1))[0]!.n;
     const again = await seedDemo(db, { quiet: true });
     expect(again.status).toBe("present");
-    const out = await cli(["seed-demo"], dbPath);
+    const out = await cli(["seed-demo"], env);
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(/already present/);
     expect((await db.select({ n: count() }).from(decisions).limit(1))[0]!.n).toBe(before);
@@ -133,17 +128,16 @@ describe("seed-demo", () => {
 
 describe("seed-demo on a database that holds other data", () => {
   it("recognises a seed that did not finish and asks for a fresh database", async () => {
-    const db = fileDb();
+    const db = await testDb();
     await makeUser(db, "admin", "admin@demo.lastmile");
-    await expect(await seedDemo(db, { quiet: true })).rejects.toThrow(/did not finish/);
+    await expect(seedDemo(db, { quiet: true })).rejects.toThrow(/did not finish/);
   });
 
 
   it("refuses with a clear message and writes nothing", async () => {
-    const dbPath = tempDbPath();
-    const db = fileDb(dbPath);
+    const { db, env } = await testStore();
     await makeUser(db, "admin");
-    const out = await cli(["seed-demo"], dbPath);
+    const out = await cli(["seed-demo"], env);
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(/already holds data \(1 users.*only fills an empty database/);
     expect((await db.select({ n: count() }).from(users).limit(1))[0]!.n).toBe(1);

@@ -7,9 +7,12 @@
  * with a per-request script nonce and HSTS only over https.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findUserByEmail } from "~/domain/auth/users.server";
+import { getTask, queueCounts } from "~/domain/queue/queue.server";
 import { makeUser, TEST_PASSWORD, uniqueEmail } from "../support/db";
 import { claim, freshType, ingest, person, reviewDecision, type Person } from "../support/api";
 import { startServer, type TestServer } from "../support/server";
+import { setupServer } from "../support/setup";
 
 /** What a page at http://127.0.0.1:<another port> makes a browser send: same site, another origin. */
 const FOREIGN = { Origin: "http://127.0.0.1:1", "Sec-Fetch-Site": "same-site" };
@@ -37,9 +40,8 @@ async function send(s: TestServer, path: string, init: { method?: string; header
   return { status: res.status, headers: res.headers, body, text };
 }
 
-const userExists = (s: TestServer, email: string) => !!s.db.$client.prepare("SELECT 1 FROM users WHERE email = ?").get(email);
-const taskRow = (s: TestServer, id: string) =>
-  s.db.$client.prepare("SELECT status, claimed_by AS claimedBy FROM tasks WHERE id = ?").get(id) as { status: string; claimedBy: string | null };
+const userExists = async (s: TestServer, email: string) => !!(await findUserByEmail(s.db, email));
+const taskRow = async (s: TestServer, id: string) => (await getTask(s.db, id))!;
 
 function expectForbiddenJson(r: { status: number; body: any }) {
   expect(r.status).toBe(403);
@@ -51,9 +53,7 @@ describe("same-origin check on state-changing requests", () => {
   let admin: Person;
   let ingestKey: string;
   beforeAll(async () => {
-    s = await startServer();
-    admin = await person(s.db, "admin", ["admin"]);
-    ingestKey = (await person(s.db, "admin", ["ingest"])).key;
+    ({ s, admin, ingestKey } = await setupServer());
   });
   afterAll(async () => s?.close());
 
@@ -66,7 +66,7 @@ describe("same-origin check on state-changing requests", () => {
     expect(r.status).toBe(403);
     expect(r.headers.get("content-type")).toMatch(/^text\/plain/);
     expect(r.text).toMatch(/did not come from a Lastmile page/);
-    expect(userExists(s, email)).toBe(false);
+    expect(await userExists(s, email)).toBe(false);
   });
 
   it("an Authorization header does not exempt a page action (pages take no API keys): 403, not a 500", async () => {
@@ -74,7 +74,7 @@ describe("same-origin check on state-changing requests", () => {
     const email = uniqueEmail("victim-bearer");
     const r = await send(s, "/admin/users", { headers: { Cookie: cookie, Authorization: "Bearer lm_anything", ...FOREIGN }, body: createUserForm(email) });
     expect(r.status).toBe(403);
-    expect(userExists(s, email)).toBe(false);
+    expect(await userExists(s, email)).toBe(false);
   });
 
   it("refuses a foreign `.data` and `?_data=` action with the JSON error shape, and creates no one", async () => {
@@ -86,7 +86,7 @@ describe("same-origin check on state-changing requests", () => {
     expectForbiddenJson(await send(s, "/admin/users.data", { headers: { Cookie: cookie, "Sec-Fetch-Site": "cross-site" }, body: createUserForm(email) }));
     expectForbiddenJson(await send(s, "/admin/users.data", { headers: { Cookie: cookie, Origin: "http://127.0.0.1:1" }, body: createUserForm(email) }));
     expectForbiddenJson(await send(s, "/admin/users.data", { headers: { Cookie: cookie, Origin: "null" }, body: createUserForm(email) }));
-    expect(userExists(s, email)).toBe(false);
+    expect(await userExists(s, email)).toBe(false);
   });
 
   it("accepts the same action from the app's own pages", async () => {
@@ -94,10 +94,10 @@ describe("same-origin check on state-changing requests", () => {
     const own = { Cookie: cookie, Origin: s.url, "Sec-Fetch-Site": "same-origin" };
     const viaData = uniqueEmail("made");
     expect((await send(s, "/admin/users.data", { headers: own, body: createUserForm(viaData) })).status).toBe(200);
-    expect(userExists(s, viaData)).toBe(true);
+    expect(await userExists(s, viaData)).toBe(true);
     const viaPage = uniqueEmail("made");
     expect((await send(s, "/admin/users", { headers: own, body: createUserForm(viaPage) })).status).toBe(200);
-    expect(userExists(s, viaPage)).toBe(true);
+    expect(await userExists(s, viaPage)).toBe(true);
   });
 
   it("refuses a forced /logout: the session keeps working; the app's own sign-out still ends it", async () => {
@@ -136,28 +136,28 @@ describe("same-origin check on state-changing requests", () => {
     // navigator.sendBeacon: no body, no custom header, the cookie, Origin and Sec-Fetch-Site.
     const forced = await send(s, `/api/v1/tasks/${taskId}/release`, { headers: { Cookie: cookie, ...FOREIGN } });
     expectForbiddenJson(forced);
-    expect(taskRow(s, taskId).status).toBe("claimed");
+    expect((await taskRow(s, taskId)).status).toBe("claimed");
     const forcedClaim = await send(s, "/api/v1/tasks/claim", { headers: { Cookie: cookie, ...FOREIGN } });
     expectForbiddenJson(forcedClaim);
-    expect(s.db.$client.prepare("SELECT count(*) AS n FROM tasks WHERE type_key = ? AND status = 'claimed'").get(type)).toEqual({ n: 1 });
+    expect((await queueCounts(s.db)).filter((c) => c.typeKey === type).reduce((n, c) => n + c.claimed, 0)).toBe(1);
 
     const beacon = await send(s, `/api/v1/tasks/${taskId}/release`, { headers: { Cookie: cookie, Origin: s.url, "Sec-Fetch-Site": "same-origin" } });
     expect(beacon.status).toBe(200);
-    expect(taskRow(s, taskId).status).toBe("open");
+    expect((await taskRow(s, taskId)).status).toBe("open");
 
     // An API key is not something a foreign page can make a browser send: its Origin does not matter.
     const byKey = await claim(s, reviewer.key, { type });
     expect(byKey.status).toBe(200);
     const keyRelease = await s.request(`/api/v1/tasks/${byKey.body.task.id}/release`, { method: "POST", key: reviewer.key, headers: FOREIGN });
     expect(keyRelease.status).toBe(200);
-    expect(taskRow(s, byKey.body.task.id).status).toBe("open");
+    expect((await taskRow(s, byKey.body.task.id)).status).toBe("open");
   });
 
   it("lets clients that name no origin at all through (curl, server-to-server)", async () => {
     const { cookie } = await signIn(s, "admin");
     const email = uniqueEmail("made");
     expect((await send(s, "/admin/users.data", { headers: { Cookie: cookie }, body: createUserForm(email) })).status).toBe(200);
-    expect(userExists(s, email)).toBe(true);
+    expect(await userExists(s, email)).toBe(true);
   });
 });
 

@@ -5,9 +5,13 @@
  * verdict, and always equal a from-scratch aggregate.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listUsers } from "~/domain/auth/users.server";
 import { claimTask } from "~/domain/queue/queue.server";
+import { outboxForEntity } from "~/domain/webhooks/outbox-read.server";
 import { aggregateFromScratch, rollupSnapshot } from "~/domain/reports/rollups.server";
 import { invoiceDecision, invoiceType, makeKey, makeType, makeUser } from "../support/db";
+import { tasksOf } from "../support/api";
+import { auditEntries } from "../support/reads";
 import { startServer, type TestServer } from "../support/server";
 
 describe("four-eyes review over HTTP", () => {
@@ -81,11 +85,11 @@ describe("four-eyes review over HTTP", () => {
       ["review", "reject"],
       ["second", "reject"],
     ]);
-    const events = s.db.$client.prepare("select event_type from outbox where entity_id = ? order by seq").all(id) as any[];
-    expect(events.map((e) => e.event_type)).toEqual(["decision.finalized"]);
+    const events = await outboxForEntity(s.db, id);
+    expect(events.map((e) => e.eventType)).toEqual(["decision.finalized"]);
     // Only the final verdict's reason codes count: one rejection, one NOT_AN_INVOICE.
-    const reasonCount = s.db.$client.prepare("select sum(value) as v from rollups where metric = 'reason:NOT_AN_INVOICE'").get() as any;
-    expect(reasonCount.v).toBe(1);
+    const reasonCount = [...(await rollupSnapshot(s.db))].filter(([k]) => k.split("|")[3] === "reason:NOT_AN_INVOICE").reduce((sum, [, v]) => sum + v, 0);
+    expect(reasonCount).toBe(1);
     await rollupsMatchFromScratch();
   });
 
@@ -102,16 +106,16 @@ describe("four-eyes review over HTTP", () => {
       ["second", "approve"],
     ]);
 
-    const esc = s.db.$client.prepare("select * from tasks where decision_id = ? and kind = 'escalation'").get(id) as any;
-    expect(esc).toMatchObject({ status: "open", assignee_id: owner.id });
+    const esc = (await tasksOf(s.db, id)).find((t) => t.kind === "escalation")!;
+    expect(esc).toMatchObject({ status: "open", assigneeId: owner.id });
     // Escalations are not in the shared queue; the owner takes it by id.
     expect((await claim(keyB)).status).toBe(204);
     await claimTask(s.db, owner, esc.id);
     const r3 = await review(ownerKey, esc.id, { action: "correct", output: corrected, reasonCodes: ["WRONG_TOTAL"], note: "first reviewer was right" });
     expect(r3.status).toBe(200);
     expect(r3.body.decision).toMatchObject({ status: "corrected", finalOutput: corrected });
-    const audit = s.db.$client.prepare("select data from audit_log where entity_id = ? and action like 'review.%' order by seq").all(id) as any[];
-    expect(audit.map((a) => JSON.parse(a.data).outcome)).toEqual(["first_of_two", "four_eyes_disagreement", "correct"]);
+    const audit = await auditEntries(s.db, { entityId: id, action: "review." });
+    expect(audit.map((a) => (a.data as { outcome: string }).outcome)).toEqual(["first_of_two", "four_eyes_disagreement", "correct"]);
     await rollupsMatchFromScratch();
   });
 
@@ -132,9 +136,9 @@ describe("four-eyes review over HTTP", () => {
     const id = await ingest({ output: { total: 9000, currency: "USD" } });
     const first = await claim(keyA);
     await review(keyA, first.body.task.id, { action: "approve" });
-    const t = s.db.$client.prepare("select * from tasks where decision_id = ? and kind = 'second'").get(id) as any;
-    expect(t.excluded_user_id).toBe(first.body.task.claimedBy);
-    const a = s.db.$client.prepare("select id, email from users where id = ?").get(t.excluded_user_id) as any;
+    const t = (await tasksOf(s.db, id)).find((t) => t.kind === "second")!;
+    expect(t.excludedUserId).toBe(first.body.task.claimedBy);
+    const a = (await listUsers(s.db)).find((u) => u.id === t.excludedUserId)!;
     await expect(claimTask(s.db, a, t.id)).rejects.toThrow(/different reviewer/);
     const second = await claim(keyB);
     const noNote = await review(keyB, second.body.task.id, { action: "escalate" });

@@ -10,7 +10,11 @@
  */
 import crypto from "node:crypto";
 import fc from "fast-check";
+import { count, eq, getTableName, is, Table } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sqliteClientOf } from "@db/client.server";
+import * as schema from "@db/schema/index";
+import { datasetSnapshots } from "@db/schema/index";
 import { reviewDecision } from "../support/api";
 import { invoiceType } from "../support/db";
 import { MATRIX, PRINCIPALS, type MatrixRow, type PrincipalName } from "../support/permission-matrix";
@@ -172,20 +176,27 @@ describe("hostile input to every route", () => {
    */
   let cached: { version: number; fp: Record<string, string> } | undefined;
   async function fingerprint(): Promise<Record<string, string>> {
-    const client = s.db.$client;
-    for (let i = 0; i < 400 && (client.prepare("select count(*) from dataset_snapshots where status = 'building'").pluck().get() as number) > 0; i++) {
+    const building = async () => (await s.db.select({ n: count() }).from(datasetSnapshots).where(eq(datasetSnapshots.status, "building")))[0]!.n;
+    for (let i = 0; i < 400 && (await building()) > 0; i++) {
       await new Promise((r) => setTimeout(r, 25));
     }
-    // data_version moves whenever another connection commits: unchanged means nothing was written since the last look.
-    const version = client.pragma("data_version", { simple: true }) as number;
-    if (cached?.version === version) return cached.fp;
+    // SQLite's data_version moves whenever another connection commits: unchanged means nothing was written since the last look.
+    // (Postgres has no such cheap signal: every look reads the tables.)
+    const client = sqliteClientOf(s.db);
+    const version = client ? (client.pragma("data_version", { simple: true }) as number) : undefined;
+    if (version !== undefined && cached?.version === version) return cached.fp;
     const fp: Record<string, string> = {};
-    const tables = client.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '\\_\\_%' escape '\\' order by name").pluck().all() as string[];
-    for (const t of tables.filter((t) => !/checkpoint/i.test(t))) {
-      const rows = client.prepare(`select * from "${t}"`).all() as Record<string, unknown>[];
-      for (const r of rows) for (const c of Object.keys(r)) if (/^last_(used|seen)/.test(c)) delete r[c];
-      fp[t] = crypto.createHash("sha256").update(JSON.stringify(rows)).digest("hex").slice(0, 12) + `:${rows.length}`;
+    const tables = (Object.values(schema) as unknown[]).filter((t): t is Table => is(t, Table));
+    for (const table of tables.filter((t) => !/checkpoint/i.test(getTableName(t))).sort((a, b) => (getTableName(a) < getTableName(b) ? -1 : 1))) {
+      // Rows in a fixed order whatever order the store returns them in.
+      const rows = ((await s.db.select().from(table as never)) as Record<string, unknown>[]).map((r) => {
+        for (const c of Object.keys(r)) if (/^last(Used|Seen)/.test(c)) delete r[c];
+        return JSON.stringify(r);
+      });
+      rows.sort();
+      fp[getTableName(table)] = crypto.createHash("sha256").update(JSON.stringify(rows)).digest("hex").slice(0, 12) + `:${rows.length}`;
     }
+    if (version === undefined) return fp;
     cached = { version, fp };
     return fp;
   }

@@ -1,9 +1,11 @@
 import http from "node:http";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { disableUser, listApiKeys, revokeApiKey } from "~/domain/auth/users.server";
 import { makeKey } from "../support/db";
 import { claim, counts, freshType, ingest, person, review, reviewDecision, type Person } from "../support/api";
-import { startServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
+import { setupServer } from "../support/setup";
 
 const MB = 1_048_576;
 
@@ -14,9 +16,7 @@ describe("HTTP API error statuses and hostile input", () => {
   let alice: Person;
   let type: string;
   beforeAll(async () => {
-    s = await startServer();
-    admin = await person(s.db, "admin", ["admin"]);
-    ingestKey = (await person(s.db, "admin", ["ingest"])).key;
+    ({ s, admin, ingestKey } = await setupServer());
     alice = await person(s.db, "reviewer");
     type = await freshType(s.db, admin.email);
   });
@@ -40,10 +40,10 @@ describe("HTTP API error statuses and hostile input", () => {
 
   it("401 for a revoked key and for a key of a disabled user", async () => {
     const p = await person(s.db, "reviewer");
-    s.db.$client.prepare("UPDATE api_keys SET revoked_at = ? WHERE user_id = ?").run(Date.now(), p.id);
+    for (const k of (await listApiKeys(s.db)).filter((k) => k.user === p.email)) await revokeApiKey(s.db, k.id, "test");
     expectError(await claim(s, p.key), 401, "unauthenticated");
     const q = await person(s.db, "reviewer");
-    s.db.$client.prepare("UPDATE users SET disabled_at = ? WHERE id = ?").run(Date.now(), q.id);
+    await disableUser(s.db, q.id, { id: admin.id, email: admin.email });
     expectError(await claim(s, q.key), 401, "unauthenticated");
   });
 

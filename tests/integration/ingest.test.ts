@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { invoiceDecision } from "../support/db";
 import { auditFor, autoDecision, counts, decisionRow, freshType, ingest, outboxFor, person, reviewDecision, tasksOf, type Person } from "../support/api";
-import { startServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
+import { setupServer } from "../support/setup";
 
 describe("POST /api/v1/decisions", () => {
   let s: TestServer;
@@ -9,9 +10,7 @@ describe("POST /api/v1/decisions", () => {
   let key: string;
   let type: string;
   beforeAll(async () => {
-    s = await startServer();
-    admin = await person(s.db, "admin", ["admin"]);
-    key = (await person(s.db, "admin", ["ingest"])).key;
+    ({ s, admin, ingestKey: key } = await setupServer());
     type = await freshType(s.db, admin.email, { routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 0 } });
   });
   afterAll(async () => s?.close());

@@ -3,18 +3,22 @@
  * accounts, the cap on lock length, forgetting, what a right password resets,
  * and the login action reading the client address from the load context.
  */
-import fs from "node:fs";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auditLog, loginThrottle } from "@db/schema/index";
+import { closeDb, closeDatabase, type Db } from "@db/client.server";
+import { loginThrottle } from "@db/schema/index";
 import { signIn, type ThrottlePolicy } from "~/domain/auth/login.server";
-import { fileDb, makeUser, testDb, TEST_PASSWORD, tempDbPath, uniqueEmail } from "../support/db";
+import { makeUser, openStore, storeEnv, testDb, TEST_PASSWORD, uniqueEmail } from "../support/db";
+import { auditEntries } from "../support/reads";
 
 const policy: ThrottlePolicy = { maxPerAccount: 5, maxPerAddress: 20, windowMs: 15 * 60_000, firstLockMs: 60_000, maxLockMs: 15 * 60_000 };
 const T0 = Date.parse("2026-06-01T09:00:00Z");
 
 describe("login throttle (domain, injected clock)", () => {
-  const db = (await testDb());
+  let db: Db;
+  beforeAll(async () => {
+    db = await testDb();
+  });
   const row = async (key: string) => (await db.select().from(loginThrottle).where(eq(loginThrottle.key, key)).limit(1))[0];
   const attempt = async (email: string, password: string, address: string, now: number) => signIn(db, { email, password, address }, now, policy);
 
@@ -83,19 +87,20 @@ describe("login throttle (domain, injected clock)", () => {
 });
 
 describe("login action reads the client address from the load context", () => {
-  const dbPath = tempDbPath();
-  const before = process.env.DATABASE_PATH;
-  beforeAll(() => {
-    process.env.DATABASE_PATH = dbPath;
+  // The route reads the process-wide store (getDb()): point it at a store of this test's own.
+  let env: Record<string, string>;
+  const saved = { ...process.env };
+  beforeAll(async () => {
+    ({ env } = await storeEnv());
+    Object.assign(process.env, { DATABASE_URL: "", DATABASE_PATH: "" }, env);
   });
-  afterAll(() => {
-    process.env.DATABASE_PATH = before;
-    fs.rmSync(dbPath, { force: true });
+  afterAll(async () => {
+    await closeDb();
+    process.env = saved;
   });
 
   it("audits the address and throttles by it", async () => {
     const { action } = await import("~/routes/login");
-    const db = fileDb(dbPath);
     const post = (email: string, password: string) =>
       action({
         request: new Request("http://app.local/login", { method: "POST", body: new URLSearchParams({ email, password, redirectTo: "/" }) }),
@@ -116,8 +121,12 @@ describe("login action reads the client address from the load context", () => {
     for (const e of emails) statuses.push(await status(post(e, "guess guess guess")));
     expect(statuses.slice(0, 19).every((s) => s === 400)).toBe(true);
     expect(statuses[19]).toBe(429);
-    const entry = (await db.select().from(auditLog).where(and(eq(auditLog.action, "auth.login_failed"), eq(auditLog.actor, emails[0]))).limit(1))[0];
-    expect(JSON.parse(entry!.data)).toEqual({ reason: "unknown_user", address: "192.0.2.44" });
-    db.$client.close();
+    const db = openStore(env);
+    try {
+      const entries = await auditEntries(db, { action: "auth.login_failed", actor: emails[0], exact: true });
+      expect(entries.map((e) => e.data)).toEqual([{ reason: "unknown_user", address: "192.0.2.44" }]);
+    } finally {
+      await closeDatabase(db);
+    }
   });
 });

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_PASSWORD } from "../support/db";
 import { claim, counts, freshType, person, reviewDecision, type Person } from "../support/api";
-import { startServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
+import { setupServer } from "../support/setup";
 
 describe("numbers that are not finite are refused", () => {
   let s: TestServer;
@@ -14,9 +15,7 @@ describe("numbers that are not finite are refused", () => {
   let ingestKey: string;
   let type: string;
   beforeAll(async () => {
-    s = await startServer();
-    admin = await person(s.db, "admin", ["admin"]);
-    ingestKey = (await person(s.db, "admin", ["ingest", "read"])).key;
+    ({ s, admin, ingestKey } = await setupServer({ ingestScopes: ["ingest", "read"] }));
     type = await freshType(s.db, admin.email);
   });
   afterAll(async () => s?.close());

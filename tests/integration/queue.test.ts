@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { invoiceType, makeType } from "../support/db";
-import { claim, counts, freshType, ingest, person, review, reviewDecision, sleep, tasksOf, type Person } from "../support/api";
+import { queueCounts } from "~/domain/queue/queue.server";
+import { claim, counts, freshType, ingest, person, review, reviewDecision, tasksOf, type Person } from "../support/api";
+import { ageLease, auditEntries, taskRow } from "../support/reads";
 import { startServer, type TestServer } from "../support/server";
+import { setupServer } from "../support/setup";
 
 describe("the review queue over HTTP: claim, lease, renew, release", () => {
   let s: TestServer;
@@ -10,9 +13,7 @@ describe("the review queue over HTTP: claim, lease, renew, release", () => {
   let alice: Person;
   let bob: Person;
   beforeAll(async () => {
-    s = await startServer();
-    admin = await person(s.db, "admin", ["admin"]);
-    ingestKey = (await person(s.db, "admin", ["ingest"])).key;
+    ({ s, admin, ingestKey } = await setupServer());
     alice = await person(s.db, "reviewer");
     bob = await person(s.db, "reviewer");
   });
@@ -77,7 +78,7 @@ describe("the review queue over HTTP: claim, lease, renew, release", () => {
     const reviewers = [alice, bob, ...(await Promise.all(Array.from({ length: 4 }, () => person(s.db, "reviewer"))))];
     const attempts = reviewers.flatMap((r) => Array.from({ length: 14 }, () => r));
     // two server processes on one database file: claims race for real, not just inside one event loop
-    const twin = await startServer({ DATABASE_PATH: s.dbPath });
+    const twin = await startServer(s.env);
     const results = await Promise.all(attempts.map(async (r, i) => ({ who: r, res: await claim(i % 2 ? twin : s, r.key, { type }) }))).finally(async () => twin.close());
     const won = results.filter((x) => x.res.status === 200);
     expect(results.every((x) => x.res.status === 200 || x.res.status === 204)).toBe(true);
@@ -85,13 +86,12 @@ describe("the review queue over HTTP: claim, lease, renew, release", () => {
     const ids = won.map((x) => x.res.body.task.id);
     expect(new Set(ids).size).toBe(n);
     for (const { who, res } of won) {
-      const row = s.db.$client.prepare("SELECT claimed_by, status FROM tasks WHERE id = ?").get(res.body.task.id) as { claimed_by: string; status: string };
-      expect(row).toEqual({ claimed_by: who.id, status: "claimed" });
+      const row = await taskRow(s.db, res.body.task.id);
+      expect({ claimedBy: row.claimedBy, status: row.status }).toEqual({ claimedBy: who.id, status: "claimed" });
     }
-    const tasks = s.db.$client.prepare("SELECT count(*) AS n FROM tasks WHERE type_key = ? AND status = 'claimed'").get(type) as { n: number };
-    expect(tasks.n).toBe(n);
-    const claims = s.db.$client.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'task.claimed' AND entity_id IN (SELECT id FROM tasks WHERE type_key = ?)").get(type) as { n: number };
-    expect(claims.n).toBe(n);
+    expect((await queueCounts(s.db)).filter((c) => c.typeKey === type).reduce((sum, c) => sum + c.claimed, 0)).toBe(n);
+    const claims = (await auditEntries(s.db, { action: "task.claimed", exact: true, entityType: "task" })).filter((e) => ids.includes(e.entityId));
+    expect(claims).toHaveLength(n);
   });
 
   it("returns a task whose lease expired to the queue; the old holder's submit is a 409 that changes nothing", async () => {
@@ -100,7 +100,7 @@ describe("the review queue over HTTP: claim, lease, renew, release", () => {
     const first = await claim(s, alice.key, { type, leaseSeconds: 1 });
     expect(first.status).toBe(200);
     expect((await claim(s, bob.key, { type })).status).toBe(204);
-    await sleep(1100);
+    await ageLease(s.db, first.body.task.id, 1100); // the one-second lease lapses, without sleeping through it
 
     // expired but not yet taken: the old holder can no longer submit
     const late = await review(s, alice.key, first.body.task.id, { action: "approve" });
@@ -126,8 +126,7 @@ describe("the review queue over HTTP: claim, lease, renew, release", () => {
     const ok = await review(s, bob.key, second.body.task.id, { action: "approve" });
     expect(ok.status).toBe(200);
     expect(ok.body.decision).toMatchObject({ status: "approved", finalOutput: created.body && reviewDecision(type, "lease-1").output });
-    const expiredAudit = s.db.$client.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'task.lease_expired' AND entity_id = ?").get(first.body.task.id) as { n: number };
-    expect(expiredAudit.n).toBe(1);
+    expect(await auditEntries(s.db, { action: "task.lease_expired", exact: true, entityId: first.body.task.id })).toHaveLength(1);
   });
 
   it("renews a lease so it outlives its first expiry", async () => {
@@ -138,7 +137,7 @@ describe("the review queue over HTTP: claim, lease, renew, release", () => {
     expect(renewed.status).toBe(200);
     expect(renewed.body.task).toMatchObject({ id: c.body.task.id, status: "claimed" });
     expect(Date.parse(renewed.body.task.leaseExpiresAt)).toBeGreaterThan(Date.parse(c.body.task.leaseExpiresAt));
-    await sleep(1100);
+    await ageLease(s.db, c.body.task.id, 1100); // past the first expiry, without sleeping through it
     expect((await claim(s, bob.key, { type })).status).toBe(204);
     expect((await s.request(`/api/v1/tasks/${c.body.task.id}/renew`, { method: "POST", key: bob.key })).status).toBe(409);
     expect((await review(s, alice.key, c.body.task.id, { action: "approve" })).status).toBe(200);

@@ -6,17 +6,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeUser, TEST_PASSWORD } from "../support/db";
-import { claim, freshType, ingest, person, review, reviewDecision, type Person } from "../support/api";
-import { startServer, type TestServer } from "../support/server";
+import { claim, freshType, ingest, person, review, reviewDecision, tasksOf, type Person } from "../support/api";
+import { ageLease, taskRow } from "../support/reads";
+import type { TestServer } from "../support/server";
+import { setupServer } from "../support/setup";
 
 describe("the review page claims only on POST", () => {
   let s: TestServer;
   let admin: Person;
   let ingestKey: string;
   beforeAll(async () => {
-    s = await startServer();
-    admin = await person(s.db, "admin", ["admin"]);
-    ingestKey = (await person(s.db, "admin", ["ingest", "read"])).key;
+    ({ s, admin, ingestKey } = await setupServer({ ingestScopes: ["ingest", "read"] }));
   });
   afterAll(async () => s?.close());
 
@@ -51,7 +51,7 @@ describe("the review page claims only on POST", () => {
     const type = await freshType(s.db, admin.email, overrides);
     const res = await ingest(s, ingestKey, reviewDecision(type, `${type}-1`));
     expect(res.status).toBe(201);
-    const task = s.db.$client.prepare("select id from tasks where decision_id = ? and status = 'open'").get(res.body.id) as { id: string };
+    const task = (await tasksOf(s.db, res.body.id)).find((t) => t.status === "open")!;
     return { type, decisionId: res.body.id as string, taskId: task.id };
   }
 
@@ -94,12 +94,12 @@ describe("the review page claims only on POST", () => {
     const { user, cookie } = await signIn();
     const taken = await claim(s, user.key, { type, leaseSeconds: 1 });
     expect(taken.body.task.id).toBe(taskId);
-    await new Promise((r) => setTimeout(r, 1100));
+    await ageLease(s.db, taskId, 1100); // the one-second lease lapses, without sleeping through it
     const page = await get(cookie, `/review/${taskId}`);
     expect(page.text).toContain("Your lease on this task expired");
     expect(page.text).toContain("Claim and review");
-    const row = s.db.$client.prepare("select claimed_by, lease_expires_at from tasks where id = ?").get(taskId) as { claimed_by: string; lease_expires_at: number };
-    expect(row.lease_expires_at).toBeLessThanOrEqual(Date.now());
+    const row = await taskRow(s.db, taskId);
+    expect(row.leaseExpiresAt).toBeLessThanOrEqual(Date.now());
     expect(await status(decisionId)).toBe("in_review");
   });
 
@@ -109,7 +109,7 @@ describe("the review page claims only on POST", () => {
     expect((await post(cookie, `/review/${taskId}`, { intent: "claim" })).status).toBe(302);
     const first = await review(s, user.key, taskId, { action: "approve" });
     expect(first.status).toBe(200);
-    const second = s.db.$client.prepare("select id from tasks where decision_id = ? and kind = 'second'").get(decisionId) as { id: string };
+    const second = (await tasksOf(s.db, decisionId)).find((t) => t.kind === "second")!;
     const page = await get(cookie, `/review/${second.id}`);
     expect(page.text).toContain("needs a different reviewer (four-eyes)");
     expect(page.text).not.toContain("Claim and review");

@@ -1,7 +1,10 @@
+import { asc, count, eq, inArray, isNotNull, type SQL } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decisions, outbox, rollups, tasks } from "@db/schema/index";
 import { batchItems, verifyAuditChain } from "~/domain/audit/audit.server";
 import { makeKey } from "../support/db";
 import { auditFor, autoDecision, claim, counts, freshType, ingest, outboxFor, person, review, reviewDecision, tasksOf, type Person } from "../support/api";
+import { auditEntries, failInserts } from "../support/reads";
 import { startServer, type TestServer } from "../support/server";
 
 describe("POST /api/v1/tasks/:id/review", () => {
@@ -31,7 +34,8 @@ describe("POST /api/v1/tasks/:id/review", () => {
     return { decisionId: created.body.id as string, taskId: c.body.task.id as string, output: c.body.decision.output };
   }
 
-  const rollups = () => s.db.$client.prepare("SELECT * FROM rollups ORDER BY type_key, hour, model_version, metric").all();
+  // Every roll-up row, zero-valued ones too: a rolled-back review must leave the table exactly as it was.
+  const rollupRows = async () => s.db.select().from(rollups).orderBy(asc(rollups.typeKey), asc(rollups.hour), asc(rollups.modelVersion), asc(rollups.metric));
 
   it("approves: final output = model output, task done, one review, audit entry and outbox event", async () => {
     const { decisionId, taskId, output } = await claimed("ap-1");
@@ -63,7 +67,7 @@ describe("POST /api/v1/tasks/:id/review", () => {
   it("rejects an invalid correction with 400 by path and changes nothing (no review, audit, outbox or roll-up)", async () => {
     const { decisionId, taskId, output } = await claimed("co-bad");
     const before = await counts(s.db);
-    const rollupsBefore = rollups();
+    const rollupsBefore = await rollupRows();
     const cases: [unknown, string[]][] = [
       [{ action: "correct", output: { ...output, total: -1, currency: "GBP" }, reasonCodes: ["WRONG_TOTAL"] }, ["output.currency", "output.total"]],
       [{ action: "correct", output: { ...output, lines: [{ sku: 1 }] }, reasonCodes: ["WRONG_TOTAL"] }, ["output.lines.0.sku"]],
@@ -85,7 +89,7 @@ describe("POST /api/v1/tasks/:id/review", () => {
       expect(r.body.error.issues.map((i: { path: string }) => i.path).sort(), JSON.stringify(body)).toEqual(paths);
     }
     expect(await counts(s.db)).toEqual(before);
-    expect(rollups()).toEqual(rollupsBefore);
+    expect(await rollupRows()).toEqual(rollupsBefore);
     expect((await tasksOf(s.db, decisionId))[0]).toMatchObject({ status: "claimed", claimedBy: alice.id });
     expect((await s.request(`/api/v1/decisions/${decisionId}`, { key: alice.key })).body).toMatchObject({ status: "in_review", finalOutput: null, reviews: [] });
     // still fine to finish afterwards
@@ -173,9 +177,9 @@ describe("POST /api/v1/tasks/:id/review", () => {
   it("rolls back everything a review wrote when its transaction fails late", async () => {
     const { decisionId, taskId } = await claimed("tx-1");
     const before = await counts(s.db);
-    const rollupsBefore = rollups();
+    const rollupsBefore = await rollupRows();
     // The outbox insert is the last write of a review: make it fail.
-    s.db.$client.exec("CREATE TRIGGER fail_outbox BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'simulated outbox failure'); END");
+    const undo = await failInserts(s.db, "outbox", "simulated outbox failure");
     try {
       const r = await review(s, alice.key, taskId, { action: "approve" });
       expect(r.status).toBe(500);
@@ -183,10 +187,10 @@ describe("POST /api/v1/tasks/:id/review", () => {
       const ing = await ingest(s, ingestKey, autoDecision(type, "tx-auto"));
       expect(ing.status).toBe(500);
     } finally {
-      s.db.$client.exec("DROP TRIGGER fail_outbox");
+      await undo();
     }
     expect(await counts(s.db)).toEqual(before);
-    expect(rollups()).toEqual(rollupsBefore);
+    expect(await rollupRows()).toEqual(rollupsBefore);
     expect((await tasksOf(s.db, decisionId))[0]).toMatchObject({ status: "claimed", claimedBy: alice.id });
     expect((await s.request(`/api/v1/decisions/${decisionId}`, { key: alice.key })).body.status).toBe("in_review");
     expect((await verifyAuditChain(s.db)).ok).toBe(true);
@@ -196,18 +200,19 @@ describe("POST /api/v1/tasks/:id/review", () => {
   it("leaves a verifiable audit chain with one entry per write after the whole flow", async () => {
     const check = await verifyAuditChain(s.db);
     expect(check.ok).toBe(true);
-    const byAction = Object.fromEntries(
-      (s.db.$client.prepare("SELECT action, count(*) AS n FROM audit_log GROUP BY action").all() as { action: string; n: number }[]).map((r) => [r.action, r.n]),
-    );
-    const n = (sql: string) => (s.db.$client.prepare(sql).get() as { n: number }).n;
+    const entries = await auditEntries(s.db);
+    const byAction: Record<string, number> = {};
+    for (const e of entries) byAction[e.action] = (byAction[e.action] ?? 0) + 1;
+    const n = async (table: typeof decisions | typeof tasks | typeof outbox, where?: SQL) => (await s.db.select({ n: count() }).from(table).where(where))[0]!.n;
+    const total = await counts(s.db);
     // every decision's ingest is recorded once: on its own, or as an item of its batch's entry
-    const batched = (s.db.$client.prepare("SELECT action, data FROM audit_log WHERE action = 'decisions.ingested'").all() as { action: string; data: string }[]).flatMap((e) => batchItems(e).map((d) => d.id));
+    const batched = entries.filter((e) => e.action === "decisions.ingested").flatMap((e) => batchItems({ action: e.action, data: JSON.stringify(e.data) }).map((d) => d.id));
     expect(new Set(batched).size).toBe(batched.length);
-    expect((byAction["decision.ingested"] ?? 0) + batched.length).toBe(n("SELECT count(*) AS n FROM decisions"));
-    expect(byAction["task.claimed"]).toBe(n("SELECT count(*) AS n FROM tasks WHERE status IN ('claimed','done')"));
+    expect((byAction["decision.ingested"] ?? 0) + batched.length).toBe(total.decisions);
+    expect(byAction["task.claimed"]).toBe(await n(tasks, inArray(tasks.status, ["claimed", "done"])));
     const reviewActions = ["approve", "correct", "reject", "escalate"].reduce((sum, a) => sum + (byAction[`review.${a}`] ?? 0), 0);
-    expect(reviewActions).toBe(n("SELECT count(*) AS n FROM reviews"));
+    expect(reviewActions).toBe(total.reviews);
     // every finalized decision announced itself exactly once
-    expect(n("SELECT count(*) AS n FROM outbox WHERE event_type = 'decision.finalized'")).toBe(n("SELECT count(*) AS n FROM decisions WHERE finalized_at IS NOT NULL"));
+    expect(await n(outbox, eq(outbox.eventType, "decision.finalized"))).toBe(await n(decisions, isNotNull(decisions.finalizedAt)));
   });
 });

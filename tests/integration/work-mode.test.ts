@@ -8,17 +8,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listQueue, type QueueFilter } from "~/domain/queue/queue-view.server";
 import { makeUser, TEST_PASSWORD } from "../support/db";
-import { claim, freshType, ingest, person, reviewDecision, type Person } from "../support/api";
-import { startServer, type TestServer } from "../support/server";
+import { claim, decisionRow, freshType, ingest, person, reviewDecision, tasksOf, type Person } from "../support/api";
+import { externalIdOfTask, taskRow } from "../support/reads";
+import type { TestServer } from "../support/server";
+import { setupServer } from "../support/setup";
 
 describe("work mode follows the queue's filters", () => {
   let s: TestServer;
   let admin: Person;
   let ingestKey: string;
   beforeAll(async () => {
-    s = await startServer();
-    admin = await person(s.db, "admin", ["admin"]);
-    ingestKey = (await person(s.db, "admin", ["ingest"])).key;
+    ({ s, admin, ingestKey } = await setupServer());
   });
   afterAll(async () => s?.close());
 
@@ -56,8 +56,16 @@ describe("work mode follows the queue's filters", () => {
   }
 
   const idOf = (location: string) => /^\/review\/([\w-]+)/.exec(location)?.[1];
-  const externalIds = (ids: string[]) =>
-    ids.map((id) => (s.db.$client.prepare("select d.external_id as e from tasks t join decisions d on d.id = t.decision_id where t.id = ?").get(id) as { e: string }).e);
+  const externalIds = async (ids: string[]) => Promise.all(ids.map((id) => externalIdOfTask(s.db, id)));
+  /** The open tasks of a seeded type, as [externalId, taskId], by external id. */
+  const openTasks = async (type: string) => {
+    const out: [string, string][] = [];
+    for (const x of ["a", "b", "c", "d", "e", "f"]) {
+      const d = (await decisionRow(s.db, type, `${type}-${x}`))!;
+      for (const t of await tasksOf(s.db, d.id)) if (t.status === "open") out.push([d.externalId, t.id]);
+    }
+    return out;
+  };
 
   for (const sort of ["queue", "oldest", "newest"] as const) {
     it(`claims the flagged list one task after another, in ${sort} order, and says when none is left`, async () => {
@@ -81,7 +89,7 @@ describe("work mode follows the queue's filters", () => {
         claimed.push(taskId);
         step = await post(cookie, `${url.pathname}${url.search}`, { intent: "submit", payload: JSON.stringify({ action: "approve" }) });
       }
-      expect(externalIds(claimed)).toEqual(listed);
+      expect(await externalIds(claimed)).toEqual(listed);
       // Nothing matching is left: back to the same filtered list, which says so.
       const done = new URL(step.location, s.url);
       expect(done.pathname).toBe("/queue");
@@ -91,8 +99,7 @@ describe("work mode follows the queue's filters", () => {
       expect(html).toContain("Nothing left to review that matches these filters.");
       expect(html).toContain("Clear filters");
       // The tasks outside the filter are untouched and still open.
-      const open = s.db.$client.prepare("select d.external_id as e from tasks t join decisions d on d.id = t.decision_id where t.type_key = ? and t.status = 'open' order by 1").all(type);
-      expect(open.map((r: any) => r.e)).toEqual([`${type}-b`, `${type}-d`, `${type}-f`]);
+      expect((await openTasks(type)).map(([e]) => e)).toEqual([`${type}-b`, `${type}-d`, `${type}-f`]);
     });
   }
 
@@ -108,16 +115,16 @@ describe("work mode follows the queue's filters", () => {
     expect(idOf(a.location)).toBeDefined();
     expect(idOf(b.location)).toBeDefined();
     expect(idOf(a.location)).not.toBe(idOf(b.location));
-    expect(externalIds([idOf(a.location)!, idOf(b.location)!]).sort()).toEqual(listed.slice(0, 2).sort());
+    expect((await externalIds([idOf(a.location)!, idOf(b.location)!])).sort()).toEqual(listed.slice(0, 2).sort());
 
     // Alice skips: the next one of the same list, the skipped task goes back.
     const skipped = await post(alice.cookie, a.location, { intent: "skip" });
-    expect(externalIds([idOf(skipped.location)!])).toEqual([listed[2]]);
+    expect(await externalIds([idOf(skipped.location)!])).toEqual([listed[2]]);
     expect(new URL(skipped.location, s.url).searchParams.get("route")).toBe("review");
     // Stop: back to the filtered list, the task released.
     const stopped = await post(alice.cookie, skipped.location, { intent: "stop" });
     expect(stopped.location).toBe(`/queue?type=${type}&route=review&sort=oldest`);
-    expect(s.db.$client.prepare("select status from tasks where id = ?").get(idOf(skipped.location))).toEqual({ status: "open" });
+    expect((await taskRow(s.db, idOf(skipped.location)!)).status).toBe("open");
   });
 
   it("a row picked from the list: work mode carries on down the list from it, then picks up the rows above", async () => {
@@ -154,17 +161,17 @@ describe("work mode follows the queue's filters", () => {
     // A note without a reason code is enough.
     const ok = await post(cookie, `/review/${taskId}?type=${type}`, { intent: "submit", payload: JSON.stringify({ action: "escalate", note: "vendor unknown" }) });
     expect(ok.status).toBe(302);
-    expect(s.db.$client.prepare("select status from tasks where id = ?").get(taskId)).toEqual({ status: "done" });
+    expect((await taskRow(s.db, taskId)).status).toBe("done");
   });
 
   it("the escalations page claims only escalations: another task id is refused and left open", async () => {
     const type = await seed();
     const { cookie } = await signIn("manager");
-    const task = s.db.$client.prepare("select id from tasks where type_key = ? and status = 'open' limit 1").get(type) as { id: string };
+    const task = { id: (await openTasks(type))[0][1] };
     const res = await fetch(`${s.url}/escalations.data`, { method: "POST", headers: { Cookie: cookie }, body: new URLSearchParams({ taskId: task.id }) });
     expect(res.status).toBe(400);
     expect(await res.text()).toContain("That task is not an escalation");
-    expect(s.db.$client.prepare("select status, claimed_by from tasks where id = ?").get(task.id)).toEqual({ status: "open", claimed_by: null });
+    expect(await taskRow(s.db, task.id)).toMatchObject({ status: "open", claimedBy: null });
   });
 
   it("leaves the HTTP claim API as it was: queue order, optional type, no list filters", async () => {

@@ -1,13 +1,15 @@
 import fs from "node:fs";
-import { asc } from "drizzle-orm";
+import { asc, eq, gt } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { transaction, type Db } from "@db/client.server";
+import { databaseFileOf, transaction, type Db } from "@db/client.server";
 import { auditCheckpoints, auditLog } from "@db/schema/index";
 import { appendAudit, auditContentHash, legacyEntryHash, linkHash, verifyAuditChain } from "~/domain/audit/audit.server";
 import { checkpointSignatureValid, startAuditCheckpoints, writeCheckpoint } from "~/domain/audit/checkpoints.server";
 import { checkpointDir, keyFilePath, signingKey } from "~/domain/audit/signing.server";
 import { sha256 } from "~/lib/crypto.server";
-import { fileDb } from "../support/db";
+import { testDb } from "../support/db";
+import { dropAuditTriggers, failure } from "../support/reads";
+import { sqliteStore } from "../support/sqlite";
 
 async function append(db: Db, n: number, from = 0) {
   await transaction(db, async (tx) =>
@@ -18,10 +20,10 @@ async function append(db: Db, n: number, from = 0) {
       );
 }
 
-/** Someone with write access to the database file: the triggers are theirs to drop. */
-function asAttacker(db: Db) {
-  db.$client.exec("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;");
-  return db.$client;
+/** Someone with write access to the store: the triggers are theirs to drop. */
+async function asAttacker(db: Db) {
+  await dropAuditTriggers(db);
+  return db;
 }
 
 const rows = async (db: Db) => await db.select().from(auditLog).orderBy(asc(auditLog.seq));
@@ -30,17 +32,16 @@ const rows = async (db: Db) => await db.select().from(auditLog).orderBy(asc(audi
 async function recomputeFrom(db: Db, fromSeq: number) {
   const all = await rows(db);
   let prev = all.find((r) => r.seq === fromSeq)!.prevHash;
-  const update = db.$client.prepare("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?");
   for (const r of all.filter((r) => r.seq >= fromSeq)) {
     const hash = r.hashVersion === 1 ? legacyEntryHash(prev, r) : linkHash(prev, auditContentHash(r));
-    update.run(prev, hash, r.seq);
+    await db.update(auditLog).set({ prevHash: prev, hash }).where(eq(auditLog.seq, r.seq));
     prev = hash;
   }
 }
 
 describe("audit entries (hash version 2)", () => {
   it("hash as H(previous hash ‖ H(content)), one extra SHA-256 per entry", async () => {
-    const db = fileDb();
+    const db = await testDb();
     await append(db, 2);
     const [a, b] = await rows(db);
     const content = `{"action":"thing.done","actor":"alice@example.com","at":1000,"data":"{\\"n\\":0}","entityId":"t0","entityType":"thing"}`;
@@ -49,22 +50,22 @@ describe("audit entries (hash version 2)", () => {
   });
 
   it("are refused UPDATE and DELETE by the database", async () => {
-    const db = fileDb();
+    const db = await testDb();
     await append(db, 3);
-    expect(() => db.$client.prepare("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2").run()).toThrow(/append-only/);
-    expect(() => db.$client.prepare("DELETE FROM audit_log WHERE seq = 3").run()).toThrow(/append-only/);
+    expect(await failure(db.update(auditLog).set({ actor: "mallory" }).where(eq(auditLog.seq, 2)))).toMatch(/audit_log is append-only: UPDATE refused/);
+    expect(await failure(db.delete(auditLog).where(eq(auditLog.seq, 3)))).toMatch(/audit_log is append-only: DELETE refused/);
     expect((await rows(db)).map((r) => r.actor)).toEqual(["alice@example.com", "alice@example.com", "alice@example.com"]);
   });
 });
 
 describe("signed checkpoints", () => {
+  // The key file beside the database is SQLite's (Postgres requires AUDIT_SIGNING_KEY): a SQLite store on either run.
   it("are written to a file and copied into the database, signed with a key kept in a 0600 file beside the database", async () => {
-    const db = fileDb();
+    const { db, file: dbFile } = await sqliteStore();
     await append(db, 5);
     const { checkpoint, written } = await writeCheckpoint(db);
     expect(written).toBe(true);
     expect(checkpoint).toMatchObject({ seq: 5, headHash: (await rows(db))[4].hash });
-    const dbFile = db.$client.name;
     expect(fs.statSync(keyFilePath(dbFile)!).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(keyFilePath(dbFile)!, "utf8")).toContain("BEGIN PRIVATE KEY");
     const files = fs.readdirSync(checkpointDir(dbFile)!);
@@ -87,13 +88,13 @@ describe("signed checkpoints", () => {
     const dir = fs.mkdtempSync("/tmp/lastmile-cp-");
     const saved = { ...process.env };
     try {
+      const { db, file } = await sqliteStore(); // a key file could sit beside it: the environment's key wins
       process.env.AUDIT_SIGNING_KEY = der;
       process.env.AUDIT_CHECKPOINT_DIR = dir;
-      const db = fileDb();
       await append(db, 2);
       const { checkpoint } = await writeCheckpoint(db);
       expect(fs.readdirSync(dir)).toEqual(["checkpoint-000000000002.json"]);
-      expect(fs.existsSync(keyFilePath(db.$client.name)!)).toBe(false);
+      expect(fs.existsSync(keyFilePath(file)!)).toBe(false);
       expect(checkpointSignatureValid(checkpoint!, crypto.createPublicKey(privateKey))).toBe(true);
       process.env.AUDIT_SIGNING_KEY = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
       expect(signingKey()!.keyId).toBe(checkpoint!.keyId);
@@ -105,10 +106,10 @@ describe("signed checkpoints", () => {
   });
 
   it("need their key from the first start, and AUDIT_SIGNING_KEY once the store is Postgres", async () => {
-    const db = fileDb();
+    const { db, file } = await sqliteStore();
     const stop = await startAuditCheckpoints({ db: () => db });
     stop();
-    expect(fs.statSync(keyFilePath(db.$client.name)!).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(keyFilePath(file)!).mode & 0o777).toBe(0o600);
     expect(await db.select().from(auditCheckpoints)).toEqual([]); // an empty trail has nothing to sign
     const saved = { ...process.env };
     try {
@@ -120,7 +121,7 @@ describe("signed checkpoints", () => {
   });
 
   it("are written by one timer, at start and then only when the head has moved", async () => {
-    const db = fileDb();
+    const db = await testDb();
     await append(db, 3);
     let ticks = 0;
     const stop = await startAuditCheckpoints({ db: () => db, intervalMs: 5, onError: (e) => { throw e; } });
@@ -139,7 +140,7 @@ describe("signed checkpoints", () => {
 
 describe("verification against the checkpoints catches", () => {
   async function anchored(n = 10) {
-    const db = fileDb();
+    const db = await testDb();
     await append(db, n);
     await writeCheckpoint(db);
     return db;
@@ -147,19 +148,19 @@ describe("verification against the checkpoints catches", () => {
 
   it("an edited row", async () => {
     const db = await anchored();
-    asAttacker(db).prepare("UPDATE audit_log SET actor = 'mallory' WHERE seq = 4").run();
+    await (await asAttacker(db)).update(auditLog).set({ actor: "mallory" }).where(eq(auditLog.seq, 4));
     expect(await verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: 4, reason: "entry content was altered" });
   });
 
   it("a deleted middle row", async () => {
     const db = await anchored();
-    asAttacker(db).prepare("DELETE FROM audit_log WHERE seq = 5").run();
+    await (await asAttacker(db)).delete(auditLog).where(eq(auditLog.seq, 5));
     expect(await verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: 6, reason: "previous hash does not match" });
   });
 
   it("the newest rows deleted after a checkpoint covered them", async () => {
     const db = await anchored();
-    asAttacker(db).prepare("DELETE FROM audit_log WHERE seq > 7").run();
+    await (await asAttacker(db)).delete(auditLog).where(gt(auditLog.seq, 7));
     const result = await verifyAuditChain(db);
     expect(result).toMatchObject({ ok: false, brokenAt: 8, entries: 7 });
     expect(result.ok === false && result.reason).toMatch(/^missing tail: entries #8–#10 were deleted/);
@@ -169,8 +170,8 @@ describe("verification against the checkpoints catches", () => {
     const db = await anchored();
     await append(db, 5, 10);
     await writeCheckpoint(db); // checkpoints at #10 and #15
-    const attacker = asAttacker(db);
-    attacker.prepare("UPDATE audit_log SET data = ? WHERE seq = 12").run(JSON.stringify({ n: 999 }));
+    const attacker = await asAttacker(db);
+    await attacker.update(auditLog).set({ data: JSON.stringify({ n: 999 }) }).where(eq(auditLog.seq, 12));
     await recomputeFrom(db, 12);
     const result = await verifyAuditChain(db);
     expect(result).toMatchObject({ ok: false, brokenAt: 11 });
@@ -179,7 +180,7 @@ describe("verification against the checkpoints catches", () => {
 
   it("a row deleted with the chain recomputed over the gap", async () => {
     const db = await anchored();
-    asAttacker(db).prepare("DELETE FROM audit_log WHERE seq = 10").run();
+    await (await asAttacker(db)).delete(auditLog).where(eq(auditLog.seq, 10));
     expect(await verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: 10 });
   });
 
@@ -192,43 +193,43 @@ describe("verification against the checkpoints catches", () => {
 
   it("a checkpoint file deleted while its database copy remains: the copy still anchors (its signature holds)", async () => {
     const db = await anchored();
-    fs.rmSync(checkpointDir(db.$client.name)!, { recursive: true });
-    asAttacker(db).prepare("DELETE FROM audit_log WHERE seq > 8").run();
+    fs.rmSync(checkpointDir(databaseFileOf(db))!, { recursive: true });
+    await (await asAttacker(db)).delete(auditLog).where(gt(auditLog.seq, 8));
     expect(await verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: 9 });
   });
 });
 
 describe("entries written before hash version 2", () => {
-  function legacy(n: number) {
-    const db = fileDb();
+  /** Entries as a release before hash version 2 wrote them (hash_version left to its default, 1). */
+  async function legacy(n: number) {
+    const db = await testDb();
     let prev = "0".repeat(64);
-    const insert = db.$client.prepare("INSERT INTO audit_log (at, actor, action, entity_type, entity_id, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     for (let i = 0; i < n; i++) {
       const e = { at: i, actor: "old", action: "old.thing", entityType: "thing", entityId: `o${i}`, data: `{"i":${i}}` };
       const hash = legacyEntryHash(prev, e);
-      insert.run(e.at, e.actor, e.action, e.entityType, e.entityId, e.data, prev, hash);
+      await db.insert(auditLog).values({ ...e, prevHash: prev, hash });
       prev = hash;
     }
     return db;
   }
 
   it("stay valid, are followed by version-2 entries and are anchored by the first checkpoint", async () => {
-    const db = legacy(4);
+    const db = await legacy(4);
     await append(db, 3, 4);
     expect((await rows(db)).map((r) => r.hashVersion)).toEqual([1, 1, 1, 1, 2, 2, 2]);
     expect(await verifyAuditChain(db)).toMatchObject({ ok: true, entries: 7, checkpoints: 0 });
     await writeCheckpoint(db);
     expect(await verifyAuditChain(db)).toMatchObject({ ok: true, entries: 7, checkpoints: 1, anchoredThrough: 7 });
-    asAttacker(db).prepare("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2").run();
+    await (await asAttacker(db)).update(auditLog).set({ actor: "mallory" }).where(eq(auditLog.seq, 2));
     await recomputeFrom(db, 2);
     expect(await verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: 1 });
   });
 
   it("cannot be used to downgrade a version-2 entry to the old formula", async () => {
-    const db = legacy(2);
+    const db = await legacy(2);
     await append(db, 3, 2);
-    const attacker = asAttacker(db);
-    attacker.prepare("UPDATE audit_log SET hash_version = 1, actor = 'mallory' WHERE seq = 4").run();
+    const attacker = await asAttacker(db);
+    await attacker.update(auditLog).set({ hashVersion: 1, actor: "mallory" }).where(eq(auditLog.seq, 4));
     await recomputeFrom(db, 4);
     expect(await verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: 4, reason: "hash version 1 after version 2" });
   });

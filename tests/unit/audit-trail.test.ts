@@ -1,8 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { eq, sql } from "drizzle-orm";
 import { transaction } from "@db/client.server";
+import { auditLog } from "@db/schema/index";
+import { getDecisionRow } from "~/domain/decisions/decisions.server";
 import { appendAudit, auditTrail, batchItems, verifyAuditChain } from "~/domain/audit/audit.server";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
 import { invoiceDecision, invoiceType, makeType, makeUser, testDb } from "../support/db";
+import { dropAuditTriggers } from "../support/reads";
 
 async function setup() {
   const db = (await testDb());
@@ -24,8 +28,8 @@ describe("a decision's audit trail", () => {
       for (const r of results) {
         const trail = await auditTrail(db, "decision", r.id);
         expect(trail.map((e) => [e.action, e.actor])).toEqual([["decisions.ingested", actor]]);
-        const row = db.$client.prepare("SELECT type_key, external_id, body_hash, route, status FROM decisions WHERE id = ?").get(r.id) as Record<string, string>;
-        expect(batchItems(trail[0]).find((d) => d.id === r.id)).toEqual({ id: r.id, type: row.type_key, externalId: row.external_id, bodyHash: row.body_hash, route: row.route, status: row.status });
+        const row = (await getDecisionRow(db, r.id))!;
+        expect(batchItems(trail[0]).find((d) => d.id === r.id)).toEqual({ id: r.id, type: row.typeKey, externalId: row.externalId, bodyHash: row.bodyHash, route: row.route, status: row.status });
       }
     }
     expect(batchItems((await auditTrail(db, "decision", first[0].id))[0])).toHaveLength(3);
@@ -49,8 +53,8 @@ describe("a decision's audit trail", () => {
     const db = await setup();
     const [r] = await ingestDecisions(db, [body(1), body(2)], { batch: true, actor: "key:a" });
     const entry = (await auditTrail(db, "decision", r.id))[0];
-    db.$client.exec("DROP TRIGGER audit_log_no_update"); // as someone with write access to the file
-    db.$client.prepare("UPDATE audit_log SET data = replace(data, ?, ?) WHERE seq = ?").run(r.id, "dec_forged", entry.seq);
+    await dropAuditTriggers(db, ["update"]); // as someone with write access to the store
+    await db.update(auditLog).set({ data: sql`replace(${auditLog.data}, ${r.id}, 'dec_forged')` }).where(eq(auditLog.seq, entry.seq));
     expect(await verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: entry.seq });
   });
 });

@@ -1,13 +1,14 @@
-import { asc } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { transaction } from "@db/client.server";
+import { transaction, type Db } from "@db/client.server";
 import { auditLog } from "@db/schema/index";
 import { appendAudit, verifyAuditChain } from "~/domain/audit/audit.server";
 import { testDb } from "../support/db";
+import { dropAuditTriggers } from "../support/reads";
 
 /** The triggers refuse UPDATE and DELETE: these tests play someone with write access to the file, who drops them. */
-function asAttacker(db: ReturnType<typeof testDb>) {
-  db.$client.exec("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;");
+async function asAttacker(db: Db) {
+  await dropAuditTriggers(db);
   return db;
 }
 
@@ -41,22 +42,22 @@ describe("audit hash chain", () => {
   });
 
   it("detects an altered entry, a deleted entry and a forged hash", async () => {
-    const altered = asAttacker(await seeded(10));
-    altered.$client.prepare("UPDATE audit_log SET data = ? WHERE seq = 5").run(JSON.stringify({ n: 999 }));
+    const altered = await asAttacker(await seeded(10));
+    await altered.update(auditLog).set({ data: JSON.stringify({ n: 999 }) }).where(eq(auditLog.seq, 5));
     expect(await verifyAuditChain(altered)).toMatchObject({ ok: false, brokenAt: 5, reason: "entry content was altered" });
 
-    const actor = asAttacker(await seeded(10));
-    actor.$client.prepare("UPDATE audit_log SET actor = 'mallory' WHERE seq = 7").run();
+    const actor = await asAttacker(await seeded(10));
+    await actor.update(auditLog).set({ actor: "mallory" }).where(eq(auditLog.seq, 7));
     expect(await verifyAuditChain(actor)).toMatchObject({ ok: false, brokenAt: 7 });
 
-    const deleted = asAttacker(await seeded(10));
-    deleted.$client.prepare("DELETE FROM audit_log WHERE seq = 4").run();
+    const deleted = await asAttacker(await seeded(10));
+    await deleted.delete(auditLog).where(eq(auditLog.seq, 4));
     expect(await verifyAuditChain(deleted)).toMatchObject({ ok: false, brokenAt: 5, reason: "previous hash does not match" });
 
     // Rewriting an entry and recomputing its own hash still breaks the next link.
-    const forged = asAttacker(await seeded(10));
-    const row = (await forged.select().from(auditLog))[2];
-    forged.$client.prepare("UPDATE audit_log SET hash = ? WHERE seq = ?").run("f".repeat(64), row.seq);
+    const forged = await asAttacker(await seeded(10));
+    const row = (await forged.select().from(auditLog).orderBy(asc(auditLog.seq)))[2];
+    await forged.update(auditLog).set({ hash: "f".repeat(64) }).where(eq(auditLog.seq, row.seq));
     expect(await verifyAuditChain(forged)).toMatchObject({ ok: false });
   });
 
@@ -67,7 +68,7 @@ describe("audit hash chain", () => {
     const row = (await db.select().from(auditLog).limit(1))[0]!;
     expect(JSON.parse(row.data)).toEqual(data);
     expect(({} as Record<string, unknown>).secret).toBeUndefined();
-    asAttacker(db).$client.prepare("UPDATE audit_log SET data = ?").run('{"__proto__":{"secret":2},"constructor":{"x":1}}');
+    await (await asAttacker(db)).update(auditLog).set({ data: '{"__proto__":{"secret":2},"constructor":{"x":1}}' });
     expect((await verifyAuditChain(db)).ok).toBe(false);
   });
 

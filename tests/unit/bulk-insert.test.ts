@@ -1,14 +1,22 @@
 import { describe, expect, it } from "vitest";
-import { transaction } from "@db/client.server";
+import { sql } from "drizzle-orm";
+import { dialectOf, sqlAll, sqlOne, transaction, type Db } from "@db/client.server";
 import { decisions, outbox, tasks } from "@db/schema/index";
 import { insertRows, jsonText } from "@db/bulk-insert.server";
 import { invoiceType, makeType, makeUser, testDb } from "../support/db";
+import { failure } from "../support/reads";
 
-const raw = (db: ReturnType<typeof testDb>, table: string, id: string, idCol = "id") => {
-  const row = db.$client.prepare(`SELECT * FROM ${table} WHERE ${idCol} = ?`).get(id) as Record<string, unknown>;
+/** The stored row as the driver returns it (what insertRows must match byte for byte), without its sequence number. */
+const raw = async (db: Db, table: string, id: string, idCol = "id") => {
+  const row = (await sqlOne(db, sql`SELECT * FROM ${sql.identifier(table)} WHERE ${sql.identifier(idCol)} = ${id}`))!;
   delete row.seq;
   return row;
 };
+const count = async (db: Db, table: string) => (await sqlOne<{ n: number }>(db, sql`SELECT count(*) AS n FROM ${sql.identifier(table)}`))!.n;
+/** A false boolean as the store keeps it. */
+const storedFalse = (db: Db) => (dialectOf(db) === "postgres" ? false : 0);
+/** A unique constraint violation, as each store words it. */
+const UNIQUE_VIOLATION = /UNIQUE|duplicate key value violates unique constraint/;
 
 describe("insertRows writes exactly what drizzle's insert writes", () => {
   it("encodes JSON, booleans, NULLs and defaults the same way", async () => {
@@ -35,32 +43,32 @@ describe("insertRows writes exactly what drizzle's insert writes", () => {
     };
     await transaction(db, async (tx) => {
             await tx.insert(decisions).values({ ...base, id: "via-drizzle", externalId: "a" });
-            insertRows(tx, decisions, [{ ...base, id: "via-insertRows", externalId: "b" }]);
+            await insertRows(tx, decisions, [{ ...base, id: "via-insertRows", externalId: "b" }]);
             await tx.insert(tasks).values({ id: "t1", decisionId: "via-drizzle", typeKey: "invoice", kind: "qa", status: "open", dueAt: 5, createdAt: 4 });
-            insertRows(tx, tasks, [{ id: "t2", decisionId: "via-drizzle", typeKey: "invoice", kind: "qa", status: "open", dueAt: 5, createdAt: 4 }]);
+            await insertRows(tx, tasks, [{ id: "t2", decisionId: "via-drizzle", typeKey: "invoice", kind: "qa", status: "open", dueAt: 5, createdAt: 4 }]);
             await tx.insert(outbox).values({ eventType: "e", entityId: "o1", payload: "{}", createdAt: 1, nextAttemptAt: 1 });
-            insertRows(tx, outbox, [{ eventType: "e", entityId: "o2", payload: "{}", createdAt: 1, nextAttemptAt: 1 }]);
+            await insertRows(tx, outbox, [{ eventType: "e", entityId: "o2", payload: "{}", createdAt: 1, nextAttemptAt: 1 }]);
           });
-    const a = raw(db, "decisions", "via-drizzle");
-    const b = raw(db, "decisions", "via-insertRows");
+    const a = await raw(db, "decisions", "via-drizzle");
+    const b = await raw(db, "decisions", "via-insertRows");
     expect({ ...b, id: a.id, external_id: a.external_id }).toEqual(a);
     expect(b.final_output).toBeNull();
     expect(b.field_confidence).toBeNull();
-    expect(b.qa_sampled).toBe(0);
+    expect(b.qa_sampled).toBe(storedFalse(db));
     expect(b.priority).toBe(0);
-    expect({ ...raw(db, "tasks", "t2"), id: "t1" }).toEqual(raw(db, "tasks", "t1"));
-    expect({ ...raw(db, "outbox", "o2", "entity_id"), entity_id: "o1" }).toEqual(raw(db, "outbox", "o1", "entity_id"));
+    expect({ ...(await raw(db, "tasks", "t2")), id: "t1" }).toEqual(await raw(db, "tasks", "t1"));
+    expect({ ...(await raw(db, "outbox", "o2", "entity_id")), entity_id: "o1" }).toEqual(await raw(db, "outbox", "o1", "entity_id"));
   });
 
   it("writes inside the surrounding transaction, so a failure rolls it back", async () => {
     const db = (await testDb());
     await expect(
-      transaction(db, (tx) => {
-        insertRows(tx, outbox, [{ eventType: "e", entityId: "x", payload: "{}", createdAt: 1, nextAttemptAt: 1 }]);
+      transaction(db, async (tx) => {
+        await insertRows(tx, outbox, [{ eventType: "e", entityId: "x", payload: "{}", createdAt: 1, nextAttemptAt: 1 }]);
         throw new Error("boom");
       }),
     ).rejects.toThrow("boom");
-    expect(db.$client.prepare("SELECT count(*) AS n FROM outbox").get()).toEqual({ n: 0 });
+    expect(await count(db, "outbox")).toBe(0);
   });
 
   it("writes many rows in order across statement chunks, with the same values as one by one", async () => {
@@ -69,11 +77,11 @@ describe("insertRows writes exactly what drizzle's insert writes", () => {
     const row = (i: number) => ({ eventType: "e", typeKey: i % 3 ? "invoice" : null, entityId: `o${i}`, payload: JSON.stringify({ i }), createdAt: i, nextAttemptAt: i + 1 });
     const n = 257; // more than two full statements of rows plus a remainder
     await transaction(db, (tx) => insertRows(tx, outbox, Array.from({ length: n }, (_, i) => row(i))));
-    const stored = db.$client.prepare("SELECT * FROM outbox ORDER BY seq").all() as Record<string, unknown>[];
+    const stored = await sqlAll(db, sql`SELECT * FROM outbox ORDER BY seq`);
     expect(stored.map((r) => r.entity_id)).toEqual(Array.from({ length: n }, (_, i) => `o${i}`));
     const viaDrizzle = (await testDb());
     for (let i = 0; i < n; i++) await viaDrizzle.insert(outbox).values(row(i));
-    expect(viaDrizzle.$client.prepare("SELECT * FROM outbox ORDER BY seq").all()).toEqual(stored);
+    expect(await sqlAll(viaDrizzle, sql`SELECT * FROM outbox ORDER BY seq`)).toEqual(stored);
   });
 
   it("rolls back every chunk when a later row breaks a constraint", async () => {
@@ -81,8 +89,8 @@ describe("insertRows writes exactly what drizzle's insert writes", () => {
     await makeType(db, invoiceType((await makeUser(db, "admin")).email));
     const decision = { typeKey: "invoice", bodyHash: "h", modelName: "m", modelVersion: "1", input: {}, output: {}, confidence: 1, flags: [], occurredAt: 1, receivedAt: 1, route: "auto" as const, reasons: [], policyVersion: 1, status: "auto_approved" as const, updatedAt: 1 };
     const rows = Array.from({ length: 150 }, (_, i) => ({ ...decision, id: `d${i}`, externalId: i === 149 ? "e0" : `e${i}` }));
-    await expect(transaction(db, (tx) => insertRows(tx, decisions, rows))).rejects.toThrow(/UNIQUE/);
-    expect(db.$client.prepare("SELECT count(*) AS n FROM decisions").get()).toEqual({ n: 0 });
+    expect(await failure(transaction(db, (tx) => insertRows(tx, decisions, rows)))).toMatch(UNIQUE_VIOLATION);
+    expect(await count(db, "decisions")).toBe(0);
   });
 
   it("stores an object shared by two columns (output and final output) in both", async () => {
@@ -91,7 +99,7 @@ describe("insertRows writes exactly what drizzle's insert writes", () => {
     const output = { total: 5, lines: [{ sku: "a" }] };
     const row = { id: "d1", externalId: "e1", typeKey: "invoice", bodyHash: "h", modelName: "m", modelVersion: "1", input: output, output, confidence: 1, flags: [], occurredAt: 1, receivedAt: 1, route: "auto" as const, reasons: [], policyVersion: 1, status: "auto_approved" as const, finalOutput: output, updatedAt: 1 };
     await transaction(db, (tx) => insertRows(tx, decisions, [row]));
-    const stored = db.$client.prepare("SELECT input, output, final_output, flags, reasons FROM decisions").get();
+    const stored = await sqlOne(db, sql`SELECT input, output, final_output, flags, reasons FROM decisions`);
     expect(stored).toEqual({ input: JSON.stringify(output), output: JSON.stringify(output), final_output: JSON.stringify(output), flags: "[]", reasons: "[]" });
   });
 
@@ -101,7 +109,7 @@ describe("insertRows writes exactly what drizzle's insert writes", () => {
     const outputText = '{"total":5,"lines":[{"sku":"a"}]}';
     const row = { id: "d1", externalId: "e1", typeKey: "invoice", bodyHash: "h", modelName: "m", modelVersion: "1", input: jsonText<Record<string, unknown>>('{"b":1,"a":2}'), output: jsonText<Record<string, unknown>>(outputText), confidence: 1, fieldConfidence: jsonText<Record<string, number>>('{"total":0.5}'), flags: jsonText<string[]>('["x"]'), occurredAt: 1, receivedAt: 1, route: "auto" as const, reasons: [], policyVersion: 1, status: "auto_approved" as const, finalOutput: jsonText<Record<string, unknown>>(outputText), updatedAt: 1 };
     await transaction(db, (tx) => insertRows(tx, decisions, [row]));
-    expect(db.$client.prepare("SELECT input, output, field_confidence, flags, final_output FROM decisions").get()).toEqual({ input: '{"b":1,"a":2}', output: outputText, field_confidence: '{"total":0.5}', flags: '["x"]', final_output: outputText });
+    expect(await sqlOne(db, sql`SELECT input, output, field_confidence, flags, final_output FROM decisions`)).toEqual({ input: '{"b":1,"a":2}', output: outputText, field_confidence: '{"total":0.5}', flags: '["x"]', final_output: outputText });
     expect((await db.select().from(decisions).limit(1))[0]).toMatchObject({ input: { b: 1, a: 2 }, output: { total: 5, lines: [{ sku: "a" }] }, fieldConfidence: { total: 0.5 }, flags: ["x"] });
     // serialised anywhere else (a payload, a log line), it stands for its value, not for a wrapper
     expect(JSON.stringify({ output: row.output })).toBe(`{"output":${outputText}}`);

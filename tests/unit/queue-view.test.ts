@@ -3,13 +3,17 @@
  * the chosen order, filters hold, and the trigger-kept counters always equal
  * a count of the tasks table.
  */
+import { asc, count, eq, ne } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import type { Db } from "@db/client.server";
+import { decisions, taskCounters, tasks } from "@db/schema/index";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
 import { claimNextTask, releaseTask } from "~/domain/queue/queue.server";
 import { claimNextInView, listQueue, parseQueueFilter, queueOverview, type QueueFilter } from "~/domain/queue/queue-view.server";
 import { submitReview } from "~/domain/review/review.server";
 import { fourEyesReason, verdictsAgree } from "~/domain/review/four-eyes";
 import { invoiceDecision, invoiceType, makeType, makeUser, testDb } from "../support/db";
+import { auditEntries, externalIdOfTask } from "../support/reads";
 
 async function setup(count: number) {
   const db = (await testDb());
@@ -24,7 +28,7 @@ async function setup(count: number) {
   return { db, reviewer, owner, t0 };
 }
 
-async function allPages(db: ReturnType<typeof testDb>, reviewer: { id: string; email: string }, f: Partial<QueueFilter>, now: number) {
+async function allPages(db: Db, reviewer: { id: string; email: string }, f: Partial<QueueFilter>, now: number) {
   const seen: string[] = [];
   let cursor: string | undefined;
   for (let guard = 0; guard < 100; guard++) {
@@ -39,7 +43,12 @@ async function allPages(db: ReturnType<typeof testDb>, reviewer: { id: string; e
 describe("queue view", () => {
   it("keyset pages list every open task once, in queue order and by arrival", async () => {
     const { db, reviewer, t0 } = await setup(60);
-    const rows = db.$client.prepare("select d.external_id as e, t.priority as p, t.due_at as d, t.seq as s from tasks t join decisions d on d.id = t.decision_id where t.status = 'open'").all() as any[];
+    // The expected orders, computed from the open tasks themselves.
+    const rows = await db
+      .select({ e: decisions.externalId, p: tasks.priority, d: tasks.dueAt, s: tasks.seq })
+      .from(tasks)
+      .innerJoin(decisions, eq(decisions.id, tasks.decisionId))
+      .where(eq(tasks.status, "open"));
     const queueOrder = [...rows].sort((a, b) => b.p - a.p || a.d - b.d || a.s - b.s).map((r) => r.e);
     expect(await allPages(db, reviewer, { sort: "queue" }, t0)).toEqual(queueOrder);
     const arrival = [...rows].sort((a, b) => a.s - b.s).map((r) => r.e);
@@ -88,8 +97,17 @@ describe("queue view", () => {
     await submitReview(db, reviewer, a.id, { action: "approve" }, { now: t0 });
     await claimNextTask(db, reviewer, { now: t0, leaseMs: 1 });
     await claimNextTask(db, reviewer, { now: t0 + 10 }); // reaps the expired lease first
-    const counters = db.$client.prepare("select type_key, kind, status, n from task_counters where n != 0 order by 1,2,3").all();
-    const actual = db.$client.prepare("select type_key, kind, status, count(*) as n from tasks group by 1,2,3 order by 1,2,3").all();
+    // The invariant the triggers keep, checked on the tables themselves.
+    const counters = await db
+      .select({ typeKey: taskCounters.typeKey, kind: taskCounters.kind, status: taskCounters.status, n: taskCounters.n })
+      .from(taskCounters)
+      .where(ne(taskCounters.n, 0))
+      .orderBy(asc(taskCounters.typeKey), asc(taskCounters.kind), asc(taskCounters.status));
+    const actual = await db
+      .select({ typeKey: tasks.typeKey, kind: tasks.kind, status: tasks.status, n: count() })
+      .from(tasks)
+      .groupBy(tasks.typeKey, tasks.kind, tasks.status)
+      .orderBy(asc(tasks.typeKey), asc(tasks.kind), asc(tasks.status));
     expect(counters).toEqual(actual);
     const [q] = await queueOverview(db, t0);
     expect(q).toMatchObject({ key: "invoice", open: 10, inProgress: 1, pastSla: 0 });
@@ -98,8 +116,7 @@ describe("queue view", () => {
 });
 
 describe("work mode over a filtered list (claimNextInView)", () => {
-  const externalId = (db: ReturnType<typeof testDb>, taskId: string) =>
-    (db.$client.prepare("select d.external_id as e from tasks t join decisions d on d.id = t.decision_id where t.id = ?").get(taskId) as { e: string }).e;
+  const externalId = externalIdOfTask;
 
   for (const f of [
     { sort: "queue" },
@@ -121,13 +138,12 @@ describe("work mode over a filtered list (claimNextInView)", () => {
           break;
         }
         expect(next.task).toMatchObject({ status: "claimed", claimedBy: reviewer.id });
-        claimed.push(externalId(db, next.task.id));
+        claimed.push(await externalId(db, next.task.id));
         after = next.position;
       }
       expect(claimed).toEqual(listed);
       // Every claim went through the lease machinery: one audit entry each.
-      const audited = db.$client.prepare("select count(*) as n from audit_log where action = 'task.claimed'").get() as { n: number };
-      expect(audited.n).toBe(listed.length);
+      expect(await auditEntries(db, { action: "task.claimed", exact: true })).toHaveLength(listed.length);
     });
   }
 
@@ -142,11 +158,12 @@ describe("work mode over a filtered list (claimNextInView)", () => {
     for (let i = 0; i < 20; i++) {
       const who = i % 2 ? other : reviewer;
       const next = (await claimNextInView(db, who, f, { now: t0, skip: [first.id] })).task;
-      if (next) got[who.id].push(externalId(db, next.id));
+      if (next) got[who.id].push(await externalId(db, next.id));
     }
     const all = [...got[reviewer.id], ...got[other.id]];
     expect(new Set(all).size).toBe(all.length);
-    expect(all.sort()).toEqual(listed.filter((e) => e !== externalId(db, first.id)).sort());
+    const firstId = await externalId(db, first.id);
+    expect(all.sort()).toEqual(listed.filter((e) => e !== firstId).sort());
     // The skipped task is still there for the next session.
     expect((await claimNextInView(db, other, f, { now: t0 })).task?.id).toBe(first.id);
   });
@@ -163,7 +180,7 @@ describe("work mode over a filtered list (claimNextInView)", () => {
     let after: string | undefined;
     for (let i = 0; i < 3; i++) {
       const next = await claimNextInView(db, reviewer, f, { now: t0, after });
-      served.push(externalId(db, next.task!.id));
+      served.push(await externalId(db, next.task!.id));
       after = next.task ? next.position : after;
     }
     expect(served).toEqual(listed.slice(1, 4));
@@ -171,7 +188,7 @@ describe("work mode over a filtered list (claimNextInView)", () => {
     await releaseTask(db, other, held.id, { now: t0 });
     for (let i = 0; i < 3; i++) {
       const next = await claimNextInView(db, reviewer, f, { now: t0, after });
-      served.push(externalId(db, next.task!.id));
+      served.push(await externalId(db, next.task!.id));
       after = next.task ? next.position : after;
     }
     expect(served).toEqual([...listed.slice(1), listed[0]]);
@@ -186,11 +203,11 @@ describe("work mode over a filtered list (claimNextInView)", () => {
     expect(listed.length).toBeGreaterThan(4);
     const held = (await claimNextInView(db, other, f, { now: t0 })).task!;
     const first = await claimNextInView(db, reviewer, f, { now: t0 });
-    expect(externalId(db, first.task!.id)).toBe(listed[1]);
+    expect(await externalId(db, first.task!.id)).toBe(listed[1]);
     await releaseTask(db, other, held.id, { now: t0 });
     // the position work mode carries does not hold back the head of the queue
     const next = await claimNextInView(db, reviewer, f, { now: t0, after: first.task ? first.position : undefined });
-    expect(externalId(db, next.task!.id)).toBe(listed[0]);
+    expect(await externalId(db, next.task!.id)).toBe(listed[0]);
   });
 
   it("a rare flag beyond the bounded search is 'not found yet', not 'none left'", async () => {
@@ -204,7 +221,7 @@ describe("work mode over a filtered list (claimNextInView)", () => {
     const f = { sort: "oldest", flag: "policy:rare" } as QueueFilter;
     expect(await claimNextInView(db, reviewer, f, { now: t0, windows: 1 })).toMatchObject({ task: null, searchedAll: false, scanned: 2_000 });
     const found = await claimNextInView(db, reviewer, f, { now: t0, windows: 3 });
-    expect(found.task && externalId(db, found.task.id)).toBe("r-4400");
+    expect(found.task && (await externalId(db, found.task.id))).toBe("r-4400");
     expect(await claimNextInView(db, reviewer, f, { now: t0, windows: 3 })).toMatchObject({ task: null, searchedAll: true });
   });
 });

@@ -8,6 +8,7 @@
 import fc from "fast-check";
 import { and, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { closeDatabase } from "@db/client.server";
 import { decisions, tasks } from "@db/schema/index";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
 import { claimNextTask, claimTask, releaseTask } from "~/domain/queue/queue.server";
@@ -147,7 +148,7 @@ describe("roll-ups", () => {
           expect(pageDaily).toEqual(pageHourly);
           expect(await qualityReport(db, { ...q, bucket: "day" })).toEqual(await qualityReport(db, { ...q, bucket: "hour" }));
         }
-        db.$client.close();
+        await closeDatabase(db);
       }),
       { numRuns: 60 },
     );
