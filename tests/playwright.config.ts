@@ -22,7 +22,7 @@ if (onPostgres) {
   process.env.AUDIT_CHECKPOINT_DIR = path.join(files, "audit-checkpoints");
   process.env.SNAPSHOTS_DIR = path.join(files, "snapshots");
 }
-const store = onPostgres
+const store: Record<string, string> = onPostgres
   ? {
       DATABASE_URL: process.env.E2E_DATABASE_URL!,
       AUDIT_SIGNING_KEY: process.env.AUDIT_SIGNING_KEY!,

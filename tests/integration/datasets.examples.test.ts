@@ -117,7 +117,7 @@ describe("labelled examples derived from reviews", () => {
     expect(byId["fe-differ"]).toMatchObject({ reviewer: alice.email, secondReviewer: bob.email, finalReviewer: owner.email, agreement: false, action: "rejected" });
     expect(byId.single.agreement).toBeNull();
     expect((await examples(db, { agreementOnly: true })).map((r) => r.externalId)).toEqual(["fe-agree"]);
-    expect(countExamples(db, filter({ agreementOnly: true }))).toBe(1);
+    expect(await countExamples(db, filter({ agreementOnly: true }))).toBe(1);
   });
 
   it("filters by action, route, model version, reason code and period, and counts the same rows", async () => {
@@ -127,7 +127,7 @@ describe("labelled examples derived from reviews", () => {
     await reviewed(db, bob, "a1", { action: "approve" }, { model: { name: "invoice-extractor", version: "2.0.0" } }, t0 + 2 * 86_400_000);
     const ids = async (f: Partial<ExampleFilter>) => {
       const got = (await examples(db, f)).map((r) => r.externalId);
-      expect(countExamples(db, filter(f))).toBe(got.length);
+      expect(await countExamples(db, filter(f))).toBe(got.length);
       return got;
     };
     expect(await ids({})).toEqual(["c1", "r1", "a1"]);
@@ -138,13 +138,13 @@ describe("labelled examples derived from reviews", () => {
     expect(await ids({ from: new Date(t0 + 86_400_000).toISOString() })).toEqual(["r1", "a1"]);
     expect(await ids({ to: new Date(t0 + 86_400_000).toISOString() })).toEqual(["c1"]);
     expect(await ids({ type: "other" } as Partial<ExampleFilter>)).toEqual([]);
-    expect(previewCount(db, filter(), 10)).toEqual({ count: 3, exact: true });
-    expect(previewCount(db, filter(), 2)).toEqual({ count: 2, exact: false });
+    expect(await previewCount(db, filter(), 10)).toEqual({ count: 3, exact: true });
+    expect(await previewCount(db, filter(), 2)).toEqual({ count: 2, exact: false });
   });
 
   it("reads as of a watermark: later reviews do not change what an earlier window sees", async () => {
     await reviewed(db, alice, "early", { action: "approve" });
-    const w = currentWindow(db);
+    const w = await currentWindow(db);
     const d = await reviewed(db, alice, "late", { action: "approve" });
     const esc = await reviewed(db, alice, "esc-late", { action: "escalate", note: "?" });
     expect((await examples(db, {}, w)).map((r) => r.externalId)).toEqual(["early"]);
