@@ -33,9 +33,10 @@ function sourceAudit(from: string): { dir: string | null; keyFile: string | null
   const envDir = process.env.AUDIT_CHECKPOINT_DIR ? path.resolve(process.env.AUDIT_CHECKPOINT_DIR) : null;
   const envKey = process.env.AUDIT_SIGNING_KEY;
   if (isPostgresUrl(from)) return { dir: envDir, keyFile: null, key: envKey ? parsePrivateKey(envKey) : null };
-  const keyFile = keyFilePath(from);
-  const key = envKey ? parsePrivateKey(envKey) : keyFile && fs.existsSync(keyFile) ? parsePrivateKey(fs.readFileSync(keyFile, "utf8")) : null;
-  return { dir: envDir ?? `${path.resolve(from)}.audit-checkpoints`, keyFile: envKey ? null : keyFile, key };
+  const file = keyFilePath(from);
+  const keyFile = !envKey && file && fs.existsSync(file) ? file : null;
+  const key = envKey ? parsePrivateKey(envKey) : keyFile ? parsePrivateKey(fs.readFileSync(keyFile, "utf8")) : null;
+  return { dir: envDir ?? `${path.resolve(from)}.audit-checkpoints`, keyFile, key };
 }
 
 export async function runDb(args: string[]): Promise<number> {
@@ -70,11 +71,14 @@ export async function runDb(args: string[]): Promise<number> {
     { format: "Copying {bar} {percentage}% | {value}/{total} rows | {table} | {rate} rows/s | ETA {eta_formatted}", stream: process.stderr, hideCursor: true, etaBuffer: 50 },
     cliProgress.Presets.shades_classic,
   );
-  const started = Date.now();
+  let started = Date.now();
   let report: CopyReport;
   try {
     report = await copyDatabase(from, to, {
-      onStart: (total) => showBar && bar.start(total, 0, { table: "", rate: 0 }),
+      onStart: (total) => {
+        started = Date.now();
+        if (showBar) bar.start(total, 0, { table: "", rate: 0 });
+      },
       onProgress: (p) => showBar && bar.update(p.copied, { table: p.table, rate: Math.round(p.copied / Math.max(0.001, (Date.now() - started) / 1000)) }),
     });
   } catch (e) {
