@@ -9,6 +9,7 @@ import { AppError } from "~/lib/errors";
 import { upsertDecisionType, upsertDecisionTypes } from "~/domain/decision-types/decision-types.server";
 import { createApiKey, createUser } from "~/domain/auth/users.server";
 import { runAudit } from "./audit";
+import { runDb } from "./db";
 import { runExport } from "./export";
 
 const USAGE = `lastmile — operator CLI
@@ -22,6 +23,7 @@ const USAGE = `lastmile — operator CLI
   lastmile audit checkpoint
   lastmile audit verify [--public-key FILE.pem]
   lastmile audit verify --pack FILE [--public-key FILE.pem]
+  lastmile db copy --to postgres://… | --from postgres://… [--no-progress]
 
 Environment: DATABASE_URL (postgres://…; selects Postgres), else DATABASE_PATH (default ./data/lastmile.db); AUDIT_SIGNING_KEY, AUDIT_CHECKPOINT_DIR, SNAPSHOTS_DIR`;
 
@@ -78,6 +80,7 @@ const commands: Record<string, Command> = {
   },
   export: async (args) => runExport(args),
   audit: async (args) => runAudit(args),
+  db: async (args) => runDb(args),
 };
 
 function usage(message?: string): number {
@@ -95,7 +98,8 @@ export async function main(argv: string[]): Promise<number> {
   const cmd = commands[name];
   if (!cmd) return usage(`unknown command: ${name}`);
   try {
-    await databaseReady();
+    // `db` opens (and migrates) both of its stores itself: DATABASE_PATH must not be created empty first.
+    if (name !== "db") await databaseReady();
     return await cmd(rest);
   } catch (e) {
     if (e instanceof AppError) {
