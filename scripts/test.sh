@@ -10,7 +10,7 @@ chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
 stores="${TEST_STORES:-sqlite postgres}"
 missing=()
 [ -x "$chromium" ] || missing+=(chromium)
-if [[ " $stores " == *" postgres "* ]] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then missing+=(postgresql); fi
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
     echo "Installing Debian's ${missing[*]} for the tests…"
@@ -25,6 +25,12 @@ fi
 echo "== type check"
 node_modules/.bin/tsc --noEmit
 
+# A throwaway Postgres cluster for the Postgres run, and for the tests that copy between stores in the SQLite run.
+cluster="$(mktemp -d /tmp/lastmile-pg.XXXXXX)"
+trap 'scripts/pg-cluster.sh stop "$cluster"' EXIT
+pg_url="$(scripts/pg-cluster.sh start "$cluster" "${PG_TEST_PORT:-$((54400 + RANDOM % 500))}")"
+export TEST_POSTGRES_URL="$pg_url"
+
 for store in $stores; do
   case "$store" in
     sqlite)
@@ -34,12 +40,8 @@ for store in $stores; do
       node_modules/.bin/playwright test -c tests/playwright.config.ts
       ;;
     postgres)
-      cluster="$(mktemp -d /tmp/lastmile-pg.XXXXXX)"
-      port="${PG_TEST_PORT:-$((54400 + RANDOM % 500))}"
-      trap 'scripts/pg-cluster.sh stop "$cluster"' EXIT
-      url="$(scripts/pg-cluster.sh start "$cluster" "$port")"
-      echo "== Postgres ($url): unit and integration tests"
-      TEST_DATABASE_URL="$url" node_modules/.bin/vitest run --config tests/vitest.config.ts
+      echo "== Postgres ($pg_url): unit and integration tests"
+      TEST_DATABASE_URL="$pg_url" node_modules/.bin/vitest run --config tests/vitest.config.ts
       echo "== Postgres: end-to-end tests"
       e2e_url="$(scripts/pg-cluster.sh createdb "$cluster" lastmile_e2e)"
       E2E_DATABASE_URL="$e2e_url" E2E_PORT="${E2E_PG_PORT:-3211}" node_modules/.bin/playwright test -c tests/playwright.config.ts

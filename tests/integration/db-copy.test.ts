@@ -2,8 +2,8 @@
  * `lastmile db copy`: a SQLite store copied into an empty Postgres database (and back
  * with --from) holds the same rows and answers the same; task_counters are exact;
  * the audit chain verifies against the source's signed checkpoints; a target with
- * rows is refused and left as it was. The Postgres part needs a server
- * (TEST_DATABASE_URL, as on CI's Postgres run); usage and refusals run everywhere.
+ * rows is refused and left as it was. It needs a Postgres server in either run of the suite
+ * (postgresServer(): scripts/test.sh starts one for both).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -22,7 +22,7 @@ import { queueCounts } from "~/domain/queue/queue.server";
 import { runCli } from "../support/cli";
 import { invoiceDecision, invoiceType, makeKey, makeType, makeUser } from "../support/db";
 import { CORRECTED, ingest, review, reviewed } from "../support/labelled";
-import { newPostgresDatabase, onPostgres, tempDir } from "../support/store";
+import { newPostgresDatabase, tempDir } from "../support/store";
 
 // The source is always a SQLite file with its own key and checkpoint folder beside it.
 delete process.env.AUDIT_SIGNING_KEY;
@@ -93,7 +93,7 @@ describe("lastmile db copy: usage and refusals (no Postgres server needed)", () 
   }, 90_000);
 });
 
-describe.skipIf(!onPostgres())("lastmile db copy between SQLite and Postgres (needs a Postgres server: TEST_DATABASE_URL)", () => {
+describe("lastmile db copy between SQLite and Postgres (on a Postgres server of the test run, whatever store the suite runs on)", () => {
   const dir = tempDir("lastmile-dbcopy-");
   const file = path.join(dir, "source.db");
   let src: Db;

@@ -27,6 +27,16 @@ export type TestStore = {
 
 export const onPostgres = () => !!process.env.TEST_DATABASE_URL;
 
+/**
+ * A Postgres server for the tests that need one whatever store the suite runs on (copying
+ * between stores): TEST_DATABASE_URL, else TEST_POSTGRES_URL (scripts/test.sh sets it for the SQLite run).
+ */
+export function postgresServer(): string {
+  const url = process.env.TEST_DATABASE_URL || process.env.TEST_POSTGRES_URL;
+  if (!url) throw new Error("This test needs a Postgres server: run it through `npm test`, or set TEST_POSTGRES_URL (see scripts/pg-cluster.sh)");
+  return url;
+}
+
 let counter = 0;
 let signingKeyPem: string | undefined;
 
@@ -36,13 +46,13 @@ function testSigningKey(): string {
 }
 
 function databaseUrl(name: string): string {
-  const u = new URL(process.env.TEST_DATABASE_URL!);
+  const u = new URL(postgresServer());
   u.pathname = `/${name}`;
   return u.toString();
 }
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+  const c = new pg.Client({ connectionString: postgresServer() });
   await c.connect();
   try {
     return await fn(c);
