@@ -234,6 +234,10 @@ async function main() {
   const server = app.listen(port, host, () => {
     console.log(`[lastmile] listening on http://${host ?? "localhost"}:${port}`);
   });
+  // Idle keep-alive connections stay open longer than clients and load balancers keep theirs (60 s is common),
+  // so the server never closes a connection just as a client sends a request on it ("socket hang up").
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const stop = (signal) => {
     console.log(`[lastmile] ${signal}: finishing open requests`);
     stopJobs();

@@ -45,6 +45,7 @@ export async function startOwnServer(env: Record<string, string>): Promise<OwnSe
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
+  if (process.env.TEST_SERVER_LOG) child.stderr!.pipe(process.stderr);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {

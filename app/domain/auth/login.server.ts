@@ -181,7 +181,8 @@ async function clearFailures(db: Db, email: string, address: string): Promise<vo
 
 /** "about 3 minutes" / "a few seconds": for the message shown with a 429. */
 export function waitInWords(seconds: number): string {
-  if (seconds < 60) return seconds <= 5 ? "a few seconds" : `${seconds} seconds`;
+  // Under a minute but close to it reads as "a minute": the wait is counted down from the lock, not promised to the second.
+  if (seconds < 45) return seconds <= 5 ? "a few seconds" : `${seconds} seconds`;
   const minutes = Math.ceil(seconds / 60);
   return minutes === 1 ? "a minute" : `about ${minutes} minutes`;
 }
