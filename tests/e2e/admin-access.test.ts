@@ -91,6 +91,8 @@ test("an auditor reads decisions and the audit trail, sees no edit controls, and
 });
 
 test("admin and decision pages have no serious accessibility violations", async ({ page, api, signedInAs, freshType }) => {
+  // axe scans eight pages: about a minute on a 2-core machine, more when it is busy.
+  test.setTimeout(180_000);
   const admin = await signedInAs("admin");
   const { key: typeKey } = await freshType.plain(admin.email);
   const decision = await postOneWithIngestKey(page, api, typeKey, "A11Y-1");

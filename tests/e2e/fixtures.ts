@@ -332,13 +332,16 @@ export function workbenchInvoice(typeKey: string, i: number, overrides: Record<s
 /**
  * Collects console errors and uncaught page errors. Form actions answer invalid
  * input with 400/409 and an inline message; the browser logs those responses,
- * so they alone are not counted (a missing asset or a 500 still is).
+ * so they alone are not counted (a missing asset or a 500 still is), nor is a
+ * request the router aborted because a newer one replaced it.
  */
 export function watchConsole(page: Page): string[] {
   const errors: string[] = [];
   page.on("console", (m) => {
     if (m.type() !== "error") return;
     if (/Failed to load resource: the server responded with a status of (400|409)/.test(m.text())) return;
+    // A fetcher load (the dataset preview) cut short because the user submitted the form: the router aborts it on purpose.
+    if (/^AbortError: signal is aborted without reason/.test(m.text())) return;
     errors.push(m.text());
   });
   page.on("pageerror", (e) => errors.push(e.message));

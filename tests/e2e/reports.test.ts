@@ -64,6 +64,8 @@ async function seed(api: LastmileApi, ownerEmail: string, reviewer: Account): Pr
 }
 
 test("reports: filters, figures that match the API, CSV download, definitions", async ({ page, browser, api, accounts, signIn }) => {
+  // Seeds a month of decisions and reviews through the API, then walks every view: ~50 s on a 2-core machine.
+  test.setTimeout(150_000);
   const errors = watchConsole(page);
   const manager = await accounts.create("manager");
   const typeKey = await seed(api, manager.email, await accounts.create("reviewer"));

@@ -17,7 +17,7 @@ async function seriousViolations(page: Page) {
 
 test("queue, review and escalations pass axe; screenshots at 1280 and 768 px", async ({ api, accounts, newSignedInPage, freshType }) => {
   // Five axe runs and six full-page screenshots at two widths: close to a minute on a 2-core machine (it timed out at 60 s).
-  test.setTimeout(120_000);
+  test.setTimeout(180_000);
   const owner = await accounts.create("manager");
   const reviewer = await accounts.create("reviewer");
   const type = await freshType.workbench(owner.email);
