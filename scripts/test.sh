@@ -24,6 +24,9 @@ fi
 
 echo "== type check"
 node_modules/.bin/tsc --noEmit
+echo "== lint and format"
+node_modules/.bin/eslint .
+node_modules/.bin/prettier --check . --log-level warn
 
 # A throwaway Postgres cluster for the Postgres run, and for the tests that copy between stores in the SQLite run.
 cluster="$(mktemp -d /tmp/lastmile-pg.XXXXXX)"
