@@ -5,7 +5,7 @@
  * verdict, and always equal a from-scratch aggregate.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { claimTask } from "~/domain/queue/queue.server";
+import { claim as domainClaim } from "~/domain/queue/claim.server";
 import { aggregateFromScratch, rollupSnapshot } from "~/domain/reports/rollups.server";
 import { invoiceDecision, invoiceType, makeKey, makeType, makeUser } from "../support/db";
 import { startServer, type TestServer } from "../support/server";
@@ -106,7 +106,7 @@ describe("four-eyes review over HTTP", () => {
     expect(esc).toMatchObject({ status: "open", assignee_id: owner.id });
     // Escalations are not in the shared queue; the owner takes it by id.
     expect((await claim(keyB)).status).toBe(204);
-    await claimTask(s.db, owner, esc.id);
+    await domainClaim(s.db, owner, { task: esc.id });
     const r3 = await review(ownerKey, esc.id, { action: "correct", output: corrected, reasonCodes: ["WRONG_TOTAL"], note: "first reviewer was right" });
     expect(r3.status).toBe(200);
     expect(r3.body.decision).toMatchObject({ status: "corrected", finalOutput: corrected });
@@ -135,7 +135,7 @@ describe("four-eyes review over HTTP", () => {
     const t = s.db.$client.prepare("select * from tasks where decision_id = ? and kind = 'second'").get(id) as any;
     expect(t.excluded_user_id).toBe(first.body.task.claimedBy);
     const a = s.db.$client.prepare("select id, email from users where id = ?").get(t.excluded_user_id) as any;
-    await expect(claimTask(s.db, a, t.id)).rejects.toThrow(/different reviewer/);
+    await expect(domainClaim(s.db, a, { task: t.id })).rejects.toThrow(/different reviewer/);
     const second = await claim(keyB);
     const noNote = await review(keyB, second.body.task.id, { action: "escalate" });
     expect(noNote.status).toBe(400);
