@@ -1,7 +1,8 @@
 import { getDb } from "@db/client.server";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { requireApi } from "~/domain/auth/session.server";
-import { createSnapshot, getDataset } from "~/domain/datasets/snapshots.server";
+import { getDataset } from "~/domain/datasets/datasets.server";
+import { createSnapshot } from "~/domain/datasets/snapshots.server";
 import { api, json, methodNotAllowed, readJson } from "~/lib/http.server";
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) =>

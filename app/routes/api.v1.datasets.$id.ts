@@ -1,7 +1,7 @@
 import { getDb } from "@db/client.server";
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireApi } from "~/domain/auth/session.server";
-import { getDataset } from "~/domain/datasets/snapshots.server";
+import { getDataset } from "~/domain/datasets/datasets.server";
 import { api, json, methodNotAllowed } from "~/lib/http.server";
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) =>

@@ -3,7 +3,6 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireApi } from "~/domain/auth/session.server";
 import { previewCount } from "~/domain/datasets/examples.server";
 import { filterInputFromParams, parseFilter } from "~/domain/datasets/filter";
-import {} from "~/domain/datasets/snapshots.server";
 import { invalid } from "~/lib/errors";
 import { api, json, methodNotAllowed } from "~/lib/http.server";
 

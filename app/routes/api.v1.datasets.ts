@@ -1,7 +1,7 @@
 import { getDb } from "@db/client.server";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { requireApi } from "~/domain/auth/session.server";
-import { createDataset, listDatasets } from "~/domain/datasets/snapshots.server";
+import { createDataset, listDatasets } from "~/domain/datasets/datasets.server";
 import { api, json, methodNotAllowed, readJson } from "~/lib/http.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) =>

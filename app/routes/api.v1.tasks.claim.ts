@@ -2,7 +2,8 @@ import type { ActionFunctionArgs } from "@remix-run/node";
 import { getDb } from "@db/client.server";
 import { asReviewer, requireApi } from "~/domain/auth/session.server";
 import { getDecision } from "~/domain/decisions/decisions.server";
-import { claimBodySchema, claimNextTask, taskToJson } from "~/domain/queue/queue.server";
+import { claim } from "~/domain/queue/claim.server";
+import { claimBodySchema, taskToJson } from "~/domain/queue/queue.server";
 import { invalid, zodIssues } from "~/lib/errors";
 import { api, json, methodNotAllowed, readJson } from "~/lib/http.server";
 
@@ -15,10 +16,7 @@ export const action = async ({ request }: ActionFunctionArgs) =>
     const parsed = claimBodySchema.safeParse(await readJson(request, { optional: true }));
     if (!parsed.success) throw invalid("Invalid claim", zodIssues(parsed.error));
     const db = getDb();
-    const task = await claimNextTask(db, reviewer, {
-          type: parsed.data.type,
-          leaseMs: parsed.data.leaseSeconds ? parsed.data.leaseSeconds * 1000 : undefined,
-        });
+    const task = await claim(db, reviewer, { next: { type: parsed.data.type } }, { leaseMs: parsed.data.leaseSeconds ? parsed.data.leaseSeconds * 1000 : undefined });
     if (!task) return new Response(null, { status: 204 });
     return json({ task: taskToJson(task), decision: await getDecision(db, task.decisionId) });
   });

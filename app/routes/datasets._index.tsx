@@ -6,7 +6,7 @@ import { can } from "~/domain/auth/permissions";
 import { requireUser } from "~/domain/auth/session.server";
 import { listDecisionTypes } from "~/domain/decision-types/decision-types.server";
 import { describeFilter, EXAMPLE_ACTIONS, filterInputFromParams } from "~/domain/datasets/filter";
-import { createDataset, listDatasets } from "~/domain/datasets/snapshots.server";
+import { createDataset, listDatasets } from "~/domain/datasets/datasets.server";
 import { formFailure } from "~/lib/form-failure.server";
 import { issueAt } from "~/lib/form-failure";
 import { Field, StatusBadge } from "~/components/datasets/ui";

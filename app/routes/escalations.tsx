@@ -8,7 +8,7 @@ import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
 import { can } from "~/domain/auth/permissions";
-import { claimTask } from "~/domain/queue/queue.server";
+import { advance, FROM_ESCALATIONS } from "~/domain/queue/work-mode.server";
 import { listEscalations } from "~/domain/queue/queue-view.server";
 import { formFailure } from "~/lib/form-failure.server";
 import { buttonClass } from "~/components/ui/button";
@@ -30,8 +30,7 @@ export async function action({ request }: ActionFunctionArgs) {
   const form = await readForm(request);
   const taskId = String(form.get("taskId") ?? "");
   try {
-    const task = await claimTask(getDb(), who.user, taskId, { kind: "escalation" });
-    return redirect(`/review/${task.id}?from=escalations`);
+    return redirect(await advance(getDb(), who.user, FROM_ESCALATIONS, { type: "resolve", taskId }));
   } catch (e) {
     return formFailure(e, "resolve");
   }

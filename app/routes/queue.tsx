@@ -9,21 +9,9 @@ import { z } from "zod";
 import { getDb } from "@db/client.server";
 import { readForm } from "~/lib/read-form.server";
 import { requireUser } from "~/domain/auth/session.server";
-import { claimTask } from "~/domain/queue/queue.server";
-import {
-  claimNextInView,
-  listPosition,
-  listQueue,
-  myInProgress,
-  narrowsList,
-  parseQueueFilter,
-  queueFacets,
-  queueFilterParams,
-  queueOverview,
-  SCAN_BUDGET,
-  WORK_SEARCH_WINDOWS,
-  type QueueFilter,
-} from "~/domain/queue/queue-view.server";
+import { WORK_SEARCH_WINDOWS } from "~/domain/queue/claim.server";
+import { listQueue, myInProgress, narrowsList, parseQueueFilter, queueFacets, queueFilterParams, queueOverview, SCAN_BUDGET, type QueueFilter } from "~/domain/queue/queue-view.server";
+import { advance, readWorkMode, readWorkModeEnd, type WorkEvent } from "~/domain/queue/work-mode.server";
 import { formError, formFailure } from "~/lib/form-failure.server";
 import { taskKindLabel } from "~/domain/queue/task-kinds";
 import { Badge } from "~/components/ui/badge";
@@ -33,16 +21,13 @@ import { formatClock, formatDuration, formatNumber, percent } from "~/lib/format
 
 export const meta: MetaFunction = () => [{ title: "Queue · Lastmile" }];
 
-/** Why work mode came back to the list: nothing matching is left, or the bounded search for a rare filter ran out. */
-const EMPTY = ["all", "stretch"] as const;
-
 export async function loader({ request }: LoaderFunctionArgs) {
   const who = await requireUser(request, "tasks:review");
   const db = getDb();
   const now = Date.now();
   const url = new URL(request.url);
   const { filter, issues } = parseQueueFilter(url.searchParams);
-  const empty = EMPTY.find((e) => e === url.searchParams.get("empty")) ?? null;
+  const empty = readWorkModeEnd(url.searchParams);
   return {
     now,
     filter,
@@ -65,38 +50,24 @@ const intentSchema = z.discriminatedUnion("intent", [z.object({ intent: z.litera
 /**
  * "Start reviewing" works through the list the reviewer filtered (the form
  * carries the filters); "Review" on a row claims that task and then carries on
- * through the same list. Work mode keeps the filters in the review URL.
+ * through the same list. Work mode (domain/queue/work-mode.server.ts) keeps the
+ * filters in the review URL.
  */
 export async function action({ request }: ActionFunctionArgs) {
   const who = await requireUser(request, "tasks:review");
-  const db = getDb();
   const form = await readForm(request);
   const params = new URLSearchParams();
   for (const [k, v] of form) if (typeof v === "string" && v !== "") params.append(k, v);
   const parsed = intentSchema.safeParse({ intent: params.get("intent"), taskId: params.get("taskId") ?? undefined });
   if (!parsed.success) return formError("unknown", "Unknown action.");
-  const { filter } = parseQueueFilter(params);
-  const work = queueFilterParams(filter);
-  if (parsed.data.intent === "start") {
-    const next = await claimNextInView(db, who.user, filter);
-    if (!next.task) {
-      work.set("empty", next.searchedAll ? "all" : "stretch");
-      return redirect(`/queue?${work}`);
-    }
-    work.set("after", next.position);
-    return redirect(`/review/${next.task.id}?${work}`);
-  }
+  const event: WorkEvent = parsed.data.intent === "start" ? { type: "start" } : { type: "pick", taskId: parsed.data.taskId };
   try {
-    const task = await claimTask(db, who.user, parsed.data.taskId);
-    // Then work mode goes on through the same list: from its head, or, for flag/model filters
-    // (checked task by task), down from the row picked, sweeping the rows above it at the end.
-    work.set("after", listPosition(filter.sort, task));
-    return redirect(`/review/${task.id}?${work}`);
+    return redirect(await advance(getDb(), who.user, readWorkMode(params), event));
   } catch (e) {
-    return formFailure(e, "claim");
+    if (event.type === "pick") return formFailure(e, "claim");
+    throw e;
   }
 }
-
 
 export default function Queue() {
   const { now, filter, filtered, work, issues, notice, empty, searchedTasks, queues, mine, page, facets } = useLoaderData<typeof loader>();

@@ -7,17 +7,15 @@
 import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation, useSubmit } from "@remix-run/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { z } from "zod";
 import { getDb } from "@db/client.server";
 import { readForm } from "~/lib/read-form.server";
 import { requireUser } from "~/domain/auth/session.server";
-import { claimTask, releaseTask } from "~/domain/queue/queue.server";
-import { claimNextInView, parseQueueFilter, queueFilterParams, queueFilterSchema } from "~/domain/queue/queue-view.server";
+import { advance, listUrl, readWorkMode, type WorkEvent } from "~/domain/queue/work-mode.server";
 import { openReviewScreen } from "~/domain/review/review-screen.server";
-import { submitReview } from "~/domain/review/review.server";
 import { compileOutputSchema } from "~/domain/decision-types/output-schema";
 import { diffOutputs } from "~/domain/review/diff";
 import { globMatch } from "~/domain/routing/glob";
-import { AppError } from "~/lib/errors";
 import { formError, formFailure } from "~/lib/form-failure.server";
 import { taskKindLabel } from "~/domain/queue/task-kinds";
 import { parseJsonText } from "~/lib/json";
@@ -36,104 +34,45 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data?.screen.state === "held" ? `Review ${data.screen.decision.externalId} · Lastmile` : "Review · Lastmile" },
 ];
 
-/**
- * Work-mode context carried from task to task in the query string: the queue
- * list's filters and order (work mode serves exactly that list), or that the
- * reviewer came from the escalations page, and the tasks they skipped.
- */
-function workMode(url: URL) {
-  const from = url.searchParams.get("from") === "escalations" ? ("escalations" as const) : undefined;
-  const { filter } = parseQueueFilter(url.searchParams);
-  const skip = (url.searchParams.get("skip") ?? "").split(",").filter((s) => /^[\w-]{1,64}$/.test(s)).slice(-20);
-  // Where in the list the current task sits: the next claim goes on from there.
-  const after = queueFilterSchema.shape.cursor.safeParse(url.searchParams.get("after") ?? undefined).data;
-  return { filter: { ...filter, cursor: undefined }, from, skip, after };
-}
-type WorkMode = ReturnType<typeof workMode>;
-
-function modeQuery(mode: WorkMode, extra: Record<string, string | null | undefined> = {}) {
-  const q = queueFilterParams(mode.filter);
-  if (mode.from) q.set("from", mode.from);
-  if (mode.skip.length) q.set("skip", mode.skip.join(","));
-  if (mode.after) q.set("after", mode.after);
-  for (const [k, v] of Object.entries(extra)) if (v) q.set(k, v);
-  const s = q.toString();
-  return s ? `?${s}` : "";
-}
-
-/** Where "Stop reviewing" and "Back to queue" go: the list work mode was serving, filters kept. */
-function backTo(mode: WorkMode, extra: Record<string, string | null | undefined> = {}) {
-  if (mode.from === "escalations") return `/escalations${extra.notice ? `?notice=${encodeURIComponent(extra.notice)}` : ""}`;
-  const q = queueFilterParams(mode.filter);
-  for (const [k, v] of Object.entries(extra)) if (v) q.set(k, v);
-  const s = q.toString();
-  return `/queue${s ? `?${s}` : ""}`;
-}
-
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const who = await requireUser(request, "tasks:review");
   const url = new URL(request.url);
   const now = Date.now();
   const screen = await openReviewScreen(getDb(), who.user, params.taskId!, now);
-  const mode = workMode(url);
-  return { screen, now, notice: url.searchParams.get("notice"), mode: { from: mode.from, back: backTo(mode) } };
+  const mode = readWorkMode(url.searchParams);
+  return { screen, now, notice: url.searchParams.get("notice"), mode: { from: mode.from, back: listUrl(mode) } };
 }
 
+const intentSchema = z.enum(["next", "claim", "stop", "skip", "submit"]);
+
+/** Each button of the page is one work-mode step. */
+const STEPS: Record<z.infer<typeof intentSchema>, (taskId: string, form: FormData) => WorkEvent> = {
+  next: () => ({ type: "next" }),
+  // Claiming is a POST (the page's "Claim and review"); opening the page never takes a lease.
+  claim: (taskId) => ({ type: "open", taskId }),
+  stop: (taskId) => ({ type: "stop", taskId }),
+  skip: (taskId) => ({ type: "skip", taskId }),
+  // The verdict travels as JSON in a form field, read like an API body.
+  submit: (taskId, form) => ({ type: "verdict", taskId, body: parseJsonText(String(form.get("payload") ?? ""), "The review") }),
+};
+
+/**
+ * Work mode (domain/queue/work-mode.server.ts) claims, releases or submits and
+ * answers where the reviewer goes next. A claim or a verdict the rules refuse
+ * is shown on the page; nothing half-saves.
+ */
 export async function action({ request, params }: ActionFunctionArgs) {
   const who = await requireUser(request, "tasks:review");
-  const reviewer = who.user;
-  const db = getDb();
-  const url = new URL(request.url);
-  const mode = workMode(url);
-  const taskId = params.taskId!;
+  const mode = readWorkMode(new URL(request.url).searchParams);
   const form = await readForm(request);
-  const intent = String(form.get("intent") ?? "");
-
-  const next = async (notice: string | null, skip = mode.skip) => {
-    if (mode.from === "escalations") return redirect(backTo(mode, { notice }));
-    const found = await claimNextInView(db, reviewer, mode.filter, { skip, after: mode.after });
-    if (!found.task) return redirect(backTo(mode, { notice, empty: found.searchedAll ? "all" : "stretch" }));
-    return redirect(`/review/${found.task.id}${modeQuery({ ...mode, skip, after: found.position }, { notice })}`);
-  };
-  const releaseQuietly = async () => {
-    try {
-      await releaseTask(db, reviewer, taskId);
-    } catch (e) {
-      if (!(e instanceof AppError)) throw e;
-    }
-  };
-
-  if (intent === "next") return next(null);
-  // Claiming is a POST (the page's "Claim and review"); opening the page never takes a lease.
-  if (intent === "claim") {
-    try {
-      await claimTask(db, reviewer, taskId);
-    } catch (e) {
-      return formFailure(e, intent);
-    }
-    return redirect(`/review/${taskId}${modeQuery(mode)}`);
-  }
-  if (intent === "stop") {
-    await releaseQuietly();
-    return redirect(backTo(mode));
-  }
-  if (intent === "skip") {
-    await releaseQuietly();
-    return next("Skipped; the task went back to the queue.", [...mode.skip, taskId].slice(-20));
-  }
-  if (intent !== "submit") return formError(intent, "Unknown action.");
-
+  const raw = String(form.get("intent") ?? "");
+  const intent = intentSchema.safeParse(raw);
+  if (!intent.success) return formError(raw, "Unknown action.");
   try {
-    // The verdict travels as JSON in a form field, read like an API body.
-    const decision = await submitReview(db, reviewer, taskId, parseJsonText(String(form.get("payload") ?? ""), "The review"));
-    const verb = { approved: "Approved", corrected: "Corrected", rejected: "Rejected", escalated: "Escalated", pending_review: "Recorded (awaiting a second review)", in_review: "Recorded" }[
-      decision.status as string
-    ];
-    return next(`${verb ?? "Saved"} ${decision.externalId}.`);
+    return redirect(await advance(getDb(), who.user, mode, STEPS[intent.data](params.taskId!, form)));
   } catch (e) {
-    // Lost the task (lease expired, someone else finished it): say so and move on; nothing was saved.
-    if (e instanceof AppError && (e.code === "conflict" || e.code === "not_found")) return next(`${e.message}. Nothing was saved; here is the next task.`, [...mode.skip, taskId].slice(-20));
-    return formFailure(e, intent);
+    if (intent.data === "claim" || intent.data === "submit") return formFailure(e, intent.data);
+    throw e;
   }
 }
 

@@ -11,8 +11,9 @@
  */
 import { performance } from "node:perf_hooks";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
-import { claimNextTask, releaseTask } from "~/domain/queue/queue.server";
-import { claimNextInView, listQueue, type QueueFilter } from "~/domain/queue/queue-view.server";
+import { releaseTask } from "~/domain/queue/queue.server";
+import { claim } from "~/domain/queue/claim.server";
+import { listQueue, type QueueFilter } from "~/domain/queue/queue-view.server";
 import { closeDatabase } from "@db/client.server";
 import { makeKey, makeType, makeUser } from "../../tests/support/db";
 import { startServer } from "../../tests/support/server";
@@ -63,7 +64,7 @@ async function main() {
   const reviewers = await Promise.all(Array.from({ length: 8 }, async () => makeUser(db, "reviewer")));
   // Warm-up (JIT, statement caches): claims that are released again.
   for (let i = 0; i < 300; i++) {
-    const task = await claimNextTask(db, reviewers[i % reviewers.length]);
+    const task = await claim(db, reviewers[i % reviewers.length], { next: {} });
     if (task) await releaseTask(db, reviewers[i % reviewers.length], task.id);
   }
   const rows: (string | number)[][] = [["claimNextTask (domain, file DB)", "claims", "p50 ms", "p99 ms", "max ms", "cpu p50", "cpu p99"]];
@@ -76,7 +77,7 @@ async function main() {
       const o = opts(i);
       const c0 = cpuNow();
       const start = performance.now();
-      const task = await claimNextTask(db, who, { type: o.type });
+      const task = await claim(db, who, { next: { type: o.type } });
       ms.push(performance.now() - start);
       cpu.push(cpuNow() - c0);
       if (!task) throw new Error("queue ran dry");
@@ -101,7 +102,7 @@ async function main() {
       const who = reviewers[i % reviewers.length];
       const c0 = cpuNow();
       const start = performance.now();
-      const next = await claimNextInView(db, who, filter, { after: after.get(who.id) });
+      const next = await claim(db, who, { view: filter, after: after.get(who.id) });
       ms.push(performance.now() - start);
       cpu.push(cpuNow() - c0);
       if (!next.task) throw new Error("list ran dry");

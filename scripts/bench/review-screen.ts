@@ -29,7 +29,7 @@ const { closeDatabase, getDb } = await import("../../db/client.server");
 const { createUser } = await import("../../app/domain/auth/users.server");
 const { upsertDecisionType } = await import("../../app/domain/decision-types/decision-types.server");
 const { BENCH_TYPE, benchType, sqliteWriter } = await import("./common");
-const { claimNextTask } = await import("../../app/domain/queue/queue.server");
+const { claim } = await import("../../app/domain/queue/claim.server");
 const { startSession } = await import("../../app/domain/auth/session.server");
 
 function pct(xs: number[], p: number): number {
@@ -87,7 +87,7 @@ console.log(`generated ${N.toLocaleString("en-US")} decisions and open tasks wit
 
 // Tasks the reviewer holds, to open review screens.
 const held: string[] = [];
-for (let i = 0; i < 50; i++) held.push((await claimNextTask(db, reviewer, { leaseMs: 3_600_000 }))!.id);
+for (let i = 0; i < 50; i++) held.push((await claim(db, reviewer, { next: {} }, { leaseMs: 3_600_000 }))!.id);
 const cookie = (await startSession(reviewer)).split(";")[0];
 const farCursor = (() => {
   const row = sqlite.prepare(`select priority, due_at, seq from tasks where status = 'open' order by priority desc, due_at, seq limit 1 offset ${Math.floor(N / 2)}`).get() as { priority: number; due_at: number; seq: number };

@@ -6,7 +6,7 @@
  * regression (v1 for the first 18 days, a better v2 afterwards) and ~1,500
  * synthetic invoices. Decisions arrive in 10-minute batches over the last 30
  * days through the real `ingestDecisions`; simulated reviewers work the queue
- * in shifts through the real `claimNextTask`/`submitReview`; the type owner
+ * in shifts through the real `claim`/`submitReview`; the type owner
  * resolves escalations. Reviewers stop a few hours before "now", which leaves
  * a realistic open backlog (some of it past SLA) for today.
  *
@@ -20,7 +20,8 @@ import { appendAudit } from "~/domain/audit/audit.server";
 import { createApiKey, createUser } from "~/domain/auth/users.server";
 import { upsertDecisionType } from "~/domain/decision-types/decision-types.server";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
-import { claimNextTask, claimTask, queueCounts, type Reviewer } from "~/domain/queue/queue.server";
+import { claim } from "~/domain/queue/claim.server";
+import { queueCounts, type Reviewer } from "~/domain/queue/queue.server";
 import { submitReview } from "~/domain/review/review.server";
 import { conflict } from "~/lib/errors";
 import { DAY, HOUR, MINUTE } from "~/lib/time";
@@ -258,7 +259,7 @@ async function act(db: Db, a: Agent, byDecision: Map<string, Case>, rng: Rng, st
       a.nextAt = t + HOUR;
       return;
     }
-    await claimTask(db, a.user, esc.id, { now: t });
+    await claim(db, a.user, { task: esc.id }, { now: t });
     const c = byDecision.get(esc.decisionId)!;
     const verdict: Verdict =
       c.kind === "credit"
@@ -275,7 +276,7 @@ async function act(db: Db, a: Agent, byDecision: Map<string, Case>, rng: Rng, st
   const task =
     open.length === 0
       ? null
-      : ((a.prefer && open.some((q) => q.typeKey === a.prefer) ? await claimNextTask(db, a.user, { type: a.prefer, now: t }) : null) ?? await claimNextTask(db, a.user, { now: t }));
+      : ((a.prefer && open.some((q) => q.typeKey === a.prefer) ? await claim(db, a.user, { next: { type: a.prefer } }, { now: t }) : null) ?? await claim(db, a.user, { next: {} }, { now: t }));
   if (!task) {
     a.nextAt = Math.max(t + MINUTE, Math.min(nextArrival, t + HOUR));
     return;

@@ -29,7 +29,7 @@ import { saveTypeForm } from "~/domain/decision-types/type-form.server";
 import { getDecisionDetail, searchDecisions, searchQuerySchema } from "~/domain/decisions/search.server";
 import { requireQuery } from "~/lib/query";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
-import { claimNextTask } from "~/domain/queue/queue.server";
+import { claim } from "~/domain/queue/claim.server";
 import { submitReview } from "~/domain/review/review.server";
 import { outputRows } from "~/components/decisions/output-rows";
 import { invoiceDecision, invoiceType, makeType, makeUser, testDb, TEST_PASSWORD } from "../support/db";
@@ -180,7 +180,7 @@ describe("decision search and detail", () => {
   it("detail carries tasks, the audit trail of the decision and its tasks, and outbox events", async () => {
     const { db, reviewer, results } = await withDecisions();
     const id = results[0].id;
-    const task = (await claimNextTask(db, reviewer))!;
+    const task = (await claim(db, reviewer, { next: {} }))!;
     expect(task.decisionId).toBe(id);
     await submitReview(db, reviewer, task.id, { action: "correct", output: { total: 50, currency: "EUR", lines: [] }, reasonCodes: ["WRONG_TOTAL"] });
     const detail = await getDecisionDetail(db, id);

@@ -9,16 +9,9 @@ import type { Db } from "@db/client.server";
 import { datasetSnapshots } from "@db/schema/index";
 import { userPrincipal } from "~/domain/auth/users.server";
 import { cardToMarkdown, type DataCard } from "~/domain/datasets/card";
-import {
-  createDataset,
-  createSnapshot,
-  getDataset,
-  getSnapshot,
-  resumeInterruptedBuilds,
-  snapshotCard,
-  snapshotDownload,
-  waitForBuild,
-} from "~/domain/datasets/snapshots.server";
+import { createDataset, getDataset } from "~/domain/datasets/datasets.server";
+import { resumeInterruptedBuilds, waitForBuild } from "~/domain/datasets/snapshot-builder.server";
+import { createSnapshot, getSnapshot, snapshotCard, snapshotDownload } from "~/domain/datasets/snapshots.server";
 import { invoiceType, makeType, makeUser, testDb } from "../support/db";
 import { CORRECTED, reviewed, type Person } from "../support/labelled";
 

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listUsers } from "~/domain/auth/users.server";
-import { claimTask } from "~/domain/queue/queue.server";
+import { claim as domainClaim } from "~/domain/queue/claim.server";
 import { outboxForEntity } from "~/domain/webhooks/outbox-read.server";
 import { aggregateFromScratch, rollupSnapshot } from "~/domain/reports/rollups.server";
 import { invoiceDecision, invoiceType, makeKey, makeType, makeUser } from "../support/db";
@@ -110,7 +110,7 @@ describe("four-eyes review over HTTP", () => {
     expect(esc).toMatchObject({ status: "open", assigneeId: owner.id });
     // Escalations are not in the shared queue; the owner takes it by id.
     expect((await claim(keyB)).status).toBe(204);
-    await claimTask(s.db, owner, esc.id);
+    await domainClaim(s.db, owner, { task: esc.id });
     const r3 = await review(ownerKey, esc.id, { action: "correct", output: corrected, reasonCodes: ["WRONG_TOTAL"], note: "first reviewer was right" });
     expect(r3.status).toBe(200);
     expect(r3.body.decision).toMatchObject({ status: "corrected", finalOutput: corrected });
@@ -139,7 +139,7 @@ describe("four-eyes review over HTTP", () => {
     const t = (await tasksOf(s.db, id)).find((t) => t.kind === "second")!;
     expect(t.excludedUserId).toBe(first.body.task.claimedBy);
     const a = (await listUsers(s.db)).find((u) => u.id === t.excludedUserId)!;
-    await expect(claimTask(s.db, a, t.id)).rejects.toThrow(/different reviewer/);
+    await expect(domainClaim(s.db, a, { task: t.id })).rejects.toThrow(/different reviewer/);
     const second = await claim(keyB);
     const noNote = await review(keyB, second.body.task.id, { action: "escalate" });
     expect(noNote.status).toBe(400);

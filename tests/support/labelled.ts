@@ -7,7 +7,7 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "@db/client.server";
 import { tasks } from "@db/schema/index";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
-import { claimTask } from "~/domain/queue/queue.server";
+import { claim } from "~/domain/queue/claim.server";
 import { submitReview } from "~/domain/review/review.server";
 import { invoiceDecision } from "./db";
 
@@ -27,7 +27,7 @@ export async function openTask(db: Db, decisionId: string, kind?: string) {
 export async function review(db: Db, who: Person, decisionId: string, body: Record<string, unknown>, now = Date.now()) {
   const t = await openTask(db, decisionId);
   if (!t) throw new Error(`no open task for ${decisionId}`);
-  await claimTask(db, who, t.id, { now });
+  await claim(db, who, { task: t.id }, { now });
   return submitReview(db, who, t.id, body, { now });
 }
 

@@ -8,8 +8,9 @@ import { describe, expect, it } from "vitest";
 import type { Db } from "@db/client.server";
 import { decisions, taskCounters, tasks } from "@db/schema/index";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
-import { claimNextTask, releaseTask } from "~/domain/queue/queue.server";
-import { claimNextInView, listQueue, parseQueueFilter, queueOverview, type QueueFilter } from "~/domain/queue/queue-view.server";
+import { releaseTask } from "~/domain/queue/queue.server";
+import { claim } from "~/domain/queue/claim.server";
+import { listQueue, parseQueueFilter, queueOverview, type QueueFilter } from "~/domain/queue/queue-view.server";
 import { submitReview } from "~/domain/review/review.server";
 import { fourEyesReason, verdictsAgree } from "~/domain/review/four-eyes";
 import { invoiceDecision, invoiceType, makeType, makeUser, testDb } from "../support/db";
@@ -91,12 +92,12 @@ describe("queue view", () => {
 
   it("counters stay equal to the tasks table through claims, releases and verdicts", async () => {
     const { db, reviewer, t0 } = await setup(12);
-    const a = (await claimNextTask(db, reviewer, { now: t0 }))!;
-    const b = (await claimNextTask(db, reviewer, { now: t0 }))!;
+    const a = (await claim(db, reviewer, { next: {} }, { now: t0 }))!;
+    const b = (await claim(db, reviewer, { next: {} }, { now: t0 }))!;
     await releaseTask(db, reviewer, b.id, { now: t0 });
     await submitReview(db, reviewer, a.id, { action: "approve" }, { now: t0 });
-    await claimNextTask(db, reviewer, { now: t0, leaseMs: 1 });
-    await claimNextTask(db, reviewer, { now: t0 + 10 }); // reaps the expired lease first
+    await claim(db, reviewer, { next: {} }, { now: t0, leaseMs: 1 });
+    await claim(db, reviewer, { next: {} }, { now: t0 + 10 }); // reaps the expired lease first
     // The invariant the triggers keep, checked on the tables themselves.
     const counters = await db
       .select({ typeKey: taskCounters.typeKey, kind: taskCounters.kind, status: taskCounters.status, n: taskCounters.n })
@@ -115,7 +116,7 @@ describe("queue view", () => {
   });
 });
 
-describe("work mode over a filtered list (claimNextInView)", () => {
+describe("work mode over a filtered list (claim with a view)", () => {
   const externalId = externalIdOfTask;
 
   for (const f of [
@@ -132,7 +133,7 @@ describe("work mode over a filtered list (claimNextInView)", () => {
       const claimed: string[] = [];
       let after: string | undefined; // carried from claim to claim, as work mode does
       for (let guard = 0; guard < 100; guard++) {
-        const next = await claimNextInView(db, reviewer, { sort: "queue", ...f } as QueueFilter, { now: t0, after });
+        const next = await claim(db, reviewer, { view: { sort: "queue", ...f } as QueueFilter, after }, { now: t0 });
         if (!next.task) {
           expect(next.searchedAll).toBe(true);
           break;
@@ -152,12 +153,12 @@ describe("work mode over a filtered list (claimNextInView)", () => {
     const other = await makeUser(db, "reviewer");
     const f = { sort: "oldest", flag: "policy:pep" } as QueueFilter;
     const listed = await allPages(db, reviewer, f, t0);
-    const first = (await claimNextInView(db, reviewer, f, { now: t0 })).task!;
+    const first = (await claim(db, reviewer, { view: f }, { now: t0 })).task!;
     await releaseTask(db, reviewer, first.id, { now: t0 });
     const got: Record<string, string[]> = { [reviewer.id]: [], [other.id]: [] };
     for (let i = 0; i < 20; i++) {
       const who = i % 2 ? other : reviewer;
-      const next = (await claimNextInView(db, who, f, { now: t0, skip: [first.id] })).task;
+      const next = (await claim(db, who, { view: f, skip: [first.id] }, { now: t0 })).task;
       if (next) got[who.id].push(await externalId(db, next.id));
     }
     const all = [...got[reviewer.id], ...got[other.id]];
@@ -165,7 +166,7 @@ describe("work mode over a filtered list (claimNextInView)", () => {
     const firstId = await externalId(db, first.id);
     expect(all.sort()).toEqual(listed.filter((e) => e !== firstId).sort());
     // The skipped task is still there for the next session.
-    expect((await claimNextInView(db, other, f, { now: t0 })).task?.id).toBe(first.id);
+    expect((await claim(db, other, { view: f }, { now: t0 })).task?.id).toBe(first.id);
   });
 
   it("goes on from where the reviewer is in the list, and sweeps from the top for what came back meanwhile", async () => {
@@ -175,11 +176,11 @@ describe("work mode over a filtered list (claimNextInView)", () => {
     const listed = await allPages(db, reviewer, f, t0);
     expect(listed.length).toBe(6);
     // Someone else holds the head of the list while this reviewer starts.
-    const held = (await claimNextInView(db, other, f, { now: t0 })).task!;
+    const held = (await claim(db, other, { view: f }, { now: t0 })).task!;
     const served: string[] = [];
     let after: string | undefined;
     for (let i = 0; i < 3; i++) {
-      const next = await claimNextInView(db, reviewer, f, { now: t0, after });
+      const next = await claim(db, reviewer, { view: f, after }, { now: t0 });
       served.push(await externalId(db, next.task!.id));
       after = next.task ? next.position : after;
     }
@@ -187,12 +188,12 @@ describe("work mode over a filtered list (claimNextInView)", () => {
     // The held task comes back; the reviewer first finishes the list below, then gets it.
     await releaseTask(db, other, held.id, { now: t0 });
     for (let i = 0; i < 3; i++) {
-      const next = await claimNextInView(db, reviewer, f, { now: t0, after });
+      const next = await claim(db, reviewer, { view: f, after }, { now: t0 });
       served.push(await externalId(db, next.task!.id));
       after = next.task ? next.position : after;
     }
     expect(served).toEqual([...listed.slice(1), listed[0]]);
-    expect(await claimNextInView(db, reviewer, f, { now: t0, after })).toMatchObject({ task: null, searchedAll: true });
+    expect(await claim(db, reviewer, { view: f, after }, { now: t0 })).toMatchObject({ task: null, searchedAll: true });
   });
 
   it("without decision filters it always takes the head of the list: a lease that comes back is served next", async () => {
@@ -201,12 +202,12 @@ describe("work mode over a filtered list (claimNextInView)", () => {
     const f = { sort: "queue", route: "review" } as QueueFilter;
     const listed = await allPages(db, reviewer, f, t0);
     expect(listed.length).toBeGreaterThan(4);
-    const held = (await claimNextInView(db, other, f, { now: t0 })).task!;
-    const first = await claimNextInView(db, reviewer, f, { now: t0 });
+    const held = (await claim(db, other, { view: f }, { now: t0 })).task!;
+    const first = await claim(db, reviewer, { view: f }, { now: t0 });
     expect(await externalId(db, first.task!.id)).toBe(listed[1]);
     await releaseTask(db, other, held.id, { now: t0 });
     // the position work mode carries does not hold back the head of the queue
-    const next = await claimNextInView(db, reviewer, f, { now: t0, after: first.task ? first.position : undefined });
+    const next = await claim(db, reviewer, { view: f, after: first.task ? first.position : undefined }, { now: t0 });
     expect(await externalId(db, next.task!.id)).toBe(listed[0]);
   });
 
@@ -219,10 +220,10 @@ describe("work mode over a filtered list (claimNextInView)", () => {
     const items = Array.from({ length: 4_500 }, (_, i) => invoiceDecision(`r-${i}`, { confidence: 0.5, flags: i === 4_400 ? ["policy:rare"] : [] }));
     for (let i = 0; i < items.length; i += 1000) await ingestDecisions(db, items.slice(i, i + 1000), { batch: true, actor: "t", now: t0 + i });
     const f = { sort: "oldest", flag: "policy:rare" } as QueueFilter;
-    expect(await claimNextInView(db, reviewer, f, { now: t0, windows: 1 })).toMatchObject({ task: null, searchedAll: false, scanned: 2_000 });
-    const found = await claimNextInView(db, reviewer, f, { now: t0, windows: 3 });
+    expect(await claim(db, reviewer, { view: f, windows: 1 }, { now: t0 })).toMatchObject({ task: null, searchedAll: false, scanned: 2_000 });
+    const found = await claim(db, reviewer, { view: f, windows: 3 }, { now: t0 });
     expect(found.task && (await externalId(db, found.task.id))).toBe("r-4400");
-    expect(await claimNextInView(db, reviewer, f, { now: t0, windows: 3 })).toMatchObject({ task: null, searchedAll: true });
+    expect(await claim(db, reviewer, { view: f, windows: 3 }, { now: t0 })).toMatchObject({ task: null, searchedAll: true });
   });
 });
 

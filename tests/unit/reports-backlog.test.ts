@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
-import { claimNextTask } from "~/domain/queue/queue.server";
+import { claim } from "~/domain/queue/claim.server";
 import { backlog } from "~/domain/reports/reports.server";
 import { submitReview } from "~/domain/review/review.server";
 import { invoiceDecision, invoiceType, makeType, makeUser, testDb } from "../support/db";
@@ -22,11 +22,11 @@ describe("backlog", () => {
     await ingestDecisions(db, [low("i3")], { batch: true, actor: "t", now: T0 + 90 * MIN });
     await ingestDecisions(db, [low("r1", "receipt")], { batch: true, actor: "t", now: T0 + 30 * MIN });
     // One invoice task is decided, one escalated to alice, the third stays open.
-    const t1 = (await claimNextTask(db, reviewer, { type: "invoice", now: T0 + 100 * MIN }))!;
+    const t1 = (await claim(db, reviewer, { next: { type: "invoice" } }, { now: T0 + 100 * MIN }))!;
     await submitReview(db, reviewer, t1.id, { action: "approve" }, { now: T0 + 101 * MIN });
-    const t2 = (await claimNextTask(db, reviewer, { type: "invoice", now: T0 + 102 * MIN }))!;
+    const t2 = (await claim(db, reviewer, { next: { type: "invoice" } }, { now: T0 + 102 * MIN }))!;
     await submitReview(db, reviewer, t2.id, { action: "escalate", note: "policy question" }, { now: T0 + 103 * MIN });
-    await claimNextTask(db, reviewer, { type: "receipt", now: T0 + 104 * MIN });
+    await claim(db, reviewer, { next: { type: "receipt" } }, { now: T0 + 104 * MIN });
 
     const now = T0 + 120 * MIN;
     const b = await backlog(db, now);

@@ -11,7 +11,8 @@ import { describe, expect, it } from "vitest";
 import { closeDatabase } from "@db/client.server";
 import { decisions, tasks } from "@db/schema/index";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
-import { claimNextTask, claimTask, releaseTask } from "~/domain/queue/queue.server";
+import { claim } from "~/domain/queue/claim.server";
+import { releaseTask } from "~/domain/queue/queue.server";
 import { automationReport, qualityReport, reportPage } from "~/domain/reports/reports.server";
 import { aggregateFromScratch, rollupSnapshot } from "~/domain/reports/rollups.server";
 import { submitReview } from "~/domain/review/review.server";
@@ -91,14 +92,14 @@ describe("roll-ups", () => {
             );
             await ingestDecisions(db, items, { batch: true, actor: "test", now });
           } else if (o.op === "claim") {
-            await tolerate(async () => claimNextTask(db, reviewers[o.who], { now }));
+            await tolerate(async () => claim(db, reviewers[o.who], { next: {} }, { now }));
           } else if (o.op === "wait") {
             now += o.minutes * MIN;
           } else if (o.op === "release" || o.op === "review") {
             const r = reviewers[o.who];
             let held: typeof tasks.$inferSelect | undefined = (await db.select().from(tasks).where(and(eq(tasks.status, "claimed"), eq(tasks.claimedBy, r.id))).limit(1))[0];
             // A reviewer with nothing in hand takes the next task first, so sequences reach verdicts often.
-            if (!held && o.op === "review") held = (await claimNextTask(db, r, { now })) ?? undefined;
+            if (!held && o.op === "review") held = (await claim(db, r, { next: {} }, { now })) ?? undefined;
             if (!held) continue;
             if (o.op === "release") await tolerate(async () => releaseTask(db, r, held.id, { now }));
             else await tolerate(async () => submitReview(db, r, held.id, verdictBody(o.action, o.total, o.fixCurrency), { now }));
@@ -106,7 +107,7 @@ describe("roll-ups", () => {
             const esc = (await db.select().from(tasks).where(and(eq(tasks.status, "open"), eq(tasks.kind, "escalation"))).limit(1))[0];
             if (!esc) continue;
             await tolerate(async () => {
-              await claimTask(db, owner, esc.id, { now });
+              await claim(db, owner, { task: esc.id }, { now });
               await submitReview(db, owner, esc.id, verdictBody(o.action, 42, true), { now });
             });
           }

@@ -11,7 +11,7 @@ import { getDb, type Db } from "@db/client.server";
 import { runExclusive } from "@db/job-lock.server";
 import { transaction } from "@db/client.server";
 import { startAuditCheckpoints } from "../audit/checkpoints.server";
-import { resumeInterruptedBuilds } from "../datasets/snapshots.server";
+import { resumeInterruptedBuilds } from "../datasets/snapshot-builder.server";
 import { reapExpiredLeases } from "../queue/queue.server";
 
 type Job = { name: string; everyMs: number; run: (db: Db) => Promise<unknown> };

@@ -9,11 +9,11 @@
 import { and, asc, desc, eq, gte, inArray, lt, ne, notInArray, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { jsonArrayHas } from "@db/sql";
-import { sqlAll, sqlOne, type Db, type DbOrTx } from "@db/client.server";
+import { sqlAll, sqlOne, type DbOrTx } from "@db/client.server";
 import { decisionTypes, decisions, reviews, rollups, tasks, users } from "@db/schema/index";
 import { HOUR } from "~/lib/time";
 import { listDecisionTypes } from "../decision-types/decision-types.server";
-import { claimableBy, claimNextTask, queueCounts, type Reviewer, type TaskRow } from "./queue.server";
+import { claimableBy, queueCounts, type Reviewer } from "./queue.server";
 import type { Issue } from "~/lib/errors";
 import { readQuery } from "~/lib/query";
 
@@ -183,7 +183,7 @@ export async function listQueue(
   const queueOrder = f.sort === "queue";
   const newest = f.sort === "newest";
   const order = queueOrder ? [desc(tasks.priority), asc(tasks.dueAt), asc(tasks.seq)] : [newest ? desc(tasks.seq) : asc(tasks.seq)];
-  const keyOf = (r: { priority: number; dueAt: number; seq: number }) => (queueOrder ? `${r.priority}_${r.dueAt}_${r.seq}` : String(r.seq));
+  const keyOf = (r: { priority: number; dueAt: number; seq: number }) => listPosition(f.sort, r);
 
   /** Reads up to `want` rows from one index range; with decision filters, only within the scan budget. */
   const read = async (range: SQL[], want: number, budget: number): Promise<{ rows: Row[]; exhausted: Row | null; scanned: number }> => {
@@ -261,99 +261,9 @@ export function queueFilterParams(f: QueueFilter): URLSearchParams {
   return q;
 }
 
-/**
- * How far work mode looks for the next match of a decision filter (flag, model
- * version) in one claim: at most this many list windows' worth of tasks
- * (WORK_SEARCH_WINDOWS × SCAN_BUDGET), so one request never scans the whole
- * backlog. The search starts with a small window that grows, since a claim
- * needs one match, not a page.
- */
-export const WORK_SEARCH_WINDOWS = 10;
-const FIRST_WORK_WINDOW = 64;
-/** How far the claim itself looks (inside its write transaction) before a longer search runs as a plain read. */
-const NEAR_SCAN = FIRST_WORK_WINDOW * 5;
-
-export type NextInView = { task: TaskRow; position: string; searchedAll: true } | { task: null; searchedAll: boolean; scanned: number };
-
 /** A task's place in the list's order, as a keyset cursor: the list continues right after it. */
 export function listPosition(sort: QueueFilter["sort"], t: { priority: number; dueAt: number; seq: number }): string {
   return sort === "queue" ? `${t.priority}_${t.dueAt}_${t.seq}` : String(t.seq);
-}
-
-/** A cursor the task comes right after, in the list's order. */
-function positionBefore(sort: QueueFilter["sort"], t: { priority: number; dueAt: number; seq: number }): string {
-  return sort === "queue" ? `${t.priority}_${t.dueAt}_${t.seq - 1}` : String(sort === "newest" ? t.seq + 1 : t.seq - 1);
-}
-
-/**
- * Work mode over a filtered list: claims the next task of the list the
- * reviewer is working through (same filters, same order, via listQueue's
- * keyset query), minus the ones they skipped. Filters the indexes answer
- * (type, route, priority, SLA) always take the head of the list, exactly as
- * the shared queue does: a task that arrives higher, or whose lease lapsed,
- * is served next. Filters on the decision (flag, model version) are checked
- * task by task, so there `after`, the position of the task the reviewer had
- * before, is where the search goes on: each claim reads only up to the next
- * match, however deep into the list work mode has got, and when nothing is
- * left after it, one sweep from the top picks up what came back meanwhile.
- *
- * The claim first looks a short way (NEAR_SCAN tasks) inside its own IMMEDIATE
- * transaction. Further than that, the search is a plain read, so a long scan
- * for a rare flag never holds the write lock; claimNextTask then re-reads the
- * list from just before the task found, inside its transaction, and takes the
- * lease on the first match there: that task, or the next one if someone took
- * it in between. Either way two reviewers never get the same task.
- * `searchedAll: false` means the bounded search for a rare flag or model ran
- * out before the end of the queue; no match so far is not "none left".
- */
-export async function claimNextInView(
-  db: Db,
-  reviewer: Reviewer,
-  filter: QueueFilter,
-  opts: { after?: string; skip?: string[]; now?: number; leaseMs?: number; windows?: number } = {},
-): Promise<NextInView> {
-  const now = opts.now ?? Date.now();
-  const after = filter.flag || filter.model ? opts.after : undefined;
-  const search = { skip: opts.skip, maxScan: (opts.windows ?? WORK_SEARCH_WINDOWS) * SCAN_BUDGET };
-  const view = { ...filter, cursor: undefined };
-  // Usually the next match is close by: look a short way inside the claim itself, one read.
-  const near = await claimNextTask(db, reviewer, {
-      now,
-      leaseMs: opts.leaseMs,
-      pick: async (tx, at) => (await firstInView(tx, reviewer, view, at, { skip: opts.skip, maxScan: Math.min(NEAR_SCAN, search.maxScan), from: after })).row?.id ?? null,
-    });
-  if (near) return { task: near, position: listPosition(view.sort, near), searchedAll: true };
-  let scanned = 0;
-  for (const from of after ? [after, undefined] : [undefined]) {
-    const found = await firstInView(db, reviewer, view, now, { ...search, from });
-    scanned += found.scanned;
-    if (!found.row) {
-      if (!found.searchedAll) return { task: null, searchedAll: false, scanned };
-      continue;
-    }
-    const start = positionBefore(view.sort, found.row);
-    const task = await claimNextTask(db, reviewer, { now, leaseMs: opts.leaseMs, pick: async (tx, at) => (await firstInView(tx, reviewer, view, at, { ...search, from: start })).row?.id ?? null });
-    if (task) return { task, position: listPosition(view.sort, task), searchedAll: true };
-    // Nothing from there on any more (all taken in between): on to the sweep from the top, if not done yet.
-  }
-  return { task: null, searchedAll: true, scanned };
-}
-
-/** The first task of the filtered list after `from` (a cursor), searching at most `maxScan` tasks in growing windows. */
-async function firstInView(db: DbOrTx, reviewer: Reviewer, filter: QueueFilter, now: number, opts: { skip?: string[]; maxScan: number; from?: string }) {
-  let cursor = opts.from;
-  let scanned = 0;
-  for (let w = 0; scanned < opts.maxScan; w++) {
-    // A claim needs one match, not a page: start small, since most searches end in the first window.
-    const budget = Math.min(SCAN_BUDGET, FIRST_WORK_WINDOW * 4 ** w, opts.maxScan - scanned);
-    const page = await listQueue(db, reviewer, { ...filter, cursor }, now, 1, { exclude: opts.skip, budget });
-    scanned += page.scanned;
-    const item = page.items[0];
-    if (item) return { row: { id: item.id, priority: item.priority, dueAt: item.dueAt, seq: item.seq }, searchedAll: true, scanned };
-    if (!page.partial || !page.nextCursor) return { row: null, searchedAll: true, scanned };
-    cursor = page.nextCursor;
-  }
-  return { row: null, searchedAll: false, scanned };
 }
 
 /** Filter choices: model versions seen in the last 90 days, read from the hourly roll-ups (small), never from decisions. */

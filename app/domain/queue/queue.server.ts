@@ -1,15 +1,16 @@
 /**
- * The review queue: claim the next task under a lease, renew, release.
- * Order: priority (high first), then SLA due time, then arrival.
- * A claim runs in one IMMEDIATE transaction, so two reviewers can never take
- * the same task; an expired lease returns the task to the queue.
+ * Tasks and their leases: who may take what (claimableBy, claimRefusal), and
+ * what happens to a lease after a claim (claim.server.ts takes it): renew,
+ * release, expiry (a lapsed lease returns the task to the queue), and the
+ * check every verdict makes (requireLease). Each runs in one transaction, on
+ * rows it locks or with updates guarded by the state it expects.
  */
 import { forUpdate, forUpdateSkipLocked } from "@db/sql";
-import { and, asc, desc, eq, inArray, isNull, lt, ne, notInArray, or, type SQL } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, ne, or, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { transaction, type Db, type DbOrTx } from "@db/client.server";
 import { decisions, taskCounters, tasks } from "@db/schema/index";
-import { conflict, invalid, notFound, type AppError } from "~/lib/errors";
+import { conflict, notFound, type AppError } from "~/lib/errors";
 import { MINUTE } from "~/lib/time";
 import { appendAudit } from "../audit/audit.server";
 
@@ -85,7 +86,7 @@ export async function reapExpiredLeases(tx: DbOrTx, now: number): Promise<number
 }
 
 /** Tasks the decision waits for: while one is claimed the decision shows as in_review. */
-function holdsDecision(kind: TaskKind): boolean {
+export function holdsDecision(kind: TaskKind): boolean {
   return kind === "review" || kind === "second";
 }
 
@@ -101,71 +102,8 @@ export function claimableBy(reviewer: Reviewer): SQL {
 }
 
 /**
- * Chooses the next task inside the claim's own transaction (so what it reads
- * cannot change before the lease is taken); returns its id or null. Given to
- * claimNextTask by views that order or filter the queue their own way.
- */
-export type NextTaskPicker = (tx: DbOrTx, now: number) => Promise<string | null>;
-
-/**
- * Claims the next task: the head of the shared queue (optionally one type,
- * minus the ids in `skip`), or the task `pick` chooses. Either way the choice
- * and the lease happen in one IMMEDIATE transaction.
- */
-export async function claimNextTask(
-  db: Db,
-  reviewer: Reviewer,
-  opts: { type?: string; leaseMs?: number; now?: number; skip?: string[]; pick?: NextTaskPicker } = {},
-): Promise<TaskRow | null> {
-  const now = opts.now ?? Date.now();
-  const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
-  return transaction(db, async (tx) => {
-    await reapExpiredLeases(tx, now);
-    let next: TaskRow | undefined;
-    if (opts.pick) {
-      const id = await opts.pick(tx, now);
-      next = id ? (await forUpdateSkipLocked(tx, tx.select().from(tasks).where(and(eq(tasks.id, id), claimableBy(reviewer))).limit(1)))[0] : undefined;
-    } else {
-      const where = [claimableBy(reviewer)];
-      if (opts.type) where.push(eq(tasks.typeKey, opts.type));
-      if (opts.skip?.length) where.push(notInArray(tasks.id, opts.skip));
-      // Concurrent claimers skip each other's candidate row instead of queueing on it (Postgres).
-      next = (
-        await forUpdateSkipLocked(
-          tx,
-          tx
-            .select()
-            .from(tasks)
-            .where(and(...where))
-            .orderBy(desc(tasks.priority), asc(tasks.dueAt), asc(tasks.seq))
-            .limit(1),
-        )
-      )[0];
-    }
-    if (!next) return null;
-    return takeLease(tx, next, reviewer, now, leaseMs);
-  });
-}
-
-/** Claims one specific task (escalations view, four-eyes second review). */
-export async function claimTask(db: Db, reviewer: Reviewer, taskId: string, opts: { leaseMs?: number; now?: number; kind?: TaskKind } = {}): Promise<TaskRow> {
-  const now = opts.now ?? Date.now();
-  return transaction(db, async (tx) => {
-    await reapExpiredLeases(tx, now);
-    const t = (await forUpdate(tx, tx.select().from(tasks).where(eq(tasks.id, taskId)).limit(1)))[0];
-    if (!t) throw notFound(`Task ${taskId} not found`);
-    // A view that claims one kind (the escalations page) must not take a lease on another.
-    if (opts.kind && t.kind !== opts.kind) throw invalid(`That task is not ${opts.kind === "escalation" ? "an escalation" : `a ${opts.kind} task`}`);
-    if (t.status === "claimed" && t.claimedBy === reviewer.id) return renewInTx(tx, t, now, opts.leaseMs ?? DEFAULT_LEASE_MS);
-    const refused = claimRefusal(t, reviewer, now);
-    if (refused) throw refused;
-    return takeLease(tx, t, reviewer, now, opts.leaseMs ?? DEFAULT_LEASE_MS);
-  });
-}
-
-/**
  * Why the reviewer may not take this task now, or null when they may (a lapsed
- * lease counts as free). claimTask enforces it; the review page asks it before
+ * lease counts as free). claim() enforces it for a given task; the review page asks it before
  * offering a claim, so a GET can explain without taking anything.
  */
 export function claimRefusal(t: TaskRow, reviewer: Reviewer, now: number): AppError | null {
@@ -174,23 +112,6 @@ export function claimRefusal(t: TaskRow, reviewer: Reviewer, now: number): AppEr
   if (t.assigneeId && t.assigneeId !== reviewer.id) return conflict(`Task ${t.id} is assigned to someone else`);
   if (t.excludedUserId === reviewer.id) return conflict(`Task ${t.id} needs a different reviewer (four-eyes)`);
   return null;
-}
-
-async function takeLease(tx: DbOrTx, t: TaskRow, reviewer: Reviewer, now: number, leaseMs: number): Promise<TaskRow> {
-  const leaseExpiresAt = now + leaseMs;
-  const res = await tx
-      .update(tasks)
-      .set({ status: "claimed", claimedBy: reviewer.id, leaseExpiresAt })
-      .where(and(eq(tasks.id, t.id), eq(tasks.status, "open")))
-      .returning({ id: tasks.id });
-  if (res.length !== 1) throw conflict(`Task ${t.id} was taken by someone else`);
-  if (holdsDecision(t.kind)) {
-    await tx.update(decisions)
-            .set({ status: "in_review", updatedAt: now })
-            .where(and(eq(decisions.id, t.decisionId), eq(decisions.status, "pending_review")));
-  }
-  await appendAudit(tx, { actor: reviewer.email, action: "task.claimed", entityType: "task", entityId: t.id, data: { decisionId: t.decisionId, leaseExpiresAt }, at: now });
-  return { ...t, status: "claimed", claimedBy: reviewer.id, leaseExpiresAt };
 }
 
 /** The task, if the reviewer holds its current lease; otherwise a 409 that says why. */
@@ -204,7 +125,8 @@ export async function requireLease(tx: DbOrTx, taskId: string, reviewer: Reviewe
   return t;
 }
 
-async function renewInTx(tx: DbOrTx, t: TaskRow, now: number, leaseMs: number): Promise<TaskRow> {
+/** Moves the lease's end to `now + leaseMs`; only inside a transaction that checked the reviewer holds the task. */
+export async function extendLease(tx: DbOrTx, t: TaskRow, now: number, leaseMs: number): Promise<TaskRow> {
   const leaseExpiresAt = now + leaseMs;
   await tx.update(tasks).set({ leaseExpiresAt }).where(eq(tasks.id, t.id));
   return { ...t, leaseExpiresAt };
@@ -212,7 +134,7 @@ async function renewInTx(tx: DbOrTx, t: TaskRow, now: number, leaseMs: number): 
 
 export async function renewLease(db: Db, reviewer: Reviewer, taskId: string, opts: { leaseMs?: number; now?: number } = {}): Promise<TaskRow> {
   const now = opts.now ?? Date.now();
-  return transaction(db, async (tx) => renewInTx(tx, await requireLease(tx, taskId, reviewer, now), now, opts.leaseMs ?? DEFAULT_LEASE_MS));
+  return transaction(db, async (tx) => extendLease(tx, await requireLease(tx, taskId, reviewer, now), now, opts.leaseMs ?? DEFAULT_LEASE_MS));
 }
 
 export async function releaseTask(db: Db, reviewer: Reviewer, taskId: string, opts: { now?: number } = {}): Promise<TaskRow> {

@@ -1,0 +1,200 @@
+/**
+ * Claiming: the one way a reviewer takes a task under a lease.
+ *
+ *   claim(db, reviewer, { next: { type } })             the head of the shared queue (optionally one type):
+ *                                                        the task, or null when nothing is open (HTTP API, seeds)
+ *   claim(db, reviewer, { task: id, kind })             one given task (a list row, the review page's button,
+ *                                                        the escalations page; `kind` refuses any other kind):
+ *                                                        the task, or an AppError that says why not
+ *   claim(db, reviewer, { view: filter, skip, after })  work mode's next task of a filtered list:
+ *                                                        the task and its place in the list, or why there is none
+ *
+ * Queue order: priority (high first), then SLA due time, then arrival. Every
+ * claim reaps lapsed leases, chooses its task and takes the lease in one
+ * transaction: the candidate row is read `FOR UPDATE SKIP LOCKED` (a given task
+ * `FOR UPDATE`), so concurrent claimers on Postgres take different tasks instead
+ * of queueing on one, and the lease is a guarded update (`status = 'open'`), so
+ * two reviewers never hold the same task, however many app instances run.
+ */
+import { and, asc, desc, eq, type SQL } from "drizzle-orm";
+import { forUpdate, forUpdateSkipLocked } from "@db/sql";
+import { transaction, type Db, type DbOrTx } from "@db/client.server";
+import { decisions, tasks } from "@db/schema/index";
+import { conflict, invalid, notFound } from "~/lib/errors";
+import { appendAudit } from "../audit/audit.server";
+import { listPosition, listQueue, SCAN_BUDGET, type QueueFilter } from "./queue-view.server";
+import { claimableBy, claimRefusal, DEFAULT_LEASE_MS, extendLease, holdsDecision, reapExpiredLeases, type Reviewer, type TaskKind, type TaskRow } from "./queue.server";
+
+/** What to claim. */
+export type ClaimTarget = NextTarget | TaskTarget | ViewTarget;
+/** The head of the shared queue, optionally of one decision type. */
+export type NextTarget = { next: { type?: string } };
+/** One task by id; with `kind`, only a task of that kind (the escalations page never takes a lease on anything else). */
+export type TaskTarget = { task: string; kind?: TaskKind };
+/**
+ * The next task of a filtered list, in its order, minus the ids in `skip`.
+ * `after` is where the reviewer is in the list (a position from an earlier
+ * view claim, or listPosition); `windows` bounds the search for decision
+ * filters (default WORK_SEARCH_WINDOWS).
+ */
+export type ViewTarget = { view: QueueFilter; skip?: string[]; after?: string; windows?: number };
+
+export type ClaimOptions = { leaseMs?: number; now?: number };
+
+/**
+ * A view claim's answer: the task and its place in the list (the next view
+ * claim goes on from there), or none. `searchedAll: false` means the bounded
+ * search for a rare flag or model ran out before the end of the queue; no match
+ * so far is not "none left".
+ */
+export type ViewClaim = { task: TaskRow; position: string; searchedAll: true } | { task: null; searchedAll: boolean; scanned: number };
+
+export function claim(db: Db, reviewer: Reviewer, target: NextTarget, opts?: ClaimOptions): Promise<TaskRow | null>;
+export function claim(db: Db, reviewer: Reviewer, target: TaskTarget, opts?: ClaimOptions): Promise<TaskRow>;
+export function claim(db: Db, reviewer: Reviewer, target: ViewTarget, opts?: ClaimOptions): Promise<ViewClaim>;
+export async function claim(db: Db, reviewer: Reviewer, target: ClaimTarget, opts: ClaimOptions = {}): Promise<TaskRow | null | ViewClaim> {
+  const at = { now: opts.now ?? Date.now(), leaseMs: opts.leaseMs ?? DEFAULT_LEASE_MS };
+  if ("next" in target) return claimHead(db, reviewer, at, target.next.type);
+  if ("task" in target) return claimGiven(db, reviewer, at, target.task, target.kind);
+  return claimInView(db, reviewer, at, target);
+}
+
+type At = { now: number; leaseMs: number };
+
+/**
+ * The claim transaction: reap lapsed leases, let `choose` pick a row (locked,
+ * inside the same transaction, so what it read cannot change before the lease
+ * is taken), take the lease on it. Null when `choose` finds nothing.
+ */
+async function claimChosen(db: Db, reviewer: Reviewer, at: At, choose: (tx: DbOrTx) => Promise<TaskRow | undefined>): Promise<TaskRow | null> {
+  return transaction(db, async (tx) => {
+    await reapExpiredLeases(tx, at.now);
+    const next = await choose(tx);
+    return next ? takeLease(tx, next, reviewer, at) : null;
+  });
+}
+
+/** The first claimable task matching `where`, in queue order, skipping rows other claimers hold locked (Postgres). */
+async function headOf(tx: DbOrTx, where: SQL[]): Promise<TaskRow | undefined> {
+  return (await forUpdateSkipLocked(tx, tx.select().from(tasks).where(and(...where)).orderBy(desc(tasks.priority), asc(tasks.dueAt), asc(tasks.seq)).limit(1)))[0];
+}
+
+async function claimHead(db: Db, reviewer: Reviewer, at: At, type: string | undefined): Promise<TaskRow | null> {
+  return claimChosen(db, reviewer, at, async (tx) => headOf(tx, [claimableBy(reviewer), ...(type ? [eq(tasks.typeKey, type)] : [])]));
+}
+
+async function claimGiven(db: Db, reviewer: Reviewer, at: At, taskId: string, kind: TaskKind | undefined): Promise<TaskRow> {
+  return transaction(db, async (tx) => {
+    await reapExpiredLeases(tx, at.now);
+    const t = (await forUpdate(tx, tx.select().from(tasks).where(eq(tasks.id, taskId)).limit(1)))[0];
+    if (!t) throw notFound(`Task ${taskId} not found`);
+    // A view that claims one kind (the escalations page) must not take a lease on another.
+    if (kind && t.kind !== kind) throw invalid(`That task is not ${kind === "escalation" ? "an escalation" : `a ${kind} task`}`);
+    // Claiming a task one already holds renews the lease.
+    if (t.status === "claimed" && t.claimedBy === reviewer.id) return extendLease(tx, t, at.now, at.leaseMs);
+    const refused = claimRefusal(t, reviewer, at.now);
+    if (refused) throw refused;
+    return takeLease(tx, t, reviewer, at);
+  });
+}
+
+/** The lease itself: only on a task still open (a guarded update), and its decision shows as in review. */
+async function takeLease(tx: DbOrTx, t: TaskRow, reviewer: Reviewer, at: At): Promise<TaskRow> {
+  const leaseExpiresAt = at.now + at.leaseMs;
+  const res = await tx
+      .update(tasks)
+      .set({ status: "claimed", claimedBy: reviewer.id, leaseExpiresAt })
+      .where(and(eq(tasks.id, t.id), eq(tasks.status, "open")))
+      .returning({ id: tasks.id });
+  if (res.length !== 1) throw conflict(`Task ${t.id} was taken by someone else`);
+  if (holdsDecision(t.kind)) {
+    await tx.update(decisions)
+            .set({ status: "in_review", updatedAt: at.now })
+            .where(and(eq(decisions.id, t.decisionId), eq(decisions.status, "pending_review")));
+  }
+  await appendAudit(tx, { actor: reviewer.email, action: "task.claimed", entityType: "task", entityId: t.id, data: { decisionId: t.decisionId, leaseExpiresAt }, at: at.now });
+  return { ...t, status: "claimed", claimedBy: reviewer.id, leaseExpiresAt };
+}
+
+// ---------------------------------------------------------------- the next task of a filtered list
+
+/**
+ * How far a view claim looks for the next match of a decision filter (flag,
+ * model version): at most this many list windows' worth of tasks
+ * (WORK_SEARCH_WINDOWS × SCAN_BUDGET), so one request never scans the whole
+ * backlog. The search starts with a small window that grows, since a claim
+ * needs one match, not a page.
+ */
+export const WORK_SEARCH_WINDOWS = 10;
+const FIRST_WORK_WINDOW = 64;
+/** How far the claim itself looks (inside its write transaction) before a longer search runs as a plain read. */
+const NEAR_SCAN = FIRST_WORK_WINDOW * 5;
+
+/** A cursor the task comes right after, in the list's order. */
+function positionBefore(sort: QueueFilter["sort"], t: { priority: number; dueAt: number; seq: number }): string {
+  return sort === "queue" ? `${t.priority}_${t.dueAt}_${t.seq - 1}` : String(sort === "newest" ? t.seq + 1 : t.seq - 1);
+}
+
+/**
+ * Claims the next task of the list the reviewer is working through (same
+ * filters, same order, via listQueue's keyset query), minus the ones they
+ * skipped. Filters the indexes answer (type, route, priority, SLA) always take
+ * the head of the list, exactly as the shared queue does: a task that arrives
+ * higher, or whose lease lapsed, is served next. Filters on the decision (flag,
+ * model version) are checked task by task, so there `after`, the position of
+ * the task the reviewer had before, is where the search goes on: each claim
+ * reads only up to the next match, however deep into the list work mode has
+ * got, and when nothing is left after it, one sweep from the top picks up what
+ * came back meanwhile.
+ *
+ * The claim first looks a short way (NEAR_SCAN tasks) inside its own
+ * transaction. Further than that, the search is a plain read, so a long scan
+ * for a rare flag never holds the write lock; the claim then re-reads the list
+ * from just before the task found, inside its transaction, and takes the lease
+ * on the first match there: that task, or the next one if someone took it in
+ * between. Either way two reviewers never get the same task.
+ */
+async function claimInView(db: Db, reviewer: Reviewer, at: At, target: ViewTarget): Promise<ViewClaim> {
+  const filter = target.view;
+  const after = filter.flag || filter.model ? target.after : undefined;
+  const search = { skip: target.skip, maxScan: (target.windows ?? WORK_SEARCH_WINDOWS) * SCAN_BUDGET };
+  const view = { ...filter, cursor: undefined };
+  // The task `firstInView` found, re-read locked and still claimable inside the claim's transaction.
+  const pickFrom = (from: string | undefined, maxScan: number) => async (tx: DbOrTx) => {
+    const id = (await firstInView(tx, reviewer, view, at.now, { skip: target.skip, maxScan, from })).row?.id;
+    return id ? (await forUpdateSkipLocked(tx, tx.select().from(tasks).where(and(eq(tasks.id, id), claimableBy(reviewer))).limit(1)))[0] : undefined;
+  };
+  // Usually the next match is close by: look a short way inside the claim itself, one read.
+  const near = await claimChosen(db, reviewer, at, pickFrom(after, Math.min(NEAR_SCAN, search.maxScan)));
+  if (near) return { task: near, position: listPosition(view.sort, near), searchedAll: true };
+  let scanned = 0;
+  for (const from of after ? [after, undefined] : [undefined]) {
+    const found = await firstInView(db, reviewer, view, at.now, { ...search, from });
+    scanned += found.scanned;
+    if (!found.row) {
+      if (!found.searchedAll) return { task: null, searchedAll: false, scanned };
+      continue;
+    }
+    const task = await claimChosen(db, reviewer, at, pickFrom(positionBefore(view.sort, found.row), search.maxScan));
+    if (task) return { task, position: listPosition(view.sort, task), searchedAll: true };
+    // Nothing from there on any more (all taken in between): on to the sweep from the top, if not done yet.
+  }
+  return { task: null, searchedAll: true, scanned };
+}
+
+/** The first task of the filtered list after `from` (a cursor), searching at most `maxScan` tasks in growing windows. */
+async function firstInView(db: DbOrTx, reviewer: Reviewer, filter: QueueFilter, now: number, opts: { skip?: string[]; maxScan: number; from?: string }) {
+  let cursor = opts.from;
+  let scanned = 0;
+  for (let w = 0; scanned < opts.maxScan; w++) {
+    // A claim needs one match, not a page: start small, since most searches end in the first window.
+    const budget = Math.min(SCAN_BUDGET, FIRST_WORK_WINDOW * 4 ** w, opts.maxScan - scanned);
+    const page = await listQueue(db, reviewer, { ...filter, cursor }, now, 1, { exclude: opts.skip, budget });
+    scanned += page.scanned;
+    const item = page.items[0];
+    if (item) return { row: { id: item.id, priority: item.priority, dueAt: item.dueAt, seq: item.seq }, searchedAll: true, scanned };
+    if (!page.partial || !page.nextCursor) return { row: null, searchedAll: true, scanned };
+    cursor = page.nextCursor;
+  }
+  return { row: null, searchedAll: false, scanned };
+}
