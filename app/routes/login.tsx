@@ -76,7 +76,7 @@ export default function Login() {
           <label htmlFor="email" className="block text-sm font-medium text-slate-700">
             Email
           </label>
-          <input id="email" name="email" type="email" autoComplete="username" required autoFocus aria-invalid={Boolean(emailError)} aria-describedby="email-error" className="mt-1 w-full rounded border border-slate-300 px-3 py-2" />
+          <input id="email" name="email" type="email" autoComplete="username" required aria-invalid={Boolean(emailError)} aria-describedby="email-error" className="mt-1 w-full rounded border border-slate-300 px-3 py-2" />
           <FieldError id="email-error" messages={emailError} />
         </div>
         <div>

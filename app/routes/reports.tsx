@@ -177,7 +177,7 @@ function Kpi({ id, label, value, note }: { id: string; label: string; value: str
   );
 }
 
-function DataTable({ table, csv }: { table: Table<any>; csv: string }) {
+function DataTable({ table, csv }: { table: Table; csv: string }) {
   const id = `table-${table.name}`;
   return (
     <div className="mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white">

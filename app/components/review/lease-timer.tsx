@@ -16,10 +16,16 @@ export function useLease(taskId: string, leaseExpiresAt: number, serverNow: numb
   const lastRenew = useRef(0);
   const leaseMs = useRef(leaseExpiresAt - serverNow);
 
-  useEffect(() => {
-    offset.current = Date.now() - serverNow;
+  // A new lease (another task, or the same one loaded again) restarts the countdown:
+  // the state follows the props during render, the refs are reset after commit.
+  const [leaseFor, setLeaseFor] = useState({ taskId, leaseExpiresAt, serverNow });
+  if (leaseFor.taskId !== taskId || leaseFor.leaseExpiresAt !== leaseExpiresAt || leaseFor.serverNow !== serverNow) {
+    setLeaseFor({ taskId, leaseExpiresAt, serverNow });
     setExpiresAt(leaseExpiresAt);
     setLeft(leaseExpiresAt - serverNow);
+  }
+  useEffect(() => {
+    offset.current = Date.now() - serverNow;
     leaseMs.current = leaseExpiresAt - serverNow;
     lastRenew.current = Date.now();
     lastActive.current = 0;
@@ -61,7 +67,10 @@ export function useLease(taskId: string, leaseExpiresAt: number, serverNow: numb
         }
       }
     };
-    const id = window.setInterval(tick, 1000);
+    const id = window.setInterval(() => {
+      // A renewal that fails on the network is tried again on the next tick (lastRenew is unchanged).
+      tick().catch(() => {});
+    }, 1000);
     return () => {
       stopped = true;
       window.clearInterval(id);

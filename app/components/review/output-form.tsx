@@ -5,7 +5,7 @@
  * between rows, Enter edits, Escape returns to the row, so single-key
  * shortcuts never type into a field by accident.
  */
-import { useEffect, useState, type KeyboardEvent, type ReactNode } from "react";
+import { useEffect, useRef, useState, type ReactNode } from "react";
 import type { FieldSchema, ObjectSchema } from "~/domain/decision-types/output-schema";
 import { Button } from "../ui/button";
 import { humanize, percent } from "~/lib/format";
@@ -74,8 +74,16 @@ export function emptyItem(schema: ObjectSchema): Record<string, unknown> {
 }
 
 export function OutputForm({ schema, value, ctx }: { schema: ObjectSchema; value: unknown; ctx: FormContext }) {
+  // The rows' keys are handled once for the whole form: a row is a group, which takes no key handlers.
+  const formRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = formRef.current;
+    if (!el) return;
+    el.addEventListener("keydown", rowKeys);
+    return () => el.removeEventListener("keydown", rowKeys);
+  }, []);
   return (
-    <div className="space-y-1">
+    <div ref={formRef} className="space-y-1">
       <ObjectFields schema={schema} value={value} path={[]} ctx={ctx} />
     </div>
   );
@@ -103,8 +111,9 @@ function ObjectFields({ schema, value, path, ctx, compact = false }: { schema: O
 }
 
 /** Leaves edit mode back to the row, or enters it from the row. */
-function rowKeys(e: KeyboardEvent<HTMLElement>) {
-  const target = e.target as HTMLElement;
+function rowKeys(e: KeyboardEvent) {
+  if (!(e.target instanceof HTMLElement)) return;
+  const target = e.target;
   const row = target.closest<HTMLElement>("[data-field]");
   if (!row) return;
   if (e.key === "Escape" && target !== row) {
@@ -150,7 +159,6 @@ function LeafRow({ field, label, required, value, path, ctx, compact }: { field:
       data-low={low ? "true" : undefined}
       role="group"
       tabIndex={-1}
-      onKeyDown={rowKeys}
       aria-label={`${label}${low ? ", low confidence" : ""}${changed ? ", edited" : ""}. Press Enter to edit.`}
       className={`group rounded-md py-1.5 outline-none focus:ring-2 focus:ring-indigo-500 ${low ? "bg-amber-50/80 ring-1 ring-inset ring-amber-200" : ""} ${compact ? "px-1" : "grid grid-cols-[minmax(8rem,12rem)_1fr] items-start gap-3 px-2"}`}
     >
@@ -234,12 +242,13 @@ function FieldInput({ field, id, value, required, path, ctx, describedBy, invali
 function NumberInput({ value, integer, onValue, ...rest }: { value: unknown; integer: boolean; onValue: (v: unknown) => void } & Omit<React.InputHTMLAttributes<HTMLInputElement>, "value">) {
   const fromValue = (v: unknown) => (typeof v === "number" ? String(v) : typeof v === "string" ? v : "");
   const [text, setText] = useState(fromValue(value));
-  useEffect(() => {
-    // Follow outside changes (row reorder, reset) without fighting the user's typing.
-    const parsed = parseNumber(text);
-    if (parsed !== value) setText(fromValue(value));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [value]);
+  // Follow outside changes (row reorder, reset) without fighting the user's typing:
+  // adjusted during render when the value changes, not in an effect.
+  const [valueFor, setValueFor] = useState(value);
+  if (!Object.is(valueFor, value)) {
+    setValueFor(value);
+    if (parseNumber(text) !== value) setText(fromValue(value));
+  }
   return (
     <input
       {...rest}

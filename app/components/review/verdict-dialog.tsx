@@ -45,13 +45,22 @@ export function VerdictDialog({
   // A field's message goes away once the reviewer changes that field.
   const [fixed, setFixed] = useState<string[]>([]);
   const formRef = useRef<HTMLFormElement>(null);
-  useEffect(() => {
+  // Opening the dialog (or switching its kind while open) starts with empty fields;
+  // a new set of server messages starts with none of them fixed. Both are adjusted
+  // during render, from the props they follow, rather than in an effect.
+  const [shownFor, setShownFor] = useState({ open, kind });
+  if (shownFor.open !== open || shownFor.kind !== kind) {
+    setShownFor({ open, kind });
     if (open) {
       setCodes([]);
       setNote("");
     }
-  }, [open, kind]);
-  useEffect(() => setFixed([]), [errors]);
+  }
+  const [errorsFor, setErrorsFor] = useState(errors);
+  if (errorsFor !== errors) {
+    setErrorsFor(errors);
+    setFixed([]);
+  }
   const needs = verdictNeeds(kind, reasonCodes.length);
   const shown = Object.fromEntries(Object.entries(errors).filter(([k]) => !fixed.includes(k)).map(([k, m]) => [k, sentence(m)]));
   const touch = (field: string) => setFixed((f) => (f.includes(field) ? f : [...f, field]));
@@ -68,8 +77,10 @@ export function VerdictDialog({
     const first = errors.reasonCodes ? "input" : errors.note ? "textarea" : null;
     if (open && first) formRef.current?.querySelector<HTMLElement>(first)?.focus();
   }, [errors, open]);
-  const onKeyDown = (e: KeyboardEvent<HTMLFormElement>) => {
+  // The shortcuts are the dialog's (a form takes no key handlers), for keys pressed in its form.
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     const t = e.target as HTMLElement;
+    if (!formRef.current?.contains(t)) return;
     const inText = t.tagName === "TEXTAREA";
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey || (!inText && t.tagName !== "BUTTON"))) {
       e.preventDefault();
@@ -89,6 +100,7 @@ export function VerdictDialog({
       onOpenChange={onOpenChange}
       title={TITLES[kind]}
       wide={kind === "correct"}
+      onKeyDown={onKeyDown}
       description={kind === "escalate" ? <>The decision goes to its owner, {owner}, with your note.</> : undefined}
       onOpenAutoFocus={(e) => {
         // Start on the first reason code (or the note), not on the close button.
@@ -99,7 +111,6 @@ export function VerdictDialog({
       <form
         ref={formRef}
         noValidate
-        onKeyDown={onKeyDown}
         onSubmit={(e) => {
           e.preventDefault();
           submit();

@@ -13,10 +13,15 @@ export function CopyButton({ value, label = "Copy" }: { value: string; label?: s
       <button
         type="button"
         onClick={() => {
-          navigator.clipboard?.writeText(value).then(
+          // No clipboard API (an insecure context, an old browser): say so rather than pretend.
+          if (!navigator.clipboard) {
+            setState("failed");
+            return;
+          }
+          navigator.clipboard.writeText(value).then(
             () => setState("copied"),
             () => setState("failed"),
-          ) ?? setState("failed");
+          );
         }}
         className="inline-flex items-center rounded-md border border-slate-300 bg-white px-2.5 py-1 text-sm font-medium text-slate-700 shadow-sm hover:bg-slate-50"
       >

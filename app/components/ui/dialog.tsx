@@ -3,7 +3,7 @@
  * where it was on close; Escape closes it.
  */
 import * as RadixDialog from "@radix-ui/react-dialog";
-import type { ReactNode } from "react";
+import type { KeyboardEvent, ReactNode } from "react";
 
 export function Dialog({
   open,
@@ -13,6 +13,7 @@ export function Dialog({
   children,
   wide = false,
   onOpenAutoFocus,
+  onKeyDown,
 }: {
   open: boolean;
   onOpenChange: (open: boolean) => void;
@@ -21,6 +22,8 @@ export function Dialog({
   children: ReactNode;
   wide?: boolean;
   onOpenAutoFocus?: (e: Event) => void;
+  /** Keyboard shortcuts that belong to the whole dialog (the dialog role takes key handlers). */
+  onKeyDown?: (e: KeyboardEvent<HTMLDivElement>) => void;
 }) {
   return (
     <RadixDialog.Root open={open} onOpenChange={onOpenChange}>
@@ -28,6 +31,7 @@ export function Dialog({
         <RadixDialog.Overlay className="fixed inset-0 z-40 bg-slate-900/40" />
         <RadixDialog.Content
           onOpenAutoFocus={onOpenAutoFocus}
+          onKeyDown={onKeyDown}
           className={`fixed left-1/2 top-[12vh] z-50 max-h-[80vh] w-[calc(100vw-2rem)] -translate-x-1/2 overflow-y-auto rounded-lg border border-slate-200 bg-white p-5 shadow-xl ${wide ? "max-w-2xl" : "max-w-md"}`}
           {...(description ? {} : { "aria-describedby": undefined })}
         >

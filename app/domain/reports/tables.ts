@@ -8,7 +8,12 @@ import type { BacklogOwner, BacklogQueue, ReportPage } from "./reports.server";
 import { formatDuration, formatRate, formatTimestamp } from "~/lib/format";
 
 export type ColumnFormat = "int" | "rate" | "ms" | "text" | "date";
-export type Column<R> = { key: string; label: string; format: ColumnFormat; value: (r: R) => string | number | null };
+/**
+ * `value` is declared as a method so a table of specific rows is also a `Table`
+ * (rows `unknown`): the tables are kept and rendered side by side, and a table's
+ * columns only ever read that same table's rows.
+ */
+export type Column<R> = { key: string; label: string; format: ColumnFormat; value(r: R): string | number | null };
 export type Table<R = unknown> = { name: string; title: string; columns: Column<R>[]; rows: R[] };
 
 export const TABLE_NAMES = ["automation", "versions", "fields", "rules", "reasons", "backlog-queues", "backlog-owners"] as const;
@@ -21,7 +26,7 @@ function col<R>(key: string, label: string, format: ColumnFormat, value: (r: R) 
   return { key, label, format, value };
 }
 
-export function reportTables(page: Page, backlog: Backlog): Record<TableName, Table<any>> {
+export function reportTables(page: Page, backlog: Backlog): Record<TableName, Table> {
   const automation: Table<Page["series"][number]> = {
     name: "automation",
     title: "Automation per bucket",
@@ -130,7 +135,7 @@ export function reportTables(page: Page, backlog: Backlog): Record<TableName, Ta
 }
 
 /** A table as CSV records: a header of column keys, then raw values (text that a spreadsheet would run as a formula escaped, numbers as they are). */
-export function tableRecords(t: Table<any>): (string | number)[][] {
+export function tableRecords(t: Table): (string | number)[][] {
   return [t.columns.map((c) => c.key), ...t.rows.map((r) => t.columns.map((c) => csvSafeValue(c.value(r) ?? "")))];
 }
 
