@@ -262,7 +262,6 @@ export async function copyDatabase(from: string, to: string, opts: { pageSize?: 
         const order = t.key.map(q).join(", ");
         const keyIdx = t.key.map((k) => t.columns.indexOf(k));
         let after: unknown[] | null = null;
-        let n = 0;
         for (;;) {
           const cond = after ? ` WHERE (${order}) > (${after.map(() => "?").join(", ")})` : "";
           const rows = await source.all(`SELECT ${cols} FROM ${q(t.name)}${cond} ORDER BY ${order} LIMIT ${pageSize}`, after ?? []);
@@ -272,7 +271,6 @@ export async function copyDatabase(from: string, to: string, opts: { pageSize?: 
           } catch (e) {
             throw new Error(`copying ${t.name} (after key ${JSON.stringify(after)}): ${(e as Error).message}`);
           }
-          n += rows.length;
           copied += rows.length;
           opts.onProgress?.({ table: t.name, copied, total });
           const last = rows[rows.length - 1];

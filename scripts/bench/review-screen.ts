@@ -61,7 +61,7 @@ const reviewer = (await createUser(db, { email: "reviewer@bench.example", role: 
 await upsertDecisionType(db, { ...benchType(admin.email), routing: { ...benchType(admin.email).routing, qaSampleRate: 0 } }, "bench");
 
 const t0 = Date.now();
-let t = performance.now();
+const t = performance.now();
 sqlite.pragma("synchronous = OFF");
 sqlite.exec(`
 WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${N})

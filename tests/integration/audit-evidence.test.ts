@@ -52,7 +52,7 @@ describe("evidence pack", () => {
     expect(pack.audit.entries.map((e) => e.content?.action)).toEqual(["decision.ingested", "task.claimed", "review.correct"]);
     expect(pack.audit.entries.every((e) => !e.sealed)).toBe(true);
     expect(pack.audit.proofs).toHaveLength(1);
-    expect(verifyEvidencePack(await clone(pack), publicKey())).toEqual({ ok: true, decisionId: d.id, entries: 3, sealed: 0, checkpoints: 1 });
+    expect(verifyEvidencePack(clone(pack), publicKey())).toEqual({ ok: true, decisionId: d.id, entries: 3, sealed: 0, checkpoints: 1 });
   });
 
   it("proves entries of one decision spread over several checkpoints, carrying other entries as hashes only", async () => {
@@ -67,7 +67,7 @@ describe("evidence pack", () => {
     const text = JSON.stringify(pack);
     expect(text).not.toContain("someone else's");
     expect(text).not.toContain("not in the pack");
-    expect(verifyEvidencePack(await clone(pack), publicKey())).toMatchObject({ ok: true, entries: 3 });
+    expect(verifyEvidencePack(clone(pack), publicKey())).toMatchObject({ ok: true, entries: 3 });
   });
 
   it("covers a decision ingested in a batch through the batch's entry", async () => {
@@ -75,7 +75,7 @@ describe("evidence pack", () => {
     const [a] = await ingestDecisions(db, [invoiceDecision("b-1", { confidence: 0.99 }), invoiceDecision("b-2", { confidence: 0.99 })], { batch: true, actor: "key:test" });
     const pack = await buildEvidencePack(db, a.id);
     expect(pack.audit.entries.map((e) => e.content?.action)).toEqual(["decisions.ingested"]);
-    expect(verifyEvidencePack(await clone(pack), publicKey())).toMatchObject({ ok: true, entries: 1 });
+    expect(verifyEvidencePack(clone(pack), publicKey())).toMatchObject({ ok: true, entries: 1 });
   });
 
   it("shows a sealed four-eyes verdict only as hashes until the decision is final, and still verifies", async () => {
@@ -92,7 +92,7 @@ describe("evidence pack", () => {
     expect(text).not.toContain(alice.email);
     expect(text).not.toContain("first eyes only");
     expect(text).not.toContain("WRONG_TOTAL");
-    expect(verifyEvidencePack(await clone(sealed), publicKey())).toMatchObject({ ok: true, entries: 3, sealed: 2 });
+    expect(verifyEvidencePack(clone(sealed), publicKey())).toMatchObject({ ok: true, entries: 3, sealed: 2 });
 
     await review(db, bob, d.id, { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"] });
     const final = await buildEvidencePack(db, d.id);
@@ -100,7 +100,7 @@ describe("evidence pack", () => {
     expect(final.decision.reviews.map((r) => r.reviewer)).toEqual([alice.email, bob.email]);
     expect(final.audit.entries.every((e) => !e.sealed)).toBe(true);
     expect(JSON.stringify(final)).toContain("first eyes only");
-    expect(verifyEvidencePack(await clone(final), publicKey())).toMatchObject({ ok: true, entries: 5, sealed: 0 });
+    expect(verifyEvidencePack(clone(final), publicKey())).toMatchObject({ ok: true, entries: 5, sealed: 0 });
   });
 
   it("fails verification when an entry, a hash in the proof, the signature or the key is not the original", async () => {
@@ -109,28 +109,28 @@ describe("evidence pack", () => {
     const pack = await buildEvidencePack(db, d.id);
     const key = publicKey();
 
-    const content = await clone(pack);
+    const content = clone(pack);
     const own = content.audit.proofs[0].links.find((l) => l.entry?.action === "review.approve")!;
     own.entry!.actor = "mallory@example.com";
     content.audit.entries[2].content!.actor = "mallory@example.com";
     expect(verifyEvidencePack(content, key)).toMatchObject({ ok: false, reason: expect.stringMatching(/does not reach the head hash signed in checkpoint/) });
 
-    const listed = await clone(pack);
+    const listed = clone(pack);
     listed.audit.entries[2].content!.data = JSON.stringify({ note: "forged" });
     expect(verifyEvidencePack(listed, key)).toMatchObject({ ok: false, reason: expect.stringMatching(/content differs from its proof/) });
 
-    const signature = await clone(pack);
+    const signature = clone(pack);
     const sig = Buffer.from(signature.audit.proofs[0].checkpoint.signature, "base64");
     sig[0] ^= 1;
     signature.audit.proofs[0].checkpoint.signature = sig.toString("base64");
     expect(verifyEvidencePack(signature, key)).toMatchObject({ ok: false, reason: expect.stringMatching(/invalid signature/) });
 
-    const dropped = await clone(pack);
+    const dropped = clone(pack);
     dropped.audit.entries.pop();
     expect(verifyEvidencePack(dropped, key)).toMatchObject({ ok: false, reason: expect.stringMatching(/missing from the list/) });
 
     const otherKey = crypto.generateKeyPairSync("ed25519").publicKey;
-    expect(verifyEvidencePack(await clone(pack), otherKey)).toMatchObject({ ok: false, reason: expect.stringMatching(/invalid signature/) });
+    expect(verifyEvidencePack(clone(pack), otherKey)).toMatchObject({ ok: false, reason: expect.stringMatching(/invalid signature/) });
     expect(verifyEvidencePack({ nope: true }, key)).toMatchObject({ ok: false });
   });
 });

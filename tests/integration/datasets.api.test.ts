@@ -81,9 +81,9 @@ describe("datasets over HTTP", () => {
     expect(await md.text()).toContain("# HTTP corrections — snapshot 1");
 
     const list = await s.request("/api/v1/datasets", { key: readOnly });
-    expect(list.body.datasets.map((d: any) => d.id)).toContain(id);
+    expect(list.body.datasets.map((d: { id: string }) => d.id)).toContain(id);
     const got = await s.request(`/api/v1/datasets/${id}`, { key: readOnly });
-    expect(got.body.snapshots.map((x: any) => x.number)).toEqual([1]);
+    expect(got.body.snapshots.map((x: { number: number }) => x.number)).toEqual([1]);
   });
 
   it("answers 401 and 403 for downloads and writes", async () => {
@@ -119,7 +119,7 @@ describe("datasets over HTTP", () => {
   it("rejects bad input with field paths, never a 500", async () => {
     const bad = await s.request("/api/v1/datasets", { key: manager, body: { name: "", filter: { type: "invoice", actions: ["maybe"], from: "yesterday" } } });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.issues.map((i: any) => i.path).sort()).toEqual(["filter.actions.0", "filter.from", "name"]);
+    expect(bad.body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(["filter.actions.0", "filter.from", "name"]);
     expect((await s.request("/api/v1/datasets/preview?type=invoice&action=maybe", { key: manager })).status).toBe(400);
     expect((await s.request("/api/v1/datasets/dst_nope", { key: manager })).status).toBe(404);
     const created = await s.request("/api/v1/datasets", { key: manager, body: { name: "Bad downloads", filter: { type: "invoice" } } });
@@ -132,6 +132,6 @@ describe("datasets over HTTP", () => {
     await waitForSnapshot(s, manager, ok.headers.get("Location")!);
     const fmt = await s.request(`${ok.headers.get("Location")}/download?format=xlsx&split=dev`, { key: manager });
     expect(fmt.status).toBe(400);
-    expect(fmt.body.error.issues.map((i: any) => i.path)).toEqual(["format", "split"]);
+    expect(fmt.body.error.issues.map((i: { path: string }) => i.path)).toEqual(["format", "split"]);
   });
 });

@@ -1,6 +1,5 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
-import path from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { eq } from "drizzle-orm";
@@ -8,8 +7,9 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "@db/client.server";
 import { datasetSnapshots } from "@db/schema/index";
 import { userPrincipal } from "~/domain/auth/users.server";
+import { AppError } from "~/lib/errors";
 import { cardToMarkdown, type DataCard } from "~/domain/datasets/card";
-import { createDataset, getDataset } from "~/domain/datasets/datasets.server";
+import { createDataset } from "~/domain/datasets/datasets.server";
 import { resumeInterruptedBuilds, waitForBuild } from "~/domain/datasets/snapshot-builder.server";
 import { createSnapshot, getSnapshot, snapshotCard, snapshotDownload } from "~/domain/datasets/snapshots.server";
 import { invoiceType, makeType, makeUser, testDb } from "../support/db";
@@ -31,11 +31,9 @@ describe("dataset snapshots", () => {
   let manager: Principal;
   let alice: Person;
   let bob: Person;
-  let managerUser: Person & { email: string };
   beforeEach(async () => {
     db = await testDb();
     const m = await makeUser(db, "manager");
-    managerUser = m;
     manager = userPrincipal(m);
     alice = await makeUser(db, "reviewer");
     bob = await makeUser(db, "reviewer");
@@ -190,13 +188,15 @@ describe("dataset snapshots", () => {
     try {
       await createDataset(db, { name: "Bad", filter: { type: "nope", actions: ["maybe"] } }, "x");
       expect.unreachable();
-    } catch (e: any) {
-      expect(e.issues.map((i: any) => i.path)).toContain("filter.actions.0");
+    } catch (e) {
+      if (!(e instanceof AppError)) throw e;
+      expect(e.issues.map((i) => i.path)).toContain("filter.actions.0");
     }
     try {
       await createDataset(db, { name: "Bad", filter: { type: "nope" } }, "x");
       expect.unreachable();
-    } catch (e: any) {
+    } catch (e) {
+      if (!(e instanceof AppError)) throw e;
       expect(e.issues).toEqual([{ path: "filter.type", message: 'no decision type "nope"' }]);
     }
     await createDataset(db, { name: "Twice", filter: { type: "invoice" } }, "x");
@@ -205,8 +205,9 @@ describe("dataset snapshots", () => {
     try {
       await createSnapshot(db, ds.id, { split: { train: 0.5, validation: 0.5, test: 0.5 } }, manager);
       expect.unreachable();
-    } catch (e: any) {
-      expect(e.issues.map((i: any) => i.path)).toEqual(["split.train"]);
+    } catch (e) {
+      if (!(e instanceof AppError)) throw e;
+      expect(e.issues.map((i) => i.path)).toEqual(["split.train"]);
     }
     const s = await createSnapshot(db, ds.id, {}, manager, { start: false });
     await expect(read(db, ds.id, s.number, "csv", "all", manager)).rejects.toThrow(/still building/);

@@ -31,7 +31,7 @@ async function signIn(s: TestServer, role: "admin" | "reviewer", email?: string)
 async function send(s: TestServer, path: string, init: { method?: string; headers?: Record<string, string>; body?: BodyInit }) {
   const res = await fetch(`${s.url}${path}`, { method: init.method ?? "POST", headers: init.headers, body: init.body, redirect: "manual" });
   const text = await res.text();
-  let body: any = text;
+  let body: unknown = text;
   try {
     body = JSON.parse(text);
   } catch {
@@ -43,7 +43,7 @@ async function send(s: TestServer, path: string, init: { method?: string; header
 const userExists = async (s: TestServer, email: string) => !!(await findUserByEmail(s.db, email));
 const taskRow = async (s: TestServer, id: string) => (await getTask(s.db, id))!;
 
-function expectForbiddenJson(r: { status: number; body: any }) {
+function expectForbiddenJson(r: { status: number; body: unknown }) {
   expect(r.status).toBe(403);
   expect(r.body).toEqual({ error: { code: "forbidden", message: expect.any(String), issues: expect.any(Array) } });
 }
@@ -131,7 +131,7 @@ describe("same-origin check on state-changing requests", () => {
       body: JSON.stringify({ type }),
     });
     expect(claimed.status).toBe(200);
-    const taskId: string = claimed.body.task.id;
+    const taskId = (claimed.body as { task: { id: string } }).task.id;
 
     // navigator.sendBeacon: no body, no custom header, the cookie, Origin and Sec-Fetch-Site.
     const forced = await send(s, `/api/v1/tasks/${taskId}/release`, { headers: { Cookie: cookie, ...FOREIGN } });

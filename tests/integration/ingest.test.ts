@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { invoiceDecision } from "../support/db";
-import { auditFor, autoDecision, counts, decisionRow, freshType, ingest, outboxFor, person, reviewDecision, tasksOf, type Person } from "../support/api";
+import { auditFor, autoDecision, counts, decisionRow, freshType, ingest, outboxFor, reviewDecision, tasksOf, type Person } from "../support/api";
 import type { TestServer } from "../support/server";
 import { setupServer } from "../support/setup";
 

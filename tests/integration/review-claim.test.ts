@@ -5,7 +5,7 @@
  * rule and leases are the same as through the API.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeUser, TEST_PASSWORD } from "../support/db";
+import { TEST_PASSWORD } from "../support/db";
 import { claim, freshType, ingest, person, review, reviewDecision, tasksOf, type Person } from "../support/api";
 import { ageLease, taskRow } from "../support/reads";
 import type { TestServer } from "../support/server";
