@@ -181,24 +181,34 @@ function ReviewScreen({ screen, now, notice }: { screen: Held; now: number; noti
   // Server-side validation lands next to the fields: output fields in the form,
   // the verdict's reason codes and note in the dialog, anything else above the form.
   const [dialogErrors, setDialogErrors] = useState<Record<string, string>>({});
+  // A refused verdict's issues become state while rendering (React's "adjust state when a prop changes"),
+  // not in an effect; only the side effects (the lease bookkeeping, moving focus) run in one.
+  const [shownAction, setShownAction] = useState(actionData);
+  const refusedFields = actionData && !actionData.ok ? Object.keys(actionData.issues).filter((p) => p.startsWith("output.")).map((p) => p.slice(7)) : [];
+  if (actionData !== shownAction) {
+    setShownAction(actionData);
+    if (actionData && !actionData.ok) {
+      const fieldErrors: FormErrors = {};
+      const inDialog: Record<string, string> = {};
+      const other: string[] = [];
+      for (const [path, messages] of Object.entries(actionData.issues)) {
+        if (path.startsWith("output.")) fieldErrors[path.slice(7)] ??= messages[0];
+        else if (path === "note" || path === "reasonCodes" || path.startsWith("reasonCodes.")) inDialog[path.split(".")[0]] ??= messages[0];
+        else other.push(`${path}: ${messages.join("; ")}`);
+      }
+      setDialogErrors(inDialog);
+      if (Object.keys(fieldErrors).length) {
+        setErrors(fieldErrors);
+        setDialog(null);
+      }
+      setMessage(other.length ? other.join(" ") : Object.keys(actionData.issues).length ? null : actionData.message);
+    }
+  }
+  const firstRefusedField = refusedFields[0];
   useEffect(() => {
     if (!actionData || actionData.ok) return;
     settle(false); // the verdict was refused; the task is still ours to release on leave
-    const fieldErrors: FormErrors = {};
-    const inDialog: Record<string, string> = {};
-    const other: string[] = [];
-    for (const [path, messages] of Object.entries(actionData.issues)) {
-      if (path.startsWith("output.")) fieldErrors[path.slice(7)] ??= messages[0];
-      else if (path === "note" || path === "reasonCodes" || path.startsWith("reasonCodes.")) inDialog[path.split(".")[0]] ??= messages[0];
-      else other.push(`${path}: ${messages.join("; ")}`);
-    }
-    setDialogErrors(inDialog);
-    if (Object.keys(fieldErrors).length) {
-      setErrors(fieldErrors);
-      setDialog(null);
-      setTimeout(() => focusRow(Object.keys(fieldErrors)[0]), 0);
-    }
-    setMessage(other.length ? other.join(" ") : Object.keys(actionData.issues).length ? null : actionData.message);
+    if (firstRefusedField !== undefined) setTimeout(() => focusRow(firstRefusedField), 0);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [actionData, focusRow]);
   const openDialog = (d: VerdictKind | "help") => {

@@ -190,6 +190,8 @@ const enum C {
   agreement,
 }
 
+/** A row read as an array (see columns()): positions C.*, values as the driver returns them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- positional raw rows; toRecord gives each position its type
 type RawRow = any[];
 
 function filterSql(db: Db, f: ExampleFilter): SQL {
