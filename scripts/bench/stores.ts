@@ -168,7 +168,8 @@ export async function explainHotPath(url: string, label: string, fn: () => Promi
   proto.query = function (this: unknown, ...args: unknown[]) {
     const a0 = args[0] as string | { text?: string; values?: unknown[] };
     const text = typeof a0 === "string" ? a0 : a0?.text;
-    const values = (typeof a0 === "string" ? args[1] : a0?.values) as unknown[] | undefined;
+    // drizzle passes ({ name?, text }, params); others ({ text, values }) or (text, values).
+    const values = (typeof a0 === "string" ? args[1] : (a0?.values ?? args[1])) as unknown[] | undefined;
     if (text && /^\s*(select|update|insert|delete|with)\b/i.test(text) && match(text)) captured.push({ text, values: Array.isArray(values) ? values : [] });
     return original.apply(this, args);
   };
