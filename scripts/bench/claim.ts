@@ -18,13 +18,37 @@
 import { performance } from "node:perf_hooks";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
 import { claimNextTask, releaseTask } from "~/domain/queue/queue.server";
-import { claimNextInView, listQueue, type QueueFilter } from "~/domain/queue/queue-view.server";
+import {
+  claimNextInView,
+  listQueue,
+  type QueueFilter,
+} from "~/domain/queue/queue-view.server";
 import { sql } from "drizzle-orm";
 import { closeDatabase, sqlOne, sqlRun } from "@db/client.server";
 import { makeKey, makeType, makeUser } from "../../tests/support/db";
 import { startServer, type TestServer } from "../../tests/support/server";
-import { BENCH_TYPE, benchDecision, benchType, buildApp, fmt, machineLine, percentile, rng, sqliteWriter, table } from "./common";
-import { benchStore, benchStores, describeStore, explainHotPath, pgClient, sideBySide, stopStores, type StoreKind } from "./stores";
+import {
+  BENCH_TYPE,
+  benchDecision,
+  benchType,
+  buildApp,
+  fmt,
+  machineLine,
+  percentile,
+  rng,
+  sqliteWriter,
+  table,
+} from "./common";
+import {
+  benchStore,
+  benchStores,
+  describeStore,
+  explainHotPath,
+  pgClient,
+  sideBySide,
+  stopStores,
+  type StoreKind,
+} from "./stores";
 
 const OPEN = Number(process.env.BENCH_OPEN ?? 100_000);
 const CLAIMS = Number(process.env.BENCH_CLAIMS ?? 2_000);
@@ -36,7 +60,13 @@ const OTHER_TYPE = "bench-other";
 
 function summary(label: string, ms: number[], cpuMs?: number[]) {
   const sorted = [...ms].sort((a, b) => a - b);
-  const row = [label, fmt(ms.length), fmt(percentile(sorted, 50), 3), fmt(percentile(sorted, 99), 3), fmt(sorted[sorted.length - 1], 3)];
+  const row = [
+    label,
+    fmt(ms.length),
+    fmt(percentile(sorted, 50), 3),
+    fmt(percentile(sorted, 99), 3),
+    fmt(sorted[sorted.length - 1], 3),
+  ];
   if (cpuMs) {
     const c = [...cpuMs].sort((a, b) => a - b);
     row.push(fmt(percentile(c, 50), 3), fmt(percentile(c, 99), 3));
@@ -50,47 +80,86 @@ const cpuNow = () => {
   return (u.user + u.system) / 1000;
 };
 
-type Result = { domainP99: number; domainCpuP99: number; httpP99?: number; scale?: { one: number; two: number } };
+type Result = {
+  domainP99: number;
+  domainCpuP99: number;
+  httpP99?: number;
+  scale?: { one: number; two: number };
+};
 
 async function run(kind: StoreKind): Promise<Result> {
   console.log(`\n### ${await describeStore(kind)}`);
   const store = await benchStore(kind);
   const db = store.db;
-  const count = async (q: ReturnType<typeof sql>) => Number((await sqlOne<{ n: number }>(db, q))!.n);
+  const count = async (q: ReturnType<typeof sql>) =>
+    Number((await sqlOne<{ n: number }>(db, q))!.n);
   const owner = await makeUser(db, "admin");
-  await makeType(db, { ...benchType(owner.email), routing: { minConfidence: 0.99 } }); // everything goes to review
-  await makeType(db, { ...benchType(owner.email), key: OTHER_TYPE, routing: { minConfidence: 0.99 } });
+  await makeType(db, {
+    ...benchType(owner.email),
+    routing: { minConfidence: 0.99 },
+  }); // everything goes to review
+  await makeType(db, {
+    ...benchType(owner.email),
+    key: OTHER_TYPE,
+    routing: { minConfidence: 0.99 },
+  });
   const rand = rng(7);
   const t0 = performance.now();
   for (let i = 0; i < OPEN; i += 1000) {
     const items = Array.from({ length: Math.min(1000, OPEN - i) }, (_, j) => {
       const d = benchDecision(i + j, rand, "q");
       // a spread of priorities and two types, so the order index has real work to do
-      return { ...d, confidence: 0.5, type: (i + j) % 5 === 0 ? OTHER_TYPE : BENCH_TYPE, priority: Math.floor(rand() * 5) };
+      return {
+        ...d,
+        confidence: 0.5,
+        type: (i + j) % 5 === 0 ? OTHER_TYPE : BENCH_TYPE,
+        priority: Math.floor(rand() * 5),
+      };
     });
     await ingestDecisions(db, items, { batch: true, actor: "bench" });
   }
-  const open = await count(sql`SELECT count(*) AS n FROM tasks WHERE status = 'open'`);
-  console.log(`Claim benchmark: ${fmt(open)} open tasks (seeded in ${fmt((performance.now() - t0) / 1000, 1)} s), ${fmt(CLAIMS)} claims per scenario`);
-  if (open < OPEN) throw new Error(`expected ${OPEN} open tasks, found ${open}`);
+  const open = await count(
+    sql`SELECT count(*) AS n FROM tasks WHERE status = 'open'`,
+  );
+  console.log(
+    `Claim benchmark: ${fmt(open)} open tasks (seeded in ${fmt((performance.now() - t0) / 1000, 1)} s), ${fmt(CLAIMS)} claims per scenario`,
+  );
+  if (open < OPEN)
+    throw new Error(`expected ${OPEN} open tasks, found ${open}`);
 
   // Start from a checkpointed WAL (SQLite) / a vacuumed, analysed table (Postgres: what autovacuum
   // does soon after an import), as a running server would be after the import settled.
-  if (kind === "sqlite") (await sqliteWriter(db)).pragma("wal_checkpoint(TRUNCATE)");
+  if (kind === "sqlite")
+    (await sqliteWriter(db)).pragma("wal_checkpoint(TRUNCATE)");
   else {
     const c = await pgClient(store.target);
     await c.query("VACUUM ANALYZE");
     await c.end();
   }
-  const reviewers = await Promise.all(Array.from({ length: 8 }, async () => makeUser(db, "reviewer")));
+  const reviewers = await Promise.all(
+    Array.from({ length: 8 }, async () => makeUser(db, "reviewer")),
+  );
   // Warm-up (JIT, statement caches): claims that are released again.
   for (let i = 0; i < 300; i++) {
     const task = await claimNextTask(db, reviewers[i % reviewers.length]);
     if (task) await releaseTask(db, reviewers[i % reviewers.length], task.id);
   }
-  const rows: (string | number)[][] = [[`claimNextTask (domain, ${kind === "sqlite" ? "file DB" : "Postgres"})`, "claims", "p50 ms", "p99 ms", "max ms", "cpu p50", "cpu p99"]];
+  const rows: (string | number)[][] = [
+    [
+      `claimNextTask (domain, ${kind === "sqlite" ? "file DB" : "Postgres"})`,
+      "claims",
+      "p50 ms",
+      "p99 ms",
+      "max ms",
+      "cpu p50",
+      "cpu p99",
+    ],
+  ];
 
-  const run = async (label: string, opts: (i: number) => { type?: string; release?: boolean }) => {
+  const run = async (
+    label: string,
+    opts: (i: number) => { type?: string; release?: boolean },
+  ) => {
     const ms: number[] = [];
     const cpu: number[] = [];
     for (let i = 0; i < CLAIMS; i++) {
@@ -107,13 +176,33 @@ async function run(kind: StoreKind): Promise<Result> {
     rows.push(summary(label, ms, cpu));
   };
   await run("shared queue, tasks kept", () => ({}));
-  await run(`filtered by type (${OTHER_TYPE}: 1 in 5)`, () => ({ type: OTHER_TYPE }));
-  await run("shared queue, each claim released again", () => ({ release: true }));
+  await run(`filtered by type (${OTHER_TYPE}: 1 in 5)`, () => ({
+    type: OTHER_TYPE,
+  }));
+  await run("shared queue, each claim released again", () => ({
+    release: true,
+  }));
 
   // Work mode over a filtered list: each claim runs the list's keyset query inside the claim's
   // transaction. Baseline in the same run: reading that list's first page (what the queue page does).
-  const viewRows: (string | number)[][] = [["work mode (claimNextInView)", "claims", "p50 ms", "p99 ms", "max ms", "cpu p50", "cpu p99", "list page p50", "claim/page"]];
-  const runView = async (label: string, filter: QueueFilter, claims: number) => {
+  const viewRows: (string | number)[][] = [
+    [
+      "work mode (claimNextInView)",
+      "claims",
+      "p50 ms",
+      "p99 ms",
+      "max ms",
+      "cpu p50",
+      "cpu p99",
+      "list page p50",
+      "claim/page",
+    ],
+  ];
+  const runView = async (
+    label: string,
+    filter: QueueFilter,
+    claims: number,
+  ) => {
     const ms: number[] = [];
     const cpu: number[] = [];
     const page: number[] = [];
@@ -123,7 +212,9 @@ async function run(kind: StoreKind): Promise<Result> {
       const who = reviewers[i % reviewers.length];
       const c0 = cpuNow();
       const start = performance.now();
-      const next = await claimNextInView(db, who, filter, { after: after.get(who.id) });
+      const next = await claimNextInView(db, who, filter, {
+        after: after.get(who.id),
+      });
       ms.push(performance.now() - start);
       cpu.push(cpuNow() - c0);
       if (!next.task) throw new Error("list ran dry");
@@ -133,32 +224,72 @@ async function run(kind: StoreKind): Promise<Result> {
       page.push(performance.now() - p0);
     }
     const row = summary(label, ms, cpu);
-    const p50 = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+    const p50 = (xs: number[]) =>
+      percentile(
+        [...xs].sort((a, b) => a - b),
+        50,
+      );
     row.push(fmt(p50(page), 3), `${fmt(p50(ms) / p50(page), 2)}x`);
     viewRows.push(row);
   };
-  await runView("route review, oldest first", { route: "review", sort: "oldest" }, CLAIMS);
+  await runView(
+    "route review, oldest first",
+    { route: "review", sort: "oldest" },
+    CLAIMS,
+  );
   // About 0.6% and 3% of the open tasks match: fewer claims, so the list never runs dry.
-  await runView(`${OTHER_TYPE} + flag (0.6%), newest first`, { type: OTHER_TYPE, flag: "policy:high-value", sort: "newest" }, Math.min(CLAIMS, Math.floor(OPEN / 400)));
-  await runView("flag policy:high-value (3%), queue order", { flag: "policy:high-value", sort: "queue" }, Math.min(CLAIMS, Math.floor(OPEN / 100)));
+  await runView(
+    `${OTHER_TYPE} + flag (0.6%), newest first`,
+    { type: OTHER_TYPE, flag: "policy:high-value", sort: "newest" },
+    Math.min(CLAIMS, Math.floor(OPEN / 400)),
+  );
+  await runView(
+    "flag policy:high-value (3%), queue order",
+    { flag: "policy:high-value", sort: "queue" },
+    Math.min(CLAIMS, Math.floor(OPEN / 100)),
+  );
 
   // expired leases: some claimed tasks whose lease ran out get reaped by the next claim
-  await sqlRun(db, sql`UPDATE tasks SET lease_expires_at = ${Date.now() - 1000} WHERE status = 'claimed' AND seq % 3 = 0`);
-  await run("shared queue, right after ~1/3 of held leases expired", () => ({}));
+  await sqlRun(
+    db,
+    sql`UPDATE tasks SET lease_expires_at = ${Date.now() - 1000} WHERE status = 'claimed' AND seq % 3 = 0`,
+  );
+  await run(
+    "shared queue, right after ~1/3 of held leases expired",
+    () => ({}),
+  );
 
   console.log("");
   console.log(table(rows));
-  console.log("(wall-clock p50/p99/max; cpu = this process's CPU time per claim, which excludes waits for the scheduler and the disk)");
+  console.log(
+    "(wall-clock p50/p99/max; cpu = this process's CPU time per claim, which excludes waits for the scheduler and the disk)",
+  );
   console.log("");
   console.log(table(viewRows));
-  console.log("(list page = listQueue's first page of 50 for the same filter, read after each claim; a decision filter (flag, model) is checked row by row, from the reviewer's place in the list to the next match)");
+  console.log(
+    "(list page = listQueue's first page of 50 for the same filter, read after each claim; a decision filter (flag, model) is checked row by row, from the reviewer's place in the list to the next match)",
+  );
 
   let explain = "";
   if (EXPLAIN && kind === "postgres") {
-    explain = await explainHotPath(store.target, "claimNextTask (shared queue)", () => claimNextTask(db, reviewers[0]));
-    explain += "\n\n" + (await explainHotPath(store.target, `claimNextTask (filtered by type ${OTHER_TYPE})`, () => claimNextTask(db, reviewers[1], { type: OTHER_TYPE }), (t) => /from "tasks"/i.test(t) && /skip locked/i.test(t)));
+    explain = await explainHotPath(
+      store.target,
+      "claimNextTask (shared queue)",
+      () => claimNextTask(db, reviewers[0]),
+    );
+    explain +=
+      "\n\n" +
+      (await explainHotPath(
+        store.target,
+        `claimNextTask (filtered by type ${OTHER_TYPE})`,
+        () => claimNextTask(db, reviewers[1], { type: OTHER_TYPE }),
+        (t) => /from "tasks"/i.test(t) && /skip locked/i.test(t),
+      ));
   }
-  const result: Result = { domainP99: worst(rows, 3), domainCpuP99: worst(rows, 6) };
+  const result: Result = {
+    domainP99: worst(rows, 3),
+    domainCpuP99: worst(rows, 6),
+  };
   if (HTTP) {
     await closeDatabase(db);
     buildApp();
@@ -169,15 +300,41 @@ async function run(kind: StoreKind): Promise<Result> {
       const n = Math.min(CLAIMS, 1000);
       for (let i = 0; i < n; i++) {
         const start = performance.now();
-        const res = await fetch(`${s.url}/api/v1/tasks/claim`, { method: "POST", headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" }, body: "{}" });
+        const res = await fetch(`${s.url}/api/v1/tasks/claim`, {
+          method: "POST",
+          headers: {
+            Authorization: `Bearer ${key}`,
+            "Content-Type": "application/json",
+          },
+          body: "{}",
+        });
         await res.arrayBuffer();
         ms.push(performance.now() - start);
         if (res.status !== 200) throw new Error(`claim answered ${res.status}`);
       }
       console.log("");
-      console.log(table([["POST /api/v1/tasks/claim (HTTP, round trip)", "claims", "p50 ms", "p99 ms", "max ms"], summary("shared queue, one client", ms)]));
-      result.httpP99 = percentile([...ms].sort((a, b) => a - b), 99);
-      result.scale = await twoInstances(s, await Promise.all(reviewers.map((r) => makeKey(s.db, ["review"], r.email))));
+      console.log(
+        table([
+          [
+            "POST /api/v1/tasks/claim (HTTP, round trip)",
+            "claims",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+          ],
+          summary("shared queue, one client", ms),
+        ]),
+      );
+      result.httpP99 = percentile(
+        [...ms].sort((a, b) => a - b),
+        99,
+      );
+      result.scale = await twoInstances(
+        s,
+        await Promise.all(
+          reviewers.map((r) => makeKey(s.db, ["review"], r.email)),
+        ),
+      );
     } finally {
       await s.close();
     }
@@ -191,7 +348,10 @@ async function run(kind: StoreKind): Promise<Result> {
   return result;
 }
 
-const worst = (rows: (string | number)[][], col: number) => Math.max(...rows.slice(1).map((r) => Number(String(r[col]).replace(/,/g, ""))));
+const worst = (rows: (string | number)[][], col: number) =>
+  Math.max(
+    ...rows.slice(1).map((r) => Number(String(r[col]).replace(/,/g, ""))),
+  );
 
 /**
  * Claims per second over HTTP with one server and with two on the same store: SCALE_CONCURRENCY
@@ -201,7 +361,14 @@ const worst = (rows: (string | number)[][], col: number) => Math.max(...rows.sli
 async function twoInstances(s: TestServer, keys: string[]) {
   const s2 = await startServer(s.env);
   const claim = async (url: string, key: string) => {
-    const res = await fetch(`${url}/api/v1/tasks/claim`, { method: "POST", headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" }, body: "{}" });
+    const res = await fetch(`${url}/api/v1/tasks/claim`, {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${key}`,
+        "Content-Type": "application/json",
+      },
+      body: "{}",
+    });
     await res.arrayBuffer();
     if (res.status !== 200) throw new Error(`claim answered ${res.status}`);
   };
@@ -210,7 +377,8 @@ async function twoInstances(s: TestServer, keys: string[]) {
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: SCALE_CONCURRENCY }, async (_, c) => {
-        while (next++ < n) await claim(urls[c % urls.length], keys[c % keys.length]);
+        while (next++ < n)
+          await claim(urls[c % urls.length], keys[c % keys.length]);
       }),
     );
     return (performance.now() - t0) / 1000;
@@ -223,12 +391,25 @@ async function twoInstances(s: TestServer, keys: string[]) {
       one += await burst([s.url], SCALE_CLAIMS);
       two += await burst([s.url, s2.url], SCALE_CLAIMS);
     }
-    const rates = { one: (2 * SCALE_CLAIMS) / one, two: (2 * SCALE_CLAIMS) / two };
+    const rates = {
+      one: (2 * SCALE_CLAIMS) / one,
+      two: (2 * SCALE_CLAIMS) / two,
+    };
     console.log("");
     console.log(
       table([
-        ["two instances vs one (same store, HTTP)", "one server", "two servers", "two/one"],
-        [`POST /api/v1/tasks/claim, ${SCALE_CONCURRENCY} clients: claims/s`, fmt(rates.one), fmt(rates.two), `${fmt(rates.two / rates.one, 2)}x`],
+        [
+          "two instances vs one (same store, HTTP)",
+          "one server",
+          "two servers",
+          "two/one",
+        ],
+        [
+          `POST /api/v1/tasks/claim, ${SCALE_CONCURRENCY} clients: claims/s`,
+          fmt(rates.one),
+          fmt(rates.two),
+          `${fmt(rates.two / rates.one, 2)}x`,
+        ],
       ]),
     );
     return rates;
@@ -245,20 +426,48 @@ async function main() {
   } finally {
     await stopStores();
   }
-  const v = (f: (r: Result) => string) => Object.fromEntries(kinds.map((k) => [k, f(results[k]!)]));
-  const n = (x: number | undefined, d = 3) => (x === undefined ? "-" : fmt(x, d));
+  const v = (f: (r: Result) => string) =>
+    Object.fromEntries(kinds.map((k) => [k, f(results[k]!)]));
+  const n = (x: number | undefined, d = 3) =>
+    x === undefined ? "-" : fmt(x, d);
   console.log("");
   console.log(
     sideBySide(`claim, ${fmt(OPEN)} open tasks, side by side`, kinds, [
-      { label: "claimNextTask p99 ms (worst scenario, wall clock)", values: v((r) => n(r.domainP99)), target: (k) => (results[k]!.domainP99 < 5 ? "< 5 ms MET" : "< 5 ms MISSED") },
-      { label: "claimNextTask p99 ms (worst scenario, CPU time)", values: v((r) => n(r.domainCpuP99)), target: (k) => (results[k]!.domainCpuP99 < 5 ? "< 5 ms MET" : "< 5 ms MISSED") },
-      { label: "HTTP claim p99 ms (one client)", values: v((r) => n(r.httpP99)) },
-      { label: "two vs one instance: claims/s", values: v((r) => (r.scale ? `${fmt(r.scale.one)} -> ${fmt(r.scale.two)}` : "-")) },
-      { label: "two vs one instance: ratio", values: v((r) => (r.scale ? `${fmt(r.scale.two / r.scale.one, 2)}x` : "-")) },
+      {
+        label: "claimNextTask p99 ms (worst scenario, wall clock)",
+        values: v((r) => n(r.domainP99)),
+        target: (k) =>
+          results[k]!.domainP99 < 5 ? "< 5 ms MET" : "< 5 ms MISSED",
+      },
+      {
+        label: "claimNextTask p99 ms (worst scenario, CPU time)",
+        values: v((r) => n(r.domainCpuP99)),
+        target: (k) =>
+          results[k]!.domainCpuP99 < 5 ? "< 5 ms MET" : "< 5 ms MISSED",
+      },
+      {
+        label: "HTTP claim p99 ms (one client)",
+        values: v((r) => n(r.httpP99)),
+      },
+      {
+        label: "two vs one instance: claims/s",
+        values: v((r) =>
+          r.scale ? `${fmt(r.scale.one)} -> ${fmt(r.scale.two)}` : "-",
+        ),
+      },
+      {
+        label: "two vs one instance: ratio",
+        values: v((r) =>
+          r.scale ? `${fmt(r.scale.two / r.scale.one, 2)}x` : "-",
+        ),
+      },
     ]),
   );
   console.log(machineLine());
-  if (kinds.includes("sqlite") && kinds.length > 1) console.log("(two instances on SQLite share one file and its single writer: ~1x or lower is expected)");
+  if (kinds.includes("sqlite") && kinds.length > 1)
+    console.log(
+      "(two instances on SQLite share one file and its single writer: ~1x or lower is expected)",
+    );
 }
 
 await main();
