@@ -26,7 +26,7 @@ import {
 import { sql } from "drizzle-orm";
 import { closeDatabase, sqlOne, sqlRun } from "@db/client.server";
 import { makeKey, makeType, makeUser } from "../../tests/support/db";
-import { startServer, type TestServer } from "../../tests/support/server";
+import { type TestServer } from "../../tests/support/server";
 import {
   BENCH_TYPE,
   benchDecision,
@@ -46,6 +46,7 @@ import {
   explainHotPath,
   pgClient,
   sideBySide,
+  startSharedServer,
   stopStores,
   type StoreKind,
 } from "./stores";
@@ -293,7 +294,7 @@ async function run(kind: StoreKind): Promise<Result> {
   if (HTTP) {
     await closeDatabase(db);
     buildApp();
-    const s = await startServer(store.env);
+    const s = await startSharedServer(store.env);
     try {
       const key = await makeKey(s.db, ["review"], reviewers[0].email);
       const ms: number[] = [];
@@ -359,7 +360,7 @@ const worst = (rows: (string | number)[][], col: number) =>
  * one, two, so a busy machine's drift lands on both alike.
  */
 async function twoInstances(s: TestServer, keys: string[]) {
-  const s2 = await startServer(s.env);
+  const s2 = await startSharedServer(s.env);
   const claim = async (url: string, key: string) => {
     const res = await fetch(`${url}/api/v1/tasks/claim`, {
       method: "POST",

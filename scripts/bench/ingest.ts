@@ -34,7 +34,7 @@
 import { performance } from "node:perf_hooks";
 import type Database from "better-sqlite3";
 import { makeKey, makeType, makeUser } from "../../tests/support/db";
-import { startServer, type TestServer } from "../../tests/support/server";
+import { type TestServer } from "../../tests/support/server";
 import {
   BENCH_TYPE,
   benchDecision,
@@ -55,6 +55,7 @@ import {
   pgClient,
   RAW_TEXT,
   sideBySide,
+  startSharedServer,
   stopStores,
   type StoreKind,
 } from "./stores";
@@ -354,7 +355,7 @@ async function run(kind: StoreKind): Promise<Result> {
   );
   const store = await benchStore(kind);
   await closeStore(store);
-  const s = await startServer(store.env);
+  const s = await startSharedServer(store.env);
   const ALL = ["decisions", "tasks", "outbox", "audit", "rollups"] as const;
   // SQLite: one row and 100 rows per statement; Postgres: 100 and 1,000 rows per statement.
   const [small, large] = kind === "sqlite" ? [1, 100] : [100, 1000];
@@ -514,7 +515,7 @@ async function run(kind: StoreKind): Promise<Result> {
  * two: a busy machine's drift lands on both alike.
  */
 async function twoInstances(s: TestServer, key: string, rand: () => number) {
-  const s2 = await startServer(s.env);
+  const s2 = await startSharedServer(s.env);
   try {
     const t = { batch1: 0, batch2: 0, single1: 0, single2: 0 };
     let seq = 0;

@@ -21,7 +21,11 @@ import {
   runMigrations,
   type Db,
 } from "@db/client.server";
-import { freePort } from "../../tests/support/server";
+import {
+  freePort,
+  startServer,
+  type TestServer,
+} from "../../tests/support/server";
 
 export type StoreKind = "sqlite" | "postgres";
 
@@ -354,4 +358,23 @@ export function sideBySide(
       .map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c])))
       .join("  ");
   return [`== ${title} ==`, ...cells.map(line)].join("\n");
+}
+
+/**
+ * startServer, tried up to three times: on a loaded machine a second server can take longer
+ * than the helper's 20 s to answer its first request.
+ */
+export async function startSharedServer(
+  env: Record<string, string>,
+): Promise<TestServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServer(env);
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      console.log(
+        `  (a server did not start within 20 s, attempt ${attempt}: trying again)`,
+      );
+    }
+  }
 }
