@@ -79,13 +79,6 @@ type StoredBatch = {
   rollups: Row[];
 };
 const SEQ_TABLES = ["decisions", "tasks", "outbox", "audit_log"] as const;
-const TABLE_OF = {
-  decisions: "decisions",
-  tasks: "tasks",
-  outbox: "outbox",
-  audit: "audit_log",
-  rollups: "rollups",
-} as const;
 const ROLLUP_CONFLICT = ` ON CONFLICT (type_key, hour, model_version, metric) DO UPDATE SET value = rollups.value + excluded.value`;
 
 /** Raw SQL on a store, `?` placeholders on both (numbered for Postgres); Postgres values come back as the text it sent. */
