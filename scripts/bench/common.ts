@@ -4,7 +4,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type Database from "better-sqlite3";
-import { openDatabase, runMigrations, sqliteClientOf, transaction, type Db } from "@db/client.server";
+import {
+  openDatabase,
+  runMigrations,
+  sqliteClientOf,
+  transaction,
+  type Db,
+} from "@db/client.server";
 import { invoiceType } from "../../tests/support/db";
 
 /**
@@ -13,12 +19,20 @@ import { invoiceType } from "../../tests/support/db";
  */
 export async function sqliteWriter(db: Db): Promise<Database.Database> {
   const client = await transaction(db, async (tx) => sqliteClientOf(tx));
-  if (!client) throw new Error("The benchmarks generate their data with SQLite's raw SQL: run them on a SQLite store");
+  if (!client)
+    throw new Error(
+      "The benchmarks generate their data with SQLite's raw SQL: run them on a SQLite store",
+    );
   return client;
 }
 
 /** A migrated SQLite store for a benchmark (a new file in a temporary folder unless `file`), with its writer connection. */
-export async function sqliteBenchStore(file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "lastmile-bench-")), "bench.db")) {
+export async function sqliteBenchStore(
+  file = path.join(
+    fs.mkdtempSync(path.join(os.tmpdir(), "lastmile-bench-")),
+    "bench.db",
+  ),
+) {
   const db = openDatabase(file);
   await runMigrations(db);
   return { db, file, sqlite: await sqliteWriter(db) };
@@ -33,7 +47,13 @@ export function benchType(owner: string) {
     ...base,
     key: BENCH_TYPE,
     name: "Benchmark invoices",
-    outputSchema: { ...base.outputSchema, properties: { ...base.outputSchema.properties, issued: { type: "string", format: "date" } } },
+    outputSchema: {
+      ...base.outputSchema,
+      properties: {
+        ...base.outputSchema.properties,
+        issued: { type: "string", format: "date" },
+      },
+    },
   };
 }
 
@@ -48,38 +68,74 @@ export function rng(seed = 42) {
 
 /** A realistic decision (~600 bytes of JSON): most are confident enough for the auto lane. */
 export function benchDecision(i: number, rand: () => number, prefix = "d") {
-  const lines = Array.from({ length: 1 + Math.floor(rand() * 4) }, (_, j) => ({ sku: `SKU-${(i * 7 + j) % 9973}`, amount: Math.round(rand() * 50_000) / 100 }));
+  const lines = Array.from({ length: 1 + Math.floor(rand() * 4) }, (_, j) => ({
+    sku: `SKU-${(i * 7 + j) % 9973}`,
+    amount: Math.round(rand() * 50_000) / 100,
+  }));
   const total = Math.round(lines.reduce((a, l) => a + l.amount, 0) * 100) / 100;
   const confidence = Math.round((0.86 + rand() * 0.14) * 1000) / 1000;
   return {
     type: BENCH_TYPE,
     externalId: `${prefix}-${i}`,
     model: { name: "invoice-extractor", version: "2.3.1" },
-    input: { vendor: `Vendor ${i % 500}`, document: `s3://invoices/2024/${i}.pdf`, pages: 1 + (i % 4), language: "de", receivedVia: "email" },
-    output: { total, currency: rand() < 0.8 ? "EUR" : "USD", issued: "2024-05-17", lines },
+    input: {
+      vendor: `Vendor ${i % 500}`,
+      document: `s3://invoices/2024/${i}.pdf`,
+      pages: 1 + (i % 4),
+      language: "de",
+      receivedVia: "email",
+    },
+    output: {
+      total,
+      currency: rand() < 0.8 ? "EUR" : "USD",
+      issued: "2024-05-17",
+      lines,
+    },
     confidence,
-    fieldConfidence: { total: Math.round((0.94 + rand() * 0.06) * 1000) / 1000, currency: 0.99 },
+    fieldConfidence: {
+      total: Math.round((0.94 + rand() * 0.06) * 1000) / 1000,
+      currency: 0.99,
+    },
     flags: rand() < 0.03 ? ["policy:high-value"] : [],
   };
 }
 
 export function buildApp(): void {
   if (process.env.BENCH_SKIP_BUILD === "1") return;
-  execFileSync(process.execPath, ["node_modules/@remix-run/dev/dist/cli.js", "build"], { stdio: "pipe", env: { ...process.env, NODE_ENV: "production" } });
+  execFileSync(
+    process.execPath,
+    ["node_modules/@remix-run/dev/dist/cli.js", "build"],
+    { stdio: "pipe", env: { ...process.env, NODE_ENV: "production" } },
+  );
 }
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  const i = Math.min(
+    sorted.length - 1,
+    Math.max(0, Math.ceil((p / 100) * sorted.length) - 1),
+  );
   return sorted[i];
 }
 
-export const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  });
 
 export function table(rows: (string | number)[][]): string {
   const cells = rows.map((r) => r.map(String));
-  const widths = cells[0].map((_, c) => Math.max(...cells.map((r) => r[c].length)));
-  return cells.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join("  ")).join("\n");
+  const widths = cells[0].map((_, c) =>
+    Math.max(...cells.map((r) => r[c].length)),
+  );
+  return cells
+    .map((r) =>
+      r
+        .map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c])))
+        .join("  "),
+    )
+    .join("\n");
 }
 
 /** Figures from a busy machine mean little without this. */

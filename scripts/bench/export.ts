@@ -18,23 +18,41 @@ import { closeDatabase, openDatabase } from "@db/client.server";
 import { sqliteBenchStore } from "./common";
 import { iterateExamples } from "~/domain/datasets/examples.server";
 import { exportToFile } from "~/domain/datasets/export.server";
-import { exampleFilterSchema, type ExportFormat } from "~/domain/datasets/filter";
+import {
+  exampleFilterSchema,
+  type ExportFormat,
+} from "~/domain/datasets/filter";
 import { generateReviewedInvoices } from "./generate";
 
 const HERE = fileURLToPath(import.meta.url);
 
-type Result = { mode: string; rows: number; secs: number; cpuSecs: number; rowsPerSec: number; rowsPerCpuSec: number; peakRssMb: number; bytes: number };
+type Result = {
+  mode: string;
+  rows: number;
+  secs: number;
+  cpuSecs: number;
+  rowsPerSec: number;
+  rowsPerCpuSec: number;
+  peakRssMb: number;
+  bytes: number;
+};
 
 async function generate(file: string, rows: number): Promise<void> {
   const { db, sqlite } = await sqliteBenchStore(file);
   const started = Date.now();
   await generateReviewedInvoices(db, rows);
   sqlite.exec("ANALYZE");
-  console.log(`generated ${rows.toLocaleString("en")} decisions + tasks + reviews in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `generated ${rows.toLocaleString("en")} decisions + tasks + reviews in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   await closeDatabase(db);
 }
 
-async function child(mode: string, file: string, outDir: string): Promise<void> {
+async function child(
+  mode: string,
+  file: string,
+  outDir: string,
+): Promise<void> {
   const db = openDatabase(file);
   const filter = exampleFilterSchema.parse({ type: "invoice" });
   const started = process.hrtime.bigint();
@@ -44,14 +62,26 @@ async function child(mode: string, file: string, outDir: string): Promise<void> 
   if (mode === "read") {
     for await (const r of iterateExamples(db, filter)) if (r.exampleId) rows++;
   } else {
-    const info = await exportToFile(db, filter, { format: mode as ExportFormat, out: path.join(outDir, `bench.${mode}`) });
+    const info = await exportToFile(db, filter, {
+      format: mode as ExportFormat,
+      out: path.join(outDir, `bench.${mode}`),
+    });
     rows = info.rows;
     bytes = info.bytes;
   }
   const secs = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   const cpuSecs = (cpu.user + cpu.system) / 1e6;
-  const result: Result = { mode, rows, secs, cpuSecs, rowsPerSec: rows / secs, rowsPerCpuSec: rows / cpuSecs, peakRssMb: process.resourceUsage().maxRSS / 1024, bytes };
+  const result: Result = {
+    mode,
+    rows,
+    secs,
+    cpuSecs,
+    rowsPerSec: rows / secs,
+    rowsPerCpuSec: rows / cpuSecs,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    bytes,
+  };
   process.stdout.write(JSON.stringify(result) + "\n");
 }
 
@@ -66,7 +96,11 @@ async function main(): Promise<void> {
     await generate(file, rows);
     const results: Result[] = [];
     for (const mode of ["read", "jsonl", "csv", "parquet"]) {
-      const res = spawnSync(process.execPath, [...process.execArgv, HERE, "--child", mode, file, dir], { encoding: "utf8", maxBuffer: 1 << 20 });
+      const res = spawnSync(
+        process.execPath,
+        [...process.execArgv, HERE, "--child", mode, file, dir],
+        { encoding: "utf8", maxBuffer: 1 << 20 },
+      );
       if (res.status !== 0) throw new Error(`${mode} failed:\n${res.stderr}`);
       const r = JSON.parse(res.stdout.trim().split("\n").pop()!) as Result;
       results.push(r);
@@ -79,14 +113,26 @@ async function main(): Promise<void> {
     const base = results[0];
     // Wall-clock rates depend on what else the machine runs (the 1-minute load average is printed
     // per line); rows per CPU-second is what one idle core would do.
-    console.log(`\nbaseline: read ${Math.round(base.rowsPerCpuSec).toLocaleString("en")} rows/CPU-s without writing (${os.cpus().length} cores)`);
+    console.log(
+      `\nbaseline: read ${Math.round(base.rowsPerCpuSec).toLocaleString("en")} rows/CPU-s without writing (${os.cpus().length} cores)`,
+    );
     for (const r of results.slice(1)) {
-      const target = r.mode === "csv" ? "" : `  >= 50,000 rows/s: wall ${r.rowsPerSec >= 50_000 ? "met" : "missed"}, per CPU-s ${r.rowsPerCpuSec >= 50_000 ? "met" : "missed"}`;
-      console.log(`${r.mode.padEnd(8)} ${(r.rowsPerCpuSec / base.rowsPerCpuSec).toFixed(2)}x the read rate (CPU)${target}  peak < 300 MB: ${r.peakRssMb < 300 ? "met" : "MISSED"}`);
+      const target =
+        r.mode === "csv"
+          ? ""
+          : `  >= 50,000 rows/s: wall ${r.rowsPerSec >= 50_000 ? "met" : "missed"}, per CPU-s ${r.rowsPerCpuSec >= 50_000 ? "met" : "missed"}`;
+      console.log(
+        `${r.mode.padEnd(8)} ${(r.rowsPerCpuSec / base.rowsPerCpuSec).toFixed(2)}x the read rate (CPU)${target}  peak < 300 MB: ${r.peakRssMb < 300 ? "met" : "MISSED"}`,
+      );
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (process.env.BENCH_GENERATE_ONLY) await generate(process.env.BENCH_GENERATE_ONLY, Number(process.env.BENCH_ROWS)); else await main();
+if (process.env.BENCH_GENERATE_ONLY)
+  await generate(
+    process.env.BENCH_GENERATE_ONLY,
+    Number(process.env.BENCH_ROWS),
+  );
+else await main();
