@@ -18,7 +18,14 @@ export async function loader({ request }: LoaderFunctionArgs) {
   // A pending user (no role yet) sees the header and Sign out, and no navigation.
   const who = user && hasRole(user) ? userPrincipal(user) : null;
   return {
-    user: user ? { email: user.email, name: user.name, role: user.role ?? "pending", nav: NAV.filter((n) => who && can(who, n.permission)).map(({ to, label }) => ({ to, label })) } : null,
+    user: user
+      ? {
+          email: user.email,
+          name: user.name,
+          role: user.role ?? "pending",
+          nav: NAV.filter((n) => who && can(who, n.permission)).map(({ to, label }) => ({ to, label })),
+        }
+      : null,
   };
 }
 

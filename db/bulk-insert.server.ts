@@ -100,7 +100,14 @@ export async function insertRows<T extends Table>(db: DbOrTx, table: T, rows: T[
       for (let i = 0; i < n; i++) {
         const v = row[keys[i]];
         const t = typeof v;
-        values[base + i] = (t === "string" || t === "number") && plain[i] ? v : v instanceof JsonText ? v.text : typeof v === "object" && v !== null ? encodeShared(columns, row, keys, values, base, i, v) : encode(columns[i], v);
+        values[base + i] =
+          (t === "string" || t === "number") && plain[i]
+            ? v
+            : v instanceof JsonText
+              ? v.text
+              : typeof v === "object" && v !== null
+                ? encodeShared(columns, row, keys, values, base, i, v)
+                : encode(columns[i], v);
       }
     }
     statement(client, p, size).run(values);

@@ -337,7 +337,11 @@ export async function sqlRun(db: DbOrTx, query: SQL): Promise<void> {
 export async function sqlRows(db: DbOrTx, query: SQL): Promise<unknown[][]> {
   const q = (db as unknown as { dialect: { sqlToQuery(q: SQL): { sql: string; params: unknown[] } } }).dialect.sqlToQuery(query);
   const client = sqliteClientOf(db);
-  if (client) return client.prepare(q.sql).raw(true).all(...q.params) as unknown[][];
+  if (client)
+    return client
+      .prepare(q.sql)
+      .raw(true)
+      .all(...q.params) as unknown[][];
   const pgClient = (db as unknown as { session: { client: pg.Pool | pg.PoolClient } }).session.client;
   return (await pgClient.query({ text: q.sql, values: q.params, rowMode: "array" })).rows as unknown[][];
 }

@@ -118,7 +118,12 @@ class SqliteSide implements Side {
     return !!this.client.prepare(`SELECT 1 FROM ${q(table)} LIMIT 1`).get();
   }
   async count(table: string) {
-    return Number(this.client.prepare(`SELECT count(*) FROM ${q(table)}`).pluck().get());
+    return Number(
+      this.client
+        .prepare(`SELECT count(*) FROM ${q(table)}`)
+        .pluck()
+        .get(),
+    );
   }
   async all(text: string, params: unknown[] = []) {
     const stmt = this.client.prepare(text);
@@ -227,7 +232,11 @@ const LOCK = 7_246_318_003;
  * CopyRefused when the target holds rows, or the source is missing; any other error
  * leaves the target without rows.
  */
-export async function copyDatabase(from: string, to: string, opts: { pageSize?: number; onStart?: (total: number) => void; onProgress?: (p: CopyProgress) => void } = {}): Promise<CopyReport> {
+export async function copyDatabase(
+  from: string,
+  to: string,
+  opts: { pageSize?: number; onStart?: (total: number) => void; onProgress?: (p: CopyProgress) => void } = {},
+): Promise<CopyReport> {
   const started = Date.now();
   if (isPostgresUrl(from) === isPostgresUrl(to)) throw new CopyRefused("copy between a SQLite file and a Postgres database (one of each)");
   if (!isPostgresUrl(from) && !fs.existsSync(from)) throw new CopyRefused(`no SQLite database at ${from}`);
@@ -328,7 +337,10 @@ async function copyCounters(source: Side, target: Side): Promise<string[]> {
   const sourceRows = await source.all(COUNTER_SQL);
   const zero = sourceRows.filter((r) => Number(r[3]) === 0);
   for (const r of zero) {
-    await target.all("INSERT INTO task_counters (type_key, kind, status, n) VALUES (?, ?, ?, 0) ON CONFLICT (type_key, kind, status) DO NOTHING", r.slice(0, 3));
+    await target.all(
+      "INSERT INTO task_counters (type_key, kind, status, n) VALUES (?, ?, ?, 0) ON CONFLICT (type_key, kind, status) DO NOTHING",
+      r.slice(0, 3),
+    );
   }
   const counted = new Map((await target.all(TASK_COUNT_SQL)).map((r) => [keyOf(r), Number(r[3])]));
   for (const r of await target.all(COUNTER_SQL)) {
@@ -337,5 +349,7 @@ async function copyCounters(source: Side, target: Side): Promise<string[]> {
   }
   if (counted.size) throw new Error(`task_counters on the target lack ${[...counted.keys()].join(", ")}`);
   const sourceCounted = new Map((await source.all(TASK_COUNT_SQL)).map((r) => [keyOf(r), Number(r[3])]));
-  return sourceRows.filter((r) => Number(r[3]) !== (sourceCounted.get(keyOf(r)) ?? 0)).map((r) => `${keyOf(r)}: ${Number(r[3])} ≠ ${sourceCounted.get(keyOf(r)) ?? 0}`);
+  return sourceRows
+    .filter((r) => Number(r[3]) !== (sourceCounted.get(keyOf(r)) ?? 0))
+    .map((r) => `${keyOf(r)}: ${Number(r[3])} ≠ ${sourceCounted.get(keyOf(r)) ?? 0}`);
 }

@@ -25,7 +25,9 @@ export function jsonArrayHasAny(db: DbOrTx, column: SQL | unknown, values: strin
     values.map((v) => sql`${v}`),
     sql`, `,
   );
-  return pg(db) ? sql`jsonb_exists_any(${column}::jsonb, array[${list}]::text[])` : sql`exists (select 1 from json_each(${column}) where json_each.value in (${list}))`;
+  return pg(db)
+    ? sql`jsonb_exists_any(${column}::jsonb, array[${list}]::text[])`
+    : sql`exists (select 1 from json_each(${column}) where json_each.value in (${list}))`;
 }
 
 /** A number inside a JSON object column (stored as text), by top-level key. */

@@ -219,7 +219,7 @@ function lastResort(err, req, res, next) {
   const code = refused ? status : 500;
   const message = refused ? "The request is malformed." : "Internal error";
   res.status(code).set("Cache-Control", "no-store");
-  if (wantsJson(req)) res.json({ error: { code: refused ? ERROR_CODES[code] ?? "invalid" : "internal", message, issues: [] } });
+  if (wantsJson(req)) res.json({ error: { code: refused ? (ERROR_CODES[code] ?? "invalid") : "internal", message, issues: [] } });
   else res.type("text/plain; charset=utf-8").send(`${code}\n\n${message}\n`);
 }
 

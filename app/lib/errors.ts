@@ -7,15 +7,7 @@ import type { ZodError } from "zod";
 export type Issue = { path: string; message: string };
 
 export type ErrorCode =
-  | "invalid"
-  | "unauthenticated"
-  | "forbidden"
-  | "not_found"
-  | "conflict"
-  | "payload_too_large"
-  | "unsupported_media_type"
-  | "method_not_allowed"
-  | "internal";
+  "invalid" | "unauthenticated" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "internal";
 
 const STATUS: Record<ErrorCode, number> = {
   invalid: 400,

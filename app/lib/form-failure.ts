@@ -33,5 +33,9 @@ export function failureOf(intent: string, message: string, issues: Issue[]): For
 
 /** "path: message; …", for a one-line summary above a filter form (or the failure's message when no field is named). */
 export function describeIssues(f: FormFailure): string {
-  return Object.entries(f.issues).map(([path, messages]) => `${path}: ${messages.join(", ")}`).join("; ") || f.message;
+  return (
+    Object.entries(f.issues)
+      .map(([path, messages]) => `${path}: ${messages.join(", ")}`)
+      .join("; ") || f.message
+  );
 }

@@ -6,7 +6,15 @@
  */
 import { AppError } from "./errors";
 
-const STATUS_TEXT: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 413: "Payload Too Large", 415: "Unsupported Media Type" };
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  409: "Conflict",
+  413: "Payload Too Large",
+  415: "Unsupported Media Type",
+};
 
 /** Unless `condition` holds, throws a Response (400 unless `init` says otherwise) with `message` as its body. */
 export function invariantResponse(condition: unknown, message: string | (() => string), init: ResponseInit = {}): asserts condition {

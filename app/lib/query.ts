@@ -23,7 +23,11 @@ function isList(field: z.ZodType | undefined): boolean {
   return t?._zod?.def.type === "array";
 }
 
-export function readQuery<S extends ObjectSchema>(schema: S, params: URLSearchParams, opts: { ignore?: readonly string[] } = {}): { data: z.infer<S> | null; issues: Issue[] } {
+export function readQuery<S extends ObjectSchema>(
+  schema: S,
+  params: URLSearchParams,
+  opts: { ignore?: readonly string[] } = {},
+): { data: z.infer<S> | null; issues: Issue[] } {
   const raw: Record<string, string | string[]> = {};
   const issues: Issue[] = [];
   const seen = new Set<string>();
@@ -34,7 +38,10 @@ export function readQuery<S extends ObjectSchema>(schema: S, params: URLSearchPa
     if (!field) {
       if (!seen.has(key)) issues.push({ path: key, message: "unknown parameter" });
     } else if (isList(field)) {
-      const items = v.split(",").map((s) => s.trim()).filter(Boolean);
+      const items = v
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
       if (items.length) raw[key] = [...((raw[key] as string[] | undefined) ?? []), ...items];
     } else if (seen.has(key)) {
       if (!issues.some((i) => i.path === key)) issues.push({ path: key, message: "give this parameter once" });
@@ -56,7 +63,11 @@ export function readQuery<S extends ObjectSchema>(schema: S, params: URLSearchPa
 }
 
 /** The query through `schema`, or a 400 ("Invalid query") naming each parameter that is wrong. */
-export function requireQuery<S extends ObjectSchema>(schema: S, params: URLSearchParams, opts: { ignore?: readonly string[]; message?: string } = {}): z.infer<S> {
+export function requireQuery<S extends ObjectSchema>(
+  schema: S,
+  params: URLSearchParams,
+  opts: { ignore?: readonly string[]; message?: string } = {},
+): z.infer<S> {
   const { data, issues } = readQuery(schema, params, opts);
   if (issues.length > 0 || data === null) throw invalid(opts.message ?? "Invalid query", issues);
   return data;

@@ -42,10 +42,7 @@ const intentSchema = z.discriminatedUnion("intent", [
   z.object({ intent: z.literal("revoke"), id: z.string().min(1) }),
 ]);
 
-type ActionResult =
-  | { ok: true; intent: "create"; name: string; key: string }
-  | { ok: true; intent: "revoke"; name: string }
-  | FormFailure;
+type ActionResult = { ok: true; intent: "create"; name: string; key: string } | { ok: true; intent: "revoke"; name: string } | FormFailure;
 
 export async function action({ request }: ActionFunctionArgs) {
   const who = await requireUser(request, "apikeys:write");
@@ -58,7 +55,11 @@ export async function action({ request }: ActionFunctionArgs) {
       const name = String(form.get("name") ?? "").trim();
       const user = String(form.get("user") ?? "");
       const expiresAt = String(form.get("expiresAt") ?? "").trim();
-      const { key } = await createApiKey(db, { name, scopes: form.getAll("scopes").map(String), ...(user ? { user } : {}), ...(expiresAt ? { expiresAt } : {}) }, who.actor);
+      const { key } = await createApiKey(
+        db,
+        { name, scopes: form.getAll("scopes").map(String), ...(user ? { user } : {}), ...(expiresAt ? { expiresAt } : {}) },
+        who.actor,
+      );
       return data<ActionResult>({ ok: true, intent: "create", name, key });
     }
     const { name } = await revokeApiKey(db, parsed.data.id, who.actor);
@@ -82,7 +83,10 @@ export default function ApiKeys() {
     .flatMap(([, m]) => m);
   return (
     <div className="space-y-6">
-      <PageHeader title="API keys" description="Keys let upstream systems send decisions and integrations read or review them. A key tied to a user acts as that user and never exceeds their role." />
+      <PageHeader
+        title="API keys"
+        description="Keys let upstream systems send decisions and integrations read or review them. A key tied to a user acts as that user and never exceeds their role."
+      />
       {result?.ok && result.intent === "create" ? (
         <FormMessage tone="success">
           <p>
@@ -96,7 +100,9 @@ export default function ApiKeys() {
           </p>
         </FormMessage>
       ) : null}
-      {result?.ok && result.intent === "revoke" ? <FormMessage tone="success">{`Key ${result.name} is revoked; requests with it now get 401.`}</FormMessage> : null}
+      {result?.ok && result.intent === "revoke" ? (
+        <FormMessage tone="success">{`Key ${result.name} is revoked; requests with it now get 401.`}</FormMessage>
+      ) : null}
       {result && !result.ok && result.intent === "revoke" ? <FormMessage tone="error">{result.message}</FormMessage> : null}
 
       <Section title="Create a key" id="create-key">
@@ -106,7 +112,12 @@ export default function ApiKeys() {
             <FormField id="key-name" label="Name" hint="What uses it, e.g. “loan-origination prod”." errors={errors.name}>
               <input name="name" type="text" autoComplete="off" className={inputClass} />
             </FormField>
-            <FormField id="key-user" label="Acts as user" hint="Optional. Needed for the review API; the key then never exceeds that user's role." errors={errors.user}>
+            <FormField
+              id="key-user"
+              label="Acts as user"
+              hint="Optional. Needed for the review API; the key then never exceeds that user's role."
+              errors={errors.user}
+            >
               <select name="user" defaultValue="" className={inputClass}>
                 <option value="">No user (a system key)</option>
                 {users.map((u) => (
@@ -116,7 +127,12 @@ export default function ApiKeys() {
                 ))}
               </select>
             </FormField>
-            <FormField id="key-expires" label="Expires on" hint="Optional. From midnight UTC of this day, requests with the key get 401." errors={errors.expiresAt}>
+            <FormField
+              id="key-expires"
+              label="Expires on"
+              hint="Optional. From midnight UTC of this day, requests with the key get 401."
+              errors={errors.expiresAt}
+            >
               <input name="expiresAt" type="date" className={inputClass} />
             </FormField>
           </div>
@@ -125,7 +141,15 @@ export default function ApiKeys() {
             <div className="mt-1 grid grid-cols-1 gap-2 sm:grid-cols-2 lg:grid-cols-4">
               {SCOPES.map((s) => (
                 <div key={s} className="flex items-start gap-2 rounded-md border border-slate-200 px-3 py-2 text-sm hover:bg-slate-50">
-                  <input id={`scope-${s}`} type="checkbox" name="scopes" value={s} defaultChecked={s === "ingest"} aria-describedby={`scope-${s}-help`} className="mt-0.5" />
+                  <input
+                    id={`scope-${s}`}
+                    type="checkbox"
+                    name="scopes"
+                    value={s}
+                    defaultChecked={s === "ingest"}
+                    aria-describedby={`scope-${s}-help`}
+                    className="mt-0.5"
+                  />
                   <div>
                     <label htmlFor={`scope-${s}`} className="font-medium">
                       {s}
@@ -185,14 +209,19 @@ export default function ApiKeys() {
               <TD>
                 {k.revokedAt ? (
                   <span>
-                    <Badge tone="red">revoked</Badge> <span className="text-xs"><Time value={k.revokedAt} /></span>
+                    <Badge tone="red">revoked</Badge>{" "}
+                    <span className="text-xs">
+                      <Time value={k.revokedAt} />
+                    </span>
                   </span>
                 ) : k.expiresAt !== null && k.expiresAt <= now ? (
                   <Badge tone="amber" title="Past its expiry date, so requests with it get 401">
                     expired
                   </Badge>
                 ) : k.userDisabled ? (
-                  <Badge tone="amber" title="Its user is disabled, so requests with it get 401">user disabled</Badge>
+                  <Badge tone="amber" title="Its user is disabled, so requests with it get 401">
+                    user disabled
+                  </Badge>
                 ) : (
                   <Badge tone="emerald">active</Badge>
                 )}

@@ -24,9 +24,18 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const url = new URL(request.url);
   const filters = Object.fromEntries(FILTERS.map((f) => [f, url.searchParams.get(f) ?? ""])) as Record<(typeof FILTERS)[number], string>;
   // Verifying reads the whole chain, so it runs when asked for, not on every page view.
-  const verification: (ChainCheck & { checkedAt: number }) | null = url.searchParams.get("verify") === "1" ? { ...await verifyAuditChain(db), checkedAt: Date.now() } : null;
+  const verification: (ChainCheck & { checkedAt: number }) | null =
+    url.searchParams.get("verify") === "1" ? { ...(await verifyAuditChain(db)), checkedAt: Date.now() } : null;
   const { data: query, issues } = readQuery(auditQuerySchema, url.searchParams, { ignore: ["verify"] });
-  if (!query || issues.length) return { filters, verification, error: failureOf("filter", "Invalid filter", issues), entries: [] as AuditRow[], nextBefore: null as number | null, paged: false };
+  if (!query || issues.length)
+    return {
+      filters,
+      verification,
+      error: failureOf("filter", "Invalid filter", issues),
+      entries: [] as AuditRow[],
+      nextBefore: null as number | null,
+      paged: false,
+    };
   const page = await listAuditEntries(db, query, viewerOf(who));
   return { filters, verification, error: null as FormFailure | null, ...page, paged: url.searchParams.has("before") };
 }
@@ -59,7 +68,11 @@ export default function Audit() {
         description="Every state change, appended in the transaction that made it. Each entry's hash covers the previous one, so any edit or deletion breaks the chain."
         actions={
           <div className="flex items-center gap-2">
-            <a href={`/admin/audit/csv${csvQuery ? `?${csvQuery}` : ""}`} download className="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 shadow-sm hover:bg-slate-50">
+            <a
+              href={`/admin/audit/csv${csvQuery ? `?${csvQuery}` : ""}`}
+              download
+              className="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 shadow-sm hover:bg-slate-50"
+            >
               Export CSV
             </a>
             <Form method="get">
@@ -81,11 +94,18 @@ export default function Audit() {
           </FormMessage>
         ) : (
           <FormMessage tone="error">
-            <strong>Chain broken at entry #{verification.brokenAt}:</strong> {verification.reason}. {verification.entries.toLocaleString("en")} entries before it verified.
+            <strong>Chain broken at entry #{verification.brokenAt}:</strong> {verification.reason}. {verification.entries.toLocaleString("en")} entries before
+            it verified.
           </FormMessage>
         )
       ) : null}
-      <Form key={formKey} method="get" role="search" aria-label="Filter audit entries" className="grid grid-cols-2 items-end gap-3 rounded-lg border border-slate-200 bg-white p-3 shadow-sm md:grid-cols-5">
+      <Form
+        key={formKey}
+        method="get"
+        role="search"
+        aria-label="Filter audit entries"
+        className="grid grid-cols-2 items-end gap-3 rounded-lg border border-slate-200 bg-white p-3 shadow-sm md:grid-cols-5"
+      >
         {filters.limit ? <input type="hidden" name="limit" value={filters.limit} /> : null}
         <div>
           <label htmlFor="audit-action" className="block text-xs font-medium text-slate-600">
@@ -150,7 +170,9 @@ export default function Audit() {
                 <TD>
                   <Time value={a.at} />
                 </TD>
-                <TD className="max-w-[12rem] truncate">{a.actor === null ? <span className="text-slate-500">—</span> : <span title={a.actor}>{a.actor}</span>}</TD>
+                <TD className="max-w-[12rem] truncate">
+                  {a.actor === null ? <span className="text-slate-500">—</span> : <span title={a.actor}>{a.actor}</span>}
+                </TD>
                 <TD className="font-mono text-xs">{a.sealed ? <span className="font-sans italic text-slate-600">{SEALED_LABEL}</span> : a.action}</TD>
                 <TD className="text-xs">
                   <span className="text-slate-500">{a.entityType}</span>{" "}

@@ -30,7 +30,17 @@ export async function loader({ request }: LoaderFunctionArgs) {
       const next = await pages.next();
       if (next.done) return controller.close();
       const rows = next.value.map((e) =>
-        csvSafeRow([e.seq, new Date(e.at).toISOString(), e.actor ?? "", e.action, e.entityType, e.entityId, e.data === null ? "" : JSON.stringify(e.data), e.hash ?? "", e.sealed ? "true" : "false"])
+        csvSafeRow([
+          e.seq,
+          new Date(e.at).toISOString(),
+          e.actor ?? "",
+          e.action,
+          e.entityType,
+          e.entityId,
+          e.data === null ? "" : JSON.stringify(e.data),
+          e.hash ?? "",
+          e.sealed ? "true" : "false",
+        ]),
       );
       controller.enqueue(encoder.encode(stringify(rows)));
     },

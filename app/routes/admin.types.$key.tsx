@@ -29,7 +29,12 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const { validator: _validator, ...plain } = type;
   return {
     type: { ...typeToJson(plain), updatedAtMs: type.updatedAt },
-    history: (await policyHistory(db, type.key)).map((h) => ({ version: h.version, createdAt: h.createdAt, createdBy: h.createdBy, policy: h.policy as RoutingPolicy })),
+    history: (await policyHistory(db, type.key)).map((h) => ({
+      version: h.version,
+      createdAt: h.createdAt,
+      createdBy: h.createdBy,
+      policy: h.policy as RoutingPolicy,
+    })),
     owners: (await listActiveUsers(db)).map((u) => ({ email: u.email, name: u.name, role: u.role })),
   };
 }
@@ -80,10 +85,24 @@ export default function EditType() {
       />
       {params.get("created") ? <FormMessage tone="success">Decision type created with routing policy v{type.policyVersion}.</FormMessage> : null}
       {saved && !result ? (
-        <FormMessage tone="success">{params.get("policy") ? `Saved. Routing policy is now v${saved}; new decisions are routed under it.` : `Saved. Routing policy unchanged (v${saved}).`}</FormMessage>
+        <FormMessage tone="success">
+          {params.get("policy") ? `Saved. Routing policy is now v${saved}; new decisions are routed under it.` : `Saved. Routing policy unchanged (v${saved}).`}
+        </FormMessage>
       ) : null}
-      <DecisionTypeForm key={type.updatedAtMs} mode="edit" initial={typeToForm(type)} owners={owners} issues={result?.issues} message={result?.message} policyVersion={type.policyVersion} />
-      <Section title="Routing policy history" id="history" description="Every version this type has had; each decision records the version it was routed under.">
+      <DecisionTypeForm
+        key={type.updatedAtMs}
+        mode="edit"
+        initial={typeToForm(type)}
+        owners={owners}
+        issues={result?.issues}
+        message={result?.message}
+        policyVersion={type.policyVersion}
+      />
+      <Section
+        title="Routing policy history"
+        id="history"
+        description="Every version this type has had; each decision records the version it was routed under."
+      >
         <Table label="Routing policy versions">
           <THead>
             <TH>Version</TH>

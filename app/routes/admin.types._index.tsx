@@ -51,7 +51,11 @@ export default function Types() {
         <TBody>
           {types.length === 0 ? (
             <EmptyRow colSpan={10}>
-              No decision types yet. <Link to="/admin/types/new" className="text-indigo-700 underline">Create the first one</Link>.
+              No decision types yet.{" "}
+              <Link to="/admin/types/new" className="text-indigo-700 underline">
+                Create the first one
+              </Link>
+              .
             </EmptyRow>
           ) : null}
           {types.map((t) => (

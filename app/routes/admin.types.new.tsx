@@ -38,7 +38,8 @@ export default function NewType() {
         title="New decision type"
         description={
           <>
-            Integrators can do the same with <code className="font-mono">PUT /api/v1/decision-types/:key</code> or <code className="font-mono">lastmile types apply</code>.
+            Integrators can do the same with <code className="font-mono">PUT /api/v1/decision-types/:key</code> or{" "}
+            <code className="font-mono">lastmile types apply</code>.
           </>
         }
         actions={

@@ -26,7 +26,15 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const sessionsOf = await activeSessionCounts(db);
   return {
     me: who.user.id,
-    users: (await listUsers(db)).map((u) => ({ id: u.id, email: u.email, name: u.name, role: u.role, createdAt: u.createdAt, disabledAt: u.disabledAt, sessions: sessionsOf.get(u.id) ?? 0 })),
+    users: (await listUsers(db)).map((u) => ({
+      id: u.id,
+      email: u.email,
+      name: u.name,
+      role: u.role,
+      createdAt: u.createdAt,
+      disabledAt: u.disabledAt,
+      sessions: sessionsOf.get(u.id) ?? 0,
+    })),
   };
 }
 
@@ -100,7 +108,9 @@ export default function Users() {
         <FormMessage tone="success">{`${result.email} is signed out everywhere (${result.ended} session${result.ended === 1 ? "" : "s"} ended).`}</FormMessage>
       ) : null}
       {result?.ok && result.intent === "role" ? <FormMessage tone="success">{`${result.email} is now ${result.role}.`}</FormMessage> : null}
-      {result?.ok && (result.intent === "disable" || result.intent === "enable") ? <FormMessage tone="success">{`${result.email} is ${result.intent}d.`}</FormMessage> : null}
+      {result?.ok && (result.intent === "disable" || result.intent === "enable") ? (
+        <FormMessage tone="success">{`${result.email} is ${result.intent}d.`}</FormMessage>
+      ) : null}
       {result && !result.ok && result.intent !== "create" ? <FormMessage tone="error">{result.message}</FormMessage> : null}
 
       <Section title="Add a user" id="add-user">
@@ -162,7 +172,12 @@ export default function Users() {
                   <Form method="post" className="flex items-center gap-2" aria-label={`Give ${u.email} a role`}>
                     <Badge tone="amber">pending</Badge>
                     <input type="hidden" name="id" value={u.id} />
-                    <select name="role" defaultValue="reviewer" aria-label={`Role for ${u.email}`} className="rounded border border-slate-300 px-1 py-0.5 text-sm">
+                    <select
+                      name="role"
+                      defaultValue="reviewer"
+                      aria-label={`Role for ${u.email}`}
+                      className="rounded border border-slate-300 px-1 py-0.5 text-sm"
+                    >
                       {ROLES.map((r) => (
                         <option key={r} value={r}>
                           {r}
@@ -181,7 +196,10 @@ export default function Users() {
               <TD>
                 {u.disabledAt ? (
                   <span>
-                    <Badge tone="red">disabled</Badge> <span className="text-xs">since <Time value={u.disabledAt} /></span>
+                    <Badge tone="red">disabled</Badge>{" "}
+                    <span className="text-xs">
+                      since <Time value={u.disabledAt} />
+                    </span>
                   </span>
                 ) : (
                   <Badge tone="emerald">active</Badge>
@@ -202,7 +220,12 @@ export default function Users() {
                     <Form method="post" aria-label={`${u.disabledAt ? "Enable" : "Disable"} ${u.email}`}>
                       <input type="hidden" name="id" value={u.id} />
                       {u.disabledAt ? (
-                        <button type="submit" name="intent" value="enable" className="rounded-md px-2 py-1 text-sm font-medium text-indigo-700 hover:bg-indigo-50">
+                        <button
+                          type="submit"
+                          name="intent"
+                          value="enable"
+                          className="rounded-md px-2 py-1 text-sm font-medium text-indigo-700 hover:bg-indigo-50"
+                        >
                           Enable
                         </button>
                       ) : (

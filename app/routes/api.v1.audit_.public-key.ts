@@ -18,7 +18,10 @@ export const loader = async ({ request }: LoaderFunctionArgs) =>
     const key = signingKey();
     if (!key) throw new AppError("not_found", "No audit signing key is configured");
     const pem = publicKeyPem(key.publicKey);
-    if (format === "pem") return new Response(pem, { headers: { "Content-Type": "application/x-pem-file", "Content-Disposition": 'attachment; filename="lastmile-audit-public-key.pem"' } });
+    if (format === "pem")
+      return new Response(pem, {
+        headers: { "Content-Type": "application/x-pem-file", "Content-Disposition": 'attachment; filename="lastmile-audit-public-key.pem"' },
+      });
     return json({ algorithm: "Ed25519", keyId: key.keyId, publicKey: pem });
   });
 

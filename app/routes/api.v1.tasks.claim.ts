@@ -16,7 +16,12 @@ export const action = async ({ request }: ActionFunctionArgs) =>
     const parsed = claimBodySchema.safeParse(await readJson(request, { optional: true }));
     if (!parsed.success) throw invalid("Invalid claim", zodIssues(parsed.error));
     const db = getDb();
-    const task = await claim(db, reviewer, { next: { type: parsed.data.type } }, { leaseMs: parsed.data.leaseSeconds ? parsed.data.leaseSeconds * 1000 : undefined });
+    const task = await claim(
+      db,
+      reviewer,
+      { next: { type: parsed.data.type } },
+      { leaseMs: parsed.data.leaseSeconds ? parsed.data.leaseSeconds * 1000 : undefined },
+    );
     if (!task) return new Response(null, { status: 204 });
     return json({ task: taskToJson(task), decision: await getDecision(db, task.decisionId) });
   });

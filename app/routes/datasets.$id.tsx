@@ -67,11 +67,23 @@ export default function DatasetPage() {
           <h2 id="snapshot-heading" className="text-lg font-semibold">
             Create a snapshot
           </h2>
-          <p className="mt-1 text-sm text-slate-600">Freezes the examples matching the filter now. Each external id lands in a split by its hash, so it stays in the same split across snapshots.</p>
+          <p className="mt-1 text-sm text-slate-600">
+            Freezes the examples matching the filter now. Each external id lands in a split by its hash, so it stays in the same split across snapshots.
+          </p>
           <Form method="post" className="mt-4 flex flex-wrap items-end gap-4" noValidate>
             {(["train", "validation", "test"] as const).map((k) => (
               <Field key={k} label={`${SPLIT_LABELS[k]} fraction`} htmlFor={k} error={f(k)}>
-                <input id={k} name={k} type="number" min={0} max={1} step={0.05} defaultValue={DEFAULT_SPLIT[k]} aria-invalid={Boolean(f(k))} className="mt-1 w-28 rounded border border-slate-300 px-3 py-2" />
+                <input
+                  id={k}
+                  name={k}
+                  type="number"
+                  min={0}
+                  max={1}
+                  step={0.05}
+                  defaultValue={DEFAULT_SPLIT[k]}
+                  aria-invalid={Boolean(f(k))}
+                  className="mt-1 w-28 rounded border border-slate-300 px-3 py-2"
+                />
               </Field>
             ))}
             {canIdentities ? (
@@ -102,7 +114,9 @@ export default function DatasetPage() {
               <div className="flex flex-wrap items-center gap-3">
                 <h3 className="font-semibold">Snapshot {s.number}</h3>
                 <StatusBadge status={s.status} />
-                {s.status === "building" ? <Progress processed={s.progress.processed} total={s.progress.total} label={`Snapshot ${s.number} progress`} /> : null}
+                {s.status === "building" ? (
+                  <Progress processed={s.progress.processed} total={s.progress.total} label={`Snapshot ${s.number} progress`} />
+                ) : null}
                 {s.rowCount !== null ? <span className="text-sm text-slate-700">{s.rowCount.toLocaleString("en")} examples</span> : null}
                 <span className="text-sm text-slate-600">
                   split {s.split.train}/{s.split.validation}/{s.split.test}
@@ -125,7 +139,9 @@ export default function DatasetPage() {
                     <caption className="sr-only">Downloads of snapshot {s.number}</caption>
                     <thead>
                       <tr className="text-left text-xs uppercase text-slate-500">
-                        <th scope="col" className="pr-4 font-medium">Split</th>
+                        <th scope="col" className="pr-4 font-medium">
+                          Split
+                        </th>
                         {FORMATS.map((fmt) => (
                           <th key={fmt} scope="col" className="pr-4 font-medium">
                             {FORMAT_LABELS[fmt]}
@@ -137,14 +153,20 @@ export default function DatasetPage() {
                       {(["all", "train", "validation", "test"] as const).map((split) => (
                         <tr key={split}>
                           <th scope="row" className="pr-4 text-left font-normal text-slate-700">
-                            {SPLIT_LABELS[split]} <span className="text-slate-500">({s.files.find((x) => x.split === split)?.rows.toLocaleString("en") ?? 0})</span>
+                            {SPLIT_LABELS[split]}{" "}
+                            <span className="text-slate-500">({s.files.find((x) => x.split === split)?.rows.toLocaleString("en") ?? 0})</span>
                           </th>
                           {FORMATS.map((fmt) => {
                             const file = s.files.find((x) => x.format === fmt && x.split === split);
                             return (
                               <td key={fmt} className="pr-4">
                                 {file ? (
-                                  <a href={file.url} download className="text-indigo-700 underline-offset-2 hover:underline" aria-label={`Download snapshot ${s.number} ${SPLIT_LABELS[split]} as ${FORMAT_LABELS[fmt]}`}>
+                                  <a
+                                    href={file.url}
+                                    download
+                                    className="text-indigo-700 underline-offset-2 hover:underline"
+                                    aria-label={`Download snapshot ${s.number} ${SPLIT_LABELS[split]} as ${FORMAT_LABELS[fmt]}`}
+                                  >
                                     {(file.bytes / 1024).toFixed(file.bytes < 10240 ? 1 : 0)} KB
                                   </a>
                                 ) : null}

@@ -46,7 +46,8 @@ export default function Datasets() {
           Datasets
         </h1>
         <p className="mt-1 max-w-3xl text-sm text-slate-600">
-          Every finished human review is a labelled example. A dataset is a filter over them; a snapshot freezes it into files you can train on, with a content hash and a data card.
+          Every finished human review is a labelled example. A dataset is a filter over them; a snapshot freezes it into files you can train on, with a content
+          hash and a data card.
         </p>
         {datasets.length === 0 ? (
           <p className="mt-4 text-slate-600">No datasets yet.</p>
@@ -54,10 +55,18 @@ export default function Datasets() {
           <table className="mt-4 w-full rounded border border-slate-200 bg-white text-sm">
             <thead>
               <tr className="border-b border-slate-200 text-left text-xs uppercase text-slate-500">
-                <th scope="col" className="px-3 py-2 font-medium">Name</th>
-                <th scope="col" className="px-3 py-2 font-medium">Filter</th>
-                <th scope="col" className="px-3 py-2 font-medium">Snapshots</th>
-                <th scope="col" className="px-3 py-2 font-medium">Latest</th>
+                <th scope="col" className="px-3 py-2 font-medium">
+                  Name
+                </th>
+                <th scope="col" className="px-3 py-2 font-medium">
+                  Filter
+                </th>
+                <th scope="col" className="px-3 py-2 font-medium">
+                  Snapshots
+                </th>
+                <th scope="col" className="px-3 py-2 font-medium">
+                  Latest
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -74,7 +83,9 @@ export default function Datasets() {
                     {d.latestSnapshot ? (
                       <span className="flex items-center gap-2">
                         v{d.latestSnapshot.number} <StatusBadge status={d.latestSnapshot.status} />
-                        {d.latestSnapshot.rowCount !== null ? <span className="text-slate-600">{d.latestSnapshot.rowCount.toLocaleString("en")} rows</span> : null}
+                        {d.latestSnapshot.rowCount !== null ? (
+                          <span className="text-slate-600">{d.latestSnapshot.rowCount.toLocaleString("en")} rows</span>
+                        ) : null}
                       </span>
                     ) : (
                       <span className="text-slate-500">none</span>
@@ -129,7 +140,13 @@ function CreateDataset({ types }: { types: TypeOption[] }) {
           <input id="name" name="name" required aria-invalid={Boolean(f("name"))} className="mt-1 w-full rounded border border-slate-300 px-3 py-2" />
         </Field>
         <Field label="Decision type" htmlFor="type" error={f("type")}>
-          <select id="type" name="type" value={typeKey} onChange={(e) => setTypeKey(e.target.value)} className="mt-1 w-full rounded border border-slate-300 px-3 py-2">
+          <select
+            id="type"
+            name="type"
+            value={typeKey}
+            onChange={(e) => setTypeKey(e.target.value)}
+            className="mt-1 w-full rounded border border-slate-300 px-3 py-2"
+          >
             {types.map((t) => (
               <option key={t.key} value={t.key}>
                 {t.name} ({t.key})

@@ -125,7 +125,11 @@ export default function DecisionDetail() {
             </dd>
           </dl>
         </Section>
-        <Section title="Routing" id="routing" description={`Routed under policy v${d.policyVersion}${type && type.currentPolicyVersion !== d.policyVersion ? ` (current: v${type.currentPolicyVersion})` : ""}.`}>
+        <Section
+          title="Routing"
+          id="routing"
+          description={`Routed under policy v${d.policyVersion}${type && type.currentPolicyVersion !== d.policyVersion ? ` (current: v${type.currentPolicyVersion})` : ""}.`}
+        >
           {d.reasons.length ? (
             <ul className="list-disc space-y-1 pl-5 text-sm">
               {d.reasons.map((r) => (
@@ -135,7 +139,9 @@ export default function DecisionDetail() {
               ))}
             </ul>
           ) : (
-            <p className="text-sm text-slate-600">No rule fired: released automatically with the model's output{d.qaSampled ? ", and sampled for a QA check" : ""}.</p>
+            <p className="text-sm text-slate-600">
+              No rule fired: released automatically with the model's output{d.qaSampled ? ", and sampled for a QA check" : ""}.
+            </p>
           )}
         </Section>
       </div>
@@ -143,7 +149,13 @@ export default function DecisionDetail() {
       <Section
         title="Output: model vs final"
         id="output"
-        description={d.finalOutput == null ? "Not final yet: the final output appears once the decision is reviewed." : changedCount ? `${changedCount} field(s) changed by a reviewer.` : "The final output equals the model's output."}
+        description={
+          d.finalOutput == null
+            ? "Not final yet: the final output appears once the decision is reviewed."
+            : changedCount
+              ? `${changedCount} field(s) changed by a reviewer.`
+              : "The final output equals the model's output."
+        }
       >
         <Table label="Model output and final output by field">
           <THead>
@@ -167,7 +179,15 @@ export default function DecisionDetail() {
                 <TD className={r.changed ? "text-slate-500 line-through decoration-slate-400" : undefined}>
                   <Value v={r.model} />
                 </TD>
-                <TD className={r.changed ? "font-medium" : undefined}>{d.finalOutput == null ? <span className="text-slate-500">pending</span> : r.final === undefined ? <span className="italic text-slate-500">removed</span> : <Value v={r.final} />}</TD>
+                <TD className={r.changed ? "font-medium" : undefined}>
+                  {d.finalOutput == null ? (
+                    <span className="text-slate-500">pending</span>
+                  ) : r.final === undefined ? (
+                    <span className="italic text-slate-500">removed</span>
+                  ) : (
+                    <Value v={r.final} />
+                  )}
+                </TD>
                 <TD>
                   <Confidence c={r.confidence} />
                 </TD>
@@ -182,7 +202,11 @@ export default function DecisionDetail() {
         <RawJson value={d.input} label="Input as JSON" />
       </Section>
 
-      <Section title="Reviews" id="reviews" description={tasks.some((t) => t.sealed) ? "A four-eyes first verdict is sealed until the second, independent review is in." : undefined}>
+      <Section
+        title="Reviews"
+        id="reviews"
+        description={tasks.some((t) => t.sealed) ? "A four-eyes first verdict is sealed until the second, independent review is in." : undefined}
+      >
         <Table label="Reviews">
           <THead>
             <TH>When</TH>
@@ -203,7 +227,9 @@ export default function DecisionDetail() {
                 <TD>{r.reviewer}</TD>
                 <TD>{r.kind}</TD>
                 <TD>
-                  <Badge tone={r.action === "approve" ? "emerald" : r.action === "correct" ? "indigo" : r.action === "reject" ? "red" : "amber"}>{r.action}</Badge>
+                  <Badge tone={r.action === "approve" ? "emerald" : r.action === "correct" ? "indigo" : r.action === "reject" ? "red" : "amber"}>
+                    {r.action}
+                  </Badge>
                 </TD>
                 <TD className="text-xs">
                   {r.reasonCodes.length
@@ -267,10 +293,19 @@ export default function DecisionDetail() {
           actions={
             <span className="flex gap-3 text-sm">
               {/* The evidence pack: these entries with their hashes up to a signed checkpoint (lastmile audit verify --pack). */}
-              <a href={`/api/v1/decisions/${encodeURIComponent(d.id)}/evidence`} download={`evidence-${d.id}.json`} className="text-indigo-700 underline-offset-2 hover:underline">
+              <a
+                href={`/api/v1/decisions/${encodeURIComponent(d.id)}/evidence`}
+                download={`evidence-${d.id}.json`}
+                className="text-indigo-700 underline-offset-2 hover:underline"
+              >
                 Evidence pack (JSON)
               </a>
-              <a href={`/api/v1/decisions/${encodeURIComponent(d.id)}/evidence?format=html`} target="_blank" rel="noreferrer" className="text-indigo-700 underline-offset-2 hover:underline">
+              <a
+                href={`/api/v1/decisions/${encodeURIComponent(d.id)}/evidence?format=html`}
+                target="_blank"
+                rel="noreferrer"
+                className="text-indigo-700 underline-offset-2 hover:underline"
+              >
                 Printable
               </a>
             </span>

@@ -26,7 +26,15 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const filters = Object.fromEntries(FILTERS.map((f) => [f, url.searchParams.get(f) ?? ""])) as Record<(typeof FILTERS)[number], string>;
   const types = (await listDecisionTypes(db)).map((t) => ({ key: t.key, name: t.name }));
   const { data: query, issues } = readQuery(searchQuerySchema, url.searchParams);
-  if (!query || issues.length) return { types, filters, error: failureOf("filter", "Invalid filter", issues), decisions: [] as DecisionListItem[], nextBefore: null as number | null, paged: false };
+  if (!query || issues.length)
+    return {
+      types,
+      filters,
+      error: failureOf("filter", "Invalid filter", issues),
+      decisions: [] as DecisionListItem[],
+      nextBefore: null as number | null,
+      paged: false,
+    };
   const page = await searchDecisions(db, query);
   return { types, filters, error: null as FormFailure | null, ...page, paged: url.searchParams.has("before") };
 }
@@ -43,7 +51,13 @@ export default function Decisions() {
   return (
     <div>
       <PageHeader title="Decisions" description="Every decision received, newest first. Open one for its outputs, reviews, audit trail and events." />
-      <Form key={formKey} method="get" role="search" aria-label="Filter decisions" className="mb-4 grid grid-cols-2 items-end gap-3 rounded-lg border border-slate-200 bg-white p-3 shadow-sm md:grid-cols-6">
+      <Form
+        key={formKey}
+        method="get"
+        role="search"
+        aria-label="Filter decisions"
+        className="mb-4 grid grid-cols-2 items-end gap-3 rounded-lg border border-slate-200 bg-white p-3 shadow-sm md:grid-cols-6"
+      >
         {filters.limit ? <input type="hidden" name="limit" value={filters.limit} /> : null}
         <div>
           <label htmlFor="filter-type" className="block text-xs font-medium text-slate-600">
@@ -85,7 +99,13 @@ export default function Decisions() {
           <label htmlFor="filter-model" className="block text-xs font-medium text-slate-600">
             Model version
           </label>
-          <input id="filter-model" name="modelVersion" defaultValue={filters.modelVersion} className={`${inputClass} mt-1 font-mono`} placeholder="exact, e.g. 1.0.0" />
+          <input
+            id="filter-model"
+            name="modelVersion"
+            defaultValue={filters.modelVersion}
+            className={`${inputClass} mt-1 font-mono`}
+            placeholder="exact, e.g. 1.0.0"
+          />
         </div>
         <div>
           <label htmlFor="filter-external" className="block text-xs font-medium text-slate-600">

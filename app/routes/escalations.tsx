@@ -59,7 +59,9 @@ export default function Escalations() {
         </p>
       ) : null}
       {items.length === 0 ? (
-        <p className="rounded-lg border border-dashed border-slate-300 bg-white px-4 py-10 text-center text-slate-600">Nothing is escalated to you. Reviewers escalate decisions they cannot settle; they show up here.</p>
+        <p className="rounded-lg border border-dashed border-slate-300 bg-white px-4 py-10 text-center text-slate-600">
+          Nothing is escalated to you. Reviewers escalate decisions they cannot settle; they show up here.
+        </p>
       ) : (
         <ul className="space-y-3">
           {items.map((t) => (

@@ -64,10 +64,17 @@ export default function Login() {
       {sso ? (
         <div className="mt-4 border-b border-slate-200 pb-4">
           {/* A document navigation, not a fetch: the provider's page must replace this one. */}
-          <a href={`/auth/oidc?redirectTo=${encodeURIComponent(params.get("redirectTo") ?? "/")}`} className="block w-full rounded bg-indigo-600 px-3 py-2 text-center font-medium text-white hover:bg-indigo-700">
+          <a
+            href={`/auth/oidc?redirectTo=${encodeURIComponent(params.get("redirectTo") ?? "/")}`}
+            className="block w-full rounded bg-indigo-600 px-3 py-2 text-center font-medium text-white hover:bg-indigo-700"
+          >
             Sign in with SSO
           </a>
-          <p className="mt-3 text-xs text-slate-500">{sso.passwordsOff ? "Passwords are turned off. Only the break-glass administrator signs in with a password below." : "Or sign in with your Lastmile password:"}</p>
+          <p className="mt-3 text-xs text-slate-500">
+            {sso.passwordsOff
+              ? "Passwords are turned off. Only the break-glass administrator signs in with a password below."
+              : "Or sign in with your Lastmile password:"}
+          </p>
         </div>
       ) : null}
       <Form method="post" className="mt-4 space-y-4" noValidate>
@@ -76,14 +83,32 @@ export default function Login() {
           <label htmlFor="email" className="block text-sm font-medium text-slate-700">
             Email
           </label>
-          <input id="email" name="email" type="email" autoComplete="username" required aria-invalid={Boolean(emailError)} aria-describedby="email-error" className="mt-1 w-full rounded border border-slate-300 px-3 py-2" />
+          <input
+            id="email"
+            name="email"
+            type="email"
+            autoComplete="username"
+            required
+            aria-invalid={Boolean(emailError)}
+            aria-describedby="email-error"
+            className="mt-1 w-full rounded border border-slate-300 px-3 py-2"
+          />
           <FieldError id="email-error" messages={emailError} />
         </div>
         <div>
           <label htmlFor="password" className="block text-sm font-medium text-slate-700">
             Password
           </label>
-          <input id="password" name="password" type="password" autoComplete="current-password" required aria-invalid={Boolean(passwordError)} aria-describedby="password-error" className="mt-1 w-full rounded border border-slate-300 px-3 py-2" />
+          <input
+            id="password"
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            aria-invalid={Boolean(passwordError)}
+            aria-describedby="password-error"
+            className="mt-1 w-full rounded border border-slate-300 px-3 py-2"
+          />
           <FieldError id="password-error" messages={passwordError} />
         </div>
         {formMessage ? <FormMessage tone="error">{formMessage}</FormMessage> : null}

@@ -10,7 +10,17 @@ import { getDb } from "@db/client.server";
 import { readForm } from "~/lib/read-form.server";
 import { requireUser } from "~/domain/auth/session.server";
 import { WORK_SEARCH_WINDOWS } from "~/domain/queue/claim.server";
-import { listQueue, myInProgress, narrowsList, parseQueueFilter, queueFacets, queueFilterParams, queueOverview, SCAN_BUDGET, type QueueFilter } from "~/domain/queue/queue-view.server";
+import {
+  listQueue,
+  myInProgress,
+  narrowsList,
+  parseQueueFilter,
+  queueFacets,
+  queueFilterParams,
+  queueOverview,
+  SCAN_BUDGET,
+  type QueueFilter,
+} from "~/domain/queue/queue-view.server";
 import { advance, readWorkMode, readWorkModeEnd, type WorkEvent } from "~/domain/queue/work-mode.server";
 import { formError, formFailure } from "~/lib/form-failure.server";
 import { taskKindLabel } from "~/domain/queue/task-kinds";
@@ -45,7 +55,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
   };
 }
 
-const intentSchema = z.discriminatedUnion("intent", [z.object({ intent: z.literal("start") }), z.object({ intent: z.literal("claim"), taskId: z.string().min(1).max(64) })]);
+const intentSchema = z.discriminatedUnion("intent", [
+  z.object({ intent: z.literal("start") }),
+  z.object({ intent: z.literal("claim"), taskId: z.string().min(1).max(64) }),
+]);
 
 /**
  * "Start reviewing" works through the list the reviewer filtered (the form
@@ -106,7 +119,11 @@ export default function Queue() {
       </div>
 
       {empty ? (
-        <div role="status" aria-label="Work mode ended" className="flex flex-wrap items-center gap-3 rounded-md border border-sky-200 bg-sky-50 px-3 py-2 text-sm text-sky-950">
+        <div
+          role="status"
+          aria-label="Work mode ended"
+          className="flex flex-wrap items-center gap-3 rounded-md border border-sky-200 bg-sky-50 px-3 py-2 text-sm text-sky-950"
+        >
           <p>
             {notice ? `${notice} ` : ""}
             {empty === "stretch"
@@ -164,7 +181,14 @@ export default function Queue() {
                 <TD className="text-right">
                   <Form method="post">
                     <input type="hidden" name="type" value={q.key} />
-                    <button type="submit" name="intent" value="start" disabled={busy || q.open === 0} className={buttonClass("secondary", "sm")} aria-label={`Start reviewing ${q.name}`}>
+                    <button
+                      type="submit"
+                      name="intent"
+                      value="start"
+                      disabled={busy || q.open === 0}
+                      className={buttonClass("secondary", "sm")}
+                      aria-label={`Start reviewing ${q.name}`}
+                    >
                       Start
                     </button>
                   </Form>
@@ -186,7 +210,9 @@ export default function Queue() {
                 <span className="font-mono">{t.externalId}</span>
                 <span className="text-slate-500">{t.typeKey}</span>
                 <Badge tone={taskKindLabel(t.kind).tone}>{taskKindLabel(t.kind).label}</Badge>
-                <span className={`text-xs ${t.expired ? "text-red-700" : "text-slate-600"}`}>{t.expired ? "lease expired" : `lease ${formatClock((t.leaseExpiresAt ?? now) - now)} left`}</span>
+                <span className={`text-xs ${t.expired ? "text-red-700" : "text-slate-600"}`}>
+                  {t.expired ? "lease expired" : `lease ${formatClock((t.leaseExpiresAt ?? now) - now)} left`}
+                </span>
                 <Link to={`/review/${t.id}`} className={`${buttonClass("secondary", "sm")} ml-auto`} aria-label={`Continue ${t.externalId}`}>
                   {t.expired ? "Resume" : "Continue"}
                 </Link>
@@ -221,7 +247,9 @@ export default function Queue() {
           </THead>
           <TBody>
             {page.items.length === 0 ? (
-              <EmptyRow colSpan={8}>{page.partial ? "No match in this stretch of the queue yet; search further below." : "No open tasks match these filters."}</EmptyRow>
+              <EmptyRow colSpan={8}>
+                {page.partial ? "No match in this stretch of the queue yet; search further below." : "No open tasks match these filters."}
+              </EmptyRow>
             ) : null}
             {page.items.map((t) => {
               const overdue = t.dueAt < now;
@@ -237,7 +265,9 @@ export default function Queue() {
                     <Badge tone={taskKindLabel(t.kind).tone}>{taskKindLabel(t.kind).label}</Badge>
                   </TD>
                   <TD numeric>{t.priority}</TD>
-                  <TD className={`whitespace-nowrap text-xs ${overdue ? "font-medium text-red-700" : "text-slate-600"}`}>{overdue ? `${formatDuration(now - t.dueAt)} over` : `due in ${formatDuration(t.dueAt - now)}`}</TD>
+                  <TD className={`whitespace-nowrap text-xs ${overdue ? "font-medium text-red-700" : "text-slate-600"}`}>
+                    {overdue ? `${formatDuration(now - t.dueAt)} over` : `due in ${formatDuration(t.dueAt - now)}`}
+                  </TD>
                   <TD className="hidden whitespace-nowrap font-mono text-xs text-slate-600 lg:table-cell">{t.model}</TD>
                   <TD numeric>{percent(t.confidence)}</TD>
                   <TD className="max-w-xs break-words text-xs text-slate-600">
@@ -257,7 +287,14 @@ export default function Queue() {
                       {work.map(([k, v]) => (
                         <input key={k} type="hidden" name={k} value={v} />
                       ))}
-                      <button type="submit" name="intent" value="claim" disabled={busy} className={buttonClass("secondary", "sm")} aria-label={`Review ${t.externalId}`}>
+                      <button
+                        type="submit"
+                        name="intent"
+                        value="claim"
+                        disabled={busy}
+                        className={buttonClass("secondary", "sm")}
+                        aria-label={`Review ${t.externalId}`}
+                      >
                         Review
                       </button>
                     </Form>
@@ -297,7 +334,11 @@ function Filters({ filter, queues, models }: { filter: QueueFilter; queues: { ke
   const field = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1 text-sm";
   const label = "block text-xs font-medium text-slate-600";
   return (
-    <Form method="get" className="grid grid-cols-2 gap-3 rounded-lg border border-slate-200 bg-white p-3 shadow-sm sm:grid-cols-4 lg:grid-cols-8" aria-label="Filter open tasks">
+    <Form
+      method="get"
+      className="grid grid-cols-2 gap-3 rounded-lg border border-slate-200 bg-white p-3 shadow-sm sm:grid-cols-4 lg:grid-cols-8"
+      aria-label="Filter open tasks"
+    >
       <div>
         <label htmlFor="flt-type" className={label}>
           Type

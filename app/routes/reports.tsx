@@ -8,7 +8,17 @@ import { PERIODS, BUCKETS } from "~/domain/reports/query";
 import { reportsView } from "~/domain/reports/reports.server";
 import { formatCell, reportTables, type Table, type TableName } from "~/domain/reports/tables";
 import { formatDuration, formatRate } from "~/lib/format";
-import { AccuracyChart, AutomationRateChart, bucketLabel, ChartFrame, HorizontalBars, OverrideRateChart, ReasonParetoChart, TimeToDecisionChart, VolumeChart } from "~/components/reports/charts";
+import {
+  AccuracyChart,
+  AutomationRateChart,
+  bucketLabel,
+  ChartFrame,
+  HorizontalBars,
+  OverrideRateChart,
+  ReasonParetoChart,
+  TimeToDecisionChart,
+  VolumeChart,
+} from "~/components/reports/charts";
 
 export const meta: MetaFunction = () => [{ title: "Reports · Lastmile" }];
 
@@ -49,16 +59,35 @@ export default function Reports() {
         <div>
           <h1 className="text-xl font-semibold">Reports · {typeName}</h1>
           <p className="text-sm text-slate-600" data-testid="report-range">
-            {formatCell("date", q.from)} – {formatCell("date", q.to)} · by {q.bucket} · {q.modelVersion ? `model version ${q.modelVersion}` : "all model versions"} · decisions counted by when they occurred
+            {formatCell("date", q.from)} – {formatCell("date", q.to)} · by {q.bucket} ·{" "}
+            {q.modelVersion ? `model version ${q.modelVersion}` : "all model versions"} · decisions counted by when they occurred
           </p>
         </div>
         <Definitions />
       </div>
 
-      <Form method="get" className="mt-4 flex flex-wrap items-end gap-4 rounded-lg border border-slate-200 bg-white p-4" aria-label="Report filters" onChange={(e) => submit(e.currentTarget)}>
+      <Form
+        method="get"
+        className="mt-4 flex flex-wrap items-end gap-4 rounded-lg border border-slate-200 bg-white p-4"
+        aria-label="Report filters"
+        onChange={(e) => submit(e.currentTarget)}
+      >
         <Select label="Decision type" name="type" value={q.type} options={view.types.map((x) => [x.key, x.name])} />
-        <Select label="Model version" name="modelVersion" value={q.modelVersion ?? ""} options={[["", "All versions"], ...r.versions.map((v) => [v, v] as [string, string])]} />
-        <Select label="Period" name="period" value={view.period === "custom" ? "" : view.period} options={[...(view.period === "custom" ? [["", "Custom range"] as [string, string]] : []), ...Object.keys(PERIODS).map((p) => [p, PERIOD_LABELS[p]] as [string, string])]} />
+        <Select
+          label="Model version"
+          name="modelVersion"
+          value={q.modelVersion ?? ""}
+          options={[["", "All versions"], ...r.versions.map((v) => [v, v] as [string, string])]}
+        />
+        <Select
+          label="Period"
+          name="period"
+          value={view.period === "custom" ? "" : view.period}
+          options={[
+            ...(view.period === "custom" ? [["", "Custom range"] as [string, string]] : []),
+            ...Object.keys(PERIODS).map((p) => [p, PERIOD_LABELS[p]] as [string, string]),
+          ]}
+        />
         <Select label="Bucket" name="bucket" value={q.bucket} options={BUCKETS.map((b) => [b, b[0].toUpperCase() + b.slice(1)] as [string, string])} />
         <button type="submit" className="rounded bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-700">
           Apply
@@ -72,12 +101,42 @@ export default function Reports() {
 
       <dl className="mt-6 grid grid-cols-2 gap-3 md:grid-cols-4 xl:grid-cols-8" aria-label="Totals for the period">
         <Kpi id="volume" label="Volume" value={formatCell("int", t.volume)} note={`${t.pending.toLocaleString("en-US")} pending`} />
-        <Kpi id="automation-rate" label="Automation rate" value={formatRate(t.automationRate)} note={`${t.auto.toLocaleString("en-US")} auto / ${(t.auto + t.reviewed).toLocaleString("en-US")} final`} />
-        <Kpi id="override-rate" label="Override rate" value={formatRate(t.overrideRate)} note={`${(t.corrected + t.rejected).toLocaleString("en-US")} of ${t.reviewed.toLocaleString("en-US")} reviewed`} />
-        <Kpi id="auto-lane-accuracy" label="Auto-lane accuracy" value={formatRate(acc.estimate)} note={acc.n ? `95% CI ${formatRate(acc.low)}–${formatRate(acc.high)}, n = ${acc.n}` : "no QA checks yet"} />
-        <Kpi id="released-accuracy" label="Est. released accuracy" value={formatRate(rel.estimate)} note={rel.low != null ? `95% CI ${formatRate(rel.low)}–${formatRate(rel.high)}` : "needs QA checks"} />
-        <Kpi id="ttd" label="Time to decision" value={`${formatDuration(t.timeToDecision.p50Ms)} / ${formatDuration(t.timeToDecision.p95Ms)}`} note="p50 / p95, all decisions" />
-        <Kpi id="review-ttd" label="Review lane" value={`${formatDuration(t.reviewP50Ms)} / ${formatDuration(t.reviewP95Ms)}`} note="p50 / p95 time to decision" />
+        <Kpi
+          id="automation-rate"
+          label="Automation rate"
+          value={formatRate(t.automationRate)}
+          note={`${t.auto.toLocaleString("en-US")} auto / ${(t.auto + t.reviewed).toLocaleString("en-US")} final`}
+        />
+        <Kpi
+          id="override-rate"
+          label="Override rate"
+          value={formatRate(t.overrideRate)}
+          note={`${(t.corrected + t.rejected).toLocaleString("en-US")} of ${t.reviewed.toLocaleString("en-US")} reviewed`}
+        />
+        <Kpi
+          id="auto-lane-accuracy"
+          label="Auto-lane accuracy"
+          value={formatRate(acc.estimate)}
+          note={acc.n ? `95% CI ${formatRate(acc.low)}–${formatRate(acc.high)}, n = ${acc.n}` : "no QA checks yet"}
+        />
+        <Kpi
+          id="released-accuracy"
+          label="Est. released accuracy"
+          value={formatRate(rel.estimate)}
+          note={rel.low != null ? `95% CI ${formatRate(rel.low)}–${formatRate(rel.high)}` : "needs QA checks"}
+        />
+        <Kpi
+          id="ttd"
+          label="Time to decision"
+          value={`${formatDuration(t.timeToDecision.p50Ms)} / ${formatDuration(t.timeToDecision.p95Ms)}`}
+          note="p50 / p95, all decisions"
+        />
+        <Kpi
+          id="review-ttd"
+          label="Review lane"
+          value={`${formatDuration(t.reviewP50Ms)} / ${formatDuration(t.reviewP95Ms)}`}
+          note="p50 / p95 time to decision"
+        />
         <Kpi id="escalated" label="Escalated" value={formatCell("int", t.escalated)} note="sent to the type's owner" />
       </dl>
 
@@ -86,7 +145,11 @@ export default function Reports() {
           Over time
         </h2>
         <div className="mt-3 grid gap-4 xl:grid-cols-2">
-          <ChartFrame title="Automation rate" unit="% of decisions with a final state" description={versionNames.length > 1 ? "all versions (solid) and each model version (dashed)" : "auto ÷ (auto + reviewed)"}>
+          <ChartFrame
+            title="Automation rate"
+            unit="% of decisions with a final state"
+            description={versionNames.length > 1 ? "all versions (solid) and each model version (dashed)" : "auto ÷ (auto + reviewed)"}
+          >
             <AutomationRateChart data={series} versions={versionNames} />
           </ChartFrame>
           <ChartFrame title="Volume by route" unit="decisions per bucket" description="auto, reviewed, and still pending (stacked)">
@@ -118,7 +181,11 @@ export default function Reports() {
             <DataTable table={tables.fields} csv={csvHref("fields")} />
           </div>
           <div>
-            <ChartFrame title="Routing rules" unit="% of decisions routed to review" description="which rule sends most items to review (a decision can trip several)">
+            <ChartFrame
+              title="Routing rules"
+              unit="% of decisions routed to review"
+              description="which rule sends most items to review (a decision can trip several)"
+            >
               <HorizontalBars rows={r.rules} labelKey="rule" valueKey="shareOfReviewed" name="Share of review" id="chart-rules" />
             </ChartFrame>
             <DataTable table={tables.rules} csv={csvHref("rules")} />
@@ -154,7 +221,13 @@ function Select({ label, name, value, options }: { label: string; name: string; 
   return (
     <div className="flex flex-col text-sm font-medium text-slate-700">
       <label htmlFor={`filter-${name}`}>{label}</label>
-      <select id={`filter-${name}`} name={name} defaultValue={value} key={`${name}-${value}`} className="mt-1 rounded border border-slate-300 bg-white px-2 py-1.5 font-normal">
+      <select
+        id={`filter-${name}`}
+        name={name}
+        defaultValue={value}
+        key={`${name}-${value}`}
+        className="mt-1 rounded border border-slate-300 bg-white px-2 py-1.5 font-normal"
+      >
         {options.map(([v, l]) => (
           <option key={v} value={v}>
             {l}
@@ -224,7 +297,10 @@ function DataTable({ table, csv }: { table: Table; csv: string }) {
 }
 
 const DEFINITIONS: [string, ReactNode][] = [
-  ["Period and buckets", "Decisions are counted in the hour, day or week (UTC; weeks start Monday) in which they occurred (occurredAt, which defaults to the time of receipt). An hour belongs to the period when its start lies in [from, to)."],
+  [
+    "Period and buckets",
+    "Decisions are counted in the hour, day or week (UTC; weeks start Monday) in which they occurred (occurredAt, which defaults to the time of receipt). An hour belongs to the period when its start lies in [from, to).",
+  ],
   ["Volume", "Decisions received. Volume = auto + reviewed + pending."],
   ["Auto", "Released without a human before release. QA-sampled auto decisions count as auto."],
   ["Reviewed", "Routed to human review and reached a final state (approved, corrected or rejected)."],
@@ -232,12 +308,27 @@ const DEFINITIONS: [string, ReactNode][] = [
   ["Automation rate", "auto ÷ (auto + reviewed), over decisions that reached a final state."],
   ["Override rate", "(corrected + rejected) ÷ reviewed: reviewed decisions whose final output differs from the model output."],
   ["Auto-lane accuracy", "QA-checked auto decisions the reviewer approved unchanged ÷ QA-checked auto decisions, with a 95% Wilson score interval and its n."],
-  ["Estimated released accuracy", "automation rate × auto-lane accuracy + (1 − automation rate) × 1, since humans decide the rest. The interval is the auto-lane interval carried through the same formula (the automation rate is a count, not a sample)."],
-  ["Time to decision", "Final time − arrival time, p50 and p95, from a histogram with 25%-wide buckets (interpolated inside a bucket). For auto decisions it is the processing time; below 1 ms counts as 0."],
-  ["Corrections per field", "Reviewed decisions in which a human changed the field (line items are folded: lines.*.amount), ÷ reviewed decisions. QA misses: the same for QA checks of auto decisions."],
-  ["Routing rules", "Decisions each routing rule sent to review ÷ decisions routed to review. A decision can trip several rules, so shares can add up to more than 100%."],
+  [
+    "Estimated released accuracy",
+    "automation rate × auto-lane accuracy + (1 − automation rate) × 1, since humans decide the rest. The interval is the auto-lane interval carried through the same formula (the automation rate is a count, not a sample).",
+  ],
+  [
+    "Time to decision",
+    "Final time − arrival time, p50 and p95, from a histogram with 25%-wide buckets (interpolated inside a bucket). For auto decisions it is the processing time; below 1 ms counts as 0.",
+  ],
+  [
+    "Corrections per field",
+    "Reviewed decisions in which a human changed the field (line items are folded: lines.*.amount), ÷ reviewed decisions. QA misses: the same for QA checks of auto decisions.",
+  ],
+  [
+    "Routing rules",
+    "Decisions each routing rule sent to review ÷ decisions routed to review. A decision can trip several rules, so shares can add up to more than 100%.",
+  ],
   ["Reason codes", "Reason codes on final human verdicts and on QA corrections, ranked, with the cumulative share (Pareto)."],
-  ["Backlog", "Open and in-progress tasks now, per queue (type × task kind) and per accountable owner (the type's owner): oldest age, and items past their SLA due time."],
+  [
+    "Backlog",
+    "Open and in-progress tasks now, per queue (type × task kind) and per accountable owner (the type's owner): oldest age, and items past their SLA due time.",
+  ],
 ];
 
 function Definitions() {
@@ -248,7 +339,9 @@ function Definitions() {
         <Dialog.Overlay className="fixed inset-0 bg-slate-900/40" />
         <Dialog.Content className="fixed left-1/2 top-1/2 max-h-[85vh] w-[min(44rem,92vw)] -translate-x-1/2 -translate-y-1/2 overflow-y-auto rounded-lg bg-white p-6 shadow-xl">
           <Dialog.Title className="text-lg font-semibold">How these figures are defined</Dialog.Title>
-          <Dialog.Description className="mt-1 text-sm text-slate-600">The same definitions apply to the page, the CSV downloads and the JSON API (/api/v1/reports/…).</Dialog.Description>
+          <Dialog.Description className="mt-1 text-sm text-slate-600">
+            The same definitions apply to the page, the CSV downloads and the JSON API (/api/v1/reports/…).
+          </Dialog.Description>
           <dl className="mt-4 space-y-3 text-sm">
             {DEFINITIONS.map(([term, def]) => (
               <div key={term}>

@@ -20,10 +20,16 @@ export const loader = async ({ request }: LoaderFunctionArgs) =>
     const db = getDb();
     const now = Date.now();
     const isBacklog = table.startsWith("backlog");
-    const page = isBacklog ? { series: [], byVersion: [], fields: [], rules: [], reasons: [] } : await reportPage(db, await readReportQuery(db, params, { now, ignore: ["table"] }));
+    const page = isBacklog
+      ? { series: [], byVersion: [], fields: [], rules: [], reasons: [] }
+      : await reportPage(db, await readReportQuery(db, params, { now, ignore: ["table"] }));
     const t = reportTables(page, isBacklog ? await backlog(db, now) : { queues: [], owners: [] })[table];
     const name = isBacklog ? `lastmile-${table}.csv` : `lastmile-${params.get("type")}-${table}.csv`;
     return new Response(stringify(tableRecords(t)), {
-      headers: { "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": `attachment; filename="${name.replace(/[^\w.-]/g, "_")}"`, "Cache-Control": "no-store" },
+      headers: {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": `attachment; filename="${name.replace(/[^\w.-]/g, "_")}"`,
+        "Cache-Control": "no-store",
+      },
     });
   });

@@ -98,7 +98,9 @@ function ClaimOffer({ offer, mode }: { offer: Offer; mode: Mode }) {
           {offer.message}
         </p>
       ) : null}
-      <p className="mt-2 text-sm text-slate-600">You do not hold this {taskKindLabel(offer.task.kind).label.toLowerCase()}. Claim it to review it; the lease keeps it yours while you work.</p>
+      <p className="mt-2 text-sm text-slate-600">
+        You do not hold this {taskKindLabel(offer.task.kind).label.toLowerCase()}. Claim it to review it; the lease keeps it yours while you work.
+      </p>
       {failure ? (
         <p role="alert" className="mt-2 text-sm text-red-700">
           {failure}.
@@ -170,7 +172,9 @@ function ReviewScreen({ screen, now, notice }: { screen: Held; now: number; noti
   const focusRow = useCallback((key?: string) => {
     const root = formRef.current;
     if (!root) return;
-    const row = key ? root.querySelector<HTMLElement>(`[data-field="${CSS.escape(key)}"]`) : (root.querySelector<HTMLElement>("[data-low]") ?? root.querySelector<HTMLElement>("[data-field]"));
+    const row = key
+      ? root.querySelector<HTMLElement>(`[data-field="${CSS.escape(key)}"]`)
+      : (root.querySelector<HTMLElement>("[data-low]") ?? root.querySelector<HTMLElement>("[data-field]"));
     row?.focus();
     row?.scrollIntoView({ block: "nearest" });
   }, []);
@@ -184,7 +188,12 @@ function ReviewScreen({ screen, now, notice }: { screen: Held; now: number; noti
   // A refused verdict's issues become state while rendering (React's "adjust state when a prop changes"),
   // not in an effect; only the side effects (the lease bookkeeping, moving focus) run in one.
   const [shownAction, setShownAction] = useState(actionData);
-  const refusedFields = actionData && !actionData.ok ? Object.keys(actionData.issues).filter((p) => p.startsWith("output.")).map((p) => p.slice(7)) : [];
+  const refusedFields =
+    actionData && !actionData.ok
+      ? Object.keys(actionData.issues)
+          .filter((p) => p.startsWith("output."))
+          .map((p) => p.slice(7))
+      : [];
   if (actionData !== shownAction) {
     setShownAction(actionData);
     if (actionData && !actionData.ok) {
@@ -321,7 +330,9 @@ function ReviewScreen({ screen, now, notice }: { screen: Held; now: number; noti
         </h1>
         <Badge tone={kind.tone}>{kind.label}</Badge>
         {task.priority !== 0 ? <Badge tone="slate">Priority {task.priority}</Badge> : null}
-        <span className={`text-xs ${overdue ? "font-medium text-red-700" : "text-slate-600"}`}>{overdue ? `SLA overdue by ${formatDuration(now - task.dueAt)}` : `SLA due in ${formatDuration(task.dueAt - now)}`}</span>
+        <span className={`text-xs ${overdue ? "font-medium text-red-700" : "text-slate-600"}`}>
+          {overdue ? `SLA overdue by ${formatDuration(now - task.dueAt)}` : `SLA due in ${formatDuration(task.dueAt - now)}`}
+        </span>
         <div className="ml-auto flex items-center gap-2">
           <LeaseTimer left={left} />
           <Button size="sm" variant="ghost" onClick={() => setDialog("help")} aria-keyshortcuts="?">
@@ -388,7 +399,9 @@ function ReviewScreen({ screen, now, notice }: { screen: Held; now: number; noti
               <dt className="text-slate-500">Confidence</dt>
               <dd className="tabular-nums">{percent(decision.confidence)}</dd>
               <dt className="text-slate-500">Flags</dt>
-              <dd className="flex flex-wrap gap-1">{decision.flags.length ? decision.flags.map((f) => <Badge key={f}>{f}</Badge>) : <span className="text-slate-500">none</span>}</dd>
+              <dd className="flex flex-wrap gap-1">
+                {decision.flags.length ? decision.flags.map((f) => <Badge key={f}>{f}</Badge>) : <span className="text-slate-500">none</span>}
+              </dd>
             </dl>
           </Card>
           <Card title="History">
@@ -410,7 +423,10 @@ function ReviewScreen({ screen, now, notice }: { screen: Held; now: number; noti
           </Card>
         </div>
 
-        <section aria-labelledby="output-heading" className="flex flex-col rounded-lg border border-slate-200 bg-white shadow-sm lg:sticky lg:top-4 lg:max-h-[calc(100vh-2rem)] lg:self-start">
+        <section
+          aria-labelledby="output-heading"
+          className="flex flex-col rounded-lg border border-slate-200 bg-white shadow-sm lg:sticky lg:top-4 lg:max-h-[calc(100vh-2rem)] lg:self-start"
+        >
           <div className="flex items-center justify-between border-b border-slate-100 px-4 py-2">
             <h2 id="output-heading" className="text-sm font-semibold text-slate-800">
               Model output

@@ -19,22 +19,13 @@ await runMigrations(db);
 const sqlite = await sqliteWriter(db);
 
 // Realistic shape: each decision has ~3 entries (ingested, claimed, reviewed) and one event.
-const insertAudit = sqlite.prepare(
-  "INSERT INTO audit_log (at, actor, action, entity_type, entity_id, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-);
-const insertOutbox = sqlite.prepare(
-  "INSERT INTO outbox (event_type, type_key, entity_id, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
-);
+const insertAudit = sqlite.prepare("INSERT INTO audit_log (at, actor, action, entity_type, entity_id, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+const insertOutbox = sqlite.prepare("INSERT INTO outbox (event_type, type_key, entity_id, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)");
 const decisions = Math.floor(N / 3);
 sqlite.transaction(() => {
   for (let d = 0; d < decisions; d++) {
     const id = `dec_${d.toString().padStart(10, "0")}`;
-    for (const action of [
-      "decision.ingested",
-      "task.claimed",
-      "review.approve",
-    ])
-      insertAudit.run(d, "bench", action, "decision", id, "{}", "x", "y");
+    for (const action of ["decision.ingested", "task.claimed", "review.approve"]) insertAudit.run(d, "bench", action, "decision", id, "{}", "x", "y");
     insertOutbox.run("decision.finalized", "invoice", id, "{}", d, d);
   }
 })();
@@ -46,23 +37,15 @@ async function measure(label: string): Promise<number> {
     const id = `dec_${Math.floor((i * 7919) % decisions)
       .toString()
       .padStart(10, "0")}`;
-    rows +=
-      (await decisionAuditTrail(db, id, [])).length +
-      (await outboxForEntity(db, id)).length;
+    rows += (await decisionAuditTrail(db, id, [])).length + (await outboxForEntity(db, id)).length;
   }
   const perLookup = (performance.now() - start) / LOOKUPS;
-  console.log(
-    `${label.padEnd(22)} ${perLookup.toFixed(3)} ms per decision (${rows / LOOKUPS} rows each)`,
-  );
+  console.log(`${label.padEnd(22)} ${perLookup.toFixed(3)} ms per decision (${rows / LOOKUPS} rows each)`);
   return perLookup;
 }
 
-console.log(
-  `audit entries: ${decisions * 3}, outbox events: ${decisions}, lookups: ${LOOKUPS}`,
-);
+console.log(`audit entries: ${decisions * 3}, outbox events: ${decisions}, lookups: ${LOOKUPS}`);
 const indexed = await measure("with entity indexes");
 sqlite.exec("DROP INDEX audit_entity_idx; DROP INDEX outbox_entity_idx;");
 const scanned = await measure("without (full scan)");
-console.log(
-  `ratio: indexed lookups are ${(scanned / indexed).toFixed(0)}x faster`,
-);
+console.log(`ratio: indexed lookups are ${(scanned / indexed).toFixed(0)}x faster`);

@@ -19,37 +19,13 @@ import { performance } from "node:perf_hooks";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
 import { releaseTask } from "~/domain/queue/queue.server";
 import { claim } from "~/domain/queue/claim.server";
-import {
-  listQueue,
-  type QueueFilter,
-} from "~/domain/queue/queue-view.server";
+import { listQueue, type QueueFilter } from "~/domain/queue/queue-view.server";
 import { sql } from "drizzle-orm";
 import { closeDatabase, sqlOne, sqlRun } from "@db/client.server";
 import { makeKey, makeType, makeUser } from "../../tests/support/db";
 import { type TestServer } from "../../tests/support/server";
-import {
-  BENCH_TYPE,
-  benchDecision,
-  benchType,
-  buildApp,
-  fmt,
-  machineLine,
-  percentile,
-  rng,
-  sqliteWriter,
-  table,
-} from "./common";
-import {
-  benchStore,
-  benchStores,
-  describeStore,
-  explainHotPath,
-  pgClient,
-  sideBySide,
-  startSharedServer,
-  stopStores,
-  type StoreKind,
-} from "./stores";
+import { BENCH_TYPE, benchDecision, benchType, buildApp, fmt, machineLine, percentile, rng, sqliteWriter, table } from "./common";
+import { benchStore, benchStores, describeStore, explainHotPath, pgClient, sideBySide, startSharedServer, stopStores, type StoreKind } from "./stores";
 
 const OPEN = Number(process.env.BENCH_OPEN ?? 100_000);
 const CLAIMS = Number(process.env.BENCH_CLAIMS ?? 2_000);
@@ -61,13 +37,7 @@ const OTHER_TYPE = "bench-other";
 
 function summary(label: string, ms: number[], cpuMs?: number[]) {
   const sorted = [...ms].sort((a, b) => a - b);
-  const row = [
-    label,
-    fmt(ms.length),
-    fmt(percentile(sorted, 50), 3),
-    fmt(percentile(sorted, 99), 3),
-    fmt(sorted[sorted.length - 1], 3),
-  ];
+  const row = [label, fmt(ms.length), fmt(percentile(sorted, 50), 3), fmt(percentile(sorted, 99), 3), fmt(sorted[sorted.length - 1], 3)];
   if (cpuMs) {
     const c = [...cpuMs].sort((a, b) => a - b);
     row.push(fmt(percentile(c, 50), 3), fmt(percentile(c, 99), 3));
@@ -92,8 +62,7 @@ async function run(kind: StoreKind): Promise<Result> {
   console.log(`\n### ${await describeStore(kind)}`);
   const store = await benchStore(kind);
   const db = store.db;
-  const count = async (q: ReturnType<typeof sql>) =>
-    Number((await sqlOne<{ n: number }>(db, q))!.n);
+  const count = async (q: ReturnType<typeof sql>) => Number((await sqlOne<{ n: number }>(db, q))!.n);
   const owner = await makeUser(db, "admin");
   await makeType(db, {
     ...benchType(owner.email),
@@ -119,48 +88,29 @@ async function run(kind: StoreKind): Promise<Result> {
     });
     await ingestDecisions(db, items, { batch: true, actor: "bench" });
   }
-  const open = await count(
-    sql`SELECT count(*) AS n FROM tasks WHERE status = 'open'`,
-  );
-  console.log(
-    `Claim benchmark: ${fmt(open)} open tasks (seeded in ${fmt((performance.now() - t0) / 1000, 1)} s), ${fmt(CLAIMS)} claims per scenario`,
-  );
-  if (open < OPEN)
-    throw new Error(`expected ${OPEN} open tasks, found ${open}`);
+  const open = await count(sql`SELECT count(*) AS n FROM tasks WHERE status = 'open'`);
+  console.log(`Claim benchmark: ${fmt(open)} open tasks (seeded in ${fmt((performance.now() - t0) / 1000, 1)} s), ${fmt(CLAIMS)} claims per scenario`);
+  if (open < OPEN) throw new Error(`expected ${OPEN} open tasks, found ${open}`);
 
   // Start from a checkpointed WAL (SQLite) / a vacuumed, analysed table (Postgres: what autovacuum
   // does soon after an import), as a running server would be after the import settled.
-  if (kind === "sqlite")
-    (await sqliteWriter(db)).pragma("wal_checkpoint(TRUNCATE)");
+  if (kind === "sqlite") (await sqliteWriter(db)).pragma("wal_checkpoint(TRUNCATE)");
   else {
     const c = await pgClient(store.target);
     await c.query("VACUUM ANALYZE");
     await c.end();
   }
-  const reviewers = await Promise.all(
-    Array.from({ length: 8 }, async () => makeUser(db, "reviewer")),
-  );
+  const reviewers = await Promise.all(Array.from({ length: 8 }, async () => makeUser(db, "reviewer")));
   // Warm-up (JIT, statement caches): claims that are released again.
   for (let i = 0; i < 300; i++) {
     const task = await claim(db, reviewers[i % reviewers.length], { next: {} });
     if (task) await releaseTask(db, reviewers[i % reviewers.length], task.id);
   }
   const rows: (string | number)[][] = [
-    [
-      `claim (domain, ${kind === "sqlite" ? "file DB" : "Postgres"})`,
-      "claims",
-      "p50 ms",
-      "p99 ms",
-      "max ms",
-      "cpu p50",
-      "cpu p99",
-    ],
+    [`claim (domain, ${kind === "sqlite" ? "file DB" : "Postgres"})`, "claims", "p50 ms", "p99 ms", "max ms", "cpu p50", "cpu p99"],
   ];
 
-  const run = async (
-    label: string,
-    opts: (i: number) => { type?: string; release?: boolean },
-  ) => {
+  const run = async (label: string, opts: (i: number) => { type?: string; release?: boolean }) => {
     const ms: number[] = [];
     const cpu: number[] = [];
     for (let i = 0; i < CLAIMS; i++) {
@@ -187,23 +137,9 @@ async function run(kind: StoreKind): Promise<Result> {
   // Work mode over a filtered list: each claim runs the list's keyset query inside the claim's
   // transaction. Baseline in the same run: reading that list's first page (what the queue page does).
   const viewRows: (string | number)[][] = [
-    [
-      "work mode (claim with a view)",
-      "claims",
-      "p50 ms",
-      "p99 ms",
-      "max ms",
-      "cpu p50",
-      "cpu p99",
-      "list page p50",
-      "claim/page",
-    ],
+    ["work mode (claim with a view)", "claims", "p50 ms", "p99 ms", "max ms", "cpu p50", "cpu p99", "list page p50", "claim/page"],
   ];
-  const runView = async (
-    label: string,
-    filter: QueueFilter,
-    claims: number,
-  ) => {
+  const runView = async (label: string, filter: QueueFilter, claims: number) => {
     const ms: number[] = [];
     const cpu: number[] = [];
     const page: number[] = [];
@@ -231,38 +167,22 @@ async function run(kind: StoreKind): Promise<Result> {
     row.push(fmt(p50(page), 3), `${fmt(p50(ms) / p50(page), 2)}x`);
     viewRows.push(row);
   };
-  await runView(
-    "route review, oldest first",
-    { route: "review", sort: "oldest" },
-    CLAIMS,
-  );
+  await runView("route review, oldest first", { route: "review", sort: "oldest" }, CLAIMS);
   // About 0.6% and 3% of the open tasks match: fewer claims, so the list never runs dry.
   await runView(
     `${OTHER_TYPE} + flag (0.6%), newest first`,
     { type: OTHER_TYPE, flag: "policy:high-value", sort: "newest" },
     Math.min(CLAIMS, Math.floor(OPEN / 400)),
   );
-  await runView(
-    "flag policy:high-value (3%), queue order",
-    { flag: "policy:high-value", sort: "queue" },
-    Math.min(CLAIMS, Math.floor(OPEN / 100)),
-  );
+  await runView("flag policy:high-value (3%), queue order", { flag: "policy:high-value", sort: "queue" }, Math.min(CLAIMS, Math.floor(OPEN / 100)));
 
   // expired leases: some claimed tasks whose lease ran out get reaped by the next claim
-  await sqlRun(
-    db,
-    sql`UPDATE tasks SET lease_expires_at = ${Date.now() - 1000} WHERE status = 'claimed' AND seq % 3 = 0`,
-  );
-  await run(
-    "shared queue, right after ~1/3 of held leases expired",
-    () => ({}),
-  );
+  await sqlRun(db, sql`UPDATE tasks SET lease_expires_at = ${Date.now() - 1000} WHERE status = 'claimed' AND seq % 3 = 0`);
+  await run("shared queue, right after ~1/3 of held leases expired", () => ({}));
 
   console.log("");
   console.log(table(rows));
-  console.log(
-    "(wall-clock p50/p99/max; cpu = this process's CPU time per claim, which excludes waits for the scheduler and the disk)",
-  );
+  console.log("(wall-clock p50/p99/max; cpu = this process's CPU time per claim, which excludes waits for the scheduler and the disk)");
   console.log("");
   console.log(table(viewRows));
   console.log(
@@ -271,11 +191,7 @@ async function run(kind: StoreKind): Promise<Result> {
 
   let explain = "";
   if (EXPLAIN && kind === "postgres") {
-    explain = await explainHotPath(
-      store.target,
-      "claim (shared queue)",
-      () => claim(db, reviewers[0], { next: {} }),
-    );
+    explain = await explainHotPath(store.target, "claim (shared queue)", () => claim(db, reviewers[0], { next: {} }));
     explain +=
       "\n\n" +
       (await explainHotPath(
@@ -312,28 +228,12 @@ async function run(kind: StoreKind): Promise<Result> {
         if (res.status !== 200) throw new Error(`claim answered ${res.status}`);
       }
       console.log("");
-      console.log(
-        table([
-          [
-            "POST /api/v1/tasks/claim (HTTP, round trip)",
-            "claims",
-            "p50 ms",
-            "p99 ms",
-            "max ms",
-          ],
-          summary("shared queue, one client", ms),
-        ]),
-      );
+      console.log(table([["POST /api/v1/tasks/claim (HTTP, round trip)", "claims", "p50 ms", "p99 ms", "max ms"], summary("shared queue, one client", ms)]));
       result.httpP99 = percentile(
         [...ms].sort((a, b) => a - b),
         99,
       );
-      result.scale = await twoInstances(
-        s,
-        await Promise.all(
-          reviewers.map((r) => makeKey(s.db, ["review"], r.email)),
-        ),
-      );
+      result.scale = await twoInstances(s, await Promise.all(reviewers.map((r) => makeKey(s.db, ["review"], r.email))));
     } finally {
       await s.close();
     }
@@ -347,10 +247,7 @@ async function run(kind: StoreKind): Promise<Result> {
   return result;
 }
 
-const worst = (rows: (string | number)[][], col: number) =>
-  Math.max(
-    ...rows.slice(1).map((r) => Number(String(r[col]).replace(/,/g, ""))),
-  );
+const worst = (rows: (string | number)[][], col: number) => Math.max(...rows.slice(1).map((r) => Number(String(r[col]).replace(/,/g, ""))));
 
 /**
  * Claims per second over HTTP with one server and with two on the same store: SCALE_CONCURRENCY
@@ -376,8 +273,7 @@ async function twoInstances(s: TestServer, keys: string[]) {
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: SCALE_CONCURRENCY }, async (_, c) => {
-        while (next++ < n)
-          await claim(urls[c % urls.length], keys[c % keys.length]);
+        while (next++ < n) await claim(urls[c % urls.length], keys[c % keys.length]);
       }),
     );
     return (performance.now() - t0) / 1000;
@@ -397,18 +293,8 @@ async function twoInstances(s: TestServer, keys: string[]) {
     console.log("");
     console.log(
       table([
-        [
-          "two instances vs one (same store, HTTP)",
-          "one server",
-          "two servers",
-          "two/one",
-        ],
-        [
-          `POST /api/v1/tasks/claim, ${SCALE_CONCURRENCY} clients: claims/s`,
-          fmt(rates.one),
-          fmt(rates.two),
-          `${fmt(rates.two / rates.one, 2)}x`,
-        ],
+        ["two instances vs one (same store, HTTP)", "one server", "two servers", "two/one"],
+        [`POST /api/v1/tasks/claim, ${SCALE_CONCURRENCY} clients: claims/s`, fmt(rates.one), fmt(rates.two), `${fmt(rates.two / rates.one, 2)}x`],
       ]),
     );
     return rates;
@@ -425,24 +311,20 @@ async function main() {
   } finally {
     await stopStores();
   }
-  const v = (f: (r: Result) => string) =>
-    Object.fromEntries(kinds.map((k) => [k, f(results[k]!)]));
-  const n = (x: number | undefined, d = 3) =>
-    x === undefined ? "-" : fmt(x, d);
+  const v = (f: (r: Result) => string) => Object.fromEntries(kinds.map((k) => [k, f(results[k]!)]));
+  const n = (x: number | undefined, d = 3) => (x === undefined ? "-" : fmt(x, d));
   console.log("");
   console.log(
     sideBySide(`claim, ${fmt(OPEN)} open tasks, side by side`, kinds, [
       {
         label: "claim p99 ms (worst scenario, wall clock)",
         values: v((r) => n(r.domainP99)),
-        target: (k) =>
-          results[k]!.domainP99 < 5 ? "< 5 ms MET" : "< 5 ms MISSED",
+        target: (k) => (results[k]!.domainP99 < 5 ? "< 5 ms MET" : "< 5 ms MISSED"),
       },
       {
         label: "claim p99 ms (worst scenario, CPU time)",
         values: v((r) => n(r.domainCpuP99)),
-        target: (k) =>
-          results[k]!.domainCpuP99 < 5 ? "< 5 ms MET" : "< 5 ms MISSED",
+        target: (k) => (results[k]!.domainCpuP99 < 5 ? "< 5 ms MET" : "< 5 ms MISSED"),
       },
       {
         label: "HTTP claim p99 ms (one client)",
@@ -450,23 +332,16 @@ async function main() {
       },
       {
         label: "two vs one instance: claims/s",
-        values: v((r) =>
-          r.scale ? `${fmt(r.scale.one)} -> ${fmt(r.scale.two)}` : "-",
-        ),
+        values: v((r) => (r.scale ? `${fmt(r.scale.one)} -> ${fmt(r.scale.two)}` : "-")),
       },
       {
         label: "two vs one instance: ratio",
-        values: v((r) =>
-          r.scale ? `${fmt(r.scale.two / r.scale.one, 2)}x` : "-",
-        ),
+        values: v((r) => (r.scale ? `${fmt(r.scale.two / r.scale.one, 2)}x` : "-")),
       },
     ]),
   );
   console.log(machineLine());
-  if (kinds.includes("sqlite") && kinds.length > 1)
-    console.log(
-      "(two instances on SQLite share one file and its single writer: ~1x or lower is expected)",
-    );
+  if (kinds.includes("sqlite") && kinds.length > 1) console.log("(two instances on SQLite share one file and its single writer: ~1x or lower is expected)");
 }
 
 await main();

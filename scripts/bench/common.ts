@@ -4,13 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type Database from "better-sqlite3";
-import {
-  openDatabase,
-  runMigrations,
-  sqliteClientOf,
-  transaction,
-  type Db,
-} from "@db/client.server";
+import { openDatabase, runMigrations, sqliteClientOf, transaction, type Db } from "@db/client.server";
 import { invoiceType } from "../../tests/support/db";
 
 /**
@@ -19,20 +13,12 @@ import { invoiceType } from "../../tests/support/db";
  */
 export async function sqliteWriter(db: Db): Promise<Database.Database> {
   const client = await transaction(db, async (tx) => sqliteClientOf(tx));
-  if (!client)
-    throw new Error(
-      "The benchmarks generate their data with SQLite's raw SQL: run them on a SQLite store",
-    );
+  if (!client) throw new Error("The benchmarks generate their data with SQLite's raw SQL: run them on a SQLite store");
   return client;
 }
 
 /** A migrated SQLite store for a benchmark (a new file in a temporary folder unless `file`), with its writer connection. */
-export async function sqliteBenchStore(
-  file = path.join(
-    fs.mkdtempSync(path.join(os.tmpdir(), "lastmile-bench-")),
-    "bench.db",
-  ),
-) {
+export async function sqliteBenchStore(file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "lastmile-bench-")), "bench.db")) {
   const db = openDatabase(file);
   await runMigrations(db);
   return { db, file, sqlite: await sqliteWriter(db) };
@@ -102,19 +88,12 @@ export function benchDecision(i: number, rand: () => number, prefix = "d") {
 
 export function buildApp(): void {
   if (process.env.BENCH_SKIP_BUILD === "1") return;
-  execFileSync(
-    process.execPath,
-    ["node_modules/@remix-run/dev/dist/cli.js", "build"],
-    { stdio: "pipe", env: { ...process.env, NODE_ENV: "production" } },
-  );
+  execFileSync(process.execPath, ["node_modules/@remix-run/dev/dist/cli.js", "build"], { stdio: "pipe", env: { ...process.env, NODE_ENV: "production" } });
 }
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
-  const i = Math.min(
-    sorted.length - 1,
-    Math.max(0, Math.ceil((p / 100) * sorted.length) - 1),
-  );
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i];
 }
 
@@ -126,16 +105,8 @@ export const fmt = (n: number, digits = 0) =>
 
 export function table(rows: (string | number)[][]): string {
   const cells = rows.map((r) => r.map(String));
-  const widths = cells[0].map((_, c) =>
-    Math.max(...cells.map((r) => r[c].length)),
-  );
-  return cells
-    .map((r) =>
-      r
-        .map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c])))
-        .join("  "),
-    )
-    .join("\n");
+  const widths = cells[0].map((_, c) => Math.max(...cells.map((r) => r[c].length)));
+  return cells.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join("  ")).join("\n");
 }
 
 /** Figures from a busy machine mean little without this. */

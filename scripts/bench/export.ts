@@ -18,10 +18,7 @@ import { closeDatabase, openDatabase } from "@db/client.server";
 import { sqliteBenchStore } from "./common";
 import { iterateExamples } from "~/domain/datasets/examples.server";
 import { exportToFile } from "~/domain/datasets/export.server";
-import {
-  exampleFilterSchema,
-  type ExportFormat,
-} from "~/domain/datasets/filter";
+import { exampleFilterSchema, type ExportFormat } from "~/domain/datasets/filter";
 import { generateReviewedInvoices } from "./generate";
 
 const HERE = fileURLToPath(import.meta.url);
@@ -42,17 +39,11 @@ async function generate(file: string, rows: number): Promise<void> {
   const started = Date.now();
   await generateReviewedInvoices(db, rows);
   sqlite.exec("ANALYZE");
-  console.log(
-    `generated ${rows.toLocaleString("en")} decisions + tasks + reviews in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-  );
+  console.log(`generated ${rows.toLocaleString("en")} decisions + tasks + reviews in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   await closeDatabase(db);
 }
 
-async function child(
-  mode: string,
-  file: string,
-  outDir: string,
-): Promise<void> {
+async function child(mode: string, file: string, outDir: string): Promise<void> {
   const db = openDatabase(file);
   const filter = exampleFilterSchema.parse({ type: "invoice" });
   const started = process.hrtime.bigint();
@@ -96,11 +87,7 @@ async function main(): Promise<void> {
     await generate(file, rows);
     const results: Result[] = [];
     for (const mode of ["read", "jsonl", "csv", "parquet"]) {
-      const res = spawnSync(
-        process.execPath,
-        [...process.execArgv, HERE, "--child", mode, file, dir],
-        { encoding: "utf8", maxBuffer: 1 << 20 },
-      );
+      const res = spawnSync(process.execPath, [...process.execArgv, HERE, "--child", mode, file, dir], { encoding: "utf8", maxBuffer: 1 << 20 });
       if (res.status !== 0) throw new Error(`${mode} failed:\n${res.stderr}`);
       const r = JSON.parse(res.stdout.trim().split("\n").pop()!) as Result;
       results.push(r);
@@ -113,9 +100,7 @@ async function main(): Promise<void> {
     const base = results[0];
     // Wall-clock rates depend on what else the machine runs (the 1-minute load average is printed
     // per line); rows per CPU-second is what one idle core would do.
-    console.log(
-      `\nbaseline: read ${Math.round(base.rowsPerCpuSec).toLocaleString("en")} rows/CPU-s without writing (${os.cpus().length} cores)`,
-    );
+    console.log(`\nbaseline: read ${Math.round(base.rowsPerCpuSec).toLocaleString("en")} rows/CPU-s without writing (${os.cpus().length} cores)`);
     for (const r of results.slice(1)) {
       const target =
         r.mode === "csv"
@@ -130,9 +115,5 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.env.BENCH_GENERATE_ONLY)
-  await generate(
-    process.env.BENCH_GENERATE_ONLY,
-    Number(process.env.BENCH_ROWS),
-  );
+if (process.env.BENCH_GENERATE_ONLY) await generate(process.env.BENCH_GENERATE_ONLY, Number(process.env.BENCH_ROWS));
 else await main();

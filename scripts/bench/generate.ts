@@ -12,18 +12,9 @@
  * that need many decisions run on both stores).
  */
 import { sql } from "drizzle-orm";
-import {
-  sqliteClientOf,
-  sqlRun,
-  transaction,
-  type Db,
-} from "@db/client.server";
+import { sqliteClientOf, sqlRun, transaction, type Db } from "@db/client.server";
 
-export async function generateReviewedInvoices(
-  db: Db,
-  rows: number,
-  opts: { typeKey?: string; start?: number } = {},
-): Promise<void> {
+export async function generateReviewedInvoices(db: Db, rows: number, opts: { typeKey?: string; start?: number } = {}): Promise<void> {
   const type = opts.typeKey ?? "invoice";
   const t0 = opts.start ?? Date.UTC(2026, 0, 1);
   const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -31,8 +22,7 @@ export async function generateReviewedInvoices(
   const writer = await transaction(db, async (tx) => sqliteClientOf(tx));
   if (!writer) {
     await transaction(db, async (tx) => {
-      for (const statement of postgresStatements(type, t0, rows, q))
-        await sqlRun(tx, sql.raw(statement));
+      for (const statement of postgresStatements(type, t0, rows, q)) await sqlRun(tx, sql.raw(statement));
     });
     return;
   }
@@ -88,14 +78,8 @@ export async function generateReviewedInvoices(
 }
 
 /** The same rows on Postgres: generate_series for the recursive CTE, format/lpad for printf, json_build_object for json_object. */
-function postgresStatements(
-  type: string,
-  t0: number,
-  rows: number,
-  q: (s: string) => string,
-): string[] {
-  const id = (prefix: string) =>
-    `format('${prefix}_%s_%s', ${q(type)}, lpad(i::text, 8, '0'))`;
+function postgresStatements(type: string, t0: number, rows: number, q: (s: string) => string): string[] {
+  const id = (prefix: string) => `format('${prefix}_%s_%s', ${q(type)}, lpad(i::text, 8, '0'))`;
   const reviewer = (expr: string) => `'gen_' || lpad((${expr})::text, 2, '0')`;
   const corrected = `json_build_object('total', (i % 1000) + 10.5, 'currency', CASE WHEN i % 2 = 1 THEN 'EUR' ELSE 'USD' END,
                     'lines', json_build_array(json_build_object('sku', 'A-' || (i % 50), 'amount', (i % 1000) + 0.5)))::text`;

@@ -35,30 +35,8 @@ import { performance } from "node:perf_hooks";
 import type Database from "better-sqlite3";
 import { makeKey, makeType, makeUser } from "../../tests/support/db";
 import { type TestServer } from "../../tests/support/server";
-import {
-  BENCH_TYPE,
-  benchDecision,
-  benchType,
-  buildApp,
-  fmt,
-  machineLine,
-  rng,
-  sqliteBenchStore,
-  sqliteWriter,
-  table,
-} from "./common";
-import {
-  benchStore,
-  benchStores,
-  closeStore,
-  describeStore,
-  pgClient,
-  RAW_TEXT,
-  sideBySide,
-  startSharedServer,
-  stopStores,
-  type StoreKind,
-} from "./stores";
+import { BENCH_TYPE, benchDecision, benchType, buildApp, fmt, machineLine, rng, sqliteBenchStore, sqliteWriter, table } from "./common";
+import { benchStore, benchStores, closeStore, describeStore, pgClient, RAW_TEXT, sideBySide, startSharedServer, stopStores, type StoreKind } from "./stores";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const ROUND_ROWS = Number(process.env.BENCH_ROUND_ROWS ?? 5000);
@@ -92,17 +70,14 @@ const numbered = (text: string) => {
 };
 function sqliteRaw(sqlite: Database.Database): RawSql {
   return {
-    all: async (text, params = []) =>
-      sqlite.prepare(text).all(...params) as Row[],
+    all: async (text, params = []) => sqlite.prepare(text).all(...params) as Row[],
     close: async () => undefined,
   };
 }
 async function pgRaw(url: string): Promise<RawSql> {
   const c = await pgClient(url);
   return {
-    all: async (text, params = []) =>
-      (await c.query({ text: numbered(text), values: params, types: RAW_TEXT }))
-        .rows as Row[],
+    all: async (text, params = []) => (await c.query({ text: numbered(text), values: params, types: RAW_TEXT })).rows as Row[],
     close: () => c.end(),
   };
 }
@@ -128,10 +103,7 @@ function columns(sqlite: Database.Database, table: string): string[] {
  * database. Which shape is faster depends on the table (a statement per row pays a
  * statement journal per row where triggers fire), so each baseline runs both.
  */
-async function rawInserter(
-  tables: readonly (keyof StoredBatch)[],
-  chunk: number,
-): Promise<Inserter> {
+async function rawInserter(tables: readonly (keyof StoredBatch)[], chunk: number): Promise<Inserter> {
   const { db, sqlite } = await sqliteBenchStore();
   await makeType(db, benchType((await makeUser(db, "admin")).email));
   /** Statement and parameters for each INSERT, all built before the clock starts. */
@@ -143,9 +115,7 @@ async function rawInserter(
     const stmt = (n: number): Database.Statement => {
       const known = stmts.get(n);
       if (known) return known;
-      const st = sqlite.prepare(
-        `INSERT INTO ${name} (${cols.map((c) => `"${c}"`).join(", ")}) VALUES ${Array(n).fill(tuple).join(", ")}${suffix}`,
-      );
+      const st = sqlite.prepare(`INSERT INTO ${name} (${cols.map((c) => `"${c}"`).join(", ")}) VALUES ${Array(n).fill(tuple).join(", ")}${suffix}`);
       stmts.set(n, st);
       return st;
     };
@@ -153,10 +123,7 @@ async function rawInserter(
       const out: [Database.Statement, unknown[]][] = [];
       for (let i = 0; i < rows.length; i += chunk) {
         const part = rows.slice(i, i + chunk);
-        out.push([
-          stmt(part.length),
-          part.flatMap((r) => cols.map((c) => r[c])),
-        ]);
+        out.push([stmt(part.length), part.flatMap((r) => cols.map((c) => r[c]))]);
       }
       return out;
     };
@@ -166,22 +133,15 @@ async function rawInserter(
     tasks: table("tasks"),
     outbox: table("outbox"),
     audit: table("audit_log"),
-    rollups: table(
-      "rollups",
-      ` ON CONFLICT (type_key, hour, model_version, metric) DO UPDATE SET value = value + excluded.value`,
-    ),
+    rollups: table("rollups", ` ON CONFLICT (type_key, hour, model_version, metric) DO UPDATE SET value = value + excluded.value`),
   };
-  const write = sqlite.transaction(
-    (batch: [Database.Statement, unknown[]][]) => {
-      for (const [stmt, params] of batch) stmt.run(params);
-    },
-  );
+  const write = sqlite.transaction((batch: [Database.Statement, unknown[]][]) => {
+    for (const [stmt, params] of batch) stmt.run(params);
+  });
   return {
     /** Seconds to insert these batches, one IMMEDIATE transaction each (statements and parameters are prepared first). */
     async insert(batches: StoredBatch[]) {
-      const plan: Plan = batches.map((b) =>
-        tables.flatMap((t) => plans[t](b[t])),
-      );
+      const plan: Plan = batches.map((b) => tables.flatMap((t) => plans[t](b[t])));
       const t0 = performance.now();
       for (const b of plan) write.immediate(b);
       return (performance.now() - t0) / 1000;
@@ -203,15 +163,9 @@ async function rawInserter(
  * shape once) with the pg driver, one transaction per batch of 1,000 decisions, into a freshly
  * migrated database; the rows' values are the text Postgres returned for the server's rows.
  */
-async function pgRawInserter(
-  tables: readonly (keyof StoredBatch)[],
-  chunk: number,
-): Promise<Inserter> {
+async function pgRawInserter(tables: readonly (keyof StoredBatch)[], chunk: number): Promise<Inserter> {
   const store = await benchStore("postgres");
-  await makeType(
-    store.db,
-    benchType((await makeUser(store.db, "admin")).email),
-  );
+  await makeType(store.db, benchType((await makeUser(store.db, "admin")).email));
   const c = await pgClient(store.target);
   type Query = { name: string; text: string; values: unknown[] };
   const table = async (name: string, suffix = "") => {
@@ -256,8 +210,7 @@ async function pgRawInserter(
       }
       return (performance.now() - t0) / 1000;
     },
-    count: async () =>
-      Number((await c.query("SELECT count(*) AS n FROM decisions")).rows[0].n),
+    count: async () => Number((await c.query("SELECT count(*) AS n FROM decisions")).rows[0].n),
     close: async () => {
       await c.end();
       await closeStore(store);
@@ -266,22 +219,14 @@ async function pgRawInserter(
 }
 
 /** The server's rows written after `since` (max seq per table), grouped by the batch of 1,000 decisions they belong to. */
-async function storedSince(
-  raw: RawSql,
-  since: Record<string, number>,
-): Promise<StoredBatch[]> {
-  const after = (t: string) =>
-    raw.all(`SELECT * FROM ${t} WHERE seq > ? ORDER BY seq`, [since[t]]);
+async function storedSince(raw: RawSql, since: Record<string, number>): Promise<StoredBatch[]> {
+  const after = (t: string) => raw.all(`SELECT * FROM ${t} WHERE seq > ? ORDER BY seq`, [since[t]]);
   const decisions = await after("decisions");
   const tasks = await after("tasks");
   const outbox = await after("outbox");
-  const audit = (await after("audit_log")).filter(
-    (a) => a.entity_type === "decision_batch",
-  );
+  const audit = (await after("audit_log")).filter((a) => a.entity_type === "decision_batch");
   // Each batch upserted one counter per (hour or day, metric) its decisions touch: the type's counters.
-  const rollups = await raw.all("SELECT * FROM rollups WHERE type_key = ?", [
-    BENCH_TYPE,
-  ]);
+  const rollups = await raw.all("SELECT * FROM rollups WHERE type_key = ?", [BENCH_TYPE]);
   const batches: StoredBatch[] = [];
   for (let i = 0; i < decisions.length; i += BATCH) {
     const ds = decisions.slice(i, i + BATCH);
@@ -308,26 +253,17 @@ const post = async (url: string, key: string, body: string) => {
     },
     body,
   });
-  if (res.status !== 201)
-    throw new Error(
-      `ingest answered ${res.status}: ${(await res.text()).slice(0, 500)}`,
-    );
+  if (res.status !== 201) throw new Error(`ingest answered ${res.status}: ${(await res.text()).slice(0, 500)}`);
   await res.arrayBuffer();
 };
 
 /** Sends every body with `clients` requests in flight, client i talking to urls[i % urls.length]; returns seconds. */
-async function spread(
-  urls: string[],
-  key: string,
-  bodies: string[],
-  clients: number,
-): Promise<number> {
+async function spread(urls: string[], key: string, bodies: string[], clients: number): Promise<number> {
   let next = 0;
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
-      while (next < bodies.length)
-        await post(urls[c % urls.length], key, bodies[next++]);
+      while (next < bodies.length) await post(urls[c % urls.length], key, bodies[next++]);
     }),
   );
   return (performance.now() - t0) / 1000;
@@ -361,20 +297,15 @@ async function run(kind: StoreKind): Promise<Result> {
   };
   const rawSeconds = { sameS: 0, sameL: 0, onlyS: 0, onlyL: 0 };
   const rawNames = Object.keys(raws) as (keyof typeof raws)[];
-  const server: RawSql =
-    kind === "sqlite"
-      ? sqliteRaw(await sqliteWriter(s.db))
-      : await pgRaw(s.env.DATABASE_URL);
+  const server: RawSql = kind === "sqlite" ? sqliteRaw(await sqliteWriter(s.db)) : await pgRaw(s.env.DATABASE_URL);
   try {
     const owner = await makeUser(s.db, "admin");
     await makeType(s.db, benchType(owner.email));
     const key = await makeKey(s.db, ["ingest"]);
-    const count = async (text: string, params: unknown[] = []) =>
-      Number((await server.all(text, params))[0].n);
+    const count = async (text: string, params: unknown[] = []) => Number((await server.all(text, params))[0].n);
     const maxSeq = async () => {
       const out: Record<string, number> = {};
-      for (const t of SEQ_TABLES)
-        out[t] = await count(`SELECT coalesce(max(seq), 0) AS n FROM ${t}`);
+      for (const t of SEQ_TABLES) out[t] = await count(`SELECT coalesce(max(seq), 0) AS n FROM ${t}`);
       return out;
     };
     const rand = rng(1);
@@ -387,9 +318,7 @@ async function run(kind: StoreKind): Promise<Result> {
         s.url,
         key,
         JSON.stringify({
-          decisions: Array.from({ length: BATCH }, (_, i) =>
-            benchDecision(w * BATCH + i, rand, "warm"),
-          ),
+          decisions: Array.from({ length: BATCH }, (_, i) => benchDecision(w * BATCH + i, rand, "warm")),
         }),
       );
     const warmRows = await storedSince(server, since);
@@ -399,17 +328,10 @@ async function run(kind: StoreKind): Promise<Result> {
     let singleSeconds = 0;
     const perRound: string[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const decisions = Array.from({ length: ROUND_ROWS }, (_, i) =>
-        benchDecision(round * ROUND_ROWS + i, rand, "d"),
-      );
+      const decisions = Array.from({ length: ROUND_ROWS }, (_, i) => benchDecision(round * ROUND_ROWS + i, rand, "d"));
       const bodies: string[] = [];
-      for (let i = 0; i < decisions.length; i += BATCH)
-        bodies.push(
-          JSON.stringify({ decisions: decisions.slice(i, i + BATCH) }),
-        );
-      const singles = Array.from({ length: SINGLE }, (_, i) =>
-        JSON.stringify(benchDecision(round * SINGLE + i, rand, "single")),
-      );
+      for (let i = 0; i < decisions.length; i += BATCH) bodies.push(JSON.stringify({ decisions: decisions.slice(i, i + BATCH) }));
+      const singles = Array.from({ length: SINGLE }, (_, i) => JSON.stringify(benchDecision(round * SINGLE + i, rand, "single")));
 
       since = await maxSeq();
       const t0 = performance.now();
@@ -425,24 +347,15 @@ async function run(kind: StoreKind): Promise<Result> {
 
     const expected = WARM * BATCH + ROUNDS * (ROUND_ROWS + SINGLE);
     const storedN = await count("SELECT count(*) AS n FROM decisions");
-    if (storedN !== expected)
-      throw new Error(
-        `server stored ${storedN} decisions, expected ${expected}`,
-      );
-    for (const k of rawNames)
-      if ((await raws[k].count()) !== WARM * BATCH + ROUNDS * ROUND_ROWS)
-        throw new Error("a raw insert lost rows");
-    const lanes = await server.all(
-      "SELECT route, count(*) AS n FROM decisions GROUP BY route ORDER BY route",
-    );
-    const perDecision = async (t: string) =>
-      (await count(`SELECT count(*) AS n FROM ${t}`)) / storedN;
+    if (storedN !== expected) throw new Error(`server stored ${storedN} decisions, expected ${expected}`);
+    for (const k of rawNames) if ((await raws[k].count()) !== WARM * BATCH + ROUNDS * ROUND_ROWS) throw new Error("a raw insert lost rows");
+    const lanes = await server.all("SELECT route, count(*) AS n FROM decisions GROUP BY route ORDER BY route");
+    const perDecision = async (t: string) => (await count(`SELECT count(*) AS n FROM ${t}`)) / storedN;
 
     const n = ROUNDS * ROUND_ROWS;
     const sameRate = n / Math.min(rawSeconds.sameS, rawSeconds.sameL);
     const onlyRate = n / Math.min(rawSeconds.onlyS, rawSeconds.onlyL);
-    const shape = (a: number, b: number) =>
-      `${fmt(n / a)}/s ${small === 1 ? "one row" : `${small} rows`} per statement, ${fmt(n / b)}/s ${large}`;
+    const shape = (a: number, b: number) => `${fmt(n / a)}/s ${small === 1 ? "one row" : `${small} rows`} per statement, ${fmt(n / b)}/s ${large}`;
     const batchRate = n / batchSeconds;
     const singleRate = (ROUNDS * SINGLE) / singleSeconds;
     const pct = (x: number, base: number) => `${fmt((x / base) * 100, 1)}%`;
@@ -451,39 +364,15 @@ async function run(kind: StoreKind): Promise<Result> {
     console.log(
       table([
         ["path", "decisions/s", "vs raw, same rows", "vs raw, decisions only"],
-        [
-          `raw insert (${driver}): every row the HTTP path stored`,
-          fmt(sameRate),
-          "100%",
-          pct(sameRate, onlyRate),
-        ],
-        [
-          `raw insert (${driver}): decisions table only`,
-          fmt(onlyRate),
-          pct(onlyRate, sameRate),
-          "100%",
-        ],
-        [
-          `HTTP POST batches of ${BATCH}`,
-          fmt(batchRate),
-          pct(batchRate, sameRate),
-          pct(batchRate, onlyRate),
-        ],
-        [
-          `HTTP POST single decisions (${CONCURRENCY} in flight)`,
-          fmt(singleRate),
-          pct(singleRate, sameRate),
-          pct(singleRate, onlyRate),
-        ],
+        [`raw insert (${driver}): every row the HTTP path stored`, fmt(sameRate), "100%", pct(sameRate, onlyRate)],
+        [`raw insert (${driver}): decisions table only`, fmt(onlyRate), pct(onlyRate, sameRate), "100%"],
+        [`HTTP POST batches of ${BATCH}`, fmt(batchRate), pct(batchRate, sameRate), pct(batchRate, onlyRate)],
+        [`HTTP POST single decisions (${CONCURRENCY} in flight)`, fmt(singleRate), pct(singleRate, sameRate), pct(singleRate, onlyRate)],
       ]),
     );
     console.log("");
-    console.log(
-      `raw, every row: ${shape(rawSeconds.sameS, rawSeconds.sameL)}; decisions only: ${shape(rawSeconds.onlyS, rawSeconds.onlyL)}`,
-    );
-    console.log(
-      `HTTP batches, thousand decisions/s per round: ${perRound.join(", ")}`,
-    );
+    console.log(`raw, every row: ${shape(rawSeconds.sameS, rawSeconds.sameL)}; decisions only: ${shape(rawSeconds.onlyS, rawSeconds.onlyL)}`);
+    console.log(`HTTP batches, thousand decisions/s per round: ${perRound.join(", ")}`);
     console.log(
       `lanes: ${lanes.map((l) => `${l.route} ${fmt(Number(l.n))}`).join(", ")}; rows per decision stored: tasks ${fmt(await perDecision("tasks"), 2)}, outbox ${fmt(await perDecision("outbox"), 2)}, audit ${fmt(await perDecision("audit_log"), 3)}, plus roll-up upserts.`,
     );
@@ -515,33 +404,18 @@ async function twoInstances(s: TestServer, key: string, rand: () => number) {
     const batches = () =>
       Array.from({ length: SCALE_BATCHES }, () =>
         JSON.stringify({
-          decisions: Array.from({ length: BATCH }, () =>
-            benchDecision(seq++, rand, "scale"),
-          ),
+          decisions: Array.from({ length: BATCH }, () => benchDecision(seq++, rand, "scale")),
         }),
       );
-    const singles = () =>
-      Array.from({ length: SCALE_SINGLE }, () =>
-        JSON.stringify(benchDecision(seq++, rand, "scale")),
-      );
+    const singles = () => Array.from({ length: SCALE_SINGLE }, () => JSON.stringify(benchDecision(seq++, rand, "scale")));
     // warm the second server (JIT, caches) like the first one is
     for (let w = 0; w < 3; w++) await post(s2.url, key, batches()[0]);
     await spread([s2.url], key, singles().slice(0, 100), 4);
     for (let r = 0; r < 2; r++) {
       t.batch1 += await spread([s.url], key, batches(), SCALE_CONCURRENCY);
-      t.batch2 += await spread(
-        [s.url, s2.url],
-        key,
-        batches(),
-        SCALE_CONCURRENCY,
-      );
+      t.batch2 += await spread([s.url, s2.url], key, batches(), SCALE_CONCURRENCY);
       t.single1 += await spread([s.url], key, singles(), SCALE_CONCURRENCY * 2);
-      t.single2 += await spread(
-        [s.url, s2.url],
-        key,
-        singles(),
-        SCALE_CONCURRENCY * 2,
-      );
+      t.single2 += await spread([s.url, s2.url], key, singles(), SCALE_CONCURRENCY * 2);
     }
     const b = (2 * SCALE_BATCHES * BATCH) / 1;
     const rates = {
@@ -553,18 +427,8 @@ async function twoInstances(s: TestServer, key: string, rand: () => number) {
     console.log("");
     console.log(
       table([
-        [
-          "two instances vs one (same store, HTTP)",
-          "one server",
-          "two servers",
-          "two/one",
-        ],
-        [
-          `batches of ${BATCH}, ${SCALE_CONCURRENCY} clients: decisions/s`,
-          fmt(rates.batch1),
-          fmt(rates.batch2),
-          `${fmt(rates.batch2 / rates.batch1, 2)}x`,
-        ],
+        ["two instances vs one (same store, HTTP)", "one server", "two servers", "two/one"],
+        [`batches of ${BATCH}, ${SCALE_CONCURRENCY} clients: decisions/s`, fmt(rates.batch1), fmt(rates.batch2), `${fmt(rates.batch2 / rates.batch1, 2)}x`],
         [
           `single decisions, ${SCALE_CONCURRENCY * 2} clients: decisions/s`,
           fmt(rates.single1),
@@ -588,8 +452,7 @@ async function main() {
   } finally {
     await stopStores();
   }
-  const v = (f: (r: Result) => string) =>
-    Object.fromEntries(kinds.map((k) => [k, f(results[k]!)]));
+  const v = (f: (r: Result) => string) => Object.fromEntries(kinds.map((k) => [k, f(results[k]!)]));
   const share = (r: Result) => r.batchRate / r.sameRate;
   console.log("");
   console.log(
@@ -605,8 +468,7 @@ async function main() {
       {
         label: "batch ingest as a share of the raw insert",
         values: v((r) => `${fmt(share(r) * 100, 1)}%`),
-        target: (k) =>
-          share(results[k]!) >= 0.25 ? ">= 25% MET" : ">= 25% MISSED",
+        target: (k) => (share(results[k]!) >= 0.25 ? ">= 25% MET" : ">= 25% MISSED"),
       },
       {
         label: `HTTP single decisions (${CONCURRENCY} in flight), decisions/s`,
@@ -631,10 +493,7 @@ async function main() {
     ]),
   );
   console.log(machineLine());
-  if (kinds.includes("sqlite") && kinds.length > 1)
-    console.log(
-      "(two instances on SQLite share one file and its single writer: ~1x or lower is expected)",
-    );
+  if (kinds.includes("sqlite") && kinds.length > 1) console.log("(two instances on SQLite share one file and its single writer: ~1x or lower is expected)");
 }
 
 await main();

@@ -24,16 +24,7 @@ import { performance } from "node:perf_hooks";
 import { sql } from "drizzle-orm";
 import { closeDatabase, sqlAll, type Db } from "@db/client.server";
 import { sqliteBenchStore } from "./common";
-import {
-  benchStore,
-  benchStores,
-  describeStore,
-  explainHotPath,
-  pgClient,
-  sideBySide,
-  stopStores,
-  type StoreKind,
-} from "./stores";
+import { benchStore, benchStores, describeStore, explainHotPath, pgClient, sideBySide, stopStores, type StoreKind } from "./stores";
 import { createUser } from "~/domain/auth/users.server";
 import { upsertDecisionType } from "~/domain/decision-types/decision-types.server";
 import { ttdBucket } from "~/domain/reports/contributions";
@@ -110,9 +101,7 @@ async function runSqlite(): Promise<Result> {
   sqlite.pragma("synchronous = OFF");
   sqlite.pragma("cache_size = -1048576");
   sqlite.pragma("temp_store = MEMORY");
-  sqlite.function("ttd_bucket", { deterministic: true }, (x: unknown) =>
-    ttdBucket(Number(x)),
-  );
+  sqlite.function("ttd_bucket", { deterministic: true }, (x: unknown) => ttdBucket(Number(x)));
 
   const insert = sqlite.prepare(`
     WITH RECURSIVE c(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM c WHERE i + 1 < ?),
@@ -139,9 +128,7 @@ async function runSqlite(): Promise<Result> {
   const load = sqlite.transaction(() => {
     for (let from = 0; from < N; from += CHUNK) {
       insert.run(from, Math.min(N, from + CHUNK));
-      process.stdout.write(
-        `\r  generating decisions: ${Math.min(N, from + CHUNK).toLocaleString("en")} / ${N.toLocaleString("en")}`,
-      );
+      process.stdout.write(`\r  generating decisions: ${Math.min(N, from + CHUNK).toLocaleString("en")} / ${N.toLocaleString("en")}`);
     }
     process.stdout.write("\n  deriving roll-ups…\n");
     // One pass over the decisions into per-hour groups, then one row per metric.
@@ -170,9 +157,7 @@ async function runSqlite(): Promise<Result> {
   });
   load();
   sqlite.exec("ANALYZE");
-  const rollupRows = (
-    sqlite.prepare("SELECT count(*) AS n FROM rollups").get() as { n: number }
-  ).n;
+  const rollupRows = (sqlite.prepare("SELECT count(*) AS n FROM rollups").get() as { n: number }).n;
   const sizeGb = fs.statSync(file).size / 1e9;
   console.log(
     `  loaded ${N.toLocaleString("en")} decisions and ${rollupRows.toLocaleString("en")} roll-up rows in ${((performance.now() - t0) / 1000).toFixed(0)} s (${sizeGb.toFixed(2)} GB)`,
@@ -208,11 +193,8 @@ async function measure(db: Db, plain: () => Promise<Plain[]>): Promise<Result> {
   // Both must say the same thing before either is timed.
   const r = await automationReport(db, q);
   const p = await plain();
-  const sum = (k: keyof (typeof p)[number]) =>
-    p.reduce((s, x) => s + Number(x[k]), 0);
-  const same = (
-    ["volume", "auto", "reviewed", "pending", "corrected", "rejected"] as const
-  ).every((k) => r.totals[k] === sum(k));
+  const sum = (k: keyof (typeof p)[number]) => p.reduce((s, x) => s + Number(x[k]), 0);
+  const same = (["volume", "auto", "reviewed", "pending", "corrected", "rejected"] as const).every((k) => r.totals[k] === sum(k));
   console.log(
     `  totals: volume ${r.totals.volume}, auto ${r.totals.auto}, reviewed ${r.totals.reviewed}, pending ${r.totals.pending}; automation rate ${(r.totals.automationRate! * 100).toFixed(2)}%; roll-ups ${same ? "match" : "DO NOT MATCH"} the plain aggregate`,
   );
@@ -230,15 +212,8 @@ async function measure(db: Db, plain: () => Promise<Plain[]>): Promise<Result> {
     return out;
   };
   const rollupTimes = await time(report, RUNS);
-  const hourly = await time(
-    async () =>
-      JSON.stringify(await automationReport(db, { ...q, bucket: "hour" })),
-    RUNS,
-  );
-  const pageTimes = await time(
-    async () => JSON.stringify(await reportPage(db, q)),
-    10,
-  );
+  const hourly = await time(async () => JSON.stringify(await automationReport(db, { ...q, bucket: "hour" })), RUNS);
+  const pageTimes = await time(async () => JSON.stringify(await reportPage(db, q)), 10);
   const plainTimes = await time(plain, BASELINE_RUNS);
 
   print({
@@ -259,21 +234,11 @@ async function measure(db: Db, plain: () => Promise<Plain[]>): Promise<Result> {
 
 function print(r: Result) {
   console.log("");
-  console.log(
-    `automation report, 90 days, ${N.toLocaleString("en")} decisions (in-process server time)`,
-  );
-  console.log(
-    `  roll-ups, by day     p50 ${ms(pct(r.rollups, 50))}  p95 ${ms(pct(r.rollups, 95))}  (${RUNS} runs)`,
-  );
-  console.log(
-    `  roll-ups, by hour    p50 ${ms(pct(r.hourly, 50))}  p95 ${ms(pct(r.hourly, 95))}  (${RUNS} runs)`,
-  );
-  console.log(
-    `  whole /reports page  p50 ${ms(pct(r.page, 50))}  p95 ${ms(pct(r.page, 95))}  (10 runs; every chart and table, by day)`,
-  );
-  console.log(
-    `  plain aggregate      p50 ${ms(pct(r.plain, 50))}  p95 ${ms(pct(r.plain, 95))}  (${BASELINE_RUNS} runs, GROUP BY over the decisions table)`,
-  );
+  console.log(`automation report, 90 days, ${N.toLocaleString("en")} decisions (in-process server time)`);
+  console.log(`  roll-ups, by day     p50 ${ms(pct(r.rollups, 50))}  p95 ${ms(pct(r.rollups, 95))}  (${RUNS} runs)`);
+  console.log(`  roll-ups, by hour    p50 ${ms(pct(r.hourly, 50))}  p95 ${ms(pct(r.hourly, 95))}  (${RUNS} runs)`);
+  console.log(`  whole /reports page  p50 ${ms(pct(r.page, 50))}  p95 ${ms(pct(r.page, 95))}  (10 runs; every chart and table, by day)`);
+  console.log(`  plain aggregate      p50 ${ms(pct(r.plain, 50))}  p95 ${ms(pct(r.plain, 95))}  (${BASELINE_RUNS} runs, GROUP BY over the decisions table)`);
   console.log(
     `  ratio (plain p95 / roll-ups p95): ${(pct(r.plain, 95) / pct(r.rollups, 95)).toFixed(0)}×   target: roll-ups p95 < 50 ms → ${pct(r.rollups, 95) < 50 ? "met" : "NOT met"}`,
   );
@@ -315,13 +280,9 @@ async function runPostgres(): Promise<Result> {
         FROM (SELECT i, least(${occurred}, ${end - 1}) AS occ,
                      CASE WHEN ${h1} < 750 THEN 'auto' ELSE 'review' END AS route, ${h2} AS r2, ${h3} AS wait
               FROM generate_series(${from}::bigint, ${Math.min(N, from + CHUNK) - 1}::bigint) AS s(i)) g`);
-      process.stdout.write(
-        `\r  generating decisions: ${Math.min(N, from + CHUNK).toLocaleString("en")} / ${N.toLocaleString("en")}`,
-      );
+      process.stdout.write(`\r  generating decisions: ${Math.min(N, from + CHUNK).toLocaleString("en")} / ${N.toLocaleString("en")}`);
     }
-    process.stdout.write(
-      `\n  rebuilding ${indexes.length} indexes, deriving roll-ups…\n`,
-    );
+    process.stdout.write(`\n  rebuilding ${indexes.length} indexes, deriving roll-ups…\n`);
     for (const ix of indexes) await c.query(ix.def);
     // ttdBucket (contributions.ts) in SQL: floor(log_1.25(ms)) + 1, with the same guard at the bucket edges.
     await c.query(`CREATE FUNCTION pg_temp.ttd_bucket(ms float8) RETURNS int LANGUAGE sql IMMUTABLE AS $$
@@ -353,14 +314,8 @@ async function runPostgres(): Promise<Result> {
       GROUP BY 1, 2, 3, 4`);
     // What autovacuum leaves a settled table with: statistics and a visibility map (index-only scans).
     await c.query("VACUUM ANALYZE");
-    const rollupRows = Number(
-      (await c.query("SELECT count(*) AS n FROM rollups")).rows[0].n,
-    );
-    const size =
-      Number(
-        (await c.query("SELECT pg_database_size(current_database()) AS n"))
-          .rows[0].n,
-      ) / 1e9;
+    const rollupRows = Number((await c.query("SELECT count(*) AS n FROM rollups")).rows[0].n);
+    const size = Number((await c.query("SELECT pg_database_size(current_database()) AS n")).rows[0].n) / 1e9;
     console.log(
       `  loaded ${N.toLocaleString("en")} decisions and ${rollupRows.toLocaleString("en")} roll-up rows in ${((performance.now() - t0) / 1000).toFixed(0)} s (${size.toFixed(2)} GB)`,
     );
@@ -379,13 +334,7 @@ async function runPostgres(): Promise<Result> {
   const result = await measure(db, plain);
   if (EXPLAIN) {
     console.log("");
-    console.log(
-      await explainHotPath(
-        store.target,
-        "automationReport, 90 days by day",
-        () => automationReport(db, q),
-      ),
-    );
+    console.log(await explainHotPath(store.target, "automationReport, 90 days by day", () => automationReport(db, q)));
   }
   await closeDatabase(db);
   return result;
@@ -397,56 +346,45 @@ async function main() {
   try {
     for (const kind of kinds) {
       console.log(`\n### ${await describeStore(kind)}`);
-      results[kind] =
-        kind === "sqlite" ? await runSqlite() : await runPostgres();
+      results[kind] = kind === "sqlite" ? await runSqlite() : await runPostgres();
     }
   } finally {
     await stopStores();
   }
-  const v = (f: (r: Result) => string) =>
-    Object.fromEntries(kinds.map((k) => [k, f(results[k]!)]));
+  const v = (f: (r: Result) => string) => Object.fromEntries(kinds.map((k) => [k, f(results[k]!)]));
   console.log("");
   console.log(
-    sideBySide(
-      `automation report, 90 days, ${N.toLocaleString("en")} decisions, side by side`,
-      kinds,
-      [
-        {
-          label: "roll-ups by day, p50",
-          values: v((r) => ms(pct(r.rollups, 50))),
-        },
-        {
-          label: "roll-ups by day, p95",
-          values: v((r) => ms(pct(r.rollups, 95))),
-          target: (k) =>
-            pct(results[k]!.rollups, 95) < 50
-              ? "< 50 ms met"
-              : "< 50 ms NOT met",
-        },
-        {
-          label: "roll-ups by hour, p95",
-          values: v((r) => ms(pct(r.hourly, 95))),
-        },
-        {
-          label: "whole /reports page, p95",
-          values: v((r) => ms(pct(r.page, 95))),
-        },
-        {
-          label: "plain aggregate, p95",
-          values: v((r) => ms(pct(r.plain, 95))),
-        },
-        {
-          label: "ratio plain / roll-ups (p95)",
-          values: v(
-            (r) => `${(pct(r.plain, 95) / pct(r.rollups, 95)).toFixed(0)}×`,
-          ),
-        },
-        {
-          label: "roll-ups match the plain aggregate",
-          values: v((r) => (r.same ? "yes" : "NO")),
-        },
-      ],
-    ),
+    sideBySide(`automation report, 90 days, ${N.toLocaleString("en")} decisions, side by side`, kinds, [
+      {
+        label: "roll-ups by day, p50",
+        values: v((r) => ms(pct(r.rollups, 50))),
+      },
+      {
+        label: "roll-ups by day, p95",
+        values: v((r) => ms(pct(r.rollups, 95))),
+        target: (k) => (pct(results[k]!.rollups, 95) < 50 ? "< 50 ms met" : "< 50 ms NOT met"),
+      },
+      {
+        label: "roll-ups by hour, p95",
+        values: v((r) => ms(pct(r.hourly, 95))),
+      },
+      {
+        label: "whole /reports page, p95",
+        values: v((r) => ms(pct(r.page, 95))),
+      },
+      {
+        label: "plain aggregate, p95",
+        values: v((r) => ms(pct(r.plain, 95))),
+      },
+      {
+        label: "ratio plain / roll-ups (p95)",
+        values: v((r) => `${(pct(r.plain, 95) / pct(r.rollups, 95)).toFixed(0)}×`),
+      },
+      {
+        label: "roll-ups match the plain aggregate",
+        values: v((r) => (r.same ? "yes" : "NO")),
+      },
+    ]),
   );
 }
 

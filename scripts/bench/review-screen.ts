@@ -27,8 +27,7 @@ process.env.NODE_ENV = "production";
 
 const { closeDatabase, getDb } = await import("../../db/client.server");
 const { createUser } = await import("../../app/domain/auth/users.server");
-const { upsertDecisionType } =
-  await import("../../app/domain/decision-types/decision-types.server");
+const { upsertDecisionType } = await import("../../app/domain/decision-types/decision-types.server");
 const { BENCH_TYPE, benchType, sqliteWriter } = await import("./common");
 const { claim } = await import("../../app/domain/queue/claim.server");
 const { startSession } = await import("../../app/domain/auth/session.server");
@@ -40,11 +39,7 @@ function pct(xs: number[], p: number): number {
 const fmt = (ms: number) => `${ms.toFixed(2).padStart(8)} ms`;
 const results: { name: string; p50: number; p95: number }[] = [];
 
-async function measure(
-  name: string,
-  fn: (i: number) => unknown | Promise<unknown>,
-  iterations = ITER,
-) {
+async function measure(name: string, fn: (i: number) => unknown | Promise<unknown>, iterations = ITER) {
   for (let i = 0; i < 20; i++) await fn(i); // warm-up
   const times: number[] = [];
   for (let i = 0; i < iterations; i++) {
@@ -115,20 +110,15 @@ INSERT INTO rollups (type_key, model_version, hour, metric, value)
 SELECT type_key, model_version, (occurred_at / 3600000) * 3600000, 'volume', count(*) FROM decisions GROUP BY 1, 2, 3;
 `);
 sqlite.pragma("synchronous = NORMAL");
-console.log(
-  `generated ${N.toLocaleString("en-US")} decisions and open tasks with raw SQL in ${((performance.now() - t) / 1000).toFixed(1)} s (${dbPath})`,
-);
+console.log(`generated ${N.toLocaleString("en-US")} decisions and open tasks with raw SQL in ${((performance.now() - t) / 1000).toFixed(1)} s (${dbPath})`);
 
 // Tasks the reviewer holds, to open review screens.
 const held: string[] = [];
-for (let i = 0; i < 50; i++)
-  held.push((await claim(db, reviewer, { next: {} }, { leaseMs: 3_600_000 }))!.id);
+for (let i = 0; i < 50; i++) held.push((await claim(db, reviewer, { next: {} }, { leaseMs: 3_600_000 }))!.id);
 const cookie = (await startSession(reviewer)).split(";")[0];
 const farCursor = (() => {
   const row = sqlite
-    .prepare(
-      `select priority, due_at, seq from tasks where status = 'open' order by priority desc, due_at, seq limit 1 offset ${Math.floor(N / 2)}`,
-    )
+    .prepare(`select priority, due_at, seq from tasks where status = 'open' order by priority desc, due_at, seq limit 1 offset ${Math.floor(N / 2)}`)
     .get() as { priority: number; due_at: number; seq: number };
   return `${row.priority}_${row.due_at}_${row.seq}`;
 })();
@@ -137,26 +127,14 @@ const farCursor = (() => {
 const queueRoute = await import("../../app/routes/queue");
 const reviewRoute = await import("../../app/routes/review.$taskId");
 const base = "http://bench.local";
-const req = (p: string) =>
-  new Request(base + p, { headers: { Cookie: cookie } });
-const call = (
-  route: { loader: (a: any) => unknown },
-  p: string,
-  params: Record<string, string> = {},
-) => route.loader({ request: req(p), params, context: {} });
+const req = (p: string) => new Request(base + p, { headers: { Cookie: cookie } });
+const call = (route: { loader: (a: any) => unknown }, p: string, params: Record<string, string> = {}) => route.loader({ request: req(p), params, context: {} });
 
 console.log(`\nloaders (in-process), ${ITER} iterations each`);
 await measure("queue loader: default view", () => call(queueRoute, "/queue"));
-await measure("queue loader: type + flag + model filter", () =>
-  call(queueRoute, `/queue?type=${BENCH_TYPE}&flag=policy:pep&model=2.0.0`),
-);
-await measure("queue loader: overdue, oldest first", () =>
-  call(queueRoute, "/queue?sla=overdue&sort=oldest"),
-);
-await measure(
-  `queue loader: deep page (keyset cursor at row ${(N / 2).toLocaleString("en-US")})`,
-  () => call(queueRoute, `/queue?cursor=${farCursor}`),
-);
+await measure("queue loader: type + flag + model filter", () => call(queueRoute, `/queue?type=${BENCH_TYPE}&flag=policy:pep&model=2.0.0`));
+await measure("queue loader: overdue, oldest first", () => call(queueRoute, "/queue?sla=overdue&sort=oldest"));
+await measure(`queue loader: deep page (keyset cursor at row ${(N / 2).toLocaleString("en-US")})`, () => call(queueRoute, `/queue?cursor=${farCursor}`));
 await measure("review loader: claimed task", (i) =>
   call(reviewRoute, `/review/${held[i % held.length]}`, {
     taskId: held[i % held.length],
@@ -164,44 +142,24 @@ await measure("review loader: claimed task", (i) =>
 );
 
 console.log("\nbaseline: what the workbench avoids (same data, same run)");
-const naiveCount = sqlite.prepare(
-  `select count(*) as n from tasks where status = 'open' and type_key = '${BENCH_TYPE}'`,
-);
-const naiveSla = sqlite.prepare(
-  `select count(*) as n from tasks where status = 'open' and type_key = '${BENCH_TYPE}' and due_at < ?`,
-);
+const naiveCount = sqlite.prepare(`select count(*) as n from tasks where status = 'open' and type_key = '${BENCH_TYPE}'`);
+const naiveSla = sqlite.prepare(`select count(*) as n from tasks where status = 'open' and type_key = '${BENCH_TYPE}' and due_at < ?`);
 const offsetPage = sqlite.prepare(
   `select t.*, d.external_id from tasks t join decisions d on d.id = t.decision_id where t.status = 'open' order by t.priority desc, t.due_at, t.seq limit 50 offset ${Math.floor(N / 2)}`,
 );
-const baseCount = await measure(
-  "count(*) of the open backlog (per queue)",
-  () => naiveCount.get(),
-  30,
-);
-await measure(
-  "count(*) past SLA, uncapped",
-  () => naiveSla.get(Date.now()),
-  30,
-);
-const baseOffset = await measure(
-  `OFFSET ${(N / 2).toLocaleString("en-US")} page`,
-  () => offsetPage.all(),
-  30,
-);
+const baseCount = await measure("count(*) of the open backlog (per queue)", () => naiveCount.get(), 30);
+await measure("count(*) past SLA, uncapped", () => naiveSla.get(Date.now()), 30);
+const baseOffset = await measure(`OFFSET ${(N / 2).toLocaleString("en-US")} page`, () => offsetPage.all(), 30);
 
 // ---- full HTTP renders from the built server --------------------------------
 if (!fs.existsSync(path.join(ROOT, "build/index.js"))) {
   console.log("\nbuilding the app for the HTTP measurement…");
   await new Promise<void>((res, rej) =>
-    spawn(
-      process.execPath,
-      ["node_modules/@remix-run/dev/dist/cli.js", "build"],
-      {
-        cwd: ROOT,
-        stdio: "ignore",
-        env: { ...process.env, NODE_ENV: "production" },
-      },
-    ).on("exit", (c) => (c === 0 ? res() : rej(new Error("build failed")))),
+    spawn(process.execPath, ["node_modules/@remix-run/dev/dist/cli.js", "build"], {
+      cwd: ROOT,
+      stdio: "ignore",
+      env: { ...process.env, NODE_ENV: "production" },
+    }).on("exit", (c) => (c === 0 ? res() : rej(new Error("build failed")))),
   );
 }
 // In-process render through the production build's request handler: loader + React SSR, no socket.
@@ -211,19 +169,12 @@ const handle = createRequestHandler(build, "production");
 const render = async (p: string) => {
   const res = await handle(req(p));
   const body = await res.text();
-  if (res.status !== 200)
-    throw new Error(`${p}: ${res.status} ${body.slice(0, 200)}`);
+  if (res.status !== 200) throw new Error(`${p}: ${res.status} ${body.slice(0, 200)}`);
 };
-console.log(
-  `\nrender in-process (production build handler: loader + React SSR), ${ITER} iterations each`,
-);
+console.log(`\nrender in-process (production build handler: loader + React SSR), ${ITER} iterations each`);
 await measure("render /queue", async () => render("/queue"));
-await measure("render /queue?flag=policy:pep&sort=oldest", async () =>
-  render("/queue?flag=policy:pep&sort=oldest"),
-);
-await measure("render /review/:taskId", async (i) =>
-  render(`/review/${held[i % held.length]}`),
-);
+await measure("render /queue?flag=policy:pep&sort=oldest", async () => render("/queue?flag=policy:pep&sort=oldest"));
+await measure("render /review/:taskId", async (i) => render(`/review/${held[i % held.length]}`));
 
 const port = await new Promise<number>((res) => {
   const srv = net.createServer().listen(0, "127.0.0.1", () => {
@@ -258,40 +209,22 @@ try {
       redirect: "manual",
     });
     const body = await res.text();
-    if (res.status !== 200)
-      throw new Error(`${p}: ${res.status} ${body.slice(0, 200)}`);
+    if (res.status !== 200) throw new Error(`${p}: ${res.status} ${body.slice(0, 200)}`);
   };
-  console.log(
-    `\nHTTP (built server, loader + React SSR), ${ITER} iterations each`,
-  );
+  console.log(`\nHTTP (built server, loader + React SSR), ${ITER} iterations each`);
   await measure("GET /queue", async () => get("/queue"));
-  await measure("GET /queue?flag=policy:pep&sort=oldest", async () =>
-    get("/queue?flag=policy:pep&sort=oldest"),
-  );
-  await measure("GET /review/:taskId", async (i) =>
-    get(`/review/${held[i % held.length]}`),
-  );
+  await measure("GET /queue?flag=policy:pep&sort=oldest", async () => get("/queue?flag=policy:pep&sort=oldest"));
+  await measure("GET /review/:taskId", async (i) => get(`/review/${held[i % held.length]}`));
 } finally {
   server.kill("SIGTERM");
 }
 
-const queueDefault = results.find(
-  (r) => r.name === "queue loader: default view",
-)!;
+const queueDefault = results.find((r) => r.name === "queue loader: default view")!;
 const far = results.find((r) => r.name.startsWith("queue loader: deep page"))!;
 console.log("\nsummary");
-console.log(
-  `  queue counts: counters+capped SLA (whole loader) vs a single count(*): ${(baseCount.p50 / queueDefault.p50).toFixed(1)}x faster at p50`,
-);
-console.log(
-  `  deep page: keyset vs OFFSET: ${(baseOffset.p50 / far.p50).toFixed(1)}x faster at p50`,
-);
-const worst = (prefix: string) =>
-  Math.max(
-    ...results
-      .filter((r) => r.name.startsWith(prefix) || r.name.includes(prefix))
-      .map((r) => r.p95),
-  );
+console.log(`  queue counts: counters+capped SLA (whole loader) vs a single count(*): ${(baseCount.p50 / queueDefault.p50).toFixed(1)}x faster at p50`);
+console.log(`  deep page: keyset vs OFFSET: ${(baseOffset.p50 / far.p50).toFixed(1)}x faster at p50`);
+const worst = (prefix: string) => Math.max(...results.filter((r) => r.name.startsWith(prefix) || r.name.includes(prefix)).map((r) => r.p95));
 console.log(
   `  worst p95: loaders ${worst("loader").toFixed(2)} ms, in-process renders ${worst("render").toFixed(2)} ms, HTTP ${worst("GET").toFixed(2)} ms (target < 50 ms)`,
 );

@@ -15,17 +15,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import {
-  closeDatabase,
-  openDatabase,
-  runMigrations,
-  type Db,
-} from "@db/client.server";
-import {
-  freePort,
-  startServer,
-  type TestServer,
-} from "../../tests/support/server";
+import { closeDatabase, openDatabase, runMigrations, type Db } from "@db/client.server";
+import { freePort, startServer, type TestServer } from "../../tests/support/server";
 
 export type StoreKind = "sqlite" | "postgres";
 
@@ -34,9 +25,7 @@ export function benchStores(): StoreKind[] {
     .split(",")
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
-  for (const s of list)
-    if (s !== "sqlite" && s !== "postgres")
-      throw new Error(`BENCH_STORES: unknown store "${s}" (sqlite, postgres)`);
+  for (const s of list) if (s !== "sqlite" && s !== "postgres") throw new Error(`BENCH_STORES: unknown store "${s}" (sqlite, postgres)`);
   return list as StoreKind[];
 }
 
@@ -47,16 +36,8 @@ export function benchStores(): StoreKind[] {
  * off (a commit does not wait for its WAL flush; the WAL writer flushes within wal_writer_delay, 200 ms).
  * The test cluster's fsync=off would flatter Postgres.
  */
-export const PG_DURABILITY =
-  "fsync=on, full_page_writes=on, synchronous_commit=off (no fsync per commit, like SQLite WAL + synchronous=NORMAL)";
-const PG_SETTINGS = [
-  "fsync=on",
-  "full_page_writes=on",
-  "synchronous_commit=off",
-  "shared_buffers=256MB",
-  "max_wal_size=2GB",
-  "max_connections=400",
-];
+export const PG_DURABILITY = "fsync=on, full_page_writes=on, synchronous_commit=off (no fsync per commit, like SQLite WAL + synchronous=NORMAL)";
+const PG_SETTINGS = ["fsync=on", "full_page_writes=on", "synchronous_commit=off", "shared_buffers=256MB", "max_wal_size=2GB", "max_connections=400"];
 
 type Cluster = {
   admin: string;
@@ -84,47 +65,20 @@ async function startCluster(): Promise<Cluster> {
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lastmile-bench-pg-"));
   const port = await freePort();
-  const admin = execFileSync(
-    "bash",
-    ["scripts/pg-cluster.sh", "start", dir, String(port)],
-    { encoding: "utf8" },
-  ).trim();
+  const admin = execFileSync("bash", ["scripts/pg-cluster.sh", "start", dir, String(port)], { encoding: "utf8" }).trim();
   const c: Cluster = { admin, dir, created: [], describe: "" };
   cluster = c;
   // pg-cluster.sh starts a test cluster (fsync=off): restart it with the benchmark's settings.
-  const asOwner =
-    process.getuid?.() === 0 ? ["runuser", "-u", "postgres", "--"] : [];
+  const asOwner = process.getuid?.() === 0 ? ["runuser", "-u", "postgres", "--"] : [];
   const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 ${PG_SETTINGS.map((s) => `-c ${s}`).join(" ")}`;
-  const cmd = [
-    ...asOwner,
-    `${pgBin()}/pg_ctl`,
-    "-D",
-    `${dir}/data`,
-    "-l",
-    `${dir}/server.log`,
-    "-w",
-    "-t",
-    "60",
-    "-m",
-    "fast",
-    "restart",
-    "-o",
-    opts,
-  ];
+  const cmd = [...asOwner, `${pgBin()}/pg_ctl`, "-D", `${dir}/data`, "-l", `${dir}/server.log`, "-w", "-t", "60", "-m", "fast", "restart", "-o", opts];
   execFileSync(cmd[0], cmd.slice(1), { stdio: "ignore" });
-  const version = await withAdmin(
-    c.admin,
-    async (a) =>
-      (await a.query("SHOW server_version")).rows[0].server_version as string,
-  );
+  const version = await withAdmin(c.admin, async (a) => (await a.query("SHOW server_version")).rows[0].server_version as string);
   c.describe = `throwaway Postgres ${version} cluster (scripts/pg-cluster.sh, restarted with ${PG_DURABILITY})`;
   return c;
 }
 
-async function withAdmin<T>(
-  url: string,
-  fn: (c: pg.Client) => Promise<T>,
-): Promise<T> {
+async function withAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
@@ -146,8 +100,7 @@ export async function stopStores(): Promise<void> {
     return;
   }
   await withAdmin(c.admin, async (a) => {
-    for (const name of c.created)
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    for (const name of c.created) await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   });
 }
 process.on("exit", () => {
@@ -156,12 +109,10 @@ process.on("exit", () => {
       stdio: "ignore",
     });
 });
-for (const sig of ["SIGINT", "SIGTERM"] as const)
-  process.on(sig, () => process.exit(130));
+for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130));
 
 export async function describeStore(kind: StoreKind): Promise<string> {
-  if (kind === "sqlite")
-    return "SQLite (better-sqlite3, WAL, synchronous=NORMAL)";
+  if (kind === "sqlite") return "SQLite (better-sqlite3, WAL, synchronous=NORMAL)";
   cluster ??= await startCluster();
   return cluster.describe;
 }
@@ -179,13 +130,8 @@ let counter = 0;
 let signingKey: string | undefined;
 
 /** A fresh, migrated store of this kind (a new SQLite file, or a new Postgres database). */
-export async function benchStore(
-  kind: StoreKind,
-  opts: { file?: string } = {},
-): Promise<BenchStore> {
-  const dir = opts.file
-    ? path.dirname(opts.file)
-    : fs.mkdtempSync(path.join(os.tmpdir(), "lastmile-bench-"));
+export async function benchStore(kind: StoreKind, opts: { file?: string } = {}): Promise<BenchStore> {
+  const dir = opts.file ? path.dirname(opts.file) : fs.mkdtempSync(path.join(os.tmpdir(), "lastmile-bench-"));
   let env: Record<string, string>;
   let target: string;
   if (kind === "sqlite") {
@@ -194,19 +140,12 @@ export async function benchStore(
   } else {
     cluster ??= await startCluster();
     const name = `lm_bench_${process.pid}_${++counter}`;
-    await withAdmin(cluster.admin, (a) =>
-      a
-        .query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-        .then(() => a.query(`CREATE DATABASE ${name}`)),
-    );
+    await withAdmin(cluster.admin, (a) => a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).then(() => a.query(`CREATE DATABASE ${name}`)));
     cluster.created.push(name);
     const u = new URL(cluster.admin);
     u.pathname = `/${name}`;
     target = u.toString();
-    signingKey ??= crypto
-      .generateKeyPairSync("ed25519")
-      .privateKey.export({ type: "pkcs8", format: "pem" })
-      .toString();
+    signingKey ??= crypto.generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
     env = {
       DATABASE_URL: target,
       AUDIT_SIGNING_KEY: signingKey,
@@ -214,12 +153,7 @@ export async function benchStore(
       SNAPSHOTS_DIR: path.join(dir, "snapshots"),
     };
     // In-process domain calls read the audit key and folders from the environment.
-    for (const k of [
-      "AUDIT_SIGNING_KEY",
-      "AUDIT_CHECKPOINT_DIR",
-      "SNAPSHOTS_DIR",
-    ])
-      process.env[k] = env[k];
+    for (const k of ["AUDIT_SIGNING_KEY", "AUDIT_CHECKPOINT_DIR", "SNAPSHOTS_DIR"]) process.env[k] = env[k];
   }
   const db = openDatabase(target);
   await runMigrations(db);
@@ -248,12 +182,7 @@ export const RAW_TEXT = {
  * EXPLAIN (ANALYZE, BUFFERS) in a transaction that is rolled back. Returns the plans as text
  * and the indexes they use.
  */
-export async function explainHotPath(
-  url: string,
-  label: string,
-  fn: () => Promise<unknown>,
-  match: (text: string) => boolean = () => true,
-): Promise<string> {
+export async function explainHotPath(url: string, label: string, fn: () => Promise<unknown>, match: (text: string) => boolean = () => true): Promise<string> {
   const captured: { text: string; values: unknown[] }[] = [];
   const proto = pg.Client.prototype as unknown as {
     query: (...a: unknown[]) => unknown;
@@ -263,15 +192,8 @@ export async function explainHotPath(
     const a0 = args[0] as string | { text?: string; values?: unknown[] };
     const text = typeof a0 === "string" ? a0 : a0?.text;
     // drizzle passes ({ name?, text }, params); others ({ text, values }) or (text, values).
-    const values = (
-      typeof a0 === "string" ? args[1] : (a0?.values ?? args[1])
-    ) as unknown[] | undefined;
-    if (
-      text &&
-      /^\s*(select|update|insert|delete|with)\b/i.test(text) &&
-      match(text)
-    )
-      captured.push({ text, values: Array.isArray(values) ? values : [] });
+    const values = (typeof a0 === "string" ? args[1] : (a0?.values ?? args[1])) as unknown[] | undefined;
+    if (text && /^\s*(select|update|insert|delete|with)\b/i.test(text) && match(text)) captured.push({ text, values: Array.isArray(values) ? values : [] });
     return original.apply(this, args);
   };
   try {
@@ -280,9 +202,7 @@ export async function explainHotPath(
     proto.query = original;
   }
   const c = await pgClient(url);
-  const out: string[] = [
-    `EXPLAIN (ANALYZE, BUFFERS) on Postgres: ${label} (${captured.length} statement(s), run in a rolled-back transaction)`,
-  ];
+  const out: string[] = [`EXPLAIN (ANALYZE, BUFFERS) on Postgres: ${label} (${captured.length} statement(s), run in a rolled-back transaction)`];
   try {
     for (const [i, q] of captured.entries()) {
       await c.query("BEGIN");
@@ -294,32 +214,12 @@ export async function explainHotPath(
           })
         ).rows.map((r) => r["QUERY PLAN"] as string);
         const indexes = [
-          ...new Set(
-            plan.flatMap((l) =>
-              [
-                ...l.matchAll(
-                  /(?:Index(?: Only)? Scan(?: Backward)?|Bitmap Index Scan) (?:using|on) (\w+)/g,
-                ),
-              ].map((m) => m[1]),
-            ),
-          ),
+          ...new Set(plan.flatMap((l) => [...l.matchAll(/(?:Index(?: Only)? Scan(?: Backward)?|Bitmap Index Scan) (?:using|on) (\w+)/g)].map((m) => m[1]))),
         ];
-        const seqScans = [
-          ...new Set(
-            plan.flatMap((l) =>
-              [...l.matchAll(/Seq Scan on (\w+)/g)].map((m) => m[1]),
-            ),
-          ),
-        ];
-        out.push(
-          "",
-          `-- [${i + 1}] ${q.text.replace(/\s+/g, " ").slice(0, 400)}`,
-          `-- params: ${JSON.stringify(q.values).slice(0, 200)}`,
-        );
+        const seqScans = [...new Set(plan.flatMap((l) => [...l.matchAll(/Seq Scan on (\w+)/g)].map((m) => m[1])))];
+        out.push("", `-- [${i + 1}] ${q.text.replace(/\s+/g, " ").slice(0, 400)}`, `-- params: ${JSON.stringify(q.values).slice(0, 200)}`);
         out.push(...plan.map((l) => `   ${l}`));
-        out.push(
-          `-- indexes used: ${indexes.join(", ") || "none"}${seqScans.length ? `; SEQ SCAN on ${seqScans.join(", ")}` : ""}`,
-        );
+        out.push(`-- indexes used: ${indexes.join(", ") || "none"}${seqScans.length ? `; SEQ SCAN on ${seqScans.join(", ")}` : ""}`);
       } finally {
         await c.query("ROLLBACK");
       }
@@ -344,19 +244,10 @@ export function sideBySide(
   const hasTarget = rows.some((r) => r.target);
   const cells = [
     header.concat(hasTarget ? kinds.map((k) => `${k} target`) : []),
-    ...rows.map((r) => [
-      r.label,
-      ...kinds.map((k) => r.values[k] ?? "-"),
-      ...(hasTarget ? kinds.map((k) => r.target?.(k) ?? "") : []),
-    ]),
+    ...rows.map((r) => [r.label, ...kinds.map((k) => r.values[k] ?? "-"), ...(hasTarget ? kinds.map((k) => r.target?.(k) ?? "") : [])]),
   ];
-  const widths = cells[0].map((_, c) =>
-    Math.max(...cells.map((r) => r[c].length)),
-  );
-  const line = (r: string[]) =>
-    r
-      .map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c])))
-      .join("  ");
+  const widths = cells[0].map((_, c) => Math.max(...cells.map((r) => r[c].length)));
+  const line = (r: string[]) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join("  ");
   return [`== ${title} ==`, ...cells.map(line)].join("\n");
 }
 
@@ -364,17 +255,13 @@ export function sideBySide(
  * startServer, tried up to three times: on a loaded machine a second server can take longer
  * than the helper's 20 s to answer its first request.
  */
-export async function startSharedServer(
-  env: Record<string, string>,
-): Promise<TestServer> {
+export async function startSharedServer(env: Record<string, string>): Promise<TestServer> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await startServer(env);
     } catch (e) {
       if (attempt >= 3) throw e;
-      console.log(
-        `  (a server did not start within 20 s, attempt ${attempt}: trying again)`,
-      );
+      console.log(`  (a server did not start within 20 s, attempt ${attempt}: trying again)`);
     }
   }
 }

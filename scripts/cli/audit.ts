@@ -17,7 +17,10 @@ export async function runAudit(args: string[]): Promise<number> {
   if (sub === "checkpoint") {
     const { checkpoint, written } = await writeCheckpoint(getDb());
     if (!checkpoint) console.log("The audit trail is empty: nothing to sign.");
-    else console.log(`${written ? "Signed" : "Already signed:"} checkpoint #${checkpoint.seq} ${checkpoint.headHash} at ${new Date(checkpoint.at).toISOString()} (key ${checkpoint.keyId})`);
+    else
+      console.log(
+        `${written ? "Signed" : "Already signed:"} checkpoint #${checkpoint.seq} ${checkpoint.headHash} at ${new Date(checkpoint.at).toISOString()} (key ${checkpoint.keyId})`,
+      );
     return 0;
   }
   if (sub === "verify") {
@@ -29,7 +32,10 @@ export async function runAudit(args: string[]): Promise<number> {
       console.error(`${result.entries} entries before it verified.`);
       return 1;
     }
-    const anchored = result.anchoredThrough === null ? "no signed checkpoint yet" : `anchored through #${result.anchoredThrough} by ${result.checkpoints} signed checkpoint(s), the last at ${new Date(result.anchoredAt!).toISOString()}`;
+    const anchored =
+      result.anchoredThrough === null
+        ? "no signed checkpoint yet"
+        : `anchored through #${result.anchoredThrough} by ${result.checkpoints} signed checkpoint(s), the last at ${new Date(result.anchoredAt!).toISOString()}`;
     console.log(`Audit trail intact: ${result.entries} entries, ${anchored}.`);
     return 0;
   }
@@ -57,6 +63,8 @@ function verifyPack(file: string, publicKeyFile: string | undefined): number {
     console.error(`Evidence pack ${file} does not verify: ${result.reason}`);
     return 1;
   }
-  console.log(`Evidence pack for decision ${result.decisionId} verifies: ${result.entries} audit entries (${result.sealed} sealed) anchored by ${result.checkpoints} signed checkpoint(s).`);
+  console.log(
+    `Evidence pack for decision ${result.decisionId} verifies: ${result.entries} audit entries (${result.sealed} sealed) anchored by ${result.checkpoints} signed checkpoint(s).`,
+  );
   return 0;
 }

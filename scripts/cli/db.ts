@@ -48,7 +48,11 @@ export async function runDb(args: string[]): Promise<number> {
   if (sub !== "copy") return usage(`unknown db command: ${sub ?? "(none)"}`);
   let values: { to?: string; from?: string; "no-progress"?: boolean; help?: boolean };
   try {
-    ({ values } = parseArgs({ args: rest, strict: true, options: { to: { type: "string" }, from: { type: "string" }, "no-progress": { type: "boolean" }, help: { type: "boolean", short: "h" } } }));
+    ({ values } = parseArgs({
+      args: rest,
+      strict: true,
+      options: { to: { type: "string" }, from: { type: "string" }, "no-progress": { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    }));
   } catch (e) {
     return usage((e as Error).message);
   }
@@ -68,7 +72,12 @@ export async function runDb(args: string[]): Promise<number> {
   const audit = sourceAudit(from);
   const showBar = !values["no-progress"] && process.stderr.isTTY !== false;
   const bar = new cliProgress.SingleBar(
-    { format: "Copying {bar} {percentage}% | {value}/{total} rows | {table} | {rate} rows/s | ETA {eta_formatted}", stream: process.stderr, hideCursor: true, etaBuffer: 50 },
+    {
+      format: "Copying {bar} {percentage}% | {value}/{total} rows | {table} | {rate} rows/s | ETA {eta_formatted}",
+      stream: process.stderr,
+      hideCursor: true,
+      etaBuffer: 50,
+    },
     cliProgress.Presets.shades_classic,
   );
   let started = Date.now();
@@ -114,7 +123,9 @@ export async function runDb(args: string[]): Promise<number> {
     await closeDatabase(db);
   }
   if (chain.ok) {
-    const anchored = chain.checkpoints ? ` (${chain.checkpoints} signed checkpoint${chain.checkpoints === 1 ? "" : "s"}, through #${chain.anchoredThrough})` : "";
+    const anchored = chain.checkpoints
+      ? ` (${chain.checkpoints} signed checkpoint${chain.checkpoints === 1 ? "" : "s"}, through #${chain.anchoredThrough})`
+      : "";
     console.log(`audit chain verified: ${chain.entries} entries${anchored}`);
   } else {
     console.error(`Error: the audit chain on the target does not verify at entry #${chain.brokenAt}: ${chain.reason}`);
@@ -140,6 +151,8 @@ function printAuditAdvice(to: string, audit: ReturnType<typeof sourceAudit>): vo
         : `  AUDIT_SIGNING_KEY=<the same key as now${audit.key ? "" : ", or a new Ed25519 key"}>`,
     );
   } else {
-    console.log(`Before starting on ${to} (DATABASE_PATH, without DATABASE_URL): keep AUDIT_SIGNING_KEY${audit.dir ? ` and AUDIT_CHECKPOINT_DIR=${audit.dir}` : ""} set (or copy the key to ${keyFilePath(to)} and the checkpoint files to ${to}.audit-checkpoints).`);
+    console.log(
+      `Before starting on ${to} (DATABASE_PATH, without DATABASE_URL): keep AUDIT_SIGNING_KEY${audit.dir ? ` and AUDIT_CHECKPOINT_DIR=${audit.dir}` : ""} set (or copy the key to ${keyFilePath(to)} and the checkpoint files to ${to}.audit-checkpoints).`,
+    );
   }
 }

@@ -24,7 +24,11 @@ Output:
   --identities                        reviewer emails instead of pseudonyms
   --no-progress                       no progress bar`;
 
-const list = (v: string[] | undefined) => (v ?? []).flatMap((x) => x.split(",")).map((x) => x.trim()).filter(Boolean);
+const list = (v: string[] | undefined) =>
+  (v ?? [])
+    .flatMap((x) => x.split(","))
+    .map((x) => x.trim())
+    .filter(Boolean);
 const date = (v: string | undefined) => (v && /^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v);
 
 export async function runExport(args: string[]): Promise<number> {
@@ -76,11 +80,20 @@ export async function runExport(args: string[]): Promise<number> {
     reasonCodes: list(values["reason-code"]),
     agreementOnly: values["agreement-only"] ?? false,
   });
-  if (!f.ok) issues.push(...f.issues.map((i) => ({ path: `--${i.path.split(".")[0].replace(/[A-Z]/g, (c) => "-" + c.toLowerCase()).replace(/s$/, "")}`, message: i.message })));
+  if (!f.ok)
+    issues.push(
+      ...f.issues.map((i) => ({
+        path: `--${i.path
+          .split(".")[0]
+          .replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())
+          .replace(/s$/, "")}`,
+        message: i.message,
+      })),
+    );
   if (issues.length || !f.ok) throw invalid(`Cannot export\n\n${EXPORT_USAGE}\n`, issues);
 
   const db = getDb();
-  if (!await getDecisionType(db, f.filter.type)) {
+  if (!(await getDecisionType(db, f.filter.type))) {
     const known = (await listDecisionTypes(db)).map((t) => t.key).join(", ") || "none yet";
     throw invalid("Cannot export", [{ path: "--type", message: `no decision type "${f.filter.type}" (known: ${known})` }]);
   }
@@ -88,7 +101,12 @@ export async function runExport(args: string[]): Promise<number> {
   const total = await countExamples(db, f.filter, window);
   const showBar = !values["no-progress"] && process.stderr.isTTY !== false;
   const bar = new cliProgress.SingleBar(
-    { format: "Exporting {bar} {percentage}% | {value}/{total} examples | {rate}/s | ETA {eta_formatted}", stream: process.stderr, hideCursor: true, etaBuffer: 50 },
+    {
+      format: "Exporting {bar} {percentage}% | {value}/{total} examples | {rate}/s | ETA {eta_formatted}",
+      stream: process.stderr,
+      hideCursor: true,
+      etaBuffer: 50,
+    },
     cliProgress.Presets.shades_classic,
   );
   const started = Date.now();

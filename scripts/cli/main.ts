@@ -53,11 +53,20 @@ const commands: Record<string, Command> = {
   apikey: async (args) => {
     const [sub, ...rest] = args;
     if (sub !== "create") return usage(`unknown apikey command: ${sub ?? "(none)"}`);
-    const { values } = parseArgs({ args: rest, options: { name: { type: "string" }, scopes: { type: "string" }, user: { type: "string" }, expires: { type: "string" } }, strict: true });
-    const scopes = (values.scopes ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    const { values } = parseArgs({
+      args: rest,
+      options: { name: { type: "string" }, scopes: { type: "string" }, user: { type: "string" }, expires: { type: "string" } },
+      strict: true,
+    });
+    const scopes = (values.scopes ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
     const { key, expiresAt } = await createApiKey(getDb(), { name: values.name, scopes, user: values.user, expiresAt: values.expires }, "cli");
     const expiry = expiresAt === null ? "" : `, expiring ${new Date(expiresAt).toISOString()}`;
-    console.log(`Created API key "${values.name}" with scopes ${scopes.join(",")}${values.user ? ` acting as ${values.user}` : ""}${expiry}. It is shown once:`);
+    console.log(
+      `Created API key "${values.name}" with scopes ${scopes.join(",")}${values.user ? ` acting as ${values.user}` : ""}${expiry}. It is shown once:`,
+    );
     console.log(key);
     return 0;
   },

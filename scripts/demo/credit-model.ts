@@ -216,7 +216,10 @@ export function trainCreditModel(rows: CreditApplication[], spec: FeatureSpec, v
     b -= lr * (gb / n);
   }
   const model: CreditModel = { version, encoder, weights: [...w], bias: b, trainLoss: 0 };
-  model.trainLoss = logLoss(rows.map((r) => predictGood(model, r)), [...y]);
+  model.trainLoss = logLoss(
+    rows.map((r) => predictGood(model, r)),
+    [...y],
+  );
   return model;
 }
 
@@ -245,10 +248,11 @@ export function auc(scores: number[], labels: number[]): number {
     let j = i;
     while (j + 1 < idx.length && scores[idx[j + 1]] === scores[idx[i]]) j++;
     const avgRank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) if (labels[idx[k]] === 1) {
-      rankSumPos += avgRank;
-      pos++;
-    }
+    for (let k = i; k <= j; k++)
+      if (labels[idx[k]] === 1) {
+        rankSumPos += avgRank;
+        pos++;
+      }
     i = j + 1;
   }
   const neg = labels.length - pos;
@@ -294,7 +298,12 @@ export function crossFit(
   const scores = new Array<number>(rows.length);
   const models: CreditModel[] = [];
   for (let f = 0; f < k; f++) {
-    const model = trainCreditModel(rows.filter((_, i) => fold[i] !== f), spec, version, opts);
+    const model = trainCreditModel(
+      rows.filter((_, i) => fold[i] !== f),
+      spec,
+      version,
+      opts,
+    );
     models.push(model);
     rows.forEach((r, i) => {
       if (fold[i] === f) scores[i] = predictGood(model, r);
@@ -315,7 +324,14 @@ export type HoldoutReport = { version: string; n: number; auc: number; accuracy:
 export function outOfFoldReport(rows: CreditApplication[], scores: number[], version: string): HoldoutReport {
   const labels = rows.map((r) => (r.status === "good" ? 1 : 0));
   const goodShare = labels.reduce<number>((s, v) => s + v, 0) / labels.length;
-  return { version, n: rows.length, auc: auc(scores, labels), accuracy: accuracy(scores, labels), baselineAccuracy: Math.max(goodShare, 1 - goodShare), logLoss: logLoss(scores, labels) };
+  return {
+    version,
+    n: rows.length,
+    auc: auc(scores, labels),
+    accuracy: accuracy(scores, labels),
+    baselineAccuracy: Math.max(goodShare, 1 - goodShare),
+    logLoss: logLoss(scores, labels),
+  };
 }
 
 /** Trains on a seeded 75 % split and measures on the held-out 25 %. */

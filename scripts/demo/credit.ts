@@ -77,14 +77,7 @@ export function underwriterReasons(a: CreditApplication): DeclineReason[] {
   return out.slice(0, 2);
 }
 
-export function buildCreditCase(
-  app: CreditApplication,
-  occurredAt: number,
-  pGood: number,
-  model: CreditModel,
-  modelVersion: string,
-  rng: Rng,
-): CreditCase {
+export function buildCreditCase(app: CreditApplication, occurredAt: number, pGood: number, model: CreditModel, modelVersion: string, rng: Rng): CreditCase {
   const p = Math.round(pGood * 10_000) / 10_000;
   const { decision, confidence } = decide(p);
   const output: CreditOutput =
@@ -95,7 +88,11 @@ export function buildCreditCase(
   if (app.income == null) flags.push("policy:income_unverified");
   if ((app.amount ?? 0) >= 3000) flags.push("policy:large_loan");
   if (rng.chance(0.02)) flags.push(rng.pick(["kyc:address_mismatch", "kyc:document_expired", "kyc:name_mismatch"]));
-  const channel = rng.weighted([["web", 6], ["branch", 2], ["broker", 2]] as const);
+  const channel = rng.weighted([
+    ["web", 6],
+    ["branch", 2],
+    ["broker", 2],
+  ] as const);
   const externalId = `APP-${String(app.row).padStart(5, "0")}`;
   const item = {
     type: CREDIT_TYPE_KEY,
@@ -134,7 +131,12 @@ export function creditVerdict(c: CreditCase, taskKind: string, rng: Rng): Verdic
   const kyc = c.flags.find((f) => f.startsWith("kyc:"));
   if (kyc && taskKind === "review") {
     const r = rng.next();
-    if (r < 0.3) return { action: "escalate", reasonCodes: [], note: `${kyc.slice(4).replace(/_/g, " ")}: documents contradict each other; needs the owner's call before we lend.` };
+    if (r < 0.3)
+      return {
+        action: "escalate",
+        reasonCodes: [],
+        note: `${kyc.slice(4).replace(/_/g, " ")}: documents contradict each other; needs the owner's call before we lend.`,
+      };
     if (r < 0.5) return { action: "reject", reasonCodes: ["KYC_FAILED"], note: "Applicant did not respond to the identity check." };
   }
   return outcomeVerdict(c, rng);

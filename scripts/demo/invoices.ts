@@ -257,7 +257,8 @@ const money = (n: number) => n.toLocaleString("en-US", { minimumFractionDigits: 
 
 function ocrText(v: { name: string; address: string; taxLabel: string; dateStyle: DateStyle }, inv: InvoiceOutput): string {
   const rows = inv.lines.map(
-    (l) => `${l.sku.padEnd(11)} ${l.description.slice(0, 38).padEnd(38)} ${String(l.quantity).padStart(5)} ${money(l.unitPrice).padStart(10)} ${money(l.amount).padStart(11)}`,
+    (l) =>
+      `${l.sku.padEnd(11)} ${l.description.slice(0, 38).padEnd(38)} ${String(l.quantity).padStart(5)} ${money(l.unitPrice).padStart(10)} ${money(l.amount).padStart(11)}`,
   );
   const subtotal = round2(inv.lines.reduce((s, l) => s + l.amount, 0));
   return [
@@ -342,13 +343,27 @@ export class InvoiceGenerator {
     this.counters.set(vendor.name, n);
     const date = new Date(occurredAt - rng.int(0, 6) * 86_400_000);
     const invoiceDate = date.toISOString().slice(0, 10);
-    const nLines = rng.weighted([[1, 4], [2, 5], [3, 4], [4, 3], [5, 2], [6, 1], [8, 1]] as const);
+    const nLines = rng.weighted([
+      [1, 4],
+      [2, 5],
+      [3, 4],
+      [4, 3],
+      [5, 2],
+      [6, 1],
+      [8, 1],
+    ] as const);
     const items = rng.shuffle(vendor.catalog);
     const lines: InvoiceLine[] = [];
     for (let i = 0; i < nLines; i++) {
       const c = items[i % items.length];
       const quantity = rng.int(c.qty[0], c.qty[1]);
-      lines.push({ sku: c.sku, description: i >= items.length ? `${c.description} (add-on)` : c.description, quantity, unitPrice: c.unitPrice, amount: round2(quantity * c.unitPrice) });
+      lines.push({
+        sku: c.sku,
+        description: i >= items.length ? `${c.description} (add-on)` : c.description,
+        quantity,
+        unitPrice: c.unitPrice,
+        amount: round2(quantity * c.unitPrice),
+      });
     }
     const subtotal = round2(lines.reduce((s, l) => s + l.amount, 0));
     const tax = round2(subtotal * vendor.taxRate);
@@ -388,14 +403,43 @@ export class InvoiceGenerator {
     const kind = rng.pick(["STATEMENT OF ACCOUNT", "DELIVERY NOTE", "ORDER CONFIRMATION", "PAYMENT REMINDER"]);
     const invoiceDate = new Date(occurredAt - rng.int(0, 10) * 86_400_000).toISOString().slice(0, 10);
     const balance = round2(rng.int(200, 9000) + rng.int(0, 99) / 100);
-    const output: InvoiceOutput = { vendor: vendor.name, invoiceNumber: `${rng.int(10000, 99999)}`, invoiceDate, currency: vendor.currency, tax: 0, total: balance, lines: [] };
-    const text = [vendor.name.toUpperCase(), vendor.address, "", kind, `Date: ${formatDate(invoiceDate, vendor.dateStyle)}`, "", `Balance carried forward ${vendor.currency} ${money(balance)}`, "This is not an invoice. Please do not pay from this document."].join("\n");
-    const fieldConfidence = { vendor: confidence(rng, 0.85, 0.98), invoiceNumber: confidence(rng, 0.2, 0.5), invoiceDate: confidence(rng, 0.6, 0.9), currency: confidence(rng, 0.8, 0.95), total: confidence(rng, 0.3, 0.6) };
+    const output: InvoiceOutput = {
+      vendor: vendor.name,
+      invoiceNumber: `${rng.int(10000, 99999)}`,
+      invoiceDate,
+      currency: vendor.currency,
+      tax: 0,
+      total: balance,
+      lines: [],
+    };
+    const text = [
+      vendor.name.toUpperCase(),
+      vendor.address,
+      "",
+      kind,
+      `Date: ${formatDate(invoiceDate, vendor.dateStyle)}`,
+      "",
+      `Balance carried forward ${vendor.currency} ${money(balance)}`,
+      "This is not an invoice. Please do not pay from this document.",
+    ].join("\n");
+    const fieldConfidence = {
+      vendor: confidence(rng, 0.85, 0.98),
+      invoiceNumber: confidence(rng, 0.2, 0.5),
+      invoiceDate: confidence(rng, 0.6, 0.9),
+      currency: confidence(rng, 0.8, 0.95),
+      total: confidence(rng, 0.3, 0.6),
+    };
     const item = {
       type: INVOICE_TYPE_KEY,
       externalId,
       model: INVOICE_MODEL,
-      input: { documentId: externalId, fileName: `${kind.toLowerCase().replace(/ /g, "-")}-${rng.int(1000, 9999)}.pdf`, source: "ap-inbox@demo.lastmile", pages: 1, ocrText: text },
+      input: {
+        documentId: externalId,
+        fileName: `${kind.toLowerCase().replace(/ /g, "-")}-${rng.int(1000, 9999)}.pdf`,
+        source: "ap-inbox@demo.lastmile",
+        pages: 1,
+        ocrText: text,
+      },
       output,
       confidence: confidence(rng, 0.25, 0.55),
       fieldConfidence,
@@ -405,7 +449,15 @@ export class InvoiceGenerator {
     return { kind: "invoice", externalId, occurredAt, truth: output, output, misreads: [], special: "not_invoice", flags: [], item };
   }
 
-  private finish(p: { externalId: string; occurredAt: number; truth: InvoiceOutput; misreads: Misread[]; special: "duplicate" | null; vendor: Vendor; newVendor?: boolean }): InvoiceCase {
+  private finish(p: {
+    externalId: string;
+    occurredAt: number;
+    truth: InvoiceOutput;
+    misreads: Misread[];
+    special: "duplicate" | null;
+    vendor: Vendor;
+    newVendor?: boolean;
+  }): InvoiceCase {
     const rng = this.rng;
     const { truth, misreads } = p;
     const output: InvoiceOutput = structuredClone(truth);
@@ -494,9 +546,14 @@ export class InvoiceGenerator {
 /** What the simulated AP clerk does with an invoice task: compare with the page, fix what was misread. */
 export function invoiceVerdict(c: InvoiceCase, taskKind: string, rng: Rng): Verdict {
   if (c.special === "not_invoice") return { action: "reject", reasonCodes: ["NOT_AN_INVOICE"], note: "Statement/delivery note, nothing to book." };
-  if (c.special === "duplicate" && rng.chance(0.9)) return { action: "reject", reasonCodes: ["DUPLICATE_INVOICE"], note: `Already received as ${c.truth.invoiceNumber}.` };
+  if (c.special === "duplicate" && rng.chance(0.9))
+    return { action: "reject", reasonCodes: ["DUPLICATE_INVOICE"], note: `Already received as ${c.truth.invoiceNumber}.` };
   if (taskKind === "review" && c.flags.includes("policy:new_vendor") && c.truth.total > 1500) {
-    return { action: "escalate", reasonCodes: [], note: "Large first invoice from a vendor not in master data; please confirm the supplier before we book it." };
+    return {
+      action: "escalate",
+      reasonCodes: [],
+      note: "Large first invoice from a vendor not in master data; please confirm the supplier before we book it.",
+    };
   }
   if (c.misreads.length === 0 || JSON.stringify(c.output) === JSON.stringify(c.truth)) return { action: "approve", reasonCodes: [] };
   return { action: "correct", output: c.truth, reasonCodes: [...new Set(c.misreads.map((m) => MISREAD_CODE[m]))] };

@@ -92,7 +92,9 @@ async function checkDatabase(db: Db): Promise<{ present: string } | null> {
   if (counts.users + counts.types + counts.decisions + counts.keys === 0) return null;
   const demoAdmin = (await db.select({ id: users.id }).from(users).where(eq(users.email, DEMO_USERS[0].email)).limit(1))[0];
   if (demoAdmin) {
-    throw conflict("A previous seed-demo run did not finish; the database holds partial demo data. Delete the database file (or point DATABASE_PATH at a new one) and run seed-demo again.");
+    throw conflict(
+      "A previous seed-demo run did not finish; the database holds partial demo data. Delete the database file (or point DATABASE_PATH at a new one) and run seed-demo again.",
+    );
   }
   throw conflict(
     `This database already holds data (${counts.users} users, ${counts.types} decision types, ${counts.decisions} decisions, ${counts.keys} API keys); seed-demo only fills an empty database and will not mix demo data into it. Point DATABASE_PATH at a new file to try the demo.`,
@@ -136,8 +138,13 @@ async function seed(db: Db, opts: SeedOptions, log: (line: string) => void, star
   const v1 = crossFit(rows, MODEL_V1, CREDIT_VERSIONS.v1, 5, DEMO_SEED);
   const v2 = crossFit(rows, MODEL_V2, CREDIT_VERSIONS.v2, 5, DEMO_SEED);
   const models = [outOfFoldReport(rows, v1.scores, CREDIT_VERSIONS.v1), outOfFoldReport(rows, v2.scores, CREDIT_VERSIONS.v2)];
-  log(`Trained ${CREDIT_MODEL_NAME} ${CREDIT_VERSIONS.v1} and ${CREDIT_VERSIONS.v2} (5-fold cross-fit) on ${rows.length} applications in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  for (const m of models) log(`  ${m.version}: out-of-fold AUC ${m.auc.toFixed(3)}, accuracy ${(m.accuracy * 100).toFixed(1)} % (majority class ${(m.baselineAccuracy * 100).toFixed(1)} %)`);
+  log(
+    `Trained ${CREDIT_MODEL_NAME} ${CREDIT_VERSIONS.v1} and ${CREDIT_VERSIONS.v2} (5-fold cross-fit) on ${rows.length} applications in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  for (const m of models)
+    log(
+      `  ${m.version}: out-of-fold AUC ${m.auc.toFixed(3)}, accuracy ${(m.accuracy * 100).toFixed(1)} % (majority class ${(m.baselineAccuracy * 100).toFixed(1)} %)`,
+    );
 
   // ---- when each decision happens ----
   const switchAt = start + CREDIT_SWITCH_DAY * DAY;
@@ -198,7 +205,11 @@ async function seed(db: Db, opts: SeedOptions, log: (line: string) => void, star
     if (!agent && !nextBatch) break;
     if (nextBatch && (!agent || nextBatch.postAt <= agent.nextAt)) {
       const ti = performance.now();
-      const results = await ingestDecisions(db, nextBatch.items.map((c) => c.item), { batch: true, actor: "apikey:demo-upstream", now: nextBatch.postAt });
+      const results = await ingestDecisions(
+        db,
+        nextBatch.items.map((c) => c.item),
+        { batch: true, actor: "apikey:demo-upstream", now: nextBatch.postAt },
+      );
       results.forEach((r, i) => byDecision.set(r.id, nextBatch.items[i]));
       stats.ingestMs += performance.now() - ti;
       bi++;
@@ -212,9 +223,15 @@ async function seed(db: Db, opts: SeedOptions, log: (line: string) => void, star
   // ---- done: mark the database as a demo database ----
   const seededAt = new Date().toISOString();
   await transaction(db, async (tx) => {
-        await tx.insert(settings).values({ key: DEMO_MARKER, value: seededAt });
-        await appendAudit(tx, { actor: "seed-demo", action: "demo.seeded", entityType: "instance", entityId: "demo", data: { seed: DEMO_SEED, decisions: cases.length } });
-      });
+    await tx.insert(settings).values({ key: DEMO_MARKER, value: seededAt });
+    await appendAudit(tx, {
+      actor: "seed-demo",
+      action: "demo.seeded",
+      entityType: "instance",
+      entityId: "demo",
+      data: { seed: DEMO_SEED, decisions: cases.length },
+    });
+  });
   const openTasks = (await db.select({ n: count() }).from(tasks).where(eq(tasks.status, "open")).limit(1))[0]?.n ?? 0;
   const result: SeedResult = {
     status: "seeded",
@@ -228,13 +245,22 @@ async function seed(db: Db, opts: SeedOptions, log: (line: string) => void, star
     seconds: (Date.now() - started) / 1000,
   };
   const cpu = process.cpuUsage(cpuStart);
-  log(`Timings: ingest ${(stats.ingestMs / 1000).toFixed(1)} s, reviewing ${(stats.reviewMs / 1000).toFixed(1)} s (wall); CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s in all`);
+  log(
+    `Timings: ingest ${(stats.ingestMs / 1000).toFixed(1)} s, reviewing ${(stats.reviewMs / 1000).toFixed(1)} s (wall); CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s in all`,
+  );
   printSummary(result, log);
   return result;
 }
 
 /** One step of a simulated person: submit the task in hand, or take the next one. */
-async function act(db: Db, a: Agent, byDecision: Map<string, Case>, rng: Rng, stats: { reviews: number; escalations: number }, nextArrival: number): Promise<void> {
+async function act(
+  db: Db,
+  a: Agent,
+  byDecision: Map<string, Case>,
+  rng: Rng,
+  stats: { reviews: number; escalations: number },
+  nextArrival: number,
+): Promise<void> {
   const t = a.nextAt;
   if (a.pending) {
     await submitReview(db, a.user, a.pending.taskId, a.pending.verdict, { now: t });
@@ -250,11 +276,14 @@ async function act(db: Db, a: Agent, byDecision: Map<string, Case>, rng: Rng, st
   }
   if (a.kind === "owner") {
     // The owner looks at escalations that have waited since yesterday.
-    const esc = (await db
-          .select({ id: tasks.id, decisionId: tasks.decisionId })
-          .from(tasks)
-          .where(and(eq(tasks.kind, "escalation"), eq(tasks.status, "open"), eq(tasks.assigneeId, a.user.id), lte(tasks.createdAt, t - 20 * HOUR)))
-          .orderBy(tasks.dueAt).limit(1))[0];
+    const esc = (
+      await db
+        .select({ id: tasks.id, decisionId: tasks.decisionId })
+        .from(tasks)
+        .where(and(eq(tasks.kind, "escalation"), eq(tasks.status, "open"), eq(tasks.assigneeId, a.user.id), lte(tasks.createdAt, t - 20 * HOUR)))
+        .orderBy(tasks.dueAt)
+        .limit(1)
+    )[0];
     if (!esc) {
       a.nextAt = t + HOUR;
       return;
@@ -276,7 +305,8 @@ async function act(db: Db, a: Agent, byDecision: Map<string, Case>, rng: Rng, st
   const task =
     open.length === 0
       ? null
-      : ((a.prefer && open.some((q) => q.typeKey === a.prefer) ? await claim(db, a.user, { next: { type: a.prefer } }, { now: t }) : null) ?? await claim(db, a.user, { next: {} }, { now: t }));
+      : ((a.prefer && open.some((q) => q.typeKey === a.prefer) ? await claim(db, a.user, { next: { type: a.prefer } }, { now: t }) : null) ??
+        (await claim(db, a.user, { next: {} }, { now: t })));
   if (!task) {
     a.nextAt = Math.max(t + MINUTE, Math.min(nextArrival, t + HOUR));
     return;

@@ -9,7 +9,15 @@ async function postOneWithIngestKey(page: Page, api: LastmileApi, typeKey: strin
   const key = await api.createKey(["ingest"]);
   const res = await page.request.post("/api/v1/decisions", {
     headers: { Authorization: `Bearer ${key}` },
-    data: { type: typeKey, externalId, model: { name: "m", version: "1" }, input: { vendor: "ACME" }, output: { total: 10, currency: "EUR" }, confidence: 0.4, flags: [] },
+    data: {
+      type: typeKey,
+      externalId,
+      model: { name: "m", version: "1" },
+      input: { vendor: "ACME" },
+      output: { total: 10, currency: "EUR" },
+      confidence: 0.4,
+      flags: [],
+    },
   });
   expect(res.status()).toBe(201);
   return (await res.json()) as { id: string };
@@ -33,7 +41,14 @@ test("a reviewer cannot open any admin page (403)", async ({ page, signedInAs })
   expect(errors.filter((e) => !/status of 403/.test(e))).toEqual([]);
 });
 
-test("an auditor reads decisions and the audit trail, sees no edit controls, and admin writes are refused on the server", async ({ page, api, accounts, signIn, newSignedInPage, freshType }) => {
+test("an auditor reads decisions and the audit trail, sees no edit controls, and admin writes are refused on the server", async ({
+  page,
+  api,
+  accounts,
+  signIn,
+  newSignedInPage,
+  freshType,
+}) => {
   const errors = watchConsole(page);
   const admin = await accounts.create("admin");
   const { key: typeKey } = await freshType.plain(admin.email, { name: "Audited invoices" });
@@ -71,8 +86,14 @@ test("an auditor reads decisions and the audit trail, sees no edit controls, and
     ["/admin/users", { intent: "create", email: sneaky, role: "admin" }],
     ["/admin/users", { intent: "disable", id: admin.id }],
     ["/admin/api-keys", { intent: "create", name: "sneaky", scopes: "admin" }],
-    ["/admin/types/new", { key: "sneaky", name: "Sneaky", owner: auditor.email, slaMinutes: "5", outputSchema: '{"type":"object","properties":{"a":{"type":"string"}}}' }],
-    [`/admin/types/${typeKey}`, { name: "Renamed", owner: auditor.email, slaMinutes: "5", outputSchema: '{"type":"object","properties":{"a":{"type":"string"}}}' }],
+    [
+      "/admin/types/new",
+      { key: "sneaky", name: "Sneaky", owner: auditor.email, slaMinutes: "5", outputSchema: '{"type":"object","properties":{"a":{"type":"string"}}}' },
+    ],
+    [
+      `/admin/types/${typeKey}`,
+      { name: "Renamed", owner: auditor.email, slaMinutes: "5", outputSchema: '{"type":"object","properties":{"a":{"type":"string"}}}' },
+    ],
   ];
   for (const [path, form] of attempts) {
     const res = await page.request.post(path, { form });
@@ -96,10 +117,27 @@ test("admin and decision pages have no serious accessibility violations", async 
   const admin = await signedInAs("admin");
   const { key: typeKey } = await freshType.plain(admin.email);
   const decision = await postOneWithIngestKey(page, api, typeKey, "A11Y-1");
-  for (const path of ["/admin/types", "/admin/types/new", `/admin/types/${typeKey}`, "/admin/users", "/admin/api-keys", "/admin/audit?verify=1", "/decisions", `/decisions/${decision.id}`]) {
+  for (const path of [
+    "/admin/types",
+    "/admin/types/new",
+    `/admin/types/${typeKey}`,
+    "/admin/users",
+    "/admin/api-keys",
+    "/admin/audit?verify=1",
+    "/decisions",
+    `/decisions/${decision.id}`,
+  ]) {
     await page.goto(path);
     const { violations } = await new AxeBuilder({ page }).analyze();
-    const serious = violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+    const serious = violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map(
+        (v) =>
+          `${v.id}: ${v.nodes
+            .map((n) => n.target.join(" "))
+            .slice(0, 3)
+            .join(", ")}`,
+      );
     expect(serious, path).toEqual([]);
   }
 });

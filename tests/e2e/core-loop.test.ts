@@ -39,6 +39,8 @@ test("a reviewer claims, corrects a field and the final output is served by the 
   expect(body.status).toBe("corrected");
   expect(body.finalOutput.total).toBe(130.5);
   expect(body.output.total).toBe(120.5);
-  expect(body.reviews).toEqual([expect.objectContaining({ action: "correct", reviewer: reviewer.email, reasonCodes: ["WRONG_TOTAL"], changedFields: ["total"] })]);
+  expect(body.reviews).toEqual([
+    expect.objectContaining({ action: "correct", reviewer: reviewer.email, reasonCodes: ["WRONG_TOTAL"], changedFields: ["total"] }),
+  ]);
   expect(errors).toEqual([]);
 });

@@ -46,7 +46,11 @@ test("a manager defines a dataset, snapshots it and downloads the examples", asy
   await snapshot.getByRole("link", { name: "Download snapshot 1 All as JSONL" }).click();
   const download = await downloadPromise;
   expect(download.suggestedFilename()).toMatch(/^corrections-dsinv.*-v1\.jsonl$/);
-  const lines = fs.readFileSync((await download.path())!, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l));
+  const lines = fs
+    .readFileSync((await download.path())!, "utf8")
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   expect(lines).toHaveLength(4);
   expect(lines.every((l) => l.action === "corrected" && l.type === type)).toBe(true);
   expect(lines[0].reviewer).toMatch(/^rv_/);

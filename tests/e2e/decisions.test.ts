@@ -20,7 +20,14 @@ test("decisions: filter, page, and read one in full (outputs diff, reviews, audi
   });
   const batchResponse = await page.request.post("/api/v1/decisions", {
     headers: { Authorization: `Bearer ${ingestKey}` },
-    data: { decisions: [invoiceItem("D-1", { confidence: 0.55 }), invoiceItem("D-2"), invoiceItem("D-3", { model: { name: "invoice-extractor", version: "2.0.0" } }), invoiceItem("D-4", { flags: ["policy:kyc"] })] },
+    data: {
+      decisions: [
+        invoiceItem("D-1", { confidence: 0.55 }),
+        invoiceItem("D-2"),
+        invoiceItem("D-3", { model: { name: "invoice-extractor", version: "2.0.0" } }),
+        invoiceItem("D-4", { flags: ["policy:kyc"] }),
+      ],
+    },
   });
   expect(batchResponse.status()).toBe(201);
   const ids = (await batchResponse.json()).decisions.map((d: { id: string }) => d.id) as string[];

@@ -95,7 +95,11 @@ class AdminForms {
 
   /** The users page's "Add a user": the one-time password it shows, and the id from the user's row. */
   async createUser(email: string, role: Role): Promise<Account> {
-    const html = await this.post("/admin/users", [["intent", "create"], ["email", email], ["role", role]]);
+    const html = await this.post("/admin/users", [
+      ["intent", "create"],
+      ["email", email],
+      ["role", role],
+    ]);
     const password = html.match(/data-testid="one-time-password"[^>]*>([^<]+)</)?.[1]?.trim();
     const row = html.split("<tr").find((r) => r.includes(`>${email}</td>`));
     const id = row?.match(/name="id" value="([^"]+)"/)?.[1];
@@ -104,13 +108,20 @@ class AdminForms {
   }
 
   async disableUser(account: Account): Promise<void> {
-    const html = await this.post("/admin/users", [["intent", "disable"], ["id", account.id]]);
+    const html = await this.post("/admin/users", [
+      ["intent", "disable"],
+      ["id", account.id],
+    ]);
     if (!html.includes(`${account.email} is disabled`)) throw new Error(`disabling ${account.email} was not confirmed`);
   }
 
   /** The API keys page's "Create key": the key it shows once. */
   async createKey(scopes: Scope[], user?: string): Promise<string> {
-    const fields: [string, string][] = [["intent", "create"], ["name", uniqueKey(`e2e-${scopes.join("-")}`)], ...scopes.map((s): [string, string] => ["scopes", s])];
+    const fields: [string, string][] = [
+      ["intent", "create"],
+      ["name", uniqueKey(`e2e-${scopes.join("-")}`)],
+      ...scopes.map((s): [string, string] => ["scopes", s]),
+    ];
     if (user) fields.push(["user", user]);
     const html = await this.post("/admin/api-keys", fields);
     const key = html.match(/data-testid="new-api-key"[^>]*>([^<]+)</)?.[1]?.trim();
@@ -125,7 +136,10 @@ type Operator = { email: string; forms: AdminForms; key: string; baseURL: string
 // ---------------------------------------------------------------------------------------------
 // The store, through the HTTP API
 
-export type Claim = { task: { id: string; decisionId: string; route: string; status: string; leaseExpiresAt: string | null }; decision: { id: string; externalId: string } };
+export type Claim = {
+  task: { id: string; decisionId: string; route: string; status: string; leaseExpiresAt: string | null };
+  decision: { id: string; externalId: string };
+};
 export type Posted = { id: string; externalId: string; status: string; route: string };
 
 export class LastmileApi {
@@ -180,7 +194,9 @@ export class LastmileApi {
   }
 
   /** GET /api/v1/audit, every page: the entries matching `query`, oldest first. */
-  async auditEntries(query: Record<string, string>): Promise<{ seq: number; actor: string; action: string; entityType: string; entityId: string; data: any }[]> {
+  async auditEntries(
+    query: Record<string, string>,
+  ): Promise<{ seq: number; actor: string; action: string; entityType: string; entityId: string; data: any }[]> {
     const out = [];
     let cursor: string | null = null;
     for (let i = 0; i < 100; i++) {
@@ -259,7 +275,14 @@ export function plainInvoiceDecision(type: string, externalId: string, overrides
     externalId,
     model: { name: "invoice-extractor", version: "1.0.0" },
     input: { vendor: "ACME GmbH", pages: 2 },
-    output: { total: 120.5, currency: "EUR", lines: [{ sku: "A-1", amount: 100 }, { sku: "B-2", amount: 20.5 }] },
+    output: {
+      total: 120.5,
+      currency: "EUR",
+      lines: [
+        { sku: "A-1", amount: 100 },
+        { sku: "B-2", amount: 20.5 },
+      ],
+    },
     confidence: 0.97,
     fieldConfidence: { total: 0.99, currency: 0.99 },
     flags: [],
@@ -312,13 +335,27 @@ export function workbenchInvoice(typeKey: string, i: number, overrides: Record<s
       document: { fileName: `scan-${1000 + i}.pdf`, pages: 2, receivedVia: "email" },
       vendor: { name: "ACME Industrial Supplies GmbH", vatId: "DE811907980", address: "Hauptstraße 5, 10115 Berlin" },
       issuedOn: "2026-11-02",
-      text: "Invoice INV-" + (1000 + i) + "\nACME Industrial Supplies GmbH — payment within 30 days. Thank you for your business; questions go to billing@acme.example.",
+      text:
+        "Invoice INV-" +
+        (1000 + i) +
+        "\nACME Industrial Supplies GmbH — payment within 30 days. Thank you for your business; questions go to billing@acme.example.",
       lines: [
         { description: "Steel bolts M8 (box of 500)", quantity: 4, unitPrice: 25 },
         { description: "Delivery", quantity: 1, unitPrice: 20.5 },
       ],
     },
-    output: { invoiceNumber: `INV-${1000 + i}`, issuedOn: "2026-11-02", total: 120.5, currency: "EUR", pages: 2, reverseCharge: false, lines: [{ sku: "BOLT-M8", amount: 100 }, { sku: "DELIVERY", amount: 20.5 }] },
+    output: {
+      invoiceNumber: `INV-${1000 + i}`,
+      issuedOn: "2026-11-02",
+      total: 120.5,
+      currency: "EUR",
+      pages: 2,
+      reverseCharge: false,
+      lines: [
+        { sku: "BOLT-M8", amount: 100 },
+        { sku: "DELIVERY", amount: 20.5 },
+      ],
+    },
     confidence: 0.81,
     fieldConfidence: { total: 0.62, currency: 0.99, invoiceNumber: 0.97, "lines.1.amount": 0.55, "lines.0.amount": 0.96 },
     flags: ["policy:new-vendor"],
@@ -352,7 +389,10 @@ export function watchConsole(page: Page): string[] {
 async function signInContext(context: BrowserContext, account: { email: string; password: string }): Promise<void> {
   const res = await context.request.post("/login", { form: { email: account.email, password: account.password, redirectTo: "/" }, maxRedirects: 0 });
   expect(res.status(), `sign-in of ${account.email}`).toBe(302);
-  expect((await context.cookies()).some((c) => c.name === "lastmile_session"), `session cookie of ${account.email}`).toBe(true);
+  expect(
+    (await context.cookies()).some((c) => c.name === "lastmile_session"),
+    `session cookie of ${account.email}`,
+  ).toBe(true);
 }
 
 // ---------------------------------------------------------------------------------------------

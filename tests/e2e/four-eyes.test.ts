@@ -16,7 +16,10 @@ test("a four-eyes disagreement ends in the owner's escalations view", async ({ a
   const a = await newSignedInPage(first);
   const errorsA = watchConsole(a);
   await a.goto(`/queue?type=${type.key}`);
-  await a.getByRole("button", { name: `Start reviewing ${type.name}` }).first().click();
+  await a
+    .getByRole("button", { name: `Start reviewing ${type.name}` })
+    .first()
+    .click();
   await expect(a.getByRole("heading", { level: 1, name: /INV-1007/ })).toBeVisible();
   await a.keyboard.press("a");
   await expect(a).toHaveURL(/\/queue/);
@@ -31,7 +34,10 @@ test("a four-eyes disagreement ends in the owner's escalations view", async ({ a
   const b = await newSignedInPage(second);
   const errorsB = watchConsole(b);
   await b.goto(`/queue?type=${type.key}`);
-  await b.getByRole("button", { name: `Start reviewing ${type.name}` }).first().click();
+  await b
+    .getByRole("button", { name: `Start reviewing ${type.name}` })
+    .first()
+    .click();
   await expect(b.getByRole("heading", { level: 1, name: /INV-1007/ })).toBeVisible();
   await expect(b.getByText(/Independent second review/)).toBeVisible();
   await expect(b.getByRole("region", { name: "History" })).not.toContainText(first.email);

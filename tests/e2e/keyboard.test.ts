@@ -17,7 +17,10 @@ test("five items, keyboard only", async ({ page, api, accounts, signIn, freshTyp
 
   await signIn(reviewer);
   await page.goto(`/queue?type=${type.key}`);
-  await page.getByRole("button", { name: `Start reviewing ${type.name}` }).first().focus();
+  await page
+    .getByRole("button", { name: `Start reviewing ${type.name}` })
+    .first()
+    .focus();
   await page.keyboard.press("Enter");
 
   // 1. approve. The lowest-confidence field has focus, so a single key is safe.
@@ -87,11 +90,26 @@ test("five items, keyboard only", async ({ page, api, accounts, signIn, freshTyp
   await expect(page).toHaveURL(/\/queue/);
   await expect(page.getByRole("status")).toContainText("Skipped");
 
-  expect(await Promise.all(ids.map(async (id) => (await api.readDecision(id)).status))).toEqual(["approved", "corrected", "rejected", "escalated", "pending_review"]);
+  expect(await Promise.all(ids.map(async (id) => (await api.readDecision(id)).status))).toEqual([
+    "approved",
+    "corrected",
+    "rejected",
+    "escalated",
+    "pending_review",
+  ]);
   const corrected = await api.readDecision(ids[1]);
-  expect(corrected.finalOutput).toMatchObject({ lines: [{ sku: "BOLT-M8", amount: 100 }, { sku: "DELIVERY", amount: 25 }] });
+  expect(corrected.finalOutput).toMatchObject({
+    lines: [
+      { sku: "BOLT-M8", amount: 100 },
+      { sku: "DELIVERY", amount: 25 },
+    ],
+  });
   expect(corrected.reviews[0]).toMatchObject({ action: "correct", changedFields: ["lines.1.amount"], reasonCodes: ["WRONG_LINE"] });
   expect((await api.readDecision(ids[2])).reviews[0]).toMatchObject({ action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
-  expect((await api.readDecision(ids[3])).reviews[0]).toMatchObject({ action: "escalate", note: "Vendor VAT id does not match our records.", reasonCodes: ["WRONG_TOTAL"] });
+  expect((await api.readDecision(ids[3])).reviews[0]).toMatchObject({
+    action: "escalate",
+    note: "Vendor VAT id does not match our records.",
+    reasonCodes: ["WRONG_TOTAL"],
+  });
   expect(errors).toEqual([]);
 });

@@ -108,7 +108,10 @@ test("opening a task's link takes no lease: the reviewer claims it with the butt
   await signIn(reviewer);
   // The task's id, as the queue page carries it.
   await page.goto(`/queue?type=${type.key}`);
-  const taskId = await page.getByRole("row", { name: /INV-1071/ }).locator('input[name="taskId"]').inputValue();
+  const taskId = await page
+    .getByRole("row", { name: /INV-1071/ })
+    .locator('input[name="taskId"]')
+    .inputValue();
   const claims = async () => (await api.auditEntries({ entityType: "task", entityId: taskId, action: "task.claimed" })).length;
 
   await page.goto(`/review/${taskId}?type=${type.key}`);

@@ -17,23 +17,37 @@ for (const width of [1280, 1024]) {
     // Line items as the demo's invoice type has them: five columns, three of them numbers.
     const base = workbenchInvoiceType(owner.email);
     const type = await freshType.workbench(owner.email, {
-          outputSchema: { ...base.outputSchema, properties: { ...base.outputSchema.properties, lines: demoInvoiceType(owner.email).outputSchema.properties.lines } },
-        });
+      outputSchema: {
+        ...base.outputSchema,
+        properties: { ...base.outputSchema.properties, lines: demoInvoiceType(owner.email).outputSchema.properties.lines },
+      },
+    });
     const lines = [
       { sku: "BOLT-M8-A4", description: "Steel bolts M8, stainless (box of 500)", quantity: 12.5, unitPrice: 987.65, amount: 12345.67 },
       { sku: "DELIVERY", description: "Delivery", quantity: 1, unitPrice: 797.5, amount: 797.5 },
       { sku: "HANDLING", description: "Handling and insurance", quantity: 1000, unitPrice: 1234.56789, amount: 1234567.89 },
     ];
     await api.postDecisions([
-            workbenchInvoice(type.key, 60, {
-              output: { invoiceNumber: "INV-1060", issuedOn: "2026-11-02", total: 1247711.06, currency: "EUR", pages: 2, reverseCharge: false, lines },
-              fieldConfidence: { total: 0.62, "lines.0.amount": 0.41, "lines.1.amount": 0.55, "lines.2.amount": 0.5, "lines.0.quantity": 0.97, "lines.0.unitPrice": 0.93, "lines.1.unitPrice": 0.99 },
-            }),
-          ]);
+      workbenchInvoice(type.key, 60, {
+        output: { invoiceNumber: "INV-1060", issuedOn: "2026-11-02", total: 1247711.06, currency: "EUR", pages: 2, reverseCharge: false, lines },
+        fieldConfidence: {
+          total: 0.62,
+          "lines.0.amount": 0.41,
+          "lines.1.amount": 0.55,
+          "lines.2.amount": 0.5,
+          "lines.0.quantity": 0.97,
+          "lines.0.unitPrice": 0.93,
+          "lines.1.unitPrice": 0.99,
+        },
+      }),
+    ]);
     const page = await newSignedInPage(reviewer, { viewport: { width, height: 900 } });
     const errors = watchConsole(page);
     await page.goto(`/queue?type=${type.key}`);
-    await page.getByRole("button", { name: `Start reviewing ${type.name}` }).first().click();
+    await page
+      .getByRole("button", { name: `Start reviewing ${type.name}` })
+      .first()
+      .click();
     await expect(page.getByRole("heading", { level: 1, name: /INV-1060/ })).toBeVisible();
 
     // Edit one amount so the row also carries the "edited" mark next to the low-confidence badge.
@@ -42,12 +56,14 @@ for (const width of [1280, 1024]) {
     await page.keyboard.press("Escape");
 
     const clipped = async () =>
-      page.locator('[data-field^="lines."]:is([data-field$=".amount"], [data-field$=".quantity"], [data-field$=".unitPrice"]) input, [data-field="total"] input').evaluateAll((els) =>
-        els.map((el) => {
-          const i = el as HTMLInputElement;
-          return { value: i.value, clipped: i.scrollWidth > i.clientWidth };
-        }),
-      );
+      page
+        .locator('[data-field^="lines."]:is([data-field$=".amount"], [data-field$=".quantity"], [data-field$=".unitPrice"]) input, [data-field="total"] input')
+        .evaluateAll((els) =>
+          els.map((el) => {
+            const i = el as HTMLInputElement;
+            return { value: i.value, clipped: i.scrollWidth > i.clientWidth };
+          }),
+        );
     await page.getByRole("region", { name: "Model output" }).screenshot({ path: `${SHOTS}line-items-${width}.png` });
     await page.screenshot({ path: `${SHOTS}line-items-page-${width}.png` });
     const result = await clipped();

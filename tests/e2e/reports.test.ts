@@ -111,8 +111,14 @@ test("reports: filters, figures that match the API, CSV download, definitions", 
   await expect(ssr.locator("figure", { hasText: "Reason codes" }).locator(".recharts-xAxis")).toContainText("WRONG_TOTAL");
   // ...at the same place and size as after hydration (no layout jump).
   for (const id of ["#chart-automation-rate", "#chart-volume", "#chart-fields", "#chart-reasons"]) {
-    const before = await ssr.locator(`${id} svg.recharts-surface, svg.recharts-surface:has(#${id.slice(1)}-clip)`).first().boundingBox();
-    const after = await page.locator(`${id} svg.recharts-surface, svg.recharts-surface:has(#${id.slice(1)}-clip)`).first().boundingBox();
+    const before = await ssr
+      .locator(`${id} svg.recharts-surface, svg.recharts-surface:has(#${id.slice(1)}-clip)`)
+      .first()
+      .boundingBox();
+    const after = await page
+      .locator(`${id} svg.recharts-surface, svg.recharts-surface:has(#${id.slice(1)}-clip)`)
+      .first()
+      .boundingBox();
     expect(before, id).not.toBeNull();
     expect(after, id).toEqual(before);
   }
@@ -143,7 +149,9 @@ test("reports: filters, figures that match the API, CSV download, definitions", 
   expect(rows.map((r) => r.start)).toEqual(v2.buckets.map((b: { start: string }) => b.start));
   expect(rows.map((r) => Number(r.volume))).toEqual(v2.buckets.map((b: { volume: number }) => b.volume));
   expect(rows.map((r) => Number(r.auto))).toEqual(v2.buckets.map((b: { auto: number }) => b.auto));
-  expect(rows.map((r) => (r.automation_rate === "" ? null : Number(r.automation_rate)))).toEqual(v2.buckets.map((b: { automationRate: number | null }) => b.automationRate));
+  expect(rows.map((r) => (r.automation_rate === "" ? null : Number(r.automation_rate)))).toEqual(
+    v2.buckets.map((b: { automationRate: number | null }) => b.automationRate),
+  );
 
   // Where automation breaks: the field humans change most, and reason codes.
   await expect(page.getByTestId("table-fields")).toContainText("total");
@@ -164,7 +172,15 @@ test("reports: filters, figures that match the API, CSV download, definitions", 
 
   // No accessibility violations on the page (WCAG 2 A/AA rules).
   const axe = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
-  expect(axe.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`)).toEqual([]);
+  expect(
+    axe.violations.map(
+      (v) =>
+        `${v.id}: ${v.nodes
+          .map((n) => n.target.join(" "))
+          .slice(0, 3)
+          .join(", ")}`,
+    ),
+  ).toEqual([]);
 
   // A bad filter is answered inline, not with an error page.
   await page.goto(`/reports?type=${typeKey}&bucket=month`);

@@ -10,7 +10,13 @@ import { expect, test, watchConsole, workbenchInvoice } from "./fixtures";
 
 const SHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
 
-test("start reviewing a flag-filtered, oldest-first list: exactly those tasks, in list order, then 'nothing left'", async ({ page, api, accounts, signIn, freshType }) => {
+test("start reviewing a flag-filtered, oldest-first list: exactly those tasks, in list order, then 'nothing left'", async ({
+  page,
+  api,
+  accounts,
+  signIn,
+  freshType,
+}) => {
   const errors = watchConsole(page);
   const owner = await accounts.create("manager");
   const reviewer = await accounts.create("reviewer");
@@ -24,7 +30,9 @@ test("start reviewing a flag-filtered, oldest-first list: exactly those tasks, i
     { i: 4, priority: 0, flags: ["policy:new-vendor"] },
     { i: 5, priority: 5, flags: ["policy:pep", "policy:new-vendor"] },
   ];
-  const created = await api.postDecisions(spec.map((s) => workbenchInvoice(type.key, s.i, { priority: s.priority, flags: s.flags, occurredAt: new Date(t0 - (10 - s.i) * 60_000).toISOString() })));
+  const created = await api.postDecisions(
+    spec.map((s) => workbenchInvoice(type.key, s.i, { priority: s.priority, flags: s.flags, occurredAt: new Date(t0 - (10 - s.i) * 60_000).toISOString() })),
+  );
 
   await signIn(reviewer);
   await page.goto(`/queue?type=${type.key}`);
@@ -69,7 +77,13 @@ test("start reviewing a flag-filtered, oldest-first list: exactly those tasks, i
   expect(errors).toEqual([]);
 });
 
-test("an empty filtered list cannot be started; stop reviewing returns to the filtered list; a route filter is honoured", async ({ page, api, accounts, signIn, freshType }) => {
+test("an empty filtered list cannot be started; stop reviewing returns to the filtered list; a route filter is honoured", async ({
+  page,
+  api,
+  accounts,
+  signIn,
+  freshType,
+}) => {
   const errors = watchConsole(page);
   const owner = await accounts.create("manager");
   const reviewer = await accounts.create("reviewer");

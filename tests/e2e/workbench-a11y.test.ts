@@ -12,7 +12,9 @@ const SHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
 
 async function seriousViolations(page: Page) {
   const result = await new AxeBuilder({ page }).analyze();
-  return result.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
 }
 
 test("queue, review and escalations pass axe; screenshots at 1280 and 768 px", async ({ api, accounts, newSignedInPage, freshType }) => {
@@ -22,9 +24,13 @@ test("queue, review and escalations pass axe; screenshots at 1280 and 768 px", a
   const reviewer = await accounts.create("reviewer");
   const type = await freshType.workbench(owner.email);
   await api.postDecisions([
-        ...[1, 2, 3, 4, 5, 6].map((i) => workbenchInvoice(type.key, 30 + i, { priority: i % 3, occurredAt: new Date(Date.now() - i * 3_600_000).toISOString() })),
-        workbenchInvoice(type.key, 40, { confidence: 0.97, fieldConfidence: { total: 0.99, "lines.0.amount": 0.99, "lines.1.amount": 0.99 }, flags: ["policy:sanctions-hit"] }),
-      ]);
+    ...[1, 2, 3, 4, 5, 6].map((i) => workbenchInvoice(type.key, 30 + i, { priority: i % 3, occurredAt: new Date(Date.now() - i * 3_600_000).toISOString() })),
+    workbenchInvoice(type.key, 40, {
+      confidence: 0.97,
+      fieldConfidence: { total: 0.99, "lines.0.amount": 0.99, "lines.1.amount": 0.99 },
+      flags: ["policy:sanctions-hit"],
+    }),
+  ]);
 
   for (const width of [1280, 768]) {
     const page = await newSignedInPage(reviewer, { viewport: { width, height: 900 } });
@@ -34,7 +40,10 @@ test("queue, review and escalations pass axe; screenshots at 1280 and 768 px", a
     await page.screenshot({ path: `${SHOTS}queue-${width}.png`, fullPage: true });
     expect(await seriousViolations(page)).toEqual([]);
 
-    await page.getByRole("button", { name: `Start reviewing ${type.name}` }).first().click();
+    await page
+      .getByRole("button", { name: `Start reviewing ${type.name}` })
+      .first()
+      .click();
     await expect(page.getByRole("heading", { level: 1, name: /INV-10/ })).toBeVisible();
     await page.screenshot({ path: `${SHOTS}review-${width}.png`, fullPage: true });
     expect(await seriousViolations(page)).toEqual([]);

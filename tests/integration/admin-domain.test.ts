@@ -35,7 +35,7 @@ import { outputRows } from "~/components/decisions/output-rows";
 import { invoiceDecision, invoiceType, makeType, makeUser, testDb, TEST_PASSWORD } from "../support/db";
 
 async function setup() {
-  const db = (await testDb());
+  const db = await testDb();
   const admin = await makeUser(db, "admin");
   await makeType(db, invoiceType(admin.email));
   return { db, admin };
@@ -142,15 +142,15 @@ describe("decision search and detail", () => {
     const ctx = await setup();
     const reviewer = await makeUser(ctx.db, "reviewer");
     const results = await ingestDecisions(
-          ctx.db,
-          [
-            invoiceDecision("A-1", { confidence: 0.5 }),
-            invoiceDecision("A-2"),
-            invoiceDecision("A-3", { model: { name: "invoice-extractor", version: "2.0.0" } }),
-            invoiceDecision("A-4", { flags: ["policy:aml"] }),
-          ],
-          { batch: true, actor: "test" },
-        );
+      ctx.db,
+      [
+        invoiceDecision("A-1", { confidence: 0.5 }),
+        invoiceDecision("A-2"),
+        invoiceDecision("A-3", { model: { name: "invoice-extractor", version: "2.0.0" } }),
+        invoiceDecision("A-4", { flags: ["policy:aml"] }),
+      ],
+      { batch: true, actor: "test" },
+    );
     return { ...ctx, reviewer, results };
   }
 
@@ -236,7 +236,11 @@ describe("decision-type form", () => {
 
   it("creates a type with the same definition the API would store", async () => {
     const { db, admin } = await setup();
-    const res = await saveTypeForm(db, base(admin.email, { "fourEyes.fieldAbove.0.path": "total", "fourEyes.fieldAbove.0.limit": "10000" }), { key: "claims", mode: "create", actor: admin.email });
+    const res = await saveTypeForm(db, base(admin.email, { "fourEyes.fieldAbove.0.path": "total", "fourEyes.fieldAbove.0.limit": "10000" }), {
+      key: "claims",
+      mode: "create",
+      actor: admin.email,
+    });
     expect(res.ok).toBe(true);
     const t = (await getDecisionType(db, "claims"))!;
     expect(t.routing).toEqual({ minConfidence: 0.8, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*", "fraud:*"], qaSampleRate: 0.125 });
@@ -262,22 +266,29 @@ describe("decision-type form", () => {
   it("maps issues to the rows and fields that caused them", async () => {
     const { db, admin } = await setup();
     const res = await saveTypeForm(
-          db,
-          base(admin.email, {
-            "reasonCodes.1.code": "lower case",
-            "reasonCodes.1.label": "Bad",
-            "routing.fieldMinConfidence.3.min": "1.5",
-            "routing.fieldMinConfidence.7.path": "currency",
-            "routing.fieldMinConfidence.7.min": "abc",
-            "routing.qaSamplePercent": "150",
-            slaMinutes: "",
-            outputSchema: "{ not json",
-          }),
-          { key: "claims", mode: "create", actor: admin.email },
-        );
+      db,
+      base(admin.email, {
+        "reasonCodes.1.code": "lower case",
+        "reasonCodes.1.label": "Bad",
+        "routing.fieldMinConfidence.3.min": "1.5",
+        "routing.fieldMinConfidence.7.path": "currency",
+        "routing.fieldMinConfidence.7.min": "abc",
+        "routing.qaSamplePercent": "150",
+        slaMinutes: "",
+        outputSchema: "{ not json",
+      }),
+      { key: "claims", mode: "create", actor: admin.email },
+    );
     if (res.ok) throw new Error("expected issues");
     expect(Object.keys(res.issues).sort()).toEqual(
-      ["outputSchema", "reasonCodes.1.code", "routing.fieldMinConfidence.3.min", "routing.fieldMinConfidence.7.min", "routing.qaSamplePercent", "slaMinutes"].sort(),
+      [
+        "outputSchema",
+        "reasonCodes.1.code",
+        "routing.fieldMinConfidence.3.min",
+        "routing.fieldMinConfidence.7.min",
+        "routing.qaSamplePercent",
+        "slaMinutes",
+      ].sort(),
     );
     expect(res.issues.outputSchema[0]).toMatch(/not valid JSON/);
     expect(res.issues["routing.fieldMinConfidence.7.min"]).toEqual(["enter a number between 0 and 1"]);
@@ -287,14 +298,14 @@ describe("decision-type form", () => {
     const { db, admin } = await setup();
     // Output schemas reserve these names, but routing patterns are free text (as in the API).
     const res = await saveTypeForm(
-          db,
-          base(admin.email, {
-            "routing.fieldMinConfidence.3.path": "constructor",
-            "routing.fieldMinConfidence.4.path": "toString",
-            "routing.fieldMinConfidence.4.min": "0.5",
-          }),
-          { key: "odd", mode: "create", actor: admin.email },
-        );
+      db,
+      base(admin.email, {
+        "routing.fieldMinConfidence.3.path": "constructor",
+        "routing.fieldMinConfidence.4.path": "toString",
+        "routing.fieldMinConfidence.4.min": "0.5",
+      }),
+      { key: "odd", mode: "create", actor: admin.email },
+    );
     expect(res.ok ? null : res.issues).toBeNull();
     expect((await getDecisionType(db, "odd"))!.routing.fieldMinConfidence).toEqual({ constructor: 0.95, toString: 0.5 });
   });

@@ -72,7 +72,10 @@ describe("evidence pack", () => {
 
   it("covers a decision ingested in a batch through the batch's entry", async () => {
     const { db, publicKey } = await setup();
-    const [a] = await ingestDecisions(db, [invoiceDecision("b-1", { confidence: 0.99 }), invoiceDecision("b-2", { confidence: 0.99 })], { batch: true, actor: "key:test" });
+    const [a] = await ingestDecisions(db, [invoiceDecision("b-1", { confidence: 0.99 }), invoiceDecision("b-2", { confidence: 0.99 })], {
+      batch: true,
+      actor: "key:test",
+    });
     const pack = await buildEvidencePack(db, a.id);
     expect(pack.audit.entries.map((e) => e.content?.action)).toEqual(["decisions.ingested"]);
     expect(verifyEvidencePack(clone(pack), publicKey())).toMatchObject({ ok: true, entries: 1 });
@@ -80,7 +83,13 @@ describe("evidence pack", () => {
 
   it("shows a sealed four-eyes verdict only as hashes until the decision is final, and still verifies", async () => {
     const { db, alice, bob, publicKey } = await setup();
-    const d = await reviewed(db, alice, "fe-1", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"], note: "first eyes only" }, { flags: ["four:eyes"] });
+    const d = await reviewed(
+      db,
+      alice,
+      "fe-1",
+      { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"], note: "first eyes only" },
+      { flags: ["four:eyes"] },
+    );
     const sealed = await buildEvidencePack(db, d.id);
     expect(sealed.decision).toMatchObject({ status: "pending_review", final: false, sealed: true, reviews: [], finalizedBy: null });
     expect(sealed.audit.entries.map((e) => [e.sealed, e.content?.action ?? null])).toEqual([

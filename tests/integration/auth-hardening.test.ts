@@ -23,7 +23,13 @@ describe("auth hardening over HTTP", () => {
   async function postLogin(fields: Record<string, string>, path = "/login") {
     const res = await fetch(`${s.url}${path}`, { method: "POST", headers: { Origin: s.url }, body: new URLSearchParams(fields), redirect: "manual" });
     const text = await res.text();
-    return { status: res.status, location: res.headers.get("location"), retryAfter: res.headers.get("retry-after"), cookie: res.headers.get("set-cookie")?.split(";")[0] ?? "", text };
+    return {
+      status: res.status,
+      location: res.headers.get("location"),
+      retryAfter: res.headers.get("retry-after"),
+      cookie: res.headers.get("set-cookie")?.split(";")[0] ?? "",
+      text,
+    };
   }
 
   async function signIn(email: string, redirectTo = "/") {
@@ -34,7 +40,11 @@ describe("auth hardening over HTTP", () => {
 
   const throttleRow = async (key: string) => (await s.db.select().from(loginThrottle).where(eq(loginThrottle.key, key)).limit(1))[0];
   /** The clock moves past the lock: what a wait would do, without the wait. */
-  const lockPasses = async (key: string) => await s.db.update(loginThrottle).set({ lockedUntil: Date.now() - 1 }).where(eq(loginThrottle.key, key));
+  const lockPasses = async (key: string) =>
+    await s.db
+      .update(loginThrottle)
+      .set({ lockedUntil: Date.now() - 1 })
+      .where(eq(loginThrottle.key, key));
 
   describe("redirectTo after sign-in", () => {
     it.each([
@@ -84,13 +94,21 @@ describe("auth hardening over HTTP", () => {
       expect(right.status).toBe(429);
       expect(right.cookie).toBe("");
 
-      const failed = await s.db.select().from(auditLog).where(and(eq(auditLog.action, "auth.login_failed"), eq(auditLog.actor, user.email)));
+      const failed = await s.db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.action, "auth.login_failed"), eq(auditLog.actor, user.email)));
       // Five wrong passwords were checked; the attempts during the lock were refused unchecked and unrecorded.
       // The server reports the client address it saw (loopback here), which the audit entry keeps.
       expect(failed).toHaveLength(5);
       expect(JSON.parse(failed[0].data)).toEqual({ reason: "wrong_password", address: "127.0.0.1" });
       expect(failed[0].entityId).toBe(user.id);
-      expect(await s.db.select().from(auditLog).where(and(eq(auditLog.action, "auth.login_locked"), eq(auditLog.actor, user.email)))).toHaveLength(1);
+      expect(
+        await s.db
+          .select()
+          .from(auditLog)
+          .where(and(eq(auditLog.action, "auth.login_locked"), eq(auditLog.actor, user.email))),
+      ).toHaveLength(1);
 
       await lockPasses(`account:${user.email}`);
       expect((await postLogin({ email: user.email.toUpperCase(), password: TEST_PASSWORD, redirectTo: "/" })).status).toBe(302);
@@ -116,14 +134,22 @@ describe("auth hardening over HTTP", () => {
       const ghost = uniqueEmail("ghost");
       for (let i = 0; i < 4; i++) expect((await postLogin({ email: ghost, password: "whatever it is", redirectTo: "/" })).status).toBe(400);
       expect((await postLogin({ email: ghost, password: "whatever it is", redirectTo: "/" })).status).toBe(429);
-      const failed = await s.db.select().from(auditLog).where(and(eq(auditLog.action, "auth.login_failed"), eq(auditLog.actor, ghost)));
+      const failed = await s.db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.action, "auth.login_failed"), eq(auditLog.actor, ghost)));
       expect(failed.map((e) => JSON.parse(e.data).reason)).toEqual(Array(5).fill("unknown_user"));
     });
   });
 
   describe("ending sessions", () => {
     async function adminPost(cookie: string, fields: Record<string, string>) {
-      const res = await fetch(`${s.url}/admin/users`, { method: "POST", headers: { Cookie: cookie, Origin: s.url }, body: new URLSearchParams(fields), redirect: "manual" });
+      const res = await fetch(`${s.url}/admin/users`, {
+        method: "POST",
+        headers: { Cookie: cookie, Origin: s.url },
+        body: new URLSearchParams(fields),
+        redirect: "manual",
+      });
       return { status: res.status, text: await res.text() };
     }
     const queueStatus = async (cookie: string) => {
@@ -152,7 +178,13 @@ describe("auth hardening over HTTP", () => {
         expect(q.location).toMatch(/^\/login/);
       }
       expect(await s.db.select().from(sessions).where(eq(sessions.userId, user.id))).toHaveLength(0);
-      const entry = (await s.db.select().from(auditLog).where(and(eq(auditLog.action, "user.sessions_ended"), eq(auditLog.entityId, user.id))).limit(1))[0];
+      const entry = (
+        await s.db
+          .select()
+          .from(auditLog)
+          .where(and(eq(auditLog.action, "user.sessions_ended"), eq(auditLog.entityId, user.id)))
+          .limit(1)
+      )[0];
       expect(entry?.actor).toBe(admin.email);
       expect(JSON.parse(entry!.data)).toMatchObject({ sessionsEnded: 2 });
       // The admin's own session is untouched, and the user can sign in again.
@@ -184,7 +216,10 @@ describe("auth hardening over HTTP", () => {
     it("an expired key answers 401 saying it expired; before its expiry it works", async () => {
       const { key, id } = await createApiKey(s.db, { name: "short-lived", scopes: ["read"], expiresAt: "2099-01-01" }, "test");
       expect((await s.request("/api/v1/decision-types/invoice", { key })).status).toBe(200);
-      await s.db.update(apiKeys).set({ expiresAt: Date.now() - 1000 }).where(eq(apiKeys.id, id));
+      await s.db
+        .update(apiKeys)
+        .set({ expiresAt: Date.now() - 1000 })
+        .where(eq(apiKeys.id, id));
       const denied = await s.request("/api/v1/decision-types/invoice", { key });
       expect(denied.status).toBe(401);
       expect(denied.body.error.code).toBe("unauthenticated");
@@ -194,24 +229,47 @@ describe("auth hardening over HTTP", () => {
     it("the admin page creates a key with an expiry, lists expiry and last use, and names a bad date inline", async () => {
       const { cookie } = await signIn((await makeUser(s.db, "admin")).email);
       const post = async (fields: [string, string][]) => {
-        const res = await fetch(`${s.url}/admin/api-keys`, { method: "POST", headers: { Cookie: cookie, Origin: s.url }, body: new URLSearchParams(fields), redirect: "manual" });
+        const res = await fetch(`${s.url}/admin/api-keys`, {
+          method: "POST",
+          headers: { Cookie: cookie, Origin: s.url },
+          body: new URLSearchParams(fields),
+          redirect: "manual",
+        });
         return { status: res.status, text: await res.text() };
       };
       const name = `expiring-${Date.now()}`;
-      const ok = await post([["intent", "create"], ["name", name], ["scopes", "read"], ["expiresAt", "2099-06-30"]]);
+      const ok = await post([
+        ["intent", "create"],
+        ["name", name],
+        ["scopes", "read"],
+        ["expiresAt", "2099-06-30"],
+      ]);
       expect(ok.status).toBe(200);
       const row = (await s.db.select().from(apiKeys).where(eq(apiKeys.name, name)).limit(1))[0]!;
       expect(row.expiresAt).toBe(Date.parse("2099-06-30T00:00:00Z"));
 
-      const bad = await post([["intent", "create"], ["name", "bad-date"], ["scopes", "read"], ["expiresAt", "2099-02-30"]]);
+      const bad = await post([
+        ["intent", "create"],
+        ["name", "bad-date"],
+        ["scopes", "read"],
+        ["expiresAt", "2099-02-30"],
+      ]);
       expect(bad.status).toBe(400);
       expect(bad.text).toContain("expected a date (YYYY-MM-DD)");
-      const past = await post([["intent", "create"], ["name", "past-date"], ["scopes", "read"], ["expiresAt", "2001-01-01"]]);
+      const past = await post([
+        ["intent", "create"],
+        ["name", "past-date"],
+        ["scopes", "read"],
+        ["expiresAt", "2001-01-01"],
+      ]);
       expect(past.status).toBe(400);
       expect(past.text).toContain("must be in the future");
       expect(await s.db.select().from(apiKeys).where(eq(apiKeys.name, "past-date"))).toHaveLength(0);
 
-      await s.db.update(apiKeys).set({ expiresAt: Date.now() - 1000, lastUsedAt: Date.now() - 5000 }).where(eq(apiKeys.id, row.id));
+      await s.db
+        .update(apiKeys)
+        .set({ expiresAt: Date.now() - 1000, lastUsedAt: Date.now() - 5000 })
+        .where(eq(apiKeys.id, row.id));
       const page = await fetch(`${s.url}/admin/api-keys`, { headers: { Cookie: cookie } }).then((r) => r.text());
       expect(page).toContain(">Expires<");
       expect(page).toContain(">Last used<");

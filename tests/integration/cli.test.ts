@@ -169,6 +169,8 @@ describe("the lastmile CLI", { timeout: 120_000 }, () => {
     const unbound = cli("apikey", "create", "--name", "cli-unbound", "--scopes", "review").lines.at(-1)!;
     expect((await claim(s, unbound, { type: "cli-invoice" })).status).toBe(403);
     const adminScoped = cli("apikey", "create", "--name", "cli-adm", "--scopes", "admin", "--user", "cli-reviewer@example.com").lines.at(-1)!;
-    expect((await s.request("/api/v1/decision-types/cli-invoice", { method: "PUT", key: adminScoped, body: invoiceType("owner@example.com") })).status).toBe(403);
+    expect((await s.request("/api/v1/decision-types/cli-invoice", { method: "PUT", key: adminScoped, body: invoiceType("owner@example.com") })).status).toBe(
+      403,
+    );
   });
 });

@@ -24,15 +24,21 @@ describe("CSV formula injection", () => {
     const owner = await makeUser(s.db, "manager");
     const reviewer = await makeUser(s.db, "reviewer");
     await makeType(
-            s.db,
-            invoiceType(owner.email, {
-              reasonCodes: [
-                { code: "WRONG_TOTAL", label: LINK },
-                { code: "NOT_AN_INVOICE", label: "-2+3" },
-              ],
-            }),
-          );
-    await reviewed(s.db, reviewer, "csv-1", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"], note: NOTE }, { model: { name: MODEL, version: TAB } });
+      s.db,
+      invoiceType(owner.email, {
+        reasonCodes: [
+          { code: "WRONG_TOTAL", label: LINK },
+          { code: "NOT_AN_INVOICE", label: "-2+3" },
+        ],
+      }),
+    );
+    await reviewed(
+      s.db,
+      reviewer,
+      "csv-1",
+      { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"], note: NOTE },
+      { model: { name: MODEL, version: TAB } },
+    );
     await reviewed(s.db, reviewer, "csv-2", { action: "reject", reasonCodes: ["NOT_AN_INVOICE"], note: LINK });
     manager = await makeKey(s.db, ["read", "admin"], owner.email);
   });
@@ -56,7 +62,8 @@ describe("CSV formula injection", () => {
     expect(snap.status).toBe(202);
     const location = snap.headers.get("Location")!;
     expect(await waitForSnapshot(s, manager, location)).toMatchObject({ status: "ready", rowCount: 2 });
-    const download = async (format: string) => fetch(`${s.url}${location}/download?format=${format}&split=all`, { headers: { Authorization: `Bearer ${manager}` } });
+    const download = async (format: string) =>
+      fetch(`${s.url}${location}/download?format=${format}&split=all`, { headers: { Authorization: `Bearer ${manager}` } });
 
     const csv = parseCsv(await (await download("csv")).text(), { columns: true }) as Record<string, string>[];
     const one = csv.find((r) => r.externalId === "csv-1")!;
@@ -68,7 +75,10 @@ describe("CSV formula injection", () => {
     expect(one.confidence).toBe("0.5");
     expect(JSON.parse(one.reasonCodes)).toEqual(["WRONG_TOTAL"]);
 
-    const lines = (await (await download("jsonl")).text()).trimEnd().split("\n").map((l) => JSON.parse(l));
+    const lines = (await (await download("jsonl")).text())
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const j1 = lines.find((l) => l.externalId === "csv-1");
     expect(j1).toMatchObject({ note: NOTE, modelName: MODEL, modelVersion: TAB });
     expect(lines.find((l) => l.externalId === "csv-2").note).toBe(LINK);

@@ -19,7 +19,12 @@ describe("datasets over HTTP", () => {
     const adm = await makeUser(s.db, "admin");
     await makeType(s.db, invoiceType(owner.email));
     for (let i = 0; i < 12; i++) {
-      await reviewed(s.db, reviewer, `http-${i}`, i % 2 ? { action: "approve" } : { action: "correct", output: { ...CORRECTED, total: i }, reasonCodes: ["WRONG_TOTAL"] });
+      await reviewed(
+        s.db,
+        reviewer,
+        `http-${i}`,
+        i % 2 ? { action: "approve" } : { action: "correct", output: { ...CORRECTED, total: i }, reasonCodes: ["WRONG_TOTAL"] },
+      );
     }
     admin = await makeKey(s.db, ["admin"], adm.email);
     manager = await makeKey(s.db, ["read", "admin"], owner.email);
@@ -34,7 +39,10 @@ describe("datasets over HTTP", () => {
     expect(preview.status).toBe(200);
     expect(preview.body).toMatchObject({ count: 6, exact: true });
 
-    const created = await s.request("/api/v1/datasets", { key: manager, body: { name: "HTTP corrections", filter: { type: "invoice", actions: ["corrected"] } } });
+    const created = await s.request("/api/v1/datasets", {
+      key: manager,
+      body: { name: "HTTP corrections", filter: { type: "invoice", actions: ["corrected"] } },
+    });
     expect(created.status).toBe(201);
     const id = created.body.id;
     expect(created.body).toMatchObject({ name: "HTTP corrections", type: "invoice", filter: { actions: ["corrected"] } });
@@ -52,7 +60,10 @@ describe("datasets over HTTP", () => {
     expect(jsonl.status).toBe(200);
     expect(jsonl.headers.get("Content-Type")).toBe("application/x-ndjson; charset=utf-8");
     expect(jsonl.headers.get("Content-Disposition")).toBe('attachment; filename="http-corrections-v1.jsonl"');
-    const lines = (await jsonl.text()).trimEnd().split("\n").map((l) => JSON.parse(l));
+    const lines = (await jsonl.text())
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(6);
     expect(lines.every((l) => l.action === "corrected")).toBe(true);
 
@@ -71,7 +82,12 @@ describe("datasets over HTTP", () => {
     for (const split of ["train", "validation", "test"]) {
       const part = await fetch(`${s.url}${location}/download?format=jsonl&split=${split}`, { headers: { Authorization: `Bearer ${readOnly}` } });
       const text = await part.text();
-      expect(text.split("\n").filter(Boolean).every((l) => JSON.parse(l).split === split)).toBe(true);
+      expect(
+        text
+          .split("\n")
+          .filter(Boolean)
+          .every((l) => JSON.parse(l).split === split),
+      ).toBe(true);
     }
 
     const card = await s.request(`${location}/card`, { key: readOnly });

@@ -34,7 +34,21 @@ describe("lastmile export", () => {
       expect(rows.every((r: any) => r.action === "corrected" && r.changedFields[0] === "total")).toBe(true);
 
       const csvOut = path.join(dir, "test.csv");
-      const csv = lastmile(["export", "--type", "invoice", "--format", "csv", "--out", csvOut, "--split", "test", "--fractions", "0.5,0.25,0.25", "--route", "auto"]);
+      const csv = lastmile([
+        "export",
+        "--type",
+        "invoice",
+        "--format",
+        "csv",
+        "--out",
+        csvOut,
+        "--split",
+        "test",
+        "--fractions",
+        "0.5,0.25,0.25",
+        "--route",
+        "auto",
+      ]);
       expect(csv.status).toBe(0);
       const parsed = parseCsv(fs.readFileSync(csvOut), { columns: true }) as Record<string, string>[];
       expect(parsed.length).toBeGreaterThan(0);

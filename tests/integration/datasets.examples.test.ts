@@ -21,7 +21,7 @@ describe("labelled examples derived from reviews", () => {
   let alice: Person;
   let bob: Person;
   beforeEach(async () => {
-    db = (await testDb());
+    db = await testDb();
     owner = await makeUser(db, "manager");
     alice = await makeUser(db, "reviewer");
     bob = await makeUser(db, "reviewer");
@@ -66,7 +66,11 @@ describe("labelled examples derived from reviews", () => {
     await reviewed(db, alice, "r", { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
     await reviewed(db, bob, "b", { action: "approve" });
     const rows = await examples(db);
-    expect(rows.map((r) => [r.externalId, r.action])).toEqual([["a", "approved"], ["r", "rejected"], ["b", "approved"]]);
+    expect(rows.map((r) => [r.externalId, r.action])).toEqual([
+      ["a", "approved"],
+      ["r", "rejected"],
+      ["b", "approved"],
+    ]);
     expect(rows[0].finalOutput).toEqual(rows[0].modelOutput);
     expect(rows[1].finalOutput).toBeNull();
     expect(rows[0].reviewer).toBe(rows[1].reviewer);
@@ -84,7 +88,15 @@ describe("labelled examples derived from reviews", () => {
     expect(sampled).toBeDefined();
     await review(db, alice, sampled!, { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"] });
     const [ex] = await examples(db);
-    expect(ex).toMatchObject({ decisionId: sampled, route: "auto", seenBecause: "qa_sample", samplingProbability: 0.5, weight: 2, action: "corrected", finalOutput: CORRECTED });
+    expect(ex).toMatchObject({
+      decisionId: sampled,
+      route: "auto",
+      seenBecause: "qa_sample",
+      samplingProbability: 0.5,
+      weight: 2,
+      action: "corrected",
+      finalOutput: CORRECTED,
+    });
   });
 
   it("represents an escalation by the owner's final verdict", async () => {
@@ -113,8 +125,20 @@ describe("labelled examples derived from reviews", () => {
     await review(db, owner, differ.id, { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
     const rows = await examples(db, {}, { identities: true });
     const byId = Object.fromEntries(rows.map((r) => [r.externalId, r]));
-    expect(byId["fe-agree"]).toMatchObject({ reviewer: alice.email, secondReviewer: bob.email, finalReviewer: bob.email, agreement: true, action: "corrected" });
-    expect(byId["fe-differ"]).toMatchObject({ reviewer: alice.email, secondReviewer: bob.email, finalReviewer: owner.email, agreement: false, action: "rejected" });
+    expect(byId["fe-agree"]).toMatchObject({
+      reviewer: alice.email,
+      secondReviewer: bob.email,
+      finalReviewer: bob.email,
+      agreement: true,
+      action: "corrected",
+    });
+    expect(byId["fe-differ"]).toMatchObject({
+      reviewer: alice.email,
+      secondReviewer: bob.email,
+      finalReviewer: owner.email,
+      agreement: false,
+      action: "rejected",
+    });
     expect(byId.single.agreement).toBeNull();
     expect((await examples(db, { agreementOnly: true })).map((r) => r.externalId)).toEqual(["fe-agree"]);
     expect(await countExamples(db, filter({ agreementOnly: true }))).toBe(1);
@@ -123,7 +147,14 @@ describe("labelled examples derived from reviews", () => {
   it("filters by action, route, model version, reason code and period, and counts the same rows", async () => {
     const t0 = Date.UTC(2026, 0, 10);
     await reviewed(db, alice, "c1", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"] }, {}, t0);
-    await reviewed(db, alice, "r1", { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] }, { model: { name: "invoice-extractor", version: "2.0.0" } }, t0 + 86_400_000);
+    await reviewed(
+      db,
+      alice,
+      "r1",
+      { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] },
+      { model: { name: "invoice-extractor", version: "2.0.0" } },
+      t0 + 86_400_000,
+    );
     await reviewed(db, bob, "a1", { action: "approve" }, { model: { name: "invoice-extractor", version: "2.0.0" } }, t0 + 2 * 86_400_000);
     const ids = async (f: Partial<ExampleFilter>) => {
       const got = (await examples(db, f)).map((r) => r.externalId);

@@ -68,7 +68,14 @@ describe("a snapshot build interrupted by a server crash", () => {
     }
     expect(fresh.contentHash).toBe(snap.contentHash);
     const audit = (await auditEntries(db, { action: "dataset." })).map((e) => e.action);
-    expect(audit).toEqual(["dataset.created", "dataset.snapshot_created", "dataset.snapshot_resumed", "dataset.snapshot_ready", "dataset.snapshot_created", "dataset.snapshot_ready"]);
+    expect(audit).toEqual([
+      "dataset.created",
+      "dataset.snapshot_created",
+      "dataset.snapshot_resumed",
+      "dataset.snapshot_ready",
+      "dataset.snapshot_created",
+      "dataset.snapshot_ready",
+    ]);
     await closeDatabase(db);
   });
 });

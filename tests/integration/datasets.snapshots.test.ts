@@ -83,7 +83,11 @@ describe("dataset snapshots", () => {
   it("round-trips JSONL, CSV and Parquet to the same rows through independent readers", async () => {
     const ds = await createDataset(db, { name: "Round trip", filter: { type: "invoice" } }, manager.actor);
     const s = await snapshot(db, ds.id, manager);
-    const lines = fs.readFileSync((await read(db, ds.id, s.number, "jsonl", "all", manager)).file, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l));
+    const lines = fs
+      .readFileSync((await read(db, ds.id, s.number, "jsonl", "all", manager)).file, "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(30);
 
     const csvRows = parseCsv(fs.readFileSync((await read(db, ds.id, s.number, "csv", "all", manager)).file), { columns: true }) as Record<string, string>[];
@@ -118,18 +122,28 @@ describe("dataset snapshots", () => {
     expect(rows).toHaveLength(30);
     rows.forEach((row, i) => {
       const j = lines[i];
-      expect({ ...row, occurredAt: row.occurredAt.toISOString(), receivedAt: row.receivedAt.toISOString(), reviewedAt: row.reviewedAt.toISOString() }).toEqual(j);
+      expect({ ...row, occurredAt: row.occurredAt.toISOString(), receivedAt: row.receivedAt.toISOString(), reviewedAt: row.reviewedAt.toISOString() }).toEqual(
+        j,
+      );
     });
   });
 
   it("splits deterministically and writes one file per split", async () => {
     const ds = await createDataset(db, { name: "Splits", filter: { type: "invoice" } }, manager.actor);
     const s = await snapshot(db, ds.id, manager, { split: { train: 0.6, validation: 0.2, test: 0.2 } });
-    const all = fs.readFileSync((await read(db, ds.id, s.number, "jsonl", "all", manager)).file, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l));
+    const all = fs
+      .readFileSync((await read(db, ds.id, s.number, "jsonl", "all", manager)).file, "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     let total = 0;
     for (const split of ["train", "validation", "test"]) {
       const f = await read(db, ds.id, s.number, "jsonl", split, manager);
-      const rows = fs.readFileSync(f.file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+      const rows = fs
+        .readFileSync(f.file, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
       expect(rows.every((r) => r.split === split)).toBe(true);
       expect(rows.map((r) => r.externalId)).toEqual(all.filter((r) => r.split === split).map((r) => r.externalId));
       expect(f.filename).toBe(`splits-v1-${split}.jsonl`);
@@ -176,7 +190,10 @@ describe("dataset snapshots", () => {
     const done = await snapshot(db, ds.id, manager);
     const s = await createSnapshot(db, ds.id, {}, manager, { start: false });
     // As a crashed server leaves it: building, owned by a process that no longer exists.
-    await db.update(datasetSnapshots).set({ buildOwner: "gone-host:999999:x", heartbeatAt: Date.now() - 3_600_000, processedRows: 12 }).where(eq(datasetSnapshots.id, s.id));
+    await db
+      .update(datasetSnapshots)
+      .set({ buildOwner: "gone-host:999999:x", heartbeatAt: Date.now() - 3_600_000, processedRows: 12 })
+      .where(eq(datasetSnapshots.id, s.id));
     expect((await getSnapshot(db, ds.id, s.number)).status).toBe("building");
     expect(await resumeInterruptedBuilds(db, Date.now() + 10_000)).toBe(1);
     await waitForBuild(s.id);

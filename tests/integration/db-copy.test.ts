@@ -43,7 +43,10 @@ async function counters(db: Db) {
   return Object.fromEntries(rows.filter((r) => Number(r.n) !== 0).map((r) => [`${r.type_key}/${r.kind}/${r.status}`, Number(r.n)]));
 }
 async function taskCounts(db: Db) {
-  const rows = await sqlAll<{ type_key: string; kind: string; status: string; n: number }>(db, sql`SELECT type_key, kind, status, count(*) AS n FROM tasks GROUP BY type_key, kind, status`);
+  const rows = await sqlAll<{ type_key: string; kind: string; status: string; n: number }>(
+    db,
+    sql`SELECT type_key, kind, status, count(*) AS n FROM tasks GROUP BY type_key, kind, status`,
+  );
   return Object.fromEntries(rows.map((r) => [`${r.type_key}/${r.kind}/${r.status}`, Number(r.n)]));
 }
 
@@ -61,7 +64,12 @@ describe("lastmile db copy: usage and refusals (no Postgres server needed)", () 
   const file = path.join(dir, "source.db");
 
   it("bad usage exits 2 and prints the usage", () => {
-    for (const args of [["db", "move"], ["db", "copy"], ["db", "copy", "--to", "postgres://x/y", "--from", "postgres://x/z"], ["db", "copy", "--bogus"]]) {
+    for (const args of [
+      ["db", "move"],
+      ["db", "copy"],
+      ["db", "copy", "--to", "postgres://x/y", "--from", "postgres://x/z"],
+      ["db", "copy", "--bogus"],
+    ]) {
       const r = runCli(args, { DATABASE_PATH: file });
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr).toContain("lastmile db copy --to postgres://");
@@ -114,7 +122,11 @@ describe("lastmile db copy between SQLite and Postgres (on a Postgres server of 
     await makeType(src, invoiceType(owner.email, { fourEyes: { fieldAbove: { total: 1000 } } }));
     const now = Date.now();
     // Automatic releases (one batch entry in the audit trail), review-lane verdicts of every kind.
-    await ingestDecisions(src, [1, 2, 3, 4].map((i) => invoiceDecision(`auto-${i}`, { input: { vendor: "Müller & Söhne \"GmbH\"", note: "ünïcødé ✓ \\ \n", i } })), { batch: true, actor: "test", now: now - 5000 });
+    await ingestDecisions(
+      src,
+      [1, 2, 3, 4].map((i) => invoiceDecision(`auto-${i}`, { input: { vendor: 'Müller & Söhne "GmbH"', note: "ünïcødé ✓ \\ \n", i } })),
+      { batch: true, actor: "test", now: now - 5000 },
+    );
     await reviewed(src, a, "rev-approve", { action: "approve" });
     await reviewed(src, b, "rev-correct", { action: "correct", output: CORRECTED, reasonCodes: ["WRONG_TOTAL"] });
     await reviewed(src, a, "rev-reject", { action: "reject", reasonCodes: ["NOT_AN_INVOICE"], note: 'odd, "quoted"\nnote' });

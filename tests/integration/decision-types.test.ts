@@ -42,7 +42,11 @@ describe("PUT/GET /api/v1/decision-types/:key", () => {
     const def = invoiceType(admin.email, { key: "dt-version" });
     expect((await put("dt-version", def)).body.policyVersion).toBe(1);
     // same routing, other fields changed, key order shuffled: no bump
-    const shuffled = { ...def, name: "renamed", routing: { qaSampleRate: 0.05, reviewFlags: ["policy:*"], fieldMinConfidence: { total: 0.95 }, minConfidence: 0.9 } };
+    const shuffled = {
+      ...def,
+      name: "renamed",
+      routing: { qaSampleRate: 0.05, reviewFlags: ["policy:*"], fieldMinConfidence: { total: 0.95 }, minConfidence: 0.9 },
+    };
     expect((await put("dt-version", shuffled)).body.policyVersion).toBe(1);
     const changed = await put("dt-version", { ...def, routing: { ...def.routing, minConfidence: 0.8 } });
     expect(changed.body.policyVersion).toBe(2);
@@ -86,7 +90,13 @@ describe("PUT/GET /api/v1/decision-types/:key", () => {
     const extra = await put("dt-owner", { ...def, colour: "blue" });
     expect(extra.status).toBe(400);
 
-    const dup = await put("dt-owner", { ...def, reasonCodes: [{ code: "A", label: "a" }, { code: "A", label: "b" }] });
+    const dup = await put("dt-owner", {
+      ...def,
+      reasonCodes: [
+        { code: "A", label: "a" },
+        { code: "A", label: "b" },
+      ],
+    });
     expect(dup.status).toBe(400);
     expect(dup.body.error.issues[0].path).toBe("reasonCodes");
 

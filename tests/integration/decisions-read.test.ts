@@ -96,7 +96,10 @@ describe("GET /api/v1/decisions[/:id]", () => {
     ]) {
       const r = await s.request(`/api/v1/decisions?${q}`, { key: readKey });
       expect(r.status, q).toBe(400);
-      expect(r.body.error.issues.map((i: { path: string }) => i.path), q).toContain(path);
+      expect(
+        r.body.error.issues.map((i: { path: string }) => i.path),
+        q,
+      ).toContain(path);
     }
   });
 

@@ -28,12 +28,10 @@ describe("seed-demo", () => {
 
   const byStatus = async (type: string) =>
     Object.fromEntries(
-      (await db
-                .select({ status: decisions.status, n: count() })
-                .from(decisions)
-                .where(eq(decisions.typeKey, type))
-                .groupBy(decisions.status))
-        .map((r) => [r.status, r.n]),
+      (await db.select({ status: decisions.status, n: count() }).from(decisions).where(eq(decisions.typeKey, type)).groupBy(decisions.status)).map((r) => [
+        r.status,
+        r.n,
+      ]),
     ) as Record<string, number>;
 
   it("creates the demo users with their printed demo-only passwords, and an API key", async () => {
@@ -54,7 +52,12 @@ describe("seed-demo", () => {
   });
 
   it("ingests every application and invoice over the last 30 days", async () => {
-    const all = (await db.select({ n: count(), min: sql<number>`min(${decisions.occurredAt})`, max: sql<number>`max(${decisions.occurredAt})` }).from(decisions).limit(1))[0]!;
+    const all = (
+      await db
+        .select({ n: count(), min: sql<number>`min(${decisions.occurredAt})`, max: sql<number>`max(${decisions.occurredAt})` })
+        .from(decisions)
+        .limit(1)
+    )[0]!;
     expect(all.n).toBe(2000);
     expect(all.min).toBeGreaterThanOrEqual(NOW - 31 * DAY);
     expect(all.max).toBeLessThan(NOW);
@@ -74,7 +77,13 @@ describe("seed-demo", () => {
     const open = (await db.select({ n: count() }).from(tasks).where(eq(tasks.status, "open")).limit(1))[0]!.n;
     const done = (await db.select({ n: count() }).from(tasks).where(eq(tasks.status, "done")).limit(1))[0]!.n;
     expect(done).toBeGreaterThan(open * 5);
-    const overdue = (await db.select({ n: count() }).from(tasks).where(sql`${tasks.status} = 'open' and ${tasks.dueAt} < ${NOW}`).limit(1))[0]!.n;
+    const overdue = (
+      await db
+        .select({ n: count() })
+        .from(tasks)
+        .where(sql`${tasks.status} = 'open' and ${tasks.dueAt} < ${NOW}`)
+        .limit(1)
+    )[0]!.n;
     expect(overdue).toBeGreaterThan(0);
   });
 
@@ -86,11 +95,14 @@ describe("seed-demo", () => {
       expect(r.reasonCodes.length).toBeGreaterThan(0);
     }
     // A credit correction flips the model's decision to the observed outcome.
-    const creditFix = (await db
-          .select({ r: reviews, d: decisions })
-          .from(reviews)
-          .innerJoin(decisions, eq(decisions.id, reviews.decisionId))
-          .where(sql`${reviews.action} = 'correct' and ${decisions.typeKey} = ${CREDIT_TYPE_KEY}`).limit(1))[0]!;
+    const creditFix = (
+      await db
+        .select({ r: reviews, d: decisions })
+        .from(reviews)
+        .innerJoin(decisions, eq(decisions.id, reviews.decisionId))
+        .where(sql`${reviews.action} = 'correct' and ${decisions.typeKey} = ${CREDIT_TYPE_KEY}`)
+        .limit(1)
+    )[0]!;
     expect((creditFix.r.output as { decision: string }).decision).not.toBe((creditFix.d.output as { decision: string }).decision);
     expect(creditFix.r.changedFields).toContain("decision");
 
@@ -101,10 +113,10 @@ describe("seed-demo", () => {
 
   it("scores credit with two model versions and the reports' roll-ups see both", async () => {
     const versions = await db
-          .select({ v: decisions.modelVersion, n: count() })
-          .from(decisions)
-          .where(eq(decisions.typeKey, CREDIT_TYPE_KEY))
-          .groupBy(decisions.modelVersion);
+      .select({ v: decisions.modelVersion, n: count() })
+      .from(decisions)
+      .where(eq(decisions.typeKey, CREDIT_TYPE_KEY))
+      .groupBy(decisions.modelVersion);
     expect(versions.map((v) => v.v).sort()).toEqual(["1.0.0", "2.0.0"]);
     const rolled = await db.selectDistinct({ v: rollups.modelVersion }).from(rollups).where(eq(rollups.typeKey, CREDIT_TYPE_KEY));
     expect(rolled.map((r) => r.v).sort()).toEqual(["1.0.0", "2.0.0"]);
@@ -132,7 +144,6 @@ describe("seed-demo on a database that holds other data", () => {
     await makeUser(db, "admin", "admin@demo.lastmile");
     await expect(seedDemo(db, { quiet: true })).rejects.toThrow(/did not finish/);
   });
-
 
   it("refuses with a clear message and writes nothing", async () => {
     const { db, env } = await testStore();

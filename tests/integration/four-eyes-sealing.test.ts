@@ -29,7 +29,11 @@ describe("a sealed four-eyes first verdict", () => {
   let auditorKey: string;
 
   async function signIn(email: string) {
-    const res = await fetch(`${s.url}/login`, { method: "POST", body: new URLSearchParams({ email, password: TEST_PASSWORD, redirectTo: "/" }), redirect: "manual" });
+    const res = await fetch(`${s.url}/login`, {
+      method: "POST",
+      body: new URLSearchParams({ email, password: TEST_PASSWORD, redirectTo: "/" }),
+      redirect: "manual",
+    });
     await res.arrayBuffer();
     expect(res.status).toBe(302);
     return res.headers.get("set-cookie")!.split(";")[0];
@@ -145,7 +149,10 @@ describe("a sealed four-eyes first verdict", () => {
       expect(leaks(res.text)).toBe(false);
       expect(rows.some((r) => r.action === "decision.ingested")).toBe(true);
 
-      const byActor = parse((await page(cookies.manager, `/admin/audit/csv?actor=${encodeURIComponent(first.email)}`)).text, { columns: true }) as Record<string, string>[];
+      const byActor = parse((await page(cookies.manager, `/admin/audit/csv?actor=${encodeURIComponent(first.email)}`)).text, { columns: true }) as Record<
+        string,
+        string
+      >[];
       expect(byActor.every((r) => r.sealed === "false" && r.entityId !== decisionId && r.entityId !== firstTaskId)).toBe(true);
 
       const auditor = await page(cookies.auditor, `/admin/audit/csv?entityId=${decisionId}`);
@@ -154,7 +161,7 @@ describe("a sealed four-eyes first verdict", () => {
     });
 
     it("holds every matching entry, past one page, and writes formula-like cells as text", async () => {
-      const formula = "=HYPERLINK(\"http://evil.example\",\"x\")";
+      const formula = '=HYPERLINK("http://evil.example","x")';
       for (let i = 0; i < 3; i++) await createUser(s.db, { email: uniqueEmail("csv"), role: "reviewer", password: TEST_PASSWORD }, formula);
       const res = await page(cookies.admin, `/admin/audit/csv?action=user.created&limit=1`);
       const rows = parse(res.text, { columns: true }) as Record<string, string>[];
@@ -187,14 +194,28 @@ describe("a sealed four-eyes first verdict", () => {
         const res = await api(`/api/v1/audit?entityId=${decisionId}`, who);
         expect(res.status).toBe(200);
         const sealed = res.body.entries.filter((e: any) => e.sealed);
-        expect(sealed).toEqual([{ seq: expect.any(Number), at: expect.any(String), actor: null, action: "sealed", entityType: "decision", entityId: decisionId, data: null, hash: null, sealed: true }]);
+        expect(sealed).toEqual([
+          {
+            seq: expect.any(Number),
+            at: expect.any(String),
+            actor: null,
+            action: "sealed",
+            entityType: "decision",
+            entityId: decisionId,
+            data: null,
+            hash: null,
+            sealed: true,
+          },
+        ]);
         expect(leaks(JSON.stringify(res.body))).toBe(false);
         const byActor = await api(`/api/v1/audit?actor=${encodeURIComponent(first.email)}&limit=500`, who);
         expect(byActor.body.entries.some((e: any) => e.entityId === decisionId || e.entityId === firstTaskId)).toBe(false);
       }
       for (const who of [{ key: auditorKey }, { cookie: cookies.auditor }]) {
         const res = await api(`/api/v1/audit?entityId=${decisionId}&action=review.`, who);
-        expect(res.body.entries).toMatchObject([{ actor: first.email, action: "review.reject", data: { note: NOTE, reasonCodes: ["NOT_AN_INVOICE"] }, sealed: false }]);
+        expect(res.body.entries).toMatchObject([
+          { actor: first.email, action: "review.reject", data: { note: NOTE, reasonCodes: ["NOT_AN_INVOICE"] }, sealed: false },
+        ]);
       }
     });
 

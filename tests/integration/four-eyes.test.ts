@@ -96,7 +96,14 @@ describe("four-eyes review over HTTP", () => {
   it("disagreement escalates to the owner, who resolves it", async () => {
     const id = await ingest({ flags: ["risk:high"] });
     const first = await claim(keyA);
-    const corrected = { total: 130, currency: "EUR", lines: [{ sku: "A-1", amount: 110 }, { sku: "B-2", amount: 20 }] };
+    const corrected = {
+      total: 130,
+      currency: "EUR",
+      lines: [
+        { sku: "A-1", amount: 110 },
+        { sku: "B-2", amount: 20 },
+      ],
+    };
     await review(keyA, first.body.task.id, { action: "correct", output: corrected, reasonCodes: ["WRONG_TOTAL"] });
     const second = await claim(keyB);
     const r2 = await review(keyB, second.body.task.id, { action: "approve" });

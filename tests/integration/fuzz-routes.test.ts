@@ -31,14 +31,62 @@ const RAW_NUMBERS = ["1e400", "-1e400", "1e-400", "12345678901234567890123456789
 const rawNumber = fc.constantFrom(...RAW_NUMBERS.map((n) => `@@num:${n}@@`));
 
 const nastyString = fc.oneof(
-  fc.constantFrom("", " ", "\u0000", "\ud800", "<script>alert(1)</script>", "' OR 1=1 --", "../../etc/passwd", "=HYPERLINK(\"x\")", "💥".repeat(50), "a".repeat(2000), "null", "NaN", "-1"),
+  fc.constantFrom(
+    "",
+    " ",
+    "\u0000",
+    "\ud800",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "../../etc/passwd",
+    '=HYPERLINK("x")',
+    "💥".repeat(50),
+    "a".repeat(2000),
+    "null",
+    "NaN",
+    "-1",
+  ),
   fc.string({ unit: "binary", maxLength: 30 }),
 );
-const nastyScalar = fc.oneof(nastyString, rawNumber, fc.constantFrom(null, true, false, 0, -1, 1.5, Number.MAX_SAFE_INTEGER, 2 ** 64, -(2 ** 64)), fc.double({ noNaN: true, noDefaultInfinity: true }));
+const nastyScalar = fc.oneof(
+  nastyString,
+  rawNumber,
+  fc.constantFrom(null, true, false, 0, -1, 1.5, Number.MAX_SAFE_INTEGER, 2 ** 64, -(2 ** 64)),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+);
 
 /** Keys the routes read, plus prototype-polluting ones, plus noise. */
-const KEYS = ["type", "externalId", "model", "input", "output", "confidence", "fieldConfidence", "flags", "priority", "occurredAt", "decisions", "action", "reasonCodes", "note", "leaseSeconds", "name", "filter", "split", "identities", "owner", "routing", "outputSchema", "key", "version"];
-const anyKey = fc.oneof(fc.constantFrom(...KEYS), fc.constantFrom("__proto__", "constructor", "prototype", "toString", "hasOwnProperty"), fc.string({ maxLength: 10 }));
+const KEYS = [
+  "type",
+  "externalId",
+  "model",
+  "input",
+  "output",
+  "confidence",
+  "fieldConfidence",
+  "flags",
+  "priority",
+  "occurredAt",
+  "decisions",
+  "action",
+  "reasonCodes",
+  "note",
+  "leaseSeconds",
+  "name",
+  "filter",
+  "split",
+  "identities",
+  "owner",
+  "routing",
+  "outputSchema",
+  "key",
+  "version",
+];
+const anyKey = fc.oneof(
+  fc.constantFrom(...KEYS),
+  fc.constantFrom("__proto__", "constructor", "prototype", "toString", "hasOwnProperty"),
+  fc.string({ maxLength: 10 }),
+);
 
 /** A JSON tree as JSON text; objects are written by hand so "__proto__" stays an own key. */
 type Tree = { s: unknown } | { a: Tree[] } | { o: [string, Tree][] };
@@ -95,17 +143,56 @@ function withKey(t: Tree, k: string, v: Tree): Tree {
   return "o" in t ? { o: [...t.o.filter(([x]) => x !== k), [k, v]] } : { o: [[k, v]] };
 }
 
-const FORM_KEYS = ["intent", "id", "taskId", "email", "name", "role", "scopes", "user", "key", "payload", "train", "validation", "test", "identities", "type", "action", "redirectTo", "password", "_data", "owner", "description"];
+const FORM_KEYS = [
+  "intent",
+  "id",
+  "taskId",
+  "email",
+  "name",
+  "role",
+  "scopes",
+  "user",
+  "key",
+  "payload",
+  "train",
+  "validation",
+  "test",
+  "identities",
+  "type",
+  "action",
+  "redirectTo",
+  "password",
+  "_data",
+  "owner",
+  "description",
+];
 const INTENTS = ["create", "revoke", "disable", "enable", "start", "claim", "next", "stop", "skip", "submit", "snapshot", "resolve", "", "CREATE", "__proto__"];
-const formValue = fc.oneof(fc.constantFrom(...INTENTS), nastyString, fc.constantFrom("/%0a/evil.example/", "//evil.example", "/\\evil.example", "https://evil.example/", '{"action":"approve"}', '{"action":"correct","output":1e400}', "[]"));
+const formValue = fc.oneof(
+  fc.constantFrom(...INTENTS),
+  nastyString,
+  fc.constantFrom(
+    "/%0a/evil.example/",
+    "//evil.example",
+    "/\\evil.example",
+    "https://evil.example/",
+    '{"action":"approve"}',
+    '{"action":"correct","output":1e400}',
+    "[]",
+  ),
+);
 
 /** A form post: the route's own fields, overridden or dropped at random, as urlencoded or multipart. */
 function formArb(template: Record<string, string>): fc.Arbitrary<{ text: string | FormData; type?: string }> {
-  const fields = fc.tuple(fc.subarray(Object.keys(template)), fc.array(fc.tuple(fc.oneof(fc.constantFrom(...FORM_KEYS), fc.string({ maxLength: 8 })), formValue), { maxLength: 6 })).map(([drop, add]) => {
-    const pairs: [string, string][] = Object.entries(template).filter(([k]) => !drop.includes(k));
-    for (const [k, v] of add) pairs.push([k, String(v)]);
-    return pairs;
-  });
+  const fields = fc
+    .tuple(
+      fc.subarray(Object.keys(template)),
+      fc.array(fc.tuple(fc.oneof(fc.constantFrom(...FORM_KEYS), fc.string({ maxLength: 8 })), formValue), { maxLength: 6 }),
+    )
+    .map(([drop, add]) => {
+      const pairs: [string, string][] = Object.entries(template).filter(([k]) => !drop.includes(k));
+      for (const [k, v] of add) pairs.push([k, String(v)]);
+      return pairs;
+    });
   return fc.oneof(
     fields.map((pairs) => ({ text: new URLSearchParams(pairs).toString(), type: "application/x-www-form-urlencoded" })),
     fields.map((pairs) => {
@@ -114,21 +201,93 @@ function formArb(template: Record<string, string>): fc.Arbitrary<{ text: string 
       return { text: fd };
     }),
     fc.constantFrom(...RAW_BODIES.slice(10, 12)).map((text) => ({ text, type: "application/x-www-form-urlencoded" })),
-    fc.constant({ text: "--zz\r\nContent-Disposition: form-data; name=\"intent\"\r\n\r\ncreate", type: "multipart/form-data; boundary=zz" }),
+    fc.constant({ text: '--zz\r\nContent-Disposition: form-data; name="intent"\r\n\r\ncreate', type: "multipart/form-data; boundary=zz" }),
   );
 }
 
-const QUERY_KEYS = ["type", "status", "cursor", "updatedSince", "from", "to", "bucket", "modelVersion", "table", "format", "split", "action", "all", "notice", "redirectTo", "index", "_data", "intent", "taskId", "q", "limit", "leaseSeconds", "from", "after", "skip", "filter"];
+const QUERY_KEYS = [
+  "type",
+  "status",
+  "cursor",
+  "updatedSince",
+  "from",
+  "to",
+  "bucket",
+  "modelVersion",
+  "table",
+  "format",
+  "split",
+  "action",
+  "all",
+  "notice",
+  "redirectTo",
+  "index",
+  "_data",
+  "intent",
+  "taskId",
+  "q",
+  "limit",
+  "leaseSeconds",
+  "from",
+  "after",
+  "skip",
+  "filter",
+];
 const queryValue = fc.oneof(
-  fc.constantFrom("", "%ZZ", "%00", "%", "%E0%A4%A", "%C0%AF", "..%2F..%2Fetc%2Fpasswd", "1e400", "-1", "NaN", "99999999999999999999", "%5B%5D", "%7B%7D", "day", "week", "jsonl", "csv", "parquet", "routes%2Fadmin.users", "routes%2Fqueue", "/%0a/evil.example/", "a".repeat(1000)),
+  fc.constantFrom(
+    "",
+    "%ZZ",
+    "%00",
+    "%",
+    "%E0%A4%A",
+    "%C0%AF",
+    "..%2F..%2Fetc%2Fpasswd",
+    "1e400",
+    "-1",
+    "NaN",
+    "99999999999999999999",
+    "%5B%5D",
+    "%7B%7D",
+    "day",
+    "week",
+    "jsonl",
+    "csv",
+    "parquet",
+    "routes%2Fadmin.users",
+    "routes%2Fqueue",
+    "/%0a/evil.example/",
+    "a".repeat(1000),
+  ),
   fc.string({ maxLength: 20 }).map(encodeURIComponent),
 );
 /** Raw query text: unknown and repeated params, bare keys, broken %-escapes. */
-const queryArb = fc.array(fc.tuple(fc.oneof(fc.constantFrom(...QUERY_KEYS), fc.string({ maxLength: 8 }).map(encodeURIComponent)), fc.option(queryValue)), { maxLength: 6 }).map((pairs) => pairs.map(([k, v]) => (v === null ? k : `${k}=${v}`)).join("&"));
+const queryArb = fc
+  .array(fc.tuple(fc.oneof(fc.constantFrom(...QUERY_KEYS), fc.string({ maxLength: 8 }).map(encodeURIComponent)), fc.option(queryValue)), { maxLength: 6 })
+  .map((pairs) => pairs.map(([k, v]) => (v === null ? k : `${k}=${v}`)).join("&"));
 
-const CONTENT_TYPES = ["application/json", "application/json; charset=utf-8", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "multipart/form-data; boundary=zz", "application/vnd.api+json", "application/json; charset=utf-16", "*/*", "garbage;;;=", ""];
+const CONTENT_TYPES = [
+  "application/json",
+  "application/json; charset=utf-8",
+  "text/plain",
+  "application/x-www-form-urlencoded",
+  "multipart/form-data",
+  "multipart/form-data; boundary=zz",
+  "application/vnd.api+json",
+  "application/json; charset=utf-16",
+  "*/*",
+  "garbage;;;=",
+  "",
+];
 const BAD_AUTH = ["Bearer", "Bearer ", "Basic YTpi", "Bearer lm_garbage", `Bearer ${"x".repeat(2000)}`, "bearer a b", "Bearer %00", "Digest x"];
-const BAD_COOKIES = ["lastmile_session=garbage", `lastmile_session=${"a".repeat(2000)}`, "lastmile_session=%ZZ", "lastmile_session=eyJ0b2tlbiI6InBvd25lZCJ9.c2lnbmF0dXJl", 'lastmile_session="quoted"', "=;=;;", "lastmile_session=; lastmile_session=x"];
+const BAD_COOKIES = [
+  "lastmile_session=garbage",
+  `lastmile_session=${"a".repeat(2000)}`,
+  "lastmile_session=%ZZ",
+  "lastmile_session=eyJ0b2tlbiI6InBvd25lZCJ9.c2lnbmF0dXJl",
+  'lastmile_session="quoted"',
+  "=;=;;",
+  "lastmile_session=; lastmile_session=x",
+];
 const ORIGINS = ["same", "none", "http://evil.example", "null"] as const;
 
 type Who = { kind: "allowed" | "refused" | "forged"; principal: PrincipalName };
@@ -206,7 +365,10 @@ describe("hostile input to every route", () => {
     const usable = (p: PrincipalName) => !(row.endsSession && ["admin", "manager", "reviewer", "auditor"].includes(p));
     const allowed = row.allow.filter(usable);
     const refused = PRINCIPALS.filter((p) => !row.allow.includes(p) && usable(p));
-    const options: fc.Arbitrary<Who>[] = [fc.constantFrom(...allowed).map((principal) => ({ kind: "allowed" as const, principal })), fc.constant({ kind: "forged" as const, principal: "anonymous" as const })];
+    const options: fc.Arbitrary<Who>[] = [
+      fc.constantFrom(...allowed).map((principal) => ({ kind: "allowed" as const, principal })),
+      fc.constant({ kind: "forged" as const, principal: "anonymous" as const }),
+    ];
     if (refused.length) options.push(fc.constantFrom(...refused).map((principal) => ({ kind: "refused" as const, principal })));
     return fc.oneof(...options);
   }

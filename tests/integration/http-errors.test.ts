@@ -116,8 +116,12 @@ describe("HTTP API error statuses and hostile input", () => {
     expectError(await post("/api/v1/decisions", JSON.stringify(reviewDecision(type, "t")), { "Content-Type": "text/plain" }), 415, "unsupported_media_type");
     expectError(await post("/api/v1/tasks/claim", "{}", { "Content-Type": "text/plain" }, alice.key), 415, "unsupported_media_type");
     // JSON with parameters or a +json suffix is fine
-    expect((await post("/api/v1/decisions", JSON.stringify(reviewDecision(type, "ct-1")), { "Content-Type": "application/json; charset=utf-8" })).status).toBe(201);
-    expect((await post("/api/v1/decisions", JSON.stringify(reviewDecision(type, "ct-2")), { "Content-Type": "application/vnd.lastmile+json" })).status).toBe(201);
+    expect((await post("/api/v1/decisions", JSON.stringify(reviewDecision(type, "ct-1")), { "Content-Type": "application/json; charset=utf-8" })).status).toBe(
+      201,
+    );
+    expect((await post("/api/v1/decisions", JSON.stringify(reviewDecision(type, "ct-2")), { "Content-Type": "application/vnd.lastmile+json" })).status).toBe(
+      201,
+    );
   });
 
   it("400 for malformed or empty JSON and for bodies of the wrong shape", async () => {
@@ -130,8 +134,16 @@ describe("HTTP API error statuses and hostile input", () => {
     expectError(await post("/api/v1/decisions", '{"decisions": [1, "a", null, []]}'), 400, "invalid");
     const r = await post("/api/v1/decisions", '{"decisions": [1, "a", null, []]}');
     expect(r.body.error.issues.map((i: { path: string }) => i.path)).toEqual(["decisions.0", "decisions.1", "decisions.2", "decisions.3"]);
-    expectError(await s.request(`/api/v1/decision-types/${type}`, { method: "PUT", key: admin.key, rawBody: "[1,2]", headers: { "Content-Type": "application/json" } }), 400, "invalid");
-    expectError(await s.request(`/api/v1/decision-types/${type}`, { method: "PUT", key: admin.key, rawBody: "null", headers: { "Content-Type": "application/json" } }), 400, "invalid");
+    expectError(
+      await s.request(`/api/v1/decision-types/${type}`, { method: "PUT", key: admin.key, rawBody: "[1,2]", headers: { "Content-Type": "application/json" } }),
+      400,
+      "invalid",
+    );
+    expectError(
+      await s.request(`/api/v1/decision-types/${type}`, { method: "PUT", key: admin.key, rawBody: "null", headers: { "Content-Type": "application/json" } }),
+      400,
+      "invalid",
+    );
   });
 
   it("400 (not 500) for deeply nested JSON anywhere", async () => {
@@ -141,7 +153,11 @@ describe("HTTP API error statuses and hostile input", () => {
       const raw = JSON.stringify(reviewDecision(type, "deep")).replace('"input":{', `"input":{"n":${nested},`);
       expectError(await post("/api/v1/decisions", raw), 400, "invalid");
       expectError(await post("/api/v1/tasks/tsk_x/review", `{"action":"approve","note":${nested}}`, {}, alice.key), 400, "invalid");
-      expectError(await s.request(`/api/v1/decision-types/${type}`, { method: "PUT", key: admin.key, rawBody: nested, headers: { "Content-Type": "application/json" } }), 400, "invalid");
+      expectError(
+        await s.request(`/api/v1/decision-types/${type}`, { method: "PUT", key: admin.key, rawBody: nested, headers: { "Content-Type": "application/json" } }),
+        400,
+        "invalid",
+      );
     }
     // brackets inside strings do not count, and moderate nesting is fine
     const ok = JSON.stringify(reviewDecision(type, "deep-ok", { input: { s: "[[[[[{{{{".repeat(1000), n: JSON.parse(deep(30)) } }));
@@ -163,7 +179,10 @@ describe("HTTP API error statuses and hostile input", () => {
         fieldConfidence: anyJson,
         flags: anyJson,
         priority: anyJson,
-        occurredAt: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string()),
+        occurredAt: fc.oneof(
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+          fc.string(),
+        ),
         __proto__: anyJson,
         constructor: anyJson,
       },

@@ -11,7 +11,9 @@ describe("POST /api/v1/decisions", () => {
   let type: string;
   beforeAll(async () => {
     ({ s, admin, ingestKey: key } = await setupServer());
-    type = await freshType(s.db, admin.email, { routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 0 } });
+    type = await freshType(s.db, admin.email, {
+      routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 0 },
+    });
   });
   afterAll(async () => s?.close());
 
@@ -66,7 +68,13 @@ describe("POST /api/v1/decisions", () => {
     const first = await ingest(s, key, body);
     expect(first.status).toBe(201);
     const before = await counts(s.db);
-    const shuffled = { ...body, input: reverse(body.input), output: reverse(body.output), fieldConfidence: reverse(body.fieldConfidence ?? {}), occurredAt: "2026-03-01T11:00:00+01:00" };
+    const shuffled = {
+      ...body,
+      input: reverse(body.input),
+      output: reverse(body.output),
+      fieldConfidence: reverse(body.fieldConfidence ?? {}),
+      occurredAt: "2026-03-01T11:00:00+01:00",
+    };
     expect(await ingest(s, key, shuffled)).toMatchObject({ status: 200, body: first.body });
     // a different time, or none at all, is a different body
     expect((await ingest(s, key, { ...body, occurredAt: "2026-03-01T10:00:01Z" })).status).toBe(409);
@@ -99,7 +107,8 @@ describe("POST /api/v1/decisions", () => {
   });
 
   it("tells apart bodies that differ only inside __proto__ or constructor keys", async () => {
-    const withProto = (v: number) => JSON.parse(JSON.stringify(reviewDecision(type, "proto-idem")).replace('"input":{', `"input":{"meta":{"__proto__":{"v":${v}}},`));
+    const withProto = (v: number) =>
+      JSON.parse(JSON.stringify(reviewDecision(type, "proto-idem")).replace('"input":{', `"input":{"meta":{"__proto__":{"v":${v}}},`));
     expect((await ingest(s, key, withProto(1))).status).toBe(201);
     expect((await ingest(s, key, withProto(1))).status).toBe(200);
     expect((await ingest(s, key, withProto(2))).status).toBe(409);
@@ -162,7 +171,9 @@ describe("POST /api/v1/decisions", () => {
   it("is atomic on conflicts too: a batch with one conflicting item answers 409 and writes nothing", async () => {
     await ingest(s, key, reviewDecision(type, "atom-conf"));
     const before = await counts(s.db);
-    const r = await ingest(s, key, { decisions: [reviewDecision(type, "atom-conf-new-1"), reviewDecision(type, "atom-conf", { confidence: 0.3 }), autoDecision(type, "atom-conf-new-2")] });
+    const r = await ingest(s, key, {
+      decisions: [reviewDecision(type, "atom-conf-new-1"), reviewDecision(type, "atom-conf", { confidence: 0.3 }), autoDecision(type, "atom-conf-new-2")],
+    });
     expect(r.status).toBe(409);
     expect(r.body.error.issues).toEqual([{ path: "decisions.1.externalId", message: expect.any(String) }]);
     expect(await counts(s.db)).toEqual(before);
@@ -215,7 +226,10 @@ describe("POST /api/v1/decisions", () => {
     for (const [override, path] of cases) {
       const r = await ingest(s, key, { ...reviewDecision(type, "env-1"), ...override });
       expect(r.status, JSON.stringify(override)).toBe(400);
-      expect(r.body.error.issues.map((i: { path: string }) => i.path), JSON.stringify(override)).toContain(path);
+      expect(
+        r.body.error.issues.map((i: { path: string }) => i.path),
+        JSON.stringify(override),
+      ).toContain(path);
     }
     const missing = await ingest(s, key, { type });
     expect(missing.status).toBe(400);
@@ -224,7 +238,10 @@ describe("POST /api/v1/decisions", () => {
   });
 
   it("stores input with __proto__ and constructor keys as data, without polluting anything", async () => {
-    const raw = JSON.stringify(reviewDecision(type, "pp-1")).replace('"input":{', '"input":{"__proto__":{"isAdmin":true},"constructor":{"prototype":{"polluted":1}},');
+    const raw = JSON.stringify(reviewDecision(type, "pp-1")).replace(
+      '"input":{',
+      '"input":{"__proto__":{"isAdmin":true},"constructor":{"prototype":{"polluted":1}},',
+    );
     const r = await s.request("/api/v1/decisions", { key, rawBody: raw, method: "POST", headers: { "Content-Type": "application/json" } });
     expect(r.status).toBe(201);
     const got = await s.request(`/api/v1/decisions/${r.body.id}`, { key });

@@ -72,7 +72,10 @@ describe("login throttle (domain, injected clock)", () => {
     const user = await makeUser(db, "reviewer");
     const address = "203.0.113.10";
     for (let i = 0; i < 3; i++) await attempt(user.email, "wrong wrong wrong", address, T0 + i);
-    await db.update(loginThrottle).set({ locks: 2 }).where(eq(loginThrottle.key, `address:${address}`));
+    await db
+      .update(loginThrottle)
+      .set({ locks: 2 })
+      .where(eq(loginThrottle.key, `address:${address}`));
     expect(await attempt(user.email, TEST_PASSWORD, address, T0 + 10)).toMatchObject({ ok: true });
     expect(await row(`account:${user.email}`)).toBeUndefined();
     expect(await row(`address:${address}`)).toMatchObject({ failures: 0, locks: 2 });

@@ -68,7 +68,7 @@ describe("two instances, forty reviewers", () => {
 
     // Every decision is final, with exactly one review: the one its reviewer gave.
     const all: { id: string; status: string; reviews: { action: string }[] }[] = [];
-    for (let cursor: string | null = null; ; ) {
+    for (let cursor: string | null = null; ;) {
       const page = await a.request(`/api/v1/decisions?type=${type}&limit=100${cursor ? `&cursor=${cursor}` : ""}`, { key: admin.key });
       expect(page.status).toBe(200);
       all.push(...page.body.decisions);
@@ -88,7 +88,14 @@ describe("two instances, forty reviewers", () => {
     const to = new Date(Date.now() + 3_600_000).toISOString();
     const report = await b.request(`/api/v1/reports/automation?type=${type}&from=${from}&to=${to}&bucket=hour`, { key: admin.key });
     expect(report.status).toBe(200);
-    expect(report.body.totals).toMatchObject({ volume: DECISIONS, auto: 0, reviewed: DECISIONS, pending: 0, corrected: count("corrected"), rejected: count("rejected") });
+    expect(report.body.totals).toMatchObject({
+      volume: DECISIONS,
+      auto: 0,
+      reviewed: DECISIONS,
+      pending: 0,
+      corrected: count("corrected"),
+      rejected: count("rejected"),
+    });
 
     // One audit chain, whichever instance wrote each entry.
     const verify = runCli(["audit", "verify"], a.env);
@@ -124,4 +131,3 @@ describe("two instances starting at once on a new store", () => {
     }
   });
 });
-

@@ -28,7 +28,12 @@ describe("one way to do each thing", () => {
   async function page(path: string, init: { cookie?: string; form?: Record<string, string> } = {}) {
     const headers: Record<string, string> = { Origin: s.url, "Sec-Fetch-Site": "same-origin" };
     if (init.cookie) headers.Cookie = init.cookie;
-    const res = await fetch(`${s.url}${path}`, { method: init.form ? "POST" : "GET", headers, body: init.form ? new URLSearchParams(init.form) : undefined, redirect: "manual" });
+    const res = await fetch(`${s.url}${path}`, {
+      method: init.form ? "POST" : "GET",
+      headers,
+      body: init.form ? new URLSearchParams(init.form) : undefined,
+      redirect: "manual",
+    });
     return { status: res.status, html: (await res.text()).replace(/<!-- -->/g, "") };
   }
 

@@ -64,7 +64,14 @@ describe("permission matrix", () => {
       return code === (res.status === 401 ? "unauthenticated" : "forbidden") ? String(res.status) : `${res.status} without the JSON error shape`;
     }
     const location = res.headers.get("Location");
-    if (res.status >= 300 && res.status < 400 && location && new URL(location, s.url).pathname === "/login" && new URL(location, s.url).searchParams.has("redirectTo")) return "login";
+    if (
+      res.status >= 300 &&
+      res.status < 400 &&
+      location &&
+      new URL(location, s.url).pathname === "/login" &&
+      new URL(location, s.url).searchParams.has("redirectTo")
+    )
+      return "login";
     if (res.status >= 500 || res.status === 429) return `${res.status}`;
     return "allow";
   }
@@ -82,14 +89,28 @@ describe("permission matrix", () => {
   it("lists every route file, and every file's loader and action", () => {
     const files = fs.readdirSync(ROUTES_DIR).filter((f) => /\.tsx?$/.test(f));
     const listed = new Set(MATRIX.flatMap((r) => r.files));
-    expect(files.filter((f) => !listed.has(f)), "route files missing from tests/support/permission-matrix.ts").toEqual([]);
-    expect([...listed].filter((f) => !files.includes(f)), "rows naming route files that do not exist").toEqual([]);
+    expect(
+      files.filter((f) => !listed.has(f)),
+      "route files missing from tests/support/permission-matrix.ts",
+    ).toEqual([]);
+    expect(
+      [...listed].filter((f) => !files.includes(f)),
+      "rows naming route files that do not exist",
+    ).toEqual([]);
     for (const f of files) {
       const src = fs.readFileSync(path.join(ROUTES_DIR, f), "utf8");
       // A handler that only answers 405 needs no row; any other loader needs a GET row and any other action a write row.
       const handles = (name: string) => new RegExp(`export (async )?function ${name}\\b|export const ${name} = (?!\\(\\) => methodNotAllowed)`).test(src);
-      if (handles("loader")) expect(MATRIX.some((r) => r.method === "GET" && r.files.includes(f)), `${f}: its loader has no GET row`).toBe(true);
-      if (handles("action")) expect(MATRIX.some((r) => r.method !== "GET" && r.files.includes(f)), `${f}: its action has no POST/PUT row`).toBe(true);
+      if (handles("loader"))
+        expect(
+          MATRIX.some((r) => r.method === "GET" && r.files.includes(f)),
+          `${f}: its loader has no GET row`,
+        ).toBe(true);
+      if (handles("action"))
+        expect(
+          MATRIX.some((r) => r.method !== "GET" && r.files.includes(f)),
+          `${f}: its action has no POST/PUT row`,
+        ).toBe(true);
     }
   });
 

@@ -79,7 +79,9 @@ describe("the review queue over HTTP: claim, lease, renew, release", () => {
     const attempts = reviewers.flatMap((r) => Array.from({ length: 14 }, () => r));
     // two server processes on one database file: claims race for real, not just inside one event loop
     const twin = await startServer(s.env);
-    const results = await Promise.all(attempts.map(async (r, i) => ({ who: r, res: await claim(i % 2 ? twin : s, r.key, { type }) }))).finally(async () => twin.close());
+    const results = await Promise.all(attempts.map(async (r, i) => ({ who: r, res: await claim(i % 2 ? twin : s, r.key, { type }) }))).finally(async () =>
+      twin.close(),
+    );
     const won = results.filter((x) => x.res.status === 200);
     expect(results.every((x) => x.res.status === 200 || x.res.status === 204)).toBe(true);
     expect(won).toHaveLength(n);

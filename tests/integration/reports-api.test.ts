@@ -20,7 +20,10 @@ describe("reports API", () => {
     s = await startServer();
     const owner = await makeUser(s.db, "manager");
     const reviewer = await makeUser(s.db, "reviewer");
-    await makeType(s.db, invoiceType(owner.email, { routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 1 } }));
+    await makeType(
+      s.db,
+      invoiceType(owner.email, { routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 1 } }),
+    );
     readKey = await makeKey(s.db, ["read"]);
     ingestKey = await makeKey(s.db, ["ingest"]);
     const workKey = await makeKey(s.db, ["review"], reviewer.email);
@@ -28,9 +31,16 @@ describe("reports API", () => {
     const auto = (id: string, at: string, version = "1.0.0") => invoiceDecision(id, { occurredAt: at, model: { name: "x", version } });
     const review = (id: string, at: string, version = "1.0.0") => invoiceDecision(id, { occurredAt: at, confidence: 0.5, model: { name: "x", version } });
     const batch = [
-      auto("a1", DAY1), auto("a2", DAY1), auto("a3", DAY1), auto("a4", DAY1),
-      review("r1", DAY1), review("r2", DAY1), review("r3", DAY1),
-      auto("a5", DAY2, "2.0.0"), auto("a6", DAY2, "2.0.0"), review("r4", DAY2, "2.0.0"),
+      auto("a1", DAY1),
+      auto("a2", DAY1),
+      auto("a3", DAY1),
+      auto("a4", DAY1),
+      review("r1", DAY1),
+      review("r2", DAY1),
+      review("r3", DAY1),
+      auto("a5", DAY2, "2.0.0"),
+      auto("a6", DAY2, "2.0.0"),
+      review("r4", DAY2, "2.0.0"),
     ];
     const ingest = await s.request("/api/v1/decisions", { key: ingestKey, body: { decisions: batch } });
     expect(ingest.status).toBe(201);
@@ -63,7 +73,17 @@ describe("reports API", () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       buckets: [
-        { start: "2026-01-05T00:00:00.000Z", volume: 7, auto: 4, reviewed: 3, pending: 0, corrected: 1, rejected: 1, automationRate: 4 / 7, overrideRate: 2 / 3 },
+        {
+          start: "2026-01-05T00:00:00.000Z",
+          volume: 7,
+          auto: 4,
+          reviewed: 3,
+          pending: 0,
+          corrected: 1,
+          rejected: 1,
+          automationRate: 4 / 7,
+          overrideRate: 2 / 3,
+        },
         { start: "2026-01-06T00:00:00.000Z", volume: 3, auto: 2, reviewed: 0, pending: 1, corrected: 0, rejected: 0, automationRate: 1, overrideRate: null },
       ],
       totals: { volume: 10, auto: 6, reviewed: 3, pending: 1, corrected: 1, rejected: 1, automationRate: 6 / 9, overrideRate: 2 / 3 },
@@ -75,7 +95,17 @@ describe("reports API", () => {
     expect(hourly.body.buckets).toHaveLength(48);
     expect(hourly.body.buckets[10]).toMatchObject({ start: "2026-01-05T10:00:00.000Z", volume: 7 });
     expect(hourly.body.buckets[33]).toMatchObject({ start: "2026-01-06T09:00:00.000Z", volume: 3 });
-    expect(hourly.body.buckets[0]).toEqual({ start: "2026-01-05T00:00:00.000Z", volume: 0, auto: 0, reviewed: 0, pending: 0, corrected: 0, rejected: 0, automationRate: null, overrideRate: null });
+    expect(hourly.body.buckets[0]).toEqual({
+      start: "2026-01-05T00:00:00.000Z",
+      volume: 0,
+      auto: 0,
+      reviewed: 0,
+      pending: 0,
+      corrected: 0,
+      rejected: 0,
+      automationRate: null,
+      overrideRate: null,
+    });
 
     const weekly = await s.request(`/api/v1/reports/automation?type=invoice&${RANGE}&bucket=week`, { key: readKey });
     expect(weekly.body.buckets).toEqual([expect.objectContaining({ start: "2026-01-05T00:00:00.000Z", volume: 10 })]);
@@ -139,20 +169,37 @@ describe("reports API", () => {
       ["2026-01-06T00:00:00.000Z", "3", "2", "0", "1", "1", ""],
     ]);
 
-    const versions = parse((await s.request(`/reports/csv?table=versions&type=invoice&${RANGE}`, { key: readKey })).body as string, { columns: true }) as Record<string, string>[];
+    const versions = parse((await s.request(`/reports/csv?table=versions&type=invoice&${RANGE}`, { key: readKey })).body as string, {
+      columns: true,
+    }) as Record<string, string>[];
     expect(versions.map((v) => [v.model_version, v.volume, v.qa_n, v.auto_lane_accuracy])).toEqual([
       ["1.0.0", "7", "4", "0.75"],
       ["2.0.0", "3", "1", "1"],
     ]);
-    const fields = parse((await s.request(`/reports/csv?table=fields&type=invoice&${RANGE}`, { key: readKey })).body as string, { columns: true }) as Record<string, string>[];
+    const fields = parse((await s.request(`/reports/csv?table=fields&type=invoice&${RANGE}`, { key: readKey })).body as string, { columns: true }) as Record<
+      string,
+      string
+    >[];
     // r2 changed total, currency and removed both line items; a4's QA correction changed total and dropped the lines.
-    expect(fields.find((f) => f.field === "total")).toEqual({ field: "total", corrections: "1", correction_rate: String(1 / 3), qa_misses: "1", qa_miss_rate: String(1 / 5) });
-    const reasons = parse((await s.request(`/reports/csv?table=reasons&type=invoice&${RANGE}`, { key: readKey })).body as string, { columns: true }) as Record<string, string>[];
+    expect(fields.find((f) => f.field === "total")).toEqual({
+      field: "total",
+      corrections: "1",
+      correction_rate: String(1 / 3),
+      qa_misses: "1",
+      qa_miss_rate: String(1 / 5),
+    });
+    const reasons = parse((await s.request(`/reports/csv?table=reasons&type=invoice&${RANGE}`, { key: readKey })).body as string, { columns: true }) as Record<
+      string,
+      string
+    >[];
     expect(reasons.map((r) => [r.code, r.count, r.cumulative_share])).toEqual([
       ["WRONG_TOTAL", "2", String(2 / 3)],
       ["NOT_AN_INVOICE", "1", "1"],
     ]);
-    const owners = parse((await s.request(`/reports/csv?table=backlog-owners`, { key: readKey })).body as string, { columns: true }) as Record<string, string>[];
+    const owners = parse((await s.request(`/reports/csv?table=backlog-owners`, { key: readKey })).body as string, { columns: true }) as Record<
+      string,
+      string
+    >[];
     // a6 (QA) and r4 (review) are still held by the reviewer.
     expect(owners).toHaveLength(1);
     expect(owners[0]).toMatchObject({ open: "0", in_progress: "2", past_sla: "0" });

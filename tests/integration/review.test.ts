@@ -59,7 +59,11 @@ describe("POST /api/v1/tasks/:id/review", () => {
     const r = await review(s, alice.key, taskId, { action: "correct", output: corrected, reasonCodes: ["WRONG_TOTAL"] });
     expect(r.status).toBe(200);
     expect(r.body.decision).toMatchObject({ status: "corrected", output, finalOutput: corrected });
-    expect(r.body.decision.reviews[0]).toMatchObject({ action: "correct", reasonCodes: ["WRONG_TOTAL"], changedFields: ["total", "lines.0.amount", "lines.1.sku", "lines.1.amount"] });
+    expect(r.body.decision.reviews[0]).toMatchObject({
+      action: "correct",
+      reasonCodes: ["WRONG_TOTAL"],
+      changedFields: ["total", "lines.0.amount", "lines.1.sku", "lines.1.amount"],
+    });
     const event = JSON.parse((await outboxFor(s.db, decisionId))[0].payload);
     expect(event).toMatchObject({ status: "corrected", finalOutput: corrected, reasonCodes: ["WRONG_TOTAL"] });
   });
@@ -91,7 +95,11 @@ describe("POST /api/v1/tasks/:id/review", () => {
     expect(await counts(s.db)).toEqual(before);
     expect(await rollupRows()).toEqual(rollupsBefore);
     expect((await tasksOf(s.db, decisionId))[0]).toMatchObject({ status: "claimed", claimedBy: alice.id });
-    expect((await s.request(`/api/v1/decisions/${decisionId}`, { key: alice.key })).body).toMatchObject({ status: "in_review", finalOutput: null, reviews: [] });
+    expect((await s.request(`/api/v1/decisions/${decisionId}`, { key: alice.key })).body).toMatchObject({
+      status: "in_review",
+      finalOutput: null,
+      reviews: [],
+    });
     // still fine to finish afterwards
     expect((await review(s, alice.key, taskId, { action: "correct", output: { ...output, total: 1 }, reasonCodes: ["WRONG_TOTAL"] })).status).toBe(200);
   });
@@ -140,7 +148,10 @@ describe("POST /api/v1/tasks/:id/review", () => {
     const resolved = await review(s, owner.key, escalation.id, { action: "reject", reasonCodes: ["NOT_AN_INVOICE"], note: "owner's call" });
     expect(resolved.status).toBe(200);
     expect(resolved.body.decision).toMatchObject({ status: "rejected", finalOutput: null });
-    expect(resolved.body.decision.reviews.map((r: { action: string; kind: string }) => `${r.kind}:${r.action}`)).toEqual(["review:escalate", "escalation:reject"]);
+    expect(resolved.body.decision.reviews.map((r: { action: string; kind: string }) => `${r.kind}:${r.action}`)).toEqual([
+      "review:escalate",
+      "escalation:reject",
+    ]);
     expect((await outboxFor(s.db, decisionId)).map((e) => e.eventType)).toEqual(["decision.escalated", "decision.finalized"]);
   });
 
@@ -206,7 +217,9 @@ describe("POST /api/v1/tasks/:id/review", () => {
     const n = async (table: typeof decisions | typeof tasks | typeof outbox, where?: SQL) => (await s.db.select({ n: count() }).from(table).where(where))[0]!.n;
     const total = await counts(s.db);
     // every decision's ingest is recorded once: on its own, or as an item of its batch's entry
-    const batched = entries.filter((e) => e.action === "decisions.ingested").flatMap((e) => batchItems({ action: e.action, data: JSON.stringify(e.data) }).map((d) => d.id));
+    const batched = entries
+      .filter((e) => e.action === "decisions.ingested")
+      .flatMap((e) => batchItems({ action: e.action, data: JSON.stringify(e.data) }).map((d) => d.id));
     expect(new Set(batched).size).toBe(batched.length);
     expect((byAction["decision.ingested"] ?? 0) + batched.length).toBe(total.decisions);
     expect(byAction["task.claimed"]).toBe(await n(tasks, inArray(tasks.status, ["claimed", "done"])));

@@ -60,7 +60,12 @@ describe("the schema description", () => {
     const owner = await makeUser(db, "manager");
     await makeType(db, invoiceType(owner.email));
     const [d] = await ingestDecisions(db, [invoiceDecision("fk-1", { confidence: 0.1 })], { batch: false, actor: "t" });
-    const task = (await db.select().from(tasks).where(sql`${tasks.decisionId} = ${d.id}`))[0]!;
+    const task = (
+      await db
+        .select()
+        .from(tasks)
+        .where(sql`${tasks.decisionId} = ${d.id}`)
+    )[0]!;
     const refused = async (fn: () => Promise<unknown>) => {
       let error: unknown = null;
       try {
@@ -71,15 +76,71 @@ describe("the schema description", () => {
       return String((error as { cause?: unknown })?.cause ?? error);
     };
     const fk = /foreign key/i;
-    expect(await refused(() => db.update(tasks).set({ typeKey: "no-such-type" }).where(sql`${tasks.id} = ${task.id}`))).toMatch(fk);
-    expect(await refused(() => db.update(tasks).set({ claimedBy: "usr_nobody" }).where(sql`${tasks.id} = ${task.id}`))).toMatch(fk);
-    expect(await refused(() => db.update(tasks).set({ assigneeId: "usr_nobody" }).where(sql`${tasks.id} = ${task.id}`))).toMatch(fk);
-    expect(await refused(() => db.update(tasks).set({ excludedUserId: "usr_nobody" }).where(sql`${tasks.id} = ${task.id}`))).toMatch(fk);
-    expect(await refused(() => db.update(decisions).set({ finalizedBy: "someone@example.com" }).where(sql`${decisions.id} = ${d.id}`))).toMatch(fk);
+    expect(
+      await refused(() =>
+        db
+          .update(tasks)
+          .set({ typeKey: "no-such-type" })
+          .where(sql`${tasks.id} = ${task.id}`),
+      ),
+    ).toMatch(fk);
+    expect(
+      await refused(() =>
+        db
+          .update(tasks)
+          .set({ claimedBy: "usr_nobody" })
+          .where(sql`${tasks.id} = ${task.id}`),
+      ),
+    ).toMatch(fk);
+    expect(
+      await refused(() =>
+        db
+          .update(tasks)
+          .set({ assigneeId: "usr_nobody" })
+          .where(sql`${tasks.id} = ${task.id}`),
+      ),
+    ).toMatch(fk);
+    expect(
+      await refused(() =>
+        db
+          .update(tasks)
+          .set({ excludedUserId: "usr_nobody" })
+          .where(sql`${tasks.id} = ${task.id}`),
+      ),
+    ).toMatch(fk);
+    expect(
+      await refused(() =>
+        db
+          .update(decisions)
+          .set({ finalizedBy: "someone@example.com" })
+          .where(sql`${decisions.id} = ${d.id}`),
+      ),
+    ).toMatch(fk);
     const check = /check/i;
-    expect(await refused(() => db.update(tasks).set({ status: "lost" as never }).where(sql`${tasks.id} = ${task.id}`))).toMatch(check);
-    expect(await refused(() => db.update(decisions).set({ status: "maybe" as never }).where(sql`${decisions.id} = ${d.id}`))).toMatch(check);
+    expect(
+      await refused(() =>
+        db
+          .update(tasks)
+          .set({ status: "lost" as never })
+          .where(sql`${tasks.id} = ${task.id}`),
+      ),
+    ).toMatch(check);
+    expect(
+      await refused(() =>
+        db
+          .update(decisions)
+          .set({ status: "maybe" as never })
+          .where(sql`${decisions.id} = ${d.id}`),
+      ),
+    ).toMatch(check);
     // Nothing of the refused writes stayed.
-    expect((await db.select().from(tasks).where(sql`${tasks.id} = ${task.id}`))[0]).toEqual(task);
+    expect(
+      (
+        await db
+          .select()
+          .from(tasks)
+          .where(sql`${tasks.id} = ${task.id}`)
+      )[0],
+    ).toEqual(task);
   });
 });

@@ -120,7 +120,8 @@ describe("a v0.1 SQLite database upgrades in place", () => {
   it("moved the data: finalized_by holds the reviewer's user id, null for an automatic release", () => {
     const db = new Database(file, { readonly: true });
     try {
-      const row = (id: string) => db.prepare("SELECT d.finalized_by AS by, u.email AS email FROM decisions d LEFT JOIN users u ON u.id = d.finalized_by WHERE d.id = ?").get(id);
+      const row = (id: string) =>
+        db.prepare("SELECT d.finalized_by AS by, u.email AS email FROM decisions d LEFT JOIN users u ON u.id = d.finalized_by WHERE d.id = ?").get(id);
       expect(row(ids.autoReleased)).toEqual({ by: null, email: null });
       expect(row(ids.approved)).toMatchObject({ email: recorded.users.ana.email });
       // Created as Ben.Reviewer@… through the v0.1 CLI, which stored the address lower-cased.

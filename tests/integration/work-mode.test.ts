@@ -159,7 +159,10 @@ describe("work mode follows the queue's filters", () => {
     expect(text).toContain("say why you escalate");
     expect(text).toContain('"note"');
     // A note without a reason code is enough.
-    const ok = await post(cookie, `/review/${taskId}?type=${type}`, { intent: "submit", payload: JSON.stringify({ action: "escalate", note: "vendor unknown" }) });
+    const ok = await post(cookie, `/review/${taskId}?type=${type}`, {
+      intent: "submit",
+      payload: JSON.stringify({ action: "escalate", note: "vendor unknown" }),
+    });
     expect(ok.status).toBe(302);
     expect((await taskRow(s.db, taskId)).status).toBe("done");
   });

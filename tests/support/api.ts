@@ -54,7 +54,12 @@ export type Counts = { decisions: number; tasks: number; reviews: number; audit:
 /** Row counts of the tables every write path touches: compare before and after a request. */
 export async function counts(db: Db): Promise<Counts> {
   const n = async (t: typeof decisions | typeof tasks | typeof reviews | typeof auditLog | typeof outbox) =>
-    (await db.select({ n: sql<number>`count(*)` }).from(t).limit(1))[0]!.n;
+    (
+      await db
+        .select({ n: sql<number>`count(*)` })
+        .from(t)
+        .limit(1)
+    )[0]!.n;
   return { decisions: await n(decisions), tasks: await n(tasks), reviews: await n(reviews), audit: await n(auditLog), outbox: await n(outbox) };
 }
 
@@ -72,7 +77,13 @@ export async function tasksOf(db: Db, decisionId: string) {
 }
 
 export async function decisionRow(db: Db, type: string, externalId: string) {
-  return (await db.select().from(decisions).where(and(eq(decisions.typeKey, type), eq(decisions.externalId, externalId))).limit(1))[0];
+  return (
+    await db
+      .select()
+      .from(decisions)
+      .where(and(eq(decisions.typeKey, type), eq(decisions.externalId, externalId)))
+      .limit(1)
+  )[0];
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -60,7 +60,14 @@ export function invoiceDecision(externalId: string, overrides: Record<string, un
     externalId,
     model: { name: "invoice-extractor", version: "1.0.0" },
     input: { vendor: "ACME GmbH", pages: 2 },
-    output: { total: 120.5, currency: "EUR", lines: [{ sku: "A-1", amount: 100 }, { sku: "B-2", amount: 20.5 }] },
+    output: {
+      total: 120.5,
+      currency: "EUR",
+      lines: [
+        { sku: "A-1", amount: 100 },
+        { sku: "B-2", amount: 20.5 },
+      ],
+    },
     confidence: 0.97,
     fieldConfidence: { total: 0.99, currency: 0.99 },
     flags: [],

@@ -20,7 +20,13 @@ export async function ingest(db: Db, externalId: string, overrides: Record<strin
 export async function openTask(db: Db, decisionId: string, kind?: string) {
   const where = [eq(tasks.decisionId, decisionId), eq(tasks.status, "open")];
   if (kind) where.push(eq(tasks.kind, kind as "review"));
-  return (await db.select().from(tasks).where(and(...where)).limit(1))[0];
+  return (
+    await db
+      .select()
+      .from(tasks)
+      .where(and(...where))
+      .limit(1)
+  )[0];
 }
 
 /** Claims the decision's open task and submits a verdict. */
@@ -32,7 +38,14 @@ export async function review(db: Db, who: Person, decisionId: string, body: Reco
 }
 
 /** A review-lane decision (confidence below the type's 0.9) with one verdict. */
-export async function reviewed(db: Db, who: Person, externalId: string, body: Record<string, unknown>, overrides: Record<string, unknown> = {}, now = Date.now()) {
+export async function reviewed(
+  db: Db,
+  who: Person,
+  externalId: string,
+  body: Record<string, unknown>,
+  overrides: Record<string, unknown> = {},
+  now = Date.now(),
+) {
   const d = await ingest(db, externalId, { confidence: 0.5, ...overrides }, now - 1000);
   await review(db, who, d.id, body, now);
   return d;

@@ -94,5 +94,8 @@ export async function failInserts(db: Db, table: string, message: string): Promi
 export async function ageLease(db: Db, taskId: string, ms: number): Promise<void> {
   const t = await taskRow(db, taskId);
   if (t.leaseExpiresAt == null) throw new Error(`task ${taskId} holds no lease`);
-  await db.update(tasks).set({ leaseExpiresAt: t.leaseExpiresAt - ms }).where(eq(tasks.id, taskId));
+  await db
+    .update(tasks)
+    .set({ leaseExpiresAt: t.leaseExpiresAt - ms })
+    .where(eq(tasks.id, taskId));
 }

@@ -14,7 +14,10 @@ export type TestServer = {
   /** DATABASE_PATH or DATABASE_URL and the audit key and folders: pass it to a second server or a CLI run to share the store. */
   env: Record<string, string>;
   close: () => Promise<void>;
-  request: (path: string, init?: { method?: string; key?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }) => Promise<{ status: number; body: any; headers: Headers }>;
+  request: (
+    path: string,
+    init?: { method?: string; key?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> },
+  ) => Promise<{ status: number; body: any; headers: Headers }>;
 };
 
 /** A free loopback port (the test servers, and the identity provider of the SSO tests). */
@@ -40,7 +43,17 @@ export async function startServer(env: Record<string, string> = {}, opts: { migr
   const child: ChildProcess = spawn(process.execPath, ["scripts/server.js"], {
     // Every test signs in from 127.0.0.1: the per-address login limit would let one file's wrong-password
     // tests lock the next test out. Per-account limits stay on; a test of the address limit passes its own value.
-    env: { ...process.env, DATABASE_URL: "", DATABASE_PATH: "", NODE_ENV: "production", ...store, PORT: String(port), HOST: "127.0.0.1", LOGIN_MAX_FAILURES_PER_ADDRESS: "100000", ...env },
+    env: {
+      ...process.env,
+      DATABASE_URL: "",
+      DATABASE_PATH: "",
+      NODE_ENV: "production",
+      ...store,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOGIN_MAX_FAILURES_PER_ADDRESS: "100000",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -64,7 +77,9 @@ export async function startServer(env: Record<string, string> = {}, opts: { migr
   return {
     url,
     db,
-    env: Object.fromEntries(Object.entries(store).filter(([k]) => ["DATABASE_PATH", "DATABASE_URL", "AUDIT_SIGNING_KEY", "AUDIT_CHECKPOINT_DIR", "SNAPSHOTS_DIR"].includes(k))),
+    env: Object.fromEntries(
+      Object.entries(store).filter(([k]) => ["DATABASE_PATH", "DATABASE_URL", "AUDIT_SIGNING_KEY", "AUDIT_CHECKPOINT_DIR", "SNAPSHOTS_DIR"].includes(k)),
+    ),
     close: async () => {
       child.kill("SIGTERM");
       await new Promise((r) => setTimeout(r, 50));

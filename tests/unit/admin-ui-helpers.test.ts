@@ -47,7 +47,14 @@ describe("type form values", () => {
 describe("output rows", () => {
   it("lines up model and final values per field, marking changes and confidence", () => {
     const model = { total: 10, currency: "EUR", lines: [{ sku: "A", amount: 10 }] };
-    const final = { total: 12, currency: "EUR", lines: [{ sku: "A", amount: 10 }, { sku: "B", amount: 2 }] };
+    const final = {
+      total: 12,
+      currency: "EUR",
+      lines: [
+        { sku: "A", amount: 10 },
+        { sku: "B", amount: 2 },
+      ],
+    };
     const rows = outputRows(model, final, { total: 0.4, "lines.*.amount": 0.8 });
     expect(rows.map((r) => [r.path, r.changed])).toEqual([
       ["total", true],

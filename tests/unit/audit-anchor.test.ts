@@ -13,11 +13,18 @@ import { sqliteStore } from "../support/sqlite";
 
 async function append(db: Db, n: number, from = 0) {
   await transaction(db, async (tx) =>
-        appendAudit(
-          tx,
-          Array.from({ length: n }, (_, i) => ({ actor: "alice@example.com", action: "thing.done", entityType: "thing", entityId: `t${from + i}`, data: { n: from + i }, at: 1_000 + from + i })),
-        ),
-      );
+    appendAudit(
+      tx,
+      Array.from({ length: n }, (_, i) => ({
+        actor: "alice@example.com",
+        action: "thing.done",
+        entityType: "thing",
+        entityId: `t${from + i}`,
+        data: { n: from + i },
+        at: 1_000 + from + i,
+      })),
+    ),
+  );
 }
 
 /** Someone with write access to the store: the triggers are theirs to drop. */
@@ -124,7 +131,13 @@ describe("signed checkpoints", () => {
     const db = await testDb();
     await append(db, 3);
     let ticks = 0;
-    const stop = await startAuditCheckpoints({ db: () => db, intervalMs: 5, onError: (e) => { throw e; } });
+    const stop = await startAuditCheckpoints({
+      db: () => db,
+      intervalMs: 5,
+      onError: (e) => {
+        throw e;
+      },
+    });
     try {
       expect((await db.select().from(auditCheckpoints)).map((c) => c.seq)).toEqual([3]);
       await new Promise((r) => setTimeout(r, 30));
@@ -171,7 +184,10 @@ describe("verification against the checkpoints catches", () => {
     await append(db, 5, 10);
     await writeCheckpoint(db); // checkpoints at #10 and #15
     const attacker = await asAttacker(db);
-    await attacker.update(auditLog).set({ data: JSON.stringify({ n: 999 }) }).where(eq(auditLog.seq, 12));
+    await attacker
+      .update(auditLog)
+      .set({ data: JSON.stringify({ n: 999 }) })
+      .where(eq(auditLog.seq, 12));
     await recomputeFrom(db, 12);
     const result = await verifyAuditChain(db);
     expect(result).toMatchObject({ ok: false, brokenAt: 11 });
@@ -187,7 +203,9 @@ describe("verification against the checkpoints catches", () => {
   it("a forged checkpoint copied into the database", async () => {
     const db = await anchored();
     await append(db, 1, 10);
-    await db.insert(auditCheckpoints).values({ seq: 11, headHash: (await rows(db))[10].hash, at: Date.now(), keyId: "forged", signature: Buffer.alloc(64).toString("base64") });
+    await db
+      .insert(auditCheckpoints)
+      .values({ seq: 11, headHash: (await rows(db))[10].hash, at: Date.now(), keyId: "forged", signature: Buffer.alloc(64).toString("base64") });
     expect(await verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: 11, reason: expect.stringMatching(/invalid signature/) });
   });
 

@@ -9,7 +9,7 @@ import { invoiceDecision, invoiceType, makeType, makeUser, testDb } from "../sup
 import { dropAuditTriggers } from "../support/reads";
 
 async function setup() {
-  const db = (await testDb());
+  const db = await testDb();
   await makeType(db, invoiceType((await makeUser(db, "admin")).email));
   return db;
 }
@@ -24,12 +24,22 @@ describe("a decision's audit trail", () => {
     const first = await ingestDecisions(db, [body(1), body(2), body(3)], { batch: true, actor: "key:a", now });
     // a second batch in the same millisecond must not show up in the first batch's trails
     const second = await ingestDecisions(db, [body(4), body(5)], { batch: true, actor: "key:b", now });
-    for (const [results, actor] of [[first, "key:a"], [second, "key:b"]] as const) {
+    for (const [results, actor] of [
+      [first, "key:a"],
+      [second, "key:b"],
+    ] as const) {
       for (const r of results) {
         const trail = await auditTrail(db, "decision", r.id);
         expect(trail.map((e) => [e.action, e.actor])).toEqual([["decisions.ingested", actor]]);
         const row = (await getDecisionRow(db, r.id))!;
-        expect(batchItems(trail[0]).find((d) => d.id === r.id)).toEqual({ id: r.id, type: row.typeKey, externalId: row.externalId, bodyHash: row.bodyHash, route: row.route, status: row.status });
+        expect(batchItems(trail[0]).find((d) => d.id === r.id)).toEqual({
+          id: r.id,
+          type: row.typeKey,
+          externalId: row.externalId,
+          bodyHash: row.bodyHash,
+          route: row.route,
+          status: row.status,
+        });
       }
     }
     expect(batchItems((await auditTrail(db, "decision", first[0].id))[0])).toHaveLength(3);
@@ -41,9 +51,9 @@ describe("a decision's audit trail", () => {
     const [one] = await ingestDecisions(db, [body(1)], { batch: false, actor: "key:a" });
     const [fromBatch] = await ingestDecisions(db, [body(2), body(3)], { batch: true, actor: "key:a" });
     await transaction(db, async (tx) => {
-            await appendAudit(tx, { actor: "rev", action: "review.approve", entityType: "decision", entityId: one.id, at: Date.now() });
-            await appendAudit(tx, { actor: "rev", action: "review.approve", entityType: "decision", entityId: fromBatch.id, at: Date.now() });
-          });
+      await appendAudit(tx, { actor: "rev", action: "review.approve", entityType: "decision", entityId: one.id, at: Date.now() });
+      await appendAudit(tx, { actor: "rev", action: "review.approve", entityType: "decision", entityId: fromBatch.id, at: Date.now() });
+    });
     expect((await auditTrail(db, "decision", one.id)).map((e) => e.action)).toEqual(["decision.ingested", "review.approve"]);
     expect((await auditTrail(db, "decision", fromBatch.id)).map((e) => e.action)).toEqual(["decisions.ingested", "review.approve"]);
     expect(await auditTrail(db, "decision", "dec_unknown")).toEqual([]);
@@ -54,7 +64,10 @@ describe("a decision's audit trail", () => {
     const [r] = await ingestDecisions(db, [body(1), body(2)], { batch: true, actor: "key:a" });
     const entry = (await auditTrail(db, "decision", r.id))[0];
     await dropAuditTriggers(db, ["update"]); // as someone with write access to the store
-    await db.update(auditLog).set({ data: sql`replace(${auditLog.data}, ${r.id}, 'dec_forged')` }).where(eq(auditLog.seq, entry.seq));
+    await db
+      .update(auditLog)
+      .set({ data: sql`replace(${auditLog.data}, ${r.id}, 'dec_forged')` })
+      .where(eq(auditLog.seq, entry.seq));
     expect(await verifyAuditChain(db)).toMatchObject({ ok: false, brokenAt: entry.seq });
   });
 });

@@ -13,14 +13,21 @@ async function asAttacker(db: Db) {
 }
 
 async function seeded(n: number) {
-  const db = (await testDb());
+  const db = await testDb();
   await transaction(db, async (tx) => {
-        await appendAudit(tx, { actor: "a", action: "first", entityType: "thing", entityId: "t0", data: { n: 0 }, at: 1 });
-        await appendAudit(
-                tx,
-                Array.from({ length: n - 1 }, (_, i) => ({ actor: "a", action: "batch", entityType: "thing", entityId: `t${i + 1}`, data: { n: i + 1, nested: { x: [i] } }, at: 2 + i })),
-              );
-      });
+    await appendAudit(tx, { actor: "a", action: "first", entityType: "thing", entityId: "t0", data: { n: 0 }, at: 1 });
+    await appendAudit(
+      tx,
+      Array.from({ length: n - 1 }, (_, i) => ({
+        actor: "a",
+        action: "batch",
+        entityType: "thing",
+        entityId: `t${i + 1}`,
+        data: { n: i + 1, nested: { x: [i] } },
+        at: 2 + i,
+      })),
+    );
+  });
   return db;
 }
 
@@ -43,7 +50,10 @@ describe("audit hash chain", () => {
 
   it("detects an altered entry, a deleted entry and a forged hash", async () => {
     const altered = await asAttacker(await seeded(10));
-    await altered.update(auditLog).set({ data: JSON.stringify({ n: 999 }) }).where(eq(auditLog.seq, 5));
+    await altered
+      .update(auditLog)
+      .set({ data: JSON.stringify({ n: 999 }) })
+      .where(eq(auditLog.seq, 5));
     expect(await verifyAuditChain(altered)).toMatchObject({ ok: false, brokenAt: 5, reason: "entry content was altered" });
 
     const actor = await asAttacker(await seeded(10));
@@ -57,12 +67,15 @@ describe("audit hash chain", () => {
     // Rewriting an entry and recomputing its own hash still breaks the next link.
     const forged = await asAttacker(await seeded(10));
     const row = (await forged.select().from(auditLog).orderBy(asc(auditLog.seq)))[2];
-    await forged.update(auditLog).set({ hash: "f".repeat(64) }).where(eq(auditLog.seq, row.seq));
+    await forged
+      .update(auditLog)
+      .set({ hash: "f".repeat(64) })
+      .where(eq(auditLog.seq, row.seq));
     expect(await verifyAuditChain(forged)).toMatchObject({ ok: false });
   });
 
   it("covers keys such as __proto__ in the hashed data", async () => {
-    const db = (await testDb());
+    const db = await testDb();
     const data = JSON.parse('{"__proto__": {"secret": 1}, "constructor": {"x": 1}}');
     await transaction(db, async (tx) => appendAudit(tx, { actor: "a", action: "x", entityType: "t", entityId: "1", data, at: 1 }));
     const row = (await db.select().from(auditLog).limit(1))[0]!;
@@ -87,8 +100,10 @@ describe("audit hash chain", () => {
 describe("audit entry hash", () => {
   it("is the SHA-256 of the previous hash and the SHA-256 of the entry's canonical JSON", async () => {
     const { canonicalJson, sha256 } = await import("~/lib/crypto.server");
-    const db = (await testDb());
-    await transaction(db, async (tx) => appendAudit(tx, { actor: 'a "quoted" \u2028', action: "x", entityType: "t", entityId: "1", data: { b: 1, a: [2] }, at: 7 }));
+    const db = await testDb();
+    await transaction(db, async (tx) =>
+      appendAudit(tx, { actor: 'a "quoted" \u2028', action: "x", entityType: "t", entityId: "1", data: { b: 1, a: [2] }, at: 7 }),
+    );
     const row = (await db.select().from(auditLog).limit(1))[0]!;
     const { at, actor, action, entityType, entityId, data } = row;
     expect(row.hash).toBe(sha256("0".repeat(64) + sha256(canonicalJson({ at, actor, action, entityType, entityId, data }))));

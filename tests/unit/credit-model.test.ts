@@ -70,7 +70,11 @@ describe("logistic regression on the real applications", () => {
   it("v2 (all inputs) ranks applicants better than v1 (four numeric inputs)", () => {
     const v1 = trainCreditModel(train, MODEL_V1, "1.0.0");
     const v2 = trainCreditModel(train, MODEL_V2, "2.0.0");
-    const aucOf = (m: typeof v1) => auc(test.map((r) => predictGood(m, r)), testLabels);
+    const aucOf = (m: typeof v1) =>
+      auc(
+        test.map((r) => predictGood(m, r)),
+        testLabels,
+      );
     expect(aucOf(v1)).toBeGreaterThan(0.65);
     expect(aucOf(v2)).toBeGreaterThan(aucOf(v1) + 0.03);
   });
@@ -93,8 +97,21 @@ describe("logistic regression on the real applications", () => {
   it("scores applications with missing values and unseen categories", () => {
     const model = trainCreditModel(train, MODEL_V2, "2.0.0", { iterations: 100 });
     const blank: CreditApplication = {
-      row: 0, status: "good", seniority: null, home: null, time: null, age: null, marital: null, records: null,
-      job: "astronaut", expenses: null, income: null, assets: null, debt: null, amount: null, price: null,
+      row: 0,
+      status: "good",
+      seniority: null,
+      home: null,
+      time: null,
+      age: null,
+      marital: null,
+      records: null,
+      job: "astronaut",
+      expenses: null,
+      income: null,
+      assets: null,
+      debt: null,
+      amount: null,
+      price: null,
     };
     const p = predictGood(model, blank);
     expect(Number.isFinite(p)).toBe(true);

@@ -6,7 +6,7 @@ import { invoiceDecision, invoiceType, makeUser, testDb } from "../support/db";
 
 describe("decision type updates take effect at once", () => {
   it("validates against the new output schema even when the update lands in the same millisecond", async () => {
-    const db = (await testDb());
+    const db = await testDb();
     const owner = await makeUser(db, "admin");
     const now = Date.now();
     await upsertDecisionType(db, invoiceType(owner.email), "test", now);

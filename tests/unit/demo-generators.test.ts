@@ -47,7 +47,9 @@ describe("synthetic invoices", () => {
         expect(v.reasonCodes.length).toBeGreaterThan(0);
       }
     }
-    const lowConfidence = misread.filter((c) => (c.item.confidence as number) < 0.85 || Object.values(c.item.fieldConfidence as Record<string, number>).some((f) => f < 0.85));
+    const lowConfidence = misread.filter(
+      (c) => (c.item.confidence as number) < 0.85 || Object.values(c.item.fieldConfidence as Record<string, number>).some((f) => f < 0.85),
+    );
     expect(lowConfidence.length).toBeGreaterThan(misread.length * 0.7);
     for (const c of cases.filter((c) => c.misreads.length === 0 && c.special === null)) {
       expect(c.output).toEqual(c.truth);

@@ -15,8 +15,19 @@ describe("output diff", () => {
   });
 
   it("indexes array items by number and recurses into them", () => {
-    const before = { lines: [{ sku: "A", amount: 1 }, { sku: "B", amount: 2 }] };
-    const after = { lines: [{ sku: "A", amount: 1.5 }, { sku: "B", amount: 2 }, { sku: "C", amount: 3 }] };
+    const before = {
+      lines: [
+        { sku: "A", amount: 1 },
+        { sku: "B", amount: 2 },
+      ],
+    };
+    const after = {
+      lines: [
+        { sku: "A", amount: 1.5 },
+        { sku: "B", amount: 2 },
+        { sku: "C", amount: 3 },
+      ],
+    };
     expect(changedPaths(before, after)).toEqual(["lines.0.amount", "lines.2.sku", "lines.2.amount"]);
     expect(changedPaths(after, before)).toEqual(["lines.0.amount", "lines.2.sku", "lines.2.amount"]);
   });

@@ -18,7 +18,23 @@ const valid = {
 
 // Values near every boundary of the envelope schema, of every JSON kind.
 const edgy = fc.oneof(
-  fc.constantFrom("", "x", "a".repeat(64), "a".repeat(65), "a".repeat(100), "a".repeat(101), "a".repeat(200), "a".repeat(201), "a".repeat(300), "a".repeat(301), "__proto__", "2026-01-02T03:04:05Z", "2026-01-02T03:04:05+02:00", "2026-01-02", "2026-13-02T03:04:05Z"),
+  fc.constantFrom(
+    "",
+    "x",
+    "a".repeat(64),
+    "a".repeat(65),
+    "a".repeat(100),
+    "a".repeat(101),
+    "a".repeat(200),
+    "a".repeat(201),
+    "a".repeat(300),
+    "a".repeat(301),
+    "__proto__",
+    "2026-01-02T03:04:05Z",
+    "2026-01-02T03:04:05+02:00",
+    "2026-01-02",
+    "2026-13-02T03:04:05Z",
+  ),
   fc.constantFrom(0, 1, -0, 0.5, -0.001, 1.001, 2, 1000, 1001, -1000, -1001, 0.5e-300, 1.5),
   fc.constantFrom(null, true, false),
   fc.constant([]),
@@ -78,7 +94,12 @@ describe("the envelope fast path", () => {
       return d;
     };
     const cases: [string, unknown][] = [];
-    for (const [path, max] of [["type", 64], ["externalId", 200], ["model.name", 200], ["model.version", 100]] as const) {
+    for (const [path, max] of [
+      ["type", 64],
+      ["externalId", 200],
+      ["model.name", 200],
+      ["model.version", 100],
+    ] as const) {
       for (const n of [0, 1, max, max + 1]) cases.push([path, "a".repeat(n)]);
     }
     for (const v of [-0.0001, 0, 1, 1.0001]) cases.push(["confidence", v], ["fieldConfidence", { total: v }]);
@@ -97,7 +118,9 @@ describe("the envelope fast path", () => {
   });
 
   it("leaves keys such as __proto__ to the schema", () => {
-    const d = JSON.parse('{"type":"t","externalId":"e","model":{"name":"n","version":"v"},"input":{},"output":{},"confidence":1,"fieldConfidence":{"__proto__":0.5}}');
+    const d = JSON.parse(
+      '{"type":"t","externalId":"e","model":{"name":"n","version":"v"},"input":{},"output":{},"confidence":1,"fieldConfidence":{"__proto__":0.5}}',
+    );
     expect(parseEnvelopeFast(d)).toBeNull();
   });
 });

@@ -30,7 +30,12 @@ describe("requireFiniteNumbers", () => {
 
   it("the text pre-check never skips a number that parses to Infinity", () => {
     const literal = fc
-      .tuple(fc.boolean(), fc.stringMatching(/^[1-9]\d{0,330}$/), fc.option(fc.stringMatching(/^\d{1,5}$/)), fc.option(fc.tuple(fc.constantFrom("e", "E", "e+", "E+", "e-"), fc.stringMatching(/^\d{1,4}$/))))
+      .tuple(
+        fc.boolean(),
+        fc.stringMatching(/^[1-9]\d{0,330}$/),
+        fc.option(fc.stringMatching(/^\d{1,5}$/)),
+        fc.option(fc.tuple(fc.constantFrom("e", "E", "e+", "E+", "e-"), fc.stringMatching(/^\d{1,4}$/))),
+      )
       .map(([neg, int, frac, exp]) => `${neg ? "-" : ""}${int}${frac ? `.${frac}` : ""}${exp ? exp.join("") : ""}`);
     fc.assert(
       fc.property(literal, (lit) => {

@@ -24,7 +24,9 @@ describe("the oidc_users migration", () => {
     migrate(drizzle(sqlite), { migrationsFolder: before });
     sqlite.prepare("INSERT INTO users (id, email, name, role, password_hash, created_at) VALUES ('usr_1', 'a@example.com', 'A', 'admin', 'scrypt$x', 1)").run();
     sqlite.prepare("INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ('s1', 'usr_1', 1, 2)").run();
-    sqlite.prepare("INSERT INTO api_keys (id, name, prefix, key_hash, scopes, user_id, created_at) VALUES ('key_1', 'k', 'abc', 'h', '[\"read\"]', 'usr_1', 1)").run();
+    sqlite
+      .prepare("INSERT INTO api_keys (id, name, prefix, key_hash, scopes, user_id, created_at) VALUES ('key_1', 'k', 'abc', 'h', '[\"read\"]', 'usr_1', 1)")
+      .run();
 
     await runMigrations(db);
 

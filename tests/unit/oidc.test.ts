@@ -14,9 +14,13 @@ describe("SSO configuration", () => {
   });
 
   it("names every bad variable", () => {
-    expect(() => parseOidcEnv({ ...BASE, OIDC_ISSUER: "http://id.example.com", OIDC_CLIENT_SECRET: "" })).toThrow(/OIDC_ISSUER must be an https URL.*OIDC_CLIENT_SECRET/);
+    expect(() => parseOidcEnv({ ...BASE, OIDC_ISSUER: "http://id.example.com", OIDC_CLIENT_SECRET: "" })).toThrow(
+      /OIDC_ISSUER must be an https URL.*OIDC_CLIENT_SECRET/,
+    );
     expect(() => parseOidcEnv({ ...BASE, OIDC_ROLE_CLAIM: "groups", OIDC_ROLE_MAP: "{not json" })).toThrow(/OIDC_ROLE_MAP must be JSON/);
-    expect(() => parseOidcEnv({ ...BASE, OIDC_ROLE_CLAIM: "groups", OIDC_ROLE_MAP: '{"ops":"root"}' })).toThrow(/OIDC_ROLE_MAP\.ops each value must be one of admin/);
+    expect(() => parseOidcEnv({ ...BASE, OIDC_ROLE_CLAIM: "groups", OIDC_ROLE_MAP: '{"ops":"root"}' })).toThrow(
+      /OIDC_ROLE_MAP\.ops each value must be one of admin/,
+    );
     expect(() => parseOidcEnv({ ...BASE, OIDC_ONLY: "true" })).toThrow(/OIDC_BREAK_GLASS_EMAIL is required with OIDC_ONLY=true/);
     expect(() => parseOidcEnv({ OIDC_ONLY: "true" })).toThrow(/needs OIDC_ISSUER/);
   });
@@ -54,7 +58,7 @@ describe("signing in with the provider's claims", () => {
   const settings = parseOidcEnv({ ...BASE, OIDC_ROLE_CLAIM: "groups", OIDC_ROLE_MAP: '{"lm-review":"reviewer"}' })!;
 
   it("creates an unknown person once, pending without a role claim, with no password, and audits it", async () => {
-    const db = (await testDb());
+    const db = await testDb();
     const email = uniqueEmail("sso");
     const first = await signInWithClaims(db, { sub: "1", email: email.toUpperCase(), email_verified: true }, settings);
     expect(first.created).toBe(true);
@@ -68,28 +72,36 @@ describe("signing in with the provider's claims", () => {
   });
 
   it("gives a pending person the role their claim maps to later, but never changes an existing role", async () => {
-    const db = (await testDb());
+    const db = await testDb();
     const email = uniqueEmail("later");
     await signInWithClaims(db, { sub: "2", email, email_verified: true }, settings);
     expect((await signInWithClaims(db, { sub: "2", email, email_verified: true, groups: ["lm-review"] }, settings)).user.role).toBe("reviewer");
     const manager = await makeUser(db, "manager");
-    expect((await signInWithClaims(db, { sub: "3", email: manager.email, email_verified: true, groups: ["lm-review"] }, settings)).user).toMatchObject({ id: manager.id, role: "manager" });
+    expect((await signInWithClaims(db, { sub: "3", email: manager.email, email_verified: true, groups: ["lm-review"] }, settings)).user).toMatchObject({
+      id: manager.id,
+      role: "manager",
+    });
   });
 
   it("refuses a missing or unverified email and a disabled account, creating nobody", async () => {
-    const db = (await testDb());
+    const db = await testDb();
     const email = uniqueEmail("nope");
     await expect(signInWithClaims(db, { sub: "4" }, settings)).rejects.toThrow(SsoError);
     await expect(signInWithClaims(db, { sub: "4", email, email_verified: "true" }, settings)).rejects.toThrow(/has not verified/);
     await expect(signInWithClaims(db, { sub: "4", email }, settings)).rejects.toThrow(/has not verified/);
     expect((await db.select().from(users).where(eq(users.email, email)).limit(1))[0]).toBeUndefined();
-    expect(await db.select().from(auditLog).where(and(eq(auditLog.action, "auth.sso_refused"), eq(auditLog.actor, email)))).toHaveLength(2);
+    expect(
+      await db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.action, "auth.sso_refused"), eq(auditLog.actor, email))),
+    ).toHaveLength(2);
   });
 });
 
 describe("pending users", () => {
   it("their API keys act for nobody until an admin gives a role; the last admin keeps theirs", async () => {
-    const db = (await testDb());
+    const db = await testDb();
     const admin = await makeUser(db, "admin");
     const { user } = await signInWithClaims(db, { sub: "5", email: uniqueEmail("pending"), email_verified: true }, parseOidcEnv(BASE)!);
     const key = await makeKey(db, ["read"], user.email);

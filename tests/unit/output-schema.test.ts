@@ -94,7 +94,18 @@ describe("output schema: compiled validator", () => {
   });
 
   it("lists leaf paths, with * for array items", () => {
-    expect(leafPaths(invoice)).toEqual(["total", "count", "currency", "vendor", "issued", "paid", "address.city", "address.zip", "lines.*.sku", "lines.*.amount"]);
+    expect(leafPaths(invoice)).toEqual([
+      "total",
+      "count",
+      "currency",
+      "vendor",
+      "issued",
+      "paid",
+      "address.city",
+      "address.zip",
+      "lines.*.sku",
+      "lines.*.amount",
+    ]);
   });
 });
 
@@ -127,7 +138,9 @@ describe("output schema: the schema itself (outputSchemaSchema)", () => {
 
   it("rejects min above max for strings and arrays as it does for numbers", () => {
     expect(bad({ type: "object", properties: { a: { type: "string", minLength: 5, maxLength: 1 } } })).not.toBeNull();
-    expect(bad({ type: "object", properties: { a: { type: "array", minItems: 3, maxItems: 1, items: { type: "object", properties: { x: { type: "string" } } } } } })).not.toBeNull();
+    expect(
+      bad({ type: "object", properties: { a: { type: "array", minItems: 3, maxItems: 1, items: { type: "object", properties: { x: { type: "string" } } } } } }),
+    ).not.toBeNull();
   });
 
   it("rejects nesting deeper than it supports", () => {

@@ -17,12 +17,17 @@ import { invoiceDecision, invoiceType, makeType, makeUser, testDb } from "../sup
 import { auditEntries, externalIdOfTask } from "../support/reads";
 
 async function setup(count: number) {
-  const db = (await testDb());
+  const db = await testDb();
   const owner = await makeUser(db, "admin");
   await makeType(db, invoiceType(owner.email));
   const reviewer = await makeUser(db, "reviewer");
   const items = Array.from({ length: count }, (_, i) =>
-    invoiceDecision(`q-${i}`, { confidence: 0.5, priority: i % 4, flags: i % 5 === 0 ? ["policy:pep"] : [], model: { name: "m", version: i % 2 ? "2.0" : "1.0" } }),
+    invoiceDecision(`q-${i}`, {
+      confidence: 0.5,
+      priority: i % 4,
+      flags: i % 5 === 0 ? ["policy:pep"] : [],
+      model: { name: "m", version: i % 2 ? "2.0" : "1.0" },
+    }),
   );
   const t0 = Date.now();
   for (const [i, it] of items.entries()) await ingestDecisions(db, [it], { batch: false, actor: "t", now: t0 + (i % 7) * 1000 });
@@ -68,12 +73,14 @@ describe("queue view", () => {
   });
 
   it("a rare flag is searched window by window, never the whole backlog at once", async () => {
-    const db = (await testDb());
+    const db = await testDb();
     const owner = await makeUser(db, "admin");
     await makeType(db, invoiceType(owner.email));
     const reviewer = await makeUser(db, "reviewer");
     const t0 = Date.now();
-    const items = Array.from({ length: 4_500 }, (_, i) => invoiceDecision(`r-${i}`, { confidence: 0.5, flags: i === 4_400 || i === 10 ? ["policy:rare"] : [] }));
+    const items = Array.from({ length: 4_500 }, (_, i) =>
+      invoiceDecision(`r-${i}`, { confidence: 0.5, flags: i === 4_400 || i === 10 ? ["policy:rare"] : [] }),
+    );
     for (let i = 0; i < items.length; i += 1000) await ingestDecisions(db, items.slice(i, i + 1000), { batch: true, actor: "t", now: t0 + i });
     const first = await listQueue(db, reviewer, { sort: "queue", flag: "policy:rare" } as QueueFilter, t0);
     expect(first.items.map((i) => i.externalId)).toEqual(["r-10"]);
@@ -212,7 +219,7 @@ describe("work mode over a filtered list (claim with a view)", () => {
   });
 
   it("a rare flag beyond the bounded search is 'not found yet', not 'none left'", async () => {
-    const db = (await testDb());
+    const db = await testDb();
     const owner = await makeUser(db, "admin");
     await makeType(db, invoiceType(owner.email, { routing: { minConfidence: 0.9, reviewFlags: ["policy:*"], qaSampleRate: 0 } }));
     const reviewer = await makeUser(db, "reviewer");

@@ -11,7 +11,7 @@ const MIN = 60_000;
 // backlog() names tasks_backlog_idx with INDEXED BY, so it fails loudly if the index is ever dropped.
 describe("backlog", () => {
   it("counts open work per queue and per accountable owner, with oldest age and items past SLA", async () => {
-    const db = (await testDb());
+    const db = await testDb();
     const alice = await makeUser(db, "manager");
     const bob = await makeUser(db, "manager");
     const reviewer = await makeUser(db, "reviewer");

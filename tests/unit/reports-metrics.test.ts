@@ -39,7 +39,15 @@ describe("rates", () => {
     expect(rate(1, 4)).toBe(0.25);
   });
   it("automation and override rate from counters", () => {
-    const f = automationFigures({ volume: 10, "final:auto": 6, "final:reviewed": 3, pending: 1, "outcome:corrected": 1, "outcome:rejected": 1, "outcome:approved": 1 });
+    const f = automationFigures({
+      volume: 10,
+      "final:auto": 6,
+      "final:reviewed": 3,
+      pending: 1,
+      "outcome:corrected": 1,
+      "outcome:rejected": 1,
+      "outcome:approved": 1,
+    });
     expect(f).toEqual({ volume: 10, auto: 6, reviewed: 3, pending: 1, corrected: 1, rejected: 1, automationRate: 6 / 9, overrideRate: 2 / 3 });
   });
   it("an empty period has null rates", () => {
@@ -123,7 +131,12 @@ describe("contributions of one decision", () => {
     status: "corrected",
     qaSampled: false,
     finalizedAt: 61_000,
-    reasons: ["confidence 0.5 < 0.9", "field lines.0.amount confidence 0.2 < 0.9", "field lines.1.amount confidence 0.2 < 0.9", "flag policy:kyc matches policy:*"],
+    reasons: [
+      "confidence 0.5 < 0.9",
+      "field lines.0.amount confidence 0.2 < 0.9",
+      "field lines.1.amount confidence 0.2 < 0.9",
+      "flag policy:kyc matches policy:*",
+    ],
     changedFields: ["total", "lines.0.amount", "lines.1.amount"],
     reasonCodes: ["WRONG_TOTAL"],
     qaVerdict: null,
@@ -152,7 +165,17 @@ describe("contributions of one decision", () => {
   });
   it("a QA-checked auto decision the reviewer changed", () => {
     const m = Object.fromEntries(
-      contributions({ ...base, route: "auto", status: "auto_approved", finalizedAt: 1_000, reasons: [], qaSampled: true, qaVerdict: "changed", changedFields: ["total"], escalated: false }),
+      contributions({
+        ...base,
+        route: "auto",
+        status: "auto_approved",
+        finalizedAt: 1_000,
+        reasons: [],
+        qaSampled: true,
+        qaVerdict: "changed",
+        changedFields: ["total"],
+        escalated: false,
+      }),
     );
     expect(m).toEqual({
       volume: 1,

@@ -55,7 +55,11 @@ function verdictBody(action: string, total: number, fixCurrency: boolean) {
   if (action === "approve") return { action };
   if (action === "reject") return { action, reasonCodes: ["NOT_AN_INVOICE"] };
   if (action === "escalate") return { action, note: "not sure" };
-  return { action, output: { total: total + 0.5, currency: fixCurrency ? "USD" : "EUR", lines: [{ sku: "A-1", amount: total }] }, reasonCodes: ["WRONG_TOTAL"] };
+  return {
+    action,
+    output: { total: total + 0.5, currency: fixCurrency ? "USD" : "EUR", lines: [{ sku: "A-1", amount: total }] },
+    reasonCodes: ["WRONG_TOTAL"],
+  };
 }
 
 const expected = (m: Map<string, number>) => Object.fromEntries([...m].sort(([a], [b]) => a.localeCompare(b)));
@@ -64,10 +68,16 @@ describe("roll-ups", () => {
   it("always equal a from-scratch aggregate over decisions and reviews", { timeout: 120_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(anyOp, { minLength: 1, maxLength: 40 }), async (ops) => {
-        const db = (await testDb());
+        const db = await testDb();
         const owner = await makeUser(db, "manager");
         // Flagged decisions also need four eyes: a second, independent review (disagreement escalates).
-        await makeType(db, invoiceType(owner.email, { routing: { minConfidence: 0.6, fieldMinConfidence: { total: 0.9 }, reviewFlags: ["policy:*"], qaSampleRate: 0.5 }, fourEyes: { flags: ["policy:*"] } }));
+        await makeType(
+          db,
+          invoiceType(owner.email, {
+            routing: { minConfidence: 0.6, fieldMinConfidence: { total: 0.9 }, reviewFlags: ["policy:*"], qaSampleRate: 0.5 },
+            fourEyes: { flags: ["policy:*"] },
+          }),
+        );
         const reviewers = [await makeUser(db, "reviewer"), await makeUser(db, "reviewer")];
         let now = T0;
         let seq = 0;
@@ -97,14 +107,26 @@ describe("roll-ups", () => {
             now += o.minutes * MIN;
           } else if (o.op === "release" || o.op === "review") {
             const r = reviewers[o.who];
-            let held: typeof tasks.$inferSelect | undefined = (await db.select().from(tasks).where(and(eq(tasks.status, "claimed"), eq(tasks.claimedBy, r.id))).limit(1))[0];
+            let held: typeof tasks.$inferSelect | undefined = (
+              await db
+                .select()
+                .from(tasks)
+                .where(and(eq(tasks.status, "claimed"), eq(tasks.claimedBy, r.id)))
+                .limit(1)
+            )[0];
             // A reviewer with nothing in hand takes the next task first, so sequences reach verdicts often.
             if (!held && o.op === "review") held = (await claim(db, r, { next: {} }, { now })) ?? undefined;
             if (!held) continue;
             if (o.op === "release") await tolerate(async () => releaseTask(db, r, held.id, { now }));
             else await tolerate(async () => submitReview(db, r, held.id, verdictBody(o.action, o.total, o.fixCurrency), { now }));
           } else if (o.op === "resolve") {
-            const esc = (await db.select().from(tasks).where(and(eq(tasks.status, "open"), eq(tasks.kind, "escalation"))).limit(1))[0];
+            const esc = (
+              await db
+                .select()
+                .from(tasks)
+                .where(and(eq(tasks.status, "open"), eq(tasks.kind, "escalation")))
+                .limit(1)
+            )[0];
             if (!esc) continue;
             await tolerate(async () => {
               await claim(db, owner, { task: esc.id }, { now });
@@ -116,17 +138,27 @@ describe("roll-ups", () => {
 
         // And the report read from the roll-ups agrees with a plain count over the decisions.
         const report = await automationReport(db, { type: "invoice", from: T0 - 40 * 3_600_000, to: now + 3_600_000, bucket: "day" });
-        const plain = (await db
-                  .select({
-                    volume: sql<number>`count(*)`,
-                    auto: sql<number>`coalesce(sum(${decisions.status} = 'auto_approved'), 0)`,
-                    reviewed: sql<number>`coalesce(sum(${decisions.status} in ('approved','corrected','rejected')), 0)`,
-                    pending: sql<number>`coalesce(sum(${decisions.status} in ('pending_review','in_review','escalated')), 0)`,
-                    corrected: sql<number>`coalesce(sum(${decisions.status} = 'corrected'), 0)`,
-                    rejected: sql<number>`coalesce(sum(${decisions.status} = 'rejected'), 0)`,
-                  })
-                  .from(decisions).limit(1))[0]!;
-        expect({ volume: report.totals.volume, auto: report.totals.auto, reviewed: report.totals.reviewed, pending: report.totals.pending, corrected: report.totals.corrected, rejected: report.totals.rejected }).toEqual(plain);
+        const plain = (
+          await db
+            .select({
+              volume: sql<number>`count(*)`,
+              auto: sql<number>`coalesce(sum(${decisions.status} = 'auto_approved'), 0)`,
+              reviewed: sql<number>`coalesce(sum(${decisions.status} in ('approved','corrected','rejected')), 0)`,
+              pending: sql<number>`coalesce(sum(${decisions.status} in ('pending_review','in_review','escalated')), 0)`,
+              corrected: sql<number>`coalesce(sum(${decisions.status} = 'corrected'), 0)`,
+              rejected: sql<number>`coalesce(sum(${decisions.status} = 'rejected'), 0)`,
+            })
+            .from(decisions)
+            .limit(1)
+        )[0]!;
+        expect({
+          volume: report.totals.volume,
+          auto: report.totals.auto,
+          reviewed: report.totals.reviewed,
+          pending: report.totals.pending,
+          corrected: report.totals.corrected,
+          rejected: report.totals.rejected,
+        }).toEqual(plain);
         expect(report.buckets.reduce((s, b) => s + b.volume, 0)).toBe(plain.volume);
 
         // Day and week buckets read whole days from the daily counters and the edges from the hourly

@@ -7,7 +7,7 @@ const sorted = (m: Map<string, number>) => [...m].filter(([, v]) => v !== 0).sor
 
 describe("roll-ups written by a batch ingest", () => {
   it("equal a from-scratch aggregate of the decisions (many decisions share facts; occurredAt varies within hours)", async () => {
-    const db = (await testDb());
+    const db = await testDb();
     await makeType(db, invoiceType((await makeUser(db, "admin")).email));
     const base = Date.UTC(2026, 0, 10, 12);
     const items = Array.from({ length: 400 }, (_, i) =>

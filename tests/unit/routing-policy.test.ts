@@ -3,7 +3,13 @@ import { qaSample, routeDecision, routingPolicySchema, ruleKindOf, uniformFromId
 import { globMatch } from "~/domain/routing/glob";
 
 const policy = (p: Partial<RoutingPolicy> = {}): RoutingPolicy => routingPolicySchema.parse(p);
-const decision = (over: Partial<Parameters<typeof routeDecision>[0]> = {}) => ({ id: "dec_1", confidence: 0.99, fieldConfidence: {}, flags: [] as string[], ...over });
+const decision = (over: Partial<Parameters<typeof routeDecision>[0]> = {}) => ({
+  id: "dec_1",
+  confidence: 0.99,
+  fieldConfidence: {},
+  flags: [] as string[],
+  ...over,
+});
 
 describe("routing policy: overall minimum confidence", () => {
   it("routes below the minimum to review with a reason, at or above it to auto", () => {

@@ -48,7 +48,21 @@ function useSchema(text: string) {
   }, [text]);
 }
 
-function PathSelect({ name, value, paths, onChange, label, errors }: { name: string; value: string; paths: string[]; onChange: (v: string) => void; label: string; errors?: string[] }) {
+function PathSelect({
+  name,
+  value,
+  paths,
+  onChange,
+  label,
+  errors,
+}: {
+  name: string;
+  value: string;
+  paths: string[];
+  onChange: (v: string) => void;
+  label: string;
+  errors?: string[];
+}) {
   const options = value && !paths.includes(value) ? [value, ...paths] : paths;
   return (
     <select
@@ -72,7 +86,16 @@ function PathSelect({ name, value, paths, onChange, label, errors }: { name: str
   );
 }
 
-function RowInput(props: { name: string; label: string; value: string; onChange: (v: string) => void; errors?: string[]; mono?: boolean; inputMode?: "decimal"; placeholder?: string }) {
+function RowInput(props: {
+  name: string;
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  errors?: string[];
+  mono?: boolean;
+  inputMode?: "decimal";
+  placeholder?: string;
+}) {
   const id = fid(props.name);
   return (
     <input
@@ -101,7 +124,13 @@ function AddRowButton({ onClick, children }: { onClick: () => void; children: Re
 
 function RemoveRowButton({ onClick, label }: { onClick: () => void; label: string }) {
   return (
-    <button type="button" onClick={onClick} aria-label={label} title={label} className="rounded-md px-2 py-1.5 text-slate-500 hover:bg-red-50 hover:text-red-700">
+    <button
+      type="button"
+      onClick={onClick}
+      aria-label={label}
+      title={label}
+      className="rounded-md px-2 py-1.5 text-slate-500 hover:bg-red-50 hover:text-red-700"
+    >
       ✕
     </button>
   );
@@ -131,7 +160,8 @@ export function DecisionTypeForm({
   const reasons = useRows(initial.reasonCodes);
   const fieldMins = useRows(initial.fieldMinConfidence);
   const limits = useRows(initial.fourEyesFieldAbove);
-  const ownerOptions = owners.some((o) => o.email === initial.owner) || !initial.owner ? owners : [{ email: initial.owner, name: initial.owner, role: "?" }, ...owners];
+  const ownerOptions =
+    owners.some((o) => o.email === initial.owner) || !initial.owner ? owners : [{ email: initial.owner, name: initial.owner, role: "?" }, ...owners];
   const schemaIssues = issues.outputSchema ?? [];
 
   return (
@@ -171,7 +201,11 @@ export function DecisionTypeForm({
         </div>
       </Section>
 
-      <Section title="Output schema" id="schema" description="A JSON Schema subset: an object with string, number, integer, boolean, enum, date (string with format date) and arrays of objects; required fields; min/max.">
+      <Section
+        title="Output schema"
+        id="schema"
+        description="A JSON Schema subset: an object with string, number, integer, boolean, enum, date (string with format date) and arrays of objects; required fields; min/max."
+      >
         <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
           <div>
             <label htmlFor={fid("outputSchema")} className="block text-sm font-medium text-slate-700">
@@ -189,10 +223,19 @@ export function DecisionTypeForm({
               className={`${inputClass} mt-1 font-mono text-xs leading-5`}
             />
             <p id={`${fid("outputSchema")}-status`} className="mt-1 text-xs text-slate-500">
-              {schema.jsonError ? `Not valid JSON yet (${schema.jsonError}).` : schema.valid ? "Looks valid; checked again when you save." : "Valid JSON, but not a valid schema yet; details appear when you save."}
+              {schema.jsonError
+                ? `Not valid JSON yet (${schema.jsonError}).`
+                : schema.valid
+                  ? "Looks valid; checked again when you save."
+                  : "Valid JSON, but not a valid schema yet; details appear when you save."}
             </p>
             {schemaIssues.length ? (
-              <div id={`${fid("outputSchema")}-error`} role="group" aria-label="Schema problems" className="mt-2 rounded-md border border-red-200 bg-red-50 p-2">
+              <div
+                id={`${fid("outputSchema")}-error`}
+                role="group"
+                aria-label="Schema problems"
+                className="mt-2 rounded-md border border-red-200 bg-red-50 p-2"
+              >
                 <ul className="space-y-0.5 text-sm text-red-800">
                   {schemaIssues.map((m, i) => (
                     <li key={i} className="font-mono text-xs">
@@ -211,9 +254,15 @@ export function DecisionTypeForm({
               <table aria-label="Schema fields preview" className="mt-1 w-full text-sm">
                 <thead className="text-left text-xs uppercase tracking-wide text-slate-500">
                   <tr>
-                    <th scope="col" className="py-1 pr-3">Field</th>
-                    <th scope="col" className="py-1 pr-3">Type</th>
-                    <th scope="col" className="py-1">Rules</th>
+                    <th scope="col" className="py-1 pr-3">
+                      Field
+                    </th>
+                    <th scope="col" className="py-1 pr-3">
+                      Type
+                    </th>
+                    <th scope="col" className="py-1">
+                      Rules
+                    </th>
                   </tr>
                 </thead>
                 <tbody className="divide-y divide-slate-100">
@@ -221,7 +270,11 @@ export function DecisionTypeForm({
                     <tr key={f.path}>
                       <td className="py-1 pr-3 font-mono text-xs">
                         {f.path}
-                        {f.required ? <span className="ml-1 text-red-700" title="required">*</span> : null}
+                        {f.required ? (
+                          <span className="ml-1 text-red-700" title="required">
+                            *
+                          </span>
+                        ) : null}
                       </td>
                       <td className="py-1 pr-3">
                         <Badge>{f.type}</Badge>
@@ -242,13 +295,28 @@ export function DecisionTypeForm({
         description={`A decision goes to human review when any rule fires; otherwise it is released at once.${policyVersion !== undefined ? ` Changing these rules creates version ${policyVersion + 1}.` : ""}`}
       >
         <div className="grid grid-cols-1 gap-4 md:grid-cols-3">
-          <FormField id={fid("routing.minConfidence")} label="Minimum confidence" hint="0 to 1; blank for no overall threshold." errors={issues["routing.minConfidence"]}>
+          <FormField
+            id={fid("routing.minConfidence")}
+            label="Minimum confidence"
+            hint="0 to 1; blank for no overall threshold."
+            errors={issues["routing.minConfidence"]}
+          >
             <input name="routing.minConfidence" inputMode="decimal" defaultValue={initial.minConfidence} className={inputClass} />
           </FormField>
-          <FormField id={fid("routing.qaSamplePercent")} label="QA sample rate (%)" hint="Share of auto-released decisions also checked by a person." errors={issues["routing.qaSamplePercent"]}>
+          <FormField
+            id={fid("routing.qaSamplePercent")}
+            label="QA sample rate (%)"
+            hint="Share of auto-released decisions also checked by a person."
+            errors={issues["routing.qaSamplePercent"]}
+          >
             <input name="routing.qaSamplePercent" inputMode="decimal" defaultValue={initial.qaSamplePercent} className={inputClass} />
           </FormField>
-          <FormField id={fid("routing.reviewFlags")} label="Flags that force review" hint="One glob pattern per line, e.g. policy:*" errors={issues["routing.reviewFlags"]}>
+          <FormField
+            id={fid("routing.reviewFlags")}
+            label="Flags that force review"
+            hint="One glob pattern per line, e.g. policy:*"
+            errors={issues["routing.reviewFlags"]}
+          >
             <textarea name="routing.reviewFlags" rows={3} defaultValue={initial.reviewFlags} spellCheck={false} className={`${inputClass} font-mono`} />
           </FormField>
         </div>
@@ -262,8 +330,23 @@ export function DecisionTypeForm({
               return (
                 <div key={r.rid}>
                   <div className="grid grid-cols-[1fr_10rem_auto] items-start gap-2">
-                    <PathSelect name={`${base}.path`} label={`Field for rule ${i + 1}`} value={r.path} paths={schema.paths} onChange={(v) => fieldMins.update(r.rid, { path: v })} errors={issues[`${base}.path`]} />
-                    <RowInput name={`${base}.min`} label={`Minimum confidence for rule ${i + 1}`} value={r.min} inputMode="decimal" placeholder="0.95" onChange={(v) => fieldMins.update(r.rid, { min: v })} errors={issues[`${base}.min`]} />
+                    <PathSelect
+                      name={`${base}.path`}
+                      label={`Field for rule ${i + 1}`}
+                      value={r.path}
+                      paths={schema.paths}
+                      onChange={(v) => fieldMins.update(r.rid, { path: v })}
+                      errors={issues[`${base}.path`]}
+                    />
+                    <RowInput
+                      name={`${base}.min`}
+                      label={`Minimum confidence for rule ${i + 1}`}
+                      value={r.min}
+                      inputMode="decimal"
+                      placeholder="0.95"
+                      onChange={(v) => fieldMins.update(r.rid, { min: v })}
+                      errors={issues[`${base}.min`]}
+                    />
                     <RemoveRowButton onClick={() => fieldMins.remove(r.rid)} label={`Remove field rule ${i + 1}`} />
                   </div>
                   <FieldError id={`${fid(`${base}.path`)}-error`} messages={issues[`${base}.path`]} />
@@ -276,7 +359,11 @@ export function DecisionTypeForm({
         </fieldset>
       </Section>
 
-      <Section title="Reason codes" id="reasons" description="What reviewers pick when they correct or reject: a stable code (UPPER_SNAKE_CASE) and a label people read.">
+      <Section
+        title="Reason codes"
+        id="reasons"
+        description="What reviewers pick when they correct or reject: a stable code (UPPER_SNAKE_CASE) and a label people read."
+      >
         <FieldError id={`${fid("reasonCodes")}-error`} messages={issues.reasonCodes} />
         <div className="space-y-2">
           {reasons.rows.length === 0 ? <p className="text-sm text-slate-500">No reason codes yet.</p> : null}
@@ -285,8 +372,23 @@ export function DecisionTypeForm({
             return (
               <div key={r.rid}>
                 <div className="grid grid-cols-[14rem_1fr_auto] items-start gap-2">
-                  <RowInput name={`${base}.code`} label={`Code for reason ${i + 1}`} value={r.code} mono placeholder="WRONG_TOTAL" onChange={(v) => reasons.update(r.rid, { code: v })} errors={issues[`${base}.code`]} />
-                  <RowInput name={`${base}.label`} label={`Label for reason ${i + 1}`} value={r.label} placeholder="Total misread" onChange={(v) => reasons.update(r.rid, { label: v })} errors={issues[`${base}.label`]} />
+                  <RowInput
+                    name={`${base}.code`}
+                    label={`Code for reason ${i + 1}`}
+                    value={r.code}
+                    mono
+                    placeholder="WRONG_TOTAL"
+                    onChange={(v) => reasons.update(r.rid, { code: v })}
+                    errors={issues[`${base}.code`]}
+                  />
+                  <RowInput
+                    name={`${base}.label`}
+                    label={`Label for reason ${i + 1}`}
+                    value={r.label}
+                    placeholder="Total misread"
+                    onChange={(v) => reasons.update(r.rid, { label: v })}
+                    errors={issues[`${base}.label`]}
+                  />
                   <RemoveRowButton onClick={() => reasons.remove(r.rid)} label={`Remove reason ${i + 1}`} />
                 </div>
                 <FieldError id={`${fid(`${base}.code`)}-error`} messages={issues[`${base}.code`]} />
@@ -299,7 +401,11 @@ export function DecisionTypeForm({
         <AddRowButton onClick={() => reasons.add({ code: "", label: "" })}>Add reason code</AddRowButton>
       </Section>
 
-      <Section title="Four-eyes rule (optional)" id="four-eyes" description="Decisions matching any of these need a second, independent review before they are final.">
+      <Section
+        title="Four-eyes rule (optional)"
+        id="four-eyes"
+        description="Decisions matching any of these need a second, independent review before they are final."
+      >
         <div className="grid grid-cols-1 gap-6 md:grid-cols-2">
           <FormField id={fid("fourEyes.flags")} label="Flags needing a second review" hint="One glob pattern per line." errors={issues["fourEyes.flags"]}>
             <textarea name="fourEyes.flags" rows={3} defaultValue={initial.fourEyesFlags} spellCheck={false} className={`${inputClass} font-mono`} />
@@ -313,8 +419,23 @@ export function DecisionTypeForm({
                 return (
                   <div key={r.rid}>
                     <div className="grid grid-cols-[1fr_9rem_auto] items-start gap-2">
-                      <PathSelect name={`${base}.path`} label={`Four-eyes field ${i + 1}`} value={r.path} paths={numericPaths} onChange={(v) => limits.update(r.rid, { path: v })} errors={issues[`${base}.path`]} />
-                      <RowInput name={`${base}.limit`} label={`Four-eyes limit ${i + 1}`} value={r.limit} inputMode="decimal" placeholder="10000" onChange={(v) => limits.update(r.rid, { limit: v })} errors={issues[`${base}.limit`]} />
+                      <PathSelect
+                        name={`${base}.path`}
+                        label={`Four-eyes field ${i + 1}`}
+                        value={r.path}
+                        paths={numericPaths}
+                        onChange={(v) => limits.update(r.rid, { path: v })}
+                        errors={issues[`${base}.path`]}
+                      />
+                      <RowInput
+                        name={`${base}.limit`}
+                        label={`Four-eyes limit ${i + 1}`}
+                        value={r.limit}
+                        inputMode="decimal"
+                        placeholder="10000"
+                        onChange={(v) => limits.update(r.rid, { limit: v })}
+                        errors={issues[`${base}.limit`]}
+                      />
                       <RemoveRowButton onClick={() => limits.remove(r.rid)} label={`Remove four-eyes rule ${i + 1}`} />
                     </div>
                     <FieldError id={`${fid(`${base}.path`)}-error`} messages={issues[`${base}.path`]} />

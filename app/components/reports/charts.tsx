@@ -57,13 +57,32 @@ type TickProps = {
 };
 
 /** An axis tick as plain SVG text: no measuring, so server and browser draw the same. */
-function PlainTick({ x = 0, y = 0, index = 0, payload, textAnchor, orientation, tickFormatter, maxChars = 28, rotate }: TickProps & { maxChars?: number; rotate?: number }) {
+function PlainTick({
+  x = 0,
+  y = 0,
+  index = 0,
+  payload,
+  textAnchor,
+  orientation,
+  tickFormatter,
+  maxChars = 28,
+  rotate,
+}: TickProps & { maxChars?: number; rotate?: number }) {
   const raw = payload?.value;
   const full = tickFormatter ? tickFormatter(raw, index) : String(raw ?? "");
   const text = truncate(full, maxChars);
   const dy = orientation === "bottom" ? "0.71em" : orientation === "top" ? "0" : "0.32em";
   return (
-    <text x={x} y={y} dy={dy} textAnchor={rotate ? "end" : (textAnchor as "start" | "middle" | "end" | undefined)} transform={rotate ? `rotate(${rotate} ${x} ${y})` : undefined} fontSize={AXIS.fontSize} fill={AXIS.fill} className="recharts-cartesian-axis-tick-value">
+    <text
+      x={x}
+      y={y}
+      dy={dy}
+      textAnchor={rotate ? "end" : (textAnchor as "start" | "middle" | "end" | undefined)}
+      transform={rotate ? `rotate(${rotate} ${x} ${y})` : undefined}
+      fontSize={AXIS.fontSize}
+      fill={AXIS.fill}
+      className="recharts-cartesian-axis-tick-value"
+    >
       {text !== full ? <title>{full}</title> : null}
       {text}
     </text>
@@ -71,7 +90,15 @@ function PlainTick({ x = 0, y = 0, index = 0, payload, textAnchor, orientation, 
 }
 
 /** A rotated axis title (the unit) inside the axis band, as plain SVG text. */
-function AxisTitle({ value, side = "left", viewBox }: { value: string; side?: "left" | "right"; viewBox?: { x: number; y: number; width: number; height: number } }) {
+function AxisTitle({
+  value,
+  side = "left",
+  viewBox,
+}: {
+  value: string;
+  side?: "left" | "right";
+  viewBox?: { x: number; y: number; width: number; height: number };
+}) {
   if (!viewBox) return null;
   const x = side === "left" ? viewBox.x + 10 : viewBox.x + viewBox.width - 4;
   const y = viewBox.y + viewBox.height / 2;
@@ -135,7 +162,9 @@ export function ChartFrame(props: { title: string; unit: string; description: st
 
 /** Category axis of bucket labels: at most 8 labels, chosen without measuring. */
 const bucketAxis = (n: number) => <XAxis dataKey="label" tick={<PlainTick />} interval={tickInterval(n, 8)} tickLine={false} height={24} />;
-const percentAxis = (title: string) => <YAxis domain={[0, 1]} ticks={[0, 0.25, 0.5, 0.75, 1]} tickFormatter={pct} tick={<PlainTick />} interval={0} width={56} label={<AxisTitle value={title} />} />;
+const percentAxis = (title: string) => (
+  <YAxis domain={[0, 1]} ticks={[0, 0.25, 0.5, 0.75, 1]} tickFormatter={pct} tick={<PlainTick />} interval={0} width={56} label={<AxisTitle value={title} />} />
+);
 
 type SeriesProps = { data: (SeriesPoint & { label: string })[]; versions: string[] };
 
@@ -155,10 +184,29 @@ export function AutomationRateChart({ data, versions }: SeriesProps) {
           {bucketAxis(data.length)}
           {percentAxis("% automated")}
           <Tooltip formatter={(v) => pct1(v)} />
-          <Line type="monotone" dataKey="automationRate" name="All versions" stroke={COLORS.line} strokeWidth={2.5} dot={false} isAnimationActive={false} connectNulls />
+          <Line
+            type="monotone"
+            dataKey="automationRate"
+            name="All versions"
+            stroke={COLORS.line}
+            strokeWidth={2.5}
+            dot={false}
+            isAnimationActive={false}
+            connectNulls
+          />
           {perVersion
             ? versions.map((v, i) => (
-                <Line key={v} type="monotone" dataKey={(d: SeriesPoint) => d.byVersion[v]} name={`v${v}`} stroke={VERSION_COLORS[i % VERSION_COLORS.length]} strokeDasharray="5 3" dot={false} isAnimationActive={false} connectNulls />
+                <Line
+                  key={v}
+                  type="monotone"
+                  dataKey={(d: SeriesPoint) => d.byVersion[v]}
+                  name={`v${v}`}
+                  stroke={VERSION_COLORS[i % VERSION_COLORS.length]}
+                  strokeDasharray="5 3"
+                  dot={false}
+                  isAnimationActive={false}
+                  connectNulls
+                />
               ))
             : null}
         </LineChart>
@@ -181,7 +229,14 @@ export function VolumeChart({ data }: SeriesProps) {
         <BarChart id="chart-volume" width={CHART_W} height={CHART_H} data={data} margin={MARGIN}>
           <CartesianGrid stroke="#e2e8f0" vertical={false} />
           {bucketAxis(data.length)}
-          <YAxis tick={<PlainTick />} interval={0} width={64} allowDecimals={false} tickFormatter={(v: number) => v.toLocaleString("en-US")} label={<AxisTitle value="decisions" />} />
+          <YAxis
+            tick={<PlainTick />}
+            interval={0}
+            width={64}
+            allowDecimals={false}
+            tickFormatter={(v: number) => v.toLocaleString("en-US")}
+            label={<AxisTitle value="decisions" />}
+          />
           <Tooltip />
           <Bar dataKey="auto" name="Auto" stackId="v" fill={COLORS.auto} isAnimationActive={false} />
           <Bar dataKey="reviewed" name="Reviewed" stackId="v" fill={COLORS.reviewed} isAnimationActive={false} />
@@ -202,7 +257,16 @@ export function OverrideRateChart({ data }: SeriesProps) {
           {bucketAxis(data.length)}
           {percentAxis("% overridden")}
           <Tooltip formatter={(v) => pct1(v)} />
-          <Line type="monotone" dataKey="overrideRate" name="Override rate" stroke={COLORS.reviewed} strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
+          <Line
+            type="monotone"
+            dataKey="overrideRate"
+            name="Override rate"
+            stroke={COLORS.reviewed}
+            strokeWidth={2}
+            dot={false}
+            isAnimationActive={false}
+            connectNulls
+          />
         </LineChart>
       </Plot>
     </>
@@ -226,7 +290,16 @@ export function AccuracyChart({ data }: SeriesProps) {
           {percentAxis("% correct")}
           <Tooltip formatter={(v) => (Array.isArray(v) ? `${pct1(v[0])} – ${pct1(v[1])}` : pct1(v))} />
           <Area dataKey="band" name="95% Wilson interval" fill={COLORS.band} stroke="none" fillOpacity={0.8} isAnimationActive={false} connectNulls />
-          <Line type="monotone" dataKey="accuracy" name="Auto-lane accuracy" stroke={COLORS.auto} strokeWidth={2} dot={{ r: 2 }} isAnimationActive={false} connectNulls />
+          <Line
+            type="monotone"
+            dataKey="accuracy"
+            name="Auto-lane accuracy"
+            stroke={COLORS.auto}
+            strokeWidth={2}
+            dot={{ r: 2 }}
+            isAnimationActive={false}
+            connectNulls
+          />
         </ComposedChart>
       </Plot>
     </>
@@ -236,7 +309,11 @@ export function AccuracyChart({ data }: SeriesProps) {
 export function TimeToDecisionChart({ data }: SeriesProps) {
   const max = Math.max(0, ...data.map((d) => d.reviewP95Ms ?? 0));
   const [unit, div] = max >= 2 * 3_600_000 ? ["hours", 3_600_000] : max >= 2 * 60_000 ? ["minutes", 60_000] : ["seconds", 1000];
-  const rows = data.map((d) => ({ label: d.label, p50: d.reviewP50Ms == null ? null : d.reviewP50Ms / div, p95: d.reviewP95Ms == null ? null : d.reviewP95Ms / div }));
+  const rows = data.map((d) => ({
+    label: d.label,
+    p50: d.reviewP50Ms == null ? null : d.reviewP50Ms / div,
+    p95: d.reviewP95Ms == null ? null : d.reviewP95Ms / div,
+  }));
   return (
     <>
       <ChartLegend
@@ -277,7 +354,17 @@ export function ReasonParetoChart({ rows }: { rows: ReasonRow[] }) {
           <CartesianGrid stroke="#e2e8f0" vertical={false} />
           <XAxis dataKey="code" tick={<PlainTick maxChars={16} rotate={-30} />} interval={0} height={84} />
           <YAxis yAxisId="n" tick={<PlainTick />} interval={0} width={56} allowDecimals={false} label={<AxisTitle value="count" />} />
-          <YAxis yAxisId="c" orientation="right" domain={[0, 1]} ticks={[0, 0.25, 0.5, 0.75, 1]} tickFormatter={pct} tick={<PlainTick />} interval={0} width={56} label={<AxisTitle value="cumulative %" side="right" />} />
+          <YAxis
+            yAxisId="c"
+            orientation="right"
+            domain={[0, 1]}
+            ticks={[0, 0.25, 0.5, 0.75, 1]}
+            tickFormatter={pct}
+            tick={<PlainTick />}
+            interval={0}
+            width={56}
+            label={<AxisTitle value="cumulative %" side="right" />}
+          />
           <Tooltip formatter={(v, name) => (name === "Cumulative share" ? pct1(v) : String(v))} />
           <Bar yAxisId="n" dataKey="count" name="Count" fill={COLORS.reviewed} isAnimationActive={false} />
           <Line yAxisId="c" type="linear" dataKey="cumulativeShare" name="Cumulative share" stroke={COLORS.line} strokeWidth={2} isAnimationActive={false} />
@@ -290,7 +377,19 @@ export function ReasonParetoChart({ rows }: { rows: ReasonRow[] }) {
 /** Height of a horizontal bar chart with `n` bars (at most 10 are drawn). */
 export const barsHeight = (n: number) => Math.max(120, 56 + 28 * Math.min(10, n));
 
-export function HorizontalBars({ rows, labelKey, valueKey, name, id }: { rows: (FieldRow | RuleRow)[]; labelKey: string; valueKey: string; name: string; id: string }) {
+export function HorizontalBars({
+  rows,
+  labelKey,
+  valueKey,
+  name,
+  id,
+}: {
+  rows: (FieldRow | RuleRow)[];
+  labelKey: string;
+  valueKey: string;
+  name: string;
+  id: string;
+}) {
   const data = rows.slice(0, 10);
   const height = barsHeight(data.length);
   return (

@@ -18,7 +18,8 @@ export function Scalar({ value }: { value: unknown }) {
   if (typeof value === "string") {
     if (looksLikeDate(value)) return <time dateTime={value}>{formatDate(value)}</time>;
     // Layout-bearing text (OCR, tables in text) keeps its columns.
-    if (value.includes("\n") && / {2,}/.test(value)) return <pre className="overflow-x-auto whitespace-pre rounded bg-slate-50 p-2 font-mono text-xs leading-5 text-slate-800">{value}</pre>;
+    if (value.includes("\n") && / {2,}/.test(value))
+      return <pre className="overflow-x-auto whitespace-pre rounded bg-slate-50 p-2 font-mono text-xs leading-5 text-slate-800">{value}</pre>;
     return <span className="whitespace-pre-wrap break-words">{value}</span>;
   }
   return <span className="break-all font-mono text-xs">{JSON.stringify(value)}</span>;

@@ -89,7 +89,19 @@ export function OutputForm({ schema, value, ctx }: { schema: ObjectSchema; value
   );
 }
 
-function ObjectFields({ schema, value, path, ctx, compact = false }: { schema: ObjectSchema; value: unknown; path: Path; ctx: FormContext; compact?: boolean }) {
+function ObjectFields({
+  schema,
+  value,
+  path,
+  ctx,
+  compact = false,
+}: {
+  schema: ObjectSchema;
+  value: unknown;
+  path: Path;
+  ctx: FormContext;
+  compact?: boolean;
+}) {
   const required = new Set(schema.required ?? []);
   return (
     <>
@@ -143,7 +155,23 @@ function ConfidenceBadge({ c, low, compact }: { c: number | undefined; low: bool
   );
 }
 
-function LeafRow({ field, label, required, value, path, ctx, compact }: { field: FieldSchema; label: string; required: boolean; value: unknown; path: Path; ctx: FormContext; compact: boolean }) {
+function LeafRow({
+  field,
+  label,
+  required,
+  value,
+  path,
+  ctx,
+  compact,
+}: {
+  field: FieldSchema;
+  label: string;
+  required: boolean;
+  value: unknown;
+  path: Path;
+  ctx: FormContext;
+  compact: boolean;
+}) {
   const key = pathKey(path);
   const id = `f-${key}`;
   const c = confidenceAt(ctx.fieldConfidence, path);
@@ -196,7 +224,25 @@ function LeafRow({ field, label, required, value, path, ctx, compact }: { field:
 const inputClass = (invalid: boolean) =>
   `w-full rounded-md border bg-white px-2 py-1 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-1 focus:ring-indigo-500 disabled:bg-slate-50 ${invalid ? "border-red-400" : "border-slate-300"}`;
 
-function FieldInput({ field, id, value, required, path, ctx, describedBy, invalid }: { field: FieldSchema; id: string; value: unknown; required: boolean; path: Path; ctx: FormContext; describedBy?: string; invalid: boolean }) {
+function FieldInput({
+  field,
+  id,
+  value,
+  required,
+  path,
+  ctx,
+  describedBy,
+  invalid,
+}: {
+  field: FieldSchema;
+  id: string;
+  value: unknown;
+  required: boolean;
+  path: Path;
+  ctx: FormContext;
+  describedBy?: string;
+  invalid: boolean;
+}) {
   const common = { id, "aria-describedby": describedBy, "aria-invalid": invalid || undefined, disabled: ctx.disabled };
   if (field.type === "boolean") {
     return (
@@ -217,7 +263,9 @@ function FieldInput({ field, id, value, required, path, ctx, describedBy, invali
     if (field.enum) {
       return (
         <select {...common} value={typeof value === "string" ? value : ""} onChange={(e) => set(e.target.value)} className={inputClass(invalid)}>
-          {typeof value !== "string" || !field.enum.includes(value) ? <option value="">{value === undefined ? "— choose —" : `(invalid: ${String(value)})`}</option> : null}
+          {typeof value !== "string" || !field.enum.includes(value) ? (
+            <option value="">{value === undefined ? "— choose —" : `(invalid: ${String(value)})`}</option>
+          ) : null}
           {field.enum.map((o) => (
             <option key={o} value={o}>
               {o}
@@ -227,7 +275,9 @@ function FieldInput({ field, id, value, required, path, ctx, describedBy, invali
       );
     }
     if (field.format === "date") {
-      return <input {...common} type="date" value={typeof value === "string" ? value : ""} onChange={(e) => set(e.target.value)} className={inputClass(invalid)} />;
+      return (
+        <input {...common} type="date" value={typeof value === "string" ? value : ""} onChange={(e) => set(e.target.value)} className={inputClass(invalid)} />
+      );
     }
     const text = typeof value === "string" ? value : value == null ? "" : String(value);
     if ((field.maxLength ?? 0) > 200 || text.length > 80) {
@@ -239,7 +289,12 @@ function FieldInput({ field, id, value, required, path, ctx, describedBy, invali
 }
 
 /** A number typed as text (no scroll-wheel surprises); unparsable text is kept and reported by validation. */
-function NumberInput({ value, integer, onValue, ...rest }: { value: unknown; integer: boolean; onValue: (v: unknown) => void } & Omit<React.InputHTMLAttributes<HTMLInputElement>, "value">) {
+function NumberInput({
+  value,
+  integer,
+  onValue,
+  ...rest
+}: { value: unknown; integer: boolean; onValue: (v: unknown) => void } & Omit<React.InputHTMLAttributes<HTMLInputElement>, "value">) {
   const fromValue = (v: unknown) => (typeof v === "number" ? String(v) : typeof v === "string" ? v : "");
   const [text, setText] = useState(fromValue(value));
   // Follow outside changes (row reorder, reset) without fighting the user's typing:
@@ -274,7 +329,19 @@ export function parseNumber(text: string): unknown {
   return Number.isFinite(n) && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t) ? n : text;
 }
 
-function ArrayField({ schema, label, value, path, ctx }: { schema: Extract<FieldSchema, { type: "array" }>; label: string; value: unknown; path: Path; ctx: FormContext }) {
+function ArrayField({
+  schema,
+  label,
+  value,
+  path,
+  ctx,
+}: {
+  schema: Extract<FieldSchema, { type: "array" }>;
+  label: string;
+  value: unknown;
+  path: Path;
+  ctx: FormContext;
+}) {
   const rows = Array.isArray(value) ? value : [];
   const cols = Object.entries(schema.items.properties);
   const error = ctx.errors[pathKey(path)];
@@ -315,7 +382,10 @@ function ArrayField({ schema, label, value, path, ctx }: { schema: Extract<Field
               <tr key={i} className="align-top">
                 <td className="px-2 py-2 text-slate-500 tabular-nums">{i + 1}</td>
                 {cols.map(([name, f]) => (
-                  <td key={name} className={`px-0 py-0.5 ${f.type === "number" || f.type === "integer" ? "" : f.type === "string" && !f.enum && f.format !== "date" ? "min-w-[5rem]" : "min-w-[6.5rem]"}`}>
+                  <td
+                    key={name}
+                    className={`px-0 py-0.5 ${f.type === "number" || f.type === "integer" ? "" : f.type === "string" && !f.enum && f.format !== "date" ? "min-w-[5rem]" : "min-w-[6.5rem]"}`}
+                  >
                     {f.type === "array" || f.type === "object" ? (
                       <Cell>
                         <ObjectFields schema={{ type: "object", properties: { [name]: f } }} value={ctx.root} path={[...path, i]} ctx={ctx} compact />
@@ -338,10 +408,22 @@ function ArrayField({ schema, label, value, path, ctx }: { schema: Extract<Field
                   <Button size="sm" variant="ghost" aria-label={`Move ${label} row ${i + 1} up`} disabled={ctx.disabled || i === 0} onClick={() => move(i, -1)}>
                     ↑
                   </Button>
-                  <Button size="sm" variant="ghost" aria-label={`Move ${label} row ${i + 1} down`} disabled={ctx.disabled || i === rows.length - 1} onClick={() => move(i, 1)}>
+                  <Button
+                    size="sm"
+                    variant="ghost"
+                    aria-label={`Move ${label} row ${i + 1} down`}
+                    disabled={ctx.disabled || i === rows.length - 1}
+                    onClick={() => move(i, 1)}
+                  >
                     ↓
                   </Button>
-                  <Button size="sm" variant="ghost" aria-label={`Remove ${label} row ${i + 1}`} disabled={ctx.disabled} onClick={() => set(rows.filter((_, j) => j !== i))}>
+                  <Button
+                    size="sm"
+                    variant="ghost"
+                    aria-label={`Remove ${label} row ${i + 1}`}
+                    disabled={ctx.disabled}
+                    onClick={() => set(rows.filter((_, j) => j !== i))}
+                  >
                     ✕
                   </Button>
                 </td>
@@ -351,7 +433,12 @@ function ArrayField({ schema, label, value, path, ctx }: { schema: Extract<Field
         </table>
       </div>
       <div className="mt-1 px-2">
-        <Button size="sm" variant="secondary" disabled={ctx.disabled || (schema.maxItems !== undefined && rows.length >= schema.maxItems)} onClick={() => set([...rows, emptyItem(schema.items)])}>
+        <Button
+          size="sm"
+          variant="secondary"
+          disabled={ctx.disabled || (schema.maxItems !== undefined && rows.length >= schema.maxItems)}
+          onClick={() => set([...rows, emptyItem(schema.items)])}
+        >
           + Add {label.toLowerCase()} row
         </Button>
       </div>

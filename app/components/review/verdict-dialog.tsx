@@ -62,7 +62,11 @@ export function VerdictDialog({
     setFixed([]);
   }
   const needs = verdictNeeds(kind, reasonCodes.length);
-  const shown = Object.fromEntries(Object.entries(errors).filter(([k]) => !fixed.includes(k)).map(([k, m]) => [k, sentence(m)]));
+  const shown = Object.fromEntries(
+    Object.entries(errors)
+      .filter(([k]) => !fixed.includes(k))
+      .map(([k, m]) => [k, sentence(m)]),
+  );
   const touch = (field: string) => setFixed((f) => (f.includes(field) ? f : [...f, field]));
 
   const toggle = (code: string) => {
@@ -126,8 +130,16 @@ export function VerdictDialog({
             </legend>
             <div className="mt-2 grid gap-1 sm:grid-cols-2">
               {reasonCodes.map((rc, i) => (
-                <label key={rc.code} className={`flex cursor-pointer items-center gap-2 rounded-md border px-2 py-1.5 text-sm ${codes.includes(rc.code) ? "border-indigo-400 bg-indigo-50" : "border-slate-200"}`}>
-                  <input type="checkbox" checked={codes.includes(rc.code)} onChange={() => toggle(rc.code)} className="h-4 w-4 rounded border-slate-300 text-indigo-600" />
+                <label
+                  key={rc.code}
+                  className={`flex cursor-pointer items-center gap-2 rounded-md border px-2 py-1.5 text-sm ${codes.includes(rc.code) ? "border-indigo-400 bg-indigo-50" : "border-slate-200"}`}
+                >
+                  <input
+                    type="checkbox"
+                    checked={codes.includes(rc.code)}
+                    onChange={() => toggle(rc.code)}
+                    className="h-4 w-4 rounded border-slate-300 text-indigo-600"
+                  />
                   <span className="flex-1">{rc.label}</span>
                   {i < 9 ? <Kbd>{i + 1}</Kbd> : null}
                 </label>

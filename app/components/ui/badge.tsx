@@ -15,7 +15,10 @@ const TONES: Record<BadgeTone, string> = {
 
 export function Badge({ tone = "slate", children, className = "", title }: { tone?: BadgeTone; children: ReactNode; className?: string; title?: string }) {
   return (
-    <span title={title} className={`inline-flex items-center whitespace-nowrap rounded px-1.5 py-0.5 text-xs font-medium ring-1 ring-inset ${TONES[tone]} ${className}`}>
+    <span
+      title={title}
+      className={`inline-flex items-center whitespace-nowrap rounded px-1.5 py-0.5 text-xs font-medium ring-1 ring-inset ${TONES[tone]} ${className}`}
+    >
       {children}
     </span>
   );

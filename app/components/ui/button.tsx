@@ -27,5 +27,11 @@ export const Button = forwardRef<HTMLButtonElement, ButtonHTMLAttributes<HTMLBut
 
 /** A keyboard key, as shown in hints and the shortcut help. */
 export function Kbd({ children, className = "" }: { children: ReactNode; className?: string }) {
-  return <kbd className={`inline-flex min-w-[1.25rem] items-center justify-center rounded border border-current/30 bg-black/5 px-1 font-mono text-[11px] leading-4 ${className}`}>{children}</kbd>;
+  return (
+    <kbd
+      className={`inline-flex min-w-[1.25rem] items-center justify-center rounded border border-current/30 bg-black/5 px-1 font-mono text-[11px] leading-4 ${className}`}
+    >
+      {children}
+    </kbd>
+  );
 }

@@ -25,14 +25,25 @@ export function ConfirmSubmit({
   }, [asking]);
   if (!asking) {
     return (
-      <button type="button" disabled={disabled} onClick={() => setAsking(true)} className="rounded-md px-2 py-1 text-sm font-medium text-red-700 hover:bg-red-50 disabled:opacity-50">
+      <button
+        type="button"
+        disabled={disabled}
+        onClick={() => setAsking(true)}
+        className="rounded-md px-2 py-1 text-sm font-medium text-red-700 hover:bg-red-50 disabled:opacity-50"
+      >
         {label}
       </button>
     );
   }
   return (
     <span className="inline-flex items-center gap-1">
-      <button ref={confirmRef} type="submit" name={name} value={value} className="rounded-md bg-red-600 px-2 py-1 text-sm font-medium text-white hover:bg-red-700">
+      <button
+        ref={confirmRef}
+        type="submit"
+        name={name}
+        value={value}
+        className="rounded-md bg-red-600 px-2 py-1 text-sm font-medium text-white hover:bg-red-700"
+      >
         {confirmLabel}
       </button>
       <button type="button" onClick={() => setAsking(false)} className="rounded-md px-2 py-1 text-sm text-slate-600 hover:bg-slate-100">

@@ -61,7 +61,12 @@ export function FormField({
 
 /** A form-level message: what went wrong overall, or that it worked. */
 export function FormMessage({ tone, children }: { tone: "error" | "success" | "info"; children: React.ReactNode }) {
-  const cls = tone === "error" ? "border-red-200 bg-red-50 text-red-900" : tone === "success" ? "border-emerald-200 bg-emerald-50 text-emerald-900" : "border-sky-200 bg-sky-50 text-sky-900";
+  const cls =
+    tone === "error"
+      ? "border-red-200 bg-red-50 text-red-900"
+      : tone === "success"
+        ? "border-emerald-200 bg-emerald-50 text-emerald-900"
+        : "border-sky-200 bg-sky-50 text-sky-900";
   return (
     <div role={tone === "error" ? "alert" : "status"} className={`rounded-md border px-3 py-2 text-sm ${cls}`}>
       {children}

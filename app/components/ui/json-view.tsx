@@ -6,7 +6,8 @@ export function JsonValue({ value }: { value: unknown }) {
   if (value === null || value === undefined) return <span className="text-slate-500">{value === null ? "null" : "—"}</span>;
   if (typeof value === "boolean") return <span className="font-mono text-sky-800">{String(value)}</span>;
   if (typeof value === "number") return <span className="font-mono tabular-nums text-emerald-800">{value}</span>;
-  if (typeof value === "string") return <span className="whitespace-pre-wrap break-words">{value === "" ? <span className="text-slate-500">(empty)</span> : value}</span>;
+  if (typeof value === "string")
+    return <span className="whitespace-pre-wrap break-words">{value === "" ? <span className="text-slate-500">(empty)</span> : value}</span>;
   if (Array.isArray(value)) {
     if (value.length === 0) return <span className="text-slate-500">(none)</span>;
     return (

@@ -12,7 +12,19 @@ export function PageHeader({ title, description, actions }: { title: React.React
 }
 
 /** A titled card section. */
-export function Section({ title, description, actions, children, id }: { title: string; description?: React.ReactNode; actions?: React.ReactNode; children: React.ReactNode; id?: string }) {
+export function Section({
+  title,
+  description,
+  actions,
+  children,
+  id,
+}: {
+  title: string;
+  description?: React.ReactNode;
+  actions?: React.ReactNode;
+  children: React.ReactNode;
+  id?: string;
+}) {
   const headingId = id ? `${id}-heading` : undefined;
   return (
     <section aria-labelledby={headingId} className="rounded-lg border border-slate-200 bg-white shadow-sm">

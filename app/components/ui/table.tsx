@@ -18,7 +18,17 @@ export function THead({ children }: { children: React.ReactNode }) {
 }
 
 /** A column header (in THead) or, with scope="row", the header cell that names a body row. */
-export function TH({ children, className = "", numeric = false, scope = "col" }: { children?: React.ReactNode; className?: string; numeric?: boolean; scope?: "col" | "row" }) {
+export function TH({
+  children,
+  className = "",
+  numeric = false,
+  scope = "col",
+}: {
+  children?: React.ReactNode;
+  className?: string;
+  numeric?: boolean;
+  scope?: "col" | "row";
+}) {
   return (
     <th scope={scope} className={`whitespace-nowrap px-3 py-2 ${numeric ? "text-right" : ""} ${scope === "row" ? "text-left" : ""} ${className}`}>
       {children}
@@ -30,7 +40,17 @@ export function TBody({ children }: { children: React.ReactNode }) {
   return <tbody className="divide-y divide-slate-100">{children}</tbody>;
 }
 
-export function TD({ children, className = "", numeric = false, colSpan }: { children?: React.ReactNode; className?: string; numeric?: boolean; colSpan?: number }) {
+export function TD({
+  children,
+  className = "",
+  numeric = false,
+  colSpan,
+}: {
+  children?: React.ReactNode;
+  className?: string;
+  numeric?: boolean;
+  colSpan?: number;
+}) {
   return (
     <td colSpan={colSpan} className={`px-3 py-2 align-top ${numeric ? "text-right tabular-nums" : ""} ${className}`}>
       {children}

@@ -39,8 +39,14 @@ function toRow(r: typeof auditLog.$inferSelect, sealed = false): AuditRow {
  * data is cut down to this decision's item, since it lists every decision in the batch.
  */
 export async function decisionAuditTrail(db: DbOrTx, decisionId: string, taskIds: string[], viewer: SealViewer = NO_VIEWER): Promise<AuditRow[]> {
-  const rows = (await Promise.all([auditTrail(db, "decision", decisionId), ...taskIds.map(async (t) => auditTrail(db, "task", t))])).flat().sort((a, b) => a.seq - b.seq);
-  const sealed = await sealedAuditSeqs(db, viewer, rows.map((r) => r.seq));
+  const rows = (await Promise.all([auditTrail(db, "decision", decisionId), ...taskIds.map(async (t) => auditTrail(db, "task", t))]))
+    .flat()
+    .sort((a, b) => a.seq - b.seq);
+  const sealed = await sealedAuditSeqs(
+    db,
+    viewer,
+    rows.map((r) => r.seq),
+  );
   return rows.map((r) => {
     const row = toRow(r, sealed.has(r.seq));
     if (r.action !== BATCH_INGESTED) return row;
@@ -68,7 +74,6 @@ export const auditQuerySchema = z
 
 export type AuditQuery = z.infer<typeof auditQuerySchema>;
 
-
 /** What any reader may filter on. Actor and action match by prefix; from is inclusive, to exclusive (epoch ms). */
 export type AuditFilter = { action?: string; actor?: string; entityType?: string; entityId?: string; from?: number; to?: number };
 type Page = { order: "newest" | "oldest"; before?: number; after?: number; limit: number };
@@ -91,11 +96,11 @@ async function readAuditPage(db: DbOrTx, f: AuditFilter, page: Page, viewer: Sea
   if (page.before !== undefined) where.push(lt(auditLog.seq, page.before));
   if (page.after !== undefined) where.push(gt(auditLog.seq, page.after));
   const rows = await db
-      .select({ r: auditLog, sealed: sql<number>`${sealed}` })
-      .from(auditLog)
-      .where(where.length ? and(...where) : undefined)
-      .orderBy(page.order === "newest" ? desc(auditLog.seq) : asc(auditLog.seq))
-      .limit(page.limit + 1);
+    .select({ r: auditLog, sealed: sql<number>`${sealed}` })
+    .from(auditLog)
+    .where(where.length ? and(...where) : undefined)
+    .orderBy(page.order === "newest" ? desc(auditLog.seq) : asc(auditLog.seq))
+    .limit(page.limit + 1);
   return { entries: rows.slice(0, page.limit).map(({ r, sealed }) => toRow(r, Boolean(sealed))), more: rows.length > page.limit };
 }
 
@@ -133,13 +138,25 @@ const auditApiFields = z
   })
   .strict();
 
-export const auditApiQuerySchema = auditApiFields.refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { path: ["to"], message: "to must be later than from" });
+export const auditApiQuerySchema = auditApiFields.refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
+  path: ["to"],
+  message: "to must be later than from",
+});
 
 export type AuditApiQuery = z.infer<typeof auditApiQuerySchema>;
 
-
 export function auditEntryToJson(e: AuditRow) {
-  return { seq: e.seq, at: new Date(e.at).toISOString(), actor: e.actor, action: e.action, entityType: e.entityType, entityId: e.entityId, data: e.data, hash: e.hash, sealed: e.sealed };
+  return {
+    seq: e.seq,
+    at: new Date(e.at).toISOString(),
+    actor: e.actor,
+    action: e.action,
+    entityType: e.entityType,
+    entityId: e.entityId,
+    data: e.data,
+    hash: e.hash,
+    sealed: e.sealed,
+  };
 }
 
 export async function auditFeed(db: DbOrTx, q: AuditApiQuery, viewer: SealViewer = NO_VIEWER) {

@@ -53,19 +53,20 @@ export function batchItems(entry: Pick<AuditRow, "action" | "data">): BatchItem[
  */
 export async function auditTrail(db: DbOrTx, entityType: string, entityId: string): Promise<AuditRow[]> {
   const own = await db
-      .select()
-      .from(auditLog)
-      .where(and(eq(auditLog.entityType, entityType), eq(auditLog.entityId, entityId)))
-      .orderBy(asc(auditLog.seq));
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.entityType, entityType), eq(auditLog.entityId, entityId)))
+    .orderBy(asc(auditLog.seq));
   if (entityType !== "decision") return own;
   const decision = (await db.select({ receivedAt: decisions.receivedAt }).from(decisions).where(eq(decisions.id, entityId)).limit(1))[0];
   if (!decision) return own;
   const needle = JSON.stringify(entityId);
-  const batches = (await db
+  const batches = (
+    await db
       .select()
       .from(auditLog)
-      .where(and(eq(auditLog.action, BATCH_INGESTED), eq(auditLog.at, decision.receivedAt))))
-    .filter((e) => e.data.includes(needle) && batchItems(e).some((d) => d.id === entityId));
+      .where(and(eq(auditLog.action, BATCH_INGESTED), eq(auditLog.at, decision.receivedAt)))
+  ).filter((e) => e.data.includes(needle) && batchItems(e).some((d) => d.id === entityId));
   if (batches.length === 0) return own;
   return [...batches, ...own].sort((a, b) => a.seq - b.seq);
 }
@@ -119,7 +120,17 @@ export async function appendAudit(tx: DbOrTx, entries: AuditEntry | AuditEntry[]
       data: canonicalJson(e.data ?? {}),
     };
     const hash = linkHash(prev, auditContentHash(row));
-    const out = { at: row.at, actor: row.actor, action: row.action, entityType: row.entityType, entityId: row.entityId, data: row.data, prevHash: prev, hash, hashVersion: HASH_VERSION };
+    const out = {
+      at: row.at,
+      actor: row.actor,
+      action: row.action,
+      entityType: row.entityType,
+      entityId: row.entityId,
+      data: row.data,
+      prevHash: prev,
+      hash,
+      hashVersion: HASH_VERSION,
+    };
     prev = hash;
     return out;
   });
@@ -180,7 +191,11 @@ export async function verifyAuditChain(db: DbOrTx, opts: VerifyOptions = {}): Pr
       if (next < pending.length && pending[next].seq === row.seq) {
         if (pending[next].headHash !== row.hash) {
           const from = holdsThrough + 1;
-          return fail(from, `entries #${from}–#${row.seq} were rewritten: entry #${row.seq} does not carry the hash of signed checkpoint #${row.seq} (${new Date(pending[next].at).toISOString()})`, count);
+          return fail(
+            from,
+            `entries #${from}–#${row.seq} were rewritten: entry #${row.seq} does not carry the hash of signed checkpoint #${row.seq} (${new Date(pending[next].at).toISOString()})`,
+            count,
+          );
         }
         holdsThrough = row.seq;
         next++;
@@ -193,7 +208,11 @@ export async function verifyAuditChain(db: DbOrTx, opts: VerifyOptions = {}): Pr
   }
   if (next < pending.length) {
     const last = pending[pending.length - 1];
-    return fail(after + 1, `missing tail: entries #${after + 1}–#${last.seq} were deleted (signed checkpoint #${last.seq} of ${new Date(last.at).toISOString()} covers them)`, count);
+    return fail(
+      after + 1,
+      `missing tail: entries #${after + 1}–#${last.seq} were deleted (signed checkpoint #${last.seq} of ${new Date(last.at).toISOString()} covers them)`,
+      count,
+    );
   }
   const anchor = pending[pending.length - 1];
   return { ok: true, entries: count, checkpoints: pending.length, anchoredThrough: anchor?.seq ?? null, anchoredAt: anchor?.at ?? null };

@@ -80,7 +80,8 @@ export async function readCheckpoints(db: DbOrTx, dir: string | null): Promise<{
       const file = path.join(dir, name);
       try {
         const c = JSON.parse(fs.readFileSync(file, "utf8")) as Checkpoint;
-        if (typeof c.seq !== "number" || typeof c.headHash !== "string" || typeof c.at !== "number" || typeof c.signature !== "string") throw new Error("bad shape");
+        if (typeof c.seq !== "number" || typeof c.headHash !== "string" || typeof c.at !== "number" || typeof c.signature !== "string")
+          throw new Error("bad shape");
         found.push({ seq: c.seq, headHash: c.headHash, at: c.at, keyId: String(c.keyId ?? ""), signature: c.signature, source: file });
         seen.add(c.seq);
       } catch {
@@ -113,7 +114,8 @@ export const CHECKPOINT_INTERVAL_MS = 60_000;
  */
 export async function startAuditCheckpoints(opts: { intervalMs?: number; db?: () => DbOrTx; onError?: (e: unknown) => void } = {}): Promise<() => void> {
   const db = opts.db ?? getDb;
-  const onError = opts.onError ?? ((e) => console.error(JSON.stringify({ level: "error", msg: "audit checkpoint failed", error: String((e as Error)?.message ?? e) })));
+  const onError =
+    opts.onError ?? ((e) => console.error(JSON.stringify({ level: "error", msg: "audit checkpoint failed", error: String((e as Error)?.message ?? e) })));
   // The key exists from the first start (and a Postgres store without AUDIT_SIGNING_KEY fails here, loudly).
   signingKey({ dbFile: databaseFileOf(db()) });
   const tick = async () => {

@@ -4,8 +4,7 @@
  */
 import type { EvidencePack } from "./evidence.server";
 
-const esc = (v: unknown) =>
-  String(v ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+const esc = (v: unknown) => String(v ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 const pre = (v: unknown) => `<pre>${esc(JSON.stringify(v, null, 2))}</pre>`;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -28,7 +27,10 @@ export function renderEvidenceHtml(pack: EvidencePack, nonce?: string): string {
   const reviews = !d.sealed
     ? d.reviews.length
       ? `<table><tr><th>When</th><th>Reviewer</th><th>Kind</th><th>Action</th><th>Reason codes</th><th>Changed fields</th><th>Note</th></tr>${d.reviews
-          .map((r) => `<tr><td>${esc(r.at)}</td><td>${esc(r.reviewer)}</td><td>${esc(r.kind)}</td><td>${esc(r.action)}</td><td>${esc(r.reasonCodes.join(", "))}</td><td>${esc(r.changedFields.join(", "))}</td><td>${esc(r.note)}</td></tr>`)
+          .map(
+            (r) =>
+              `<tr><td>${esc(r.at)}</td><td>${esc(r.reviewer)}</td><td>${esc(r.kind)}</td><td>${esc(r.action)}</td><td>${esc(r.reasonCodes.join(", "))}</td><td>${esc(r.changedFields.join(", "))}</td><td>${esc(r.note)}</td></tr>`,
+          )
           .join("")}</table>`
       : `<p class="muted">No human review.</p>`
     : `<p class="muted">The decision is waiting for review: verdicts given so far (a four-eyes first verdict) stay sealed until it is final.</p>`;
@@ -41,7 +43,10 @@ export function renderEvidenceHtml(pack: EvidencePack, nonce?: string): string {
     .join("")}</table>`;
   const checkpoints = a.proofs.length
     ? `<table><tr><th>Covers through #</th><th>Signed at</th><th>Head hash</th><th>Key</th><th>Links in proof</th></tr>${a.proofs
-        .map((p) => `<tr><td>${p.checkpoint.seq}</td><td>${esc(iso(p.checkpoint.at))}</td><td class="hash">${esc(p.checkpoint.headHash)}</td><td><code>${esc(p.checkpoint.keyId)}</code></td><td>${p.links.length}</td></tr>`)
+        .map(
+          (p) =>
+            `<tr><td>${p.checkpoint.seq}</td><td>${esc(iso(p.checkpoint.at))}</td><td class="hash">${esc(p.checkpoint.headHash)}</td><td><code>${esc(p.checkpoint.keyId)}</code></td><td>${p.links.length}</td></tr>`,
+        )
         .join("")}</table>`
     : `<p class="muted">No signed checkpoint covers these entries yet.</p>`;
   return `<!doctype html>

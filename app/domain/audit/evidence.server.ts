@@ -57,23 +57,36 @@ function contentOf(r: AuditRow): EntryContent {
 /** The decision's entries, and its tasks' (claims, releases, lapsed leases). */
 async function ownEntries(db: DbOrTx, decisionId: string): Promise<AuditRow[]> {
   const taskIds = (await db.select({ id: tasks.id }).from(tasks).where(eq(tasks.decisionId, decisionId))).map((t) => t.id);
-  const taskEntries = taskIds.length ? await db.select().from(auditLog).where(and(eq(auditLog.entityType, "task"), inArray(auditLog.entityId, taskIds))) : [];
-  return [...await auditTrail(db, "decision", decisionId), ...taskEntries].sort((a, b) => a.seq - b.seq);
+  const taskEntries = taskIds.length
+    ? await db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.entityType, "task"), inArray(auditLog.entityId, taskIds)))
+    : [];
+  return [...(await auditTrail(db, "decision", decisionId)), ...taskEntries].sort((a, b) => a.seq - b.seq);
 }
 
-export async function buildEvidencePack(db: DbOrTx, decisionId: string, opts: CheckpointOptions & { publicKey?: KeyObject | null } = {}): Promise<EvidencePack> {
+export async function buildEvidencePack(
+  db: DbOrTx,
+  decisionId: string,
+  opts: CheckpointOptions & { publicKey?: KeyObject | null } = {},
+): Promise<EvidencePack> {
   const decision = await getDecision(db, decisionId);
   const row = (await getDecisionRow(db, decisionId))!;
   const final = FINAL_STATUSES.has(row.status);
   const sealedNow = (await sealedDecisions(db, NO_VIEWER, [decisionId])).has(decisionId);
   const own = await ownEntries(db, decisionId);
-  const sealedSeqs = await sealedAuditSeqs(db, NO_VIEWER, own.map((e) => e.seq));
+  const sealedSeqs = await sealedAuditSeqs(
+    db,
+    NO_VIEWER,
+    own.map((e) => e.seq),
+  );
   const sealed = (e: AuditRow) => sealedSeqs.has(e.seq);
   const ownSeqs = new Map(own.map((e) => [e.seq, e]));
 
   const last = own[own.length - 1];
   let unproven: EvidencePack["audit"]["unproven"] = null;
-  if (last && !await checkpointCovering(db, last.seq)) {
+  if (last && !(await checkpointCovering(db, last.seq))) {
     // Nothing signed covers the newest entry yet: sign the head now rather than wait for the minute.
     try {
       await writeCheckpoint(db, opts);
@@ -94,31 +107,50 @@ export async function buildEvidencePack(db: DbOrTx, decisionId: string, opts: Ch
     const from = own[i].seq;
     if (cp.seq - from > MAX_LINKS) {
       const skipped = own.filter((e) => e.seq >= from && e.seq <= cp.seq).map((e) => e.seq);
-      unproven = { seqs: [...(unproven?.seqs ?? []), ...skipped], reason: `the proof from entry #${from} to checkpoint #${cp.seq} would exceed ${MAX_LINKS} links` };
+      unproven = {
+        seqs: [...(unproven?.seqs ?? []), ...skipped],
+        reason: `the proof from entry #${from} to checkpoint #${cp.seq} would exceed ${MAX_LINKS} links`,
+      };
       while (i < own.length && own[i].seq <= cp.seq) i++;
       continue;
     }
-    const rows = await db.select().from(auditLog).where(and(gte(auditLog.seq, from), lte(auditLog.seq, cp.seq))).orderBy(asc(auditLog.seq));
+    const rows = await db
+      .select()
+      .from(auditLog)
+      .where(and(gte(auditLog.seq, from), lte(auditLog.seq, cp.seq)))
+      .orderBy(asc(auditLog.seq));
     const links: ProofLink[] = rows.map((r) => {
       const v = r.hashVersion === 1 ? 1 : 2;
       const mine = ownSeqs.get(r.seq);
-      if (mine && sealed(mine)) return v === 2 ? { seq: r.seq, v, own: true, sealed: true, contentHash: auditContentHash(r) } : { seq: r.seq, v, own: true, sealed: true, hash: r.hash };
+      if (mine && sealed(mine))
+        return v === 2
+          ? { seq: r.seq, v, own: true, sealed: true, contentHash: auditContentHash(r) }
+          : { seq: r.seq, v, own: true, sealed: true, hash: r.hash };
       if (mine) return { seq: r.seq, v, own: true, entry: contentOf(r) };
       return v === 2 ? { seq: r.seq, v, contentHash: auditContentHash(r) } : { seq: r.seq, v, entry: contentOf(r) };
     });
-    proofs.push({ prevHash: rows[0]?.prevHash ?? "", links, checkpoint: { seq: cp.seq, headHash: cp.headHash, at: cp.at, keyId: cp.keyId, signature: cp.signature } });
+    proofs.push({
+      prevHash: rows[0]?.prevHash ?? "",
+      links,
+      checkpoint: { seq: cp.seq, headHash: cp.headHash, at: cp.at, keyId: cp.keyId, signature: cp.signature },
+    });
     while (i < own.length && own[i].seq <= cp.seq) i++;
   }
   if (i < own.length && !unproven) unproven = { seqs: own.slice(i).map((e) => e.seq), reason: "no signed checkpoint covers these entries yet" };
 
   // Who made it final, as the pack has always said it: the reviewer's email, or "auto" for an automatic release.
-  const finalizer = !final ? null : row.finalizedBy ? ((await db.select({ email: users.email }).from(users).where(eq(users.id, row.finalizedBy)).limit(1))[0]?.email ?? row.finalizedBy) : "auto";
+  const finalizer = !final
+    ? null
+    : row.finalizedBy
+      ? ((await db.select({ email: users.email }).from(users).where(eq(users.id, row.finalizedBy)).limit(1))[0]?.email ?? row.finalizedBy)
+      : "auto";
   return {
     format: PACK_FORMAT,
     generatedAt: new Date(opts.now ?? Date.now()).toISOString(),
     decision: { ...decision, final, sealed: sealedNow, finalizedBy: finalizer },
     audit: {
-      hashFormula: "hash = SHA-256(prevHash ‖ SHA-256(content)) as lowercase hex, content = canonical JSON of {action, actor, at, data, entityId, entityType}; entries written before hash version 2: SHA-256(prevHash \"\\n\" content)",
+      hashFormula:
+        'hash = SHA-256(prevHash ‖ SHA-256(content)) as lowercase hex, content = canonical JSON of {action, actor, at, data, entityId, entityType}; entries written before hash version 2: SHA-256(prevHash "\\n" content)',
       publicKey: { keyId: opts.publicKey ? keyIdOf(opts.publicKey) : keyId, url: "/api/v1/audit/public-key" },
       entries: own.map((e) => ({ seq: e.seq, hash: e.hash, prevHash: e.prevHash, sealed: sealed(e), content: sealed(e) ? null : contentOf(e) })),
       proofs,
@@ -133,7 +165,16 @@ const HEX64 = /^[0-9a-f]{64}$/;
 
 function isContent(x: unknown): x is EntryContent {
   const e = x as EntryContent;
-  return !!e && typeof e === "object" && typeof e.at === "number" && typeof e.actor === "string" && typeof e.action === "string" && typeof e.entityType === "string" && typeof e.entityId === "string" && typeof e.data === "string";
+  return (
+    !!e &&
+    typeof e === "object" &&
+    typeof e.at === "number" &&
+    typeof e.actor === "string" &&
+    typeof e.action === "string" &&
+    typeof e.entityType === "string" &&
+    typeof e.entityId === "string" &&
+    typeof e.data === "string"
+  );
 }
 
 const sameContent = (a: EntryContent, b: EntryContent) =>
@@ -149,13 +190,16 @@ export function verifyEvidencePack(input: unknown, publicKey: KeyObject): PackCh
   if (!pack || typeof pack !== "object" || pack.format !== PACK_FORMAT) return { ok: false, reason: `not an evidence pack (format must be ${PACK_FORMAT})` };
   const audit = pack.audit;
   if (!audit || !Array.isArray(audit.proofs) || !Array.isArray(audit.entries)) return { ok: false, reason: "the pack has no audit proofs" };
-  if (audit.unproven && audit.unproven.seqs?.length) return { ok: false, reason: `entries ${audit.unproven.seqs.map((s) => `#${s}`).join(", ")} are not proven: ${audit.unproven.reason}` };
+  if (audit.unproven && audit.unproven.seqs?.length)
+    return { ok: false, reason: `entries ${audit.unproven.seqs.map((s) => `#${s}`).join(", ")} are not proven: ${audit.unproven.reason}` };
   const proven = new Map<number, { hash: string; prevHash: string; entry?: EntryContent; sealed: boolean }>();
   for (const [n, p] of audit.proofs.entries()) {
     const cp = p?.checkpoint;
-    if (!cp || typeof cp.seq !== "number" || typeof cp.headHash !== "string" || typeof cp.at !== "number" || typeof cp.signature !== "string") return { ok: false, reason: `proof ${n + 1} has no checkpoint` };
+    if (!cp || typeof cp.seq !== "number" || typeof cp.headHash !== "string" || typeof cp.at !== "number" || typeof cp.signature !== "string")
+      return { ok: false, reason: `proof ${n + 1} has no checkpoint` };
     if (!checkpointSignatureValid(cp, publicKey)) return { ok: false, reason: `checkpoint #${cp.seq} has an invalid signature (or was signed by another key)` };
-    if (typeof p.prevHash !== "string" || !HEX64.test(p.prevHash) || !Array.isArray(p.links) || p.links.length === 0) return { ok: false, reason: `proof ${n + 1} is malformed` };
+    if (typeof p.prevHash !== "string" || !HEX64.test(p.prevHash) || !Array.isArray(p.links) || p.links.length === 0)
+      return { ok: false, reason: `proof ${n + 1} is malformed` };
     let h = p.prevHash;
     let seq = -Infinity;
     // Own entries before a sealed legacy link (whose hash is taken as given) are not anchored by this proof.
@@ -180,7 +224,11 @@ export function verifyEvidencePack(input: unknown, publicKey: KeyObject): PackCh
       }
     }
     if (seq !== cp.seq) return { ok: false, reason: `proof ${n + 1} ends at #${seq}, not at checkpoint #${cp.seq}` };
-    if (h !== cp.headHash) return { ok: false, reason: `proof ${n + 1}: the chain from #${p.links[0].seq} does not reach the head hash signed in checkpoint #${cp.seq}; an entry in #${p.links[0].seq}–#${cp.seq} was altered` };
+    if (h !== cp.headHash)
+      return {
+        ok: false,
+        reason: `proof ${n + 1}: the chain from #${p.links[0].seq} does not reach the head hash signed in checkpoint #${cp.seq}; an entry in #${p.links[0].seq}–#${cp.seq} was altered`,
+      };
   }
   let sealedCount = 0;
   for (const e of audit.entries) {
@@ -190,7 +238,8 @@ export function verifyEvidencePack(input: unknown, publicKey: KeyObject): PackCh
     if (e.sealed) {
       if (e.content !== null || !p.sealed) return { ok: false, reason: `entry #${e.seq}: sealed in the list but not in its proof` };
       sealedCount++;
-    } else if (!p.entry || !isContent(e.content) || !sameContent(e.content, p.entry)) return { ok: false, reason: `entry #${e.seq}: its content differs from its proof` };
+    } else if (!p.entry || !isContent(e.content) || !sameContent(e.content, p.entry))
+      return { ok: false, reason: `entry #${e.seq}: its content differs from its proof` };
   }
   const ownInProofs = [...proven.keys()].filter((s) => !audit.entries.some((e) => e.seq === s));
   if (ownInProofs.length) return { ok: false, reason: `entries ${ownInProofs.map((s) => `#${s}`).join(", ")} are in a proof but missing from the list` };

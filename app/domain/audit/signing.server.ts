@@ -30,7 +30,11 @@ function configError(message: string): AppError {
 
 /** A short, stable name for a public key: the first 16 hex digits of SHA-256 over its SPKI bytes. */
 export function keyIdOf(publicKey: KeyObject): string {
-  return crypto.createHash("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex").slice(0, 16);
+  return crypto
+    .createHash("sha256")
+    .update(publicKey.export({ type: "spki", format: "der" }))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 export function parsePrivateKey(text: string): KeyObject {
@@ -62,7 +66,6 @@ function fromPrivate(privateKey: KeyObject): SigningKey {
   const publicKey = crypto.createPublicKey(privateKey);
   return { privateKey, publicKey, keyId: keyIdOf(publicKey) };
 }
-
 
 const inMemory = (file: string | null): file is null => file === null || file === ":memory:" || file === "";
 

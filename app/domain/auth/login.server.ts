@@ -84,7 +84,12 @@ export async function lockRemaining(db: DbOrTx, email: string, address: string, 
  * (scrypt and SQLite both block), so attempts within one process cannot slip
  * past a lock in parallel.
  */
-export async function signIn(db: Db, input: { email: string; password: string; address: string }, now = Date.now(), policy = throttlePolicy()): Promise<SignInResult> {
+export async function signIn(
+  db: Db,
+  input: { email: string; password: string; address: string },
+  now = Date.now(),
+  policy = throttlePolicy(),
+): Promise<SignInResult> {
   const email = input.email.trim().toLowerCase();
   const address = normaliseAddress(input.address);
   const wait = await lockRemaining(db, email, address, now, policy);
@@ -118,12 +123,12 @@ async function recordFailure(db: Db, email: string, address: string, now: number
     const reason = !known ? "unknown_user" : known.disabledAt ? "user_disabled" : "wrong_password";
     const entity = { entityType: "user", entityId: known?.id ?? email };
     await appendAudit(tx, {
-            actor: email,
-            action: "auth.login_failed",
-            ...entity,
-            data: { reason, address },
-            at: now,
-          });
+      actor: email,
+      action: "auth.login_failed",
+      ...entity,
+      data: { reason, address },
+      at: now,
+    });
     let longest = 0;
     for (const b of bucketsFor(email, address, policy)) {
       const row = (await tx.select().from(loginThrottle).where(eq(loginThrottle.key, b.key)).limit(1))[0];
@@ -141,12 +146,12 @@ async function recordFailure(db: Db, email: string, address: string, now: number
         windowStartedAt = now;
         longest = Math.max(longest, ms);
         await appendAudit(tx, {
-                    actor: email,
-                    action: "auth.login_locked",
-                    ...entity,
-                    data: { scope: b.scope, address, lockedUntil, lockNumber: locks },
-                    at: now,
-                  });
+          actor: email,
+          action: "auth.login_locked",
+          ...entity,
+          data: { scope: b.scope, address, lockedUntil, lockNumber: locks },
+          at: now,
+        });
       }
       const values = {
         failures,
@@ -155,13 +160,13 @@ async function recordFailure(db: Db, email: string, address: string, now: number
         lockedUntil,
         updatedAt: now,
       };
-      await tx.insert(loginThrottle)
-                .values({ key: b.key, ...values })
-                .onConflictDoUpdate({ target: loginThrottle.key, set: values });
+      await tx
+        .insert(loginThrottle)
+        .values({ key: b.key, ...values })
+        .onConflictDoUpdate({ target: loginThrottle.key, set: values });
     }
     // Buckets idle for a day are forgotten; the index keeps this to the few that just went stale.
-    await tx.delete(loginThrottle)
-            .where(lt(loginThrottle.updatedAt, now - FORGET_AFTER_MS));
+    await tx.delete(loginThrottle).where(lt(loginThrottle.updatedAt, now - FORGET_AFTER_MS));
     return longest;
   });
 }
@@ -169,14 +174,14 @@ async function recordFailure(db: Db, email: string, address: string, now: number
 /** A right password ends the account's record, and the address's failure count (not its lock history). */
 async function clearFailures(db: Db, email: string, address: string): Promise<void> {
   await transaction(db, async (tx) => {
-        await tx.delete(loginThrottle)
-                .where(eq(loginThrottle.key, `account:${email}`));
-        if (address !== UNKNOWN_ADDRESS) {
-          await tx.update(loginThrottle)
-                    .set({ failures: 0 })
-                    .where(eq(loginThrottle.key, `address:${address}`));
-        }
-      });
+    await tx.delete(loginThrottle).where(eq(loginThrottle.key, `account:${email}`));
+    if (address !== UNKNOWN_ADDRESS) {
+      await tx
+        .update(loginThrottle)
+        .set({ failures: 0 })
+        .where(eq(loginThrottle.key, `address:${address}`));
+    }
+  });
 }
 
 /** "about 3 minutes" / "a few seconds": for the message shown with a 429. */

@@ -140,7 +140,13 @@ export function roleFromClaims(claims: Record<string, unknown>, settings: Pick<O
   const values = (Array.isArray(raw) ? raw : [raw]).filter((v): v is string => typeof v === "string");
   const mapped = new Set<Role>();
   for (const v of values) {
-    const role = settings.roleMap ? (Object.hasOwn(settings.roleMap, v) ? settings.roleMap[v] : undefined) : (ROLES as readonly string[]).includes(v) ? (v as Role) : undefined;
+    const role = settings.roleMap
+      ? Object.hasOwn(settings.roleMap, v)
+        ? settings.roleMap[v]
+        : undefined
+      : (ROLES as readonly string[]).includes(v)
+        ? (v as Role)
+        : undefined;
     if (role) mapped.add(role);
   }
   return ROLES.find((r) => mapped.has(r)) ?? null;
@@ -170,17 +176,26 @@ const identitySchema = z.object({
  * entries. Refused (and audited) when the email is missing or not verified, or the account is disabled.
  * A pending user whose claim now maps to a role gets it; an existing role is never changed here.
  */
-export async function signInWithClaims(db: Db, claims: Record<string, unknown>, settings: OidcSettings, now = Date.now()): Promise<{ user: UserRow; created: boolean }> {
+export async function signInWithClaims(
+  db: Db,
+  claims: Record<string, unknown>,
+  settings: OidcSettings,
+  now = Date.now(),
+): Promise<{ user: UserRow; created: boolean }> {
   const id = identitySchema.safeParse(claims);
-  if (!id.success || !id.data.email) throw new SsoError(403, "Your identity provider did not share an email address, so you cannot be matched to a Lastmile account.");
+  if (!id.success || !id.data.email)
+    throw new SsoError(403, "Your identity provider did not share an email address, so you cannot be matched to a Lastmile account.");
   const email = id.data.email.toLowerCase();
   const issuer = settings.issuer.href;
   const refuse = async (reason: string, message: string): Promise<never> => {
-    await transaction(db, async (tx) => appendAudit(tx, { actor: email, action: "auth.sso_refused", entityType: "user", entityId: email, data: { reason, issuer, sub: id.data.sub }, at: now }));
+    await transaction(db, async (tx) =>
+      appendAudit(tx, { actor: email, action: "auth.sso_refused", entityType: "user", entityId: email, data: { reason, issuer, sub: id.data.sub }, at: now }),
+    );
     throw new SsoError(403, message);
   };
   // Only a verified email may claim an account: anyone can type an unverified one at some providers.
-  if (id.data.email_verified !== true) await refuse("email_not_verified", `Your identity provider has not verified ${email}, so it cannot be used to sign in. Verify it there and try again.`);
+  if (id.data.email_verified !== true)
+    await refuse("email_not_verified", `Your identity provider has not verified ${email}, so it cannot be used to sign in. Verify it there and try again.`);
   const existing = await findUserByEmail(db, email);
   if (existing?.disabledAt) await refuse("user_disabled", "Your Lastmile account is disabled. Ask an administrator.");
   const role = roleFromClaims(claims, settings);
@@ -193,13 +208,34 @@ export async function signInWithClaims(db: Db, claims: Record<string, unknown>, 
       user = { id: newId("usr", now), email, name: id.data.name?.trim() || email.split("@")[0], role, passwordHash: null, createdAt: now, disabledAt: null };
       await tx.insert(users).values(user);
       created = true;
-      await appendAudit(tx, { actor: email, action: "user.created", entityType: "user", entityId: user.id, data: { email, role, via: "sso", issuer }, at: now });
+      await appendAudit(tx, {
+        actor: email,
+        action: "user.created",
+        entityType: "user",
+        entityId: user.id,
+        data: { email, role, via: "sso", issuer },
+        at: now,
+      });
     } else if (!user.role && role) {
       await tx.update(users).set({ role }).where(eq(users.id, user.id));
-      await appendAudit(tx, { actor: email, action: "user.role_changed", entityType: "user", entityId: user.id, data: { email, from: null, to: role, via: "sso" }, at: now });
+      await appendAudit(tx, {
+        actor: email,
+        action: "user.role_changed",
+        entityType: "user",
+        entityId: user.id,
+        data: { email, from: null, to: role, via: "sso" },
+        at: now,
+      });
       user = { ...user, role };
     }
-    await appendAudit(tx, { actor: email, action: "auth.sso_login", entityType: "user", entityId: user.id, data: { issuer, sub: id.data.sub, pending: !user.role }, at: now });
+    await appendAudit(tx, {
+      actor: email,
+      action: "auth.sso_login",
+      entityType: "user",
+      entityId: user.id,
+      data: { issuer, sub: id.data.sub, pending: !user.role },
+      at: now,
+    });
     return { user, created };
   });
 }
@@ -214,7 +250,13 @@ function providerConfig(settings: OidcSettings): Promise<client.Configuration> {
   if (!discovered || discovered.key !== key) {
     // Plain http only for a provider on this machine (tests, local development); the schema refuses it elsewhere.
     const insecure = settings.issuer.protocol === "http:" && LOOPBACK.has(settings.issuer.hostname);
-    const config = client.discovery(settings.issuer, settings.clientId, settings.clientSecret, undefined, insecure ? { execute: [client.allowInsecureRequests] } : undefined);
+    const config = client.discovery(
+      settings.issuer,
+      settings.clientId,
+      settings.clientSecret,
+      undefined,
+      insecure ? { execute: [client.allowInsecureRequests] } : undefined,
+    );
     const entry = { key, config };
     discovered = entry;
     config.catch(() => {
@@ -246,7 +288,12 @@ function flowCookie(secret: string) {
 }
 
 /** Where to send the browser to sign in at the provider, and the cookie that remembers this attempt. */
-export async function startSignIn(request: Request, settings: OidcSettings, secret: string, redirectTo: string | null): Promise<{ url: string; cookie: string }> {
+export async function startSignIn(
+  request: Request,
+  settings: OidcSettings,
+  secret: string,
+  redirectTo: string | null,
+): Promise<{ url: string; cookie: string }> {
   let config: client.Configuration;
   try {
     config = await providerConfig(settings);
@@ -276,12 +323,18 @@ export function clearFlowCookie(secret: string): Promise<string> {
  * Completes the provider's redirect back: checks state, exchanges the code with the PKCE verifier,
  * checks the ID token (signature, issuer, audience, nonce), reads userinfo, then finds or creates the user.
  */
-export async function finishSignIn(db: Db, request: Request, settings: OidcSettings, secret: string): Promise<{ user: UserRow; created: boolean; redirectTo: string }> {
+export async function finishSignIn(
+  db: Db,
+  request: Request,
+  settings: OidcSettings,
+  secret: string,
+): Promise<{ user: UserRow; created: boolean; redirectTo: string }> {
   const flow = flowSchema.safeParse(await flowCookie(secret).parse(request.headers.get("Cookie")));
   if (!flow.success) throw new SsoError(400, "This sign-in expired or was started in another browser. Start again from the sign-in page.");
   const params = new URL(request.url).searchParams;
   if (params.get("error")) {
-    const reason = params.get("error") === "access_denied" ? "You cancelled, or the identity provider denied, the sign-in." : "The identity provider refused the sign-in.";
+    const reason =
+      params.get("error") === "access_denied" ? "You cancelled, or the identity provider denied, the sign-in." : "The identity provider refused the sign-in.";
     throw new SsoError(403, reason);
   }
   const config = await providerConfig(settings).catch(() => {
@@ -309,5 +362,5 @@ export async function finishSignIn(db: Db, request: Request, settings: OidcSetti
     console.error("oidc: code exchange failed", e);
     throw new SsoError(400, "The sign-in could not be completed with the identity provider. Start again from the sign-in page.");
   }
-  return { ...await signInWithClaims(db, claims, settings), redirectTo: flow.data.redirectTo };
+  return { ...(await signInWithClaims(db, claims, settings)), redirectTo: flow.data.redirectTo };
 }

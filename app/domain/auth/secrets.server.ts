@@ -13,6 +13,9 @@ export async function instanceSecret(db: Db, key: string): Promise<string> {
   const read = async () => (await db.select({ value: settings.value }).from(settings).where(eq(settings.key, key)).limit(1))[0]?.value;
   const found = await read();
   if (found) return found;
-  await db.insert(settings).values({ key, value: randomToken(32) }).onConflictDoNothing({ target: settings.key });
+  await db
+    .insert(settings)
+    .values({ key, value: randomToken(32) })
+    .onConflictDoNothing({ target: settings.key });
   return (await read())!;
 }

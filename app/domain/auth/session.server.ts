@@ -9,7 +9,18 @@ import { createCookie, redirect } from "@remix-run/node";
 import { getDb, type Db } from "@db/client.server";
 import { AppError } from "~/lib/errors";
 import { can, type Permission, type Principal } from "./permissions";
-import { createSession, deleteSession, hasRole, isExpired, lookupApiKey, SESSION_TTL_MS, touchApiKey, userForSession, userPrincipal, type UserRow } from "./users.server";
+import {
+  createSession,
+  deleteSession,
+  hasRole,
+  isExpired,
+  lookupApiKey,
+  SESSION_TTL_MS,
+  touchApiKey,
+  userForSession,
+  userPrincipal,
+  type UserRow,
+} from "./users.server";
 
 /** Where a signed-in user without a role (pending, after a first SSO sign-in) is sent: no page or action is open to them. */
 export const PENDING_PATH = "/pending";
@@ -77,7 +88,8 @@ export async function requireApi(request: Request, permission: Permission): Prom
     const db = getDb();
     const found = await lookupApiKey(db, m[1]);
     if (!found) throw new AppError("unauthenticated", "Unknown or revoked API key");
-    if (isExpired(found)) throw new AppError("unauthenticated", `API key ${found.name} expired on ${new Date(found.expiresAt!).toISOString()}; ask an admin for a new one`);
+    if (isExpired(found))
+      throw new AppError("unauthenticated", `API key ${found.name} expired on ${new Date(found.expiresAt!).toISOString()}; ask an admin for a new one`);
     await touchApiKey(db, found);
     principal = found.principal;
   } else {

@@ -97,18 +97,21 @@ export const SESSION_TTL_MS = 7 * DAY;
 export async function createSession(db: Db, user: UserRow, now = Date.now()): Promise<string> {
   const token = randomToken(32);
   await transaction(db, async (tx) => {
-        await tx.insert(sessions).values({ id: sha256(token), userId: user.id, createdAt: now, expiresAt: now + SESSION_TTL_MS });
-        await appendAudit(tx, { actor: user.email, action: "session.created", entityType: "user", entityId: user.id, at: now });
-      });
+    await tx.insert(sessions).values({ id: sha256(token), userId: user.id, createdAt: now, expiresAt: now + SESSION_TTL_MS });
+    await appendAudit(tx, { actor: user.email, action: "session.created", entityType: "user", entityId: user.id, at: now });
+  });
   return token;
 }
 
 export async function userForSession(db: DbOrTx, token: string, now = Date.now()): Promise<UserRow | null> {
-  const row = (await db
+  const row = (
+    await db
       .select({ u: users })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
-      .where(and(eq(sessions.id, sha256(token)), gt(sessions.expiresAt, now), isNull(users.disabledAt))).limit(1))[0];
+      .where(and(eq(sessions.id, sha256(token)), gt(sessions.expiresAt, now), isNull(users.disabledAt)))
+      .limit(1)
+  )[0];
   return row?.u ?? null;
 }
 
@@ -161,9 +164,17 @@ export async function createApiKey(db: Db, input: unknown, actor: string, now = 
     const prefix = secret.slice(0, 6);
     const key = `lm_${secret}`;
     const id = newId("key", now);
-    await tx.insert(apiKeys)
-            .values({ id, name: parsed.data.name, prefix, keyHash: sha256(key), scopes: [...new Set(parsed.data.scopes)], userId, createdAt: now, expiresAt });
-    await appendAudit(tx, { actor, action: "apikey.created", entityType: "apikey", entityId: id, data: { name: parsed.data.name, scopes: parsed.data.scopes, userId, expiresAt }, at: now });
+    await tx
+      .insert(apiKeys)
+      .values({ id, name: parsed.data.name, prefix, keyHash: sha256(key), scopes: [...new Set(parsed.data.scopes)], userId, createdAt: now, expiresAt });
+    await appendAudit(tx, {
+      actor,
+      action: "apikey.created",
+      entityType: "apikey",
+      entityId: id,
+      data: { name: parsed.data.name, scopes: parsed.data.scopes, userId, expiresAt },
+      at: now,
+    });
     return { key, id, expiresAt };
   });
 }
@@ -172,13 +183,19 @@ export async function createApiKey(db: Db, input: unknown, actor: string, now = 
  * The key's row id, last use and expiry, with the principal it acts as; null when unknown, revoked
  * or its user is disabled. An expired key is returned (with expiresAt) so the caller can say so.
  */
-export async function lookupApiKey(db: DbOrTx, key: string): Promise<{ id: string; name: string; lastUsedAt: number | null; expiresAt: number | null; principal: Principal } | null> {
+export async function lookupApiKey(
+  db: DbOrTx,
+  key: string,
+): Promise<{ id: string; name: string; lastUsedAt: number | null; expiresAt: number | null; principal: Principal } | null> {
   if (!key.startsWith("lm_") || key.length > 200) return null;
-  const row = (await db
+  const row = (
+    await db
       .select({ k: apiKeys, u: users })
       .from(apiKeys)
       .leftJoin(users, eq(users.id, apiKeys.userId))
-      .where(and(eq(apiKeys.keyHash, sha256(key)), isNull(apiKeys.revokedAt))).limit(1))[0];
+      .where(and(eq(apiKeys.keyHash, sha256(key)), isNull(apiKeys.revokedAt)))
+      .limit(1)
+  )[0];
   if (!row) return null;
   // A pending user's keys act for nobody until an admin gives the user a role.
   if (row.u?.disabledAt || (row.u && !row.u.role)) return null;
@@ -211,10 +228,10 @@ export const KEY_USE_RESOLUTION_MS = 60_000;
 export async function touchApiKey(db: DbOrTx, key: { id: string; lastUsedAt: number | null }, now = Date.now()): Promise<boolean> {
   if (key.lastUsedAt !== null && now - key.lastUsedAt < KEY_USE_RESOLUTION_MS) return false;
   const res = await db
-      .update(apiKeys)
-      .set({ lastUsedAt: now })
-      .where(and(eq(apiKeys.id, key.id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, now - KEY_USE_RESOLUTION_MS + 1))))
-      .returning({ id: apiKeys.id });
+    .update(apiKeys)
+    .set({ lastUsedAt: now })
+    .where(and(eq(apiKeys.id, key.id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, now - KEY_USE_RESOLUTION_MS + 1))))
+    .returning({ id: apiKeys.id });
   return res.length > 0;
 }
 
@@ -234,7 +251,8 @@ export type ApiKeySummary = {
 
 /** Every key, newest first, without its hash. */
 export async function listApiKeys(db: DbOrTx): Promise<ApiKeySummary[]> {
-  return (await db
+  return (
+    await db
       .select({
         id: apiKeys.id,
         name: apiKeys.name,
@@ -249,17 +267,19 @@ export async function listApiKeys(db: DbOrTx): Promise<ApiKeySummary[]> {
       })
       .from(apiKeys)
       .leftJoin(users, eq(users.id, apiKeys.userId))
-      .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id)))
-    .map(({ userDisabledAt, ...k }) => ({ ...k, userDisabled: userDisabledAt != null }));
+      .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+  ).map(({ userDisabledAt, ...k }) => ({ ...k, userDisabled: userDisabledAt != null }));
 }
 
 export async function revokeApiKey(db: Db, id: string, actor: string, now = Date.now()): Promise<{ name: string }> {
   return transaction(db, async (tx) => {
-    const row = (await tx
-          .update(apiKeys)
-          .set({ revokedAt: now })
-          .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-          .returning({ name: apiKeys.name }))[0];
+    const row = (
+      await tx
+        .update(apiKeys)
+        .set({ revokedAt: now })
+        .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+        .returning({ name: apiKeys.name })
+    )[0];
     if (!row) throw notFound(`API key ${id} not found`);
     await appendAudit(tx, { actor, action: "apikey.revoked", entityType: "apikey", entityId: id, at: now });
     return row;
@@ -280,12 +300,25 @@ export async function disableUser(db: Db, id: string, actor: { id: string; email
     if (user.disabledAt) throw conflict(`${user.email} is already disabled`);
     if (user.id === actor.id) throw conflict("You cannot disable your own account");
     if (user.role === "admin") {
-      const other = (await tx.select({ id: users.id }).from(users).where(and(eq(users.role, "admin"), isNull(users.disabledAt), ne(users.id, user.id))).limit(1))[0];
+      const other = (
+        await tx
+          .select({ id: users.id })
+          .from(users)
+          .where(and(eq(users.role, "admin"), isNull(users.disabledAt), ne(users.id, user.id)))
+          .limit(1)
+      )[0];
       if (!other) throw conflict("This is the last active admin; make someone else admin first");
     }
     await tx.update(users).set({ disabledAt: now }).where(eq(users.id, id));
     const ended = (await tx.delete(sessions).where(eq(sessions.userId, id)).returning({ id: sessions.id })).length;
-    await appendAudit(tx, { actor: actor.email, action: "user.disabled", entityType: "user", entityId: id, data: { email: user.email, sessionsEnded: ended }, at: now });
+    await appendAudit(tx, {
+      actor: actor.email,
+      action: "user.disabled",
+      entityType: "user",
+      entityId: id,
+      data: { email: user.email, sessionsEnded: ended },
+      at: now,
+    });
     return { ...user, disabledAt: now };
   });
 }
@@ -296,7 +329,14 @@ export async function endUserSessions(db: Db, id: string, actor: string, now = D
     const user = (await tx.select().from(users).where(eq(users.id, id)).limit(1))[0];
     if (!user) throw notFound(`User ${id} not found`);
     const ended = (await tx.delete(sessions).where(eq(sessions.userId, id)).returning({ id: sessions.id })).length;
-    await appendAudit(tx, { actor, action: "user.sessions_ended", entityType: "user", entityId: id, data: { email: user.email, sessionsEnded: ended }, at: now });
+    await appendAudit(tx, {
+      actor,
+      action: "user.sessions_ended",
+      entityType: "user",
+      entityId: id,
+      data: { email: user.email, sessionsEnded: ended },
+      at: now,
+    });
     return { user, ended };
   });
 }
@@ -304,10 +344,10 @@ export async function endUserSessions(db: Db, id: string, actor: string, now = D
 /** Unexpired sessions per user id, for the users page. */
 export async function activeSessionCounts(db: DbOrTx, now = Date.now()): Promise<Map<string, number>> {
   const rows = await db
-      .select({ userId: sessions.userId, n: sql<number>`count(*)` })
-      .from(sessions)
-      .where(gt(sessions.expiresAt, now))
-      .groupBy(sessions.userId);
+    .select({ userId: sessions.userId, n: sql<number>`count(*)` })
+    .from(sessions)
+    .where(gt(sessions.expiresAt, now))
+    .groupBy(sessions.userId);
   return new Map(rows.map((r) => [r.userId, r.n]));
 }
 
@@ -335,11 +375,24 @@ export async function setUserRole(db: Db, id: string, role: Role, actor: string,
     if (!user) throw notFound(`User ${id} not found`);
     if (user.role === role) return user;
     if (user.role === "admin" && !user.disabledAt) {
-      const other = (await tx.select({ id: users.id }).from(users).where(and(eq(users.role, "admin"), isNull(users.disabledAt), ne(users.id, user.id))).limit(1))[0];
+      const other = (
+        await tx
+          .select({ id: users.id })
+          .from(users)
+          .where(and(eq(users.role, "admin"), isNull(users.disabledAt), ne(users.id, user.id)))
+          .limit(1)
+      )[0];
       if (!other) throw conflict("This is the last active admin; make someone else admin first");
     }
     await tx.update(users).set({ role }).where(eq(users.id, id));
-    await appendAudit(tx, { actor, action: "user.role_changed", entityType: "user", entityId: id, data: { email: user.email, from: user.role, to: role }, at: now });
+    await appendAudit(tx, {
+      actor,
+      action: "user.role_changed",
+      entityType: "user",
+      entityId: id,
+      data: { email: user.email, from: user.role, to: role },
+      at: now,
+    });
     return { ...user, role };
   });
 }

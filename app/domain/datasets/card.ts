@@ -107,7 +107,9 @@ export class CardBuilder {
     this.received = widen(this.received, r.receivedAt);
   }
 
-  build(meta: Omit<DataCard, "rows" | "counts" | "fieldCorrections" | "fourEyes" | "weightSum" | "reviewedAt" | "receivedAt" | "filterText" | "title">): DataCard {
+  build(
+    meta: Omit<DataCard, "rows" | "counts" | "fieldCorrections" | "fourEyes" | "weightSum" | "reviewedAt" | "receivedAt" | "filterText" | "title">,
+  ): DataCard {
     return {
       title: `${meta.dataset.name} — snapshot ${meta.snapshot.number}`,
       ...meta,

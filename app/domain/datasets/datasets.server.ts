@@ -40,7 +40,7 @@ export async function createDataset(db: Db, input: unknown, actor: string, now =
   const parsed = createDatasetSchema.safeParse(input);
   if (!parsed.success) throw invalid("Invalid dataset", zodIssues(parsed.error));
   const { name, description, filter } = parsed.data;
-  if (!await getDecisionType(db, filter.type)) throw invalid("Invalid dataset", [{ path: "filter.type", message: `no decision type "${filter.type}"` }]);
+  if (!(await getDecisionType(db, filter.type))) throw invalid("Invalid dataset", [{ path: "filter.type", message: `no decision type "${filter.type}"` }]);
   return transaction(db, async (tx) => {
     if ((await tx.select({ id: datasets.id }).from(datasets).where(eq(datasets.name, name)).limit(1))[0]) {
       throw conflict(`A dataset named "${name}" already exists`, [{ path: "name", message: "this name is taken" }]);
@@ -55,10 +55,12 @@ export async function createDataset(db: Db, input: unknown, actor: string, now =
 /** Every dataset, newest first, with its snapshot count and latest snapshot. */
 export async function listDatasets(db: Db) {
   const rows = await db.select().from(datasets).orderBy(desc(datasets.createdAt));
-  return Promise.all(rows.map(async (d) => {
-    const latest = (await db.select().from(datasetSnapshots).where(eq(datasetSnapshots.datasetId, d.id)).orderBy(desc(datasetSnapshots.number)).limit(1))[0];
-    return { ...datasetToJson(d), snapshotCount: latest?.number ?? 0, latestSnapshot: latest ? snapshotToJson(latest) : null };
-  }));
+  return Promise.all(
+    rows.map(async (d) => {
+      const latest = (await db.select().from(datasetSnapshots).where(eq(datasetSnapshots.datasetId, d.id)).orderBy(desc(datasetSnapshots.number)).limit(1))[0];
+      return { ...datasetToJson(d), snapshotCount: latest?.number ?? 0, latestSnapshot: latest ? snapshotToJson(latest) : null };
+    }),
+  );
 }
 
 /** One dataset with all its snapshots, newest first; 404 when there is no such dataset. */

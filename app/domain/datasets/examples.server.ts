@@ -228,7 +228,10 @@ async function windowOf(db: Db, w: ExampleWindow): Promise<Window> {
  */
 export async function previewCount(db: Db, filter: ExampleFilter, cap = 200_000): Promise<{ count: number; exact: boolean }> {
   const w = await windowOf(db, {});
-  const row = await sqlOne<{ n: number }>(db, sql`SELECT count(*) AS n FROM (SELECT 1 ${from(db)} WHERE ${final(w)} AND ${filterSql(db, filter)} LIMIT ${cap + 1}) AS capped`);
+  const row = await sqlOne<{ n: number }>(
+    db,
+    sql`SELECT count(*) AS n FROM (SELECT 1 ${from(db)} WHERE ${final(w)} AND ${filterSql(db, filter)} LIMIT ${cap + 1}) AS capped`,
+  );
   const n = Number(row?.n ?? 0);
   return n > cap ? { count: cap, exact: false } : { count: n, exact: true };
 }
@@ -238,7 +241,10 @@ export async function countExamples(db: Db, filter: ExampleFilter, w: ExampleWin
   const range: SQL[] = [];
   if (w.afterSeq !== undefined) range.push(sql`r.seq > ${w.afterSeq} AND `);
   if (w.untilSeq !== undefined) range.push(sql`r.seq <= ${w.untilSeq} AND `);
-  const row = await sqlOne<{ n: number }>(db, sql`SELECT count(*) AS n ${from(db)} WHERE ${sql.join(range)}${final(await windowOf(db, w))} AND ${filterSql(db, filter)}`);
+  const row = await sqlOne<{ n: number }>(
+    db,
+    sql`SELECT count(*) AS n ${from(db)} WHERE ${sql.join(range)}${final(await windowOf(db, w))} AND ${filterSql(db, filter)}`,
+  );
   return Number(row?.n ?? 0);
 }
 
@@ -321,36 +327,66 @@ const time = (v: number) => '"' + new Date(v).toISOString() + '"';
  */
 export function exampleToJsonLine(r: ExampleRecord): string {
   return (
-    '{"exampleId":' + str(r.exampleId) +
-    ',"decisionId":' + str(r.decisionId) +
-    ',"type":' + str(r.type) +
-    ',"externalId":' + str(r.externalId) +
-    ',"split":"' + r.split +
-    '","input":' + r.input +
-    ',"modelOutput":' + r.modelOutput +
-    ',"finalOutput":' + (r.finalOutput ?? "null") +
-    ',"action":"' + r.action +
-    '","changedFields":' + r.changedFields +
-    ',"reasonCodes":' + r.reasonCodes +
-    ',"note":' + str(r.note) +
-    ',"confidence":' + num(r.confidence) +
-    ',"fieldConfidence":' + r.fieldConfidence +
-    ',"modelName":' + str(r.modelName) +
-    ',"modelVersion":' + str(r.modelVersion) +
-    ',"route":"' + r.route +
-    '","routeReasons":' + r.routeReasons +
-    ',"policyVersion":' + num(r.policyVersion) +
-    ',"flags":' + r.flags +
-    ',"seenBecause":"' + r.seenBecause +
-    '","samplingProbability":' + num(r.samplingProbability) +
-    ',"weight":' + num(r.weight) +
-    ',"reviewer":' + str(r.reviewer) +
-    ',"finalReviewer":' + str(r.finalReviewer) +
-    ',"secondReviewer":' + str(r.secondReviewer) +
-    ',"agreement":' + (r.agreement === null ? "null" : r.agreement ? "true" : "false") +
-    ',"occurredAt":' + time(r.occurredAt) +
-    ',"receivedAt":' + time(r.receivedAt) +
-    ',"reviewedAt":' + time(r.reviewedAt) +
+    '{"exampleId":' +
+    str(r.exampleId) +
+    ',"decisionId":' +
+    str(r.decisionId) +
+    ',"type":' +
+    str(r.type) +
+    ',"externalId":' +
+    str(r.externalId) +
+    ',"split":"' +
+    r.split +
+    '","input":' +
+    r.input +
+    ',"modelOutput":' +
+    r.modelOutput +
+    ',"finalOutput":' +
+    (r.finalOutput ?? "null") +
+    ',"action":"' +
+    r.action +
+    '","changedFields":' +
+    r.changedFields +
+    ',"reasonCodes":' +
+    r.reasonCodes +
+    ',"note":' +
+    str(r.note) +
+    ',"confidence":' +
+    num(r.confidence) +
+    ',"fieldConfidence":' +
+    r.fieldConfidence +
+    ',"modelName":' +
+    str(r.modelName) +
+    ',"modelVersion":' +
+    str(r.modelVersion) +
+    ',"route":"' +
+    r.route +
+    '","routeReasons":' +
+    r.routeReasons +
+    ',"policyVersion":' +
+    num(r.policyVersion) +
+    ',"flags":' +
+    r.flags +
+    ',"seenBecause":"' +
+    r.seenBecause +
+    '","samplingProbability":' +
+    num(r.samplingProbability) +
+    ',"weight":' +
+    num(r.weight) +
+    ',"reviewer":' +
+    str(r.reviewer) +
+    ',"finalReviewer":' +
+    str(r.finalReviewer) +
+    ',"secondReviewer":' +
+    str(r.secondReviewer) +
+    ',"agreement":' +
+    (r.agreement === null ? "null" : r.agreement ? "true" : "false") +
+    ',"occurredAt":' +
+    time(r.occurredAt) +
+    ',"receivedAt":' +
+    time(r.receivedAt) +
+    ',"reviewedAt":' +
+    time(r.reviewedAt) +
     "}"
   );
 }

@@ -26,7 +26,12 @@ export async function exportToFile(db: Db, filter: ExampleFilter, o: ExportOptio
   const every = o.every ?? 1000;
   let read = 0;
   try {
-    for await (const r of iterateExamples(db, filter, { watermarkSeq: o.watermarkSeq, asOf: o.asOf, split: o.fractions ?? DEFAULT_SPLIT, identities: o.identities })) {
+    for await (const r of iterateExamples(db, filter, {
+      watermarkSeq: o.watermarkSeq,
+      asOf: o.asOf,
+      split: o.fractions ?? DEFAULT_SPLIT,
+      identities: o.identities,
+    })) {
       if (!o.split || o.split === "all" || r.split === o.split) sink.write(r);
       if (++read % every === 0) o.onProgress?.(read);
     }

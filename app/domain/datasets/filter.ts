@@ -28,7 +28,10 @@ export const exampleFilterSchema = z
     to: isoDate.optional(),
     modelVersions: z.array(z.string().min(1).max(200)).max(50).default([]),
     actions: z.array(z.enum(EXAMPLE_ACTIONS)).max(3).default([]),
-    routes: z.array(z.enum(["auto", "review"])).max(2).default([]),
+    routes: z
+      .array(z.enum(["auto", "review"]))
+      .max(2)
+      .default([]),
     reasonCodes: z.array(z.string().min(1).max(64)).max(50).default([]),
     agreementOnly: z.boolean().default(false),
   })

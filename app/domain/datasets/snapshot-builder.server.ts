@@ -85,15 +85,24 @@ export async function resumeInterruptedBuilds(db: Db, now = Date.now()): Promise
     const stale = (s.heartbeatAt ?? 0) < now - STALE_MS;
     if (!stale && !ownerIsDead(s.buildOwner)) continue;
     const taken = await transaction(db, async (tx) => {
-          const res = await tx
-                  .update(datasetSnapshots)
-                  .set({ buildOwner: BUILD_OWNER, heartbeatAt: now, processedRows: 0 })
-                  .where(and(eq(datasetSnapshots.id, s.id), eq(datasetSnapshots.status, "building"), s.buildOwner ? eq(datasetSnapshots.buildOwner, s.buildOwner) : undefined))
-                  .returning({ id: datasetSnapshots.id });
-          if (res.length !== 1) return false;
-          await appendAudit(tx, { actor: "system", action: "dataset.snapshot_resumed", entityType: "dataset", entityId: s.datasetId, data: { snapshot: s.number, previousOwner: s.buildOwner }, at: now });
-          return true;
-        });
+      const res = await tx
+        .update(datasetSnapshots)
+        .set({ buildOwner: BUILD_OWNER, heartbeatAt: now, processedRows: 0 })
+        .where(
+          and(eq(datasetSnapshots.id, s.id), eq(datasetSnapshots.status, "building"), s.buildOwner ? eq(datasetSnapshots.buildOwner, s.buildOwner) : undefined),
+        )
+        .returning({ id: datasetSnapshots.id });
+      if (res.length !== 1) return false;
+      await appendAudit(tx, {
+        actor: "system",
+        action: "dataset.snapshot_resumed",
+        entityType: "dataset",
+        entityId: s.datasetId,
+        data: { snapshot: s.number, previousOwner: s.buildOwner },
+        at: now,
+      });
+      return true;
+    });
     if (taken) {
       void startBuild(db, s.id);
       resumed++;
@@ -103,9 +112,10 @@ export async function resumeInterruptedBuilds(db: Db, now = Date.now()): Promise
 }
 
 async function progress(db: Db, id: string, set: { processedRows?: number; totalRows?: number }): Promise<void> {
-  await db.update(datasetSnapshots)
-        .set({ ...set, heartbeatAt: Date.now() })
-        .where(and(eq(datasetSnapshots.id, id), eq(datasetSnapshots.buildOwner, BUILD_OWNER)));
+  await db
+    .update(datasetSnapshots)
+    .set({ ...set, heartbeatAt: Date.now() })
+    .where(and(eq(datasetSnapshots.id, id), eq(datasetSnapshots.buildOwner, BUILD_OWNER)));
 }
 
 async function buildSnapshot(db: Db, id: string): Promise<void> {
@@ -118,7 +128,14 @@ async function buildSnapshot(db: Db, id: string): Promise<void> {
 }
 
 async function writeSnapshot(db: Db, id: string): Promise<void> {
-  const row = (await db.select({ s: datasetSnapshots, d: datasets }).from(datasetSnapshots).innerJoin(datasets, eq(datasets.id, datasetSnapshots.datasetId)).where(eq(datasetSnapshots.id, id)).limit(1))[0];
+  const row = (
+    await db
+      .select({ s: datasetSnapshots, d: datasets })
+      .from(datasetSnapshots)
+      .innerJoin(datasets, eq(datasets.id, datasetSnapshots.datasetId))
+      .where(eq(datasetSnapshots.id, id))
+      .limit(1)
+  )[0];
   if (!row || row.s.status !== "building") return;
   const { s, d } = row;
   const filter = exampleFilterSchema.parse(s.filter);
@@ -131,7 +148,8 @@ async function writeSnapshot(db: Db, id: string): Promise<void> {
     // Leftovers of an interrupted attempt (any process) go first.
     const parent = path.dirname(dir);
     if (fs.existsSync(parent)) {
-      for (const name of fs.readdirSync(parent)) if (name.startsWith(`${s.number}.building-`)) fs.rmSync(path.join(parent, name), { recursive: true, force: true });
+      for (const name of fs.readdirSync(parent))
+        if (name.startsWith(`${s.number}.building-`)) fs.rmSync(path.join(parent, name), { recursive: true, force: true });
     }
     fs.mkdirSync(tmp, { recursive: true });
     const window = { watermarkSeq: s.watermarkSeq, asOf: s.asOf };
@@ -145,7 +163,9 @@ async function writeSnapshot(db: Db, id: string): Promise<void> {
     await progress(db, id, { totalRows: total, processedRows: 0 });
 
     const meta = { "lastmile.dataset": d.name, "lastmile.snapshot": String(s.number), "lastmile.type": d.typeKey };
-    for (const format of FORMATS) for (const part of PARTS) sinks.push({ key: `${format}/${part}`, part, format, sink: openSink(format, path.join(tmp, snapshotFileName(format, part)), meta) });
+    for (const format of FORMATS)
+      for (const part of PARTS)
+        sinks.push({ key: `${format}/${part}`, part, format, sink: openSink(format, path.join(tmp, snapshotFileName(format, part)), meta) });
     // JSONL lines are encoded once and shared by the "all" file and the split file.
     const byPart = new Map<Part, ExampleSink[]>(PARTS.map((p) => [p, sinks.filter((x) => x.part === p && x.format !== "jsonl").map((x) => x.sink)]));
     const jsonlOf = new Map<Part, TextSink>(sinks.filter((x) => x.format === "jsonl").map((x) => [x.part, x.sink as TextSink]));
@@ -186,14 +206,21 @@ async function writeSnapshot(db: Db, id: string): Promise<void> {
 
     const now = Date.now();
     await transaction(db, async (tx) => {
-            const res = await tx
-                    .update(datasetSnapshots)
-                    .set({ status: "ready", rowCount: n, processedRows: n, totalRows: n, files, card: cardJson, contentHash, finishedAt: now, heartbeatAt: now })
-                    .where(and(eq(datasetSnapshots.id, id), eq(datasetSnapshots.status, "building"), eq(datasetSnapshots.buildOwner, BUILD_OWNER)))
-                    .returning({ id: datasetSnapshots.id });
-            if (res.length !== 1) return; // another process took it over; its result is identical
-            await appendAudit(tx, { actor: "system", action: "dataset.snapshot_ready", entityType: "dataset", entityId: d.id, data: { snapshot: s.number, rows: n, contentHash }, at: now });
-          });
+      const res = await tx
+        .update(datasetSnapshots)
+        .set({ status: "ready", rowCount: n, processedRows: n, totalRows: n, files, card: cardJson, contentHash, finishedAt: now, heartbeatAt: now })
+        .where(and(eq(datasetSnapshots.id, id), eq(datasetSnapshots.status, "building"), eq(datasetSnapshots.buildOwner, BUILD_OWNER)))
+        .returning({ id: datasetSnapshots.id });
+      if (res.length !== 1) return; // another process took it over; its result is identical
+      await appendAudit(tx, {
+        actor: "system",
+        action: "dataset.snapshot_ready",
+        entityType: "dataset",
+        entityId: d.id,
+        data: { snapshot: s.number, rows: n, contentHash },
+        at: now,
+      });
+    });
   } catch (e) {
     for (const x of sinks) x.sink.abort();
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -201,8 +228,18 @@ async function writeSnapshot(db: Db, id: string): Promise<void> {
     console.error(`Snapshot ${s.number} of dataset ${d.id} failed:`, e);
     const now = Date.now();
     await transaction(db, async (tx) => {
-            await tx.update(datasetSnapshots).set({ status: "failed", error: message.slice(0, 1000), finishedAt: now }).where(eq(datasetSnapshots.id, id));
-            await appendAudit(tx, { actor: "system", action: "dataset.snapshot_failed", entityType: "dataset", entityId: d.id, data: { snapshot: s.number, error: message.slice(0, 1000) }, at: now });
-          });
+      await tx
+        .update(datasetSnapshots)
+        .set({ status: "failed", error: message.slice(0, 1000), finishedAt: now })
+        .where(eq(datasetSnapshots.id, id));
+      await appendAudit(tx, {
+        actor: "system",
+        action: "dataset.snapshot_failed",
+        entityType: "dataset",
+        entityId: d.id,
+        data: { snapshot: s.number, error: message.slice(0, 1000) },
+        at: now,
+      });
+    });
   }
 }

@@ -47,7 +47,13 @@ export const downloadQuerySchema = z
 
 /** A name for files a user saves: the dataset's name, made safe. */
 export function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 60) || "dataset";
+  return (
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "")
+      .slice(0, 60) || "dataset"
+  );
 }
 
 /** What a download needs: the file on disk, its size and hash (recorded at build time), its type and the name to save it under. */

@@ -81,50 +81,58 @@ export async function createSnapshot(db: Db, datasetId: string, input: unknown, 
     throw forbidden("Exporting reviewer identities needs the users:write permission (admin); without it reviewers appear as pseudonyms");
   }
   const row = await transaction(db, async (tx) => {
-      // The dataset's row is locked until commit: concurrent snapshots of one dataset number 1, 2, 3… without gaps or twins.
-      const d = (await forUpdate(tx, tx.select().from(datasets).where(eq(datasets.id, datasetId)).limit(1)))[0];
-      if (!d) throw notFound(`Dataset ${datasetId} not found`);
-      const last = (await tx.select({ n: max(datasetSnapshots.number) }).from(datasetSnapshots).where(eq(datasetSnapshots.datasetId, datasetId)).limit(1))[0];
-      const w = await currentWindow(db, now);
-      const snap: typeof datasetSnapshots.$inferInsert = {
-        id: newId("snp", now),
-        datasetId,
-        number: (last?.n ?? 0) + 1,
-        status: "building",
-        filter: d.filter,
-        split: body.split ?? DEFAULT_SPLIT,
-        identities: body.identities,
-        watermarkSeq: w.watermarkSeq,
-        asOf: w.asOf,
-        buildOwner: BUILD_OWNER,
-        heartbeatAt: now,
-        createdBy: who.actor,
-        createdAt: now,
-      };
-      await tx.insert(datasetSnapshots).values(snap);
-      await appendAudit(tx, {
-              actor: who.actor,
-              action: "dataset.snapshot_created",
-              entityType: "dataset",
-              entityId: datasetId,
-              data: { snapshot: snap.number, watermarkSeq: snap.watermarkSeq, split: snap.split, identities: snap.identities },
-              at: now,
-            });
-      return (await tx.select().from(datasetSnapshots).where(eq(datasetSnapshots.id, snap.id)).limit(1))[0]!;
+    // The dataset's row is locked until commit: concurrent snapshots of one dataset number 1, 2, 3… without gaps or twins.
+    const d = (await forUpdate(tx, tx.select().from(datasets).where(eq(datasets.id, datasetId)).limit(1)))[0];
+    if (!d) throw notFound(`Dataset ${datasetId} not found`);
+    const last = (
+      await tx
+        .select({ n: max(datasetSnapshots.number) })
+        .from(datasetSnapshots)
+        .where(eq(datasetSnapshots.datasetId, datasetId))
+        .limit(1)
+    )[0];
+    const w = await currentWindow(db, now);
+    const snap: typeof datasetSnapshots.$inferInsert = {
+      id: newId("snp", now),
+      datasetId,
+      number: (last?.n ?? 0) + 1,
+      status: "building",
+      filter: d.filter,
+      split: body.split ?? DEFAULT_SPLIT,
+      identities: body.identities,
+      watermarkSeq: w.watermarkSeq,
+      asOf: w.asOf,
+      buildOwner: BUILD_OWNER,
+      heartbeatAt: now,
+      createdBy: who.actor,
+      createdAt: now,
+    };
+    await tx.insert(datasetSnapshots).values(snap);
+    await appendAudit(tx, {
+      actor: who.actor,
+      action: "dataset.snapshot_created",
+      entityType: "dataset",
+      entityId: datasetId,
+      data: { snapshot: snap.number, watermarkSeq: snap.watermarkSeq, split: snap.split, identities: snap.identities },
+      at: now,
     });
+    return (await tx.select().from(datasetSnapshots).where(eq(datasetSnapshots.id, snap.id)).limit(1))[0]!;
+  });
   if (opts.start !== false) await startBuild(db, row.id);
   return snapshotToJson(row);
 }
 
 /** A snapshot with its dataset; 404 for a missing dataset or a missing snapshot, each with its own message. */
 async function requireSnapshot(db: Db, datasetId: string, number: number): Promise<{ dataset: DatasetRow; snapshot: SnapshotRow }> {
-  const found = (await db
-        .select({ dataset: datasets, snapshot: datasetSnapshots })
-        .from(datasets)
-        // Snapshot numbers start at 1: a number that is not an integer matches nothing.
-        .leftJoin(datasetSnapshots, and(eq(datasetSnapshots.datasetId, datasets.id), eq(datasetSnapshots.number, Number.isInteger(number) ? number : 0)))
-        .where(eq(datasets.id, datasetId))
-        .limit(1))[0];
+  const found = (
+    await db
+      .select({ dataset: datasets, snapshot: datasetSnapshots })
+      .from(datasets)
+      // Snapshot numbers start at 1: a number that is not an integer matches nothing.
+      .leftJoin(datasetSnapshots, and(eq(datasetSnapshots.datasetId, datasets.id), eq(datasetSnapshots.number, Number.isInteger(number) ? number : 0)))
+      .where(eq(datasets.id, datasetId))
+      .limit(1)
+  )[0];
   if (!found) throw notFound(`Dataset ${datasetId} not found`);
   if (!found.snapshot) throw notFound(`Dataset ${datasetId} has no snapshot ${number}`);
   return { dataset: found.dataset, snapshot: found.snapshot };
@@ -151,7 +159,13 @@ export async function snapshotDownload(db: Db, datasetId: string, number: number
 }
 
 /** The data card recorded when the snapshot was built, as JSON or Markdown. */
-export async function snapshotCard(db: Db, datasetId: string, number: number, format: "json" | "md", who: Principal): Promise<{ body: string; contentType: string; filename: string; card: DataCard }> {
+export async function snapshotCard(
+  db: Db,
+  datasetId: string,
+  number: number,
+  format: "json" | "md",
+  who: Principal,
+): Promise<{ body: string; contentType: string; filename: string; card: DataCard }> {
   const { dataset, snapshot } = await requireSnapshot(db, datasetId, number);
   requireReadable(snapshot, who);
   const card = snapshot.card as DataCard;

@@ -41,7 +41,13 @@ export type UpsertMode = "upsert" | "create" | "update";
  * Creates or updates a type. `mode` lets a caller insist on one of the two (the admin
  * UI's create form must never overwrite an existing type), checked in the same transaction.
  */
-export async function upsertDecisionType(db: Db, input: unknown, actor: string, now = Date.now(), mode: UpsertMode = "upsert"): Promise<{ type: DecisionType; created: boolean }> {
+export async function upsertDecisionType(
+  db: Db,
+  input: unknown,
+  actor: string,
+  now = Date.now(),
+  mode: UpsertMode = "upsert",
+): Promise<{ type: DecisionType; created: boolean }> {
   return (await upsertDecisionTypes(db, [input], actor, now, { indexed: false, mode }))[0];
 }
 
@@ -69,15 +75,29 @@ export async function upsertDecisionTypes(
   });
 }
 
-async function upsertInTx(tx: DbOrTx, def: DecisionTypeInput, actor: string, now: number, pathPrefix: string, mode: UpsertMode): Promise<{ type: DecisionType; created: boolean }> {
+async function upsertInTx(
+  tx: DbOrTx,
+  def: DecisionTypeInput,
+  actor: string,
+  now: number,
+  pathPrefix: string,
+  mode: UpsertMode,
+): Promise<{ type: DecisionType; created: boolean }> {
   const owner = (await tx.select({ id: users.id }).from(users).where(eq(users.email, def.owner.toLowerCase())).limit(1))[0];
   if (!owner) throw invalid("Invalid decision type", [{ path: `${pathPrefix}owner`, message: `no user with email ${def.owner}` }]);
   const existing = (await tx.select().from(decisionTypes).where(eq(decisionTypes.key, def.key)).limit(1))[0];
-  if (mode === "create" && existing) throw conflict(`A decision type with key "${def.key}" already exists`, [{ path: `${pathPrefix}key`, message: "already exists" }]);
+  if (mode === "create" && existing)
+    throw conflict(`A decision type with key "${def.key}" already exists`, [{ path: `${pathPrefix}key`, message: "already exists" }]);
   if (mode === "update" && !existing) throw notFound(`Decision type "${def.key}" not found`);
   let version = existing?.policyVersion ?? 0;
   const current = existing
-    ? (await tx.select().from(routingPolicies).where(and(eq(routingPolicies.typeKey, def.key), eq(routingPolicies.version, version))).limit(1))[0]
+    ? (
+        await tx
+          .select()
+          .from(routingPolicies)
+          .where(and(eq(routingPolicies.typeKey, def.key), eq(routingPolicies.version, version)))
+          .limit(1)
+      )[0]
     : undefined;
   const policyChanged = !current || canonicalJson(current.policy) !== canonicalJson(def.routing);
   const row = {
@@ -94,29 +114,35 @@ async function upsertInTx(tx: DbOrTx, def: DecisionTypeInput, actor: string, now
     await tx.insert(decisionTypes).values({ key: def.key, ...row, policyVersion: version, createdAt: now });
   } else {
     if (policyChanged) version += 1;
-    await tx.update(decisionTypes).set({ ...row, policyVersion: version }).where(eq(decisionTypes.key, def.key));
+    await tx
+      .update(decisionTypes)
+      .set({ ...row, policyVersion: version })
+      .where(eq(decisionTypes.key, def.key));
   }
   if (policyChanged) {
     await tx.insert(routingPolicies).values({ typeKey: def.key, version, policy: def.routing, createdAt: now, createdBy: actor });
   }
   await appendAudit(tx, {
-        actor,
-        action: existing ? "decision_type.updated" : "decision_type.created",
-        entityType: "decision_type",
-        entityId: def.key,
-        data: { definition: def, policyVersion: version },
-        at: now,
-      });
+    actor,
+    action: existing ? "decision_type.updated" : "decision_type.created",
+    entityType: "decision_type",
+    entityId: def.key,
+    data: { definition: def, policyVersion: version },
+    at: now,
+  });
   return { type: (await loadType(tx, def.key))!, created: !existing };
 }
 
 async function loadType(db: DbOrTx, key: string): Promise<DecisionType | null> {
-  const row = (await db
+  const row = (
+    await db
       .select({ t: decisionTypes, ownerEmail: users.email, policy: routingPolicies.policy })
       .from(decisionTypes)
       .innerJoin(users, eq(users.id, decisionTypes.ownerId))
       .innerJoin(routingPolicies, and(eq(routingPolicies.typeKey, decisionTypes.key), eq(routingPolicies.version, decisionTypes.policyVersion)))
-      .where(eq(decisionTypes.key, key)).limit(1))[0];
+      .where(eq(decisionTypes.key, key))
+      .limit(1)
+  )[0];
   if (!row) return null;
   return toType(row.t, row.ownerEmail, row.policy);
 }
@@ -159,11 +185,11 @@ export async function requireDecisionType(db: DbOrTx, key: string): Promise<Load
 
 export async function listDecisionTypes(db: DbOrTx): Promise<DecisionType[]> {
   const rows = await db
-      .select({ t: decisionTypes, ownerEmail: users.email, policy: routingPolicies.policy })
-      .from(decisionTypes)
-      .innerJoin(users, eq(users.id, decisionTypes.ownerId))
-      .innerJoin(routingPolicies, and(eq(routingPolicies.typeKey, decisionTypes.key), eq(routingPolicies.version, decisionTypes.policyVersion)))
-      .orderBy(asc(decisionTypes.name));
+    .select({ t: decisionTypes, ownerEmail: users.email, policy: routingPolicies.policy })
+    .from(decisionTypes)
+    .innerJoin(users, eq(users.id, decisionTypes.ownerId))
+    .innerJoin(routingPolicies, and(eq(routingPolicies.typeKey, decisionTypes.key), eq(routingPolicies.version, decisionTypes.policyVersion)))
+    .orderBy(asc(decisionTypes.name));
   return rows.map((r) => toType(r.t, r.ownerEmail, r.policy));
 }
 

@@ -13,9 +13,7 @@ export const reasonCodeSchema = z
   })
   .strict();
 
-export const typeKeySchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "keys are lowercase letters, digits, - and _, at most 64 characters");
+export const typeKeySchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "keys are lowercase letters, digits, - and _, at most 64 characters");
 
 /** Four-eyes: decisions matching any rule need a second, independent review. */
 export const fourEyesSchema = z

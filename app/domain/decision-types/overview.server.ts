@@ -26,6 +26,16 @@ export async function listTypeOverview(db: DbOrTx): Promise<TypeOverview[]> {
       open[c.kind] += c.open;
       claimed += c.claimed;
     }
-    return { key: t.key, name: t.name, owner: t.owner, policyVersion: t.policyVersion, slaMinutes: t.slaMinutes, reasonCodes: t.reasonCodes.length, open, claimed, updatedAt: t.updatedAt };
+    return {
+      key: t.key,
+      name: t.name,
+      owner: t.owner,
+      policyVersion: t.policyVersion,
+      slaMinutes: t.slaMinutes,
+      reasonCodes: t.reasonCodes.length,
+      open,
+      claimed,
+      updatedAt: t.updatedAt,
+    };
   });
 }

@@ -24,7 +24,10 @@ function rows<K extends string>(form: FormData, prefix: string, fields: K[]): Ro
   }
   return [...indexes]
     .sort((a, b) => a - b)
-    .map((index) => ({ index, value: Object.fromEntries(fields.map((f) => [f, String(form.get(`${prefix}.${index}.${f}`) ?? "").trim()])) as Record<K, string> }))
+    .map((index) => ({
+      index,
+      value: Object.fromEntries(fields.map((f) => [f, String(form.get(`${prefix}.${index}.${f}`) ?? "").trim()])) as Record<K, string>,
+    }))
     .filter((r) => fields.some((f) => r.value[f] !== ""));
 }
 
@@ -69,7 +72,10 @@ export function formToDefinition(form: FormData, key: string): { definition: Rec
     const base = `routing.fieldMinConfidence.${r.index}`;
     if (!r.value.path) issues.push({ path: `${base}.path`, message: "choose a field" });
     else if (fieldMins.has(r.value.path)) issues.push({ path: `${base}.path`, message: "this field already has a row" });
-    const min = r.value.min === "" ? (issues.push({ path: `${base}.min`, message: "enter a minimum between 0 and 1" }), undefined) : num(r.value.min, `${base}.min`, issues, "a number between 0 and 1");
+    const min =
+      r.value.min === ""
+        ? (issues.push({ path: `${base}.min`, message: "enter a minimum between 0 and 1" }), undefined)
+        : num(r.value.min, `${base}.min`, issues, "a number between 0 and 1");
     if (r.value.path && !fieldMins.has(r.value.path)) fieldMins.set(r.value.path, min);
   }
   const fieldMinConfidence = Object.fromEntries(fieldMins);
@@ -87,7 +93,10 @@ export function formToDefinition(form: FormData, key: string): { definition: Rec
     const base = `fourEyes.fieldAbove.${r.index}`;
     if (!r.value.path) issues.push({ path: `${base}.path`, message: "choose a field" });
     else if (limits.has(r.value.path)) issues.push({ path: `${base}.path`, message: "this field already has a row" });
-    const limit = r.value.limit === "" ? (issues.push({ path: `${base}.limit`, message: "enter a limit" }), undefined) : num(r.value.limit, `${base}.limit`, issues, "a number");
+    const limit =
+      r.value.limit === ""
+        ? (issues.push({ path: `${base}.limit`, message: "enter a limit" }), undefined)
+        : num(r.value.limit, `${base}.limit`, issues, "a number");
     if (r.value.path && !limits.has(r.value.path)) limits.set(r.value.path, limit);
   }
   const fieldAbove = Object.fromEntries(limits);
@@ -108,7 +117,9 @@ export function formToDefinition(form: FormData, key: string): { definition: Rec
     owner: text(form, "owner"),
     outputSchema,
     routing: {
-      ...(text(form, "routing.minConfidence") !== "" ? { minConfidence: num(text(form, "routing.minConfidence"), "routing.minConfidence", issues, "a number between 0 and 1") } : {}),
+      ...(text(form, "routing.minConfidence") !== ""
+        ? { minConfidence: num(text(form, "routing.minConfidence"), "routing.minConfidence", issues, "a number between 0 and 1") }
+        : {}),
       fieldMinConfidence,
       reviewFlags: lines(text(form, "routing.reviewFlags")),
       qaSampleRate,

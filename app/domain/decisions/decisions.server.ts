@@ -67,11 +67,11 @@ async function reviewsFor(db: DbOrTx, ids: string[]): Promise<Map<string, Review
   const out = new Map<string, ReviewSummary[]>();
   if (ids.length === 0) return out;
   const rows = await db
-      .select({ r: reviews, email: users.email })
-      .from(reviews)
-      .innerJoin(users, eq(users.id, reviews.reviewerId))
-      .where(inArray(reviews.decisionId, ids))
-      .orderBy(asc(reviews.seq));
+    .select({ r: reviews, email: users.email })
+    .from(reviews)
+    .innerJoin(users, eq(users.id, reviews.reviewerId))
+    .where(inArray(reviews.decisionId, ids))
+    .orderBy(asc(reviews.seq));
   for (const { r, email } of rows) {
     const list = out.get(r.decisionId) ?? [];
     list.push({
@@ -103,38 +103,38 @@ export const listQuerySchema = z.object({
   type: z.string().min(1).max(64).optional(),
   status: z.enum(DECISION_STATUSES).optional(),
   updatedSince: z.iso.datetime({ offset: true }).optional(),
-  cursor: z
-    .string()
-    .regex(/^\d+$/, "cursor must be a value returned as nextCursor")
-    .optional(),
+  cursor: z.string().regex(/^\d+$/, "cursor must be a value returned as nextCursor").optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
 export type ListQuery = z.infer<typeof listQuerySchema>;
 
-
-export async function listDecisions(db: DbOrTx, q: ListQuery, viewer: SealViewer = NO_VIEWER): Promise<{ decisions: DecisionJson[]; nextCursor: string | null }> {
+export async function listDecisions(
+  db: DbOrTx,
+  q: ListQuery,
+  viewer: SealViewer = NO_VIEWER,
+): Promise<{ decisions: DecisionJson[]; nextCursor: string | null }> {
   const where: SQL[] = [];
   if (q.type) where.push(eq(decisions.typeKey, q.type));
   if (q.status) where.push(eq(decisions.status, q.status));
   if (q.updatedSince) where.push(gte(decisions.updatedAt, Date.parse(q.updatedSince)));
   if (q.cursor) where.push(gt(decisions.seq, Number(q.cursor)));
   const rows = await db
-      .select()
-      .from(decisions)
-      .where(where.length ? and(...where) : undefined)
-      .orderBy(asc(decisions.seq))
-      .limit(q.limit + 1);
+    .select()
+    .from(decisions)
+    .where(where.length ? and(...where) : undefined)
+    .orderBy(asc(decisions.seq))
+    .limit(q.limit + 1);
   const page = rows.slice(0, q.limit);
   const revs = await reviewsFor(
-      db,
-      page.map((r) => r.id),
-    );
+    db,
+    page.map((r) => r.id),
+  );
   const sealed = await sealedDecisions(
-      db,
-      viewer,
-      page.map((r) => r.id),
-    );
+    db,
+    viewer,
+    page.map((r) => r.id),
+  );
   return {
     decisions: page.map((r) => decisionToJson(r, revs.get(r.id) ?? [], sealed.has(r.id))),
     nextCursor: rows.length > q.limit ? String(page[page.length - 1].seq) : null,

@@ -38,10 +38,13 @@ function waitingSecondTask(viewer: SealViewer): SQL {
 /** Of these decisions, those whose four-eyes pair is sealed for this viewer. */
 export async function sealedDecisions(db: DbOrTx, viewer: SealViewer, decisionIds: string[]): Promise<Set<string>> {
   if (seesEverySealedVerdict(viewer) || decisionIds.length === 0) return new Set();
-  const rows = await sqlAll<{ id: string }>(db, sql`select s.decision_id as id from tasks s where s.decision_id in (${sql.join(
-        decisionIds.map((id) => sql`${id}`),
-        sql`, `,
-      )}) and ${waitingSecondTask(viewer)}`);
+  const rows = await sqlAll<{ id: string }>(
+    db,
+    sql`select s.decision_id as id from tasks s where s.decision_id in (${sql.join(
+      decisionIds.map((id) => sql`${id}`),
+      sql`, `,
+    )}) and ${waitingSecondTask(viewer)}`,
+  );
   return new Set(rows.map((r) => r.id));
 }
 
@@ -62,9 +65,9 @@ export function sealedAuditEntry(viewer: SealViewer): SQL {
 export async function sealedAuditSeqs(db: DbOrTx, viewer: SealViewer, seqs: number[]): Promise<Set<number>> {
   if (seesEverySealedVerdict(viewer) || seqs.length === 0) return new Set();
   const rows = await db
-      .select({ seq: auditLog.seq })
-      .from(auditLog)
-      .where(sql`${inArray(auditLog.seq, seqs)} and ${sealedAuditEntry(viewer)}`);
+    .select({ seq: auditLog.seq })
+    .from(auditLog)
+    .where(sql`${inArray(auditLog.seq, seqs)} and ${sealedAuditEntry(viewer)}`);
   return new Set(rows.map((r) => r.seq));
 }
 

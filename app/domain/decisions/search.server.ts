@@ -26,7 +26,6 @@ export const searchQuerySchema = z
 
 export type SearchQuery = z.infer<typeof searchQuerySchema>;
 
-
 export type DecisionListItem = {
   seq: number;
   id: string;
@@ -52,25 +51,25 @@ export async function searchDecisions(db: DbOrTx, q: SearchQuery): Promise<{ dec
   if (q.externalId) where.push(eq(decisions.externalId, q.externalId));
   if (q.before) where.push(lt(decisions.seq, q.before));
   const rows = await db
-      .select({
-        seq: decisions.seq,
-        id: decisions.id,
-        externalId: decisions.externalId,
-        type: decisions.typeKey,
-        status: decisions.status,
-        route: decisions.route,
-        reasons: decisions.reasons,
-        qaSampled: decisions.qaSampled,
-        modelName: decisions.modelName,
-        modelVersion: decisions.modelVersion,
-        confidence: decisions.confidence,
-        receivedAt: decisions.receivedAt,
-        finalizedAt: decisions.finalizedAt,
-      })
-      .from(decisions)
-      .where(where.length ? and(...where) : undefined)
-      .orderBy(desc(decisions.seq))
-      .limit(q.limit + 1);
+    .select({
+      seq: decisions.seq,
+      id: decisions.id,
+      externalId: decisions.externalId,
+      type: decisions.typeKey,
+      status: decisions.status,
+      route: decisions.route,
+      reasons: decisions.reasons,
+      qaSampled: decisions.qaSampled,
+      modelName: decisions.modelName,
+      modelVersion: decisions.modelVersion,
+      confidence: decisions.confidence,
+      receivedAt: decisions.receivedAt,
+      finalizedAt: decisions.finalizedAt,
+    })
+    .from(decisions)
+    .where(where.length ? and(...where) : undefined)
+    .orderBy(desc(decisions.seq))
+    .limit(q.limit + 1);
   const page = rows.slice(0, q.limit);
   return { decisions: page, nextBefore: rows.length > q.limit ? page[page.length - 1].seq : null };
 }
@@ -104,11 +103,11 @@ export async function getDecisionDetail(db: DbOrTx, id: string, viewer: SealView
   const decision = await getDecision(db, id, viewer);
   const sealed = (await sealedDecisions(db, viewer, [id])).has(id);
   const taskRows = await db
-      .select({ t: tasks, claimer: users.email })
-      .from(tasks)
-      .leftJoin(users, eq(users.id, tasks.claimedBy))
-      .where(eq(tasks.decisionId, id))
-      .orderBy(asc(tasks.seq));
+    .select({ t: tasks, claimer: users.email })
+    .from(tasks)
+    .leftJoin(users, eq(users.id, tasks.claimedBy))
+    .where(eq(tasks.decisionId, id))
+    .orderBy(asc(tasks.seq));
   const assignees = new Map<string, string>();
   for (const { t } of taskRows) {
     if (t.assigneeId && !assignees.has(t.assigneeId)) {
@@ -131,11 +130,11 @@ export async function getDecisionDetail(db: DbOrTx, id: string, viewer: SealView
       completedAt: t.completedAt,
     })),
     audit: await decisionAuditTrail(
-          db,
-          id,
-          taskRows.map((r) => r.t.id),
-          viewer,
-        ),
+      db,
+      id,
+      taskRows.map((r) => r.t.id),
+      viewer,
+    ),
     events: await outboxForEntity(db, id),
   };
 }

@@ -62,7 +62,13 @@ export function parseEnvelopeFast(raw: unknown): DecisionInput | null {
   const m = model as Record<string, unknown>;
   if (Object.keys(m).length !== 2 || !str(m.name, 200) || !str(m.version, 100)) return null;
   if (fieldConfidence !== undefined) {
-    if (typeof fieldConfidence !== "object" || fieldConfidence === null || Array.isArray(fieldConfidence) || Object.getPrototypeOf(fieldConfidence) !== Object.prototype) return null;
+    if (
+      typeof fieldConfidence !== "object" ||
+      fieldConfidence === null ||
+      Array.isArray(fieldConfidence) ||
+      Object.getPrototypeOf(fieldConfidence) !== Object.prototype
+    )
+      return null;
     for (const k of Object.keys(fieldConfidence)) {
       if (k === "__proto__" || k.length < 1 || k.length > 300 || !unit((fieldConfidence as Record<string, unknown>)[k])) return null;
     }
@@ -107,7 +113,8 @@ export function itemsOfBody(body: unknown): { items: unknown[]; batch: boolean }
     if (!parsed.success) throw invalid("Invalid batch", zodIssues(parsed.error));
     return { items: parsed.data.decisions, batch: true };
   }
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw invalid("Body must be a JSON object", [{ path: "", message: "expected a decision object or {\"decisions\": [...]}" }]);
+  if (!body || typeof body !== "object" || Array.isArray(body))
+    throw invalid("Body must be a JSON object", [{ path: "", message: 'expected a decision object or {"decisions": [...]}' }]);
   return { items: [body], batch: false };
 }
 
@@ -139,7 +146,17 @@ export function bodyHashOf(d: DecisionInput, j: JsonParts): string {
 type StoredDecision = typeof decisions.$inferSelect;
 
 /** What two sendings of a decision are compared on: everything but key order and defaults. */
-function comparable(d: { type: string; externalId: string; model: { name: string; version: string }; input: unknown; output: unknown; confidence: number; fieldConfidence?: Record<string, number> | null; flags: string[]; priority: number }): string {
+function comparable(d: {
+  type: string;
+  externalId: string;
+  model: { name: string; version: string };
+  input: unknown;
+  output: unknown;
+  confidence: number;
+  fieldConfidence?: Record<string, number> | null;
+  flags: string[];
+  priority: number;
+}): string {
   return canonicalJson([d.type, d.externalId, d.model.name, d.model.version, d.input, d.output, d.confidence, d.fieldConfidence ?? null, d.flags, d.priority]);
 }
 
@@ -169,7 +186,14 @@ const LOOKUP_IDS = 100;
 const existingLookup = preparedQuery<ExistingDecision>("ingest_existing", (db) => {
   const ids = Array.from({ length: LOOKUP_IDS }, (_, i) => sql.placeholder(`e${i}`));
   return db
-    .select({ id: decisions.id, externalId: decisions.externalId, bodyHash: decisions.bodyHash, status: decisions.status, route: decisions.route, reasons: decisions.reasons })
+    .select({
+      id: decisions.id,
+      externalId: decisions.externalId,
+      bodyHash: decisions.bodyHash,
+      status: decisions.status,
+      route: decisions.route,
+      reasons: decisions.reasons,
+    })
     .from(decisions)
     .where(and(eq(decisions.typeKey, sql.placeholder("type")), inArray(decisions.externalId, ids)));
 });
@@ -226,135 +250,156 @@ export async function ingestDecisions(db: Db, items: unknown[], opts: { batch: b
   }
   if (issues.length > 0) throw invalid(opts.batch ? "Invalid decisions in batch; nothing was written" : "Invalid decision", issues);
 
-  const write = () => transaction(db, async (tx) => {
-    const results: IngestResult[] = new Array(prepared.length);
-    const conflicts: Issue[] = [];
-    const path = (p: Prepared, f: string) => (opts.batch ? `decisions.${p.index}.${f}` : f);
+  const write = () =>
+    transaction(db, async (tx) => {
+      const results: IngestResult[] = new Array(prepared.length);
+      const conflicts: Issue[] = [];
+      const path = (p: Prepared, f: string) => (opts.batch ? `decisions.${p.index}.${f}` : f);
 
-    const existing = await findExisting(tx, prepared);
+      const existing = await findExisting(tx, prepared);
 
-    const fresh: { p: Prepared; row: typeof decisions.$inferInsert }[] = [];
-    const seenInBatch = new Map<string, { p: Prepared; slot: number }>();
-    for (const [slot, p] of prepared.entries()) {
-      const k = `${p.data.type}\u0000${p.data.externalId}`;
-      const prior = existing.get(k);
-      if (prior) {
-        if (prior.bodyHash !== p.bodyHash && !await sameAsStored(tx, p.data, prior.id)) {
-          conflicts.push({ path: path(p, "externalId"), message: `decision ${p.data.externalId} of type ${p.data.type} already exists with a different body` });
+      const fresh: { p: Prepared; row: typeof decisions.$inferInsert }[] = [];
+      const seenInBatch = new Map<string, { p: Prepared; slot: number }>();
+      for (const [slot, p] of prepared.entries()) {
+        const k = `${p.data.type}\u0000${p.data.externalId}`;
+        const prior = existing.get(k);
+        if (prior) {
+          if (prior.bodyHash !== p.bodyHash && !(await sameAsStored(tx, p.data, prior.id))) {
+            conflicts.push({
+              path: path(p, "externalId"),
+              message: `decision ${p.data.externalId} of type ${p.data.type} already exists with a different body`,
+            });
+            continue;
+          }
+          results[slot] = { id: prior.id, externalId: prior.externalId, status: prior.status, route: prior.route, reasons: prior.reasons, created: false };
           continue;
         }
-        results[slot] = { id: prior.id, externalId: prior.externalId, status: prior.status, route: prior.route, reasons: prior.reasons, created: false };
-        continue;
-      }
-      const twin = seenInBatch.get(k);
-      if (twin) {
-        if (twin.p.bodyHash !== p.bodyHash && !sameInput(twin.p.data, p.data)) {
-          conflicts.push({ path: path(p, "externalId"), message: `externalId repeats item ${twin.p.index} of this batch with a different body` });
-        } else {
-          results[slot] = { ...results[twin.slot], created: false };
+        const twin = seenInBatch.get(k);
+        if (twin) {
+          if (twin.p.bodyHash !== p.bodyHash && !sameInput(twin.p.data, p.data)) {
+            conflicts.push({ path: path(p, "externalId"), message: `externalId repeats item ${twin.p.index} of this batch with a different body` });
+          } else {
+            results[slot] = { ...results[twin.slot], created: false };
+          }
+          continue;
         }
-        continue;
+        seenInBatch.set(k, { p, slot });
+        const id = newId("dec", now);
+        const r = routeDecision({ id, confidence: p.data.confidence, fieldConfidence: p.data.fieldConfidence, flags: p.data.flags }, p.type.routing);
+        const occurredAt = p.data.occurredAt ? Date.parse(p.data.occurredAt) : now;
+        const auto = r.route === "auto";
+        const row: typeof decisions.$inferInsert = {
+          id,
+          typeKey: p.data.type,
+          externalId: p.data.externalId,
+          bodyHash: p.bodyHash,
+          modelName: p.data.model.name,
+          modelVersion: p.data.model.version,
+          input: jsonText(p.json.input),
+          output: jsonText(p.json.output),
+          confidence: p.data.confidence,
+          fieldConfidence: p.json.fieldConfidence === null ? null : jsonText(p.json.fieldConfidence),
+          flags: jsonText(p.json.flags),
+          priority: p.data.priority,
+          occurredAt,
+          receivedAt: now,
+          route: r.route,
+          reasons: r.reasons,
+          policyVersion: p.type.policyVersion,
+          qaSampled: r.qaSampled,
+          status: auto ? "auto_approved" : "pending_review",
+          finalOutput: auto ? jsonText(p.json.output) : null,
+          finalizedAt: auto ? now : null,
+          finalizedBy: null,
+          updatedAt: now,
+        };
+        fresh.push({ p, row });
+        results[slot] = { id, externalId: p.data.externalId, status: row.status!, route: r.route, reasons: r.reasons, created: true };
       }
-      seenInBatch.set(k, { p, slot });
-      const id = newId("dec", now);
-      const r = routeDecision({ id, confidence: p.data.confidence, fieldConfidence: p.data.fieldConfidence, flags: p.data.flags }, p.type.routing);
-      const occurredAt = p.data.occurredAt ? Date.parse(p.data.occurredAt) : now;
-      const auto = r.route === "auto";
-      const row: typeof decisions.$inferInsert = {
-        id,
-        typeKey: p.data.type,
-        externalId: p.data.externalId,
-        bodyHash: p.bodyHash,
-        modelName: p.data.model.name,
-        modelVersion: p.data.model.version,
-        input: jsonText(p.json.input),
-        output: jsonText(p.json.output),
-        confidence: p.data.confidence,
-        fieldConfidence: p.json.fieldConfidence === null ? null : jsonText(p.json.fieldConfidence),
-        flags: jsonText(p.json.flags),
-        priority: p.data.priority,
-        occurredAt,
-        receivedAt: now,
-        route: r.route,
-        reasons: r.reasons,
-        policyVersion: p.type.policyVersion,
-        qaSampled: r.qaSampled,
-        status: auto ? "auto_approved" : "pending_review",
-        finalOutput: auto ? jsonText(p.json.output) : null,
-        finalizedAt: auto ? now : null,
-        finalizedBy: null,
-        updatedAt: now,
-      };
-      fresh.push({ p, row });
-      results[slot] = { id, externalId: p.data.externalId, status: row.status!, route: r.route, reasons: r.reasons, created: true };
-    }
-    if (conflicts.length > 0) throw conflict("Conflicting decisions; nothing was written", conflicts);
-    if (fresh.length === 0) return results;
+      if (conflicts.length > 0) throw conflict("Conflicting decisions; nothing was written", conflicts);
+      if (fresh.length === 0) return results;
 
-    await insertRows(tx, decisions, fresh.map((f) => f.row));
+      await insertRows(
+        tx,
+        decisions,
+        fresh.map((f) => f.row),
+      );
 
-    const taskRows: (typeof tasks.$inferInsert)[] = [];
-    for (const { p, row } of fresh) {
-      if (row.route === "review" || row.qaSampled) {
-        taskRows.push({
-          id: newId("tsk", now),
-          decisionId: row.id,
-          typeKey: row.typeKey,
-          kind: row.route === "review" ? "review" : "qa",
-          status: "open",
-          priority: row.priority ?? 0,
-          dueAt: now + p.type.slaMinutes * MINUTE,
-          createdAt: now,
+      const taskRows: (typeof tasks.$inferInsert)[] = [];
+      for (const { p, row } of fresh) {
+        if (row.route === "review" || row.qaSampled) {
+          taskRows.push({
+            id: newId("tsk", now),
+            decisionId: row.id,
+            typeKey: row.typeKey,
+            kind: row.route === "review" ? "review" : "qa",
+            status: "open",
+            priority: row.priority ?? 0,
+            dueAt: now + p.type.slaMinutes * MINUTE,
+            createdAt: now,
+          });
+        }
+      }
+      await insertRows(tx, tasks, taskRows);
+
+      await applyRollupChanges(
+        tx,
+        fresh.map(({ row }) => ({ before: null, after: factsOf(row as typeof decisions.$inferSelect, null) })),
+      );
+      if (fresh.length === 1) {
+        const { row } = fresh[0];
+        await appendAudit(tx, {
+          actor: opts.actor,
+          action: DECISION_INGESTED,
+          entityType: "decision",
+          entityId: row.id,
+          // keys in canonical (sorted) order: the audit hash then writes them without sorting
+          data: {
+            bodyHash: row.bodyHash,
+            externalId: row.externalId,
+            policyVersion: row.policyVersion,
+            qaSampled: row.qaSampled,
+            reasons: row.reasons,
+            route: row.route,
+            status: row.status,
+            type: row.typeKey,
+          },
+          at: now,
+        });
+      } else {
+        // One hash-chained entry for the whole batch: it names every decision with its body hash
+        // (which covers its content) and outcome; auditTrail() finds it from any of them.
+        await appendAudit(tx, {
+          actor: opts.actor,
+          action: BATCH_INGESTED,
+          entityType: "decision_batch",
+          entityId: newId("bat", now),
+          data: {
+            count: fresh.length,
+            decisions: fresh.map(({ row }) => [row.id, row.typeKey, row.externalId, row.bodyHash, row.route, row.status]),
+            fields: BATCH_FIELDS,
+          },
+          at: now,
         });
       }
-    }
-    await insertRows(tx, tasks, taskRows);
-
-    await applyRollupChanges(
-            tx,
-            fresh.map(({ row }) => ({ before: null, after: factsOf(row as typeof decisions.$inferSelect, null) })),
-          );
-    if (fresh.length === 1) {
-      const { row } = fresh[0];
-      await appendAudit(tx, {
-                actor: opts.actor,
-                action: DECISION_INGESTED,
-                entityType: "decision",
-                entityId: row.id,
-                // keys in canonical (sorted) order: the audit hash then writes them without sorting
-                data: { bodyHash: row.bodyHash, externalId: row.externalId, policyVersion: row.policyVersion, qaSampled: row.qaSampled, reasons: row.reasons, route: row.route, status: row.status, type: row.typeKey },
-                at: now,
-              });
-    } else {
-      // One hash-chained entry for the whole batch: it names every decision with its body hash
-      // (which covers its content) and outcome; auditTrail() finds it from any of them.
-      await appendAudit(tx, {
-                actor: opts.actor,
-                action: BATCH_INGESTED,
-                entityType: "decision_batch",
-                entityId: newId("bat", now),
-                data: { count: fresh.length, decisions: fresh.map(({ row }) => [row.id, row.typeKey, row.externalId, row.bodyHash, row.route, row.status]), fields: BATCH_FIELDS },
-                at: now,
-              });
-    }
-    // The payload is written around the output's JSON text rather than serialising it again.
-    const finalizedAt = JSON.stringify(new Date(now).toISOString());
-    await enqueueEvents(
-      tx,
-      fresh
-        .filter(({ row }) => row.route === "auto")
-        .map(({ p, row }) => ({
-          eventType: "decision.finalized" as const,
-          typeKey: row.typeKey,
-          entityId: row.id!,
-          at: now,
-          payload: jsonText(
-            `${JSON.stringify({ id: row.id, type: row.typeKey, externalId: row.externalId, status: row.status, route: row.route }).slice(0, -1)},"finalOutput":${p.json.output},"finalizedAt":${finalizedAt}}`,
-          ),
-        })),
-    );
-    return results;
-  });
+      // The payload is written around the output's JSON text rather than serialising it again.
+      const finalizedAt = JSON.stringify(new Date(now).toISOString());
+      await enqueueEvents(
+        tx,
+        fresh
+          .filter(({ row }) => row.route === "auto")
+          .map(({ p, row }) => ({
+            eventType: "decision.finalized" as const,
+            typeKey: row.typeKey,
+            entityId: row.id!,
+            at: now,
+            payload: jsonText(
+              `${JSON.stringify({ id: row.id, type: row.typeKey, externalId: row.externalId, status: row.status, route: row.route }).slice(0, -1)},"finalOutput":${p.json.output},"finalizedAt":${finalizedAt}}`,
+            ),
+          })),
+      );
+      return results;
+    });
   try {
     return await write();
   } catch (e) {

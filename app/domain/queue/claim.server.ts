@@ -23,7 +23,17 @@ import { decisions, tasks } from "@db/schema/index";
 import { conflict, invalid, notFound } from "~/lib/errors";
 import { appendAudit } from "../audit/audit.server";
 import { listPosition, listQueue, SCAN_BUDGET, type QueueFilter } from "./queue-view.server";
-import { claimableBy, claimRefusal, DEFAULT_LEASE_MS, extendLease, holdsDecision, reapExpiredLeases, type Reviewer, type TaskKind, type TaskRow } from "./queue.server";
+import {
+  claimableBy,
+  claimRefusal,
+  DEFAULT_LEASE_MS,
+  extendLease,
+  holdsDecision,
+  reapExpiredLeases,
+  type Reviewer,
+  type TaskKind,
+  type TaskRow,
+} from "./queue.server";
 
 /** What to claim. */
 export type ClaimTarget = NextTarget | TaskTarget | ViewTarget;
@@ -76,7 +86,17 @@ async function claimChosen(db: Db, reviewer: Reviewer, at: At, choose: (tx: DbOr
 
 /** The first claimable task matching `where`, in queue order, skipping rows other claimers hold locked (Postgres). */
 async function headOf(tx: DbOrTx, where: SQL[]): Promise<TaskRow | undefined> {
-  return (await forUpdateSkipLocked(tx, tx.select().from(tasks).where(and(...where)).orderBy(desc(tasks.priority), asc(tasks.dueAt), asc(tasks.seq)).limit(1)))[0];
+  return (
+    await forUpdateSkipLocked(
+      tx,
+      tx
+        .select()
+        .from(tasks)
+        .where(and(...where))
+        .orderBy(desc(tasks.priority), asc(tasks.dueAt), asc(tasks.seq))
+        .limit(1),
+    )
+  )[0];
 }
 
 async function claimHead(db: Db, reviewer: Reviewer, at: At, type: string | undefined): Promise<TaskRow | null> {
@@ -102,17 +122,25 @@ async function claimGiven(db: Db, reviewer: Reviewer, at: At, taskId: string, ki
 async function takeLease(tx: DbOrTx, t: TaskRow, reviewer: Reviewer, at: At): Promise<TaskRow> {
   const leaseExpiresAt = at.now + at.leaseMs;
   const res = await tx
-      .update(tasks)
-      .set({ status: "claimed", claimedBy: reviewer.id, leaseExpiresAt })
-      .where(and(eq(tasks.id, t.id), eq(tasks.status, "open")))
-      .returning({ id: tasks.id });
+    .update(tasks)
+    .set({ status: "claimed", claimedBy: reviewer.id, leaseExpiresAt })
+    .where(and(eq(tasks.id, t.id), eq(tasks.status, "open")))
+    .returning({ id: tasks.id });
   if (res.length !== 1) throw conflict(`Task ${t.id} was taken by someone else`);
   if (holdsDecision(t.kind)) {
-    await tx.update(decisions)
-            .set({ status: "in_review", updatedAt: at.now })
-            .where(and(eq(decisions.id, t.decisionId), eq(decisions.status, "pending_review")));
+    await tx
+      .update(decisions)
+      .set({ status: "in_review", updatedAt: at.now })
+      .where(and(eq(decisions.id, t.decisionId), eq(decisions.status, "pending_review")));
   }
-  await appendAudit(tx, { actor: reviewer.email, action: "task.claimed", entityType: "task", entityId: t.id, data: { decisionId: t.decisionId, leaseExpiresAt }, at: at.now });
+  await appendAudit(tx, {
+    actor: reviewer.email,
+    action: "task.claimed",
+    entityType: "task",
+    entityId: t.id,
+    data: { decisionId: t.decisionId, leaseExpiresAt },
+    at: at.now,
+  });
   return { ...t, status: "claimed", claimedBy: reviewer.id, leaseExpiresAt };
 }
 
@@ -162,7 +190,18 @@ async function claimInView(db: Db, reviewer: Reviewer, at: At, target: ViewTarge
   // The task `firstInView` found, re-read locked and still claimable inside the claim's transaction.
   const pickFrom = (from: string | undefined, maxScan: number) => async (tx: DbOrTx) => {
     const id = (await firstInView(tx, reviewer, view, at.now, { skip: target.skip, maxScan, from })).row?.id;
-    return id ? (await forUpdateSkipLocked(tx, tx.select().from(tasks).where(and(eq(tasks.id, id), claimableBy(reviewer))).limit(1)))[0] : undefined;
+    return id
+      ? (
+          await forUpdateSkipLocked(
+            tx,
+            tx
+              .select()
+              .from(tasks)
+              .where(and(eq(tasks.id, id), claimableBy(reviewer)))
+              .limit(1),
+          )
+        )[0]
+      : undefined;
   };
   // Usually the next match is close by: look a short way inside the claim itself, one read.
   const near = await claimChosen(db, reviewer, at, pickFrom(after, Math.min(NEAR_SCAN, search.maxScan)));

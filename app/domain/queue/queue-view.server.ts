@@ -59,33 +59,40 @@ export type QueueSummary = {
 
 export async function queueOverview(db: DbOrTx, now: number): Promise<QueueSummary[]> {
   const counts = await queueCounts(db);
-  return Promise.all((await listDecisionTypes(db)).map(async (t) => {
-    const mine = counts.filter((c) => c.typeKey === t.key);
-    const sum = (status: "open" | "claimed", kinds: readonly string[]) => mine.filter((c) => kinds.includes(c.kind)).reduce((n, c) => n + c[status], 0);
-    // tasks_status_type_idx (status, type_key) ends in the rowid (seq): this reads it in seq
-    // order and stops at the first match instead of sorting the open queue.
-    const oldest = (await db
+  return Promise.all(
+    (await listDecisionTypes(db)).map(async (t) => {
+      const mine = counts.filter((c) => c.typeKey === t.key);
+      const sum = (status: "open" | "claimed", kinds: readonly string[]) => mine.filter((c) => kinds.includes(c.kind)).reduce((n, c) => n + c[status], 0);
+      // tasks_status_type_idx (status, type_key) ends in the rowid (seq): this reads it in seq
+      // order and stops at the first match instead of sorting the open queue.
+      const oldest = (
+        await db
           .select({ createdAt: tasks.createdAt })
           .from(tasks)
           .where(and(eq(tasks.status, "open"), eq(tasks.typeKey, t.key), ne(tasks.kind, "escalation")))
           .orderBy(asc(tasks.seq))
-          .limit(1))[0];
-    let pastSla = 0;
-    for (const kind of WORK_KINDS) {
-      const row = await sqlOne<{ n: number }>(db, sql`select count(*) as n from (select 1 from ${tasks} where ${tasks.status} = 'open' and ${tasks.typeKey} = ${t.key} and ${tasks.kind} = ${kind} and ${tasks.dueAt} < ${now} limit ${SLA_COUNT_CAP}) as capped`);
-      pastSla += row?.n ?? 0;
-    }
-    return {
-      key: t.key,
-      name: t.name,
-      open: sum("open", WORK_KINDS),
-      inProgress: sum("claimed", WORK_KINDS),
-      oldestCreatedAt: oldest?.createdAt ?? null,
-      pastSla: Math.min(pastSla, SLA_COUNT_CAP),
-      pastSlaCapped: pastSla >= SLA_COUNT_CAP,
-      escalations: sum("open", ["escalation"]) + sum("claimed", ["escalation"]),
-    };
-  }));
+          .limit(1)
+      )[0];
+      let pastSla = 0;
+      for (const kind of WORK_KINDS) {
+        const row = await sqlOne<{ n: number }>(
+          db,
+          sql`select count(*) as n from (select 1 from ${tasks} where ${tasks.status} = 'open' and ${tasks.typeKey} = ${t.key} and ${tasks.kind} = ${kind} and ${tasks.dueAt} < ${now} limit ${SLA_COUNT_CAP}) as capped`,
+        );
+        pastSla += row?.n ?? 0;
+      }
+      return {
+        key: t.key,
+        name: t.name,
+        open: sum("open", WORK_KINDS),
+        inProgress: sum("claimed", WORK_KINDS),
+        oldestCreatedAt: oldest?.createdAt ?? null,
+        pastSla: Math.min(pastSla, SLA_COUNT_CAP),
+        pastSlaCapped: pastSla >= SLA_COUNT_CAP,
+        escalations: sum("open", ["escalation"]) + sum("claimed", ["escalation"]),
+      };
+    }),
+  );
 }
 
 const listColumns = {
@@ -189,27 +196,41 @@ export async function listQueue(
   const read = async (range: SQL[], want: number, budget: number): Promise<{ rows: Row[]; exhausted: Row | null; scanned: number }> => {
     const where = and(...taskWhere, ...range);
     if (decisionWhere.length === 0) {
-      const rows = (await db.select(listColumns).from(tasks).innerJoin(decisions, eq(decisions.id, tasks.decisionId)).where(where).orderBy(...order).limit(want)) as Row[];
+      const rows = (await db
+        .select(listColumns)
+        .from(tasks)
+        .innerJoin(decisions, eq(decisions.id, tasks.decisionId))
+        .where(where)
+        .orderBy(...order)
+        .limit(want)) as Row[];
       return { rows, exhausted: null, scanned: rows.length };
     }
-    const window = db.select({ seq: tasks.seq }).from(tasks).where(where).orderBy(...order).limit(budget).as("w");
+    const window = db
+      .select({ seq: tasks.seq })
+      .from(tasks)
+      .where(where)
+      .orderBy(...order)
+      .limit(budget)
+      .as("w");
     const rows = (await db
-          .select(listColumns)
-          .from(window)
-          .innerJoin(tasks, eq(tasks.seq, window.seq))
-          .innerJoin(decisions, eq(decisions.id, tasks.decisionId))
-          .where(and(...decisionWhere))
-          .orderBy(...order)
-          .limit(want)) as Row[];
+      .select(listColumns)
+      .from(window)
+      .innerJoin(tasks, eq(tasks.seq, window.seq))
+      .innerJoin(decisions, eq(decisions.id, tasks.decisionId))
+      .where(and(...decisionWhere))
+      .orderBy(...order)
+      .limit(want)) as Row[];
     if (rows.length >= want) return { rows, exhausted: null, scanned: budget };
     // Fewer than wanted: either the range ended, or the window did (then say where the search stopped).
-    const last = (await db
-          .select({ seq: tasks.seq, priority: tasks.priority, dueAt: tasks.dueAt })
-          .from(tasks)
-          .where(where)
-          .orderBy(...order)
-          .limit(1)
-          .offset(budget - 1))[0];
+    const last = (
+      await db
+        .select({ seq: tasks.seq, priority: tasks.priority, dueAt: tasks.dueAt })
+        .from(tasks)
+        .where(where)
+        .orderBy(...order)
+        .limit(1)
+        .offset(budget - 1)
+    )[0];
     return { rows, exhausted: last ? (last as Row) : null, scanned: budget };
   };
 
@@ -268,20 +289,24 @@ export function listPosition(sort: QueueFilter["sort"], t: { priority: number; d
 
 /** Filter choices: model versions seen in the last 90 days, read from the hourly roll-ups (small), never from decisions. */
 export async function queueFacets(db: DbOrTx, now: number) {
-  const rows = await sqlAll<{ v: string }>(db, sql`select distinct ${rollups.modelVersion} as v from ${rollups} where ${rollups.metric} = 'volume' and ${rollups.hour} >= ${now - 90 * 24 * HOUR} order by 1 limit 100`);
+  const rows = await sqlAll<{ v: string }>(
+    db,
+    sql`select distinct ${rollups.modelVersion} as v from ${rollups} where ${rollups.metric} = 'volume' and ${rollups.hour} >= ${now - 90 * 24 * HOUR} order by 1 limit 100`,
+  );
   return { models: rows.map((r) => r.v) };
 }
 
 /** The reviewer's claimed tasks, newest lease first. */
 export async function myInProgress(db: DbOrTx, reviewer: Reviewer, now: number) {
-  return (await db
+  return (
+    await db
       .select(listColumns)
       .from(tasks)
       .innerJoin(decisions, eq(decisions.id, tasks.decisionId))
       .where(and(eq(tasks.claimedBy, reviewer.id), eq(tasks.status, "claimed")))
       .orderBy(desc(tasks.leaseExpiresAt))
-      .limit(50))
-    .map((r) => ({ ...toItem(r), leaseExpiresAt: r.leaseExpiresAt as number | null, expired: (r.leaseExpiresAt ?? 0) <= now }));
+      .limit(50)
+  ).map((r) => ({ ...toItem(r), leaseExpiresAt: r.leaseExpiresAt as number | null, expired: (r.leaseExpiresAt ?? 0) <= now }));
 }
 
 export type EscalationItem = QueueItem & {
@@ -302,22 +327,29 @@ export async function listEscalations(db: DbOrTx, user: Reviewer, opts: { all: b
   const where: SQL[] = [eq(tasks.kind, "escalation"), inArray(tasks.status, ["open", "claimed"])];
   if (!opts.all) where.push(eq(tasks.assigneeId, user.id));
   const rows = await db
-      .select({ ...listColumns, assigneeId: tasks.assigneeId, claimedBy: tasks.claimedBy, assignee: users.email, typeName: decisionTypes.name })
-      .from(tasks)
-      .innerJoin(decisions, eq(decisions.id, tasks.decisionId))
-      .innerJoin(decisionTypes, eq(decisionTypes.key, tasks.typeKey))
-      .leftJoin(users, eq(users.id, tasks.assigneeId))
-      .where(and(...where))
-      .orderBy(desc(tasks.priority), asc(tasks.dueAt), asc(tasks.seq))
-      .limit(200);
+    .select({ ...listColumns, assigneeId: tasks.assigneeId, claimedBy: tasks.claimedBy, assignee: users.email, typeName: decisionTypes.name })
+    .from(tasks)
+    .innerJoin(decisions, eq(decisions.id, tasks.decisionId))
+    .innerJoin(decisionTypes, eq(decisionTypes.key, tasks.typeKey))
+    .leftJoin(users, eq(users.id, tasks.assigneeId))
+    .where(and(...where))
+    .orderBy(desc(tasks.priority), asc(tasks.dueAt), asc(tasks.seq))
+    .limit(200);
   const ids = rows.map((r) => r.decisionId);
   const revs = ids.length
     ? await db
-              .select({ decisionId: reviews.decisionId, action: reviews.action, taskKind: reviews.taskKind, note: reviews.note, changedFields: reviews.changedFields, email: users.email })
-              .from(reviews)
-              .innerJoin(users, eq(users.id, reviews.reviewerId))
-              .where(inArray(reviews.decisionId, ids))
-              .orderBy(asc(reviews.seq))
+        .select({
+          decisionId: reviews.decisionId,
+          action: reviews.action,
+          taskKind: reviews.taskKind,
+          note: reviews.note,
+          changedFields: reviews.changedFields,
+          email: users.email,
+        })
+        .from(reviews)
+        .innerJoin(users, eq(users.id, reviews.reviewerId))
+        .where(inArray(reviews.decisionId, ids))
+        .orderBy(asc(reviews.seq))
     : [];
   return rows.map((r) => {
     const mine = revs.filter((v) => v.decisionId === r.decisionId);
@@ -327,7 +359,8 @@ export async function listEscalations(db: DbOrTx, user: Reviewer, opts: { all: b
     if (last?.action === "escalate") note = last.note ?? "";
     else if (last?.taskKind === "second") {
       const first = [...mine].reverse().find((v) => v.taskKind === "review");
-      const describe = (v: typeof last) => `${v.email} ${v.action === "correct" ? `corrected ${v.changedFields.join(", ")}` : v.action === "approve" ? "approved" : "rejected"}`;
+      const describe = (v: typeof last) =>
+        `${v.email} ${v.action === "correct" ? `corrected ${v.changedFields.join(", ")}` : v.action === "approve" ? "approved" : "rejected"}`;
       note = `Four-eyes disagreement: ${first ? describe(first) : "first reviewer"}; ${describe(last)}.`;
       escalatedBy = "four-eyes rule";
     }

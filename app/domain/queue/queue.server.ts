@@ -57,9 +57,10 @@ async function returnToQueue(tx: DbOrTx, t: Pick<TaskRow, "id" | "decisionId" | 
     .returning({ id: tasks.id });
   if (held.length === 0) return false;
   if (holdsDecision(t.kind)) {
-    await tx.update(decisions)
-            .set({ status: "pending_review", updatedAt: now })
-            .where(and(eq(decisions.id, t.decisionId), eq(decisions.status, "in_review")));
+    await tx
+      .update(decisions)
+      .set({ status: "pending_review", updatedAt: now })
+      .where(and(eq(decisions.id, t.decisionId), eq(decisions.status, "in_review")));
   }
   return true;
 }
@@ -79,9 +80,9 @@ export async function reapExpiredLeases(tx: DbOrTx, now: number): Promise<number
   for (const t of lapsed) if (await returnToQueue(tx, t, now)) expired.push(t);
   if (expired.length === 0) return 0;
   await appendAudit(
-        tx,
-        expired.map((t) => ({ actor: "system", action: "task.lease_expired", entityType: "task", entityId: t.id, data: { previousHolder: t.claimedBy }, at: now })),
-      );
+    tx,
+    expired.map((t) => ({ actor: "system", action: "task.lease_expired", entityType: "task", entityId: t.id, data: { previousHolder: t.claimedBy }, at: now })),
+  );
   return expired.length;
 }
 
@@ -159,7 +160,10 @@ export type QueueCount = { typeKey: string; kind: TaskKind; open: number; claime
  */
 export async function queueCounts(db: DbOrTx): Promise<QueueCount[]> {
   const byKey = new Map<string, QueueCount>();
-  for (const c of await db.select().from(taskCounters).where(inArray(taskCounters.status, ["open", "claimed"]))) {
+  for (const c of await db
+    .select()
+    .from(taskCounters)
+    .where(inArray(taskCounters.status, ["open", "claimed"]))) {
     const k = `${c.typeKey}\u0000${c.kind}`;
     const row = byKey.get(k) ?? { typeKey: c.typeKey, kind: c.kind as TaskKind, open: 0, claimed: 0 };
     if (c.status === "open") row.open += c.n;

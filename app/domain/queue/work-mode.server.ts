@@ -41,14 +41,23 @@ const workModeParams = z.object({
   skip: z
     .string()
     .optional()
-    .transform((s) => (s ?? "").split(",").filter((id) => /^[\w-]{1,64}$/.test(id)).slice(-SKIP_MEMORY)),
+    .transform((s) =>
+      (s ?? "")
+        .split(",")
+        .filter((id) => /^[\w-]{1,64}$/.test(id))
+        .slice(-SKIP_MEMORY),
+    ),
   after: queueFilterSchema.shape.cursor.catch(undefined),
 });
 
 /** Work mode from a query string (or posted fields); anything unreadable is dropped, never an error. */
 export function readWorkMode(params: URLSearchParams): WorkMode {
   const { filter } = parseQueueFilter(params);
-  const { from, skip, after } = workModeParams.parse({ from: params.get("from") ?? undefined, skip: params.get("skip") ?? undefined, after: params.get("after") ?? undefined });
+  const { from, skip, after } = workModeParams.parse({
+    from: params.get("from") ?? undefined,
+    skip: params.get("skip") ?? undefined,
+    after: params.get("after") ?? undefined,
+  });
   return { filter: { ...filter, cursor: undefined }, from, skip, after };
 }
 

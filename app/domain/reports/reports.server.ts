@@ -62,7 +62,11 @@ const prefixRange = (p: string) => sql`(metric >= ${p} AND metric < ${p.slice(0,
  * listed metrics and metric-name prefixes (all metrics when neither is given).
  * Metric names come back without the daily prefix.
  */
-async function sumCounters(db: DbOrTx, q: ReportQuery, opts: { metrics?: readonly string[]; prefixes?: string[]; byBucket: boolean; byVersion: boolean; allVersions?: boolean }): Promise<Row[]> {
+async function sumCounters(
+  db: DbOrTx,
+  q: ReportQuery,
+  opts: { metrics?: readonly string[]; prefixes?: string[]; byBucket: boolean; byVersion: boolean; allVersions?: boolean },
+): Promise<Row[]> {
   const out: Row[] = [];
   for (const g of segments(q)) {
     const metricConds: SQL[] = [];
@@ -78,7 +82,10 @@ async function sumCounters(db: DbOrTx, q: ReportQuery, opts: { metrics?: readonl
     const v = opts.byVersion ? sql`model_version` : sql`''`;
     // Metric ranges over a period: range scans on (type, metric, hour); all hourly metrics: the (type, hour) key.
     const from = metricConds.length ? indexedBy(db, "rollups", "rollups_metric_idx") : sql`rollups`;
-    const rows = await sqlAll<Row>(db, sql`SELECT ${b} AS b, ${v} AS v, metric, SUM(value) AS value FROM ${from} WHERE ${sql.join(where, sql` AND `)} GROUP BY 1, 2, metric`);
+    const rows = await sqlAll<Row>(
+      db,
+      sql`SELECT ${b} AS b, ${v} AS v, metric, SUM(value) AS value FROM ${from} WHERE ${sql.join(where, sql` AND `)} GROUP BY 1, 2, metric`,
+    );
     for (const r of rows) out.push(g.prefix ? { ...r, metric: r.metric.slice(g.prefix.length) } : r);
   }
   return out;
@@ -105,7 +112,14 @@ export type AutomationBucket = { start: string } & AutomationFigures;
 export type AutomationReport = { buckets: AutomationBucket[]; totals: AutomationFigures };
 
 /** Automation counters per bucket over [hourFrom, hourTo), pivoted in SQL: one row per bucket, one column per metric. */
-async function automationCounters(db: DbOrTx, q: ReportQuery, prefix: "" | typeof DAILY_PREFIX, hourFrom: number, hourTo: number, into: Map<string, Counters>): Promise<void> {
+async function automationCounters(
+  db: DbOrTx,
+  q: ReportQuery,
+  prefix: "" | typeof DAILY_PREFIX,
+  hourFrom: number,
+  hourTo: number,
+  into: Map<string, Counters>,
+): Promise<void> {
   if (hourFrom >= hourTo) return;
   const names = AUTOMATION_METRICS.map((m) => prefix + m);
   const cols = sql.join(
@@ -114,7 +128,10 @@ async function automationCounters(db: DbOrTx, q: ReportQuery, prefix: "" | typeo
   );
   const where: SQL[] = [sql`type_key = ${q.type}`, sql`metric IN (${inList(names)})`, sql`hour >= ${hourFrom}`, sql`hour < ${hourTo}`];
   if (q.modelVersion) where.push(sql`model_version = ${q.modelVersion}`);
-  const rows = await sqlAll<Record<string, number>>(db, sql`SELECT ${bucketExpr(q.bucket)} AS b, ${cols} FROM ${indexedBy(db, "rollups", "rollups_metric_idx")} WHERE ${sql.join(where, sql` AND `)} GROUP BY 1`);
+  const rows = await sqlAll<Record<string, number>>(
+    db,
+    sql`SELECT ${bucketExpr(q.bucket)} AS b, ${cols} FROM ${indexedBy(db, "rollups", "rollups_metric_idx")} WHERE ${sql.join(where, sql` AND `)} GROUP BY 1`,
+  );
   for (const r of rows) {
     const m = into.get(String(r.b)) ?? {};
     AUTOMATION_METRICS.forEach((name, i) => (m[name] = (m[name] ?? 0) + Number(r[`m${i}`])));
@@ -138,11 +155,25 @@ export async function qualityReport(db: DbOrTx, q: ReportQuery): Promise<Quality
 
 /** Model versions that ever reported for a type, newest first by first appearance. */
 export async function modelVersions(db: DbOrTx, typeKey: string): Promise<string[]> {
-  return (await sqlAll<{ v: string }>(db, sql`SELECT model_version AS v, MIN(hour) AS first FROM ${indexedBy(db, "rollups", "rollups_metric_idx")} WHERE type_key = ${typeKey} AND metric = ${DAILY_PREFIX + "volume"} GROUP BY model_version ORDER BY first DESC, v`))
-    .map((r) => r.v);
+  return (
+    await sqlAll<{ v: string }>(
+      db,
+      sql`SELECT model_version AS v, MIN(hour) AS first FROM ${indexedBy(db, "rollups", "rollups_metric_idx")} WHERE type_key = ${typeKey} AND metric = ${DAILY_PREFIX + "volume"} GROUP BY model_version ORDER BY first DESC, v`,
+    )
+  ).map((r) => r.v);
 }
 
-export type BacklogQueue = { typeKey: string; typeName: string; kind: string; owner: string; open: number; claimed: number; oldestAgeMs: number | null; pastSla: number; slaMinutes: number };
+export type BacklogQueue = {
+  typeKey: string;
+  typeName: string;
+  kind: string;
+  owner: string;
+  open: number;
+  claimed: number;
+  oldestAgeMs: number | null;
+  pastSla: number;
+  slaMinutes: number;
+};
 export type BacklogOwner = { owner: string; open: number; claimed: number; oldestAgeMs: number | null; pastSla: number };
 
 /**
@@ -150,13 +181,16 @@ export type BacklogOwner = { owner: string; open: number; claimed: number; oldes
  * type's owner). Reads only open and claimed tasks through tasks_backlog_idx.
  */
 export async function backlog(db: DbOrTx, now = Date.now()): Promise<{ queues: BacklogQueue[]; owners: BacklogOwner[] }> {
-  const rows = await sqlAll<{ typeKey: string; kind: string; open: number; claimed: number; oldest: number | null; pastSla: number }>(db, sql`
+  const rows = await sqlAll<{ typeKey: string; kind: string; open: number; claimed: number; oldest: number | null; pastSla: number }>(
+    db,
+    sql`
     SELECT type_key AS "typeKey", kind,
            ${countIf(sql`status = 'open'`)} AS open, ${countIf(sql`status = 'claimed'`)} AS claimed,
            MIN(created_at) AS oldest, ${countIf(sql`due_at < ${now}`)} AS "pastSla"
     FROM ${indexedBy(db, "tasks", "tasks_backlog_idx")}
     WHERE status IN ('open', 'claimed')
-    GROUP BY type_key, kind`);
+    GROUP BY type_key, kind`,
+  );
   const types = new Map((await listDecisionTypes(db)).map((t) => [t.key, t]));
   const queues: BacklogQueue[] = rows
     .map((r) => {
@@ -186,7 +220,8 @@ export async function backlog(db: DbOrTx, now = Date.now()): Promise<{ queues: B
   return { queues, owners: [...owners.values()].sort((a, b) => b.pastSla - a.pastSla || b.open + b.claimed - (a.open + a.claimed)) };
 }
 
-export type VersionRow = AutomationFigures & QualityFigures & { modelVersion: string; escalated: number; reviewP50Ms: number | null; reviewP95Ms: number | null };
+export type VersionRow = AutomationFigures &
+  QualityFigures & { modelVersion: string; escalated: number; reviewP50Ms: number | null; reviewP95Ms: number | null };
 export type SeriesPoint = AutomationBucket & {
   byVersion: Record<string, number | null>;
   accuracy: number | null;
@@ -227,7 +262,12 @@ export async function reportPage(db: DbOrTx, q: ReportQuery): Promise<ReportPage
   const totalsCounters = sumAll(selected);
 
   // Per bucket and version: the figures charted over time.
-  const seriesRows = await sumCounters(db, q, { metrics: [...new Set([...AUTOMATION_METRICS, ...QUALITY_METRICS])], prefixes: ["ttd:"], byBucket: true, byVersion: true });
+  const seriesRows = await sumCounters(db, q, {
+    metrics: [...new Set([...AUTOMATION_METRICS, ...QUALITY_METRICS])],
+    prefixes: ["ttd:"],
+    byBucket: true,
+    byVersion: true,
+  });
   const byBucketVersion = new Map<string, Map<string, Counters>>();
   for (const r of seriesRows) {
     const bk = String(r.b);
@@ -313,7 +353,7 @@ export async function reportPage(db: DbOrTx, q: ReportQuery): Promise<ReportPage
 /** Parses report query parameters and checks the decision type exists (400 naming the field otherwise). */
 export async function readReportQuery(db: DbOrTx, params: URLSearchParams, opts: { now?: number; ignore?: readonly string[] } = {}): Promise<ReportQuery> {
   const q = parseReportQuery(params, opts);
-  if (!await getDecisionType(db, q.type)) throw invalid("Invalid query", [{ path: "type", message: `unknown decision type "${q.type}"` }]);
+  if (!(await getDecisionType(db, q.type))) throw invalid("Invalid query", [{ path: "type", message: `unknown decision type "${q.type}"` }]);
   return q;
 }
 

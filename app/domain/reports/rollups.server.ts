@@ -35,7 +35,21 @@ export type FactsChange = { before: DecisionFacts | null; after: DecisionFacts |
 
 /** Equal for facts that contribute equally: every field, with occurredAt cut to its hour (an array: cheaper to write than the object). */
 function factsKey(f: DecisionFacts): string {
-  return JSON.stringify([f.typeKey, f.modelVersion, hourStart(f.occurredAt), f.receivedAt, f.route, f.status, f.qaSampled, f.finalizedAt, f.reasons, f.changedFields, f.reasonCodes, f.qaVerdict, f.escalated]);
+  return JSON.stringify([
+    f.typeKey,
+    f.modelVersion,
+    hourStart(f.occurredAt),
+    f.receivedAt,
+    f.route,
+    f.status,
+    f.qaSampled,
+    f.finalizedAt,
+    f.reasons,
+    f.changedFields,
+    f.reasonCodes,
+    f.qaVerdict,
+    f.escalated,
+  ]);
 }
 
 export async function applyRollupChanges(tx: DbOrTx, changes: FactsChange[]): Promise<void> {
@@ -66,12 +80,13 @@ export async function applyRollupChanges(tx: DbOrTx, changes: FactsChange[]): Pr
   }
   const rows = [...deltas.values()].filter((d) => d.value !== 0);
   for (let i = 0; i < rows.length; i += 500) {
-    await tx.insert(rollups)
-            .values(rows.slice(i, i + 500))
-            .onConflictDoUpdate({
-              target: [rollups.typeKey, rollups.hour, rollups.modelVersion, rollups.metric],
-              set: { value: sql`${rollups.value} + excluded.value` },
-            });
+    await tx
+      .insert(rollups)
+      .values(rows.slice(i, i + 500))
+      .onConflictDoUpdate({
+        target: [rollups.typeKey, rollups.hour, rollups.modelVersion, rollups.metric],
+        set: { value: sql`${rollups.value} + excluded.value` },
+      });
   }
 }
 

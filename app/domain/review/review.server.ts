@@ -23,7 +23,6 @@ import { changedPaths } from "./diff";
 import { fourEyesReason, verdictsAgree } from "./four-eyes";
 import { missingVerdictFields, REVIEW_ACTIONS } from "./verdict-rules";
 
-
 export const reviewBodySchema = z
   .object({
     action: z.enum(REVIEW_ACTIONS),
@@ -66,14 +65,14 @@ export async function submitReview(db: Db, reviewer: Reviewer, taskId: string, r
   if (!parsedBody.success) throw invalid("Invalid review", zodIssues(parsedBody.error));
   const body = parsedBody.data;
   const decisionId = await transaction(db, async (tx) => {
-      const task = await requireLease(tx, taskId, reviewer, now);
-      const decision = (await tx.select().from(decisions).where(eq(decisions.id, task.decisionId)).limit(1))[0]!;
-      const type = await requireDecisionType(tx, decision.typeKey);
-      const issues = validateVerdict(body, type, task, decision.output);
-      if (issues.length > 0) throw invalid("Invalid review", issues);
-      await applyVerdict(tx, { task, decision, type, reviewer, body, now });
-      return decision.id;
-    });
+    const task = await requireLease(tx, taskId, reviewer, now);
+    const decision = (await tx.select().from(decisions).where(eq(decisions.id, task.decisionId)).limit(1))[0]!;
+    const type = await requireDecisionType(tx, decision.typeKey);
+    const issues = validateVerdict(body, type, task, decision.output);
+    if (issues.length > 0) throw invalid("Invalid review", issues);
+    await applyVerdict(tx, { task, decision, type, reviewer, body, now });
+    return decision.id;
+  });
   return getDecision(db, decisionId);
 }
 
@@ -82,20 +81,19 @@ type VerdictContext = { task: TaskRow; decision: DecisionRow; type: LoadedType; 
 async function applyVerdict(tx: DbOrTx, c: VerdictContext): Promise<void> {
   const { task, decision, type, reviewer, body, now } = c;
   const changed = body.action === "correct" ? changedPaths(decision.output, body.output) : [];
-  await tx.insert(reviews)
-        .values({
-          id: newId("rev", now),
-          decisionId: decision.id,
-          taskId: task.id,
-          taskKind: task.kind,
-          reviewerId: reviewer.id,
-          action: body.action,
-          output: body.action === "correct" ? body.output! : null,
-          changedFields: changed,
-          reasonCodes: body.reasonCodes,
-          note: body.note ?? null,
-          createdAt: now,
-        });
+  await tx.insert(reviews).values({
+    id: newId("rev", now),
+    decisionId: decision.id,
+    taskId: task.id,
+    taskKind: task.kind,
+    reviewerId: reviewer.id,
+    action: body.action,
+    output: body.action === "correct" ? body.output! : null,
+    changedFields: changed,
+    reasonCodes: body.reasonCodes,
+    note: body.note ?? null,
+    createdAt: now,
+  });
   await tx.update(tasks).set({ status: "done", completedAt: now, leaseExpiresAt: null }).where(eq(tasks.id, task.id));
 
   let outcome: string = body.action;
@@ -107,10 +105,19 @@ async function applyVerdict(tx: DbOrTx, c: VerdictContext): Promise<void> {
     const after = { ...decision, updatedAt: now };
     await tx.update(decisions).set({ updatedAt: now }).where(eq(decisions.id, decision.id));
     await applyRollupChanges(tx, [
-            { before: factsOf(decision, null), after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: body.action === "approve" ? "approved" : "changed" }) },
-          ]);
+      {
+        before: factsOf(decision, null),
+        after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: body.action === "approve" ? "approved" : "changed" }),
+      },
+    ]);
     await enqueueEvents(tx, [
-      { eventType: "decision.qa_reviewed", typeKey: decision.typeKey, entityId: decision.id, at: now, payload: { id: decision.id, externalId: decision.externalId, type: decision.typeKey, qaAction: body.action, reasonCodes: body.reasonCodes } },
+      {
+        eventType: "decision.qa_reviewed",
+        typeKey: decision.typeKey,
+        entityId: decision.id,
+        at: now,
+        payload: { id: decision.id, externalId: decision.externalId, type: decision.typeKey, qaAction: body.action, reasonCodes: body.reasonCodes },
+      },
     ]);
   } else if (body.action === "escalate") {
     statusAfter = await escalate(tx, c, { reason: "reviewer", note: body.note ?? null });
@@ -123,8 +130,19 @@ async function applyVerdict(tx: DbOrTx, c: VerdictContext): Promise<void> {
       const after = { ...decision, status: statusAfter, updatedAt: now };
       await tx.update(decisions).set({ status: statusAfter, updatedAt: now }).where(eq(decisions.id, decision.id));
       const second = newId("tsk", now);
-      await tx.insert(tasks)
-                .values({ id: second, decisionId: decision.id, typeKey: decision.typeKey, kind: "second", status: "open", priority: task.priority, dueAt: task.dueAt, createdAt: now, excludedUserId: reviewer.id });
+      await tx
+        .insert(tasks)
+        .values({
+          id: second,
+          decisionId: decision.id,
+          typeKey: decision.typeKey,
+          kind: "second",
+          status: "open",
+          priority: task.priority,
+          dueAt: task.dueAt,
+          createdAt: now,
+          excludedUserId: reviewer.id,
+        });
       await applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, null) }]);
       outcome = "first_of_two";
       extra = { fourEyes: fourEyes, secondTaskId: second };
@@ -138,23 +156,35 @@ async function applyVerdict(tx: DbOrTx, c: VerdictContext): Promise<void> {
     }
   }
   await appendAudit(tx, {
-        actor: reviewer.email,
-        action: `review.${body.action}`,
-        entityType: "decision",
-        entityId: decision.id,
-        data: { taskId: task.id, taskKind: task.kind, outcome, statusBefore: decision.status, statusAfter, changedFields: changed, reasonCodes: body.reasonCodes, note: body.note ?? null, ...extra },
-        at: now,
-      });
+    actor: reviewer.email,
+    action: `review.${body.action}`,
+    entityType: "decision",
+    entityId: decision.id,
+    data: {
+      taskId: task.id,
+      taskKind: task.kind,
+      outcome,
+      statusBefore: decision.status,
+      statusAfter,
+      changedFields: changed,
+      reasonCodes: body.reasonCodes,
+      note: body.note ?? null,
+      ...extra,
+    },
+    at: now,
+  });
 }
 
 /** The sealed first verdict of a four-eyes pair. */
 async function firstVerdict(tx: DbOrTx, decisionId: string) {
-  return (await tx
+  return (
+    await tx
       .select()
       .from(reviews)
       .where(and(eq(reviews.decisionId, decisionId), eq(reviews.taskKind, "review")))
       .orderBy(desc(reviews.seq))
-      .limit(1))[0];
+      .limit(1)
+  )[0];
 }
 
 /** The final outcome: only this verdict's changed fields and reason codes count in the roll-ups. */
@@ -163,42 +193,63 @@ async function finalize(tx: DbOrTx, c: VerdictContext, changed: string[]): Promi
   const status = body.action === "approve" ? "approved" : body.action === "correct" ? "corrected" : "rejected";
   const finalOutput = body.action === "approve" ? decision.output : body.action === "correct" ? body.output! : null;
   const after = { ...decision, status, finalOutput, finalizedAt: now, finalizedBy: reviewer.id, updatedAt: now } as DecisionRow;
-  await tx.update(decisions)
-        .set({ status, finalOutput, finalizedAt: now, finalizedBy: reviewer.id, updatedAt: now })
-        .where(eq(decisions.id, decision.id));
-  await applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: null, escalated: c.task.kind === "escalation" }) }]);
+  await tx.update(decisions).set({ status, finalOutput, finalizedAt: now, finalizedBy: reviewer.id, updatedAt: now }).where(eq(decisions.id, decision.id));
+  await applyRollupChanges(tx, [
+    {
+      before: factsOf(decision, null),
+      after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: null, escalated: c.task.kind === "escalation" }),
+    },
+  ]);
   await enqueueEvents(tx, [
     {
       eventType: "decision.finalized",
       typeKey: decision.typeKey,
       entityId: decision.id,
       at: now,
-      payload: { id: decision.id, externalId: decision.externalId, type: decision.typeKey, status, route: decision.route, finalOutput, reasonCodes: body.reasonCodes, finalizedAt: new Date(now).toISOString() },
+      payload: {
+        id: decision.id,
+        externalId: decision.externalId,
+        type: decision.typeKey,
+        status,
+        route: decision.route,
+        finalOutput,
+        reasonCodes: body.reasonCodes,
+        finalizedAt: new Date(now).toISOString(),
+      },
     },
   ]);
   return status;
 }
 
 /** Sends the decision to its type's owner as an escalation task. */
-async function escalate(tx: DbOrTx, c: VerdictContext, why: { reason: "reviewer" | "four_eyes_disagreement"; note: string | null }): Promise<DecisionRow["status"]> {
+async function escalate(
+  tx: DbOrTx,
+  c: VerdictContext,
+  why: { reason: "reviewer" | "four_eyes_disagreement"; note: string | null },
+): Promise<DecisionRow["status"]> {
   const { task, decision, type, now } = c;
   const after = { ...decision, status: "escalated" as const, updatedAt: now };
   await tx.update(decisions).set({ status: "escalated", updatedAt: now }).where(eq(decisions.id, decision.id));
-  await tx.insert(tasks)
-        .values({
-          id: newId("tsk", now),
-          decisionId: decision.id,
-          typeKey: decision.typeKey,
-          kind: "escalation",
-          status: "open",
-          priority: task.priority,
-          dueAt: now + type.slaMinutes * MINUTE,
-          createdAt: now,
-          assigneeId: type.ownerId,
-        });
+  await tx.insert(tasks).values({
+    id: newId("tsk", now),
+    decisionId: decision.id,
+    typeKey: decision.typeKey,
+    kind: "escalation",
+    status: "open",
+    priority: task.priority,
+    dueAt: now + type.slaMinutes * MINUTE,
+    createdAt: now,
+    assigneeId: type.ownerId,
+  });
   await applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, null) }]);
   await enqueueEvents(tx, [
-    { eventType: "decision.escalated", typeKey: decision.typeKey, entityId: decision.id, at: now, payload: { id: decision.id, externalId: decision.externalId, type: decision.typeKey, status: "escalated", owner: type.owner, reason: why.reason } },
+    {
+      eventType: "decision.escalated",
+      typeKey: decision.typeKey,
+      entityId: decision.id,
+      at: now,
+      payload: { id: decision.id, externalId: decision.externalId, type: decision.typeKey, status: "escalated", owner: type.owner, reason: why.reason },
+    },
   ]);
   return "escalated";
 }

@@ -15,18 +15,22 @@ export type OutboxEntry = {
 };
 
 export async function outboxForEntity(db: DbOrTx, entityId: string): Promise<OutboxEntry[]> {
-  return (await db
-      .select()
-      .from(outbox)
-      .where(eq(outbox.entityId, entityId))
-      .orderBy(asc(outbox.seq)))
-    .map((r) => {
-      let payload: unknown = r.payload;
-      try {
-        payload = JSON.parse(r.payload);
-      } catch {
-        /* keep the text */
-      }
-      return { seq: r.seq, eventType: r.eventType, createdAt: r.createdAt, attempts: r.attempts, nextAttemptAt: r.nextAttemptAt, deliveredAt: r.deliveredAt, lastError: r.lastError, payload };
-    });
+  return (await db.select().from(outbox).where(eq(outbox.entityId, entityId)).orderBy(asc(outbox.seq))).map((r) => {
+    let payload: unknown = r.payload;
+    try {
+      payload = JSON.parse(r.payload);
+    } catch {
+      /* keep the text */
+    }
+    return {
+      seq: r.seq,
+      eventType: r.eventType,
+      createdAt: r.createdAt,
+      attempts: r.attempts,
+      nextAttemptAt: r.nextAttemptAt,
+      deliveredAt: r.deliveredAt,
+      lastError: r.lastError,
+      payload,
+    };
+  });
 }
