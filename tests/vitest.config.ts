@@ -17,5 +17,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // On the Postgres run, in-process domain code must load Postgres's tables (db/schema/index.ts picks them from
+    // DATABASE_URL at import); each test still gets its own database from tests/support/store.ts.
+    env: process.env.TEST_DATABASE_URL ? { DATABASE_URL: process.env.TEST_DATABASE_URL } : {},
   },
 });

@@ -88,7 +88,7 @@ await upsertDecisionType(
 );
 
 const t0 = Date.now();
-let t = performance.now();
+const t = performance.now();
 sqlite.pragma("synchronous = OFF");
 sqlite.exec(`
 WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${N})

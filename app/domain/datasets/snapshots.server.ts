@@ -118,7 +118,8 @@ export async function createSnapshot(db: Db, datasetId: string, input: unknown, 
     });
     return (await tx.select().from(datasetSnapshots).where(eq(datasetSnapshots.id, snap.id)).limit(1))[0]!;
   });
-  if (opts.start !== false) await startBuild(db, row.id);
+  // The build runs in the background; the caller answers 202 at once and clients poll the snapshot.
+  if (opts.start !== false) void startBuild(db, row.id);
   return snapshotToJson(row);
 }
 

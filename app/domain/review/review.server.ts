@@ -130,19 +130,17 @@ async function applyVerdict(tx: DbOrTx, c: VerdictContext): Promise<void> {
       const after = { ...decision, status: statusAfter, updatedAt: now };
       await tx.update(decisions).set({ status: statusAfter, updatedAt: now }).where(eq(decisions.id, decision.id));
       const second = newId("tsk", now);
-      await tx
-        .insert(tasks)
-        .values({
-          id: second,
-          decisionId: decision.id,
-          typeKey: decision.typeKey,
-          kind: "second",
-          status: "open",
-          priority: task.priority,
-          dueAt: task.dueAt,
-          createdAt: now,
-          excludedUserId: reviewer.id,
-        });
+      await tx.insert(tasks).values({
+        id: second,
+        decisionId: decision.id,
+        typeKey: decision.typeKey,
+        kind: "second",
+        status: "open",
+        priority: task.priority,
+        dueAt: task.dueAt,
+        createdAt: now,
+        excludedUserId: reviewer.id,
+      });
       await applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, null) }]);
       outcome = "first_of_two";
       extra = { fourEyes: fourEyes, secondTaskId: second };
