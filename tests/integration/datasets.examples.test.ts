@@ -4,6 +4,7 @@ import { countExamples, currentWindow, exampleToObject, iterateExamples, preview
 import { exampleFilterSchema, type ExampleFilter } from "~/domain/datasets/filter";
 import { invoiceType, makeType, makeUser, testDb } from "../support/db";
 import { CORRECTED, ingest, openTask, review, reviewed, type Person } from "../support/labelled";
+import { generateReviewedInvoices } from "../../scripts/bench/generate";
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -189,5 +190,20 @@ describe("labelled examples derived from reviews", () => {
     for (let i = 0; i < 25; i++) await reviewed(db, alice, `p-${String(i).padStart(2, "0")}`, { action: "approve" });
     const got = (await collect(iterateExamples(db, filter(), { pageSize: 7 }))).map((r) => r.externalId);
     expect(got).toEqual(Array.from({ length: 25 }, (_, i) => `p-${String(i).padStart(2, "0")}`));
+  });
+
+  it("splits an example the same way whatever else is in the set", { timeout: 60_000 }, async () => {
+    const store = await testDb();
+    await generateReviewedInvoices(store, 600);
+    const all = await examples(store, {});
+    const splitOfId = new Map(all.map((r) => [r.externalId as string, r.split as string]));
+    expect(new Set(splitOfId.values())).toEqual(new Set(["train", "validation", "test"]));
+    // Each narrower set leaves out different examples; the ones it keeps stay in their split.
+    for (const f of [{ modelVersions: ["2.0.0"] }, { routes: ["review" as const] }, { actions: ["corrected" as const] }, { from: "2026-01-01T00:04:00Z" }]) {
+      const part = await examples(store, f);
+      expect(part.length).toBeGreaterThan(0);
+      expect(part.length).toBeLessThan(all.length);
+      for (const r of part) expect(r.split).toBe(splitOfId.get(r.externalId as string));
+    }
   });
 });

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { splitOf, splitUniform } from "~/domain/datasets/split.server";
 
 describe("deterministic train/validation/test split", () => {
-  it("puts an external id in the same split every time, whatever else is in the set", () => {
+  it("puts an external id in the same split every time (whatever else is in the set: tests/integration/datasets.examples.test.ts)", () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1 }), (id) => {
         const f = { train: 0.7, validation: 0.2, test: 0.1 };
