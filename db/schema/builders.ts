@@ -42,7 +42,9 @@ const postgres = {
   primaryKey: pg.primaryKey,
   check: pg.check,
   oneOf: (name: string, column: string, values: readonly string[]) => pg.check(name, oneOfSql(column, values)),
-  desc: (c: pg.ExtraConfigColumn) => c.desc(),
+  // Postgres sorts DESC with NULLs first; an index declared DESC NULLS LAST cannot serve `ORDER BY x DESC`
+  // (the claim query), so the index takes the query's order.
+  desc: (c: pg.ExtraConfigColumn) => c.desc().nullsFirst(),
 };
 
 export type Builders = typeof postgres;

@@ -9,7 +9,7 @@ import path from "node:path";
 import { getTableConfig as pgTableConfig } from "drizzle-orm/pg-core";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { dialectOf, sqlAll, transaction } from "@db/client.server";
+import { dialectOf, sqlAll, sqlRun, transaction } from "@db/client.server";
 import { TRIGGERS } from "@db/schema/extras";
 import * as pgTables from "@db/schema/postgres";
 import { decisions, tasks } from "@db/schema/index";
@@ -142,5 +142,21 @@ describe("the schema description", () => {
           .where(sql`${tasks.id} = ${task.id}`)
       )[0],
     ).toEqual(task);
+  });
+
+  it.each([
+    ["the shared queue head", sql`status = 'open'`],
+    ["one type's queue head", sql`status = 'open' AND type_key = 'invoice'`],
+  ])("serves %s in claim order from an index, without sorting the queue", async (_name, where) => {
+    const { db } = await testStore();
+    const query = sql`SELECT * FROM tasks WHERE ${where} ORDER BY priority DESC, due_at ASC, seq ASC LIMIT 1`;
+    const plan = await transaction(db, async (tx) => {
+      if (dialectOf(tx) === "sqlite") return (await sqlAll<{ detail: string }>(tx, sql`EXPLAIN QUERY PLAN ${query}`)).map((r) => r.detail);
+      // An empty table would be scanned whatever the indexes: ask whether an index can give this order at all.
+      await sqlRun(tx, sql`SET LOCAL enable_seqscan = off`);
+      return (await sqlAll<{ "QUERY PLAN": string }>(tx, sql`EXPLAIN ${query}`)).map((r) => r["QUERY PLAN"]);
+    });
+    expect(plan.join("\n")).toMatch(/tasks_(claim|open_order)_idx/);
+    expect(plan.join("\n")).not.toMatch(/Sort|TEMP B-TREE/);
   });
 });
