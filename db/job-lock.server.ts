@@ -50,3 +50,19 @@ export async function runExclusive(db: DbOrTx, name: string, fn: () => Promise<u
   }
   return true;
 }
+
+/**
+ * Runs a job now and then every `everyMs`, each run under its cluster-wide lease (runExclusive);
+ * a failed run is reported and the next one goes ahead. Returns a function that stops it.
+ */
+export async function scheduleExclusive(
+  db: () => DbOrTx,
+  job: { name: string; everyMs: number; run: (db: DbOrTx) => Promise<unknown> },
+  onError: (e: unknown) => void,
+): Promise<() => void> {
+  const tick = () => runExclusive(db(), job.name, () => job.run(db()), { ttlMs: Math.max(60_000, job.everyMs * 2) }).catch(onError);
+  await tick();
+  const timer = setInterval(() => void tick(), job.everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,13 +1,14 @@
 import fs from "node:fs";
 import { asc, eq, gt } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { databaseFileOf, transaction, type Db } from "@db/client.server";
+import { closeDatabase, databaseFileOf, openDatabase, runMigrations, transaction, type Db } from "@db/client.server";
 import { auditCheckpoints, auditLog } from "@db/schema/index";
 import { appendAudit, auditContentHash, legacyEntryHash, linkHash, verifyAuditChain } from "~/domain/audit/audit.server";
 import { checkpointSignatureValid, startAuditCheckpoints, writeCheckpoint } from "~/domain/audit/checkpoints.server";
 import { checkpointDir, keyFilePath, signingKey } from "~/domain/audit/signing.server";
 import { sha256 } from "~/lib/crypto.server";
 import { testDb } from "../support/db";
+import { newPostgresDatabase } from "../support/store";
 import { dropAuditTriggers, failure } from "../support/reads";
 import { sqliteStore } from "../support/sqlite";
 
@@ -118,12 +119,16 @@ describe("signed checkpoints", () => {
     stop();
     expect(fs.statSync(keyFilePath(file)!).mode & 0o777).toBe(0o600);
     expect(await db.select().from(auditCheckpoints)).toEqual([]); // an empty trail has nothing to sign
+    // The store decides, not the environment: a Postgres store without AUDIT_SIGNING_KEY refuses to start.
+    const pgDb = openDatabase(await newPostgresDatabase({ empty: true }));
+    await runMigrations(pgDb);
     const saved = { ...process.env };
     try {
-      process.env.DATABASE_URL = "postgres://db.internal/lastmile";
-      await expect(startAuditCheckpoints({ db: () => db })).rejects.toThrow(/AUDIT_SIGNING_KEY is required when the store is Postgres/);
+      delete process.env.AUDIT_SIGNING_KEY;
+      await expect(startAuditCheckpoints({ db: () => pgDb })).rejects.toThrow(/AUDIT_SIGNING_KEY is required when the store is Postgres/);
     } finally {
       process.env = saved;
+      await closeDatabase(pgDb);
     }
   });
 

@@ -5,7 +5,7 @@
  * cannot forge or remove) and copied into `audit_checkpoints` for convenience.
  * Verification trusts a checkpoint from either place only through its signature.
  */
-import { runExclusive } from "@db/job-lock.server";
+import { scheduleExclusive } from "@db/job-lock.server";
 import crypto, { type KeyObject } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -118,15 +118,5 @@ export async function startAuditCheckpoints(opts: { intervalMs?: number; db?: ()
     opts.onError ?? ((e) => console.error(JSON.stringify({ level: "error", msg: "audit checkpoint failed", error: String((e as Error)?.message ?? e) })));
   // The key exists from the first start (and a Postgres store without AUDIT_SIGNING_KEY fails here, loudly).
   signingKey({ dbFile: databaseFileOf(db()) });
-  const tick = async () => {
-    try {
-      await runExclusive(db(), "audit-checkpoint", () => writeCheckpoint(db()));
-    } catch (e) {
-      onError(e);
-    }
-  };
-  await tick();
-  const timer = setInterval(() => void tick(), opts.intervalMs ?? CHECKPOINT_INTERVAL_MS);
-  timer.unref();
-  return () => clearInterval(timer);
+  return scheduleExclusive(db, { name: "audit-checkpoint", everyMs: opts.intervalMs ?? CHECKPOINT_INTERVAL_MS, run: writeCheckpoint }, onError);
 }

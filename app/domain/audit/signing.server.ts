@@ -20,9 +20,12 @@ import { AppError } from "~/lib/errors";
 
 export type SigningKey = { privateKey: KeyObject; publicKey: KeyObject; keyId: string };
 
-function usesPostgres(): boolean {
-  return dialect() === "postgres";
-}
+/**
+ * The store a key and checkpoints belong to, named by its SQLite file (":memory:" for a test database)
+ * or null for Postgres, as databaseFileOf(db) gives it; by default this process's store.
+ */
+type StoreFile = string | null;
+const processStore = (): StoreFile => (dialect() === "postgres" ? null : databasePath());
 
 function configError(message: string): AppError {
   return new AppError("internal", message);
@@ -67,16 +70,16 @@ function fromPrivate(privateKey: KeyObject): SigningKey {
   return { privateKey, publicKey, keyId: keyIdOf(publicKey) };
 }
 
-const inMemory = (file: string | null): file is null => file === null || file === ":memory:" || file === "";
+const inMemory = (file: string) => file === ":memory:" || file === "";
 
-export function keyFilePath(dbFile: string | null = databasePath()): string | null {
-  return inMemory(dbFile) ? null : `${path.resolve(dbFile)}.audit-key.pem`;
+export function keyFilePath(dbFile: StoreFile = processStore()): string | null {
+  return dbFile === null || inMemory(dbFile) ? null : `${path.resolve(dbFile)}.audit-key.pem`;
 }
 
 /** Where checkpoint files go; null for an in-memory database without AUDIT_CHECKPOINT_DIR. */
-export function checkpointDir(dbFile: string | null = databasePath()): string | null {
+export function checkpointDir(dbFile: StoreFile = processStore()): string | null {
   if (process.env.AUDIT_CHECKPOINT_DIR) return path.resolve(process.env.AUDIT_CHECKPOINT_DIR);
-  if (usesPostgres()) throw configError("AUDIT_CHECKPOINT_DIR is required when the store is Postgres (shared storage every instance can write)");
+  if (dbFile === null) throw configError("AUDIT_CHECKPOINT_DIR is required when the store is Postgres (shared storage every instance can write)");
   return inMemory(dbFile) ? null : `${path.resolve(dbFile)}.audit-checkpoints`;
 }
 
@@ -86,14 +89,15 @@ let cache: { source: string; key: SigningKey } | undefined;
  * The signing key. `create` (the default) makes the SQLite key file when there is
  * none; verification passes false, so checking never mints a key.
  */
-export function signingKey(opts: { create?: boolean; dbFile?: string | null } = {}): SigningKey | null {
+export function signingKey(opts: { create?: boolean; dbFile?: StoreFile } = {}): SigningKey | null {
   const env = process.env.AUDIT_SIGNING_KEY;
   if (env) {
     if (cache?.source !== `env:${env}`) cache = { source: `env:${env}`, key: fromPrivate(parsePrivateKey(env)) };
     return cache.key;
   }
-  if (usesPostgres()) throw configError("AUDIT_SIGNING_KEY is required when the store is Postgres, so every instance signs with the same key");
-  const file = keyFilePath(opts.dbFile ?? databasePath());
+  const store = opts.dbFile === undefined ? processStore() : opts.dbFile;
+  if (store === null) throw configError("AUDIT_SIGNING_KEY is required when the store is Postgres, so every instance signs with the same key");
+  const file = keyFilePath(store);
   if (!file) return null;
   if (cache?.source === `file:${file}`) return cache.key;
   let pem: string;

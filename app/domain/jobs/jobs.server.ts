@@ -7,9 +7,8 @@
  * - lease-expiry: returns tasks whose lease lapsed to the queue, even when nobody claims
  * - snapshot-recovery: resumes dataset snapshot builds whose instance died
  */
-import { getDb, type Db } from "@db/client.server";
-import { runExclusive } from "@db/job-lock.server";
-import { transaction } from "@db/client.server";
+import { getDb, transaction, type Db } from "@db/client.server";
+import { scheduleExclusive } from "@db/job-lock.server";
 import { startAuditCheckpoints } from "../audit/checkpoints.server";
 import { resumeInterruptedBuilds } from "../datasets/snapshot-builder.server";
 import { reapExpiredLeases } from "../queue/queue.server";
@@ -28,12 +27,6 @@ function logError(job: string, e: unknown) {
 /** Starts every job (each runs once at start, then on its interval); returns a function that stops them. */
 export async function startJobs(db: () => Db = getDb): Promise<() => void> {
   const stops: (() => void)[] = [await startAuditCheckpoints({ db })];
-  for (const job of JOBS) {
-    const tick = () => runExclusive(db(), job.name, () => job.run(db()), { ttlMs: Math.max(60_000, job.everyMs * 2) }).catch((e) => logError(job.name, e));
-    await tick();
-    const timer = setInterval(() => void tick(), job.everyMs);
-    timer.unref();
-    stops.push(() => clearInterval(timer));
-  }
+  for (const job of JOBS) stops.push(await scheduleExclusive(db, job, (e) => logError(job.name, e)));
   return () => stops.forEach((stop) => stop());
 }
