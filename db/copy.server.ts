@@ -74,7 +74,7 @@ function describe(table: Table): CopyTable {
     name: cfg.name,
     columns: cols.map((c) => c.name),
     pgTypes: cols.map((c) => c.getSQLType()),
-    bool: cols.map((c) => c.columnType === "PgBoolean"),
+    bool: cols.map((c) => c.getSQLType() === "boolean"),
     key,
     identity: cols.find((c) => c.generatedIdentity)?.name ?? null,
     references: cfg.foreignKeys.map((fk) => getTableName(fk.reference().foreignTable)),

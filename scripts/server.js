@@ -101,6 +101,25 @@ export function sameOriginCheck({ publicOrigin }) {
   };
 }
 
+/**
+ * This app loads data with single fetch (`.data` URLs). Remix still answers the classic `?_data=<route>` form
+ * with whatever the named (or, when empty, the nearest) route's loader gives, which no page of ours asks for:
+ * it is refused outright, so each loader is reached only the way it is written to be.
+ */
+function noLegacyDataRequests(req, res, next) {
+  if (!("_data" in req.query)) return next();
+  res
+    .status(400)
+    .set("Cache-Control", "no-store")
+    .json({
+      error: {
+        code: "invalid",
+        message: "Classic ?_data requests are not served; this app loads data from .data URLs",
+        issues: [{ path: "_data", message: "not supported" }],
+      },
+    });
+}
+
 /** The origin this request was addressed to; X-Forwarded-Proto/-Host count only behind a trusted proxy. */
 function ownOrigin(req) {
   // The same rule as req.protocol: the header counts only when the peer is a trusted proxy.
@@ -189,6 +208,7 @@ export async function createApp(env = process.env) {
   );
   app.use(express.static(path.join(root, "public"), { maxAge: "1h" }));
   app.use(sameOriginCheck({ publicOrigin: publicUrl?.origin ?? null }));
+  app.use(noLegacyDataRequests);
   app.all(
     "*",
     createRequestHandler({

@@ -21,6 +21,17 @@ const pgJson = pg.customType<{ data: unknown; driverData: string }>({
   fromDriver: (v) => (typeof v === "string" ? JSON.parse(v) : v),
 });
 
+/**
+ * A boolean column whose driver value is 1 or 0, as SQLite's (Postgres reads '1' and '0' as booleans), and which
+ * reads back true/false or 1/0: either dialect's tables then work on either store, as in a process that holds
+ * both (`lastmile db copy`, the copy tests).
+ */
+const pgBool = pg.customType<{ data: boolean; driverData: boolean | number }>({
+  dataType: () => "boolean",
+  toDriver: (v) => (v ? 1 : 0),
+  fromDriver: (v) => v === true || v === 1,
+});
+
 /** `"column" IN ('a', 'b')`: the CHECK constraint for an enum column, identical on both stores. */
 function oneOfSql(column: string, values: readonly string[]): SQL {
   return sql.raw(`"${column}" IN (${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(", ")})`);
@@ -33,7 +44,7 @@ const postgres = {
   int: (name: string) => pg.integer(name),
   ms: (name: string) => pg.bigint(name, { mode: "number" }),
   real: (name: string) => pg.doublePrecision(name),
-  bool: (name: string) => pg.boolean(name),
+  bool: (name: string) => pgBool(name),
   json: (name: string) => pgJson(name),
   /** Monotonic row number, the table's primary key (explicit values allowed, for copies). */
   seq: (name: string) => pg.bigint(name, { mode: "number" }).primaryKey().generatedByDefaultAsIdentity(),

@@ -89,6 +89,25 @@ describe("same-origin check on state-changing requests", () => {
     expect(await userExists(s, email)).toBe(false);
   });
 
+  it("serves no classic `?_data=` request (the app uses `.data` URLs): 400 naming _data, anonymous or signed in, and writes nothing", async () => {
+    const { cookie } = await signIn(s, "admin");
+    const own = { Origin: s.url, "Sec-Fetch-Site": "same-origin" };
+    const email = uniqueEmail("via-legacy-data");
+    for (const [path, method, headers, body] of [
+      ["/?_data", "GET", {}, undefined],
+      ["/queue?_data=root", "GET", {}, undefined],
+      ["/admin/users?_data=routes%2Fadmin.users", "GET", { Cookie: cookie }, undefined],
+      ["/admin/users?_data=routes%2Fadmin.users", "POST", { Cookie: cookie, ...own }, createUserForm(email)],
+    ] as const) {
+      const r = await send(s, path, { method, headers, body });
+      expect(r.status, `${method} ${path}`).toBe(400);
+      expect(r.body).toEqual({ error: { code: "invalid", message: expect.any(String), issues: [{ path: "_data", message: expect.any(String) }] } });
+    }
+    expect(await userExists(s, email)).toBe(false);
+    // The single-fetch form of the same page answers as usual.
+    expect((await send(s, "/admin/users.data", { method: "GET", headers: { Cookie: cookie } })).status).toBe(200);
+  });
+
   it("accepts the same action from the app's own pages", async () => {
     const { cookie } = await signIn(s, "admin");
     const own = { Cookie: cookie, Origin: s.url, "Sec-Fetch-Site": "same-origin" };

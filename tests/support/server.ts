@@ -37,6 +37,9 @@ export async function startServer(env: Record<string, string> = {}, opts: { migr
   const shared = env.DATABASE_PATH || env.DATABASE_URL;
   const store = shared ? { ...env } : { ...(await storeEnv()).env, ...env };
   const db = openStore(store);
+  // In-process domain calls on `db` (verifying the audit chain, reading snapshots) see this store's key and folders,
+  // as with testStore(): the newest store wins.
+  if (!shared) for (const k of ["AUDIT_SIGNING_KEY", "AUDIT_CHECKPOINT_DIR", "SNAPSHOTS_DIR"]) if (store[k]) process.env[k] = store[k];
   // The server migrates on start too; `migrate: false` leaves it all to the server (two servers racing to migrate).
   if (opts.migrate !== false) await runMigrations(db);
   const port = await freePort();

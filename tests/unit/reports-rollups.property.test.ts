@@ -142,11 +142,11 @@ describe("roll-ups", () => {
           await db
             .select({
               volume: sql<number>`count(*)`,
-              auto: sql<number>`coalesce(sum(${decisions.status} = 'auto_approved'), 0)`,
-              reviewed: sql<number>`coalesce(sum(${decisions.status} in ('approved','corrected','rejected')), 0)`,
-              pending: sql<number>`coalesce(sum(${decisions.status} in ('pending_review','in_review','escalated')), 0)`,
-              corrected: sql<number>`coalesce(sum(${decisions.status} = 'corrected'), 0)`,
-              rejected: sql<number>`coalesce(sum(${decisions.status} = 'rejected'), 0)`,
+              auto: sql<number>`count(*) filter (where ${decisions.status} = 'auto_approved')`,
+              reviewed: sql<number>`count(*) filter (where ${decisions.status} in ('approved','corrected','rejected'))`,
+              pending: sql<number>`count(*) filter (where ${decisions.status} in ('pending_review','in_review','escalated'))`,
+              corrected: sql<number>`count(*) filter (where ${decisions.status} = 'corrected')`,
+              rejected: sql<number>`count(*) filter (where ${decisions.status} = 'rejected')`,
             })
             .from(decisions)
             .limit(1)
