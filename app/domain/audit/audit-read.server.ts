@@ -39,9 +39,10 @@ function toRow(r: typeof auditLog.$inferSelect, sealed = false): AuditRow {
  * data is cut down to this decision's item, since it lists every decision in the batch.
  */
 export async function decisionAuditTrail(db: DbOrTx, decisionId: string, taskIds: string[], viewer: SealViewer = NO_VIEWER): Promise<AuditRow[]> {
-  const rows = (await Promise.all([auditTrail(db, "decision", decisionId), ...taskIds.map(async (t) => auditTrail(db, "task", t))]))
-    .flat()
-    .sort((a, b) => a.seq - b.seq);
+  // One query after another: on a Postgres transaction they share one connection, which runs one query at a time.
+  const rows = [...(await auditTrail(db, "decision", decisionId))];
+  for (const t of taskIds) rows.push(...(await auditTrail(db, "task", t)));
+  rows.sort((a, b) => a.seq - b.seq);
   const sealed = await sealedAuditSeqs(
     db,
     viewer,

@@ -55,12 +55,12 @@ export async function createDataset(db: Db, input: unknown, actor: string, now =
 /** Every dataset, newest first, with its snapshot count and latest snapshot. */
 export async function listDatasets(db: Db) {
   const rows = await db.select().from(datasets).orderBy(desc(datasets.createdAt));
-  return Promise.all(
-    rows.map(async (d) => {
-      const latest = (await db.select().from(datasetSnapshots).where(eq(datasetSnapshots.datasetId, d.id)).orderBy(desc(datasetSnapshots.number)).limit(1))[0];
-      return { ...datasetToJson(d), snapshotCount: latest?.number ?? 0, latestSnapshot: latest ? snapshotToJson(latest) : null };
-    }),
-  );
+  const out = [];
+  for (const d of rows) {
+    const latest = (await db.select().from(datasetSnapshots).where(eq(datasetSnapshots.datasetId, d.id)).orderBy(desc(datasetSnapshots.number)).limit(1))[0];
+    out.push({ ...datasetToJson(d), snapshotCount: latest?.number ?? 0, latestSnapshot: latest ? snapshotToJson(latest) : null });
+  }
+  return out;
 }
 
 /** One dataset with all its snapshots, newest first; 404 when there is no such dataset. */

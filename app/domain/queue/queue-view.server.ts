@@ -59,40 +59,42 @@ export type QueueSummary = {
 
 export async function queueOverview(db: DbOrTx, now: number): Promise<QueueSummary[]> {
   const counts = await queueCounts(db);
-  return Promise.all(
-    (await listDecisionTypes(db)).map(async (t) => {
-      const mine = counts.filter((c) => c.typeKey === t.key);
-      const sum = (status: "open" | "claimed", kinds: readonly string[]) => mine.filter((c) => kinds.includes(c.kind)).reduce((n, c) => n + c[status], 0);
-      // tasks_status_type_idx (status, type_key) ends in the rowid (seq): this reads it in seq
-      // order and stops at the first match instead of sorting the open queue.
-      const oldest = (
-        await db
-          .select({ createdAt: tasks.createdAt })
-          .from(tasks)
-          .where(and(eq(tasks.status, "open"), eq(tasks.typeKey, t.key), ne(tasks.kind, "escalation")))
-          .orderBy(asc(tasks.seq))
-          .limit(1)
-      )[0];
-      let pastSla = 0;
-      for (const kind of WORK_KINDS) {
-        const row = await sqlOne<{ n: number }>(
-          db,
-          sql`select count(*) as n from (select 1 from ${tasks} where ${tasks.status} = 'open' and ${tasks.typeKey} = ${t.key} and ${tasks.kind} = ${kind} and ${tasks.dueAt} < ${now} limit ${SLA_COUNT_CAP}) as capped`,
-        );
-        pastSla += row?.n ?? 0;
-      }
-      return {
-        key: t.key,
-        name: t.name,
-        open: sum("open", WORK_KINDS),
-        inProgress: sum("claimed", WORK_KINDS),
-        oldestCreatedAt: oldest?.createdAt ?? null,
-        pastSla: Math.min(pastSla, SLA_COUNT_CAP),
-        pastSlaCapped: pastSla >= SLA_COUNT_CAP,
-        escalations: sum("open", ["escalation"]) + sum("claimed", ["escalation"]),
-      };
-    }),
-  );
+  // One type after another: on a Postgres transaction the queries share one connection (one query at a time),
+  // and outside one a page must not take a pool connection per type.
+  const out: QueueSummary[] = [];
+  for (const t of await listDecisionTypes(db)) {
+    const mine = counts.filter((c) => c.typeKey === t.key);
+    const sum = (status: "open" | "claimed", kinds: readonly string[]) => mine.filter((c) => kinds.includes(c.kind)).reduce((n, c) => n + c[status], 0);
+    // tasks_status_type_idx (status, type_key) ends in the rowid (seq): this reads it in seq
+    // order and stops at the first match instead of sorting the open queue.
+    const oldest = (
+      await db
+        .select({ createdAt: tasks.createdAt })
+        .from(tasks)
+        .where(and(eq(tasks.status, "open"), eq(tasks.typeKey, t.key), ne(tasks.kind, "escalation")))
+        .orderBy(asc(tasks.seq))
+        .limit(1)
+    )[0];
+    let pastSla = 0;
+    for (const kind of WORK_KINDS) {
+      const row = await sqlOne<{ n: number }>(
+        db,
+        sql`select count(*) as n from (select 1 from ${tasks} where ${tasks.status} = 'open' and ${tasks.typeKey} = ${t.key} and ${tasks.kind} = ${kind} and ${tasks.dueAt} < ${now} limit ${SLA_COUNT_CAP}) as capped`,
+      );
+      pastSla += row?.n ?? 0;
+    }
+    out.push({
+      key: t.key,
+      name: t.name,
+      open: sum("open", WORK_KINDS),
+      inProgress: sum("claimed", WORK_KINDS),
+      oldestCreatedAt: oldest?.createdAt ?? null,
+      pastSla: Math.min(pastSla, SLA_COUNT_CAP),
+      pastSlaCapped: pastSla >= SLA_COUNT_CAP,
+      escalations: sum("open", ["escalation"]) + sum("claimed", ["escalation"]),
+    });
+  }
+  return out;
 }
 
 const listColumns = {
