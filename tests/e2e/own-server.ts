@@ -47,11 +47,12 @@ export async function startOwnServer(env: Record<string, string>): Promise<OwnSe
   child.stderr!.on("data", (d) => (output += d));
   if (process.env.TEST_SERVER_LOG) child.stderr!.pipe(process.stderr);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
+  // Generous: on a busy machine (parallel test files, a resumed snapshot build) a start can take a while.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
     try {
-      if ((await fetch(`${url}/login`)).status < 500) break;
+      if ((await fetch(`${url}/login`, { signal: AbortSignal.timeout(10_000) })).status < 500) break;
     } catch {
       /* not up yet */
     }

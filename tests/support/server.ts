@@ -65,11 +65,12 @@ export async function startServer(env: Record<string, string> = {}, opts: { migr
   // TEST_SERVER_LOG=1 shows what the server printed (errors behind a 500).
   if (process.env.TEST_SERVER_LOG) child.stderr!.pipe(process.stderr);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
+  // Generous: on a busy machine (parallel test files, a resumed snapshot build) a start can take a while.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
     try {
-      const res = await fetch(`${url}/login`);
+      const res = await fetch(`${url}/login`, { signal: AbortSignal.timeout(10_000) });
       if (res.status < 500) break;
     } catch {
       /* not up yet */
