@@ -267,7 +267,9 @@ export function metricsAccess(env) {
 
 async function sendMetrics(ops, res) {
   const text = await ops.metricsText();
-  res.status(200).set({ "Content-Type": ops.metricsContentType, "Cache-Control": "no-store" }).send(text);
+  // end(), not send(): send() would rewrite the exposition format's content type.
+  res.status(200).set({ "Content-Type": ops.metricsContentType, "Cache-Control": "no-store", "Content-Length": Buffer.byteLength(text) });
+  res.end(text);
 }
 
 /** /metrics on the main port, behind METRICS_TOKEN. */
