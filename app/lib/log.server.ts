@@ -68,6 +68,16 @@ export function noteRequestUser(userId: string | null | undefined): void {
 
 /** An error as a log field: its class, message and stack, never what else it carries. */
 export function errorFields(e: unknown): { err: { type: string; message: string; stack?: string } } {
-  if (e instanceof Error) return { err: { type: e.name, message: e.message, stack: e.stack } };
+  // Driver errors (better-sqlite3's SqliteError) are not always `instanceof Error` here: read their fields.
+  if (e && typeof e === "object" && "message" in e) {
+    const err = e as { name?: unknown; message: unknown; stack?: unknown };
+    return {
+      err: {
+        type: typeof err.name === "string" && err.name !== "Error" ? err.name : (e.constructor?.name ?? "Error"),
+        message: String(err.message),
+        ...(typeof err.stack === "string" ? { stack: err.stack } : {}),
+      },
+    };
+  }
   return { err: { type: typeof e, message: String(e) } };
 }

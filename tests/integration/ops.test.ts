@@ -58,6 +58,16 @@ function logLines(s: TestServer): Record<string, unknown>[] {
     });
 }
 
+/** The first log line matching `pred`, waiting a little: a request's line is written when its response has finished. */
+async function logLine(s: TestServer, pred: (l: Record<string, unknown>) => boolean): Promise<Record<string, unknown> | undefined> {
+  for (let i = 0; i < 40; i++) {
+    const found = logLines(s).find(pred);
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return undefined;
+}
+
 describe("/metrics with METRICS_TOKEN", () => {
   let s: TestServer;
   let ingester: Person;
@@ -202,7 +212,7 @@ describe("/metrics with METRICS_TOKEN", () => {
     expect(out).not.toContain(marker);
     expect(out).not.toMatch(/lastmile_session=|authorization/i);
     const lines = logLines(s);
-    const line = lines.find((l) => l.reqId === rid);
+    const line = await logLine(s, (l) => l.reqId === rid);
     expect(line).toMatchObject({
       level: "info",
       reqId: rid,
@@ -213,7 +223,7 @@ describe("/metrics with METRICS_TOKEN", () => {
       userId: ingester.id,
     });
     expect(typeof line!.durationMs).toBe("number");
-    expect(lines.find((l) => l.reqId === generated.headers.get("x-request-id"))).toMatchObject({ route: "routes/login", status: 200 });
+    expect(await logLine(s, (l) => l.reqId === generated.headers.get("x-request-id"))).toMatchObject({ route: "routes/login", status: 200 });
     // Every request line carries a request id.
     for (const l of lines.filter((x) => x.msg === "request completed" || x.msg === "request failed")) expect(l.reqId).toEqual(expect.any(String));
   });
@@ -299,5 +309,30 @@ describe("/healthz and /readyz", () => {
       await sqlRun(s.db, sql`ALTER TABLE ${away} RENAME TO "__drizzle_migrations"`);
     }
     expect((await s.request("/readyz")).status).toBe(200);
+  });
+
+  it("/readyz answers 503 when the database cannot be read, and logs why under the probe's request id", async () => {
+    const pg = dialectOf(s.db) === "postgres";
+    const table = pg ? sql.raw(`"drizzle"."__drizzle_migrations"`) : sql.raw(`"__drizzle_migrations"`);
+    const away = pg ? sql.raw(`"drizzle"."__drizzle_migrations_away"`) : sql.raw(`"__drizzle_migrations_away"`);
+    // A migrations table the check cannot read (no created_at): the query fails as on a broken store.
+    await sqlRun(s.db, sql`ALTER TABLE ${table} RENAME TO "__drizzle_migrations_away"`);
+    await sqlRun(s.db, sql`CREATE TABLE ${table} (x integer)`);
+    const rid = `readyz-${Date.now()}`;
+    try {
+      const r = await s.request("/readyz", { headers: { "X-Request-Id": rid } });
+      expect(r.status).toBe(503);
+      expect(r.body).toEqual({ status: "not_ready", reason: "database unavailable" });
+    } finally {
+      await sqlRun(s.db, sql`DROP TABLE ${table}`);
+      await sqlRun(s.db, sql`ALTER TABLE ${away} RENAME TO "__drizzle_migrations"`);
+    }
+    expect((await s.request("/readyz")).status).toBe(200);
+    expect(await logLine(s, (l) => l.reqId === rid && l.msg === "readiness: database check failed")).toMatchObject({
+      level: "warn",
+      err: { message: expect.any(String) },
+    });
+    // A 5xx answer is logged at error level.
+    expect(await logLine(s, (l) => l.reqId === rid && l.msg === "request failed")).toMatchObject({ level: "error", route: "/readyz", status: 503 });
   });
 });

@@ -24,8 +24,8 @@ export async function readiness(opts: { db?: Db; timeoutMs?: number } = {}): Pro
     return { ready: true, migrations: { bundled: state.bundled, applied: state.applied } };
   } catch (e) {
     // The details (host names, driver messages) go to the log, not to an unauthenticated caller.
-    log().warn(errorFields(e), "readiness: database unreachable");
-    return { ready: false, reason: "database unreachable" };
+    log().warn(errorFields(e), "readiness: database check failed");
+    return { ready: false, reason: "database unavailable" };
   } finally {
     clearTimeout(timer);
   }
