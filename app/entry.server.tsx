@@ -6,13 +6,21 @@
  */
 import { databaseReady } from "@db/client.server";
 import { PassThrough } from "node:stream";
-import type { AppLoadContext, EntryContext } from "@remix-run/node";
+import type { ActionFunctionArgs, AppLoadContext, EntryContext, LoaderFunctionArgs } from "@remix-run/node";
 import { createReadableStreamFromReadable } from "@remix-run/node";
-import { RemixServer } from "@remix-run/react";
+import { isRouteErrorResponse, RemixServer } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
 import { startJobs } from "~/domain/jobs/jobs.server";
 import { NonceContext } from "~/lib/nonce";
+import { errorFields, log } from "~/lib/log.server";
+
+// What scripts/server.js takes from the build besides the request handler: the one logger, the metrics
+// registry's functions and the health checks live in the app's modules, so the server and the routes share them.
+export { logger, runInRequest } from "~/lib/log.server";
+export { enableProcessMetrics, metricsContentType, metricsText, observeHttpRequest } from "~/domain/metrics/metrics.server";
+export { readiness } from "~/domain/health/health.server";
+export { routeLabeller } from "~/lib/route-label.server";
 
 const ABORT_DELAY = 5_000;
 
@@ -53,12 +61,19 @@ export default function handleRequest(
         onError(error: unknown) {
           responseStatusCode = 500;
           // Errors in the shell reject and are logged by Remix; only later streaming errors are logged here.
-          if (shellRendered) console.error(error);
+          if (shellRendered) log().error(errorFields(error), "streaming render failed");
         },
       },
     );
     setTimeout(abort, ABORT_DELAY);
   });
+}
+
+/** Errors a loader or action threw (Remix's default prints them with console.error): logged with the request's id. */
+export function handleError(error: unknown, { request }: LoaderFunctionArgs | ActionFunctionArgs): void {
+  if (request.signal.aborted) return;
+  const cause = isRouteErrorResponse(error) ? ((error as { error?: unknown }).error ?? error) : error;
+  log().error(errorFields(cause), "unhandled error in a loader or action");
 }
 
 /**

@@ -23,16 +23,18 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { type SQL } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { drizzle as drizzleSqlite, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate as migrateSqlite } from "drizzle-orm/better-sqlite3/migrator";
 import { drizzle as drizzlePg, type NodePgQueryResultHKT } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
+import { readMigrationFiles, type MigrationMeta } from "drizzle-orm/migrator";
 import type { PgDatabase } from "drizzle-orm/pg-core";
 import pg from "pg";
 import { dialect as envDialect, isPostgresUrl, type Dialect } from "./dialect";
 import * as schema from "./schema/index";
 import { schemaExtras } from "./schema/extras";
+import { log } from "~/lib/log.server";
 
 /** A database or an open transaction (typed with Postgres's async query builders; SQLite's behave alike). */
 export type Db = PgDatabase<NodePgQueryResultHKT, typeof schema>;
@@ -143,7 +145,7 @@ export function openDatabase(target: string = databaseTarget()): Db {
       statement_timeout: Number(process.env.DATABASE_STATEMENT_TIMEOUT_MS) || 30_000,
     });
     // An idle client losing its server (restart, failover) must not crash the process.
-    pool.on("error", (e) => console.error(JSON.stringify({ level: "error", msg: "postgres pool error", error: e.message })));
+    pool.on("error", (e) => log().error({ err: { type: e.name, message: e.message } }, "postgres pool error"));
     const root = drizzlePg(pool, { schema }) as unknown as Db;
     const store: PgStore = { dialect: "postgres", url: target, pool, root, current: new AsyncLocalStorage() };
     return handleFor(store, root);
@@ -222,6 +224,36 @@ function migrateSqliteStore(s: SqliteStore): void {
   } finally {
     client.pragma(`foreign_keys = ${fk ? "ON" : "OFF"}`);
   }
+}
+
+const bundled = new Map<Dialect, MigrationMeta[]>();
+
+/** This build's migrations for a dialect, read once (the files never change under a running process). */
+function bundledMigrations(d: Dialect): MigrationMeta[] {
+  let m = bundled.get(d);
+  if (!m) bundled.set(d, (m = readMigrationFiles({ migrationsFolder: migrationsDir(d) })));
+  return m;
+}
+
+export type MigrationState = { bundled: number; applied: number; pending: number };
+
+/**
+ * How the store's applied migrations compare with the ones bundled with this build, by the rule
+ * drizzle's migrator applies them: a bundled migration newer than the newest applied one is pending.
+ * Throws when the store cannot be reached. A store migrated further (a newer build ran) has none pending.
+ */
+export async function migrationState(db: Db): Promise<MigrationState> {
+  const s = storeOf(db);
+  const all = bundledMigrations(s.dialect);
+  const table = s.dialect === "postgres" ? sql`"drizzle"."__drizzle_migrations"` : sql`"__drizzle_migrations"`;
+  const exists =
+    s.dialect === "postgres"
+      ? await sqlOne<{ t: string | null }>(db, sql`SELECT to_regclass('drizzle.__drizzle_migrations')::text AS t`)
+      : await sqlOne<{ t: string | null }>(db, sql`SELECT name AS t FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'`);
+  if (!exists?.t) return { bundled: all.length, applied: 0, pending: all.length };
+  const row = await sqlOne<{ n: number; last: number | null }>(db, sql`SELECT COUNT(*) AS n, MAX(created_at) AS last FROM ${table}`);
+  const last = row?.last == null ? -Infinity : Number(row.last);
+  return { bundled: all.length, applied: Number(row?.n ?? 0), pending: all.filter((m) => m.folderMillis > last).length };
 }
 
 let current: { target: string; db: Db; ready: Promise<void> } | undefined;

@@ -5,11 +5,17 @@
  * Replaces remix-serve, which can set neither. Plain JS so it starts without a
  * TypeScript loader; the app itself is the compiled build/index.js.
  *
+ * Operations: /healthz and /readyz, /metrics (see metricsAccess), and one JSON
+ * log line per request (pino-http on the app's logger) carrying the request id
+ * that every other line written while serving it carries too.
+ *
  * Environment: PORT (3000), HOST (all interfaces), PUBLIC_URL (the origin users
  * reach; same-origin checks and HSTS), TRUST_PROXY (believe X-Forwarded-* from a
- * load balancer), OIDC_ISSUER (allowed as a form target, for the SSO redirect).
+ * load balancer), OIDC_ISSUER (allowed as a form target, for the SSO redirect),
+ * METRICS_TOKEN, METRICS_PORT (metrics access), LOG_LEVEL (info).
  */
 import crypto from "node:crypto";
+import http from "node:http";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createRequestHandler } from "@remix-run/express";
@@ -17,6 +23,7 @@ import { installGlobals } from "@remix-run/node";
 import compression from "compression";
 import express from "express";
 import helmet from "helmet";
+import { pinoHttp } from "pino-http";
 
 const root = path.resolve(fileURLToPath(new URL("..", import.meta.url)));
 
@@ -185,17 +192,152 @@ export function securityHeaders({ publicUrl, oidcIssuer }) {
   };
 }
 
+/** A client's X-Request-Id is kept when it is a plain token (it is echoed and logged); anything else gets a fresh id. */
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function requestIdOf(raw) {
+  return typeof raw === "string" && SANE_REQUEST_ID.test(raw) ? raw : crypto.randomUUID();
+}
+
+/** Health probes and scrapes come every few seconds: their access lines are debug, not info. */
+const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
+const OWN_PATHS = QUIET_PATHS;
+
+/**
+ * The first middleware: the request id (X-Request-Id, echoed), the route label, the access log line
+ * (method, path without the query, route, status, duration, request id, user id; never headers or
+ * bodies), the HTTP duration histogram, and the request context every later line is written in.
+ */
+function requestLogging(ops, label) {
+  const httpLogger = pinoHttp({
+    logger: ops.logger,
+    genReqId: (req, res) => {
+      const id = requestIdOf(req.headers["x-request-id"]);
+      res.setHeader("X-Request-Id", id);
+      return id;
+    },
+    // Lines carry reqId only, never the whole request (its headers hold cookies and keys).
+    quietReqLogger: true,
+    quietResLogger: true,
+    customLogLevel: (req, res, err) => (err || res.statusCode >= 500 ? "error" : QUIET_PATHS.has(req.path) ? "debug" : "info"),
+    customProps: (req, res) => ({ route: res.locals.route, userId: res.locals.requestContext?.userId }),
+    customSuccessMessage: () => "request completed",
+    customErrorMessage: () => "request failed",
+    customSuccessObject: (req, res, v) => ({ method: req.method, path: req.path, status: res.statusCode, durationMs: v.responseTime }),
+    customErrorObject: (req, res, err, v) => ({ method: req.method, path: req.path, status: res.statusCode, durationMs: v.responseTime }),
+  });
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    // Our own endpoints are named by their path; everything else by the Remix route it resolves to.
+    res.locals.route = OWN_PATHS.has(req.path) ? req.path : label(req.path);
+    res.once("finish", () => {
+      ops.observeHttpRequest(req.method, res.locals.route, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    httpLogger(req, res, () => {
+      const ctx = { log: req.log, reqId: req.id };
+      res.locals.requestContext = ctx;
+      ops.runInRequest(ctx, next);
+    });
+  };
+}
+
+/** Whether two secrets are equal, in time that does not depend on where they differ (or on their lengths). */
+export function sameSecret(a, b) {
+  const ha = crypto.createHash("sha256").update(String(a)).digest();
+  const hb = crypto.createHash("sha256").update(String(b)).digest();
+  return crypto.timingSafeEqual(ha, hb);
+}
+
+/**
+ * Where /metrics is served. METRICS_TOKEN: on the main port, to `Authorization: Bearer <token>` only.
+ * METRICS_PORT: on that port, bound to 127.0.0.1, without a token. Neither: nowhere (404). It is never
+ * open on the main port: behind a reverse proxy every request comes from loopback, so the peer address
+ * proves nothing there.
+ */
+export function metricsAccess(env) {
+  const token = (env.METRICS_TOKEN ?? "").trim() || null;
+  const rawPort = (env.METRICS_PORT ?? "").trim();
+  let port = null;
+  if (rawPort) {
+    port = Number(rawPort);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`METRICS_PORT must be a port number (got ${JSON.stringify(rawPort)})`);
+  }
+  return { token, port };
+}
+
+async function sendMetrics(ops, res) {
+  const text = await ops.metricsText();
+  // end(), not send(): send() would rewrite the exposition format's content type.
+  res.status(200).set({ "Content-Type": ops.metricsContentType, "Cache-Control": "no-store", "Content-Length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** /metrics on the main port, behind METRICS_TOKEN. */
+function metricsWithToken(ops, token) {
+  return (req, res, next) => {
+    const m = /^Bearer\s+(\S+)$/i.exec(req.get("Authorization") ?? "");
+    if (!m || !sameSecret(m[1], token)) {
+      res
+        .status(401)
+        .set({ "WWW-Authenticate": 'Bearer realm="metrics"', "Cache-Control": "no-store" })
+        .type("text/plain; charset=utf-8")
+        .send("401 Unauthorized\n");
+      return;
+    }
+    sendMetrics(ops, res).catch(next);
+  };
+}
+
+/** /healthz: the process answers. /readyz: the database answers and is migrated (503 with the reason otherwise). */
+function healthRoutes(app, ops) {
+  app.get("/healthz", (req, res) => {
+    res.status(200).set("Cache-Control", "no-store").json({ status: "ok" });
+  });
+  app.get("/readyz", async (req, res, next) => {
+    try {
+      const r = await ops.readiness();
+      res.set("Cache-Control", "no-store");
+      if (r.ready) res.status(200).json({ status: "ready", migrations: r.migrations });
+      else res.status(503).json({ status: "not_ready", reason: r.reason });
+    } catch (e) {
+      next(e);
+    }
+  });
+}
+
+/** The loopback-only metrics listener (METRICS_PORT): /metrics and nothing else. */
+export function startMetricsServer(ops, port) {
+  const app = express();
+  app.disable("x-powered-by");
+  app.get("/metrics", (req, res, next) => sendMetrics(ops, res).catch(next));
+  app.use((req, res) => res.status(404).type("text/plain; charset=utf-8").send("404 Not Found\n"));
+  app.use((err, req, res, _next) => {
+    ops.logger.error({ err: { type: err?.name, message: err?.message } }, "metrics: scrape failed");
+    res.status(500).type("text/plain; charset=utf-8").send("500 Internal error\n");
+  });
+  const server = http.createServer(app);
+  server.listen(port, "127.0.0.1");
+  return server;
+}
+
 export async function createApp(env = process.env) {
   const publicUrl = parsePublicUrl(env.PUBLIC_URL);
   const trustProxy = parseTrustProxy(env.TRUST_PROXY);
   const build = await import(pathToFileURL(path.join(root, "build/index.js")).href);
   installGlobals({ nativeFetch: build.future.v3_singleFetch });
+  const ops = build.entry.module;
+  const metrics = metricsAccess(env);
+  if (metrics.token || metrics.port) ops.enableProcessMetrics();
 
   const app = express();
   app.set("remix build", build);
+  app.set("metrics", metrics);
   app.disable("x-powered-by");
   app.set("trust proxy", trustProxy);
+  app.use(requestLogging(ops, ops.routeLabeller(build.routes, build.publicPath)));
   app.use(securityHeaders({ publicUrl, oidcIssuer: env.OIDC_ISSUER }));
+  healthRoutes(app, ops);
+  if (metrics.token) app.get("/metrics", metricsWithToken(ops, metrics.token));
   // Default threshold (1 kB) with answers that declare a Content-Length: short JSON goes out as is.
   app.use(compression());
   // Fingerprinted assets never change under one URL; anything else in public/ may.
@@ -235,7 +377,8 @@ function lastResort(err, req, res, next) {
   if (res.headersSent) return next(err);
   const status = Number(err?.status ?? err?.statusCode);
   const refused = Number.isInteger(status) && status >= 400 && status < 500;
-  if (!refused) console.error(err);
+  if (!refused)
+    (req.log ?? res.locals.requestContext?.log)?.error({ err: { type: err?.name, message: err?.message, stack: err?.stack } }, "unhandled server error");
   const code = refused ? status : 500;
   const message = refused ? "The request is malformed." : "Internal error";
   res.status(code).set("Cache-Control", "no-store");
@@ -246,21 +389,30 @@ function lastResort(err, req, res, next) {
 async function main() {
   process.env.NODE_ENV ??= "production";
   const app = await createApp();
+  const ops = app.get("remix build").entry.module;
   const port = Number(process.env.PORT) || 3000;
   const host = process.env.HOST || undefined;
   // The store is migrated and background work (audit checkpoints every minute, app/entry.server.tsx) starts
   // before the first request is served, not with a request.
-  const stopJobs = (await app.get("remix build").entry.module.startBackgroundJobs?.()) ?? (() => {});
+  const stopJobs = (await ops.startBackgroundJobs?.()) ?? (() => {});
+  const metricsPort = app.get("metrics").port;
+  const metricsServer = metricsPort ? startMetricsServer(ops, metricsPort) : null;
+  metricsServer?.on("listening", () => ops.logger.info({ port: metricsPort }, `metrics on http://127.0.0.1:${metricsPort}/metrics`));
+  metricsServer?.on("error", (e) => {
+    ops.logger.fatal({ err: { type: e.name, message: e.message } }, `metrics: cannot listen on 127.0.0.1:${metricsPort}`);
+    process.exit(1);
+  });
   const server = app.listen(port, host, () => {
-    console.log(`[lastmile] listening on http://${host ?? "localhost"}:${port}`);
+    ops.logger.info({ port, host: host ?? null }, `listening on http://${host ?? "localhost"}:${port}`);
   });
   // Idle keep-alive connections stay open longer than clients and load balancers keep theirs (60 s is common),
   // so the server never closes a connection just as a client sends a request on it ("socket hang up").
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   const stop = (signal) => {
-    console.log(`[lastmile] ${signal}: finishing open requests`);
+    ops.logger.info({ signal }, "finishing open requests");
     stopJobs();
+    metricsServer?.close();
     server.close(() => process.exit(0));
     server.closeIdleConnections();
     // Requests still running after this long (a stuck client) are cut off.

@@ -4,6 +4,7 @@
  */
 import { AppError } from "./errors";
 import { parseJsonText } from "./json";
+import { errorFields, log } from "./log.server";
 
 export const MAX_BODY_BYTES = Number(process.env.MAX_BODY_BYTES || 1_048_576);
 
@@ -76,7 +77,7 @@ export function json(body: unknown, status = 200, headers?: HeadersInit): Respon
 export function errorResponse(e: unknown): Response {
   if (e instanceof Response) return e;
   if (e instanceof AppError) return json(e.toJSON(), e.status);
-  console.error("Unhandled API error", e);
+  log().error(errorFields(e), "unhandled API error");
   return json(new AppError("internal", "Internal error").toJSON(), 500);
 }
 

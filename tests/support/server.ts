@@ -14,6 +14,8 @@ export type TestServer = {
   /** DATABASE_PATH or DATABASE_URL and the audit key and folders: pass it to a second server or a CLI run to share the store. */
   env: Record<string, string>;
   close: () => Promise<void>;
+  /** Everything the server printed so far (stdout and stderr): its JSON log lines. */
+  output: () => string;
   request: (
     path: string,
     init?: { method?: string; key?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> },
@@ -87,6 +89,7 @@ export async function startServer(env: Record<string, string> = {}, opts: { migr
     env: Object.fromEntries(
       Object.entries(store).filter(([k]) => ["DATABASE_PATH", "DATABASE_URL", "AUDIT_SIGNING_KEY", "AUDIT_CHECKPOINT_DIR", "SNAPSHOTS_DIR"].includes(k)),
     ),
+    output: () => output,
     close: async () => {
       child.kill("SIGTERM");
       await new Promise((r) => setTimeout(r, 50));

@@ -14,6 +14,7 @@ import { getDb, type DbOrTx } from "@db/client.server";
 import { auditCheckpoints, auditLog } from "@db/schema/index";
 import { databaseFileOf } from "@db/client.server";
 import { checkpointDir, signingKey, type SigningKey } from "./signing.server";
+import { errorFields, log } from "~/lib/log.server";
 
 export type Checkpoint = { seq: number; headHash: string; at: number; keyId: string; signature: string };
 
@@ -114,8 +115,7 @@ export const CHECKPOINT_INTERVAL_MS = 60_000;
  */
 export async function startAuditCheckpoints(opts: { intervalMs?: number; db?: () => DbOrTx; onError?: (e: unknown) => void } = {}): Promise<() => void> {
   const db = opts.db ?? getDb;
-  const onError =
-    opts.onError ?? ((e) => console.error(JSON.stringify({ level: "error", msg: "audit checkpoint failed", error: String((e as Error)?.message ?? e) })));
+  const onError = opts.onError ?? ((e) => log().error(errorFields(e), "audit checkpoint failed"));
   // The key exists from the first start (and a Postgres store without AUDIT_SIGNING_KEY fails here, loudly).
   signingKey({ dbFile: databaseFileOf(db()) });
   return scheduleExclusive(db, { name: "audit-checkpoint", everyMs: opts.intervalMs ?? CHECKPOINT_INTERVAL_MS, run: writeCheckpoint }, onError);

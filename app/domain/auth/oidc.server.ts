@@ -20,6 +20,7 @@ import { z } from "zod";
 import { transaction, type Db } from "@db/client.server";
 import { users } from "@db/schema/index";
 import { newId } from "~/lib/crypto.server";
+import { errorFields, log } from "~/lib/log.server";
 import { appendAudit } from "../audit/audit.server";
 import { ROLES, type Role } from "./permissions";
 import { findUserByEmail, type UserRow } from "./users.server";
@@ -298,7 +299,7 @@ export async function startSignIn(
   try {
     config = await providerConfig(settings);
   } catch (e) {
-    console.error("oidc: discovery failed", settings.issuer.href, e);
+    log().error({ issuer: settings.issuer.href, ...errorFields(e) }, "oidc: discovery failed");
     throw new SsoError(502, "The identity provider cannot be reached right now. Try again in a moment.");
   }
   const verifier = client.randomPKCECodeVerifier();
@@ -359,7 +360,7 @@ export async function finishSignIn(
       claims = { ...info, ...idClaims };
     }
   } catch (e) {
-    console.error("oidc: code exchange failed", e);
+    log().error(errorFields(e), "oidc: code exchange failed");
     throw new SsoError(400, "The sign-in could not be completed with the identity provider. Start again from the sign-in page.");
   }
   return { ...(await signInWithClaims(db, claims, settings)), redirectTo: flow.data.redirectTo };

@@ -8,6 +8,7 @@ import { instanceSecret } from "./secrets.server";
 import { createCookie, redirect } from "@remix-run/node";
 import { getDb, type Db } from "@db/client.server";
 import { AppError } from "~/lib/errors";
+import { noteRequestUser } from "~/lib/log.server";
 import { can, type Permission, type Principal } from "./permissions";
 import {
   createSession,
@@ -72,6 +73,7 @@ export async function requireUser(request: Request, permission?: Permission): Pr
   }
   if (!hasRole(user)) throw redirect(PENDING_PATH);
   const principal = userPrincipal(user) as Principal & { user: NonNullable<Principal["user"]> };
+  noteRequestUser(user.id);
   if (permission && !can(principal, permission)) {
     throw new Response(`Your role (${user.role}) does not allow this (${permission}).`, { status: 403, statusText: "Forbidden" });
   }
@@ -98,6 +100,7 @@ export async function requireApi(request: Request, permission: Permission): Prom
     if (!hasRole(user)) throw new AppError("forbidden", PENDING_MESSAGE);
     principal = userPrincipal(user);
   }
+  noteRequestUser(principal.user?.id);
   if (!can(principal, permission)) throw new AppError("forbidden", `This ${principal.kind === "apikey" ? "key's scopes" : "role"} do not allow ${permission}`);
   return principal;
 }

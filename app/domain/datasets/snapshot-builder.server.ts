@@ -19,6 +19,7 @@ import { transaction, type Db } from "@db/client.server";
 import { datasets, datasetSnapshots } from "@db/schema/index";
 import { randomToken } from "~/lib/crypto.server";
 import { iso } from "~/lib/time";
+import { errorFields, log } from "~/lib/log.server";
 import { appendAudit } from "../audit/audit.server";
 import { getDecisionType } from "../decision-types/decision-types.server";
 import { CardBuilder, cardToMarkdown, labelFields } from "./card";
@@ -123,7 +124,7 @@ async function buildSnapshot(db: Db, id: string): Promise<void> {
     await writeSnapshot(db, id);
   } catch (e) {
     // A build runs detached from any request: never let it become an unhandled rejection.
-    console.error(`Snapshot ${id} could not be finalized:`, e);
+    log().error({ snapshotId: id, ...errorFields(e) }, "snapshot could not be finalized");
   }
 }
 
@@ -225,7 +226,7 @@ async function writeSnapshot(db: Db, id: string): Promise<void> {
     for (const x of sinks) x.sink.abort();
     fs.rmSync(tmp, { recursive: true, force: true });
     const message = e instanceof Error ? e.message : String(e);
-    console.error(`Snapshot ${s.number} of dataset ${d.id} failed:`, e);
+    log().error({ datasetId: d.id, snapshot: s.number, ...errorFields(e) }, "snapshot build failed");
     const now = Date.now();
     await transaction(db, async (tx) => {
       await tx

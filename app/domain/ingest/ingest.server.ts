@@ -20,6 +20,7 @@ import { applyRollupChanges } from "../reports/rollups.server";
 import { routeDecision } from "../routing/policy";
 import { enqueueEvents } from "../webhooks/outbox.server";
 import { factsOf } from "../decisions/facts.server";
+import { recordDecisionsIngested } from "../metrics/metrics.server";
 
 export const MAX_BATCH = 1000;
 
@@ -400,13 +401,19 @@ export async function ingestDecisions(db: Db, items: unknown[], opts: { batch: b
       );
       return results;
     });
+  let results: IngestResult[];
   try {
-    return await write();
+    results = await write();
   } catch (e) {
     // Another request stored one of these decisions between our lookup and our insert (several
     // instances, or a client retrying while its first attempt is in flight): look again, and
     // answer as for any repeat (200 with the stored decision, or 409 for a different body).
     if (!isUniqueViolation(e)) throw e;
-    return write();
+    results = await write();
   }
+  recordDecisionsIngested(
+    prepared.map((p) => p.data.type),
+    results,
+  );
+  return results;
 }

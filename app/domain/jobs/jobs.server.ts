@@ -12,6 +12,7 @@ import { scheduleExclusive } from "@db/job-lock.server";
 import { startAuditCheckpoints } from "../audit/checkpoints.server";
 import { resumeInterruptedBuilds } from "../datasets/snapshot-builder.server";
 import { reapExpiredLeases } from "../queue/queue.server";
+import { errorFields, log } from "~/lib/log.server";
 
 type Job = { name: string; everyMs: number; run: (db: Db) => Promise<unknown> };
 
@@ -21,7 +22,7 @@ const JOBS: Job[] = [
 ];
 
 function logError(job: string, e: unknown) {
-  console.error(JSON.stringify({ level: "error", msg: `background job ${job} failed`, error: String((e as Error)?.message ?? e) }));
+  log().error({ job, ...errorFields(e) }, `background job ${job} failed`);
 }
 
 /** Starts every job (each runs once at start, then on its interval); returns a function that stops them. */

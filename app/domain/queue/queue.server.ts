@@ -6,10 +6,10 @@
  * rows it locks or with updates guarded by the state it expects.
  */
 import { forUpdate, forUpdateSkipLocked } from "@db/sql";
-import { and, eq, inArray, isNull, lt, ne, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, lt, ne, or, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { transaction, type Db, type DbOrTx } from "@db/client.server";
-import { decisions, taskCounters, tasks } from "@db/schema/index";
+import { auditLog, decisions, taskCounters, tasks } from "@db/schema/index";
 import { conflict, notFound, type AppError } from "~/lib/errors";
 import { MINUTE } from "~/lib/time";
 import { appendAudit } from "../audit/audit.server";
@@ -146,6 +146,19 @@ export async function releaseTask(db: Db, reviewer: Reviewer, taskId: string, op
     await appendAudit(tx, { actor: reviewer.email, action: "task.released", entityType: "task", entityId: t.id, data: { decisionId: t.decisionId }, at: now });
     return { ...t, status: "open" as const, claimedBy: null, leaseExpiresAt: null };
   });
+}
+
+/** When the task was last claimed (its latest task.claimed audit entry; renewals and re-claims by the holder add none), or null. */
+export async function lastClaimedAt(db: DbOrTx, taskId: string): Promise<number | null> {
+  const row = (
+    await db
+      .select({ at: auditLog.at })
+      .from(auditLog)
+      .where(and(eq(auditLog.entityType, "task"), eq(auditLog.entityId, taskId), eq(auditLog.action, "task.claimed")))
+      .orderBy(desc(auditLog.seq))
+      .limit(1)
+  )[0];
+  return row ? Number(row.at) : null;
 }
 
 export async function getTask(db: DbOrTx, taskId: string): Promise<TaskRow | undefined> {

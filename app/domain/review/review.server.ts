@@ -16,7 +16,8 @@ import { appendAudit } from "../audit/audit.server";
 import { requireDecisionType, type LoadedType } from "../decision-types/decision-types.server";
 import { factsOf } from "../decisions/facts.server";
 import { getDecision, type DecisionRow } from "../decisions/decisions.server";
-import { requireLease, type Reviewer, type TaskRow } from "../queue/queue.server";
+import { recordReviewAction } from "../metrics/metrics.server";
+import { lastClaimedAt, requireLease, type Reviewer, type TaskRow } from "../queue/queue.server";
 import { applyRollupChanges } from "../reports/rollups.server";
 import { enqueueEvents } from "../webhooks/outbox.server";
 import { changedPaths } from "./diff";
@@ -64,16 +65,18 @@ export async function submitReview(db: Db, reviewer: Reviewer, taskId: string, r
   const parsedBody = reviewBodySchema.safeParse(rawBody);
   if (!parsedBody.success) throw invalid("Invalid review", zodIssues(parsedBody.error));
   const body = parsedBody.data;
-  const decisionId = await transaction(db, async (tx) => {
+  const decision = await transaction(db, async (tx) => {
     const task = await requireLease(tx, taskId, reviewer, now);
     const decision = (await tx.select().from(decisions).where(eq(decisions.id, task.decisionId)).limit(1))[0]!;
     const type = await requireDecisionType(tx, decision.typeKey);
     const issues = validateVerdict(body, type, task, decision.output);
     if (issues.length > 0) throw invalid("Invalid review", issues);
     await applyVerdict(tx, { task, decision, type, reviewer, body, now });
-    return decision.id;
+    return decision;
   });
-  return getDecision(db, decisionId);
+  // Read after the commit, outside the write transaction: the claim → verdict time for the metrics.
+  recordReviewAction(decision.typeKey, body.action, { claimedAt: await lastClaimedAt(db, taskId), now });
+  return getDecision(db, decision.id);
 }
 
 type VerdictContext = { task: TaskRow; decision: DecisionRow; type: LoadedType; reviewer: Reviewer; body: ReviewBody; now: number };
