@@ -239,7 +239,11 @@ export type ItemOutcome =
  * idempotency, routing and single transaction, but an invalid or conflicting item is answered
  * for itself (issue paths relative to the item) while the others are written.
  */
-export async function ingestEach(db: Db, items: unknown[], opts: { actor: string; now?: number }): Promise<ItemOutcome[]> {
+export async function ingestEach(
+  db: Db,
+  items: unknown[],
+  opts: { actor: string; now?: number; /** how a conflict names an earlier item: "line 12" */ name?: (index: number) => string },
+): Promise<ItemOutcome[]> {
   const prefix = () => [];
   const { prepared, issues } = await validate(db, items, prefix);
   const { results, conflicts } = await store(db, prepared, { ...opts, prefix, partial: true });
@@ -292,9 +296,10 @@ async function validate(db: Db, items: unknown[], prefix: (index: number) => (st
 async function store(
   db: Db,
   prepared: Prepared[],
-  opts: { actor: string; now?: number; prefix: (index: number) => (string | number)[]; partial: boolean },
+  opts: { actor: string; now?: number; prefix: (index: number) => (string | number)[]; partial: boolean; name?: (index: number) => string },
 ): Promise<{ results: (IngestResult | undefined)[]; conflicts: Map<number, Issue[]> }> {
   const now = opts.now ?? Date.now();
+  const name = opts.name ?? ((index: number) => `item ${index} of this batch`);
   if (prepared.length === 0) return { results: [], conflicts: new Map() };
   const write = () =>
     transaction(db, async (tx) => {
@@ -325,7 +330,7 @@ async function store(
         const twin = seenInBatch.get(k);
         if (twin) {
           if (twin.p.bodyHash !== p.bodyHash && !sameInput(twin.p.data, p.data)) {
-            conflicts.set(p.index, [{ path: path(p, "externalId"), message: `externalId repeats item ${twin.p.index} of this batch with a different body` }]);
+            conflicts.set(p.index, [{ path: path(p, "externalId"), message: `externalId repeats ${name(twin.p.index)} with a different body` }]);
           } else {
             results[slot] = { ...results[twin.slot]!, created: false };
           }
