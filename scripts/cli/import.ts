@@ -146,19 +146,19 @@ export async function runImport(args: string[]): Promise<number> {
   const source = mapping ? csvSource(file, type, mapping, progress) : jsonlSource(file, type, progress);
   const rejects = rejectsWriter(rejectsFile);
   let summary;
-  let sofar = "no lines";
+  let sofar = "";
   try {
     summary = await importDecisions(db, source, {
       actor,
       batchSize,
       onReject: (r) => rejects.add(r),
       onBatch: (s) => {
-        sofar = `${s.lines} lines before it were processed (${s.created} created, ${s.unchanged} unchanged, ${s.conflicting} conflicting, ${s.rejected} rejected)`;
+        sofar = `; ${s.lines} lines before it were processed (${s.created} created, ${s.unchanged} unchanged, ${s.conflicting} conflicting, ${s.rejected} rejected)`;
         if (showBar) bar.update(bytes, { lines: s.lines, rate: Math.round(s.lines / Math.max(0.001, (Date.now() - started) / 1000)) });
       },
     });
   } catch (e) {
-    if (e instanceof ImportFileError) return fail(`${file}: ${e.message}; ${sofar}`);
+    if (e instanceof ImportFileError) return fail(`${file}: ${e.message}${sofar}`);
     throw e;
   } finally {
     rejects.close();

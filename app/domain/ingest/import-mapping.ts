@@ -27,7 +27,7 @@ type Field = z.infer<typeof fieldSchema>;
 const fieldsSchema = z
   .record(z.string().min(1).max(300), fieldSchema)
   .refine((f) => Object.keys(f).length > 0, "map at least one field")
-  .refine((f) => !("__proto__" in f), "__proto__ is not a field name");
+  .refine((f) => !Object.hasOwn(f, "__proto__"), "__proto__ is not a field name");
 
 export const csvMappingSchema = z
   .object({
