@@ -17,11 +17,7 @@ const column = z.string().min(1).max(200);
 const KINDS = ["string", "number", "integer", "boolean", "json"] as const;
 type Kind = (typeof KINDS)[number];
 
-const fieldSchema = z.union([
-  column,
-  z.object({ column, as: z.enum(KINDS).default("string") }).strict(),
-  z.object({ value: z.json() }).strict(),
-]);
+const fieldSchema = z.union([column, z.object({ column, as: z.enum(KINDS).default("string") }).strict(), z.object({ value: z.json() }).strict()]);
 type Field = z.infer<typeof fieldSchema>;
 
 const fieldsSchema = z
@@ -35,7 +31,13 @@ export const csvMappingSchema = z
     confidence: column,
     input: fieldsSchema,
     output: fieldsSchema,
-    model: z.object({ name: z.union([column, z.object({ value: z.string().min(1) }).strict()]), version: z.union([column, z.object({ value: z.string().min(1) }).strict()]) }).strict().optional(),
+    model: z
+      .object({
+        name: z.union([column, z.object({ value: z.string().min(1) }).strict()]),
+        version: z.union([column, z.object({ value: z.string().min(1) }).strict()]),
+      })
+      .strict()
+      .optional(),
     flags: z.union([column, z.object({ column, separator: z.string().min(1).max(5).default("|") }).strict()]).optional(),
     fieldConfidence: z.record(z.string().min(1).max(300), column).optional(),
     priority: column.optional(),
@@ -80,7 +82,8 @@ function convert(text: string, kind: Kind): unknown {
     case "number":
     case "integer": {
       const n = Number(text.trim());
-      if (!Number.isFinite(n) || (kind === "integer" && !Number.isInteger(n))) throw new CellError(`"${text}" is not ${kind === "number" ? "a number" : "an integer"}`);
+      if (!Number.isFinite(n) || (kind === "integer" && !Number.isInteger(n)))
+        throw new CellError(`"${text}" is not ${kind === "number" ? "a number" : "an integer"}`);
       return n;
     }
     case "boolean": {
@@ -115,8 +118,7 @@ export function decisionOfRecord(m: CsvMapping, type: string, record: Record<str
       return undefined;
     }
   };
-  const field = (path: string, f: Field): unknown =>
-    typeof f === "string" ? cell(path, f, "string") : "value" in f ? f.value : cell(path, f.column, f.as);
+  const field = (path: string, f: Field): unknown => (typeof f === "string" ? cell(path, f, "string") : "value" in f ? f.value : cell(path, f.column, f.as));
   const object = (path: string, fields: Record<string, Field>) => {
     const out: Record<string, unknown> = {};
     for (const [k, f] of Object.entries(fields)) {

@@ -56,7 +56,8 @@ export async function* jsonlSource(file: string, type: string, progress?: (bytes
     }
     if (isPlainObject(item)) {
       if (item.type === undefined) item.type = type;
-      else if (item.type !== type) return { line, raw: text, issues: [{ path: "type", message: `"${String(item.type)}" is not the imported type "${type}" (--type)` }] };
+      else if (item.type !== type)
+        return { line, raw: text, issues: [{ path: "type", message: `"${String(item.type)}" is not the imported type "${type}" (--type)` }] };
     }
     return { line, raw: text, item };
   };
@@ -106,7 +107,10 @@ export async function* csvSource(file: string, type: string, mapping: CsvMapping
   );
   let width = 0;
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number; bytes: number; columns: unknown[] } }>) {
+    for await (const { record, info } of parser as AsyncIterable<{
+      record: Record<string, string>;
+      info: { lines: number; bytes: number; columns: unknown[] };
+    }>) {
       width ||= info.columns.length;
       progress?.(info.bytes);
       const cells = Object.keys(record).length;

@@ -230,9 +230,7 @@ export async function ingestDecisions(db: Db, items: unknown[], opts: { batch: b
 
 /** What became of one item of a batch ingested item by item (see ingestEach). */
 export type ItemOutcome =
-  | { kind: "created" | "unchanged"; result: IngestResult }
-  | { kind: "rejected"; issues: Issue[] }
-  | { kind: "conflicting"; issues: Issue[] };
+  { kind: "created" | "unchanged"; result: IngestResult } | { kind: "rejected"; issues: Issue[] } | { kind: "conflicting"; issues: Issue[] };
 
 /**
  * ingestDecisions for a batch whose items stand alone (the batch import): the same validation,
