@@ -168,7 +168,10 @@ export async function runImport(args: string[]): Promise<number> {
   const notImported = summary.rejected + summary.conflicting;
   if (values.json) {
     const out: Record<string, unknown> = { file, type, actor, ...summary, rejectsFile: notImported > 0 ? rejectsFile : null, seconds };
-    if (values.stats) out.maxRssBytes = process.resourceUsage().maxRSS * 1024;
+    if (values.stats) {
+      out.maxRssBytes = process.resourceUsage().maxRSS * 1024;
+      out.memory = process.memoryUsage();
+    }
     console.log(JSON.stringify(out));
   } else {
     console.log(
