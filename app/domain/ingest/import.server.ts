@@ -141,10 +141,12 @@ export async function importDecisions(
   const summary: ImportSummary = { lines: 0, created: 0, unchanged: 0, conflicting: 0, rejected: 0 };
   let batch: SourceLine[] = [];
   const flush = async () => {
+    const lines = batch;
+    batch = []; // taken before writing: a failed write is not tried again by the `finally` below
     const items: unknown[] = [];
     const lineOf: number[] = [];
-    const slot: number[] = new Array(batch.length).fill(-1);
-    for (const [i, s] of batch.entries()) {
+    const slot: number[] = new Array(lines.length).fill(-1);
+    for (const [i, s] of lines.entries()) {
       if ("item" in s) {
         slot[i] = items.length;
         items.push(s.item);
@@ -152,13 +154,12 @@ export async function importDecisions(
       }
     }
     const outcomes = items.length > 0 ? await ingestEach(db, items, { actor: opts.actor, name: (i) => `line ${lineOf[i]}` }) : [];
-    for (const [i, s] of batch.entries()) {
+    for (const [i, s] of lines.entries()) {
       summary.lines++;
       const o = slot[i] >= 0 ? outcomes[slot[i]] : { kind: "rejected" as const, issues: "issues" in s ? s.issues : [] };
       summary[o.kind]++;
       if (o.kind === "rejected" || o.kind === "conflicting") opts.onReject?.({ line: s.line, kind: o.kind, reasons: o.issues, raw: s.raw });
     }
-    batch = [];
     opts.onBatch?.(summary);
   };
   try {
