@@ -124,6 +124,12 @@ export async function runImport(args: string[]): Promise<number> {
   }
   const rejectsFile = path.resolve(values.rejects ?? `${file}.rejects.jsonl`);
   if (rejectsFile === path.resolve(file)) return fail("--rejects must not be the imported file");
+  try {
+    fs.accessSync(path.dirname(rejectsFile), fs.constants.W_OK);
+    if (fs.existsSync(rejectsFile) && !fs.statSync(rejectsFile).isFile()) return fail(`cannot write rejects to ${rejectsFile}: not a file`);
+  } catch {
+    return fail(`cannot write rejects to ${rejectsFile}: its folder is missing or not writable`);
+  }
   // A rejects file left by an earlier run of this file would be mistaken for this run's.
   fs.rmSync(rejectsFile, { force: true });
 

@@ -221,6 +221,10 @@ describe("lastmile import", { timeout: 300_000 }, () => {
       [[jsonl("x.jsonl", [autoDecision(type, "x-1")]), "--type", "no-such-type"], /^Error: unknown decision type "no-such-type" \(--type; known: .*\)$/],
       [[path.join(st.dir, "missing.jsonl"), "--type", type], /^Error: cannot read .*missing\.jsonl: no such file$/],
       [[st.dir, "--type", type], /^Error: cannot read .*: not a file$/],
+      [
+        [jsonl("y.jsonl", [autoDecision(type, "y-1")]), "--type", type, "--rejects", path.join(st.dir, "no-dir", "r.jsonl")],
+        /^Error: cannot write rejects to .*r\.jsonl: its folder is missing or not writable$/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = importCli(...args);
