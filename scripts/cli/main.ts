@@ -11,6 +11,7 @@ import { createApiKey, createUser } from "~/domain/auth/users.server";
 import { runAudit } from "./audit";
 import { runDb } from "./db";
 import { runExport } from "./export";
+import { runImport } from "./import";
 
 const USAGE = `lastmile — operator CLI
 
@@ -19,6 +20,7 @@ const USAGE = `lastmile — operator CLI
   lastmile user create --email E --role admin|manager|reviewer|auditor [--name N]
   lastmile apikey create --name N --scopes ingest,review,read,admin [--user EMAIL] [--expires YYYY-MM-DD|ISO]
   lastmile types apply FILE.json
+  lastmile import FILE --type KEY [--rejects FILE] [--map mapping.json] [--actor NAME] [--json] [--no-progress]
   lastmile export --type KEY --format jsonl|csv|parquet --out FILE [filters]
   lastmile audit checkpoint
   lastmile audit verify [--public-key FILE.pem]
@@ -87,6 +89,7 @@ const commands: Record<string, Command> = {
     }
     return 0;
   },
+  import: async (args) => runImport(args),
   export: async (args) => runExport(args),
   audit: async (args) => runAudit(args),
   db: async (args) => runDb(args),

@@ -2,7 +2,8 @@
  * Where a decision enters: validation (envelope + the type's output schema),
  * idempotency on (type, externalId), routing, and one transaction that writes
  * the decisions, their tasks, the roll-ups, the audit entries and the outbox.
- * A batch is atomic: any invalid item rejects the whole batch.
+ * An API batch is atomic: any invalid item rejects the whole batch. The batch
+ * import (ingestEach) takes the same path but answers for each item.
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
@@ -220,17 +221,51 @@ async function findExisting(db: DbOrTx, prepared: Prepared[]): Promise<Map<strin
 }
 
 export async function ingestDecisions(db: Db, items: unknown[], opts: { batch: boolean; actor: string; now?: number }): Promise<IngestResult[]> {
-  const now = opts.now ?? Date.now();
-  const issues: Issue[] = [];
+  const prefix = (index: number) => (opts.batch ? ["decisions", index] : []);
+  const { prepared, issues } = await validate(db, items, prefix);
+  const all = issues.flatMap((i) => i ?? []);
+  if (all.length > 0) throw invalid(opts.batch ? "Invalid decisions in batch; nothing was written" : "Invalid decision", all);
+  const { results } = await store(db, prepared, { ...opts, prefix, partial: false });
+  return results.filter((r) => r !== undefined);
+}
+
+/** What became of one item of a batch ingested item by item (see ingestEach). */
+export type ItemOutcome =
+  { kind: "created" | "unchanged"; result: IngestResult } | { kind: "rejected"; issues: Issue[] } | { kind: "conflicting"; issues: Issue[] };
+
+/**
+ * ingestDecisions for a batch whose items stand alone (the batch import): the same validation,
+ * idempotency, routing and single transaction, but an invalid or conflicting item is answered
+ * for itself (issue paths relative to the item) while the others are written.
+ */
+export async function ingestEach(
+  db: Db,
+  items: unknown[],
+  opts: { actor: string; now?: number; /** how a conflict names an earlier item: "line 12" */ name?: (index: number) => string },
+): Promise<ItemOutcome[]> {
+  const prefix = () => [];
+  const { prepared, issues } = await validate(db, items, prefix);
+  const { results, conflicts } = await store(db, prepared, { ...opts, prefix, partial: true });
+  const out: ItemOutcome[] = new Array(items.length);
+  for (const [index, list] of issues.entries()) if (list) out[index] = { kind: "rejected", issues: list };
+  for (const [slot, p] of prepared.entries()) {
+    const r = results[slot];
+    out[p.index] = r ? { kind: r.created ? "created" : "unchanged", result: r } : { kind: "conflicting", issues: conflicts.get(p.index) ?? [] };
+  }
+  return out;
+}
+
+/** The envelope and the type's output schema, item by item: the valid items prepared, the issues of the others by index. */
+async function validate(db: Db, items: unknown[], prefix: (index: number) => (string | number)[]) {
+  const issues: (Issue[] | undefined)[] = new Array(items.length);
   const prepared: Prepared[] = [];
   const types = new Map<string, LoadedType | null>();
   for (const [index, raw] of items.entries()) {
-    const prefix = opts.batch ? ["decisions", index] : [];
     let data = parseEnvelopeFast(raw);
     if (!data) {
       const parsed = decisionInputSchema.safeParse(raw);
       if (!parsed.success) {
-        issues.push(...zodIssues(parsed.error, prefix));
+        issues[index] = zodIssues(parsed.error, prefix(index));
         continue;
       }
       data = parsed.data;
@@ -238,24 +273,38 @@ export async function ingestDecisions(db: Db, items: unknown[], opts: { batch: b
     if (!types.has(data.type)) types.set(data.type, await getDecisionType(db, data.type));
     const type = types.get(data.type);
     if (!type) {
-      issues.push({ path: [...prefix, "type"].join("."), message: `unknown decision type "${data.type}"` });
+      issues[index] = [{ path: [...prefix(index), "type"].join("."), message: `unknown decision type "${data.type}"` }];
       continue;
     }
     const out = type.validator.safeParse(data.output);
     if (!out.success) {
-      issues.push(...zodIssues(out.error, [...prefix, "output"]));
+      issues[index] = zodIssues(out.error, [...prefix(index), "output"]);
       continue;
     }
     const json = jsonPartsOf(data);
     prepared.push({ index, data, type, json, bodyHash: bodyHashOf(data, json) });
   }
-  if (issues.length > 0) throw invalid(opts.batch ? "Invalid decisions in batch; nothing was written" : "Invalid decision", issues);
+  return { prepared, issues };
+}
 
+/**
+ * Writes the prepared items in one transaction. A conflicting item (a stored decision, or an
+ * earlier item of the batch, with the same external id and another body) aborts the whole
+ * batch, or with `partial` is left out (its slot in `results` empty) and reported in `conflicts`.
+ */
+async function store(
+  db: Db,
+  prepared: Prepared[],
+  opts: { actor: string; now?: number; prefix: (index: number) => (string | number)[]; partial: boolean; name?: (index: number) => string },
+): Promise<{ results: (IngestResult | undefined)[]; conflicts: Map<number, Issue[]> }> {
+  const now = opts.now ?? Date.now();
+  const name = opts.name ?? ((index: number) => `item ${index} of this batch`);
+  if (prepared.length === 0) return { results: [], conflicts: new Map() };
   const write = () =>
     transaction(db, async (tx) => {
-      const results: IngestResult[] = new Array(prepared.length);
-      const conflicts: Issue[] = [];
-      const path = (p: Prepared, f: string) => (opts.batch ? `decisions.${p.index}.${f}` : f);
+      const results: (IngestResult | undefined)[] = new Array(prepared.length);
+      const conflicts = new Map<number, Issue[]>();
+      const path = (p: Prepared, f: string) => [...opts.prefix(p.index), f].join(".");
 
       const existing = await findExisting(tx, prepared);
 
@@ -266,10 +315,12 @@ export async function ingestDecisions(db: Db, items: unknown[], opts: { batch: b
         const prior = existing.get(k);
         if (prior) {
           if (prior.bodyHash !== p.bodyHash && !(await sameAsStored(tx, p.data, prior.id))) {
-            conflicts.push({
-              path: path(p, "externalId"),
-              message: `decision ${p.data.externalId} of type ${p.data.type} already exists with a different body`,
-            });
+            conflicts.set(p.index, [
+              {
+                path: path(p, "externalId"),
+                message: `decision ${p.data.externalId} of type ${p.data.type} already exists with a different body`,
+              },
+            ]);
             continue;
           }
           results[slot] = { id: prior.id, externalId: prior.externalId, status: prior.status, route: prior.route, reasons: prior.reasons, created: false };
@@ -278,9 +329,9 @@ export async function ingestDecisions(db: Db, items: unknown[], opts: { batch: b
         const twin = seenInBatch.get(k);
         if (twin) {
           if (twin.p.bodyHash !== p.bodyHash && !sameInput(twin.p.data, p.data)) {
-            conflicts.push({ path: path(p, "externalId"), message: `externalId repeats item ${twin.p.index} of this batch with a different body` });
+            conflicts.set(p.index, [{ path: path(p, "externalId"), message: `externalId repeats ${name(twin.p.index)} with a different body` }]);
           } else {
-            results[slot] = { ...results[twin.slot], created: false };
+            results[slot] = { ...results[twin.slot]!, created: false };
           }
           continue;
         }
@@ -317,8 +368,8 @@ export async function ingestDecisions(db: Db, items: unknown[], opts: { batch: b
         fresh.push({ p, row });
         results[slot] = { id, externalId: p.data.externalId, status: row.status!, route: r.route, reasons: r.reasons, created: true };
       }
-      if (conflicts.length > 0) throw conflict("Conflicting decisions; nothing was written", conflicts);
-      if (fresh.length === 0) return results;
+      if (conflicts.size > 0 && !opts.partial) throw conflict("Conflicting decisions; nothing was written", [...conflicts.values()].flat());
+      if (fresh.length === 0) return { results, conflicts };
 
       await insertRows(
         tx,
@@ -399,21 +450,21 @@ export async function ingestDecisions(db: Db, items: unknown[], opts: { batch: b
             ),
           })),
       );
-      return results;
+      return { results, conflicts };
     });
-  let results: IngestResult[];
+  let written: Awaited<ReturnType<typeof write>>;
   try {
-    results = await write();
+    written = await write();
   } catch (e) {
     // Another request stored one of these decisions between our lookup and our insert (several
     // instances, or a client retrying while its first attempt is in flight): look again, and
     // answer as for any repeat (200 with the stored decision, or 409 for a different body).
     if (!isUniqueViolation(e)) throw e;
-    results = await write();
+    written = await write();
   }
   recordDecisionsIngested(
     prepared.map((p) => p.data.type),
-    results,
+    written.results.map((r) => r ?? null),
   );
-  return results;
+  return written;
 }

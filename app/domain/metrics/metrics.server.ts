@@ -65,7 +65,7 @@ const httpDuration = new Histogram({
 });
 
 /** Decisions newly stored by one ingest call: `types[i]` is the type of `results[i]`. */
-export function recordDecisionsIngested(types: string[], results: { route: "auto" | "review"; created: boolean }[]): void {
+export function recordDecisionsIngested(types: string[], results: ({ route: "auto" | "review"; created: boolean } | null)[]): void {
   const counts = new Map<string, { type: string; route: string; n: number }>();
   results.forEach((r, i) => {
     if (!r?.created) return;
