@@ -168,7 +168,7 @@ describe("lastmile audit checkpoint | verify [--pack]", () => {
     fs.writeFileSync(keyFile, publicKeyPem(s.publicKey()));
   });
 
-  it("checkpoint signs the head; verify exits 0 on an intact trail and 1 naming the first bad entry", async () => {
+  it("checkpoint signs the head; verify exits 0 on an intact trail and 1 naming the first bad entry", { timeout: 120_000 }, async () => {
     await ingest(db, "cli-2", { confidence: 0.99 });
     const cp = cli(env, ["audit", "checkpoint"]);
     expect(cp.code, cp.out).toBe(0);
@@ -185,7 +185,7 @@ describe("lastmile audit checkpoint | verify [--pack]", () => {
     expect(bad.out).toContain(`broken at entry #${head}: missing tail`);
   });
 
-  it("verify --pack exits 0 for a pack and 1 for a pack with an altered entry or signature", () => {
+  it("verify --pack exits 0 for a pack and 1 for a pack with an altered entry or signature", { timeout: 120_000 }, () => {
     const ok = cli(env, ["audit", "verify", "--pack", packFile, "--public-key", keyFile]);
     expect(ok.code, ok.out).toBe(0);
     expect(ok.out).toMatch(/verifies: 3 audit entries \(0 sealed\) anchored by 1 signed checkpoint/);
