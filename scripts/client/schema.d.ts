@@ -1467,8 +1467,12 @@ export interface operations {
                         name: string;
                         version: string;
                     };
-                    input: Record<string, never>;
-                    output: Record<string, never>;
+                    input: {
+                        [key: string]: unknown;
+                    };
+                    output: {
+                        [key: string]: unknown;
+                    };
                     confidence: number;
                     fieldConfidence?: {
                         [key: string]: number;
@@ -1487,8 +1491,12 @@ export interface operations {
                             name: string;
                             version: string;
                         };
-                        input: Record<string, never>;
-                        output: Record<string, never>;
+                        input: {
+                            [key: string]: unknown;
+                        };
+                        output: {
+                            [key: string]: unknown;
+                        };
                         confidence: number;
                         fieldConfidence?: {
                             [key: string]: number;
@@ -1843,7 +1851,9 @@ export interface operations {
                 "application/json": {
                     /** @enum {string} */
                     action: "approve" | "correct" | "reject" | "escalate";
-                    output?: Record<string, never>;
+                    output?: {
+                        [key: string]: unknown;
+                    };
                     /** @default [] */
                     reasonCodes?: string[];
                     note?: string;

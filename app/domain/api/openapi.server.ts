@@ -39,7 +39,7 @@ class Components {
       unrepresentable: "any",
       override: (ctx) => {
         // An opaque JSON object (z.custom, for speed and exactness): say what it is.
-        if (ctx.zodSchema === jsonObjectSchema) Object.assign(ctx.jsonSchema, { type: "object" });
+        if (ctx.zodSchema === jsonObjectSchema) Object.assign(ctx.jsonSchema, { type: "object", additionalProperties: true });
       },
     }) as JsonSchema;
     delete out.$schema;
@@ -138,9 +138,7 @@ export function openApiDocument() {
       ...(op.permission ? { "x-permission": op.permission } : {}),
       security: op.permission ? [{ apiKey: [] }] : [],
       ...(params.length ? { parameters: params } : {}),
-      ...(op.body
-        ? { requestBody: { required: !op.body.optional, content: { "application/json": { schema: c.convert(op.body.schema, "input") } } } }
-        : {}),
+      ...(op.body ? { requestBody: { required: !op.body.optional, content: { "application/json": { schema: c.convert(op.body.schema, "input") } } } } : {}),
       responses,
     };
   }

@@ -55,7 +55,14 @@ export const snapshotJsonSchema = z
     finishedAt: z.iso.datetime().nullable(),
     error: z.string().nullable(),
     files: z.array(
-      z.object({ format: z.enum(FORMATS), split: z.enum(PARTS as [Part, ...Part[]]), rows: z.number().int(), bytes: z.number().int(), sha256: z.string(), url: z.string() }),
+      z.object({
+        format: z.enum(FORMATS),
+        split: z.enum(PARTS as [Part, ...Part[]]),
+        rows: z.number().int(),
+        bytes: z.number().int(),
+        sha256: z.string(),
+        url: z.string(),
+      }),
     ),
     card: z.object({ json: z.string(), markdown: z.string() }).nullable(),
   })

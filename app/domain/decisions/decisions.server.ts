@@ -97,7 +97,6 @@ export function decisionToJson(row: DecisionRow, reviewList: ReviewSummary[], se
   };
 }
 
-
 async function reviewsFor(db: DbOrTx, ids: string[]): Promise<Map<string, ReviewSummary[]>> {
   const out = new Map<string, ReviewSummary[]>();
   if (ids.length === 0) return out;
@@ -144,11 +143,7 @@ export const listQuerySchema = z.object({
 
 export type ListQuery = z.infer<typeof listQuerySchema>;
 
-export async function listDecisions(
-  db: DbOrTx,
-  q: ListQuery,
-  viewer: SealViewer = NO_VIEWER,
-): Promise<z.output<typeof decisionPageSchema>> {
+export async function listDecisions(db: DbOrTx, q: ListQuery, viewer: SealViewer = NO_VIEWER): Promise<z.output<typeof decisionPageSchema>> {
   const where: SQL[] = [];
   if (q.type) where.push(eq(decisions.typeKey, q.type));
   if (q.status) where.push(eq(decisions.status, q.status));
