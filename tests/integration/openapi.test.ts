@@ -103,6 +103,20 @@ describe("the OpenAPI document", () => {
     }
   });
 
+  it("is readable at /docs/api: every operation, its parameters and answers, server-rendered, no scripts from elsewhere", async () => {
+    const res = await fetch(`${s.url}/docs/api`);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    for (const op of operations) {
+      expect(html).toContain(`id="op-${op.operationId}"`);
+      expect(html).toContain(op.path);
+    }
+    expect(html).toContain('id="schema-Error"');
+    expect(html).toContain("leaseSeconds");
+    expect([...html.matchAll(/<script[^>]*\bsrc="([^"]+)"/g)].map((m) => m[1]).filter((src) => !src.startsWith("/"))).toEqual([]);
+    expect(res.headers.get("Content-Security-Policy")).toMatch(/script-src[^;]*'nonce-/);
+  });
+
   describe("real answers match it", () => {
     const recorded: Recorded[] = [];
     let admin: Person;
