@@ -2,14 +2,36 @@
  * One error shape for the whole product:
  * { "error": { "code", "message", "issues": [{ "path", "message" }] } }
  */
-import type { ZodError } from "zod";
+import { z, type ZodError } from "zod";
 
 export type Issue = { path: string; message: string };
 
-export type ErrorCode =
-  "invalid" | "unauthenticated" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "internal";
+export const ERROR_CODES = [
+  "invalid",
+  "unauthenticated",
+  "forbidden",
+  "not_found",
+  "conflict",
+  "payload_too_large",
+  "unsupported_media_type",
+  "method_not_allowed",
+  "internal",
+] as const;
 
-const STATUS: Record<ErrorCode, number> = {
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The error body, as the API contract (OpenAPI document) states it. */
+export const errorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.enum(ERROR_CODES),
+      message: z.string(),
+      issues: z.array(z.object({ path: z.string().describe('Dotted path of the offending field ("" for the whole body)'), message: z.string() })),
+    }),
+  })
+  .meta({ id: "Error" });
+
+export const STATUS: Record<ErrorCode, number> = {
   invalid: 400,
   unauthenticated: 401,
   forbidden: 403,
@@ -31,7 +53,7 @@ export class AppError extends Error {
     super(message);
     this.status = STATUS[code];
   }
-  toJSON() {
+  toJSON(): z.output<typeof errorBodySchema> {
     return { error: { code: this.code, message: this.message, issues: this.issues } };
   }
 }

@@ -1,11 +1,8 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { z } from "zod";
-import { publicKeyPem, signingKey } from "~/domain/audit/signing.server";
+import { publicKeyPem, publicKeyQuerySchema, signingKey } from "~/domain/audit/signing.server";
 import { AppError } from "~/lib/errors";
 import { api, json, methodNotAllowed } from "~/lib/http.server";
 import { requireQuery } from "~/lib/query";
-
-const query = z.object({ format: z.enum(["json", "pem"], { message: "must be json or pem" }).default("json") });
 
 /**
  * GET /api/v1/audit/public-key[?format=pem]: the Ed25519 key that checks audit
@@ -14,7 +11,7 @@ const query = z.object({ format: z.enum(["json", "pem"], { message: "must be jso
  */
 export const loader = async ({ request }: LoaderFunctionArgs) =>
   api(() => {
-    const { format } = requireQuery(query, new URL(request.url).searchParams);
+    const { format } = requireQuery(publicKeyQuerySchema, new URL(request.url).searchParams);
     const key = signingKey();
     if (!key) throw new AppError("not_found", "No audit signing key is configured");
     const pem = publicKeyPem(key.publicKey);

@@ -1,19 +1,16 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { z } from "zod";
 import { getDb } from "@db/client.server";
 import { renderEvidenceHtml } from "~/domain/audit/evidence-html.server";
-import { buildEvidencePack } from "~/domain/audit/evidence.server";
+import { buildEvidencePack, evidenceQuerySchema } from "~/domain/audit/evidence.server";
 import { requireApi } from "~/domain/auth/session.server";
 import { requireQuery } from "~/lib/query";
 import { api, json, methodNotAllowed } from "~/lib/http.server";
-
-const query = z.object({ format: z.enum(["json", "html"]).default("json") });
 
 /** GET /api/v1/decisions/:id/evidence[?format=html]: the decision's evidence pack, as a JSON download or a printable page. */
 export const loader = async ({ request, params, context }: LoaderFunctionArgs) =>
   api(async () => {
     await requireApi(request, "decisions:read");
-    const { format } = requireQuery(query, new URL(request.url).searchParams);
+    const { format } = requireQuery(evidenceQuerySchema, new URL(request.url).searchParams);
     const pack = await buildEvidencePack(getDb(), params.id!);
     if (format === "html") {
       return new Response(renderEvidenceHtml(pack, context.cspNonce), { headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" } });

@@ -37,6 +37,7 @@ import { makeKey, makeType, makeUser } from "../../tests/support/db";
 import { type TestServer } from "../../tests/support/server";
 import { BENCH_TYPE, benchDecision, benchType, buildApp, fmt, machineLine, rng, sqliteBenchStore, sqliteWriter, table } from "./common";
 import { benchStore, benchStores, closeStore, describeStore, pgClient, RAW_TEXT, sideBySide, startSharedServer, stopStores, type StoreKind } from "./stores";
+import { createLastmileClient, type LastmileClient } from "../client/index";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const ROUND_ROWS = Number(process.env.BENCH_ROUND_ROWS ?? 5000);
@@ -244,17 +245,21 @@ async function storedSince(raw: RawSql, since: Record<string, number>): Promise<
 
 const settle = () => new Promise((r) => setTimeout(r, 300));
 
+const clients = new Map<string, LastmileClient>();
+const clientFor = (url: string, key: string) => {
+  const k = `${url} ${key}`;
+  if (!clients.has(k)) clients.set(k, createLastmileClient({ baseUrl: url, apiKey: key }));
+  return clients.get(k)!;
+};
+
+/** One POST /api/v1/decisions of an already serialized body (sent as is), its answer read but not parsed: the figure is the round trip. */
 const post = async (url: string, key: string, body: string) => {
-  const res = await fetch(`${url}/api/v1/decisions`, {
-    method: "POST",
-    headers: {
-      Authorization: `Bearer ${key}`,
-      "Content-Type": "application/json",
-    },
-    body,
+  const { response, error } = await clientFor(url, key).POST("/api/v1/decisions", {
+    body: body as never,
+    bodySerializer: (b) => b as unknown as string,
+    parseAs: "arrayBuffer",
   });
-  if (res.status !== 201) throw new Error(`ingest answered ${res.status}: ${(await res.text()).slice(0, 500)}`);
-  await res.arrayBuffer();
+  if (response.status !== 201) throw new Error(`ingest answered ${response.status}: ${JSON.stringify(error).slice(0, 500)}`);
 };
 
 /** Sends every body with `clients` requests in flight, client i talking to urls[i % urls.length]; returns seconds. */

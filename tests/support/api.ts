@@ -10,6 +10,7 @@ import { auditTrail } from "~/domain/audit/audit.server";
 import type { Role, Scope } from "~/domain/auth/permissions";
 import { invoiceDecision, invoiceType, makeKey, makeType, makeUser, uniqueEmail } from "./db";
 import type { TestServer } from "./server";
+import { createLastmileClient, type LastmileClient } from "../../scripts/client/index";
 
 export type Person = Awaited<ReturnType<typeof makeUser>> & { key: string };
 
@@ -37,16 +38,31 @@ export function autoDecision(type: string, externalId: string, overrides: Record
   return invoiceDecision(externalId, { type, confidence: 0.99, fieldConfidence: { total: 0.99 }, ...overrides });
 }
 
+/** The typed API client (scripts/client) acting with `key` on the test server. */
+export function client(s: Pick<TestServer, "url">, key?: string): LastmileClient {
+  return createLastmileClient({ baseUrl: s.url, apiKey: key });
+}
+
+/**
+ * A client answer in the shape of `TestServer.request` ({ status, body, headers }), so tests read
+ * either alike. Bodies are passed through untyped on purpose: tests send invalid ones too.
+ */
+async function answer(call: Promise<{ data?: unknown; error?: unknown; response: Response }>) {
+  const { data, error, response } = await call;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- read like TestServer.request's body: tests reach into any field
+  return { status: response.status, body: (data ?? error ?? null) as any, headers: response.headers };
+}
+
 export async function ingest(s: TestServer, key: string, body: unknown) {
-  return s.request("/api/v1/decisions", { key, body });
+  return answer(client(s, key).POST("/api/v1/decisions", { body: body as never }));
 }
 
 export async function claim(s: TestServer, key: string, body: Record<string, unknown> = {}) {
-  return s.request("/api/v1/tasks/claim", { key, body });
+  return answer(client(s, key).POST("/api/v1/tasks/claim", { body: body as never }));
 }
 
 export async function review(s: TestServer, key: string, taskId: string, body: unknown) {
-  return s.request(`/api/v1/tasks/${taskId}/review`, { key, body });
+  return answer(client(s, key).POST("/api/v1/tasks/{id}/review", { params: { path: { id: taskId } }, body: body as never }));
 }
 
 export type Counts = { decisions: number; tasks: number; reviews: number; audit: number; outbox: number };

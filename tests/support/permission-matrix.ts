@@ -270,6 +270,9 @@ export const MATRIX: MatrixRow[] = [
     allow: ["admin", "auditor", "key:read", "key:admin"],
   },
   { method: "GET", path: "/api/v1/audit/public-key", files: ["api.v1.audit_.public-key.ts"], kind: "public", allow: EVERYONE },
+  // The API contract and its reference page: public, like the code they are generated from (no data in them).
+  { method: "GET", path: "/api/openapi.json", files: ["api.openapi[.]json.ts"], kind: "public", allow: EVERYONE },
+  { method: "GET", path: "/docs/api", files: ["docs.api.tsx"], kind: "public", allow: EVERYONE },
   {
     method: "POST",
     path: "/api/v1/tasks/claim",

@@ -146,7 +146,25 @@ export const auditApiQuerySchema = auditApiFields.refine((q) => !q.from || !q.to
 
 export type AuditApiQuery = z.infer<typeof auditApiQuerySchema>;
 
-export function auditEntryToJson(e: AuditRow) {
+/** One audit entry as the API shows it (a sealed entry carries no data). */
+export const auditEntryJsonSchema = z
+  .object({
+    seq: z.number().int(),
+    at: z.iso.datetime(),
+    actor: z.string().nullable(),
+    action: z.string(),
+    entityType: z.string(),
+    entityId: z.string(),
+    data: z.unknown(),
+    hash: z.string().nullable(),
+    sealed: z.boolean(),
+  })
+  .meta({ id: "AuditEntry" });
+
+/** GET /api/v1/audit: a page of the trail, oldest first; pass nextCursor as cursor to read on. */
+export const auditFeedSchema = z.object({ entries: z.array(auditEntryJsonSchema), nextCursor: z.string().nullable() });
+
+export function auditEntryToJson(e: AuditRow): z.output<typeof auditEntryJsonSchema> {
   return {
     seq: e.seq,
     at: new Date(e.at).toISOString(),
@@ -160,7 +178,7 @@ export function auditEntryToJson(e: AuditRow) {
   };
 }
 
-export async function auditFeed(db: DbOrTx, q: AuditApiQuery, viewer: SealViewer = NO_VIEWER) {
+export async function auditFeed(db: DbOrTx, q: AuditApiQuery, viewer: SealViewer = NO_VIEWER): Promise<z.output<typeof auditFeedSchema>> {
   const f: AuditFilter = { ...q, from: q.from ? Date.parse(q.from) : undefined, to: q.to ? Date.parse(q.to) : undefined };
   const { entries, more } = await readAuditPage(db, f, { order: "oldest", after: q.cursor ? Number(q.cursor) : undefined, limit: q.limit }, viewer);
   return { entries: entries.map(auditEntryToJson), nextCursor: more ? String(entries[entries.length - 1].seq) : null };

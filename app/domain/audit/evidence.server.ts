@@ -16,7 +16,8 @@ import type { KeyObject } from "node:crypto";
 import { and, asc, eq, gte, inArray, lte } from "drizzle-orm";
 import type { DbOrTx } from "@db/client.server";
 import { auditLog, tasks, users } from "@db/schema/index";
-import { getDecision, getDecisionRow, type DecisionJson } from "../decisions/decisions.server";
+import { z } from "zod";
+import { decisionJsonSchema, getDecision, getDecisionRow, type DecisionJson } from "../decisions/decisions.server";
 import { NO_VIEWER, sealedAuditSeqs, sealedDecisions } from "../decisions/sealing.server";
 import { FINAL_STATUSES } from "../decisions/statuses";
 import { auditContentHash, auditTrail, legacyEntryHash, linkHash, type AuditRow } from "./audit.server";
@@ -49,6 +50,52 @@ export type EvidencePack = {
     unproven: { seqs: number[]; reason: string } | null;
   };
 };
+
+/** GET /api/v1/decisions/:id/evidence?format=json (default) or ?format=html (a printable page). */
+export const evidenceQuerySchema = z.object({ format: z.enum(["json", "html"]).default("json") });
+
+const entryContentSchema = z.object({
+  at: z.number().int(),
+  actor: z.string(),
+  action: z.string(),
+  entityType: z.string(),
+  entityId: z.string(),
+  data: z.string(),
+});
+
+/** The JSON evidence pack (see the module header); `verifyEvidencePack` checks one with the public key. */
+export const evidencePackSchema = z
+  .object({
+    format: z.literal(PACK_FORMAT),
+    generatedAt: z.iso.datetime(),
+    decision: decisionJsonSchema.extend({ final: z.boolean(), sealed: z.boolean(), finalizedBy: z.string().nullable() }),
+    audit: z.object({
+      hashFormula: z.string(),
+      publicKey: z.object({ keyId: z.string().nullable(), url: z.string() }),
+      entries: z.array(
+        z.object({ seq: z.number().int(), hash: z.string(), prevHash: z.string(), sealed: z.boolean(), content: entryContentSchema.nullable() }),
+      ),
+      proofs: z.array(
+        z.object({
+          prevHash: z.string(),
+          links: z.array(
+            z.object({
+              seq: z.number().int(),
+              v: z.union([z.literal(1), z.literal(2)]),
+              own: z.literal(true).optional(),
+              sealed: z.literal(true).optional(),
+              entry: entryContentSchema.optional(),
+              contentHash: z.string().optional(),
+              hash: z.string().optional(),
+            }),
+          ),
+          checkpoint: z.object({ seq: z.number().int(), headHash: z.string(), at: z.number().int(), keyId: z.string(), signature: z.string() }),
+        }),
+      ),
+      unproven: z.object({ seqs: z.array(z.number().int()), reason: z.string() }).nullable(),
+    }),
+  })
+  .meta({ id: "EvidencePack" });
 
 function contentOf(r: AuditRow): EntryContent {
   return { at: r.at, actor: r.actor, action: r.action, entityType: r.entityType, entityId: r.entityId, data: r.data };

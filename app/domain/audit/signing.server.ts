@@ -16,7 +16,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { databasePath } from "@db/client.server";
 import { dialect } from "@db/dialect";
+import { z } from "zod";
 import { AppError } from "~/lib/errors";
+
+/** GET /api/v1/audit/public-key: ?format=json (default) or ?format=pem. */
+export const publicKeyQuerySchema = z.object({ format: z.enum(["json", "pem"], { message: "must be json or pem" }).default("json") });
+
+/** The JSON answer of GET /api/v1/audit/public-key. */
+export const publicKeyJsonSchema = z.object({ algorithm: z.literal("Ed25519"), keyId: z.string(), publicKey: z.string().describe("SPKI PEM") });
 
 export type SigningKey = { privateKey: KeyObject; publicKey: KeyObject; keyId: string };
 

@@ -5,9 +5,48 @@
  * row by row while a snapshot is written; pure, rendered as JSON and Markdown.
  */
 import type { ObjectSchema } from "../decision-types/output-schema";
-import { describeFilter, type ExampleFilter, type SplitFractions } from "./filter";
+import { z } from "zod";
+import { describeFilter, exampleFilterSchema, type ExampleFilter, type SplitFractions } from "./filter";
 
 type Counts = Record<string, number>;
+
+const countsSchema = z.record(z.string(), z.number());
+const spanSchema = z.object({ from: z.iso.datetime().nullable(), to: z.iso.datetime().nullable() });
+
+/** A snapshot's data card (GET …/snapshots/:n/card?format=json): what the examples are and how they are spread. */
+export const dataCardSchema = z
+  .object({
+    title: z.string(),
+    dataset: z.object({ id: z.string(), name: z.string(), description: z.string().nullable() }),
+    snapshot: z.object({
+      number: z.number().int(),
+      createdAt: z.iso.datetime(),
+      createdBy: z.string(),
+      watermarkSeq: z.number().int(),
+      asOf: z.iso.datetime(),
+      contentHash: z.string().nullable(),
+    }),
+    type: z.string(),
+    filter: exampleFilterSchema,
+    filterText: z.string(),
+    splitFractions: z.object({ train: z.number(), validation: z.number(), test: z.number() }),
+    identities: z.boolean(),
+    rows: z.number().int(),
+    counts: z.object({
+      split: countsSchema,
+      action: countsSchema,
+      seenBecause: countsSchema,
+      modelVersion: countsSchema,
+      reasonCode: countsSchema,
+      label: z.record(z.string(), countsSchema).describe("Final-output values of the type's enum and boolean fields: field → value → count"),
+    }),
+    fieldCorrections: countsSchema.describe('How often each output field was corrected ("lines.*.amount" for array items)'),
+    fourEyes: z.object({ reviewed: z.number().int(), agreed: z.number().int() }),
+    weightSum: z.number().describe("Sum of inverse-probability weights: the population these examples stand for"),
+    reviewedAt: spanSchema,
+    receivedAt: spanSchema,
+  })
+  .meta({ id: "DataCard" });
 
 export type DataCard = {
   title: string;

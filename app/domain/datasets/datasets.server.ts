@@ -12,7 +12,7 @@ import { iso } from "~/lib/time";
 import { appendAudit } from "../audit/audit.server";
 import { getDecisionType } from "../decision-types/decision-types.server";
 import { exampleFilterSchema, type ExampleFilter } from "./filter";
-import { snapshotToJson } from "./snapshots.server";
+import { snapshotJsonSchema, snapshotToJson } from "./snapshots.server";
 
 export type DatasetRow = typeof datasets.$inferSelect;
 
@@ -24,7 +24,30 @@ export const createDatasetSchema = z
   })
   .strict();
 
-export function datasetToJson(d: DatasetRow) {
+/** The public JSON shape of a dataset. */
+export const datasetJsonSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    type: z.string(),
+    filter: exampleFilterSchema,
+    createdBy: z.string(),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: "Dataset" });
+
+export type DatasetJson = z.output<typeof datasetJsonSchema>;
+
+/** GET /api/v1/datasets: every dataset with its snapshot count and latest snapshot. */
+export const datasetListSchema = z.object({
+  datasets: z.array(datasetJsonSchema.extend({ snapshotCount: z.number().int(), latestSnapshot: snapshotJsonSchema.nullable() })),
+});
+
+/** GET /api/v1/datasets/:id: the dataset with all its snapshots, newest first. */
+export const datasetWithSnapshotsSchema = datasetJsonSchema.extend({ snapshots: z.array(snapshotJsonSchema) });
+
+export function datasetToJson(d: DatasetRow): DatasetJson {
   return {
     id: d.id,
     name: d.name,
@@ -32,7 +55,7 @@ export function datasetToJson(d: DatasetRow) {
     type: d.typeKey,
     filter: d.filter as ExampleFilter,
     createdBy: d.createdBy,
-    createdAt: iso(d.createdAt),
+    createdAt: iso(d.createdAt)!,
   };
 }
 
@@ -53,7 +76,7 @@ export async function createDataset(db: Db, input: unknown, actor: string, now =
 }
 
 /** Every dataset, newest first, with its snapshot count and latest snapshot. */
-export async function listDatasets(db: Db) {
+export async function listDatasets(db: Db): Promise<z.output<typeof datasetListSchema>["datasets"]> {
   const rows = await db.select().from(datasets).orderBy(desc(datasets.createdAt));
   const out = [];
   for (const d of rows) {
@@ -64,7 +87,7 @@ export async function listDatasets(db: Db) {
 }
 
 /** One dataset with all its snapshots, newest first; 404 when there is no such dataset. */
-export async function getDataset(db: Db, id: string) {
+export async function getDataset(db: Db, id: string): Promise<z.output<typeof datasetWithSnapshotsSchema>> {
   const d = (await db.select().from(datasets).where(eq(datasets.id, id)).limit(1))[0];
   if (!d) throw notFound(`Dataset ${id} not found`);
   const snaps = await db.select().from(datasetSnapshots).where(eq(datasetSnapshots.datasetId, id)).orderBy(desc(datasetSnapshots.number));

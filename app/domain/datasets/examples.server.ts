@@ -23,7 +23,8 @@ import { sqlOne, sqlRows, type Db } from "@db/client.server";
 import { joinInOrder, jsonArrayHasAny, jsonEqual, jsonNumber } from "@db/sql";
 import { users } from "@db/schema/index";
 import type { ExampleAction, ExampleFilter, Split, SplitFractions } from "./filter";
-import { DEFAULT_SPLIT } from "./filter";
+import { z } from "zod";
+import { DEFAULT_SPLIT, exampleFilterSchema } from "./filter";
 import { splitOf } from "./split.server";
 
 export type SeenBecause = "review_rule" | "qa_sample" | "escalation";
@@ -221,6 +222,9 @@ async function windowOf(db: Db, w: ExampleWindow): Promise<Window> {
   const cur = w.watermarkSeq === undefined || w.asOf === undefined ? await currentWindow(db) : null;
   return { watermark: w.watermarkSeq ?? cur!.watermarkSeq, asOf: w.asOf ?? cur!.asOf };
 }
+
+/** GET /api/v1/datasets/preview: the filter as read, and how many examples it selects (exact up to the cap). */
+export const previewAnswerSchema = z.object({ filter: exampleFilterSchema, count: z.number().int(), exact: z.boolean() });
 
 /**
  * The live preview's count, bounded: it runs in the request, so it stops at `cap`

@@ -52,6 +52,25 @@ export const splitFractionsSchema = z
 export type SplitFractions = z.infer<typeof splitFractionsSchema>;
 export const DEFAULT_SPLIT: SplitFractions = { train: 0.8, validation: 0.1, test: 0.1 };
 
+/**
+ * The query-string form of a filter, as `filterInputFromParams` reads it (GET
+ * /api/v1/datasets/preview, the datasets page): for the API contract. What it
+ * reads is then validated by exampleFilterSchema (`parseFilter`).
+ */
+export const filterQuerySchema = z.object({
+  type: typeKeySchema,
+  from: z.string().optional().describe("ISO 8601 date-time, or YYYY-MM-DD (read as UTC midnight); inclusive"),
+  to: z.string().optional().describe("ISO 8601 date-time, or YYYY-MM-DD (read as UTC midnight); exclusive"),
+  modelVersion: z.array(z.string().min(1).max(200)).optional().describe("Repeat the parameter or separate values with commas"),
+  action: z.array(z.enum(EXAMPLE_ACTIONS)).optional().describe("Repeat the parameter or separate values with commas"),
+  route: z
+    .array(z.enum(["auto", "review"]))
+    .optional()
+    .describe("Repeat the parameter or separate values with commas"),
+  reasonCode: z.array(z.string().min(1).max(64)).optional().describe("Repeat the parameter or separate values with commas"),
+  agreementOnly: z.enum(["true", "false", "on", "1", "0"]).optional().describe("true, on or 1: only examples a four-eyes second reviewer agreed with"),
+});
+
 /** Query-string / form keys → filter fields. Repeated keys (or comma lists) give arrays. */
 const LIST_KEYS = { modelVersion: "modelVersions", action: "actions", route: "routes", reasonCode: "reasonCodes" } as const;
 

@@ -38,6 +38,9 @@ export function snapshotDir(db: Db, datasetId: string, number: number): string {
 /** The file name of one format and split inside a snapshot's folder. */
 export const snapshotFileName = (format: ExportFormat, part: Part) => `examples${part === "all" ? "" : `.${part}`}.${EXTENSIONS[format]}`;
 
+/** GET …/snapshots/:n/card: ?format=json (default) or ?format=md. */
+export const cardQuerySchema = z.object({ format: z.enum(["json", "md"], { message: "format must be json or md" }).default("json") });
+
 export const downloadQuerySchema = z
   .object({
     format: z.enum(FORMATS, { message: "format must be jsonl, csv or parquet" }),

@@ -13,6 +13,7 @@ import { and, eq, max } from "drizzle-orm";
 import { z } from "zod";
 import { transaction, type Db } from "@db/client.server";
 import { datasets, datasetSnapshots } from "@db/schema/index";
+import { SNAPSHOT_STATUSES } from "@db/schema/tables";
 import { newId } from "~/lib/crypto.server";
 import { conflict, forbidden, invalid, notFound, zodIssues } from "~/lib/errors";
 import { iso } from "~/lib/time";
@@ -21,9 +22,9 @@ import { can, type Principal } from "../auth/permissions";
 import { cardToMarkdown, type DataCard } from "./card";
 import type { DatasetRow } from "./datasets.server";
 import { currentWindow } from "./examples.server";
-import { DEFAULT_SPLIT, splitFractionsSchema, type ExampleFilter } from "./filter";
+import { DEFAULT_SPLIT, exampleFilterSchema, FORMATS, splitFractionsSchema, type ExampleFilter, type ExportFormat } from "./filter";
 import { BUILD_OWNER, startBuild } from "./snapshot-builder.server";
-import { downloadQuerySchema, slug, snapshotFile, type SnapshotDownload } from "./snapshot-files.server";
+import { downloadQuerySchema, PARTS, slug, snapshotFile, type Part, type SnapshotDownload } from "./snapshot-files.server";
 
 export type SnapshotRow = typeof datasetSnapshots.$inferSelect;
 
@@ -35,7 +36,41 @@ export const createSnapshotSchema = z
   })
   .strict();
 
-export function snapshotToJson(s: SnapshotRow) {
+/** The public JSON shape of a snapshot: its build progress, then its files and data card once ready. */
+export const snapshotJsonSchema = z
+  .object({
+    id: z.string(),
+    datasetId: z.string(),
+    number: z.number().int(),
+    status: z.enum(SNAPSHOT_STATUSES),
+    progress: z.object({ processed: z.number().int(), total: z.number().int() }),
+    rowCount: z.number().int().nullable(),
+    contentHash: z.string().nullable(),
+    filter: exampleFilterSchema,
+    split: z.object({ train: z.number(), validation: z.number(), test: z.number() }),
+    identities: z.boolean(),
+    watermark: z.object({ reviewSeq: z.number().int(), asOf: z.iso.datetime() }),
+    createdBy: z.string(),
+    createdAt: z.iso.datetime(),
+    finishedAt: z.iso.datetime().nullable(),
+    error: z.string().nullable(),
+    files: z.array(
+      z.object({
+        format: z.enum(FORMATS),
+        split: z.enum(PARTS as [Part, ...Part[]]),
+        rows: z.number().int(),
+        bytes: z.number().int(),
+        sha256: z.string(),
+        url: z.string(),
+      }),
+    ),
+    card: z.object({ json: z.string(), markdown: z.string() }).nullable(),
+  })
+  .meta({ id: "Snapshot" });
+
+export type SnapshotJson = z.output<typeof snapshotJsonSchema>;
+
+export function snapshotToJson(s: SnapshotRow): SnapshotJson {
   const base = `/api/v1/datasets/${s.datasetId}/snapshots/${s.number}`;
   const files = s.files ?? {};
   return {
@@ -49,23 +84,21 @@ export function snapshotToJson(s: SnapshotRow) {
     filter: s.filter as ExampleFilter,
     split: s.split,
     identities: s.identities,
-    watermark: { reviewSeq: s.watermarkSeq, asOf: iso(s.asOf) },
+    watermark: { reviewSeq: s.watermarkSeq, asOf: iso(s.asOf)! },
     createdBy: s.createdBy,
-    createdAt: iso(s.createdAt),
+    createdAt: iso(s.createdAt)!,
     finishedAt: iso(s.finishedAt),
     error: s.error,
     files:
       s.status === "ready"
         ? Object.entries(files).map(([key, f]) => {
-            const [format, split] = key.split("/");
+            const [format, split] = key.split("/") as [ExportFormat, Part];
             return { format, split, rows: f.rows, bytes: f.bytes, sha256: f.sha256, url: `${base}/download?format=${format}&split=${split}` };
           })
         : [],
     card: s.status === "ready" ? { json: `${base}/card?format=json`, markdown: `${base}/card?format=md` } : null,
   };
 }
-
-export type SnapshotJson = ReturnType<typeof snapshotToJson>;
 
 /**
  * Records the dataset's next snapshot, pinned to the current review watermark,

@@ -11,8 +11,8 @@ import { conflict, invalid, notFound, zodIssues, type Issue } from "~/lib/errors
 import { appendAudit } from "../audit/audit.server";
 import { routingPolicySchema, type RoutingPolicy } from "../routing/policy";
 import { compileOutputSchema, type ObjectSchema } from "./output-schema";
-import { decisionTypeSchema, type DecisionTypeInput } from "./definition";
-import type { z } from "zod";
+import { decisionTypeSchema, fourEyesSchema, typeKeySchema, type DecisionTypeInput } from "./definition";
+import { z } from "zod";
 
 export type DecisionType = {
   key: string;
@@ -198,7 +198,21 @@ export async function policyHistory(db: DbOrTx, key: string) {
 }
 
 /** The public JSON shape of a type (same as PUT accepts, plus bookkeeping). */
-export function typeToJson(t: DecisionType) {
+export const decisionTypeJsonSchema = decisionTypeSchema
+  .extend({
+    fourEyes: fourEyesSchema.nullable(),
+    policyVersion: z.number().int().describe("Bumped on every routing-policy change; decisions record the version they were routed under"),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: "DecisionType" });
+
+export type DecisionTypeJson = z.output<typeof decisionTypeJsonSchema>;
+
+/** The body of PUT /api/v1/decision-types/:key: a definition; its key, if given, must equal the URL's. */
+export const putDecisionTypeBodySchema = decisionTypeSchema.extend({ key: typeKeySchema.optional() });
+
+export function typeToJson(t: DecisionType): DecisionTypeJson {
   return {
     key: t.key,
     name: t.name,

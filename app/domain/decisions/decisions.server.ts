@@ -7,6 +7,7 @@ import { and, asc, eq, gt, gte, inArray, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { DbOrTx } from "@db/client.server";
 import { decisions, reviews, users } from "@db/schema/index";
+import { DECISION_ROUTES, REVIEW_ACTIONS, TASK_KINDS } from "@db/schema/tables";
 import { notFound } from "~/lib/errors";
 import { iso } from "~/lib/time";
 
@@ -17,15 +18,50 @@ export { DECISION_STATUSES };
 
 export type DecisionRow = typeof decisions.$inferSelect;
 
-export type ReviewSummary = {
-  action: string;
-  reviewer: string;
-  kind: string;
-  reasonCodes: string[];
-  changedFields: string[];
-  note: string | null;
-  at: string;
-};
+/** One review of a decision as the API shows it (sealed first verdicts left out). */
+export const reviewSummarySchema = z.object({
+  action: z.enum(REVIEW_ACTIONS),
+  reviewer: z.string().describe("The reviewer's email"),
+  kind: z.enum(TASK_KINDS).describe("The kind of task the review answered"),
+  reasonCodes: z.array(z.string()),
+  changedFields: z.array(z.string()),
+  note: z.string().nullable(),
+  at: z.iso.datetime(),
+});
+
+export type ReviewSummary = z.infer<typeof reviewSummarySchema>;
+
+/** The public JSON shape of a decision (GET /api/v1/decisions[/:id], the review answer, the claim answer). */
+export const decisionJsonSchema = z
+  .object({
+    id: z.string(),
+    externalId: z.string(),
+    type: z.string(),
+    status: z.enum(DECISION_STATUSES),
+    route: z.enum(DECISION_ROUTES),
+    reasons: z.array(z.string()),
+    qaSampled: z.boolean(),
+    policyVersion: z.number().int(),
+    model: z.object({ name: z.string(), version: z.string() }),
+    input: z.record(z.string(), z.unknown()),
+    output: z.record(z.string(), z.unknown()),
+    confidence: z.number(),
+    fieldConfidence: z.record(z.string(), z.number()),
+    flags: z.array(z.string()),
+    priority: z.number().int(),
+    finalOutput: z.record(z.string(), z.unknown()).nullable(),
+    occurredAt: z.iso.datetime(),
+    receivedAt: z.iso.datetime(),
+    finalizedAt: z.iso.datetime().nullable(),
+    updatedAt: z.iso.datetime(),
+    reviews: z.array(reviewSummarySchema),
+  })
+  .meta({ id: "Decision" });
+
+export type DecisionJson = z.output<typeof decisionJsonSchema>;
+
+/** A page of decisions (GET /api/v1/decisions). */
+export const decisionPageSchema = z.object({ decisions: z.array(decisionJsonSchema), nextCursor: z.string().nullable() });
 
 /**
  * Four-eyes: while the second review of a pair is still to be given, the first
@@ -35,7 +71,7 @@ function visibleReviews(sealed: boolean, reviewList: ReviewSummary[]): ReviewSum
   return sealed ? reviewList.filter((r) => r.kind !== "review") : reviewList;
 }
 
-export function decisionToJson(row: DecisionRow, reviewList: ReviewSummary[], sealed: boolean) {
+export function decisionToJson(row: DecisionRow, reviewList: ReviewSummary[], sealed: boolean): DecisionJson {
   return {
     id: row.id,
     externalId: row.externalId,
@@ -46,22 +82,20 @@ export function decisionToJson(row: DecisionRow, reviewList: ReviewSummary[], se
     qaSampled: row.qaSampled,
     policyVersion: row.policyVersion,
     model: { name: row.modelName, version: row.modelVersion },
-    input: row.input,
-    output: row.output,
+    input: row.input as Record<string, unknown>,
+    output: row.output as Record<string, unknown>,
     confidence: row.confidence,
     fieldConfidence: row.fieldConfidence ?? {},
     flags: row.flags,
     priority: row.priority,
-    finalOutput: row.finalOutput ?? null,
-    occurredAt: iso(row.occurredAt),
-    receivedAt: iso(row.receivedAt),
+    finalOutput: (row.finalOutput as Record<string, unknown> | null) ?? null,
+    occurredAt: iso(row.occurredAt)!,
+    receivedAt: iso(row.receivedAt)!,
     finalizedAt: iso(row.finalizedAt),
-    updatedAt: iso(row.updatedAt),
+    updatedAt: iso(row.updatedAt)!,
     reviews: visibleReviews(sealed, reviewList),
   };
 }
-
-export type DecisionJson = ReturnType<typeof decisionToJson>;
 
 async function reviewsFor(db: DbOrTx, ids: string[]): Promise<Map<string, ReviewSummary[]>> {
   const out = new Map<string, ReviewSummary[]>();
@@ -109,11 +143,7 @@ export const listQuerySchema = z.object({
 
 export type ListQuery = z.infer<typeof listQuerySchema>;
 
-export async function listDecisions(
-  db: DbOrTx,
-  q: ListQuery,
-  viewer: SealViewer = NO_VIEWER,
-): Promise<{ decisions: DecisionJson[]; nextCursor: string | null }> {
+export async function listDecisions(db: DbOrTx, q: ListQuery, viewer: SealViewer = NO_VIEWER): Promise<z.output<typeof decisionPageSchema>> {
   const where: SQL[] = [];
   if (q.type) where.push(eq(decisions.typeKey, q.type));
   if (q.status) where.push(eq(decisions.status, q.status));

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { preparedQuery, transaction, type Db, type DbOrTx } from "@db/client.server";
 import { isUniqueViolation } from "@db/sql";
 import { decisions, tasks } from "@db/schema/index";
+import { DECISION_ROUTES, DECISION_STATUSES } from "@db/schema/tables";
 import { canonicalJson, newId, sha256 } from "~/lib/crypto.server";
 import { conflict, invalid, type Issue, zodIssues } from "~/lib/errors";
 import { insertRows, jsonText } from "@db/bulk-insert.server";
@@ -96,22 +97,34 @@ export function parseEnvelopeFast(raw: unknown): DecisionInput | null {
   return data;
 }
 
-export type IngestResult = {
-  id: string;
-  externalId: string;
-  status: string;
-  route: "auto" | "review";
-  reasons: string[];
-  created: boolean;
-};
+/** What ingest answers for each decision: where it went (201 when any is new, 200 when all were already known). */
+export const ingestResultJsonSchema = z
+  .object({
+    id: z.string(),
+    externalId: z.string(),
+    status: z.enum(DECISION_STATUSES),
+    route: z.enum(DECISION_ROUTES),
+    reasons: z.array(z.string()),
+  })
+  .meta({ id: "IngestResult" });
+
+export type IngestResult = z.output<typeof ingestResultJsonSchema> & { created: boolean };
+
+/** A batch: its items are checked one by one (decisionInputSchema) after the envelope, so each issue names its item. */
+const batchEnvelopeSchema = z
+  .object({ decisions: z.array(z.unknown()).min(1, "a batch holds at least one decision").max(MAX_BATCH, `a batch holds at most ${MAX_BATCH} decisions`) })
+  .strict();
+
+/** The body of POST /api/v1/decisions: one decision, or a batch of them (atomic). */
+export const ingestBodySchema = z.union([decisionInputSchema, batchEnvelopeSchema.extend({ decisions: z.array(decisionInputSchema).min(1).max(MAX_BATCH) })]);
+
+/** The answer of POST /api/v1/decisions: one result, or {"decisions": [...]} for a batch, in order. */
+export const ingestAnswerSchema = z.union([ingestResultJsonSchema, z.object({ decisions: z.array(ingestResultJsonSchema) })]);
 
 /** Splits a request body into items: one decision, or {"decisions": [...]}. */
 export function itemsOfBody(body: unknown): { items: unknown[]; batch: boolean } {
   if (body && typeof body === "object" && !Array.isArray(body) && "decisions" in body) {
-    const parsed = z
-      .object({ decisions: z.array(z.unknown()).min(1, "a batch holds at least one decision").max(MAX_BATCH, `a batch holds at most ${MAX_BATCH} decisions`) })
-      .strict()
-      .safeParse(body);
+    const parsed = batchEnvelopeSchema.safeParse(body);
     if (!parsed.success) throw invalid("Invalid batch", zodIssues(parsed.error));
     return { items: parsed.data.decisions, batch: true };
   }

@@ -22,6 +22,8 @@ import { transaction, type Db, type DbOrTx } from "@db/client.server";
 import { decisions, tasks } from "@db/schema/index";
 import { conflict, invalid, notFound } from "~/lib/errors";
 import { appendAudit } from "../audit/audit.server";
+import { z } from "zod";
+import { decisionJsonSchema } from "../decisions/decisions.server";
 import { listPosition, listQueue, SCAN_BUDGET, type QueueFilter } from "./queue-view.server";
 import {
   claimableBy,
@@ -30,10 +32,14 @@ import {
   extendLease,
   holdsDecision,
   reapExpiredLeases,
+  taskJsonSchema,
   type Reviewer,
   type TaskKind,
   type TaskRow,
 } from "./queue.server";
+
+/** POST /api/v1/tasks/claim answers the task taken and its decision (204 when nothing is open). */
+export const claimAnswerSchema = z.object({ task: taskJsonSchema, decision: decisionJsonSchema });
 
 /** What to claim. */
 export type ClaimTarget = NextTarget | TaskTarget | ViewTarget;

@@ -10,6 +10,7 @@ import { and, desc, eq, inArray, isNull, lt, ne, or, type SQL } from "drizzle-or
 import { z } from "zod";
 import { transaction, type Db, type DbOrTx } from "@db/client.server";
 import { auditLog, decisions, taskCounters, tasks } from "@db/schema/index";
+import { TASK_KINDS, TASK_STATUSES } from "@db/schema/tables";
 import { conflict, notFound, type AppError } from "~/lib/errors";
 import { MINUTE } from "~/lib/time";
 import { appendAudit } from "../audit/audit.server";
@@ -29,7 +30,27 @@ export const claimBodySchema = z
 
 export type Reviewer = { id: string; email: string };
 
-export function taskToJson(t: TaskRow) {
+/** The public JSON shape of a task (claim, renew, release). */
+export const taskJsonSchema = z
+  .object({
+    id: z.string(),
+    decisionId: z.string(),
+    type: z.string(),
+    route: z.enum(TASK_KINDS).describe("The task's kind (review, qa, second, escalation); not the decision's route"),
+    status: z.enum(TASK_STATUSES),
+    priority: z.number().int(),
+    dueAt: z.iso.datetime(),
+    claimedBy: z.string().nullable().describe("The id of the user holding the lease"),
+    leaseExpiresAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: "Task" });
+
+export type TaskJson = z.output<typeof taskJsonSchema>;
+
+/** The answer of renew and release: the task as it is now. */
+export const taskAnswerSchema = z.object({ task: taskJsonSchema });
+
+export function taskToJson(t: TaskRow): TaskJson {
   return {
     id: t.id,
     decisionId: t.decisionId,

@@ -5,6 +5,7 @@
  * current state and reads open tasks through their own index.
  */
 import { sql, type SQL } from "drizzle-orm";
+import { z } from "zod";
 import { sqlAll, type DbOrTx } from "@db/client.server";
 import { countIf, indexedBy } from "@db/sql";
 import { listDecisionTypes, getDecisionType } from "../decision-types/decision-types.server";
@@ -108,8 +109,34 @@ function sumAll(maps: Iterable<Counters>): Counters {
   return out;
 }
 
+const automationFiguresSchema = z.object({
+  volume: z.number(),
+  auto: z.number(),
+  reviewed: z.number(),
+  pending: z.number(),
+  corrected: z.number(),
+  rejected: z.number(),
+  automationRate: z.number().nullable(),
+  overrideRate: z.number().nullable(),
+}) satisfies z.ZodType<AutomationFigures>;
+
+/** GET /api/v1/reports/automation: figures per bucket (every bucket of the period, empty ones too) and in total. */
+export const automationReportSchema = z.object({
+  buckets: z.array(automationFiguresSchema.extend({ start: z.iso.datetime() })),
+  totals: automationFiguresSchema,
+});
+
+const intervalSchema = z.object({ estimate: z.number().nullable(), low: z.number().nullable(), high: z.number().nullable() });
+
+/** GET /api/v1/reports/quality: auto-lane accuracy (Wilson 95%), estimated released accuracy, time to decision. */
+export const qualityReportSchema = z.object({
+  autoLaneAccuracy: intervalSchema.extend({ n: z.number().int() }),
+  estimatedReleasedAccuracy: intervalSchema,
+  timeToDecision: z.object({ p50Ms: z.number().nullable(), p95Ms: z.number().nullable() }),
+}) satisfies z.ZodType<QualityFigures>;
+
 export type AutomationBucket = { start: string } & AutomationFigures;
-export type AutomationReport = { buckets: AutomationBucket[]; totals: AutomationFigures };
+export type AutomationReport = z.output<typeof automationReportSchema>;
 
 /** Automation counters per bucket over [hourFrom, hourTo), pivoted in SQL: one row per bucket, one column per metric. */
 async function automationCounters(

@@ -15,7 +15,7 @@ import { MINUTE } from "~/lib/time";
 import { appendAudit } from "../audit/audit.server";
 import { requireDecisionType, type LoadedType } from "../decision-types/decision-types.server";
 import { factsOf } from "../decisions/facts.server";
-import { getDecision, type DecisionRow } from "../decisions/decisions.server";
+import { decisionJsonSchema, getDecision, type DecisionRow } from "../decisions/decisions.server";
 import { recordReviewAction } from "../metrics/metrics.server";
 import { lastClaimedAt, requireLease, type Reviewer, type TaskRow } from "../queue/queue.server";
 import { applyRollupChanges } from "../reports/rollups.server";
@@ -34,6 +34,9 @@ export const reviewBodySchema = z
   .strict();
 
 export type ReviewBody = z.infer<typeof reviewBodySchema>;
+
+/** POST /api/v1/tasks/:id/review answers the decision after the verdict. */
+export const reviewAnswerSchema = z.object({ decision: decisionJsonSchema });
 
 /** Checks a verdict against its type and task; every problem is reported by field. */
 export function validateVerdict(body: ReviewBody, type: LoadedType, task: Pick<TaskRow, "kind">, modelOutput: unknown): Issue[] {

@@ -1,0 +1,390 @@
+/**
+ * The API contract: one entry per operation of /api/v1, each naming the very
+ * zod schemas its route module validates with and the schemas of what the
+ * domain function it calls answers. openapi.server.ts turns this list into the
+ * OpenAPI 3.1 document (served at /api/openapi.json, shown at /docs/api, and
+ * the source of the typed client in scripts/client/).
+ *
+ * Adding a route (say app/routes/api.v1.webhooks.ts):
+ *   1. Export its body/query schemas from the domain module the route calls
+ *      (e.g. `webhookBodySchema` in domain/webhooks/) and validate with them in
+ *      the route; export a zod schema of what it answers next to the function
+ *      that builds the answer (give it `.meta({ id: "Webhook" })` to make it a
+ *      named component).
+ *   2. Add an entry below: method, path ({param} for $param), permission,
+ *      query/body/params, responses, and the extra error codes it can answer.
+ *   3. Run `npm run client:generate` and commit scripts/client/openapi.json and
+ *      schema.d.ts. tests/integration/openapi.test.ts fails until every method
+ *      of every api.v1.* route file is listed here and the client is current.
+ */
+import { z } from "zod";
+import type { Permission } from "~/domain/auth/permissions";
+import { auditApiQuerySchema, auditFeedSchema } from "~/domain/audit/audit-read.server";
+import { evidencePackSchema, evidenceQuerySchema } from "~/domain/audit/evidence.server";
+import { publicKeyJsonSchema, publicKeyQuerySchema } from "~/domain/audit/signing.server";
+import { dataCardSchema } from "~/domain/datasets/card";
+import { createDatasetSchema, datasetJsonSchema, datasetListSchema, datasetWithSnapshotsSchema } from "~/domain/datasets/datasets.server";
+import { previewAnswerSchema } from "~/domain/datasets/examples.server";
+import { filterQuerySchema } from "~/domain/datasets/filter";
+import { cardQuerySchema, downloadQuerySchema } from "~/domain/datasets/snapshot-files.server";
+import { createSnapshotSchema, snapshotJsonSchema } from "~/domain/datasets/snapshots.server";
+import { decisionTypeJsonSchema, putDecisionTypeBodySchema } from "~/domain/decision-types/decision-types.server";
+import { decisionJsonSchema, decisionPageSchema, listQuerySchema } from "~/domain/decisions/decisions.server";
+import { ingestAnswerSchema, ingestBodySchema } from "~/domain/ingest/ingest.server";
+import { claimAnswerSchema } from "~/domain/queue/claim.server";
+import { claimBodySchema, taskAnswerSchema } from "~/domain/queue/queue.server";
+import { reportQuerySchema } from "~/domain/reports/query";
+import { automationReportSchema, qualityReportSchema } from "~/domain/reports/reports.server";
+import { reviewAnswerSchema, reviewBodySchema } from "~/domain/review/review.server";
+import type { ErrorCode } from "~/lib/errors";
+
+/** The groups of the reference, in order. */
+export const TAGS = {
+  Decisions: "Where a decision enters, and how to read it back with its reviews and evidence.",
+  "Decision types": "What a decision looks like (its output schema), how it is routed, and its reason codes.",
+  Tasks: "The review queue: claim a task under a lease, renew or release it, submit a verdict.",
+  Reports: "Automation and quality figures, read from the hourly roll-ups.",
+  Datasets: "Labelled examples: named filters, immutable snapshots, their files and data cards.",
+  Audit: "The hash-chained audit trail and the key that checks its signed checkpoints.",
+} as const;
+
+export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/** A non-JSON body: its media type and a JSON Schema of it (a string, or binary). */
+export type RawContent = { mediaType: string; schema: Record<string, unknown> };
+
+export type Answer = {
+  description: string;
+  /** A JSON answer, as a zod schema. */
+  json?: z.ZodType;
+  /** Other representations (a file download, a printable page). */
+  raw?: RawContent[];
+  headers?: Record<string, { description: string; schema: Record<string, unknown> }>;
+};
+
+export type Operation = {
+  method: Method;
+  /** The OpenAPI path: the route file's name with dots as slashes and `$x` as `{x}`. */
+  path: `/api/v1/${string}`;
+  operationId: string;
+  tag: keyof typeof TAGS;
+  summary: string;
+  description?: string;
+  /** The permission the route asks of its caller (requireApi); null: public, no credentials. */
+  permission: Permission | null;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: { schema: z.ZodType; optional?: boolean };
+  responses: Record<number, Answer>;
+  /**
+   * Error codes beyond those implied (400 with a query/body, 401/403 with a
+   * permission, 404 with a path parameter, 413/415 with a body).
+   */
+  errors?: ErrorCode[];
+};
+
+const idParam = z.object({ id: z.string().min(1).describe("The resource's id") });
+const keyParam = z.object({ key: z.string().min(1).describe("The decision type's key") });
+const snapshotParams = z.object({
+  id: z.string().min(1).describe("The dataset's id"),
+  n: z
+    .string()
+    .regex(/^[1-9]\d*$/)
+    .describe("The snapshot's number (1, 2, 3… per dataset)"),
+});
+
+const text = (mediaType: string): RawContent => ({ mediaType, schema: { type: "string" } });
+const binary = (mediaType: string): RawContent => ({ mediaType, schema: { type: "string", contentMediaType: mediaType } });
+const locationHeader = { Location: { description: "The URL of the new resource", schema: { type: "string" } } };
+
+export const operations: Operation[] = [
+  // ------------------------------------------------------------------ decisions
+  {
+    method: "POST",
+    path: "/api/v1/decisions",
+    operationId: "ingestDecisions",
+    tag: "Decisions",
+    summary: "Send one decision, or a batch",
+    description:
+      'One decision object, or `{"decisions": [...]}` (at most 1000, all or nothing). Idempotent on (type, externalId): the same body again answers 200 with the stored result; a different body under a known id is a 409.',
+    permission: "decisions:ingest",
+    body: { schema: ingestBodySchema },
+    responses: {
+      200: { description: "Every decision was already known (a repeat of the same body)", json: ingestAnswerSchema },
+      201: { description: "At least one decision was created", json: ingestAnswerSchema },
+    },
+    errors: ["conflict"],
+  },
+  {
+    method: "GET",
+    path: "/api/v1/decisions",
+    operationId: "listDecisions",
+    tag: "Decisions",
+    summary: "List decisions",
+    description: "Oldest first by arrival; pass `nextCursor` back as `cursor` for the next page.",
+    permission: "decisions:read",
+    query: listQuerySchema,
+    responses: { 200: { description: "A page of decisions", json: decisionPageSchema } },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/decisions/{id}",
+    operationId: "getDecision",
+    tag: "Decisions",
+    summary: "Read one decision",
+    permission: "decisions:read",
+    params: idParam,
+    responses: { 200: { description: "The decision", json: decisionJsonSchema } },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/decisions/{id}/evidence",
+    operationId: "getEvidencePack",
+    tag: "Decisions",
+    summary: "The decision's evidence pack",
+    description: "Its inputs, route, reviews and audit entries with a signed-checkpoint proof; `format=html` gives a printable page.",
+    permission: "decisions:read",
+    params: idParam,
+    query: evidenceQuerySchema,
+    responses: { 200: { description: "The evidence pack", json: evidencePackSchema, raw: [text("text/html")] } },
+  },
+  // ------------------------------------------------------------------ decision types
+  {
+    method: "GET",
+    path: "/api/v1/decision-types",
+    operationId: "listDecisionTypes",
+    tag: "Decision types",
+    summary: "List decision types",
+    permission: "decisions:read",
+    responses: { 200: { description: "Every decision type", json: z.object({ decisionTypes: z.array(decisionTypeJsonSchema) }) } },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/decision-types/{key}",
+    operationId: "getDecisionType",
+    tag: "Decision types",
+    summary: "Read one decision type",
+    permission: "decisions:read",
+    params: keyParam,
+    responses: { 200: { description: "The decision type", json: decisionTypeJsonSchema } },
+  },
+  {
+    method: "PUT",
+    path: "/api/v1/decision-types/{key}",
+    operationId: "putDecisionType",
+    tag: "Decision types",
+    summary: "Create or update a decision type",
+    description: "A changed routing policy becomes a new policy version.",
+    permission: "types:write",
+    params: keyParam,
+    body: { schema: putDecisionTypeBodySchema },
+    responses: {
+      200: { description: "The type was updated", json: decisionTypeJsonSchema },
+      201: { description: "The type was created", json: decisionTypeJsonSchema },
+    },
+    errors: ["conflict"],
+  },
+  // ------------------------------------------------------------------ tasks
+  {
+    method: "POST",
+    path: "/api/v1/tasks/claim",
+    operationId: "claimTask",
+    tag: "Tasks",
+    summary: "Claim the next task",
+    description: "Takes the head of the queue (optionally of one type) under a lease. The body is optional.",
+    permission: "tasks:review",
+    body: { schema: claimBodySchema, optional: true },
+    responses: {
+      200: { description: "The task claimed and its decision", json: claimAnswerSchema },
+      204: { description: "No task is open" },
+    },
+  },
+  {
+    method: "POST",
+    path: "/api/v1/tasks/{id}/renew",
+    operationId: "renewLease",
+    tag: "Tasks",
+    summary: "Renew the lease on a claimed task",
+    permission: "tasks:review",
+    params: idParam,
+    responses: { 200: { description: "The task with its new lease", json: taskAnswerSchema } },
+    errors: ["conflict"],
+  },
+  {
+    method: "POST",
+    path: "/api/v1/tasks/{id}/release",
+    operationId: "releaseTask",
+    tag: "Tasks",
+    summary: "Give a claimed task back to the queue",
+    permission: "tasks:review",
+    params: idParam,
+    responses: { 200: { description: "The task, open again", json: taskAnswerSchema } },
+    errors: ["conflict"],
+  },
+  {
+    method: "POST",
+    path: "/api/v1/tasks/{id}/review",
+    operationId: "submitReview",
+    tag: "Tasks",
+    summary: "Submit a verdict on a claimed task",
+    description: "approve, correct (with the corrected `output`), reject or escalate. Needs the lease.",
+    permission: "tasks:review",
+    params: idParam,
+    body: { schema: reviewBodySchema },
+    responses: { 200: { description: "The decision after the verdict", json: reviewAnswerSchema } },
+    errors: ["conflict"],
+  },
+  // ------------------------------------------------------------------ reports
+  {
+    method: "GET",
+    path: "/api/v1/reports/automation",
+    operationId: "automationReport",
+    tag: "Reports",
+    summary: "Automation rate and volumes per bucket",
+    description: "The period defaults to the last 30 days up to the next full hour.",
+    permission: "reports:read",
+    query: reportQuerySchema,
+    responses: { 200: { description: "Figures per bucket and in total", json: automationReportSchema } },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/reports/quality",
+    operationId: "qualityReport",
+    tag: "Reports",
+    summary: "Auto-lane accuracy and time to decision",
+    permission: "reports:read",
+    query: reportQuerySchema,
+    responses: { 200: { description: "Quality figures over the period", json: qualityReportSchema } },
+  },
+  // ------------------------------------------------------------------ datasets
+  {
+    method: "GET",
+    path: "/api/v1/datasets",
+    operationId: "listDatasets",
+    tag: "Datasets",
+    summary: "List datasets",
+    permission: "datasets:read",
+    responses: { 200: { description: "Every dataset, newest first", json: datasetListSchema } },
+  },
+  {
+    method: "POST",
+    path: "/api/v1/datasets",
+    operationId: "createDataset",
+    tag: "Datasets",
+    summary: "Create a dataset (a named filter over labelled examples)",
+    permission: "datasets:write",
+    body: { schema: createDatasetSchema },
+    responses: { 201: { description: "The dataset", json: datasetJsonSchema } },
+    errors: ["conflict"],
+  },
+  {
+    method: "GET",
+    path: "/api/v1/datasets/preview",
+    operationId: "previewDataset",
+    tag: "Datasets",
+    summary: "Count the examples a filter selects",
+    description: "Exact up to 200,000 (`exact: false` beyond).",
+    permission: "datasets:read",
+    query: filterQuerySchema,
+    responses: { 200: { description: "The filter as read and its count", json: previewAnswerSchema } },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/datasets/{id}",
+    operationId: "getDataset",
+    tag: "Datasets",
+    summary: "Read a dataset with its snapshots",
+    permission: "datasets:read",
+    params: idParam,
+    responses: { 200: { description: "The dataset and its snapshots, newest first", json: datasetWithSnapshotsSchema } },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/datasets/{id}/snapshots",
+    operationId: "listSnapshots",
+    tag: "Datasets",
+    summary: "List a dataset's snapshots",
+    permission: "datasets:read",
+    params: idParam,
+    responses: { 200: { description: "The snapshots, newest first", json: z.object({ snapshots: z.array(snapshotJsonSchema) }) } },
+  },
+  {
+    method: "POST",
+    path: "/api/v1/datasets/{id}/snapshots",
+    operationId: "createSnapshot",
+    tag: "Datasets",
+    summary: "Start a snapshot",
+    description:
+      'Answers at once with status "building"; poll the `Location` for progress. The body is optional (default split 0.8/0.1/0.1, pseudonymous reviewers); `identities: true` needs users:write.',
+    permission: "datasets:write",
+    params: idParam,
+    body: { schema: createSnapshotSchema, optional: true },
+    responses: { 202: { description: "The snapshot, building", json: snapshotJsonSchema, headers: locationHeader } },
+    errors: ["conflict"],
+  },
+  {
+    method: "GET",
+    path: "/api/v1/datasets/{id}/snapshots/{n}",
+    operationId: "getSnapshot",
+    tag: "Datasets",
+    summary: "Read a snapshot (its build progress, then its files)",
+    permission: "datasets:read",
+    params: snapshotParams,
+    responses: { 200: { description: "The snapshot", json: snapshotJsonSchema } },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/datasets/{id}/snapshots/{n}/card",
+    operationId: "getSnapshotCard",
+    tag: "Datasets",
+    summary: "A ready snapshot's data card",
+    permission: "datasets:read",
+    params: snapshotParams,
+    query: cardQuerySchema,
+    responses: { 200: { description: "The data card (format=md: Markdown)", json: dataCardSchema, raw: [text("text/markdown")] } },
+    errors: ["conflict"],
+  },
+  {
+    method: "GET",
+    path: "/api/v1/datasets/{id}/snapshots/{n}/download",
+    operationId: "downloadSnapshot",
+    tag: "Datasets",
+    summary: "Download a ready snapshot's examples",
+    description: "Streamed from disk; `ETag` and `X-Content-SHA256` carry the file's SHA-256.",
+    permission: "datasets:read",
+    params: snapshotParams,
+    query: downloadQuerySchema,
+    responses: {
+      200: {
+        description: "The file",
+        raw: [binary("application/x-ndjson"), binary("text/csv"), binary("application/vnd.apache.parquet")],
+        headers: { "X-Content-SHA256": { description: "SHA-256 of the file, hex", schema: { type: "string" } } },
+      },
+    },
+    errors: ["conflict"],
+  },
+  // ------------------------------------------------------------------ audit
+  {
+    method: "GET",
+    path: "/api/v1/audit",
+    operationId: "auditFeed",
+    tag: "Audit",
+    summary: "Read the audit trail, oldest first",
+    description: "For monitoring tools: pass `nextCursor` back as `cursor` to tail the trail.",
+    permission: "audit:feed",
+    query: auditApiQuerySchema,
+    responses: { 200: { description: "A page of audit entries", json: auditFeedSchema } },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/audit/public-key",
+    operationId: "auditPublicKey",
+    tag: "Audit",
+    summary: "The key that checks audit checkpoints and evidence packs",
+    description: "Public on purpose: whoever holds an evidence pack must be able to check it.",
+    permission: null,
+    query: publicKeyQuerySchema,
+    responses: { 200: { description: "The Ed25519 public key", json: publicKeyJsonSchema, raw: [text("application/x-pem-file")] } },
+    errors: ["not_found"],
+  },
+];
