@@ -3,10 +3,12 @@
  * Lists page by the decision's sequence number, so a cursor is stable while
  * new decisions arrive.
  */
+import crypto from "node:crypto";
 import { and, asc, eq, gt, gte, inArray, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { DbOrTx } from "@db/client.server";
 import { decisions, reviews, users } from "@db/schema/index";
+import { JsonText } from "@db/json-text";
 import { notFound } from "~/lib/errors";
 import { iso } from "~/lib/time";
 
@@ -62,6 +64,18 @@ export function decisionToJson(row: DecisionRow, reviewList: ReviewSummary[], se
 }
 
 export type DecisionJson = ReturnType<typeof decisionToJson>;
+
+/**
+ * A freshly written decision (no reviews yet) in its public shape, as JSON text: its JSON columns may hold
+ * text already written (JsonText, as ingest has them), which is spliced in rather than parsed and written again.
+ */
+export function newDecisionJsonText(row: typeof decisions.$inferInsert): string {
+  const raw: string[] = [];
+  const mark = `@@raw:${crypto.randomUUID()}:`;
+  const shape: Record<string, unknown> = decisionToJson(row as DecisionRow, [], false);
+  for (const [k, v] of Object.entries(shape)) if (v instanceof JsonText) shape[k] = `${mark}${raw.push(v.text) - 1}@@`;
+  return JSON.stringify(shape).replace(new RegExp(`"${mark}(\\d+)@@"`, "g"), (_m, i: string) => raw[Number(i)]);
+}
 
 async function reviewsFor(db: DbOrTx, ids: string[]): Promise<Map<string, ReviewSummary[]>> {
   const out = new Map<string, ReviewSummary[]>();
