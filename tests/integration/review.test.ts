@@ -169,7 +169,13 @@ describe("POST /api/v1/tasks/:id/review", () => {
     expect(r.status).toBe(200);
     expect(r.body.decision).toMatchObject({ status: "auto_approved", finalOutput: autoDecision(qaType, "qa-1").output });
     expect(r.body.decision.reviews[0]).toMatchObject({ kind: "qa", action: "reject" });
-    expect((await outboxFor(s.db, created.body.id)).map((e) => e.eventType)).toEqual(["decision.finalized", "decision.qa_reviewed"]);
+    // A QA rejection says the released output was wrong: the correction event carries the QA verdict beside the released output.
+    const events = await outboxFor(s.db, created.body.id);
+    expect(events.map((e) => e.eventType)).toEqual(["decision.finalized", "decision.qa_reviewed", "decision.corrected_after_release"]);
+    expect(JSON.parse(events[2].payload).data).toMatchObject({
+      finalOutput: autoDecision(qaType, "qa-1").output,
+      correction: { action: "reject", output: null, reasonCodes: ["WRONG_TOTAL"], reviewer: bob.email },
+    });
   });
 
   it("refuses callers who cannot review: no user behind the key, an auditor, no key, a bad key", async () => {

@@ -30,6 +30,7 @@ export const webhookUrlSchema = z
   .max(2000)
   .pipe(z.url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" }))
   .superRefine((v, ctx) => {
+    if (!URL.canParse(v)) return; // z.url() has said so
     const why = refusedHost(new URL(v));
     if (why) ctx.addIssue({ code: "custom", message: `this host may not receive webhooks: it is ${why}` });
   });
