@@ -56,12 +56,20 @@ export async function runExclusive(db: DbOrTx, name: string, fn: () => Promise<u
  * a failed run is reported and the next one goes ahead. A tick that comes while this instance's
  * previous run is still going does not start a second one (it would renew and then release the
  * same lease under the first run's feet): the run goes once more when the first ends.
- * `wake` receives a function that asks for a run now (e.g. right after new work was committed).
+ * `wake` receives a function that asks for a run now (e.g. right after new work was committed); `due`, a
+ * read-only check, skips taking the lease (a write) on ticks with nothing to do (frequent pollers).
  * Returns a function that stops it.
  */
 export async function scheduleExclusive(
   db: () => DbOrTx,
-  job: { name: string; everyMs: number; ttlMs?: number; run: (db: DbOrTx) => Promise<unknown>; wake?: (runNow: () => void) => void },
+  job: {
+    name: string;
+    everyMs: number;
+    ttlMs?: number;
+    run: (db: DbOrTx) => Promise<unknown>;
+    wake?: (runNow: () => void) => void;
+    due?: (db: DbOrTx) => Promise<boolean>;
+  },
   onError: (e: unknown) => void,
 ): Promise<() => void> {
   const ttlMs = job.ttlMs ?? Math.max(60_000, job.everyMs * 2);
@@ -77,6 +85,7 @@ export async function scheduleExclusive(
     try {
       do {
         again = false;
+        if (job.due && !(await job.due(db()).catch((e: unknown) => (onError(e), false)))) continue;
         await runExclusive(db(), job.name, () => job.run(db()), { ttlMs }).catch(onError);
       } while (again && !stopped);
     } finally {

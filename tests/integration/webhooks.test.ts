@@ -22,7 +22,19 @@ const WEBHOOK_ENV = {
   WEBHOOK_LOCK_TTL_MS: "1500",
 };
 
-type Received = { path: string; id: string; timestamp: string; signature: string; raw: string; body: any; status: number; at: number };
+type EventBody = { type: string; timestamp: string; data: { id: string; finalOutput: unknown; correction?: { output: unknown } } };
+type Received = { path: string; id: string; timestamp: string; signature: string; raw: string; body: EventBody; status: number; at: number };
+type Delivery = {
+  id: string;
+  webhookId: string;
+  eventType: string;
+  decisionId: string;
+  status: string;
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+};
 
 /**
  * A webhook receiver on a fixed loopback port. Each subscription gets its own path; `respond` decides each
@@ -34,7 +46,7 @@ class Receiver {
   received: Received[] = [];
   secrets = new Map<string, string[]>();
   failures: string[] = [];
-  respond: (path: string, body: any, attempt: number) => { status: number; headers?: Record<string, string> } = () => ({ status: 200 });
+  respond: (path: string, body: EventBody, attempt: number) => { status: number; headers?: Record<string, string> } = () => ({ status: 200 });
 
   url(path: string) {
     return `http://127.0.0.1:${this.port}${path}`;
@@ -61,7 +73,7 @@ class Receiver {
             this.failures.push(`${path} ${headers["webhook-id"]}: ${(e as Error).message}`);
           }
         }
-        const body = raw ? JSON.parse(raw) : null;
+        const body = (raw ? JSON.parse(raw) : null) as EventBody;
         const attempt = this.received.filter((r) => r.path === path && r.id === headers["webhook-id"]).length + 1;
         const answer = this.respond(path, body, attempt);
         this.received.push({
@@ -123,7 +135,7 @@ async function subscribe(s: TestServer, admin: string, rx: Receiver, name: strin
 }
 
 async function deliveries(s: TestServer, admin: string, id: string, query = "") {
-  return (await s.request(`/api/v1/webhooks/${id}/deliveries${query}`, { key: admin })).body.deliveries as any[];
+  return (await s.request(`/api/v1/webhooks/${id}/deliveries${query}`, { key: admin })).body.deliveries as Delivery[];
 }
 
 describe("webhooks", () => {
@@ -158,7 +170,13 @@ describe("webhooks", () => {
       body: { url: "https://hooks.example.com/lastmile", events: ["decision.finalized"], types: [type], description: "ERP" },
     });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ url: "https://hooks.example.com/lastmile", events: ["decision.finalized"], types: [type], description: "ERP", enabled: true });
+    expect(created.body).toMatchObject({
+      url: "https://hooks.example.com/lastmile",
+      events: ["decision.finalized"],
+      types: [type],
+      description: "ERP",
+      enabled: true,
+    });
     expect(created.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
     expect(Buffer.from(created.body.secret.slice(6), "base64").length).toBeGreaterThanOrEqual(24);
     const id = created.body.id;
@@ -216,7 +234,10 @@ describe("webhooks", () => {
 
   it("delivers every event signed, with the decision as it was, retrying failures under the same webhook id", async () => {
     const type = await freshType(s.db, owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 0 } });
-    const sub = await subscribeTo("all", { events: ["decision.finalized", "decision.escalated", "decision.qa_reviewed", "decision.corrected_after_release"], types: [type] });
+    const sub = await subscribeTo("all", {
+      events: ["decision.finalized", "decision.escalated", "decision.qa_reviewed", "decision.corrected_after_release"],
+      types: [type],
+    });
     // The first two attempts of every event fail.
     rx.respond = (path, _body, attempt) => ({ status: path === sub.path && attempt <= 2 ? 500 : 200 });
 
@@ -254,9 +275,15 @@ describe("webhooks", () => {
   it("delivers in order per decision while the receiver fails and goes down, at least once, and gives no backlog to a new subscription", async () => {
     const type = await freshType(s.db, owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 1 } });
     // Events from before the subscription are never sent to it.
-    const before = await ingest(s, ingestKey, autoDecision(await freshType(s.db, owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 0 } }), "wh-before"));
+    const before = await ingest(
+      s,
+      ingestKey,
+      autoDecision(await freshType(s.db, owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 0 } }), "wh-before"),
+    );
     expect(before.status).toBe(201);
-    const sub = await subscribeTo("order", { events: ["decision.finalized", "decision.qa_reviewed", "decision.corrected_after_release", "decision.escalated"] });
+    const sub = await subscribeTo("order", {
+      events: ["decision.finalized", "decision.qa_reviewed", "decision.corrected_after_release", "decision.escalated"],
+    });
     const late = await subscribeTo("late", { events: ["decision.finalized"], types: [type] });
 
     // The receiver goes down; the first event of each decision will then fail three times before it is taken.
@@ -269,7 +296,11 @@ describe("webhooks", () => {
       // every auto decision is QA-sampled: the QA reviewer corrects it → qa_reviewed + corrected_after_release
       const c = await claim(s, alice.key, { type });
       expect(c.body.decision.id).toBe(d.body.id);
-      const r = await review(s, alice.key, c.body.task.id, { action: "correct", output: { ...c.body.decision.output, total: 1 + i }, reasonCodes: ["WRONG_TOTAL"] });
+      const r = await review(s, alice.key, c.body.task.id, {
+        action: "correct",
+        output: { ...c.body.decision.output, total: 1 + i },
+        reasonCodes: ["WRONG_TOTAL"],
+      });
       expect(r.status).toBe(200);
     }
     // While it is down, attempts fail (connection refused) and nothing after a decision's first event is tried.
@@ -299,7 +330,7 @@ describe("webhooks", () => {
       expect([...new Set(delivered)]).toEqual(["decision.finalized", "decision.qa_reviewed", "decision.corrected_after_release"]);
       const correction = attempts.find((r) => r.body.type === "decision.corrected_after_release")!.body.data;
       expect(correction.correction).toMatchObject({ action: "correct", reviewer: alice.email, reasonCodes: ["WRONG_TOTAL"] });
-      expect(correction.correction.output).not.toEqual(correction.finalOutput);
+      expect(correction.correction!.output).not.toEqual(correction.finalOutput);
     }
     // No backlog: "wh-before" went to neither subscription.
     expect(rx.received.filter((r) => r.body?.data?.id === before.body.id)).toEqual([]);
@@ -379,7 +410,10 @@ describe("webhooks", () => {
     const ok = await postOnce(target, {}, "{}", { ...opts, lookup: resolvesTo("127.0.0.1", 4) });
     expect(ok).toMatchObject({ ok: true, status: 200 });
     rx.failures = rx.failures.filter((f) => !f.startsWith(path));
-    expect(await postOnce("http://metadata.google.internal/computeMetadata/v1/", {}, "{}", opts)).toMatchObject({ ok: false, error: expect.stringMatching(/refused/) });
+    expect(await postOnce("http://metadata.google.internal/computeMetadata/v1/", {}, "{}", opts)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/refused/),
+    });
     expect(await postOnce("http://169.254.169.254/latest/meta-data/", {}, "{}", opts)).toMatchObject({ ok: false, error: expect.stringMatching(/refused/) });
     expect(await postOnce(`http://127.0.0.1:${rx.port}${path}`, {}, "{}", { ...opts, allowedHosts: ["hooks.example.com"] })).toMatchObject({
       ok: false,
@@ -436,7 +470,6 @@ describe("webhook dead letters", () => {
     expect((await s.request(`/api/v1/webhooks/${sub.id}/deliveries/${dead[0].id}/retry`, { key: admin, method: "POST" })).status).toBe(409);
     expect((await auditTrail(s.db, "webhook", sub.id)).map((e) => e.action)).toEqual(["webhook.created", "webhook.delivery_retried"]);
   });
-
 });
 
 describe("webhooks across a crash", () => {

@@ -14,10 +14,17 @@ import { scheduleExclusive } from "@db/job-lock.server";
 import { startAuditCheckpoints } from "../audit/checkpoints.server";
 import { resumeInterruptedBuilds } from "../datasets/snapshot-builder.server";
 import { reapExpiredLeases } from "../queue/queue.server";
-import { deliverPending, deliveryConfig } from "../webhooks/delivery.server";
+import { deliverPending, deliveriesDue, deliveryConfig } from "../webhooks/delivery.server";
 import { onDeliveriesEnqueued } from "../webhooks/outbox.server";
 
-type Job = { name: string; everyMs: number; ttlMs?: number; run: (db: Db) => Promise<unknown>; wake?: (runNow: () => void) => void };
+type Job = {
+  name: string;
+  everyMs: number;
+  ttlMs?: number;
+  run: (db: Db) => Promise<unknown>;
+  wake?: (runNow: () => void) => void;
+  due?: (db: Db) => Promise<boolean>;
+};
 
 const JOBS: Job[] = [
   { name: "lease-expiry", everyMs: 30_000, run: (db) => transaction(db, (tx) => reapExpiredLeases(tx, Date.now())) },
@@ -31,6 +38,7 @@ function webhookJob(): Job {
     everyMs: cfg.pollMs,
     ttlMs: cfg.lockTtlMs,
     run: (db) => deliverPending(db, { config: cfg }),
+    due: (db) => deliveriesDue(db),
     // Asked from inside the enqueuing transaction: look a moment later, once it has committed (the poll covers a miss).
     wake: (runNow) => onDeliveriesEnqueued(() => void setTimeout(runNow, 25).unref()),
   };

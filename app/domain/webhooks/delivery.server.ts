@@ -99,7 +99,11 @@ type LookupFn = typeof dns.lookup;
 
 /** dns.lookup, refusing link-local and metadata addresses (whichever shape the caller asked for). */
 export function guardedLookup(lookup: LookupFn = dns.lookup): LookupFn {
-  const guarded = (hostname: string, options: dns.LookupOptions, callback: (err: Error | null, address: string | dns.LookupAddress[], family?: number) => void) => {
+  const guarded = (
+    hostname: string,
+    options: dns.LookupOptions,
+    callback: (err: Error | null, address: string | dns.LookupAddress[], family?: number) => void,
+  ) => {
     lookup(hostname, { ...options }, (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => {
       if (err) return callback(err, address, family);
       const all = Array.isArray(address) ? address.map((a) => a.address) : [address];
@@ -166,7 +170,9 @@ export function postOnce(
       done({ ok: false, status: null, error: `timed out after ${opts.timeoutMs} ms` });
       req.destroy();
     }, opts.timeoutMs);
-    req.on("error", (e: NodeJS.ErrnoException) => done({ ok: false, status: null, error: e.code && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : e.message }));
+    req.on("error", (e: NodeJS.ErrnoException) =>
+      done({ ok: false, status: null, error: e.code && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : e.message }),
+    );
     req.end(body);
   });
 }
@@ -276,6 +282,16 @@ async function attempt(db: DbOrTx, due: Due, cfg: ReturnType<typeof deliveryConf
     .set({ ...common, status: dead ? "dead" : "pending", nextAttemptAt: dead ? now : now + retryDelay(attempts, cfg.backoffMs) })
     .where(key);
   onDeliveryOutcome(dead ? "dead" : "failed");
+}
+
+/** Whether any delivery is due (a read, so an idle poll takes no lease). */
+export async function deliveriesDue(db: DbOrTx, now = Date.now()): Promise<boolean> {
+  const row = await db
+    .select({ seq: webhookDeliveries.outboxSeq })
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.status, "pending"), lte(webhookDeliveries.nextAttemptAt, now)))
+    .limit(1);
+  return row.length > 0;
 }
 
 /**

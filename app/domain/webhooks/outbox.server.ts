@@ -13,8 +13,9 @@ import { outbox, webhookDeliveries, webhookSubscriptions } from "@db/schema/inde
 import { insertRows, JsonText } from "@db/bulk-insert.server";
 import { getDecision } from "../decisions/decisions.server";
 
-export const WEBHOOK_EVENTS = ["decision.finalized", "decision.escalated", "decision.corrected_after_release", "decision.qa_reviewed"] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
+import { WEBHOOK_EVENTS, type WebhookEventType } from "./events";
+
+export { WEBHOOK_EVENTS, type WebhookEventType };
 
 export type OutboxEvent = {
   eventType: WebhookEventType;

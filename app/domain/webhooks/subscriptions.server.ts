@@ -13,7 +13,7 @@ import { conflict, invalid, notFound, zodIssues, type Issue } from "~/lib/errors
 import { iso } from "~/lib/time";
 import { appendAudit } from "../audit/audit.server";
 import { refusedHost, webhookId } from "./delivery.server";
-import { WEBHOOK_EVENTS } from "./outbox.server";
+import { WEBHOOK_EVENTS } from "./events";
 
 export { WEBHOOK_EVENTS };
 
@@ -64,12 +64,14 @@ export const updateWebhookSchema = z
   .refine((o) => Object.keys(o).length > 0, "send at least one field to change");
 
 /** GET /api/v1/webhooks/:id/deliveries */
-export const listDeliveriesQuerySchema = z
-  .object({
-    status: z.enum(WEBHOOK_DELIVERY_STATUSES).optional(),
-    cursor: z.string().regex(/^\d{1,15}$/, "cursor must be a value returned as nextCursor").optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-  });
+export const listDeliveriesQuerySchema = z.object({
+  status: z.enum(WEBHOOK_DELIVERY_STATUSES).optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,15}$/, "cursor must be a value returned as nextCursor")
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
 
 export type CreateWebhook = z.infer<typeof createWebhookSchema>;
 export type UpdateWebhook = z.infer<typeof updateWebhookSchema>;
