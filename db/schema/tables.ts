@@ -338,9 +338,9 @@ export function defineTables(b: Builders) {
   const webhookDeliveries = table(
     "webhook_deliveries",
     {
-      subscriptionId: text("subscription_id")
-        .notNull()
-        .references(() => webhookSubscriptions.id),
+      // No foreign key: a transaction that read a subscription just before it was deleted may still write its
+      // delivery, which must not fail that transaction (an ingest or a verdict); such a row is never sent.
+      subscriptionId: text("subscription_id").notNull(),
       outboxSeq: ms("outbox_seq")
         .notNull()
         .references(() => outbox.seq),

@@ -284,12 +284,13 @@ async function attempt(db: DbOrTx, due: Due, cfg: ReturnType<typeof deliveryConf
   onDeliveryOutcome(dead ? "dead" : "failed");
 }
 
-/** Whether any delivery is due (a read, so an idle poll takes no lease). */
+/** Whether any delivery of an enabled subscription is due (a read, so an idle poll takes no lease). */
 export async function deliveriesDue(db: DbOrTx, now = Date.now()): Promise<boolean> {
   const row = await db
     .select({ seq: webhookDeliveries.outboxSeq })
     .from(webhookDeliveries)
-    .where(and(eq(webhookDeliveries.status, "pending"), lte(webhookDeliveries.nextAttemptAt, now)))
+    .innerJoin(webhookSubscriptions, eq(webhookSubscriptions.id, webhookDeliveries.subscriptionId))
+    .where(and(eq(webhookDeliveries.status, "pending"), lte(webhookDeliveries.nextAttemptAt, now), isNull(webhookSubscriptions.disabledAt)))
     .limit(1);
   return row.length > 0;
 }

@@ -73,6 +73,9 @@ export const listDeliveriesQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
+/** The `:deliveryId` of a delivery route: its event's outbox number. */
+export const deliveryIdSchema = z.string().regex(/^\d{1,15}$/);
+
 export type CreateWebhook = z.infer<typeof createWebhookSchema>;
 export type UpdateWebhook = z.infer<typeof updateWebhookSchema>;
 export type ListDeliveriesQuery = z.infer<typeof listDeliveriesQuerySchema>;
@@ -238,7 +241,7 @@ export async function listDeliveries(db: DbOrTx, id: string, q: ListDeliveriesQu
 
 /** Sends a dead (or still pending) delivery again now, with a fresh attempt budget. */
 export async function retryDelivery(db: Db, id: string, deliveryId: string, actor: string, now = Date.now()) {
-  if (!/^\d{1,15}$/.test(deliveryId)) throw notFound(`Delivery ${deliveryId} not found`);
+  if (!deliveryIdSchema.safeParse(deliveryId).success) throw notFound(`Delivery ${deliveryId} not found`);
   const seq = Number(deliveryId);
   return transaction(db, async (tx) => {
     await requireSubscription(tx, id);

@@ -30,7 +30,6 @@ CREATE TABLE "webhook_subscriptions" (
 	"updated_at" bigint NOT NULL
 );
 --> statement-breakpoint
-ALTER TABLE "webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_subscription_id_webhook_subscriptions_id_fk" FOREIGN KEY ("subscription_id") REFERENCES "public"."webhook_subscriptions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_outbox_seq_outbox_seq_fk" FOREIGN KEY ("outbox_seq") REFERENCES "public"."outbox"("seq") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_due_idx" ON "webhook_deliveries" USING btree ("status","next_attempt_at","outbox_seq");--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_entity_idx" ON "webhook_deliveries" USING btree ("subscription_id","entity_id","outbox_seq");--> statement-breakpoint

@@ -12,7 +12,6 @@ CREATE TABLE `webhook_deliveries` (
 	`delivered_at` integer,
 	`created_at` integer NOT NULL,
 	PRIMARY KEY(`subscription_id`, `outbox_seq`),
-	FOREIGN KEY (`subscription_id`) REFERENCES `webhook_subscriptions`(`id`) ON UPDATE no action ON DELETE no action,
 	FOREIGN KEY (`outbox_seq`) REFERENCES `outbox`(`seq`) ON UPDATE no action ON DELETE no action,
 	CONSTRAINT "webhook_deliveries_status_check" CHECK("status" IN ('pending', 'delivered', 'dead'))
 );
