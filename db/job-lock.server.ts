@@ -53,16 +53,52 @@ export async function runExclusive(db: DbOrTx, name: string, fn: () => Promise<u
 
 /**
  * Runs a job now and then every `everyMs`, each run under its cluster-wide lease (runExclusive);
- * a failed run is reported and the next one goes ahead. Returns a function that stops it.
+ * a failed run is reported and the next one goes ahead. A tick that comes while this instance's
+ * previous run is still going does not start a second one (it would renew and then release the
+ * same lease under the first run's feet): the run goes once more when the first ends.
+ * `wake` receives a function that asks for a run now (e.g. right after new work was committed); `due`, a
+ * read-only check, skips taking the lease (a write) on ticks with nothing to do (frequent pollers).
+ * Returns a function that stops it.
  */
 export async function scheduleExclusive(
   db: () => DbOrTx,
-  job: { name: string; everyMs: number; run: (db: DbOrTx) => Promise<unknown> },
+  job: {
+    name: string;
+    everyMs: number;
+    ttlMs?: number;
+    run: (db: DbOrTx) => Promise<unknown>;
+    wake?: (runNow: () => void) => void;
+    due?: (db: DbOrTx) => Promise<boolean>;
+  },
   onError: (e: unknown) => void,
 ): Promise<() => void> {
-  const tick = () => runExclusive(db(), job.name, () => job.run(db()), { ttlMs: Math.max(60_000, job.everyMs * 2) }).catch(onError);
+  const ttlMs = job.ttlMs ?? Math.max(60_000, job.everyMs * 2);
+  let running = false;
+  let again = false;
+  const tick = async () => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    try {
+      do {
+        again = false;
+        if (job.due && !(await job.due(db()).catch((e: unknown) => (onError(e), false)))) continue;
+        await runExclusive(db(), job.name, () => job.run(db()), { ttlMs }).catch(onError);
+      } while (again && !stopped);
+    } finally {
+      running = false;
+    }
+  };
+  let stopped = false;
+  job.wake?.(() => void tick());
   await tick();
   const timer = setInterval(() => void tick(), job.everyMs);
   timer.unref();
-  return () => clearInterval(timer);
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
 }

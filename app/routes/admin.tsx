@@ -9,6 +9,7 @@ const TABS: { to: string; label: string; permission: Permission }[] = [
   { to: "/admin/types", label: "Decision types", permission: "types:write" },
   { to: "/admin/users", label: "Users", permission: "users:write" },
   { to: "/admin/api-keys", label: "API keys", permission: "apikeys:write" },
+  { to: "/admin/webhooks", label: "Webhooks", permission: "webhooks:write" },
   { to: "/admin/audit", label: "Audit trail", permission: "audit:read" },
 ];
 

@@ -26,4 +26,6 @@ export const outbox = t.outbox;
 export const rollups = t.rollups;
 export const datasets = t.datasets;
 export const datasetSnapshots = t.datasetSnapshots;
+export const webhookSubscriptions = t.webhookSubscriptions;
+export const webhookDeliveries = t.webhookDeliveries;
 export * from "./tables";

@@ -21,4 +21,6 @@ export const {
   rollups,
   datasets,
   datasetSnapshots,
+  webhookSubscriptions,
+  webhookDeliveries,
 } = defineTables(builders("sqlite"));

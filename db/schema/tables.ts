@@ -13,6 +13,7 @@ export const TASK_KINDS = ["review", "qa", "second", "escalation"] as const;
 export const TASK_STATUSES = ["open", "claimed", "done", "cancelled"] as const;
 export const REVIEW_ACTIONS = ["approve", "correct", "reject", "escalate"] as const;
 export const SNAPSHOT_STATUSES = ["building", "ready", "failed"] as const;
+export const WEBHOOK_DELIVERY_STATUSES = ["pending", "delivered", "dead"] as const;
 
 export function defineTables(b: Builders) {
   const { table, text, int, ms, real, bool, json, seq, index, uniqueIndex, primaryKey, oneOf, desc } = b;
@@ -309,6 +310,65 @@ export function defineTables(b: Builders) {
   );
 
   /**
+   * Webhook subscriptions: where to send which outbox events, signed with `secret` (Standard Webhooks,
+   * "whsec_…"; kept as is because signing needs it, and never returned after creation). After a rotation
+   * the previous secret keeps signing alongside the new one until previousSecretExpiresAt.
+   */
+  const webhookSubscriptions = table("webhook_subscriptions", {
+    id: text("id").primaryKey(),
+    url: text("url").notNull(),
+    events: json("events").$type<string[]>().notNull(),
+    /** Decision type keys; null: every type. */
+    types: json("types").$type<string[] | null>(),
+    description: text("description"),
+    secret: text("secret").notNull(),
+    previousSecret: text("previous_secret"),
+    previousSecretExpiresAt: ms("previous_secret_expires_at"),
+    /** Null while enabled; a disabled subscription gets no new deliveries and its pending ones wait. */
+    disabledAt: ms("disabled_at"),
+    createdBy: text("created_by").notNull(),
+    createdAt: ms("created_at").notNull(),
+    updatedAt: ms("updated_at").notNull(),
+  });
+
+  /**
+   * One outbox event for one subscription: written in the event's own transaction (so a subscription gets
+   * exactly the events committed after it), delivered in order per (subscription, decision).
+   */
+  const webhookDeliveries = table(
+    "webhook_deliveries",
+    {
+      // No foreign key: a transaction that read a subscription just before it was deleted may still write its
+      // delivery, which must not fail that transaction (an ingest or a verdict); such a row is never sent.
+      subscriptionId: text("subscription_id").notNull(),
+      outboxSeq: ms("outbox_seq")
+        .notNull()
+        .references(() => outbox.seq),
+      /** The decision the event is about: deliveries for one entity go out in outboxSeq order. */
+      entityId: text("entity_id").notNull(),
+      eventType: text("event_type").notNull(),
+      status: text("status", { enum: WEBHOOK_DELIVERY_STATUSES }).notNull(),
+      attempts: int("attempts").notNull().default(0),
+      nextAttemptAt: ms("next_attempt_at").notNull(),
+      lastAttemptAt: ms("last_attempt_at"),
+      /** HTTP status of the last attempt; null when it got no answer (refused, timed out, blocked). */
+      lastStatus: int("last_status"),
+      lastError: text("last_error"),
+      deliveredAt: ms("delivered_at"),
+      createdAt: ms("created_at").notNull(),
+    },
+    (t) => [
+      primaryKey({ columns: [t.subscriptionId, t.outboxSeq] }),
+      // The worker's scan: due pending deliveries in event order.
+      index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt, t.outboxSeq),
+      // "Is an earlier event for this decision still undelivered?"
+      index("webhook_deliveries_entity_idx").on(t.subscriptionId, t.entityId, t.outboxSeq),
+      index("webhook_deliveries_outbox_idx").on(t.outboxSeq),
+      oneOf("webhook_deliveries_status_check", "status", WEBHOOK_DELIVERY_STATUSES),
+    ],
+  );
+
+  /**
    * Generic hourly counters keyed by (type, model version, hour, metric).
    * Each decision state contributes a set of metric increments; every write
    * applies (new contribution − old contribution) in its own transaction.
@@ -414,6 +474,8 @@ export function defineTables(b: Builders) {
     rollups,
     datasets,
     datasetSnapshots,
+    webhookSubscriptions,
+    webhookDeliveries,
   };
 }
 

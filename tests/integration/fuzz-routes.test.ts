@@ -57,6 +57,10 @@ const nastyScalar = fc.oneof(
 
 /** Keys the routes read, plus prototype-polluting ones, plus noise. */
 const KEYS = [
+  "url",
+  "events",
+  "types",
+  "description",
   "type",
   "externalId",
   "model",
@@ -313,6 +317,9 @@ describe("hostile input to every route", () => {
       "POST /api/v1/tasks/:task/release": { body: {} },
       "POST /api/v1/datasets": { body: { name: "Fuzz", filter: { type: ids.type } } },
       "POST /api/v1/datasets/:dataset/snapshots": { body: { split: { train: 0.8, validation: 0.1, test: 0.1 } } },
+      // A subscription to an event the run never causes (no QA review happens), so no delivery is ever written in the background.
+      "POST /api/v1/webhooks": { body: { url: "http://127.0.0.1:9/fuzz", events: ["decision.qa_reviewed"], types: [ids.type] } },
+      "PATCH /api/v1/webhooks/:webhook": { body: { description: "fuzz" } },
       "POST /queue": { form: { intent: "claim", taskId: ids.task } },
       "POST /review/:task": { form: { intent: "submit", payload: JSON.stringify({ action: "approve" }) } },
       "POST /escalations": { form: { taskId: ids.task } },
@@ -322,6 +329,7 @@ describe("hostile input to every route", () => {
       "POST /admin/types/:type": { form: { name: "Fuzz", owner: creds.manager.email! } },
       "POST /admin/users": { form: { intent: "create", email: "fuzz@example.com", role: "admin" } },
       "POST /admin/api-keys": { form: { intent: "create", name: "fuzz", scopes: "admin" } },
+      "POST /admin/webhooks": { form: { intent: "create", url: "http://127.0.0.1:9/fuzz", events: "decision.qa_reviewed", types: ids.type } },
       "POST /login": { form: { email: "nobody@example.com", password: "wrong" } },
     };
     for (const row of MATRIX) templates.set(row, valid[`${row.method} ${row.path}`] ?? { body: row.body, form: row.form });
@@ -330,8 +338,10 @@ describe("hostile input to every route", () => {
 
   /**
    * Every table's rows, hashed. Ignored: when a key was last used (touched by
-   * any authenticated request, refused or not) and the signed audit
-   * checkpoints a timer writes. Waits for background snapshot builds first.
+   * any authenticated request, refused or not), the signed audit
+   * checkpoints a timer writes, and the leases background jobs hold while
+   * they run (job_locks: lease expiry, webhook delivery). Waits for
+   * background snapshot builds first.
    */
   let cached: { version: number; fp: Record<string, string> } | undefined;
   async function fingerprint(): Promise<Record<string, string>> {
@@ -346,7 +356,7 @@ describe("hostile input to every route", () => {
     if (version !== undefined && cached?.version === version) return cached.fp;
     const fp: Record<string, string> = {};
     const tables = (Object.values(schema) as unknown[]).filter((t): t is Table => is(t, Table));
-    for (const table of tables.filter((t) => !/checkpoint/i.test(getTableName(t))).sort((a, b) => (getTableName(a) < getTableName(b) ? -1 : 1))) {
+    for (const table of tables.filter((t) => !/checkpoint|^job_locks$/i.test(getTableName(t))).sort((a, b) => (getTableName(a) < getTableName(b) ? -1 : 1))) {
       // Rows in a fixed order whatever order the store returns them in.
       const rows = ((await s.db.select().from(table as never)) as Record<string, unknown>[]).map((r) => {
         for (const c of Object.keys(r)) if (/^last(Used|Seen)/.test(c)) delete r[c];

@@ -46,7 +46,8 @@ describe("POST /api/v1/decisions", () => {
     expect(await tasksOf(s.db, r.body.id)).toEqual([]);
     const events = await outboxFor(s.db, r.body.id);
     expect(events.map((e) => e.eventType)).toEqual(["decision.finalized"]);
-    expect(JSON.parse(events[0].payload)).toMatchObject({ id: r.body.id, externalId: "a-1", status: "auto_approved", finalOutput: body.output });
+    // The event carries the decision exactly as GET /api/v1/decisions/:id shows it.
+    expect(JSON.parse(events[0].payload)).toEqual({ type: "decision.finalized", timestamp: got.body.finalizedAt, data: got.body });
   });
 
   it("is idempotent: the same body again answers 200 with the same decision and writes nothing", async () => {

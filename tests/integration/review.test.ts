@@ -65,7 +65,7 @@ describe("POST /api/v1/tasks/:id/review", () => {
       changedFields: ["total", "lines.0.amount", "lines.1.sku", "lines.1.amount"],
     });
     const event = JSON.parse((await outboxFor(s.db, decisionId))[0].payload);
-    expect(event).toMatchObject({ status: "corrected", finalOutput: corrected, reasonCodes: ["WRONG_TOTAL"] });
+    expect(event).toEqual({ type: "decision.finalized", timestamp: r.body.decision.finalizedAt, data: r.body.decision });
   });
 
   it("rejects an invalid correction with 400 by path and changes nothing (no review, audit, outbox or roll-up)", async () => {
@@ -133,7 +133,7 @@ describe("POST /api/v1/tasks/:id/review", () => {
     expect(first).toMatchObject({ kind: "review", status: "done" });
     expect(escalation).toMatchObject({ kind: "escalation", status: "open", assigneeId: owner.id });
     expect((await outboxFor(s.db, decisionId)).map((e) => e.eventType)).toEqual(["decision.escalated"]);
-    expect(JSON.parse((await outboxFor(s.db, decisionId))[0].payload).owner).toBe(owner.email);
+    expect(JSON.parse((await outboxFor(s.db, decisionId))[0].payload).data.escalation).toEqual({ owner: owner.email, reason: "reviewer" });
     // the shared queue does not hand it to other reviewers
     expect((await claim(s, bob.key, { type })).status).toBe(204);
     expect((await review(s, bob.key, escalation.id, { action: "approve" })).status).toBe(409);
@@ -169,7 +169,13 @@ describe("POST /api/v1/tasks/:id/review", () => {
     expect(r.status).toBe(200);
     expect(r.body.decision).toMatchObject({ status: "auto_approved", finalOutput: autoDecision(qaType, "qa-1").output });
     expect(r.body.decision.reviews[0]).toMatchObject({ kind: "qa", action: "reject" });
-    expect((await outboxFor(s.db, created.body.id)).map((e) => e.eventType)).toEqual(["decision.finalized", "decision.qa_reviewed"]);
+    // A QA rejection says the released output was wrong: the correction event carries the QA verdict beside the released output.
+    const events = await outboxFor(s.db, created.body.id);
+    expect(events.map((e) => e.eventType)).toEqual(["decision.finalized", "decision.qa_reviewed", "decision.corrected_after_release"]);
+    expect(JSON.parse(events[2].payload).data).toMatchObject({
+      finalOutput: autoDecision(qaType, "qa-1").output,
+      correction: { action: "reject", output: null, reasonCodes: ["WRONG_TOTAL"], reviewer: bob.email },
+    });
   });
 
   it("refuses callers who cannot review: no user behind the key, an auditor, no key, a bad key", async () => {

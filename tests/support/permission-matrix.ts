@@ -47,8 +47,8 @@ export const PRINCIPAL_LABELS: Record<PrincipalName, string> = {
 export type RouteKind = "page" | "api" | "public";
 
 export type MatrixRow = {
-  method: "GET" | "POST" | "PUT";
-  /** URL path; `:type`, `:decision`, `:task`, `:dataset`, `:n` are filled with real ids by the walk. */
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  /** URL path; `:type`, `:decision`, `:task`, `:dataset`, `:n`, `:webhook`, `:delivery` are filled with real ids by the walk. */
   path: string;
   /** The app/routes/ files this request runs (layouts included). */
   files: string[];
@@ -209,6 +209,16 @@ export const MATRIX: MatrixRow[] = [
     files: ["admin.tsx", "admin.api-keys.tsx"],
     kind: "page",
     permission: "apikeys:write",
+    allow: ["admin"],
+    form: { intent: "matrix" },
+  },
+  { method: "GET", path: "/admin/webhooks", files: ["admin.tsx", "admin.webhooks.tsx"], kind: "page", permission: "webhooks:write", allow: ["admin"] },
+  {
+    method: "POST",
+    path: "/admin/webhooks",
+    files: ["admin.tsx", "admin.webhooks.tsx"],
+    kind: "page",
+    permission: "webhooks:write",
     allow: ["admin"],
     form: { intent: "matrix" },
   },
@@ -382,6 +392,67 @@ export const MATRIX: MatrixRow[] = [
     kind: "api",
     permission: "datasets:read",
     allow: ["admin", "manager", "auditor", "key:read", "key:admin"],
+  },
+  // Webhooks: admins and admin keys only. The walk's subscription is disabled (it never gets deliveries); DELETE goes to
+  // a subscription that does not exist, so an allowed request answers 404 and the others keep theirs.
+  { method: "GET", path: "/api/v1/webhooks", files: ["api.v1.webhooks.ts"], kind: "api", permission: "webhooks:write", allow: ["admin", "key:admin"] },
+  {
+    method: "POST",
+    path: "/api/v1/webhooks",
+    files: ["api.v1.webhooks.ts"],
+    kind: "api",
+    permission: "webhooks:write",
+    allow: ["admin", "key:admin"],
+    body: { url: "" },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/webhooks/:webhook",
+    files: ["api.v1.webhooks.$id.ts"],
+    kind: "api",
+    permission: "webhooks:write",
+    allow: ["admin", "key:admin"],
+  },
+  {
+    method: "PATCH",
+    path: "/api/v1/webhooks/:webhook",
+    files: ["api.v1.webhooks.$id.ts"],
+    kind: "api",
+    permission: "webhooks:write",
+    allow: ["admin", "key:admin"],
+    body: { url: "" },
+  },
+  {
+    method: "DELETE",
+    path: "/api/v1/webhooks/whk_matrix_missing",
+    files: ["api.v1.webhooks.$id.ts"],
+    kind: "api",
+    permission: "webhooks:write",
+    allow: ["admin", "key:admin"],
+  },
+  {
+    method: "POST",
+    path: "/api/v1/webhooks/:webhook/rotate-secret",
+    files: ["api.v1.webhooks.$id_.rotate-secret.ts"],
+    kind: "api",
+    permission: "webhooks:write",
+    allow: ["admin", "key:admin"],
+  },
+  {
+    method: "GET",
+    path: "/api/v1/webhooks/:webhook/deliveries",
+    files: ["api.v1.webhooks.$id_.deliveries.ts"],
+    kind: "api",
+    permission: "webhooks:write",
+    allow: ["admin", "key:admin"],
+  },
+  {
+    method: "POST",
+    path: "/api/v1/webhooks/:webhook/deliveries/:delivery/retry",
+    files: ["api.v1.webhooks.$id_.deliveries_.$deliveryId.retry.ts"],
+    kind: "api",
+    permission: "webhooks:write",
+    allow: ["admin", "key:admin"],
   },
   // Any other /api path answers 404 in the JSON error shape, to everyone.
   { method: "GET", path: "/api/v1/no-such-route", files: ["api.$.ts"], kind: "public", allow: EVERYONE },

@@ -27,7 +27,7 @@ export type Credentials = { cookie?: string; key?: string; email?: string };
 
 export type Cast = {
   creds: Record<PrincipalName, Credentials>;
-  /** Ids for the `:type`, `:decision`, `:task`, `:dataset` and `:n` placeholders. */
+  /** Ids for the `:type`, `:decision`, `:task`, `:dataset`, `:n`, `:webhook` and `:delivery` placeholders. */
   ids: Record<string, string>;
 };
 
@@ -59,10 +59,16 @@ export async function castOf(s: TestServer): Promise<Cast> {
     if (r.body.status !== "building") break;
     await new Promise((r) => setTimeout(r, 50));
   }
+  // A disabled subscription (so it never gets deliveries, which a background worker would write to) and a delivery number.
+  const hook = await s.request("/api/v1/webhooks", { key: admin, body: { url: "http://127.0.0.1:9/matrix", events: ["decision.finalized"] } });
+  expect(hook.status).toBe(201);
+  ids.webhook = hook.body.id;
+  expect((await s.request(`/api/v1/webhooks/${ids.webhook}`, { key: admin, method: "PATCH", body: { enabled: false } })).status).toBe(200);
+  ids.delivery = "1";
   return { creds, ids };
 }
 
 /** A row's path with the cast's ids in place of its placeholders. */
 export function pathOf(row: MatrixRow, ids: Record<string, string>): string {
-  return row.path.replace(/:(type|decision|task|dataset|n)\b/g, (_, k: string) => ids[k]);
+  return row.path.replace(/:(type|decision|task|dataset|n|webhook|delivery)\b/g, (_, k: string) => ids[k]);
 }

@@ -13,6 +13,8 @@ export type TestServer = {
   db: Db;
   /** DATABASE_PATH or DATABASE_URL and the audit key and folders: pass it to a second server or a CLI run to share the store. */
   env: Record<string, string>;
+  /** The server process (to kill -9 it in crash tests). */
+  pid: number;
   close: () => Promise<void>;
   /** Everything the server printed so far (stdout and stderr): its JSON log lines. */
   output: () => string;
@@ -86,6 +88,7 @@ export async function startServer(env: Record<string, string> = {}, opts: { migr
   return {
     url,
     db,
+    pid: child.pid!,
     env: Object.fromEntries(
       Object.entries(store).filter(([k]) => ["DATABASE_PATH", "DATABASE_URL", "AUDIT_SIGNING_KEY", "AUDIT_CHECKPOINT_DIR", "SNAPSHOTS_DIR"].includes(k)),
     ),

@@ -23,6 +23,8 @@ export type Permission =
   | "types:write"
   | "users:write"
   | "apikeys:write"
+  /** Webhook subscriptions, their secrets and deliveries: admins and admin-scope keys only. */
+  | "webhooks:write"
   | "audit:read"
   /** GET /api/v1/audit, for security monitoring tools: auditors, admins and read-scope keys (not managers). */
   | "audit:feed";
@@ -39,6 +41,7 @@ const ALL: Permission[] = [
   "types:write",
   "users:write",
   "apikeys:write",
+  "webhooks:write",
   "audit:read",
   "audit:feed",
 ];

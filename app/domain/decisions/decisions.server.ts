@@ -3,11 +3,13 @@
  * Lists page by the decision's sequence number, so a cursor is stable while
  * new decisions arrive.
  */
+import crypto from "node:crypto";
 import { and, asc, eq, gt, gte, inArray, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { DbOrTx } from "@db/client.server";
 import { decisions, reviews, users } from "@db/schema/index";
 import { DECISION_ROUTES, REVIEW_ACTIONS, TASK_KINDS } from "@db/schema/tables";
+import { JsonText } from "@db/json-text";
 import { notFound } from "~/lib/errors";
 import { iso } from "~/lib/time";
 
@@ -95,6 +97,18 @@ export function decisionToJson(row: DecisionRow, reviewList: ReviewSummary[], se
     updatedAt: iso(row.updatedAt)!,
     reviews: visibleReviews(sealed, reviewList),
   };
+}
+
+/**
+ * A freshly written decision (no reviews yet) in its public shape, as JSON text: its JSON columns may hold
+ * text already written (JsonText, as ingest has them), which is spliced in rather than parsed and written again.
+ */
+export function newDecisionJsonText(row: typeof decisions.$inferInsert): string {
+  const raw: string[] = [];
+  const mark = `@@raw:${crypto.randomUUID()}:`;
+  const shape: Record<string, unknown> = decisionToJson(row as DecisionRow, [], false);
+  for (const [k, v] of Object.entries(shape)) if (v instanceof JsonText) shape[k] = `${mark}${raw.push(v.text) - 1}@@`;
+  return JSON.stringify(shape).replace(new RegExp(`"${mark}(\\d+)@@"`, "g"), (_m, i: string) => raw[Number(i)]);
 }
 
 async function reviewsFor(db: DbOrTx, ids: string[]): Promise<Map<string, ReviewSummary[]>> {

@@ -23,6 +23,7 @@ import { routeDecision } from "../routing/policy";
 import { enqueueEvents } from "../webhooks/outbox.server";
 import { factsOf } from "../decisions/facts.server";
 import { recordDecisionsIngested } from "../metrics/metrics.server";
+import { newDecisionJsonText } from "../decisions/decisions.server";
 
 export const MAX_BATCH = 1000;
 
@@ -447,20 +448,17 @@ async function store(
           at: now,
         });
       }
-      // The payload is written around the output's JSON text rather than serialising it again.
-      const finalizedAt = JSON.stringify(new Date(now).toISOString());
+      // The event carries each decision's public shape, written around its JSON columns' text rather than serialising them again.
       await enqueueEvents(
         tx,
         fresh
           .filter(({ row }) => row.route === "auto")
-          .map(({ p, row }) => ({
+          .map(({ row }) => ({
             eventType: "decision.finalized" as const,
             typeKey: row.typeKey,
             entityId: row.id!,
             at: now,
-            payload: jsonText(
-              `${JSON.stringify({ id: row.id, type: row.typeKey, externalId: row.externalId, status: row.status, route: row.route }).slice(0, -1)},"finalOutput":${p.json.output},"finalizedAt":${finalizedAt}}`,
-            ),
+            data: jsonText(newDecisionJsonText(row)),
           })),
       );
       return { results, conflicts };

@@ -6,6 +6,8 @@
  * - audit-checkpoint: signs the audit chain's head every minute (audit/checkpoints.server.ts)
  * - lease-expiry: returns tasks whose lease lapsed to the queue, even when nobody claims
  * - snapshot-recovery: resumes dataset snapshot builds whose instance died
+ * - webhook-delivery: sends pending webhook deliveries (webhooks/delivery.server.ts) every WEBHOOK_POLL_MS,
+ *   and shortly after a transaction in this process enqueued some
  */
 import { getDb, transaction, type Db } from "@db/client.server";
 import { scheduleExclusive } from "@db/job-lock.server";
@@ -13,13 +15,35 @@ import { startAuditCheckpoints } from "../audit/checkpoints.server";
 import { resumeInterruptedBuilds } from "../datasets/snapshot-builder.server";
 import { reapExpiredLeases } from "../queue/queue.server";
 import { errorFields, log } from "~/lib/log.server";
+import { deliverPending, deliveriesDue, deliveryConfig } from "../webhooks/delivery.server";
+import { onDeliveriesEnqueued } from "../webhooks/outbox.server";
 
-type Job = { name: string; everyMs: number; run: (db: Db) => Promise<unknown> };
+type Job = {
+  name: string;
+  everyMs: number;
+  ttlMs?: number;
+  run: (db: Db) => Promise<unknown>;
+  wake?: (runNow: () => void) => void;
+  due?: (db: Db) => Promise<boolean>;
+};
 
 const JOBS: Job[] = [
   { name: "lease-expiry", everyMs: 30_000, run: (db) => transaction(db, (tx) => reapExpiredLeases(tx, Date.now())) },
   { name: "snapshot-recovery", everyMs: 30_000, run: (db) => resumeInterruptedBuilds(db) },
 ];
+
+function webhookJob(): Job {
+  const cfg = deliveryConfig();
+  return {
+    name: "webhook-delivery",
+    everyMs: cfg.pollMs,
+    ttlMs: cfg.lockTtlMs,
+    run: (db) => deliverPending(db, { config: cfg }),
+    due: (db) => deliveriesDue(db),
+    // Asked from inside the enqueuing transaction: look a moment later, once it has committed (the poll covers a miss).
+    wake: (runNow) => onDeliveriesEnqueued(() => void setTimeout(runNow, 25).unref()),
+  };
+}
 
 function logError(job: string, e: unknown) {
   log().error({ job, ...errorFields(e) }, `background job ${job} failed`);
@@ -28,6 +52,9 @@ function logError(job: string, e: unknown) {
 /** Starts every job (each runs once at start, then on its interval); returns a function that stops them. */
 export async function startJobs(db: () => Db = getDb): Promise<() => void> {
   const stops: (() => void)[] = [await startAuditCheckpoints({ db })];
-  for (const job of JOBS) stops.push(await scheduleExclusive(db, job, (e) => logError(job.name, e)));
-  return () => stops.forEach((stop) => stop());
+  for (const job of [...JOBS, webhookJob()]) stops.push(await scheduleExclusive(db, job, (e) => logError(job.name, e)));
+  return () => {
+    onDeliveriesEnqueued(null);
+    stops.forEach((stop) => stop());
+  };
 }

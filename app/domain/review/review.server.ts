@@ -19,7 +19,7 @@ import { decisionJsonSchema, getDecision, type DecisionRow } from "../decisions/
 import { recordReviewAction } from "../metrics/metrics.server";
 import { lastClaimedAt, requireLease, type Reviewer, type TaskRow } from "../queue/queue.server";
 import { applyRollupChanges } from "../reports/rollups.server";
-import { enqueueEvents } from "../webhooks/outbox.server";
+import { decisionEvent, enqueueEvents } from "../webhooks/outbox.server";
 import { changedPaths } from "./diff";
 import { fourEyesReason, verdictsAgree } from "./four-eyes";
 import { missingVerdictFields, REVIEW_ACTIONS } from "./verdict-rules";
@@ -116,15 +116,21 @@ async function applyVerdict(tx: DbOrTx, c: VerdictContext): Promise<void> {
         after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: body.action === "approve" ? "approved" : "changed" }),
       },
     ]);
-    await enqueueEvents(tx, [
-      {
-        eventType: "decision.qa_reviewed",
-        typeKey: decision.typeKey,
-        entityId: decision.id,
-        at: now,
-        payload: { id: decision.id, externalId: decision.externalId, type: decision.typeKey, qaAction: body.action, reasonCodes: body.reasonCodes },
-      },
-    ]);
+    const events = [await decisionEvent(tx, "decision.qa_reviewed", decision.id, now)];
+    if (body.action === "correct" || body.action === "reject") {
+      // The released output was wrong: the QA reviewer's output (null for a rejection) goes out beside it.
+      const correction = {
+        action: body.action,
+        output: body.action === "correct" ? body.output! : null,
+        changedFields: changed,
+        reasonCodes: body.reasonCodes,
+        reviewer: reviewer.email,
+        note: body.note ?? null,
+        at: new Date(now).toISOString(),
+      };
+      events.push(await decisionEvent(tx, "decision.corrected_after_release", decision.id, now, { correction }));
+    }
+    await enqueueEvents(tx, events);
   } else if (body.action === "escalate") {
     statusAfter = await escalate(tx, c, { reason: "reviewer", note: body.note ?? null });
   } else {
@@ -204,24 +210,7 @@ async function finalize(tx: DbOrTx, c: VerdictContext, changed: string[]): Promi
       after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: null, escalated: c.task.kind === "escalation" }),
     },
   ]);
-  await enqueueEvents(tx, [
-    {
-      eventType: "decision.finalized",
-      typeKey: decision.typeKey,
-      entityId: decision.id,
-      at: now,
-      payload: {
-        id: decision.id,
-        externalId: decision.externalId,
-        type: decision.typeKey,
-        status,
-        route: decision.route,
-        finalOutput,
-        reasonCodes: body.reasonCodes,
-        finalizedAt: new Date(now).toISOString(),
-      },
-    },
-  ]);
+  await enqueueEvents(tx, [await decisionEvent(tx, "decision.finalized", decision.id, now)]);
   return status;
 }
 
@@ -246,14 +235,6 @@ async function escalate(
     assigneeId: type.ownerId,
   });
   await applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, null) }]);
-  await enqueueEvents(tx, [
-    {
-      eventType: "decision.escalated",
-      typeKey: decision.typeKey,
-      entityId: decision.id,
-      at: now,
-      payload: { id: decision.id, externalId: decision.externalId, type: decision.typeKey, status: "escalated", owner: type.owner, reason: why.reason },
-    },
-  ]);
+  await enqueueEvents(tx, [await decisionEvent(tx, "decision.escalated", decision.id, now, { escalation: { reason: why.reason, owner: type.owner } })]);
   return "escalated";
 }

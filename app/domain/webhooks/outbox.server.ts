@@ -1,29 +1,107 @@
 /**
  * The transactional outbox: events for source systems are written in the same
- * transaction as the change they announce. A delivery worker (signed webhooks)
- * reads pending rows; until then integrators can poll the decisions API.
+ * transaction as the change they announce, together with one pending delivery
+ * per webhook subscription that wants the event (delivery.server.ts sends them).
+ * A subscription therefore receives exactly the events committed after it.
+ *
+ * Every event's body is what a subscriber receives:
+ * `{"type", "timestamp", "data": <the decision as GET /api/v1/decisions/:id showed it then>}`.
  */
+import { isNull } from "drizzle-orm";
 import type { DbOrTx } from "@db/client.server";
-import { outbox } from "@db/schema/index";
+import { outbox, webhookDeliveries, webhookSubscriptions } from "@db/schema/index";
 import { insertRows, JsonText } from "@db/bulk-insert.server";
+import { getDecision } from "../decisions/decisions.server";
+
+import { WEBHOOK_EVENTS, type WebhookEventType } from "./events";
+
+export { WEBHOOK_EVENTS, type WebhookEventType };
 
 export type OutboxEvent = {
-  eventType: "decision.finalized" | "decision.escalated" | "decision.qa_reviewed";
+  eventType: WebhookEventType;
   typeKey: string;
   entityId: string;
-  /** Any JSON value, or its text already written (see `jsonText`). */
-  payload: unknown;
+  /** The event's `data`: any JSON value, or its text already written (see `jsonText`). */
+  data: unknown;
   at: number;
 };
 
+/** The body subscribers receive, as JSON text (the data's own text is spliced in, not serialised again). */
+export function eventBody(e: Pick<OutboxEvent, "eventType" | "data" | "at">): string {
+  const data = e.data instanceof JsonText ? e.data.text : JSON.stringify(e.data);
+  return `{"type":${JSON.stringify(e.eventType)},"timestamp":${JSON.stringify(new Date(e.at).toISOString())},"data":${data}}`;
+}
+
+/** An event about a decision, carrying the decision as it now reads inside `tx` (plus `extra` members). */
+export async function decisionEvent(
+  tx: DbOrTx,
+  eventType: WebhookEventType,
+  decisionId: string,
+  at: number,
+  extra: Record<string, unknown> = {},
+): Promise<OutboxEvent> {
+  const decision = await getDecision(tx, decisionId);
+  return { eventType, typeKey: decision.type, entityId: decisionId, at, data: { ...decision, ...extra } };
+}
+
+type Subscription = { id: string; events: string[]; types: string[] | null };
+
+const wants = (s: Subscription, e: OutboxEvent) => s.events.includes(e.eventType) && (s.types === null || s.types.includes(e.typeKey));
+
+let wakeDelivery: (() => void) | null = null;
+
+/** The delivery worker asks to hear of new deliveries (it looks shortly after, once the transaction has committed). */
+export function onDeliveriesEnqueued(fn: (() => void) | null): void {
+  wakeDelivery = fn;
+}
+
 export async function enqueueEvents(tx: DbOrTx, events: OutboxEvent[]): Promise<void> {
+  if (events.length === 0) return;
   const rows = events.map((e) => ({
     eventType: e.eventType,
     typeKey: e.typeKey,
     entityId: e.entityId,
-    payload: e.payload instanceof JsonText ? e.payload.text : JSON.stringify(e.payload),
+    payload: eventBody(e),
     createdAt: e.at,
     nextAttemptAt: e.at,
   }));
-  await insertRows(tx, outbox, rows);
+  const subs = (
+    await tx
+      .select({ id: webhookSubscriptions.id, events: webhookSubscriptions.events, types: webhookSubscriptions.types })
+      .from(webhookSubscriptions)
+      .where(isNull(webhookSubscriptions.disabledAt))
+  ).filter((s) => events.some((e) => wants(s, e)));
+  if (subs.length === 0) {
+    await insertRows(tx, outbox, rows);
+    return;
+  }
+  // Subscribers want some of these: the outbox rows' numbers key their deliveries. Within one call an
+  // event is one (entity, type), so returned rows are matched by that, whatever order they come back in.
+  const seqs = new Map<string, number>();
+  for (let start = 0; start < rows.length; start += 100) {
+    const back = await tx
+      .insert(outbox)
+      .values(rows.slice(start, start + 100))
+      .returning({ seq: outbox.seq, entityId: outbox.entityId, eventType: outbox.eventType });
+    for (const r of back) seqs.set(`${r.entityId} ${r.eventType}`, r.seq);
+  }
+  const deliveries: (typeof webhookDeliveries.$inferInsert)[] = [];
+  for (const e of events) {
+    const outboxSeq = seqs.get(`${e.entityId} ${e.eventType}`)!;
+    for (const s of subs) {
+      if (!wants(s, e)) continue;
+      deliveries.push({
+        subscriptionId: s.id,
+        outboxSeq,
+        entityId: e.entityId,
+        eventType: e.eventType,
+        status: "pending",
+        attempts: 0,
+        nextAttemptAt: e.at,
+        createdAt: e.at,
+      });
+    }
+  }
+  await insertRows(tx, webhookDeliveries, deliveries);
+  if (deliveries.length > 0 && wakeDelivery) wakeDelivery();
 }

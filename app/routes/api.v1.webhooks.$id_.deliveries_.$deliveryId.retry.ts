@@ -1,0 +1,14 @@
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { getDb } from "@db/client.server";
+import { requireApi } from "~/domain/auth/session.server";
+import { retryDelivery } from "~/domain/webhooks/subscriptions.server";
+import { api, json, methodNotAllowed } from "~/lib/http.server";
+
+export const loader = () => methodNotAllowed(["POST"]);
+
+export const action = async ({ request, params }: ActionFunctionArgs) =>
+  api(async () => {
+    if (request.method !== "POST") return methodNotAllowed(["POST"]);
+    const who = await requireApi(request, "webhooks:write");
+    return json(await retryDelivery(getDb(), params.id!, params.deliveryId!, who.actor));
+  });
