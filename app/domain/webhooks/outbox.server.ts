@@ -8,10 +8,11 @@
  * `{"type", "timestamp", "data": <the decision as GET /api/v1/decisions/:id showed it then>}`.
  */
 import { isNull } from "drizzle-orm";
+import { z } from "zod";
 import type { DbOrTx } from "@db/client.server";
 import { outbox, webhookDeliveries, webhookSubscriptions } from "@db/schema/index";
 import { insertRows, JsonText } from "@db/bulk-insert.server";
-import { getDecision } from "../decisions/decisions.server";
+import { decisionJsonSchema, getDecision } from "../decisions/decisions.server";
 
 import { WEBHOOK_EVENTS, type WebhookEventType } from "./events";
 
@@ -43,6 +44,35 @@ export async function decisionEvent(
   const decision = await getDecision(tx, decisionId);
   return { eventType, typeKey: decision.type, entityId: decisionId, at, data: { ...decision, ...extra } };
 }
+
+/**
+ * The body a subscriber receives (the contract documents it; eventBody writes it). `data` is the decision as
+ * GET /api/v1/decisions/:id showed it at the event, with `escalation` on decision.escalated and `correction`
+ * on decision.corrected_after_release.
+ */
+export const webhookEventSchema = z
+  .object({
+    type: z.enum(WEBHOOK_EVENTS),
+    timestamp: z.iso.datetime(),
+    data: decisionJsonSchema.extend({
+      escalation: z.object({ reason: z.string(), owner: z.string() }).optional().describe("decision.escalated: why, and the type's owner"),
+      correction: z
+        .object({
+          action: z.enum(["correct", "reject"]),
+          output: z.record(z.string(), z.unknown()).nullable(),
+          changedFields: z.array(z.string()),
+          reasonCodes: z.array(z.string()),
+          reviewer: z.string(),
+          note: z.string().nullable(),
+          at: z.iso.datetime(),
+        })
+        .optional()
+        .describe("decision.corrected_after_release: the QA reviewer's verdict on the released output"),
+    }),
+  })
+  .meta({ id: "WebhookEvent" });
+
+export type WebhookEvent = z.output<typeof webhookEventSchema>;
 
 type Subscription = { id: string; events: string[]; types: string[] | null };
 

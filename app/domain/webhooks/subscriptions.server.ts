@@ -13,7 +13,7 @@ import { conflict, invalid, notFound, zodIssues, type Issue } from "~/lib/errors
 import { iso } from "~/lib/time";
 import { appendAudit } from "../audit/audit.server";
 import { refusedHost, webhookId } from "./delivery.server";
-import { WEBHOOK_EVENTS } from "./events";
+import { WEBHOOK_EVENTS, type WebhookEventType } from "./events";
 
 export { WEBHOOK_EVENTS };
 
@@ -85,26 +85,82 @@ export function newSecret(): string {
   return `whsec_${crypto.randomBytes(32).toString("base64")}`;
 }
 
-export function subscriptionToJson(s: SubscriptionRow, now = Date.now()) {
+/** A subscription as the API shows it (never its secret, but on creation and rotation). */
+export const webhookJsonSchema = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    events: z.array(z.enum(WEBHOOK_EVENTS)),
+    types: z.array(z.string()).nullable().describe("Decision type keys; null: every type"),
+    description: z.string().nullable(),
+    enabled: z.boolean(),
+    previousSecretExpiresAt: z.iso
+      .datetime()
+      .nullable()
+      .describe("Until when the secret before the last rotation still signs beside the current one; null: it no longer does"),
+    createdBy: z.string(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: "Webhook" });
+
+/** The answer of creation and of a secret rotation: the subscription and its (new) secret, the only time it is shown. */
+export const webhookWithSecretSchema = webhookJsonSchema
+  .extend({ secret: z.string().describe('The signing secret, "whsec_" and base64: keep it, it is not shown again') })
+  .meta({ id: "WebhookWithSecret" });
+
+/** GET /api/v1/webhooks */
+export const webhookListSchema = z.object({ webhooks: z.array(webhookJsonSchema) });
+
+/** DELETE /api/v1/webhooks/:id */
+export const webhookDeletedSchema = z.object({ id: z.string(), deleted: z.literal(true) });
+
+/** One event's delivery to one subscription. */
+export const deliveryJsonSchema = z
+  .object({
+    id: z.string().describe("The delivery's id (its event's outbox number), for .../deliveries/{deliveryId}/retry"),
+    webhookId: z.string().describe("The `webhook-id` header it is sent with: the same on every attempt"),
+    eventType: z.enum(WEBHOOK_EVENTS),
+    decisionId: z.string(),
+    status: z.enum(WEBHOOK_DELIVERY_STATUSES),
+    attempts: z.number().int(),
+    nextAttemptAt: z.iso.datetime().nullable(),
+    lastAttemptAt: z.iso.datetime().nullable(),
+    lastStatus: z.number().int().nullable().describe("The HTTP status of the last attempt; null when it got no answer"),
+    lastError: z.string().nullable(),
+    deliveredAt: z.iso.datetime().nullable(),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: "WebhookDelivery" });
+
+/** GET /api/v1/webhooks/:id/deliveries */
+export const deliveryPageSchema = z.object({ deliveries: z.array(deliveryJsonSchema), nextCursor: z.string().nullable() });
+
+export type WebhookJson = z.output<typeof webhookJsonSchema>;
+export type WebhookWithSecret = z.output<typeof webhookWithSecretSchema>;
+export type DeliveryJson = z.output<typeof deliveryJsonSchema>;
+export type DeliveryPage = z.output<typeof deliveryPageSchema>;
+
+export function subscriptionToJson(s: SubscriptionRow, now = Date.now()): WebhookJson {
   return {
     id: s.id,
     url: s.url,
-    events: s.events,
+    events: s.events as WebhookEventType[],
     types: s.types ?? null,
     description: s.description,
     enabled: s.disabledAt === null,
     previousSecretExpiresAt: s.previousSecret && (s.previousSecretExpiresAt ?? 0) > now ? iso(s.previousSecretExpiresAt) : null,
     createdBy: s.createdBy,
-    createdAt: iso(s.createdAt),
-    updatedAt: iso(s.updatedAt),
+    createdAt: iso(s.createdAt)!,
+    updatedAt: iso(s.updatedAt)!,
   };
 }
 
-export function deliveryToJson(d: DeliveryRow) {
+export function deliveryToJson(d: DeliveryRow): DeliveryJson {
   return {
     id: String(d.outboxSeq),
     webhookId: webhookId(d.subscriptionId, d.outboxSeq),
-    eventType: d.eventType,
+    eventType: d.eventType as WebhookEventType,
     decisionId: d.entityId,
     status: d.status,
     attempts: d.attempts,
@@ -113,7 +169,7 @@ export function deliveryToJson(d: DeliveryRow) {
     lastStatus: d.lastStatus,
     lastError: d.lastError,
     deliveredAt: iso(d.deliveredAt),
-    createdAt: iso(d.createdAt),
+    createdAt: iso(d.createdAt)!,
   };
 }
 
@@ -137,7 +193,7 @@ async function requireSubscription(db: DbOrTx, id: string): Promise<Subscription
 }
 
 /** Creates a subscription; the answer carries its secret, the only time it is shown. */
-export async function createWebhook(db: Db, input: unknown, actor: string, now = Date.now()) {
+export async function createWebhook(db: Db, input: unknown, actor: string, now = Date.now()): Promise<WebhookWithSecret> {
   const body = parse(createWebhookSchema, input, "webhook");
   await checkTypes(db, body.types);
   const row: SubscriptionRow = {
@@ -168,16 +224,16 @@ export async function createWebhook(db: Db, input: unknown, actor: string, now =
   return { ...subscriptionToJson(row, now), secret: row.secret };
 }
 
-export async function listWebhooks(db: DbOrTx) {
+export async function listWebhooks(db: DbOrTx): Promise<WebhookJson[]> {
   const now = Date.now();
   return (await db.select().from(webhookSubscriptions).orderBy(desc(webhookSubscriptions.createdAt))).map((s) => subscriptionToJson(s, now));
 }
 
-export async function getWebhook(db: DbOrTx, id: string) {
+export async function getWebhook(db: DbOrTx, id: string): Promise<WebhookJson> {
   return subscriptionToJson(await requireSubscription(db, id));
 }
 
-export async function updateWebhook(db: Db, id: string, input: unknown, actor: string, now = Date.now()) {
+export async function updateWebhook(db: Db, id: string, input: unknown, actor: string, now = Date.now()): Promise<WebhookJson> {
   const body = parse(updateWebhookSchema, input, "webhook");
   await checkTypes(db, body.types);
   return transaction(db, async (tx) => {
@@ -195,18 +251,18 @@ export async function updateWebhook(db: Db, id: string, input: unknown, actor: s
 }
 
 /** Deletes a subscription and its delivery records. */
-export async function deleteWebhook(db: Db, id: string, actor: string, now = Date.now()) {
+export async function deleteWebhook(db: Db, id: string, actor: string, now = Date.now()): Promise<z.output<typeof webhookDeletedSchema>> {
   return transaction(db, async (tx) => {
     const before = await requireSubscription(tx, id);
     await tx.delete(webhookDeliveries).where(eq(webhookDeliveries.subscriptionId, id));
     await tx.delete(webhookSubscriptions).where(eq(webhookSubscriptions.id, id));
     await appendAudit(tx, { actor, action: "webhook.deleted", entityType: "webhook", entityId: id, data: { url: before.url }, at: now });
-    return { id, deleted: true };
+    return { id, deleted: true as const };
   });
 }
 
 /** A new secret; the current one keeps signing beside it for 24 hours (a rotation within them drops the oldest). */
-export async function rotateWebhookSecret(db: Db, id: string, actor: string, now = Date.now()) {
+export async function rotateWebhookSecret(db: Db, id: string, actor: string, now = Date.now()): Promise<WebhookWithSecret> {
   return transaction(db, async (tx) => {
     const before = await requireSubscription(tx, id);
     const set = { secret: newSecret(), previousSecret: before.secret, previousSecretExpiresAt: now + SECRET_OVERLAP_MS, updatedAt: now };
@@ -224,7 +280,7 @@ export async function rotateWebhookSecret(db: Db, id: string, actor: string, now
 }
 
 /** A subscription's deliveries, newest event first. */
-export async function listDeliveries(db: DbOrTx, id: string, q: ListDeliveriesQuery) {
+export async function listDeliveries(db: DbOrTx, id: string, q: ListDeliveriesQuery): Promise<DeliveryPage> {
   await requireSubscription(db, id);
   const where: SQL[] = [eq(webhookDeliveries.subscriptionId, id)];
   if (q.status) where.push(eq(webhookDeliveries.status, q.status));
@@ -240,7 +296,7 @@ export async function listDeliveries(db: DbOrTx, id: string, q: ListDeliveriesQu
 }
 
 /** Sends a dead (or still pending) delivery again now, with a fresh attempt budget. */
-export async function retryDelivery(db: Db, id: string, deliveryId: string, actor: string, now = Date.now()) {
+export async function retryDelivery(db: Db, id: string, deliveryId: string, actor: string, now = Date.now()): Promise<DeliveryJson> {
   if (!deliveryIdSchema.safeParse(deliveryId).success) throw notFound(`Delivery ${deliveryId} not found`);
   const seq = Number(deliveryId);
   return transaction(db, async (tx) => {
