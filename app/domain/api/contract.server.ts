@@ -36,6 +36,19 @@ import { claimBodySchema, taskAnswerSchema } from "~/domain/queue/queue.server";
 import { reportQuerySchema } from "~/domain/reports/query";
 import { automationReportSchema, qualityReportSchema } from "~/domain/reports/reports.server";
 import { reviewAnswerSchema, reviewBodySchema } from "~/domain/review/review.server";
+import { webhookEventSchema } from "~/domain/webhooks/outbox.server";
+import {
+  createWebhookSchema,
+  deliveryIdSchema,
+  deliveryJsonSchema,
+  deliveryPageSchema,
+  listDeliveriesQuerySchema,
+  updateWebhookSchema,
+  webhookDeletedSchema,
+  webhookJsonSchema,
+  webhookListSchema,
+  webhookWithSecretSchema,
+} from "~/domain/webhooks/subscriptions.server";
 import type { ErrorCode } from "~/lib/errors";
 
 /** The groups of the reference, in order. */
@@ -46,6 +59,17 @@ export const TAGS = {
   Reports: "Automation and quality figures, read from the hourly roll-ups.",
   Datasets: "Labelled examples: named filters, immutable snapshots, their files and data cards.",
   Audit: "The hash-chained audit trail and the key that checks its signed checkpoints.",
+  Webhooks:
+    "Subscriptions that receive decision events by HTTP POST, signed as [Standard Webhooks](https://www.standardwebhooks.com/) says, " +
+    "and their deliveries. Events: `decision.finalized`, `decision.escalated`, `decision.corrected_after_release`, `decision.qa_reviewed` " +
+    "(optionally only for some decision types).\n\n" +
+    'Each event is a JSON body `{"type": <event>, "timestamp": <ISO 8601>, "data": <the decision as GET /api/v1/decisions/{id} showed it then>}` ' +
+    "(plus `data.escalation` on decision.escalated and `data.correction` on decision.corrected_after_release; see the `WebhookEvent` schema and the document's `webhooks`), " +
+    "sent with the headers `webhook-id` (the same on every attempt of one delivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and " +
+    '`webhook-signature` (`v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, keyed with the base64-decoded secret after `whsec_`; ' +
+    "space-separated, one per live secret: for 24 hours after a rotation the previous secret signs too).\n\n" +
+    "Answer with any 2xx status within the timeout (WEBHOOK_TIMEOUT_MS, 10 s by default); anything else (redirects included, never followed) is retried with exponential backoff, " +
+    "at least once and in order per decision, until the delivery is dead and waits for a retry. The secret is shown once, when created or rotated.",
 } as const;
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -84,6 +108,10 @@ export type Operation = {
 };
 
 const idParam = z.object({ id: z.string().min(1).describe("The resource's id") });
+const deliveryParams = z.object({
+  id: z.string().min(1).describe("The webhook's id"),
+  deliveryId: deliveryIdSchema.describe("The delivery's id (its `id` in the list of deliveries)"),
+});
 const keyParam = z.object({ key: z.string().min(1).describe("The decision type's key") });
 const snapshotParams = z.object({
   id: z.string().min(1).describe("The dataset's id"),
@@ -387,4 +415,100 @@ export const operations: Operation[] = [
     responses: { 200: { description: "The Ed25519 public key", json: publicKeyJsonSchema, raw: [text("application/x-pem-file")] } },
     errors: ["not_found"],
   },
+  // ------------------------------------------------------------------ webhooks
+  {
+    method: "POST",
+    path: "/api/v1/webhooks",
+    operationId: "createWebhook",
+    tag: "Webhooks",
+    summary: "Subscribe a URL to decision events",
+    description: "The answer carries the signing secret: the only time it is shown. `types` left out: every decision type.",
+    permission: "webhooks:write",
+    body: { schema: createWebhookSchema },
+    responses: { 201: { description: "The subscription and its secret", json: webhookWithSecretSchema } },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/webhooks",
+    operationId: "listWebhooks",
+    tag: "Webhooks",
+    summary: "List webhook subscriptions",
+    permission: "webhooks:write",
+    responses: { 200: { description: "Every subscription, newest first", json: webhookListSchema } },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/webhooks/{id}",
+    operationId: "getWebhook",
+    tag: "Webhooks",
+    summary: "Read one webhook subscription",
+    permission: "webhooks:write",
+    params: idParam,
+    responses: { 200: { description: "The subscription", json: webhookJsonSchema } },
+  },
+  {
+    method: "PATCH",
+    path: "/api/v1/webhooks/{id}",
+    operationId: "updateWebhook",
+    tag: "Webhooks",
+    summary: "Change, enable or disable a webhook subscription",
+    description: "Any of the fields; `types: null` means every type again. A disabled subscription gets no new events and its pending deliveries wait.",
+    permission: "webhooks:write",
+    params: idParam,
+    body: { schema: updateWebhookSchema },
+    responses: { 200: { description: "The subscription as changed", json: webhookJsonSchema } },
+  },
+  {
+    method: "DELETE",
+    path: "/api/v1/webhooks/{id}",
+    operationId: "deleteWebhook",
+    tag: "Webhooks",
+    summary: "Delete a webhook subscription and its deliveries",
+    permission: "webhooks:write",
+    params: idParam,
+    responses: { 200: { description: "It is gone", json: webhookDeletedSchema } },
+  },
+  {
+    method: "POST",
+    path: "/api/v1/webhooks/{id}/rotate-secret",
+    operationId: "rotateWebhookSecret",
+    tag: "Webhooks",
+    summary: "Give a subscription a new signing secret",
+    description: "The current secret keeps signing beside the new one for 24 hours (a rotation within them drops the oldest).",
+    permission: "webhooks:write",
+    params: idParam,
+    responses: { 200: { description: "The subscription and its new secret", json: webhookWithSecretSchema } },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/webhooks/{id}/deliveries",
+    operationId: "listWebhookDeliveries",
+    tag: "Webhooks",
+    summary: "List a subscription's deliveries, newest event first",
+    description: "Pass `nextCursor` back as `cursor` for the next page.",
+    permission: "webhooks:write",
+    params: idParam,
+    query: listDeliveriesQuerySchema,
+    responses: { 200: { description: "A page of deliveries", json: deliveryPageSchema } },
+  },
+  {
+    method: "POST",
+    path: "/api/v1/webhooks/{id}/deliveries/{deliveryId}/retry",
+    operationId: "retryWebhookDelivery",
+    tag: "Webhooks",
+    summary: "Send a dead (or pending) delivery again now",
+    description: "With a fresh attempt budget. A delivered one is a 409.",
+    permission: "webhooks:write",
+    params: deliveryParams,
+    responses: { 200: { description: "The delivery, pending again", json: deliveryJsonSchema } },
+    errors: ["conflict"],
+  },
+];
+
+/** The event bodies subscribers receive (the document's `webhooks`): one per event type, all of one shape. */
+export const webhookEvents: { name: string; summary: string; schema: z.ZodType }[] = [
+  { name: "decision.finalized", summary: "A decision is final (automatically or by review)", schema: webhookEventSchema },
+  { name: "decision.escalated", summary: "A review escalated a decision to the type's owner", schema: webhookEventSchema },
+  { name: "decision.corrected_after_release", summary: "QA found a released decision wrong", schema: webhookEventSchema },
+  { name: "decision.qa_reviewed", summary: "A released decision was QA-reviewed", schema: webhookEventSchema },
 ];

@@ -9,7 +9,7 @@
 import { z } from "zod";
 import { jsonObjectSchema } from "~/lib/json";
 import { ERROR_CODES, errorBodySchema, STATUS, type ErrorCode } from "~/lib/errors";
-import { operations, TAGS, type Answer, type Operation } from "./contract.server";
+import { operations, TAGS, webhookEvents, type Answer, type Operation } from "./contract.server";
 
 type JsonSchema = Record<string, unknown>;
 
@@ -27,6 +27,32 @@ const ERROR_RESPONSES: Record<ListedError, { name: string; description: string }
   payload_too_large: { name: "PayloadTooLarge", description: "The body is larger than the server's limit" },
   unsupported_media_type: { name: "UnsupportedMediaType", description: "Send JSON with 'Content-Type: application/json'" },
 };
+
+/** The Standard Webhooks headers every event is sent with. */
+const WEBHOOK_HEADERS = [
+  {
+    name: "webhook-id",
+    in: "header",
+    required: true,
+    description: "The delivery's id, the same on every attempt: deduplicate on it",
+    schema: { type: "string" },
+  },
+  {
+    name: "webhook-timestamp",
+    in: "header",
+    required: true,
+    description: "When this attempt was signed, in Unix seconds",
+    schema: { type: "string", pattern: "^[0-9]+$" },
+  },
+  {
+    name: "webhook-signature",
+    in: "header",
+    required: true,
+    description:
+      'Space-separated `v1,<base64 HMAC-SHA256>` signatures of "<webhook-id>.<webhook-timestamp>.<body>", one per live secret (keyed with the base64-decoded part of the secret after `whsec_`)',
+    schema: { type: "string" },
+  },
+];
 
 /** Collects named schemas (zod `.meta({ id })`) as components while converting. */
 class Components {
@@ -142,6 +168,24 @@ export function openApiDocument() {
       responses,
     };
   }
+  const webhooks: Record<string, unknown> = {};
+  for (const e of webhookEvents) {
+    webhooks[e.name] = {
+      post: {
+        operationId: `event-${e.name}`,
+        tags: ["Webhooks"],
+        summary: e.summary,
+        description: `Sent to the URL of each enabled subscription to \`${e.name}\`. Verify the signature before trusting the body.`,
+        security: [],
+        parameters: WEBHOOK_HEADERS,
+        requestBody: { required: true, content: { "application/json": { schema: c.convert(e.schema, "output") } } },
+        responses: {
+          "200": { description: "Received (any 2xx status): the delivery is done" },
+          "400": { description: "Any other status, or no answer in time: the delivery is retried later" },
+        },
+      },
+    };
+  }
   c.convert(errorBodySchema, "output");
   const errorRef = { $ref: "#/components/schemas/Error" };
   const responses: Record<string, unknown> = {};
@@ -161,6 +205,7 @@ export function openApiDocument() {
     security: [{ apiKey: [] }],
     tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
     paths,
+    webhooks,
     components: {
       securitySchemes: {
         apiKey: {
