@@ -157,6 +157,13 @@ describe("the OpenAPI document", () => {
       expect((await lm.GET("/api/v1/decision-types/{key}", { params: { path: { key: "no-such-type" } } })).response.status).toBe(404);
       expect((await anonymous.GET("/api/v1/decision-types")).response.status).toBe(401);
 
+      // Webhooks: a subscription made before the decisions arrive, so that they give it deliveries (to a closed port: they stay pending).
+      const hook = await lm.POST("/api/v1/webhooks", { body: { url: "http://127.0.0.1:9/oa-hook", events: ["decision.finalized"], types: [type] } });
+      expect(hook.response.status).toBe(201);
+      expect(hook.data?.secret).toMatch(/^whsec_/);
+      const hookId = hook.data!.id;
+      expect((await lm.POST("/api/v1/webhooks", { body: { url: "ftp://example.com/", events: ["decision.finalized"] } })).response.status).toBe(400);
+
       // Decisions
       const one = await lm.POST("/api/v1/decisions", { body: reviewDecision(type, "oa-1") as never });
       expect(one.response.status).toBe(201);
@@ -253,8 +260,39 @@ describe("the OpenAPI document", () => {
       expect(String(pem.data)).toContain("BEGIN PUBLIC KEY");
       expect((await anonymous.GET("/api/v1/audit/public-key", { params: { query: { format: "der" as never } } })).response.status).toBe(400);
 
+      // Webhooks
+      const hookPath = { params: { path: { id: hookId } } };
+      const noHook = { params: { path: { id: "whk_nope" } } };
+      expect((await lm.GET("/api/v1/webhooks")).data?.webhooks.some((w) => w.id === hookId)).toBe(true);
+      expect((await lm.GET("/api/v1/webhooks/{id}", hookPath)).data).toMatchObject({ id: hookId, enabled: true, types: [type] });
+      expect((await lm.GET("/api/v1/webhooks/{id}", noHook)).response.status).toBe(404);
+      expect((await lm.PATCH("/api/v1/webhooks/{id}", { ...hookPath, body: { description: "OpenAPI", types: null } })).data).toMatchObject({
+        description: "OpenAPI",
+        types: null,
+      });
+      expect((await lm.PATCH("/api/v1/webhooks/{id}", { ...hookPath, body: {} })).response.status).toBe(400);
+      expect((await lm.PATCH("/api/v1/webhooks/{id}", { ...noHook, body: { enabled: false } })).response.status).toBe(404);
+      const rotated = await lm.POST("/api/v1/webhooks/{id}/rotate-secret", hookPath);
+      expect(rotated.data?.secret).not.toBe(hook.data?.secret);
+      expect(rotated.data?.previousSecretExpiresAt).not.toBeNull();
+      expect((await lm.POST("/api/v1/webhooks/{id}/rotate-secret", noHook)).response.status).toBe(404);
+      const sent = await lm.GET("/api/v1/webhooks/{id}/deliveries", { params: { path: { id: hookId }, query: { limit: 1 } } });
+      expect(sent.data?.deliveries).toHaveLength(1);
+      expect(sent.data?.deliveries[0]).toMatchObject({ eventType: "decision.finalized" });
+      expect(sent.data?.nextCursor).not.toBeNull();
+      const lost = { params: { path: { id: hookId }, query: { status: "lost" as never } } };
+      expect((await lm.GET("/api/v1/webhooks/{id}/deliveries", lost)).response.status).toBe(400);
+      expect((await lm.GET("/api/v1/webhooks/{id}/deliveries", noHook)).response.status).toBe(404);
+      const deliveryId = sent.data!.deliveries[0].id;
+      const retried = await lm.POST("/api/v1/webhooks/{id}/deliveries/{deliveryId}/retry", { params: { path: { id: hookId, deliveryId } } });
+      expect(retried.data).toMatchObject({ id: deliveryId, status: "pending", attempts: 0 });
+      const noDelivery = { params: { path: { id: hookId, deliveryId: "999999999" } } };
+      expect((await lm.POST("/api/v1/webhooks/{id}/deliveries/{deliveryId}/retry", noDelivery)).response.status).toBe(404);
+      expect((await lm.DELETE("/api/v1/webhooks/{id}", hookPath)).data).toEqual({ id: hookId, deleted: true });
+      expect((await lm.DELETE("/api/v1/webhooks/{id}", hookPath)).response.status).toBe(404);
+
       // Without a key, every operation that needs one answers 401.
-      const anyPath = { id: decisionId, key, n: "1" };
+      const anyPath = { id: decisionId, key, n: "1", deliveryId: "1" };
       for (const op of operations.filter((o) => o.permission)) {
         const pathParams = Object.fromEntries([...op.path.matchAll(/\{(\w+)\}/g)].map(([, p]) => [p, anyPath[p as keyof typeof anyPath]]));
         const res = await anonymous.request(op.method as never, op.path as never, { params: { path: pathParams } } as never);
