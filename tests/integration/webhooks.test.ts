@@ -10,6 +10,7 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditTrail } from "~/domain/audit/audit.server";
 import { postOnce, refusedAddress } from "~/domain/webhooks/delivery.server";
+import { webhookEventSchema } from "~/domain/webhooks/outbox.server";
 import { autoDecision, claim, freshType, ingest, person, review, reviewDecision, sleep, type Person } from "../support/api";
 import { startServer, type TestServer } from "../support/server";
 
@@ -419,6 +420,12 @@ describe("webhooks", () => {
       ok: false,
       error: expect.stringMatching(/WEBHOOK_ALLOWED_HOSTS/),
     });
+  });
+
+  it("every event body received is what the API contract documents (WebhookEvent)", () => {
+    const events = rx.received.filter((r) => r.raw !== "{}");
+    expect(new Set(events.map((r) => r.body.type))).toEqual(new Set(["decision.finalized", "decision.qa_reviewed", "decision.corrected_after_release"]));
+    for (const r of events) expect(webhookEventSchema.safeParse(r.body).error?.issues ?? [], `${r.body.type} to ${r.path}`).toEqual([]);
   });
 });
 
