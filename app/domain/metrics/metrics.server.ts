@@ -14,7 +14,7 @@
  *   instance's value (max/avg), never the sum.
  */
 import { and, eq, min, sql } from "drizzle-orm";
-import { collectDefaultMetrics, Counter, Gauge, Histogram, register } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, register, type Metric } from "prom-client";
 import { databaseReady, sqlAll, type DbOrTx } from "@db/client.server";
 import { indexedBy } from "@db/sql";
 import { decisionTypes, tasks } from "@db/schema/index";
@@ -25,44 +25,70 @@ import { queueCounts } from "../queue/queue.server";
 
 export const registry = register;
 
+/**
+ * One metric per name in the process: a second copy of this module (the Remix build loaded beside the sources,
+ * as a benchmark or test does) uses the metric the first registered instead of failing to register its own.
+ */
+function once<M extends Metric>(metric: M): M {
+  const existing = register.getSingleMetric((metric as unknown as { name: string }).name);
+  if (existing) return existing as unknown as M;
+  register.registerMetric(metric);
+  return metric;
+}
+
 // ---------------------------------------------------------------- moved by domain code (per process)
 
-const decisionsIngested = new Counter({
-  name: "lastmile_decisions_ingested_total",
-  help: "Decisions stored by this process (replays of a stored decision excluded), by decision type and routing lane (route: auto or review). Per process: sum over instances.",
-  labelNames: ["type", "route"] as const,
-});
+const decisionsIngested = once(
+  new Counter({
+    registers: [],
+    name: "lastmile_decisions_ingested_total",
+    help: "Decisions stored by this process (replays of a stored decision excluded), by decision type and routing lane (route: auto or review). Per process: sum over instances.",
+    labelNames: ["type", "route"] as const,
+  }),
+);
 
-const reviewActions = new Counter({
-  name: "lastmile_review_actions_total",
-  help: "Verdicts submitted through this process, by decision type and action (approve, correct, reject, escalate). Per process: sum over instances.",
-  labelNames: ["type", "action"] as const,
-});
+const reviewActions = once(
+  new Counter({
+    registers: [],
+    name: "lastmile_review_actions_total",
+    help: "Verdicts submitted through this process, by decision type and action (approve, correct, reject, escalate). Per process: sum over instances.",
+    labelNames: ["type", "action"] as const,
+  }),
+);
 
-const reviewDuration = new Histogram({
-  name: "lastmile_review_duration_seconds",
-  help: "Seconds from a task's (latest) claim to its verdict, by decision type, observed by the process that took the verdict. Per process: sum over instances.",
-  labelNames: ["type"] as const,
-  buckets: [5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200],
-});
+const reviewDuration = once(
+  new Histogram({
+    registers: [],
+    name: "lastmile_review_duration_seconds",
+    help: "Seconds from a task's (latest) claim to its verdict, by decision type, observed by the process that took the verdict. Per process: sum over instances.",
+    labelNames: ["type"] as const,
+    buckets: [5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200],
+  }),
+);
 
 export const WEBHOOK_OUTCOMES = ["delivered", "failed", "dead"] as const;
 export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 
-const webhookDeliveries = new Counter({
-  name: "lastmile_webhook_deliveries_total",
-  help: "Webhook delivery attempts made by this process, by outcome: delivered (2xx), failed (will be retried), dead (gave up; dead-lettered). Per process: sum over instances.",
-  labelNames: ["outcome"] as const,
-});
+const webhookDeliveries = once(
+  new Counter({
+    registers: [],
+    name: "lastmile_webhook_deliveries_total",
+    help: "Webhook delivery attempts made by this process, by outcome: delivered (2xx), failed (will be retried), dead (gave up; dead-lettered). Per process: sum over instances.",
+    labelNames: ["outcome"] as const,
+  }),
+);
 // Every outcome is exported from the start (at 0), so rate() and alerts see the series before the first failure.
 for (const outcome of WEBHOOK_OUTCOMES) webhookDeliveries.inc({ outcome }, 0);
 
-const httpDuration = new Histogram({
-  name: "lastmile_http_request_duration_seconds",
-  help: "HTTP request duration in seconds on the main port, by method, route (the Remix route id; /healthz, /readyz, /metrics; static for built assets; unmatched) and status. Per process.",
-  labelNames: ["method", "route", "status"] as const,
-  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-});
+const httpDuration = once(
+  new Histogram({
+    registers: [],
+    name: "lastmile_http_request_duration_seconds",
+    help: "HTTP request duration in seconds on the main port, by method, route (the Remix route id; /healthz, /readyz, /metrics; static for built assets; unmatched) and status. Per process.",
+    labelNames: ["method", "route", "status"] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  }),
+);
 
 /** Decisions newly stored by one ingest call: `types[i]` is the type of `results[i]`. */
 export function recordDecisionsIngested(types: string[], results: ({ route: "auto" | "review"; created: boolean } | null)[]): void {
@@ -95,37 +121,52 @@ export function observeHttpRequest(method: string, route: string, status: number
 
 // ---------------------------------------------------------------- read from the database on scrape (cluster-wide)
 
-const queueDepth = new Gauge({
-  name: "lastmile_queue_depth",
-  help: "Tasks per queue (decision type × task kind: review, qa, second, escalation) by status (open: waiting; claimed: under a lease), read from the database on scrape. Cluster-wide: the same on every instance.",
-  labelNames: ["type", "kind", "status"] as const,
-});
+const queueDepth = once(
+  new Gauge({
+    registers: [],
+    name: "lastmile_queue_depth",
+    help: "Tasks per queue (decision type × task kind: review, qa, second, escalation) by status (open: waiting; claimed: under a lease), read from the database on scrape. Cluster-wide: the same on every instance.",
+    labelNames: ["type", "kind", "status"] as const,
+  }),
+);
 
-const oldestTask = new Gauge({
-  name: "lastmile_queue_oldest_task_age_seconds",
-  help: "Age in seconds of the oldest open (unclaimed) task per queue (decision type × task kind), 0 when none is open, read from the database on scrape. Cluster-wide.",
-  labelNames: ["type", "kind"] as const,
-});
+const oldestTask = once(
+  new Gauge({
+    registers: [],
+    name: "lastmile_queue_oldest_task_age_seconds",
+    help: "Age in seconds of the oldest open (unclaimed) task per queue (decision type × task kind), 0 when none is open, read from the database on scrape. Cluster-wide.",
+    labelNames: ["type", "kind"] as const,
+  }),
+);
 
 /** The window the rate gauges cover, in hours of occurrence before the current hour. */
 export const RATE_WINDOW_HOURS = 24;
 
-const automationRate = new Gauge({
-  name: "lastmile_automation_rate",
-  help: `Share of finalized decisions that were decided automatically (auto / (auto + reviewed)), per decision type, over decisions that occurred in the last ${RATE_WINDOW_HOURS} hours (hourly roll-ups: the current UTC hour and the ${RATE_WINDOW_HOURS} before it); absent when none was finalized. Read on scrape; cluster-wide.`,
-  labelNames: ["type"] as const,
-});
+const automationRate = once(
+  new Gauge({
+    registers: [],
+    name: "lastmile_automation_rate",
+    help: `Share of finalized decisions that were decided automatically (auto / (auto + reviewed)), per decision type, over decisions that occurred in the last ${RATE_WINDOW_HOURS} hours (hourly roll-ups: the current UTC hour and the ${RATE_WINDOW_HOURS} before it); absent when none was finalized. Read on scrape; cluster-wide.`,
+    labelNames: ["type"] as const,
+  }),
+);
 
-const overrideRate = new Gauge({
-  name: "lastmile_override_rate",
-  help: `Share of human-reviewed final decisions where the reviewer corrected or rejected the model output, per decision type, over decisions that occurred in the last ${RATE_WINDOW_HOURS} hours (hourly roll-ups: the current UTC hour and the ${RATE_WINDOW_HOURS} before it); absent when none was reviewed. Read on scrape; cluster-wide.`,
-  labelNames: ["type"] as const,
-});
+const overrideRate = once(
+  new Gauge({
+    registers: [],
+    name: "lastmile_override_rate",
+    help: `Share of human-reviewed final decisions where the reviewer corrected or rejected the model output, per decision type, over decisions that occurred in the last ${RATE_WINDOW_HOURS} hours (hourly roll-ups: the current UTC hour and the ${RATE_WINDOW_HOURS} before it); absent when none was reviewed. Read on scrape; cluster-wide.`,
+    labelNames: ["type"] as const,
+  }),
+);
 
-const scrapeErrors = new Counter({
-  name: "lastmile_metrics_database_errors_total",
-  help: "Scrapes of this process whose database-derived gauges could not be read (they are left out of that scrape).",
-});
+const scrapeErrors = once(
+  new Counter({
+    registers: [],
+    name: "lastmile_metrics_database_errors_total",
+    help: "Scrapes of this process whose database-derived gauges could not be read (they are left out of that scrape).",
+  }),
+);
 
 const RATE_METRICS = ["final:auto", "final:reviewed", "outcome:corrected", "outcome:rejected"];
 
