@@ -13,7 +13,7 @@ import type { FormFailure } from "~/lib/form-failure";
 import { Badge } from "~/components/ui/badge";
 import { CopyButton } from "~/components/ui/copy-button";
 import { ConfirmSubmit } from "~/components/ui/confirm-submit";
-import { FieldError, FormField, FormMessage, inputClass, PrimaryButton } from "~/components/ui/form-field";
+import { CheckboxCards, FormField, FormMessage, inputClass, PrimaryButton } from "~/components/ui/form-field";
 import { PageHeader, Section } from "~/components/ui/page-header";
 import { EmptyRow, Table, TBody, TD, TH, THead } from "~/components/ui/table";
 import { Time } from "~/components/ui/time";
@@ -136,33 +136,16 @@ export default function ApiKeys() {
               <input name="expiresAt" type="date" className={inputClass} />
             </FormField>
           </div>
-          <fieldset aria-describedby={scopeErrors.length ? "key-scopes-error" : undefined}>
-            <legend className="text-sm font-medium text-slate-700">Scopes</legend>
-            <div className="mt-1 grid grid-cols-1 gap-2 sm:grid-cols-2 lg:grid-cols-4">
-              {SCOPES.map((s) => (
-                <div key={s} className="flex items-start gap-2 rounded-md border border-slate-200 px-3 py-2 text-sm hover:bg-slate-50">
-                  <input
-                    id={`scope-${s}`}
-                    type="checkbox"
-                    name="scopes"
-                    value={s}
-                    defaultChecked={s === "ingest"}
-                    aria-describedby={`scope-${s}-help`}
-                    className="mt-0.5"
-                  />
-                  <div>
-                    <label htmlFor={`scope-${s}`} className="font-medium">
-                      {s}
-                    </label>
-                    <span id={`scope-${s}-help`} className="block text-xs text-slate-500">
-                      {SCOPE_HELP[s]}
-                    </span>
-                  </div>
-                </div>
-              ))}
-            </div>
-            <FieldError id="key-scopes-error" messages={scopeErrors} />
-          </fieldset>
+          <CheckboxCards
+            legend="Scopes"
+            name="scopes"
+            options={SCOPES}
+            help={SCOPE_HELP}
+            checked={(s) => s === "ingest"}
+            errorId="key-scopes-error"
+            errors={scopeErrors}
+            columns="sm:grid-cols-2 lg:grid-cols-4"
+          />
           <PrimaryButton type="submit" disabled={busy}>
             Create key
           </PrimaryButton>

@@ -22,7 +22,7 @@ import type { FormFailure } from "~/lib/form-failure";
 import { Badge } from "~/components/ui/badge";
 import { CopyButton } from "~/components/ui/copy-button";
 import { ConfirmSubmit } from "~/components/ui/confirm-submit";
-import { FieldError, FormField, FormMessage, inputClass, PrimaryButton } from "~/components/ui/form-field";
+import { CheckboxCards, FieldError, FormField, FormMessage, inputClass, PrimaryButton } from "~/components/ui/form-field";
 import { PageHeader, Section } from "~/components/ui/page-header";
 import { EmptyRow, Table, TBody, TD, TH, THead } from "~/components/ui/table";
 import { Time } from "~/components/ui/time";
@@ -178,33 +178,16 @@ export default function Webhooks() {
             </FormField>
           </div>
           <FieldError id="webhook-types-error" messages={typeErrors} />
-          <fieldset aria-describedby={eventErrors.length ? "webhook-events-error" : undefined}>
-            <legend className="text-sm font-medium text-slate-700">Events</legend>
-            <div className="mt-1 grid grid-cols-1 gap-2 sm:grid-cols-2">
-              {WEBHOOK_EVENTS.map((e) => (
-                <div key={e} className="flex items-start gap-2 rounded-md border border-slate-200 px-3 py-2 text-sm hover:bg-slate-50">
-                  <input
-                    id={`event-${e}`}
-                    type="checkbox"
-                    name="events"
-                    value={e}
-                    defaultChecked={e === "decision.finalized"}
-                    aria-describedby={`event-${e}-help`}
-                    className="mt-0.5"
-                  />
-                  <div>
-                    <label htmlFor={`event-${e}`} className="font-mono font-medium">
-                      {e}
-                    </label>
-                    <span id={`event-${e}-help`} className="block text-xs text-slate-500">
-                      {EVENT_HELP[e]}
-                    </span>
-                  </div>
-                </div>
-              ))}
-            </div>
-            <FieldError id="webhook-events-error" messages={eventErrors} />
-          </fieldset>
+          <CheckboxCards
+            legend="Events"
+            name="events"
+            options={WEBHOOK_EVENTS}
+            help={EVENT_HELP}
+            checked={(e) => e === "decision.finalized"}
+            errorId="webhook-events-error"
+            errors={eventErrors}
+            mono
+          />
           <PrimaryButton type="submit" disabled={busy}>
             Add webhook
           </PrimaryButton>

@@ -95,3 +95,59 @@ export function SecondaryButton({ children, className = "", ...props }: React.Bu
     </button>
   );
 }
+
+/**
+ * A group of checkboxes shown as cards, each with its own help line (API key scopes, webhook events):
+ * the legend names the group, and the group's error is announced with it.
+ */
+export function CheckboxCards<V extends string>({
+  legend,
+  name,
+  options,
+  help,
+  checked,
+  errorId,
+  errors,
+  columns = "sm:grid-cols-2",
+  mono = false,
+}: {
+  legend: string;
+  name: string;
+  options: readonly V[];
+  help: Record<V, string>;
+  checked: (v: V) => boolean;
+  errorId: string;
+  errors: string[];
+  columns?: string;
+  mono?: boolean;
+}) {
+  return (
+    <fieldset aria-describedby={errors.length ? errorId : undefined}>
+      <legend className="text-sm font-medium text-slate-700">{legend}</legend>
+      <div className={`mt-1 grid grid-cols-1 gap-2 ${columns}`}>
+        {options.map((v) => (
+          <div key={v} className="flex items-start gap-2 rounded-md border border-slate-200 px-3 py-2 text-sm hover:bg-slate-50">
+            <input
+              id={`${name}-${v}`}
+              type="checkbox"
+              name={name}
+              value={v}
+              defaultChecked={checked(v)}
+              aria-describedby={`${name}-${v}-help`}
+              className="mt-0.5"
+            />
+            <div>
+              <label htmlFor={`${name}-${v}`} className={mono ? "font-mono font-medium" : "font-medium"}>
+                {v}
+              </label>
+              <span id={`${name}-${v}-help`} className="block text-xs text-slate-500">
+                {help[v]}
+              </span>
+            </div>
+          </div>
+        ))}
+      </div>
+      <FieldError id={errorId} messages={errors} />
+    </fieldset>
+  );
+}
