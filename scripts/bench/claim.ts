@@ -26,7 +26,7 @@ import { makeKey, makeType, makeUser } from "../../tests/support/db";
 import { type TestServer } from "../../tests/support/server";
 import { createLastmileClient, type LastmileClient } from "../client/index";
 import { BENCH_TYPE, benchDecision, benchType, buildApp, fmt, machineLine, percentile, rng, sqliteWriter, table } from "./common";
-import { benchStore, benchStores, describeStore, explainHotPath, pgClient, sideBySide, startSharedServer, stopStores, type StoreKind } from "./stores";
+import { benchStore, onEachStore, describeStore, explainHotPath, pgClient, sideBySide, startSharedServer, type StoreKind } from "./stores";
 
 const OPEN = Number(process.env.BENCH_OPEN ?? 100_000);
 const CLAIMS = Number(process.env.BENCH_CLAIMS ?? 2_000);
@@ -292,14 +292,7 @@ async function twoInstances(s: TestServer, keys: string[]) {
 }
 
 async function main() {
-  const kinds = benchStores();
-  const results: Partial<Record<StoreKind, Result>> = {};
-  try {
-    for (const kind of kinds) results[kind] = await run(kind);
-  } finally {
-    await stopStores();
-  }
-  const v = (f: (r: Result) => string) => Object.fromEntries(kinds.map((k) => [k, f(results[k]!)]));
+  const { kinds, results, column: v } = await onEachStore(run);
   const n = (x: number | undefined, d = 3) => (x === undefined ? "-" : fmt(x, d));
   console.log("");
   console.log(

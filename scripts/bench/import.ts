@@ -18,7 +18,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { makeKey, makeType, makeUser } from "../../tests/support/db";
 import { BENCH_TYPE, benchDecision, benchType, buildApp, fmt, machineLine, rng, table } from "./common";
-import { benchStore, benchStores, closeStore, describeStore, sideBySide, startSharedServer, stopStores, type StoreKind } from "./stores";
+import { benchStore, onEachStore, closeStore, describeStore, sideBySide, startSharedServer, type StoreKind } from "./stores";
 
 const LINES = Number(process.env.BENCH_IMPORT_LINES ?? 1_000_000);
 const HTTP_LINES = Number(process.env.BENCH_HTTP_LINES ?? 20_000);
@@ -134,15 +134,8 @@ async function run(kind: StoreKind): Promise<Result> {
 }
 
 async function main() {
-  const kinds = benchStores();
   buildApp();
-  const results: Partial<Record<StoreKind, Result>> = {};
-  try {
-    for (const kind of kinds) results[kind] = await run(kind);
-  } finally {
-    await stopStores();
-  }
-  const v = (f: (r: Result) => string) => Object.fromEntries(kinds.map((k) => [k, f(results[k]!)]));
+  const { kinds, results, column: v } = await onEachStore(run);
   const ratio = (r: Result) => r.importRate / r.httpRate;
   const mb = (n: number) => `${fmt(n / 2 ** 20)} MB`;
   const bounded = (r: Result) => r.big.maxRssBytes < RSS_LIMIT && r.big.maxRssBytes < r.small.maxRssBytes * 1.5;

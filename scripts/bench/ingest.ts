@@ -36,7 +36,7 @@ import type Database from "better-sqlite3";
 import { makeKey, makeType, makeUser } from "../../tests/support/db";
 import { type TestServer } from "../../tests/support/server";
 import { BENCH_TYPE, benchDecision, benchType, buildApp, fmt, machineLine, rng, sqliteBenchStore, sqliteWriter, table } from "./common";
-import { benchStore, benchStores, closeStore, describeStore, pgClient, RAW_TEXT, sideBySide, startSharedServer, stopStores, type StoreKind } from "./stores";
+import { benchStore, onEachStore, closeStore, describeStore, pgClient, RAW_TEXT, sideBySide, startSharedServer, type StoreKind } from "./stores";
 import { createLastmileClient, type LastmileClient } from "../client/index";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
@@ -449,15 +449,8 @@ async function twoInstances(s: TestServer, key: string, rand: () => number) {
 }
 
 async function main() {
-  const kinds = benchStores();
   buildApp();
-  const results: Partial<Record<StoreKind, Result>> = {};
-  try {
-    for (const kind of kinds) results[kind] = await run(kind);
-  } finally {
-    await stopStores();
-  }
-  const v = (f: (r: Result) => string) => Object.fromEntries(kinds.map((k) => [k, f(results[k]!)]));
+  const { kinds, results, column: v } = await onEachStore(run);
   const share = (r: Result) => r.batchRate / r.sameRate;
   console.log("");
   console.log(

@@ -24,7 +24,7 @@ import { performance } from "node:perf_hooks";
 import { sql } from "drizzle-orm";
 import { closeDatabase, sqlAll, type Db } from "@db/client.server";
 import { sqliteBenchStore } from "./common";
-import { benchStore, benchStores, describeStore, explainHotPath, pgClient, sideBySide, stopStores, type StoreKind } from "./stores";
+import { benchStore, onEachStore, describeStore, explainHotPath, pgClient, sideBySide } from "./stores";
 import { createUser } from "~/domain/auth/users.server";
 import { upsertDecisionType } from "~/domain/decision-types/decision-types.server";
 import { ttdBucket } from "~/domain/reports/contributions";
@@ -341,17 +341,14 @@ async function runPostgres(): Promise<Result> {
 }
 
 async function main() {
-  const kinds = benchStores();
-  const results: Partial<Record<StoreKind, Result>> = {};
-  try {
-    for (const kind of kinds) {
-      console.log(`\n### ${await describeStore(kind)}`);
-      results[kind] = kind === "sqlite" ? await runSqlite() : await runPostgres();
-    }
-  } finally {
-    await stopStores();
-  }
-  const v = (f: (r: Result) => string) => Object.fromEntries(kinds.map((k) => [k, f(results[k]!)]));
+  const {
+    kinds,
+    results,
+    column: v,
+  } = await onEachStore(async (kind) => {
+    console.log(`\n### ${await describeStore(kind)}`);
+    return kind === "sqlite" ? runSqlite() : runPostgres();
+  });
   console.log("");
   console.log(
     sideBySide(`automation report, 90 days, ${N.toLocaleString("en")} decisions, side by side`, kinds, [

@@ -265,3 +265,19 @@ export async function startSharedServer(env: Record<string, string>): Promise<Te
     }
   }
 }
+
+/**
+ * Runs `run` on each store BENCH_STORES names, in turn, and stops the throwaway cluster afterwards;
+ * `column(f)` gives one printed figure per store, for sideBySide.
+ */
+export async function onEachStore<R>(run: (kind: StoreKind) => Promise<R>) {
+  const kinds = benchStores();
+  const results = {} as Record<StoreKind, R>;
+  try {
+    for (const kind of kinds) results[kind] = await run(kind);
+  } finally {
+    await stopStores();
+  }
+  const column = (f: (r: R) => string) => Object.fromEntries(kinds.map((k) => [k, f(results[k])]));
+  return { kinds, results, column };
+}
