@@ -147,7 +147,11 @@ describe("the OpenAPI document", () => {
     it("for a representative success and error of every operation", async () => {
       // Decision types
       const key = `oa-${process.pid}`;
-      const def = invoiceType(admin.email, { key }) as never;
+      // No QA sampling: the automatic decision below must not add a task, so the queue ends empty (204).
+      const def = invoiceType(admin.email, {
+        key,
+        routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 0 },
+      }) as never;
       expect((await lm.PUT("/api/v1/decision-types/{key}", { params: { path: { key } }, body: def })).response.status).toBe(201);
       expect((await lm.PUT("/api/v1/decision-types/{key}", { params: { path: { key } }, body: def })).response.status).toBe(200);
       const wrongKey = { ...(def as object), key: "other" } as never;
