@@ -15,6 +15,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { LoaderFunctionArgs } from "@remix-run/node";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const N = Number(process.env.BENCH_DECISIONS || 1_000_000);
@@ -128,7 +129,8 @@ const queueRoute = await import("../../app/routes/queue");
 const reviewRoute = await import("../../app/routes/review.$taskId");
 const base = "http://bench.local";
 const req = (p: string) => new Request(base + p, { headers: { Cookie: cookie } });
-const call = (route: { loader: (a: any) => unknown }, p: string, params: Record<string, string> = {}) => route.loader({ request: req(p), params, context: {} });
+const call = (route: { loader: (a: LoaderFunctionArgs) => unknown }, p: string, params: Record<string, string> = {}) =>
+  route.loader({ request: req(p), params, context: {} });
 
 console.log(`\nloaders (in-process), ${ITER} iterations each`);
 await measure("queue loader: default view", () => call(queueRoute, "/queue"));

@@ -17,6 +17,8 @@
  * - api.readDecision: GET /api/v1/decisions/:id with a key of nobody (sees no sealed verdict).
  */
 import { test as base, expect, type BrowserContext, type BrowserContextOptions, type Page } from "@playwright/test";
+import type { components, operations } from "../../scripts/client/index";
+import type { ApiAnswer } from "../support/answer";
 import { cliCreateApiKey, cliCreateUser } from "./lastmile-cli";
 
 export { expect };
@@ -43,7 +45,9 @@ export function uniqueKey(prefix: string): string {
 // ---------------------------------------------------------------------------------------------
 // HTTP plumbing (Node's fetch: usable from worker-scoped fixtures, where no page exists)
 
-type JsonResponse = { status: number; body: any };
+type JsonResponse = { status: number; body: ApiAnswer };
+/** An audit entry as tests read it: `data` is the entry's JSON object. */
+export type AuditEntry = Omit<components["schemas"]["AuditEntry"], "data"> & { data: Record<string, unknown> };
 
 async function callApi(baseURL: string, method: string, path: string, key: string, body?: unknown): Promise<JsonResponse> {
   const res = await fetch(baseURL + path, {
@@ -58,7 +62,7 @@ async function callApi(baseURL: string, method: string, path: string, key: strin
   } catch {
     /* not JSON */
   }
-  return { status: res.status, body: parsed };
+  return { status: res.status, body: parsed as ApiAnswer };
 }
 
 /** POST /login over HTTP: the session cookie (name=value), or an error saying why not. */
@@ -187,23 +191,21 @@ export class LastmileApi {
   }
 
   /** GET /api/v1/decisions/:id as a key of nobody: what anybody may read (no sealed verdict). */
-  async readDecision(id: string): Promise<any> {
+  async readDecision(id: string): Promise<components["schemas"]["Decision"]> {
     const res = await this.call("GET", `/api/v1/decisions/${encodeURIComponent(id)}`);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    return res.body;
+    return res.body as components["schemas"]["Decision"];
   }
 
   /** GET /api/v1/audit, every page: the entries matching `query`, oldest first. */
-  async auditEntries(
-    query: Record<string, string>,
-  ): Promise<{ seq: number; actor: string; action: string; entityType: string; entityId: string; data: any }[]> {
-    const out = [];
+  async auditEntries(query: Record<string, string>): Promise<AuditEntry[]> {
+    const out: AuditEntry[] = [];
     let cursor: string | null = null;
     for (let i = 0; i < 100; i++) {
       const qs = new URLSearchParams({ ...query, limit: "500", ...(cursor ? { cursor } : {}) });
       const res = await this.call("GET", `/api/v1/audit?${qs}`);
       expect(res.status, JSON.stringify(res.body)).toBe(200);
-      out.push(...res.body.entries);
+      out.push(...(res.body.entries as AuditEntry[]));
       cursor = res.body.nextCursor;
       if (!cursor) break;
     }
@@ -219,7 +221,11 @@ export class LastmileApi {
   }
 
   /** POST /api/v1/tasks/:id/review as `account`. */
-  async submitVerdict(account: Account, taskId: string, verdict: Record<string, unknown>): Promise<any> {
+  async submitVerdict(
+    account: Account,
+    taskId: string,
+    verdict: Record<string, unknown>,
+  ): Promise<operations["submitReview"]["responses"][200]["content"]["application/json"]> {
     const res = await this.call("POST", `/api/v1/tasks/${encodeURIComponent(taskId)}/review`, verdict, await this.reviewKeyOf(account));
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     return res.body;

@@ -59,7 +59,7 @@ async function signInWithSso(page: Page, login: string) {
   await page.getByRole("button", { name: "Sign-in" }).click();
 }
 
-type AuditEntry = { action: string; entityId: string; data: any };
+type AuditEntry = { action: string; entityId: string; data: Record<string, unknown> };
 /** The SSO server's audit entries about users (GET /api/v1/audit). */
 async function userAudit(): Promise<AuditEntry[]> {
   const res = await fetch(`${app.url}/api/v1/audit?entityType=user&limit=500`, { headers: { Authorization: `Bearer ${readKey}` } });

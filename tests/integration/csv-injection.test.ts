@@ -45,7 +45,7 @@ describe("CSV formula injection", () => {
   afterAll(async () => s?.close());
 
   it("report CSVs escape hostile text cells and keep numbers as numbers", async () => {
-    const res = await s.request("/reports/csv?table=reasons&type=invoice", { key: manager });
+    const res = await s.request<string>("/reports/csv?table=reasons&type=invoice", { key: manager });
     expect(res.status).toBe(200);
     const rows = parseCsv(res.body as string, { columns: true }) as Record<string, string>[];
     const byCode = Object.fromEntries(rows.map((r) => [r.code, r]));
@@ -83,7 +83,7 @@ describe("CSV formula injection", () => {
     expect(j1).toMatchObject({ note: NOTE, modelName: MODEL, modelVersion: TAB });
     expect(lines.find((l) => l.externalId === "csv-2").note).toBe(LINK);
 
-    const objs = (await parquetReadObjects({ file: await (await download("parquet")).arrayBuffer() })) as Record<string, any>[];
+    const objs = (await parquetReadObjects({ file: await (await download("parquet")).arrayBuffer() })) as Record<string, unknown>[];
     expect(objs.find((o) => o.externalId === "csv-1")).toMatchObject({ note: NOTE, modelName: MODEL, modelVersion: TAB });
     expect(objs.find((o) => o.externalId === "csv-2")!.note).toBe(LINK);
   });

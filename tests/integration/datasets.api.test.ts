@@ -76,7 +76,7 @@ describe("datasets over HTTP", () => {
     expect(pq.headers.get("Content-Type")).toBe("application/vnd.apache.parquet");
     const buf = await pq.arrayBuffer();
     expect(Number(pq.headers.get("Content-Length"))).toBe(buf.byteLength);
-    const objs = (await parquetReadObjects({ file: buf })) as Record<string, any>[];
+    const objs = (await parquetReadObjects({ file: buf })) as Record<string, unknown>[];
     expect(objs.map((o) => o.finalOutput)).toEqual(lines.map((l) => l.finalOutput));
 
     for (const split of ["train", "validation", "test"]) {

@@ -31,7 +31,7 @@ describe("lastmile export", () => {
     const buf = fs.readFileSync(out);
     return parquetReadObjects({ file: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) }).then((rows) => {
       expect(rows).toHaveLength(150);
-      expect(rows.every((r: any) => r.action === "corrected" && r.changedFields[0] === "total")).toBe(true);
+      expect(rows.every((r) => r.action === "corrected" && (r.changedFields as string[])[0] === "total")).toBe(true);
 
       const csvOut = path.join(dir, "test.csv");
       const csv = lastmile([

@@ -14,7 +14,7 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
 
 const filter = (f: Partial<ExampleFilter> = {}) => exampleFilterSchema.parse({ type: "invoice", ...f });
 const examples = async (db: Db, f: Partial<ExampleFilter> = {}, opts: Parameters<typeof iterateExamples>[2] = {}) =>
-  (await collect(iterateExamples(db, filter(f), opts))).map((r) => exampleToObject(r) as Record<string, any>);
+  (await collect(iterateExamples(db, filter(f), opts))).map((r) => exampleToObject(r) as Record<string, unknown> & { reviewedAt: string; receivedAt: string });
 
 describe("labelled examples derived from reviews", () => {
   let db: Db;

@@ -8,6 +8,9 @@ import { generateReviewedInvoices } from "../../scripts/bench/generate";
 import { makeKey, makeUser, openStore } from "../support/db";
 import { auditEntries } from "../support/reads";
 import { startServer, type TestServer } from "../support/server";
+import type { components } from "../../scripts/client/index";
+
+type Snapshot = components["schemas"]["Snapshot"];
 
 describe("a snapshot build interrupted by a server crash", () => {
   const servers: TestServer[] = [];
@@ -48,9 +51,9 @@ describe("a snapshot build interrupted by a server crash", () => {
 
     const second = await startServer(env);
     servers.push(second);
-    let snap;
+    let snap!: Snapshot;
     for (let i = 0; i < 1200; i++) {
-      snap = (await second.request(location, { key })).body;
+      snap = (await second.request<Snapshot>(location, { key })).body;
       if (snap.status !== "building") break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -60,9 +63,9 @@ describe("a snapshot build interrupted by a server crash", () => {
     const dir = path.join(env.SNAPSHOTS_DIR ?? path.join(path.dirname(env.DATABASE_PATH), "snapshots"), ds.body.id);
     expect(fs.readdirSync(dir)).toEqual(["1"]);
     const again = await second.request(`/api/v1/datasets/${ds.body.id}/snapshots`, { key, body: {} });
-    let fresh;
+    let fresh!: Snapshot;
     for (let i = 0; i < 1200; i++) {
-      fresh = (await second.request(again.headers.get("Location")!, { key })).body;
+      fresh = (await second.request<Snapshot>(again.headers.get("Location")!, { key })).body;
       if (fresh.status !== "building") break;
       await new Promise((r) => setTimeout(r, 100));
     }

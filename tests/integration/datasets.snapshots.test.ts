@@ -118,7 +118,7 @@ describe("dataset snapshots", () => {
       agreement: "BOOLEAN//OPTIONAL",
       reviewedAt: "INT64/TIMESTAMP_MILLIS/REQUIRED",
     });
-    const rows = (await parquetReadObjects({ file })) as Record<string, any>[];
+    const rows = (await parquetReadObjects({ file })) as (Record<string, unknown> & { occurredAt: Date; receivedAt: Date; reviewedAt: Date })[];
     expect(rows).toHaveLength(30);
     rows.forEach((row, i) => {
       const j = lines[i];

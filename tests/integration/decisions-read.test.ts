@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { autoDecision, counts, freshType, ingest, person, reviewDecision, type Person } from "../support/api";
+import type { components } from "../../scripts/client/index";
 import type { TestServer } from "../support/server";
 import { setupServer } from "../support/setup";
 
 type Listed = { id: string; externalId: string; status: string; type: string; updatedAt: string };
+type ListPage = { decisions: Listed[]; nextCursor: string | null };
 
 describe("GET /api/v1/decisions[/:id]", () => {
   let s: TestServer;
@@ -21,10 +23,9 @@ describe("GET /api/v1/decisions[/:id]", () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const r: { status: number; body: { decisions: Listed[]; nextCursor: string | null } } = await s.request(
-        `/api/v1/decisions?${query}${cursor ? `&cursor=${cursor}` : ""}`,
-        { key: readKey },
-      );
+      const r: { status: number; body: ListPage } = await s.request<ListPage>(`/api/v1/decisions?${query}${cursor ? `&cursor=${cursor}` : ""}`, {
+        key: readKey,
+      });
       expect(r.status).toBe(200);
       seen.push(...r.body.decisions);
       cursor = r.body.nextCursor;
@@ -38,7 +39,7 @@ describe("GET /api/v1/decisions[/:id]", () => {
     const type = await freshType(s.db, admin.email);
     const body = reviewDecision(type, "one-1", { flags: ["policy:x"], priority: 2 });
     const created = await ingest(s, ingestKey, body);
-    const r = await s.request(`/api/v1/decisions/${created.body.id}`, { key: readKey });
+    const r = await s.request<components["schemas"]["Decision"]>(`/api/v1/decisions/${created.body.id}`, { key: readKey });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({
       id: created.body.id,
@@ -72,16 +73,16 @@ describe("GET /api/v1/decisions[/:id]", () => {
     const t1 = await freshType(s.db, admin.email);
     const t2 = await freshType(s.db, admin.email);
     await ingest(s, ingestKey, { decisions: [reviewDecision(t1, "f-1"), autoDecision(t1, "f-2"), reviewDecision(t2, "f-3")] });
-    const byType = await s.request(`/api/v1/decisions?type=${t1}`, { key: readKey });
+    const byType = await s.request<ListPage>(`/api/v1/decisions?type=${t1}`, { key: readKey });
     expect(byType.body.decisions.map((d: Listed) => d.externalId)).toEqual(["f-1", "f-2"]);
     expect(byType.body.nextCursor).toBeNull();
-    const byStatus = await s.request(`/api/v1/decisions?type=${t1}&status=auto_approved`, { key: readKey });
+    const byStatus = await s.request<ListPage>(`/api/v1/decisions?type=${t1}&status=auto_approved`, { key: readKey });
     expect(byStatus.body.decisions.map((d: Listed) => d.externalId)).toEqual(["f-2"]);
 
     const mark = new Date(Date.now() + 5).toISOString();
     await new Promise((r) => setTimeout(r, 20));
     await ingest(s, ingestKey, reviewDecision(t1, "f-4"));
-    const since = await s.request(`/api/v1/decisions?type=${t1}&updatedSince=${encodeURIComponent(mark)}`, { key: readKey });
+    const since = await s.request<ListPage>(`/api/v1/decisions?type=${t1}&updatedSince=${encodeURIComponent(mark)}`, { key: readKey });
     expect(since.body.decisions.map((d: Listed) => d.externalId)).toEqual(["f-4"]);
   });
 
@@ -138,8 +139,8 @@ describe("GET /api/v1/decisions[/:id]", () => {
     let cursor: string | null = null;
     let round = 0;
     do {
-      const [page]: [{ body: { decisions: Listed[]; nextCursor: string | null } }, unknown] = await Promise.all([
-        s.request(`/api/v1/decisions?limit=25${cursor ? `&cursor=${cursor}` : ""}`, { key: readKey }),
+      const [page]: [{ body: ListPage }, unknown] = await Promise.all([
+        s.request<ListPage>(`/api/v1/decisions?limit=25${cursor ? `&cursor=${cursor}` : ""}`, { key: readKey }),
         round < 5 ? await ingest(s, ingestKey, { decisions: Array.from({ length: 5 }, (_, i) => autoDecision(other, `x-${round}-${i}`)) }) : Promise.resolve(),
       ]);
       allIds.push(...page.body.decisions.map((d: Listed) => d.id));

@@ -14,6 +14,9 @@ import { makeKey, makeUser, TEST_PASSWORD, uniqueEmail } from "../support/db";
 import { claim, freshType, ingest, person, review, reviewDecision, tasksOf, type Person } from "../support/api";
 import { auditEntries } from "../support/reads";
 import { startServer, type TestServer } from "../support/server";
+import type { components } from "../../scripts/client/index";
+
+type Decision = components["schemas"]["Decision"];
 
 const NOTE = "sealed-note-4f1e: a quote, not an invoice";
 
@@ -193,7 +196,7 @@ describe("a sealed four-eyes first verdict", () => {
       for (const who of [{ key: readKey }, { cookie: cookies.admin }]) {
         const res = await api(`/api/v1/audit?entityId=${decisionId}`, who);
         expect(res.status).toBe(200);
-        const sealed = res.body.entries.filter((e: any) => e.sealed);
+        const sealed = res.body.entries.filter((e) => e.sealed);
         expect(sealed).toEqual([
           {
             seq: expect.any(Number),
@@ -209,7 +212,7 @@ describe("a sealed four-eyes first verdict", () => {
         ]);
         expect(leaks(JSON.stringify(res.body))).toBe(false);
         const byActor = await api(`/api/v1/audit?actor=${encodeURIComponent(first.email)}&limit=500`, who);
-        expect(byActor.body.entries.some((e: any) => e.entityId === decisionId || e.entityId === firstTaskId)).toBe(false);
+        expect(byActor.body.entries.some((e) => e.entityId === decisionId || e.entityId === firstTaskId)).toBe(false);
       }
       for (const who of [{ key: auditorKey }, { cookie: cookies.auditor }]) {
         const res = await api(`/api/v1/audit?entityId=${decisionId}&action=review.`, who);
@@ -220,7 +223,7 @@ describe("a sealed four-eyes first verdict", () => {
     });
 
     it("pages oldest first by cursor, and filters by time", async () => {
-      const all: any[] = [];
+      const all: components["schemas"]["AuditEntry"][] = [];
       let cursor: string | null = "";
       while (cursor !== null) {
         const res = await api(`/api/v1/audit?limit=7${cursor ? `&cursor=${cursor}` : ""}`, { key: auditorKey });
@@ -232,10 +235,10 @@ describe("a sealed four-eyes first verdict", () => {
       expect(all.map((e) => e.seq)).toEqual(seqs);
       const mid = all[Math.floor(all.length / 2)];
       const from = await api(`/api/v1/audit?from=${encodeURIComponent(mid.at)}&limit=500`, { key: auditorKey });
-      expect(from.body.entries.every((e: any) => e.at >= mid.at)).toBe(true);
-      expect(from.body.entries.map((e: any) => e.seq)).toContain(mid.seq);
+      expect(from.body.entries.every((e) => e.at >= mid.at)).toBe(true);
+      expect(from.body.entries.map((e) => e.seq)).toContain(mid.seq);
       const to = await api(`/api/v1/audit?to=${encodeURIComponent(mid.at)}&limit=500`, { key: auditorKey });
-      expect(to.body.entries.every((e: any) => e.at < mid.at)).toBe(true);
+      expect(to.body.entries.every((e) => e.at < mid.at)).toBe(true);
     });
 
     it.each([
@@ -249,7 +252,7 @@ describe("a sealed four-eyes first verdict", () => {
     ])("answers 400 naming the parameter for ?%s", async (query, param) => {
       const res = await api(`/api/v1/audit?${query}`, { key: readKey });
       expect(res.status).toBe(400);
-      expect(res.body.error.issues.map((i: any) => i.path)).toContain(param);
+      expect(res.body.error.issues.map((i) => i.path)).toContain(param);
     });
   });
 
@@ -260,7 +263,7 @@ describe("a sealed four-eyes first verdict", () => {
       expect(await reviewsAs(readKey)).toEqual([]);
       expect(await reviewsAs(first.key)).toMatchObject([{ reviewer: first.email, note: NOTE }]);
       expect(await reviewsAs(auditorKey)).toMatchObject([{ reviewer: first.email, note: NOTE }]);
-      const list = await s.request(`/api/v1/decisions?type=${type}`, { key: readKey });
+      const list = await s.request<{ decisions: Decision[] }>(`/api/v1/decisions?type=${type}`, { key: readKey });
       expect(list.body.decisions[0].reviews).toEqual([]);
     });
   });
@@ -292,7 +295,7 @@ describe("a sealed four-eyes first verdict", () => {
     it("the audit page, API and CSV show it unredacted", async () => {
       expect((await page(cookies.manager, `/admin/audit?actor=${encodeURIComponent(first.email)}&action=review.`)).text).toContain(NOTE);
       const feed = await api(`/api/v1/audit?entityId=${decisionId}`, { key: readKey });
-      expect(feed.body.entries.some((e: any) => e.sealed)).toBe(false);
+      expect(feed.body.entries.some((e) => e.sealed)).toBe(false);
       expect(JSON.stringify(feed.body)).toContain(NOTE);
       expect((await page(cookies.manager, `/admin/audit/csv?entityId=${decisionId}`)).text).toContain(first.email);
       expect((await s.request(`/api/v1/datasets/preview?type=${type}`, { key: readKey })).body.count).toBe(1);

@@ -81,7 +81,7 @@ describe("four-eyes review over HTTP", () => {
 
     const r2 = await review(keyB, second.body.task.id, { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] });
     expect(r2.body.decision.status).toBe("rejected");
-    expect(r2.body.decision.reviews.map((v: any) => [v.kind, v.action])).toEqual([
+    expect(r2.body.decision.reviews.map((v) => [v.kind, v.action])).toEqual([
       ["review", "reject"],
       ["second", "reject"],
     ]);
@@ -108,7 +108,7 @@ describe("four-eyes review over HTTP", () => {
     const second = await claim(keyB);
     const r2 = await review(keyB, second.body.task.id, { action: "approve" });
     expect(r2.body.decision.status).toBe("escalated");
-    expect(r2.body.decision.reviews.map((v: any) => [v.kind, v.action])).toEqual([
+    expect(r2.body.decision.reviews.map((v) => [v.kind, v.action])).toEqual([
       ["review", "correct"],
       ["second", "approve"],
     ]);

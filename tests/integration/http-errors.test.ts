@@ -25,7 +25,7 @@ describe("HTTP API error statuses and hostile input", () => {
   const post = async (path: string, rawBody: string | undefined, headers: Record<string, string> = {}, key = ingestKey) =>
     s.request(path, { method: "POST", key, rawBody, headers: { "Content-Type": "application/json", ...headers } });
 
-  function expectError(r: { status: number; body: any }, status: number, code: string) {
+  function expectError(r: { status: number; body: unknown }, status: number, code: string) {
     expect(r.status).toBe(status);
     expect(r.body).toEqual({ error: { code, message: expect.any(String), issues: expect.any(Array) } });
   }
@@ -85,7 +85,7 @@ describe("HTTP API error statuses and hostile input", () => {
     const big = JSON.stringify(reviewDecision(type, "big", { input: { blob: "x".repeat(MB) } }));
     expectError(await post("/api/v1/decisions", big), 413, "payload_too_large");
     // chunked upload without a Content-Length, on its own connection
-    const streamed = await new Promise<{ status: number; body: any }>((resolve, reject) => {
+    const streamed = await new Promise<{ status: number; body: unknown }>((resolve, reject) => {
       const req = http.request(
         `${s.url}/api/v1/decisions`,
         { method: "POST", agent: false, headers: { Authorization: `Bearer ${ingestKey}`, "Content-Type": "application/json", "Transfer-Encoding": "chunked" } },

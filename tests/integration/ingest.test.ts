@@ -252,8 +252,8 @@ describe("POST /api/v1/decisions", () => {
     // the server is still healthy and no object grew an isAdmin/polluted property
     const list = await s.request(`/api/v1/decisions?type=${type}&limit=1`, { key });
     expect(list.status).toBe(200);
-    expect(list.body.decisions[0].isAdmin).toBeUndefined();
-    expect(list.body.decisions[0].polluted).toBeUndefined();
+    expect((list.body.decisions[0] as Record<string, unknown>).isAdmin).toBeUndefined();
+    expect((list.body.decisions[0] as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   it("rejects __proto__ and constructor keys in the output (not in the schema), at any depth", async () => {

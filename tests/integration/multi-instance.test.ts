@@ -69,7 +69,10 @@ describe("two instances, forty reviewers", () => {
     // Every decision is final, with exactly one review: the one its reviewer gave.
     const all: { id: string; status: string; reviews: { action: string }[] }[] = [];
     for (let cursor: string | null = null; ;) {
-      const page = await a.request(`/api/v1/decisions?type=${type}&limit=100${cursor ? `&cursor=${cursor}` : ""}`, { key: admin.key });
+      const page: { status: number; body: { decisions: typeof all; nextCursor: string | null } } = await a.request(
+        `/api/v1/decisions?type=${type}&limit=100${cursor ? `&cursor=${cursor}` : ""}`,
+        { key: admin.key },
+      );
       expect(page.status).toBe(200);
       all.push(...page.body.decisions);
       cursor = page.body.nextCursor;

@@ -272,7 +272,7 @@ describe("/healthz and /readyz", () => {
     expect(h.status).toBe(200);
     expect(h.body).toEqual({ status: "ok" });
     expect(h.headers.get("cache-control")).toBe("no-store");
-    const r = await s.request("/readyz");
+    const r = await s.request<{ status: string; migrations: { applied: number; bundled: number } }>("/readyz");
     expect(r.status).toBe(200);
     expect(r.body.status).toBe("ready");
     expect(r.body.migrations.applied).toBeGreaterThanOrEqual(r.body.migrations.bundled);
@@ -301,7 +301,7 @@ describe("/healthz and /readyz", () => {
     const table = dialectOf(s.db) === "postgres" ? sql.raw(`"drizzle"."__drizzle_migrations"`) : sql.raw(`"__drizzle_migrations"`);
     await sqlRun(s.db, sql`ALTER TABLE ${table} RENAME TO "__drizzle_migrations_away"`);
     try {
-      const r = await s.request("/readyz");
+      const r = await s.request<{ reason: string }>("/readyz");
       expect(r.status).toBe(503);
       expect(r.body.reason).toMatch(/not migrated/);
     } finally {

@@ -26,7 +26,7 @@ describe("the review queue over HTTP: claim, lease, renew, release", () => {
     expect(r.status).toBe(200);
     expect(Object.keys(r.body).sort()).toEqual(["decision", "task"]);
     expect(r.body.task).toMatchObject({ id: expect.stringMatching(/^tsk_/), decisionId: created.body.id, route: "review", leaseExpiresAt: expect.any(String) });
-    const lease = Date.parse(r.body.task.leaseExpiresAt) - Date.now();
+    const lease = Date.parse(r.body.task.leaseExpiresAt!) - Date.now();
     expect(lease).toBeGreaterThan(14 * 60_000);
     expect(lease).toBeLessThanOrEqual(15 * 60_000);
     const get = await s.request(`/api/v1/decisions/${created.body.id}`, { key: alice.key });
@@ -138,7 +138,7 @@ describe("the review queue over HTTP: claim, lease, renew, release", () => {
     const renewed = await s.request(`/api/v1/tasks/${c.body.task.id}/renew`, { method: "POST", key: alice.key });
     expect(renewed.status).toBe(200);
     expect(renewed.body.task).toMatchObject({ id: c.body.task.id, status: "claimed" });
-    expect(Date.parse(renewed.body.task.leaseExpiresAt)).toBeGreaterThan(Date.parse(c.body.task.leaseExpiresAt));
+    expect(Date.parse(renewed.body.task.leaseExpiresAt!)).toBeGreaterThan(Date.parse(c.body.task.leaseExpiresAt!));
     await ageLease(s.db, c.body.task.id, 1100); // past the first expiry, without sleeping through it
     expect((await claim(s, bob.key, { type })).status).toBe(204);
     expect((await s.request(`/api/v1/tasks/${c.body.task.id}/renew`, { method: "POST", key: bob.key })).status).toBe(409);

@@ -159,7 +159,7 @@ describe("reports API", () => {
   });
 
   it("serves every report table as CSV with the API's numbers", async () => {
-    const csv = await s.request(`/reports/csv?table=automation&type=invoice&${RANGE}&bucket=day`, { key: readKey });
+    const csv = await s.request<string>(`/reports/csv?table=automation&type=invoice&${RANGE}&bucket=day`, { key: readKey });
     expect(csv.status).toBe(200);
     expect(csv.headers.get("content-type")).toMatch(/^text\/csv/);
     expect(csv.headers.get("content-disposition")).toBe('attachment; filename="lastmile-invoice-automation.csv"');
@@ -169,17 +169,16 @@ describe("reports API", () => {
       ["2026-01-06T00:00:00.000Z", "3", "2", "0", "1", "1", ""],
     ]);
 
-    const versions = parse((await s.request(`/reports/csv?table=versions&type=invoice&${RANGE}`, { key: readKey })).body as string, {
+    const versions = parse((await s.request<string>(`/reports/csv?table=versions&type=invoice&${RANGE}`, { key: readKey })).body as string, {
       columns: true,
     }) as Record<string, string>[];
     expect(versions.map((v) => [v.model_version, v.volume, v.qa_n, v.auto_lane_accuracy])).toEqual([
       ["1.0.0", "7", "4", "0.75"],
       ["2.0.0", "3", "1", "1"],
     ]);
-    const fields = parse((await s.request(`/reports/csv?table=fields&type=invoice&${RANGE}`, { key: readKey })).body as string, { columns: true }) as Record<
-      string,
-      string
-    >[];
+    const fields = parse((await s.request<string>(`/reports/csv?table=fields&type=invoice&${RANGE}`, { key: readKey })).body as string, {
+      columns: true,
+    }) as Record<string, string>[];
     // r2 changed total, currency and removed both line items; a4's QA correction changed total and dropped the lines.
     expect(fields.find((f) => f.field === "total")).toEqual({
       field: "total",
@@ -188,15 +187,14 @@ describe("reports API", () => {
       qa_misses: "1",
       qa_miss_rate: String(1 / 5),
     });
-    const reasons = parse((await s.request(`/reports/csv?table=reasons&type=invoice&${RANGE}`, { key: readKey })).body as string, { columns: true }) as Record<
-      string,
-      string
-    >[];
+    const reasons = parse((await s.request<string>(`/reports/csv?table=reasons&type=invoice&${RANGE}`, { key: readKey })).body as string, {
+      columns: true,
+    }) as Record<string, string>[];
     expect(reasons.map((r) => [r.code, r.count, r.cumulative_share])).toEqual([
       ["WRONG_TOTAL", "2", String(2 / 3)],
       ["NOT_AN_INVOICE", "1", "1"],
     ]);
-    const owners = parse((await s.request(`/reports/csv?table=backlog-owners`, { key: readKey })).body as string, { columns: true }) as Record<
+    const owners = parse((await s.request<string>(`/reports/csv?table=backlog-owners`, { key: readKey })).body as string, { columns: true }) as Record<
       string,
       string
     >[];

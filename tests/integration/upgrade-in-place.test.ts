@@ -41,9 +41,9 @@ const { keys, ids } = recorded;
  * - an evidence pack's `generatedAt` is when the pack was produced (each download has its own).
  * Everything else must be equal.
  */
-function withoutRequestTime(pathname: string, body: any): any {
+function withoutRequestTime(pathname: string, body: unknown): unknown {
   if (/^\/api\/v1\/decisions\/[^/]+\/evidence$/.test(pathname) && body && typeof body === "object") {
-    const { generatedAt: _generatedAt, ...rest } = body;
+    const { generatedAt: _generatedAt, ...rest } = body as Record<string, unknown>;
     return rest;
   }
   return body;
@@ -109,11 +109,11 @@ describe("a v0.1 SQLite database upgrades in place", () => {
   });
 
   it("evidence packs still name the finalizer as v0.1 did: the reviewer's email, or auto", async () => {
-    const reviewed = await s.request(`/api/v1/decisions/${ids.approved}/evidence`, { key: keys.reader });
+    const reviewed = await s.request<{ decision: { finalizedBy: string } }>(`/api/v1/decisions/${ids.approved}/evidence`, { key: keys.reader });
     expect(reviewed.body.decision.finalizedBy).toBe(recorded.users.ana.email);
-    const resolved = await s.request(`/api/v1/decisions/${ids.fourEyesDisagreed}/evidence`, { key: keys.reader });
+    const resolved = await s.request<{ decision: { finalizedBy: string } }>(`/api/v1/decisions/${ids.fourEyesDisagreed}/evidence`, { key: keys.reader });
     expect(resolved.body.decision.finalizedBy).toBe(recorded.users.manager.email);
-    const auto = await s.request(`/api/v1/decisions/${ids.autoReleased}/evidence`, { key: keys.reader });
+    const auto = await s.request<{ decision: { finalizedBy: string } }>(`/api/v1/decisions/${ids.autoReleased}/evidence`, { key: keys.reader });
     expect(auto.body.decision.finalizedBy).toBe("auto");
   });
 

@@ -346,7 +346,7 @@ describe("webhooks", () => {
     expect(rotated.status).toBe(200);
     expect(rotated.body.secret).toMatch(/^whsec_/);
     expect(rotated.body.secret).not.toBe(sub.secret);
-    const expires = Date.parse(rotated.body.previousSecretExpiresAt);
+    const expires = Date.parse(rotated.body.previousSecretExpiresAt!);
     expect(expires - Date.now()).toBeGreaterThan(23.9 * 3600_000);
     expect(expires - Date.now()).toBeLessThanOrEqual(24 * 3600_000);
     rx.secrets.set(sub.path, [sub.secret, rotated.body.secret]); // the receiver verifies with each alone

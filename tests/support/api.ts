@@ -9,6 +9,7 @@ import { auditLog, decisions, outbox, reviews, tasks } from "@db/schema/index";
 import { auditTrail } from "~/domain/audit/audit.server";
 import type { Role, Scope } from "~/domain/auth/permissions";
 import { invoiceDecision, invoiceType, makeKey, makeType, makeUser, uniqueEmail } from "./db";
+import type { ApiAnswer } from "./answer";
 import type { TestServer } from "./server";
 import { createLastmileClient, type LastmileClient } from "../../scripts/client/index";
 
@@ -49,8 +50,7 @@ export function client(s: Pick<TestServer, "url">, key?: string): LastmileClient
  */
 async function answer(call: Promise<{ data?: unknown; error?: unknown; response: Response }>) {
   const { data, error, response } = await call;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- read like TestServer.request's body: tests reach into any field
-  return { status: response.status, body: (data ?? error ?? null) as any, headers: response.headers };
+  return { status: response.status, body: (data ?? error ?? null) as ApiAnswer, headers: response.headers };
 }
 
 export async function ingest(s: TestServer, key: string, body: unknown) {

@@ -7,6 +7,17 @@ import http from "node:http";
 import Provider from "oidc-provider";
 import { freePort } from "./server";
 
+/** What loadExistingGrant reads of oidc-provider's Koa context (the module ships no types). */
+type Grant = { addOIDCScope(scope: string): void; save(): Promise<string> };
+type GrantContext = {
+  oidc: {
+    result?: { consent?: { grantId?: string } };
+    session: { accountId: string; grantIdFor(clientId: string): string | undefined };
+    client: { clientId: string };
+    provider: { Grant: { new (init: { clientId: string; accountId: string }): Grant; find(id: string): Promise<Grant | undefined> } };
+  };
+};
+
 export type IdpPerson = { email: string; email_verified: boolean; name?: string; groups?: string[] };
 
 export type TestIdp = {
@@ -63,7 +74,7 @@ export async function prepareOidcProvider(): Promise<TestIdp> {
           };
         },
         // First-party client: skip the consent screen by granting the scopes it asks for.
-        async loadExistingGrant(ctx: any) {
+        async loadExistingGrant(ctx: GrantContext) {
           const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
           if (grantId) return ctx.oidc.provider.Grant.find(grantId);
           const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });

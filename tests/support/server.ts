@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import { closeDatabase, runMigrations, type Db } from "@db/client.server";
+import type { ApiAnswer } from "./answer";
 import { openStore, storeEnv } from "./store";
 
 export type TestServer = {
@@ -18,10 +19,11 @@ export type TestServer = {
   close: () => Promise<void>;
   /** Everything the server printed so far (stdout and stderr): its JSON log lines. */
   output: () => string;
-  request: (
+  /** `body` is the parsed JSON answer (the text when not JSON), read as `T`: every API field by default (ApiAnswer). */
+  request: <T = ApiAnswer>(
     path: string,
     init?: { method?: string; key?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> },
-  ) => Promise<{ status: number; body: any; headers: Headers }>;
+  ) => Promise<{ status: number; body: T; headers: Headers }>;
 };
 
 /** A free loopback port (the test servers, and the identity provider of the SSO tests). */
@@ -99,7 +101,7 @@ export async function startServer(env: Record<string, string> = {}, opts: { migr
       if (child.exitCode === null) child.kill("SIGKILL");
       await closeDatabase(db);
     },
-    request: async (path, init = {}) => {
+    request: async <T>(path: string, init: Parameters<TestServer["request"]>[1] = {}) => {
       const headers: Record<string, string> = { ...init.headers };
       if (init.key) headers.Authorization = `Bearer ${init.key}`;
       let body: string | undefined = init.rawBody;
@@ -115,7 +117,7 @@ export async function startServer(env: Record<string, string> = {}, opts: { migr
       } catch {
         /* not JSON */
       }
-      return { status: res.status, body: parsed, headers: res.headers };
+      return { status: res.status, body: parsed as T, headers: res.headers };
     },
   };
 }

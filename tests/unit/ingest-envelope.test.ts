@@ -46,7 +46,7 @@ const key = fc.constantFrom(...Object.keys(valid), "extra", "__proto__");
 const mutated = fc
   .array(fc.tuple(key, fc.option(edgy, { nil: undefined }), fc.option(fc.constantFrom("name", "version", "extra"), { nil: undefined })), { maxLength: 4 })
   .map((edits) => {
-    const d = JSON.parse(JSON.stringify(valid)) as Record<string, any>;
+    const d = JSON.parse(JSON.stringify(valid)) as Record<string, unknown> & { model?: Record<string, unknown> };
     for (const [k, shared, sub] of edits) {
       // fc.constant values are one shared instance: copy, or {} placed inside itself becomes a cycle.
       const v = shared === undefined ? undefined : structuredClone(shared);
