@@ -41,6 +41,23 @@ function TypeText({ text, names }: { text: string; names: RegExp | null }) {
   );
 }
 
+/** A description as the document writes it (CommonMark): `code` spans are shown as code, the rest as text. */
+function Prose({ text }: { text: string }) {
+  return (
+    <>
+      {text.split("`").map((part, i) =>
+        i % 2 === 1 ? (
+          <code key={i} className="rounded bg-slate-100 px-1 font-mono text-[0.85em]">
+            {part}
+          </code>
+        ) : (
+          part
+        ),
+      )}
+    </>
+  );
+}
+
 function Operation({ op, names }: { op: OperationView; names: RegExp | null }) {
   return (
     <article id={anchor(op)} aria-labelledby={`${anchor(op)}-title`} className="scroll-mt-4 rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
@@ -49,7 +66,11 @@ function Operation({ op, names }: { op: OperationView; names: RegExp | null }) {
         <code className="font-mono font-semibold text-slate-900">{op.path}</code>
         <span className="text-slate-600">· {op.summary}</span>
       </h3>
-      {op.description ? <p className="mt-2 text-sm text-slate-700">{op.description}</p> : null}
+      {op.description ? (
+        <p className="mt-2 text-sm text-slate-700">
+          <Prose text={op.description} />
+        </p>
+      ) : null}
       <p className="mt-2 text-xs text-slate-600">
         {op.permission ? (
           <>
@@ -142,7 +163,7 @@ export default function ApiDocs() {
         title={`${ref.title} ${ref.version}`}
         description={
           <>
-            {ref.description} The machine-readable contract is{" "}
+            <Prose text={ref.description} /> The machine-readable contract is{" "}
             <a href="/api/openapi.json" className="text-indigo-700 underline">
               /api/openapi.json
             </a>{" "}
@@ -173,7 +194,9 @@ export default function ApiDocs() {
           <h2 id={`tag-${t.name.replace(/\W+/g, "-")}`} className="scroll-mt-4 text-lg font-semibold text-slate-900">
             {t.name}
           </h2>
-          <p className="mb-3 text-sm text-slate-600">{t.description}</p>
+          <p className="mb-3 text-sm text-slate-600">
+            <Prose text={t.description} />
+          </p>
           <div className="space-y-4">
             {t.operations.map((op) => (
               <Operation key={op.id} op={op} names={names} />
