@@ -204,7 +204,13 @@ describe("the OpenAPI document", () => {
         params: { path: { id: second.data!.task.id } },
         body: { action: "correct", output: { total: 1, currency: "USD" }, reasonCodes: ["WRONG_TOTAL"] },
       });
-      expect((await lm.POST("/api/v1/tasks/claim", { body: { type } })).response.status).toBe(204);
+      // Whatever work is left (none, unless a verdict made some), then the empty queue's 204.
+      let last = await lm.POST("/api/v1/tasks/claim", { body: { type } });
+      for (let i = 0; i < 5 && last.response.status === 200; i++) {
+        await lm.POST("/api/v1/tasks/{id}/review", { params: { path: { id: last.data!.task.id } }, body: { action: "approve" } });
+        last = await lm.POST("/api/v1/tasks/claim", { body: { type } });
+      }
+      expect(last.response.status).toBe(204);
 
       // Evidence
       const reviewedId = reviewed.data!.decision.id;

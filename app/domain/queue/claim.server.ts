@@ -193,21 +193,28 @@ async function claimInView(db: Db, reviewer: Reviewer, at: At, target: ViewTarge
   const after = filter.flag || filter.model ? target.after : undefined;
   const search = { skip: target.skip, maxScan: (target.windows ?? WORK_SEARCH_WINDOWS) * SCAN_BUDGET };
   const view = { ...filter, cursor: undefined };
-  // The task `firstInView` found, re-read locked and still claimable inside the claim's transaction.
+  // The task `firstInView` found, re-read locked and still claimable inside the claim's transaction. On Postgres a
+  // task another claim has locked but not yet committed still reads as open: it is passed over for the next one
+  // (a few times at most), so two reviewers starting together both get a task.
   const pickFrom = (from: string | undefined, maxScan: number) => async (tx: DbOrTx) => {
-    const id = (await firstInView(tx, reviewer, view, at.now, { skip: target.skip, maxScan, from })).row?.id;
-    return id
-      ? (
-          await forUpdateSkipLocked(
-            tx,
-            tx
-              .select()
-              .from(tasks)
-              .where(and(eq(tasks.id, id), claimableBy(reviewer)))
-              .limit(1),
-          )
-        )[0]
-      : undefined;
+    const passed: string[] = [];
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const id = (await firstInView(tx, reviewer, view, at.now, { skip: [...(target.skip ?? []), ...passed], maxScan, from })).row?.id;
+      if (!id) return undefined;
+      const row = (
+        await forUpdateSkipLocked(
+          tx,
+          tx
+            .select()
+            .from(tasks)
+            .where(and(eq(tasks.id, id), claimableBy(reviewer)))
+            .limit(1),
+        )
+      )[0];
+      if (row) return row;
+      passed.push(id);
+    }
+    return undefined;
   };
   // Usually the next match is close by: look a short way inside the claim itself, one read.
   const near = await claimChosen(db, reviewer, at, pickFrom(after, Math.min(NEAR_SCAN, search.maxScan)));
