@@ -26,6 +26,14 @@ export function issueAt(issues: FormIssues | undefined, path: string): string | 
   return item ? issues[item][0] : undefined;
 }
 
+/** Every message for a field and its array items ("scopes" also collects "scopes.1"), for a group of inputs. */
+export function issuesUnder(issues: FormIssues | undefined, path: string): string[] {
+  if (!issues) return [];
+  return Object.entries(issues)
+    .filter(([p]) => p === path || p.startsWith(`${path}.`))
+    .flatMap(([, messages]) => messages);
+}
+
 /** A failure found while reading a page's filters (a loader, not an action): the same shape, shown inline. */
 export function failureOf(intent: string, message: string, issues: Issue[]): FormFailure {
   return { ok: false, intent, message, issues: issuesByPath(issues) };

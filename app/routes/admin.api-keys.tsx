@@ -1,5 +1,4 @@
 /** API keys: list, create (the key is shown once), revoke. Keys are stored only as hashes. */
-import { useEffect, useRef } from "react";
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
@@ -9,11 +8,11 @@ import { SCOPES } from "~/domain/auth/permissions";
 import { requireUser } from "~/domain/auth/session.server";
 import { createApiKey, listApiKeys, listActiveUsers, revokeApiKey } from "~/domain/auth/users.server";
 import { formError, formFailure } from "~/lib/form-failure.server";
-import type { FormFailure } from "~/lib/form-failure";
+import { issuesUnder, type FormFailure } from "~/lib/form-failure";
 import { Badge } from "~/components/ui/badge";
 import { CopyButton } from "~/components/ui/copy-button";
 import { ConfirmSubmit } from "~/components/ui/confirm-submit";
-import { CheckboxCards, FormField, FormMessage, inputClass, PrimaryButton } from "~/components/ui/form-field";
+import { CheckboxCards, FormField, FormMessage, inputClass, PrimaryButton, useResetOnSuccess } from "~/components/ui/form-field";
 import { PageHeader, Section } from "~/components/ui/page-header";
 import { EmptyRow, Table, TBody, TD, TH, THead } from "~/components/ui/table";
 import { Time } from "~/components/ui/time";
@@ -73,14 +72,9 @@ export default function ApiKeys() {
   const { keys, users, now } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const busy = useNavigation().state === "submitting";
-  const formRef = useRef<HTMLFormElement>(null);
-  useEffect(() => {
-    if (result?.ok && result.intent === "create") formRef.current?.reset();
-  }, [result]);
+  const formRef = useResetOnSuccess(result, "create");
   const errors = result && !result.ok && result.intent === "create" ? result.issues : {};
-  const scopeErrors = Object.entries(errors)
-    .filter(([p]) => p === "scopes" || p.startsWith("scopes."))
-    .flatMap(([, m]) => m);
+  const scopeErrors = issuesUnder(errors, "scopes");
   return (
     <div className="space-y-6">
       <PageHeader

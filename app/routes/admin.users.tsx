@@ -1,5 +1,4 @@
 /** People: list, create with a role (one-time password shown once), disable and re-enable, sign out everywhere. */
-import { useEffect, useRef } from "react";
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
@@ -13,7 +12,7 @@ import type { FormFailure } from "~/lib/form-failure";
 import { Badge } from "~/components/ui/badge";
 import { CopyButton } from "~/components/ui/copy-button";
 import { ConfirmSubmit } from "~/components/ui/confirm-submit";
-import { FormField, FormMessage, inputClass, PrimaryButton } from "~/components/ui/form-field";
+import { FormField, FormMessage, inputClass, PrimaryButton, useResetOnSuccess } from "~/components/ui/form-field";
 import { PageHeader, Section } from "~/components/ui/page-header";
 import { EmptyRow, Table, TBody, TD, TH, THead } from "~/components/ui/table";
 import { Time } from "~/components/ui/time";
@@ -83,10 +82,7 @@ export default function Users() {
   const { users, me } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const busy = useNavigation().state === "submitting";
-  const formRef = useRef<HTMLFormElement>(null);
-  useEffect(() => {
-    if (result?.ok && result.intent === "create") formRef.current?.reset();
-  }, [result]);
+  const formRef = useResetOnSuccess(result, "create");
   const createErrors = result && !result.ok && result.intent === "create" ? result.issues : {};
   return (
     <div className="space-y-6">

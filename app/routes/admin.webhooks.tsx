@@ -1,5 +1,4 @@
 /** Webhooks: subscribe (the signing secret is shown once), enable/disable, delete, rotate the secret, and see deliveries, dead letters included, with retry. */
-import { useEffect, useRef } from "react";
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
@@ -18,11 +17,11 @@ import {
 import { WEBHOOK_EVENTS } from "~/domain/webhooks/events";
 import { readForm } from "~/lib/read-form.server";
 import { formError, formFailure } from "~/lib/form-failure.server";
-import type { FormFailure } from "~/lib/form-failure";
+import { issuesUnder, type FormFailure } from "~/lib/form-failure";
 import { Badge } from "~/components/ui/badge";
 import { CopyButton } from "~/components/ui/copy-button";
 import { ConfirmSubmit } from "~/components/ui/confirm-submit";
-import { CheckboxCards, FieldError, FormField, FormMessage, inputClass, PrimaryButton } from "~/components/ui/form-field";
+import { CheckboxCards, FieldError, FormField, FormMessage, inputClass, PrimaryButton, useResetOnSuccess } from "~/components/ui/form-field";
 import { PageHeader, Section } from "~/components/ui/page-header";
 import { EmptyRow, Table, TBody, TD, TH, THead } from "~/components/ui/table";
 import { Time } from "~/components/ui/time";
@@ -128,17 +127,10 @@ export default function Webhooks() {
   const { webhooks, selected, status, deliveries } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const busy = useNavigation().state === "submitting";
-  const formRef = useRef<HTMLFormElement>(null);
-  useEffect(() => {
-    if (result?.ok && result.intent === "create") formRef.current?.reset();
-  }, [result]);
+  const formRef = useResetOnSuccess(result, "create");
   const errors = result && !result.ok && result.intent === "create" ? result.issues : {};
-  const eventErrors = Object.entries(errors)
-    .filter(([p]) => p === "events" || p.startsWith("events."))
-    .flatMap(([, m]) => m);
-  const typeErrors = Object.entries(errors)
-    .filter(([p]) => p === "types" || p.startsWith("types."))
-    .flatMap(([, m]) => m);
+  const eventErrors = issuesUnder(errors, "events");
+  const typeErrors = issuesUnder(errors, "types");
   return (
     <div className="space-y-6">
       <PageHeader

@@ -2,7 +2,7 @@
  * Form building blocks: a labelled field with hint and inline error wired up
  * through aria-describedby / aria-invalid, and the house input styles.
  */
-import { cloneElement, isValidElement } from "react";
+import { cloneElement, isValidElement, useEffect, useRef } from "react";
 
 export const inputClass =
   "block w-full rounded-md border border-slate-300 bg-white px-2.5 py-1.5 text-sm shadow-sm placeholder:text-slate-400 focus:border-indigo-500 aria-[invalid=true]:border-red-500 disabled:bg-slate-50 disabled:text-slate-500";
@@ -150,4 +150,13 @@ export function CheckboxCards<V extends string>({
       <FieldError id={errorId} messages={errors} />
     </fieldset>
   );
+}
+
+/** A ref for a create form that is cleared once its action answers `{ ok: true, intent }` (the admin pages' "add" forms). */
+export function useResetOnSuccess(result: { ok: boolean; intent?: string } | undefined, intent: string) {
+  const ref = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    if (result?.ok && result.intent === intent) ref.current?.reset();
+  }, [result, intent]);
+  return ref;
 }
