@@ -307,6 +307,25 @@ export function describeTarget(target: string = databaseTarget()): string {
  * entry and its outbox event commit together or not at all. A call made while a
  * transaction on the same database is open (in the same async context) joins it.
  */
+/** What runs once a transaction has committed, per transaction handle (a rolled-back or retried attempt's are dropped). */
+const commitHooks = new WeakMap<object, (() => void)[]>();
+
+/**
+ * Runs `fn` once the transaction `db` belongs to has committed (at once when there is none: a write outside a
+ * transaction has committed already). For telling other work about rows it can now see; `fn` must not throw.
+ */
+export function afterCommit(db: DbOrTx, fn: () => void): void {
+  const open = storeOf(db).current.getStore();
+  if (!open) return fn();
+  const hooks = commitHooks.get(open);
+  if (hooks) hooks.push(fn);
+  else commitHooks.set(open, [fn]);
+}
+
+function runCommitHooks(handle: object | undefined): void {
+  for (const fn of (handle && commitHooks.get(handle)) || []) fn();
+}
+
 export async function transaction<T>(db: DbOrTx, fn: (tx: DbOrTx) => Promise<T> | T): Promise<T> {
   const store = storeOf(db);
   const open = store.current.getStore();
@@ -314,10 +333,13 @@ export async function transaction<T>(db: DbOrTx, fn: (tx: DbOrTx) => Promise<T> 
   if (store.dialect === "postgres") {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await store.root.transaction(async (tx) => {
-          const handle = handleFor(store, tx, true);
-          return store.current.run(handle, () => fn(handle));
+        let handle: Db | undefined;
+        const result = await store.root.transaction(async (tx) => {
+          handle = handleFor(store, tx, true);
+          return store.current.run(handle, () => fn(handle!));
         });
+        runCommitHooks(handle);
+        return result;
       } catch (e) {
         // A deadlock or serialization failure aborts the whole transaction and nothing of it is
         // written: run it again (a few times, after a short random pause).
@@ -334,6 +356,7 @@ export async function transaction<T>(db: DbOrTx, fn: (tx: DbOrTx) => Promise<T> 
       const handle = handleFor(store, w, true);
       const result = await store.current.run(handle, () => fn(handle));
       w.$client.prepare("COMMIT").run();
+      runCommitHooks(handle);
       return result;
     } catch (e) {
       if (w.$client.inTransaction) w.$client.prepare("ROLLBACK").run();

@@ -40,8 +40,8 @@ function webhookJob(): Job {
     ttlMs: cfg.lockTtlMs,
     run: (db) => deliverPending(db, { config: cfg }),
     due: (db) => deliveriesDue(db),
-    // Asked from inside the enqueuing transaction: look a moment later, once it has committed (the poll covers a miss).
-    wake: (runNow) => onDeliveriesEnqueued(() => void setTimeout(runNow, 25).unref()),
+    // Told once the enqueuing transaction has committed (afterCommit), so the new deliveries are visible.
+    wake: (runNow) => onDeliveriesEnqueued(runNow),
   };
 }
 

@@ -9,7 +9,7 @@
  */
 import { isNull } from "drizzle-orm";
 import { z } from "zod";
-import type { DbOrTx } from "@db/client.server";
+import { afterCommit, type DbOrTx } from "@db/client.server";
 import { outbox, webhookDeliveries, webhookSubscriptions } from "@db/schema/index";
 import { insertRows, JsonText } from "@db/bulk-insert.server";
 import { decisionJsonSchema, getDecision } from "../decisions/decisions.server";
@@ -80,7 +80,7 @@ const wants = (s: Subscription, e: OutboxEvent) => s.events.includes(e.eventType
 
 let wakeDelivery: (() => void) | null = null;
 
-/** The delivery worker asks to hear of new deliveries (it looks shortly after, once the transaction has committed). */
+/** The delivery worker asks to hear of new deliveries, once the transaction that made them has committed. */
 export function onDeliveriesEnqueued(fn: (() => void) | null): void {
   wakeDelivery = fn;
 }
@@ -133,5 +133,6 @@ export async function enqueueEvents(tx: DbOrTx, events: OutboxEvent[]): Promise<
     }
   }
   await insertRows(tx, webhookDeliveries, deliveries);
-  if (deliveries.length > 0 && wakeDelivery) wakeDelivery();
+  const wake = wakeDelivery;
+  if (deliveries.length > 0 && wake) afterCommit(tx, wake);
 }
