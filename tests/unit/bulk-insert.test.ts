@@ -18,6 +18,28 @@ const storedFalse = (db: Db) => (dialectOf(db) === "postgres" ? false : 0);
 /** A unique constraint violation, as each store words it. */
 const UNIQUE_VIOLATION = /UNIQUE|duplicate key value violates unique constraint/;
 
+/** A decisions row released automatically (of the invoice type), with what a test varies on top. */
+function autoRow<T extends object>(fields: T) {
+  return {
+    typeKey: "invoice",
+    bodyHash: "h",
+    modelName: "m",
+    modelVersion: "1",
+    input: {},
+    output: {},
+    confidence: 1,
+    flags: [] as string[],
+    occurredAt: 1,
+    receivedAt: 1,
+    route: "auto" as const,
+    reasons: [] as string[],
+    policyVersion: 1,
+    status: "auto_approved" as const,
+    updatedAt: 1,
+    ...fields,
+  };
+}
+
 describe("insertRows writes exactly what drizzle's insert writes", () => {
   it("encodes JSON, booleans, NULLs and defaults the same way", async () => {
     const db = await testDb();
@@ -100,24 +122,7 @@ describe("insertRows writes exactly what drizzle's insert writes", () => {
   it("rolls back every chunk when a later row breaks a constraint", async () => {
     const db = await testDb();
     await makeType(db, invoiceType((await makeUser(db, "admin")).email));
-    const decision = {
-      typeKey: "invoice",
-      bodyHash: "h",
-      modelName: "m",
-      modelVersion: "1",
-      input: {},
-      output: {},
-      confidence: 1,
-      flags: [],
-      occurredAt: 1,
-      receivedAt: 1,
-      route: "auto" as const,
-      reasons: [],
-      policyVersion: 1,
-      status: "auto_approved" as const,
-      updatedAt: 1,
-    };
-    const rows = Array.from({ length: 150 }, (_, i) => ({ ...decision, id: `d${i}`, externalId: i === 149 ? "e0" : `e${i}` }));
+    const rows = Array.from({ length: 150 }, (_, i) => autoRow({ id: `d${i}`, externalId: i === 149 ? "e0" : `e${i}` }));
     expect(await failure(transaction(db, (tx) => insertRows(tx, decisions, rows)))).toMatch(UNIQUE_VIOLATION);
     expect(await count(db, "decisions")).toBe(0);
   });
@@ -126,26 +131,7 @@ describe("insertRows writes exactly what drizzle's insert writes", () => {
     const db = await testDb();
     await makeType(db, invoiceType((await makeUser(db, "admin")).email));
     const output = { total: 5, lines: [{ sku: "a" }] };
-    const row = {
-      id: "d1",
-      externalId: "e1",
-      typeKey: "invoice",
-      bodyHash: "h",
-      modelName: "m",
-      modelVersion: "1",
-      input: output,
-      output,
-      confidence: 1,
-      flags: [],
-      occurredAt: 1,
-      receivedAt: 1,
-      route: "auto" as const,
-      reasons: [],
-      policyVersion: 1,
-      status: "auto_approved" as const,
-      finalOutput: output,
-      updatedAt: 1,
-    };
+    const row = autoRow({ id: "d1", externalId: "e1", input: output, output, finalOutput: output });
     await transaction(db, (tx) => insertRows(tx, decisions, [row]));
     const stored = await sqlOne(db, sql`SELECT input, output, final_output, flags, reasons FROM decisions`);
     expect(stored).toEqual({ input: JSON.stringify(output), output: JSON.stringify(output), final_output: JSON.stringify(output), flags: "[]", reasons: "[]" });
@@ -155,27 +141,15 @@ describe("insertRows writes exactly what drizzle's insert writes", () => {
     const db = await testDb();
     await makeType(db, invoiceType((await makeUser(db, "admin")).email));
     const outputText = '{"total":5,"lines":[{"sku":"a"}]}';
-    const row = {
+    const row = autoRow({
       id: "d1",
       externalId: "e1",
-      typeKey: "invoice",
-      bodyHash: "h",
-      modelName: "m",
-      modelVersion: "1",
       input: jsonText<Record<string, unknown>>('{"b":1,"a":2}'),
       output: jsonText<Record<string, unknown>>(outputText),
-      confidence: 1,
       fieldConfidence: jsonText<Record<string, number>>('{"total":0.5}'),
       flags: jsonText<string[]>('["x"]'),
-      occurredAt: 1,
-      receivedAt: 1,
-      route: "auto" as const,
-      reasons: [],
-      policyVersion: 1,
-      status: "auto_approved" as const,
       finalOutput: jsonText<Record<string, unknown>>(outputText),
-      updatedAt: 1,
-    };
+    });
     await transaction(db, (tx) => insertRows(tx, decisions, [row]));
     expect(await sqlOne(db, sql`SELECT input, output, field_confidence, flags, final_output FROM decisions`)).toEqual({
       input: '{"b":1,"a":2}',
