@@ -3,7 +3,6 @@
  * Lists page by the decision's sequence number, so a cursor is stable while
  * new decisions arrive.
  */
-import crypto from "node:crypto";
 import { and, asc, eq, gt, gte, inArray, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { DbOrTx } from "@db/client.server";
@@ -104,11 +103,15 @@ export function decisionToJson(row: DecisionRow, reviewList: ReviewSummary[], se
  * text already written (JsonText, as ingest has them), which is spliced in rather than parsed and written again.
  */
 export function newDecisionJsonText(row: typeof decisions.$inferInsert): string {
-  const raw: string[] = [];
-  const mark = `@@raw:${crypto.randomUUID()}:`;
   const shape: Record<string, unknown> = decisionToJson(row as DecisionRow, [], false);
-  for (const [k, v] of Object.entries(shape)) if (v instanceof JsonText) shape[k] = `${mark}${raw.push(v.text) - 1}@@`;
-  return JSON.stringify(shape).replace(new RegExp(`"${mark}(\\d+)@@"`, "g"), (_m, i: string) => raw[Number(i)]);
+  // Member by member (the order decisionToJson gives): no second pass over the text.
+  let out = "";
+  for (const k in shape) {
+    const v = shape[k];
+    if (v === undefined) continue;
+    out += `${out ? "," : "{"}${JSON.stringify(k)}:${v instanceof JsonText ? v.text : JSON.stringify(v)}`;
+  }
+  return `${out}}`;
 }
 
 async function reviewsFor(db: DbOrTx, ids: string[]): Promise<Map<string, ReviewSummary[]>> {
