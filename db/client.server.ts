@@ -310,6 +310,16 @@ export function describeTarget(target: string = databaseTarget()): string {
 /** What runs once a transaction has committed, per transaction handle (a rolled-back or retried attempt's are dropped). */
 const commitHooks = new WeakMap<object, (() => void)[]>();
 
+type TxControl = { begin: Database.Statement; commit: Database.Statement; rollback: Database.Statement };
+const txControls = new WeakMap<Database.Database, TxControl>();
+
+/** BEGIN IMMEDIATE, COMMIT and ROLLBACK on a SQLite connection, prepared once. */
+function txControl(client: Database.Database): TxControl {
+  let c = txControls.get(client);
+  if (!c) txControls.set(client, (c = { begin: client.prepare("BEGIN IMMEDIATE"), commit: client.prepare("COMMIT"), rollback: client.prepare("ROLLBACK") }));
+  return c;
+}
+
 /**
  * Runs `fn` once the transaction `db` belongs to has committed (at once when there is none: a write outside a
  * transaction has committed already). For telling other work about rows it can now see; `fn` must not throw.
@@ -351,15 +361,16 @@ export async function transaction<T>(db: DbOrTx, fn: (tx: DbOrTx) => Promise<T> 
   }
   const run = async (): Promise<T> => {
     const w = store.writer;
-    w.$client.prepare("BEGIN IMMEDIATE").run();
+    const control = txControl(w.$client);
+    control.begin.run();
     try {
       const handle = handleFor(store, w, true);
       const result = await store.current.run(handle, () => fn(handle));
-      w.$client.prepare("COMMIT").run();
+      control.commit.run();
       runCommitHooks(handle);
       return result;
     } catch (e) {
-      if (w.$client.inTransaction) w.$client.prepare("ROLLBACK").run();
+      if (w.$client.inTransaction) control.rollback.run();
       throw e;
     }
   };

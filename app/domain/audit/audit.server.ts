@@ -13,7 +13,7 @@ import { auditLog, decisions } from "@db/schema/index";
 import { insertRows } from "@db/bulk-insert.server";
 import { canonicalJson, sha256 } from "~/lib/crypto.server";
 import { checkpointSignatureValid, readCheckpoints, type FoundCheckpoint } from "./checkpoints.server";
-import { databaseFileOf } from "@db/client.server";
+import { databaseFileOf, preparedQuery } from "@db/client.server";
 import { checkpointDir, signingKey } from "./signing.server";
 
 export type AuditEntry = {
@@ -103,12 +103,15 @@ export function entryHash(prevHash: string, e: Content, version: number): string
 /** The advisory lock that serialises appends to the chain (Postgres). */
 const AUDIT_HEAD_LOCK = 7_246_318_002;
 
+/** The newest entry's hash: every audited write reads it, so it is prepared once. */
+const auditHead = preparedQuery("audit_head", (db) => db.select({ hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1));
+
 export async function appendAudit(tx: DbOrTx, entries: AuditEntry | AuditEntry[]): Promise<void> {
   const list = Array.isArray(entries) ? entries : [entries];
   if (list.length === 0) return;
   // One chain under concurrent writers: the head is read and extended by one transaction at a time.
   await lockSingleton(tx, AUDIT_HEAD_LOCK);
-  const last = (await tx.select({ hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1))[0];
+  const last = (await auditHead(tx, {}))[0];
   let prev = last?.hash ?? GENESIS;
   const rows = list.map((e) => {
     const row = {

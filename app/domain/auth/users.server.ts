@@ -5,7 +5,7 @@
 import crypto from "node:crypto";
 import { and, desc, eq, gt, isNull, lt, ne, or, sql } from "drizzle-orm";
 import { z } from "zod";
-import { transaction, type Db, type DbOrTx } from "@db/client.server";
+import { preparedQuery, transaction, type Db, type DbOrTx } from "@db/client.server";
 import { apiKeys, sessions, users } from "@db/schema/index";
 import { newId, randomToken, sha256 } from "~/lib/crypto.server";
 import { conflict, invalid, notFound, zodIssues } from "~/lib/errors";
@@ -179,6 +179,16 @@ export async function createApiKey(db: Db, input: unknown, actor: string, now = 
   });
 }
 
+/** A live key and its user by the key's hash: every API request asks it, so it is prepared once. */
+const keyByHash = preparedQuery("api_key_by_hash", (db) =>
+  db
+    .select({ k: apiKeys, u: users })
+    .from(apiKeys)
+    .leftJoin(users, eq(users.id, apiKeys.userId))
+    .where(and(eq(apiKeys.keyHash, sql.placeholder("hash")), isNull(apiKeys.revokedAt)))
+    .limit(1),
+);
+
 /**
  * The key's row id, last use and expiry, with the principal it acts as; null when unknown, revoked
  * or its user is disabled. An expired key is returned (with expiresAt) so the caller can say so.
@@ -188,14 +198,7 @@ export async function lookupApiKey(
   key: string,
 ): Promise<{ id: string; name: string; lastUsedAt: number | null; expiresAt: number | null; principal: Principal } | null> {
   if (!key.startsWith("lm_") || key.length > 200) return null;
-  const row = (
-    await db
-      .select({ k: apiKeys, u: users })
-      .from(apiKeys)
-      .leftJoin(users, eq(users.id, apiKeys.userId))
-      .where(and(eq(apiKeys.keyHash, sha256(key)), isNull(apiKeys.revokedAt)))
-      .limit(1)
-  )[0];
+  const row = (await keyByHash(db, { hash: sha256(key) }))[0];
   if (!row) return null;
   // A pending user's keys act for nobody until an admin gives the user a role.
   if (row.u?.disabledAt || (row.u && !row.u.role)) return null;

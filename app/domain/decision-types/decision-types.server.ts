@@ -3,8 +3,8 @@
  * a changed policy becomes a new version and decisions record the version
  * they were routed under.
  */
-import { and, asc, desc, eq } from "drizzle-orm";
-import { transaction, type Db, type DbOrTx } from "@db/client.server";
+import { and, asc, desc, eq, sql } from "drizzle-orm";
+import { preparedQuery, transaction, type Db, type DbOrTx } from "@db/client.server";
 import { decisionTypes, routingPolicies, users } from "@db/schema/index";
 import { canonicalJson } from "~/lib/crypto.server";
 import { conflict, invalid, notFound, zodIssues, type Issue } from "~/lib/errors";
@@ -133,16 +133,19 @@ async function upsertInTx(
   return { type: (await loadType(tx, def.key))!, created: !existing };
 }
 
+/** A type with its owner and current policy: ingest asks it on every request, so it is prepared once. */
+const typeByKey = preparedQuery("decision_type_by_key", (db) =>
+  db
+    .select({ t: decisionTypes, ownerEmail: users.email, policy: routingPolicies.policy })
+    .from(decisionTypes)
+    .innerJoin(users, eq(users.id, decisionTypes.ownerId))
+    .innerJoin(routingPolicies, and(eq(routingPolicies.typeKey, decisionTypes.key), eq(routingPolicies.version, decisionTypes.policyVersion)))
+    .where(eq(decisionTypes.key, sql.placeholder("key")))
+    .limit(1),
+);
+
 async function loadType(db: DbOrTx, key: string): Promise<DecisionType | null> {
-  const row = (
-    await db
-      .select({ t: decisionTypes, ownerEmail: users.email, policy: routingPolicies.policy })
-      .from(decisionTypes)
-      .innerJoin(users, eq(users.id, decisionTypes.ownerId))
-      .innerJoin(routingPolicies, and(eq(routingPolicies.typeKey, decisionTypes.key), eq(routingPolicies.version, decisionTypes.policyVersion)))
-      .where(eq(decisionTypes.key, key))
-      .limit(1)
-  )[0];
+  const row = (await typeByKey(db, { key }))[0];
   if (!row) return null;
   return toType(row.t, row.ownerEmail, row.policy);
 }

@@ -9,7 +9,7 @@
  */
 import { isNull } from "drizzle-orm";
 import { z } from "zod";
-import { afterCommit, type DbOrTx } from "@db/client.server";
+import { afterCommit, preparedQuery, type DbOrTx } from "@db/client.server";
 import { outbox, webhookDeliveries, webhookSubscriptions } from "@db/schema/index";
 import { insertRows, JsonText } from "@db/bulk-insert.server";
 import { decisionJsonSchema, getDecision } from "../decisions/decisions.server";
@@ -85,6 +85,14 @@ export function onDeliveriesEnqueued(fn: (() => void) | null): void {
   wakeDelivery = fn;
 }
 
+/** The subscriptions in force: every event-writing transaction reads them, so the query is prepared once. */
+const activeSubscriptions = preparedQuery("webhook_subscriptions_active", (db) =>
+  db
+    .select({ id: webhookSubscriptions.id, events: webhookSubscriptions.events, types: webhookSubscriptions.types })
+    .from(webhookSubscriptions)
+    .where(isNull(webhookSubscriptions.disabledAt)),
+);
+
 export async function enqueueEvents(tx: DbOrTx, events: OutboxEvent[]): Promise<void> {
   if (events.length === 0) return;
   const rows = events.map((e) => ({
@@ -95,12 +103,7 @@ export async function enqueueEvents(tx: DbOrTx, events: OutboxEvent[]): Promise<
     createdAt: e.at,
     nextAttemptAt: e.at,
   }));
-  const subs = (
-    await tx
-      .select({ id: webhookSubscriptions.id, events: webhookSubscriptions.events, types: webhookSubscriptions.types })
-      .from(webhookSubscriptions)
-      .where(isNull(webhookSubscriptions.disabledAt))
-  ).filter((s) => events.some((e) => wants(s, e)));
+  const subs = (await activeSubscriptions(tx, {})).filter((s) => events.some((e) => wants(s, e)));
   if (subs.length === 0) {
     await insertRows(tx, outbox, rows);
     return;
