@@ -15,6 +15,7 @@ export const loginThrottle = t.loginThrottle;
 export const settings = t.settings;
 export const jobLocks = t.jobLocks;
 export const decisionTypes = t.decisionTypes;
+export const typeMembers = t.typeMembers;
 export const routingPolicies = t.routingPolicies;
 export const decisions = t.decisions;
 export const tasks = t.tasks;

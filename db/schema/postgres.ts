@@ -10,6 +10,7 @@ export const {
   settings,
   jobLocks,
   decisionTypes,
+  typeMembers,
   routingPolicies,
   decisions,
   tasks,

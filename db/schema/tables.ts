@@ -110,9 +110,28 @@ export function defineTables(b: Builders) {
     policyVersion: int("policy_version").notNull(),
     /** Optional four-eyes rule (second independent review), JSON or null. */
     fourEyes: json("four_eyes"),
+    /** New review tasks go to the member with the fewest open assigned tasks. */
+    autoAssign: bool("auto_assign").notNull().default(false),
     createdAt: ms("created_at").notNull(),
     updatedAt: ms("updated_at").notNull(),
   });
+
+  /**
+   * Who may work a type's queue: its members. A type without members is open to every reviewer.
+   */
+  const typeMembers = table(
+    "type_members",
+    {
+      typeKey: text("type_key")
+        .notNull()
+        .references(() => decisionTypes.key),
+      userId: text("user_id")
+        .notNull()
+        .references(() => users.id),
+      addedAt: ms("added_at").notNull(),
+    },
+    (t) => [primaryKey({ columns: [t.typeKey, t.userId] }), index("type_members_user_idx").on(t.userId)],
+  );
 
   /** Every routing policy a type has ever had; decisions record the version they were routed under. */
   const routingPolicies = table(
@@ -196,8 +215,12 @@ export function defineTables(b: Builders) {
       /** This user may not claim it (four-eyes: the first reviewer). */
       excludedUserId: text("excluded_user_id").references(() => users.id),
       completedAt: ms("completed_at"),
+      /** When the current lease was taken: a verdict's handling time runs from here. */
+      claimedAt: ms("claimed_at"),
     },
     (t) => [
+      // A reviewer's assigned tasks, in queue order: served to them before the shared queue.
+      index("tasks_assignee_idx").on(t.assigneeId, t.status, desc(t.priority), t.dueAt, t.seq),
       index("tasks_claim_idx").on(t.status, t.typeKey, desc(t.priority), t.dueAt, t.seq),
       index("tasks_open_order_idx").on(t.status, desc(t.priority), t.dueAt, t.seq),
       index("tasks_lease_idx").on(t.status, t.leaseExpiresAt),
@@ -247,6 +270,8 @@ export function defineTables(b: Builders) {
       reasonCodes: json("reason_codes").$type<string[]>().notNull(),
       note: text("note"),
       createdAt: ms("created_at").notNull(),
+      /** From the claim to the verdict (null for reviews recorded before handling time was). */
+      handlingMs: ms("handling_ms"),
     },
     (t) => [
       index("reviews_decision_idx").on(t.decisionId),
@@ -463,6 +488,7 @@ export function defineTables(b: Builders) {
     settings,
     jobLocks,
     decisionTypes,
+    typeMembers,
     routingPolicies,
     decisions,
     tasks,
