@@ -129,7 +129,7 @@ async function takeLease(tx: DbOrTx, t: TaskRow, reviewer: Reviewer, at: At): Pr
   const leaseExpiresAt = at.now + at.leaseMs;
   const res = await tx
     .update(tasks)
-    .set({ status: "claimed", claimedBy: reviewer.id, leaseExpiresAt })
+    .set({ status: "claimed", claimedBy: reviewer.id, leaseExpiresAt, claimedAt: at.now })
     .where(and(eq(tasks.id, t.id), eq(tasks.status, "open")))
     .returning({ id: tasks.id });
   if (res.length !== 1) throw conflict(`Task ${t.id} was taken by someone else`);
@@ -147,7 +147,7 @@ async function takeLease(tx: DbOrTx, t: TaskRow, reviewer: Reviewer, at: At): Pr
     data: { decisionId: t.decisionId, leaseExpiresAt },
     at: at.now,
   });
-  return { ...t, status: "claimed", claimedBy: reviewer.id, leaseExpiresAt };
+  return { ...t, status: "claimed", claimedBy: reviewer.id, leaseExpiresAt, claimedAt: at.now };
 }
 
 // ---------------------------------------------------------------- the next task of a filtered list

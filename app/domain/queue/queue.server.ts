@@ -73,7 +73,7 @@ export function taskToJson(t: TaskRow): TaskJson {
 async function returnToQueue(tx: DbOrTx, t: Pick<TaskRow, "id" | "decisionId" | "kind" | "claimedBy">, now: number): Promise<boolean> {
   const held = await tx
     .update(tasks)
-    .set({ status: "open", claimedBy: null, leaseExpiresAt: null })
+    .set({ status: "open", claimedBy: null, leaseExpiresAt: null, claimedAt: null })
     .where(and(eq(tasks.id, t.id), eq(tasks.status, "claimed"), t.claimedBy === null ? isNull(tasks.claimedBy) : eq(tasks.claimedBy, t.claimedBy)))
     .returning({ id: tasks.id });
   if (held.length === 0) return false;
@@ -165,21 +165,8 @@ export async function releaseTask(db: Db, reviewer: Reviewer, taskId: string, op
     const t = await requireLease(tx, taskId, reviewer, now);
     if (!(await returnToQueue(tx, t, now))) throw conflict(`Task ${taskId} changed while it was being released; reload it`);
     await appendAudit(tx, { actor: reviewer.email, action: "task.released", entityType: "task", entityId: t.id, data: { decisionId: t.decisionId }, at: now });
-    return { ...t, status: "open" as const, claimedBy: null, leaseExpiresAt: null };
+    return { ...t, status: "open" as const, claimedBy: null, leaseExpiresAt: null, claimedAt: null };
   });
-}
-
-/** When the task was last claimed (its latest task.claimed audit entry; renewals and re-claims by the holder add none), or null. */
-export async function lastClaimedAt(db: DbOrTx, taskId: string): Promise<number | null> {
-  const row = (
-    await db
-      .select({ at: auditLog.at })
-      .from(auditLog)
-      .where(and(eq(auditLog.entityType, "task"), eq(auditLog.entityId, taskId), eq(auditLog.action, "task.claimed")))
-      .orderBy(desc(auditLog.seq))
-      .limit(1)
-  )[0];
-  return row ? Number(row.at) : null;
 }
 
 export async function getTask(db: DbOrTx, taskId: string): Promise<TaskRow | undefined> {

@@ -17,7 +17,7 @@ import { requireDecisionType, type LoadedType } from "../decision-types/decision
 import { factsOf } from "../decisions/facts.server";
 import { decisionJsonSchema, getDecision, type DecisionRow } from "../decisions/decisions.server";
 import { recordReviewAction } from "../metrics/metrics.server";
-import { lastClaimedAt, requireLease, type Reviewer, type TaskRow } from "../queue/queue.server";
+import { requireLease, type Reviewer, type TaskRow } from "../queue/queue.server";
 import { applyRollupChanges } from "../reports/rollups.server";
 import { decisionEvent, enqueueEvents } from "../webhooks/outbox.server";
 import { changedPaths } from "./diff";
@@ -68,18 +68,17 @@ export async function submitReview(db: Db, reviewer: Reviewer, taskId: string, r
   const parsedBody = reviewBodySchema.safeParse(rawBody);
   if (!parsedBody.success) throw invalid("Invalid review", zodIssues(parsedBody.error));
   const body = parsedBody.data;
-  const decision = await transaction(db, async (tx) => {
+  const done = await transaction(db, async (tx) => {
     const task = await requireLease(tx, taskId, reviewer, now);
     const decision = (await tx.select().from(decisions).where(eq(decisions.id, task.decisionId)).limit(1))[0]!;
     const type = await requireDecisionType(tx, decision.typeKey);
     const issues = validateVerdict(body, type, task, decision.output);
     if (issues.length > 0) throw invalid("Invalid review", issues);
     await applyVerdict(tx, { task, decision, type, reviewer, body, now });
-    return decision;
+    return { decision, claimedAt: task.claimedAt };
   });
-  // Read after the commit, outside the write transaction: the claim → verdict time for the metrics.
-  recordReviewAction(decision.typeKey, body.action, { claimedAt: await lastClaimedAt(db, taskId), now });
-  return getDecision(db, decision.id);
+  recordReviewAction(done.decision.typeKey, body.action, { claimedAt: done.claimedAt, now });
+  return getDecision(db, done.decision.id);
 }
 
 type VerdictContext = { task: TaskRow; decision: DecisionRow; type: LoadedType; reviewer: Reviewer; body: ReviewBody; now: number };
@@ -99,6 +98,8 @@ async function applyVerdict(tx: DbOrTx, c: VerdictContext): Promise<void> {
     reasonCodes: body.reasonCodes,
     note: body.note ?? null,
     createdAt: now,
+    // Time per item is measured from the claim (taken by this reviewer: requireLease checked it), not from arrival.
+    handlingMs: task.claimedAt === null ? null : Math.max(0, now - task.claimedAt),
   });
   await tx.update(tasks).set({ status: "done", completedAt: now, leaseExpiresAt: null }).where(eq(tasks.id, task.id));
 
