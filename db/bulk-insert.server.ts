@@ -14,7 +14,7 @@
  */
 import type Database from "better-sqlite3";
 import { entityKind, getTableColumns, getTableName, is, SQL, type Column, type Table } from "drizzle-orm";
-import { sqliteClientOf, type DbOrTx } from "./client.server";
+import { pgClientOf, sqliteClientOf, type DbOrTx } from "./client.server";
 import { JsonText } from "./json-text";
 
 export { JsonText, jsonText } from "./json-text";
@@ -24,7 +24,28 @@ const CHUNK = 100;
 type Prepared = { keys: string[]; columns: Column[]; plain: boolean[]; head: string; tuple: string; bySize: Map<number, Database.Statement> };
 
 /** Column kinds whose driver value is the JS string or number itself (drizzle maps them as is). */
-const PLAIN_KINDS = new Set(["SQLiteText", "SQLiteInteger", "SQLiteReal"]);
+const PLAIN_KINDS = new Set(["SQLiteText", "SQLiteInteger", "SQLiteReal", "PgText", "PgInteger", "PgBigInt53", "PgDoublePrecision"]);
+
+type Shape = Omit<Prepared, "tuple" | "bySize">;
+const shapes = new WeakMap<Table, Shape>();
+
+/** The columns an insert writes (generated keys are left to the store), and how each is encoded. */
+function shapeOf(table: Table): Shape {
+  let shape = shapes.get(table);
+  if (!shape) {
+    const entries = Object.entries(getTableColumns(table)).filter(
+      ([, c]) => !(c as Column & { autoIncrement?: boolean }).autoIncrement && !(c as Column & { generatedIdentity?: unknown }).generatedIdentity,
+    ) as [string, Column][];
+    shape = {
+      keys: entries.map(([k]) => k),
+      columns: entries.map(([, c]) => c),
+      plain: entries.map(([, c]) => PLAIN_KINDS.has((c.constructor as unknown as Record<symbol, string>)[entityKind])),
+      head: `INSERT INTO "${getTableName(table)}" (${entries.map(([, c]) => `"${c.name}"`).join(", ")}) VALUES `,
+    };
+    shapes.set(table, shape);
+  }
+  return shape;
+}
 
 const statements = new WeakMap<Database.Database, Map<Table, Prepared>>();
 
@@ -33,19 +54,25 @@ function prepared(client: Database.Database, table: Table): Prepared {
   if (!perTable) statements.set(client, (perTable = new Map()));
   let p = perTable.get(table);
   if (!p) {
-    // Auto-increment keys are left to SQLite.
-    const entries = Object.entries(getTableColumns(table)).filter(([, c]) => !(c as Column & { autoIncrement?: boolean }).autoIncrement) as [string, Column][];
-    p = {
-      keys: entries.map(([k]) => k),
-      columns: entries.map(([, c]) => c),
-      plain: entries.map(([, c]) => PLAIN_KINDS.has((c.constructor as unknown as Record<symbol, string>)[entityKind])),
-      head: `INSERT INTO "${getTableName(table)}" (${entries.map(([, c]) => `"${c.name}"`).join(", ")}) VALUES `,
-      tuple: `(${entries.map(() => "?").join(", ")})`,
-      bySize: new Map(),
-    };
+    const shape = shapeOf(table);
+    p = { ...shape, tuple: `(${shape.keys.map(() => "?").join(", ")})`, bySize: new Map() };
     perTable.set(table, p);
   }
   return p;
+}
+
+/** The text of a Postgres INSERT of `size` rows ($1, $2, … in row order), built once per table and size. */
+const pgTexts = new WeakMap<Table, Map<number, string>>();
+function pgText(table: Table, shape: Shape, size: number): string {
+  let bySize = pgTexts.get(table);
+  if (!bySize) pgTexts.set(table, (bySize = new Map()));
+  let text = bySize.get(size);
+  if (!text) {
+    const n = shape.keys.length;
+    const tuples = Array.from({ length: size }, (_, r) => `(${shape.keys.map((_k, i) => `$${r * n + i + 1}`).join(", ")})`);
+    bySize.set(size, (text = shape.head + tuples.join(", ")));
+  }
+  return text;
 }
 
 /** The INSERT of `size` rows (sizes 1..CHUNK, prepared once each). */
@@ -76,40 +103,46 @@ function encodeShared(columns: Column[], row: Record<string, unknown>, keys: str
   return encode(columns[i], v);
 }
 
-/** Postgres takes at most 65,535 parameters per statement. */
-const PG_PARAMS = 60_000;
+/** The parameters of one INSERT of `rows`, row after row, encoded as drizzle would. */
+function encodeRows(shape: Shape, rows: Record<string, unknown>[]): unknown[] {
+  const { keys, columns, plain } = shape;
+  const n = keys.length;
+  const values: unknown[] = new Array(rows.length * n);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    const base = r * n;
+    for (let i = 0; i < n; i++) {
+      const v = row[keys[i]];
+      const t = typeof v;
+      values[base + i] =
+        (t === "string" || t === "number") && plain[i]
+          ? v
+          : v instanceof JsonText
+            ? v.text
+            : typeof v === "object" && v !== null
+              ? encodeShared(columns, row, keys, values, base, i, v)
+              : encode(columns[i], v);
+    }
+  }
+  return values;
+}
 
 export async function insertRows<T extends Table>(db: DbOrTx, table: T, rows: T["$inferInsert"][]): Promise<void> {
   if (rows.length === 0) return;
   const client = sqliteClientOf(db);
   if (!client) {
-    // Postgres: the query builder, a few thousand parameters per statement (JsonText is written as is by the json column).
-    const per = Math.max(1, Math.floor(PG_PARAMS / Object.keys(getTableColumns(table)).length));
-    for (let start = 0; start < rows.length; start += per) await db.insert(table as never).values(rows.slice(start, start + per) as never);
+    // Postgres: named statements of up to CHUNK rows, prepared once per pooled connection by the driver.
+    const pg = pgClientOf(db);
+    const shape = shapeOf(table);
+    for (let start = 0; start < rows.length; start += CHUNK) {
+      const part = rows.slice(start, start + CHUNK) as Record<string, unknown>[];
+      await pg.query({ name: `insert_rows_${getTableName(table)}_${part.length}`, text: pgText(table, shape, part.length), values: encodeRows(shape, part) });
+    }
     return;
   }
   const p = prepared(client, table);
-  const { keys, columns, plain } = p;
-  const n = keys.length;
   for (let start = 0; start < rows.length; start += CHUNK) {
-    const size = Math.min(CHUNK, rows.length - start);
-    const values: unknown[] = new Array(size * n);
-    for (let r = 0; r < size; r++) {
-      const row = rows[start + r] as Record<string, unknown>;
-      const base = r * n;
-      for (let i = 0; i < n; i++) {
-        const v = row[keys[i]];
-        const t = typeof v;
-        values[base + i] =
-          (t === "string" || t === "number") && plain[i]
-            ? v
-            : v instanceof JsonText
-              ? v.text
-              : typeof v === "object" && v !== null
-                ? encodeShared(columns, row, keys, values, base, i, v)
-                : encode(columns[i], v);
-      }
-    }
-    statement(client, p, size).run(values);
+    const part = rows.slice(start, start + CHUNK) as Record<string, unknown>[];
+    statement(client, p, part.length).run(encodeRows(p, part));
   }
 }

@@ -23,7 +23,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { sql, type SQL } from "drizzle-orm";
+import { inArray, sql, type Column, type SQL, type SQLWrapper } from "drizzle-orm";
 import { drizzle as drizzleSqlite, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate as migrateSqlite } from "drizzle-orm/better-sqlite3/migrator";
 import { drizzle as drizzlePg, type NodePgQueryResultHKT } from "drizzle-orm/node-postgres";
@@ -408,8 +408,12 @@ export async function sqlRows(db: DbOrTx, query: SQL): Promise<unknown[][]> {
       .prepare(q.sql)
       .raw(true)
       .all(...q.params) as unknown[][];
-  const pgClient = (db as unknown as { session: { client: pg.Pool | pg.PoolClient } }).session.client;
-  return (await pgClient.query({ text: q.sql, values: q.params, rowMode: "array" })).rows as unknown[][];
+  return (await pgClientOf(db).query({ text: q.sql, values: q.params, rowMode: "array" })).rows as unknown[][];
+}
+
+/** The raw driver client of a Postgres handle (the transaction's connection inside one, else the pool). */
+export function pgClientOf(db: DbOrTx): pg.Pool | pg.PoolClient {
+  return (db as unknown as { session: { client: pg.Pool | pg.PoolClient } }).session.client;
 }
 
 /** The raw driver client of a SQLite handle (hot paths that prepare their own statements); null on Postgres. */
@@ -434,6 +438,35 @@ export function preparedQuery<R>(name: string, build: (db: Db) => { prepare(name
     let q = perConnection.get(client);
     if (!q) perConnection.set(client, (q = (build(db) as unknown as { prepare(): { all(p: Record<string, unknown>): R[] } }).prepare()));
     return q.all(params);
+  };
+}
+
+/**
+ * A hot lookup of the rows whose text `column` is one of many values (the ingest idempotency check):
+ * `build` writes the query with `oneOf(column)` as that condition. On Postgres the values travel as one
+ * array parameter (`= ANY($1::text[])`), all of them in one statement; on SQLite as an `IN` list of
+ * `size` placeholders, one statement per slice (unused slots are NULL, which matches nothing).
+ */
+export function preparedInList<R>(name: string, build: (db: Db, oneOf: (column: SQLWrapper) => SQL) => { prepare(name: string): PreparedPg<R> }, size = 100) {
+  const onPg = preparedQuery<R>(`${name}_any`, (db) => build(db, (column) => sql`${column} = ANY(${sql.placeholder("values")}::text[])`));
+  const onSqlite = preparedQuery<R>(name, (db) =>
+    build(db, (column) =>
+      inArray(
+        column as Column,
+        Array.from({ length: size }, (_, i) => sql.placeholder(`v${i}`)),
+      ),
+    ),
+  );
+  return async (db: DbOrTx, params: Record<string, unknown>, values: string[]): Promise<R[]> => {
+    if (values.length === 0) return [];
+    if (!sqliteClientOf(db)) return onPg(db, { ...params, values });
+    const out: R[] = [];
+    for (let start = 0; start < values.length; start += size) {
+      const slice: Record<string, unknown> = { ...params };
+      for (let i = 0; i < size; i++) slice[`v${i}`] = values[start + i] ?? null;
+      out.push(...(await onSqlite(db, slice)));
+    }
+    return out;
   };
 }
 

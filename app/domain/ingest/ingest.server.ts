@@ -5,9 +5,9 @@
  * An API batch is atomic: any invalid item rejects the whole batch. The batch
  * import (ingestEach) takes the same path but answers for each item.
  */
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
-import { preparedQuery, transaction, type Db, type DbOrTx } from "@db/client.server";
+import { preparedInList, transaction, type Db, type DbOrTx } from "@db/client.server";
 import { isUniqueViolation } from "@db/sql";
 import { decisions, tasks } from "@db/schema/index";
 import { DECISION_ROUTES, DECISION_STATUSES } from "@db/schema/tables";
@@ -196,12 +196,9 @@ function sameInput(a: DecisionInput, b: DecisionInput): boolean {
 
 type ExistingDecision = Pick<StoredDecision, "id" | "externalId" | "bodyHash" | "status" | "route" | "reasons">;
 
-const LOOKUP_IDS = 100;
-
-/** The idempotency lookup for up to LOOKUP_IDS external ids of one type, prepared once. */
-const existingLookup = preparedQuery<ExistingDecision>("ingest_existing", (db) => {
-  const ids = Array.from({ length: LOOKUP_IDS }, (_, i) => sql.placeholder(`e${i}`));
-  return db
+/** The stored decisions of one type among these external ids (prepared once; see preparedInList). */
+const existingLookup = preparedInList<ExistingDecision>("ingest_existing", (db, oneOf) =>
+  db
     .select({
       id: decisions.id,
       externalId: decisions.externalId,
@@ -211,10 +208,10 @@ const existingLookup = preparedQuery<ExistingDecision>("ingest_existing", (db) =
       reasons: decisions.reasons,
     })
     .from(decisions)
-    .where(and(eq(decisions.typeKey, sql.placeholder("type")), inArray(decisions.externalId, ids)));
-});
+    .where(and(eq(decisions.typeKey, sql.placeholder("type")), oneOf(decisions.externalId))),
+);
 
-/** The stored decisions among these (type, externalId) pairs, LOOKUP_IDS per indexed query. */
+/** The stored decisions among these (type, externalId) pairs. */
 async function findExisting(db: DbOrTx, prepared: Prepared[]): Promise<Map<string, ExistingDecision>> {
   const byType = new Map<string, string[]>();
   for (const p of prepared) {
@@ -224,12 +221,7 @@ async function findExisting(db: DbOrTx, prepared: Prepared[]): Promise<Map<strin
   }
   const found = new Map<string, ExistingDecision>();
   for (const [type, ids] of byType) {
-    for (let i = 0; i < ids.length; i += LOOKUP_IDS) {
-      const params: Record<string, string | null> = { type };
-      // unused slots are NULL, which matches nothing
-      for (let j = 0; j < LOOKUP_IDS; j++) params[`e${j}`] = ids[i + j] ?? null;
-      for (const r of await existingLookup(db, params)) found.set(`${type}\u0000${r.externalId}`, r);
-    }
+    for (const r of await existingLookup(db, { type }, ids)) found.set(`${type}\u0000${r.externalId}`, r);
   }
   return found;
 }

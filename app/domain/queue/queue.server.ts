@@ -6,10 +6,10 @@
  * rows it locks or with updates guarded by the state it expects.
  */
 import { forUpdate, forUpdateSkipLocked } from "@db/sql";
-import { and, desc, eq, inArray, isNull, lt, ne, or, type SQL } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, ne, or, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { transaction, type Db, type DbOrTx } from "@db/client.server";
-import { auditLog, decisions, taskCounters, tasks } from "@db/schema/index";
+import { decisions, taskCounters, tasks } from "@db/schema/index";
 import { TASK_KINDS, TASK_STATUSES } from "@db/schema/tables";
 import { conflict, notFound, type AppError } from "~/lib/errors";
 import { MINUTE } from "~/lib/time";
