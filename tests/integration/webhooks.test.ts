@@ -444,9 +444,64 @@ describe("webhooks", () => {
     });
   });
 
+  it("announces an escalation: decision.escalated carries the reason and the type's owner, and the owner's finalized event waits behind it", async () => {
+    const type = await freshType(s.db, owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 0 } });
+    const sub = await subscribeTo("escalated", { events: ["decision.escalated", "decision.finalized"], types: [type] });
+    // The escalation's deliveries fail until the owner has decided, so the finalized event is queued behind an undelivered one.
+    let holdEscalation = true;
+    rx.respond = (path, body) => ({ status: path === sub.path && body.type === "decision.escalated" && holdEscalation ? 503 : 200 });
+
+    const d = await ingest(s, ingestKey, reviewDecision(type, "wh-escalate"));
+    expect(d.status).toBe(201);
+    const c = await claim(s, alice.key, { type });
+    expect(c.body.decision.id).toBe(d.body.id);
+    const escalated = await review(s, alice.key, c.body.task.id, { action: "escalate", note: "Vendor not in the master data" });
+    expect(escalated.status).toBe(200);
+    expect(escalated.body.decision.status).toBe("escalated");
+    const atEscalation = await getDecision(s, ingestKey, d.body.id);
+    expect(atEscalation.body.status).toBe("escalated");
+
+    // The type's owner takes the escalation and approves it, while the escalated event is still failing.
+    const o = await claim(s, owner.key, { type });
+    expect(o.status).toBe(200);
+    expect(o.body).toMatchObject({ task: { route: "escalation" }, decision: { id: d.body.id } });
+    expect((await review(s, owner.key, o.body.task.id, { action: "approve" })).status).toBe(200);
+    const queued = await until("a failed escalated attempt with the finalized event queued behind it", async () => {
+      const list = await deliveriesOf(sub.id);
+      const byType = new Map(list.map((x) => [x.eventType, x]));
+      return byType.get("decision.escalated")!.attempts > 0 && byType.has("decision.finalized") && byType;
+    });
+    expect(queued.get("decision.escalated")).toMatchObject({ status: "pending", lastStatus: 503 });
+    expect(queued.get("decision.finalized")).toMatchObject({ status: "pending", attempts: 0 });
+    holdEscalation = false;
+    // Sent again now rather than after its backoff, which doubles with every failed attempt (409: the worker was quicker).
+    expect([200, 409]).toContain((await retryDelivery(s, admin, sub.id, queued.get("decision.escalated")!.id)).status);
+    await until("both events delivered", () => rx.delivered(sub.path).length === 2);
+
+    const got = rx.received.filter((r) => r.path === sub.path);
+    // In order: every escalated attempt (failed, then delivered) before the first finalized attempt.
+    const firstFinalized = got.findIndex((r) => r.body.type === "decision.finalized");
+    expect(got.slice(0, firstFinalized).map((r) => r.body.type)).toEqual(Array(firstFinalized).fill("decision.escalated"));
+    expect(got[firstFinalized - 1].status).toBe(200);
+    expect(rx.delivered(sub.path).map((r) => r.body.type)).toEqual(["decision.escalated", "decision.finalized"]);
+
+    const [escalation, finalized] = rx.delivered(sub.path);
+    // The decision as GET /api/v1/decisions/:id showed it at the escalation, with why and to whom.
+    expect(escalation.body).toEqual({
+      type: "decision.escalated",
+      timestamp: expect.any(String),
+      data: { ...atEscalation.body, escalation: { reason: "reviewer", owner: owner.email } },
+    });
+    expect(finalized.body).toEqual({ type: "decision.finalized", timestamp: expect.any(String), data: (await getDecision(s, ingestKey, d.body.id)).body });
+    expect(finalized.body.data).toMatchObject({ status: "approved", finalOutput: reviewDecision(type, "wh-escalate").output });
+    expect((await deliveriesOf(sub.id)).map((x) => x.status)).toEqual(["delivered", "delivered"]);
+  });
+
   it("every event body received is what the API contract documents (WebhookEvent)", () => {
     const events = rx.received.filter((r) => r.raw !== "{}");
-    expect(new Set(events.map((r) => r.body.type))).toEqual(new Set(["decision.finalized", "decision.qa_reviewed", "decision.corrected_after_release"]));
+    expect(new Set(events.map((r) => r.body.type))).toEqual(
+      new Set(["decision.finalized", "decision.qa_reviewed", "decision.corrected_after_release", "decision.escalated"]),
+    );
     for (const r of events) expect(webhookEventSchema.safeParse(r.body).error?.issues ?? [], `${r.body.type} to ${r.path}`).toEqual([]);
   });
 });
