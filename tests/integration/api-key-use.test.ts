@@ -5,6 +5,7 @@ import { apiKeys } from "@db/schema/index";
 import { createApiKey, revokeApiKey } from "~/domain/auth/users.server";
 import { invoiceType, makeType, makeUser } from "../support/db";
 import { startServer, type TestServer } from "../support/server";
+import { getDecisionType } from "../support/api";
 
 describe("API key use over HTTP", () => {
   let s: TestServer;
@@ -19,15 +20,15 @@ describe("API key use over HTTP", () => {
     const lastUsed = async () => (await s.db.select().from(apiKeys).where(eq(apiKeys.id, id)).limit(1))[0]!.lastUsedAt;
     expect(await lastUsed()).toBeNull();
     const t0 = Date.now();
-    expect((await s.request("/api/v1/decision-types/invoice", { key })).status).toBe(200);
+    expect((await getDecisionType(s, key, "invoice")).status).toBe(200);
     const first = await lastUsed();
     expect(first).not.toBeNull();
     expect(first!).toBeGreaterThanOrEqual(t0);
-    expect((await s.request("/api/v1/decision-types/invoice", { key })).status).toBe(200);
+    expect((await getDecisionType(s, key, "invoice")).status).toBe(200);
     expect(await lastUsed()).toBe(first);
 
     await revokeApiKey(s.db, id, "test");
-    const denied = await s.request("/api/v1/decision-types/invoice", { key });
+    const denied = await getDecisionType(s, key, "invoice");
     expect(denied.status).toBe(401);
     expect(denied.body.error.code).toBe("unauthenticated");
   });

@@ -14,6 +14,7 @@ import { runCli } from "../support/cli";
 import { auditEntries, dropAuditTriggers } from "../support/reads";
 import { CORRECTED, ingest, review, reviewed } from "../support/labelled";
 import { startServer, type TestServer } from "../support/server";
+import { answer, client } from "../support/api";
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
 
@@ -222,23 +223,26 @@ describe("GET /api/v1/decisions/:id/evidence and /api/v1/audit/public-key", () =
   afterAll(async () => s?.close());
 
   it("serves the pack as a JSON download that verifies with the served public key", async () => {
-    const res = await fetch(`${s.url}/api/v1/decisions/${decisionId}/evidence`, { headers: { Authorization: `Bearer ${readKey}` } });
+    const res = await answer(client(s, readKey).GET("/api/v1/decisions/{id}/evidence", { params: { path: { id: decisionId } } }));
     expect(res.status).toBe(200);
     expect(res.headers.get("content-disposition")).toBe(`attachment; filename="evidence-${decisionId}.json"`);
-    const pack = await res.json();
-    const key = await s.request("/api/v1/audit/public-key");
+    const pack = res.body as unknown as EvidencePack;
+    const anonymous = client(s);
+    const key = await answer(anonymous.GET("/api/v1/audit/public-key"));
     expect(key.status).toBe(200);
     expect(key.body).toMatchObject({ algorithm: "Ed25519", keyId: pack.audit.publicKey.keyId, publicKey: expect.stringContaining("BEGIN PUBLIC KEY") });
     expect(verifyEvidencePack(pack, crypto.createPublicKey(key.body.publicKey))).toMatchObject({ ok: true, decisionId, entries: 3 });
-    const pem = await fetch(`${s.url}/api/v1/audit/public-key?format=pem`);
-    expect(await pem.text()).toBe(key.body.publicKey);
+    const pem = await anonymous.GET("/api/v1/audit/public-key", { params: { query: { format: "pem" } }, parseAs: "text" });
+    expect(pem.data).toBe(key.body.publicKey);
   });
 
   it("serves a printable page with everything escaped", async () => {
-    const res = await fetch(`${s.url}/api/v1/decisions/${decisionId}/evidence?format=html`, { headers: { Authorization: `Bearer ${readKey}` } });
+    const res = await answer(
+      client(s, readKey).GET("/api/v1/decisions/{id}/evidence", { params: { path: { id: decisionId }, query: { format: "html" } }, parseAs: "text" }),
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/html");
-    const html = await res.text();
+    const html = String(res.body);
     expect(html).toContain(`Evidence pack: decision ${decisionId}`);
     expect(html).toContain("NOT_AN_INVOICE");
     expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
@@ -246,11 +250,13 @@ describe("GET /api/v1/decisions/:id/evidence and /api/v1/audit/public-key", () =
   });
 
   it("refuses a bad format, an unknown decision and a caller without credentials", async () => {
-    const bad = await s.request(`/api/v1/decisions/${decisionId}/evidence?format=xml`, { key: readKey });
+    const evidence = (key: string | undefined, id: string, format?: string) =>
+      answer(client(s, key).GET("/api/v1/decisions/{id}/evidence", { params: { path: { id }, query: { format: format as never } } }));
+    const bad = await evidence(readKey, decisionId, "xml");
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues[0].path).toBe("format");
-    expect((await s.request(`/api/v1/decisions/dec_nope/evidence`, { key: readKey })).status).toBe(404);
-    expect((await s.request(`/api/v1/decisions/${decisionId}/evidence`)).status).toBe(401);
-    expect((await s.request("/api/v1/audit/public-key?format=der")).status).toBe(400);
+    expect((await evidence(readKey, "dec_nope")).status).toBe(404);
+    expect((await evidence(undefined, decisionId)).status).toBe(401);
+    expect((await answer(client(s).GET("/api/v1/audit/public-key", { params: { query: { format: "der" as never } } }))).status).toBe(400);
   });
 });

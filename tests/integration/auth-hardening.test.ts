@@ -11,6 +11,7 @@ import { createApiKey } from "~/domain/auth/users.server";
 import { invoiceType, makeType, makeUser, TEST_PASSWORD, uniqueEmail } from "../support/db";
 import { runCli } from "../support/cli";
 import { startServer, type TestServer } from "../support/server";
+import { getDecisionType } from "../support/api";
 
 describe("auth hardening over HTTP", () => {
   let s: TestServer;
@@ -215,12 +216,12 @@ describe("auth hardening over HTTP", () => {
   describe("API key expiry", () => {
     it("an expired key answers 401 saying it expired; before its expiry it works", async () => {
       const { key, id } = await createApiKey(s.db, { name: "short-lived", scopes: ["read"], expiresAt: "2099-01-01" }, "test");
-      expect((await s.request("/api/v1/decision-types/invoice", { key })).status).toBe(200);
+      expect((await getDecisionType(s, key, "invoice")).status).toBe(200);
       await s.db
         .update(apiKeys)
         .set({ expiresAt: Date.now() - 1000 })
         .where(eq(apiKeys.id, id));
-      const denied = await s.request("/api/v1/decision-types/invoice", { key });
+      const denied = await getDecisionType(s, key, "invoice");
       expect(denied.status).toBe(401);
       expect(denied.body.error.code).toBe("unauthenticated");
       expect(denied.body.error.message).toMatch(/short-lived expired on \d{4}-\d{2}-\d{2}T/);

@@ -7,7 +7,7 @@ import { getDecisionType } from "~/domain/decision-types/decision-types.server";
 import { authenticate, findUserByEmail, listApiKeys, listUsers } from "~/domain/auth/users.server";
 import { invoiceType, makeKey, onPostgres, openStore, storeEnv } from "../support/db";
 import { runCli } from "../support/cli";
-import { claim, ingest, review, reviewDecision } from "../support/api";
+import { claim, ingest, putDecisionType, review, reviewDecision } from "../support/api";
 import { startServer, type TestServer } from "../support/server";
 
 // Each CLI run starts Node + tsx (about a second), so allow slow machines plenty of time.
@@ -169,8 +169,6 @@ describe("the lastmile CLI", { timeout: 120_000 }, () => {
     const unbound = cli("apikey", "create", "--name", "cli-unbound", "--scopes", "review").lines.at(-1)!;
     expect((await claim(s, unbound, { type: "cli-invoice" })).status).toBe(403);
     const adminScoped = cli("apikey", "create", "--name", "cli-adm", "--scopes", "admin", "--user", "cli-reviewer@example.com").lines.at(-1)!;
-    expect((await s.request("/api/v1/decision-types/cli-invoice", { method: "PUT", key: adminScoped, body: invoiceType("owner@example.com") })).status).toBe(
-      403,
-    );
+    expect((await putDecisionType(s, adminScoped, "cli-invoice", invoiceType("owner@example.com"))).status).toBe(403);
   });
 });

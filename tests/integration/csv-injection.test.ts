@@ -8,6 +8,7 @@ import { parse as parseCsv } from "csv-parse/sync";
 import { parquetReadObjects } from "hyparquet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { invoiceType, makeKey, makeType, makeUser } from "../support/db";
+import { createDataset, createSnapshot, downloadSnapshot, snapshotAt } from "../support/api";
 import { CORRECTED, reviewed } from "../support/labelled";
 import { startServer, waitForSnapshot, type TestServer } from "../support/server";
 
@@ -56,16 +57,15 @@ describe("CSV formula injection", () => {
   });
 
   it("dataset CSV exports escape hostile text cells; JSONL and Parquet stay exact", async () => {
-    const created = await s.request("/api/v1/datasets", { key: manager, body: { name: "Hostile", filter: { type: "invoice" } } });
+    const created = await createDataset(s, manager, { name: "Hostile", filter: { type: "invoice" } });
     expect(created.status).toBe(201);
-    const snap = await s.request(`/api/v1/datasets/${created.body.id}/snapshots`, { key: manager, body: {} });
+    const snap = await createSnapshot(s, manager, created.body.id, {});
     expect(snap.status).toBe(202);
     const location = snap.headers.get("Location")!;
     expect(await waitForSnapshot(s, manager, location)).toMatchObject({ status: "ready", rowCount: 2 });
-    const download = async (format: string) =>
-      fetch(`${s.url}${location}/download?format=${format}&split=all`, { headers: { Authorization: `Bearer ${manager}` } });
+    const download = async (format: "csv" | "jsonl") => String((await downloadSnapshot(s, manager, snapshotAt(location), { format, split: "all" })).body);
 
-    const csv = parseCsv(await (await download("csv")).text(), { columns: true }) as Record<string, string>[];
+    const csv = parseCsv(await download("csv"), { columns: true }) as Record<string, string>[];
     const one = csv.find((r) => r.externalId === "csv-1")!;
     const two = csv.find((r) => r.externalId === "csv-2")!;
     expect(one.note).toBe(`'${NOTE}`);
@@ -75,7 +75,7 @@ describe("CSV formula injection", () => {
     expect(one.confidence).toBe("0.5");
     expect(JSON.parse(one.reasonCodes)).toEqual(["WRONG_TOTAL"]);
 
-    const lines = (await (await download("jsonl")).text())
+    const lines = (await download("jsonl"))
       .trimEnd()
       .split("\n")
       .map((l) => JSON.parse(l));
@@ -83,7 +83,8 @@ describe("CSV formula injection", () => {
     expect(j1).toMatchObject({ note: NOTE, modelName: MODEL, modelVersion: TAB });
     expect(lines.find((l) => l.externalId === "csv-2").note).toBe(LINK);
 
-    const objs = (await parquetReadObjects({ file: await (await download("parquet")).arrayBuffer() })) as Record<string, unknown>[];
+    const parquet = await downloadSnapshot(s, manager, snapshotAt(location), { format: "parquet", split: "all" }, "arrayBuffer");
+    const objs = (await parquetReadObjects({ file: parquet.body as unknown as ArrayBuffer })) as Record<string, unknown>[];
     expect(objs.find((o) => o.externalId === "csv-1")).toMatchObject({ note: NOTE, modelName: MODEL, modelVersion: TAB });
     expect(objs.find((o) => o.externalId === "csv-2")!.note).toBe(LINK);
   });

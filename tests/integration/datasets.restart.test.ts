@@ -9,6 +9,7 @@ import { makeKey, makeUser, openStore } from "../support/db";
 import { auditEntries } from "../support/reads";
 import { startServer, type TestServer } from "../support/server";
 import type { components } from "../../scripts/client/index";
+import { answer, client, createDataset, createSnapshot, snapshotAt } from "../support/api";
 
 type Snapshot = components["schemas"]["Snapshot"];
 
@@ -26,8 +27,8 @@ describe("a snapshot build interrupted by a server crash", () => {
     const key = await makeKey(first.db, ["read", "admin"], manager.email);
     await generateReviewedInvoices(first.db, 30_000);
 
-    const ds = await first.request("/api/v1/datasets", { key, body: { name: "Crash", filter: { type: "invoice" } } });
-    const created = await first.request(`/api/v1/datasets/${ds.body.id}/snapshots`, { key, body: {} });
+    const ds = await createDataset(first, key, { name: "Crash", filter: { type: "invoice" } });
+    const created = await createSnapshot(first, key, ds.body.id, {});
     expect(created.status).toBe(202);
     const location = created.headers.get("Location")!;
     const number = Number(created.body.number);
@@ -53,7 +54,8 @@ describe("a snapshot build interrupted by a server crash", () => {
     servers.push(second);
     let snap!: Snapshot;
     for (let i = 0; i < 1200; i++) {
-      snap = (await second.request<Snapshot>(location, { key })).body;
+      snap = (await answer(client(second, key).GET("/api/v1/datasets/{id}/snapshots/{n}", { params: { path: snapshotAt(location) } })))
+        .body as unknown as Snapshot;
       if (snap.status !== "building") break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -62,10 +64,11 @@ describe("a snapshot build interrupted by a server crash", () => {
     // Nothing of the interrupted attempt is left, and a fresh snapshot of the same data hashes the same.
     const dir = path.join(env.SNAPSHOTS_DIR ?? path.join(path.dirname(env.DATABASE_PATH), "snapshots"), ds.body.id);
     expect(fs.readdirSync(dir)).toEqual(["1"]);
-    const again = await second.request(`/api/v1/datasets/${ds.body.id}/snapshots`, { key, body: {} });
+    const again = await createSnapshot(second, key, ds.body.id, {});
     let fresh!: Snapshot;
     for (let i = 0; i < 1200; i++) {
-      fresh = (await second.request<Snapshot>(again.headers.get("Location")!, { key })).body;
+      fresh = (await answer(client(second, key).GET("/api/v1/datasets/{id}/snapshots/{n}", { params: { path: snapshotAt(again.headers.get("Location")) } })))
+        .body as unknown as Snapshot;
       if (fresh.status !== "building") break;
       await new Promise((r) => setTimeout(r, 100));
     }

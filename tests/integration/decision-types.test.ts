@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { policyHistory } from "~/domain/decision-types/decision-types.server";
 import { invoiceType } from "../support/db";
-import { counts, person, type Person } from "../support/api";
+import { answer, client, counts, getDecisionType, person, putDecisionType, type Person } from "../support/api";
 import { startServer, type TestServer } from "../support/server";
 
 describe("PUT/GET /api/v1/decision-types/:key", () => {
@@ -15,7 +15,7 @@ describe("PUT/GET /api/v1/decision-types/:key", () => {
   });
   afterAll(async () => s?.close());
 
-  const put = async (key: string, body: unknown, as = admin.key) => s.request(`/api/v1/decision-types/${key}`, { method: "PUT", key: as, body });
+  const put = async (key: string, body: unknown, as = admin.key) => putDecisionType(s, as, key, body);
 
   it("creates (201), reads back, and updates (200)", async () => {
     const def = invoiceType(admin.email, { key: "dt-create" });
@@ -26,7 +26,7 @@ describe("PUT/GET /api/v1/decision-types/:key", () => {
     expect(created.body.outputSchema).toEqual(def.outputSchema);
     expect(created.body.reasonCodes).toEqual(def.reasonCodes);
 
-    const got = await s.request("/api/v1/decision-types/dt-create", { key: reviewer.key });
+    const got = await getDecisionType(s, reviewer.key, "dt-create");
     expect(got.status).toBe(200);
     expect(got.body).toEqual(created.body);
 
@@ -34,7 +34,7 @@ describe("PUT/GET /api/v1/decision-types/:key", () => {
     expect(updated.status).toBe(200);
     expect(updated.body).toMatchObject({ name: "Invoices v2", slaMinutes: 60, policyVersion: 1 });
 
-    const list = await s.request("/api/v1/decision-types", { key: reviewer.key });
+    const list = await answer(client(s, reviewer.key).GET("/api/v1/decision-types"));
     expect(list.body.decisionTypes.map((t: { key: string }) => t.key)).toContain("dt-create");
   });
 
@@ -73,7 +73,7 @@ describe("PUT/GET /api/v1/decision-types/:key", () => {
     const paths = r.body.error.issues.map((i: { path: string }) => i.path);
     for (const p of ["name", "slaMinutes", "routing.minConfidence", "routing.qaSampleRate", "reasonCodes.0.code"]) expect(paths).toContain(p);
     expect(paths.some((p: string) => p.startsWith("outputSchema"))).toBe(true);
-    expect((await s.request("/api/v1/decision-types/dt-bad", { key: admin.key })).status).toBe(404);
+    expect((await getDecisionType(s, admin.key, "dt-bad")).status).toBe(404);
     expect(await counts(s.db)).toEqual(before);
   });
 
@@ -124,14 +124,15 @@ describe("PUT/GET /api/v1/decision-types/:key", () => {
     expect((await put("dt-forbidden", def, reviewerAdminScope.key)).status).toBe(403);
     const manager = await person(s.db, "manager", ["admin"]);
     expect((await put("dt-forbidden", def, manager.key)).status).toBe(403);
-    expect((await s.request("/api/v1/decision-types/dt-forbidden", { method: "PUT", body: def })).status).toBe(401);
-    expect((await s.request("/api/v1/decision-types/dt-forbidden", { key: admin.key })).status).toBe(404);
+    expect((await putDecisionType(s, undefined, "dt-forbidden", def)).status).toBe(401);
+    expect((await getDecisionType(s, admin.key, "dt-forbidden")).status).toBe(404);
   });
 
   it("answers 404 for an unknown type and 405 for other methods", async () => {
-    const r = await s.request("/api/v1/decision-types/missing", { key: admin.key });
+    const r = await getDecisionType(s, admin.key, "missing");
     expect(r.status).toBe(404);
     expect(r.body.error.code).toBe("not_found");
+    // Raw on purpose: methods the contract does not have.
     const del = await s.request("/api/v1/decision-types/missing", { method: "DELETE", key: admin.key });
     expect(del.status).toBe(405);
     expect(del.headers.get("allow")).toBe("GET, PUT");

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { autoDecision, counts, freshType, ingest, person, reviewDecision, type Person } from "../support/api";
+import { autoDecision, counts, freshType, getDecision, ingest, listDecisions, person, reviewDecision, type Person } from "../support/api";
 import type { components } from "../../scripts/client/index";
 import type { TestServer } from "../support/server";
 import { setupServer } from "../support/setup";
 
-type Listed = { id: string; externalId: string; status: string; type: string; updatedAt: string };
-type ListPage = { decisions: Listed[]; nextCursor: string | null };
+type Listed = components["schemas"]["Decision"];
 
 describe("GET /api/v1/decisions[/:id]", () => {
   let s: TestServer;
@@ -18,14 +17,12 @@ describe("GET /api/v1/decisions[/:id]", () => {
   });
   afterAll(async () => s?.close());
 
-  async function pageAll(query: string, onPage?: (n: number) => Promise<void>) {
+  async function pageAll(query: { type: string; limit: number }, onPage?: (n: number) => Promise<void>) {
     const seen: Listed[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const r: { status: number; body: ListPage } = await s.request<ListPage>(`/api/v1/decisions?${query}${cursor ? `&cursor=${cursor}` : ""}`, {
-        key: readKey,
-      });
+      const r = await listDecisions(s, readKey, { ...query, cursor: cursor ?? undefined });
       expect(r.status).toBe(200);
       seen.push(...r.body.decisions);
       cursor = r.body.nextCursor;
@@ -39,7 +36,7 @@ describe("GET /api/v1/decisions[/:id]", () => {
     const type = await freshType(s.db, admin.email);
     const body = reviewDecision(type, "one-1", { flags: ["policy:x"], priority: 2 });
     const created = await ingest(s, ingestKey, body);
-    const r = await s.request<components["schemas"]["Decision"]>(`/api/v1/decisions/${created.body.id}`, { key: readKey });
+    const r = await getDecision(s, readKey, created.body.id);
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({
       id: created.body.id,
@@ -62,27 +59,27 @@ describe("GET /api/v1/decisions[/:id]", () => {
   });
 
   it("answers 404 for an unknown id and 401 without a key", async () => {
-    const r = await s.request("/api/v1/decisions/dec_nope", { key: readKey });
+    const r = await getDecision(s, readKey, "dec_nope");
     expect(r.status).toBe(404);
     expect(r.body.error.code).toBe("not_found");
-    expect((await s.request("/api/v1/decisions/dec_nope")).status).toBe(401);
-    expect((await s.request("/api/v1/decisions")).status).toBe(401);
+    expect((await getDecision(s, undefined, "dec_nope")).status).toBe(401);
+    expect((await listDecisions(s, undefined)).status).toBe(401);
   });
 
   it("filters by type, status and updatedSince", async () => {
     const t1 = await freshType(s.db, admin.email);
     const t2 = await freshType(s.db, admin.email);
     await ingest(s, ingestKey, { decisions: [reviewDecision(t1, "f-1"), autoDecision(t1, "f-2"), reviewDecision(t2, "f-3")] });
-    const byType = await s.request<ListPage>(`/api/v1/decisions?type=${t1}`, { key: readKey });
+    const byType = await listDecisions(s, readKey, { type: t1 });
     expect(byType.body.decisions.map((d: Listed) => d.externalId)).toEqual(["f-1", "f-2"]);
     expect(byType.body.nextCursor).toBeNull();
-    const byStatus = await s.request<ListPage>(`/api/v1/decisions?type=${t1}&status=auto_approved`, { key: readKey });
+    const byStatus = await listDecisions(s, readKey, { type: t1, status: "auto_approved" });
     expect(byStatus.body.decisions.map((d: Listed) => d.externalId)).toEqual(["f-2"]);
 
     const mark = new Date(Date.now() + 5).toISOString();
     await new Promise((r) => setTimeout(r, 20));
     await ingest(s, ingestKey, reviewDecision(t1, "f-4"));
-    const since = await s.request<ListPage>(`/api/v1/decisions?type=${t1}&updatedSince=${encodeURIComponent(mark)}`, { key: readKey });
+    const since = await listDecisions(s, readKey, { type: t1, updatedSince: mark });
     expect(since.body.decisions.map((d: Listed) => d.externalId)).toEqual(["f-4"]);
   });
 
@@ -95,6 +92,7 @@ describe("GET /api/v1/decisions[/:id]", () => {
       ["limit=100000", "limit"],
       ["colour=red", "colour"],
     ]) {
+      // Raw on purpose: hand-written query strings (an unknown parameter among them).
       const r = await s.request(`/api/v1/decisions?${q}`, { key: readKey });
       expect(r.status, q).toBe(400);
       expect(
@@ -107,7 +105,7 @@ describe("GET /api/v1/decisions[/:id]", () => {
   it("pages with a cursor: every decision exactly once, in arrival order", async () => {
     const type = await freshType(s.db, admin.email);
     await ingest(s, ingestKey, { decisions: Array.from({ length: 53 }, (_, i) => (i % 3 ? autoDecision : reviewDecision)(type, `p-${i}`)) });
-    const { seen, pages } = await pageAll(`type=${type}&limit=10`);
+    const { seen, pages } = await pageAll({ type, limit: 10 });
     expect(pages).toBe(6);
     expect(seen.map((d) => d.externalId)).toEqual(Array.from({ length: 53 }, (_, i) => `p-${i}`));
   });
@@ -117,7 +115,7 @@ describe("GET /api/v1/decisions[/:id]", () => {
     const other = await freshType(s.db, admin.email);
     await ingest(s, ingestKey, { decisions: Array.from({ length: 40 }, (_, i) => autoDecision(type, `c-${i}`)) });
     let added = 0;
-    const { seen } = await pageAll(`type=${type}&limit=7`, async (page) => {
+    const { seen } = await pageAll({ type, limit: 7 }, async (page) => {
       // insert into the paged type and another type, single and batch, concurrently with paging
       await Promise.all([
         ingest(s, ingestKey, reviewDecision(type, `late-${page}`)),
@@ -139,8 +137,8 @@ describe("GET /api/v1/decisions[/:id]", () => {
     let cursor: string | null = null;
     let round = 0;
     do {
-      const [page]: [{ body: ListPage }, unknown] = await Promise.all([
-        s.request<ListPage>(`/api/v1/decisions?limit=25${cursor ? `&cursor=${cursor}` : ""}`, { key: readKey }),
+      const [page]: [Awaited<ReturnType<typeof listDecisions>>, unknown] = await Promise.all([
+        listDecisions(s, readKey, { limit: 25, cursor: cursor ?? undefined }),
         round < 5 ? await ingest(s, ingestKey, { decisions: Array.from({ length: 5 }, (_, i) => autoDecision(other, `x-${round}-${i}`)) }) : Promise.resolve(),
       ]);
       allIds.push(...page.body.decisions.map((d: Listed) => d.id));

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findUserByEmail } from "~/domain/auth/users.server";
 import { getTask, queueCounts } from "~/domain/queue/queue.server";
 import { makeUser, TEST_PASSWORD, uniqueEmail } from "../support/db";
-import { claim, freshType, ingest, person, reviewDecision, type Person } from "../support/api";
+import { answer, claim, client, freshType, ingest, person, reviewDecision, type Person } from "../support/api";
 import { startServer, type TestServer } from "../support/server";
 import { setupServer } from "../support/setup";
 
@@ -167,7 +167,9 @@ describe("same-origin check on state-changing requests", () => {
     // An API key is not something a foreign page can make a browser send: its Origin does not matter.
     const byKey = await claim(s, reviewer.key, { type });
     expect(byKey.status).toBe(200);
-    const keyRelease = await s.request(`/api/v1/tasks/${byKey.body.task.id}/release`, { method: "POST", key: reviewer.key, headers: FOREIGN });
+    const keyRelease = await answer(
+      client(s, reviewer.key).POST("/api/v1/tasks/{id}/release", { params: { path: { id: byKey.body.task.id } }, headers: FOREIGN }),
+    );
     expect(keyRelease.status).toBe(200);
     expect((await taskRow(s, byKey.body.task.id)).status).toBe("open");
   });

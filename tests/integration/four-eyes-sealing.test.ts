@@ -11,12 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUser } from "~/domain/auth/users.server";
 import { SEALED_LABEL } from "~/domain/review/four-eyes";
 import { makeKey, makeUser, TEST_PASSWORD, uniqueEmail } from "../support/db";
-import { claim, freshType, ingest, person, review, reviewDecision, tasksOf, type Person } from "../support/api";
+import { answer, claim, client, freshType, getDecision, ingest, listDecisions, person, review, reviewDecision, tasksOf, type Person } from "../support/api";
 import { auditEntries } from "../support/reads";
 import { startServer, type TestServer } from "../support/server";
-import type { components } from "../../scripts/client/index";
-
-type Decision = components["schemas"]["Decision"];
+import { createLastmileClient, type components, type operations } from "../../scripts/client/index";
 
 const NOTE = "sealed-note-4f1e: a quote, not an invoice";
 
@@ -47,8 +45,13 @@ describe("a sealed four-eyes first verdict", () => {
     return { status: res.status, text: await res.text(), headers: res.headers };
   }
 
-  const api = async (path: string, who: { cookie?: string; key?: string }) =>
-    s.request(path, who.key ? { key: who.key } : { headers: { Cookie: who.cookie! } });
+  /** GET /api/v1/audit as a key's holder or a signed-in user (their session cookie). */
+  const api = async (query: NonNullable<operations["auditFeed"]["parameters"]["query"]>, who: { cookie?: string; key?: string }) =>
+    answer(
+      createLastmileClient({ baseUrl: s.url, apiKey: who.key, headers: who.cookie ? { Cookie: who.cookie } : undefined }).GET("/api/v1/audit", {
+        params: { query },
+      }),
+    );
 
   beforeAll(async () => {
     s = await startServer();
@@ -181,12 +184,12 @@ describe("a sealed four-eyes first verdict", () => {
 
   describe("GET /api/v1/audit", () => {
     it("lets read-scope keys, auditors and admins in, nobody else", async () => {
-      expect((await s.request("/api/v1/audit")).status).toBe(401);
-      expect((await api("/api/v1/audit", { cookie: cookies.reviewer })).status).toBe(403);
-      expect((await api("/api/v1/audit", { cookie: cookies.manager })).status).toBe(403);
-      expect((await api("/api/v1/audit", { key: first.key })).status).toBe(403);
+      expect((await api({}, {})).status).toBe(401);
+      expect((await api({}, { cookie: cookies.reviewer })).status).toBe(403);
+      expect((await api({}, { cookie: cookies.manager })).status).toBe(403);
+      expect((await api({}, { key: first.key })).status).toBe(403);
       for (const who of [{ key: readKey }, { key: auditorKey }, { cookie: cookies.auditor }, { cookie: cookies.admin }]) {
-        const res = await api("/api/v1/audit?limit=1", who);
+        const res = await api({ limit: 1 }, who);
         expect(res.status).toBe(200);
         expect(res.body.entries).toHaveLength(1);
       }
@@ -194,7 +197,7 @@ describe("a sealed four-eyes first verdict", () => {
 
     it("redacts sealed entries for a key of nobody and an admin, not for an auditor", async () => {
       for (const who of [{ key: readKey }, { cookie: cookies.admin }]) {
-        const res = await api(`/api/v1/audit?entityId=${decisionId}`, who);
+        const res = await api({ entityId: decisionId }, who);
         expect(res.status).toBe(200);
         const sealed = res.body.entries.filter((e) => e.sealed);
         expect(sealed).toEqual([
@@ -211,11 +214,11 @@ describe("a sealed four-eyes first verdict", () => {
           },
         ]);
         expect(leaks(JSON.stringify(res.body))).toBe(false);
-        const byActor = await api(`/api/v1/audit?actor=${encodeURIComponent(first.email)}&limit=500`, who);
+        const byActor = await api({ actor: first.email, limit: 500 }, who);
         expect(byActor.body.entries.some((e) => e.entityId === decisionId || e.entityId === firstTaskId)).toBe(false);
       }
       for (const who of [{ key: auditorKey }, { cookie: cookies.auditor }]) {
-        const res = await api(`/api/v1/audit?entityId=${decisionId}&action=review.`, who);
+        const res = await api({ entityId: decisionId, action: "review." }, who);
         expect(res.body.entries).toMatchObject([
           { actor: first.email, action: "review.reject", data: { note: NOTE, reasonCodes: ["NOT_AN_INVOICE"] }, sealed: false },
         ]);
@@ -226,7 +229,7 @@ describe("a sealed four-eyes first verdict", () => {
       const all: components["schemas"]["AuditEntry"][] = [];
       let cursor: string | null = "";
       while (cursor !== null) {
-        const res = await api(`/api/v1/audit?limit=7${cursor ? `&cursor=${cursor}` : ""}`, { key: auditorKey });
+        const res = await api({ limit: 7, cursor: cursor || undefined }, { key: auditorKey });
         expect(res.status).toBe(200);
         all.push(...res.body.entries);
         cursor = res.body.nextCursor;
@@ -234,10 +237,10 @@ describe("a sealed four-eyes first verdict", () => {
       const seqs = (await auditEntries(s.db)).map((e) => e.seq);
       expect(all.map((e) => e.seq)).toEqual(seqs);
       const mid = all[Math.floor(all.length / 2)];
-      const from = await api(`/api/v1/audit?from=${encodeURIComponent(mid.at)}&limit=500`, { key: auditorKey });
+      const from = await api({ from: mid.at, limit: 500 }, { key: auditorKey });
       expect(from.body.entries.every((e) => e.at >= mid.at)).toBe(true);
       expect(from.body.entries.map((e) => e.seq)).toContain(mid.seq);
-      const to = await api(`/api/v1/audit?to=${encodeURIComponent(mid.at)}&limit=500`, { key: auditorKey });
+      const to = await api({ to: mid.at, limit: 500 }, { key: auditorKey });
       expect(to.body.entries.every((e) => e.at < mid.at)).toBe(true);
     });
 
@@ -250,7 +253,8 @@ describe("a sealed four-eyes first verdict", () => {
       ["limit=0", "limit"],
       ["limit=many", "limit"],
     ])("answers 400 naming the parameter for ?%s", async (query, param) => {
-      const res = await api(`/api/v1/audit?${query}`, { key: readKey });
+      // Raw on purpose: hand-written query strings (a repeated parameter among them).
+      const res = await s.request(`/api/v1/audit?${query}`, { key: readKey });
       expect(res.status).toBe(400);
       expect(res.body.error.issues.map((i) => i.path)).toContain(param);
     });
@@ -258,19 +262,19 @@ describe("a sealed four-eyes first verdict", () => {
 
   describe("the decisions API", () => {
     it("shows the first verdict to its reviewer and auditors only", async () => {
-      const reviewsAs = async (key: string) => (await s.request(`/api/v1/decisions/${decisionId}`, { key })).body.reviews;
+      const reviewsAs = async (key: string) => (await getDecision(s, key, decisionId)).body.reviews;
       expect(await reviewsAs(second.key)).toEqual([]);
       expect(await reviewsAs(readKey)).toEqual([]);
       expect(await reviewsAs(first.key)).toMatchObject([{ reviewer: first.email, note: NOTE }]);
       expect(await reviewsAs(auditorKey)).toMatchObject([{ reviewer: first.email, note: NOTE }]);
-      const list = await s.request<{ decisions: Decision[] }>(`/api/v1/decisions?type=${type}`, { key: readKey });
+      const list = await listDecisions(s, readKey, { type });
       expect(list.body.decisions[0].reviews).toEqual([]);
     });
   });
 
   describe("datasets", () => {
     it("do not count a sealed verdict as an example", async () => {
-      const preview = await s.request(`/api/v1/datasets/preview?type=${type}`, { key: readKey });
+      const preview = await answer(client(s, readKey).GET("/api/v1/datasets/preview", { params: { query: { type } } }));
       expect(preview.status).toBe(200);
       expect(preview.body.count).toBe(0);
     });
@@ -294,11 +298,11 @@ describe("a sealed four-eyes first verdict", () => {
 
     it("the audit page, API and CSV show it unredacted", async () => {
       expect((await page(cookies.manager, `/admin/audit?actor=${encodeURIComponent(first.email)}&action=review.`)).text).toContain(NOTE);
-      const feed = await api(`/api/v1/audit?entityId=${decisionId}`, { key: readKey });
+      const feed = await api({ entityId: decisionId }, { key: readKey });
       expect(feed.body.entries.some((e) => e.sealed)).toBe(false);
       expect(JSON.stringify(feed.body)).toContain(NOTE);
       expect((await page(cookies.manager, `/admin/audit/csv?entityId=${decisionId}`)).text).toContain(first.email);
-      expect((await s.request(`/api/v1/datasets/preview?type=${type}`, { key: readKey })).body.count).toBe(1);
+      expect((await answer(client(s, readKey).GET("/api/v1/datasets/preview", { params: { query: { type } } }))).body.count).toBe(1);
     });
   });
 });

@@ -10,7 +10,7 @@ import { claim as domainClaim } from "~/domain/queue/claim.server";
 import { outboxForEntity } from "~/domain/webhooks/outbox-read.server";
 import { aggregateFromScratch, rollupSnapshot } from "~/domain/reports/rollups.server";
 import { invoiceDecision, invoiceType, makeKey, makeType, makeUser } from "../support/db";
-import { tasksOf } from "../support/api";
+import { claim as apiClaim, getDecision, ingest as apiIngest, review as apiReview, tasksOf } from "../support/api";
 import { auditEntries } from "../support/reads";
 import { startServer, type TestServer } from "../support/server";
 
@@ -38,13 +38,13 @@ describe("four-eyes review over HTTP", () => {
 
   async function ingest(overrides: Record<string, unknown>) {
     n += 1;
-    const res = await s.request("/api/v1/decisions", { key: ingestKey, body: invoiceDecision(`fe-${n}`, { confidence: 0.5, ...overrides }) });
+    const res = await apiIngest(s, ingestKey, invoiceDecision(`fe-${n}`, { confidence: 0.5, ...overrides }));
     expect(res.status).toBe(201);
     return res.body.id as string;
   }
-  const claim = async (key: string) => s.request("/api/v1/tasks/claim", { key, body: { type: "invoice" } });
-  const review = async (key: string, taskId: string, body: unknown) => s.request(`/api/v1/tasks/${taskId}/review`, { key, body });
-  const get = (id: string) => s.request(`/api/v1/decisions/${id}`, { key: ingestKey }).then((r) => r.body);
+  const claim = async (key: string) => apiClaim(s, key, { type: "invoice" });
+  const review = async (key: string, taskId: string, body: unknown) => apiReview(s, key, taskId, body);
+  const get = (id: string) => getDecision(s, ingestKey, id).then((r) => r.body);
 
   /** The incremental roll-ups equal the reports domain's from-scratch aggregate over decisions + reviews. */
   async function rollupsMatchFromScratch() {

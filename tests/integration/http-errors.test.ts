@@ -3,7 +3,22 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { disableUser, listApiKeys, revokeApiKey } from "~/domain/auth/users.server";
 import { makeKey } from "../support/db";
-import { claim, counts, freshType, ingest, person, review, reviewDecision, type Person } from "../support/api";
+import {
+  claim,
+  client,
+  answer,
+  counts,
+  freshType,
+  getDecision,
+  getDecisionType,
+  ingest,
+  listDecisions,
+  person,
+  putDecisionType,
+  review,
+  reviewDecision,
+  type Person,
+} from "../support/api";
 import type { TestServer } from "../support/server";
 import { setupServer } from "../support/setup";
 
@@ -22,6 +37,7 @@ describe("HTTP API error statuses and hostile input", () => {
   });
   afterAll(async () => s?.close());
 
+  // Raw on purpose: these bodies are malformed, oversized or of another content type, which the typed client never sends.
   const post = async (path: string, rawBody: string | undefined, headers: Record<string, string> = {}, key = ingestKey) =>
     s.request(path, { method: "POST", key, rawBody, headers: { "Content-Type": "application/json", ...headers } });
 
@@ -31,9 +47,10 @@ describe("HTTP API error statuses and hostile input", () => {
   }
 
   it("401 without a key, with a bad key, or with a malformed Authorization header", async () => {
-    expectError(await s.request("/api/v1/decisions", { body: reviewDecision(type, "x") }), 401, "unauthenticated");
-    expectError(await s.request("/api/v1/decisions", { key: "lm_wrong", body: reviewDecision(type, "x") }), 401, "unauthenticated");
-    expectError(await s.request("/api/v1/decisions", { key: "x".repeat(5000) }), 401, "unauthenticated");
+    expectError(await answer(client(s).POST("/api/v1/decisions", { body: reviewDecision(type, "x") as never })), 401, "unauthenticated");
+    expectError(await ingest(s, "lm_wrong", reviewDecision(type, "x")), 401, "unauthenticated");
+    expectError(await listDecisions(s, "x".repeat(5000)), 401, "unauthenticated");
+    // Raw on purpose: Authorization headers that are not `Bearer <key>`, which the typed client never sends.
     expectError(await s.request("/api/v1/decisions", { headers: { Authorization: `Basic ${Buffer.from("a:b").toString("base64")}` } }), 401, "unauthenticated");
     expectError(await s.request("/api/v1/decision-types/anything", { headers: { Authorization: "Bearer" } }), 401, "unauthenticated");
   });
@@ -51,16 +68,17 @@ describe("HTTP API error statuses and hostile input", () => {
     const readOnly = await makeKey(s.db, ["read"]);
     expectError(await ingest(s, readOnly, reviewDecision(type, "x")), 403, "forbidden");
     expectError(await claim(s, ingestKey), 403, "forbidden");
-    expectError(await s.request(`/api/v1/decision-types/${type}`, { method: "PUT", key: ingestKey, body: {} }), 403, "forbidden");
+    expectError(await putDecisionType(s, ingestKey, type, {}), 403, "forbidden");
   });
 
   it("404 for unknown routes and ids", async () => {
+    // Raw on purpose: routes the contract does not have.
     expectError(await s.request("/api/v1/nope", { key: ingestKey }), 404, "not_found");
     expectError(await s.request("/api/v2/decisions", { key: ingestKey }), 404, "not_found");
     expectError(await s.request("/api/v1/decisions/dec_x/extra", { key: ingestKey }), 404, "not_found");
     expectError(await s.request("/api/v1/nope", { key: ingestKey, body: {} }), 404, "not_found");
-    expectError(await s.request("/api/v1/decisions/dec_missing", { key: ingestKey }), 404, "not_found");
-    expectError(await s.request("/api/v1/decision-types/missing", { key: ingestKey }), 404, "not_found");
+    expectError(await getDecision(s, ingestKey, "dec_missing"), 404, "not_found");
+    expectError(await getDecisionType(s, ingestKey, "missing"), 404, "not_found");
   });
 
   it("405 for the wrong method, with an Allow header", async () => {
@@ -73,6 +91,7 @@ describe("HTTP API error statuses and hostile input", () => {
       ["/api/v1/tasks/tsk_x/release", "PATCH", "POST"],
       ["/api/v1/decision-types/x", "POST", "GET, PUT"],
     ]) {
+      // Raw on purpose: methods the contract does not have.
       const r = await s.request(path, { method, key: alice.key });
       expect(r.status, `${method} ${path}`).toBe(405);
       expect(r.body.error.code).toBe("method_not_allowed");
@@ -107,7 +126,7 @@ describe("HTTP API error statuses and hostile input", () => {
     const body = reviewDecision(type, "huge-string", { input: { blob: "é".repeat(400_000) } });
     const r = await ingest(s, ingestKey, body);
     expect(r.status).toBe(201);
-    const got = await s.request(`/api/v1/decisions/${r.body.id}`, { key: ingestKey });
+    const got = await getDecision(s, ingestKey, r.body.id);
     expect(got.body.input.blob).toHaveLength(400_000);
   });
 
@@ -134,6 +153,7 @@ describe("HTTP API error statuses and hostile input", () => {
     expectError(await post("/api/v1/decisions", '{"decisions": [1, "a", null, []]}'), 400, "invalid");
     const r = await post("/api/v1/decisions", '{"decisions": [1, "a", null, []]}');
     expect(r.body.error.issues.map((i: { path: string }) => i.path)).toEqual(["decisions.0", "decisions.1", "decisions.2", "decisions.3"]);
+    // Raw on purpose (as `post` above): bodies that are not a JSON object.
     expectError(
       await s.request(`/api/v1/decision-types/${type}`, { method: "PUT", key: admin.key, rawBody: "[1,2]", headers: { "Content-Type": "application/json" } }),
       400,
@@ -153,6 +173,7 @@ describe("HTTP API error statuses and hostile input", () => {
       const raw = JSON.stringify(reviewDecision(type, "deep")).replace('"input":{', `"input":{"n":${nested},`);
       expectError(await post("/api/v1/decisions", raw), 400, "invalid");
       expectError(await post("/api/v1/tasks/tsk_x/review", `{"action":"approve","note":${nested}}`, {}, alice.key), 400, "invalid");
+      // Raw on purpose: a nesting depth JSON.stringify would not even produce here.
       expectError(
         await s.request(`/api/v1/decision-types/${type}`, { method: "PUT", key: admin.key, rawBody: nested, headers: { "Content-Type": "application/json" } }),
         400,
@@ -198,6 +219,7 @@ describe("HTTP API error statuses and hostile input", () => {
     await fc.assert(
       fc.asyncProperty(bodies, fc.constantFrom(...endpoints), async (body, [method, path, key]) => {
         const raw = JSON.stringify(body) ?? "null";
+        // Raw on purpose: arbitrary JSON (prototype keys included) sent byte for byte to every write endpoint.
         const r = await s.request(path, { method, key, rawBody: raw, headers: { "Content-Type": "application/json" } });
         expect(r.status, `${method} ${path} ${raw.slice(0, 300)}`).toBeLessThan(500);
         if (r.status >= 400) expect(r.body.error.issues).toBeInstanceOf(Array);
@@ -205,21 +227,24 @@ describe("HTTP API error statuses and hostile input", () => {
       { numRuns: 300 },
     );
     // nothing anywhere picked up a polluted prototype
-    const list = await s.request("/api/v1/decisions?limit=1", { key: ingestKey });
+    const list = await listDecisions(s, ingestKey, { limit: 1 });
     expect(list.status).toBe(200);
   });
 
   it("answers wrong types in query strings and ids with 4xx", async () => {
     for (const q of ["limit=-1", "limit=abc", "cursor=-5", "cursor=1e5", "type=" + "x".repeat(100), "updatedSince=2024-13-45T00:00:00Z", "status[]=a"]) {
+      // Raw on purpose: hand-written query strings (`status[]=a` has no typed form).
       const r = await s.request(`/api/v1/decisions?${q}`, { key: ingestKey });
       expect(r.status, q).toBe(400);
     }
-    expect((await s.request(`/api/v1/decisions/${encodeURIComponent("' OR 1=1 --")}`, { key: ingestKey })).status).toBe(404);
-    expect((await s.request(`/api/v1/decisions/${"x".repeat(5000)}`, { key: ingestKey })).status).toBe(404);
+    // The client encodes path parameters (encodeURIComponent), so these are the same URLs as before.
+    expect((await getDecision(s, ingestKey, "' OR 1=1 --")).status).toBe(404);
+    expect((await getDecision(s, ingestKey, "x".repeat(5000))).status).toBe(404);
     expect((await review(s, alice.key, encodeURIComponent("../../etc/passwd"), { action: "approve" })).status).toBe(404);
   });
 
   it("declares the exact byte length of JSON answers, non-ASCII included; large answers are still gzipped for clients that accept it", async () => {
+    // Raw fetch on purpose: the test reads the wire (Content-Length, Content-Encoding) with its own Accept-Encoding.
     const small = await fetch(`${s.url}/api/v1/decisions`, {
       method: "POST",
       headers: { Authorization: `Bearer ${ingestKey}`, "Content-Type": "application/json", "Accept-Encoding": "gzip" },

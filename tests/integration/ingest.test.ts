@@ -1,6 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { invoiceDecision } from "../support/db";
-import { auditFor, autoDecision, counts, decisionRow, freshType, ingest, outboxFor, reviewDecision, tasksOf, type Person } from "../support/api";
+import {
+  auditFor,
+  autoDecision,
+  counts,
+  decisionRow,
+  freshType,
+  getDecision,
+  ingest,
+  listDecisions,
+  outboxFor,
+  reviewDecision,
+  tasksOf,
+  type Person,
+} from "../support/api";
 import type { TestServer } from "../support/server";
 import { setupServer } from "../support/setup";
 
@@ -40,7 +53,7 @@ describe("POST /api/v1/decisions", () => {
     const r = await ingest(s, key, body);
     expect(r.status).toBe(201);
     expect(r.body).toMatchObject({ status: "auto_approved", route: "auto", reasons: [] });
-    const got = await s.request(`/api/v1/decisions/${r.body.id}`, { key });
+    const got = await getDecision(s, key, r.body.id);
     expect(got.body.finalOutput).toEqual(body.output);
     expect(got.body.finalizedAt).not.toBeNull();
     expect(await tasksOf(s.db, r.body.id)).toEqual([]);
@@ -243,14 +256,15 @@ describe("POST /api/v1/decisions", () => {
       '"input":{',
       '"input":{"__proto__":{"isAdmin":true},"constructor":{"prototype":{"polluted":1}},',
     );
+    // Raw on purpose: `__proto__` as a JSON member, which no object literal serialises to.
     const r = await s.request("/api/v1/decisions", { key, rawBody: raw, method: "POST", headers: { "Content-Type": "application/json" } });
     expect(r.status).toBe(201);
-    const got = await s.request(`/api/v1/decisions/${r.body.id}`, { key });
+    const got = await getDecision(s, key, r.body.id);
     expect(got.status).toBe(200);
     expect(Object.getOwnPropertyNames(got.body.input)).toEqual(expect.arrayContaining(["__proto__", "constructor", "vendor"]));
     expect(JSON.parse(JSON.stringify(got.body.input))).toEqual(JSON.parse(raw).input);
     // the server is still healthy and no object grew an isAdmin/polluted property
-    const list = await s.request(`/api/v1/decisions?type=${type}&limit=1`, { key });
+    const list = await listDecisions(s, key, { type, limit: 1 });
     expect(list.status).toBe(200);
     expect((list.body.decisions[0] as Record<string, unknown>).isAdmin).toBeUndefined();
     expect((list.body.decisions[0] as Record<string, unknown>).polluted).toBeUndefined();
@@ -262,6 +276,7 @@ describe("POST /api/v1/decisions", () => {
       ['"lines":[{', "output.lines.0"],
     ] as const) {
       const raw = JSON.stringify(reviewDecision(type, "pp-out")).replace(where, `${where}"__proto__":{"total":1},"constructor":1,`);
+      // Raw on purpose: `__proto__` as a JSON member, which no object literal serialises to.
       const r = await s.request("/api/v1/decisions", { key, rawBody: raw, method: "POST", headers: { "Content-Type": "application/json" } });
       expect(r.status, where).toBe(400);
       expect(r.body.error.issues[0]).toMatchObject({ path, message: expect.stringMatching(/__proto__|constructor/) });
@@ -271,7 +286,7 @@ describe("POST /api/v1/decisions", () => {
 
   it("records occurredAt and priority, and defaults occurredAt to receipt", async () => {
     const r = await ingest(s, key, reviewDecision(type, "occ-1", { occurredAt: "2024-05-01T10:00:00+02:00", priority: -3 }));
-    const got = await s.request(`/api/v1/decisions/${r.body.id}`, { key });
+    const got = await getDecision(s, key, r.body.id);
     expect(got.body).toMatchObject({ occurredAt: "2024-05-01T08:00:00.000Z", priority: -3 });
     const d = await ingest(s, key, invoiceDecision("occ-2", { type, confidence: 0.1 }));
     const row = (await decisionRow(s.db, type, "occ-2"))!;

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli";
-import { claim, freshType, ingest, person, review, reviewDecision, type Person } from "../support/api";
+import { answer, automationReport, claim, client, freshType, ingest, listDecisions, person, review, reviewDecision, type Person } from "../support/api";
 import { storeEnv } from "../support/store";
 import { startServer, type TestServer } from "../support/server";
 
@@ -69,10 +69,7 @@ describe("two instances, forty reviewers", () => {
     // Every decision is final, with exactly one review: the one its reviewer gave.
     const all: { id: string; status: string; reviews: { action: string }[] }[] = [];
     for (let cursor: string | null = null; ;) {
-      const page: { status: number; body: { decisions: typeof all; nextCursor: string | null } } = await a.request(
-        `/api/v1/decisions?type=${type}&limit=100${cursor ? `&cursor=${cursor}` : ""}`,
-        { key: admin.key },
-      );
+      const page = await listDecisions(a, admin.key, { type, limit: 100, cursor: cursor ?? undefined });
       expect(page.status).toBe(200);
       all.push(...page.body.decisions);
       cursor = page.body.nextCursor;
@@ -89,7 +86,7 @@ describe("two instances, forty reviewers", () => {
     const count = (status: string) => all.filter((d) => d.status === status).length;
     const from = new Date(Date.now() - 2 * 3_600_000).toISOString();
     const to = new Date(Date.now() + 3_600_000).toISOString();
-    const report = await b.request(`/api/v1/reports/automation?type=${type}&from=${from}&to=${to}&bucket=hour`, { key: admin.key });
+    const report = await automationReport(b, admin.key, { type, from, to, bucket: "hour" });
     expect(report.status).toBe(200);
     expect(report.body.totals).toMatchObject({
       volume: DECISIONS,
@@ -128,7 +125,7 @@ describe("two instances starting at once on a new store", () => {
     const [x, y] = await Promise.all([startServer(env, { migrate: false }), startServer(env, { migrate: false })]);
     try {
       const admin = await person(x.db, "admin", ["read"]);
-      for (const s of [x, y]) expect((await s.request("/api/v1/decision-types", { key: admin.key })).status).toBe(200);
+      for (const s of [x, y]) expect((await answer(client(s, admin.key).GET("/api/v1/decision-types"))).status).toBe(200);
     } finally {
       await Promise.all([x.close(), y.close()]);
     }

@@ -8,7 +8,7 @@ import { sql } from "drizzle-orm";
 import parsePrometheusTextFormat, { type PromFamily, type PromSample } from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dialectOf, sqlAll, sqlRun } from "@db/client.server";
-import { autoDecision, claim, freshType, ingest, person, review, reviewDecision, type Person } from "../support/api";
+import { answer, autoDecision, claim, client, freshType, ingest, person, review, reviewDecision, type Person } from "../support/api";
 import { freePort, startServer, type TestServer } from "../support/server";
 
 const TOKEN = "metrics-token-for-tests-0123456789";
@@ -192,11 +192,12 @@ describe("/metrics with METRICS_TOKEN", () => {
     const rid = `test-req-${Date.now()}`;
     const res = await ingest(s, ingester.key, { ...autoDecision(type, "logged"), input: { vendor: marker } });
     expect(res.status).toBe(201);
-    const tagged = await s.request("/api/v1/decisions", {
-      key: ingester.key,
-      body: { ...reviewDecision(type, "logged-2"), input: { note: marker } },
-      headers: { "X-Request-Id": rid },
-    });
+    const tagged = await answer(
+      client(s, ingester.key).POST("/api/v1/decisions", {
+        body: { ...reviewDecision(type, "logged-2"), input: { note: marker } } as never,
+        headers: { "X-Request-Id": rid },
+      }),
+    );
     expect(tagged.status).toBe(201);
     expect(tagged.headers.get("x-request-id")).toBe(rid);
     // An invalid one (refused with the marker in it) is not logged with its body either.

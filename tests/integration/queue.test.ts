@@ -1,7 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { invoiceType, makeType } from "../support/db";
 import { queueCounts } from "~/domain/queue/queue.server";
-import { claim, counts, freshType, ingest, person, review, reviewDecision, tasksOf, type Person } from "../support/api";
+import {
+  answer,
+  claim,
+  client,
+  counts,
+  freshType,
+  getDecision,
+  ingest,
+  person,
+  release,
+  renew,
+  review,
+  reviewDecision,
+  tasksOf,
+  type Person,
+} from "../support/api";
 import { ageLease, auditEntries, taskRow } from "../support/reads";
 import { startServer, type TestServer } from "../support/server";
 import { setupServer } from "../support/setup";
@@ -29,7 +44,7 @@ describe("the review queue over HTTP: claim, lease, renew, release", () => {
     const lease = Date.parse(r.body.task.leaseExpiresAt!) - Date.now();
     expect(lease).toBeGreaterThan(14 * 60_000);
     expect(lease).toBeLessThanOrEqual(15 * 60_000);
-    const get = await s.request(`/api/v1/decisions/${created.body.id}`, { key: alice.key });
+    const get = await getDecision(s, alice.key, created.body.id);
     expect(r.body.decision).toEqual(get.body);
     expect(r.body.decision.status).toBe("in_review");
 
@@ -40,9 +55,9 @@ describe("the review queue over HTTP: claim, lease, renew, release", () => {
   });
 
   it("accepts a claim without a body and validates the body when there is one", async () => {
-    const noBody = await s.request("/api/v1/tasks/claim", { method: "POST", key: alice.key });
+    const noBody = await answer(client(s, alice.key).POST("/api/v1/tasks/claim"));
     expect([200, 204]).toContain(noBody.status);
-    if (noBody.status === 200) await s.request(`/api/v1/tasks/${noBody.body.task.id}/release`, { method: "POST", key: alice.key });
+    if (noBody.status === 200) await release(s, alice.key, noBody.body.task.id);
     for (const [body, path] of [
       [{ leaseSeconds: 0 }, "leaseSeconds"],
       [{ leaseSeconds: 1.5 }, "leaseSeconds"],
@@ -118,10 +133,10 @@ describe("the review queue over HTTP: claim, lease, renew, release", () => {
     const stale = await review(s, alice.key, first.body.task.id, { action: "approve" });
     expect(stale.status).toBe(409);
     expect(stale.body.error.code).toBe("conflict");
-    expect((await s.request(`/api/v1/tasks/${first.body.task.id}/renew`, { method: "POST", key: alice.key })).status).toBe(409);
-    expect((await s.request(`/api/v1/tasks/${first.body.task.id}/release`, { method: "POST", key: alice.key })).status).toBe(409);
+    expect((await renew(s, alice.key, first.body.task.id)).status).toBe(409);
+    expect((await release(s, alice.key, first.body.task.id)).status).toBe(409);
     expect(await counts(s.db)).toEqual(before);
-    const d = await s.request(`/api/v1/decisions/${created.body.id}`, { key: bob.key });
+    const d = await getDecision(s, bob.key, created.body.id);
     expect(d.body).toMatchObject({ status: "in_review", finalOutput: null, reviews: [] });
     expect((await tasksOf(s.db, created.body.id))[0]).toMatchObject({ status: "claimed", claimedBy: bob.id });
 
@@ -135,31 +150,31 @@ describe("the review queue over HTTP: claim, lease, renew, release", () => {
     const type = await freshType(s.db, admin.email);
     await ingest(s, ingestKey, reviewDecision(type, "renew-1"));
     const c = await claim(s, alice.key, { type, leaseSeconds: 1 });
-    const renewed = await s.request(`/api/v1/tasks/${c.body.task.id}/renew`, { method: "POST", key: alice.key });
+    const renewed = await renew(s, alice.key, c.body.task.id);
     expect(renewed.status).toBe(200);
     expect(renewed.body.task).toMatchObject({ id: c.body.task.id, status: "claimed" });
     expect(Date.parse(renewed.body.task.leaseExpiresAt!)).toBeGreaterThan(Date.parse(c.body.task.leaseExpiresAt!));
     await ageLease(s.db, c.body.task.id, 1100); // past the first expiry, without sleeping through it
     expect((await claim(s, bob.key, { type })).status).toBe(204);
-    expect((await s.request(`/api/v1/tasks/${c.body.task.id}/renew`, { method: "POST", key: bob.key })).status).toBe(409);
+    expect((await renew(s, bob.key, c.body.task.id)).status).toBe(409);
     expect((await review(s, alice.key, c.body.task.id, { action: "approve" })).status).toBe(200);
-    expect((await s.request(`/api/v1/tasks/${c.body.task.id}/renew`, { method: "POST", key: alice.key })).status).toBe(409);
+    expect((await renew(s, alice.key, c.body.task.id)).status).toBe(409);
   });
 
   it("releases a task back to the queue for someone else", async () => {
     const type = await freshType(s.db, admin.email);
     const created = await ingest(s, ingestKey, reviewDecision(type, "rel-1"));
     const c = await claim(s, alice.key, { type });
-    expect((await s.request(`/api/v1/tasks/${c.body.task.id}/release`, { method: "POST", key: bob.key })).status).toBe(409);
-    const rel = await s.request(`/api/v1/tasks/${c.body.task.id}/release`, { method: "POST", key: alice.key });
+    expect((await release(s, bob.key, c.body.task.id)).status).toBe(409);
+    const rel = await release(s, alice.key, c.body.task.id);
     expect(rel.status).toBe(200);
     expect(rel.body.task).toMatchObject({ id: c.body.task.id, status: "open", claimedBy: null, leaseExpiresAt: null });
-    expect((await s.request(`/api/v1/decisions/${created.body.id}`, { key: alice.key })).body.status).toBe("pending_review");
+    expect((await getDecision(s, alice.key, created.body.id)).body.status).toBe("pending_review");
     expect((await review(s, alice.key, c.body.task.id, { action: "approve" })).status).toBe(409);
     const again = await claim(s, bob.key, { type });
     expect(again.body.task.id).toBe(c.body.task.id);
-    expect((await s.request("/api/v1/tasks/tsk_nope/release", { method: "POST", key: alice.key })).status).toBe(404);
-    expect((await s.request("/api/v1/tasks/tsk_nope/renew", { method: "POST", key: alice.key })).status).toBe(404);
+    expect((await release(s, alice.key, "tsk_nope")).status).toBe(404);
+    expect((await renew(s, alice.key, "tsk_nope")).status).toBe(404);
   });
 
   it("refuses keys that cannot review: 403 without a user, 403 for an auditor, 403 for an ingest-only key", async () => {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_PASSWORD } from "../support/db";
-import { claim, freshType, ingest, person, review, reviewDecision, tasksOf, type Person } from "../support/api";
+import { claim, freshType, getDecision, ingest, person, review, reviewDecision, tasksOf, type Person } from "../support/api";
 import { ageLease, taskRow } from "../support/reads";
 import type { TestServer } from "../support/server";
 import { setupServer } from "../support/setup";
@@ -44,7 +44,7 @@ describe("the review page claims only on POST", () => {
     });
     return { status: res.status, location: res.headers.get("location") ?? "", text: await res.text() };
   };
-  const status = async (decisionId: string) => (await s.request(`/api/v1/decisions/${decisionId}`, { key: ingestKey })).body.status as string;
+  const status = async (decisionId: string) => (await getDecision(s, ingestKey, decisionId)).body.status as string;
 
   /** One decision routed to review in a type of its own; returns its id and its open task's id. */
   async function seed(overrides: Record<string, unknown> = {}) {

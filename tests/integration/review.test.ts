@@ -3,7 +3,23 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decisions, outbox, rollups, tasks } from "@db/schema/index";
 import { batchItems, verifyAuditChain } from "~/domain/audit/audit.server";
 import { makeKey } from "../support/db";
-import { auditFor, autoDecision, claim, counts, freshType, ingest, outboxFor, person, review, reviewDecision, tasksOf, type Person } from "../support/api";
+import {
+  answer,
+  auditFor,
+  autoDecision,
+  claim,
+  client,
+  counts,
+  freshType,
+  getDecision,
+  ingest,
+  outboxFor,
+  person,
+  review,
+  reviewDecision,
+  tasksOf,
+  type Person,
+} from "../support/api";
 import { auditEntries, failInserts } from "../support/reads";
 import { startServer, type TestServer } from "../support/server";
 
@@ -95,7 +111,7 @@ describe("POST /api/v1/tasks/:id/review", () => {
     expect(await counts(s.db)).toEqual(before);
     expect(await rollupRows()).toEqual(rollupsBefore);
     expect((await tasksOf(s.db, decisionId))[0]).toMatchObject({ status: "claimed", claimedBy: alice.id });
-    expect((await s.request(`/api/v1/decisions/${decisionId}`, { key: alice.key })).body).toMatchObject({
+    expect((await getDecision(s, alice.key, decisionId)).body).toMatchObject({
       status: "in_review",
       finalOutput: null,
       reviews: [],
@@ -184,7 +200,7 @@ describe("POST /api/v1/tasks/:id/review", () => {
     expect(noUser.status).toBe(403);
     expect(noUser.body.error.message).toMatch(/tied to a user/);
     expect((await review(s, (await person(s.db, "auditor", ["review"])).key, taskId, { action: "approve" })).status).toBe(403);
-    expect((await s.request(`/api/v1/tasks/${taskId}/review`, { body: { action: "approve" } })).status).toBe(401);
+    expect((await answer(client(s).POST("/api/v1/tasks/{id}/review", { params: { path: { id: taskId } }, body: { action: "approve" } }))).status).toBe(401);
     expect((await review(s, "lm_not-a-real-key", taskId, { action: "approve" })).status).toBe(401);
     expect((await review(s, bob.key, taskId, { action: "approve" })).status).toBe(409);
     expect((await review(s, bob.key, "tsk_missing", { action: "approve" })).status).toBe(404);
@@ -209,7 +225,7 @@ describe("POST /api/v1/tasks/:id/review", () => {
     expect(await counts(s.db)).toEqual(before);
     expect(await rollupRows()).toEqual(rollupsBefore);
     expect((await tasksOf(s.db, decisionId))[0]).toMatchObject({ status: "claimed", claimedBy: alice.id });
-    expect((await s.request(`/api/v1/decisions/${decisionId}`, { key: alice.key })).body.status).toBe("in_review");
+    expect((await getDecision(s, alice.key, decisionId)).body.status).toBe("in_review");
     expect((await verifyAuditChain(s.db)).ok).toBe(true);
     expect((await review(s, alice.key, taskId, { action: "approve" })).status).toBe(200);
   });

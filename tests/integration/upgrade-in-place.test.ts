@@ -100,6 +100,7 @@ describe("a v0.1 SQLite database upgrades in place", () => {
     const then: Record<string, unknown> = {};
     for (const [request, before] of entries) {
       const [who, p] = [request.slice(0, request.indexOf(" ")), request.slice(request.indexOf(" ") + 1)];
+      // Raw on purpose: replays the recorded requests (paths and query strings) of v0.1 exactly as they were sent.
       const res = await s.request(p, { key: keys[who] });
       const pathname = new URL(p, "http://x").pathname;
       now[request] = { status: res.status, body: withoutRequestTime(pathname, res.body) };

@@ -11,7 +11,23 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditTrail } from "~/domain/audit/audit.server";
 import { postOnce, refusedAddress } from "~/domain/webhooks/delivery.server";
 import { webhookEventSchema } from "~/domain/webhooks/outbox.server";
-import { autoDecision, claim, freshType, ingest, person, review, reviewDecision, sleep, type Person } from "../support/api";
+import {
+  answer,
+  autoDecision,
+  claim,
+  client,
+  createWebhook,
+  freshType,
+  getDecision,
+  ingest,
+  person,
+  retryDelivery,
+  review,
+  reviewDecision,
+  sleep,
+  webhookDeliveries,
+  type Person,
+} from "../support/api";
 import { startServer, type TestServer } from "../support/server";
 
 /** Quick retries; enough attempts that no delivery dies in these tests (the dead-letter test has its own server). */
@@ -129,14 +145,14 @@ const newPath = (name: string) => `/hook/${name}-${++pathCounter}`;
 /** Subscribes a fresh path of the receiver; returns the subscription and its path. */
 async function subscribe(s: TestServer, admin: string, rx: Receiver, name: string, body: Record<string, unknown>) {
   const path = newPath(name);
-  const r = await s.request("/api/v1/webhooks", { key: admin, body: { url: rx.url(path), ...body } });
+  const r = await createWebhook(s, admin, { url: rx.url(path), ...body });
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   rx.secrets.set(path, [r.body.secret]);
   return { id: r.body.id as string, secret: r.body.secret as string, path };
 }
 
-async function deliveries(s: TestServer, admin: string, id: string, query = "") {
-  return (await s.request(`/api/v1/webhooks/${id}/deliveries${query}`, { key: admin })).body.deliveries as Delivery[];
+async function deliveries(s: TestServer, admin: string, id: string, query: Parameters<typeof webhookDeliveries>[3] = {}) {
+  return (await webhookDeliveries(s, admin, id, query)).body.deliveries as Delivery[];
 }
 
 describe("webhooks", () => {
@@ -162,13 +178,15 @@ describe("webhooks", () => {
   });
 
   const subscribeTo = (name: string, body: Record<string, unknown>) => subscribe(s, admin, rx, name, body);
-  const deliveriesOf = (id: string, query = "") => deliveries(s, admin, id, query);
+  const deliveriesOf = (id: string, query: Parameters<typeof webhookDeliveries>[3] = {}) => deliveries(s, admin, id, query);
 
   it("manages subscriptions: the secret is shown once, inputs are validated by field, changes are audited", async () => {
     const type = await freshType(s.db, owner.email);
-    const created = await s.request("/api/v1/webhooks", {
-      key: admin,
-      body: { url: "https://hooks.example.com/lastmile", events: ["decision.finalized"], types: [type], description: "ERP" },
+    const created = await createWebhook(s, admin, {
+      url: "https://hooks.example.com/lastmile",
+      events: ["decision.finalized"],
+      types: [type],
+      description: "ERP",
     });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({
@@ -182,34 +200,37 @@ describe("webhooks", () => {
     expect(Buffer.from(created.body.secret.slice(6), "base64").length).toBeGreaterThanOrEqual(24);
     const id = created.body.id;
 
-    const list = await s.request("/api/v1/webhooks", { key: admin });
+    const lm = client(s, admin);
+    const list = await answer(lm.GET("/api/v1/webhooks"));
     expect(list.status).toBe(200);
     expect(list.body.webhooks.map((w: { id: string }) => w.id)).toContain(id);
-    const one = await s.request(`/api/v1/webhooks/${id}`, { key: admin });
+    const hook = { params: { path: { id } } };
+    const one = await answer(lm.GET("/api/v1/webhooks/{id}", hook));
     expect(one.status).toBe(200);
     for (const r of [list, one]) expect(JSON.stringify(r.body)).not.toContain(created.body.secret.slice(6));
     expect(one.body).not.toHaveProperty("secret");
 
-    const patched = await s.request(`/api/v1/webhooks/${id}`, { key: admin, method: "PATCH", body: { enabled: false, types: null, description: null } });
+    const patched = await answer(lm.PATCH("/api/v1/webhooks/{id}", { ...hook, body: { enabled: false, types: null, description: null } }));
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ enabled: false, types: null, description: null });
 
-    const bad: [string, string, unknown, string][] = [
-      ["POST", "/api/v1/webhooks", { url: "ftp://x.example.com/", events: ["decision.finalized"] }, "url"],
-      ["POST", "/api/v1/webhooks", { url: "not a url", events: ["decision.finalized"] }, "url"],
-      ["POST", "/api/v1/webhooks", { url: "http://169.254.169.254/latest/meta-data", events: ["decision.finalized"] }, "url"],
-      ["POST", "/api/v1/webhooks", { url: "http://metadata.google.internal/", events: ["decision.finalized"] }, "url"],
-      ["POST", "/api/v1/webhooks", { url: "http://[fe80::1]:8080/", events: ["decision.finalized"] }, "url"],
-      ["POST", "/api/v1/webhooks", { url: "http://[fd00:ec2::254]/", events: ["decision.finalized"] }, "url"],
-      ["POST", "/api/v1/webhooks", { url: "https://ok.example.com/", events: [] }, "events"],
-      ["POST", "/api/v1/webhooks", { url: "https://ok.example.com/", events: ["decision.deleted"] }, "events.0"],
-      ["POST", "/api/v1/webhooks", { url: "https://ok.example.com/", events: ["decision.finalized"], types: ["no-such-type"] }, "types.0"],
-      ["POST", "/api/v1/webhooks", { url: "https://ok.example.com/", events: ["decision.finalized"], secret: "mine" }, ""],
-      ["PATCH", `/api/v1/webhooks/${id}`, {}, ""],
-      ["PATCH", `/api/v1/webhooks/${id}`, { enabled: "yes" }, "enabled"],
+    // Invalid bodies on purpose (cast past their types).
+    const bad: ["POST" | "PATCH", unknown, string][] = [
+      ["POST", { url: "ftp://x.example.com/", events: ["decision.finalized"] }, "url"],
+      ["POST", { url: "not a url", events: ["decision.finalized"] }, "url"],
+      ["POST", { url: "http://169.254.169.254/latest/meta-data", events: ["decision.finalized"] }, "url"],
+      ["POST", { url: "http://metadata.google.internal/", events: ["decision.finalized"] }, "url"],
+      ["POST", { url: "http://[fe80::1]:8080/", events: ["decision.finalized"] }, "url"],
+      ["POST", { url: "http://[fd00:ec2::254]/", events: ["decision.finalized"] }, "url"],
+      ["POST", { url: "https://ok.example.com/", events: [] }, "events"],
+      ["POST", { url: "https://ok.example.com/", events: ["decision.deleted"] }, "events.0"],
+      ["POST", { url: "https://ok.example.com/", events: ["decision.finalized"], types: ["no-such-type"] }, "types.0"],
+      ["POST", { url: "https://ok.example.com/", events: ["decision.finalized"], secret: "mine" }, ""],
+      ["PATCH", {}, ""],
+      ["PATCH", { enabled: "yes" }, "enabled"],
     ];
-    for (const [method, path, body, field] of bad) {
-      const r = await s.request(path, { key: admin, method, body });
+    for (const [method, body, field] of bad) {
+      const r = method === "POST" ? await createWebhook(s, admin, body) : await answer(lm.PATCH("/api/v1/webhooks/{id}", { ...hook, body: body as never }));
       expect(r.status, `${method} ${JSON.stringify(body)}`).toBe(400);
       expect(r.body.error.code).toBe("invalid");
       expect(
@@ -217,17 +238,18 @@ describe("webhooks", () => {
         JSON.stringify(body),
       ).toContain(field);
     }
-    expect((await s.request("/api/v1/webhooks/whk_missing", { key: admin })).status).toBe(404);
-    expect((await s.request("/api/v1/webhooks/whk_missing/rotate-secret", { key: admin, method: "POST" })).status).toBe(404);
-    expect((await s.request(`/api/v1/webhooks/${id}/deliveries/abc/retry`, { key: admin, method: "POST" })).status).toBe(404);
-    expect((await s.request(`/api/v1/webhooks/${id}/deliveries?status=lost`, { key: admin })).status).toBe(400);
+    const missing = { params: { path: { id: "whk_missing" } } };
+    expect((await answer(lm.GET("/api/v1/webhooks/{id}", missing))).status).toBe(404);
+    expect((await answer(lm.POST("/api/v1/webhooks/{id}/rotate-secret", missing))).status).toBe(404);
+    expect((await retryDelivery(s, admin, id, "abc")).status).toBe(404);
+    expect((await webhookDeliveries(s, admin, id, { status: "lost" as never })).status).toBe(400);
     // Only admins: a manager's read key and an ingest key are refused.
-    expect((await s.request("/api/v1/webhooks", { key: ingestKey })).status).toBe(403);
-    expect((await s.request("/api/v1/webhooks", { key: owner.key })).status).toBe(403);
+    expect((await answer(client(s, ingestKey).GET("/api/v1/webhooks"))).status).toBe(403);
+    expect((await answer(client(s, owner.key).GET("/api/v1/webhooks"))).status).toBe(403);
 
-    const deleted = await s.request(`/api/v1/webhooks/${id}`, { key: admin, method: "DELETE" });
+    const deleted = await answer(lm.DELETE("/api/v1/webhooks/{id}", hook));
     expect(deleted.status).toBe(200);
-    expect((await s.request(`/api/v1/webhooks/${id}`, { key: admin })).status).toBe(404);
+    expect((await answer(lm.GET("/api/v1/webhooks/{id}", hook))).status).toBe(404);
     const trail = await auditTrail(s.db, "webhook", id);
     expect(trail.map((e) => e.action)).toEqual(["webhook.created", "webhook.updated", "webhook.deleted"]);
     expect(JSON.stringify(trail)).not.toContain(created.body.secret.slice(6));
@@ -256,7 +278,7 @@ describe("webhooks", () => {
     expect(autoEvent.body).toEqual({
       type: "decision.finalized",
       timestamp: expect.any(String),
-      data: (await s.request(`/api/v1/decisions/${auto.body.id}`, { key: ingestKey })).body,
+      data: (await getDecision(s, ingestKey, auto.body.id)).body,
     });
     const reviewEvent = byDecision.get(reviewed.body.id)!;
     expect(reviewEvent.body).toMatchObject({ type: "decision.finalized", data: verdict.body.decision });
@@ -342,7 +364,7 @@ describe("webhooks", () => {
     const type = await freshType(s.db, owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 0 } });
     const sub = await subscribeTo("rotate", { events: ["decision.finalized"], types: [type] });
     rx.respond = () => ({ status: 200 });
-    const rotated = await s.request(`/api/v1/webhooks/${sub.id}/rotate-secret`, { key: admin, method: "POST" });
+    const rotated = await answer(client(s, admin).POST("/api/v1/webhooks/{id}/rotate-secret", { params: { path: { id: sub.id } } }));
     expect(rotated.status).toBe(200);
     expect(rotated.body.secret).toMatch(/^whsec_/);
     expect(rotated.body.secret).not.toBe(sub.secret);
@@ -422,9 +444,64 @@ describe("webhooks", () => {
     });
   });
 
+  it("announces an escalation: decision.escalated carries the reason and the type's owner, and the owner's finalized event waits behind it", async () => {
+    const type = await freshType(s.db, owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 0 } });
+    const sub = await subscribeTo("escalated", { events: ["decision.escalated", "decision.finalized"], types: [type] });
+    // The escalation's deliveries fail until the owner has decided, so the finalized event is queued behind an undelivered one.
+    let holdEscalation = true;
+    rx.respond = (path, body) => ({ status: path === sub.path && body.type === "decision.escalated" && holdEscalation ? 503 : 200 });
+
+    const d = await ingest(s, ingestKey, reviewDecision(type, "wh-escalate"));
+    expect(d.status).toBe(201);
+    const c = await claim(s, alice.key, { type });
+    expect(c.body.decision.id).toBe(d.body.id);
+    const escalated = await review(s, alice.key, c.body.task.id, { action: "escalate", note: "Vendor not in the master data" });
+    expect(escalated.status).toBe(200);
+    expect(escalated.body.decision.status).toBe("escalated");
+    const atEscalation = await getDecision(s, ingestKey, d.body.id);
+    expect(atEscalation.body.status).toBe("escalated");
+
+    // The type's owner takes the escalation and approves it, while the escalated event is still failing.
+    const o = await claim(s, owner.key, { type });
+    expect(o.status).toBe(200);
+    expect(o.body).toMatchObject({ task: { route: "escalation" }, decision: { id: d.body.id } });
+    expect((await review(s, owner.key, o.body.task.id, { action: "approve" })).status).toBe(200);
+    const queued = await until("a failed escalated attempt with the finalized event queued behind it", async () => {
+      const list = await deliveriesOf(sub.id);
+      const byType = new Map(list.map((x) => [x.eventType, x]));
+      return byType.get("decision.escalated")!.attempts > 0 && byType.has("decision.finalized") && byType;
+    });
+    expect(queued.get("decision.escalated")).toMatchObject({ status: "pending", lastStatus: 503 });
+    expect(queued.get("decision.finalized")).toMatchObject({ status: "pending", attempts: 0 });
+    holdEscalation = false;
+    // Sent again now rather than after its backoff, which doubles with every failed attempt (409: the worker was quicker).
+    expect([200, 409]).toContain((await retryDelivery(s, admin, sub.id, queued.get("decision.escalated")!.id)).status);
+    await until("both events delivered", () => rx.delivered(sub.path).length === 2);
+
+    const got = rx.received.filter((r) => r.path === sub.path);
+    // In order: every escalated attempt (failed, then delivered) before the first finalized attempt.
+    const firstFinalized = got.findIndex((r) => r.body.type === "decision.finalized");
+    expect(got.slice(0, firstFinalized).map((r) => r.body.type)).toEqual(Array(firstFinalized).fill("decision.escalated"));
+    expect(got[firstFinalized - 1].status).toBe(200);
+    expect(rx.delivered(sub.path).map((r) => r.body.type)).toEqual(["decision.escalated", "decision.finalized"]);
+
+    const [escalation, finalized] = rx.delivered(sub.path);
+    // The decision as GET /api/v1/decisions/:id showed it at the escalation, with why and to whom.
+    expect(escalation.body).toEqual({
+      type: "decision.escalated",
+      timestamp: expect.any(String),
+      data: { ...atEscalation.body, escalation: { reason: "reviewer", owner: owner.email } },
+    });
+    expect(finalized.body).toEqual({ type: "decision.finalized", timestamp: expect.any(String), data: (await getDecision(s, ingestKey, d.body.id)).body });
+    expect(finalized.body.data).toMatchObject({ status: "approved", finalOutput: reviewDecision(type, "wh-escalate").output });
+    expect((await deliveriesOf(sub.id)).map((x) => x.status)).toEqual(["delivered", "delivered"]);
+  });
+
   it("every event body received is what the API contract documents (WebhookEvent)", () => {
     const events = rx.received.filter((r) => r.raw !== "{}");
-    expect(new Set(events.map((r) => r.body.type))).toEqual(new Set(["decision.finalized", "decision.qa_reviewed", "decision.corrected_after_release"]));
+    expect(new Set(events.map((r) => r.body.type))).toEqual(
+      new Set(["decision.finalized", "decision.qa_reviewed", "decision.corrected_after_release", "decision.escalated"]),
+    );
     for (const r of events) expect(webhookEventSchema.safeParse(r.body).error?.issues ?? [], `${r.body.type} to ${r.path}`).toEqual([]);
   });
 });
@@ -460,21 +537,21 @@ describe("webhook dead letters", () => {
     expect((await review(s, alice.key, c.body.task.id, { action: "approve" })).status).toBe(200);
 
     const dead = await until("a dead letter", async () => {
-      const list = await deliveries(s, admin, sub.id, "?status=dead");
+      const list = await deliveries(s, admin, sub.id, { status: "dead" });
       return list.length === 1 && list;
     });
     expect(dead[0]).toMatchObject({ eventType: "decision.finalized", decisionId: d.body.id, attempts: 4, lastStatus: 500, nextAttemptAt: null });
     expect(rx.received.filter((r) => r.path === sub.path).map((r) => r.body.type)).toEqual(Array(4).fill("decision.finalized"));
-    const waiting = (await deliveries(s, admin, sub.id, "?status=pending"))[0];
+    const waiting = (await deliveries(s, admin, sub.id, { status: "pending" }))[0];
     expect(waiting).toMatchObject({ eventType: "decision.qa_reviewed", attempts: 0 });
 
     down = false;
-    const retried = await s.request(`/api/v1/webhooks/${sub.id}/deliveries/${dead[0].id}/retry`, { key: admin, method: "POST" });
+    const retried = await retryDelivery(s, admin, sub.id, dead[0].id);
     expect(retried.status).toBe(200);
     expect(retried.body).toMatchObject({ status: "pending", attempts: 0 });
     await until("both delivered after the retry", () => rx.delivered(sub.path).length === 2);
     expect(rx.delivered(sub.path).map((r) => r.body.type)).toEqual(["decision.finalized", "decision.qa_reviewed"]);
-    expect((await s.request(`/api/v1/webhooks/${sub.id}/deliveries/${dead[0].id}/retry`, { key: admin, method: "POST" })).status).toBe(409);
+    expect((await retryDelivery(s, admin, sub.id, dead[0].id)).status).toBe(409);
     expect((await auditTrail(s.db, "webhook", sub.id)).map((e) => e.action)).toEqual(["webhook.created", "webhook.delivery_retried"]);
   });
 });
@@ -496,7 +573,7 @@ describe("webhooks across a crash", () => {
     const owner = await person(first.db, "manager");
     const type = await freshType(first.db, owner.email, { routing: { minConfidence: 0.9, qaSampleRate: 0 } });
     const path = newPath("crash");
-    const sub = await first.request("/api/v1/webhooks", { key: admin, body: { url: rx.url(path), events: ["decision.finalized"], types: [type] } });
+    const sub = await createWebhook(first, admin, { url: rx.url(path), events: ["decision.finalized"], types: [type] });
     expect(sub.status).toBe(201);
     rx.secrets.set(path, [sub.body.secret]);
 
@@ -505,7 +582,7 @@ describe("webhooks across a crash", () => {
     for (let i = 0; i < 5; i++) ids.push((await ingest(first, admin, autoDecision(type, `crash-${i}`))).body.id);
     // The worker is at it (attempts fail: connection refused), then the process dies mid-flight.
     await until("failing attempts", async () => {
-      const r = await first.request(`/api/v1/webhooks/${sub.body.id}/deliveries`, { key: admin });
+      const r = await webhookDeliveries(first, admin, sub.body.id);
       return r.body.deliveries.some((d: { attempts: number }) => d.attempts > 0);
     });
     process.kill(first.pid, "SIGKILL");
@@ -523,7 +600,7 @@ describe("webhooks across a crash", () => {
     servers.push(second);
     await until("every event delivered by the second server", () => new Set(rx.delivered(path).map((r) => r.body.data.id)).size === 5, 60_000);
     expect(new Set(rx.delivered(path).map((r) => r.body.data.id))).toEqual(new Set(ids));
-    const list = (await second.request(`/api/v1/webhooks/${sub.body.id}/deliveries`, { key: admin })).body.deliveries;
+    const list = (await webhookDeliveries(second, admin, sub.body.id)).body.deliveries;
     expect(list.map((d: { status: string }) => d.status)).toEqual(Array(5).fill("delivered"));
     expect(rx.failures).toEqual([]);
   });

@@ -103,3 +103,93 @@ export async function decisionRow(db: Db, type: string, externalId: string) {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------- typed calls the integration tests share
+// Each goes through the typed client and answers like `answer()` ({ status, body, headers }). Bodies and
+// query values are the contract's types; a test that sends an invalid one on purpose casts it (`as never`).
+
+export { answer };
+
+import type { paths } from "../../scripts/client/index";
+
+type Query<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
+
+/** The 200 JSON body of an operation. */
+type Ok<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { responses: { 200: { content: { "application/json": infer B } } } } ? B : never;
+/** An answer whose body reads as one operation's success body (and the error shape, and every other field, as ApiAnswer). */
+type AnswerOf<B> = { status: number; body: Omit<ApiAnswer, keyof B> & B; headers: Headers };
+
+export async function getDecision(s: TestServer, key: string | undefined, id: string): Promise<AnswerOf<Ok<"/api/v1/decisions/{id}", "get">>> {
+  return answer(client(s, key).GET("/api/v1/decisions/{id}", { params: { path: { id } } })) as never;
+}
+
+export async function listDecisions(
+  s: TestServer,
+  key: string | undefined,
+  query: Query<"/api/v1/decisions", "get"> = {},
+): Promise<AnswerOf<Ok<"/api/v1/decisions", "get">>> {
+  return answer(client(s, key).GET("/api/v1/decisions", { params: { query } })) as never;
+}
+
+export async function renew(s: TestServer, key: string, taskId: string) {
+  return answer(client(s, key).POST("/api/v1/tasks/{id}/renew", { params: { path: { id: taskId } } }));
+}
+
+export async function release(s: TestServer, key: string, taskId: string) {
+  return answer(client(s, key).POST("/api/v1/tasks/{id}/release", { params: { path: { id: taskId } } }));
+}
+
+export async function getDecisionType(s: TestServer, key: string | undefined, typeKey: string) {
+  return answer(client(s, key).GET("/api/v1/decision-types/{key}", { params: { path: { key: typeKey } } }));
+}
+
+export async function putDecisionType(s: TestServer, key: string | undefined, typeKey: string, body: unknown) {
+  return answer(client(s, key).PUT("/api/v1/decision-types/{key}", { params: { path: { key: typeKey } }, body: body as never }));
+}
+
+export async function createDataset(s: TestServer, key: string | undefined, body: unknown) {
+  return answer(client(s, key).POST("/api/v1/datasets", { body: body as never }));
+}
+
+/** Starts a snapshot (no body: the defaults); its `Location` header is where it can be polled. */
+export async function createSnapshot(s: TestServer, key: string | undefined, datasetId: string, body?: unknown) {
+  return answer(client(s, key).POST("/api/v1/datasets/{id}/snapshots", { params: { path: { id: datasetId } }, body: body as never }));
+}
+
+/** The dataset id and snapshot number in a snapshot's `Location` (/api/v1/datasets/:id/snapshots/:n). */
+export function snapshotAt(location: string | null): { id: string; n: string } {
+  const m = /^\/api\/v1\/datasets\/([^/]+)\/snapshots\/(\d+)$/.exec(location ?? "");
+  if (!m) throw new Error(`not a snapshot location: ${location}`);
+  return { id: m[1], n: m[2] };
+}
+
+/** Downloads a snapshot's file as text (`parseAs: "arrayBuffer"` for Parquet's bytes). */
+export async function downloadSnapshot(
+  s: TestServer,
+  key: string | undefined,
+  at: { id: string; n: string },
+  query: Query<"/api/v1/datasets/{id}/snapshots/{n}/download", "get">,
+  parseAs: "text" | "arrayBuffer" = "text",
+) {
+  return answer(client(s, key).GET("/api/v1/datasets/{id}/snapshots/{n}/download", { params: { path: at, query }, parseAs }));
+}
+
+export async function createWebhook(s: TestServer, key: string | undefined, body: unknown) {
+  return answer(client(s, key).POST("/api/v1/webhooks", { body: body as never }));
+}
+
+export async function webhookDeliveries(s: TestServer, key: string, id: string, query: Query<"/api/v1/webhooks/{id}/deliveries", "get"> = {}) {
+  return answer(client(s, key).GET("/api/v1/webhooks/{id}/deliveries", { params: { path: { id }, query } }));
+}
+
+export async function retryDelivery(s: TestServer, key: string, id: string, deliveryId: string) {
+  return answer(client(s, key).POST("/api/v1/webhooks/{id}/deliveries/{deliveryId}/retry", { params: { path: { id, deliveryId } } }));
+}
+
+export async function automationReport(s: TestServer, key: string | undefined, query: Query<"/api/v1/reports/automation", "get">) {
+  return answer(client(s, key).GET("/api/v1/reports/automation", { params: { query } }));
+}
+
+export async function qualityReport(s: TestServer, key: string | undefined, query: Query<"/api/v1/reports/quality", "get">) {
+  return answer(client(s, key).GET("/api/v1/reports/quality", { params: { query } }));
+}

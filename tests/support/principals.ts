@@ -4,10 +4,10 @@
  * parameters, against a started test server.
  */
 import { expect } from "vitest";
-import { freshType, ingest, reviewDecision, tasksOf } from "./api";
+import { answer, client, createDataset, createSnapshot, createWebhook, freshType, ingest, reviewDecision, tasksOf } from "./api";
 import { makeKey, makeUser, TEST_PASSWORD } from "./db";
 import type { MatrixRow, PrincipalName } from "./permission-matrix";
-import type { TestServer } from "./server";
+import { waitForSnapshot, type TestServer } from "./server";
 
 /** Signs in through the login form, as a browser would, and returns the session cookie. */
 export async function signIn(url: string, email: string, password = TEST_PASSWORD): Promise<string> {
@@ -48,22 +48,18 @@ export async function castOf(s: TestServer): Promise<Cast> {
   ids.decision = dec.body.id;
   ids.task = (await tasksOf(s.db, ids.decision))[0].id;
   const admin = creds["key:admin"].key!;
-  const ds = await s.request("/api/v1/datasets", { key: admin, body: { name: "Matrix", filter: { type: ids.type } } });
+  const ds = await createDataset(s, admin, { name: "Matrix", filter: { type: ids.type } });
   expect(ds.status).toBe(201);
   ids.dataset = ds.body.id;
-  const snap = await s.request(`/api/v1/datasets/${ids.dataset}/snapshots`, { key: admin, body: { split: { train: 0.8, validation: 0.1, test: 0.1 } } });
+  const snap = await createSnapshot(s, admin, ids.dataset, { split: { train: 0.8, validation: 0.1, test: 0.1 } });
   expect(snap.status).toBe(202);
   ids.n = String(snap.body.number);
-  for (let i = 0; i < 200; i++) {
-    const r = await s.request(`/api/v1/datasets/${ids.dataset}/snapshots/${ids.n}`, { key: admin });
-    if (r.body.status !== "building") break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitForSnapshot(s, admin, snap.headers.get("Location")!);
   // A disabled subscription (so it never gets deliveries, which a background worker would write to) and a delivery number.
-  const hook = await s.request("/api/v1/webhooks", { key: admin, body: { url: "http://127.0.0.1:9/matrix", events: ["decision.finalized"] } });
+  const hook = await createWebhook(s, admin, { url: "http://127.0.0.1:9/matrix", events: ["decision.finalized"] });
   expect(hook.status).toBe(201);
   ids.webhook = hook.body.id;
-  expect((await s.request(`/api/v1/webhooks/${ids.webhook}`, { key: admin, method: "PATCH", body: { enabled: false } })).status).toBe(200);
+  expect((await answer(client(s, admin).PATCH("/api/v1/webhooks/{id}", { params: { path: { id: ids.webhook } }, body: { enabled: false } }))).status).toBe(200);
   ids.delivery = "1";
   return { creds, ids };
 }

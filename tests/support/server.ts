@@ -7,6 +7,8 @@ import net from "node:net";
 import { closeDatabase, runMigrations, type Db } from "@db/client.server";
 import type { ApiAnswer } from "./answer";
 import { openStore, storeEnv } from "./store";
+import { createLastmileClient } from "../../scripts/client/index";
+import { snapshotAt } from "./api";
 
 export type TestServer = {
   url: string;
@@ -122,11 +124,14 @@ export async function startServer(env: Record<string, string> = {}, opts: { migr
   };
 }
 
-/** Polls a snapshot's status URL until it is no longer building (snapshots build in the background). */
-export async function waitForSnapshot(s: TestServer, key: string, location: string) {
+/** Polls a snapshot's status URL (its `Location`) through the typed client until it is no longer building (snapshots build in the background). */
+export async function waitForSnapshot(s: TestServer, key: string, location: string): Promise<ApiAnswer> {
+  const at = snapshotAt(location);
+  const lm = createLastmileClient({ baseUrl: s.url, apiKey: key });
   for (let i = 0; i < 200; i++) {
-    const res = await s.request(location, { key });
-    if (res.body.status !== "building") return res.body;
+    const { data, error } = await lm.GET("/api/v1/datasets/{id}/snapshots/{n}", { params: { path: at } });
+    const body = (data ?? error) as ApiAnswer;
+    if (body.status !== "building") return body;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error("snapshot never finished");
