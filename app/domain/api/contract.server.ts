@@ -36,6 +36,7 @@ import { claimBodySchema, taskAnswerSchema } from "~/domain/queue/queue.server";
 import { reportQuerySchema } from "~/domain/reports/query";
 import { automationReportSchema, qualityReportSchema } from "~/domain/reports/reports.server";
 import { reviewAnswerSchema, reviewBodySchema } from "~/domain/review/review.server";
+import { membersAnswerSchema, membersBodySchema } from "~/domain/teams/membership.server";
 import { webhookEventSchema } from "~/domain/webhooks/outbox.server";
 import {
   createWebhookSchema,
@@ -211,6 +212,31 @@ export const operations: Operation[] = [
       201: { description: "The type was created", json: decisionTypeJsonSchema },
     },
     errors: ["conflict"],
+  },
+  {
+    method: "GET",
+    path: "/api/v1/decision-types/{key}/members",
+    operationId: "getQueueMembers",
+    tag: "Decision types",
+    summary: "Who may work the type's queue",
+    description: "A type without members is open to every reviewer; with members, only they are offered and may claim its tasks.",
+    permission: "members:write",
+    params: keyParam,
+    responses: { 200: { description: "The members, by email", json: membersAnswerSchema } },
+  },
+  {
+    method: "PUT",
+    path: "/api/v1/decision-types/{key}/members",
+    operationId: "putQueueMembers",
+    tag: "Decision types",
+    summary: "Replace the type's members",
+    description:
+      "The whole set, by email: each must be an enabled user whose role reviews tasks (admin, manager, reviewer). " +
+      "An empty list opens the queue to every reviewer again. Tasks assigned to someone (escalations to the type's owner) stay theirs.",
+    permission: "members:write",
+    params: keyParam,
+    body: { schema: membersBodySchema },
+    responses: { 200: { description: "The members now", json: membersAnswerSchema } },
   },
   // ------------------------------------------------------------------ tasks
   {
