@@ -1,6 +1,6 @@
 /** Edit a decision type; a changed routing policy becomes a new version, listed below with its history. */
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
+import { Link, useActionData, useFetcher, useLoaderData, useSearchParams } from "@remix-run/react";
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
 import { can } from "~/domain/auth/permissions";
@@ -52,7 +52,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 export async function action({ request, params }: ActionFunctionArgs) {
   const who = await requireUser(request, ["types:write", "members:write"]);
   const form = await readForm(request);
-  if (form.get("intent") === "members") {
+  // The members form posts to ?section=members: another permission than the definition's, named by the URL.
+  if (new URL(request.url).searchParams.get("section") === "members") {
     invariantResponse(can(who, "members:write"), `Your role (${who.user.role}) does not allow this (members:write).`, { status: 403 });
     try {
       const members = await setMembers(getDb(), params.key!, { members: form.getAll("members").map(String) }, who.actor);
@@ -81,10 +82,10 @@ function PolicySummary({ p }: { p: RoutingPolicy }) {
 
 /** Who works this type's queue: checkboxes over everyone who may review, saved as one set. */
 function MembersSection() {
-  const { members, candidates, canEditMembers } = useLoaderData<typeof loader>();
-  const result = useActionData<typeof action>();
-  const busy = useNavigation().state === "submitting";
-  const mine = result && result.intent === "members" ? result : undefined;
+  const { type, members, candidates, canEditMembers } = useLoaderData<typeof loader>();
+  const fetcher = useFetcher<typeof action>();
+  const busy = fetcher.state !== "idle";
+  const mine = fetcher.data && fetcher.data.intent === "members" ? fetcher.data : undefined;
   const current = new Set(members.map((m) => m.email));
   const eligible = new Set(candidates.map((c) => c.email));
   const leaving = members.filter((m) => !eligible.has(m.email));
@@ -106,8 +107,13 @@ function MembersSection() {
         </div>
       ) : null}
       {canEditMembers ? (
-        <Form method="post" aria-label="Queue members" className="space-y-3" key={[...current].join(",")}>
-          <input type="hidden" name="intent" value="members" />
+        <fetcher.Form
+          method="post"
+          action={`/admin/types/${encodeURIComponent(type.key)}?section=members`}
+          aria-label="Queue members"
+          className="space-y-3"
+          key={[...current].join(",")}
+        >
           {candidates.length === 0 ? (
             <p className="text-sm text-slate-600">Nobody can be a member yet: add reviewers on the Users page.</p>
           ) : (
@@ -130,7 +136,7 @@ function MembersSection() {
           <PrimaryButton type="submit" disabled={busy}>
             Save members
           </PrimaryButton>
-        </Form>
+        </fetcher.Form>
       ) : (
         <p className="text-sm text-slate-700">{members.length ? members.map((m) => m.email).join(", ") : "No members: open to every reviewer."}</p>
       )}

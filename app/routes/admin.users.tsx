@@ -3,7 +3,7 @@
  * (admins); the queues each person works (admins and managers; managers see the rest read-only).
  */
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, useActionData, useFetcher, useLoaderData, useNavigation } from "@remix-run/react";
 import { useEffect, useState } from "react";
 import { z } from "zod";
 import { getDb } from "@db/client.server";
@@ -59,7 +59,6 @@ const intentSchema = z.discriminatedUnion("intent", [
   z.object({ intent: z.literal("enable"), id: z.string().min(1) }),
   z.object({ intent: z.literal("end-sessions"), id: z.string().min(1) }),
   z.object({ intent: z.literal("role"), id: z.string().min(1), role: z.enum(ROLES) }),
-  z.object({ intent: z.literal("queues"), id: z.string().min(1) }),
 ]);
 
 type ActionResult =
@@ -73,19 +72,26 @@ type ActionResult =
 export async function action({ request }: ActionFunctionArgs) {
   const who = await requireUser(request, ["users:write", "members:write"]);
   const form = await readForm(request);
-  const queues = form.get("intent") === "queues";
+  // The queues dialog posts to ?section=queues: another permission than the rest of the page's, named by the URL.
+  const queues = new URL(request.url).searchParams.get("section") === "queues";
   // Managers change only the queues people work; everything else here is an admin's.
   const needs = queues ? "members:write" : "users:write";
   invariantResponse(can(who, needs), `Your role (${who.user.role}) does not allow this (${needs}).`, { status: 403 });
-  const parsed = intentSchema.safeParse(Object.fromEntries(form));
-  if (!parsed.success) return formError(queues ? "queues" : "unknown", queues ? "Choose a user." : "Unknown action.");
   const db = getDb();
+  if (queues) {
+    const id = form.get("id");
+    if (typeof id !== "string" || id === "") return formError("queues", "Choose a user.");
+    try {
+      const saved = await setUserQueues(db, id, { queues: form.getAll("queues").map(String) }, who.actor);
+      return data<ActionResult>({ ok: true, intent: "queues", ...saved });
+    } catch (e) {
+      return formFailure(e, "queues");
+    }
+  }
+  const parsed = intentSchema.safeParse(Object.fromEntries(form));
+  if (!parsed.success) return formError("unknown", "Unknown action.");
   const input = parsed.data;
   try {
-    if (input.intent === "queues") {
-      const saved = await setUserQueues(db, input.id, { queues: form.getAll("queues").map(String) }, who.actor);
-      return data<ActionResult>({ ok: true, intent: "queues", ...saved });
-    }
     if (input.intent === "create") {
       const { user, password } = await createUser(db, { email: input.email, role: input.role, name: input.name?.trim() || undefined }, who.actor);
       return data<ActionResult>({ ok: true, intent: "create", email: user.email, password });
@@ -110,20 +116,24 @@ type UserItem = ReturnType<typeof useLoaderData<typeof loader>>["users"][number]
 /** The queues a person works, and (for admins and managers) a dialog that changes them as one set. */
 function QueuesCell({ user }: { user: UserItem }) {
   const { types, canEditQueues } = useLoaderData<typeof loader>();
-  const result = useActionData<typeof action>();
-  const busy = useNavigation().state === "submitting";
+  const fetcher = useFetcher<typeof action>();
+  const busy = fetcher.state !== "idle";
   const [open, setOpen] = useState(false);
-  const mine = result && result.intent === "queues" ? result : undefined;
-  const savedMine = mine?.ok && mine.email === user.email;
+  const answer = fetcher.data;
+  // Saved: the dialog closes (the page's data reloads); a refusal keeps it open with its messages.
   useEffect(() => {
-    if (savedMine) setOpen(false);
-  }, [savedMine, result]);
+    if (answer?.ok) setOpen(false);
+  }, [answer]);
   const nameOf = new Map(types.map((t) => [t.key, t.name]));
   const held = new Set(user.queues);
-  // A failed save stays open with its messages (only one dialog can have been open: this one, if it is open).
-  const failure = open && mine && !mine.ok ? mine : undefined;
+  const failure = answer && !answer.ok ? answer : undefined;
   return (
     <div className="flex flex-wrap items-center gap-1">
+      {answer?.ok ? (
+        <span role="status" className="sr-only">
+          Saved the queues of {user.email}
+        </span>
+      ) : null}
       {user.queues.length === 0 ? <span className="text-xs text-slate-500">open queues only</span> : null}
       {user.queues.map((k) => (
         <Badge key={k} tone="slate">
@@ -147,8 +157,7 @@ function QueuesCell({ user }: { user: UserItem }) {
             description="A queue with members is worked only by them; a queue without members is open to every reviewer, so adding the first member closes it to the others."
             wide
           >
-            <Form method="post" className="space-y-3" aria-label={`Queues of ${user.email}`}>
-              <input type="hidden" name="intent" value="queues" />
+            <fetcher.Form method="post" action="/admin/users?section=queues" className="space-y-3" aria-label={`Queues of ${user.email}`}>
               <input type="hidden" name="id" value={user.id} />
               {failure ? <FormMessage tone="error">{failure.message}; nothing was changed.</FormMessage> : null}
               {types.length === 0 ? (
@@ -168,7 +177,7 @@ function QueuesCell({ user }: { user: UserItem }) {
               <PrimaryButton type="submit" disabled={busy}>
                 Save queues
               </PrimaryButton>
-            </Form>
+            </fetcher.Form>
           </Dialog>
         </>
       ) : null}
@@ -202,11 +211,6 @@ export default function Users() {
         <FormMessage tone="success">{`${result.email} is signed out everywhere (${result.ended} session${result.ended === 1 ? "" : "s"} ended).`}</FormMessage>
       ) : null}
       {result?.ok && result.intent === "role" ? <FormMessage tone="success">{`${result.email} is now ${result.role}.`}</FormMessage> : null}
-      {result?.ok && result.intent === "queues" ? (
-        <FormMessage tone="success">
-          {result.queues.length ? `${result.email} works ${result.queues.join(", ")}.` : `${result.email} is a member of no queue (works the open ones).`}
-        </FormMessage>
-      ) : null}
       {result?.ok && (result.intent === "disable" || result.intent === "enable") ? (
         <FormMessage tone="success">{`${result.email} is ${result.intent}d.`}</FormMessage>
       ) : null}

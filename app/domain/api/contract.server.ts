@@ -56,7 +56,9 @@ import type { ErrorCode } from "~/lib/errors";
 export const TAGS = {
   Decisions: "Where a decision enters, and how to read it back with its reviews and evidence.",
   "Decision types": "What a decision looks like (its output schema), how it is routed, and its reason codes.",
-  Tasks: "The review queue: claim a task under a lease, renew or release it, submit a verdict.",
+  Tasks:
+    "The review queue: claim a task under a lease, renew or release it, submit a verdict. " +
+    "A decision type with members is worked by its members only: its tasks are not offered to others, and a task of it answers 403 to them.",
   Reports: "Automation and quality figures, read from the hourly roll-ups.",
   Datasets: "Labelled examples: named filters, immutable snapshots, their files and data cards.",
   Audit: "The hash-chained audit trail and the key that checks its signed checkpoints.",
@@ -245,7 +247,9 @@ export const operations: Operation[] = [
     operationId: "claimTask",
     tag: "Tasks",
     summary: "Claim the next task",
-    description: "Takes the head of the queue (optionally of one type) under a lease. The body is optional.",
+    description:
+      "Takes the head of the queue (optionally of one type) under a lease, among the queues the caller may work " +
+      "(a type with members is worked by them only: a type named here that the caller is not a member of answers 403). The body is optional.",
     permission: "tasks:review",
     body: { schema: claimBodySchema, optional: true },
     responses: {

@@ -112,12 +112,12 @@ async function headOf(tx: DbOrTx, where: SQL[]): Promise<TaskRow | undefined> {
 
 async function claimHead(db: Db, reviewer: Reviewer, at: At, type: string | undefined): Promise<TaskRow | null> {
   const scope = await queueScope(db, reviewer);
-  const task = await claimChosen(db, reviewer, at, async (tx) =>
-    headOf(tx, [claimableBy(reviewer), ...scope.where, ...(type ? [eq(tasks.typeKey, type)] : [])]),
-  );
-  // Nothing for them in a queue they may not work: say so, rather than "nothing open".
-  if (!task && type && scope.excluded.includes(type)) throw (await queueRefusal(db, reviewer, { typeKey: type, assigneeId: null }, scope.excluded))!;
-  return task;
+  return claimChosen(db, reviewer, at, async (tx) => {
+    const head = await headOf(tx, [claimableBy(reviewer), ...scope.where, ...(type ? [eq(tasks.typeKey, type)] : [])]);
+    // Nothing for them in a queue they may not work: a 403 that says so (and rolls back the reaping), not "nothing open".
+    if (!head && type && scope.excluded.includes(type)) throw (await queueRefusal(tx, reviewer, { typeKey: type, assigneeId: null }, scope.excluded))!;
+    return head;
+  });
 }
 
 async function claimGiven(db: Db, reviewer: Reviewer, at: At, taskId: string, kind: TaskKind | undefined): Promise<TaskRow> {
