@@ -84,8 +84,11 @@ function PolicySummary({ p }: { p: RoutingPolicy }) {
 function MembersSection() {
   const { type, members, candidates, canEditMembers } = useLoaderData<typeof loader>();
   const fetcher = useFetcher<typeof action>();
+  const posted = useActionData<typeof action>();
   const busy = fetcher.state !== "idle";
-  const mine = fetcher.data && fetcher.data.intent === "members" ? fetcher.data : undefined;
+  // The fetcher's answer; without JavaScript the form posts as a page, and the answer is the page's.
+  const answer = fetcher.data ?? posted;
+  const mine = answer && answer.intent === "members" ? answer : undefined;
   const current = new Set(members.map((m) => m.email));
   const eligible = new Set(candidates.map((c) => c.email));
   const leaving = members.filter((m) => !eligible.has(m.email));

@@ -4,7 +4,7 @@
  */
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useFetcher, useLoaderData, useNavigation } from "@remix-run/react";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { z } from "zod";
 import { getDb } from "@db/client.server";
 import { readForm } from "~/lib/read-form.server";
@@ -14,7 +14,7 @@ import { activeSessionCounts, createUser, disableUser, enableUser, endUserSessio
 import { listDecisionTypes } from "~/domain/decision-types/decision-types.server";
 import { queuesByUser, reviewerCapable, setUserQueues } from "~/domain/teams/membership.server";
 import { invariantResponse } from "~/lib/invariant";
-import { issuesUnder } from "~/lib/form-failure";
+import { describeIssues, issuesUnder } from "~/lib/form-failure";
 import { formError, formFailure } from "~/lib/form-failure.server";
 import type { FormFailure } from "~/lib/form-failure";
 import { Badge } from "~/components/ui/badge";
@@ -118,15 +118,15 @@ function QueuesCell({ user }: { user: UserItem }) {
   const { types, canEditQueues } = useLoaderData<typeof loader>();
   const fetcher = useFetcher<typeof action>();
   const busy = fetcher.state !== "idle";
-  const [open, setOpen] = useState(false);
   const answer = fetcher.data;
-  // Saved: the dialog closes (the page's data reloads); a refusal keeps it open with its messages.
-  useEffect(() => {
-    if (answer?.ok) setOpen(false);
-  }, [answer]);
+  // Open since `opened.answer` was the latest answer: a new success closes it (the page's data reloads); a refusal keeps
+  // it open with its messages.
+  const [opened, setOpened] = useState<{ answer: typeof answer } | null>(null);
+  const open = opened !== null && !(answer?.ok && answer !== opened.answer);
+  const setOpen = (o: boolean) => setOpened(o ? { answer } : null);
   const nameOf = new Map(types.map((t) => [t.key, t.name]));
   const held = new Set(user.queues);
-  const failure = answer && !answer.ok ? answer : undefined;
+  const failure = answer && !answer.ok && answer !== opened?.answer ? answer : undefined;
   return (
     <div className="flex flex-wrap items-center gap-1">
       {answer?.ok ? (
@@ -214,7 +214,9 @@ export default function Users() {
       {result?.ok && (result.intent === "disable" || result.intent === "enable") ? (
         <FormMessage tone="success">{`${result.email} is ${result.intent}d.`}</FormMessage>
       ) : null}
-      {result && !result.ok && result.intent !== "create" ? <FormMessage tone="error">{result.message}</FormMessage> : null}
+      {result && !result.ok && result.intent !== "create" ? (
+        <FormMessage tone="error">{result.intent === "queues" ? `${describeIssues(result)}; nothing was changed.` : result.message}</FormMessage>
+      ) : null}
 
       {canManageUsers ? (
         <Section title="Add a user" id="add-user">

@@ -1322,6 +1322,11 @@ export interface components {
                     [key: string]: number;
                 };
             } | null;
+            /**
+             * @description New review tasks go to the member with the fewest open assigned tasks (ties: by email); without members, to the shared queue
+             * @default false
+             */
+            autoAssign: boolean;
             /** @description Bumped on every routing-policy change; decisions record the version they were routed under */
             policyVersion: number;
             /** Format: date-time */
@@ -2049,6 +2054,11 @@ export interface operations {
                             [key: string]: number;
                         };
                     } | null;
+                    /**
+                     * @description New review tasks go to the member with the fewest open assigned tasks (ties: by email); without members, to the shared queue
+                     * @default false
+                     */
+                    autoAssign?: boolean;
                 };
             };
         };

@@ -14,13 +14,13 @@
  * user's queues (the users page); each change is one transaction and one audit
  * entry.
  */
-import { and, asc, eq, inArray, notInArray, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, notInArray, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { preparedQuery, transaction, type Db, type DbOrTx } from "@db/client.server";
 import { decisionTypes, tasks, typeMembers, users } from "@db/schema/index";
 import { AppError, forbidden, invalid, notFound, zodIssues, type Issue } from "~/lib/errors";
 import { appendAudit } from "../audit/audit.server";
-import { ROLE_PERMISSIONS, type Role } from "../auth/permissions";
+import { ROLE_PERMISSIONS, ROLES, type Role } from "../auth/permissions";
 
 /** At most this many members per type, or queues per user, in one request. */
 const MAX_SET = 1000;
@@ -261,4 +261,52 @@ export async function setUserQueues(db: Db, userId: string, input: unknown, acto
     }
     return { email: user.email, queues: [...keys].sort() };
   });
+}
+
+// ------------------------------------------------------------------ automatic assignment
+
+/** Roles whose people review tasks (and so may be assigned them). */
+const REVIEWING_ROLES = ROLES.filter((r) => ROLE_PERMISSIONS[r].has("tasks:review"));
+
+export type Assignee = { id: string; email: string };
+
+/**
+ * For types with automatic assignment (decision_types.auto_assign): hands each new review task to the type's member
+ * (enabled, with a reviewing role) with the fewest open assigned tasks, ties by email, counting the tasks handed out
+ * by this picker too. One query for a whole ingest batch, however many tasks it assigns; null for a type without
+ * members (its tasks stay in the shared queue).
+ */
+export async function autoAssigner(db: DbOrTx, typeKeys: readonly string[]): Promise<(typeKey: string) => Assignee | null> {
+  const rows = typeKeys.length
+    ? await db
+        .select({
+          typeKey: typeMembers.typeKey,
+          id: users.id,
+          email: users.email,
+          // Index-only on tasks_assignee_idx (assignee_id, status, ...).
+          open: sql<number>`(select count(*) from ${tasks} where ${tasks.assigneeId} = ${users.id} and ${tasks.status} in ('open', 'claimed'))`,
+        })
+        .from(typeMembers)
+        .innerJoin(users, eq(users.id, typeMembers.userId))
+        .where(and(inArray(typeMembers.typeKey, [...typeKeys]), isNull(users.disabledAt), inArray(users.role, REVIEWING_ROLES)))
+    : [];
+  const load = new Map<string, number>();
+  const byType = new Map<string, Assignee[]>();
+  for (const r of rows) {
+    load.set(r.id, Number(r.open));
+    const list = byType.get(r.typeKey);
+    if (list) list.push({ id: r.id, email: r.email });
+    else byType.set(r.typeKey, [{ id: r.id, email: r.email }]);
+  }
+  return (typeKey) => {
+    const members = byType.get(typeKey);
+    if (!members?.length) return null;
+    let best = members[0];
+    for (const m of members) {
+      const [a, b] = [load.get(m.id)!, load.get(best.id)!];
+      if (a < b || (a === b && m.email < best.email)) best = m;
+    }
+    load.set(best.id, load.get(best.id)! + 1);
+    return best;
+  };
 }
