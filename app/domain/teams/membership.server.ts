@@ -17,6 +17,7 @@
 import { and, asc, eq, inArray, isNull, notInArray, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { preparedQuery, transaction, type Db, type DbOrTx } from "@db/client.server";
+import { forUpdate } from "@db/sql";
 import { decisionTypes, tasks, typeMembers, users } from "@db/schema/index";
 import { AppError, forbidden, invalid, notFound, zodIssues, type Issue } from "~/lib/errors";
 import { appendAudit } from "../audit/audit.server";
@@ -153,8 +154,10 @@ export async function memberCounts(db: DbOrTx): Promise<Map<string, number>> {
   return new Map(rows.map((r) => [r.typeKey, Number(r.n)]));
 }
 
-async function requireType(db: DbOrTx, typeKey: string): Promise<{ key: string; name: string }> {
-  const t = (await db.select({ key: decisionTypes.key, name: decisionTypes.name }).from(decisionTypes).where(eq(decisionTypes.key, typeKey)).limit(1))[0];
+/** The type (404 if none); `lock`: its row locked until the transaction ends, so changes to its members take turns. */
+async function requireType(db: DbOrTx, typeKey: string, lock = false): Promise<{ key: string; name: string }> {
+  const q = db.select({ key: decisionTypes.key, name: decisionTypes.name }).from(decisionTypes).where(eq(decisionTypes.key, typeKey)).limit(1);
+  const t = (await (lock ? forUpdate(db, q) : q))[0];
   if (!t) throw notFound(`Decision type "${typeKey}" not found`);
   return t;
 }
@@ -171,7 +174,7 @@ export async function setMembers(db: Db, typeKey: string, input: unknown, actor:
   if (!parsed.success) throw invalid("Invalid members", zodIssues(parsed.error));
   const emails = parsed.data.members;
   return transaction(db, async (tx) => {
-    const type = await requireType(tx, typeKey);
+    const type = await requireType(tx, typeKey, true);
     const found = emails.length
       ? await tx
           .select({ id: users.id, email: users.email, role: users.role, disabledAt: users.disabledAt })
@@ -206,7 +209,12 @@ export async function setMembers(db: Db, typeKey: string, input: unknown, actor:
             ),
           ),
         );
-      if (added.length) await tx.insert(typeMembers).values(added.map((u) => ({ typeKey, userId: u.id, addedAt: now })));
+      // A change from the user's side (setUserQueues) may have added the same row meanwhile: it is there either way.
+      if (added.length)
+        await tx
+          .insert(typeMembers)
+          .values(added.map((u) => ({ typeKey, userId: u.id, addedAt: now })))
+          .onConflictDoNothing();
       await appendAudit(tx, {
         actor,
         action: "decision_type.members_changed",
@@ -232,7 +240,7 @@ export async function setUserQueues(db: Db, userId: string, input: unknown, acto
   if (!parsed.success) throw invalid("Invalid queues", zodIssues(parsed.error));
   const keys = [...new Set(parsed.data.queues)];
   return transaction(db, async (tx) => {
-    const user = (await tx.select().from(users).where(eq(users.id, userId)).limit(1))[0];
+    const user = (await forUpdate(tx, tx.select().from(users).where(eq(users.id, userId)).limit(1)))[0];
     if (!user) throw notFound(`User ${userId} not found`);
     const known = new Set(
       keys.length ? (await tx.select({ key: decisionTypes.key }).from(decisionTypes).where(inArray(decisionTypes.key, keys))).map((t) => t.key) : [],
@@ -249,7 +257,11 @@ export async function setUserQueues(db: Db, userId: string, input: unknown, acto
     const added = keys.filter((k) => !current.includes(k));
     if (removed.length || added.length) {
       if (removed.length) await tx.delete(typeMembers).where(and(eq(typeMembers.userId, userId), inArray(typeMembers.typeKey, removed)));
-      if (added.length) await tx.insert(typeMembers).values(added.map((typeKey) => ({ typeKey, userId, addedAt: now })));
+      if (added.length)
+        await tx
+          .insert(typeMembers)
+          .values(added.map((typeKey) => ({ typeKey, userId, addedAt: now })))
+          .onConflictDoNothing();
       await appendAudit(tx, {
         actor,
         action: "user.queues_changed",
