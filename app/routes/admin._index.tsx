@@ -6,7 +6,7 @@ import { invariantResponse } from "~/lib/invariant";
 /** /admin opens the first admin page this person may see. */
 export async function loader({ request }: LoaderFunctionArgs) {
   const who = await requireUser(request);
-  if (can(who, "types:write")) throw redirect("/admin/types");
+  if (can(who, "types:write") || can(who, "members:write")) throw redirect("/admin/types");
   if (can(who, "audit:read")) throw redirect("/admin/audit");
   invariantResponse(false, `Your role (${who.user.role}) has no admin pages.`, { status: 403 });
 }

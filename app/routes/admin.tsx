@@ -5,17 +5,18 @@ import { requireUser } from "~/domain/auth/session.server";
 import { can, type Permission } from "~/domain/auth/permissions";
 import { RouteErrorBoundary } from "~/components/route-error";
 
-const TABS: { to: string; label: string; permission: Permission }[] = [
-  { to: "/admin/types", label: "Decision types", permission: "types:write" },
-  { to: "/admin/users", label: "Users", permission: "users:write" },
-  { to: "/admin/api-keys", label: "API keys", permission: "apikeys:write" },
-  { to: "/admin/webhooks", label: "Webhooks", permission: "webhooks:write" },
-  { to: "/admin/audit", label: "Audit trail", permission: "audit:read" },
+/** Each tab shows for anyone holding one of its permissions (managers open types and users for queue membership). */
+const TABS: { to: string; label: string; permission: Permission[] }[] = [
+  { to: "/admin/types", label: "Decision types", permission: ["types:write", "members:write"] },
+  { to: "/admin/users", label: "Users", permission: ["users:write", "members:write"] },
+  { to: "/admin/api-keys", label: "API keys", permission: ["apikeys:write"] },
+  { to: "/admin/webhooks", label: "Webhooks", permission: ["webhooks:write"] },
+  { to: "/admin/audit", label: "Audit trail", permission: ["audit:read"] },
 ];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const who = await requireUser(request);
-  return { tabs: TABS.filter((t) => can(who, t.permission)).map(({ to, label }) => ({ to, label })) };
+  return { tabs: TABS.filter((t) => t.permission.some((p) => can(who, p))).map(({ to, label }) => ({ to, label })) };
 }
 
 export default function Admin() {

@@ -1,9 +1,11 @@
 /** Edit a decision type; a changed routing policy becomes a new version, listed below with its history. */
-import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { Link, useActionData, useFetcher, useLoaderData, useSearchParams } from "@remix-run/react";
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
+import { can } from "~/domain/auth/permissions";
 import { listActiveUsers } from "~/domain/auth/users.server";
+import { listMembers, reviewerCapable, setMembers } from "~/domain/teams/membership.server";
 import { getDecisionType, policyHistory, typeToJson } from "~/domain/decision-types/decision-types.server";
 import { saveTypeForm } from "~/domain/decision-types/type-form.server";
 import type { RoutingPolicy } from "~/domain/routing/policy";
@@ -11,23 +13,31 @@ import { DecisionTypeForm } from "~/components/admin/decision-type-form";
 import { rateToPercent, typeToForm } from "~/components/admin/type-form-values";
 import { RouteErrorBoundary } from "~/components/route-error";
 import { Badge } from "~/components/ui/badge";
-import { FormMessage } from "~/components/ui/form-field";
+import { CheckboxCards, FormMessage, PrimaryButton } from "~/components/ui/form-field";
 import { PageHeader, Section } from "~/components/ui/page-header";
 import { Table, TBody, TD, TH, THead } from "~/components/ui/table";
 import { Time } from "~/components/ui/time";
 import { invariantResponse } from "~/lib/invariant";
-import { formError } from "~/lib/form-failure.server";
+import { formError, formFailure } from "~/lib/form-failure.server";
+import { issuesUnder } from "~/lib/form-failure";
 import { readForm } from "~/lib/read-form.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.type.name ?? "Decision type"} · Admin · Lastmile` }];
 
+/** Admins edit the type; admins and managers edit who works its queue (managers see the rest read-only). */
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  await requireUser(request, "types:write");
+  const who = await requireUser(request, ["types:write", "members:write"]);
   const db = getDb();
   const type = await getDecisionType(db, params.key!);
   invariantResponse(type, `There is no decision type "${params.key}".`, { status: 404 });
   const { validator: _validator, ...plain } = type;
+  const active = await listActiveUsers(db);
   return {
+    canEditType: can(who, "types:write"),
+    canEditMembers: can(who, "members:write"),
+    members: await listMembers(db, type.key),
+    /** Who may be a member: enabled people whose role reviews tasks. */
+    candidates: active.filter(reviewerCapable).map((u) => ({ email: u.email, name: u.name, role: u.role })),
     type: { ...typeToJson(plain), updatedAtMs: type.updatedAt },
     history: (await policyHistory(db, type.key)).map((h) => ({
       version: h.version,
@@ -35,13 +45,25 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       createdBy: h.createdBy,
       policy: h.policy as RoutingPolicy,
     })),
-    owners: (await listActiveUsers(db)).map((u) => ({ email: u.email, name: u.name, role: u.role })),
+    owners: active.map((u) => ({ email: u.email, name: u.name, role: u.role })),
   };
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
-  const who = await requireUser(request, "types:write");
-  const result = await saveTypeForm(getDb(), await readForm(request), { key: params.key!, mode: "update", actor: who.actor });
+  const who = await requireUser(request, ["types:write", "members:write"]);
+  const form = await readForm(request);
+  // The members form posts to ?section=members: another permission than the definition's, named by the URL.
+  if (new URL(request.url).searchParams.get("section") === "members") {
+    invariantResponse(can(who, "members:write"), `Your role (${who.user.role}) does not allow this (members:write).`, { status: 403 });
+    try {
+      const members = await setMembers(getDb(), params.key!, { members: form.getAll("members").map(String) }, who.actor);
+      return data({ ok: true as const, intent: "members" as const, count: members.length });
+    } catch (e) {
+      return formFailure(e, "members");
+    }
+  }
+  invariantResponse(can(who, "types:write"), `Your role (${who.user.role}) does not allow this (types:write).`, { status: 403 });
+  const result = await saveTypeForm(getDb(), form, { key: params.key!, mode: "update", actor: who.actor });
   if (!result.ok) return formError(result.intent, result.message, result.issues);
   throw redirect(`/admin/types/${result.type.key}?saved=${result.type.policyVersion}${result.policyChanged ? "&policy=new" : ""}`);
 }
@@ -58,9 +80,78 @@ function PolicySummary({ p }: { p: RoutingPolicy }) {
   );
 }
 
+/** Who works this type's queue: checkboxes over everyone who may review, saved as one set. */
+function MembersSection() {
+  const { type, members, candidates, canEditMembers } = useLoaderData<typeof loader>();
+  const fetcher = useFetcher<typeof action>();
+  const posted = useActionData<typeof action>();
+  const busy = fetcher.state !== "idle";
+  // The fetcher's answer; without JavaScript the form posts as a page, and the answer is the page's.
+  const answer = fetcher.data ?? posted;
+  const mine = answer && answer.intent === "members" ? answer : undefined;
+  const current = new Set(members.map((m) => m.email));
+  const eligible = new Set(candidates.map((c) => c.email));
+  const leaving = members.filter((m) => !eligible.has(m.email));
+  const description =
+    "Who may work this type's queue. With no members it is open to every reviewer; with members, only they are offered its tasks. " +
+    "Escalations stay with the type's owner.";
+  return (
+    <Section title="Queue members" id="members" description={description}>
+      {mine?.ok ? (
+        <div className="mb-3">
+          <FormMessage tone="success">
+            {mine.count === 0 ? "Saved. The queue is open to every reviewer." : `Saved. ${mine.count} member${mine.count === 1 ? "" : "s"} work this queue.`}
+          </FormMessage>
+        </div>
+      ) : null}
+      {mine && !mine.ok ? (
+        <div className="mb-3">
+          <FormMessage tone="error">{mine.message}; nothing was changed.</FormMessage>
+        </div>
+      ) : null}
+      {canEditMembers ? (
+        <fetcher.Form
+          method="post"
+          action={`/admin/types/${encodeURIComponent(type.key)}?section=members`}
+          aria-label="Queue members"
+          className="space-y-3"
+          key={[...current].join(",")}
+        >
+          {candidates.length === 0 ? (
+            <p className="text-sm text-slate-600">Nobody can be a member yet: add reviewers on the Users page.</p>
+          ) : (
+            <CheckboxCards
+              legend={members.length ? `Members (${members.length})` : "Members (none: open to every reviewer)"}
+              name="members"
+              options={candidates.map((c) => c.email)}
+              help={Object.fromEntries(candidates.map((c) => [c.email, `${c.name} · ${c.role}`]))}
+              checked={(email) => current.has(email)}
+              errorId="members-error"
+              errors={mine && !mine.ok ? issuesUnder(mine.issues, "members") : []}
+              columns="sm:grid-cols-2 lg:grid-cols-3"
+            />
+          )}
+          {leaving.length ? (
+            <p className="text-xs text-amber-800">
+              {leaving.map((m) => m.email).join(", ")} can no longer review (disabled or another role) and will be removed when you save.
+            </p>
+          ) : null}
+          <PrimaryButton type="submit" disabled={busy}>
+            Save members
+          </PrimaryButton>
+        </fetcher.Form>
+      ) : (
+        <p className="text-sm text-slate-700">{members.length ? members.map((m) => m.email).join(", ") : "No members: open to every reviewer."}</p>
+      )}
+    </Section>
+  );
+}
+
 export default function EditType() {
-  const { type, history, owners } = useLoaderData<typeof loader>();
-  const result = useActionData<typeof action>();
+  const { type, history, owners, canEditType } = useLoaderData<typeof loader>();
+  const actionResult = useActionData<typeof action>();
+  // The definition form's own answer (the members form answers for itself, in MembersSection).
+  const result = actionResult && actionResult.intent !== "members" && !actionResult.ok ? actionResult : undefined;
   const [params] = useSearchParams();
   const saved = params.get("saved");
   return (
@@ -89,15 +180,20 @@ export default function EditType() {
           {params.get("policy") ? `Saved. Routing policy is now v${saved}; new decisions are routed under it.` : `Saved. Routing policy unchanged (v${saved}).`}
         </FormMessage>
       ) : null}
-      <DecisionTypeForm
-        key={type.updatedAtMs}
-        mode="edit"
-        initial={typeToForm(type)}
-        owners={owners}
-        issues={result?.issues}
-        message={result?.message}
-        policyVersion={type.policyVersion}
-      />
+      <MembersSection />
+      {canEditType ? (
+        <DecisionTypeForm
+          key={type.updatedAtMs}
+          mode="edit"
+          initial={typeToForm(type)}
+          owners={owners}
+          issues={result?.issues}
+          message={result?.message}
+          policyVersion={type.policyVersion}
+        />
+      ) : (
+        <p className="text-sm text-slate-600">Only admins change the type&apos;s definition and routing policy.</p>
+      )}
       <Section
         title="Routing policy history"
         id="history"

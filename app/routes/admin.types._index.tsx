@@ -2,7 +2,9 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { getDb } from "@db/client.server";
+import { can } from "~/domain/auth/permissions";
 import { requireUser } from "~/domain/auth/session.server";
+import { memberCounts } from "~/domain/teams/membership.server";
 import { listTypeOverview } from "~/domain/decision-types/overview.server";
 import { Badge } from "~/components/ui/badge";
 import { PageHeader } from "~/components/ui/page-header";
@@ -11,9 +13,15 @@ import { Time } from "~/components/ui/time";
 
 export const meta: MetaFunction = () => [{ title: "Decision types · Admin · Lastmile" }];
 
+/** Admins (who edit types) and managers (who choose each queue's members) see the list. */
 export async function loader({ request }: LoaderFunctionArgs) {
-  await requireUser(request, "types:write");
-  return { types: await listTypeOverview(getDb()) };
+  const who = await requireUser(request, ["types:write", "members:write"]);
+  const db = getDb();
+  const members = await memberCounts(db);
+  return {
+    canCreate: can(who, "types:write"),
+    types: (await listTypeOverview(db)).map((t) => ({ ...t, members: members.get(t.key) ?? 0 })),
+  };
 }
 
 function sla(minutes: number): string {
@@ -23,16 +31,18 @@ function sla(minutes: number): string {
 }
 
 export default function Types() {
-  const { types } = useLoaderData<typeof loader>();
+  const { types, canCreate } = useLoaderData<typeof loader>();
   return (
     <div>
       <PageHeader
         title="Decision types"
         description="Each type has an output schema, a routing policy, an SLA and an accountable owner."
         actions={
-          <Link to="/admin/types/new" className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white shadow-sm hover:bg-indigo-700">
-            New decision type
-          </Link>
+          canCreate ? (
+            <Link to="/admin/types/new" className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white shadow-sm hover:bg-indigo-700">
+              New decision type
+            </Link>
+          ) : null
         }
       />
       <Table label="Decision types">
@@ -40,6 +50,7 @@ export default function Types() {
           <TH>Name</TH>
           <TH>Key</TH>
           <TH>Owner</TH>
+          <TH numeric>Members</TH>
           <TH numeric>Policy</TH>
           <TH numeric>SLA</TH>
           <TH numeric>Open reviews</TH>
@@ -50,12 +61,17 @@ export default function Types() {
         </THead>
         <TBody>
           {types.length === 0 ? (
-            <EmptyRow colSpan={10}>
-              No decision types yet.{" "}
-              <Link to="/admin/types/new" className="text-indigo-700 underline">
-                Create the first one
-              </Link>
-              .
+            <EmptyRow colSpan={11}>
+              No decision types yet.
+              {canCreate ? (
+                <>
+                  {" "}
+                  <Link to="/admin/types/new" className="text-indigo-700 underline">
+                    Create the first one
+                  </Link>
+                  .
+                </>
+              ) : null}
             </EmptyRow>
           ) : null}
           {types.map((t) => (
@@ -69,6 +85,7 @@ export default function Types() {
                 <code className="font-mono text-xs">{t.key}</code>
               </TD>
               <TD>{t.owner}</TD>
+              <TD numeric>{t.members === 0 ? <span className="text-slate-500">everyone</span> : t.members}</TD>
               <TD numeric>
                 <Badge>v{t.policyVersion}</Badge>
               </TD>

@@ -23,6 +23,7 @@ import {
 } from "~/domain/queue/queue-view.server";
 import { advance, readWorkMode, readWorkModeEnd, type WorkEvent } from "~/domain/queue/work-mode.server";
 import { formError, formFailure } from "~/lib/form-failure.server";
+import { queueRefusal, queueScope } from "~/domain/teams/membership.server";
 import { taskKindLabel } from "~/domain/queue/task-kinds";
 import { Badge } from "~/components/ui/badge";
 import { buttonClass } from "~/components/ui/button";
@@ -38,6 +39,13 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const url = new URL(request.url);
   const { filter, issues } = parseQueueFilter(url.searchParams);
   const empty = readWorkModeEnd(url.searchParams);
+  // Only the queues this reviewer may work (teams/membership.server.ts); a closed one asked for by name is ignored, saying why.
+  const scope = await queueScope(db, who.user);
+  if (filter.type && scope.excluded.includes(filter.type)) {
+    const refused = await queueRefusal(db, who.user, { typeKey: filter.type, assigneeId: null }, scope.excluded);
+    issues.push({ path: "type", message: refused!.message });
+    filter.type = undefined;
+  }
   return {
     now,
     filter,
@@ -48,9 +56,9 @@ export async function loader({ request }: LoaderFunctionArgs) {
     notice: url.searchParams.get("notice"),
     empty,
     searchedTasks: WORK_SEARCH_WINDOWS * SCAN_BUDGET,
-    queues: await queueOverview(db, now),
+    queues: await queueOverview(db, now, scope.excluded),
     mine: await myInProgress(db, who.user, now),
-    page: await listQueue(db, who.user, filter, now),
+    page: await listQueue(db, who.user, filter, now, undefined, { scope }),
     facets: await queueFacets(db, now),
   };
 }
@@ -74,8 +82,12 @@ export async function action({ request }: ActionFunctionArgs) {
   const parsed = intentSchema.safeParse({ intent: params.get("intent"), taskId: params.get("taskId") ?? undefined });
   if (!parsed.success) return formError("unknown", "Unknown action.");
   const event: WorkEvent = parsed.data.intent === "start" ? { type: "start" } : { type: "pick", taskId: parsed.data.taskId };
+  const mode = readWorkMode(params);
+  // Starting on a queue the reviewer may not work is refused (a task of one is refused by the claim itself).
+  const closed = mode.filter.type ? await queueRefusal(getDb(), who.user, { typeKey: mode.filter.type, assigneeId: null }) : null;
+  if (closed) return formFailure(closed, parsed.data.intent);
   try {
-    return redirect(await advance(getDb(), who.user, readWorkMode(params), event));
+    return redirect(await advance(getDb(), who.user, mode, event));
   } catch (e) {
     if (event.type === "pick") return formFailure(e, "claim");
     throw e;

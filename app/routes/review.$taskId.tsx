@@ -4,7 +4,7 @@
  * claims: a task the reviewer does not hold is offered with a button (POST). Conflicts (expired lease,
  * task taken) are explained and the next task is loaded; nothing half-saves.
  */
-import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation, useSubmit } from "@remix-run/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { z } from "zod";
@@ -40,7 +40,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const now = Date.now();
   const screen = await openReviewScreen(getDb(), who.user, params.taskId!, now);
   const mode = readWorkMode(url.searchParams);
-  return { screen, now, notice: url.searchParams.get("notice"), mode: { from: mode.from, back: listUrl(mode) } };
+  const page = { screen, now, notice: url.searchParams.get("notice"), mode: { from: mode.from, back: listUrl(mode) } };
+  // A task of a queue the reviewer may not work: the page says so, with a 403.
+  return data(page, { status: screen.state === "forbidden" ? 403 : 200 });
 }
 
 const intentSchema = z.enum(["next", "claim", "stop", "skip", "submit"]);
@@ -79,6 +81,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
 export default function ReviewRoute() {
   const { screen, now, notice, mode } = useLoaderData<typeof loader>();
   if (screen.state === "conflict") return <Conflict message={screen.message} mode={mode} />;
+  if (screen.state === "forbidden") return <Conflict title="This task is not in your queues" message={screen.message} mode={mode} />;
   if (screen.state === "claimable") return <ClaimOffer offer={screen} mode={mode} />;
   return <ReviewScreen key={screen.task.id} screen={screen} now={now} notice={notice} />;
 }
@@ -118,12 +121,12 @@ function ClaimOffer({ offer, mode }: { offer: Offer; mode: Mode }) {
   );
 }
 
-function Conflict({ message, mode }: { message: string; mode: Mode }) {
+function Conflict({ title = "This task is no longer yours", message, mode }: { title?: string; message: string; mode: Mode }) {
   const ref = useRef<HTMLButtonElement>(null);
   useEffect(() => ref.current?.focus(), []);
   return (
     <div className="mx-auto mt-10 max-w-lg rounded-lg border border-amber-200 bg-amber-50 p-6">
-      <h1 className="text-lg font-semibold text-amber-950">This task is no longer yours</h1>
+      <h1 className="text-lg font-semibold text-amber-950">{title}</h1>
       <p role="alert" className="mt-2 text-sm text-amber-900">
         {message}
       </p>

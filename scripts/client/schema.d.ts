@@ -102,6 +102,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/decision-types/{key}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who may work the type's queue
+         * @description A type without members is open to every reviewer; with members, only they are offered and may claim its tasks.
+         */
+        get: operations["getQueueMembers"];
+        /**
+         * Replace the type's members
+         * @description The whole set, by email: each must be an enabled user whose role reviews tasks (admin, manager, reviewer). An empty list opens the queue to every reviewer again. Tasks assigned to someone (escalations to the type's owner) stay theirs.
+         */
+        put: operations["putQueueMembers"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks/claim": {
         parameters: {
             query?: never;
@@ -113,7 +137,7 @@ export interface paths {
         put?: never;
         /**
          * Claim the next task
-         * @description Takes the head of the queue (optionally of one type) under a lease. The body is optional.
+         * @description Takes the head of the queue (optionally of one type) under a lease, among the queues the caller may work (a type with members is worked by them only: a type named here that the caller is not a member of answers 403). The body is optional.
          */
         post: operations["claimTask"];
         delete?: never;
@@ -1298,6 +1322,11 @@ export interface components {
                     [key: string]: number;
                 };
             } | null;
+            /**
+             * @description New review tasks go to the member with the fewest open assigned tasks (ties: by email); without members, to the shared queue
+             * @default false
+             */
+            autoAssign: boolean;
             /** @description Bumped on every routing-policy change; decisions record the version they were routed under */
             policyVersion: number;
             /** Format: date-time */
@@ -1441,6 +1470,13 @@ export interface components {
             /** @enum {string} */
             route: "auto" | "review";
             reasons: string[];
+        };
+        QueueMembers: {
+            /** @description The type's members, by email; empty: open to every reviewer */
+            members: {
+                email: string;
+                name: string;
+            }[];
         };
         Snapshot: {
             id: string;
@@ -2018,6 +2054,11 @@ export interface operations {
                             [key: string]: number;
                         };
                     } | null;
+                    /**
+                     * @description New review tasks go to the member with the fewest open assigned tasks (ties: by email); without members, to the shared queue
+                     * @default false
+                     */
+                    autoAssign?: boolean;
                 };
             };
         };
@@ -2045,6 +2086,70 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    getQueueMembers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The decision type's key */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The members, by email */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueMembers"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    putQueueMembers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The decision type's key */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Every member's email; an empty list opens the queue to every reviewer again */
+                    members: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description The members now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueMembers"];
+                };
+            };
+            400: components["responses"]["Invalid"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["Internal"];

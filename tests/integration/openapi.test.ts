@@ -164,6 +164,16 @@ describe("the OpenAPI document", () => {
       expect((await lm.GET("/api/v1/decision-types/{key}", { params: { path: { key: "no-such-type" } } })).response.status).toBe(404);
       expect((await anonymous.GET("/api/v1/decision-types")).response.status).toBe(401);
 
+      // Queue members: closed to one member, then open again (an empty set)
+      const typePath = { params: { path: { key } } };
+      expect((await lm.GET("/api/v1/decision-types/{key}/members", typePath)).data).toEqual({ members: [] });
+      const closed = await lm.PUT("/api/v1/decision-types/{key}/members", { ...typePath, body: { members: [admin.email] } });
+      expect(closed.data?.members.map((m) => m.email)).toEqual([admin.email]);
+      const unknown = await lm.PUT("/api/v1/decision-types/{key}/members", { ...typePath, body: { members: ["nobody@example.com"] } });
+      expect(unknown.response.status).toBe(400);
+      expect((await lm.GET("/api/v1/decision-types/{key}/members", { params: { path: { key: "no-such-type" } } })).response.status).toBe(404);
+      expect((await lm.PUT("/api/v1/decision-types/{key}/members", { ...typePath, body: { members: [] } })).data).toEqual({ members: [] });
+
       // Webhooks: a subscription made before the decisions arrive, so that they give it deliveries (to a closed port: they stay pending).
       const hook = await lm.POST("/api/v1/webhooks", { body: { url: "http://127.0.0.1:9/oa-hook", events: ["decision.finalized"], types: [type] } });
       expect(hook.response.status).toBe(201);

@@ -46,7 +46,18 @@ function withoutRequestTime(pathname: string, body: unknown): unknown {
     const { generatedAt: _generatedAt, ...rest } = body as Record<string, unknown>;
     return rest;
   }
+  if (/^\/api\/v1\/decision-types(\/[^/]+)?$/.test(pathname) && body && typeof body === "object") {
+    const list = (body as { decisionTypes?: unknown[] }).decisionTypes;
+    return list ? { ...body, decisionTypes: list.map(withoutAddedDefaults) } : withoutAddedDefaults(body);
+  }
   return body;
+}
+
+/** A type field added since v0.1 (automatic assignment), at the value every v0.1 type has: not a change. */
+function withoutAddedDefaults(type: unknown): unknown {
+  if (!type || typeof type !== "object" || (type as { autoAssign?: unknown }).autoAssign !== false) return type;
+  const { autoAssign: _autoAssign, ...rest } = type as Record<string, unknown>;
+  return rest;
 }
 
 describe("a v0.1 SQLite database upgrades in place", () => {

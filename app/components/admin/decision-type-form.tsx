@@ -449,6 +449,28 @@ export function DecisionTypeForm({
         </div>
       </Section>
 
+      <Section title="Assignment" id="assignment" description="Who gets this type's new review tasks.">
+        <div className="flex items-start gap-2 text-sm">
+          <input
+            id={fid("autoAssign")}
+            name="autoAssign"
+            type="checkbox"
+            defaultChecked={initial.autoAssign}
+            aria-describedby={`${fid("autoAssign")}-hint`}
+            className="mt-0.5"
+          />
+          <div>
+            <label htmlFor={fid("autoAssign")} className="font-medium text-slate-700">
+              Assign new review tasks automatically
+            </label>
+            <p id={`${fid("autoAssign")}-hint`} className="text-xs text-slate-500">
+              Each goes to the queue&apos;s member with the fewest open assigned tasks (ties by email). Without members, tasks stay in the shared queue.
+            </p>
+            <FieldError id={`${fid("autoAssign")}-error`} messages={issues.autoAssign} />
+          </div>
+        </div>
+      </Section>
+
       <div className="sticky bottom-0 -mx-4 flex items-center gap-3 border-t border-slate-200 bg-slate-50/95 px-4 py-3 backdrop-blur">
         <PrimaryButton type="submit" disabled={busy}>
           {busy ? "Saving…" : mode === "create" ? "Create decision type" : "Save changes"}

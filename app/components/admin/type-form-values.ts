@@ -17,6 +17,8 @@ export type TypeFormValues = {
   outputSchema: string;
   fourEyesFlags: string;
   fourEyesFieldAbove: { path: string; limit: string }[];
+  /** New review tasks go to the member with the fewest open assigned tasks. */
+  autoAssign: boolean;
 };
 
 export const EXAMPLE_SCHEMA = {
@@ -42,6 +44,7 @@ export function emptyTypeForm(owner = ""): TypeFormValues {
     outputSchema: JSON.stringify(EXAMPLE_SCHEMA, null, 2),
     fourEyesFlags: "",
     fourEyesFieldAbove: [],
+    autoAssign: false,
   };
 }
 
@@ -59,6 +62,7 @@ export function typeToForm(t: {
   routing: { minConfidence?: number; fieldMinConfidence?: Record<string, number>; reviewFlags?: string[]; qaSampleRate?: number };
   outputSchema: unknown;
   fourEyes: { flags?: string[]; fieldAbove?: Record<string, number> } | null;
+  autoAssign?: boolean;
 }): TypeFormValues {
   return {
     key: t.key,
@@ -73,5 +77,6 @@ export function typeToForm(t: {
     outputSchema: JSON.stringify(t.outputSchema, null, 2),
     fourEyesFlags: (t.fourEyes?.flags ?? []).join("\n"),
     fourEyesFieldAbove: Object.entries(t.fourEyes?.fieldAbove ?? {}).map(([path, limit]) => ({ path, limit: String(limit) })),
+    autoAssign: t.autoAssign ?? false,
   };
 }

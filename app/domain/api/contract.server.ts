@@ -36,6 +36,7 @@ import { claimBodySchema, taskAnswerSchema } from "~/domain/queue/queue.server";
 import { reportQuerySchema } from "~/domain/reports/query";
 import { automationReportSchema, qualityReportSchema } from "~/domain/reports/reports.server";
 import { reviewAnswerSchema, reviewBodySchema } from "~/domain/review/review.server";
+import { membersAnswerSchema, membersBodySchema } from "~/domain/teams/membership.server";
 import { webhookEventSchema } from "~/domain/webhooks/outbox.server";
 import {
   createWebhookSchema,
@@ -55,7 +56,9 @@ import type { ErrorCode } from "~/lib/errors";
 export const TAGS = {
   Decisions: "Where a decision enters, and how to read it back with its reviews and evidence.",
   "Decision types": "What a decision looks like (its output schema), how it is routed, and its reason codes.",
-  Tasks: "The review queue: claim a task under a lease, renew or release it, submit a verdict.",
+  Tasks:
+    "The review queue: claim a task under a lease, renew or release it, submit a verdict. " +
+    "A decision type with members is worked by its members only: its tasks are not offered to others, and a task of it answers 403 to them.",
   Reports: "Automation and quality figures, read from the hourly roll-ups.",
   Datasets: "Labelled examples: named filters, immutable snapshots, their files and data cards.",
   Audit: "The hash-chained audit trail and the key that checks its signed checkpoints.",
@@ -212,6 +215,31 @@ export const operations: Operation[] = [
     },
     errors: ["conflict"],
   },
+  {
+    method: "GET",
+    path: "/api/v1/decision-types/{key}/members",
+    operationId: "getQueueMembers",
+    tag: "Decision types",
+    summary: "Who may work the type's queue",
+    description: "A type without members is open to every reviewer; with members, only they are offered and may claim its tasks.",
+    permission: "members:write",
+    params: keyParam,
+    responses: { 200: { description: "The members, by email", json: membersAnswerSchema } },
+  },
+  {
+    method: "PUT",
+    path: "/api/v1/decision-types/{key}/members",
+    operationId: "putQueueMembers",
+    tag: "Decision types",
+    summary: "Replace the type's members",
+    description:
+      "The whole set, by email: each must be an enabled user whose role reviews tasks (admin, manager, reviewer). " +
+      "An empty list opens the queue to every reviewer again. Tasks assigned to someone (escalations to the type's owner) stay theirs.",
+    permission: "members:write",
+    params: keyParam,
+    body: { schema: membersBodySchema },
+    responses: { 200: { description: "The members now", json: membersAnswerSchema } },
+  },
   // ------------------------------------------------------------------ tasks
   {
     method: "POST",
@@ -219,7 +247,9 @@ export const operations: Operation[] = [
     operationId: "claimTask",
     tag: "Tasks",
     summary: "Claim the next task",
-    description: "Takes the head of the queue (optionally of one type) under a lease. The body is optional.",
+    description:
+      "Takes the head of the queue (optionally of one type) under a lease, among the queues the caller may work " +
+      "(a type with members is worked by them only: a type named here that the caller is not a member of answers 403). The body is optional.",
     permission: "tasks:review",
     body: { schema: claimBodySchema, optional: true },
     responses: {

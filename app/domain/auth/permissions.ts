@@ -21,6 +21,8 @@ export type Permission =
   | "datasets:read"
   | "datasets:write"
   | "types:write"
+  /** Who may work which queue (a decision type's members): admins and managers. */
+  | "members:write"
   | "users:write"
   | "apikeys:write"
   /** Webhook subscriptions, their secrets and deliveries: admins and admin-scope keys only. */
@@ -39,6 +41,7 @@ const ALL: Permission[] = [
   "datasets:read",
   "datasets:write",
   "types:write",
+  "members:write",
   "users:write",
   "apikeys:write",
   "webhooks:write",
@@ -48,7 +51,7 @@ const ALL: Permission[] = [
 
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   admin: new Set(ALL),
-  manager: new Set(["decisions:read", "tasks:review", "escalations:resolve", "reports:read", "datasets:read", "datasets:write", "audit:read"]),
+  manager: new Set(["decisions:read", "tasks:review", "escalations:resolve", "reports:read", "datasets:read", "datasets:write", "audit:read", "members:write"]),
   reviewer: new Set(["decisions:read", "tasks:review"]),
   auditor: new Set(["decisions:read", "reports:read", "datasets:read", "audit:read", "audit:feed"]),
 };

@@ -64,8 +64,11 @@ export async function getOptionalUser(request: Request): Promise<UserRow | null>
   return token ? await userForSession(getDb(), token) : null;
 }
 
-/** For pages and form actions: the signed-in user holding `permission`, or a redirect/403. */
-export async function requireUser(request: Request, permission?: Permission): Promise<Principal & { user: NonNullable<Principal["user"]> }> {
+/** For pages and form actions: the signed-in user holding `permission` (or one of a list), or a redirect/403. */
+export async function requireUser(
+  request: Request,
+  permission?: Permission | readonly Permission[],
+): Promise<Principal & { user: NonNullable<Principal["user"]> }> {
   const user = await getOptionalUser(request);
   if (!user) {
     const url = new URL(request.url);
@@ -74,8 +77,9 @@ export async function requireUser(request: Request, permission?: Permission): Pr
   if (!hasRole(user)) throw redirect(PENDING_PATH);
   const principal = userPrincipal(user) as Principal & { user: NonNullable<Principal["user"]> };
   noteRequestUser(user.id);
-  if (permission && !can(principal, permission)) {
-    throw new Response(`Your role (${user.role}) does not allow this (${permission}).`, { status: 403, statusText: "Forbidden" });
+  const anyOf: readonly Permission[] = permission === undefined ? [] : typeof permission === "string" ? [permission] : permission;
+  if (anyOf.length > 0 && !anyOf.some((p) => can(principal, p))) {
+    throw new Response(`Your role (${user.role}) does not allow this (${anyOf.join(" or ")}).`, { status: 403, statusText: "Forbidden" });
   }
   return principal;
 }

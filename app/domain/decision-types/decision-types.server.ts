@@ -25,6 +25,8 @@ export type DecisionType = {
   slaMinutes: number;
   reasonCodes: { code: string; label: string }[];
   fourEyes: { flags?: string[]; fieldAbove?: Record<string, number> } | null;
+  /** New review tasks are assigned to a member (teams/membership.server.ts). */
+  autoAssign: boolean;
   createdAt: number;
   updatedAt: number;
 };
@@ -107,6 +109,7 @@ async function upsertInTx(
     reasonCodes: def.reasonCodes,
     slaMinutes: def.slaMinutes,
     fourEyes: def.fourEyes ?? null,
+    autoAssign: def.autoAssign,
     updatedAt: now,
   };
   if (!existing) {
@@ -162,6 +165,7 @@ function toType(t: typeof decisionTypes.$inferSelect, ownerEmail: string, policy
     slaMinutes: t.slaMinutes,
     reasonCodes: t.reasonCodes,
     fourEyes: (t.fourEyes as DecisionType["fourEyes"]) ?? null,
+    autoAssign: t.autoAssign,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
   };
@@ -226,6 +230,7 @@ export function typeToJson(t: DecisionType): DecisionTypeJson {
     slaMinutes: t.slaMinutes,
     reasonCodes: t.reasonCodes,
     fourEyes: t.fourEyes,
+    autoAssign: t.autoAssign,
     createdAt: new Date(t.createdAt).toISOString(),
     updatedAt: new Date(t.updatedAt).toISOString(),
   };

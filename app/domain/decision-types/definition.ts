@@ -37,6 +37,10 @@ export const decisionTypeSchema = z
       .default([])
       .refine((codes) => new Set(codes.map((c) => c.code)).size === codes.length, "reason codes must be unique"),
     fourEyes: fourEyesSchema.nullish(),
+    autoAssign: z
+      .boolean()
+      .default(false)
+      .describe("New review tasks go to the member with the fewest open assigned tasks (ties: by email); without members, to the shared queue"),
   })
   .strict();
 

@@ -127,6 +127,7 @@ export function formToDefinition(form: FormData, key: string): { definition: Rec
     slaMinutes: slaRaw === "" ? undefined : num(slaRaw, "slaMinutes", issues, "a whole number of minutes"),
     reasonCodes: reasonRows.map((r) => r.value),
     fourEyes,
+    autoAssign: form.get("autoAssign") === "on",
   };
 
   const fieldRowOf = new Map(fieldRows.map((r) => [r.value.path, r.index]));

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { preparedInList, transaction, type Db, type DbOrTx } from "@db/client.server";
 import { isUniqueViolation } from "@db/sql";
 import { decisions, tasks } from "@db/schema/index";
+import { autoAssigner } from "../teams/membership.server";
 import { DECISION_ROUTES, DECISION_STATUSES } from "@db/schema/tables";
 import { canonicalJson, newId, sha256 } from "~/lib/crypto.server";
 import { conflict, invalid, type Issue, zodIssues } from "~/lib/errors";
@@ -398,12 +399,26 @@ async function store(
           });
         }
       }
+      const assigned = await assignAutomatically(tx, fresh, taskRows);
       await insertRows(tx, tasks, taskRows);
 
       await applyRollupChanges(
         tx,
         fresh.map(({ row }) => ({ before: null, after: factsOf(row as typeof decisions.$inferSelect, null) })),
       );
+      if (assigned.length) {
+        await appendAudit(
+          tx,
+          [...new Set(assigned.map((a) => a.typeKey))].map((typeKey) => ({
+            actor: "system",
+            action: "tasks.auto_assigned",
+            entityType: "decision_type",
+            entityId: typeKey,
+            data: { tasks: assigned.filter((a) => a.typeKey === typeKey).map((a) => [a.taskId, a.decisionId, a.email]) },
+            at: now,
+          })),
+        );
+      }
       if (fresh.length === 1) {
         const { row } = fresh[0];
         await appendAudit(tx, {
@@ -470,4 +485,27 @@ async function store(
     written.results.map((r) => r ?? null),
   );
   return written;
+}
+
+/**
+ * New review tasks of types with automatic assignment get their assignee (teams/membership.server.ts: the member
+ * with the fewest open assigned tasks); one query per batch, and none when no type of the batch assigns.
+ */
+async function assignAutomatically(
+  tx: DbOrTx,
+  fresh: { p: Prepared }[],
+  taskRows: (typeof tasks.$inferInsert)[],
+): Promise<{ typeKey: string; taskId: string; decisionId: string; email: string }[]> {
+  const auto = new Set(fresh.filter(({ p }) => p.type.autoAssign).map(({ p }) => p.data.type));
+  if (auto.size === 0) return [];
+  const pick = await autoAssigner(tx, [...auto]);
+  const out: { typeKey: string; taskId: string; decisionId: string; email: string }[] = [];
+  for (const t of taskRows) {
+    if (t.kind !== "review" || !auto.has(t.typeKey)) continue;
+    const who = pick(t.typeKey);
+    if (!who) continue;
+    t.assigneeId = who.id;
+    out.push({ typeKey: t.typeKey, taskId: t.id, decisionId: t.decisionId, email: who.email });
+  }
+  return out;
 }

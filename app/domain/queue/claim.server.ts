@@ -15,6 +15,10 @@
  * `FOR UPDATE`), so concurrent claimers on Postgres take different tasks instead
  * of queueing on one, and the lease is a guarded update (`status = 'open'`), so
  * two reviewers never hold the same task, however many app instances run.
+ *
+ * Queue membership (teams/membership.server.ts): each claim reads once which
+ * types are closed to the reviewer (a small prepared query, before the claim's
+ * transaction) and leaves their tasks out; a given task of such a type is a 403.
  */
 import { and, asc, desc, eq, type SQL } from "drizzle-orm";
 import { forUpdate, forUpdateSkipLocked } from "@db/sql";
@@ -22,6 +26,7 @@ import { transaction, type Db, type DbOrTx } from "@db/client.server";
 import { decisions, tasks } from "@db/schema/index";
 import { conflict, invalid, notFound } from "~/lib/errors";
 import { appendAudit } from "../audit/audit.server";
+import { queueRefusal, queueScope, type QueueScope } from "../teams/membership.server";
 import { z } from "zod";
 import { decisionJsonSchema } from "../decisions/decisions.server";
 import { listPosition, listQueue, SCAN_BUDGET, type QueueFilter } from "./queue-view.server";
@@ -106,7 +111,13 @@ async function headOf(tx: DbOrTx, where: SQL[]): Promise<TaskRow | undefined> {
 }
 
 async function claimHead(db: Db, reviewer: Reviewer, at: At, type: string | undefined): Promise<TaskRow | null> {
-  return claimChosen(db, reviewer, at, async (tx) => headOf(tx, [claimableBy(reviewer), ...(type ? [eq(tasks.typeKey, type)] : [])]));
+  const scope = await queueScope(db, reviewer);
+  return claimChosen(db, reviewer, at, async (tx) => {
+    const head = await headOf(tx, [claimableBy(reviewer), ...scope.where, ...(type ? [eq(tasks.typeKey, type)] : [])]);
+    // Nothing for them in a queue they may not work: a 403 that says so (and rolls back the reaping), not "nothing open".
+    if (!head && type && scope.excluded.includes(type)) throw (await queueRefusal(tx, reviewer, { typeKey: type, assigneeId: null }, scope.excluded))!;
+    return head;
+  });
 }
 
 async function claimGiven(db: Db, reviewer: Reviewer, at: At, taskId: string, kind: TaskKind | undefined): Promise<TaskRow> {
@@ -116,6 +127,8 @@ async function claimGiven(db: Db, reviewer: Reviewer, at: At, taskId: string, ki
     if (!t) throw notFound(`Task ${taskId} not found`);
     // A view that claims one kind (the escalations page) must not take a lease on another.
     if (kind && t.kind !== kind) throw invalid(`That task is not ${kind === "escalation" ? "an escalation" : `a ${kind} task`}`);
+    const notMember = await queueRefusal(tx, reviewer, t);
+    if (notMember) throw notMember;
     // Claiming a task one already holds renews the lease.
     if (t.status === "claimed" && t.claimedBy === reviewer.id) return extendLease(tx, t, at.now, at.leaseMs);
     const refused = claimRefusal(t, reviewer, at.now);
@@ -193,13 +206,14 @@ async function claimInView(db: Db, reviewer: Reviewer, at: At, target: ViewTarge
   const after = filter.flag || filter.model ? target.after : undefined;
   const search = { skip: target.skip, maxScan: (target.windows ?? WORK_SEARCH_WINDOWS) * SCAN_BUDGET };
   const view = { ...filter, cursor: undefined };
+  const scope = await queueScope(db, reviewer);
   // The task `firstInView` found, re-read locked and still claimable inside the claim's transaction. On Postgres a
   // task another claim has locked but not yet committed still reads as open: it is passed over for the next one
   // (a few times at most), so two reviewers starting together both get a task.
   const pickFrom = (from: string | undefined, maxScan: number) => async (tx: DbOrTx) => {
     const passed: string[] = [];
     for (let attempt = 0; attempt < 8; attempt++) {
-      const id = (await firstInView(tx, reviewer, view, at.now, { skip: [...(target.skip ?? []), ...passed], maxScan, from })).row?.id;
+      const id = (await firstInView(tx, reviewer, view, at.now, { skip: [...(target.skip ?? []), ...passed], maxScan, from, scope })).row?.id;
       if (!id) return undefined;
       const row = (
         await forUpdateSkipLocked(
@@ -207,7 +221,7 @@ async function claimInView(db: Db, reviewer: Reviewer, at: At, target: ViewTarge
           tx
             .select()
             .from(tasks)
-            .where(and(eq(tasks.id, id), claimableBy(reviewer)))
+            .where(and(eq(tasks.id, id), claimableBy(reviewer), ...scope.where))
             .limit(1),
         )
       )[0];
@@ -221,7 +235,7 @@ async function claimInView(db: Db, reviewer: Reviewer, at: At, target: ViewTarge
   if (near) return { task: near, position: listPosition(view.sort, near), searchedAll: true };
   let scanned = 0;
   for (const from of after ? [after, undefined] : [undefined]) {
-    const found = await firstInView(db, reviewer, view, at.now, { ...search, from });
+    const found = await firstInView(db, reviewer, view, at.now, { ...search, from, scope });
     scanned += found.scanned;
     if (!found.row) {
       if (!found.searchedAll) return { task: null, searchedAll: false, scanned };
@@ -235,13 +249,19 @@ async function claimInView(db: Db, reviewer: Reviewer, at: At, target: ViewTarge
 }
 
 /** The first task of the filtered list after `from` (a cursor), searching at most `maxScan` tasks in growing windows. */
-async function firstInView(db: DbOrTx, reviewer: Reviewer, filter: QueueFilter, now: number, opts: { skip?: string[]; maxScan: number; from?: string }) {
+async function firstInView(
+  db: DbOrTx,
+  reviewer: Reviewer,
+  filter: QueueFilter,
+  now: number,
+  opts: { skip?: string[]; maxScan: number; from?: string; scope: QueueScope },
+) {
   let cursor = opts.from;
   let scanned = 0;
   for (let w = 0; scanned < opts.maxScan; w++) {
     // A claim needs one match, not a page: start small, since most searches end in the first window.
     const budget = Math.min(SCAN_BUDGET, FIRST_WORK_WINDOW * 4 ** w, opts.maxScan - scanned);
-    const page = await listQueue(db, reviewer, { ...filter, cursor }, now, 1, { exclude: opts.skip, budget });
+    const page = await listQueue(db, reviewer, { ...filter, cursor }, now, 1, { exclude: opts.skip, budget, scope: opts.scope });
     scanned += page.scanned;
     const item = page.items[0];
     if (item) return { row: { id: item.id, priority: item.priority, dueAt: item.dueAt, seq: item.seq }, searchedAll: true, scanned };

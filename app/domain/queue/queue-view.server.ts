@@ -14,6 +14,7 @@ import { decisionTypes, decisions, reviews, rollups, tasks, users } from "@db/sc
 import { HOUR } from "~/lib/time";
 import { listDecisionTypes } from "../decision-types/decision-types.server";
 import { claimableBy, queueCounts, type Reviewer } from "./queue.server";
+import { queueScope, type QueueScope } from "../teams/membership.server";
 import type { Issue } from "~/lib/errors";
 import { readQuery } from "~/lib/query";
 
@@ -57,12 +58,14 @@ export type QueueSummary = {
   escalations: number;
 };
 
-export async function queueOverview(db: DbOrTx, now: number): Promise<QueueSummary[]> {
+/** Every queue's figures; with `excluded` (the types closed to the reviewer, teams/membership.server.ts), only the others. */
+export async function queueOverview(db: DbOrTx, now: number, excluded: readonly string[] = []): Promise<QueueSummary[]> {
   const counts = await queueCounts(db);
   // One type after another: on a Postgres transaction the queries share one connection (one query at a time),
   // and outside one a page must not take a pool connection per type.
   const out: QueueSummary[] = [];
   for (const t of await listDecisionTypes(db)) {
+    if (excluded.includes(t.key)) continue;
     const mine = counts.filter((c) => c.typeKey === t.key);
     const sum = (status: "open" | "claimed", kinds: readonly string[]) => mine.filter((c) => kinds.includes(c.kind)).reduce((n, c) => n + c[status], 0);
     // tasks_status_type_idx (status, type_key) ends in the rowid (seq): this reads it in seq
@@ -166,6 +169,7 @@ type Row = { [K in keyof typeof listColumns]: unknown } & { seq: number; priorit
  * back with what it found and a cursor to search further (`partial`), so a
  * rare flag can never turn one request into a scan of the whole backlog
  * (at most two windows: the rest of the cursor's priority, then lower ones).
+ * Only queues the reviewer may work (`scope`, read here unless the caller has it).
  */
 export async function listQueue(
   db: DbOrTx,
@@ -173,10 +177,11 @@ export async function listQueue(
   f: QueueFilter,
   now: number,
   limit = PAGE_SIZE,
-  opts: { exclude?: string[]; budget?: number } = {},
+  opts: { exclude?: string[]; budget?: number; scope?: QueueScope } = {},
 ): Promise<{ items: QueueItem[]; nextCursor: string | null; partial: boolean; scanned: number }> {
   const budget = opts.budget ?? SCAN_BUDGET;
-  const taskWhere: SQL[] = [claimableBy(reviewer)];
+  const scope = opts.scope ?? (await queueScope(db, reviewer));
+  const taskWhere: SQL[] = [claimableBy(reviewer), ...scope.where];
   if (opts.exclude?.length) taskWhere.push(notInArray(tasks.id, opts.exclude));
   if (f.type) taskWhere.push(eq(tasks.typeKey, f.type));
   if (f.route === "qa") taskWhere.push(eq(tasks.kind, "qa"));

@@ -14,6 +14,7 @@ import { TASK_KINDS, TASK_STATUSES } from "@db/schema/tables";
 import { conflict, notFound, type AppError } from "~/lib/errors";
 import { MINUTE } from "~/lib/time";
 import { appendAudit } from "../audit/audit.server";
+import { requireQueueMember } from "../teams/membership.server";
 
 export const DEFAULT_LEASE_MS = 15 * MINUTE;
 
@@ -136,11 +137,12 @@ export function claimRefusal(t: TaskRow, reviewer: Reviewer, now: number): AppEr
   return null;
 }
 
-/** The task, if the reviewer holds its current lease; otherwise a 409 that says why. */
+/** The task, if the reviewer holds its current lease; otherwise a 409 that says why (403 for a queue they may not work). */
 export async function requireLease(tx: DbOrTx, taskId: string, reviewer: Reviewer, now: number): Promise<TaskRow> {
   // Locked until the transaction ends: a verdict, a renewal and a release of one task never interleave.
   const t = (await forUpdate(tx, tx.select().from(tasks).where(eq(tasks.id, taskId)).limit(1)))[0];
   if (!t) throw notFound(`Task ${taskId} not found`);
+  await requireQueueMember(tx, reviewer, t);
   if (t.status === "done" || t.status === "cancelled") throw conflict(`Task ${taskId} is already ${t.status === "done" ? "completed" : "cancelled"}`);
   if (t.status !== "claimed" || t.claimedBy !== reviewer.id) throw conflict(`You do not hold the lease on task ${taskId}; claim it first`);
   if ((t.leaseExpiresAt ?? 0) <= now) throw conflict(`Your lease on task ${taskId} expired; claim the task again`);

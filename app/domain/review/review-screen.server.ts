@@ -8,6 +8,7 @@ import { getDecision, type DecisionJson } from "../decisions/decisions.server";
 import { requireDecisionType } from "../decision-types/decision-types.server";
 import type { ObjectSchema } from "../decision-types/output-schema";
 import { claimRefusal, getTask, type Reviewer } from "../queue/queue.server";
+import { queueRefusal } from "../teams/membership.server";
 
 export type ReviewScreen =
   | {
@@ -24,7 +25,9 @@ export type ReviewScreen =
         fieldMinConfidence: Record<string, number>;
       };
     }
-  | { state: "conflict"; message: string };
+  | { state: "conflict"; message: string }
+  /** A task of a queue the reviewer is not a member of (the page answers 403). */
+  | { state: "forbidden"; message: string };
 
 export async function loadReviewScreen(db: DbOrTx, reviewer: Reviewer, taskId: string, now: number): Promise<ReviewScreen> {
   const task = await getTask(db, taskId);
@@ -59,6 +62,8 @@ export async function loadReviewScreen(db: DbOrTx, reviewer: Reviewer, taskId: s
  */
 export async function openReviewScreen(db: Db, reviewer: Reviewer, taskId: string, now: number): Promise<ReviewScreen | ClaimOffer> {
   const task = await getTask(db, taskId);
+  const notMember = task && (await queueRefusal(db, reviewer, task));
+  if (notMember) return { state: "forbidden", message: `${notMember.message}.` };
   const leaseLive = (task?.leaseExpiresAt ?? 0) > now;
   const free = task?.status === "open" || (task?.status === "claimed" && !leaseLive);
   if (task && free) {
