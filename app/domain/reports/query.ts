@@ -15,7 +15,8 @@ export const BUCKET_MS: Record<Bucket, number> = { hour: HOUR, day: DAY, week: W
 export const MAX_BUCKETS = 5000;
 export const DEFAULT_PERIOD_DAYS = 30;
 
-const isoInstant = z
+/** An ISO 8601 date or date-time as epoch ms (date-only and zone-less values read as UTC). */
+export const isoInstant = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/, "expected an ISO 8601 date or date-time, e.g. 2026-01-31T00:00:00Z")
   .transform((s, ctx) => {
