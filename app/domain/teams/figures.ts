@@ -8,10 +8,13 @@
  * - medianHandlingMs: the median, over the period's reviews, of the time from the claim to the verdict
  *   (reviews.handling_ms; reviews recorded before it was measured are left out); with an even number of
  *   values, the mean of the middle two. timedReviews: how many values it has.
- * - verdicts: the period's reviews that state an outcome (not escalations); overturned: those a later
- *   review of the same decision by someone else contradicts (a four-eyes partner, a QA check or the
- *   owner's escalation verdict), compared as four-eyes compares a pair (verdictsAgree); a later
- *   escalation is not an outcome and overturns nothing. overturnedShare = overturned / verdicts.
+ * - verdicts: the period's reviews that state an outcome (not escalations); overturned: those that the
+ *   last later review of the same decision by someone else contradicts (a four-eyes partner, a QA check
+ *   or the owner's escalation verdict), compared as four-eyes compares a pair (verdictsAgree). The last
+ *   word counts: a first reviewer whom the second contradicted but the owner then agreed with is not
+ *   overturned (the second reviewer is); while the owner has not decided, the second reviewer's
+ *   disagreement stands. A later escalation is not an outcome and overturns nothing.
+ *   overturnedShare = overturned / verdicts.
  * - SLA breaches, two figures: lateReviews, the period's reviews given after their task was due
  *   (review time > task due_at); overdueAssigned, open assigned tasks already past due now.
  * - openAssigned / oldestAssignedAgeMs: tasks assigned to the reviewer and still open or claimed

@@ -3,8 +3,8 @@
  * and the queue page's summary card show. The figures are defined in figures.ts; this module reads the
  * facts they are computed from, with SQL written once for both stores:
  * - one row per review given in the period or in the organisation's current week (reviews joined to their
- *   task for the queue and the due time), with whether a later review by someone else took another action;
- * - for corrections only, the later corrections by others, compared in code as four-eyes compares a pair;
+ *   task for the queue and the due time) with the last later review of the same decision by someone else,
+ *   compared in code as four-eyes compares a pair (verdictsAgree);
  * - open assigned tasks per (assignee, queue), through the assignee index.
  * "Today" and "this week" are calendar days and ISO weeks in the organisation's time zone (a setting).
  */
@@ -85,50 +85,41 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const parseJson = (v: unknown): unknown => (typeof v === "string" ? JSON.parse(v) : v);
 
 type ReviewRow = {
-  id: string;
   reviewerId: string;
   typeKey: string;
   at: number;
   action: string;
   handlingMs: number | null;
   dueAt: number;
-  differs: number;
+  /** The action of the last later review of the decision by someone else (escalations skipped); null: none yet. */
+  laterAction: string | null;
+  /** Both outputs, only when both are corrections (the one case where the action alone does not decide). */
+  mine: unknown;
+  later: unknown;
 };
 
 /** The facts behind the figures, for reviews in [lower, upper) and open assigned tasks now. */
 async function readFacts(
   db: DbOrTx,
-  f: { type: string | null; reviewerId?: string; lower: number; upper: number; period: Window; now: number },
+  f: { type: string | null; reviewerId?: string; lower: number; upper: number; now: number },
 ): Promise<{ reviews: ReviewFact[]; assigned: AssignedFact[] }> {
   const where: SQL[] = [sql`r.created_at >= ${f.lower}`, sql`r.created_at < ${f.upper}`];
   if (f.type) where.push(sql`t.type_key = ${f.type}`);
   if (f.reviewerId) where.push(sql`r.reviewer_id = ${f.reviewerId}`);
+  const both = sql`r.action = 'correct' AND l.action = 'correct'`;
   const rows = await sqlAll<ReviewRow>(
     db,
     sql`
-    SELECT r.id AS id, r.reviewer_id AS "reviewerId", t.type_key AS "typeKey", r.created_at AS at, r.action AS action,
-           r.handling_ms AS "handlingMs", t.due_at AS "dueAt",
-           CASE WHEN r.action <> 'escalate' AND EXISTS (
-             SELECT 1 FROM reviews l
-             WHERE l.decision_id = r.decision_id AND l.seq > r.seq AND l.reviewer_id <> r.reviewer_id
-               AND l.action <> 'escalate' AND l.action <> r.action
-           ) THEN 1 ELSE 0 END AS differs
-    FROM reviews r JOIN tasks t ON t.id = r.task_id
+    SELECT r.reviewer_id AS "reviewerId", t.type_key AS "typeKey", r.created_at AS at, r.action AS action,
+           r.handling_ms AS "handlingMs", t.due_at AS "dueAt", l.action AS "laterAction",
+           CASE WHEN ${both} THEN r.output END AS mine, CASE WHEN ${both} THEN l.output END AS later
+    FROM reviews r
+    JOIN tasks t ON t.id = r.task_id
+    LEFT JOIN reviews l ON l.seq = (
+      SELECT MAX(x.seq) FROM reviews x
+      WHERE x.decision_id = r.decision_id AND x.seq > r.seq AND x.reviewer_id <> r.reviewer_id AND x.action <> 'escalate'
+    )
     WHERE ${sql.join(where, sql` AND `)}`,
-  );
-
-  // Same action, both corrections: overturned when the later output differs (verdictsAgree), compared in code.
-  const corrections = await sqlAll<{ id: string; mine: unknown; later: unknown }>(
-    db,
-    sql`
-    SELECT r.id AS id, r.output AS mine, l.output AS later
-    FROM reviews r JOIN tasks t ON t.id = r.task_id
-    JOIN reviews l ON l.decision_id = r.decision_id AND l.seq > r.seq AND l.reviewer_id <> r.reviewer_id AND l.action = 'correct'
-    WHERE r.action = 'correct' AND r.created_at >= ${f.period.from} AND r.created_at < ${f.period.to}
-      ${f.type ? sql`AND t.type_key = ${f.type}` : sql``} ${f.reviewerId ? sql`AND r.reviewer_id = ${f.reviewerId}` : sql``}`,
-  );
-  const contradicted = new Set(
-    corrections.filter((c) => !verdictsAgree({ action: "correct", output: parseJson(c.mine) }, { action: "correct", output: parseJson(c.later) })).map((c) => c.id),
   );
 
   const assignedWhere: SQL[] = [sql`assignee_id IS NOT NULL`, sql`status IN ('open', 'claimed')`, sql`kind <> 'escalation'`];
@@ -150,7 +141,10 @@ async function readFacts(
       action: r.action,
       handlingMs: r.handlingMs == null ? null : Number(r.handlingMs),
       dueAt: Number(r.dueAt),
-      overturned: Number(r.differs) === 1 || contradicted.has(r.id),
+      overturned:
+        r.action !== "escalate" &&
+        r.laterAction != null &&
+        !verdictsAgree({ action: r.action, output: parseJson(r.mine) }, { action: r.laterAction, output: parseJson(r.later) }),
     })),
     assigned: assigned.map((a) => ({
       assigneeId: a.assigneeId,
@@ -176,7 +170,6 @@ export async function reviewerReport(db: DbOrTx, q: ReviewerReportQuery, opts: {
     type: q.type,
     lower: Math.min(w.period.from, w.week.from),
     upper: Math.max(w.period.to, w.week.to),
-    period: w.period,
     now,
   });
   const groups = figuresByReviewerAndQueue(facts.reviews, facts.assigned, w, now);
