@@ -123,8 +123,8 @@ export default function Team() {
         <div>
           <dt className="inline font-medium">Verdicts overturned: </dt>
           <dd className="inline">
-            approvals, corrections and rejections that a later review of the same decision by someone else contradicts (a four-eyes partner, a QA
-            check or the owner resolving an escalation).
+            approvals, corrections and rejections that a later review of the same decision by someone else contradicts (a four-eyes partner, a QA check or the
+            owner resolving an escalation).
           </dd>
         </div>
         <div>

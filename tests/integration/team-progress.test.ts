@@ -13,7 +13,7 @@ import { eq, inArray } from "drizzle-orm";
 import { decode } from "turbo-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reviews as reviewsTable, tasks as tasksTable } from "@db/schema/index";
-import { claim, freshType, ingest, person, review, reviewDecision, tasksOf, type Person } from "../support/api";
+import { claim, freshType, ingest, person, review, reviewDecision, type Person } from "../support/api";
 import { makeKey } from "../support/db";
 import { signIn } from "../support/principals";
 import { auditEntries } from "../support/reads";
@@ -100,7 +100,9 @@ function expected(facts: Fact[], assigned: Assigned[], r: Pick<Report, "timeZone
     };
     if (row.reviews || row.reviewsToday || row.reviewsThisWeek || row.openAssigned) rows.push(row);
   }
-  return rows.filter((row) => r.type === null || row.type === r.type).sort((a, b) => a.reviewer.email.localeCompare(b.reviewer.email) || a.type.localeCompare(b.type));
+  return rows
+    .filter((row) => r.type === null || row.type === r.type)
+    .sort((a, b) => a.reviewer.email.localeCompare(b.reviewer.email) || a.type.localeCompare(b.type));
 }
 
 describe("reviewer progress: the team page, the reviewer report API, the queue page's card", () => {
@@ -246,7 +248,15 @@ describe("reviewer progress: the team page, the reviewer report API, the queue p
 
     // The scenario is the one written above (so the oracle did not agree with the product on all zeros).
     const byEmail = new Map(res.body.rows.map((r) => [r.reviewer.email, r]));
-    expect(byEmail.get(a.email)).toMatchObject({ reviews: 5, verdicts: 5, overturned: 0, lateReviews: 1, openAssigned: 2, overdueAssigned: 1, timedReviews: 5 });
+    expect(byEmail.get(a.email)).toMatchObject({
+      reviews: 5,
+      verdicts: 5,
+      overturned: 0,
+      lateReviews: 1,
+      openAssigned: 2,
+      overdueAssigned: 1,
+      timedReviews: 5,
+    });
     expect(byEmail.get(b.email)).toMatchObject({ reviews: 4, verdicts: 3, overturned: 2, lateReviews: 0, openAssigned: 0 });
     expect(byEmail.get(owner.email)).toMatchObject({ reviews: 1, verdicts: 1, overturned: 0, openAssigned: 0 });
 
@@ -264,7 +274,15 @@ describe("reviewer progress: the team page, the reviewer report API, the queue p
 
   it("the queue page's card shows the reviewer's own figures", async () => {
     const data = await loaderData<{
-      progress: { timeZone: string; reviewsToday: number; reviewsThisWeek: number; medianHandlingMs: number | null; lateReviews: number; openAssigned: number; overdueAssigned: number };
+      progress: {
+        timeZone: string;
+        reviewsToday: number;
+        reviewsThisWeek: number;
+        medianHandlingMs: number | null;
+        lateReviews: number;
+        openAssigned: number;
+        overdueAssigned: number;
+      };
       now: number;
     }>(aCookie, "/queue", "routes/queue");
     const known = await facts();
@@ -296,7 +314,10 @@ describe("reviewer progress: the team page, the reviewer report API, the queue p
     for (const [query, field] of cases) {
       const res = await api(`/api/v1/reports/reviewers?${query}`);
       expect(res.status, query).toBe(400);
-      expect(res.body.error!.issues.map((i) => i.path), query).toContain(field);
+      expect(
+        res.body.error!.issues.map((i) => i.path),
+        query,
+      ).toContain(field);
     }
     const page = await loaderData<{ error: { issues: { path: string }[] } | null; report: Report }>(managerCookie, "/team?from=yesterday", "routes/team");
     expect(page.error!.issues.map((i) => i.path)).toEqual(["from"]);

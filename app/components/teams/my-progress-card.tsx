@@ -25,7 +25,9 @@ export function MyProgressCard({ progress }: { progress: MyProgress }) {
           </div>
         ))}
       </dl>
-      {p.oldestAssignedAgeMs != null ? <p className="mt-1 text-xs text-slate-600">Your oldest assigned task is {formatDuration(p.oldestAssignedAgeMs)} old.</p> : null}
+      {p.oldestAssignedAgeMs != null ? (
+        <p className="mt-1 text-xs text-slate-600">Your oldest assigned task is {formatDuration(p.oldestAssignedAgeMs)} old.</p>
+      ) : null}
     </section>
   );
 }

@@ -61,12 +61,20 @@ export function median(values: readonly number[]): number | null {
 const inWindow = (at: number, w: Window) => at >= w.from && at < w.to;
 
 /** Figures for one group of facts (one reviewer and queue, or one reviewer across queues). */
-export function figuresOf(reviews: readonly ReviewFact[], assigned: readonly AssignedFact[], w: { period: Window; today: Window; week: Window }, now: number): Figures {
+export function figuresOf(
+  reviews: readonly ReviewFact[],
+  assigned: readonly AssignedFact[],
+  w: { period: Window; today: Window; week: Window },
+  now: number,
+): Figures {
   const period = reviews.filter((r) => inWindow(r.at, w.period));
   const timed = period.flatMap((r) => (r.handlingMs == null ? [] : [Number(r.handlingMs)]));
   const verdicts = period.filter((r) => r.action !== "escalate");
   const overturned = verdicts.filter((r) => r.overturned).length;
-  const oldest = assigned.reduce<number | null>((m, a) => (a.oldestCreatedAt == null ? m : m == null ? a.oldestCreatedAt : Math.min(m, a.oldestCreatedAt)), null);
+  const oldest = assigned.reduce<number | null>(
+    (m, a) => (a.oldestCreatedAt == null ? m : m == null ? a.oldestCreatedAt : Math.min(m, a.oldestCreatedAt)),
+    null,
+  );
   return {
     reviews: period.length,
     reviewsToday: reviews.filter((r) => inWindow(r.at, w.today)).length,

@@ -17,7 +17,7 @@ import { getDecisionType, listDecisionTypes } from "../decision-types/decision-t
 import { isoInstant, isPeriod, periodRange, type Period } from "../reports/query";
 import { verdictsAgree } from "../review/four-eyes";
 import { ORG_TIME_ZONE_KEY, orgTimeZone, timeZoneOf } from "../settings/org-settings.server";
-import { figuresByReviewerAndQueue, figuresOf, type AssignedFact, type Figures, type ReviewFact, type Window } from "./figures";
+import { figuresByReviewerAndQueue, figuresOf, type AssignedFact, type Figures, type ReviewFact } from "./figures";
 import { AppError, invalid } from "~/lib/errors";
 import { requireQuery } from "~/lib/query";
 import { DAY } from "~/lib/time";
@@ -195,7 +195,10 @@ export async function reviewerReport(db: DbOrTx, q: ReviewerReportQuery, opts: {
 }
 
 /** The queue page's card: a reviewer's own figures across their queues (the period: the last 7 days). */
-export type MyProgress = Pick<Figures, "reviewsToday" | "reviewsThisWeek" | "medianHandlingMs" | "lateReviews" | "openAssigned" | "overdueAssigned" | "oldestAssignedAgeMs"> & {
+export type MyProgress = Pick<
+  Figures,
+  "reviewsToday" | "reviewsThisWeek" | "medianHandlingMs" | "lateReviews" | "openAssigned" | "overdueAssigned" | "oldestAssignedAgeMs"
+> & {
   timeZone: string;
 };
 
@@ -221,7 +224,15 @@ export async function myProgress(db: DbOrTx, reviewerId: string, now = Date.now(
   const timeZone = timeZoneOf(rows.find((r) => r.k === "s")?.tz);
   const reviews: ReviewFact[] = rows
     .filter((r) => r.k === "r")
-    .map((r) => ({ reviewerId, typeKey: "", at: Number(r.at), action: "", handlingMs: r.v == null ? null : Number(r.v), dueAt: Number(r.due), overturned: false }));
+    .map((r) => ({
+      reviewerId,
+      typeKey: "",
+      at: Number(r.at),
+      action: "",
+      handlingMs: r.v == null ? null : Number(r.v),
+      dueAt: Number(r.due),
+      overturned: false,
+    }));
   const tasks = rows.filter((r) => r.k === "a");
   const assigned: AssignedFact[] = [
     {
