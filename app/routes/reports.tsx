@@ -4,7 +4,7 @@ import * as Dialog from "@radix-ui/react-dialog";
 import type { ReactNode } from "react";
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
-import { PERIODS, BUCKETS } from "~/domain/reports/query";
+import { PERIODS, BUCKETS, PERIOD_LABELS, type Period } from "~/domain/reports/query";
 import { reportsView } from "~/domain/reports/reports.server";
 import { formatCell, reportTables, type Table, type TableName } from "~/domain/reports/tables";
 import { formatDuration, formatRate } from "~/lib/format";
@@ -27,8 +27,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
   await requireUser(request, "reports:read");
   return reportsView(getDb(), new URL(request.url).searchParams);
 }
-
-const PERIOD_LABELS: Record<string, string> = { "1d": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days" };
 
 export default function Reports() {
   const view = useLoaderData<typeof loader>();
@@ -86,7 +84,7 @@ export default function Reports() {
           value={view.period === "custom" ? "" : view.period}
           options={[
             ...(view.period === "custom" ? [["", "Custom range"] as [string, string]] : []),
-            ...Object.keys(PERIODS).map((p) => [p, PERIOD_LABELS[p]] as [string, string]),
+            ...Object.keys(PERIODS).map((p) => [p, PERIOD_LABELS[p as Period]] as [string, string]),
           ]}
         />
         <FilterSelect label="Bucket" name="bucket" value={q.bucket} options={BUCKETS.map((b) => [b, b[0].toUpperCase() + b.slice(1)] as [string, string])} />

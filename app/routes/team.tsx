@@ -3,7 +3,7 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useLoaderData, useNavigation } from "@remix-run/react";
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
-import { PERIODS } from "~/domain/reports/query";
+import { PERIODS, PERIOD_LABELS, type Period } from "~/domain/reports/query";
 import { teamView } from "~/domain/teams/progress.server";
 import { formatDuration, formatNumber, formatRate, formatTimestamp } from "~/lib/format";
 import { PageHeader } from "~/components/ui/page-header";
@@ -16,8 +16,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
   await requireUser(request, "reports:read");
   return teamView(getDb(), new URL(request.url).searchParams);
 }
-
-const PERIOD_LABELS: Record<string, string> = { "1d": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days" };
 
 export default function Team() {
   const view = useLoaderData<typeof loader>();
@@ -55,7 +53,7 @@ export default function Team() {
           value={view.period === "custom" ? "" : view.period}
           options={[
             ...(view.period === "custom" ? [["", "Custom range"] as [string, string]] : []),
-            ...Object.keys(PERIODS).map((p) => [p, PERIOD_LABELS[p]] as [string, string]),
+            ...Object.keys(PERIODS).map((p) => [p, PERIOD_LABELS[p as Period]] as [string, string]),
           ]}
         />
         <button type="submit" className="rounded bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-700">

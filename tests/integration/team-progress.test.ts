@@ -13,6 +13,7 @@ import { eq, inArray } from "drizzle-orm";
 import { decode } from "turbo-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reviews as reviewsTable, tasks as tasksTable } from "@db/schema/index";
+import type { ReviewerReport, ReviewerRow } from "~/domain/teams/progress.server";
 import { claim, freshType, ingest, person, review, reviewDecision, type Person } from "../support/api";
 import { makeKey } from "../support/db";
 import { signIn } from "../support/principals";
@@ -20,23 +21,8 @@ import { auditEntries } from "../support/reads";
 import type { TestServer } from "../support/server";
 import { setupServer } from "../support/setup";
 
-type Row = {
-  reviewer: { email: string; name: string };
-  type: string;
-  reviews: number;
-  reviewsToday: number;
-  reviewsThisWeek: number;
-  medianHandlingMs: number | null;
-  timedReviews: number;
-  verdicts: number;
-  overturned: number;
-  overturnedShare: number | null;
-  lateReviews: number;
-  openAssigned: number;
-  overdueAssigned: number;
-  oldestAssignedAgeMs: number | null;
-};
-type Report = { timeZone: string; type: string | null; period: { from: string; to: string }; generatedAt: string; rows: Row[] };
+type Row = ReviewerRow;
+type Report = ReviewerReport;
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -81,6 +81,7 @@ export function firstHour(from: number): number {
 /** Period presets on the /reports page: the last N days up to the next full hour. */
 export const PERIODS = { "1d": 1, "7d": 7, "30d": 30, "90d": 90 } as const;
 export type Period = keyof typeof PERIODS;
+export const PERIOD_LABELS: Record<Period, string> = { "1d": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days" };
 export function isPeriod(p: string | null): p is Period {
   return p != null && Object.prototype.hasOwnProperty.call(PERIODS, p);
 }

@@ -84,13 +84,7 @@ export async function readReviewerReportQuery(db: DbOrTx, params: URLSearchParam
 const iso = (ms: number) => new Date(ms).toISOString();
 const parseJson = (v: unknown): unknown => (typeof v === "string" ? JSON.parse(v) : v);
 
-type ReviewRow = {
-  reviewerId: string;
-  typeKey: string;
-  at: number;
-  action: string;
-  handlingMs: number | null;
-  dueAt: number;
+type ReviewRow = Omit<ReviewFact, "overturned"> & {
   /** The action of the last later review of the decision by someone else (escalations skipped); null: none yet. */
   laterAction: string | null;
   /** Both outputs, only when both are corrections (the one case where the action alone does not decide). */
@@ -101,11 +95,10 @@ type ReviewRow = {
 /** The facts behind the figures, for reviews in [lower, upper) and open assigned tasks now. */
 async function readFacts(
   db: DbOrTx,
-  f: { type: string | null; reviewerId?: string; lower: number; upper: number; now: number },
+  f: { type: string | null; lower: number; upper: number; now: number },
 ): Promise<{ reviews: ReviewFact[]; assigned: AssignedFact[] }> {
   const where: SQL[] = [sql`r.created_at >= ${f.lower}`, sql`r.created_at < ${f.upper}`];
   if (f.type) where.push(sql`t.type_key = ${f.type}`);
-  if (f.reviewerId) where.push(sql`r.reviewer_id = ${f.reviewerId}`);
   const both = sql`r.action = 'correct' AND l.action = 'correct'`;
   const rows = await sqlAll<ReviewRow>(
     db,
@@ -124,7 +117,6 @@ async function readFacts(
 
   const assignedWhere: SQL[] = [sql`assignee_id IS NOT NULL`, sql`status IN ('open', 'claimed')`, sql`kind <> 'escalation'`];
   if (f.type) assignedWhere.push(sql`type_key = ${f.type}`);
-  if (f.reviewerId) assignedWhere.push(sql`assignee_id = ${f.reviewerId}`);
   const assigned = await sqlAll<{ assigneeId: string; typeKey: string; open: number; overdue: number; oldest: number | null }>(
     db,
     sql`
