@@ -65,7 +65,7 @@ export default function Settings() {
         <p className="mb-4 text-sm text-slate-700">
           Now: <strong data-testid="org-timezone">{zone.timeZone}</strong> ({zone.offset}): today is {zone.today}, this week began on Monday {zone.weekStarts}.
         </p>
-        <Form method="post" className="flex flex-wrap items-end gap-3" noValidate>
+        <Form method="post" className="flex flex-wrap items-start gap-3" noValidate>
           <FormField
             id="org-timezone-input"
             label="Organisation time zone"
@@ -80,7 +80,7 @@ export default function Settings() {
               <option key={z} value={z} />
             ))}
           </datalist>
-          <PrimaryButton type="submit" disabled={busy}>
+          <PrimaryButton type="submit" disabled={busy} className="mt-6">
             Save time zone
           </PrimaryButton>
         </Form>

@@ -71,15 +71,33 @@ export default function Team() {
         <THead>
           <TH>Reviewer</TH>
           <TH>Queue</TH>
-          <TH numeric>Reviews today</TH>
-          <TH numeric>Reviews this week</TH>
-          <TH numeric>Reviews in period</TH>
-          <TH numeric>Median time per item</TH>
-          <TH numeric>Verdicts overturned</TH>
-          <TH numeric>Reviews after due time</TH>
-          <TH numeric>Assigned, open</TH>
-          <TH numeric>Assigned, past due</TH>
-          <TH numeric>Oldest assigned task</TH>
+          <TH numeric>
+            <Wrap>Reviews today</Wrap>
+          </TH>
+          <TH numeric>
+            <Wrap>Reviews this week</Wrap>
+          </TH>
+          <TH numeric>
+            <Wrap>Reviews in period</Wrap>
+          </TH>
+          <TH numeric>
+            <Wrap>Median time per item</Wrap>
+          </TH>
+          <TH numeric>
+            <Wrap>Verdicts overturned</Wrap>
+          </TH>
+          <TH numeric>
+            <Wrap>Reviews after due time</Wrap>
+          </TH>
+          <TH numeric>
+            <Wrap>Assigned, open</Wrap>
+          </TH>
+          <TH numeric>
+            <Wrap>Assigned, past due</Wrap>
+          </TH>
+          <TH numeric>
+            <Wrap>Oldest assigned task</Wrap>
+          </TH>
         </THead>
         <TBody>
           {r.rows.length === 0 ? <EmptyRow colSpan={11}>No reviews in this period and no assigned tasks.</EmptyRow> : null}
@@ -121,8 +139,8 @@ export default function Team() {
         <div>
           <dt className="inline font-medium">Verdicts overturned: </dt>
           <dd className="inline">
-            approvals, corrections and rejections that a later review of the same decision by someone else contradicts (a four-eyes partner, a QA check or the
-            owner resolving an escalation).
+            approvals, corrections and rejections that the last later review of the same decision by someone else contradicts (a four-eyes partner, a QA check
+            or the owner resolving an escalation).
           </dd>
         </div>
         <div>
@@ -136,4 +154,9 @@ export default function Team() {
       </dl>
     </div>
   );
+}
+
+/** A column header that may wrap onto two lines (the table's headers do not by default): keeps the wide table on screen. */
+function Wrap({ children }: { children: React.ReactNode }) {
+  return <span className="inline-block min-w-[5rem] whitespace-normal">{children}</span>;
 }
