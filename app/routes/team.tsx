@@ -67,7 +67,7 @@ export default function Team() {
         </div>
       ) : null}
 
-      <Table label="Reviewer progress per queue">
+      <Table label="Reviewer progress per queue" scrolls>
         <THead>
           <TH>Reviewer</TH>
           <TH>Queue</TH>
