@@ -34,6 +34,7 @@ const NAV: { to: string; label: string; permission: Permission }[] = [
   { to: "/escalations", label: "Escalations", permission: "escalations:resolve" },
   { to: "/decisions", label: "Decisions", permission: "decisions:read" },
   { to: "/reports", label: "Reports", permission: "reports:read" },
+  { to: "/team", label: "Team", permission: "reports:read" },
   { to: "/datasets", label: "Datasets", permission: "datasets:read" },
   { to: "/admin", label: "Admin", permission: "types:write" },
   { to: "/admin/audit", label: "Audit", permission: "audit:read" },

@@ -12,6 +12,7 @@ const TABS: { to: string; label: string; permission: Permission[] }[] = [
   { to: "/admin/api-keys", label: "API keys", permission: ["apikeys:write"] },
   { to: "/admin/webhooks", label: "Webhooks", permission: ["webhooks:write"] },
   { to: "/admin/audit", label: "Audit trail", permission: ["audit:read"] },
+  { to: "/admin/settings", label: "Settings", permission: ["settings:write"] },
 ];
 
 export async function loader({ request }: LoaderFunctionArgs) {

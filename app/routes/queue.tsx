@@ -29,6 +29,8 @@ import { Badge } from "~/components/ui/badge";
 import { buttonClass } from "~/components/ui/button";
 import { EmptyRow, Table, TBody, TD, TH, THead } from "~/components/ui/table";
 import { formatClock, formatDuration, formatNumber, percent } from "~/lib/format";
+import { myProgress } from "~/domain/teams/progress.server";
+import { MyProgressCard } from "~/components/teams/my-progress-card";
 
 export const meta: MetaFunction = () => [{ title: "Queue · Lastmile" }];
 
@@ -60,6 +62,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
     mine: await myInProgress(db, who.user, now),
     page: await listQueue(db, who.user, filter, now, undefined, { scope }),
     facets: await queueFacets(db, now),
+    progress: await myProgress(db, who.user.id, now),
   };
 }
 
@@ -155,6 +158,8 @@ export default function Queue() {
           {failure ?? notice}
         </p>
       ) : null}
+
+      <MyProgressCard progress={useLoaderData<typeof loader>().progress} />
 
       <section aria-labelledby="queues-heading">
         <h2 id="queues-heading" className="sr-only">

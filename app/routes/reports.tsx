@@ -4,7 +4,7 @@ import * as Dialog from "@radix-ui/react-dialog";
 import type { ReactNode } from "react";
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
-import { PERIODS, BUCKETS } from "~/domain/reports/query";
+import { PERIODS, BUCKETS, PERIOD_LABELS, type Period } from "~/domain/reports/query";
 import { reportsView } from "~/domain/reports/reports.server";
 import { formatCell, reportTables, type Table, type TableName } from "~/domain/reports/tables";
 import { formatDuration, formatRate } from "~/lib/format";
@@ -19,6 +19,7 @@ import {
   TimeToDecisionChart,
   VolumeChart,
 } from "~/components/reports/charts";
+import { FilterSelect } from "~/components/ui/filter-select";
 
 export const meta: MetaFunction = () => [{ title: "Reports · Lastmile" }];
 
@@ -26,8 +27,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
   await requireUser(request, "reports:read");
   return reportsView(getDb(), new URL(request.url).searchParams);
 }
-
-const PERIOD_LABELS: Record<string, string> = { "1d": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days" };
 
 export default function Reports() {
   const view = useLoaderData<typeof loader>();
@@ -72,23 +71,23 @@ export default function Reports() {
         aria-label="Report filters"
         onChange={(e) => submit(e.currentTarget)}
       >
-        <Select label="Decision type" name="type" value={q.type} options={view.types.map((x) => [x.key, x.name])} />
-        <Select
+        <FilterSelect label="Decision type" name="type" value={q.type} options={view.types.map((x) => [x.key, x.name])} />
+        <FilterSelect
           label="Model version"
           name="modelVersion"
           value={q.modelVersion ?? ""}
           options={[["", "All versions"], ...r.versions.map((v) => [v, v] as [string, string])]}
         />
-        <Select
+        <FilterSelect
           label="Period"
           name="period"
           value={view.period === "custom" ? "" : view.period}
           options={[
             ...(view.period === "custom" ? [["", "Custom range"] as [string, string]] : []),
-            ...Object.keys(PERIODS).map((p) => [p, PERIOD_LABELS[p]] as [string, string]),
+            ...Object.keys(PERIODS).map((p) => [p, PERIOD_LABELS[p as Period]] as [string, string]),
           ]}
         />
-        <Select label="Bucket" name="bucket" value={q.bucket} options={BUCKETS.map((b) => [b, b[0].toUpperCase() + b.slice(1)] as [string, string])} />
+        <FilterSelect label="Bucket" name="bucket" value={q.bucket} options={BUCKETS.map((b) => [b, b[0].toUpperCase() + b.slice(1)] as [string, string])} />
         <button type="submit" className="rounded bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-700">
           Apply
         </button>
@@ -213,27 +212,6 @@ export default function Reports() {
         <summary className="cursor-pointer text-lg font-semibold">Figures per {q.bucket}</summary>
         <DataTable table={tables.automation} csv={csvHref("automation")} />
       </details>
-    </div>
-  );
-}
-
-function Select({ label, name, value, options }: { label: string; name: string; value: string; options: [string, string][] }) {
-  return (
-    <div className="flex flex-col text-sm font-medium text-slate-700">
-      <label htmlFor={`filter-${name}`}>{label}</label>
-      <select
-        id={`filter-${name}`}
-        name={name}
-        defaultValue={value}
-        key={`${name}-${value}`}
-        className="mt-1 rounded border border-slate-300 bg-white px-2 py-1.5 font-normal"
-      >
-        {options.map(([v, l]) => (
-          <option key={v} value={v}>
-            {l}
-          </option>
-        ))}
-      </select>
     </div>
   );
 }

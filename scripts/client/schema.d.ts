@@ -237,6 +237,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/reviewers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Each reviewer's progress per queue
+         * @description One row per reviewer and decision type with anything to show: reviews in the period, today and this week (calendar day and ISO week in the organisation's time zone, an admin setting that defaults to UTC), the median time from claim to verdict, verdicts later overturned by someone else's review of the same decision (a four-eyes partner, a QA check, the owner's escalation verdict), SLA breaches (reviews given after their task was due; open assigned tasks past due) and open assigned tasks. The period defaults to the last 7 days up to the next full hour and may span at most 92 days.
+         */
+        get: operations["reviewerReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/datasets": {
         parameters: {
             query?: never;
@@ -1478,6 +1498,62 @@ export interface components {
                 name: string;
             }[];
         };
+        ReviewerReport: {
+            /** @description The organisation's time zone (IANA name), in which today and this week are counted */
+            timeZone: string;
+            type: string | null;
+            period: {
+                /** Format: date-time */
+                from: string;
+                /** Format: date-time */
+                to: string;
+            };
+            today: {
+                /** Format: date-time */
+                from: string;
+                /** Format: date-time */
+                to: string;
+            };
+            week: {
+                /** Format: date-time */
+                from: string;
+                /** Format: date-time */
+                to: string;
+            };
+            /** Format: date-time */
+            generatedAt: string;
+            rows: {
+                /** @description Reviews given in the period (every action, escalations included) */
+                reviews: number;
+                /** @description Reviews given today, in the organisation's time zone */
+                reviewsToday: number;
+                /** @description Reviews given this ISO week (from Monday), in the organisation's time zone */
+                reviewsThisWeek: number;
+                /** @description Median time from claim to verdict over the period's reviews, in ms (null: none measured) */
+                medianHandlingMs: number | null;
+                /** @description How many of the period's reviews have a handling time */
+                timedReviews: number;
+                /** @description The period's reviews that state an outcome (approve, correct, reject) */
+                verdicts: number;
+                /** @description Verdicts a later review of the same decision by someone else contradicts */
+                overturned: number;
+                /** @description overturned / verdicts (null: no verdicts) */
+                overturnedShare: number | null;
+                /** @description SLA breaches: the period's reviews given after their task was due */
+                lateReviews: number;
+                /** @description Tasks assigned to the reviewer, open or claimed now (escalations excluded) */
+                openAssigned: number;
+                /** @description SLA breaches: of those, past their due time now */
+                overdueAssigned: number;
+                /** @description Age of the oldest of those, since the task was created, in ms */
+                oldestAssignedAgeMs: number | null;
+                reviewer: {
+                    email: string;
+                    name: string;
+                };
+                type: string;
+            }[];
+        };
         Snapshot: {
             id: string;
             datasetId: string;
@@ -2395,6 +2471,37 @@ export interface operations {
                             p95Ms: number | null;
                         };
                     };
+                };
+            };
+            400: components["responses"]["Invalid"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    reviewerReport: {
+        parameters: {
+            query?: {
+                /** @description Only this decision type (queue); default: every type */
+                type?: string;
+                /** @description Start of the period (inclusive); default: 7 days before `to` */
+                from?: string;
+                /** @description End of the period (exclusive); default: the next full hour */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Figures per reviewer and queue */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewerReport"];
                 };
             };
             400: components["responses"]["Invalid"];

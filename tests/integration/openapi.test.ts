@@ -234,6 +234,9 @@ describe("the OpenAPI document", () => {
       expect((await lm.GET("/api/v1/reports/automation", { params: { query: { type: "no-such-type" } } })).response.status).toBe(400);
       expect((await lm.GET("/api/v1/reports/quality", { params: { query: { type } } })).response.status).toBe(200);
       expect((await lm.GET("/api/v1/reports/quality", { params: { query: { type, bucket: "year" as never } } })).response.status).toBe(400);
+      const reviewers = await lm.GET("/api/v1/reports/reviewers", { params: { query: { type } } });
+      expect(reviewers.data?.timeZone).toBe("UTC");
+      expect((await lm.GET("/api/v1/reports/reviewers", { params: { query: { from: "yesterday" } } })).response.status).toBe(400);
 
       // Datasets
       expect((await lm.GET("/api/v1/datasets/preview", { params: { query: { type, action: ["approved", "corrected"] } } })).data).toMatchObject({

@@ -1,7 +1,22 @@
 /** Plain, dense data tables: semantic markup with the house styling. */
-export function Table({ children, label, className = "" }: { children: React.ReactNode; label: string; className?: string }) {
+/**
+ * `scrolls`: a wide table whose frame scrolls sideways on narrow screens; the frame is then a named,
+ * focusable region so keyboard users can scroll it too.
+ */
+export function Table({
+  children,
+  label,
+  className = "",
+  scrolls = false,
+}: {
+  children: React.ReactNode;
+  label: string;
+  className?: string;
+  scrolls?: boolean;
+}) {
+  const frame = scrolls ? { role: "region", "aria-label": `${label} (scrolls sideways)`, tabIndex: 0 } : {};
   return (
-    <div className={`overflow-x-auto rounded-lg border border-slate-200 bg-white ${className}`}>
+    <div {...frame} className={`overflow-x-auto rounded-lg border border-slate-200 bg-white ${className}`}>
       <table aria-label={label} className="min-w-full divide-y divide-slate-200 text-sm">
         {children}
       </table>

@@ -37,6 +37,7 @@ import { reportQuerySchema } from "~/domain/reports/query";
 import { automationReportSchema, qualityReportSchema } from "~/domain/reports/reports.server";
 import { reviewAnswerSchema, reviewBodySchema } from "~/domain/review/review.server";
 import { membersAnswerSchema, membersBodySchema } from "~/domain/teams/membership.server";
+import { reviewerReportQuerySchema, reviewerReportSchema } from "~/domain/teams/progress.server";
 import { webhookEventSchema } from "~/domain/webhooks/outbox.server";
 import {
   createWebhookSchema,
@@ -59,7 +60,7 @@ export const TAGS = {
   Tasks:
     "The review queue: claim a task under a lease, renew or release it, submit a verdict. " +
     "A decision type with members is worked by its members only: its tasks are not offered to others, and a task of it answers 403 to them.",
-  Reports: "Automation and quality figures, read from the hourly roll-ups.",
+  Reports: "Automation and quality figures, read from the hourly roll-ups; each reviewer's progress, read from reviews and tasks.",
   Datasets: "Labelled examples: named filters, immutable snapshots, their files and data cards.",
   Audit: "The hash-chained audit trail and the key that checks its signed checkpoints.",
   Webhooks:
@@ -313,6 +314,22 @@ export const operations: Operation[] = [
     permission: "reports:read",
     query: reportQuerySchema,
     responses: { 200: { description: "Quality figures over the period", json: qualityReportSchema } },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/reports/reviewers",
+    operationId: "reviewerReport",
+    tag: "Reports",
+    summary: "Each reviewer's progress per queue",
+    description:
+      "One row per reviewer and decision type with anything to show: reviews in the period, today and this week (calendar day and ISO week " +
+      "in the organisation's time zone, an admin setting that defaults to UTC), the median time from claim to verdict, verdicts later " +
+      "overturned by someone else's review of the same decision (a four-eyes partner, a QA check, the owner's escalation verdict), SLA " +
+      "breaches (reviews given after their task was due; open assigned tasks past due) and open assigned tasks. The period defaults to " +
+      "the last 7 days up to the next full hour and may span at most 92 days.",
+    permission: "reports:read",
+    query: reviewerReportQuerySchema,
+    responses: { 200: { description: "Figures per reviewer and queue", json: reviewerReportSchema } },
   },
   // ------------------------------------------------------------------ datasets
   {

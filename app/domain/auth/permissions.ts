@@ -27,6 +27,8 @@ export type Permission =
   | "apikeys:write"
   /** Webhook subscriptions, their secrets and deliveries: admins and admin-scope keys only. */
   | "webhooks:write"
+  /** Organisation settings (its time zone): admins and admin-scope keys only. */
+  | "settings:write"
   | "audit:read"
   /** GET /api/v1/audit, for security monitoring tools: auditors, admins and read-scope keys (not managers). */
   | "audit:feed";
@@ -45,6 +47,7 @@ const ALL: Permission[] = [
   "users:write",
   "apikeys:write",
   "webhooks:write",
+  "settings:write",
   "audit:read",
   "audit:feed",
 ];

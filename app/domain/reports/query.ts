@@ -15,7 +15,8 @@ export const BUCKET_MS: Record<Bucket, number> = { hour: HOUR, day: DAY, week: W
 export const MAX_BUCKETS = 5000;
 export const DEFAULT_PERIOD_DAYS = 30;
 
-const isoInstant = z
+/** An ISO 8601 date or date-time as epoch ms (date-only and zone-less values read as UTC). */
+export const isoInstant = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/, "expected an ISO 8601 date or date-time, e.g. 2026-01-31T00:00:00Z")
   .transform((s, ctx) => {
@@ -80,6 +81,7 @@ export function firstHour(from: number): number {
 /** Period presets on the /reports page: the last N days up to the next full hour. */
 export const PERIODS = { "1d": 1, "7d": 7, "30d": 30, "90d": 90 } as const;
 export type Period = keyof typeof PERIODS;
+export const PERIOD_LABELS: Record<Period, string> = { "1d": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days" };
 export function isPeriod(p: string | null): p is Period {
   return p != null && Object.prototype.hasOwnProperty.call(PERIODS, p);
 }

@@ -1,0 +1,285 @@
+/**
+ * Each reviewer's progress, per queue (decision type): what the team page, GET /api/v1/reports/reviewers
+ * and the queue page's summary card show. The figures are defined in figures.ts; this module reads the
+ * facts they are computed from, with SQL written once for both stores:
+ * - one row per review given in the period or in the organisation's current week (reviews joined to their
+ *   task for the queue and the due time) with the last later review of the same decision by someone else,
+ *   compared in code as four-eyes compares a pair (verdictsAgree);
+ * - open assigned tasks per (assignee, queue), through the assignee index.
+ * "Today" and "this week" are calendar days and ISO weeks in the organisation's time zone (a setting).
+ */
+import { inArray, sql, type SQL } from "drizzle-orm";
+import { z } from "zod";
+import { sqlAll, type DbOrTx } from "@db/client.server";
+import { users } from "@db/schema/index";
+import { countIf } from "@db/sql";
+import { getDecisionType, listDecisionTypes } from "../decision-types/decision-types.server";
+import { isoInstant, isPeriod, periodRange, type Period } from "../reports/query";
+import { verdictsAgree } from "../review/four-eyes";
+import { ORG_TIME_ZONE_KEY, orgTimeZone, timeZoneOf } from "../settings/org-settings.server";
+import { figuresByReviewerAndQueue, figuresOf, type AssignedFact, type Figures, type ReviewFact } from "./figures";
+import { AppError, invalid } from "~/lib/errors";
+import { requireQuery } from "~/lib/query";
+import { DAY } from "~/lib/time";
+import { localDay, localWeek } from "~/lib/zone";
+
+/** The longest period one report covers: its reviews are read row by row. */
+export const MAX_PERIOD_DAYS = 92;
+export const DEFAULT_PERIOD = "7d" as const;
+
+export const reviewerReportQuerySchema = z
+  .object({
+    type: z.string().min(1).max(64).optional().describe("Only this decision type (queue); default: every type"),
+    from: isoInstant.optional().describe("Start of the period (inclusive); default: 7 days before `to`"),
+    to: isoInstant.optional().describe("End of the period (exclusive); default: the next full hour"),
+  })
+  .strict();
+
+export type ReviewerReportQuery = { type: string | null; from: number; to: number };
+
+const windowSchema = z.object({ from: z.iso.datetime(), to: z.iso.datetime() });
+
+const figuresSchema = z.object({
+  reviews: z.number().int().describe("Reviews given in the period (every action, escalations included)"),
+  reviewsToday: z.number().int().describe("Reviews given today, in the organisation's time zone"),
+  reviewsThisWeek: z.number().int().describe("Reviews given this ISO week (from Monday), in the organisation's time zone"),
+  medianHandlingMs: z.number().nullable().describe("Median time from claim to verdict over the period's reviews, in ms (null: none measured)"),
+  timedReviews: z.number().int().describe("How many of the period's reviews have a handling time"),
+  verdicts: z.number().int().describe("The period's reviews that state an outcome (approve, correct, reject)"),
+  overturned: z.number().int().describe("Verdicts a later review of the same decision by someone else contradicts"),
+  overturnedShare: z.number().nullable().describe("overturned / verdicts (null: no verdicts)"),
+  lateReviews: z.number().int().describe("SLA breaches: the period's reviews given after their task was due"),
+  openAssigned: z.number().int().describe("Tasks assigned to the reviewer, open or claimed now (escalations excluded)"),
+  overdueAssigned: z.number().int().describe("SLA breaches: of those, past their due time now"),
+  oldestAssignedAgeMs: z.number().nullable().describe("Age of the oldest of those, since the task was created, in ms"),
+}) satisfies z.ZodType<Figures>;
+
+/** GET /api/v1/reports/reviewers. */
+export const reviewerReportSchema = z
+  .object({
+    timeZone: z.string().describe("The organisation's time zone (IANA name), in which today and this week are counted"),
+    type: z.string().nullable(),
+    period: windowSchema,
+    today: windowSchema,
+    week: windowSchema,
+    generatedAt: z.iso.datetime(),
+    rows: z.array(figuresSchema.extend({ reviewer: z.object({ email: z.string(), name: z.string() }), type: z.string() })),
+  })
+  .meta({ id: "ReviewerReport" });
+
+export type ReviewerReport = z.output<typeof reviewerReportSchema>;
+export type ReviewerRow = ReviewerReport["rows"][number];
+
+/** Query parameters → a report query (defaults filled in), or a 400 naming the field. */
+export async function readReviewerReportQuery(db: DbOrTx, params: URLSearchParams, now = Date.now()): Promise<ReviewerReportQuery> {
+  const q = requireQuery(reviewerReportQuerySchema, params);
+  const to = q.to ?? periodRange(DEFAULT_PERIOD, now).to;
+  const from = q.from ?? to - 7 * DAY;
+  if (from >= to) throw invalid("Invalid query", [{ path: "from", message: "from must be before to" }]);
+  if (to - from > MAX_PERIOD_DAYS * DAY) throw invalid("Invalid query", [{ path: "from", message: `the period is longer than ${MAX_PERIOD_DAYS} days` }]);
+  if (q.type && !(await getDecisionType(db, q.type))) throw invalid("Invalid query", [{ path: "type", message: `unknown decision type "${q.type}"` }]);
+  return { type: q.type ?? null, from, to };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const parseJson = (v: unknown): unknown => (typeof v === "string" ? JSON.parse(v) : v);
+
+type ReviewRow = Omit<ReviewFact, "overturned"> & {
+  /** The action of the last later review of the decision by someone else (escalations skipped); null: none yet. */
+  laterAction: string | null;
+  /** Both outputs, only when both are corrections (the one case where the action alone does not decide). */
+  mine: unknown;
+  later: unknown;
+};
+
+/** The facts behind the figures, for reviews in [lower, upper) and open assigned tasks now. */
+async function readFacts(
+  db: DbOrTx,
+  f: { type: string | null; lower: number; upper: number; now: number },
+): Promise<{ reviews: ReviewFact[]; assigned: AssignedFact[] }> {
+  const where: SQL[] = [sql`r.created_at >= ${f.lower}`, sql`r.created_at < ${f.upper}`];
+  if (f.type) where.push(sql`t.type_key = ${f.type}`);
+  const both = sql`r.action = 'correct' AND l.action = 'correct'`;
+  const rows = await sqlAll<ReviewRow>(
+    db,
+    sql`
+    SELECT r.reviewer_id AS "reviewerId", t.type_key AS "typeKey", r.created_at AS at, r.action AS action,
+           r.handling_ms AS "handlingMs", t.due_at AS "dueAt", l.action AS "laterAction",
+           CASE WHEN ${both} THEN r.output END AS mine, CASE WHEN ${both} THEN l.output END AS later
+    FROM reviews r
+    JOIN tasks t ON t.id = r.task_id
+    LEFT JOIN reviews l ON l.seq = (
+      SELECT MAX(x.seq) FROM reviews x
+      WHERE x.decision_id = r.decision_id AND x.seq > r.seq AND x.reviewer_id <> r.reviewer_id AND x.action <> 'escalate'
+    )
+    WHERE ${sql.join(where, sql` AND `)}`,
+  );
+
+  const assignedWhere: SQL[] = [sql`assignee_id IS NOT NULL`, sql`status IN ('open', 'claimed')`, sql`kind <> 'escalation'`];
+  if (f.type) assignedWhere.push(sql`type_key = ${f.type}`);
+  const assigned = await sqlAll<{ assigneeId: string; typeKey: string; open: number; overdue: number; oldest: number | null }>(
+    db,
+    sql`
+    SELECT assignee_id AS "assigneeId", type_key AS "typeKey", COUNT(*) AS open, ${countIf(sql`due_at < ${f.now}`)} AS overdue, MIN(created_at) AS oldest
+    FROM tasks WHERE ${sql.join(assignedWhere, sql` AND `)}
+    GROUP BY assignee_id, type_key`,
+  );
+
+  return {
+    reviews: rows.map((r) => ({
+      reviewerId: r.reviewerId,
+      typeKey: r.typeKey,
+      at: Number(r.at),
+      action: r.action,
+      handlingMs: r.handlingMs == null ? null : Number(r.handlingMs),
+      dueAt: Number(r.dueAt),
+      overturned:
+        r.action !== "escalate" &&
+        r.laterAction != null &&
+        !verdictsAgree({ action: r.action, output: parseJson(r.mine) }, { action: r.laterAction, output: parseJson(r.later) }),
+    })),
+    assigned: assigned.map((a) => ({
+      assigneeId: a.assigneeId,
+      typeKey: a.typeKey,
+      open: Number(a.open),
+      overdue: Number(a.overdue),
+      oldestCreatedAt: a.oldest == null ? null : Number(a.oldest),
+    })),
+  };
+}
+
+/** The windows a report counts in: the period, and today and this week in the organisation's zone. */
+function windowsAt(q: ReviewerReportQuery, timeZone: string, now: number) {
+  return { period: { from: q.from, to: q.to }, today: localDay(now, timeZone), week: localWeek(now, timeZone) };
+}
+
+/** Figures per reviewer and queue (the team page, GET /api/v1/reports/reviewers). */
+export async function reviewerReport(db: DbOrTx, q: ReviewerReportQuery, opts: { now?: number } = {}): Promise<ReviewerReport> {
+  const now = opts.now ?? Date.now();
+  const timeZone = await orgTimeZone(db);
+  const w = windowsAt(q, timeZone, now);
+  const facts = await readFacts(db, {
+    type: q.type,
+    lower: Math.min(w.period.from, w.week.from),
+    upper: Math.max(w.period.to, w.week.to),
+    now,
+  });
+  const groups = figuresByReviewerAndQueue(facts.reviews, facts.assigned, w, now);
+  const ids = [...new Set(groups.map((g) => g.reviewerId))];
+  const people = new Map(
+    (ids.length ? await db.select({ id: users.id, email: users.email, name: users.name }).from(users).where(inArray(users.id, ids)) : []).map((u) => [u.id, u]),
+  );
+  const rows = groups
+    .map((g) => {
+      const who = people.get(g.reviewerId);
+      return { reviewer: { email: who?.email ?? g.reviewerId, name: who?.name ?? g.reviewerId }, type: g.typeKey, ...g.figures };
+    })
+    .sort((a, b) => a.reviewer.email.localeCompare(b.reviewer.email) || a.type.localeCompare(b.type));
+  return {
+    timeZone,
+    type: q.type,
+    period: { from: iso(w.period.from), to: iso(w.period.to) },
+    today: { from: iso(w.today.from), to: iso(w.today.to) },
+    week: { from: iso(w.week.from), to: iso(w.week.to) },
+    generatedAt: iso(now),
+    rows,
+  };
+}
+
+/** The queue page's card: a reviewer's own figures across their queues (the period: the last 7 days). */
+export type MyProgress = Pick<
+  Figures,
+  "reviewsToday" | "reviewsThisWeek" | "medianHandlingMs" | "lateReviews" | "openAssigned" | "overdueAssigned" | "oldestAssignedAgeMs"
+> & {
+  timeZone: string;
+};
+
+/**
+ * A reviewer's own figures in one statement over their own rows (reviews through reviews_reviewer_idx,
+ * assigned tasks through tasks_assignee_idx, the time zone setting by key): the last 8 days of reviews
+ * cover the last 7 days and the current week in any zone.
+ */
+export async function myProgress(db: DbOrTx, reviewerId: string, now = Date.now()): Promise<MyProgress> {
+  const lower = now - 8 * DAY;
+  const rows = await sqlAll<{ k: string; at: number | null; v: number | null; due: number | null; tz: string | null }>(
+    db,
+    sql`
+    SELECT 'r' AS k, r.created_at AS at, r.handling_ms AS v, t.due_at AS due, CAST(NULL AS TEXT) AS tz
+    FROM reviews r JOIN tasks t ON t.id = r.task_id
+    WHERE r.reviewer_id = ${reviewerId} AND r.created_at >= ${lower}
+    UNION ALL
+    SELECT 'a', created_at, NULL, due_at, NULL FROM tasks
+    WHERE assignee_id = ${reviewerId} AND status IN ('open', 'claimed') AND kind <> 'escalation'
+    UNION ALL
+    SELECT 's', NULL, NULL, NULL, value FROM settings WHERE key = ${ORG_TIME_ZONE_KEY}`,
+  );
+  const timeZone = timeZoneOf(rows.find((r) => r.k === "s")?.tz);
+  const reviews: ReviewFact[] = rows
+    .filter((r) => r.k === "r")
+    .map((r) => ({
+      reviewerId,
+      typeKey: "",
+      at: Number(r.at),
+      action: "",
+      handlingMs: r.v == null ? null : Number(r.v),
+      dueAt: Number(r.due),
+      overturned: false,
+    }));
+  const tasks = rows.filter((r) => r.k === "a");
+  const assigned: AssignedFact[] = [
+    {
+      assigneeId: reviewerId,
+      typeKey: "",
+      open: tasks.length,
+      overdue: tasks.filter((t) => Number(t.due) < now).length,
+      oldestCreatedAt: tasks.length ? Math.min(...tasks.map((t) => Number(t.at))) : null,
+    },
+  ];
+  const f = figuresOf(reviews, assigned, windowsAt({ type: null, ...periodRange(DEFAULT_PERIOD, now) }, timeZone, now), now);
+  return {
+    timeZone,
+    reviewsToday: f.reviewsToday,
+    reviewsThisWeek: f.reviewsThisWeek,
+    medianHandlingMs: f.medianHandlingMs,
+    lateReviews: f.lateReviews,
+    openAssigned: f.openAssigned,
+    overdueAssigned: f.overdueAssigned,
+    oldestAssignedAgeMs: f.oldestAssignedAgeMs,
+  };
+}
+
+export type TeamView = {
+  types: { key: string; name: string }[];
+  /** The period preset chosen, or "custom" for a from/to range. */
+  period: Period | "custom";
+  error: { message: string; issues: { path: string; message: string }[] } | null;
+  report: ReviewerReport;
+};
+
+/**
+ * The team page: filters from the URL (type, a period preset or from/to), bad filters answered inline
+ * with the default report (every type, the last 7 days) instead.
+ */
+export async function teamView(db: DbOrTx, params: URLSearchParams, now = Date.now()): Promise<TeamView> {
+  const types = (await listDecisionTypes(db)).map((t) => ({ key: t.key, name: t.name }));
+  const p = new URLSearchParams();
+  if (params.get("type")) p.set("type", params.get("type")!);
+  let period: TeamView["period"] = DEFAULT_PERIOD;
+  if (params.get("from") || params.get("to")) {
+    period = "custom";
+    for (const k of ["from", "to"]) if (params.get(k)) p.set(k, params.get(k)!);
+  } else {
+    const preset = params.get("period");
+    period = isPeriod(preset) ? preset : DEFAULT_PERIOD;
+    const r = periodRange(period, now);
+    p.set("from", iso(r.from));
+    p.set("to", iso(r.to));
+  }
+  try {
+    return { types, period, error: null, report: await reviewerReport(db, await readReviewerReportQuery(db, p, now), { now }) };
+  } catch (e) {
+    if (!(e instanceof AppError) || e.status !== 400) throw e;
+    const r = periodRange(DEFAULT_PERIOD, now);
+    return { types, period: DEFAULT_PERIOD, error: { message: e.message, issues: e.issues }, report: await reviewerReport(db, { type: null, ...r }, { now }) };
+  }
+}
