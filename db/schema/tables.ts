@@ -276,6 +276,8 @@ export function defineTables(b: Builders) {
     (t) => [
       index("reviews_decision_idx").on(t.decisionId),
       index("reviews_reviewer_idx").on(t.reviewerId, t.createdAt),
+      // The team figures: reviews of a period.
+      index("reviews_created_idx").on(t.createdAt),
       oneOf("reviews_action_check", "action", REVIEW_ACTIONS),
       oneOf("reviews_task_kind_check", "task_kind", TASK_KINDS),
     ],
