@@ -15,6 +15,8 @@ export type Permission =
   | "decisions:read"
   | "tasks:review"
   | "escalations:resolve"
+  /** Assigning tasks to people (or back to the shared queue), and the queue's bulk actions: admins and managers. */
+  | "tasks:assign"
   /** The escalations page's "all owners" view: everyone's escalations, not only one's own (admins). */
   | "escalations:all"
   | "reports:read"
@@ -34,6 +36,7 @@ const ALL: Permission[] = [
   "decisions:read",
   "tasks:review",
   "escalations:resolve",
+  "tasks:assign",
   "escalations:all",
   "reports:read",
   "datasets:read",
@@ -48,7 +51,7 @@ const ALL: Permission[] = [
 
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   admin: new Set(ALL),
-  manager: new Set(["decisions:read", "tasks:review", "escalations:resolve", "reports:read", "datasets:read", "datasets:write", "audit:read"]),
+  manager: new Set(["decisions:read", "tasks:review", "tasks:assign", "escalations:resolve", "reports:read", "datasets:read", "datasets:write", "audit:read"]),
   reviewer: new Set(["decisions:read", "tasks:review"]),
   auditor: new Set(["decisions:read", "reports:read", "datasets:read", "audit:read", "audit:feed"]),
 };

@@ -9,14 +9,15 @@
  *   claim(db, reviewer, { view: filter, skip, after })  work mode's next task of a filtered list:
  *                                                        the task and its place in the list, or why there is none
  *
- * Queue order: priority (high first), then SLA due time, then arrival. Every
+ * Queue order: tasks a manager assigned to the reviewer first, then the shared
+ * queue; each by priority (high first), then SLA due time, then arrival. Every
  * claim reaps lapsed leases, chooses its task and takes the lease in one
  * transaction: the candidate row is read `FOR UPDATE SKIP LOCKED` (a given task
  * `FOR UPDATE`), so concurrent claimers on Postgres take different tasks instead
  * of queueing on one, and the lease is a guarded update (`status = 'open'`), so
  * two reviewers never hold the same task, however many app instances run.
  */
-import { and, asc, desc, eq, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, ne, type SQL } from "drizzle-orm";
 import { forUpdate, forUpdateSkipLocked } from "@db/sql";
 import { transaction, type Db, type DbOrTx } from "@db/client.server";
 import { decisions, tasks } from "@db/schema/index";
@@ -106,7 +107,52 @@ async function headOf(tx: DbOrTx, where: SQL[]): Promise<TaskRow | undefined> {
 }
 
 async function claimHead(db: Db, reviewer: Reviewer, at: At, type: string | undefined): Promise<TaskRow | null> {
-  return claimChosen(db, reviewer, at, async (tx) => headOf(tx, [claimableBy(reviewer), ...(type ? [eq(tasks.typeKey, type)] : [])]));
+  return claimChosen(db, reviewer, at, async (tx) => {
+    const where = [claimableBy(reviewer), ...(type ? [eq(tasks.typeKey, type)] : [])];
+    return (await headOf(tx, [...where, assignedTo(reviewer)])) ?? headOf(tx, where);
+  });
+}
+
+// ---------------------------------------------------------------- assigned work first
+
+/**
+ * Tasks a manager assigned to this reviewer (teams/assignment.server.ts), served before the shared
+ * queue's head: one probe of tasks_assignee_idx (assignee, status, priority, due, seq), empty for most
+ * reviewers. Escalations, assigned to their type's owner, keep their place in the queue order.
+ */
+function assignedTo(reviewer: Reviewer): SQL {
+  return and(eq(tasks.assigneeId, reviewer.id), ne(tasks.kind, "escalation"))!;
+}
+
+/** Work mode: the first task assigned to the reviewer that matches the view, locked inside the claim's transaction. */
+function assignedInView(reviewer: Reviewer, view: QueueFilter, skip: string[] | undefined, now: number) {
+  return async (tx: DbOrTx) => {
+    const passed: string[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const scope = and(claimableBy(reviewer), assignedTo(reviewer))!;
+      const id = (await listQueue(tx, reviewer, view, now, 1, { scope, exclude: [...(skip ?? []), ...passed] })).items[0]?.id;
+      if (!id) return undefined;
+      const row = (
+        await forUpdateSkipLocked(
+          tx,
+          tx
+            .select()
+            .from(tasks)
+            .where(and(eq(tasks.id, id), claimableBy(reviewer)))
+            .limit(1),
+        )
+      )[0];
+      if (row) return row;
+      passed.push(id);
+    }
+    return undefined;
+  };
+}
+
+/** A cursor before the first task of any list: where a walk that has not started stands. */
+function listStart(sort: QueueFilter["sort"]): string {
+  const top = 2_147_483_647;
+  return sort === "queue" ? `${top}_0_0` : sort === "newest" ? String(top) : "0";
 }
 
 async function claimGiven(db: Db, reviewer: Reviewer, at: At, taskId: string, kind: TaskKind | undefined): Promise<TaskRow> {
@@ -216,9 +262,15 @@ async function claimInView(db: Db, reviewer: Reviewer, at: At, target: ViewTarge
     }
     return undefined;
   };
-  // Usually the next match is close by: look a short way inside the claim itself, one read.
-  const near = await claimChosen(db, reviewer, at, pickFrom(after, Math.min(NEAR_SCAN, search.maxScan)));
-  if (near) return { task: near, position: listPosition(view.sort, near), searchedAll: true };
+  // Tasks assigned to the reviewer come first (the walk through the shared list stays where it was); else, usually
+  // the next match is close by: look a short way inside the claim itself, one read.
+  let assigned = false;
+  const near = await claimChosen(db, reviewer, at, async (tx) => {
+    const mine = await assignedInView(reviewer, view, target.skip, at.now)(tx);
+    assigned = mine !== undefined;
+    return mine ?? pickFrom(after, Math.min(NEAR_SCAN, search.maxScan))(tx);
+  });
+  if (near) return { task: near, position: assigned ? (target.after ?? listStart(view.sort)) : listPosition(view.sort, near), searchedAll: true };
   let scanned = 0;
   for (const from of after ? [after, undefined] : [undefined]) {
     const found = await firstInView(db, reviewer, view, at.now, { ...search, from });

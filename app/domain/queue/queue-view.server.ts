@@ -15,6 +15,7 @@ import { HOUR } from "~/lib/time";
 import { listDecisionTypes } from "../decision-types/decision-types.server";
 import { claimableBy, queueCounts, type Reviewer } from "./queue.server";
 import type { Issue } from "~/lib/errors";
+import { MANAGE_PARAMS } from "../teams/manage-filter";
 import { readQuery } from "~/lib/query";
 
 /** Past-SLA counts stop here and show as "10,000+": counting further would scan the backlog. */
@@ -38,7 +39,7 @@ export const queueFilterSchema = z.object({
 export type QueueFilter = z.infer<typeof queueFilterSchema>;
 
 /** Parameters the queue and review pages carry beside the list's filters (work mode, notices, the form's intent). */
-const QUEUE_PAGE_PARAMS = ["notice", "empty", "after", "skip", "from", "intent", "taskId"];
+const QUEUE_PAGE_PARAMS = ["notice", "empty", "after", "skip", "from", "intent", "taskId", ...MANAGE_PARAMS];
 
 /** Reads filters from a query string (lib/query.ts rules); a bad value is dropped and reported, never a 500. */
 export function parseQueueFilter(params: URLSearchParams): { filter: QueueFilter; issues: Issue[] } {
@@ -173,10 +174,11 @@ export async function listQueue(
   f: QueueFilter,
   now: number,
   limit = PAGE_SIZE,
-  opts: { exclude?: string[]; budget?: number } = {},
+  opts: { exclude?: string[]; budget?: number; scope?: SQL } = {},
 ): Promise<{ items: QueueItem[]; nextCursor: string | null; partial: boolean; scanned: number }> {
   const budget = opts.budget ?? SCAN_BUDGET;
-  const taskWhere: SQL[] = [claimableBy(reviewer)];
+  // `scope`: which tasks the list holds instead of those the reviewer may claim (a manager's list: teams/assignment.server.ts).
+  const taskWhere: SQL[] = [opts.scope ?? claimableBy(reviewer)];
   if (opts.exclude?.length) taskWhere.push(notInArray(tasks.id, opts.exclude));
   if (f.type) taskWhere.push(eq(tasks.typeKey, f.type));
   if (f.route === "qa") taskWhere.push(eq(tasks.kind, "qa"));
