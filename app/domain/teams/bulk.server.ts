@@ -10,8 +10,10 @@ import { and, eq, inArray, isNull, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { transaction, type Db, type DbOrTx } from "@db/client.server";
 import { tasks, users } from "@db/schema/index";
-import { conflict, invalid, zodIssues } from "~/lib/errors";
-import { listQueue, queueFilterSchema, SCAN_BUDGET, type QueueFilter } from "../queue/queue-view.server";
+import { AppError, conflict, invalid, zodIssues, type Issue } from "~/lib/errors";
+import { ROLE_PERMISSIONS } from "../auth/permissions";
+import { listActiveUsers, listUsers } from "../auth/users.server";
+import { listQueue, PAGE_SIZE, queueFilterSchema, SCAN_BUDGET, type QueueFilter } from "../queue/queue-view.server";
 import { ASSIGNABLE_KINDS, assigneeByEmail, changeTasks, lockTasks, type TaskChange } from "./assignment.server";
 import { manageFilterSchema, type ManageFilter } from "./manage-filter";
 
@@ -66,6 +68,11 @@ export async function scopeOf(db: DbOrTx, f: Pick<ManageFilter, "status" | "assi
   const u = (await db.select({ id: users.id }).from(users).where(eq(users.email, f.assignee.toLowerCase())).limit(1))[0];
   if (!u) throw invalid(`No user has the email ${f.assignee}`, [{ path, message: "no user has this email" }]);
   return manageScope({ status: f.status, assigneeId: u.id });
+}
+
+/** The filters that narrow a list (no order, no page). */
+function narrowOf(f: QueueFilter): Omit<QueueFilter, "cursor" | "sort"> {
+  return { type: f.type, route: f.route, priority: f.priority, sla: f.sla, flag: f.flag, model: f.model };
 }
 
 /** A listing reader that never claims: the scope replaces the reviewer's claimable set. */
@@ -136,4 +143,98 @@ export async function bulkTaskAction(db: Db, actor: string, input: unknown, now 
     const done = await changeTasks(tx, locked, change, { actor, now, data: b.filter ? { filter: b.filter } : undefined });
     return { action: b.action, taskIds: done.rows.map((t) => t.id), batchId: done.batchId, leasesEnded: done.leasesEnded };
   });
+}
+
+// ---------------------------------------------------------------- the queue page's manager view
+
+export type ManagedTask = { id: string; status: string; assignee: string | null; holder: string | null; leaseExpiresAt: number | null };
+
+/**
+ * What the manager view (`/queue?manage=1`) shows beside the list: its own filters
+ * (status, assignee; a bad value is dropped and reported), the list's page in its
+ * scope, who each listed task is assigned to and who holds it, how many tasks the
+ * filter matches (up to BULK_LIMIT, the most one bulk action takes), and the people
+ * tasks can be assigned to.
+ */
+export async function managerView(db: DbOrTx, params: URLSearchParams, filter: QueueFilter, now: number) {
+  const issues: Issue[] = [];
+  const raw = { status: params.get("status") || undefined, assignee: params.get("assignee")?.trim() || undefined };
+  const read = manageFilterSchema.safeParse(raw);
+  const manage: ManageFilter = read.success ? read.data : {};
+  if (!read.success) {
+    for (const i of zodIssues(read.error)) issues.push(i);
+    const status = manageFilterSchema.shape.status.safeParse(raw.status);
+    if (status.success) manage.status = status.data;
+  }
+  let scope: SQL;
+  try {
+    scope = await scopeOf(db, manage);
+  } catch (e) {
+    if (!(e instanceof AppError)) throw e;
+    issues.push(...e.issues);
+    delete manage.assignee;
+    scope = await scopeOf(db, manage);
+  }
+  const page = await listQueue(db, NOBODY, filter, now, PAGE_SIZE, { scope });
+  const matching = await matchingTaskIds(db, narrowOf(filter), scope, now);
+  const ids = page.items.map((i) => i.id);
+  const details = ids.length
+    ? await db
+        .select({ id: tasks.id, status: tasks.status, assigneeId: tasks.assigneeId, claimedBy: tasks.claimedBy, leaseExpiresAt: tasks.leaseExpiresAt })
+        .from(tasks)
+        .where(inArray(tasks.id, ids))
+    : [];
+  const people = (await listActiveUsers(db)).filter((u) => ROLE_PERMISSIONS[u.role].has("tasks:review"));
+  const emailOf = new Map((await listUsers(db)).map((u) => [u.id, u.email]));
+  const tasksById: Record<string, ManagedTask> = {};
+  for (const d of details)
+    tasksById[d.id] = {
+      id: d.id,
+      status: d.status,
+      assignee: d.assigneeId ? (emailOf.get(d.assigneeId) ?? d.assigneeId) : null,
+      holder: d.claimedBy ? (emailOf.get(d.claimedBy) ?? d.claimedBy) : null,
+      leaseExpiresAt: d.leaseExpiresAt,
+    };
+  return {
+    manage,
+    issues,
+    page,
+    tasks: tasksById,
+    matching: { count: matching.ids.length, more: matching.more, searchedAll: matching.searchedAll },
+    people: people.map((u) => ({ email: u.email, name: u.name })),
+  };
+}
+
+const BULK_INTENTS = { "bulk-assign": "assign", "bulk-unassign": "unassign", "bulk-priority": "priority", "bulk-release": "release" } as const;
+export type BulkIntent = keyof typeof BULK_INTENTS;
+export const isBulkIntent = (intent: string | null): intent is BulkIntent => intent !== null && Object.hasOwn(BULK_INTENTS, intent);
+
+/**
+ * The bulk body a queue page form asks for: the checked rows (`taskId`, repeated),
+ * or with `all=1` every task matching the list's filters (the page's own fields);
+ * `assignTo` and `newPriority` carry the action's value.
+ */
+export function bulkBodyFromForm(intent: BulkIntent, params: URLSearchParams, filter: QueueFilter): Record<string, unknown> {
+  const action = BULK_INTENTS[intent];
+  const narrow = narrowOf(filter);
+  const all = params.get("all") === "1";
+  const newPriority = params.get("newPriority")?.trim();
+  return {
+    action,
+    ...(all
+      ? { filter: { ...narrow, status: params.get("status") || undefined, assignee: params.get("assignee") || undefined } }
+      : { taskIds: params.getAll("taskId") }),
+    ...(action === "assign" ? { assignee: params.get("assignTo") || undefined } : {}),
+    ...(action === "priority" ? { priority: newPriority ? Number(newPriority) : undefined } : {}),
+  };
+}
+
+/** What a done bulk action says on the page. */
+export function bulkNotice(a: BulkAnswer, assignee?: string): string {
+  const n = `${a.taskIds.length} task${a.taskIds.length === 1 ? "" : "s"}`;
+  const leases = a.leasesEnded.length ? ` (${a.leasesEnded.length} lease${a.leasesEnded.length === 1 ? "" : "s"} ended)` : "";
+  if (a.action === "assign") return `Assigned ${n} to ${assignee}${leases}.`;
+  if (a.action === "unassign") return `Returned ${n} to the shared queue.`;
+  if (a.action === "priority") return `Changed the priority of ${n}.`;
+  return `Released the leases of ${n}.`;
 }
