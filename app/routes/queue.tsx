@@ -4,7 +4,7 @@
  * keyset-paginated list of open tasks. "Start reviewing" enters work mode.
  */
 import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData, useLocation, useNavigation, useSearchParams } from "@remix-run/react";
 import { z } from "zod";
 import { getDb } from "@db/client.server";
 import { readForm } from "~/lib/read-form.server";
@@ -25,7 +25,7 @@ import {
 } from "~/domain/queue/queue-view.server";
 import { advance, readWorkMode, readWorkModeEnd, type WorkEvent } from "~/domain/queue/work-mode.server";
 import { formError, formFailure } from "~/lib/form-failure.server";
-import { issuesUnder } from "~/lib/form-failure";
+import type { FormIssues } from "~/lib/form-failure";
 import type { ManageFilter } from "~/domain/teams/manage-filter";
 import { taskKindLabel } from "~/domain/queue/task-kinds";
 import { Badge } from "~/components/ui/badge";
@@ -139,6 +139,10 @@ export default function Queue() {
   const bulkFailure = result && !result.ok && result.intent.startsWith("bulk-") ? result : null;
   const failure = result && !result.ok && !bulkFailure ? (result.intent === "claim" ? `${result.message}. The list is refreshed.` : result.message) : null;
   const manageParams = new URLSearchParams([["manage", "1"], ...work]);
+  // Each new list (a bulk action done: its notice, a page, a filter) starts with nothing selected; a refusal (same URL)
+  // keeps the selection.
+  const listKey = useLocation().search;
+  const externalIds = new Map(page.items.map((t) => [t.id, t.externalId]));
 
   return (
     <div className="space-y-6">
@@ -274,13 +278,14 @@ export default function Queue() {
         <Filters filter={filter} queues={queues} models={facets.models} managed={managed ? { ...managed.manage, people: managed.people } : null} />
         {managed ? (
           <BulkBar
+            key={listKey}
             filter={filter}
             work={work}
             manage={managed.manage}
             people={managed.people}
             matching={managed.matching}
             busy={busy}
-            failure={bulkFailure ? { message: bulkFailure.message, details: issuesUnder(bulkFailure.issues, "taskIds") } : null}
+            failure={bulkFailure ? { message: bulkFailure.message, details: refusedTasks(bulkFailure.issues, externalIds) } : null}
           />
         ) : null}
         {issues.length ? (
@@ -292,7 +297,7 @@ export default function Queue() {
           <THead>
             {managed ? (
               <TH>
-                <SelectPage />
+                <SelectPage key={listKey} />
               </TH>
             ) : null}
             <TH>Decision</TH>
@@ -321,6 +326,7 @@ export default function Queue() {
                   {managed ? (
                     <TD>
                       <input
+                        key={listKey}
                         type="checkbox"
                         name="taskId"
                         value={t.id}
@@ -357,8 +363,8 @@ export default function Queue() {
                     ) : null}
                   </TD>
                   {managed ? (
-                    <TD className="whitespace-nowrap text-xs text-slate-700">
-                      {held?.assignee ?? <span className="text-slate-500">Shared queue</span>}
+                    <TD className="max-w-[14rem] break-all text-xs text-slate-700">
+                      {held?.assignee ?? <span className="text-slate-600">Shared queue</span>}
                       {held?.holder ? (
                         <span className={`block ${(held.leaseExpiresAt ?? 0) <= now ? "text-red-700" : "text-slate-500"}`}>
                           held by {held.holder}
@@ -555,6 +561,17 @@ function Filters({
 
 const BULK_FORM = "bulk-actions";
 
+/** A refusal's tasks as the manager knows them: the decision's external id (when listed on this page) and why. */
+function refusedTasks(issues: FormIssues, externalIds: Map<string, string>): string[] {
+  return Object.entries(issues)
+    .filter(([path]) => path.startsWith("taskIds."))
+    .flatMap(([path, messages]) => {
+      const id = path.slice("taskIds.".length);
+      const name = externalIds.get(id);
+      return messages.map((m) => (name ? `${name}: ${m.replace(`Task ${id} `, "")}` : m));
+    });
+}
+
 /** The header checkbox: checks or clears every row of this page (the rows' checkboxes belong to the bulk form). */
 function SelectPage() {
   return (
@@ -612,13 +629,13 @@ function BulkBar({
           {tooMany ? <span className="block text-xs text-slate-600">More than one action takes: narrow the filter, or select rows.</span> : null}
         </span>
       </label>
-      <span className="self-center text-slate-500">or the rows checked below.</span>
+      <span className="self-center text-slate-700">or the rows checked below.</span>
       <div className="flex items-end gap-2">
         <div>
           <label htmlFor="bulk-assign-to" className={labelClass}>
             Assign to
           </label>
-          <select id="bulk-assign-to" name="assignTo" defaultValue="" className={fieldClass}>
+          <select id="bulk-assign-to" name="assignTo" defaultValue="" className={`${fieldClass} max-w-xs`}>
             <option value="">Choose a person…</option>
             {people.map((p) => (
               <option key={p.email} value={p.email}>
