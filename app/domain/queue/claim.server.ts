@@ -17,7 +17,7 @@
  * of queueing on one, and the lease is a guarded update (`status = 'open'`), so
  * two reviewers never hold the same task, however many app instances run.
  */
-import { and, asc, desc, eq, ne, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, ne, type SQL } from "drizzle-orm";
 import { forUpdate, forUpdateSkipLocked } from "@db/sql";
 import { transaction, type Db, type DbOrTx } from "@db/client.server";
 import { decisions, tasks } from "@db/schema/index";
@@ -109,27 +109,40 @@ async function headOf(tx: DbOrTx, where: SQL[]): Promise<TaskRow | undefined> {
 async function claimHead(db: Db, reviewer: Reviewer, at: At, type: string | undefined): Promise<TaskRow | null> {
   return claimChosen(db, reviewer, at, async (tx) => {
     const where = [claimableBy(reviewer), ...(type ? [eq(tasks.typeKey, type)] : [])];
-    return (await headOf(tx, [...where, assignedTo(reviewer)])) ?? headOf(tx, where);
+    const mine = await assignedIds(tx, reviewer);
+    return (mine.length ? await headOf(tx, [...where, inArray(tasks.id, mine)]) : undefined) ?? headOf(tx, where);
   });
 }
 
 // ---------------------------------------------------------------- assigned work first
 
+/** How many of a reviewer's assigned open tasks a claim considers before the shared queue (the rest come in queue order). */
+const ASSIGNED_PROBE = 500;
+
 /**
- * Tasks a manager assigned to this reviewer (teams/assignment.server.ts), served before the shared
- * queue's head: one probe of tasks_assignee_idx (assignee, status, priority, due, seq), empty for most
- * reviewers. Escalations, assigned to their type's owner, keep their place in the queue order.
+ * The open tasks a manager assigned to this reviewer (teams/assignment.server.ts), served before the
+ * shared queue's head: one probe of tasks_assignee_idx (assignee, status, …), empty for most reviewers.
+ * The claim then orders and filters only these ids, so no list order or filter can turn the probe into a
+ * scan of the queue. Escalations, assigned to their type's owner, keep their place in the queue order.
+ * Beyond ASSIGNED_PROBE assigned tasks, the others still reach the reviewer (claimableBy), in queue order.
  */
-function assignedTo(reviewer: Reviewer): SQL {
-  return and(eq(tasks.assigneeId, reviewer.id), ne(tasks.kind, "escalation"))!;
+async function assignedIds(tx: DbOrTx, reviewer: Reviewer): Promise<string[]> {
+  const rows = await tx
+    .select({ id: tasks.id })
+    .from(tasks)
+    .where(and(eq(tasks.assigneeId, reviewer.id), eq(tasks.status, "open"), ne(tasks.kind, "escalation")))
+    .limit(ASSIGNED_PROBE);
+  return rows.map((r) => r.id);
 }
 
 /** Work mode: the first task assigned to the reviewer that matches the view, locked inside the claim's transaction. */
 function assignedInView(reviewer: Reviewer, view: QueueFilter, skip: string[] | undefined, now: number) {
   return async (tx: DbOrTx) => {
+    const mine = await assignedIds(tx, reviewer);
+    if (mine.length === 0) return undefined;
+    const scope = and(claimableBy(reviewer), inArray(tasks.id, mine))!;
     const passed: string[] = [];
     for (let attempt = 0; attempt < 3; attempt++) {
-      const scope = and(claimableBy(reviewer), assignedTo(reviewer))!;
       const id = (await listQueue(tx, reviewer, view, now, 1, { scope, exclude: [...(skip ?? []), ...passed] })).items[0]?.id;
       if (!id) return undefined;
       const row = (
