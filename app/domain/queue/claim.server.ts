@@ -143,7 +143,7 @@ function assignedInView(reviewer: Reviewer, view: QueueFilter, skip: string[] | 
     const scope = and(claimableBy(reviewer), inArray(tasks.id, mine))!;
     const passed: string[] = [];
     for (let attempt = 0; attempt < 3; attempt++) {
-      const id = (await listQueue(tx, reviewer, view, now, 1, { scope, exclude: [...(skip ?? []), ...passed] })).items[0]?.id;
+      const id = (await listQueue(tx, reviewer, view, now, 1, { within: scope, exclude: [...(skip ?? []), ...passed] })).items[0]?.id;
       if (!id) return undefined;
       const row = (
         await forUpdateSkipLocked(

@@ -174,11 +174,11 @@ export async function listQueue(
   f: QueueFilter,
   now: number,
   limit = PAGE_SIZE,
-  opts: { exclude?: string[]; budget?: number; scope?: SQL } = {},
+  opts: { exclude?: string[]; budget?: number; within?: SQL } = {},
 ): Promise<{ items: QueueItem[]; nextCursor: string | null; partial: boolean; scanned: number }> {
   const budget = opts.budget ?? SCAN_BUDGET;
-  // `scope`: which tasks the list holds instead of those the reviewer may claim (a manager's list: teams/assignment.server.ts).
-  const taskWhere: SQL[] = [opts.scope ?? claimableBy(reviewer)];
+  // `within`: which tasks the list holds instead of those the reviewer may claim (a manager's list: teams/bulk.server.ts).
+  const taskWhere: SQL[] = [opts.within ?? claimableBy(reviewer)];
   if (opts.exclude?.length) taskWhere.push(notInArray(tasks.id, opts.exclude));
   if (f.type) taskWhere.push(eq(tasks.typeKey, f.type));
   if (f.route === "qa") taskWhere.push(eq(tasks.kind, "qa"));

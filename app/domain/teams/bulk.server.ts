@@ -93,7 +93,7 @@ export async function matchingTaskIds(
   let cursor: string | undefined;
   let scanned = 0;
   for (;;) {
-    const page = await listQueue(db, NOBODY, { ...filter, sort: "queue", cursor }, now, BULK_LIMIT + 1 - ids.length, { scope, budget: SCAN_BUDGET });
+    const page = await listQueue(db, NOBODY, { ...filter, sort: "queue", cursor }, now, BULK_LIMIT + 1 - ids.length, { within: scope, budget: SCAN_BUDGET });
     ids.push(...page.items.map((i) => i.id));
     scanned += page.scanned;
     if (ids.length > BULK_LIMIT) return { ids: ids.slice(0, BULK_LIMIT), more: true, searchedAll: true };
@@ -175,7 +175,7 @@ export async function managerView(db: DbOrTx, params: URLSearchParams, filter: Q
     delete manage.assignee;
     scope = await scopeOf(db, manage);
   }
-  const page = await listQueue(db, NOBODY, filter, now, PAGE_SIZE, { scope });
+  const page = await listQueue(db, NOBODY, filter, now, PAGE_SIZE, { within: scope });
   const matching = await matchingTaskIds(db, narrowOf(filter), scope, now);
   const ids = page.items.map((i) => i.id);
   const details = ids.length
