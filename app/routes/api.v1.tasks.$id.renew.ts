@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { getDb } from "@db/client.server";
 import { asReviewer, requireApi } from "~/domain/auth/session.server";
-import { renewLease, taskToJson } from "~/domain/queue/queue.server";
+import { describeTask, renewLease } from "~/domain/queue/queue.server";
 import { api, json, methodNotAllowed } from "~/lib/http.server";
 
 export const loader = () => methodNotAllowed(["POST"]);
@@ -10,5 +10,6 @@ export const action = async ({ request, params }: ActionFunctionArgs) =>
   api(async () => {
     if (request.method !== "POST") return methodNotAllowed(["POST"]);
     const reviewer = asReviewer(await requireApi(request, "tasks:review"));
-    return json({ task: taskToJson(await renewLease(getDb(), reviewer, params.id!)) });
+    const db = getDb();
+    return json({ task: await describeTask(db, await renewLease(db, reviewer, params.id!)) });
   });

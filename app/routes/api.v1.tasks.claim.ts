@@ -23,5 +23,6 @@ export const action = async ({ request }: ActionFunctionArgs) =>
       { leaseMs: parsed.data.leaseSeconds ? parsed.data.leaseSeconds * 1000 : undefined },
     );
     if (!task) return new Response(null, { status: 204 });
-    return json({ task: taskToJson(task), decision: await getDecision(db, task.decisionId) });
+    // A claimed task is unassigned or assigned to its claimer (claimableBy).
+    return json({ task: taskToJson(task, task.assigneeId === reviewer.id ? reviewer.email : null), decision: await getDecision(db, task.decisionId) });
   });

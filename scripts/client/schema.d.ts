@@ -180,6 +180,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks/{id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assign a task to a person, or back to the shared queue
+         * @description Only the assignee may claim an assigned task, and their claims serve it before the shared queue. Review, QA and second (four-eyes) tasks that are open or claimed; `{"assignee": null}` returns the task to the shared queue. 409 for an escalation (it stays with its type's owner), a completed task, or a four-eyes second review assigned to the reviewer it excludes; 400 naming `assignee` when that person does not exist, is disabled or has no reviewing role. Assigning a task someone else holds ends their lease; unassigning leaves a lease alone.
+         */
+        post: operations["assignTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assign, unassign, reprioritize or release many tasks at once
+         * @description The tasks are given by id (`taskIds`) or by a filter of the queue (`filter`, at most 2000 matches). All or nothing, in one transaction with one audit entry (entity type `task_batch`) listing every task: when any task cannot take the action, the answer is 409 naming each such task (`issues`) and nothing changes.
+         */
+        post: operations["bulkTaskAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks/{id}/review": {
         parameters: {
             query?: never;
@@ -626,6 +666,16 @@ export interface components {
             data: unknown;
             hash: string | null;
             sealed: boolean;
+        };
+        BulkTaskResult: {
+            /** @enum {string} */
+            action: "assign" | "unassign" | "priority" | "release";
+            /** @description Every task the action changed, in arrival order */
+            taskIds: string[];
+            /** @description The audit entry's entity id (entity type task_batch) */
+            batchId: string;
+            /** @description Tasks whose lease the action ended */
+            leasesEnded: string[];
         };
         DataCard: {
             title: string;
@@ -1631,6 +1681,21 @@ export interface components {
             /** @description The id of the user holding the lease */
             claimedBy: string | null;
             leaseExpiresAt: string | null;
+            /** @description The email of the person the task is assigned to (only they may claim it; escalations: the type's owner); null: the shared queue */
+            assignee: string | null;
+        };
+        TaskFilter: {
+            type?: string;
+            /** @enum {string} */
+            route?: "review" | "qa";
+            priority?: number;
+            /** @enum {string} */
+            sla?: "overdue" | "due_soon" | "on_time";
+            flag?: string;
+            model?: string;
+            /** @enum {string} */
+            status?: "open" | "claimed";
+            assignee?: "none" | string;
         };
         Webhook: {
             id: string;
@@ -2331,6 +2396,90 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    assignTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The email of an active person whose role reviews (admin, manager or reviewer); null takes the task back to the shared queue */
+                    assignee: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The task as it is now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        task: components["schemas"]["Task"];
+                    };
+                };
+            };
+            400: components["responses"]["Invalid"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    bulkTaskAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description assign (needs `assignee`), unassign, priority (needs `priority`), or release (ends the leases of claimed tasks)
+                     * @enum {string}
+                     */
+                    action: "assign" | "unassign" | "priority" | "release";
+                    /** @description The tasks; or give `filter` */
+                    taskIds?: string[];
+                    /** @description Every task matching this filter (at most 2000); or give `taskIds` */
+                    filter?: components["schemas"]["TaskFilter"];
+                    /** Format: email */
+                    assignee?: string;
+                    priority?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description What changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkTaskResult"];
+                };
+            };
+            400: components["responses"]["Invalid"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["Internal"];
         };
     };

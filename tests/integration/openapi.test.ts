@@ -207,6 +207,11 @@ describe("the OpenAPI document", () => {
       expect((await lm.POST("/api/v1/tasks/{id}/release", task)).data?.task.status).toBe("open");
       expect((await lm.POST("/api/v1/tasks/{id}/release", task)).response.status).toBe(409);
       expect((await lm.POST("/api/v1/tasks/{id}/renew", { params: { path: { id: "tsk_nope" } } })).response.status).toBe(404);
+      // Assignment (the admin reviews too): one task, then in bulk.
+      expect((await lm.POST("/api/v1/tasks/{id}/assign", { ...task, body: { assignee: admin.email } })).data?.task.assignee).toBe(admin.email);
+      expect((await lm.POST("/api/v1/tasks/{id}/assign", { ...task, body: { assignee: "nobody@example.com" } })).response.status).toBe(400);
+      expect((await lm.POST("/api/v1/tasks/bulk", { body: { action: "unassign", taskIds: [taskId] } })).data?.taskIds).toEqual([taskId]);
+      expect((await lm.POST("/api/v1/tasks/bulk", { body: { action: "release", taskIds: [taskId] } })).response.status).toBe(409);
       expect((await lm.POST("/api/v1/tasks/claim", { body: { leaseSeconds: 0 } })).response.status).toBe(400);
       const again = await lm.POST("/api/v1/tasks/claim", { body: { type } });
       const reviewed = await lm.POST("/api/v1/tasks/{id}/review", { params: { path: { id: again.data!.task.id } }, body: { action: "approve" } });

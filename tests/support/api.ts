@@ -65,6 +65,16 @@ export async function review(s: TestServer, key: string, taskId: string, body: u
   return answer(client(s, key).POST("/api/v1/tasks/{id}/review", { params: { path: { id: taskId } }, body: body as never }));
 }
 
+/** POST /api/v1/tasks/:id/assign: `{"assignee": email | null}`. */
+export async function assign(s: TestServer, key: string, taskId: string, body: unknown) {
+  return answer(client(s, key).POST("/api/v1/tasks/{id}/assign", { params: { path: { id: taskId } }, body: body as never }));
+}
+
+/** POST /api/v1/tasks/bulk: one action on many tasks. */
+export async function bulk(s: TestServer, key: string, body: unknown) {
+  return answer(client(s, key).POST("/api/v1/tasks/bulk", { body: body as never }));
+}
+
 export type Counts = { decisions: number; tasks: number; reviews: number; audit: number; outbox: number };
 
 /** Row counts of the tables every write path touches: compare before and after a request. */

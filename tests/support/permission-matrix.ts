@@ -371,6 +371,25 @@ export const MATRIX: MatrixRow[] = [
   },
   { method: "POST", path: "/api/v1/tasks/:task/renew", files: ["api.v1.tasks.$id.renew.ts"], kind: "api", permission: "tasks:review", allow: REVIEW_API },
   { method: "POST", path: "/api/v1/tasks/:task/release", files: ["api.v1.tasks.$id.release.ts"], kind: "api", permission: "tasks:review", allow: REVIEW_API },
+  // Assignment and bulk actions: admins and managers (sessions), and admin keys.
+  {
+    method: "POST",
+    path: "/api/v1/tasks/:task/assign",
+    files: ["api.v1.tasks.$id.assign.ts"],
+    kind: "api",
+    permission: "tasks:assign",
+    allow: ["admin", "manager", "key:admin"],
+    body: {},
+  },
+  {
+    method: "POST",
+    path: "/api/v1/tasks/bulk",
+    files: ["api.v1.tasks.bulk.ts"],
+    kind: "api",
+    permission: "tasks:assign",
+    allow: ["admin", "manager", "key:admin"],
+    body: {},
+  },
   {
     method: "GET",
     path: "/api/v1/reports/automation?type=:type",

@@ -34,6 +34,8 @@ import { ingestAnswerSchema, ingestBodySchema } from "~/domain/ingest/ingest.ser
 import { claimAnswerSchema } from "~/domain/queue/claim.server";
 import { claimBodySchema, taskAnswerSchema } from "~/domain/queue/queue.server";
 import { reportQuerySchema } from "~/domain/reports/query";
+import { assignBodySchema } from "~/domain/teams/assignment.server";
+import { BULK_LIMIT, bulkAnswerSchema, bulkBodySchema } from "~/domain/teams/bulk.server";
 import { automationReportSchema, qualityReportSchema } from "~/domain/reports/reports.server";
 import { reviewAnswerSchema, reviewBodySchema } from "~/domain/review/review.server";
 import { membersAnswerSchema, membersBodySchema } from "~/domain/teams/membership.server";
@@ -58,7 +60,7 @@ export const TAGS = {
   Decisions: "Where a decision enters, and how to read it back with its reviews and evidence.",
   "Decision types": "What a decision looks like (its output schema), how it is routed, and its reason codes.",
   Tasks:
-    "The review queue: claim a task under a lease, renew or release it, submit a verdict. " +
+    "The review queue: claim a task under a lease, renew or release it, submit a verdict; managers assign tasks to people. " +
     "A decision type with members is worked by its members only: its tasks are not offered to others, and a task of it answers 403 to them.",
   Reports: "Automation and quality figures, read from the hourly roll-ups; each reviewer's progress, read from reviews and tasks.",
   Datasets: "Labelled examples: named filters, immutable snapshots, their files and data cards.",
@@ -278,6 +280,39 @@ export const operations: Operation[] = [
     permission: "tasks:review",
     params: idParam,
     responses: { 200: { description: "The task, open again", json: taskAnswerSchema } },
+    errors: ["conflict"],
+  },
+  {
+    method: "POST",
+    path: "/api/v1/tasks/{id}/assign",
+    operationId: "assignTask",
+    tag: "Tasks",
+    summary: "Assign a task to a person, or back to the shared queue",
+    description:
+      "Only the assignee may claim an assigned task, and their claims serve it before the shared queue. " +
+      'Review, QA and second (four-eyes) tasks that are open or claimed; `{"assignee": null}` returns the task to the shared queue. ' +
+      "409 for an escalation (it stays with its type's owner), a completed task, or a four-eyes second review assigned to the reviewer it excludes; " +
+      "400 naming `assignee` when that person does not exist, is disabled or has no reviewing role. " +
+      "Assigning a task someone else holds ends their lease; unassigning leaves a lease alone.",
+    permission: "tasks:assign",
+    params: idParam,
+    body: { schema: assignBodySchema },
+    responses: { 200: { description: "The task as it is now", json: taskAnswerSchema } },
+    errors: ["conflict"],
+  },
+  {
+    method: "POST",
+    path: "/api/v1/tasks/bulk",
+    operationId: "bulkTaskAction",
+    tag: "Tasks",
+    summary: "Assign, unassign, reprioritize or release many tasks at once",
+    description:
+      `The tasks are given by id (\`taskIds\`) or by a filter of the queue (\`filter\`, at most ${BULK_LIMIT} matches). ` +
+      "All or nothing, in one transaction with one audit entry (entity type `task_batch`) listing every task: " +
+      "when any task cannot take the action, the answer is 409 naming each such task (`issues`) and nothing changes.",
+    permission: "tasks:assign",
+    body: { schema: bulkBodySchema },
+    responses: { 200: { description: "What changed", json: bulkAnswerSchema } },
     errors: ["conflict"],
   },
   {

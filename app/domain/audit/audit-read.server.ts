@@ -6,7 +6,7 @@ import { and, asc, desc, eq, gt, gte, lt, not, sql, type SQL, type Column } from
 import { z } from "zod";
 import type { DbOrTx } from "@db/client.server";
 import { auditLog } from "@db/schema/index";
-import { auditTrail, batchItems, BATCH_INGESTED } from "./audit.server";
+import { auditTrail, batchItems, BATCH_INGESTED, taskBatchItems } from "./audit.server";
 import { redactedAuditEntry, sealedAuditEntry, sealedAuditSeqs, NO_VIEWER, type SealViewer } from "../decisions/sealing.server";
 
 /** An entry as a viewer may read it: a sealed four-eyes entry has no actor, data or hash (see decisions/sealing.server.ts). */
@@ -48,11 +48,21 @@ export async function decisionAuditTrail(db: DbOrTx, decisionId: string, taskIds
     viewer,
     rows.map((r) => r.seq),
   );
-  return rows.map((r) => {
+  // An entry appears once, however many of the decision's tasks one bulk action listed.
+  const seen = new Set<number>();
+  return rows.flatMap((r) => {
+    if (seen.has(r.seq)) return [];
+    seen.add(r.seq);
     const row = toRow(r, sealed.has(r.seq));
-    if (r.action !== BATCH_INGESTED) return row;
+    const taskItems = row.sealed ? [] : taskBatchItems(r);
+    if (taskItems.length) {
+      // A bulk action's entry lists every task it touched: cut down to this decision's tasks, like an ingest batch.
+      const rest = Object.fromEntries(Object.entries(row.data as Record<string, unknown>).filter(([k]) => k !== "tasks"));
+      return [{ ...row, data: { ...rest, batchSize: taskItems.length, tasks: taskItems.filter((t) => t.decision === decisionId) } }];
+    }
+    if (r.action !== BATCH_INGESTED) return [row];
     const items = batchItems(r);
-    return { ...row, data: { batchSize: items.length, ...items.find((i) => i.id === decisionId) } };
+    return [{ ...row, data: { batchSize: items.length, ...items.find((i) => i.id === decisionId) } }];
   });
 }
 

@@ -7,9 +7,9 @@
  */
 import { lockSingleton } from "@db/sql";
 import type { KeyObject } from "node:crypto";
-import { and, asc, desc, eq, gt } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, lte } from "drizzle-orm";
 import type { DbOrTx } from "@db/client.server";
-import { auditLog, decisions } from "@db/schema/index";
+import { auditLog, decisions, tasks } from "@db/schema/index";
 import { insertRows } from "@db/bulk-insert.server";
 import { canonicalJson, sha256 } from "~/lib/crypto.server";
 import { checkpointSignatureValid, readCheckpoints, type FoundCheckpoint } from "./checkpoints.server";
@@ -48,8 +48,29 @@ export function batchItems(entry: Pick<AuditRow, "action" | "data">): BatchItem[
 }
 
 /**
+ * A manager's action on many tasks at once (the queue's bulk actions, or a disabled person's tasks handed back):
+ * one entry (entity type task_batch, its id the batch's own) whose data lists every task as [task, decision, before]
+ * (`before`: the assignee's email, the priority or the lease holder before the change). Written after the tasks
+ * existed and before they were done, which is how a task's trail finds it (see auditTrail).
+ */
+export const TASK_BATCH = "task_batch";
+export const TASK_BATCH_ACTIONS = ["tasks.assigned", "tasks.unassigned", "tasks.reprioritized", "tasks.leases_released"] as const;
+export type TaskBatchAction = (typeof TASK_BATCH_ACTIONS)[number];
+export const TASK_BATCH_FIELDS = ["task", "decision", "before"] as const;
+export type TaskBatchItem = { task: string; decision: string; before: string | number | null };
+
+/** The tasks a task-batch entry covers (empty for any other entry). */
+export function taskBatchItems(entry: Pick<AuditRow, "action" | "data">): TaskBatchItem[] {
+  if (!(TASK_BATCH_ACTIONS as readonly string[]).includes(entry.action)) return [];
+  const data = JSON.parse(entry.data) as { tasks?: [string, string, string | number | null][] };
+  return (data.tasks ?? []).map(([task, decision, before]) => ({ task, decision, before }));
+}
+
+/**
  * An entity's audit trail, oldest first: its own entries and, for a decision,
- * the batch entry that recorded its ingest (found through its receivedAt).
+ * the batch entry that recorded its ingest (found through its receivedAt); for
+ * a task, the task-batch entries (bulk actions) that list it, found through the
+ * action and time index within the task's lifetime.
  */
 export async function auditTrail(db: DbOrTx, entityType: string, entityId: string): Promise<AuditRow[]> {
   const own = await db
@@ -57,6 +78,10 @@ export async function auditTrail(db: DbOrTx, entityType: string, entityId: strin
     .from(auditLog)
     .where(and(eq(auditLog.entityType, entityType), eq(auditLog.entityId, entityId)))
     .orderBy(asc(auditLog.seq));
+  if (entityType === "task") {
+    const batches = await taskBatchEntries(db, entityId);
+    return batches.length ? [...batches, ...own].sort((a, b) => a.seq - b.seq) : own;
+  }
   if (entityType !== "decision") return own;
   const decision = (await db.select({ receivedAt: decisions.receivedAt }).from(decisions).where(eq(decisions.id, entityId)).limit(1))[0];
   if (!decision) return own;
@@ -69,6 +94,21 @@ export async function auditTrail(db: DbOrTx, entityType: string, entityId: strin
   ).filter((e) => e.data.includes(needle) && batchItems(e).some((d) => d.id === entityId));
   if (batches.length === 0) return own;
   return [...batches, ...own].sort((a, b) => a.seq - b.seq);
+}
+
+/** The task-batch entries that list this task: bulk actions between its creation and its completion. */
+export async function taskBatchEntries(db: DbOrTx, taskId: string): Promise<AuditRow[]> {
+  const task = (await db.select({ createdAt: tasks.createdAt, completedAt: tasks.completedAt }).from(tasks).where(eq(tasks.id, taskId)).limit(1))[0];
+  if (!task) return [];
+  const needle = JSON.stringify(taskId);
+  const during = [gte(auditLog.at, task.createdAt), ...(task.completedAt === null ? [] : [lte(auditLog.at, task.completedAt)])];
+  return (
+    await db
+      .select()
+      .from(auditLog)
+      .where(and(inArray(auditLog.action, [...TASK_BATCH_ACTIONS]), ...during))
+      .orderBy(asc(auditLog.seq))
+  ).filter((e) => e.data.includes(needle) && taskBatchItems(e).some((t) => t.task === taskId));
 }
 
 type Content = { at: number; actor: string; action: string; entityType: string; entityId: string; data: string };

@@ -20,7 +20,7 @@ import { z } from "zod";
 import { decisionJsonSchema, getDecision, getDecisionRow, type DecisionJson } from "../decisions/decisions.server";
 import { NO_VIEWER, sealedAuditSeqs, sealedDecisions } from "../decisions/sealing.server";
 import { FINAL_STATUSES } from "../decisions/statuses";
-import { auditContentHash, auditTrail, legacyEntryHash, linkHash, type AuditRow } from "./audit.server";
+import { auditContentHash, auditTrail, legacyEntryHash, linkHash, taskBatchEntries, type AuditRow } from "./audit.server";
 import { checkpointCovering, checkpointSignatureValid, writeCheckpoint, type Checkpoint, type CheckpointOptions } from "./checkpoints.server";
 import { keyIdOf } from "./signing.server";
 
@@ -101,7 +101,7 @@ function contentOf(r: AuditRow): EntryContent {
   return { at: r.at, actor: r.actor, action: r.action, entityType: r.entityType, entityId: r.entityId, data: r.data };
 }
 
-/** The decision's entries, and its tasks' (claims, releases, lapsed leases). */
+/** The decision's entries, and its tasks' (claims, releases, lapsed leases, assignments and bulk actions). */
 async function ownEntries(db: DbOrTx, decisionId: string): Promise<AuditRow[]> {
   const taskIds = (await db.select({ id: tasks.id }).from(tasks).where(eq(tasks.decisionId, decisionId))).map((t) => t.id);
   const taskEntries = taskIds.length
@@ -110,7 +110,10 @@ async function ownEntries(db: DbOrTx, decisionId: string): Promise<AuditRow[]> {
         .from(auditLog)
         .where(and(eq(auditLog.entityType, "task"), inArray(auditLog.entityId, taskIds)))
     : [];
-  return [...(await auditTrail(db, "decision", decisionId)), ...taskEntries].sort((a, b) => a.seq - b.seq);
+  // Bulk actions on its tasks (one task_batch entry may list several of them: kept once).
+  const batches = new Map<number, AuditRow>();
+  for (const id of taskIds) for (const e of await taskBatchEntries(db, id)) batches.set(e.seq, e);
+  return [...(await auditTrail(db, "decision", decisionId)), ...taskEntries, ...batches.values()].sort((a, b) => a.seq - b.seq);
 }
 
 export async function buildEvidencePack(

@@ -15,6 +15,8 @@ export type Permission =
   | "decisions:read"
   | "tasks:review"
   | "escalations:resolve"
+  /** Assigning tasks to people (or back to the shared queue), and the queue's bulk actions: admins and managers. */
+  | "tasks:assign"
   /** The escalations page's "all owners" view: everyone's escalations, not only one's own (admins). */
   | "escalations:all"
   | "reports:read"
@@ -38,6 +40,7 @@ const ALL: Permission[] = [
   "decisions:read",
   "tasks:review",
   "escalations:resolve",
+  "tasks:assign",
   "escalations:all",
   "reports:read",
   "datasets:read",
@@ -54,7 +57,17 @@ const ALL: Permission[] = [
 
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   admin: new Set(ALL),
-  manager: new Set(["decisions:read", "tasks:review", "escalations:resolve", "reports:read", "datasets:read", "datasets:write", "audit:read", "members:write"]),
+  manager: new Set([
+    "decisions:read",
+    "tasks:review",
+    "tasks:assign",
+    "escalations:resolve",
+    "reports:read",
+    "datasets:read",
+    "datasets:write",
+    "audit:read",
+    "members:write",
+  ]),
   reviewer: new Set(["decisions:read", "tasks:review"]),
   auditor: new Set(["decisions:read", "reports:read", "datasets:read", "audit:read", "audit:feed"]),
 };

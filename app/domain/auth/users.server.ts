@@ -11,6 +11,7 @@ import { newId, randomToken, sha256 } from "~/lib/crypto.server";
 import { conflict, invalid, notFound, zodIssues } from "~/lib/errors";
 import { DAY } from "~/lib/time";
 import { appendAudit } from "../audit/audit.server";
+import { returnAssignedTasks } from "../teams/assignment.server";
 import { keyPermissions, ROLES, SCOPES, type Principal, type Role, type Scope, ROLE_PERMISSIONS } from "./permissions";
 
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 };
@@ -322,6 +323,8 @@ export async function disableUser(db: Db, id: string, actor: { id: string; email
       data: { email: user.email, sessionsEnded: ended },
       at: now,
     });
+    // Work assigned to them goes back to the shared queue with them (teams/assignment.server.ts).
+    await returnAssignedTasks(tx, user, { actor: actor.email, now, reason: "user disabled" });
     return { ...user, disabledAt: now };
   });
 }
@@ -396,6 +399,8 @@ export async function setUserRole(db: Db, id: string, role: Role, actor: string,
       data: { email: user.email, from: user.role, to: role },
       at: now,
     });
+    // A role that no longer reviews hands its assigned tasks back to the shared queue.
+    if (!ROLE_PERMISSIONS[role].has("tasks:review")) await returnAssignedTasks(tx, user, { actor, now, reason: `role changed to ${role}` });
     return { ...user, role };
   });
 }

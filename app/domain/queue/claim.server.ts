@@ -9,7 +9,8 @@
  *   claim(db, reviewer, { view: filter, skip, after })  work mode's next task of a filtered list:
  *                                                        the task and its place in the list, or why there is none
  *
- * Queue order: priority (high first), then SLA due time, then arrival. Every
+ * Queue order: tasks a manager assigned to the reviewer first, then the shared
+ * queue; each by priority (high first), then SLA due time, then arrival. Every
  * claim reaps lapsed leases, chooses its task and takes the lease in one
  * transaction: the candidate row is read `FOR UPDATE SKIP LOCKED` (a given task
  * `FOR UPDATE`), so concurrent claimers on Postgres take different tasks instead
@@ -20,7 +21,7 @@
  * types are closed to the reviewer (a small prepared query, before the claim's
  * transaction) and leaves their tasks out; a given task of such a type is a 403.
  */
-import { and, asc, desc, eq, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, ne, type SQL } from "drizzle-orm";
 import { forUpdate, forUpdateSkipLocked } from "@db/sql";
 import { transaction, type Db, type DbOrTx } from "@db/client.server";
 import { decisions, tasks } from "@db/schema/index";
@@ -113,11 +114,67 @@ async function headOf(tx: DbOrTx, where: SQL[]): Promise<TaskRow | undefined> {
 async function claimHead(db: Db, reviewer: Reviewer, at: At, type: string | undefined): Promise<TaskRow | null> {
   const scope = await queueScope(db, reviewer);
   return claimChosen(db, reviewer, at, async (tx) => {
-    const head = await headOf(tx, [claimableBy(reviewer), ...scope.where, ...(type ? [eq(tasks.typeKey, type)] : [])]);
+    const where = [claimableBy(reviewer), ...scope.where, ...(type ? [eq(tasks.typeKey, type)] : [])];
+    const mine = await assignedIds(tx, reviewer);
+    const head = (mine.length ? await headOf(tx, [...where, inArray(tasks.id, mine)]) : undefined) ?? (await headOf(tx, where));
     // Nothing for them in a queue they may not work: a 403 that says so (and rolls back the reaping), not "nothing open".
     if (!head && type && scope.excluded.includes(type)) throw (await queueRefusal(tx, reviewer, { typeKey: type, assigneeId: null }, scope.excluded))!;
     return head;
   });
+}
+
+// ---------------------------------------------------------------- assigned work first
+
+/** How many of a reviewer's assigned open tasks a claim considers before the shared queue (the rest come in queue order). */
+const ASSIGNED_PROBE = 500;
+
+/**
+ * The open tasks a manager assigned to this reviewer (teams/assignment.server.ts), served before the
+ * shared queue's head: one probe of tasks_assignee_idx (assignee, status, …), empty for most reviewers.
+ * The claim then orders and filters only these ids, so no list order or filter can turn the probe into a
+ * scan of the queue. Escalations, assigned to their type's owner, keep their place in the queue order.
+ * Beyond ASSIGNED_PROBE assigned tasks, the others still reach the reviewer (claimableBy), in queue order.
+ */
+async function assignedIds(tx: DbOrTx, reviewer: Reviewer): Promise<string[]> {
+  const rows = await tx
+    .select({ id: tasks.id })
+    .from(tasks)
+    .where(and(eq(tasks.assigneeId, reviewer.id), eq(tasks.status, "open"), ne(tasks.kind, "escalation")))
+    .limit(ASSIGNED_PROBE);
+  return rows.map((r) => r.id);
+}
+
+/** Work mode: the first task assigned to the reviewer that matches the view, locked inside the claim's transaction. */
+function assignedInView(reviewer: Reviewer, view: QueueFilter, skip: string[] | undefined, now: number) {
+  return async (tx: DbOrTx) => {
+    const mine = await assignedIds(tx, reviewer);
+    if (mine.length === 0) return undefined;
+    const scope = and(claimableBy(reviewer), inArray(tasks.id, mine))!;
+    const passed: string[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const id = (await listQueue(tx, reviewer, view, now, 1, { within: scope, exclude: [...(skip ?? []), ...passed] })).items[0]?.id;
+      if (!id) return undefined;
+      const row = (
+        await forUpdateSkipLocked(
+          tx,
+          tx
+            .select()
+            .from(tasks)
+            .where(and(eq(tasks.id, id), claimableBy(reviewer)))
+            .limit(1),
+        )
+      )[0];
+      if (row) return row;
+      passed.push(id);
+    }
+    return undefined;
+  };
+}
+
+/** A cursor before the first task of any list: where a walk that has not started stands. */
+function listStart(sort: QueueFilter["sort"]): string {
+  const top = 2_147_483_647;
+  return sort === "queue" ? `${top}_0_0` : sort === "newest" ? String(top) : "0";
 }
 
 async function claimGiven(db: Db, reviewer: Reviewer, at: At, taskId: string, kind: TaskKind | undefined): Promise<TaskRow> {
@@ -230,9 +287,15 @@ async function claimInView(db: Db, reviewer: Reviewer, at: At, target: ViewTarge
     }
     return undefined;
   };
-  // Usually the next match is close by: look a short way inside the claim itself, one read.
-  const near = await claimChosen(db, reviewer, at, pickFrom(after, Math.min(NEAR_SCAN, search.maxScan)));
-  if (near) return { task: near, position: listPosition(view.sort, near), searchedAll: true };
+  // Tasks assigned to the reviewer come first (the walk through the shared list stays where it was); else, usually
+  // the next match is close by: look a short way inside the claim itself, one read.
+  let assigned = false;
+  const near = await claimChosen(db, reviewer, at, async (tx) => {
+    const mine = await assignedInView(reviewer, view, target.skip, at.now)(tx);
+    assigned = mine !== undefined;
+    return mine ?? pickFrom(after, Math.min(NEAR_SCAN, search.maxScan))(tx);
+  });
+  if (near) return { task: near, position: assigned ? (target.after ?? listStart(view.sort)) : listPosition(view.sort, near), searchedAll: true };
   let scanned = 0;
   for (const from of after ? [after, undefined] : [undefined]) {
     const found = await firstInView(db, reviewer, view, at.now, { ...search, from, scope });

@@ -16,6 +16,7 @@ import { listDecisionTypes } from "../decision-types/decision-types.server";
 import { claimableBy, queueCounts, type Reviewer } from "./queue.server";
 import { queueScope, type QueueScope } from "../teams/membership.server";
 import type { Issue } from "~/lib/errors";
+import { MANAGE_PARAMS } from "../teams/manage-filter";
 import { readQuery } from "~/lib/query";
 
 /** Past-SLA counts stop here and show as "10,000+": counting further would scan the backlog. */
@@ -39,7 +40,7 @@ export const queueFilterSchema = z.object({
 export type QueueFilter = z.infer<typeof queueFilterSchema>;
 
 /** Parameters the queue and review pages carry beside the list's filters (work mode, notices, the form's intent). */
-const QUEUE_PAGE_PARAMS = ["notice", "empty", "after", "skip", "from", "intent", "taskId"];
+const QUEUE_PAGE_PARAMS = ["notice", "empty", "after", "skip", "from", "intent", "taskId", ...MANAGE_PARAMS];
 
 /** Reads filters from a query string (lib/query.ts rules); a bad value is dropped and reported, never a 500. */
 export function parseQueueFilter(params: URLSearchParams): { filter: QueueFilter; issues: Issue[] } {
@@ -177,11 +178,12 @@ export async function listQueue(
   f: QueueFilter,
   now: number,
   limit = PAGE_SIZE,
-  opts: { exclude?: string[]; budget?: number; scope?: QueueScope } = {},
+  opts: { exclude?: string[]; budget?: number; scope?: QueueScope; within?: SQL } = {},
 ): Promise<{ items: QueueItem[]; nextCursor: string | null; partial: boolean; scanned: number }> {
   const budget = opts.budget ?? SCAN_BUDGET;
-  const scope = opts.scope ?? (await queueScope(db, reviewer));
-  const taskWhere: SQL[] = [claimableBy(reviewer), ...scope.where];
+  // `within`: which tasks the list holds instead of those the reviewer may claim in the queues they may work
+  // (a manager's list: teams/bulk.server.ts; a reviewer's assigned tasks: claim.server.ts).
+  const taskWhere: SQL[] = opts.within ? [opts.within] : [claimableBy(reviewer), ...(opts.scope ?? (await queueScope(db, reviewer))).where];
   if (opts.exclude?.length) taskWhere.push(notInArray(tasks.id, opts.exclude));
   if (f.type) taskWhere.push(eq(tasks.typeKey, f.type));
   if (f.route === "qa") taskWhere.push(eq(tasks.kind, "qa"));

@@ -9,7 +9,7 @@ import { forUpdate, forUpdateSkipLocked } from "@db/sql";
 import { and, eq, inArray, isNull, lt, ne, or, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { transaction, type Db, type DbOrTx } from "@db/client.server";
-import { decisions, taskCounters, tasks } from "@db/schema/index";
+import { decisions, taskCounters, tasks, users } from "@db/schema/index";
 import { TASK_KINDS, TASK_STATUSES } from "@db/schema/tables";
 import { conflict, notFound, type AppError } from "~/lib/errors";
 import { MINUTE } from "~/lib/time";
@@ -43,6 +43,10 @@ export const taskJsonSchema = z
     dueAt: z.iso.datetime(),
     claimedBy: z.string().nullable().describe("The id of the user holding the lease"),
     leaseExpiresAt: z.iso.datetime().nullable(),
+    assignee: z
+      .string()
+      .nullable()
+      .describe("The email of the person the task is assigned to (only they may claim it; escalations: the type's owner); null: the shared queue"),
   })
   .meta({ id: "Task" });
 
@@ -51,7 +55,8 @@ export type TaskJson = z.output<typeof taskJsonSchema>;
 /** The answer of renew and release: the task as it is now. */
 export const taskAnswerSchema = z.object({ task: taskJsonSchema });
 
-export function taskToJson(t: TaskRow): TaskJson {
+/** The task as JSON, with its assignee's email (`assignee`: the email of t.assigneeId, or null when unassigned). */
+export function taskToJson(t: TaskRow, assignee: string | null): TaskJson {
   return {
     id: t.id,
     decisionId: t.decisionId,
@@ -64,14 +69,22 @@ export function taskToJson(t: TaskRow): TaskJson {
     dueAt: new Date(t.dueAt).toISOString(),
     claimedBy: t.claimedBy,
     leaseExpiresAt: t.leaseExpiresAt ? new Date(t.leaseExpiresAt).toISOString() : null,
+    assignee: t.assigneeId ? assignee : null,
   };
+}
+
+/** taskToJson, reading the assignee's email (one lookup by primary key, only for an assigned task). */
+export async function describeTask(db: DbOrTx, t: TaskRow): Promise<TaskJson> {
+  if (!t.assigneeId) return taskToJson(t, null);
+  const u = (await db.select({ email: users.email }).from(users).where(eq(users.id, t.assigneeId)).limit(1))[0];
+  return taskToJson(t, u?.email ?? null);
 }
 
 /**
  * Puts a claimed task back in the queue (lease lapsed or released); a decision it held goes back to
  * pending review. Only while the same reviewer still holds it: false when someone else changed it first.
  */
-async function returnToQueue(tx: DbOrTx, t: Pick<TaskRow, "id" | "decisionId" | "kind" | "claimedBy">, now: number): Promise<boolean> {
+export async function returnToQueue(tx: DbOrTx, t: Pick<TaskRow, "id" | "decisionId" | "kind" | "claimedBy">, now: number): Promise<boolean> {
   const held = await tx
     .update(tasks)
     .set({ status: "open", claimedBy: null, leaseExpiresAt: null, claimedAt: null })
