@@ -340,11 +340,11 @@ describe("queue membership", () => {
     expect(entries).toHaveLength(2);
     expect((entries[1].data as { tasks: string[][] }).tasks.map((t) => t[2])).toEqual([bob.email, alice.email, bob.email, alice.email]);
 
-    // An assigned task is its assignee's: bob is given the shared one and his own, never alice's.
+    // An assigned task is its assignee's: bob is given his own first, then the shared one, never alice's.
     const got: (string | null)[] = [];
     for (let res = await claim(s, bob.key, { type: key }); res.status === 200; res = await claim(s, bob.key, { type: key })) {
       got.push((await taskRow(s.db, res.body.task.id)).assigneeId);
     }
-    expect(got).toEqual([null, bob.id, bob.id]);
+    expect(got).toEqual([bob.id, bob.id, null]);
   });
 });
