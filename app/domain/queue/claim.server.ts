@@ -144,6 +144,23 @@ async function assignedIds(tx: DbOrTx, reviewer: Reviewer): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
+/**
+ * The task, locked, if the reviewer may still take it (and it meets `where`); undefined when it is gone or
+ * another claim holds it locked but not yet committed (Postgres: SKIP LOCKED), so the caller passes it over.
+ */
+async function lockIfClaimable(tx: DbOrTx, reviewer: Reviewer, id: string, where: SQL[] = []): Promise<TaskRow | undefined> {
+  return (
+    await forUpdateSkipLocked(
+      tx,
+      tx
+        .select()
+        .from(tasks)
+        .where(and(eq(tasks.id, id), claimableBy(reviewer), ...where))
+        .limit(1),
+    )
+  )[0];
+}
+
 /** Work mode: the first task assigned to the reviewer that matches the view, locked inside the claim's transaction. */
 function assignedInView(reviewer: Reviewer, view: QueueFilter, skip: string[] | undefined, now: number) {
   return async (tx: DbOrTx) => {
@@ -154,16 +171,7 @@ function assignedInView(reviewer: Reviewer, view: QueueFilter, skip: string[] | 
     for (let attempt = 0; attempt < 3; attempt++) {
       const id = (await listQueue(tx, reviewer, view, now, 1, { within: scope, exclude: [...(skip ?? []), ...passed] })).items[0]?.id;
       if (!id) return undefined;
-      const row = (
-        await forUpdateSkipLocked(
-          tx,
-          tx
-            .select()
-            .from(tasks)
-            .where(and(eq(tasks.id, id), claimableBy(reviewer)))
-            .limit(1),
-        )
-      )[0];
+      const row = await lockIfClaimable(tx, reviewer, id);
       if (row) return row;
       passed.push(id);
     }
@@ -272,16 +280,7 @@ async function claimInView(db: Db, reviewer: Reviewer, at: At, target: ViewTarge
     for (let attempt = 0; attempt < 8; attempt++) {
       const id = (await firstInView(tx, reviewer, view, at.now, { skip: [...(target.skip ?? []), ...passed], maxScan, from, scope })).row?.id;
       if (!id) return undefined;
-      const row = (
-        await forUpdateSkipLocked(
-          tx,
-          tx
-            .select()
-            .from(tasks)
-            .where(and(eq(tasks.id, id), claimableBy(reviewer), ...scope.where))
-            .limit(1),
-        )
-      )[0];
+      const row = await lockIfClaimable(tx, reviewer, id, scope.where);
       if (row) return row;
       passed.push(id);
     }
