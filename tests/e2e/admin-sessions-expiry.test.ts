@@ -11,7 +11,8 @@ test("an admin ends a user's sessions: their browser is signed out, the admin's 
   await page.goto("/admin/users");
 
   const row = page.getByRole("row", { name: new RegExp(user.email) });
-  await expect(row.getByRole("cell").nth(5)).toHaveText("1");
+  // The Sessions column (after Name, Role, Queues, Created and Status).
+  await expect(row.getByRole("cell").nth(6)).toHaveText("1");
   await row.getByRole("button", { name: "End sessions" }).click();
   await row.getByRole("button", { name: `Sign ${user.email} out everywhere` }).click();
   await expect(page.getByRole("status")).toContainText(`${user.email} is signed out everywhere (1 session ended)`);

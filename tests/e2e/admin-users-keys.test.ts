@@ -34,8 +34,11 @@ test("an admin creates a user (one-time password) and disables them", async ({ p
   await them.goto("/decisions");
   await expect(them).toHaveURL(/\/login/);
 
-  // You cannot disable yourself: no control is offered.
-  await expect(page.getByRole("row", { name: new RegExp(admin.email) }).getByRole("button")).toHaveCount(0);
+  // You cannot disable yourself: no control is offered (only the editor of your own queues).
+  const own = page.getByRole("row", { name: new RegExp(admin.email) });
+  await expect(own.getByRole("button", { name: /disable|enable|end sessions/i })).toHaveCount(0);
+  await expect(own.getByRole("button")).toHaveCount(1);
+  await expect(own.getByRole("button", { name: `Edit queues of ${admin.email}` })).toBeVisible();
   expect(errors).toEqual([]);
 });
 
