@@ -191,7 +191,7 @@ export interface paths {
         put?: never;
         /**
          * Assign a task to a person, or back to the shared queue
-         * @description Only the assignee may claim an assigned task, and their claims serve it before the shared queue. Review, QA and second (four-eyes) tasks that are open or claimed; `{"assignee": null}` returns the task to the shared queue. 409 for an escalation (it stays with its type's owner), a completed task, or a four-eyes second review assigned to the reviewer it excludes; 400 naming `assignee` when that person does not exist, is disabled or has no reviewing role. Assigning a task someone else holds ends their lease; unassigning leaves a lease alone.
+         * @description Only the assignee may claim an assigned task, and their claims serve it before the shared queue. Review, QA and second (four-eyes) tasks that are open or claimed; `{"assignee": null}` returns the task to the shared queue. 409 for an escalation (it stays with its type's owner), a completed task, a four-eyes second review assigned to the reviewer it excludes, or a task of a queue the assignee is not a member of; 400 naming `assignee` when that person does not exist, is disabled or has no reviewing role. Assigning a task someone else holds ends their lease; unassigning leaves a lease alone.
          */
         post: operations["assignTask"];
         delete?: never;

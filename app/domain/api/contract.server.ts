@@ -291,7 +291,8 @@ export const operations: Operation[] = [
     description:
       "Only the assignee may claim an assigned task, and their claims serve it before the shared queue. " +
       'Review, QA and second (four-eyes) tasks that are open or claimed; `{"assignee": null}` returns the task to the shared queue. ' +
-      "409 for an escalation (it stays with its type's owner), a completed task, or a four-eyes second review assigned to the reviewer it excludes; " +
+      "409 for an escalation (it stays with its type's owner), a completed task, a four-eyes second review assigned to the reviewer it excludes, " +
+      "or a task of a queue the assignee is not a member of; " +
       "400 naming `assignee` when that person does not exist, is disabled or has no reviewing role. " +
       "Assigning a task someone else holds ends their lease; unassigning leaves a lease alone.",
     permission: "tasks:assign",
