@@ -320,6 +320,17 @@ function txControl(client: Database.Database): TxControl {
   return c;
 }
 
+const memos = new WeakMap<Store, Map<object, unknown>>();
+
+/** State a module keeps in this process for one open database (for `key`, made by `init` on first use). */
+export function perStore<T>(db: DbOrTx, key: object, init: () => T): T {
+  const store = storeOf(db);
+  let m = memos.get(store);
+  if (!m) memos.set(store, (m = new Map()));
+  if (!m.has(key)) m.set(key, init());
+  return m.get(key) as T;
+}
+
 /**
  * Runs `fn` once the transaction `db` belongs to has committed (at once when there is none: a write outside a
  * transaction has committed already). For telling other work about rows it can now see; `fn` must not throw.

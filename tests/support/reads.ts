@@ -11,7 +11,7 @@ import { dialectOf, sqlRun, type Db, type DbOrTx } from "@db/client.server";
 import { tasks } from "@db/schema/index";
 import { allAuditEntries, type AuditFilter, type AuditRow } from "~/domain/audit/audit-read.server";
 import { getDecisionRow } from "~/domain/decisions/decisions.server";
-import { getTask } from "~/domain/queue/queue.server";
+import { getTask, LEASE_WATCH_MS } from "~/domain/queue/queue.server";
 
 /** A task as the domain reads it; throws when there is none. */
 export async function taskRow(db: DbOrTx, taskId: string) {
@@ -90,6 +90,9 @@ export async function failInserts(db: Db, table: string, message: string): Promi
 /**
  * Lets `ms` pass for one task's lease instead of sleeping through it: moves its expiry
  * back by `ms`, which is what the server's clock moving `ms` ahead would look like to it.
+ * A lease changed by another writer (here: the test) reaches the server's claims within
+ * LEASE_WATCH_MS (queue.server.ts), as one handed out by another app instance does: that
+ * long is waited for.
  */
 export async function ageLease(db: Db, taskId: string, ms: number): Promise<void> {
   const t = await taskRow(db, taskId);
@@ -98,4 +101,5 @@ export async function ageLease(db: Db, taskId: string, ms: number): Promise<void
     .update(tasks)
     .set({ leaseExpiresAt: t.leaseExpiresAt - ms })
     .where(eq(tasks.id, taskId));
+  await new Promise((r) => setTimeout(r, LEASE_WATCH_MS));
 }

@@ -11,7 +11,7 @@
  *
  * Queue order: tasks a manager assigned to the reviewer first, then the shared
  * queue; each by priority (high first), then SLA due time, then arrival. Every
- * claim reaps lapsed leases, chooses its task and takes the lease in one
+ * claim reaps lapsed leases (when one may have lapsed: reapLapsedLeases), chooses its task and takes the lease in one
  * transaction: the candidate row is read `FOR UPDATE SKIP LOCKED` (a given task
  * `FOR UPDATE`), so concurrent claimers on Postgres take different tasks instead
  * of queueing on one, and the lease is a guarded update (`status = 'open'`), so
@@ -21,10 +21,10 @@
  * types are closed to the reviewer (a small prepared query, before the claim's
  * transaction) and leaves their tasks out; a given task of such a type is a 403.
  */
-import { and, asc, desc, eq, inArray, ne, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, ne, sql, type SQL } from "drizzle-orm";
 import { forUpdate, forUpdateSkipLocked } from "@db/sql";
-import { transaction, type Db, type DbOrTx } from "@db/client.server";
-import { decisions, tasks } from "@db/schema/index";
+import { preparedQuery, transaction, type Db, type DbOrTx } from "@db/client.server";
+import { tasks } from "@db/schema/index";
 import { conflict, invalid, notFound } from "~/lib/errors";
 import { appendAudit } from "../audit/audit.server";
 import { queueRefusal, queueScope, type QueueScope } from "../teams/membership.server";
@@ -37,7 +37,10 @@ import {
   DEFAULT_LEASE_MS,
   extendLease,
   holdsDecision,
+  noteLease,
   reapExpiredLeases,
+  reapLapsedLeases,
+  setDecisionStatus,
   taskJsonSchema,
   type Reviewer,
   type TaskKind,
@@ -90,33 +93,48 @@ type At = { now: number; leaseMs: number };
  */
 async function claimChosen(db: Db, reviewer: Reviewer, at: At, choose: (tx: DbOrTx) => Promise<TaskRow | undefined>): Promise<TaskRow | null> {
   return transaction(db, async (tx) => {
-    await reapExpiredLeases(tx, at.now);
+    await reapLapsedLeases(tx, at.now);
     const next = await choose(tx);
     return next ? takeLease(tx, next, reviewer, at) : null;
   });
 }
 
 /** The first claimable task matching `where`, in queue order, skipping rows other claimers hold locked (Postgres). */
-async function headOf(tx: DbOrTx, where: SQL[]): Promise<TaskRow | undefined> {
-  return (
-    await forUpdateSkipLocked(
-      tx,
-      tx
-        .select()
-        .from(tasks)
-        .where(and(...where))
-        .orderBy(desc(tasks.priority), asc(tasks.dueAt), asc(tasks.seq))
-        .limit(1),
-    )
-  )[0];
+function headQuery(db: DbOrTx, where: SQL[]) {
+  return forUpdateSkipLocked(
+    db,
+    db
+      .select()
+      .from(tasks)
+      .where(and(...where))
+      .orderBy(desc(tasks.priority), asc(tasks.dueAt), asc(tasks.seq))
+      .limit(1),
+  );
 }
+
+async function headOf(tx: DbOrTx, where: SQL[]): Promise<TaskRow | undefined> {
+  return (await headQuery(tx, where))[0];
+}
+
+/**
+ * The shared queue's head, and one type's, for a reviewer no queue is closed to (nearly every claim): the
+ * same query as headOf, prepared once (on Postgres a named statement, planned once per connection).
+ */
+const sharedHead = preparedQuery("tasks_shared_head", (db) => headQuery(db, [claimableBy({ id: sql.placeholder("reviewer") })]));
+const sharedHeadOfType = preparedQuery("tasks_shared_head_of_type", (db) =>
+  headQuery(db, [claimableBy({ id: sql.placeholder("reviewer") }), eq(tasks.typeKey, sql.placeholder("type"))]),
+);
 
 async function claimHead(db: Db, reviewer: Reviewer, at: At, type: string | undefined): Promise<TaskRow | null> {
   const scope = await queueScope(db, reviewer);
   return claimChosen(db, reviewer, at, async (tx) => {
     const where = [claimableBy(reviewer), ...scope.where, ...(type ? [eq(tasks.typeKey, type)] : [])];
     const mine = await assignedIds(tx, reviewer);
-    const head = (mine.length ? await headOf(tx, [...where, inArray(tasks.id, mine)]) : undefined) ?? (await headOf(tx, where));
+    const shared = async () => {
+      if (scope.where.length > 0) return headOf(tx, where);
+      return (type ? await sharedHeadOfType(tx, { reviewer: reviewer.id, type }) : await sharedHead(tx, { reviewer: reviewer.id }))[0];
+    };
+    const head = (mine.length ? await headOf(tx, [...where, inArray(tasks.id, mine)]) : undefined) ?? (await shared());
     // Nothing for them in a queue they may not work: a 403 that says so (and rolls back the reaping), not "nothing open".
     if (!head && type && scope.excluded.includes(type)) throw (await queueRefusal(tx, reviewer, { typeKey: type, assigneeId: null }, scope.excluded))!;
     return head;
@@ -135,13 +153,16 @@ const ASSIGNED_PROBE = 500;
  * scan of the queue. Escalations, assigned to their type's owner, keep their place in the queue order.
  * Beyond ASSIGNED_PROBE assigned tasks, the others still reach the reviewer (claimableBy), in queue order.
  */
-async function assignedIds(tx: DbOrTx, reviewer: Reviewer): Promise<string[]> {
-  const rows = await tx
+const assignedOpen = preparedQuery("tasks_assigned_open", (db) =>
+  db
     .select({ id: tasks.id })
     .from(tasks)
-    .where(and(eq(tasks.assigneeId, reviewer.id), eq(tasks.status, "open"), ne(tasks.kind, "escalation")))
-    .limit(ASSIGNED_PROBE);
-  return rows.map((r) => r.id);
+    .where(and(eq(tasks.assigneeId, sql.placeholder("reviewer")), eq(tasks.status, "open"), ne(tasks.kind, "escalation")))
+    .limit(ASSIGNED_PROBE),
+);
+
+async function assignedIds(tx: DbOrTx, reviewer: Reviewer): Promise<string[]> {
+  return (await assignedOpen(tx, { reviewer: reviewer.id })).map((r) => r.id);
 }
 
 /**
@@ -187,6 +208,7 @@ function listStart(sort: QueueFilter["sort"]): string {
 
 async function claimGiven(db: Db, reviewer: Reviewer, at: At, taskId: string, kind: TaskKind | undefined): Promise<TaskRow> {
   return transaction(db, async (tx) => {
+    // One given task (a person's click, not the hot path): every lapsed lease is reaped, whoever handed it out.
     await reapExpiredLeases(tx, at.now);
     const t = (await forUpdate(tx, tx.select().from(tasks).where(eq(tasks.id, taskId)).limit(1)))[0];
     if (!t) throw notFound(`Task ${taskId} not found`);
@@ -202,21 +224,26 @@ async function claimGiven(db: Db, reviewer: Reviewer, at: At, taskId: string, ki
   });
 }
 
+const leaseUpdate = preparedQuery("task_take_lease", (db) =>
+  db
+    .update(tasks)
+    .set({
+      status: "claimed",
+      claimedBy: sql`${sql.placeholder("reviewer")}`,
+      leaseExpiresAt: sql`${sql.placeholder("until")}`,
+      claimedAt: sql`${sql.placeholder("now")}`,
+    })
+    .where(and(eq(tasks.id, sql.placeholder("id")), eq(tasks.status, "open")))
+    .returning({ id: tasks.id }),
+);
+
 /** The lease itself: only on a task still open (a guarded update), and its decision shows as in review. */
 async function takeLease(tx: DbOrTx, t: TaskRow, reviewer: Reviewer, at: At): Promise<TaskRow> {
   const leaseExpiresAt = at.now + at.leaseMs;
-  const res = await tx
-    .update(tasks)
-    .set({ status: "claimed", claimedBy: reviewer.id, leaseExpiresAt, claimedAt: at.now })
-    .where(and(eq(tasks.id, t.id), eq(tasks.status, "open")))
-    .returning({ id: tasks.id });
+  const res = await leaseUpdate(tx, { id: t.id, reviewer: reviewer.id, until: leaseExpiresAt, now: at.now });
   if (res.length !== 1) throw conflict(`Task ${t.id} was taken by someone else`);
-  if (holdsDecision(t.kind)) {
-    await tx
-      .update(decisions)
-      .set({ status: "in_review", updatedAt: at.now })
-      .where(and(eq(decisions.id, t.decisionId), eq(decisions.status, "pending_review")));
-  }
+  noteLease(tx, leaseExpiresAt);
+  if (holdsDecision(t.kind)) await setDecisionStatus(tx, { id: t.decisionId, from: "pending_review", to: "in_review", now: at.now });
   await appendAudit(tx, {
     actor: reviewer.email,
     action: "task.claimed",

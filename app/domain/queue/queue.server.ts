@@ -6,9 +6,9 @@
  * rows it locks or with updates guarded by the state it expects.
  */
 import { forUpdate, forUpdateSkipLocked } from "@db/sql";
-import { and, eq, inArray, isNull, lt, ne, or, type SQL } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, min, ne, or, sql, type Placeholder, type SQL } from "drizzle-orm";
 import { z } from "zod";
-import { transaction, type Db, type DbOrTx } from "@db/client.server";
+import { afterCommit, perStore, preparedQuery, transaction, type Db, type DbOrTx } from "@db/client.server";
 import { decisions, taskCounters, tasks, users } from "@db/schema/index";
 import { TASK_KINDS, TASK_STATUSES } from "@db/schema/tables";
 import { conflict, notFound, type AppError } from "~/lib/errors";
@@ -91,26 +91,42 @@ export async function returnToQueue(tx: DbOrTx, t: Pick<TaskRow, "id" | "decisio
     .where(and(eq(tasks.id, t.id), eq(tasks.status, "claimed"), t.claimedBy === null ? isNull(tasks.claimedBy) : eq(tasks.claimedBy, t.claimedBy)))
     .returning({ id: tasks.id });
   if (held.length === 0) return false;
-  if (holdsDecision(t.kind)) {
-    await tx
-      .update(decisions)
-      .set({ status: "pending_review", updatedAt: now })
-      .where(and(eq(decisions.id, t.decisionId), eq(decisions.status, "in_review")));
-  }
+  if (holdsDecision(t.kind)) await setDecisionStatus(tx, { id: t.decisionId, from: "in_review", to: "pending_review", now });
   return true;
 }
+
+/** A decision's review status as its task is claimed or returned (only from the status expected: a guarded update). */
+const decisionStatusUpdate = preparedQuery("decision_review_status", (db) =>
+  db
+    .update(decisions)
+    .set({ status: sql`${sql.placeholder("to")}`, updatedAt: sql`${sql.placeholder("now")}` })
+    .where(and(eq(decisions.id, sql.placeholder("id")), eq(decisions.status, sql.placeholder("from"))))
+    .returning({ id: decisions.id }),
+);
+
+export async function setDecisionStatus(
+  tx: DbOrTx,
+  p: { id: string; from: "pending_review" | "in_review"; to: "pending_review" | "in_review"; now: number },
+): Promise<void> {
+  await decisionStatusUpdate(tx, p);
+}
+
+/** Claimed tasks whose lease ran out, locked (rows another transaction is reaping or claiming are skipped). */
+const lapsedLeases = preparedQuery("tasks_lapsed_leases", (db) =>
+  forUpdateSkipLocked(
+    db,
+    db
+      .select({ id: tasks.id, decisionId: tasks.decisionId, kind: tasks.kind, claimedBy: tasks.claimedBy })
+      .from(tasks)
+      .where(and(eq(tasks.status, "claimed"), lt(tasks.leaseExpiresAt, sql.placeholder("now"))))
+      .limit(1000),
+  ),
+);
 
 /** Returns tasks whose lease ran out to the queue (and their decisions to pending). */
 export async function reapExpiredLeases(tx: DbOrTx, now: number): Promise<number> {
   // Rows another transaction is reaping (or claiming) are skipped: each lapsed lease is returned once.
-  const lapsed = await forUpdateSkipLocked(
-    tx,
-    tx
-      .select({ id: tasks.id, decisionId: tasks.decisionId, kind: tasks.kind, claimedBy: tasks.claimedBy })
-      .from(tasks)
-      .where(and(eq(tasks.status, "claimed"), lt(tasks.leaseExpiresAt, now)))
-      .limit(1000),
-  );
+  const lapsed = await lapsedLeases(tx, { now });
   const expired: typeof lapsed = [];
   for (const t of lapsed) if (await returnToQueue(tx, t, now)) expired.push(t);
   if (expired.length === 0) return 0;
@@ -121,13 +137,55 @@ export async function reapExpiredLeases(tx: DbOrTx, now: number): Promise<number
   return expired.length;
 }
 
+/**
+ * Lapsed leases, reaped by the claims that need it. A claim reaps before it chooses, so a task whose lease ran out
+ * is served again at once; but nearly every claim would find nothing, and on Postgres the locked probe is a round
+ * trip. So each process keeps, per database, a time before which no lease can lapse: the earliest lease on record
+ * when it last looked, lowered by every lease it hands out or renews (noteLease). It looks again once that time
+ * has come, when the clock it is given went back, and at least every LEASE_WATCH_MS for the leases other app
+ * instances handed out meanwhile (so on several instances a lapsed lease waits at most that long for the next
+ * claim; the lease-expiry job reaps it in any case).
+ */
+export const LEASE_WATCH_MS = 1_000;
+type LeaseWatch = { checkedAt: number; nextLapse: number };
+const LEASE_WATCH = {};
+const leaseWatch = (db: DbOrTx) => perStore<LeaseWatch>(db, LEASE_WATCH, () => ({ checkedAt: -Infinity, nextLapse: -Infinity }));
+
+/** A lease this process handed out or renewed: the next claim after `until` reaps. */
+export function noteLease(db: DbOrTx, until: number): void {
+  const w = leaseWatch(db);
+  if (until < w.nextLapse) w.nextLapse = until;
+}
+
+const earliestLease = preparedQuery("tasks_earliest_lease", (db) =>
+  db
+    .select({ at: min(tasks.leaseExpiresAt) })
+    .from(tasks)
+    .where(eq(tasks.status, "claimed")),
+);
+
+/** reapExpiredLeases, for a claim: only when a lease may have lapsed since this process last looked. */
+export async function reapLapsedLeases(tx: DbOrTx, now: number): Promise<number> {
+  const w = leaseWatch(tx);
+  if (now < w.nextLapse && now >= w.checkedAt && now < w.checkedAt + LEASE_WATCH_MS) return 0;
+  const reaped = await reapExpiredLeases(tx, now);
+  const next = Number((await earliestLease(tx, {}))[0]?.at ?? Infinity);
+  // Only once this transaction commits (a rollback puts the lapsed leases back); a lease handed out meanwhile
+  // (noted, not yet visible here) keeps the watch below it.
+  afterCommit(tx, () => {
+    w.checkedAt = now;
+    w.nextLapse = Math.min(next, w.nextLapse > now ? w.nextLapse : Infinity);
+  });
+  return reaped;
+}
+
 /** Tasks the decision waits for: while one is claimed the decision shows as in_review. */
 export function holdsDecision(kind: TaskKind): boolean {
   return kind === "review" || kind === "second";
 }
 
 /** Conditions for tasks a reviewer may take from the shared queue. */
-export function claimableBy(reviewer: Reviewer): SQL {
+export function claimableBy(reviewer: { id: string | Placeholder }): SQL {
   return and(
     eq(tasks.status, "open"),
     // Escalations never enter the shared queue; only the type's owner (their assignee) gets them.
@@ -166,6 +224,7 @@ export async function requireLease(tx: DbOrTx, taskId: string, reviewer: Reviewe
 export async function extendLease(tx: DbOrTx, t: TaskRow, now: number, leaseMs: number): Promise<TaskRow> {
   const leaseExpiresAt = now + leaseMs;
   await tx.update(tasks).set({ leaseExpiresAt }).where(eq(tasks.id, t.id));
+  noteLease(tx, leaseExpiresAt);
   return { ...t, leaseExpiresAt };
 }
 
