@@ -3,7 +3,7 @@
  * Intl time-zone data: no date library is needed for "the day/week holding this instant". Weeks start
  * on Monday (ISO 8601). Pure and isomorphic.
  */
-import { DAY } from "./time";
+import { DAY, HOUR } from "./time";
 
 export const DEFAULT_TIME_ZONE = "UTC";
 
@@ -100,4 +100,46 @@ export function localWeek(ms: number, timeZone: string): { from: number; to: num
   const sinceMonday = (new Date(Date.UTC(y, m - 1, d)).getUTCDay() + 6) % 7;
   const monday = addDays(date, -sinceMonday);
   return { from: startOfLocalDate(monday, timeZone), to: startOfLocalDate(addDays(monday, 7), timeZone) };
+}
+
+/** The "YYYY-MM-DD" of a day number (days since 1970-01-01). */
+export function dateOfDayNumber(day: number): string {
+  return new Date(day * DAY).toISOString().slice(0, 10);
+}
+
+/** A run of whole hours [from, to) over which the zone's offset from UTC is `offset` (ms). */
+export type OffsetSpan = { from: number; to: number; offset: number };
+
+/**
+ * [from, to) (whole hours) cut where the zone's offset changes (daylight saving): each hour belongs to the
+ * span that holds its start. One span for UTC, and for most periods of a few months at most three.
+ */
+export function offsetSpans(from: number, to: number, timeZone: string): OffsetSpan[] {
+  if (from >= to) return [];
+  if (timeZone === "UTC") return [{ from, to, offset: 0 }];
+  const spans: OffsetSpan[] = [];
+  let start = from;
+  let offset = zoneOffset(from, timeZone);
+  for (let probe = from; probe < to;) {
+    const next = Math.min(probe + DAY, to - 1);
+    if (zoneOffset(next, timeZone) === offset) {
+      probe = next + (next === to - 1 ? 1 : 0);
+      continue;
+    }
+    // The first minute with the new offset lies in (probe, next]: search it, then the first hour starting there.
+    let lo = probe;
+    let hi = next;
+    while (hi - lo > 60_000) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      if (zoneOffset(mid, timeZone) === offset) lo = mid;
+      else hi = mid;
+    }
+    const cut = Math.min(Math.ceil(hi / HOUR) * HOUR, to);
+    if (cut > start) spans.push({ from: start, to: cut, offset });
+    start = cut;
+    offset = zoneOffset(cut < to ? cut : hi, timeZone);
+    probe = cut;
+  }
+  if (start < to) spans.push({ from: start, to, offset });
+  return spans;
 }

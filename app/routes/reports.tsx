@@ -45,7 +45,7 @@ export default function Reports() {
   const tables = reportTables(r, view.backlog);
   const csvQuery = new URLSearchParams({ type: q.type, from: q.from, to: q.to, bucket: q.bucket, ...(q.modelVersion ? { modelVersion: q.modelVersion } : {}) });
   const csvHref = (t: TableName) => `/reports/csv?table=${t}&${csvQuery}`;
-  const series = r.series.map((s) => ({ ...s, label: bucketLabel(s.start, q.bucket) }));
+  const series = r.series.map((s) => ({ ...s, label: bucketLabel(s.start, q.bucket, q.timeZone) }));
   const versionNames = r.byVersion.map((v) => v.modelVersion);
   const t = r.totals;
   const acc = t.autoLaneAccuracy;
@@ -58,8 +58,14 @@ export default function Reports() {
         <div>
           <h1 className="text-xl font-semibold">Reports · {typeName}</h1>
           <p className="text-sm text-slate-600" data-testid="report-range">
-            {formatCell("date", q.from)} – {formatCell("date", q.to)} · by {q.bucket} ·{" "}
-            {q.modelVersion ? `model version ${q.modelVersion}` : "all model versions"} · decisions counted by when they occurred
+            {formatCell("date", q.from)} – {formatCell("date", q.to)} · by {q.bucket}
+            {q.bucket === "hour" ? null : (
+              <>
+                {" "}
+                in <span data-testid="report-timezone">{q.timeZone}</span>
+              </>
+            )}{" "}
+            · {q.modelVersion ? `model version ${q.modelVersion}` : "all model versions"} · decisions counted by when they occurred
           </p>
         </div>
         <Definitions />
@@ -277,7 +283,7 @@ function DataTable({ table, csv }: { table: Table; csv: string }) {
 const DEFINITIONS: [string, ReactNode][] = [
   [
     "Period and buckets",
-    "Decisions are counted in the hour, day or week (UTC; weeks start Monday) in which they occurred (occurredAt, which defaults to the time of receipt). An hour belongs to the period when its start lies in [from, to).",
+    "Decisions are counted in the hour, day or week in which they occurred (occurredAt, which defaults to the time of receipt). Days and weeks (from Monday) are those of the organisation's time zone, shown above (an admin setting, UTC by default); a day is 23 or 25 hours long when the clocks change. In a zone whose offset is not a whole number of hours, a day holds the UTC hours that start in it. An hour belongs to the period when its start lies in [from, to).",
   ],
   ["Volume", "Decisions received. Volume = auto + reviewed + pending."],
   ["Auto", "Released without a human before release. QA-sampled auto decisions count as auto."],

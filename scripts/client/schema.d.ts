@@ -249,7 +249,7 @@ export interface paths {
         };
         /**
          * Automation rate and volumes per bucket
-         * @description The period defaults to the last 30 days up to the next full hour.
+         * @description The period defaults to the last 30 days up to the next full hour. Day and week buckets (weeks from Monday) are those of the organisation's time zone, an admin setting (UTC by default) that the answer names as `timeZone`; each bucket's `start` is the instant its local day or week begins (a day is 23 or 25 hours long when the clocks change).
          */
         get: operations["automationReport"];
         put?: never;
@@ -2551,6 +2551,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        timeZone: string;
                         buckets: {
                             volume: number;
                             auto: number;

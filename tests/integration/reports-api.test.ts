@@ -75,6 +75,7 @@ describe("reports API", () => {
     const res = await automationReport(s, readKey, { type: "invoice", ...RANGE, bucket: "day" });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
+      timeZone: "UTC",
       buckets: [
         {
           start: "2026-01-05T00:00:00.000Z",

@@ -31,12 +31,15 @@ const pct = (v: unknown) => (typeof v === "number" ? `${Math.round(v * 100)}%` :
 const pct1 = (v: unknown) => (typeof v === "number" ? `${(v * 100).toFixed(1)}%` : "–");
 
 /** Bucket labels in UTC, identical on server and client. */
-export function bucketLabel(iso: string, bucket: Bucket): string {
+export function bucketLabel(iso: string, bucket: Bucket, timeZone = "UTC"): string {
   const d = new Date(iso);
-  const mon = d.toLocaleString("en-US", { month: "short", timeZone: "UTC" });
-  const day = d.getUTCDate();
-  if (bucket === "hour") return `${mon} ${day} ${String(d.getUTCHours()).padStart(2, "0")}:00`;
-  return bucket === "week" ? `wk ${mon} ${day}` : `${mon} ${day}`;
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-US", { timeZone, month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+      .formatToParts(d)
+      .map((p) => [p.type, p.value]),
+  );
+  if (bucket === "hour") return `${parts.month} ${parts.day} ${parts.hour}:${parts.minute}`;
+  return bucket === "week" ? `wk ${parts.month} ${parts.day}` : `${parts.month} ${parts.day}`;
 }
 
 /** Show every (interval + 1)-th category label so that at most `max` fit on the axis. */

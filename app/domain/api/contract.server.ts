@@ -336,7 +336,8 @@ export const operations: Operation[] = [
     operationId: "automationReport",
     tag: "Reports",
     summary: "Automation rate and volumes per bucket",
-    description: "The period defaults to the last 30 days up to the next full hour.",
+    description:
+      "The period defaults to the last 30 days up to the next full hour. Day and week buckets (weeks from Monday) are those of the organisation's time zone, an admin setting (UTC by default) that the answer names as `timeZone`; each bucket's `start` is the instant its local day or week begins (a day is 23 or 25 hours long when the clocks change).",
     permission: "reports:read",
     query: reportQuerySchema,
     responses: { 200: { description: "Figures per bucket and in total", json: automationReportSchema } },

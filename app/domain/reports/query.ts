@@ -1,10 +1,15 @@
 /**
  * Report query parameters, parsed once with zod for the JSON API, the page
  * and the CSV downloads. Periods are [from, to): an hour counts when its start
- * lies inside. Buckets are UTC hours, days, or weeks starting Monday 00:00 UTC.
+ * lies inside. Buckets are hours, or days and weeks (from Monday 00:00) in the
+ * organisation's time zone (a setting, UTC by default; lib/zone.ts). The
+ * roll-ups count per UTC hour, so in a zone whose offset is not a whole number
+ * of hours (India, Nepal, parts of Australia) a day holds the hours that start
+ * in it: its figures run from the first whole UTC hour after local midnight.
  */
 import { z } from "zod";
 import { DAY, HOUR } from "~/lib/time";
+import { addDays, DEFAULT_TIME_ZONE, localDate, localWeek, startOfLocalDate } from "~/lib/zone";
 import { invalid } from "~/lib/errors";
 import { requireQuery } from "~/lib/query";
 
@@ -40,7 +45,8 @@ export const reportQuerySchema = z
   })
   .strict();
 
-export type ReportQuery = { type: string; from: number; to: number; bucket: Bucket; modelVersion?: string };
+/** `zone`: the IANA time zone days and weeks are counted in (the organisation's; UTC when absent). */
+export type ReportQuery = { type: string; from: number; to: number; bucket: Bucket; modelVersion?: string; zone?: string };
 
 /** URL search params → a report query (defaults filled in), or a 400 naming the field; `ignore` lists parameters the caller owns. */
 export function parseReportQuery(params: URLSearchParams, opts: { now?: number; ignore?: readonly string[] } = {}): ReportQuery {
@@ -56,9 +62,10 @@ export function parseReportQuery(params: URLSearchParams, opts: { now?: number; 
   return { type: query.type, from, to, bucket, modelVersion: query.modelVersion };
 }
 
-/** Start of the bucket holding `ms` (UTC; weeks start on Monday). */
-export function bucketStart(ms: number, bucket: Bucket): number {
+/** Start of the bucket holding `ms` (days and weeks in `zone`, UTC by default; weeks start on Monday). */
+export function bucketStart(ms: number, bucket: Bucket, zone: string = DEFAULT_TIME_ZONE): number {
   if (bucket === "hour") return Math.floor(ms / HOUR) * HOUR;
+  if (zone !== "UTC") return bucket === "day" ? startOfLocalDate(localDate(ms, zone), zone) : localWeek(ms, zone).from;
   const day = Math.floor(ms / DAY) * DAY;
   if (bucket === "day") return day;
   // 1970-01-01 was a Thursday: three days after a Monday.
@@ -66,10 +73,19 @@ export function bucketStart(ms: number, bucket: Bucket): number {
   return day - sinceMonday * DAY;
 }
 
-/** Every bucket start overlapping [from, to). */
-export function bucketStarts(from: number, to: number, bucket: Bucket): number[] {
+/** Every bucket start overlapping [from, to) (a local day is 23 or 25 hours long when the clocks change). */
+export function bucketStarts(from: number, to: number, bucket: Bucket, zone: string = DEFAULT_TIME_ZONE): number[] {
   const out: number[] = [];
-  for (let s = bucketStart(from, bucket); s < to; s += BUCKET_MS[bucket]) out.push(s);
+  if (bucket === "hour" || zone === "UTC") {
+    for (let s = bucketStart(from, bucket); s < to; s += BUCKET_MS[bucket]) out.push(s);
+    return out;
+  }
+  const step = bucket === "day" ? 1 : 7;
+  let date = localDate(bucketStart(from, bucket, zone), zone);
+  for (let s = startOfLocalDate(date, zone); s < to; s = startOfLocalDate(date, zone)) {
+    out.push(s);
+    date = addDays(date, step);
+  }
   return out;
 }
 

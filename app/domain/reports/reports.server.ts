@@ -14,6 +14,8 @@ import { automationFigures, qualityFigures, rate, timeToDecision, wilson, type A
 import { invalid } from "~/lib/errors";
 import { bucketStarts, firstHour, isPeriod, parseReportQuery, periodRange, type Bucket, type Period, type ReportQuery } from "./query";
 import { AppError } from "~/lib/errors";
+import { dateOfDayNumber, DEFAULT_TIME_ZONE, offsetSpans, startOfLocalDate } from "~/lib/zone";
+import { orgTimeZone } from "../settings/org-settings.server";
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -21,11 +23,40 @@ const HOUR_MS = 3_600_000;
 export const AUTOMATION_METRICS = ["volume", "final:auto", "final:reviewed", "pending", "outcome:corrected", "outcome:rejected"] as const;
 const QUALITY_METRICS = ["qa:reviewed", "qa:approved", "final:auto", "final:reviewed"] as const;
 
-function bucketExpr(bucket: Bucket): SQL {
+/**
+ * The bucket key of a roll-up row (`hour` holds its UTC hour, or its UTC day for a daily row) where the zone is
+ * `offset` ms ahead of UTC: the hour itself, the local day number (days since 1970-01-01 on the local calendar)
+ * or the local week number (weeks from Monday). bucketOfKey turns a key back into the bucket's start.
+ */
+function bucketExpr(bucket: Bucket, offset: number): SQL {
   if (bucket === "hour") return sql`hour`;
-  if (bucket === "day") return sql`(hour - hour % ${DAY_MS})`;
-  return sql`(hour - hour % ${DAY_MS} - ((hour / ${DAY_MS} + 3) % 7) * ${DAY_MS})`;
+  // Integer literals, not parameters: SQLite binds a JS number as REAL, and the division must be an integer one.
+  if (!Number.isInteger(offset)) throw new Error(`offset ${offset} is not whole milliseconds`);
+  const day = offset === 0 ? sql.raw(`(hour / ${DAY_MS})`) : sql.raw(`((hour + ${offset}) / ${DAY_MS})`);
+  if (bucket === "day") return day;
+  // 1970-01-01 was a Thursday: day d is in week (d + 3) / 7, which starts on day 7w - 3, a Monday.
+  return sql`((${day} + 3) / 7)`;
 }
+
+/** The start (UTC ms) of the bucket a key names, days and weeks in `zone`. */
+function bucketOfKey(bucket: Bucket, zone: string, key: number): number {
+  if (bucket === "hour") return key;
+  const day = bucket === "day" ? key : key * 7 - 3;
+  return zone === "UTC" ? day * DAY_MS : startOfLocalDate(dateOfDayNumber(day), zone);
+}
+
+/** Bucket keys as the bucket starts they name (as strings, the maps' keys), each looked up once. */
+function keyToStart(q: ReportQuery): (key: unknown) => string {
+  const seen = new Map<number, string>();
+  return (key) => {
+    const k = Number(key);
+    let s = seen.get(k);
+    if (s === undefined) seen.set(k, (s = String(bucketOfKey(q.bucket, zoneOf(q), k))));
+    return s;
+  };
+}
+
+const zoneOf = (q: ReportQuery) => q.zone ?? DEFAULT_TIME_ZONE;
 
 function inList(values: readonly string[]): SQL {
   return sql.join(
@@ -34,25 +65,38 @@ function inList(values: readonly string[]): SQL {
   );
 }
 
-type Row = { b: number; v: string; metric: string; value: number };
+/** `b`: the bucket's start (UTC ms, as a string) when summed per bucket. */
+type Row = { b: string; v: string; metric: string; value: number };
 
 /**
  * Sums counters per bucket (and per model version when `byVersion`), for the
  * listed metrics and the metric-name prefixes given (prefix ranges use the index).
  */
-/** Where a period's counters come from: whole UTC days from the daily rows (day and week buckets), the ragged edges from the hourly ones. */
-type Segment = { prefix: "" | typeof DAILY_PREFIX; from: number; to: number };
+/**
+ * Where a period's counters come from: spans of one UTC offset (the zone's daylight-saving changes cut the
+ * period), each bucketed with its offset. Where the offset is 0 (UTC, or a zone on UTC for a while), whole UTC
+ * days come from the daily rows (day and week buckets), the ragged edges from the hourly ones; elsewhere a local
+ * day is not a UTC day, and every hour comes from the hourly rows.
+ */
+type Segment = { prefix: "" | typeof DAILY_PREFIX; from: number; to: number; offset: number };
 function segments(q: ReportQuery): Segment[] {
   const hourFrom = firstHour(q.from);
   const hourTo = Math.ceil(q.to / HOUR_MS) * HOUR_MS;
-  const dayFrom = Math.ceil(hourFrom / DAY_MS) * DAY_MS;
-  const dayTo = Math.floor(hourTo / DAY_MS) * DAY_MS;
-  if (q.bucket === "hour" || dayFrom >= dayTo) return [{ prefix: "", from: hourFrom, to: hourTo }];
-  const all: Segment[] = [
-    { prefix: "", from: hourFrom, to: dayFrom },
-    { prefix: DAILY_PREFIX, from: dayFrom, to: dayTo },
-    { prefix: "", from: dayTo, to: hourTo },
-  ];
+  if (q.bucket === "hour") return hourFrom < hourTo ? [{ prefix: "", from: hourFrom, to: hourTo, offset: 0 }] : [];
+  const all: Segment[] = [];
+  for (const span of offsetSpans(hourFrom, hourTo, zoneOf(q))) {
+    const dayFrom = Math.ceil(span.from / DAY_MS) * DAY_MS;
+    const dayTo = Math.floor(span.to / DAY_MS) * DAY_MS;
+    if (span.offset !== 0 || dayFrom >= dayTo) {
+      all.push({ prefix: "", ...span });
+      continue;
+    }
+    all.push(
+      { prefix: "", from: span.from, to: dayFrom, offset: 0 },
+      { prefix: DAILY_PREFIX, from: dayFrom, to: dayTo, offset: 0 },
+      { prefix: "", from: dayTo, to: span.to, offset: 0 },
+    );
+  }
   return all.filter((g) => g.from < g.to);
 }
 
@@ -69,6 +113,7 @@ async function sumCounters(
   opts: { metrics?: readonly string[]; prefixes?: string[]; byBucket: boolean; byVersion: boolean; allVersions?: boolean },
 ): Promise<Row[]> {
   const out: Row[] = [];
+  const bucketKey = keyToStart(q);
   for (const g of segments(q)) {
     const metricConds: SQL[] = [];
     if (opts.metrics?.length) metricConds.push(sql`metric IN (${inList(opts.metrics.map((m) => g.prefix + m))})`);
@@ -79,7 +124,7 @@ async function sumCounters(
     if (metricConds.length) where.push(sql`(${sql.join(metricConds, sql` OR `)})`);
     if (every && !g.prefix) where.push(sql`substr(metric, 1, ${DAILY_PREFIX.length}) <> ${DAILY_PREFIX}`);
     if (q.modelVersion && !opts.allVersions) where.push(sql`model_version = ${q.modelVersion}`);
-    const b = opts.byBucket ? bucketExpr(q.bucket) : sql`0`;
+    const b = opts.byBucket ? bucketExpr(q.bucket, g.offset) : sql`0`;
     const v = opts.byVersion ? sql`model_version` : sql`''`;
     // Metric ranges over a period: range scans on (type, metric, hour); all hourly metrics: the (type, hour) key.
     const from = metricConds.length ? indexedBy(db, "rollups", "rollups_metric_idx") : sql`rollups`;
@@ -87,7 +132,10 @@ async function sumCounters(
       db,
       sql`SELECT ${b} AS b, ${v} AS v, metric, SUM(value) AS value FROM ${from} WHERE ${sql.join(where, sql` AND `)} GROUP BY 1, 2, metric`,
     );
-    for (const r of rows) out.push(g.prefix ? { ...r, metric: r.metric.slice(g.prefix.length) } : r);
+    for (const r of rows) {
+      const row = opts.byBucket ? { ...r, b: bucketKey(r.b) } : r;
+      out.push(g.prefix ? { ...row, metric: row.metric.slice(g.prefix.length) } : row);
+    }
   }
   return out;
 }
@@ -122,6 +170,8 @@ const automationFiguresSchema = z.object({
 
 /** GET /api/v1/reports/automation: figures per bucket (every bucket of the period, empty ones too) and in total. */
 export const automationReportSchema = z.object({
+  /** The IANA time zone days and weeks are counted in: the organisation's (an admin setting, UTC by default). */
+  timeZone: z.string(),
   buckets: z.array(automationFiguresSchema.extend({ start: z.iso.datetime() })),
   totals: automationFiguresSchema,
 });
@@ -139,14 +189,8 @@ export type AutomationBucket = { start: string } & AutomationFigures;
 export type AutomationReport = z.output<typeof automationReportSchema>;
 
 /** Automation counters per bucket over [hourFrom, hourTo), pivoted in SQL: one row per bucket, one column per metric. */
-async function automationCounters(
-  db: DbOrTx,
-  q: ReportQuery,
-  prefix: "" | typeof DAILY_PREFIX,
-  hourFrom: number,
-  hourTo: number,
-  into: Map<string, Counters>,
-): Promise<void> {
+async function automationCounters(db: DbOrTx, q: ReportQuery, g: Segment, into: Map<string, Counters>, bucketKey: (key: unknown) => string): Promise<void> {
+  const { prefix, from: hourFrom, to: hourTo } = g;
   if (hourFrom >= hourTo) return;
   const names = AUTOMATION_METRICS.map((m) => prefix + m);
   const cols = sql.join(
@@ -157,21 +201,26 @@ async function automationCounters(
   if (q.modelVersion) where.push(sql`model_version = ${q.modelVersion}`);
   const rows = await sqlAll<Record<string, number>>(
     db,
-    sql`SELECT ${bucketExpr(q.bucket)} AS b, ${cols} FROM ${indexedBy(db, "rollups", "rollups_metric_idx")} WHERE ${sql.join(where, sql` AND `)} GROUP BY 1`,
+    sql`SELECT ${bucketExpr(q.bucket, g.offset)} AS b, ${cols} FROM ${indexedBy(db, "rollups", "rollups_metric_idx")} WHERE ${sql.join(where, sql` AND `)} GROUP BY 1`,
   );
   for (const r of rows) {
-    const m = into.get(String(r.b)) ?? {};
+    const b = bucketKey(r.b);
+    const m = into.get(b) ?? {};
     AUTOMATION_METRICS.forEach((name, i) => (m[name] = (m[name] ?? 0) + Number(r[`m${i}`])));
-    into.set(String(r.b), m);
+    into.set(b, m);
   }
 }
 
 /** GET /api/v1/reports/automation: automation figures per bucket and in total. */
 export async function automationReport(db: DbOrTx, q: ReportQuery): Promise<AutomationReport> {
   const perBucket = new Map<string, Counters>();
-  for (const g of segments(q)) await automationCounters(db, q, g.prefix, g.from, g.to, perBucket);
-  const buckets = bucketStarts(q.from, q.to, q.bucket).map((s) => ({ start: new Date(s).toISOString(), ...automationFigures(perBucket.get(String(s)) ?? {}) }));
-  return { buckets, totals: automationFigures(sumAll(perBucket.values())) };
+  const bucketKey = keyToStart(q);
+  for (const g of segments(q)) await automationCounters(db, q, g, perBucket, bucketKey);
+  const buckets = bucketStarts(q.from, q.to, q.bucket, zoneOf(q)).map((s) => ({
+    start: new Date(s).toISOString(),
+    ...automationFigures(perBucket.get(String(s)) ?? {}),
+  }));
+  return { timeZone: zoneOf(q), buckets, totals: automationFigures(sumAll(perBucket.values())) };
 }
 
 /** GET /api/v1/reports/quality: auto-lane accuracy, estimated released accuracy, time to decision. */
@@ -265,7 +314,7 @@ export type RuleRow = { rule: string; decisions: number; shareOfReviewed: number
 export type ReasonRow = { code: string; label: string; count: number; share: number | null; cumulativeShare: number | null };
 
 export type ReportPage = {
-  query: { type: string; from: string; to: string; bucket: Bucket; modelVersion: string | null };
+  query: { type: string; from: string; to: string; bucket: Bucket; modelVersion: string | null; timeZone: string };
   versions: string[];
   totals: AutomationFigures & QualityFigures & { escalated: number; reviewP50Ms: number | null; reviewP95Ms: number | null };
   series: SeriesPoint[];
@@ -305,7 +354,7 @@ export async function reportPage(db: DbOrTx, q: ReportQuery): Promise<ReportPage
     versions.set(r.v, m);
   }
   const versionNames = [...perVersion.keys()].sort();
-  const series: SeriesPoint[] = bucketStarts(q.from, q.to, q.bucket).map((s) => {
+  const series: SeriesPoint[] = bucketStarts(q.from, q.to, q.bucket, zoneOf(q)).map((s) => {
     const versions = byBucketVersion.get(String(s)) ?? new Map<string, Counters>();
     const m = sumAll(versions.values());
     const acc = wilson(m["qa:approved"] ?? 0, m["qa:reviewed"] ?? 0);
@@ -366,7 +415,14 @@ export async function reportPage(db: DbOrTx, q: ReportQuery): Promise<ReportPage
     });
 
   return {
-    query: { type: q.type, from: new Date(q.from).toISOString(), to: new Date(q.to).toISOString(), bucket: q.bucket, modelVersion: q.modelVersion ?? null },
+    query: {
+      type: q.type,
+      from: new Date(q.from).toISOString(),
+      to: new Date(q.to).toISOString(),
+      bucket: q.bucket,
+      modelVersion: q.modelVersion ?? null,
+      timeZone: zoneOf(q),
+    },
     versions: await modelVersions(db, q.type),
     totals: versionFigures(totalsCounters),
     series,
@@ -381,7 +437,7 @@ export async function reportPage(db: DbOrTx, q: ReportQuery): Promise<ReportPage
 export async function readReportQuery(db: DbOrTx, params: URLSearchParams, opts: { now?: number; ignore?: readonly string[] } = {}): Promise<ReportQuery> {
   const q = parseReportQuery(params, opts);
   if (!(await getDecisionType(db, q.type))) throw invalid("Invalid query", [{ path: "type", message: `unknown decision type "${q.type}"` }]);
-  return q;
+  return { ...q, zone: await orgTimeZone(db) };
 }
 
 export type ReportsView = {
@@ -422,7 +478,7 @@ export async function reportsView(db: DbOrTx, params: URLSearchParams, now = Dat
     const r = periodRange("30d", now);
     view.period = "30d";
     const type = types.some((t) => t.key === p.get("type")) ? p.get("type")! : types[0].key;
-    view.report = await reportPage(db, { type, from: r.from, to: r.to, bucket: "day" });
+    view.report = await reportPage(db, { type, from: r.from, to: r.to, bucket: "day", zone: await orgTimeZone(db) });
   }
   return view;
 }
