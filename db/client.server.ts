@@ -443,9 +443,17 @@ type PreparedPg<R> = { execute(params?: Record<string, unknown>): Promise<R[]> }
  */
 export function preparedQuery<R>(name: string, build: (db: Db) => { prepare(name: string): PreparedPg<R> }) {
   const perConnection = new WeakMap<object, { all(params: Record<string, unknown>): R[] }>();
+  // On Postgres the prepared query is bound to the driver client it was built on (the pool, or a transaction's
+  // pooled connection): built once per client, so the SQL text is not written again on every call.
+  const perPgClient = new WeakMap<object, PreparedPg<R>>();
   return async (db: DbOrTx, params: Record<string, unknown>): Promise<R[]> => {
     const client = sqliteClientOf(db);
-    if (!client) return build(db).prepare(name).execute(params);
+    if (!client) {
+      const pgClient = pgClientOf(db);
+      let p = perPgClient.get(pgClient);
+      if (!p) perPgClient.set(pgClient, (p = build(db).prepare(name)));
+      return p.execute(params);
+    }
     let q = perConnection.get(client);
     if (!q) perConnection.set(client, (q = (build(db) as unknown as { prepare(): { all(p: Record<string, unknown>): R[] } }).prepare()));
     return q.all(params);

@@ -4,7 +4,7 @@
  * asks which store it is on.
  */
 import { sql, type SQL } from "drizzle-orm";
-import { dialectOf, type DbOrTx } from "./client.server";
+import { dialectOf, pgClientOf, type DbOrTx } from "./client.server";
 
 const pg = (db: DbOrTx) => dialectOf(db) === "postgres";
 
@@ -67,7 +67,8 @@ export function forUpdateSkipLocked<Q>(db: DbOrTx, query: Q): Q {
  * transaction-scoped advisory lock on `key`; on SQLite the one writer already does.
  */
 export async function lockSingleton(db: DbOrTx, key: number): Promise<void> {
-  if (pg(db)) await db.execute(sql`SELECT pg_advisory_xact_lock(${key})`);
+  // A named statement on the transaction's connection: parsed once per connection, no SQL built per call.
+  if (pg(db)) await pgClientOf(db).query({ name: "advisory_xact_lock", text: "SELECT pg_advisory_xact_lock($1)", values: [key] });
 }
 
 /** Whether an error is a unique-constraint violation (two writers raced to insert the same key). */
