@@ -6,6 +6,9 @@
  *   npm run bench:reports                 # 10M decisions (a few minutes, ~3 GB temp file, deleted after)
  *   BENCH_DECISIONS=1000000 npm run bench:reports
  *
+ * Also times the same report for an organisation whose time zone is off UTC (BENCH_ZONE,
+ * default America/New_York): its days are summed from the hourly roll-ups, not the daily ones.
+ *
  * The rows are generated in SQL (one transaction, minimal columns, a realistic
  * spread: a working-day/night rhythm, 75% automation, a new model version for the
  * last 30 days) and the roll-ups are derived from them with INSERT … SELECT … GROUP BY,
@@ -37,6 +40,8 @@ const BASELINE_RUNS = Number(process.env.BENCH_BASELINE_RUNS || 3);
 const CHUNK = 1_000_000;
 
 const EXPLAIN = process.env.BENCH_EXPLAIN === "1";
+/** The organisation time zone of the zoned figure (days summed from the hourly roll-ups). */
+const ZONE = process.env.BENCH_ZONE || "America/New_York";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lastmile-bench-reports-"));
 const file = path.join(dir, "bench.db");
@@ -61,6 +66,7 @@ const occurred = `(${start} + (i * ${span}) / ${N} + CASE WHEN ((${start} + (i *
 type Result = {
   rollups: number[];
   hourly: number[];
+  zoned: number[];
   page: number[];
   plain: number[];
   same: boolean;
@@ -213,12 +219,21 @@ async function measure(db: Db, plain: () => Promise<Plain[]>): Promise<Result> {
   };
   const rollupTimes = await time(report, RUNS);
   const hourly = await time(async () => JSON.stringify(await automationReport(db, { ...q, bucket: "hour" })), RUNS);
+  // An organisation in a zone off UTC: its days are not UTC days, so they are summed from the hourly rows.
+  const zoned = { ...q, zone: ZONE };
+  const zonedTotals = (await automationReport(db, zoned)).totals;
+  if (zonedTotals.volume !== r.totals.volume) {
+    console.log(`  by day in ${ZONE}: volume ${zonedTotals.volume}, not ${r.totals.volume}`);
+    process.exitCode = 1;
+  }
+  const zonedTimes = await time(async () => JSON.stringify(await automationReport(db, zoned)), RUNS);
   const pageTimes = await time(async () => JSON.stringify(await reportPage(db, q)), 10);
   const plainTimes = await time(plain, BASELINE_RUNS);
 
   print({
     rollups: rollupTimes,
     hourly,
+    zoned: zonedTimes,
     page: pageTimes,
     plain: plainTimes,
     same,
@@ -226,6 +241,7 @@ async function measure(db: Db, plain: () => Promise<Plain[]>): Promise<Result> {
   return {
     rollups: rollupTimes,
     hourly,
+    zoned: zonedTimes,
     page: pageTimes,
     plain: plainTimes,
     same,
@@ -237,6 +253,9 @@ function print(r: Result) {
   console.log(`automation report, 90 days, ${N.toLocaleString("en")} decisions (in-process server time)`);
   console.log(`  roll-ups, by day     p50 ${ms(pct(r.rollups, 50))}  p95 ${ms(pct(r.rollups, 95))}  (${RUNS} runs)`);
   console.log(`  roll-ups, by hour    p50 ${ms(pct(r.hourly, 50))}  p95 ${ms(pct(r.hourly, 95))}  (${RUNS} runs)`);
+  console.log(
+    `  by day in ${ZONE}  p50 ${ms(pct(r.zoned, 50))}  p95 ${ms(pct(r.zoned, 95))}  (${RUNS} runs; an organisation off UTC: days from the hourly rows)`,
+  );
   console.log(`  whole /reports page  p50 ${ms(pct(r.page, 50))}  p95 ${ms(pct(r.page, 95))}  (10 runs; every chart and table, by day)`);
   console.log(`  plain aggregate      p50 ${ms(pct(r.plain, 50))}  p95 ${ms(pct(r.plain, 95))}  (${BASELINE_RUNS} runs, GROUP BY over the decisions table)`);
   console.log(
@@ -364,6 +383,10 @@ async function main() {
       {
         label: "roll-ups by hour, p95",
         values: v((r) => ms(pct(r.hourly, 95))),
+      },
+      {
+        label: `by day in ${ZONE}, p95`,
+        values: v((r) => ms(pct(r.zoned, 95))),
       },
       {
         label: "whole /reports page, p95",

@@ -277,6 +277,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/thresholds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Confidence threshold what-if and recommendation
+         * @description For every candidate threshold (0 to 1 in steps of 0.01, and the current one): the share of the period's decisions it would release automatically, with every other rule of the current policy as it is, and the estimated error rate of what it releases, from the human verdicts (review-lane outcomes, and QA verdicts weighted by the inverse of their sampling rate), with a 95% Wilson interval on the effective sample size. `recommended` is the lowest threshold whose upper error bound meets `targetAccuracy` with at least 30 effective verdicts behind it, or null with the reason and the QA reviews it would take. With `field`, the same for that field's threshold.
+         */
+        get: operations["thresholdReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/reviewers": {
         parameters: {
             query?: never;
@@ -2619,6 +2639,77 @@ export interface operations {
                         timeToDecision: {
                             p50Ms: number | null;
                             p95Ms: number | null;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["Invalid"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    thresholdReport: {
+        parameters: {
+            query: {
+                type: string;
+                /** @description The accuracy the automatically released decisions must reach, e.g. 0.98 */
+                targetAccuracy: number;
+                /** @description Start of the period (inclusive, by when decisions occurred); default: 30 days before `to` */
+                from?: string;
+                /** @description End of the period (exclusive); default: the next full hour */
+                to?: string;
+                /** @description A field path with its own confidence (fieldConfidence): the curve of that field's threshold, every other rule as it is */
+                field?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The curve, the current threshold and the recommendation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        current: {
+                            /** @description The policy's threshold; null when it sets none */
+                            threshold: number | null;
+                            automationRate: number | null;
+                            errorRate: number | null;
+                            errorLow: number | null;
+                            errorHigh: number | null;
+                        };
+                        curve: {
+                            threshold: number;
+                            automationRate: number | null;
+                            errorRate: number | null;
+                            errorLow: number | null;
+                            errorHigh: number | null;
+                            /** @description Effective number of verdicts behind the estimate (Kish) */
+                            n: number;
+                        }[];
+                        recommended: {
+                            threshold: number;
+                            automationRate: number | null;
+                            errorRate: number | null;
+                            errorHigh: number | null;
+                        } | null;
+                        /** @description The recommendation in plain words, or why there is none and what would change that */
+                        reason: string;
+                        /** @description Decisions of the period with a human verdict */
+                        labelled: number;
+                        moreQaReviews: number | null;
+                        moreDecisions: number | null;
+                        field: string | null;
+                        period: {
+                            /** Format: date-time */
+                            from: string;
+                            /** Format: date-time */
+                            to: string;
                         };
                     };
                 };

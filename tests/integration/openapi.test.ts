@@ -242,6 +242,9 @@ describe("the OpenAPI document", () => {
       const reviewers = await lm.GET("/api/v1/reports/reviewers", { params: { query: { type } } });
       expect(reviewers.data?.timeZone).toBe("UTC");
       expect((await lm.GET("/api/v1/reports/reviewers", { params: { query: { from: "yesterday" } } })).response.status).toBe(400);
+      const thresholds = await lm.GET("/api/v1/reports/thresholds", { params: { query: { type, targetAccuracy: 0.98 } } });
+      expect(thresholds.data?.curve.length).toBeGreaterThanOrEqual(101);
+      expect((await lm.GET("/api/v1/reports/thresholds", { params: { query: { type, targetAccuracy: 1.5 } } })).response.status).toBe(400);
 
       // Datasets
       expect((await lm.GET("/api/v1/datasets/preview", { params: { query: { type, action: ["approved", "corrected"] } } })).data).toMatchObject({

@@ -200,6 +200,10 @@ export async function automationReport(s: TestServer, key: string | undefined, q
   return answer(client(s, key).GET("/api/v1/reports/automation", { params: { query } }));
 }
 
+export async function thresholdReport(s: TestServer, key: string | undefined, query: Query<"/api/v1/reports/thresholds", "get">) {
+  return answer(client(s, key).GET("/api/v1/reports/thresholds", { params: { query } }));
+}
+
 export async function qualityReport(s: TestServer, key: string | undefined, query: Query<"/api/v1/reports/quality", "get">) {
   return answer(client(s, key).GET("/api/v1/reports/quality", { params: { query } }));
 }

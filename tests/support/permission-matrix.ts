@@ -408,6 +408,14 @@ export const MATRIX: MatrixRow[] = [
   },
   {
     method: "GET",
+    path: "/api/v1/reports/thresholds?type=:type&targetAccuracy=0.98",
+    files: ["api.v1.reports.thresholds.ts"],
+    kind: "api",
+    permission: "reports:read",
+    allow: ["admin", "manager", "auditor", "key:read", "key:admin"],
+  },
+  {
+    method: "GET",
     path: "/api/v1/reports/reviewers?type=:type",
     files: ["api.v1.reports.reviewers.ts"],
     kind: "api",

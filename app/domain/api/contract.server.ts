@@ -36,6 +36,7 @@ import { claimBodySchema, taskAnswerSchema } from "~/domain/queue/queue.server";
 import { reportQuerySchema } from "~/domain/reports/query";
 import { assignBodySchema } from "~/domain/teams/assignment.server";
 import { BULK_LIMIT, bulkAnswerSchema, bulkBodySchema } from "~/domain/teams/bulk.server";
+import { thresholdQuerySchema, thresholdReportSchema } from "~/domain/governance/thresholds.server";
 import { automationReportSchema, qualityReportSchema } from "~/domain/reports/reports.server";
 import { reviewAnswerSchema, reviewBodySchema } from "~/domain/review/review.server";
 import { membersAnswerSchema, membersBodySchema } from "~/domain/teams/membership.server";
@@ -351,6 +352,18 @@ export const operations: Operation[] = [
     permission: "reports:read",
     query: reportQuerySchema,
     responses: { 200: { description: "Quality figures over the period", json: qualityReportSchema } },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/reports/thresholds",
+    operationId: "thresholdReport",
+    tag: "Reports",
+    summary: "Confidence threshold what-if and recommendation",
+    description:
+      "For every candidate threshold (0 to 1 in steps of 0.01, and the current one): the share of the period's decisions it would release automatically, with every other rule of the current policy as it is, and the estimated error rate of what it releases, from the human verdicts (review-lane outcomes, and QA verdicts weighted by the inverse of their sampling rate), with a 95% Wilson interval on the effective sample size. `recommended` is the lowest threshold whose upper error bound meets `targetAccuracy` with at least 30 effective verdicts behind it, or null with the reason and the QA reviews it would take. With `field`, the same for that field's threshold.",
+    permission: "reports:read",
+    query: thresholdQuerySchema,
+    responses: { 200: { description: "The curve, the current threshold and the recommendation", json: thresholdReportSchema } },
   },
   {
     method: "GET",

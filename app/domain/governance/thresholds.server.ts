@@ -1,0 +1,141 @@
+/**
+ * GET /api/v1/reports/thresholds: the confidence threshold what-if over a period's decisions of one type
+ * (the estimates are in thresholds.ts). Each decision of the period becomes a case: the confidence being
+ * thresholded (overall, or one field's with `field`), whether every other rule of the current policy would
+ * release it, its verdict (the final outcome in the review lane, the QA verdict in the auto lane) and the
+ * probability it had of getting one (1 in the review lane, the QA rate of the policy version that routed it).
+ */
+import { and, asc, eq, gte, inArray, lt } from "drizzle-orm";
+import { z } from "zod";
+import { type DbOrTx } from "@db/client.server";
+import { decisions, reviews, routingPolicies } from "@db/schema/index";
+import { invalid } from "~/lib/errors";
+import { requireQuery } from "~/lib/query";
+import { DAY, HOUR } from "~/lib/time";
+import { getDecisionType } from "../decision-types/decision-types.server";
+import { isoInstant } from "../reports/query";
+import { globMatch } from "../routing/glob";
+import { routeDecision, routingPolicySchema, type RoutingPolicy } from "../routing/policy";
+import { analyseThresholds, type ThresholdAnalysis, type ThresholdCase } from "./thresholds";
+
+export const thresholdQuerySchema = z
+  .object({
+    type: z.string({ error: "type is required" }).min(1, "type is required").max(64),
+    targetAccuracy: z.coerce
+      .number({ error: "targetAccuracy must be a number between 0 and 1, e.g. 0.98" })
+      .gt(0, "targetAccuracy must be above 0")
+      .lt(1, "targetAccuracy must be below 1")
+      .describe("The accuracy the automatically released decisions must reach, e.g. 0.98"),
+    from: isoInstant.optional().describe("Start of the period (inclusive, by when decisions occurred); default: 30 days before `to`"),
+    to: isoInstant.optional().describe("End of the period (exclusive); default: the next full hour"),
+    field: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe("A field path with its own confidence (fieldConfidence): the curve of that field's threshold, every other rule as it is"),
+  })
+  .strict();
+
+export type ThresholdQuery = { type: string; targetAccuracy: number; from: number; to: number; field: string | null };
+
+const pointSchema = z.object({
+  threshold: z.number(),
+  automationRate: z.number().nullable(),
+  errorRate: z.number().nullable(),
+  errorLow: z.number().nullable(),
+  errorHigh: z.number().nullable(),
+});
+
+export const thresholdReportSchema = z.object({
+  current: pointSchema.extend({ threshold: z.number().nullable().describe("The policy's threshold; null when it sets none") }),
+  curve: z.array(pointSchema.extend({ n: z.number().describe("Effective number of verdicts behind the estimate (Kish)") })),
+  recommended: z
+    .object({ threshold: z.number(), automationRate: z.number().nullable(), errorRate: z.number().nullable(), errorHigh: z.number().nullable() })
+    .nullable(),
+  reason: z.string().describe("The recommendation in plain words, or why there is none and what would change that"),
+  labelled: z.number().int().describe("Decisions of the period with a human verdict"),
+  moreQaReviews: z.number().int().nullable(),
+  moreDecisions: z.number().int().nullable(),
+  field: z.string().nullable(),
+  period: z.object({ from: z.iso.datetime(), to: z.iso.datetime() }),
+}) satisfies z.ZodType<ThresholdAnalysis & { field: string | null; period: { from: string; to: string } }>;
+
+export type ThresholdReport = z.output<typeof thresholdReportSchema>;
+
+/** Query parameters → a threshold query (defaults filled in), or a 400 naming the field. */
+export async function readThresholdQuery(db: DbOrTx, params: URLSearchParams, now = Date.now()): Promise<ThresholdQuery> {
+  const q = requireQuery(thresholdQuerySchema, params);
+  const to = q.to ?? Math.ceil(now / HOUR) * HOUR;
+  const from = q.from ?? to - 30 * DAY;
+  if (from >= to) throw invalid("Invalid query", [{ path: "from", message: "from must be before to" }]);
+  if (!(await getDecisionType(db, q.type))) throw invalid("Invalid query", [{ path: "type", message: `unknown decision type "${q.type}"` }]);
+  return { type: q.type, targetAccuracy: q.targetAccuracy, from, to, field: q.field ?? null };
+}
+
+const VERDICT_RIGHT: Record<string, boolean | undefined> = { approve: true, correct: false, reject: false };
+const FINAL_RIGHT: Record<string, boolean | undefined> = { approved: true, corrected: false, rejected: false };
+
+export async function thresholdReport(db: DbOrTx, q: ThresholdQuery): Promise<ThresholdReport> {
+  const type = (await getDecisionType(db, q.type))!;
+  const policy = type.routing;
+  // The rule being moved, and the policy's other rules, which stay as they are.
+  const fieldPattern = q.field === null ? null : (Object.keys(policy.fieldMinConfidence ?? {}).find((p) => globMatch(p, q.field!, ".")) ?? null);
+  const others: RoutingPolicy =
+    q.field === null
+      ? { ...policy, minConfidence: undefined, qaSampleRate: 0 }
+      : {
+          ...policy,
+          fieldMinConfidence: Object.fromEntries(Object.entries(policy.fieldMinConfidence ?? {}).filter(([p]) => p !== fieldPattern)),
+          qaSampleRate: 0,
+        };
+  const current = q.field === null ? (policy.minConfidence ?? null) : fieldPattern ? policy.fieldMinConfidence[fieldPattern] : null;
+
+  const rows = await db
+    .select({
+      id: decisions.id,
+      confidence: decisions.confidence,
+      fieldConfidence: decisions.fieldConfidence,
+      flags: decisions.flags,
+      route: decisions.route,
+      qaSampled: decisions.qaSampled,
+      status: decisions.status,
+      policyVersion: decisions.policyVersion,
+    })
+    .from(decisions)
+    .where(and(eq(decisions.typeKey, q.type), gte(decisions.occurredAt, q.from), lt(decisions.occurredAt, q.to)));
+  // QA verdicts of the sampled auto decisions (the last one given counts).
+  const sampledIds = rows.filter((r) => r.route === "auto" && r.qaSampled).map((r) => r.id);
+  const qaVerdict = new Map<string, boolean>();
+  for (let i = 0; i < sampledIds.length; i += 500) {
+    const found = await db
+      .select({ decisionId: reviews.decisionId, action: reviews.action })
+      .from(reviews)
+      .where(and(inArray(reviews.decisionId, sampledIds.slice(i, i + 500)), eq(reviews.taskKind, "qa")))
+      .orderBy(asc(reviews.seq));
+    for (const r of found) {
+      const right = VERDICT_RIGHT[r.action];
+      if (right !== undefined) qaVerdict.set(r.decisionId, right);
+    }
+  }
+  const qaRates = new Map<number, number>();
+  for (const p of await db
+    .select({ version: routingPolicies.version, policy: routingPolicies.policy })
+    .from(routingPolicies)
+    .where(eq(routingPolicies.typeKey, q.type))) {
+    qaRates.set(p.version, routingPolicySchema.parse(p.policy).qaSampleRate ?? 0);
+  }
+
+  const cases: ThresholdCase[] = rows.map((r) => {
+    const confidence = q.field === null ? r.confidence : r.fieldConfidence?.[q.field];
+    const eligible =
+      confidence !== undefined &&
+      routeDecision({ id: r.id, confidence: r.confidence, fieldConfidence: r.fieldConfidence, flags: r.flags }, others).route === "auto";
+    const reviewLane = r.route === "review";
+    const correct = reviewLane ? (FINAL_RIGHT[r.status] ?? null) : (qaVerdict.get(r.id) ?? null);
+    const rate = qaRates.get(r.policyVersion) ?? 0;
+    return { confidence: confidence ?? 0, eligible, correct, samplingProbability: reviewLane ? 1 : r.qaSampled && rate > 0 ? rate : null };
+  });
+  const analysis = analyseThresholds(cases, { current, targetAccuracy: q.targetAccuracy, qaRate: policy.qaSampleRate ?? 0 });
+  return { ...analysis, field: q.field, period: { from: new Date(q.from).toISOString(), to: new Date(q.to).toISOString() } };
+}

@@ -1,0 +1,191 @@
+/**
+ * The confidence threshold what-if (issue 14): for every candidate threshold, the automation rate and the
+ * estimated error rate of what would be released automatically, from the labelled decisions of a period; and
+ * the threshold to recommend for a target accuracy. Pure: the caller reads the period's decisions.
+ *
+ * Weighting. Below the current threshold every decision went to review, so every one has a verdict (sampling
+ * probability 1); above it only a QA sample did (probability = the QA rate of the policy version that routed
+ * it). Each verdict stands for 1/p decisions (the weights the dataset exports carry), so the released lane's
+ * error rate is the weighted share of verdicts that changed the model's output.
+ *
+ * Interval. Wilson's 95% interval on Kish's effective sample size n_eff = (Σw)² / Σw²: with equal weights it is
+ * the plain Wilson interval on n verdicts; the more unequal the weights (a few QA samples standing for many
+ * decisions beside many reviewed ones), the fewer verdicts the interval counts, so it widens honestly. Wilson,
+ * not the normal approximation, because error rates near 0 are the interesting ones and Wilson stays inside
+ * [0, 1] with sensible width there; not a bootstrap, because a curve of 100 thresholds must be cheap to
+ * recompute on every page view. Decisions still waiting for review are assumed to be like the reviewed ones
+ * of the same lane (missing at random).
+ *
+ * Recommendation. The lowest candidate threshold whose upper error bound meets the target (1 − target
+ * accuracy), with at least MIN_EFFECTIVE verdicts behind it. The lanes of the candidates are nested (a lower
+ * threshold releases all a higher one does, and more), so their estimates move together and picking the
+ * lowest is not a hundred independent chances of a lucky estimate; the property test checks on synthetic data
+ * with a known truth that the recommended threshold meets the target in at least 95% of seeds.
+ */
+import { wilson } from "../reports/metrics";
+
+/** One decision of the period, as the analysis sees it. */
+export type ThresholdCase = {
+  confidence: number;
+  /** Would be released by every rule of the policy other than the overall confidence threshold (fields, flags). */
+  eligible: boolean;
+  /** The human verdict, when there is one: true when the model's output stood (approved), false when changed. */
+  correct: boolean | null;
+  /** The probability that it got a verdict when it was routed (1 in the review lane, the QA rate in the auto lane); null: none. */
+  samplingProbability: number | null;
+};
+
+export type CurvePoint = {
+  threshold: number;
+  automationRate: number | null;
+  errorRate: number | null;
+  errorLow: number | null;
+  errorHigh: number | null;
+  /** Effective number of verdicts behind the error estimate (Kish), rounded to 0.1. */
+  n: number;
+};
+
+export type Recommendation = { threshold: number; automationRate: number | null; errorRate: number | null; errorHigh: number | null };
+
+export type ThresholdAnalysis = {
+  current: Omit<CurvePoint, "n" | "threshold"> & { threshold: number | null };
+  curve: CurvePoint[];
+  recommended: Recommendation | null;
+  reason: string;
+  /** Decisions of the period with a verdict. */
+  labelled: number;
+  /** When nothing can be recommended yet: how many more QA verdicts (and decisions at the current QA rate) it would take. */
+  moreQaReviews: number | null;
+  moreDecisions: number | null;
+};
+
+/** Fewer effective verdicts than this behind a threshold and it is never recommended. */
+export const MIN_EFFECTIVE = 30;
+
+/** Candidate thresholds: 0.00 to 1.00 in steps of 0.01, and the current one. */
+export function candidates(current: number | null): number[] {
+  const grid = Array.from({ length: 101 }, (_, i) => i / 100);
+  if (current !== null && !grid.includes(current)) grid.push(current);
+  return grid.sort((a, b) => a - b);
+}
+
+/** The weighted error rate and its interval over the verdicts given. */
+export function weightedError(verdicts: { correct: boolean; weight: number }[]) {
+  let sw = 0;
+  let sw2 = 0;
+  let wrong = 0;
+  for (const v of verdicts) {
+    sw += v.weight;
+    sw2 += v.weight * v.weight;
+    if (!v.correct) wrong += v.weight;
+  }
+  if (sw <= 0) return { errorRate: null, errorLow: null, errorHigh: null, n: 0 };
+  const p = wrong / sw;
+  const nEff = (sw * sw) / sw2;
+  const w = wilson(p * nEff, nEff);
+  return { errorRate: p, errorLow: w.low, errorHigh: w.high, n: nEff };
+}
+
+/** One point of the curve: what releasing every eligible decision at or above `t` would have done. */
+export function pointAt(cases: readonly ThresholdCase[], t: number): CurvePoint {
+  let released = 0;
+  const verdicts: { correct: boolean; weight: number }[] = [];
+  for (const c of cases) {
+    if (!c.eligible || c.confidence < t) continue;
+    released++;
+    if (c.correct !== null && c.samplingProbability && c.samplingProbability > 0) verdicts.push({ correct: c.correct, weight: 1 / c.samplingProbability });
+  }
+  const e = weightedError(verdicts);
+  return { threshold: t, automationRate: cases.length ? released / cases.length : null, ...e, n: Math.round(e.n * 10) / 10 };
+}
+
+/** The upper bound of Wilson's interval for an error rate `p` on `n` verdicts. */
+function upperBound(p: number, n: number): number {
+  return wilson(p * n, n).high ?? 1;
+}
+
+/**
+ * The verdicts needed for the upper error bound at error rate `p` to reach `maxError`; null when no number will
+ * (the estimate itself is at or above it). Binary search on n.
+ */
+export function verdictsNeeded(p: number, maxError: number): number | null {
+  if (p >= maxError) return null;
+  let lo = 1;
+  let hi = 1;
+  while (upperBound(p, hi) > maxError) {
+    hi *= 2;
+    if (hi > 1e9) return null;
+  }
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (upperBound(p, mid) > maxError) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/** The QA sample rate that would give an interval of `width` (high − low) at error rate `p` over `autoVolume` auto decisions. */
+export function qaRateForWidth(p: number, width: number, autoVolume: number): number | null {
+  if (autoVolume <= 0 || width <= 0) return null;
+  let n = 1;
+  const widthAt = (k: number) => {
+    const w = wilson(p * k, k);
+    return (w.high ?? 1) - (w.low ?? 0);
+  };
+  while (widthAt(n) > width && n < 1e9) n *= 2;
+  let lo = Math.max(1, Math.floor(n / 2));
+  let hi = n;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (widthAt(mid) > width) lo = mid;
+    else hi = mid;
+  }
+  return Math.min(1, hi / autoVolume);
+}
+
+const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
+
+/** The whole analysis: the curve, the current threshold's point, the recommendation for `targetAccuracy`. */
+export function analyseThresholds(
+  cases: readonly ThresholdCase[],
+  opts: { current: number | null; targetAccuracy: number; qaRate: number },
+): ThresholdAnalysis {
+  const curve = candidates(opts.current).map((t) => pointAt(cases, t));
+  const labelled = cases.filter((c) => c.correct !== null).length;
+  const now = pointAt(cases, opts.current ?? 0);
+  const { n: _n, ...currentFigures } = now;
+  const current = { ...currentFigures, threshold: opts.current };
+  const maxError = 1 - opts.targetAccuracy;
+  // The lowest threshold whose upper error bound meets the target, on enough verdicts.
+  const chosen = curve.find((p) => p.n >= MIN_EFFECTIVE && p.errorHigh !== null && p.errorHigh <= maxError) ?? null;
+  const target = pct(opts.targetAccuracy);
+  if (chosen) {
+    return {
+      current,
+      curve,
+      recommended: { threshold: chosen.threshold, automationRate: chosen.automationRate, errorRate: chosen.errorRate, errorHigh: chosen.errorHigh },
+      reason: `To be at least ${target} accurate on what is released automatically (95% confidence), set the threshold to ${chosen.threshold}: that automates ${pct(chosen.automationRate ?? 0)} of decisions, with an estimated error rate of ${pct(chosen.errorRate ?? 0)} (at most ${pct(chosen.errorHigh ?? 0)}).`,
+      labelled,
+      moreQaReviews: null,
+      moreDecisions: null,
+    };
+  }
+  // Nothing meets it: how far the evidence at the current threshold is from supporting it.
+  const needed = now.errorRate === null ? null : verdictsNeeded(now.errorRate, maxError);
+  const more = needed === null ? null : Math.max(0, Math.ceil(needed - now.n));
+  const reason =
+    now.errorRate === null
+      ? `No threshold can be recommended for ${target}: no decision released at the current threshold has a QA verdict in this period.`
+      : needed === null
+        ? `No threshold can be recommended for ${target}: the estimated error rate at the current threshold (${pct(now.errorRate)}) is already above ${pct(maxError)}, and more QA reviews will not change that.`
+        : `No threshold can be recommended for ${target} yet: the labelled data cannot rule out a higher error rate. About ${more} more QA reviews at the current threshold would be needed${opts.qaRate > 0 ? ` (${Math.ceil((more ?? 0) / opts.qaRate)} more automated decisions at the current QA rate of ${pct(opts.qaRate)})` : " (the QA sample rate is 0: raise it)"}.`;
+  return {
+    current,
+    curve,
+    recommended: null,
+    reason,
+    labelled,
+    moreQaReviews: more,
+    moreDecisions: more !== null && opts.qaRate > 0 ? Math.ceil(more / opts.qaRate) : null,
+  };
+}
