@@ -1,5 +1,5 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, useLoaderData, useNavigation, useSubmit } from "@remix-run/react";
+import { Form, Link, useLoaderData, useNavigation, useSubmit } from "@remix-run/react";
 import * as Dialog from "@radix-ui/react-dialog";
 import type { ReactNode } from "react";
 import { getDb } from "@db/client.server";
@@ -68,7 +68,15 @@ export default function Reports() {
             · {q.modelVersion ? `model version ${q.modelVersion}` : "all model versions"} · decisions counted by when they occurred
           </p>
         </div>
-        <Definitions />
+        <div className="flex items-center gap-3">
+          <Link
+            to={`/reports/thresholds?type=${encodeURIComponent(q.type)}`}
+            className="rounded border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50"
+          >
+            Threshold what-if
+          </Link>
+          <Definitions />
+        </div>
       </div>
 
       <Form

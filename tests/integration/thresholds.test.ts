@@ -4,9 +4,11 @@
  * any threshold; the curve, the current point and the recommendation must equal what this test works out from
  * scratch from what it sent and decided (its own Wilson formula, not the product's).
  */
+import { decode } from "turbo-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claim, ingest, review, thresholdReport } from "../support/api";
 import { invoiceDecision, invoiceType, makeKey, makeType, makeUser } from "../support/db";
+import { signIn } from "../support/principals";
 import { startServer, type TestServer } from "../support/server";
 
 const Z = 1.959963984540054;
@@ -23,11 +25,13 @@ type Sent = { externalId: string; confidence: number; flagged: boolean; wrong: b
 describe("the threshold what-if over HTTP", () => {
   let s: TestServer;
   let readKey: string;
+  let managerCookie: string;
   const sent: Sent[] = [];
 
   beforeAll(async () => {
     s = await startServer();
     const owner = await makeUser(s.db, "manager");
+    managerCookie = await signIn(s.url, owner.email, owner.password);
     const reviewer = await makeUser(s.db, "reviewer");
     // Below 0.8 to review; above it every auto decision is QA-sampled (rate 1: each verdict weighs 1).
     await makeType(s.db, invoiceType(owner.email, { routing: { minConfidence: 0.8, reviewFlags: ["policy:*"], qaSampleRate: 1 } }));
@@ -100,6 +104,21 @@ describe("the threshold what-if over HTTP", () => {
     expect(res.status).toBe(200);
     expect(res.body.recommended).toBeNull();
     expect(res.body.reason).toMatch(/No threshold can be recommended/);
+  });
+
+  it("the page shows the same analysis, and a bad target inline", async () => {
+    const pageData = async (query: Record<string, string>) => {
+      const res = await fetch(`${s.url}/reports/thresholds.data?${new URLSearchParams(query)}`, { headers: { Cookie: managerCookie } });
+      expect(res.status).toBe(200);
+      const decoded = await decode(res.body!);
+      await decoded.done;
+      return (decoded.value as Record<string, { data: { report: unknown; error: { issues: { path: string }[] } | null } }>)["routes/reports_.thresholds"].data;
+    };
+    const api = await thresholdReport(s, readKey, { type: "invoice", targetAccuracy: 0.5, ...period });
+    expect((await pageData({ type: "invoice", targetAccuracy: "0.5", ...period })).report).toEqual(api.body);
+    const bad = await pageData({ type: "invoice", targetAccuracy: "lots", ...period });
+    expect(bad.report).toBeNull();
+    expect(bad.error!.issues.map((i) => i.path)).toEqual(["targetAccuracy"]);
   });
 
   it("bad input is a 400 naming the field", async () => {

@@ -117,6 +117,14 @@ export const MATRIX: MatrixRow[] = [
   { method: "GET", path: "/decisions", files: ["decisions._index.tsx"], kind: "page", permission: "decisions:read", allow: SESSIONS },
   { method: "GET", path: "/decisions/:decision", files: ["decisions.$id.tsx"], kind: "page", permission: "decisions:read", allow: SESSIONS },
   { method: "GET", path: "/reports", files: ["reports.tsx"], kind: "page", permission: "reports:read", allow: ["admin", "manager", "auditor"] },
+  {
+    method: "GET",
+    path: "/reports/thresholds?type=:type",
+    files: ["reports_.thresholds.tsx"],
+    kind: "page",
+    permission: "reports:read",
+    allow: ["admin", "manager", "auditor"],
+  },
   { method: "GET", path: "/team", files: ["team.tsx"], kind: "page", permission: "reports:read", allow: ["admin", "manager", "auditor"] },
   {
     method: "GET",

@@ -14,7 +14,7 @@
  * The SVG has a viewBox and scales down with its container on narrow screens.
  */
 import { createContext, useContext, type ReactNode } from "react";
-import { Area, Bar, BarChart, CartesianGrid, ComposedChart, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
+import { Area, Bar, BarChart, CartesianGrid, ComposedChart, Line, LineChart, ReferenceLine, Tooltip, XAxis, YAxis } from "recharts";
 import type { Bucket } from "~/domain/reports/query";
 import type { ReasonRow, RuleRow, FieldRow, SeriesPoint } from "~/domain/reports/reports.server";
 import { formatDuration } from "~/lib/format";
@@ -406,6 +406,104 @@ export function HorizontalBars({
           <Tooltip formatter={(v) => pct1(v)} />
           <Bar dataKey={valueKey} name={name} fill={COLORS.auto} isAnimationActive={false} />
         </BarChart>
+      </Plot>
+    </>
+  );
+}
+
+type ThresholdPoint = { threshold: number; automationRate: number | null; errorRate: number | null; errorLow: number | null; errorHigh: number | null };
+
+/**
+ * The threshold what-if: automation rate (left axis) and the released lane's estimated error rate with its 95%
+ * interval (right axis) for every candidate threshold; the target error as a dashed line, the current and the
+ * recommended thresholds as vertical lines.
+ */
+export function ThresholdChart({
+  curve,
+  current,
+  recommended,
+  maxError,
+}: {
+  curve: ThresholdPoint[];
+  current: number | null;
+  recommended: number | null;
+  maxError: number;
+}) {
+  const rows = curve.map((p) => ({ ...p, band: p.errorLow === null || p.errorHigh === null ? null : [p.errorLow, p.errorHigh] }));
+  const top = Math.min(1, Math.max(maxError * 3, ...curve.map((p) => p.errorRate ?? 0)) * 1.1);
+  const errorTicks = [0, top / 4, top / 2, (3 * top) / 4, top];
+  return (
+    <>
+      <ChartLegend
+        items={[
+          { name: "Automation rate", color: COLORS.auto, kind: "line" },
+          { name: "Estimated error rate", color: COLORS.p95, kind: "line" },
+          { name: "95% interval", color: "#fecdd3", kind: "band" },
+          { name: `Target: at most ${pct1(maxError)} errors`, color: COLORS.line, kind: "dashed" },
+        ]}
+      />
+      <Plot height={CHART_H}>
+        <ComposedChart id="chart-thresholds" width={CHART_W} height={CHART_H} data={rows} margin={{ ...MARGIN, right: 8 }}>
+          <CartesianGrid stroke="#e2e8f0" />
+          <XAxis
+            dataKey="threshold"
+            type="number"
+            domain={[0, 1]}
+            ticks={[0, 0.2, 0.4, 0.6, 0.8, 1]}
+            tick={<PlainTick />}
+            interval={0}
+            tickLine={false}
+            height={24}
+          />
+          <YAxis
+            yAxisId="auto"
+            domain={[0, 1]}
+            ticks={[0, 0.25, 0.5, 0.75, 1]}
+            tickFormatter={pct}
+            tick={<PlainTick />}
+            interval={0}
+            width={56}
+            label={<AxisTitle value="% automated" />}
+          />
+          <YAxis
+            yAxisId="error"
+            orientation="right"
+            domain={[0, top]}
+            allowDataOverflow
+            ticks={errorTicks}
+            tickFormatter={pct1}
+            tick={<PlainTick />}
+            interval={0}
+            width={60}
+            label={<AxisTitle value="% errors released" side="right" />}
+          />
+          <Tooltip formatter={(v) => (Array.isArray(v) ? `${pct1(v[0])} – ${pct1(v[1])}` : pct1(v))} labelFormatter={(t) => `threshold ${t}`} />
+          <Area yAxisId="error" dataKey="band" name="95% interval" fill="#fecdd3" stroke="none" fillOpacity={0.9} isAnimationActive={false} connectNulls />
+          <Line yAxisId="auto" dataKey="automationRate" name="Automation rate" stroke={COLORS.auto} strokeWidth={2.5} dot={false} isAnimationActive={false} />
+          <Line
+            yAxisId="error"
+            dataKey="errorRate"
+            name="Estimated error rate"
+            stroke={COLORS.p95}
+            strokeWidth={2}
+            dot={false}
+            isAnimationActive={false}
+            connectNulls
+          />
+          <ReferenceLine yAxisId="error" y={maxError} stroke={COLORS.line} strokeDasharray="5 3" />
+          {current !== null ? (
+            <ReferenceLine yAxisId="auto" x={current} stroke="#64748b" label={{ value: "current", position: "insideTopLeft", fontSize: 11, fill: "#334155" }} />
+          ) : null}
+          {recommended !== null ? (
+            <ReferenceLine
+              yAxisId="auto"
+              x={recommended}
+              stroke="#059669"
+              strokeWidth={2}
+              label={{ value: "recommended", position: "insideBottomLeft", fontSize: 11, fill: "#047857" }}
+            />
+          ) : null}
+        </ComposedChart>
       </Plot>
     </>
   );

@@ -9,10 +9,10 @@ import { and, asc, eq, gte, inArray, lt } from "drizzle-orm";
 import { z } from "zod";
 import { type DbOrTx } from "@db/client.server";
 import { decisions, reviews, routingPolicies } from "@db/schema/index";
-import { invalid } from "~/lib/errors";
+import { AppError, invalid } from "~/lib/errors";
 import { requireQuery } from "~/lib/query";
 import { DAY, HOUR } from "~/lib/time";
-import { getDecisionType } from "../decision-types/decision-types.server";
+import { getDecisionType, listDecisionTypes } from "../decision-types/decision-types.server";
 import { isoInstant } from "../reports/query";
 import { globMatch } from "../routing/glob";
 import { routeDecision, routingPolicySchema, type RoutingPolicy } from "../routing/policy";
@@ -138,4 +138,30 @@ export async function thresholdReport(db: DbOrTx, q: ThresholdQuery): Promise<Th
   });
   const analysis = analyseThresholds(cases, { current, targetAccuracy: q.targetAccuracy, qaRate: policy.qaSampleRate ?? 0 });
   return { ...analysis, field: q.field, period: { from: new Date(q.from).toISOString(), to: new Date(q.to).toISOString() } };
+}
+
+export type ThresholdsView = {
+  types: { key: string; name: string }[];
+  type: string | null;
+  targetAccuracy: string;
+  error: { message: string; issues: { path: string; message: string }[] } | null;
+  report: ThresholdReport | null;
+};
+
+/** The threshold page: the type (default: the first), the target (default 98%), bad input answered inline. */
+export async function thresholdsView(db: DbOrTx, params: URLSearchParams, now = Date.now()): Promise<ThresholdsView> {
+  const types = (await listDecisionTypes(db)).map((t) => ({ key: t.key, name: t.name }));
+  const type = params.get("type") || types[0]?.key || null;
+  const targetAccuracy = params.get("targetAccuracy") || "0.98";
+  const view: ThresholdsView = { types, type, targetAccuracy, error: null, report: null };
+  if (!type) return view;
+  const p = new URLSearchParams({ type, targetAccuracy });
+  for (const k of ["from", "to", "field"]) if (params.get(k)) p.set(k, params.get(k)!);
+  try {
+    view.report = await thresholdReport(db, await readThresholdQuery(db, p, now));
+  } catch (e) {
+    if (!(e instanceof AppError)) throw e;
+    view.error = { message: e.message, issues: e.issues };
+  }
+  return view;
 }

@@ -54,7 +54,7 @@ export type ThresholdAnalysis = {
   reason: string;
   /** Decisions of the period with a verdict. */
   labelled: number;
-  /** When nothing can be recommended yet: how many more QA verdicts (and decisions at the current QA rate) it would take. */
+  /** When nothing can be recommended yet: how many more QA verdicts (and decisions at the current QA rate) it would take at the lowest threshold whose estimate meets the target; null when none does. */
   moreQaReviews: number | null;
   moreDecisions: number | null;
 };
@@ -170,15 +170,21 @@ export function analyseThresholds(
       moreDecisions: null,
     };
   }
-  // Nothing meets it: how far the evidence at the current threshold is from supporting it.
-  const needed = now.errorRate === null ? null : verdictsNeeded(now.errorRate, maxError);
-  const more = needed === null ? null : Math.max(0, Math.ceil(needed - now.n));
+  // Nothing meets it yet. The lowest threshold whose estimate meets the target on enough verdicts is the one more
+  // verdicts could confirm: how many it would take. When there is none, more QA will not help.
+  const candidate = curve.find((p) => p.n >= MIN_EFFECTIVE && p.errorRate !== null && p.errorRate < maxError) ?? null;
+  const needed = candidate ? verdictsNeeded(candidate.errorRate!, maxError) : null;
+  const more = candidate && needed !== null ? Math.max(1, Math.ceil(needed - candidate.n)) : null;
+  const atRate = (n: number) =>
+    opts.qaRate > 0
+      ? ` (about ${Math.ceil(n / opts.qaRate)} more automated decisions at the current QA rate of ${pct(opts.qaRate)})`
+      : " (the QA sample rate is 0: raise it)";
   const reason =
-    now.errorRate === null
-      ? `No threshold can be recommended for ${target}: no decision released at the current threshold has a QA verdict in this period.`
-      : needed === null
-        ? `No threshold can be recommended for ${target}: the estimated error rate at the current threshold (${pct(now.errorRate)}) is already above ${pct(maxError)}, and more QA reviews will not change that.`
-        : `No threshold can be recommended for ${target} yet: the labelled data cannot rule out a higher error rate. About ${more} more QA reviews at the current threshold would be needed${opts.qaRate > 0 ? ` (${Math.ceil((more ?? 0) / opts.qaRate)} more automated decisions at the current QA rate of ${pct(opts.qaRate)})` : " (the QA sample rate is 0: raise it)"}.`;
+    now.errorRate === null && !candidate
+      ? `No threshold can be recommended for ${target}: too few decisions have a human verdict in this period.`
+      : !candidate
+        ? `No threshold can be recommended for ${target}: the estimated error rate is above ${pct(maxError)} at every threshold with enough verdicts${now.errorRate === null ? "" : ` (${pct(now.errorRate)} at the current one)`}, and more QA reviews will not change that.`
+        : `No threshold can be recommended for ${target} yet: at ${candidate.threshold} the estimated error rate is ${pct(candidate.errorRate!)}, but the labelled data cannot rule out more than ${pct(maxError)}. About ${more} more QA reviews there would be needed${atRate(more!)}.`;
   return {
     current,
     curve,
