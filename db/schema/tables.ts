@@ -112,6 +112,8 @@ export function defineTables(b: Builders) {
     fourEyes: json("four_eyes"),
     /** New review tasks go to the member with the fewest open assigned tasks. */
     autoAssign: bool("auto_assign").notNull().default(false),
+    /** The accuracy the automatically released decisions should reach (0–1): the threshold what-if's default target. */
+    targetAccuracy: real("target_accuracy"),
     createdAt: ms("created_at").notNull(),
     updatedAt: ms("updated_at").notNull(),
   });

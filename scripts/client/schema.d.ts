@@ -1412,6 +1412,8 @@ export interface components {
                     [key: string]: number;
                 };
             } | null;
+            /** @description The accuracy the automatically released decisions should reach; null: none set */
+            targetAccuracy: number | null;
             /**
              * @description New review tasks go to the member with the fewest open assigned tasks (ties: by email); without members, to the shared queue
              * @default false
@@ -2215,6 +2217,8 @@ export interface operations {
                             [key: string]: number;
                         };
                     } | null;
+                    /** @description The accuracy the automatically released decisions should reach (e.g. 0.98): the threshold what-if's default target */
+                    targetAccuracy?: number | null;
                     /**
                      * @description New review tasks go to the member with the fewest open assigned tasks (ties: by email); without members, to the shared queue
                      * @default false
@@ -2653,8 +2657,8 @@ export interface operations {
         parameters: {
             query: {
                 type: string;
-                /** @description The accuracy the automatically released decisions must reach, e.g. 0.98 */
-                targetAccuracy: number;
+                /** @description The accuracy the automatically released decisions must reach, e.g. 0.98; default: the type's targetAccuracy */
+                targetAccuracy?: number;
                 /** @description Start of the period (inclusive, by when decisions occurred); default: 30 days before `to` */
                 from?: string;
                 /** @description End of the period (exclusive); default: the next full hour */

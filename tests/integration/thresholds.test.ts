@@ -121,6 +121,26 @@ describe("the threshold what-if over HTTP", () => {
     expect(bad.error!.issues.map((i) => i.path)).toEqual(["targetAccuracy"]);
   });
 
+  it("the type's targetAccuracy is the default target; the type JSON carries it and refuses one outside (0, 1)", async () => {
+    const admin = await makeUser(s.db, "admin");
+    const adminKey = await makeKey(s.db, ["admin"], admin.email);
+    const def = { ...invoiceType(admin.email), key: "invoice-target", targetAccuracy: 0.6 };
+    const put = await s.request<{ targetAccuracy: number | null }>("/api/v1/decision-types/invoice-target", { method: "PUT", key: adminKey, body: def });
+    expect(put.status).toBe(201);
+    expect(put.body.targetAccuracy).toBe(0.6);
+    const res = await thresholdReport(s, readKey, { type: "invoice-target" });
+    expect(res.status).toBe(200);
+    expect(res.body.reason).toMatch(/60%/);
+    const bad = await s.request<{ error: { issues: { path: string }[] } }>("/api/v1/decision-types/invoice-target", {
+      method: "PUT",
+      key: adminKey,
+      body: { ...def, targetAccuracy: 1.5 },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues.map((i) => i.path)).toContain("targetAccuracy");
+    expect((await s.request<{ targetAccuracy: number | null }>("/api/v1/decision-types/invoice-target", { key: adminKey })).body.targetAccuracy).toBe(0.6);
+  });
+
   it("bad input is a 400 naming the field", async () => {
     const cases: [Record<string, string>, string][] = [
       [{ type: "invoice" }, "targetAccuracy"],

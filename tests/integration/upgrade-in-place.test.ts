@@ -46,6 +46,11 @@ function withoutRequestTime(pathname: string, body: unknown): unknown {
     const { generatedAt: _generatedAt, ...rest } = body as Record<string, unknown>;
     return rest;
   }
+  // A field added since v0.1 (the organisation's time zone the days are counted in), at its default: not a change.
+  if (pathname === "/api/v1/reports/automation" && body && typeof body === "object" && (body as { timeZone?: unknown }).timeZone === "UTC") {
+    const { timeZone: _timeZone, ...rest } = body as Record<string, unknown>;
+    return rest;
+  }
   if (/^\/api\/v1\/decision-types(\/[^/]+)?$/.test(pathname) && body && typeof body === "object") {
     const list = (body as { decisionTypes?: unknown[] }).decisionTypes;
     return list ? { ...body, decisionTypes: list.map(withoutAddedDefaults) } : withoutAddedDefaults(body);
@@ -53,10 +58,12 @@ function withoutRequestTime(pathname: string, body: unknown): unknown {
   return body;
 }
 
-/** A type field added since v0.1 (automatic assignment), at the value every v0.1 type has: not a change. */
+/** Type fields added since v0.1 (automatic assignment, target accuracy), at the value every v0.1 type has: not a change. */
 function withoutAddedDefaults(type: unknown): unknown {
-  if (!type || typeof type !== "object" || (type as { autoAssign?: unknown }).autoAssign !== false) return type;
-  const { autoAssign: _autoAssign, ...rest } = type as Record<string, unknown>;
+  if (!type || typeof type !== "object") return type;
+  const t = type as { autoAssign?: unknown; targetAccuracy?: unknown };
+  if (t.autoAssign !== false || t.targetAccuracy !== null) return type;
+  const { autoAssign: _autoAssign, targetAccuracy: _targetAccuracy, ...rest } = type as Record<string, unknown>;
   return rest;
 }
 

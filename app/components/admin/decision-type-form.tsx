@@ -198,6 +198,23 @@ export function DecisionTypeForm({
           <FormField id={fid("slaMinutes")} label="SLA (minutes)" hint="Review due time after arrival." errors={issues.slaMinutes}>
             <input name="slaMinutes" type="number" min={1} step={1} inputMode="numeric" defaultValue={initial.slaMinutes} className={inputClass} />
           </FormField>
+          <FormField
+            id={fid("targetAccuracyPercent")}
+            label="Target accuracy (%)"
+            hint="How accurate the automatically released decisions should be, e.g. 98: the threshold what-if's default target. Empty: none."
+            errors={issues.targetAccuracyPercent}
+          >
+            <input
+              name="targetAccuracyPercent"
+              type="number"
+              min={0}
+              max={100}
+              step="any"
+              inputMode="decimal"
+              defaultValue={initial.targetAccuracyPercent}
+              className={inputClass}
+            />
+          </FormField>
         </div>
       </Section>
 

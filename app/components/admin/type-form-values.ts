@@ -19,6 +19,8 @@ export type TypeFormValues = {
   fourEyesFieldAbove: { path: string; limit: string }[];
   /** New review tasks go to the member with the fewest open assigned tasks. */
   autoAssign: boolean;
+  /** The accuracy target in percent ("98"), or "" for none. */
+  targetAccuracyPercent: string;
 };
 
 export const EXAMPLE_SCHEMA = {
@@ -45,6 +47,7 @@ export function emptyTypeForm(owner = ""): TypeFormValues {
     fourEyesFlags: "",
     fourEyesFieldAbove: [],
     autoAssign: false,
+    targetAccuracyPercent: "",
   };
 }
 
@@ -63,6 +66,7 @@ export function typeToForm(t: {
   outputSchema: unknown;
   fourEyes: { flags?: string[]; fieldAbove?: Record<string, number> } | null;
   autoAssign?: boolean;
+  targetAccuracy?: number | null;
 }): TypeFormValues {
   return {
     key: t.key,
@@ -78,5 +82,6 @@ export function typeToForm(t: {
     fourEyesFlags: (t.fourEyes?.flags ?? []).join("\n"),
     fourEyesFieldAbove: Object.entries(t.fourEyes?.fieldAbove ?? {}).map(([path, limit]) => ({ path, limit: String(limit) })),
     autoAssign: t.autoAssign ?? false,
+    targetAccuracyPercent: t.targetAccuracy == null ? "" : rateToPercent(t.targetAccuracy),
   };
 }

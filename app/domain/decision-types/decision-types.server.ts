@@ -27,6 +27,8 @@ export type DecisionType = {
   fourEyes: { flags?: string[]; fieldAbove?: Record<string, number> } | null;
   /** New review tasks are assigned to a member (teams/membership.server.ts). */
   autoAssign: boolean;
+  /** The accuracy the automatically released decisions should reach; null: none set. */
+  targetAccuracy: number | null;
   createdAt: number;
   updatedAt: number;
 };
@@ -110,6 +112,7 @@ async function upsertInTx(
     slaMinutes: def.slaMinutes,
     fourEyes: def.fourEyes ?? null,
     autoAssign: def.autoAssign,
+    targetAccuracy: def.targetAccuracy ?? null,
     updatedAt: now,
   };
   if (!existing) {
@@ -166,6 +169,7 @@ function toType(t: typeof decisionTypes.$inferSelect, ownerEmail: string, policy
     reasonCodes: t.reasonCodes,
     fourEyes: (t.fourEyes as DecisionType["fourEyes"]) ?? null,
     autoAssign: t.autoAssign,
+    targetAccuracy: t.targetAccuracy ?? null,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
   };
@@ -208,6 +212,7 @@ export async function policyHistory(db: DbOrTx, key: string) {
 export const decisionTypeJsonSchema = decisionTypeSchema
   .extend({
     fourEyes: fourEyesSchema.nullable(),
+    targetAccuracy: z.number().nullable().describe("The accuracy the automatically released decisions should reach; null: none set"),
     policyVersion: z.number().int().describe("Bumped on every routing-policy change; decisions record the version they were routed under"),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
@@ -231,6 +236,7 @@ export function typeToJson(t: DecisionType): DecisionTypeJson {
     reasonCodes: t.reasonCodes,
     fourEyes: t.fourEyes,
     autoAssign: t.autoAssign,
+    targetAccuracy: t.targetAccuracy,
     createdAt: new Date(t.createdAt).toISOString(),
     updatedAt: new Date(t.updatedAt).toISOString(),
   };

@@ -37,6 +37,12 @@ export const decisionTypeSchema = z
       .default([])
       .refine((codes) => new Set(codes.map((c) => c.code)).size === codes.length, "reason codes must be unique"),
     fourEyes: fourEyesSchema.nullish(),
+    targetAccuracy: z
+      .number()
+      .gt(0, "targetAccuracy must be above 0")
+      .lt(1, "targetAccuracy must be below 1")
+      .nullish()
+      .describe("The accuracy the automatically released decisions should reach (e.g. 0.98): the threshold what-if's default target"),
     autoAssign: z
       .boolean()
       .default(false)

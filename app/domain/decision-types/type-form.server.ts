@@ -106,6 +106,15 @@ export function formToDefinition(form: FormData, key: string): { definition: Rec
       ? { ...(fourEyesFlags.length ? { flags: fourEyesFlags } : {}), ...(Object.keys(fieldAbove).length ? { fieldAbove } : {}) }
       : null;
 
+  const targetRaw = text(form, "targetAccuracyPercent");
+  let targetAccuracy: unknown = null;
+  if (targetRaw !== "") {
+    const pct = Number(targetRaw);
+    if (!Number.isFinite(pct) || pct <= 0 || pct >= 100)
+      issues.push({ path: "targetAccuracyPercent", message: "enter a percentage above 0 and below 100, e.g. 98" });
+    else targetAccuracy = Math.round(pct * 10_000) / 1_000_000;
+  }
+
   const slaRaw = text(form, "slaMinutes");
   if (slaRaw === "") issues.push({ path: "slaMinutes", message: "enter the SLA in minutes" });
   if (key === "") issues.push({ path: "key", message: "enter a key" });
@@ -128,6 +137,7 @@ export function formToDefinition(form: FormData, key: string): { definition: Rec
     reasonCodes: reasonRows.map((r) => r.value),
     fourEyes,
     autoAssign: form.get("autoAssign") === "on",
+    targetAccuracy,
   };
 
   const fieldRowOf = new Map(fieldRows.map((r) => [r.value.path, r.index]));
@@ -142,6 +152,7 @@ export function formToDefinition(form: FormData, key: string): { definition: Rec
     }
     if (path.startsWith("routing.reviewFlags")) return "routing.reviewFlags";
     if (path.startsWith("routing.qaSampleRate")) return "routing.qaSamplePercent";
+    if (path.startsWith("targetAccuracy")) return "targetAccuracyPercent";
     if ((m = /^fourEyes\.fieldAbove\.(.+)$/.exec(path))) {
       const row = limitRowOf.get(m[1]);
       return row === undefined ? "fourEyes.fieldAbove" : `fourEyes.fieldAbove.${row}.limit`;

@@ -25,7 +25,8 @@ export const thresholdQuerySchema = z
       .number({ error: "targetAccuracy must be a number between 0 and 1, e.g. 0.98" })
       .gt(0, "targetAccuracy must be above 0")
       .lt(1, "targetAccuracy must be below 1")
-      .describe("The accuracy the automatically released decisions must reach, e.g. 0.98"),
+      .optional()
+      .describe("The accuracy the automatically released decisions must reach, e.g. 0.98; default: the type's targetAccuracy"),
     from: isoInstant.optional().describe("Start of the period (inclusive, by when decisions occurred); default: 30 days before `to`"),
     to: isoInstant.optional().describe("End of the period (exclusive); default: the next full hour"),
     field: z
@@ -69,8 +70,13 @@ export async function readThresholdQuery(db: DbOrTx, params: URLSearchParams, no
   const to = q.to ?? Math.ceil(now / HOUR) * HOUR;
   const from = q.from ?? to - 30 * DAY;
   if (from >= to) throw invalid("Invalid query", [{ path: "from", message: "from must be before to" }]);
-  if (!(await getDecisionType(db, q.type))) throw invalid("Invalid query", [{ path: "type", message: `unknown decision type "${q.type}"` }]);
-  return { type: q.type, targetAccuracy: q.targetAccuracy, from, to, field: q.field ?? null };
+  const type = await getDecisionType(db, q.type);
+  if (!type) throw invalid("Invalid query", [{ path: "type", message: `unknown decision type "${q.type}"` }]);
+  const targetAccuracy = q.targetAccuracy ?? type.targetAccuracy;
+  if (targetAccuracy == null) {
+    throw invalid("Invalid query", [{ path: "targetAccuracy", message: `targetAccuracy is required: the type "${q.type}" sets none (its targetAccuracy)` }]);
+  }
+  return { type: q.type, targetAccuracy, from, to, field: q.field ?? null };
 }
 
 const VERDICT_RIGHT: Record<string, boolean | undefined> = { approve: true, correct: false, reject: false };
@@ -148,11 +154,12 @@ export type ThresholdsView = {
   report: ThresholdReport | null;
 };
 
-/** The threshold page: the type (default: the first), the target (default 98%), bad input answered inline. */
+/** The threshold page: the type (default: the first), the target (default: the type's, else 98%), bad input answered inline. */
 export async function thresholdsView(db: DbOrTx, params: URLSearchParams, now = Date.now()): Promise<ThresholdsView> {
   const types = (await listDecisionTypes(db)).map((t) => ({ key: t.key, name: t.name }));
   const type = params.get("type") || types[0]?.key || null;
-  const targetAccuracy = params.get("targetAccuracy") || "0.98";
+  const typeTarget = type ? (await getDecisionType(db, type))?.targetAccuracy : null;
+  const targetAccuracy = params.get("targetAccuracy") || String(typeTarget ?? 0.98);
   const view: ThresholdsView = { types, type, targetAccuracy, error: null, report: null };
   if (!type) return view;
   const p = new URLSearchParams({ type, targetAccuracy });

@@ -1,0 +1,1 @@
+ALTER TABLE "decision_types" ADD COLUMN "target_accuracy" double precision;

@@ -1,0 +1,1 @@
+ALTER TABLE `decision_types` ADD `target_accuracy` real;
