@@ -102,6 +102,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/decision-types/{key}/policy-impact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay a proposed routing policy on the last days
+         * @description Routes every decision of the period again under the current and the proposed policy (changes nothing): automation rate, review and QA load and reviewer hours a day before and after (at the mean handling time of the period's reviews), the decisions whose route would change (with a sample each way), and the errors a day that would newly be released or no longer be, from those decisions' verdicts (inverse-probability weighted, Wilson 95% interval on the effective sample size).
+         */
+        post: operations["replayPolicyImpact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/decision-types/{key}/members": {
         parameters: {
             query?: never;
@@ -2251,6 +2271,112 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    replayPolicyImpact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The decision type's key */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The proposed routing policy */
+                    routing: {
+                        minConfidence?: number;
+                        /** @default {} */
+                        fieldMinConfidence?: {
+                            [key: string]: number;
+                        };
+                        /** @default [] */
+                        reviewFlags?: string[];
+                        /** @default 0 */
+                        qaSampleRate?: number;
+                    };
+                    /**
+                     * @description How many days back to replay (default 30)
+                     * @default 30
+                     */
+                    days?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The replayed impact */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        period: {
+                            /** Format: date-time */
+                            from: string;
+                            /** Format: date-time */
+                            to: string;
+                        };
+                        /** @description Decisions of the period, each routed again under both policies */
+                        replayed: number;
+                        before: {
+                            automationRate: number | null;
+                            /** @description Decisions a day routed to review */
+                            reviewsPerDay: number;
+                            /** @description Automatic decisions a day sampled for QA */
+                            qaReviewsPerDay: number;
+                            /** @description (reviews + QA reviews) a day × the mean handling time; null when no review recorded one */
+                            reviewerHoursPerDay: number | null;
+                        };
+                        after: {
+                            automationRate: number | null;
+                            /** @description Decisions a day routed to review */
+                            reviewsPerDay: number;
+                            /** @description Automatic decisions a day sampled for QA */
+                            qaReviewsPerDay: number;
+                            /** @description (reviews + QA reviews) a day × the mean handling time; null when no review recorded one */
+                            reviewerHoursPerDay: number | null;
+                        };
+                        meanHandlingMs: number | null;
+                        routeChanges: {
+                            toAuto: number;
+                            toReview: number;
+                            /** @description Up to 20 decisions that would be released automatically instead of reviewed */
+                            sampleToAuto: string[];
+                            /** @description Up to 20 decisions that would go to review instead of being released */
+                            sampleToReview: string[];
+                        };
+                        releasedErrorsPerDay: {
+                            /** @description Errors a day newly released: decisions moving to auto × their error rate */
+                            extra: {
+                                estimate: number | null;
+                                low: number | null;
+                                high: number | null;
+                                /** @description Effective number of verdicts behind the estimate */
+                                verdicts: number;
+                            };
+                            /** @description Errors a day no longer released: decisions moving to review × their error rate */
+                            avoided: {
+                                estimate: number | null;
+                                low: number | null;
+                                high: number | null;
+                                /** @description Effective number of verdicts behind the estimate */
+                                verdicts: number;
+                            };
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["Invalid"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["Internal"];

@@ -242,6 +242,15 @@ describe("the OpenAPI document", () => {
       const reviewers = await lm.GET("/api/v1/reports/reviewers", { params: { query: { type } } });
       expect(reviewers.data?.timeZone).toBe("UTC");
       expect((await lm.GET("/api/v1/reports/reviewers", { params: { query: { from: "yesterday" } } })).response.status).toBe(400);
+      const impact = await lm.POST("/api/v1/decision-types/{key}/policy-impact", {
+        params: { path: { key: type } },
+        body: { routing: { minConfidence: 0.5 } },
+      });
+      expect(impact.data?.replayed).toBeGreaterThan(0);
+      expect(
+        (await lm.POST("/api/v1/decision-types/{key}/policy-impact", { params: { path: { key: type } }, body: { routing: { minConfidence: 5 } } })).response
+          .status,
+      ).toBe(400);
       const thresholds = await lm.GET("/api/v1/reports/thresholds", { params: { query: { type, targetAccuracy: 0.98 } } });
       expect(thresholds.data?.curve.length).toBeGreaterThanOrEqual(101);
       expect((await lm.GET("/api/v1/reports/thresholds", { params: { query: { type, targetAccuracy: 1.5 } } })).response.status).toBe(400);

@@ -415,6 +415,15 @@ export const MATRIX: MatrixRow[] = [
     allow: ["admin", "manager", "auditor", "key:read", "key:admin"],
   },
   {
+    method: "POST",
+    path: "/api/v1/decision-types/:type/policy-impact",
+    files: ["api.v1.decision-types.$key_.policy-impact.ts"],
+    kind: "api",
+    body: {},
+    permission: "reports:read",
+    allow: ["admin", "manager", "auditor", "key:read", "key:admin"],
+  },
+  {
     method: "GET",
     path: "/api/v1/reports/thresholds?type=:type&targetAccuracy=0.98",
     files: ["api.v1.reports.thresholds.ts"],

@@ -36,6 +36,7 @@ import { claimBodySchema, taskAnswerSchema } from "~/domain/queue/queue.server";
 import { reportQuerySchema } from "~/domain/reports/query";
 import { assignBodySchema } from "~/domain/teams/assignment.server";
 import { BULK_LIMIT, bulkAnswerSchema, bulkBodySchema } from "~/domain/teams/bulk.server";
+import { impactBodySchema, impactSchema } from "~/domain/governance/impact.server";
 import { thresholdQuerySchema, thresholdReportSchema } from "~/domain/governance/thresholds.server";
 import { automationReportSchema, qualityReportSchema } from "~/domain/reports/reports.server";
 import { reviewAnswerSchema, reviewBodySchema } from "~/domain/review/review.server";
@@ -218,6 +219,19 @@ export const operations: Operation[] = [
       201: { description: "The type was created", json: decisionTypeJsonSchema },
     },
     errors: ["conflict"],
+  },
+  {
+    method: "POST",
+    path: "/api/v1/decision-types/{key}/policy-impact",
+    operationId: "replayPolicyImpact",
+    tag: "Decision types",
+    summary: "Replay a proposed routing policy on the last days",
+    description:
+      "Routes every decision of the period again under the current and the proposed policy (changes nothing): automation rate, review and QA load and reviewer hours a day before and after (at the mean handling time of the period's reviews), the decisions whose route would change (with a sample each way), and the errors a day that would newly be released or no longer be, from those decisions' verdicts (inverse-probability weighted, Wilson 95% interval on the effective sample size).",
+    permission: "reports:read",
+    params: keyParam,
+    body: { schema: impactBodySchema },
+    responses: { 200: { description: "The replayed impact", json: impactSchema } },
   },
   {
     method: "GET",

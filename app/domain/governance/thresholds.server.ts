@@ -97,50 +97,11 @@ export async function thresholdReport(db: DbOrTx, q: ThresholdQuery): Promise<Th
         };
   const current = q.field === null ? (policy.minConfidence ?? null) : fieldPattern ? policy.fieldMinConfidence[fieldPattern] : null;
 
-  const rows = await db
-    .select({
-      id: decisions.id,
-      confidence: decisions.confidence,
-      fieldConfidence: decisions.fieldConfidence,
-      flags: decisions.flags,
-      route: decisions.route,
-      qaSampled: decisions.qaSampled,
-      status: decisions.status,
-      policyVersion: decisions.policyVersion,
-    })
-    .from(decisions)
-    .where(and(eq(decisions.typeKey, q.type), gte(decisions.occurredAt, q.from), lt(decisions.occurredAt, q.to)));
-  // QA verdicts of the sampled auto decisions (the last one given counts).
-  const sampledIds = rows.filter((r) => r.route === "auto" && r.qaSampled).map((r) => r.id);
-  const qaVerdict = new Map<string, boolean>();
-  for (let i = 0; i < sampledIds.length; i += 500) {
-    const found = await db
-      .select({ decisionId: reviews.decisionId, action: reviews.action })
-      .from(reviews)
-      .where(and(inArray(reviews.decisionId, sampledIds.slice(i, i + 500)), eq(reviews.taskKind, "qa")))
-      .orderBy(asc(reviews.seq));
-    for (const r of found) {
-      const right = VERDICT_RIGHT[r.action];
-      if (right !== undefined) qaVerdict.set(r.decisionId, right);
-    }
-  }
-  const qaRates = new Map<number, number>();
-  for (const p of await db
-    .select({ version: routingPolicies.version, policy: routingPolicies.policy })
-    .from(routingPolicies)
-    .where(eq(routingPolicies.typeKey, q.type))) {
-    qaRates.set(p.version, routingPolicySchema.parse(p.policy).qaSampleRate ?? 0);
-  }
-
+  const rows = await labelledDecisions(db, q.type, q.from, q.to);
   const cases: ThresholdCase[] = rows.map((r) => {
     const confidence = q.field === null ? r.confidence : r.fieldConfidence?.[q.field];
-    const eligible =
-      confidence !== undefined &&
-      routeDecision({ id: r.id, confidence: r.confidence, fieldConfidence: r.fieldConfidence, flags: r.flags }, others).route === "auto";
-    const reviewLane = r.route === "review";
-    const correct = reviewLane ? (FINAL_RIGHT[r.status] ?? null) : (qaVerdict.get(r.id) ?? null);
-    const rate = qaRates.get(r.policyVersion) ?? 0;
-    return { confidence: confidence ?? 0, eligible, correct, samplingProbability: reviewLane ? 1 : r.qaSampled && rate > 0 ? rate : null };
+    const eligible = confidence !== undefined && routeDecision(r, others).route === "auto";
+    return { confidence: confidence ?? 0, eligible, correct: r.correct, samplingProbability: r.samplingProbability };
   });
   const analysis = analyseThresholds(cases, { current, targetAccuracy: q.targetAccuracy, qaRate: policy.qaSampleRate ?? 0 });
   return { ...analysis, field: q.field, period: { from: new Date(q.from).toISOString(), to: new Date(q.to).toISOString() } };
@@ -171,4 +132,67 @@ export async function thresholdsView(db: DbOrTx, params: URLSearchParams, now = 
     view.error = { message: e.message, issues: e.issues };
   }
   return view;
+}
+
+/** A decision of a period as the governance analyses read it: what routing sees, and its human verdict. */
+export type LabelledDecision = {
+  id: string;
+  confidence: number;
+  fieldConfidence: Record<string, number> | null;
+  flags: string[];
+  /** Its verdict: true when the model's output stood; null when it has none (released unsampled, or still pending). */
+  correct: boolean | null;
+  /** The probability it had of a verdict when it was routed: 1 in the review lane, the version's QA rate in the auto lane. */
+  samplingProbability: number | null;
+};
+
+/** The type's decisions that occurred in [from, to), with their verdicts: final outcomes in the review lane, QA verdicts in the auto lane. */
+export async function labelledDecisions(db: DbOrTx, typeKey: string, from: number, to: number): Promise<LabelledDecision[]> {
+  const rows = await db
+    .select({
+      id: decisions.id,
+      confidence: decisions.confidence,
+      fieldConfidence: decisions.fieldConfidence,
+      flags: decisions.flags,
+      route: decisions.route,
+      qaSampled: decisions.qaSampled,
+      status: decisions.status,
+      policyVersion: decisions.policyVersion,
+    })
+    .from(decisions)
+    .where(and(eq(decisions.typeKey, typeKey), gte(decisions.occurredAt, from), lt(decisions.occurredAt, to)));
+  // QA verdicts of the sampled auto decisions (the last one given counts).
+  const sampledIds = rows.filter((r) => r.route === "auto" && r.qaSampled).map((r) => r.id);
+  const qaVerdict = new Map<string, boolean>();
+  for (let i = 0; i < sampledIds.length; i += 500) {
+    const found = await db
+      .select({ decisionId: reviews.decisionId, action: reviews.action })
+      .from(reviews)
+      .where(and(inArray(reviews.decisionId, sampledIds.slice(i, i + 500)), eq(reviews.taskKind, "qa")))
+      .orderBy(asc(reviews.seq));
+    for (const r of found) {
+      const right = VERDICT_RIGHT[r.action];
+      if (right !== undefined) qaVerdict.set(r.decisionId, right);
+    }
+  }
+  const qaRates = new Map<number, number>();
+  for (const p of await db
+    .select({ version: routingPolicies.version, policy: routingPolicies.policy })
+    .from(routingPolicies)
+    .where(eq(routingPolicies.typeKey, typeKey))) {
+    qaRates.set(p.version, routingPolicySchema.parse(p.policy).qaSampleRate ?? 0);
+  }
+
+  return rows.map((r) => {
+    const reviewLane = r.route === "review";
+    const rate = qaRates.get(r.policyVersion) ?? 0;
+    return {
+      id: r.id,
+      confidence: r.confidence,
+      fieldConfidence: r.fieldConfidence ?? null,
+      flags: r.flags,
+      correct: reviewLane ? (FINAL_RIGHT[r.status] ?? null) : (qaVerdict.get(r.id) ?? null),
+      samplingProbability: reviewLane ? 1 : r.qaSampled && rate > 0 ? rate : null,
+    };
+  });
 }
