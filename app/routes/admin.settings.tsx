@@ -1,4 +1,4 @@
-/** Organisation settings: the time zone in which the team page counts "today" and "this week". */
+/** Organisation settings: the time zone in which the team page and reports count days and weeks. */
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { getDb } from "@db/client.server";
@@ -60,7 +60,7 @@ export default function Settings() {
       <Section
         title="Time zone"
         id="time-zone"
-        description="The team page counts reviews “today” and “this week” (weeks start on Monday) in this zone. Reports still use UTC days."
+        description="The team page counts reviews “today” and “this week” in this zone, and reports count their days and weeks (from Monday) in it."
       >
         <p className="mb-4 text-sm text-slate-700">
           Now: <strong data-testid="org-timezone">{zone.timeZone}</strong> ({zone.offset}): today is {zone.today}, this week began on Monday {zone.weekStarts}.

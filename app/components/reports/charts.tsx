@@ -30,7 +30,7 @@ const MARGIN = { top: 8, right: 16, bottom: 8, left: 8 };
 const pct = (v: unknown) => (typeof v === "number" ? `${Math.round(v * 100)}%` : "–");
 const pct1 = (v: unknown) => (typeof v === "number" ? `${(v * 100).toFixed(1)}%` : "–");
 
-/** Bucket labels in UTC, identical on server and client. */
+/** Bucket labels in the report's time zone (the organisation's), identical on server and client. */
 export function bucketLabel(iso: string, bucket: Bucket, timeZone = "UTC"): string {
   const d = new Date(iso);
   const parts = Object.fromEntries(

@@ -1,6 +1,6 @@
 /**
  * Organisation settings kept in `settings`: today the organisation's time zone, in which the team page
- * (and, later, reports) count "today" and "this week". Admins change it; every change is audited in the
+ * and reports count "today" and "this week". Admins change it; every change is audited in the
  * same transaction.
  */
 import { eq } from "drizzle-orm";
