@@ -7,7 +7,7 @@ import { can } from "~/domain/auth/permissions";
 import { listActiveUsers } from "~/domain/auth/users.server";
 import { listMembers, reviewerCapable, setMembers } from "~/domain/teams/membership.server";
 import { getDecisionType, policyHistory, typeToJson } from "~/domain/decision-types/decision-types.server";
-import { saveTypeForm } from "~/domain/decision-types/type-form.server";
+import { previewTypeForm, saveTypeForm } from "~/domain/decision-types/type-form.server";
 import type { RoutingPolicy } from "~/domain/routing/policy";
 import { DecisionTypeForm } from "~/components/admin/decision-type-form";
 import { rateToPercent, typeToForm } from "~/components/admin/type-form-values";
@@ -63,6 +63,10 @@ export async function action({ request, params }: ActionFunctionArgs) {
     }
   }
   invariantResponse(can(who, "types:write"), `Your role (${who.user.role}) does not allow this (types:write).`, { status: 403 });
+  if (form.get("intent") === "preview") {
+    const preview = await previewTypeForm(getDb(), form, params.key!);
+    return preview.ok ? data(preview) : formError(preview.intent, preview.message, preview.issues);
+  }
   const result = await saveTypeForm(getDb(), form, { key: params.key!, mode: "update", actor: who.actor });
   if (!result.ok) return formError(result.intent, result.message, result.issues);
   throw redirect(`/admin/types/${result.type.key}?saved=${result.type.policyVersion}${result.policyChanged ? "&policy=new" : ""}`);
@@ -152,6 +156,7 @@ export default function EditType() {
   const actionResult = useActionData<typeof action>();
   // The definition form's own answer (the members form answers for itself, in MembersSection).
   const result = actionResult && actionResult.intent !== "members" && !actionResult.ok ? actionResult : undefined;
+  const impact = actionResult && actionResult.intent === "preview" && actionResult.ok && "impact" in actionResult ? actionResult.impact : undefined;
   const [params] = useSearchParams();
   const saved = params.get("saved");
   return (
@@ -190,6 +195,7 @@ export default function EditType() {
           issues={result?.issues}
           message={result?.message}
           policyVersion={type.policyVersion}
+          impact={impact}
         />
       ) : (
         <p className="text-sm text-slate-600">Only admins change the type&apos;s definition and routing policy.</p>

@@ -5,11 +5,13 @@
  * and the review rows' handling times. Replaying changes nothing.
  */
 import { inArray } from "drizzle-orm";
+import { decode } from "turbo-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reviews as reviewsTable } from "@db/schema/index";
 import { claim, ingest, review } from "../support/api";
 import { invoiceDecision, invoiceType, makeKey, makeType, makeUser } from "../support/db";
 import { auditEntries } from "../support/reads";
+import { signIn } from "../support/principals";
 import { startServer, type TestServer } from "../support/server";
 
 type Sent = { externalId: string; confidence: number; flagged: boolean; wrong: boolean };
@@ -26,12 +28,15 @@ type Impact = {
 describe("policy impact replay over HTTP", () => {
   let s: TestServer;
   let readKey: string;
+  let adminCookie: string;
   const sent: Sent[] = [];
   const ids = new Map<string, string>();
 
   beforeAll(async () => {
     s = await startServer();
     const owner = await makeUser(s.db, "manager");
+    const admin = await makeUser(s.db, "admin");
+    adminCookie = await signIn(s.url, admin.email, admin.password);
     const reviewer = await makeUser(s.db, "reviewer");
     await makeType(s.db, invoiceType(owner.email, { routing: { minConfidence: 0.8, reviewFlags: ["policy:*"], qaSampleRate: 1 } }));
     readKey = await makeKey(s.db, ["read"]);
@@ -110,6 +115,48 @@ describe("policy impact replay over HTTP", () => {
     const wrong = moving.filter((d) => d.wrong).length;
     // They were released and QA-sampled at rate 1: each verdict weighs 1.
     expect(stricter.body.releasedErrorsPerDay.avoided.estimate!).toBeCloseTo((moving.length / 30) * (wrong / moving.length), 10);
+  });
+
+  it("the type editor's Preview impact shows the same replay for the rules as typed, and saves nothing", async () => {
+    const fields = (minConfidence: string) =>
+      new URLSearchParams({
+        intent: "preview",
+        name: "Invoice extraction",
+        owner: "x@example.com",
+        slaMinutes: "60",
+        outputSchema: JSON.stringify(invoiceType("x").outputSchema),
+        "routing.minConfidence": minConfidence,
+        "routing.qaSamplePercent": "100",
+        "routing.reviewFlags": "policy:*",
+      });
+    const post = async (body: URLSearchParams) => {
+      const res = await fetch(`${s.url}/admin/types/invoice.data`, { method: "POST", headers: { Cookie: adminCookie }, body });
+      const decoded = await decode(res.body!);
+      await decoded.done;
+      // The action's answer, wherever single fetch nests it.
+      const find = (v: unknown): Record<string, unknown> | undefined => {
+        if (!v || typeof v !== "object") return undefined;
+        if ("intent" in v) return v as Record<string, unknown>;
+        for (const x of Object.values(v)) {
+          const hit = find(x);
+          if (hit) return hit;
+        }
+        return undefined;
+      };
+      return { status: res.status, answer: find(decoded.value)! };
+    };
+    const preview = await post(fields("0.7"));
+    expect(preview.status).toBe(200);
+    const api = await replay({ routing: { minConfidence: 0.7, reviewFlags: ["policy:*"], qaSampleRate: 1 } });
+    const { period: _p1, ...fromPage } = preview.answer.impact as Record<string, unknown>;
+    const { period: _p2, ...fromApi } = api.body as unknown as Record<string, unknown>;
+    expect(fromPage).toEqual(fromApi);
+    // Rules that do not parse are answered by field; nothing is saved either way.
+    const bad = await post(fields("7"));
+    expect(bad.status).toBe(400);
+    expect(Object.keys(bad.answer.issues as object)).toContain("routing.minConfidence");
+    const type = await s.request<{ policyVersion: number; routing: { minConfidence: number } }>("/api/v1/decision-types/invoice", { key: readKey });
+    expect(type.body).toMatchObject({ policyVersion: 1, routing: { minConfidence: 0.8 } });
   });
 
   it("bad input is a 400 naming the field and changes nothing; an unknown type is a 404", async () => {

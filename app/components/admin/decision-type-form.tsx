@@ -13,6 +13,7 @@ import { Section } from "~/components/ui/page-header";
 import { describeSchemaFields, looseLeafPaths } from "./schema-fields";
 import type { TypeFormValues } from "./type-form-values";
 import type { FormIssues } from "~/lib/form-failure";
+import type { Impact } from "~/domain/governance/impact.server";
 
 type Row<T> = T & { rid: number };
 
@@ -136,6 +137,80 @@ function RemoveRowButton({ onClick, label }: { onClick: () => void; label: strin
   );
 }
 
+const pctOf = (v: number | null) => (v === null ? "–" : `${(v * 100).toFixed(1)}%`);
+const perDay = (v: number | null) => (v === null ? "–" : v.toFixed(1));
+
+/** What the posted routing rules would have done over the last 30 days, beside what the current policy did. */
+function ImpactPanel({ impact }: { impact: Impact }) {
+  const rows: [string, string, string][] = [
+    ["Automation rate", pctOf(impact.before.automationRate), pctOf(impact.after.automationRate)],
+    ["Reviews a day", perDay(impact.before.reviewsPerDay), perDay(impact.after.reviewsPerDay)],
+    ["QA reviews a day", perDay(impact.before.qaReviewsPerDay), perDay(impact.after.qaReviewsPerDay)],
+    ["Reviewer hours a day", perDay(impact.before.reviewerHoursPerDay), perDay(impact.after.reviewerHoursPerDay)],
+  ];
+  const errors = (e: Impact["releasedErrorsPerDay"]["extra"]) =>
+    e.estimate === null ? "no verdicts to estimate from" : `${e.estimate.toFixed(2)} (95%: ${e.low!.toFixed(2)}–${e.high!.toFixed(2)}, ${e.verdicts} verdicts)`;
+  return (
+    <Section
+      title="Impact of these routing rules"
+      id="impact"
+      description={`Replayed on the ${impact.replayed.toLocaleString("en-US")} decisions of the last 30 days, against the current policy. Nothing was saved.`}
+    >
+      <div data-testid="impact-panel" className="space-y-3 text-sm">
+        <table className="w-full max-w-xl">
+          <thead>
+            <tr className="border-b border-slate-200 text-left text-slate-600">
+              <th className="py-1 pr-4 font-medium" />
+              <th className="py-1 pr-4 font-medium">Current policy</th>
+              <th className="py-1 pr-4 font-medium">These rules</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map(([label, before, after]) => (
+              <tr key={label} className="border-b border-slate-100">
+                <th scope="row" className="py-1 pr-4 text-left font-normal text-slate-700">
+                  {label}
+                </th>
+                <td className="py-1 pr-4 tabular-nums">{before}</td>
+                <td className="py-1 pr-4 tabular-nums">{after}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <p>
+          {impact.routeChanges.toAuto.toLocaleString("en-US")} decisions would have been released automatically instead of reviewed, and{" "}
+          {impact.routeChanges.toReview.toLocaleString("en-US")} reviewed instead of released.
+        </p>
+        <p>Errors a day newly released: {errors(impact.releasedErrorsPerDay.extra)}.</p>
+        <p>Errors a day no longer released: {errors(impact.releasedErrorsPerDay.avoided)}.</p>
+        {impact.routeChanges.sampleToAuto.length + impact.routeChanges.sampleToReview.length > 0 ? (
+          <details>
+            <summary className="cursor-pointer text-indigo-700">Decisions whose route would change (a sample)</summary>
+            <ul className="mt-1 flex flex-wrap gap-x-3 gap-y-1 font-mono text-xs">
+              {impact.routeChanges.sampleToAuto.map((id) => (
+                <li key={id}>
+                  <Link to={`/decisions/${id}`} className="text-indigo-700 hover:underline">
+                    {id}
+                  </Link>{" "}
+                  → auto
+                </li>
+              ))}
+              {impact.routeChanges.sampleToReview.map((id) => (
+                <li key={id}>
+                  <Link to={`/decisions/${id}`} className="text-indigo-700 hover:underline">
+                    {id}
+                  </Link>{" "}
+                  → review
+                </li>
+              ))}
+            </ul>
+          </details>
+        ) : null}
+      </div>
+    </Section>
+  );
+}
+
 export function DecisionTypeForm({
   mode,
   initial,
@@ -143,6 +218,7 @@ export function DecisionTypeForm({
   issues = {},
   message,
   policyVersion,
+  impact,
 }: {
   mode: "create" | "edit";
   initial: TypeFormValues;
@@ -150,6 +226,8 @@ export function DecisionTypeForm({
   issues?: FormIssues;
   message?: string | null;
   policyVersion?: number;
+  /** The routing rules as posted, replayed on the last 30 days ("Preview impact"). */
+  impact?: Impact;
 }) {
   const busy = useNavigation().state === "submitting";
   const [schemaText, setSchemaText] = useState(initial.outputSchema);
@@ -488,10 +566,23 @@ export function DecisionTypeForm({
         </div>
       </Section>
 
+      {impact ? <ImpactPanel impact={impact} /> : null}
+
       <div className="sticky bottom-0 -mx-4 flex items-center gap-3 border-t border-slate-200 bg-slate-50/95 px-4 py-3 backdrop-blur">
         <PrimaryButton type="submit" disabled={busy}>
           {busy ? "Saving…" : mode === "create" ? "Create decision type" : "Save changes"}
         </PrimaryButton>
+        {mode === "edit" ? (
+          <button
+            type="submit"
+            name="intent"
+            value="preview"
+            disabled={busy}
+            className="rounded border border-slate-300 bg-white px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-50"
+          >
+            Preview impact (last 30 days)
+          </button>
+        ) : null}
         <Link to="/admin/types" className="text-sm text-slate-600 hover:text-slate-900">
           Cancel
         </Link>

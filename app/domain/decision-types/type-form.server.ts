@@ -8,6 +8,8 @@
 import type { Db } from "@db/client.server";
 import { AppError, type Issue } from "~/lib/errors";
 import type { FormFailure, FormIssues } from "~/lib/form-failure";
+import { replayImpact, type Impact } from "../governance/impact.server";
+import { routingPolicySchema } from "../routing/policy";
 import { decisionTypeSchema } from "./definition";
 import { upsertDecisionType, type DecisionType } from "./decision-types.server";
 
@@ -210,4 +212,31 @@ export async function saveTypeForm(db: Db, form: FormData, opts: { key: string; 
     }
     throw e;
   }
+}
+
+export type PreviewResult = { ok: true; intent: "preview"; impact: Impact } | FormFailure;
+
+/**
+ * The editor's "Preview impact": the routing rules as posted, replayed on the type's last 30 days against its
+ * current policy (governance/impact.server.ts). Saves nothing; rules that do not parse are answered by field.
+ */
+export async function previewTypeForm(db: Db, form: FormData, key: string, now = Date.now()): Promise<PreviewResult> {
+  const { definition, issues, map } = formToDefinition(form, key);
+  const own = toFormIssues(
+    issues.filter((i) => i.path.startsWith("routing.")),
+    (p) => p,
+    new Set(),
+  );
+  const parsed = routingPolicySchema.safeParse(definition.routing);
+  if (Object.keys(own).length > 0 || !parsed.success) {
+    const rest = parsed.success
+      ? {}
+      : toFormIssues(
+          parsed.error.issues.map((i) => ({ path: ["routing", ...i.path.map(String)].join("."), message: i.message })),
+          map,
+          new Set(Object.keys(own)),
+        );
+    return { ok: false, intent: "preview", message: "Fix the marked routing rules to preview their impact.", issues: { ...rest, ...own } };
+  }
+  return { ok: true, intent: "preview", impact: await replayImpact(db, key, parsed.data, { now }) };
 }
