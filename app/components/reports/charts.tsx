@@ -31,13 +31,16 @@ const pct = (v: unknown) => (typeof v === "number" ? `${Math.round(v * 100)}%` :
 const pct1 = (v: unknown) => (typeof v === "number" ? `${(v * 100).toFixed(1)}%` : "–");
 
 /** Bucket labels in the report's time zone (the organisation's), identical on server and client. */
+const labelFormats = new Map<string, Intl.DateTimeFormat>();
+
 export function bucketLabel(iso: string, bucket: Bucket, timeZone = "UTC"): string {
-  const d = new Date(iso);
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-US", { timeZone, month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
-      .formatToParts(d)
-      .map((p) => [p.type, p.value]),
-  );
+  // One formatter per zone: a chart labels up to thousands of buckets.
+  let f = labelFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", { timeZone, month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    labelFormats.set(timeZone, f);
+  }
+  const parts = Object.fromEntries(f.formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
   if (bucket === "hour") return `${parts.month} ${parts.day} ${parts.hour}:${parts.minute}`;
   return bucket === "week" ? `wk ${parts.month} ${parts.day}` : `${parts.month} ${parts.day}`;
 }

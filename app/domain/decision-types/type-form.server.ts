@@ -5,6 +5,7 @@
  * a reason-code row, a per-field confidence row, or the JSON editor (with the
  * schema path in the message).
  */
+import type { ZodError } from "zod";
 import type { Db } from "@db/client.server";
 import { AppError, type Issue } from "~/lib/errors";
 import type { FormFailure, FormIssues } from "~/lib/form-failure";
@@ -170,6 +171,22 @@ const FIELD_KINDS =
   'not a supported field: use "type" string (optionally with enum or format "date"), number, integer, boolean, object (with properties) or array (with items: an object), and only the keywords each allows';
 
 /** Messages for the form, keyed by form field. Schema and list issues keep their exact path in the text. */
+/**
+ * A form's problems by field: its own first (already named by form field), then whatever the contract schema says
+ * about the rest (`prefix` is where the schema's paths sit in the definition; `map` names their form fields).
+ */
+function formIssues(own: Issue[], schemaError: ZodError | undefined, prefix: string[], map: (p: string) => string): FormIssues {
+  const mine = toFormIssues(own, (p) => p, new Set());
+  const rest = schemaError
+    ? toFormIssues(
+        schemaError.issues.map((i) => ({ path: [...prefix, ...i.path.map(String)].join("."), message: i.message })),
+        map,
+        new Set(Object.keys(mine)),
+      )
+    : {};
+  return { ...rest, ...mine };
+}
+
 function toFormIssues(issues: Issue[], map: (p: string) => string, taken: Set<string>): FormIssues {
   const out: FormIssues = {};
   for (const i of issues) {
@@ -191,17 +208,8 @@ function toFormIssues(issues: Issue[], map: (p: string) => string, taken: Set<st
 export async function saveTypeForm(db: Db, form: FormData, opts: { key: string; mode: "create" | "update"; actor: string; now?: number }): Promise<SaveResult> {
   const { definition, issues, map } = formToDefinition(form, opts.key);
   if (issues.length > 0) {
-    // Report the form's own problems first, then whatever the contract schema says about the rest.
-    const own = toFormIssues(issues, (p) => p, new Set());
     const parsed = decisionTypeSchema.safeParse(definition);
-    const rest = parsed.success
-      ? {}
-      : toFormIssues(
-          parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })),
-          map,
-          new Set(Object.keys(own)),
-        );
-    return { ok: false, intent: "save", message: "Fix the marked fields; nothing was saved.", issues: { ...rest, ...own } };
+    return { ok: false, intent: "save", message: "Fix the marked fields; nothing was saved.", issues: formIssues(issues, parsed.error, [], map) };
   }
   try {
     const { type, created } = await upsertDecisionType(db, definition, opts.actor, opts.now ?? Date.now(), opts.mode);
@@ -222,21 +230,15 @@ export type PreviewResult = { ok: true; intent: "preview"; impact: Impact } | Fo
  */
 export async function previewTypeForm(db: Db, form: FormData, key: string, now = Date.now()): Promise<PreviewResult> {
   const { definition, issues, map } = formToDefinition(form, key);
-  const own = toFormIssues(
-    issues.filter((i) => i.path.startsWith("routing.")),
-    (p) => p,
-    new Set(),
-  );
+  const own = issues.filter((i) => i.path.startsWith("routing."));
   const parsed = routingPolicySchema.safeParse(definition.routing);
-  if (Object.keys(own).length > 0 || !parsed.success) {
-    const rest = parsed.success
-      ? {}
-      : toFormIssues(
-          parsed.error.issues.map((i) => ({ path: ["routing", ...i.path.map(String)].join("."), message: i.message })),
-          map,
-          new Set(Object.keys(own)),
-        );
-    return { ok: false, intent: "preview", message: "Fix the marked routing rules to preview their impact.", issues: { ...rest, ...own } };
+  if (own.length > 0 || !parsed.success) {
+    return {
+      ok: false,
+      intent: "preview",
+      message: "Fix the marked routing rules to preview their impact.",
+      issues: formIssues(own, parsed.error, ["routing"], map),
+    };
   }
   return { ok: true, intent: "preview", impact: await replayImpact(db, key, parsed.data, { now }) };
 }

@@ -11,9 +11,8 @@ import { type DbOrTx } from "@db/client.server";
 import { decisions, reviews, routingPolicies } from "@db/schema/index";
 import { AppError, invalid } from "~/lib/errors";
 import { requireQuery } from "~/lib/query";
-import { DAY, HOUR } from "~/lib/time";
 import { getDecisionType, listDecisionTypes } from "../decision-types/decision-types.server";
-import { isoInstant } from "../reports/query";
+import { isoInstant, reportPeriod } from "../reports/query";
 import { globMatch } from "../routing/glob";
 import { routeDecision, routingPolicySchema, type RoutingPolicy } from "../routing/policy";
 import { analyseThresholds, type ThresholdAnalysis, type ThresholdCase } from "./thresholds";
@@ -38,7 +37,8 @@ export const thresholdQuerySchema = z
   })
   .strict();
 
-export type ThresholdQuery = { type: string; targetAccuracy: number; from: number; to: number; field: string | null };
+/** `routing`: the type's current policy, read with the type when the query is checked. */
+export type ThresholdQuery = { type: string; routing: RoutingPolicy; targetAccuracy: number; from: number; to: number; field: string | null };
 
 const pointSchema = z.object({
   threshold: z.number(),
@@ -67,24 +67,21 @@ export type ThresholdReport = z.output<typeof thresholdReportSchema>;
 /** Query parameters → a threshold query (defaults filled in), or a 400 naming the field. */
 export async function readThresholdQuery(db: DbOrTx, params: URLSearchParams, now = Date.now()): Promise<ThresholdQuery> {
   const q = requireQuery(thresholdQuerySchema, params);
-  const to = q.to ?? Math.ceil(now / HOUR) * HOUR;
-  const from = q.from ?? to - 30 * DAY;
-  if (from >= to) throw invalid("Invalid query", [{ path: "from", message: "from must be before to" }]);
+  const { from, to } = reportPeriod(q, now);
   const type = await getDecisionType(db, q.type);
   if (!type) throw invalid("Invalid query", [{ path: "type", message: `unknown decision type "${q.type}"` }]);
   const targetAccuracy = q.targetAccuracy ?? type.targetAccuracy;
   if (targetAccuracy == null) {
     throw invalid("Invalid query", [{ path: "targetAccuracy", message: `targetAccuracy is required: the type "${q.type}" sets none (its targetAccuracy)` }]);
   }
-  return { type: q.type, targetAccuracy, from, to, field: q.field ?? null };
+  return { type: q.type, routing: type.routing, targetAccuracy, from, to, field: q.field ?? null };
 }
 
 const VERDICT_RIGHT: Record<string, boolean | undefined> = { approve: true, correct: false, reject: false };
 const FINAL_RIGHT: Record<string, boolean | undefined> = { approved: true, corrected: false, rejected: false };
 
 export async function thresholdReport(db: DbOrTx, q: ThresholdQuery): Promise<ThresholdReport> {
-  const type = (await getDecisionType(db, q.type))!;
-  const policy = type.routing;
+  const policy = q.routing;
   // The rule being moved, and the policy's other rules, which stay as they are.
   const fieldPattern = q.field === null ? null : (Object.keys(policy.fieldMinConfidence ?? {}).find((p) => globMatch(p, q.field!, ".")) ?? null);
   const others: RoutingPolicy =
@@ -117,10 +114,10 @@ export type ThresholdsView = {
 
 /** The threshold page: the type (default: the first), the target (default: the type's, else 98%), bad input answered inline. */
 export async function thresholdsView(db: DbOrTx, params: URLSearchParams, now = Date.now()): Promise<ThresholdsView> {
-  const types = (await listDecisionTypes(db)).map((t) => ({ key: t.key, name: t.name }));
+  const all = await listDecisionTypes(db);
+  const types = all.map((t) => ({ key: t.key, name: t.name }));
   const type = params.get("type") || types[0]?.key || null;
-  const typeTarget = type ? (await getDecisionType(db, type))?.targetAccuracy : null;
-  const targetAccuracy = params.get("targetAccuracy") || String(typeTarget ?? 0.98);
+  const targetAccuracy = params.get("targetAccuracy") || String(all.find((t) => t.key === type)?.targetAccuracy ?? 0.98);
   const view: ThresholdsView = { types, type, targetAccuracy, error: null, report: null };
   if (!type) return view;
   const p = new URLSearchParams({ type, targetAccuracy });

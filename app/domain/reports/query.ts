@@ -48,13 +48,18 @@ export const reportQuerySchema = z
 /** `zone`: the IANA time zone days and weeks are counted in (the organisation's; UTC when absent). */
 export type ReportQuery = { type: string; from: number; to: number; bucket: Bucket; modelVersion?: string; zone?: string };
 
+/** A report's period from its optional bounds: up to the next full hour, DEFAULT_PERIOD_DAYS long; a 400 when from ≥ to. */
+export function reportPeriod(q: { from?: number; to?: number }, now: number): { from: number; to: number } {
+  const to = q.to ?? Math.ceil(now / HOUR) * HOUR;
+  const from = q.from ?? to - DEFAULT_PERIOD_DAYS * DAY;
+  if (from >= to) throw invalid("Invalid query", [{ path: "from", message: "from must be before to" }]);
+  return { from, to };
+}
+
 /** URL search params → a report query (defaults filled in), or a 400 naming the field; `ignore` lists parameters the caller owns. */
 export function parseReportQuery(params: URLSearchParams, opts: { now?: number; ignore?: readonly string[] } = {}): ReportQuery {
   const query = requireQuery(reportQuerySchema, params, { ignore: opts.ignore });
-  const now = opts.now ?? Date.now();
-  const to = query.to ?? Math.ceil(now / HOUR) * HOUR;
-  const from = query.from ?? to - DEFAULT_PERIOD_DAYS * DAY;
-  if (from >= to) throw invalid("Invalid query", [{ path: "from", message: "from must be before to" }]);
+  const { from, to } = reportPeriod(query, opts.now ?? Date.now());
   const bucket = query.bucket;
   if ((to - from) / BUCKET_MS[bucket] > MAX_BUCKETS) {
     throw invalid("Invalid query", [{ path: "bucket", message: `more than ${MAX_BUCKETS} ${bucket} buckets; choose a wider bucket or a shorter period` }]);
