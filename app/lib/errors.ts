@@ -12,6 +12,8 @@ export const ERROR_CODES = [
   "forbidden",
   "not_found",
   "conflict",
+  /** A change to a type under policy approval, made directly: it must go through a proposal (409). */
+  "proposal_required",
   "payload_too_large",
   "unsupported_media_type",
   "method_not_allowed",
@@ -38,6 +40,7 @@ export const STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  proposal_required: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   internal: 500,

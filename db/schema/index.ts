@@ -17,6 +17,7 @@ export const jobLocks = t.jobLocks;
 export const decisionTypes = t.decisionTypes;
 export const typeMembers = t.typeMembers;
 export const routingPolicies = t.routingPolicies;
+export const policyProposals = t.policyProposals;
 export const decisions = t.decisions;
 export const tasks = t.tasks;
 export const taskCounters = t.taskCounters;

@@ -12,6 +12,7 @@ export const {
   decisionTypes,
   typeMembers,
   routingPolicies,
+  policyProposals,
   decisions,
   tasks,
   taskCounters,

@@ -14,6 +14,7 @@ export const TASK_STATUSES = ["open", "claimed", "done", "cancelled"] as const;
 export const REVIEW_ACTIONS = ["approve", "correct", "reject", "escalate"] as const;
 export const SNAPSHOT_STATUSES = ["building", "ready", "failed"] as const;
 export const WEBHOOK_DELIVERY_STATUSES = ["pending", "delivered", "dead"] as const;
+export const PROPOSAL_STATUSES = ["pending", "approved", "rejected", "withdrawn"] as const;
 
 export function defineTables(b: Builders) {
   const { table, text, int, ms, real, bool, json, seq, index, uniqueIndex, primaryKey, oneOf, desc } = b;
@@ -114,6 +115,8 @@ export function defineTables(b: Builders) {
     autoAssign: bool("auto_assign").notNull().default(false),
     /** The accuracy the automatically released decisions should reach (0–1): the threshold what-if's default target. */
     targetAccuracy: real("target_accuracy"),
+    /** Policy changes (routing, four-eyes, target accuracy, this flag) go through a proposal another admin approves. */
+    policyApproval: bool("policy_approval").notNull().default(false),
     createdAt: ms("created_at").notNull(),
     updatedAt: ms("updated_at").notNull(),
   });
@@ -148,6 +151,39 @@ export function defineTables(b: Builders) {
       createdBy: text("created_by"),
     },
     (t) => [primaryKey({ columns: [t.typeKey, t.version] })],
+  );
+
+  /**
+   * A proposed change to a type's governed fields, under policy approval: the change, its replayed impact, who
+   * proposed it and why; another admin approves (which makes the new policy version) or rejects it.
+   */
+  const policyProposals = table(
+    "policy_proposals",
+    {
+      seq: seq("seq"),
+      id: text("id").notNull().unique(),
+      typeKey: text("type_key")
+        .notNull()
+        .references(() => decisionTypes.key),
+      status: text("status", { enum: PROPOSAL_STATUSES }).notNull(),
+      /** The governed fields as proposed (only those given): routing, fourEyes, targetAccuracy, policyApproval. */
+      change: json("change").notNull(),
+      /** The routing change replayed on the last 30 days when it was proposed; null when routing is unchanged. */
+      impact: json("impact"),
+      reason: text("reason").notNull(),
+      proposedBy: text("proposed_by")
+        .notNull()
+        .references(() => users.id),
+      proposedAt: ms("proposed_at").notNull(),
+      /** The type's policy version when proposed: an approval of a proposal overtaken by another change is refused. */
+      basePolicyVersion: int("base_policy_version").notNull(),
+      decidedBy: text("decided_by").references(() => users.id),
+      decidedAt: ms("decided_at"),
+      note: text("note"),
+      /** The policy version an approval made (routing changed), else null. */
+      policyVersion: int("policy_version"),
+    },
+    (t) => [index("policy_proposals_type_idx").on(t.typeKey, t.seq), oneOf("policy_proposals_status_check", "status", PROPOSAL_STATUSES)],
   );
 
   const decisions = table(
@@ -494,6 +530,7 @@ export function defineTables(b: Builders) {
     decisionTypes,
     typeMembers,
     routingPolicies,
+    policyProposals,
     decisions,
     tasks,
     taskCounters,

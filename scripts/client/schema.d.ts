@@ -92,10 +92,91 @@ export interface paths {
         get: operations["getDecisionType"];
         /**
          * Create or update a decision type
-         * @description A changed routing policy becomes a new policy version.
+         * @description A changed routing policy becomes a new policy version. On a type under policy approval, a change to routing, fourEyes, targetAccuracy or policyApproval answers 409 proposal_required and changes nothing.
          */
         put: operations["putDecisionType"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/decision-types/{key}/policy-proposals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The type's policy proposals, newest first */
+        get: operations["listPolicyProposals"];
+        put?: never;
+        /**
+         * Propose a change to a type under policy approval
+         * @description For a type with `policyApproval: true`, the only way to change `routing`, `fourEyes`, `targetAccuracy` or `policyApproval` (a direct PUT answers 409 proposal_required). The proposal holds the change, its impact replayed on the last 30 days, the proposer and the reason; it changes nothing until another admin approves it. Made by a person: a key not tied to a user is refused.
+         */
+        post: operations["proposePolicyChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/decision-types/{key}/policy-proposals/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a pending policy proposal
+         * @description Approve: the change is written (a new policy version when routing changes). By an admin other than the proposer; refused (409) when the type's policy changed since the proposal.
+         */
+        post: operations["approvePolicyProposal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/decision-types/{key}/policy-proposals/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject a pending policy proposal
+         * @description Reject: nothing changes. By an admin other than the proposer.
+         */
+        post: operations["rejectPolicyProposal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/decision-types/{key}/policy-proposals/{id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw a pending policy proposal
+         * @description Withdraw: nothing changes. By the proposer.
+         */
+        post: operations["withdrawPolicyProposal"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1435,6 +1516,11 @@ export interface components {
             /** @description The accuracy the automatically released decisions should reach; null: none set */
             targetAccuracy: number | null;
             /**
+             * @description While true, a change to routing, fourEyes, targetAccuracy or this flag answers 409 proposal_required: it goes through a policy proposal that another admin approves
+             * @default false
+             */
+            policyApproval: boolean;
+            /**
              * @description New review tasks go to the member with the fewest open assigned tasks (ties: by email); without members, to the shared queue
              * @default false
              */
@@ -1449,7 +1535,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "invalid" | "unauthenticated" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "internal";
+                code: "invalid" | "unauthenticated" | "forbidden" | "not_found" | "conflict" | "proposal_required" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "internal";
                 message: string;
                 issues: {
                     /** @description Dotted path of the offending field ("" for the whole body) */
@@ -1582,6 +1668,103 @@ export interface components {
             /** @enum {string} */
             route: "auto" | "review";
             reasons: string[];
+        };
+        PolicyProposal: {
+            id: string;
+            type: string;
+            /** @enum {string} */
+            status: "pending" | "approved" | "rejected" | "withdrawn";
+            /** @description The governed fields as proposed */
+            change: {
+                /** @description The proposed routing policy (the whole policy) */
+                routing?: {
+                    minConfidence?: number;
+                    /** @default {} */
+                    fieldMinConfidence: {
+                        [key: string]: number;
+                    };
+                    /** @default [] */
+                    reviewFlags: string[];
+                    /** @default 0 */
+                    qaSampleRate: number;
+                };
+                fourEyes?: {
+                    flags?: string[];
+                    fieldAbove?: {
+                        [key: string]: number;
+                    };
+                } | null;
+                targetAccuracy?: number | null;
+                /** @description false turns policy approval off, itself through this proposal */
+                policyApproval?: boolean;
+            };
+            /** @description The routing change replayed on the last 30 days when proposed; null when routing is unchanged */
+            impact: {
+                period: {
+                    /** Format: date-time */
+                    from: string;
+                    /** Format: date-time */
+                    to: string;
+                };
+                /** @description Decisions of the period, each routed again under both policies */
+                replayed: number;
+                before: {
+                    automationRate: number | null;
+                    /** @description Decisions a day routed to review */
+                    reviewsPerDay: number;
+                    /** @description Automatic decisions a day sampled for QA */
+                    qaReviewsPerDay: number;
+                    /** @description (reviews + QA reviews) a day × the mean handling time; null when no review recorded one */
+                    reviewerHoursPerDay: number | null;
+                };
+                after: {
+                    automationRate: number | null;
+                    /** @description Decisions a day routed to review */
+                    reviewsPerDay: number;
+                    /** @description Automatic decisions a day sampled for QA */
+                    qaReviewsPerDay: number;
+                    /** @description (reviews + QA reviews) a day × the mean handling time; null when no review recorded one */
+                    reviewerHoursPerDay: number | null;
+                };
+                meanHandlingMs: number | null;
+                routeChanges: {
+                    toAuto: number;
+                    toReview: number;
+                    /** @description Up to 20 decisions that would be released automatically instead of reviewed */
+                    sampleToAuto: string[];
+                    /** @description Up to 20 decisions that would go to review instead of being released */
+                    sampleToReview: string[];
+                };
+                releasedErrorsPerDay: {
+                    /** @description Errors a day newly released: decisions moving to auto × their error rate */
+                    extra: {
+                        estimate: number | null;
+                        low: number | null;
+                        high: number | null;
+                        /** @description Effective number of verdicts behind the estimate */
+                        verdicts: number;
+                    };
+                    /** @description Errors a day no longer released: decisions moving to review × their error rate */
+                    avoided: {
+                        estimate: number | null;
+                        low: number | null;
+                        high: number | null;
+                        /** @description Effective number of verdicts behind the estimate */
+                        verdicts: number;
+                    };
+                };
+            } | null;
+            reason: string;
+            /** @description The proposer's email */
+            proposedBy: string;
+            /** Format: date-time */
+            proposedAt: string;
+            basePolicyVersion: number;
+            decidedBy: string | null;
+            decidedAt: string | null;
+            note: string | null;
+            /** @description The policy version the approval made (routing changed) */
+            policyVersion: number | null;
         };
         QueueMembers: {
             /** @description The type's members, by email; empty: open to every reviewer */
@@ -1919,6 +2102,15 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description The type is under policy approval (policyApproval): change its routing, fourEyes, targetAccuracy or policyApproval through a policy proposal */
+        ProposalRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description The body is larger than the server's limit */
         PayloadTooLarge: {
             headers: {
@@ -2240,6 +2432,11 @@ export interface operations {
                     /** @description The accuracy the automatically released decisions should reach (e.g. 0.98): the threshold what-if's default target */
                     targetAccuracy?: number | null;
                     /**
+                     * @description While true, a change to routing, fourEyes, targetAccuracy or this flag answers 409 proposal_required: it goes through a policy proposal that another admin approves
+                     * @default false
+                     */
+                    policyApproval?: boolean;
+                    /**
                      * @description New review tasks go to the member with the fewest open assigned tasks (ties: by email); without members, to the shared queue
                      * @default false
                      */
@@ -2264,6 +2461,210 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DecisionType"];
+                };
+            };
+            400: components["responses"]["Invalid"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ProposalRequired"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    listPolicyProposals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The decision type's key */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every proposal with its change, impact, proposer, reason and decision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        proposals: components["schemas"]["PolicyProposal"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    proposePolicyChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The decision type's key */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The proposed routing policy (the whole policy) */
+                    routing?: {
+                        minConfidence?: number;
+                        /** @default {} */
+                        fieldMinConfidence?: {
+                            [key: string]: number;
+                        };
+                        /** @default [] */
+                        reviewFlags?: string[];
+                        /** @default 0 */
+                        qaSampleRate?: number;
+                    };
+                    fourEyes?: {
+                        flags?: string[];
+                        fieldAbove?: {
+                            [key: string]: number;
+                        };
+                    } | null;
+                    targetAccuracy?: number | null;
+                    /** @description false turns policy approval off, itself through this proposal */
+                    policyApproval?: boolean;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The proposal, pending */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyProposal"];
+                };
+            };
+            400: components["responses"]["Invalid"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    approvePolicyProposal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The decision type's key */
+                key: string;
+                /** @description The proposal's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The proposal, approved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyProposal"];
+                };
+            };
+            400: components["responses"]["Invalid"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    rejectPolicyProposal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The decision type's key */
+                key: string;
+                /** @description The proposal's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The proposal, rejected */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyProposal"];
+                };
+            };
+            400: components["responses"]["Invalid"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    withdrawPolicyProposal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The decision type's key */
+                key: string;
+                /** @description The proposal's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The proposal, withdrawn */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyProposal"];
                 };
             };
             400: components["responses"]["Invalid"];

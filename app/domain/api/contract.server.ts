@@ -37,6 +37,7 @@ import { reportQuerySchema } from "~/domain/reports/query";
 import { assignBodySchema } from "~/domain/teams/assignment.server";
 import { BULK_LIMIT, bulkAnswerSchema, bulkBodySchema } from "~/domain/teams/bulk.server";
 import { impactBodySchema, impactSchema } from "~/domain/governance/impact.server";
+import { decideBodySchema, proposalBodySchema, proposalJsonSchema, proposalListSchema } from "~/domain/governance/proposals.server";
 import { thresholdQuerySchema, thresholdReportSchema } from "~/domain/governance/thresholds.server";
 import { automationReportSchema, qualityReportSchema } from "~/domain/reports/reports.server";
 import { reviewAnswerSchema, reviewBodySchema } from "~/domain/review/review.server";
@@ -121,6 +122,7 @@ const deliveryParams = z.object({
   deliveryId: deliveryIdSchema.describe("The delivery's id (its `id` in the list of deliveries)"),
 });
 const keyParam = z.object({ key: z.string().min(1).describe("The decision type's key") });
+const proposalParams = keyParam.extend({ id: z.string().min(1).describe("The proposal's id") });
 const snapshotParams = z.object({
   id: z.string().min(1).describe("The dataset's id"),
   n: z
@@ -210,7 +212,8 @@ export const operations: Operation[] = [
     operationId: "putDecisionType",
     tag: "Decision types",
     summary: "Create or update a decision type",
-    description: "A changed routing policy becomes a new policy version.",
+    description:
+      "A changed routing policy becomes a new policy version. On a type under policy approval, a change to routing, fourEyes, targetAccuracy or policyApproval answers 409 proposal_required and changes nothing.",
     permission: "types:write",
     params: keyParam,
     body: { schema: putDecisionTypeBodySchema },
@@ -218,6 +221,70 @@ export const operations: Operation[] = [
       200: { description: "The type was updated", json: decisionTypeJsonSchema },
       201: { description: "The type was created", json: decisionTypeJsonSchema },
     },
+    errors: ["conflict", "proposal_required"],
+  },
+  {
+    method: "GET",
+    path: "/api/v1/decision-types/{key}/policy-proposals",
+    operationId: "listPolicyProposals",
+    tag: "Decision types",
+    summary: "The type's policy proposals, newest first",
+    permission: "reports:read",
+    params: keyParam,
+    responses: { 200: { description: "Every proposal with its change, impact, proposer, reason and decision", json: proposalListSchema } },
+  },
+  {
+    method: "POST",
+    path: "/api/v1/decision-types/{key}/policy-proposals",
+    operationId: "proposePolicyChange",
+    tag: "Decision types",
+    summary: "Propose a change to a type under policy approval",
+    description:
+      "For a type with `policyApproval: true`, the only way to change `routing`, `fourEyes`, `targetAccuracy` or `policyApproval` (a direct PUT answers 409 proposal_required). The proposal holds the change, its impact replayed on the last 30 days, the proposer and the reason; it changes nothing until another admin approves it. Made by a person: a key not tied to a user is refused.",
+    permission: "policies:propose",
+    params: keyParam,
+    body: { schema: proposalBodySchema },
+    responses: { 201: { description: "The proposal, pending", json: proposalJsonSchema } },
+    errors: ["conflict"],
+  },
+  {
+    method: "POST",
+    path: "/api/v1/decision-types/{key}/policy-proposals/{id}/approve",
+    operationId: "approvePolicyProposal",
+    tag: "Decision types",
+    summary: "Approve a pending policy proposal",
+    description:
+      "Approve: the change is written (a new policy version when routing changes). By an admin other than the proposer; refused (409) when the type's policy changed since the proposal.",
+    permission: "policies:approve",
+    params: proposalParams,
+    body: { schema: decideBodySchema, optional: true },
+    responses: { 200: { description: "The proposal, approved", json: proposalJsonSchema } },
+    errors: ["conflict"],
+  },
+  {
+    method: "POST",
+    path: "/api/v1/decision-types/{key}/policy-proposals/{id}/reject",
+    operationId: "rejectPolicyProposal",
+    tag: "Decision types",
+    summary: "Reject a pending policy proposal",
+    description: "Reject: nothing changes. By an admin other than the proposer.",
+    permission: "policies:approve",
+    params: proposalParams,
+    body: { schema: decideBodySchema, optional: true },
+    responses: { 200: { description: "The proposal, rejected", json: proposalJsonSchema } },
+    errors: ["conflict"],
+  },
+  {
+    method: "POST",
+    path: "/api/v1/decision-types/{key}/policy-proposals/{id}/withdraw",
+    operationId: "withdrawPolicyProposal",
+    tag: "Decision types",
+    summary: "Withdraw a pending policy proposal",
+    description: "Withdraw: nothing changes. By the proposer.",
+    permission: "policies:propose",
+    params: proposalParams,
+    body: { schema: decideBodySchema, optional: true },
+    responses: { 200: { description: "The proposal, withdrawn", json: proposalJsonSchema } },
     errors: ["conflict"],
   },
   {

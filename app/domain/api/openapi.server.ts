@@ -24,6 +24,10 @@ const ERROR_RESPONSES: Record<ListedError, { name: string; description: string }
   forbidden: { name: "Forbidden", description: "The key's scopes (or the user's role) do not allow this" },
   not_found: { name: "NotFound", description: "No such resource" },
   conflict: { name: "Conflict", description: "The resource's state does not allow this (taken, already exists, not ready)" },
+  proposal_required: {
+    name: "ProposalRequired",
+    description: "The type is under policy approval (policyApproval): change its routing, fourEyes, targetAccuracy or policyApproval through a policy proposal",
+  },
   payload_too_large: { name: "PayloadTooLarge", description: "The body is larger than the server's limit" },
   unsupported_media_type: { name: "UnsupportedMediaType", description: "Send JSON with 'Content-Type: application/json'" },
 };

@@ -32,6 +32,10 @@ export type Permission =
   /** Organisation settings (its time zone): admins and admin-scope keys only. */
   | "settings:write"
   | "audit:read"
+  /** Proposing a policy change for a type under policy approval: admins and managers (a person, never a bare key). */
+  | "policies:propose"
+  /** Approving or rejecting another person's policy proposal: admins (a person, never a bare key). */
+  | "policies:approve"
   /** GET /api/v1/audit, for security monitoring tools: auditors, admins and read-scope keys (not managers). */
   | "audit:feed";
 
@@ -53,6 +57,8 @@ const ALL: Permission[] = [
   "settings:write",
   "audit:read",
   "audit:feed",
+  "policies:propose",
+  "policies:approve",
 ];
 
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
@@ -67,6 +73,7 @@ export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
     "datasets:write",
     "audit:read",
     "members:write",
+    "policies:propose",
   ]),
   reviewer: new Set(["decisions:read", "tasks:review"]),
   auditor: new Set(["decisions:read", "reports:read", "datasets:read", "audit:read", "audit:feed"]),

@@ -7,7 +7,7 @@ import { and, asc, desc, eq, sql } from "drizzle-orm";
 import { preparedQuery, transaction, type Db, type DbOrTx } from "@db/client.server";
 import { decisionTypes, routingPolicies, users } from "@db/schema/index";
 import { canonicalJson } from "~/lib/crypto.server";
-import { conflict, invalid, notFound, zodIssues, type Issue } from "~/lib/errors";
+import { AppError, conflict, invalid, notFound, zodIssues, type Issue } from "~/lib/errors";
 import { appendAudit } from "../audit/audit.server";
 import { routingPolicySchema, type RoutingPolicy } from "../routing/policy";
 import { compileOutputSchema, type ObjectSchema } from "./output-schema";
@@ -29,6 +29,8 @@ export type DecisionType = {
   autoAssign: boolean;
   /** The accuracy the automatically released decisions should reach; null: none set. */
   targetAccuracy: number | null;
+  /** Policy changes go through a proposal another admin approves (governance/proposals.server.ts). */
+  policyApproval: boolean;
   createdAt: number;
   updatedAt: number;
 };
@@ -79,6 +81,14 @@ export async function upsertDecisionTypes(
   });
 }
 
+/** The fields policy approval governs: a change to any of them needs an approved proposal while it is on. */
+export const GOVERNED_FIELDS = ["routing", "fourEyes", "targetAccuracy", "policyApproval"] as const;
+
+/** An approved policy proposal's new definition, written inside the approval's transaction (governance/proposals.server.ts). */
+export async function upsertApprovedInTx(tx: DbOrTx, def: DecisionTypeInput, actor: string, now: number): Promise<{ type: DecisionType; created: boolean }> {
+  return upsertInTx(tx, def, actor, now, "", "update", true);
+}
+
 async function upsertInTx(
   tx: DbOrTx,
   def: DecisionTypeInput,
@@ -86,6 +96,7 @@ async function upsertInTx(
   now: number,
   pathPrefix: string,
   mode: UpsertMode,
+  approved = false,
 ): Promise<{ type: DecisionType; created: boolean }> {
   const owner = (await tx.select({ id: users.id }).from(users).where(eq(users.email, def.owner.toLowerCase())).limit(1))[0];
   if (!owner) throw invalid("Invalid decision type", [{ path: `${pathPrefix}owner`, message: `no user with email ${def.owner}` }]);
@@ -104,6 +115,24 @@ async function upsertInTx(
       )[0]
     : undefined;
   const policyChanged = !current || canonicalJson(current.policy) !== canonicalJson(def.routing);
+  if (existing?.policyApproval && !approved) {
+    const changed = GOVERNED_FIELDS.filter((f) =>
+      f === "routing"
+        ? policyChanged
+        : f === "fourEyes"
+          ? canonicalJson(existing.fourEyes ?? null) !== canonicalJson(def.fourEyes ?? null)
+          : f === "targetAccuracy"
+            ? (existing.targetAccuracy ?? null) !== (def.targetAccuracy ?? null)
+            : existing.policyApproval !== def.policyApproval,
+    );
+    if (changed.length > 0) {
+      throw new AppError(
+        "proposal_required",
+        `Decision type "${def.key}" is under policy approval: propose the change (POST /api/v1/decision-types/${def.key}/policy-proposals) for another admin to approve`,
+        changed.map((f) => ({ path: `${pathPrefix}${f}`, message: "changes only through an approved policy proposal" })),
+      );
+    }
+  }
   const row = {
     name: def.name,
     ownerId: owner.id,
@@ -113,6 +142,7 @@ async function upsertInTx(
     fourEyes: def.fourEyes ?? null,
     autoAssign: def.autoAssign,
     targetAccuracy: def.targetAccuracy ?? null,
+    policyApproval: def.policyApproval,
     updatedAt: now,
   };
   if (!existing) {
@@ -170,6 +200,7 @@ function toType(t: typeof decisionTypes.$inferSelect, ownerEmail: string, policy
     fourEyes: (t.fourEyes as DecisionType["fourEyes"]) ?? null,
     autoAssign: t.autoAssign,
     targetAccuracy: t.targetAccuracy ?? null,
+    policyApproval: t.policyApproval,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
   };
@@ -237,6 +268,7 @@ export function typeToJson(t: DecisionType): DecisionTypeJson {
     fourEyes: t.fourEyes,
     autoAssign: t.autoAssign,
     targetAccuracy: t.targetAccuracy,
+    policyApproval: t.policyApproval,
     createdAt: new Date(t.createdAt).toISOString(),
     updatedAt: new Date(t.updatedAt).toISOString(),
   };

@@ -43,6 +43,12 @@ export const decisionTypeSchema = z
       .lt(1, "targetAccuracy must be below 1")
       .nullish()
       .describe("The accuracy the automatically released decisions should reach (e.g. 0.98): the threshold what-if's default target"),
+    policyApproval: z
+      .boolean()
+      .default(false)
+      .describe(
+        "While true, a change to routing, fourEyes, targetAccuracy or this flag answers 409 proposal_required: it goes through a policy proposal that another admin approves",
+      ),
     autoAssign: z
       .boolean()
       .default(false)
