@@ -123,10 +123,11 @@ describe("the OpenAPI document", () => {
     let lm: LastmileClient;
     let anonymous: LastmileClient;
     let type: string;
+    let record: Parameters<LastmileClient["use"]>[0];
 
     beforeAll(async () => {
       admin = await person(s.db, "admin", ["admin"]);
-      const record = {
+      record = {
         async onResponse({ request, response, schemaPath }: { request: Request; response: Response; schemaPath: string }) {
           recorded.push({
             method: request.method,
@@ -251,6 +252,31 @@ describe("the OpenAPI document", () => {
         (await lm.POST("/api/v1/decision-types/{key}/policy-impact", { params: { path: { key: type } }, body: { routing: { minConfidence: 5 } } })).response
           .status,
       ).toBe(400);
+      // Policy approval: a type under it, proposals by this admin, decided by another one.
+      const governed = await freshType(s.db, admin.email, { routing: { minConfidence: 0.9, qaSampleRate: 0 }, policyApproval: true });
+      const other = await person(s.db, "admin", ["admin"]);
+      const lm2 = createLastmileClient({ baseUrl: s.url, apiKey: other.key });
+      lm2.use(record);
+      const at = { params: { path: { key: governed } } };
+      const proposal = (targetAccuracy: number, reason: string) =>
+        lm.POST("/api/v1/decision-types/{key}/policy-proposals", { ...at, body: { targetAccuracy, reason } });
+      expect((await lm.POST("/api/v1/decision-types/{key}/policy-proposals", { ...at, body: { reason: "" } })).response.status).toBe(400);
+      for (const [i, action] of (["approve", "reject", "withdraw"] as const).entries()) {
+        const created = await proposal(0.9 + i / 100, `try ${action}`);
+        expect(created.response.status, JSON.stringify(created.error)).toBe(201);
+        const path = { params: { path: { key: governed, id: created.data!.id } } };
+        const by = action === "withdraw" ? lm : lm2;
+        expect((await by.POST(`/api/v1/decision-types/{key}/policy-proposals/{id}/${action}`, path)).response.status).toBe(200);
+        expect((await by.POST(`/api/v1/decision-types/{key}/policy-proposals/{id}/${action}`, path)).response.status).toBe(409);
+        if (action === "approve") {
+          // Now the target is 0.9: a direct PUT that changes it is refused until a proposal is approved.
+          const t = (await lm.GET("/api/v1/decision-types/{key}", at)).data!;
+          const { policyVersion: _v, createdAt: _c, updatedAt: _u, ...def } = t;
+          expect((await lm.PUT("/api/v1/decision-types/{key}", { ...at, body: { ...def, targetAccuracy: 0.95 } })).response.status).toBe(409);
+        }
+      }
+      expect((await lm.GET("/api/v1/decision-types/{key}/policy-proposals", at)).data?.proposals.length).toBe(3);
+      expect((await lm.GET("/api/v1/decision-types/{key}/policy-proposals", { params: { path: { key: "no-such-type" } } })).response.status).toBe(404);
       const thresholds = await lm.GET("/api/v1/reports/thresholds", { params: { query: { type, targetAccuracy: 0.98 } } });
       expect(thresholds.data?.curve.length).toBeGreaterThanOrEqual(101);
       expect((await lm.GET("/api/v1/reports/thresholds", { params: { query: { type, targetAccuracy: 1.5 } } })).response.status).toBe(400);

@@ -116,7 +116,7 @@ describe("policy changes under approval", () => {
 
     const trail = (await auditEntries(s.db, { action: "policy_proposal." })).filter((e) => (e.data as { proposal?: string }).proposal === created.body.id);
     // The actor names the person and the key they used.
-    expect(trail.map((e) => [e.action, e.actor.split(" ")[0]])).toEqual([
+    expect(trail.map((e) => [e.action, (e.actor ?? "").split(" ")[0]])).toEqual([
       ["policy_proposal.created", alice.email],
       ["policy_proposal.approved", bob.email],
     ]);

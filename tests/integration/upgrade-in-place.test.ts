@@ -58,12 +58,12 @@ function withoutRequestTime(pathname: string, body: unknown): unknown {
   return body;
 }
 
-/** Type fields added since v0.1 (automatic assignment, target accuracy), at the value every v0.1 type has: not a change. */
+/** Type fields added since v0.1 (automatic assignment, target accuracy, policy approval), at the value every v0.1 type has: not a change. */
 function withoutAddedDefaults(type: unknown): unknown {
   if (!type || typeof type !== "object") return type;
-  const t = type as { autoAssign?: unknown; targetAccuracy?: unknown };
-  if (t.autoAssign !== false || t.targetAccuracy !== null) return type;
-  const { autoAssign: _autoAssign, targetAccuracy: _targetAccuracy, ...rest } = type as Record<string, unknown>;
+  const t = type as { autoAssign?: unknown; targetAccuracy?: unknown; policyApproval?: unknown };
+  if (t.autoAssign !== false || t.targetAccuracy !== null || t.policyApproval !== false) return type;
+  const { autoAssign: _autoAssign, targetAccuracy: _targetAccuracy, policyApproval: _policyApproval, ...rest } = type as Record<string, unknown>;
   return rest;
 }
 

@@ -471,6 +471,29 @@ export function DecisionTypeForm({
         </div>
       </Section>
 
+      <Section title="Policy approval" id="policy-approval" description="Four eyes on the policy itself.">
+        <div className="flex items-start gap-2 text-sm">
+          <input
+            id={fid("policyApproval")}
+            name="policyApproval"
+            type="checkbox"
+            defaultChecked={initial.policyApproval}
+            aria-describedby={`${fid("policyApproval")}-hint`}
+            className="mt-0.5"
+          />
+          <div>
+            <label htmlFor={fid("policyApproval")} className="font-medium text-slate-700">
+              Changes to the routing policy need another admin&apos;s approval
+            </label>
+            <p id={`${fid("policyApproval")}-hint`} className="text-xs text-slate-500">
+              While on, the routing rules, four-eyes rule, target accuracy and this setting change only through a policy proposal that another admin approves
+              (API: POST /api/v1/decision-types/:key/policy-proposals); saving them here is refused.
+            </p>
+            <FieldError id={`${fid("policyApproval")}-error`} messages={issues.policyApproval} />
+          </div>
+        </div>
+      </Section>
+
       <Section title="Assignment" id="assignment" description="Who gets this type's new review tasks.">
         <div className="flex items-start gap-2 text-sm">
           <input

@@ -21,6 +21,8 @@ export type TypeFormValues = {
   autoAssign: boolean;
   /** The accuracy target in percent ("98"), or "" for none. */
   targetAccuracyPercent: string;
+  /** Policy changes go through a proposal another admin approves. */
+  policyApproval: boolean;
 };
 
 export const EXAMPLE_SCHEMA = {
@@ -48,6 +50,7 @@ export function emptyTypeForm(owner = ""): TypeFormValues {
     fourEyesFieldAbove: [],
     autoAssign: false,
     targetAccuracyPercent: "",
+    policyApproval: false,
   };
 }
 
@@ -67,6 +70,7 @@ export function typeToForm(t: {
   fourEyes: { flags?: string[]; fieldAbove?: Record<string, number> } | null;
   autoAssign?: boolean;
   targetAccuracy?: number | null;
+  policyApproval?: boolean;
 }): TypeFormValues {
   return {
     key: t.key,
@@ -83,5 +87,6 @@ export function typeToForm(t: {
     fourEyesFieldAbove: Object.entries(t.fourEyes?.fieldAbove ?? {}).map(([path, limit]) => ({ path, limit: String(limit) })),
     autoAssign: t.autoAssign ?? false,
     targetAccuracyPercent: t.targetAccuracy == null ? "" : rateToPercent(t.targetAccuracy),
+    policyApproval: t.policyApproval ?? false,
   };
 }

@@ -141,6 +141,7 @@ export function formToDefinition(form: FormData, key: string): { definition: Rec
     fourEyes,
     autoAssign: form.get("autoAssign") === "on",
     targetAccuracy,
+    policyApproval: form.get("policyApproval") === "on",
   };
 
   const fieldRowOf = new Map(fieldRows.map((r) => [r.value.path, r.index]));
@@ -215,7 +216,7 @@ export async function saveTypeForm(db: Db, form: FormData, opts: { key: string; 
     const { type, created } = await upsertDecisionType(db, definition, opts.actor, opts.now ?? Date.now(), opts.mode);
     return { ok: true, type, created, policyChanged: created || form.get("policyVersion") !== String(type.policyVersion) };
   } catch (e) {
-    if (e instanceof AppError && (e.code === "invalid" || e.code === "conflict")) {
+    if (e instanceof AppError && (e.code === "invalid" || e.code === "conflict" || e.code === "proposal_required")) {
       return { ok: false, intent: "save", message: `${e.message}; nothing was saved.`, issues: toFormIssues(e.issues, map, new Set()) };
     }
     throw e;

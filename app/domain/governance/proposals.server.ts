@@ -156,8 +156,7 @@ export async function listPolicyProposals(db: DbOrTx, typeKey: string): Promise<
   return Promise.all(rows.map((r) => toJson(db, r)));
 }
 
-export const PROPOSAL_ACTIONS = ["approve", "reject", "withdraw"] as const;
-export type ProposalAction = (typeof PROPOSAL_ACTIONS)[number];
+export type ProposalAction = "approve" | "reject" | "withdraw";
 
 /** POST …/policy-proposals/:id/approve|reject|withdraw (body: an optional note). */
 export async function decidePolicyProposal(

@@ -1,0 +1,15 @@
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { getDb } from "@db/client.server";
+import { requireApi } from "~/domain/auth/session.server";
+import { decidePolicyProposal } from "~/domain/governance/proposals.server";
+import { api, json, methodNotAllowed, readJson } from "~/lib/http.server";
+
+/** POST /api/v1/decision-types/:key/policy-proposals/:id/approve [{note}]: by an admin other than the proposer: the change is written */
+export const loader = () => methodNotAllowed(["POST"]);
+
+export const action = async ({ request, params }: ActionFunctionArgs) =>
+  api(async () => {
+    if (request.method !== "POST") return methodNotAllowed(["POST"]);
+    const who = await requireApi(request, "policies:approve");
+    return json(await decidePolicyProposal(getDb(), params.key!, params.id!, "approve", await readJson(request, { optional: true }), who));
+  });
