@@ -1,13 +1,15 @@
 /** Edit a decision type; a changed routing policy becomes a new version, listed below with its history. */
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Link, useActionData, useFetcher, useLoaderData, useSearchParams } from "@remix-run/react";
+import { Form, Link, useActionData, useFetcher, useLoaderData, useSearchParams } from "@remix-run/react";
 import { getDb } from "@db/client.server";
 import { requireUser } from "~/domain/auth/session.server";
 import { can } from "~/domain/auth/permissions";
 import { listActiveUsers } from "~/domain/auth/users.server";
 import { listMembers, reviewerCapable, setMembers } from "~/domain/teams/membership.server";
 import { getDecisionType, policyHistory, typeToJson } from "~/domain/decision-types/decision-types.server";
-import { previewTypeForm, saveTypeForm } from "~/domain/decision-types/type-form.server";
+import { previewTypeForm, proposalFromForm, saveTypeForm } from "~/domain/decision-types/type-form.server";
+import { decidePolicyProposal, listPolicyProposals, proposePolicyChange, type ProposalAction } from "~/domain/governance/proposals.server";
+import { AppError } from "~/lib/errors";
 import type { RoutingPolicy } from "~/domain/routing/policy";
 import { DecisionTypeForm } from "~/components/admin/decision-type-form";
 import { rateToPercent, typeToForm } from "~/components/admin/type-form-values";
@@ -46,6 +48,10 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       policy: h.policy as RoutingPolicy,
     })),
     owners: active.map((u) => ({ email: u.email, name: u.name, role: u.role })),
+    proposals: type.policyApproval ? await listPolicyProposals(db, type.key) : [],
+    me: who.user.email,
+    canPropose: can(who, "policies:propose"),
+    canApprove: can(who, "policies:approve"),
   };
 }
 
@@ -62,6 +68,40 @@ export async function action({ request, params }: ActionFunctionArgs) {
       return formFailure(e, "members");
     }
   }
+  // A policy proposal decided from its row: the proposer withdraws, another admin approves or rejects.
+  if (form.get("intent") === "decide") {
+    const decision = String(form.get("decision")) as ProposalAction;
+    invariantResponse(["approve", "reject", "withdraw"].includes(decision), "Unknown decision", { status: 400 });
+    const needs = decision === "withdraw" ? "policies:propose" : "policies:approve";
+    invariantResponse(can(who, needs), `Your role (${who.user.role}) does not allow this (${needs}).`, { status: 403 });
+    try {
+      await decidePolicyProposal(getDb(), params.key!, String(form.get("proposal")), decision, { note: String(form.get("note") ?? "") || undefined }, who);
+    } catch (e) {
+      return formFailure(e, "decide");
+    }
+    throw redirect(`/admin/types/${params.key}?proposal=${decision}#proposals`);
+  }
+  if (form.get("intent") === "propose") {
+    invariantResponse(can(who, "policies:propose"), `Your role (${who.user.role}) does not allow this (policies:propose).`, { status: 403 });
+    const type = await getDecisionType(getDb(), params.key!);
+    invariantResponse(type, `There is no decision type "${params.key}".`, { status: 404 });
+    const { validator: _v, ...plain } = type;
+    const { body, issues, map } = proposalFromForm(form, params.key!, typeToJson(plain));
+    if (Object.keys(issues).length > 0) return formError("propose", "Fix the marked fields; nothing was proposed.", issues);
+    try {
+      await proposePolicyChange(getDb(), params.key!, body, who);
+    } catch (e) {
+      if (e instanceof AppError && e.status < 500) {
+        return formError(
+          "propose",
+          `${e.message}; nothing was proposed.`,
+          e.issues.map((i) => ({ ...i, path: i.path === "reason" ? "reason" : map(i.path) })),
+        );
+      }
+      throw e;
+    }
+    throw redirect(`/admin/types/${params.key}?proposal=created#proposals`);
+  }
   invariantResponse(can(who, "types:write"), `Your role (${who.user.role}) does not allow this (types:write).`, { status: 403 });
   if (form.get("intent") === "preview") {
     const preview = await previewTypeForm(getDb(), form, params.key!);
@@ -70,6 +110,84 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const result = await saveTypeForm(getDb(), form, { key: params.key!, mode: "update", actor: who.actor });
   if (!result.ok) return formError(result.intent, result.message, result.issues);
   throw redirect(`/admin/types/${result.type.key}?saved=${result.type.policyVersion}${result.policyChanged ? "&policy=new" : ""}`);
+}
+
+const DECIDED: Record<string, string> = { created: "Proposed: another admin approves it.", approve: "Approved.", reject: "Rejected.", withdraw: "Withdrawn." };
+
+/** The type's policy proposals: what each changes, its replayed impact, who proposed it and why, and its decision. */
+function ProposalsSection() {
+  const { proposals, me, canApprove } = useLoaderData<typeof loader>();
+  const actionResult = useActionData<typeof action>();
+  const failed = actionResult && !actionResult.ok && actionResult.intent === "decide" ? actionResult : undefined;
+  const [params] = useSearchParams();
+  const done = params.get("proposal");
+  return (
+    <Section title="Policy proposals" id="proposals" description="Changes to this type's policy wait here until another admin approves them.">
+      {done && DECIDED[done] ? <FormMessage tone="success">{DECIDED[done]}</FormMessage> : null}
+      {failed ? <FormMessage tone="error">{failed.message}</FormMessage> : null}
+      {proposals.length === 0 ? (
+        <p className="text-sm text-slate-600">No proposals yet.</p>
+      ) : (
+        <ul className="space-y-3" data-testid="proposals">
+          {proposals.map((p) => (
+            <li key={p.id} className="rounded-lg border border-slate-200 p-3 text-sm" data-testid={`proposal-${p.status}`}>
+              <div className="flex flex-wrap items-center gap-2">
+                <Badge tone={p.status === "approved" ? "emerald" : p.status === "pending" ? "amber" : "slate"}>{p.status}</Badge>
+                <span>
+                  by {p.proposedBy}, <Time value={p.proposedAt} />
+                </span>
+                {p.decidedBy && p.status !== "withdrawn" ? (
+                  <span>
+                    · {p.status} by {p.decidedBy}
+                  </span>
+                ) : null}
+                {p.policyVersion ? <Badge tone="indigo">made v{p.policyVersion}</Badge> : null}
+              </div>
+              <p className="mt-1 text-slate-800">“{p.reason}”</p>
+              <pre className="mt-1 overflow-x-auto rounded bg-slate-50 p-2 text-xs">{JSON.stringify(p.change, null, 2)}</pre>
+              {p.impact ? (
+                <p className="mt-1 text-slate-700" data-testid="proposal-impact">
+                  Replayed on {p.impact.replayed} decisions: automation {pct(p.impact.before.automationRate)} → {pct(p.impact.after.automationRate)};{" "}
+                  {p.impact.routeChanges.toAuto} to auto, {p.impact.routeChanges.toReview} to review.
+                </p>
+              ) : null}
+              {p.note ? <p className="mt-1 text-slate-600">Note: {p.note}</p> : null}
+              {p.status === "pending" ? (
+                <div className="mt-2 flex flex-wrap gap-2">
+                  {canApprove && p.proposedBy !== me
+                    ? (["approve", "reject"] as const).map((d) => <DecideButton key={d} proposal={p.id} decision={d} />)
+                    : null}
+                  {p.proposedBy === me ? <DecideButton proposal={p.id} decision="withdraw" /> : null}
+                </div>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      )}
+    </Section>
+  );
+}
+
+const pct = (v: number | null) => (v === null ? "–" : `${(v * 100).toFixed(1)}%`);
+
+function DecideButton({ proposal, decision }: { proposal: string; decision: "approve" | "reject" | "withdraw" }) {
+  return (
+    <Form method="post">
+      <input type="hidden" name="intent" value="decide" />
+      <input type="hidden" name="proposal" value={proposal} />
+      <input type="hidden" name="decision" value={decision} />
+      <button
+        type="submit"
+        className={
+          decision === "approve"
+            ? "rounded bg-emerald-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-emerald-700"
+            : "rounded border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50"
+        }
+      >
+        {decision[0].toUpperCase() + decision.slice(1)}
+      </button>
+    </Form>
+  );
 }
 
 function PolicySummary({ p }: { p: RoutingPolicy }) {
@@ -196,10 +314,12 @@ export default function EditType() {
           message={result?.message}
           policyVersion={type.policyVersion}
           impact={impact}
+          underApproval={type.policyApproval}
         />
       ) : (
         <p className="text-sm text-slate-600">Only admins change the type&apos;s definition and routing policy.</p>
       )}
+      {type.policyApproval ? <ProposalsSection /> : null}
       <Section
         title="Routing policy history"
         id="history"

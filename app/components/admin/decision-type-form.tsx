@@ -146,6 +146,7 @@ export function DecisionTypeForm({
   message,
   policyVersion,
   impact,
+  underApproval,
 }: {
   mode: "create" | "edit";
   initial: TypeFormValues;
@@ -155,6 +156,8 @@ export function DecisionTypeForm({
   policyVersion?: number;
   /** The routing rules as posted, replayed on the last 30 days ("Preview impact"). */
   impact?: Impact;
+  /** The type is under policy approval: governed changes are proposed (with a reason), not saved. */
+  underApproval?: boolean;
 }) {
   const busy = useNavigation().state === "submitting";
   const [schemaText, setSchemaText] = useState(initial.outputSchema);
@@ -518,10 +521,33 @@ export function DecisionTypeForm({
 
       {impact ? <ImpactPanel impact={impact} /> : null}
 
+      {underApproval ? (
+        <Section
+          title="Propose a policy change"
+          id="propose"
+          description="This type is under policy approval: changes to the routing rules, the four-eyes rule, the target accuracy or the approval setting are proposed with a reason, and another admin approves them. Other fields save as usual."
+        >
+          <FormField id={fid("reason")} label="Why this change" errors={issues.reason}>
+            <textarea name="reason" rows={2} className={inputClass} placeholder="e.g. QA over the last month supports 0.85" />
+          </FormField>
+        </Section>
+      ) : null}
+
       <div className="sticky bottom-0 -mx-4 flex items-center gap-3 border-t border-slate-200 bg-slate-50/95 px-4 py-3 backdrop-blur">
         <PrimaryButton type="submit" disabled={busy}>
           {busy ? "Saving…" : mode === "create" ? "Create decision type" : "Save changes"}
         </PrimaryButton>
+        {underApproval ? (
+          <button
+            type="submit"
+            name="intent"
+            value="propose"
+            disabled={busy}
+            className="rounded border border-indigo-300 bg-indigo-50 px-3 py-2 text-sm font-medium text-indigo-800 hover:bg-indigo-100"
+          >
+            Propose policy change
+          </button>
+        ) : null}
         {mode === "edit" ? (
           <button
             type="submit"

@@ -12,7 +12,8 @@ import type { FormFailure, FormIssues } from "~/lib/form-failure";
 import { replayImpact, type Impact } from "../governance/impact.server";
 import { routingPolicySchema } from "../routing/policy";
 import { decisionTypeSchema } from "./definition";
-import { upsertDecisionType, type DecisionType } from "./decision-types.server";
+import { GOVERNED_FIELDS, upsertDecisionType, type DecisionType } from "./decision-types.server";
+import { canonicalJson } from "~/lib/crypto.server";
 
 export type SaveResult = { ok: true; type: DecisionType; created: boolean; policyChanged: boolean } | FormFailure;
 
@@ -242,4 +243,24 @@ export async function previewTypeForm(db: Db, form: FormData, key: string, now =
     };
   }
   return { ok: true, intent: "preview", impact: await replayImpact(db, key, parsed.data, { now }) };
+}
+
+/**
+ * The editor's "Propose policy change" (a type under policy approval): the governed fields as posted that differ
+ * from the type's, with the posted reason, as the body of a policy proposal (governance/proposals.server.ts).
+ */
+export function proposalFromForm(
+  form: FormData,
+  key: string,
+  current: Record<string, unknown>,
+): { body: Record<string, unknown>; issues: FormIssues; map: (path: string) => string } {
+  const { definition, issues, map } = formToDefinition(form, key);
+  const own = toFormIssues(
+    issues.filter((i) => GOVERNED_FIELDS.some((f) => i.path === f || i.path.startsWith(`${f}.`) || i.path.startsWith(`${f}Percent`))),
+    (p) => p,
+    new Set(),
+  );
+  const body: Record<string, unknown> = { reason: String(form.get("reason") ?? "") };
+  for (const f of GOVERNED_FIELDS) if (canonicalJson(definition[f] ?? null) !== canonicalJson(current[f] ?? null)) body[f] = definition[f] ?? null;
+  return { body, issues: own, map };
 }
