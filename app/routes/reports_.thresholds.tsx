@@ -61,12 +61,28 @@ export default function Thresholds() {
             </span>
           ) : null}
         </label>
+        <label className="flex flex-col text-sm">
+          <span className="font-medium text-slate-700">Interval width</span>
+          <input
+            name="intervalWidth"
+            defaultValue={view.intervalWidth}
+            inputMode="decimal"
+            aria-invalid={issue("intervalWidth") ? true : undefined}
+            aria-describedby={issue("intervalWidth") ? "width-error" : undefined}
+            className="mt-1 w-28 rounded border border-slate-300 px-2 py-1.5"
+          />
+          {issue("intervalWidth") ? (
+            <span id="width-error" role="alert" className="mt-1 text-xs text-red-700">
+              {issue("intervalWidth")}
+            </span>
+          ) : null}
+        </label>
         <button type="submit" className="rounded bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-700">
           Apply
         </button>
       </Form>
 
-      {view.error && !issue("targetAccuracy") ? (
+      {view.error && !issue("targetAccuracy") && !issue("intervalWidth") ? (
         <p role="alert" className="mt-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">
           {view.error.message}: {view.error.issues.map((i) => `${i.path}: ${i.message}`).join("; ")}
         </p>
@@ -99,6 +115,9 @@ export default function Thresholds() {
               </div>
             )}
           </div>
+          <p className="mt-4 rounded-lg border border-slate-200 bg-white p-4 text-sm text-slate-700" data-testid="threshold-qa-rate">
+            {r.qaSampling.sentence}
+          </p>
           <div className="mt-4">
             <ChartFrame
               title="Automation and released errors by threshold"

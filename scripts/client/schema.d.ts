@@ -3190,6 +3190,8 @@ export interface operations {
                 from?: string;
                 /** @description End of the period (exclusive); default: the next full hour */
                 to?: string;
+                /** @description The width (high − low) the error interval should narrow to; answered with the QA sample rate that would give it (qaSampling); default 0.02 */
+                intervalWidth?: number;
                 /** @description A field path with its own confidence (fieldConfidence): the curve of that field's threshold, every other rule as it is */
                 field?: string;
             };
@@ -3235,6 +3237,17 @@ export interface operations {
                         labelled: number;
                         moreQaReviews: number | null;
                         moreDecisions: number | null;
+                        /** @description The QA sample rate that would narrow the interval to intervalWidth */
+                        qaSampling: {
+                            width: number;
+                            /** @description Where the interval is narrowed: the recommended threshold, else the current one */
+                            threshold: number;
+                            /** @description The QA sample rate that would give an interval this wide over a period as long as this one; 1 when even reviewing everything would not */
+                            rate: number | null;
+                            /** @description The policy's QA sample rate */
+                            currentRate: number;
+                            sentence: string;
+                        };
                         field: string | null;
                         period: {
                             /** Format: date-time */

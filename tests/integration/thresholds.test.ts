@@ -99,6 +99,29 @@ describe("the threshold what-if over HTTP", () => {
     expect(res.body.reason).toContain(`set the threshold to ${best!.threshold}`);
   });
 
+  it("answers the QA rate that narrows the interval to the width asked: the fewest verdicts over the released lane that make it that narrow", async () => {
+    const res = await thresholdReport(s, readKey, { type: "invoice", targetAccuracy: 0.5, intervalWidth: 0.3, ...period });
+    expect(res.status).toBe(200);
+    const at = res.body.recommended!.threshold;
+    const lane = sent.filter((d) => !d.flagged && d.confidence >= at);
+    const verdicts = lane.filter((d) => !d.leftPending);
+    const p = verdicts.filter((d) => d.wrong).length / verdicts.length;
+    const width = (n: number) => {
+      const b = wilsonBounds(p * n, n);
+      return b.high - b.low;
+    };
+    let n = 1;
+    while (width(n) > 0.3) n++;
+    expect(res.body.qaSampling).toMatchObject({ width: 0.3, threshold: at, currentRate: 1 });
+    expect(res.body.qaSampling.rate).toBeCloseTo(Math.min(1, n / lane.length), 10);
+    const bad = await s.request<{ error: { issues: { path: string }[] } }>(
+      `/api/v1/reports/thresholds?${new URLSearchParams({ type: "invoice", targetAccuracy: "0.5", intervalWidth: "wide", ...period })}`,
+      { key: readKey },
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues.map((i) => i.path)).toEqual(["intervalWidth"]);
+  });
+
   it("a target the verdicts cannot support: no recommendation, the reason, and the QA reviews it would take", async () => {
     const res = await thresholdReport(s, readKey, { type: "invoice", targetAccuracy: 0.999, ...period });
     expect(res.status).toBe(200);

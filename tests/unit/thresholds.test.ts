@@ -71,7 +71,7 @@ describe("the recommendation", () => {
   it("all-correct data: the lowest threshold with enough verdicts, and what it automates", () => {
     // 300 reviewed decisions, confidence 0.50 to 0.998, all right: from 189 verdicts up the bound is ≤ 2%.
     const cases = times(300, (i) => ({ confidence: 0.5 + i / 600, eligible: true, correct: true, samplingProbability: 1 }));
-    const a = analyseThresholds(cases, { current: 0.9, targetAccuracy: 0.98, qaRate: 0.05 });
+    const a = analyseThresholds(cases, { current: 0.9, targetAccuracy: 0.98, qaRate: 0.05, intervalWidth: 0.02 });
     expect(a.recommended).toEqual({ threshold: 0, automationRate: 1, errorRate: 0, errorHigh: expect.closeTo(3.8415 / 303.8415, 4) });
     expect(a.current.threshold).toBe(0.9);
     expect(a.labelled).toBe(300);
@@ -81,7 +81,7 @@ describe("the recommendation", () => {
 
   it("too little data: none, and how many more QA reviews (and decisions at the QA rate) it would take", () => {
     const cases = times(40, (i) => ({ confidence: 0.9 + i / 400, eligible: true, correct: true, samplingProbability: 0.1 }));
-    const a = analyseThresholds(cases, { current: 0.9, targetAccuracy: 0.98, qaRate: 0.1 });
+    const a = analyseThresholds(cases, { current: 0.9, targetAccuracy: 0.98, qaRate: 0.1, intervalWidth: 0.02 });
     expect(a.recommended).toBeNull();
     // 40 equal weights: 40 effective verdicts; 189 are needed.
     expect(a.moreQaReviews).toBe(189 - 40);
@@ -91,15 +91,34 @@ describe("the recommendation", () => {
 
   it("a model worse than the target: none, and more QA will not help", () => {
     const cases = times(200, (i) => ({ confidence: 0.5 + i / 400, eligible: true, correct: i % 10 !== 0, samplingProbability: 1 }));
-    const a = analyseThresholds(cases, { current: 0.8, targetAccuracy: 0.98, qaRate: 0.1 });
+    const a = analyseThresholds(cases, { current: 0.8, targetAccuracy: 0.98, qaRate: 0.1, intervalWidth: 0.02 });
     expect(a.recommended).toBeNull();
     expect(a.moreQaReviews).toBeNull();
     expect(a.reason).toMatch(/more QA reviews will not change that/);
   });
 
+  it("the QA rate for an interval width: at the recommended threshold, over as many released decisions as it released", () => {
+    // 300 reviewed decisions, all right, all released at the recommended threshold 0: the width at p = 0 over
+    // 300·rate verdicts must reach 0.02.
+    const cases = times(300, (i) => ({ confidence: 0.5 + i / 600, eligible: true, correct: true, samplingProbability: 1 }));
+    const a = analyseThresholds(cases, { current: 0.9, targetAccuracy: 0.98, qaRate: 0.05, intervalWidth: 0.02 });
+    expect(a.qaSampling).toMatchObject({ width: 0.02, threshold: 0, currentRate: 0.05 });
+    expect(a.qaSampling.rate).toBe(qaRateForWidth(0, 0.02, 300));
+    // Wilson at p = 0 is [0, z²/(n + z²)]: 0.02 wide from n = 189, so 189 of 300.
+    expect(a.qaSampling.rate).toBeCloseTo(189 / 300, 10);
+    expect(a.qaSampling.sentence).toMatch(/QA-sample 63% of the automated decisions \(the policy samples 5%\)/);
+    // No recommendation: the advice is at the current threshold, at the target's error rate when there is no estimate.
+    const none = analyseThresholds(
+      times(10, () => ({ confidence: 0.95, eligible: true, correct: null, samplingProbability: null })),
+      { current: 0.9, targetAccuracy: 0.98, qaRate: 0.05, intervalWidth: 0.01 },
+    );
+    expect(none.qaSampling).toMatchObject({ threshold: 0.9, rate: 1 });
+    expect(none.qaSampling.sentence).toMatch(/a longer period would/);
+  });
+
   it("no policy threshold: current.threshold is null and the current point releases every eligible decision", () => {
     const cases = times(50, (i) => ({ confidence: i / 50, eligible: i % 5 !== 0, correct: true, samplingProbability: 1 }));
-    const a = analyseThresholds(cases, { current: null, targetAccuracy: 0.9, qaRate: 0 });
+    const a = analyseThresholds(cases, { current: null, targetAccuracy: 0.9, qaRate: 0, intervalWidth: 0.02 });
     expect(a.current.threshold).toBeNull();
     expect(a.current.automationRate).toBeCloseTo(40 / 50, 10);
   });
@@ -131,7 +150,7 @@ describe("the recommendation", () => {
           samplingProbability: reviewed ? 1 : sampled ? qa : null,
         };
       });
-      const a = analyseThresholds(cases, { current, targetAccuracy: TARGET, qaRate: qa });
+      const a = analyseThresholds(cases, { current, targetAccuracy: TARGET, qaRate: qa, intervalWidth: 0.02 });
       if (!a.recommended) continue;
       recommended++;
       const lane = truth.filter((d) => d.eligible && d.c >= a.recommended!.threshold);

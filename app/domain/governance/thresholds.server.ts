@@ -28,6 +28,12 @@ export const thresholdQuerySchema = z
       .describe("The accuracy the automatically released decisions must reach, e.g. 0.98; default: the type's targetAccuracy"),
     from: isoInstant.optional().describe("Start of the period (inclusive, by when decisions occurred); default: 30 days before `to`"),
     to: isoInstant.optional().describe("End of the period (exclusive); default: the next full hour"),
+    intervalWidth: z.coerce
+      .number({ error: "intervalWidth must be a number between 0 and 1, e.g. 0.02" })
+      .gt(0, "intervalWidth must be above 0")
+      .lt(1, "intervalWidth must be below 1")
+      .optional()
+      .describe("The width (high − low) the error interval should narrow to; answered with the QA sample rate that would give it (qaSampling); default 0.02"),
     field: z
       .string()
       .min(1)
@@ -38,7 +44,18 @@ export const thresholdQuerySchema = z
   .strict();
 
 /** `routing`: the type's current policy, read with the type when the query is checked. */
-export type ThresholdQuery = { type: string; routing: RoutingPolicy; targetAccuracy: number; from: number; to: number; field: string | null };
+export type ThresholdQuery = {
+  type: string;
+  routing: RoutingPolicy;
+  targetAccuracy: number;
+  intervalWidth: number;
+  from: number;
+  to: number;
+  field: string | null;
+};
+
+/** The interval width the QA-rate advice aims at when none is asked for: ±1 point. */
+export const DEFAULT_INTERVAL_WIDTH = 0.02;
 
 const pointSchema = z.object({
   threshold: z.number(),
@@ -58,6 +75,18 @@ export const thresholdReportSchema = z.object({
   labelled: z.number().int().describe("Decisions of the period with a human verdict"),
   moreQaReviews: z.number().int().nullable(),
   moreDecisions: z.number().int().nullable(),
+  qaSampling: z
+    .object({
+      width: z.number(),
+      threshold: z.number().describe("Where the interval is narrowed: the recommended threshold, else the current one"),
+      rate: z
+        .number()
+        .nullable()
+        .describe("The QA sample rate that would give an interval this wide over a period as long as this one; 1 when even reviewing everything would not"),
+      currentRate: z.number().describe("The policy's QA sample rate"),
+      sentence: z.string(),
+    })
+    .describe("The QA sample rate that would narrow the interval to intervalWidth"),
   field: z.string().nullable(),
   period: z.object({ from: z.iso.datetime(), to: z.iso.datetime() }),
 }) satisfies z.ZodType<ThresholdAnalysis & { field: string | null; period: { from: string; to: string } }>;
@@ -74,7 +103,7 @@ export async function readThresholdQuery(db: DbOrTx, params: URLSearchParams, no
   if (targetAccuracy == null) {
     throw invalid("Invalid query", [{ path: "targetAccuracy", message: `targetAccuracy is required: the type "${q.type}" sets none (its targetAccuracy)` }]);
   }
-  return { type: q.type, routing: type.routing, targetAccuracy, from, to, field: q.field ?? null };
+  return { type: q.type, routing: type.routing, targetAccuracy, intervalWidth: q.intervalWidth ?? DEFAULT_INTERVAL_WIDTH, from, to, field: q.field ?? null };
 }
 
 const VERDICT_RIGHT: Record<string, boolean | undefined> = { approve: true, correct: false, reject: false };
@@ -100,7 +129,12 @@ export async function thresholdReport(db: DbOrTx, q: ThresholdQuery): Promise<Th
     const eligible = confidence !== undefined && routeDecision(r, others).route === "auto";
     return { confidence: confidence ?? 0, eligible, correct: r.correct, samplingProbability: r.samplingProbability };
   });
-  const analysis = analyseThresholds(cases, { current, targetAccuracy: q.targetAccuracy, qaRate: policy.qaSampleRate ?? 0 });
+  const analysis = analyseThresholds(cases, {
+    current,
+    targetAccuracy: q.targetAccuracy,
+    qaRate: policy.qaSampleRate ?? 0,
+    intervalWidth: q.intervalWidth,
+  });
   return { ...analysis, field: q.field, period: { from: new Date(q.from).toISOString(), to: new Date(q.to).toISOString() } };
 }
 
@@ -108,6 +142,7 @@ export type ThresholdsView = {
   types: { key: string; name: string }[];
   type: string | null;
   targetAccuracy: string;
+  intervalWidth: string;
   error: { message: string; issues: { path: string; message: string }[] } | null;
   report: ThresholdReport | null;
 };
@@ -118,9 +153,10 @@ export async function thresholdsView(db: DbOrTx, params: URLSearchParams, now = 
   const types = all.map((t) => ({ key: t.key, name: t.name }));
   const type = params.get("type") || types[0]?.key || null;
   const targetAccuracy = params.get("targetAccuracy") || String(all.find((t) => t.key === type)?.targetAccuracy ?? 0.98);
-  const view: ThresholdsView = { types, type, targetAccuracy, error: null, report: null };
+  const intervalWidth = params.get("intervalWidth") || String(DEFAULT_INTERVAL_WIDTH);
+  const view: ThresholdsView = { types, type, targetAccuracy, intervalWidth, error: null, report: null };
   if (!type) return view;
-  const p = new URLSearchParams({ type, targetAccuracy });
+  const p = new URLSearchParams({ type, targetAccuracy, intervalWidth });
   for (const k of ["from", "to", "field"]) if (params.get(k)) p.set(k, params.get(k)!);
   try {
     view.report = await thresholdReport(db, await readThresholdQuery(db, p, now));

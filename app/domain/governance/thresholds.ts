@@ -57,6 +57,8 @@ export type ThresholdAnalysis = {
   /** When nothing can be recommended yet: how many more QA verdicts (and decisions at the current QA rate) it would take at the lowest threshold whose estimate meets the target; null when none does. */
   moreQaReviews: number | null;
   moreDecisions: number | null;
+  /** The QA sample rate that would narrow the interval to `width` over a period as long as this one, at `threshold` (the recommended one, else the current); null rate: no decision would be released there. */
+  qaSampling: { width: number; threshold: number; rate: number | null; currentRate: number; sentence: string };
 };
 
 /** Fewer effective verdicts than this behind a threshold and it is never recommended. */
@@ -148,7 +150,7 @@ const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
 /** The whole analysis: the curve, the current threshold's point, the recommendation for `targetAccuracy`. */
 export function analyseThresholds(
   cases: readonly ThresholdCase[],
-  opts: { current: number | null; targetAccuracy: number; qaRate: number },
+  opts: { current: number | null; targetAccuracy: number; qaRate: number; intervalWidth: number },
 ): ThresholdAnalysis {
   const curve = candidates(opts.current).map((t) => pointAt(cases, t));
   const labelled = cases.filter((c) => c.correct !== null).length;
@@ -159,6 +161,7 @@ export function analyseThresholds(
   // The lowest threshold whose upper error bound meets the target, on enough verdicts.
   const chosen = curve.find((p) => p.n >= MIN_EFFECTIVE && p.errorHigh !== null && p.errorHigh <= maxError) ?? null;
   const target = pct(opts.targetAccuracy);
+  const qaSampling = samplingFor(cases, chosen ?? { ...now, threshold: opts.current ?? 0 }, maxError, opts);
   if (chosen) {
     return {
       current,
@@ -168,6 +171,7 @@ export function analyseThresholds(
       labelled,
       moreQaReviews: null,
       moreDecisions: null,
+      qaSampling,
     };
   }
   // Nothing meets it yet. The lowest threshold whose estimate meets the target on enough verdicts is the one more
@@ -193,5 +197,30 @@ export function analyseThresholds(
     labelled,
     moreQaReviews: more,
     moreDecisions: more !== null && opts.qaRate > 0 ? Math.ceil(more / opts.qaRate) : null,
+    qaSampling,
   };
+}
+
+/**
+ * The QA rate for an interval of `intervalWidth` at one point of the curve, over as many released decisions as
+ * that point released in the period. The width is worked out at the point's estimated error rate, or at the
+ * target's error rate when there is no estimate yet (the rate it must be told apart from).
+ */
+function samplingFor(
+  cases: readonly ThresholdCase[],
+  point: Pick<CurvePoint, "threshold" | "automationRate" | "errorRate">,
+  maxError: number,
+  opts: { qaRate: number; intervalWidth: number },
+): ThresholdAnalysis["qaSampling"] {
+  const released = Math.round((point.automationRate ?? 0) * cases.length);
+  const p = point.errorRate ?? maxError;
+  const rate = qaRateForWidth(p, opts.intervalWidth, released);
+  const points = `${Math.round(opts.intervalWidth * 1000) / 10} points`;
+  const sentence =
+    rate === null
+      ? `Nothing would be released at ${point.threshold} in a period like this one, so no QA rate can narrow its interval.`
+      : rate >= 1
+        ? `Even reviewing every decision released at ${point.threshold} would not narrow the interval to ${points} over a period like this one: a longer period would.`
+        : `To narrow the error interval at ${point.threshold} to ${points} over a period like this one, QA-sample ${pct(rate)} of the automated decisions (the policy samples ${pct(opts.qaRate)}).`;
+  return { width: opts.intervalWidth, threshold: point.threshold, rate, currentRate: opts.qaRate, sentence };
 }
