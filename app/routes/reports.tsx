@@ -43,7 +43,14 @@ export default function Reports() {
   }
   const q = r.query;
   const tables = reportTables(r, view.backlog);
-  const csvQuery = new URLSearchParams({ type: q.type, from: q.from, to: q.to, bucket: q.bucket, ...(q.modelVersion ? { modelVersion: q.modelVersion } : {}) });
+  const csvQuery = new URLSearchParams({
+    type: q.type,
+    from: q.from,
+    to: q.to,
+    bucket: q.bucket,
+    ...(q.modelVersion ? { modelVersion: q.modelVersion } : {}),
+    ...(q.policyVersion ? { policyVersion: String(q.policyVersion) } : {}),
+  });
   const csvHref = (t: TableName) => `/reports/csv?table=${t}&${csvQuery}`;
   const series = r.series.map((s) => ({ ...s, label: bucketLabel(s.start, q.bucket, q.timeZone) }));
   const versionNames = r.byVersion.map((v) => v.modelVersion);
@@ -65,7 +72,8 @@ export default function Reports() {
                 in <span data-testid="report-timezone">{q.timeZone}</span>
               </>
             )}{" "}
-            · {q.modelVersion ? `model version ${q.modelVersion}` : "all model versions"} · decisions counted by when they occurred
+            · {q.modelVersion ? `model version ${q.modelVersion}` : "all model versions"} ·{" "}
+            {q.policyVersion ? `routing policy version ${q.policyVersion}` : "all policy versions"} · decisions counted by when they occurred
           </p>
         </div>
         <div className="flex items-center gap-3">
@@ -91,6 +99,15 @@ export default function Reports() {
           name="modelVersion"
           value={q.modelVersion ?? ""}
           options={[["", "All versions"], ...r.versions.map((v) => [v, v] as [string, string])]}
+        />
+        <FilterSelect
+          label="Policy version"
+          name="policyVersion"
+          value={q.policyVersion ? String(q.policyVersion) : ""}
+          options={[
+            ["", "All policy versions"],
+            ...r.policyVersions.map((p) => [String(p.version), `v${p.version} · since ${formatCell("date", p.since)}`] as [string, string]),
+          ]}
         />
         <FilterSelect
           label="Period"
@@ -181,6 +198,7 @@ export default function Reports() {
       </section>
 
       <DataTable table={tables.versions} csv={csvHref("versions")} />
+      <DataTable table={tables.policies} csv={csvHref("policies")} />
 
       <section aria-labelledby="breaks" className="mt-8">
         <h2 id="breaks" className="text-lg font-semibold">

@@ -4,11 +4,12 @@ import { z } from "zod";
 import { getDb } from "@db/client.server";
 import { requireApi } from "~/domain/auth/session.server";
 import { backlog, readReportQuery, reportPage } from "~/domain/reports/reports.server";
+import { reportQuerySchema } from "~/domain/reports/query";
 import { reportTables, tableRecords, TABLE_NAMES } from "~/domain/reports/tables";
+import { api } from "~/lib/http.server";
 import { requireQuery } from "~/lib/query";
 
-const REPORT_PARAMS = ["type", "from", "to", "bucket", "modelVersion"];
-import { api } from "~/lib/http.server";
+const REPORT_PARAMS = Object.keys(reportQuerySchema.shape);
 
 /** GET /reports/csv?table=NAME&type=…&from=…&to=…&bucket=…[&modelVersion=…]: one report table as CSV. */
 export const loader = async ({ request }: LoaderFunctionArgs) =>
@@ -21,7 +22,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) =>
     const now = Date.now();
     const isBacklog = table.startsWith("backlog");
     const page = isBacklog
-      ? { series: [], byVersion: [], fields: [], rules: [], reasons: [] }
+      ? { series: [], byVersion: [], byPolicy: [], fields: [], rules: [], reasons: [] }
       : await reportPage(db, await readReportQuery(db, params, { now, ignore: ["table"] }));
     const t = reportTables(page, isBacklog ? await backlog(db, now) : { queues: [], owners: [] })[table];
     const name = isBacklog ? `lastmile-${table}.csv` : `lastmile-${params.get("type")}-${table}.csv`;

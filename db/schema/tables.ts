@@ -4,6 +4,7 @@
  * are cheap and identical on SQLite and Postgres. People are referenced by user
  * id everywhere; enum columns carry CHECK constraints.
  */
+import { sql } from "drizzle-orm";
 import type { Builders } from "./builders";
 
 export const ROLES = ["admin", "manager", "reviewer", "auditor"] as const;
@@ -434,7 +435,7 @@ export function defineTables(b: Builders) {
   );
 
   /**
-   * Generic hourly counters keyed by (type, model version, hour, metric).
+   * Generic hourly counters keyed by (type, model version, policy version, hour, metric).
    * Each decision state contributes a set of metric increments; every write
    * applies (new contribution − old contribution) in its own transaction.
    */
@@ -443,14 +444,23 @@ export function defineTables(b: Builders) {
     {
       typeKey: text("type_key").notNull(),
       modelVersion: text("model_version").notNull(),
+      /**
+       * The routing policy version the decisions were routed under. 0 only on counters written before
+       * the split (an upgraded store): the rollup-split job rebuilds their days from the decisions.
+       */
+      policyVersion: int("policy_version").notNull().default(0),
       hour: ms("hour").notNull(),
       metric: text("metric").notNull(),
       value: ms("value").notNull(),
     },
     (t) => [
-      primaryKey({ columns: [t.typeKey, t.hour, t.modelVersion, t.metric] }),
+      primaryKey({ columns: [t.typeKey, t.hour, t.modelVersion, t.policyVersion, t.metric] }),
       // Reports read a few metrics over a period: (type, metric, hour) ranges, covering.
-      index("rollups_metric_idx").on(t.typeKey, t.metric, t.hour, t.modelVersion, t.value),
+      index("rollups_metric_idx").on(t.typeKey, t.metric, t.hour, t.modelVersion, t.policyVersion, t.value),
+      // The days still to split (empty once the split job has run).
+      index("rollups_unsplit_idx")
+        .on(t.typeKey, t.hour)
+        .where(sql`policy_version = 0`),
     ],
   );
 

@@ -58,7 +58,7 @@ type StoredBatch = {
   rollups: Row[];
 };
 const SEQ_TABLES = ["decisions", "tasks", "outbox", "audit_log"] as const;
-const ROLLUP_CONFLICT = ` ON CONFLICT (type_key, hour, model_version, metric) DO UPDATE SET value = rollups.value + excluded.value`;
+const ROLLUP_CONFLICT = ` ON CONFLICT (type_key, hour, model_version, policy_version, metric) DO UPDATE SET value = rollups.value + excluded.value`;
 
 /** Raw SQL on a store, `?` placeholders on both (numbered for Postgres); Postgres values come back as the text it sent. */
 type RawSql = {
@@ -134,7 +134,7 @@ async function rawInserter(tables: readonly (keyof StoredBatch)[], chunk: number
     tasks: table("tasks"),
     outbox: table("outbox"),
     audit: table("audit_log"),
-    rollups: table("rollups", ` ON CONFLICT (type_key, hour, model_version, metric) DO UPDATE SET value = value + excluded.value`),
+    rollups: table("rollups", ` ON CONFLICT (type_key, hour, model_version, policy_version, metric) DO UPDATE SET value = value + excluded.value`),
   };
   const write = sqlite.transaction((batch: [Database.Statement, unknown[]][]) => {
     for (const [stmt, params] of batch) stmt.run(params);

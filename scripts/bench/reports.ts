@@ -140,26 +140,26 @@ async function runSqlite(): Promise<Result> {
     // One pass over the decisions into per-hour groups, then one row per metric.
     sqlite.exec(`
       CREATE TEMP TABLE g AS
-      SELECT type_key, model_version AS v, occurred_at - occurred_at % ${HOUR} AS hour, route, status, qa_sampled AS qa,
+      SELECT type_key, model_version AS v, policy_version AS pv, occurred_at - occurred_at % ${HOUR} AS hour, route, status, qa_sampled AS qa,
              CASE WHEN finalized_at IS NULL THEN NULL ELSE ttd_bucket(max(0, finalized_at - received_at)) END AS b,
              count(*) AS n, sum(CASE WHEN finalized_at IS NULL THEN 0 ELSE max(0, finalized_at - received_at) END) AS ttd_sum
-      FROM decisions GROUP BY 1, 2, 3, 4, 5, 6, 7;
-      INSERT INTO rollups (type_key, model_version, hour, metric, value)
-      SELECT type_key, v, hour, metric, sum(n) FROM (
-        SELECT type_key, v, hour, 'volume' AS metric, n FROM g
-        UNION ALL SELECT type_key, v, hour, 'route:' || route, n FROM g
-        UNION ALL SELECT type_key, v, hour, 'rule:confidence', n FROM g WHERE route = 'review'
-        UNION ALL SELECT type_key, v, hour, CASE WHEN route = 'auto' THEN 'final:auto' ELSE 'final:reviewed' END, n FROM g WHERE b IS NOT NULL
-        UNION ALL SELECT type_key, v, hour, 'outcome:' || status, n FROM g WHERE b IS NOT NULL
-        UNION ALL SELECT type_key, v, hour, 'ttd:' || route || ':' || b, n FROM g WHERE b IS NOT NULL
-        UNION ALL SELECT type_key, v, hour, 'ttd_sum_ms', ttd_sum FROM g WHERE b IS NOT NULL
-        UNION ALL SELECT type_key, v, hour, 'pending', n FROM g WHERE b IS NULL
-        UNION ALL SELECT type_key, v, hour, 'qa:sampled', n FROM g WHERE qa
-      ) GROUP BY 1, 2, 3, 4;
+      FROM decisions GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
+      INSERT INTO rollups (type_key, model_version, policy_version, hour, metric, value)
+      SELECT type_key, v, pv, hour, metric, sum(n) FROM (
+        SELECT type_key, v, pv, hour, 'volume' AS metric, n FROM g
+        UNION ALL SELECT type_key, v, pv, hour, 'route:' || route, n FROM g
+        UNION ALL SELECT type_key, v, pv, hour, 'rule:confidence', n FROM g WHERE route = 'review'
+        UNION ALL SELECT type_key, v, pv, hour, CASE WHEN route = 'auto' THEN 'final:auto' ELSE 'final:reviewed' END, n FROM g WHERE b IS NOT NULL
+        UNION ALL SELECT type_key, v, pv, hour, 'outcome:' || status, n FROM g WHERE b IS NOT NULL
+        UNION ALL SELECT type_key, v, pv, hour, 'ttd:' || route || ':' || b, n FROM g WHERE b IS NOT NULL
+        UNION ALL SELECT type_key, v, pv, hour, 'ttd_sum_ms', ttd_sum FROM g WHERE b IS NOT NULL
+        UNION ALL SELECT type_key, v, pv, hour, 'pending', n FROM g WHERE b IS NULL
+        UNION ALL SELECT type_key, v, pv, hour, 'qa:sampled', n FROM g WHERE qa
+      ) GROUP BY 1, 2, 3, 4, 5;
       DROP TABLE g;
-      INSERT INTO rollups (type_key, model_version, hour, metric, value)
-      SELECT type_key, model_version, hour - hour % ${DAY}, 'day:' || metric, sum(value) FROM rollups
-      GROUP BY 1, 2, 3, 4;`);
+      INSERT INTO rollups (type_key, model_version, policy_version, hour, metric, value)
+      SELECT type_key, model_version, policy_version, hour - hour % ${DAY}, 'day:' || metric, sum(value) FROM rollups
+      GROUP BY 1, 2, 3, 4, 5;`);
   });
   load();
   sqlite.exec("ANALYZE");
@@ -309,28 +309,28 @@ async function runPostgres(): Promise<Result> {
                                                FROM (SELECT floor(ln(ms) / ln(1.25::float8))::int + 1 AS k) x) END $$`);
     await c.query(`
       CREATE TEMP TABLE g AS
-      SELECT type_key, model_version AS v, occurred_at - occurred_at % ${HOUR} AS hour, route, status, qa_sampled AS qa,
+      SELECT type_key, model_version AS v, policy_version AS pv, occurred_at - occurred_at % ${HOUR} AS hour, route, status, qa_sampled AS qa,
              CASE WHEN finalized_at IS NULL THEN NULL ELSE pg_temp.ttd_bucket(greatest(0, finalized_at - received_at)) END AS b,
              count(*) AS n, sum(CASE WHEN finalized_at IS NULL THEN 0 ELSE greatest(0, finalized_at - received_at) END) AS ttd_sum
-      FROM decisions GROUP BY 1, 2, 3, 4, 5, 6, 7`);
+      FROM decisions GROUP BY 1, 2, 3, 4, 5, 6, 7, 8`);
     await c.query(`
-      INSERT INTO rollups (type_key, model_version, hour, metric, value)
-      SELECT type_key, v, hour, metric, sum(n) FROM (
-        SELECT type_key, v, hour, 'volume' AS metric, n FROM g
-        UNION ALL SELECT type_key, v, hour, 'route:' || route, n FROM g
-        UNION ALL SELECT type_key, v, hour, 'rule:confidence', n FROM g WHERE route = 'review'
-        UNION ALL SELECT type_key, v, hour, CASE WHEN route = 'auto' THEN 'final:auto' ELSE 'final:reviewed' END, n FROM g WHERE b IS NOT NULL
-        UNION ALL SELECT type_key, v, hour, 'outcome:' || status, n FROM g WHERE b IS NOT NULL
-        UNION ALL SELECT type_key, v, hour, 'ttd:' || route || ':' || b, n FROM g WHERE b IS NOT NULL
-        UNION ALL SELECT type_key, v, hour, 'ttd_sum_ms', ttd_sum FROM g WHERE b IS NOT NULL
-        UNION ALL SELECT type_key, v, hour, 'pending', n FROM g WHERE b IS NULL
-        UNION ALL SELECT type_key, v, hour, 'qa:sampled', n FROM g WHERE qa
-      ) x GROUP BY 1, 2, 3, 4`);
+      INSERT INTO rollups (type_key, model_version, policy_version, hour, metric, value)
+      SELECT type_key, v, pv, hour, metric, sum(n) FROM (
+        SELECT type_key, v, pv, hour, 'volume' AS metric, n FROM g
+        UNION ALL SELECT type_key, v, pv, hour, 'route:' || route, n FROM g
+        UNION ALL SELECT type_key, v, pv, hour, 'rule:confidence', n FROM g WHERE route = 'review'
+        UNION ALL SELECT type_key, v, pv, hour, CASE WHEN route = 'auto' THEN 'final:auto' ELSE 'final:reviewed' END, n FROM g WHERE b IS NOT NULL
+        UNION ALL SELECT type_key, v, pv, hour, 'outcome:' || status, n FROM g WHERE b IS NOT NULL
+        UNION ALL SELECT type_key, v, pv, hour, 'ttd:' || route || ':' || b, n FROM g WHERE b IS NOT NULL
+        UNION ALL SELECT type_key, v, pv, hour, 'ttd_sum_ms', ttd_sum FROM g WHERE b IS NOT NULL
+        UNION ALL SELECT type_key, v, pv, hour, 'pending', n FROM g WHERE b IS NULL
+        UNION ALL SELECT type_key, v, pv, hour, 'qa:sampled', n FROM g WHERE qa
+      ) x GROUP BY 1, 2, 3, 4, 5`);
     await c.query("DROP TABLE g");
     await c.query(`
-      INSERT INTO rollups (type_key, model_version, hour, metric, value)
-      SELECT type_key, model_version, hour - hour % ${DAY}, 'day:' || metric, sum(value) FROM rollups
-      GROUP BY 1, 2, 3, 4`);
+      INSERT INTO rollups (type_key, model_version, policy_version, hour, metric, value)
+      SELECT type_key, model_version, policy_version, hour - hour % ${DAY}, 'day:' || metric, sum(value) FROM rollups
+      GROUP BY 1, 2, 3, 4, 5`);
     // What autovacuum leaves a settled table with: statistics and a visibility map (index-only scans).
     await c.query("VACUUM ANALYZE");
     const rollupRows = Number((await c.query("SELECT count(*) AS n FROM rollups")).rows[0].n);

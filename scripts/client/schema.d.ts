@@ -3088,6 +3088,8 @@ export interface operations {
                 to?: string;
                 bucket?: "hour" | "day" | "week";
                 modelVersion?: string;
+                /** @description Only decisions routed under this version of the type's routing policy */
+                policyVersion?: number;
             };
             header?: never;
             path?: never;
@@ -3142,6 +3144,8 @@ export interface operations {
                 to?: string;
                 bucket?: "hour" | "day" | "week";
                 modelVersion?: string;
+                /** @description Only decisions routed under this version of the type's routing policy */
+                policyVersion?: number;
             };
             header?: never;
             path?: never;

@@ -88,7 +88,7 @@ describe("four-eyes review over HTTP", () => {
     const events = await outboxForEntity(s.db, id);
     expect(events.map((e) => e.eventType)).toEqual(["decision.finalized"]);
     // Only the final verdict's reason codes count: one rejection, one NOT_AN_INVOICE.
-    const reasonCount = [...(await rollupSnapshot(s.db))].filter(([k]) => k.split("|")[3] === "reason:NOT_AN_INVOICE").reduce((sum, [, v]) => sum + v, 0);
+    const reasonCount = [...(await rollupSnapshot(s.db))].filter(([k]) => k.split("|")[4] === "reason:NOT_AN_INVOICE").reduce((sum, [, v]) => sum + v, 0);
     expect(reasonCount).toBe(1);
     await rollupsMatchFromScratch();
   });

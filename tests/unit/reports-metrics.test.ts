@@ -125,6 +125,7 @@ describe("contributions of one decision", () => {
   const base: DecisionFacts = {
     typeKey: "invoice",
     modelVersion: "1",
+    policyVersion: 1,
     occurredAt: 0,
     receivedAt: 1_000,
     route: "review",

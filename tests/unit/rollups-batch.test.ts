@@ -23,6 +23,6 @@ describe("roll-ups written by a batch ingest", () => {
     await ingestDecisions(db, items.slice(250), { batch: true, actor: "t", now: base + 9_000 });
     const snapshot = await rollupSnapshot(db);
     expect(sorted(snapshot)).toEqual(sorted(await aggregateFromScratch(db)));
-    expect(new Set([...snapshot.keys()].map((k) => k.split("|")[2])).size).toBeGreaterThan(10);
+    expect(new Set([...snapshot.keys()].map((k) => k.split("|")[3])).size).toBeGreaterThan(10);
   });
 });

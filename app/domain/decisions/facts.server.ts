@@ -21,6 +21,7 @@ export function factsOf(row: DecisionRowLike, verdict: VerdictFacts | null): Dec
   return {
     typeKey: row.typeKey,
     modelVersion: row.modelVersion,
+    policyVersion: row.policyVersion,
     occurredAt: row.occurredAt,
     receivedAt: row.receivedAt,
     route: row.route,

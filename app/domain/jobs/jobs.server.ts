@@ -6,6 +6,8 @@
  * - audit-checkpoint: signs the audit chain's head every minute (audit/checkpoints.server.ts)
  * - lease-expiry: returns tasks whose lease lapsed to the queue, even when nobody claims
  * - snapshot-recovery: resumes dataset snapshot builds whose instance died
+ * - rollup-split: on a store upgraded from a build without the policy version in the roll-ups, rebuilds the
+ *   days whose counters lack it (reports/rollups.server.ts), then stops looking
  * - webhook-delivery: sends pending webhook deliveries (webhooks/delivery.server.ts) every WEBHOOK_POLL_MS,
  *   and shortly after a transaction in this process enqueued some
  */
@@ -14,6 +16,7 @@ import { scheduleExclusive } from "@db/job-lock.server";
 import { startAuditCheckpoints } from "../audit/checkpoints.server";
 import { resumeInterruptedBuilds } from "../datasets/snapshot-builder.server";
 import { reapExpiredLeases } from "../queue/queue.server";
+import { splitRollups } from "../reports/rollups.server";
 import { errorFields, log } from "~/lib/log.server";
 import { deliverPending, deliveriesDue, deliveryConfig } from "../webhooks/delivery.server";
 import { onDeliveriesEnqueued } from "../webhooks/outbox.server";
@@ -31,6 +34,19 @@ const JOBS: Job[] = [
   { name: "lease-expiry", everyMs: 30_000, run: (db) => transaction(db, (tx) => reapExpiredLeases(tx, Date.now())) },
   { name: "snapshot-recovery", everyMs: 30_000, run: (db) => resumeInterruptedBuilds(db) },
 ];
+
+function rollupSplitJob(): Job {
+  // Once a run finds nothing to split, this process stops looking: new counters always carry their version.
+  let done = false;
+  return {
+    name: "rollup-split",
+    everyMs: 2_000,
+    run: async (db) => {
+      done = (await splitRollups(db, { budgetMs: 1_500 })).done;
+    },
+    due: async () => !done,
+  };
+}
 
 function webhookJob(): Job {
   const cfg = deliveryConfig();
@@ -52,7 +68,7 @@ function logError(job: string, e: unknown) {
 /** Starts every job (each runs once at start, then on its interval); returns a function that stops them. */
 export async function startJobs(db: () => Db = getDb): Promise<() => void> {
   const stops: (() => void)[] = [await startAuditCheckpoints({ db })];
-  for (const job of [...JOBS, webhookJob()]) stops.push(await scheduleExclusive(db, job, (e) => logError(job.name, e)));
+  for (const job of [...JOBS, rollupSplitJob(), webhookJob()]) stops.push(await scheduleExclusive(db, job, (e) => logError(job.name, e)));
   return () => {
     onDeliveriesEnqueued(null);
     stops.forEach((stop) => stop());

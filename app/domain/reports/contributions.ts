@@ -5,7 +5,7 @@
  * roll-ups always equal a from-scratch aggregate over the decisions
  * (tests/unit/reports-rollups.property.test.ts checks exactly that).
  *
- * Metric names (one counter row per type, model version, hour of occurredAt):
+ * Metric names (one counter row per type, model version, policy version, hour of occurredAt):
  *   volume, route:auto|review, pending, final:auto|reviewed, outcome:<status>,
  *   rule:<rule>            a routing rule that sent the decision to review
  *   ttd:<route>:<bucket>   time-to-decision histogram (see ttdBucket), ttd_sum_ms
@@ -22,6 +22,8 @@ export type { DecisionStatus };
 export type DecisionFacts = {
   typeKey: string;
   modelVersion: string;
+  /** The routing policy version the decision was routed under. */
+  policyVersion: number;
   occurredAt: number;
   receivedAt: number;
   route: "auto" | "review";

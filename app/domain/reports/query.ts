@@ -42,11 +42,17 @@ export const reportQuerySchema = z
     to: isoInstant.optional(),
     bucket: z.enum(BUCKETS, { error: "bucket must be hour, day or week" }).default("day"),
     modelVersion: z.string().min(1).max(100).optional(),
+    policyVersion: z.coerce
+      .number({ error: "policyVersion must be a policy version number, e.g. 3" })
+      .int("policyVersion must be a whole number")
+      .positive("policyVersion must be 1 or more")
+      .optional()
+      .describe("Only decisions routed under this version of the type's routing policy"),
   })
   .strict();
 
 /** `zone`: the IANA time zone days and weeks are counted in (the organisation's; UTC when absent). */
-export type ReportQuery = { type: string; from: number; to: number; bucket: Bucket; modelVersion?: string; zone?: string };
+export type ReportQuery = { type: string; from: number; to: number; bucket: Bucket; modelVersion?: string; policyVersion?: number; zone?: string };
 
 /** A report's period from its optional bounds: up to the next full hour, DEFAULT_PERIOD_DAYS long; a 400 when from ≥ to. */
 export function reportPeriod(q: { from?: number; to?: number }, now: number): { from: number; to: number } {
@@ -64,7 +70,7 @@ export function parseReportQuery(params: URLSearchParams, opts: { now?: number; 
   if ((to - from) / BUCKET_MS[bucket] > MAX_BUCKETS) {
     throw invalid("Invalid query", [{ path: "bucket", message: `more than ${MAX_BUCKETS} ${bucket} buckets; choose a wider bucket or a shorter period` }]);
   }
-  return { type: query.type, from, to, bucket, modelVersion: query.modelVersion };
+  return { type: query.type, from, to, bucket, modelVersion: query.modelVersion, policyVersion: query.policyVersion };
 }
 
 /** Start of the bucket holding `ms` (days and weeks in `zone`, UTC by default; weeks start on Monday). */

@@ -4,9 +4,10 @@
  * per bucket and hand the sums to the pure formulas in metrics.ts. Backlog is
  * current state and reads open tasks through their own index.
  */
-import { sql, type SQL } from "drizzle-orm";
+import { desc, eq, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { sqlAll, type DbOrTx } from "@db/client.server";
+import { routingPolicies } from "@db/schema/index";
 import { countIf, indexedBy } from "@db/sql";
 import { listDecisionTypes, getDecisionType } from "../decision-types/decision-types.server";
 import { DAILY_PREFIX } from "./rollups.server";
@@ -65,6 +66,17 @@ function inList(values: readonly string[]): SQL {
   );
 }
 
+/** The version dimensions of the roll-ups: a report is filtered by each (modelVersion, policyVersion) and split by either. */
+type Dimension = "model" | "policy";
+
+/** The query's version filters, but for the dimension `allOf` (a side-by-side table of that dimension lists all of it). */
+function versionFilters(q: ReportQuery, allOf?: Dimension): SQL[] {
+  const out: SQL[] = [];
+  if (q.modelVersion && allOf !== "model") out.push(sql`model_version = ${q.modelVersion}`);
+  if (q.policyVersion && allOf !== "policy") out.push(sql`policy_version = ${q.policyVersion}`);
+  return out;
+}
+
 /** `b`: the bucket's start (UTC ms, as a string) when summed per bucket. */
 type Row = { b: string; v: string; metric: string; value: number };
 
@@ -110,7 +122,7 @@ const prefixRange = (p: string) => sql`(metric >= ${p} AND metric < ${p.slice(0,
 async function sumCounters(
   db: DbOrTx,
   q: ReportQuery,
-  opts: { metrics?: readonly string[]; prefixes?: string[]; byBucket: boolean; byVersion: boolean; allVersions?: boolean },
+  opts: { metrics?: readonly string[]; prefixes?: string[]; byBucket: boolean; by?: Dimension; allOf?: Dimension },
 ): Promise<Row[]> {
   const out: Row[] = [];
   const bucketKey = keyToStart(q);
@@ -123,9 +135,9 @@ async function sumCounters(
     const where: SQL[] = [sql`type_key = ${q.type}`, sql`hour >= ${g.from}`, sql`hour < ${g.to}`];
     if (metricConds.length) where.push(sql`(${sql.join(metricConds, sql` OR `)})`);
     if (every && !g.prefix) where.push(sql`substr(metric, 1, ${DAILY_PREFIX.length}) <> ${DAILY_PREFIX}`);
-    if (q.modelVersion && !opts.allVersions) where.push(sql`model_version = ${q.modelVersion}`);
+    where.push(...versionFilters(q, opts.allOf));
     const b = opts.byBucket ? bucketExpr(q.bucket, g.offset) : sql`0`;
-    const v = opts.byVersion ? sql`model_version` : sql`''`;
+    const v = opts.by === "model" ? sql`model_version` : opts.by === "policy" ? sql`policy_version` : sql`''`;
     // Metric ranges over a period: range scans on (type, metric, hour); all hourly metrics: the (type, hour) key.
     const from = metricConds.length ? indexedBy(db, "rollups", "rollups_metric_idx") : sql`rollups`;
     const rows = await sqlAll<Row>(
@@ -198,7 +210,7 @@ async function automationCounters(db: DbOrTx, q: ReportQuery, g: Segment, into: 
     sql`, `,
   );
   const where: SQL[] = [sql`type_key = ${q.type}`, sql`metric IN (${inList(names)})`, sql`hour >= ${hourFrom}`, sql`hour < ${hourTo}`];
-  if (q.modelVersion) where.push(sql`model_version = ${q.modelVersion}`);
+  where.push(...versionFilters(q));
   const rows = await sqlAll<Record<string, number>>(
     db,
     sql`SELECT ${bucketExpr(q.bucket, g.offset)} AS b, ${cols} FROM ${indexedBy(db, "rollups", "rollups_metric_idx")} WHERE ${sql.join(where, sql` AND `)} GROUP BY 1`,
@@ -225,7 +237,7 @@ export async function automationReport(db: DbOrTx, q: ReportQuery): Promise<Auto
 
 /** GET /api/v1/reports/quality: auto-lane accuracy, estimated released accuracy, time to decision. */
 export async function qualityReport(db: DbOrTx, q: ReportQuery): Promise<QualityFigures> {
-  const rows = await sumCounters(db, q, { metrics: QUALITY_METRICS, prefixes: ["ttd:"], byBucket: false, byVersion: false });
+  const rows = await sumCounters(db, q, { metrics: QUALITY_METRICS, prefixes: ["ttd:"], byBucket: false });
   return qualityFigures(sumAll(fold(rows, () => "").values()));
 }
 
@@ -296,8 +308,10 @@ export async function backlog(db: DbOrTx, now = Date.now()): Promise<{ queues: B
   return { queues, owners: [...owners.values()].sort((a, b) => b.pastSla - a.pastSla || b.open + b.claimed - (a.open + a.claimed)) };
 }
 
-export type VersionRow = AutomationFigures &
-  QualityFigures & { modelVersion: string; escalated: number; reviewP50Ms: number | null; reviewP95Ms: number | null };
+type RowFigures = AutomationFigures & QualityFigures & { escalated: number; reviewP50Ms: number | null; reviewP95Ms: number | null };
+export type VersionRow = RowFigures & { modelVersion: string };
+/** `policyVersion` 0: counters from before the policy version was recorded in them (an upgraded store, being rebuilt). */
+export type PolicyRow = RowFigures & { policyVersion: number; since: string | null };
 export type SeriesPoint = AutomationBucket & {
   byVersion: Record<string, number | null>;
   accuracy: number | null;
@@ -314,11 +328,14 @@ export type RuleRow = { rule: string; decisions: number; shareOfReviewed: number
 export type ReasonRow = { code: string; label: string; count: number; share: number | null; cumulativeShare: number | null };
 
 export type ReportPage = {
-  query: { type: string; from: string; to: string; bucket: Bucket; modelVersion: string | null; timeZone: string };
+  query: { type: string; from: string; to: string; bucket: Bucket; modelVersion: string | null; policyVersion: number | null; timeZone: string };
   versions: string[];
+  /** The type's routing policy versions, newest first, and when each took effect. */
+  policyVersions: { version: number; since: string }[];
   totals: AutomationFigures & QualityFigures & { escalated: number; reviewP50Ms: number | null; reviewP95Ms: number | null };
   series: SeriesPoint[];
   byVersion: VersionRow[];
+  byPolicy: PolicyRow[];
   fields: FieldRow[];
   rules: RuleRow[];
   reasons: ReasonRow[];
@@ -333,8 +350,13 @@ function versionFigures(m: Counters) {
 export async function reportPage(db: DbOrTx, q: ReportQuery): Promise<ReportPage> {
   const type = await getDecisionType(db, q.type);
   // Totals per model version, every metric (side-by-side table, breakdowns).
-  const perVersion = fold(await sumCounters(db, q, { byBucket: false, byVersion: true, allVersions: true }), (r) => r.v);
-  const selected = q.modelVersion ? [perVersion.get(q.modelVersion) ?? {}] : [...perVersion.values()];
+  const perVersion = fold(await sumCounters(db, q, { byBucket: false, by: "model", allOf: "model" }), (r) => r.v);
+  const perPolicy = fold(await sumCounters(db, q, { byBucket: false, by: "policy", allOf: "policy" }), (r) => String(r.v));
+  const selected = q.policyVersion
+    ? [perPolicy.get(String(q.policyVersion)) ?? {}]
+    : q.modelVersion
+      ? [perVersion.get(q.modelVersion) ?? {}]
+      : [...perVersion.values()];
   const totalsCounters = sumAll(selected);
 
   // Per bucket and version: the figures charted over time.
@@ -342,7 +364,7 @@ export async function reportPage(db: DbOrTx, q: ReportQuery): Promise<ReportPage
     metrics: [...new Set([...AUTOMATION_METRICS, ...QUALITY_METRICS])],
     prefixes: ["ttd:"],
     byBucket: true,
-    byVersion: true,
+    by: "model",
   });
   const byBucketVersion = new Map<string, Map<string, Counters>>();
   for (const r of seriesRows) {
@@ -414,6 +436,12 @@ export async function reportPage(db: DbOrTx, q: ReportQuery): Promise<ReportPage
       return { code, label: labels.get(code) ?? code, count, share: rate(count, reasonTotal), cumulativeShare: rate(running, reasonTotal) };
     });
 
+  const policies = await db
+    .select({ version: routingPolicies.version, createdAt: routingPolicies.createdAt })
+    .from(routingPolicies)
+    .where(eq(routingPolicies.typeKey, q.type))
+    .orderBy(desc(routingPolicies.version));
+  const sinceOf = new Map(policies.map((p) => [p.version, new Date(p.createdAt).toISOString()]));
   return {
     query: {
       type: q.type,
@@ -421,12 +449,18 @@ export async function reportPage(db: DbOrTx, q: ReportQuery): Promise<ReportPage
       to: new Date(q.to).toISOString(),
       bucket: q.bucket,
       modelVersion: q.modelVersion ?? null,
+      policyVersion: q.policyVersion ?? null,
       timeZone: zoneOf(q),
     },
     versions: await modelVersions(db, q.type),
+    policyVersions: policies.map((p) => ({ version: p.version, since: new Date(p.createdAt).toISOString() })),
     totals: versionFigures(totalsCounters),
     series,
     byVersion: versionNames.map((v) => ({ modelVersion: v, ...versionFigures(perVersion.get(v)!) })),
+    byPolicy: [...perPolicy.keys()]
+      .map(Number)
+      .sort((a, b) => b - a)
+      .map((v) => ({ policyVersion: v, since: sinceOf.get(v) ?? null, ...versionFigures(perPolicy.get(String(v))!) })),
     fields,
     rules,
     reasons,
@@ -459,7 +493,7 @@ export async function reportsView(db: DbOrTx, params: URLSearchParams, now = Dat
   if (types.length === 0) return view;
   const p = new URLSearchParams();
   p.set("type", params.get("type") || types[0].key);
-  for (const k of ["bucket", "modelVersion"]) if (params.get(k)) p.set(k, params.get(k)!);
+  for (const k of ["bucket", "modelVersion", "policyVersion"]) if (params.get(k)) p.set(k, params.get(k)!);
   const period = params.get("period");
   if (params.get("from") || params.get("to")) {
     view.period = "custom";

@@ -7,8 +7,8 @@
  * "day:<name>", hour column = the day's start), so a 90-day report by day or
  * week reads ~90 rows per metric instead of ~2,160.
  */
-import { sql } from "drizzle-orm";
-import type { DbOrTx } from "@db/client.server";
+import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
+import { dialectOf, sqlOne, sqlRun, transaction, type DbOrTx } from "@db/client.server";
 import { decisions, reviews, rollups } from "@db/schema/index";
 import { factsFromHistory } from "../decisions/facts.server";
 import { DAY, hourStart } from "~/lib/time";
@@ -38,6 +38,7 @@ function factsKey(f: DecisionFacts): string {
   return JSON.stringify([
     f.typeKey,
     f.modelVersion,
+    f.policyVersion,
     hourStart(f.occurredAt),
     f.receivedAt,
     f.route,
@@ -68,14 +69,14 @@ export async function applyRollupChanges(tx: DbOrTx, changes: FactsChange[]): Pr
     if (c.before) count(c.before, -1);
     if (c.after) count(c.after, 1);
   }
-  const deltas = new Map<string, { typeKey: string; modelVersion: string; hour: number; metric: string; value: number }>();
+  const deltas = new Map<string, { typeKey: string; modelVersion: string; policyVersion: number; hour: number; metric: string; value: number }>();
   for (const { f, times } of distinct.values()) {
     if (times === 0) continue;
     for (const [hour, metric, v] of counterRows(f)) {
-      const k = `${f.typeKey}\u0000${f.modelVersion}\u0000${hour}\u0000${metric}`;
+      const k = rollupKey(f.typeKey, f.modelVersion, f.policyVersion, hour, metric);
       const cur = deltas.get(k);
       if (cur) cur.value += times * v;
-      else deltas.set(k, { typeKey: f.typeKey, modelVersion: f.modelVersion, hour, metric, value: times * v });
+      else deltas.set(k, { typeKey: f.typeKey, modelVersion: f.modelVersion, policyVersion: f.policyVersion, hour, metric, value: times * v });
     }
   }
   const rows = [...deltas.values()].filter((d) => d.value !== 0);
@@ -84,18 +85,19 @@ export async function applyRollupChanges(tx: DbOrTx, changes: FactsChange[]): Pr
       .insert(rollups)
       .values(rows.slice(i, i + 500))
       .onConflictDoUpdate({
-        target: [rollups.typeKey, rollups.hour, rollups.modelVersion, rollups.metric],
+        target: [rollups.typeKey, rollups.hour, rollups.modelVersion, rollups.policyVersion, rollups.metric],
         set: { value: sql`${rollups.value} + excluded.value` },
       });
   }
 }
 
-export const rollupKey = (typeKey: string, modelVersion: string, hour: number, metric: string) => `${typeKey}|${modelVersion}|${hour}|${metric}`;
+export const rollupKey = (typeKey: string, modelVersion: string, policyVersion: number, hour: number, metric: string) =>
+  `${typeKey}|${modelVersion}|${policyVersion}|${hour}|${metric}`;
 
 /** The roll-up table as a map of non-zero counters keyed by rollupKey. */
 export async function rollupSnapshot(db: DbOrTx): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  for (const r of await db.select().from(rollups)) if (r.value !== 0) out.set(rollupKey(r.typeKey, r.modelVersion, r.hour, r.metric), r.value);
+  for (const r of await db.select().from(rollups)) if (r.value !== 0) out.set(rollupKey(r.typeKey, r.modelVersion, r.policyVersion, r.hour, r.metric), r.value);
   return out;
 }
 
@@ -110,10 +112,59 @@ export async function aggregateFromScratch(db: DbOrTx): Promise<Map<string, numb
   for (const d of await db.select().from(decisions)) {
     const f = factsFromHistory(d, history.get(d.id) ?? []);
     for (const [hour, metric, v] of counterRows(f)) {
-      const k = rollupKey(f.typeKey, f.modelVersion, hour, metric);
+      const k = rollupKey(f.typeKey, f.modelVersion, f.policyVersion, hour, metric);
       out.set(k, (out.get(k) ?? 0) + v);
     }
   }
   for (const [k, v] of out) if (v === 0) out.delete(k);
   return out;
+}
+
+/**
+ * Counters written before the policy version was a dimension (policy_version 0: a store upgraded from a
+ * build without it) are split by rebuilding their days from the decisions, one (type, UTC day) per
+ * transaction: the day's hourly and daily counters are deleted and written again from each decision's
+ * facts, the same derivation as aggregateFromScratch. Totals are right before, during and after; only the
+ * split by policy version waits for it. Runs as a background job until nothing is left; returns how many
+ * days it rebuilt and whether any remain.
+ */
+export async function splitRollups(db: DbOrTx, opts: { budgetMs?: number } = {}): Promise<{ days: number; done: boolean }> {
+  const deadline = Date.now() + (opts.budgetMs ?? 1_000);
+  let days = 0;
+  for (;;) {
+    // A literal 0, so that SQLite's planner can use the partial index rollups_unsplit_idx.
+    const next = await sqlOne<{ type_key: string; hour: number | string }>(db, sql`SELECT type_key, hour FROM rollups WHERE policy_version = 0 LIMIT 1`);
+    if (!next) return { days, done: true };
+    await transaction(db, (tx) => rebuildDay(tx, next.type_key, dayStart(Number(next.hour))));
+    days++;
+    if (Date.now() >= deadline) return { days, done: false };
+  }
+}
+
+async function rebuildDay(tx: DbOrTx, typeKey: string, day: number): Promise<void> {
+  // Postgres: no other transaction writes counters until this one commits (a review of a decision of this
+  // day must apply its delta to the rebuilt counters, not to the deleted ones). SQLite has one writer.
+  if (dialectOf(tx) === "postgres") await sqlRun(tx, sql`LOCK TABLE rollups IN SHARE ROW EXCLUSIVE MODE`);
+  await tx.delete(rollups).where(and(eq(rollups.typeKey, typeKey), gte(rollups.hour, day), lt(rollups.hour, day + DAY)));
+  const rows = await tx
+    .select()
+    .from(decisions)
+    .where(and(eq(decisions.typeKey, typeKey), gte(decisions.occurredAt, day), lt(decisions.occurredAt, day + DAY)));
+  const changes: FactsChange[] = [];
+  for (let i = 0; i < rows.length; i += 500) {
+    const part = rows.slice(i, i + 500);
+    const history = new Map<string, (typeof reviews.$inferSelect)[]>();
+    const found = await tx
+      .select()
+      .from(reviews)
+      .where(
+        inArray(
+          reviews.decisionId,
+          part.map((d) => d.id),
+        ),
+      );
+    for (const r of found) history.set(r.decisionId, [...(history.get(r.decisionId) ?? []), r]);
+    for (const d of part) changes.push({ before: null, after: factsFromHistory(d, history.get(d.id) ?? []) });
+  }
+  await applyRollupChanges(tx, changes);
 }

@@ -16,10 +16,10 @@ export type ColumnFormat = "int" | "rate" | "ms" | "text" | "date";
 export type Column<R> = { key: string; label: string; format: ColumnFormat; value(r: R): string | number | null };
 export type Table<R = unknown> = { name: string; title: string; columns: Column<R>[]; rows: R[] };
 
-export const TABLE_NAMES = ["automation", "versions", "fields", "rules", "reasons", "backlog-queues", "backlog-owners"] as const;
+export const TABLE_NAMES = ["automation", "versions", "policies", "fields", "rules", "reasons", "backlog-queues", "backlog-owners"] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
 
-type Page = Pick<ReportPage, "series" | "byVersion" | "fields" | "rules" | "reasons">;
+type Page = Pick<ReportPage, "series" | "byVersion" | "byPolicy" | "fields" | "rules" | "reasons">;
 type Backlog = { queues: BacklogQueue[]; owners: BacklogOwner[] };
 
 function col<R>(key: string, label: string, format: ColumnFormat, value: (r: R) => string | number | null): Column<R> {
@@ -55,6 +55,30 @@ export function reportTables(page: Page, backlog: Backlog): Record<TableName, Ta
     rows: page.byVersion,
     columns: [
       col("model_version", "Model version", "text", (r) => r.modelVersion),
+      col("volume", "Volume", "int", (r) => r.volume),
+      col("auto", "Auto", "int", (r) => r.auto),
+      col("reviewed", "Reviewed", "int", (r) => r.reviewed),
+      col("pending", "Pending", "int", (r) => r.pending),
+      col("automation_rate", "Automation rate", "rate", (r) => r.automationRate),
+      col("override_rate", "Override rate", "rate", (r) => r.overrideRate),
+      col("auto_lane_accuracy", "Auto-lane accuracy", "rate", (r) => r.autoLaneAccuracy.estimate),
+      col("auto_lane_accuracy_low", "95% low", "rate", (r) => r.autoLaneAccuracy.low),
+      col("auto_lane_accuracy_high", "95% high", "rate", (r) => r.autoLaneAccuracy.high),
+      col("qa_n", "QA n", "int", (r) => r.autoLaneAccuracy.n),
+      col("released_accuracy", "Est. released accuracy", "rate", (r) => r.estimatedReleasedAccuracy.estimate),
+      col("review_ttd_p50_ms", "Review p50", "ms", (r) => r.reviewP50Ms),
+      col("review_ttd_p95_ms", "Review p95", "ms", (r) => r.reviewP95Ms),
+      col("escalated", "Escalated", "int", (r) => r.escalated),
+    ],
+  };
+  const policies: Table<Page["byPolicy"][number]> = {
+    name: "policies",
+    title: "Routing policy versions side by side",
+    rows: page.byPolicy,
+    columns: [
+      // 0: counted before the roll-ups recorded the policy version (an upgraded store; the split is being rebuilt).
+      col("policy_version", "Policy version", "text", (r) => (r.policyVersion === 0 ? "not yet split" : String(r.policyVersion))),
+      col("since", "In effect since", "date", (r) => r.since),
       col("volume", "Volume", "int", (r) => r.volume),
       col("auto", "Auto", "int", (r) => r.auto),
       col("reviewed", "Reviewed", "int", (r) => r.reviewed),
@@ -131,7 +155,7 @@ export function reportTables(page: Page, backlog: Backlog): Record<TableName, Ta
       col("past_sla", "Past SLA", "int", (r) => r.pastSla),
     ],
   };
-  return { automation, versions, fields, rules, reasons, "backlog-queues": backlogQueues, "backlog-owners": backlogOwners };
+  return { automation, versions, policies, fields, rules, reasons, "backlog-queues": backlogQueues, "backlog-owners": backlogOwners };
 }
 
 /** A table as CSV records: a header of column keys, then raw values (text that a spreadsheet would run as a formula escaped, numbers as they are). */
