@@ -48,7 +48,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       policy: h.policy as RoutingPolicy,
     })),
     owners: active.map((u) => ({ email: u.email, name: u.name, role: u.role })),
-    proposals: type.policyApproval ? await listPolicyProposals(db, type.key) : [],
+    // Every proposal: the pending ones are listed while approval is on, the approved ones explain their version in the history.
+    proposals: await listPolicyProposals(db, type.key),
     me: who.user.email,
     canPropose: can(who, "policies:propose"),
     canApprove: can(who, "policies:approve"),
@@ -113,6 +114,24 @@ export async function action({ request, params }: ActionFunctionArgs) {
 }
 
 const DECIDED: Record<string, string> = { created: "Proposed: another admin approves it.", approve: "Approved.", reject: "Rejected.", withdraw: "Withdrawn." };
+
+/** The proposal a policy version came from, in the history: who proposed it and why, who approved it, its replayed impact. */
+function VersionProposal({ p }: { p: ReturnType<typeof useLoaderData<typeof loader>>["proposals"][number] | undefined }) {
+  if (!p) return <span className="text-slate-500">Changed directly</span>;
+  return (
+    <div className="max-w-md space-y-0.5 text-sm" data-testid={`version-proposal-${p.policyVersion}`}>
+      <p className="text-slate-800">“{p.reason}”</p>
+      <p className="text-slate-600">
+        Proposed by {p.proposedBy}, approved by {p.decidedBy}
+      </p>
+      {p.impact ? (
+        <p className="text-slate-600">
+          Replayed impact: automation {pct(p.impact.before.automationRate)} → {pct(p.impact.after.automationRate)}
+        </p>
+      ) : null}
+    </div>
+  );
+}
 
 /** The type's policy proposals: what each changes, its replayed impact, who proposed it and why, and its decision. */
 function ProposalsSection() {
@@ -270,7 +289,8 @@ function MembersSection() {
 }
 
 export default function EditType() {
-  const { type, history, owners, canEditType } = useLoaderData<typeof loader>();
+  const { type, history, owners, canEditType, proposals } = useLoaderData<typeof loader>();
+  const proposalOf = new Map(proposals.filter((p) => p.status === "approved" && p.policyVersion !== null).map((p) => [p.policyVersion!, p]));
   const actionResult = useActionData<typeof action>();
   // The definition form's own answer (the members form answers for itself, in MembersSection).
   const result = actionResult && actionResult.intent !== "members" && !actionResult.ok ? actionResult : undefined;
@@ -331,6 +351,7 @@ export default function EditType() {
             <TH>Rules</TH>
             <TH>Created</TH>
             <TH>By</TH>
+            <TH>Proposal</TH>
           </THead>
           <TBody>
             {history.map((h) => (
@@ -348,6 +369,9 @@ export default function EditType() {
                   <Time value={h.createdAt} />
                 </TD>
                 <TD>{h.createdBy ?? "—"}</TD>
+                <TD>
+                  <VersionProposal p={proposalOf.get(h.version)} />
+                </TD>
               </tr>
             ))}
           </TBody>

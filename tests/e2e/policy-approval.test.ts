@@ -52,6 +52,12 @@ test("propose a policy change, read its impact, approve it as another admin, see
   const history = other.getByRole("table", { name: "Routing policy versions" });
   await expect(history.getByRole("row")).toHaveCount(3);
   await expect(history).toContainText("overall ≥ 0.8");
+  // The new version names its proposal: the reason, who proposed and who approved it, the replayed impact.
+  const v2 = history.getByTestId("version-proposal-2");
+  await expect(v2).toContainText("QA over the last month supports 0.8");
+  await expect(v2).toContainText(`Proposed by ${alice.email}, approved by ${bob.email}`);
+  await expect(v2).toContainText("Replayed impact: automation 0.0% → 100.0%");
+  await expect(history.getByRole("row").nth(2)).toContainText("Changed directly");
   await other.screenshot({ path: `${SHOTS}policy-proposal-approved.png`, fullPage: true });
   expect(errors).toEqual([]);
 });
