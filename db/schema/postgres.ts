@@ -21,6 +21,8 @@ export const {
   auditCheckpoints,
   outbox,
   rollups,
+  monitorCounters,
+  alerts,
   datasets,
   datasetSnapshots,
   webhookSubscriptions,

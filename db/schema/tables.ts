@@ -16,6 +16,7 @@ export const REVIEW_ACTIONS = ["approve", "correct", "reject", "escalate"] as co
 export const SNAPSHOT_STATUSES = ["building", "ready", "failed"] as const;
 export const WEBHOOK_DELIVERY_STATUSES = ["pending", "delivered", "dead"] as const;
 export const PROPOSAL_STATUSES = ["pending", "approved", "rejected", "withdrawn"] as const;
+export const ALERT_STATES = ["firing", "acknowledged", "resolved"] as const;
 
 export function defineTables(b: Builders) {
   const { table, text, int, ms, real, bool, json, seq, index, uniqueIndex, primaryKey, oneOf, desc } = b;
@@ -118,6 +119,8 @@ export function defineTables(b: Builders) {
     targetAccuracy: real("target_accuracy"),
     /** Policy changes (routing, four-eyes, target accuracy, this flag) go through a proposal another admin approves. */
     policyApproval: bool("policy_approval").notNull().default(false),
+    /** Drift monitor settings (monitors/settings.ts), JSON; null: the defaults. */
+    monitors: json("monitors"),
     createdAt: ms("created_at").notNull(),
     updatedAt: ms("updated_at").notNull(),
   });
@@ -212,6 +215,8 @@ export function defineTables(b: Builders) {
       route: text("route", { enum: DECISION_ROUTES }).notNull(),
       reasons: json("reasons").$type<string[]>().notNull(),
       policyVersion: int("policy_version").notNull(),
+      /** The value of the type's monitored segment field (its monitors' segmentField) when the decision arrived; null: none. */
+      segment: text("segment"),
       qaSampled: bool("qa_sampled").notNull().default(false),
       status: text("status", { enum: DECISION_STATUSES }).notNull(),
       finalOutput: json("final_output"),
@@ -465,6 +470,59 @@ export function defineTables(b: Builders) {
   );
 
   /**
+   * Per-minute counters for the drift monitors (monitors/counters.ts), keyed by (type, metric, minute of
+   * occurredAt) and written in the same transaction as the roll-ups. The evaluator sums bounded windows of
+   * them, so an evaluation costs the same at ten thousand or ten million decisions. Kept for
+   * MONITOR_RETENTION_MS, then deleted by the monitor job.
+   */
+  const monitorCounters = table(
+    "monitor_counters",
+    {
+      typeKey: text("type_key").notNull(),
+      metric: text("metric").notNull(),
+      minute: ms("minute").notNull(),
+      value: ms("value").notNull(),
+    },
+    (t) => [primaryKey({ columns: [t.typeKey, t.metric, t.minute] }), index("monitor_counters_minute_idx").on(t.minute)],
+  );
+
+  /**
+   * Alerts the monitors raise: one open alert (firing or acknowledged) per type, monitor and segment at a time;
+   * it keeps the figures that made it fire and the windows it looked at.
+   */
+  const alerts = table(
+    "alerts",
+    {
+      seq: seq("seq"),
+      id: text("id").notNull().unique(),
+      typeKey: text("type_key")
+        .notNull()
+        .references(() => decisionTypes.key),
+      monitor: text("monitor").notNull(),
+      /** What the monitor looked at: "" for the whole type, "model=1.2.0", "segment=retail"… */
+      segment: text("segment").notNull(),
+      state: text("state", { enum: ALERT_STATES }).notNull(),
+      /** The time of the data that made it fire (the end of the recent window), not the wall clock. */
+      firedAt: ms("fired_at").notNull(),
+      resolvedAt: ms("resolved_at"),
+      acknowledgedAt: ms("acknowledged_at"),
+      acknowledgedBy: text("acknowledged_by").references(() => users.id),
+      figures: json("figures").notNull(),
+      createdAt: ms("created_at").notNull(),
+      updatedAt: ms("updated_at").notNull(),
+    },
+    (t) => [
+      index("alerts_type_idx").on(t.typeKey, t.firedAt),
+      index("alerts_state_idx").on(t.state, t.firedAt),
+      // Deduplication: at most one open alert per type, monitor and segment.
+      uniqueIndex("alerts_open_idx")
+        .on(t.typeKey, t.monitor, t.segment)
+        .where(sql`state <> 'resolved'`),
+      oneOf("alerts_state_check", "state", ALERT_STATES),
+    ],
+  );
+
+  /**
    * Datasets and their immutable snapshots. Labelled examples themselves are not
    * stored: they are derived from reviews (see app/domain/datasets/examples.server.ts).
    * A snapshot pins what it contains by a review watermark and materializes its
@@ -549,6 +607,8 @@ export function defineTables(b: Builders) {
     auditCheckpoints,
     outbox,
     rollups,
+    monitorCounters,
+    alerts,
     datasets,
     datasetSnapshots,
     webhookSubscriptions,

@@ -8,6 +8,7 @@ import { closeDb, databaseReady, describeTarget, getDb } from "@db/client.server
 import { AppError } from "~/lib/errors";
 import { upsertDecisionType, upsertDecisionTypes } from "~/domain/decision-types/decision-types.server";
 import { createApiKey, createUser } from "~/domain/auth/users.server";
+import { evaluateMonitors } from "~/domain/monitors/alerts.server";
 import { runAudit } from "./audit";
 import { runDb } from "./db";
 import { runExport } from "./export";
@@ -26,6 +27,7 @@ const USAGE = `lastmile — operator CLI
   lastmile audit verify [--public-key FILE.pem]
   lastmile audit verify --pack FILE [--public-key FILE.pem]
   lastmile db copy --to postgres://… | --from postgres://… [--no-progress]
+  lastmile monitors run [--at ISO]
 
 Environment: DATABASE_URL (postgres://…; selects Postgres), else DATABASE_PATH (default ./data/lastmile.db); AUDIT_SIGNING_KEY, AUDIT_CHECKPOINT_DIR, SNAPSHOTS_DIR`;
 
@@ -93,6 +95,17 @@ const commands: Record<string, Command> = {
   export: async (args) => runExport(args),
   audit: async (args) => runAudit(args),
   db: async (args) => runDb(args),
+  monitors: async (args) => {
+    const [sub, ...rest] = args;
+    if (sub !== "run") return usage(`unknown monitors command: ${sub ?? "(none)"}`);
+    const { values } = parseArgs({ args: rest, options: { at: { type: "string" } }, strict: true });
+    const at = values.at === undefined ? Date.now() : Date.parse(values.at);
+    if (Number.isNaN(at)) return usage(`--at must be an ISO date and time, e.g. 2026-12-01T09:30:00Z (got ${values.at})`);
+    // The data's time is --at; the alerts' bookkeeping (created, audit) is now.
+    const result = await evaluateMonitors(getDb(), at);
+    console.log(JSON.stringify(result, null, 2));
+    return 0;
+  },
 };
 
 function usage(message?: string): number {

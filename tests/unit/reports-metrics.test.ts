@@ -126,6 +126,8 @@ describe("contributions of one decision", () => {
     typeKey: "invoice",
     modelVersion: "1",
     policyVersion: 1,
+    confidence: 0.5,
+    segment: null,
     occurredAt: 0,
     receivedAt: 1_000,
     route: "review",

@@ -37,6 +37,7 @@ import { reportQuerySchema } from "~/domain/reports/query";
 import { assignBodySchema } from "~/domain/teams/assignment.server";
 import { BULK_LIMIT, bulkAnswerSchema, bulkBodySchema } from "~/domain/teams/bulk.server";
 import { impactBodySchema, impactSchema } from "~/domain/governance/impact.server";
+import { alertJsonSchema, alertListSchema, alertQuerySchema } from "~/domain/monitors/alerts.server";
 import { decideBodySchema, proposalBodySchema, proposalJsonSchema, proposalListSchema } from "~/domain/governance/proposals.server";
 import { thresholdQuerySchema, thresholdReportSchema } from "~/domain/governance/thresholds.server";
 import { automationReportSchema, qualityReportSchema } from "~/domain/reports/reports.server";
@@ -67,6 +68,9 @@ export const TAGS = {
     "A decision type with members is worked by its members only: its tasks are not offered to others, and a task of it answers 403 to them.",
   Reports: "Automation and quality figures, read from the hourly roll-ups; each reviewer's progress, read from reviews and tasks.",
   Datasets: "Labelled examples: named filters, immutable snapshots, their files and data cards.",
+  Alerts:
+    "What the drift monitors raised: a rise of the override rate (overall, per model version, per segment), QA accuracy below the type's targetAccuracy, " +
+    "a shift of the model's confidence (PSI) or of the share routed to review. Each alert fires once per type, monitor and segment until its monitor clears.",
   Audit: "The hash-chained audit trail and the key that checks its signed checkpoints.",
   Webhooks:
     "Subscriptions that receive decision events by HTTP POST, signed as [Standard Webhooks](https://www.standardwebhooks.com/) says, " +
@@ -122,6 +126,7 @@ const deliveryParams = z.object({
   deliveryId: deliveryIdSchema.describe("The delivery's id (its `id` in the list of deliveries)"),
 });
 const keyParam = z.object({ key: z.string().min(1).describe("The decision type's key") });
+const alertParams = z.object({ id: z.string().min(1).describe("The alert's id") });
 const proposalParams = keyParam.extend({ id: z.string().min(1).describe("The proposal's id") });
 const snapshotParams = z.object({
   id: z.string().min(1).describe("The dataset's id"),
@@ -445,6 +450,30 @@ export const operations: Operation[] = [
     permission: "reports:read",
     query: thresholdQuerySchema,
     responses: { 200: { description: "The curve, the current threshold and the recommendation", json: thresholdReportSchema } },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/alerts",
+    operationId: "listAlerts",
+    tag: "Alerts",
+    summary: "The drift monitors' alerts, newest first",
+    description:
+      "Alerts raised by the drift monitors (override rate, QA accuracy against targetAccuracy, confidence PSI, share routed to review), each with the figures and windows that made it fire. `firedAt` is the time of the data (the end of the window the monitor looked at). Admins, managers and read keys see every type's alerts (alerts:read); a type's owner sees that type's; anyone else is refused.",
+    permission: "decisions:read",
+    query: alertQuerySchema,
+    responses: { 200: { description: "At most 500 alerts", json: alertListSchema } },
+  },
+  {
+    method: "POST",
+    path: "/api/v1/alerts/{id}/acknowledge",
+    operationId: "acknowledgeAlert",
+    tag: "Alerts",
+    summary: "Acknowledge a firing alert",
+    description: "By a person: an admin or manager (alerts:acknowledge), or the type's owner. It stays open until its monitor clears.",
+    permission: "decisions:read",
+    params: alertParams,
+    responses: { 200: { description: "The alert, acknowledged", json: alertJsonSchema } },
+    errors: ["conflict"],
   },
   {
     method: "GET",

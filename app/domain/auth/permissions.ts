@@ -36,6 +36,10 @@ export type Permission =
   | "policies:propose"
   /** Approving or rejecting another person's policy proposal: admins (a person, never a bare key). */
   | "policies:approve"
+  /** Every type's drift alerts (GET /api/v1/alerts, the alerts page): admins, managers, read-scope keys; a type's owner sees its own without it. */
+  | "alerts:read"
+  /** Acknowledging a firing alert: admins and managers (a person); a type's owner, its own. */
+  | "alerts:acknowledge"
   /** GET /api/v1/audit, for security monitoring tools: auditors, admins and read-scope keys (not managers). */
   | "audit:feed";
 
@@ -59,6 +63,8 @@ const ALL: Permission[] = [
   "audit:feed",
   "policies:propose",
   "policies:approve",
+  "alerts:read",
+  "alerts:acknowledge",
 ];
 
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
@@ -74,6 +80,8 @@ export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
     "audit:read",
     "members:write",
     "policies:propose",
+    "alerts:read",
+    "alerts:acknowledge",
   ]),
   reviewer: new Set(["decisions:read", "tasks:review"]),
   auditor: new Set(["decisions:read", "reports:read", "datasets:read", "audit:read", "audit:feed"]),
@@ -82,7 +90,7 @@ export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
 export const SCOPE_PERMISSIONS: Record<Scope, ReadonlySet<Permission>> = {
   ingest: new Set(["decisions:ingest", "decisions:read"]),
   review: new Set(["tasks:review", "decisions:read", "escalations:resolve"]),
-  read: new Set(["decisions:read", "reports:read", "datasets:read", "audit:feed"]),
+  read: new Set(["decisions:read", "reports:read", "datasets:read", "audit:feed", "alerts:read"]),
   admin: new Set(ALL),
 };
 

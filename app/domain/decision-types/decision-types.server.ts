@@ -13,6 +13,7 @@ import { routingPolicySchema, type RoutingPolicy } from "../routing/policy";
 import { compileOutputSchema, type ObjectSchema } from "./output-schema";
 import { decisionTypeSchema, fourEyesSchema, typeKeySchema, type DecisionTypeInput } from "./definition";
 import { z } from "zod";
+import { monitorSettings, monitorSettingsSchema, type MonitorSettings } from "../monitors/settings";
 
 export type DecisionType = {
   key: string;
@@ -31,6 +32,8 @@ export type DecisionType = {
   targetAccuracy: number | null;
   /** Policy changes go through a proposal another admin approves (governance/proposals.server.ts). */
   policyApproval: boolean;
+  /** Drift monitor settings in force (monitors/settings.ts). */
+  monitors: MonitorSettings;
   createdAt: number;
   updatedAt: number;
 };
@@ -143,6 +146,8 @@ async function upsertInTx(
     autoAssign: def.autoAssign,
     targetAccuracy: def.targetAccuracy ?? null,
     policyApproval: def.policyApproval,
+    // Omitted: the stored settings stay (the defaults for a new type).
+    ...(def.monitors !== undefined || !existing ? { monitors: def.monitors ?? null } : {}),
     updatedAt: now,
   };
   if (!existing) {
@@ -201,6 +206,7 @@ function toType(t: typeof decisionTypes.$inferSelect, ownerEmail: string, policy
     autoAssign: t.autoAssign,
     targetAccuracy: t.targetAccuracy ?? null,
     policyApproval: t.policyApproval,
+    monitors: monitorSettings(t.monitors),
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
   };
@@ -244,6 +250,7 @@ export const decisionTypeJsonSchema = decisionTypeSchema
   .extend({
     fourEyes: fourEyesSchema.nullable(),
     targetAccuracy: z.number().nullable().describe("The accuracy the automatically released decisions should reach; null: none set"),
+    monitors: monitorSettingsSchema,
     policyVersion: z.number().int().describe("Bumped on every routing-policy change; decisions record the version they were routed under"),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
@@ -269,6 +276,7 @@ export function typeToJson(t: DecisionType): DecisionTypeJson {
     autoAssign: t.autoAssign,
     targetAccuracy: t.targetAccuracy,
     policyApproval: t.policyApproval,
+    monitors: t.monitors,
     createdAt: new Date(t.createdAt).toISOString(),
     updatedAt: new Date(t.updatedAt).toISOString(),
   };

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { outputSchemaSchema } from "./output-schema";
 import { routingPolicySchema } from "../routing/policy";
+import { monitorSettingsSchema } from "../monitors/settings";
 
 export const reasonCodeSchema = z
   .object({
@@ -53,6 +54,9 @@ export const decisionTypeSchema = z
       .boolean()
       .default(false)
       .describe("New review tasks go to the member with the fewest open assigned tasks (ties: by email); without members, to the shared queue"),
+    monitors: monitorSettingsSchema
+      .optional()
+      .describe("Drift monitor settings, each monitor merged onto its defaults; omitted: the stored settings stay as they are"),
   })
   .strict();
 

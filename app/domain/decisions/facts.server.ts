@@ -22,6 +22,8 @@ export function factsOf(row: DecisionRowLike, verdict: VerdictFacts | null): Dec
     typeKey: row.typeKey,
     modelVersion: row.modelVersion,
     policyVersion: row.policyVersion,
+    confidence: row.confidence,
+    segment: row.segment ?? null,
     occurredAt: row.occurredAt,
     receivedAt: row.receivedAt,
     route: row.route,

@@ -25,6 +25,7 @@ import { enqueueEvents } from "../webhooks/outbox.server";
 import { factsOf } from "../decisions/facts.server";
 import { recordDecisionsIngested } from "../metrics/metrics.server";
 import { newDecisionJsonText } from "../decisions/decisions.server";
+import { segmentOf } from "../monitors/settings";
 
 export const MAX_BATCH = 1000;
 
@@ -365,6 +366,7 @@ async function store(
           route: r.route,
           reasons: r.reasons,
           policyVersion: p.type.policyVersion,
+          segment: segmentOf(p.data.input, p.type.monitors.segmentField),
           qaSampled: r.qaSampled,
           status: auto ? "auto_approved" : "pending_review",
           finalOutput: auto ? jsonText(p.json.output) : null,

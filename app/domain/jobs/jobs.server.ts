@@ -8,6 +8,8 @@
  * - snapshot-recovery: resumes dataset snapshot builds whose instance died
  * - rollup-split: on a store upgraded from a build without the policy version in the roll-ups, rebuilds the
  *   days whose counters lack it (reports/rollups.server.ts), then stops looking
+ * - monitor-evaluation: every minute, the drift monitors on the data up to the last whole minute, then
+ *   drops per-minute counters past their retention (monitors/alerts.server.ts)
  * - webhook-delivery: sends pending webhook deliveries (webhooks/delivery.server.ts) every WEBHOOK_POLL_MS,
  *   and shortly after a transaction in this process enqueued some
  */
@@ -17,6 +19,7 @@ import { startAuditCheckpoints } from "../audit/checkpoints.server";
 import { resumeInterruptedBuilds } from "../datasets/snapshot-builder.server";
 import { reapExpiredLeases } from "../queue/queue.server";
 import { splitRollups } from "../reports/rollups.server";
+import { evaluateMonitors, pruneMonitorCounters } from "../monitors/alerts.server";
 import { errorFields, log } from "~/lib/log.server";
 import { deliverPending, deliveriesDue, deliveryConfig } from "../webhooks/delivery.server";
 import { onDeliveriesEnqueued } from "../webhooks/outbox.server";
@@ -33,6 +36,14 @@ type Job = {
 const JOBS: Job[] = [
   { name: "lease-expiry", everyMs: 30_000, run: (db) => transaction(db, (tx) => reapExpiredLeases(tx, Date.now())) },
   { name: "snapshot-recovery", everyMs: 30_000, run: (db) => resumeInterruptedBuilds(db) },
+  {
+    name: "monitor-evaluation",
+    everyMs: Number(process.env.MONITOR_EVERY_MS) || 60_000,
+    run: async (db) => {
+      await evaluateMonitors(db);
+      await pruneMonitorCounters(db);
+    },
+  },
 ];
 
 function rollupSplitJob(): Job {

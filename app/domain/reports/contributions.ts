@@ -24,6 +24,9 @@ export type DecisionFacts = {
   modelVersion: string;
   /** The routing policy version the decision was routed under. */
   policyVersion: number;
+  /** The model's overall confidence and the decision's monitored segment: read by the drift monitors' counters only (monitors/counters.ts), not by the roll-ups. */
+  confidence: number;
+  segment: string | null;
   occurredAt: number;
   receivedAt: number;
   route: "auto" | "review";

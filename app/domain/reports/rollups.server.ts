@@ -11,6 +11,7 @@ import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { dialectOf, sqlOne, sqlRun, transaction, type DbOrTx } from "@db/client.server";
 import { decisions, reviews, rollups } from "@db/schema/index";
 import { factsFromHistory } from "../decisions/facts.server";
+import { applyMonitorChanges } from "../monitors/counters";
 import { DAY, hourStart } from "~/lib/time";
 import { contributions, type DecisionFacts } from "./contributions";
 
@@ -53,7 +54,13 @@ function factsKey(f: DecisionFacts): string {
   ]);
 }
 
+/** Applies what the changed decisions contribute: to the roll-ups and to the drift monitors' counters. */
 export async function applyRollupChanges(tx: DbOrTx, changes: FactsChange[]): Promise<void> {
+  await writeRollups(tx, changes);
+  await applyMonitorChanges(tx, changes);
+}
+
+async function writeRollups(tx: DbOrTx, changes: FactsChange[]): Promise<void> {
   // Equal facts contribute equally: a batch's decisions mostly share their facts, so each
   // distinct facts value is expanded once and applied with its multiplicity. Only the hour
   // of occurredAt matters (it, and the day it falls in, key the counters; contributions()
@@ -166,5 +173,6 @@ async function rebuildDay(tx: DbOrTx, typeKey: string, day: number): Promise<voi
     for (const r of found) history.set(r.decisionId, [...(history.get(r.decisionId) ?? []), r]);
     for (const d of part) changes.push({ before: null, after: factsFromHistory(d, history.get(d.id) ?? []) });
   }
-  await applyRollupChanges(tx, changes);
+  // The roll-ups only: the monitors' counters were never split (and are kept for days, not for ever).
+  await writeRollups(tx, changes);
 }
