@@ -398,6 +398,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The drift monitors' alerts, newest first
+         * @description Alerts raised by the drift monitors (override rate, QA accuracy against targetAccuracy, confidence PSI, share routed to review), each with the figures and windows that made it fire. `firedAt` is the time of the data (the end of the window the monitor looked at). Admins, managers and read keys see every type's alerts (alerts:read); a type's owner sees that type's; anyone else is refused.
+         */
+        get: operations["listAlerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge a firing alert
+         * @description By a person: an admin or manager (alerts:acknowledge), or the type's owner. It stays open until its monitor clears.
+         */
+        post: operations["acknowledgeAlert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/reviewers": {
         parameters: {
             query?: never;
@@ -776,6 +816,28 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
+        Alert: {
+            id: string;
+            /** @enum {string} */
+            monitor: "override_rate" | "qa_accuracy" | "confidence_psi" | "review_share";
+            type: string;
+            /** @description What the monitor looked at: "" for the whole type, "model=<version>", "segment=<value>" */
+            segment: string;
+            /** @enum {string} */
+            state: "firing" | "acknowledged" | "resolved";
+            /**
+             * Format: date-time
+             * @description The time of the data that made it fire (the end of the window it looked at)
+             */
+            firedAt: string;
+            resolvedAt: string | null;
+            acknowledgedAt: string | null;
+            acknowledgedBy: string | null;
+            /** @description The figures that made it fire, and the windows it compared */
+            figures: {
+                [key: string]: unknown;
+            };
+        };
         AuditEntry: {
             seq: number;
             /** Format: date-time */
@@ -1525,6 +1587,109 @@ export interface components {
              * @default false
              */
             autoAssign: boolean;
+            monitors: {
+                /** @default null */
+                segmentField: string | null;
+                /**
+                 * @default {
+                 *       "enabled": true,
+                 *       "windowMinutes": 30,
+                 *       "baselineMinutes": 1440,
+                 *       "minCount": 30,
+                 *       "minEffect": 0.08,
+                 *       "maxP": 0.0005
+                 *     }
+                 */
+                overrideRate: {
+                    /** @default true */
+                    enabled: boolean;
+                    /**
+                     * @description The recent window: reviewed decisions that occurred in the last N minutes
+                     * @default 30
+                     */
+                    windowMinutes: number;
+                    /**
+                     * @description The baseline: the N minutes before the recent window
+                     * @default 1440
+                     */
+                    baselineMinutes: number;
+                    /**
+                     * @description Fewer reviewed decisions than this in either window: no verdict
+                     * @default 30
+                     */
+                    minCount: number;
+                    /**
+                     * @description The smallest rise of the override rate (absolute) worth an alert
+                     * @default 0.08
+                     */
+                    minEffect: number;
+                    /**
+                     * @description One-sided p-value below which a rise is significant (split over the segments tested)
+                     * @default 0.0005
+                     */
+                    maxP: number;
+                };
+                /**
+                 * @default {
+                 *       "enabled": true,
+                 *       "windowMinutes": 240,
+                 *       "minCount": 20
+                 *     }
+                 */
+                qaAccuracy: {
+                    /** @default true */
+                    enabled: boolean;
+                    /**
+                     * @description QA verdicts on decisions that occurred in the last N minutes
+                     * @default 240
+                     */
+                    windowMinutes: number;
+                    /** @default 20 */
+                    minCount: number;
+                };
+                /**
+                 * @default {
+                 *       "enabled": true,
+                 *       "windowMinutes": 30,
+                 *       "baselineMinutes": 1440,
+                 *       "minCount": 300,
+                 *       "maxPsi": 0.2,
+                 *       "reviewShareMinEffect": 0.1,
+                 *       "maxP": 0.0005
+                 *     }
+                 */
+                confidence: {
+                    /** @default true */
+                    enabled: boolean;
+                    /**
+                     * @description The recent window
+                     * @default 30
+                     */
+                    windowMinutes: number;
+                    /**
+                     * @description The baseline: the N minutes before the recent window
+                     * @default 1440
+                     */
+                    baselineMinutes: number;
+                    /**
+                     * @description Fewer decisions than this in either window: no verdict
+                     * @default 300
+                     */
+                    minCount: number;
+                    /**
+                     * @description Population stability index of model confidence at or above which it fires
+                     * @default 0.2
+                     */
+                    maxPsi: number;
+                    /**
+                     * @description The smallest rise of the share routed to review worth an alert
+                     * @default 0.1
+                     */
+                    reviewShareMinEffect: number;
+                    /** @default 0.0005 */
+                    maxP: number;
+                };
+            };
             /** @description Bumped on every routing-policy change; decisions record the version they were routed under */
             policyVersion: number;
             /** Format: date-time */
@@ -2441,6 +2606,110 @@ export interface operations {
                      * @default false
                      */
                     autoAssign?: boolean;
+                    /** @description Drift monitor settings, each monitor merged onto its defaults; omitted: the stored settings stay as they are */
+                    monitors?: {
+                        /** @default null */
+                        segmentField?: string | null;
+                        /**
+                         * @default {
+                         *       "enabled": true,
+                         *       "windowMinutes": 30,
+                         *       "baselineMinutes": 1440,
+                         *       "minCount": 30,
+                         *       "minEffect": 0.08,
+                         *       "maxP": 0.0005
+                         *     }
+                         */
+                        overrideRate?: {
+                            /** @default true */
+                            enabled?: boolean;
+                            /**
+                             * @description The recent window: reviewed decisions that occurred in the last N minutes
+                             * @default 30
+                             */
+                            windowMinutes?: number;
+                            /**
+                             * @description The baseline: the N minutes before the recent window
+                             * @default 1440
+                             */
+                            baselineMinutes?: number;
+                            /**
+                             * @description Fewer reviewed decisions than this in either window: no verdict
+                             * @default 30
+                             */
+                            minCount?: number;
+                            /**
+                             * @description The smallest rise of the override rate (absolute) worth an alert
+                             * @default 0.08
+                             */
+                            minEffect?: number;
+                            /**
+                             * @description One-sided p-value below which a rise is significant (split over the segments tested)
+                             * @default 0.0005
+                             */
+                            maxP?: number;
+                        };
+                        /**
+                         * @default {
+                         *       "enabled": true,
+                         *       "windowMinutes": 240,
+                         *       "minCount": 20
+                         *     }
+                         */
+                        qaAccuracy?: {
+                            /** @default true */
+                            enabled?: boolean;
+                            /**
+                             * @description QA verdicts on decisions that occurred in the last N minutes
+                             * @default 240
+                             */
+                            windowMinutes?: number;
+                            /** @default 20 */
+                            minCount?: number;
+                        };
+                        /**
+                         * @default {
+                         *       "enabled": true,
+                         *       "windowMinutes": 30,
+                         *       "baselineMinutes": 1440,
+                         *       "minCount": 300,
+                         *       "maxPsi": 0.2,
+                         *       "reviewShareMinEffect": 0.1,
+                         *       "maxP": 0.0005
+                         *     }
+                         */
+                        confidence?: {
+                            /** @default true */
+                            enabled?: boolean;
+                            /**
+                             * @description The recent window
+                             * @default 30
+                             */
+                            windowMinutes?: number;
+                            /**
+                             * @description The baseline: the N minutes before the recent window
+                             * @default 1440
+                             */
+                            baselineMinutes?: number;
+                            /**
+                             * @description Fewer decisions than this in either window: no verdict
+                             * @default 300
+                             */
+                            minCount?: number;
+                            /**
+                             * @description Population stability index of model confidence at or above which it fires
+                             * @default 0.2
+                             */
+                            maxPsi?: number;
+                            /**
+                             * @description The smallest rise of the share routed to review worth an alert
+                             * @default 0.1
+                             */
+                            reviewShareMinEffect?: number;
+                            /** @default 0.0005 */
+                            maxP?: number;
+                        };
+                    };
                 };
             };
         };
@@ -3265,6 +3534,67 @@ export interface operations {
             400: components["responses"]["Invalid"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    listAlerts: {
+        parameters: {
+            query?: {
+                type?: string;
+                state?: "firing" | "acknowledged" | "resolved";
+                /** @description Alerts that fired at or after this instant */
+                from?: string;
+                /** @description Alerts that fired before this instant */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description At most 500 alerts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        alerts: components["schemas"]["Alert"][];
+                    };
+                };
+            };
+            400: components["responses"]["Invalid"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    acknowledgeAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The alert's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The alert, acknowledged */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             500: components["responses"]["Internal"];
         };
     };

@@ -11,6 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import Ajv2020 from "@redocly/ajv/dist/2020";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { alerts } from "@db/schema/index";
 import { operations } from "~/domain/api/contract.server";
 import { openApiDocument } from "~/domain/api/openapi.server";
 import { createLastmileClient, type LastmileClient } from "../../scripts/client/index";
@@ -280,6 +281,25 @@ describe("the OpenAPI document", () => {
       const thresholds = await lm.GET("/api/v1/reports/thresholds", { params: { query: { type, targetAccuracy: 0.98 } } });
       expect(thresholds.data?.curve.length).toBeGreaterThanOrEqual(101);
       expect((await lm.GET("/api/v1/reports/thresholds", { params: { query: { type, targetAccuracy: 1.5 } } })).response.status).toBe(400);
+
+      // Alerts: one as the monitors raise it (tests/integration/monitors.test.ts raises them from traffic).
+      const now = Date.now();
+      await s.db.insert(alerts).values({
+        id: "alr_openapi",
+        typeKey: type,
+        monitor: "override_rate",
+        segment: "",
+        state: "firing",
+        firedAt: now,
+        figures: { recentRate: 0.4, baselineRate: 0.1 },
+        createdAt: now,
+        updatedAt: now,
+      });
+      expect((await lm.GET("/api/v1/alerts", { params: { query: { type, state: "firing" } } })).data?.alerts.map((a) => a.id)).toEqual(["alr_openapi"]);
+      expect((await lm.GET("/api/v1/alerts", { params: { query: { state: "loud" as never } } })).response.status).toBe(400);
+      const ackPath = { params: { path: { id: "alr_openapi" } } };
+      expect((await lm.POST("/api/v1/alerts/{id}/acknowledge", ackPath)).data?.state).toBe("acknowledged");
+      expect((await lm.POST("/api/v1/alerts/{id}/acknowledge", ackPath)).response.status).toBe(409);
 
       // Datasets
       expect((await lm.GET("/api/v1/datasets/preview", { params: { query: { type, action: ["approved", "corrected"] } } })).data).toMatchObject({

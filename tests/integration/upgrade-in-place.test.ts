@@ -22,6 +22,7 @@ import Database from "better-sqlite3";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDatabase, openDatabase, sqlOne } from "@db/client.server";
+import { DEFAULT_MONITORS } from "~/domain/monitors/settings";
 import { aggregateFromScratch, rollupSnapshot } from "~/domain/reports/rollups.server";
 import { runCli } from "../support/cli";
 import { startServer, type TestServer } from "../support/server";
@@ -61,12 +62,19 @@ function withoutRequestTime(pathname: string, body: unknown): unknown {
   return body;
 }
 
-/** Type fields added since v0.1 (automatic assignment, target accuracy, policy approval), at the value every v0.1 type has: not a change. */
+/** Type fields added since v0.1 (automatic assignment, target accuracy, policy approval, drift monitors), at the value every v0.1 type has: not a change. */
 function withoutAddedDefaults(type: unknown): unknown {
   if (!type || typeof type !== "object") return type;
-  const t = type as { autoAssign?: unknown; targetAccuracy?: unknown; policyApproval?: unknown };
+  const t = type as { autoAssign?: unknown; targetAccuracy?: unknown; policyApproval?: unknown; monitors?: unknown };
   if (t.autoAssign !== false || t.targetAccuracy !== null || t.policyApproval !== false) return type;
-  const { autoAssign: _autoAssign, targetAccuracy: _targetAccuracy, policyApproval: _policyApproval, ...rest } = type as Record<string, unknown>;
+  if (JSON.stringify(t.monitors) !== JSON.stringify(DEFAULT_MONITORS)) return type;
+  const {
+    autoAssign: _autoAssign,
+    targetAccuracy: _targetAccuracy,
+    policyApproval: _policyApproval,
+    monitors: _monitors,
+    ...rest
+  } = type as Record<string, unknown>;
   return rest;
 }
 

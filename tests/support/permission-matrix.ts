@@ -457,6 +457,24 @@ export const MATRIX: MatrixRow[] = [
     allow: ["admin", "manager"],
   },
   {
+    method: "GET",
+    path: "/api/v1/alerts",
+    files: ["api.v1.alerts.ts"],
+    kind: "api",
+    // A type's owner reads that type's alerts whatever their role; the walk's people own no type.
+    permission: "alerts:read (or a type's owner)",
+    allow: ["admin", "manager", "key:read", "key:admin"],
+  },
+  {
+    method: "POST",
+    path: "/api/v1/alerts/alr_nope/acknowledge",
+    files: ["api.v1.alerts.$id.acknowledge.ts"],
+    kind: "api",
+    // A person: a key tied to nobody is refused even with the admin scope.
+    permission: "alerts:acknowledge (or the type's owner)",
+    allow: ["admin", "manager"],
+  },
+  {
     method: "POST",
     path: "/api/v1/decision-types/:type/policy-impact",
     files: ["api.v1.decision-types.$key_.policy-impact.ts"],

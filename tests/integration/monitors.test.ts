@@ -1,0 +1,186 @@
+/**
+ * Drift monitors over HTTP and the CLI (issue 15): decisions go in over the API with simulated times, a
+ * reviewer works the queue (in one segment humans start changing most outputs), `lastmile monitors run --at`
+ * evaluates at a chosen data time. The override-rate alert fires for that segment only, with the figures and
+ * windows this test works out from what it sent; it is deduplicated, acknowledged by a person, seen by whom
+ * it should be, and resolved once the segment is back to normal. The monitors' per-minute counters equal a
+ * from-scratch count of the decisions.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decisions, monitorCounters, reviews } from "@db/schema/index";
+import { factsFromHistory } from "~/domain/decisions/facts.server";
+import { monitorCountersFromFacts } from "~/domain/monitors/counters";
+import { claim, ingest, review } from "../support/api";
+import { runCli } from "../support/cli";
+import { invoiceDecision, invoiceType, makeKey, makeType, makeUser } from "../support/db";
+import { startServer, type TestServer } from "../support/server";
+
+type Sent = { externalId: string; region: "north" | "south"; at: number; overridden: boolean };
+type Alert = {
+  id: string;
+  monitor: string;
+  type: string;
+  segment: string;
+  state: string;
+  firedAt: string;
+  resolvedAt: string | null;
+  acknowledgedBy: string | null;
+  figures: Record<string, unknown>;
+};
+
+const T0 = Date.parse("2026-06-01T08:00:00Z");
+const MIN = 60_000;
+
+describe("drift monitors", () => {
+  let s: TestServer;
+  let ingestKey: string;
+  let readKey: string;
+  let workKey: string;
+  let adminKey: string;
+  let reviewerKey: string;
+  let ownerKey: string;
+  const sent: Sent[] = [];
+
+  /** Sends `n` decisions spread over [from, from + minutes), regions alternating; `overrideEvery(i, region)` plans the verdict. */
+  async function traffic(from: number, minutes: number, n: number, overridden: (i: number, region: "north" | "south") => boolean) {
+    const batch = [];
+    for (let i = 0; i < n; i++) {
+      const region = i % 2 === 0 ? "north" : "south";
+      const one: Sent = { externalId: `m-${sent.length}`, region, at: from + Math.floor((i * minutes * MIN) / n), overridden: overridden(i, region) };
+      sent.push(one);
+      batch.push(invoiceDecision(one.externalId, { confidence: 0.5, input: { vendor: "ACME", region }, occurredAt: new Date(one.at).toISOString() }));
+    }
+    expect((await ingest(s, ingestKey, { decisions: batch })).status).toBe(201);
+    for (;;) {
+      const c = await claim(s, workKey, { type: "invoice" });
+      if (c.status === 204) break;
+      expect(c.status).toBe(200);
+      const one = sent.find((d) => d.externalId === c.body.decision.externalId)!;
+      const verdict = one.overridden ? { action: "correct", output: { total: 1, currency: "EUR" }, reasonCodes: ["WRONG_TOTAL"] } : { action: "approve" };
+      expect((await review(s, workKey, c.body.task.id, verdict)).status).toBe(200);
+    }
+  }
+
+  const run = (at: number) => {
+    const r = runCli(["monitors", "run", "--at", new Date(at).toISOString()], s.env);
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as { at: string; fired: Alert[]; resolved: Alert[] };
+  };
+  const list = async (key: string, query: Record<string, string> = {}) =>
+    s.request<{ alerts: Alert[] }>(`/api/v1/alerts?${new URLSearchParams(query)}`, { key });
+  const rate = (rows: Sent[]) => rows.filter((d) => d.overridden).length / rows.length;
+
+  beforeAll(async () => {
+    // The evaluation job's own ticks look at the wall clock (no data there); this test drives the data's time.
+    s = await startServer({ MONITOR_EVERY_MS: "3600000" });
+    const manager = await makeUser(s.db, "manager");
+    const admin = await makeUser(s.db, "admin");
+    const reviewer = await makeUser(s.db, "reviewer");
+    const owner = await makeUser(s.db, "reviewer");
+    await makeType(
+      s.db,
+      invoiceType(manager.email, {
+        routing: { minConfidence: 0.99, qaSampleRate: 0 },
+        monitors: {
+          segmentField: "region",
+          overrideRate: { windowMinutes: 30, baselineMinutes: 240, minCount: 10, minEffect: 0.2, maxP: 0.001 },
+          confidence: { enabled: false },
+        },
+      }),
+    );
+    // A type owned by a person whose role does not read alerts: they see that type's alerts only.
+    await makeType(s.db, { ...invoiceType(owner.email), key: "owned", name: "Owned" });
+    ingestKey = await makeKey(s.db, ["ingest"]);
+    readKey = await makeKey(s.db, ["read"]);
+    workKey = await makeKey(s.db, ["review"], reviewer.email);
+    adminKey = await makeKey(s.db, ["admin"], admin.email);
+    reviewerKey = await makeKey(s.db, ["read"], reviewer.email);
+    ownerKey = await makeKey(s.db, ["read"], owner.email);
+    // Baseline 08:00–12:00: one in ten changed by the reviewer, both regions.
+    await traffic(T0, 240, 60, (i) => i % 10 === 0);
+    // 12:00–12:30: in the north most outputs are now changed; the south is as before.
+    await traffic(T0 + 240 * MIN, 30, 40, (i, region) => (region === "north" ? i % 5 !== 0 : i % 10 === 1));
+  });
+  afterAll(async () => s?.close());
+
+  it("the override-rate alert fires for the segment that moved, with the figures and windows worked out from what was sent", async () => {
+    const at = T0 + 270 * MIN;
+    const result = run(at);
+    expect(result.at).toBe(new Date(at).toISOString());
+    const north = result.fired.find((a) => a.monitor === "override_rate" && a.segment === "segment=north");
+    expect(north).toBeDefined();
+    expect(result.fired.find((a) => a.segment === "segment=south")).toBeUndefined();
+
+    const recent = sent.filter((d) => d.at >= at - 30 * MIN && d.at < at && d.region === "north");
+    const baseline = sent.filter((d) => d.at >= at - 270 * MIN && d.at < at - 30 * MIN && d.region === "north");
+    const res = await list(readKey, { type: "invoice", state: "firing" });
+    expect(res.status).toBe(200);
+    const alert = res.body.alerts.find((a) => a.id === north!.id)!;
+    expect(alert).toMatchObject({
+      monitor: "override_rate",
+      type: "invoice",
+      segment: "segment=north",
+      state: "firing",
+      firedAt: new Date(at).toISOString(),
+      resolvedAt: null,
+    });
+    expect(alert.figures).toMatchObject({
+      recentN: recent.length,
+      baselineN: baseline.length,
+      recentWindow: { from: new Date(at - 30 * MIN).toISOString(), to: new Date(at).toISOString() },
+      baselineWindow: { from: new Date(at - 270 * MIN).toISOString(), to: new Date(at - 30 * MIN).toISOString() },
+    });
+    expect(alert.figures.recentRate as number).toBeCloseTo(rate(recent), 12);
+    expect(alert.figures.baselineRate as number).toBeCloseTo(rate(baseline), 12);
+
+    // Deduplicated: a minute later the condition holds, nothing new fires; still one open alert for the north.
+    expect(run(at + MIN).fired.filter((a) => a.segment === "segment=north")).toEqual([]);
+    const open = (await list(readKey, { type: "invoice" })).body.alerts.filter((a) => a.segment === "segment=north" && a.state !== "resolved");
+    expect(open).toHaveLength(1);
+  });
+
+  it("is seen by whom it should be: alert readers and a type's owner (their own types only); others are refused", async () => {
+    expect((await list(adminKey)).body.alerts.length).toBeGreaterThan(0);
+    const reviewer = await list(reviewerKey);
+    expect(reviewer.status).toBe(403);
+    const owner = await list(ownerKey);
+    expect(owner.status).toBe(200);
+    expect(owner.body.alerts).toEqual([]);
+    expect((await s.request("/api/v1/alerts")).status).toBe(401);
+    const bad = await s.request<{ error: { issues: { path: string }[] } }>("/api/v1/alerts?state=loud", { key: readKey });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues.map((i) => i.path)).toEqual(["state"]);
+  });
+
+  it("is acknowledged once, by a person who may; then resolves when the segment is back to normal", async () => {
+    const [alert] = (await list(readKey, { type: "invoice", state: "firing" })).body.alerts.filter((a) => a.segment === "segment=north");
+    expect((await s.request(`/api/v1/alerts/${alert.id}/acknowledge`, { method: "POST", key: readKey })).status).toBe(403);
+    expect((await s.request(`/api/v1/alerts/${alert.id}/acknowledge`, { method: "POST", key: ownerKey })).status).toBe(404);
+    const ack = await s.request<Alert>(`/api/v1/alerts/${alert.id}/acknowledge`, { method: "POST", key: adminKey });
+    expect(ack.status).toBe(200);
+    expect(ack.body).toMatchObject({ id: alert.id, state: "acknowledged" });
+    expect(ack.body.acknowledgedBy).toMatch(/@/);
+    expect((await s.request(`/api/v1/alerts/${alert.id}/acknowledge`, { method: "POST", key: adminKey })).status).toBe(409);
+    expect((await s.request("/api/v1/alerts/alr_nope/acknowledge", { method: "POST", key: adminKey })).status).toBe(404);
+
+    // 12:30–13:00: the north is back to one in ten.
+    await traffic(T0 + 270 * MIN, 30, 40, (i) => i % 10 === 0);
+    const at = T0 + 300 * MIN;
+    const result = run(at);
+    expect(result.resolved.map((a) => a.id)).toContain(alert.id);
+    const resolved = (await list(readKey, { type: "invoice", state: "resolved" })).body.alerts.find((a) => a.id === alert.id)!;
+    expect(resolved).toMatchObject({ state: "resolved", resolvedAt: new Date(at).toISOString(), firedAt: new Date(T0 + 270 * MIN).toISOString() });
+  });
+
+  it("keeps per-minute counters equal to a from-scratch count of the decisions and their reviews", async () => {
+    const history = new Map<string, (typeof reviews.$inferSelect)[]>();
+    for (const r of await s.db.select().from(reviews)) history.set(r.decisionId, [...(history.get(r.decisionId) ?? []), r]);
+    const expected = monitorCountersFromFacts((await s.db.select().from(decisions)).map((d) => factsFromHistory(d, history.get(d.id) ?? [])));
+    const stored = new Map<string, number>();
+    for (const r of await s.db.select().from(monitorCounters))
+      if (Number(r.value) !== 0) stored.set(`${r.typeKey}|${r.metric}|${Number(r.minute)}`, Number(r.value));
+    const sorted = (m: Map<string, number>) => [...m.entries()].sort(([a], [b]) => a.localeCompare(b));
+    expect(sorted(stored)).toEqual(sorted(expected));
+    expect([...stored.keys()].some((k) => k.includes("ovr:k|segment=north"))).toBe(true);
+  });
+});
