@@ -45,38 +45,8 @@ export default function Thresholds() {
 
       <Form method="get" className="mt-4 flex flex-wrap items-end gap-4 rounded-lg border border-slate-200 bg-white p-4" aria-label="What-if filters">
         {view.types.length ? <FilterSelect label="Decision type" name="type" value={view.type ?? ""} options={view.types.map((t) => [t.key, t.name])} /> : null}
-        <label className="flex flex-col text-sm">
-          <span className="font-medium text-slate-700">Target accuracy</span>
-          <input
-            name="targetAccuracy"
-            defaultValue={view.targetAccuracy}
-            inputMode="decimal"
-            aria-invalid={issue("targetAccuracy") ? true : undefined}
-            aria-describedby={issue("targetAccuracy") ? "target-error" : undefined}
-            className="mt-1 w-28 rounded border border-slate-300 px-2 py-1.5"
-          />
-          {issue("targetAccuracy") ? (
-            <span id="target-error" role="alert" className="mt-1 text-xs text-red-700">
-              {issue("targetAccuracy")}
-            </span>
-          ) : null}
-        </label>
-        <label className="flex flex-col text-sm">
-          <span className="font-medium text-slate-700">Interval width</span>
-          <input
-            name="intervalWidth"
-            defaultValue={view.intervalWidth}
-            inputMode="decimal"
-            aria-invalid={issue("intervalWidth") ? true : undefined}
-            aria-describedby={issue("intervalWidth") ? "width-error" : undefined}
-            className="mt-1 w-28 rounded border border-slate-300 px-2 py-1.5"
-          />
-          {issue("intervalWidth") ? (
-            <span id="width-error" role="alert" className="mt-1 text-xs text-red-700">
-              {issue("intervalWidth")}
-            </span>
-          ) : null}
-        </label>
+        <NumberFilter label="Target accuracy" name="targetAccuracy" value={view.targetAccuracy} error={issue("targetAccuracy")} />
+        <NumberFilter label="Interval width" name="intervalWidth" value={view.intervalWidth} error={issue("intervalWidth")} />
         <button type="submit" className="rounded bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-700">
           Apply
         </button>
@@ -187,5 +157,27 @@ function Figures(props: {
         </dd>
       </dl>
     </div>
+  );
+}
+
+/** A number filter of the what-if, with its problem beside it. */
+function NumberFilter({ label, name, value, error }: { label: string; name: string; value: string; error: string | undefined }) {
+  return (
+    <label className="flex flex-col text-sm">
+      <span className="font-medium text-slate-700">{label}</span>
+      <input
+        name={name}
+        defaultValue={value}
+        inputMode="decimal"
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `${name}-error` : undefined}
+        className="mt-1 w-28 rounded border border-slate-300 px-2 py-1.5"
+      />
+      {error ? (
+        <span id={`${name}-error`} role="alert" className="mt-1 text-xs text-red-700">
+          {error}
+        </span>
+      ) : null}
+    </label>
   );
 }

@@ -26,6 +26,26 @@ function col<R>(key: string, label: string, format: ColumnFormat, value: (r: R) 
   return { key, label, format, value };
 }
 
+/** The figures of a side-by-side row (a model version's, a policy version's), the same columns for each. */
+function sideBySide<R extends Page["byVersion"][number] | Page["byPolicy"][number]>(): Column<R>[] {
+  return [
+    col("volume", "Volume", "int", (r) => r.volume),
+    col("auto", "Auto", "int", (r) => r.auto),
+    col("reviewed", "Reviewed", "int", (r) => r.reviewed),
+    col("pending", "Pending", "int", (r) => r.pending),
+    col("automation_rate", "Automation rate", "rate", (r) => r.automationRate),
+    col("override_rate", "Override rate", "rate", (r) => r.overrideRate),
+    col("auto_lane_accuracy", "Auto-lane accuracy", "rate", (r) => r.autoLaneAccuracy.estimate),
+    col("auto_lane_accuracy_low", "95% low", "rate", (r) => r.autoLaneAccuracy.low),
+    col("auto_lane_accuracy_high", "95% high", "rate", (r) => r.autoLaneAccuracy.high),
+    col("qa_n", "QA n", "int", (r) => r.autoLaneAccuracy.n),
+    col("released_accuracy", "Est. released accuracy", "rate", (r) => r.estimatedReleasedAccuracy.estimate),
+    col("review_ttd_p50_ms", "Review p50", "ms", (r) => r.reviewP50Ms),
+    col("review_ttd_p95_ms", "Review p95", "ms", (r) => r.reviewP95Ms),
+    col("escalated", "Escalated", "int", (r) => r.escalated),
+  ];
+}
+
 export function reportTables(page: Page, backlog: Backlog): Record<TableName, Table> {
   const automation: Table<Page["series"][number]> = {
     name: "automation",
@@ -53,23 +73,7 @@ export function reportTables(page: Page, backlog: Backlog): Record<TableName, Ta
     name: "versions",
     title: "Model versions side by side",
     rows: page.byVersion,
-    columns: [
-      col("model_version", "Model version", "text", (r) => r.modelVersion),
-      col("volume", "Volume", "int", (r) => r.volume),
-      col("auto", "Auto", "int", (r) => r.auto),
-      col("reviewed", "Reviewed", "int", (r) => r.reviewed),
-      col("pending", "Pending", "int", (r) => r.pending),
-      col("automation_rate", "Automation rate", "rate", (r) => r.automationRate),
-      col("override_rate", "Override rate", "rate", (r) => r.overrideRate),
-      col("auto_lane_accuracy", "Auto-lane accuracy", "rate", (r) => r.autoLaneAccuracy.estimate),
-      col("auto_lane_accuracy_low", "95% low", "rate", (r) => r.autoLaneAccuracy.low),
-      col("auto_lane_accuracy_high", "95% high", "rate", (r) => r.autoLaneAccuracy.high),
-      col("qa_n", "QA n", "int", (r) => r.autoLaneAccuracy.n),
-      col("released_accuracy", "Est. released accuracy", "rate", (r) => r.estimatedReleasedAccuracy.estimate),
-      col("review_ttd_p50_ms", "Review p50", "ms", (r) => r.reviewP50Ms),
-      col("review_ttd_p95_ms", "Review p95", "ms", (r) => r.reviewP95Ms),
-      col("escalated", "Escalated", "int", (r) => r.escalated),
-    ],
+    columns: [col("model_version", "Model version", "text", (r) => r.modelVersion), ...sideBySide<Page["byVersion"][number]>()],
   };
   const policies: Table<Page["byPolicy"][number]> = {
     name: "policies",
@@ -79,20 +83,7 @@ export function reportTables(page: Page, backlog: Backlog): Record<TableName, Ta
       // 0: counted before the roll-ups recorded the policy version (an upgraded store; the split is being rebuilt).
       col("policy_version", "Policy version", "text", (r) => (r.policyVersion === 0 ? "not yet split" : String(r.policyVersion))),
       col("since", "In effect since", "date", (r) => r.since),
-      col("volume", "Volume", "int", (r) => r.volume),
-      col("auto", "Auto", "int", (r) => r.auto),
-      col("reviewed", "Reviewed", "int", (r) => r.reviewed),
-      col("pending", "Pending", "int", (r) => r.pending),
-      col("automation_rate", "Automation rate", "rate", (r) => r.automationRate),
-      col("override_rate", "Override rate", "rate", (r) => r.overrideRate),
-      col("auto_lane_accuracy", "Auto-lane accuracy", "rate", (r) => r.autoLaneAccuracy.estimate),
-      col("auto_lane_accuracy_low", "95% low", "rate", (r) => r.autoLaneAccuracy.low),
-      col("auto_lane_accuracy_high", "95% high", "rate", (r) => r.autoLaneAccuracy.high),
-      col("qa_n", "QA n", "int", (r) => r.autoLaneAccuracy.n),
-      col("released_accuracy", "Est. released accuracy", "rate", (r) => r.estimatedReleasedAccuracy.estimate),
-      col("review_ttd_p50_ms", "Review p50", "ms", (r) => r.reviewP50Ms),
-      col("review_ttd_p95_ms", "Review p95", "ms", (r) => r.reviewP95Ms),
-      col("escalated", "Escalated", "int", (r) => r.escalated),
+      ...sideBySide<Page["byPolicy"][number]>(),
     ],
   };
   const fields: Table<Page["fields"][number]> = {
