@@ -47,8 +47,14 @@ export async function evaluateMonitors(db: Db, at: number = Date.now(), now: num
   for (const type of await listDecisionTypes(db)) {
     out.types++;
     const w = windowsAt(end, type.monitors);
+    // Monitors often share a window (by default the recent and baseline ones): each distinct window is read once.
+    const read = new Map<string, Promise<Counts>>();
     const counts = {} as { -readonly [K in keyof WindowCounts]: Counts };
-    for (const k of Object.keys(w) as (keyof WindowCounts)[]) counts[k] = await windowCounts(db, type.key, w[k]);
+    for (const k of Object.keys(w) as (keyof WindowCounts)[]) {
+      const key = `${w[k].from}-${w[k].to}`;
+      if (!read.has(key)) read.set(key, windowCounts(db, type.key, w[k]));
+      counts[k] = await read.get(key)!;
+    }
     const found = findings(type.monitors, type.targetAccuracy, w, counts);
     const { fired, resolved } = await transaction(db, (tx) => keepAlerts(tx, type, found, end, now));
     out.fired.push(...fired);

@@ -6,6 +6,7 @@
  * defaults, monitor by monitor.
  */
 import { z } from "zod";
+import { valueAt } from "../review/four-eyes";
 
 const minutes = (dflt: number, what: string) => z.number().int().min(1).max(10_080).default(dflt).describe(what);
 
@@ -68,11 +69,7 @@ export function monitorSettings(stored: unknown): MonitorSettings {
 /** The segment a decision counts in: the segment field's value in its input, as text (at most 100 characters); null when absent. */
 export function segmentOf(input: unknown, field: string | null): string | null {
   if (!field) return null;
-  let v: unknown = input;
-  for (const part of field.split(".")) {
-    if (!v || typeof v !== "object" || Array.isArray(v)) return null;
-    v = (v as Record<string, unknown>)[part];
-  }
+  const v = valueAt(input, field);
   if (typeof v === "string") return v.slice(0, 100);
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   return null;
