@@ -25,7 +25,6 @@ import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { inArray, sql, type Column, type SQL, type SQLWrapper } from "drizzle-orm";
 import { drizzle as drizzleSqlite, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
-import { migrate as migrateSqlite } from "drizzle-orm/better-sqlite3/migrator";
 import { drizzle as drizzlePg, type NodePgQueryResultHKT } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import { readMigrationFiles, type MigrationMeta } from "drizzle-orm/migrator";
@@ -207,20 +206,36 @@ export async function runMigrations(db: Db): Promise<void> {
   }
 }
 
+/**
+ * SQLite's migrator, in one IMMEDIATE transaction: it takes the write lock before it reads which migrations
+ * are applied, so instances starting together on a new file take turns (the second waits on busy_timeout,
+ * then finds nothing pending). drizzle's own SQLite migrator reads outside its transaction, and the second
+ * instance then repeats the first one's CREATE TABLE. Same `__drizzle_migrations` table and rule as drizzle's.
+ */
 function migrateSqliteStore(s: SqliteStore): void {
   const client = s.writer.$client;
   // A migration that rebuilds a referenced table (SQLite cannot add a constraint in place) must run with
-  // foreign keys off: the migrator wraps everything in one transaction, where `PRAGMA foreign_keys=OFF`
-  // inside the SQL is ignored. Turned back on after, and any dangling reference fails the start.
+  // foreign keys off: inside a transaction `PRAGMA foreign_keys=OFF` is ignored. Turned back on after,
+  // and any dangling reference rolls the whole migration back and fails the start.
   const fk = client.pragma("foreign_keys", { simple: true });
   client.pragma("foreign_keys = OFF");
   try {
-    migrateSqlite(s.writer, { migrationsFolder: migrationsDir("sqlite") });
-    client.transaction(() => {
-      for (const statement of schemaExtras("sqlite")) client.exec(statement);
-    })();
-    const broken = client.pragma("foreign_key_check") as unknown[];
-    if (broken.length) throw new Error(`Migration left ${broken.length} broken foreign key reference(s): ${JSON.stringify(broken.slice(0, 3))}`);
+    client
+      .transaction(() => {
+        client.exec('CREATE TABLE IF NOT EXISTS "__drizzle_migrations" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)');
+        const last = client.prepare('SELECT created_at FROM "__drizzle_migrations" ORDER BY created_at DESC LIMIT 1').pluck().get() as
+          number | string | undefined;
+        const record = client.prepare('INSERT INTO "__drizzle_migrations" ("hash", "created_at") VALUES (?, ?)');
+        for (const m of bundledMigrations("sqlite")) {
+          if (last !== undefined && Number(last) >= m.folderMillis) continue;
+          for (const statement of m.sql) if (statement.trim()) client.exec(statement);
+          record.run(m.hash, m.folderMillis);
+        }
+        for (const statement of schemaExtras("sqlite")) client.exec(statement);
+        const broken = client.pragma("foreign_key_check") as unknown[];
+        if (broken.length) throw new Error(`Migration left ${broken.length} broken foreign key reference(s): ${JSON.stringify(broken.slice(0, 3))}`);
+      })
+      .immediate();
   } finally {
     client.pragma(`foreign_keys = ${fk ? "ON" : "OFF"}`);
   }
