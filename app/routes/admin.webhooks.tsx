@@ -33,6 +33,8 @@ const EVENT_HELP: Record<(typeof WEBHOOK_EVENTS)[number], string> = {
   "decision.escalated": "a reviewer sent it to the type's owner",
   "decision.corrected_after_release": "a QA review found an automatically released output wrong",
   "decision.qa_reviewed": "a QA review of an automatic decision was given",
+  "alert.fired": "a drift monitor raised an alert for the type",
+  "alert.resolved": "a drift monitor's alert resolved",
 };
 
 const viewSchema = z.object({

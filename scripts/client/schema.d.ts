@@ -813,6 +813,46 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "alert.fired": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A drift monitor raised an alert (data: the alert as GET /api/v1/alerts shows it)
+         * @description Sent to the URL of each enabled subscription to `alert.fired`. Verify the signature before trusting the body.
+         */
+        post: operations["event-alert.fired"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "alert.resolved": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A drift monitor's alert resolved
+         * @description Sent to the URL of each enabled subscription to `alert.resolved`. Verify the signature before trusting the body.
+         */
+        post: operations["event-alert.resolved"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -837,6 +877,13 @@ export interface components {
             figures: {
                 [key: string]: unknown;
             };
+        };
+        AlertEvent: {
+            /** @enum {string} */
+            type: "alert.fired" | "alert.resolved";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["Alert"];
         };
         AuditEntry: {
             seq: number;
@@ -2090,7 +2137,7 @@ export interface components {
         Webhook: {
             id: string;
             url: string;
-            events: ("decision.finalized" | "decision.escalated" | "decision.corrected_after_release" | "decision.qa_reviewed")[];
+            events: ("decision.finalized" | "decision.escalated" | "decision.corrected_after_release" | "decision.qa_reviewed" | "alert.fired" | "alert.resolved")[];
             /** @description Decision type keys; null: every type */
             types: string[] | null;
             description: string | null;
@@ -2109,7 +2156,7 @@ export interface components {
             /** @description The `webhook-id` header it is sent with: the same on every attempt */
             webhookId: string;
             /** @enum {string} */
-            eventType: "decision.finalized" | "decision.escalated" | "decision.corrected_after_release" | "decision.qa_reviewed";
+            eventType: "decision.finalized" | "decision.escalated" | "decision.corrected_after_release" | "decision.qa_reviewed" | "alert.fired" | "alert.resolved";
             decisionId: string;
             /** @enum {string} */
             status: "pending" | "delivered" | "dead";
@@ -2205,7 +2252,7 @@ export interface components {
         WebhookWithSecret: {
             id: string;
             url: string;
-            events: ("decision.finalized" | "decision.escalated" | "decision.corrected_after_release" | "decision.qa_reviewed")[];
+            events: ("decision.finalized" | "decision.escalated" | "decision.corrected_after_release" | "decision.qa_reviewed" | "alert.fired" | "alert.resolved")[];
             /** @description Decision type keys; null: every type */
             types: string[] | null;
             description: string | null;
@@ -4124,7 +4171,7 @@ export interface operations {
             content: {
                 "application/json": {
                     url: string;
-                    events: ("decision.finalized" | "decision.escalated" | "decision.corrected_after_release" | "decision.qa_reviewed")[];
+                    events: ("decision.finalized" | "decision.escalated" | "decision.corrected_after_release" | "decision.qa_reviewed" | "alert.fired" | "alert.resolved")[];
                     types?: string[];
                     description?: string;
                 };
@@ -4220,7 +4267,7 @@ export interface operations {
             content: {
                 "application/json": {
                     url?: string;
-                    events?: ("decision.finalized" | "decision.escalated" | "decision.corrected_after_release" | "decision.qa_reviewed")[];
+                    events?: ("decision.finalized" | "decision.escalated" | "decision.corrected_after_release" | "decision.qa_reviewed" | "alert.fired" | "alert.resolved")[];
                     types?: string[] | null;
                     description?: string | null;
                     enabled?: boolean;
@@ -4463,6 +4510,78 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["WebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx status): the delivery is done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other status, or no answer in time: the delivery is retried later */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "event-alert.fired": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: deduplicate on it */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in Unix seconds */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of "<webhook-id>.<webhook-timestamp>.<body>", one per live secret (keyed with the base64-decoded part of the secret after `whsec_`) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx status): the delivery is done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other status, or no answer in time: the delivery is retried later */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "event-alert.resolved": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: deduplicate on it */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in Unix seconds */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of "<webhook-id>.<webhook-timestamp>.<body>", one per live secret (keyed with the base64-decoded part of the secret after `whsec_`) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertEvent"];
             };
         };
         responses: {

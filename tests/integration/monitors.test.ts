@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decisions, monitorCounters, reviews } from "@db/schema/index";
 import { factsFromHistory } from "~/domain/decisions/facts.server";
 import { monitorCountersFromFacts } from "~/domain/monitors/counters";
-import { claim, ingest, review } from "../support/api";
+import { claim, ingest, outboxFor, review } from "../support/api";
 import { runCli } from "../support/cli";
 import { invoiceDecision, invoiceType, makeKey, makeType, makeUser } from "../support/db";
 import { startServer, type TestServer } from "../support/server";
@@ -29,6 +29,7 @@ type Alert = {
 };
 
 const T0 = Date.parse("2026-06-01T08:00:00Z");
+const METRICS_TOKEN = "monitors-test-metrics-token-0123456789";
 const MIN = 60_000;
 
 describe("drift monitors", () => {
@@ -72,7 +73,7 @@ describe("drift monitors", () => {
 
   beforeAll(async () => {
     // The evaluation job's own ticks look at the wall clock (no data there); this test drives the data's time.
-    s = await startServer({ MONITOR_EVERY_MS: "3600000" });
+    s = await startServer({ MONITOR_EVERY_MS: "3600000", METRICS_TOKEN });
     const manager = await makeUser(s.db, "manager");
     const admin = await makeUser(s.db, "admin");
     const reviewer = await makeUser(s.db, "reviewer");
@@ -133,6 +134,15 @@ describe("drift monitors", () => {
     expect(alert.figures.recentRate as number).toBeCloseTo(rate(recent), 12);
     expect(alert.figures.baselineRate as number).toBeCloseTo(rate(baseline), 12);
 
+    // Source systems hear of it: an alert.fired event in the outbox, its data the alert as the API lists it.
+    const events = await outboxFor(s.db, alert.id);
+    expect(events.map((e) => e.eventType)).toEqual(["alert.fired"]);
+    expect(JSON.parse(events[0].payload)).toMatchObject({ type: "alert.fired", data: { ...alert, figures: expect.any(Object) } });
+    // And Prometheus: one gauge per type, monitor and state of the open alerts.
+    const firing = res.body.alerts.filter((a) => a.monitor === "override_rate").length;
+    const metrics = await (await fetch(`${s.url}/metrics`, { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+    expect(metrics).toContain(`lastmile_alerts_open{type="invoice",monitor="override_rate",state="firing"} ${firing}`);
+
     // Deduplicated: a minute later the condition holds, nothing new fires; still one open alert for the north.
     expect(run(at + MIN).fired.filter((a) => a.segment === "segment=north")).toEqual([]);
     const open = (await list(readKey, { type: "invoice" })).body.alerts.filter((a) => a.segment === "segment=north" && a.state !== "resolved");
@@ -170,6 +180,7 @@ describe("drift monitors", () => {
     expect(result.resolved.map((a) => a.id)).toContain(alert.id);
     const resolved = (await list(readKey, { type: "invoice", state: "resolved" })).body.alerts.find((a) => a.id === alert.id)!;
     expect(resolved).toMatchObject({ state: "resolved", resolvedAt: new Date(at).toISOString(), firedAt: new Date(T0 + 270 * MIN).toISOString() });
+    expect((await outboxFor(s.db, alert.id)).map((e) => e.eventType)).toEqual(["alert.fired", "alert.resolved"]);
   });
 
   it("keeps per-minute counters equal to a from-scratch count of the decisions and their reviews", async () => {

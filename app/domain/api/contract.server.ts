@@ -37,7 +37,7 @@ import { reportQuerySchema } from "~/domain/reports/query";
 import { assignBodySchema } from "~/domain/teams/assignment.server";
 import { BULK_LIMIT, bulkAnswerSchema, bulkBodySchema } from "~/domain/teams/bulk.server";
 import { impactBodySchema, impactSchema } from "~/domain/governance/impact.server";
-import { alertJsonSchema, alertListSchema, alertQuerySchema } from "~/domain/monitors/alerts.server";
+import { alertEventSchema, alertJsonSchema, alertListSchema, alertQuerySchema } from "~/domain/monitors/alerts.server";
 import { decideBodySchema, proposalBodySchema, proposalJsonSchema, proposalListSchema } from "~/domain/governance/proposals.server";
 import { thresholdQuerySchema, thresholdReportSchema } from "~/domain/governance/thresholds.server";
 import { automationReportSchema, qualityReportSchema } from "~/domain/reports/reports.server";
@@ -74,7 +74,7 @@ export const TAGS = {
   Audit: "The hash-chained audit trail and the key that checks its signed checkpoints.",
   Webhooks:
     "Subscriptions that receive decision events by HTTP POST, signed as [Standard Webhooks](https://www.standardwebhooks.com/) says, " +
-    "and their deliveries. Events: `decision.finalized`, `decision.escalated`, `decision.corrected_after_release`, `decision.qa_reviewed` " +
+    "and their deliveries. Events: `decision.finalized`, `decision.escalated`, `decision.corrected_after_release`, `decision.qa_reviewed`, `alert.fired`, `alert.resolved` " +
     "(optionally only for some decision types).\n\n" +
     'Each event is a JSON body `{"type": <event>, "timestamp": <ISO 8601>, "data": <the decision as GET /api/v1/decisions/{id} showed it then>}` ' +
     "(plus `data.escalation` on decision.escalated and `data.correction` on decision.corrected_after_release; see the `WebhookEvent` schema and the document's `webhooks`), " +
@@ -718,4 +718,6 @@ export const webhookEvents: { name: string; summary: string; schema: z.ZodType }
   { name: "decision.escalated", summary: "A review escalated a decision to the type's owner", schema: webhookEventSchema },
   { name: "decision.corrected_after_release", summary: "QA found a released decision wrong", schema: webhookEventSchema },
   { name: "decision.qa_reviewed", summary: "A released decision was QA-reviewed", schema: webhookEventSchema },
+  { name: "alert.fired", summary: "A drift monitor raised an alert (data: the alert as GET /api/v1/alerts shows it)", schema: alertEventSchema },
+  { name: "alert.resolved", summary: "A drift monitor's alert resolved", schema: alertEventSchema },
 ];

@@ -160,6 +160,15 @@ const overrideRate = once(
   }),
 );
 
+const alertsOpen = once(
+  new Gauge({
+    registers: [],
+    name: "lastmile_alerts_open",
+    help: "Open drift alerts (firing or acknowledged) per decision type, monitor and state, read from the database on scrape; 0 for a type with none. Cluster-wide.",
+    labelNames: ["type", "monitor", "state"] as const,
+  }),
+);
+
 const scrapeErrors = once(
   new Counter({
     registers: [],
@@ -223,14 +232,24 @@ async function readRates(db: DbOrTx, now: number): Promise<void> {
   }
 }
 
+async function readAlerts(db: DbOrTx): Promise<void> {
+  const rows = await sqlAll<{ typeKey: string; monitor: string; state: string; n: number }>(
+    db,
+    sql`SELECT type_key AS "typeKey", monitor, state, COUNT(*) AS n FROM alerts WHERE state <> 'resolved' GROUP BY type_key, monitor, state`,
+  );
+  alertsOpen.reset();
+  for (const r of rows) alertsOpen.set({ type: r.typeKey, monitor: r.monitor, state: r.state }, Number(r.n));
+}
+
 /** Refreshes the database-derived gauges; on failure they are left out of this scrape (and the failure counted and logged). */
 export async function refreshDatabaseGauges(db?: DbOrTx, now = Date.now()): Promise<void> {
   try {
     const handle = db ?? (await databaseReady());
     await readQueues(handle, now);
     await readRates(handle, now);
+    await readAlerts(handle);
   } catch (e) {
-    for (const g of [queueDepth, oldestTask, automationRate, overrideRate]) g.reset();
+    for (const g of [queueDepth, oldestTask, automationRate, overrideRate, alertsOpen]) g.reset();
     scrapeErrors.inc();
     log().error(errorFields(e), "metrics: reading the database-derived gauges failed");
   }

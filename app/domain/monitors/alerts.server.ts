@@ -21,6 +21,7 @@ import { can, type Principal } from "../auth/permissions";
 import { appendAudit } from "../audit/audit.server";
 import { listDecisionTypes, type DecisionType } from "../decision-types/decision-types.server";
 import { isoInstant } from "../reports/query";
+import { enqueueEvents, type OutboxEvent } from "../webhooks/outbox.server";
 import { MINUTE, minuteStart } from "./counters";
 import { findings, MONITORS, windowsAt, type Counts, type Finding, type Window, type WindowCounts } from "./findings";
 
@@ -66,6 +67,7 @@ export async function evaluateMonitors(db: Db, at: number = Date.now(), now: num
 async function keepAlerts(tx: DbOrTx, type: DecisionType, found: Finding[], at: number, now: number) {
   const fired: AlertJson[] = [];
   const resolved: AlertJson[] = [];
+  const events: OutboxEvent[] = [];
   const open = await tx
     .select()
     .from(alerts)
@@ -97,7 +99,9 @@ async function keepAlerts(tx: DbOrTx, type: DecisionType, found: Finding[], at: 
         data: { type: type.key, monitor: f.monitor, segment: f.segment, firedAt: new Date(at).toISOString(), figures: f.figures },
         at: now,
       });
-      fired.push(toJson({ ...row, seq: 0 }, null));
+      const json = toJson({ ...row, seq: 0 }, null);
+      fired.push(json);
+      events.push({ eventType: "alert.fired", typeKey: type.key, entityId: row.id, data: json, at: now });
     } else if (f.verdict === "clear" && existing) {
       await tx.update(alerts).set({ state: "resolved", resolvedAt: at, updatedAt: now }).where(eq(alerts.id, existing.id));
       await appendAudit(tx, {
@@ -108,9 +112,13 @@ async function keepAlerts(tx: DbOrTx, type: DecisionType, found: Finding[], at: 
         data: { type: type.key, monitor: f.monitor, segment: f.segment, resolvedAt: new Date(at).toISOString(), figures: f.figures },
         at: now,
       });
-      resolved.push(toJson({ ...existing, state: "resolved", resolvedAt: at, updatedAt: now }, null));
+      const json = toJson({ ...existing, state: "resolved", resolvedAt: at, updatedAt: now }, await emailOf(tx, existing.acknowledgedBy));
+      resolved.push(json);
+      events.push({ eventType: "alert.resolved", typeKey: type.key, entityId: existing.id, data: json, at: now });
     }
   }
+  // Source systems hear of it by webhook, in the same transaction (the outbox).
+  await enqueueEvents(tx, events);
   return { fired, resolved };
 }
 
@@ -137,6 +145,16 @@ export type AlertJson = z.output<typeof alertJsonSchema>;
 export const alertListSchema = z.object({ alerts: z.array(alertJsonSchema) });
 
 type AlertRow = typeof alerts.$inferSelect;
+
+async function emailOf(db: DbOrTx, id: string | null): Promise<string | null> {
+  if (!id) return null;
+  return (await db.select({ email: users.email }).from(users).where(eq(users.id, id)).limit(1))[0]?.email ?? null;
+}
+
+/** The body of the alert.fired and alert.resolved webhook events. */
+export const alertEventSchema = z
+  .object({ type: z.enum(["alert.fired", "alert.resolved"]), timestamp: z.iso.datetime(), data: alertJsonSchema })
+  .meta({ id: "AlertEvent" });
 
 function toJson(r: AlertRow, acknowledgedBy: string | null): AlertJson {
   return {

@@ -14,7 +14,7 @@ import { outbox, webhookDeliveries, webhookSubscriptions } from "@db/schema/inde
 import { insertRows, JsonText } from "@db/bulk-insert.server";
 import { decisionJsonSchema, getDecision } from "../decisions/decisions.server";
 
-import { WEBHOOK_EVENTS, type WebhookEventType } from "./events";
+import { DECISION_EVENTS, WEBHOOK_EVENTS, type WebhookEventType } from "./events";
 
 export { WEBHOOK_EVENTS, type WebhookEventType };
 
@@ -52,7 +52,7 @@ export async function decisionEvent(
  */
 export const webhookEventSchema = z
   .object({
-    type: z.enum(WEBHOOK_EVENTS),
+    type: z.enum(DECISION_EVENTS),
     timestamp: z.iso.datetime(),
     data: decisionJsonSchema.extend({
       escalation: z.object({ reason: z.string(), owner: z.string() }).optional().describe("decision.escalated: why, and the type's owner"),
