@@ -3,6 +3,8 @@ import { Form, isRouteErrorResponse, Link, Links, Meta, NavLink, Outlet, Scripts
 import { getOptionalUser } from "~/domain/auth/session.server";
 import { can, type Permission } from "~/domain/auth/permissions";
 import { hasRole, userPrincipal } from "~/domain/auth/users.server";
+import { getDb } from "@db/client.server";
+import { firingAlertCount } from "~/domain/monitors/alerts.server";
 import { useNonce } from "~/lib/nonce";
 import styles from "./tailwind.css";
 
@@ -24,6 +26,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
           name: user.name,
           role: user.role ?? "pending",
           nav: NAV.filter((n) => who && can(who, n.permission)).map(({ to, label }) => ({ to, label })),
+          // Drift alerts firing on types this person watches (alerts:read, or the types they own): the banner.
+          firingAlerts: who ? await firingAlertCount(getDb(), who) : 0,
         }
       : null,
   };
@@ -35,6 +39,7 @@ const NAV: { to: string; label: string; permission: Permission }[] = [
   { to: "/decisions", label: "Decisions", permission: "decisions:read" },
   { to: "/reports", label: "Reports", permission: "reports:read" },
   { to: "/team", label: "Team", permission: "reports:read" },
+  { to: "/alerts", label: "Alerts", permission: "alerts:read" },
   { to: "/datasets", label: "Datasets", permission: "datasets:read" },
   { to: "/admin", label: "Admin", permission: "types:write" },
   { to: "/admin/audit", label: "Audit", permission: "audit:read" },
@@ -95,6 +100,18 @@ export default function App() {
           ) : null}
         </div>
       </header>
+      {user && user.firingAlerts > 0 ? (
+        <aside aria-label="Drift alerts" className="border-b border-red-200 bg-red-50">
+          <div className="mx-auto flex max-w-screen-2xl items-center gap-3 px-4 py-2 text-sm text-red-900">
+            <span className="font-medium">
+              {user.firingAlerts} drift {user.firingAlerts === 1 ? "alert" : "alerts"} firing
+            </span>
+            <Link to="/alerts?state=firing" className="underline hover:text-red-700">
+              Review alerts
+            </Link>
+          </div>
+        </aside>
+      ) : null}
       <main className="mx-auto w-full max-w-screen-2xl flex-1 px-4 py-6">
         <Outlet />
       </main>

@@ -6,6 +6,7 @@
  * it should be, and resolved once the segment is back to normal. The monitors' per-minute counters equal a
  * from-scratch count of the decisions.
  */
+import { decode } from "turbo-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decisions, monitorCounters, reviews } from "@db/schema/index";
 import { factsFromHistory } from "~/domain/decisions/facts.server";
@@ -13,6 +14,7 @@ import { monitorCountersFromFacts } from "~/domain/monitors/counters";
 import { claim, ingest, outboxFor, review } from "../support/api";
 import { runCli } from "../support/cli";
 import { invoiceDecision, invoiceType, makeKey, makeType, makeUser } from "../support/db";
+import { signIn } from "../support/principals";
 import { startServer, type TestServer } from "../support/server";
 
 type Sent = { externalId: string; region: "north" | "south"; at: number; overridden: boolean };
@@ -40,6 +42,7 @@ describe("drift monitors", () => {
   let adminKey: string;
   let reviewerKey: string;
   let ownerKey: string;
+  let managerCookie: string;
   const sent: Sent[] = [];
 
   /** Sends `n` decisions spread over [from, from + minutes), regions alternating; `overrideEvery(i, region)` plans the verdict. */
@@ -75,6 +78,7 @@ describe("drift monitors", () => {
     // The evaluation job's own ticks look at the wall clock (no data there); this test drives the data's time.
     s = await startServer({ MONITOR_EVERY_MS: "3600000", METRICS_TOKEN });
     const manager = await makeUser(s.db, "manager");
+    managerCookie = await signIn(s.url, manager.email, manager.password);
     const admin = await makeUser(s.db, "admin");
     const reviewer = await makeUser(s.db, "reviewer");
     const owner = await makeUser(s.db, "reviewer");
@@ -142,6 +146,21 @@ describe("drift monitors", () => {
     const firing = res.body.alerts.filter((a) => a.monitor === "override_rate").length;
     const metrics = await (await fetch(`${s.url}/metrics`, { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } })).text();
     expect(metrics).toContain(`lastmile_alerts_open{type="invoice",monitor="override_rate",state="firing"} ${firing}`);
+
+    // The alerts page: the chart's point at the onset is the figure the monitor saw; the banner counts what fires.
+    const page = await fetch(`${s.url}/alerts.data?state=all`, { headers: { Cookie: managerCookie } });
+    expect(page.status).toBe(200);
+    const decoded = await decode(page.body!);
+    await decoded.done;
+    const routes = decoded.value as Record<string, { data: unknown }>;
+    type PageAlert = { alert: Alert; series: { points: { end: string; value: number | null; n: number }[]; reference: number | null } };
+    const shown = (routes["routes/alerts"].data as { alerts: PageAlert[] }).alerts.find((x) => x.alert.id === alert.id)!;
+    const onset = shown.series.points.find((p) => p.end === new Date(at).toISOString())!;
+    expect(onset).toMatchObject({ n: recent.length });
+    expect(onset.value!).toBeCloseTo(rate(recent), 12);
+    expect(shown.series.reference!).toBeCloseTo(rate(baseline), 12);
+    const firingNow = (await list(readKey, { state: "firing" })).body.alerts.length;
+    expect((routes.root.data as { user: { firingAlerts: number } }).user.firingAlerts).toBe(firingNow);
 
     // Deduplicated: a minute later the condition holds, nothing new fires; still one open alert for the north.
     expect(run(at + MIN).fired.filter((a) => a.segment === "segment=north")).toEqual([]);

@@ -126,6 +126,17 @@ export const MATRIX: MatrixRow[] = [
     allow: ["admin", "manager", "auditor"],
   },
   { method: "GET", path: "/team", files: ["team.tsx"], kind: "page", permission: "reports:read", allow: ["admin", "manager", "auditor"] },
+  // A type's owner also reads its alerts whatever their role; the walk's people own no type.
+  { method: "GET", path: "/alerts", files: ["alerts.tsx"], kind: "page", permission: "alerts:read (or a type's owner)", allow: ["admin", "manager"] },
+  {
+    method: "POST",
+    path: "/alerts",
+    files: ["alerts.tsx"],
+    kind: "page",
+    permission: "alerts:acknowledge (or the type's owner)",
+    allow: ["admin", "manager"],
+    form: { id: "" },
+  },
   {
     method: "GET",
     path: "/reports/csv?table=backlog",

@@ -104,6 +104,31 @@ describe("findings", () => {
     expect(one(f, "override_rate").verdict).toBe("fire");
   });
 
+  it("override rate per model version only when there are two versions to tell apart", () => {
+    const one = findings(
+      s,
+      null,
+      w,
+      counts({
+        overrideBaseline: m({ "ovr:n|": 400, "ovr:k|": 40, "ovr:n|model=1": 400, "ovr:k|model=1": 40 }),
+        overrideRecent: m({ "ovr:n|": 100, "ovr:k|": 30, "ovr:n|model=1": 100, "ovr:k|model=1": 30 }),
+      }),
+    );
+    expect(one.filter((f) => f.monitor === "override_rate").map((f) => f.segment)).toEqual([""]);
+    const two = findings(
+      s,
+      null,
+      w,
+      counts({
+        overrideBaseline: m({ "ovr:n|": 400, "ovr:k|": 40, "ovr:n|model=1": 400, "ovr:k|model=1": 40 }),
+        overrideRecent: m({ "ovr:n|": 100, "ovr:k|": 30, "ovr:n|model=2": 100, "ovr:k|model=2": 30 }),
+      }),
+    );
+    expect(two.filter((f) => f.monitor === "override_rate").map((f) => f.segment)).toEqual(["", "model=2"]);
+    // The new version has no baseline of its own: no verdict on it yet, the whole type speaks.
+    expect(one.length && two.find((f) => f.segment === "model=2")!.verdict).toBe("hold");
+  });
+
   it("override rate: too few verdicts holds (no alert, none resolved); a small rise holds; a tiny one clears", () => {
     const few = findings(s, null, w, counts({ overrideBaseline: m({ "ovr:n|": 400, "ovr:k|": 40 }), overrideRecent: m({ "ovr:n|": 10, "ovr:k|": 9 }) }));
     expect(one(few, "override_rate").verdict).toBe("hold");

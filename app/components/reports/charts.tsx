@@ -511,3 +511,53 @@ export function ThresholdChart({
     </>
   );
 }
+
+/** A drift alert's monitored figure around its onset: the figure per bucket, the baseline (or target) dashed, "fired" marked. */
+export function AlertChart({
+  id,
+  data,
+  label,
+  unit,
+  reference,
+  referenceLabel,
+  firedLabel,
+}: {
+  id: string;
+  data: { label: string; value: number | null }[];
+  label: string;
+  unit: "rate" | "confidence";
+  reference: number | null;
+  referenceLabel: string;
+  firedLabel: string;
+}) {
+  const format = unit === "rate" ? pct1 : (v: unknown) => (typeof v === "number" ? v.toFixed(3) : "–");
+  return (
+    <>
+      <ChartLegend
+        items={[
+          { name: label, color: COLORS.p95, kind: "line" },
+          ...(reference !== null ? [{ name: `${referenceLabel} ${format(reference)}`, color: COLORS.line, kind: "dashed" as const }] : []),
+        ]}
+      />
+      <Plot height={CHART_H}>
+        <LineChart id={id} width={CHART_W} height={CHART_H} data={data} margin={MARGIN}>
+          <CartesianGrid stroke="#e2e8f0" />
+          {bucketAxis(data.length)}
+          <YAxis
+            domain={[0, 1]}
+            ticks={[0, 0.25, 0.5, 0.75, 1]}
+            tickFormatter={unit === "rate" ? pct : (v: number) => v.toFixed(2)}
+            tick={<PlainTick />}
+            interval={0}
+            width={56}
+            label={<AxisTitle value={unit === "rate" ? "%" : "confidence"} />}
+          />
+          <Tooltip formatter={(v) => format(v)} />
+          <Line type="linear" dataKey="value" name={label} stroke={COLORS.p95} strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
+          {reference !== null ? <ReferenceLine y={reference} stroke={COLORS.line} strokeDasharray="5 3" /> : null}
+          <ReferenceLine x={firedLabel} stroke="#be123c" label={{ value: "fired", position: "insideTopRight", fontSize: 11, fill: "#9f1239" }} />
+        </LineChart>
+      </Plot>
+    </>
+  );
+}

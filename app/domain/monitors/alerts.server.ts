@@ -22,7 +22,7 @@ import { appendAudit } from "../audit/audit.server";
 import { listDecisionTypes, type DecisionType } from "../decision-types/decision-types.server";
 import { isoInstant } from "../reports/query";
 import { enqueueEvents, type OutboxEvent } from "../webhooks/outbox.server";
-import { MINUTE, minuteStart } from "./counters";
+import { CONFIDENCE_BINS, MINUTE, minuteStart } from "./counters";
 import { findings, MONITORS, windowsAt, type Counts, type Finding, type Window, type WindowCounts } from "./findings";
 
 /** How long the per-minute counters are kept: the longest window a monitor may look back, and a day more. */
@@ -255,4 +255,99 @@ export async function openAlerts(db: DbOrTx, who: Principal): Promise<AlertJson[
     .where(and(...where))
     .orderBy(asc(alerts.firedAt));
   return rows.map((r) => toJson(r.a, r.by));
+}
+
+/** One point of an alert's chart: the monitored figure over the monitor's window ending at `end`, and how many it rests on. */
+export type AlertPoint = { end: string; value: number | null; n: number };
+export type AlertSeries = { label: string; unit: "rate" | "confidence"; reference: number | null; referenceLabel: string; points: AlertPoint[] };
+
+/** The chart's step. */
+export const ALERT_STEP_MS = 10 * MINUTE;
+const BEFORE_MS = 4 * 60 * MINUTE;
+const AFTER_MS = 60 * MINUTE;
+
+/**
+ * The monitored figure around an alert's onset, as the monitor saw it: every 10 minutes from 4 hours before it
+ * fired to an hour after (or to `now`), the figure over the monitor's recent window ending there (the
+ * override or review share or QA accuracy of the alert's segment, or the mean confidence), read from the
+ * per-minute counters. `reference` is what it was compared with: the baseline, or the target for QA accuracy.
+ */
+export async function alertSeries(db: DbOrTx, a: AlertJson, now = Date.now()): Promise<AlertSeries> {
+  const fired = Date.parse(a.firedAt);
+  const f = a.figures as { baselineRate?: number | null; targetAccuracy?: number | null; recentWindow?: { from: string; to: string } };
+  const windowMs = f.recentWindow ? Date.parse(f.recentWindow.to) - Date.parse(f.recentWindow.from) : 30 * MINUTE;
+  const first = Math.ceil((fired - BEFORE_MS) / ALERT_STEP_MS) * ALERT_STEP_MS;
+  const last = Math.max(
+    Math.ceil(fired / ALERT_STEP_MS) * ALERT_STEP_MS,
+    Math.min(fired + AFTER_MS, Math.floor(minuteStart(now) / ALERT_STEP_MS) * ALERT_STEP_MS),
+  );
+  const metrics: Record<AlertJson["monitor"], { num: string[]; den: string }> = {
+    override_rate: { num: [`ovr:k|${a.segment}`], den: `ovr:n|${a.segment}` },
+    review_share: { num: ["review"], den: "n" },
+    qa_accuracy: { num: ["qa:ok"], den: "qa:n" },
+    confidence_psi: { num: Array.from({ length: CONFIDENCE_BINS }, (_, i) => `conf:${i}`), den: "n" },
+  };
+  const { num, den } = metrics[a.monitor];
+  const rows = await db
+    .select({ metric: monitorCounters.metric, minute: monitorCounters.minute, value: monitorCounters.value })
+    .from(monitorCounters)
+    .where(
+      and(
+        eq(monitorCounters.typeKey, a.type),
+        inArray(monitorCounters.metric, [...num, den]),
+        gte(monitorCounters.minute, first - windowMs),
+        lt(monitorCounters.minute, last),
+      ),
+    );
+  // Per minute, then summed over each point's window.
+  const perMinute = new Map<number, { num: number; den: number }>();
+  for (const r of rows) {
+    const m = Number(r.minute);
+    const cur = perMinute.get(m) ?? { num: 0, den: 0 };
+    const v = Number(r.value);
+    if (r.metric === den) cur.den += v;
+    // Mean confidence: each bin counts at its middle.
+    else if (a.monitor === "confidence_psi") cur.num += v * ((Number(r.metric.slice("conf:".length)) + 0.5) / CONFIDENCE_BINS);
+    else cur.num += v;
+    perMinute.set(m, cur);
+  }
+  const points: AlertPoint[] = [];
+  for (let end = first; end <= last; end += ALERT_STEP_MS) {
+    let n = 0;
+    let k = 0;
+    for (let m = end - windowMs; m < end; m += MINUTE) {
+      const c = perMinute.get(m);
+      if (c) {
+        n += c.den;
+        k += c.num;
+      }
+    }
+    points.push({ end: new Date(end).toISOString(), value: n > 0 ? k / n : null, n });
+  }
+  const seg = a.segment ? ` (${a.segment})` : "";
+  switch (a.monitor) {
+    case "override_rate":
+      return { label: `Override rate${seg}`, unit: "rate", reference: f.baselineRate ?? null, referenceLabel: "baseline", points };
+    case "review_share":
+      return { label: "Share routed to review", unit: "rate", reference: f.baselineRate ?? null, referenceLabel: "baseline", points };
+    case "qa_accuracy":
+      return { label: "Auto-lane accuracy (QA)", unit: "rate", reference: f.targetAccuracy ?? null, referenceLabel: "target", points };
+    case "confidence_psi":
+      return { label: "Mean model confidence", unit: "confidence", reference: null, referenceLabel: "", points };
+  }
+}
+
+/** How many firing alerts `who` sees (the banner on every page): 0 for anyone who reads no alerts. */
+export async function firingAlertCount(db: DbOrTx, who: Principal): Promise<number> {
+  const visible = await visibleTypes(db, who);
+  if (visible !== "all" && visible.length === 0) return 0;
+  const where: SQL[] = [eq(alerts.state, "firing")];
+  if (visible !== "all") where.push(inArray(alerts.typeKey, visible));
+  const row = (
+    await db
+      .select({ n: sql<number>`count(*)` })
+      .from(alerts)
+      .where(and(...where))
+  )[0];
+  return Number(row?.n ?? 0);
 }

@@ -44,8 +44,11 @@ export function findings(s: MonitorSettings, targetAccuracy: number | null, w: R
 
   if (s.overrideRate.enabled) {
     const o = s.overrideRate;
-    const segments = [...c.overrideRecent.keys()].filter((k) => k.startsWith("ovr:n|")).map((k) => k.slice("ovr:n|".length));
+    let segments = [...c.overrideRecent.keys()].filter((k) => k.startsWith("ovr:n|")).map((k) => k.slice("ovr:n|".length));
     if (!segments.includes("")) segments.unshift("");
+    // Per model version only when there is more than one to tell apart: with one, it is the whole type again.
+    const models = new Set([...c.overrideRecent.keys(), ...c.overrideBaseline.keys()].filter((k) => k.startsWith("ovr:n|model=")));
+    if (models.size < 2) segments = segments.filter((seg) => !seg.startsWith("model="));
     // The p-value bar is split over the segments tested (Bonferroni): more segments, no more false alarms.
     const bar = o.maxP / Math.max(1, segments.length);
     for (const seg of segments) {
