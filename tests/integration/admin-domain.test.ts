@@ -249,6 +249,39 @@ describe("decision-type form", () => {
     expect(t.slaMinutes).toBe(60);
   });
 
+  it("the drift monitors section: segment field and monitors on or off, the settings it does not show kept; a bad field answered beside it", async () => {
+    const { db, admin } = await setup();
+    const stored = { segmentField: null, overrideRate: { windowMinutes: 45, minCount: 12 } };
+    const res = await saveTypeForm(
+      db,
+      base(admin.email, {
+        monitorsJson: JSON.stringify(stored),
+        monitorSegmentField: "applicant.region",
+        monitorOverrideRate: "on",
+        monitorConfidence: "on",
+      }),
+      { key: "claims", mode: "create", actor: admin.email },
+    );
+    expect(res.ok).toBe(true);
+    const t = (await getDecisionType(db, "claims"))!;
+    expect(t.monitors.segmentField).toBe("applicant.region");
+    expect(t.monitors.overrideRate).toMatchObject({ enabled: true, windowMinutes: 45, minCount: 12 });
+    expect(t.monitors.qaAccuracy.enabled).toBe(false);
+    expect(t.monitors.confidence.enabled).toBe(true);
+    // A form without the section leaves the settings as they are.
+    expect((await saveTypeForm(db, base(admin.email), { key: "claims", mode: "update", actor: admin.email })).ok).toBe(true);
+    expect((await getDecisionType(db, "claims"))!.monitors).toEqual(t.monitors);
+    const bad = await saveTypeForm(db, base(admin.email, { monitorsJson: "{}", monitorSegmentField: "not a path!" }), {
+      key: "claims",
+      mode: "update",
+      actor: admin.email,
+    });
+    expect(bad.ok).toBe(false);
+    if (bad.ok) return;
+    expect(Object.keys(bad.issues)).toEqual(["monitorSegmentField"]);
+    expect((await getDecisionType(db, "claims"))!.monitors).toEqual(t.monitors);
+  });
+
   it("an invalid schema is reported by path next to the editor and nothing is written", async () => {
     const { db, admin } = await setup();
     const bad = JSON.stringify({ type: "object", properties: { total: { type: "money" } }, required: ["nope"] });

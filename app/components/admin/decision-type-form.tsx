@@ -519,6 +519,40 @@ export function DecisionTypeForm({
         </div>
       </Section>
 
+      <Section
+        title="Drift monitors"
+        id="monitors"
+        description="Watch this type for the automation going wrong: alerts on the alerts page, by webhook and in /metrics. Windows and thresholds are in the type's JSON (monitors)."
+      >
+        <input type="hidden" name="monitorsJson" value={initial.monitorsJson} />
+        <FieldError id={`${fid("monitors")}-error`} messages={issues.monitors} />
+        <div className="grid gap-4 sm:grid-cols-2">
+          <FormField
+            id={fid("monitorSegmentField")}
+            label="Segment field"
+            hint="A categorical input field (e.g. region or applicant.segment): the override rate is also watched per value. Empty: none."
+            errors={issues.monitorSegmentField}
+          >
+            <input name="monitorSegmentField" defaultValue={initial.monitorSegmentField} className={inputClass} spellCheck={false} />
+          </FormField>
+          <fieldset className="space-y-2 text-sm">
+            <legend className="font-medium text-slate-700">Monitors</legend>
+            {(
+              [
+                ["monitorOverrideRate", "Override rate (overall, per model version and per segment)", initial.monitorOverrideRate],
+                ["monitorQaAccuracy", "Auto-lane accuracy from QA, against the target accuracy", initial.monitorQaAccuracy],
+                ["monitorConfidence", "Model confidence (PSI) and the share routed to review", initial.monitorConfidence],
+              ] as const
+            ).map(([name, label, on]) => (
+              <div key={name} className="flex items-center gap-2">
+                <input id={fid(name)} name={name} type="checkbox" defaultChecked={on} />
+                <label htmlFor={fid(name)}>{label}</label>
+              </div>
+            ))}
+          </fieldset>
+        </div>
+      </Section>
+
       {impact ? <ImpactPanel impact={impact} /> : null}
 
       {underApproval ? (

@@ -23,7 +23,30 @@ export type TypeFormValues = {
   targetAccuracyPercent: string;
   /** Policy changes go through a proposal another admin approves. */
   policyApproval: boolean;
+  /** Drift monitors: the stored settings as JSON (posted back as they are, so settings the form does not show stay), the segment field, each monitor on or off. */
+  monitorsJson: string;
+  monitorSegmentField: string;
+  monitorOverrideRate: boolean;
+  monitorQaAccuracy: boolean;
+  monitorConfidence: boolean;
 };
+
+type MonitorsLike = {
+  segmentField?: string | null;
+  overrideRate?: { enabled?: boolean };
+  qaAccuracy?: { enabled?: boolean };
+  confidence?: { enabled?: boolean };
+};
+
+function monitorFields(m: MonitorsLike | undefined) {
+  return {
+    monitorsJson: m ? JSON.stringify(m) : "",
+    monitorSegmentField: m?.segmentField ?? "",
+    monitorOverrideRate: m?.overrideRate?.enabled ?? true,
+    monitorQaAccuracy: m?.qaAccuracy?.enabled ?? true,
+    monitorConfidence: m?.confidence?.enabled ?? true,
+  };
+}
 
 export const EXAMPLE_SCHEMA = {
   type: "object",
@@ -51,6 +74,7 @@ export function emptyTypeForm(owner = ""): TypeFormValues {
     autoAssign: false,
     targetAccuracyPercent: "",
     policyApproval: false,
+    ...monitorFields(undefined),
   };
 }
 
@@ -71,6 +95,7 @@ export function typeToForm(t: {
   autoAssign?: boolean;
   targetAccuracy?: number | null;
   policyApproval?: boolean;
+  monitors?: MonitorsLike;
 }): TypeFormValues {
   return {
     key: t.key,
@@ -88,5 +113,6 @@ export function typeToForm(t: {
     autoAssign: t.autoAssign ?? false,
     targetAccuracyPercent: t.targetAccuracy == null ? "" : rateToPercent(t.targetAccuracy),
     policyApproval: t.policyApproval ?? false,
+    ...monitorFields(t.monitors),
   };
 }

@@ -119,6 +119,30 @@ export function formToDefinition(form: FormData, key: string): { definition: Rec
     else targetAccuracy = Math.round(pct * 10_000) / 1_000_000;
   }
 
+  // Drift monitors: the settings the form does not show come back as they were (monitorsJson), the rest from the fields.
+  let monitorsBase: Record<string, Record<string, unknown> | unknown> = {};
+  const monitorsText = text(form, "monitorsJson");
+  if (monitorsText !== "") {
+    try {
+      const parsed: unknown = JSON.parse(monitorsText);
+      if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) monitorsBase = parsed as Record<string, unknown>;
+      else issues.push({ path: "monitors", message: "the stored monitor settings did not come back: reload the page" });
+    } catch {
+      issues.push({ path: "monitors", message: "the stored monitor settings did not come back: reload the page" });
+    }
+  }
+  const monitorOf = (name: string, field: string) => ({
+    ...(monitorsBase[name] && typeof monitorsBase[name] === "object" ? (monitorsBase[name] as Record<string, unknown>) : {}),
+    enabled: form.get(field) === "on",
+  });
+  const monitors = {
+    ...monitorsBase,
+    segmentField: text(form, "monitorSegmentField") || null,
+    overrideRate: monitorOf("overrideRate", "monitorOverrideRate"),
+    qaAccuracy: monitorOf("qaAccuracy", "monitorQaAccuracy"),
+    confidence: monitorOf("confidence", "monitorConfidence"),
+  };
+
   const slaRaw = text(form, "slaMinutes");
   if (slaRaw === "") issues.push({ path: "slaMinutes", message: "enter the SLA in minutes" });
   if (key === "") issues.push({ path: "key", message: "enter a key" });
@@ -143,6 +167,8 @@ export function formToDefinition(form: FormData, key: string): { definition: Rec
     autoAssign: form.get("autoAssign") === "on",
     targetAccuracy,
     policyApproval: form.get("policyApproval") === "on",
+    // A form without the monitors section (monitorsJson absent) leaves the stored settings as they are.
+    ...(form.has("monitorsJson") ? { monitors } : {}),
   };
 
   const fieldRowOf = new Map(fieldRows.map((r) => [r.value.path, r.index]));
@@ -158,6 +184,8 @@ export function formToDefinition(form: FormData, key: string): { definition: Rec
     if (path.startsWith("routing.reviewFlags")) return "routing.reviewFlags";
     if (path.startsWith("routing.qaSampleRate")) return "routing.qaSamplePercent";
     if (path.startsWith("targetAccuracy")) return "targetAccuracyPercent";
+    if (path.startsWith("monitors.segmentField")) return "monitorSegmentField";
+    if (path.startsWith("monitors")) return "monitors";
     if ((m = /^fourEyes\.fieldAbove\.(.+)$/.exec(path))) {
       const row = limitRowOf.get(m[1]);
       return row === undefined ? "fourEyes.fieldAbove" : `fourEyes.fieldAbove.${row}.limit`;
