@@ -70,7 +70,7 @@ describe("one way to do each thing", () => {
       return [...main.matchAll(/href="([^"]+)"/g)].map((m) => m[1]);
     };
     expect(await nav(reviewer)).toEqual(["/queue", "/decisions"]);
-    expect(await nav(admin)).toEqual(["/queue", "/escalations", "/decisions", "/reports", "/team", "/datasets", "/admin", "/admin/audit"]);
+    expect(await nav(admin)).toEqual(["/queue", "/escalations", "/decisions", "/reports", "/team", "/alerts", "/datasets", "/admin", "/admin/audit"]);
   });
 
   it("pages refuse missing things with 404 and their message", async () => {
