@@ -79,6 +79,12 @@ const MONITOR_TITLES: Record<AlertJson["monitor"], string> = {
   qa_accuracy: "QA accuracy below target",
   confidence_psi: "Model confidence shifted",
   review_share: "More decisions routed to review",
+  input_psi: "Input distribution shifted",
+  volume: "Decision volume far from usual",
+  backlog: "Backlog growing faster than it is worked",
+  sla_breaches: "Tasks past their SLA",
+  reviewer: "Reviewer approves fast and almost always",
+  model_version: "New model version beside the previous one",
 };
 const STATE_TONES: Record<AlertJson["state"], BadgeTone> = { firing: "red", acknowledged: "amber", resolved: "emerald" };
 
@@ -107,6 +113,25 @@ function summary(a: AlertJson): string {
       return `QA accuracy ${pct(f.accuracy)} (95%: ${pct(f.low)}–${pct(f.high)}, ${f.n} QA verdicts) against a target of ${pct(f.targetAccuracy)}.`;
     case "confidence_psi":
       return `Population stability index ${typeof f.psi === "number" ? f.psi.toFixed(3) : "–"} (${f.recentN} recent decisions against ${f.baselineN} before).`;
+    case "input_psi": {
+      const unseen = typeof f.unseenShare === "number" && f.unseenShare > 0 ? `; ${pct(f.unseenShare)} of recent values never seen in the baseline` : "";
+      return `${String(f.field)}: population stability index ${typeof f.psi === "number" ? f.psi.toFixed(3) : "–"} (${f.recentN} recent values against ${f.baselineN} before${unseen}).`;
+    }
+    case "volume":
+      return `${f.observed} decisions in the last window against ${typeof f.expected === "number" ? Math.round(f.expected) : "–"} usually (${String(f.usualFrom)}): ${pct(f.ratio)} of usual.`;
+    case "backlog":
+      return `${f.backlog} open review tasks, ${f.growth} more than a window before, with ${f.arrivals} arriving and ${f.worked} worked.`;
+    case "sla_breaches":
+      return `${f.breaches} open tasks are past their SLA.`;
+    case "reviewer": {
+      const peers = (a.figures.peers ?? {}) as Record<string, number | null>;
+      return `Approved ${pct(f.approvalRate)} of ${f.verdicts} verdicts, ${pct(f.fastShare)} within 5 s of the claim; peers on the queue: ${pct(peers.approvalRate)} approved, ${pct(peers.fastShare)} that fast.`;
+    }
+    case "model_version": {
+      const v = (x: unknown) => (x ?? {}) as Record<string, number | string | null>;
+      const [l, p] = [v(a.figures.latest), v(a.figures.previous)];
+      return `${l.version}: ${l.volume} decisions, automation ${pct(l.automationRate)}, override ${pct(l.overrideRate)}, QA accuracy ${pct(l.qaAccuracy)} · ${p.version}: ${p.volume} decisions, automation ${pct(p.automationRate)}, override ${pct(p.overrideRate)}, QA accuracy ${pct(p.qaAccuracy)}.`;
+    }
   }
 }
 
@@ -179,23 +204,25 @@ export default function Alerts() {
               <p className="mt-2 text-sm text-slate-700" data-testid="alert-summary">
                 {summary(a)}
               </p>
-              <div className="mt-3 max-w-2xl">
-                <ChartFrame
-                  title={series.label}
-                  unit="over the monitor's window, every 10 minutes"
-                  description={`${dayLabel(a.firedAt, timeZone)}, ${timeZone}; the dashed line is the ${series.referenceLabel || "reference"}`}
-                >
-                  <AlertChart
-                    id={`chart-alert-${a.id}`}
-                    data={series.points.map((p) => ({ label: timeLabel(p.end, timeZone), value: p.value }))}
-                    label={series.label}
-                    unit={series.unit}
-                    reference={series.reference}
-                    referenceLabel={series.referenceLabel}
-                    firedLabel={fired}
-                  />
-                </ChartFrame>
-              </div>
+              {series ? (
+                <div className="mt-3 max-w-2xl">
+                  <ChartFrame
+                    title={series.label}
+                    unit="over the monitor's window, every 10 minutes"
+                    description={`${dayLabel(a.firedAt, timeZone)}, ${timeZone}; the dashed line is the ${series.referenceLabel || "reference"}`}
+                  >
+                    <AlertChart
+                      id={`chart-alert-${a.id}`}
+                      data={series.points.map((p) => ({ label: timeLabel(p.end, timeZone), value: p.value }))}
+                      label={series.label}
+                      unit={series.unit}
+                      reference={series.reference}
+                      referenceLabel={series.referenceLabel}
+                      firedLabel={fired}
+                    />
+                  </ChartFrame>
+                </div>
+              ) : null}
             </li>
           );
         })}

@@ -6,11 +6,12 @@
  * it should be, and resolved once the segment is back to normal. The monitors' per-minute counters equal a
  * from-scratch count of the decisions.
  */
+import { eq } from "drizzle-orm";
 import { decode } from "turbo-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decisions, monitorCounters, reviews } from "@db/schema/index";
 import { factsFromHistory } from "~/domain/decisions/facts.server";
-import { monitorCountersFromFacts } from "~/domain/monitors/counters";
+import { monitorCountersFromFacts, reviewContributions } from "~/domain/monitors/counters";
 import { claim, ingest, outboxFor, review } from "../support/api";
 import { runCli } from "../support/cli";
 import { invoiceDecision, invoiceType, makeKey, makeType, makeUser } from "../support/db";
@@ -204,13 +205,24 @@ describe("drift monitors", () => {
 
   it("keeps per-minute counters equal to a from-scratch count of the decisions and their reviews", async () => {
     const history = new Map<string, (typeof reviews.$inferSelect)[]>();
-    for (const r of await s.db.select().from(reviews)) history.set(r.decisionId, [...(history.get(r.decisionId) ?? []), r]);
+    const all = await s.db.select().from(reviews);
+    for (const r of all) history.set(r.decisionId, [...(history.get(r.decisionId) ?? []), r]);
     const expected = monitorCountersFromFacts((await s.db.select().from(decisions)).map((d) => factsFromHistory(d, history.get(d.id) ?? [])));
+    // The reviewers' verdicts: events, counted at the minute of the verdict.
+    for (const r of all) {
+      const typeKey = (await s.db.select({ t: decisions.typeKey }).from(decisions).where(eq(decisions.id, r.decisionId)))[0].t;
+      for (const metric of reviewContributions({ typeKey, reviewerId: r.reviewerId, action: r.action, handlingMs: r.handlingMs, at: Number(r.createdAt) })) {
+        const k = `${typeKey}|${metric}|${Math.floor(Number(r.createdAt) / 60_000) * 60_000}`;
+        expected.set(k, (expected.get(k) ?? 0) + 1);
+      }
+    }
     const stored = new Map<string, number>();
+    // Gauges are what the evaluator saw, not counts.
     for (const r of await s.db.select().from(monitorCounters))
-      if (Number(r.value) !== 0) stored.set(`${r.typeKey}|${r.metric}|${Number(r.minute)}`, Number(r.value));
+      if (Number(r.value) !== 0 && !r.metric.startsWith("g:")) stored.set(`${r.typeKey}|${r.metric}|${Number(r.minute)}`, Number(r.value));
     const sorted = (m: Map<string, number>) => [...m.entries()].sort(([a], [b]) => a.localeCompare(b));
     expect(sorted(stored)).toEqual(sorted(expected));
+    expect([...stored.keys()].some((k) => k.includes("rv:n|"))).toBe(true);
     expect([...stored.keys()].some((k) => k.includes("ovr:k|segment=north"))).toBe(true);
   });
 });

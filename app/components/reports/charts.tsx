@@ -525,12 +525,18 @@ export function AlertChart({
   id: string;
   data: { label: string; value: number | null }[];
   label: string;
-  unit: "rate" | "confidence";
+  unit: "rate" | "confidence" | "count" | "value";
   reference: number | null;
   referenceLabel: string;
   firedLabel: string;
 }) {
-  const format = unit === "rate" ? pct1 : (v: unknown) => (typeof v === "number" ? v.toFixed(3) : "–");
+  const fixed = unit === "rate" || unit === "confidence";
+  const format =
+    unit === "rate"
+      ? pct1
+      : unit === "confidence"
+        ? (v: unknown) => (typeof v === "number" ? v.toFixed(3) : "–")
+        : (v: unknown) => (typeof v === "number" ? Number(v.toPrecision(4)).toLocaleString("en-GB") : "–");
   return (
     <>
       <ChartLegend
@@ -543,15 +549,25 @@ export function AlertChart({
         <LineChart id={id} width={CHART_W} height={CHART_H} data={data} margin={MARGIN}>
           <CartesianGrid stroke="#e2e8f0" />
           {bucketAxis(data.length)}
-          <YAxis
-            domain={[0, 1]}
-            ticks={[0, 0.25, 0.5, 0.75, 1]}
-            tickFormatter={unit === "rate" ? pct : (v: number) => v.toFixed(2)}
-            tick={<PlainTick />}
-            interval={0}
-            width={56}
-            label={<AxisTitle value={unit === "rate" ? "%" : "confidence"} />}
-          />
+          {fixed ? (
+            <YAxis
+              domain={[0, 1]}
+              ticks={[0, 0.25, 0.5, 0.75, 1]}
+              tickFormatter={unit === "rate" ? pct : (v: number) => v.toFixed(2)}
+              tick={<PlainTick />}
+              interval={0}
+              width={56}
+              label={<AxisTitle value={unit === "rate" ? "%" : "confidence"} />}
+            />
+          ) : (
+            <YAxis
+              domain={unit === "count" ? [0, "auto"] : ["auto", "auto"]}
+              tickFormatter={(v: number) => format(v)}
+              tick={<PlainTick />}
+              width={56}
+              label={<AxisTitle value={unit === "count" ? "count" : "value"} />}
+            />
+          )}
           <Tooltip formatter={(v) => format(v)} />
           <Line type="linear" dataKey="value" name={label} stroke={COLORS.p95} strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
           {reference !== null ? <ReferenceLine y={reference} stroke={COLORS.line} strokeDasharray="5 3" /> : null}

@@ -26,6 +26,8 @@ import { factsOf } from "../decisions/facts.server";
 import { recordDecisionsIngested } from "../metrics/metrics.server";
 import { newDecisionJsonText } from "../decisions/decisions.server";
 import { segmentOf } from "../monitors/settings";
+import { countInputs } from "../monitors/counters";
+import { valueAt } from "../review/four-eyes";
 
 export const MAX_BATCH = 1000;
 
@@ -407,6 +409,13 @@ async function store(
       await applyRollupChanges(
         tx,
         fresh.map(({ row }) => ({ before: null, after: factsOf(row as typeof decisions.$inferSelect, null) })),
+      );
+      const monitoredInputs = new Map(fresh.map(({ p }) => [p.data.type, p.type.monitors.inputs]));
+      await countInputs(
+        tx,
+        fresh.map(({ p, row }) => ({ typeKey: row.typeKey, occurredAt: row.occurredAt, input: p.data.input })),
+        (key) => monitoredInputs.get(key) ?? [],
+        valueAt,
       );
       if (assigned.length) {
         await appendAudit(

@@ -60,3 +60,20 @@ export function psi(baseline: readonly number[], recent: readonly number[]): num
   }
   return sum;
 }
+
+/**
+ * P(X ≥ x) for X ~ χ² with `df` degrees of freedom, by the Wilson–Hilferty cube-root normal approximation
+ * (within a few percent of the exact tail down to p ≈ 1e-6 for df ≥ 3, which is all a bar needs).
+ */
+export function chiSquareTail(x: number, df: number): number {
+  if (!(x > 0)) return 1;
+  const h = 2 / (9 * df);
+  return upperTail((Math.cbrt(x / df) - (1 - h)) / Math.sqrt(h));
+}
+
+/** Two-sided test of a count against its expected value (Poisson, normal approximation): z and p. */
+export function poissonTest(observed: number, expected: number): { z: number; p: number } {
+  if (!(expected > 0)) return { z: observed > 0 ? Infinity : 0, p: observed > 0 ? 0 : 1 };
+  const z = (observed - expected) / Math.sqrt(expected);
+  return { z, p: Math.min(1, 2 * upperTail(Math.abs(z))) };
+}

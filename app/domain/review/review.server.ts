@@ -19,6 +19,7 @@ import { decisionJsonSchema, getDecision, type DecisionRow } from "../decisions/
 import { recordReviewAction } from "../metrics/metrics.server";
 import { requireLease, type Reviewer, type TaskRow } from "../queue/queue.server";
 import { applyRollupChanges } from "../reports/rollups.server";
+import { countVerdict } from "../monitors/counters";
 import { decisionEvent, enqueueEvents } from "../webhooks/outbox.server";
 import { changedPaths } from "./diff";
 import { fourEyesReason, verdictsAgree } from "./four-eyes";
@@ -100,6 +101,13 @@ async function applyVerdict(tx: DbOrTx, c: VerdictContext): Promise<void> {
     createdAt: now,
     // Time per item is measured from the claim (taken by this reviewer: requireLease checked it), not from arrival.
     handlingMs: task.claimedAt === null ? null : Math.max(0, now - task.claimedAt),
+  });
+  await countVerdict(tx, {
+    typeKey: decision.typeKey,
+    reviewerId: reviewer.id,
+    action: body.action,
+    handlingMs: task.claimedAt === null ? null : Math.max(0, now - task.claimedAt),
+    at: now,
   });
   await tx.update(tasks).set({ status: "done", completedAt: now, leaseExpiresAt: null }).where(eq(tasks.id, task.id));
 
