@@ -859,7 +859,7 @@ export interface components {
         Alert: {
             id: string;
             /** @enum {string} */
-            monitor: "override_rate" | "qa_accuracy" | "confidence_psi" | "review_share";
+            monitor: "override_rate" | "qa_accuracy" | "confidence_psi" | "review_share" | "input_psi" | "volume" | "backlog" | "sla_breaches" | "reviewer" | "model_version";
             type: string;
             /** @description What the monitor looked at: "" for the whole type, "model=<version>", "segment=<value>" */
             segment: string;
@@ -1637,6 +1637,8 @@ export interface components {
             monitors: {
                 /** @default null */
                 segmentField: string | null;
+                /** @default [] */
+                inputs: string[];
                 /**
                  * @default {
                  *       "enabled": true,
@@ -1644,19 +1646,19 @@ export interface components {
                  *       "baselineMinutes": 1440,
                  *       "minCount": 30,
                  *       "minEffect": 0.08,
-                 *       "maxP": 0.0005
+                 *       "maxP": 0.0001
                  *     }
                  */
                 overrideRate: {
                     /** @default true */
                     enabled: boolean;
                     /**
-                     * @description The recent window: reviewed decisions that occurred in the last N minutes
+                     * @description The longest recent window: reviewed decisions that occurred in the last N minutes (shorter ones are scanned too)
                      * @default 30
                      */
                     windowMinutes: number;
                     /**
-                     * @description The baseline: the N minutes before the recent window
+                     * @description The baseline: the N minutes before the longest recent window
                      * @default 1440
                      */
                     baselineMinutes: number;
@@ -1671,8 +1673,8 @@ export interface components {
                      */
                     minEffect: number;
                     /**
-                     * @description One-sided p-value below which a rise is significant (split over the segments tested)
-                     * @default 0.0005
+                     * @description One-sided p-value below which a rise is significant, for the whole evaluation (split over the segments and windows tested)
+                     * @default 0.0001
                      */
                     maxP: number;
                 };
@@ -1697,24 +1699,24 @@ export interface components {
                 /**
                  * @default {
                  *       "enabled": true,
-                 *       "windowMinutes": 30,
+                 *       "windowMinutes": 10,
                  *       "baselineMinutes": 1440,
                  *       "minCount": 300,
-                 *       "maxPsi": 0.2,
+                 *       "maxPsi": 0.1,
                  *       "reviewShareMinEffect": 0.1,
-                 *       "maxP": 0.0005
+                 *       "maxP": 0.0001
                  *     }
                  */
                 confidence: {
                     /** @default true */
                     enabled: boolean;
                     /**
-                     * @description The recent window
-                     * @default 30
+                     * @description The longest recent window (shorter ones are scanned too)
+                     * @default 10
                      */
                     windowMinutes: number;
                     /**
-                     * @description The baseline: the N minutes before the recent window
+                     * @description The baseline: the N minutes before the longest recent window
                      * @default 1440
                      */
                     baselineMinutes: number;
@@ -1725,7 +1727,7 @@ export interface components {
                     minCount: number;
                     /**
                      * @description Population stability index of model confidence at or above which it fires
-                     * @default 0.2
+                     * @default 0.1
                      */
                     maxPsi: number;
                     /**
@@ -1733,8 +1735,176 @@ export interface components {
                      * @default 0.1
                      */
                     reviewShareMinEffect: number;
-                    /** @default 0.0005 */
+                    /** @default 0.0001 */
                     maxP: number;
+                };
+                /**
+                 * @default {
+                 *       "enabled": true,
+                 *       "windowMinutes": 10,
+                 *       "baselineMinutes": 1440,
+                 *       "minCount": 300,
+                 *       "maxPsi": 0.1,
+                 *       "bins": 10,
+                 *       "maxP": 0.0001
+                 *     }
+                 */
+                inputDrift: {
+                    /** @default true */
+                    enabled: boolean;
+                    /**
+                     * @description The longest recent window (shorter ones are scanned too)
+                     * @default 10
+                     */
+                    windowMinutes: number;
+                    /**
+                     * @description The baseline: the N minutes before the longest recent window
+                     * @default 1440
+                     */
+                    baselineMinutes: number;
+                    /**
+                     * @description Fewer decisions with the field than this in either window: no verdict
+                     * @default 300
+                     */
+                    minCount: number;
+                    /**
+                     * @description PSI of the field's distribution at or above which it fires
+                     * @default 0.1
+                     */
+                    maxPsi: number;
+                    /**
+                     * @description Numbers: bins of equal baseline share; categories: the most frequent baseline values, the rest pooled
+                     * @default 10
+                     */
+                    bins: number;
+                    /** @default 0.0001 */
+                    maxP: number;
+                };
+                /**
+                 * @default {
+                 *       "enabled": true,
+                 *       "windowMinutes": 10,
+                 *       "minExpected": 200,
+                 *       "lowRatio": 0.7,
+                 *       "highRatio": 1.8,
+                 *       "maxP": 0.0001
+                 *     }
+                 */
+                volume: {
+                    /** @default true */
+                    enabled: boolean;
+                    /**
+                     * @description The recent window whose decision count is compared with the usual count for that time of the week
+                     * @default 10
+                     */
+                    windowMinutes: number;
+                    /**
+                     * @description Fewer decisions than this expected in the window: no verdict
+                     * @default 200
+                     */
+                    minExpected: number;
+                    /**
+                     * @description Fires when the count is at most this share of the usual one
+                     * @default 0.7
+                     */
+                    lowRatio: number;
+                    /**
+                     * @description Fires when the count is at least this multiple of the usual one
+                     * @default 1.8
+                     */
+                    highRatio: number;
+                    /** @default 0.0001 */
+                    maxP: number;
+                };
+                /**
+                 * @default {
+                 *       "enabled": true,
+                 *       "windowMinutes": 30,
+                 *       "minGrowth": 50,
+                 *       "growthShare": 0.25,
+                 *       "minBreaches": 1
+                 *     }
+                 */
+                flow: {
+                    /** @default true */
+                    enabled: boolean;
+                    /**
+                     * @description The backlog now against the backlog N minutes ago
+                     * @default 30
+                     */
+                    windowMinutes: number;
+                    /**
+                     * @description Open review tasks the backlog must have grown by to fire
+                     * @default 50
+                     */
+                    minGrowth: number;
+                    /**
+                     * @description …and by at least this share of the window's arrivals (it is not being worked off)
+                     * @default 0.25
+                     */
+                    growthShare: number;
+                    /**
+                     * @description Open tasks past their SLA at which the SLA monitor fires
+                     * @default 1
+                     */
+                    minBreaches: number;
+                };
+                /**
+                 * @default {
+                 *       "enabled": true,
+                 *       "windowMinutes": 30,
+                 *       "minCount": 20,
+                 *       "minApprovalRise": 0.15,
+                 *       "minFastShare": 0.5,
+                 *       "maxP": 0.0001
+                 *     }
+                 */
+                reviewers: {
+                    /** @default true */
+                    enabled: boolean;
+                    /**
+                     * @description A reviewer's verdicts in the last N minutes against their peers' on the same queue
+                     * @default 30
+                     */
+                    windowMinutes: number;
+                    /**
+                     * @description Fewer verdicts than this from the reviewer (or the peers): no verdict
+                     * @default 20
+                     */
+                    minCount: number;
+                    /**
+                     * @description Approves at least this much more often than the peers…
+                     * @default 0.15
+                     */
+                    minApprovalRise: number;
+                    /**
+                     * @description …and at least this share of the reviewer's verdicts came within FAST_REVIEW_MS of the claim
+                     * @default 0.5
+                     */
+                    minFastShare: number;
+                    /** @default 0.0001 */
+                    maxP: number;
+                };
+                /**
+                 * @default {
+                 *       "enabled": true,
+                 *       "windowMinutes": 1440,
+                 *       "minCount": 200
+                 *     }
+                 */
+                modelVersion: {
+                    /** @default true */
+                    enabled: boolean;
+                    /**
+                     * @description Both versions' figures over the last N minutes
+                     * @default 1440
+                     */
+                    windowMinutes: number;
+                    /**
+                     * @description Decisions the new version needs before it is put beside the previous one
+                     * @default 200
+                     */
+                    minCount: number;
                 };
             };
             /** @description Bumped on every routing-policy change; decisions record the version they were routed under */
@@ -2657,6 +2827,8 @@ export interface operations {
                     monitors?: {
                         /** @default null */
                         segmentField?: string | null;
+                        /** @default [] */
+                        inputs?: string[];
                         /**
                          * @default {
                          *       "enabled": true,
@@ -2664,19 +2836,19 @@ export interface operations {
                          *       "baselineMinutes": 1440,
                          *       "minCount": 30,
                          *       "minEffect": 0.08,
-                         *       "maxP": 0.0005
+                         *       "maxP": 0.0001
                          *     }
                          */
                         overrideRate?: {
                             /** @default true */
                             enabled?: boolean;
                             /**
-                             * @description The recent window: reviewed decisions that occurred in the last N minutes
+                             * @description The longest recent window: reviewed decisions that occurred in the last N minutes (shorter ones are scanned too)
                              * @default 30
                              */
                             windowMinutes?: number;
                             /**
-                             * @description The baseline: the N minutes before the recent window
+                             * @description The baseline: the N minutes before the longest recent window
                              * @default 1440
                              */
                             baselineMinutes?: number;
@@ -2691,8 +2863,8 @@ export interface operations {
                              */
                             minEffect?: number;
                             /**
-                             * @description One-sided p-value below which a rise is significant (split over the segments tested)
-                             * @default 0.0005
+                             * @description One-sided p-value below which a rise is significant, for the whole evaluation (split over the segments and windows tested)
+                             * @default 0.0001
                              */
                             maxP?: number;
                         };
@@ -2717,24 +2889,24 @@ export interface operations {
                         /**
                          * @default {
                          *       "enabled": true,
-                         *       "windowMinutes": 30,
+                         *       "windowMinutes": 10,
                          *       "baselineMinutes": 1440,
                          *       "minCount": 300,
-                         *       "maxPsi": 0.2,
+                         *       "maxPsi": 0.1,
                          *       "reviewShareMinEffect": 0.1,
-                         *       "maxP": 0.0005
+                         *       "maxP": 0.0001
                          *     }
                          */
                         confidence?: {
                             /** @default true */
                             enabled?: boolean;
                             /**
-                             * @description The recent window
-                             * @default 30
+                             * @description The longest recent window (shorter ones are scanned too)
+                             * @default 10
                              */
                             windowMinutes?: number;
                             /**
-                             * @description The baseline: the N minutes before the recent window
+                             * @description The baseline: the N minutes before the longest recent window
                              * @default 1440
                              */
                             baselineMinutes?: number;
@@ -2745,7 +2917,7 @@ export interface operations {
                             minCount?: number;
                             /**
                              * @description Population stability index of model confidence at or above which it fires
-                             * @default 0.2
+                             * @default 0.1
                              */
                             maxPsi?: number;
                             /**
@@ -2753,8 +2925,176 @@ export interface operations {
                              * @default 0.1
                              */
                             reviewShareMinEffect?: number;
-                            /** @default 0.0005 */
+                            /** @default 0.0001 */
                             maxP?: number;
+                        };
+                        /**
+                         * @default {
+                         *       "enabled": true,
+                         *       "windowMinutes": 10,
+                         *       "baselineMinutes": 1440,
+                         *       "minCount": 300,
+                         *       "maxPsi": 0.1,
+                         *       "bins": 10,
+                         *       "maxP": 0.0001
+                         *     }
+                         */
+                        inputDrift?: {
+                            /** @default true */
+                            enabled?: boolean;
+                            /**
+                             * @description The longest recent window (shorter ones are scanned too)
+                             * @default 10
+                             */
+                            windowMinutes?: number;
+                            /**
+                             * @description The baseline: the N minutes before the longest recent window
+                             * @default 1440
+                             */
+                            baselineMinutes?: number;
+                            /**
+                             * @description Fewer decisions with the field than this in either window: no verdict
+                             * @default 300
+                             */
+                            minCount?: number;
+                            /**
+                             * @description PSI of the field's distribution at or above which it fires
+                             * @default 0.1
+                             */
+                            maxPsi?: number;
+                            /**
+                             * @description Numbers: bins of equal baseline share; categories: the most frequent baseline values, the rest pooled
+                             * @default 10
+                             */
+                            bins?: number;
+                            /** @default 0.0001 */
+                            maxP?: number;
+                        };
+                        /**
+                         * @default {
+                         *       "enabled": true,
+                         *       "windowMinutes": 10,
+                         *       "minExpected": 200,
+                         *       "lowRatio": 0.7,
+                         *       "highRatio": 1.8,
+                         *       "maxP": 0.0001
+                         *     }
+                         */
+                        volume?: {
+                            /** @default true */
+                            enabled?: boolean;
+                            /**
+                             * @description The recent window whose decision count is compared with the usual count for that time of the week
+                             * @default 10
+                             */
+                            windowMinutes?: number;
+                            /**
+                             * @description Fewer decisions than this expected in the window: no verdict
+                             * @default 200
+                             */
+                            minExpected?: number;
+                            /**
+                             * @description Fires when the count is at most this share of the usual one
+                             * @default 0.7
+                             */
+                            lowRatio?: number;
+                            /**
+                             * @description Fires when the count is at least this multiple of the usual one
+                             * @default 1.8
+                             */
+                            highRatio?: number;
+                            /** @default 0.0001 */
+                            maxP?: number;
+                        };
+                        /**
+                         * @default {
+                         *       "enabled": true,
+                         *       "windowMinutes": 30,
+                         *       "minGrowth": 50,
+                         *       "growthShare": 0.25,
+                         *       "minBreaches": 1
+                         *     }
+                         */
+                        flow?: {
+                            /** @default true */
+                            enabled?: boolean;
+                            /**
+                             * @description The backlog now against the backlog N minutes ago
+                             * @default 30
+                             */
+                            windowMinutes?: number;
+                            /**
+                             * @description Open review tasks the backlog must have grown by to fire
+                             * @default 50
+                             */
+                            minGrowth?: number;
+                            /**
+                             * @description …and by at least this share of the window's arrivals (it is not being worked off)
+                             * @default 0.25
+                             */
+                            growthShare?: number;
+                            /**
+                             * @description Open tasks past their SLA at which the SLA monitor fires
+                             * @default 1
+                             */
+                            minBreaches?: number;
+                        };
+                        /**
+                         * @default {
+                         *       "enabled": true,
+                         *       "windowMinutes": 30,
+                         *       "minCount": 20,
+                         *       "minApprovalRise": 0.15,
+                         *       "minFastShare": 0.5,
+                         *       "maxP": 0.0001
+                         *     }
+                         */
+                        reviewers?: {
+                            /** @default true */
+                            enabled?: boolean;
+                            /**
+                             * @description A reviewer's verdicts in the last N minutes against their peers' on the same queue
+                             * @default 30
+                             */
+                            windowMinutes?: number;
+                            /**
+                             * @description Fewer verdicts than this from the reviewer (or the peers): no verdict
+                             * @default 20
+                             */
+                            minCount?: number;
+                            /**
+                             * @description Approves at least this much more often than the peers…
+                             * @default 0.15
+                             */
+                            minApprovalRise?: number;
+                            /**
+                             * @description …and at least this share of the reviewer's verdicts came within FAST_REVIEW_MS of the claim
+                             * @default 0.5
+                             */
+                            minFastShare?: number;
+                            /** @default 0.0001 */
+                            maxP?: number;
+                        };
+                        /**
+                         * @default {
+                         *       "enabled": true,
+                         *       "windowMinutes": 1440,
+                         *       "minCount": 200
+                         *     }
+                         */
+                        modelVersion?: {
+                            /** @default true */
+                            enabled?: boolean;
+                            /**
+                             * @description Both versions' figures over the last N minutes
+                             * @default 1440
+                             */
+                            windowMinutes?: number;
+                            /**
+                             * @description Decisions the new version needs before it is put beside the previous one
+                             * @default 200
+                             */
+                            minCount?: number;
                         };
                     };
                 };
