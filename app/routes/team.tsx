@@ -1,4 +1,7 @@
-/** The team page: each reviewer's progress per queue, for managers (reports:read). Figures: domain/teams/figures.ts. */
+/**
+ * The team page: each reviewer's progress per queue, set against the peers on the same queue, for managers
+ * (reports:read: reviewers never see it, nor each other's figures). Figures: domain/teams/figures.ts.
+ */
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useLoaderData, useNavigation } from "@remix-run/react";
 import { getDb } from "@db/client.server";
@@ -9,6 +12,14 @@ import { formatDuration, formatNumber, formatRate, formatTimestamp } from "~/lib
 import { PageHeader } from "~/components/ui/page-header";
 import { EmptyRow, Table, TBody, TD, TH, THead } from "~/components/ui/table";
 import { FilterSelect } from "~/components/ui/filter-select";
+import { Badge } from "~/components/ui/badge";
+import {
+  RUBBER_STAMP_MAX_MEDIAN_MS,
+  RUBBER_STAMP_MIN_APPROVAL_RATE,
+  RUBBER_STAMP_MIN_VERDICTS,
+  RUBBER_STAMP_PEER_SHARE,
+  type Agreement,
+} from "~/domain/teams/figures";
 
 export const meta: MetaFunction = () => [{ title: "Team · Lastmile" }];
 
@@ -81,10 +92,16 @@ export default function Team() {
             <Wrap>Reviews in period</Wrap>
           </TH>
           <TH numeric>
+            <Wrap>Approves</Wrap>
+          </TH>
+          <TH numeric>
             <Wrap>Median time per item</Wrap>
           </TH>
           <TH numeric>
             <Wrap>Verdicts overturned</Wrap>
+          </TH>
+          <TH>
+            <Wrap>Agrees when checked</Wrap>
           </TH>
           <TH numeric>
             <Wrap>Reviews after due time</Wrap>
@@ -100,23 +117,43 @@ export default function Team() {
           </TH>
         </THead>
         <TBody>
-          {r.rows.length === 0 ? <EmptyRow colSpan={11}>No reviews in this period and no assigned tasks.</EmptyRow> : null}
+          {r.rows.length === 0 ? <EmptyRow colSpan={13}>No reviews in this period and no assigned tasks.</EmptyRow> : null}
           {r.rows.map((row) => (
-            <tr key={`${row.reviewer.email} ${row.type}`} data-testid="team-row">
+            <tr
+              key={`${row.reviewer.email} ${row.type}`}
+              data-testid="team-row"
+              data-flagged={row.rubberStamping ? "rubber-stamping" : undefined}
+              className={row.rubberStamping ? "bg-amber-50/60" : undefined}
+            >
               <TH scope="row">
                 <span className="font-medium text-slate-900">{row.reviewer.name}</span>
                 <span className="block text-xs font-normal normal-case text-slate-500">{row.reviewer.email}</span>
+                {row.rubberStamping ? (
+                  <Badge tone="amber" className="mt-1 normal-case tracking-normal" title={FLAG_RULE}>
+                    Looks like rubber-stamping
+                  </Badge>
+                ) : null}
               </TH>
               <TD>{typeName(row.type)}</TD>
               <TD numeric>{formatNumber(row.reviewsToday)}</TD>
               <TD numeric>{formatNumber(row.reviewsThisWeek)}</TD>
               <TD numeric>{formatNumber(row.reviews)}</TD>
-              <TD numeric>{formatDuration(row.medianHandlingMs)}</TD>
+              <TD numeric className={row.rubberStamping ? "font-medium text-amber-900" : undefined}>
+                {formatRate(row.approvalRate, 0)}
+                <Peers>{row.peers ? `peers ${formatRate(row.peers.approvalRate, 0)}` : "no peers"}</Peers>
+              </TD>
+              <TD numeric className={row.rubberStamping ? "font-medium text-amber-900" : undefined}>
+                {formatDuration(row.medianHandlingMs)}
+                <Peers>{row.peers ? `peers ${formatDuration(row.peers.medianHandlingMs)}` : "no peers"}</Peers>
+              </TD>
               <TD numeric>
                 {formatRate(row.overturnedShare)}
                 <span className="block text-xs text-slate-500">
                   {row.overturned} of {row.verdicts}
                 </span>
+              </TD>
+              <TD>
+                <Agreements row={row} />
               </TD>
               <TD numeric className={row.lateReviews > 0 ? "text-amber-800" : undefined}>
                 {formatNumber(row.lateReviews)}
@@ -144,6 +181,28 @@ export default function Team() {
           </dd>
         </div>
         <div>
+          <dt className="inline font-medium">Approves: </dt>
+          <dd className="inline">the share of the period&apos;s verdicts (approvals, corrections, rejections) that approve.</dd>
+        </div>
+        <div>
+          <dt className="inline font-medium">Peers: </dt>
+          <dd className="inline">
+            the other reviewers on the same queue in the period, taken together (their verdicts and handling times pooled, not averaged per person).
+          </dd>
+        </div>
+        <div>
+          <dt className="inline font-medium">Agrees when checked: </dt>
+          <dd className="inline">
+            of the verdicts a four-eyes second reviewer or a QA check later looked at, the share it agreed with (same action; for corrections, the same output).
+          </dd>
+        </div>
+        <div>
+          <dt className="inline font-medium">Looks like rubber-stamping: </dt>
+          <dd className="inline" data-testid="team-flag-rule">
+            {FLAG_RULE}. A prompt to look at the reviewer&apos;s work, not a finding; shown here only, never as an alert.
+          </dd>
+        </div>
+        <div>
           <dt className="inline font-medium">Reviews after due time: </dt>
           <dd className="inline">reviews given after their task&apos;s SLA deadline (a breach).</dd>
         </div>
@@ -153,6 +212,41 @@ export default function Team() {
         </div>
       </dl>
     </div>
+  );
+}
+
+const FLAG_RULE =
+  `Approves at least ${Math.round(RUBBER_STAMP_MIN_APPROVAL_RATE * 100)}% of at least ${RUBBER_STAMP_MIN_VERDICTS} verdicts, ` +
+  `with a median time per item under ${Math.round(RUBBER_STAMP_PEER_SHARE * 100)}% of the peers' and under ${RUBBER_STAMP_MAX_MEDIAN_MS / 1000} s`;
+
+/** The peers' figure under the reviewer's own. */
+function Peers({ children }: { children: React.ReactNode }) {
+  return <span className="block text-xs text-slate-500">{children}</span>;
+}
+
+type AgreementRow = { fourEyes: Agreement; qa: Agreement; peers: { fourEyes: Agreement; qa: Agreement } | null };
+
+/** Agreement with four-eyes partners and QA checks, each against the peers; a source nobody was checked by is left out. */
+function Agreements({ row }: { row: AgreementRow }) {
+  const sources = (
+    [
+      ["Four-eyes", row.fourEyes, row.peers?.fourEyes],
+      ["QA", row.qa, row.peers?.qa],
+    ] as const
+  ).filter(([, mine, peers]) => mine.checked > 0 || (peers?.checked ?? 0) > 0);
+  if (sources.length === 0) return <span className="text-slate-500">–</span>;
+  return (
+    <ul className="space-y-1">
+      {sources.map(([label, mine, peers]) => (
+        <li key={label}>
+          <span className="whitespace-nowrap">
+            {label} <span className="tabular-nums">{formatRate(mine.rate, 0)}</span>
+          </span>
+          <span className="block text-xs tabular-nums text-slate-500">{mine.checked ? `${mine.agreed} of ${mine.checked}` : "none checked"}</span>
+          {peers?.checked ? <Peers>peers {formatRate(peers.rate, 0)}</Peers> : null}
+        </li>
+      ))}
+    </ul>
   );
 }
 

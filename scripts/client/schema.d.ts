@@ -2196,6 +2196,28 @@ export interface components {
                 overturned: number;
                 /** @description overturned / verdicts (null: no verdicts) */
                 overturnedShare: number | null;
+                /** @description The period's verdicts that approve */
+                approvals: number;
+                /** @description approvals / verdicts (null: no verdicts) */
+                approvalRate: number | null;
+                /** @description Verdicts a later four-eyes second review by someone else looked at, and agreed with */
+                fourEyes: {
+                    /** @description The period's verdicts such a later review looked at (the last one counts) */
+                    checked: number;
+                    /** @description Of those, the ones it agrees with (same action; for corrections, the same output) */
+                    agreed: number;
+                    /** @description agreed / checked (null: none checked) */
+                    rate: number | null;
+                };
+                /** @description Verdicts a later QA check by someone else looked at, and agreed with (QA tasks sample only the automated lane today: 0 until they sample reviewed decisions) */
+                qa: {
+                    /** @description The period's verdicts such a later review looked at (the last one counts) */
+                    checked: number;
+                    /** @description Of those, the ones it agrees with (same action; for corrections, the same output) */
+                    agreed: number;
+                    /** @description agreed / checked (null: none checked) */
+                    rate: number | null;
+                };
                 /** @description SLA breaches: the period's reviews given after their task was due */
                 lateReviews: number;
                 /** @description Tasks assigned to the reviewer, open or claimed now (escalations excluded) */
@@ -2204,6 +2226,36 @@ export interface components {
                 overdueAssigned: number;
                 /** @description Age of the oldest of those, since the task was created, in ms */
                 oldestAssignedAgeMs: number | null;
+                /** @description The other reviewers on the same queue in the period, pooled (null: nobody else reviewed there) */
+                peers: {
+                    /** @description Other reviewers with reviews on the same queue in the period */
+                    reviewers: number;
+                    verdicts: number;
+                    approvals: number;
+                    /** @description Their approvals / verdicts, pooled */
+                    approvalRate: number | null;
+                    /** @description The median over all their timed reviews, in ms */
+                    medianHandlingMs: number | null;
+                    timedReviews: number;
+                    fourEyes: {
+                        /** @description The period's verdicts such a later review looked at (the last one counts) */
+                        checked: number;
+                        /** @description Of those, the ones it agrees with (same action; for corrections, the same output) */
+                        agreed: number;
+                        /** @description agreed / checked (null: none checked) */
+                        rate: number | null;
+                    };
+                    qa: {
+                        /** @description The period's verdicts such a later review looked at (the last one counts) */
+                        checked: number;
+                        /** @description Of those, the ones it agrees with (same action; for corrections, the same output) */
+                        agreed: number;
+                        /** @description agreed / checked (null: none checked) */
+                        rate: number | null;
+                    };
+                } | null;
+                /** @description The pattern looks like rubber-stamping: approvalRate >= 0.97 over at least 20 verdicts, and a median time per item under 0.5 of the peers' and under 5000 ms */
+                rubberStamping: boolean;
                 reviewer: {
                     email: string;
                     name: string;

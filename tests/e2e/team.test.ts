@@ -26,10 +26,14 @@ test("a manager reads the team page; the reviewer sees their own figures on the 
   const table = page.getByRole("table", { name: "Reviewer progress per queue" });
   const row = table.getByRole("row").filter({ has: page.getByRole("rowheader", { name: new RegExp(reviewer.email) }) });
   await expect(row).toHaveCount(1);
-  // Cells after the reviewer: queue, today, this week, in the period (the two verdicts just given), median time per item.
+  // Cells after the reviewer: queue, today, this week, in the period (the two verdicts just given), approves (one of
+  // the two; nobody else reviewed on this queue), median time per item.
   await expect(row.getByRole("cell").nth(0)).toHaveText(type.name);
   await expect(row.getByRole("cell").nth(3)).toHaveText("2");
-  await expect(row.getByRole("cell").nth(4)).not.toHaveText("–");
+  await expect(row.getByRole("cell").nth(4)).toHaveText(/^50%\s*no peers$/);
+  await expect(row.getByRole("cell").nth(5)).not.toHaveText(/^–/);
+  await expect(row).not.toHaveAttribute("data-flagged");
+  await expect(page.getByTestId("team-flag-rule")).toContainText("at least 97% of at least 20 verdicts");
   const axe = await new AxeBuilder({ page }).analyze();
   expect(axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id)).toEqual([]);
   expect(errors).toEqual([]);

@@ -43,7 +43,18 @@ function median(values: number[]): number | null {
 }
 
 /** What the test knows about one review: from the decision's API read, its review row and its task row. */
-type Fact = { decisionId: string; email: string; type: string; action: string; at: number; output: unknown; handlingMs: number | null; dueAt: number };
+type Fact = {
+  decisionId: string;
+  email: string;
+  type: string;
+  /** The kind of task the review was given on (review, second, qa, escalation). */
+  taskKind: string;
+  action: string;
+  at: number;
+  output: unknown;
+  handlingMs: number | null;
+  dueAt: number;
+};
 type Assigned = { email: string; type: string; createdAt: number; dueAt: number };
 
 /** The figures from scratch, for `now` (the report's generatedAt), the report's zone and period. */
@@ -52,37 +63,78 @@ function expected(facts: Fact[], assigned: Assigned[], r: Pick<Report, "timeZone
   const from = Date.parse(r.period.from);
   const to = Date.parse(r.period.to);
   const today = dateIn(now, r.timeZone);
-  const overturned = (f: Fact) => {
+  /** The last later review of the decision by someone else, not an escalation, on a task of `kind` (any kind: null). */
+  const laterBy = (f: Fact, kind: string | null) => {
     // Facts are in the order the reviews were given (the API lists a decision's reviews in that order).
     const later = facts.filter((l) => l.decisionId === f.decisionId && facts.indexOf(l) > facts.indexOf(f));
-    const last = later.filter((l) => l.email !== f.email && l.action !== "escalate").at(-1);
-    return !!last && (last.action !== f.action || (f.action === "correct" && !isDeepStrictEqual(last.output, f.output)));
+    return later.filter((l) => l.email !== f.email && l.action !== "escalate" && (kind === null || l.taskKind === kind)).at(-1);
+  };
+  const agree = (f: Fact, l: Fact) => l.action === f.action && (f.action !== "correct" || isDeepStrictEqual(l.output, f.output));
+  const overturned = (f: Fact) => {
+    const last = laterBy(f, null);
+    return !!last && !agree(f, last);
+  };
+  const agreement = (verdicts: Fact[], kind: string) => {
+    const checked = verdicts.filter((f) => laterBy(f, kind));
+    const agreed = checked.filter((f) => agree(f, laterBy(f, kind)!)).length;
+    return { checked: checked.length, agreed, rate: checked.length ? agreed / checked.length : null };
+  };
+  const inPeriodOf = (fs: Fact[]) => fs.filter((f) => f.at >= from && f.at < to);
+  /** The other reviewers on the queue in the period, pooled. */
+  const peersOf = (email: string, type: string) => {
+    const theirs = inPeriodOf(facts.filter((f) => f.type === type && f.email !== email));
+    if (!theirs.length) return null;
+    const verdicts = theirs.filter((f) => f.action !== "escalate");
+    const approvals = verdicts.filter((f) => f.action === "approve").length;
+    const timed = theirs.flatMap((f) => (f.handlingMs == null ? [] : [f.handlingMs]));
+    return {
+      reviewers: new Set(theirs.map((f) => f.email)).size,
+      verdicts: verdicts.length,
+      approvals,
+      approvalRate: verdicts.length ? approvals / verdicts.length : null,
+      medianHandlingMs: median(timed),
+      timedReviews: timed.length,
+      fourEyes: agreement(verdicts, "second"),
+      qa: agreement(verdicts, "qa"),
+    };
   };
   const keys = new Set([...facts.map((f) => `${f.email} ${f.type}`), ...assigned.map((a) => `${a.email} ${a.type}`)]);
   const rows: Row[] = [];
   for (const key of keys) {
     const [email, type] = key.split(" ");
     const mine = facts.filter((f) => f.email === email && f.type === type);
-    const inPeriod = mine.filter((f) => f.at >= from && f.at < to);
+    const inPeriod = inPeriodOf(mine);
     const verdicts = inPeriod.filter((f) => f.action !== "escalate");
     const timed = inPeriod.flatMap((f) => (f.handlingMs == null ? [] : [f.handlingMs]));
     const open = assigned.filter((a) => a.email === email && a.type === type);
     const nOverturned = verdicts.filter(overturned).length;
+    const approvals = verdicts.filter((f) => f.action === "approve").length;
+    const approvalRate = verdicts.length ? approvals / verdicts.length : null;
+    const peers = peersOf(email, type);
+    const mid = median(timed);
     const row: Row = {
       reviewer: { email, name: names.get(email)! },
       type,
       reviews: inPeriod.length,
       reviewsToday: mine.filter((f) => dateIn(f.at, r.timeZone) === today).length,
       reviewsThisWeek: mine.filter((f) => mondayOf(dateIn(f.at, r.timeZone)) === mondayOf(today)).length,
-      medianHandlingMs: median(timed),
+      medianHandlingMs: mid,
       timedReviews: timed.length,
       verdicts: verdicts.length,
       overturned: nOverturned,
       overturnedShare: verdicts.length ? nOverturned / verdicts.length : null,
+      approvals,
+      approvalRate,
+      fourEyes: agreement(verdicts, "second"),
+      qa: agreement(verdicts, "qa"),
       lateReviews: inPeriod.filter((f) => f.at > f.dueAt).length,
       openAssigned: open.length,
       overdueAssigned: open.filter((a) => a.dueAt < now).length,
       oldestAssignedAgeMs: open.length ? now - Math.min(...open.map((a) => a.createdAt)) : null,
+      peers,
+      // The issue's thresholds, written out here: at least 20 verdicts, at least 97% approvals, a median under half the peers' and under 5 s.
+      rubberStamping:
+        verdicts.length >= 20 && approvalRate! >= 0.97 && mid != null && peers?.medianHandlingMs != null && mid < peers.medianHandlingMs / 2 && mid < 5000,
     };
     if (row.reviews || row.reviewsToday || row.reviewsThisWeek || row.openAssigned) rows.push(row);
   }
@@ -159,6 +211,7 @@ describe("reviewer progress: the team page, the reviewer report API, the queue p
           decisionId: id,
           email: v.reviewer,
           type: d.type as string,
+          taskKind: mine[i].taskKind,
           action: v.action,
           at: Date.parse(v.at),
           output: mine[i].output,
@@ -242,8 +295,22 @@ describe("reviewer progress: the team page, the reviewer report API, the queue p
       openAssigned: 2,
       overdueAssigned: 1,
       timedReviews: 5,
+      approvals: 4,
+      // d2: b (second) approved a's correction; d3: b agreed. The owner then sided with a on d2: not overturned.
+      fourEyes: { checked: 2, agreed: 1, rate: 0.5 },
+      qa: { checked: 0, agreed: 0, rate: null },
+      rubberStamping: false,
     });
-    expect(byEmail.get(b.email)).toMatchObject({ reviews: 4, verdicts: 3, overturned: 2, lateReviews: 0, openAssigned: 0 });
+    expect(byEmail.get(b.email)).toMatchObject({
+      reviews: 4,
+      verdicts: 3,
+      overturned: 2,
+      lateReviews: 0,
+      openAssigned: 0,
+      approvals: 2,
+      fourEyes: { checked: 1, agreed: 0, rate: 0 },
+      peers: { reviewers: 2, verdicts: 6 },
+    });
     expect(byEmail.get(owner.email)).toMatchObject({ reviews: 1, verdicts: 1, overturned: 0, openAssigned: 0 });
 
     const page = await loaderData<{ report: Report; error: unknown; period: string }>(managerCookie, `/team?type=${type}&${range}`, "routes/team");
@@ -308,6 +375,96 @@ describe("reviewer progress: the team page, the reviewer report API, the queue p
     const page = await loaderData<{ error: { issues: { path: string }[] } | null; report: Report }>(managerCookie, "/team?from=yesterday", "routes/team");
     expect(page.error!.issues.map((i) => i.path)).toEqual(["from"]);
     expect(page.report.type).toBeNull();
+  });
+
+  it("rubber-stamping: a reviewer who approves everything fast is flagged against the peers on the queue; managers see it, reviewers are refused", async () => {
+    const fast = await person(s.db, "reviewer", ["review", "read"]);
+    const p1 = await person(s.db, "reviewer", ["review"]);
+    const p2 = await person(s.db, "reviewer", ["review"]);
+    for (const p of [fast, p1, p2]) {
+      extra.push(p);
+      names.set(p.email, p.name);
+    }
+    const rsType = await freshType(s.db, owner.email, { fourEyes: { flags: ["risk:*"] } });
+    const approve = { action: "approve" };
+    const correct = { action: "correct", output: { total: 130, currency: "EUR", lines: [] }, reasonCodes: ["WRONG_TOTAL"] };
+    // `fast` approves 22 decisions the moment it claims them (its handling times are real: milliseconds).
+    const fastDecisions: string[] = [];
+    for (let i = 0; i < 22; i++) {
+      fastDecisions.push(await newDecision(rsType));
+      await decide(fast, rsType, approve);
+    }
+    // Two four-eyes pairs, `fast` first: p1 agrees with one and corrects the other (escalated to the owner, left open).
+    await newDecision(rsType, { flags: ["risk:high"] });
+    await decide(fast, rsType, approve);
+    await decide(p1, rsType, approve);
+    await newDecision(rsType, { flags: ["risk:high"] });
+    await decide(fast, rsType, approve);
+    await decide(p1, rsType, correct);
+    // The peers review five each and correct two of them.
+    for (const p of [p1, p2])
+      for (let i = 0; i < 5; i++) {
+        await newDecision(rsType);
+        await decide(p, rsType, i < 2 ? correct : approve);
+      }
+    // A QA check of one of fast's approvals, which p2 rejects. QA samples only the automated lane today, so the task
+    // is arranged in the store; the verdict goes through the API.
+    const now = Date.now();
+    await s.db.insert(tasksTable).values({
+      id: `tsk_qa_${now}`,
+      decisionId: fastDecisions[0],
+      typeKey: rsType,
+      kind: "qa",
+      status: "open",
+      dueAt: now + HOUR,
+      createdAt: now,
+    });
+    expect((await decide(p2, rsType, { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] })).task.route).toBe("qa");
+    // The peers read each item: 20 s and 30 s (arranged in the store: a test cannot wait that long).
+    await s.db.update(reviewsTable).set({ handlingMs: 20_000 }).where(eq(reviewsTable.reviewerId, p1.id));
+    await s.db.update(reviewsTable).set({ handlingMs: 30_000 }).where(eq(reviewsTable.reviewerId, p2.id));
+
+    const res = await api(`/api/v1/reports/reviewers?type=${rsType}`);
+    expect(res.status).toBe(200);
+    const known = await facts();
+    expect(res.body.rows).toEqual(expected(known.facts, known.assigned, res.body, names));
+    const byEmail = new Map(res.body.rows.map((r) => [r.reviewer.email, r]));
+    const f = byEmail.get(fast.email)!;
+    expect(f).toMatchObject({
+      verdicts: 24,
+      approvals: 24,
+      approvalRate: 1,
+      fourEyes: { checked: 2, agreed: 1, rate: 0.5 },
+      qa: { checked: 1, agreed: 0, rate: 0 },
+      // p1: 5 + 2 second reviews, 4 approvals, at 20 s; p2: 5 + the QA check, 3 approvals, at 30 s.
+      peers: { reviewers: 2, verdicts: 13, approvals: 7, approvalRate: 7 / 13, medianHandlingMs: 20_000, timedReviews: 13 },
+      rubberStamping: true,
+    });
+    expect(f.medianHandlingMs).toBeLessThan(5000);
+    expect(byEmail.get(p1.email)).toMatchObject({ approvals: 4, verdicts: 7, rubberStamping: false, peers: { reviewers: 2, verdicts: 30 } });
+    expect(byEmail.get(p2.email)).toMatchObject({ approvals: 3, verdicts: 6, rubberStamping: false });
+
+    // Managers and admins see the same figures on the team page, the flagged row marked.
+    for (const cookie of [managerCookie, adminCookie]) {
+      const page = await loaderData<{ report: Report }>(cookie, `/team?type=${rsType}`, "routes/team");
+      expect(page.report.rows).toEqual(res.body.rows);
+    }
+    const html = await (await fetch(`${s.url}/team?type=${rsType}`, { headers: { Cookie: managerCookie } })).text();
+    expect(html.match(/data-flagged="rubber-stamping"/g)).toHaveLength(1);
+    expect(html).toContain("Looks like rubber-stamping");
+
+    // A reviewer sees none of it: not the page, not its data, not the API (even with a read-scoped key).
+    const fastCookie = await signIn(s.url, fast.email);
+    for (const path of [`/team?type=${rsType}`, `/team.data?type=${rsType}`]) {
+      const refused = await fetch(`${s.url}${path}`, { headers: { Cookie: fastCookie } });
+      expect(refused.status, path).toBe(403);
+      const body = await refused.text();
+      expect(body).not.toContain(p1.email);
+      expect(body).not.toContain("medianHandlingMs");
+    }
+    const viaKey = await s.request<{ error: { code: string } }>(`/api/v1/reports/reviewers?type=${rsType}`, { key: fast.key });
+    expect(viaKey.status).toBe(403);
+    expect(JSON.stringify(viaKey.body)).not.toContain(p1.email);
   });
 
   it("the organisation's time zone: admins set it (validated, audited); a review at 23:30 UTC moves to the next day in Berlin", async () => {

@@ -15,11 +15,23 @@
  *   overturned (the second reviewer is); while the owner has not decided, the second reviewer's
  *   disagreement stands. A later escalation is not an outcome and overturns nothing.
  *   overturnedShare = overturned / verdicts.
+ * - approvals / approvalRate: the period's verdicts that approve, and approvals / verdicts.
+ * - fourEyes / qa: agreement split by who checked. checked: the period's verdicts that a later review of
+ *   the same decision by someone else on a four-eyes second-review task (fourEyes) or on a QA task (qa)
+ *   looked at, the last such review counting; agreed: those it agrees with (verdictsAgree); rate =
+ *   agreed / checked. The owner's escalation verdicts count towards overturned only. (QA tasks sample
+ *   only the automated lane today, where no reviewer's verdict comes first: qa stays at 0 checked until
+ *   QA checks sample reviewed decisions too.)
  * - SLA breaches, two figures: lateReviews, the period's reviews given after their task was due
  *   (review time > task due_at); overdueAssigned, open assigned tasks already past due now.
  * - openAssigned / oldestAssignedAgeMs: tasks assigned to the reviewer and still open or claimed
  *   (escalations left out: they always belong to the type's owner), and the age (since the task was
  *   created) of the oldest.
+ *
+ * Per (reviewer, queue), the report also sets each reviewer against their peers: the other reviewers with
+ * reviews in the period on the same queue, pooled (their verdicts, approvals, handling times and checks
+ * taken together, not averaged per person), and flags a pattern that looks like rubber-stamping (see
+ * looksLikeRubberStamping).
  */
 export type Window = { from: number; to: number };
 
@@ -31,9 +43,16 @@ export type ReviewFact = {
   handlingMs: number | null;
   dueAt: number;
   overturned: boolean;
+  /** Whether the last later four-eyes second review by someone else agrees; null: none (or an escalation). */
+  fourEyesAgreed: boolean | null;
+  /** Whether the last later QA check by someone else agrees; null: none (or an escalation). */
+  qaAgreed: boolean | null;
 };
 
 export type AssignedFact = { assigneeId: string; typeKey: string; open: number; overdue: number; oldestCreatedAt: number | null };
+
+/** Verdicts a later review by someone else looked at, and how many of them it agreed with. */
+export type Agreement = { checked: number; agreed: number; rate: number | null };
 
 export type Figures = {
   reviews: number;
@@ -44,6 +63,10 @@ export type Figures = {
   verdicts: number;
   overturned: number;
   overturnedShare: number | null;
+  approvals: number;
+  approvalRate: number | null;
+  fourEyes: Agreement;
+  qa: Agreement;
   lateReviews: number;
   openAssigned: number;
   overdueAssigned: number;
@@ -60,6 +83,12 @@ export function median(values: readonly number[]): number | null {
 
 const inWindow = (at: number, w: Window) => at >= w.from && at < w.to;
 
+function agreementOf(checks: readonly (boolean | null)[]): Agreement {
+  const checked = checks.filter((c) => c != null).length;
+  const agreed = checks.filter((c) => c === true).length;
+  return { checked, agreed, rate: checked ? agreed / checked : null };
+}
+
 /** Figures for one group of facts (one reviewer and queue, or one reviewer across queues). */
 export function figuresOf(
   reviews: readonly ReviewFact[],
@@ -71,6 +100,7 @@ export function figuresOf(
   const timed = period.flatMap((r) => (r.handlingMs == null ? [] : [Number(r.handlingMs)]));
   const verdicts = period.filter((r) => r.action !== "escalate");
   const overturned = verdicts.filter((r) => r.overturned).length;
+  const approvals = verdicts.filter((r) => r.action === "approve").length;
   const oldest = assigned.reduce<number | null>(
     (m, a) => (a.oldestCreatedAt == null ? m : m == null ? a.oldestCreatedAt : Math.min(m, a.oldestCreatedAt)),
     null,
@@ -84,6 +114,10 @@ export function figuresOf(
     verdicts: verdicts.length,
     overturned,
     overturnedShare: verdicts.length ? overturned / verdicts.length : null,
+    approvals,
+    approvalRate: verdicts.length ? approvals / verdicts.length : null,
+    fourEyes: agreementOf(verdicts.map((r) => r.fourEyesAgreed)),
+    qa: agreementOf(verdicts.map((r) => r.qaAgreed)),
     lateReviews: period.filter((r) => r.at > r.dueAt).length,
     openAssigned: assigned.reduce((s, a) => s + a.open, 0),
     overdueAssigned: assigned.reduce((s, a) => s + a.overdue, 0),
@@ -96,13 +130,80 @@ export function hasAny(f: Figures): boolean {
   return f.reviews > 0 || f.reviewsToday > 0 || f.reviewsThisWeek > 0 || f.openAssigned > 0;
 }
 
-/** Figures per (reviewer, queue), for every pair with anything to show. */
+/** The other reviewers on a queue, pooled: their verdicts, approvals, handling times and checks together. */
+export type PeerFigures = {
+  /** How many other reviewers gave reviews on the queue in the period. */
+  reviewers: number;
+  verdicts: number;
+  approvals: number;
+  approvalRate: number | null;
+  /** The median over all their timed reviews in the period (not a median of their medians). */
+  medianHandlingMs: number | null;
+  timedReviews: number;
+  fourEyes: Agreement;
+  qa: Agreement;
+};
+
+export type ReviewerQueueFigures = Figures & {
+  /** The other reviewers on the same queue in the period; null when nobody else reviewed there. */
+  peers: PeerFigures | null;
+  /** The pattern looks like rubber-stamping (looksLikeRubberStamping): something for a manager to look into, not a verdict. */
+  rubberStamping: boolean;
+};
+
+/**
+ * When a reviewer's pattern looks like rubber-stamping: nearly everything approved, and much faster than
+ * the peers on the same queue. A high approval rate alone is normal on a queue the model gets right, and
+ * speed alone is normal for an experienced reviewer; together, against peers who see the same items, they
+ * suggest items are waved through unread. The thresholds:
+ * - RUBBER_STAMP_MIN_APPROVAL_RATE: approvals / verdicts at least this (near-total approval);
+ * - RUBBER_STAMP_MIN_VERDICTS: at least this many verdicts in the period, so a handful of easy items
+ *   does not raise it;
+ * - RUBBER_STAMP_PEER_SHARE: the median time per item under this share of the peers' pooled median
+ *   (no peers with timed reviews, no flag: there is nothing to compare with);
+ * - RUBBER_STAMP_MAX_MEDIAN_MS: and under this absolute time, about what reading an item's fields takes;
+ *   on a queue where everyone needs minutes, being twice as fast as peers is not yet a glance.
+ */
+export const RUBBER_STAMP_MIN_APPROVAL_RATE = 0.97;
+export const RUBBER_STAMP_MIN_VERDICTS = 20;
+export const RUBBER_STAMP_PEER_SHARE = 0.5;
+export const RUBBER_STAMP_MAX_MEDIAN_MS = 5000;
+
+export function looksLikeRubberStamping(
+  mine: Pick<Figures, "verdicts" | "approvalRate" | "medianHandlingMs">,
+  peers: Pick<PeerFigures, "medianHandlingMs"> | null,
+): boolean {
+  if (mine.verdicts < RUBBER_STAMP_MIN_VERDICTS || mine.approvalRate == null || mine.approvalRate < RUBBER_STAMP_MIN_APPROVAL_RATE) return false;
+  if (mine.medianHandlingMs == null || peers?.medianHandlingMs == null) return false;
+  return mine.medianHandlingMs < RUBBER_STAMP_PEER_SHARE * peers.medianHandlingMs && mine.medianHandlingMs < RUBBER_STAMP_MAX_MEDIAN_MS;
+}
+
+/** The peers of `reviewerId` on a queue, from the queue's reviews in the period (anyone's). */
+export function peerFiguresOf(queueReviews: readonly ReviewFact[], reviewerId: string, period: Window): PeerFigures | null {
+  const theirs = queueReviews.filter((r) => r.reviewerId !== reviewerId && inWindow(r.at, period));
+  if (theirs.length === 0) return null;
+  const verdicts = theirs.filter((r) => r.action !== "escalate");
+  const approvals = verdicts.filter((r) => r.action === "approve").length;
+  const timed = theirs.flatMap((r) => (r.handlingMs == null ? [] : [Number(r.handlingMs)]));
+  return {
+    reviewers: new Set(theirs.map((r) => r.reviewerId)).size,
+    verdicts: verdicts.length,
+    approvals,
+    approvalRate: verdicts.length ? approvals / verdicts.length : null,
+    medianHandlingMs: median(timed),
+    timedReviews: timed.length,
+    fourEyes: agreementOf(verdicts.map((r) => r.fourEyesAgreed)),
+    qa: agreementOf(verdicts.map((r) => r.qaAgreed)),
+  };
+}
+
+/** Figures per (reviewer, queue), each against the peers on the same queue, for every pair with anything to show. */
 export function figuresByReviewerAndQueue(
   reviews: readonly ReviewFact[],
   assigned: readonly AssignedFact[],
   w: { period: Window; today: Window; week: Window },
   now: number,
-): { reviewerId: string; typeKey: string; figures: Figures }[] {
+): { reviewerId: string; typeKey: string; figures: ReviewerQueueFigures }[] {
   const groups = new Map<string, { reviewerId: string; typeKey: string; reviews: ReviewFact[]; assigned: AssignedFact[] }>();
   const group = (reviewerId: string, typeKey: string) => {
     const k = JSON.stringify([reviewerId, typeKey]);
@@ -110,9 +211,19 @@ export function figuresByReviewerAndQueue(
     if (!g) groups.set(k, (g = { reviewerId, typeKey, reviews: [], assigned: [] }));
     return g;
   };
-  for (const r of reviews) group(r.reviewerId, r.typeKey).reviews.push(r);
+  const byQueue = new Map<string, ReviewFact[]>();
+  for (const r of reviews) {
+    group(r.reviewerId, r.typeKey).reviews.push(r);
+    const queue = byQueue.get(r.typeKey);
+    if (queue) queue.push(r);
+    else byQueue.set(r.typeKey, [r]);
+  }
   for (const a of assigned) group(a.assigneeId, a.typeKey).assigned.push(a);
   return [...groups.values()]
-    .map((g) => ({ reviewerId: g.reviewerId, typeKey: g.typeKey, figures: figuresOf(g.reviews, g.assigned, w, now) }))
+    .map((g) => {
+      const figures = figuresOf(g.reviews, g.assigned, w, now);
+      const peers = peerFiguresOf(byQueue.get(g.typeKey) ?? [], g.reviewerId, w.period);
+      return { reviewerId: g.reviewerId, typeKey: g.typeKey, figures: { ...figures, peers, rubberStamping: looksLikeRubberStamping(figures, peers) } };
+    })
     .filter((g) => hasAny(g.figures));
 }

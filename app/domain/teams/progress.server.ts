@@ -4,7 +4,8 @@
  * facts they are computed from, with SQL written once for both stores:
  * - one row per review given in the period or in the organisation's current week (reviews joined to their
  *   task for the queue and the due time) with the last later review of the same decision by someone else,
- *   compared in code as four-eyes compares a pair (verdictsAgree);
+ *   and the last such review on a four-eyes second-review task and on a QA task, each compared in code as
+ *   four-eyes compares a pair (verdictsAgree);
  * - open assigned tasks per (assignee, queue), through the assignee index.
  * "Today" and "this week" are calendar days and ISO weeks in the organisation's time zone (a setting).
  */
@@ -17,7 +18,20 @@ import { getDecisionType, listDecisionTypes } from "../decision-types/decision-t
 import { isoInstant, isPeriod, periodRange, type Period } from "../reports/query";
 import { verdictsAgree } from "../review/four-eyes";
 import { ORG_TIME_ZONE_KEY, orgTimeZone, timeZoneOf } from "../settings/org-settings.server";
-import { figuresByReviewerAndQueue, figuresOf, type AssignedFact, type Figures, type ReviewFact } from "./figures";
+import {
+  figuresByReviewerAndQueue,
+  figuresOf,
+  RUBBER_STAMP_MAX_MEDIAN_MS,
+  RUBBER_STAMP_MIN_APPROVAL_RATE,
+  RUBBER_STAMP_MIN_VERDICTS,
+  RUBBER_STAMP_PEER_SHARE,
+  type Agreement,
+  type AssignedFact,
+  type Figures,
+  type PeerFigures,
+  type ReviewerQueueFigures,
+  type ReviewFact,
+} from "./figures";
 import { AppError, invalid } from "~/lib/errors";
 import { requireQuery } from "~/lib/query";
 import { DAY } from "~/lib/time";
@@ -39,6 +53,23 @@ export type ReviewerReportQuery = { type: string | null; from: number; to: numbe
 
 const windowSchema = z.object({ from: z.iso.datetime(), to: z.iso.datetime() });
 
+const agreementSchema = z.object({
+  checked: z.number().int().describe("The period's verdicts such a later review looked at (the last one counts)"),
+  agreed: z.number().int().describe("Of those, the ones it agrees with (same action; for corrections, the same output)"),
+  rate: z.number().nullable().describe("agreed / checked (null: none checked)"),
+}) satisfies z.ZodType<Agreement>;
+
+const peersSchema = z.object({
+  reviewers: z.number().int().describe("Other reviewers with reviews on the same queue in the period"),
+  verdicts: z.number().int(),
+  approvals: z.number().int(),
+  approvalRate: z.number().nullable().describe("Their approvals / verdicts, pooled"),
+  medianHandlingMs: z.number().nullable().describe("The median over all their timed reviews, in ms"),
+  timedReviews: z.number().int(),
+  fourEyes: agreementSchema,
+  qa: agreementSchema,
+}) satisfies z.ZodType<PeerFigures>;
+
 const figuresSchema = z.object({
   reviews: z.number().int().describe("Reviews given in the period (every action, escalations included)"),
   reviewsToday: z.number().int().describe("Reviews given today, in the organisation's time zone"),
@@ -48,11 +79,27 @@ const figuresSchema = z.object({
   verdicts: z.number().int().describe("The period's reviews that state an outcome (approve, correct, reject)"),
   overturned: z.number().int().describe("Verdicts a later review of the same decision by someone else contradicts"),
   overturnedShare: z.number().nullable().describe("overturned / verdicts (null: no verdicts)"),
+  approvals: z.number().int().describe("The period's verdicts that approve"),
+  approvalRate: z.number().nullable().describe("approvals / verdicts (null: no verdicts)"),
+  fourEyes: agreementSchema.describe("Verdicts a later four-eyes second review by someone else looked at, and agreed with"),
+  qa: agreementSchema.describe(
+    "Verdicts a later QA check by someone else looked at, and agreed with (QA tasks sample only the automated lane today: 0 until they sample reviewed decisions)",
+  ),
   lateReviews: z.number().int().describe("SLA breaches: the period's reviews given after their task was due"),
   openAssigned: z.number().int().describe("Tasks assigned to the reviewer, open or claimed now (escalations excluded)"),
   overdueAssigned: z.number().int().describe("SLA breaches: of those, past their due time now"),
   oldestAssignedAgeMs: z.number().nullable().describe("Age of the oldest of those, since the task was created, in ms"),
 }) satisfies z.ZodType<Figures>;
+
+const reviewerQueueFiguresSchema = figuresSchema.extend({
+  peers: peersSchema.nullable().describe("The other reviewers on the same queue in the period, pooled (null: nobody else reviewed there)"),
+  rubberStamping: z
+    .boolean()
+    .describe(
+      `The pattern looks like rubber-stamping: approvalRate >= ${RUBBER_STAMP_MIN_APPROVAL_RATE} over at least ${RUBBER_STAMP_MIN_VERDICTS} verdicts, ` +
+        `and a median time per item under ${RUBBER_STAMP_PEER_SHARE} of the peers' and under ${RUBBER_STAMP_MAX_MEDIAN_MS} ms`,
+    ),
+}) satisfies z.ZodType<ReviewerQueueFigures>;
 
 /** GET /api/v1/reports/reviewers. */
 export const reviewerReportSchema = z
@@ -63,7 +110,7 @@ export const reviewerReportSchema = z
     today: windowSchema,
     week: windowSchema,
     generatedAt: z.iso.datetime(),
-    rows: z.array(figuresSchema.extend({ reviewer: z.object({ email: z.string(), name: z.string() }), type: z.string() })),
+    rows: z.array(reviewerQueueFiguresSchema.extend({ reviewer: z.object({ email: z.string(), name: z.string() }), type: z.string() })),
   })
   .meta({ id: "ReviewerReport" });
 
@@ -84,12 +131,22 @@ export async function readReviewerReportQuery(db: DbOrTx, params: URLSearchParam
 const iso = (ms: number) => new Date(ms).toISOString();
 const parseJson = (v: unknown): unknown => (typeof v === "string" ? JSON.parse(v) : v);
 
-type ReviewRow = Omit<ReviewFact, "overturned"> & {
-  /** The action of the last later review of the decision by someone else (escalations skipped); null: none yet. */
-  laterAction: string | null;
-  /** Both outputs, only when both are corrections (the one case where the action alone does not decide). */
+/** The later reviews each review is compared with: any kind (overturned), four-eyes second reviews, QA checks. */
+const LATER = [
+  { alias: "l", kinds: null },
+  { alias: "s", kinds: "second" },
+  { alias: "q", kinds: "qa" },
+] as const;
+
+type ReviewRow = Omit<ReviewFact, "overturned" | "fourEyesAgreed" | "qaAgreed"> & {
+  /** Its output, only when it is a correction and a later review is one too (the one case where the action alone does not decide). */
   mine: unknown;
-  later: unknown;
+} & {
+  /** The action of the last later review of the decision by someone else (escalations skipped, of the kind if any); null: none yet. */
+  [K in `${(typeof LATER)[number]["alias"]}Action`]: string | null;
+} & {
+  /** That review's output, only when both are corrections. */
+  [K in `${(typeof LATER)[number]["alias"]}Output`]: unknown;
 };
 
 /** The facts behind the figures, for reviews in [lower, upper) and open assigned tasks now. */
@@ -99,21 +156,38 @@ async function readFacts(
 ): Promise<{ reviews: ReviewFact[]; assigned: AssignedFact[] }> {
   const where: SQL[] = [sql`r.created_at >= ${f.lower}`, sql`r.created_at < ${f.upper}`];
   if (f.type) where.push(sql`t.type_key = ${f.type}`);
-  const both = sql`r.action = 'correct' AND l.action = 'correct'`;
+  const columns = LATER.map(({ alias }) => {
+    const a = sql.raw(alias);
+    return sql`${a}.action AS ${sql.identifier(`${alias}Action`)}, CASE WHEN r.action = 'correct' AND ${a}.action = 'correct' THEN ${a}.output END AS ${sql.identifier(`${alias}Output`)}`;
+  });
+  const anyCorrection = sql.join(
+    LATER.map(({ alias }) => sql`${sql.raw(alias)}.action = 'correct'`),
+    sql` OR `,
+  );
+  const joins = LATER.map(({ alias, kinds }) => {
+    const a = sql.raw(alias);
+    return sql`LEFT JOIN reviews ${a} ON ${a}.seq = (
+      SELECT MAX(x.seq) FROM reviews x
+      WHERE x.decision_id = r.decision_id AND x.seq > r.seq AND x.reviewer_id <> r.reviewer_id AND x.action <> 'escalate'${kinds ? sql` AND x.task_kind = ${kinds}` : sql``}
+    )`;
+  });
   const rows = await sqlAll<ReviewRow>(
     db,
     sql`
     SELECT r.reviewer_id AS "reviewerId", t.type_key AS "typeKey", r.created_at AS at, r.action AS action,
-           r.handling_ms AS "handlingMs", t.due_at AS "dueAt", l.action AS "laterAction",
-           CASE WHEN ${both} THEN r.output END AS mine, CASE WHEN ${both} THEN l.output END AS later
+           r.handling_ms AS "handlingMs", t.due_at AS "dueAt",
+           CASE WHEN r.action = 'correct' AND (${anyCorrection}) THEN r.output END AS mine, ${sql.join(columns, sql`, `)}
     FROM reviews r
     JOIN tasks t ON t.id = r.task_id
-    LEFT JOIN reviews l ON l.seq = (
-      SELECT MAX(x.seq) FROM reviews x
-      WHERE x.decision_id = r.decision_id AND x.seq > r.seq AND x.reviewer_id <> r.reviewer_id AND x.action <> 'escalate'
-    )
+    ${sql.join(joins, sql`\n    `)}
     WHERE ${sql.join(where, sql` AND `)}`,
   );
+  /** Whether the later review agrees with the review (null: there is none, or the review is an escalation). */
+  const agrees = (r: ReviewRow, alias: (typeof LATER)[number]["alias"]): boolean | null => {
+    const action = r[`${alias}Action`];
+    if (r.action === "escalate" || action == null) return null;
+    return verdictsAgree({ action: r.action, output: parseJson(r.mine) }, { action, output: parseJson(r[`${alias}Output`]) });
+  };
 
   const assignedWhere: SQL[] = [sql`assignee_id IS NOT NULL`, sql`status IN ('open', 'claimed')`, sql`kind <> 'escalation'`];
   if (f.type) assignedWhere.push(sql`type_key = ${f.type}`);
@@ -133,10 +207,9 @@ async function readFacts(
       action: r.action,
       handlingMs: r.handlingMs == null ? null : Number(r.handlingMs),
       dueAt: Number(r.dueAt),
-      overturned:
-        r.action !== "escalate" &&
-        r.laterAction != null &&
-        !verdictsAgree({ action: r.action, output: parseJson(r.mine) }, { action: r.laterAction, output: parseJson(r.later) }),
+      overturned: agrees(r, "l") === false,
+      fourEyesAgreed: agrees(r, "s"),
+      qaAgreed: agrees(r, "q"),
     })),
     assigned: assigned.map((a) => ({
       assigneeId: a.assigneeId,
@@ -224,6 +297,8 @@ export async function myProgress(db: DbOrTx, reviewerId: string, now = Date.now(
       handlingMs: r.v == null ? null : Number(r.v),
       dueAt: Number(r.due),
       overturned: false,
+      fourEyesAgreed: null,
+      qaAgreed: null,
     }));
   const tasks = rows.filter((r) => r.k === "a");
   const assigned: AssignedFact[] = [
