@@ -28,6 +28,7 @@ const USAGE = `lastmile — operator CLI
   lastmile audit verify --pack FILE [--public-key FILE.pem]
   lastmile db copy --to postgres://… | --from postgres://… [--no-progress]
   lastmile monitors run [--at ISO]
+  lastmile simulate --minutes N --rate R [--start ISO] [--shift accuracy|confidence|input|volume|rubber-stamp --shift-at MINUTE] [--seed S] [--types credit,invoice] [--quiet]
 
 Environment: DATABASE_URL (postgres://…; selects Postgres), else DATABASE_PATH (default ./data/lastmile.db); AUDIT_SIGNING_KEY, AUDIT_CHECKPOINT_DIR, SNAPSHOTS_DIR`;
 
@@ -104,6 +105,14 @@ const commands: Record<string, Command> = {
     // The data's time is --at; the alerts' bookkeeping (created, audit) is now.
     const result = await evaluateMonitors(getDb(), at);
     console.log(JSON.stringify(result, null, 2));
+    return 0;
+  },
+  simulate: async (args) => {
+    const { parseSimulateArgs, simulate } = await import("../simulate/simulate");
+    const parsed = parseSimulateArgs(args, Date.now());
+    if (typeof parsed === "string") return usage(parsed);
+    const summary = await simulate(getDb(), { ...parsed.options, log: parsed.quiet ? undefined : (line) => console.error(line) });
+    console.log(JSON.stringify(summary, null, 2));
     return 0;
   },
 };

@@ -37,6 +37,8 @@ export function creditType(owner: string) {
     routing: { minConfidence: 0.8, reviewFlags: ["policy:*", "kyc:*"], qaSampleRate: 0.08 },
     // Large loans need a second, independent review.
     fourEyes: { flags: ["policy:large_loan"] },
+    // Drift monitors: the override rate per application channel; income and loan amount watched for drift.
+    monitors: { segmentField: "channel", inputs: ["applicant.monthlyIncome", "loan.amount"] },
     slaMinutes: 240,
     reasonCodes: [
       ...DECLINE_REASONS,

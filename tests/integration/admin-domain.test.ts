@@ -257,8 +257,10 @@ describe("decision-type form", () => {
       base(admin.email, {
         monitorsJson: JSON.stringify(stored),
         monitorSegmentField: "applicant.region",
+        monitorInputs: "applicant.income, channel",
         monitorOverrideRate: "on",
         monitorConfidence: "on",
+        monitorVolume: "on",
       }),
       { key: "claims", mode: "create", actor: admin.email },
     );
@@ -268,6 +270,8 @@ describe("decision-type form", () => {
     expect(t.monitors.overrideRate).toMatchObject({ enabled: true, windowMinutes: 45, minCount: 12 });
     expect(t.monitors.qaAccuracy.enabled).toBe(false);
     expect(t.monitors.confidence.enabled).toBe(true);
+    expect(t.monitors.inputs).toEqual(["applicant.income", "channel"]);
+    expect([t.monitors.volume.enabled, t.monitors.reviewers.enabled, t.monitors.inputDrift.enabled]).toEqual([true, false, false]);
     // A form without the section leaves the settings as they are.
     expect((await saveTypeForm(db, base(admin.email), { key: "claims", mode: "update", actor: admin.email })).ok).toBe(true);
     expect((await getDecisionType(db, "claims"))!.monitors).toEqual(t.monitors);
@@ -280,6 +284,14 @@ describe("decision-type form", () => {
     if (bad.ok) return;
     expect(Object.keys(bad.issues)).toEqual(["monitorSegmentField"]);
     expect((await getDecisionType(db, "claims"))!.monitors).toEqual(t.monitors);
+    const twice = await saveTypeForm(db, base(admin.email, { monitorsJson: "{}", monitorInputs: "channel, channel" }), {
+      key: "claims",
+      mode: "update",
+      actor: admin.email,
+    });
+    expect(twice.ok).toBe(false);
+    if (twice.ok) return;
+    expect(Object.keys(twice.issues)).toEqual(["monitorInputs"]);
   });
 
   it("an invalid schema is reported by path next to the editor and nothing is written", async () => {

@@ -69,7 +69,7 @@ describe("findings", () => {
     overrideBaseline: new Map(),
     confidenceBaseline: new Map(),
     inputBaseline: new Map(),
-    volume: { expected: null, source: null, weeks: 0 },
+    volume: { perMinute: null, source: null, weeks: 0 },
     flow: { backlog: 0, backlogBefore: null, breaches: 0 },
     models: [],
     ...o,
@@ -226,13 +226,25 @@ describe("findings", () => {
   });
 
   it("volume: fires far from the usual count (and significant), clears near it, holds without enough expected", () => {
-    const usual = (expected: number | null) => ({ expected, source: "same time in earlier weeks" as const, weeks: 4 });
-    expect(one(run(data({ volume: usual(1000), recent: m({ n: 500 }) })), "volume")).toMatchObject({ verdict: "fire", figures: { ratio: 0.5 } });
-    expect(one(run(data({ volume: usual(1000), recent: m({ n: 2000 }) })), "volume").verdict).toBe("fire");
-    expect(one(run(data({ volume: usual(1000), recent: m({ n: 980 }) })), "volume").verdict).toBe("clear");
-    expect(one(run(data({ volume: usual(1000), recent: m({ n: 750 }) })), "volume").verdict).toBe("hold");
-    expect(one(run(data({ volume: usual(50), recent: m({ n: 5 }) })), "volume").verdict).toBe("hold");
-    expect(one(run(data({ volume: usual(null), recent: m({ n: 5 }) })), "volume").verdict).toBe("hold");
+    const usual = (perMinute: number | null) => ({ perMinute, source: "same time in earlier weeks" as const, weeks: 4 });
+    // n decisions over the last ten minutes, evenly.
+    const even = (perMinute: number | null, total: number): MonitorData => ({
+      ...data({ volume: usual(perMinute) }),
+      recent: new Map(Array.from({ length: 10 }, (_, i) => [at - (i + 1) * 60_000, m({ n: total / 10 })])),
+    });
+    expect(one(run(even(100, 500)), "volume")).toMatchObject({ verdict: "fire", figures: { ratio: 0.5 } });
+    expect(one(run(even(100, 2000)), "volume").verdict).toBe("fire");
+    expect(one(run(even(100, 980)), "volume").verdict).toBe("clear");
+    expect(one(run(even(100, 750)), "volume").verdict).toBe("hold");
+    expect(one(run(even(5, 5)), "volume").verdict).toBe("hold");
+    expect(one(run(even(null, 5)), "volume").verdict).toBe("hold");
+  });
+
+  it("volume: a drop in the last five minutes fires on the short window", () => {
+    const recent = new Map<number, Counts>();
+    for (let i = 1; i <= 10; i++) recent.set(at - i * 60_000, m({ n: i <= 5 ? 40 : 100 }));
+    const f = findings(s, null, at, w, { ...data({ volume: { perMinute: 100, source: "the hours before", weeks: 0 } }), recent });
+    expect(one(f, "volume")).toMatchObject({ verdict: "fire", figures: { observed: 200, expected: 500, ratio: 0.4 } });
   });
 
   it("backlog fires when it grew by more than the minimum and a quarter of arrivals; SLA fires on any breach", () => {

@@ -535,6 +535,14 @@ export function DecisionTypeForm({
           >
             <input name="monitorSegmentField" defaultValue={initial.monitorSegmentField} className={inputClass} spellCheck={false} />
           </FormField>
+          <FormField
+            id={fid("monitorInputs")}
+            label="Monitored input fields"
+            hint="Input fields whose distribution is watched, comma-separated (e.g. applicant.monthlyIncome, channel): numbers in bins fixed from the baseline, categories with values never seen before. Counted from now on."
+            errors={issues.monitorInputs}
+          >
+            <input name="monitorInputs" defaultValue={initial.monitorInputs} className={inputClass} spellCheck={false} />
+          </FormField>
           <fieldset className="space-y-2 text-sm">
             <legend className="font-medium text-slate-700">Monitors</legend>
             {(
@@ -542,6 +550,11 @@ export function DecisionTypeForm({
                 ["monitorOverrideRate", "Override rate (overall, per model version and per segment)", initial.monitorOverrideRate],
                 ["monitorQaAccuracy", "Auto-lane accuracy from QA, against the target accuracy", initial.monitorQaAccuracy],
                 ["monitorConfidence", "Model confidence (PSI) and the share routed to review", initial.monitorConfidence],
+                ["monitorInputDrift", "Input drift of the monitored fields (PSI)", initial.monitorInputDrift],
+                ["monitorVolume", "Decision volume against the same time of the week", initial.monitorVolume],
+                ["monitorFlow", "Backlog growing faster than it is worked, and SLA breaches", initial.monitorFlow],
+                ["monitorReviewers", "Reviewers who approve fast and almost always (managers only)", initial.monitorReviewers],
+                ["monitorModelVersion", "A new model version beside the previous one", initial.monitorModelVersion],
               ] as const
             ).map(([name, label, on]) => (
               <div key={name} className="flex items-center gap-2">

@@ -29,6 +29,13 @@ export type TypeFormValues = {
   monitorOverrideRate: boolean;
   monitorQaAccuracy: boolean;
   monitorConfidence: boolean;
+  /** Monitored input fields, comma-separated. */
+  monitorInputs: string;
+  monitorInputDrift: boolean;
+  monitorVolume: boolean;
+  monitorFlow: boolean;
+  monitorReviewers: boolean;
+  monitorModelVersion: boolean;
 };
 
 type MonitorsLike = {
@@ -36,6 +43,12 @@ type MonitorsLike = {
   overrideRate?: { enabled?: boolean };
   qaAccuracy?: { enabled?: boolean };
   confidence?: { enabled?: boolean };
+  inputs?: string[];
+  inputDrift?: { enabled?: boolean };
+  volume?: { enabled?: boolean };
+  flow?: { enabled?: boolean };
+  reviewers?: { enabled?: boolean };
+  modelVersion?: { enabled?: boolean };
 };
 
 function monitorFields(m: MonitorsLike | undefined) {
@@ -45,6 +58,12 @@ function monitorFields(m: MonitorsLike | undefined) {
     monitorOverrideRate: m?.overrideRate?.enabled ?? true,
     monitorQaAccuracy: m?.qaAccuracy?.enabled ?? true,
     monitorConfidence: m?.confidence?.enabled ?? true,
+    monitorInputs: (m?.inputs ?? []).join(", "),
+    monitorInputDrift: m?.inputDrift?.enabled ?? true,
+    monitorVolume: m?.volume?.enabled ?? true,
+    monitorFlow: m?.flow?.enabled ?? true,
+    monitorReviewers: m?.reviewers?.enabled ?? true,
+    monitorModelVersion: m?.modelVersion?.enabled ?? true,
   };
 }
 

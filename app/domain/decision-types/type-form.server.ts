@@ -141,6 +141,14 @@ export function formToDefinition(form: FormData, key: string): { definition: Rec
     overrideRate: monitorOf("overrideRate", "monitorOverrideRate"),
     qaAccuracy: monitorOf("qaAccuracy", "monitorQaAccuracy"),
     confidence: monitorOf("confidence", "monitorConfidence"),
+    inputs: text(form, "monitorInputs")
+      .split(/[\s,]+/)
+      .filter((f) => f !== ""),
+    inputDrift: monitorOf("inputDrift", "monitorInputDrift"),
+    volume: monitorOf("volume", "monitorVolume"),
+    flow: monitorOf("flow", "monitorFlow"),
+    reviewers: monitorOf("reviewers", "monitorReviewers"),
+    modelVersion: monitorOf("modelVersion", "monitorModelVersion"),
   };
 
   const slaRaw = text(form, "slaMinutes");
@@ -185,6 +193,7 @@ export function formToDefinition(form: FormData, key: string): { definition: Rec
     if (path.startsWith("routing.qaSampleRate")) return "routing.qaSamplePercent";
     if (path.startsWith("targetAccuracy")) return "targetAccuracyPercent";
     if (path.startsWith("monitors.segmentField")) return "monitorSegmentField";
+    if (path.startsWith("monitors.inputs")) return "monitorInputs";
     if (path.startsWith("monitors")) return "monitors";
     if ((m = /^fourEyes\.fieldAbove\.(.+)$/.exec(path))) {
       const row = limitRowOf.get(m[1]);

@@ -52,32 +52,32 @@ async function countOf(db: DbOrTx, typeKey: string, metric: string, w: Window): 
 }
 
 /**
- * The usual decision count of [end − window, end): the mean count of the same time of the week in the four
- * weeks before, in the organisation's time zone (read at hour granularity, the older counters being hour
- * rows, and scaled to the window), over the weeks that had traffic; with none, the rate of the 24 hours
- * before the window.
+ * The usual decisions a minute in [end − window, end): the mean rate of the same time of the week in the
+ * four weeks before, in the organisation's time zone (read at hour granularity, the older counters being
+ * hour rows), over the weeks that had traffic; with none, the rate of the 24 hours before the window (or of
+ * as much of them as has counters: a store younger than a day compares with what it has).
  */
 async function usualVolume(db: DbOrTx, typeKey: string, end: number, windowMinutes: number, timeZone: string): Promise<MonitorData["volume"]> {
   const len = windowMinutes * MINUTE;
-  const counts: number[] = [];
+  const rates: number[] = [];
   for (let k = 1; k <= 4; k++) {
     // The same wall-clock time k weeks earlier: a week of days in the zone, whatever the clocks did meanwhile.
     const shift = 7 * k * DAY + zoneOffset(end - 7 * k * DAY, timeZone) - zoneOffset(end, timeZone);
     const from = Math.floor((end - len - shift) / HOUR) * HOUR;
     const to = Math.ceil((end - shift) / HOUR) * HOUR;
     const n = await countOf(db, typeKey, "n", { from, to });
-    if (n > 0) counts.push((n * len) / (to - from));
+    if (n > 0) rates.push((n * MINUTE) / (to - from));
   }
-  if (counts.length) return { expected: counts.reduce((a, b) => a + b, 0) / counts.length, source: "same time in earlier weeks", weeks: counts.length };
-  const trailing = await countOf(db, typeKey, "n", { from: end - len - DAY, to: end - len });
-  if (trailing === 0) return { expected: null, source: null, weeks: 0 };
-  // Only the part of the day that has counters: a store younger than a day compares with what it has.
+  if (rates.length) return { perMinute: rates.reduce((a, b) => a + b, 0) / rates.length, source: "same time in earlier weeks", weeks: rates.length };
+  const day = { from: end - len - DAY, to: end - len };
+  const trailing = await countOf(db, typeKey, "n", day);
+  if (trailing === 0) return { perMinute: null, source: null, weeks: 0 };
   const first = await sqlAll<{ m: number | string | null }>(
     db,
-    sql`SELECT MIN(minute) AS m FROM ${monitorCounters} WHERE type_key = ${typeKey} AND metric = 'n' AND minute >= ${end - len - DAY} AND minute < ${end - len}`,
+    sql`SELECT MIN(minute) AS m FROM ${monitorCounters} WHERE type_key = ${typeKey} AND metric = 'n' AND minute >= ${day.from} AND minute < ${day.to}`,
   );
-  const span = end - len - Number(first[0]?.m ?? end - len - DAY);
-  return { expected: (trailing * len) / Math.max(span, MINUTE), source: "the hours before", weeks: 0 };
+  const span = day.to - Number(first[0]?.m ?? day.from);
+  return { perMinute: (trailing * MINUTE) / Math.max(span, MINUTE), source: "the hours before", weeks: 0 };
 }
 
 /** Everything one type's monitors read at `end`: bounded windows of counters, the queue's gauges, the model versions' roll-ups. */
@@ -120,7 +120,7 @@ async function monitorData(db: DbOrTx, type: DecisionType, end: number, w: Windo
     overrideBaseline: await baseline(w.overrideBaseline),
     confidenceBaseline: await baseline(w.confidenceBaseline),
     inputBaseline: s.inputs.length ? await baseline(w.inputBaseline) : new Map(),
-    volume: s.volume.enabled ? await usualVolume(db, type.key, end, s.volume.windowMinutes, timeZone) : { expected: null, source: null, weeks: 0 },
+    volume: s.volume.enabled ? await usualVolume(db, type.key, end, s.volume.windowMinutes, timeZone) : { perMinute: null, source: null, weeks: 0 },
     flow: { backlog: Number(backlog[0]?.n ?? 0), backlogBefore: before[0] ? Number(before[0].value) : null, breaches: Number(breaches[0]?.n ?? 0) },
     models: s.modelVersion.enabled ? await modelFigures(db, type.key, end, s.modelVersion.windowMinutes) : [],
   };
@@ -384,7 +384,8 @@ export async function acknowledgeAlert(db: Db, who: Principal, id: string, now =
   if (!anyType && owned.length === 0) throw forbidden("Alerts are acknowledged by admins, managers and the type's owner (alerts:acknowledge)");
   return transaction(db, async (tx) => {
     const row = (await tx.select().from(alerts).where(eq(alerts.id, id)).limit(1))[0];
-    if (!row || !(anyType || owned.includes(row.typeKey)) || (row.monitor === REVIEWER_MONITOR && hiddenMonitors(who).length)) throw notFound(`Alert ${id} not found`);
+    if (!row || !(anyType || owned.includes(row.typeKey)) || (row.monitor === REVIEWER_MONITOR && hiddenMonitors(who).length))
+      throw notFound(`Alert ${id} not found`);
     if (row.state !== "firing") throw conflict(`Alert ${id} is ${row.state}: only a firing alert is acknowledged`);
     await tx.update(alerts).set({ state: "acknowledged", acknowledgedAt: now, acknowledgedBy: person.id, updatedAt: now }).where(eq(alerts.id, id));
     await appendAudit(tx, {

@@ -77,8 +77,8 @@ export type MonitorData = {
   overrideBaseline: Counts;
   confidenceBaseline: Counts;
   inputBaseline: Counts;
-  /** The usual decision count of the volume monitor's window: the same time of the week in the weeks before, else the trailing hours. */
-  volume: { expected: number | null; source: "same time in earlier weeks" | "the hours before" | null; weeks: number };
+  /** The usual decisions a minute around now: the same time of the week in the weeks before, else the day before the window. */
+  volume: { perMinute: number | null; source: "same time in earlier weeks" | "the hours before" | null; weeks: number };
   /** Open review tasks now and `flow.windowMinutes` ago (null: not recorded then), and open tasks past their SLA now. */
   flow: { backlog: number; backlogBefore: number | null; breaches: number };
   /** Per model version over the model-version window, newest first. */
@@ -220,26 +220,34 @@ export function findings(s: MonitorSettings, targetAccuracy: number | null, at: 
 
   if (s.volume.enabled) {
     const v = s.volume;
-    const observed = get(sumRecent(d.recent, at, v.windowMinutes), "n");
-    const expected = d.volume.expected;
-    const t = expected === null ? null : poissonTest(observed, expected);
-    const ratio = expected ? observed / expected : null;
-    const enough = expected !== null && expected >= v.minExpected;
-    const far = ratio !== null && (ratio <= v.lowRatio || ratio >= v.highRatio);
-    const near = ratio !== null && ratio > (1 + v.lowRatio) / 2 && ratio < (1 + v.highRatio) / 2;
+    const rate = d.volume.perMinute;
+    const windows = scanLengths(v.windowMinutes);
+    const bar = v.maxP / windows.length;
+    const tests = windows.map((len) => {
+      const observed = get(sumRecent(d.recent, at, len), "n");
+      const expected = rate === null ? null : rate * len;
+      const t = expected === null ? null : poissonTest(observed, expected);
+      return { len, observed, expected, ratio: expected ? observed / expected : null, p: t?.p ?? null, z: t ? Math.abs(t.z) : 0 };
+    });
+    const enough = (t: (typeof tests)[number]) => t.expected !== null && t.expected >= v.minExpected;
+    const firing = strongest(
+      tests.filter((t) => enough(t) && t.ratio !== null && (t.ratio <= v.lowRatio || t.ratio >= v.highRatio) && t.p! <= bar).map((t) => ({ ...t, p: t.p! })),
+    );
+    const t = firing ?? tests[0];
+    const near = t.ratio !== null && t.ratio > (1 + v.lowRatio) / 2 && t.ratio < (1 + v.highRatio) / 2;
     out.push({
       monitor: "volume",
       segment: "",
-      verdict: !enough ? "hold" : far && t!.p <= v.maxP ? "fire" : near ? "clear" : "hold",
+      verdict: firing ? "fire" : !enough(t) ? "hold" : near ? "clear" : "hold",
       figures: {
-        observed,
-        expected,
-        ratio,
-        p: t?.p ?? null,
+        observed: t.observed,
+        expected: t.expected,
+        ratio: t.ratio,
+        p: t.p,
         usualFrom: d.volume.source,
         weeks: d.volume.weeks,
-        threshold: { lowRatio: v.lowRatio, highRatio: v.highRatio, minExpected: v.minExpected, maxP: v.maxP },
-        recentWindow: iso(recentWindow(v.windowMinutes)),
+        threshold: { lowRatio: v.lowRatio, highRatio: v.highRatio, minExpected: v.minExpected, maxP: bar },
+        recentWindow: iso(recentWindow(t.len)),
       },
     });
   }
