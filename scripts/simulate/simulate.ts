@@ -9,7 +9,8 @@
  * - Arrivals are Poisson, posted by the source system at the end of every minute through the real
  *   `ingestDecisions`; reviewers claim and decide through the real `claim` and `submitReview`, with
  *   log-normal handling times (a median of 30 s to keep an answer, 60 s to correct one), and there are as
- *   many of them per queue as keep up with it (at least five), so a stationary run has no growing backlog.
+ *   many of them per queue as keep up with it at about 85% busy (at least five), so a stationary run has no
+ *   growing backlog.
  * - Shifts, from minute `shift-at` on, sized as a real team cares about:
  *     accuracy      the error rate of the broker channel (a third of the traffic) rises by 20 points, at
  *                   every confidence level (so in the review lane too, where humans see it)
@@ -154,12 +155,12 @@ export async function simulate(db: Db, o: SimulateOptions): Promise<SimulationSu
   const shiftAt = o.shift ? o.start + o.shift.at * MINUTE : Infinity;
   const shifted = (t: number, kind: ShiftKind) => o.shift?.kind === kind && t >= shiftAt;
 
-  // ---- the reviewers: enough to keep up with each queue (tasks a minute × minutes a task, at 70% busy) ----
+  // ---- the reviewers: enough to keep up with each queue (tasks a minute × about 0.75 minutes a task, at 85% busy) ----
   const agents: Agent[] = [];
   const reviewers: Record<string, number> = {};
   for (const key of typeKeys) {
-    const perMinute = key === CREDIT_TYPE_KEY ? o.rate * 0.75 : (o.rate / 2) * 0.45;
-    const n = Math.max(5, Math.ceil((perMinute * 0.75) / 0.7));
+    const perMinute = key === CREDIT_TYPE_KEY ? o.rate * 0.6 : (o.rate / 2) * 0.4;
+    const n = Math.max(5, Math.ceil((perMinute * 0.75) / 0.85));
     reviewers[key] = n;
     for (let i = 1; i <= n; i++) {
       const user = await ensureUser(db, `${key.split("_")[0]}-${String(i).padStart(2, "0")}@${SIM_DOMAIN}`, "reviewer", o.start - MINUTE);

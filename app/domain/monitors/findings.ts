@@ -292,23 +292,26 @@ export function findings(s: MonitorSettings, targetAccuracy: number | null, at: 
     for (const id of ids) {
       const own = { n: get(c, `rv:n|${id}`), ok: get(c, `rv:ok|${id}`), fast: get(c, `rv:fast|${id}`) };
       const peers = { n: all.n - own.n, ok: all.ok - own.ok, fast: all.fast - own.fast };
-      const t = twoProportionTest(peers.ok, peers.n, own.ok, own.n);
-      const fastShare = own.n ? own.fast / own.n : null;
-      const peersFastShare = peers.n ? peers.fast / peers.n : null;
-      const enough = own.n >= r.minCount && peers.n >= r.minCount && t.effect !== null;
-      const stamping = enough && t.effect! >= r.minApprovalRise && t.p! <= bar && fastShare! >= r.minFastShare && fastShare! > (peersFastShare ?? 0) * 2;
+      // Fast is the rare part (a careful reviewer is almost never done within seconds): is this reviewer fast
+      // far more often than the peers (significant), and do they approve clearly more often than the peers?
+      const fast = twoProportionTest(peers.fast, peers.n, own.fast, own.n);
+      const approvalRate = own.n ? own.ok / own.n : null;
+      const peersApprovalRate = peers.n ? peers.ok / peers.n : null;
+      const approvalRise = approvalRate === null || peersApprovalRate === null ? null : approvalRate - peersApprovalRate;
+      const enough = own.n >= r.minCount && peers.n >= r.minCount && fast.effect !== null && approvalRise !== null;
+      const stamping = enough && fast.recent.rate! >= r.minFastShare && fast.p! <= bar && approvalRise! >= r.minApprovalRise;
       out.push({
         monitor: "reviewer",
         segment: `reviewer=${id}`,
-        verdict: stamping ? "fire" : !enough ? "hold" : t.effect! < r.minApprovalRise / 2 || fastShare! < r.minFastShare / 2 ? "clear" : "hold",
+        verdict: stamping ? "fire" : !enough ? "hold" : approvalRise! < r.minApprovalRise / 2 || fast.recent.rate! < r.minFastShare / 2 ? "clear" : "hold",
         figures: {
           reviewer: id,
           verdicts: own.n,
-          approvalRate: t.recent.rate,
-          fastShare,
-          peers: { verdicts: peers.n, approvalRate: t.baseline.rate, fastShare: peersFastShare },
-          effect: t.effect,
-          p: t.p,
+          approvalRate,
+          fastShare: fast.recent.rate,
+          peers: { verdicts: peers.n, approvalRate: peersApprovalRate, fastShare: fast.baseline.rate },
+          approvalRise,
+          p: fast.p,
           threshold: { minApprovalRise: r.minApprovalRise, minFastShare: r.minFastShare, minCount: r.minCount, maxP: bar },
           recentWindow: iso(recentWindow(r.windowMinutes)),
         },

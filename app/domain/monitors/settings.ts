@@ -89,9 +89,14 @@ export const reviewerMonitorSchema = z
   .object({
     enabled: z.boolean().default(true),
     windowMinutes: minutes(30, "A reviewer's verdicts in the last N minutes against their peers' on the same queue"),
-    minCount: z.number().int().min(1).max(100_000).default(20).describe("Fewer verdicts than this from the reviewer (or the peers): no verdict"),
+    minCount: z.number().int().min(1).max(100_000).default(10).describe("Fewer verdicts than this from the reviewer (or the peers): no verdict"),
     minApprovalRise: z.number().gt(0).lt(1).default(0.15).describe("Approves at least this much more often than the peers…"),
-    minFastShare: z.number().gt(0).max(1).default(0.5).describe("…and at least this share of the reviewer's verdicts came within FAST_REVIEW_MS of the claim"),
+    minFastShare: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.5)
+      .describe("…and at least this share of the reviewer's verdicts came within FAST_REVIEW_MS of the claim, significantly more often than the peers'"),
     maxP: z.number().gt(0).lt(1).default(0.0001),
   })
   .strict();
