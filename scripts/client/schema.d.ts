@@ -1853,7 +1853,7 @@ export interface components {
                  * @default {
                  *       "enabled": true,
                  *       "windowMinutes": 30,
-                 *       "minCount": 20,
+                 *       "minCount": 10,
                  *       "minApprovalRise": 0.15,
                  *       "minFastShare": 0.5,
                  *       "maxP": 0.0001
@@ -1869,7 +1869,7 @@ export interface components {
                     windowMinutes: number;
                     /**
                      * @description Fewer verdicts than this from the reviewer (or the peers): no verdict
-                     * @default 20
+                     * @default 10
                      */
                     minCount: number;
                     /**
@@ -1878,7 +1878,7 @@ export interface components {
                      */
                     minApprovalRise: number;
                     /**
-                     * @description …and at least this share of the reviewer's verdicts came within FAST_REVIEW_MS of the claim
+                     * @description …and at least this share of the reviewer's verdicts came within FAST_REVIEW_MS of the claim, significantly more often than the peers'
                      * @default 0.5
                      */
                     minFastShare: number;
@@ -3095,7 +3095,7 @@ export interface operations {
                          * @default {
                          *       "enabled": true,
                          *       "windowMinutes": 30,
-                         *       "minCount": 20,
+                         *       "minCount": 10,
                          *       "minApprovalRise": 0.15,
                          *       "minFastShare": 0.5,
                          *       "maxP": 0.0001
@@ -3111,7 +3111,7 @@ export interface operations {
                             windowMinutes?: number;
                             /**
                              * @description Fewer verdicts than this from the reviewer (or the peers): no verdict
-                             * @default 20
+                             * @default 10
                              */
                             minCount?: number;
                             /**
@@ -3120,7 +3120,7 @@ export interface operations {
                              */
                             minApprovalRise?: number;
                             /**
-                             * @description …and at least this share of the reviewer's verdicts came within FAST_REVIEW_MS of the claim
+                             * @description …and at least this share of the reviewer's verdicts came within FAST_REVIEW_MS of the claim, significantly more often than the peers'
                              * @default 0.5
                              */
                             minFastShare?: number;
