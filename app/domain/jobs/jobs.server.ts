@@ -36,15 +36,22 @@ type Job = {
 const JOBS: Job[] = [
   { name: "lease-expiry", everyMs: 30_000, run: (db) => transaction(db, (tx) => reapExpiredLeases(tx, Date.now())) },
   { name: "snapshot-recovery", everyMs: 30_000, run: (db) => resumeInterruptedBuilds(db) },
-  {
-    name: "monitor-evaluation",
-    everyMs: Number(process.env.MONITOR_EVERY_MS) || 60_000,
-    run: async (db) => {
-      await evaluateMonitors(db);
-      await pruneMonitorCounters(db);
-    },
-  },
 ];
+
+/** The drift monitors every MONITOR_EVERY_MS (a minute by default); `MONITOR_EVERY_MS=off` leaves them to `lastmile monitors run`. */
+function monitorJob(): Job[] {
+  if (process.env.MONITOR_EVERY_MS === "off") return [];
+  return [
+    {
+      name: "monitor-evaluation",
+      everyMs: Number(process.env.MONITOR_EVERY_MS) || 60_000,
+      run: async (db) => {
+        await evaluateMonitors(db);
+        await pruneMonitorCounters(db);
+      },
+    },
+  ];
+}
 
 function rollupSplitJob(): Job {
   // Once a run finds nothing to split, this process stops looking: new counters always carry their version.
@@ -79,7 +86,7 @@ function logError(job: string, e: unknown) {
 /** Starts every job (each runs once at start, then on its interval); returns a function that stops them. */
 export async function startJobs(db: () => Db = getDb): Promise<() => void> {
   const stops: (() => void)[] = [await startAuditCheckpoints({ db })];
-  for (const job of [...JOBS, rollupSplitJob(), webhookJob()]) stops.push(await scheduleExclusive(db, job, (e) => logError(job.name, e)));
+  for (const job of [...JOBS, ...monitorJob(), rollupSplitJob(), webhookJob()]) stops.push(await scheduleExclusive(db, job, (e) => logError(job.name, e)));
   return () => {
     onDeliveriesEnqueued(null);
     stops.forEach((stop) => stop());
