@@ -8,6 +8,8 @@ import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-
 import { z } from "zod";
 import { getDb } from "@db/client.server";
 import { ALERT_STATES } from "@db/schema/tables";
+import { users } from "@db/schema/index";
+import { inArray } from "drizzle-orm";
 import { requireUser } from "~/domain/auth/session.server";
 import { acknowledgeAlert, ALERT_STEP_MS, alertSeries, listAlerts, requireAlertReader, type AlertJson } from "~/domain/monitors/alerts.server";
 import { orgTimeZone } from "~/domain/settings/org-settings.server";
@@ -44,6 +46,11 @@ export async function loader({ request }: LoaderFunctionArgs) {
   if (view.state === "open") alerts = alerts.filter((a) => a.state !== "resolved");
   const now = Date.now();
   const shown = alerts.slice(0, 50);
+  // A reviewer alert names the person by id (the API's contract); the page shows their email.
+  const ids = [...new Set(shown.filter((a) => a.monitor === "reviewer").map((a) => a.segment.slice("reviewer=".length)))];
+  const emails = new Map(
+    ids.length ? (await db.select({ id: users.id, email: users.email }).from(users).where(inArray(users.id, ids))).map((u) => [u.id, u.email]) : [],
+  );
   return {
     view,
     timeZone: await orgTimeZone(db),
@@ -52,6 +59,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
     alerts: await Promise.all(
       shown.map(async (a) => ({
         alert: a,
+        segmentLabel:
+          a.monitor === "reviewer" ? `reviewer ${emails.get(a.segment.slice("reviewer=".length)) ?? a.segment.slice("reviewer=".length)}` : a.segment,
         series: await alertSeries(db, a, now),
         // The chart's point at (or just after) the onset.
         firedPoint: new Date(Math.ceil(Date.parse(a.firedAt) / ALERT_STEP_MS) * ALERT_STEP_MS).toISOString(),
@@ -172,7 +181,7 @@ export default function Alerts() {
       ) : null}
       {alerts.length === 0 ? <p className="text-slate-600">No alerts here. The monitors evaluate every minute.</p> : null}
       <ul className="space-y-4">
-        {alerts.map(({ alert: a, series, firedPoint }) => {
+        {alerts.map(({ alert: a, segmentLabel, series, firedPoint }) => {
           const fired = timeLabel(firedPoint, timeZone);
           return (
             <li key={a.id} className="rounded-lg border border-slate-200 bg-white p-4" data-testid={`alert-${a.id}`}>
@@ -180,7 +189,7 @@ export default function Alerts() {
                 <Badge tone={STATE_TONES[a.state]}>{a.state}</Badge>
                 <h2 className="font-semibold">
                   {MONITOR_TITLES[a.monitor]}
-                  {a.segment ? ` · ${a.segment}` : ""}
+                  {segmentLabel ? ` · ${segmentLabel}` : ""}
                 </h2>
                 <span className="text-sm text-slate-600">
                   · <Link to={`/reports?type=${encodeURIComponent(a.type)}`}>{a.type}</Link> · fired <Time value={a.firedAt} />

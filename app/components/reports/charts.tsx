@@ -530,7 +530,8 @@ export function AlertChart({
   referenceLabel: string;
   firedLabel: string;
 }) {
-  const fixed = unit === "rate" || unit === "confidence";
+  // Rates on 0–100%; a mean confidence, a mean value or a count on an axis fitted to the data (a drop of 0.05 in confidence must show).
+  const fixed = unit === "rate";
   const format =
     unit === "rate"
       ? pct1
@@ -553,19 +554,19 @@ export function AlertChart({
             <YAxis
               domain={[0, 1]}
               ticks={[0, 0.25, 0.5, 0.75, 1]}
-              tickFormatter={unit === "rate" ? pct : (v: number) => v.toFixed(2)}
+              tickFormatter={pct}
               tick={<PlainTick />}
               interval={0}
               width={56}
-              label={<AxisTitle value={unit === "rate" ? "%" : "confidence"} />}
+              label={<AxisTitle value="%" />}
             />
           ) : (
             <YAxis
               domain={unit === "count" ? [0, "auto"] : ["auto", "auto"]}
-              tickFormatter={(v: number) => format(v)}
+              tickFormatter={(v: number) => (unit === "confidence" ? v.toFixed(2) : format(v))}
               tick={<PlainTick />}
               width={56}
-              label={<AxisTitle value={unit === "count" ? "count" : "value"} />}
+              label={<AxisTitle value={unit} />}
             />
           )}
           <Tooltip formatter={(v) => format(v)} />
