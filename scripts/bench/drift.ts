@@ -2,7 +2,7 @@
  * npm run bench:drift — detection delay and false alarms of the drift monitors (issue 15).
  *
  * For each shift kind and each of 10 seeds, `lastmile simulate` runs on a new SQLite file at 100 credit
- * applications a minute with the shift injected at a random minute (90–150, after a stationary stretch
+ * applications a minute with the shift injected at a random minute (60–100, after a stationary stretch
  * long enough for the baselines), until 20 minutes after it. Printed per kind: the matching monitor's
  * detection delay per seed, the median, and how many seeds fired within 15 minutes. Every alert that
  * fired before an onset is a false alarm: printed per simulated day over all the stationary minutes.
@@ -32,7 +32,7 @@ const START = Date.UTC(2026, 10, 30, 6, 0);
 type Job = { kind: ShiftKind; seed: number; at: number };
 const rng = new Rng(20261202);
 const plan: Job[] = [];
-for (const kind of kinds) for (let seed = 1; seed <= seeds; seed++) plan.push({ kind, seed, at: rng.int(90, 150) });
+for (const kind of kinds) for (let seed = 1; seed <= seeds; seed++) plan.push({ kind, seed, at: rng.int(60, 100) });
 
 async function simulateOne(j: Job): Promise<SimulationSummary> {
   const file = path.join(dir, `${j.kind}-${j.seed}.db`);
