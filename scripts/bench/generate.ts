@@ -10,26 +10,53 @@
  * SQLite gets the raw SQL below on the writer connection (one transaction); Postgres
  * gets the same rows from the same statements rewritten with generate_series (tests
  * that need many decisions run on both stores).
+ *
+ * Row i (1…rows) occurs at start + i seconds by default; the options below space the rows
+ * differently, number them from elsewhere (to add rows to a type an earlier call made), set
+ * the decisions' monitored segment, or leave out the tasks and reviews (bench:monitors builds
+ * a year of history with them). What the reports and monitors count of a row depends on i modulo 3,000 only.
  */
 import { sql } from "drizzle-orm";
 import { sqliteClientOf, sqlRun, transaction, type Db } from "@db/client.server";
 
-export async function generateReviewedInvoices(db: Db, rows: number, opts: { typeKey?: string; start?: number } = {}): Promise<void> {
+export type GenerateOptions = {
+  typeKey?: string;
+  /** Row i occurs at start + i × spacingMs (default 2026-01-01T00:00Z). */
+  start?: number;
+  /** Milliseconds between two rows (default 1,000). */
+  spacingMs?: number;
+  /**
+   * The first row's number (default 1): rows first … first + rows − 1. Only a call whose first row is 1
+   * makes the reviewers, the type and its routing policy; a later one adds rows to them.
+   */
+  first?: number;
+  /** Each decision's monitored segment (decisions.segment) is its `pages` input, as for a type whose monitors segment by pages. */
+  segment?: boolean;
+  /** The decisions alone, without their tasks and reviews (the bulk of a big store's old history, written faster). */
+  decisionsOnly?: boolean;
+};
+
+export async function generateReviewedInvoices(db: Db, rows: number, opts: GenerateOptions = {}): Promise<void> {
   const type = opts.typeKey ?? "invoice";
   const t0 = opts.start ?? Date.UTC(2026, 0, 1);
+  const spacing = Math.round(opts.spacingMs ?? 1000);
+  const first = opts.first ?? 1;
+  const last = first + rows - 1;
+  const setup = first === 1;
+  const full = !opts.decisionsOnly;
   const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
+  const g = { type, t0, spacing, first, last, setup, full, segment: Boolean(opts.segment) };
   // The writer connection (a handle reads on a read-only one); null on Postgres.
   const writer = await transaction(db, async (tx) => sqliteClientOf(tx));
   if (!writer) {
     await transaction(db, async (tx) => {
-      for (const statement of postgresStatements(type, t0, rows, q)) await sqlRun(tx, sql.raw(statement));
+      for (const statement of postgresStatements(g, q)) await sqlRun(tx, sql.raw(statement));
     });
     return;
   }
   writer.pragma("synchronous = OFF");
   try {
-    await transaction(db, async (tx) => {
-      sqliteClientOf(tx)!.exec(`
+    const setupSql = `
       INSERT OR IGNORE INTO users (id, email, name, role, password_hash, created_at)
         WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 19)
         SELECT printf('gen_%02d', i), printf('generated%02d@example.com', i), printf('Reviewer %d', i), 'reviewer', 'x', ${t0} FROM n;
@@ -38,25 +65,28 @@ export async function generateReviewedInvoices(db: Db, rows: number, opts: { typ
           '{"type":"object","required":["total","currency"],"properties":{"total":{"type":"number"},"currency":{"type":"string","enum":["EUR","USD"]},"lines":{"type":"array","items":{"type":"object","properties":{"sku":{"type":"string"},"amount":{"type":"number"}}}}}}',
           '[{"code":"WRONG_TOTAL","label":"Total misread"},{"code":"NOT_AN_INVOICE","label":"Not an invoice"}]', 240, 1, ${t0}, ${t0});
       INSERT INTO routing_policies (type_key, version, policy, created_at)
-        VALUES (${q(type)}, 1, '{"minConfidence":0.9,"fieldMinConfidence":{},"reviewFlags":[],"qaSampleRate":0.05}', ${t0});
+        VALUES (${q(type)}, 1, '{"minConfidence":0.9,"fieldMinConfidence":{},"reviewFlags":[],"qaSampleRate":0.05}', ${t0});`;
+    const at = (offset = "") => `${t0} + i * ${spacing}${offset}`;
+    const decisionsSql = `
       CREATE TEMP TABLE gen AS
-        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${rows}) SELECT i FROM n;
+        WITH RECURSIVE n(i) AS (SELECT ${first} UNION ALL SELECT i + 1 FROM n WHERE i < ${last}) SELECT i FROM n;
       INSERT INTO decisions (id, type_key, external_id, body_hash, model_name, model_version, input, output, confidence, field_confidence, flags,
-                             priority, occurred_at, received_at, route, reasons, policy_version, qa_sampled, status, final_output, finalized_at, finalized_by, updated_at)
+                             priority, occurred_at, received_at, route, reasons, policy_version, qa_sampled, status, final_output, finalized_at, finalized_by, updated_at${g.segment ? ", segment" : ""})
       SELECT printf('dec_%s_%08d', ${q(type)}, i), ${q(type)}, printf('INV-%08d', i), 'h', 'invoice-extractor', CASE WHEN i % 3 = 0 THEN '2.0.0' ELSE '1.0.0' END,
         json_object('vendor', 'Vendor ' || (i % 500), 'pages', 1 + i % 4, 'text', 'Invoice ' || i || ' payable within 30 days, see attached delivery note'),
         json_object('total', (i % 1000) + 0.5, 'currency', CASE WHEN i % 2 THEN 'EUR' ELSE 'USD' END,
                     'lines', json_array(json_object('sku', 'A-' || (i % 50), 'amount', (i % 1000) + 0.5))),
         0.5 + (i % 50) / 100.0, json_object('total', 0.91, 'currency', 0.99), '[]', 0,
-        ${t0} + i * 1000, ${t0} + i * 1000 + 300,
+        ${at()}, ${at(" + 300")},
         CASE WHEN i % 5 = 0 THEN 'auto' ELSE 'review' END,
         CASE WHEN i % 5 = 0 THEN '[]' ELSE '["confidence 0.62 < 0.9"]' END, 1, i % 5 = 0,
         CASE WHEN i % 5 = 0 THEN 'auto_approved' WHEN i % 10 < 6 THEN 'approved' WHEN i % 10 < 9 THEN 'corrected' ELSE 'rejected' END,
-        NULL, ${t0} + i * 1000 + 60000, CASE WHEN i % 5 = 0 THEN NULL ELSE printf('gen_%02d', i % 20) END, ${t0} + i * 1000 + 60000
-      FROM gen;
+        NULL, ${at(" + 60000")}, CASE WHEN i % 5 = 0 THEN NULL ELSE printf('gen_%02d', i % 20) END, ${at(" + 60000")}${g.segment ? ", CAST(1 + i % 4 AS TEXT)" : ""}
+      FROM gen;`;
+    const tasksSql = `
       INSERT INTO tasks (id, decision_id, type_key, kind, status, priority, due_at, created_at, claimed_by, completed_at)
       SELECT printf('tsk_%s_%08d', ${q(type)}, i), printf('dec_%s_%08d', ${q(type)}, i), ${q(type)}, CASE WHEN i % 5 = 0 THEN 'qa' ELSE 'review' END,
-        'done', 0, ${t0} + i * 1000 + 3600000, ${t0} + i * 1000 + 300, printf('gen_%02d', i % 20), ${t0} + i * 1000 + 60000
+        'done', 0, ${at(" + 3600000")}, ${at(" + 300")}, printf('gen_%02d', i % 20), ${at(" + 60000")}
       FROM gen;
       INSERT INTO reviews (id, decision_id, task_id, task_kind, reviewer_id, action, output, changed_fields, reason_codes, note, created_at)
       SELECT printf('rev_%s_%08d', ${q(type)}, i), printf('dec_%s_%08d', ${q(type)}, i), printf('tsk_%s_%08d', ${q(type)}, i),
@@ -67,23 +97,30 @@ export async function generateReviewedInvoices(db: Db, rows: number, opts: { typ
         CASE WHEN i % 10 BETWEEN 6 AND 8 THEN '["total"]' ELSE '[]' END,
         CASE WHEN i % 10 BETWEEN 6 AND 8 THEN '["WRONG_TOTAL"]' WHEN i % 10 = 9 THEN '["NOT_AN_INVOICE"]' ELSE '[]' END,
         CASE WHEN i % 10 = 9 THEN 'not an invoice, a delivery note' END,
-        ${t0} + i * 1000 + 60000
-      FROM gen;
-      DROP TABLE gen;
-    `);
+        ${at(" + 60000")}
+      FROM gen;`;
+    await transaction(db, async (tx) => {
+      sqliteClientOf(tx)!.exec(`${setup ? setupSql : ""}${decisionsSql}${full ? tasksSql : ""}
+      DROP TABLE gen;`);
     });
   } finally {
     writer.pragma("synchronous = NORMAL");
   }
 }
 
+type Generation = { type: string; t0: number; spacing: number; first: number; last: number; setup: boolean; full: boolean; segment: boolean };
+
 /** The same rows on Postgres: generate_series for the recursive CTE, format/lpad for printf, json_build_object for json_object. */
-function postgresStatements(type: string, t0: number, rows: number, q: (s: string) => string): string[] {
+function postgresStatements(g: Generation, q: (s: string) => string): string[] {
+  const { type, t0 } = g;
   const id = (prefix: string) => `format('${prefix}_%s_%s', ${q(type)}, lpad(i::text, 8, '0'))`;
   const reviewer = (expr: string) => `'gen_' || lpad((${expr})::text, 2, '0')`;
   const corrected = `json_build_object('total', (i % 1000) + 10.5, 'currency', CASE WHEN i % 2 = 1 THEN 'EUR' ELSE 'USD' END,
                     'lines', json_build_array(json_build_object('sku', 'A-' || (i % 50), 'amount', (i % 1000) + 0.5)))::text`;
-  return [
+  // bigint row numbers: i × spacing passes 2^31 after a few million rows.
+  const rows = `generate_series(${g.first}::bigint, ${g.last}::bigint) AS g(i)`;
+  const at = (offset = "") => `${t0}::bigint + i * ${g.spacing}${offset}`;
+  const setup = [
     `INSERT INTO users (id, email, name, role, password_hash, created_at)
        SELECT ${reviewer("i")}, 'generated' || lpad(i::text, 2, '0') || '@example.com', 'Reviewer ' || i, 'reviewer', 'x', ${t0} FROM generate_series(0, 19) AS g(i)
        ON CONFLICT DO NOTHING`,
@@ -93,23 +130,25 @@ function postgresStatements(type: string, t0: number, rows: number, q: (s: strin
          '[{"code":"WRONG_TOTAL","label":"Total misread"},{"code":"NOT_AN_INVOICE","label":"Not an invoice"}]', 240, 1, ${t0}, ${t0})`,
     `INSERT INTO routing_policies (type_key, version, policy, created_at)
        VALUES (${q(type)}, 1, '{"minConfidence":0.9,"fieldMinConfidence":{},"reviewFlags":[],"qaSampleRate":0.05}', ${t0})`,
-    `INSERT INTO decisions (id, type_key, external_id, body_hash, model_name, model_version, input, output, confidence, field_confidence, flags,
-                            priority, occurred_at, received_at, route, reasons, policy_version, qa_sampled, status, final_output, finalized_at, finalized_by, updated_at)
+  ];
+  const decisions = `INSERT INTO decisions (id, type_key, external_id, body_hash, model_name, model_version, input, output, confidence, field_confidence, flags,
+                            priority, occurred_at, received_at, route, reasons, policy_version, qa_sampled, status, final_output, finalized_at, finalized_by, updated_at${g.segment ? ", segment" : ""})
      SELECT ${id("dec")}, ${q(type)}, 'INV-' || lpad(i::text, 8, '0'), 'h', 'invoice-extractor', CASE WHEN i % 3 = 0 THEN '2.0.0' ELSE '1.0.0' END,
        json_build_object('vendor', 'Vendor ' || (i % 500), 'pages', 1 + i % 4, 'text', 'Invoice ' || i || ' payable within 30 days, see attached delivery note')::text,
        json_build_object('total', (i % 1000) + 0.5, 'currency', CASE WHEN i % 2 = 1 THEN 'EUR' ELSE 'USD' END,
                          'lines', json_build_array(json_build_object('sku', 'A-' || (i % 50), 'amount', (i % 1000) + 0.5)))::text,
        0.5 + (i % 50) / 100.0, json_build_object('total', 0.91, 'currency', 0.99)::text, '[]', 0,
-       ${t0}::bigint + i * 1000, ${t0}::bigint + i * 1000 + 300,
+       ${at()}, ${at(" + 300")},
        CASE WHEN i % 5 = 0 THEN 'auto' ELSE 'review' END,
        CASE WHEN i % 5 = 0 THEN '[]' ELSE '["confidence 0.62 < 0.9"]' END, 1, i % 5 = 0,
        CASE WHEN i % 5 = 0 THEN 'auto_approved' WHEN i % 10 < 6 THEN 'approved' WHEN i % 10 < 9 THEN 'corrected' ELSE 'rejected' END,
-       NULL, ${t0}::bigint + i * 1000 + 60000, CASE WHEN i % 5 = 0 THEN NULL ELSE ${reviewer("i % 20")} END, ${t0}::bigint + i * 1000 + 60000
-     FROM generate_series(1, ${rows}) AS g(i)`,
+       NULL, ${at(" + 60000")}, CASE WHEN i % 5 = 0 THEN NULL ELSE ${reviewer("i % 20")} END, ${at(" + 60000")}${g.segment ? ", (1 + i % 4)::text" : ""}
+     FROM ${rows}`;
+  const tasks = [
     `INSERT INTO tasks (id, decision_id, type_key, kind, status, priority, due_at, created_at, claimed_by, completed_at)
      SELECT ${id("tsk")}, ${id("dec")}, ${q(type)}, CASE WHEN i % 5 = 0 THEN 'qa' ELSE 'review' END,
-       'done', 0, ${t0}::bigint + i * 1000 + 3600000, ${t0}::bigint + i * 1000 + 300, ${reviewer("i % 20")}, ${t0}::bigint + i * 1000 + 60000
-     FROM generate_series(1, ${rows}) AS g(i)`,
+       'done', 0, ${at(" + 3600000")}, ${at(" + 300")}, ${reviewer("i % 20")}, ${at(" + 60000")}
+     FROM ${rows}`,
     `INSERT INTO reviews (id, decision_id, task_id, task_kind, reviewer_id, action, output, changed_fields, reason_codes, note, created_at)
      SELECT ${id("rev")}, ${id("dec")}, ${id("tsk")},
        CASE WHEN i % 5 = 0 THEN 'qa' ELSE 'review' END, ${reviewer("i % 20")},
@@ -118,7 +157,8 @@ function postgresStatements(type: string, t0: number, rows: number, q: (s: strin
        CASE WHEN i % 10 BETWEEN 6 AND 8 THEN '["total"]' ELSE '[]' END,
        CASE WHEN i % 10 BETWEEN 6 AND 8 THEN '["WRONG_TOTAL"]' WHEN i % 10 = 9 THEN '["NOT_AN_INVOICE"]' ELSE '[]' END,
        CASE WHEN i % 10 = 9 THEN 'not an invoice, a delivery note' END,
-       ${t0}::bigint + i * 1000 + 60000
-     FROM generate_series(1, ${rows}) AS g(i)`,
+       ${at(" + 60000")}
+     FROM ${rows}`,
   ];
+  return [...(g.setup ? setup : []), decisions, ...(g.full ? tasks : [])];
 }
