@@ -470,10 +470,11 @@ export function defineTables(b: Builders) {
   );
 
   /**
-   * Per-minute counters for the drift monitors (monitors/counters.ts), keyed by (type, metric, minute of
-   * occurredAt) and written in the same transaction as the roll-ups. The evaluator sums bounded windows of
-   * them, so an evaluation costs the same at ten thousand or ten million decisions. Kept for
-   * MONITOR_RETENTION_MS, then deleted by the monitor job.
+   * Counters for the drift monitors (monitors/counters.ts), keyed by (type, metric, minute) and written in
+   * the same transaction as the roll-ups; per minute for two days, then summed into hour rows, deleted after
+   * MONITOR_RETENTION_MS. The evaluator reads windows of one type by (type, minute) through
+   * monitor_counters_type_minute_idx, so an evaluation reads only the rows of its windows, whatever the
+   * retention holds (the primary key, led by the metric after the type, would walk the whole month).
    */
   const monitorCounters = table(
     "monitor_counters",
@@ -483,7 +484,11 @@ export function defineTables(b: Builders) {
       minute: ms("minute").notNull(),
       value: ms("value").notNull(),
     },
-    (t) => [primaryKey({ columns: [t.typeKey, t.metric, t.minute] }), index("monitor_counters_minute_idx").on(t.minute)],
+    (t) => [
+      primaryKey({ columns: [t.typeKey, t.metric, t.minute] }),
+      index("monitor_counters_minute_idx").on(t.minute),
+      index("monitor_counters_type_minute_idx").on(t.typeKey, t.minute),
+    ],
   );
 
   /**

@@ -1,0 +1,1 @@
+CREATE INDEX "monitor_counters_type_minute_idx" ON "monitor_counters" USING btree ("type_key","minute");
