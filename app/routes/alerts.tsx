@@ -8,10 +8,8 @@ import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-
 import { z } from "zod";
 import { getDb } from "@db/client.server";
 import { ALERT_STATES } from "@db/schema/tables";
-import { users } from "@db/schema/index";
-import { inArray } from "drizzle-orm";
 import { requireUser } from "~/domain/auth/session.server";
-import { acknowledgeAlert, ALERT_STEP_MS, alertSeries, listAlerts, requireAlertReader, type AlertJson } from "~/domain/monitors/alerts.server";
+import { acknowledgeAlert, ALERT_STEP_MS, alertSeries, listAlerts, requireAlertReader, reviewerEmails, type AlertJson } from "~/domain/monitors/alerts.server";
 import { orgTimeZone } from "~/domain/settings/org-settings.server";
 import { AlertChart, ChartFrame } from "~/components/reports/charts";
 import { Badge, type BadgeTone } from "~/components/ui/badge";
@@ -46,11 +44,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   if (view.state === "open") alerts = alerts.filter((a) => a.state !== "resolved");
   const now = Date.now();
   const shown = alerts.slice(0, 50);
-  // A reviewer alert names the person by id (the API's contract); the page shows their email.
-  const ids = [...new Set(shown.filter((a) => a.monitor === "reviewer").map((a) => a.segment.slice("reviewer=".length)))];
-  const emails = new Map(
-    ids.length ? (await db.select({ id: users.id, email: users.email }).from(users).where(inArray(users.id, ids))).map((u) => [u.id, u.email]) : [],
-  );
+  const emails = await reviewerEmails(db, shown);
   return {
     view,
     timeZone: await orgTimeZone(db),

@@ -553,6 +553,13 @@ export async function alertSeries(db: DbOrTx, a: AlertJson, now = Date.now()): P
   return { label, unit, reference, referenceLabel, points };
 }
 
+/** A reviewer alert names the person by id (the API's contract); pages show their email: id → email for the reviewer alerts given. */
+export async function reviewerEmails(db: DbOrTx, list: readonly AlertJson[]): Promise<Map<string, string>> {
+  const ids = [...new Set(list.filter((a) => a.monitor === REVIEWER_MONITOR).map((a) => a.segment.slice("reviewer=".length)))];
+  if (ids.length === 0) return new Map();
+  return new Map((await db.select({ id: users.id, email: users.email }).from(users).where(inArray(users.id, ids))).map((u) => [u.id, u.email]));
+}
+
 /** How many firing alerts `who` sees (the banner on every page): 0 for anyone who reads no alerts. */
 export async function firingAlertCount(db: DbOrTx, who: Principal): Promise<number> {
   const visible = await visibleTypes(db, who);
