@@ -98,7 +98,14 @@ export function sumRecent(recent: ReadonlyMap<number, Counts>, at: number, minut
 export function findings(s: MonitorSettings, targetAccuracy: number | null, at: number, w: Windows, d: MonitorData): Finding[] {
   const out: Finding[] = [];
   const recentWindow = (minutes: number): Window => ({ from: at - minutes * MIN, to: at });
-  const scans = (longest: number) => scanLengths(longest).map((len) => ({ len, c: sumRecent(d.recent, at, len) }));
+  // Monitors share window lengths (30, 10, 5 minutes by default): each length is summed once per evaluation.
+  const sums = new Map<number, Map<string, number>>();
+  const recentSum = (len: number) => {
+    let c = sums.get(len);
+    if (!c) sums.set(len, (c = sumRecent(d.recent, at, len)));
+    return c;
+  };
+  const scans = (longest: number) => scanLengths(longest).map((len) => ({ len, c: recentSum(len) }));
 
   if (s.overrideRate.enabled) {
     const o = s.overrideRate;
@@ -139,7 +146,7 @@ export function findings(s: MonitorSettings, targetAccuracy: number | null, at: 
   }
 
   if (s.qaAccuracy.enabled && targetAccuracy !== null) {
-    const qa = sumRecent(d.recent, at, s.qaAccuracy.windowMinutes);
+    const qa = recentSum(s.qaAccuracy.windowMinutes);
     const n = get(qa, "qa:n");
     const acc = wilson(get(qa, "qa:ok"), n);
     const enough = n >= s.qaAccuracy.minCount && acc.high !== null;
@@ -224,7 +231,7 @@ export function findings(s: MonitorSettings, targetAccuracy: number | null, at: 
     const windows = scanLengths(v.windowMinutes);
     const bar = v.maxP / windows.length;
     const tests = windows.map((len) => {
-      const observed = get(sumRecent(d.recent, at, len), "n");
+      const observed = get(recentSum(len), "n");
       const expected = rate === null ? null : rate * len;
       const t = expected === null ? null : poissonTest(observed, expected);
       return { len, observed, expected, ratio: expected ? observed / expected : null, p: t?.p ?? null, z: t ? Math.abs(t.z) : 0 };
@@ -254,7 +261,7 @@ export function findings(s: MonitorSettings, targetAccuracy: number | null, at: 
 
   if (s.flow.enabled) {
     const f = s.flow;
-    const arrivals = get(sumRecent(d.recent, at, f.windowMinutes), "review");
+    const arrivals = get(recentSum(f.windowMinutes), "review");
     const growth = d.flow.backlogBefore === null ? null : d.flow.backlog - d.flow.backlogBefore;
     out.push({
       monitor: "backlog",
@@ -280,7 +287,7 @@ export function findings(s: MonitorSettings, targetAccuracy: number | null, at: 
 
   if (s.reviewers.enabled) {
     const r = s.reviewers;
-    const c = sumRecent(d.recent, at, r.windowMinutes);
+    const c = recentSum(r.windowMinutes);
     const ids = [...c.keys()].filter((k) => k.startsWith("rv:n|")).map((k) => k.slice("rv:n|".length));
     const all = { n: 0, ok: 0, fast: 0 };
     for (const id of ids) {
