@@ -249,7 +249,7 @@ export class LastmileApi {
 // ---------------------------------------------------------------------------------------------
 // Data: decision types and decisions the tests send
 
-/** A small invoice type (total, currency, plain line items), key unique unless given. */
+/** A small invoice type (total, currency, plain line items), key unique unless given. No random QA sampling: a test that wants it sets qaSampleRate, so an auto-released decision never grows a QA task by chance. */
 export function plainInvoiceType(owner: string, overrides: Record<string, unknown> = {}) {
   return {
     key: uniqueKey("inv"),
@@ -264,7 +264,7 @@ export function plainInvoiceType(owner: string, overrides: Record<string, unknow
         lines: { type: "array", items: { type: "object", properties: { sku: { type: "string" }, amount: { type: "number" } } } },
       },
     },
-    routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 0.05 },
+    routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 0 },
     slaMinutes: 240,
     reasonCodes: [
       { code: "WRONG_TOTAL", label: "Total misread" },
