@@ -39,7 +39,10 @@ describe("PUT/GET /api/v1/decision-types/:key", () => {
   });
 
   it("bumps the policy version only when the routing changes", async () => {
-    const def = invoiceType(admin.email, { key: "dt-version" });
+    const def = invoiceType(admin.email, {
+      key: "dt-version",
+      routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 0.05 },
+    });
     expect((await put("dt-version", def)).body.policyVersion).toBe(1);
     // same routing, other fields changed, key order shuffled: no bump
     const shuffled = {

@@ -40,7 +40,7 @@ export function invoiceType(owner: string, overrides: Record<string, unknown> = 
         lines: { type: "array", items: { type: "object", properties: { sku: { type: "string" }, amount: { type: "number" } } } },
       },
     },
-    routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 0.05 },
+    routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 0 },
     slaMinutes: 240,
     reasonCodes: [
       { code: "WRONG_TOTAL", label: "Total misread" },
