@@ -71,34 +71,35 @@ export async function scheduleExclusive(
     due?: (db: DbOrTx) => Promise<boolean>;
   },
   onError: (e: unknown) => void,
-): Promise<() => void> {
+): Promise<() => Promise<void>> {
   const ttlMs = job.ttlMs ?? Math.max(60_000, job.everyMs * 2);
-  let running = false;
+  let running: Promise<void> | null = null;
   let again = false;
-  const tick = async () => {
-    if (stopped) return;
+  const loop = async () => {
+    do {
+      again = false;
+      if (job.due && !(await job.due(db()).catch((e: unknown) => (onError(e), false)))) continue;
+      await runExclusive(db(), job.name, () => job.run(db()), { ttlMs }).catch(onError);
+    } while (again && !stopped);
+  };
+  const tick = (): Promise<void> => {
+    if (stopped) return Promise.resolve();
     if (running) {
       again = true;
-      return;
+      return running;
     }
-    running = true;
-    try {
-      do {
-        again = false;
-        if (job.due && !(await job.due(db()).catch((e: unknown) => (onError(e), false)))) continue;
-        await runExclusive(db(), job.name, () => job.run(db()), { ttlMs }).catch(onError);
-      } while (again && !stopped);
-    } finally {
-      running = false;
-    }
+    return (running = loop().finally(() => (running = null)));
   };
   let stopped = false;
   job.wake?.(() => void tick());
   await tick();
   const timer = setInterval(() => void tick(), job.everyMs);
   timer.unref();
+  // Stopping lets a run in progress finish (its transaction commits or rolls back) and starts no other:
+  // a graceful shutdown awaits it before it closes the store.
   return () => {
     stopped = true;
     clearInterval(timer);
+    return running ?? Promise.resolve();
   };
 }

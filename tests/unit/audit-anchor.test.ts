@@ -116,7 +116,7 @@ describe("signed checkpoints", () => {
   it("need their key from the first start, and AUDIT_SIGNING_KEY once the store is Postgres", async () => {
     const { db, file } = await sqliteStore();
     const stop = await startAuditCheckpoints({ db: () => db });
-    stop();
+    await stop();
     expect(fs.statSync(keyFilePath(file)!).mode & 0o777).toBe(0o600);
     expect(await db.select().from(auditCheckpoints)).toEqual([]); // an empty trail has nothing to sign
     // The store decides, not the environment: a Postgres store without AUDIT_SIGNING_KEY refuses to start.
@@ -151,7 +151,7 @@ describe("signed checkpoints", () => {
       while ((await db.select().from(auditCheckpoints)).length < 2 && ticks++ < 200) await new Promise((r) => setTimeout(r, 5));
       expect((await db.select().from(auditCheckpoints)).map((c) => c.seq)).toEqual([3, 5]);
     } finally {
-      stop();
+      await stop();
     }
   });
 });

@@ -113,7 +113,9 @@ export const CHECKPOINT_INTERVAL_MS = 60_000;
  * `lastmile audit checkpoint` command may add one by hand; a race only ever
  * writes the same checkpoint).
  */
-export async function startAuditCheckpoints(opts: { intervalMs?: number; db?: () => DbOrTx; onError?: (e: unknown) => void } = {}): Promise<() => void> {
+export async function startAuditCheckpoints(
+  opts: { intervalMs?: number; db?: () => DbOrTx; onError?: (e: unknown) => void } = {},
+): Promise<() => Promise<void>> {
   const db = opts.db ?? getDb;
   const onError = opts.onError ?? ((e) => log().error(errorFields(e), "audit checkpoint failed"));
   // The key exists from the first start (and a Postgres store without AUDIT_SIGNING_KEY fails here, loudly).

@@ -83,12 +83,15 @@ function logError(job: string, e: unknown) {
   log().error({ job, ...errorFields(e) }, `background job ${job} failed`);
 }
 
-/** Starts every job (each runs once at start, then on its interval); returns a function that stops them. */
-export async function startJobs(db: () => Db = getDb): Promise<() => void> {
-  const stops: (() => void)[] = [await startAuditCheckpoints({ db })];
+/**
+ * Starts every job (each runs once at start, then on its interval); returns a function that stops them,
+ * resolving once the runs in progress have finished (none is cut off inside its transaction).
+ */
+export async function startJobs(db: () => Db = getDb): Promise<() => Promise<void>> {
+  const stops: (() => Promise<void>)[] = [await startAuditCheckpoints({ db })];
   for (const job of [...JOBS, ...monitorJob(), rollupSplitJob(), webhookJob()]) stops.push(await scheduleExclusive(db, job, (e) => logError(job.name, e)));
-  return () => {
+  return async () => {
     onDeliveriesEnqueued(null);
-    stops.forEach((stop) => stop());
+    await Promise.all(stops.map((stop) => stop()));
   };
 }
