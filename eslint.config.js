@@ -31,5 +31,7 @@ export default tseslint.config(
   // Playwright reads a fixture's dependencies from its first parameter, which must be a
   // destructuring pattern: a fixture that needs none takes `{}`.
   { files: ["tests/e2e/**/*.ts"], rules: { "no-empty-pattern": ["error", { allowObjectPatternsAsParameters: true }] } },
-  { files: ["**/*.js", "**/*.mjs"], ...tseslint.configs.disableTypeChecked },
+  { files: ["**/*.js", "**/*.mjs", "**/*.cjs"], ...tseslint.configs.disableTypeChecked },
+  // CommonJS files (a worker thread's script loads the native driver by path with require).
+  { files: ["**/*.cjs"], languageOptions: { sourceType: "commonjs" }, rules: { "@typescript-eslint/no-require-imports": "off" } },
 );

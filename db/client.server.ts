@@ -21,7 +21,9 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import fs from "node:fs";
 import path from "node:path";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { inArray, sql, type Column, type SQL, type SQLWrapper } from "drizzle-orm";
 import { drizzle as drizzleSqlite, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
@@ -178,8 +180,58 @@ export function databaseFileOf(db: DbOrTx): string | null {
 export async function closeDatabase(db: Db): Promise<void> {
   const s = storeOf(db);
   if (s.dialect === "postgres") return s.pool.end();
+  await s.queue.catch(() => undefined);
   if (s.reader !== s.writer) s.reader.$client.close();
+  // Copy the WAL into the file and empty it, so a closed store is one self-contained file (another
+  // process still reading it keeps the WAL: then this is a no-op and SQLite finishes it later).
+  if (s.writer.$client.open && !s.writer.$client.readonly && s.file !== ":memory:" && s.file !== "") {
+    try {
+      s.writer.$client.pragma("wal_checkpoint(TRUNCATE)");
+    } catch {
+      // best effort: the WAL is complete and replays on the next open
+    }
+  }
   s.writer.$client.close();
+}
+
+/** The WAL size at which the request thread checkpoints itself, as a backstop, while the checkpointer runs (~400 MB). */
+const BACKSTOP_PAGES = 100_000;
+const CHECKPOINT_WORKER = fileURLToPath(new URL("../db/wal-checkpointer.worker.cjs", import.meta.url));
+
+/**
+ * Moves SQLite's WAL checkpoints off the request thread: a worker thread with its own connection copies
+ * committed frames into the file every SQLITE_CHECKPOINT_MS (default 1000) without waiting for or blocking
+ * anyone, and truncates the WAL after a pause in writes. The writer connection's own autocheckpoint (which
+ * runs inside a commit, fsync included) is raised to a backstop it only reaches if the worker stalls.
+ * Durability is unchanged: commits reach the WAL as before (synchronous=NORMAL or FULL), and a checkpoint
+ * syncs the WAL before it copies. No-op on Postgres and on an in-memory store; returns its stop.
+ */
+export function startWalCheckpointer(db: Db): () => Promise<void> {
+  const s = storeOf(db);
+  if (s.dialect !== "sqlite" || s.file === ":memory:" || s.file === "" || process.env.SQLITE_CHECKPOINT_MS === "off") return async () => {};
+  const everyMs = Number(process.env.SQLITE_CHECKPOINT_MS) || 1_000;
+  const driver = createRequire(import.meta.url).resolve("better-sqlite3");
+  const worker = new Worker(CHECKPOINT_WORKER, { workerData: { driver, file: path.resolve(s.file), everyMs, idleMs: Math.max(5_000, everyMs * 5) } });
+  worker.unref();
+  worker.on("message", (m: { error?: string }) => {
+    if (m.error) log().warn({ err: { message: m.error } }, "WAL checkpoint failed; retrying on the next tick");
+  });
+  worker.on("error", (e) => {
+    log().error({ err: { type: e.name, message: e.message } }, "WAL checkpointer stopped; the writer checkpoints itself again");
+    if (s.writer.$client.open) s.writer.$client.pragma("wal_autocheckpoint = 10000");
+  });
+  s.writer.$client.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+  return async () => {
+    if (s.writer.$client.open) s.writer.$client.pragma("wal_autocheckpoint = 10000");
+    const stopped = new Promise<void>((resolve) => {
+      worker.once("exit", () => resolve());
+      worker.on("message", (m: { stopped?: boolean }) => {
+        if (m.stopped) void worker.terminate();
+      });
+    });
+    worker.postMessage("stop");
+    await stopped;
+  };
 }
 
 const MIGRATION_LOCK = 7_246_318_001;
