@@ -4,7 +4,7 @@
  * per request (scripts/server.js) and every inline script React or Remix writes
  * must carry it, or the browser refuses to run it.
  */
-import { databaseReady } from "@db/client.server";
+import { databaseReady, startWalCheckpointer } from "@db/client.server";
 import { PassThrough } from "node:stream";
 import type { ActionFunctionArgs, AppLoadContext, EntryContext, LoaderFunctionArgs } from "@remix-run/node";
 import { createReadableStreamFromReadable } from "@remix-run/node";
@@ -81,8 +81,16 @@ export function handleError(error: unknown, { request }: LoaderFunctionArgs | Ac
  * listens (not per request, and not under Vitest's request handlers). Returns
  * a function that stops it, for a graceful shutdown.
  */
-export async function startBackgroundJobs(): Promise<() => void> {
+export async function startBackgroundJobs(): Promise<() => Promise<void>> {
   // On Postgres, migrations run here (instances that start together take turns); on SQLite they ran on first use.
-  await databaseReady();
-  return startJobs();
+  const db = await databaseReady();
+  const stopCheckpointer = startWalCheckpointer(db);
+  const stopJobs = await startJobs();
+  return async () => {
+    await stopJobs();
+    await stopCheckpointer();
+  };
 }
+
+/** Closes the store at the end of a graceful shutdown (SQLite: the WAL is copied into the file first). */
+export { closeDb as closeStore } from "@db/client.server";

@@ -12,7 +12,8 @@
  * Environment: PORT (3000), HOST (all interfaces), PUBLIC_URL (the origin users
  * reach; same-origin checks and HSTS), TRUST_PROXY (believe X-Forwarded-* from a
  * load balancer), OIDC_ISSUER (allowed as a form target, for the SSO redirect),
- * METRICS_TOKEN, METRICS_PORT (metrics access), LOG_LEVEL (info).
+ * METRICS_TOKEN, METRICS_PORT (metrics access), LOG_LEVEL (info), SHUTDOWN_TIMEOUT_MS (10000: how
+ * long SIGTERM/SIGINT waits for requests in flight), SQLITE_CHECKPOINT_MS (1000, or off).
  */
 import crypto from "node:crypto";
 import http from "node:http";
@@ -294,6 +295,8 @@ function healthRoutes(app, ops) {
     res.status(200).set("Cache-Control", "no-store").json({ status: "ok" });
   });
   app.get("/readyz", async (req, res, next) => {
+    // A draining instance tells the load balancer to send its traffic elsewhere.
+    if (app.get("draining")) return res.status(503).set("Cache-Control", "no-store").json({ status: "not_ready", reason: "shutting down" });
     try {
       const r = await ops.readiness();
       res.set("Cache-Control", "no-store");
@@ -334,6 +337,11 @@ export async function createApp(env = process.env) {
   app.set("metrics", metrics);
   app.disable("x-powered-by");
   app.set("trust proxy", trustProxy);
+  // While draining (a graceful shutdown), every answer closes its connection: keep-alive clients reconnect elsewhere.
+  app.use((req, res, next) => {
+    if (app.get("draining")) res.set("Connection", "close");
+    next();
+  });
   app.use(requestLogging(ops, ops.routeLabeller(build.routes, build.publicPath)));
   app.use(securityHeaders({ publicUrl, oidcIssuer: env.OIDC_ISSUER }));
   healthRoutes(app, ops);
@@ -409,17 +417,40 @@ async function main() {
   // so the server never closes a connection just as a client sends a request on it ("socket hang up").
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  const stop = (signal) => {
-    ops.logger.info({ signal }, "finishing open requests");
-    stopJobs();
-    metricsServer?.close();
-    server.close(() => process.exit(0));
+  // Graceful shutdown: stop accepting connections and report not ready, let the requests in flight finish
+  // (cut off after SHUTDOWN_TIMEOUT_MS, default 10 s), let a background job's run in progress finish, then
+  // close the store (SQLite copies its WAL into the file) and exit 0. A second signal exits at once.
+  const drainMs = Number(process.env.SHUTDOWN_TIMEOUT_MS) || 10_000;
+  let stopping = false;
+  const stop = async (signal) => {
+    if (stopping) {
+      ops.logger.warn({ signal }, "second signal: exiting without finishing");
+      process.exit(1);
+    }
+    stopping = true;
+    const started = Date.now();
+    ops.logger.info({ signal, deadlineMs: drainMs }, "shutting down: finishing open requests");
+    app.set("draining", true);
+    const drained = new Promise((resolve) => server.close(() => resolve(true)));
     server.closeIdleConnections();
-    // Requests still running after this long (a stuck client) are cut off.
-    setTimeout(() => process.exit(0), 10_000).unref();
+    metricsServer?.close();
+    const deadline = new Promise((resolve) => setTimeout(() => resolve(false), drainMs).unref());
+    const [finished] = await Promise.all([Promise.race([drained, deadline]), stopJobs()]);
+    if (!finished) {
+      ops.logger.warn({ deadlineMs: drainMs }, "requests still open at the deadline: closing their connections");
+      server.closeAllConnections();
+    }
+    try {
+      await ops.closeStore();
+    } catch (e) {
+      ops.logger.error({ err: { type: e?.name, message: e?.message } }, "closing the store failed");
+      process.exit(1);
+    }
+    ops.logger.info({ signal, ms: Date.now() - started }, "stopped");
+    process.exit(0);
   };
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

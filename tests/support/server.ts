@@ -18,6 +18,8 @@ export type TestServer = {
   env: Record<string, string>;
   /** The server process (to kill -9 it in crash tests). */
   pid: number;
+  /** Resolves when the server process has exited, with its exit code (null when a signal ended it) and that signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   close: () => Promise<void>;
   /** Everything the server printed so far (stdout and stderr): its JSON log lines. */
   output: () => string;
@@ -67,6 +69,9 @@ export async function startServer(env: Record<string, string> = {}, opts: { migr
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
@@ -93,6 +98,7 @@ export async function startServer(env: Record<string, string> = {}, opts: { migr
     url,
     db,
     pid: child.pid!,
+    exited,
     env: Object.fromEntries(
       Object.entries(store).filter(([k]) => ["DATABASE_PATH", "DATABASE_URL", "AUDIT_SIGNING_KEY", "AUDIT_CHECKPOINT_DIR", "SNAPSHOTS_DIR"].includes(k)),
     ),
