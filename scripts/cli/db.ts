@@ -29,7 +29,7 @@ function usage(message: string): number {
 }
 
 /** Where the source's signed checkpoints and signing key are (the same rules as the app's, for that store). */
-function sourceAudit(from: string): { dir: string | null; keyFile: string | null; key: KeyObject | null } {
+export function sourceAudit(from: string): { dir: string | null; keyFile: string | null; key: KeyObject | null } {
   const envDir = process.env.AUDIT_CHECKPOINT_DIR ? path.resolve(process.env.AUDIT_CHECKPOINT_DIR) : null;
   const envKey = process.env.AUDIT_SIGNING_KEY;
   if (isPostgresUrl(from)) return { dir: envDir, keyFile: null, key: envKey ? parsePrivateKey(envKey) : null };

@@ -10,6 +10,7 @@ import { upsertDecisionType, upsertDecisionTypes } from "~/domain/decision-types
 import { createApiKey, createUser } from "~/domain/auth/users.server";
 import { evaluateMonitors } from "~/domain/monitors/alerts.server";
 import { runAudit } from "./audit";
+import { runBackup } from "./backup";
 import { runDb } from "./db";
 import { runExport } from "./export";
 import { runImport } from "./import";
@@ -27,6 +28,7 @@ const USAGE = `lastmile — operator CLI
   lastmile audit verify [--public-key FILE.pem]
   lastmile audit verify --pack FILE [--public-key FILE.pem]
   lastmile db copy --to postgres://… | --from postgres://… [--no-progress]
+  lastmile backup --out FILE
   lastmile monitors run [--at ISO]
   lastmile simulate --minutes N --rate R [--start ISO] [--shift accuracy|confidence|input|volume|rubber-stamp --shift-at MINUTE] [--seed S] [--types credit,invoice] [--quiet]
 
@@ -96,6 +98,7 @@ const commands: Record<string, Command> = {
   export: async (args) => runExport(args),
   audit: async (args) => runAudit(args),
   db: async (args) => runDb(args),
+  backup: async (args) => runBackup(args),
   monitors: async (args) => {
     const [sub, ...rest] = args;
     if (sub !== "run") return usage(`unknown monitors command: ${sub ?? "(none)"}`);
