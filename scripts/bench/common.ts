@@ -114,3 +114,12 @@ export function machineLine(): string {
   const [one, five] = os.loadavg();
   return `machine: ${os.cpus().length} cores, load average ${one.toFixed(1)} (1 min) / ${five.toFixed(1)} (5 min), node ${process.version}`;
 }
+
+/**
+ * One headline figure for `npm run bench` (scripts/bench/all.ts): a line `SUMMARY {json}` it collects into its
+ * table. `ok` is the target's verdict (PASS/FAIL), when the figure has a target.
+ */
+export function summaryLine(s: { bench: string; store?: string; figure: string; value: string; target?: string; ok?: boolean }): void {
+  const { ok, ...rest } = s;
+  console.log(`SUMMARY ${JSON.stringify({ ...rest, ...(ok === undefined ? {} : { verdict: ok ? "PASS" : "FAIL" }) })}`);
+}
