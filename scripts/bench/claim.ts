@@ -25,7 +25,7 @@ import { closeDatabase, sqlOne, sqlRun } from "@db/client.server";
 import { makeKey, makeType, makeUser } from "../../tests/support/db";
 import { type TestServer } from "../../tests/support/server";
 import { createLastmileClient, type LastmileClient } from "../client/index";
-import { BENCH_TYPE, benchDecision, benchType, buildApp, fmt, machineLine, percentile, rng, sqliteWriter, table } from "./common";
+import { BENCH_TYPE, benchDecision, benchType, buildApp, fmt, machineLine, percentile, rng, sqliteWriter, summaryLine, table } from "./common";
 import { benchStore, onEachStore, describeStore, explainHotPath, pgClient, sideBySide, startSharedServer, type StoreKind } from "./stores";
 
 const OPEN = Number(process.env.BENCH_OPEN ?? 100_000);
@@ -323,6 +323,18 @@ async function main() {
   );
   console.log(machineLine());
   if (kinds.includes("sqlite") && kinds.length > 1) console.log("(two instances on SQLite share one file and its single writer: ~1x or lower is expected)");
+  for (const k of kinds) {
+    const r = results[k];
+    summaryLine({
+      bench: "claim",
+      store: k,
+      figure: "domain claim p99 (worst scenario)",
+      value: `${n(r.domainP99)} ms`,
+      target: "< 5 ms",
+      ok: r.domainP99 < 5,
+    });
+    if (r.httpP99 !== undefined) summaryLine({ bench: "claim", store: k, figure: "HTTP claim p99 (one client)", value: `${n(r.httpP99)} ms` });
+  }
 }
 
 await main();

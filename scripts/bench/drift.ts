@@ -18,6 +18,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { MATCHING_MONITOR, SHIFT_KINDS, type ShiftKind, type SimulationSummary } from "../simulate/simulate";
+import { summaryLine } from "./common";
 import { Rng } from "../demo/random";
 
 const run = promisify(execFile);
@@ -79,6 +80,14 @@ async function main() {
     const within15 = found.filter((d) => d <= 15).length;
     const ok = med !== null && med <= 10 && within15 >= Math.ceil(0.9 * mine.length);
     pass &&= ok;
+    summaryLine({
+      bench: "drift",
+      store: "sqlite",
+      figure: `${kind}: median delay, within 15 min`,
+      value: `${med === Infinity ? "∞" : med} min, ${within15}/${mine.length}`,
+      target: "<= 10 min, 9 in 10",
+      ok,
+    });
     console.log(
       `  ${kind.padEnd(12)} → ${MATCHING_MONITOR[kind].padEnd(15)} median ${med === Infinity ? "∞" : med} min; within 15 min in ${within15}/${mine.length}; per seed [${delays.map((d) => d ?? "–").join(", ")}]  ${ok ? "PASS" : "FAIL"}`,
     );
@@ -96,6 +105,14 @@ async function main() {
     `\nFalse alarms: ${alarms.length} over ${stationaryDays.toFixed(2)} stationary simulated days = ${perDay.toFixed(3)} a day (target ≤ ${(1 / 30).toFixed(3)})  ${quiet ? "PASS" : "FAIL"}`,
   );
   for (const a of alarms) console.log(`  ${a}`);
+  summaryLine({
+    bench: "drift",
+    store: "sqlite",
+    figure: "false alarms a simulated day",
+    value: perDay.toFixed(3),
+    target: `<= ${(1 / 30).toFixed(3)}`,
+    ok: quiet,
+  });
   console.log(`\n${pass ? "All targets met" : "Some targets missed"} in ${((Date.now() - started) / 60_000).toFixed(1)} min of wall time.`);
 }
 

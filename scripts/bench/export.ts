@@ -15,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { closeDatabase, openDatabase } from "@db/client.server";
-import { sqliteBenchStore } from "./common";
+import { sqliteBenchStore, summaryLine } from "./common";
 import { iterateExamples } from "~/domain/datasets/examples.server";
 import { exportToFile } from "~/domain/datasets/export.server";
 import { exampleFilterSchema, type ExportFormat } from "~/domain/datasets/filter";
@@ -109,6 +109,17 @@ async function main(): Promise<void> {
       console.log(
         `${r.mode.padEnd(8)} ${(r.rowsPerCpuSec / base.rowsPerCpuSec).toFixed(2)}x the read rate (CPU)${target}  peak < 300 MB: ${r.peakRssMb < 300 ? "met" : "MISSED"}`,
       );
+      const rate = Math.round(r.rowsPerSec).toLocaleString("en");
+      if (r.mode === "csv") summaryLine({ bench: "export", store: "sqlite", figure: "csv rows/s", value: rate });
+      else summaryLine({ bench: "export", store: "sqlite", figure: `${r.mode} rows/s`, value: rate, target: ">= 50,000", ok: r.rowsPerSec >= 50_000 });
+      summaryLine({
+        bench: "export",
+        store: "sqlite",
+        figure: `${r.mode} peak RSS`,
+        value: `${r.peakRssMb.toFixed(0)} MB`,
+        target: "< 300 MB",
+        ok: r.peakRssMb < 300,
+      });
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -18,7 +18,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { makeKey, makeType, makeUser } from "../../tests/support/db";
 import { createLastmileClient } from "../client/index";
-import { BENCH_TYPE, benchDecision, benchType, buildApp, fmt, machineLine, rng, table } from "./common";
+import { BENCH_TYPE, benchDecision, benchType, buildApp, fmt, machineLine, rng, summaryLine, table } from "./common";
 import { benchStore, onEachStore, closeStore, describeStore, sideBySide, startSharedServer, type StoreKind } from "./stores";
 
 const LINES = Number(process.env.BENCH_IMPORT_LINES ?? 1_000_000);
@@ -155,6 +155,25 @@ async function main() {
     ]),
   );
   console.log(machineLine());
+  for (const k of kinds) {
+    const r = results[k];
+    summaryLine({
+      bench: "import",
+      store: k,
+      figure: "lastmile import / HTTP batch rate",
+      value: `${fmt(ratio(r), 2)}x`,
+      target: ">= 0.5x",
+      ok: ratio(r) >= 0.5,
+    });
+    summaryLine({
+      bench: "import",
+      store: k,
+      figure: `import peak RSS (${fmt(LINES)} lines)`,
+      value: mb(r.big.maxRssBytes),
+      target: "< 300 MB, flat",
+      ok: bounded(r),
+    });
+  }
 }
 
 await main();

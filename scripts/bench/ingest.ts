@@ -35,7 +35,7 @@ import { performance } from "node:perf_hooks";
 import type Database from "better-sqlite3";
 import { makeKey, makeType, makeUser } from "../../tests/support/db";
 import { type TestServer } from "../../tests/support/server";
-import { BENCH_TYPE, benchDecision, benchType, buildApp, fmt, machineLine, rng, sqliteBenchStore, sqliteWriter, table } from "./common";
+import { BENCH_TYPE, benchDecision, benchType, buildApp, fmt, machineLine, rng, sqliteBenchStore, sqliteWriter, summaryLine, table } from "./common";
 import { benchStore, onEachStore, closeStore, describeStore, pgClient, RAW_TEXT, sideBySide, startSharedServer, type StoreKind } from "./stores";
 import { createLastmileClient, type LastmileClient } from "../client/index";
 
@@ -492,6 +492,19 @@ async function main() {
   );
   console.log(machineLine());
   if (kinds.includes("sqlite") && kinds.length > 1) console.log("(two instances on SQLite share one file and its single writer: ~1x or lower is expected)");
+  for (const k of kinds) {
+    const r = results[k];
+    summaryLine({
+      bench: "ingest",
+      store: k,
+      figure: "HTTP batches as a share of the raw insert",
+      value: `${fmt(share(r) * 100, 1)}%`,
+      target: ">= 25%",
+      ok: share(r) >= 0.25,
+    });
+    summaryLine({ bench: "ingest", store: k, figure: `HTTP batches of ${BATCH}, decisions/s`, value: fmt(r.batchRate) });
+    summaryLine({ bench: "ingest", store: k, figure: `HTTP single decisions (${CONCURRENCY} in flight), decisions/s`, value: fmt(r.singleRate) });
+  }
 }
 
 await main();

@@ -38,7 +38,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { sql } from "drizzle-orm";
 import { closeDatabase, sqlAll, type Db } from "@db/client.server";
-import { sqliteBenchStore } from "./common";
+import { sqliteBenchStore, summaryLine } from "./common";
 import { generateReviewedInvoices } from "./generate";
 import { benchStore, describeStore, explainHotPath, onEachStore, pgClient, sideBySide, type StoreKind } from "./stores";
 import { evaluateMonitors } from "~/domain/monitors/alerts.server";
@@ -493,6 +493,17 @@ async function main() {
       { label: "same counts in the windows", values: v((r) => (r.sameWindows ? "yes" : "NO")) },
     ]),
   );
+  for (const k of kinds) {
+    const ratio = pct(results[k].bigMs, 50) / pct(results[k].smallMs, 50);
+    summaryLine({
+      bench: "monitors",
+      store: k,
+      figure: "evaluation time big / small store, p50",
+      value: `${ratio.toFixed(2)}x`,
+      target: `<= ${TARGET}x`,
+      ok: ratio <= TARGET,
+    });
+  }
 }
 
 await main();

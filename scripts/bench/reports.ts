@@ -26,7 +26,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { sql } from "drizzle-orm";
 import { closeDatabase, sqlAll, type Db } from "@db/client.server";
-import { sqliteBenchStore } from "./common";
+import { sqliteBenchStore, summaryLine } from "./common";
 import { benchStore, onEachStore, describeStore, explainHotPath, pgClient, sideBySide } from "./stores";
 import { createUser } from "~/domain/auth/users.server";
 import { upsertDecisionType } from "~/domain/decision-types/decision-types.server";
@@ -406,6 +406,19 @@ async function main() {
       },
     ]),
   );
+  for (const k of kinds) {
+    const r = results[k];
+    const p95 = pct(r.rollups, 95);
+    summaryLine({
+      bench: "reports",
+      store: k,
+      figure: `90-day automation report p95 (${N.toLocaleString("en")} decisions)`,
+      value: ms(p95),
+      target: "< 50 ms",
+      ok: p95 < 50,
+    });
+    summaryLine({ bench: "reports", store: k, figure: "roll-ups match the plain aggregate", value: r.same ? "yes" : "NO", target: "yes", ok: r.same });
+  }
 }
 
 try {

@@ -29,7 +29,7 @@ process.env.NODE_ENV = "production";
 const { closeDatabase, getDb } = await import("../../db/client.server");
 const { createUser } = await import("../../app/domain/auth/users.server");
 const { upsertDecisionType } = await import("../../app/domain/decision-types/decision-types.server");
-const { BENCH_TYPE, benchType, sqliteWriter } = await import("./common");
+const { BENCH_TYPE, benchType, sqliteWriter, summaryLine } = await import("./common");
 const { claim } = await import("../../app/domain/queue/claim.server");
 const { startSession } = await import("../../app/domain/auth/session.server");
 
@@ -227,6 +227,15 @@ console.log("\nsummary");
 console.log(`  queue counts: counters+capped SLA (whole loader) vs a single count(*): ${(baseCount.p50 / queueDefault.p50).toFixed(1)}x faster at p50`);
 console.log(`  deep page: keyset vs OFFSET: ${(baseOffset.p50 / far.p50).toFixed(1)}x faster at p50`);
 const worst = (prefix: string) => Math.max(...results.filter((r) => r.name.startsWith(prefix) || r.name.includes(prefix)).map((r) => r.p95));
+for (const what of ["loader", "render", "GET"])
+  summaryLine({
+    bench: "review",
+    store: "sqlite",
+    figure: `worst p95, ${what === "GET" ? "HTTP" : `${what}s`}`,
+    value: `${worst(what).toFixed(2)} ms`,
+    target: "< 50 ms",
+    ok: worst(what) < 50,
+  });
 console.log(
   `  worst p95: loaders ${worst("loader").toFixed(2)} ms, in-process renders ${worst("render").toFixed(2)} ms, HTTP ${worst("GET").toFixed(2)} ms (target < 50 ms)`,
 );
