@@ -40,7 +40,7 @@ import { makeKey, makeType, makeUser } from "../../tests/support/db";
 import { type TestServer } from "../../tests/support/server";
 import { createLastmileClient, type LastmileClient } from "../client/index";
 import { BENCH_TYPE, benchDecision, benchType, buildApp, fmt, machineLine, percentile, rng, summaryLine, table } from "./common";
-import { benchStore, closeStore, describeStore, onEachStore, sideBySide, startSharedServer, type StoreKind } from "./stores";
+import { benchStore, closeStore, describeStore, onEachStore, pgClient, sideBySide, startSharedServer, type StoreKind } from "./stores";
 
 // Flags: `--duration 15` or `--duration=15` is BENCH_DURATION=15 (and wins over the environment).
 for (let i = 2; i < process.argv.length; i++) {
@@ -193,15 +193,59 @@ function machineTicks(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
-type Sample = { t: number; phase: string; servers: { rssMb: number; cpuPct: number }[]; benchCpuPct: number; machinePct: number; load1: number };
+/**
+ * CPU seconds of a local Postgres cluster: the postmaster and its children (backends, WAL writer,
+ * checkpointer, ...), by pid: a backend that exits between two samples takes its CPU with it.
+ */
+function pgTreeCpu(postmaster: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const e of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${e}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(e) === postmaster || Number(f[1]) === postmaster) out.set(Number(e), (Number(f[11]) + Number(f[12])) / CLK_TCK);
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
 
-function sampler(pids: number[], t0: number, phaseAt: (t: number) => string) {
+/** The postmaster of the cluster behind `url` when it runs on this machine (its checkpointer's parent), else undefined. */
+async function localPostmaster(url: string): Promise<number | undefined> {
+  const c = await pgClient(url);
+  try {
+    const pid = (await c.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")).rows[0]?.pid;
+    if (!pid) return undefined;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return undefined; // not on this machine
+  } finally {
+    await c.end();
+  }
+}
+
+type Sample = {
+  t: number;
+  phase: string;
+  servers: { rssMb: number; cpuPct: number }[];
+  pgCpuPct?: number;
+  benchCpuPct: number;
+  machinePct: number;
+  load1: number;
+};
+
+function sampler(pids: number[], postmaster: number | undefined, t0: number, phaseAt: (t: number) => string) {
   const series: Sample[] = [];
-  let last = { at: now(), procs: pids.map(procSample), bench: process.cpuUsage(), machine: machineTicks() };
+  const pgTree = () => (postmaster === undefined ? new Map<number, number>() : pgTreeCpu(postmaster));
+  let last = { at: now(), procs: pids.map(procSample), pg: pgTree(), bench: process.cpuUsage(), machine: machineTicks() };
   const header = [
     "t s",
     "phase",
     ...pids.flatMap((_, i) => [`server${pids.length > 1 ? i + 1 : ""} RSS MB`, "CPU %"]),
+    ...(postmaster === undefined ? [] : ["postgres CPU %"]),
     "bench CPU %",
     "machine busy %",
     "load 1m",
@@ -210,6 +254,7 @@ function sampler(pids: number[], t0: number, phaseAt: (t: number) => string) {
     fmt(s.t),
     s.phase,
     ...s.servers.flatMap((x) => [fmt(x.rssMb), fmt(x.cpuPct)]),
+    ...(s.pgCpuPct === undefined ? [] : [fmt(s.pgCpuPct)]),
     fmt(s.benchCpuPct),
     fmt(s.machinePct),
     fmt(s.load1, 2),
@@ -217,6 +262,7 @@ function sampler(pids: number[], t0: number, phaseAt: (t: number) => string) {
   const take = () => {
     const at = now();
     const procs = pids.map(procSample);
+    const pg = pgTree();
     const bench = process.cpuUsage();
     const machine = machineTicks();
     const wall = (at - last.at) / 1000;
@@ -228,11 +274,12 @@ function sampler(pids: number[], t0: number, phaseAt: (t: number) => string) {
         const before = last.procs[i];
         return { rssMb: p?.rssMb ?? NaN, cpuPct: p && before ? ((p.cpuS - before.cpuS) / wall) * 100 : NaN };
       }),
+      pgCpuPct: postmaster === undefined ? undefined : ([...pg].reduce((a, [pid, cpu]) => a + cpu - (last.pg.get(pid) ?? 0), 0) / wall) * 100,
       benchCpuPct: ((bench.user + bench.system - last.bench.user - last.bench.system) / 1e6 / wall) * 100,
       machinePct: ((machine.busy - last.machine.busy) / Math.max(1, machine.total - last.machine.total)) * 100,
       load1: os.loadavg()[0],
     };
-    last = { at, procs, bench, machine };
+    last = { at, procs, pg, bench, machine };
     series.push(s);
     console.log(`  ${row(s).join("  ")}`);
   };
@@ -335,6 +382,7 @@ async function run(kind: StoreKind): Promise<RunResult> {
     const phaseAt = (t: number) => (t < rec.from ? "warm-up" : t < end ? "load" : "drain");
     const smp = sampler(
       servers.map((s) => s.pid),
+      kind === "postgres" ? await localPostmaster(store.target) : undefined,
       t0,
       phaseAt,
     );
@@ -360,6 +408,7 @@ async function run(kind: StoreKind): Promise<RunResult> {
     const readerTimes = Array.from({ length: READERS > 0 && READ_EVERY_S > 0 ? Math.floor(total / READ_EVERY_S) : 0 }, (_, k) => k);
 
     const streams: Promise<unknown>[] = [
+      sleep(end - now()), // the run lasts its time whatever is configured
       openLoop(singleTimes, stopped, (i, at) => ingest(i, "POST /decisions (single)", singleText[i], [singles[i].externalId], false)(at), inflight),
       openLoop(
         batchTimes,
@@ -631,6 +680,13 @@ async function main() {
       values: v((r) => {
         const load = r.samples.series.filter((s) => s.phase === "load");
         return fmt(load.reduce((a, s) => a + s.servers.reduce((b, x) => b + (Number.isFinite(x.cpuPct) ? x.cpuPct : 0), 0), 0) / Math.max(1, load.length));
+      }),
+    },
+    {
+      label: "mean Postgres CPU % (load phase, local cluster)",
+      values: v((r) => {
+        const load = r.samples.series.filter((s) => s.phase === "load" && s.pgCpuPct !== undefined);
+        return load.length ? fmt(load.reduce((a, s) => a + s.pgCpuPct!, 0) / load.length) : "-";
       }),
     },
     {
