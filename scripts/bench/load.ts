@@ -12,7 +12,7 @@
  *                   (nextCursor) from the start: the next page at once while pages come back full, and when
  *                   caught up the same cursor again after BENCH_PAGE_POLL (1) s, as a sync client does
  *
- * for BENCH_WARMUP (10) s that are not measured, then BENCH_DURATION (120) s that are. On SQLite one server; on
+ * for BENCH_WARMUP_SECONDS (10) s that are not measured, then BENCH_DURATION (120) s that are. On SQLite one server; on
  * Postgres BENCH_PG_INSTANCES (2) servers on one database, every kind of client split across them.
  *
  * Latency: the open-loop streams (ingest, reports) are sent at their scheduled times whatever the answers
@@ -20,14 +20,14 @@
  * behind shows as latency: no coordinated omission); the table also shows how late the sends were.
  * Reviewers and the pager are closed loops (each waits for its answer): latency from the send.
  *
- * Printed: per endpoint requests, errors, p50/p95/p99/max; each server's RSS and CPU (from /proc) every
- * BENCH_SAMPLE_EVERY (5) s; then the checks: every acknowledged decision (a 201/200 answer) is stored exactly
+ * Printed: per endpoint requests, errors, p50/p95/p99/max; every BENCH_SAMPLE_EVERY (5) s each server's RSS and
+ * CPU (from /proc), a local Postgres cluster's CPU, this generator's own CPU and the machine's; then the checks: every acknowledged decision (a 201/200 answer) is stored exactly
  * once under the id it was answered with, and no task was reviewed (or handed out by a claim) twice. Targets:
  * p99 of single ingest, claim and review <= 20 ms; every endpoint p99 < 100 ms; no errors (PASS/FAIL, exit 0);
  * the exit code is 1 when a check of what was stored fails.
  *
  *   npm run bench:load                                       # SQLite and Postgres, 120 s each
- *   BENCH_STORES=sqlite BENCH_DURATION=15 BENCH_WARMUP=3 BENCH_SINGLE_RATE=20 BENCH_REVIEWERS=10 npm run bench:load
+ *   BENCH_STORES=sqlite BENCH_DURATION=15 BENCH_WARMUP_SECONDS=3 BENCH_SINGLE_RATE=20 BENCH_REVIEWERS=10 npm run bench:load
  *   npm run bench:load -- --stores sqlite --duration 15       # a flag --name V is the variable BENCH_NAME=V
  */
 import { execFileSync } from "node:child_process";
@@ -58,7 +58,7 @@ const num = (name: string, dflt: number) => {
   return n;
 };
 const DURATION_S = num("BENCH_DURATION", 120);
-const WARMUP_S = num("BENCH_WARMUP", 10);
+const WARMUP_S = num("BENCH_WARMUP_SECONDS", 10);
 const SINGLE_RATE = num("BENCH_SINGLE_RATE", 100);
 const BATCH_SIZE = num("BENCH_BATCH_SIZE", 100);
 const BATCH_EVERY_S = num("BENCH_BATCH_EVERY", 2);
