@@ -97,6 +97,8 @@ const now = () => performance.now();
 
 type Stat = {
   ms: number[];
+  /** The server's own time for the request, from its access log (durationMs): from Express receiving it to the answer sent. */
+  server: number[];
   /** How late an open-loop request was sent after its scheduled time. */
   lag: number[];
   errors: number;
@@ -112,9 +114,12 @@ class Recorder {
   /** Requests whose start (scheduled time for open loops, send time for closed ones) falls in [from, to) count. */
   from = Infinity;
   to = Infinity;
+  requests = 0;
+  /** Request id -> endpoint, of the requests that count. */
+  readonly ids = new Map<string, string>();
   stat(label: string, openLoop = false): Stat {
     let s = this.stats.get(label);
-    if (!s) this.stats.set(label, (s = { ms: [], lag: [], errors: 0, empty: 0, kinds: new Map(), samples: [], openLoop }));
+    if (!s) this.stats.set(label, (s = { ms: [], server: [], lag: [], errors: 0, empty: 0, kinds: new Map(), samples: [], openLoop }));
     return s;
   }
   counts(start: number) {
@@ -128,11 +133,19 @@ type Outcome = { ok: boolean; empty?: boolean; kind?: string; detail?: string };
  * Runs one request and records it: latency from `start` (the scheduled time of an open-loop request; the
  * send otherwise) to the answer read in full. A thrown error (a refused connection, the timeout) is an error.
  */
-async function timed<T extends Outcome>(rec: Recorder, label: string, start: number, openLoop: boolean, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
+async function timed<T extends Outcome>(
+  rec: Recorder,
+  label: string,
+  start: number,
+  openLoop: boolean,
+  send: (o: { signal: AbortSignal; headers: Record<string, string> }) => Promise<T>,
+): Promise<T> {
   const sent = now();
+  // The server logs this id with its own handling time of the request (durationMs): see serverTimes.
+  const requestId = `bench-${++rec.requests}`;
   let out: T;
   try {
-    out = await send(AbortSignal.timeout(TIMEOUT_MS));
+    out = await send({ signal: AbortSignal.timeout(TIMEOUT_MS), headers: { "X-Request-Id": requestId } });
   } catch (e) {
     const name = (e as Error).name === "TimeoutError" ? `timeout ${TIMEOUT_MS} ms` : `${(e as Error).name}: ${(e as Error).message}`;
     out = { ok: false, kind: name, detail: String((e as Error).cause ?? "") } as T;
@@ -140,6 +153,7 @@ async function timed<T extends Outcome>(rec: Recorder, label: string, start: num
   const end = now();
   if (rec.counts(start)) {
     const s = rec.stat(label, openLoop);
+    rec.ids.set(requestId, label);
     s.ms.push(end - start);
     if (openLoop) s.lag.push(sent - start);
     if (out.empty) s.empty++;
@@ -388,11 +402,12 @@ async function run(kind: StoreKind): Promise<RunResult> {
     );
 
     const ingest = (i: number, label: string, text: string, ids: string[], batch: boolean) => async (at: number) =>
-      timed(rec, label, at, true, async (signal) => {
+      timed(rec, label, at, true, async ({ signal, headers }) => {
         const { response, data, error } = await client(i, setup.ingestKey).POST("/api/v1/decisions", {
           body: text as never,
           bodySerializer: (b) => b as unknown as string,
           signal,
+          headers,
         });
         const out = statusOutcome(response.status, [200, 201], error);
         if (out.ok && data) {
@@ -433,11 +448,12 @@ async function run(kind: StoreKind): Promise<RunResult> {
           stopped,
           (k, at) => {
             const report = REPORTS[(k + r) % REPORTS.length];
-            return timed(rec, `GET /reports/${report}`, at, true, async (signal) => {
+            return timed(rec, `GET /reports/${report}`, at, true, async ({ signal, headers }) => {
               const { response, error } = await client(r, setup.readKey).GET(`/api/v1/reports/${report}`, {
                 params: { query: { type: BENCH_TYPE } },
                 parseAs: "arrayBuffer",
                 signal,
+                headers,
               });
               return statusOutcome(response.status, [200], error);
             });
@@ -455,8 +471,8 @@ async function run(kind: StoreKind): Promise<RunResult> {
           await sleep(t0 - now() + (r * THINK_MS) / Math.max(1, REVIEWERS)); // staggered starts
           while (!stopped()) {
             let task: { id: string; output: Record<string, unknown> } | undefined;
-            await timed(rec, "POST /tasks/claim", now(), false, async (signal) => {
-              const { response, data, error } = await api.POST("/api/v1/tasks/claim", { body: {}, signal });
+            await timed(rec, "POST /tasks/claim", now(), false, async ({ signal, headers }) => {
+              const { response, data, error } = await api.POST("/api/v1/tasks/claim", { body: {}, signal, headers });
               if (response.status === 204) return { ok: true, empty: true };
               if (response.status === 200 && data) task = { id: data.task.id, output: data.decision.output };
               return statusOutcome(response.status, [200], error);
@@ -467,7 +483,7 @@ async function run(kind: StoreKind): Promise<RunResult> {
             claimed.push(t.id);
             const correct = own() < CORRECT_SHARE;
             const total = typeof t.output.total === "number" ? t.output.total : 0;
-            await timed(rec, "POST /tasks/{id}/review", now(), false, async (signal) => {
+            await timed(rec, "POST /tasks/{id}/review", now(), false, async ({ signal, headers }) => {
               const { response, error } = await api.POST("/api/v1/tasks/{id}/review", {
                 params: { path: { id: t.id } },
                 body: correct
@@ -475,6 +491,7 @@ async function run(kind: StoreKind): Promise<RunResult> {
                   : { action: "approve" },
                 parseAs: "arrayBuffer",
                 signal,
+                headers,
               });
               if (response.status === 200) reviewed.push(t.id);
               return statusOutcome(response.status, [200], error);
@@ -493,8 +510,8 @@ async function run(kind: StoreKind): Promise<RunResult> {
           let cursor: string | undefined;
           while (!stopped()) {
             let next: string | null = null;
-            const out = await timed(rec, "GET /decisions (page)", now(), false, async (signal) => {
-              const { response, data, error } = await api.GET("/api/v1/decisions", { params: { query: { limit: PAGE_LIMIT, cursor } }, signal });
+            const out = await timed(rec, "GET /decisions (page)", now(), false, async ({ signal, headers }) => {
+              const { response, data, error } = await api.GET("/api/v1/decisions", { params: { query: { limit: PAGE_LIMIT, cursor } }, signal, headers });
               if (response.status === 200 && data) {
                 for (const d of data.decisions) pagerSeen.add(d.id);
                 next = data.nextCursor;
@@ -513,6 +530,24 @@ async function run(kind: StoreKind): Promise<RunResult> {
     while (inflight.size) await Promise.allSettled([...inflight]);
     const samples = smp.stop();
     const measuredS = (rec.to - rec.from) / 1000;
+    // The servers' own handling time of each measured request, from their access log lines (by request id).
+    let logged = 0;
+    for (const s of servers)
+      for (const line of s.output().split("\n")) {
+        if (!line.includes('"bench-')) continue;
+        try {
+          const o = JSON.parse(line) as { reqId?: string; durationMs?: number };
+          const label = o.reqId === undefined ? undefined : rec.ids.get(o.reqId);
+          if (label && typeof o.durationMs === "number") {
+            rec.stat(label).server.push(o.durationMs);
+            logged++;
+          }
+        } catch {
+          /* not a JSON line */
+        }
+      }
+    if (logged < rec.ids.size)
+      console.log(`  (the servers' access logs had ${fmt(logged)} of ${fmt(rec.ids.size)} measured requests: server times are of those)`);
     // The pagers read on to the end (not measured): what they then never saw, keyset paging stepped over
     // (a decision whose seq was taken before a later one's but committed after that one was read).
     for (let p = 0; p < PAGERS; p++) {
@@ -573,7 +608,8 @@ async function run(kind: StoreKind): Promise<RunResult> {
     console.log("");
     console.log(tableOf(stats, measuredS));
     console.log(
-      "(ms; open loop: from the scheduled time, lag = how late the generator sent; closed loop: from the send. " +
+      "(ms; open loop: from the scheduled time, lag = how late the generator sent; closed loop: from the send; " +
+        "server = the server's own time in its access log, from Express receiving the request to the answer sent. " +
         `errors: a refused or failed answer, or no answer within ${TIMEOUT_MS} ms; a claim on an empty queue (204) is not an error)`,
     );
     for (const [label, s] of stats)
@@ -601,7 +637,9 @@ const p = (xs: number[], q: number) => percentile(sortedOf(xs), q);
 const msFmt = (x: number) => (Number.isFinite(x) ? fmt(x, x < 100 ? 1 : 0) : "-");
 
 function tableOf(stats: Map<string, Stat>, seconds: number): string {
-  const rows: (string | number)[][] = [["endpoint", "requests", "per s", "errors", "p50", "p95", "p99", "max", "lag p99", "lag max", "p99 target"]];
+  const rows: (string | number)[][] = [
+    ["endpoint", "requests", "per s", "errors", "p50", "p95", "p99", "max", "lag p99", "lag max", "server p50", "server p99", "p99 target"],
+  ];
   for (const label of ENDPOINTS) {
     const s = stats.get(label);
     if (!s) continue;
@@ -620,6 +658,8 @@ function tableOf(stats: Map<string, Stat>, seconds: number): string {
       msFmt(sorted[sorted.length - 1]),
       s.openLoop ? msFmt(p(s.lag, 99)) : "-",
       s.openLoop ? msFmt(Math.max(...s.lag)) : "-",
+      s.server.length ? msFmt(p(s.server, 50)) : "-",
+      s.server.length ? msFmt(p(s.server, 99)) : "-",
       `${FAST.has(label) ? "<=" : "<"} ${target} ${verdictOf(label, p99)}`,
     ]);
   }
