@@ -283,7 +283,7 @@ function sampler(pids: number[], postmaster: number | undefined, t0: number, pha
     const t = (at - t0) / 1000;
     const s: Sample = {
       t,
-      phase: phaseAt(at),
+      phase: phaseAt((at + last.at) / 2), // the phase in the middle of the interval the figures cover
       servers: procs.map((p, i) => {
         const before = last.procs[i];
         return { rssMb: p?.rssMb ?? NaN, cpuPct: p && before ? ((p.cpuS - before.cpuS) / wall) * 100 : NaN };
