@@ -33,6 +33,8 @@ export function benchType(owner: string) {
     ...base,
     key: BENCH_TYPE,
     name: "Benchmark invoices",
+    // The benchmarks' workload samples 5% of the automatic lane for QA, as production types do (the tests' type samples none).
+    routing: { ...base.routing, qaSampleRate: 0.05 },
     outputSchema: {
       ...base.outputSchema,
       properties: {

@@ -59,6 +59,7 @@ export async function runBackup(args: string[]): Promise<number> {
 
 async function backupSqlite(source: string, out: string): Promise<number> {
   const companions = { dir: `${out}.audit-checkpoints`, key: `${out}.audit-key.pem` };
+  if (!fs.existsSync(source)) return fail(`there is no database at ${source} (DATABASE_PATH) to back up`);
   if (path.resolve(source) === out) return fail(`--out is the live database itself (${source}); name a new file`);
   for (const f of [out, companions.dir, companions.key])
     if (fs.existsSync(f)) return fail(`${f} already exists; a backup never overwrites a file (name a new one, or move the old one away)`);

@@ -135,8 +135,8 @@ export async function main(argv: string[]): Promise<number> {
   const cmd = commands[name];
   if (!cmd) return usage(`unknown command: ${name}`);
   try {
-    // `db` opens (and migrates) both of its stores itself: DATABASE_PATH must not be created empty first.
-    if (name !== "db") await databaseReady();
+    // `db` opens (and migrates) both of its stores itself, and `backup` only reads: DATABASE_PATH must not be created empty first.
+    if (name !== "db" && name !== "backup") await databaseReady();
     return await cmd(rest);
   } catch (e) {
     if (e instanceof AppError) {

@@ -216,6 +216,12 @@ describe("lastmile backup", () => {
       expect(again.code).toBe(1);
       expect(again.stderr).toContain("already exists");
       expect(fs.statSync(out).size).toBe(size);
+      // No store there: nothing is created, neither the store nor a backup.
+      const nowhere = path.join(path.dirname(out), "none.db");
+      const missing = runCli(["backup", "--out", `${out}-2`], { ...s.env, DATABASE_PATH: nowhere });
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain("there is no database at");
+      expect(fs.existsSync(nowhere) || fs.existsSync(`${out}-2`)).toBe(false);
     });
 
   if (!onSqlite)
