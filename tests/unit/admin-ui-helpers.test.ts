@@ -33,7 +33,9 @@ describe("type form values", () => {
   });
 
   it("turns a stored type into editable rows", () => {
-    const def = invoiceType("o@example.com");
+    const def = invoiceType("o@example.com", {
+      routing: { minConfidence: 0.9, fieldMinConfidence: { total: 0.95 }, reviewFlags: ["policy:*"], qaSampleRate: 0.05 },
+    });
     const f = typeToForm({ ...def, fourEyes: { fieldAbove: { total: 10000 }, flags: ["vip:*"] } });
     expect(f.fieldMinConfidence).toEqual([{ path: "total", min: "0.95" }]);
     expect(f.reviewFlags).toBe("policy:*");
