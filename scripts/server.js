@@ -435,11 +435,18 @@ async function main() {
     server.closeIdleConnections();
     metricsServer?.close();
     const deadline = new Promise((resolve) => setTimeout(() => resolve(false), drainMs).unref());
-    const [finished] = await Promise.all([Promise.race([drained, deadline]), stopJobs()]);
+    // Whatever still holds the store this long after the deadline (a job stuck on a lock) does not hold the
+    // process: exiting mid-transaction is a crash, which loses nothing committed.
+    setTimeout(() => {
+      ops.logger.error({ deadlineMs: drainMs }, "still not stopped 5 s after the deadline: exiting");
+      process.exit(1);
+    }, drainMs + 5_000).unref();
+    const [finished, jobsDone] = await Promise.all([Promise.race([drained, deadline]), Promise.race([stopJobs().then(() => true), deadline])]);
     if (!finished) {
       ops.logger.warn({ deadlineMs: drainMs }, "requests still open at the deadline: closing their connections");
       server.closeAllConnections();
     }
+    if (!jobsDone) ops.logger.warn({ deadlineMs: drainMs }, "a background job was still running at the deadline; it resumes on the next start");
     try {
       await ops.closeStore();
     } catch (e) {
