@@ -21,7 +21,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
 import { sql } from "drizzle-orm";
-import { closeDatabase, databasePath, databaseTarget, describeTarget, getDb, migrationState, openDatabase, sqlOne } from "@db/client.server";
+import { closeDatabase, databasePath, databaseTarget, describeTarget, migrationState, openDatabase, sqlOne } from "@db/client.server";
 import { isPostgresUrl } from "@db/dialect";
 import { verifyAuditChain } from "~/domain/audit/audit.server";
 import { sourceAudit } from "./db";
@@ -153,11 +153,17 @@ async function verifyBackup(file: string, checkpointDir: string, publicKey: cryp
 
 /** Postgres: what to run instead, with what this machine and the server say about it. Writes nothing. */
 async function postgresRoute(url: string): Promise<number> {
-  const db = getDb();
-  const server = await sqlOne<{ v: string; wal: string; archive: string }>(
-    db,
-    sql`SELECT current_setting('server_version_num') AS v, current_setting('wal_level') AS wal, current_setting('archive_mode') AS archive`,
-  );
+  // Its own connection, not the process store (which would migrate the database): this command only reads.
+  const db = openDatabase(url);
+  let server: { v: string; wal: string; archive: string } | undefined;
+  try {
+    server = await sqlOne(
+      db,
+      sql`SELECT current_setting('server_version_num') AS v, current_setting('wal_level') AS wal, current_setting('archive_mode') AS archive`,
+    );
+  } finally {
+    await closeDatabase(db);
+  }
   const serverMajor = Math.floor(Number(server?.v ?? 0) / 10_000);
   let dump: string | null = null;
   try {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli";
-import { answer, automationReport, claim, client, freshType, ingest, listDecisions, person, review, reviewDecision, type Person } from "../support/api";
+import { allDecisions, answer, automationReport, claim, client, freshType, ingest, person, review, reviewDecision, type Person } from "../support/api";
 import { storeEnv } from "../support/store";
 import { startServer, type TestServer } from "../support/server";
 
@@ -67,14 +67,7 @@ describe("two instances, forty reviewers", () => {
     expect(verdicts.size).toBe(DECISIONS);
 
     // Every decision is final, with exactly one review: the one its reviewer gave.
-    const all: { id: string; status: string; reviews: { action: string }[] }[] = [];
-    for (let cursor: string | null = null; ;) {
-      const page = await listDecisions(a, admin.key, { type, limit: 100, cursor: cursor ?? undefined });
-      expect(page.status).toBe(200);
-      all.push(...page.body.decisions);
-      cursor = page.body.nextCursor;
-      if (!cursor) break;
-    }
+    const all = await allDecisions(a, admin.key, { type });
     expect(all).toHaveLength(DECISIONS);
     const expectedStatus = { approve: "approved", correct: "corrected", reject: "rejected" } as Record<string, string>;
     for (const d of all) {

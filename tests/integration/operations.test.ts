@@ -7,7 +7,6 @@
  * - `lastmile backup` while it writes (SQLite): the backup holds everything acknowledged before it began, its
  *   audit chain verifies, a server starts on it; on Postgres the command names the pg_dump route and writes nothing.
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -15,8 +14,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "@db/client.server";
 import { decisions, outbox, tasks } from "@db/schema/index";
-import { runCli, type CliResult } from "../support/cli";
-import { automationReport, freshType, listDecisions, person, sleep, tasksOf, type Person } from "../support/api";
+import { runCli, runCliAsync } from "../support/cli";
+import { allDecisions, automationReport, freshType, listDecisions, person, sleep, tasksOf, type Person } from "../support/api";
 import { mixedLoad, serverErrors, unanswered, type LoadResult } from "../support/load";
 import { onPostgres } from "../support/store";
 import { startServer, type TestServer } from "../support/server";
@@ -54,32 +53,8 @@ function expectAllStoredOnce(stored: Map<string, number>, acknowledged: Iterable
   expect(missing).toEqual([]);
 }
 
-/** Runs the CLI without blocking this process (the load keeps running meanwhile). */
-function runCliAsync(args: string[], env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["scripts/lastmile.js", ...args], { env: { ...process.env, DATABASE_URL: "", DATABASE_PATH: "", ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("exit", (code) => resolve({ code, stdout, stderr, lines: stdout.trimEnd().split("\n") }));
-  });
-}
-
 /** Not final yet: waiting for a reviewer, or with one. */
 const waiting = (d: { status: string }) => d.status === "pending_review" || d.status === "in_review";
-
-/** Every decision of the type through the API, all pages. */
-async function allDecisions(s: TestServer, key: string, type: string) {
-  const all: { id: string; externalId: string; status: string; route: string; reviews: unknown[] }[] = [];
-  for (let cursor: string | null = null; ;) {
-    const page = await listDecisions(s, key, { type, limit: 100, cursor: cursor ?? undefined });
-    expect(page.status).toBe(200);
-    all.push(...(page.body.decisions as typeof all));
-    cursor = page.body.nextCursor;
-    if (!cursor) return all;
-  }
-}
 
 describe("SIGTERM under load", () => {
   it("answers every request it took, exits 0, and keeps everything it acknowledged", { timeout: 180_000 }, async () => {
@@ -98,7 +73,7 @@ describe("SIGTERM under load", () => {
     servers.push(again);
     const stored = await storedIds(again.db, type);
     expectAllStoredOnce(stored, result.acknowledged);
-    const all = await allDecisions(again, admin.key, type);
+    const all = await allDecisions(again, admin.key, { type });
     const byId = new Map(all.map((d) => [d.id, d]));
     for (const [id, action] of result.verdicts) expect(byId.get(id)?.status).toBe(action === "approve" ? "approved" : "corrected");
     // Every request the server took was answered: one without an answer (its connection reset while the server
@@ -132,7 +107,7 @@ describe("kill -9 under load", () => {
     const again = await startServer(s.env);
     servers.push(again);
     expectAllStoredOnce(await storedIds(again.db, type), result.acknowledged);
-    const all = await allDecisions(again, admin.key, type);
+    const all = await allDecisions(again, admin.key, { type });
     // Acknowledged verdicts survived; a decision is either reviewed and final, or unreviewed with its task open.
     const byId = new Map(all.map((d) => [d.id, d]));
     for (const [id, action] of result.verdicts) expect(byId.get(id)?.status).toBe(action === "approve" ? "approved" : "corrected");

@@ -141,6 +141,18 @@ export async function listDecisions(
   return answer(client(s, key).GET("/api/v1/decisions", { params: { query } })) as never;
 }
 
+/** Every decision the query matches, through all pages of the list (a page that does not answer 200 throws). */
+export async function allDecisions(s: TestServer, key: string, query: Query<"/api/v1/decisions", "get"> = {}) {
+  const all: Ok<"/api/v1/decisions", "get">["decisions"] = [];
+  for (let cursor: string | undefined; ;) {
+    const page = await listDecisions(s, key, { limit: 100, ...query, cursor });
+    if (page.status !== 200) throw new Error(`GET /api/v1/decisions answered ${page.status}: ${JSON.stringify(page.body)}`);
+    all.push(...page.body.decisions);
+    cursor = page.body.nextCursor ?? undefined;
+    if (!cursor) return all;
+  }
+}
+
 export async function renew(s: TestServer, key: string, taskId: string) {
   return answer(client(s, key).POST("/api/v1/tasks/{id}/renew", { params: { path: { id: taskId } } }));
 }
