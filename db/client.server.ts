@@ -223,14 +223,11 @@ export function startWalCheckpointer(db: Db): () => Promise<void> {
   s.writer.$client.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
   return async () => {
     if (s.writer.$client.open) s.writer.$client.pragma("wal_autocheckpoint = 10000");
-    const stopped = new Promise<void>((resolve) => {
-      worker.once("exit", () => resolve());
-      worker.on("message", (m: { stopped?: boolean }) => {
-        if (m.stopped) void worker.terminate();
-      });
-    });
+    const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+    // Held now: an idle process (a shutdown with nothing else left) must wait for the thread, not end before it.
+    worker.ref();
     worker.postMessage("stop");
-    await stopped;
+    await exited;
   };
 }
 

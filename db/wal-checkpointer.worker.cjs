@@ -43,5 +43,6 @@ parentPort.on("message", (m) => {
   if (m !== "stop") return;
   clearInterval(timer);
   db.close();
-  parentPort.postMessage({ stopped: true });
+  // Nothing is left to keep the thread alive: it exits, and the parent sees its "exit".
+  parentPort.close();
 });

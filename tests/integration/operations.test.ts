@@ -88,6 +88,11 @@ describe("SIGTERM under load", () => {
       .innerJoin(decisions, eq(decisions.id, tasks.decisionId))
       .where(and(eq(decisions.typeKey, type), eq(tasks.status, "claimed")));
     for (const t of held) expect(result.claimed.has(t.id)).toBe(true);
+
+    // An idle server stops as cleanly: nothing left to keep the process alive must not end it before the store is closed.
+    process.kill(again.pid, "SIGTERM");
+    expect(await again.exited).toEqual({ code: 0, signal: null });
+    expect(again.output()).toContain('"msg":"stopped"');
     const verify = runCli(["audit", "verify"], again.env);
     expect(verify.stderr).toBe("");
     expect(verify.code).toBe(0);
