@@ -421,7 +421,9 @@ export async function transaction<T>(db: DbOrTx, fn: (tx: DbOrTx) => Promise<T> 
         let handle: Db | undefined;
         const result = await store.root.transaction(async (tx) => {
           handle = handleFor(store, tx, true);
-          return store.current.run(handle, () => fn(handle!));
+          const out = await store.current.run(handle, () => fn(handle!));
+          await flushCommitWrites(handle);
+          return out;
         });
         runCommitHooks(handle);
         return result;
@@ -452,6 +454,55 @@ export async function transaction<T>(db: DbOrTx, fn: (tx: DbOrTx) => Promise<T> 
   const next = store.queue.then(run, run);
   store.queue = next.catch(() => undefined);
   return next;
+}
+
+/**
+ * Writes to the rows every transaction shares: the counters (`rollups`, `monitor_counters`) and the audit chain's
+ * head. On Postgres a row lock is held from the write to the end of the transaction, and every round trip the
+ * application makes meanwhile (each one waiting for its event loop under load) lengthens the queue of every other
+ * writer behind that row. So these writes are collected per transaction and handed to the database in one row of
+ * `commit_writes`, whose deferred trigger (schema/extras.ts) applies them while the transaction commits: the shared
+ * rows are locked for the commit alone, always in the same order (roll-ups, monitor counters, then the chain's
+ * head), whatever order the transaction wrote them in. Outside a transaction they are handed over at once.
+ * SQLite has one writer at a time, so there `apply` writes them now, inside the transaction.
+ */
+export type CommitWrites = {
+  rollups?: { typeKey: string; modelVersion: string; policyVersion: number; hour: number; metric: string; value: number }[];
+  monitorCounters?: { typeKey: string; metric: string; minute: number; value: number }[];
+  /** Audit entries in chain order; `contentHash` is auditContentHash of the entry (audit.server.ts). */
+  audit?: { at: number; actor: string; action: string; entityType: string; entityId: string; data: string; contentHash: string }[];
+};
+const pendingWrites = new WeakMap<object, Required<CommitWrites>>();
+
+export async function writeAtCommit<K extends keyof CommitWrites>(
+  db: DbOrTx,
+  kind: K,
+  rows: NonNullable<CommitWrites[K]>,
+  apply: (tx: DbOrTx) => Promise<void>,
+): Promise<void> {
+  const store = storeOf(db);
+  if (store.dialect === "sqlite") return apply(db);
+  if (rows.length === 0) return;
+  const open = store.current.getStore();
+  if (!open) return insertCommitWrites(db, { [kind]: rows });
+  let pending = pendingWrites.get(open);
+  if (!pending) pendingWrites.set(open, (pending = { rollups: [], monitorCounters: [], audit: [] }));
+  (pending[kind] as unknown[]).push(...rows);
+}
+
+async function flushCommitWrites(handle: Db): Promise<void> {
+  const pending = pendingWrites.get(handle);
+  if (!pending) return;
+  pendingWrites.delete(handle);
+  const writes: CommitWrites = {};
+  if (pending.rollups.length) writes.rollups = pending.rollups;
+  if (pending.monitorCounters.length) writes.monitorCounters = pending.monitorCounters;
+  if (pending.audit.length) writes.audit = pending.audit;
+  await insertCommitWrites(handle, writes);
+}
+
+async function insertCommitWrites(db: DbOrTx, writes: CommitWrites): Promise<void> {
+  await pgClientOf(db).query({ name: "commit_writes", text: "INSERT INTO commit_writes (payload) VALUES ($1)", values: [JSON.stringify(writes)] });
 }
 
 type SqliteLike = { all<T>(q: SQL): T[]; get<T>(q: SQL): T | undefined; run(q: SQL): unknown };

@@ -47,18 +47,66 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$`,
+  // Deferred to the commit: a type's counter rows are moved by every ingest, claim and verdict of that type, so
+  // they are locked for the commit alone, not from the task's write to the end of its transaction.
   `DROP TRIGGER IF EXISTS tasks_counters_insert ON tasks`,
-  `CREATE TRIGGER tasks_counters_insert AFTER INSERT ON tasks FOR EACH ROW EXECUTE FUNCTION lastmile_task_counters()`,
+  `CREATE CONSTRAINT TRIGGER tasks_counters_insert AFTER INSERT ON tasks DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION lastmile_task_counters()`,
   `DROP TRIGGER IF EXISTS tasks_counters_delete ON tasks`,
-  `CREATE TRIGGER tasks_counters_delete AFTER DELETE ON tasks FOR EACH ROW EXECUTE FUNCTION lastmile_task_counters()`,
+  `CREATE CONSTRAINT TRIGGER tasks_counters_delete AFTER DELETE ON tasks DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION lastmile_task_counters()`,
   `DROP TRIGGER IF EXISTS tasks_counters_update ON tasks`,
-  `CREATE TRIGGER tasks_counters_update AFTER UPDATE OF status, kind, type_key ON tasks FOR EACH ROW
+  `CREATE CONSTRAINT TRIGGER tasks_counters_update AFTER UPDATE OF status, kind, type_key ON tasks DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
   WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.kind IS DISTINCT FROM NEW.kind OR OLD.type_key IS DISTINCT FROM NEW.type_key)
   EXECUTE FUNCTION lastmile_task_counters()`,
   `CREATE OR REPLACE FUNCTION lastmile_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP;
 END $$`,
+  // The shared rows a transaction writes, applied while it commits (client.server.ts, writeAtCommit): one row per
+  // transaction, never visible to anyone (it is deleted in the transaction that wrote it), so never logged.
+  `CREATE UNLOGGED TABLE IF NOT EXISTS commit_writes (id bigserial PRIMARY KEY, payload jsonb NOT NULL)`,
+  `CREATE OR REPLACE FUNCTION lastmile_commit_writes() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  prev text;
+  h text;
+  e record;
+BEGIN
+  -- Counters: deltas summed per key (a transaction may touch a key twice), locked in key order.
+  IF NEW.payload ? 'rollups' THEN
+    INSERT INTO rollups AS r (type_key, model_version, policy_version, hour, metric, value)
+    SELECT x."typeKey", x."modelVersion", x."policyVersion", x.hour, x.metric, sum(x.value)
+      FROM jsonb_to_recordset(NEW.payload->'rollups') AS x("typeKey" text, "modelVersion" text, "policyVersion" integer, hour bigint, metric text, value bigint)
+      GROUP BY 1, 2, 3, 4, 5 HAVING sum(x.value) <> 0 ORDER BY 1, 4, 2, 3, 5
+    ON CONFLICT (type_key, hour, model_version, policy_version, metric) DO UPDATE SET value = r.value + excluded.value;
+  END IF;
+  IF NEW.payload ? 'monitorCounters' THEN
+    INSERT INTO monitor_counters AS m (type_key, metric, minute, value)
+    SELECT x."typeKey", x.metric, x.minute, sum(x.value)
+      FROM jsonb_to_recordset(NEW.payload->'monitorCounters') AS x("typeKey" text, metric text, minute bigint, value bigint)
+      GROUP BY 1, 2, 3 HAVING sum(x.value) <> 0 ORDER BY 1, 2, 3
+    ON CONFLICT (type_key, metric, minute) DO UPDATE SET value = m.value + excluded.value;
+  END IF;
+  -- The audit chain: one appender at a time, from the head, with audit.server.ts's linkHash:
+  -- sha256(previous hash ‖ content hash), both as hex text. The entries' seq is taken here, so seq order is chain order.
+  IF NEW.payload ? 'audit' THEN
+    PERFORM pg_advisory_xact_lock(7246318002); -- AUDIT_HEAD_LOCK in audit.server.ts
+    SELECT a.hash INTO prev FROM audit_log a ORDER BY a.seq DESC LIMIT 1;
+    prev := coalesce(prev, repeat('0', 64));
+    FOR e IN
+      SELECT x.* FROM jsonb_array_elements(NEW.payload->'audit') WITH ORDINALITY AS j(v, i)
+        CROSS JOIN LATERAL jsonb_to_record(j.v) AS x(at bigint, actor text, action text, "entityType" text, "entityId" text, data text, "contentHash" text)
+        ORDER BY j.i
+    LOOP
+      h := encode(sha256(convert_to(prev || e."contentHash", 'UTF8')), 'hex');
+      INSERT INTO audit_log (at, actor, action, entity_type, entity_id, data, prev_hash, hash, hash_version)
+        VALUES (e.at, e.actor, e.action, e."entityType", e."entityId", e.data, prev, h, 2);
+      prev := h;
+    END LOOP;
+  END IF;
+  DELETE FROM commit_writes WHERE id = NEW.id;
+  RETURN NULL;
+END $$`,
+  `DROP TRIGGER IF EXISTS commit_writes_apply ON commit_writes`,
+  `CREATE CONSTRAINT TRIGGER commit_writes_apply AFTER INSERT ON commit_writes DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION lastmile_commit_writes()`,
   `DROP TRIGGER IF EXISTS audit_log_no_update ON audit_log`,
   `CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log FOR EACH ROW EXECUTE FUNCTION lastmile_audit_append_only()`,
   `DROP TRIGGER IF EXISTS audit_log_no_delete ON audit_log`,
@@ -72,3 +120,8 @@ export function schemaExtras(dialect: Dialect): string[] {
 
 /** Trigger names every store must have (a test compares them with the live store). */
 export const TRIGGERS = ["tasks_counters_insert", "tasks_counters_delete", "tasks_counters_update", "audit_log_no_update", "audit_log_no_delete"] as const;
+
+/** The triggers a store of this dialect holds: TRIGGERS, and on Postgres the one that applies commit_writes. */
+export function triggerNames(dialect: Dialect): string[] {
+  return dialect === "postgres" ? [...TRIGGERS, "commit_writes_apply"] : [...TRIGGERS];
+}

@@ -13,7 +13,7 @@ import { auditLog, decisions, tasks } from "@db/schema/index";
 import { insertRows } from "@db/bulk-insert.server";
 import { canonicalJson, sha256 } from "~/lib/crypto.server";
 import { checkpointSignatureValid, readCheckpoints, type FoundCheckpoint } from "./checkpoints.server";
-import { databaseFileOf, preparedQuery } from "@db/client.server";
+import { databaseFileOf, preparedQuery, writeAtCommit } from "@db/client.server";
 import { checkpointDir, signingKey } from "./signing.server";
 
 export type AuditEntry = {
@@ -146,14 +146,17 @@ const AUDIT_HEAD_LOCK = 7_246_318_002;
 /** The newest entry's hash: every audited write reads it, so it is prepared once. */
 const auditHead = preparedQuery("audit_head", (db) => db.select({ hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1));
 
+/**
+ * Appends entries to the chain, in the caller's transaction. One chain under concurrent writers: the head is read
+ * and extended by one transaction at a time. On SQLite (one writer) that is now; on Postgres it is while the
+ * transaction commits (writeAtCommit), under an advisory lock, so the chain's head is never held across a round
+ * trip to the application: the entries' content hashes are computed here, and the commit links them with
+ * linkHash in SQL (schema/extras.ts).
+ */
 export async function appendAudit(tx: DbOrTx, entries: AuditEntry | AuditEntry[]): Promise<void> {
   const list = Array.isArray(entries) ? entries : [entries];
   if (list.length === 0) return;
-  // One chain under concurrent writers: the head is read and extended by one transaction at a time.
-  await lockSingleton(tx, AUDIT_HEAD_LOCK);
-  const last = (await auditHead(tx, {}))[0];
-  let prev = last?.hash ?? GENESIS;
-  const rows = list.map((e) => {
+  const contents = list.map((e) => {
     const row = {
       at: e.at ?? Date.now(),
       actor: e.actor,
@@ -162,22 +165,20 @@ export async function appendAudit(tx: DbOrTx, entries: AuditEntry | AuditEntry[]
       entityId: e.entityId,
       data: canonicalJson(e.data ?? {}),
     };
-    const hash = linkHash(prev, auditContentHash(row));
-    const out = {
-      at: row.at,
-      actor: row.actor,
-      action: row.action,
-      entityType: row.entityType,
-      entityId: row.entityId,
-      data: row.data,
-      prevHash: prev,
-      hash,
-      hashVersion: HASH_VERSION,
-    };
-    prev = hash;
-    return out;
+    return { ...row, contentHash: auditContentHash(row) };
   });
-  await insertRows(tx, auditLog, rows);
+  await writeAtCommit(tx, "audit", contents, async (db) => {
+    await lockSingleton(db, AUDIT_HEAD_LOCK);
+    const last = (await auditHead(db, {}))[0];
+    let prev = last?.hash ?? GENESIS;
+    const rows = contents.map(({ contentHash, ...row }) => {
+      const hash = linkHash(prev, contentHash);
+      const out = { ...row, prevHash: prev, hash, hashVersion: HASH_VERSION };
+      prev = hash;
+      return out;
+    });
+    await insertRows(db, auditLog, rows);
+  });
 }
 
 export type ChainCheck =
