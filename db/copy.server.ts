@@ -262,7 +262,12 @@ export async function copyDatabase(
     const copyStarted = Date.now();
     try {
       // A second copy started at the same time waits here, then finds rows and is refused.
-      if (target.dialect === "postgres") await target.exec(`SELECT pg_advisory_xact_lock(${LOCK})`);
+      if (target.dialect === "postgres") {
+        await target.exec(`SELECT pg_advisory_xact_lock(${LOCK})`);
+        // The counter triggers are deferred to the commit (schema/extras.ts): here they fire with each page of
+        // tasks instead, so the counters can be checked before the commit and no queue of a million events builds up.
+        await target.exec("SET CONSTRAINTS ALL IMMEDIATE");
+      }
       await refuseRows(target, tables);
       let copied = 0;
       for (const t of tables) {
