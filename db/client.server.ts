@@ -91,7 +91,34 @@ function connect(file: string, readonly: boolean): Database.Database {
   sqlite.pragma(`synchronous = ${process.env.SQLITE_SYNCHRONOUS === "FULL" ? "FULL" : "NORMAL"}`);
   // 32 MB page cache (the default is 2 MB): index pages of large tables stay hot.
   sqlite.pragma("cache_size = -32000");
+  cacheStatements(sqlite);
   return sqlite;
+}
+
+const STATEMENT_CACHE = 500;
+
+/**
+ * drizzle prepares every query it runs (parsing and planning its SQL in SQLite) and throws the statement
+ * away. The connection keeps its last STATEMENT_CACHE statements by SQL text instead, as drivers with a
+ * statement cache do: a statement is stateless between runs once its return mode is reset (drizzle asks for
+ * arrays with raw(), a caller may pluck()), and SQLite re-prepares it by itself when the schema changes.
+ * No code here iterates a statement, which would keep it busy.
+ */
+function cacheStatements(sqlite: Database.Database): void {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const cache = new Map<string, Database.Statement>();
+  sqlite.prepare = ((source: string) => {
+    let stmt = cache.get(source);
+    if (stmt) {
+      cache.delete(source); // most recently used goes last
+      if (stmt.reader) stmt.pluck(false).raw(false);
+    } else {
+      stmt = prepare(source);
+      if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
+    }
+    cache.set(source, stmt);
+    return stmt;
+  }) as typeof sqlite.prepare;
 }
 
 const WRITES = new Set(["insert", "update", "delete"]);
