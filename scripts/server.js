@@ -25,6 +25,7 @@ import compression from "compression";
 import express from "express";
 import helmet from "helmet";
 import { pinoHttp } from "pino-http";
+import { apiDispatch } from "./api-dispatch.js";
 
 const root = path.resolve(fileURLToPath(new URL("..", import.meta.url)));
 
@@ -359,17 +360,13 @@ export async function createApp(env = process.env) {
   app.use(express.static(path.join(root, "public"), { maxAge: "1h" }));
   app.use(sameOriginCheck({ publicOrigin: publicUrl?.origin ?? null }));
   app.use(noLegacyDataRequests);
-  app.all(
-    "*",
-    createRequestHandler({
-      build,
-      mode: env.NODE_ENV ?? "production",
-      getLoadContext: (req, res) => ({
-        cspNonce: res.locals.cspNonce,
-        clientAddress: req.ip,
-      }),
-    }),
-  );
+  const getLoadContext = (req, res) => ({
+    cspNonce: res.locals.cspNonce,
+    clientAddress: req.ip,
+  });
+  // The API's resource routes without Remix's per-request route matching (scripts/api-dispatch.js).
+  app.use(apiDispatch(build, getLoadContext));
+  app.all("*", createRequestHandler({ build, mode: env.NODE_ENV ?? "production", getLoadContext }));
   app.use(lastResort);
   return app;
 }
