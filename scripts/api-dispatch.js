@@ -111,10 +111,21 @@ export function checkAgainstRouter(build, table) {
   }
 }
 
-/** Express middleware for /api/...; `getLoadContext` is the one given to Remix's handler. */
-export function apiDispatch(build, getLoadContext) {
+/**
+ * The API's routes of a build, checked against React Router: `label` names the API route a path resolves to
+ * (undefined when none does), `middleware(getLoadContext)` serves them (Express, for /api/...; `getLoadContext`
+ * is the one given to Remix's handler).
+ */
+export function apiDispatch(build) {
   const table = apiRoutes(build);
   checkAgainstRouter(build, table);
+  return {
+    label: (pathname) => (pathname.startsWith("/api/") ? matchApiRoute(table, pathname)?.route.id : undefined),
+    middleware: (getLoadContext) => dispatcher(build, table, getLoadContext),
+  };
+}
+
+function dispatcher(build, table, getLoadContext) {
   const handleError =
     build.entry.module.handleError ??
     ((error, { request }) => {

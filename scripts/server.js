@@ -343,7 +343,10 @@ export async function createApp(env = process.env) {
     if (app.get("draining")) res.set("Connection", "close");
     next();
   });
-  app.use(requestLogging(ops, ops.routeLabeller(build.routes, build.publicPath)));
+  // The API's routes, matched without React Router's per-request matching (scripts/api-dispatch.js).
+  const api = apiDispatch(build);
+  const pageLabel = ops.routeLabeller(build.routes, build.publicPath);
+  app.use(requestLogging(ops, (pathname) => api.label(pathname) ?? pageLabel(pathname)));
   app.use(securityHeaders({ publicUrl, oidcIssuer: env.OIDC_ISSUER }));
   healthRoutes(app, ops);
   if (metrics.token) app.get("/metrics", metricsWithToken(ops, metrics.token));
@@ -364,8 +367,7 @@ export async function createApp(env = process.env) {
     cspNonce: res.locals.cspNonce,
     clientAddress: req.ip,
   });
-  // The API's resource routes without Remix's per-request route matching (scripts/api-dispatch.js).
-  app.use(apiDispatch(build, getLoadContext));
+  app.use(api.middleware(getLoadContext));
   app.all("*", createRequestHandler({ build, mode: env.NODE_ENV ?? "production", getLoadContext }));
   app.use(lastResort);
   return app;
