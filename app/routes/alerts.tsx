@@ -85,7 +85,7 @@ const MONITOR_TITLES: Record<AlertJson["monitor"], string> = {
   input_psi: "Input distribution shifted",
   volume: "Decision volume far from usual",
   backlog: "Backlog growing faster than it is worked",
-  sla_breaches: "Tasks past their SLA",
+  sla_breaches: "Tasks went past their SLA",
   reviewer: "Reviewer approves fast and almost always",
   model_version: "New model version beside the previous one",
 };
@@ -125,7 +125,10 @@ function summary(a: AlertJson): string {
     case "backlog":
       return `${f.backlog} open review tasks, ${f.growth} more than a window before, with ${f.arrivals} arriving and ${f.worked} worked.`;
     case "sla_breaches":
-      return `${f.breaches} open tasks are past their SLA.`;
+      // Alerts raised before new breaches were counted carry only the total.
+      return typeof f.newBreaches === "number"
+        ? `${f.newBreaches} open tasks went past their SLA in the last window (${f.breaches} past it in all).`
+        : `${f.breaches} open tasks are past their SLA.`;
     case "reviewer": {
       const peers = (a.figures.peers ?? {}) as Record<string, number | null>;
       return `Approved ${pct(f.approvalRate)} of ${f.verdicts} verdicts, ${pct(f.fastShare)} within 5 s of the claim; peers on the queue: ${pct(peers.approvalRate)} approved, ${pct(peers.fastShare)} that fast.`;

@@ -10,7 +10,8 @@
  * Targets (issue 15): median delay ≤ 10 simulated minutes and ≤ 15 in at least 9 of 10 seeds, for every
  * kind; at most one false alarm per 30 simulated days.
  *
- * Environment: BENCH_SEEDS (10), BENCH_KINDS (all), BENCH_RATE (100), BENCH_JOBS (CPUs), BENCH_DIR (a temp dir).
+ * Environment: BENCH_SEEDS (10), BENCH_KINDS (all), BENCH_RATE (100), BENCH_JOBS (CPUs), BENCH_DIR (a temp dir),
+ * BENCH_KEEP=1 keeps each run's database and writes the summaries to BENCH_DIR/summaries.json (for analysis).
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs";
@@ -27,6 +28,7 @@ const kinds = (process.env.BENCH_KINDS ? process.env.BENCH_KINDS.split(",") : [.
 const rate = Number(process.env.BENCH_RATE ?? 100);
 const jobs = Number(process.env.BENCH_JOBS ?? os.cpus().length);
 const dir = process.env.BENCH_DIR ?? fs.mkdtempSync(path.join(fs.existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir(), "lastmile-drift-"));
+const keep = process.env.BENCH_KEEP === "1";
 const AFTER = 20;
 const START = Date.UTC(2026, 10, 30, 6, 0);
 
@@ -41,7 +43,7 @@ async function simulateOne(j: Job): Promise<SimulationSummary> {
   const args = ["scripts/lastmile.js", "simulate", "--quiet", "--types", "credit", "--rate", String(rate), "--seed", String(j.seed)];
   args.push("--minutes", String(j.at + AFTER), "--start", new Date(START).toISOString(), "--shift", j.kind, "--shift-at", String(j.at));
   const { stdout } = await run(process.execPath, args, { env: { ...process.env, DATABASE_PATH: file, DATABASE_URL: "" }, maxBuffer: 64 << 20 });
-  for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
+  if (!keep) for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
   return JSON.parse(stdout) as SimulationSummary;
 }
 
@@ -69,6 +71,7 @@ async function main() {
     }),
   );
 
+  if (keep) fs.writeFileSync(path.join(dir, "summaries.json"), JSON.stringify(results, null, 1));
   console.log("\nDetection delay (simulated minutes from the onset to the data that made the matching monitor fire):");
   let pass = true;
   for (const kind of kinds) {

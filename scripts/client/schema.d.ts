@@ -1829,7 +1829,7 @@ export interface components {
                     /** @default true */
                     enabled: boolean;
                     /**
-                     * @description The backlog now against the backlog N minutes ago
+                     * @description The backlog now against the backlog N minutes ago; SLA breaches: the tasks whose deadline passed in the last N minutes
                      * @default 30
                      */
                     windowMinutes: number;
@@ -1844,7 +1844,7 @@ export interface components {
                      */
                     growthShare: number;
                     /**
-                     * @description Open tasks past their SLA at which the SLA monitor fires
+                     * @description New SLA breaches (open tasks whose deadline passed within the window) at which the SLA monitor fires; tasks overdue for longer do not count
                      * @default 1
                      */
                     minBreaches: number;
@@ -3071,7 +3071,7 @@ export interface operations {
                             /** @default true */
                             enabled?: boolean;
                             /**
-                             * @description The backlog now against the backlog N minutes ago
+                             * @description The backlog now against the backlog N minutes ago; SLA breaches: the tasks whose deadline passed in the last N minutes
                              * @default 30
                              */
                             windowMinutes?: number;
@@ -3086,7 +3086,7 @@ export interface operations {
                              */
                             growthShare?: number;
                             /**
-                             * @description Open tasks past their SLA at which the SLA monitor fires
+                             * @description New SLA breaches (open tasks whose deadline passed within the window) at which the SLA monitor fires; tasks overdue for longer do not count
                              * @default 1
                              */
                             minBreaches?: number;

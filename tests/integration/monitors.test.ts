@@ -9,7 +9,7 @@
 import { eq } from "drizzle-orm";
 import { decode } from "turbo-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decisions, monitorCounters, reviews } from "@db/schema/index";
+import { decisions, monitorCounters, reviews, tasks } from "@db/schema/index";
 import { factsFromHistory } from "~/domain/decisions/facts.server";
 import { monitorCountersFromFacts, reviewContributions } from "~/domain/monitors/counters";
 import { claim, ingest, outboxFor, review } from "../support/api";
@@ -44,6 +44,7 @@ describe("drift monitors", () => {
   let reviewerKey: string;
   let ownerKey: string;
   let managerCookie: string;
+  let managerEmail: string;
   const sent: Sent[] = [];
 
   /** Sends `n` decisions spread over [from, from + minutes), regions alternating; `overrideEvery(i, region)` plans the verdict. */
@@ -79,6 +80,7 @@ describe("drift monitors", () => {
     // The evaluation job's own ticks look at the wall clock (no data there); this test drives the data's time.
     s = await startServer({ MONITOR_EVERY_MS: "3600000", METRICS_TOKEN });
     const manager = await makeUser(s.db, "manager");
+    managerEmail = manager.email;
     managerCookie = await signIn(s.url, manager.email, manager.password);
     const admin = await makeUser(s.db, "admin");
     const reviewer = await makeUser(s.db, "reviewer");
@@ -201,6 +203,41 @@ describe("drift monitors", () => {
     const resolved = (await list(readKey, { type: "invoice", state: "resolved" })).body.alerts.find((a) => a.id === alert.id)!;
     expect(resolved).toMatchObject({ state: "resolved", resolvedAt: new Date(at).toISOString(), firedAt: new Date(T0 + 270 * MIN).toISOString() });
     expect((await outboxFor(s.db, alert.id)).map((e) => e.eventType)).toEqual(["alert.fired", "alert.resolved"]);
+  });
+
+  it("SLA breaches: fires on tasks that went past their deadline within the window, not on tasks overdue for long", async () => {
+    // A queue nobody works: three review tasks due an hour after they arrive (the server's clock).
+    await makeType(s.db, { ...invoiceType(managerEmail, { routing: { minConfidence: 0.99, qaSampleRate: 0 } }), key: "late", name: "Late", slaMinutes: 60 });
+    const batch = ["sla-1", "sla-2", "sla-3"].map((id) => ({ ...invoiceDecision(id, { confidence: 0.5 }), type: "late" }));
+    expect((await ingest(s, ingestKey, { decisions: batch })).status).toBe(201);
+    const due = (await s.db.select({ dueAt: tasks.dueAt }).from(tasks).where(eq(tasks.typeKey, "late"))).map((t) => Number(t.dueAt));
+    expect(due).toHaveLength(3);
+    const deadline = Math.max(...due);
+    const slaAlerts = async () => (await list(readKey, { type: "late" })).body.alerts.filter((a) => a.monitor === "sla_breaches");
+    const minute = (t: number) => Math.ceil(t / MIN) * MIN;
+
+    // Three hours past the deadline (an upgraded store's old queue): overdue, but known for long; nothing fires.
+    const late = run(minute(deadline + 180 * MIN));
+    expect(late.fired.filter((a) => a.type === "late")).toEqual([]);
+    expect(await slaAlerts()).toEqual([]);
+
+    // Minutes after the deadline, the three fresh breaches fire, with the window they were counted in.
+    const at = minute(deadline + 5 * MIN);
+    const fresh = run(at).fired.filter((a) => a.type === "late" && a.monitor === "sla_breaches");
+    expect(fresh).toHaveLength(1);
+    const [alert] = await slaAlerts();
+    expect(alert).toMatchObject({ id: fresh[0].id, state: "firing", firedAt: new Date(at).toISOString() });
+    expect(alert.figures).toMatchObject({
+      newBreaches: 3,
+      breaches: 3,
+      threshold: { minBreaches: 1 },
+      recentWindow: { from: new Date(at - 30 * MIN).toISOString(), to: new Date(at).toISOString() },
+    });
+
+    // A window later with no new breach, it resolves, though the tasks are still overdue.
+    const later = minute(deadline + 40 * MIN);
+    expect(run(later).resolved.map((a) => a.id)).toContain(alert.id);
+    expect((await slaAlerts()).map((a) => a.state)).toEqual(["resolved"]);
   });
 
   it("keeps per-minute counters equal to a from-scratch count of the decisions and their reviews", async () => {

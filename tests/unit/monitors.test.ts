@@ -70,7 +70,7 @@ describe("findings", () => {
     confidenceBaseline: new Map(),
     inputBaseline: new Map(),
     volume: { perMinute: null, source: null, weeks: 0 },
-    flow: { backlog: 0, backlogBefore: null, breaches: 0 },
+    flow: { backlog: 0, backlogBefore: null, breaches: 0, newBreaches: 0 },
     models: [],
     ...o,
     recent: new Map([[at - 60_000, o.recent ?? new Map()]]),
@@ -247,8 +247,8 @@ describe("findings", () => {
     expect(one(f, "volume")).toMatchObject({ verdict: "fire", figures: { observed: 200, expected: 500, ratio: 0.4 } });
   });
 
-  it("backlog fires when it grew by more than the minimum and a quarter of arrivals; SLA fires on any breach", () => {
-    const flow = (backlog: number, backlogBefore: number | null, breaches = 0) => ({ backlog, backlogBefore, breaches });
+  it("backlog fires when it grew by more than the minimum and a quarter of arrivals; SLA fires on new breaches only", () => {
+    const flow = (backlog: number, backlogBefore: number | null, breaches = 0, newBreaches = breaches) => ({ backlog, backlogBefore, breaches, newBreaches });
     expect(one(run(data({ flow: flow(300, 200), recent: m({ review: 300 }) })), "backlog")).toMatchObject({
       verdict: "fire",
       figures: { growth: 100, worked: 200 },
@@ -257,8 +257,16 @@ describe("findings", () => {
     expect(one(run(data({ flow: flow(260, 200), recent: m({ review: 400 }) })), "backlog").verdict).toBe("hold");
     expect(one(run(data({ flow: flow(190, 200), recent: m({ review: 400 }) })), "backlog").verdict).toBe("clear");
     expect(one(run(data({ flow: flow(190, null) })), "backlog").verdict).toBe("hold");
-    expect(one(run(data({ flow: flow(0, 0, 3) })), "sla_breaches").verdict).toBe("fire");
+    expect(one(run(data({ flow: flow(0, 0, 3) })), "sla_breaches")).toMatchObject({
+      verdict: "fire",
+      figures: { newBreaches: 3, breaches: 3, recentWindow: { from: new Date(at - 30 * 60_000).toISOString() } },
+    });
     expect(one(run(data({ flow: flow(0, 0, 0) })), "sla_breaches").verdict).toBe("clear");
+    // Old overdue tasks (past their SLA before the window) are known already: no alarm, and an open one resolves.
+    expect(one(run(data({ flow: flow(0, 0, 40, 0) })), "sla_breaches")).toMatchObject({ verdict: "clear", figures: { breaches: 40, newBreaches: 0 } });
+    const fewer = monitorSettingsSchema.parse({ flow: { minBreaches: 5 } });
+    expect(one(run(data({ flow: flow(0, 0, 40, 2) }), fewer), "sla_breaches").verdict).toBe("hold");
+    expect(one(run(data({ flow: flow(0, 0, 40, 5) }), fewer), "sla_breaches").verdict).toBe("fire");
   });
 
   it("reviewer: fast, near-total approval against peers on the same queue fires; a careful high approver does not", () => {

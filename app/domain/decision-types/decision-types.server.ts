@@ -41,8 +41,27 @@ export type DecisionType = {
 /** A loaded type with its compiled output validator. */
 export type LoadedType = DecisionType & { validator: z.ZodType<Record<string, unknown>> };
 
-/** Compiled validators keyed by the schema's canonical JSON, so any change (or another process's) is seen at once. */
+/** Compiled validators keyed by the schema's JSON (as stored), so any change (or another process's) is seen at once. */
 const compiled = new Map<string, z.ZodType<Record<string, unknown>>>();
+
+/**
+ * A type's parsed routing policy and monitor settings, keyed by the stored JSON they were parsed from: a type is
+ * read on every ingest, claim and verdict, and parsing both (zod, with defaults) on each read cost more than the
+ * read. Keyed by content, not by type and version, so any change (another process's, another store's) is seen at
+ * once. The parsed values are shared: nothing may change them.
+ */
+const parsedParts = new Map<string, { routing: RoutingPolicy; monitors: MonitorSettings }>();
+
+function parsedPartsOf(policy: unknown, monitors: unknown) {
+  const key = JSON.stringify([policy, monitors ?? null]);
+  let parts = parsedParts.get(key);
+  if (!parts) {
+    if (parsedParts.size >= 1000) parsedParts.clear();
+    parts = { routing: routingPolicySchema.parse(policy), monitors: monitorSettings(monitors) };
+    parsedParts.set(key, parts);
+  }
+  return parts;
+}
 
 export type UpsertMode = "upsert" | "create" | "update";
 
@@ -192,13 +211,14 @@ async function loadType(db: DbOrTx, key: string): Promise<DecisionType | null> {
 }
 
 function toType(t: typeof decisionTypes.$inferSelect, ownerEmail: string, policy: unknown): DecisionType {
+  const { routing, monitors } = parsedPartsOf(policy, t.monitors);
   return {
     key: t.key,
     name: t.name,
     owner: ownerEmail,
     ownerId: t.ownerId,
     outputSchema: t.outputSchema as ObjectSchema,
-    routing: routingPolicySchema.parse(policy),
+    routing,
     policyVersion: t.policyVersion,
     slaMinutes: t.slaMinutes,
     reasonCodes: t.reasonCodes,
@@ -206,7 +226,7 @@ function toType(t: typeof decisionTypes.$inferSelect, ownerEmail: string, policy
     autoAssign: t.autoAssign,
     targetAccuracy: t.targetAccuracy ?? null,
     policyApproval: t.policyApproval,
-    monitors: monitorSettings(t.monitors),
+    monitors,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
   };
@@ -215,7 +235,7 @@ function toType(t: typeof decisionTypes.$inferSelect, ownerEmail: string, policy
 export async function getDecisionType(db: DbOrTx, key: string): Promise<LoadedType | null> {
   const t = await loadType(db, key);
   if (!t) return null;
-  const cacheKey = canonicalJson(t.outputSchema);
+  const cacheKey = JSON.stringify(t.outputSchema);
   let validator = compiled.get(cacheKey);
   if (!validator) {
     if (compiled.size >= 1000) compiled.clear();

@@ -3,9 +3,9 @@
  * Lists page by the decision's sequence number, so a cursor is stable while
  * new decisions arrive.
  */
-import { and, asc, eq, gt, gte, inArray, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, gte, inArray, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
-import type { DbOrTx } from "@db/client.server";
+import { preparedQuery, type DbOrTx } from "@db/client.server";
 import { decisions, reviews, users } from "@db/schema/index";
 import { DECISION_ROUTES, REVIEW_ACTIONS, TASK_KINDS } from "@db/schema/tables";
 import { JsonText } from "@db/json-text";
@@ -114,15 +114,28 @@ export function newDecisionJsonText(row: typeof decisions.$inferInsert): string 
   return `${out}}`;
 }
 
-async function reviewsFor(db: DbOrTx, ids: string[]): Promise<Map<string, ReviewSummary[]>> {
-  const out = new Map<string, ReviewSummary[]>();
-  if (ids.length === 0) return out;
-  const rows = await db
+/** One decision's reviews with their reviewers' emails (getDecision: every verdict's answer and event reads it). */
+const reviewsOfDecision = preparedQuery("reviews_of_decision", (db) =>
+  db
     .select({ r: reviews, email: users.email })
     .from(reviews)
     .innerJoin(users, eq(users.id, reviews.reviewerId))
-    .where(inArray(reviews.decisionId, ids))
-    .orderBy(asc(reviews.seq));
+    .where(eq(reviews.decisionId, sql.placeholder("id")))
+    .orderBy(asc(reviews.seq)),
+);
+
+async function reviewsFor(db: DbOrTx, ids: string[]): Promise<Map<string, ReviewSummary[]>> {
+  const out = new Map<string, ReviewSummary[]>();
+  if (ids.length === 0) return out;
+  const rows =
+    ids.length === 1
+      ? await reviewsOfDecision(db, { id: ids[0] })
+      : await db
+          .select({ r: reviews, email: users.email })
+          .from(reviews)
+          .innerJoin(users, eq(users.id, reviews.reviewerId))
+          .where(inArray(reviews.decisionId, ids))
+          .orderBy(asc(reviews.seq));
   for (const { r, email } of rows) {
     const list = out.get(r.decisionId) ?? [];
     list.push({
@@ -139,8 +152,17 @@ async function reviewsFor(db: DbOrTx, ids: string[]): Promise<Map<string, Review
   return out;
 }
 
+/** A decision by id, prepared once (verdicts, claims and webhook events read one on every call). */
+const decisionById = preparedQuery("decision_by_id", (db) =>
+  db
+    .select()
+    .from(decisions)
+    .where(eq(decisions.id, sql.placeholder("id")))
+    .limit(1),
+);
+
 export async function getDecisionRow(db: DbOrTx, id: string): Promise<DecisionRow | undefined> {
-  return (await db.select().from(decisions).where(eq(decisions.id, id)).limit(1))[0];
+  return (await decisionById(db, { id }))[0];
 }
 
 /** The decision as `viewer` may read it; without a viewer, as anybody may (no sealed verdict). */

@@ -101,6 +101,7 @@ async function monitorData(db: DbOrTx, type: DecisionType, end: number, w: Windo
     if (!read.has(key)) read.set(key, windowCounts(db, type.key, x));
     return read.get(key)!;
   };
+  const breachedSince = end - s.flow.windowMinutes * MINUTE;
   const [backlog, before, breaches] = await Promise.all([
     sqlAll<{ n: number | string | null }>(
       db,
@@ -110,9 +111,10 @@ async function monitorData(db: DbOrTx, type: DecisionType, end: number, w: Windo
       db,
       sql`SELECT value FROM ${monitorCounters} WHERE type_key = ${type.key} AND metric = 'g:backlog' AND minute = ${end - s.flow.windowMinutes * MINUTE}`,
     ),
-    sqlAll<{ n: number | string }>(
+    // All open tasks past their SLA, and those whose deadline passed within the flow window (new breaches).
+    sqlAll<{ n: number | string; fresh: number | string | null }>(
       db,
-      sql`SELECT COUNT(*) AS n FROM ${tasks} WHERE status IN ('open', 'claimed') AND type_key = ${type.key} AND kind IN ('review', 'second', 'qa') AND due_at < ${end}`,
+      sql`SELECT COUNT(*) AS n, SUM(CASE WHEN due_at >= ${breachedSince} THEN 1 ELSE 0 END) AS fresh FROM ${tasks} WHERE status IN ('open', 'claimed') AND type_key = ${type.key} AND kind IN ('review', 'second', 'qa') AND due_at < ${end}`,
     ),
   ]);
   return {
@@ -121,7 +123,12 @@ async function monitorData(db: DbOrTx, type: DecisionType, end: number, w: Windo
     confidenceBaseline: await baseline(w.confidenceBaseline),
     inputBaseline: s.inputs.length ? await baseline(w.inputBaseline) : new Map(),
     volume: s.volume.enabled ? await usualVolume(db, type.key, end, s.volume.windowMinutes, timeZone) : { perMinute: null, source: null, weeks: 0 },
-    flow: { backlog: Number(backlog[0]?.n ?? 0), backlogBefore: before[0] ? Number(before[0].value) : null, breaches: Number(breaches[0]?.n ?? 0) },
+    flow: {
+      backlog: Number(backlog[0]?.n ?? 0),
+      backlogBefore: before[0] ? Number(before[0].value) : null,
+      breaches: Number(breaches[0]?.n ?? 0),
+      newBreaches: Number(breaches[0]?.fresh ?? 0),
+    },
     models: s.modelVersion.enabled ? await modelFigures(db, type.key, end, s.modelVersion.windowMinutes) : [],
   };
 }

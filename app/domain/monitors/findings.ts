@@ -79,8 +79,11 @@ export type MonitorData = {
   inputBaseline: Counts;
   /** The usual decisions a minute around now: the same time of the week in the weeks before, else the day before the window. */
   volume: { perMinute: number | null; source: "same time in earlier weeks" | "the hours before" | null; weeks: number };
-  /** Open review tasks now and `flow.windowMinutes` ago (null: not recorded then), and open tasks past their SLA now. */
-  flow: { backlog: number; backlogBefore: number | null; breaches: number };
+  /**
+   * Open review tasks now and `flow.windowMinutes` ago (null: not recorded then); open tasks past their SLA now
+   * (`breaches`), and of those the ones whose deadline passed within the last `flow.windowMinutes` (`newBreaches`).
+   */
+  flow: { backlog: number; backlogBefore: number | null; breaches: number; newBreaches: number };
   /** Per model version over the model-version window, newest first. */
   models: { version: string; volume: number; automationRate: number | null; overrideRate: number | null; qaAccuracy: number | null; qaN: number }[];
 };
@@ -277,11 +280,20 @@ export function findings(s: MonitorSettings, targetAccuracy: number | null, at: 
         recentWindow: iso(recentWindow(f.windowMinutes)),
       },
     });
+    // New breaches only: a task that went past its deadline within the window. Tasks overdue for longer (an
+    // upgraded store's old queue, a seeded demo) are known already and do not alarm forever; the alert resolves
+    // once a window passes with no new breach, whatever is still overdue.
     out.push({
       monitor: "sla_breaches",
       segment: "",
-      verdict: d.flow.breaches >= f.minBreaches ? "fire" : d.flow.breaches === 0 ? "clear" : "hold",
-      figures: { breaches: d.flow.breaches, threshold: { minBreaches: f.minBreaches }, at: new Date(at).toISOString() },
+      verdict: d.flow.newBreaches >= f.minBreaches ? "fire" : d.flow.newBreaches === 0 ? "clear" : "hold",
+      figures: {
+        newBreaches: d.flow.newBreaches,
+        breaches: d.flow.breaches,
+        threshold: { minBreaches: f.minBreaches },
+        at: new Date(at).toISOString(),
+        recentWindow: iso(recentWindow(f.windowMinutes)),
+      },
     });
   }
 

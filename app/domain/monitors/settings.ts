@@ -78,10 +78,16 @@ export const volumeMonitorSchema = z
 export const flowMonitorSchema = z
   .object({
     enabled: z.boolean().default(true),
-    windowMinutes: minutes(30, "The backlog now against the backlog N minutes ago"),
+    windowMinutes: minutes(30, "The backlog now against the backlog N minutes ago; SLA breaches: the tasks whose deadline passed in the last N minutes"),
     minGrowth: z.number().int().min(1).max(1_000_000).default(50).describe("Open review tasks the backlog must have grown by to fire"),
     growthShare: z.number().gt(0).max(1).default(0.25).describe("…and by at least this share of the window's arrivals (it is not being worked off)"),
-    minBreaches: z.number().int().min(1).max(1_000_000).default(1).describe("Open tasks past their SLA at which the SLA monitor fires"),
+    minBreaches: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .default(1)
+      .describe("New SLA breaches (open tasks whose deadline passed within the window) at which the SLA monitor fires; tasks overdue for longer do not count"),
   })
   .strict();
 
