@@ -19,8 +19,7 @@
  *                          claim; keyed by the minute of the verdict
  * And one gauge, written by the evaluator: g:backlog, the open review tasks at that minute.
  */
-import { sql } from "drizzle-orm";
-import { writeAtCommit, type DbOrTx } from "@db/client.server";
+import { addToCounters, type DbOrTx } from "@db/client.server";
 import { monitorCounters } from "@db/schema/index";
 import type { DecisionFacts } from "../reports/contributions";
 
@@ -86,17 +85,7 @@ function addTo(deltas: Deltas, typeKey: string, metric: string, at: number, valu
 async function addCounts(tx: DbOrTx, deltas: Deltas): Promise<void> {
   const rows = [...deltas.values()].filter((d) => d.value !== 0);
   // Shared by every write of a type in the same minute: on Postgres added while the transaction commits.
-  await writeAtCommit(tx, "monitorCounters", rows, async (db) => {
-    for (let i = 0; i < rows.length; i += 500) {
-      await db
-        .insert(monitorCounters)
-        .values(rows.slice(i, i + 500))
-        .onConflictDoUpdate({
-          target: [monitorCounters.typeKey, monitorCounters.metric, monitorCounters.minute],
-          set: { value: sql`${monitorCounters.value} + excluded.value` },
-        });
-    }
-  });
+  await addToCounters(tx, "monitorCounters", rows);
 }
 
 /** The counters recomputed from facts alone (what the table must equal), keyed `type|metric|minute`. */

@@ -8,7 +8,7 @@
  * week reads ~90 rows per metric instead of ~2,160.
  */
 import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
-import { dialectOf, sqlOne, sqlRun, transaction, writeAtCommit, type DbOrTx } from "@db/client.server";
+import { addToCounters, dialectOf, sqlOne, sqlRun, transaction, type DbOrTx } from "@db/client.server";
 import { decisions, reviews, rollups } from "@db/schema/index";
 import { factsFromHistory } from "../decisions/facts.server";
 import { applyMonitorChanges } from "../monitors/counters";
@@ -88,17 +88,7 @@ async function writeRollups(tx: DbOrTx, changes: FactsChange[]): Promise<void> {
   }
   const rows = [...deltas.values()].filter((d) => d.value !== 0);
   // Every write of a type moves the same counter rows: on Postgres they are added while the transaction commits.
-  await writeAtCommit(tx, "rollups", rows, async (db) => {
-    for (let i = 0; i < rows.length; i += 500) {
-      await db
-        .insert(rollups)
-        .values(rows.slice(i, i + 500))
-        .onConflictDoUpdate({
-          target: [rollups.typeKey, rollups.hour, rollups.modelVersion, rollups.policyVersion, rollups.metric],
-          set: { value: sql`${rollups.value} + excluded.value` },
-        });
-    }
-  });
+  await addToCounters(tx, "rollups", rows);
 }
 
 export const rollupKey = (typeKey: string, modelVersion: string, policyVersion: number, hour: number, metric: string) =>
