@@ -77,15 +77,17 @@ export function handleError(error: unknown, { request }: LoaderFunctionArgs | Ac
 }
 
 /**
- * This instance's background work, started once by scripts/server.js after it
- * listens (not per request, and not under Vitest's request handlers). Returns
- * a function that stops it, for a graceful shutdown.
+ * This instance's background work, started once by scripts/server.js before it
+ * listens (not per request, and not under Vitest's request handlers): the store
+ * is migrated first; the jobs' first runs wait for `after` (the server passes
+ * "listening"), so no first run delays the start. Returns a function that stops
+ * it, for a graceful shutdown.
  */
-export async function startBackgroundJobs(): Promise<() => Promise<void>> {
+export async function startBackgroundJobs(opts: { after?: PromiseLike<unknown> } = {}): Promise<() => Promise<void>> {
   // On Postgres, migrations run here (instances that start together take turns); on SQLite they ran on first use.
   const db = await databaseReady();
   const stopCheckpointer = startWalCheckpointer(db);
-  const stopJobs = await startJobs();
+  const stopJobs = await startJobs(undefined, { after: opts.after });
   return async () => {
     await stopJobs();
     await stopCheckpointer();

@@ -58,6 +58,8 @@ export async function runExclusive(db: DbOrTx, name: string, fn: () => Promise<u
  * same lease under the first run's feet): the run goes once more when the first ends.
  * `wake` receives a function that asks for a run now (e.g. right after new work was committed); `due`, a
  * read-only check, skips taking the lease (a write) on ticks with nothing to do (frequent pollers).
+ * The first run is awaited, unless `after` is given: then it starts once `after` resolves (the server
+ * passes "listening", so no first run, however long, delays the start) and this returns at once.
  * Returns a function that stops it.
  */
 export async function scheduleExclusive(
@@ -71,6 +73,7 @@ export async function scheduleExclusive(
     due?: (db: DbOrTx) => Promise<boolean>;
   },
   onError: (e: unknown) => void,
+  opts: { after?: PromiseLike<unknown> } = {},
 ): Promise<() => Promise<void>> {
   const ttlMs = job.ttlMs ?? Math.max(60_000, job.everyMs * 2);
   let running: Promise<void> | null = null;
@@ -91,10 +94,16 @@ export async function scheduleExclusive(
     return (running = loop().finally(() => (running = null)));
   };
   let stopped = false;
-  job.wake?.(() => void tick());
-  await tick();
-  const timer = setInterval(() => void tick(), job.everyMs);
-  timer.unref();
+  let timer: NodeJS.Timeout | undefined;
+  const start = async () => {
+    job.wake?.(() => void tick());
+    await tick();
+    if (stopped) return;
+    timer = setInterval(() => void tick(), job.everyMs);
+    timer.unref();
+  };
+  if (opts.after) void Promise.resolve(opts.after).then(() => (stopped ? undefined : start()), onError);
+  else await start();
   // Stopping lets a run in progress finish (its transaction commits or rolls back) and starts no other:
   // a graceful shutdown awaits it before it closes the store.
   return () => {

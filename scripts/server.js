@@ -399,9 +399,11 @@ async function main() {
   const ops = app.get("remix build").entry.module;
   const port = Number(process.env.PORT) || 3000;
   const host = process.env.HOST || undefined;
-  // The store is migrated and background work (audit checkpoints every minute, app/entry.server.tsx) starts
-  // before the first request is served, not with a request.
-  const stopJobs = (await ops.startBackgroundJobs?.()) ?? (() => {});
+  // The store is migrated before the first request is served; the background jobs' first runs (audit
+  // checkpoints, the roll-up split: app/entry.server.tsx) start once the server listens, so none delays it.
+  let listening;
+  const listened = new Promise((resolve) => (listening = resolve));
+  const stopJobs = (await ops.startBackgroundJobs?.({ after: listened })) ?? (() => {});
   const metricsPort = app.get("metrics").port;
   const metricsServer = metricsPort ? startMetricsServer(ops, metricsPort) : null;
   metricsServer?.on("listening", () => ops.logger.info({ port: metricsPort }, `metrics on http://127.0.0.1:${metricsPort}/metrics`));
@@ -411,6 +413,7 @@ async function main() {
   });
   const server = app.listen(port, host, () => {
     ops.logger.info({ port, host: host ?? null }, `listening on http://${host ?? "localhost"}:${port}`);
+    listening();
   });
   // Idle keep-alive connections stay open longer than clients and load balancers keep theirs (60 s is common),
   // so the server never closes a connection just as a client sends a request on it ("socket hang up").

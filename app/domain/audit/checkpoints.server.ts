@@ -114,11 +114,13 @@ export const CHECKPOINT_INTERVAL_MS = 60_000;
  * writes the same checkpoint).
  */
 export async function startAuditCheckpoints(
-  opts: { intervalMs?: number; db?: () => DbOrTx; onError?: (e: unknown) => void } = {},
+  opts: { intervalMs?: number; db?: () => DbOrTx; onError?: (e: unknown) => void; after?: PromiseLike<unknown> } = {},
 ): Promise<() => Promise<void>> {
   const db = opts.db ?? getDb;
   const onError = opts.onError ?? ((e) => log().error(errorFields(e), "audit checkpoint failed"));
   // The key exists from the first start (and a Postgres store without AUDIT_SIGNING_KEY fails here, loudly).
   signingKey({ dbFile: databaseFileOf(db()) });
-  return scheduleExclusive(db, { name: "audit-checkpoint", everyMs: opts.intervalMs ?? CHECKPOINT_INTERVAL_MS, run: writeCheckpoint }, onError);
+  return scheduleExclusive(db, { name: "audit-checkpoint", everyMs: opts.intervalMs ?? CHECKPOINT_INTERVAL_MS, run: writeCheckpoint }, onError, {
+    after: opts.after,
+  });
 }

@@ -85,11 +85,13 @@ function logError(job: string, e: unknown) {
 
 /**
  * Starts every job (each runs once at start, then on its interval); returns a function that stops them,
- * resolving once the runs in progress have finished (none is cut off inside its transaction).
+ * resolving once the runs in progress have finished (none is cut off inside its transaction). With `after`,
+ * the first runs wait for it and this returns at once (the server: they start once it listens).
  */
-export async function startJobs(db: () => Db = getDb): Promise<() => Promise<void>> {
-  const stops: (() => Promise<void>)[] = [await startAuditCheckpoints({ db })];
-  for (const job of [...JOBS, ...monitorJob(), rollupSplitJob(), webhookJob()]) stops.push(await scheduleExclusive(db, job, (e) => logError(job.name, e)));
+export async function startJobs(db: () => Db = getDb, opts: { after?: PromiseLike<unknown> } = {}): Promise<() => Promise<void>> {
+  const stops: (() => Promise<void>)[] = [await startAuditCheckpoints({ db, after: opts.after })];
+  for (const job of [...JOBS, ...monitorJob(), rollupSplitJob(), webhookJob()])
+    stops.push(await scheduleExclusive(db, job, (e) => logError(job.name, e), { after: opts.after }));
   return async () => {
     onDeliveriesEnqueued(null);
     await Promise.all(stops.map((stop) => stop()));
