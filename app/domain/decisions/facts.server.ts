@@ -14,8 +14,23 @@ export type VerdictFacts = {
   escalated?: boolean;
 };
 
-type DecisionRowLike = typeof decisions.$inferSelect;
-type ReviewRowLike = Pick<typeof reviews.$inferSelect, "taskKind" | "action" | "changedFields" | "reasonCodes" | "seq">;
+/** The decision columns the facts read (a reader that derives facts in bulk selects these alone). */
+export type DecisionRowLike = Pick<
+  typeof decisions.$inferSelect,
+  | "typeKey"
+  | "modelVersion"
+  | "policyVersion"
+  | "confidence"
+  | "segment"
+  | "occurredAt"
+  | "receivedAt"
+  | "route"
+  | "status"
+  | "qaSampled"
+  | "finalizedAt"
+  | "reasons"
+>;
+export type ReviewRowLike = Pick<typeof reviews.$inferSelect, "taskKind" | "action" | "changedFields" | "reasonCodes" | "seq">;
 
 export function factsOf(row: DecisionRowLike, verdict: VerdictFacts | null): DecisionFacts {
   return {

@@ -7,10 +7,10 @@
  * "day:<name>", hour column = the day's start), so a 90-day report by day or
  * week reads ~90 rows per metric instead of ~2,160.
  */
-import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
+import { and, eq, gt, gte, inArray, lt, sql } from "drizzle-orm";
 import { addToCounters, dialectOf, sqlOne, sqlRun, transaction, type DbOrTx } from "@db/client.server";
 import { decisions, reviews, rollups } from "@db/schema/index";
-import { factsFromHistory } from "../decisions/facts.server";
+import { factsFromHistory, type ReviewRowLike } from "../decisions/facts.server";
 import { applyMonitorChanges } from "../monitors/counters";
 import { DAY, hourStart } from "~/lib/time";
 import { contributions, type DecisionFacts } from "./contributions";
@@ -60,7 +60,16 @@ export async function applyRollupChanges(tx: DbOrTx, changes: FactsChange[]): Pr
   await applyMonitorChanges(tx, changes);
 }
 
+type RollupRow = { typeKey: string; modelVersion: string; policyVersion: number; hour: number; metric: string; value: number };
+
 async function writeRollups(tx: DbOrTx, changes: FactsChange[]): Promise<void> {
+  const deltas = new Map<string, RollupRow>();
+  addDeltas(deltas, changes);
+  await writeDeltas(tx, deltas);
+}
+
+/** Adds what the changes contribute to `deltas` (counter rows keyed by rollupKey). */
+function addDeltas(deltas: Map<string, RollupRow>, changes: FactsChange[]): void {
   // Equal facts contribute equally: a batch's decisions mostly share their facts, so each
   // distinct facts value is expanded once and applied with its multiplicity. Only the hour
   // of occurredAt matters (it, and the day it falls in, key the counters; contributions()
@@ -76,7 +85,6 @@ async function writeRollups(tx: DbOrTx, changes: FactsChange[]): Promise<void> {
     if (c.before) count(c.before, -1);
     if (c.after) count(c.after, 1);
   }
-  const deltas = new Map<string, { typeKey: string; modelVersion: string; policyVersion: number; hour: number; metric: string; value: number }>();
   for (const { f, times } of distinct.values()) {
     if (times === 0) continue;
     for (const [hour, metric, v] of counterRows(f)) {
@@ -86,6 +94,10 @@ async function writeRollups(tx: DbOrTx, changes: FactsChange[]): Promise<void> {
       else deltas.set(k, { typeKey: f.typeKey, modelVersion: f.modelVersion, policyVersion: f.policyVersion, hour, metric, value: times * v });
     }
   }
+}
+
+/** Applies the non-zero deltas (addToCounters). */
+async function writeDeltas(tx: DbOrTx, deltas: Map<string, RollupRow>): Promise<void> {
   const rows = [...deltas.values()].filter((d) => d.value !== 0);
   // Every write of a type moves the same counter rows: on Postgres they are added while the transaction commits.
   await addToCounters(tx, "rollups", rows);
@@ -126,46 +138,87 @@ export async function aggregateFromScratch(db: DbOrTx): Promise<Map<string, numb
  * transaction: the day's hourly and daily counters are deleted and written again from each decision's
  * facts, the same derivation as aggregateFromScratch. Totals are right before, during and after; only the
  * split by policy version waits for it. Runs as a background job until nothing is left; returns how many
- * days it rebuilt and whether any remain.
+ * days it rebuilt and whether any remain. `pageRows`: decisions read at a time (tests make it small).
  */
-export async function splitRollups(db: DbOrTx, opts: { budgetMs?: number } = {}): Promise<{ days: number; done: boolean }> {
+export async function splitRollups(db: DbOrTx, opts: { budgetMs?: number; pageRows?: number } = {}): Promise<{ days: number; done: boolean }> {
   const deadline = Date.now() + (opts.budgetMs ?? 1_000);
   let days = 0;
   for (;;) {
     // A literal 0, so that SQLite's planner can use the partial index rollups_unsplit_idx.
     const next = await sqlOne<{ type_key: string; hour: number | string }>(db, sql`SELECT type_key, hour FROM rollups WHERE policy_version = 0 LIMIT 1`);
     if (!next) return { days, done: true };
-    await transaction(db, (tx) => rebuildDay(tx, next.type_key, dayStart(Number(next.hour))));
+    await transaction(db, (tx) => rebuildDay(tx, next.type_key, dayStart(Number(next.hour)), opts.pageRows ?? REBUILD_PAGE_ROWS));
     days++;
     if (Date.now() >= deadline) return { days, done: false };
   }
 }
 
-async function rebuildDay(tx: DbOrTx, typeKey: string, day: number): Promise<void> {
+/** Decisions a day's rebuild reads at a time, with their reviews: all it holds besides the day's counters. */
+const REBUILD_PAGE_ROWS = 1_000;
+
+/** What the facts of a decision need (factsFromHistory), and the keyset. */
+const factColumns = {
+  seq: decisions.seq,
+  id: decisions.id,
+  typeKey: decisions.typeKey,
+  modelVersion: decisions.modelVersion,
+  policyVersion: decisions.policyVersion,
+  confidence: decisions.confidence,
+  segment: decisions.segment,
+  occurredAt: decisions.occurredAt,
+  receivedAt: decisions.receivedAt,
+  route: decisions.route,
+  status: decisions.status,
+  qaSampled: decisions.qaSampled,
+  finalizedAt: decisions.finalizedAt,
+  reasons: decisions.reasons,
+};
+const verdictColumns = {
+  decisionId: reviews.decisionId,
+  seq: reviews.seq,
+  taskKind: reviews.taskKind,
+  action: reviews.action,
+  changedFields: reviews.changedFields,
+  reasonCodes: reviews.reasonCodes,
+};
+
+async function rebuildDay(tx: DbOrTx, typeKey: string, day: number, pageRows: number): Promise<void> {
   // Postgres: no other transaction writes counters until this one commits (a review of a decision of this
   // day must apply its delta to the rebuilt counters, not to the deleted ones). SQLite has one writer.
   if (dialectOf(tx) === "postgres") await sqlRun(tx, sql`LOCK TABLE rollups IN SHARE ROW EXCLUSIVE MODE`);
   await tx.delete(rollups).where(and(eq(rollups.typeKey, typeKey), gte(rollups.hour, day), lt(rollups.hour, day + DAY)));
-  const rows = await tx
-    .select()
-    .from(decisions)
-    .where(and(eq(decisions.typeKey, typeKey), gte(decisions.occurredAt, day), lt(decisions.occurredAt, day + DAY)));
-  const changes: FactsChange[] = [];
-  for (let i = 0; i < rows.length; i += 500) {
-    const part = rows.slice(i, i + 500);
-    const history = new Map<string, (typeof reviews.$inferSelect)[]>();
+  // The day's decisions a page at a time by seq (keyset), their counters summed as they go: memory is one page
+  // and the day's counters, however many decisions the day has.
+  const deltas = new Map<string, RollupRow>();
+  for (let after = 0; ;) {
+    const page = await tx
+      .select(factColumns)
+      .from(decisions)
+      .where(and(eq(decisions.typeKey, typeKey), gte(decisions.occurredAt, day), lt(decisions.occurredAt, day + DAY), gt(decisions.seq, after)))
+      .orderBy(decisions.seq)
+      .limit(pageRows);
+    if (page.length === 0) break;
+    const history = new Map<string, ReviewRowLike[]>();
     const found = await tx
-      .select()
+      .select(verdictColumns)
       .from(reviews)
       .where(
         inArray(
           reviews.decisionId,
-          part.map((d) => d.id),
+          page.map((d) => d.id),
         ),
       );
     for (const r of found) history.set(r.decisionId, [...(history.get(r.decisionId) ?? []), r]);
-    for (const d of part) changes.push({ before: null, after: factsFromHistory(d, history.get(d.id) ?? []) });
+    addDeltas(
+      deltas,
+      page.map((d) => ({ before: null, after: factsFromHistory(d, history.get(d.id) ?? []) })),
+    );
+    if (page.length < pageRows) break;
+    after = page[page.length - 1].seq;
+    // SQLite's statements are synchronous: between pages, requests waiting on the event loop get their turn
+    // (reads run on their own connection; writes queue behind this transaction either way).
+    await new Promise((resolve) => setImmediate(resolve));
   }
   // The roll-ups only: the monitors' counters were never split (and are kept for days, not for ever).
-  await writeRollups(tx, changes);
+  await writeDeltas(tx, deltas);
 }
