@@ -15,9 +15,18 @@
  * differently, number them from elsewhere (to add rows to a type an earlier call made), set
  * the decisions' monitored segment, or leave out the tasks and reviews (bench:monitors builds
  * a year of history with them). What the reports and monitors count of a row depends on i modulo 3,000 only.
+ *
+ * The roll-ups of the rows are written too (hourly and daily counters, under the rows' policy version),
+ * equal to what the app's write paths would have added for them (reports/contributions.ts): each kind of
+ * row's facts go through contributions() once, and SQL multiplies them by the rows of each hour. Not
+ * the drift monitors' counters (bench:monitors derives its own, and leaves these out).
  */
 import { sql } from "drizzle-orm";
 import { sqliteClientOf, sqlRun, transaction, type Db } from "@db/client.server";
+import { factsFromHistory, type ReviewRowLike } from "~/domain/decisions/facts.server";
+import { contributions, type DecisionStatus } from "~/domain/reports/contributions";
+import { DAILY_PREFIX } from "~/domain/reports/rollups.server";
+import { DAY, HOUR } from "~/lib/time";
 
 export type GenerateOptions = {
   typeKey?: string;
@@ -34,7 +43,73 @@ export type GenerateOptions = {
   segment?: boolean;
   /** The decisions alone, without their tasks and reviews (the bulk of a big store's old history, written faster). */
   decisionsOnly?: boolean;
+  /** Write the rows' roll-ups (default true; bench:monitors derives them itself after reshaping the queue). */
+  rollups?: boolean;
 };
+
+/** What the rows hold, shared by their SQL and by the facts their roll-ups are derived from. */
+const REVIEW_REASON = "confidence 0.62 < 0.9";
+/** received_at and finalized_at, after occurred_at (ms). */
+const RECEIVED_AFTER = 300;
+const FINALIZED_AFTER = 60_000;
+/** The one review each row gets (unless decisionsOnly), by the decision's status: a QA approval for the automatic lane. */
+const VERDICTS: Record<string, Omit<ReviewRowLike, "seq">> = {
+  auto_approved: { taskKind: "qa", action: "approve", changedFields: [], reasonCodes: [] },
+  approved: { taskKind: "review", action: "approve", changedFields: [], reasonCodes: [] },
+  corrected: { taskKind: "review", action: "correct", changedFields: ["total"], reasonCodes: ["WRONG_TOTAL"] },
+  rejected: { taskKind: "review", action: "reject", changedFields: [], reasonCodes: ["NOT_AN_INVOICE"] },
+};
+const json = (v: unknown) => `'${JSON.stringify(v).replace(/'/g, "''")}'`;
+
+/**
+ * The counters one generated row adds, by its status (which decides its route, its QA sample and its review):
+ * the app's contributions() of the facts such a row has. Rows: (status, metric, value).
+ */
+function contributionRows(typeKey: string, full: boolean): [string, string, number][] {
+  const out: [string, string, number][] = [];
+  for (const [status, verdict] of Object.entries(VERDICTS)) {
+    const auto = status === "auto_approved";
+    const facts = factsFromHistory(
+      {
+        typeKey,
+        modelVersion: "",
+        policyVersion: 1,
+        confidence: 0,
+        segment: null,
+        occurredAt: 0,
+        receivedAt: RECEIVED_AFTER,
+        route: auto ? "auto" : "review",
+        status: status as DecisionStatus,
+        qaSampled: auto,
+        finalizedAt: FINALIZED_AFTER,
+        reasons: auto ? [] : [REVIEW_REASON],
+      },
+      full ? [{ ...verdict, seq: 1 }] : [],
+    );
+    for (const [metric, value] of contributions(facts)) out.push([status, metric, value]);
+  }
+  return out;
+}
+
+/**
+ * The roll-ups of rows first…last of the type: the rows counted per (model version, policy version, hour, status)
+ * through the id index, times what each status contributes; hourly counters, then the daily ones. Added to any
+ * counters already there (an earlier call may have filled the same hours). The same SQL on both stores.
+ */
+function rollupStatements(g: Generation, q: (s: string) => string): string[] {
+  const id = (i: number) => q(`dec_${g.type}_${String(i).padStart(8, "0")}`);
+  const values = contributionRows(g.type, g.full)
+    .map(([status, metric, value]) => `(${q(status)}, ${q(metric)}, ${value})`)
+    .join(", ");
+  const upsert = (hour: string, metric: string) => `
+    WITH m(status, metric, value) AS (VALUES ${values}),
+    c AS (SELECT model_version AS v, policy_version AS pv, occurred_at - occurred_at % ${HOUR} AS hour, status, count(*) AS n
+          FROM decisions WHERE type_key = ${q(g.type)} AND id BETWEEN ${id(g.first)} AND ${id(g.last)} GROUP BY 1, 2, 3, 4)
+    INSERT INTO rollups (type_key, model_version, policy_version, hour, metric, value)
+    SELECT ${q(g.type)}, c.v, c.pv, ${hour}, ${metric}, sum(c.n * m.value) FROM c JOIN m ON m.status = c.status WHERE true GROUP BY 2, 3, 4, 5
+    ON CONFLICT (type_key, hour, model_version, policy_version, metric) DO UPDATE SET value = rollups.value + excluded.value`;
+  return [upsert("c.hour", "m.metric"), upsert(`c.hour - c.hour % ${DAY}`, `${q(DAILY_PREFIX)} || m.metric`)];
+}
 
 export async function generateReviewedInvoices(db: Db, rows: number, opts: GenerateOptions = {}): Promise<void> {
   const type = opts.typeKey ?? "invoice";
@@ -46,11 +121,12 @@ export async function generateReviewedInvoices(db: Db, rows: number, opts: Gener
   const full = !opts.decisionsOnly;
   const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
   const g = { type, t0, spacing, first, last, setup, full, segment: Boolean(opts.segment) };
+  const rollups = opts.rollups === false ? [] : rollupStatements(g, q);
   // The writer connection (a handle reads on a read-only one); null on Postgres.
   const writer = await transaction(db, async (tx) => sqliteClientOf(tx));
   if (!writer) {
     await transaction(db, async (tx) => {
-      for (const statement of postgresStatements(g, q)) await sqlRun(tx, sql.raw(statement));
+      for (const statement of [...postgresStatements(g, q), ...rollups]) await sqlRun(tx, sql.raw(statement));
     });
     return;
   }
@@ -77,16 +153,16 @@ export async function generateReviewedInvoices(db: Db, rows: number, opts: Gener
         json_object('total', (i % 1000) + 0.5, 'currency', CASE WHEN i % 2 THEN 'EUR' ELSE 'USD' END,
                     'lines', json_array(json_object('sku', 'A-' || (i % 50), 'amount', (i % 1000) + 0.5))),
         0.5 + (i % 50) / 100.0, json_object('total', 0.91, 'currency', 0.99), '[]', 0,
-        ${at()}, ${at(" + 300")},
+        ${at()}, ${at(` + ${RECEIVED_AFTER}`)},
         CASE WHEN i % 5 = 0 THEN 'auto' ELSE 'review' END,
-        CASE WHEN i % 5 = 0 THEN '[]' ELSE '["confidence 0.62 < 0.9"]' END, 1, i % 5 = 0,
+        CASE WHEN i % 5 = 0 THEN '[]' ELSE ${json([REVIEW_REASON])} END, 1, i % 5 = 0,
         CASE WHEN i % 5 = 0 THEN 'auto_approved' WHEN i % 10 < 6 THEN 'approved' WHEN i % 10 < 9 THEN 'corrected' ELSE 'rejected' END,
-        NULL, ${at(" + 60000")}, CASE WHEN i % 5 = 0 THEN NULL ELSE printf('gen_%02d', i % 20) END, ${at(" + 60000")}${g.segment ? ", CAST(1 + i % 4 AS TEXT)" : ""}
+        NULL, ${at(` + ${FINALIZED_AFTER}`)}, CASE WHEN i % 5 = 0 THEN NULL ELSE printf('gen_%02d', i % 20) END, ${at(` + ${FINALIZED_AFTER}`)}${g.segment ? ", CAST(1 + i % 4 AS TEXT)" : ""}
       FROM gen;`;
     const tasksSql = `
       INSERT INTO tasks (id, decision_id, type_key, kind, status, priority, due_at, created_at, claimed_by, completed_at)
       SELECT printf('tsk_%s_%08d', ${q(type)}, i), printf('dec_%s_%08d', ${q(type)}, i), ${q(type)}, CASE WHEN i % 5 = 0 THEN 'qa' ELSE 'review' END,
-        'done', 0, ${at(" + 3600000")}, ${at(" + 300")}, printf('gen_%02d', i % 20), ${at(" + 60000")}
+        'done', 0, ${at(" + 3600000")}, ${at(` + ${RECEIVED_AFTER}`)}, printf('gen_%02d', i % 20), ${at(` + ${FINALIZED_AFTER}`)}
       FROM gen;
       INSERT INTO reviews (id, decision_id, task_id, task_kind, reviewer_id, action, output, changed_fields, reason_codes, note, created_at)
       SELECT printf('rev_%s_%08d', ${q(type)}, i), printf('dec_%s_%08d', ${q(type)}, i), printf('tsk_%s_%08d', ${q(type)}, i),
@@ -97,11 +173,11 @@ export async function generateReviewedInvoices(db: Db, rows: number, opts: Gener
         CASE WHEN i % 10 BETWEEN 6 AND 8 THEN '["total"]' ELSE '[]' END,
         CASE WHEN i % 10 BETWEEN 6 AND 8 THEN '["WRONG_TOTAL"]' WHEN i % 10 = 9 THEN '["NOT_AN_INVOICE"]' ELSE '[]' END,
         CASE WHEN i % 10 = 9 THEN 'not an invoice, a delivery note' END,
-        ${at(" + 60000")}
+        ${at(` + ${FINALIZED_AFTER}`)}
       FROM gen;`;
     await transaction(db, async (tx) => {
       sqliteClientOf(tx)!.exec(`${setup ? setupSql : ""}${decisionsSql}${full ? tasksSql : ""}
-      DROP TABLE gen;`);
+      DROP TABLE gen;${rollups.map((r) => `${r};`).join("")}`);
     });
   } finally {
     writer.pragma("synchronous = NORMAL");
@@ -138,11 +214,11 @@ function postgresStatements(g: Generation, q: (s: string) => string): string[] {
        json_build_object('total', (i % 1000) + 0.5, 'currency', CASE WHEN i % 2 = 1 THEN 'EUR' ELSE 'USD' END,
                          'lines', json_build_array(json_build_object('sku', 'A-' || (i % 50), 'amount', (i % 1000) + 0.5)))::text,
        0.5 + (i % 50) / 100.0, json_build_object('total', 0.91, 'currency', 0.99)::text, '[]', 0,
-       ${at()}, ${at(" + 300")},
+       ${at()}, ${at(` + ${RECEIVED_AFTER}`)},
        CASE WHEN i % 5 = 0 THEN 'auto' ELSE 'review' END,
-       CASE WHEN i % 5 = 0 THEN '[]' ELSE '["confidence 0.62 < 0.9"]' END, 1, i % 5 = 0,
+       CASE WHEN i % 5 = 0 THEN '[]' ELSE ${json([REVIEW_REASON])} END, 1, i % 5 = 0,
        CASE WHEN i % 5 = 0 THEN 'auto_approved' WHEN i % 10 < 6 THEN 'approved' WHEN i % 10 < 9 THEN 'corrected' ELSE 'rejected' END,
-       NULL, ${at(" + 60000")}, CASE WHEN i % 5 = 0 THEN NULL ELSE ${reviewer("i % 20")} END, ${at(" + 60000")}${g.segment ? ", (1 + i % 4)::text" : ""}
+       NULL, ${at(` + ${FINALIZED_AFTER}`)}, CASE WHEN i % 5 = 0 THEN NULL ELSE ${reviewer("i % 20")} END, ${at(` + ${FINALIZED_AFTER}`)}${g.segment ? ", (1 + i % 4)::text" : ""}
      FROM ${rows}`;
   const tasks = [
     // The task counters once per (type, kind, status) rather than by the row trigger: in one transaction every
@@ -151,7 +227,7 @@ function postgresStatements(g: Generation, q: (s: string) => string): string[] {
     `WITH added AS (
        INSERT INTO tasks (id, decision_id, type_key, kind, status, priority, due_at, created_at, claimed_by, completed_at)
        SELECT ${id("tsk")}, ${id("dec")}, ${q(type)}, CASE WHEN i % 5 = 0 THEN 'qa' ELSE 'review' END,
-         'done', 0, ${at(" + 3600000")}, ${at(" + 300")}, ${reviewer("i % 20")}, ${at(" + 60000")}
+         'done', 0, ${at(" + 3600000")}, ${at(` + ${RECEIVED_AFTER}`)}, ${reviewer("i % 20")}, ${at(` + ${FINALIZED_AFTER}`)}
        FROM ${rows}
        RETURNING type_key, kind, status)
      INSERT INTO task_counters (type_key, kind, status, n) SELECT type_key, kind, status, count(*) FROM added GROUP BY 1, 2, 3
@@ -165,7 +241,7 @@ function postgresStatements(g: Generation, q: (s: string) => string): string[] {
        CASE WHEN i % 10 BETWEEN 6 AND 8 THEN '["total"]' ELSE '[]' END,
        CASE WHEN i % 10 BETWEEN 6 AND 8 THEN '["WRONG_TOTAL"]' WHEN i % 10 = 9 THEN '["NOT_AN_INVOICE"]' ELSE '[]' END,
        CASE WHEN i % 10 = 9 THEN 'not an invoice, a delivery note' END,
-       ${at(" + 60000")}
+       ${at(` + ${FINALIZED_AFTER}`)}
      FROM ${rows}`,
   ];
   return [...(g.setup ? setup : []), decisions, ...(g.full ? tasks : [])];

@@ -117,6 +117,7 @@ async function generate(db: Db, l: Layout, big: boolean, between: () => Promise<
       start: history.start,
       spacingMs: history.spacing,
       segment: true,
+      rollups: false,
       decisionsOnly: true,
       first: done + 1,
     });
@@ -130,6 +131,7 @@ async function generate(db: Db, l: Layout, big: boolean, between: () => Promise<
       start: history.start,
       spacingMs: history.spacing,
       segment: true,
+      rollups: false,
       first: history.old + 1,
     });
     progress(`history, with tasks and reviews: ${fmtN(history.middle)}`);
@@ -139,6 +141,7 @@ async function generate(db: Db, l: Layout, big: boolean, between: () => Promise<
     start: recent.start,
     spacingMs: recent.spacing,
     segment: true,
+    rollups: false,
     first: recent.first,
   });
   progress(`last two days: ${fmtN(recent.rows)}`);
