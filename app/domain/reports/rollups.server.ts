@@ -188,13 +188,15 @@ async function rebuildDay(tx: DbOrTx, typeKey: string, day: number, pageRows: nu
   if (dialectOf(tx) === "postgres") await sqlRun(tx, sql`LOCK TABLE rollups IN SHARE ROW EXCLUSIVE MODE`);
   await tx.delete(rollups).where(and(eq(rollups.typeKey, typeKey), gte(rollups.hour, day), lt(rollups.hour, day + DAY)));
   // The day's decisions a page at a time by seq (keyset), their counters summed as they go: memory is one page
-  // and the day's counters, however many decisions the day has.
+  // and the day's counters, however many decisions the day has. No index leads with occurred_at, so each page
+  // walks the primary key on from the last one (`type_key || ''` keeps both planners off the type indexes: with
+  // one, SQLite read every decision of the type and sorted them, for every page).
   const deltas = new Map<string, RollupRow>();
   for (let after = 0; ;) {
     const page = await tx
       .select(factColumns)
       .from(decisions)
-      .where(and(eq(decisions.typeKey, typeKey), gte(decisions.occurredAt, day), lt(decisions.occurredAt, day + DAY), gt(decisions.seq, after)))
+      .where(and(eq(sql`${decisions.typeKey} || ''`, typeKey), gte(decisions.occurredAt, day), lt(decisions.occurredAt, day + DAY), gt(decisions.seq, after)))
       .orderBy(decisions.seq)
       .limit(pageRows);
     if (page.length === 0) break;
