@@ -125,3 +125,36 @@ export function summaryLine(s: { bench: string; store?: string; figure: string; 
   const { ok, ...rest } = s;
   console.log(`SUMMARY ${JSON.stringify({ ...rest, ...(ok === undefined ? {} : { verdict: ok ? "PASS" : "FAIL" }) })}`);
 }
+
+/** Clock ticks per second of /proc/<pid>/stat times. */
+export const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU seconds (user + system) and resident set of a process, from /proc/<pid>/stat and /proc/<pid>/status. */
+export function procSample(pid: number): { cpuS: number; rssMb: number } | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after "(comm)": state is field 3, utime 14 and stime 15.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const cpuS = (Number(f[11]) + Number(f[12])) / CLK_TCK;
+    const rss = /VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return { cpuS, rssMb: rss ? Number(rss[1]) / 1024 : NaN };
+  } catch {
+    return null;
+  }
+}
+
+/** The least-squares slope of y against x (points [x, y]); NaN with fewer than two distinct x. */
+export function slope(points: [number, number][]): number {
+  const n = points.length;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  const sxy = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
+  return n >= 2 && sxx > 0 ? sxy / sxx : NaN;
+}

@@ -30,7 +30,6 @@
  *   BENCH_STORES=sqlite BENCH_DURATION=15 BENCH_WARMUP_SECONDS=3 BENCH_SINGLE_RATE=20 BENCH_REVIEWERS=10 npm run bench:load
  *   npm run bench:load -- --stores sqlite --duration 15       # a flag --name V is the variable BENCH_NAME=V
  */
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
@@ -39,7 +38,7 @@ import { sqlAll, type Db } from "@db/client.server";
 import { makeKey, makeType, makeUser } from "../../tests/support/db";
 import { type TestServer } from "../../tests/support/server";
 import { createLastmileClient, type LastmileClient } from "../client/index";
-import { BENCH_TYPE, benchDecision, benchType, buildApp, fmt, machineLine, percentile, rng, summaryLine, table } from "./common";
+import { BENCH_TYPE, benchDecision, benchType, buildApp, CLK_TCK, fmt, machineLine, percentile, procSample, rng, slope, summaryLine, table } from "./common";
 import { benchStore, closeStore, describeStore, onEachStore, pgClient, sideBySide, startSharedServer, type StoreKind } from "./stores";
 
 // Flags: `--duration 15` or `--duration=15` is BENCH_DURATION=15 (and wins over the environment).
@@ -78,6 +77,9 @@ const SQLITE_INSTANCES = Math.max(1, num("BENCH_SQLITE_INSTANCES", 1));
 /** The targets of the issue. */
 const FAST_P99_MS = 20;
 const ANY_P99_MS = 100;
+/** Memory flat: server RSS grows less than this (MB a minute) over the load after its first third; judged on runs of FLAT_MIN_S or more. */
+const FLAT_MB_PER_MIN = 0.5;
+const FLAT_MIN_S = 600;
 const FAST = new Set(["POST /decisions (single)", "POST /tasks/claim", "POST /tasks/{id}/review"]);
 const REPORTS = ["automation", "quality", "reviewers"] as const;
 const ENDPOINTS = [
@@ -175,28 +177,6 @@ const statusOutcome = (status: number, okStatuses: number[], body: unknown): Out
 
 // ---------------------------------------------------------------------------------------------------------
 // Server processes: RSS and CPU from /proc
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** CPU seconds (user + system) and resident set of a process, from /proc/<pid>/stat and /proc/<pid>/status. */
-function procSample(pid: number): { cpuS: number; rssMb: number } | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after "(comm)": state is field 3, utime 14 and stime 15.
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const cpuS = (Number(f[11]) + Number(f[12])) / CLK_TCK;
-    const rss = /VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-    return { cpuS, rssMb: rss ? Number(rss[1]) / 1024 : NaN };
-  } catch {
-    return null;
-  }
-}
 
 /** Busy and total jiffies of the whole machine (/proc/stat). */
 function machineTicks(): { busy: number; total: number } {
@@ -691,6 +671,14 @@ function targetLines(stats: Map<string, Stat>): string[] {
   return out;
 }
 
+/** The steepest server's RSS slope (MB a minute, least squares) over the load phase after its first third, which still fills caches. */
+function rssGrowth(r: RunResult): number {
+  const load = r.samples.series.filter((s) => s.phase === "load");
+  const tail = load.slice(Math.floor(load.length / 3));
+  return Math.max(...(load[0]?.servers ?? []).map((_, i) => slope(tail.map((s) => [s.t / 60, s.servers[i].rssMb]))));
+}
+const flatJudged = DURATION_S >= FLAT_MIN_S;
+
 async function main() {
   buildApp();
   console.log(machineLine());
@@ -714,6 +702,12 @@ async function main() {
     {
       label: "peak server RSS MB",
       values: v((r) => fmt(Math.max(...r.samples.series.flatMap((s) => s.servers.map((x) => x.rssMb).filter(Number.isFinite))))),
+    },
+    {
+      label: "server RSS growth MB/min (load after its first third)",
+      values: v((r) => fmt(rssGrowth(r), 2)),
+      target: (k: StoreKind) =>
+        flatJudged ? `< ${FLAT_MB_PER_MIN} ${rssGrowth(results[k]) < FLAT_MB_PER_MIN ? "PASS" : "FAIL"}` : `(judged from ${FLAT_MIN_S} s)`,
     },
     {
       label: "mean server CPU % (load phase, all servers)",
@@ -753,6 +747,13 @@ async function main() {
     const w = worst(r.stats);
     summaryLine({ bench: "load", store, figure: `worst p99 (${w.label})`, value: `${msFmt(w.p99)} ms`, target: `< ${ANY_P99_MS} ms`, ok: w.p99 < ANY_P99_MS });
     summaryLine({ bench: "load", store, figure: "errors", value: fmt(errorsOf(r.stats)), target: "0", ok: errorsOf(r.stats) === 0 });
+    summaryLine({
+      bench: "load",
+      store,
+      figure: "server RSS growth after warm-up",
+      value: `${fmt(rssGrowth(r), 2)} MB/min`,
+      ...(flatJudged ? { target: `< ${FLAT_MB_PER_MIN} MB/min`, ok: rssGrowth(r) < FLAT_MB_PER_MIN } : {}),
+    });
     summaryLine({
       bench: "load",
       store,
