@@ -15,8 +15,8 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "@db/client.server";
 import { decisions, outbox, tasks } from "@db/schema/index";
 import { runCli, runCliAsync } from "../support/cli";
-import { allDecisions, automationReport, freshType, listDecisions, person, sleep, tasksOf, type Person } from "../support/api";
-import { mixedLoad, serverErrors, unanswered, type LoadResult } from "../support/load";
+import { allDecisions, automationReport, freshType, listDecisions, person, tasksOf, type Person } from "../support/api";
+import { mixedLoad, serverErrors, unanswered, underWay, type LoadResult } from "../support/load";
 import { onPostgres } from "../support/store";
 import { startServer, type TestServer } from "../support/server";
 
@@ -60,7 +60,7 @@ describe("SIGTERM under load", () => {
   it("answers every request it took, exits 0, and keeps everything it acknowledged", { timeout: 180_000 }, async () => {
     const { s, admin, type, reviewers } = await serverWithWork();
     const running = load(s, admin, type, reviewers, "term");
-    await sleep(1_500);
+    await underWay(running.live);
     process.kill(s.pid, "SIGTERM");
     const result: LoadResult = await running.finished;
     const exit = await s.exited;
@@ -103,7 +103,7 @@ describe("kill -9 under load", () => {
   it("restarts to exact roll-ups, a verifying chain, no half-reviewed decision and every event in the outbox", { timeout: 180_000 }, async () => {
     const { s, admin, type, reviewers } = await serverWithWork();
     const running = load(s, admin, type, reviewers, "kill");
-    await sleep(1_500);
+    await underWay(running.live);
     process.kill(s.pid, "SIGKILL");
     const result = await running.finished;
     expect((await s.exited).signal).toBe("SIGKILL");
@@ -167,7 +167,7 @@ describe("lastmile backup", () => {
       expect(runCli(["audit", "checkpoint"], s.env).code).toBe(0);
       let stop = false;
       const running = load(s, admin, type, reviewers, "bk", () => stop);
-      await sleep(1_500);
+      await underWay(running.live);
       // Everything acknowledged up to now; then the backup starts while the load goes on.
       const before = new Set(running.live.acknowledged);
       const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "lastmile-backup-")), "backup.db");

@@ -116,6 +116,18 @@ export function mixedLoad(
 }
 
 /**
+ * Resolves once the load is under way: at least `acknowledged` ingests and `verdicts` verdicts answered. A fixed
+ * sleep instead would measure the machine (on a loaded one, 1.5 s held a handful of answers). Throws after `timeoutMs`.
+ */
+export async function underWay(r: LoadResult, min: { acknowledged: number; verdicts: number } = { acknowledged: 30, verdicts: 3 }, timeoutMs = 60_000) {
+  const until = Date.now() + timeoutMs;
+  while (r.acknowledged.size < min.acknowledged || r.verdicts.size < min.verdicts) {
+    if (Date.now() > until) throw new Error(`load not under way after ${timeoutMs} ms: ${r.acknowledged.size} ingests, ${r.verdicts.size} verdicts answered`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
  * Requests that got no answer and were not refused outright. A connection the kernel had queued (or Node had
  * accepted before any of its request arrived) when the server stopped listening is reset unread: the caller
  * checks by their effects that none of these was carried out.
