@@ -26,6 +26,15 @@ export async function sqliteBenchStore(file = path.join(fs.mkdtempSync(path.join
 
 export const BENCH_TYPE = "bench-invoice";
 
+/** A numeric option from the environment (BENCH_…): its default when unset or empty; a negative or non-number stops the run. */
+export function num(name: string, dflt: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return dflt;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number >= 0 (got ${raw})`);
+  return n;
+}
+
 /** The tests' invoice type with a date field added (every decision then goes through a format check too). */
 export function benchType(owner: string) {
   const base = invoiceType(owner);

@@ -38,7 +38,22 @@ import { sqlAll, type Db } from "@db/client.server";
 import { makeKey, makeType, makeUser } from "../../tests/support/db";
 import { type TestServer } from "../../tests/support/server";
 import { createLastmileClient, type LastmileClient } from "../client/index";
-import { BENCH_TYPE, benchDecision, benchType, buildApp, CLK_TCK, fmt, machineLine, percentile, procSample, rng, slope, summaryLine, table } from "./common";
+import {
+  BENCH_TYPE,
+  benchDecision,
+  benchType,
+  buildApp,
+  CLK_TCK,
+  fmt,
+  machineLine,
+  num,
+  percentile,
+  procSample,
+  rng,
+  slope,
+  summaryLine,
+  table,
+} from "./common";
 import { benchStore, closeStore, describeStore, onEachStore, pgClient, sideBySide, startSharedServer, type StoreKind } from "./stores";
 
 // Flags: `--duration 15` or `--duration=15` is BENCH_DURATION=15 (and wins over the environment).
@@ -49,13 +64,6 @@ for (let i = 2; i < process.argv.length; i++) {
   if (value === undefined) throw new Error(`bench:load: --${m[1]} needs a value`);
   process.env[`BENCH_${m[1].toUpperCase().replace(/-/g, "_")}`] = value;
 }
-const num = (name: string, dflt: number) => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return dflt;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number >= 0 (got ${raw})`);
-  return n;
-};
 const DURATION_S = num("BENCH_DURATION", 120);
 const WARMUP_S = num("BENCH_WARMUP_SECONDS", 10);
 const SINGLE_RATE = num("BENCH_SINGLE_RATE", 100);

@@ -27,16 +27,9 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { closeDatabase } from "@db/client.server";
 import { freePort } from "../../tests/support/server";
-import { buildApp, fmt, machineLine, percentile, procSample, sqliteBenchStore, summaryLine } from "./common";
+import { buildApp, fmt, machineLine, num, percentile, procSample, sqliteBenchStore, summaryLine } from "./common";
 import { generateReviewedInvoices } from "./generate";
 
-const num = (name: string, dflt: number) => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return dflt;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number >= 0 (got ${raw})`);
-  return n;
-};
 const DECISIONS = num("BENCH_DECISIONS", 10_000_000);
 const SAMPLE_EVERY_S = num("BENCH_SAMPLE_EVERY", 5);
 const SETTLE_S = num("BENCH_SETTLE_SECONDS", 10);
