@@ -504,7 +504,7 @@ export type CommitWrites = {
   /** Audit entries in chain order; `contentHash` is auditContentHash of the entry (audit.server.ts). */
   audit?: { at: number; actor: string; action: string; entityType: string; entityId: string; data: string; contentHash: string }[];
 };
-const pendingWrites = new WeakMap<object, Required<CommitWrites>>();
+const pendingWrites = new WeakMap<object, CommitWrites>();
 
 export async function writeAtCommit<K extends keyof CommitWrites>(
   db: DbOrTx,
@@ -518,8 +518,8 @@ export async function writeAtCommit<K extends keyof CommitWrites>(
   const open = store.current.getStore();
   if (!open) return insertCommitWrites(db, { [kind]: rows });
   let pending = pendingWrites.get(open);
-  if (!pending) pendingWrites.set(open, (pending = { rollups: [], monitorCounters: [], audit: [] }));
-  (pending[kind] as unknown[]).push(...rows);
+  if (!pending) pendingWrites.set(open, (pending = {}));
+  ((pending[kind] ??= []) as unknown[]).push(...rows);
 }
 
 /** The counter tables whose rows every writer shares: each row adds its `value` to the row with the same key. */
@@ -548,11 +548,7 @@ async function flushCommitWrites(handle: Db): Promise<void> {
   const pending = pendingWrites.get(handle);
   if (!pending) return;
   pendingWrites.delete(handle);
-  const writes: CommitWrites = {};
-  if (pending.rollups.length) writes.rollups = pending.rollups;
-  if (pending.monitorCounters.length) writes.monitorCounters = pending.monitorCounters;
-  if (pending.audit.length) writes.audit = pending.audit;
-  await insertCommitWrites(handle, writes);
+  await insertCommitWrites(handle, pending);
 }
 
 async function insertCommitWrites(db: DbOrTx, writes: CommitWrites): Promise<void> {
