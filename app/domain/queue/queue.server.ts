@@ -184,12 +184,15 @@ export function holdsDecision(kind: TaskKind): boolean {
   return kind === "review" || kind === "second";
 }
 
-/** Conditions for tasks a reviewer may take from the shared queue. */
+/**
+ * Conditions for tasks a reviewer may take from the shared queue. The status and kind are written into the SQL,
+ * not bound: a prepared claim's plan then knows it reads open tasks (the queue-order indexes), once for all calls.
+ */
 export function claimableBy(reviewer: { id: string | Placeholder }): SQL {
   return and(
-    eq(tasks.status, "open"),
+    sql`${tasks.status} = 'open'`,
     // Escalations never enter the shared queue; only the type's owner (their assignee) gets them.
-    or(ne(tasks.kind, "escalation"), eq(tasks.assigneeId, reviewer.id)),
+    or(sql`${tasks.kind} <> 'escalation'`, eq(tasks.assigneeId, reviewer.id)),
     or(isNull(tasks.assigneeId), eq(tasks.assigneeId, reviewer.id)),
     or(isNull(tasks.excludedUserId), ne(tasks.excludedUserId, reviewer.id)),
   )!;
