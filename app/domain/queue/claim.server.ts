@@ -21,7 +21,7 @@
  * types are closed to the reviewer (a small prepared query, before the claim's
  * transaction) and leaves their tasks out; a given task of such a type is a 403.
  */
-import { and, eq, inArray, ne, sql, type SQL } from "drizzle-orm";
+import { and, eq, inArray, ne, sql, type Placeholder, type SQL } from "drizzle-orm";
 import { forUpdate, forUpdateSkipLocked } from "@db/sql";
 import { dialectOf, preparedQuery, transaction, type Db, type DbOrTx } from "@db/client.server";
 import { tasks } from "@db/schema/index";
@@ -37,6 +37,7 @@ import {
   DEFAULT_LEASE_MS,
   extendLease,
   holdsDecision,
+  notExcluded,
   noteLease,
   reapExpiredLeases,
   reapLapsedLeases,
@@ -101,39 +102,50 @@ async function claimChosen(db: Db, reviewer: Reviewer, at: At, choose: (tx: DbOr
 
 /**
  * The head claim in one statement: the lease is taken on the first task assigned to the reviewer that matches
- * `where` (among up to ASSIGNED_PROBE of their open assigned tasks), else on the head of the shared queue, and the
+ * `filters` (among up to ASSIGNED_PROBE of their open assigned tasks), else on the head of the shared queue, and the
  * leased row is returned; none when nothing is open for them. The head is chosen and locked inside the update
  * (`FOR UPDATE SKIP LOCKED` on Postgres), so a claim is one round trip, not three, and the lease is guarded
  * (`status = 'open'`) as every lease is. The constants are written into the SQL, not bound, so Postgres can plan the
  * prepared statement once (a generic plan on the queue-order indexes) instead of for every claim.
+ *
+ * The assigned probe already holds only open tasks the reviewer may take (their own, not escalations), so its head
+ * adds only what the probe cannot know (four-eyes, the filters) and no condition on the status: both stores then
+ * start from the probe's few ids (the assignee index), not from a walk of the whole queue in order.
  */
-function leaseHeadQuery(db: DbOrTx, where: SQL[], p: { reviewer: unknown; until: unknown; now: unknown }) {
+function leaseHeadQuery(db: DbOrTx, reviewer: { id: string | Placeholder }, filters: SQL[], p: { until: unknown; now: unknown }) {
   const locked = dialectOf(db) === "postgres" ? sql` for update skip locked` : sql``;
   const head = (cond: SQL[]) =>
     sql`(select ${tasks.id} from ${tasks} where ${and(...cond)} order by ${tasks.priority} desc, ${tasks.dueAt} asc, ${tasks.seq} asc limit 1${locked})`;
-  const assigned = sql`${tasks.id} in (select ${tasks.id} from ${tasks} where ${tasks.assigneeId} = ${p.reviewer} and ${tasks.status} = 'open' and ${tasks.kind} <> 'escalation' limit ${sql.raw(String(ASSIGNED_PROBE))})`;
+  const assigned = sql`${tasks.id} in (select ${tasks.id} from ${tasks} where ${tasks.assigneeId} = ${reviewer.id} and ${tasks.status} = 'open' and ${tasks.kind} <> 'escalation' limit ${sql.raw(String(ASSIGNED_PROBE))})`;
+  const mine = head([assigned, notExcluded(reviewer), ...filters]);
+  const shared = head([claimableBy(reviewer), ...filters]);
   return db
     .update(tasks)
-    .set({ status: "claimed", claimedBy: sql`${p.reviewer}`, leaseExpiresAt: sql`${p.until}`, claimedAt: sql`${p.now}` })
-    .where(sql`${tasks.id} = coalesce(${head([...where, assigned])}, ${head(where)}) and ${tasks.status} = 'open'`)
+    .set({ status: "claimed", claimedBy: sql`${reviewer.id}`, leaseExpiresAt: sql`${p.until}`, claimedAt: sql`${p.now}` })
+    .where(sql`${tasks.id} = coalesce(${mine}, ${shared}) and ${tasks.status} = 'open'`)
     .returning();
 }
 
 /** The head claim for a reviewer no queue is closed to (nearly every claim), prepared once (on Postgres a named statement per connection). */
-const placeholders = { reviewer: sql.placeholder("reviewer"), until: sql.placeholder("until"), now: sql.placeholder("now") };
-const leaseSharedHead = preparedQuery("tasks_lease_shared_head", (db) => leaseHeadQuery(db, [claimableBy({ id: placeholders.reviewer })], placeholders));
+const placeholders = { until: sql.placeholder("until"), now: sql.placeholder("now") };
+const someone = { id: sql.placeholder("reviewer") };
+const leaseSharedHead = preparedQuery("tasks_lease_shared_head", (db) => leaseHeadQuery(db, someone, [], placeholders));
 const leaseSharedHeadOfType = preparedQuery("tasks_lease_shared_head_of_type", (db) =>
-  leaseHeadQuery(db, [claimableBy({ id: placeholders.reviewer }), eq(tasks.typeKey, sql.placeholder("type"))], placeholders),
+  leaseHeadQuery(db, someone, [eq(tasks.typeKey, sql.placeholder("type"))], placeholders),
 );
 
 async function claimHead(db: Db, reviewer: Reviewer, at: At, type: string | undefined): Promise<TaskRow | null> {
   const scope = await queueScope(db, reviewer);
   return transaction(db, async (tx) => {
     await reapLapsedLeases(tx, at.now);
-    const p = { reviewer: reviewer.id, until: at.now + at.leaseMs, now: at.now };
-    const where = [claimableBy(reviewer), ...scope.where, ...(type ? [eq(tasks.typeKey, type)] : [])];
+    const p = { until: at.now + at.leaseMs, now: at.now };
+    const filters = [...scope.where, ...(type ? [eq(tasks.typeKey, type)] : [])];
     const [leased] =
-      scope.where.length > 0 ? await leaseHeadQuery(tx, where, p) : type ? await leaseSharedHeadOfType(tx, { ...p, type }) : await leaseSharedHead(tx, p);
+      scope.where.length > 0
+        ? await leaseHeadQuery(tx, reviewer, filters, p)
+        : type
+          ? await leaseSharedHeadOfType(tx, { ...p, reviewer: reviewer.id, type })
+          : await leaseSharedHead(tx, { ...p, reviewer: reviewer.id });
     if (leased) return leaseTaken(tx, leased, reviewer, at);
     // Nothing for them in a queue they may not work: a 403 that says so (and rolls back the reaping), not "nothing open".
     if (type && scope.excluded.includes(type)) throw (await queueRefusal(tx, reviewer, { typeKey: type, assigneeId: null }, scope.excluded))!;

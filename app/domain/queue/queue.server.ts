@@ -194,8 +194,13 @@ export function claimableBy(reviewer: { id: string | Placeholder }): SQL {
     // Escalations never enter the shared queue; only the type's owner (their assignee) gets them.
     or(sql`${tasks.kind} <> 'escalation'`, eq(tasks.assigneeId, reviewer.id)),
     or(isNull(tasks.assigneeId), eq(tasks.assigneeId, reviewer.id)),
-    or(isNull(tasks.excludedUserId), ne(tasks.excludedUserId, reviewer.id)),
+    notExcluded(reviewer),
   )!;
+}
+
+/** Not a task the reviewer is kept off (four-eyes: the second review needs someone other than the first reviewer). */
+export function notExcluded(reviewer: { id: string | Placeholder }): SQL {
+  return or(isNull(tasks.excludedUserId), ne(tasks.excludedUserId, reviewer.id))!;
 }
 
 /**
