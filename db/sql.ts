@@ -71,6 +71,47 @@ export async function lockSingleton(db: DbOrTx, key: number): Promise<void> {
   if (pg(db)) await pgClientOf(db).query({ name: "advisory_xact_lock", text: "SELECT pg_advisory_xact_lock($1)", values: [key] });
 }
 
+/**
+ * Paging in commit order (GET /api/v1/decisions). A decision takes its `seq` when it is inserted, and on Postgres
+ * transactions commit in any order: a page read while a lower-numbered decision is still uncommitted would step over
+ * it, and a client following the cursor would never see it. So:
+ *
+ * - markFeedPosition: a transaction that inserts decisions first marks where its numbers start, with a shared
+ *   transaction-scoped advisory lock keyed by the sequence's last value (FEED_LOCKS + that value), taken before it
+ *   draws a number: every number it draws is above its mark, and the mark is held until it commits or rolls back.
+ * - feedHorizon: a reader first reads the lowest mark still held (and the sequence's last value), then, in a later
+ *   statement and so a later snapshot, pages only up to it. Every number up to the horizon belongs to a transaction
+ *   that has ended (visible, or rolled back): no later page can find one below a cursor handed out.
+ *
+ * Decisions written by a transaction still open are held back until it ends, along with those numbered above its
+ * mark. SQLite's one writer commits in seq order: no mark, no horizon.
+ */
+const FEED_LOCKS = "4611686018427387904"; // 2^62: far above every other advisory key (the audit chain, migrations, db copy)
+const DECISIONS_SEQ = "pg_get_serial_sequence('decisions', 'seq')::regclass";
+
+export async function markFeedPosition(db: DbOrTx): Promise<void> {
+  if (!pg(db)) return;
+  await pgClientOf(db).query({
+    name: "decisions_feed_mark",
+    text: `SELECT pg_advisory_xact_lock_shared(${FEED_LOCKS}::bigint + coalesce(pg_sequence_last_value(${DECISIONS_SEQ}), 0))`,
+  });
+}
+
+/** The highest decision `seq` a page may show now (Postgres); undefined on SQLite, where every committed row is settled. */
+export async function feedHorizon(db: DbOrTx): Promise<number | undefined> {
+  if (!pg(db)) return undefined;
+  const { rows } = await pgClientOf(db).query<{ h: string | number }>({
+    name: "decisions_feed_horizon",
+    text: `SELECT least(
+      coalesce(pg_sequence_last_value(${DECISIONS_SEQ}), 0),
+      (SELECT min(((l.classid::bigint << 32) | l.objid::bigint) - ${FEED_LOCKS}::bigint) FROM pg_locks l
+        WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.classid::bigint >= (${FEED_LOCKS}::bigint >> 32)
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+    ) AS h`,
+  });
+  return Number(rows[0].h);
+}
+
 /** Whether an error is a unique-constraint violation (two writers raced to insert the same key). */
 export function isUniqueViolation(e: unknown): boolean {
   const err = e as { code?: string; cause?: { code?: string } } | null;

@@ -3,9 +3,10 @@
  * Lists page by the decision's sequence number, so a cursor is stable while
  * new decisions arrive.
  */
-import { and, asc, eq, gt, gte, inArray, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, gte, inArray, lte, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { preparedQuery, type DbOrTx } from "@db/client.server";
+import { feedHorizon } from "@db/sql";
 import { decisions, reviews, users } from "@db/schema/index";
 import { DECISION_ROUTES, REVIEW_ACTIONS, TASK_KINDS } from "@db/schema/tables";
 import { JsonText } from "@db/json-text";
@@ -188,6 +189,9 @@ export async function listDecisions(db: DbOrTx, q: ListQuery, viewer: SealViewer
   if (q.status) where.push(eq(decisions.status, q.status));
   if (q.updatedSince) where.push(gte(decisions.updatedAt, Date.parse(q.updatedSince)));
   if (q.cursor) where.push(gt(decisions.seq, Number(q.cursor)));
+  // Only decisions no open transaction can still precede (Postgres): a cursor never steps over a late commit.
+  const horizon = await feedHorizon(db);
+  if (horizon !== undefined) where.push(lte(decisions.seq, horizon));
   const rows = await db
     .select()
     .from(decisions)

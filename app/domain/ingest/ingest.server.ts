@@ -8,7 +8,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { preparedInList, transaction, type Db, type DbOrTx } from "@db/client.server";
-import { isUniqueViolation } from "@db/sql";
+import { isUniqueViolation, markFeedPosition } from "@db/sql";
 import { decisions, tasks } from "@db/schema/index";
 import { autoAssigner } from "../teams/membership.server";
 import { DECISION_ROUTES, DECISION_STATUSES } from "@db/schema/tables";
@@ -382,6 +382,8 @@ async function store(
       if (conflicts.size > 0 && !opts.partial) throw conflict("Conflicting decisions; nothing was written", [...conflicts.values()].flat());
       if (fresh.length === 0) return { results, conflicts };
 
+      // Before any number is drawn: a page of GET /api/v1/decisions never steps over this transaction's decisions.
+      await markFeedPosition(tx);
       await insertRows(
         tx,
         decisions,
