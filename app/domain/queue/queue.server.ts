@@ -127,8 +127,27 @@ const lapsedLeases = preparedQuery("tasks_lapsed_leases", (db) =>
 export async function reapExpiredLeases(tx: DbOrTx, now: number): Promise<number> {
   // Rows another transaction is reaping (or claiming) are skipped: each lapsed lease is returned once.
   const lapsed = await lapsedLeases(tx, { now });
-  const expired: typeof lapsed = [];
-  for (const t of lapsed) if (await returnToQueue(tx, t, now)) expired.push(t);
+  if (lapsed.length === 0) return 0;
+  // Set-based, a slice of ids per statement: a claim after a mass expiry returns a thousand leases in a few statements,
+  // not two per task. Each is guarded as it was read (still claimed, lease lapsed).
+  const returned = new Set<string>();
+  for (let i = 0; i < lapsed.length; i += 500) {
+    const ids = lapsed.slice(i, i + 500).map((t) => t.id);
+    const rows = await tx
+      .update(tasks)
+      .set({ status: "open", claimedBy: null, leaseExpiresAt: null, claimedAt: null })
+      .where(and(inArray(tasks.id, ids), eq(tasks.status, "claimed"), lt(tasks.leaseExpiresAt, now)))
+      .returning({ id: tasks.id });
+    for (const r of rows) returned.add(r.id);
+  }
+  const expired = lapsed.filter((t) => returned.has(t.id));
+  const held = expired.filter((t) => holdsDecision(t.kind)).map((t) => t.decisionId);
+  for (let i = 0; i < held.length; i += 500) {
+    await tx
+      .update(decisions)
+      .set({ status: "pending_review", updatedAt: now })
+      .where(and(inArray(decisions.id, held.slice(i, i + 500)), eq(decisions.status, "in_review")));
+  }
   if (expired.length === 0) return 0;
   await appendAudit(
     tx,
