@@ -21,7 +21,7 @@
  * types are closed to the reviewer (a small prepared query, before the claim's
  * transaction) and leaves their tasks out; a given task of such a type is a 403.
  */
-import { and, eq, inArray, ne, sql, type Placeholder, type SQL } from "drizzle-orm";
+import { and, eq, inArray, sql, type Placeholder, type SQL } from "drizzle-orm";
 import { forUpdate, forUpdateSkipLocked } from "@db/sql";
 import { dialectOf, preparedQuery, transaction, type Db, type DbOrTx } from "@db/client.server";
 import { tasks } from "@db/schema/index";
@@ -116,7 +116,7 @@ function leaseHeadQuery(db: DbOrTx, reviewer: { id: string | Placeholder }, filt
   const locked = dialectOf(db) === "postgres" ? sql` for update skip locked` : sql``;
   const head = (cond: SQL[]) =>
     sql`(select ${tasks.id} from ${tasks} where ${and(...cond)} order by ${tasks.priority} desc, ${tasks.dueAt} asc, ${tasks.seq} asc limit 1${locked})`;
-  const assigned = sql`${tasks.id} in (select ${tasks.id} from ${tasks} where ${tasks.assigneeId} = ${reviewer.id} and ${tasks.status} = 'open' and ${tasks.kind} <> 'escalation' limit ${sql.raw(String(ASSIGNED_PROBE))})`;
+  const assigned = sql`${tasks.id} in (select ${tasks.id} from ${tasks} where ${assignedOpenTo(reviewer)} limit ${sql.raw(String(ASSIGNED_PROBE))})`;
   const mine = head([assigned, notExcluded(reviewer), ...filters]);
   const shared = head([claimableBy(reviewer), ...filters]);
   return db
@@ -169,9 +169,14 @@ const assignedOpen = preparedQuery("tasks_assigned_open", (db) =>
   db
     .select({ id: tasks.id })
     .from(tasks)
-    .where(and(eq(tasks.assigneeId, sql.placeholder("reviewer")), eq(tasks.status, "open"), ne(tasks.kind, "escalation")))
+    .where(assignedOpenTo({ id: sql.placeholder("reviewer") }))
     .limit(ASSIGNED_PROBE),
 );
+
+/** The reviewer's own open tasks, escalations aside: what the assigned probe reads (tasks_assignee_idx), in a claim and in a view claim. */
+function assignedOpenTo(reviewer: { id: string | Placeholder }): SQL {
+  return sql`${tasks.assigneeId} = ${reviewer.id} and ${tasks.status} = 'open' and ${tasks.kind} <> 'escalation'`;
+}
 
 async function assignedIds(tx: DbOrTx, reviewer: Reviewer): Promise<string[]> {
   return (await assignedOpen(tx, { reviewer: reviewer.id })).map((r) => r.id);

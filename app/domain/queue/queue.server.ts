@@ -84,15 +84,44 @@ export async function describeTask(db: DbOrTx, t: TaskRow): Promise<TaskJson> {
  * Puts a claimed task back in the queue (lease lapsed or released); a decision it held goes back to
  * pending review. Only while the same reviewer still holds it: false when someone else changed it first.
  */
-export async function returnToQueue(tx: DbOrTx, t: Pick<TaskRow, "id" | "decisionId" | "kind" | "claimedBy">, now: number): Promise<boolean> {
-  const held = await tx
-    .update(tasks)
-    .set({ status: "open", claimedBy: null, leaseExpiresAt: null, claimedAt: null })
-    .where(and(eq(tasks.id, t.id), eq(tasks.status, "claimed"), t.claimedBy === null ? isNull(tasks.claimedBy) : eq(tasks.claimedBy, t.claimedBy)))
-    .returning({ id: tasks.id });
-  if (held.length === 0) return false;
-  if (holdsDecision(t.kind)) await setDecisionStatus(tx, { id: t.decisionId, from: "in_review", to: "pending_review", now });
-  return true;
+export async function returnToQueue(tx: DbOrTx, t: ReturnedTask, now: number): Promise<boolean> {
+  return (await returnAllToQueue(tx, [t], now, t.claimedBy === null ? isNull(tasks.claimedBy) : eq(tasks.claimedBy, t.claimedBy))).size === 1;
+}
+
+type ReturnedTask = Pick<TaskRow, "id" | "decisionId" | "kind" | "claimedBy">;
+
+/**
+ * Puts claimed tasks back in the queue, set-based (a slice of ids a statement, so a mass expiry costs a few
+ * statements, not two per task); the decisions they held go back to pending review. Only tasks still claimed and
+ * still meeting `guard` (as the caller read them) are returned: their ids are the answer.
+ */
+export async function returnAllToQueue(tx: DbOrTx, ts: ReturnedTask[], now: number, guard: SQL): Promise<Set<string>> {
+  const returned = new Set<string>();
+  for (let i = 0; i < ts.length; i += 500) {
+    const rows = await tx
+      .update(tasks)
+      .set({ status: "open", claimedBy: null, leaseExpiresAt: null, claimedAt: null })
+      .where(
+        and(
+          inArray(
+            tasks.id,
+            ts.slice(i, i + 500).map((t) => t.id),
+          ),
+          eq(tasks.status, "claimed"),
+          guard,
+        ),
+      )
+      .returning({ id: tasks.id });
+    for (const r of rows) returned.add(r.id);
+  }
+  const held = ts.filter((t) => returned.has(t.id) && holdsDecision(t.kind)).map((t) => t.decisionId);
+  for (let i = 0; i < held.length; i += 500) {
+    await tx
+      .update(decisions)
+      .set({ status: "pending_review", updatedAt: now })
+      .where(and(inArray(decisions.id, held.slice(i, i + 500)), eq(decisions.status, "in_review")));
+  }
+  return returned;
 }
 
 /** A decision's review status as its task is claimed or returned (only from the status expected: a guarded update). */
@@ -127,27 +156,9 @@ const lapsedLeases = preparedQuery("tasks_lapsed_leases", (db) =>
 export async function reapExpiredLeases(tx: DbOrTx, now: number): Promise<number> {
   // Rows another transaction is reaping (or claiming) are skipped: each lapsed lease is returned once.
   const lapsed = await lapsedLeases(tx, { now });
-  if (lapsed.length === 0) return 0;
-  // Set-based, a slice of ids per statement: a claim after a mass expiry returns a thousand leases in a few statements,
-  // not two per task. Each is guarded as it was read (still claimed, lease lapsed).
-  const returned = new Set<string>();
-  for (let i = 0; i < lapsed.length; i += 500) {
-    const ids = lapsed.slice(i, i + 500).map((t) => t.id);
-    const rows = await tx
-      .update(tasks)
-      .set({ status: "open", claimedBy: null, leaseExpiresAt: null, claimedAt: null })
-      .where(and(inArray(tasks.id, ids), eq(tasks.status, "claimed"), lt(tasks.leaseExpiresAt, now)))
-      .returning({ id: tasks.id });
-    for (const r of rows) returned.add(r.id);
-  }
+  // Each is returned as it was read: still claimed, its lease lapsed.
+  const returned = await returnAllToQueue(tx, lapsed, now, lt(tasks.leaseExpiresAt, now));
   const expired = lapsed.filter((t) => returned.has(t.id));
-  const held = expired.filter((t) => holdsDecision(t.kind)).map((t) => t.decisionId);
-  for (let i = 0; i < held.length; i += 500) {
-    await tx
-      .update(decisions)
-      .set({ status: "pending_review", updatedAt: now })
-      .where(and(inArray(decisions.id, held.slice(i, i + 500)), eq(decisions.status, "in_review")));
-  }
   if (expired.length === 0) return 0;
   await appendAudit(
     tx,
