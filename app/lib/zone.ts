@@ -44,8 +44,19 @@ export function canonicalTimeZone(name: string): string | null {
   return Intl.supportedValuesOf("timeZone").find((z) => z.toLowerCase() === lower) ?? name;
 }
 
-/** Wall-clock fields of an instant in a zone. */
+/** Wall-clock fields of an instant in a zone (UTC straight from the date, without the formatter). */
 function wallClock(ms: number, timeZone: string) {
+  if (timeZone === "UTC") {
+    const d = new Date(ms);
+    return {
+      year: d.getUTCFullYear(),
+      month: d.getUTCMonth() + 1,
+      day: d.getUTCDate(),
+      hour: d.getUTCHours(),
+      minute: d.getUTCMinutes(),
+      second: d.getUTCSeconds(),
+    };
+  }
   const parts: Record<string, number> = {};
   for (const p of formatter(timeZone).formatToParts(new Date(ms))) if (p.type !== "literal") parts[p.type] = Number(p.value);
   return { year: parts.year, month: parts.month, day: parts.day, hour: parts.hour, minute: parts.minute, second: parts.second };
@@ -69,6 +80,19 @@ export function localDate(ms: number, timeZone: string): string {
  * daylight-saving gap at midnight). `date` is "YYYY-MM-DD".
  */
 export function startOfLocalDate(date: string, timeZone: string): number {
+  const key = `${timeZone} ${date}`;
+  let start = dayStarts.get(key);
+  if (start === undefined) {
+    if (dayStarts.size >= 4096) dayStarts.clear();
+    dayStarts.set(key, (start = findStartOfLocalDate(date, timeZone)));
+  }
+  return start;
+}
+
+/** startOfLocalDate's answers: a pure function of its arguments, asked for the same few days on every page. */
+const dayStarts = new Map<string, number>();
+
+function findStartOfLocalDate(date: string, timeZone: string): number {
   const [y, m, d] = date.split("-").map(Number);
   const midnightUtc = Date.UTC(y, m - 1, d);
   // Offsets lie within ±14 h: try the offset at a first guess, then at the answer it gives.

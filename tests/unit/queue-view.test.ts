@@ -123,6 +123,33 @@ describe("queue view", () => {
   });
 });
 
+describe("the queue overview", () => {
+  it("names each queue's oldest open task and counts every work kind past its SLA, escalations aside", async () => {
+    const { db, reviewer, owner, t0 } = await setup(6);
+    // A second queue whose every automated decision is sampled for QA: its tasks are of kind "qa".
+    await makeType(db, invoiceType(owner.email, { key: "invoice-qa", name: "Invoices (QA)", routing: { minConfidence: 0.5, qaSampleRate: 1 } }));
+    for (let i = 0; i < 3; i++)
+      await ingestDecisions(db, [invoiceDecision(`qa-${i}`, { type: "invoice-qa" })], { batch: false, actor: "t", now: t0 + 60_000 + i });
+    const first = (await claim(db, reviewer, { next: { type: "invoice" } }, { now: t0 }))!;
+    await submitReview(db, reviewer, first.id, { action: "escalate", note: "not sure" }, { now: t0 });
+    const open = await db.select({ createdAt: tasks.createdAt, kind: tasks.kind }).from(tasks).where(eq(tasks.status, "open")).orderBy(asc(tasks.seq));
+    expect(open.filter((t) => t.kind === "escalation")).toHaveLength(1);
+
+    const byKey = (rows: Awaited<ReturnType<typeof queueOverview>>) => Object.fromEntries(rows.map((q) => [q.key, q]));
+    const now = byKey(await queueOverview(db, t0));
+    expect(now.invoice).toMatchObject({ open: 5, pastSla: 0, pastSlaCapped: false, escalations: 1 });
+    // The oldest open work task, by arrival.
+    expect(now.invoice.oldestCreatedAt).toBe(open.find((t) => t.kind === "review")!.createdAt);
+    expect(now["invoice-qa"]).toMatchObject({ open: 3, pastSla: 0, oldestCreatedAt: t0 + 60_000 });
+
+    const later = byKey(await queueOverview(db, t0 + 30 * 24 * 3_600_000));
+    expect(later.invoice).toMatchObject({ pastSla: 5, pastSlaCapped: false });
+    expect(later["invoice-qa"]).toMatchObject({ pastSla: 3, pastSlaCapped: false });
+    // A queue the reviewer may not work is left out.
+    expect((await queueOverview(db, t0, ["invoice-qa"])).map((q) => q.key)).toEqual(["invoice"]);
+  });
+});
+
 describe("work mode over a filtered list (claim with a view)", () => {
   const externalId = externalIdOfTask;
 

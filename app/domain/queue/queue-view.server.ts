@@ -6,13 +6,12 @@
  * Counts come from task_counters (kept exact by triggers); everything else is
  * an index range read, never a scan of the open queue.
  */
-import { and, asc, desc, eq, gte, inArray, lt, ne, notInArray, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, lt, notInArray, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { jsonArrayHas } from "@db/sql";
-import { sqlAll, sqlOne, type DbOrTx } from "@db/client.server";
+import { preparedQuery, sqlAll, type DbOrTx } from "@db/client.server";
 import { decisionTypes, decisions, reviews, rollups, tasks, users } from "@db/schema/index";
 import { HOUR } from "~/lib/time";
-import { listDecisionTypes } from "../decision-types/decision-types.server";
 import { claimableBy, queueCounts, type Reviewer } from "./queue.server";
 import { queueScope, type QueueScope } from "../teams/membership.server";
 import type { Issue } from "~/lib/errors";
@@ -65,41 +64,50 @@ export async function queueOverview(db: DbOrTx, now: number, excluded: readonly 
   // One type after another: on a Postgres transaction the queries share one connection (one query at a time),
   // and outside one a page must not take a pool connection per type.
   const out: QueueSummary[] = [];
-  for (const t of await listDecisionTypes(db)) {
+  for (const t of await typeNames(db, {})) {
     if (excluded.includes(t.key)) continue;
     const mine = counts.filter((c) => c.typeKey === t.key);
     const sum = (status: "open" | "claimed", kinds: readonly string[]) => mine.filter((c) => kinds.includes(c.kind)).reduce((n, c) => n + c[status], 0);
-    // tasks_status_type_idx (status, type_key) ends in the rowid (seq): this reads it in seq
-    // order and stops at the first match instead of sorting the open queue.
-    const oldest = (
-      await db
-        .select({ createdAt: tasks.createdAt })
-        .from(tasks)
-        .where(and(eq(tasks.status, "open"), eq(tasks.typeKey, t.key), ne(tasks.kind, "escalation")))
-        .orderBy(asc(tasks.seq))
-        .limit(1)
-    )[0];
-    let pastSla = 0;
-    for (const kind of WORK_KINDS) {
-      const row = await sqlOne<{ n: number }>(
-        db,
-        sql`select count(*) as n from (select 1 from ${tasks} where ${tasks.status} = 'open' and ${tasks.typeKey} = ${t.key} and ${tasks.kind} = ${kind} and ${tasks.dueAt} < ${now} limit ${SLA_COUNT_CAP}) as capped`,
-      );
-      pastSla += row?.n ?? 0;
-    }
+    const [figures] = await typeQueueFigures(db, { type: t.key, now });
+    const pastSla = Number(figures?.pastSla ?? 0);
     out.push({
       key: t.key,
       name: t.name,
       open: sum("open", WORK_KINDS),
       inProgress: sum("claimed", WORK_KINDS),
-      oldestCreatedAt: oldest?.createdAt ?? null,
-      pastSla: Math.min(pastSla, SLA_COUNT_CAP),
+      oldestCreatedAt: figures?.oldestCreatedAt == null ? null : Number(figures.oldestCreatedAt),
+      pastSla,
       pastSlaCapped: pastSla >= SLA_COUNT_CAP,
       escalations: sum("open", ["escalation"]) + sum("claimed", ["escalation"]),
     });
   }
   return out;
 }
+
+/** The decision types' keys and names, in name order: all the overview needs of them. */
+const typeNames = preparedQuery("decision_type_names", (db) =>
+  db.select({ key: decisionTypes.key, name: decisionTypes.name }).from(decisionTypes).orderBy(asc(decisionTypes.name)),
+);
+
+/**
+ * One queue's oldest open task and its past-SLA count (capped at SLA_COUNT_CAP), in one prepared statement per type:
+ * - the oldest: tasks_status_type_idx (status, type_key) ends in the rowid (seq) on SQLite, so it is read in seq order
+ *   and stops at the first match instead of sorting the open queue;
+ * - past SLA: one range of tasks_status_type_kind_due_idx per work kind, counted up to the cap and no further.
+ */
+const typeQueueFigures = preparedQuery("queue_type_figures", (db) => {
+  const type = sql.placeholder("type");
+  const workKinds = sql.raw(WORK_KINDS.map((k) => `'${k}'`).join(", "));
+  return db
+    .select({
+      oldestCreatedAt: sql<
+        number | null
+      >`(select ${tasks.createdAt} from ${tasks} where ${tasks.status} = 'open' and ${tasks.typeKey} = ${type} and ${tasks.kind} <> 'escalation' order by ${tasks.seq} asc limit 1)`,
+      pastSla: sql<number>`(select count(*) from (select 1 from ${tasks} where ${tasks.status} = 'open' and ${tasks.typeKey} = ${type} and ${tasks.kind} in (${workKinds}) and ${tasks.dueAt} < ${sql.placeholder("now")} limit ${sql.raw(String(SLA_COUNT_CAP))}) as capped)`,
+    })
+    .from(decisionTypes)
+    .where(eq(decisionTypes.key, type));
+});
 
 const listColumns = {
   seq: tasks.seq,
@@ -307,16 +315,22 @@ export async function queueFacets(db: DbOrTx, now: number) {
 
 /** The reviewer's claimed tasks, newest lease first. */
 export async function myInProgress(db: DbOrTx, reviewer: Reviewer, now: number) {
-  return (
-    await db
-      .select(listColumns)
-      .from(tasks)
-      .innerJoin(decisions, eq(decisions.id, tasks.decisionId))
-      .where(and(eq(tasks.claimedBy, reviewer.id), eq(tasks.status, "claimed")))
-      .orderBy(desc(tasks.leaseExpiresAt))
-      .limit(50)
-  ).map((r) => ({ ...toItem(r), leaseExpiresAt: r.leaseExpiresAt as number | null, expired: (r.leaseExpiresAt ?? 0) <= now }));
+  return (await inProgressOf(db, { reviewer: reviewer.id })).map((r) => ({
+    ...toItem(r),
+    leaseExpiresAt: r.leaseExpiresAt as number | null,
+    expired: (r.leaseExpiresAt ?? 0) <= now,
+  }));
 }
+
+const inProgressOf = preparedQuery("tasks_in_progress_of", (db) =>
+  db
+    .select(listColumns)
+    .from(tasks)
+    .innerJoin(decisions, eq(decisions.id, tasks.decisionId))
+    .where(and(eq(tasks.claimedBy, sql.placeholder("reviewer")), eq(tasks.status, "claimed")))
+    .orderBy(desc(tasks.leaseExpiresAt))
+    .limit(50),
+);
 
 export type EscalationItem = QueueItem & {
   typeName: string;
