@@ -298,6 +298,9 @@ export async function copyDatabase(
       const counterDrift = await copyCounters(source, target);
       await target.exec("COMMIT");
       await source.exec("COMMIT");
+      // Postgres plans from each table's statistics, and freshly copied tables have none until autovacuum gets round
+      // to them: meanwhile the claim's plan for the queue's head is a sort of the whole queue. Gather them now.
+      if (target.dialect === "postgres") await target.exec("ANALYZE");
       const copyMs = Date.now() - copyStarted;
 
       const report: CopyReport = { from: describeTarget(from), to: describeTarget(to), tables: [], rows: copied, copyMs, ms: 0, counterDrift };

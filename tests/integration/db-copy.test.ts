@@ -168,6 +168,18 @@ describe("lastmile db copy between SQLite and Postgres (on a Postgres server of 
     expect(first.stdout).toContain("AUDIT_CHECKPOINT_DIR=");
   });
 
+  it("leaves the target's tables analysed, so its first claims are planned on the queue's real size", async () => {
+    const stats = await sqlAll<{ relname: string; analysed: boolean }>(
+      target,
+      sql`select relname, last_analyze is not null as analysed from pg_stat_user_tables where relname in ('tasks', 'decisions', 'audit_log')`,
+    );
+    expect(stats.map((s) => [s.relname, s.analysed]).sort()).toEqual([
+      ["audit_log", true],
+      ["decisions", true],
+      ["tasks", true],
+    ]);
+  });
+
   it("every table holds the same number of rows", async () => {
     const before = await counts(src);
     expect(before.decisions).toBeGreaterThan(10);
