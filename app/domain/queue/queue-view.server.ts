@@ -91,18 +91,23 @@ const typeNames = preparedQuery("decision_type_names", (db) =>
 
 /**
  * One queue's oldest open task and its past-SLA count (capped at SLA_COUNT_CAP), in one prepared statement per type:
- * - the oldest: tasks_status_type_idx (status, type_key) ends in the rowid (seq) on SQLite, so it is read in seq order
- *   and stops at the first match instead of sorting the open queue;
- * - past SLA: one range of tasks_status_type_kind_due_idx per work kind, counted up to the cap and no further.
+ * - the oldest: the first entry of each work kind's range of tasks_backlog_idx (status, type_key, kind, created_at), on
+ *   both stores. (Walking the tasks in seq order instead reads every finished task first on Postgres: 0.3-0.5 s at
+ *   900,000 done tasks.)
+ * - past SLA: the work kinds' ranges of tasks_status_type_kind_due_idx, counted up to the cap and no further.
  */
 const typeQueueFigures = preparedQuery("queue_type_figures", (db) => {
   const type = sql.placeholder("type");
   const workKinds = sql.raw(WORK_KINDS.map((k) => `'${k}'`).join(", "));
   return db
     .select({
-      oldestCreatedAt: sql<
-        number | null
-      >`(select ${tasks.createdAt} from ${tasks} where ${tasks.status} = 'open' and ${tasks.typeKey} = ${type} and ${tasks.kind} <> 'escalation' order by ${tasks.seq} asc limit 1)`,
+      oldestCreatedAt: sql<number | null>`(select min(oldest) from (${sql.join(
+        WORK_KINDS.map(
+          (kind) =>
+            sql`select (select ${tasks.createdAt} from ${tasks} where ${tasks.status} = 'open' and ${tasks.typeKey} = ${type} and ${tasks.kind} = ${sql.raw(`'${kind}'`)} order by ${tasks.createdAt} asc limit 1) as oldest`,
+        ),
+        sql` union all `,
+      )}) as heads)`,
       pastSla: sql<number>`(select count(*) from (select 1 from ${tasks} where ${tasks.status} = 'open' and ${tasks.typeKey} = ${type} and ${tasks.kind} in (${workKinds}) and ${tasks.dueAt} < ${sql.placeholder("now")} limit ${sql.raw(String(SLA_COUNT_CAP))}) as capped)`,
     })
     .from(decisionTypes)
