@@ -56,6 +56,12 @@ const postgres = {
   // Postgres sorts DESC with NULLs first; an index declared DESC NULLS LAST cannot serve `ORDER BY x DESC`
   // (the claim query), so the index takes the query's order.
   desc: (c: pg.ExtraConfigColumn) => c.desc().nullsFirst(),
+  /**
+   * The row-number column, at the end of an index whose equal keys must be read in row order (`ORDER BY seq`).
+   * Postgres needs it spelled out; without it, the open tasks in arrival order are found by walking the primary key
+   * past every finished task.
+   */
+  rowOrder: (seq: pg.ExtraConfigColumn) => [seq],
 };
 
 export type Builders = typeof postgres;
@@ -76,6 +82,8 @@ const sqlite = {
   check: lite.check,
   oneOf: (name: string, column: string, values: readonly string[]) => lite.check(name, oneOfSql(column, values)),
   desc: (c: lite.SQLiteColumn) => sql`${c} DESC`,
+  /** Nothing: every SQLite index ends in the rowid, which `seq` is (INTEGER PRIMARY KEY), so equal keys are in row order. */
+  rowOrder: (_seq: lite.SQLiteColumn) => [] as lite.SQLiteColumn[],
 };
 
 export function builders(dialect: Dialect): Builders {

@@ -19,7 +19,7 @@ export const PROPOSAL_STATUSES = ["pending", "approved", "rejected", "withdrawn"
 export const ALERT_STATES = ["firing", "acknowledged", "resolved"] as const;
 
 export function defineTables(b: Builders) {
-  const { table, text, int, ms, real, bool, json, seq, index, uniqueIndex, primaryKey, oneOf, desc } = b;
+  const { table, text, int, ms, real, bool, json, seq, index, uniqueIndex, primaryKey, oneOf, desc, rowOrder } = b;
 
   const users = table(
     "users",
@@ -273,8 +273,9 @@ export function defineTables(b: Builders) {
       index("tasks_backlog_idx").on(t.status, t.typeKey, t.kind, t.createdAt, t.dueAt),
       // The queue page: keyset pages and SLA counts per (type, kind), a reviewer's claimed tasks.
       index("tasks_status_type_kind_due_idx").on(t.status, t.typeKey, t.kind, t.dueAt),
-      index("tasks_status_idx").on(t.status),
-      index("tasks_status_type_idx").on(t.status, t.typeKey),
+      // The queue page in arrival order (oldest or newest first), of every queue or of one: in row order (seq).
+      index("tasks_status_idx").on(t.status, ...rowOrder(t.seq)),
+      index("tasks_status_type_idx").on(t.status, t.typeKey, ...rowOrder(t.seq)),
       index("tasks_claimed_by_idx").on(t.claimedBy, t.status),
       oneOf("tasks_kind_check", "kind", TASK_KINDS),
       oneOf("tasks_status_check", "status", TASK_STATUSES),

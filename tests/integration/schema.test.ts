@@ -159,4 +159,20 @@ describe("the schema description", () => {
     expect(plan.join("\n")).toMatch(/tasks_(claim|open_order)_idx/);
     expect(plan.join("\n")).not.toMatch(/Sort|TEMP B-TREE/);
   });
+
+  it.each([
+    ["every queue", sql`status = 'open'`, "tasks_status_idx"],
+    ["one queue", sql`status = 'open' AND type_key = 'invoice'`, "tasks_status_type_idx"],
+  ])("lists %s's open tasks in arrival order from an index, not by walking every finished task", async (_name, where, index) => {
+    const { db } = await testStore();
+    const query = sql`SELECT * FROM tasks WHERE ${where} ORDER BY seq ASC LIMIT 51`;
+    const plan = await transaction(db, async (tx) => {
+      if (dialectOf(tx) === "sqlite") return (await sqlAll<{ detail: string }>(tx, sql`EXPLAIN QUERY PLAN ${query}`)).map((r) => r.detail);
+      await sqlRun(tx, sql`SET LOCAL enable_seqscan = off`);
+      return (await sqlAll<{ "QUERY PLAN": string }>(tx, sql`EXPLAIN ${query}`)).map((r) => r["QUERY PLAN"]);
+    });
+    // The open tasks' own range of the index, in seq order: no sort, and not the primary key filtered by status.
+    expect(plan.join("\n")).toMatch(new RegExp(`${index}\\b`));
+    expect(plan.join("\n")).not.toMatch(/Sort|TEMP B-TREE|tasks_pkey/);
+  });
 });
