@@ -261,6 +261,15 @@ export async function listDecisionTypes(db: DbOrTx): Promise<DecisionType[]> {
   return rows.map((r) => toType(r.t, r.ownerEmail, r.policy));
 }
 
+/** Every type's key and name, in name order: for pages that list the queues without their policies (one prepared read). */
+export async function decisionTypeNames(db: DbOrTx): Promise<{ key: string; name: string }[]> {
+  return typeNames(db, {});
+}
+
+const typeNames = preparedQuery("decision_type_names", (db) =>
+  db.select({ key: decisionTypes.key, name: decisionTypes.name }).from(decisionTypes).orderBy(asc(decisionTypes.name)),
+);
+
 export async function policyHistory(db: DbOrTx, key: string) {
   return await db.select().from(routingPolicies).where(eq(routingPolicies.typeKey, key)).orderBy(desc(routingPolicies.version));
 }

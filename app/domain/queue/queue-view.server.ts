@@ -12,6 +12,7 @@ import { jsonArrayHas } from "@db/sql";
 import { preparedQuery, sqlAll, type DbOrTx } from "@db/client.server";
 import { decisionTypes, decisions, reviews, rollups, tasks, users } from "@db/schema/index";
 import { HOUR } from "~/lib/time";
+import { decisionTypeNames } from "../decision-types/decision-types.server";
 import { claimableBy, queueCounts, type Reviewer } from "./queue.server";
 import { queueScope, type QueueScope } from "../teams/membership.server";
 import type { Issue } from "~/lib/errors";
@@ -64,7 +65,7 @@ export async function queueOverview(db: DbOrTx, now: number, excluded: readonly 
   // One type after another: on a Postgres transaction the queries share one connection (one query at a time),
   // and outside one a page must not take a pool connection per type.
   const out: QueueSummary[] = [];
-  for (const t of await typeNames(db, {})) {
+  for (const t of await decisionTypeNames(db)) {
     if (excluded.includes(t.key)) continue;
     const mine = counts.filter((c) => c.typeKey === t.key);
     const sum = (status: "open" | "claimed", kinds: readonly string[]) => mine.filter((c) => kinds.includes(c.kind)).reduce((n, c) => n + c[status], 0);
@@ -83,11 +84,6 @@ export async function queueOverview(db: DbOrTx, now: number, excluded: readonly 
   }
   return out;
 }
-
-/** The decision types' keys and names, in name order: all the overview needs of them. */
-const typeNames = preparedQuery("decision_type_names", (db) =>
-  db.select({ key: decisionTypes.key, name: decisionTypes.name }).from(decisionTypes).orderBy(asc(decisionTypes.name)),
-);
 
 /**
  * One queue's oldest open task and its past-SLA count (capped at SLA_COUNT_CAP), in one prepared statement per type:
