@@ -6,9 +6,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDatabase } from "@db/client.server";
+import { sql } from "drizzle-orm";
+import { closeDatabase, sqlAll } from "@db/client.server";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
-import { makeUser, testStore, type TestStore } from "../support/db";
+import { makeUser, onPostgres, testStore, type TestStore } from "../support/db";
 import { autoDecision, counts, decisionRow, freshType, reviewDecision, tasksOf } from "../support/api";
 import { auditEntries } from "../support/reads";
 import { runCli } from "../support/cli";
@@ -252,4 +253,27 @@ describe("lastmile import", { timeout: 300_000 }, () => {
     const entries = await auditEntries(st.db, { actor: "ops@example.com (import actor.jsonl)" });
     expect(entries).toHaveLength(1);
   });
+
+  // Postgres plans from table statistics that a bulk load leaves stale (SQLite plans from its indexes alone).
+  if (onPostgres())
+    it("leaves the tables it filled analysed on Postgres, so the next claims are planned on the queue's real size", async () => {
+      const analysedAt = async () =>
+        Object.fromEntries(
+          (
+            await sqlAll<{ relname: string; at: number | null }>(
+              st.db,
+              sql`select relname, extract(epoch from last_analyze) * 1000 as at from pg_stat_user_tables where relname in ('tasks', 'decisions')`,
+            )
+          ).map((r) => [r.relname, r.at === null ? null : Number(r.at)]),
+        );
+      const before = await analysedAt();
+      const type = await freshType(st.db, owner, { routing });
+      const r = importCli(jsonl("analyse.jsonl", [reviewDecision(type, "an-1"), autoDecision(type, "an-2")]), "--type", type, "--json");
+      expect(r.code).toBe(0);
+      const after = await analysedAt();
+      for (const table of ["tasks", "decisions"]) {
+        expect(after[table]).not.toBeNull();
+        expect(after[table]).toBeGreaterThan(before[table] ?? 0);
+      }
+    });
 });

@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import { parse } from "csv-parse";
-import type { Db } from "@db/client.server";
+import { refreshPlannerStatistics, type Db } from "@db/client.server";
 import type { Issue } from "~/lib/errors";
 import { isPlainObject } from "~/lib/json";
 import { columnsOf, decisionOfRecord, type CsvMapping } from "./import-mapping";
@@ -170,6 +170,8 @@ export async function importDecisions(
   } finally {
     // the lines read before a broken one are imported all the same
     if (batch.length > 0) await flush();
+    // the store plans its next queries (the queue's head, the reports) on the rows just loaded
+    if (summary.created > 0) await refreshPlannerStatistics(db);
   }
   return summary;
 }
