@@ -1,11 +1,13 @@
 /**
  * The drift simulator and the monitors end to end (issue 15), a shorter version of `npm run bench:drift`:
  * `lastmile simulate` writes realistic credit traffic at 100 applications a minute into a fresh store,
- * worked by simulated reviewers, evaluating the monitors every simulated minute. Two runs on one store:
- * the broker channel's error rate rises by 20 points at minute 45 of 85, then (the model fixed) one reviewer
- * starts approving everything in under 3 seconds at minute 20 of 40. Each shift's monitor fires, and nothing
- * fires on the stationary stretches; the alerts the summary reports are the ones the API lists,
- * with the same `firedAt`; the reviewer alert is for managers only.
+ * worked by simulated reviewers, evaluating the monitors every simulated minute. Six simulated hours in five
+ * runs on one store, each with its own seed and one shift, each run going on from where the last one ended (with
+ * the shift over): the broker channel's error rate rises by 20 points at minute 45 of 85; one reviewer starts
+ * approving everything in under 3 seconds at minute 20 of 40; the model's confidence drops by 0.05, a monitored
+ * input (monthly income) moves up half a standard deviation, and traffic halves, each at minute 45 of 75. Each
+ * shift's monitor fires, and nothing fires on the stationary stretches; the alerts the summary reports are the
+ * ones the API lists, with the same `firedAt`; the reviewer alert is for managers only.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli";
@@ -35,8 +37,9 @@ describe("lastmile simulate", () => {
   let readKey: string;
   let accuracy: Summary;
   let stamp: Summary;
-  // Recent simulated time, so the server's counters housekeeping (by the wall clock) leaves it alone.
-  const start = Math.floor((Date.now() - 4 * 60 * MIN) / MIN) * MIN;
+  const shifted: Record<"confidence" | "input" | "volume", Summary> = {} as never;
+  // Recent simulated time, ending before now, so the server's counters housekeeping (by the wall clock) leaves it alone.
+  const start = Math.floor((Date.now() - 7 * 60 * MIN) / MIN) * MIN;
 
   const simulate = (args: string[]): Summary => {
     const r = runCli(["simulate", "--quiet", "--types", "credit", "--rate", "100", ...args], env, { timeoutMs: 900_000 });
@@ -51,6 +54,15 @@ describe("lastmile simulate", () => {
     // reviewers' leases by the wall clock. The server starts afterwards, to read the alerts over HTTP.
     accuracy = simulate(["--minutes", "85", "--start", new Date(start).toISOString(), "--seed", "11", "--shift", "accuracy", "--shift-at", "45"]);
     stamp = simulate(["--minutes", "40", "--start", accuracy.end, "--seed", "12", "--shift", "rubber-stamp", "--shift-at", "20"]);
+    let end = stamp.end;
+    for (const [kind, seed] of [
+      ["confidence", "13"],
+      ["input", "14"],
+      ["volume", "15"],
+    ] as const) {
+      shifted[kind] = simulate(["--minutes", "75", "--start", end, "--seed", seed, "--shift", kind, "--shift-at", "45"]);
+      end = shifted[kind].end;
+    }
     s = await startServer({ ...env, MONITOR_EVERY_MS: "off" });
     const admin = await makeUser(s.db, "admin");
     adminKey = await makeKey(s.db, ["admin"], admin.email);
@@ -89,6 +101,21 @@ describe("lastmile simulate", () => {
     expect(flagged.figures.approvalRise as number).toBeGreaterThanOrEqual(0.15);
     // A read key (an integrator's dashboard) sees the drift alerts, never a named reviewer's.
     expect((await alertsFor(readKey)).some((a) => a.monitor === "reviewer")).toBe(false);
+  });
+
+  // Their 2-seed delays in bench:drift are 2-4 minutes; one draw here must be inside the issue's 15.
+  it.each([
+    ["confidence", "a drop of 0.05 in the model's confidence", "confidence_psi"],
+    ["input", "monthly income up half a standard deviation", "input_psi"],
+    ["volume", "traffic halving", "volume"],
+  ] as const)("a %s shift (%s) fires %s within 15 minutes, and nothing before", async (kind, _what, monitor) => {
+    const run = shifted[kind];
+    expect(run.shift).toMatchObject({ kind, monitor });
+    expect(run.falseAlarms).toBe(0);
+    expect(run.detection).toMatchObject({ monitor });
+    expect(run.detection!.delayMinutes).toBeLessThanOrEqual(15);
+    const listed = (await alertsFor(readKey)).filter((a) => a.monitor === monitor);
+    expect(listed.map((a) => a.firedAt)).toContain(run.detection!.firedAt);
   });
 
   it("refuses bad arguments with one line naming the flag", () => {
