@@ -488,8 +488,8 @@ const pgHandles = new WeakMap<pg.PoolClient, Db>();
  * transaction only): BEGIN is written to the socket with the transaction's first statement instead of waiting for
  * its own answer, and COMMIT goes with the transaction's commit writes (writeAtCommit). A transaction then costs two
  * round trips fewer than BEGIN, statements, commit writes and COMMIT each waiting for the last: a claim makes three
- * instead of five. Every round trip is a chance for the database's process or ours to be descheduled, which is
- * what sets a short transaction's tail, not the statements' own time.
+ * instead of five. Each round trip waits for two processes to be scheduled, ours and the database's: on a busy
+ * machine that waiting, more than the statements' own time, is what a short transaction's latency is made of.
  *
  * The order on the wire is unchanged, and so is every outcome: Postgres answers pipelined statements one by one, in
  * order. A statement that fails aborts the transaction, so what was written behind it (COMMIT) is answered as a
