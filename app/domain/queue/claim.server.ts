@@ -27,7 +27,7 @@ import { dialectOf, preparedQuery, transaction, type Db, type DbOrTx } from "@db
 import { tasks } from "@db/schema/index";
 import { conflict, invalid, notFound } from "~/lib/errors";
 import { appendAudit } from "../audit/audit.server";
-import { queueRefusal, queueScope, type QueueScope } from "../teams/membership.server";
+import { inReviewerQueuesOf, queueRefusal, queueScope, type QueueScope } from "../teams/membership.server";
 import { z } from "zod";
 import { decisionJsonSchema } from "../decisions/decisions.server";
 import { listPosition, listQueue, SCAN_BUDGET, type QueueFilter } from "./queue-view.server";
@@ -102,23 +102,25 @@ async function claimChosen(db: Db, reviewer: Reviewer, at: At, choose: (tx: DbOr
 
 /**
  * The head claim in one statement: the lease is taken on the first task assigned to the reviewer that matches
- * `filters` (among up to ASSIGNED_PROBE of their open assigned tasks), else on the head of the shared queue, and the
- * leased row is returned; none when nothing is open for them. The head is chosen and locked inside the update
- * (`FOR UPDATE SKIP LOCKED` on Postgres), so a claim is one round trip, not three, and the lease is guarded
+ * `filters` (among up to ASSIGNED_PROBE of their open assigned tasks), else on the head of the shared queue in the
+ * queues the reviewer works, and the leased row is returned; none when nothing is open for them. The head is chosen
+ * and locked inside the update (`FOR UPDATE SKIP LOCKED` on Postgres), and which queues are closed to the reviewer is
+ * read inside it too (inReviewerQueuesOf), so a claim's choice is one round trip, not three, and the lease is guarded
  * (`status = 'open'`) as every lease is. The constants are written into the SQL, not bound, so Postgres can plan the
  * prepared statement once (a generic plan on the queue-order indexes) instead of for every claim.
  *
- * The assigned probe already holds only open tasks the reviewer may take (their own, not escalations), so its head
- * adds only what the probe cannot know (four-eyes, the filters) and no condition on the status: both stores then
- * start from the probe's few ids (the assignee index), not from a walk of the whole queue in order.
+ * The assigned probe already holds only open tasks the reviewer may take (their own, not escalations, whatever the
+ * queue's members), so its head adds only what the probe cannot know (four-eyes, the filters) and no condition on
+ * the status: both stores then start from the probe's few ids (the assignee index), not from a walk of the whole
+ * queue in order.
  */
-function leaseHeadQuery(db: DbOrTx, reviewer: { id: string | Placeholder }, filters: SQL[], p: { until: unknown; now: unknown }) {
+function leaseHeadQuery(db: DbOrTx, reviewer: { id: Placeholder }, filters: SQL[], p: { until: Placeholder; now: Placeholder }) {
   const locked = dialectOf(db) === "postgres" ? sql` for update skip locked` : sql``;
   const head = (cond: SQL[]) =>
     sql`(select ${tasks.id} from ${tasks} where ${and(...cond)} order by ${tasks.priority} desc, ${tasks.dueAt} asc, ${tasks.seq} asc limit 1${locked})`;
   const assigned = sql`${tasks.id} in (select ${tasks.id} from ${tasks} where ${assignedOpenTo(reviewer)} limit ${sql.raw(String(ASSIGNED_PROBE))})`;
   const mine = head([assigned, notExcluded(reviewer), ...filters]);
-  const shared = head([claimableBy(reviewer), ...filters]);
+  const shared = head([claimableBy(reviewer), inReviewerQueuesOf(db, reviewer), ...filters]);
   return db
     .update(tasks)
     .set({ status: "claimed", claimedBy: sql`${reviewer.id}`, leaseExpiresAt: sql`${p.until}`, claimedAt: sql`${p.now}` })
@@ -126,31 +128,26 @@ function leaseHeadQuery(db: DbOrTx, reviewer: { id: string | Placeholder }, filt
     .returning();
 }
 
-/** The head claim for a reviewer no queue is closed to (nearly every claim), prepared once (on Postgres a named statement per connection). */
+/** The head claim, prepared once (on Postgres a named statement per connection): of the whole queue, and of one type. */
 const placeholders = { until: sql.placeholder("until"), now: sql.placeholder("now") };
 const someone = { id: sql.placeholder("reviewer") };
-const leaseSharedHead = preparedQuery("tasks_lease_shared_head", (db) => leaseHeadQuery(db, someone, [], placeholders));
-const leaseSharedHeadOfType = preparedQuery("tasks_lease_shared_head_of_type", (db) =>
+const leaseHead = preparedQuery("tasks_lease_head", (db) => leaseHeadQuery(db, someone, [], placeholders));
+const leaseHeadOfType = preparedQuery("tasks_lease_head_of_type", (db) =>
   leaseHeadQuery(db, someone, [eq(tasks.typeKey, sql.placeholder("type"))], placeholders),
 );
 
 async function claimHead(db: Db, reviewer: Reviewer, at: At, type: string | undefined): Promise<TaskRow | null> {
-  const scope = await queueScope(db, reviewer);
-  return transaction(db, async (tx) => {
+  const leased = await transaction(db, async (tx) => {
     await reapLapsedLeases(tx, at.now);
-    const p = { until: at.now + at.leaseMs, now: at.now };
-    const filters = [...scope.where, ...(type ? [eq(tasks.typeKey, type)] : [])];
-    const [leased] =
-      scope.where.length > 0
-        ? await leaseHeadQuery(tx, reviewer, filters, p)
-        : type
-          ? await leaseSharedHeadOfType(tx, { ...p, reviewer: reviewer.id, type })
-          : await leaseSharedHead(tx, { ...p, reviewer: reviewer.id });
-    if (leased) return leaseTaken(tx, leased, reviewer, at);
-    // Nothing for them in a queue they may not work: a 403 that says so (and rolls back the reaping), not "nothing open".
-    if (type && scope.excluded.includes(type)) throw (await queueRefusal(tx, reviewer, { typeKey: type, assigneeId: null }, scope.excluded))!;
-    return null;
+    const p = { until: at.now + at.leaseMs, now: at.now, reviewer: reviewer.id };
+    const [row] = type ? await leaseHeadOfType(tx, { ...p, type }) : await leaseHead(tx, p);
+    return row ? leaseTaken(tx, row, reviewer, at) : null;
   });
+  if (leased || !type) return leased;
+  // Nothing for them in a queue they may not work: a 403 that says so, not "nothing open".
+  const refused = await queueRefusal(db, reviewer, { typeKey: type, assigneeId: null });
+  if (refused) throw refused;
+  return null;
 }
 
 // ---------------------------------------------------------------- assigned work first

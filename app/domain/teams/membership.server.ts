@@ -14,7 +14,7 @@
  * user's queues (the users page); each change is one transaction and one audit
  * entry.
  */
-import { and, asc, eq, inArray, isNull, notInArray, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, notInArray, or, sql, type Placeholder, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { preparedQuery, transaction, type Db, type DbOrTx } from "@db/client.server";
 import { forUpdate } from "@db/sql";
@@ -59,14 +59,17 @@ function whyNotMember(u: { role: Role | null; disabledAt: number | null }): stri
 
 // ------------------------------------------------------------------ the rule, for claims and pages
 
-/** The types that have members, the user not among them: asked once per claim (or page), so it is prepared once. */
-const excludedQuery = preparedQuery("queue_types_excluded", (db) =>
-  db
+/** The types that have members, the user not among them (a query of their keys). */
+function closedTo(db: DbOrTx, user: string | Placeholder) {
+  return db
     .select({ typeKey: typeMembers.typeKey })
     .from(typeMembers)
     .groupBy(typeMembers.typeKey)
-    .having(sql`max(case when ${typeMembers.userId} = ${sql.placeholder("user")} then 1 else 0 end) = 0`),
-);
+    .having(sql`max(case when ${typeMembers.userId} = ${user} then 1 else 0 end) = 0`);
+}
+
+/** closedTo, asked once per claim (or page), so it is prepared once. */
+const excludedQuery = preparedQuery("queue_types_excluded", (db) => closedTo(db, sql.placeholder("user")));
 
 /** The decision types whose queues this user may not work (types with members, the user not one of them). */
 export async function excludedTypes(db: DbOrTx, userId: string): Promise<string[]> {
@@ -80,6 +83,14 @@ export async function excludedTypes(db: DbOrTx, userId: string): Promise<string[
 export function inReviewerQueues(reviewer: { id: string }, excluded: readonly string[]): SQL | undefined {
   if (excluded.length === 0) return undefined;
   return or(notInArray(tasks.typeKey, [...excluded]), eq(tasks.assigneeId, reviewer.id));
+}
+
+/**
+ * inReviewerQueues with the membership read inside the condition (a subquery the database runs once per statement):
+ * for a statement that must not wait for a read of its own first (the head claim, one round trip with its lease).
+ */
+export function inReviewerQueuesOf(db: DbOrTx, reviewer: { id: string | Placeholder }): SQL {
+  return or(notInArray(tasks.typeKey, closedTo(db, reviewer.id)), eq(tasks.assigneeId, reviewer.id))!;
 }
 
 /** What one claim or page asks once: the types closed to the reviewer, and the condition that keeps their tasks out. */
