@@ -131,13 +131,24 @@ export async function insertRows<T extends Table>(db: DbOrTx, table: T, rows: T[
   if (rows.length === 0) return;
   const client = sqliteClientOf(db);
   if (!client) {
-    // Postgres: named statements of up to CHUNK rows, prepared once per pooled connection by the driver.
+    // Postgres: named statements of up to CHUNK rows, prepared once per pooled connection by the driver. On a
+    // transaction's connection (pipelined: see pgTransaction) every statement is sent at once, one round trip in
+    // all, so the insert can also go with the commit (writeBehind); elsewhere each waits for the last.
     const pg = pgClientOf(db);
+    const pipelined = (pg as { pipeline?: boolean }).pipeline === true;
     const shape = shapeOf(table);
+    const sent: Promise<unknown>[] = [];
     for (let start = 0; start < rows.length; start += CHUNK) {
       const part = rows.slice(start, start + CHUNK) as Record<string, unknown>[];
-      await pg.query({ name: `insert_rows_${getTableName(table)}_${part.length}`, text: pgText(table, shape, part.length), values: encodeRows(shape, part) });
+      const query = pg.query({
+        name: `insert_rows_${getTableName(table)}_${part.length}`,
+        text: pgText(table, shape, part.length),
+        values: encodeRows(shape, part),
+      });
+      if (pipelined) sent.push(query);
+      else await query;
     }
+    await Promise.all(sent);
     return;
   }
   const p = prepared(client, table);

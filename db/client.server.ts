@@ -513,18 +513,49 @@ async function pgTransaction<T>(store: PgStore, fn: (tx: DbOrTx) => Promise<T> |
       const pending = pendingWrites.get(handle);
       const writes = pending ? settled(insertCommitWrites(handle, pending)) : undefined;
       const commit = settled(client.query("COMMIT"));
+      // A write sent without waiting (writeBehind) that failed: its error, not COMMIT's rollback, is the one thrown.
+      for (const sent of writtenBehind.get(handle) ?? []) await sent;
       await writes;
       if ((await commit).command !== "COMMIT") throw new Error("The transaction was rolled back: one of its statements failed");
       runCommitHooks(handle);
       return result;
     } catch (e) {
       await client.query("ROLLBACK").catch((err: Error) => (broken = err));
+      // A write sent without waiting that failed came before what `fn` threw (the statements after it only found the
+      // transaction aborted): its error is the cause, as it would have been had it been awaited.
+      for (const r of await Promise.allSettled(writtenBehind.get(handle) ?? [])) if (r.status === "rejected") throw r.reason;
       throw e;
     }
   } finally {
     pipelined.pipeline = false;
     client.release(broken);
   }
+}
+
+/** Writes sent inside a Postgres transaction whose answers are awaited at its commit (writeBehind). */
+const writtenBehind = new WeakMap<object, Promise<unknown>[]>();
+
+/**
+ * One write statement whose answer the transaction does not read (an insert, an update whose row count nothing
+ * checks): inside a Postgres transaction it is sent now and its answer awaited when the transaction commits, the
+ * COMMIT being pipelined behind it, so it costs no round trip of its own. Postgres runs it in order as ever: the
+ * statements after it see what it wrote, and its failure fails the transaction with its own error, as if it had been
+ * awaited. Elsewhere (SQLite, outside a transaction) it is awaited now. `write` must send all it sends when called
+ * (a query builder, a prepared query, insertRows), not go on sending after an await: a statement sent after the
+ * COMMIT would not be part of the transaction.
+ */
+export async function writeBehind(db: DbOrTx, write: (db: DbOrTx) => PromiseLike<unknown>): Promise<void> {
+  const open = dialectOf(db) === "postgres" ? storeOf(db).current.getStore() : undefined;
+  if (!open) {
+    await write(db);
+    return;
+  }
+  // A query builder sends its statement when its `then` is called: call it now, not a microtask later.
+  const sent = new Promise<unknown>((resolve, reject) => void write(db).then(resolve, reject));
+  sent.catch(() => undefined);
+  const list = writtenBehind.get(open);
+  if (list) list.push(sent);
+  else writtenBehind.set(open, [sent]);
 }
 
 /**

@@ -1,11 +1,14 @@
 /**
  * A transaction is all or nothing, on both stores, whatever it wrote: rows of its own and the shared rows that
  * Postgres writes as the transaction commits (roll-ups, counters, the audit chain's head; writeAtCommit), which
- * there travel to the database together with the COMMIT (db/client.server.ts, pgTransaction).
+ * there travel to the database together with the COMMIT (db/client.server.ts, pgTransaction), and the writes sent
+ * without waiting for their answers (writeBehind), which Postgres answers with the COMMIT.
  */
 import { describe, expect, it } from "vitest";
-import { sql } from "drizzle-orm";
-import { sqlRun, transaction, type Db } from "@db/client.server";
+import { eq, sql } from "drizzle-orm";
+import { sqlRun, transaction, writeBehind, type Db } from "@db/client.server";
+import { isUniqueViolation } from "@db/sql";
+import { settings } from "@db/schema/index";
 import { DECISION_INGESTED, verifyAuditChain } from "~/domain/audit/audit.server";
 import { listDecisions } from "~/domain/decisions/decisions.server";
 import { ingestDecisions } from "~/domain/ingest/ingest.server";
@@ -78,5 +81,33 @@ describe("a transaction", () => {
     const last = (await auditEntries(db)).at(-1)!;
     expect(last.action).toBe(DECISION_INGESTED);
     expect((await verifyAuditChain(db)).ok).toBe(true);
+  });
+
+  it("sees a write sent without waiting in its next statements, and commits it", async () => {
+    const { db } = await arranged();
+    const seen = await transaction(db, async (tx) => {
+      await writeBehind(tx, (w) => w.insert(settings).values({ key: "test.behind", value: "one" }));
+      await writeBehind(tx, (w) => w.update(settings).set({ value: "two" }).where(eq(settings.key, "test.behind")));
+      return (await tx.select().from(settings).where(eq(settings.key, "test.behind")))[0]?.value;
+    });
+    expect(seen).toBe("two");
+    expect((await db.select().from(settings).where(eq(settings.key, "test.behind")))[0]?.value).toBe("two");
+  });
+
+  it("whose write sent without waiting fails throws that write's own error and keeps nothing, whatever ran after it", async () => {
+    const { db, unchanged } = await arranged();
+    await db.insert(settings).values({ key: "test.taken", value: "first" });
+    const failed = await transaction(db, async (tx) => {
+      await ingestDecisions(db, [invoiceDecision("inside", { confidence: 0.5 })], { batch: false, actor: "test" });
+      await writeBehind(tx, (w) => w.insert(settings).values({ key: "test.taken", value: "second" }));
+      // On Postgres this read is answered after the failed insert: "transaction aborted", not the cause.
+      await tx.select().from(settings);
+      await ingestDecisions(db, [invoiceDecision("after", { confidence: 0.5 })], { batch: false, actor: "test" });
+    }).catch((e: unknown) => e);
+    // The unique violation itself (what ingest's retry of a racing repeat looks for), on both stores.
+    expect(isUniqueViolation(failed)).toBe(true);
+    expect((await db.select().from(settings).where(eq(settings.key, "test.taken")))[0]?.value).toBe("first");
+    await db.delete(settings).where(eq(settings.key, "test.taken"));
+    await unchanged();
   });
 });

@@ -7,7 +7,7 @@
  */
 import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
-import { preparedInList, transaction, type Db, type DbOrTx } from "@db/client.server";
+import { preparedInList, transaction, writeBehind, type Db, type DbOrTx } from "@db/client.server";
 import { isUniqueViolation, markFeedPosition } from "@db/sql";
 import { decisions, tasks } from "@db/schema/index";
 import { autoAssigner } from "../teams/membership.server";
@@ -384,10 +384,13 @@ async function store(
 
       // Before any number is drawn: a page of GET /api/v1/decisions never steps over this transaction's decisions.
       await markFeedPosition(tx);
-      await insertRows(
-        tx,
-        decisions,
-        fresh.map((f) => f.row),
+      // Nothing in this transaction reads the new rows' answers: on Postgres the inserts go on with the commit.
+      await writeBehind(tx, (db) =>
+        insertRows(
+          db,
+          decisions,
+          fresh.map((f) => f.row),
+        ),
       );
 
       const taskRows: (typeof tasks.$inferInsert)[] = [];
@@ -406,7 +409,7 @@ async function store(
         }
       }
       const assigned = await assignAutomatically(tx, fresh, taskRows);
-      await insertRows(tx, tasks, taskRows);
+      await writeBehind(tx, (db) => insertRows(db, tasks, taskRows));
 
       await applyRollupChanges(
         tx,

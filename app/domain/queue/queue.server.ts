@@ -8,7 +8,7 @@
 import { forUpdate, forUpdateSkipLocked } from "@db/sql";
 import { and, eq, inArray, isNull, lt, min, ne, or, sql, type Placeholder, type SQL } from "drizzle-orm";
 import { z } from "zod";
-import { afterCommit, perStore, preparedQuery, transaction, type Db, type DbOrTx } from "@db/client.server";
+import { afterCommit, perStore, preparedQuery, transaction, writeBehind, type Db, type DbOrTx } from "@db/client.server";
 import { decisions, taskCounters, tasks, users } from "@db/schema/index";
 import { TASK_KINDS, TASK_STATUSES } from "@db/schema/tables";
 import { conflict, notFound, type AppError } from "~/lib/errors";
@@ -137,7 +137,8 @@ export async function setDecisionStatus(
   tx: DbOrTx,
   p: { id: string; from: "pending_review" | "in_review"; to: "pending_review" | "in_review"; now: number },
 ): Promise<void> {
-  await decisionStatusUpdate(tx, p);
+  // Nothing reads its answer (a decision no longer in the status expected keeps its own): on Postgres it goes with the commit.
+  await writeBehind(tx, (db) => decisionStatusUpdate(db, p));
 }
 
 /** Claimed tasks whose lease ran out, locked (rows another transaction is reaping or claiming are skipped). */

@@ -6,7 +6,7 @@
  */
 import { and, desc, eq } from "drizzle-orm";
 import { z } from "zod";
-import { transaction, type Db, type DbOrTx } from "@db/client.server";
+import { transaction, writeBehind, type Db, type DbOrTx } from "@db/client.server";
 import { decisions, reviews, tasks } from "@db/schema/index";
 import { newId } from "~/lib/crypto.server";
 import { invalid, type Issue, zodIssues } from "~/lib/errors";
@@ -87,21 +87,23 @@ type VerdictContext = { task: TaskRow; decision: DecisionRow; type: LoadedType; 
 async function applyVerdict(tx: DbOrTx, c: VerdictContext): Promise<void> {
   const { task, decision, type, reviewer, body, now } = c;
   const changed = body.action === "correct" ? changedPaths(decision.output, body.output) : [];
-  await tx.insert(reviews).values({
-    id: newId("rev", now),
-    decisionId: decision.id,
-    taskId: task.id,
-    taskKind: task.kind,
-    reviewerId: reviewer.id,
-    action: body.action,
-    output: body.action === "correct" ? body.output! : null,
-    changedFields: changed,
-    reasonCodes: body.reasonCodes,
-    note: body.note ?? null,
-    createdAt: now,
-    // Time per item is measured from the claim (taken by this reviewer: requireLease checked it), not from arrival.
-    handlingMs: task.claimedAt === null ? null : Math.max(0, now - task.claimedAt),
-  });
+  await writeBehind(tx, (db) =>
+    db.insert(reviews).values({
+      id: newId("rev", now),
+      decisionId: decision.id,
+      taskId: task.id,
+      taskKind: task.kind,
+      reviewerId: reviewer.id,
+      action: body.action,
+      output: body.action === "correct" ? body.output! : null,
+      changedFields: changed,
+      reasonCodes: body.reasonCodes,
+      note: body.note ?? null,
+      createdAt: now,
+      // Time per item is measured from the claim (taken by this reviewer: requireLease checked it), not from arrival.
+      handlingMs: task.claimedAt === null ? null : Math.max(0, now - task.claimedAt),
+    }),
+  );
   await countVerdict(tx, {
     typeKey: decision.typeKey,
     reviewerId: reviewer.id,
@@ -109,7 +111,7 @@ async function applyVerdict(tx: DbOrTx, c: VerdictContext): Promise<void> {
     handlingMs: task.claimedAt === null ? null : Math.max(0, now - task.claimedAt),
     at: now,
   });
-  await tx.update(tasks).set({ status: "done", completedAt: now, leaseExpiresAt: null }).where(eq(tasks.id, task.id));
+  await writeBehind(tx, (db) => db.update(tasks).set({ status: "done", completedAt: now, leaseExpiresAt: null }).where(eq(tasks.id, task.id)));
 
   let outcome: string = body.action;
   let extra: Record<string, unknown> = {};
@@ -118,7 +120,7 @@ async function applyVerdict(tx: DbOrTx, c: VerdictContext): Promise<void> {
     statusAfter = decision.status;
     // The auto decision was already released; the QA verdict measures the automated lane.
     const after = { ...decision, updatedAt: now };
-    await tx.update(decisions).set({ updatedAt: now }).where(eq(decisions.id, decision.id));
+    await writeBehind(tx, (db) => db.update(decisions).set({ updatedAt: now }).where(eq(decisions.id, decision.id)));
     await applyRollupChanges(tx, [
       {
         before: factsOf(decision, null),
@@ -149,19 +151,21 @@ async function applyVerdict(tx: DbOrTx, c: VerdictContext): Promise<void> {
       // First of two: the verdict is sealed until an independent second reviewer has given theirs.
       statusAfter = "pending_review";
       const after = { ...decision, status: statusAfter, updatedAt: now };
-      await tx.update(decisions).set({ status: statusAfter, updatedAt: now }).where(eq(decisions.id, decision.id));
+      await writeBehind(tx, (db) => db.update(decisions).set({ status: statusAfter, updatedAt: now }).where(eq(decisions.id, decision.id)));
       const second = newId("tsk", now);
-      await tx.insert(tasks).values({
-        id: second,
-        decisionId: decision.id,
-        typeKey: decision.typeKey,
-        kind: "second",
-        status: "open",
-        priority: task.priority,
-        dueAt: task.dueAt,
-        createdAt: now,
-        excludedUserId: reviewer.id,
-      });
+      await writeBehind(tx, (db) =>
+        db.insert(tasks).values({
+          id: second,
+          decisionId: decision.id,
+          typeKey: decision.typeKey,
+          kind: "second",
+          status: "open",
+          priority: task.priority,
+          dueAt: task.dueAt,
+          createdAt: now,
+          excludedUserId: reviewer.id,
+        }),
+      );
       await applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, null) }]);
       outcome = "first_of_two";
       extra = { fourEyes: fourEyes, secondTaskId: second };
@@ -212,7 +216,9 @@ async function finalize(tx: DbOrTx, c: VerdictContext, changed: string[]): Promi
   const status = body.action === "approve" ? "approved" : body.action === "correct" ? "corrected" : "rejected";
   const finalOutput = body.action === "approve" ? decision.output : body.action === "correct" ? body.output! : null;
   const after = { ...decision, status, finalOutput, finalizedAt: now, finalizedBy: reviewer.id, updatedAt: now } as DecisionRow;
-  await tx.update(decisions).set({ status, finalOutput, finalizedAt: now, finalizedBy: reviewer.id, updatedAt: now }).where(eq(decisions.id, decision.id));
+  await writeBehind(tx, (db) =>
+    db.update(decisions).set({ status, finalOutput, finalizedAt: now, finalizedBy: reviewer.id, updatedAt: now }).where(eq(decisions.id, decision.id)),
+  );
   await applyRollupChanges(tx, [
     {
       before: factsOf(decision, null),
@@ -231,18 +237,20 @@ async function escalate(
 ): Promise<DecisionRow["status"]> {
   const { task, decision, type, now } = c;
   const after = { ...decision, status: "escalated" as const, updatedAt: now };
-  await tx.update(decisions).set({ status: "escalated", updatedAt: now }).where(eq(decisions.id, decision.id));
-  await tx.insert(tasks).values({
-    id: newId("tsk", now),
-    decisionId: decision.id,
-    typeKey: decision.typeKey,
-    kind: "escalation",
-    status: "open",
-    priority: task.priority,
-    dueAt: now + type.slaMinutes * MINUTE,
-    createdAt: now,
-    assigneeId: type.ownerId,
-  });
+  await writeBehind(tx, (db) => db.update(decisions).set({ status: "escalated", updatedAt: now }).where(eq(decisions.id, decision.id)));
+  await writeBehind(tx, (db) =>
+    db.insert(tasks).values({
+      id: newId("tsk", now),
+      decisionId: decision.id,
+      typeKey: decision.typeKey,
+      kind: "escalation",
+      status: "open",
+      priority: task.priority,
+      dueAt: now + type.slaMinutes * MINUTE,
+      createdAt: now,
+      assigneeId: type.ownerId,
+    }),
+  );
   await applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, null) }]);
   await enqueueEvents(tx, [await decisionEvent(tx, "decision.escalated", decision.id, now, { escalation: { reason: why.reason, owner: type.owner } })]);
   return "escalated";

@@ -9,7 +9,7 @@
  */
 import { isNull } from "drizzle-orm";
 import { z } from "zod";
-import { afterCommit, preparedQuery, type DbOrTx } from "@db/client.server";
+import { afterCommit, preparedQuery, writeBehind, type DbOrTx } from "@db/client.server";
 import { outbox, webhookDeliveries, webhookSubscriptions } from "@db/schema/index";
 import { insertRows, JsonText } from "@db/bulk-insert.server";
 import { decisionJsonSchema, getDecision } from "../decisions/decisions.server";
@@ -105,7 +105,8 @@ export async function enqueueEvents(tx: DbOrTx, events: OutboxEvent[]): Promise<
   }));
   const subs = (await activeSubscriptions(tx, {})).filter((s) => events.some((e) => wants(s, e)));
   if (subs.length === 0) {
-    await insertRows(tx, outbox, rows);
+    // Nothing reads these rows back in this transaction: on Postgres they go with the commit.
+    await writeBehind(tx, (db) => insertRows(db, outbox, rows));
     return;
   }
   // Subscribers want some of these: the outbox rows' numbers key their deliveries. Within one call an
@@ -135,7 +136,7 @@ export async function enqueueEvents(tx: DbOrTx, events: OutboxEvent[]): Promise<
       });
     }
   }
-  await insertRows(tx, webhookDeliveries, deliveries);
+  await writeBehind(tx, (db) => insertRows(db, webhookDeliveries, deliveries));
   const wake = wakeDelivery;
   if (deliveries.length > 0 && wake) afterCommit(tx, wake);
 }
