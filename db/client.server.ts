@@ -486,10 +486,12 @@ const pgHandles = new WeakMap<pg.PoolClient, Db>();
 /**
  * One Postgres transaction on one pooled connection, pipelined (node-postgres's `pipeline` mode, on for the
  * transaction only): BEGIN is written to the socket with the transaction's first statement instead of waiting for
- * its own answer, and COMMIT goes with the transaction's commit writes (writeAtCommit). A transaction then costs two
- * round trips fewer than BEGIN, statements, commit writes and COMMIT each waiting for the last: a claim makes three
- * instead of five. Each round trip waits for two processes to be scheduled, ours and the database's: on a busy
- * machine that waiting, more than the statements' own time, is what a short transaction's latency is made of.
+ * its own answer, and COMMIT goes with the transaction's commit writes (writeAtCommit) and with the writes whose
+ * answers nothing reads (writeBehind). A transaction then waits only for the statements whose answers it reads, and
+ * once for the commit: a claim makes two round trips (the lease; the commit with the decision's status, the audit
+ * entry and the COMMIT) where BEGIN, each statement and COMMIT waiting for the last made five. Each round trip
+ * waits for two processes to be scheduled, ours and the database's: on a busy machine that waiting, more than the
+ * statements' own time, is what a short transaction's latency is made of.
  *
  * The order on the wire is unchanged, and so is every outcome: Postgres answers pipelined statements one by one, in
  * order. A statement that fails aborts the transaction, so what was written behind it (COMMIT) is answered as a
