@@ -5,16 +5,18 @@
  * (escalations are assigned to the type's owner, who always may work them).
  *
  * Everything that offers or accepts work asks the same rule: excludedTypes()
- * (one small prepared query, once per claim or page) gives the types a reviewer
- * may not work, inReviewerQueues() turns it into a condition on tasks, and
- * queueRefusal()/requireQueueMember() answer 403 for one task of another queue.
+ * (one small prepared query, once per page or view claim) gives the types a
+ * reviewer may not work and queueScope() the condition on tasks that keeps them
+ * out; the head claim reads the same rule inside its own statement
+ * (inReviewerQueuesOf); queueRefusal()/requireQueueMember() answer 403 for one
+ * task of another queue.
  *
  * Membership is changed from either side, always as a whole set: a type's
  * members (PUT /api/v1/decision-types/:key/members, the type's admin page) or a
  * user's queues (the users page); each change is one transaction and one audit
  * entry.
  */
-import { and, asc, eq, inArray, isNull, notInArray, or, sql, type Placeholder, type SQL } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, notInArray, or, sql, type Placeholder, type SQL, type SQLWrapper } from "drizzle-orm";
 import { z } from "zod";
 import { preparedQuery, transaction, type Db, type DbOrTx } from "@db/client.server";
 import { forUpdate } from "@db/sql";
@@ -76,13 +78,9 @@ export async function excludedTypes(db: DbOrTx, userId: string): Promise<string[
   return (await excludedQuery(db, { user: userId })).map((r) => r.typeKey);
 }
 
-/**
- * The condition on tasks for "in a queue the reviewer works, or assigned to them"; undefined when no queue is closed
- * to them (then the query is exactly what it was before membership existed).
- */
-export function inReviewerQueues(reviewer: { id: string }, excluded: readonly string[]): SQL | undefined {
-  if (excluded.length === 0) return undefined;
-  return or(notInArray(tasks.typeKey, [...excluded]), eq(tasks.assigneeId, reviewer.id));
+/** The rule as a condition on tasks: "in a queue the reviewer works (not of a `closed` type), or assigned to them". */
+function inReviewerQueues(reviewer: { id: string | Placeholder }, closed: string[] | SQLWrapper): SQL {
+  return or(notInArray(tasks.typeKey, closed), eq(tasks.assigneeId, reviewer.id))!;
 }
 
 /**
@@ -90,7 +88,7 @@ export function inReviewerQueues(reviewer: { id: string }, excluded: readonly st
  * for a statement that must not wait for a read of its own first (the head claim, one round trip with its lease).
  */
 export function inReviewerQueuesOf(db: DbOrTx, reviewer: { id: string | Placeholder }): SQL {
-  return or(notInArray(tasks.typeKey, closedTo(db, reviewer.id)), eq(tasks.assigneeId, reviewer.id))!;
+  return inReviewerQueues(reviewer, closedTo(db, reviewer.id));
 }
 
 /** What one claim or page asks once: the types closed to the reviewer, and the condition that keeps their tasks out. */
@@ -98,8 +96,8 @@ export type QueueScope = { excluded: string[]; where: SQL[] };
 
 export async function queueScope(db: DbOrTx, reviewer: { id: string }): Promise<QueueScope> {
   const excluded = await excludedTypes(db, reviewer.id);
-  const where = inReviewerQueues(reviewer, excluded);
-  return { excluded, where: where ? [where] : [] };
+  // No queue closed to them (nearly everyone): no condition, so the query is exactly what it was before membership existed.
+  return { excluded, where: excluded.length ? [inReviewerQueues(reviewer, excluded)] : [] };
 }
 
 /** The 403 for a task of a queue the reviewer is not a member of (null when they may work it). */
