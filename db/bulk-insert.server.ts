@@ -14,7 +14,7 @@
  */
 import type Database from "better-sqlite3";
 import { entityKind, getTableColumns, getTableName, is, SQL, type Column, type Table } from "drizzle-orm";
-import { pgClientOf, sqliteClientOf, type DbOrTx } from "./client.server";
+import { isPipelined, pgClientOf, sqliteClientOf, type DbOrTx } from "./client.server";
 import { JsonText } from "./json-text";
 
 export { JsonText, jsonText } from "./json-text";
@@ -135,7 +135,7 @@ export async function insertRows<T extends Table>(db: DbOrTx, table: T, rows: T[
     // transaction's connection (pipelined: see pgTransaction) every statement is sent at once, one round trip in
     // all, so the insert can also go with the commit (writeBehind); elsewhere each waits for the last.
     const pg = pgClientOf(db);
-    const pipelined = (pg as { pipeline?: boolean }).pipeline === true;
+    const pipelined = isPipelined(db);
     const shape = shapeOf(table);
     const sent: Promise<unknown>[] = [];
     for (let start = 0; start < rows.length; start += CHUNK) {

@@ -500,7 +500,7 @@ const pgHandles = new WeakMap<pg.PoolClient, Db>();
  */
 async function pgTransaction<T>(store: PgStore, fn: (tx: DbOrTx) => Promise<T> | T): Promise<T> {
   const client = await store.pool.connect();
-  const pipelined = client as pg.PoolClient & { pipeline: boolean };
+  const pipelined = client as PipelinedClient;
   let broken: Error | undefined;
   pipelined.pipeline = true;
   try {
@@ -532,6 +532,13 @@ async function pgTransaction<T>(store: PgStore, fn: (tx: DbOrTx) => Promise<T> |
     pipelined.pipeline = false;
     client.release(broken);
   }
+}
+
+type PipelinedClient = pg.PoolClient & { pipeline: boolean };
+
+/** Whether statements on `db` go out without waiting for the last one's answer: a Postgres transaction's connection (pgTransaction). */
+export function isPipelined(db: DbOrTx): boolean {
+  return dialectOf(db) === "postgres" && (pgClientOf(db) as Partial<PipelinedClient>).pipeline === true;
 }
 
 /** Writes sent inside a Postgres transaction whose answers are awaited at its commit (writeBehind). */
