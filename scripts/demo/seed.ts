@@ -10,6 +10,12 @@
  * resolves escalations. Reviewers stop a few hours before "now", which leaves
  * a realistic open backlog (some of it past SLA) for today.
  *
+ * The drift monitors need production-sized traffic (tens of decisions a minute) to see anything, which a
+ * month of 4,454 applications is not. So the last hours before "now" of a third type, a live feed of credit
+ * applications, are written by `lastmile simulate` (scripts/simulate), with the monitors evaluated every
+ * simulated minute: part-way through, the model starts going wrong on broker applications, and the
+ * override-rate monitor catches it. The alerts page then shows a real alert with its onset.
+ *
  * Every write goes through the domain functions, so roll-ups, audit chain,
  * outbox and labelled examples are exactly what production would have written.
  */
@@ -29,7 +35,8 @@ import { buildCreditCase, creditVerdict, outcomeVerdict, CREDIT_MODEL_NAME, type
 import { crossFit, loadCreditApplications, MODEL_V1, MODEL_V2, outOfFoldReport, type HoldoutReport } from "./credit-model";
 import { InvoiceGenerator, invoiceVerdict, type InvoiceCase } from "./invoices";
 import { Rng } from "./random";
-import { creditType, INVOICE_TYPE_KEY, invoiceType } from "./types";
+import { simulate, type SimulationSummary } from "../simulate/simulate";
+import { creditType, INVOICE_TYPE_KEY, invoiceType, LIVE_CREDIT_TYPE } from "./types";
 
 export const DEMO_MARKER = "demo.seeded_at";
 export const DEMO_SEED = 20261129;
@@ -53,6 +60,11 @@ export type SeedOptions = {
   invoices?: number;
   /** Only the first N credit applications (tests); all 4,454 by default. */
   creditLimit?: number;
+  /**
+   * The live feed: `minutes` of simulated traffic ending at "now", `rate` applications a minute, the model
+   * going wrong on broker applications from minute `shiftAt` (false: none). Default DEMO_LIVE_FEED.
+   */
+  live?: LiveFeed | false;
   log?: (line: string) => void;
 };
 
@@ -67,6 +79,8 @@ export type SeedResult =
       escalations: number;
       openTasks: number;
       models: HoldoutReport[];
+      /** What the live feed's simulation wrote and which alerts it raised (null: no live feed). */
+      live: SimulationSummary | null;
       seconds: number;
     };
 
@@ -82,6 +96,14 @@ type Agent = {
 };
 
 const CREDIT_SWITCH_DAY = 18;
+
+export type LiveFeed = { minutes: number; rate: number; shiftAt: number };
+/**
+ * Two and a half hours at 60 applications a minute (about 9,000 decisions, worked by 32 simulated
+ * reviewers), the shift an hour and a half in: at this rate the override-rate monitor needs 15-25 minutes
+ * of broker verdicts to be sure, so the alert fires well before "now".
+ */
+export const DEMO_LIVE_FEED: LiveFeed = { minutes: 150, rate: 60, shiftAt: 90 };
 
 /** Stateful check first: only an empty database is seeded; a demo database is left alone. */
 async function checkDatabase(db: Db): Promise<{ present: string } | null> {
@@ -220,6 +242,26 @@ async function seed(db: Db, opts: SeedOptions, log: (line: string) => void, star
     stats.reviewMs += performance.now() - ta;
   }
 
+  // ---- the live feed: the last hours of production-sized traffic, with a shift the monitors should catch ----
+  const feed = opts.live === undefined ? DEMO_LIVE_FEED : opts.live;
+  let live: SimulationSummary | null = null;
+  if (feed) {
+    const tl = performance.now();
+    live = await simulate(db, {
+      minutes: feed.minutes,
+      rate: feed.rate,
+      start: Math.floor(now / MINUTE) * MINUTE - feed.minutes * MINUTE,
+      shift: { kind: "accuracy", at: feed.shiftAt },
+      seed: DEMO_SEED,
+      types: ["credit"],
+      creditType: { ...LIVE_CREDIT_TYPE, owner },
+    });
+    log(
+      `Live feed (${LIVE_CREDIT_TYPE.key}): ${live.decisions} decisions and ${live.reviews} reviews in the last ${feed.minutes} minutes, ` +
+        `${live.alerts.length} alert(s), in ${((performance.now() - tl) / 1000).toFixed(1)} s`,
+    );
+  }
+
   // ---- done: mark the database as a demo database ----
   const seededAt = new Date().toISOString();
   await transaction(db, async (tx) => {
@@ -242,6 +284,7 @@ async function seed(db: Db, opts: SeedOptions, log: (line: string) => void, star
     escalations: stats.escalations,
     openTasks,
     models,
+    live,
     seconds: (Date.now() - started) / 1000,
   };
   const cpu = process.cpuUsage(cpuStart);
@@ -388,6 +431,15 @@ function printSummary(r: Extract<SeedResult, { status: "seeded" }>, log: (line: 
   log("");
   log(`Seeded the demo in ${r.seconds.toFixed(1)} s: ${r.decisions.credit} credit decisions, ${r.decisions.invoice} invoice decisions,`);
   log(`${r.reviews} reviews (${r.escalations} escalations), ${r.openTasks} tasks open in the queue.`);
+  if (r.live) {
+    const onset = r.live.shift ? ` The model started going wrong on broker applications at ${r.live.shift.at};` : "";
+    const caught = r.live.detection
+      ? ` ${r.live.detection.monitor} (${r.live.detection.segment || "whole type"}) fired on the data of ${r.live.detection.firedAt}, ${r.live.detection.delayMinutes} minutes later.`
+      : r.live.shift
+        ? " no monitor caught it before now."
+        : "";
+    log(`Live feed ${LIVE_CREDIT_TYPE.key}: ${r.live.decisions} decisions, ${r.live.reviews} reviews in the last ${r.live.minutes} minutes.${onset}${caught}`);
+  }
   log("");
   log("Demo users (DEMO-ONLY passwords — never use these outside the demo):");
   for (const u of r.users) log(`  ${pad(u.role, 9)} ${pad(u.email, 28)} ${u.password}`);

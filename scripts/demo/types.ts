@@ -5,6 +5,11 @@
 
 export const CREDIT_TYPE_KEY = "consumer_credit";
 export const INVOICE_TYPE_KEY = "invoice_extraction";
+/**
+ * The demo's third type: the last hours of a production-sized feed of credit applications (tens a minute),
+ * written by `lastmile simulate`, so the drift monitors have traffic to watch. Its settings are the credit type's.
+ */
+export const LIVE_CREDIT_TYPE = { key: "credit_live", name: "Consumer credit, live feed (simulated)" } as const;
 
 /** Reasons a credit application is declined; the model names its main one in `declineReason`. */
 export const DECLINE_REASONS = [

@@ -61,6 +61,11 @@ export type SimulateOptions = {
   shift: { kind: ShiftKind; at: number } | null;
   seed: number;
   types: ("credit" | "invoice")[];
+  /**
+   * The credit applications go to this type (created, like the invoice type, when missing): the demo's live
+   * feed runs under its own key, beside the demo's month of real applications. Default: the demo's credit type.
+   */
+  creditType?: { key: string; name: string; owner?: string };
   log?: (line: string) => void;
 };
 
@@ -136,11 +141,13 @@ async function ensureUser(db: Db, email: string, role: "reviewer" | "manager", a
 }
 
 /** The demo types, created when missing (their demo settings name the monitored segment and inputs). */
-async function ensureTypes(db: Db, keys: string[], at: number): Promise<void> {
-  for (const key of keys) {
+async function ensureTypes(db: Db, o: SimulateOptions, creditKey: string, at: number): Promise<void> {
+  for (const kind of o.types) {
+    const key = kind === "credit" ? creditKey : INVOICE_TYPE_KEY;
     if (await getDecisionType(db, key)) continue;
-    const owner = await ensureUser(db, `owner@${SIM_DOMAIN}`, "manager", at);
-    await upsertDecisionType(db, key === CREDIT_TYPE_KEY ? creditType(owner.email) : invoiceType(owner.email), "simulate", at);
+    const owner = kind === "credit" && o.creditType?.owner ? o.creditType.owner : (await ensureUser(db, `owner@${SIM_DOMAIN}`, "manager", at)).email;
+    const type = kind === "credit" ? { ...creditType(owner), ...(o.creditType ? { key, name: o.creditType.name } : {}) } : invoiceType(owner);
+    await upsertDecisionType(db, type, "simulate", at);
   }
 }
 
@@ -148,8 +155,9 @@ export async function simulate(db: Db, o: SimulateOptions): Promise<SimulationSu
   const started = Date.now();
   const log = o.log ?? (() => undefined);
   const rng = new Rng(o.seed);
-  const typeKeys = o.types.map((t) => (t === "credit" ? CREDIT_TYPE_KEY : INVOICE_TYPE_KEY));
-  await ensureTypes(db, typeKeys, o.start - MINUTE);
+  const creditKey = o.creditType?.key ?? CREDIT_TYPE_KEY;
+  const typeKeys = o.types.map((t) => (t === "credit" ? creditKey : INVOICE_TYPE_KEY));
+  await ensureTypes(db, o, creditKey, o.start - MINUTE);
   const { scored, incomeSd } = scoredApplications();
   const invoices = new InvoiceGenerator(rng);
   const shiftAt = o.shift ? o.start + o.shift.at * MINUTE : Infinity;
@@ -159,7 +167,7 @@ export async function simulate(db: Db, o: SimulateOptions): Promise<SimulationSu
   const agents: Agent[] = [];
   const reviewers: Record<string, number> = {};
   for (const key of typeKeys) {
-    const perMinute = key === CREDIT_TYPE_KEY ? o.rate * 0.6 : (o.rate / 2) * 0.4;
+    const perMinute = key === creditKey ? o.rate * 0.6 : (o.rate / 2) * 0.4;
     const n = Math.max(5, Math.ceil((perMinute * 0.75) / 0.85));
     reviewers[key] = n;
     for (let i = 1; i <= n; i++) {
@@ -168,7 +176,7 @@ export async function simulate(db: Db, o: SimulateOptions): Promise<SimulationSu
     }
   }
   log(`${agents.length} reviewers ready after ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  const stamper = agents.find((a) => a.typeKey === CREDIT_TYPE_KEY);
+  const stamper = agents.find((a) => a.typeKey === creditKey);
   if (stamper && o.shift?.kind === "rubber-stamp") stamper.stamper = true;
 
   const byDecision = new Map<string, Case>();
@@ -183,10 +191,12 @@ export async function simulate(db: Db, o: SimulateOptions): Promise<SimulationSu
     const c = buildCreditCase(app, t, s.pGood, s.model, "2.0.0", rng);
     const channel = rng.weighted(CHANNELS);
     const externalId = `SIM-${o.seed}-${t}-${seq++}`;
-    const item = { ...c.item, externalId, input: { ...(c.item.input as Record<string, unknown>), channel, applicationId: externalId } } as Record<
-      string,
-      unknown
-    >;
+    const item = {
+      ...c.item,
+      type: creditKey,
+      externalId,
+      input: { ...(c.item.input as Record<string, unknown>), channel, applicationId: externalId },
+    } as Record<string, unknown>;
     let output = c.output;
     // The model is calibrated (it is right with probability `confidence`): flipping a right answer with
     // probability 0.2 / confidence raises the chance of a wrong one by 20 points at every confidence level.
@@ -246,7 +256,7 @@ export async function simulate(db: Db, o: SimulateOptions): Promise<SimulationSu
     const to = from + MINUTE;
     // ---- the source system posts the minute's decisions at its end ----
     const items: Case[] = [];
-    if (typeKeys.includes(CREDIT_TYPE_KEY)) {
+    if (typeKeys.includes(creditKey)) {
       const k = poisson(rng, shifted(from, "volume") ? o.rate / 2 : o.rate);
       for (let i = 0; i < k; i++) items.push(creditCase(from + rng.int(0, MINUTE - 1)));
     }
@@ -306,7 +316,7 @@ export async function simulate(db: Db, o: SimulateOptions): Promise<SimulationSu
     };
   });
   const match = o.shift ? MATCHING_MONITOR[o.shift.kind] : null;
-  const hit = simulated.find((a) => a.monitor === match && a.type === CREDIT_TYPE_KEY && a.delayMinutes !== null);
+  const hit = simulated.find((a) => a.monitor === match && a.type === creditKey && a.delayMinutes !== null);
   const stationaryMinutes = o.shift ? o.shift.at : o.minutes;
   return {
     start: new Date(o.start).toISOString(),
