@@ -35,10 +35,15 @@ export const MONITOR_RETENTION_MS = 35 * 24 * 60 * MINUTE;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
+/**
+ * A baseline window's counters, summed per metric. The reviewers' counters (rv:) are left out: no baseline
+ * uses them (the reviewer monitor compares reviewers within the recent window), and with one metric per
+ * reviewer they are about half the rows of a day, so summing them would double the evaluation's cost.
+ */
 async function windowCounts(db: DbOrTx, typeKey: string, w: Window): Promise<Counts> {
   const rows = await sqlAll<{ metric: string; value: number | string }>(
     db,
-    sql`SELECT metric, SUM(value) AS value FROM ${monitorCounters} WHERE type_key = ${typeKey} AND minute >= ${w.from} AND minute < ${w.to} AND metric NOT LIKE 'g:%' GROUP BY metric`,
+    sql`SELECT metric, SUM(value) AS value FROM ${monitorCounters} WHERE type_key = ${typeKey} AND minute >= ${w.from} AND minute < ${w.to} AND metric NOT LIKE 'g:%' AND metric NOT LIKE 'rv:%' GROUP BY metric`,
   );
   return new Map(rows.map((r) => [r.metric, Number(r.value)]));
 }
