@@ -187,3 +187,35 @@ test("reports: filters, figures that match the API, CSV download, definitions", 
   await expect(page.getByRole("alert")).toContainText("bucket");
   expect(errors).toEqual([]);
 });
+
+test("reports: a type whose data falls in one bucket still draws its rates", async ({ page, api, accounts, signIn }) => {
+  // A new type's first hours in a report by day: one point per series, which a line alone would not draw.
+  const manager = await accounts.create("manager");
+  const reviewer = await accounts.create("reviewer");
+  const type = await api.putType({
+    ...plainInvoiceType(manager.email),
+    key: uniqueKey("invoice-one"),
+    name: "Invoice extraction (first day)",
+    routing: { minConfidence: 0.9, qaSampleRate: 0 },
+  });
+  const now = Date.now();
+  await api.postDecisions(
+    Array.from({ length: 6 }, (_, i) => ({
+      type: type.key,
+      externalId: `one-${i}`,
+      model: { name: "invoice-extractor", version: "1.0.0" },
+      input: { vendor: "ACME" },
+      output: { total: 100 + i, currency: "EUR", lines: [{ sku: "A-1", amount: 100 + i }] },
+      confidence: i < 3 ? 0.97 : 0.7,
+      occurredAt: new Date(now - 60_000 * (i + 1)).toISOString(),
+    })),
+  );
+  for (let i = 0; i < 3; i++) await api.reviewNext(reviewer, type.key, i === 0 ? { action: "reject", reasonCodes: ["NOT_AN_INVOICE"] } : { action: "approve" });
+  await signIn(manager);
+  await page.goto(`/reports?type=${type.key}&period=30d&bucket=day`);
+  await expect(page.getByTestId("kpi-automation-rate-value")).toHaveText("50.0%");
+  for (const id of ["#chart-automation-rate", "#chart-override-rate"]) {
+    const chart = page.locator(id).locator("xpath=ancestor::div[@role='img']");
+    await expect(chart.locator(".recharts-line-dots circle"), id).toHaveCount(1);
+  }
+});

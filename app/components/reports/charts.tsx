@@ -166,6 +166,16 @@ export function ChartFrame(props: { title: string; unit: string; description: st
   );
 }
 
+/**
+ * A line series' dots: none, unless the series has a single value, which a line alone would not draw at all
+ * (a new type's first day, a feed of the last hours in a report by day).
+ */
+function loneDot<T>(rows: readonly T[], value: (row: T) => unknown): false | { r: number } {
+  let n = 0;
+  for (const row of rows) if (typeof value(row) === "number" && ++n > 1) return false;
+  return n === 1 ? { r: 3 } : false;
+}
+
 /** Category axis of bucket labels: at most 8 labels, chosen without measuring. */
 const bucketAxis = (n: number) => <XAxis dataKey="label" tick={<PlainTick />} interval={tickInterval(n, 8)} tickLine={false} height={24} />;
 const percentAxis = (title: string) => (
@@ -196,7 +206,7 @@ export function AutomationRateChart({ data, versions }: SeriesProps) {
             name="All versions"
             stroke={COLORS.line}
             strokeWidth={2.5}
-            dot={false}
+            dot={loneDot(data, (d) => d.automationRate)}
             isAnimationActive={false}
             connectNulls
           />
@@ -209,7 +219,7 @@ export function AutomationRateChart({ data, versions }: SeriesProps) {
                   name={`v${v}`}
                   stroke={VERSION_COLORS[i % VERSION_COLORS.length]}
                   strokeDasharray="5 3"
-                  dot={false}
+                  dot={loneDot(data, (d) => d.byVersion[v])}
                   isAnimationActive={false}
                   connectNulls
                 />
@@ -269,7 +279,7 @@ export function OverrideRateChart({ data }: SeriesProps) {
             name="Override rate"
             stroke={COLORS.reviewed}
             strokeWidth={2}
-            dot={false}
+            dot={loneDot(data, (d) => d.overrideRate)}
             isAnimationActive={false}
             connectNulls
           />
@@ -334,8 +344,26 @@ export function TimeToDecisionChart({ data }: SeriesProps) {
           {bucketAxis(rows.length)}
           <YAxis tick={<PlainTick />} interval={0} width={56} label={<AxisTitle value={unit} />} />
           <Tooltip formatter={(v) => (typeof v === "number" ? formatDuration(v * div) : "–")} />
-          <Line type="monotone" dataKey="p50" name="Review lane p50" stroke={COLORS.p50} strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
-          <Line type="monotone" dataKey="p95" name="Review lane p95" stroke={COLORS.p95} strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
+          <Line
+            type="monotone"
+            dataKey="p50"
+            name="Review lane p50"
+            stroke={COLORS.p50}
+            strokeWidth={2}
+            dot={loneDot(rows, (d) => d.p50)}
+            isAnimationActive={false}
+            connectNulls
+          />
+          <Line
+            type="monotone"
+            dataKey="p95"
+            name="Review lane p95"
+            stroke={COLORS.p95}
+            strokeWidth={2}
+            dot={loneDot(rows, (d) => d.p95)}
+            isAnimationActive={false}
+            connectNulls
+          />
         </LineChart>
       </Plot>
     </>
@@ -570,7 +598,16 @@ export function AlertChart({
             />
           )}
           <Tooltip formatter={(v) => format(v)} />
-          <Line type="linear" dataKey="value" name={label} stroke={COLORS.p95} strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
+          <Line
+            type="linear"
+            dataKey="value"
+            name={label}
+            stroke={COLORS.p95}
+            strokeWidth={2}
+            dot={loneDot(data, (d) => d.value)}
+            isAnimationActive={false}
+            connectNulls
+          />
           {reference !== null ? <ReferenceLine y={reference} stroke={COLORS.line} strokeDasharray="5 3" /> : null}
           <ReferenceLine x={firedLabel} stroke="#be123c" label={{ value: "fired", position: "insideTopRight", fontSize: 11, fill: "#9f1239" }} />
         </LineChart>
