@@ -176,6 +176,28 @@ function loneDot<T>(rows: readonly T[], value: (row: T) => unknown): false | { r
   return n === 1 ? { r: 3 } : false;
 }
 
+/** A series over the buckets: a smooth line drawn at once and across gaps, with a dot when it has a single value. */
+function seriesLine<T extends object>(
+  rows: readonly T[],
+  p: { dataKey: string | ((row: T) => unknown); name: string; stroke: string; strokeWidth?: number; dashed?: boolean },
+) {
+  const value = typeof p.dataKey === "function" ? p.dataKey : (row: T) => (row as Record<string, unknown>)[p.dataKey as string];
+  return (
+    <Line
+      key={p.name}
+      type="monotone"
+      dataKey={p.dataKey}
+      name={p.name}
+      stroke={p.stroke}
+      strokeWidth={p.strokeWidth ?? 2}
+      strokeDasharray={p.dashed ? "5 3" : undefined}
+      dot={loneDot(rows, value)}
+      isAnimationActive={false}
+      connectNulls
+    />
+  );
+}
+
 /** Category axis of bucket labels: at most 8 labels, chosen without measuring. */
 const bucketAxis = (n: number) => <XAxis dataKey="label" tick={<PlainTick />} interval={tickInterval(n, 8)} tickLine={false} height={24} />;
 const percentAxis = (title: string) => (
@@ -200,30 +222,11 @@ export function AutomationRateChart({ data, versions }: SeriesProps) {
           {bucketAxis(data.length)}
           {percentAxis("% automated")}
           <Tooltip formatter={(v) => pct1(v)} />
-          <Line
-            type="monotone"
-            dataKey="automationRate"
-            name="All versions"
-            stroke={COLORS.line}
-            strokeWidth={2.5}
-            dot={loneDot(data, (d) => d.automationRate)}
-            isAnimationActive={false}
-            connectNulls
-          />
+          {seriesLine(data, { dataKey: "automationRate", name: "All versions", stroke: COLORS.line, strokeWidth: 2.5 })}
           {perVersion
-            ? versions.map((v, i) => (
-                <Line
-                  key={v}
-                  type="monotone"
-                  dataKey={(d: SeriesPoint) => d.byVersion[v]}
-                  name={`v${v}`}
-                  stroke={VERSION_COLORS[i % VERSION_COLORS.length]}
-                  strokeDasharray="5 3"
-                  dot={loneDot(data, (d) => d.byVersion[v])}
-                  isAnimationActive={false}
-                  connectNulls
-                />
-              ))
+            ? versions.map((v, i) =>
+                seriesLine(data, { dataKey: (d) => d.byVersion[v], name: `v${v}`, stroke: VERSION_COLORS[i % VERSION_COLORS.length], dashed: true }),
+              )
             : null}
         </LineChart>
       </Plot>
@@ -273,16 +276,7 @@ export function OverrideRateChart({ data }: SeriesProps) {
           {bucketAxis(data.length)}
           {percentAxis("% overridden")}
           <Tooltip formatter={(v) => pct1(v)} />
-          <Line
-            type="monotone"
-            dataKey="overrideRate"
-            name="Override rate"
-            stroke={COLORS.reviewed}
-            strokeWidth={2}
-            dot={loneDot(data, (d) => d.overrideRate)}
-            isAnimationActive={false}
-            connectNulls
-          />
+          {seriesLine(data, { dataKey: "overrideRate", name: "Override rate", stroke: COLORS.reviewed })}
         </LineChart>
       </Plot>
     </>
@@ -344,26 +338,8 @@ export function TimeToDecisionChart({ data }: SeriesProps) {
           {bucketAxis(rows.length)}
           <YAxis tick={<PlainTick />} interval={0} width={56} label={<AxisTitle value={unit} />} />
           <Tooltip formatter={(v) => (typeof v === "number" ? formatDuration(v * div) : "–")} />
-          <Line
-            type="monotone"
-            dataKey="p50"
-            name="Review lane p50"
-            stroke={COLORS.p50}
-            strokeWidth={2}
-            dot={loneDot(rows, (d) => d.p50)}
-            isAnimationActive={false}
-            connectNulls
-          />
-          <Line
-            type="monotone"
-            dataKey="p95"
-            name="Review lane p95"
-            stroke={COLORS.p95}
-            strokeWidth={2}
-            dot={loneDot(rows, (d) => d.p95)}
-            isAnimationActive={false}
-            connectNulls
-          />
+          {seriesLine(rows, { dataKey: "p50", name: "Review lane p50", stroke: COLORS.p50 })}
+          {seriesLine(rows, { dataKey: "p95", name: "Review lane p95", stroke: COLORS.p95 })}
         </LineChart>
       </Plot>
     </>
