@@ -218,4 +218,15 @@ test("reports: a type whose data falls in one bucket still draws its rates", asy
     const chart = page.locator(id).locator("xpath=ancestor::div[@role='img']");
     await expect(chart.locator(".recharts-line-dots circle"), id).toHaveCount(1);
   }
+
+  // By the hour over a week, the axis labels carry a time of day: fewer of them, none running into the next.
+  await page.goto(`/reports?type=${type.key}&period=7d&bucket=hour`);
+  const ticks = page
+    .locator("#chart-automation-rate")
+    .locator("xpath=ancestor::div[@role='img']")
+    .locator(".recharts-xAxis .recharts-cartesian-axis-tick-value");
+  await expect(ticks.first()).toHaveText(/^[A-Z][a-z]{2} \d{1,2} \d{2}:\d{2}$/);
+  const boxes = await ticks.evaluateAll((els) => els.map((e) => e.getBoundingClientRect()).map((r) => ({ left: r.left, right: r.right })));
+  expect(boxes.length).toBeGreaterThan(2);
+  for (let i = 1; i < boxes.length; i++) expect(boxes[i].left, `label ${i} starts after label ${i - 1} ends`).toBeGreaterThan(boxes[i - 1].right);
 });

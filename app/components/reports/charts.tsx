@@ -198,8 +198,14 @@ function seriesLine<T extends object>(
   );
 }
 
-/** Category axis of bucket labels: at most 8 labels, chosen without measuring. */
-const bucketAxis = (n: number) => <XAxis dataKey="label" tick={<PlainTick />} interval={tickInterval(n, 8)} tickLine={false} height={24} />;
+/**
+ * Category axis of bucket labels, chosen without measuring: at most 8 day labels ("Nov 29"), at most 5 when the
+ * labels carry a time of day ("Nov 29 14:00"), so that they do not run into each other.
+ */
+const bucketAxis = (rows: readonly { label: string }[]) => {
+  const longest = rows.reduce((m, r) => Math.max(m, r.label.length), 0);
+  return <XAxis dataKey="label" tick={<PlainTick />} interval={tickInterval(rows.length, longest > 7 ? 5 : 8)} tickLine={false} height={24} />;
+};
 const percentAxis = (title: string) => (
   <YAxis domain={[0, 1]} ticks={[0, 0.25, 0.5, 0.75, 1]} tickFormatter={pct} tick={<PlainTick />} interval={0} width={56} label={<AxisTitle value={title} />} />
 );
@@ -219,7 +225,7 @@ export function AutomationRateChart({ data, versions }: SeriesProps) {
       <Plot height={CHART_H}>
         <LineChart id="chart-automation-rate" width={CHART_W} height={CHART_H} data={data} margin={MARGIN}>
           <CartesianGrid stroke="#e2e8f0" />
-          {bucketAxis(data.length)}
+          {bucketAxis(data)}
           {percentAxis("% automated")}
           <Tooltip formatter={(v) => pct1(v)} />
           {seriesLine(data, { dataKey: "automationRate", name: "All versions", stroke: COLORS.line, strokeWidth: 2.5 })}
@@ -247,7 +253,7 @@ export function VolumeChart({ data }: SeriesProps) {
       <Plot height={CHART_H}>
         <BarChart id="chart-volume" width={CHART_W} height={CHART_H} data={data} margin={MARGIN}>
           <CartesianGrid stroke="#e2e8f0" vertical={false} />
-          {bucketAxis(data.length)}
+          {bucketAxis(data)}
           <YAxis
             tick={<PlainTick />}
             interval={0}
@@ -273,7 +279,7 @@ export function OverrideRateChart({ data }: SeriesProps) {
       <Plot height={CHART_H}>
         <LineChart id="chart-override-rate" width={CHART_W} height={CHART_H} data={data} margin={MARGIN}>
           <CartesianGrid stroke="#e2e8f0" />
-          {bucketAxis(data.length)}
+          {bucketAxis(data)}
           {percentAxis("% overridden")}
           <Tooltip formatter={(v) => pct1(v)} />
           {seriesLine(data, { dataKey: "overrideRate", name: "Override rate", stroke: COLORS.reviewed })}
@@ -296,7 +302,7 @@ export function AccuracyChart({ data }: SeriesProps) {
       <Plot height={CHART_H}>
         <ComposedChart id="chart-accuracy" width={CHART_W} height={CHART_H} data={rows} margin={MARGIN}>
           <CartesianGrid stroke="#e2e8f0" />
-          {bucketAxis(rows.length)}
+          {bucketAxis(rows)}
           {percentAxis("% correct")}
           <Tooltip formatter={(v) => (Array.isArray(v) ? `${pct1(v[0])} – ${pct1(v[1])}` : pct1(v))} />
           <Area dataKey="band" name="95% Wilson interval" fill={COLORS.band} stroke="none" fillOpacity={0.8} isAnimationActive={false} connectNulls />
@@ -335,7 +341,7 @@ export function TimeToDecisionChart({ data }: SeriesProps) {
       <Plot height={CHART_H}>
         <LineChart id="chart-time-to-decision" width={CHART_W} height={CHART_H} data={rows} margin={MARGIN}>
           <CartesianGrid stroke="#e2e8f0" />
-          {bucketAxis(rows.length)}
+          {bucketAxis(rows)}
           <YAxis tick={<PlainTick />} interval={0} width={56} label={<AxisTitle value={unit} />} />
           <Tooltip formatter={(v) => (typeof v === "number" ? formatDuration(v * div) : "–")} />
           {seriesLine(rows, { dataKey: "p50", name: "Review lane p50", stroke: COLORS.p50 })}
@@ -553,7 +559,7 @@ export function AlertChart({
       <Plot height={CHART_H}>
         <LineChart id={id} width={CHART_W} height={CHART_H} data={data} margin={MARGIN}>
           <CartesianGrid stroke="#e2e8f0" />
-          {bucketAxis(data.length)}
+          {bucketAxis(data)}
           {fixed ? (
             <YAxis
               domain={[0, 1]}
