@@ -568,17 +568,18 @@ export async function writeBehind(db: DbOrTx, write: (db: DbOrTx) => PromiseLike
 }
 
 /**
- * Writes to the rows every transaction shares: the counters (`rollups`, `monitor_counters`) and the audit chain's
+ * Writes to the rows every transaction shares: the counters (`rollups`, `reviewer_rollups`, `monitor_counters`) and the audit chain's
  * head. On Postgres a row lock is held from the write to the end of the transaction, and every round trip the
  * application makes meanwhile (each one waiting for its event loop under load) lengthens the queue of every other
  * writer behind that row. So these writes are collected per transaction and handed to the database in one row of
  * `commit_writes`, whose deferred trigger (schema/extras.ts) applies them while the transaction commits: the shared
- * rows are locked for the commit alone, always in the same order (roll-ups, monitor counters, then the chain's
- * head), whatever order the transaction wrote them in. Outside a transaction they are handed over at once.
+ * rows are locked for the commit alone, always in the same order (roll-ups, reviewer roll-ups, monitor counters, then
+ * the chain's head), whatever order the transaction wrote them in. Outside a transaction they are handed over at once.
  * SQLite has one writer at a time, so there `apply` writes them now, inside the transaction.
  */
 export type CommitWrites = {
   rollups?: { typeKey: string; modelVersion: string; policyVersion: number; hour: number; metric: string; value: number }[];
+  reviewerRollups?: { typeKey: string; reviewerId: string; span: number; start: number; metric: string; value: number }[];
   monitorCounters?: { typeKey: string; metric: string; minute: number; value: number }[];
   /** Audit entries in chain order; `contentHash` is auditContentHash of the entry (audit.server.ts). */
   audit?: { at: number; actor: string; action: string; entityType: string; entityId: string; data: string; contentHash: string }[];
@@ -606,6 +607,16 @@ const COUNTER_TABLES = {
   rollups: {
     table: schema.rollups,
     key: [schema.rollups.typeKey, schema.rollups.hour, schema.rollups.modelVersion, schema.rollups.policyVersion, schema.rollups.metric],
+  },
+  reviewerRollups: {
+    table: schema.reviewerRollups,
+    key: [
+      schema.reviewerRollups.span,
+      schema.reviewerRollups.start,
+      schema.reviewerRollups.typeKey,
+      schema.reviewerRollups.reviewerId,
+      schema.reviewerRollups.metric,
+    ],
   },
   monitorCounters: { table: schema.monitorCounters, key: [schema.monitorCounters.typeKey, schema.monitorCounters.metric, schema.monitorCounters.minute] },
 } as const;

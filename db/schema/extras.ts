@@ -78,6 +78,13 @@ BEGIN
       GROUP BY 1, 2, 3, 4, 5 HAVING sum(x.value) <> 0 ORDER BY 1, 4, 2, 3, 5
     ON CONFLICT (type_key, hour, model_version, policy_version, metric) DO UPDATE SET value = r.value + excluded.value;
   END IF;
+  IF NEW.payload ? 'reviewerRollups' THEN
+    INSERT INTO reviewer_rollups AS v (type_key, reviewer_id, span, start, metric, value)
+    SELECT x."typeKey", x."reviewerId", x.span, x.start, x.metric, sum(x.value)
+      FROM jsonb_to_recordset(NEW.payload->'reviewerRollups') AS x("typeKey" text, "reviewerId" text, span bigint, start bigint, metric text, value bigint)
+      GROUP BY 1, 2, 3, 4, 5 HAVING sum(x.value) <> 0 ORDER BY 3, 4, 1, 2, 5
+    ON CONFLICT (span, start, type_key, reviewer_id, metric) DO UPDATE SET value = v.value + excluded.value;
+  END IF;
   IF NEW.payload ? 'monitorCounters' THEN
     INSERT INTO monitor_counters AS m (type_key, metric, minute, value)
     SELECT x."typeKey", x.metric, x.minute, sum(x.value)

@@ -21,6 +21,8 @@ export const {
   auditCheckpoints,
   outbox,
   rollups,
+  reviewerRollups,
+  reviewerRollupBackfill,
   monitorCounters,
   alerts,
   datasets,

@@ -471,6 +471,40 @@ export function defineTables(b: Builders) {
   );
 
   /**
+   * The reviewer figures of the team page and GET /api/v1/reports/reviewers, rolled up per (type, reviewer, span,
+   * start, metric): what the reviews given in that hour (span = HOUR) or UTC day (span = DAY) contribute, counted in
+   * the span of the review's created_at (reports/reviewer-rollups.ts names the metrics). A report reads whole days
+   * and hours of its windows here, and only the sub-hour edges from the reviews. Written with the reviews, in their
+   * transaction: a decision's contributions are a function of its review history, and each write applies the change.
+   */
+  const reviewerRollups = table(
+    "reviewer_rollups",
+    {
+      typeKey: text("type_key").notNull(),
+      reviewerId: text("reviewer_id").notNull(),
+      /** The length of the span: an hour (3,600,000) or a UTC day (86,400,000). */
+      span: ms("span").notNull(),
+      /** The span's start (ms since the epoch). */
+      start: ms("start").notNull(),
+      metric: text("metric").notNull(),
+      value: ms("value").notNull(),
+    },
+    // A report reads ranges of (span, start), every type and reviewer: the key leads with them.
+    (t) => [primaryKey({ columns: [t.span, t.start, t.typeKey, t.reviewerId, t.metric] })],
+  );
+
+  /**
+   * The reviewer roll-up's backfill on a store that had reviews before the roll-up existed (one row, id 1, while
+   * it runs): the reviews with seq <= below_seq are counted decision by decision in decision_id order, after_decision
+   * being the last one done. The migration writes the row; the reviewer-rollup-backfill job deletes it when done.
+   */
+  const reviewerRollupBackfill = table("reviewer_rollup_backfill", {
+    id: int("id").primaryKey(),
+    belowSeq: ms("below_seq").notNull(),
+    afterDecision: text("after_decision").notNull(),
+  });
+
+  /**
    * Counters for the drift monitors (monitors/counters.ts), keyed by (type, metric, minute) and written in
    * the same transaction as the roll-ups; per minute for two days, then summed into hour rows, deleted after
    * MONITOR_RETENTION_MS. The evaluator reads windows of one type by (type, minute) through
@@ -613,6 +647,8 @@ export function defineTables(b: Builders) {
     auditCheckpoints,
     outbox,
     rollups,
+    reviewerRollups,
+    reviewerRollupBackfill,
     monitorCounters,
     alerts,
     datasets,

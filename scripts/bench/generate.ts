@@ -18,14 +18,17 @@
  *
  * The roll-ups of the rows are written too (hourly and daily counters, under the rows' policy version),
  * equal to what the app's write paths would have added for them (reports/contributions.ts): each kind of
- * row's facts go through contributions() once, and SQL multiplies them by the rows of each hour. Not
- * the drift monitors' counters (bench:monitors derives its own, and leaves these out).
+ * row's facts go through contributions() once, and SQL multiplies them by the rows of each hour. So is the
+ * reviewer roll-up of the rows' reviews (one per decision, never late, never looked at again: what reviewMetrics
+ * gives such a review, by action, times the reviews per reviewer and hour or day). Not the drift monitors'
+ * counters (bench:monitors derives its own, and leaves these out).
  */
 import { sql } from "drizzle-orm";
 import { sqliteClientOf, sqlRun, transaction, type Db } from "@db/client.server";
 import { factsFromHistory, type ReviewRowLike } from "~/domain/decisions/facts.server";
 import { contributions, type DecisionStatus } from "~/domain/reports/contributions";
 import { DAILY_PREFIX } from "~/domain/reports/rollups.server";
+import { reviewMetrics, SPANS } from "~/domain/teams/reviewer-metrics";
 import { DAY, HOUR } from "~/lib/time";
 
 export type GenerateOptions = {
@@ -111,6 +114,28 @@ function rollupStatements(g: Generation, q: (s: string) => string): string[] {
   return [upsert("c.hour", "m.metric"), upsert(`c.hour - c.hour % ${DAY}`, `${q(DAILY_PREFIX)} || m.metric`)];
 }
 
+/** The reviewer roll-up of the rows' reviews (added to any counters already there), the same SQL on both stores. */
+function reviewerRollupStatements(g: Generation, q: (s: string) => string): string[] {
+  if (!g.full) return [];
+  const id = (i: number) => q(`rev_${g.type}_${String(i).padStart(8, "0")}`);
+  const metrics = [...new Set(Object.values(VERDICTS).map((v) => v.action))]
+    .flatMap((action) =>
+      reviewMetrics({ action, handlingMs: null, late: false, overturned: false, fourEyesAgreed: null, qaAgreed: null }).map(
+        ([metric, value]) => `(${q(action)}, ${q(metric)}, ${value})`,
+      ),
+    )
+    .join(", ");
+  return [
+    `WITH m(action, metric, value) AS (VALUES ${metrics}),
+    s(span) AS (VALUES ${SPANS.map((span) => `(${span})`).join(", ")}),
+    c AS (SELECT reviewer_id AS r, created_at - created_at % ${HOUR} AS hour, action, count(*) AS n
+          FROM reviews WHERE id BETWEEN ${id(g.first)} AND ${id(g.last)} GROUP BY 1, 2, 3)
+    INSERT INTO reviewer_rollups (type_key, reviewer_id, span, start, metric, value)
+    SELECT ${q(g.type)}, c.r, s.span, c.hour - c.hour % s.span, m.metric, sum(c.n * m.value) FROM c JOIN m ON m.action = c.action CROSS JOIN s WHERE true GROUP BY 2, 3, 4, 5
+    ON CONFLICT (span, start, type_key, reviewer_id, metric) DO UPDATE SET value = reviewer_rollups.value + excluded.value`,
+  ];
+}
+
 export async function generateReviewedInvoices(db: Db, rows: number, opts: GenerateOptions = {}): Promise<void> {
   const type = opts.typeKey ?? "invoice";
   const t0 = opts.start ?? Date.UTC(2026, 0, 1);
@@ -121,7 +146,7 @@ export async function generateReviewedInvoices(db: Db, rows: number, opts: Gener
   const full = !opts.decisionsOnly;
   const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
   const g = { type, t0, spacing, first, last, setup, full, segment: Boolean(opts.segment) };
-  const rollups = opts.rollups === false ? [] : rollupStatements(g, q);
+  const rollups = opts.rollups === false ? [] : [...rollupStatements(g, q), ...reviewerRollupStatements(g, q)];
   // The writer connection (a handle reads on a read-only one); null on Postgres.
   const writer = await transaction(db, async (tx) => sqliteClientOf(tx));
   if (!writer) {

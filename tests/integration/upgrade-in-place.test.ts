@@ -190,7 +190,7 @@ describe("a v0.1 SQLite database upgrades in place", () => {
     }
   });
 
-  it("splits the v0.1 roll-ups by policy version in the background: they end equal to a from-scratch aggregate", async () => {
+  it("splits the v0.1 roll-ups by policy version and counts its reviews into the reviewer roll-up in the background: they end equal to a from-scratch aggregate", async () => {
     const db = openDatabase(file);
     try {
       const deadline = Date.now() + 30_000;
@@ -198,9 +198,15 @@ describe("a v0.1 SQLite database upgrades in place", () => {
         if (Date.now() > deadline) throw new Error("the rollup-split job left counters without a policy version");
         await new Promise((r) => setTimeout(r, 100));
       }
+      // And the reviewer roll-up of the v0.1 reviews, counted by its backfill job (the migration left its row).
+      while (await sqlOne(db, sql`SELECT 1 AS x FROM reviewer_rollup_backfill`)) {
+        if (Date.now() > deadline) throw new Error("the reviewer-rollup-backfill job did not finish");
+        await new Promise((r) => setTimeout(r, 100));
+      }
       const sorted = (m: Map<string, number>) => [...m.entries()].sort(([a], [b]) => a.localeCompare(b));
       const now = await rollupSnapshot(db);
       expect(now.size).toBeGreaterThan(0);
+      expect([...now.keys()].some((k) => k.startsWith("reviewer|"))).toBe(true);
       expect(sorted(now)).toEqual(sorted(await aggregateFromScratch(db)));
     } finally {
       await closeDatabase(db);

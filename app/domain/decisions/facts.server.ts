@@ -1,10 +1,15 @@
 /**
  * Builds the roll-up facts of a decision: from its row and the verdict the
  * write path just recorded (`factsOf`), or from its row and its stored reviews
- * (`factsFromHistory`, the from-scratch derivation the roll-ups are checked against).
+ * (`factsFromHistory`, the from-scratch derivation the roll-ups are checked against); and the
+ * review history the reviewer roll-up is a function of (`reviewHistories`).
  */
+import { and, asc, eq, inArray, lte } from "drizzle-orm";
+import type { DbOrTx } from "@db/client.server";
+import { reviews as reviewsTable, tasks } from "@db/schema/index";
 import type { decisions, reviews } from "@db/schema/index";
 import type { DecisionFacts } from "../reports/contributions";
+import type { ReviewedFact } from "../teams/reviewer-metrics";
 
 export type VerdictFacts = {
   changedFields: string[];
@@ -72,4 +77,48 @@ export function verdictFromReviews(row: Pick<DecisionRowLike, "route">, history:
 
 export function factsFromHistory(row: DecisionRowLike, history: ReviewRowLike[]): DecisionFacts {
   return factsOf(row, verdictFromReviews(row, history));
+}
+
+/** A decision's review history as the reviewer roll-up reads it (teams/reviewer-metrics.ts), with the decision's type. */
+export type ReviewHistory = { typeKey: string; history: ReviewedFact[] };
+
+/**
+ * The review histories of some decisions (reviews in seq order, each with its task's kind, due time and type),
+ * through reviews_decision_idx; `upToSeq`: only the reviews with seq <= it (the reviewer roll-up's backfill).
+ */
+export async function reviewHistories(db: DbOrTx, decisionIds: readonly string[], opts: { upToSeq?: number } = {}): Promise<Map<string, ReviewHistory>> {
+  const out = new Map<string, ReviewHistory>();
+  for (let i = 0; i < decisionIds.length; i += 500) {
+    const ids = decisionIds.slice(i, i + 500);
+    const rows = await db
+      .select({
+        decisionId: reviewsTable.decisionId,
+        typeKey: tasks.typeKey,
+        seq: reviewsTable.seq,
+        reviewerId: reviewsTable.reviewerId,
+        taskKind: reviewsTable.taskKind,
+        action: reviewsTable.action,
+        output: reviewsTable.output,
+        createdAt: reviewsTable.createdAt,
+        handlingMs: reviewsTable.handlingMs,
+        dueAt: tasks.dueAt,
+      })
+      .from(reviewsTable)
+      .innerJoin(tasks, eq(tasks.id, reviewsTable.taskId))
+      .where(and(inArray(reviewsTable.decisionId, ids), opts.upToSeq == null ? undefined : lte(reviewsTable.seq, opts.upToSeq)))
+      .orderBy(asc(reviewsTable.seq));
+    for (const { decisionId, typeKey, ...r } of rows) {
+      const fact: ReviewedFact = {
+        ...r,
+        seq: Number(r.seq),
+        createdAt: Number(r.createdAt),
+        dueAt: Number(r.dueAt),
+        handlingMs: r.handlingMs == null ? null : Number(r.handlingMs),
+      };
+      const h = out.get(decisionId);
+      if (h) h.history.push(fact);
+      else out.set(decisionId, { typeKey, history: [fact] });
+    }
+  }
+  return out;
 }

@@ -8,6 +8,9 @@
  * - snapshot-recovery: resumes dataset snapshot builds whose instance died
  * - rollup-split: on a store upgraded from a build without the policy version in the roll-ups, rebuilds the
  *   days whose counters lack it (reports/rollups.server.ts), then stops looking
+ * - reviewer-rollup-backfill: on a store that had reviews before the reviewer roll-up existed, counts them into it
+ *   (reports/rollups.server.ts, backfillReviewerRollups; the reviewer report reads the reviews until then), then
+ *   stops looking
  * - monitor-evaluation: every minute, the drift monitors on the data up to the last whole minute, then
  *   drops per-minute counters past their retention (monitors/alerts.server.ts)
  * - webhook-delivery: sends pending webhook deliveries (webhooks/delivery.server.ts) every WEBHOOK_POLL_MS,
@@ -18,7 +21,7 @@ import { scheduleExclusive } from "@db/job-lock.server";
 import { startAuditCheckpoints } from "../audit/checkpoints.server";
 import { resumeInterruptedBuilds } from "../datasets/snapshot-builder.server";
 import { reapExpiredLeases } from "../queue/queue.server";
-import { splitRollups } from "../reports/rollups.server";
+import { backfillReviewerRollups, splitRollups } from "../reports/rollups.server";
 import { evaluateMonitors, pruneMonitorCounters } from "../monitors/alerts.server";
 import { errorFields, log } from "~/lib/log.server";
 import { deliverPending, deliveriesDue, deliveryConfig } from "../webhooks/delivery.server";
@@ -66,6 +69,19 @@ function rollupSplitJob(): Job {
   };
 }
 
+function reviewerRollupBackfillJob(): Job {
+  // Once a run finds it done, this process stops looking: new reviews always write their roll-up.
+  let done = false;
+  return {
+    name: "reviewer-rollup-backfill",
+    everyMs: 2_000,
+    run: async (db) => {
+      done = (await backfillReviewerRollups(db, { budgetMs: 1_500 })).done;
+    },
+    due: async () => !done,
+  };
+}
+
 function webhookJob(): Job {
   const cfg = deliveryConfig();
   return {
@@ -90,7 +106,7 @@ function logError(job: string, e: unknown) {
  */
 export async function startJobs(db: () => Db = getDb, opts: { after?: PromiseLike<unknown> } = {}): Promise<() => Promise<void>> {
   const stops: (() => Promise<void>)[] = [await startAuditCheckpoints({ db, after: opts.after })];
-  for (const job of [...JOBS, ...monitorJob(), rollupSplitJob(), webhookJob()])
+  for (const job of [...JOBS, ...monitorJob(), rollupSplitJob(), reviewerRollupBackfillJob(), webhookJob()])
     stops.push(await scheduleExclusive(db, job, (e) => logError(job.name, e), { after: opts.after }));
   return async () => {
     onDeliveriesEnqueued(null);

@@ -8,9 +8,10 @@
  * week reads ~90 rows per metric instead of ~2,160.
  */
 import { and, eq, gt, gte, inArray, lt, sql } from "drizzle-orm";
-import { addToCounters, dialectOf, sqlOne, sqlRun, transaction, type DbOrTx } from "@db/client.server";
-import { decisions, reviews, rollups } from "@db/schema/index";
-import { factsFromHistory, type ReviewRowLike } from "../decisions/facts.server";
+import { addToCounters, dialectOf, sqlAll, sqlOne, sqlRun, transaction, type DbOrTx } from "@db/client.server";
+import { decisions, reviewerRollupBackfill, reviewerRollups, reviews, rollups } from "@db/schema/index";
+import { factsFromHistory, reviewHistories, type ReviewRowLike } from "../decisions/facts.server";
+import { historyRows, type ReviewedFact } from "../teams/reviewer-metrics";
 import { applyMonitorChanges } from "../monitors/counters";
 import { DAY, hourStart } from "~/lib/time";
 import { contributions, type DecisionFacts } from "./contributions";
@@ -32,7 +33,13 @@ export function counterRows(f: DecisionFacts): [number, string, number][] {
   return out;
 }
 
-export type FactsChange = { before: DecisionFacts | null; after: DecisionFacts | null };
+/**
+ * What a write changed of one decision: its facts before and after (null: none, a new decision), and, when the write
+ * added a review, its review history before and after (the reviewer roll-up is a function of it: the agreement
+ * figures of earlier reviews change when a later review by someone else arrives).
+ */
+export type FactsChange = { before: DecisionFacts | null; after: DecisionFacts | null; reviews?: ReviewHistoryChange };
+export type ReviewHistoryChange = { typeKey: string; before: readonly ReviewedFact[]; after: readonly ReviewedFact[] };
 
 /** Equal for facts that contribute equally: every field, with occurredAt cut to its hour (an array: cheaper to write than the object). */
 function factsKey(f: DecisionFacts): string {
@@ -57,7 +64,35 @@ function factsKey(f: DecisionFacts): string {
 /** Applies what the changed decisions contribute: to the roll-ups and to the drift monitors' counters. */
 export async function applyRollupChanges(tx: DbOrTx, changes: FactsChange[]): Promise<void> {
   await writeRollups(tx, changes);
+  await writeReviewerRollups(tx, changes);
   await applyMonitorChanges(tx, changes);
+}
+
+type ReviewerRollupRow = { typeKey: string; reviewerId: string; span: number; start: number; metric: string; value: number };
+
+export const reviewerRollupKey = (typeKey: string, reviewerId: string, span: number, start: number, metric: string) =>
+  `reviewer|${typeKey}|${reviewerId}|${span}|${start}|${metric}`;
+
+/** Adds what a review history contributes, times `sign`, to `deltas` (counter rows keyed by reviewerRollupKey). */
+function addReviewerDeltas(deltas: Map<string, ReviewerRollupRow>, typeKey: string, history: readonly ReviewedFact[], sign: 1 | -1): void {
+  for (const [reviewerId, span, start, metric, v] of historyRows(history)) {
+    const k = reviewerRollupKey(typeKey, reviewerId, span, start, metric);
+    const cur = deltas.get(k);
+    if (cur) cur.value += sign * v;
+    else deltas.set(k, { typeKey, reviewerId, span, start, metric, value: sign * v });
+  }
+}
+
+/** The reviewer roll-up: (after − before) of every changed review history, summed per counter (addToCounters). */
+async function writeReviewerRollups(tx: DbOrTx, changes: readonly FactsChange[]): Promise<void> {
+  const deltas = new Map<string, ReviewerRollupRow>();
+  for (const c of changes) {
+    if (!c.reviews) continue;
+    addReviewerDeltas(deltas, c.reviews.typeKey, c.reviews.before, -1);
+    addReviewerDeltas(deltas, c.reviews.typeKey, c.reviews.after, 1);
+  }
+  const rows = [...deltas.values()].filter((d) => d.value !== 0);
+  if (rows.length) await addToCounters(tx, "reviewerRollups", rows);
 }
 
 type RollupRow = { typeKey: string; modelVersion: string; policyVersion: number; hour: number; metric: string; value: number };
@@ -106,10 +141,12 @@ async function writeDeltas(tx: DbOrTx, deltas: Map<string, RollupRow>): Promise<
 export const rollupKey = (typeKey: string, modelVersion: string, policyVersion: number, hour: number, metric: string) =>
   `${typeKey}|${modelVersion}|${policyVersion}|${hour}|${metric}`;
 
-/** The roll-up table as a map of non-zero counters keyed by rollupKey. */
+/** The roll-up tables as a map of non-zero counters keyed by rollupKey (and reviewerRollupKey for the reviewer roll-up). */
 export async function rollupSnapshot(db: DbOrTx): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for (const r of await db.select().from(rollups)) if (r.value !== 0) out.set(rollupKey(r.typeKey, r.modelVersion, r.policyVersion, r.hour, r.metric), r.value);
+  for (const r of await db.select().from(reviewerRollups))
+    if (Number(r.value) !== 0) out.set(reviewerRollupKey(r.typeKey, r.reviewerId, Number(r.span), Number(r.start), r.metric), Number(r.value));
   return out;
 }
 
@@ -128,8 +165,95 @@ export async function aggregateFromScratch(db: DbOrTx): Promise<Map<string, numb
       out.set(k, (out.get(k) ?? 0) + v);
     }
   }
+  // The reviewer roll-up: each decision's review history, as its reviews and tasks hold it now.
+  for (const { typeKey, history: h } of (await reviewHistories(db, [...history.keys()])).values())
+    for (const [reviewerId, span, start, metric, v] of historyRows(h)) {
+      const k = reviewerRollupKey(typeKey, reviewerId, span, start, metric);
+      out.set(k, (out.get(k) ?? 0) + v);
+    }
   for (const [k, v] of out) if (v === 0) out.delete(k);
   return out;
+}
+
+/**
+ * The reviewer roll-up on a store that had reviews before it existed. Migration 0019 (Postgres 0011) writes
+ * reviewer_rollup_backfill's row when the store has reviews: below_seq, the last review's seq then. Every review
+ * written since (seq > below_seq) went through the write path, which applied its decision's (after − before); so
+ * what is missing of each decision is exactly the contribution of its history up to below_seq (the deltas
+ * telescope: contribution(history up to below_seq) + Σ deltas = contribution(history now)). This adds it, a page of
+ * decisions (in decision_id order, after_decision the last one done) per transaction, and deletes the row with the
+ * last page. Until then the report reads the reviews themselves (reviewerRollupReady), never a partial roll-up.
+ * Runs as a background job until it is done; returns how many decisions it counted and whether it is done.
+ */
+export async function backfillReviewerRollups(
+  db: DbOrTx,
+  opts: { budgetMs?: number; pageDecisions?: number } = {},
+): Promise<{ decisions: number; done: boolean }> {
+  const deadline = Date.now() + (opts.budgetMs ?? 1_000);
+  const page = opts.pageDecisions ?? 500;
+  let counted = 0;
+  for (;;) {
+    const done = await transaction(db, async (tx) => {
+      const state = (await tx.select().from(reviewerRollupBackfill).where(eq(reviewerRollupBackfill.id, 1)).limit(1))[0];
+      if (!state) return true;
+      const ids = (
+        await sqlAll<{ decision_id: string }>(
+          tx,
+          sql`SELECT DISTINCT decision_id FROM reviews WHERE decision_id > ${state.afterDecision} ORDER BY decision_id LIMIT ${page}`,
+        )
+      ).map((r) => r.decision_id);
+      // The state row is written in every page's transaction: two runs of the job (which one instance holds at a
+      // time) could not both count a page (on Postgres the second waits for the first's row, then finds it moved).
+      const moved = await tx
+        .update(reviewerRollupBackfill)
+        .set({ afterDecision: ids.at(-1) ?? state.afterDecision })
+        .where(and(eq(reviewerRollupBackfill.id, 1), eq(reviewerRollupBackfill.afterDecision, state.afterDecision)))
+        .returning({ id: reviewerRollupBackfill.id });
+      if (moved.length === 0) return false;
+      const deltas = new Map<string, ReviewerRollupRow>();
+      for (const { typeKey, history } of (await reviewHistories(tx, ids, { upToSeq: Number(state.belowSeq) })).values())
+        addReviewerDeltas(deltas, typeKey, history, 1);
+      const rows = [...deltas.values()].filter((d) => d.value !== 0);
+      if (rows.length) await addToCounters(tx, "reviewerRollups", rows);
+      counted += ids.length;
+      if (ids.length < page) {
+        await tx.delete(reviewerRollupBackfill).where(eq(reviewerRollupBackfill.id, 1));
+        return true;
+      }
+      return false;
+    });
+    if (done) return { decisions: counted, done: true };
+    if (Date.now() >= deadline) return { decisions: counted, done: false };
+    // Between pages, requests waiting on the event loop get their turn (SQLite's statements are synchronous).
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Whether the reviewer roll-up holds every review (no backfill left to run): the report reads it only then. */
+export async function reviewerRollupReady(db: DbOrTx): Promise<boolean> {
+  return (await db.select({ id: reviewerRollupBackfill.id }).from(reviewerRollupBackfill).limit(1)).length === 0;
+}
+
+/**
+ * Counts the reviewer roll-up again from the reviews: empties it and starts its backfill over all reviews (run
+ * backfillReviewerRollups, or let the job do it). For rows written behind the app's back (a test arranging the
+ * store, a repair); the report reads the reviews until the backfill is done. Reviews being written meanwhile are
+ * counted correctly only if they commit before this does (seq order): run it when the store is quiet.
+ */
+export async function resetReviewerRollups(db: DbOrTx): Promise<void> {
+  await transaction(db, async (tx) => {
+    if (dialectOf(tx) === "postgres") await sqlRun(tx, sql`LOCK TABLE reviewer_rollups IN SHARE ROW EXCLUSIVE MODE`);
+    await tx.delete(reviewerRollups);
+    await tx.delete(reviewerRollupBackfill);
+    const last = await sqlOne<{ seq: number | string | null }>(tx, sql`SELECT max(seq) AS seq FROM reviews`);
+    if (last?.seq != null) await tx.insert(reviewerRollupBackfill).values({ id: 1, belowSeq: Number(last.seq), afterDecision: "" });
+  });
+}
+
+/** resetReviewerRollups, then the backfill to its end, here and now. */
+export async function rebuildReviewerRollups(db: DbOrTx): Promise<void> {
+  await resetReviewerRollups(db);
+  while (!(await backfillReviewerRollups(db, { budgetMs: 60_000 })).done);
 }
 
 /**

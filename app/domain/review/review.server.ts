@@ -14,11 +14,11 @@ import { jsonObjectSchema } from "~/lib/json";
 import { MINUTE } from "~/lib/time";
 import { appendAudit } from "../audit/audit.server";
 import { requireDecisionType, type LoadedType } from "../decision-types/decision-types.server";
-import { factsOf } from "../decisions/facts.server";
+import { factsOf, reviewHistories } from "../decisions/facts.server";
 import { decisionJsonSchema, getDecision, type DecisionRow } from "../decisions/decisions.server";
 import { recordReviewAction } from "../metrics/metrics.server";
 import { requireLease, type Reviewer, type TaskRow } from "../queue/queue.server";
-import { applyRollupChanges } from "../reports/rollups.server";
+import { applyRollupChanges, type ReviewHistoryChange } from "../reports/rollups.server";
 import { countVerdict } from "../monitors/counters";
 import { decisionEvent, enqueueEvents } from "../webhooks/outbox.server";
 import { changedPaths } from "./diff";
@@ -82,11 +82,35 @@ export async function submitReview(db: Db, reviewer: Reviewer, taskId: string, r
   return getDecision(db, done.decision.id);
 }
 
-type VerdictContext = { task: TaskRow; decision: DecisionRow; type: LoadedType; reviewer: Reviewer; body: ReviewBody; now: number };
+type VerdictContext = {
+  task: TaskRow;
+  decision: DecisionRow;
+  type: LoadedType;
+  reviewer: Reviewer;
+  body: ReviewBody;
+  now: number;
+  /** The decision's review history before and after this review: the reviewer roll-up's change (rollups.server.ts). */
+  reviews?: ReviewHistoryChange;
+};
 
-async function applyVerdict(tx: DbOrTx, c: VerdictContext): Promise<void> {
-  const { task, decision, type, reviewer, body, now } = c;
+async function applyVerdict(tx: DbOrTx, ctx: VerdictContext): Promise<void> {
+  const { task, decision, type, reviewer, body, now } = ctx;
   const changed = body.action === "correct" ? changedPaths(decision.output, body.output) : [];
+  // The decision's reviews so far (read before this one is written): every roll-up write below hands the reviewer
+  // roll-up this history and the history with this review at its end (reviews of a decision are given one at a time).
+  const history = (await reviewHistories(tx, [decision.id])).get(decision.id)?.history ?? [];
+  const handlingMs = task.claimedAt === null ? null : Math.max(0, now - task.claimedAt);
+  const added = {
+    seq: (history.at(-1)?.seq ?? 0) + 1,
+    reviewerId: reviewer.id,
+    taskKind: task.kind,
+    action: body.action,
+    output: body.action === "correct" ? body.output! : null,
+    createdAt: now,
+    handlingMs,
+    dueAt: task.dueAt,
+  };
+  const c: VerdictContext = { ...ctx, reviews: { typeKey: decision.typeKey, before: history, after: [...history, added] } };
   await writeBehind(tx, (db) =>
     db.insert(reviews).values({
       id: newId("rev", now),
@@ -101,14 +125,14 @@ async function applyVerdict(tx: DbOrTx, c: VerdictContext): Promise<void> {
       note: body.note ?? null,
       createdAt: now,
       // Time per item is measured from the claim (taken by this reviewer: requireLease checked it), not from arrival.
-      handlingMs: task.claimedAt === null ? null : Math.max(0, now - task.claimedAt),
+      handlingMs,
     }),
   );
   await countVerdict(tx, {
     typeKey: decision.typeKey,
     reviewerId: reviewer.id,
     action: body.action,
-    handlingMs: task.claimedAt === null ? null : Math.max(0, now - task.claimedAt),
+    handlingMs,
     at: now,
   });
   await writeBehind(tx, (db) => db.update(tasks).set({ status: "done", completedAt: now, leaseExpiresAt: null }).where(eq(tasks.id, task.id)));
@@ -125,6 +149,7 @@ async function applyVerdict(tx: DbOrTx, c: VerdictContext): Promise<void> {
       {
         before: factsOf(decision, null),
         after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: body.action === "approve" ? "approved" : "changed" }),
+        reviews: c.reviews,
       },
     ]);
     const events = [await decisionEvent(tx, "decision.qa_reviewed", decision.id, now)];
@@ -166,7 +191,7 @@ async function applyVerdict(tx: DbOrTx, c: VerdictContext): Promise<void> {
           excludedUserId: reviewer.id,
         }),
       );
-      await applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, null) }]);
+      await applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, null), reviews: c.reviews }]);
       outcome = "first_of_two";
       extra = { fourEyes: fourEyes, secondTaskId: second };
     } else if (first && !verdictsAgree(first, body)) {
@@ -223,6 +248,7 @@ async function finalize(tx: DbOrTx, c: VerdictContext, changed: string[]): Promi
     {
       before: factsOf(decision, null),
       after: factsOf(after, { changedFields: changed, reasonCodes: body.reasonCodes, qaVerdict: null, escalated: c.task.kind === "escalation" }),
+      reviews: c.reviews,
     },
   ]);
   await enqueueEvents(tx, [await decisionEvent(tx, "decision.finalized", decision.id, now)]);
@@ -251,7 +277,7 @@ async function escalate(
       assigneeId: type.ownerId,
     }),
   );
-  await applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, null) }]);
+  await applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, null), reviews: c.reviews }]);
   await enqueueEvents(tx, [await decisionEvent(tx, "decision.escalated", decision.id, now, { escalation: { reason: why.reason, owner: type.owner } })]);
   return "escalated";
 }
