@@ -7,7 +7,8 @@
  *   reviewsToday / reviewsThisWeek: given in the organisation's calendar day / ISO week (Monday) holding now.
  * - medianHandlingMs: the median, over the period's reviews, of the time from the claim to the verdict
  *   (reviews.handling_ms; reviews recorded before it was measured are left out); with an even number of
- *   values, the mean of the middle two. timedReviews: how many values it has.
+ *   values, the mean of the middle two. timedReviews: how many values it has. The report reads it from a
+ *   histogram of handling times (reviewer-metrics.ts): exact below 500 ms, else within 1.1% of the exact median.
  * - verdicts: the period's reviews that state an outcome (not escalations); overturned: those that the
  *   last later review of the same decision by someone else contradicts (a four-eyes partner, a QA check
  *   or the owner's escalation verdict), compared as four-eyes compares a pair (verdictsAgree). The last
@@ -33,6 +34,8 @@
  * taken together, not averaged per person), and flags a pattern that looks like rubber-stamping (see
  * looksLikeRubberStamping).
  */
+import { addCounters, medianOfHistogram, METRICS, type Counters } from "./reviewer-metrics";
+
 export type Window = { from: number; to: number };
 
 export type ReviewFact = {
@@ -224,6 +227,94 @@ export function figuresByReviewerAndQueue(
       const figures = figuresOf(g.reviews, g.assigned, w, now);
       const peers = peerFiguresOf(byQueue.get(g.typeKey) ?? [], g.reviewerId, w.period);
       return { reviewerId: g.reviewerId, typeKey: g.typeKey, figures: { ...figures, peers, rubberStamping: looksLikeRubberStamping(figures, peers) } };
+    })
+    .filter((g) => hasAny(g.figures));
+}
+
+/** What the report reads per (reviewer, queue): the period's counters (reviewer-metrics.ts) and the reviews today and this week. */
+export type CounterGroup = { reviewerId: string; typeKey: string; period: Counters; reviewsToday: number; reviewsThisWeek: number };
+
+const count = (c: Counters, metric: string) => c.get(metric) ?? 0;
+
+function agreementOfCounters(c: Counters, checked: string, agreed: string): Agreement {
+  const n = count(c, checked);
+  const a = count(c, agreed);
+  return { checked: n, agreed: a, rate: n ? a / n : null };
+}
+
+/** figuresOf, from counters: the same figures, the median read from the handling-time histogram (to MEDIAN_RELATIVE_ERROR). */
+export function figuresOfCounters(g: Omit<CounterGroup, "reviewerId" | "typeKey">, assigned: readonly AssignedFact[], now: number): Figures {
+  const c = g.period;
+  const verdicts = count(c, METRICS.verdicts);
+  const overturned = count(c, METRICS.overturned);
+  const approvals = count(c, METRICS.approvals);
+  const oldest = assigned.reduce<number | null>(
+    (m, a) => (a.oldestCreatedAt == null ? m : m == null ? a.oldestCreatedAt : Math.min(m, a.oldestCreatedAt)),
+    null,
+  );
+  return {
+    reviews: count(c, METRICS.reviews),
+    reviewsToday: g.reviewsToday,
+    reviewsThisWeek: g.reviewsThisWeek,
+    medianHandlingMs: medianOfHistogram(c),
+    timedReviews: count(c, METRICS.timed),
+    verdicts,
+    overturned,
+    overturnedShare: verdicts ? overturned / verdicts : null,
+    approvals,
+    approvalRate: verdicts ? approvals / verdicts : null,
+    fourEyes: agreementOfCounters(c, METRICS.fourEyesChecked, METRICS.fourEyesAgreed),
+    qa: agreementOfCounters(c, METRICS.qaChecked, METRICS.qaAgreed),
+    lateReviews: count(c, METRICS.late),
+    openAssigned: assigned.reduce((s, a) => s + a.open, 0),
+    overdueAssigned: assigned.reduce((s, a) => s + a.overdue, 0),
+    oldestAssignedAgeMs: oldest == null ? null : Math.max(0, now - oldest),
+  };
+}
+
+/** peerFiguresOf, from counters: the other reviewers' period counters pooled (summed, histograms included). */
+export function peerFiguresOfCounters(others: readonly Counters[]): PeerFigures | null {
+  const theirs = others.filter((c) => count(c, METRICS.reviews) > 0);
+  if (theirs.length === 0) return null;
+  const pooled: Counters = new Map();
+  for (const c of theirs) addCounters(pooled, c);
+  const verdicts = count(pooled, METRICS.verdicts);
+  const approvals = count(pooled, METRICS.approvals);
+  return {
+    reviewers: theirs.length,
+    verdicts,
+    approvals,
+    approvalRate: verdicts ? approvals / verdicts : null,
+    medianHandlingMs: medianOfHistogram(pooled),
+    timedReviews: count(pooled, METRICS.timed),
+    fourEyes: agreementOfCounters(pooled, METRICS.fourEyesChecked, METRICS.fourEyesAgreed),
+    qa: agreementOfCounters(pooled, METRICS.qaChecked, METRICS.qaAgreed),
+  };
+}
+
+/** figuresByReviewerAndQueue, from counters: figures per (reviewer, queue) against the queue's other reviewers. */
+export function figuresByReviewerAndQueueOfCounters(
+  counters: readonly CounterGroup[],
+  assigned: readonly AssignedFact[],
+  now: number,
+): { reviewerId: string; typeKey: string; figures: ReviewerQueueFigures }[] {
+  const empty = (reviewerId: string, typeKey: string): CounterGroup => ({ reviewerId, typeKey, period: new Map(), reviewsToday: 0, reviewsThisWeek: 0 });
+  const groups = new Map<string, { c: CounterGroup; assigned: AssignedFact[] }>();
+  const group = (reviewerId: string, typeKey: string) => {
+    const k = JSON.stringify([reviewerId, typeKey]);
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { c: empty(reviewerId, typeKey), assigned: [] }));
+    return g;
+  };
+  for (const c of counters) group(c.reviewerId, c.typeKey).c = c;
+  for (const a of assigned) group(a.assigneeId, a.typeKey).assigned.push(a);
+  const byQueue = new Map<string, CounterGroup[]>();
+  for (const { c } of groups.values()) byQueue.set(c.typeKey, [...(byQueue.get(c.typeKey) ?? []), c]);
+  return [...groups.values()]
+    .map(({ c, assigned }) => {
+      const figures = figuresOfCounters(c, assigned, now);
+      const peers = peerFiguresOfCounters((byQueue.get(c.typeKey) ?? []).filter((o) => o.reviewerId !== c.reviewerId).map((o) => o.period));
+      return { reviewerId: c.reviewerId, typeKey: c.typeKey, figures: { ...figures, peers, rubberStamping: looksLikeRubberStamping(figures, peers) } };
     })
     .filter((g) => hasAny(g.figures));
 }

@@ -1,11 +1,16 @@
 /**
  * Each reviewer's progress, per queue (decision type): what the team page, GET /api/v1/reports/reviewers
- * and the queue page's summary card show. The figures are defined in figures.ts; this module reads the
- * facts they are computed from, with SQL written once for both stores:
- * - one row per review given in the period or in the organisation's current week (reviews joined to their
- *   task for the queue and the due time) with the last later review of the same decision by someone else,
- *   and the last such review on a four-eyes second-review task and on a QA task, each compared in code as
- *   four-eyes compares a pair (verdictsAgree);
+ * and the queue page's summary card show. The figures are defined in figures.ts; the report computes them
+ * from counters (teams/reviewer-metrics.ts), read with SQL written once for both stores:
+ * - each window (the period, today, this week) is cut into whole UTC days, whole hours and the sub-hour
+ *   pieces at its edges. The days and hours are summed from the reviewer roll-up (reviewer_rollups, written
+ *   with every review: reports/rollups.server.ts) in one grouped statement; the edges are read from the
+ *   reviews themselves: one row per review (joined to its task for the queue and the due time) with the last
+ *   later review of the same decision by someone else, and the last such review on a four-eyes second-review
+ *   task and on a QA task, each compared in code as four-eyes compares a pair (verdictsAgree). So a report
+ *   reads at most (days + 48 hours) × reviewers × queues × metrics counters and the reviews of at most six
+ *   sub-hour pieces, however many reviews its period holds. Until the roll-up's backfill is done (a store
+ *   upgraded with reviews: backfillReviewerRollups), the windows are read from the reviews alone;
  * - open assigned tasks per (assignee, queue), through the assignee index.
  * "Today" and "this week" are calendar days and ISO weeks in the organisation's time zone (a setting).
  */
@@ -16,10 +21,11 @@ import { users } from "@db/schema/index";
 import { countIf } from "@db/sql";
 import { getDecisionType, listDecisionTypes } from "../decision-types/decision-types.server";
 import { isoInstant, isPeriod, periodRange, type Period } from "../reports/query";
+import { reviewerRollupReady } from "../reports/rollups.server";
 import { verdictsAgree } from "../review/four-eyes";
 import { ORG_TIME_ZONE_KEY, orgTimeZone, timeZoneOf } from "../settings/org-settings.server";
 import {
-  figuresByReviewerAndQueue,
+  figuresByReviewerAndQueueOfCounters,
   figuresOf,
   RUBBER_STAMP_MAX_MEDIAN_MS,
   RUBBER_STAMP_MIN_APPROVAL_RATE,
@@ -27,17 +33,19 @@ import {
   RUBBER_STAMP_PEER_SHARE,
   type Agreement,
   type AssignedFact,
+  type CounterGroup,
   type Figures,
   type PeerFigures,
   type ReviewerQueueFigures,
   type ReviewFact,
 } from "./figures";
+import { addCounters, MEDIAN_RELATIVE_ERROR, METRICS, reviewMetrics } from "./reviewer-metrics";
 import { AppError, invalid } from "~/lib/errors";
 import { requireQuery } from "~/lib/query";
-import { DAY } from "~/lib/time";
+import { DAY, HOUR } from "~/lib/time";
 import { localDay, localWeek } from "~/lib/zone";
 
-/** The longest period one report covers: its reviews are read row by row. */
+/** The longest period one report covers. */
 export const MAX_PERIOD_DAYS = 92;
 export const DEFAULT_PERIOD = "7d" as const;
 
@@ -50,6 +58,9 @@ export const reviewerReportQuerySchema = z
   .strict();
 
 export type ReviewerReportQuery = { type: string | null; from: number; to: number };
+
+/** What the medians' descriptions say of their resolution (reviewer-metrics.ts). */
+const RESOLUTION = `read from a histogram of handling times: exact below 500 ms, else within ${(MEDIAN_RELATIVE_ERROR * 100).toFixed(1)}% of the exact median`;
 
 const windowSchema = z.object({ from: z.iso.datetime(), to: z.iso.datetime() });
 
@@ -64,7 +75,7 @@ const peersSchema = z.object({
   verdicts: z.number().int(),
   approvals: z.number().int(),
   approvalRate: z.number().nullable().describe("Their approvals / verdicts, pooled"),
-  medianHandlingMs: z.number().nullable().describe("The median over all their timed reviews, in ms"),
+  medianHandlingMs: z.number().nullable().describe(`The median over all their timed reviews, in ms (${RESOLUTION})`),
   timedReviews: z.number().int(),
   fourEyes: agreementSchema,
   qa: agreementSchema,
@@ -74,7 +85,7 @@ const figuresSchema = z.object({
   reviews: z.number().int().describe("Reviews given in the period (every action, escalations included)"),
   reviewsToday: z.number().int().describe("Reviews given today, in the organisation's time zone"),
   reviewsThisWeek: z.number().int().describe("Reviews given this ISO week (from Monday), in the organisation's time zone"),
-  medianHandlingMs: z.number().nullable().describe("Median time from claim to verdict over the period's reviews, in ms (null: none measured)"),
+  medianHandlingMs: z.number().nullable().describe(`Median time from claim to verdict over the period's reviews, in ms (null: none measured; ${RESOLUTION})`),
   timedReviews: z.number().int().describe("How many of the period's reviews have a handling time"),
   verdicts: z.number().int().describe("The period's reviews that state an outcome (approve, correct, reject)"),
   overturned: z.number().int().describe("Verdicts a later review of the same decision by someone else contradicts"),
@@ -149,11 +160,8 @@ type ReviewRow = Omit<ReviewFact, "overturned" | "fourEyesAgreed" | "qaAgreed"> 
   [K in `${(typeof LATER)[number]["alias"]}Output`]: unknown;
 };
 
-/** The facts behind the figures, for reviews in [lower, upper) and open assigned tasks now. */
-async function readFacts(
-  db: DbOrTx,
-  f: { type: string | null; lower: number; upper: number; now: number },
-): Promise<{ reviews: ReviewFact[]; assigned: AssignedFact[] }> {
+/** The facts behind the figures of the reviews given in [lower, upper). */
+async function readReviewFacts(db: DbOrTx, f: { type: string | null; lower: number; upper: number }): Promise<ReviewFact[]> {
   const where: SQL[] = [sql`r.created_at >= ${f.lower}`, sql`r.created_at < ${f.upper}`];
   if (f.type) where.push(sql`t.type_key = ${f.type}`);
   const columns = LATER.map(({ alias }) => {
@@ -188,7 +196,21 @@ async function readFacts(
     if (r.action === "escalate" || action == null) return null;
     return verdictsAgree({ action: r.action, output: parseJson(r.mine) }, { action, output: parseJson(r[`${alias}Output`]) });
   };
+  return rows.map((r) => ({
+    reviewerId: r.reviewerId,
+    typeKey: r.typeKey,
+    at: Number(r.at),
+    action: r.action,
+    handlingMs: r.handlingMs == null ? null : Number(r.handlingMs),
+    dueAt: Number(r.dueAt),
+    overturned: agrees(r, "l") === false,
+    fourEyesAgreed: agrees(r, "s"),
+    qaAgreed: agrees(r, "q"),
+  }));
+}
 
+/** Open assigned tasks per (assignee, queue) now. */
+async function readAssigned(db: DbOrTx, f: { type: string | null; now: number }): Promise<AssignedFact[]> {
   const assignedWhere: SQL[] = [sql`assignee_id IS NOT NULL`, sql`status IN ('open', 'claimed')`, sql`kind <> 'escalation'`];
   if (f.type) assignedWhere.push(sql`type_key = ${f.type}`);
   const assigned = await sqlAll<{ assigneeId: string; typeKey: string; open: number; overdue: number; oldest: number | null }>(
@@ -199,26 +221,110 @@ async function readFacts(
     GROUP BY assignee_id, type_key`,
   );
 
+  return assigned.map((a) => ({
+    assigneeId: a.assigneeId,
+    typeKey: a.typeKey,
+    open: Number(a.open),
+    overdue: Number(a.overdue),
+    oldestCreatedAt: a.oldest == null ? null : Number(a.oldest),
+  }));
+}
+
+type Interval = { from: number; to: number };
+/** A window cut into what is read from where: the sub-hour edges from the reviews, whole hours and whole UTC days from the roll-up. */
+type Pieces = { raw: Interval[]; hours: Interval[]; days: Interval[] };
+
+const nonEmpty = (list: Interval[]) => list.filter((i) => i.from < i.to);
+
+/** Cuts [from, to) into sub-hour edges, whole hours (within a UTC day's edges) and whole UTC days. */
+export function piecesOf(w: Interval): Pieces {
+  const h0 = Math.ceil(w.from / HOUR) * HOUR;
+  const h1 = Math.floor(w.to / HOUR) * HOUR;
+  if (h0 >= h1) return { raw: nonEmpty([w]), hours: [], days: [] };
+  const raw = nonEmpty([
+    { from: w.from, to: h0 },
+    { from: h1, to: w.to },
+  ]);
+  const d0 = Math.ceil(h0 / DAY) * DAY;
+  const d1 = Math.floor(h1 / DAY) * DAY;
+  if (d0 >= d1) return { raw, hours: [{ from: h0, to: h1 }], days: [] };
   return {
-    reviews: rows.map((r) => ({
-      reviewerId: r.reviewerId,
-      typeKey: r.typeKey,
-      at: Number(r.at),
-      action: r.action,
-      handlingMs: r.handlingMs == null ? null : Number(r.handlingMs),
-      dueAt: Number(r.dueAt),
-      overturned: agrees(r, "l") === false,
-      fourEyesAgreed: agrees(r, "s"),
-      qaAgreed: agrees(r, "q"),
-    })),
-    assigned: assigned.map((a) => ({
-      assigneeId: a.assigneeId,
-      typeKey: a.typeKey,
-      open: Number(a.open),
-      overdue: Number(a.overdue),
-      oldestCreatedAt: a.oldest == null ? null : Number(a.oldest),
-    })),
+    raw,
+    hours: nonEmpty([
+      { from: h0, to: d0 },
+      { from: d1, to: h1 },
+    ]),
+    days: [{ from: d0, to: d1 }],
   };
+}
+
+type WindowName = "period" | "today" | "week";
+
+/**
+ * The counters of every (reviewer, queue) in each window: whole days and hours summed from the roll-up (the
+ * period's every metric, today's and this week's reviews), the edges from the reviews. `rollup` false: the
+ * roll-up is not complete yet (its backfill runs), every window is read from the reviews.
+ */
+async function readCounters(db: DbOrTx, type: string | null, windows: Record<WindowName, Interval>, rollup: boolean): Promise<CounterGroup[]> {
+  const names = Object.keys(windows) as WindowName[];
+  const pieces = Object.fromEntries(names.map((n) => [n, rollup ? piecesOf(windows[n]) : { raw: nonEmpty([windows[n]]), hours: [], days: [] }])) as Record<
+    WindowName,
+    Pieces
+  >;
+  const groups = new Map<string, CounterGroup>();
+  const group = (reviewerId: string, typeKey: string) => {
+    const k = JSON.stringify([reviewerId, typeKey]);
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { reviewerId, typeKey, period: new Map(), reviewsToday: 0, reviewsThisWeek: 0 }));
+    return g;
+  };
+  const add = (n: WindowName, g: CounterGroup, metric: string, v: number) => {
+    if (n === "period") addCounters(g.period, [[metric, v]]);
+    else if (metric === METRICS.reviews) {
+      if (n === "today") g.reviewsToday += v;
+      else g.reviewsThisWeek += v;
+    }
+  };
+
+  // Whole days and hours: one grouped sum over ranges of the roll-up's key (span, start, …).
+  const parts: SQL[] = [];
+  for (const n of names)
+    for (const [span, list] of [
+      [HOUR, pieces[n].hours],
+      [DAY, pieces[n].days],
+    ] as const)
+      for (const i of list) {
+        const where: SQL[] = [sql`span = ${span}`, sql`start >= ${i.from}`, sql`start < ${i.to}`];
+        if (type) where.push(sql`type_key = ${type}`);
+        if (n !== "period") where.push(sql`metric = ${METRICS.reviews}`);
+        parts.push(sql`SELECT ${sql.raw(`'${n}'`)} AS w, type_key, reviewer_id, metric, value FROM reviewer_rollups WHERE ${sql.join(where, sql` AND `)}`);
+      }
+  if (parts.length) {
+    const rows = await sqlAll<{ w: WindowName; type_key: string; reviewer_id: string; metric: string; v: number | string }>(
+      db,
+      sql`SELECT w, type_key, reviewer_id, metric, SUM(value) AS v FROM (${sql.join(parts, sql` UNION ALL `)}) x GROUP BY w, type_key, reviewer_id, metric`,
+    );
+    for (const r of rows) add(r.w, group(r.reviewer_id, r.type_key), r.metric, Number(r.v));
+  }
+
+  // The edges: the reviews of each stretch the windows' raw pieces cover (overlapping pieces merged), read once.
+  const raw = names.flatMap((n) => pieces[n].raw).sort((a, b) => a.from - b.from);
+  const stretches: Interval[] = [];
+  for (const i of raw) {
+    const last = stretches.at(-1);
+    if (last && i.from <= last.to) last.to = Math.max(last.to, i.to);
+    else stretches.push({ ...i });
+  }
+  for (const st of stretches)
+    for (const f of await readReviewFacts(db, { type, lower: st.from, upper: st.to })) {
+      const metrics = reviewMetrics({ ...f, late: f.at > f.dueAt });
+      for (const n of names) {
+        if (!pieces[n].raw.some((i) => f.at >= i.from && f.at < i.to)) continue;
+        const g = group(f.reviewerId, f.typeKey);
+        for (const [metric, v] of metrics) add(n, g, metric, v);
+      }
+    }
+  return [...groups.values()];
 }
 
 /** The windows a report counts in: the period, and today and this week in the organisation's zone. */
@@ -231,13 +337,8 @@ export async function reviewerReport(db: DbOrTx, q: ReviewerReportQuery, opts: {
   const now = opts.now ?? Date.now();
   const timeZone = await orgTimeZone(db);
   const w = windowsAt(q, timeZone, now);
-  const facts = await readFacts(db, {
-    type: q.type,
-    lower: Math.min(w.period.from, w.week.from),
-    upper: Math.max(w.period.to, w.week.to),
-    now,
-  });
-  const groups = figuresByReviewerAndQueue(facts.reviews, facts.assigned, w, now);
+  const counters = await readCounters(db, q.type, w, await reviewerRollupReady(db));
+  const groups = figuresByReviewerAndQueueOfCounters(counters, await readAssigned(db, { type: q.type, now }), now);
   const ids = [...new Set(groups.map((g) => g.reviewerId))];
   const people = new Map(
     (ids.length ? await db.select({ id: users.id, email: users.email, name: users.name }).from(users).where(inArray(users.id, ids)) : []).map((u) => [u.id, u]),
