@@ -2,8 +2,8 @@
  * What happens to a running server under mixed load (ingests, batches, reviewers claiming and deciding)
  * when it is stopped, killed, or backed up, on each store:
  * - SIGTERM: every request it took is answered, it exits 0, and everything it acknowledged is there after a restart;
- * - kill -9: after a restart the roll-ups equal a from-scratch count, the audit chain verifies, no decision is
- *   half-reviewed, and every final decision has its event in the outbox;
+ * - kill -9: after a restart the roll-ups (the reviewer roll-up too) equal a from-scratch count, the audit chain
+ *   verifies, no decision is half-reviewed, and every final decision has its event in the outbox;
  * - `lastmile backup` while it writes (SQLite): the backup holds everything acknowledged before it began, its
  *   audit chain verifies, a server starts on it; on Postgres the command names the pg_dump route and writes nothing.
  */
@@ -14,6 +14,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "@db/client.server";
 import { decisions, outbox, tasks } from "@db/schema/index";
+import { aggregateFromScratch, rollupSnapshot } from "~/domain/reports/rollups.server";
+import type { ReviewerReport } from "~/domain/teams/progress.server";
 import { runCli, runCliAsync } from "../support/cli";
 import { allDecisions, automationReport, freshType, listDecisions, person, tasksOf, type Person } from "../support/api";
 import { mixedLoad, serverErrors, unanswered, underWay, type LoadResult } from "../support/load";
@@ -151,6 +153,17 @@ describe("kill -9 under load", () => {
       pending: count(waiting),
       corrected: count((d) => d.status === "corrected"),
     });
+    // So does every counter of the roll-ups, the reviewer roll-up's included; and the reviewer report, read from it,
+    // counts each reviewer's reviews that survived.
+    const sorted = (m: Map<string, number>) => [...m.entries()].sort(([a], [b]) => a.localeCompare(b));
+    expect(sorted(await rollupSnapshot(again.db))).toEqual(sorted(await aggregateFromScratch(again.db)));
+    const range = `from=${new Date(Date.now() - 2 * 3_600_000).toISOString()}&to=${new Date(Date.now() + 3_600_000).toISOString()}`;
+    const team = await again.request<ReviewerReport>(`/api/v1/reports/reviewers?type=${type}&${range}`, { key: admin.key });
+    expect(team.status).toBe(200);
+    const given = new Map<string, number>();
+    for (const d of all) for (const r of d.reviews) given.set(r.reviewer, (given.get(r.reviewer) ?? 0) + 1);
+    expect(new Map(team.body.rows.filter((r) => r.reviews > 0).map((r) => [r.reviewer.email, r.reviews]))).toEqual(given);
+    expect(given.size).toBeGreaterThan(0);
     const verify = runCli(["audit", "verify"], again.env);
     expect(verify.stderr).toBe("");
     expect(verify.code).toBe(0);
