@@ -80,7 +80,7 @@ export function factsFromHistory(row: DecisionRowLike, history: ReviewRowLike[])
 }
 
 /** A decision's review history as the reviewer roll-up reads it (teams/reviewer-metrics.ts), with the decision's type. */
-export type ReviewHistory = { typeKey: string; history: ReviewedFact[] };
+export type ReviewHistory = { typeKey: string; history: (ReviewedFact & { id: string })[] };
 
 /**
  * The review histories of some decisions (reviews in seq order, each with its task's kind, due time and type),
@@ -94,6 +94,7 @@ export async function reviewHistories(db: DbOrTx, decisionIds: readonly string[]
       .select({
         decisionId: reviewsTable.decisionId,
         typeKey: tasks.typeKey,
+        id: reviewsTable.id,
         seq: reviewsTable.seq,
         reviewerId: reviewsTable.reviewerId,
         taskKind: reviewsTable.taskKind,
@@ -108,7 +109,7 @@ export async function reviewHistories(db: DbOrTx, decisionIds: readonly string[]
       .where(and(inArray(reviewsTable.decisionId, ids), opts.upToSeq == null ? undefined : lte(reviewsTable.seq, opts.upToSeq)))
       .orderBy(asc(reviewsTable.seq));
     for (const { decisionId, typeKey, ...r } of rows) {
-      const fact: ReviewedFact = {
+      const fact: ReviewedFact & { id: string } = {
         ...r,
         seq: Number(r.seq),
         createdAt: Number(r.createdAt),

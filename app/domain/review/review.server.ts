@@ -4,7 +4,7 @@
  * the audit entry and the outbox event. A submit without the current lease is
  * a 409 that changes nothing.
  */
-import { and, desc, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { transaction, writeBehind, type Db, type DbOrTx } from "@db/client.server";
 import { decisions, reviews, tasks } from "@db/schema/index";
@@ -171,7 +171,8 @@ async function applyVerdict(tx: DbOrTx, ctx: VerdictContext): Promise<void> {
     statusAfter = await escalate(tx, c, { reason: "reviewer", note: body.note ?? null });
   } else {
     const fourEyes = task.kind === "review" ? fourEyesReason(type.fourEyes, decision.flags, [decision.output, body.output]) : null;
-    const first = task.kind === "second" ? await firstVerdict(tx, decision.id) : undefined;
+    // The sealed first verdict of a four-eyes pair: the last first-review verdict of the history read above.
+    const first = task.kind === "second" ? history.filter((r) => r.taskKind === "review").at(-1) : undefined;
     if (fourEyes) {
       // First of two: the verdict is sealed until an independent second reviewer has given theirs.
       statusAfter = "pending_review";
@@ -221,18 +222,6 @@ async function applyVerdict(tx: DbOrTx, ctx: VerdictContext): Promise<void> {
     },
     at: now,
   });
-}
-
-/** The sealed first verdict of a four-eyes pair. */
-async function firstVerdict(tx: DbOrTx, decisionId: string) {
-  return (
-    await tx
-      .select()
-      .from(reviews)
-      .where(and(eq(reviews.decisionId, decisionId), eq(reviews.taskKind, "review")))
-      .orderBy(desc(reviews.seq))
-      .limit(1)
-  )[0];
 }
 
 /** The final outcome: only this verdict's changed fields and reason codes count in the roll-ups. */
