@@ -50,7 +50,8 @@ function median(values: number[]): number | null {
 /** A median read from the histogram: exact below 500 ms, else within MEDIAN_RELATIVE_ERROR of the exact one. */
 function closeMedian(actual: number | null | undefined, exact: number | null | undefined): boolean {
   if (actual == null || exact == null) return actual === exact;
-  return exact < 500 ? actual === exact : Math.abs(actual - exact) <= MEDIAN_RELATIVE_ERROR * exact;
+  // Each of the (one or two) middle values is exact below 500 ms and within MEDIAN_RELATIVE_ERROR of itself above.
+  return Math.abs(actual - exact) <= MEDIAN_RELATIVE_ERROR * exact;
 }
 /** The rows equal the expected ones, the medians (the reviewer's and the peers') to the histogram's resolution. */
 function sameRows(actual: Row[], wanted: Row[]) {
