@@ -489,7 +489,8 @@ export function defineTables(b: Builders) {
       metric: text("metric").notNull(),
       value: ms("value").notNull(),
     },
-    // A report reads ranges of (span, start), every type and reviewer: the key leads with them.
+    // A report reads ranges of (span, start), every type and reviewer: the key leads with them. On SQLite the table is
+    // WITHOUT ROWID (migration 0019, by hand: drizzle cannot declare it), so those ranges are read from the key order.
     (t) => [primaryKey({ columns: [t.span, t.start, t.typeKey, t.reviewerId, t.metric] })],
   );
 
