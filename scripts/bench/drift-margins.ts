@@ -2,10 +2,11 @@
  * How close a stationary simulated store came to a false alarm (issue 15): replays the monitors that decide
  * on a p-value (override_rate, review_share, reviewer) and on a PSI (confidence_psi, input_psi) over every
  * minute of a store written by `lastmile simulate`, with the evaluator's own decision code (findings()) and
- * alert lifecycle (an alert fires once, and again only after it cleared), at the type's bars and at bars made
- * 3, 10, 30 and 100 times looser (p-value bars multiplied, PSI bars divided). For rare false alarms the count
- * grows about in proportion to the p-value bar, so the looser bars estimate the rate at the real one from more
- * than the few (or no) alarms a run of days can show at it.
+ * alert lifecycle (an alert fires once, and again only after it cleared), at the type's p-value bars and at bars
+ * 3, 10, 30 and 100 times looser (the PSI monitors keep their minimum PSI, which must be passed too). For rare
+ * false alarms the count grows about in proportion to the p-value bar, so the looser bars estimate the rate at the
+ * real one from more than the few (or no) alarms a run of days can show at it. At the loosest bars an alert that
+ * fires stays open across later excursions, so the counts there grow less than in proportion, or even fall.
  *
  * The counters are read as the evaluator saw them at each minute: those written at ingest (decisions, confidence,
  * inputs) and the reviewers' (keyed by the minute of the verdict) are complete when their minute ends, and the
@@ -97,8 +98,8 @@ function variant(f: number): MonitorSettings {
   return {
     ...base,
     overrideRate: { ...base.overrideRate, maxP: Math.min(0.5, base.overrideRate.maxP * f) },
-    confidence: { ...base.confidence, maxP: Math.min(0.5, base.confidence.maxP * f), maxPsi: base.confidence.maxPsi / f },
-    inputDrift: { ...base.inputDrift, maxP: Math.min(0.5, base.inputDrift.maxP * f), maxPsi: base.inputDrift.maxPsi / f },
+    confidence: { ...base.confidence, maxP: Math.min(0.5, base.confidence.maxP * f) },
+    inputDrift: { ...base.inputDrift, maxP: Math.min(0.5, base.inputDrift.maxP * f) },
     reviewers: { ...base.reviewers, maxP: Math.min(0.5, base.reviewers.maxP * f) },
     volume: { ...base.volume, enabled: false },
     flow: { ...base.flow, enabled: false },
