@@ -20,7 +20,8 @@
  *   BENCH_DB=/tmp/stationary.db [BENCH_TYPE=consumer_credit] [BENCH_SKIP_MINUTES=60] npx tsx scripts/bench/drift-margins.ts
  */
 import Database from "better-sqlite3";
-import { segmentsOf } from "~/domain/monitors/counters";
+import type { DecisionStatus } from "~/domain/decisions/statuses";
+import { overrideContributions } from "~/domain/monitors/counters";
 import { findings, windowsAt, type Counts, type MonitorData, type Window } from "~/domain/monitors/findings";
 import { monitorSettings, type MonitorSettings } from "~/domain/monitors/settings";
 
@@ -65,8 +66,8 @@ const decided = (
       `SELECT occurred_at AS occurredAt, coalesce(finalized_at, updated_at) AS knownAt, status, model_version AS modelVersion, segment
        FROM decisions WHERE type_key = ? AND route = 'review' AND status IN ('approved', 'corrected', 'rejected') ORDER BY knownAt`,
     )
-    .all(typeKey) as { occurredAt: number; knownAt: number; status: string; modelVersion: string; segment: string | null }[]
-).map((d) => ({ minute: Math.floor(d.occurredAt / MIN) * MIN, knownAt: d.knownAt, changed: d.status !== "approved", segments: segmentsOf(d) }));
+    .all(typeKey) as { occurredAt: number; knownAt: number; status: DecisionStatus; modelVersion: string; segment: string | null }[]
+).map((d) => ({ minute: Math.floor(d.occurredAt / MIN) * MIN, knownAt: d.knownAt, counters: overrideContributions(d) }));
 console.log(`  ${decided.length} human outcomes in the review lane`);
 console.log(`  ${perMinute.size} minutes with counters, ${new Date(first).toISOString()} to ${new Date(last + MIN).toISOString()}`);
 
@@ -130,12 +131,9 @@ for (const f of FACTORS) {
       const d = decided[next];
       let c = perMinute.get(d.minute);
       if (!c) perMinute.set(d.minute, (c = new Map()));
-      for (const seg of d.segments) {
-        const metrics = d.changed ? [`ovr:n|${seg}`, `ovr:k|${seg}`] : [`ovr:n|${seg}`];
-        for (const m of metrics) {
-          c.set(m, (c.get(m) ?? 0) + 1);
-          for (const x of slides.values()) x.late(d.minute, m, 1);
-        }
+      for (const [m, v] of d.counters) {
+        c.set(m, (c.get(m) ?? 0) + v);
+        for (const x of slides.values()) x.late(d.minute, m, v);
       }
     }
   };

@@ -38,20 +38,24 @@ export function segmentsOf(f: Pick<DecisionFacts, "modelVersion" | "segment">): 
   return out;
 }
 
+/** The override counters a review-lane decision adds once a human has decided it (none before). */
+export function overrideContributions(f: Pick<DecisionFacts, "status" | "modelVersion" | "segment">): [string, number][] {
+  if (!HUMAN_OUTCOMES.has(f.status)) return [];
+  const out: [string, number][] = [];
+  for (const seg of segmentsOf(f)) {
+    out.push([`ovr:n|${seg}`, 1]);
+    if (f.status !== "approved") out.push([`ovr:k|${seg}`, 1]);
+  }
+  return out;
+}
+
 export function monitorContributions(f: DecisionFacts): [string, number][] {
   const out: [string, number][] = [
     ["n", 1],
     [`conf:${confidenceBin(f.confidence)}`, 1],
   ];
   if (f.route === "review") {
-    out.push(["review", 1]);
-    if (HUMAN_OUTCOMES.has(f.status)) {
-      const changed = f.status !== "approved" ? 1 : 0;
-      for (const seg of segmentsOf(f)) {
-        out.push([`ovr:n|${seg}`, 1]);
-        if (changed) out.push([`ovr:k|${seg}`, 1]);
-      }
-    }
+    out.push(["review", 1], ...overrideContributions(f));
   } else if (f.qaVerdict) {
     out.push(["qa:n", 1]);
     if (f.qaVerdict === "approved") out.push(["qa:ok", 1]);
