@@ -5,9 +5,8 @@
  * - each window (the period, today, this week) is cut into whole UTC days, whole hours and the sub-hour
  *   pieces at its edges. The days and hours are summed from the reviewer roll-up (reviewer_rollups, written
  *   with every review: reports/rollups.server.ts) in one grouped statement; the edges are read from the
- *   reviews themselves: one row per review (joined to its task for the queue and the due time) with the last
- *   later review of the same decision by someone else, and the last such review on a four-eyes second-review
- *   task and on a QA task, each compared in code as four-eyes compares a pair (verdictsAgree). So a report
+ *   reviews themselves: the review histories of the decisions reviewed there, judged by the rule the roll-up
+ *   counts with (outcomesOf in reviewer-metrics.ts: the last later review by someone else). So a report
  *   reads at most (days + 48 hours) × reviewers × queues × metrics counters and the reviews of at most six
  *   sub-hour pieces, however many reviews its period holds. Until the roll-up's backfill is done (a store
  *   upgraded with reviews: backfillReviewerRollups), the windows are read from the reviews alone;
@@ -22,7 +21,6 @@ import { countIf } from "@db/sql";
 import { getDecisionType, listDecisionTypes } from "../decision-types/decision-types.server";
 import { isoInstant, isPeriod, periodRange, type Period } from "../reports/query";
 import { reviewerRollupReady } from "../reports/rollups.server";
-import { verdictsAgree } from "../review/four-eyes";
 import { ORG_TIME_ZONE_KEY, orgTimeZone, timeZoneOf } from "../settings/org-settings.server";
 import {
   figuresByReviewerAndQueueOfCounters,
@@ -39,7 +37,8 @@ import {
   type ReviewerQueueFigures,
   type ReviewFact,
 } from "./figures";
-import { addCounters, MEDIAN_RELATIVE_ERROR, METRICS, reviewMetrics } from "./reviewer-metrics";
+import { reviewHistories } from "../decisions/facts.server";
+import { addCounters, MEDIAN_RELATIVE_ERROR, METRICS, outcomesOf, reviewMetrics } from "./reviewer-metrics";
 import { AppError, invalid } from "~/lib/errors";
 import { requireQuery } from "~/lib/query";
 import { DAY, HOUR } from "~/lib/time";
@@ -140,73 +139,39 @@ export async function readReviewerReportQuery(db: DbOrTx, params: URLSearchParam
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const parseJson = (v: unknown): unknown => (typeof v === "string" ? JSON.parse(v) : v);
-
-/** The later reviews each review is compared with: any kind (overturned), four-eyes second reviews, QA checks. */
-const LATER = [
-  { alias: "l", kinds: null },
-  { alias: "s", kinds: "second" },
-  { alias: "q", kinds: "qa" },
-] as const;
-
-type ReviewRow = Omit<ReviewFact, "overturned" | "fourEyesAgreed" | "qaAgreed"> & {
-  /** Its output, only when it is a correction and a later review is one too (the one case where the action alone does not decide). */
-  mine: unknown;
-} & {
-  /** The action of the last later review of the decision by someone else (escalations skipped, of the kind if any); null: none yet. */
-  [K in `${(typeof LATER)[number]["alias"]}Action`]: string | null;
-} & {
-  /** That review's output, only when both are corrections. */
-  [K in `${(typeof LATER)[number]["alias"]}Output`]: unknown;
-};
-
-/** The facts behind the figures of the reviews given in [lower, upper). */
+/**
+ * The facts behind the figures of the reviews given in [lower, upper): each with what the later reviews of its
+ * decision by others made of it, judged by the same rule the roll-up counts with (outcomesOf over the decision's
+ * review history), so the edges read here and the hours summed from the roll-up never disagree.
+ */
 async function readReviewFacts(db: DbOrTx, f: { type: string | null; lower: number; upper: number }): Promise<ReviewFact[]> {
   const where: SQL[] = [sql`r.created_at >= ${f.lower}`, sql`r.created_at < ${f.upper}`];
   if (f.type) where.push(sql`t.type_key = ${f.type}`);
-  const columns = LATER.map(({ alias }) => {
-    const a = sql.raw(alias);
-    return sql`${a}.action AS ${sql.identifier(`${alias}Action`)}, CASE WHEN r.action = 'correct' AND ${a}.action = 'correct' THEN ${a}.output END AS ${sql.identifier(`${alias}Output`)}`;
-  });
-  const anyCorrection = sql.join(
-    LATER.map(({ alias }) => sql`${sql.raw(alias)}.action = 'correct'`),
-    sql` OR `,
-  );
-  const joins = LATER.map(({ alias, kinds }) => {
-    const a = sql.raw(alias);
-    return sql`LEFT JOIN reviews ${a} ON ${a}.seq = (
-      SELECT MAX(x.seq) FROM reviews x
-      WHERE x.decision_id = r.decision_id AND x.seq > r.seq AND x.reviewer_id <> r.reviewer_id AND x.action <> 'escalate'${kinds ? sql` AND x.task_kind = ${kinds}` : sql``}
-    )`;
-  });
-  const rows = await sqlAll<ReviewRow>(
+  const ids = await sqlAll<{ id: string }>(
     db,
-    sql`
-    SELECT r.reviewer_id AS "reviewerId", t.type_key AS "typeKey", r.created_at AS at, r.action AS action,
-           r.handling_ms AS "handlingMs", t.due_at AS "dueAt",
-           CASE WHEN r.action = 'correct' AND (${anyCorrection}) THEN r.output END AS mine, ${sql.join(columns, sql`, `)}
-    FROM reviews r
-    JOIN tasks t ON t.id = r.task_id
-    ${sql.join(joins, sql`\n    `)}
-    WHERE ${sql.join(where, sql` AND `)}`,
+    sql`SELECT DISTINCT r.decision_id AS id FROM reviews r JOIN tasks t ON t.id = r.task_id WHERE ${sql.join(where, sql` AND `)}`,
   );
-  /** Whether the later review agrees with the review (null: there is none, or the review is an escalation). */
-  const agrees = (r: ReviewRow, alias: (typeof LATER)[number]["alias"]): boolean | null => {
-    const action = r[`${alias}Action`];
-    if (r.action === "escalate" || action == null) return null;
-    return verdictsAgree({ action: r.action, output: parseJson(r.mine) }, { action, output: parseJson(r[`${alias}Output`]) });
-  };
-  return rows.map((r) => ({
-    reviewerId: r.reviewerId,
-    typeKey: r.typeKey,
-    at: Number(r.at),
-    action: r.action,
-    handlingMs: r.handlingMs == null ? null : Number(r.handlingMs),
-    dueAt: Number(r.dueAt),
-    overturned: agrees(r, "l") === false,
-    fourEyesAgreed: agrees(r, "s"),
-    qaAgreed: agrees(r, "q"),
-  }));
+  const out: ReviewFact[] = [];
+  for (const { typeKey, history } of (
+    await reviewHistories(
+      db,
+      ids.map((r) => r.id),
+    )
+  ).values())
+    for (const r of outcomesOf(history))
+      if (r.createdAt >= f.lower && r.createdAt < f.upper)
+        out.push({
+          reviewerId: r.reviewerId,
+          typeKey,
+          at: r.createdAt,
+          action: r.action,
+          handlingMs: r.handlingMs,
+          dueAt: r.dueAt,
+          overturned: r.overturned,
+          fourEyesAgreed: r.fourEyesAgreed,
+          qaAgreed: r.qaAgreed,
+        });
+  return out;
 }
 
 /** Open assigned tasks per (assignee, queue) now. */
