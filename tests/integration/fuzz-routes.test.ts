@@ -10,9 +10,9 @@
  */
 import crypto from "node:crypto";
 import fc from "fast-check";
-import { count, eq, getTableName, is, Table } from "drizzle-orm";
+import { count, eq, getTableName, is, sql, Table } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sqliteClientOf } from "@db/client.server";
+import { dialectOf, sqlAll, sqliteClientOf } from "@db/client.server";
 import * as schema from "@db/schema/index";
 import { datasetSnapshots } from "@db/schema/index";
 import { reviewDecision } from "../support/api";
@@ -474,17 +474,46 @@ describe("hostile input to every route", () => {
   // Signing in is last: failed sign-ins are recorded and throttled by design, so they may write and may answer 429.
   const rows = [...MATRIX.filter((r) => r.path !== "/login"), ...MATRIX.filter((r) => r.path === "/login")];
 
+  /**
+   * `work`, and when it takes over 10 s, what the database is doing meanwhile printed (Postgres: every session not
+   * idle, with what it waits on): a row of this file once timed out at 120 s on Postgres in a CI rehearsal, and
+   * could not be made to again, so the next time says where it hung.
+   */
+  async function watched<T>(what: string, work: Promise<T>): Promise<T> {
+    const started = Date.now();
+    const timer = setInterval(() => {
+      const seconds = Math.round((Date.now() - started) / 1000);
+      if (dialectOf(s.db) !== "postgres") return console.warn(`fuzz: ${what} still running after ${seconds} s`);
+      sqlAll(
+        s.db,
+        sql`SELECT pid, state, wait_event_type, wait_event, now() - xact_start AS in_transaction, left(query, 200) AS query
+            FROM pg_stat_activity WHERE datname = current_database() AND state <> 'idle' AND pid <> pg_backend_pid()`,
+      ).then(
+        (rows) => console.warn(`fuzz: ${what} still running after ${seconds} s; pg_stat_activity:`, JSON.stringify(rows, null, 1)),
+        (e) => console.warn(`fuzz: ${what} still running after ${seconds} s; pg_stat_activity unreadable: ${e}`),
+      );
+    }, 10_000);
+    try {
+      return await work;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
   it.each(rows.map((row) => [`${row.method} ${row.path}`, row] as const))("%s", { timeout: 120_000 }, async (_name, row) => {
     const signIn = row.path === "/login";
     await fc.assert(
       fc.asyncProperty(requestArb(row), async (r) => {
-        const before = signIn ? null : await fingerprint();
-        const res = await send(row, r);
+        const before = signIn ? null : await watched(`the fingerprint before ${r.method} ${row.path}`, fingerprint());
+        const res = await watched(`${r.method} ${row.path}`, send(row, r));
         await res.arrayBuffer().catch(() => undefined);
         expect(res.status, `${r.method} ${row.path} answered ${res.status}`).toBeLessThan(500);
         if (r.who.kind !== "allowed" && row.kind !== "public") expect(refusal(res), `${r.who.kind} ${r.who.principal} was let through`).toBe(true);
         if (before && refusal(res)) {
-          expect(await fingerprint(), `a refused ${r.method} ${row.path} (${res.status}) wrote to the database`).toEqual(before);
+          expect(
+            await watched(`the fingerprint after ${r.method} ${row.path}`, fingerprint()),
+            `a refused ${r.method} ${row.path} (${res.status}) wrote to the database`,
+          ).toEqual(before);
         }
       }),
       { numRuns: row.method === "GET" ? READ_RUNS : WRITE_RUNS },
