@@ -430,14 +430,24 @@ describe("hostile input to every route", () => {
     const path = pathOf(row, cast.ids);
     const url = s.url + path + (r.query ? (path.includes("?") ? "&" : "?") + r.query : "");
     const init = { method: r.method, headers, body, redirect: "manual" as const };
+    const started = Date.now();
     try {
       return await fetch(url, init);
     } catch (e) {
       // The server may cut off a body far over its limit before reading it; that is a refusal, not a crash.
       if (typeof body === "string" && body.length > 1_000_000) return new Response(null, { status: 413 });
       // A kept-alive socket the server closed in the meantime resets the next request on it: once more, on a fresh one.
+      // Said when it came late: a request once waited about 65 s (the server's keep-alive timeout) before this.
+      const seconds = (Date.now() - started) / 1000;
+      if (seconds > 5) console.warn(`fuzz: ${requestLine(row, r, body)} failed after ${seconds.toFixed(1)} s (${String((e as Error).cause ?? e)}); sent again`);
       return fetch(url, init);
     }
+  }
+
+  /** A request in a line: what a slow one was, for the warnings above. */
+  function requestLine(row: MatrixRow, r: Req, body: unknown): string {
+    const size = typeof body === "string" ? `${body.length} chars` : body ? "a form" : "no body";
+    return `${r.method} ${row.path} (${r.who.kind} ${r.who.principal}, ${size}, Content-Type ${r.contentType ?? r.body?.type ?? "none"}, query ${JSON.stringify(r.query)})`;
   }
 
   /** 4xx, or a redirect to sign in (a Remix data request answers that redirect as 204 with X-Remix-Redirect). */
@@ -505,7 +515,7 @@ describe("hostile input to every route", () => {
     await fc.assert(
       fc.asyncProperty(requestArb(row), async (r) => {
         const before = signIn ? null : await watched(`the fingerprint before ${r.method} ${row.path}`, fingerprint());
-        const res = await watched(`${r.method} ${row.path}`, send(row, r));
+        const res = await watched(requestLine(row, r, r.body?.text), send(row, r));
         await res.arrayBuffer().catch(() => undefined);
         expect(res.status, `${r.method} ${row.path} answered ${res.status}`).toBeLessThan(500);
         if (r.who.kind !== "allowed" && row.kind !== "public") expect(refusal(res), `${r.who.kind} ${r.who.principal} was let through`).toBe(true);
