@@ -20,6 +20,7 @@
  */
 import zlib from "node:zlib";
 import { matchRoutes } from "@remix-run/router";
+import compressible from "compressible";
 import Negotiator from "negotiator";
 import { createRemixRequest, sendRemixResponse } from "@remix-run/express/dist/server.js";
 
@@ -185,12 +186,11 @@ function dispatcher(build, table, getLoadContext) {
 /** Answers up to this size are written whole (see the top of this file); larger ones stream as Remix streams them. */
 export const WHOLE_BODY_BYTES = 256 * 1024;
 
-/** The compression middleware's rules (compression 1.8): its threshold, its encodings and its preference on a tie. */
+/** The compression middleware's rules (compression 1.8): `compressible` types, its threshold, its encodings and its preference on a tie. */
 const COMPRESS_THRESHOLD = 1024;
 const ENCODINGS = ["br", "gzip", "deflate", "identity"];
 const PREFERRED = ["br", "gzip"];
 const NO_TRANSFORM = /(?:^|,)\s*?no-transform\s*?(?:,|$)/i;
-const COMPRESSIBLE = /^\s*(text\/|application\/([\w.+-]+\+)?(json|x-ndjson|xml|javascript)\b)/i;
 const compressors = {
   // The middleware's brotli quality (4): zlib's default of 11 is for files compressed once and served many times.
   br: (body) => zlib.brotliCompressSync(body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } }),
@@ -230,7 +230,7 @@ export async function sendWhole(req, res, response) {
   res.status(response.status);
   for (const [key, value] of response.headers.entries()) res.append(key, value);
   let body = Buffer.concat(chunks);
-  if (COMPRESSIBLE.test(type) && !NO_TRANSFORM.test(String(res.getHeader("Cache-Control") ?? ""))) {
+  if (type && compressible(type) && !NO_TRANSFORM.test(String(res.getHeader("Cache-Control") ?? ""))) {
     res.vary("Accept-Encoding");
     // No Accept-Encoding: the middleware sends it as it is (its enforceEncoding, identity).
     const encoding = req.headers["accept-encoding"] ? new Negotiator(req).encoding(ENCODINGS, PREFERRED) || "identity" : "identity";
