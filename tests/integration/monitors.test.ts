@@ -262,4 +262,37 @@ describe("drift monitors", () => {
     expect([...stored.keys()].some((k) => k.includes("rv:n|"))).toBe(true);
     expect([...stored.keys()].some((k) => k.includes("ovr:k|segment=north"))).toBe(true);
   });
+
+  it("volume: a week whose window saw the traffic begin is not the usual level; a week that saw all of it is", async () => {
+    // Runs last: it adds two types, traffic weeks away from the rest, and alerts of its own.
+    const W0 = Date.parse("2026-02-02T00:00:00Z");
+    const W1 = W0 + 7 * 24 * 60 * MIN;
+    const H = 60 * MIN;
+    const monitors = { volume: { minExpected: 5 }, confidence: { enabled: false } };
+    for (const key of ["vol-new", "vol-old"])
+      await makeType(s.db, { ...invoiceType(managerEmail, { routing: { minConfidence: 0, qaSampleRate: 0 }, monitors }), key, name: key });
+    /** `perMinute` decisions a minute over [from, to), auto-released (no review lane, so only traffic moves). */
+    const steady = async (type: string, from: number, to: number, perMinute: number) => {
+      const batch = [];
+      for (let m = from; m < to; m += MIN)
+        for (let i = 0; i < perMinute; i++)
+          batch.push(invoiceDecision(`${type}-${m}-${i}`, { type, occurredAt: new Date(m + Math.floor((i * MIN) / perMinute)).toISOString() }));
+      for (let i = 0; i < batch.length; i += 100) expect((await ingest(s, ingestKey, { decisions: batch.slice(i, i + 100) })).status).toBe(201);
+    };
+    // Week 0: "vol-old" runs at 2 a minute from 08:00; "vol-new" starts at 09:35, at 5 a minute.
+    await steady("vol-old", W0 + 8 * H, W0 + 10 * H, 2);
+    await steady("vol-new", W0 + 9 * H + 35 * MIN, W0 + 10 * H, 5);
+    // Week 1: both at 5 a minute from 09:00; evaluated at 09:40.
+    await steady("vol-old", W1 + 9 * H, W1 + 9 * H + 40 * MIN, 5);
+    await steady("vol-new", W1 + 9 * H, W1 + 9 * H + 40 * MIN, 5);
+    const result = run(W1 + 9 * H + 40 * MIN);
+    const volume = result.fired.filter((a) => a.monitor === "volume");
+    // "vol-old" went from 2 to 5 a minute: a real surge against the same hour a week before (2 a minute).
+    expect(volume.map((a) => a.type)).toEqual(["vol-old"]);
+    expect(volume[0].figures).toMatchObject({ usualFrom: "same time in earlier weeks", weeks: 1, observed: 50, expected: 20 });
+    // "vol-new" ran at 5 a minute throughout; its week-0 hour held only the 25 minutes after it started, and
+    // is not taken as its usual level: it compares with the half hour before the window instead, and stays quiet.
+    const all = (await list(readKey, { type: "vol-new" })).body.alerts;
+    expect(all.filter((a) => a.monitor === "volume")).toEqual([]);
+  });
 });

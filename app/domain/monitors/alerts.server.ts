@@ -61,15 +61,26 @@ async function countOf(db: DbOrTx, typeKey: string, metric: string, w: Window): 
  * four weeks before, in the organisation's time zone (read at hour granularity, the older counters being
  * hour rows), over the weeks that had traffic; with none, the rate of the 24 hours before the window (or of
  * as much of them as has counters: a store younger than a day compares with what it has).
+ *
+ * A week counts only if the type's traffic had begun before its window: the window in which traffic began
+ * holds only part of an hour's decisions, so a week later the usual level read from it is too low and a
+ * steady stream looks like a surge (the session-17 stationary run fired exactly that, once per run, seven
+ * days in). The first counter is compared at hour granularity, as the week-old counters are hour rows.
  */
 async function usualVolume(db: DbOrTx, typeKey: string, end: number, windowMinutes: number, timeZone: string): Promise<MonitorData["volume"]> {
   const len = windowMinutes * MINUTE;
   const rates: number[] = [];
+  const earliest = await sqlAll<{ m: number | string | null }>(
+    db,
+    sql`SELECT MIN(minute) AS m FROM ${monitorCounters} WHERE type_key = ${typeKey} AND metric = 'n'`,
+  );
+  const began = earliest[0]?.m == null ? null : Math.floor(Number(earliest[0].m) / HOUR) * HOUR;
   for (let k = 1; k <= 4; k++) {
     // The same wall-clock time k weeks earlier: a week of days in the zone, whatever the clocks did meanwhile.
     const shift = 7 * k * DAY + zoneOffset(end - 7 * k * DAY, timeZone) - zoneOffset(end, timeZone);
     const from = Math.floor((end - len - shift) / HOUR) * HOUR;
     const to = Math.ceil((end - shift) / HOUR) * HOUR;
+    if (began === null || began >= from) break; // this week and the older ones are before (or at) the start of traffic
     const n = await countOf(db, typeKey, "n", { from, to });
     if (n > 0) rates.push((n * MINUTE) / (to - from));
   }
