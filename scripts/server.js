@@ -324,6 +324,31 @@ export function startMetricsServer(ops, port) {
   return server;
 }
 
+/**
+ * A request answered before its body was read (a refusal: bad key, no session, wrong scope, unknown id) must
+ * not leave its connection stalled. Remix's Request reads the body through a pump that pauses the socket once
+ * its small buffer is full and waits for a reader that never comes; Node then sees the body as being consumed
+ * and does not drop it itself. So the next request a keep-alive client sends on that connection is never
+ * read, and waits until the server's timeout cuts it off (about 65 s: the fuzz suite's rare slow request;
+ * a 300 kB batch refused for a bad key did it every time). Once the answer is sent, the rest of the body is
+ * read and dropped, up to `budget` bytes; past that the connection is closed instead.
+ */
+function discardUnreadBodies(budget) {
+  return (req, res, next) => {
+    res.on("finish", () => {
+      if (req.complete || req.destroyed) return;
+      req.removeAllListeners("data"); // the Remix request's pump, which would pause the socket again
+      let left = budget;
+      req.on("data", (chunk) => {
+        left -= chunk.length;
+        if (left < 0) req.destroy();
+      });
+      req.resume();
+    });
+    next();
+  };
+}
+
 export async function createApp(env = process.env) {
   const publicUrl = parsePublicUrl(env.PUBLIC_URL);
   const trustProxy = parseTrustProxy(env.TRUST_PROXY);
@@ -338,6 +363,7 @@ export async function createApp(env = process.env) {
   app.set("metrics", metrics);
   app.disable("x-powered-by");
   app.set("trust proxy", trustProxy);
+  app.use(discardUnreadBodies(4 * (Number(env.MAX_BODY_BYTES) || 1_048_576)));
   // While draining (a graceful shutdown), every answer closes its connection: keep-alive clients reconnect elsewhere.
   app.use((req, res, next) => {
     if (app.get("draining")) res.set("Connection", "close");

@@ -25,39 +25,22 @@ export async function readJson(request: Request, opts: { optional?: boolean; lim
   return parseJsonText(text);
 }
 
+/**
+ * Stops reading at the limit and refuses. The rest of the body is the server's to drop once the 413 is sent
+ * (scripts/server.js, discardUnreadBodies), as for every answer given before a body was read.
+ */
 async function readText(reader: ReadableStreamDefaultReader<Uint8Array>, declared: number, limit: number): Promise<string> {
-  if (Number.isFinite(declared) && declared > limit) {
-    await discardRest(reader, 4 * limit);
-    throw tooLarge(limit);
-  }
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > limit) {
-      await discardRest(reader, 4 * limit);
-      throw tooLarge(limit);
-    }
+    if (size > limit) throw tooLarge(limit);
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString("utf8");
-}
-
-/**
- * Reads and drops what the client is still sending, so it receives the 413 and
- * can keep using its connection (an unread body stalls a keep-alive socket, and
- * cancelling destroys it before the answer is written). Past `budget` bytes the
- * connection is cut off.
- */
-async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, budget: number): Promise<void> {
-  while (budget > 0) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    budget -= value.byteLength;
-  }
-  await reader.cancel();
 }
 
 function tooLarge(limit: number) {

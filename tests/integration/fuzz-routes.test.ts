@@ -437,7 +437,8 @@ describe("hostile input to every route", () => {
       // The server may cut off a body far over its limit before reading it; that is a refusal, not a crash.
       if (typeof body === "string" && body.length > 1_000_000) return new Response(null, { status: 413 });
       // A kept-alive socket the server closed in the meantime resets the next request on it: once more, on a fresh one.
-      // Said when it came late: a request once waited about 65 s (the server's keep-alive timeout) before this.
+      // Said when it came late: a request sent on a connection whose refused body was left unread once waited here
+      // about 65 s, until the server's timeout (fixed in scripts/server.js, discardUnreadBodies).
       const seconds = (Date.now() - started) / 1000;
       if (seconds > 5) console.warn(`fuzz: ${requestLine(row, r, body)} failed after ${seconds.toFixed(1)} s (${String((e as Error).cause ?? e)}); sent again`);
       return fetch(url, init);

@@ -122,6 +122,45 @@ describe("HTTP API error statuses and hostile input", () => {
     expect(await counts(s.db)).toEqual(before);
   });
 
+  it("an answer given before the body was read (401, 413, a page's sign-in redirect) leaves its keep-alive connection usable", async () => {
+    // One socket: the second request of each pair goes on the connection the refused body came on.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (path: string, method: string, headers: Record<string, string>, body?: string) =>
+      new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+        const stalled = setTimeout(() => reject(new Error(`${method} ${path}: no answer in 20 s, the connection stalled`)), 20_000);
+        const req = http.request(`${s.url}${path}`, { method, agent, headers }, (res) => {
+          res.resume();
+          res.on("end", () => {
+            clearTimeout(stalled);
+            resolve({ status: res.statusCode!, reused: req.reusedSocket });
+          });
+        });
+        req.on("error", reject);
+        req.end(body);
+      });
+    const json = { "Content-Type": "application/json" };
+    const before = await counts(s.db);
+    const big = JSON.stringify(reviewDecision(type, "refused", { input: { blob: "x".repeat(300_000) } }));
+    const refusals: [string, string, Record<string, string>, string][] = [
+      ["/api/v1/decisions", "POST", { ...json, Authorization: "Bearer lm_not_a_key" }, big],
+      ["/api/v1/decisions", "POST", { ...json, Authorization: `Bearer ${ingestKey}` }, "x".repeat(2 * MB)],
+      ["/admin/users", "POST", { "Content-Type": "application/x-www-form-urlencoded", Origin: s.url }, "intent=create&note=" + "x".repeat(300_000)],
+    ];
+    const statuses = [];
+    for (const [path, method, headers, body] of refusals) {
+      const refused = await send(path, method, headers, body);
+      const next = await send("/api/v1/decision-types", "GET", { Authorization: `Bearer ${ingestKey}` });
+      statuses.push([refused.status, next.status, next.reused]);
+    }
+    agent.destroy();
+    expect(statuses).toEqual([
+      [401, 200, true],
+      [413, 200, true],
+      [302, 200, true],
+    ]);
+    expect(await counts(s.db)).toEqual(before);
+  });
+
   it("accepts a body just under the limit with a huge string", async () => {
     const body = reviewDecision(type, "huge-string", { input: { blob: "é".repeat(400_000) } });
     const r = await ingest(s, ingestKey, body);
