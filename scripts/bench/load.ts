@@ -21,7 +21,9 @@
  * Reviewers and the pager are closed loops (each waits for its answer): latency from the send.
  *
  * Printed: per endpoint requests, errors, p50/p95/p99/max; every BENCH_SAMPLE_EVERY (5) s each server's RSS and
- * CPU (from /proc), a local Postgres cluster's CPU, this generator's own CPU and the machine's; then the checks: every acknowledged decision (a 201/200 answer) is stored exactly
+ * CPU (from /proc), a local Postgres cluster's CPU, this generator's own CPU and the machine's; each process's pauses
+ * over the measured load (event-loop delay and GC: the servers' from their /metrics, the generator's own, since a
+ * client's latency includes the generator's pauses on a machine it shares); then the checks: every acknowledged decision (a 201/200 answer) is stored exactly
  * once under the id it was answered with, and no task was reviewed (or handed out by a claim) twice. Targets:
  * p99 of single ingest, claim and review <= 20 ms; every endpoint p99 < 100 ms; no errors (PASS/FAIL, exit 0);
  * the exit code is 1 when a check of what was stored fails.
@@ -32,7 +34,8 @@
  */
 import fs from "node:fs";
 import os from "node:os";
-import { performance } from "node:perf_hooks";
+import crypto from "node:crypto";
+import { monitorEventLoopDelay, performance, PerformanceObserver } from "node:perf_hooks";
 import { sql } from "drizzle-orm";
 import { sqlAll, type Db } from "@db/client.server";
 import { makeKey, makeType, makeUser } from "../../tests/support/db";
@@ -335,6 +338,87 @@ type RunResult = {
   acked: number;
 };
 
+// ---------------------------------------------------------------------------------------------------------
+// Pauses: how long each process's event loop was held up during the load, and by garbage collection.
+// A client's latency includes the generator's own pauses (it shares the machine's cores with the servers), so
+// the table says how much of a tail is whose.
+
+type Pauses = { loopP50: number; loopP99: number; loopMax: number; gcCount: number; gcMs: number; gcOver10: number };
+
+/** The timer interval both event-loop measurements use; a histogram value is the interval plus the delay, so it is taken off. */
+const LOOP_RESOLUTION_MS = 10;
+
+/** The generator's event-loop delay (10 ms resolution, as prom-client measures the servers') and its GC pauses, from `start()`. */
+function generatorPauses() {
+  const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  loop.enable();
+  let from = Infinity;
+  const gcs: number[] = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (e.startTime >= from) gcs.push(e.duration);
+  });
+  obs.observe({ entryTypes: ["gc"] });
+  return {
+    start() {
+      from = performance.now();
+      loop.reset();
+    },
+    stop(): Pauses {
+      obs.disconnect();
+      loop.disable();
+      return {
+        loopP50: loop.percentile(50) / 1e6,
+        loopP99: loop.percentile(99) / 1e6,
+        loopMax: loop.max / 1e6,
+        gcCount: gcs.length,
+        gcMs: gcs.reduce((a, b) => a + b, 0),
+        gcOver10: gcs.filter((d) => d > 10).length,
+      };
+    },
+  };
+}
+
+/**
+ * A server's pauses from its own /metrics (prom-client's default metrics, on with METRICS_TOKEN): the event-loop
+ * delay since the previous scrape (prom-client resets it at each), and the GC histogram's counts, cumulative.
+ */
+async function scrapePauses(url: string, token: string) {
+  const text = await (await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${token}` } })).text();
+  const sum = (name: string, le?: string) =>
+    text
+      .split("\n")
+      .filter((l) => l.startsWith(name) && (le === undefined || l.includes(`le="${le}"`)))
+      .reduce((a, l) => a + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+  return {
+    loopP50: sum("nodejs_eventloop_lag_p50_seconds ") * 1000,
+    loopP99: sum("nodejs_eventloop_lag_p99_seconds ") * 1000,
+    loopMax: sum("nodejs_eventloop_lag_max_seconds ") * 1000,
+    gcCount: sum("nodejs_gc_duration_seconds_count"),
+    gcMs: sum("nodejs_gc_duration_seconds_sum") * 1000,
+    gcUnder10: sum("nodejs_gc_duration_seconds_bucket", "0.01"),
+  };
+}
+
+function serverPauses(before: Awaited<ReturnType<typeof scrapePauses>>, after: Awaited<ReturnType<typeof scrapePauses>>): Pauses {
+  const gcCount = after.gcCount - before.gcCount;
+  return {
+    loopP50: after.loopP50,
+    loopP99: after.loopP99,
+    loopMax: after.loopMax,
+    gcCount,
+    gcMs: after.gcMs - before.gcMs,
+    gcOver10: gcCount - (after.gcUnder10 - before.gcUnder10),
+  };
+}
+
+function pausesTable(rows: [string, Pauses][]): string {
+  const late = (ms: number) => msFmt(Math.max(0, ms - LOOP_RESOLUTION_MS));
+  return table([
+    ["process", "loop delay p50", "p99", "max", "GCs", "GC ms in all", "GCs over 10 ms"],
+    ...rows.map(([name, x]) => [name, late(x.loopP50), late(x.loopP99), late(x.loopMax), fmt(x.gcCount), fmt(x.gcMs), fmt(x.gcOver10)]),
+  ]);
+}
+
 async function run(kind: StoreKind): Promise<RunResult> {
   console.log(`\n### ${await describeStore(kind)}`);
   const instances = kind === "postgres" ? PG_INSTANCES : SQLITE_INSTANCES;
@@ -343,7 +427,9 @@ async function run(kind: StoreKind): Promise<RunResult> {
   await closeStore(store);
   const servers: TestServer[] = [];
   try {
-    for (let i = 0; i < instances; i++) servers.push(await startSharedServer(store.env));
+    // A metrics token turns on the servers' process metrics: their event-loop delay and GC pauses (see Pauses).
+    const metricsToken = crypto.randomBytes(16).toString("hex");
+    for (let i = 0; i < instances; i++) servers.push(await startSharedServer({ ...store.env, METRICS_TOKEN: metricsToken }));
     const urls = servers.map((s) => s.url);
     console.log(
       `Mixed load on ${instances} server${instances > 1 ? "s (one database, clients split across them)" : ""}: ${fmt(SINGLE_RATE)} single ingests/s, ` +
@@ -381,6 +467,19 @@ async function run(kind: StoreKind): Promise<RunResult> {
     rec.from = t0 + WARMUP_S * 1000;
     rec.to = end;
     const stopped = () => now() >= end;
+    const genPauses = generatorPauses();
+    let atLoad: Promise<Awaited<ReturnType<typeof scrapePauses>>[]> | undefined;
+    let atEnd: Promise<Awaited<ReturnType<typeof scrapePauses>>[]> | undefined;
+    const scrapeAll = () => Promise.all(servers.map((sv) => scrapePauses(sv.url, metricsToken)));
+    const pauseTimers = [
+      setTimeout(() => {
+        atLoad = scrapeAll();
+        genPauses.start();
+      }, rec.from - now()),
+      setTimeout(() => {
+        atEnd = scrapeAll();
+      }, end - now()),
+    ];
     const phaseAt = (t: number) => (t < rec.from ? "warm-up" : t < end ? "load" : "drain");
     const smp = sampler(
       servers.map((s) => s.pid),
@@ -514,8 +613,14 @@ async function run(kind: StoreKind): Promise<RunResult> {
       );
     }
     await Promise.all(streams);
+    const generator = genPauses.stop();
     // Drain: every request already sent gets its answer (or its timeout).
     while (inflight.size) await Promise.allSettled([...inflight]);
+    for (const t of pauseTimers) clearTimeout(t);
+    const before = atLoad ? await atLoad : undefined;
+    const after = atEnd ? await atEnd : await scrapeAll();
+    const pauses: [string, Pauses][] = before ? servers.map((_, i) => [instances > 1 ? `server ${i + 1}` : "server", serverPauses(before[i], after[i])]) : [];
+    pauses.push(["load generator", generator]);
     const samples = smp.stop();
     const measuredS = (rec.to - rec.from) / 1000;
     // The servers' own handling time of each measured request, from their access log lines (by request id).
@@ -602,6 +707,11 @@ async function run(kind: StoreKind): Promise<RunResult> {
     );
     for (const [label, s] of stats)
       if (s.errors) console.log(`  errors of ${label}: ${[...s.kinds].map(([k, n]) => `${k} x${n}`).join(", ")}; e.g. ${s.samples.join(" | ")}`);
+    console.log("");
+    console.log(
+      "pauses during the measured load (ms; event-loop delay: how late a 10 ms timer fired; GC: every collection, the main thread stopped or slowed by it):",
+    );
+    console.log(pausesTable(pauses));
     console.log("");
     console.log("server processes over time:");
     console.log(table([samples.header, ...samples.rows]));
