@@ -281,7 +281,9 @@ export async function pruneMonitorCounters(db: Db, now: number = Date.now()): Pr
     const notOnHour = sql`(${monitorCounters.minute} % ${HOUR}) <> 0`;
     const sums = await sqlAll<{ type_key: string; metric: string; hour: number | string; value: number | string }>(
       tx,
-      sql`SELECT type_key, metric, minute - (minute % ${HOUR}) AS hour, SUM(value) AS value FROM ${monitorCounters} WHERE minute < ${cutoff} AND ${notOnHour} AND metric NOT LIKE 'g:%' GROUP BY type_key, metric, minute - (minute % ${HOUR})`,
+      // Grouped by position: on Postgres the hour written out again would be another parameter, so another
+      // expression, and "minute" would be neither grouped nor aggregated.
+      sql`SELECT type_key, metric, minute - (minute % ${HOUR}) AS hour, SUM(value) AS value FROM ${monitorCounters} WHERE minute < ${cutoff} AND ${notOnHour} AND metric NOT LIKE 'g:%' GROUP BY 1, 2, 3`,
     );
     const moved = sums.map((r) => ({ typeKey: r.type_key, metric: r.metric, minute: Number(r.hour), value: Number(r.value) })).filter((r) => r.value !== 0);
     for (let i = 0; i < moved.length; i += 500)
