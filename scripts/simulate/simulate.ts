@@ -179,7 +179,13 @@ export async function simulate(db: Db, o: SimulateOptions): Promise<SimulationSu
   const stamper = agents.find((a) => a.typeKey === creditKey);
   if (stamper && o.shift?.kind === "rubber-stamp") stamper.stamper = true;
 
+  // The hidden truth of each decision, for the reviewers who will work it. The simulated reviewers keep up within
+  // minutes, so a case is kept CASE_RETENTION_MS of simulated time and then dropped (a task older than that would be
+  // approved without its truth; `openTasks` in the summary says whether the reviewers kept up). Keeping every case of
+  // the run took each simulation past 2.3 GB after five simulated days.
+  const CASE_RETENTION_MS = 12 * 60 * MINUTE;
   const byDecision = new Map<string, Case>();
+  const keptSince: { at: number; ids: string[] }[] = [];
   let n = 0;
   let reviews = 0;
   let seq = 0;
@@ -273,8 +279,10 @@ export async function simulate(db: Db, o: SimulateOptions): Promise<SimulationSu
         ),
       );
       results.forEach((r, i) => byDecision.set(r.id, items[i]));
+      keptSince.push({ at: to, ids: results.map((r) => r.id) });
       n += items.length;
     }
+    while (keptSince.length && keptSince[0].at < to - CASE_RETENTION_MS) for (const id of keptSince.shift()!.ids) byDecision.delete(id);
     // ---- the monitors see the data up to this minute ----
     const result = await timed("evaluate", () => evaluateMonitors(db, to, to));
     alerts.push(...result.fired);
