@@ -21,6 +21,7 @@ export { logger, runInRequest } from "~/lib/log.server";
 export { enableProcessMetrics, metricsContentType, metricsText, observeHttpRequest } from "~/domain/metrics/metrics.server";
 export { readiness } from "~/domain/health/health.server";
 export { routeLabeller } from "~/lib/route-label.server";
+export { MAX_BODY_BYTES } from "~/lib/http.server";
 
 const ABORT_DELAY = 5_000;
 

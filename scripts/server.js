@@ -363,7 +363,8 @@ export async function createApp(env = process.env) {
   app.set("metrics", metrics);
   app.disable("x-powered-by");
   app.set("trust proxy", trustProxy);
-  app.use(discardUnreadBodies(4 * (Number(env.MAX_BODY_BYTES) || 1_048_576)));
+  // The body limit is the app's own (readJson's), so a refused body is dropped up to four times what it would read.
+  app.use(discardUnreadBodies(4 * ops.MAX_BODY_BYTES));
   // While draining (a graceful shutdown), every answer closes its connection: keep-alive clients reconnect elsewhere.
   app.use((req, res, next) => {
     if (app.get("draining")) res.set("Connection", "close");
