@@ -41,6 +41,7 @@ import zlib from "node:zlib";
 import { sql } from "drizzle-orm";
 import { sqlAll, type Db } from "@db/client.server";
 import { makeKey, makeType, makeUser } from "../../tests/support/db";
+import { parseScrape } from "../../tests/support/prometheus";
 import { type TestServer } from "../../tests/support/server";
 import { createLastmileClient, type LastmileClient } from "../client/index";
 import {
@@ -450,18 +451,17 @@ function generatorPauses() {
  */
 async function scrapePauses(url: string, token: string) {
   const text = await (await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${token}` } })).text();
-  const sum = (name: string, le?: string) =>
-    text
-      .split("\n")
-      .filter((l) => l.startsWith(name) && (le === undefined || l.includes(`le="${le}"`)))
-      .reduce((a, l) => a + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+  const { samples } = parseScrape(text);
+  // Summed over series: the GC histogram has one per kind of collection (minor, major, incremental, weak callbacks).
+  const sum = (name: string, labels: Record<string, string> = {}) =>
+    (samples.get(name) ?? []).filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v)).reduce((a, m) => a + Number(m.value ?? 0), 0);
   return {
-    loopP50: sum("nodejs_eventloop_lag_p50_seconds ") * 1000,
-    loopP99: sum("nodejs_eventloop_lag_p99_seconds ") * 1000,
-    loopMax: sum("nodejs_eventloop_lag_max_seconds ") * 1000,
+    loopP50: sum("nodejs_eventloop_lag_p50_seconds") * 1000,
+    loopP99: sum("nodejs_eventloop_lag_p99_seconds") * 1000,
+    loopMax: sum("nodejs_eventloop_lag_max_seconds") * 1000,
     gcCount: sum("nodejs_gc_duration_seconds_count"),
     gcMs: sum("nodejs_gc_duration_seconds_sum") * 1000,
-    gcUnder10: sum("nodejs_gc_duration_seconds_bucket", "0.01"),
+    gcUnder10: sum("nodejs_gc_duration_seconds_bucket", { le: "0.01" }),
   };
 }
 

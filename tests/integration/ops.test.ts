@@ -5,29 +5,14 @@
  */
 import os from "node:os";
 import { sql } from "drizzle-orm";
-import parsePrometheusTextFormat, { type PromFamily, type PromSample } from "parse-prometheus-text-format";
+import { type PromFamily } from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dialectOf, sqlAll, sqlRun } from "@db/client.server";
 import { answer, autoDecision, claim, client, freshType, ingest, person, review, reviewDecision, type Person } from "../support/api";
+import { parseScrape, type Scrape } from "../support/prometheus";
 import { freePort, startServer, type TestServer } from "../support/server";
 
 const TOKEN = "metrics-token-for-tests-0123456789";
-
-type Scrape = { families: Map<string, PromFamily>; samples: Map<string, PromSample[]> };
-
-/**
- * A scrape parsed by parse-prometheus-text-format. It reads each family's type and help right, but
- * folds a histogram's labelled series into one, so for the samples the histograms are parsed a
- * second time declared untyped: then every `_bucket`, `_sum` and `_count` line is a sample with its labels.
- */
-function parseScrape(text: string): Scrape {
-  const families = new Map(parsePrometheusTextFormat(text).map((f) => [f.name, f]));
-  const samples = new Map<string, PromSample[]>();
-  for (const f of parsePrometheusTextFormat(text.replace(/^# TYPE (\S+) histogram$/gm, "# TYPE $1 untyped"))) {
-    samples.set(f.name, [...(samples.get(f.name) ?? []), ...f.metrics]);
-  }
-  return { families, samples };
-}
 
 async function scrape(url: string, token?: string): Promise<Scrape> {
   const res = await fetch(`${url}/metrics`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
