@@ -273,7 +273,15 @@ export async function runMigrations(db: Db): Promise<void> {
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
     try {
       await migratePg(drizzlePg(client), { migrationsFolder: migrationsDir("postgres") });
-      for (const statement of schemaExtras("postgres")) await client.query(statement);
+      // One transaction: a trigger whose definition changed is replaced without a moment in which it is missing.
+      await client.query("BEGIN");
+      try {
+        for (const statement of schemaExtras("postgres")) await client.query(statement);
+        await client.query("COMMIT");
+      } catch (e) {
+        await client.query("ROLLBACK");
+        throw e;
+      }
     } finally {
       await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]);
     }

@@ -9,6 +9,7 @@
  * - audit_log is append-only: UPDATE and DELETE are refused. Someone with write
  *   access to the store can drop these triggers; the signed checkpoints catch what they do then.
  */
+import crypto from "node:crypto";
 import type { Dialect } from "./builders";
 
 const SQLITE = [
@@ -35,6 +36,26 @@ BEGIN
 END`,
 ];
 
+/**
+ * A Postgres trigger, (re)created only when the store's copy is not this definition. Every instance runs the
+ * extras when it starts, while others serve: dropping a live trigger to create it again would leave a moment
+ * in which a committing transaction's roll-ups, audit entries or task counts are never applied (a rolling
+ * deploy lost them). The definition's fingerprint is kept as the trigger's comment; a changed definition is
+ * replaced inside the extras' one transaction (runMigrations), so no writer ever sees the table without it.
+ */
+function trigger(name: string, table: string, create: string): string {
+  const fingerprint = `lastmile ${crypto.createHash("sha256").update(create).digest("hex").slice(0, 16)}`;
+  return `DO $extras$
+BEGIN
+  IF (SELECT obj_description(t.oid, 'pg_trigger') FROM pg_trigger t WHERE t.tgname = '${name}' AND t.tgrelid = '${table}'::regclass)
+      IS DISTINCT FROM '${fingerprint}' THEN
+    DROP TRIGGER IF EXISTS ${name} ON ${table};
+    ${create};
+    COMMENT ON TRIGGER ${name} ON ${table} IS '${fingerprint}';
+  END IF;
+END $extras$`;
+}
+
 const POSTGRES = [
   `CREATE OR REPLACE FUNCTION lastmile_task_counters() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -49,14 +70,23 @@ BEGIN
 END $$`,
   // Deferred to the commit: a type's counter rows are moved by every ingest, claim and verdict of that type, so
   // they are locked for the commit alone, not from the task's write to the end of its transaction.
-  `DROP TRIGGER IF EXISTS tasks_counters_insert ON tasks`,
-  `CREATE CONSTRAINT TRIGGER tasks_counters_insert AFTER INSERT ON tasks DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION lastmile_task_counters()`,
-  `DROP TRIGGER IF EXISTS tasks_counters_delete ON tasks`,
-  `CREATE CONSTRAINT TRIGGER tasks_counters_delete AFTER DELETE ON tasks DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION lastmile_task_counters()`,
-  `DROP TRIGGER IF EXISTS tasks_counters_update ON tasks`,
-  `CREATE CONSTRAINT TRIGGER tasks_counters_update AFTER UPDATE OF status, kind, type_key ON tasks DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+  trigger(
+    "tasks_counters_insert",
+    "tasks",
+    `CREATE CONSTRAINT TRIGGER tasks_counters_insert AFTER INSERT ON tasks DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION lastmile_task_counters()`,
+  ),
+  trigger(
+    "tasks_counters_delete",
+    "tasks",
+    `CREATE CONSTRAINT TRIGGER tasks_counters_delete AFTER DELETE ON tasks DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION lastmile_task_counters()`,
+  ),
+  trigger(
+    "tasks_counters_update",
+    "tasks",
+    `CREATE CONSTRAINT TRIGGER tasks_counters_update AFTER UPDATE OF status, kind, type_key ON tasks DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
   WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.kind IS DISTINCT FROM NEW.kind OR OLD.type_key IS DISTINCT FROM NEW.type_key)
   EXECUTE FUNCTION lastmile_task_counters()`,
+  ),
   `CREATE OR REPLACE FUNCTION lastmile_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP;
@@ -112,15 +142,24 @@ BEGIN
   DELETE FROM commit_writes WHERE id = NEW.id;
   RETURN NULL;
 END $$`,
-  `DROP TRIGGER IF EXISTS commit_writes_apply ON commit_writes`,
-  `CREATE CONSTRAINT TRIGGER commit_writes_apply AFTER INSERT ON commit_writes DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION lastmile_commit_writes()`,
-  `DROP TRIGGER IF EXISTS audit_log_no_update ON audit_log`,
-  `CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log FOR EACH ROW EXECUTE FUNCTION lastmile_audit_append_only()`,
-  `DROP TRIGGER IF EXISTS audit_log_no_delete ON audit_log`,
-  `CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION lastmile_audit_append_only()`,
+  trigger(
+    "commit_writes_apply",
+    "commit_writes",
+    `CREATE CONSTRAINT TRIGGER commit_writes_apply AFTER INSERT ON commit_writes DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION lastmile_commit_writes()`,
+  ),
+  trigger(
+    "audit_log_no_update",
+    "audit_log",
+    `CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log FOR EACH ROW EXECUTE FUNCTION lastmile_audit_append_only()`,
+  ),
+  trigger(
+    "audit_log_no_delete",
+    "audit_log",
+    `CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION lastmile_audit_append_only()`,
+  ),
 ];
 
-/** Idempotent statements, in order, that give a migrated store its triggers. */
+/** Idempotent statements, in order, that give a migrated store its triggers (on Postgres, run in one transaction). */
 export function schemaExtras(dialect: Dialect): string[] {
   return dialect === "postgres" ? POSTGRES : SQLITE;
 }

@@ -6,8 +6,23 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli";
-import { allDecisions, answer, automationReport, claim, client, freshType, ingest, person, review, reviewDecision, type Person } from "../support/api";
-import { storeEnv } from "../support/store";
+import { closeDatabase, runMigrations } from "@db/client.server";
+import {
+  allDecisions,
+  answer,
+  auditFor,
+  automationReport,
+  claim,
+  client,
+  counts,
+  freshType,
+  ingest,
+  person,
+  review,
+  reviewDecision,
+  type Person,
+} from "../support/api";
+import { openStore, storeEnv } from "../support/store";
 import { startServer, type TestServer } from "../support/server";
 
 const DECISIONS = 240;
@@ -121,6 +136,48 @@ describe("two instances starting at once on a new store", () => {
       for (const s of [x, y]) expect((await answer(client(s, admin.key).GET("/api/v1/decision-types"))).status).toBe(200);
     } finally {
       await Promise.all([x.close(), y.close()]);
+    }
+  });
+});
+
+describe("an instance starting while another one writes", () => {
+  it("loses no audit entry and no roll-up while its migrations run", { timeout: 120_000 }, async () => {
+    // A rolling deploy: instance a serves ingests while new instances start on the same store and run the
+    // migrations (which also re-create the store's triggers). Each write must still get its audit entry and roll-up.
+    const a = await startServer();
+    const starting = openStore(a.env);
+    try {
+      const admin = await person(a.db, "admin", ["ingest", "read"]);
+      const type = await freshType(a.db, admin.email);
+      const before = await counts(a.db);
+      const acknowledged: string[] = [];
+      let migrating = true;
+      const writer = async (w: number) => {
+        for (let i = 0; migrating || i < 3; i++) {
+          const r = await ingest(a, admin.key, reviewDecision(type, `start-${w}-${i}`));
+          expect(r.status).toBe(201);
+          acknowledged.push(r.body.id as string);
+        }
+      };
+      const writers = Promise.all(Array.from({ length: 4 }, (_, w) => writer(w)));
+      try {
+        for (let i = 0; i < 15; i++) await runMigrations(starting);
+      } finally {
+        migrating = false;
+      }
+      await writers;
+
+      for (const id of acknowledged) expect((await auditFor(a.db, id)).map((e) => e.action)).toContain("decision.ingested");
+      expect((await counts(a.db)).audit - before.audit).toBeGreaterThanOrEqual(acknowledged.length);
+      const from = new Date(Date.now() - 2 * 3_600_000).toISOString();
+      const to = new Date(Date.now() + 3_600_000).toISOString();
+      const report = await automationReport(a, admin.key, { type, from, to, bucket: "hour" });
+      expect(report.body.totals).toMatchObject({ volume: acknowledged.length, pending: acknowledged.length });
+      const verify = runCli(["audit", "verify"], a.env);
+      expect(verify.code).toBe(0);
+    } finally {
+      await closeDatabase(starting);
+      await a.close();
     }
   });
 });
