@@ -8,7 +8,7 @@ import { instanceSecret } from "./secrets.server";
 import { createCookie, redirect } from "@remix-run/node";
 import { getDb, type Db } from "@db/client.server";
 import { AppError } from "~/lib/errors";
-import { noteRequestUser } from "~/lib/log.server";
+import { errorFields, log, noteRequestUser } from "~/lib/log.server";
 import { can, type Permission, type Principal } from "./permissions";
 import {
   createSession,
@@ -96,7 +96,9 @@ export async function requireApi(request: Request, permission: Permission): Prom
     if (!found) throw new AppError("unauthenticated", "Unknown or revoked API key");
     if (isExpired(found))
       throw new AppError("unauthenticated", `API key ${found.name} expired on ${new Date(found.expiresAt!).toISOString()}; ask an admin for a new one`);
-    await touchApiKey(db, found);
+    // Bookkeeping, not part of the answer: not awaited, so a read never waits for the write lock for it
+    // (another process may hold it for a while: an import, a backup).
+    touchApiKey(db, found).catch((e: unknown) => log().warn({ ...errorFields(e), key: found.id }, "could not record the API key's last use"));
     principal = found.principal;
   } else {
     const user = await getOptionalUser(request);
