@@ -414,14 +414,59 @@ export function describeTarget(target: string = databaseTarget()): string {
 /** What runs once a transaction has committed, per transaction handle (a rolled-back or retried attempt's are dropped). */
 const commitHooks = new WeakMap<object, (() => void)[]>();
 
-type TxControl = { begin: Database.Statement; commit: Database.Statement; rollback: Database.Statement };
+type TxControl = {
+  begin: Database.Statement;
+  commit: Database.Statement;
+  rollback: Database.Statement;
+  noWait: Database.Statement;
+  wait: Database.Statement;
+};
 const txControls = new WeakMap<Database.Database, TxControl>();
 
-/** BEGIN IMMEDIATE, COMMIT and ROLLBACK on a SQLite connection, prepared once. */
+/** BEGIN IMMEDIATE, COMMIT and ROLLBACK on a SQLite connection, and its busy timeout off and back on, prepared once. */
 function txControl(client: Database.Database): TxControl {
   let c = txControls.get(client);
-  if (!c) txControls.set(client, (c = { begin: client.prepare("BEGIN IMMEDIATE"), commit: client.prepare("COMMIT"), rollback: client.prepare("ROLLBACK") }));
+  if (!c) {
+    const timeout = client.pragma("busy_timeout", { simple: true }) as number;
+    txControls.set(
+      client,
+      (c = {
+        begin: client.prepare("BEGIN IMMEDIATE"),
+        commit: client.prepare("COMMIT"),
+        rollback: client.prepare("ROLLBACK"),
+        noWait: client.prepare("PRAGMA busy_timeout = 0"),
+        wait: client.prepare(`PRAGMA busy_timeout = ${timeout}`),
+      }),
+    );
+  }
   return c;
+}
+
+/** How long a transaction waits for another process's write lock before it fails (as busy_timeout did). */
+const WRITE_LOCK_WAIT_MS = 5000;
+
+/**
+ * BEGIN IMMEDIATE without blocking the event loop. SQLite's own busy handler waits for another process's write
+ * lock (a second server on the file, a CLI import or backup, a truncating checkpoint) by sleeping the thread: every
+ * request of this process, reads included, would stop with it, for up to 100 ms a sleep. Here BEGIN is tried with
+ * the busy timeout off, and while the lock is held elsewhere it is tried again on a timer (1 ms, growing to 8 ms)
+ * until WRITE_LOCK_WAIT_MS, so the process goes on serving while it waits. Nothing of the transaction has run yet,
+ * so trying again is safe; once BEGIN IMMEDIATE has the lock, nothing else in a WAL transaction waits for one.
+ */
+async function beginImmediate(control: TxControl): Promise<void> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    control.noWait.get();
+    try {
+      control.begin.run();
+      return;
+    } catch (e) {
+      if ((e as { code?: string }).code !== "SQLITE_BUSY" || Date.now() - started >= WRITE_LOCK_WAIT_MS) throw e;
+    } finally {
+      control.wait.get();
+    }
+    await new Promise((r) => setTimeout(r, Math.min(8, 1 << (attempt >> 1))));
+  }
 }
 
 const memos = new WeakMap<Store, Map<object, unknown>>();
@@ -471,7 +516,7 @@ export async function transaction<T>(db: DbOrTx, fn: (tx: DbOrTx) => Promise<T> 
   const run = async (): Promise<T> => {
     const w = store.writer;
     const control = txControl(w.$client);
-    control.begin.run();
+    await beginImmediate(control);
     try {
       const handle = handleFor(store, w, true);
       const result = await store.current.run(handle, () => fn(handle));
