@@ -420,6 +420,8 @@ type TxControl = {
   rollback: Database.Statement;
   noWait: Database.Statement;
   wait: Database.Statement;
+  /** The connection's busy_timeout: how long a transaction waits for another process's write lock before it fails. */
+  waitMs: number;
 };
 const txControls = new WeakMap<Database.Database, TxControl>();
 
@@ -436,22 +438,21 @@ function txControl(client: Database.Database): TxControl {
         rollback: client.prepare("ROLLBACK"),
         noWait: client.prepare("PRAGMA busy_timeout = 0"),
         wait: client.prepare(`PRAGMA busy_timeout = ${timeout}`),
+        waitMs: timeout,
       }),
     );
   }
   return c;
 }
 
-/** How long a transaction waits for another process's write lock before it fails (as busy_timeout did). */
-const WRITE_LOCK_WAIT_MS = 5000;
-
 /**
  * BEGIN IMMEDIATE without blocking the event loop. SQLite's own busy handler waits for another process's write
  * lock (a second server on the file, a CLI import or backup, a truncating checkpoint) by sleeping the thread: every
  * request of this process, reads included, would stop with it, for up to 100 ms a sleep. Here BEGIN is tried with
  * the busy timeout off, and while the lock is held elsewhere it is tried again on a timer (1 ms, growing to 8 ms)
- * until WRITE_LOCK_WAIT_MS, so the process goes on serving while it waits. Nothing of the transaction has run yet,
- * so trying again is safe; once BEGIN IMMEDIATE has the lock, nothing else in a WAL transaction waits for one.
+ * until the connection's busy_timeout has passed, so the process goes on serving while it waits. Nothing of the
+ * transaction has run yet, so trying again is safe; once BEGIN IMMEDIATE has the lock, nothing else in a WAL
+ * transaction waits for one.
  */
 async function beginImmediate(control: TxControl): Promise<void> {
   const started = Date.now();
@@ -461,7 +462,7 @@ async function beginImmediate(control: TxControl): Promise<void> {
       control.begin.run();
       return;
     } catch (e) {
-      if ((e as { code?: string }).code !== "SQLITE_BUSY" || Date.now() - started >= WRITE_LOCK_WAIT_MS) throw e;
+      if ((e as { code?: string }).code !== "SQLITE_BUSY" || Date.now() - started >= control.waitMs) throw e;
     } finally {
       control.wait.get();
     }

@@ -14,7 +14,6 @@ import {
   automationReport,
   claim,
   client,
-  counts,
   freshType,
   ingest,
   person,
@@ -143,13 +142,12 @@ describe("two instances starting at once on a new store", () => {
 describe("an instance starting while another one writes", () => {
   it("loses no audit entry and no roll-up while its migrations run", { timeout: 120_000 }, async () => {
     // A rolling deploy: instance a serves ingests while new instances start on the same store and run the
-    // migrations (which also re-create the store's triggers). Each write must still get its audit entry and roll-up.
+    // migrations (which bring the store's triggers up to date). Each write must still get its audit entry and roll-up.
     const a = await startServer();
     const starting = openStore(a.env);
     try {
       const admin = await person(a.db, "admin", ["ingest", "read"]);
       const type = await freshType(a.db, admin.email);
-      const before = await counts(a.db);
       const acknowledged: string[] = [];
       let migrating = true;
       const writer = async (w: number) => {
@@ -168,7 +166,6 @@ describe("an instance starting while another one writes", () => {
       await writers;
 
       for (const id of acknowledged) expect((await auditFor(a.db, id)).map((e) => e.action)).toContain("decision.ingested");
-      expect((await counts(a.db)).audit - before.audit).toBeGreaterThanOrEqual(acknowledged.length);
       const from = new Date(Date.now() - 2 * 3_600_000).toISOString();
       const to = new Date(Date.now() + 3_600_000).toISOString();
       const report = await automationReport(a, admin.key, { type, from, to, bucket: "hour" });
