@@ -481,6 +481,11 @@ export function perStore<T>(db: DbOrTx, key: object, init: () => T): T {
   return m.get(key) as T;
 }
 
+/** Whether `db` runs inside a transaction (its own handle, or the store's root handle inside `transaction`). */
+export function inTransaction(db: DbOrTx): boolean {
+  return storeOf(db).current.getStore() !== undefined;
+}
+
 /**
  * Runs `fn` once the transaction `db` belongs to has committed (at once when there is none: a write outside a
  * transaction has committed already). For telling other work about rows it can now see; `fn` must not throw.

@@ -8,9 +8,28 @@
  *   queue page reads its counts in O(1) instead of counting a million open tasks.
  * - audit_log is append-only: UPDATE and DELETE are refused. Someone with write
  *   access to the store can drop these triggers; the signed checkpoints catch what they do then.
+ * - config_epoch (one row) goes up on every write to the rows a request reads before it does anything else: its
+ *   API key and that key's user, a decision type and its routing policy. Processes keep those rows between
+ *   requests and use them only while the epoch they were read at is still the store's (db/config-cache.server.ts).
+ *   An API key's last use is bookkeeping and does not count.
  */
 import crypto from "node:crypto";
 import type { Dialect } from "./builders";
+
+/** The tables whose writes raise config_epoch, each with the columns whose update does (null: all of them). */
+const EPOCH_TABLES: [table: string, columns: string | null][] = [
+  ["users", null],
+  ["api_keys", "name, prefix, key_hash, scopes, user_id, revoked_at, expires_at"],
+  ["decision_types", null],
+  ["routing_policies", null],
+];
+const EPOCH_OPS = ["insert", "update", "delete"] as const;
+const EPOCH_TRIGGERS = {
+  sqlite: EPOCH_TABLES.flatMap(([table]) => EPOCH_OPS.map((op) => `${table}_epoch_${op}`)),
+  postgres: EPOCH_TABLES.map(([table]) => `${table}_config_epoch`),
+};
+const EPOCH_TABLE = `CREATE TABLE IF NOT EXISTS config_epoch (id integer PRIMARY KEY CHECK (id = 1), epoch bigint NOT NULL)`;
+const EPOCH_ROW = `INSERT INTO config_epoch (id, epoch) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`;
 
 const SQLITE = [
   `CREATE TRIGGER IF NOT EXISTS tasks_counters_insert AFTER INSERT ON tasks BEGIN
@@ -34,6 +53,16 @@ END`,
 BEGIN
   SELECT RAISE(ABORT, 'audit_log is append-only: DELETE refused');
 END`,
+  EPOCH_TABLE,
+  EPOCH_ROW,
+  ...EPOCH_TABLES.flatMap(([table, columns]) =>
+    EPOCH_OPS.map(
+      (op) => `CREATE TRIGGER IF NOT EXISTS ${table}_epoch_${op} AFTER ${op.toUpperCase()}${op === "update" && columns ? ` OF ${columns}` : ""} ON ${table}
+BEGIN
+  UPDATE config_epoch SET epoch = epoch + 1 WHERE id = 1;
+END`,
+    ),
+  ),
 ];
 
 /**
@@ -147,6 +176,20 @@ END $$`,
     "commit_writes",
     `CREATE CONSTRAINT TRIGGER commit_writes_apply AFTER INSERT ON commit_writes DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION lastmile_commit_writes()`,
   ),
+  EPOCH_TABLE,
+  EPOCH_ROW,
+  `CREATE OR REPLACE FUNCTION lastmile_config_epoch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE config_epoch SET epoch = epoch + 1 WHERE id = 1;
+  RETURN NULL;
+END $$`,
+  ...EPOCH_TABLES.map(([table, columns]) =>
+    trigger(
+      `${table}_config_epoch`,
+      table,
+      `CREATE TRIGGER ${table}_config_epoch AFTER INSERT OR DELETE OR UPDATE${columns ? ` OF ${columns}` : ""} ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION lastmile_config_epoch()`,
+    ),
+  ),
   trigger(
     "audit_log_no_update",
     "audit_log",
@@ -167,7 +210,7 @@ export function schemaExtras(dialect: Dialect): string[] {
 /** Trigger names every store must have (a test compares them with the live store). */
 export const TRIGGERS = ["tasks_counters_insert", "tasks_counters_delete", "tasks_counters_update", "audit_log_no_update", "audit_log_no_delete"] as const;
 
-/** The triggers a store of this dialect holds: TRIGGERS, and on Postgres the one that applies commit_writes. */
+/** The triggers a store of this dialect holds: TRIGGERS, the config epoch's, and on Postgres the one that applies commit_writes. */
 export function triggerNames(dialect: Dialect): string[] {
-  return dialect === "postgres" ? [...TRIGGERS, "commit_writes_apply"] : [...TRIGGERS];
+  return dialect === "postgres" ? [...TRIGGERS, ...EPOCH_TRIGGERS.postgres, "commit_writes_apply"] : [...TRIGGERS, ...EPOCH_TRIGGERS.sqlite];
 }

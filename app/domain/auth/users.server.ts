@@ -6,6 +6,7 @@ import crypto from "node:crypto";
 import { and, desc, eq, gt, isNull, lt, ne, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import { preparedQuery, transaction, type Db, type DbOrTx } from "@db/client.server";
+import { configCached } from "@db/config-cache.server";
 import { apiKeys, sessions, users } from "@db/schema/index";
 import { newId, randomToken, sha256 } from "~/lib/crypto.server";
 import { conflict, invalid, notFound, zodIssues } from "~/lib/errors";
@@ -190,16 +191,11 @@ const keyByHash = preparedQuery("api_key_by_hash", (db) =>
     .limit(1),
 );
 
-/**
- * The key's row id, last use and expiry, with the principal it acts as; null when unknown, revoked
- * or its user is disabled. An expired key is returned (with expiresAt) so the caller can say so.
- */
-export async function lookupApiKey(
-  db: DbOrTx,
-  key: string,
-): Promise<{ id: string; name: string; lastUsedAt: number | null; expiresAt: number | null; principal: Principal } | null> {
-  if (!key.startsWith("lm_") || key.length > 200) return null;
-  const row = (await keyByHash(db, { hash: sha256(key) }))[0];
+type FoundKey = { id: string; name: string; lastUsedAt: number | null; expiresAt: number | null; principal: Principal };
+
+/** A live key by its hash, with the principal it acts as; null when unknown or revoked, or its user is disabled or pending. */
+const keyByHashCached = configCached(async (db: DbOrTx, hash: string): Promise<FoundKey | null> => {
+  const row = (await keyByHash(db, { hash }))[0];
   if (!row) return null;
   // A pending user's keys act for nobody until an admin gives the user a role.
   if (row.u?.disabledAt || (row.u && !row.u.role)) return null;
@@ -216,6 +212,16 @@ export async function lookupApiKey(
       permissions: keyPermissions(row.k.scopes as Scope[], user?.role ?? null),
     },
   };
+});
+
+/**
+ * The key's row id, last use and expiry, with the principal it acts as; null when unknown, revoked
+ * or its user is disabled. An expired key is returned (with expiresAt) so the caller can say so.
+ * Kept by this process between requests while the store's config epoch stands (config-cache.server.ts).
+ */
+export async function lookupApiKey(db: DbOrTx, key: string): Promise<FoundKey | null> {
+  if (!key.startsWith("lm_") || key.length > 200) return null;
+  return keyByHashCached(db, sha256(key));
 }
 
 export function isExpired(key: { expiresAt: number | null }, now = Date.now()): boolean {
@@ -231,6 +237,8 @@ export const KEY_USE_RESOLUTION_MS = 60_000;
  */
 export async function touchApiKey(db: DbOrTx, key: { id: string; lastUsedAt: number | null }, now = Date.now()): Promise<boolean> {
   if (key.lastUsedAt !== null && now - key.lastUsedAt < KEY_USE_RESOLUTION_MS) return false;
+  // The key as this process keeps it (lookupApiKey) now knows its last use, so its next requests do not write again.
+  key.lastUsedAt = now;
   const res = await db
     .update(apiKeys)
     .set({ lastUsedAt: now })

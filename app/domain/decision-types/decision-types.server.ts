@@ -5,6 +5,7 @@
  */
 import { and, asc, desc, eq, sql } from "drizzle-orm";
 import { preparedQuery, transaction, type Db, type DbOrTx } from "@db/client.server";
+import { configCached } from "@db/config-cache.server";
 import { decisionTypes, routingPolicies, users } from "@db/schema/index";
 import { canonicalJson } from "~/lib/crypto.server";
 import { AppError, conflict, invalid, notFound, zodIssues, type Issue } from "~/lib/errors";
@@ -232,7 +233,8 @@ function toType(t: typeof decisionTypes.$inferSelect, ownerEmail: string, policy
   };
 }
 
-export async function getDecisionType(db: DbOrTx, key: string): Promise<LoadedType | null> {
+/** A decision type with its policy and compiled output validator; kept by this process while the store's config epoch stands (config-cache.server.ts). */
+export const getDecisionType = configCached(async (db: DbOrTx, key: string): Promise<LoadedType | null> => {
   const t = await loadType(db, key);
   if (!t) return null;
   const cacheKey = JSON.stringify(t.outputSchema);
@@ -243,7 +245,7 @@ export async function getDecisionType(db: DbOrTx, key: string): Promise<LoadedTy
     compiled.set(cacheKey, validator);
   }
   return { ...t, validator };
-}
+});
 
 export async function requireDecisionType(db: DbOrTx, key: string): Promise<LoadedType> {
   const t = await getDecisionType(db, key);
