@@ -1,5 +1,6 @@
 /**
- * Fast multi-row inserts for hot write paths (ingest batches of 1,000).
+ * Fast multi-row inserts for hot write paths (ingest batches of 1,000), and the
+ * shared counters' adds (addToCounters), on every write path.
  * Building a multi-row INSERT through the query builder costs more than
  * SQLite's work; here each table gets prepared statements per connection,
  * built from the drizzle table's own column metadata, so values are encoded
@@ -14,14 +15,24 @@
  */
 import type Database from "better-sqlite3";
 import { entityKind, getTableColumns, getTableName, is, SQL, type Column, type Table } from "drizzle-orm";
-import { isPipelined, pgClientOf, sqliteClientOf, type DbOrTx } from "./client.server";
+import { isPipelined, pgClientOf, sqliteClientOf, transaction, writeAtCommit, type CommitWrites, type DbOrTx } from "./client.server";
 import { JsonText } from "./json-text";
+import * as schema from "./schema/index";
 
 export { JsonText, jsonText } from "./json-text";
 
 const CHUNK = 100;
 
-type Prepared = { keys: string[]; columns: Column[]; plain: boolean[]; head: string; tuple: string; bySize: Map<number, Database.Statement> };
+type Prepared = {
+  keys: string[];
+  columns: Column[];
+  plain: boolean[];
+  head: string;
+  tuple: string;
+  /** What follows the rows (an upsert's conflict clause), or nothing. */
+  tail?: string;
+  bySize: Map<number, Database.Statement>;
+};
 
 /** Column kinds whose driver value is the JS string or number itself (drizzle maps them as is). */
 const PLAIN_KINDS = new Set(["SQLiteText", "SQLiteInteger", "SQLiteReal", "PgText", "PgInteger", "PgBigInt53", "PgDoublePrecision"]);
@@ -78,7 +89,7 @@ function pgText(table: Table, shape: Shape, size: number): string {
 /** The INSERT of `size` rows (sizes 1..CHUNK, prepared once each). */
 function statement(client: Database.Database, p: Prepared, size: number): Database.Statement {
   let stmt = p.bySize.get(size);
-  if (!stmt) p.bySize.set(size, (stmt = client.prepare(p.head + Array(size).fill(p.tuple).join(", "))));
+  if (!stmt) p.bySize.set(size, (stmt = client.prepare(p.head + Array(size).fill(p.tuple).join(", ") + (p.tail ?? ""))));
   return stmt;
 }
 
@@ -127,6 +138,37 @@ function encodeRows(shape: Shape, rows: Record<string, unknown>[]): unknown[] {
   return values;
 }
 
+const upserts = new WeakMap<Database.Database, Map<Table, Prepared>>();
+
+/**
+ * Adds each row's `value` to the stored row with the same key (`target`, the table's unique key), or inserts the row
+ * when there is none: the shared counters on SQLite (addToCounters). The same statement drizzle's
+ * `insert(...).values(rows).onConflictDoUpdate(...)` builds, prepared once per connection, table and size like
+ * insertRows': every write path adds to these counters, several times a transaction, and building that statement cost
+ * more than running it. Run it inside `transaction(db, …)` on `client`, the transaction's connection.
+ */
+export function addToRowsSqlite<T extends Table>(client: Database.Database, table: T, rows: T["$inferInsert"][], target: Column[], value: Column): void {
+  let perTable = upserts.get(client);
+  if (!perTable) upserts.set(client, (perTable = new Map()));
+  let p = perTable.get(table);
+  if (!p) {
+    const shape = shapeOf(table);
+    const name = `"${getTableName(table)}"`;
+    const conflict = target.map((c) => `"${c.name}"`).join(", ");
+    p = {
+      ...shape,
+      tuple: `(${shape.keys.map(() => "?").join(", ")})`,
+      tail: ` ON CONFLICT (${conflict}) DO UPDATE SET "${value.name}" = ${name}."${value.name}" + excluded."${value.name}"`,
+      bySize: new Map(),
+    };
+    perTable.set(table, p);
+  }
+  for (let start = 0; start < rows.length; start += CHUNK) {
+    const part = rows.slice(start, start + CHUNK) as Record<string, unknown>[];
+    statement(client, p, part.length).run(encodeRows(p, part));
+  }
+}
+
 export async function insertRows<T extends Table>(db: DbOrTx, table: T, rows: T["$inferInsert"][]): Promise<void> {
   if (rows.length === 0) return;
   const client = sqliteClientOf(db);
@@ -156,4 +198,31 @@ export async function insertRows<T extends Table>(db: DbOrTx, table: T, rows: T[
     const part = rows.slice(start, start + CHUNK) as Record<string, unknown>[];
     statement(client, p, part.length).run(encodeRows(p, part));
   }
+}
+
+/** The counter tables whose rows every writer shares: each row adds its `value` to the row with the same key. */
+const COUNTER_TABLES = {
+  rollups: {
+    table: schema.rollups,
+    key: [schema.rollups.typeKey, schema.rollups.hour, schema.rollups.modelVersion, schema.rollups.policyVersion, schema.rollups.metric],
+  },
+  reviewerRollups: {
+    table: schema.reviewerRollups,
+    key: [
+      schema.reviewerRollups.span,
+      schema.reviewerRollups.start,
+      schema.reviewerRollups.typeKey,
+      schema.reviewerRollups.reviewerId,
+      schema.reviewerRollups.metric,
+    ],
+  },
+  monitorCounters: { table: schema.monitorCounters, key: [schema.monitorCounters.typeKey, schema.monitorCounters.metric, schema.monitorCounters.minute] },
+} as const;
+
+/** Adds the rows' values to the counters of the same key (a missing row counts from zero), through writeAtCommit. */
+export async function addToCounters<K extends keyof typeof COUNTER_TABLES>(db: DbOrTx, kind: K, rows: NonNullable<CommitWrites[K]>): Promise<void> {
+  const { table, key } = COUNTER_TABLES[kind];
+  // SQLite applies them now, on the transaction's connection (in one of its own outside a transaction); Postgres at the
+  // commit (writeAtCommit).
+  await writeAtCommit(db, kind, rows, (tx) => transaction(tx, (t) => addToRowsSqlite(sqliteClientOf(t)!, table, rows, [...key], table.value)));
 }

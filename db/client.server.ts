@@ -661,38 +661,6 @@ export async function writeAtCommit<K extends keyof CommitWrites>(
   ((pending[kind] ??= []) as unknown[]).push(...rows);
 }
 
-/** The counter tables whose rows every writer shares: each row adds its `value` to the row with the same key. */
-const COUNTER_TABLES = {
-  rollups: {
-    table: schema.rollups,
-    key: [schema.rollups.typeKey, schema.rollups.hour, schema.rollups.modelVersion, schema.rollups.policyVersion, schema.rollups.metric],
-  },
-  reviewerRollups: {
-    table: schema.reviewerRollups,
-    key: [
-      schema.reviewerRollups.span,
-      schema.reviewerRollups.start,
-      schema.reviewerRollups.typeKey,
-      schema.reviewerRollups.reviewerId,
-      schema.reviewerRollups.metric,
-    ],
-  },
-  monitorCounters: { table: schema.monitorCounters, key: [schema.monitorCounters.typeKey, schema.monitorCounters.metric, schema.monitorCounters.minute] },
-} as const;
-
-/** Adds the rows' values to the counters of the same key (a missing row counts from zero), through writeAtCommit. */
-export async function addToCounters<K extends keyof typeof COUNTER_TABLES>(db: DbOrTx, kind: K, rows: NonNullable<CommitWrites[K]>): Promise<void> {
-  const { table, key } = COUNTER_TABLES[kind];
-  await writeAtCommit(db, kind, rows, async (tx) => {
-    for (let i = 0; i < rows.length; i += 500) {
-      await tx
-        .insert(table as typeof schema.rollups)
-        .values(rows.slice(i, i + 500) as (typeof schema.rollups.$inferInsert)[])
-        .onConflictDoUpdate({ target: [...key] as unknown as (typeof schema.rollups.typeKey)[], set: { value: sql`${table.value} + excluded.value` } });
-    }
-  });
-}
-
 async function insertCommitWrites(db: DbOrTx, writes: CommitWrites): Promise<void> {
   await pgClientOf(db).query({ name: "commit_writes", text: "INSERT INTO commit_writes (payload) VALUES ($1)", values: [JSON.stringify(writes)] });
 }

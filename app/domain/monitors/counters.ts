@@ -19,7 +19,8 @@
  *                          claim; keyed by the minute of the verdict
  * And one gauge, written by the evaluator: g:backlog, the open review tasks at that minute.
  */
-import { addToCounters, type DbOrTx } from "@db/client.server";
+import { type DbOrTx } from "@db/client.server";
+import { addToCounters } from "@db/bulk-insert.server";
 import { monitorCounters } from "@db/schema/index";
 import type { DecisionFacts } from "../reports/contributions";
 

@@ -8,7 +8,8 @@
  * week reads ~90 rows per metric instead of ~2,160.
  */
 import { and, eq, gt, gte, inArray, lt, sql } from "drizzle-orm";
-import { addToCounters, dialectOf, sqlAll, sqlOne, sqlRun, transaction, type DbOrTx } from "@db/client.server";
+import { dialectOf, sqlAll, sqlOne, sqlRun, transaction, type DbOrTx } from "@db/client.server";
+import { addToCounters } from "@db/bulk-insert.server";
 import { decisions, reviewerRollupBackfill, reviewerRollups, reviews, rollups } from "@db/schema/index";
 import { factsFromHistory, reviewHistories, type ReviewRowLike } from "../decisions/facts.server";
 import { historyRows, type ReviewedFact } from "../teams/reviewer-metrics";
