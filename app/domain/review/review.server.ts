@@ -4,9 +4,9 @@
  * the audit entry and the outbox event. A submit without the current lease is
  * a 409 that changes nothing.
  */
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
-import { transaction, writeBehind, type Db, type DbOrTx } from "@db/client.server";
+import { preparedQuery, transaction, writeBehind, type Db, type DbOrTx } from "@db/client.server";
 import { decisions, reviews, tasks } from "@db/schema/index";
 import { newId } from "~/lib/crypto.server";
 import { invalid, type Issue, zodIssues } from "~/lib/errors";
@@ -15,7 +15,7 @@ import { MINUTE } from "~/lib/time";
 import { appendAudit } from "../audit/audit.server";
 import { requireDecisionType, type LoadedType } from "../decision-types/decision-types.server";
 import { factsOf, reviewHistories } from "../decisions/facts.server";
-import { decisionJsonSchema, getDecision, type DecisionRow } from "../decisions/decisions.server";
+import { decisionJsonSchema, getDecision, getDecisionRow, type DecisionRow } from "../decisions/decisions.server";
 import { recordReviewAction } from "../metrics/metrics.server";
 import { requireLease, type Reviewer, type TaskRow } from "../queue/queue.server";
 import { applyRollupChanges, type ReviewHistoryChange } from "../reports/rollups.server";
@@ -64,6 +64,15 @@ export function validateVerdict(body: ReviewBody, type: LoadedType, task: Pick<T
   return issues;
 }
 
+/** A task's verdict given (prepared once: every review writes it). */
+const taskDone = preparedQuery("task_done", (db) =>
+  db
+    .update(tasks)
+    .set({ status: "done", completedAt: sql`${sql.placeholder("now")}`, leaseExpiresAt: null })
+    .where(eq(tasks.id, sql.placeholder("id")))
+    .returning({ id: tasks.id }),
+);
+
 export async function submitReview(db: Db, reviewer: Reviewer, taskId: string, rawBody: unknown, opts: { now?: number } = {}) {
   const now = opts.now ?? Date.now();
   const parsedBody = reviewBodySchema.safeParse(rawBody);
@@ -71,7 +80,7 @@ export async function submitReview(db: Db, reviewer: Reviewer, taskId: string, r
   const body = parsedBody.data;
   const done = await transaction(db, async (tx) => {
     const task = await requireLease(tx, taskId, reviewer, now);
-    const decision = (await tx.select().from(decisions).where(eq(decisions.id, task.decisionId)).limit(1))[0]!;
+    const decision = (await getDecisionRow(tx, task.decisionId))!;
     const type = await requireDecisionType(tx, decision.typeKey);
     const issues = validateVerdict(body, type, task, decision.output);
     if (issues.length > 0) throw invalid("Invalid review", issues);
@@ -135,7 +144,7 @@ async function applyVerdict(tx: DbOrTx, ctx: VerdictContext): Promise<void> {
     handlingMs,
     at: now,
   });
-  await writeBehind(tx, (db) => db.update(tasks).set({ status: "done", completedAt: now, leaseExpiresAt: null }).where(eq(tasks.id, task.id)));
+  await writeBehind(tx, (db) => taskDone(db, { id: task.id, now }));
 
   let outcome: string = body.action;
   let extra: Record<string, unknown> = {};
