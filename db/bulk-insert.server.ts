@@ -58,18 +58,29 @@ function shapeOf(table: Table): Shape {
   return shape;
 }
 
+/** Per connection, per table: the plain inserts, and the counters' adds (`tail` is their conflict clause). */
 const statements = new WeakMap<Database.Database, Map<Table, Prepared>>();
+const upserts = new WeakMap<Database.Database, Map<Table, Prepared>>();
 
-function prepared(client: Database.Database, table: Table): Prepared {
-  let perTable = statements.get(client);
-  if (!perTable) statements.set(client, (perTable = new Map()));
+function prepared(client: Database.Database, table: Table, tail?: string): Prepared {
+  const cache = tail === undefined ? statements : upserts;
+  let perTable = cache.get(client);
+  if (!perTable) cache.set(client, (perTable = new Map()));
   let p = perTable.get(table);
   if (!p) {
     const shape = shapeOf(table);
-    p = { ...shape, tuple: `(${shape.keys.map(() => "?").join(", ")})`, bySize: new Map() };
+    p = { ...shape, tuple: `(${shape.keys.map(() => "?").join(", ")})`, tail, bySize: new Map() };
     perTable.set(table, p);
   }
   return p;
+}
+
+/** Runs `p`'s statement over `rows`, up to CHUNK rows a statement. */
+function runChunks(client: Database.Database, p: Prepared, rows: Record<string, unknown>[]): void {
+  for (let start = 0; start < rows.length; start += CHUNK) {
+    const part = rows.slice(start, start + CHUNK);
+    statement(client, p, part.length).run(encodeRows(p, part));
+  }
 }
 
 /** The text of a Postgres INSERT of `size` rows ($1, $2, … in row order), built once per table and size. */
@@ -138,37 +149,6 @@ function encodeRows(shape: Shape, rows: Record<string, unknown>[]): unknown[] {
   return values;
 }
 
-const upserts = new WeakMap<Database.Database, Map<Table, Prepared>>();
-
-/**
- * Adds each row's `value` to the stored row with the same key (`target`, the table's unique key), or inserts the row
- * when there is none: the shared counters on SQLite (addToCounters). The same statement drizzle's
- * `insert(...).values(rows).onConflictDoUpdate(...)` builds, prepared once per connection, table and size like
- * insertRows': every write path adds to these counters, several times a transaction, and building that statement cost
- * more than running it. Run it inside `transaction(db, …)` on `client`, the transaction's connection.
- */
-export function addToRowsSqlite<T extends Table>(client: Database.Database, table: T, rows: T["$inferInsert"][], target: Column[], value: Column): void {
-  let perTable = upserts.get(client);
-  if (!perTable) upserts.set(client, (perTable = new Map()));
-  let p = perTable.get(table);
-  if (!p) {
-    const shape = shapeOf(table);
-    const name = `"${getTableName(table)}"`;
-    const conflict = target.map((c) => `"${c.name}"`).join(", ");
-    p = {
-      ...shape,
-      tuple: `(${shape.keys.map(() => "?").join(", ")})`,
-      tail: ` ON CONFLICT (${conflict}) DO UPDATE SET "${value.name}" = ${name}."${value.name}" + excluded."${value.name}"`,
-      bySize: new Map(),
-    };
-    perTable.set(table, p);
-  }
-  for (let start = 0; start < rows.length; start += CHUNK) {
-    const part = rows.slice(start, start + CHUNK) as Record<string, unknown>[];
-    statement(client, p, part.length).run(encodeRows(p, part));
-  }
-}
-
 export async function insertRows<T extends Table>(db: DbOrTx, table: T, rows: T["$inferInsert"][]): Promise<void> {
   if (rows.length === 0) return;
   const client = sqliteClientOf(db);
@@ -193,36 +173,48 @@ export async function insertRows<T extends Table>(db: DbOrTx, table: T, rows: T[
     await Promise.all(sent);
     return;
   }
-  const p = prepared(client, table);
-  for (let start = 0; start < rows.length; start += CHUNK) {
-    const part = rows.slice(start, start + CHUNK) as Record<string, unknown>[];
-    statement(client, p, part.length).run(encodeRows(p, part));
-  }
+  runChunks(client, prepared(client, table), rows as Record<string, unknown>[]);
 }
 
-/** The counter tables whose rows every writer shares: each row adds its `value` to the row with the same key. */
+/**
+ * The counter tables whose rows every writer shares: each row adds its `value` to the row with the same key. On
+ * SQLite the add is the table's insert with this conflict clause, the statement drizzle's
+ * `insert(...).values(rows).onConflictDoUpdate(...)` would build, prepared once per connection and size instead: every
+ * write path adds to these counters, several times a transaction, and building that statement cost more than running it.
+ */
+function counter(table: typeof schema.rollups | typeof schema.reviewerRollups | typeof schema.monitorCounters, key: Column[]) {
+  const value = `"${table.value.name}"`;
+  const conflict = ` ON CONFLICT (${key.map((c) => `"${c.name}"`).join(", ")}) DO UPDATE SET ${value} = "${getTableName(table)}".${value} + excluded.${value}`;
+  return { table, conflict };
+}
+
 const COUNTER_TABLES = {
-  rollups: {
-    table: schema.rollups,
-    key: [schema.rollups.typeKey, schema.rollups.hour, schema.rollups.modelVersion, schema.rollups.policyVersion, schema.rollups.metric],
-  },
-  reviewerRollups: {
-    table: schema.reviewerRollups,
-    key: [
-      schema.reviewerRollups.span,
-      schema.reviewerRollups.start,
-      schema.reviewerRollups.typeKey,
-      schema.reviewerRollups.reviewerId,
-      schema.reviewerRollups.metric,
-    ],
-  },
-  monitorCounters: { table: schema.monitorCounters, key: [schema.monitorCounters.typeKey, schema.monitorCounters.metric, schema.monitorCounters.minute] },
+  rollups: counter(schema.rollups, [
+    schema.rollups.typeKey,
+    schema.rollups.hour,
+    schema.rollups.modelVersion,
+    schema.rollups.policyVersion,
+    schema.rollups.metric,
+  ]),
+  reviewerRollups: counter(schema.reviewerRollups, [
+    schema.reviewerRollups.span,
+    schema.reviewerRollups.start,
+    schema.reviewerRollups.typeKey,
+    schema.reviewerRollups.reviewerId,
+    schema.reviewerRollups.metric,
+  ]),
+  monitorCounters: counter(schema.monitorCounters, [schema.monitorCounters.typeKey, schema.monitorCounters.metric, schema.monitorCounters.minute]),
 } as const;
 
 /** Adds the rows' values to the counters of the same key (a missing row counts from zero), through writeAtCommit. */
 export async function addToCounters<K extends keyof typeof COUNTER_TABLES>(db: DbOrTx, kind: K, rows: NonNullable<CommitWrites[K]>): Promise<void> {
-  const { table, key } = COUNTER_TABLES[kind];
-  // SQLite applies them now, on the transaction's connection (in one of its own outside a transaction); Postgres at the
-  // commit (writeAtCommit).
-  await writeAtCommit(db, kind, rows, (tx) => transaction(tx, (t) => addToRowsSqlite(sqliteClientOf(t)!, table, rows, [...key], table.value)));
+  const { table, conflict } = COUNTER_TABLES[kind];
+  // SQLite applies them now, on the transaction's connection (in one of its own outside a transaction); Postgres at
+  // the commit (writeAtCommit).
+  await writeAtCommit(db, kind, rows, (tx) =>
+    transaction(tx, (t) => {
+      const client = sqliteClientOf(t)!;
+      runChunks(client, prepared(client, table, conflict), rows);
+    }),
+  );
 }
