@@ -28,6 +28,9 @@
  * p99 of single ingest, claim and review <= 20 ms; every endpoint p99 < 100 ms; no errors (PASS/FAIL, exit 0);
  * the exit code is 1 when a check of what was stored fails.
  *
+ * BENCH_LATENCIES=FILE also writes every measured request to FILE, one tab-separated line each (store, endpoint,
+ * start in ms from the start of the measured load, latency ms, ok): for a tail's shape over time, or what ran beside it.
+ *
  *   npm run bench:load                                       # SQLite and Postgres, 120 s each
  *   BENCH_STORES=sqlite BENCH_DURATION=15 BENCH_WARMUP_SECONDS=3 BENCH_SINGLE_RATE=20 BENCH_REVIEWERS=10 npm run bench:load
  *   npm run bench:load -- --stores sqlite --duration 15       # a flag --name V is the variable BENCH_NAME=V
@@ -87,6 +90,7 @@ const SAMPLE_EVERY_S = num("BENCH_SAMPLE_EVERY", 5);
 const TIMEOUT_MS = num("BENCH_TIMEOUT_MS", 10_000);
 const PG_INSTANCES = Math.max(1, num("BENCH_PG_INSTANCES", 2));
 const SQLITE_INSTANCES = Math.max(1, num("BENCH_SQLITE_INSTANCES", 1));
+const LATENCIES = process.env.BENCH_LATENCIES?.trim() || undefined;
 
 /** The targets of the issue. */
 const FAST_P99_MS = 20;
@@ -133,6 +137,8 @@ class Recorder {
   requests = 0;
   /** Request id -> endpoint, of the requests that count. */
   readonly ids = new Map<string, string>();
+  /** With BENCH_LATENCIES, one line per request that counts: endpoint, start (ms into the measured load), latency, ok. */
+  readonly trace: string[] = [];
   stat(label: string, openLoop = false): Stat {
     let s = this.stats.get(label);
     if (!s) this.stats.set(label, (s = { ms: [], server: [], lag: [], errors: 0, empty: 0, kinds: new Map(), samples: [], openLoop }));
@@ -173,6 +179,7 @@ async function timed<T extends Outcome>(
     const s = rec.stat(label, openLoop);
     rec.ids.set(requestId, label);
     s.ms.push(end - start);
+    if (LATENCIES) rec.trace.push(`${label}\t${(start - rec.from).toFixed(1)}\t${(end - start).toFixed(2)}\t${out.ok ? 1 : 0}`);
     if (openLoop) s.lag.push(sent - start);
     if (out.empty) s.empty++;
     if (!out.ok) {
@@ -782,6 +789,11 @@ async function run(kind: StoreKind): Promise<RunResult> {
       );
     for (const line of targetLines(stats)) console.log(line);
     console.log(machineLine());
+    if (LATENCIES) {
+      const store = `${kind}${instances > 1 ? ` x${instances}` : ""}`;
+      fs.appendFileSync(LATENCIES, rec.trace.map((line) => `${store}\t${line}\n`).join(""));
+      console.log(`latencies: ${fmt(rec.trace.length)} requests written to ${LATENCIES}`);
+    }
     return { stats, samples, checks, integrityOk, measuredS, instances, reviews: reviewed.length, acked: acked.size };
   } finally {
     for (const s of servers) await s.close();
@@ -859,6 +871,7 @@ const flatJudged = DURATION_S >= FLAT_MIN_S;
 async function main() {
   buildApp();
   console.log(machineLine());
+  if (LATENCIES) fs.writeFileSync(LATENCIES, "store\tendpoint\tstart_ms\tlatency_ms\tok\n");
   const { kinds, results, column: v } = await onEachStore(run);
   const rows = [
     ...[...FAST].map((label) => ({
