@@ -18,16 +18,30 @@
  * kind's median over the rounds of CPU ms per request, its ratio to the baseline's, and the wall time per request.
  * On Postgres the database's own CPU is in its processes, not counted here: the figures are the app server's.
  *
+ * The same build measured minutes apart can differ by 10% on a shared machine, more than many changes to the request path
+ * make. To compare two builds, BENCH_CPU_AGAINST=DIR names another checkout (built, with its node_modules): its server
+ * runs on a store of its own beside this checkout's, the two take turns round by round (each going first every other
+ * round), and a table of both and their ratio follows.
+ *
  *   npm run bench:cpu                                    # SQLite and Postgres
  *   BENCH_STORES=sqlite npm run bench:cpu
  *   BENCH_CPU_REQUESTS=200 BENCH_CPU_ROUNDS=3 npm run bench:cpu
+ *   git worktree add /tmp/base main && (cd /tmp/base && npm ci && npm run build)
+ *   BENCH_STORES=sqlite BENCH_CPU_AGAINST=/tmp/base BENCH_CPU_ROUNDS=8 npm run bench:cpu
  */
+import fs from "node:fs";
+import path from "node:path";
 import { makeKey, makeType, makeUser } from "../../tests/support/db";
+import type { TestServer } from "../../tests/support/server";
 import { createLastmileClient } from "../client/index";
 import { benchDecision, benchType, BENCH_TYPE, buildApp, fmt, machineLine, num, percentile, procSample, rng, summaryLine, table } from "./common";
 import { benchStore, closeStore, describeStore, onEachStore, sideBySide, startSharedServer, type StoreKind } from "./stores";
 
 const REQUESTS = num("BENCH_CPU_REQUESTS", 1000);
+/** Another checkout (built) to measure in the same run, its rounds interleaved with this one's. */
+const AGAINST = process.env.BENCH_CPU_AGAINST?.trim() ? path.resolve(process.env.BENCH_CPU_AGAINST.trim()) : undefined;
+if (AGAINST && !fs.existsSync(path.join(AGAINST, "build/index.js")))
+  throw new Error(`bench:cpu: BENCH_CPU_AGAINST=${AGAINST} has no build/index.js: run npm ci and npm run build in that checkout first`);
 const ROUNDS = num("BENCH_CPU_ROUNDS", 5);
 const WARMUP = 200;
 
@@ -55,10 +69,16 @@ const median = (xs: number[]) =>
     50,
   );
 
-async function run(kind: StoreKind): Promise<Figures> {
-  console.log(`\n### ${await describeStore(kind)}`);
+/** One server under measurement: a checkout's built server on a store of its own, and what its requests need. */
+type Target = { label: string; server: TestServer; close: () => Promise<void>; send: Record<Kind, () => Promise<void>> };
+
+async function startTarget(kind: StoreKind, label: string, root: string | undefined): Promise<Target> {
   const store = await benchStore(kind);
-  const server = await startSharedServer({ ...store.env, LOG_LEVEL: "info" });
+  const server = await startSharedServer({ ...store.env, LOG_LEVEL: "info" }, { root });
+  const close = async () => {
+    await server.close();
+    await closeStore(store);
+  };
   try {
     const db = store.db;
     const owner = await makeUser(db, "admin");
@@ -100,36 +120,71 @@ async function run(kind: StoreKind): Promise<Figures> {
     for (let i = 0; i < WARMUP; i++) for (const k of CYCLE) await send[k]();
     for (let i = 0; i < WARMUP; i++) await send["GET /healthz"]();
     for (let i = 0; i < WARMUP; i++) await send["GET /api/v1/decision-types/{key}"]();
+    return { label, server, close, send };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
 
-    const cpu = new Map<Kind, number[]>(KINDS.map((k) => [k, []]));
-    const wall = new Map<Kind, number[]>(KINDS.map((k) => [k, []]));
+function figuresOf(cpu: Map<Kind, number[]>): Figures {
+  const cpuMs = Object.fromEntries(KINDS.map((k) => [k, median(cpu.get(k)!)])) as Record<Kind, number>;
+  return { cpuMs, cycleMs: CYCLE.reduce((sum, k) => sum + cpuMs[k], 0) };
+}
+
+async function run(kind: StoreKind): Promise<Figures> {
+  console.log(`\n### ${await describeStore(kind)}`);
+  const targets: Target[] = [];
+  try {
+    targets.push(await startTarget(kind, "this checkout", undefined));
+    if (AGAINST) targets.push(await startTarget(kind, AGAINST, AGAINST));
+    const cpu = targets.map(() => new Map<Kind, number[]>(KINDS.map((k) => [k, []])));
+    const wall = targets.map(() => new Map<Kind, number[]>(KINDS.map((k) => [k, []])));
     for (let r = 0; r < ROUNDS; r++) {
-      // Each round sends every kind in turn; the writes in this order, so every claim has a task and every review a lease.
-      for (const k of KINDS) {
-        const before = procSample(server.pid)!;
-        const started = performance.now();
-        for (let i = 0; i < REQUESTS; i++) await send[k]();
-        const ms = performance.now() - started;
-        const after = procSample(server.pid)!;
-        cpu.get(k)!.push(((after.cpuS - before.cpuS) * 1000) / REQUESTS);
-        wall.get(k)!.push(ms / REQUESTS);
+      // Compared checkouts take turns, each going first every other round, so a drift in the machine's speed
+      // during the run falls on both alike.
+      const order = targets.map((_, i) => i);
+      if (r % 2 === 1) order.reverse();
+      for (const t of order) {
+        const { server, send } = targets[t];
+        // Each round sends every kind in turn; the writes in this order, so every claim has a task and every review a lease.
+        for (const k of KINDS) {
+          const before = procSample(server.pid)!;
+          const started = performance.now();
+          for (let i = 0; i < REQUESTS; i++) await send[k]();
+          const ms = performance.now() - started;
+          const after = procSample(server.pid)!;
+          cpu[t].get(k)!.push(((after.cpuS - before.cpuS) * 1000) / REQUESTS);
+          wall[t].get(k)!.push(ms / REQUESTS);
+        }
       }
     }
-    const cpuMs = Object.fromEntries(KINDS.map((k) => [k, median(cpu.get(k)!)])) as Record<Kind, number>;
-    const rows: (string | number)[][] = [["request", "server CPU ms / request", "x baseline", "wall ms / request", "rounds' CPU ms"]];
-    for (const k of KINDS) {
-      const rounds = cpu.get(k)!.map((v) => v.toFixed(3));
-      rows.push([k, fmt(cpuMs[k], 3), fmt(cpuMs[k] / cpuMs[BASELINE], 2), fmt(median(wall.get(k)!), 3), rounds.join(" ")]);
-    }
+    const figures = cpu.map(figuresOf);
     console.log(`${REQUESTS} requests of each kind a round, ${ROUNDS} rounds, one at a time on one connection; medians over the rounds`);
-    console.log(table(rows));
-    const cycleMs = CYCLE.reduce((sum, k) => sum + cpuMs[k], 0);
-    summaryLine({ bench: "cpu", store: kind, figure: "server CPU ms, ingest + claim + review", value: fmt(cycleMs, 3) });
-    summaryLine({ bench: "cpu", store: kind, figure: "ingest + claim + review, x GET /healthz", value: fmt(cycleMs / cpuMs[BASELINE], 2) });
-    return { cpuMs, cycleMs };
+    targets.forEach((target, t) => {
+      const { cpuMs } = figures[t];
+      const rows: (string | number)[][] = [["request", "server CPU ms / request", "x baseline", "wall ms / request", "rounds' CPU ms"]];
+      for (const k of KINDS) {
+        const rounds = cpu[t].get(k)!.map((v) => v.toFixed(3));
+        rows.push([k, fmt(cpuMs[k], 3), fmt(cpuMs[k] / cpuMs[BASELINE], 2), fmt(median(wall[t].get(k)!), 3), rounds.join(" ")]);
+      }
+      if (AGAINST) console.log(`\n${target.label}:`);
+      console.log(table(rows));
+    });
+    const [own, other] = figures;
+    summaryLine({ bench: "cpu", store: kind, figure: "server CPU ms, ingest + claim + review", value: fmt(own.cycleMs, 3) });
+    summaryLine({ bench: "cpu", store: kind, figure: "ingest + claim + review, x GET /healthz", value: fmt(own.cycleMs / own.cpuMs[BASELINE], 2) });
+    if (other) {
+      const rows: (string | number)[][] = [["request", "this checkout CPU ms", "other CPU ms", "this / other"]];
+      for (const k of KINDS) rows.push([k, fmt(own.cpuMs[k], 3), fmt(other.cpuMs[k], 3), fmt(own.cpuMs[k] / other.cpuMs[k], 3)]);
+      rows.push(["ingest + claim + review", fmt(own.cycleMs, 3), fmt(other.cycleMs, 3), fmt(own.cycleMs / other.cycleMs, 3)]);
+      console.log(`\nthis checkout against ${AGAINST}, rounds interleaved:`);
+      console.log(table(rows));
+      summaryLine({ bench: "cpu", store: kind, figure: "ingest + claim + review, this checkout / other", value: fmt(own.cycleMs / other.cycleMs, 3) });
+    }
+    return own;
   } finally {
-    await server.close();
-    await closeStore(store);
+    for (const t of targets) await t.close();
   }
 }
 

@@ -255,10 +255,10 @@ export function sideBySide(
  * startServer, tried up to three times: on a loaded machine a second server can take longer
  * than the helper's 20 s to answer its first request.
  */
-export async function startSharedServer(env: Record<string, string>): Promise<TestServer> {
+export async function startSharedServer(env: Record<string, string>, opts: { root?: string } = {}): Promise<TestServer> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startServer(env);
+      return await startServer(env, opts);
     } catch (e) {
       if (attempt >= 3) throw e;
       console.log(`  (a server did not start within 20 s, attempt ${attempt}: trying again)`);

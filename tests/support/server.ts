@@ -42,8 +42,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Pass another server's `env` to share its store (real concurrent writers); other keys are extra environment. */
-export async function startServer(env: Record<string, string> = {}, opts: { migrate?: boolean } = {}): Promise<TestServer> {
+/**
+ * Pass another server's `env` to share its store (real concurrent writers); other keys are extra environment.
+ * `root`: the checkout whose built server runs (this one by default; a benchmark compares against another).
+ */
+export async function startServer(env: Record<string, string> = {}, opts: { migrate?: boolean; root?: string } = {}): Promise<TestServer> {
   const shared = env.DATABASE_PATH || env.DATABASE_URL;
   const store = shared ? { ...env } : { ...(await storeEnv()).env, ...env };
   const db = openStore(store);
@@ -54,6 +57,7 @@ export async function startServer(env: Record<string, string> = {}, opts: { migr
   if (opts.migrate !== false) await runMigrations(db);
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, ["scripts/server.js"], {
+    cwd: opts.root,
     // Every test signs in from 127.0.0.1: the per-address login limit would let one file's wrong-password
     // tests lock the next test out. Per-account limits stay on; a test of the address limit passes its own value.
     env: {
