@@ -129,6 +129,37 @@ function noLegacyDataRequests(req, res, next) {
     });
 }
 
+/**
+ * A URL holding `%00` (NUL) is refused before any route runs: no path segment or query value of this app may
+ * hold one (PostgreSQL's text cannot, and a query with one fails; see NUL in app/lib/json.ts), and every route
+ * reads its parameters from the URL, so this one check covers them all, on both stores alike. The issue names
+ * the query parameter holding it, or "path".
+ */
+const NUL_IN_URL = /%00/i;
+
+function noNulInUrl(req, res, next) {
+  if (!NUL_IN_URL.test(req.originalUrl)) return next();
+  const q = req.originalUrl.indexOf("?");
+  const pathname = q < 0 ? req.originalUrl : req.originalUrl.slice(0, q);
+  let where = "path";
+  if (!NUL_IN_URL.test(pathname)) {
+    const pair = req.originalUrl
+      .slice(q + 1)
+      .split("&")
+      .find((p) => NUL_IN_URL.test(p));
+    const key = pair.split("=")[0];
+    try {
+      where = decodeURIComponent(key.replaceAll("+", " ")).replaceAll("\u0000", "\\u0000");
+    } catch {
+      where = key;
+    }
+  }
+  const message = "holds the NUL character (%00), which no part of a URL here may contain";
+  res.status(400).set("Cache-Control", "no-store");
+  if (wantsJson(req)) res.json({ error: { code: "invalid", message: "The URL holds a NUL character", issues: [{ path: where, message }] } });
+  else res.type("text/plain; charset=utf-8").send(`400 Bad Request\n\nThe URL's ${where === "path" ? "path" : `parameter "${where}"`} ${message}.\n`);
+}
+
 /** The origin this request was addressed to; X-Forwarded-Proto/-Host count only behind a trusted proxy. */
 function ownOrigin(req) {
   // The same rule as req.protocol: the header counts only when the peer is a trusted proxy.
@@ -389,6 +420,7 @@ export async function createApp(env = process.env) {
   );
   app.use(sameOriginCheck({ publicOrigin: publicUrl?.origin ?? null }));
   app.use(noLegacyDataRequests);
+  app.use(noNulInUrl);
   const getLoadContext = (req, res) => ({
     cspNonce: res.locals.cspNonce,
     clientAddress: req.ip,

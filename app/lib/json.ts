@@ -6,7 +6,7 @@
  * bodies (`readJson` in http.server.ts) and JSON posted in a form field alike.
  */
 import { z } from "zod";
-import { AppError } from "./errors";
+import { AppError, type Issue } from "./errors";
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -58,43 +58,69 @@ export function jsonDepth(text: string): number {
  */
 const MAYBE_NOT_FINITE = /[eE]\+?\d{3}|\d{210}/;
 
-/** Paths (dot-joined, from the body's root) of numbers that are not finite; at most `max`. */
-export function nonFinitePaths(value: unknown, max = 10): string[] {
-  const found: string[] = [];
+/**
+ * U+0000 (NUL) in text: PostgreSQL's text cannot hold it (a query with one fails), and
+ * no identifier, name, note or payload needs it, so text holding one is refused on
+ * both stores alike, wherever it comes in (JSON, forms, files, the URL). In JSON text
+ * it can only be written as an escape (a raw control character is not valid JSON).
+ */
+export const NUL = "\u0000";
+const MAYBE_NUL = "\\u0000";
+export const NUL_MESSAGE = "holds the NUL character (U+0000), which text here may not contain";
+const NOT_FINITE_MESSAGE = "number is out of range (not a finite double); send it as a string if it must be kept";
+
+/** A path segment as people read it: a NUL written as \u0000. */
+const segment = (key: string) => (key.includes(NUL) ? key.replaceAll(NUL, "\\u0000") : key);
+
+/**
+ * Values no store keeps as sent, by path (dot-joined, from the root; at most `max`):
+ * numbers that are not finite, and strings (or object keys) holding a NUL.
+ */
+export function unstorablePaths(value: unknown, max = 10): Issue[] {
+  const found: Issue[] = [];
   const stack: [unknown, string][] = [[value, ""]];
   while (stack.length && found.length < max) {
     const [v, path] = stack.pop()!;
     if (typeof v === "number") {
-      if (!Number.isFinite(v)) found.push(path);
+      if (!Number.isFinite(v)) found.push({ path, message: NOT_FINITE_MESSAGE });
+    } else if (typeof v === "string") {
+      if (v.includes(NUL)) found.push({ path, message: NUL_MESSAGE });
     } else if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], path ? `${path}.${i}` : String(i)]);
     } else if (typeof v === "object" && v !== null) {
       const keys = Object.keys(v);
-      for (let i = keys.length - 1; i >= 0; i--) stack.push([(v as Record<string, unknown>)[keys[i]], path ? `${path}.${keys[i]}` : keys[i]]);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i];
+        const at = path ? `${path}.${segment(key)}` : segment(key);
+        if (key.includes(NUL)) found.push({ path: at, message: `the key ${NUL_MESSAGE}` });
+        else stack.push([(v as Record<string, unknown>)[key], at]);
+      }
     }
   }
   return found;
 }
 
 /**
- * Refuses parsed JSON holding numbers that are not finite (400 naming each
- * field, e.g. `decisions.3.input.amount`): nothing is silently changed. Given
+ * The issues of parsed JSON that cannot be stored as sent (`unstorablePaths`). Given
  * the text it was parsed from, walks the value only when the text could hold one.
  */
-export function requireFiniteNumbers<T>(value: T, text?: string): T {
-  if (text !== undefined && !MAYBE_NOT_FINITE.test(text)) return value;
-  const paths = nonFinitePaths(value);
-  if (paths.length === 0) return value;
-  throw new AppError(
-    "invalid",
-    "A number is too large to store",
-    paths.map((path) => ({ path, message: "number is out of range (not a finite double); send it as a string if it must be kept" })),
-  );
+export function jsonValueIssues(value: unknown, text?: string): Issue[] {
+  if (text !== undefined && !MAYBE_NOT_FINITE.test(text) && !text.includes(MAYBE_NUL)) return [];
+  return unstorablePaths(value);
+}
+
+/** Refuses (400 naming each field, e.g. `decisions.3.input.amount`) parsed JSON that cannot be stored as sent: nothing is silently changed. */
+export function requireStorableJson<T>(value: T, text?: string): T {
+  const issues = jsonValueIssues(value, text);
+  if (issues.length === 0) return value;
+  const message = issues.every((i) => i.message === NOT_FINITE_MESSAGE) ? "A number is too large to store" : "A value cannot be stored as sent";
+  throw new AppError("invalid", message, issues);
 }
 
 /**
  * Posted JSON text → a value, or a 400 naming what is wrong: empty, nested too
- * deeply, not JSON, or holding numbers too large to store. `what` names the
+ * deeply, not JSON, or holding values no store keeps as sent (numbers too large,
+ * text with a NUL). `what` names the
  * text in messages ("The request body", "The review").
  */
 export function parseJsonText(text: string, what = "The request body"): unknown {
@@ -108,5 +134,5 @@ export function parseJsonText(text: string, what = "The request body"): unknown 
   } catch (e) {
     throw new AppError("invalid", `${what} is not valid JSON`, [{ path: "", message: (e as Error).message }]);
   }
-  return requireFiniteNumbers(value, text);
+  return requireStorableJson(value, text);
 }

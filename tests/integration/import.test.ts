@@ -153,6 +153,47 @@ describe("lastmile import", { timeout: 300_000 }, () => {
     expect(fs.existsSync(custom)).toBe(false);
   });
 
+  it("rejects lines holding a value no store keeps as sent (text with a NUL, a number too large), as the API does, and imports the rest", async () => {
+    const type = await freshType(st.db, owner, { routing });
+    const lines: unknown[] = [
+      autoDecision(type, "n-1"),
+      autoDecision(type, "n-2\u0000"),
+      autoDecision(type, "n-3", { input: { vendor: "ACME\u0000" } }),
+      JSON.stringify(autoDecision(type, "n-4")).replace('"total":', '"total":1e400,"x":'),
+      autoDecision(type, "n-5"),
+    ];
+    const p = jsonl("nul.jsonl", lines);
+    const r = importCli(p, "--type", type, "--json");
+    expect(r.code).toBe(3);
+    expect(summaryOf(r)).toMatchObject({ lines: 5, created: 2, rejected: 3 });
+    const rejects = rejectsOf(`${p}.rejects.jsonl`);
+    expect(rejects.map((x) => [x.line, x.reasons.map((i) => i.path)])).toEqual([
+      [2, ["externalId"]],
+      [3, ["input.vendor"]],
+      [4, ["output.total"]],
+    ]);
+    expect(rejects[0].reasons[0].message).toContain("NUL");
+
+    const csv = file("nul.csv", ["id,vendor,total,score", "c-1,ACME,10,0.99", "c-2,AC\u0000ME,10,0.99", "c-3,ACME,1e400,0.99"].join("\n") + "\n");
+    const mapping = file(
+      "nul-mapping.json",
+      JSON.stringify({
+        externalId: "id",
+        confidence: "score",
+        input: { vendor: "vendor" },
+        output: { total: { column: "total", as: "number" }, currency: { value: "EUR" } },
+      }),
+    );
+    const c = importCli(csv, "--type", type, "--map", mapping, "--json");
+    expect(summaryOf(c)).toMatchObject({ lines: 3, created: 1, rejected: 2 });
+    expect(rejectsOf(`${csv}.rejects.jsonl`).map((x) => [x.line, x.reasons.map((i) => i.path)])).toEqual([
+      [3, ["input.vendor"]],
+      [4, ["output.total"]],
+    ]);
+    expect(await decisionRow(st.db, type, "c-1")).toBeDefined();
+    expect(await decisionRow(st.db, type, "n-5")).toBeDefined();
+  });
+
   it("imports CSV through a mapping: typed cells, constants, flags, field confidences; unreadable cells are rejects", async () => {
     const type = await freshType(st.db, owner, { routing });
     const csv = file(

@@ -10,7 +10,7 @@ import { StringDecoder } from "node:string_decoder";
 import { parse } from "csv-parse";
 import { refreshPlannerStatistics, type Db } from "@db/client.server";
 import type { Issue } from "~/lib/errors";
-import { isPlainObject } from "~/lib/json";
+import { isPlainObject, jsonValueIssues, unstorablePaths } from "~/lib/json";
 import { columnsOf, decisionOfRecord, type CsvMapping } from "./import-mapping";
 import { ingestEach, MAX_BATCH } from "./ingest.server";
 
@@ -35,7 +35,8 @@ export class ImportFileError extends Error {}
 
 /**
  * The lines of a JSONL file as ingest items of `type`: a line without a type takes it, a line
- * naming another type is a reject. Blank lines are skipped. Reads chunk by chunk, so memory
+ * naming another type is a reject, and so is one holding a value no store keeps as sent (a number
+ * too large for a double, text with a NUL: the API's rule). Blank lines are skipped. Reads chunk by chunk, so memory
  * stays bounded by the longest line whatever the file's size.
  */
 export async function* jsonlSource(file: string, type: string, progress?: (bytes: number) => void): AsyncGenerator<SourceLine> {
@@ -54,6 +55,8 @@ export async function* jsonlSource(file: string, type: string, progress?: (bytes
     } catch (e) {
       return { line, raw: text, issues: [{ path: "", message: `not JSON: ${(e as Error).message}` }] };
     }
+    const unstorable = jsonValueIssues(item, text);
+    if (unstorable.length > 0) return { line, raw: text, issues: unstorable };
     if (isPlainObject(item)) {
       if (item.type === undefined) item.type = type;
       else if (item.type !== type)
@@ -83,7 +86,7 @@ export async function* jsonlSource(file: string, type: string, progress?: (bytes
 /**
  * The records of a CSV file with a header row, as ingest items of `type` through the mapping.
  * A column the mapping names but the header lacks is an ImportFileError before any record; a
- * record with the wrong number of cells is a reject; broken quoting stops the import (the
+ * record with the wrong number of cells, or a value no store keeps as sent, is a reject; broken quoting stops the import (the
  * parser cannot find where the next record starts).
  */
 export async function* csvSource(file: string, type: string, mapping: CsvMapping, progress?: (bytes: number) => void): AsyncGenerator<SourceLine> {
@@ -119,7 +122,8 @@ export async function* csvSource(file: string, type: string, mapping: CsvMapping
         continue;
       }
       const d = decisionOfRecord(mapping, type, record);
-      yield "item" in d ? { line: info.lines, raw: record, item: d.item } : { line: info.lines, raw: record, issues: d.issues };
+      const issues = "item" in d ? unstorablePaths(d.item) : d.issues;
+      yield issues.length === 0 && "item" in d ? { line: info.lines, raw: record, item: d.item } : { line: info.lines, raw: record, issues };
     }
   } catch (e) {
     if (headerError) throw headerError;

@@ -1,11 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { AppError } from "~/lib/errors";
-import { nonFinitePaths, requireFiniteNumbers } from "~/lib/json";
+import { requireStorableJson, unstorablePaths } from "~/lib/json";
 
 const refused = (text: string) => {
   try {
-    requireFiniteNumbers(JSON.parse(text), text);
+    requireStorableJson(JSON.parse(text), text);
     return null;
   } catch (e) {
     if (!(e instanceof AppError)) throw e;
@@ -13,7 +13,7 @@ const refused = (text: string) => {
   }
 };
 
-describe("requireFiniteNumbers", () => {
+describe("requireStorableJson", () => {
   it("names every number too large for a double by its path", () => {
     expect(refused('{"input":{"amount":1e400}}')).toEqual(["input.amount"]);
     expect(refused('{"decisions":[{},{},{},{"input":{"lines":[{"amount":-1E+309}]}}]}')).toEqual(["decisions.3.input.lines.0.amount"]);
@@ -24,7 +24,7 @@ describe("requireFiniteNumbers", () => {
   it("passes finite numbers, and text that merely looks like an exponent, unchanged", () => {
     for (const text of ['{"a":1e308,"b":-1.7976931348623157e308,"c":1e-400}', '{"id":"3e456","n":123456789012345678901234567890}', "[]"]) {
       const v = JSON.parse(text);
-      expect(requireFiniteNumbers(v, text)).toBe(v);
+      expect(requireStorableJson(v, text)).toBe(v);
     }
   });
 
@@ -46,11 +46,36 @@ describe("requireFiniteNumbers", () => {
     );
   });
 
-  it("walks any JSON value and finds nothing in finite data", () => {
+  it("names every string and key holding a NUL by its path, a NUL in a key written as \\u0000", () => {
+    expect(refused('{"externalId":"a\\u0000b"}')).toEqual(["externalId"]);
+    expect(refused('{"decisions":[{},{"input":{"lines":["ok","\\u0000"]}}]}')).toEqual(["decisions.1.input.lines.1"]);
+    expect(refused('{"input":{"a\\u0000":1,"b":"\\u0000","c":1e400}}')).toEqual(["input.a\\u0000", "input.b", "input.c"]);
+  });
+
+  it("passes text whose backslash merely precedes u0000, and every other control character", () => {
+    for (const text of ['{"a":"\\\\u0000"}', '{"a":"\\u0001\\t\\u001f"}']) {
+      const v = JSON.parse(text);
+      expect(requireStorableJson(v, text)).toBe(v);
+    }
+  });
+
+  it("the text pre-check never skips a string with a NUL", () => {
     fc.assert(
-      fc.property(fc.jsonValue(), (v) => {
-        expect(nonFinitePaths(v)).toEqual([]);
+      fc.property(fc.jsonValue(), fc.string({ unit: "binary", maxLength: 8 }), (v, s) => {
+        const value = { s: `${s}\u0000${s}`, v };
+        expect(refused(JSON.stringify(value))).toContain("s");
       }),
+    );
+  });
+
+  it("walks any JSON value and finds nothing in finite data without NULs", () => {
+    fc.assert(
+      fc.property(
+        fc.jsonValue().filter((v) => !JSON.stringify(v).includes("\\u0000")),
+        (v) => {
+          expect(unstorablePaths(v)).toEqual([]);
+        },
+      ),
     );
   });
 });
