@@ -78,7 +78,12 @@ type PgStore = {
 type Store = SqliteStore | PgStore;
 const STORE = Symbol("lastmile.store");
 
-function connect(file: string, readonly: boolean): Database.Database {
+/** Page cache per connection, in kB: 32 MB, so index pages of large tables stay hot (SQLite's default is 2 MB). */
+const CACHE_KB = 32_000;
+/** A scan's connection (openScanReader): SQLite's default, as the pages it reads are read once. */
+const SCAN_CACHE_KB = 8_000;
+
+function connect(file: string, readonly: boolean, cacheKb = CACHE_KB): Database.Database {
   const sqlite = new Database(file, { readonly });
   if (!readonly) {
     sqlite.pragma("journal_mode = WAL");
@@ -89,8 +94,7 @@ function connect(file: string, readonly: boolean): Database.Database {
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma(`synchronous = ${process.env.SQLITE_SYNCHRONOUS === "FULL" ? "FULL" : "NORMAL"}`);
-  // 32 MB page cache (the default is 2 MB): index pages of large tables stay hot.
-  sqlite.pragma("cache_size = -32000");
+  sqlite.pragma(`cache_size = -${cacheKb}`);
   cacheStatements(sqlite);
   return sqlite;
 }
@@ -186,6 +190,20 @@ export function openDatabase(target: string = databaseTarget()): Db {
   const reader = memory ? writer : drizzleSqlite(connect(file, true));
   const store: SqliteStore = { dialect: "sqlite", file, writer, reader, queue: Promise.resolve(), current: new AsyncLocalStorage() };
   return handleFor(store, reader);
+}
+
+/**
+ * A handle for one long pass over many rows (an export, a dataset snapshot), and its close. On a SQLite file
+ * it reads through a read-only connection of its own with a small page cache: the pages of such a pass are
+ * read once, so the shared reader's 32 MB cache would only fill with them (the whole of an export process's
+ * growth in memory beyond its own work) and push out the index pages requests keep reading. Everything else
+ * (Postgres, an in-memory test database) scans through the handle it has.
+ */
+export function openScanReader(db: Db): { db: Db; close: () => void } {
+  const s = storeOf(db);
+  if (s.dialect !== "sqlite" || s.reader === s.writer) return { db, close: () => undefined };
+  const client = connect(s.file, true, SCAN_CACHE_KB);
+  return { db: handleFor(s, drizzleSqlite(client)), close: () => client.close() };
 }
 
 function storeOf(db: DbOrTx): Store {

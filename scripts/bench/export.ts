@@ -51,7 +51,7 @@ async function child(mode: string, file: string, outDir: string): Promise<void> 
   let rows = 0;
   let bytes = 0;
   if (mode === "read") {
-    for await (const r of iterateExamples(db, filter)) if (r.exampleId) rows++;
+    for await (const r of iterateExamples(db, filter, { scan: true })) if (r.exampleId) rows++;
   } else {
     const info = await exportToFile(db, filter, {
       format: mode as ExportFormat,

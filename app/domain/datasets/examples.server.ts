@@ -19,7 +19,7 @@
 import { instanceSecret } from "../auth/secrets.server";
 import crypto from "node:crypto";
 import { sql, type SQL } from "drizzle-orm";
-import { sqlOne, sqlRows, type Db } from "@db/client.server";
+import { openScanReader, sqlOne, sqlRows, type Db } from "@db/client.server";
 import { joinInOrder, jsonArrayHasAny, jsonEqual, jsonNumber } from "@db/sql";
 import { users } from "@db/schema/index";
 import type { ExampleAction, ExampleFilter, Split, SplitFractions } from "./filter";
@@ -113,6 +113,8 @@ export type ExampleReadOptions = ExampleWindow & {
   /** Only rows with seq > afterSeq (resume); pages are PAGE_SIZE rows. */
   afterSeq?: number;
   pageSize?: number;
+  /** A pass over every page (an export, a snapshot): the pages are read through a scan connection (openScanReader). */
+  scan?: boolean;
 };
 
 const PAGE_SIZE = 2000;
@@ -264,11 +266,16 @@ export async function* iterateExamples(db: Db, filter: ExampleFilter, opts: Exam
   let after = opts.afterSeq ?? 0;
   const reviewerName = await reviewerNamer(db, opts.identities ?? false);
   const fractions = opts.split ?? DEFAULT_SPLIT;
-  for (;;) {
-    const page = (await sqlRows(db, examplesPageSql(db, filter, w, after, limit))) as RawRow[];
-    for (const row of page) yield toRecord(row, reviewerName, fractions);
-    if (page.length < limit) return;
-    after = Number(page[page.length - 1][C.seq]);
+  const scan = opts.scan ? openScanReader(db) : null;
+  try {
+    for (;;) {
+      const page = (await sqlRows(scan?.db ?? db, examplesPageSql(db, filter, w, after, limit))) as RawRow[];
+      for (const row of page) yield toRecord(row, reviewerName, fractions);
+      if (page.length < limit) return;
+      after = Number(page[page.length - 1][C.seq]);
+    }
+  } finally {
+    scan?.close();
   }
 }
 

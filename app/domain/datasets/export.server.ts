@@ -31,6 +31,7 @@ export async function exportToFile(db: Db, filter: ExampleFilter, o: ExportOptio
       asOf: o.asOf,
       split: o.fractions ?? DEFAULT_SPLIT,
       identities: o.identities,
+      scan: true,
     })) {
       if (!o.split || o.split === "all" || r.split === o.split) sink.write(r);
       if (++read % every === 0) o.onProgress?.(read);

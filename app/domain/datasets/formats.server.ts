@@ -165,7 +165,7 @@ function parquetElement(c: (typeof EXAMPLE_COLUMNS)[number]): SchemaElement {
   }
 }
 
-export const PARQUET_ROW_GROUP = 10_000;
+export const PARQUET_ROW_GROUP = 5_000;
 
 class ParquetSink implements ExampleSink {
   private out: HashedFile;

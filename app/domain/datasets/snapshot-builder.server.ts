@@ -175,7 +175,7 @@ async function writeSnapshot(db: Db, id: string): Promise<void> {
     const card = new CardBuilder(labelFields((await getDecisionType(db, d.typeKey))?.outputSchema));
 
     let n = 0;
-    for await (const r of iterateExamples(db, filter, { ...window, split: fractions, identities: s.identities })) {
+    for await (const r of iterateExamples(db, filter, { ...window, split: fractions, identities: s.identities, scan: true })) {
       const line = exampleToJsonLine(r) + "\n";
       jsonlAll.writeEncoded(line);
       jsonlOf.get(r.split)!.writeEncoded(line);
