@@ -69,8 +69,8 @@ const MAYBE_NUL = "\\u0000";
 export const NUL_MESSAGE = "holds the NUL character (U+0000), which text here may not contain";
 const NOT_FINITE_MESSAGE = "number is out of range (not a finite double); send it as a string if it must be kept";
 
-/** A path segment as people read it: a NUL written as \u0000. */
-const segment = (key: string) => (key.includes(NUL) ? key.replaceAll(NUL, "\\u0000") : key);
+/** A field name or path segment as people read it: a NUL written as \u0000. */
+export const showNul = (key: string) => (key.includes(NUL) ? key.replaceAll(NUL, "\\u0000") : key);
 
 /**
  * Values no store keeps as sent, by path (dot-joined, from the root; at most `max`):
@@ -91,7 +91,7 @@ export function unstorablePaths(value: unknown, max = 10): Issue[] {
       const keys = Object.keys(v);
       for (let i = keys.length - 1; i >= 0; i--) {
         const key = keys[i];
-        const at = path ? `${path}.${segment(key)}` : segment(key);
+        const at = path ? `${path}.${showNul(key)}` : showNul(key);
         if (key.includes(NUL)) found.push({ path: at, message: `the key ${NUL_MESSAGE}` });
         else stack.push([(v as Record<string, unknown>)[key], at]);
       }

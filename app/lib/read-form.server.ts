@@ -1,5 +1,5 @@
 import { invariantResponse } from "./invariant";
-import { NUL, NUL_MESSAGE } from "./json";
+import { NUL, NUL_MESSAGE, showNul } from "./json";
 
 /**
  * The posted form of a page action. `request.formData()` throws on a body that
@@ -17,7 +17,7 @@ export async function readForm(request: Request): Promise<FormData> {
   }
   for (const [name, value] of form) {
     const ok = !name.includes(NUL) && !(typeof value === "string" && value.includes(NUL));
-    invariantResponse(ok, () => `The form field "${name.replaceAll(NUL, "\\u0000")}" ${NUL_MESSAGE}.`);
+    invariantResponse(ok, () => `The form field "${showNul(name)}" ${NUL_MESSAGE}.`);
   }
   return form;
 }
