@@ -3,7 +3,8 @@
  *
  *   single ingest   BENCH_SINGLE_RATE (100) POST /api/v1/decisions of one decision a second, open loop
  *   batch ingest    a batch of BENCH_BATCH_SIZE (100) every BENCH_BATCH_EVERY (2) s, open loop
- *   reviewers       BENCH_REVIEWERS (50), each in a loop: POST /api/v1/tasks/claim, think BENCH_THINK_MS (500),
+ *   reviewers       BENCH_REVIEWERS (50), each in a loop: POST /api/v1/tasks/claim, think BENCH_THINK_MS (500) on
+ *                   average (drawn from an exponential distribution; BENCH_THINK_DIST=fixed: always that long),
  *                   POST /api/v1/tasks/{id}/review (approve, or correct the total 1 in 5); an empty queue (204)
  *                   is a think time and a new claim
  *   report readers  BENCH_READERS (2), each a GET of the reports API every BENCH_READ_EVERY (1) s, open loop,
@@ -28,8 +29,11 @@
  * p99 of single ingest, claim and review <= 20 ms; every endpoint p99 < 100 ms; no errors (PASS/FAIL, exit 0);
  * the exit code is 1 when a check of what was stored fails.
  *
+ * BENCH_SCALES=0.25,0.5,0.75,1 runs the load once per scale (a share of the rates above) on each store and prints a
+ * capacity table: how much of the load each store held within the targets on this machine.
+ *
  * BENCH_LATENCIES=FILE also writes every measured request to FILE, one tab-separated line each (store, endpoint,
- * start in ms from the start of the measured load, latency ms, ok): for a tail's shape over time, or what ran beside it.
+ * start in ms from the start of the measured load, latency ms, ok; the store is labelled with its scale when that is not 1): for a tail's shape over time, or what ran beside it.
  *
  *   npm run bench:load                                       # SQLite and Postgres, 120 s each
  *   BENCH_STORES=sqlite BENCH_DURATION=15 BENCH_WARMUP_SECONDS=3 BENCH_SINGLE_RATE=20 BENCH_REVIEWERS=10 npm run bench:load
@@ -80,6 +84,15 @@ const BATCH_SIZE = num("BENCH_BATCH_SIZE", 100);
 const BATCH_EVERY_S = num("BENCH_BATCH_EVERY", 2);
 const REVIEWERS = num("BENCH_REVIEWERS", 50);
 const THINK_MS = num("BENCH_THINK_MS", 500);
+/**
+ * How a reviewer's think time is drawn: "exponential" (the default), with mean THINK_MS and cut at ten times it, as
+ * TPC-C draws its terminals' think times; or "fixed", always THINK_MS (the runs of sessions 10-23). With a fixed think
+ * time the reviewers fall into step: one stall holds several answers back, their reviewers come back together 500 ms
+ * later, and again 500 ms after that, so a single pause repeats as a convoy (session 24, scripts/bench/README.md).
+ */
+const THINK_DIST = (process.env.BENCH_THINK_DIST?.trim() || "exponential") as "exponential" | "fixed";
+if (THINK_DIST !== "exponential" && THINK_DIST !== "fixed") throw new Error(`BENCH_THINK_DIST must be exponential or fixed (got ${THINK_DIST})`);
+const thinkTime = (u: number) => (THINK_DIST === "fixed" ? THINK_MS : Math.min(10 * THINK_MS, -THINK_MS * Math.log(1 - u)));
 const CORRECT_SHARE = num("BENCH_CORRECT_SHARE", 0.2);
 const READERS = num("BENCH_READERS", 2);
 const READ_EVERY_S = num("BENCH_READ_EVERY", 1);
@@ -91,6 +104,28 @@ const TIMEOUT_MS = num("BENCH_TIMEOUT_MS", 10_000);
 const PG_INSTANCES = Math.max(1, num("BENCH_PG_INSTANCES", 2));
 const SQLITE_INSTANCES = Math.max(1, num("BENCH_SQLITE_INSTANCES", 1));
 const LATENCIES = process.env.BENCH_LATENCIES?.trim() || undefined;
+
+/**
+ * BENCH_SCALES=0.25,0.5,1: the load at each of these fractions of the rates above, one run per scale and store, and a
+ * capacity table (how much of the load each store holds within the targets on this machine). A scale multiplies the
+ * single-ingest rate, the number of reviewers, and how often batches and report reads come; a batch keeps its size
+ * and the pagers stay as they are. One scale (the default, 1) is the load as configured.
+ */
+const SCALES = (process.env.BENCH_SCALES?.trim() || "1").split(",").map((raw) => {
+  const n = Number(raw.trim());
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`BENCH_SCALES must be numbers > 0, separated by commas (got ${raw})`);
+  return n;
+});
+
+/** The rates of one run: the configured ones times a scale. */
+type Rates = { scale: number; single: number; batchEvery: number; reviewers: number; readEvery: number };
+const ratesAt = (scale: number): Rates => ({
+  scale,
+  single: SINGLE_RATE * scale,
+  batchEvery: BATCH_EVERY_S / scale,
+  reviewers: Math.max(REVIEWERS > 0 ? 1 : 0, Math.round(REVIEWERS * scale)),
+  readEvery: READ_EVERY_S / scale,
+});
 
 /** The targets of the issue. */
 const FAST_P99_MS = 20;
@@ -317,13 +352,13 @@ function sampler(pids: number[], postmaster: number | undefined, t0: number, pha
 type Setup = { ingestKey: string; readKey: string; reviewerKeys: string[] };
 
 /** The type, an ingest key, a read key and one reviewer (a person, with a review key of their own) per reviewer client. */
-async function setUp(db: Db): Promise<Setup> {
+async function setUp(db: Db, reviewers: number): Promise<Setup> {
   const owner = await makeUser(db, "admin");
   await makeType(db, benchType(owner.email));
   const ingestKey = await makeKey(db, ["ingest"]);
   const readKey = await makeKey(db, ["read"]);
   const reviewerKeys: string[] = [];
-  for (let i = 0; i < REVIEWERS; i++) reviewerKeys.push(await makeKey(db, ["review"], (await makeUser(db, "reviewer")).email));
+  for (let i = 0; i < reviewers; i++) reviewerKeys.push(await makeKey(db, ["review"], (await makeUser(db, "reviewer")).email));
   return { ingestKey, readKey, reviewerKeys };
 }
 
@@ -348,6 +383,10 @@ type RunResult = {
   instances: number;
   reviews: number;
   acked: number;
+  rates: Rates;
+  /** Mean over the load phase: all the servers' CPU (% of one core), and the machine's busy share (% of all its cores). */
+  serverCpu: number;
+  machineBusy: number;
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -492,11 +531,11 @@ function pausesTable(rows: [string, Pauses][]): string {
   ]);
 }
 
-async function run(kind: StoreKind): Promise<RunResult> {
-  console.log(`\n### ${await describeStore(kind)}`);
+async function run(kind: StoreKind, rates: Rates): Promise<RunResult> {
+  console.log(`\n### ${await describeStore(kind)}${SCALES.length > 1 || rates.scale !== 1 ? `, the load at ${fmt(rates.scale * 100)}%` : ""}`);
   const instances = kind === "postgres" ? PG_INSTANCES : SQLITE_INSTANCES;
   const store = await benchStore(kind);
-  const setup = await setUp(store.db);
+  const setup = await setUp(store.db, rates.reviewers);
   await closeStore(store);
   const servers: TestServer[] = [];
   try {
@@ -505,8 +544,8 @@ async function run(kind: StoreKind): Promise<RunResult> {
     for (let i = 0; i < instances; i++) servers.push(await startSharedServer({ ...store.env, METRICS_TOKEN: metricsToken }));
     const urls = servers.map((s) => s.url);
     console.log(
-      `Mixed load on ${instances} server${instances > 1 ? "s (one database, clients split across them)" : ""}: ${fmt(SINGLE_RATE)} single ingests/s, ` +
-        `a batch of ${BATCH_SIZE} every ${BATCH_EVERY_S} s, ${REVIEWERS} reviewers (think ${THINK_MS} ms), ${READERS} report reader(s) every ${READ_EVERY_S} s, ` +
+      `Mixed load on ${instances} server${instances > 1 ? "s (one database, clients split across them)" : ""}: ${fmt(rates.single)} single ingests/s, ` +
+        `a batch of ${BATCH_SIZE} every ${fmt(rates.batchEvery, 2)} s, ${rates.reviewers} reviewers (think ${THINK_DIST === "fixed" ? "" : "a mean of "}${THINK_MS} ms), ${READERS} report reader(s) every ${fmt(rates.readEvery, 2)} s, ` +
         `${PAGERS} pager(s) (limit ${PAGE_LIMIT}); warm-up ${WARMUP_S} s, measured ${DURATION_S} s`,
     );
     const clients = new Map<string, LastmileClient>();
@@ -520,8 +559,8 @@ async function run(kind: StoreKind): Promise<RunResult> {
     // Every body before the clock starts: the generator's CPU goes to sending.
     const rand = rng(11);
     const total = WARMUP_S + DURATION_S;
-    const singles = Array.from({ length: Math.floor(total * SINGLE_RATE) }, (_, i) => benchDecision(i, rand, "load-s"));
-    const batches = BATCH_SIZE > 0 && BATCH_EVERY_S > 0 ? Math.floor(total / BATCH_EVERY_S) : 0;
+    const singles = Array.from({ length: Math.floor(total * rates.single) }, (_, i) => benchDecision(i, rand, "load-s"));
+    const batches = BATCH_SIZE > 0 && rates.batchEvery > 0 ? Math.floor(total / rates.batchEvery) : 0;
     const batchBodies = Array.from({ length: batches }, (_, b) =>
       Array.from({ length: BATCH_SIZE }, (_, j) => benchDecision(b * BATCH_SIZE + j, rand, "load-b")),
     );
@@ -573,9 +612,9 @@ async function run(kind: StoreKind): Promise<RunResult> {
         return out;
       });
 
-    const singleTimes = singles.map((_, i) => t0 + (i * 1000) / SINGLE_RATE);
-    const batchTimes = batchBodies.map((_, b) => t0 + 250 + b * BATCH_EVERY_S * 1000);
-    const readerTimes = Array.from({ length: READERS > 0 && READ_EVERY_S > 0 ? Math.floor(total / READ_EVERY_S) : 0 }, (_, k) => k);
+    const singleTimes = singles.map((_, i) => t0 + (i * 1000) / rates.single);
+    const batchTimes = batchBodies.map((_, b) => t0 + 250 + b * rates.batchEvery * 1000);
+    const readerTimes = Array.from({ length: READERS > 0 && rates.readEvery > 0 ? Math.floor(total / rates.readEvery) : 0 }, (_, k) => k);
 
     const streams: Promise<unknown>[] = [
       sleep(end - now()), // the run lasts its time whatever is configured
@@ -594,9 +633,9 @@ async function run(kind: StoreKind): Promise<RunResult> {
         inflight,
       ),
     ];
-    // Report readers: reader r reads every READ_EVERY_S, staggered, each tick the next report.
+    // Report readers: reader r reads every rates.readEvery s, staggered, each tick the next report.
     for (let r = 0; r < READERS; r++) {
-      const times = readerTimes.map((k) => t0 + 100 + (k + r / READERS) * READ_EVERY_S * 1000);
+      const times = readerTimes.map((k) => t0 + 100 + (k + r / READERS) * rates.readEvery * 1000);
       streams.push(
         openLoop(
           times,
@@ -614,13 +653,13 @@ async function run(kind: StoreKind): Promise<RunResult> {
       );
     }
     // Reviewers: closed loops.
-    for (let r = 0; r < REVIEWERS; r++) {
+    for (let r = 0; r < rates.reviewers; r++) {
       const base = urls[r % urls.length];
       const key = setup.reviewerKeys[r];
       const own = rng(1000 + r);
       streams.push(
         (async () => {
-          await sleep(t0 - now() + (r * THINK_MS) / Math.max(1, REVIEWERS)); // staggered starts
+          await sleep(t0 - now() + (r * THINK_MS) / Math.max(1, rates.reviewers)); // staggered starts
           while (!stopped()) {
             let task: { id: string; output: Record<string, unknown> } | undefined;
             await timed(rec, "POST /tasks/claim", now(), false, async ({ signal, headers }) => {
@@ -630,7 +669,7 @@ async function run(kind: StoreKind): Promise<RunResult> {
               if (status === 200 && claimed) task = { id: claimed.task.id, output: claimed.decision.output };
               return statusOutcome(status, [200], data);
             });
-            await sleep(THINK_MS);
+            await sleep(thinkTime(own()));
             if (!task) continue;
             const t = task;
             claimed.push(t.id);
@@ -790,11 +829,27 @@ async function run(kind: StoreKind): Promise<RunResult> {
     for (const line of targetLines(stats)) console.log(line);
     console.log(machineLine());
     if (LATENCIES) {
-      const store = `${kind}${instances > 1 ? ` x${instances}` : ""}`;
+      const store = `${kind}${instances > 1 ? ` x${instances}` : ""}${rates.scale === 1 ? "" : ` at ${fmt(rates.scale * 100)}%`}`;
       fs.appendFileSync(LATENCIES, rec.trace.map((line) => `${store}\t${line}\n`).join(""));
-      console.log(`latencies: ${fmt(rec.trace.length)} requests written to ${LATENCIES}`);
+      console.log(
+        `latencies: ${fmt(rec.trace.length)} requests written to ${LATENCIES} (start 0 ms = ${new Date(performance.timeOrigin + rec.from).toISOString()})`,
+      );
     }
-    return { stats, samples, checks, integrityOk, measuredS, instances, reviews: reviewed.length, acked: acked.size };
+    const loadSamples = samples.series.filter((x) => x.phase === "load");
+    const meanOf = (f: (x: Sample) => number) => loadSamples.reduce((a, x) => a + f(x), 0) / Math.max(1, loadSamples.length);
+    return {
+      stats,
+      samples,
+      checks,
+      integrityOk,
+      measuredS,
+      instances,
+      reviews: reviewed.length,
+      acked: acked.size,
+      rates,
+      serverCpu: meanOf((x) => x.servers.reduce((a, v) => a + (Number.isFinite(v.cpuPct) ? v.cpuPct : 0), 0)),
+      machineBusy: meanOf((x) => x.machinePct),
+    };
   } finally {
     for (const s of servers) await s.close();
   }
@@ -868,11 +923,81 @@ function rssGrowth(r: RunResult): number {
 }
 const flatJudged = DURATION_S >= FLAT_MIN_S;
 
+/**
+ * One row per store and scale: the load's rates, the fast endpoints' p99 and the worst endpoint's, errors, CPU; then
+ * per store the largest scale at which each target held (its runs below it need not all have: a run is one sample).
+ */
+function capacityTable(kinds: StoreKind[], sweeps: Record<StoreKind, RunResult[]>): string {
+  const fastOk = (r: RunResult) => [...FAST].every((label) => verdictOf(label, p99Of(r.stats, label)) === "PASS");
+  const allOk = (r: RunResult) => worst(r.stats).p99 < ANY_P99_MS && errorsOf(r.stats) === 0 && r.integrityOk;
+  const rows: string[][] = [
+    [
+      "store",
+      "load",
+      "single/s",
+      "batches/s",
+      "reviewers",
+      "reviews/s",
+      ...[...FAST].map((l) => `${l.replace(/ \(single\)$/, "")} p99`),
+      "worst p99",
+      "errors",
+      "server CPU %",
+      "machine busy %",
+      `fast <= ${FAST_P99_MS}`,
+      `all < ${ANY_P99_MS}, no errors`,
+    ],
+  ];
+  const summary: string[] = [];
+  for (const k of kinds) {
+    const runs = [...sweeps[k]].sort((a, b) => a.rates.scale - b.rates.scale);
+    const store = `${k}${runs[0].instances > 1 ? ` x${runs[0].instances}` : ""}`;
+    for (const r of runs)
+      rows.push([
+        store,
+        `${fmt(r.rates.scale * 100)}%`,
+        fmt(r.rates.single, 1),
+        r.rates.batchEvery > 0 && BATCH_SIZE > 0 ? fmt(1 / r.rates.batchEvery, 2) : "0",
+        fmt(r.rates.reviewers),
+        fmt((r.stats.get("POST /tasks/{id}/review")?.ms.length ?? 0) / r.measuredS, 1),
+        ...[...FAST].map((l) => msFmt(p99Of(r.stats, l))),
+        `${msFmt(worst(r.stats).p99)}`,
+        fmt(errorsOf(r.stats)),
+        fmt(r.serverCpu),
+        fmt(r.machineBusy),
+        fastOk(r) ? "PASS" : "FAIL",
+        allOk(r) ? "PASS" : "FAIL",
+      ]);
+    const largest = (ok: (r: RunResult) => boolean) => {
+      const passing = runs.filter(ok);
+      return passing.length
+        ? `${fmt(passing[passing.length - 1].rates.scale * 100)}%`
+        : `none of ${runs.map((r) => `${fmt(r.rates.scale * 100)}%`).join(", ")}`;
+    };
+    summary.push(
+      `${store}: the largest load with single ingest, claim and review p99 <= ${FAST_P99_MS} ms: ${largest(fastOk)}; ` +
+        `with every endpoint p99 < ${ANY_P99_MS} ms, no errors and everything stored once: ${largest(allOk)}`,
+    );
+  }
+  return `capacity on this machine (load = a share of the configured rates; one run each):\n${table(rows)}\n${summary.join("\n")}`;
+}
+
 async function main() {
   buildApp();
   console.log(machineLine());
   if (LATENCIES) fs.writeFileSync(LATENCIES, "store\tendpoint\tstart_ms\tlatency_ms\tok\n");
-  const { kinds, results, column: v } = await onEachStore(run);
+  const { kinds, results: sweeps } = await onEachStore(async (kind) => {
+    const runs: RunResult[] = [];
+    for (const scale of SCALES) runs.push(await run(kind, ratesAt(scale)));
+    return runs;
+  });
+  if (SCALES.length > 1) {
+    console.log("");
+    console.log(capacityTable(kinds, sweeps));
+  }
+  // The side-by-side table and the summary are of the configured load (scale 1) when it was run, else the largest scale.
+  const main = (runs: RunResult[]) => runs.find((r) => r.rates.scale === 1) ?? runs.reduce((a, r) => (r.rates.scale > a.rates.scale ? r : a));
+  const results = Object.fromEntries(kinds.map((k) => [k, main(sweeps[k])])) as Record<StoreKind, RunResult>;
+  const v = (f: (r: RunResult) => string) => Object.fromEntries(kinds.map((k) => [k, f(results[k])]));
   const rows = [
     ...[...FAST].map((label) => ({
       label: `${label} p99 ms`,
@@ -920,7 +1045,8 @@ async function main() {
     },
   ];
   console.log("");
-  console.log(sideBySide(`mixed load, ${DURATION_S} s measured after ${WARMUP_S} s warm-up, side by side`, kinds, rows));
+  const scaleNote = (k: StoreKind) => (results[k].rates.scale === 1 ? "" : `, the load at ${fmt(results[k].rates.scale * 100)}%`);
+  console.log(sideBySide(`mixed load, ${DURATION_S} s measured after ${WARMUP_S} s warm-up${scaleNote(kinds[0])}, side by side`, kinds, rows));
   console.log(machineLine());
   for (const k of kinds) {
     const r = results[k];
@@ -953,7 +1079,7 @@ async function main() {
       ok: r.integrityOk,
     });
   }
-  if (kinds.some((k) => !results[k].integrityOk)) {
+  if (kinds.some((k) => sweeps[k].some((r) => !r.integrityOk))) {
     console.log("A check of what was stored FAILED (see the check: lines above).");
     process.exitCode = 1;
   }
