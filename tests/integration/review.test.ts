@@ -185,9 +185,12 @@ describe("POST /api/v1/tasks/:id/review", () => {
     expect(r.status).toBe(200);
     expect(r.body.decision).toMatchObject({ status: "auto_approved", finalOutput: autoDecision(qaType, "qa-1").output });
     expect(r.body.decision.reviews[0]).toMatchObject({ kind: "qa", action: "reject" });
+    // The answer is the decision as GET shows it now, and as the QA events carry it.
+    expect(r.body.decision).toEqual((await getDecision(s, ingestKey, created.body.id)).body);
     // A QA rejection says the released output was wrong: the correction event carries the QA verdict beside the released output.
     const events = await outboxFor(s.db, created.body.id);
     expect(events.map((e) => e.eventType)).toEqual(["decision.finalized", "decision.qa_reviewed", "decision.corrected_after_release"]);
+    expect(JSON.parse(events[1].payload).data).toEqual(r.body.decision);
     expect(JSON.parse(events[2].payload).data).toMatchObject({
       finalOutput: autoDecision(qaType, "qa-1").output,
       correction: { action: "reject", output: null, reasonCodes: ["WRONG_TOTAL"], reviewer: bob.email },

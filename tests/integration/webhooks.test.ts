@@ -287,7 +287,9 @@ describe("webhooks", () => {
       data: (await getDecision(s, ingestKey, auto.body.id)).body,
     });
     const reviewEvent = byDecision.get(reviewed.body.id)!;
-    expect(reviewEvent.body).toMatchObject({ type: "decision.finalized", data: verdict.body.decision });
+    // The verdict's answer, its event and GET /api/v1/decisions/:id afterwards show the same decision.
+    expect(verdict.body.decision).toEqual((await getDecision(s, ingestKey, reviewed.body.id)).body);
+    expect(reviewEvent.body).toEqual({ type: "decision.finalized", timestamp: expect.any(String), data: verdict.body.decision });
     expect(reviewEvent.body.data.finalOutput).toEqual(corrected);
     // Three attempts each (500, 500, 200), always the same webhook id.
     for (const ev of [autoEvent, reviewEvent]) {
@@ -466,6 +468,7 @@ describe("webhooks", () => {
     expect(escalated.body.decision.status).toBe("escalated");
     const atEscalation = await getDecision(s, ingestKey, d.body.id);
     expect(atEscalation.body.status).toBe("escalated");
+    expect(escalated.body.decision).toEqual(atEscalation.body);
 
     // The type's owner takes the escalation and approves it, while the escalated event is still failing.
     const o = await claim(s, owner.key, { type });

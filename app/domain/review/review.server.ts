@@ -15,7 +15,7 @@ import { MINUTE } from "~/lib/time";
 import { appendAudit } from "../audit/audit.server";
 import { requireDecisionType, type LoadedType } from "../decision-types/decision-types.server";
 import { factsOf, reviewHistories } from "../decisions/facts.server";
-import { decisionJsonSchema, getDecision, getDecisionRow, type DecisionRow } from "../decisions/decisions.server";
+import { decisionJsonSchema, getDecision, getDecisionRow, type DecisionJson, type DecisionRow } from "../decisions/decisions.server";
 import { recordReviewAction } from "../metrics/metrics.server";
 import { requireLease, type Reviewer, type TaskRow } from "../queue/queue.server";
 import { applyRollupChanges, type ReviewHistoryChange } from "../reports/rollups.server";
@@ -84,11 +84,13 @@ export async function submitReview(db: Db, reviewer: Reviewer, taskId: string, r
     const type = await requireDecisionType(tx, decision.typeKey);
     const issues = validateVerdict(body, type, task, decision.output);
     if (issues.length > 0) throw invalid("Invalid review", issues);
-    await applyVerdict(tx, { task, decision, type, reviewer, body, now });
-    return { decision, claimedAt: task.claimedAt };
+    const shown = await applyVerdict(tx, { task, decision, type, reviewer, body, now });
+    return { decision, shown, claimedAt: task.claimedAt };
   });
   recordReviewAction(done.decision.typeKey, body.action, { claimedAt: done.claimedAt, now });
-  return getDecision(db, done.decision.id);
+  // The answer is the decision as its event carries it, read in the transaction after its writes: the same reading
+  // GET would give now. A sealed first verdict announces nothing, so its answer is read here.
+  return done.shown ?? getDecision(db, done.decision.id);
 }
 
 type VerdictContext = {
@@ -102,7 +104,8 @@ type VerdictContext = {
   reviews?: ReviewHistoryChange;
 };
 
-async function applyVerdict(tx: DbOrTx, ctx: VerdictContext): Promise<void> {
+/** Writes a verdict; gives the decision as its outbox event carries it (undefined when the verdict announces nothing). */
+async function applyVerdict(tx: DbOrTx, ctx: VerdictContext): Promise<DecisionJson | undefined> {
   const { task, decision, type, reviewer, body, now } = ctx;
   const changed = body.action === "correct" ? changedPaths(decision.output, body.output) : [];
   // The decision's reviews so far (read before this one is written): every roll-up write below hands the reviewer
@@ -149,6 +152,7 @@ async function applyVerdict(tx: DbOrTx, ctx: VerdictContext): Promise<void> {
   let outcome: string = body.action;
   let extra: Record<string, unknown> = {};
   let statusAfter: DecisionRow["status"];
+  let shown: DecisionJson | undefined;
   if (task.kind === "qa") {
     statusAfter = decision.status;
     // The auto decision was already released; the QA verdict measures the automated lane.
@@ -161,7 +165,8 @@ async function applyVerdict(tx: DbOrTx, ctx: VerdictContext): Promise<void> {
         reviews: c.reviews,
       },
     ]);
-    const events = [await decisionEvent(tx, "decision.qa_reviewed", decision.id, now)];
+    shown = await getDecision(tx, decision.id);
+    const events = [decisionEvent("decision.qa_reviewed", shown, now)];
     if (body.action === "correct" || body.action === "reject") {
       // The released output was wrong: the QA reviewer's output (null for a rejection) goes out beside it.
       const correction = {
@@ -173,11 +178,11 @@ async function applyVerdict(tx: DbOrTx, ctx: VerdictContext): Promise<void> {
         note: body.note ?? null,
         at: new Date(now).toISOString(),
       };
-      events.push(await decisionEvent(tx, "decision.corrected_after_release", decision.id, now, { correction }));
+      events.push(decisionEvent("decision.corrected_after_release", shown, now, { correction }));
     }
     await enqueueEvents(tx, events);
   } else if (body.action === "escalate") {
-    statusAfter = await escalate(tx, c, { reason: "reviewer", note: body.note ?? null });
+    ({ status: statusAfter, shown } = await escalate(tx, c, { reason: "reviewer", note: body.note ?? null }));
   } else {
     const fourEyes = task.kind === "review" ? fourEyesReason(type.fourEyes, decision.flags, [decision.output, body.output]) : null;
     // The sealed first verdict of a four-eyes pair: the last first-review verdict of the history read above.
@@ -207,9 +212,9 @@ async function applyVerdict(tx: DbOrTx, ctx: VerdictContext): Promise<void> {
     } else if (first && !verdictsAgree(first, body)) {
       outcome = "four_eyes_disagreement";
       extra = { first: { action: first.action, reviewer: first.reviewerId }, second: { action: body.action } };
-      statusAfter = await escalate(tx, c, { reason: "four_eyes_disagreement", note: null });
+      ({ status: statusAfter, shown } = await escalate(tx, c, { reason: "four_eyes_disagreement", note: null }));
     } else {
-      statusAfter = await finalize(tx, c, changed);
+      ({ status: statusAfter, shown } = await finalize(tx, c, changed));
       if (first) extra = { fourEyes: "agreed", firstReviewId: first.id };
     }
   }
@@ -231,10 +236,11 @@ async function applyVerdict(tx: DbOrTx, ctx: VerdictContext): Promise<void> {
     },
     at: now,
   });
+  return shown;
 }
 
 /** The final outcome: only this verdict's changed fields and reason codes count in the roll-ups. */
-async function finalize(tx: DbOrTx, c: VerdictContext, changed: string[]): Promise<DecisionRow["status"]> {
+async function finalize(tx: DbOrTx, c: VerdictContext, changed: string[]): Promise<Announced> {
   const { decision, reviewer, body, now } = c;
   const status = body.action === "approve" ? "approved" : body.action === "correct" ? "corrected" : "rejected";
   const finalOutput = body.action === "approve" ? decision.output : body.action === "correct" ? body.output! : null;
@@ -249,16 +255,16 @@ async function finalize(tx: DbOrTx, c: VerdictContext, changed: string[]): Promi
       reviews: c.reviews,
     },
   ]);
-  await enqueueEvents(tx, [await decisionEvent(tx, "decision.finalized", decision.id, now)]);
-  return status;
+  const shown = await getDecision(tx, decision.id);
+  await enqueueEvents(tx, [decisionEvent("decision.finalized", shown, now)]);
+  return { status, shown };
 }
 
+/** A verdict's new status, and the decision as its event carries it. */
+type Announced = { status: DecisionRow["status"]; shown: DecisionJson };
+
 /** Sends the decision to its type's owner as an escalation task. */
-async function escalate(
-  tx: DbOrTx,
-  c: VerdictContext,
-  why: { reason: "reviewer" | "four_eyes_disagreement"; note: string | null },
-): Promise<DecisionRow["status"]> {
+async function escalate(tx: DbOrTx, c: VerdictContext, why: { reason: "reviewer" | "four_eyes_disagreement"; note: string | null }): Promise<Announced> {
   const { task, decision, type, now } = c;
   const after = { ...decision, status: "escalated" as const, updatedAt: now };
   await writeBehind(tx, (db) => db.update(decisions).set({ status: "escalated", updatedAt: now }).where(eq(decisions.id, decision.id)));
@@ -276,6 +282,7 @@ async function escalate(
     }),
   );
   await applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, null), reviews: c.reviews }]);
-  await enqueueEvents(tx, [await decisionEvent(tx, "decision.escalated", decision.id, now, { escalation: { reason: why.reason, owner: type.owner } })]);
-  return "escalated";
+  const shown = await getDecision(tx, decision.id);
+  await enqueueEvents(tx, [decisionEvent("decision.escalated", shown, now, { escalation: { reason: why.reason, owner: type.owner } })]);
+  return { status: "escalated", shown };
 }

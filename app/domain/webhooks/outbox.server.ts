@@ -12,7 +12,7 @@ import { z } from "zod";
 import { afterCommit, preparedQuery, writeBehind, type DbOrTx } from "@db/client.server";
 import { outbox, webhookDeliveries, webhookSubscriptions } from "@db/schema/index";
 import { insertRows, JsonText } from "@db/bulk-insert.server";
-import { decisionJsonSchema, getDecision } from "../decisions/decisions.server";
+import { decisionJsonSchema, type DecisionJson } from "../decisions/decisions.server";
 
 import { DECISION_EVENTS, WEBHOOK_EVENTS, type WebhookEventType } from "./events";
 
@@ -33,16 +33,12 @@ export function eventBody(e: Pick<OutboxEvent, "eventType" | "data" | "at">): st
   return `{"type":${JSON.stringify(e.eventType)},"timestamp":${JSON.stringify(new Date(e.at).toISOString())},"data":${data}}`;
 }
 
-/** An event about a decision, carrying the decision as it now reads inside `tx` (plus `extra` members). */
-export async function decisionEvent(
-  tx: DbOrTx,
-  eventType: WebhookEventType,
-  decisionId: string,
-  at: number,
-  extra: Record<string, unknown> = {},
-): Promise<OutboxEvent> {
-  const decision = await getDecision(tx, decisionId);
-  return { eventType, typeKey: decision.type, entityId: decisionId, at, data: { ...decision, ...extra } };
+/**
+ * An event about a decision, carrying `decision` (plus `extra` members): the decision as GET
+ * /api/v1/decisions/:id shows it, read with getDecision inside the transaction that changed it, after its writes.
+ */
+export function decisionEvent(eventType: WebhookEventType, decision: DecisionJson, at: number, extra: Record<string, unknown> = {}): OutboxEvent {
+  return { eventType, typeKey: decision.type, entityId: decision.id, at, data: { ...decision, ...extra } };
 }
 
 /**
