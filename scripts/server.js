@@ -242,6 +242,15 @@ const OWN_PATHS = QUIET_PATHS;
  * bodies), the HTTP duration histogram, and the request context every later line is written in.
  */
 function requestLogging(ops, label) {
+  const dropped = () => undefined;
+  const accessLine = (req, res, durationMs) => ({
+    method: req.method,
+    path: req.path,
+    route: res.locals.route,
+    userId: res.locals.requestContext?.userId,
+    status: res.statusCode,
+    durationMs,
+  });
   const httpLogger = pinoHttp({
     logger: ops.logger,
     genReqId: (req, res) => {
@@ -249,15 +258,18 @@ function requestLogging(ops, label) {
       res.setHeader("X-Request-Id", id);
       return id;
     },
-    // Lines carry reqId only, never the whole request (its headers hold cookies and keys).
+    // Lines carry reqId only, never the whole request (its headers hold cookies and keys). pino-http still binds the
+    // request and the response to child loggers it makes for every request: serializers that drop them keep it from
+    // serializing (and redacting) a whole request that no line uses. The access line's fields are all below.
     quietReqLogger: true,
     quietResLogger: true,
+    wrapSerializers: false,
+    serializers: { req: dropped, res: dropped },
     customLogLevel: (req, res, err) => (err || res.statusCode >= 500 ? "error" : QUIET_PATHS.has(req.path) ? "debug" : "info"),
-    customProps: (req, res) => ({ route: res.locals.route, userId: res.locals.requestContext?.userId }),
     customSuccessMessage: () => "request completed",
     customErrorMessage: () => "request failed",
-    customSuccessObject: (req, res, v) => ({ method: req.method, path: req.path, status: res.statusCode, durationMs: v.responseTime }),
-    customErrorObject: (req, res, err, v) => ({ method: req.method, path: req.path, status: res.statusCode, durationMs: v.responseTime }),
+    customSuccessObject: (req, res, v) => accessLine(req, res, v.responseTime),
+    customErrorObject: (req, res, err, v) => accessLine(req, res, v.responseTime),
   });
   return (req, res, next) => {
     const started = process.hrtime.bigint();
