@@ -117,6 +117,11 @@ const SCALES = (process.env.BENCH_SCALES?.trim() || "1").split(",").map((raw) =>
   return n;
 });
 
+/** A scale as a share of the configured load: "25%". */
+const share = (scale: number) => `${fmt(scale * 100)}%`;
+/** A store as the tables name it: "sqlite", "postgres x2". */
+const storeName = (kind: StoreKind, instances: number) => `${kind}${instances > 1 ? ` x${instances}` : ""}`;
+
 /** The rates of one run: the configured ones times a scale. */
 type Rates = { scale: number; single: number; batchEvery: number; reviewers: number; readEvery: number };
 const ratesAt = (scale: number): Rates => ({
@@ -532,7 +537,7 @@ function pausesTable(rows: [string, Pauses][]): string {
 }
 
 async function run(kind: StoreKind, rates: Rates): Promise<RunResult> {
-  console.log(`\n### ${await describeStore(kind)}${SCALES.length > 1 || rates.scale !== 1 ? `, the load at ${fmt(rates.scale * 100)}%` : ""}`);
+  console.log(`\n### ${await describeStore(kind)}${SCALES.length > 1 || rates.scale !== 1 ? `, the load at ${share(rates.scale)}` : ""}`);
   const instances = kind === "postgres" ? PG_INSTANCES : SQLITE_INSTANCES;
   const store = await benchStore(kind);
   const setup = await setUp(store.db, rates.reviewers);
@@ -829,7 +834,7 @@ async function run(kind: StoreKind, rates: Rates): Promise<RunResult> {
     for (const line of targetLines(stats)) console.log(line);
     console.log(machineLine());
     if (LATENCIES) {
-      const store = `${kind}${instances > 1 ? ` x${instances}` : ""}${rates.scale === 1 ? "" : ` at ${fmt(rates.scale * 100)}%`}`;
+      const store = `${storeName(kind, instances)}${rates.scale === 1 ? "" : ` at ${share(rates.scale)}`}`;
       fs.appendFileSync(LATENCIES, rec.trace.map((line) => `${store}\t${line}\n`).join(""));
       console.log(
         `latencies: ${fmt(rec.trace.length)} requests written to ${LATENCIES} (start 0 ms = ${new Date(performance.timeOrigin + rec.from).toISOString()})`,
@@ -950,11 +955,11 @@ function capacityTable(kinds: StoreKind[], sweeps: Record<StoreKind, RunResult[]
   const summary: string[] = [];
   for (const k of kinds) {
     const runs = [...sweeps[k]].sort((a, b) => a.rates.scale - b.rates.scale);
-    const store = `${k}${runs[0].instances > 1 ? ` x${runs[0].instances}` : ""}`;
+    const store = storeName(k, runs[0].instances);
     for (const r of runs)
       rows.push([
         store,
-        `${fmt(r.rates.scale * 100)}%`,
+        share(r.rates.scale),
         fmt(r.rates.single, 1),
         r.rates.batchEvery > 0 && BATCH_SIZE > 0 ? fmt(1 / r.rates.batchEvery, 2) : "0",
         fmt(r.rates.reviewers),
@@ -969,9 +974,7 @@ function capacityTable(kinds: StoreKind[], sweeps: Record<StoreKind, RunResult[]
       ]);
     const largest = (ok: (r: RunResult) => boolean) => {
       const passing = runs.filter(ok);
-      return passing.length
-        ? `${fmt(passing[passing.length - 1].rates.scale * 100)}%`
-        : `none of ${runs.map((r) => `${fmt(r.rates.scale * 100)}%`).join(", ")}`;
+      return passing.length ? share(passing[passing.length - 1].rates.scale) : `none of ${runs.map((r) => share(r.rates.scale)).join(", ")}`;
     };
     summary.push(
       `${store}: the largest load with single ingest, claim and review p99 <= ${FAST_P99_MS} ms: ${largest(fastOk)}; ` +
@@ -995,8 +998,8 @@ async function main() {
     console.log(capacityTable(kinds, sweeps));
   }
   // The side-by-side table and the summary are of the configured load (scale 1) when it was run, else the largest scale.
-  const main = (runs: RunResult[]) => runs.find((r) => r.rates.scale === 1) ?? runs.reduce((a, r) => (r.rates.scale > a.rates.scale ? r : a));
-  const results = Object.fromEntries(kinds.map((k) => [k, main(sweeps[k])])) as Record<StoreKind, RunResult>;
+  const configured = (runs: RunResult[]) => runs.find((r) => r.rates.scale === 1) ?? runs.reduce((a, r) => (r.rates.scale > a.rates.scale ? r : a));
+  const results = Object.fromEntries(kinds.map((k) => [k, configured(sweeps[k])])) as Record<StoreKind, RunResult>;
   const v = (f: (r: RunResult) => string) => Object.fromEntries(kinds.map((k) => [k, f(results[k])]));
   const rows = [
     ...[...FAST].map((label) => ({
@@ -1026,10 +1029,7 @@ async function main() {
     },
     {
       label: "mean server CPU % (load phase, all servers)",
-      values: v((r) => {
-        const load = r.samples.series.filter((s) => s.phase === "load");
-        return fmt(load.reduce((a, s) => a + s.servers.reduce((b, x) => b + (Number.isFinite(x.cpuPct) ? x.cpuPct : 0), 0), 0) / Math.max(1, load.length));
-      }),
+      values: v((r) => fmt(r.serverCpu)),
     },
     {
       label: "mean Postgres CPU % (load phase, local cluster)",
@@ -1045,12 +1045,12 @@ async function main() {
     },
   ];
   console.log("");
-  const scaleNote = (k: StoreKind) => (results[k].rates.scale === 1 ? "" : `, the load at ${fmt(results[k].rates.scale * 100)}%`);
+  const scaleNote = (k: StoreKind) => (results[k].rates.scale === 1 ? "" : `, the load at ${share(results[k].rates.scale)}`);
   console.log(sideBySide(`mixed load, ${DURATION_S} s measured after ${WARMUP_S} s warm-up${scaleNote(kinds[0])}, side by side`, kinds, rows));
   console.log(machineLine());
   for (const k of kinds) {
     const r = results[k];
-    const store = `${k}${r.instances > 1 ? ` x${r.instances}` : ""}`;
+    const store = storeName(k, r.instances);
     for (const label of FAST)
       summaryLine({
         bench: "load",
