@@ -20,7 +20,7 @@ import { recordReviewAction } from "../metrics/metrics.server";
 import { requireLease, type Reviewer, type TaskRow } from "../queue/queue.server";
 import { applyRollupChanges, type ReviewHistoryChange } from "../reports/rollups.server";
 import { countVerdict } from "../monitors/counters";
-import { decisionEvent, enqueueEvents } from "../webhooks/outbox.server";
+import { announceDecision, type DecisionAnnouncement } from "../webhooks/outbox.server";
 import { changedPaths } from "./diff";
 import { fourEyesReason, verdictsAgree } from "./four-eyes";
 import { missingVerdictFields, REVIEW_ACTIONS } from "./verdict-rules";
@@ -165,8 +165,7 @@ async function applyVerdict(tx: DbOrTx, ctx: VerdictContext): Promise<DecisionJs
         reviews: c.reviews,
       },
     ]);
-    shown = await getDecision(tx, decision.id);
-    const events = [decisionEvent("decision.qa_reviewed", shown, now)];
+    const events: DecisionAnnouncement[] = [{ type: "decision.qa_reviewed" }];
     if (body.action === "correct" || body.action === "reject") {
       // The released output was wrong: the QA reviewer's output (null for a rejection) goes out beside it.
       const correction = {
@@ -178,9 +177,9 @@ async function applyVerdict(tx: DbOrTx, ctx: VerdictContext): Promise<DecisionJs
         note: body.note ?? null,
         at: new Date(now).toISOString(),
       };
-      events.push(decisionEvent("decision.corrected_after_release", shown, now, { correction }));
+      events.push({ type: "decision.corrected_after_release", extra: { correction } });
     }
-    await enqueueEvents(tx, events);
+    shown = await announceDecision(tx, decision.id, now, events);
   } else if (body.action === "escalate") {
     ({ status: statusAfter, shown } = await escalate(tx, c, { reason: "reviewer", note: body.note ?? null }));
   } else {
@@ -255,9 +254,7 @@ async function finalize(tx: DbOrTx, c: VerdictContext, changed: string[]): Promi
       reviews: c.reviews,
     },
   ]);
-  const shown = await getDecision(tx, decision.id);
-  await enqueueEvents(tx, [decisionEvent("decision.finalized", shown, now)]);
-  return { status, shown };
+  return { status, shown: await announceDecision(tx, decision.id, now, [{ type: "decision.finalized" }]) };
 }
 
 /** A verdict's new status, and the decision as its event carries it. */
@@ -282,7 +279,6 @@ async function escalate(tx: DbOrTx, c: VerdictContext, why: { reason: "reviewer"
     }),
   );
   await applyRollupChanges(tx, [{ before: factsOf(decision, null), after: factsOf(after, null), reviews: c.reviews }]);
-  const shown = await getDecision(tx, decision.id);
-  await enqueueEvents(tx, [decisionEvent("decision.escalated", shown, now, { escalation: { reason: why.reason, owner: type.owner } })]);
-  return { status: "escalated", shown };
+  const escalation = { reason: why.reason, owner: type.owner };
+  return { status: "escalated", shown: await announceDecision(tx, decision.id, now, [{ type: "decision.escalated", extra: { escalation } }]) };
 }

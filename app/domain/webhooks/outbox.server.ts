@@ -12,7 +12,7 @@ import { z } from "zod";
 import { afterCommit, preparedQuery, writeBehind, type DbOrTx } from "@db/client.server";
 import { outbox, webhookDeliveries, webhookSubscriptions } from "@db/schema/index";
 import { insertRows, JsonText } from "@db/bulk-insert.server";
-import { decisionJsonSchema, type DecisionJson } from "../decisions/decisions.server";
+import { decisionJsonSchema, getDecision, type DecisionJson } from "../decisions/decisions.server";
 
 import { DECISION_EVENTS, WEBHOOK_EVENTS, type WebhookEventType } from "./events";
 
@@ -33,12 +33,21 @@ export function eventBody(e: Pick<OutboxEvent, "eventType" | "data" | "at">): st
   return `{"type":${JSON.stringify(e.eventType)},"timestamp":${JSON.stringify(new Date(e.at).toISOString())},"data":${data}}`;
 }
 
+/** One event of announceDecision: its type, and members its `data` carries beside the decision. */
+export type DecisionAnnouncement = { type: WebhookEventType; extra?: Record<string, unknown> };
+
 /**
- * An event about a decision, carrying `decision` (plus `extra` members): the decision as GET
- * /api/v1/decisions/:id shows it, read with getDecision inside the transaction that changed it, after its writes.
+ * Announces a change to a decision: reads it as GET /api/v1/decisions/:id shows it, inside the transaction that
+ * changed it and after its writes, and enqueues each event with it as `data` (plus the event's `extra` members).
+ * Gives the decision read, which is what the change's caller answers with.
  */
-export function decisionEvent(eventType: WebhookEventType, decision: DecisionJson, at: number, extra: Record<string, unknown> = {}): OutboxEvent {
-  return { eventType, typeKey: decision.type, entityId: decision.id, at, data: { ...decision, ...extra } };
+export async function announceDecision(tx: DbOrTx, decisionId: string, at: number, events: DecisionAnnouncement[]): Promise<DecisionJson> {
+  const decision = await getDecision(tx, decisionId);
+  await enqueueEvents(
+    tx,
+    events.map((e) => ({ eventType: e.type, typeKey: decision.type, entityId: decisionId, at, data: { ...decision, ...e.extra } })),
+  );
+  return decision;
 }
 
 /**
